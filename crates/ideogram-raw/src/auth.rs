@@ -1,0 +1,185 @@
+//! Which header carries the API key, and the key itself as a secret.
+//!
+//! The generated clients carry an [`Auth`] and their hooks add its header to
+//! every request, marked sensitive so that `reqwest` and `http` never print it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+
+/// An API key. Its `Debug` prints `ApiKey([REDACTED])`; it has no `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(Arc<str>);
+
+impl ApiKey {
+    /// Wraps a key.
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(Arc::from(key.into()))
+    }
+
+    /// The key itself, for the one place that must send it.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey([REDACTED])")
+    }
+}
+
+/// How a service expects the key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthScheme {
+    /// The key alone in a named header: `x-api-key` for Segmind, `Api-Key` for
+    /// Ideogram.
+    Header(HeaderName),
+    /// `Authorization: Bearer <key>`, as gateways re-serving Ideogram expect.
+    Bearer,
+}
+
+impl AuthScheme {
+    /// Segmind's `x-api-key` header.
+    pub fn segmind() -> Self {
+        Self::Header(HeaderName::from_static("x-api-key"))
+    }
+
+    /// Ideogram's `Api-Key` header.
+    pub fn ideogram() -> Self {
+        Self::Header(HeaderName::from_static("api-key"))
+    }
+
+    /// The header this scheme writes.
+    pub fn header_name(&self) -> HeaderName {
+        match self {
+            Self::Header(name) => name.clone(),
+            Self::Bearer => AUTHORIZATION,
+        }
+    }
+}
+
+/// A key and the scheme that sends it; the generated clients' inner value.
+#[derive(Clone, Debug)]
+pub struct Auth {
+    scheme: AuthScheme,
+    key: Option<ApiKey>,
+}
+
+/// The key cannot go in an HTTP header (it holds a control character or
+/// non-visible byte). The message never contains the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidKey;
+
+impl fmt::Display for InvalidKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the API key holds characters an HTTP header cannot carry (a stray newline?)")
+    }
+}
+
+impl std::error::Error for InvalidKey {}
+
+impl Auth {
+    /// `scheme` with `key`.
+    pub fn new(scheme: AuthScheme, key: ApiKey) -> Self {
+        Self {
+            scheme,
+            key: Some(key),
+        }
+    }
+
+    /// No key at all: requests go out unauthenticated (useful against mocks).
+    pub fn none() -> Self {
+        Self {
+            scheme: AuthScheme::segmind(),
+            key: None,
+        }
+    }
+
+    /// `x-api-key: <key>`, for Segmind.
+    pub fn segmind(key: ApiKey) -> Self {
+        Self::new(AuthScheme::segmind(), key)
+    }
+
+    /// `Api-Key: <key>`, for Ideogram.
+    pub fn ideogram(key: ApiKey) -> Self {
+        Self::new(AuthScheme::ideogram(), key)
+    }
+
+    /// `Authorization: Bearer <key>`, for gateways.
+    pub fn bearer(key: ApiKey) -> Self {
+        Self::new(AuthScheme::Bearer, key)
+    }
+
+    /// The scheme in use.
+    pub fn scheme(&self) -> &AuthScheme {
+        &self.scheme
+    }
+
+    /// The header to send, its value marked sensitive; `None` without a key.
+    pub fn header(&self) -> Result<Option<(HeaderName, HeaderValue)>, InvalidKey> {
+        let Some(key) = &self.key else {
+            return Ok(None);
+        };
+        let text = match self.scheme {
+            AuthScheme::Header(_) => key.expose_secret().to_owned(),
+            AuthScheme::Bearer => format!("Bearer {}", key.expose_secret()),
+        };
+        let mut value = HeaderValue::from_str(&text).map_err(|_| InvalidKey)?;
+        value.set_sensitive(true);
+        Ok(Some((self.scheme.header_name(), value)))
+    }
+
+    /// Puts the header into `headers`, replacing any earlier value.
+    pub fn apply(&self, headers: &mut HeaderMap) -> Result<(), InvalidKey> {
+        if let Some((name, value)) = self.header()? {
+            headers.insert(name, value);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let auth = Auth::bearer(ApiKey::new("sk-very-secret"));
+        let printed = format!("{auth:?} {:?}", auth.header().unwrap());
+        assert!(!printed.contains("very-secret"), "{printed}");
+        assert!(printed.contains("REDACTED"));
+    }
+
+    #[test]
+    fn schemes_write_their_headers() {
+        let key = ApiKey::new("k1");
+        let cases = [
+            (Auth::segmind(key.clone()), "x-api-key", "k1"),
+            (Auth::ideogram(key.clone()), "api-key", "k1"),
+            (Auth::bearer(key), "authorization", "Bearer k1"),
+        ];
+        for (auth, name, value) in cases {
+            let mut headers = HeaderMap::new();
+            auth.apply(&mut headers).unwrap();
+            assert_eq!(headers.len(), 1);
+            let sent = headers.get(name).unwrap();
+            assert_eq!(sent.to_str().unwrap(), value);
+            assert!(sent.is_sensitive());
+        }
+    }
+
+    #[test]
+    fn a_key_with_a_newline_is_refused_without_echoing_it() {
+        let err = Auth::segmind(ApiKey::new("abc\ndef")).header().unwrap_err();
+        assert!(!err.to_string().contains("abc"));
+    }
+
+    #[test]
+    fn no_key_sends_nothing() {
+        let mut headers = HeaderMap::new();
+        Auth::none().apply(&mut headers).unwrap();
+        assert!(headers.is_empty());
+    }
+}

@@ -1,0 +1,63 @@
+//! The raw client for Ideogram image generation, generated from the specs in
+//! `openapi/` by `cargo xtask generate` (progenitor), plus the parts the
+//! generator cannot write.
+//!
+//! Most users want the facade crate built on top of this one. Use this crate
+//! when you want the wire types exactly as the specs describe them, for
+//! example to publish a request type's JSON Schema as a tool definition.
+//!
+//! - [`segmind`]: Segmind's v1 (sync) and v2 (queue) endpoints for the Ideogram
+//!   models; generated.
+//! - [`ideogram`]: Ideogram's own `/generate` and `/v1/ideogram-v3/generate`;
+//!   generated. `/remix` (multipart) is written by hand in this crate and
+//!   appears as [`ideogram::Client::post_remix_image`].
+//! - [`auth`]: which header carries the key; applied to every request by the
+//!   clients' hooks, marked sensitive, never printed.
+//! - [`http`]: a `reqwest::Client` with timeouts sized for generations and
+//!   redirects that never carry the key to another origin.
+//!
+//! ```no_run
+//! use ideogram_raw::{auth::{ApiKey, Auth}, http, segmind, SEGMIND_BASE_URL};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = segmind::Client::new_with_client(
+//!     SEGMIND_BASE_URL,
+//!     http::client()?,
+//!     Auth::segmind(ApiKey::new("sg_...")),
+//! );
+//! let body = segmind::types::Ideogram2aTxt2ImgRequest::builder()
+//!     .prompt("a lighthouse at dawn, poster".parse::<segmind::types::Prompt>()?)
+//!     .resolution(segmind::types::Resolution::Resolution10241024);
+//! let image = client.ideogram_2a_txt_2_img().body(body).send().await?;
+//! println!("{:?}", image.headers().get("content-type"));
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+/// Segmind's Ideogram endpoints: generated from `openapi/segmind.yaml`.
+#[rustfmt::skip]
+#[allow(missing_docs, clippy::all, clippy::pedantic)]
+#[path = "generated/segmind.rs"]
+pub mod segmind;
+
+/// Ideogram's own API: generated from `openapi/ideogram.yaml`, plus the
+/// hand-written multipart `/remix`.
+#[rustfmt::skip]
+#[allow(missing_docs, clippy::all, clippy::pedantic)]
+#[path = "generated/ideogram.rs"]
+pub mod ideogram;
+
+pub mod auth;
+mod hooks;
+pub mod http;
+mod queue_status;
+pub mod remix;
+
+pub use queue_status::QueueStatus;
+
+/// Segmind's API, where [`segmind::Client`] goes unless told otherwise.
+pub const SEGMIND_BASE_URL: &str = "https://api.segmind.com";
+
+/// Ideogram's API, where [`ideogram::Client`] goes unless told otherwise.
+pub const IDEOGRAM_BASE_URL: &str = "https://api.ideogram.ai";
