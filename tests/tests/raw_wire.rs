@@ -1,0 +1,595 @@
+//! What the raw client puts on the wire, operation by operation, captured by a
+//! loopback server: method, path, auth header and body are pinned by insta
+//! snapshots so that every wire change shows up in review.
+
+use ideogram_raw::auth::{ApiKey, Auth};
+use ideogram_raw::{QueueStatus, http, ideogram, segmind};
+use serde_json::{Value, json};
+use workspace_tests::{Canned, CaptureServer, Captured};
+
+const KEY: &str = "test-key-0123";
+const JPEG: &[u8] = b"\xff\xd8\xff\xe0fake-jpeg-bytes";
+
+fn segmind_client(server: &CaptureServer) -> segmind::Client {
+    segmind::Client::new_with_client(
+        &server.base_url(),
+        http::client().expect("http client"),
+        Auth::segmind(ApiKey::new(KEY)),
+    )
+}
+
+fn ideogram_client(base_url: &str, auth: Auth) -> ideogram::Client {
+    ideogram::Client::new_with_client(base_url, http::client().expect("http client"), auth)
+}
+
+/// The auth header carried the key, and nothing else did.
+fn assert_key_sent(request: &Captured, header: &str, value: &str) {
+    assert_eq!(
+        request.header(header),
+        Some(value),
+        "{header} on {}",
+        request.path
+    );
+    for (name, v) in &request.headers {
+        if name.as_str() != header {
+            assert!(
+                !v.as_bytes().windows(KEY.len()).any(|w| w == KEY.as_bytes()),
+                "key leaked in {name}"
+            );
+        }
+    }
+}
+
+fn txt2img_body() -> Value {
+    json!({
+        "prompt": "A neon sign that says \"open late\", rainy street at night",
+        "negative_prompt": "low quality, blurry",
+        "magic_prompt_option": "OFF",
+        "resolution": "RESOLUTION_1280_768",
+        "seed": 56698,
+        "style_type": "DESIGN",
+        "color_palette": {"members": [
+            {"color_hex": "#ff5500", "color_weight": 0.6},
+            {"color_hex": "#0af", "color_weight": 0.4}
+        ]}
+    })
+}
+
+fn txt2img_2a_body() -> Value {
+    json!({
+        "prompt": "Tiny chocolatiers crafting truffles, warm light",
+        "magic_prompt_option": "AUTO",
+        "resolution": "RESOLUTION_1024_1024",
+        "seed": 100,
+        "style_type": "REALISTIC"
+    })
+}
+
+fn img2img_body(palette: bool) -> Value {
+    let mut body = json!({
+        "prompt": "The same street in watercolour",
+        "image_file": "https://example.com/input.png",
+        "image_weight": 75,
+        "negative_prompt": "text",
+        "magic_prompt_option": "ON",
+        "resolution": "RESOLUTION_768_1344",
+        "seed": 999999,
+        "style_type": "ANIME"
+    });
+    if palette {
+        body["color_palette"] = json!({"name": "ULTRAMARINE"});
+    }
+    body
+}
+
+/// Calls a model's v1 and v2 operations with the same JSON body, decoded into
+/// the model's generated request type (so the type must accept it); returns
+/// the v1 image bytes and the v2 queue answer.
+macro_rules! v1_and_v2 {
+    ($client:expr, $body:expr, $v1:ident, $v2:ident, $ty:ident) => {{
+        let body: segmind::types::$ty = serde_json::from_value($body).expect("body fits the type");
+        let image = $client
+            .$v1()
+            .body(body.clone())
+            .send()
+            .await
+            .expect("v1 answers 200");
+        let queued = $client.$v2().body(body).send().await.expect("v2 queues");
+        (image, queued.into_inner())
+    }};
+}
+
+#[tokio::test]
+async fn segmind_model_operations_send_their_bodies_to_v1_and_v2() {
+    let cases: [(&str, Value); 6] = [
+        ("ideogram-txt-2-img", txt2img_body()),
+        ("ideogram-turbo-txt-2-img", txt2img_body()),
+        ("ideogram-2a-txt-2-img", txt2img_2a_body()),
+        ("ideogram-2a-img-2-img", img2img_body(false)),
+        ("ideogram-img-2-img", img2img_body(true)),
+        ("ideogram-turbo-img-2-img", img2img_body(true)),
+    ];
+    for (slug, body) in cases {
+        let server = CaptureServer::start(|request| {
+            if request.path.starts_with("/v1/") {
+                Canned::bytes(200, "image/jpeg", JPEG).with_header("x-remaining-credits", "41.5")
+            } else {
+                Canned::json(
+                    200,
+                    json!({
+                        "request_id": "req-42",
+                        "status": "QUEUED",
+                        "poll_url": "https://api.segmind.com/v1/requests/req-42",
+                        "status_url": "https://api.segmind.com/v2/requests/req-42/status",
+                        "response_url": "https://api.segmind.com/v2/requests/req-42",
+                    }),
+                )
+            }
+        })
+        .await;
+        let client = segmind_client(&server);
+        let b = body.clone();
+        let (image, queued) = match slug {
+            "ideogram-txt-2-img" => {
+                v1_and_v2!(
+                    client,
+                    b,
+                    ideogram_txt_2_img,
+                    submit_ideogram_txt_2_img,
+                    IdeogramTxt2ImgRequest
+                )
+            }
+            "ideogram-turbo-txt-2-img" => v1_and_v2!(
+                client,
+                b,
+                ideogram_turbo_txt_2_img,
+                submit_ideogram_turbo_txt_2_img,
+                IdeogramTurboTxt2ImgRequest
+            ),
+            "ideogram-2a-txt-2-img" => {
+                v1_and_v2!(
+                    client,
+                    b,
+                    ideogram_2a_txt_2_img,
+                    submit_ideogram_2a_txt_2_img,
+                    Ideogram2aTxt2ImgRequest
+                )
+            }
+            "ideogram-2a-img-2-img" => {
+                v1_and_v2!(
+                    client,
+                    b,
+                    ideogram_2a_img_2_img,
+                    submit_ideogram_2a_img_2_img,
+                    Ideogram2aImg2ImgRequest
+                )
+            }
+            "ideogram-img-2-img" => {
+                v1_and_v2!(
+                    client,
+                    b,
+                    ideogram_img_2_img,
+                    submit_ideogram_img_2_img,
+                    IdeogramImg2ImgRequest
+                )
+            }
+            "ideogram-turbo-img-2-img" => v1_and_v2!(
+                client,
+                b,
+                ideogram_turbo_img_2_img,
+                submit_ideogram_turbo_img_2_img,
+                IdeogramTurboImg2ImgRequest
+            ),
+            _ => unreachable!(),
+        };
+        // v1: the image's bytes and the service's headers come through.
+        assert_eq!(image.headers()["x-remaining-credits"], "41.5");
+        assert_eq!(image.headers()["content-type"], "image/jpeg");
+        assert_eq!(collect(image.into_inner()).await, JPEG, "{slug}");
+        // v2: the queue answer decodes.
+        assert_eq!(queued.request_id, "req-42");
+        assert_eq!(queued.status, QueueStatus::Queued);
+
+        let requests = server.requests();
+        assert_eq!(requests.len(), 2);
+        for (request, version) in requests.iter().zip(["v1", "v2"]) {
+            assert_eq!(request.path, format!("/{version}/{slug}"));
+            assert_key_sent(request, "x-api-key", KEY);
+            // The body on the wire is exactly the body given, nothing dropped or added.
+            assert_eq!(
+                serde_json::from_slice::<Value>(&request.body).unwrap(),
+                body,
+                "{slug}"
+            );
+            insta::assert_json_snapshot!(
+                format!("segmind_{version}_{slug}"),
+                request.wire_record()
+            );
+        }
+    }
+}
+
+async fn collect(stream: segmind::ByteStream) -> Vec<u8> {
+    use futures::TryStreamExt as _;
+    let mut stream = stream.into_inner();
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.try_next().await.expect("body chunk") {
+        out.extend_from_slice(&chunk);
+    }
+    out
+}
+
+#[tokio::test]
+async fn segmind_queue_status_and_result_decode_every_documented_answer() {
+    let server = CaptureServer::start(|request| match request.path.as_str() {
+        "/v2/requests/req-1/status" => {
+            Canned::json(200, json!({"request_id": "req-1", "status": "PROCESSING", "metrics": {}}))
+        }
+        "/v2/requests/req-1" => Canned::json(
+            200,
+            json!({"request_id": "req-1", "status": "COMPLETED",
+                   "output": "https://cdn.example/req-1.jpeg", "metrics": {"inference_time": 13.06}}),
+        ),
+        "/v2/requests/req-2/status" => {
+            Canned::json(200, json!({"request_id": "req-2", "status": "CANCELLED_BY_OPERATOR"}))
+        }
+        "/v2/requests/failed/status" | "/v2/requests/failed" => Canned::json(
+            422,
+            json!({"status": "FAILED", "error": "blocked by safety filter", "metrics": {"inference_time": 2.4}}),
+        ),
+        _ => Canned::json(404, json!({"error": format!("Request {} not found", request.path)})),
+    })
+    .await;
+    let client = segmind_client(&server);
+
+    let status = client
+        .get_request_status()
+        .request_id("req-1")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(status.status, QueueStatus::Processing);
+    let result = client
+        .get_request_result()
+        .request_id("req-1")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(result.status, QueueStatus::Completed);
+    assert_eq!(
+        result.output.as_deref(),
+        Some("https://cdn.example/req-1.jpeg")
+    );
+    assert_eq!(result.metrics.unwrap().inference_time, Some(13.06));
+
+    // A state added later decodes instead of failing.
+    let status = client
+        .get_request_status()
+        .request_id("req-2")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        status.status,
+        QueueStatus::Other("CANCELLED_BY_OPERATOR".into())
+    );
+
+    // FAILED is served as 422 on both GETs, with the reason.
+    for path in ["status", "result"] {
+        let err = if path == "status" {
+            client
+                .get_request_status()
+                .request_id("failed")
+                .send()
+                .await
+                .unwrap_err()
+        } else {
+            client
+                .get_request_result()
+                .request_id("failed")
+                .send()
+                .await
+                .unwrap_err()
+        };
+        let ideogram_raw::segmind::Error::ErrorResponse(body) = err else {
+            panic!("expected a documented error, got {err:?}");
+        };
+        assert_eq!(body.status().as_u16(), 422);
+        assert_eq!(body.status, Some(QueueStatus::Failed));
+        assert_eq!(body.error, "blocked by safety filter");
+    }
+
+    // Unknown or expired ids answer 404 with the id in the text.
+    let err = client
+        .get_request_status()
+        .request_id("gone")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
+
+    let requests = server.requests();
+    for request in &requests {
+        assert_eq!(request.method, "GET");
+        assert_key_sent(request, "x-api-key", KEY);
+        assert!(request.body.is_empty());
+    }
+    let records: Vec<Value> = requests.iter().take(2).map(Captured::wire_record).collect();
+    insta::assert_json_snapshot!("segmind_queue_gets", records);
+}
+
+#[tokio::test]
+async fn segmind_request_ids_are_percent_encoded_into_the_path() {
+    let server = CaptureServer::start(|_| Canned::json(200, json!({"status": "QUEUED"}))).await;
+    segmind_client(&server)
+        .get_request_status()
+        .request_id("a/b c")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        server.single_request().path,
+        "/v2/requests/a%2Fb%20c/status"
+    );
+}
+
+fn generated_answer(urls: Value) -> Canned {
+    Canned::json(
+        200,
+        json!({
+            "created": "2026-11-01T04:56:07+00:00",
+            "data": [
+                {"url": urls, "prompt": "rewritten prompt", "resolution": "1024x1024",
+                 "is_image_safe": true, "seed": 12345, "style_type": "REALISTIC"},
+                {"url": null, "prompt": "rewritten prompt", "resolution": "1024x1024",
+                 "is_image_safe": false, "seed": 12346}
+            ]
+        }),
+    )
+}
+
+#[tokio::test]
+async fn ideogram_generate_sends_the_image_request_with_api_key() {
+    let server =
+        CaptureServer::start(|_| generated_answer(json!("https://cdn.example/a.png"))).await;
+    let client = ideogram_client(&server.base_url(), Auth::ideogram(ApiKey::new(KEY)));
+    let body: ideogram::types::GenerateImageRequest = serde_json::from_value(json!({
+        "image_request": {
+            "prompt": "A serene tropical beach at sunset",
+            "model": "V_2_TURBO",
+            "aspect_ratio": "ASPECT_16_9",
+            "magic_prompt_option": "AUTO",
+            "magic_prompt_version": "V_0_3",
+            "seed": 2147483647,
+            "style_type": "REALISTIC",
+            "negative_prompt": "brush strokes",
+            "num_images": 2,
+            "color_palette": {"name": "PASTEL"}
+        }
+    }))
+    .unwrap();
+    let answer = client
+        .post_generate_image()
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(answer.data.len(), 2);
+    assert_eq!(
+        answer.data[0].url.as_deref(),
+        Some("https://cdn.example/a.png")
+    );
+    assert!(!answer.data[1].is_image_safe && answer.data[1].url.is_none());
+    assert_eq!(answer.data[1].seed, 12346);
+
+    let request = server.single_request();
+    assert_key_sent(&request, "api-key", KEY);
+    insta::assert_json_snapshot!("ideogram_generate", request.wire_record());
+}
+
+#[tokio::test]
+async fn ideogram_v3_generate_sends_json() {
+    let server =
+        CaptureServer::start(|_| generated_answer(json!("https://cdn.example/v3.png"))).await;
+    let client = ideogram_client(&server.base_url(), Auth::ideogram(ApiKey::new(KEY)));
+    let body: ideogram::types::GenerateImageRequestV3 = serde_json::from_value(json!({
+        "prompt": "A photo of a cat sleeping on a couch",
+        "resolution": "1280x800",
+        "rendering_speed": "TURBO",
+        "magic_prompt": "OFF",
+        "num_images": 1,
+        "style_codes": ["AAFF5733"],
+        "color_palette": {"members": [{"color_hex": "#112233"}]},
+        "seed": 0
+    }))
+    .unwrap();
+    let answer = client
+        .post_generate_image_v3()
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(answer.data[0].resolution, "1024x1024");
+
+    let request = server.single_request();
+    assert_key_sent(&request, "api-key", KEY);
+    insta::assert_json_snapshot!("ideogram_v3_generate", request.wire_record());
+}
+
+#[tokio::test]
+async fn ideogram_remix_sends_multipart_through_the_hooks() {
+    let server =
+        CaptureServer::start(|_| generated_answer(json!("https://cdn.example/remix.png"))).await;
+    let client = ideogram_client(&server.base_url(), Auth::ideogram(ApiKey::new(KEY)));
+    let request = ideogram::types::InitialImageRequest::builder()
+        .prompt(
+            "the same beach in watercolour"
+                .parse::<ideogram::types::Prompt>()
+                .unwrap(),
+        )
+        .model(ideogram::types::ModelEnum::V2)
+        .aspect_ratio(ideogram::types::AspectRatio::Aspect11)
+        .image_weight(60);
+    let answer = client
+        .post_remix_image()
+        .image_request(request)
+        .image_file(&b"PNG-BYTES"[..], "input.png", "image/png")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        answer.data[0].url.as_deref(),
+        Some("https://cdn.example/remix.png")
+    );
+
+    let request = server.single_request();
+    assert_key_sent(&request, "api-key", KEY);
+    insta::assert_json_snapshot!("ideogram_remix", request.wire_record());
+}
+
+#[tokio::test]
+async fn ideogram_remix_maps_documented_errors_and_needs_both_parts() {
+    let server = CaptureServer::start(|_| {
+        Canned::json(422, json!({"error": "Provided image failed safety check."}))
+    })
+    .await;
+    let client = ideogram_client(&server.base_url(), Auth::ideogram(ApiKey::new(KEY)));
+    let request = ideogram::types::InitialImageRequest::builder()
+        .prompt("x".parse::<ideogram::types::Prompt>().unwrap());
+    let err = client
+        .post_remix_image()
+        .image_request(request.clone())
+        .image_file(&b"JPEG"[..], "in.jpg", "image/jpeg")
+        .send()
+        .await
+        .unwrap_err();
+    let ideogram::Error::ErrorResponse(body) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        body.error.as_deref(),
+        Some("Provided image failed safety check.")
+    );
+
+    // Missing the image: refused before anything is sent.
+    let err = client
+        .post_remix_image()
+        .image_request(request)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ideogram::Error::InvalidRequest(ref m) if m.contains("image_file")),
+        "{err:?}"
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn gateways_get_a_bearer_token_under_their_own_base_path() {
+    let server =
+        CaptureServer::start(|_| generated_answer(json!("https://cdn.example/g.png"))).await;
+    let base = format!("{}/ideogram", server.base_url());
+    let client = ideogram_client(&base, Auth::bearer(ApiKey::new(KEY)));
+    let body: ideogram::types::GenerateImageRequest =
+        serde_json::from_value(json!({"image_request": {"prompt": "a cat"}})).unwrap();
+    client
+        .post_generate_image()
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+
+    let request = server.single_request();
+    assert_eq!(request.path, "/ideogram/generate");
+    assert_key_sent(&request, "authorization", &format!("Bearer {KEY}"));
+    assert!(request.header("api-key").is_none());
+}
+
+#[tokio::test]
+async fn redirects_to_another_origin_are_not_followed_with_the_key() {
+    let elsewhere = CaptureServer::start(|_| generated_answer(json!(null))).await;
+    let target = format!("{}/generate", elsewhere.base_url());
+    let api = CaptureServer::start(move |_| {
+        Canned::json(307, json!({})).with_header("location", &target)
+    })
+    .await;
+    let client = ideogram_client(&api.base_url(), Auth::ideogram(ApiKey::new(KEY)));
+    let body: ideogram::types::GenerateImageRequest =
+        serde_json::from_value(json!({"image_request": {"prompt": "a cat"}})).unwrap();
+    let err = client
+        .post_generate_image()
+        .body(body)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(307));
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the other origin was contacted"
+    );
+}
+
+#[tokio::test]
+async fn redirects_within_the_origin_keep_the_key() {
+    let api = CaptureServer::start(|request| {
+        if request.path == "/v2/requests/r/status" {
+            Canned::json(307, json!({})).with_header("location", "/v2/requests/moved/status")
+        } else {
+            Canned::json(200, json!({"status": "COMPLETED"}))
+        }
+    })
+    .await;
+    let status = segmind_client(&api)
+        .get_request_status()
+        .request_id("r")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.status, QueueStatus::Completed);
+    let requests = api.requests();
+    assert_eq!(requests.len(), 2);
+    assert_key_sent(&requests[1], "x-api-key", KEY);
+}
+
+#[test]
+fn request_types_reject_what_their_model_does_not_take() {
+    use segmind::types::{Ideogram2aTxt2ImgRequest, IdeogramTxt2ImgRequest};
+    // 2a takes no palette and no negative prompt: unknown fields are refused.
+    for extra in [
+        json!({"color_palette": {"name": "EMBER"}}),
+        json!({"negative_prompt": "x"}),
+    ] {
+        let mut body = json!({"prompt": "a cat"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        assert!(serde_json::from_value::<Ideogram2aTxt2ImgRequest>(body).is_err());
+    }
+    // Patterns and enums from the spec are enforced by the types.
+    let bad_hex = json!({"prompt": "a", "color_palette": {"members": [{"color_hex": "#12345"}]}});
+    assert!(serde_json::from_value::<IdeogramTxt2ImgRequest>(bad_hex).is_err());
+    let bad_resolution = json!({"prompt": "a", "resolution": "RESOLUTION_1000_1000"});
+    assert!(serde_json::from_value::<IdeogramTxt2ImgRequest>(bad_resolution).is_err());
+    assert!("".parse::<segmind::types::Prompt>().is_err());
+}
+
+#[test]
+fn request_types_publish_their_json_schema() {
+    let schema = schemars::schema_for!(segmind::types::IdeogramTxt2ImgRequest);
+    let text = serde_json::to_string(&schema).unwrap();
+    for needle in [
+        "prompt",
+        "color_palette",
+        "RESOLUTION_1024_1024",
+        "additionalProperties",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from the schema");
+    }
+}
