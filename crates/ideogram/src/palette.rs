@@ -1,0 +1,350 @@
+//! Colour palettes: one of Ideogram's eight presets, or 1 to 8 colours with
+//! optional weights.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::invalid::InvalidInput;
+
+/// Ideogram's preset palettes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PalettePreset {
+    /// Warm reds and oranges.
+    Ember,
+    /// Light greens and blues.
+    Fresh,
+    /// Deep greens.
+    Jungle,
+    /// Purples and pinks.
+    Magic,
+    /// Melon pinks and greens.
+    Melon,
+    /// Many saturated colours.
+    Mosaic,
+    /// Soft pastels.
+    Pastel,
+    /// Deep blues.
+    Ultramarine,
+}
+
+impl PalettePreset {
+    /// Every preset.
+    pub const ALL: [Self; 8] = [
+        Self::Ember,
+        Self::Fresh,
+        Self::Jungle,
+        Self::Magic,
+        Self::Melon,
+        Self::Mosaic,
+        Self::Pastel,
+        Self::Ultramarine,
+    ];
+
+    /// The name as the APIs spell it: `EMBER`.
+    pub fn api_name(self) -> &'static str {
+        match self {
+            Self::Ember => "EMBER",
+            Self::Fresh => "FRESH",
+            Self::Jungle => "JUNGLE",
+            Self::Magic => "MAGIC",
+            Self::Melon => "MELON",
+            Self::Mosaic => "MOSAIC",
+            Self::Pastel => "PASTEL",
+            Self::Ultramarine => "ULTRAMARINE",
+        }
+    }
+
+    fn names() -> String {
+        Self::ALL
+            .iter()
+            .map(|p| p.api_name().to_ascii_lowercase())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl fmt::Display for PalettePreset {
+    /// `ember`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.api_name().to_ascii_lowercase())
+    }
+}
+
+impl FromStr for PalettePreset {
+    type Err = InvalidInput;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let upper = s.trim().to_ascii_uppercase();
+        Self::ALL
+            .into_iter()
+            .find(|p| p.api_name() == upper)
+            .ok_or_else(|| {
+                InvalidInput::new(
+                    "palette",
+                    format!("{s:?} is not a preset; presets: {}", Self::names()),
+                )
+            })
+    }
+}
+
+/// One colour of a custom palette.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaletteColor {
+    hex: String,
+    weight: Option<f64>,
+}
+
+/// Smallest and largest colour weights the APIs accept.
+pub const WEIGHT_RANGE: std::ops::RangeInclusive<f64> = 0.05..=1.0;
+
+/// Most colours a custom palette may hold.
+pub const MAX_COLORS: usize = 8;
+
+impl PaletteColor {
+    /// `hex` (`#rgb` or `#rrggbb`) with an optional weight in 0.05..=1.0.
+    pub fn new(hex: &str, weight: Option<f64>) -> Result<Self, InvalidInput> {
+        let hex = hex.trim();
+        let digits = hex.strip_prefix('#').unwrap_or("");
+        if !matches!(digits.len(), 3 | 6) || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(InvalidInput::new(
+                "palette",
+                format!("{hex:?} is not a colour: write #rgb or #rrggbb, such as #ff5500"),
+            ));
+        }
+        if let Some(w) = weight.filter(|w| !WEIGHT_RANGE.contains(w)) {
+            return Err(InvalidInput::new(
+                "palette",
+                format!("weight {w} of {hex} is outside 0.05..=1.0"),
+            ));
+        }
+        Ok(Self {
+            hex: hex.to_ascii_lowercase(),
+            weight,
+        })
+    }
+
+    /// The colour as given, lower-cased: `#ff5500` or `#f50`.
+    pub fn hex(&self) -> &str {
+        &self.hex
+    }
+
+    /// The weight, if one was given.
+    pub fn weight(&self) -> Option<f64> {
+        self.weight
+    }
+
+    /// The colour as 8-bit red, green and blue.
+    pub fn rgb(&self) -> [u8; 3] {
+        let digits = &self.hex[1..];
+        let channel = |i: usize| -> u8 {
+            if digits.len() == 3 {
+                let v = u8::from_str_radix(&digits[i..=i], 16).expect("validated hex");
+                v * 17
+            } else {
+                u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).expect("validated hex")
+            }
+        };
+        [channel(0), channel(1), channel(2)]
+    }
+}
+
+/// A colour palette for generation.
+///
+/// Parses `ember` (a preset, any case) or `#ff5500:0.6,#00aaff:0.4` (colours
+/// with optional weights).
+///
+/// ```
+/// use ideogram::Palette;
+///
+/// let warm: Palette = "ember".parse()?;
+/// let custom: Palette = "#ff5500:0.6, #0af".parse()?;
+/// assert_eq!(custom.to_string(), "#ff5500:0.6,#0af");
+/// assert!("#ff5500:2".parse::<Palette>().is_err());
+/// # Ok::<(), ideogram::InvalidInput>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum Palette {
+    /// One of the presets.
+    Preset(PalettePreset),
+    /// 1 to 8 colours.
+    Custom(Vec<PaletteColor>),
+}
+
+impl Palette {
+    /// A custom palette, checked for 1 to 8 colours.
+    pub fn custom(colors: Vec<PaletteColor>) -> Result<Self, InvalidInput> {
+        if colors.is_empty() || colors.len() > MAX_COLORS {
+            return Err(InvalidInput::new(
+                "palette",
+                format!(
+                    "a custom palette holds 1 to {MAX_COLORS} colours, not {}",
+                    colors.len()
+                ),
+            ));
+        }
+        Ok(Self::Custom(colors))
+    }
+
+    /// The palette as the Segmind wire type.
+    pub fn to_segmind(&self) -> ideogram_raw::segmind::types::ColorPalette {
+        serde_json::from_value(self.wire_json())
+            .expect("a validated palette fits the Segmind schema")
+    }
+
+    /// The palette as the Ideogram wire type.
+    pub fn to_ideogram(&self) -> ideogram_raw::ideogram::types::ColorPalette {
+        serde_json::from_value(self.wire_json())
+            .expect("a validated palette fits the Ideogram schema")
+    }
+
+    /// The JSON both APIs take: `{"name": ...}` or `{"members": [...]}`.
+    pub fn wire_json(&self) -> serde_json::Value {
+        match self {
+            Self::Preset(p) => serde_json::json!({ "name": p.api_name() }),
+            Self::Custom(colors) => {
+                let members: Vec<_> = colors
+                    .iter()
+                    .map(|c| match c.weight {
+                        Some(w) => serde_json::json!({ "color_hex": c.hex, "color_weight": w }),
+                        None => serde_json::json!({ "color_hex": c.hex }),
+                    })
+                    .collect();
+                serde_json::json!({ "members": members })
+            }
+        }
+    }
+}
+
+impl From<PalettePreset> for Palette {
+    fn from(preset: PalettePreset) -> Self {
+        Self::Preset(preset)
+    }
+}
+
+impl fmt::Display for Palette {
+    /// The form [`FromStr`] reads back.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Preset(p) => p.fmt(f),
+            Self::Custom(colors) => {
+                for (i, c) in colors.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    f.write_str(&c.hex)?;
+                    if let Some(w) = c.weight {
+                        write!(f, ":{w}")?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl FromStr for Palette {
+    type Err = InvalidInput;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let text = s.trim();
+        if !text.starts_with('#') {
+            return text.parse::<PalettePreset>().map(Self::Preset).map_err(|_| {
+                InvalidInput::new(
+                    "palette",
+                    format!(
+                        "{text:?} is neither a preset ({}) nor colours such as #ff5500:0.6,#00aaff",
+                        PalettePreset::names()
+                    ),
+                )
+            });
+        }
+        let colors = text
+            .split(',')
+            .map(|item| {
+                let (hex, weight) = match item.split_once(':') {
+                    Some((hex, weight)) => {
+                        let weight = weight.trim().parse::<f64>().map_err(|_| {
+                            InvalidInput::new(
+                                "palette",
+                                format!("weight {weight:?} of {hex} is not a number"),
+                            )
+                        })?;
+                        (hex, Some(weight))
+                    }
+                    None => (item, None),
+                };
+                PaletteColor::new(hex, weight)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::custom(colors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_parse_in_any_case_and_reach_the_wire() {
+        for preset in PalettePreset::ALL {
+            let palette: Palette = preset.api_name().to_lowercase().parse().unwrap();
+            assert_eq!(palette, Palette::Preset(preset));
+            assert_eq!(
+                palette.wire_json(),
+                serde_json::json!({"name": preset.api_name()})
+            );
+            assert_eq!(
+                serde_json::to_value(palette.to_segmind()).unwrap(),
+                palette.wire_json()
+            );
+            assert_eq!(
+                serde_json::to_value(palette.to_ideogram()).unwrap(),
+                palette.wire_json()
+            );
+        }
+    }
+
+    #[test]
+    fn custom_palettes_round_trip_through_text_and_wire() {
+        let palette: Palette = "#FF5500:0.6, #0af:0.4,#123".parse().unwrap();
+        assert_eq!(palette.to_string(), "#ff5500:0.6,#0af:0.4,#123");
+        assert_eq!(palette.to_string().parse::<Palette>().unwrap(), palette);
+        assert_eq!(
+            serde_json::to_value(palette.to_segmind()).unwrap(),
+            serde_json::json!({"members": [
+                {"color_hex": "#ff5500", "color_weight": 0.6},
+                {"color_hex": "#0af", "color_weight": 0.4},
+                {"color_hex": "#123"}
+            ]})
+        );
+        let Palette::Custom(colors) = palette else {
+            unreachable!()
+        };
+        assert_eq!(colors[1].rgb(), [0x00, 0xaa, 0xff]);
+    }
+
+    #[test]
+    fn bad_palettes_say_what_is_allowed() {
+        let cases = [
+            ("emberr", "neither a preset (ember, fresh"),
+            ("#ff550", "is not a colour"),
+            ("#gggggg", "is not a colour"),
+            ("#ff5500:0.01", "outside 0.05..=1.0"),
+            ("#ff5500:1.5", "outside 0.05..=1.0"),
+            ("#ff5500:x", "is not a number"),
+            (
+                "#111,#222,#333,#444,#555,#666,#777,#888,#999",
+                "1 to 8 colours, not 9",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = text.parse::<Palette>().unwrap_err();
+            assert_eq!(err.field, "palette");
+            assert!(err.message.contains(expected), "{text}: {err}");
+        }
+        assert!("#ff5500:0.05,#00ff00:1".parse::<Palette>().is_ok());
+    }
+}

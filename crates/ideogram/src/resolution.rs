@@ -1,0 +1,545 @@
+//! Output sizes: the 78 the 2.x models render and the 69 Ideogram 3.0 renders,
+//! parsed from any of their spellings, with their aspect ratios and a search
+//! for the nearest legal size.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::aspect::AspectRatio;
+use crate::invalid::InvalidInput;
+
+/// Every size Ideogram's 2.x models (and Segmind's Ideogram slugs) render, as
+/// `(width, height)`: the 78 values of the specs' `Resolution` enum.
+pub(crate) const LEGACY: [(u16, u16); 78] = [
+    (512, 1536),
+    (576, 1408),
+    (576, 1472),
+    (576, 1536),
+    (640, 1024),
+    (640, 1344),
+    (640, 1408),
+    (640, 1472),
+    (640, 1536),
+    (704, 1152),
+    (704, 1216),
+    (704, 1280),
+    (704, 1344),
+    (704, 1408),
+    (704, 1472),
+    (720, 1280),
+    (736, 1312),
+    (768, 1024),
+    (768, 1088),
+    (768, 1152),
+    (768, 1216),
+    (768, 1232),
+    (768, 1280),
+    (768, 1344),
+    (832, 960),
+    (832, 1024),
+    (832, 1088),
+    (832, 1152),
+    (832, 1216),
+    (832, 1248),
+    (864, 1152),
+    (896, 960),
+    (896, 1024),
+    (896, 1088),
+    (896, 1120),
+    (896, 1152),
+    (960, 832),
+    (960, 896),
+    (960, 1024),
+    (960, 1088),
+    (1024, 640),
+    (1024, 768),
+    (1024, 832),
+    (1024, 896),
+    (1024, 960),
+    (1024, 1024),
+    (1088, 768),
+    (1088, 832),
+    (1088, 896),
+    (1088, 960),
+    (1120, 896),
+    (1152, 704),
+    (1152, 768),
+    (1152, 832),
+    (1152, 864),
+    (1152, 896),
+    (1216, 704),
+    (1216, 768),
+    (1216, 832),
+    (1232, 768),
+    (1248, 832),
+    (1280, 704),
+    (1280, 720),
+    (1280, 768),
+    (1280, 800),
+    (1312, 736),
+    (1344, 640),
+    (1344, 704),
+    (1344, 768),
+    (1408, 576),
+    (1408, 640),
+    (1408, 704),
+    (1472, 576),
+    (1472, 640),
+    (1472, 704),
+    (1536, 512),
+    (1536, 576),
+    (1536, 640),
+];
+
+/// Every size Ideogram 3.0 renders: the 69 values of `ResolutionV3`.
+pub(crate) const V3: [(u16, u16); 69] = [
+    (512, 1536),
+    (576, 1408),
+    (576, 1472),
+    (576, 1536),
+    (640, 1344),
+    (640, 1408),
+    (640, 1472),
+    (640, 1536),
+    (704, 1152),
+    (704, 1216),
+    (704, 1280),
+    (704, 1344),
+    (704, 1408),
+    (704, 1472),
+    (736, 1312),
+    (768, 1088),
+    (768, 1216),
+    (768, 1280),
+    (768, 1344),
+    (800, 1280),
+    (832, 960),
+    (832, 1024),
+    (832, 1088),
+    (832, 1152),
+    (832, 1216),
+    (832, 1248),
+    (864, 1152),
+    (896, 960),
+    (896, 1024),
+    (896, 1088),
+    (896, 1120),
+    (896, 1152),
+    (960, 832),
+    (960, 896),
+    (960, 1024),
+    (960, 1088),
+    (1024, 832),
+    (1024, 896),
+    (1024, 960),
+    (1024, 1024),
+    (1088, 768),
+    (1088, 832),
+    (1088, 896),
+    (1088, 960),
+    (1120, 896),
+    (1152, 704),
+    (1152, 832),
+    (1152, 864),
+    (1152, 896),
+    (1216, 704),
+    (1216, 768),
+    (1216, 832),
+    (1248, 832),
+    (1280, 704),
+    (1280, 768),
+    (1280, 800),
+    (1312, 736),
+    (1344, 640),
+    (1344, 704),
+    (1344, 768),
+    (1408, 576),
+    (1408, 640),
+    (1408, 704),
+    (1472, 576),
+    (1472, 640),
+    (1472, 704),
+    (1536, 512),
+    (1536, 576),
+    (1536, 640),
+];
+
+/// Which list of sizes a model draws from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SizeFamily {
+    /// Ideogram 1.x and 2.x, and every Segmind Ideogram slug: 78 sizes.
+    Legacy,
+    /// Ideogram 3.0: 69 sizes.
+    V3,
+}
+
+impl SizeFamily {
+    /// The sizes of this family, as `(width, height)`.
+    pub fn sizes(self) -> &'static [(u16, u16)] {
+        match self {
+            Self::Legacy => &LEGACY,
+            Self::V3 => &V3,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Legacy => "the 2.x models",
+            Self::V3 => "Ideogram 3.0",
+        }
+    }
+}
+
+/// A legal output size: one of the 2.x models' 78 sizes or Ideogram 3.0's 69
+/// (most sizes are in both).
+///
+/// ```
+/// use ideogram::{Resolution, SizeFamily};
+///
+/// let r: Resolution = "1280x768".parse()?;
+/// assert_eq!(r, "RESOLUTION_1280_768".parse()?);
+/// assert_eq!(r.aspect_ratio().to_string(), "5:3");
+/// assert_eq!(Resolution::nearest(1920, 1080, SizeFamily::Legacy).to_string(), "1280x720");
+/// # Ok::<(), ideogram::InvalidInput>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Resolution {
+    width: u16,
+    height: u16,
+}
+
+impl Resolution {
+    /// 1024x1024, every model's default.
+    pub const SQUARE_1024: Self = Self {
+        width: 1024,
+        height: 1024,
+    };
+
+    /// `width` x `height`, if some model renders that size.
+    pub fn new(width: u16, height: u16) -> Result<Self, InvalidInput> {
+        let r = Self { width, height };
+        if r.is_legacy() || r.is_v3() {
+            Ok(r)
+        } else {
+            let near = Self::nearest(u32::from(width), u32::from(height), SizeFamily::Legacy);
+            Err(InvalidInput::new(
+                "resolution",
+                format!(
+                    "{width}x{height} is not a size Ideogram renders (nearest: {near}); \
+                     `ideogram resolutions` lists the {} legal sizes",
+                    all().count()
+                ),
+            ))
+        }
+    }
+
+    /// Width in pixels.
+    pub fn width(self) -> u16 {
+        self.width
+    }
+
+    /// Height in pixels.
+    pub fn height(self) -> u16 {
+        self.height
+    }
+
+    /// Whether the 2.x models (and Segmind) render this size.
+    pub fn is_legacy(self) -> bool {
+        LEGACY.contains(&(self.width, self.height))
+    }
+
+    /// Whether Ideogram 3.0 renders this size.
+    pub fn is_v3(self) -> bool {
+        V3.contains(&(self.width, self.height))
+    }
+
+    /// Whether `family` renders this size.
+    pub fn is_in(self, family: SizeFamily) -> bool {
+        match family {
+            SizeFamily::Legacy => self.is_legacy(),
+            SizeFamily::V3 => self.is_v3(),
+        }
+    }
+
+    /// Checks that `family` renders this size.
+    pub fn check_in(self, family: SizeFamily) -> Result<Self, InvalidInput> {
+        if self.is_in(family) {
+            return Ok(self);
+        }
+        let near = Self::nearest(u32::from(self.width), u32::from(self.height), family);
+        Err(InvalidInput::new(
+            "resolution",
+            format!(
+                "{self} is not rendered by {} (nearest that is: {near})",
+                family.name()
+            ),
+        ))
+    }
+
+    /// The reduced aspect ratio (1280x768 is 5:3).
+    pub fn aspect_ratio(self) -> AspectRatio {
+        AspectRatio::reduced(u32::from(self.width), u32::from(self.height))
+    }
+
+    /// Every size of `family`, in the specs' order.
+    pub fn all_in(family: SizeFamily) -> impl Iterator<Item = Self> {
+        family
+            .sizes()
+            .iter()
+            .map(|&(width, height)| Self { width, height })
+    }
+
+    /// The legal size of `family` closest to `width` x `height`: the closest
+    /// shape first, then the closest pixel count.
+    pub fn nearest(width: u32, height: u32, family: SizeFamily) -> Self {
+        let (width, height) = (width.max(1), height.max(1));
+        let want_shape = (f64::from(width) / f64::from(height)).ln();
+        let want_area = (f64::from(width) * f64::from(height)).ln();
+        Self::all_in(family)
+            .min_by(|a, b| {
+                let score = |r: &Self| {
+                    let shape = (r.ratio()).ln() - want_shape;
+                    let area = (f64::from(r.width) * f64::from(r.height)).ln() - want_area;
+                    // Shape dominates: a 1% shape error outweighs any size difference.
+                    shape.abs() * 100.0 + area.abs()
+                };
+                score(a).total_cmp(&score(b))
+            })
+            .expect("every family has sizes")
+    }
+
+    /// The legal size of `family` whose shape is closest to `ratio`, preferring
+    /// about a megapixel where several share it.
+    pub fn nearest_to_aspect(ratio: AspectRatio, family: SizeFamily) -> Self {
+        let (w, h) = ratio.parts();
+        let scale = (1024.0 * 1024.0 / (f64::from(w) * f64::from(h))).sqrt();
+        Self::nearest(
+            (f64::from(w) * scale).round() as u32,
+            (f64::from(h) * scale).round() as u32,
+            family,
+        )
+    }
+
+    fn ratio(self) -> f64 {
+        f64::from(self.width) / f64::from(self.height)
+    }
+
+    /// The spelling of the 2.x enums: `RESOLUTION_1024_1024`.
+    pub fn legacy_name(self) -> String {
+        format!("RESOLUTION_{}_{}", self.width, self.height)
+    }
+
+    /// Segmind's enum value, if Segmind renders this size.
+    pub fn to_segmind(self) -> Result<ideogram_raw::segmind::types::Resolution, InvalidInput> {
+        self.check_in(SizeFamily::Legacy)?;
+        Ok(self
+            .legacy_name()
+            .parse()
+            .expect("every legacy size is in the Segmind spec"))
+    }
+
+    /// Ideogram's legacy enum value, if the 2.x models render this size.
+    pub fn to_ideogram(self) -> Result<ideogram_raw::ideogram::types::Resolution, InvalidInput> {
+        self.check_in(SizeFamily::Legacy)?;
+        Ok(self
+            .legacy_name()
+            .parse()
+            .expect("every legacy size is in the Ideogram spec"))
+    }
+
+    /// Ideogram 3.0's enum value, if Ideogram 3.0 renders this size.
+    pub fn to_ideogram_v3(
+        self,
+    ) -> Result<ideogram_raw::ideogram::types::ResolutionV3, InvalidInput> {
+        self.check_in(SizeFamily::V3)?;
+        Ok(self
+            .to_string()
+            .parse()
+            .expect("every v3 size is in the Ideogram spec"))
+    }
+}
+
+fn all() -> impl Iterator<Item = Resolution> {
+    let mut sizes: Vec<Resolution> = Resolution::all_in(SizeFamily::Legacy)
+        .chain(Resolution::all_in(SizeFamily::V3))
+        .collect();
+    sizes.sort();
+    sizes.dedup();
+    sizes.into_iter()
+}
+
+impl fmt::Display for Resolution {
+    /// `1024x1024`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}x{}", self.width, self.height)
+    }
+}
+
+impl FromStr for Resolution {
+    type Err = InvalidInput;
+
+    /// Accepts `1024x1024` (also `1024X1024` and `1024*1024`) and
+    /// `RESOLUTION_1024_1024` (any case).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let text = s.trim();
+        let upper = text.to_ascii_uppercase();
+        let parts = match upper.strip_prefix("RESOLUTION_") {
+            Some(rest) => rest.split_once('_'),
+            None => upper.split_once(['X', '*']),
+        };
+        let parse = |part: &str| part.trim().parse::<u16>().ok().filter(|&n| n > 0);
+        match parts.and_then(|(w, h)| Some((parse(w)?, parse(h)?))) {
+            Some((width, height)) => Self::new(width, height),
+            None => Err(InvalidInput::new(
+                "resolution",
+                format!("{text:?} is not a size: write it as 1024x1024 or RESOLUTION_1024_1024"),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_size_parses_from_every_spelling() {
+        for family in [SizeFamily::Legacy, SizeFamily::V3] {
+            for r in Resolution::all_in(family) {
+                assert_eq!(r.to_string().parse::<Resolution>().unwrap(), r);
+                assert_eq!(r.legacy_name().parse::<Resolution>().unwrap(), r);
+                assert_eq!(
+                    r.legacy_name()
+                        .to_lowercase()
+                        .parse::<Resolution>()
+                        .unwrap(),
+                    r
+                );
+                assert_eq!(
+                    format!(" {}X{} ", r.width, r.height)
+                        .parse::<Resolution>()
+                        .unwrap(),
+                    r
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_size_converts_to_its_raw_enums() {
+        for r in Resolution::all_in(SizeFamily::Legacy) {
+            assert_eq!(r.to_segmind().unwrap().to_string(), r.legacy_name());
+            assert_eq!(r.to_ideogram().unwrap().to_string(), r.legacy_name());
+        }
+        for r in Resolution::all_in(SizeFamily::V3) {
+            assert_eq!(r.to_ideogram_v3().unwrap().to_string(), r.to_string());
+        }
+    }
+
+    #[test]
+    fn the_families_differ_as_documented() {
+        let only_legacy = Resolution::all_in(SizeFamily::Legacy)
+            .filter(|r| !r.is_v3())
+            .count();
+        assert_eq!(only_legacy, 10);
+        let v3_only: Vec<_> = Resolution::all_in(SizeFamily::V3)
+            .filter(|r| !r.is_legacy())
+            .collect();
+        assert_eq!(
+            v3_only,
+            [Resolution {
+                width: 800,
+                height: 1280
+            }]
+        );
+        let err = "800x1280"
+            .parse::<Resolution>()
+            .unwrap()
+            .to_segmind()
+            .unwrap_err();
+        assert_eq!(err.field, "resolution");
+        assert!(
+            err.message.contains("not rendered by the 2.x models"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn illegal_sizes_name_the_field_and_a_legal_neighbour() {
+        let err = "1000x1000".parse::<Resolution>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid resolution: 1000x1000 is not a size Ideogram renders (nearest: 1024x1024); `ideogram resolutions` lists the 79 legal sizes"
+        );
+        for bad in [
+            "",
+            "big",
+            "1024",
+            "0x1024",
+            "x",
+            "RESOLUTION_1024",
+            "99999x1",
+        ] {
+            assert_eq!(
+                bad.parse::<Resolution>().unwrap_err().field,
+                "resolution",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn nearest_prefers_shape_then_size() {
+        assert_eq!(
+            Resolution::nearest(1024, 1024, SizeFamily::Legacy),
+            Resolution::SQUARE_1024
+        );
+        assert_eq!(
+            Resolution::nearest(4096, 4096, SizeFamily::V3),
+            Resolution::SQUARE_1024
+        );
+        assert_eq!(
+            Resolution::nearest(1920, 1080, SizeFamily::Legacy).to_string(),
+            "1280x720"
+        );
+        assert_eq!(
+            Resolution::nearest(1080, 1920, SizeFamily::V3).to_string(),
+            "736x1312"
+        );
+        assert_eq!(
+            Resolution::nearest(0, 0, SizeFamily::Legacy),
+            Resolution::SQUARE_1024
+        );
+        for r in Resolution::all_in(SizeFamily::Legacy) {
+            let (w, h) = (u32::from(r.width()), u32::from(r.height()));
+            assert_eq!(Resolution::nearest(w, h, SizeFamily::Legacy), r);
+        }
+    }
+
+    #[test]
+    fn nearest_to_aspect_lands_on_the_shape() {
+        let wide: AspectRatio = "16:9".parse().unwrap();
+        assert_eq!(
+            Resolution::nearest_to_aspect(wide, SizeFamily::Legacy).to_string(),
+            "1280x720"
+        );
+        let square: AspectRatio = "1:1".parse().unwrap();
+        assert_eq!(
+            Resolution::nearest_to_aspect(square, SizeFamily::V3),
+            Resolution::SQUARE_1024
+        );
+    }
+
+    #[test]
+    fn aspect_ratios_are_reduced() {
+        assert_eq!(Resolution::SQUARE_1024.aspect_ratio().to_string(), "1:1");
+        assert_eq!(
+            "1280x720"
+                .parse::<Resolution>()
+                .unwrap()
+                .aspect_ratio()
+                .to_string(),
+            "16:9"
+        );
+    }
+}
