@@ -1,0 +1,204 @@
+//! Input images for image to image: a URL, a local file or bytes, checked for
+//! size and type before anything is sent.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use bytes::Bytes;
+
+use crate::error::Error;
+use crate::invalid::InvalidInput;
+
+/// The largest input image either provider takes.
+pub const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
+
+/// An input image.
+///
+/// Parses from text: `http://` and `https://` are URLs, anything else a path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImageInput {
+    /// An image the provider (Segmind) or this client (Ideogram) downloads.
+    Url(String),
+    /// A local file, read when the request is sent.
+    File(PathBuf),
+    /// The image's bytes.
+    Bytes(Bytes),
+}
+
+impl ImageInput {
+    /// An image at `url`.
+    pub fn url(url: impl Into<String>) -> Self {
+        Self::Url(url.into())
+    }
+
+    /// An image in a local file.
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        Self::File(path.into())
+    }
+
+    /// An image's bytes.
+    pub fn bytes(bytes: impl Into<Bytes>) -> Self {
+        Self::Bytes(bytes.into())
+    }
+
+    /// Checks what can be checked without reading anything.
+    pub(crate) fn check(&self) -> Result<(), InvalidInput> {
+        match self {
+            Self::Url(url) => match reqwest::Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
+                _ => Err(InvalidInput::new(
+                    "image",
+                    format!("{url:?} is not an http(s) URL"),
+                )),
+            },
+            Self::File(_) => Ok(()),
+            Self::Bytes(bytes) => Loaded::check(bytes.clone(), "the image bytes").map(drop),
+        }
+    }
+
+    /// Reads a file (or takes the bytes) and checks size and type. URLs are
+    /// left to the caller.
+    pub(crate) async fn read_local(&self) -> Result<Option<Loaded>, Error> {
+        match self {
+            Self::Url(_) => Ok(None),
+            Self::Bytes(bytes) => Ok(Some(Loaded::check(bytes.clone(), "the image bytes")?)),
+            Self::File(path) => {
+                let meta = tokio::fs::metadata(path).await.map_err(|e| {
+                    InvalidInput::new("image", format!("cannot read {}: {e}", path.display()))
+                })?;
+                if meta.len() > MAX_IMAGE_BYTES as u64 {
+                    return Err(too_large(&path.display().to_string(), meta.len()).into());
+                }
+                let bytes = tokio::fs::read(path).await.map_err(|e| {
+                    InvalidInput::new("image", format!("cannot read {}: {e}", path.display()))
+                })?;
+                let mut loaded = Loaded::check(bytes.into(), &path.display().to_string())?;
+                if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                    loaded.file_name = name.to_owned();
+                }
+                Ok(Some(loaded))
+            }
+        }
+    }
+}
+
+impl FromStr for ImageInput {
+    type Err = InvalidInput;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let text = s.trim();
+        if text.is_empty() {
+            return Err(InvalidInput::new("image", "give a URL or a file path"));
+        }
+        let lower = text.to_ascii_lowercase();
+        let input = if lower.starts_with("http://") || lower.starts_with("https://") {
+            Self::Url(text.to_owned())
+        } else {
+            Self::File(Path::new(text).to_path_buf())
+        };
+        input.check()?;
+        Ok(input)
+    }
+}
+
+/// An image read into memory and checked.
+#[derive(Debug, Clone)]
+pub(crate) struct Loaded {
+    pub bytes: Bytes,
+    pub content_type: &'static str,
+    pub file_name: String,
+}
+
+impl Loaded {
+    /// Checks size and type (JPEG, PNG or WebP, by content, not by name).
+    pub fn check(bytes: Bytes, what: &str) -> Result<Self, InvalidInput> {
+        if bytes.len() > MAX_IMAGE_BYTES {
+            return Err(too_large(what, bytes.len() as u64));
+        }
+        let (content_type, ext) = sniff(&bytes).ok_or_else(|| {
+            InvalidInput::new("image", format!("{what} is not a JPEG, PNG or WebP image"))
+        })?;
+        Ok(Self {
+            bytes,
+            content_type,
+            file_name: format!("image.{ext}"),
+        })
+    }
+
+    /// The image as a `data:` free base64 string, as Segmind's `image_file` takes it.
+    pub fn base64(&self) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(&self.bytes)
+    }
+}
+
+fn too_large(what: &str, len: u64) -> InvalidInput {
+    InvalidInput::new(
+        "image",
+        format!(
+            "{what} is {:.1} MB; at most {} MB is accepted",
+            len as f64 / 1_048_576.0,
+            MAX_IMAGE_BYTES / 1_048_576
+        ),
+    )
+}
+
+/// The image type from its first bytes.
+pub(crate) fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
+    if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some(("image/jpeg", "jpg"))
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(("image/png", "png"))
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some(("image/webp", "webp"))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_becomes_a_url_or_a_path() {
+        assert_eq!(
+            "https://x.test/a.png".parse::<ImageInput>().unwrap(),
+            ImageInput::url("https://x.test/a.png")
+        );
+        assert_eq!(
+            "./in.png".parse::<ImageInput>().unwrap(),
+            ImageInput::file("./in.png")
+        );
+        assert!("".parse::<ImageInput>().is_err());
+        assert!(ImageInput::url("ftp://x.test/a.png").check().is_err());
+    }
+
+    #[test]
+    fn only_small_jpeg_png_or_webp_pass() {
+        assert_eq!(
+            Loaded::check(Bytes::from_static(b"\x89PNG\r\n\x1a\nrest"), "x")
+                .unwrap()
+                .content_type,
+            "image/png"
+        );
+        assert_eq!(
+            Loaded::check(Bytes::from_static(b"RIFF\0\0\0\0WEBPVP8 "), "x")
+                .unwrap()
+                .content_type,
+            "image/webp"
+        );
+        let gif = Loaded::check(Bytes::from_static(b"GIF89a..."), "in.gif").unwrap_err();
+        assert_eq!(
+            gif.to_string(),
+            "invalid image: in.gif is not a JPEG, PNG or WebP image"
+        );
+        let mut big = vec![0xff, 0xd8, 0xff];
+        big.resize(MAX_IMAGE_BYTES + 1, 0);
+        let err = Loaded::check(big.into(), "big.jpg").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid image: big.jpg is 10.0 MB; at most 10 MB is accepted"
+        );
+    }
+}
