@@ -1,11 +1,6 @@
 //! Helpers for the cross-crate tests: a loopback server that records every
 //! request it receives and answers with whatever the test tells it to.
 
-/// The README's Rust examples, compiled as doctests so they stay true.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;
-
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -119,9 +114,15 @@ pub struct CaptureServer {
 impl CaptureServer {
     /// Starts a server answering every request with `respond(request)`.
     pub async fn start(respond: impl Fn(&Captured) -> Canned + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), respond).await
+    }
+
+    /// Starts a server on `addr` (a loopback address, port 0 for any).
+    pub async fn start_on(
+        addr: SocketAddr,
+        respond: impl Fn(&Captured) -> Canned + Send + Sync + 'static,
+    ) -> Self {
+        let listener = TcpListener::bind(addr).await.expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
         let seen = Arc::new(Mutex::new(Vec::new()));
         let shared = Shared {
@@ -225,7 +226,14 @@ fn multipart_parts(content_type: &str, body: &[u8]) -> Value {
                 _ => {}
             }
         }
-        let value = serde_json::from_str::<Value>(content).unwrap_or_else(|_| json!(content));
+        let binary = content
+            .chars()
+            .any(|c| c == '\u{fffd}' || (c.is_control() && !c.is_whitespace()));
+        let value = match serde_json::from_str::<Value>(content) {
+            Ok(json) => json,
+            Err(_) if binary => json!("<binary>"),
+            Err(_) => json!(content),
+        };
         part.insert("content".into(), value);
         parts.push(Value::Object(part));
     }

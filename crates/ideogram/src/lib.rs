@@ -1,5 +1,81 @@
-//! Ideogram image generation for Rust, through Segmind or Ideogram's own API.
+//! Ideogram image generation for Rust, through Segmind or Ideogram's own API
+//! (and gateways that re-serve it).
+//!
+//! Requests are typed and checked against what the chosen model and provider
+//! accept before a byte is sent; answers come back as one [`Generation`]
+//! whatever the provider; failures are one [`Error`] enum. POSTs are never
+//! retried when they may have billed.
+//!
+//! # Segmind
+//!
+//! ```no_run
+//! use ideogram::{Client, GenerateRequest, Model};
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), ideogram::Error> {
+//!     // Reads SEGMIND_API_KEY; `Client::segmind(key)` takes it directly.
+//!     let client = Client::segmind_from_env()?;
+//!     let request = GenerateRequest::new("a lighthouse at dawn, travel poster")
+//!         .model(Model::V2a)
+//!         .resolution("1280x768".parse()?)
+//!         .seed(4242);
+//!
+//!     // Synchronous (v1): the image comes back in the answer.
+//!     let generation = client.generate(&request).await?;
+//!     generation.images[0].save("lighthouse.jpg").await?;
+//!     println!("credits left: {:?}", generation.credits_left);
+//!
+//!     // Queued (v2): the id comes back at once; wait, or resume later by id.
+//!     let job = client.submit(&request).await?;
+//!     println!("queued as {}", job.id());
+//!     let generation = client.job(job.id()).wait().await?;
+//!     generation.images[0].save("lighthouse-queued.jpg").await?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Ideogram (or a gateway)
+//!
+//! ```no_run
+//! use ideogram::{AuthScheme, Client, GenerateRequest, Model, PalettePreset, Provider};
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), ideogram::Error> {
+//!     // Reads IDEOGRAM_API_KEY; a gateway takes its own base URL and bearer auth:
+//!     // Client::builder(Provider::Ideogram).base_url("https://gw.example/ideogram")
+//!     //     .auth_scheme(AuthScheme::Bearer).api_key(key).build()?
+//!     let client = Client::builder(Provider::Ideogram).build()?;
+//!     let request = GenerateRequest::new("a neon sign that says \"open late\"")
+//!         .model(Model::V2Turbo)
+//!         .aspect_ratio("16:9".parse()?)
+//!         .palette(PalettePreset::Ember)
+//!         .num_images(2);
+//!     let generation = client.generate(&request).await?;
+//!     for (i, image) in generation.images.iter().enumerate() {
+//!         // URLs expire after 24 hours; the download never carries the key.
+//!         image.save(format!("sign-{i}.png")).await?;
+//!     }
+//!     # let _ = AuthScheme::Bearer;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # What is checked before sending
+//!
+//! Prompt not empty; the model served by the provider; resolution legal for
+//! the model (78 sizes for 2.x, 69 for 3.0) and not given with an aspect
+//! ratio; palette (1 to 8 colours, `#rgb`/`#rrggbb`, weights 0.05 to 1.0)
+//! and negative prompt only for models that take them; style per model and
+//! provider; seed in the provider's range (Segmind 100 to 999999, Ideogram 0
+//! to 2147483647); image count; input images JPEG, PNG or WebP of at most
+//! 10 MB. Each failure is an [`Error::Validation`] naming the field and what
+//! is allowed.
 #![deny(missing_docs)]
+
+/// The README's Rust examples, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
 
 mod aspect;
 mod client;

@@ -1,0 +1,60 @@
+//! Shared set-up for the facade's loopback tests.
+#![allow(dead_code)]
+
+use ideogram::{Client, PollSchedule, Provider, RetryPolicy};
+use serde_json::{Value, json};
+pub use workspace_tests::{Canned, CaptureServer, Captured};
+
+pub const KEY: &str = "sk-facade-secret-0042";
+pub const JPEG: &[u8] = b"\xff\xd8\xff\xe0\x00\x10JFIF-test-image";
+pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n-test-image";
+
+/// A client for `provider` at `server`, with fast retries and polls.
+pub fn client(provider: Provider, server: &CaptureServer) -> Client {
+    Client::builder(provider)
+        .base_url(server.base_url())
+        .api_key(KEY)
+        .retry(fast_retries())
+        .poll_schedule(
+            PollSchedule::default()
+                .first(std::time::Duration::from_millis(10))
+                .max_interval(std::time::Duration::from_millis(20)),
+        )
+        .build()
+        .expect("client")
+}
+
+pub fn fast_retries() -> RetryPolicy {
+    RetryPolicy::default()
+        .initial_backoff(std::time::Duration::from_millis(5))
+        .max_backoff(std::time::Duration::from_millis(20))
+}
+
+/// Ideogram's answer with one image per URL.
+pub fn ideogram_answer(urls: &[&str]) -> Canned {
+    let data: Vec<Value> = urls
+        .iter()
+        .enumerate()
+        .map(|(i, url)| {
+            json!({"url": url, "prompt": "rewritten", "resolution": "1024x1024",
+                   "is_image_safe": true, "seed": 1000 + i, "style_type": "GENERAL"})
+        })
+        .collect();
+    Canned::json(
+        200,
+        json!({"created": "2026-11-01T00:00:00Z", "data": data}),
+    )
+}
+
+/// A Segmind v1 answer: the image's bytes and the documented headers.
+pub fn segmind_image() -> Canned {
+    Canned::bytes(200, "image/jpeg", JPEG)
+        .with_header("x-remaining-credits", "12.5")
+        .with_header("x-seed-value", "4242")
+        .with_header("x-request-id", "seg-req-1")
+}
+
+/// The request's body as JSON.
+pub fn body(request: &Captured) -> Value {
+    serde_json::from_slice(&request.body).expect("JSON body")
+}

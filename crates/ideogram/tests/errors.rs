@@ -1,0 +1,452 @@
+//! Every documented status maps to its error; invalid requests send nothing;
+//! retries never send a POST twice when it may have billed; the key never
+//! shows.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use ideogram::{Client, Error, GenerateRequest, ImageInput, Model, Provider, RetryPolicy};
+use serde_json::json;
+
+async fn segmind_error(status: u16, body: serde_json::Value) -> (Error, usize) {
+    let server = CaptureServer::start(move |_| Canned::json(status, body.clone())).await;
+    let client = client(Provider::Segmind, &server);
+    let err = client
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    (err, server.requests().len())
+}
+
+async fn ideogram_error(status: u16, body: serde_json::Value) -> (Error, usize) {
+    let server = CaptureServer::start(move |_| Canned::json(status, body.clone())).await;
+    let client = client(Provider::Ideogram, &server);
+    let err = client
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    (err, server.requests().len())
+}
+
+type Check = fn(&Error) -> bool;
+
+#[tokio::test]
+async fn segmind_statuses_map_to_their_meaning() {
+    let cases: [(u16, &str, Check); 7] = [
+        (
+            401,
+            "Invalid API key",
+            |e| matches!(e, Error::Unauthorized { message } if message == "Invalid API key"),
+        ),
+        (403, "Forbidden", |e| matches!(e, Error::Forbidden { .. })),
+        (404, "Model not found", |e| {
+            matches!(e, Error::NotFound { .. })
+        }),
+        (406, "Insufficient credits", |e| {
+            matches!(e, Error::InsufficientCredits { .. })
+        }),
+        (406, "Invalid content type", |e| {
+            matches!(e, Error::Rejected { status: 406, .. })
+        }),
+        (400, "bad", |e| {
+            matches!(e, Error::Rejected { status: 400, .. })
+        }),
+        // Segmind's 422 is a validation failure, not a safety block.
+        (
+            422,
+            "seed: out of range",
+            |e| matches!(e, Error::Rejected { status: 422, message } if message.contains("seed")),
+        ),
+    ];
+    for (status, message, check) in cases {
+        let (err, _) = segmind_error(status, json!({ "error": message })).await;
+        assert!(check(&err), "{status} {message}: {err:?}");
+    }
+    for status in [500, 502, 504] {
+        let (err, sent) = segmind_error(status, json!({"error": "boom"})).await;
+        assert!(
+            matches!(err, Error::Server { status: s, .. } if s == status),
+            "{err:?}"
+        );
+        assert_eq!(
+            sent, 1,
+            "a POST answered {status} may have billed: never re-sent"
+        );
+        assert!(!err.certainly_not_billed());
+    }
+}
+
+#[tokio::test]
+async fn ideogram_statuses_map_to_their_meaning() {
+    let cases: [(u16, serde_json::Value, Check); 6] = [
+        // Ideogram's 422 is the safety check.
+        (422, json!({"error": "Prompt failed safety check"}), |e| {
+            matches!(e, Error::SafetyRejected { .. })
+        }),
+        (
+            402,
+            json!({"error": "No funds", "reject_reason": "insufficient_funds"}),
+            |e| matches!(e, Error::InsufficientCredits { message } if message.contains("insufficient_funds")),
+        ),
+        (
+            401,
+            json!({}),
+            |e| matches!(e, Error::Unauthorized { message } if message == "Unauthorized"),
+        ),
+        (403, json!({"error": "no"}), |e| {
+            matches!(e, Error::Forbidden { .. })
+        }),
+        (400, json!({"error": "resolution and aspect_ratio"}), |e| {
+            matches!(e, Error::Rejected { status: 400, .. })
+        }),
+        // An undocumented status still reaches the caller with its body, sent once.
+        (
+            503,
+            json!({"error": "maintenance"}),
+            |e| matches!(e, Error::Server { status: 503, body } if body == "maintenance"),
+        ),
+    ];
+    for (status, body, check) in cases {
+        let (err, sent) = ideogram_error(status, body).await;
+        assert!(check(&err), "{status}: {err:?}");
+        assert_eq!(sent, 1, "{status} is not retried");
+    }
+}
+
+#[tokio::test]
+async fn a_post_answered_429_is_retried_after_the_asked_delay() {
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = calls.clone();
+    let server = CaptureServer::start(move |_| {
+        if counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2 {
+            Canned::json(
+                429,
+                json!({"error": "inflight", "reject_reason": "inflight_limit"}),
+            )
+            .with_header("retry-after", "0.05")
+        } else {
+            ideogram_answer(&["https://cdn.example/a.png"])
+        }
+    })
+    .await;
+    let started = Instant::now();
+    let generation = client(Provider::Ideogram, &server)
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap();
+    assert_eq!(generation.images.len(), 1);
+    assert_eq!(server.requests().len(), 3);
+    assert!(
+        started.elapsed() >= Duration::from_millis(100),
+        "Retry-After was honoured"
+    );
+}
+
+#[tokio::test]
+async fn rate_limits_beyond_the_cap_or_the_retries_reach_the_caller() {
+    let server = CaptureServer::start(|_| {
+        Canned::json(429, json!({"error": "Rate limit exceeded"}))
+            .with_header("x-rate-limit-reset-at-utc", "2099-01-01T00:00:00Z")
+    })
+    .await;
+    let err = client(Provider::Segmind, &server)
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    let Error::RateLimited {
+        retry_after: Some(wait),
+        ..
+    } = err
+    else {
+        panic!("{err:?}")
+    };
+    assert!(wait > Duration::from_secs(3600));
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "a wait past the cap is the caller's decision"
+    );
+
+    let server = CaptureServer::start(|_| Canned::json(429, json!({"error": "slow down"}))).await;
+    let client = Client::builder(Provider::Segmind)
+        .base_url(server.base_url())
+        .api_key(KEY)
+        .retry(fast_retries().max_retries(2))
+        .build()
+        .unwrap();
+    let err = client
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn retries_can_be_switched_off() {
+    let server = CaptureServer::start(|_| Canned::json(429, json!({"error": "slow down"}))).await;
+    let client = Client::builder(Provider::Segmind)
+        .base_url(server.base_url())
+        .api_key(KEY)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    assert!(client.generate(&GenerateRequest::new("x")).await.is_err());
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_post_that_never_connected_is_retried() {
+    // Reserve a port, close it, and open it only after the first attempt failed.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let client = Client::builder(Provider::Ideogram)
+        .base_url(format!("http://{addr}"))
+        .api_key(KEY)
+        .retry(
+            RetryPolicy::default()
+                .initial_backoff(Duration::from_millis(300))
+                .max_retries(3),
+        )
+        .build()
+        .unwrap();
+    let late_server = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        workspace_tests::CaptureServer::start_on(addr, |_| {
+            ideogram_answer(&["https://cdn.example/late.png"])
+        })
+        .await
+    });
+    let generation = client.generate(&GenerateRequest::new("x")).await.unwrap();
+    assert_eq!(generation.images.len(), 1);
+    let server = late_server.await.unwrap();
+    assert_eq!(server.requests().len(), 1, "sent once it could be");
+}
+
+#[tokio::test]
+async fn a_connection_refused_everywhere_says_nothing_was_sent() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let client = Client::builder(Provider::Segmind)
+        .base_url(format!("http://{addr}"))
+        .api_key(KEY)
+        .retry(fast_retries().max_retries(1))
+        .build()
+        .unwrap();
+    let err = client
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Transport { sent: false, .. }),
+        "{err:?}"
+    );
+    assert!(err.certainly_not_billed());
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "the source chain is kept"
+    );
+}
+
+#[tokio::test]
+async fn invalid_requests_send_nothing() {
+    let server = CaptureServer::start(|_| segmind_image()).await;
+    let segmind = client(Provider::Segmind, &server);
+    let ideogram = client(Provider::Ideogram, &server);
+    let cases: Vec<(&Client, GenerateRequest, &str)> = vec![
+        (
+            &segmind,
+            GenerateRequest::new("  "),
+            "invalid prompt: must not be empty",
+        ),
+        (
+            &segmind,
+            GenerateRequest::new("x").seed(99),
+            "invalid seed: 99 is outside 100..=999999 accepted by segmind",
+        ),
+        (
+            &segmind,
+            GenerateRequest::new("x").seed(1_000_000),
+            "invalid seed: 1000000 is outside 100..=999999 accepted by segmind",
+        ),
+        (
+            &segmind,
+            GenerateRequest::new("x")
+                .model(Model::V2a)
+                .palette(ideogram::PalettePreset::Ember),
+            "invalid palette: V_2A does not take a colour palette (V_2, V_2_TURBO and V_3 do)",
+        ),
+        (
+            &segmind,
+            GenerateRequest::new("x")
+                .model(Model::V2a)
+                .negative_prompt("dogs"),
+            "invalid negative_prompt: V_2A does not take a negative prompt (V_1, V_1_TURBO, V_2, V_2_TURBO and V_3 do)",
+        ),
+        (
+            &segmind,
+            GenerateRequest::new("x").model(Model::V3),
+            "invalid model: Segmind does not serve V_3; it serves V_2, V_2_TURBO and V_2A",
+        ),
+        (
+            &segmind,
+            GenerateRequest::new("x").num_images(2),
+            "invalid num_images: 2 is outside 1..=1 accepted by segmind",
+        ),
+        (
+            &segmind,
+            GenerateRequest::new("x").resolution("800x1280".parse().unwrap()),
+            "invalid resolution: 800x1280 is not rendered by the 2.x models (nearest that is: 768x1232)",
+        ),
+        (
+            &segmind,
+            GenerateRequest::new("x").style(ideogram::StyleType::Auto),
+            "invalid style: V_2 on segmind does not take AUTO; it takes GENERAL, REALISTIC, DESIGN, RENDER_3D, ANIME",
+        ),
+        (
+            &segmind,
+            GenerateRequest::new("x").image_weight(ideogram::ImageWeight::new(5).unwrap()),
+            "invalid image_weight: only applies with an input image",
+        ),
+        (
+            &segmind,
+            GenerateRequest::new("x").image(ImageInput::bytes(&b"GIF89a"[..])),
+            "invalid image: the image bytes is not a JPEG, PNG or WebP image",
+        ),
+        (
+            &segmind,
+            GenerateRequest::new("x").image(ImageInput::file("/nonexistent/in.png")),
+            "invalid image: cannot read /nonexistent/in.png",
+        ),
+        (
+            &segmind,
+            GenerateRequest::new("x").rendering_speed(ideogram::RenderingSpeed::Turbo),
+            "invalid rendering_speed: V_2 does not take a rendering speed (only V_3 does)",
+        ),
+        (
+            &ideogram,
+            GenerateRequest::new("x").num_images(9),
+            "invalid num_images: 9 is outside 1..=8 accepted by ideogram",
+        ),
+        (
+            &ideogram,
+            GenerateRequest::new("x")
+                .resolution(ideogram::Resolution::SQUARE_1024)
+                .aspect_ratio("1:1".parse().unwrap()),
+            "invalid resolution: give a resolution or an aspect ratio, not both",
+        ),
+        (
+            &ideogram,
+            GenerateRequest::new("x").aspect_ratio("4:5".parse().unwrap()),
+            "invalid aspect_ratio: 4:5 is not taken by the legacy models",
+        ),
+        (
+            &ideogram,
+            GenerateRequest::new("x")
+                .model(Model::V1)
+                .style(ideogram::StyleType::General),
+            "invalid style: V_1 takes no style",
+        ),
+        (
+            &ideogram,
+            GenerateRequest::new("x")
+                .model(Model::V3)
+                .image(ImageInput::bytes(PNG)),
+            "invalid image: V_3 does not take an input image here; remix with V_2 or V_2_TURBO",
+        ),
+        (
+            &ideogram,
+            GenerateRequest::new("x")
+                .image(ImageInput::url("https://cdn.invalid/in.png"))
+                .model(Model::V1)
+                .palette(ideogram::PalettePreset::Magic),
+            "invalid palette: V_1 does not take a colour palette",
+        ),
+    ];
+    for (client, request, expected) in cases {
+        let err = client.generate(&request).await.unwrap_err();
+        assert!(matches!(err, Error::Validation(_)), "{request:?}: {err:?}");
+        assert!(
+            err.to_string().starts_with(expected),
+            "{request:?}:\n  got      {err}\n  expected {expected}"
+        );
+    }
+    let mut big = JPEG.to_vec();
+    big.resize(ideogram::MAX_IMAGE_BYTES + 1, 0);
+    let err = segmind
+        .generate(&GenerateRequest::new("x").image(ImageInput::bytes(big)))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("at most 10 MB"), "{err}");
+    let err = ideogram
+        .submit(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("only Segmind has a queue"),
+        "{err}"
+    );
+    assert!(
+        server.requests().is_empty(),
+        "an invalid request reached the server"
+    );
+}
+
+#[tokio::test]
+async fn the_key_never_prints() {
+    let server =
+        CaptureServer::start(|_| Canned::json(401, json!({"error": "Unauthorized"}))).await;
+    let client = client(Provider::Segmind, &server);
+    let err = client
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    let printed = format!("{client:?} {err} {err:?}");
+    assert!(!printed.contains(KEY), "{printed}");
+    let bad_key = Client::builder(Provider::Segmind)
+        .api_key("abc\ndef")
+        .build()
+        .unwrap_err();
+    assert!(!bad_key.to_string().contains("abc"), "{bad_key}");
+}
+
+#[tokio::test]
+async fn plain_http_is_refused_off_loopback() {
+    let err = Client::builder(Provider::Ideogram)
+        .base_url("http://gateway.example")
+        .api_key(KEY)
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("plain http"), "{err}");
+    assert!(
+        Client::builder(Provider::Ideogram)
+            .base_url("http://gateway.example")
+            .api_key(KEY)
+            .allow_insecure_http(true)
+            .build()
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_origin_is_not_followed_with_the_key() {
+    let elsewhere = CaptureServer::start(|_| segmind_image()).await;
+    let target = format!("{}/v1/ideogram-txt-2-img", elsewhere.base_url());
+    let api = CaptureServer::start(move |_| {
+        Canned::json(307, json!({})).with_header("location", &target)
+    })
+    .await;
+    let err = client(Provider::Segmind, &api)
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Server { status: 307, .. }), "{err:?}");
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the key went to another origin"
+    );
+}

@@ -1,0 +1,312 @@
+//! The facade end to end against loopback servers: what it sends for each
+//! provider and model (pinned by snapshots), what it returns, and saving.
+
+mod common;
+
+use common::*;
+use ideogram::{
+    AuthScheme, Client, GenerateRequest, ImageData, ImageInput, ImageWeight, MagicPrompt, Model,
+    Provider, RenderingSpeed, StyleType,
+};
+use serde_json::json;
+
+#[tokio::test]
+async fn segmind_text_to_image_returns_the_image_and_its_metadata() {
+    let server = CaptureServer::start(|_| segmind_image()).await;
+    let request = GenerateRequest::new("a red fox, woodcut")
+        .model(Model::V2Turbo)
+        .resolution("1280x768".parse().unwrap())
+        .palette("#ff5500:0.6,#0af".parse::<ideogram::Palette>().unwrap())
+        .style(StyleType::Design)
+        .magic_prompt(MagicPrompt::Off)
+        .negative_prompt("blurry")
+        .seed(4242);
+    let generation = client(Provider::Segmind, &server)
+        .generate(&request)
+        .await
+        .unwrap();
+
+    assert_eq!(generation.credits_left, Some(12.5));
+    assert_eq!(generation.request_id.as_deref(), Some("seg-req-1"));
+    let image = &generation.images[0];
+    assert_eq!(image.seed, Some(4242));
+    assert_eq!(
+        image.data,
+        ImageData::Bytes {
+            bytes: JPEG.into(),
+            content_type: "image/jpeg".into()
+        }
+    );
+
+    let sent = server.single_request();
+    assert_eq!(sent.path, "/v1/ideogram-turbo-txt-2-img");
+    assert_eq!(sent.header("x-api-key"), Some(KEY));
+    insta::assert_json_snapshot!("segmind_v2_turbo_txt2img", body(&sent));
+}
+
+#[tokio::test]
+async fn each_segmind_model_goes_to_its_slug_with_only_what_it_takes() {
+    let cases = [
+        (Model::V2, false, "/v1/ideogram-txt-2-img"),
+        (Model::V2Turbo, false, "/v1/ideogram-turbo-txt-2-img"),
+        (Model::V2a, false, "/v1/ideogram-2a-txt-2-img"),
+        (Model::V2, true, "/v1/ideogram-img-2-img"),
+        (Model::V2Turbo, true, "/v1/ideogram-turbo-img-2-img"),
+        (Model::V2a, true, "/v1/ideogram-2a-img-2-img"),
+    ];
+    for (model, img2img, path) in cases {
+        let server = CaptureServer::start(|_| segmind_image()).await;
+        let mut request = GenerateRequest::new("a lighthouse")
+            .model(model)
+            .seed(100)
+            .aspect_ratio("16:9".parse().unwrap());
+        if img2img {
+            request = request
+                .image(ImageInput::url("https://example.com/in.png"))
+                .image_weight(ImageWeight::new(70).unwrap());
+        }
+        client(Provider::Segmind, &server)
+            .generate(&request)
+            .await
+            .unwrap();
+        let sent = server.single_request();
+        assert_eq!(sent.path, path);
+        insta::assert_json_snapshot!(format!("segmind{}", path.replace('/', "_")), body(&sent));
+    }
+}
+
+#[tokio::test]
+async fn segmind_sends_local_images_as_base64() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.png");
+    std::fs::write(&input, PNG).unwrap();
+    let server = CaptureServer::start(|_| segmind_image()).await;
+    let request = GenerateRequest::new("the same, at night")
+        .model(Model::V2a)
+        .image(ImageInput::file(&input));
+    client(Provider::Segmind, &server)
+        .generate(&request)
+        .await
+        .unwrap();
+    let sent = body(&server.single_request());
+    use base64::Engine as _;
+    assert_eq!(
+        sent["image_file"],
+        base64::engine::general_purpose::STANDARD.encode(PNG)
+    );
+    assert_eq!(sent["image_weight"], 50);
+}
+
+#[tokio::test]
+async fn segmind_json_answers_with_a_url_are_understood() {
+    let server =
+        CaptureServer::start(|_| Canned::json(200, json!({"image": "https://cdn.example/x.jpg"})))
+            .await;
+    let generation = client(Provider::Segmind, &server)
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap();
+    assert_eq!(
+        generation.images[0].data,
+        ImageData::Url("https://cdn.example/x.jpg".into())
+    );
+}
+
+#[tokio::test]
+async fn ideogram_legacy_v3_and_remix_send_what_each_takes() {
+    let server = CaptureServer::start(|_| {
+        ideogram_answer(&["https://cdn.example/a.png", "https://cdn.example/b.png"])
+    })
+    .await;
+    let client = client(Provider::Ideogram, &server);
+
+    let legacy = GenerateRequest::new("a beach at dusk")
+        .model(Model::V2)
+        .aspect_ratio("16:9".parse().unwrap())
+        .palette(ideogram::PalettePreset::Pastel)
+        .style(StyleType::Realistic)
+        .num_images(2)
+        .seed(0);
+    let generation = client.generate(&legacy).await.unwrap();
+    assert_eq!(generation.images.len(), 2);
+    assert_eq!(generation.images[1].seed, Some(1001));
+    assert_eq!(
+        generation.images[0].resolution.as_deref(),
+        Some("1024x1024")
+    );
+
+    let v3 = GenerateRequest::new("a cat on a couch")
+        .model(Model::V3)
+        .resolution("800x1280".parse().unwrap())
+        .rendering_speed(RenderingSpeed::Turbo)
+        .magic_prompt(MagicPrompt::On)
+        .negative_prompt("dogs");
+    client.generate(&v3).await.unwrap();
+
+    let remix = GenerateRequest::new("the same beach in watercolour")
+        .model(Model::V2Turbo)
+        .image(ImageInput::bytes(PNG))
+        .image_weight(ImageWeight::new(30).unwrap());
+    client.generate(&remix).await.unwrap();
+
+    let sent = server.requests();
+    let paths: Vec<_> = sent.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(paths, ["/generate", "/v1/ideogram-v3/generate", "/remix"]);
+    for request in &sent {
+        assert_eq!(request.header("api-key"), Some(KEY));
+    }
+    insta::assert_json_snapshot!("ideogram_legacy", body(&sent[0]));
+    insta::assert_json_snapshot!("ideogram_v3", body(&sent[1]));
+    insta::assert_json_snapshot!("ideogram_remix", sent[2].wire_record());
+}
+
+#[tokio::test]
+async fn ideogram_images_that_failed_safety_are_withheld() {
+    let server = CaptureServer::start(|_| {
+        Canned::json(200, json!({"created": "2026-11-01T00:00:00Z", "data": [
+            {"url": null, "prompt": "p", "resolution": "1024x1024", "is_image_safe": false, "seed": 7}
+        ]}))
+    })
+    .await;
+    let generation = client(Provider::Ideogram, &server)
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap();
+    let image = &generation.images[0];
+    assert!(!image.is_safe);
+    assert_eq!(image.data, ImageData::Withheld);
+    let dir = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        image.save(dir.path().join("x.png")).await,
+        Err(ideogram::Error::SafetyRejected { .. })
+    ));
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+}
+
+#[tokio::test]
+async fn gateways_take_a_bearer_token_under_their_own_path() {
+    let server = CaptureServer::start(|_| ideogram_answer(&["https://cdn.example/g.png"])).await;
+    let client = Client::builder(Provider::Ideogram)
+        .base_url(format!("{}/ideogram/", server.base_url()))
+        .auth_scheme(AuthScheme::Bearer)
+        .api_key(KEY)
+        .build()
+        .unwrap();
+    client
+        .generate(&GenerateRequest::new("a cat"))
+        .await
+        .unwrap();
+    let sent = server.single_request();
+    assert_eq!(sent.path, "/ideogram/generate");
+    assert_eq!(
+        sent.header("authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+    assert_eq!(sent.header("api-key"), None);
+}
+
+#[tokio::test]
+async fn saving_streams_a_url_to_the_path_without_the_key() {
+    let (cdn, generation) = generation_served_by(Canned::bytes(200, "image/png", PNG)).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.png");
+    let saved = generation.images[0].save(&path).await.unwrap();
+    assert_eq!(saved, path);
+    assert_eq!(std::fs::read(&path).unwrap(), PNG);
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["out.png"], "no temporary file left");
+
+    let download = cdn.single_request();
+    assert_eq!(download.path, "/images/a.png");
+    for name in ["api-key", "x-api-key", "authorization"] {
+        assert_eq!(download.header(name), None, "{name} sent to the image host");
+    }
+    assert!(!format!("{:?}", download.headers).contains(KEY));
+}
+
+#[tokio::test]
+async fn a_failed_download_leaves_the_target_untouched() {
+    let (_cdn, generation) =
+        generation_served_by(Canned::json(404, json!({"error": "expired"}))).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keep.png");
+    std::fs::write(&path, b"previous").unwrap();
+    let err = generation.images[0].save(&path).await.unwrap_err();
+    assert!(matches!(err, ideogram::Error::NotFound { .. }), "{err:?}");
+    assert_eq!(std::fs::read(&path).unwrap(), b"previous");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+}
+
+#[tokio::test]
+async fn a_download_cut_short_leaves_no_file() {
+    // The body is shorter than its declared length: the connection ends early.
+    let cut = Canned::bytes(200, "image/png", PNG).with_header("content-length", "100000");
+    let (_cdn, generation) = generation_served_by(cut).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let err = generation.images[0]
+        .save(dir.path().join("cut.png"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ideogram::Error::Transport { sent: true, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no partial or temporary file"
+    );
+}
+
+#[tokio::test]
+async fn each_ideogram_model_sends_its_name() {
+    for model in Model::ALL {
+        let server =
+            CaptureServer::start(|_| ideogram_answer(&["https://cdn.example/m.png"])).await;
+        let mut request = GenerateRequest::new("a lighthouse")
+            .model(model)
+            .seed(12345);
+        if model.takes_style() {
+            request = request.style(StyleType::General);
+        }
+        client(Provider::Ideogram, &server)
+            .generate(&request)
+            .await
+            .unwrap();
+        let sent = server.single_request();
+        insta::assert_json_snapshot!(
+            format!("ideogram_{}", model.api_name().to_lowercase()),
+            serde_json::json!({
+                "path": sent.path,
+                "body": body(&sent),
+            })
+        );
+    }
+}
+
+/// An Ideogram generation whose image URL is served by a separate "CDN"
+/// server answering `cdn`; returns that server to inspect what it was sent.
+async fn generation_served_by(cdn: Canned) -> (CaptureServer, ideogram::Generation) {
+    let cdn_server = CaptureServer::start(move |_| cdn.clone()).await;
+    let url = format!("{}/images/a.png", cdn_server.base_url());
+    let api = CaptureServer::start(move |_| ideogram_answer(&[url.as_str()])).await;
+    let generation = client(Provider::Ideogram, &api)
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap();
+    (cdn_server, generation)
+}
