@@ -45,7 +45,7 @@ pub enum ImageData {
 }
 
 /// One generated image and how it was made.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct GeneratedImage {
     /// The pixels, or where to get them.
     pub data: ImageData,
@@ -151,6 +151,26 @@ impl GeneratedImage {
                 body: crate::error::excerpt(&body),
             },
         })
+    }
+}
+
+impl std::fmt::Debug for GeneratedImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let data: &dyn std::fmt::Debug = match &self.data {
+            ImageData::Bytes {
+                bytes,
+                content_type,
+            } => &format!("{} bytes of {content_type}", bytes.len()),
+            other => other,
+        };
+        f.debug_struct("GeneratedImage")
+            .field("data", data)
+            .field("prompt", &self.prompt)
+            .field("seed", &self.seed)
+            .field("resolution", &self.resolution)
+            .field("is_safe", &self.is_safe)
+            .field("style", &self.style)
+            .finish_non_exhaustive()
     }
 }
 

@@ -1,0 +1,45 @@
+//! How the mock behaves: the key it accepts, how slow it is, its limits and
+//! the account's credits.
+
+use std::time::Duration;
+
+/// Settings for a [`MockServer`](crate::MockServer). The defaults answer
+/// fast, with the services' documented limits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MockConfig {
+    /// The only API key accepted (by both services).
+    pub api_key: String,
+    /// How long a synchronous generation takes.
+    pub latency: Duration,
+    /// How long a queued request stays QUEUED.
+    pub queued_for: Duration,
+    /// How long a queued request stays PROCESSING.
+    pub processing_for: Duration,
+    /// How long a queued request's status and result are kept (Segmind: 1 hour).
+    pub retention: Duration,
+    /// Credits on the account; each generation costs [`MockConfig::cost`].
+    pub credits: f64,
+    /// What one image costs.
+    pub cost: f64,
+    /// Images Ideogram lets be in flight at once (10 documented).
+    pub inflight_limit: u32,
+    /// Segmind's POSTs a minute (5 on the free plan, 50 on Pro); `None` for
+    /// no limit.
+    pub segmind_per_minute: Option<u32>,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        Self {
+            api_key: "mock-key".into(),
+            latency: Duration::from_millis(20),
+            queued_for: Duration::from_millis(50),
+            processing_for: Duration::from_millis(100),
+            retention: Duration::from_secs(3600),
+            credits: 1_000_000.0,
+            cost: 0.05,
+            inflight_limit: 10,
+            segmind_per_minute: None,
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Faults injected on purpose: per test (a queue of faults for the next
+//! matching requests) or at random (a seeded rate over chosen kinds).
+
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng as _};
+
+/// A way for an answer to go wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer this status with a JSON error body; nothing is billed.
+    Status(u16),
+    /// Close the connection before doing anything; nothing is billed.
+    DropBeforeBilling,
+    /// Generate and bill, then close the connection without answering.
+    DropAfterBilling,
+    /// Wait this long before doing the work (a client that gives up first
+    /// cancels it, unbilled).
+    SlowHeaders(Duration),
+    /// Send the headers, then the body in pieces spread over this long.
+    SlowBody(Duration),
+    /// Bill, send the headers and half the body, then close.
+    TruncatedBody,
+    /// Bill, then answer 200 with a body that is not valid JSON.
+    MalformedJson,
+    /// Answer 307 to the same path on the image origin (another origin).
+    Redirect,
+}
+
+impl Fault {
+    /// Every kind, with representative settings, for random fault plans.
+    pub fn all_kinds() -> Vec<Fault> {
+        vec![
+            Self::Status(500),
+            Self::Status(502),
+            Self::Status(504),
+            Self::DropBeforeBilling,
+            Self::DropAfterBilling,
+            Self::SlowHeaders(Duration::from_millis(50)),
+            Self::SlowBody(Duration::from_millis(50)),
+            Self::TruncatedBody,
+            Self::MalformedJson,
+            Self::Redirect,
+        ]
+    }
+
+    /// Whether the generation is billed before this fault strikes.
+    pub fn bills(&self) -> bool {
+        matches!(
+            self,
+            Self::DropAfterBilling | Self::SlowBody(_) | Self::TruncatedBody | Self::MalformedJson
+        )
+    }
+}
+
+/// Which requests a queued fault applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Any request to the API origin.
+    Any,
+    /// Requests whose path starts with this.
+    PathPrefix(String),
+    /// Requests with this method (`POST`, `GET`).
+    Method(String),
+}
+
+impl Target {
+    fn matches(&self, method: &str, path: &str) -> bool {
+        match self {
+            Self::Any => true,
+            Self::PathPrefix(prefix) => path.starts_with(prefix.as_str()),
+            Self::Method(m) => m.eq_ignore_ascii_case(method),
+        }
+    }
+}
+
+/// The faults waiting to strike.
+#[derive(Debug, Default)]
+pub(crate) struct FaultPlan {
+    queued: Vec<(Target, Fault)>,
+    random: Option<(f64, Vec<Fault>, StdRng)>,
+}
+
+impl FaultPlan {
+    pub fn push(&mut self, target: Target, fault: Fault) {
+        self.queued.push((target, fault));
+    }
+
+    pub fn set_random(&mut self, rate: f64, kinds: Vec<Fault>, seed: u64) {
+        self.random =
+            (rate > 0.0 && !kinds.is_empty()).then(|| (rate, kinds, StdRng::seed_from_u64(seed)));
+    }
+
+    pub fn clear(&mut self) {
+        self.queued.clear();
+        self.random = None;
+    }
+
+    /// The fault for this request, if any: the first queued one that matches,
+    /// else a random draw.
+    pub fn take(&mut self, method: &str, path: &str) -> Option<Fault> {
+        if let Some(i) = self
+            .queued
+            .iter()
+            .position(|(t, _)| t.matches(method, path))
+        {
+            return Some(self.queued.remove(i).1);
+        }
+        let (rate, kinds, rng) = self.random.as_mut()?;
+        if rng.random::<f64>() < *rate {
+            Some(kinds[rng.random_range(0..kinds.len())].clone())
+        } else {
+            None
+        }
+    }
+}

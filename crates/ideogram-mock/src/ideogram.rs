@@ -1,0 +1,415 @@
+//! Ideogram's API: `/generate`, `/v1/ideogram-v3/generate` and multipart
+//! `/remix`, at the root (with `Api-Key`) and under `/ideogram` as a gateway
+//! re-serves them (either key header works on both).
+
+use std::sync::{Arc, LazyLock};
+
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{OriginalUri, State as Shared};
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
+use axum::routing::post;
+use axum::{Extension, Router};
+use bytes::Bytes;
+use ideogram_raw::ideogram::types as wire;
+use serde_json::{Value, json};
+
+use crate::faults::Fault;
+use crate::image::{ImageSpec, palette_colors};
+use crate::ledger::{Billed, Service};
+use crate::segmind::{json_bytes, parse_resolution};
+use crate::serve::{Hangup, error, json};
+use crate::state::{State, billed};
+
+/// A prompt containing this fails the safety check (422, not billed).
+pub const UNSAFE_TRIGGER: &str = "mock:unsafe";
+/// A prompt containing this gets its first image withheld
+/// (`is_image_safe: false`, no URL).
+pub const WITHHELD_TRIGGER: &str = "mock:withheld";
+
+const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
+
+pub(crate) fn routes() -> Router<Arc<State>> {
+    let api = Router::new()
+        .route("/generate", post(generate))
+        .route("/v1/ideogram-v3/generate", post(generate_v3))
+        .route("/remix", post(remix));
+    api.clone().nest("/ideogram", api)
+}
+
+/// What every generation needs once its body is checked.
+struct Work {
+    prompt: String,
+    count: u32,
+    spec: ImageSpec,
+    style: Option<String>,
+}
+
+async fn generate(
+    Shared(state): Shared<Arc<State>>,
+    OriginalUri(uri): OriginalUri,
+    Extension(hangup): Extension<Hangup>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_owned();
+    let fault = match admit(&state, &path, &headers, &hangup).await {
+        Ok(fault) => fault,
+        Err(answer) => return answer,
+    };
+    let work = match legacy_work(&state, &body) {
+        Ok(work) => work,
+        Err(answer) => return answer,
+    };
+    run(&state, &path, fault, work, &hangup).await
+}
+
+async fn generate_v3(
+    Shared(state): Shared<Arc<State>>,
+    OriginalUri(uri): OriginalUri,
+    Extension(hangup): Extension<Hangup>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_owned();
+    let fault = match admit(&state, &path, &headers, &hangup).await {
+        Ok(fault) => fault,
+        Err(answer) => return answer,
+    };
+    let work = (|| {
+        let value = parse_json(&body)?;
+        decode::<wire::GenerateImageRequestV3>(&value, "")?;
+        if value.get("style_codes").is_some() && value.get("style_type").is_some() {
+            return Err(error(
+                400,
+                "style_codes and style_type cannot be used together",
+            ));
+        }
+        work_from(&state, &value, &V3_SIZES)
+    })();
+    match work {
+        Ok(work) => run(&state, &path, fault, work, &hangup).await,
+        Err(answer) => answer,
+    }
+}
+
+async fn remix(
+    Shared(state): Shared<Arc<State>>,
+    OriginalUri(uri): OriginalUri,
+    Extension(hangup): Extension<Hangup>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let path = uri.path().to_owned();
+    let fault = match admit(&state, &path, &headers, &hangup).await {
+        Ok(fault) => fault,
+        Err(answer) => return answer,
+    };
+    let Ok(mut multipart) = multipart else {
+        return error(
+            400,
+            "send multipart/form-data with image_request and image_file",
+        );
+    };
+    let (mut request, mut image) = (None, None);
+    while let Ok(Some(field)) = multipart.next_field().await {
+        let name = field.name().unwrap_or_default().to_owned();
+        let Ok(data) = field.bytes().await else {
+            return error(400, format!("cannot read the {name} part"));
+        };
+        match name.as_str() {
+            "image_request" => request = Some(data),
+            "image_file" => image = Some(data),
+            _ => return error(400, format!("unknown part {name:?}")),
+        }
+    }
+    let (Some(request), Some(image)) = (request, image) else {
+        return error(400, "image_request and image_file are both required");
+    };
+    if image.len() > MAX_IMAGE_BYTES {
+        return error(400, "image_file: larger than 10 MB");
+    }
+    let known = image.starts_with(&[0xff, 0xd8, 0xff])
+        || image.starts_with(b"\x89PNG\r\n\x1a\n")
+        || (image.len() >= 12 && &image[..4] == b"RIFF" && &image[8..12] == b"WEBP");
+    if !known {
+        return error(400, "image_file: only JPEG, PNG and WebP are supported");
+    }
+    let work = (|| {
+        let value = parse_json(&request)?;
+        decode::<wire::InitialImageRequest>(&value, "image_request")?;
+        in_range(&value, "image_weight", 1, 100, "image_request")?;
+        legacy_rules(&value, "image_request")?;
+        work_from(&state, &value, &LEGACY_SIZES)
+    })();
+    match work {
+        Ok(work) => run(&state, &path, fault, work, &hangup).await,
+        Err(answer) => answer,
+    }
+}
+
+fn legacy_work(state: &State, body: &Bytes) -> Result<Work, Response> {
+    let value = parse_json(body)?;
+    decode::<wire::GenerateImageRequest>(&value, "")?;
+    let request = &value["image_request"];
+    legacy_rules(request, "image_request")?;
+    work_from(state, request, &LEGACY_SIZES)
+}
+
+/// The documented rules the schema cannot express.
+fn legacy_rules(request: &Value, at: &str) -> Result<(), Response> {
+    let model = request["model"].as_str().unwrap_or("V_2");
+    if request.get("color_palette").is_some()
+        && matches!(model, "V_1" | "V_1_TURBO" | "V_2A" | "V_2A_TURBO")
+    {
+        return Err(error(
+            400,
+            format!("{at}.color_palette: not supported by {model}"),
+        ));
+    }
+    if request.get("negative_prompt").is_some()
+        && !matches!(model, "V_1" | "V_1_TURBO" | "V_2" | "V_2_TURBO")
+    {
+        return Err(error(
+            400,
+            format!("{at}.negative_prompt: not supported by {model}"),
+        ));
+    }
+    if request.get("style_type").is_some() && matches!(model, "V_1" | "V_1_TURBO") {
+        return Err(error(
+            400,
+            format!("{at}.style_type: not supported by {model}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks shared by every operation and builds the work.
+fn work_from(state: &State, request: &Value, sizes: &[(u32, u32)]) -> Result<Work, Response> {
+    in_range(request, "seed", 0, 2_147_483_647, "")?;
+    in_range(request, "num_images", 1, 8, "")?;
+    if request.get("resolution").is_some() && request.get("aspect_ratio").is_some() {
+        return Err(error(
+            400,
+            "resolution and aspect_ratio cannot be used together",
+        ));
+    }
+    let (width, height) = match (
+        request["resolution"].as_str(),
+        request["aspect_ratio"].as_str(),
+    ) {
+        (Some(r), _) => {
+            parse_resolution(r).ok_or_else(|| error(400, "resolution: not understood"))?
+        }
+        (None, Some(ratio)) => size_for_ratio(ratio, sizes),
+        _ => (1024, 1024),
+    };
+    let seed = request["seed"]
+        .as_u64()
+        .unwrap_or_else(|| state.default_seed(0..=2_147_483_647));
+    Ok(Work {
+        prompt: request["prompt"].as_str().unwrap_or_default().to_owned(),
+        count: request["num_images"].as_u64().unwrap_or(1) as u32,
+        spec: ImageSpec {
+            width,
+            height,
+            seed,
+            palette: palette_colors(&request["color_palette"]),
+        },
+        style: request["style_type"].as_str().map(str::to_owned),
+    })
+}
+
+/// Auth and the faults that strike before anything is read.
+async fn admit(
+    state: &State,
+    path: &str,
+    headers: &HeaderMap,
+    hangup: &Hangup,
+) -> Result<Option<Fault>, Response> {
+    let key = state.config().api_key;
+    let given = headers
+        .get("api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            let bearer = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+            bearer.strip_prefix("Bearer ").map(str::to_owned)
+        });
+    if given.as_deref() != Some(key.as_str()) {
+        return Err(error(401, "Unauthorized"));
+    }
+    let fault = state.fault("POST", path);
+    match state.before(&fault, hangup, path).await {
+        Some(answer) => Err(answer),
+        None => Ok(fault),
+    }
+}
+
+/// Safety, the in-flight limit and funds; then generates, bills and answers.
+async fn run(
+    state: &State,
+    path: &str,
+    fault: Option<Fault>,
+    work: Work,
+    hangup: &Hangup,
+) -> Response {
+    if work.prompt.contains(UNSAFE_TRIGGER) {
+        return error(
+            422,
+            "Prompt provided failed safety check due to the inclusion of prohibited content.",
+        );
+    }
+    let config = state.config();
+    let _slot = {
+        let mut inflight = state.inflight.lock().expect("inflight");
+        if *inflight + work.count > config.inflight_limit {
+            return json(
+                429,
+                json!({
+                    "error": "Too many requests in flight",
+                    "reject_reason": "inflight_limit",
+                    "max_inflight_requests": config.inflight_limit,
+                }),
+            );
+        }
+        let cost = config.cost * f64::from(work.count);
+        if !state.can_pay(cost) {
+            return json(
+                402,
+                json!({"error": "Insufficient funds", "reject_reason": "insufficient_funds"}),
+            );
+        }
+        *inflight += work.count;
+        InFlight {
+            state,
+            count: work.count,
+        }
+    };
+    tokio::time::sleep(config.latency).await;
+
+    let id = state.next_id("ido");
+    let mut data = Vec::new();
+    let mut outputs = Vec::new();
+    for i in 0..work.count {
+        let spec = ImageSpec {
+            seed: work.spec.seed + u64::from(i),
+            ..work.spec.clone()
+        };
+        let url = state.publish(&format!("{id}-{i}"), spec.clone(), "png");
+        let withheld = i == 0 && work.prompt.contains(WITHHELD_TRIGGER);
+        data.push(json!({
+            "url": if withheld { Value::Null } else { json!(url) },
+            "prompt": work.prompt,
+            "resolution": format!("{}x{}", spec.width, spec.height),
+            "is_image_safe": !withheld,
+            "seed": spec.seed,
+            "style_type": work.style.clone().unwrap_or_else(|| "GENERAL".into()),
+        }));
+        outputs.push(url);
+    }
+    let cost = config.cost * f64::from(work.count);
+    state.bill(Billed {
+        outputs,
+        cost,
+        ..billed(&id, Service::Ideogram, path, &work.prompt, &work.spec)
+    });
+    let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let answer = json_bytes(200, &json!({ "created": created, "data": data }));
+    state.deliver(fault, &id, answer, hangup).await
+}
+
+/// Releases in-flight slots however the handler ends (answered or dropped).
+struct InFlight<'a> {
+    state: &'a State,
+    count: u32,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        *self.state.inflight.lock().expect("inflight") -= self.count;
+    }
+}
+
+fn parse_json(body: &[u8]) -> Result<Value, Response> {
+    serde_json::from_slice(body).map_err(|e| error(400, format!("Invalid JSON body: {e}")))
+}
+
+fn decode<T: serde::de::DeserializeOwned>(value: &Value, at: &str) -> Result<(), Response> {
+    serde_path_to_error::deserialize::<_, T>(value.clone())
+        .map(drop)
+        .map_err(|e| {
+            let path = e.path().to_string();
+            let path = if at.is_empty() {
+                path
+            } else {
+                format!("{at}.{path}")
+            };
+            error(400, format!("{path}: {}", e.inner()))
+        })
+}
+
+fn in_range(request: &Value, field: &str, low: i64, high: i64, at: &str) -> Result<(), Response> {
+    match request[field].as_i64() {
+        Some(v) if !(low..=high).contains(&v) => {
+            let name = if at.is_empty() {
+                field.to_owned()
+            } else {
+                format!("{at}.{field}")
+            };
+            Err(error(
+                400,
+                format!("{name}: must be between {low} and {high}, got {v}"),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The legal sizes, read from the spec's enums through the generated types.
+static LEGACY_SIZES: LazyLock<Vec<(u32, u32)>> = LazyLock::new(sizes_of::<wire::Resolution>);
+static V3_SIZES: LazyLock<Vec<(u32, u32)>> = LazyLock::new(sizes_of::<wire::ResolutionV3>);
+
+fn sizes_of<T: schemars::JsonSchema>() -> Vec<(u32, u32)> {
+    let schema = serde_json::to_value(schemars::schema_for!(T)).expect("schema");
+    schema["enum"]
+        .as_array()
+        .expect("an enum schema")
+        .iter()
+        .filter_map(|v| parse_resolution(v.as_str()?))
+        .collect()
+}
+
+/// The legal size closest in shape to `ratio` (`ASPECT_16_9` or `16x9`),
+/// about a megapixel.
+fn size_for_ratio(ratio: &str, sizes: &[(u32, u32)]) -> (u32, u32) {
+    let parts = ratio
+        .strip_prefix("ASPECT_")
+        .map(|r| r.replacen('_', "x", 1))
+        .unwrap_or_else(|| ratio.to_owned());
+    let (w, h) = parse_resolution(&parts).unwrap_or((1, 1));
+    let want = (f64::from(w) / f64::from(h)).ln();
+    *sizes
+        .iter()
+        .min_by(|a, b| {
+            let score = |&&(sw, sh): &&(u32, u32)| {
+                ((f64::from(sw) / f64::from(sh)).ln() - want).abs() * 100.0
+                    + ((f64::from(sw) * f64::from(sh)).ln() - (1024.0f64 * 1024.0).ln()).abs()
+            };
+            score(a).total_cmp(&score(b))
+        })
+        .expect("sizes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_come_from_the_spec() {
+        assert_eq!(LEGACY_SIZES.len(), 78);
+        assert_eq!(V3_SIZES.len(), 69);
+        assert_eq!(size_for_ratio("ASPECT_16_9", &LEGACY_SIZES), (1280, 720));
+        assert_eq!(size_for_ratio("1x1", &V3_SIZES), (1024, 1024));
+    }
+}

@@ -1,0 +1,71 @@
+//! The billing ledger: every generation the mock billed and what became of
+//! it, so tests can prove nothing was billed twice and nothing paid was lost.
+
+use serde::Serialize;
+
+/// Which service billed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    /// Segmind (v1 or the v2 queue).
+    Segmind,
+    /// Ideogram's API.
+    Ideogram,
+}
+
+/// What happened to a billed generation's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// The answer was sent in full.
+    Answered,
+    /// Billed, then the answer was broken on purpose (a fault).
+    Broken,
+    /// A queued request: the result waits to be fetched by its id.
+    Queued,
+}
+
+/// One billed generation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Billed {
+    /// The mock's id for it (Segmind's request id for queued requests).
+    pub id: String,
+    /// Who billed.
+    pub service: Service,
+    /// The path or slug called.
+    pub operation: String,
+    /// The prompt.
+    pub prompt: String,
+    /// The seed used.
+    pub seed: u64,
+    /// The image size.
+    pub width: u32,
+    /// The image size.
+    pub height: u32,
+    /// Where each image can be fetched (Segmind v1 returns the bytes and has
+    /// a URL here too, for audits).
+    pub outputs: Vec<String>,
+    /// Credits charged.
+    pub cost: f64,
+    /// What became of the answer.
+    pub delivery: Delivery,
+}
+
+/// A snapshot of the ledger.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Ledger {
+    /// Every billed generation, in billing order.
+    pub entries: Vec<Billed>,
+}
+
+impl Ledger {
+    /// Images billed in all.
+    pub fn images(&self) -> usize {
+        self.entries.iter().map(|e| e.outputs.len()).sum()
+    }
+
+    /// Entries whose prompt is `prompt`.
+    pub fn for_prompt<'a>(&'a self, prompt: &'a str) -> impl Iterator<Item = &'a Billed> + 'a {
+        self.entries.iter().filter(move |e| e.prompt == prompt)
+    }
+}

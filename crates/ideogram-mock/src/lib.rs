@@ -1,0 +1,180 @@
+//! A local stand-in for Segmind's and Ideogram's image APIs, for tests, the
+//! CLI's `--offline` mode and benchmarks: real HTTP on loopback, real
+//! deterministic images, the v2 queue, rate and in-flight limits, fault
+//! injection and a ledger of everything it billed.
+//!
+//! ```no_run
+//! use ideogram_mock::{Fault, MockConfig, MockServer, Target};
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let mock = MockServer::start(MockConfig::default()).await?;
+//! // Point a client at mock.api_url() with mock.api_key().
+//! mock.inject(Target::Method("POST".into()), Fault::Status(502));
+//! // ... run the code under test ...
+//! assert_eq!(mock.ledger().entries.len(), 0);
+//! mock.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Behaviour follows the services' documentation: Segmind takes `x-api-key`
+//! (a bearer token is refused), answers v1 with a JPEG and the
+//! `x-remaining-credits` family of headers, 406 when credits run out, 422
+//! naming the field for an invalid body, 429 with `x-rate-limit-reset-at-utc`
+//! past the per-minute limit; its queue moves QUEUED, PROCESSING, COMPLETED,
+//! serves FAILED as 422 and unknown or expired ids as 404. Ideogram takes
+//! `Api-Key` or a bearer token, answers with image URLs on a second origin,
+//! 400 for invalid input, 422 for the safety check, 402 without funds, and
+//! 429 with `reject_reason: inflight_limit` past 10 images in flight.
+//!
+//! Prompts steer the outcome: [`FAIL_TRIGGER`] makes a queued request FAIL,
+//! [`UNSAFE_TRIGGER`] fails Ideogram's safety check, [`WITHHELD_TRIGGER`]
+//! withholds Ideogram's first image.
+#![deny(missing_docs)]
+// Handlers bail out early with a finished axum `Response` as the error value.
+#![allow(clippy::result_large_err)]
+
+mod cdn;
+mod config;
+mod faults;
+mod ideogram;
+mod image;
+mod ledger;
+mod segmind;
+mod serve;
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use config::MockConfig;
+pub use faults::{Fault, Target};
+pub use ideogram::{UNSAFE_TRIGGER, WITHHELD_TRIGGER};
+pub use image::ImageSpec;
+pub use ledger::{Billed, Delivery, Ledger, Service};
+pub use segmind::FAIL_TRIGGER;
+pub use state::CdnRequest;
+
+/// A running mock: the API on one port, the image origin on another.
+pub struct MockServer {
+    state: Arc<state::State>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl MockServer {
+    /// Starts on two ephemeral loopback ports.
+    pub async fn start(config: MockConfig) -> std::io::Result<Self> {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self::start_on(any, any, config).await
+    }
+
+    /// Starts the API on `api` and the image origin on `cdn`.
+    pub async fn start_on(
+        api: SocketAddr,
+        cdn: SocketAddr,
+        config: MockConfig,
+    ) -> std::io::Result<Self> {
+        let api_listener = TcpListener::bind(api).await?;
+        let cdn_listener = TcpListener::bind(cdn).await?;
+        let url = |l: &TcpListener| l.local_addr().map(|a| format!("http://{a}"));
+        let state = Arc::new(state::State::new(
+            config,
+            url(&api_listener)?,
+            url(&cdn_listener)?,
+        ));
+        let (stop, stopped) = watch::channel(false);
+        let api_routes = segmind::routes()
+            .merge(ideogram::routes())
+            .with_state(state.clone());
+        let cdn_routes = cdn::routes().with_state(state.clone());
+        let tasks = vec![
+            tokio::spawn(serve::serve(api_listener, api_routes, stopped.clone())),
+            tokio::spawn(serve::serve(cdn_listener, cdn_routes, stopped)),
+        ];
+        Ok(Self { state, stop, tasks })
+    }
+
+    /// The API's base URL, `http://127.0.0.1:<port>`: both services' paths
+    /// live here (Ideogram's also under `/ideogram`, as gateways serve them).
+    pub fn api_url(&self) -> &str {
+        &self.state.api_url
+    }
+
+    /// The image origin's base URL (another port).
+    pub fn cdn_url(&self) -> &str {
+        &self.state.cdn_url
+    }
+
+    /// The key the mock accepts.
+    pub fn api_key(&self) -> String {
+        self.state.config().api_key
+    }
+
+    /// What has been billed so far.
+    pub fn ledger(&self) -> Ledger {
+        self.state.ledger()
+    }
+
+    /// Credits left on the account.
+    pub fn credits(&self) -> f64 {
+        self.state.credits()
+    }
+
+    /// Sets the credits left (0 to test running out).
+    pub fn set_credits(&self, credits: f64) {
+        self.state.set_credits(credits);
+    }
+
+    /// Changes the settings (latency, limits, ...) while running.
+    pub fn configure(&self, change: impl FnOnce(&mut MockConfig)) {
+        change(&mut self.state.config.write().expect("config"));
+    }
+
+    /// Makes the next request matching `target` suffer `fault`; faults
+    /// queue up and strike in order.
+    pub fn inject(&self, target: Target, fault: Fault) {
+        self.state
+            .faults
+            .lock()
+            .expect("faults")
+            .push(target, fault);
+    }
+
+    /// Faults a share `rate` (0 to 1) of requests at random with one of
+    /// `kinds`, reproducibly from `seed`.
+    pub fn inject_random(&self, rate: f64, kinds: Vec<Fault>, seed: u64) {
+        self.state
+            .faults
+            .lock()
+            .expect("faults")
+            .set_random(rate, kinds, seed);
+    }
+
+    /// Removes every pending fault.
+    pub fn clear_faults(&self) {
+        self.state.faults.lock().expect("faults").clear();
+    }
+
+    /// Every request the image origin received.
+    pub fn cdn_requests(&self) -> Vec<CdnRequest> {
+        self.state.cdn_log.lock().expect("cdn log").clone()
+    }
+
+    /// Stops both servers and closes their connections.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        for task in std::mem::take(&mut self.tasks) {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}

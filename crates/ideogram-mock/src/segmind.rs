@@ -1,0 +1,335 @@
+//! Segmind's Ideogram endpoints: v1 answers with a JPEG, v2 queues and is
+//! polled; FAILED is served as 422 and unknown or expired ids as 404.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{Path, State as Shared};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use bytes::Bytes;
+use ideogram_raw::segmind::types as wire;
+use serde_json::{Value, json};
+
+use crate::image::{ImageSpec, palette_colors};
+use crate::ledger::{Billed, Delivery, Service};
+use crate::serve::{Hangup, error};
+use crate::state::{Job, JobEnd, State, billed};
+
+/// A prompt containing this makes a queued request end FAILED, as content
+/// and safety blocks do.
+pub const FAIL_TRIGGER: &str = "mock:fail";
+
+pub(crate) fn routes() -> Router<Arc<State>> {
+    Router::new()
+        .route("/v1/{slug}", post(sync))
+        .route("/v2/{slug}", post(submit))
+        .route("/v2/requests/{id}/status", get(status))
+        .route("/v2/requests/{id}", get(result))
+}
+
+/// A checked body: what the image depends on.
+struct Checked {
+    prompt: String,
+    spec: ImageSpec,
+}
+
+async fn sync(
+    Shared(state): Shared<Arc<State>>,
+    Path(slug): Path<String>,
+    Extension(hangup): Extension<Hangup>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = format!("/v1/{slug}");
+    let checked = match admit(&state, &path, &slug, &headers, &body, &hangup).await {
+        Ok(ok) => ok,
+        Err(answer) => return answer,
+    };
+    let (fault, checked) = checked;
+    let config = state.config();
+    tokio::time::sleep(config.latency).await;
+    let id = state.next_id("seg");
+    let url = state.publish(&id, checked.spec.clone(), "jpg");
+    let cost = config.cost;
+    state.bill(Billed {
+        outputs: vec![url],
+        cost,
+        ..billed(&id, Service::Segmind, &slug, &checked.prompt, &checked.spec)
+    });
+
+    let mut answer = axum::http::Response::new(Bytes::from(checked.spec.jpeg()));
+    let h = answer.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+    h.insert(
+        "x-remaining-credits",
+        HeaderValue::from_str(&format!("{:.3}", state.credits())).expect("credits"),
+    );
+    h.insert(
+        "x-cost",
+        HeaderValue::from_str(&format!("{cost}")).expect("cost"),
+    );
+    h.insert(
+        "x-generation-time",
+        HeaderValue::from_str(&format!("{:.3}", config.latency.as_secs_f64())).expect("time"),
+    );
+    h.insert("x-seed-value", HeaderValue::from(checked.spec.seed));
+    h.insert("x-request-id", HeaderValue::from_str(&id).expect("id"));
+    state.deliver(fault, &id, answer, &hangup).await
+}
+
+async fn submit(
+    Shared(state): Shared<Arc<State>>,
+    Path(slug): Path<String>,
+    Extension(hangup): Extension<Hangup>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = format!("/v2/{slug}");
+    let (fault, checked) = match admit(&state, &path, &slug, &headers, &body, &hangup).await {
+        Ok(ok) => ok,
+        Err(answer) => return answer,
+    };
+    let config = state.config();
+    let id = state.next_id("seg");
+    state.jobs.lock().expect("jobs").insert(
+        id.clone(),
+        Job {
+            created: Instant::now(),
+            queued_for: config.queued_for,
+            done: None,
+        },
+    );
+    tokio::spawn(finish(state.clone(), id.clone(), slug, checked));
+    let base = &state.api_url;
+    let answer = json!({
+        "request_id": id,
+        "status": "QUEUED",
+        "poll_url": format!("{base}/v1/requests/{id}"),
+        "status_url": format!("{base}/v2/requests/{id}/status"),
+        "response_url": format!("{base}/v2/requests/{id}"),
+    });
+    state
+        .deliver(fault, "", json_bytes(200, &answer), &hangup)
+        .await
+}
+
+/// Runs a queued request to its end: billed and COMPLETED, or FAILED.
+async fn finish(state: Arc<State>, id: String, slug: String, checked: Checked) {
+    let config = state.config();
+    tokio::time::sleep(config.queued_for + config.processing_for).await;
+    let end = if checked.prompt.contains(FAIL_TRIGGER) {
+        JobEnd::Failed("Content blocked by the safety filter".into())
+    } else if !state.can_pay(config.cost) {
+        JobEnd::Failed("Insufficient credits".into())
+    } else {
+        let url = state.publish(&id, checked.spec.clone(), "jpg");
+        state.bill(Billed {
+            outputs: vec![url.clone()],
+            cost: config.cost,
+            delivery: Delivery::Queued,
+            ..billed(&id, Service::Segmind, &slug, &checked.prompt, &checked.spec)
+        });
+        JobEnd::Completed {
+            output: url,
+            inference_time: config.processing_for.as_secs_f64(),
+        }
+    };
+    if let Some(job) = state.jobs.lock().expect("jobs").get_mut(&id) {
+        job.done = Some(end);
+    }
+}
+
+async fn status(
+    Shared(state): Shared<Arc<State>>,
+    Path(id): Path<String>,
+    Extension(hangup): Extension<Hangup>,
+    headers: HeaderMap,
+) -> Response {
+    poll(&state, &id, &headers, &hangup, false).await
+}
+
+async fn result(
+    Shared(state): Shared<Arc<State>>,
+    Path(id): Path<String>,
+    Extension(hangup): Extension<Hangup>,
+    headers: HeaderMap,
+) -> Response {
+    poll(&state, &id, &headers, &hangup, true).await
+}
+
+async fn poll(
+    state: &State,
+    id: &str,
+    headers: &HeaderMap,
+    hangup: &Hangup,
+    with_output: bool,
+) -> Response {
+    if let Err(answer) = authorize(state, headers) {
+        return answer;
+    }
+    let path = if with_output {
+        format!("/v2/requests/{id}")
+    } else {
+        format!("/v2/requests/{id}/status")
+    };
+    let fault = state.fault("GET", &path);
+    if let Some(answer) = state.before(&fault, hangup, &path).await {
+        return answer;
+    }
+    let retention = state.config().retention;
+    let job = state.jobs.lock().expect("jobs").get(id).cloned();
+    let Some(job) = job.filter(|job| job.created.elapsed() <= retention) else {
+        return error(404, format!("Request {id} not found"));
+    };
+    let elapsed = job.created.elapsed();
+    let (code, body) = match job.done {
+        Some(JobEnd::Failed(reason)) => (
+            422,
+            json!({"request_id": id, "status": "FAILED", "error": reason, "metrics": {"inference_time": 0.0}}),
+        ),
+        Some(JobEnd::Completed {
+            output,
+            inference_time,
+        }) => {
+            let mut body = json!({"request_id": id, "status": "COMPLETED", "metrics": {"inference_time": inference_time}});
+            if with_output {
+                body["output"] = json!(output);
+            }
+            (200, body)
+        }
+        None => {
+            let state = if elapsed < job.queued_for {
+                "QUEUED"
+            } else {
+                "PROCESSING"
+            };
+            (
+                200,
+                json!({"request_id": id, "status": state, "metrics": {}}),
+            )
+        }
+    };
+    state
+        .deliver(fault, "", json_bytes(code, &body), hangup)
+        .await
+}
+
+/// The checks every POST goes through, in the service's order: auth, faults,
+/// content type, body, rate limit, credits.
+async fn admit(
+    state: &State,
+    path: &str,
+    slug: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+    hangup: &Hangup,
+) -> Result<(Option<crate::faults::Fault>, Checked), Response> {
+    authorize(state, headers)?;
+    let fault = state.fault("POST", path);
+    if let Some(answer) = state.before(&fault, hangup, path).await {
+        return Err(answer);
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !content_type.starts_with("application/json") {
+        return Err(error(406, "Invalid content type: send application/json"));
+    }
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| error(400, format!("Invalid JSON body: {e}")))?;
+    check_body(slug, &value)?;
+    if let Some(limited) = state.rate_limited() {
+        return Err(limited);
+    }
+    if !state.can_pay(state.config().cost) {
+        return Err(error(406, "Insufficient credits"));
+    }
+    let (width, height) = value["resolution"]
+        .as_str()
+        .and_then(parse_resolution)
+        .unwrap_or((1024, 1024));
+    let seed = value["seed"]
+        .as_u64()
+        .unwrap_or_else(|| state.default_seed(100..=999_999));
+    let spec = ImageSpec {
+        width,
+        height,
+        seed,
+        palette: palette_colors(&value["color_palette"]),
+    };
+    Ok((
+        fault,
+        Checked {
+            prompt: value["prompt"].as_str().unwrap_or_default().to_owned(),
+            spec,
+        },
+    ))
+}
+
+fn authorize(state: &State, headers: &HeaderMap) -> Result<(), Response> {
+    let key = state.config().api_key;
+    match headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
+        Some(given) if given == key => Ok(()),
+        Some(_) => Err(error(401, "Invalid API key")),
+        None if headers.contains_key(header::AUTHORIZATION) => Err(error(
+            401,
+            "Bearer tokens are not accepted: send the key in x-api-key",
+        )),
+        None => Err(error(401, "Missing API key: send it in x-api-key")),
+    }
+}
+
+/// Checks a body against the slug's schema (the generated types) and the
+/// ranges the types do not enforce; 404 for an unknown slug, 422 naming the
+/// field otherwise.
+fn check_body(slug: &str, body: &Value) -> Result<(), Response> {
+    fn decode<T: serde::de::DeserializeOwned>(body: &Value) -> Result<(), Response> {
+        serde_path_to_error::deserialize::<_, T>(body.clone())
+            .map(drop)
+            .map_err(|e| error(422, format!("{}: {}", e.path(), e.inner())))
+    }
+    match slug {
+        "ideogram-txt-2-img" => decode::<wire::IdeogramTxt2ImgRequest>(body)?,
+        "ideogram-turbo-txt-2-img" => decode::<wire::IdeogramTurboTxt2ImgRequest>(body)?,
+        "ideogram-2a-txt-2-img" => decode::<wire::Ideogram2aTxt2ImgRequest>(body)?,
+        "ideogram-2a-img-2-img" => decode::<wire::Ideogram2aImg2ImgRequest>(body)?,
+        "ideogram-img-2-img" => decode::<wire::IdeogramImg2ImgRequest>(body)?,
+        "ideogram-turbo-img-2-img" => decode::<wire::IdeogramTurboImg2ImgRequest>(body)?,
+        _ => return Err(error(404, format!("Model {slug} not found"))),
+    }
+    let out_of = |field: &str, low: i64, high: i64| {
+        let value = body[field].as_i64();
+        match value {
+            Some(v) if !(low..=high).contains(&v) => Err(error(
+                422,
+                format!("{field}: must be between {low} and {high}, got {v}"),
+            )),
+            _ => Ok(()),
+        }
+    };
+    out_of("seed", 100, 999_999)?;
+    out_of("image_weight", 1, 100)
+}
+
+/// `RESOLUTION_1024_768` or `1024x768` as (width, height).
+pub(crate) fn parse_resolution(text: &str) -> Option<(u32, u32)> {
+    let (w, h) = match text.strip_prefix("RESOLUTION_") {
+        Some(rest) => rest.split_once('_')?,
+        None => text.split_once('x')?,
+    };
+    Some((w.parse().ok()?, h.parse().ok()?))
+}
+
+pub(crate) fn json_bytes(status: u16, body: &Value) -> axum::http::Response<Bytes> {
+    let mut response = axum::http::Response::new(Bytes::from(body.to_string()));
+    *response.status_mut() = axum::http::StatusCode::from_u16(status).expect("status");
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}

@@ -1,0 +1,296 @@
+//! The mock's shared state and the steps every generating handler goes
+//! through: faults, billing, and delivering (or breaking) the answer.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use bytes::Bytes;
+
+use crate::config::MockConfig;
+use crate::faults::{Fault, FaultPlan};
+use crate::image::ImageSpec;
+use crate::ledger::{Billed, Delivery, Ledger, Service};
+use crate::serve::{Hangup, error};
+
+/// A request the image origin received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CdnRequest {
+    /// The path asked for.
+    pub path: String,
+    /// Whether it carried any credential header (`x-api-key`, `api-key`,
+    /// `authorization`): it never should.
+    pub had_credentials: bool,
+}
+
+/// A queued Segmind request.
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    pub created: Instant,
+    pub queued_for: Duration,
+    pub done: Option<JobEnd>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum JobEnd {
+    Completed { output: String, inference_time: f64 },
+    Failed(String),
+}
+
+pub(crate) struct State {
+    pub config: RwLock<MockConfig>,
+    pub api_url: String,
+    pub cdn_url: String,
+    credits: Mutex<f64>,
+    ledger: Mutex<Ledger>,
+    pub jobs: Mutex<HashMap<String, Job>>,
+    pub inflight: Mutex<u32>,
+    window: Mutex<(i64, u32)>,
+    pub faults: Mutex<FaultPlan>,
+    images: Mutex<HashMap<String, ImageSpec>>,
+    pub cdn_log: Mutex<Vec<CdnRequest>>,
+    counter: AtomicU64,
+}
+
+impl State {
+    pub fn new(config: MockConfig, api_url: String, cdn_url: String) -> Self {
+        Self {
+            credits: Mutex::new(config.credits),
+            config: RwLock::new(config),
+            api_url,
+            cdn_url,
+            ledger: Mutex::default(),
+            jobs: Mutex::default(),
+            inflight: Mutex::new(0),
+            window: Mutex::new((0, 0)),
+            faults: Mutex::default(),
+            images: Mutex::default(),
+            cdn_log: Mutex::default(),
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    pub fn config(&self) -> MockConfig {
+        self.config.read().expect("config").clone()
+    }
+
+    pub fn ledger(&self) -> Ledger {
+        self.ledger.lock().expect("ledger").clone()
+    }
+
+    pub fn credits(&self) -> f64 {
+        *self.credits.lock().expect("credits")
+    }
+
+    pub fn set_credits(&self, credits: f64) {
+        *self.credits.lock().expect("credits") = credits;
+    }
+
+    /// A fresh id, `prefix-000001` style, unique for this server.
+    pub fn next_id(&self, prefix: &str) -> String {
+        format!(
+            "{prefix}-{:06}",
+            self.counter.fetch_add(1, Ordering::SeqCst) + 1
+        )
+    }
+
+    /// A seed for requests that give none: deterministic in call order.
+    pub fn default_seed(&self, range: std::ops::RangeInclusive<u64>) -> u64 {
+        let n = self.counter.load(Ordering::SeqCst);
+        range.start() + (n.wrapping_mul(7919) % (range.end() - range.start() + 1))
+    }
+
+    pub fn fault(&self, method: &str, path: &str) -> Option<Fault> {
+        self.faults.lock().expect("faults").take(method, path)
+    }
+
+    /// Applies the faults that strike before any work; returns the answer to
+    /// send instead, if one does.
+    pub async fn before(
+        &self,
+        fault: &Option<Fault>,
+        hangup: &Hangup,
+        path: &str,
+    ) -> Option<Response> {
+        match fault {
+            Some(Fault::Status(status)) => {
+                Some(error(*status, format!("injected fault: HTTP {status}")))
+            }
+            Some(Fault::DropBeforeBilling) => Some(hangup.now().await),
+            Some(Fault::Redirect) => Some(
+                Response::builder()
+                    .status(StatusCode::TEMPORARY_REDIRECT)
+                    .header(header::LOCATION, format!("{}{path}", self.cdn_url))
+                    .body(Body::empty())
+                    .expect("redirect"),
+            ),
+            Some(Fault::SlowHeaders(wait)) => {
+                tokio::time::sleep(*wait).await;
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// Segmind's per-minute limit: `Some(429)` when this POST is one too many.
+    pub fn rate_limited(&self) -> Option<Response> {
+        let limit = self.config().segmind_per_minute?;
+        let now = chrono::Utc::now();
+        let minute = now.timestamp() / 60;
+        let mut window = self.window.lock().expect("window");
+        if window.0 != minute {
+            *window = (minute, 0);
+        }
+        window.1 += 1;
+        if window.1 <= limit {
+            return None;
+        }
+        let reset = chrono::DateTime::from_timestamp((minute + 1) * 60, 0).expect("time");
+        let mut response = error(
+            429,
+            format!("Rate limit exceeded: {limit} requests per minute"),
+        );
+        response.headers_mut().insert(
+            "x-rate-limit-reset-at-utc",
+            HeaderValue::from_str(&reset.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .expect("header"),
+        );
+        Some(response)
+    }
+
+    /// Whether the account can pay `cost`.
+    pub fn can_pay(&self, cost: f64) -> bool {
+        self.credits() + 1e-9 >= cost
+    }
+
+    /// Keeps an image for the image origin; returns its URL.
+    pub fn publish(&self, id: &str, spec: ImageSpec, extension: &str) -> String {
+        let name = format!("{id}.{extension}");
+        self.images
+            .lock()
+            .expect("images")
+            .insert(name.clone(), spec);
+        format!("{}/images/{name}", self.cdn_url)
+    }
+
+    pub fn image(&self, name: &str) -> Option<ImageSpec> {
+        self.images.lock().expect("images").get(name).cloned()
+    }
+
+    /// Records a billed generation and charges for it.
+    pub fn bill(&self, entry: Billed) {
+        *self.credits.lock().expect("credits") -= entry.cost;
+        self.ledger.lock().expect("ledger").entries.push(entry);
+    }
+
+    fn mark(&self, id: &str, delivery: Delivery) {
+        if let Some(entry) = self
+            .ledger
+            .lock()
+            .expect("ledger")
+            .entries
+            .iter_mut()
+            .find(|e| e.id == id)
+        {
+            entry.delivery = delivery;
+        }
+    }
+
+    /// Sends a billed answer, or breaks it as `fault` says (and records that
+    /// in the ledger).
+    pub async fn deliver(
+        &self,
+        fault: Option<Fault>,
+        billed_id: &str,
+        mut response: Response<Bytes>,
+        hangup: &Hangup,
+    ) -> Response {
+        let body = response.body().clone();
+        let length = body.len();
+        match fault {
+            Some(Fault::DropAfterBilling) => {
+                self.mark(billed_id, Delivery::Broken);
+                hangup.now().await
+            }
+            Some(Fault::MalformedJson) => {
+                self.mark(billed_id, Delivery::Broken);
+                let mut broken = Response::new(Body::from(
+                    r#"{"created": "2026-11-01T00:00:00Z", "data": [{"url": "#,
+                ));
+                *broken.status_mut() = StatusCode::OK;
+                broken.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                broken
+            }
+            Some(Fault::TruncatedBody) => {
+                self.mark(billed_id, Delivery::Broken);
+                let half = body.slice(..length / 2);
+                let stream = futures::stream::iter([
+                    Ok::<_, std::io::Error>(half),
+                    Err(std::io::Error::other("injected fault: body cut short")),
+                ]);
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+                response.map(|_| Body::from_stream(stream))
+            }
+            Some(Fault::SlowBody(over)) => {
+                let pieces = 5;
+                let step = length.div_ceil(pieces).max(1);
+                let chunks: Vec<Bytes> = (0..length)
+                    .step_by(step)
+                    .map(|i| body.slice(i..(i + step).min(length)))
+                    .collect();
+                let pause = over / pieces as u32;
+                let stream = futures::StreamExt::then(
+                    futures::stream::iter(chunks),
+                    move |chunk| async move {
+                        tokio::time::sleep(pause).await;
+                        Ok::<_, std::io::Error>(chunk)
+                    },
+                );
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+                response.map(|_| Body::from_stream(stream))
+            }
+            _ => response.map(Body::from),
+        }
+    }
+}
+
+/// Whether any header carries a credential.
+pub(crate) fn has_credentials(headers: &axum::http::HeaderMap) -> bool {
+    ["x-api-key", "api-key", "authorization"]
+        .iter()
+        .any(|h| headers.contains_key(*h))
+}
+
+/// A ledger entry for one generation, answered in full, with no outputs
+/// and no cost yet: callers fill those in.
+pub(crate) fn billed(
+    id: &str,
+    service: Service,
+    operation: &str,
+    prompt: &str,
+    spec: &ImageSpec,
+) -> Billed {
+    Billed {
+        id: id.to_owned(),
+        service,
+        operation: operation.to_owned(),
+        prompt: prompt.to_owned(),
+        seed: spec.seed,
+        width: spec.width,
+        height: spec.height,
+        outputs: Vec::new(),
+        cost: 0.0,
+        delivery: Delivery::Answered,
+    }
+}

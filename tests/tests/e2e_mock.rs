@@ -1,0 +1,641 @@
+//! The facade against the mock service, through every operation and every
+//! fault the mock has; each test checks the outcome and the billing ledger.
+
+use std::time::{Duration, Instant};
+
+use ideogram::{
+    AuthScheme, Client, Error, GenerateRequest, ImageData, ImageInput, Model, PollSchedule,
+    Provider, RetryPolicy,
+};
+use ideogram_mock::{
+    Delivery, FAIL_TRIGGER, Fault, MockConfig, MockServer, Service, Target, UNSAFE_TRIGGER,
+    WITHHELD_TRIGGER,
+};
+
+async fn mock() -> MockServer {
+    MockServer::start(MockConfig::default())
+        .await
+        .expect("mock starts")
+}
+
+fn builder(provider: Provider, mock: &MockServer) -> ideogram::ClientBuilder {
+    Client::builder(provider)
+        .base_url(mock.api_url())
+        .api_key(mock.api_key())
+        .retry(
+            RetryPolicy::default()
+                .initial_backoff(Duration::from_millis(10))
+                .max_backoff(Duration::from_millis(50)),
+        )
+        .poll_schedule(
+            PollSchedule::default()
+                .first(Duration::from_millis(20))
+                .max_interval(Duration::from_millis(50)),
+        )
+}
+
+fn client(provider: Provider, mock: &MockServer) -> Client {
+    builder(provider, mock).build().expect("client")
+}
+
+/// (width, height) of a PNG or JPEG.
+fn dimensions(image: &[u8]) -> (u32, u32) {
+    if image.starts_with(b"\x89PNG") {
+        let be = |i: usize| u32::from_be_bytes(image[i..i + 4].try_into().unwrap());
+        return (be(16), be(20));
+    }
+    assert!(image.starts_with(&[0xff, 0xd8]), "neither PNG nor JPEG");
+    let mut i = 2;
+    while i + 9 < image.len() {
+        let (marker, len) = (
+            image[i + 1],
+            usize::from(u16::from_be_bytes([image[i + 2], image[i + 3]])),
+        );
+        if (0xc0..=0xc2).contains(&marker) {
+            let be16 = |j: usize| u32::from(u16::from_be_bytes([image[j], image[j + 1]]));
+            return (be16(i + 7), be16(i + 5));
+        }
+        i += 2 + len;
+    }
+    panic!("no JPEG frame header")
+}
+
+#[tokio::test]
+async fn segmind_sync_generates_a_real_image_of_the_asked_size_and_bills_once() {
+    let mock = mock().await;
+    let client = client(Provider::Segmind, &mock);
+    let dir = tempfile::tempdir().unwrap();
+    for (model, img2img) in [
+        (Model::V2, false),
+        (Model::V2Turbo, false),
+        (Model::V2a, false),
+        (Model::V2, true),
+        (Model::V2Turbo, true),
+        (Model::V2a, true),
+    ] {
+        let mut request = GenerateRequest::new(format!("{model} {img2img}"))
+            .model(model)
+            .resolution("1280x768".parse().unwrap())
+            .seed(4242);
+        if img2img {
+            request = request.image(ImageInput::url("https://example.com/in.png"));
+        }
+        let generation = client.generate(&request).await.unwrap();
+        let path = generation.images[0]
+            .save(dir.path().join(format!("{model}-{img2img}.jpg")))
+            .await
+            .unwrap();
+        let bytes = std::fs::read(path).unwrap();
+        assert_eq!(dimensions(&bytes), (1280, 768));
+        assert_eq!(generation.images[0].seed, Some(4242));
+        assert_eq!(
+            generation.credits_left,
+            Some((mock.credits() * 1000.0).round() / 1000.0)
+        );
+    }
+    let ledger = mock.ledger();
+    assert_eq!(ledger.entries.len(), 6);
+    assert!(
+        ledger
+            .entries
+            .iter()
+            .all(|e| e.delivery == Delivery::Answered && e.service == Service::Segmind)
+    );
+    let slugs: Vec<_> = ledger
+        .entries
+        .iter()
+        .map(|e| e.operation.as_str())
+        .collect();
+    assert_eq!(
+        slugs,
+        [
+            "ideogram-txt-2-img",
+            "ideogram-turbo-txt-2-img",
+            "ideogram-2a-txt-2-img",
+            "ideogram-img-2-img",
+            "ideogram-turbo-img-2-img",
+            "ideogram-2a-img-2-img"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_same_request_gives_the_same_image() {
+    let mock = mock().await;
+    let client = client(Provider::Segmind, &mock);
+    let request = GenerateRequest::new("same")
+        .seed(777)
+        .palette("#ff0000,#0000ff".parse::<ideogram::Palette>().unwrap());
+    let a = client.generate(&request).await.unwrap().images[0]
+        .bytes()
+        .await
+        .unwrap();
+    let b = client.generate(&request).await.unwrap().images[0]
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(a, b);
+    let c = client
+        .generate(&request.clone().seed(778))
+        .await
+        .unwrap()
+        .images[0]
+        .bytes()
+        .await
+        .unwrap();
+    assert_ne!(a, c);
+}
+
+#[tokio::test]
+async fn segmind_queue_runs_to_completion_and_bills_when_it_runs() {
+    let mock = mock().await;
+    let client = client(Provider::Segmind, &mock);
+    let job = client
+        .submit(&GenerateRequest::new("queued lighthouse").model(Model::V2a))
+        .await
+        .unwrap();
+    assert!(
+        mock.ledger().entries.is_empty(),
+        "not billed before it runs"
+    );
+    let mut seen = Vec::new();
+    let generation = job
+        .wait_with(client.poll_schedule(), |s| seen.push(s.status.to_string()))
+        .await
+        .unwrap();
+    assert_eq!(seen.first().map(String::as_str), Some("QUEUED"));
+    assert!(seen.contains(&"PROCESSING".to_owned()));
+    assert_eq!(seen.last().map(String::as_str), Some("COMPLETED"));
+
+    let ImageData::Url(url) = &generation.images[0].data else {
+        panic!("a URL")
+    };
+    assert!(
+        url.starts_with(mock.cdn_url()),
+        "served by the second origin"
+    );
+    let bytes = generation.images[0].bytes().await.unwrap();
+    assert_eq!(dimensions(&bytes), (1024, 1024));
+    assert!(
+        mock.cdn_requests().iter().all(|r| !r.had_credentials),
+        "the key went to the image origin"
+    );
+
+    let ledger = mock.ledger();
+    assert_eq!(ledger.entries.len(), 1);
+    assert_eq!(ledger.entries[0].id, job.id());
+    assert_eq!(ledger.entries[0].delivery, Delivery::Queued);
+
+    // Resumed from its id alone by another client.
+    let again = client.job(job.id()).result().await.unwrap();
+    assert_eq!(again.images[0].data, generation.images[0].data);
+    assert_eq!(mock.ledger().entries.len(), 1, "resuming bills nothing");
+}
+
+#[tokio::test]
+async fn failed_and_expired_jobs() {
+    let mock = mock().await;
+    let client = client(Provider::Segmind, &mock);
+    let job = client
+        .submit(&GenerateRequest::new(format!("{FAIL_TRIGGER} please")))
+        .await
+        .unwrap();
+    let err = job.wait().await.unwrap_err();
+    assert!(
+        matches!(err, Error::JobFailed { ref id, ref detail } if id == job.id() && detail.contains("safety")),
+        "{err:?}"
+    );
+    assert!(
+        mock.ledger().entries.is_empty(),
+        "a failed job is not billed"
+    );
+
+    mock.configure(|c| c.retention = Duration::ZERO);
+    let job = client
+        .submit(&GenerateRequest::new("short-lived"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let err = job.status().await.unwrap_err();
+    assert!(
+        matches!(err, Error::Expired { ref id } if id == job.id()),
+        "{err:?}"
+    );
+    let err = client.job("never-existed").wait().await.unwrap_err();
+    assert!(matches!(err, Error::Expired { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_job_past_its_deadline_times_out_with_its_id() {
+    let mock = mock().await;
+    mock.configure(|c| c.processing_for = Duration::from_secs(5));
+    let client = client(Provider::Segmind, &mock);
+    let job = client.submit(&GenerateRequest::new("slow")).await.unwrap();
+    let schedule =
+        PollSchedule::fixed(Duration::from_millis(20)).deadline(Duration::from_millis(200));
+    let err = job.wait_with(&schedule, |_| {}).await.unwrap_err();
+    assert!(
+        matches!(err, Error::JobTimeout { ref id, .. } if id == job.id()),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn ideogram_operations_return_real_images_on_the_second_origin() {
+    let mock = mock().await;
+    let client = client(Provider::Ideogram, &mock);
+    let dir = tempfile::tempdir().unwrap();
+
+    let legacy = GenerateRequest::new("beach")
+        .model(Model::V2)
+        .aspect_ratio("16:9".parse().unwrap())
+        .num_images(3);
+    let v3 = GenerateRequest::new("cat")
+        .model(Model::V3)
+        .resolution("800x1280".parse().unwrap());
+    let png = ideogram_mock::ImageSpec {
+        width: 64,
+        height: 64,
+        seed: 1,
+        palette: vec![],
+    }
+    .png();
+    let remix = GenerateRequest::new("remix")
+        .model(Model::V2Turbo)
+        .image(ImageInput::bytes(png))
+        .resolution("1024x1024".parse().unwrap());
+    let sizes = [
+        (legacy, (1280, 720), 3),
+        (v3, (800, 1280), 1),
+        (remix, (1024, 1024), 1),
+    ];
+    for (i, (request, size, count)) in sizes.into_iter().enumerate() {
+        let generation = client.generate(&request).await.unwrap();
+        assert_eq!(generation.images.len(), count);
+        for (j, image) in generation.images.iter().enumerate() {
+            let path = image
+                .save(dir.path().join(format!("{i}-{j}.png")))
+                .await
+                .unwrap();
+            assert_eq!(dimensions(&std::fs::read(path).unwrap()), size);
+            assert_eq!(
+                image.resolution.as_deref(),
+                Some(format!("{}x{}", size.0, size.1).as_str())
+            );
+        }
+    }
+    let ledger = mock.ledger();
+    let ops: Vec<_> = ledger
+        .entries
+        .iter()
+        .map(|e| (e.operation.as_str(), e.outputs.len()))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("/generate", 3),
+            ("/v1/ideogram-v3/generate", 1),
+            ("/remix", 1)
+        ]
+    );
+    assert_eq!(mock.cdn_requests().len(), 5);
+    assert!(
+        mock.cdn_requests().iter().all(|r| !r.had_credentials),
+        "the key went to the image origin"
+    );
+}
+
+#[tokio::test]
+async fn a_gateway_with_bearer_auth() {
+    let mock = mock().await;
+    let client = Client::builder(Provider::Ideogram)
+        .base_url(format!("{}/ideogram", mock.api_url()))
+        .auth_scheme(AuthScheme::Bearer)
+        .api_key(mock.api_key())
+        .build()
+        .unwrap();
+    let generation = client
+        .generate(&GenerateRequest::new("via gateway"))
+        .await
+        .unwrap();
+    assert_eq!(generation.images.len(), 1);
+    assert_eq!(mock.ledger().entries[0].operation, "/ideogram/generate");
+}
+
+#[tokio::test]
+async fn auth_failures() {
+    let mock = mock().await;
+    let wrong = builder(Provider::Segmind, &mock)
+        .api_key("wrong")
+        .build()
+        .unwrap();
+    assert!(matches!(
+        wrong.generate(&GenerateRequest::new("x")).await,
+        Err(Error::Unauthorized { .. })
+    ));
+    let bearer = builder(Provider::Segmind, &mock)
+        .auth_scheme(AuthScheme::Bearer)
+        .build()
+        .unwrap();
+    let err = bearer
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Unauthorized { ref message } if message.contains("x-api-key")),
+        "{err:?}"
+    );
+    let wrong = builder(Provider::Ideogram, &mock)
+        .api_key("wrong")
+        .build()
+        .unwrap();
+    assert!(matches!(
+        wrong.generate(&GenerateRequest::new("x")).await,
+        Err(Error::Unauthorized { .. })
+    ));
+    assert!(mock.ledger().entries.is_empty());
+}
+
+#[tokio::test]
+async fn running_out_of_credits() {
+    let mock = mock().await;
+    mock.set_credits(0.01);
+    let err = client(Provider::Segmind, &mock)
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InsufficientCredits { .. }), "{err:?}");
+    let err = client(Provider::Ideogram, &mock)
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InsufficientCredits { ref message } if message.contains("insufficient_funds")),
+        "{err:?}"
+    );
+    assert!(mock.ledger().entries.is_empty());
+}
+
+#[tokio::test]
+async fn safety_outcomes() {
+    let mock = mock().await;
+    let client = client(Provider::Ideogram, &mock);
+    let err = client
+        .generate(&GenerateRequest::new(format!("{UNSAFE_TRIGGER} scene")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::SafetyRejected { .. }), "{err:?}");
+    assert!(
+        mock.ledger().entries.is_empty(),
+        "a rejected prompt is not billed"
+    );
+
+    let generation = client
+        .generate(&GenerateRequest::new(format!("{WITHHELD_TRIGGER} scene")).num_images(2))
+        .await
+        .unwrap();
+    assert_eq!(generation.images[0].data, ImageData::Withheld);
+    assert!(!generation.images[0].is_safe);
+    assert!(matches!(generation.images[1].data, ImageData::Url(_)));
+}
+
+#[tokio::test]
+async fn segmind_rejects_what_the_model_does_not_take() {
+    // Sent around the facade's checks, through the raw client: the mock
+    // names the field.
+    let mock = mock().await;
+    let raw = ideogram_raw::segmind::Client::new(
+        mock.api_url(),
+        ideogram_raw::auth::Auth::segmind(ideogram_raw::auth::ApiKey::new(mock.api_key())),
+    );
+    let body = serde_json::json!({"prompt": "x", "seed": 5});
+    let body: ideogram_raw::segmind::types::Ideogram2aTxt2ImgRequest =
+        serde_json::from_value(body).unwrap();
+    let Err(ideogram_raw::segmind::Error::ErrorResponse(answer)) =
+        raw.ideogram_2a_txt_2_img().body(body).send().await
+    else {
+        panic!("expected a documented error answer");
+    };
+    assert_eq!(answer.status().as_u16(), 422);
+    assert_eq!(answer.error, "seed: must be between 100 and 999999, got 5");
+}
+
+#[tokio::test]
+async fn segmind_rate_limit_reaches_the_caller_with_its_reset_time() {
+    let mock = mock().await;
+    mock.configure(|c| c.segmind_per_minute = Some(2));
+    let client = builder(Provider::Segmind, &mock)
+        .retry(RetryPolicy::default().max_server_delay(Duration::from_millis(1)))
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        client.generate(&GenerateRequest::new("x")).await.unwrap();
+    }
+    let err = client
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    let Error::RateLimited {
+        retry_after: Some(wait),
+        ..
+    } = err
+    else {
+        panic!("{err:?}")
+    };
+    assert!(wait <= Duration::from_secs(60));
+    assert_eq!(mock.ledger().entries.len(), 2);
+}
+
+#[tokio::test]
+async fn the_inflight_limit_is_respected_by_retries_and_never_double_bills() {
+    let mock = mock().await;
+    mock.configure(|c| c.latency = Duration::from_millis(150));
+    // 8 calls of 2 images against a limit of 10: some must wait their turn.
+    let patient = RetryPolicy::default()
+        .max_retries(30)
+        .initial_backoff(Duration::from_millis(40))
+        .max_backoff(Duration::from_millis(120));
+    let client = builder(Provider::Ideogram, &mock)
+        .retry(patient)
+        .build()
+        .unwrap();
+    let calls = (0..8).map(|i| {
+        let client = client.clone();
+        async move {
+            client
+                .generate(&GenerateRequest::new(format!("burst {i}")).num_images(2))
+                .await
+        }
+    });
+    let results = futures::future::join_all(calls).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let ledger = mock.ledger();
+    assert_eq!(ledger.entries.len(), 8, "each request billed exactly once");
+    for i in 0..8 {
+        assert_eq!(ledger.for_prompt(&format!("burst {i}")).count(), 1);
+    }
+}
+
+// Faults: each kind, its outcome, and the ledger.
+
+#[tokio::test]
+async fn a_post_answered_500_is_not_resent_and_not_billed() {
+    let mock = mock().await;
+    mock.inject(Target::Method("POST".into()), Fault::Status(500));
+    let err = client(Provider::Segmind, &mock)
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Server { status: 500, .. }), "{err:?}");
+    assert!(mock.ledger().entries.is_empty());
+}
+
+#[tokio::test]
+async fn gets_survive_5xx_while_polling() {
+    let mock = mock().await;
+    let client = client(Provider::Segmind, &mock);
+    let job = client.submit(&GenerateRequest::new("x")).await.unwrap();
+    mock.inject(Target::Method("GET".into()), Fault::Status(502));
+    mock.inject(Target::Method("GET".into()), Fault::Status(504));
+    mock.inject(Target::Method("GET".into()), Fault::DropBeforeBilling);
+    let generation = job.wait().await.unwrap();
+    assert_eq!(generation.images.len(), 1);
+    assert_eq!(mock.ledger().entries.len(), 1);
+}
+
+#[tokio::test]
+async fn a_dropped_connection_before_billing_is_reported_and_not_retried() {
+    let mock = mock().await;
+    mock.inject(Target::Method("POST".into()), Fault::DropBeforeBilling);
+    let err = client(Provider::Ideogram, &mock)
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Transport { sent: true, .. }),
+        "{err:?}"
+    );
+    assert!(!err.certainly_not_billed());
+    assert!(mock.ledger().entries.is_empty());
+}
+
+#[tokio::test]
+async fn a_dropped_connection_after_billing_is_reported_and_the_ledger_knows() {
+    let mock = mock().await;
+    mock.inject(Target::Method("POST".into()), Fault::DropAfterBilling);
+    let err = client(Provider::Segmind, &mock)
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Transport { sent: true, .. }),
+        "{err:?}"
+    );
+    let ledger = mock.ledger();
+    assert_eq!(ledger.entries.len(), 1, "billed once, not re-sent");
+    assert_eq!(ledger.entries[0].delivery, Delivery::Broken);
+}
+
+#[tokio::test]
+async fn slow_headers_and_slow_bodies_still_deliver() {
+    let mock = mock().await;
+    let client = client(Provider::Segmind, &mock);
+    mock.inject(
+        Target::Method("POST".into()),
+        Fault::SlowHeaders(Duration::from_millis(200)),
+    );
+    let started = Instant::now();
+    client
+        .generate(&GenerateRequest::new("slow headers"))
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    mock.inject(
+        Target::Method("POST".into()),
+        Fault::SlowBody(Duration::from_millis(200)),
+    );
+    let generation = client
+        .generate(&GenerateRequest::new("slow body"))
+        .await
+        .unwrap();
+    assert_eq!(
+        dimensions(&generation.images[0].bytes().await.unwrap()),
+        (1024, 1024)
+    );
+    assert_eq!(mock.ledger().entries.len(), 2);
+}
+
+#[tokio::test]
+async fn slow_headers_past_the_client_timeout_end_in_a_transport_error() {
+    let mock = mock().await;
+    mock.inject(
+        Target::Method("POST".into()),
+        Fault::SlowHeaders(Duration::from_secs(2)),
+    );
+    let client = builder(Provider::Ideogram, &mock)
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let err = client
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    let Error::Transport { sent: true, source } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(source.is_timeout(), "{source:?}");
+}
+
+#[tokio::test]
+async fn a_truncated_image_is_reported_billed() {
+    let mock = mock().await;
+    mock.inject(Target::Method("POST".into()), Fault::TruncatedBody);
+    let err = client(Provider::Segmind, &mock)
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Transport { sent: true, .. }),
+        "{err:?}"
+    );
+    assert_eq!(mock.ledger().entries[0].delivery, Delivery::Broken);
+}
+
+#[tokio::test]
+async fn malformed_json_is_an_invalid_response_not_a_retry() {
+    let mock = mock().await;
+    mock.inject(Target::Method("POST".into()), Fault::MalformedJson);
+    let err = client(Provider::Ideogram, &mock)
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidResponse {
+                provider: Provider::Ideogram,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let ledger = mock.ledger();
+    assert_eq!(ledger.entries.len(), 1);
+    assert_eq!(ledger.entries[0].delivery, Delivery::Broken);
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_origin_is_not_followed() {
+    let mock = mock().await;
+    mock.inject(Target::Method("POST".into()), Fault::Redirect);
+    let err = client(Provider::Ideogram, &mock)
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Server { status: 307, .. }), "{err:?}");
+    assert!(
+        mock.cdn_requests().is_empty(),
+        "the other origin was contacted"
+    );
+    assert!(mock.ledger().entries.is_empty());
+}
