@@ -49,7 +49,7 @@ def check(spec_path):
     count = 0
     for where, schema, example in examples(doc, "#"):
         count += 1
-        schema = _absolutise({k: v for k, v in schema.items() if k != "example"})
+        schema = absolutise({k: v for k, v in schema.items() if k != "example"})
         errors = sorted(
             OAS30Validator(schema, registry=registry).iter_errors(example),
             key=lambda e: list(e.path),
@@ -67,7 +67,7 @@ def check(spec_path):
             for status, response in op.get("responses", {}).items():
                 if status.startswith(("2", "3")):
                     continue
-                response = _deref(doc, response)
+                response = deref(doc, response)
                 for media in response.get("content", {}).values():
                     error_schemas.add(repr(media.get("schema")))
                 if not response.get("content"):
@@ -80,7 +80,7 @@ def check(spec_path):
     return problems, count
 
 
-def _deref(doc, node):
+def deref(doc, node):
     """Follows local $refs (#/components/responses/X) to the node they name."""
     while isinstance(node, dict) and "$ref" in node:
         target = doc
@@ -90,15 +90,15 @@ def _deref(doc, node):
     return node
 
 
-def _absolutise(schema):
+def absolutise(schema):
     """Rewrites local refs (#/components/...) to point into the registered document."""
     if isinstance(schema, dict):
         return {
-            k: ("urn:spec" + v if k == "$ref" and isinstance(v, str) and v.startswith("#") else _absolutise(v))
+            k: ("urn:spec" + v if k == "$ref" and isinstance(v, str) and v.startswith("#") else absolutise(v))
             for k, v in schema.items()
         }
     if isinstance(schema, list):
-        return [_absolutise(v) for v in schema]
+        return [absolutise(v) for v in schema]
     return schema
 
 

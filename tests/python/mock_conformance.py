@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""The mock's answers, for every operation of both specs and every
+documented status it produces, validate against the spec's response schemas
+(and use the content types and headers the spec declares), so the mock cannot
+drift from the spec."""
+import json
+import pathlib
+import re
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import yaml
+from openapi_schema_validator import OAS30Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+
+from mock_process import ROOT, Mock, Results
+from validate_specs import absolutise, deref
+
+SPECS = {name: yaml.safe_load((ROOT / "openapi" / f"{name}.yaml").read_text()) for name in ("segmind", "ideogram")}
+
+
+def operation(doc, method, path):
+    """The spec's operation for a concrete path (templates matched)."""
+    for template, item in doc["paths"].items():
+        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+        if re.match(pattern, path) and method.lower() in item:
+            return item[method.lower()]
+    raise KeyError(f"{method} {path} is not in the spec")
+
+
+def conforms(spec, method, path, status, headers, body):
+    """Returns a list of problems with an answer, per the spec."""
+    doc = SPECS[spec]
+    op = operation(doc, method, path)
+    response = op["responses"].get(str(status))
+    if response is None:
+        return [f"status {status} is not documented for {method} {path}"]
+    response = deref(doc, response)
+    problems = []
+    content_type = headers.get("content-type", "").split(";")[0].strip()
+    content = response.get("content", {})
+    if content and content_type not in content:
+        return [f"content type {content_type!r} is not one of {sorted(content)}"]
+    media = content.get(content_type, {})
+    schema = media.get("schema", {})
+    if content_type == "application/json":
+        registry = Registry().with_resource("urn:spec", Resource(doc, DRAFT4))
+        validator = OAS30Validator(absolutise(schema), registry=registry)
+        problems += [f"body: {e.message}" for e in validator.iter_errors(json.loads(body))]
+    for name, header in response.get("headers", {}).items():
+        if name == "x-rate-limit-reset-at-utc" or status == 200 and spec == "segmind" and path.startswith("/v1/"):
+            if name not in headers:
+                problems.append(f"header {name} missing")
+    return problems
+
+
+def call(base, method, path, headers=None, body=None):
+    request = urllib.request.Request(base + path, method=method, headers=headers or {}, data=body)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, {k.lower(): v for k, v in answer.headers.items()}, answer.read()
+    except urllib.error.HTTPError as err:
+        return err.code, {k.lower(): v for k, v in err.headers.items()}, err.read()
+
+
+def check(results, spec, mock, name, method, path, expected, headers=None, body=None, as_path=None):
+    """Calls the mock and checks the answer against the spec's operation for
+    `as_path` (default: the path called, gateway prefix removed)."""
+    status, answer_headers, answer = call(mock.api, method, path, headers, body)
+    problems = [] if status == expected else [f"status {status}, expected {expected}: {answer[:200]!r}"]
+    if status == expected:
+        spec_path = as_path or path.removeprefix("/ideogram")
+        problems += conforms(spec, method, spec_path, status, answer_headers, answer)
+    results.check(f"{spec}: {name}", not problems, "; ".join(problems))
+    return answer
+
+
+def segmind(results):
+    slugs = ["ideogram-txt-2-img", "ideogram-turbo-txt-2-img", "ideogram-2a-txt-2-img",
+             "ideogram-2a-img-2-img", "ideogram-img-2-img", "ideogram-turbo-img-2-img"]
+    with Mock("--queued-ms", "50", "--processing-ms", "100") as mock:
+        key = {"x-api-key": mock.key, "content-type": "application/json"}
+        for slug in slugs:
+            body = {"prompt": "a lighthouse", "seed": 4242}
+            if "img-2-img" in slug and "txt" not in slug:
+                body |= {"image_file": "https://example.com/in.png", "image_weight": 60}
+            raw = json.dumps(body).encode()
+            check(results, "segmind", mock, f"v1 {slug} 200", "POST", f"/v1/{slug}", 200, key, raw)
+            submitted = json.loads(check(results, "segmind", mock, f"v2 {slug} 200", "POST", f"/v2/{slug}", 200, key, raw))
+        check(results, "segmind", mock, "422 names the field", "POST", "/v1/ideogram-2a-txt-2-img", 422, key,
+              json.dumps({"prompt": "x", "color_palette": {"name": "EMBER"}}).encode())
+        check(results, "segmind", mock, "400 bad JSON", "POST", "/v1/ideogram-txt-2-img", 400, key, b"{")
+        check(results, "segmind", mock, "406 content type", "POST", "/v1/ideogram-txt-2-img", 406,
+              {"x-api-key": mock.key, "content-type": "text/plain"}, b"prompt")
+        check(results, "segmind", mock, "401 no key", "POST", "/v1/ideogram-txt-2-img", 401,
+              {"content-type": "application/json"}, b'{"prompt": "x"}')
+        check(results, "segmind", mock, "404 unknown slug", "POST", "/v1/ideogram-9-img", 404, key, b'{"prompt": "x"}',
+              as_path="/v1/ideogram-txt-2-img")
+        request_id = submitted["request_id"]
+        get = {"x-api-key": mock.key}
+        check(results, "segmind", mock, "status 200", "GET", f"/v2/requests/{request_id}/status", 200, get)
+        time.sleep(0.3)
+        check(results, "segmind", mock, "result 200", "GET", f"/v2/requests/{request_id}", 200, get)
+        check(results, "segmind", mock, "status 404", "GET", "/v2/requests/nope/status", 404, get)
+        check(results, "segmind", mock, "result 404", "GET", "/v2/requests/nope", 404, get)
+        failing = json.loads(check(results, "segmind", mock, "v2 submit of a failing job", "POST",
+                                   "/v2/ideogram-txt-2-img", 200, key, b'{"prompt": "mock:fail"}'))
+        time.sleep(0.3)
+        check(results, "segmind", mock, "FAILED status 422", "GET", f"/v2/requests/{failing['request_id']}/status", 422, get)
+        check(results, "segmind", mock, "FAILED result 422", "GET", f"/v2/requests/{failing['request_id']}", 422, get)
+    with Mock("--credits", "0") as mock:
+        key = {"x-api-key": mock.key, "content-type": "application/json"}
+        check(results, "segmind", mock, "406 credits", "POST", "/v1/ideogram-txt-2-img", 406, key, b'{"prompt": "x"}')
+    with Mock("--per-minute", "1") as mock:
+        key = {"x-api-key": mock.key, "content-type": "application/json"}
+        check(results, "segmind", mock, "first call within the limit", "POST", "/v1/ideogram-txt-2-img", 200, key, b'{"prompt": "x"}')
+        check(results, "segmind", mock, "429 with reset time", "POST", "/v1/ideogram-txt-2-img", 429, key, b'{"prompt": "x"}')
+
+
+def multipart(fields):
+    boundary = uuid.uuid4().hex
+    out = b""
+    for name, (content_type, data, filename) in fields.items():
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        out += f"--{boundary}\r\nContent-Disposition: {disposition}\r\nContent-Type: {content_type}\r\n\r\n".encode()
+        out += data + b"\r\n"
+    return f"multipart/form-data; boundary={boundary}", out + f"--{boundary}--\r\n".encode()
+
+
+def ideogram(results):
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    with Mock() as mock:
+        key = {"api-key": mock.key, "content-type": "application/json"}
+        for prefix, auth in (("", key), ("/ideogram", {"authorization": f"Bearer {mock.key}", "content-type": "application/json"})):
+            check(results, "ideogram", mock, f"{prefix}/generate 200", "POST", f"{prefix}/generate", 200, auth,
+                  json.dumps({"image_request": {"prompt": "beach", "num_images": 2, "aspect_ratio": "ASPECT_16_9"}}).encode())
+        check(results, "ideogram", mock, "v3 200", "POST", "/v1/ideogram-v3/generate", 200, key,
+              json.dumps({"prompt": "cat", "resolution": "800x1280", "rendering_speed": "TURBO"}).encode())
+        content_type, body = multipart({
+            "image_request": ("application/json", json.dumps({"prompt": "remix", "image_weight": 40}).encode(), None),
+            "image_file": ("image/png", png, "in.png"),
+        })
+        check(results, "ideogram", mock, "remix 200", "POST", "/remix", 200, {"api-key": mock.key, "content-type": content_type}, body)
+        check(results, "ideogram", mock, "withheld image", "POST", "/generate", 200, key,
+              json.dumps({"image_request": {"prompt": "mock:withheld"}}).encode())
+        check(results, "ideogram", mock, "400 invalid", "POST", "/generate", 400, key,
+              json.dumps({"image_request": {"prompt": "x", "resolution": "RESOLUTION_1_1"}}).encode())
+        check(results, "ideogram", mock, "401", "POST", "/generate", 401, {"content-type": "application/json"}, b"{}")
+        check(results, "ideogram", mock, "422 safety", "POST", "/generate", 422, key,
+              json.dumps({"image_request": {"prompt": "mock:unsafe"}}).encode())
+        content_type, body = multipart({
+            "image_request": ("application/json", b'{"prompt": "x"}', None),
+            "image_file": ("image/gif", b"GIF89a", "in.gif"),
+        })
+        answer = check(results, "ideogram", mock, "remix 400 wrong image type", "POST", "/remix", 400,
+                       {"api-key": mock.key, "content-type": content_type}, body)
+        results.check("ideogram: the 400 names the part", b"image_file" in answer, answer)
+    with Mock("--credits", "0") as mock:
+        key = {"api-key": mock.key, "content-type": "application/json"}
+        check(results, "ideogram", mock, "402 funds", "POST", "/generate", 402, key, b'{"image_request": {"prompt": "x"}}')
+    with Mock("--inflight-limit", "1") as mock:
+        key = {"api-key": mock.key, "content-type": "application/json"}
+        check(results, "ideogram", mock, "429 in flight", "POST", "/generate", 429, key,
+              b'{"image_request": {"prompt": "x", "num_images": 2}}')
+
+
+def main():
+    results = Results()
+    segmind(results)
+    ideogram(results)
+    return results.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
