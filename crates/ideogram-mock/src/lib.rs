@@ -53,7 +53,7 @@ use tokio::sync::watch;
 pub use config::MockConfig;
 pub use faults::{Fault, Target};
 pub use ideogram::{UNSAFE_TRIGGER, WITHHELD_TRIGGER};
-pub use image::ImageSpec;
+pub use image::{ImageSpec, preset_colors};
 pub use ledger::{Billed, Delivery, Ledger, Service};
 pub use segmind::FAIL_TRIGGER;
 pub use state::CdnRequest;

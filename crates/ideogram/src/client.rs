@@ -220,6 +220,16 @@ impl Client {
         &self.inner.retry
     }
 
+    /// An image at `url` (a result URL kept from an earlier call), to
+    /// download or save with this client's downloader, without the key.
+    pub fn remote_image(
+        &self,
+        url: impl Into<String>,
+        prompt: impl Into<String>,
+    ) -> GeneratedImage {
+        self.image_at(url.into(), prompt.into())
+    }
+
     pub(crate) fn image_at(&self, url: String, prompt: String) -> GeneratedImage {
         GeneratedImage {
             data: ImageData::Url(url),

@@ -97,31 +97,30 @@ impl GeneratedImage {
             std::process::id(),
             rand::random::<u32>()
         ));
-        let written = async {
-            let mut file = tokio::fs::File::create(&temp).await.map_err(io)?;
-            match &self.data {
-                ImageData::Bytes { bytes, .. } => file.write_all(bytes).await.map_err(io)?,
-                ImageData::Url(url) => {
-                    let mut body = self.download(url).await?.bytes_stream();
-                    while let Some(chunk) = body
-                        .try_next()
-                        .await
-                        .map_err(|source| Error::Transport { sent: true, source })?
-                    {
-                        file.write_all(&chunk).await.map_err(io)?;
-                    }
+        // Removes the temporary file unless it was renamed into place, also
+        // when this future is dropped half-way (a cancelled save).
+        let mut temp = TempFile(Some(temp));
+        let temp_path = temp.0.clone().expect("set");
+        let mut file = tokio::fs::File::create(&temp_path).await.map_err(io)?;
+        match &self.data {
+            ImageData::Bytes { bytes, .. } => file.write_all(bytes).await.map_err(io)?,
+            ImageData::Url(url) => {
+                let mut body = self.download(url).await?.bytes_stream();
+                while let Some(chunk) = body
+                    .try_next()
+                    .await
+                    .map_err(|source| Error::Transport { sent: true, source })?
+                {
+                    file.write_all(&chunk).await.map_err(io)?;
                 }
-                ImageData::Withheld => return Err(withheld()),
             }
-            file.sync_all().await.map_err(io)?;
-            drop(file);
-            tokio::fs::rename(&temp, &path).await.map_err(io)
+            ImageData::Withheld => return Err(withheld()),
         }
-        .await;
-        if written.is_err() {
-            let _ = tokio::fs::remove_file(&temp).await;
-        }
-        written.map(|()| path.clone())
+        file.sync_all().await.map_err(io)?;
+        drop(file);
+        tokio::fs::rename(&temp_path, &path).await.map_err(io)?;
+        temp.0 = None;
+        Ok(path.clone())
     }
 
     /// A GET for the image URL, without the key, that must answer 200.
@@ -171,6 +170,17 @@ impl std::fmt::Debug for GeneratedImage {
             .field("is_safe", &self.is_safe)
             .field("style", &self.style)
             .finish_non_exhaustive()
+    }
+}
+
+/// A temporary file deleted on drop unless taken out (renamed into place).
+struct TempFile(Option<PathBuf>);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 

@@ -139,6 +139,13 @@ impl GenerateRequest {
         self.model.unwrap_or(DEFAULT_MODEL)
     }
 
+    /// Checks the request against what `provider` and the model accept,
+    /// without sending (or reading) anything: the same checks
+    /// [`Client::generate`](crate::Client::generate) runs first.
+    pub fn check(&self, provider: Provider) -> Result<(), InvalidInput> {
+        self.plan(provider).map(drop)
+    }
+
     /// Checks the request against what `provider` and the model accept and
     /// says how it will be sent. Nothing is read or sent.
     pub(crate) fn plan(&self, provider: Provider) -> Result<Plan, InvalidInput> {
