@@ -1,0 +1,175 @@
+//! The command line, as clap reads it. Option values stay text here and are
+//! checked by the library's types, so a bad value is a validation error
+//! (exit 3) with the library's message, not a usage error.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  other failure (files, ...)
+  2  usage error (unknown option, missing argument)
+  3  invalid request (checked before sending, or refused by the service)
+  4  authentication (no key, wrong key, forbidden)
+  5  out of credits
+  6  rate limited
+  7  generation failed (safety rejection, failed or expired job, timeout)
+  8  network or service error
+  130 interrupted (run the same command again to resume)";
+
+/// Images from Ideogram's models, through Segmind or Ideogram's own API.
+#[derive(Debug, Parser)]
+#[command(name = "ideogram", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub connection: Connection,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where requests go and with which key.
+#[derive(Debug, Args)]
+pub struct Connection {
+    /// `segmind` or `ideogram` (default: the one whose key is set; with none, ideogram).
+    #[arg(long, global = true)]
+    pub provider: Option<String>,
+    /// Another base URL: a gateway, a proxy, a mock.
+    #[arg(long, global = true)]
+    pub base_url: Option<String>,
+    /// Send the key as `Authorization: Bearer` (gateways re-serving Ideogram).
+    #[arg(long, global = true)]
+    pub bearer: bool,
+    /// Read the key from this file instead of SEGMIND_API_KEY / IDEOGRAM_API_KEY.
+    #[arg(long, global = true)]
+    pub api_key_file: Option<PathBuf>,
+    /// Use the built-in mock service: no key, no network, no cost.
+    #[arg(long, global = true)]
+    pub offline: bool,
+    /// Retries after a rate limit or a failure that cannot have billed.
+    #[arg(long, global = true, default_value_t = 4)]
+    pub retries: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate images from a prompt.
+    Generate {
+        /// What to draw.
+        prompt: String,
+        #[command(flatten)]
+        options: Options,
+        /// A file, or a folder (ending in `/` or existing) for generated names.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Generate from an input image (a URL or a local file) and a prompt.
+    Remix {
+        /// The input image: an http(s) URL or a file (JPEG, PNG or WebP, at most 10 MB).
+        image: String,
+        /// What to make of it.
+        prompt: String,
+        /// How closely to follow the input, 1 to 100 (default 50).
+        #[arg(long)]
+        weight: Option<String>,
+        #[command(flatten)]
+        options: Options,
+        /// A file, or a folder for generated names.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Generate one image set per line of FILE (a prompt, or a JSON object
+    /// with per-item options), resuming where an earlier run stopped.
+    Batch {
+        /// One prompt per line, or JSON lines: {"prompt": ..., "seed": ..., ...}.
+        file: PathBuf,
+        /// Options every item starts from.
+        #[command(flatten)]
+        options: Options,
+        /// The folder for images, sidecars and the journal.
+        #[arg(short, long, default_value = ".")]
+        output: PathBuf,
+        /// Items generated at once.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// The journal that makes the batch resumable (default: OUTPUT/.ideogram-batch.jsonl).
+        #[arg(long)]
+        journal: Option<PathBuf>,
+        /// Send again items an interrupted run may have paid for without
+        /// getting an answer (they could be billed twice).
+        #[arg(long)]
+        resend_uncertain: bool,
+    },
+    /// Check on or wait for a Segmind queue job by its id.
+    Job {
+        #[command(subcommand)]
+        action: JobAction,
+    },
+    /// List the legal sizes with their aspect ratios.
+    Resolutions {
+        /// `legacy` (2.x models and Segmind) or `v3`; default both.
+        #[arg(long)]
+        family: Option<String>,
+    },
+    /// Show the preset palettes.
+    Palettes,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobAction {
+    /// Print a job's state.
+    Status {
+        /// The request id `submit` returned.
+        id: String,
+    },
+    /// Wait for a job and save its image.
+    Wait {
+        /// The request id.
+        id: String,
+        /// A file, or a folder.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Seconds to wait at most.
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+    },
+}
+
+/// Generation options, shared by generate, remix and batch.
+#[derive(Debug, Clone, Default, Args)]
+pub struct Options {
+    /// V_2, V_2_TURBO, V_2A, ... (short forms like 2a and Segmind slugs work).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// An exact size: 1024x576 or RESOLUTION_1024_576.
+    #[arg(long, conflicts_with = "aspect")]
+    pub resolution: Option<String>,
+    /// A shape: 16:9.
+    #[arg(long)]
+    pub aspect: Option<String>,
+    /// A preset (ember) or colours: '#ff5500:0.6,#00aaff'.
+    #[arg(long)]
+    pub palette: Option<String>,
+    /// GENERAL, REALISTIC, DESIGN, RENDER_3D, ANIME, ...
+    #[arg(long)]
+    pub style: Option<String>,
+    /// AUTO, ON or OFF.
+    #[arg(long)]
+    pub magic_prompt: Option<String>,
+    /// What to keep out of the image.
+    #[arg(long)]
+    pub negative: Option<String>,
+    /// The seed, for reproducible images.
+    #[arg(long)]
+    pub seed: Option<String>,
+    /// How many images (Ideogram: 1 to 8).
+    #[arg(long)]
+    pub num_images: Option<String>,
+    /// Ideogram 3.0's FLASH, TURBO, BALANCED, DEFAULT or QUALITY.
+    #[arg(long)]
+    pub speed: Option<String>,
+}

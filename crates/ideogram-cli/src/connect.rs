@@ -1,0 +1,87 @@
+//! Picks the provider, finds the key and builds the client; `--offline`
+//! starts the mock service in process instead.
+
+use std::time::Duration;
+
+use ideogram::{AuthScheme, Client, Provider, RetryPolicy};
+use ideogram_mock::{MockConfig, MockServer};
+
+use crate::args::Connection;
+use crate::failure::{AUTH, Failure, USAGE};
+
+/// A connected client (and the mock it talks to, when offline).
+pub struct Session {
+    pub client: Client,
+    pub provider: Provider,
+    _mock: Option<MockServer>,
+}
+
+pub async fn connect(connection: &Connection) -> Result<Session, Failure> {
+    let provider = match &connection.provider {
+        Some(name) => name.parse::<Provider>()?,
+        None if std::env::var_os("SEGMIND_API_KEY").is_some() => Provider::Segmind,
+        _ => Provider::Ideogram,
+    };
+    let retry = RetryPolicy::default().max_retries(connection.retries);
+    let mut builder = Client::builder(provider)
+        .retry(retry)
+        .user_agent(concat!("ideogram-cli/", env!("CARGO_PKG_VERSION")));
+    if connection.bearer {
+        builder = builder.auth_scheme(AuthScheme::Bearer);
+    }
+    let mock = if connection.offline {
+        if connection.base_url.is_some() {
+            return Err(Failure::new(
+                USAGE,
+                "--offline and --base-url exclude each other",
+            ));
+        }
+        let config = MockConfig {
+            latency: Duration::from_millis(300),
+            ..MockConfig::default()
+        };
+        let mock = MockServer::start(config)
+            .await
+            .map_err(|e| Failure::io("cannot start the offline mock", e))?;
+        builder = builder.base_url(mock.api_url()).api_key(mock.api_key());
+        Some(mock)
+    } else {
+        if let Some(url) = &connection.base_url {
+            builder = builder.base_url(url);
+        }
+        builder = builder.api_key(key(connection, provider)?);
+        None
+    };
+    let client = builder
+        .build()
+        .map_err(|e| Failure::from_error(e, provider))?;
+    Ok(Session {
+        client,
+        provider,
+        _mock: mock,
+    })
+}
+
+fn key(connection: &Connection, provider: Provider) -> Result<String, Failure> {
+    if let Some(path) = &connection.api_key_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::io(format!("cannot read {}", path.display()), e))?;
+        let key = text.lines().next().unwrap_or_default().trim().to_owned();
+        if key.is_empty() {
+            return Err(Failure::new(
+                AUTH,
+                format!("{} holds no key", path.display()),
+            ));
+        }
+        return Ok(key);
+    }
+    let variable = provider.key_variable();
+    match std::env::var(variable) {
+        Ok(key) if !key.trim().is_empty() => Ok(key.trim().to_owned()),
+        _ => Err(Failure::new(
+            AUTH,
+            format!("no API key for {provider}: set {variable} or pass --api-key-file FILE"),
+        )
+        .hint("add --offline to try everything against the built-in mock")),
+    }
+}

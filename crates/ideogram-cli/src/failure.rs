@@ -1,0 +1,133 @@
+//! Every way a command can fail, as one line with a hint and an exit code
+//! per class (see `EXIT_CODES`).
+
+use std::fmt;
+
+use ideogram::{Error, InvalidInput, Provider};
+
+/// A failed command: what to print and how to exit.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+pub const OTHER: u8 = 1;
+pub const USAGE: u8 = 2;
+pub const INVALID: u8 = 3;
+pub const AUTH: u8 = 4;
+pub const CREDITS: u8 = 5;
+pub const RATE_LIMITED: u8 = 6;
+pub const FAILED: u8 = 7;
+pub const NETWORK: u8 = 8;
+pub const INTERRUPTED: u8 = 130;
+
+impl Failure {
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn io(what: impl fmt::Display, err: std::io::Error) -> Self {
+        Self::new(OTHER, format!("{what}: {err}"))
+    }
+
+    /// A library error, with the usual fix for `provider`.
+    pub fn from_error(err: Error, provider: Provider) -> Self {
+        let variable = provider.key_variable();
+        let (code, hint) = match &err {
+            Error::Validation(_) | Error::Rejected { .. } => (INVALID, None),
+            Error::Config(_) => (
+                AUTH,
+                Some(format!(
+                    "set {variable} or pass --api-key-file FILE, or add --offline"
+                )),
+            ),
+            Error::Unauthorized { .. } | Error::Forbidden { .. } => (
+                AUTH,
+                Some(format!(
+                    "check the key in {variable} (or --api-key-file) is for {provider}"
+                )),
+            ),
+            Error::InsufficientCredits { .. } => {
+                (CREDITS, Some(format!("top up your {provider} account")))
+            }
+            Error::RateLimited { retry_after, .. } => (
+                RATE_LIMITED,
+                Some(match retry_after {
+                    Some(wait) => format!(
+                        "wait {} s and run again, or lower --concurrency",
+                        wait.as_secs().max(1)
+                    ),
+                    None => "wait a moment and run again, or lower --concurrency".to_owned(),
+                }),
+            ),
+            Error::SafetyRejected { .. } => (FAILED, Some("rephrase the prompt".to_owned())),
+            Error::JobFailed { .. } => (FAILED, None),
+            Error::JobTimeout { id, .. } => (
+                FAILED,
+                Some(format!("it may still finish: `ideogram job wait {id}`")),
+            ),
+            Error::Expired { .. } | Error::NotFound { .. } => (FAILED, None),
+            Error::Transport { sent: true, .. }
+            | Error::Server { .. }
+            | Error::InvalidResponse { .. } => (
+                NETWORK,
+                Some(
+                    "the request may have been billed: check your account before sending it again"
+                        .to_owned(),
+                ),
+            ),
+            Error::Transport { sent: false, .. } => {
+                (NETWORK, Some("check the network or --base-url".to_owned()))
+            }
+            Error::Io { .. } => (OTHER, None),
+            _ => (OTHER, None),
+        };
+        let message = match &err {
+            Error::Transport { source, .. } => format!("{err}{}", chain(source)),
+            _ => err.to_string(),
+        };
+        Self {
+            code,
+            message,
+            hint,
+        }
+    }
+}
+
+/// The causes below an error, `: cause: cause`.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut out = String::new();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    out
+}
+
+impl From<InvalidInput> for Failure {
+    fn from(err: InvalidInput) -> Self {
+        Self::new(INVALID, err.to_string())
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: {}", self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, " (hint: {hint})")?;
+        }
+        Ok(())
+    }
+}

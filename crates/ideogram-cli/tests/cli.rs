@@ -1,0 +1,783 @@
+//! The real `ideogram` binary against the mock: each subcommand, each error
+//! class with its exit code, and a batch killed half-way then resumed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use ideogram_mock::{Delivery, FAIL_TRIGGER, MockConfig, MockServer};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ideogram");
+
+/// Runs the binary with no key in its environment plus `env`.
+async fn run(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Output {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("SEGMIND_API_KEY")
+        .env_remove("IDEOGRAM_API_KEY")
+        .env("NO_COLOR", "1");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    tokio::task::spawn_blocking(move || command.output().expect("run ideogram"))
+        .await
+        .expect("join")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exit code")
+}
+
+/// (width, height) of a PNG, or of a JPEG's first frame.
+fn dimensions(path: &Path) -> (u32, u32) {
+    let image = std::fs::read(path).unwrap();
+    if image.starts_with(b"\x89PNG") {
+        let be = |i: usize| u32::from_be_bytes(image[i..i + 4].try_into().unwrap());
+        return (be(16), be(20));
+    }
+    let mut i = 2;
+    while i + 9 < image.len() {
+        let len = usize::from(u16::from_be_bytes([image[i + 2], image[i + 3]]));
+        if (0xc0..=0xc2).contains(&image[i + 1]) {
+            let be16 = |j: usize| u32::from(u16::from_be_bytes([image[j], image[j + 1]]));
+            return (be16(i + 7), be16(i + 5));
+        }
+        i += 2 + len;
+    }
+    panic!("{} is not an image", path.display())
+}
+
+async fn mock(config: MockConfig) -> MockServer {
+    MockServer::start(config).await.expect("mock")
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn offline_generate_writes_a_png_of_the_requested_size_with_a_sidecar() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        &[
+            "generate",
+            "a lighthouse at dawn",
+            "--offline",
+            "--resolution",
+            "1280x768",
+            "--palette",
+            "ember",
+            "-o",
+            "lighthouse.png",
+        ],
+        &[],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(dimensions(&dir.path().join("lighthouse.png")), (1280, 768));
+    let sidecar: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("lighthouse.json")).unwrap())
+            .unwrap();
+    assert_eq!(sidecar["prompt"], "a lighthouse at dawn");
+    assert_eq!(sidecar["provider"], "ideogram");
+    assert_eq!(sidecar["resolution"], "1280x768");
+    assert_eq!(sidecar["palette"], "ember");
+    assert!(
+        stdout(&out).starts_with("saved lighthouse.png (1280x768"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[tokio::test]
+async fn generate_against_segmind_saves_the_jpeg_it_gets_and_prints_json() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let out = run(
+        &[
+            "generate",
+            "a red fox",
+            "--provider",
+            "segmind",
+            "--base-url",
+            mock.api_url(),
+            "--model",
+            "2a",
+            "--seed",
+            "4242",
+            "--aspect",
+            "16:9",
+            "-o",
+            "out/fox.png",
+            "--json",
+        ],
+        &[("SEGMIND_API_KEY", &key)],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // Segmind answered a JPEG: the file is named for what it holds.
+    assert!(
+        stderr(&out).contains("holds a JPG image, saved as"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(dimensions(&dir.path().join("out/fox.jpg")), (1280, 720));
+    let printed: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(printed[0]["seed"], 4242);
+    assert_eq!(printed[0]["model"], "V_2A");
+    assert!(printed[0]["credits_left"].is_number());
+    assert_eq!(mock.ledger().entries.len(), 1);
+    assert!(
+        !std::fs::read_to_string(dir.path().join("out/fox.json"))
+            .unwrap()
+            .contains(&key),
+        "the key is in the sidecar"
+    );
+}
+
+#[tokio::test]
+async fn remix_takes_a_local_file_or_a_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = ideogram_mock::ImageSpec {
+        width: 32,
+        height: 32,
+        seed: 3,
+        palette: vec![],
+    }
+    .png();
+    std::fs::write(dir.path().join("in.png"), png).unwrap();
+    let out = run(
+        &[
+            "remix",
+            "in.png",
+            "the same, at night",
+            "--offline",
+            "--weight",
+            "70",
+            "-o",
+            "night.png",
+        ],
+        &[],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(dimensions(&dir.path().join("night.png")), (1024, 1024));
+
+    let mock = mock(MockConfig::default()).await;
+    let out = run(
+        &[
+            "remix",
+            "https://example.com/in.png",
+            "watercolour",
+            "--provider",
+            "segmind",
+            "--base-url",
+            mock.api_url(),
+            "-o",
+            "wc.jpg",
+        ],
+        &[("SEGMIND_API_KEY", &mock.api_key())],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(mock.ledger().entries[0].operation, "ideogram-img-2-img");
+}
+
+#[tokio::test]
+async fn each_error_class_has_its_exit_code_and_one_line_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = mock(MockConfig::default()).await;
+    let key = mock.api_key();
+    let segmind: Vec<&str> = vec!["--provider", "segmind", "--base-url", mock.api_url()];
+    let with_key = [("SEGMIND_API_KEY", key.as_str())];
+
+    let usage = run(&["generate", "x", "--no-such-flag"], &[], dir.path()).await;
+    assert_eq!(code(&usage), 2, "{}", stderr(&usage));
+
+    let invalid = run(
+        &[&segmind[..], &["generate", "x", "--seed", "5"]].concat(),
+        &with_key,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&invalid), 3);
+    assert_eq!(
+        stderr(&invalid).trim(),
+        "error: invalid seed: 5 is outside 100..=999999 accepted by segmind"
+    );
+    let palette = run(
+        &[&segmind[..], &["generate", "x", "--palette", "#12345"]].concat(),
+        &with_key,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&palette), 3);
+    assert!(
+        stderr(&palette).contains("invalid palette"),
+        "{}",
+        stderr(&palette)
+    );
+    assert!(
+        mock.ledger().entries.is_empty(),
+        "an invalid request was sent"
+    );
+
+    let no_key = run(&["generate", "x", "--provider", "segmind"], &[], dir.path()).await;
+    assert_eq!(code(&no_key), 4);
+    let line = stderr(&no_key);
+    assert_eq!(line.lines().count(), 1, "{line}");
+    assert!(
+        line.contains("set SEGMIND_API_KEY") && line.contains("--offline"),
+        "{line}"
+    );
+
+    let wrong = run(
+        &[&segmind[..], &["generate", "x"]].concat(),
+        &[("SEGMIND_API_KEY", "wrong")],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&wrong), 4, "{}", stderr(&wrong));
+    assert!(
+        !stderr(&wrong).contains("wrong"),
+        "the key was echoed: {}",
+        stderr(&wrong)
+    );
+
+    let key_file = dir.path().join("key.txt");
+    std::fs::write(&key_file, format!("{key}\n")).unwrap();
+    let from_file = run(
+        &[
+            &segmind[..],
+            &[
+                "generate",
+                "x",
+                "--api-key-file",
+                key_file.to_str().unwrap(),
+                "-o",
+                "k.jpg",
+            ],
+        ]
+        .concat(),
+        &[],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&from_file), 0, "{}", stderr(&from_file));
+
+    mock.set_credits(0.0);
+    let broke = run(
+        &[&segmind[..], &["generate", "x"]].concat(),
+        &with_key,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&broke), 5, "{}", stderr(&broke));
+    assert!(
+        stderr(&broke).contains("hint: top up"),
+        "{}",
+        stderr(&broke)
+    );
+    mock.set_credits(100.0);
+
+    mock.configure(|c| c.inflight_limit = 0);
+    let limited = run(
+        &[
+            "--provider",
+            "ideogram",
+            "--base-url",
+            mock.api_url(),
+            "--retries",
+            "0",
+            "generate",
+            "x",
+        ],
+        &[("IDEOGRAM_API_KEY", &key)],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&limited), 6, "{}", stderr(&limited));
+    mock.configure(|c| c.inflight_limit = 10);
+
+    let unsafe_prompt = run(
+        &[
+            "--provider",
+            "ideogram",
+            "--base-url",
+            mock.api_url(),
+            "generate",
+            "mock:unsafe",
+        ],
+        &[("IDEOGRAM_API_KEY", &key)],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&unsafe_prompt), 7, "{}", stderr(&unsafe_prompt));
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let network = run(
+        &[
+            "--provider",
+            "segmind",
+            "--base-url",
+            &format!("http://{closed}"),
+            "--retries",
+            "0",
+            "generate",
+            "x",
+        ],
+        &with_key,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&network), 8, "{}", stderr(&network));
+    assert!(
+        stderr(&network).contains("hint: check the network"),
+        "{}",
+        stderr(&network)
+    );
+}
+
+#[tokio::test]
+async fn jobs_are_picked_up_by_id() {
+    let mock = mock(MockConfig {
+        processing_for: Duration::from_millis(300),
+        ..MockConfig::default()
+    })
+    .await;
+    let client = ideogram::Client::builder(ideogram::Provider::Segmind)
+        .base_url(mock.api_url())
+        .api_key(mock.api_key())
+        .build()
+        .unwrap();
+    let job = client
+        .submit(&ideogram::GenerateRequest::new("queued"))
+        .await
+        .unwrap();
+    let failing = client
+        .submit(&ideogram::GenerateRequest::new(format!(
+            "{FAIL_TRIGGER} it"
+        )))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("SEGMIND_API_KEY", mock.api_key())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let base = ["--provider", "segmind", "--base-url", mock.api_url()];
+
+    let status = run(
+        &[&base[..], &["job", "status", job.id()]].concat(),
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&status), 0, "{}", stderr(&status));
+    assert!(
+        stdout(&status).starts_with(&format!("{} QUEUED", job.id()))
+            || stdout(&status).contains("PROCESSING"),
+        "{}",
+        stdout(&status)
+    );
+
+    let wait = run(
+        &[&base[..], &["job", "wait", job.id(), "-o", "jobs/"]].concat(),
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&wait), 0, "{}", stderr(&wait));
+    assert_eq!(
+        dimensions(&dir.path().join(format!("jobs/{}.jpg", job.id()))),
+        (1024, 1024)
+    );
+
+    let failed = run(
+        &[&base[..], &["job", "wait", failing.id()]].concat(),
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&failed), 7, "{}", stderr(&failed));
+    assert!(
+        stderr(&failed).contains(failing.id()),
+        "{}",
+        stderr(&failed)
+    );
+
+    let gone = run(
+        &[&base[..], &["job", "status", "nope"]].concat(),
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&gone), 7, "{}", stderr(&gone));
+}
+
+#[tokio::test]
+async fn tables_need_no_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = run(&["resolutions"], &[], dir.path()).await;
+    assert_eq!(code(&all), 0);
+    assert_eq!(stdout(&all).lines().count(), 1 + 79);
+    assert!(
+        stdout(&all).contains("1280x720    16:9    yes     -"),
+        "{}",
+        stdout(&all)
+    );
+    let v3 = run(
+        &["resolutions", "--family", "v3", "--json"],
+        &[],
+        dir.path(),
+    )
+    .await;
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout(&v3)).unwrap();
+    assert_eq!(rows.len(), 69);
+    let palettes = run(&["palettes"], &[], dir.path()).await;
+    assert_eq!(
+        stdout(&palettes)
+            .lines()
+            .filter(|l| l.contains('#'))
+            .count(),
+        9
+    );
+    assert!(
+        stdout(&palettes).starts_with("ember"),
+        "{}",
+        stdout(&palettes)
+    );
+}
+
+fn write_batch(dir: &Path, count: usize) -> PathBuf {
+    let mut lines = vec!["# a comment".to_owned()];
+    for i in 0..count {
+        if i % 2 == 0 {
+            lines.push(format!("prompt number {i}"));
+        } else {
+            lines.push(format!(
+                r#"{{"prompt": "prompt number {i}", "seed": {}}}"#,
+                1000 + i
+            ));
+        }
+    }
+    let path = dir.join("prompts.txt");
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    path
+}
+
+/// Every prompt billed exactly once, every image on disk, no partial files.
+fn assert_complete(mock: &MockServer, out: &Path, count: usize) {
+    let ledger = mock.ledger();
+    for i in 0..count {
+        let billed = ledger.for_prompt(&format!("prompt number {i}")).count();
+        assert_eq!(billed, 1, "prompt {i} billed {billed} times");
+    }
+    assert!(
+        ledger
+            .entries
+            .iter()
+            .all(|e| e.delivery != Delivery::Broken)
+    );
+    let names = files(out);
+    let images = names
+        .iter()
+        .filter(|n| n.ends_with(".jpg") || n.ends_with(".png"))
+        .count();
+    assert_eq!(images, count, "{names:?}");
+    assert!(
+        names.iter().all(|n| !n.contains(".part")),
+        "partial files left: {names:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_batch_runs_every_item_with_bounded_concurrency() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_batch(dir.path(), 6);
+    let out = run(
+        &[
+            "--provider",
+            "ideogram",
+            "--base-url",
+            mock.api_url(),
+            "batch",
+            file.to_str().unwrap(),
+            "-o",
+            "out",
+            "--concurrency",
+            "3",
+            "--resolution",
+            "1280x720",
+        ],
+        &[("IDEOGRAM_API_KEY", &mock.api_key())],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("6 done, 0 failed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_complete(&mock, &dir.path().join("out"), 6);
+    assert_eq!(
+        dimensions(&dir.path().join("out/0001-prompt-number-0.png")),
+        (1280, 720)
+    );
+    let sidecar =
+        std::fs::read_to_string(dir.path().join("out/0002-prompt-number-1.json")).unwrap();
+    assert!(sidecar.contains("\"seed\": 1001"), "{sidecar}");
+
+    // Run again: everything is on disk, nothing is sent.
+    let again = run(
+        &[
+            "--provider",
+            "ideogram",
+            "--base-url",
+            mock.api_url(),
+            "batch",
+            file.to_str().unwrap(),
+            "-o",
+            "out",
+            "--resolution",
+            "1280x720",
+        ],
+        &[("IDEOGRAM_API_KEY", &mock.api_key())],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    assert_eq!(mock.ledger().entries.len(), 6);
+}
+
+#[tokio::test]
+async fn a_batch_with_a_bad_line_sends_nothing() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.txt"),
+        "fine\n{\"prompt\": \"bad\", \"seed\": 5}\n",
+    )
+    .unwrap();
+    let out = run(
+        &[
+            "--provider",
+            "segmind",
+            "--base-url",
+            mock.api_url(),
+            "batch",
+            "p.txt",
+        ],
+        &[("SEGMIND_API_KEY", &mock.api_key())],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("item 2: invalid seed"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(mock.ledger().entries.is_empty());
+}
+
+/// Starts a batch and waits until some items are saved while others are
+/// paid for but not on disk yet; returns the running child. (Never block the
+/// test's runtime while a child runs: the mock serving it runs there.)
+#[allow(
+    clippy::zombie_processes,
+    reason = "the child is returned; the caller waits for it"
+)]
+async fn start_batch_until_half_way(
+    args: &[&str],
+    dir: &Path,
+    variable: &str,
+    key: &str,
+) -> std::process::Child {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env(variable, key)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let journal = dir.join("out/.ideogram-batch.jsonl");
+    let started = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&journal).unwrap_or_default();
+        let saved = text.matches("\"saved\"").count();
+        let paid = text.matches("\"submitted\"").count() + text.matches("\"generated\"").count();
+        if saved >= 2 && paid > saved {
+            return child;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the batch never got going: {text}");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A batch stopped half-way (as `kill` or Ctrl-C stop it) and run again
+/// ends with every image on disk, each paid for once.
+async fn stop_and_resume(provider: &str, config: MockConfig) {
+    let mock = mock(config).await;
+    let dir = tempfile::tempdir().unwrap();
+    let count = 8;
+    let file = write_batch(dir.path(), count);
+    let variable = if provider == "segmind" {
+        "SEGMIND_API_KEY"
+    } else {
+        "IDEOGRAM_API_KEY"
+    };
+    let args = [
+        "--provider",
+        provider,
+        "--base-url",
+        mock.api_url(),
+        "batch",
+        file.to_str().unwrap(),
+        "-o",
+        "out",
+        "--concurrency",
+        "3",
+    ];
+
+    let mut child = start_batch_until_half_way(&args, dir.path(), variable, &mock.api_key()).await;
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    // Wait off the runtime: the mock serving the batch runs on it.
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(130), "an interrupted batch says so");
+    assert!(
+        mock.ledger().entries.len() < count,
+        "stopped too late to test anything"
+    );
+
+    let out = run(&args, &[(variable, &mock.api_key())], dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_complete(&mock, &dir.path().join("out"), count);
+}
+
+#[tokio::test]
+async fn a_stopped_segmind_batch_resumes_without_paying_twice() {
+    let config = MockConfig {
+        queued_for: Duration::from_millis(100),
+        processing_for: Duration::from_millis(400),
+        ..MockConfig::default()
+    };
+    stop_and_resume("segmind", config).await;
+}
+
+#[tokio::test]
+async fn a_stopped_ideogram_batch_resumes_without_paying_twice() {
+    let config = MockConfig {
+        latency: Duration::from_millis(250),
+        ..MockConfig::default()
+    };
+    stop_and_resume("ideogram", config).await;
+}
+
+#[tokio::test]
+async fn a_batch_killed_outright_never_sends_an_uncertain_item_again_unasked() {
+    let mock = mock(MockConfig {
+        latency: Duration::from_millis(250),
+        ..MockConfig::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let count = 8;
+    let file = write_batch(dir.path(), count);
+    let key = mock.api_key();
+    let args = [
+        "--provider",
+        "ideogram",
+        "--base-url",
+        mock.api_url(),
+        "batch",
+        file.to_str().unwrap(),
+        "-o",
+        "out",
+        "--concurrency",
+        "3",
+    ];
+
+    let mut child = start_batch_until_half_way(&args, dir.path(), "IDEOGRAM_API_KEY", &key).await;
+    child.kill().unwrap(); // SIGKILL: requests in flight die with it.
+    tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+
+    let out = run(&args, &[("IDEOGRAM_API_KEY", &key)], dir.path()).await;
+    let uncertain = stderr(&out).matches("not sent again").count();
+    assert_eq!(
+        code(&out),
+        if uncertain > 0 { 7 } else { 0 },
+        "{}",
+        stderr(&out)
+    );
+    let ledger = mock.ledger();
+    for i in 0..count {
+        assert!(
+            ledger.for_prompt(&format!("prompt number {i}")).count() <= 1,
+            "prompt {i} paid twice"
+        );
+    }
+    let images = files(&dir.path().join("out"))
+        .iter()
+        .filter(|n| n.ends_with(".png"))
+        .count();
+    assert_eq!(
+        images + uncertain,
+        count,
+        "every item is on disk or reported"
+    );
+    assert!(
+        files(&dir.path().join("out"))
+            .iter()
+            .all(|n| !n.contains(".part"))
+    );
+
+    // Asked explicitly, the uncertain ones are sent again and the batch completes.
+    let forced = run(
+        &[&args[..], &["--resend-uncertain"]].concat(),
+        &[("IDEOGRAM_API_KEY", &key)],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&forced), 0, "{}", stderr(&forced));
+    let images = files(&dir.path().join("out"))
+        .iter()
+        .filter(|n| n.ends_with(".png"))
+        .count();
+    assert_eq!(images, count);
+}
