@@ -446,19 +446,8 @@ async fn segmind_rate_limit_reaches_the_caller_with_its_reset_time() {
     assert_eq!(mock.ledger().entries.len(), 2);
 }
 
-#[tokio::test]
-async fn the_inflight_limit_is_respected_by_retries_and_never_double_bills() {
-    let mock = mock().await;
-    mock.configure(|c| c.latency = Duration::from_millis(150));
-    // 8 calls of 2 images against a limit of 10: some must wait their turn.
-    let patient = RetryPolicy::default()
-        .max_retries(30)
-        .initial_backoff(Duration::from_millis(40))
-        .max_backoff(Duration::from_millis(120));
-    let client = builder(Provider::Ideogram, &mock)
-        .retry(patient)
-        .build()
-        .unwrap();
+/// 8 calls of 2 images at once against Ideogram's limit of 10 in flight.
+async fn burst(client: &Client) -> Vec<Result<ideogram::Generation, Error>> {
     let calls = (0..8).map(|i| {
         let client = client.clone();
         async move {
@@ -467,8 +456,38 @@ async fn the_inflight_limit_is_respected_by_retries_and_never_double_bills() {
                 .await
         }
     });
-    let results = futures::future::join_all(calls).await;
+    futures::future::join_all(calls).await
+}
+
+#[tokio::test]
+async fn the_client_keeps_within_the_inflight_limit_without_429s() {
+    let mock = mock().await;
+    mock.configure(|c| c.latency = Duration::from_millis(150));
+    let results = burst(&client(Provider::Ideogram, &mock)).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(mock.rate_limited_count(), 0, "the client waited its turn");
+    assert_eq!(mock.ledger().entries.len(), 8);
+}
+
+#[tokio::test]
+async fn without_the_limiter_retries_absorb_429s_and_never_double_bill() {
+    let mock = mock().await;
+    mock.configure(|c| c.latency = Duration::from_millis(150));
+    let patient = RetryPolicy::default()
+        .max_retries(30)
+        .initial_backoff(Duration::from_millis(40))
+        .max_backoff(Duration::from_millis(120));
+    let client = builder(Provider::Ideogram, &mock)
+        .retry(patient)
+        .max_images_in_flight(None)
+        .build()
+        .unwrap();
+    let results = burst(&client).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert!(
+        mock.rate_limited_count() > 0,
+        "the burst went over the limit"
+    );
     let ledger = mock.ledger();
     assert_eq!(ledger.entries.len(), 8, "each request billed exactly once");
     for i in 0..8 {

@@ -15,6 +15,7 @@ use crate::state::{CdnRequest, State, has_credentials};
 pub(crate) fn routes() -> Router<Arc<State>> {
     Router::new()
         .route("/images/{name}", get(image))
+        .route("/blob/{bytes}", get(blob))
         .fallback(other)
 }
 
@@ -37,6 +38,36 @@ async fn image(
         bytes,
     )
         .into_response()
+}
+
+/// `bytes` bytes that start like a PNG, streamed in 64 KiB pieces without
+/// being held in memory: for measuring a client's memory while it saves a
+/// large image.
+async fn blob(
+    Shared(state): Shared<Arc<State>>,
+    Path(bytes): Path<usize>,
+    headers: HeaderMap,
+) -> Response {
+    log(&state, &format!("/blob/{bytes}"), &headers);
+    const CHUNK: usize = 64 * 1024;
+    let header = b"\x89PNG\r\n\x1a\n";
+    let chunks = (0..bytes.div_ceil(CHUNK)).map(move |i| {
+        let len = CHUNK.min(bytes - i * CHUNK);
+        let mut chunk = vec![0u8; len];
+        if i == 0 {
+            let n = header.len().min(len);
+            chunk[..n].copy_from_slice(&header[..n]);
+        }
+        Ok::<_, std::io::Error>(bytes::Bytes::from(chunk))
+    });
+    let mut response = Response::new(axum::body::Body::from_stream(futures::stream::iter(chunks)));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes));
+    response
 }
 
 async fn other(

@@ -264,6 +264,9 @@ async fn run(
     let _slot = {
         let mut inflight = state.inflight.lock().expect("inflight");
         if *inflight + work.count > config.inflight_limit {
+            state
+                .rejected
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return json(
                 429,
                 json!({

@@ -55,8 +55,8 @@ pub use faults::{Fault, Target};
 pub use ideogram::{UNSAFE_TRIGGER, WITHHELD_TRIGGER};
 pub use image::{ImageSpec, preset_colors};
 pub use ledger::{Billed, Delivery, Ledger, Service};
-pub use segmind::FAIL_TRIGGER;
-pub use state::CdnRequest;
+pub use segmind::{DURATION_TRIGGER, FAIL_TRIGGER};
+pub use state::{CdnRequest, JobReport};
 
 /// A running mock: the API on one port, the image origin on another.
 pub struct MockServer {
@@ -157,6 +157,22 @@ impl MockServer {
     /// Removes every pending fault.
     pub fn clear_faults(&self) {
         self.state.faults.lock().expect("faults").clear();
+    }
+
+    /// 429 answers sent so far (Segmind's rate limit, Ideogram's in-flight limit).
+    pub fn rate_limited_count(&self) -> u64 {
+        self.state
+            .rejected
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// When queued request `id` finished and how often its status was polled.
+    pub fn job_report(&self, id: &str) -> Option<JobReport> {
+        let jobs = self.state.jobs.lock().expect("jobs");
+        jobs.get(id).map(|job| JobReport {
+            completed_at: job.completed_at,
+            status_polls: job.status_polls,
+        })
     }
 
     /// Every request the image origin received.

@@ -2,7 +2,7 @@
 //! polled; FAILED is served as 422 and unknown or expired ids as 404.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Path, State as Shared};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -30,10 +30,23 @@ pub(crate) fn routes() -> Router<Arc<State>> {
         .route("/v2/requests/{id}", get(result))
 }
 
+/// A prompt containing `mock:ms=<n>` makes its queued request process for
+/// `n` milliseconds instead of the configured time.
+pub const DURATION_TRIGGER: &str = "mock:ms=";
+
 /// A checked body: what the image depends on.
 struct Checked {
     prompt: String,
     spec: ImageSpec,
+}
+
+impl Checked {
+    /// The processing time the prompt asks for, if it does.
+    fn processing_for(&self) -> Option<Duration> {
+        let rest = &self.prompt[self.prompt.find(DURATION_TRIGGER)? + DURATION_TRIGGER.len()..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok().map(Duration::from_millis)
+    }
 }
 
 async fn sync(
@@ -100,6 +113,8 @@ async fn submit(
             created: Instant::now(),
             queued_for: config.queued_for,
             done: None,
+            completed_at: None,
+            status_polls: 0,
         },
     );
     tokio::spawn(finish(state.clone(), id.clone(), slug, checked));
@@ -119,7 +134,8 @@ async fn submit(
 /// Runs a queued request to its end: billed and COMPLETED, or FAILED.
 async fn finish(state: Arc<State>, id: String, slug: String, checked: Checked) {
     let config = state.config();
-    tokio::time::sleep(config.queued_for + config.processing_for).await;
+    let processing_for = checked.processing_for().unwrap_or(config.processing_for);
+    tokio::time::sleep(config.queued_for + processing_for).await;
     let end = if checked.prompt.contains(FAIL_TRIGGER) {
         JobEnd::Failed("Content blocked by the safety filter".into())
     } else if !state.can_pay(config.cost) {
@@ -139,6 +155,7 @@ async fn finish(state: Arc<State>, id: String, slug: String, checked: Checked) {
     };
     if let Some(job) = state.jobs.lock().expect("jobs").get_mut(&id) {
         job.done = Some(end);
+        job.completed_at = Some(Instant::now());
     }
 }
 
@@ -180,7 +197,14 @@ async fn poll(
         return answer;
     }
     let retention = state.config().retention;
-    let job = state.jobs.lock().expect("jobs").get(id).cloned();
+    let job = {
+        let mut jobs = state.jobs.lock().expect("jobs");
+        let job = jobs.get_mut(id);
+        if let Some(job) = job.filter(|_| !with_output) {
+            job.status_polls += 1;
+        }
+        jobs.get(id).cloned()
+    };
     let Some(job) = job.filter(|job| job.created.elapsed() <= retention) else {
         return error(404, format!("Request {id} not found"));
     };

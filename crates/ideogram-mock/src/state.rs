@@ -33,6 +33,17 @@ pub(crate) struct Job {
     pub created: Instant,
     pub queued_for: Duration,
     pub done: Option<JobEnd>,
+    pub completed_at: Option<Instant>,
+    pub status_polls: u32,
+}
+
+/// What the mock saw of one queued request, for benchmarks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobReport {
+    /// When it reached COMPLETED or FAILED.
+    pub completed_at: Option<Instant>,
+    /// Status polls received for it.
+    pub status_polls: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +65,8 @@ pub(crate) struct State {
     images: Mutex<HashMap<String, ImageSpec>>,
     pub cdn_log: Mutex<Vec<CdnRequest>>,
     counter: AtomicU64,
+    /// 429 answers sent (rate and in-flight limits).
+    pub rejected: AtomicU64,
 }
 
 impl State {
@@ -71,6 +84,7 @@ impl State {
             images: Mutex::default(),
             cdn_log: Mutex::default(),
             counter: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
         }
     }
 
@@ -149,6 +163,7 @@ impl State {
         if window.1 <= limit {
             return None;
         }
+        self.rejected.fetch_add(1, Ordering::Relaxed);
         let reset = chrono::DateTime::from_timestamp((minute + 1) * 60, 0).expect("time");
         let mut response = error(
             429,
