@@ -1,0 +1,229 @@
+//! `ideogram-bench`: the numbers in the README's benchmark table.
+//!
+//! ```text
+//! ideogram-bench [--smoke] [--python PYTHON] [--cli PATH] [--build-cost]
+//! ```
+//!
+//! `--smoke` runs every section small and fast (CI uses it; it checks that
+//! the benchmark works, not how fast anything is). `--python` names a Python
+//! with the `segmind` SDK installed; `--cli` the `ideogram` binary to time;
+//! `--build-cost` adds a clean release build of the CLI (minutes).
+
+mod memory;
+mod overhead;
+mod polling;
+mod procfs;
+mod throughput;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use ideogram::PollSchedule;
+use ideogram_mock::{MockConfig, MockServer};
+
+struct Settings {
+    smoke: bool,
+    python: Option<PathBuf>,
+    cli: Option<PathBuf>,
+    build_cost: bool,
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("serve-mock") => return serve_mock().await,
+        Some("memory-probe") => return memory::probe(&args[1], &args[2]).await,
+        _ => {}
+    }
+    let mut settings = Settings {
+        smoke: false,
+        python: None,
+        cli: None,
+        build_cost: false,
+    };
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--smoke" => settings.smoke = true,
+            "--build-cost" => settings.build_cost = true,
+            "--python" => settings.python = rest.next().map(PathBuf::from),
+            "--cli" => {
+                settings.cli = rest
+                    .next()
+                    .map(|p| std::fs::canonicalize(p).expect("the --cli binary exists"))
+            }
+            other => {
+                eprintln!(
+                    "usage: ideogram-bench [--smoke] [--python PYTHON] [--cli PATH] [--build-cost] (not {other:?})"
+                );
+                std::process::exit(2);
+            }
+        }
+    }
+    run(&settings).await;
+}
+
+/// A zero-latency mock for the overhead runs, in its own process.
+async fn serve_mock() {
+    let config = MockConfig {
+        latency: Duration::ZERO,
+        queued_for: Duration::ZERO,
+        processing_for: Duration::ZERO,
+        ..MockConfig::default()
+    };
+    let mock = MockServer::start(config).await.expect("mock");
+    println!(
+        "api {} cdn {} key {}",
+        mock.api_url(),
+        mock.cdn_url(),
+        mock.api_key()
+    );
+    std::future::pending::<()>().await;
+}
+
+async fn run(s: &Settings) {
+    let started = Instant::now();
+    println!("| benchmark | result | target |");
+    println!("|---|---|---|");
+
+    // 1. Throughput under the in-flight limit.
+    let (n, latency) = if s.smoke {
+        (20, Duration::from_millis(50))
+    } else {
+        (200, Duration::from_millis(200))
+    };
+    for (label, limited) in [
+        ("client (in-flight limit 10)", true),
+        ("naive unbounded fan-out", false),
+    ] {
+        let r = throughput::run(n, latency, limited).await;
+        println!(
+            "| throughput, {n} generations, L={} ms, {label} | {:.2} s vs ideal {:.2} s = {:.1} % of ideal; {} x 429, {} failed, {} billed twice | >= 95 %, 0 failed, 0 billed twice |",
+            latency.as_millis(),
+            r.wall.as_secs_f64(),
+            r.ideal.as_secs_f64(),
+            100.0 * r.ideal.as_secs_f64() / r.wall.as_secs_f64(),
+            r.rejected,
+            r.failures,
+            r.double_billed,
+        );
+    }
+
+    // 2. Queue polling.
+    let durations: Vec<Duration> = if s.smoke {
+        (0..4)
+            .map(|i| Duration::from_millis(100 + 100 * i))
+            .collect()
+    } else {
+        (0..20)
+            .map(|i| Duration::from_millis(1000 + 1000 * i))
+            .collect()
+    };
+    let spread = format!(
+        "{}-{} s",
+        durations[0].as_secs_f64(),
+        durations[durations.len() - 1].as_secs_f64()
+    );
+    let fixed = polling::run(
+        "fixed 1 s (official SDK)",
+        PollSchedule::fixed(Duration::from_secs(1)),
+        &durations,
+    )
+    .await;
+    let ours = polling::run("default schedule", PollSchedule::default(), &durations).await;
+    for r in [&fixed, &ours] {
+        println!(
+            "| queue polling, {} jobs of {spread}, {} | mean delay {:.2} s, p95 {:.2} s, {:.1} status calls per job | mean <= 0.3 s with <= {:.1} calls, or same delay with <= {:.1} calls |",
+            durations.len(),
+            r.label,
+            r.mean_delay.as_secs_f64(),
+            r.p95_delay.as_secs_f64(),
+            r.calls_per_job,
+            fixed.calls_per_job,
+            fixed.calls_per_job / 2.0,
+        );
+    }
+
+    // 3. Overhead, against a mock in another process.
+    let n = if s.smoke { 20 } else { 300 };
+    let mock = overhead::ExternalMock::start();
+    let rust = overhead::rust(&mock, n).await;
+    println!(
+        "| overhead, Rust client, {n} calls | {:.0} sync / {:.0} queue generations per CPU-second | |",
+        rust.0, rust.1
+    );
+    if let Some(cli) = &s.cli {
+        let cli_rates = overhead::cli(&mock, cli, n.min(50));
+        println!(
+            "| overhead, CLI ({} calls; one process per sync call, one batch for the queue, which also downloads) | {:.0} sync / {:.0} queue per CPU-second | |",
+            n.min(50),
+            cli_rates.0,
+            cli_rates.1
+        );
+    }
+    match s.python.as_deref().map(|p| overhead::python(&mock, p, n)) {
+        Some(Ok(py)) => {
+            println!(
+                "| overhead, official Python SDK, {n} calls | {:.0} sync / {:.0} queue per CPU-second | |",
+                py.0, py.1
+            );
+            println!(
+                "| overhead ratio, Rust client / Python SDK | {:.1}x sync, {:.1}x queue | higher is better |",
+                rust.0 / py.0,
+                rust.1 / py.1
+            );
+        }
+        Some(Err(err)) => println!(
+            "| overhead, official Python SDK | not measured: {} | |",
+            err.lines().last().unwrap_or("failed")
+        ),
+        None => {}
+    }
+    drop(mock);
+
+    // 4. Memory while saving a large image.
+    let bytes = if s.smoke {
+        5 * 1024 * 1024
+    } else {
+        50 * 1024 * 1024
+    };
+    let (baseline, peak) = memory::measure(bytes).await;
+    println!(
+        "| memory, saving a {} MB image | peak RSS {:.1} MB, baseline {:.1} MB: +{:.1} MB | within a few MB of baseline |",
+        bytes / (1024 * 1024),
+        peak as f64 / 1024.0,
+        baseline as f64 / 1024.0,
+        peak.saturating_sub(baseline) as f64 / 1024.0
+    );
+
+    // 5. Build cost.
+    if s.build_cost {
+        let (seconds, size) = build_cost();
+        println!(
+            "| clean release build of the CLI | {seconds:.0} s, binary {:.1} MB | |",
+            size as f64 / 1_048_576.0
+        );
+    }
+    eprintln!(
+        "benchmark finished in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// A clean release build of the CLI in its own target folder: (seconds, binary bytes).
+fn build_cost() -> (f64, u64) {
+    let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-build-cost");
+    let _ = std::fs::remove_dir_all(&target);
+    let started = Instant::now();
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "-p", "ideogram-cli"])
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .expect("cargo build");
+    assert!(status.success(), "the release build failed");
+    let size = std::fs::metadata(target.join("release/ideogram"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    (started.elapsed().as_secs_f64(), size)
+}
