@@ -111,20 +111,17 @@ async fn run(s: &Settings) {
     }
 
     // 2. Queue polling.
-    let durations: Vec<Duration> = if s.smoke {
-        (0..4)
-            .map(|i| Duration::from_millis(100 + 100 * i))
-            .collect()
+    // Spread evenly but out of step with any fixed poll interval (golden
+    // ratio steps), so no schedule lands on completions by luck.
+    let (jobs, low, span) = if s.smoke {
+        (4, 100.0, 300.0)
     } else {
-        (0..20)
-            .map(|i| Duration::from_millis(1000 + 1000 * i))
-            .collect()
+        (20, 1000.0, 19_000.0)
     };
-    let spread = format!(
-        "{}-{} s",
-        durations[0].as_secs_f64(),
-        durations[durations.len() - 1].as_secs_f64()
-    );
+    let durations: Vec<Duration> = (0..jobs)
+        .map(|i| Duration::from_millis((low + span * (f64::from(i) * 0.618_034).fract()) as u64))
+        .collect();
+    let spread = format!("{:.1}-{:.1} s", low / 1000.0, (low + span) / 1000.0);
     let fixed = polling::run(
         "fixed 1 s (official SDK)",
         PollSchedule::fixed(Duration::from_secs(1)),
