@@ -17,9 +17,10 @@ use serde_json::{Value, json};
 use crate::faults::Fault;
 use crate::image::{ImageSpec, palette_colors};
 use crate::ledger::{Billed, Service};
-use crate::segmind::{json_bytes, parse_resolution};
+use crate::segmind::json_bytes;
 use crate::serve::{Hangup, error, json};
 use crate::state::{State, billed};
+use ideogram_raw::enums::pair;
 
 /// A prompt containing this fails the safety check (422, not billed).
 pub const UNSAFE_TRIGGER: &str = "mock:unsafe";
@@ -198,9 +199,7 @@ fn work_from(state: &State, request: &Value, sizes: &[(u32, u32)]) -> Result<Wor
         request["resolution"].as_str(),
         request["aspect_ratio"].as_str(),
     ) {
-        (Some(r), _) => {
-            parse_resolution(r).ok_or_else(|| error(400, "resolution: not understood"))?
-        }
+        (Some(r), _) => pair(r).ok_or_else(|| error(400, "resolution: not understood"))?,
         (None, Some(ratio)) => size_for_ratio(ratio, sizes),
         _ => (1024, 1024),
     };
@@ -374,23 +373,16 @@ static LEGACY_SIZES: LazyLock<Vec<(u32, u32)>> = LazyLock::new(sizes_of::<wire::
 static V3_SIZES: LazyLock<Vec<(u32, u32)>> = LazyLock::new(sizes_of::<wire::ResolutionV3>);
 
 fn sizes_of<T: schemars::JsonSchema>() -> Vec<(u32, u32)> {
-    let schema = serde_json::to_value(schemars::schema_for!(T)).expect("schema");
-    schema["enum"]
-        .as_array()
-        .expect("an enum schema")
+    ideogram_raw::enums::values::<T>()
         .iter()
-        .filter_map(|v| parse_resolution(v.as_str()?))
+        .filter_map(|v| pair(v))
         .collect()
 }
 
 /// The legal size closest in shape to `ratio` (`ASPECT_16_9` or `16x9`),
 /// about a megapixel.
 fn size_for_ratio(ratio: &str, sizes: &[(u32, u32)]) -> (u32, u32) {
-    let parts = ratio
-        .strip_prefix("ASPECT_")
-        .map(|r| r.replacen('_', "x", 1))
-        .unwrap_or_else(|| ratio.to_owned());
-    let (w, h) = parse_resolution(&parts).unwrap_or((1, 1));
+    let (w, h) = pair(ratio).unwrap_or((1, 1));
     let want = (f64::from(w) / f64::from(h)).ln();
     *sizes
         .iter()

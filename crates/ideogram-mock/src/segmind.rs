@@ -274,7 +274,7 @@ async fn admit(
     }
     let (width, height) = value["resolution"]
         .as_str()
-        .and_then(parse_resolution)
+        .and_then(ideogram_raw::enums::pair)
         .unwrap_or((1024, 1024));
     let seed = value["seed"]
         .as_u64()
@@ -337,15 +337,6 @@ fn check_body(slug: &str, body: &Value) -> Result<(), Response> {
     };
     out_of("seed", 100, 999_999)?;
     out_of("image_weight", 1, 100)
-}
-
-/// `RESOLUTION_1024_768` or `1024x768` as (width, height).
-pub(crate) fn parse_resolution(text: &str) -> Option<(u32, u32)> {
-    let (w, h) = match text.strip_prefix("RESOLUTION_") {
-        Some(rest) => rest.split_once('_')?,
-        None => text.split_once('x')?,
-    };
-    Some((w.parse().ok()?, h.parse().ok()?))
 }
 
 pub(crate) fn json_bytes(status: u16, body: &Value) -> axum::http::Response<Bytes> {

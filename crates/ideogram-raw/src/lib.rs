@@ -49,6 +49,7 @@ pub mod segmind;
 pub mod ideogram;
 
 pub mod auth;
+pub mod enums;
 mod hooks;
 pub mod http;
 mod queue_status;

@@ -4,6 +4,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use std::sync::LazyLock;
+
+use ideogram_raw::enums;
 use ideogram_raw::ideogram::types as wire;
 
 use crate::invalid::InvalidInput;
@@ -25,39 +28,21 @@ pub struct AspectRatio {
     height: u32,
 }
 
-/// The legacy models' ratios, as `ASPECT_<w>_<h>`.
-const LEGACY: [(u32, u32); 11] = [
-    (10, 16),
-    (16, 10),
-    (9, 16),
-    (16, 9),
-    (3, 2),
-    (2, 3),
-    (4, 3),
-    (3, 4),
-    (1, 1),
-    (1, 3),
-    (3, 1),
-];
+/// The legacy models' ratios (`ASPECT_<w>_<h>` in the spec).
+static LEGACY: LazyLock<Vec<(u32, u32)>> = LazyLock::new(|| {
+    enums::values::<wire::AspectRatio>()
+        .iter()
+        .filter_map(|v| enums::pair(v))
+        .collect()
+});
 
-/// Ideogram 3.0's ratios, as `<w>x<h>`.
-const V3: [(u32, u32); 15] = [
-    (1, 3),
-    (3, 1),
-    (1, 2),
-    (2, 1),
-    (9, 16),
-    (16, 9),
-    (10, 16),
-    (16, 10),
-    (2, 3),
-    (3, 2),
-    (3, 4),
-    (4, 3),
-    (4, 5),
-    (5, 4),
-    (1, 1),
-];
+/// Ideogram 3.0's ratios (`<w>x<h>` in the spec).
+static V3: LazyLock<Vec<(u32, u32)>> = LazyLock::new(|| {
+    enums::values::<wire::AspectRatioV3>()
+        .iter()
+        .filter_map(|v| enums::pair(v))
+        .collect()
+});
 
 impl AspectRatio {
     /// `width`:`height` as given (10:16 stays 10:16, as Ideogram spells it).
