@@ -149,6 +149,11 @@ async fn the_same_request_gives_the_same_image() {
 #[tokio::test]
 async fn segmind_queue_runs_to_completion_and_bills_when_it_runs() {
     let mock = mock().await;
+    // Long enough states that a loaded machine still polls each at least once.
+    mock.configure(|c| {
+        c.queued_for = Duration::from_millis(400);
+        c.processing_for = Duration::from_millis(400);
+    });
     let client = client(Provider::Segmind, &mock);
     let job = client
         .submit(&GenerateRequest::new("queued lighthouse").model(Model::V2a))

@@ -363,8 +363,10 @@ async fn each_error_class_has_its_exit_code_and_one_line_with_a_hint() {
 
 #[tokio::test]
 async fn jobs_are_picked_up_by_id() {
+    // Long enough that `job status` still sees it running on a loaded machine.
     let mock = mock(MockConfig {
-        processing_for: Duration::from_millis(300),
+        queued_for: Duration::from_secs(1),
+        processing_for: Duration::from_secs(2),
         ..MockConfig::default()
     })
     .await;

@@ -171,8 +171,12 @@ async fn the_deadline_ends_the_wait_with_the_id() {
     };
     assert_eq!(id, "job-1");
     assert!(waited <= Duration::from_millis(150), "{waited:?}");
+    // At most one poll per interval within the deadline, however slow the machine.
     let polls = server.requests().len();
-    assert!((5..=9).contains(&polls), "{polls} polls in 150 ms at 20 ms");
+    assert!(
+        (1..=150 / 20 + 1).contains(&polls),
+        "{polls} polls in 150 ms at 20 ms"
+    );
 }
 
 #[tokio::test]
