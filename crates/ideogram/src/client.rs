@@ -311,7 +311,14 @@ impl Client {
         } else {
             let content_type = match crate::image_input::sniff(&bytes) {
                 Some((sniffed, _)) => sniffed.to_owned(),
-                None if content_type.starts_with("image/") => content_type,
+                // A type this crate cannot recognise by its bytes is taken on
+                // trust; one it can (JPEG, PNG, WebP) must match.
+                None if content_type.starts_with("image/")
+                    && !["image/jpeg", "image/png", "image/webp"]
+                        .contains(&content_type.as_str()) =>
+                {
+                    content_type
+                }
                 None => {
                     return Err(invalid(
                         Provider::Segmind,

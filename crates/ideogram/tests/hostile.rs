@@ -1,0 +1,114 @@
+//! Servers that misbehave: bodies that claim one type and carry another,
+//! JSON nested past any sane depth, answers that never come, queues that
+//! never finish. Each ends in a clear error, never a hang or a panic.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use ideogram::{Client, Error, GenerateRequest, PollSchedule, Provider};
+use serde_json::json;
+
+#[tokio::test]
+async fn an_image_that_is_not_one_is_refused() {
+    let server =
+        CaptureServer::start(|_| Canned::bytes(200, "image/jpeg", b"<html>login page</html>"))
+            .await;
+    let err = client(Provider::Segmind, &server)
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidResponse { ref message, .. } if message.contains("not an image")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn json_nested_a_thousand_deep_is_an_error_not_a_crash() {
+    let deep = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
+    let server =
+        CaptureServer::start(move |_| Canned::bytes(200, "application/json", deep.as_bytes()))
+            .await;
+    let err = client(Provider::Ideogram, &server)
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidResponse { .. }), "{err:?}");
+    // The same from Segmind, where a JSON answer carries the image.
+    let deep = format!("{}{}", "{\"image\":".repeat(1000), "}".repeat(1000));
+    let server =
+        CaptureServer::start(move |_| Canned::bytes(200, "application/json", deep.as_bytes()))
+            .await;
+    let err = client(Provider::Segmind, &server)
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidResponse { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn json_where_an_image_was_expected_and_html_where_json_was() {
+    let server =
+        CaptureServer::start(|_| Canned::bytes(200, "text/html", b"<html>maintenance</html>"))
+            .await;
+    let err = client(Provider::Segmind, &server)
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidResponse { .. }), "{err:?}");
+    let server =
+        CaptureServer::start(|_| Canned::bytes(401, "text/html", b"<html>who are you</html>"))
+            .await;
+    let err = client(Provider::Ideogram, &server)
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidResponse { ref message, .. } if message.contains("who are you")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out() {
+    // Accepts the connection and reads, but never writes a byte (slowloris).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let client = Client::builder(Provider::Ideogram)
+        .base_url(format!("http://{addr}"))
+        .api_key(KEY)
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let err = client
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    let Error::Transport { sent: true, source } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(source.is_timeout(), "{source:?}");
+    hold.abort();
+}
+
+#[tokio::test]
+async fn a_queue_that_never_finishes_ends_at_the_deadline_with_the_id() {
+    let server = CaptureServer::start(|_| Canned::json(200, json!({"status": "PROCESSING"}))).await;
+    let job = client(Provider::Segmind, &server).job("stuck-1");
+    let schedule =
+        PollSchedule::fixed(Duration::from_millis(10)).deadline(Duration::from_millis(100));
+    let err = job.wait_with(&schedule, |_| {}).await.unwrap_err();
+    assert!(
+        matches!(err, Error::JobTimeout { ref id, .. } if id == "stuck-1"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("resume it with its id"), "{err}");
+}
