@@ -43,6 +43,9 @@ impl Failure {
 
     /// A library error, with the usual fix for `provider`.
     pub fn from_error(err: Error, provider: Provider) -> Self {
+        if let Error::Validation(input) = err {
+            return input.into();
+        }
         let variable = provider.key_variable();
         let (code, hint) = match &err {
             Error::Validation(_) | Error::Rejected { .. } => (INVALID, None),
@@ -118,7 +121,16 @@ fn chain(err: &dyn std::error::Error) -> String {
 
 impl From<InvalidInput> for Failure {
     fn from(err: InvalidInput) -> Self {
-        Self::new(INVALID, err.to_string())
+        let hint = match err.field {
+            "resolution" => Some("ideogram resolutions lists the legal sizes"),
+            "palette" => Some("ideogram palettes lists the presets"),
+            _ => None,
+        };
+        let failure = Self::new(INVALID, err.to_string());
+        match hint {
+            Some(hint) => failure.hint(hint),
+            None => failure,
+        }
     }
 }
 

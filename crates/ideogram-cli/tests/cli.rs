@@ -783,3 +783,77 @@ async fn a_batch_killed_outright_never_sends_an_uncertain_item_again_unasked() {
         .count();
     assert_eq!(images, count);
 }
+
+/// Splits a command line on spaces, keeping single-quoted words whole.
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                any = true;
+            }
+            ' ' if !quoted => {
+                if any || !word.is_empty() {
+                    out.push(std::mem::take(&mut word));
+                }
+                any = false;
+            }
+            c => word.push(c),
+        }
+    }
+    if any || !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_readme_bad_input_table_is_exactly_what_the_cli_prints_and_nothing_is_sent() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    let table = readme
+        .split("<!-- bad-input-table: start -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- bad-input-table: end -->").next())
+        .expect("the README's bad-input table");
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut big = b"\x89PNG\r\n\x1a\n".to_vec();
+    big.resize(11 * 1024 * 1024, 0);
+    std::fs::write(dir.path().join("big.png"), big).unwrap();
+    std::fs::write(dir.path().join("anim.gif"), b"GIF89a....").unwrap();
+    std::fs::write(dir.path().join("in.png"), b"\x89PNG\r\n\x1a\n....").unwrap();
+    let key = mock.api_key();
+    let env = [
+        ("SEGMIND_API_KEY", key.as_str()),
+        ("IDEOGRAM_API_KEY", key.as_str()),
+    ];
+    let mut rows = 0;
+    for line in table.lines().filter(|l| l.starts_with("| `ideogram ")) {
+        let cells: Vec<&str> = line.split(" | ").collect();
+        let command = cells[0]
+            .trim_start_matches("| `")
+            .split('`')
+            .next()
+            .unwrap();
+        let expected = cells[1].trim_end_matches(" |").trim_matches('`');
+        let mut args = words(command.trim_start_matches("ideogram "));
+        args.extend(["--base-url".to_owned(), mock.api_url().to_owned()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(&args, &env, dir.path()).await;
+        assert_eq!(stderr(&out).trim(), expected, "`{command}`");
+        assert_eq!(code(&out), 3, "`{command}`");
+        rows += 1;
+    }
+    assert!(rows >= 15, "only {rows} rows found");
+    assert!(
+        mock.ledger().entries.is_empty(),
+        "an invalid request was billed"
+    );
+    assert!(mock.cdn_requests().is_empty());
+}

@@ -91,8 +91,7 @@ impl Resolution {
             Err(InvalidInput::new(
                 "resolution",
                 format!(
-                    "{width}x{height} is not a size Ideogram renders (nearest: {near}); \
-                     `ideogram resolutions` lists the {} legal sizes",
+                    "{width}x{height} is not one of the {} sizes Ideogram renders; the nearest is {near}",
                     all().count()
                 ),
             ))
@@ -335,7 +334,7 @@ mod tests {
         let err = "1000x1000".parse::<Resolution>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "invalid resolution: 1000x1000 is not a size Ideogram renders (nearest: 1024x1024); `ideogram resolutions` lists the 79 legal sizes"
+            "invalid resolution: 1000x1000 is not one of the 79 sizes Ideogram renders; the nearest is 1024x1024"
         );
         for bad in [
             "",
