@@ -857,3 +857,82 @@ async fn the_readme_bad_input_table_is_exactly_what_the_cli_prints_and_nothing_i
     );
     assert!(mock.cdn_requests().is_empty());
 }
+
+#[tokio::test]
+async fn the_key_never_appears_in_output_files_or_image_requests() {
+    let secret = "sk-LEAKCHECK-7f3a9c";
+    let mock = mock(MockConfig {
+        api_key: secret.to_owned(),
+        ..MockConfig::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.txt"), "one\ntwo\n").unwrap();
+    let mut outputs = Vec::new();
+    for (provider, variable) in [
+        ("segmind", "SEGMIND_API_KEY"),
+        ("ideogram", "IDEOGRAM_API_KEY"),
+    ] {
+        let base = ["--provider", provider, "--base-url", mock.api_url()];
+        let (single, batch) = (format!("{provider}/single/"), format!("{provider}/batch"));
+        for args in [
+            &["generate", "a fox", "-o", single.as_str(), "--json"][..],
+            &["batch", "p.txt", "-o", batch.as_str(), "--json"][..],
+        ] {
+            let out = run(
+                &[&base[..], args].concat(),
+                &[(variable, secret)],
+                dir.path(),
+            )
+            .await;
+            assert_eq!(code(&out), 0, "{}", stderr(&out));
+            outputs.push(stdout(&out) + &stderr(&out));
+        }
+        // A failure's message does not echo it either.
+        let out = run(
+            &[&base[..], &["generate", "x"]].concat(),
+            &[(variable, "sk-WRONG-leakcheck")],
+            dir.path(),
+        )
+        .await;
+        assert_eq!(code(&out), 4);
+        outputs.push(stdout(&out) + &stderr(&out));
+        assert!(
+            !outputs.last().unwrap().contains("sk-WRONG"),
+            "{}",
+            outputs.last().unwrap()
+        );
+    }
+    for text in &outputs {
+        assert!(!text.contains(secret), "printed: {text}");
+    }
+    let mut files = 0;
+    for entry in walk(dir.path()) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{} holds the key",
+            entry.display()
+        );
+        files += 1;
+    }
+    assert_eq!(files, 15, "images, sidecars and journals were written");
+    assert!(!mock.cdn_requests().is_empty());
+    assert!(
+        mock.cdn_requests().iter().all(|r| !r.had_credentials),
+        "the key went to the image origin"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
