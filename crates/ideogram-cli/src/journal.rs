@@ -191,6 +191,32 @@ pub fn fingerprint(lines: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Whatever a journal holds (a torn write, another tool's file,
+        /// garbage), reading it never panics: it opens or says why not.
+        #[test]
+        fn any_journal_content_reads_without_panicking(
+            lines in prop::collection::vec(prop_oneof![
+                "\\PC{0,40}",
+                Just(r#"{"event":"submitted","item":0,"request_id":"x"}"#.to_owned()),
+                Just(r#"{"event":"saved","item":18446744073709551615,"paths":[]}"#.to_owned()),
+                Just(r#"{"event":"batch","fingerprint":"f","items":1}"#.to_owned()),
+                Just(r#"{"event":"generated","item":1,"images":[{"url":null,"seed":null,"resolution":null,"is_safe":false,"prompt":""}]}"#.to_owned()),
+            ], 0..12),
+            tail in prop::collection::vec(any::<u8>(), 0..16),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("j.jsonl");
+            let mut bytes = lines.join("\n").into_bytes();
+            bytes.extend(tail);
+            std::fs::write(&path, bytes).unwrap();
+            let _ = Journal::open(&path, "f", 1);
+        }
+    }
 
     #[test]
     fn entries_survive_a_reopen_and_a_torn_last_line() {

@@ -1,0 +1,139 @@
+//! Properties over generated inputs (proptest, bounded so CI stays fast):
+//! the value types accept exactly what the specs accept, every textual form
+//! round-trips, and no answer body, however odd, panics a decoder.
+
+use std::str::FromStr;
+
+use ideogram::{AspectRatio, Palette, PaletteColor, Resolution, SizeFamily};
+use ideogram_raw::{ideogram as ideogram_api, segmind as segmind_api};
+use proptest::prelude::*;
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 512,
+        ..ProptestConfig::default()
+    }
+}
+
+/// Any JSON value, nested a few levels.
+fn json() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<f64>().prop_map(|f| serde_json::json!(f)),
+        "[ -~]{0,12}".prop_map(serde_json::Value::from),
+        prop_oneof![
+            Just("COMPLETED"),
+            Just("FAILED"),
+            Just("https://x.test/a.png"),
+            Just("1024x1024")
+        ]
+        .prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+            prop::collection::btree_map(
+                prop_oneof![
+                    Just("data".to_owned()),
+                    Just("created".to_owned()),
+                    Just("url".to_owned()),
+                    Just("status".to_owned()),
+                    Just("error".to_owned()),
+                    Just("seed".to_owned()),
+                    "[a-z_]{1,8}",
+                ],
+                inner,
+                0..6
+            )
+            .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn a_size_is_legal_exactly_when_a_spec_lists_it(w in 0u16..2048, h in 0u16..2048) {
+        let listed = SizeFamily::Legacy.sizes().contains(&(w, h)) || SizeFamily::V3.sizes().contains(&(w, h));
+        prop_assert_eq!(Resolution::new(w, h).is_ok(), listed);
+        prop_assert_eq!(format!("{w}x{h}").parse::<Resolution>().is_ok(), listed && w > 0 && h > 0);
+    }
+
+    #[test]
+    fn every_legal_size_round_trips_in_every_spelling(i in 0usize..78, j in 0usize..69, upper in any::<bool>()) {
+        for r in [SizeFamily::Legacy.sizes()[i], SizeFamily::V3.sizes()[j]] {
+            let r = Resolution::new(r.0, r.1).unwrap();
+            let forms = [r.to_string(), r.legacy_name(), format!("{}*{}", r.width(), r.height())];
+            for form in forms {
+                let form = if upper { form.to_uppercase() } else { form.to_lowercase() };
+                prop_assert_eq!(form.parse::<Resolution>().unwrap(), r);
+            }
+        }
+    }
+
+    #[test]
+    fn a_colour_is_accepted_exactly_when_the_spec_pattern_accepts_it(text in "#?[0-9a-fA-FgG]{0,7}") {
+        // The generated ColorHex type enforces the spec's own pattern.
+        let spec = segmind_api::types::ColorHex::from_str(&text).is_ok();
+        prop_assert_eq!(PaletteColor::new(&text, None).is_ok(), spec, "{}", text);
+    }
+
+    #[test]
+    fn a_weight_is_accepted_exactly_in_the_spec_range(weight in -0.5f64..1.5) {
+        let ok = PaletteColor::new("#abc", Some(weight)).is_ok();
+        prop_assert_eq!(ok, (0.05..=1.0).contains(&weight));
+    }
+
+    #[test]
+    fn palettes_round_trip_through_their_text(
+        colours in prop::collection::vec(("[0-9a-f]{6}", prop::option::of(5u32..=100)), 1..=8)
+    ) {
+        let text: Vec<String> = colours
+            .iter()
+            .map(|(hex, w)| match w {
+                Some(w) => format!("#{hex}:{}", f64::from(*w) / 100.0),
+                None => format!("#{hex}"),
+            })
+            .collect();
+        let palette: Palette = text.join(",").parse().unwrap();
+        prop_assert_eq!(palette.to_string().parse::<Palette>().unwrap(), palette.clone());
+        // The wire JSON fits both specs' types.
+        let _ = palette.to_segmind();
+        let _ = palette.to_ideogram();
+    }
+
+    #[test]
+    fn aspect_ratios_round_trip(w in 1u32..40, h in 1u32..40) {
+        let ratio = AspectRatio::new(w, h).unwrap();
+        for form in [format!("{w}:{h}"), format!("{w}x{h}"), format!("ASPECT_{w}_{h}")] {
+            prop_assert_eq!(form.parse::<AspectRatio>().unwrap(), ratio);
+        }
+    }
+
+    #[test]
+    fn no_answer_body_panics_a_decoder(value in json(), bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+        let text = value.to_string();
+        for body in [text.as_bytes(), bytes.as_slice()] {
+            let _ = serde_json::from_slice::<ideogram_api::types::GenerateImageResponse>(body);
+            let _ = serde_json::from_slice::<ideogram_api::types::ErrorBody>(body);
+            let _ = serde_json::from_slice::<segmind_api::types::QueueSubmitResponse>(body);
+            let _ = serde_json::from_slice::<segmind_api::types::QueueStatusResponse>(body);
+            let _ = serde_json::from_slice::<segmind_api::types::QueueResultResponse>(body);
+            let _ = serde_json::from_slice::<segmind_api::types::ErrorBody>(body);
+        }
+    }
+
+    #[test]
+    fn text_inputs_never_panic_their_parsers(text in "\\PC{0,24}") {
+        let _ = text.parse::<Resolution>();
+        let _ = text.parse::<Palette>();
+        let _ = text.parse::<AspectRatio>();
+        let _ = text.parse::<ideogram::Model>();
+        let _ = text.parse::<ideogram::Seed>();
+        let _ = text.parse::<ideogram::StyleType>();
+        let _ = text.parse::<ideogram::ImageInput>();
+    }
+}
