@@ -936,3 +936,97 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// A batch of 200 against a mock that faults a fifth of its answers (every
+/// kind, seeded), run until it stops making progress: nothing is billed
+/// twice, every billed item is on disk or reported, no partial file stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_faulted_batch_of_200_never_pays_twice_and_accounts_for_every_paid_item() {
+    let config = MockConfig {
+        latency: Duration::ZERO,
+        queued_for: Duration::from_millis(5),
+        processing_for: Duration::from_millis(10),
+        ..MockConfig::default()
+    };
+    let mock = mock(config).await;
+    let faults: Vec<ideogram_mock::Fault> = ideogram_mock::Fault::all_kinds()
+        .into_iter()
+        .map(|f| match f {
+            ideogram_mock::Fault::SlowHeaders(_) => {
+                ideogram_mock::Fault::SlowHeaders(Duration::from_millis(20))
+            }
+            ideogram_mock::Fault::SlowBody(_) => {
+                ideogram_mock::Fault::SlowBody(Duration::from_millis(20))
+            }
+            other => other,
+        })
+        .collect();
+    mock.inject_random(0.2, faults, 7);
+    let dir = tempfile::tempdir().unwrap();
+    let count = 200;
+    let prompts: String = (0..count).map(|i| format!("prompt number {i}\n")).collect();
+    std::fs::write(dir.path().join("p.txt"), prompts).unwrap();
+    let args = [
+        "--provider",
+        "segmind",
+        "--base-url",
+        mock.api_url(),
+        "--retries",
+        "8",
+        "batch",
+        "p.txt",
+        "-o",
+        "out",
+        "--concurrency",
+        "8",
+    ];
+    let mut last = String::new();
+    for _ in 0..6 {
+        let out = run(&args, &[("SEGMIND_API_KEY", &mock.api_key())], dir.path()).await;
+        last = stderr(&out);
+        if code(&out) == 0 {
+            break;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let reported: Vec<usize> = last
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("item ")?
+                .split(':')
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
+        .collect();
+    let ledger = mock.ledger();
+    let out = dir.path().join("out");
+    let names = files(&out);
+    assert!(
+        names.iter().all(|n| !n.contains(".part")),
+        "partial files left"
+    );
+    let mut on_disk = 0;
+    for i in 0..count {
+        let billed = ledger.for_prompt(&format!("prompt number {i}")).count();
+        assert!(billed <= 1, "prompt {i} billed {billed} times");
+        let stem = format!("{:04}-prompt-number-{i}.", i + 1);
+        let saved = names
+            .iter()
+            .any(|n| n.starts_with(&stem) && n.ends_with(".jpg"));
+        if saved {
+            on_disk += 1;
+        } else if billed == 1 {
+            assert!(
+                reported.contains(&(i + 1)),
+                "prompt {i} was billed, is not on disk and was not reported:\n{last}"
+            );
+        }
+    }
+    // Faults that may have billed (5xx, broken answers) leave about a sixth
+    // of the items reported rather than sent again.
+    assert!(
+        on_disk >= count * 3 / 4,
+        "only {on_disk} of {count} on disk:\n{last}"
+    );
+}

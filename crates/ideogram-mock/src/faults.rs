@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use std::collections::HashMap;
+
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 
@@ -79,7 +81,9 @@ impl Target {
 #[derive(Debug, Default)]
 pub(crate) struct FaultPlan {
     queued: Vec<(Target, Fault)>,
-    random: Option<(f64, Vec<Fault>, StdRng)>,
+    random: Option<(f64, Vec<Fault>, u64)>,
+    /// Requests seen per key, so a retried request draws afresh.
+    seen: HashMap<u64, u64>,
 }
 
 impl FaultPlan {
@@ -88,8 +92,8 @@ impl FaultPlan {
     }
 
     pub fn set_random(&mut self, rate: f64, kinds: Vec<Fault>, seed: u64) {
-        self.random =
-            (rate > 0.0 && !kinds.is_empty()).then(|| (rate, kinds, StdRng::seed_from_u64(seed)));
+        self.random = (rate > 0.0 && !kinds.is_empty()).then_some((rate, kinds, seed));
+        self.seen.clear();
     }
 
     pub fn clear(&mut self) {
@@ -98,8 +102,10 @@ impl FaultPlan {
     }
 
     /// The fault for this request, if any: the first queued one that matches,
-    /// else a random draw.
-    pub fn take(&mut self, method: &str, path: &str) -> Option<Fault> {
+    /// else a random draw. The draw depends on the seed, the request's `key`
+    /// (its body, or its path) and how often that key was seen, never on
+    /// arrival order, so a concurrent run is reproducible.
+    pub fn take(&mut self, method: &str, path: &str, key: &[u8]) -> Option<Fault> {
         if let Some(i) = self
             .queued
             .iter()
@@ -107,11 +113,22 @@ impl FaultPlan {
         {
             return Some(self.queued.remove(i).1);
         }
-        let (rate, kinds, rng) = self.random.as_mut()?;
+        let (rate, kinds, seed) = self.random.as_ref()?;
+        let key = fnv(method.as_bytes().iter().chain(path.as_bytes()).chain(key));
+        let seen = self.seen.entry(key).or_default();
+        *seen += 1;
+        let mut rng = StdRng::seed_from_u64(seed ^ key ^ seen.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         if rng.random::<f64>() < *rate {
             Some(kinds[rng.random_range(0..kinds.len())].clone())
         } else {
             None
         }
     }
+}
+
+/// FNV-1a over bytes.
+fn fnv<'a>(bytes: impl Iterator<Item = &'a u8>) -> u64 {
+    bytes.fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }

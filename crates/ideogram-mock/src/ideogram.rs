@@ -54,7 +54,7 @@ async fn generate(
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_owned();
-    let fault = match admit(&state, &path, &headers, &hangup).await {
+    let fault = match admit(&state, &path, &body, &headers, &hangup).await {
         Ok(fault) => fault,
         Err(answer) => return answer,
     };
@@ -73,7 +73,7 @@ async fn generate_v3(
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_owned();
-    let fault = match admit(&state, &path, &headers, &hangup).await {
+    let fault = match admit(&state, &path, &body, &headers, &hangup).await {
         Ok(fault) => fault,
         Err(answer) => return answer,
     };
@@ -102,7 +102,7 @@ async fn remix(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let path = uri.path().to_owned();
-    let fault = match admit(&state, &path, &headers, &hangup).await {
+    let fault = match admit(&state, &path, path.as_bytes(), &headers, &hangup).await {
         Ok(fault) => fault,
         Err(answer) => return answer,
     };
@@ -223,6 +223,7 @@ fn work_from(state: &State, request: &Value, sizes: &[(u32, u32)]) -> Result<Wor
 async fn admit(
     state: &State,
     path: &str,
+    request_key: &[u8],
     headers: &HeaderMap,
     hangup: &Hangup,
 ) -> Result<Option<Fault>, Response> {
@@ -238,7 +239,7 @@ async fn admit(
     if given.as_deref() != Some(key.as_str()) {
         return Err(error(401, "Unauthorized"));
     }
-    let fault = state.fault("POST", path);
+    let fault = state.fault("POST", path, request_key);
     match state.before(&fault, hangup, path).await {
         Some(answer) => Err(answer),
         None => Ok(fault),

@@ -192,7 +192,7 @@ async fn poll(
     } else {
         format!("/v2/requests/{id}/status")
     };
-    let fault = state.fault("GET", &path);
+    let fault = state.fault("GET", &path, b"");
     if let Some(answer) = state.before(&fault, hangup, &path).await {
         return answer;
     }
@@ -252,7 +252,7 @@ async fn admit(
     hangup: &Hangup,
 ) -> Result<(Option<crate::faults::Fault>, Checked), Response> {
     authorize(state, headers)?;
-    let fault = state.fault("POST", path);
+    let fault = state.fault("POST", path, body);
     if let Some(answer) = state.before(&fault, hangup, path).await {
         return Err(answer);
     }

@@ -118,8 +118,10 @@ impl State {
         range.start() + (n.wrapping_mul(7919) % (range.end() - range.start() + 1))
     }
 
-    pub fn fault(&self, method: &str, path: &str) -> Option<Fault> {
-        self.faults.lock().expect("faults").take(method, path)
+    /// The fault for a request; `key` identifies it for random draws (its
+    /// body, or for a GET its path).
+    pub fn fault(&self, method: &str, path: &str, key: &[u8]) -> Option<Fault> {
+        self.faults.lock().expect("faults").take(method, path, key)
     }
 
     /// Applies the faults that strike before any work; returns the answer to

@@ -136,7 +136,9 @@ impl Error {
     pub fn certainly_not_billed(&self) -> bool {
         match self {
             Self::Transport { sent, .. } => !sent,
-            Self::Server { .. } | Self::InvalidResponse { .. } | Self::Io { .. } => false,
+            // A redirect that was not followed ran nothing.
+            Self::Server { status, .. } => (300..400).contains(status),
+            Self::InvalidResponse { .. } | Self::Io { .. } => false,
             _ => true,
         }
     }
