@@ -15,22 +15,32 @@ fn authorize<E>(auth: &Auth, request: &mut reqwest::Request) -> Result<(), Error
         .map_err(|err| Error::InvalidRequest(err.to_string()))
 }
 
-impl ClientHooks<Auth> for segmind::Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        authorize(&self.inner, request)
-    }
+/// Auth on the way out, a size cap on the way in.
+macro_rules! hooks {
+    ($client:ty) => {
+        impl ClientHooks<Auth> for $client {
+            async fn pre<E>(
+                &self,
+                request: &mut reqwest::Request,
+                _info: &OperationInfo,
+            ) -> Result<(), Error<E>> {
+                authorize(&self.inner, request)
+            }
+
+            async fn exec(
+                &self,
+                request: reqwest::Request,
+                _info: &OperationInfo,
+            ) -> reqwest::Result<reqwest::Response> {
+                let response = self.client.execute(request).await?;
+                Ok(crate::limit::limit(
+                    response,
+                    crate::limit::MAX_ANSWER_BYTES,
+                ))
+            }
+        }
+    };
 }
 
-impl ClientHooks<Auth> for ideogram::Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        authorize(&self.inner, request)
-    }
-}
+hooks!(segmind::Client);
+hooks!(ideogram::Client);

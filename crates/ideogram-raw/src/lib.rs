@@ -52,6 +52,7 @@ pub mod auth;
 pub mod enums;
 mod hooks;
 pub mod http;
+pub mod limit;
 mod queue_status;
 pub mod remix;
 

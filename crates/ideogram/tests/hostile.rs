@@ -112,3 +112,76 @@ async fn a_queue_that_never_finishes_ends_at_the_deadline_with_the_id() {
     );
     assert!(err.to_string().contains("resume it with its id"), "{err}");
 }
+
+/// The messages of an error and its sources, joined.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+#[tokio::test]
+async fn a_huge_declared_body_is_refused_before_it_is_read() {
+    let huge = vec![b' '; 65 * 1024 * 1024];
+    let server = CaptureServer::start(move |_| Canned::bytes(200, "application/json", &huge)).await;
+    let err = client(Provider::Ideogram, &server)
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Transport { sent: true, .. }),
+        "{err:?}"
+    );
+    assert!(
+        chain(&err).contains("larger than 64 MiB"),
+        "{}",
+        chain(&err)
+    );
+}
+
+#[tokio::test]
+async fn an_endless_body_is_cut_off_at_the_cap() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = [0u8; 4096];
+        let _ = socket.read(&mut request).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+        socket.write_all(head.as_bytes()).await.unwrap();
+        let chunk = format!("{:x}\r\n{}\r\n", 1 << 20, " ".repeat(1 << 20));
+        // Bounded: stops after 200 MiB or when the client hangs up.
+        let mut sent = 0u64;
+        for _ in 0..200 {
+            if socket.write_all(chunk.as_bytes()).await.is_err() {
+                break;
+            }
+            sent += 1;
+        }
+        sent
+    });
+    let client = Client::builder(Provider::Ideogram)
+        .base_url(format!("http://{addr}"))
+        .api_key(KEY)
+        .build()
+        .unwrap();
+    let err = client
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        chain(&err).contains("larger than 64 MiB"),
+        "{}",
+        chain(&err)
+    );
+    let sent_mib = server.await.unwrap();
+    assert!(
+        sent_mib < 200,
+        "the client read everything ({sent_mib} MiB)"
+    );
+}
