@@ -194,3 +194,55 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
         text
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use reqwest::header::HeaderValue;
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512),
+            ..ProptestConfig::default()
+        })]
+
+        /// Any status, text and headers map to one error, by the status's
+        /// meaning, without panicking; a 2xx never gets here.
+        #[test]
+        fn every_error_answer_maps_by_its_status(
+            status in 300u16..600,
+            message in "\\PC{0,40}",
+            retry_after in prop::option::of("\\PC{0,12}"),
+            segmind in any::<bool>(),
+        ) {
+            let provider = if segmind { Provider::Segmind } else { Provider::Ideogram };
+            let mut headers = HeaderMap::new();
+            if let Some(value) = retry_after.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+                headers.insert("retry-after", value);
+            }
+            let answer = ErrorAnswer {
+                status: StatusCode::from_u16(status).unwrap(),
+                headers,
+                message: message.clone(),
+                reject_reason: None,
+            };
+            let err = answer.into_error(provider);
+            let kind_ok = match status {
+                401 => matches!(err, Error::Unauthorized { .. }),
+                403 => matches!(err, Error::Forbidden { .. }),
+                402 => matches!(err, Error::InsufficientCredits { .. }),
+                429 => matches!(err, Error::RateLimited { .. }),
+                404 => matches!(err, Error::NotFound { .. }),
+                422 if !segmind => matches!(err, Error::SafetyRejected { .. }),
+                406 if message.to_ascii_lowercase().contains("credit") && segmind => {
+                    matches!(err, Error::InsufficientCredits { .. })
+                }
+                400 | 406 | 422 => matches!(err, Error::Rejected { .. }),
+                _ => matches!(err, Error::Server { .. }),
+            };
+            prop_assert!(kind_ok, "{} -> {:?}", status, err);
+            prop_assert!(err.to_string().contains(message.trim()) || message.trim().is_empty());
+        }
+    }
+}
