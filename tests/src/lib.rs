@@ -239,3 +239,23 @@ fn multipart_parts(content_type: &str, body: &[u8]) -> Value {
     }
     Value::Array(parts)
 }
+
+/// `(width, height)` of a PNG, or of a JPEG's first frame; panics on
+/// anything else.
+pub fn image_dimensions(image: &[u8]) -> (u32, u32) {
+    if image.starts_with(b"\x89PNG") {
+        let be = |i: usize| u32::from_be_bytes(image[i..i + 4].try_into().expect("IHDR"));
+        return (be(16), be(20));
+    }
+    assert!(image.starts_with(&[0xff, 0xd8]), "neither PNG nor JPEG");
+    let mut i = 2;
+    while i + 9 < image.len() {
+        let len = usize::from(u16::from_be_bytes([image[i + 2], image[i + 3]]));
+        if (0xc0..=0xc2).contains(&image[i + 1]) {
+            let be16 = |j: usize| u32::from(u16::from_be_bytes([image[j], image[j + 1]]));
+            return (be16(i + 7), be16(i + 5));
+        }
+        i += 2 + len;
+    }
+    panic!("no JPEG frame header")
+}

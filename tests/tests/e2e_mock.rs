@@ -38,27 +38,7 @@ fn client(provider: Provider, mock: &MockServer) -> Client {
     builder(provider, mock).build().expect("client")
 }
 
-/// (width, height) of a PNG or JPEG.
-fn dimensions(image: &[u8]) -> (u32, u32) {
-    if image.starts_with(b"\x89PNG") {
-        let be = |i: usize| u32::from_be_bytes(image[i..i + 4].try_into().unwrap());
-        return (be(16), be(20));
-    }
-    assert!(image.starts_with(&[0xff, 0xd8]), "neither PNG nor JPEG");
-    let mut i = 2;
-    while i + 9 < image.len() {
-        let (marker, len) = (
-            image[i + 1],
-            usize::from(u16::from_be_bytes([image[i + 2], image[i + 3]])),
-        );
-        if (0xc0..=0xc2).contains(&marker) {
-            let be16 = |j: usize| u32::from(u16::from_be_bytes([image[j], image[j + 1]]));
-            return (be16(i + 7), be16(i + 5));
-        }
-        i += 2 + len;
-    }
-    panic!("no JPEG frame header")
-}
+use workspace_tests::image_dimensions as dimensions;
 
 #[tokio::test]
 async fn segmind_sync_generates_a_real_image_of_the_asked_size_and_bills_once() {

@@ -153,13 +153,7 @@ async fn fix_extension(path: PathBuf) -> Result<PathBuf, Failure> {
     let file = std::fs::File::open(&path)
         .map_err(|e| Failure::io(format!("cannot read {}", path.display()), e))?;
     let n = std::io::Read::read(&mut &file, &mut head).unwrap_or(0);
-    let actual = if head[..n].starts_with(&[0xff, 0xd8, 0xff]) {
-        "jpg"
-    } else if head[..n].starts_with(b"\x89PNG") {
-        "png"
-    } else if n >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP" {
-        "webp"
-    } else {
+    let Some((_, actual)) = ideogram::sniff_image(&head[..n]) else {
         return Ok(path);
     };
     let current = path

@@ -38,23 +38,9 @@ fn code(out: &Output) -> i32 {
     out.status.code().expect("exit code")
 }
 
-/// (width, height) of a PNG, or of a JPEG's first frame.
+/// (width, height) of the image in `path`.
 fn dimensions(path: &Path) -> (u32, u32) {
-    let image = std::fs::read(path).unwrap();
-    if image.starts_with(b"\x89PNG") {
-        let be = |i: usize| u32::from_be_bytes(image[i..i + 4].try_into().unwrap());
-        return (be(16), be(20));
-    }
-    let mut i = 2;
-    while i + 9 < image.len() {
-        let len = usize::from(u16::from_be_bytes([image[i + 2], image[i + 3]]));
-        if (0xc0..=0xc2).contains(&image[i + 1]) {
-            let be16 = |j: usize| u32::from(u16::from_be_bytes([image[j], image[j + 1]]));
-            return (be16(i + 7), be16(i + 5));
-        }
-        i += 2 + len;
-    }
-    panic!("{} is not an image", path.display())
+    workspace_tests::image_dimensions(&std::fs::read(path).unwrap())
 }
 
 async fn mock(config: MockConfig) -> MockServer {

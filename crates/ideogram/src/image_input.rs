@@ -143,8 +143,14 @@ fn too_large(what: &str, len: u64) -> InvalidInput {
     )
 }
 
-/// The image type from its first bytes.
-pub(crate) fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
+/// An image's type from its first bytes, as `(content type, extension)`:
+/// JPEG, PNG or WebP; `None` for anything else.
+///
+/// ```
+/// assert_eq!(ideogram::sniff_image(b"\x89PNG\r\n\x1a\n..."), Some(("image/png", "png")));
+/// assert_eq!(ideogram::sniff_image(b"<html>"), None);
+/// ```
+pub fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
     if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
         Some(("image/jpeg", "jpg"))
     } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {

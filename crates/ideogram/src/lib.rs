@@ -97,7 +97,7 @@ pub use error::Error;
 pub use generation::{GeneratedImage, Generation, ImageData};
 pub use ideogram_raw::QueueStatus;
 pub use ideogram_raw::auth::AuthScheme;
-pub use image_input::{ImageInput, MAX_IMAGE_BYTES};
+pub use image_input::{ImageInput, MAX_IMAGE_BYTES, sniff as sniff_image};
 pub use invalid::InvalidInput;
 pub use model::{Model, Provider};
 pub use options::{ImageWeight, MagicPrompt, NumImages, RenderingSpeed, Seed, StyleType};
