@@ -91,8 +91,16 @@ def segmind(results):
             raw = json.dumps(body).encode()
             check(results, "segmind", mock, f"v1 {slug} 200", "POST", f"/v1/{slug}", 200, key, raw)
             submitted = json.loads(check(results, "segmind", mock, f"v2 {slug} 200", "POST", f"/v2/{slug}", 200, key, raw))
-        check(results, "segmind", mock, "422 names the field", "POST", "/v1/ideogram-2a-txt-2-img", 422, key,
-              json.dumps({"prompt": "x", "color_palette": {"name": "EMBER"}}).encode())
+        for name, bad in [
+            ("a field the model does not take", {"prompt": "x", "color_palette": {"name": "EMBER"}}),
+            ("a seed out of range", {"prompt": "x", "seed": 5}),
+            ("null where the schema has none", {"prompt": "x", "seed": None}),
+            ("an empty prompt", {"prompt": ""}),
+        ]:
+            answer = check(results, "segmind", mock, f"400 for {name}", "POST", "/v1/ideogram-2a-txt-2-img", 400, key,
+                           json.dumps(bad).encode())
+            field = next(k for k in bad if k != "prompt" or bad[k] == "")
+            results.check(f"segmind: the 400 for {name} names {field}", field.encode() in answer, answer)
         check(results, "segmind", mock, "400 bad JSON", "POST", "/v1/ideogram-txt-2-img", 400, key, b"{")
         check(results, "segmind", mock, "406 content type", "POST", "/v1/ideogram-txt-2-img", 406,
               {"x-api-key": mock.key, "content-type": "text/plain"}, b"prompt")
@@ -103,13 +111,18 @@ def segmind(results):
         request_id = submitted["request_id"]
         get = {"x-api-key": mock.key}
         check(results, "segmind", mock, "status 200", "GET", f"/v2/requests/{request_id}/status", 200, get)
-        time.sleep(0.3)
+        wait_for_end(mock, request_id, get)
         check(results, "segmind", mock, "result 200", "GET", f"/v2/requests/{request_id}", 200, get)
+        poll_url = submitted["poll_url"]
+        check(results, "segmind", mock, "the advertised poll_url answers", "GET", poll_url[len(mock.api):], 200, get)
+        ledger = json.loads(urllib.request.urlopen(mock.ledger).read())
+        results.check("segmind: the ledger is served", len(ledger["entries"]) >= len(slugs) + 1
+                      and "credits" in ledger, ledger)
         check(results, "segmind", mock, "status 404", "GET", "/v2/requests/nope/status", 404, get)
         check(results, "segmind", mock, "result 404", "GET", "/v2/requests/nope", 404, get)
         failing = json.loads(check(results, "segmind", mock, "v2 submit of a failing job", "POST",
                                    "/v2/ideogram-txt-2-img", 200, key, b'{"prompt": "mock:fail"}'))
-        time.sleep(0.3)
+        wait_for_end(mock, failing["request_id"], get)
         check(results, "segmind", mock, "FAILED status 422", "GET", f"/v2/requests/{failing['request_id']}/status", 422, get)
         check(results, "segmind", mock, "FAILED result 422", "GET", f"/v2/requests/{failing['request_id']}", 422, get)
     with Mock("--credits", "0") as mock:
@@ -119,6 +132,17 @@ def segmind(results):
         key = {"x-api-key": mock.key, "content-type": "application/json"}
         check(results, "segmind", mock, "first call within the limit", "POST", "/v1/ideogram-txt-2-img", 200, key, b'{"prompt": "x"}')
         check(results, "segmind", mock, "429 with reset time", "POST", "/v1/ideogram-txt-2-img", 429, key, b'{"prompt": "x"}')
+
+
+def wait_for_end(mock, request_id, headers, deadline=10.0):
+    """Polls a queued request until it is COMPLETED or FAILED."""
+    started = time.monotonic()
+    while time.monotonic() - started < deadline:
+        status, _, body = call(mock.api, "GET", f"/v2/requests/{request_id}/status", headers, None)
+        if status == 422 or json.loads(body).get("status") == "COMPLETED":
+            return
+        time.sleep(0.02)
+    raise RuntimeError(f"{request_id} never ended")
 
 
 def multipart(fields):
@@ -149,6 +173,17 @@ def ideogram(results):
               json.dumps({"image_request": {"prompt": "mock:withheld"}}).encode())
         check(results, "ideogram", mock, "400 invalid", "POST", "/generate", 400, key,
               json.dumps({"image_request": {"prompt": "x", "resolution": "RESOLUTION_1_1"}}).encode())
+        for name, bad, field in [
+            ("a seed below the range", {"prompt": "x", "seed": -1}, b"seed"),
+            ("null where the schema has none", {"prompt": "x", "num_images": None}, b"num_images"),
+            ("nine palette colours", {"prompt": "x", "color_palette": {"members": [{"color_hex": "#123"}] * 9}},
+             b"color_palette"),
+            ("a colour weight past 1", {"prompt": "x", "color_palette": {"members": [
+                {"color_hex": "#123", "color_weight": 1.5}]}}, b"color_palette"),
+        ]:
+            answer = check(results, "ideogram", mock, f"400 for {name}", "POST", "/generate", 400, key,
+                           json.dumps({"image_request": bad}).encode())
+            results.check(f"ideogram: the 400 for {name} names {field.decode()}", field in answer, answer)
         check(results, "ideogram", mock, "401", "POST", "/generate", 401, {"content-type": "application/json"}, b"{}")
         check(results, "ideogram", mock, "422 safety", "POST", "/generate", 422, key,
               json.dumps({"image_request": {"prompt": "mock:unsafe"}}).encode())

@@ -15,7 +15,8 @@ def binary():
 
 
 class Mock:
-    """A running mock; use as a context manager. `api`, `cdn`, `key` are set."""
+    """A running mock; use as a context manager. `api`, `cdn`, `key` and
+    `ledger` (the URL serving the billing ledger as JSON) are set."""
 
     def __init__(self, *args):
         self.args = ["--listen", "127.0.0.1:0", "--cdn-listen", "127.0.0.1:0", *args]
@@ -25,10 +26,10 @@ class Mock:
             [binary(), *self.args], stdout=subprocess.PIPE, text=True
         )
         line = self.process.stdout.readline().split()
-        if len(line) != 6 or line[0] != "api":
+        if len(line) != 8 or line[0] != "api":
             self.process.kill()
             raise RuntimeError(f"the mock did not start: {line}")
-        self.api, self.cdn, self.key = line[1], line[3], line[5]
+        self.api, self.cdn, self.key, self.ledger = line[1], line[3], line[5], line[7]
         return self
 
     def __exit__(self, *exc):

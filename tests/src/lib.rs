@@ -259,3 +259,69 @@ pub fn image_dimensions(image: &[u8]) -> (u32, u32) {
     }
     panic!("no JPEG frame header")
 }
+
+/// A loopback server that answers every connection with `head` (a status
+/// line and headers, chunked) and then an endless body of `chunk`, until the
+/// client hangs up or `max_chunks` are sent in all. Returns its base URL, the
+/// count of chunks sent so far, and the server's task (abort it when done).
+pub async fn endless_server(
+    head: &'static str,
+    chunk: Vec<u8>,
+    max_chunks: u64,
+) -> (
+    String,
+    Arc<std::sync::atomic::AtomicU64>,
+    tokio::task::JoinHandle<()>,
+) {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = sent.clone();
+    let task = tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = [0u8; 8192];
+            let _ = socket.read(&mut request).await;
+            let head = format!("{head}\r\ntransfer-encoding: chunked\r\n\r\n");
+            if socket.write_all(head.as_bytes()).await.is_err() {
+                continue;
+            }
+            let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+            framed.extend_from_slice(&chunk);
+            framed.extend_from_slice(b"\r\n");
+            while counter.load(Ordering::SeqCst) < max_chunks {
+                if socket.write_all(&framed).await.is_err() {
+                    break;
+                }
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    (format!("http://{addr}"), sent, task)
+}
+
+/// A loopback server that accepts connections and reads, but never answers.
+pub async fn silent_server() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    (format!("http://{addr}"), task)
+}
+
+/// `http://127.0.0.1:<port>` where nothing listens: connections are refused.
+pub fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    drop(listener);
+    format!("http://{addr}")
+}

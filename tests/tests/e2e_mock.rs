@@ -38,6 +38,7 @@ fn client(provider: Provider, mock: &MockServer) -> Client {
     builder(provider, mock).build().expect("client")
 }
 
+use serde_json::json;
 use workspace_tests::image_dimensions as dimensions;
 
 #[tokio::test]
@@ -401,8 +402,96 @@ async fn segmind_rejects_what_the_model_does_not_take() {
     else {
         panic!("expected a documented error answer");
     };
-    assert_eq!(answer.status().as_u16(), 422);
-    assert_eq!(answer.error, "seed: must be between 100 and 999999, got 5");
+    // As the model pages document: 400, naming the field and its range.
+    let answer = ideogram_raw::answer::ErrorAnswer::read(answer).await;
+    assert_eq!(answer.status.as_u16(), 400);
+    assert_eq!(answer.message(), "seed: 5 is below the minimum 100");
+}
+
+#[tokio::test]
+async fn the_mock_refuses_every_body_its_spec_forbids() {
+    let mock = mock().await;
+    let segmind = ("x-api-key", mock.api_key());
+    let ideogram = ("api-key", mock.api_key());
+    let cases = [
+        (
+            "/v1/ideogram-txt-2-img",
+            json!({"prompt": "x", "seed": null}),
+            &segmind,
+            "seed: must not be null",
+        ),
+        (
+            "/v1/ideogram-txt-2-img",
+            json!({"prompt": "x", "seed": 1_000_000}),
+            &segmind,
+            "seed: 1000000 is above the maximum 999999",
+        ),
+        (
+            "/v1/ideogram-img-2-img",
+            json!({"prompt": "x", "image_file": "https://x/y.png", "image_weight": 0}),
+            &segmind,
+            "image_weight: 0 is below the minimum 1",
+        ),
+        (
+            "/v1/ideogram-txt-2-img",
+            json!({"prompt": "x", "num_images": 1}),
+            &segmind,
+            "num_images: is not a field here",
+        ),
+        (
+            "/v1/ideogram-txt-2-img",
+            json!({"prompt": "x", "color_palette": {"members": [{"color_hex": "#ff550"}]}}),
+            &segmind,
+            "color_palette",
+        ),
+        (
+            "/generate",
+            json!({"image_request": {"prompt": "x", "num_images": 9}}),
+            &ideogram,
+            "image_request.num_images: 9 is above the maximum 8",
+        ),
+        (
+            "/generate",
+            json!({"image_request": {"prompt": "x", "seed": -1}}),
+            &ideogram,
+            "image_request.seed: -1 is below the minimum 0",
+        ),
+        (
+            "/generate",
+            json!({"image_request": {"prompt": "x", "negative_prompt": null}}),
+            &ideogram,
+            "image_request.negative_prompt: must not be null",
+        ),
+        (
+            "/generate",
+            json!({"image_request": {"prompt": "x", "color_palette": {"members": [{"color_hex": "#123", "color_weight": 0.01}]}}}),
+            &ideogram,
+            "image_request.color_palette",
+        ),
+        (
+            "/v1/ideogram-v3/generate",
+            json!({"prompt": "x", "style_codes": ["zz"]}),
+            &ideogram,
+            "style_codes[0]",
+        ),
+    ];
+    for (path, body, key, expected) in cases {
+        let answer = reqwest::Client::new()
+            .post(format!("{}{path}", mock.api_url()))
+            .header(key.0, key.1.clone())
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status().as_u16();
+        let text = answer.text().await.unwrap();
+        assert_eq!(status, 400, "{path} {body}: {text}");
+        assert!(text.contains(expected), "{path} {body}: {text}");
+    }
+    assert!(
+        mock.ledger().entries.is_empty(),
+        "an invalid body was billed"
+    );
 }
 
 #[tokio::test]
@@ -636,7 +725,11 @@ async fn a_redirect_to_another_origin_is_not_followed() {
         .generate(&GenerateRequest::new("x"))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Server { status: 307, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::Redirected { status: 307, .. }),
+        "{err:?}"
+    );
+    assert!(!err.certainly_not_billed());
     assert!(
         mock.cdn_requests().is_empty(),
         "the other origin was contacted"

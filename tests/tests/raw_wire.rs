@@ -2,6 +2,7 @@
 //! loopback server: method, path, auth header and body are pinned by insta
 //! snapshots so that every wire change shows up in review.
 
+use ideogram_raw::answer::ErrorAnswer;
 use ideogram_raw::auth::{ApiKey, Auth};
 use ideogram_raw::{QueueStatus, http, ideogram, segmind};
 use serde_json::{Value, json};
@@ -188,7 +189,7 @@ async fn segmind_model_operations_send_their_bodies_to_v1_and_v2() {
         assert_eq!(collect(image.into_inner()).await, JPEG, "{slug}");
         // v2: the queue answer decodes.
         assert_eq!(queued.request_id, "req-42");
-        assert_eq!(queued.status, QueueStatus::Queued);
+        assert_eq!(queued.status, Some(QueueStatus::Queued));
 
         let requests = server.requests();
         assert_eq!(requests.len(), 2);
@@ -259,7 +260,7 @@ async fn segmind_queue_status_and_result_decode_every_documented_answer() {
         .into_inner();
     assert_eq!(result.status, QueueStatus::Completed);
     assert_eq!(
-        result.output.as_deref(),
+        result.output.as_ref().and_then(|o| o.as_str()),
         Some("https://cdn.example/req-1.jpeg")
     );
     assert_eq!(result.metrics.unwrap().inference_time, Some(13.06));
@@ -294,12 +295,17 @@ async fn segmind_queue_status_and_result_decode_every_documented_answer() {
                 .await
                 .unwrap_err()
         };
-        let ideogram_raw::segmind::Error::ErrorResponse(body) = err else {
+        let ideogram_raw::segmind::Error::ErrorResponse(answer) = err else {
             panic!("expected a documented error, got {err:?}");
         };
-        assert_eq!(body.status().as_u16(), 422);
+        // Error answers come unread; read, they decode as the spec's ErrorBody.
+        let answer = ErrorAnswer::read(answer).await;
+        assert_eq!(answer.status.as_u16(), 422);
+        let body: ideogram_raw::segmind::types::ErrorBody =
+            serde_json::from_slice(&answer.body).unwrap();
         assert_eq!(body.status, Some(QueueStatus::Failed));
         assert_eq!(body.error, "blocked by safety filter");
+        assert_eq!(answer.message(), "blocked by safety filter");
     }
 
     // Unknown or expired ids answer 404 with the id in the text.
@@ -469,13 +475,12 @@ async fn ideogram_remix_maps_documented_errors_and_needs_both_parts() {
         .send()
         .await
         .unwrap_err();
-    let ideogram::Error::ErrorResponse(body) = err else {
+    let ideogram::Error::ErrorResponse(answer) = err else {
         panic!("{err:?}")
     };
-    assert_eq!(
-        body.error.as_deref(),
-        Some("Provided image failed safety check.")
-    );
+    let answer = ErrorAnswer::read(answer).await;
+    assert_eq!(answer.status.as_u16(), 422);
+    assert_eq!(answer.message(), "Provided image failed safety check.");
 
     // Missing the image: refused before anything is sent.
     let err = client

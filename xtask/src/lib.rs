@@ -16,13 +16,16 @@ use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagSt
 /// tens of seconds, so the generator's 15 s default would cut paid work short.
 pub const GENERATION_TIMEOUT_SECS: u64 = 300;
 
-/// One spec and the module generated from it.
+/// One spec and the files generated from it.
 #[derive(Debug, Clone, Copy)]
 pub struct Target {
     /// The spec, relative to the workspace root.
     pub spec: &'static str,
     /// The generated module, relative to the workspace root.
     pub output: &'static str,
+    /// The spec's schemas as JSON, relative to the workspace root: what the
+    /// raw crate's validator checks bodies against (ranges, counts, nulls).
+    pub schemas: &'static str,
 }
 
 /// Every spec the project generates code from.
@@ -30,12 +33,74 @@ pub const TARGETS: [Target; 2] = [
     Target {
         spec: "openapi/segmind.yaml",
         output: "crates/ideogram-raw/src/generated/segmind.rs",
+        schemas: "crates/ideogram-raw/src/generated/segmind.schemas.json",
     },
     Target {
         spec: "openapi/ideogram.yaml",
         output: "crates/ideogram-raw/src/generated/ideogram.rs",
+        schemas: "crates/ideogram-raw/src/generated/ideogram.schemas.json",
     },
 ];
+
+/// A generated file: where it goes and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generated {
+    /// The path, relative to the workspace root.
+    pub path: &'static str,
+    /// The file's text.
+    pub text: String,
+}
+
+/// Every file generated from `target`: the Rust module and the schemas.
+pub fn generate_all(target: &Target) -> Result<Vec<Generated>, Box<dyn Error>> {
+    Ok(vec![
+        Generated {
+            path: target.output,
+            text: generate(target)?,
+        },
+        Generated {
+            path: target.schemas,
+            text: generate_schemas(target)?,
+        },
+    ])
+}
+
+/// The spec's `components.schemas` as canonical JSON (keys sorted, two-space
+/// indent, a final newline), so that code outside the generated types can
+/// check what the types cannot express: numeric ranges, item counts, nulls.
+pub fn generate_schemas(target: &Target) -> Result<String, Box<dyn Error>> {
+    let path = workspace_root().join(target.spec);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let spec: serde_json::Value = serde_yaml::from_str(&text)
+        .map_err(|e| format!("{} is not valid YAML: {e}", path.display()))?;
+    let schemas = spec
+        .pointer("/components/schemas")
+        .ok_or_else(|| format!("{} has no components.schemas", target.spec))?;
+    let mut out = serde_json::to_string_pretty(&canonical(schemas))?;
+    out.push('\n');
+    Ok(out)
+}
+
+/// `value` with every object's keys in sorted order, whatever serde_json's
+/// map keeps.
+fn canonical(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            serde_json::Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), canonical(&map[k])))
+                    .collect(),
+            )
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.iter().map(canonical).collect())
+        }
+        other => other.clone(),
+    }
+}
 
 /// The workspace root (the parent of this crate).
 pub fn workspace_root() -> PathBuf {
@@ -115,13 +180,32 @@ fn tokens(path: &str) -> proc_macro2::TokenStream {
 /// Progenitor has no `multipart/form-data` request bodies: an operation that
 /// offers only multipart is dropped (its schemas stay, for the hand-written
 /// code to use), and one that also takes JSON keeps only JSON.
+///
+/// Error answers are handed over unread: progenitor would decode them as
+/// JSON and, when a body is empty (the official document gives 400, 401 and
+/// 429 none), HTML from a proxy, or another shape, lose the status with the
+/// body. As a byte stream the status and headers always reach the caller,
+/// who reads the body (bounded) and maps the answer by its status.
 pub fn prepare_for_progenitor(spec: &mut OpenAPI) -> Vec<String> {
     const MULTIPART: &str = "multipart/form-data";
+    let components = spec.components.clone().unwrap_or_default();
     let mut handwritten = Vec::new();
     spec.paths.paths.retain(|path, item| {
         let ReferenceOr::Item(item) = item else {
             return true;
         };
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            unread_error_answers(operation, &components);
+        }
         for op in [&mut item.post, &mut item.put, &mut item.patch] {
             let Some(operation) = op else { continue };
             let Some(ReferenceOr::Item(body)) = operation.request_body.as_mut() else {
@@ -146,10 +230,48 @@ pub fn prepare_for_progenitor(spec: &mut OpenAPI) -> Vec<String> {
     handwritten
 }
 
-/// Compares freshly generated text with what is on disk; returns a unified
+/// Replaces every error answer of `operation` (any status outside 2xx, and
+/// `default`) with one whose body is an unread byte stream, keeping its
+/// description and headers.
+fn unread_error_answers(operation: &mut openapiv3::Operation, components: &openapiv3::Components) {
+    let unread = |answer: &ReferenceOr<openapiv3::Response>| {
+        let mut response = match answer {
+            ReferenceOr::Item(response) => response.clone(),
+            ReferenceOr::Reference { reference } => reference
+                .strip_prefix("#/components/responses/")
+                .and_then(|name| components.responses.get(name))
+                .and_then(|r| r.as_item())
+                .cloned()
+                .unwrap_or_else(|| panic!("unresolved response {reference}")),
+        };
+        response.content = [(
+            "application/octet-stream".to_owned(),
+            openapiv3::MediaType::default(),
+        )]
+        .into_iter()
+        .collect();
+        ReferenceOr::Item(response)
+    };
+    let responses = &mut operation.responses;
+    for (status, answer) in responses.responses.iter_mut() {
+        let success = match status {
+            openapiv3::StatusCode::Code(code) => (200..300).contains(code),
+            openapiv3::StatusCode::Range(range) => *range == 2,
+        };
+        if !success {
+            *answer = unread(answer);
+        }
+    }
+    if let Some(answer) = responses.default.as_mut() {
+        *answer = unread(answer);
+    }
+}
+
+/// Compares a freshly generated file with what is on disk; returns a unified
 /// diff when they differ.
-pub fn stale_diff(target: &Target, fresh: &str) -> Option<String> {
-    let path = workspace_root().join(target.output);
+pub fn stale_diff(generated: &Generated) -> Option<String> {
+    let (output, fresh) = (generated.path, generated.text.as_str());
+    let path = workspace_root().join(output);
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     if committed == fresh {
         return None;
@@ -159,8 +281,8 @@ pub fn stale_diff(target: &Target, fresh: &str) -> Option<String> {
         diff.unified_diff()
             .context_radius(3)
             .header(
-                &format!("{} (committed)", target.output),
-                &format!("{} (from {})", target.output, target.spec),
+                &format!("{output} (committed)"),
+                &format!("{output} (generated)"),
             )
             .to_string(),
     )

@@ -23,28 +23,30 @@ fn main() -> ExitCode {
     };
     let mut stale = 0;
     for target in &xtask::TARGETS {
-        let fresh = match xtask::generate(target) {
-            Ok(text) => text,
+        let files = match xtask::generate_all(target) {
+            Ok(files) => files,
             Err(err) => {
                 eprintln!("error: {err}");
                 return ExitCode::FAILURE;
             }
         };
-        if check {
-            if let Some(diff) = xtask::stale_diff(target, &fresh) {
-                stale += 1;
-                eprintln!("{diff}");
-                eprintln!("{} is stale: run `cargo xtask generate`", target.output);
+        for file in files {
+            if check {
+                if let Some(diff) = xtask::stale_diff(&file) {
+                    stale += 1;
+                    eprintln!("{diff}");
+                    eprintln!("{} is stale: run `cargo xtask generate`", file.path);
+                } else {
+                    println!("{} is up to date", file.path);
+                }
             } else {
-                println!("{} is up to date", target.output);
+                let path = xtask::workspace_root().join(file.path);
+                if let Err(err) = std::fs::write(&path, file.text) {
+                    eprintln!("error: cannot write {}: {err}", path.display());
+                    return ExitCode::FAILURE;
+                }
+                println!("wrote {}", file.path);
             }
-        } else {
-            let path = xtask::workspace_root().join(target.output);
-            if let Err(err) = std::fs::write(&path, fresh) {
-                eprintln!("error: cannot write {}: {err}", path.display());
-                return ExitCode::FAILURE;
-            }
-            println!("wrote {}", target.output);
         }
     }
     if stale > 0 {

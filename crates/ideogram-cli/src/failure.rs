@@ -121,7 +121,7 @@ fn chain(err: &dyn std::error::Error) -> String {
 
 impl From<InvalidInput> for Failure {
     fn from(err: InvalidInput) -> Self {
-        let hint = match err.field {
+        let hint = match err.field.as_ref() {
             "resolution" => Some("ideogram resolutions lists the legal sizes"),
             "palette" => Some("ideogram palettes lists the presets"),
             _ => None,

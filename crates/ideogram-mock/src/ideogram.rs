@@ -79,7 +79,7 @@ async fn generate_v3(
     };
     let work = (|| {
         let value = parse_json(&body)?;
-        decode::<wire::GenerateImageRequestV3>(&value, "")?;
+        decode::<wire::GenerateImageRequestV3>("GenerateImageRequestV3", &value, "")?;
         if value.get("style_codes").is_some() && value.get("style_type").is_some() {
             return Err(error(
                 400,
@@ -138,8 +138,7 @@ async fn remix(
     }
     let work = (|| {
         let value = parse_json(&request)?;
-        decode::<wire::InitialImageRequest>(&value, "image_request")?;
-        in_range(&value, "image_weight", 1, 100, "image_request")?;
+        decode::<wire::InitialImageRequest>("InitialImageRequest", &value, "image_request")?;
         legacy_rules(&value, "image_request")?;
         work_from(&state, &value, &LEGACY_SIZES)
     })();
@@ -151,7 +150,7 @@ async fn remix(
 
 fn legacy_work(state: &State, body: &Bytes) -> Result<Work, Response> {
     let value = parse_json(body)?;
-    decode::<wire::GenerateImageRequest>(&value, "")?;
+    decode::<wire::GenerateImageRequest>("GenerateImageRequest", &value, "")?;
     let request = &value["image_request"];
     legacy_rules(request, "image_request")?;
     work_from(state, request, &LEGACY_SIZES)
@@ -187,8 +186,6 @@ fn legacy_rules(request: &Value, at: &str) -> Result<(), Response> {
 
 /// Checks shared by every operation and builds the work.
 fn work_from(state: &State, request: &Value, sizes: &[(u32, u32)]) -> Result<Work, Response> {
-    in_range(request, "seed", 0, 2_147_483_647, "")?;
-    in_range(request, "num_images", 1, 8, "")?;
     if request.get("resolution").is_some() && request.get("aspect_ratio").is_some() {
         return Err(error(
             400,
@@ -338,34 +335,38 @@ fn parse_json(body: &[u8]) -> Result<Value, Response> {
     serde_json::from_slice(body).map_err(|e| error(400, format!("Invalid JSON body: {e}")))
 }
 
-fn decode<T: serde::de::DeserializeOwned>(value: &Value, at: &str) -> Result<(), Response> {
+/// Checks a body as Ideogram would: its schema from the spec (ranges,
+/// counts, nulls, enums, patterns, unknown fields), then a decode into the
+/// generated type; 400 naming the field (under `at`, a multipart part).
+fn decode<T: serde::de::DeserializeOwned>(
+    schema: &str,
+    value: &Value,
+    at: &str,
+) -> Result<(), Response> {
+    let prefixed = |path: String| match (at.is_empty(), path.is_empty()) {
+        (true, _) => path,
+        (false, true) => at.to_owned(),
+        (false, false) => format!("{at}.{path}"),
+    };
+    ideogram_raw::schema::ideogram()
+        .check(schema, value)
+        .map_err(|v| error(400, field_message(prefixed(v.path), &v.message)))?;
     serde_path_to_error::deserialize::<_, T>(value.clone())
         .map(drop)
         .map_err(|e| {
-            let path = e.path().to_string();
-            let path = if at.is_empty() {
-                path
-            } else {
-                format!("{at}.{path}")
-            };
-            error(400, format!("{path}: {}", e.inner()))
+            error(
+                400,
+                field_message(prefixed(e.path().to_string()), e.inner()),
+            )
         })
 }
 
-fn in_range(request: &Value, field: &str, low: i64, high: i64, at: &str) -> Result<(), Response> {
-    match request[field].as_i64() {
-        Some(v) if !(low..=high).contains(&v) => {
-            let name = if at.is_empty() {
-                field.to_owned()
-            } else {
-                format!("{at}.{field}")
-            };
-            Err(error(
-                400,
-                format!("{name}: must be between {low} and {high}, got {v}"),
-            ))
-        }
-        _ => Ok(()),
+/// `field: message`, or the message alone for the body itself.
+fn field_message(field: String, message: &dyn std::fmt::Display) -> String {
+    if field.is_empty() || field == "." {
+        message.to_string()
+    } else {
+        format!("{field}: {message}")
     }
 }
 

@@ -1,7 +1,13 @@
 //! The billing ledger: every generation the mock billed and what became of
 //! it, so tests can prove nothing was billed twice and nothing paid was lost.
 
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State as Shared;
 use serde::Serialize;
+
+use crate::state::State;
 
 /// Which service billed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -68,4 +74,15 @@ impl Ledger {
     pub fn for_prompt<'a>(&'a self, prompt: &'a str) -> impl Iterator<Item = &'a Billed> + 'a {
         self.entries.iter().filter(move |e| e.prompt == prompt)
     }
+}
+
+/// `GET /mock/ledger` on the API origin: the ledger as JSON, with the credits
+/// left, for test suites that run the mock as a process.
+pub(crate) async fn serve(Shared(state): Shared<Arc<State>>) -> Json<serde_json::Value> {
+    let ledger = state.ledger();
+    Json(serde_json::json!({
+        "entries": ledger.entries,
+        "images": ledger.images(),
+        "credits": state.credits(),
+    }))
 }

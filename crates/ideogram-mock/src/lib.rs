@@ -58,6 +58,10 @@ pub use ledger::{Billed, Delivery, Ledger, Service};
 pub use segmind::{DURATION_TRIGGER, FAIL_TRIGGER};
 pub use state::{CdnRequest, JobReport};
 
+/// Where the API origin serves the ledger as JSON (`GET`, no key needed):
+/// `{"entries": [...], "images": n, "credits": x}`, each entry a [`Billed`].
+pub const LEDGER_PATH: &str = "/mock/ledger";
+
 /// A running mock: the API on one port, the image origin on another.
 pub struct MockServer {
     state: Arc<state::State>,
@@ -89,6 +93,7 @@ impl MockServer {
         let (stop, stopped) = watch::channel(false);
         let api_routes = segmind::routes()
             .merge(ideogram::routes())
+            .route(LEDGER_PATH, axum::routing::get(ledger::serve))
             .with_state(state.clone());
         let cdn_routes = cdn::routes().with_state(state.clone());
         let tasks = vec![

@@ -1,88 +1,107 @@
 //! `ideogram-mock`: the mock service as a process, for other languages' test
-//! suites and for benchmarks.
-//!
-//! ```text
-//! ideogram-mock [--listen 127.0.0.1:8080] [--cdn-listen 127.0.0.1:8081]
-//!               [--key mock-key] [--latency-ms 20] [--queued-ms 50]
-//!               [--processing-ms 100] [--retention-s 3600] [--credits 1000000]
-//!               [--cost 0.05] [--inflight-limit 10] [--per-minute N]
-//!               [--fault-rate 0.2 --fault-seed 7]
-//! ```
+//! suites and for benchmarks. `ideogram-mock --help` lists every setting
+//! with its default.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ideogram_mock::{Fault, MockConfig, MockServer};
+use clap::Parser;
+use ideogram_mock::{Fault, LEDGER_PATH, MockConfig, MockServer};
 
-const USAGE: &str = "usage: ideogram-mock [--listen ADDR] [--cdn-listen ADDR] [--key KEY] [--latency-ms N] \
-[--queued-ms N] [--processing-ms N] [--retention-s N] [--credits N] [--cost N] [--inflight-limit N] \
-[--per-minute N] [--fault-rate R] [--fault-seed N]";
+/// A stand-in for Segmind's and Ideogram's image APIs on loopback: real
+/// HTTP, real images, the v2 queue, rate and in-flight limits, faults and a
+/// billing ledger. Prints `api URL cdn URL key KEY` once it listens; the
+/// ledger is at `GET <api>/mock/ledger` as JSON. Stops on Ctrl-C.
+#[derive(Debug, Parser)]
+#[command(name = "ideogram-mock", version)]
+struct Args {
+    /// Where the API listens (both services' paths).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Where the image origin listens (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    cdn_listen: SocketAddr,
+    /// The only API key accepted, by both services.
+    #[arg(long, default_value_t = MockConfig::default().api_key)]
+    key: String,
+    /// Milliseconds a synchronous generation takes.
+    #[arg(long, default_value_t = millis(MockConfig::default().latency))]
+    latency_ms: f64,
+    /// Milliseconds a queued request stays QUEUED.
+    #[arg(long, default_value_t = millis(MockConfig::default().queued_for))]
+    queued_ms: f64,
+    /// Milliseconds a queued request stays PROCESSING (a prompt holding
+    /// `mock:ms=N` asks for N instead).
+    #[arg(long, default_value_t = millis(MockConfig::default().processing_for))]
+    processing_ms: f64,
+    /// Seconds a queued request's status and result are kept (Segmind: 1 hour).
+    #[arg(long, default_value_t = MockConfig::default().retention.as_secs_f64())]
+    retention_s: f64,
+    /// Credits on the account.
+    #[arg(long, default_value_t = MockConfig::default().credits)]
+    credits: f64,
+    /// What one image costs.
+    #[arg(long, default_value_t = MockConfig::default().cost)]
+    cost: f64,
+    /// Images Ideogram lets be in flight at once (10 documented).
+    #[arg(long, default_value_t = MockConfig::default().inflight_limit)]
+    inflight_limit: u32,
+    /// Segmind's POSTs a minute (5 free, 50 Pro) [default: no limit].
+    #[arg(long)]
+    per_minute: Option<u32>,
+    /// Share of requests (0 to 1) that suffer a random fault of every kind.
+    #[arg(long, default_value_t = 0.0)]
+    fault_rate: f64,
+    /// Seed for the random faults, so a run can be repeated.
+    #[arg(long, default_value_t = 0)]
+    fault_seed: u64,
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+fn duration(what: &str, seconds: f64) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("{what}: {seconds} is not a duration"))
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
+    let args = Args::parse();
+    match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("ideogram-mock: {message}\n{USAGE}");
+            eprintln!("ideogram-mock: {message}");
             ExitCode::from(2)
         }
     }
 }
 
-async fn run() -> Result<(), String> {
-    let mut config = MockConfig::default();
-    let mut listen: SocketAddr = "127.0.0.1:8080".parse().expect("address");
-    let mut cdn: SocketAddr = "127.0.0.1:0".parse().expect("address");
-    let (mut fault_rate, mut fault_seed) = (0.0, 0);
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        if flag == "--help" || flag == "-h" {
-            println!("{USAGE}");
-            return Ok(());
-        }
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = |v: &str| {
-            v.parse::<f64>()
-                .map_err(|_| format!("{flag}: {v:?} is not a number"))
-        };
-        let ms = |v: &str| number(v).map(|n| Duration::from_secs_f64(n / 1000.0));
-        match flag.as_str() {
-            "--listen" => {
-                listen = value
-                    .parse()
-                    .map_err(|_| format!("--listen: {value:?} is not an address"))?
-            }
-            "--cdn-listen" => {
-                cdn = value
-                    .parse()
-                    .map_err(|_| format!("--cdn-listen: {value:?} is not an address"))?
-            }
-            "--key" => config.api_key = value,
-            "--latency-ms" => config.latency = ms(&value)?,
-            "--queued-ms" => config.queued_for = ms(&value)?,
-            "--processing-ms" => config.processing_for = ms(&value)?,
-            "--retention-s" => config.retention = Duration::from_secs_f64(number(&value)?),
-            "--credits" => config.credits = number(&value)?,
-            "--cost" => config.cost = number(&value)?,
-            "--inflight-limit" => config.inflight_limit = number(&value)? as u32,
-            "--per-minute" => config.segmind_per_minute = Some(number(&value)? as u32),
-            "--fault-rate" => fault_rate = number(&value)?,
-            "--fault-seed" => fault_seed = number(&value)? as u64,
-            other => return Err(format!("unknown option {other}")),
-        }
-    }
-    let mock = MockServer::start_on(listen, cdn, config)
+async fn run(args: Args) -> Result<(), String> {
+    let config = MockConfig {
+        api_key: args.key,
+        latency: duration("--latency-ms", args.latency_ms / 1000.0)?,
+        queued_for: duration("--queued-ms", args.queued_ms / 1000.0)?,
+        processing_for: duration("--processing-ms", args.processing_ms / 1000.0)?,
+        retention: duration("--retention-s", args.retention_s)?,
+        credits: args.credits,
+        cost: args.cost,
+        inflight_limit: args.inflight_limit,
+        segmind_per_minute: args.per_minute,
+    };
+    let mock = MockServer::start_on(args.listen, args.cdn_listen, config)
         .await
         .map_err(|e| format!("cannot listen: {e}"))?;
-    if fault_rate > 0.0 {
-        mock.inject_random(fault_rate, Fault::all_kinds(), fault_seed);
+    if args.fault_rate > 0.0 {
+        mock.inject_random(args.fault_rate, Fault::all_kinds(), args.fault_seed);
     }
     println!(
-        "api {} cdn {} key {}",
+        "api {} cdn {} key {} ledger {}{LEDGER_PATH}",
         mock.api_url(),
         mock.cdn_url(),
-        mock.api_key()
+        mock.api_key(),
+        mock.api_url(),
     );
     let _ = tokio::signal::ctrl_c().await;
     mock.shutdown().await;

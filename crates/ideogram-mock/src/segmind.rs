@@ -28,6 +28,8 @@ pub(crate) fn routes() -> Router<Arc<State>> {
         .route("/v2/{slug}", post(submit))
         .route("/v2/requests/{id}/status", get(status))
         .route("/v2/requests/{id}", get(result))
+        // The `poll_url` a submit answers with: the older form of the result.
+        .route("/v1/requests/{id}", get(result))
 }
 
 /// A prompt containing `mock:ms=<n>` makes its queued request process for
@@ -307,36 +309,35 @@ fn authorize(state: &State, headers: &HeaderMap) -> Result<(), Response> {
     }
 }
 
-/// Checks a body against the slug's schema (the generated types) and the
-/// ranges the types do not enforce; 404 for an unknown slug, 422 naming the
-/// field otherwise.
+/// Checks a body as Segmind would: the slug's schema from the spec (ranges,
+/// counts, nulls, enums, patterns, unknown fields), then a decode into the
+/// generated type. An unknown slug is 404; a bad body 400 naming the field,
+/// as the model pages document.
 fn check_body(slug: &str, body: &Value) -> Result<(), Response> {
-    fn decode<T: serde::de::DeserializeOwned>(body: &Value) -> Result<(), Response> {
+    fn decode<T: serde::de::DeserializeOwned>(schema: &str, body: &Value) -> Result<(), Response> {
+        ideogram_raw::schema::segmind()
+            .check(schema, body)
+            .map_err(|v| error(400, v.to_string()))?;
         serde_path_to_error::deserialize::<_, T>(body.clone())
             .map(drop)
-            .map_err(|e| error(422, format!("{}: {}", e.path(), e.inner())))
+            .map_err(|e| error(400, format!("{}: {}", e.path(), e.inner())))
     }
-    match slug {
-        "ideogram-txt-2-img" => decode::<wire::IdeogramTxt2ImgRequest>(body)?,
-        "ideogram-turbo-txt-2-img" => decode::<wire::IdeogramTurboTxt2ImgRequest>(body)?,
-        "ideogram-2a-txt-2-img" => decode::<wire::Ideogram2aTxt2ImgRequest>(body)?,
-        "ideogram-2a-img-2-img" => decode::<wire::Ideogram2aImg2ImgRequest>(body)?,
-        "ideogram-img-2-img" => decode::<wire::IdeogramImg2ImgRequest>(body)?,
-        "ideogram-turbo-img-2-img" => decode::<wire::IdeogramTurboImg2ImgRequest>(body)?,
-        _ => return Err(error(404, format!("Model {slug} not found"))),
+    macro_rules! slugs {
+        ($($slug:literal => $ty:ident,)+) => {
+            match slug {
+                $($slug => decode::<wire::$ty>(stringify!($ty), body),)+
+                _ => Err(error(404, format!("Model {slug} not found"))),
+            }
+        };
     }
-    let out_of = |field: &str, low: i64, high: i64| {
-        let value = body[field].as_i64();
-        match value {
-            Some(v) if !(low..=high).contains(&v) => Err(error(
-                422,
-                format!("{field}: must be between {low} and {high}, got {v}"),
-            )),
-            _ => Ok(()),
-        }
-    };
-    out_of("seed", 100, 999_999)?;
-    out_of("image_weight", 1, 100)
+    slugs! {
+        "ideogram-txt-2-img" => IdeogramTxt2ImgRequest,
+        "ideogram-turbo-txt-2-img" => IdeogramTurboTxt2ImgRequest,
+        "ideogram-2a-txt-2-img" => Ideogram2aTxt2ImgRequest,
+        "ideogram-2a-img-2-img" => Ideogram2aImg2ImgRequest,
+        "ideogram-img-2-img" => IdeogramImg2ImgRequest,
+        "ideogram-turbo-img-2-img" => IdeogramTurboImg2ImgRequest,
+    }
 }
 
 pub(crate) fn json_bytes(status: u16, body: &Value) -> axum::http::Response<Bytes> {

@@ -22,7 +22,28 @@ impl ApiKey {
     pub fn expose_secret(&self) -> &str {
         &self.0
     }
+
+    /// `text` with every occurrence of the key replaced by `[REDACTED]`: for
+    /// anything a server sends back (an error body that echoes the request's
+    /// headers, say) before it is shown, logged or stored. The key is sent bare
+    /// or as `Bearer <key>`, so the bare form covers both.
+    ///
+    /// ```
+    /// use ideogram_raw::auth::ApiKey;
+    ///
+    /// let key = ApiKey::new("sk-123456");
+    /// assert_eq!(key.redact("got Authorization: Bearer sk-123456"), "got Authorization: Bearer [REDACTED]");
+    /// ```
+    pub fn redact<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        if self.0.is_empty() || !text.contains(&*self.0) {
+            return std::borrow::Cow::Borrowed(text);
+        }
+        std::borrow::Cow::Owned(text.replace(&*self.0, REDACTED))
+    }
 }
+
+/// What [`ApiKey::redact`] puts where the key was.
+pub const REDACTED: &str = "[REDACTED]";
 
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -129,6 +150,14 @@ impl Auth {
         let mut value = HeaderValue::from_str(&text).map_err(|_| InvalidKey)?;
         value.set_sensitive(true);
         Ok(Some((self.scheme.header_name(), value)))
+    }
+
+    /// `text` with the key redacted ([`ApiKey::redact`]); as it is without a key.
+    pub fn redact<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        match &self.key {
+            Some(key) => key.redact(text),
+            None => std::borrow::Cow::Borrowed(text),
+        }
     }
 
     /// Puts the header into `headers`, replacing any earlier value.

@@ -1,10 +1,12 @@
 //! The HTTP client the raw clients should run on: TLS from the crate's
-//! feature (rustls by default), timeouts sized for image generation, and
-//! redirects that never take the key to another origin.
+//! feature (rustls by default), timeouts sized for image generation,
+//! redirects that never take the key to another origin, and proxies that
+//! never see it in the clear.
 
 use std::time::Duration;
 
 use reqwest::redirect::{Attempt, Policy};
+use reqwest::{NoProxy, Proxy};
 
 /// How long to wait for a TCP and TLS connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -18,12 +20,48 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 pub const MAX_REDIRECTS: usize = 5;
 
 /// A builder with this crate's defaults, for callers who add their own settings.
+/// Proxies follow [`env_proxy`]; an invalid proxy setting means no proxy
+/// here (call [`env_proxy`] to report it).
 pub fn client_builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
         .redirect(same_origin_redirects())
         .user_agent(concat!("ideogram-raw/", env!("CARGO_PKG_VERSION")))
+        .no_proxy();
+    match env_proxy() {
+        Ok(Some(proxy)) => builder.proxy(proxy),
+        _ => builder,
+    }
+}
+
+/// Hosts never sent through a proxy, whatever `NO_PROXY` says: loopback.
+const LOOPBACK: &str = "localhost,127.0.0.0/8,::1";
+
+/// The proxy from the environment, used for `https` only: `HTTPS_PROXY`
+/// (or `ALL_PROXY`), minus `NO_PROXY` and loopback.
+///
+/// An `https` request crosses a proxy inside a TLS tunnel, so the key stays
+/// private; a plain-`http` request would hand the key to the proxy in the
+/// clear, so `HTTP_PROXY` is never used, and loopback (a local mock or
+/// gateway) is always reached directly. An error names the variable whose
+/// value is not a proxy URL.
+pub fn env_proxy() -> Result<Option<Proxy>, String> {
+    let setting = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+        .into_iter()
+        .find_map(|name| {
+            let value = std::env::var(name).ok()?;
+            (!value.trim().is_empty()).then_some((name, value))
+        });
+    let Some((name, value)) = setting else {
+        return Ok(None);
+    };
+    let proxy = Proxy::https(value.trim()).map_err(|_| format!("{name} is not a proxy URL"))?;
+    let no_proxy = match std::env::var("NO_PROXY").or_else(|_| std::env::var("no_proxy")) {
+        Ok(list) if !list.trim().is_empty() => format!("{list},{LOOPBACK}"),
+        _ => LOOPBACK.to_owned(),
+    };
+    Ok(Some(proxy.no_proxy(NoProxy::from_string(&no_proxy))))
 }
 
 /// A client with this crate's defaults.

@@ -48,6 +48,7 @@ pub mod segmind;
 #[path = "generated/ideogram.rs"]
 pub mod ideogram;
 
+pub mod answer;
 pub mod auth;
 pub mod enums;
 mod hooks;
@@ -55,6 +56,7 @@ pub mod http;
 pub mod limit;
 mod queue_status;
 pub mod remix;
+pub mod schema;
 
 pub use queue_status::QueueStatus;
 

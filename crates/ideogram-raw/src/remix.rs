@@ -4,7 +4,7 @@
 //! answers with the generated types, exactly as a generated operation would.
 
 use bytes::Bytes;
-use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo, ResponseValue};
+use progenitor_client::{ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, ResponseValue};
 use reqwest::multipart::{Form, Part};
 
 use crate::ideogram::{Client, types};
@@ -71,7 +71,8 @@ impl PostRemixImage<'_> {
         self
     }
 
-    /// The `image_file` part: the input image.
+    /// The `image_file` part: the input image. The file name is sent
+    /// sanitised ([`safe_file_name`]).
     pub fn image_file(
         mut self,
         bytes: impl Into<Bytes>,
@@ -89,7 +90,7 @@ impl PostRemixImage<'_> {
     /// Sends the request.
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::GenerateImageResponse>, Error<types::ErrorBody>> {
+    ) -> Result<ResponseValue<types::GenerateImageResponse>, Error<ByteStream>> {
         let Self {
             client,
             image_request,
@@ -111,7 +112,7 @@ impl PostRemixImage<'_> {
             .part(
                 "image_file",
                 Part::stream(image_file.bytes)
-                    .file_name(image_file.file_name)
+                    .file_name(safe_file_name(&image_file.file_name))
                     .mime_str(&image_file.content_type)
                     .map_err(invalid_type)?,
             );
@@ -131,13 +132,45 @@ impl PostRemixImage<'_> {
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
         let response = result?;
-        // The statuses openapi/ideogram.yaml documents for /remix.
+        // The statuses openapi/ideogram.yaml documents for /remix; error
+        // answers unread, as the generated operations return them.
         match response.status().as_u16() {
             200 => ResponseValue::from_response(response).await,
-            400 | 401 | 402 | 403 | 422 | 429 => Err(Error::ErrorResponse(
-                ResponseValue::from_response(response).await?,
-            )),
+            400 | 401 | 402 | 403 | 422 | 429 => {
+                Err(Error::ErrorResponse(ResponseValue::stream(response)))
+            }
             _ => Err(Error::UnexpectedResponse(response)),
         }
+    }
+}
+
+/// A file name safe to send in a part's `Content-Disposition`: control and
+/// invisible characters (a CR or LF would end the header) and path separators
+/// dropped, at most 200 bytes, `image` when nothing is left. Quotes and
+/// backslashes are escaped by the encoder.
+///
+/// ```
+/// use ideogram_raw::remix::safe_file_name;
+///
+/// assert_eq!(safe_file_name("cat\r\nX-Injected: 1.png"), "catX-Injected: 1.png");
+/// assert_eq!(safe_file_name("../../etc/\u{200b}"), "....etc");
+/// assert_eq!(safe_file_name("\n"), "image");
+/// ```
+pub fn safe_file_name(name: &str) -> String {
+    const MAX_BYTES: usize = 200;
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_control() || crate::answer::is_invisible(c) || matches!(c, '/' | '\\') {
+            continue;
+        }
+        if out.len() + c.len_utf8() > MAX_BYTES {
+            break;
+        }
+        out.push(c);
+    }
+    if out.trim().is_empty() {
+        "image".to_owned()
+    } else {
+        out
     }
 }

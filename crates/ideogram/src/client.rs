@@ -4,14 +4,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt as _;
+use ideogram_raw::answer::{ErrorAnswer, one_line};
 use ideogram_raw::auth::{ApiKey, Auth, AuthScheme};
 use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
 use progenitor_client::{ByteStream, Error as RawError, ResponseValue};
 use reqwest::header::HeaderMap;
 use serde_json::{Map, Value};
 
-use crate::error::{Error, ErrorAnswer, excerpt};
+use crate::download::Downloader;
+use crate::error::{Error, from_answer};
 use crate::generation::{GeneratedImage, Generation, ImageData};
 use crate::image_input::{ImageInput, Loaded};
 use crate::invalid::InvalidInput;
@@ -40,7 +43,8 @@ struct Inner {
     provider: Provider,
     base_url: String,
     api: Api,
-    downloader: reqwest::Client,
+    downloader: Downloader,
+    key: ApiKey,
     retry: RetryPolicy,
     poll: PollSchedule,
     /// Images this client lets be in flight at once (Ideogram allows 10 per
@@ -69,6 +73,7 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     allow_insecure_http: bool,
     max_images_in_flight: Option<u32>,
+    max_download_bytes: u64,
 }
 
 /// Ideogram's documented in-flight limit: 10 images per organisation.
@@ -110,6 +115,7 @@ impl Client {
             user_agent: None,
             http: None,
             allow_insecure_http: false,
+            max_download_bytes: crate::download::MAX_DOWNLOAD_BYTES,
             max_images_in_flight: match provider {
                 Provider::Ideogram => Some(IDEOGRAM_IN_FLIGHT_LIMIT),
                 Provider::Segmind => None,
@@ -122,9 +128,9 @@ impl Client {
         self.inner.provider
     }
 
-    /// The base URL requests go to.
-    pub fn base_url(&self) -> &str {
-        &self.inner.base_url
+    /// The base URL requests go to, without any credentials it holds.
+    pub fn base_url(&self) -> String {
+        shown_url(&self.inner.base_url).trim_matches('"').to_owned()
     }
 
     /// The poll schedule [`Job::wait`] uses.
@@ -136,92 +142,69 @@ impl Client {
     /// `/generate`, `/v1/ideogram-v3/generate` or `/remix` by model and
     /// input. The request is checked first; an invalid one sends nothing.
     pub async fn generate(&self, request: &GenerateRequest) -> Result<Generation, Error> {
+        self.prepare(request).await?.generate().await
+    }
+
+    /// Queues a generation on Segmind's v2 queue and returns at once with the
+    /// job; [`Job::wait`] polls it to the end. Ideogram's API has no queue.
+    pub async fn submit(&self, request: &GenerateRequest) -> Result<Job, Error> {
+        self.prepare(request).await?.submit().await
+    }
+
+    /// Everything before sending: checks the request, reads its input image
+    /// (a local file, or a URL Ideogram's remix needs uploaded) and waits for
+    /// an in-flight slot. Nothing has left this machine when it returns, and
+    /// [`Prepared::generate`] or [`Prepared::submit`] sends at once: the
+    /// moment to record "about to pay" (a batch's journal) without recording
+    /// requests that only waited for their turn.
+    ///
+    /// ```no_run
+    /// # async fn run(client: ideogram::Client) -> Result<(), ideogram::Error> {
+    /// let request = ideogram::GenerateRequest::new("a red fox, woodcut");
+    /// let prepared = client.prepare(&request).await?;
+    /// // record_sending(&request)?;
+    /// let generation = prepared.generate().await?;
+    /// # let _ = generation;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn prepare<'a>(
+        &'a self,
+        request: &'a GenerateRequest,
+    ) -> Result<Prepared<'a>, Error> {
         let plan = request.plan(self.provider())?;
-        let _slots = match &self.inner.in_flight {
+        let body = match plan {
+            Plan::Segmind { model, body, image } => Body::Segmind {
+                model,
+                img2img: image.is_some(),
+                body: self.segmind_body(body, image.as_ref()).await?,
+            },
+            Plan::IdeogramLegacy(body) => Body::IdeogramLegacy(body),
+            Plan::IdeogramV3(body) => Body::IdeogramV3(body),
+            Plan::IdeogramRemix { request, image } => Body::IdeogramRemix {
+                request,
+                image: self.load_image(&image).await?,
+            },
+        };
+        let slots = match &self.inner.in_flight {
             Some((slots, limit)) => {
                 let wanted = request.num_images.unwrap_or(1).clamp(1, *limit);
                 Some(
                     slots
-                        .acquire_many(wanted)
+                        .clone()
+                        .acquire_many_owned(wanted)
                         .await
                         .expect("the semaphore is never closed"),
                 )
             }
             None => None,
         };
-        match (&self.inner.api, plan) {
-            (Api::Segmind(api), Plan::Segmind { model, body, image }) => {
-                let body = self.segmind_body(body, image.as_ref()).await?;
-                let answer = segmind_v1(api, &self.inner.retry, model, image.is_some(), body).await;
-                let answer = checked(Provider::Segmind, answer, segmind_answer).await?;
-                self.segmind_generation(model, request.prompt(), answer)
-                    .await
-            }
-            (Api::Ideogram(api), Plan::IdeogramLegacy(body)) => {
-                let answer = retry::run(&self.inner.retry, Method::Post, || {
-                    api.post_generate_image().body(body.clone()).send()
-                })
-                .await;
-                self.ideogram_generation(request.chosen_model(), answer)
-                    .await
-            }
-            (Api::Ideogram(api), Plan::IdeogramV3(body)) => {
-                let answer = retry::run(&self.inner.retry, Method::Post, || {
-                    api.post_generate_image_v3().body(body.clone()).send()
-                })
-                .await;
-                self.ideogram_generation(request.chosen_model(), answer)
-                    .await
-            }
-            (
-                Api::Ideogram(api),
-                Plan::IdeogramRemix {
-                    request: body,
-                    image,
-                },
-            ) => {
-                let image = self.load_image(&image).await?;
-                let answer = retry::run(&self.inner.retry, Method::Post, || {
-                    api.post_remix_image()
-                        .image_request(body.clone())
-                        .image_file(
-                            image.bytes.clone(),
-                            image.file_name.clone(),
-                            image.content_type,
-                        )
-                        .send()
-                })
-                .await;
-                self.ideogram_generation(request.chosen_model(), answer)
-                    .await
-            }
-            _ => unreachable!("plans are made for the client's own provider"),
-        }
-    }
-
-    /// Queues a generation on Segmind's v2 queue and returns at once with the
-    /// job; [`Job::wait`] polls it to the end. Ideogram's API has no queue.
-    pub async fn submit(&self, request: &GenerateRequest) -> Result<Job, Error> {
-        let plan = request.plan(self.provider())?;
-        let (Api::Segmind(api), Plan::Segmind { model, body, image }) = (&self.inner.api, plan)
-        else {
-            return Err(InvalidInput::new(
-                "provider",
-                "only Segmind has a queue; Ideogram's API answers synchronously: use generate",
-            )
-            .into());
-        };
-        let body = self.segmind_body(body, image.as_ref()).await?;
-        let queued = segmind_v2(api, &self.inner.retry, model, image.is_some(), body).await;
-        let queued = checked(Provider::Segmind, queued, segmind_answer)
-            .await?
-            .into_inner();
-        Ok(Job::new(
-            self.clone(),
-            queued.request_id,
-            Some(model),
-            Some(request.prompt().to_owned()),
-        ))
+        Ok(Prepared {
+            client: self,
+            request,
+            body,
+            _slots: slots,
+        })
     }
 
     /// A queued job from its id alone, to check on or wait for (Segmind keeps
@@ -230,12 +213,84 @@ impl Client {
         Job::new(self.clone(), id.into(), None, None)
     }
 
+    /// `text` from the network with the key redacted, as one line.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        self.inner.key.redact(text).into_owned()
+    }
+
+    /// A raw error mapped to this crate's error by status first, its words
+    /// redacted; `job` is the queued request a GET asked about.
+    pub(crate) async fn map_error(&self, err: RawError<ByteStream>, job: Option<&str>) -> Error {
+        let provider = self.provider();
+        let answer = match err {
+            RawError::ErrorResponse(answer) => ErrorAnswer::read(answer).await,
+            RawError::UnexpectedResponse(response) => ErrorAnswer::from_response(response).await,
+            RawError::CommunicationError(source) => {
+                return self.transport(!source.is_connect(), source);
+            }
+            RawError::ResponseBodyError(source) | RawError::InvalidUpgrade(source) => {
+                return self.transport(true, source);
+            }
+            RawError::InvalidResponsePayload(body, e) => {
+                return self.invalid(format!(
+                    "an answer that does not decode ({e}): {}",
+                    self.excerpt(&body)
+                ));
+            }
+            RawError::InvalidRequest(message) => {
+                return InvalidInput::new("request", self.redact(&message)).into();
+            }
+            RawError::Custom(message) => return Error::Config(self.redact(&message)),
+        };
+        let message = self.redact(&answer.message());
+        let status = answer.status.as_u16();
+        if !(300..600).contains(&status) {
+            return self.invalid(format!(
+                "it answered {status}, which this call does not document: {message}"
+            ));
+        }
+        from_answer(
+            provider,
+            status,
+            &answer.headers,
+            message,
+            answer.reject_reason().map(|r| self.redact(&r)),
+            job,
+        )
+    }
+
+    /// A transport error with any credentials taken out of its URL.
+    fn transport(&self, sent: bool, mut source: reqwest::Error) -> Error {
+        if let Some(url) = source.url_mut() {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+        }
+        Error::Transport { sent, source }
+    }
+
+    fn invalid(&self, message: String) -> Error {
+        Error::InvalidResponse {
+            provider: self.provider(),
+            message,
+        }
+    }
+
+    /// The start of a body for a message: redacted text, or its size.
+    fn excerpt(&self, body: &[u8]) -> String {
+        match std::str::from_utf8(body) {
+            Ok(text) => self.redact(&one_line(text)),
+            Err(_) => format!("{} bytes that are not text", body.len()),
+        }
+    }
+
     pub(crate) fn segmind_api(&self) -> Result<&raw_segmind::Client, Error> {
         match &self.inner.api {
             Api::Segmind(api) => Ok(api),
-            Api::Ideogram(_) => {
-                Err(InvalidInput::new("provider", "only Segmind has a queue").into())
-            }
+            Api::Ideogram(_) => Err(InvalidInput::new(
+                "provider",
+                "only Segmind has a queue; Ideogram's API answers synchronously: use generate",
+            )
+            .into()),
         }
     }
 
@@ -255,13 +310,169 @@ impl Client {
 
     pub(crate) fn image_at(&self, url: String, prompt: String) -> GeneratedImage {
         GeneratedImage {
-            data: ImageData::Url(url),
+            data: ImageData::Url(self.redact(&url)),
             prompt,
             seed: None,
             resolution: None,
             is_safe: true,
             style: None,
             downloader: self.inner.downloader.clone(),
+        }
+    }
+
+    async fn segmind_generation(
+        &self,
+        model: Model,
+        prompt: &str,
+        answer: ResponseValue<ByteStream>,
+    ) -> Result<Generation, Error> {
+        let headers = answer.headers().clone();
+        let content_type = header(&headers, "content-type")
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let bytes = self.collect(answer.into_inner()).await?;
+        let data = if content_type == "application/json" {
+            self.json_image(&bytes)?
+        } else {
+            match crate::download::image_type(&content_type, &bytes) {
+                Ok(found) => ImageData::Bytes {
+                    bytes,
+                    content_type: found.to_owned(),
+                },
+                Err(reason) => {
+                    return Err(self.invalid(format!(
+                        "a 200 answer (billed) that is not an image: {reason}: {}",
+                        self.excerpt(&bytes[..bytes.len().min(200)])
+                    )));
+                }
+            }
+        };
+        let image = GeneratedImage {
+            data,
+            prompt: prompt.to_owned(),
+            seed: header(&headers, "x-seed-value").and_then(|s| s.parse().ok()),
+            resolution: None,
+            is_safe: true,
+            style: None,
+            downloader: self.inner.downloader.clone(),
+        };
+        Ok(Generation {
+            provider: Provider::Segmind,
+            model,
+            request_id: header(&headers, "x-request-id").map(|id| self.redact(id)),
+            credits_left: header(&headers, "x-remaining-credits").and_then(|s| s.parse().ok()),
+            images: vec![image],
+        })
+    }
+
+    /// A v1 answer's body, whole (the raw client caps it at 64 MiB). Billed:
+    /// it came with a 200.
+    async fn collect(&self, stream: ByteStream) -> Result<Bytes, Error> {
+        let mut stream = stream.into_inner();
+        let mut body = BytesMut::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| {
+                self.invalid(format!(
+                    "the answer broke off after a 200 (billed): {}",
+                    self.redact(&crate::error::chain(&e))
+                ))
+            })?;
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    }
+
+    async fn ideogram_generation(
+        &self,
+        model: Model,
+        result: Result<
+            ResponseValue<raw_ideogram::types::GenerateImageResponse>,
+            RawError<ByteStream>,
+        >,
+    ) -> Result<Generation, Error> {
+        let answer = match result {
+            Ok(answer) => answer.into_inner(),
+            Err(RawError::InvalidResponsePayload(body, e)) => self.unwrap_envelope(&body, &e)?,
+            Err(e) => return Err(self.map_error(e, None).await),
+        };
+        if answer.data.is_empty() {
+            return Err(self.invalid(
+                "it answered 200 with no images; whether that was billed is not documented".into(),
+            ));
+        }
+        let images = answer
+            .data
+            .into_iter()
+            .map(|image| GeneratedImage {
+                data: match image.url {
+                    Some(url) if image.is_image_safe && !url.is_empty() => {
+                        ImageData::Url(self.redact(&url))
+                    }
+                    _ => ImageData::Withheld,
+                },
+                prompt: self.redact(&image.prompt),
+                seed: u64::try_from(image.seed).ok(),
+                resolution: Some(self.redact(&image.resolution)),
+                is_safe: image.is_image_safe,
+                style: image.style_type.map(|s| self.redact(&s)),
+                downloader: self.inner.downloader.clone(),
+            })
+            .collect();
+        Ok(Generation {
+            provider: Provider::Ideogram,
+            model,
+            request_id: None,
+            credits_left: None,
+            images,
+        })
+    }
+
+    /// A 2xx body that is not Ideogram's answer may be a gateway's envelope
+    /// (`openapi/ideogram.yaml`, `GatewayEnvelope`): its `data` is the answer,
+    /// or null when the call failed, described by `code` and `message`.
+    fn unwrap_envelope(
+        &self,
+        body: &[u8],
+        decode_error: &serde_json::Error,
+    ) -> Result<raw_ideogram::types::GenerateImageResponse, Error> {
+        let envelope = serde_json::from_slice::<raw_ideogram::types::GatewayEnvelope>(body)
+            .ok()
+            .filter(|e| e.code.is_some() || e.message.is_some());
+        let Some(envelope) = envelope else {
+            return Err(self.invalid(format!(
+                "an answer that does not decode ({decode_error}): {}",
+                self.excerpt(body)
+            )));
+        };
+        if !envelope.data.is_null() {
+            return serde_json::from_value(envelope.data).map_err(|e| {
+                self.invalid(format!(
+                    "a gateway envelope whose data does not decode ({e}): {}",
+                    self.excerpt(body)
+                ))
+            });
+        }
+        let message = self.redact(&one_line(envelope.message.as_deref().unwrap_or("")));
+        let code = match &envelope.code {
+            Some(Value::String(code)) => self.redact(code),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => self.redact(&other.to_string()),
+        };
+        // A code that is an HTTP error status means what that status means.
+        match code.parse::<u16>() {
+            Ok(status @ 400..=599) => Err(from_answer(
+                Provider::Ideogram,
+                status,
+                &HeaderMap::new(),
+                message,
+                None,
+                None,
+            )),
+            _ => Err(Error::Gateway { code, message }),
         }
     }
 
@@ -290,101 +501,183 @@ impl Client {
         let ImageInput::Url(url) = image else {
             unreachable!("only URLs are not local")
         };
-        let source = self.image_at(url.clone(), String::new());
-        let bytes = source.bytes().await?;
-        Ok(Loaded::check(bytes, url)?)
+        // Fetched to be uploaded: never more than the services accept.
+        let mut downloader = self.inner.downloader.clone();
+        downloader.max_bytes = crate::image_input::MAX_IMAGE_BYTES as u64;
+        let mut sink = BytesMut::new();
+        downloader
+            .fetch(url, &mut sink, std::path::Path::new(url))
+            .await
+            .map_err(|e| InvalidInput::new("image", format!("cannot fetch {url}: {e}")))?;
+        Ok(Loaded::check(sink.freeze(), url)?)
     }
 
-    async fn segmind_generation(
-        &self,
-        model: Model,
-        prompt: &str,
-        answer: ResponseValue<ByteStream>,
-    ) -> Result<Generation, Error> {
-        let headers = answer.headers().clone();
-        let content_type = header(&headers, "content-type")
-            .unwrap_or_default()
-            .to_owned();
-        let bytes = collect(answer.into_inner()).await?;
-        let data = if content_type.starts_with("application/json") {
-            json_image(&bytes)?
-        } else {
-            let content_type = match crate::image_input::sniff(&bytes) {
-                Some((sniffed, _)) => sniffed.to_owned(),
-                // A type this crate cannot recognise by its bytes is taken on
-                // trust; one it can (JPEG, PNG, WebP) must match.
-                None if content_type.starts_with("image/")
-                    && !["image/jpeg", "image/png", "image/webp"]
-                        .contains(&content_type.as_str()) =>
-                {
-                    content_type
-                }
-                None => {
-                    return Err(invalid(
-                        Provider::Segmind,
-                        format!(
-                            "a 200 answer with {content_type:?} that is not an image: {}",
-                            excerpt(&bytes)
-                        ),
-                    ));
-                }
-            };
-            ImageData::Bytes {
-                bytes,
-                content_type,
-            }
-        };
-        let image = GeneratedImage {
-            data,
-            prompt: prompt.to_owned(),
-            seed: header(&headers, "x-seed-value").and_then(|s| s.parse().ok()),
-            resolution: None,
-            is_safe: true,
-            style: None,
-            downloader: self.inner.downloader.clone(),
-        };
-        Ok(Generation {
-            provider: Provider::Segmind,
-            model,
-            request_id: header(&headers, "x-request-id").map(str::to_owned),
-            credits_left: header(&headers, "x-remaining-credits").and_then(|s| s.parse().ok()),
-            images: vec![image],
-        })
-    }
-
-    async fn ideogram_generation(
-        &self,
-        model: Model,
-        answer: Result<
-            ResponseValue<raw_ideogram::types::GenerateImageResponse>,
-            RawError<raw_ideogram::types::ErrorBody>,
-        >,
-    ) -> Result<Generation, Error> {
-        let answer = checked(Provider::Ideogram, answer, ideogram_answer).await?;
-        let images = answer
-            .into_inner()
-            .data
-            .into_iter()
-            .map(|image| GeneratedImage {
-                data: match image.url {
-                    Some(url) if image.is_image_safe && !url.is_empty() => ImageData::Url(url),
-                    _ => ImageData::Withheld,
-                },
-                prompt: image.prompt,
-                seed: u64::try_from(image.seed).ok(),
-                resolution: Some(image.resolution),
-                is_safe: image.is_image_safe,
-                style: image.style_type,
-                downloader: self.inner.downloader.clone(),
+    /// A JSON v1 answer: the image as a URL or base64, under `image`,
+    /// `output` or `url` (the model pages' sample code reads JSON; observed
+    /// answers are bytes).
+    fn json_image(&self, body: &[u8]) -> Result<ImageData, Error> {
+        use base64::Engine as _;
+        let value: Value = serde_json::from_slice(body).map_err(|e| {
+            self.invalid(format!("a JSON answer (billed) that does not parse: {e}"))
+        })?;
+        let found = ["image", "output", "url"]
+            .iter()
+            .find_map(|key| match &value[key] {
+                Value::String(s) => Some(s.clone()),
+                Value::Array(items) => items.first().and_then(Value::as_str).map(str::to_owned),
+                _ => None,
             })
-            .collect();
-        Ok(Generation {
-            provider: Provider::Ideogram,
-            model,
-            request_id: None,
-            credits_left: None,
-            images,
+            .ok_or_else(|| {
+                self.invalid(format!(
+                    "a JSON answer (billed) without an image: {}",
+                    self.excerpt(body)
+                ))
+            })?;
+        if found.starts_with("http://") || found.starts_with("https://") {
+            return Ok(ImageData::Url(self.redact(&found)));
+        }
+        let encoded = found.rsplit(',').next().unwrap_or(&found);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .map_err(|e| self.invalid(format!("a JSON image (billed) that is not base64: {e}")))?;
+        let content_type = crate::download::image_type("", &bytes)
+            .map_err(|reason| self.invalid(format!("a JSON image (billed): {reason}")))?;
+        Ok(ImageData::Bytes {
+            bytes: bytes.into(),
+            content_type: content_type.to_owned(),
         })
+    }
+}
+
+/// A checked request holding its in-flight slot, ready to send
+/// ([`Client::prepare`]).
+#[derive(Debug)]
+pub struct Prepared<'a> {
+    client: &'a Client,
+    request: &'a GenerateRequest,
+    body: Body,
+    _slots: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+/// A body lowered for its operation, input image included.
+#[derive(Debug)]
+enum Body {
+    Segmind {
+        model: Model,
+        img2img: bool,
+        body: Value,
+    },
+    IdeogramLegacy(raw_ideogram::types::GenerateImageRequest),
+    IdeogramV3(raw_ideogram::types::GenerateImageRequestV3),
+    IdeogramRemix {
+        request: raw_ideogram::types::InitialImageRequest,
+        image: Loaded,
+    },
+}
+
+impl Prepared<'_> {
+    /// Sends the request and waits for the images (see [`Client::generate`]).
+    pub async fn generate(self) -> Result<Generation, Error> {
+        let Self {
+            client,
+            request,
+            body,
+            _slots,
+        } = self;
+        let inner = &client.inner;
+        match (&inner.api, body) {
+            (
+                Api::Segmind(api),
+                Body::Segmind {
+                    model,
+                    img2img,
+                    body,
+                },
+            ) => match segmind_v1(api, &inner.retry, model, img2img, body).await {
+                Ok(answer) => {
+                    client
+                        .segmind_generation(model, request.prompt(), answer)
+                        .await
+                }
+                Err(e) => Err(client.map_error(e, None).await),
+            },
+            (Api::Ideogram(api), Body::IdeogramLegacy(body)) => {
+                let answer = retry::run(&inner.retry, Method::Post, || {
+                    api.post_generate_image().body(body.clone()).send()
+                })
+                .await;
+                client
+                    .ideogram_generation(request.chosen_model(), answer)
+                    .await
+            }
+            (Api::Ideogram(api), Body::IdeogramV3(body)) => {
+                let answer = retry::run(&inner.retry, Method::Post, || {
+                    api.post_generate_image_v3().body(body.clone()).send()
+                })
+                .await;
+                client
+                    .ideogram_generation(request.chosen_model(), answer)
+                    .await
+            }
+            (
+                Api::Ideogram(api),
+                Body::IdeogramRemix {
+                    request: body,
+                    image,
+                },
+            ) => {
+                let answer = retry::run(&inner.retry, Method::Post, || {
+                    api.post_remix_image()
+                        .image_request(body.clone())
+                        .image_file(
+                            image.bytes.clone(),
+                            image.file_name.clone(),
+                            image.content_type,
+                        )
+                        .send()
+                })
+                .await;
+                client
+                    .ideogram_generation(request.chosen_model(), answer)
+                    .await
+            }
+            _ => unreachable!("bodies are lowered for the client's own provider"),
+        }
+    }
+
+    /// Queues the request on Segmind's v2 queue (see [`Client::submit`]).
+    pub async fn submit(self) -> Result<Job, Error> {
+        let Self {
+            client,
+            request,
+            body,
+            _slots,
+        } = self;
+        let Body::Segmind {
+            model,
+            img2img,
+            body,
+        } = body
+        else {
+            return Err(client.segmind_api().map(drop).unwrap_err());
+        };
+        let api = client.segmind_api()?;
+        let queued = match segmind_v2(api, &client.inner.retry, model, img2img, body).await {
+            Ok(answer) => answer.into_inner(),
+            Err(e) => return Err(client.map_error(e, None).await),
+        };
+        let id = client.redact(&queued.request_id);
+        if id.trim().is_empty() {
+            return Err(client.invalid(
+                "the queue answered without a request id; the job may run and bill".into(),
+            ));
+        }
+        Ok(Job::new(
+            client.clone(),
+            id,
+            Some(model),
+            Some(request.prompt().to_owned()),
+        ))
     }
 }
 
@@ -458,6 +751,14 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest image a download accepts (default
+    /// [`MAX_DOWNLOAD_BYTES`](crate::MAX_DOWNLOAD_BYTES), 64 MiB); a larger
+    /// one fails with [`Error::Download`] and leaves no file.
+    pub fn max_download_bytes(mut self, max: u64) -> Self {
+        self.max_download_bytes = max;
+        self
+    }
+
     /// Allows a plain `http://` base URL on a non-loopback host: the key then
     /// crosses the network in the clear.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
@@ -468,18 +769,7 @@ impl ClientBuilder {
     /// Builds the client.
     pub fn build(self) -> Result<Client, Error> {
         let provider = self.provider;
-        let key = match self.key {
-            Some(key) => key,
-            None => match std::env::var(provider.key_variable()) {
-                Ok(key) if !key.trim().is_empty() => ApiKey::new(key.trim()),
-                _ => {
-                    return Err(Error::Config(format!(
-                        "no API key: set {} or pass one to the client",
-                        provider.key_variable()
-                    )));
-                }
-            },
-        };
+        let key = resolve_key(provider, self.key, |name| std::env::var(name).ok())?;
         let default_url = match provider {
             Provider::Segmind => ideogram_raw::SEGMIND_BASE_URL,
             Provider::Ideogram => ideogram_raw::IDEOGRAM_BASE_URL,
@@ -492,12 +782,13 @@ impl ClientBuilder {
             Provider::Segmind => AuthScheme::segmind(),
             Provider::Ideogram => AuthScheme::ideogram(),
         });
-        let auth = Auth::new(scheme, key);
+        let auth = Auth::new(scheme, key.clone());
         auth.header().map_err(|e| Error::Config(e.to_string()))?;
 
         let agent = self
             .user_agent
             .unwrap_or_else(|| concat!("ideogram-rs/", env!("CARGO_PKG_VERSION")).to_owned());
+        ideogram_raw::http::env_proxy().map_err(Error::Config)?;
         let config =
             |e: reqwest::Error| Error::Config(format!("cannot build the HTTP client: {e}"));
         let (http, downloader) = match self.http {
@@ -509,14 +800,24 @@ impl ClientBuilder {
                     .user_agent(&agent)
                     .build()
                     .map_err(config)?,
-                // Image downloads never carry the key, so ordinary redirects are fine.
-                reqwest::Client::builder()
+                // Image downloads never carry the key, so ordinary redirects
+                // are fine; proxies follow the same rules.
+                ideogram_raw::http::client_builder()
+                    .redirect(reqwest::redirect::Policy::limited(
+                        ideogram_raw::http::MAX_REDIRECTS,
+                    ))
                     .timeout(self.timeout)
                     .connect_timeout(self.connect_timeout)
                     .user_agent(&agent)
                     .build()
                     .map_err(config)?,
             ),
+        };
+        let downloader = Downloader {
+            http: downloader,
+            retry: self.retry.clone(),
+            key: Some(key.clone()),
+            max_bytes: self.max_download_bytes,
         };
         let api = match provider {
             Provider::Segmind => {
@@ -535,6 +836,7 @@ impl ClientBuilder {
                 base_url,
                 api,
                 downloader,
+                key,
                 retry: self.retry,
                 poll: self.poll,
                 in_flight,
@@ -543,11 +845,30 @@ impl ClientBuilder {
     }
 }
 
+/// The key given, or the one in the provider's variable (read by `lookup`).
+fn resolve_key(
+    provider: Provider,
+    given: Option<ApiKey>,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<ApiKey, Error> {
+    if let Some(key) = given {
+        return Ok(key);
+    }
+    match lookup(provider.key_variable()) {
+        Some(key) if !key.trim().is_empty() => Ok(ApiKey::new(key.trim())),
+        _ => Err(Error::Config(format!(
+            "no API key: set {} or pass one to the client",
+            provider.key_variable()
+        ))),
+    }
+}
+
 /// Accepts `https://` anywhere and `http://` on loopback (or when allowed);
-/// returns the URL without a trailing slash.
+/// returns the URL without a trailing slash. Messages show the URL without
+/// any credentials in it.
 fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error> {
-    let parsed =
-        reqwest::Url::parse(url).map_err(|e| Error::Config(format!("base URL {url:?}: {e}")))?;
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| Error::Config(format!("the base URL {} is not a URL: {e}", shown_url(url))))?;
     let host = parsed
         .host_str()
         .unwrap_or_default()
@@ -557,22 +878,38 @@ fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error>
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback());
+    let shown = shown_url(url);
     match parsed.scheme() {
         "https" => {}
         "http" if loopback || allow_insecure_http => {}
         "http" => {
             return Err(Error::Config(format!(
-                "base URL {url:?} is plain http on a non-loopback host: the key would cross the network \
-                 in the clear; use https or allow_insecure_http(true)"
+                "the base URL {shown} is plain http on a non-loopback host: the key would cross the \
+                 network in the clear; use https or allow_insecure_http(true)"
             )));
         }
         other => {
             return Err(Error::Config(format!(
-                "base URL {url:?}: scheme {other:?} is not http(s)"
+                "the base URL {shown}: scheme {other:?} is not http(s)"
             )));
         }
     }
     Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// A URL for a message: without `user:password@`, in quotes.
+pub(crate) fn shown_url(url: &str) -> String {
+    let shown = match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.has_host() => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        // Not a URL with a host: drop whatever precedes an `@`, which could
+        // be credentials.
+        _ => url.rsplit('@').next().unwrap_or_default().to_owned(),
+    };
+    format!("{:?}", shown.trim_end_matches('/'))
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -582,139 +919,29 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
-fn invalid(provider: Provider, message: String) -> Error {
-    Error::InvalidResponse { provider, message }
-}
-
-async fn collect(stream: ByteStream) -> Result<Bytes, Error> {
-    use futures::TryStreamExt as _;
-    let chunks: Vec<Bytes> = stream
-        .into_inner()
-        .try_collect()
-        .await
-        .map_err(|source| Error::Transport { sent: true, source })?;
-    Ok(chunks.concat().into())
-}
-
-/// A JSON v1 answer: the image as a URL or base64, under `image`, `output` or
-/// `url` (the model pages' sample code reads JSON; observed answers are bytes).
-fn json_image(body: &[u8]) -> Result<ImageData, Error> {
-    use base64::Engine as _;
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        invalid(
-            Provider::Segmind,
-            format!("a JSON answer that does not parse: {e}"),
-        )
-    })?;
-    let found = ["image", "output", "url"]
-        .iter()
-        .find_map(|key| match &value[key] {
-            Value::String(s) => Some(s.clone()),
-            Value::Array(items) => items.first().and_then(Value::as_str).map(str::to_owned),
-            _ => None,
-        })
-        .ok_or_else(|| {
-            invalid(
-                Provider::Segmind,
-                format!("a JSON answer without an image: {}", excerpt(body)),
-            )
-        })?;
-    if found.starts_with("http://") || found.starts_with("https://") {
-        return Ok(ImageData::Url(found));
-    }
-    let encoded = found.rsplit(',').next().unwrap_or(&found);
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .map_err(|e| {
-            invalid(
-                Provider::Segmind,
-                format!("a JSON image that is not base64: {e}"),
-            )
-        })?;
-    let content_type =
-        crate::image_input::sniff(&bytes).map_or("application/octet-stream", |(t, _)| t);
-    Ok(ImageData::Bytes {
-        bytes: bytes.into(),
-        content_type: content_type.to_owned(),
-    })
-}
-
-pub(crate) fn segmind_answer(answer: ResponseValue<raw_segmind::types::ErrorBody>) -> ErrorAnswer {
-    let (status, headers) = (answer.status(), answer.headers().clone());
-    ErrorAnswer {
-        status,
-        headers,
-        message: answer.into_inner().error,
-        reject_reason: None,
-    }
-}
-
-fn ideogram_answer(answer: ResponseValue<raw_ideogram::types::ErrorBody>) -> ErrorAnswer {
-    let (status, headers) = (answer.status(), answer.headers().clone());
-    let body = answer.into_inner();
-    ErrorAnswer {
-        status,
-        headers,
-        message: body
-            .error
-            .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
-        reject_reason: body.reject_reason,
-    }
-}
-
-/// A raw result with its error mapped to this crate's error (reading the
-/// body of an undocumented answer for its message).
-pub(crate) async fn checked<T, E>(
-    provider: Provider,
-    result: Result<ResponseValue<T>, RawError<E>>,
-    answer: impl FnOnce(ResponseValue<E>) -> ErrorAnswer,
-) -> Result<ResponseValue<T>, Error> {
-    let err = match result {
-        Ok(value) => return Ok(value),
-        Err(err) => err,
-    };
-    Err(match err {
-        RawError::ErrorResponse(body) => answer(body).into_error(provider),
-        RawError::UnexpectedResponse(response) => {
-            let (status, headers) = (response.status(), response.headers().clone());
-            let body = response.bytes().await.unwrap_or_default();
-            let message = serde_json::from_slice::<Value>(&body)
-                .ok()
-                .and_then(|v| v["error"].as_str().map(str::to_owned))
-                .unwrap_or_else(|| excerpt(&body));
-            ErrorAnswer {
-                status,
-                headers,
-                message,
-                reject_reason: None,
+/// Segmind's operations per model and input, in one table: the v1 and v2
+/// calls and the spec's schema for their body.
+macro_rules! segmind_operations {
+    ($($model:ident, $img:literal => $v1:ident, $v2:ident, $ty:ident;)+) => {
+        /// The spec's schema for the body of `model`'s slug.
+        pub(crate) fn segmind_schema(model: Model, img2img: bool) -> Option<&'static str> {
+            match (model, img2img) {
+                $((Model::$model, $img) => Some(stringify!($ty)),)+
+                _ => None,
             }
-            .into_error(provider)
         }
-        RawError::CommunicationError(source) => Error::Transport {
-            sent: !source.is_connect(),
-            source,
-        },
-        RawError::ResponseBodyError(source) | RawError::InvalidUpgrade(source) => {
-            Error::Transport { sent: true, source }
-        }
-        RawError::InvalidResponsePayload(body, e) => invalid(
-            provider,
-            format!("an answer that does not decode ({e}): {}", excerpt(&body)),
-        ),
-        RawError::InvalidRequest(message) => InvalidInput::new("request", message).into(),
-        RawError::Custom(message) => Error::Config(message),
-    })
-}
 
-macro_rules! segmind_dispatch {
-    ($name:ident, $answer:ty, [$($model:ident, $img:literal => $op:ident, $ty:ident;)+]) => {
+        segmind_operations!(@send segmind_v1, ByteStream, v1, $($model, $img => $v1, $ty;)+);
+        segmind_operations!(@send segmind_v2, raw_segmind::types::QueueSubmitResponse, v2, $($model, $img => $v2, $ty;)+);
+    };
+    (@send $name:ident, $answer:ty, $which:ident, $($model:ident, $img:literal => $op:ident, $ty:ident;)+) => {
         async fn $name(
             api: &raw_segmind::Client,
             policy: &RetryPolicy,
             model: Model,
             img2img: bool,
             body: Value,
-        ) -> Result<ResponseValue<$answer>, RawError<raw_segmind::types::ErrorBody>> {
+        ) -> Result<ResponseValue<$answer>, RawError<ByteStream>> {
             match (model, img2img) {
                 $((Model::$model, $img) => {
                     let body: raw_segmind::types::$ty = serde_json::from_value(body)
@@ -727,23 +954,14 @@ macro_rules! segmind_dispatch {
     };
 }
 
-segmind_dispatch!(segmind_v1, ByteStream, [
-    V2, false => ideogram_txt_2_img, IdeogramTxt2ImgRequest;
-    V2Turbo, false => ideogram_turbo_txt_2_img, IdeogramTurboTxt2ImgRequest;
-    V2a, false => ideogram_2a_txt_2_img, Ideogram2aTxt2ImgRequest;
-    V2, true => ideogram_img_2_img, IdeogramImg2ImgRequest;
-    V2Turbo, true => ideogram_turbo_img_2_img, IdeogramTurboImg2ImgRequest;
-    V2a, true => ideogram_2a_img_2_img, Ideogram2aImg2ImgRequest;
-]);
-
-segmind_dispatch!(segmind_v2, raw_segmind::types::QueueSubmitResponse, [
-    V2, false => submit_ideogram_txt_2_img, IdeogramTxt2ImgRequest;
-    V2Turbo, false => submit_ideogram_turbo_txt_2_img, IdeogramTurboTxt2ImgRequest;
-    V2a, false => submit_ideogram_2a_txt_2_img, Ideogram2aTxt2ImgRequest;
-    V2, true => submit_ideogram_img_2_img, IdeogramImg2ImgRequest;
-    V2Turbo, true => submit_ideogram_turbo_img_2_img, IdeogramTurboImg2ImgRequest;
-    V2a, true => submit_ideogram_2a_img_2_img, Ideogram2aImg2ImgRequest;
-]);
+segmind_operations!(
+    V2, false => ideogram_txt_2_img, submit_ideogram_txt_2_img, IdeogramTxt2ImgRequest;
+    V2Turbo, false => ideogram_turbo_txt_2_img, submit_ideogram_turbo_txt_2_img, IdeogramTurboTxt2ImgRequest;
+    V2a, false => ideogram_2a_txt_2_img, submit_ideogram_2a_txt_2_img, Ideogram2aTxt2ImgRequest;
+    V2, true => ideogram_img_2_img, submit_ideogram_img_2_img, IdeogramImg2ImgRequest;
+    V2Turbo, true => ideogram_turbo_img_2_img, submit_ideogram_turbo_img_2_img, IdeogramTurboImg2ImgRequest;
+    V2a, true => ideogram_2a_img_2_img, submit_ideogram_2a_img_2_img, Ideogram2aImg2ImgRequest;
+);
 
 #[cfg(test)]
 mod tests {
@@ -771,32 +989,26 @@ mod tests {
 
     #[test]
     fn a_missing_key_names_the_variable() {
-        // Point at a variable no environment sets by asking for a provider
-        // whose variable we clear for this process only if unset already.
-        if std::env::var("SEGMIND_API_KEY").is_err() {
-            let err = Client::segmind_from_env().unwrap_err();
-            assert_eq!(
-                err.to_string(),
-                "configuration: no API key: set SEGMIND_API_KEY or pass one to the client"
-            );
-        }
+        let err = resolve_key(Provider::Segmind, None, |_| None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "configuration: no API key: set SEGMIND_API_KEY or pass one to the client"
+        );
+        let blank = resolve_key(Provider::Ideogram, None, |_| Some("  ".into())).unwrap_err();
+        assert!(blank.to_string().contains("IDEOGRAM_API_KEY"), "{blank}");
+        let found = resolve_key(Provider::Ideogram, None, |name| {
+            (name == "IDEOGRAM_API_KEY").then(|| " k-1 \n".to_owned())
+        });
+        assert_eq!(found.unwrap().expose_secret(), "k-1");
     }
 
     #[test]
-    fn json_answers_carry_urls_or_base64() {
-        assert_eq!(
-            json_image(br#"{"image": "https://cdn.test/a.jpg"}"#).unwrap(),
-            ImageData::Url("https://cdn.test/a.jpg".into())
-        );
-        let png = base64::Engine::encode(
-            &base64::engine::general_purpose::STANDARD,
-            b"\x89PNG\r\n\x1a\nxx",
-        );
-        let data = json_image(format!(r#"{{"image": "data:image/png;base64,{png}"}}"#).as_bytes())
-            .unwrap();
-        assert!(
-            matches!(data, ImageData::Bytes { ref content_type, .. } if content_type == "image/png")
-        );
-        assert!(json_image(br#"{"status": "ok"}"#).is_err());
+    fn base_url_credentials_never_print() {
+        let err = check_base_url("http://user:s3cret@gateway.example/x", false).unwrap_err();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        let err = check_base_url("nonsense://user:s3cret@", false).unwrap_err();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        let err = check_base_url("user:s3cret@no scheme", false).unwrap_err();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
     }
 }

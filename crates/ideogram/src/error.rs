@@ -4,13 +4,16 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use crate::invalid::InvalidInput;
 use crate::model::Provider;
 
-/// Everything that can go wrong. Messages never contain the API key.
+/// Everything that can go wrong. Messages never contain the API key: text
+/// from the network is redacted before it gets here.
+///
+/// [`Error::certainly_not_billed`] says, per variant, whether the request
+/// certainly did not run.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -32,8 +35,8 @@ pub enum Error {
         /// The service's words.
         message: String,
     },
-    /// No credits or funds left (Segmind 406 "Insufficient credits", Ideogram
-    /// 402). Retrying will not help.
+    /// No credits or funds left (Segmind 406 "Insufficient credits" or a job
+    /// that FAILED for want of them, Ideogram 402). Retrying will not help.
     #[error("insufficient credits: {message}")]
     InsufficientCredits {
         /// The service's words.
@@ -47,14 +50,16 @@ pub enum Error {
         /// The service's words.
         message: String,
     },
-    /// The prompt or image failed the provider's safety check; not billed.
+    /// The prompt or image failed the provider's safety check (Ideogram's
+    /// 422); not billed.
     #[error("rejected by the safety check: {message}")]
     SafetyRejected {
         /// The service's words.
         message: String,
     },
-    /// The service refused the request as invalid (400, Segmind's 422 and 406
-    /// "Invalid content type"): something the local checks could not see.
+    /// The service refused the request as invalid (400, 405, 413, 415,
+    /// Segmind's 422 and 406 "Invalid content type"): something the local
+    /// checks could not see. Not run.
     #[error("the service rejected the request ({status}): {message}")]
     Rejected {
         /// The HTTP status.
@@ -68,14 +73,24 @@ pub enum Error {
         /// The service's words.
         message: String,
     },
+    /// The service answered a redirect, which is not followed to another
+    /// origin (the key would go along). A POST answered so may have run.
+    #[error("the service answered {status}, a redirect{}; not followed", location.as_deref().map(|l| format!(" to {l}")).unwrap_or_default())]
+    Redirected {
+        /// The HTTP status (301, 302, 303, 307, 308).
+        status: u16,
+        /// Where it pointed.
+        location: Option<String>,
+    },
     /// A queued request the service no longer knows: unknown id, or older
-    /// than the 1 hour retention.
+    /// than the 1 hour retention. It may have run and been billed.
     #[error("request {id} is unknown or expired (results are kept 1 hour)")]
     Expired {
         /// The request id.
         id: String,
     },
     /// A queued request ran and failed (content and safety blocks included).
+    /// A failed job is not billed.
     #[error("job {id} failed: {detail}")]
     JobFailed {
         /// The request id.
@@ -83,30 +98,50 @@ pub enum Error {
         /// The service's reason.
         detail: String,
     },
-    /// A queued request did not finish before the deadline; it may still
-    /// finish: resume it with its id.
-    #[error("job {id} did not finish within {} s; resume it with its id", waited.as_secs())]
+    /// A queued request did not finish before the deadline; it runs on and
+    /// will be billed when it does: resume it with its id.
+    #[error("job {id} did not finish within {} s; it runs on and bills: resume it with its id", waited.as_secs())]
     JobTimeout {
         /// The request id.
         id: String,
         /// How long the client waited.
         waited: Duration,
     },
-    /// The service failed (5xx) or answered something undocumented. For a
-    /// POST the generation may have run and been billed.
+    /// Checking on a queued request failed; the job runs on whatever
+    /// happened to the check: resume it with its id.
+    #[error("checking on job {id} failed: {source}; the job runs on: resume it with its id")]
+    Polling {
+        /// The request id.
+        id: String,
+        /// What went wrong with the check.
+        #[source]
+        source: Box<Error>,
+    },
+    /// The service failed (5xx) or answered a status it does not document.
+    /// For a POST the generation may have run and been billed.
     #[error("server error {status}: {body}")]
     Server {
         /// The HTTP status.
         status: u16,
-        /// The body, cut to 2 KiB.
+        /// The service's words, cut to a line.
         body: String,
     },
-    /// An answer that did not have the documented shape.
+    /// A success answer that did not have the documented shape (a 2xx that
+    /// does not decode, a 200 with no images). It may have been billed.
     #[error("unexpected answer from {provider}: {message}")]
     InvalidResponse {
         /// Who answered.
         provider: Provider,
         /// What was wrong with it.
+        message: String,
+    },
+    /// A gateway's envelope said the call failed, with a code that is not an
+    /// HTTP status. Whether it was billed is not documented.
+    #[error("the gateway answered code {code}: {message}")]
+    Gateway {
+        /// The envelope's `code`.
+        code: String,
+        /// The envelope's `message`.
         message: String,
     },
     /// The connection failed, timed out or broke. `sent` tells whether the
@@ -115,10 +150,27 @@ pub enum Error {
     Transport {
         /// Whether the request may have reached the server.
         sent: bool,
-        /// The underlying error, with its chain.
+        /// The underlying error, with its chain (URL credentials removed).
         #[source]
         source: reqwest::Error,
     },
+    /// A generated image could not be fetched from its URL (after the
+    /// retries the client's policy allows). The generation was billed: the
+    /// URL stays valid for a while (Ideogram's 24 hours).
+    #[error("cannot download {url}: {reason}")]
+    Download {
+        /// The image's URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+        /// The underlying error, where there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// The image failed the safety check and was not delivered, though the
+    /// generation answered.
+    #[error("the image failed the safety check and was not delivered")]
+    Withheld,
     /// Saving an image failed; nothing was left half-written at `path`.
     #[error("cannot save {}: {source}", path.display())]
     Io {
@@ -132,66 +184,103 @@ pub enum Error {
 
 impl Error {
     /// Whether the request certainly did not run, so sending it again cannot
-    /// bill twice.
+    /// bill twice. Decided per variant: `false` wherever a generation may
+    /// have run (or certainly did, as when a download or save fails).
     pub fn certainly_not_billed(&self) -> bool {
         match self {
+            // Nothing was sent.
+            Self::Validation(_) | Self::Config(_) => true,
+            // Answers the services document as not run.
+            Self::Unauthorized { .. }
+            | Self::Forbidden { .. }
+            | Self::InsufficientCredits { .. }
+            | Self::RateLimited { .. }
+            | Self::SafetyRejected { .. }
+            | Self::Rejected { .. }
+            | Self::NotFound { .. }
+            | Self::JobFailed { .. } => true,
             Self::Transport { sent, .. } => !sent,
-            // A redirect that was not followed ran nothing.
-            Self::Server { status, .. } => (300..400).contains(status),
-            Self::InvalidResponse { .. } | Self::Io { .. } => false,
-            _ => true,
+            // A redirect after a POST may follow its processing; an expired
+            // or unfinished job may have run; a 5xx, an odd 2xx or a gateway
+            // failure say nothing either way.
+            Self::Redirected { .. }
+            | Self::Expired { .. }
+            | Self::JobTimeout { .. }
+            | Self::Polling { .. }
+            | Self::Server { .. }
+            | Self::InvalidResponse { .. }
+            | Self::Gateway { .. } => false,
+            // These happen after the service answered with a generation.
+            Self::Download { .. } | Self::Withheld | Self::Io { .. } => false,
+        }
+    }
+
+    /// The error itself, or for [`Error::Polling`] the failure of the check
+    /// (what to act on: a key that stopped working, a network down).
+    pub fn root(&self) -> &Error {
+        match self {
+            Self::Polling { source, .. } => source.root(),
+            other => other,
         }
     }
 }
 
-/// An error answer from either service, in one shape.
-#[derive(Debug, Clone)]
-pub(crate) struct ErrorAnswer {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub message: String,
-    pub reject_reason: Option<String>,
-}
-
-impl ErrorAnswer {
-    /// Maps an answer to a POST (or a model GET) to its meaning.
-    pub fn into_error(self, provider: Provider) -> Error {
-        let message = self.message;
-        match (provider, self.status.as_u16()) {
-            (_, 401) => Error::Unauthorized { message },
-            (_, 403) => Error::Forbidden { message },
-            (_, 402) => Error::InsufficientCredits {
-                message: match self.reject_reason {
-                    Some(reason) => format!("{message} ({reason})"),
-                    None => message,
-                },
-            },
-            (Provider::Segmind, 406) if message.to_ascii_lowercase().contains("credit") => {
-                Error::InsufficientCredits { message }
-            }
-            (_, 429) => Error::RateLimited {
-                retry_after: crate::retry::server_delay(&self.headers),
-                message,
-            },
-            (Provider::Ideogram, 422) => Error::SafetyRejected { message },
-            (_, 404) => Error::NotFound { message },
-            (_, status @ (400 | 406 | 422)) => Error::Rejected { status, message },
-            (_, status) => Error::Server {
-                status,
-                body: message,
-            },
-        }
+/// An error and its causes, `error: cause: cause`.
+pub(crate) fn chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str(&format!(": {cause}"));
+        source = cause.source();
     }
+    out
 }
 
-/// Cuts a body for an error message.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    const MAX: usize = 2048;
-    let text = String::from_utf8_lossy(&body[..body.len().min(MAX)]).into_owned();
-    if body.len() > MAX {
-        format!("{text}...")
-    } else {
-        text
+/// The meaning of an error answer, decided by its status first; the body only
+/// gives the words. `id` is the queued request a GET asked about.
+pub(crate) fn from_answer(
+    provider: Provider,
+    status: u16,
+    headers: &HeaderMap,
+    message: String,
+    reject_reason: Option<String>,
+    job: Option<&str>,
+) -> Error {
+    match (status, job) {
+        (300..=399, _) => Error::Redirected {
+            status,
+            location: headers
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        },
+        (404, Some(id)) => Error::Expired { id: id.to_owned() },
+        (422, Some(id)) => Error::JobFailed {
+            id: id.to_owned(),
+            detail: message,
+        },
+        (401, _) => Error::Unauthorized { message },
+        (403, _) => Error::Forbidden { message },
+        (402, _) => Error::InsufficientCredits {
+            message: match reject_reason {
+                Some(reason) => format!("{message} ({reason})"),
+                None => message,
+            },
+        },
+        (406, _) if message.to_ascii_lowercase().contains("credit") => {
+            Error::InsufficientCredits { message }
+        }
+        (429, _) => Error::RateLimited {
+            retry_after: crate::retry::server_delay(headers),
+            message,
+        },
+        (422, None) if provider == Provider::Ideogram => Error::SafetyRejected { message },
+        (404, None) => Error::NotFound { message },
+        (400 | 405 | 406 | 413 | 415 | 422, _) => Error::Rejected { status, message },
+        _ => Error::Server {
+            status,
+            body: message,
+        },
     }
 }
 
@@ -215,34 +304,37 @@ mod tests {
             message in "\\PC{0,40}",
             retry_after in prop::option::of("\\PC{0,12}"),
             segmind in any::<bool>(),
+            job in any::<bool>(),
         ) {
             let provider = if segmind { Provider::Segmind } else { Provider::Ideogram };
             let mut headers = HeaderMap::new();
             if let Some(value) = retry_after.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
                 headers.insert("retry-after", value);
             }
-            let answer = ErrorAnswer {
-                status: StatusCode::from_u16(status).unwrap(),
-                headers,
-                message: message.clone(),
-                reject_reason: None,
-            };
-            let err = answer.into_error(provider);
+            let id = job.then_some("job-1");
+            let err = from_answer(provider, status, &headers, message.clone(), None, id);
             let kind_ok = match status {
+                300..=399 => matches!(err, Error::Redirected { .. }),
+                404 if job => matches!(err, Error::Expired { .. }),
+                422 if job => matches!(err, Error::JobFailed { .. }),
                 401 => matches!(err, Error::Unauthorized { .. }),
                 403 => matches!(err, Error::Forbidden { .. }),
                 402 => matches!(err, Error::InsufficientCredits { .. }),
                 429 => matches!(err, Error::RateLimited { .. }),
                 404 => matches!(err, Error::NotFound { .. }),
                 422 if !segmind => matches!(err, Error::SafetyRejected { .. }),
-                406 if message.to_ascii_lowercase().contains("credit") && segmind => {
+                406 if message.to_ascii_lowercase().contains("credit") => {
                     matches!(err, Error::InsufficientCredits { .. })
                 }
-                400 | 406 | 422 => matches!(err, Error::Rejected { .. }),
+                400 | 405 | 406 | 413 | 415 | 422 => matches!(err, Error::Rejected { .. }),
                 _ => matches!(err, Error::Server { .. }),
             };
             prop_assert!(kind_ok, "{} -> {:?}", status, err);
-            prop_assert!(err.to_string().contains(message.trim()) || message.trim().is_empty());
+            // Only statuses the services document as "not run" say so.
+            let documented_not_run = matches!(status, 400..=403 | 405 | 406 | 413 | 415 | 429)
+                || (status == 404 && !job)
+                || status == 422;
+            prop_assert_eq!(err.certainly_not_billed(), documented_not_run, "{}", status);
         }
     }
 }

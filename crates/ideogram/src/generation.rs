@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use bytes::Bytes;
-use futures::TryStreamExt as _;
+use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncWriteExt as _;
 
+use crate::download::{Downloader, Sink};
 use crate::error::Error;
 use crate::model::{Model, Provider};
 
@@ -59,97 +59,304 @@ pub struct GeneratedImage {
     pub is_safe: bool,
     /// The style used, where reported.
     pub style: Option<String>,
-    pub(crate) downloader: reqwest::Client,
+    pub(crate) downloader: Downloader,
 }
 
+/// How [`GeneratedImage::save_with`] places an image.
+///
+/// ```
+/// let careful = ideogram::SaveOptions::new().replace(false).fix_extension(true);
+/// # let _ = careful;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaveOptions {
+    replace: bool,
+    fix_extension: bool,
+    temp_tag: Option<String>,
+}
+
+impl Default for SaveOptions {
+    /// Replace an existing regular file; keep the path's extension; a random
+    /// temporary name.
+    fn default() -> Self {
+        Self {
+            replace: true,
+            fix_extension: false,
+            temp_tag: None,
+        }
+    }
+}
+
+impl SaveOptions {
+    /// The defaults (see [`Default`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether an existing file at the path is replaced (default) or the save
+    /// fails with [`std::io::ErrorKind::AlreadyExists`]. A path that exists
+    /// and is not a regular file (a directory, a device such as `/dev/null`,
+    /// a FIFO, a symlink) is refused either way.
+    pub fn replace(mut self, replace: bool) -> Self {
+        self.replace = replace;
+        self
+    }
+
+    /// Whether the extension is corrected to the image's real type (a JPEG
+    /// asked for as `x.png` lands as `x.jpg`); the returned path says where.
+    pub fn fix_extension(mut self, fix: bool) -> Self {
+        self.fix_extension = fix;
+        self
+    }
+
+    /// Names the temporary file `.<name>.<tag>-<random>.part`, so that a
+    /// caller who records the tag can later remove exactly its own leftovers
+    /// (see [`temp_file_prefix`]). Without it the tag is the process id.
+    pub fn temp_tag(mut self, tag: impl Into<String>) -> Self {
+        self.temp_tag = Some(tag.into());
+        self
+    }
+}
+
+/// The prefix of every temporary file [`GeneratedImage::save_with`] creates
+/// for `target` with `tag`: `.<name>.<tag>-`. Each ends in `.part`.
+pub fn temp_file_prefix(target: &Path, tag: &str) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    target.with_file_name(format!(".{name}.{tag}-"))
+}
+
+/// The longest file name, in bytes, most filesystems take.
+const NAME_MAX: usize = 255;
+
 impl GeneratedImage {
-    /// The encoded image, downloading it if it is at a URL.
+    /// The encoded image, downloading it if it is at a URL (retried, at most
+    /// 64 MiB, checked to be an image).
     pub async fn bytes(&self) -> Result<Bytes, Error> {
         match &self.data {
             ImageData::Bytes { bytes, .. } => Ok(bytes.clone()),
             ImageData::Url(url) => {
-                let response = self.download(url).await?;
-                response
-                    .bytes()
-                    .await
-                    .map_err(|source| Error::Transport { sent: true, source })
+                let mut sink = BytesMut::new();
+                self.downloader
+                    .fetch(url, &mut sink, Path::new("(memory)"))
+                    .await?;
+                Ok(sink.freeze())
             }
-            ImageData::Withheld => Err(withheld()),
+            ImageData::Withheld => Err(Error::Withheld),
         }
     }
 
-    /// Writes the image to `path`: streamed into a temporary file beside it,
-    /// synced, then renamed into place, so `path` either holds the whole image
-    /// or is left as it was. Returns `path`.
+    /// Writes the image to `path`, replacing a regular file there: streamed
+    /// into a temporary file beside it, synced, then renamed into place, so
+    /// `path` either holds the whole image or is left as it was. Returns
+    /// `path`. See [`save_with`](Self::save_with) to never replace.
     pub async fn save(&self, path: impl AsRef<Path>) -> Result<PathBuf, Error> {
+        self.save_with(path, &SaveOptions::default()).await
+    }
+
+    /// Writes the image to `path` as `options` say; returns where it landed.
+    ///
+    /// Downloads are GETs without the key, retried with the client's backoff
+    /// on network errors, 5xx, 429 and bodies that are cut short or are not
+    /// an image; at most 64 MiB. Whatever fails (or if this future is
+    /// dropped), the temporary file is removed and `path` is as it was.
+    pub async fn save_with(
+        &self,
+        path: impl AsRef<Path>,
+        options: &SaveOptions,
+    ) -> Result<PathBuf, Error> {
         let path = path.as_ref().to_path_buf();
-        let io = |source| Error::Io {
-            path: path.clone(),
+        let io = |path: &Path, source| Error::Io {
+            path: path.to_owned(),
             source,
         };
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("image");
-        let temp = dir.join(format!(
-            ".{name}.{}-{:08x}.part",
-            std::process::id(),
+        if matches!(self.data, ImageData::Withheld) {
+            return Err(Error::Withheld);
+        }
+        check_target(&path, options.replace).map_err(|e| io(&path, e))?;
+        let tag = options
+            .temp_tag
+            .clone()
+            .unwrap_or_else(|| format!("ideogram-{}", std::process::id()));
+        let prefix = temp_file_prefix(&path, &tag);
+        let temp_path = PathBuf::from(format!(
+            "{}{:08x}.part",
+            prefix.display(),
             rand::random::<u32>()
         ));
-        // Removes the temporary file unless it was renamed into place, also
-        // when this future is dropped half-way (a cancelled save).
-        let mut temp = TempFile(Some(temp));
-        let temp_path = temp.0.clone().expect("set");
-        let mut file = tokio::fs::File::create(&temp_path).await.map_err(io)?;
-        match &self.data {
-            ImageData::Bytes { bytes, .. } => file.write_all(bytes).await.map_err(io)?,
-            ImageData::Url(url) => {
-                let mut body = self.download(url).await?.bytes_stream();
-                while let Some(chunk) = body
-                    .try_next()
-                    .await
-                    .map_err(|source| Error::Transport { sent: true, source })?
-                {
-                    file.write_all(&chunk).await.map_err(io)?;
-                }
-            }
-            ImageData::Withheld => return Err(withheld()),
+        let temp_name_len = temp_path.file_name().map_or(0, |n| n.len());
+        if temp_name_len > NAME_MAX {
+            return Err(io(
+                &path,
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidFilename,
+                    format!(
+                        "the file name is {} bytes; at most {} fit beside a temporary name",
+                        path.file_name().map_or(0, |n| n.len()),
+                        NAME_MAX + path.file_name().map_or(0, |n| n.len()) - temp_name_len
+                    ),
+                ),
+            ));
         }
-        file.sync_all().await.map_err(io)?;
-        drop(file);
-        tokio::fs::rename(&temp_path, &path).await.map_err(io)?;
+        // Removes the temporary file unless it was put in place, also when
+        // this future is dropped half-way (a cancelled save).
+        let mut temp = TempFile(Some(temp_path.clone()));
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp_path)
+            .await
+            .map_err(|e| io(&path, e))?;
+        let mut sink = FileSink { file };
+        let content_type = match &self.data {
+            ImageData::Bytes {
+                bytes,
+                content_type,
+            } => {
+                sink.write(bytes).await.map_err(|e| io(&path, e))?;
+                content_type.as_str()
+            }
+            ImageData::Url(url) => self.downloader.fetch(url, &mut sink, &path).await?,
+            ImageData::Withheld => unreachable!("checked above"),
+        };
+        sink.file.sync_all().await.map_err(|e| io(&path, e))?;
+        drop(sink);
+
+        let target = match extension_for(content_type) {
+            Some(ext) if options.fix_extension && !has_extension(&path, ext) => {
+                let fixed = path.with_extension(ext);
+                check_target(&fixed, options.replace).map_err(|e| io(&fixed, e))?;
+                fixed
+            }
+            _ => path,
+        };
+        place(&temp_path, &target, options.replace)
+            .await
+            .map_err(|e| io(&target, e))?;
         temp.0 = None;
-        Ok(path.clone())
+        sync_dir(&target).await;
+        Ok(target)
+    }
+}
+
+/// The extension for an image type.
+fn extension_for(content_type: &str) -> Option<&'static str> {
+    match content_type {
+        "image/jpeg" => Some("jpg"),
+        "image/png" => Some("png"),
+        "image/webp" => Some("webp"),
+        _ => None,
+    }
+}
+
+fn has_extension(path: &Path, ext: &str) -> bool {
+    let current = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    current == ext || (ext == "jpg" && current == "jpeg")
+}
+
+/// Refuses a target that is not a regular file (or, without `replace`, any
+/// that exists), before anything is created beside it.
+fn check_target(path: &Path, replace: bool) -> std::io::Result<()> {
+    if path.file_name().is_none() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the path names no file",
+        ));
+    }
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.file_type().is_file() => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "it exists and is not a regular file ({}); refusing to replace it",
+                describe_file_type(&meta.file_type())
+            ),
+        )),
+        Ok(_) if !replace => Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "it exists; refusing to replace it",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// What kind of file this is, in words.
+pub(crate) fn describe_file_type(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_symlink() {
+        "a symbolic link"
+    } else if kind.is_file() {
+        "a regular file"
+    } else {
+        "a special file"
+    }
+}
+
+/// Puts the finished temporary file at `target`: renamed over it when
+/// replacing, otherwise linked so that an existing file is never replaced
+/// (falling back to a checked rename where links are not supported).
+async fn place(temp: &Path, target: &Path, replace: bool) -> std::io::Result<()> {
+    check_target(target, replace)?;
+    if replace {
+        return tokio::fs::rename(temp, target).await;
+    }
+    match tokio::fs::hard_link(temp, target).await {
+        Ok(()) => {
+            let _ = tokio::fs::remove_file(temp).await;
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) => {
+            check_target(target, false)?;
+            tokio::fs::rename(temp, target).await
+        }
+    }
+}
+
+/// Makes the rename itself durable (best effort: not every platform can
+/// sync a directory).
+async fn sync_dir(target: &Path) {
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if let Ok(dir) = tokio::fs::File::open(dir).await {
+        let _ = dir.sync_all().await;
+    }
+}
+
+/// A file being downloaded into.
+struct FileSink {
+    file: tokio::fs::File,
+}
+
+impl Sink for FileSink {
+    async fn reset(&mut self) -> std::io::Result<()> {
+        use tokio::io::AsyncSeekExt as _;
+        self.file.set_len(0).await?;
+        self.file.seek(std::io::SeekFrom::Start(0)).await.map(drop)
     }
 
-    /// A GET for the image URL, without the key, that must answer 200.
-    async fn download(&self, url: &str) -> Result<reqwest::Response, Error> {
-        let response =
-            self.downloader
-                .get(url)
-                .send()
-                .await
-                .map_err(|source| Error::Transport {
-                    sent: !source.is_connect(),
-                    source,
-                })?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(response);
-        }
-        let body = response.bytes().await.unwrap_or_default();
-        Err(match status.as_u16() {
-            403 | 404 | 410 => Error::NotFound {
-                message: format!(
-                    "image {url} answered {status} (links expire: Ideogram's after 24 hours)"
-                ),
-            },
-            code => Error::Server {
-                status: code,
-                body: crate::error::excerpt(&body),
-            },
-        })
+    async fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        self.file.write_all(chunk).await
     }
 }
 
@@ -181,11 +388,5 @@ impl Drop for TempFile {
         if let Some(path) = self.0.take() {
             let _ = std::fs::remove_file(path);
         }
-    }
-}
-
-fn withheld() -> Error {
-    Error::SafetyRejected {
-        message: "the image failed the safety check and was not delivered".into(),
     }
 }

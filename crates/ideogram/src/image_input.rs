@@ -63,16 +63,8 @@ impl ImageInput {
             Self::Url(_) => Ok(None),
             Self::Bytes(bytes) => Ok(Some(Loaded::check(bytes.clone(), "the image bytes")?)),
             Self::File(path) => {
-                let meta = tokio::fs::metadata(path).await.map_err(|e| {
-                    InvalidInput::new("image", format!("cannot read {}: {e}", path.display()))
-                })?;
-                if meta.len() > MAX_IMAGE_BYTES as u64 {
-                    return Err(too_large(&path.display().to_string(), meta.len()).into());
-                }
-                let bytes = tokio::fs::read(path).await.map_err(|e| {
-                    InvalidInput::new("image", format!("cannot read {}: {e}", path.display()))
-                })?;
-                let mut loaded = Loaded::check(bytes.into(), &path.display().to_string())?;
+                let mut loaded =
+                    Loaded::check(read_file(path).await?, &path.display().to_string())?;
                 if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
                     loaded.file_name = name.to_owned();
                 }
@@ -80,6 +72,48 @@ impl ImageInput {
             }
         }
     }
+}
+
+/// Reads an input image file: a regular file (not a FIFO, a device such as
+/// `/dev/zero`, a directory), at most [`MAX_IMAGE_BYTES`], without ever
+/// holding more than that in memory.
+async fn read_file(path: &Path) -> Result<Bytes, InvalidInput> {
+    use tokio::io::AsyncReadExt as _;
+    let shown = path.display();
+    let cannot =
+        |e: std::io::Error| InvalidInput::new("image", format!("cannot read {shown}: {e}"));
+    // Opening a FIFO for reading blocks until a writer comes: look first.
+    let meta = tokio::fs::metadata(path).await.map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(InvalidInput::new(
+            "image",
+            format!(
+                "{shown} is {}, not a regular file",
+                crate::generation::describe_file_type(&meta.file_type())
+            ),
+        ));
+    }
+    let file = tokio::fs::File::open(path).await.map_err(cannot)?;
+    // The file could have been swapped since: check what was opened.
+    let opened = file.metadata().await.map_err(cannot)?;
+    if !opened.is_file() {
+        return Err(InvalidInput::new(
+            "image",
+            format!("{shown} is not a regular file"),
+        ));
+    }
+    if opened.len() > MAX_IMAGE_BYTES as u64 {
+        return Err(too_large(&shown.to_string(), opened.len()));
+    }
+    let mut bytes = Vec::with_capacity(opened.len() as usize);
+    file.take(MAX_IMAGE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(cannot)?;
+    if bytes.len() > MAX_IMAGE_BYTES {
+        return Err(too_large(&shown.to_string(), bytes.len() as u64));
+    }
+    Ok(bytes.into())
 }
 
 impl FromStr for ImageInput {

@@ -1,23 +1,26 @@
 //! The error every value type and request check returns: which field, and
 //! what would have been accepted.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Input rejected before anything was sent: names the field and the values it
 /// accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidInput {
-    /// The field, as the request or command line calls it (`seed`, `palette`).
-    pub field: &'static str,
+    /// The field, as the request or command line calls it (`seed`,
+    /// `palette`), or its path in the body the spec describes
+    /// (`image_request.color_palette.members[0]`).
+    pub field: Cow<'static, str>,
     /// What is wrong and what is allowed.
     pub message: String,
 }
 
 impl InvalidInput {
     /// An error for `field`.
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Self {
-            field,
+            field: field.into(),
             message: message.into(),
         }
     }
@@ -30,3 +33,15 @@ impl fmt::Display for InvalidInput {
 }
 
 impl std::error::Error for InvalidInput {}
+
+impl From<ideogram_raw::schema::Violation> for InvalidInput {
+    /// The spec's verdict on a body: the field's path and what it allows.
+    fn from(violation: ideogram_raw::schema::Violation) -> Self {
+        let field = if violation.path.is_empty() {
+            "request".to_owned()
+        } else {
+            violation.path
+        };
+        Self::new(field, violation.message)
+    }
+}

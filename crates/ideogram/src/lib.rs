@@ -79,6 +79,7 @@ pub struct ReadmeDoctests;
 
 mod aspect;
 mod client;
+mod download;
 mod error;
 mod generation;
 mod image_input;
@@ -92,16 +93,17 @@ mod resolution;
 mod retry;
 
 pub use aspect::AspectRatio;
-pub use client::{Client, ClientBuilder};
+pub use client::{Client, ClientBuilder, Prepared};
+pub use download::MAX_DOWNLOAD_BYTES;
 pub use error::Error;
-pub use generation::{GeneratedImage, Generation, ImageData};
+pub use generation::{GeneratedImage, Generation, ImageData, SaveOptions, temp_file_prefix};
 pub use ideogram_raw::QueueStatus;
 pub use ideogram_raw::auth::AuthScheme;
 pub use image_input::{ImageInput, MAX_IMAGE_BYTES, sniff as sniff_image};
 pub use invalid::InvalidInput;
 pub use model::{Model, Provider};
 pub use options::{ImageWeight, MagicPrompt, NumImages, RenderingSpeed, Seed, StyleType};
-pub use palette::{Palette, PaletteColor, PalettePreset};
+pub use palette::{Palette, PaletteColor, PaletteColors, PalettePreset};
 pub use queue::{Job, JobStatus, PollSchedule};
 pub use request::{DEFAULT_MODEL, GenerateRequest};
 pub use resolution::{Resolution, SizeFamily};

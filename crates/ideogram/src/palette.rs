@@ -90,11 +90,28 @@ impl FromStr for PalettePreset {
     }
 }
 
-/// One colour of a custom palette.
+/// One colour of a custom palette. Deserialising it checks it as
+/// [`PaletteColor::new`] does, so an invalid colour cannot exist.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "UncheckedColor")]
 pub struct PaletteColor {
     hex: String,
     weight: Option<f64>,
+}
+
+/// A colour as read, before it is checked.
+#[derive(Deserialize)]
+struct UncheckedColor {
+    hex: String,
+    weight: Option<f64>,
+}
+
+impl TryFrom<UncheckedColor> for PaletteColor {
+    type Error = InvalidInput;
+
+    fn try_from(color: UncheckedColor) -> Result<Self, Self::Error> {
+        Self::new(&color.hex, color.weight)
+    }
 }
 
 /// Smallest and largest colour weights the APIs accept.
@@ -151,10 +168,55 @@ impl PaletteColor {
     }
 }
 
+/// The colours of a custom palette: 1 to 8 valid colours, checked when made
+/// (also when deserialised), so an invalid palette cannot exist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<PaletteColor>", into = "Vec<PaletteColor>")]
+pub struct PaletteColors(Vec<PaletteColor>);
+
+impl PaletteColors {
+    /// 1 to [`MAX_COLORS`] colours.
+    pub fn new(colors: Vec<PaletteColor>) -> Result<Self, InvalidInput> {
+        if colors.is_empty() || colors.len() > MAX_COLORS {
+            return Err(InvalidInput::new(
+                "palette",
+                format!(
+                    "a custom palette holds 1 to {MAX_COLORS} colours, not {}",
+                    colors.len()
+                ),
+            ));
+        }
+        Ok(Self(colors))
+    }
+}
+
+impl std::ops::Deref for PaletteColors {
+    type Target = [PaletteColor];
+
+    fn deref(&self) -> &[PaletteColor] {
+        &self.0
+    }
+}
+
+impl TryFrom<Vec<PaletteColor>> for PaletteColors {
+    type Error = InvalidInput;
+
+    fn try_from(colors: Vec<PaletteColor>) -> Result<Self, Self::Error> {
+        Self::new(colors)
+    }
+}
+
+impl From<PaletteColors> for Vec<PaletteColor> {
+    fn from(colors: PaletteColors) -> Self {
+        colors.0
+    }
+}
+
 /// A colour palette for generation.
 ///
 /// Parses `ember` (a preset, any case) or `#ff5500:0.6,#00aaff:0.4` (colours
-/// with optional weights).
+/// with optional weights). Serialises as the APIs' JSON (`{"name": "EMBER"}`
+/// or `{"members": [...]}`), and deserialising checks every rule.
 ///
 /// ```
 /// use ideogram::Palette;
@@ -170,22 +232,48 @@ pub enum Palette {
     /// One of the presets.
     Preset(PalettePreset),
     /// 1 to 8 colours.
-    Custom(Vec<PaletteColor>),
+    Custom(PaletteColors),
+}
+
+impl Serialize for Palette {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.wire_json().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Palette {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Member {
+            color_hex: String,
+            color_weight: Option<f64>,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged, deny_unknown_fields)]
+        enum Wire {
+            Preset { name: String },
+            Members { members: Vec<Member> },
+        }
+        let invalid = serde::de::Error::custom;
+        match Wire::deserialize(deserializer)? {
+            Wire::Preset { name } => name.parse().map(Self::Preset).map_err(invalid),
+            Wire::Members { members } => {
+                let colors = members
+                    .into_iter()
+                    .map(|m| PaletteColor::new(&m.color_hex, m.color_weight))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(invalid)?;
+                Self::custom(colors).map_err(invalid)
+            }
+        }
+    }
 }
 
 impl Palette {
     /// A custom palette, checked for 1 to 8 colours.
     pub fn custom(colors: Vec<PaletteColor>) -> Result<Self, InvalidInput> {
-        if colors.is_empty() || colors.len() > MAX_COLORS {
-            return Err(InvalidInput::new(
-                "palette",
-                format!(
-                    "a custom palette holds 1 to {MAX_COLORS} colours, not {}",
-                    colors.len()
-                ),
-            ));
-        }
-        Ok(Self::Custom(colors))
+        PaletteColors::new(colors).map(Self::Custom)
     }
 
     /// The palette as the Segmind wire type.
@@ -320,10 +408,50 @@ mod tests {
                 {"color_hex": "#123"}
             ]})
         );
-        let Palette::Custom(colors) = palette else {
+        let Palette::Custom(colors) = &palette else {
             unreachable!()
         };
         assert_eq!(colors[1].rgb(), [0x00, 0xaa, 0xff]);
+        let json = serde_json::to_value(&palette).unwrap();
+        assert_eq!(serde_json::from_value::<Palette>(json).unwrap(), palette);
+    }
+
+    #[test]
+    fn deserialising_checks_like_the_constructors() {
+        let bad = [
+            serde_json::json!({"hex": "#zzzzzz", "weight": null}),
+            serde_json::json!({"hex": "#fff", "weight": 7.0}),
+        ];
+        for color in bad {
+            assert!(
+                serde_json::from_value::<PaletteColor>(color.clone()).is_err(),
+                "{color}"
+            );
+        }
+        let good: PaletteColor =
+            serde_json::from_value(serde_json::json!({"hex": "#FFF", "weight": 0.5})).unwrap();
+        assert_eq!(good.rgb(), [255, 255, 255]);
+        for palette in [
+            serde_json::json!({"members": []}),
+            serde_json::json!({"members": [{"color_hex": "#12"}]}),
+            serde_json::json!({"members": [{"color_hex": "#123", "color_weight": 0.0}]}),
+            serde_json::json!({"name": "NEON"}),
+            serde_json::json!({"name": "EMBER", "members": [{"color_hex": "#123"}]}),
+            serde_json::json!({"members": (0..9).map(|_| serde_json::json!({"color_hex": "#123"})).collect::<Vec<_>>()}),
+        ] {
+            assert!(
+                serde_json::from_value::<Palette>(palette.clone()).is_err(),
+                "{palette}"
+            );
+            assert!(
+                serde_json::from_value::<PaletteColors>(palette["members"].clone()).is_err()
+                    || palette["members"].is_null()
+            );
+        }
+        assert_eq!(
+            serde_json::from_value::<Palette>(serde_json::json!({"name": "EMBER"})).unwrap(),
+            Palette::Preset(PalettePreset::Ember)
+        );
     }
 
     #[test]

@@ -4,11 +4,10 @@
 use std::time::{Duration, Instant};
 
 use ideogram_raw::QueueStatus;
-use ideogram_raw::segmind::types as wire;
-use progenitor_client::ResponseValue;
+use serde_json::Value;
 
-use crate::client::{Client, checked, segmind_answer};
-use crate::error::{Error, ErrorAnswer};
+use crate::client::Client;
+use crate::error::Error;
 use crate::generation::Generation;
 use crate::model::{Model, Provider};
 use crate::request::DEFAULT_MODEL;
@@ -54,9 +53,14 @@ impl PollSchedule {
         self
     }
 
-    /// How much each wait grows (1.0 for a fixed interval).
+    /// How much each wait grows (1.0 for a fixed interval; values below 1,
+    /// and NaN, count as 1; waits saturate at [`max_interval`](Self::max_interval)).
     pub fn factor(mut self, factor: f64) -> Self {
-        self.factor = factor.max(1.0);
+        self.factor = if factor.is_nan() {
+            1.0
+        } else {
+            factor.max(1.0)
+        };
         self
     }
 
@@ -73,9 +77,12 @@ impl PollSchedule {
     }
 
     /// The waits between polls, in order (endless: the deadline stops them).
+    /// Any values saturate rather than overflow.
     pub fn intervals(&self) -> impl Iterator<Item = Duration> + '_ {
         std::iter::successors(Some(self.first.min(self.max_interval)), |wait| {
-            Some(wait.mul_f64(self.factor).min(self.max_interval))
+            let grown = Duration::try_from_secs_f64(wait.as_secs_f64() * self.factor)
+                .unwrap_or(Duration::MAX);
+            Some(grown.min(self.max_interval))
         })
     }
 }
@@ -121,14 +128,16 @@ impl Job {
     }
 
     /// Polls the status once (GETs are retried on transient failures). A
-    /// FAILED job is reported here, not as an error.
+    /// FAILED job is reported here, not as an error; a failed check is
+    /// [`Error::Polling`] (the job runs on), an unknown or expired id
+    /// [`Error::Expired`].
     pub async fn status(&self) -> Result<JobStatus, Error> {
         let api = self.client.segmind_api()?;
         let result = retry::run(self.client.retry_policy(), Method::Get, || {
             api.get_request_status().request_id(self.id.as_str()).send()
         })
         .await;
-        match self.checked(result).await {
+        match result {
             Ok(answer) => {
                 let answer = answer.into_inner();
                 Ok(JobStatus {
@@ -137,47 +146,67 @@ impl Job {
                     error: None,
                 })
             }
-            Err(Error::JobFailed { detail, .. }) => Ok(JobStatus {
-                status: QueueStatus::Failed,
-                inference_time: None,
-                error: Some(detail),
-            }),
-            Err(err) => Err(err),
+            Err(e) => match self.client.map_error(e, Some(&self.id)).await {
+                Error::JobFailed { detail, .. } => Ok(JobStatus {
+                    status: QueueStatus::Failed,
+                    inference_time: None,
+                    error: Some(detail),
+                }),
+                other => Err(self.polling(other)),
+            },
         }
     }
 
-    /// Fetches the result now: the image URL once COMPLETED.
+    /// Fetches the result now: the image URLs once COMPLETED. The output may
+    /// be one URL, a list, or an object holding them; every `http(s)` URL in
+    /// it is an image.
     pub async fn result(&self) -> Result<Generation, Error> {
         let api = self.client.segmind_api()?;
         let result = retry::run(self.client.retry_policy(), Method::Get, || {
             api.get_request_result().request_id(self.id.as_str()).send()
         })
         .await;
-        let answer = self.checked(result).await?.into_inner();
-        let output = match (answer.status, answer.output) {
-            (QueueStatus::Completed, Some(url)) if !url.is_empty() => url,
-            (QueueStatus::Completed, _) => {
-                return Err(Error::InvalidResponse {
-                    provider: Provider::Segmind,
-                    message: format!("job {} completed without an output URL", self.id),
-                });
-            }
-            (status, _) => {
-                return Err(Error::InvalidResponse {
-                    provider: Provider::Segmind,
-                    message: format!("job {} has no result yet (it is {status})", self.id),
+        let answer = match result {
+            Ok(answer) => answer.into_inner(),
+            Err(e) => {
+                return Err(match self.client.map_error(e, Some(&self.id)).await {
+                    Error::JobFailed { detail, .. } => self.failed(detail),
+                    other => self.polling(other),
                 });
             }
         };
+        if answer.status != QueueStatus::Completed {
+            return Err(Error::InvalidResponse {
+                provider: Provider::Segmind,
+                message: format!(
+                    "job {} has no result yet (it is {})",
+                    self.id, answer.status
+                ),
+            });
+        }
+        let mut urls = Vec::new();
+        if let Some(output) = &answer.output {
+            output_urls(output, &mut urls, 0);
+        }
+        if urls.is_empty() {
+            return Err(Error::InvalidResponse {
+                provider: Provider::Segmind,
+                message: format!(
+                    "job {} completed (billed) without an image URL in its output",
+                    self.id
+                ),
+            });
+        }
+        let prompt = self.prompt.clone().unwrap_or_default();
         Ok(Generation {
             provider: Provider::Segmind,
             model: self.model.unwrap_or(DEFAULT_MODEL),
             request_id: Some(self.id.clone()),
             credits_left: None,
-            images: vec![
-                self.client
-                    .image_at(output, self.prompt.clone().unwrap_or_default()),
-            ],
+            images: urls
+                .into_iter()
+                .map(|url| self.client.image_at(url, prompt.clone()))
+                .collect(),
         })
     }
 
@@ -189,8 +218,9 @@ impl Job {
     }
 
     /// Polls with `schedule`, calling `progress` with each status, until the
-    /// job completes (its result), fails ([`Error::JobFailed`]) or the
-    /// deadline passes ([`Error::JobTimeout`], the job may still finish).
+    /// job completes (its result), fails ([`Error::JobFailed`], or
+    /// [`Error::InsufficientCredits`] when it failed for want of credits) or
+    /// the deadline passes ([`Error::JobTimeout`]: the job runs on and bills).
     pub async fn wait_with(
         &self,
         schedule: &PollSchedule,
@@ -204,16 +234,15 @@ impl Job {
             match status.status {
                 QueueStatus::Completed => return self.result().await,
                 QueueStatus::Failed => {
-                    return Err(Error::JobFailed {
-                        id: self.id.clone(),
-                        detail: status.error.unwrap_or_else(|| "no reason given".into()),
-                    });
+                    return Err(
+                        self.failed(status.error.unwrap_or_else(|| "no reason given".into()))
+                    );
                 }
                 _ => {}
             }
             let wait = waits.next().expect("the schedule is endless");
             let elapsed = started.elapsed();
-            if elapsed + wait > schedule.deadline {
+            if elapsed.saturating_add(wait) > schedule.deadline {
                 return Err(Error::JobTimeout {
                     id: self.id.clone(),
                     waited: elapsed,
@@ -223,37 +252,60 @@ impl Job {
         }
     }
 
-    /// Maps the queue's answers: 422 is a FAILED job, 404 an unknown or
-    /// expired id.
-    async fn checked<T>(
-        &self,
-        result: Result<ResponseValue<T>, progenitor_client::Error<wire::ErrorBody>>,
-    ) -> Result<ResponseValue<T>, Error> {
-        let id = self.id.clone();
-        let err = match checked(Provider::Segmind, result, |answer| {
-            let failed = answer.status().as_u16() == 422;
-            let mut mapped: ErrorAnswer = segmind_answer(answer);
-            if failed {
-                mapped.reject_reason = Some("FAILED".into());
-            }
-            mapped
-        })
-        .await
-        {
-            Ok(value) => return Ok(value),
-            Err(err) => err,
-        };
-        Err(match err {
-            Error::Rejected {
-                status: 422,
-                message,
-            } => Error::JobFailed {
-                id,
-                detail: message,
+    /// A FAILED job's error: not billed; for want of credits, the credits
+    /// error (what the caller must act on).
+    fn failed(&self, detail: String) -> Error {
+        if detail.to_ascii_lowercase().contains("insufficient credit") {
+            return Error::InsufficientCredits {
+                message: format!("job {} failed: {detail}", self.id),
+            };
+        }
+        Error::JobFailed {
+            id: self.id.clone(),
+            detail,
+        }
+    }
+
+    /// A failed check on the job, which runs on regardless.
+    fn polling(&self, err: Error) -> Error {
+        match err {
+            Error::Expired { .. } | Error::Validation(_) | Error::Config(_) => err,
+            other => Error::Polling {
+                id: self.id.clone(),
+                source: Box::new(other),
             },
-            Error::NotFound { .. } => Error::Expired { id },
-            other => other,
-        })
+        }
+    }
+}
+
+/// Every `http(s)` URL in a queue output, in order: a string, a list, or an
+/// object holding them (nested a little).
+fn output_urls(value: &Value, urls: &mut Vec<String>, depth: usize) {
+    const MAX_URLS: usize = 16;
+    if depth > 4 || urls.len() >= MAX_URLS {
+        return;
+    }
+    match value {
+        Value::String(text) => {
+            let text = text.trim();
+            let lower = text.to_ascii_lowercase();
+            if (lower.starts_with("https://") || lower.starts_with("http://"))
+                && !urls.iter().any(|u| u == text)
+            {
+                urls.push(text.to_owned());
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                output_urls(item, urls, depth + 1);
+            }
+        }
+        Value::Object(fields) => {
+            for field in fields.values() {
+                output_urls(field, urls, depth + 1);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -274,5 +326,57 @@ mod tests {
             .take(3)
             .collect();
         assert_eq!(fixed, [Duration::from_secs(1); 3]);
+    }
+
+    #[test]
+    fn outputs_of_any_shape_give_their_urls() {
+        let cases = [
+            (
+                serde_json::json!("https://cdn/a.jpg"),
+                vec!["https://cdn/a.jpg"],
+            ),
+            (
+                serde_json::json!(["https://cdn/a.jpg", "https://cdn/b.jpg", 3]),
+                vec!["https://cdn/a.jpg", "https://cdn/b.jpg"],
+            ),
+            (
+                serde_json::json!({"images": [{"url": "https://cdn/a.png"}], "seed": 5, "note": "done"}),
+                vec!["https://cdn/a.png"],
+            ),
+            (
+                serde_json::json!({"image": "data:image/png;base64,AAAA"}),
+                vec![],
+            ),
+            (serde_json::json!(null), vec![]),
+        ];
+        for (output, expected) in cases {
+            let mut urls = Vec::new();
+            output_urls(&output, &mut urls, 0);
+            assert_eq!(urls, expected, "{output}");
+        }
+    }
+
+    #[test]
+    fn extreme_schedules_saturate_instead_of_panicking() {
+        for factor in [f64::INFINITY, f64::NAN, f64::MAX, -1.0, 0.0] {
+            let schedule = PollSchedule::default()
+                .first(Duration::MAX)
+                .factor(factor)
+                .max_interval(Duration::MAX)
+                .deadline(Duration::MAX);
+            let waits: Vec<_> = schedule.intervals().take(4).collect();
+            assert!(
+                waits.iter().all(|w| *w == Duration::MAX),
+                "{factor}: {waits:?}"
+            );
+        }
+        let tiny = PollSchedule::default()
+            .first(Duration::ZERO)
+            .factor(f64::MAX);
+        assert!(
+            tiny.intervals()
+                .take(100)
+                .all(|w| w <= Duration::from_secs(2))
+        );
     }
 }

@@ -150,14 +150,23 @@ impl GenerateRequest {
     /// says how it will be sent. Nothing is read or sent.
     pub(crate) fn plan(&self, provider: Provider) -> Result<Plan, InvalidInput> {
         let model = self.chosen_model();
-        if self.prompt.trim().is_empty() {
-            return Err(InvalidInput::new("prompt", "must not be empty"));
+        check_prompt("prompt", &self.prompt)?;
+        if let Some(negative) = &self.negative_prompt {
+            check_prompt("negative_prompt", negative)?;
         }
         model.check_provider(provider)?;
         if self.resolution.is_some() && self.aspect_ratio.is_some() {
             return Err(InvalidInput::new(
                 "resolution",
                 "give a resolution or an aspect ratio, not both",
+            ));
+        }
+        if self.resolution.is_some() && matches!(model, Model::V1 | Model::V1Turbo) {
+            return Err(InvalidInput::new(
+                "resolution",
+                format!(
+                    "{model} takes no resolution (the 2.0 and later models do); give an aspect ratio"
+                ),
             ));
         }
         let unsupported = |field: &'static str, what: &str| {
@@ -244,6 +253,17 @@ impl GenerateRequest {
                 put("magic_prompt_option", magic);
                 put("resolution", resolution.map(|r| json!(r.legacy_name())));
                 put("image_weight", image_weight);
+                // The spec's verdict on the body, the input image stood in
+                // for by a URL until it is read.
+                let schema = crate::client::segmind_schema(model, self.image.is_some())
+                    .ok_or_else(|| {
+                        InvalidInput::new("model", format!("Segmind does not serve {model}"))
+                    })?;
+                let mut checked = Value::Object(body.clone());
+                if self.image.is_some() {
+                    checked["image_file"] = json!("https://image.invalid/input.png");
+                }
+                ideogram_raw::schema::segmind().check(schema, &checked)?;
                 Plan::Segmind {
                     model,
                     body,
@@ -262,7 +282,7 @@ impl GenerateRequest {
                     "rendering_speed",
                     self.rendering_speed.map(|s| json!(s.api_name())),
                 );
-                Plan::IdeogramV3(decode(body)?)
+                Plan::IdeogramV3(decode("GenerateImageRequestV3", body)?)
             }
             Provider::Ideogram => {
                 put("model", Some(json!(model.api_name())));
@@ -277,21 +297,68 @@ impl GenerateRequest {
                     Some(image) => {
                         put("image_weight", image_weight);
                         Plan::IdeogramRemix {
-                            request: decode(body)?,
+                            request: decode("InitialImageRequest", body)?,
                             image: image.clone(),
                         }
                     }
-                    None => Plan::IdeogramLegacy(decode(json!({ "image_request": body }))?),
+                    None => Plan::IdeogramLegacy(decode(
+                        "GenerateImageRequest",
+                        json!({ "image_request": body }),
+                    )?),
                 }
             }
         })
     }
 }
 
-/// Decodes a checked body into its generated wire type, which re-checks
-/// every enum, pattern and unknown field against the spec.
-fn decode<T: serde::de::DeserializeOwned>(body: impl Into<Value>) -> Result<T, InvalidInput> {
-    serde_json::from_value(body.into()).map_err(|e| InvalidInput::new("request", e.to_string()))
+/// Checks a body against the spec's schema `schema` (ranges, counts, nulls,
+/// enums, patterns, unknown fields) and decodes it into its generated wire
+/// type.
+fn decode<T: serde::de::DeserializeOwned>(
+    schema: &str,
+    body: impl Into<Value>,
+) -> Result<T, InvalidInput> {
+    let body = body.into();
+    ideogram_raw::schema::ideogram().check(schema, &body)?;
+    serde_json::from_value(body).map_err(|e| InvalidInput::new("request", e.to_string()))
+}
+
+/// The most characters a prompt may hold: the spec's `Prompt.maxLength`.
+pub fn max_prompt_chars() -> usize {
+    static MAX: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| {
+        ideogram_raw::schema::ideogram()
+            .get("Prompt")
+            .and_then(|p| p["maxLength"].as_u64())
+            .map_or(usize::MAX, |n| n as usize)
+    });
+    *MAX
+}
+
+/// A prompt must show something (not only spaces or zero-width characters)
+/// and fit the cap.
+fn check_prompt(field: &'static str, text: &str) -> Result<(), InvalidInput> {
+    let visible = text
+        .chars()
+        .any(|c| !c.is_whitespace() && !c.is_control() && !ideogram_raw::answer::is_invisible(c));
+    if !visible {
+        return Err(InvalidInput::new(
+            field,
+            if text.is_empty() || text.chars().all(char::is_whitespace) {
+                "must not be empty".to_owned()
+            } else {
+                "holds only invisible characters (zero-width spaces or the like)".to_owned()
+            },
+        ));
+    }
+    let chars = text.chars().count();
+    let max = max_prompt_chars();
+    if chars > max {
+        return Err(InvalidInput::new(
+            field,
+            format!("is {chars} characters; at most {max} are accepted"),
+        ));
+    }
+    Ok(())
 }
 
 /// How a checked request goes out.

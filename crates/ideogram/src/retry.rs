@@ -91,7 +91,21 @@ impl RetryPolicy {
         half + half.mul_f64(rand::rng().random::<f64>())
     }
 
+    /// Retries after the first attempt, at most.
+    pub(crate) fn retries(&self) -> u32 {
+        self.max_retries
+    }
+
+    /// The longest wait accepted from a server.
+    pub(crate) fn server_delay_cap(&self) -> Duration {
+        self.max_server_delay
+    }
+
     /// How long to wait before sending again, or `None` to give up.
+    ///
+    /// A wait the server asks for is honoured up to the cap, and never
+    /// shortens the backoff: a reset time in the past (or one a skewed clock
+    /// makes look past) still waits.
     fn delay(&self, method: Method, outcome: &Outcome<'_>, retry: u32) -> Option<Duration> {
         if retry > self.max_retries {
             return None;
@@ -99,7 +113,7 @@ impl RetryPolicy {
         match *outcome {
             Outcome::Status(429, headers) => match server_delay(headers) {
                 Some(wait) if wait > self.max_server_delay => None,
-                Some(wait) => Some(wait),
+                Some(wait) => Some(wait.max(self.backoff(retry))),
                 None => Some(self.backoff(retry)),
             },
             Outcome::Status(500 | 502 | 503 | 504, _) if method == Method::Get => {
@@ -283,6 +297,20 @@ mod tests {
             policy.delay(Method::Post, &Outcome::Status(429, &asked), 1),
             Some(Duration::from_secs(3))
         );
+        // A reset time already past is a floor of zero: the backoff still applies.
+        for stale in [
+            (
+                "x-rate-limit-reset-at-utc",
+                "2020-01-01T00:00:00Z".to_owned(),
+            ),
+            ("retry-after", "0".to_owned()),
+            ("retry-after", "-5".to_owned()),
+        ] {
+            let wait = policy
+                .delay(Method::Post, &Outcome::Status(429, &headers(&[stale])), 3)
+                .unwrap();
+            assert!(wait >= Duration::from_secs(1), "{wait:?}");
+        }
         let too_long = headers(&[("retry-after", "600".into())]);
         assert_eq!(
             policy.delay(Method::Post, &Outcome::Status(429, &too_long), 1),

@@ -93,7 +93,7 @@ async fn ideogram_statuses_map_to_their_meaning() {
         (
             401,
             json!({}),
-            |e| matches!(e, Error::Unauthorized { message } if message == "Unauthorized"),
+            |e| matches!(e, Error::Unauthorized { message } if message == "Unauthorized (no message)"),
         ),
         (403, json!({"error": "no"}), |e| {
             matches!(e, Error::Forbidden { .. })
@@ -397,6 +397,110 @@ async fn invalid_requests_send_nothing() {
 }
 
 #[tokio::test]
+async fn bad_prompts_and_unreadable_images_send_nothing() {
+    let server = CaptureServer::start(|_| segmind_image()).await;
+    let segmind = client(Provider::Segmind, &server);
+    let ideogram = client(Provider::Ideogram, &server);
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("in.png");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let cases: Vec<(&Client, GenerateRequest, &str)> = vec![
+        (
+            &segmind,
+            GenerateRequest::new("\u{200b}\u{200b} \u{feff}\u{2060}"),
+            "invalid prompt: holds only invisible characters",
+        ),
+        (
+            &ideogram,
+            GenerateRequest::new("x").negative_prompt("\u{200d}"),
+            "invalid negative_prompt: holds only invisible characters",
+        ),
+        (
+            &ideogram,
+            GenerateRequest::new("y".repeat(10_001)),
+            "invalid prompt: is 10001 characters; at most 10000 are accepted",
+        ),
+        (
+            &ideogram,
+            GenerateRequest::new("x")
+                .model(Model::V1)
+                .resolution(ideogram::Resolution::SQUARE_1024),
+            "invalid resolution: V_1 takes no resolution",
+        ),
+        (
+            &ideogram,
+            GenerateRequest::new("x")
+                .model(Model::V1Turbo)
+                .resolution(ideogram::Resolution::SQUARE_1024),
+            "invalid resolution: V_1_TURBO takes no resolution",
+        ),
+        (
+            &segmind,
+            GenerateRequest::new("x").image(ImageInput::file(&fifo)),
+            "invalid image: ",
+        ),
+        (
+            &ideogram,
+            GenerateRequest::new("x").image(ImageInput::file("/dev/zero")),
+            "invalid image: /dev/zero is a device, not a regular file",
+        ),
+        (
+            &ideogram,
+            GenerateRequest::new("x").image(ImageInput::file(dir.path())),
+            "invalid image: ",
+        ),
+    ];
+    for (client, request, expected) in cases {
+        // A FIFO with no writer would block a reader for ever: bound the wait.
+        let err = tokio::time::timeout(Duration::from_secs(10), client.generate(&request))
+            .await
+            .expect("refused without reading")
+            .unwrap_err();
+        assert!(matches!(err, Error::Validation(_)), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.starts_with(expected),
+            "got {text}, expected {expected}"
+        );
+        assert!(
+            !text.contains("yyyyyyyyyy"),
+            "the prompt is not echoed whole"
+        );
+    }
+    assert!(
+        server.requests().is_empty(),
+        "an invalid request reached the server"
+    );
+
+    // An input image at a URL whose body never ends: read up to the cap only.
+    let (url, sent, endless) = workspace_tests::endless_server(
+        "HTTP/1.1 200 OK\r\ncontent-type: image/png",
+        {
+            let mut chunk = b"\x89PNG\r\n\x1a\n".to_vec();
+            chunk.resize(1 << 20, 0);
+            chunk
+        },
+        200,
+    )
+    .await;
+    let err = ideogram
+        .generate(&GenerateRequest::new("x").image(ImageInput::url(format!("{url}/in.png"))))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("larger than 10 MiB"), "{err}");
+    assert!(server.requests().is_empty());
+    let sent = sent.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(sent < 60, "read {sent} MiB of an endless input image");
+    endless.abort();
+}
+
+#[tokio::test]
 async fn the_key_never_prints() {
     let server =
         CaptureServer::start(|_| Canned::json(401, json!({"error": "Unauthorized"}))).await;
@@ -444,7 +548,14 @@ async fn a_redirect_to_another_origin_is_not_followed_with_the_key() {
         .generate(&GenerateRequest::new("x"))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Server { status: 307, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::Redirected { status: 307, location: Some(ref l) } if l.ends_with("/v1/ideogram-txt-2-img")),
+        "{err:?}"
+    );
+    assert!(
+        !err.certainly_not_billed(),
+        "a POST answered with a redirect may have run"
+    );
     assert!(
         elsewhere.requests().is_empty(),
         "the key went to another origin"

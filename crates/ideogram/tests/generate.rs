@@ -176,10 +176,9 @@ async fn ideogram_images_that_failed_safety_are_withheld() {
     assert!(!image.is_safe);
     assert_eq!(image.data, ImageData::Withheld);
     let dir = tempfile::tempdir().unwrap();
-    assert!(matches!(
-        image.save(dir.path().join("x.png")).await,
-        Err(ideogram::Error::SafetyRejected { .. })
-    ));
+    let err = image.save(dir.path().join("x.png")).await.unwrap_err();
+    assert!(matches!(err, ideogram::Error::Withheld), "{err:?}");
+    assert!(!err.certainly_not_billed(), "it came in a 200 answer");
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
         0,
@@ -234,14 +233,23 @@ async fn saving_streams_a_url_to_the_path_without_the_key() {
 
 #[tokio::test]
 async fn a_failed_download_leaves_the_target_untouched() {
-    let (_cdn, generation) =
+    let (cdn, generation) =
         generation_served_by(Canned::json(404, json!({"error": "expired"}))).await;
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("keep.png");
     std::fs::write(&path, b"previous").unwrap();
     let err = generation.images[0].save(&path).await.unwrap_err();
-    assert!(matches!(err, ideogram::Error::NotFound { .. }), "{err:?}");
+    assert!(
+        matches!(err, ideogram::Error::Download { ref reason, .. } if reason.contains("404")),
+        "{err:?}"
+    );
+    assert!(!err.certainly_not_billed(), "the image was paid for");
+    assert_eq!(
+        cdn.requests().len(),
+        1,
+        "an expired link is not asked again"
+    );
     assert_eq!(std::fs::read(&path).unwrap(), b"previous");
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
@@ -254,16 +262,18 @@ async fn a_failed_download_leaves_the_target_untouched() {
 async fn a_download_cut_short_leaves_no_file() {
     // The body is shorter than its declared length: the connection ends early.
     let cut = Canned::bytes(200, "image/png", PNG).with_header("content-length", "100000");
-    let (_cdn, generation) = generation_served_by(cut).await;
+    let (cdn, generation) = generation_served_by(cut).await;
 
     let dir = tempfile::tempdir().unwrap();
     let err = generation.images[0]
         .save(dir.path().join("cut.png"))
         .await
         .unwrap_err();
-    assert!(
-        matches!(err, ideogram::Error::Transport { sent: true, .. }),
-        "{err:?}"
+    assert!(matches!(err, ideogram::Error::Download { .. }), "{err:?}");
+    assert_eq!(
+        cdn.requests().len(),
+        1 + 4,
+        "a download cut short is asked again, as the retry policy allows"
     );
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),

@@ -441,7 +441,11 @@ weight down.
             value.parse()
         }
     }
-    ///Every error answer's body.
+    /**The body of an error answer, when there is one. Ideogram's published
+document gives 400, 401 and 429 no body at all; proxies answer HTML; a
+gateway answers its envelope (`GatewayEnvelope`). Clients map an error by
+its status first and read this body only for its words.
+*/
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -465,6 +469,40 @@ with 429, `insufficient_funds` or `daily_limit` with 402.
     }
     impl ErrorBody {
         pub fn builder() -> builder::ErrorBody {
+            Default::default()
+        }
+    }
+    /**How some gateways that re-serve this API wrap their answers (seen on a
+gateway's page for `/ideogram/generate`): `code` and `message` say how the
+call went, `data` carries Ideogram's own answer, or is null when the call
+failed. The page lists this shape under HTTP 500 and Ideogram's own body
+as its example, so a client should accept either at any status: unwrap
+`data` when it holds the images, and treat a null `data` as an error
+described by `code` and `message`. Whether a failed call was billed is
+not documented.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct GatewayEnvelope {
+        ///The gateway's result code (a number or a string; not documented).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::serde_json::Value>,
+        /**Ideogram's own answer (a `GenerateImageResponse`), or null when the call
+failed. Left untyped here because OpenAPI 3.0 cannot make a referenced
+schema nullable; decode it as `GenerateImageResponse`.
+*/
+        pub data: ::serde_json::Value,
+        ///The gateway's words about the result.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
+    }
+    impl GatewayEnvelope {
+        pub fn builder() -> builder::GatewayEnvelope {
             Default::default()
         }
     }
@@ -952,7 +990,10 @@ only V_1, V_1_TURBO, V_2 and V_2_TURBO take `negative_prompt`.
             value.parse()
         }
     }
-    ///What to draw. Text in quotes is rendered as lettering.
+    /**What to draw. Text in quotes is rendered as lettering. Ideogram documents no
+length limit; 10000 characters is this project's cap, so that a file pasted
+by mistake is refused before it is billed.
+*/
     #[derive(
         ::serde::Serialize,
         Clone,
@@ -982,6 +1023,9 @@ only V_1, V_1_TURBO, V_2 and V_2_TURBO take `negative_prompt`.
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 10000usize {
+                return Err("longer than 10000 characters".into());
+            }
             if value.chars().count() < 1usize {
                 return Err("shorter than 1 characters".into());
             }
@@ -2604,6 +2648,86 @@ used with `aspect_ratio`.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct GatewayEnvelope {
+            code: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            data: ::std::result::Result<::serde_json::Value, ::std::string::String>,
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GatewayEnvelope {
+            fn default() -> Self {
+                Self {
+                    code: Ok(Default::default()),
+                    data: Err("no value supplied for data".to_string()),
+                    message: Ok(Default::default()),
+                }
+            }
+        }
+        impl GatewayEnvelope {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::serde_json::Value>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GatewayEnvelope> for super::GatewayEnvelope {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GatewayEnvelope,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    data: value.data?,
+                    message: value.message?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GatewayEnvelope> for GatewayEnvelope {
+            fn from(value: super::GatewayEnvelope) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    data: Ok(value.data),
+                    message: Ok(value.message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct GenerateImageRequest {
             image_request: ::std::result::Result<
                 super::ImageRequest,
@@ -3922,10 +4046,7 @@ pub mod builder {
         ///Sends a `POST` request to `/generate`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GenerateImageResponse>,
-            Error<types::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::GenerateImageResponse>, Error<ByteStream>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -3961,48 +4082,12 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                402u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -4051,10 +4136,7 @@ pub mod builder {
         ///Sends a `POST` request to `/v1/ideogram-v3/generate`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GenerateImageResponse>,
-            Error<types::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::GenerateImageResponse>, Error<ByteStream>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -4090,48 +4172,12 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                402u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

@@ -1,0 +1,300 @@
+//! Error answers, read by status first.
+//!
+//! The generated operations return an error answer unread (a byte stream
+//! with its status and headers): the services' error bodies are not
+//! reliable. Ideogram's document gives 400, 401 and 429 no body, a proxy
+//! answers HTML, a gateway its `{code, message, data}` envelope, other
+//! servers `{"detail": ...}`. [`ErrorAnswer::read`] takes the status and
+//! headers as they are and a bounded piece of the body; [`ErrorAnswer::message`]
+//! finds the words in whatever shape the body has.
+//!
+//! ```no_run
+//! # use ideogram_raw::{answer::ErrorAnswer, segmind};
+//! # async fn run(client: segmind::Client, body: segmind::types::IdeogramTxt2ImgRequest) {
+//! match client.ideogram_txt_2_img().body(body).send().await {
+//!     Ok(image) => println!("{} bytes of image", image.headers().len()),
+//!     Err(progenitor_client::Error::ErrorResponse(answer)) => {
+//!         let answer = ErrorAnswer::read(answer).await;
+//!         println!("{}: {}", answer.status, answer.message());
+//!     }
+//!     Err(other) => println!("{other}"),
+//! }
+//! # }
+//! ```
+
+use bytes::{Bytes, BytesMut};
+use futures::{Stream, StreamExt as _};
+use progenitor_client::{ByteStream, ResponseValue};
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
+
+/// The most of an error body that is read: far more than any error message,
+/// little enough that a hostile server cannot fill memory.
+pub const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// The longest message [`ErrorAnswer::message`] returns, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 500;
+
+/// An error answer: its status, headers and up to [`MAX_ERROR_BODY`] bytes of
+/// its body.
+#[derive(Debug, Clone)]
+pub struct ErrorAnswer {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The answer's headers.
+    pub headers: HeaderMap,
+    /// The body's first bytes.
+    pub body: Bytes,
+    /// Whether the body went on past what was read (or broke off).
+    pub truncated: bool,
+}
+
+impl ErrorAnswer {
+    /// Reads an error answer a generated operation returned.
+    pub async fn read(answer: ResponseValue<ByteStream>) -> Self {
+        let (status, headers) = (answer.status(), answer.headers().clone());
+        let (body, truncated) = read_bounded(answer.into_inner().into_inner()).await;
+        Self {
+            status,
+            headers,
+            body,
+            truncated,
+        }
+    }
+
+    /// Reads an answer with a status the spec does not list.
+    pub async fn from_response(response: reqwest::Response) -> Self {
+        let (status, headers) = (response.status(), response.headers().clone());
+        let (body, truncated) = read_bounded(response.bytes_stream()).await;
+        Self {
+            status,
+            headers,
+            body,
+            truncated,
+        }
+    }
+
+    /// The body's `Content-Type`, without parameters.
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map_or("", str::trim)
+    }
+
+    /// The body as JSON, when it is JSON.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// What the answer says went wrong, in one line of at most
+    /// [`MAX_MESSAGE_CHARS`]: the words of a JSON body (`error`, `message`,
+    /// `detail`, a gateway envelope's `message`), the text of a text body, or
+    /// a description of anything else (never raw bytes). An empty body gives
+    /// the status's reason.
+    pub fn message(&self) -> String {
+        let words = match self.json() {
+            Some(json) => json_words(&json).unwrap_or_else(|| match &json {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(text) => text.clone(),
+                serde_json::Value::Object(map) if map.is_empty() => String::new(),
+                other => other.to_string(),
+            }),
+            None => match std::str::from_utf8(&self.body) {
+                Ok(text) if self.content_type().contains("html") => strip_tags(text),
+                Ok(text) => text.to_owned(),
+                Err(_) if self.truncated => String::from_utf8_lossy(&self.body).into_owned(),
+                Err(_) => format!(
+                    "{} bytes of {}",
+                    self.body.len(),
+                    match self.content_type() {
+                        "" => "an unlabelled body",
+                        other => other,
+                    }
+                ),
+            },
+        };
+        let line = one_line(&words);
+        if line.is_empty() {
+            let reason = self.status.canonical_reason().unwrap_or("error");
+            return format!("{reason} (no message)");
+        }
+        line
+    }
+
+    /// `reject_reason` of an Ideogram error body (`inflight_limit`,
+    /// `insufficient_funds`, `daily_limit`), when it has one.
+    pub fn reject_reason(&self) -> Option<String> {
+        self.json()?
+            .get("reject_reason")?
+            .as_str()
+            .map(str::to_owned)
+    }
+}
+
+/// The words in a JSON error body, whatever its shape.
+fn json_words(json: &serde_json::Value) -> Option<String> {
+    for key in ["error", "message", "detail", "msg"] {
+        match json.get(key) {
+            Some(serde_json::Value::String(text)) if !text.trim().is_empty() => {
+                return Some(text.clone());
+            }
+            Some(serde_json::Value::Object(inner)) => {
+                if let Some(words) = json_words(&serde_json::Value::Object(inner.clone())) {
+                    return Some(words);
+                }
+            }
+            Some(other @ serde_json::Value::Array(_)) => return Some(other.to_string()),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Text with HTML tags (and the contents of `script` and `style`) removed.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len().min(4096));
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        out.push(' ');
+        let after = &rest[open..];
+        let lower = after.get(..8).unwrap_or(after).to_ascii_lowercase();
+        let skip_to = if lower.starts_with("<script") {
+            "</script>"
+        } else if lower.starts_with("<style") {
+            "</style>"
+        } else {
+            ">"
+        };
+        rest = match after.to_ascii_lowercase().find(skip_to) {
+            Some(end) => &after[end + skip_to.len()..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text` as one line for a message: whitespace runs as one space, control
+/// and invisible characters dropped, cut to [`MAX_MESSAGE_CHARS`].
+pub fn one_line(text: &str) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    for word in text.split_whitespace() {
+        let word: String = word
+            .chars()
+            .filter(|c| !c.is_control() && !is_invisible(*c))
+            .collect();
+        if word.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+            count += 1;
+        }
+        for c in word.chars() {
+            if count == MAX_MESSAGE_CHARS {
+                out.push_str("...");
+                return out;
+            }
+            out.push(c);
+            count += 1;
+        }
+    }
+    out
+}
+
+/// Characters that show nothing: zero-width spaces and joiners, the BOM,
+/// bidirectional controls.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{00AD}'
+            | '\u{180E}'
+    )
+}
+
+/// Reads at most [`MAX_ERROR_BODY`] bytes; says whether there was more (or
+/// the body broke off).
+async fn read_bounded(stream: impl Stream<Item = reqwest::Result<Bytes>>) -> (Bytes, bool) {
+    let mut stream = std::pin::pin!(stream);
+    let mut body = BytesMut::new();
+    loop {
+        match stream.next().await {
+            Some(Ok(chunk)) => {
+                let room = MAX_ERROR_BODY - body.len();
+                if chunk.len() > room {
+                    body.extend_from_slice(&chunk[..room]);
+                    return (body.freeze(), true);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Some(Err(_)) => return (body.freeze(), true),
+            None => return (body.freeze(), false),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, content_type: &str, body: &[u8]) -> ErrorAnswer {
+        let mut headers = HeaderMap::new();
+        if !content_type.is_empty() {
+            headers.insert(CONTENT_TYPE, content_type.parse().unwrap());
+        }
+        ErrorAnswer {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers,
+            body: Bytes::copy_from_slice(body),
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn the_words_are_found_in_any_shape() {
+        let cases: [(&str, &[u8], &str); 10] = [
+            ("application/json", b"{}", "Unauthorized (no message)"),
+            ("application/json", br#"{"error": "Invalid API key"}"#, "Invalid API key"),
+            ("application/json", br#"{"detail": "Not authenticated"}"#, "Not authenticated"),
+            (
+                "application/json",
+                br#"{"code": 40001, "message": "quota exceeded", "data": null}"#,
+                "quota exceeded",
+            ),
+            (
+                "application/json",
+                br#"{"detail": [{"loc": ["body", "seed"], "msg": "too big"}]}"#,
+                r#"[{"loc":["body","seed"],"msg":"too big"}]"#,
+            ),
+            ("application/json", br#"{"error": {"message": "nested"}}"#, "nested"),
+            (
+                "text/html",
+                b"<html><head><style>p{}</style><title>502 Bad Gateway</title></head><body><h1>502</h1>\n nginx</body></html>",
+                "502 Bad Gateway 502 nginx",
+            ),
+            ("text/plain", b"upstream\r\n\x07timed out", "upstream timed out"),
+            ("", b"", "Unauthorized (no message)"),
+            ("application/octet-stream", b"\xff\xfe\x00\x01", "4 bytes of application/octet-stream"),
+        ];
+        for (content_type, body, expected) in cases {
+            let status = if body.is_empty() || body == b"{}" {
+                401
+            } else {
+                500
+            };
+            assert_eq!(answer(status, content_type, body).message(), expected);
+        }
+        let long = "word ".repeat(1000);
+        let message = answer(500, "text/plain", long.as_bytes()).message();
+        assert_eq!(message.chars().count(), MAX_MESSAGE_CHARS + 3);
+    }
+}

@@ -1,0 +1,445 @@
+//! The specs' schemas, checked against a JSON body: what the generated types
+//! cannot express (numeric ranges, item counts, `null` where the schema has
+//! none) next to what they can (enums, patterns, required and unknown fields).
+//!
+//! The schemas are the spec's own, emitted by `cargo xtask generate` into
+//! `src/generated/*.schemas.json`, so a range changed in `openapi/` reaches
+//! every check after regeneration. The mock refuses with it what the services
+//! would refuse; the facade runs it on every body before sending.
+//!
+//! ```
+//! use ideogram_raw::schema;
+//!
+//! let body = serde_json::json!({"prompt": "a fox", "seed": 5});
+//! let err = schema::segmind().check("IdeogramTxt2ImgRequest", &body).unwrap_err();
+//! assert_eq!(err.to_string(), "seed: 5 is below the minimum 100");
+//! ```
+
+use std::sync::LazyLock;
+
+use serde_json::Value;
+
+/// One spec's schemas.
+#[derive(Debug)]
+pub struct Schemas {
+    schemas: Value,
+}
+
+static SEGMIND: LazyLock<Schemas> =
+    LazyLock::new(|| Schemas::parse(include_str!("generated/segmind.schemas.json")));
+static IDEOGRAM: LazyLock<Schemas> =
+    LazyLock::new(|| Schemas::parse(include_str!("generated/ideogram.schemas.json")));
+
+/// The schemas of `openapi/segmind.yaml`.
+pub fn segmind() -> &'static Schemas {
+    &SEGMIND
+}
+
+/// The schemas of `openapi/ideogram.yaml`.
+pub fn ideogram() -> &'static Schemas {
+    &IDEOGRAM
+}
+
+/// Where a body breaks its schema, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The field, as a path into the body: `image_request.color_palette.members[2]`
+    /// (empty for the body itself).
+    pub path: String,
+    /// What is wrong, naming what is allowed.
+    pub message: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for Violation {}
+
+/// Nesting deeper than this is refused rather than followed.
+const MAX_DEPTH: usize = 32;
+
+impl Schemas {
+    fn parse(text: &str) -> Self {
+        Self {
+            schemas: serde_json::from_str(text).expect("the generated schemas are JSON"),
+        }
+    }
+
+    /// The schema named `name`, as the spec writes it.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.schemas.get(name)
+    }
+
+    /// Checks `body` against the schema named `name`: the first violation,
+    /// or `Ok` when the spec accepts it.
+    ///
+    /// # Panics
+    ///
+    /// When the spec has no schema `name` (a programming error).
+    pub fn check(&self, name: &str, body: &Value) -> Result<(), Violation> {
+        let schema = self
+            .get(name)
+            .unwrap_or_else(|| panic!("no schema {name} in the spec"));
+        self.walk(schema, body, &mut String::new(), 0)
+    }
+
+    /// The schema a `$ref` names, or `schema` itself.
+    fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
+        let mut schema = schema;
+        for _ in 0..MAX_DEPTH {
+            match schema["$ref"].as_str() {
+                Some(reference) => {
+                    let name = reference
+                        .strip_prefix("#/components/schemas/")
+                        .unwrap_or(reference);
+                    schema = self
+                        .get(name)
+                        .unwrap_or_else(|| panic!("unresolved {reference}"));
+                }
+                None => return schema,
+            }
+        }
+        schema
+    }
+
+    fn walk(
+        &self,
+        schema: &Value,
+        value: &Value,
+        path: &mut String,
+        depth: usize,
+    ) -> Result<(), Violation> {
+        if depth > MAX_DEPTH {
+            return fail(path, "nested too deeply".into());
+        }
+        let schema = self.resolve(schema);
+        if value.is_null() {
+            return if nullable(schema) {
+                Ok(())
+            } else {
+                fail(path, "must not be null; leave the field out instead".into())
+            };
+        }
+        if let Some(parts) = schema["allOf"].as_array() {
+            for part in parts {
+                self.walk(part, value, path, depth + 1)?;
+            }
+        }
+        if let Some(choices) = schema["oneOf"].as_array().or(schema["anyOf"].as_array()) {
+            let mut first_error = None;
+            let mut matched = 0;
+            for choice in choices {
+                match self.walk(choice, value, &mut path.clone(), depth + 1) {
+                    Ok(()) => matched += 1,
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+            let exclusive = schema.get("oneOf").is_some();
+            if matched == 0 || (exclusive && matched > 1) {
+                return Err(match first_error {
+                    Some(e) if matched == 0 && choices.len() == 1 => e,
+                    _ => Violation {
+                        path: path.clone(),
+                        message: format!(
+                            "must match exactly one of {} shapes{}",
+                            choices.len(),
+                            first_error.map_or(String::new(), |e| format!(" ({e})"))
+                        ),
+                    },
+                });
+            }
+        }
+        if let Some(kind) = schema["type"].as_str() {
+            let ok = match kind {
+                "object" => value.is_object(),
+                "array" => value.is_array(),
+                "string" => value.is_string(),
+                "boolean" => value.is_boolean(),
+                "integer" => value.is_i64() || value.is_u64(),
+                "number" => value.is_number(),
+                _ => true,
+            };
+            if !ok {
+                return fail(
+                    path,
+                    format!("must be {}, not {}", article(kind), describe(value)),
+                );
+            }
+        }
+        if let Some(allowed) = schema["enum"].as_array()
+            && !allowed.contains(value)
+        {
+            let names: Vec<String> = allowed
+                .iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .collect();
+            return fail(
+                path,
+                format!(
+                    "{} is not allowed; use one of {}",
+                    short(value),
+                    names.join(", ")
+                ),
+            );
+        }
+        if let Some(number) = value.as_f64() {
+            check_range(schema, number, value).or_else(|m| fail(path, m))?;
+        }
+        if let Some(text) = value.as_str() {
+            let chars = text.chars().count() as u64;
+            if let Some(min) = schema["minLength"].as_u64()
+                && chars < min
+            {
+                return fail(
+                    path,
+                    if min == 1 {
+                        "must not be empty".into()
+                    } else {
+                        format!("must be at least {min} characters")
+                    },
+                );
+            }
+            if let Some(max) = schema["maxLength"].as_u64()
+                && chars > max
+            {
+                return fail(
+                    path,
+                    format!("is {chars} characters; at most {max} are accepted"),
+                );
+            }
+            if let Some(pattern) = schema["pattern"].as_str() {
+                let regex = regress::Regex::new(pattern)
+                    .unwrap_or_else(|e| panic!("the spec's pattern {pattern:?}: {e}"));
+                if regex.find(text).is_none() {
+                    return fail(path, format!("{} does not match {pattern}", short(value)));
+                }
+            }
+        }
+        if let Some(items) = value.as_array() {
+            let count = items.len() as u64;
+            if let Some(min) = schema["minItems"].as_u64()
+                && count < min
+            {
+                return fail(
+                    path,
+                    format!("holds {count} items; at least {min} are needed"),
+                );
+            }
+            if let Some(max) = schema["maxItems"].as_u64()
+                && count > max
+            {
+                return fail(
+                    path,
+                    format!("holds {count} items; at most {max} are accepted"),
+                );
+            }
+            if let Some(item_schema) = schema.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    let len = path.len();
+                    path.push_str(&format!("[{i}]"));
+                    self.walk(item_schema, item, path, depth + 1)?;
+                    path.truncate(len);
+                }
+            }
+        }
+        if let Some(object) = value.as_object() {
+            if let Some(required) = schema["required"].as_array() {
+                for name in required.iter().filter_map(Value::as_str) {
+                    if !object.contains_key(name) {
+                        push_field(path, name);
+                        return fail(path, "is required".into());
+                    }
+                }
+            }
+            let properties = schema["properties"].as_object();
+            for (name, field) in object {
+                let len = path.len();
+                push_field(path, name);
+                match properties.and_then(|p| p.get(name)) {
+                    Some(field_schema) => self.walk(field_schema, field, path, depth + 1)?,
+                    None => match schema.get("additionalProperties") {
+                        Some(Value::Bool(false)) => {
+                            let known: Vec<&String> =
+                                properties.map(|p| p.keys().collect()).unwrap_or_default();
+                            let known: Vec<&str> = known.iter().map(|k| k.as_str()).collect();
+                            return fail(
+                                path,
+                                format!("is not a field here; the fields are {}", known.join(", ")),
+                            );
+                        }
+                        Some(extra @ Value::Object(_)) => {
+                            self.walk(extra, field, path, depth + 1)?
+                        }
+                        _ => {}
+                    },
+                }
+                path.truncate(len);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn fail(path: &str, message: String) -> Result<(), Violation> {
+    Err(Violation {
+        path: path.to_owned(),
+        message,
+    })
+}
+
+/// Whether `schema` takes `null`: when it says `nullable`, or constrains
+/// nothing at all (`{}`, any value).
+fn nullable(schema: &Value) -> bool {
+    schema["nullable"].as_bool().unwrap_or(false)
+        || schema
+            .as_object()
+            .is_some_and(|o| o.keys().all(|k| k == "description" || k == "example"))
+}
+
+fn check_range(schema: &Value, number: f64, value: &Value) -> Result<(), String> {
+    let exclusive = |key: &str| schema[key].as_bool().unwrap_or(false);
+    if let Some(min) = schema["minimum"].as_f64() {
+        let below = if exclusive("exclusiveMinimum") {
+            number <= min
+        } else {
+            number < min
+        };
+        if below {
+            return Err(format!(
+                "{} is below the minimum {}",
+                short(value),
+                bound(min)
+            ));
+        }
+    }
+    if let Some(max) = schema["maximum"].as_f64() {
+        let above = if exclusive("exclusiveMaximum") {
+            number >= max
+        } else {
+            number > max
+        };
+        if above {
+            return Err(format!(
+                "{} is above the maximum {}",
+                short(value),
+                bound(max)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A bound as the spec writes it: `100`, `0.05`, `1.0` as `1`.
+fn bound(n: f64) -> String {
+    serde_json::Number::from_f64(n)
+        .map_or_else(|| n.to_string(), |n| n.to_string())
+        .trim_end_matches(".0")
+        .to_owned()
+}
+
+fn push_field(path: &mut String, name: &str) {
+    if !path.is_empty() {
+        path.push('.');
+    }
+    path.push_str(name);
+}
+
+fn article(kind: &str) -> String {
+    match kind {
+        "object" | "array" | "integer" => format!("an {kind}"),
+        other => format!("a {other}"),
+    }
+}
+
+fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_f64() => "a fractional number",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A value for a message: short, and never a whole pasted document.
+fn short(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 40 {
+        format!("{}...", text.chars().take(40).collect::<String>())
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ranges_counts_nulls_and_fields_come_from_the_spec() {
+        let segmind = segmind();
+        let ok = json!({"prompt": "x", "seed": 100, "resolution": "RESOLUTION_1024_1024"});
+        assert_eq!(segmind.check("IdeogramTxt2ImgRequest", &ok), Ok(()));
+        let cases = [
+            (
+                json!({"prompt": "x", "seed": 1_000_000}),
+                "seed: 1000000 is above the maximum 999999",
+            ),
+            (
+                json!({"prompt": "x", "seed": null}),
+                "seed: must not be null; leave the field out instead",
+            ),
+            (json!({"prompt": ""}), "prompt: must not be empty"),
+            (json!({"seed": 100}), "prompt: is required"),
+            (
+                json!({"prompt": "x", "num_images": 1}),
+                "num_images: is not a field here",
+            ),
+            (
+                json!({"prompt": "x", "color_palette": {"members": [{"color_hex": "#fff", "color_weight": 1.5}]}}),
+                "color_palette: must match exactly one of 2 shapes",
+            ),
+            (
+                json!({"prompt": "x", "style_type": "CUBIST"}),
+                "style_type: \"CUBIST\" is not allowed",
+            ),
+        ];
+        for (body, expected) in cases {
+            let err = segmind
+                .check("IdeogramTxt2ImgRequest", &body)
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(expected), "{body}: {err}");
+        }
+        let nine: Vec<Value> = (0..9).map(|_| json!({"color_hex": "#fff"})).collect();
+        let err = ideogram()
+            .check("ColorPaletteMembers", &json!({ "members": nine }))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "members: holds 9 items; at most 8 are accepted"
+        );
+        let err = ideogram()
+            .check(
+                "GenerateImageRequest",
+                &json!({"image_request": {"prompt": "x", "num_images": 9}}),
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "image_request.num_images: 9 is above the maximum 8"
+        );
+    }
+}

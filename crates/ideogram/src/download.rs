@@ -1,0 +1,313 @@
+//! Fetching generated images: GETs without the key, retried with backoff
+//! (a GET bills nothing), bounded in size, and refused unless the bytes are
+//! an image of the type the server claims.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt as _;
+use ideogram_raw::auth::ApiKey;
+
+use crate::error::Error;
+use crate::retry::RetryPolicy;
+
+/// The largest image download accepted: far above any generated image.
+pub const MAX_DOWNLOAD_BYTES: u64 = ideogram_raw::limit::MAX_ANSWER_BYTES;
+
+/// What fetches image URLs for a client: its own HTTP client (which never
+/// carries the key), the client's retry policy, and the key, to redact it
+/// from anything a hostile image host sends back.
+#[derive(Debug, Clone)]
+pub(crate) struct Downloader {
+    pub http: reqwest::Client,
+    pub retry: RetryPolicy,
+    pub key: Option<ApiKey>,
+    pub max_bytes: u64,
+}
+
+/// Where downloaded bytes go: memory, or a file being written.
+pub(crate) trait Sink {
+    /// Starts over (a retry): drops what was written.
+    async fn reset(&mut self) -> std::io::Result<()>;
+    /// Appends a piece.
+    async fn write(&mut self, chunk: &[u8]) -> std::io::Result<()>;
+}
+
+impl Sink for BytesMut {
+    async fn reset(&mut self) -> std::io::Result<()> {
+        self.clear();
+        Ok(())
+    }
+
+    async fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        self.extend_from_slice(chunk);
+        Ok(())
+    }
+}
+
+/// Why one attempt failed, and whether another may succeed.
+struct Attempt {
+    reason: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    retry: bool,
+    retry_after: Option<Duration>,
+}
+
+impl Attempt {
+    fn final_(reason: String) -> Self {
+        Self {
+            reason,
+            source: None,
+            retry: false,
+            retry_after: None,
+        }
+    }
+
+    fn transient(reason: String) -> Self {
+        Self {
+            retry: true,
+            ..Self::final_(reason)
+        }
+    }
+}
+
+impl Downloader {
+    fn redact(&self, text: &str) -> String {
+        match &self.key {
+            Some(key) => key.redact(text).into_owned(),
+            None => text.to_owned(),
+        }
+    }
+
+    /// Downloads `url` into `sink`, retrying what may pass on a second try
+    /// (network errors, 5xx, 429, a body cut short or not an image). Returns
+    /// the image's content type. A failure of `sink` itself is an
+    /// [`Error::Io`] for `path`.
+    pub async fn fetch(
+        &self,
+        url: &str,
+        sink: &mut impl Sink,
+        path: &std::path::Path,
+    ) -> Result<&'static str, Error> {
+        let mut retry = 0;
+        loop {
+            sink.reset().await.map_err(|source| Error::Io {
+                path: path.to_owned(),
+                source,
+            })?;
+            match self.attempt(url, sink).await {
+                Ok(Ok(content_type)) => return Ok(content_type),
+                Ok(Err(io)) => {
+                    return Err(Error::Io {
+                        path: path.to_owned(),
+                        source: io,
+                    });
+                }
+                Err(failed) => {
+                    retry += 1;
+                    if !failed.retry || retry > self.retry.retries() {
+                        return Err(Error::Download {
+                            url: self.redact(url),
+                            reason: self.redact(&failed.reason),
+                            source: failed.source,
+                        });
+                    }
+                    let wait = self.retry.backoff(retry).max(
+                        failed
+                            .retry_after
+                            .unwrap_or_default()
+                            .min(self.retry.server_delay_cap()),
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    /// One GET: `Ok(Ok(type))` when whole, `Ok(Err)` when the sink failed,
+    /// `Err` when the download did.
+    async fn attempt(
+        &self,
+        url: &str,
+        sink: &mut impl Sink,
+    ) -> Result<std::io::Result<&'static str>, Attempt> {
+        let response = self.http.get(url).send().await.map_err(|e| Attempt {
+            reason: format!("the request failed: {}", without_url(&e)),
+            source: Some(Box::new(e.without_url())),
+            retry: true,
+            retry_after: None,
+        })?;
+        let status = response.status();
+        if !status.is_success() {
+            let reason = match status.as_u16() {
+                403 | 404 | 410 => format!(
+                    "the image host answered {status} (links expire: Ideogram's after 24 hours)"
+                ),
+                _ => format!("the image host answered {status}"),
+            };
+            let transient =
+                status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408;
+            return Err(Attempt {
+                retry_after: crate::retry::server_delay(response.headers()),
+                ..if transient {
+                    Attempt::transient(reason)
+                } else {
+                    Attempt::final_(reason)
+                }
+            });
+        }
+        if let Some(length) = response.content_length()
+            && length > self.max_bytes
+        {
+            return Err(Attempt::final_(too_large(self.max_bytes)));
+        }
+        let claimed = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .unwrap_or_default();
+        let mut body = response.bytes_stream();
+        let mut head = BytesMut::new();
+        let mut content_type = None;
+        let mut received: u64 = 0;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| Attempt {
+                reason: format!("the download broke off: {}", without_url(&e)),
+                source: Some(Box::new(e.without_url())),
+                retry: true,
+                retry_after: None,
+            })?;
+            received += chunk.len() as u64;
+            if received > self.max_bytes {
+                return Err(Attempt::final_(too_large(self.max_bytes)));
+            }
+            let chunk: Bytes = match content_type {
+                Some(_) => chunk,
+                None => {
+                    head.extend_from_slice(&chunk);
+                    if head.len() < SNIFF_BYTES {
+                        continue;
+                    }
+                    content_type = Some(image_type(&claimed, &head).map_err(Attempt::transient)?);
+                    std::mem::take(&mut head).freeze()
+                }
+            };
+            if let Err(e) = sink.write(&chunk).await {
+                return Ok(Err(e));
+            }
+        }
+        let content_type = match content_type {
+            Some(found) => found,
+            None => {
+                let found = image_type(&claimed, &head).map_err(Attempt::transient)?;
+                if let Err(e) = sink.write(&head).await {
+                    return Ok(Err(e));
+                }
+                found
+            }
+        };
+        Ok(Ok(content_type))
+    }
+}
+
+/// Bytes needed to tell JPEG, PNG and WebP apart.
+const SNIFF_BYTES: usize = 12;
+
+fn too_large(max: u64) -> String {
+    format!(
+        "the image is larger than {} MiB; refused",
+        max / (1024 * 1024)
+    )
+}
+
+/// A reqwest error's words without the URL (which the caller already names).
+fn without_url(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(url) = e.url() {
+        text = text.replace(&format!(" for url ({url})"), "");
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+/// The type of an image from its first bytes, checked against the type the
+/// server claims: a JPEG, PNG or WebP must be what it says (or unlabelled);
+/// another `image/*` type is taken on trust; anything else is not an image.
+pub(crate) fn image_type(claimed: &str, head: &[u8]) -> Result<&'static str, String> {
+    let claimed = match claimed {
+        "image/jpg" | "image/pjpeg" => "image/jpeg",
+        other => other,
+    };
+    match crate::image_input::sniff(head) {
+        Some((sniffed, _))
+            if claimed.is_empty()
+                || claimed == sniffed
+                || claimed == "application/octet-stream"
+                || claimed == "binary/octet-stream" =>
+        {
+            Ok(sniffed)
+        }
+        Some((sniffed, _)) => Err(format!("the body is {sniffed} but was sent as {claimed}")),
+        None if claimed.starts_with("image/")
+            && !["image/jpeg", "image/png", "image/webp"].contains(&claimed) =>
+        {
+            Ok(leak_type(claimed))
+        }
+        None => Err(format!(
+            "the body is not an image{}",
+            if claimed.is_empty() {
+                String::new()
+            } else {
+                format!(" (sent as {claimed})")
+            }
+        )),
+    }
+}
+
+/// A claimed image type as a `'static` name: the known few, or a generic one.
+fn leak_type(claimed: &str) -> &'static str {
+    match claimed {
+        "image/gif" => "image/gif",
+        "image/avif" => "image/avif",
+        "image/heic" => "image/heic",
+        "image/bmp" => "image/bmp",
+        "image/tiff" => "image/tiff",
+        _ => "image/*",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_image_must_be_what_it_claims() {
+        let png = b"\x89PNG\r\n\x1a\n....";
+        assert_eq!(image_type("image/png", png), Ok("image/png"));
+        assert_eq!(image_type("", png), Ok("image/png"));
+        assert_eq!(image_type("application/octet-stream", png), Ok("image/png"));
+        assert!(
+            image_type("image/jpeg", png)
+                .unwrap_err()
+                .contains("image/png but was sent as image/jpeg")
+        );
+        assert!(
+            image_type("text/html", b"<html>")
+                .unwrap_err()
+                .contains("not an image")
+        );
+        assert!(image_type("image/png", b"<html>").is_err());
+        assert_eq!(image_type("image/gif", b"GIF89a"), Ok("image/gif"));
+    }
+}
