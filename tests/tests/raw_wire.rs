@@ -460,6 +460,36 @@ async fn ideogram_remix_sends_multipart_through_the_hooks() {
 }
 
 #[tokio::test]
+async fn multipart_file_names_cannot_break_their_header() {
+    let server =
+        CaptureServer::start(|_| generated_answer(json!("https://cdn.example/remix.png"))).await;
+    let client = ideogram_client(&server.base_url(), Auth::ideogram(ApiKey::new(KEY)));
+    let request = ideogram::types::InitialImageRequest::builder()
+        .prompt("x".parse::<ideogram::types::Prompt>().unwrap());
+    client
+        .post_remix_image()
+        .image_request(request)
+        .image_file(
+            &b"PNG-BYTES"[..],
+            "../a\"b\r\nX-Injected: 1\u{200b}.png",
+            "image/png",
+        )
+        .send()
+        .await
+        .unwrap();
+    let body = String::from_utf8_lossy(&server.single_request().body).into_owned();
+    let disposition = body
+        .lines()
+        .find(|l| l.contains("name=\"image_file\""))
+        .expect("the image part");
+    assert_eq!(
+        disposition,
+        r#"Content-Disposition: form-data; name="image_file"; filename="..a\"bX-Injected: 1.png""#
+    );
+    assert!(!body.lines().any(|l| l.starts_with("X-Injected")), "{body}");
+}
+
+#[tokio::test]
 async fn ideogram_remix_maps_documented_errors_and_needs_both_parts() {
     let server = CaptureServer::start(|_| {
         Canned::json(422, json!({"error": "Provided image failed safety check."}))

@@ -16,7 +16,9 @@ Exit codes:
   5  out of credits
   6  rate limited
   7  generation failed (safety rejection, failed or expired job, timeout)
-  8  network or service error
+  8  network or service error (the request may have been billed)
+  9  billed but not saved: every paid image's URL and the command that
+     fetches it are printed (`ideogram fetch URL -o PATH`)
   130 interrupted (run the same command again to resume)";
 
 /// Images from Ideogram's models, through Segmind or Ideogram's own API.
@@ -58,6 +60,11 @@ pub struct Connection {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Generate images from a prompt.
+    ///
+    /// The folder and file names are checked before anything is sent. An
+    /// existing file is never replaced: the next free name is taken
+    /// (`x-2.png`) unless --overwrite is given. Each image's sidecar JSON,
+    /// holding its URL, is written before the download starts.
     Generate {
         /// What to draw.
         prompt: String,
@@ -66,6 +73,9 @@ pub enum Command {
         /// A file, or a folder (ending in `/` or existing) for generated names.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Replace existing images and sidecars at the output names.
+        #[arg(long)]
+        overwrite: bool,
     },
     /// Generate from an input image (a URL or a local file) and a prompt.
     Remix {
@@ -81,9 +91,18 @@ pub enum Command {
         /// A file, or a folder for generated names.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Replace existing images and sidecars at the output names.
+        #[arg(long)]
+        overwrite: bool,
     },
     /// Generate one image set per line of FILE (a prompt, or a JSON object
     /// with per-item options), resuming where an earlier run stopped.
+    ///
+    /// Blank lines and lines starting with `#` are skipped; write `\#` for a
+    /// prompt that starts with `#` (or a JSON line). A UTF-8 byte-order mark
+    /// is ignored. Every line is checked before the first request is sent.
+    /// One batch runs per journal at a time: a second one refuses, or with
+    /// --wait waits its turn.
     Batch {
         /// One prompt per line, or JSON lines: {"prompt": ..., "seed": ..., ...}.
         file: PathBuf,
@@ -100,9 +119,31 @@ pub enum Command {
         #[arg(long)]
         journal: Option<PathBuf>,
         /// Send again items an interrupted run may have paid for without
-        /// getting an answer (they could be billed twice).
+        /// getting an answer (they could be billed twice): all of them, or
+        /// the items numbered (`--resend-uncertain=3,7`).
+        #[arg(long, value_name = "ITEMS", num_args = 0..=1, require_equals = true, default_missing_value = "all")]
+        resend_uncertain: Option<String>,
+        /// Send with this provider items an earlier run sent to another one
+        /// (they could be billed by both).
         #[arg(long)]
-        resend_uncertain: bool,
+        switch_provider: bool,
+        /// Wait for another batch on the same journal to end instead of
+        /// refusing.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Download images already paid for, from the URLs a failed save printed
+    /// (no key is needed; Ideogram's links expire after 24 hours).
+    Fetch {
+        /// The image URLs.
+        #[arg(required = true)]
+        urls: Vec<String>,
+        /// A file (one URL), or a folder.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Replace an existing file at the output name.
+        #[arg(long)]
+        overwrite: bool,
     },
     /// Check on or wait for a Segmind queue job by its id.
     Job {
@@ -136,6 +177,9 @@ pub enum JobAction {
         /// Seconds to wait at most.
         #[arg(long, default_value_t = 600)]
         timeout: u64,
+        /// Replace an existing image and sidecar at the output name.
+        #[arg(long)]
+        overwrite: bool,
     },
 }
 

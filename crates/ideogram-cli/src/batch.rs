@@ -1,25 +1,35 @@
 //! `ideogram batch`: many prompts, a bounded number at once, with progress
 //! and a journal that lets a killed batch resume without paying twice.
 //!
-//! On Segmind every item goes through the queue, so its id is journaled
-//! before any waiting; on Ideogram's API (which has no ids) the image URLs
-//! are journaled as soon as the answer arrives, before downloading.
+//! Every line is checked, and the output folder proven writable, before the
+//! first request. On Segmind every item goes through the queue, so its id is
+//! journaled before any waiting; on Ideogram's API (which has no ids) the
+//! image URLs are journaled as soon as the answer arrives, before
+//! downloading. An item is marked "sending" only once its in-flight slot is
+//! held, just before its bytes leave.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use futures::StreamExt as _;
-use ideogram::{Client, GenerateRequest, Generation, ImageData, Provider};
+use ideogram::{Client, Error, GenerateRequest, Generation, ImageData, Provider};
 use serde_json::Value;
 
 use crate::args::Options;
 use crate::connect::Session;
-use crate::failure::{Failure, INTERRUPTED, INVALID};
-use crate::journal::{Entry, ItemState, Journal, JournalImage, fingerprint};
-use crate::output::{self, Asked};
+use crate::failure::{Failure, INTERRUPTED, INVALID, NOT_SAVED};
+use crate::journal::{self, Entry, ItemState, Journal, JournalImage, fingerprint};
+use crate::naming::{self, Plan};
+use crate::output::{self, Asked, tell};
+use crate::paid::{self, Saving};
 use crate::progress::Progress;
 use crate::request;
+use crate::signals::Signals;
+
+/// The largest batch file read.
+const MAX_BATCH_FILE: u64 = 64 << 20;
 
 pub struct Batch {
     pub file: PathBuf,
@@ -27,7 +37,9 @@ pub struct Batch {
     pub output: PathBuf,
     pub concurrency: usize,
     pub journal: Option<PathBuf>,
-    pub resend_uncertain: bool,
+    pub resend_uncertain: Option<String>,
+    pub switch_provider: bool,
+    pub wait: bool,
     pub json: bool,
 }
 
@@ -37,22 +49,10 @@ struct Item {
     request: GenerateRequest,
 }
 
-pub async fn run(session: &Session, batch: Batch) -> Result<(), Failure> {
-    let text = std::fs::read_to_string(&batch.file)
-        .map_err(|e| Failure::io(format!("cannot read {}", batch.file.display()), e))?;
-    let lines: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_owned)
-        .collect();
-    if lines.is_empty() {
-        return Err(Failure::new(
-            INVALID,
-            format!("{} holds no prompts", batch.file.display()),
-        ));
-    }
-    // Check every item before anything is sent: a bad line costs nothing.
+pub async fn run(session: &Session, batch: Batch, signals: Signals) -> Result<(), Failure> {
+    let lines = read_items(&batch.file)?;
+    // Check every item, and where its images go, before anything is sent: a
+    // bad line costs nothing.
     let mut items = Vec::new();
     let mut problems = Vec::new();
     for (index, line) in lines.iter().enumerate() {
@@ -80,56 +80,106 @@ pub async fn run(session: &Session, batch: Batch) -> Result<(), Failure> {
             format!("nothing was sent; {}", problems.join("; ")),
         ));
     }
+    for item in &items {
+        plan_for(&batch.output, item).check(image_count(&item.request))?;
+    }
+    let resend = Resend::parse(batch.resend_uncertain.as_deref(), lines.len())?;
 
     let journal_path = batch
         .journal
         .clone()
-        .unwrap_or_else(|| batch.output.join(".ideogram-batch.jsonl"));
-    sweep_partial_files(&batch.output);
-    let (journal, states) = Journal::open(&journal_path, &fingerprint(&lines), lines.len())?;
+        .unwrap_or_else(|| batch.output.join(journal::FILE_NAME));
+    let (journal_file, states) = {
+        let (path, print, count, wait) =
+            (journal_path, fingerprint(&lines), lines.len(), batch.wait);
+        tokio::task::spawn_blocking(move || Journal::open(&path, &print, count, wait))
+            .await
+            .expect("journal task")?
+    };
+    sweep_own_leftovers(&batch.output, journal_file.tags());
+    let tag = format!("b{:08x}", rand::random::<u32>());
+    journal_file.record(&Entry::Run {
+        tag: tag.clone(),
+        provider: Some(session.provider.to_string()),
+    })?;
+
     let progress = Arc::new(Mutex::new(Progress::new(items.len(), batch.json)));
+    let mut failures: Vec<Failure> = Vec::new();
     let mut pending = Vec::new();
     for item in items {
         let state = states.get(&item.index).cloned().unwrap_or_default();
-        let on_disk = state
-            .saved
-            .as_ref()
-            .is_some_and(|paths| paths.iter().all(|p| p.exists()));
-        if on_disk {
-            progress.lock().expect("progress").skip(1);
-        } else if state.uncertain() && !batch.resend_uncertain {
-            progress.lock().expect("progress").finish(false, &format!(
-                "item {}: not sent again: an earlier run sent it and may have been billed without getting an answer \
-                 (--resend-uncertain sends it anyway)",
-                item.index + 1
-            ));
-        } else {
-            pending.push((item, state));
+        match decide(
+            &item,
+            &state,
+            session.provider,
+            &resend,
+            batch.switch_provider,
+        ) {
+            Decision::Done => progress.lock().expect("progress").skip(1),
+            Decision::Refuse(failure) => {
+                progress
+                    .lock()
+                    .expect("progress")
+                    .finish(false, &format!("item {}: {failure}", item.index + 1));
+                failures.push(failure);
+            }
+            Decision::Run => pending.push((item, state)),
         }
     }
 
-    let stop = Stop::on_signals();
+    let in_flight = InFlight::new(session.client.timeout());
     let ctx = Context {
         client: &session.client,
-        journal: &journal,
+        journal: &journal_file,
         output: &batch.output,
         progress: &progress,
-        stop: &stop,
+        signals: &signals,
+        in_flight: &in_flight,
+        tag: &tag,
     };
-    let records: Vec<Value> = futures::stream::iter(pending)
+    let work = futures::stream::iter(pending)
         .map(|(item, state)| ctx.item(item, state))
         .buffer_unordered(batch.concurrency.max(1))
-        .filter_map(|result| async move { result })
-        .collect::<Vec<Vec<Value>>>()
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
+        .collect::<Vec<_>>();
+    // The first interrupt stops sending, a second says what is still
+    // awaited, a third abandons it.
+    let abandon = async {
+        signals.reached(1).await;
+        tell(
+            "stopping: no new requests are sent; paid requests in flight finish into the journal \
+             (Ctrl-C again lists them, a third time abandons them)",
+        );
+        signals.reached(2).await;
+        in_flight.report();
+        signals.reached(3).await;
+    };
+    let results = tokio::select! {
+        results = work => results,
+        () = abandon => {
+            let items = in_flight.abandon(&journal_file);
+            progress.lock().expect("progress").close();
+            return Err(Failure::new(
+                INTERRUPTED,
+                format!(
+                    "abandoned the answers to {} (they may have been billed; not sent again unless you pass --resend-uncertain)",
+                    list_items(&items)
+                ),
+            ));
+        }
+    };
+    let mut records = Vec::new();
+    for result in results {
+        match result {
+            Ended::Saved(saved) => records.extend(saved),
+            Ended::Failed(failure) => failures.push(failure),
+            Ended::Interrupted => {}
+        }
+    }
 
     let progress = progress.lock().expect("progress");
     progress.close();
     let (done, failed) = progress.counts();
-    if stop.stopped() {
+    if signals.count() > 0 {
         return Err(Failure::new(
             INTERRUPTED,
             format!("interrupted with {done} of {} items done", lines.len()),
@@ -139,33 +189,275 @@ pub async fn run(session: &Session, batch: Batch) -> Result<(), Failure> {
         ));
     }
     if batch.json {
-        println!("{}", serde_json::to_string_pretty(&records).expect("JSON"));
+        output::say(&serde_json::to_string_pretty(&records).expect("JSON"));
     }
-    eprintln!(
+    tell(&format!(
         "{done} done, {failed} failed; journal: {}",
-        journal.path().display()
-    );
-    if failed > 0 {
-        return Err(Failure::new(
-            crate::failure::FAILED,
-            format!("{failed} of {} items failed", done + failed),
-        )
-        .hint("run the same command again to retry them; nothing already paid for is sent again"));
-    }
-    Ok(())
+        journal_file.path().display()
+    ));
+    let Some(gravest) = failures.into_iter().reduce(Failure::graver) else {
+        return Ok(());
+    };
+    Err(Failure::new(
+        gravest.code,
+        format!("{failed} of {} items failed", done + failed),
+    )
+    .hint(match gravest.code {
+        NOT_SAVED => "run the same command again to fetch what was paid for; nothing is sent again",
+        _ => "run the same command again to retry them; nothing already paid for is sent again",
+    }))
 }
 
-/// Removes the temporary files a killed run left mid-write (`*.part`): the
-/// images they were becoming are fetched again from the journal.
-fn sweep_partial_files(dir: &Path) {
+/// The batch file's items: at most 64 MiB of a regular file, a UTF-8
+/// byte-order mark dropped, blank and `#` lines skipped, `\#` for a
+/// prompt that starts with `#`.
+fn read_items(path: &Path) -> Result<Vec<String>, Failure> {
+    use std::io::Read as _;
+    let cannot = |e| Failure::io(format!("cannot read {}", path.display()), e);
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let meta = file.metadata().map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(Failure::new(
+            INVALID,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_BATCH_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_BATCH_FILE {
+        return Err(Failure::new(
+            INVALID,
+            format!(
+                "{} is larger than {} MiB",
+                path.display(),
+                MAX_BATCH_FILE >> 20
+            ),
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Failure::new(
+            INVALID,
+            format!("{} is not UTF-8 text: {e}", path.display()),
+        )
+    })?;
+    let lines: Vec<String> = text
+        .strip_prefix('\u{feff}')
+        .unwrap_or(&text)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| match l.strip_prefix("\\#") {
+            Some(rest) => format!("#{rest}"),
+            None => l.to_owned(),
+        })
+        .collect();
+    if lines.is_empty() {
+        return Err(Failure::new(
+            INVALID,
+            format!("{} holds no prompts", path.display()),
+        ));
+    }
+    Ok(lines)
+}
+
+/// Which uncertain items `--resend-uncertain` names.
+enum Resend {
+    None,
+    All,
+    Items(HashSet<usize>),
+}
+
+impl Resend {
+    fn parse(text: Option<&str>, count: usize) -> Result<Self, Failure> {
+        let Some(text) = text else {
+            return Ok(Self::None);
+        };
+        if text.trim() == "all" {
+            return Ok(Self::All);
+        }
+        let mut items = HashSet::new();
+        for part in text.split(',') {
+            let n: usize = part.trim().parse().map_err(|_| {
+                Failure::new(
+                    INVALID,
+                    format!("invalid --resend-uncertain: {part:?} is not an item number"),
+                )
+            })?;
+            if n == 0 || n > count {
+                return Err(Failure::new(
+                    INVALID,
+                    format!("invalid --resend-uncertain: items are numbered 1 to {count}, not {n}"),
+                ));
+            }
+            items.insert(n - 1);
+        }
+        Ok(Self::Items(items))
+    }
+
+    fn allows(&self, index: usize) -> bool {
+        match self {
+            Self::None => false,
+            Self::All => true,
+            Self::Items(items) => items.contains(&index),
+        }
+    }
+}
+
+enum Decision {
+    Done,
+    Run,
+    Refuse(Failure),
+}
+
+/// What to do with an item, from what the journal says of it.
+fn decide(
+    item: &Item,
+    state: &ItemState,
+    provider: Provider,
+    resend: &Resend,
+    switch_provider: bool,
+) -> Decision {
+    let number = item.index + 1;
+    if state
+        .saved
+        .as_ref()
+        .is_some_and(|paths| paths.iter().all(|p| p.exists()))
+    {
+        return Decision::Done;
+    }
+    let other = state
+        .provider
+        .as_deref()
+        .filter(|p| *p != provider.to_string());
+    // URLs are fetched from anywhere; a queue id or an unanswered request
+    // belongs to the provider it went to.
+    if let Some(other) = other
+        && state.images.is_none()
+        && (state.request_id.is_some() || state.uncertain())
+        && !switch_provider
+    {
+        return Decision::Refuse(Failure::new(
+            INVALID,
+            format!(
+                "not sent again: an earlier run sent it to {other} (run with --provider {other} to fetch it, \
+                 or --switch-provider to send it with {provider}, which may pay twice)"
+            ),
+        ));
+    }
+    if state.uncertain() && !resend.allows(item.index) && !(other.is_some() && switch_provider) {
+        let why = if state.expired {
+            "its queued result expired after an earlier run paid for it"
+        } else {
+            "an earlier run sent it and may have been billed without getting an answer"
+        };
+        return Decision::Refuse(
+            Failure::new(crate::failure::FAILED, format!("not sent again: {why}"))
+                .hint(format!("--resend-uncertain={number} sends it anyway")),
+        );
+    }
+    Decision::Run
+}
+
+/// Where an item's images go: `NNNN-slug` in the output folder.
+fn plan_for(output: &Path, item: &Item) -> Plan {
+    Plan {
+        dir: output.to_path_buf(),
+        stem: format!("{:04}-{}", item.index + 1, naming::slug(&item.asked.prompt)),
+        ext: None,
+        numbered: false,
+        sidecars: true,
+    }
+}
+
+fn image_count(request: &GenerateRequest) -> usize {
+    // The facade has checked the count; one when none was asked for.
+    request.num_images_asked().unwrap_or(1) as usize
+}
+
+/// Removes what earlier runs of this batch (their tags are in the journal)
+/// left half-written when they were killed: only files this tool created,
+/// named `.<name>.<tag>-<random>.part`.
+fn sweep_own_leftovers(dir: &Path, tags: &[String]) {
+    if tags.is_empty() {
+        return;
+    }
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        if name.to_string_lossy().ends_with(".part") {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = name.starts_with('.')
+            && name.ends_with(".part")
+            && tags.iter().any(|tag| name.contains(&format!(".{tag}-")));
+        if ours && entry.file_type().is_ok_and(|t| t.is_file()) {
             let _ = std::fs::remove_file(entry.path());
         }
+    }
+}
+
+/// Requests sent and not yet answered, for the second and third interrupt,
+/// and how long one may take.
+struct InFlight(Mutex<HashMap<usize, Instant>>, Duration);
+
+impl InFlight {
+    fn new(timeout: Duration) -> Self {
+        Self(Mutex::default(), timeout)
+    }
+
+    fn start(&self, index: usize) {
+        self.0
+            .lock()
+            .expect("in flight")
+            .insert(index, Instant::now());
+    }
+
+    fn end(&self, index: usize) {
+        self.0.lock().expect("in flight").remove(&index);
+    }
+
+    /// Prints what is awaited and how long at most.
+    fn report(&self) {
+        let waiting = self.0.lock().expect("in flight").clone();
+        if waiting.is_empty() {
+            tell("stopping: no paid request is waiting for its answer");
+            return;
+        }
+        let mut items: Vec<_> = waiting.into_iter().collect();
+        items.sort();
+        let timeout = self.1;
+        let lines: Vec<String> = items
+            .iter()
+            .map(|(index, since)| {
+                let left = timeout.saturating_sub(since.elapsed());
+                format!("item {} (at most {} s more)", index + 1, left.as_secs())
+            })
+            .collect();
+        tell(&format!(
+            "stopping: waiting for the answers to {} paid request(s) so none is lost: {}; Ctrl-C again abandons them",
+            lines.len(),
+            lines.join(", ")
+        ));
+    }
+
+    /// Marks every awaited item abandoned in the journal; returns them.
+    fn abandon(&self, journal: &Journal) -> Vec<usize> {
+        let mut items: Vec<usize> = self.0.lock().expect("in flight").keys().copied().collect();
+        items.sort_unstable();
+        for item in &items {
+            let _ = journal.record(&Entry::Abandoned { item: *item });
+        }
+        items
+    }
+}
+
+fn list_items(items: &[usize]) -> String {
+    let numbers: Vec<String> = items.iter().map(|i| (i + 1).to_string()).collect();
+    match numbers.len() {
+        0 => "no request".to_owned(),
+        1 => format!("item {}", numbers[0]),
+        _ => format!("items {}", numbers.join(", ")),
     }
 }
 
@@ -174,196 +466,266 @@ struct Context<'a> {
     journal: &'a Journal,
     output: &'a Path,
     progress: &'a Arc<Mutex<Progress>>,
-    stop: &'a Stop,
+    signals: &'a Signals,
+    in_flight: &'a InFlight,
+    tag: &'a str,
 }
 
-/// Set by SIGINT or SIGTERM: no new request is sent, a request already sent
-/// is let finish until its answer is journaled, and waiting stops.
-#[derive(Clone)]
-struct Stop(Arc<tokio::sync::watch::Sender<bool>>);
-
-impl Stop {
-    fn on_signals() -> Self {
-        let (sender, _) = tokio::sync::watch::channel(false);
-        let stop = Self(Arc::new(sender));
-        let signalled = stop.clone();
-        tokio::spawn(async move {
-            #[cfg(unix)]
-            {
-                use tokio::signal::unix::{SignalKind, signal};
-                let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            #[cfg(not(unix))]
-            let _ = tokio::signal::ctrl_c().await;
-            signalled.0.send_replace(true);
-        });
-        stop
-    }
-
-    fn stopped(&self) -> bool {
-        *self.0.borrow()
-    }
-
-    /// Resolves once a stop is asked for.
-    async fn asked(&self) {
-        let mut watch = self.0.subscribe();
-        let _ = watch.wait_for(|stopped| *stopped).await;
-    }
-
-    /// Runs `work` unless a stop comes first.
-    async fn unless<T>(&self, work: impl std::future::Future<Output = T>) -> Option<T> {
-        tokio::select! {
-            value = work => Some(value),
-            () = self.asked() => None,
-        }
-    }
-}
-
-/// How one item ended, short of an error.
-enum Outcome {
+/// How one item ended.
+enum Ended {
     Saved(Vec<Value>),
+    Failed(Failure),
     Interrupted,
 }
 
+/// How producing an item stopped short.
+enum Stopped {
+    Interrupted,
+    Failed {
+        failure: Failure,
+        maybe_billed: bool,
+        expired: bool,
+    },
+}
+
+impl Stopped {
+    fn from_error(err: Error, provider: Provider) -> Self {
+        Self::Failed {
+            maybe_billed: !err.certainly_not_billed(),
+            expired: matches!(err.root(), Error::Expired { .. }),
+            failure: Failure::from_error(err, provider),
+        }
+    }
+
+    /// A failure after the generation was paid for.
+    fn billed(failure: Failure) -> Self {
+        Self::Failed {
+            failure,
+            maybe_billed: true,
+            expired: false,
+        }
+    }
+}
+
 impl Context<'_> {
-    /// Runs one item to its images on disk; `None` when it failed (reported)
-    /// or was interrupted.
-    async fn item(&self, item: Item, state: ItemState) -> Option<Vec<Value>> {
-        if self.stop.stopped() {
-            return None;
+    /// Runs one item to its images on disk.
+    async fn item(&self, item: Item, state: ItemState) -> Ended {
+        if self.signals.count() > 0 {
+            return Ended::Interrupted;
         }
         self.progress.lock().expect("progress").start();
-        let started = SystemTime::now();
-        let result = self.produce(&item, state, started).await;
+        let result = self.produce(&item, state).await;
         let mut progress = self.progress.lock().expect("progress");
         match result {
-            Ok(Outcome::Saved(records)) => {
+            Ok(records) => {
                 let line = records
                     .iter()
                     .map(output::describe)
                     .collect::<Vec<_>>()
                     .join("\n");
                 progress.finish(true, &line);
-                Some(records)
+                Ended::Saved(records)
             }
-            Ok(Outcome::Interrupted) => {
+            Err(Stopped::Interrupted) => {
                 progress.interrupted();
-                None
+                Ended::Interrupted
             }
-            Err((failure, maybe_billed)) => {
+            Err(Stopped::Failed {
+                failure,
+                maybe_billed,
+                expired,
+            }) => {
                 let _ = self.journal.record(&Entry::Failed {
                     item: item.index,
                     error: failure.message.clone(),
                     maybe_billed,
+                    expired,
                 });
                 progress.finish(false, &format!("item {}: {failure}", item.index + 1));
-                None
+                Ended::Failed(failure)
             }
         }
     }
 
-    async fn produce(
-        &self,
-        item: &Item,
-        state: ItemState,
-        started: SystemTime,
-    ) -> Result<Outcome, (Failure, bool)> {
+    /// Journals `entry` about a paid item; when the journal cannot be
+    /// written (a full disk), the failure carries `fetch`: what the user
+    /// needs to get what was paid for.
+    fn record_paid(&self, entry: &Entry, fetch: impl FnOnce() -> String) -> Result<(), Stopped> {
+        self.journal.record(entry).map_err(|failure| {
+            Stopped::billed(Failure::new(
+                NOT_SAVED,
+                format!("{}; it was billed: {}", failure.message, fetch()),
+            ))
+        })
+    }
+
+    async fn produce(&self, item: &Item, state: ItemState) -> Result<Vec<Value>, Stopped> {
         let provider = self.client.provider();
-        let lib = |e: ideogram::Error| {
-            let maybe_billed = !e.certainly_not_billed();
-            (Failure::from_error(e, provider), maybe_billed)
-        };
-        let journal = |entry: &Entry| self.journal.record(entry).map_err(|f| (f, true));
-        let mut generation = match (provider, state.request_id, state.images) {
+        let lib = |e: Error| Stopped::from_error(e, provider);
+        let mut generation = match (provider, state.request_id.clone(), state.images.clone()) {
             (_, _, Some(images)) => self.restore(item, images),
-            (Provider::Segmind, Some(id), _) => {
-                match self.stop.unless(self.client.job(id).wait()).await {
-                    Some(result) => result.map_err(lib)?,
-                    None => return Ok(Outcome::Interrupted),
-                }
-            }
+            (Provider::Segmind, Some(id), _) => self.wait(self.client.job(id).wait()).await?,
             (Provider::Segmind, None, _) => {
-                if self.stop.stopped() {
-                    return Ok(Outcome::Interrupted);
-                }
-                journal(&Entry::Sending { item: item.index })?;
+                let prepared = self.prepared(item).await?;
                 // Not interruptible: the id must reach the journal once sent.
-                let job = self.client.submit(&item.request).await.map_err(lib)?;
-                journal(&Entry::Submitted {
-                    item: item.index,
-                    request_id: job.id().to_owned(),
-                })?;
-                match self.stop.unless(job.wait()).await {
-                    Some(result) => result.map_err(lib)?,
-                    None => return Ok(Outcome::Interrupted),
-                }
+                let job = prepared.submit().await;
+                self.in_flight.end(item.index);
+                let job = job.map_err(lib)?;
+                let id = job.id().to_owned();
+                self.record_paid(
+                    &Entry::Submitted {
+                        item: item.index,
+                        request_id: id.clone(),
+                    },
+                    || format!("fetch it with `ideogram --provider segmind job wait {id}` (within an hour)"),
+                )?;
+                let generation = self.wait(job.wait()).await?;
+                self.generated(item, &generation)?;
+                generation
             }
             (Provider::Ideogram, _, None) => {
-                if self.stop.stopped() {
-                    return Ok(Outcome::Interrupted);
-                }
-                journal(&Entry::Sending { item: item.index })?;
+                let prepared = self.prepared(item).await?;
                 // Not interruptible: the URLs must reach the journal once paid for.
-                let generation = self.client.generate(&item.request).await.map_err(lib)?;
-                let images = generation
-                    .images
-                    .iter()
-                    .map(|image| JournalImage {
-                        url: match &image.data {
-                            ImageData::Url(url) => Some(url.clone()),
-                            _ => None,
-                        },
-                        seed: image.seed,
-                        resolution: image.resolution.clone(),
-                        is_safe: image.is_safe,
-                        prompt: image.prompt.clone(),
-                    })
-                    .collect();
-                journal(&Entry::Generated {
-                    item: item.index,
-                    images,
-                })?;
+                let generation = prepared.generate().await;
+                self.in_flight.end(item.index);
+                let generation = generation.map_err(lib)?;
+                self.generated(item, &generation)?;
                 generation
             }
         };
         // A job resumed by id alone does not know its model; this item does.
         generation.model = item.request.chosen_model();
-        let stem = format!("{:04}-{}", item.index + 1, output::slug(&item.asked.prompt));
-        let count = generation.images.len();
-        let mut records = Vec::new();
-        for (i, image) in generation.images.iter().enumerate() {
-            if !image.is_safe {
-                continue;
-            }
-            let path = output::target(
-                Some(self.output),
-                &stem,
-                i,
-                count,
-                output::expected_extension(image),
-            );
-            match self
-                .stop
-                .unless(output::save(image, &generation, &item.asked, path, started))
-                .await
-            {
-                Some(record) => records.push(record.map_err(|f| (f, true))?),
-                None => return Ok(Outcome::Interrupted),
-            }
+        self.save(item, &state, &generation).await
+    }
+
+    /// Waits for `work` unless the run is interrupted first.
+    async fn wait<T>(&self, work: impl Future<Output = Result<T, Error>>) -> Result<T, Stopped> {
+        let provider = self.client.provider();
+        match self.signals.unless(1, work).await {
+            Some(result) => result.map_err(|e| Stopped::from_error(e, provider)),
+            None => Err(Stopped::Interrupted),
+        }
+    }
+
+    /// The item checked and holding its in-flight slot (interruptible:
+    /// nothing has been sent), then journaled as sending.
+    async fn prepared<'a>(&'a self, item: &'a Item) -> Result<ideogram::Prepared<'a>, Stopped> {
+        let prepared = self.wait(self.client.prepare(&item.request)).await?;
+        self.sending(item)?;
+        Ok(prepared)
+    }
+
+    /// Journals that the item's bytes are about to leave.
+    fn sending(&self, item: &Item) -> Result<(), Stopped> {
+        // Unjournaled, nothing is sent: the item is not billed.
+        self.journal
+            .record(&Entry::Sending {
+                item: item.index,
+                provider: Some(self.client.provider().to_string()),
+            })
+            .map_err(|failure| Stopped::Failed {
+                failure,
+                maybe_billed: false,
+                expired: false,
+            })?;
+        self.in_flight.start(item.index);
+        Ok(())
+    }
+
+    /// Journals a paid generation's URLs before anything is downloaded.
+    fn generated(&self, item: &Item, generation: &Generation) -> Result<(), Stopped> {
+        let images = generation
+            .images
+            .iter()
+            .map(|image| JournalImage {
+                url: match &image.data {
+                    ImageData::Url(url) => Some(url.clone()),
+                    _ => None,
+                },
+                seed: image.seed,
+                resolution: image.resolution.clone(),
+                is_safe: image.is_safe,
+                prompt: image.prompt.clone(),
+            })
+            .collect::<Vec<_>>();
+        // Segmind v1 bytes have no URL to journal; the queue's do.
+        if images.iter().all(|i| i.url.is_none()) {
+            return Ok(());
+        }
+        let plan = plan_for(self.output, item);
+        self.record_paid(
+            &Entry::Generated {
+                item: item.index,
+                images,
+            },
+            || fetch_commands(generation, &plan),
+        )
+    }
+
+    /// Saves the item's images under names of its own, never over a file
+    /// this batch did not create.
+    async fn save(
+        &self,
+        item: &Item,
+        state: &ItemState,
+        generation: &Generation,
+    ) -> Result<Vec<Value>, Stopped> {
+        let plan = plan_for(self.output, item);
+        let reserved = &state.reserved;
+        let ours = |path: &Path| reserved.iter().any(|stem| same_stem(stem, path));
+        let stems = plan.stems(generation.images.len(), false, &ours);
+        self.record_paid(
+            &Entry::Saving {
+                item: item.index,
+                stems: stems
+                    .iter()
+                    .map(|s| {
+                        self.journal
+                            .relative(&absolute(&s.image.with_extension("")))
+                    })
+                    .collect(),
+            },
+            || fetch_commands(generation, &plan),
+        )?;
+        let saving = Saving {
+            asked: &item.asked,
+            replace: true,
+            temp_tag: Some(self.tag.to_owned()),
+            started: SystemTime::now(),
+        };
+        let Some((records, unsaved)) = self
+            .signals
+            .unless(1, paid::save_all(generation, &stems, &saving))
+            .await
+        else {
+            return Err(Stopped::Interrupted);
+        };
+        if !unsaved.is_empty() {
+            let mut lines = vec![format!(
+                "{} of {} images billed but not saved:",
+                unsaved.len(),
+                generation.images.len()
+            )];
+            lines.extend(unsaved.iter().flat_map(paid::Unsaved::lines));
+            return Err(Stopped::billed(Failure::new(NOT_SAVED, lines.join("\n"))));
         }
         let paths = records
             .iter()
-            .filter_map(|r| r["path"].as_str().map(PathBuf::from))
+            .filter_map(|r| r["path"].as_str())
+            .map(|p| self.journal.relative(&absolute(Path::new(p))))
             .collect();
-        journal(&Entry::Saved {
+        if let Err(failure) = self.journal.record(&Entry::Saved {
             item: item.index,
             paths,
-        })?;
-        Ok(Outcome::Saved(records))
+        }) {
+            // The images are on disk; a rerun only checks them again.
+            tell(&format!(
+                "warning: item {}: {}",
+                item.index + 1,
+                failure.message
+            ));
+        }
+        Ok(records)
     }
 
     /// Rebuilds a paid-for generation from the journal, to download it.
@@ -391,4 +753,30 @@ impl Context<'_> {
             images,
         }
     }
+}
+
+/// The commands that fetch a paid generation's images into `plan`'s names.
+fn fetch_commands(generation: &Generation, plan: &Plan) -> String {
+    let none = |_: &Path| false;
+    let stems = plan.stems(generation.images.len(), false, &none);
+    let commands: Vec<String> = generation
+        .images
+        .iter()
+        .zip(&stems)
+        .filter_map(|(image, stem)| match &image.data {
+            ImageData::Url(url) => Some(output::fetch_command(url, &stem.image)),
+            _ => None,
+        })
+        .collect();
+    format!("fetch its images with: {}", commands.join(" ; "))
+}
+
+/// `path` made absolute against the current directory.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Whether `path` is `stem` with any extension.
+fn same_stem(stem: &Path, path: &Path) -> bool {
+    absolute(&path.with_extension("")) == absolute(stem)
 }

@@ -1,26 +1,48 @@
-//! The one-shot commands: generate, remix, job status and wait, and the
-//! resolution and palette tables.
+//! The one-shot commands: generate, remix, job status and wait, fetch, and
+//! the resolution and palette tables.
 
 use std::io::IsTerminal as _;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use ideogram::{GenerateRequest, PalettePreset, Provider, Resolution, SizeFamily};
+use ideogram::{
+    GenerateRequest, GeneratedImage, Generation, PalettePreset, Provider, Resolution, SizeFamily,
+};
 use serde_json::{Value, json};
 
 use crate::args::Options;
 use crate::connect::Session;
-use crate::failure::{Failure, INVALID};
-use crate::output::{self, Asked};
+use crate::failure::{Failure, INTERRUPTED, INVALID, NETWORK, NOT_SAVED};
+use crate::naming::{self, Plan};
+use crate::output::{self, Asked, say, tell};
+use crate::paid::{self, Saving};
 use crate::progress::Spinner;
+use crate::signals::Signals;
+
+/// Where and how a command saves its images.
+pub struct Save<'a> {
+    /// `-o`: a file or a folder.
+    pub output: Option<&'a Path>,
+    /// `--overwrite`.
+    pub overwrite: bool,
+    /// `--json`.
+    pub json: bool,
+}
 
 /// Generates (or remixes) and saves every image with its sidecar.
+///
+/// Before anything is sent the output folder must take files and the names
+/// be valid. Once the service has answered, every image is saved on its own;
+/// an image that cannot be is reported with its URL and the command that
+/// fetches it (exit 9). Ctrl-C before sending stops at once; while a request
+/// is in flight the first one waits for its answer (it may be billed), a
+/// second abandons it; during downloads it stops them and prints the URLs.
 pub async fn generate(
     session: &Session,
     request: GenerateRequest,
     options: &Options,
-    output: Option<&Path>,
-    json: bool,
+    save: Save<'_>,
+    signals: &Signals,
 ) -> Result<(), Failure> {
     let provider = session.provider;
     let asked = Asked {
@@ -28,33 +50,119 @@ pub async fn generate(
         provider,
         options: options.clone(),
     };
+    let plan = Plan::from_output(save.output, &naming::slug(&asked.prompt))?;
+    let count = request.num_images_asked().unwrap_or(1) as usize;
+    plan.check(count)?;
+    let stop = |code, message: &str| Failure::new(code, message.to_owned());
+
     let started = SystemTime::now();
-    let generation = session
-        .client
-        .generate(&request)
+    let prepared = signals
+        .unless(1, session.client.prepare(&request))
         .await
+        .ok_or_else(|| stop(INTERRUPTED, "interrupted before anything was sent"))?
         .map_err(|e| Failure::from_error(e, provider))?;
-    let mut records = Vec::new();
-    let count = generation.images.len();
-    for (i, image) in generation.images.iter().enumerate() {
-        if !image.is_safe {
-            eprintln!(
-                "note: image {} failed the safety check and was withheld (not saved)",
-                i + 1
-            );
-            continue;
+    let sending = prepared.generate();
+    tokio::pin!(sending);
+    let answer = match signals.unless(1, &mut sending).await {
+        Some(answer) => answer,
+        None => {
+            tell(&format!(
+                "stopping: waiting for the answer to a request that may be billed (at most {} s), \
+                 so the images are not lost; Ctrl-C again abandons it",
+                session.client.timeout().as_secs()
+            ));
+            signals.unless(2, &mut sending).await.ok_or_else(|| {
+                stop(
+                    INTERRUPTED,
+                    "abandoned a request that may have been billed; its images cannot be fetched",
+                )
+            })?
         }
-        let path = output::target(
-            output,
-            &output::slug(&asked.prompt),
-            i,
-            count,
-            output::expected_extension(image),
-        );
-        records.push(output::save(image, &generation, &asked, path, started).await?);
+    };
+    let generation = answer.map_err(|e| Failure::from_error(e, provider))?;
+    save_paid(&generation, &plan, &asked, &save, started, signals).await
+}
+
+/// Saves a paid generation's images as `plan` says, reporting any that
+/// cannot be saved (or were interrupted) with the command that fetches them.
+async fn save_paid(
+    generation: &Generation,
+    plan: &Plan,
+    asked: &Asked,
+    save: &Save<'_>,
+    started: SystemTime,
+    signals: &Signals,
+) -> Result<(), Failure> {
+    let (overwrite, json) = (save.overwrite, save.json);
+    let none = |_: &Path| false;
+    let stems = plan.stems(generation.images.len(), overwrite, &none);
+    let asked_for = plan.dir.join(format!(
+        "{}.{}",
+        plan.stem,
+        plan.ext.as_deref().unwrap_or("png")
+    ));
+    if generation.images.len() == 1 && !overwrite && stems[0].image != asked_for {
+        tell(&format!(
+            "note: {} exists: saving as {} (--overwrite replaces it)",
+            asked_for.display(),
+            stems[0].image.display()
+        ));
     }
-    report(&records, json);
-    Ok(())
+    let saving = Saving {
+        asked,
+        replace: overwrite,
+        temp_tag: None,
+        started,
+    };
+    let Some((records, unsaved)) = signals
+        .unless(1, paid::save_all(generation, &stems, &saving))
+        .await
+    else {
+        // The downloads were dropped, their temporary files with them.
+        let lines: Vec<String> = generation
+            .images
+            .iter()
+            .zip(&stems)
+            .filter_map(|(image, stem)| {
+                url_of(image).map(|url| output::fetch_command(url, &stem.image))
+            })
+            .collect();
+        tell("interrupted while downloading images that were billed; fetch them later with:");
+        for line in &lines {
+            tell(&format!("  {line}"));
+        }
+        return Err(Failure::new(
+            INTERRUPTED,
+            "interrupted: the generation was billed but not saved",
+        ));
+    };
+    if json {
+        let mut all = records.clone();
+        all.extend(unsaved.iter().map(paid::Unsaved::json));
+        say(&serde_json::to_string_pretty(&all).expect("JSON"));
+    } else {
+        output::report(&records, false);
+    }
+    if unsaved.is_empty() {
+        return Ok(());
+    }
+    paid::report_unsaved(&unsaved, generation.images.len());
+    Err(Failure::new(
+        NOT_SAVED,
+        format!(
+            "{} of {} images billed but not saved",
+            unsaved.len(),
+            generation.images.len()
+        ),
+    )
+    .hint("run the printed commands to fetch them (Ideogram's links last 24 hours)"))
+}
+
+fn url_of(image: &GeneratedImage) -> Option<&str> {
+    match &image.data {
+        ideogram::ImageData::Url(url) => Some(url),
+        _ => None,
+    }
 }
 
 pub async fn job_status(session: &Session, id: &str, json: bool) -> Result<(), Failure> {
@@ -65,58 +173,135 @@ pub async fn job_status(session: &Session, id: &str, json: bool) -> Result<(), F
         .await
         .map_err(|e| Failure::from_error(e, session.provider))?;
     if json {
-        println!(
-            "{}",
-            json!({"request_id": id, "status": status.status.to_string(), "error": status.error, "inference_time": status.inference_time})
-        );
+        say(&json!({"request_id": id, "status": status.status.to_string(), "error": status.error, "inference_time": status.inference_time}).to_string());
     } else {
         let detail = status.error.map(|e| format!(": {e}")).unwrap_or_default();
-        println!("{id} {}{detail}", status.status);
+        say(&format!("{id} {}{detail}", status.status));
     }
     Ok(())
 }
 
+/// Waits for the queued job `id` (at most `timeout` seconds) and saves its
+/// images. Into a batch's folder only while no batch runs there (the
+/// journal's lock is held meanwhile).
 pub async fn job_wait(
     session: &Session,
     id: &str,
-    output: Option<&Path>,
     timeout: u64,
-    json: bool,
+    save: Save<'_>,
+    signals: &Signals,
 ) -> Result<(), Failure> {
+    let plan = Plan::from_output(save.output, &naming::slug(id))?;
+    plan.check(1)?;
+    let _batch_lock = crate::journal::lock_folder(&plan.dir)?;
     let job = session.client.job(id);
     let schedule = session
         .client
         .poll_schedule()
         .clone()
         .deadline(Duration::from_secs(timeout));
-    let mut spinner = Spinner::new(json);
+    let mut spinner = Spinner::new(save.json);
     let started = SystemTime::now();
-    let result = job
-        .wait_with(&schedule, |status| {
-            spinner.update(id, status.status.as_str())
-        })
+    let result = signals
+        .unless(
+            1,
+            job.wait_with(&schedule, |status| {
+                spinner.update(id, status.status.as_str())
+            }),
+        )
         .await;
     spinner.close();
-    let generation = result.map_err(|e| Failure::from_error(e, session.provider))?;
+    let generation = result
+        .ok_or_else(|| {
+            Failure::new(
+                INTERRUPTED,
+                format!("interrupted; the job runs on: `ideogram job wait {id}`"),
+            )
+        })?
+        .map_err(|e| Failure::from_error(e, session.provider))?;
     let asked = Asked {
         prompt: String::new(),
         provider: session.provider,
         options: Options::default(),
     };
-    let image = &generation.images[0];
-    let path = output::target(output, id, 0, 1, output::expected_extension(image));
-    let record = output::save(image, &generation, &asked, path, started).await?;
-    report(&[record], json);
-    Ok(())
+    save_paid(&generation, &plan, &asked, &save, started, signals).await
 }
 
-fn report(records: &[Value], json: bool) {
-    if json {
-        println!("{}", serde_json::to_string_pretty(records).expect("JSON"));
-    } else {
-        for record in records {
-            println!("{}", output::describe(record));
+/// Downloads images already paid for, from their URLs, never replacing a
+/// file unless told to.
+pub async fn fetch(
+    urls: &[String],
+    output: Option<&Path>,
+    overwrite: bool,
+    json: bool,
+) -> Result<(), Failure> {
+    let stem = urls
+        .first()
+        .and_then(|u| u.rsplit('/').next())
+        .map(|name| naming::slug(name.split(['?', '#']).next().unwrap_or(name)))
+        .unwrap_or_else(|| "image".into());
+    let mut plan = Plan::from_output(output, &stem)?;
+    plan.sidecars = false;
+    if urls.len() > 1 && plan.ext.is_some() {
+        plan.numbered = true;
+    }
+    plan.check(urls.len())?;
+    let images = urls
+        .iter()
+        .map(|url| {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(Failure::new(
+                    INVALID,
+                    format!("invalid url: {url:?} is not an http(s) URL"),
+                ));
+            }
+            GeneratedImage::from_url(url).map_err(|e| Failure::new(NETWORK, e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let none = |_: &Path| false;
+    let stems = plan.stems(images.len(), overwrite, &none);
+    let options = ideogram::SaveOptions::new()
+        .replace(overwrite)
+        .fix_extension(true);
+    let saves = images
+        .iter()
+        .zip(&stems)
+        .map(|(image, stem)| image.save_with(&stem.image, &options));
+    let mut gravest: Option<Failure> = None;
+    let mut saved = Vec::new();
+    for (result, url) in futures::future::join_all(saves).await.into_iter().zip(urls) {
+        match result {
+            Ok(path) => saved.push(json!({"path": path.display().to_string(), "source_url": url})),
+            Err(err) => {
+                let failure = Failure::from_error(err, Provider::Ideogram);
+                tell(&failure.to_string());
+                gravest = Some(match gravest {
+                    Some(g) => g.graver(failure),
+                    None => failure,
+                });
+            }
         }
+    }
+    if json {
+        say(&serde_json::to_string_pretty(&saved).expect("JSON"));
+    } else {
+        for record in &saved {
+            say(&format!(
+                "saved {}",
+                record["path"].as_str().unwrap_or_default()
+            ));
+        }
+    }
+    match gravest {
+        None => Ok(()),
+        Some(failure) => Err(Failure::new(
+            failure.code,
+            format!(
+                "{} of {} images not fetched",
+                urls.len() - saved.len(),
+                urls.len()
+            ),
+        )),
     }
 }
 
@@ -143,19 +328,19 @@ pub fn resolutions(family: Option<&str>, json: bool) -> Result<(), Failure> {
             .iter()
             .map(|r| json!({"resolution": r.to_string(), "aspect_ratio": r.aspect_ratio().to_string(), "legacy": r.is_legacy(), "v3": r.is_v3()}))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows).expect("JSON"));
+        say(&serde_json::to_string_pretty(&rows).expect("JSON"));
         return Ok(());
     }
-    println!("SIZE        ASPECT  2.x     3.0");
+    say("SIZE        ASPECT  2.x     3.0");
     for r in sizes {
         let mark = |yes: bool| if yes { "yes" } else { "-" };
-        println!(
+        say(&format!(
             "{:<11} {:<7} {:<7} {}",
             r.to_string(),
             r.aspect_ratio().to_string(),
             mark(r.is_legacy()),
             mark(r.is_v3())
-        );
+        ));
     }
     Ok(())
 }
@@ -181,13 +366,17 @@ pub fn palettes(json: bool) {
         } else {
             String::new()
         };
-        println!("{:<12} {swatches} {}", preset.to_string(), hex.join(" "));
+        say(&format!(
+            "{:<12} {swatches} {}",
+            preset.to_string(),
+            hex.join(" ")
+        ));
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows).expect("JSON"));
+        say(&serde_json::to_string_pretty(&rows).expect("JSON"));
     } else {
-        println!(
-            "(colours are approximate: Ideogram does not publish its presets; custom: '#ff5500:0.6,#00aaff')"
+        say(
+            "(colours are approximate: Ideogram does not publish its presets; custom: '#ff5500:0.6,#00aaff')",
         );
     }
 }

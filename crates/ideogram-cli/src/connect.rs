@@ -64,8 +64,7 @@ pub async fn connect(connection: &Connection) -> Result<Session, Failure> {
 
 fn key(connection: &Connection, provider: Provider) -> Result<String, Failure> {
     if let Some(path) = &connection.api_key_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Failure::io(format!("cannot read {}", path.display()), e))?;
+        let text = read_key_file(path)?;
         let key = text.lines().next().unwrap_or_default().trim().to_owned();
         if key.is_empty() {
             return Err(Failure::new(
@@ -84,4 +83,23 @@ fn key(connection: &Connection, provider: Provider) -> Result<String, Failure> {
         )
         .hint("add --offline to try everything against the built-in mock")),
     }
+}
+
+/// A key file's text: a regular file, its first 64 KiB at most.
+fn read_key_file(path: &std::path::Path) -> Result<String, Failure> {
+    use std::io::Read as _;
+    let cannot = |e| Failure::io(format!("cannot read {}", path.display()), e);
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    if !file.metadata().map_err(cannot)?.is_file() {
+        return Err(Failure::new(
+            AUTH,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(64 * 1024)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    String::from_utf8(bytes)
+        .map_err(|_| Failure::new(AUTH, format!("{} is not text", path.display())))
 }

@@ -21,6 +21,7 @@ pub const CREDITS: u8 = 5;
 pub const RATE_LIMITED: u8 = 6;
 pub const FAILED: u8 = 7;
 pub const NETWORK: u8 = 8;
+pub const NOT_SAVED: u8 = 9;
 pub const INTERRUPTED: u8 = 130;
 
 impl Failure {
@@ -41,13 +42,39 @@ impl Failure {
         Self::new(OTHER, format!("{what}: {err}"))
     }
 
-    /// A library error, with the usual fix for `provider`.
+    /// Which of two failures a command that had both ends with: the one a
+    /// person must act on first (credits before a network hiccup).
+    pub fn graver(self, other: Self) -> Self {
+        fn rank(code: u8) -> usize {
+            [
+                AUTH,
+                CREDITS,
+                NOT_SAVED,
+                RATE_LIMITED,
+                NETWORK,
+                FAILED,
+                INVALID,
+                OTHER,
+            ]
+            .iter()
+            .position(|c| *c == code)
+            .unwrap_or(usize::MAX)
+        }
+        if rank(other.code) < rank(self.code) {
+            other
+        } else {
+            self
+        }
+    }
+
+    /// A library error, with the usual fix for `provider`. A failed check on
+    /// a queued job is classed by what failed.
     pub fn from_error(err: Error, provider: Provider) -> Self {
         if let Error::Validation(input) = err {
             return input.into();
         }
         let variable = provider.key_variable();
-        let (code, hint) = match &err {
+        let (code, hint) = match err.root() {
             Error::Validation(_) | Error::Rejected { .. } => (INVALID, None),
             Error::Config(_) => (
                 AUTH,
@@ -78,11 +105,15 @@ impl Failure {
             Error::JobFailed { .. } => (FAILED, None),
             Error::JobTimeout { id, .. } => (
                 FAILED,
-                Some(format!("it may still finish: `ideogram job wait {id}`")),
+                Some(format!(
+                    "it runs on and will be billed: `ideogram job wait {id}` fetches it"
+                )),
             ),
             Error::Expired { .. } | Error::NotFound { .. } => (FAILED, None),
             Error::Transport { sent: true, .. }
             | Error::Server { .. }
+            | Error::Redirected { .. }
+            | Error::Gateway { .. }
             | Error::InvalidResponse { .. } => (
                 NETWORK,
                 Some(
@@ -93,10 +124,17 @@ impl Failure {
             Error::Transport { sent: false, .. } => {
                 (NETWORK, Some("check the network or --base-url".to_owned()))
             }
-            Error::Io { .. } => (OTHER, None),
+            Error::Download { .. } | Error::Withheld => (NOT_SAVED, None),
             _ => (OTHER, None),
         };
-        let message = match &err {
+        let hint = match (&err, hint) {
+            // The job was accepted: whatever the check ran into, it runs on.
+            (Error::Polling { id, .. }, _) => Some(format!(
+                "the job runs on whatever the check ran into: `ideogram job wait {id}` fetches it"
+            )),
+            (_, hint) => hint,
+        };
+        let message = match err.root() {
             Error::Transport { source, .. } => format!("{err}{}", chain(source)),
             _ => err.to_string(),
         };

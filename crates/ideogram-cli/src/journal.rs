@@ -2,10 +2,15 @@
 //! line, that records what was paid for before it is fetched (the queue id,
 //! or the image URLs) and what was saved, so a killed batch resumes without
 //! paying twice.
+//!
+//! One run at a time: a run holds an exclusive lock on the journal for its
+//! whole life. Paths are stored relative to the journal's folder, so a rerun
+//! from another directory finds them. Reading survives anything a kill or a
+//! full disk leaves: a torn or garbled line is skipped, the rest is kept.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::{BufRead as _, BufReader, Read as _, Seek as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -13,30 +18,58 @@ use serde::{Deserialize, Serialize};
 
 use crate::failure::{Failure, INVALID};
 
+/// The journal's name in a batch's output folder.
+pub const FILE_NAME: &str = ".ideogram-batch.jsonl";
+
+/// The longest journal line read, in bytes; a longer one is skipped.
+const MAX_LINE: u64 = 1 << 20;
+
+/// The most of a journal read, in bytes.
+const MAX_JOURNAL: u64 = 256 << 20;
+
 /// One line of the journal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Entry {
     /// The batch it belongs to: its file's fingerprint.
     Batch { fingerprint: String, items: usize },
-    /// About to send a paid request: until its answer is journaled, the item
-    /// may have been billed without this run knowing.
-    Sending { item: usize },
+    /// A run started: its temporary files carry `tag`.
+    Run {
+        tag: String,
+        #[serde(default)]
+        provider: Option<String>,
+    },
+    /// About to send a paid request (its in-flight slot held): until its
+    /// answer is journaled, the item may have been billed without this run
+    /// knowing.
+    Sending {
+        item: usize,
+        #[serde(default)]
+        provider: Option<String>,
+    },
     /// Queued on Segmind: the job can be resumed from this id.
     Submitted { item: usize, request_id: String },
-    /// Generated (and billed) by Ideogram: the images wait at these URLs.
+    /// Generated (and billed): the images wait at these URLs.
     Generated {
         item: usize,
         images: Vec<JournalImage>,
     },
-    /// Every image of the item is on disk.
+    /// About to save the item's images under these stems (relative to the
+    /// journal): files there are this batch's own.
+    Saving { item: usize, stems: Vec<PathBuf> },
+    /// Every image of the item is on disk (paths relative to the journal).
     Saved { item: usize, paths: Vec<PathBuf> },
-    /// The item failed; `maybe_billed` when it may have been paid for.
+    /// The item failed; `maybe_billed` when it may have been paid for,
+    /// `expired` when its queued result is gone.
     Failed {
         item: usize,
         error: String,
         maybe_billed: bool,
+        #[serde(default)]
+        expired: bool,
     },
+    /// A run gave up waiting for the answer to this item's request.
+    Abandoned { item: usize },
 }
 
 /// What is needed to fetch and describe a generated image later.
@@ -55,102 +88,144 @@ pub struct ItemState {
     pub request_id: Option<String>,
     pub images: Option<Vec<JournalImage>>,
     pub saved: Option<Vec<PathBuf>>,
+    pub reserved: Vec<PathBuf>,
     pub sending: bool,
+    pub provider: Option<String>,
     pub failed_maybe_billed: bool,
+    pub expired: bool,
 }
 
 impl ItemState {
     /// Sent (or maybe sent) and possibly billed, with nothing to fetch it
     /// by: sending it again could pay twice.
     pub fn uncertain(&self) -> bool {
-        (self.sending || self.failed_maybe_billed)
-            && self.request_id.is_none()
-            && self.images.is_none()
+        self.expired
+            || ((self.sending || self.failed_maybe_billed)
+                && self.request_id.is_none()
+                && self.images.is_none())
     }
 }
 
+/// An open, locked journal.
 pub struct Journal {
     path: PathBuf,
+    dir: PathBuf,
     file: Mutex<File>,
+    tags: Vec<String>,
 }
 
 impl Journal {
     /// Opens (or creates) the journal for a batch whose file has
-    /// `fingerprint`, and returns what it already records per item.
+    /// `fingerprint`, locked for this run (waiting for another run's lock
+    /// when `wait`), and returns what it already records per item.
     pub fn open(
         path: &Path,
         fingerprint: &str,
         items: usize,
+        wait: bool,
     ) -> Result<(Self, HashMap<usize, ItemState>), Failure> {
-        let mut states: HashMap<usize, ItemState> = HashMap::new();
-        let mut known = false;
-        if let Ok(file) = File::open(path) {
-            for (n, line) in BufReader::new(file).lines().enumerate() {
-                let line =
-                    line.map_err(|e| Failure::io(format!("cannot read {}", path.display()), e))?;
-                // A line cut short by a kill is the last one: skip it.
-                let Ok(entry) = serde_json::from_str::<Entry>(&line) else {
-                    continue;
-                };
-                match entry {
-                    Entry::Batch { fingerprint: f, .. } => {
-                        if f != fingerprint {
-                            return Err(Failure::new(
-                                INVALID,
-                                format!(
-                                    "{} belongs to another batch file (line {})",
-                                    path.display(),
-                                    n + 1
-                                ),
-                            )
-                            .hint("use another --output folder or --journal"));
-                        }
-                        known = true;
-                    }
-                    Entry::Sending { item } => {
-                        let state = states.entry(item).or_default();
-                        state.sending = true;
-                        state.failed_maybe_billed = false;
-                    }
-                    Entry::Submitted { item, request_id } => {
-                        states.entry(item).or_default().request_id = Some(request_id)
-                    }
-                    Entry::Generated { item, images } => {
-                        states.entry(item).or_default().images = Some(images)
-                    }
-                    Entry::Saved { item, paths } => {
-                        states.entry(item).or_default().saved = Some(paths)
-                    }
-                    Entry::Failed {
-                        item, maybe_billed, ..
-                    } => {
-                        let state = states.entry(item).or_default();
-                        state.sending = false;
-                        state.failed_maybe_billed = maybe_billed;
-                    }
-                }
-            }
-        }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Failure::io(format!("cannot create {}", dir.display()), e))?;
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Failure::io(format!("cannot create {}", dir.display()), e))?;
+        let cannot = |e| Failure::io(format!("cannot open {}", path.display()), e);
+        if let Ok(meta) = std::fs::symlink_metadata(path)
+            && !meta.is_file()
+        {
+            return Err(Failure::new(
+                INVALID,
+                format!("{} is not a regular file", path.display()),
+            ));
         }
         let mut file = OpenOptions::new()
+            .read(true)
             .create(true)
             .append(true)
             .open(path)
-            .map_err(|e| Failure::io(format!("cannot open {}", path.display()), e))?;
-        // End a line a kill cut short, so the next entry starts cleanly.
-        let torn = std::fs::read(path)
-            .map(|b| b.last().is_some_and(|&c| c != b'\n'))
-            .unwrap_or(false);
+            .map_err(cannot)?;
+        lock(&file, path, &dir, wait)?;
+
+        let mut states: HashMap<usize, ItemState> = HashMap::new();
+        let mut tags = Vec::new();
+        let mut known = false;
+        let (lines, torn) = read_lines(&mut file).map_err(cannot)?;
+        for (n, line) in lines.iter().enumerate() {
+            let Ok(entry) = serde_json::from_str::<Entry>(line) else {
+                continue;
+            };
+            match entry {
+                Entry::Batch { fingerprint: f, .. } => {
+                    if f != fingerprint {
+                        return Err(Failure::new(
+                            INVALID,
+                            format!(
+                                "{} belongs to another batch file (line {})",
+                                path.display(),
+                                n + 1
+                            ),
+                        )
+                        .hint("use another --output folder or --journal"));
+                    }
+                    known = true;
+                }
+                Entry::Run { tag, .. } => tags.push(tag),
+                Entry::Sending { item, provider } => {
+                    let state = states.entry(item).or_default();
+                    state.sending = true;
+                    state.provider = provider;
+                    state.failed_maybe_billed = false;
+                    state.expired = false;
+                }
+                Entry::Submitted { item, request_id } => {
+                    states.entry(item).or_default().request_id = Some(request_id)
+                }
+                Entry::Generated { item, images } => {
+                    states.entry(item).or_default().images = Some(images)
+                }
+                Entry::Saving { item, stems } => states
+                    .entry(item)
+                    .or_default()
+                    .reserved
+                    .extend(stems.iter().map(|s| dir.join(s))),
+                Entry::Saved { item, paths } => {
+                    states.entry(item).or_default().saved =
+                        Some(paths.iter().map(|p| dir.join(p)).collect())
+                }
+                Entry::Failed {
+                    item,
+                    maybe_billed,
+                    expired,
+                    ..
+                } => {
+                    let state = states.entry(item).or_default();
+                    state.sending = false;
+                    state.failed_maybe_billed = maybe_billed;
+                    state.expired = expired;
+                    if !maybe_billed {
+                        // Not paid (a FAILED job, a refusal): the next run
+                        // sends it afresh instead of asking after it.
+                        state.request_id = None;
+                        state.images = None;
+                    }
+                }
+                Entry::Abandoned { item } => {
+                    let state = states.entry(item).or_default();
+                    state.sending = true;
+                }
+            }
+        }
+        // End a line a kill or a full disk cut short, so the next entry
+        // starts cleanly.
         if torn {
-            file.write_all(b"\n")
-                .map_err(|e| Failure::io(format!("cannot write {}", path.display()), e))?;
+            file.write_all(b"\n").map_err(cannot)?;
         }
         let journal = Self {
             path: path.to_path_buf(),
+            dir,
             file: Mutex::new(file),
+            tags,
         };
         if !known {
             journal.record(&Entry::Batch {
@@ -161,19 +236,118 @@ impl Journal {
         Ok((journal, states))
     }
 
-    /// Appends an entry and syncs it to disk before returning.
+    /// Appends an entry and syncs it to disk before returning. A write that
+    /// fails half-way (a full disk) is cut back off, so the journal stays
+    /// readable line by line.
     pub fn record(&self, entry: &Entry) -> Result<(), Failure> {
         let mut line = serde_json::to_string(entry).expect("journal entry");
         line.push('\n');
         let mut file = self.file.lock().expect("journal");
-        file.write_all(line.as_bytes())
-            .and_then(|()| file.sync_data())
-            .map_err(|e| Failure::io(format!("cannot write {}", self.path.display()), e))
+        let before = file.metadata().map(|m| m.len());
+        let written = file
+            .write_all(line.as_bytes())
+            .and_then(|()| file.sync_data());
+        written.map_err(|e| {
+            if let Ok(len) = before {
+                let _ = file.set_len(len);
+            }
+            Failure::io(format!("cannot write {}", self.path.display()), e)
+        })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// `path` as the journal stores it: relative to its folder when inside it.
+    pub fn relative(&self, path: &Path) -> PathBuf {
+        path.strip_prefix(&self.dir)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| path.to_path_buf())
+    }
+
+    /// The tags of earlier runs' temporary files.
+    pub fn tags(&self) -> &[String] {
+        &self.tags
+    }
+}
+
+/// Locks the journal for this run: at once, or after waiting when `wait`.
+fn lock(file: &File, path: &Path, dir: &Path, wait: bool) -> Result<(), Failure> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) if wait => {
+            crate::output::tell(&format!(
+                "waiting for the batch running on {} to end...",
+                dir.display()
+            ));
+            file.lock()
+                .map_err(|e| Failure::io(format!("cannot lock {}", path.display()), e))
+        }
+        Err(std::fs::TryLockError::WouldBlock) => Err(busy(dir)),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(Failure::io(format!("cannot lock {}", path.display()), e))
+        }
+    }
+}
+
+fn busy(dir: &Path) -> Failure {
+    Failure::new(
+        INVALID,
+        format!(
+            "another ideogram batch is running on {} (its journal is locked); nothing was sent",
+            dir.display()
+        ),
+    )
+    .hint("wait for it to end, or pass --wait to start when it does")
+}
+
+/// Holds the lock of the batch journal in `dir`, if there is one, while a
+/// command other than that batch writes there (`job wait`): refuses while a
+/// batch runs.
+pub fn lock_folder(dir: &Path) -> Result<Option<File>, Failure> {
+    let path = dir.join(FILE_NAME);
+    let Ok(file) = OpenOptions::new().read(true).open(&path) else {
+        return Ok(None);
+    };
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(busy(dir)),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(Failure::io(format!("cannot lock {}", path.display()), e))
+        }
+    }
+}
+
+/// The journal's lines that are whole text (at most [`MAX_LINE`] bytes
+/// each, [`MAX_JOURNAL`] in all), and whether its last line was torn.
+fn read_lines(file: &mut File) -> std::io::Result<(Vec<String>, bool)> {
+    file.seek(std::io::SeekFrom::Start(0))?;
+    let mut reader = BufReader::new(file.take(MAX_JOURNAL));
+    let mut lines = Vec::new();
+    let mut buf = Vec::new();
+    let mut torn = false;
+    loop {
+        buf.clear();
+        let read = (&mut reader)
+            .take(MAX_LINE + 1)
+            .read_until(b'\n', &mut buf)?;
+        if read == 0 {
+            break;
+        }
+        let whole = buf.last() == Some(&b'\n');
+        if !whole && read as u64 > MAX_LINE {
+            // Past the line cap: skip to the end of this line.
+            let mut rest = Vec::new();
+            reader.read_until(b'\n', &mut rest)?;
+            continue;
+        }
+        torn = !whole;
+        if let Ok(text) = std::str::from_utf8(&buf) {
+            lines.push(text.trim_end().to_owned());
+        }
+    }
+    Ok((lines, torn))
 }
 
 /// A fingerprint of the batch file's items (FNV-1a over the lines).
@@ -217,15 +391,15 @@ mod tests {
             let mut bytes = lines.join("\n").into_bytes();
             bytes.extend(tail);
             std::fs::write(&path, bytes).unwrap();
-            let _ = Journal::open(&path, "f", 1);
+            let _ = Journal::open(&path, "f", 1, false);
         }
     }
 
     #[test]
-    fn entries_survive_a_reopen_and_a_torn_last_line() {
+    fn entries_survive_a_reopen_and_a_line_torn_mid_character() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
-        let (journal, states) = Journal::open(&path, "abc", 2).unwrap();
+        let (journal, states) = Journal::open(&path, "abc", 2, false).unwrap();
         assert!(states.is_empty());
         journal
             .record(&Entry::Submitted {
@@ -240,13 +414,16 @@ mod tests {
             })
             .unwrap();
         drop(journal);
+        // A prompt in another script, cut inside a character.
+        let line = r#"{"event":"generated","item":1,"images":[{"url":null,"seed":null,"resolution":null,"is_safe":true,"prompt":"東京"#;
+        let cut = &line.as_bytes()[..line.len() - 1];
         std::fs::OpenOptions::new()
             .append(true)
             .open(&path)
             .unwrap()
-            .write_all(b"{\"event\": \"sav")
+            .write_all(cut)
             .unwrap();
-        let (journal, states) = Journal::open(&path, "abc", 2).unwrap();
+        let (journal, states) = Journal::open(&path, "abc", 2, false).unwrap();
         assert_eq!(states[&0].request_id.as_deref(), Some("seg-1"));
         journal
             .record(&Entry::Saved {
@@ -255,16 +432,63 @@ mod tests {
             })
             .unwrap();
         drop(journal);
-        let (_, states) = Journal::open(&path, "abc", 2).unwrap();
+        let (_, states) = Journal::open(&path, "abc", 2, false).unwrap();
         assert!(
             states[&0].saved.is_some(),
             "an entry after a torn line is kept"
         );
         assert_eq!(
             states[&1].saved.as_deref(),
-            Some(&[PathBuf::from("a.png")][..])
+            Some(&[dir.path().join("a.png")][..]),
+            "paths resolve against the journal's folder"
         );
-        let err = Journal::open(&path, "other", 2).err().unwrap();
+        let err = Journal::open(&path, "other", 2, false).err().unwrap();
         assert!(err.message.contains("another batch"), "{}", err.message);
+    }
+
+    #[test]
+    fn one_run_per_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let (first, _) = Journal::open(&path, "abc", 1, false).unwrap();
+        let err = Journal::open(&path, "abc", 1, false).err().unwrap();
+        assert!(
+            err.message.contains("another ideogram batch is running"),
+            "{}",
+            err.message
+        );
+        assert!(lock_folder(dir.path()).is_err());
+        drop(first);
+        assert!(Journal::open(&path, "abc", 1, false).is_ok());
+        assert!(lock_folder(dir.path()).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_failed_job_that_was_not_billed_is_sent_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let (journal, _) = Journal::open(&path, "abc", 1, false).unwrap();
+        for entry in [
+            Entry::Sending {
+                item: 0,
+                provider: Some("segmind".into()),
+            },
+            Entry::Submitted {
+                item: 0,
+                request_id: "r-1".into(),
+            },
+            Entry::Failed {
+                item: 0,
+                error: "FAILED".into(),
+                maybe_billed: false,
+                expired: false,
+            },
+        ] {
+            journal.record(&entry).unwrap();
+        }
+        drop(journal);
+        let (_, states) = Journal::open(&path, "abc", 1, false).unwrap();
+        assert_eq!(states[&0].request_id, None);
+        assert!(!states[&0].uncertain());
     }
 }

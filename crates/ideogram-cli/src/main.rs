@@ -7,9 +7,12 @@ mod commands;
 mod connect;
 mod failure;
 mod journal;
+mod naming;
 mod output;
+mod paid;
 mod progress;
 mod request;
+mod signals;
 
 use std::process::ExitCode;
 
@@ -27,7 +30,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("{failure}");
+            output::tell(&failure.to_string());
             ExitCode::from(failure.code)
         }
     }
@@ -45,15 +48,38 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         _ => {}
     }
+    // From here on Ctrl-C and SIGTERM are counted, not fatal: each command
+    // stops where no paid result is lost and no temporary file is left.
+    let signals = signals::Signals::listen();
+    if let Command::Fetch {
+        urls,
+        output,
+        overwrite,
+    } = &cli.command
+    {
+        let fetching = commands::fetch(urls, output.as_deref(), *overwrite, cli.json);
+        return signals.unless(1, fetching).await.unwrap_or_else(|| {
+            Err(failure::Failure::new(
+                failure::INTERRUPTED,
+                "interrupted; nothing was left half-written",
+            ))
+        });
+    }
     let session = connect::connect(&cli.connection).await?;
     match cli.command {
         Command::Generate {
             prompt,
             options,
             output,
+            overwrite,
         } => {
             let request = request::build(&prompt, &options)?;
-            commands::generate(&session, request, &options, output.as_deref(), cli.json).await
+            let save = commands::Save {
+                output: output.as_deref(),
+                overwrite,
+                json: cli.json,
+            };
+            commands::generate(&session, request, &options, save, &signals).await
         }
         Command::Remix {
             image,
@@ -61,13 +87,19 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             weight,
             options,
             output,
+            overwrite,
         } => {
             let request = request::with_image(
                 request::build(&prompt, &options)?,
                 &image,
                 weight.as_deref(),
             )?;
-            commands::generate(&session, request, &options, output.as_deref(), cli.json).await
+            let save = commands::Save {
+                output: output.as_deref(),
+                overwrite,
+                json: cli.json,
+            };
+            commands::generate(&session, request, &options, save, &signals).await
         }
         Command::Batch {
             file,
@@ -76,6 +108,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             concurrency,
             journal,
             resend_uncertain,
+            switch_provider,
+            wait,
         } => {
             let batch = batch::Batch {
                 file,
@@ -84,9 +118,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 concurrency,
                 journal,
                 resend_uncertain,
+                switch_provider,
+                wait,
                 json: cli.json,
             };
-            batch::run(&session, batch).await
+            batch::run(&session, batch, signals).await
         }
         Command::Job { action } => {
             commands::require_segmind(&session)?;
@@ -96,9 +132,19 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     id,
                     output,
                     timeout,
-                } => commands::job_wait(&session, &id, output.as_deref(), timeout, cli.json).await,
+                    overwrite,
+                } => {
+                    let save = commands::Save {
+                        output: output.as_deref(),
+                        overwrite,
+                        json: cli.json,
+                    };
+                    commands::job_wait(&session, &id, timeout, save, &signals).await
+                }
             }
         }
-        Command::Resolutions { .. } | Command::Palettes => unreachable!("handled above"),
+        Command::Resolutions { .. } | Command::Palettes | Command::Fetch { .. } => {
+            unreachable!("handled above")
+        }
     }
 }

@@ -1,5 +1,8 @@
-//! Where images go, and the sidecar JSON beside each one.
+//! What the tool writes: the sidecar JSON beside each image, the lines on
+//! stdout and stderr (a closed pipe ends the command quietly instead of a
+//! panic), and shell-quoted commands to paste.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -17,95 +20,59 @@ pub struct Asked {
     pub options: crate::args::Options,
 }
 
-/// The path for image `index` of `count`: `output` as a file (numbered when
-/// there are several), or a generated name in `output` as a folder.
-pub fn target(
-    output: Option<&Path>,
-    stem: &str,
-    index: usize,
-    count: usize,
-    extension: &str,
-) -> PathBuf {
-    let is_dir = output.is_some_and(|p| {
-        p.is_dir()
-            || p.as_os_str()
-                .to_string_lossy()
-                .ends_with(std::path::MAIN_SEPARATOR)
-    });
-    let numbered = |stem: &str| {
-        if count > 1 {
-            format!("{stem}-{}", index + 1)
-        } else {
-            stem.to_owned()
-        }
-    };
-    match output {
-        Some(path) if !is_dir => {
-            let file_stem = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| stem.to_owned());
-            let ext = path
-                .extension()
-                .map(|e| e.to_string_lossy().into_owned())
-                .unwrap_or_else(|| extension.to_owned());
-            path.with_file_name(format!("{}.{ext}", numbered(&file_stem)))
-        }
-        Some(dir) => dir.join(format!("{}.{extension}", numbered(stem))),
-        None => PathBuf::from(format!("{}.{extension}", numbered(stem))),
+/// Prints a line on stdout. A reader that went away (`| head -1`) ends the
+/// process at once, quietly and successfully, as command-line tools do.
+pub fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush())
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
     }
 }
 
-/// A file name from a prompt: `a-lighthouse-at-dawn`.
-pub fn slug(prompt: &str) -> String {
-    let words: Vec<String> = prompt
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(6)
-        .map(str::to_lowercase)
-        .collect();
-    if words.is_empty() {
-        "image".to_owned()
-    } else {
-        words.join("-")
-    }
+/// Prints a line on stderr; a closed stderr is ignored.
+pub fn tell(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
-/// The extension an image will most likely have before it is downloaded.
-pub fn expected_extension(image: &GeneratedImage) -> &'static str {
-    match &image.data {
-        ImageData::Bytes { content_type, .. } if content_type == "image/jpeg" => "jpg",
-        ImageData::Bytes { content_type, .. } if content_type == "image/webp" => "webp",
-        ImageData::Url(url) if url.ends_with(".jpg") || url.ends_with(".jpeg") => "jpg",
-        _ => "png",
+/// `text` quoted for a POSIX shell.
+pub fn quoted(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c))
+    {
+        return text.to_owned();
     }
+    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-/// Saves one image and its sidecar; if the file's content disagrees with
-/// the extension asked for, renames it to the right one. Returns the record
-/// written to the sidecar.
-pub async fn save(
+/// The command that fetches a paid image at `url` into `target` later.
+pub fn fetch_command(url: &str, target: &Path) -> String {
+    format!(
+        "ideogram fetch {} -o {}",
+        quoted(url),
+        quoted(&target.display().to_string())
+    )
+}
+
+/// The sidecar record of one image: what was asked, what came back, and
+/// where the image is (`status`: `saved`, `downloading` while it is being
+/// fetched, `not_saved` with the error and the command that fetches it).
+pub fn record(
     image: &GeneratedImage,
     generation: &Generation,
     asked: &Asked,
-    path: PathBuf,
+    path: &Path,
     started: SystemTime,
-) -> Result<Value, Failure> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(|e| Failure::io(format!("cannot create {}", dir.display()), e))?;
-    }
-    let saved = image
-        .save(&path)
-        .await
-        .map_err(|e| Failure::from_error(e, asked.provider))?;
-    let saved = fix_extension(saved).await?;
+) -> Value {
     let finished = SystemTime::now();
     let o = &asked.options;
-    let record = json!({
-        "image": saved.file_name().map(|n| n.to_string_lossy().into_owned()),
-        "path": saved.display().to_string(),
+    json!({
+        "status": "saved",
+        "image": path.file_name().map(|n| n.to_string_lossy().into_owned()),
+        "path": path.display().to_string(),
         "prompt": asked.prompt,
         "revised_prompt": (image.prompt != asked.prompt && !image.prompt.is_empty()).then_some(&image.prompt),
         "provider": asked.provider.to_string(),
@@ -126,55 +93,63 @@ pub async fn save(
             "finished": DateTime::<Utc>::from(finished).to_rfc3339(),
             "elapsed_ms": finished.duration_since(started).map(|d| d.as_millis() as u64).unwrap_or(0),
         },
-    });
-    let sidecar = saved.with_extension("json");
-    let text = serde_json::to_string_pretty(&record).expect("JSON") + "\n";
-    write_atomically(&sidecar, text.as_bytes()).await?;
-    Ok(record)
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it.
-pub async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let temp = path.with_extension(format!("{}.part", std::process::id()));
-    let write = async {
-        tokio::fs::write(&temp, bytes).await?;
-        tokio::fs::rename(&temp, path).await
-    };
-    write.await.map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        Failure::io(format!("cannot write {}", path.display()), e)
     })
 }
 
-/// Renames `path` if its content is a different image type than its
-/// extension says (a JPEG asked for as `.png`).
-async fn fix_extension(path: PathBuf) -> Result<PathBuf, Failure> {
-    let mut head = [0u8; 12];
-    let file = std::fs::File::open(&path)
-        .map_err(|e| Failure::io(format!("cannot read {}", path.display()), e))?;
-    let n = std::io::Read::read(&mut &file, &mut head).unwrap_or(0);
-    let Some((_, actual)) = ideogram::sniff_image(&head[..n]) else {
-        return Ok(path);
-    };
-    let current = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    let same = current == actual || (actual == "jpg" && current == "jpeg");
-    if same {
-        return Ok(path);
+/// Writes `record` as the sidecar at `path`: into a temporary file beside
+/// it, synced, then put in place, replacing only when `replace` says the
+/// file there is ours.
+pub fn write_sidecar(path: &Path, record: &Value, replace: bool) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(record).expect("JSON") + "\n";
+    write_file(path, text.as_bytes(), replace)
+        .map_err(|e| Failure::io(format!("cannot write {}", path.display()), e))
+}
+
+/// Writes `bytes` at `path` through a temporary file of this tool's,
+/// synced; never replaces a file unless `replace`, never a special file.
+pub fn write_file(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.is_file() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "it exists and is not a regular file",
+            ));
+        }
+        if !replace {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "it exists; not replacing it",
+            ));
+        }
     }
-    let renamed = path.with_extension(actual);
-    tokio::fs::rename(&path, &renamed)
-        .await
-        .map_err(|e| Failure::io(format!("cannot rename {}", path.display()), e))?;
-    eprintln!(
-        "note: {} holds a {} image, saved as {}",
-        path.display(),
-        actual.to_uppercase(),
-        renamed.display()
-    );
-    Ok(renamed)
+    let temp = temp_beside(path);
+    let written = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        if replace {
+            std::fs::rename(&temp, path)
+        } else {
+            std::fs::hard_link(&temp, path)
+        }
+    })();
+    let _ = std::fs::remove_file(&temp);
+    written
+}
+
+fn temp_beside(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(
+        ".{name}.ideogram-{}-{:08x}.part",
+        std::process::id(),
+        rand::random::<u32>()
+    ))
 }
 
 /// One line for a saved image.
@@ -202,25 +177,40 @@ pub fn describe(record: &Value) -> String {
     )
 }
 
+/// Prints saved records: pretty JSON, or a line each.
+pub fn report(records: &[Value], json: bool) {
+    if json {
+        say(&serde_json::to_string_pretty(records).expect("JSON"));
+    } else {
+        for record in records {
+            say(&describe(record));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn targets_follow_the_output_argument() {
+    fn commands_are_quoted_for_a_shell() {
+        assert_eq!(quoted("out/a-cat.png"), "out/a-cat.png");
+        assert_eq!(quoted("it's here"), r"'it'\''s here'");
         assert_eq!(
-            target(None, "a-cat", 0, 1, "png"),
-            PathBuf::from("a-cat.png")
+            fetch_command("https://x.test/a.png?sig=1&t=2", Path::new("a b.png")),
+            "ideogram fetch 'https://x.test/a.png?sig=1&t=2' -o 'a b.png'"
         );
-        assert_eq!(
-            target(Some(Path::new("out/x.jpg")), "a-cat", 1, 2, "png"),
-            PathBuf::from("out/x-2.jpg")
-        );
-        assert_eq!(
-            target(Some(Path::new("out/")), "a-cat", 0, 1, "png"),
-            PathBuf::from("out/a-cat.png")
-        );
-        assert_eq!(slug("A neon sign: \"open late\"!"), "a-neon-sign-open-late");
-        assert_eq!(slug("!!!"), "image");
+    }
+
+    #[test]
+    fn sidecars_replace_only_what_they_may() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.json");
+        std::fs::write(&path, b"theirs").unwrap();
+        assert!(write_sidecar(&path, &json!({"a": 1}), false).is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"theirs");
+        write_sidecar(&path, &json!({"a": 1}), true).unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().contains("\"a\": 1"));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

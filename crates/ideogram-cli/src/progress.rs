@@ -42,9 +42,9 @@ impl Progress {
             self.failed += 1
         }
         if self.live {
-            eprint!("\r\x1b[2K{line}\n");
+            let _ = write!(std::io::stderr(), "\r\x1b[2K{line}\n");
         } else if !line.is_empty() {
-            eprintln!("{line}");
+            crate::output::tell(line);
         }
         self.draw();
     }
@@ -83,7 +83,8 @@ impl Progress {
         let eta = self.eta().map_or("--:--".to_owned(), |d| {
             format!("{:02}:{:02}", d.as_secs() / 60, d.as_secs() % 60)
         });
-        eprint!(
+        let _ = write!(
+            std::io::stderr(),
             "\r\x1b[2K[{}{}] {}/{} done, {} failed, {} in flight, ETA {eta}",
             "=".repeat(filled),
             " ".repeat(width - filled),
@@ -97,7 +98,7 @@ impl Progress {
 
     pub fn close(&self) {
         if self.live {
-            eprintln!();
+            let _ = writeln!(std::io::stderr());
         }
     }
 }
@@ -124,7 +125,8 @@ impl Spinner {
         }
         const FRAMES: [char; 4] = ['|', '/', '-', '\\'];
         self.frame += 1;
-        eprint!(
+        let _ = write!(
+            std::io::stderr(),
             "\r\x1b[2K{} {id} {state} {:.1}s",
             FRAMES[self.frame % 4],
             self.started.elapsed().as_secs_f64()
@@ -134,7 +136,7 @@ impl Spinner {
 
     pub fn close(&self) {
         if self.live {
-            eprint!("\r\x1b[2K");
+            let _ = write!(std::io::stderr(), "\r\x1b[2K");
         }
     }
 }

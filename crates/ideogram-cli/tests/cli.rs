@@ -1,60 +1,14 @@
 //! The real `ideogram` binary against the mock: each subcommand, each error
 //! class with its exit code, and a batch killed half-way then resumed.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-use ideogram_mock::{Delivery, FAIL_TRIGGER, MockConfig, MockServer};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ideogram");
-
-/// Runs the binary with no key in its environment plus `env`.
-async fn run(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Output {
-    let mut command = Command::new(BIN);
-    command
-        .args(args)
-        .current_dir(dir)
-        .env_remove("SEGMIND_API_KEY")
-        .env_remove("IDEOGRAM_API_KEY")
-        .env("NO_COLOR", "1");
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    tokio::task::spawn_blocking(move || command.output().expect("run ideogram"))
-        .await
-        .expect("join")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exit code")
-}
-
-/// (width, height) of the image in `path`.
-fn dimensions(path: &Path) -> (u32, u32) {
-    workspace_tests::image_dimensions(&std::fs::read(path).unwrap())
-}
-
-async fn mock(config: MockConfig) -> MockServer {
-    MockServer::start(config).await.expect("mock")
-}
-
-fn files(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
+use common::*;
+use ideogram_mock::{FAIL_TRIGGER, MockConfig};
 
 #[tokio::test]
 async fn offline_generate_writes_a_png_of_the_requested_size_with_a_sidecar() {
@@ -458,48 +412,6 @@ async fn tables_need_no_key() {
     );
 }
 
-fn write_batch(dir: &Path, count: usize) -> PathBuf {
-    let mut lines = vec!["# a comment".to_owned()];
-    for i in 0..count {
-        if i % 2 == 0 {
-            lines.push(format!("prompt number {i}"));
-        } else {
-            lines.push(format!(
-                r#"{{"prompt": "prompt number {i}", "seed": {}}}"#,
-                1000 + i
-            ));
-        }
-    }
-    let path = dir.join("prompts.txt");
-    std::fs::write(&path, lines.join("\n")).unwrap();
-    path
-}
-
-/// Every prompt billed exactly once, every image on disk, no partial files.
-fn assert_complete(mock: &MockServer, out: &Path, count: usize) {
-    let ledger = mock.ledger();
-    for i in 0..count {
-        let billed = ledger.for_prompt(&format!("prompt number {i}")).count();
-        assert_eq!(billed, 1, "prompt {i} billed {billed} times");
-    }
-    assert!(
-        ledger
-            .entries
-            .iter()
-            .all(|e| e.delivery != Delivery::Broken)
-    );
-    let names = files(out);
-    let images = names
-        .iter()
-        .filter(|n| n.ends_with(".jpg") || n.ends_with(".png"))
-        .count();
-    assert_eq!(images, count, "{names:?}");
-    assert!(
-        names.iter().all(|n| !n.contains(".part")),
-        "partial files left: {names:?}"
-    );
-}
-
 #[tokio::test]
 async fn a_batch_runs_every_item_with_bounded_concurrency() {
     let mock = mock(MockConfig::default()).await;
@@ -590,45 +502,6 @@ async fn a_batch_with_a_bad_line_sends_nothing() {
         stderr(&out)
     );
     assert!(mock.ledger().entries.is_empty());
-}
-
-/// Starts a batch and waits until some items are saved while others are
-/// paid for but not on disk yet; returns the running child. (Never block the
-/// test's runtime while a child runs: the mock serving it runs there.)
-#[allow(
-    clippy::zombie_processes,
-    reason = "the child is returned; the caller waits for it"
-)]
-async fn start_batch_until_half_way(
-    args: &[&str],
-    dir: &Path,
-    variable: &str,
-    key: &str,
-) -> std::process::Child {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env(variable, key)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let journal = dir.join("out/.ideogram-batch.jsonl");
-    let started = Instant::now();
-    loop {
-        let text = std::fs::read_to_string(&journal).unwrap_or_default();
-        let saved = text.matches("\"saved\"").count();
-        let paid = text.matches("\"submitted\"").count() + text.matches("\"generated\"").count();
-        if saved >= 2 && paid > saved {
-            return child;
-        }
-        if started.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the batch never got going: {text}");
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 /// A batch stopped half-way (as `kill` or Ctrl-C stop it) and run again
@@ -907,112 +780,5 @@ async fn the_key_never_appears_in_output_files_or_image_requests() {
     assert!(
         mock.cdn_requests().iter().all(|r| !r.had_credentials),
         "the key went to the image origin"
-    );
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
-/// A batch of 200 against a mock that faults a fifth of its answers (every
-/// kind, seeded), run until it stops making progress: nothing is billed
-/// twice, every billed item is on disk or reported, no partial file stays.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_faulted_batch_of_200_never_pays_twice_and_accounts_for_every_paid_item() {
-    let config = MockConfig {
-        latency: Duration::ZERO,
-        queued_for: Duration::from_millis(5),
-        processing_for: Duration::from_millis(10),
-        ..MockConfig::default()
-    };
-    let mock = mock(config).await;
-    let faults: Vec<ideogram_mock::Fault> = ideogram_mock::Fault::all_kinds()
-        .into_iter()
-        .map(|f| match f {
-            ideogram_mock::Fault::SlowHeaders(_) => {
-                ideogram_mock::Fault::SlowHeaders(Duration::from_millis(20))
-            }
-            ideogram_mock::Fault::SlowBody(_) => {
-                ideogram_mock::Fault::SlowBody(Duration::from_millis(20))
-            }
-            other => other,
-        })
-        .collect();
-    mock.inject_random(0.2, faults, 7);
-    let dir = tempfile::tempdir().unwrap();
-    let count = 200;
-    let prompts: String = (0..count).map(|i| format!("prompt number {i}\n")).collect();
-    std::fs::write(dir.path().join("p.txt"), prompts).unwrap();
-    let args = [
-        "--provider",
-        "segmind",
-        "--base-url",
-        mock.api_url(),
-        "--retries",
-        "8",
-        "batch",
-        "p.txt",
-        "-o",
-        "out",
-        "--concurrency",
-        "8",
-    ];
-    let mut last = String::new();
-    for _ in 0..6 {
-        let out = run(&args, &[("SEGMIND_API_KEY", &mock.api_key())], dir.path()).await;
-        last = stderr(&out);
-        if code(&out) == 0 {
-            break;
-        }
-    }
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let reported: Vec<usize> = last
-        .lines()
-        .filter_map(|l| {
-            l.strip_prefix("item ")?
-                .split(':')
-                .next()?
-                .parse::<usize>()
-                .ok()
-        })
-        .collect();
-    let ledger = mock.ledger();
-    let out = dir.path().join("out");
-    let names = files(&out);
-    assert!(
-        names.iter().all(|n| !n.contains(".part")),
-        "partial files left"
-    );
-    let mut on_disk = 0;
-    for i in 0..count {
-        let billed = ledger.for_prompt(&format!("prompt number {i}")).count();
-        assert!(billed <= 1, "prompt {i} billed {billed} times");
-        let stem = format!("{:04}-prompt-number-{i}.", i + 1);
-        let saved = names
-            .iter()
-            .any(|n| n.starts_with(&stem) && n.ends_with(".jpg"));
-        if saved {
-            on_disk += 1;
-        } else if billed == 1 {
-            assert!(
-                reported.contains(&(i + 1)),
-                "prompt {i} was billed, is not on disk and was not reported:\n{last}"
-            );
-        }
-    }
-    // Faults that may have billed (5xx, broken answers) leave about a sixth
-    // of the items reported rather than sent again.
-    assert!(
-        on_disk >= count * 3 / 4,
-        "only {on_disk} of {count} on disk:\n{last}"
     );
 }

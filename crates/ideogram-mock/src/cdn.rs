@@ -1,15 +1,17 @@
 //! The image origin: a second port, as a CDN would be, serving the images
-//! the API answered with, and recording whether anyone sent it a key.
+//! the API answered with, recording whether anyone sent it a key, and
+//! suffering the faults queued for its paths (`Target::PathPrefix("/images/")`).
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Path, State as Shared};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 
-use crate::serve::error;
+use crate::faults::Fault;
+use crate::serve::{Hangup, error};
 use crate::state::{CdnRequest, State, has_credentials};
 
 pub(crate) fn routes() -> Router<Arc<State>> {
@@ -19,12 +21,21 @@ pub(crate) fn routes() -> Router<Arc<State>> {
         .fallback(other)
 }
 
+/// An image, or the fault a test queued for its path: a status, a dropped
+/// or slow connection, a body cut short, or HTML where the image should be
+/// (`MalformedJson`).
 async fn image(
     Shared(state): Shared<Arc<State>>,
     Path(name): Path<String>,
+    Extension(hangup): Extension<Hangup>,
     headers: HeaderMap,
 ) -> Response {
-    log(&state, &format!("/images/{name}"), &headers);
+    let path = format!("/images/{name}");
+    log(&state, &path, &headers);
+    let fault = state.image_fault(&path);
+    if let Some(answer) = state.before(&fault, &hangup, &path).await {
+        return answer;
+    }
     let Some(spec) = state.image(&name) else {
         return error(404, "no such image");
     };
@@ -33,11 +44,19 @@ async fn image(
     } else {
         (spec.png(), "image/png")
     };
-    (
-        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
-        bytes,
-    )
-        .into_response()
+    if fault == Some(Fault::MalformedJson) {
+        let page = "<html><body>Service unavailable</body></html>";
+        return (
+            [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+            page,
+        )
+            .into_response();
+    }
+    let mut answer = axum::http::Response::new(bytes::Bytes::from(bytes));
+    answer
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    state.deliver(fault, "", answer, &hangup).await
 }
 
 /// `bytes` bytes that start like a PNG, streamed in 64 KiB pieces without

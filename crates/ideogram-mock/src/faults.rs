@@ -47,6 +47,14 @@ impl Fault {
         ]
     }
 
+    /// Whether this fault keeps a whole answer from the client.
+    pub fn breaks_answer(&self) -> bool {
+        matches!(
+            self,
+            Self::DropAfterBilling | Self::TruncatedBody | Self::MalformedJson
+        )
+    }
+
     /// Whether the generation is billed before this fault strikes.
     pub fn bills(&self) -> bool {
         matches!(
@@ -61,18 +69,30 @@ impl Fault {
 pub enum Target {
     /// Any request to the API origin.
     Any,
-    /// Requests whose path starts with this.
+    /// Requests to the API origin whose path starts with this.
     PathPrefix(String),
-    /// Requests with this method (`POST`, `GET`).
+    /// Requests to the API origin with this method (`POST`, `GET`).
     Method(String),
+    /// Downloads from the image origin whose path starts with this
+    /// (`/images/` for all of them). Random faults never strike there.
+    ImagePath(String),
+}
+
+/// Which of the mock's two origins a request came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    Api,
+    Images,
 }
 
 impl Target {
-    fn matches(&self, method: &str, path: &str) -> bool {
-        match self {
-            Self::Any => true,
-            Self::PathPrefix(prefix) => path.starts_with(prefix.as_str()),
-            Self::Method(m) => m.eq_ignore_ascii_case(method),
+    fn matches(&self, origin: Origin, method: &str, path: &str) -> bool {
+        match (self, origin) {
+            (Self::Any, Origin::Api) => true,
+            (Self::PathPrefix(prefix), Origin::Api) => path.starts_with(prefix.as_str()),
+            (Self::Method(m), Origin::Api) => m.eq_ignore_ascii_case(method),
+            (Self::ImagePath(prefix), Origin::Images) => path.starts_with(prefix.as_str()),
+            _ => false,
         }
     }
 }
@@ -105,13 +125,16 @@ impl FaultPlan {
     /// else a random draw. The draw depends on the seed, the request's `key`
     /// (its body, or its path) and how often that key was seen, never on
     /// arrival order, so a concurrent run is reproducible.
-    pub fn take(&mut self, method: &str, path: &str, key: &[u8]) -> Option<Fault> {
+    pub fn take(&mut self, origin: Origin, method: &str, path: &str, key: &[u8]) -> Option<Fault> {
         if let Some(i) = self
             .queued
             .iter()
-            .position(|(t, _)| t.matches(method, path))
+            .position(|(t, _)| t.matches(origin, method, path))
         {
             return Some(self.queued.remove(i).1);
+        }
+        if origin == Origin::Images {
+            return None;
         }
         let (rate, kinds, seed) = self.random.as_ref()?;
         let key = fnv(method.as_bytes().iter().chain(path.as_bytes()).chain(key));

@@ -251,6 +251,7 @@ async fn run(
     work: Work,
     hangup: &Hangup,
 ) -> Response {
+    let _busy = state.busy();
     if work.prompt.contains(UNSAFE_TRIGGER) {
         return error(
             422,

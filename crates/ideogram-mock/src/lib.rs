@@ -180,6 +180,13 @@ impl MockServer {
         })
     }
 
+    /// Resolves once nothing that may still bill is under way: no
+    /// generating request being handled, no queued job that has not ended.
+    /// Then the ledger holds everything the work so far will bill.
+    pub async fn settled(&self) {
+        self.state.settled().await;
+    }
+
     /// Every request the image origin received.
     pub fn cdn_requests(&self) -> Vec<CdnRequest> {
         self.state.cdn_log.lock().expect("cdn log").clone()

@@ -13,10 +13,11 @@ use bytes::Bytes;
 use ideogram_raw::segmind::types as wire;
 use serde_json::{Value, json};
 
+use crate::faults::Fault;
 use crate::image::{ImageSpec, palette_colors};
 use crate::ledger::{Billed, Delivery, Service};
 use crate::serve::{Hangup, error};
-use crate::state::{Job, JobEnd, State, billed};
+use crate::state::{Busy, Job, JobEnd, State, billed};
 
 /// A prompt containing this makes a queued request end FAILED, as content
 /// and safety blocks do.
@@ -58,6 +59,7 @@ async fn sync(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let _busy = state.busy();
     let path = format!("/v1/{slug}");
     let checked = match admit(&state, &path, &slug, &headers, &body, &hangup).await {
         Ok(ok) => ok,
@@ -114,12 +116,19 @@ async fn submit(
         Job {
             created: Instant::now(),
             queued_for: config.queued_for,
+            answer_lost: fault.as_ref().is_some_and(Fault::breaks_answer),
             done: None,
             completed_at: None,
             status_polls: 0,
         },
     );
-    tokio::spawn(finish(state.clone(), id.clone(), slug, checked));
+    tokio::spawn(finish(
+        state.clone(),
+        id.clone(),
+        slug,
+        checked,
+        state.busy(),
+    ));
     let base = &state.api_url;
     let answer = json!({
         "request_id": id,
@@ -134,7 +143,7 @@ async fn submit(
 }
 
 /// Runs a queued request to its end: billed and COMPLETED, or FAILED.
-async fn finish(state: Arc<State>, id: String, slug: String, checked: Checked) {
+async fn finish(state: Arc<State>, id: String, slug: String, checked: Checked, _busy: Busy) {
     let config = state.config();
     let processing_for = checked.processing_for().unwrap_or(config.processing_for);
     tokio::time::sleep(config.queued_for + processing_for).await;
@@ -144,10 +153,20 @@ async fn finish(state: Arc<State>, id: String, slug: String, checked: Checked) {
         JobEnd::Failed("Insufficient credits".into())
     } else {
         let url = state.publish(&id, checked.spec.clone(), "jpg");
+        let lost = state
+            .jobs
+            .lock()
+            .expect("jobs")
+            .get(&id)
+            .is_some_and(|job| job.answer_lost);
         state.bill(Billed {
             outputs: vec![url.clone()],
             cost: config.cost,
-            delivery: Delivery::Queued,
+            delivery: if lost {
+                Delivery::Broken
+            } else {
+                Delivery::Queued
+            },
             ..billed(&id, Service::Segmind, &slug, &checked.prompt, &checked.spec)
         });
         JobEnd::Completed {

@@ -12,7 +12,7 @@ use axum::response::Response;
 use bytes::Bytes;
 
 use crate::config::MockConfig;
-use crate::faults::{Fault, FaultPlan};
+use crate::faults::{Fault, FaultPlan, Origin};
 use crate::image::ImageSpec;
 use crate::ledger::{Billed, Delivery, Ledger, Service};
 use crate::serve::{Hangup, error};
@@ -32,6 +32,9 @@ pub struct CdnRequest {
 pub(crate) struct Job {
     pub created: Instant,
     pub queued_for: Duration,
+    /// The answer to its submit was broken on purpose: the client never
+    /// learned its id, so its bill counts as a broken delivery.
+    pub answer_lost: bool,
     pub done: Option<JobEnd>,
     pub completed_at: Option<Instant>,
     pub status_polls: u32,
@@ -67,6 +70,17 @@ pub(crate) struct State {
     counter: AtomicU64,
     /// 429 answers sent (rate and in-flight limits).
     pub rejected: AtomicU64,
+    /// Work that may still bill: POSTs being handled, queued jobs not ended.
+    busy: std::sync::Arc<tokio::sync::watch::Sender<usize>>,
+}
+
+/// Counts one piece of work that may still bill until dropped.
+pub(crate) struct Busy(std::sync::Arc<tokio::sync::watch::Sender<usize>>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n -= 1);
+    }
 }
 
 impl State {
@@ -85,7 +99,20 @@ impl State {
             cdn_log: Mutex::default(),
             counter: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
+            busy: std::sync::Arc::new(tokio::sync::watch::channel(0).0),
         }
+    }
+
+    /// Marks work that may still bill, until the guard is dropped.
+    pub fn busy(&self) -> Busy {
+        self.busy.send_modify(|n| *n += 1);
+        Busy(self.busy.clone())
+    }
+
+    /// Resolves once no work that may bill is under way.
+    pub async fn settled(&self) {
+        let mut busy = self.busy.subscribe();
+        let _ = busy.wait_for(|n| *n == 0).await;
     }
 
     pub fn config(&self) -> MockConfig {
@@ -121,7 +148,18 @@ impl State {
     /// The fault for a request; `key` identifies it for random draws (its
     /// body, or for a GET its path).
     pub fn fault(&self, method: &str, path: &str, key: &[u8]) -> Option<Fault> {
-        self.faults.lock().expect("faults").take(method, path, key)
+        self.faults
+            .lock()
+            .expect("faults")
+            .take(Origin::Api, method, path, key)
+    }
+
+    /// The fault queued for a download from the image origin, if any.
+    pub fn image_fault(&self, path: &str) -> Option<Fault> {
+        self.faults
+            .lock()
+            .expect("faults")
+            .take(Origin::Images, "GET", path, b"")
     }
 
     /// Applies the faults that strike before any work; returns the answer to

@@ -47,6 +47,7 @@ struct Inner {
     key: ApiKey,
     retry: RetryPolicy,
     poll: PollSchedule,
+    timeout: Duration,
     /// Images this client lets be in flight at once (Ideogram allows 10 per
     /// organisation); waiting here is cheaper than a 429 and a backoff.
     in_flight: Option<(Arc<tokio::sync::Semaphore>, u32)>,
@@ -75,6 +76,10 @@ pub struct ClientBuilder {
     max_images_in_flight: Option<u32>,
     max_download_bytes: u64,
 }
+
+/// The longest an image download may go without a byte before it is
+/// given up and asked again (the whole call is bounded by the timeout).
+pub(crate) const DOWNLOAD_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Ideogram's documented in-flight limit: 10 images per organisation.
 pub const IDEOGRAM_IN_FLIGHT_LIMIT: u32 = 10;
@@ -131,6 +136,13 @@ impl Client {
     /// The base URL requests go to, without any credentials it holds.
     pub fn base_url(&self) -> String {
         shown_url(&self.inner.base_url).trim_matches('"').to_owned()
+    }
+
+    /// How long one call may take (the builder's
+    /// [`timeout`](ClientBuilder::timeout)): the longest a sent request waits
+    /// for its answer, per attempt.
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
     }
 
     /// The poll schedule [`Job::wait`] uses.
@@ -653,15 +665,15 @@ impl Prepared<'_> {
             body,
             _slots,
         } = self;
+        let api = client.segmind_api()?;
         let Body::Segmind {
             model,
             img2img,
             body,
         } = body
         else {
-            return Err(client.segmind_api().map(drop).unwrap_err());
+            unreachable!("a Segmind client lowers Segmind bodies")
         };
-        let api = client.segmind_api()?;
         let queued = match segmind_v2(api, &client.inner.retry, model, img2img, body).await {
             Ok(answer) => answer.into_inner(),
             Err(e) => return Err(client.map_error(e, None).await),
@@ -807,6 +819,8 @@ impl ClientBuilder {
                         ideogram_raw::http::MAX_REDIRECTS,
                     ))
                     .timeout(self.timeout)
+                    // An image host silent this long is stuck: ask again.
+                    .read_timeout(DOWNLOAD_IDLE_TIMEOUT.min(self.timeout))
                     .connect_timeout(self.connect_timeout)
                     .user_agent(&agent)
                     .build()
@@ -839,6 +853,7 @@ impl ClientBuilder {
                 key,
                 retry: self.retry,
                 poll: self.poll,
+                timeout: self.timeout,
                 in_flight,
             }),
         })
@@ -931,10 +946,10 @@ macro_rules! segmind_operations {
             }
         }
 
-        segmind_operations!(@send segmind_v1, ByteStream, v1, $($model, $img => $v1, $ty;)+);
-        segmind_operations!(@send segmind_v2, raw_segmind::types::QueueSubmitResponse, v2, $($model, $img => $v2, $ty;)+);
+        segmind_operations!(@send segmind_v1, ByteStream, $($model, $img => $v1, $ty;)+);
+        segmind_operations!(@send segmind_v2, raw_segmind::types::QueueSubmitResponse, $($model, $img => $v2, $ty;)+);
     };
-    (@send $name:ident, $answer:ty, $which:ident, $($model:ident, $img:literal => $op:ident, $ty:ident;)+) => {
+    (@send $name:ident, $answer:ty, $($model:ident, $img:literal => $op:ident, $ty:ident;)+) => {
         async fn $name(
             api: &raw_segmind::Client,
             policy: &RetryPolicy,

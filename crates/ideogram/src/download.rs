@@ -72,6 +72,23 @@ impl Attempt {
 }
 
 impl Downloader {
+    /// A downloader of its own, with the default timeouts, retries and cap.
+    pub fn standalone() -> Result<Self, Error> {
+        let http = ideogram_raw::http::client_builder()
+            .redirect(reqwest::redirect::Policy::limited(
+                ideogram_raw::http::MAX_REDIRECTS,
+            ))
+            .read_timeout(crate::client::DOWNLOAD_IDLE_TIMEOUT)
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self {
+            http,
+            retry: RetryPolicy::default(),
+            key: None,
+            max_bytes: MAX_DOWNLOAD_BYTES,
+        })
+    }
+
     fn redact(&self, text: &str) -> String {
         match &self.key {
             Some(key) => key.redact(text).into_owned(),
@@ -262,7 +279,7 @@ pub(crate) fn image_type(claimed: &str, head: &[u8]) -> Result<&'static str, Str
         None if claimed.starts_with("image/")
             && !["image/jpeg", "image/png", "image/webp"].contains(&claimed) =>
         {
-            Ok(leak_type(claimed))
+            Ok(other_image_type(claimed))
         }
         None => Err(format!(
             "the body is not an image{}",
@@ -276,7 +293,7 @@ pub(crate) fn image_type(claimed: &str, head: &[u8]) -> Result<&'static str, Str
 }
 
 /// A claimed image type as a `'static` name: the known few, or a generic one.
-fn leak_type(claimed: &str) -> &'static str {
+fn other_image_type(claimed: &str) -> &'static str {
     match claimed {
         "image/gif" => "image/gif",
         "image/avif" => "image/avif",

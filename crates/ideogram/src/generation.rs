@@ -132,6 +132,29 @@ pub fn temp_file_prefix(target: &Path, tag: &str) -> PathBuf {
 const NAME_MAX: usize = 255;
 
 impl GeneratedImage {
+    /// An image at `url` (kept from an earlier generation), to save or
+    /// download without a client: no key is needed to fetch an image, and
+    /// the default retries, timeouts and size cap apply.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), ideogram::Error> {
+    /// let image = ideogram::GeneratedImage::from_url("https://ideogram.ai/api/images/ephemeral/x.png")?;
+    /// image.save("kept.png").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_url(url: impl Into<String>) -> Result<Self, Error> {
+        Ok(Self {
+            data: ImageData::Url(url.into()),
+            prompt: String::new(),
+            seed: None,
+            resolution: None,
+            is_safe: true,
+            style: None,
+            downloader: Downloader::standalone()?,
+        })
+    }
+
     /// The encoded image, downloading it if it is at a URL (retried, at most
     /// 64 MiB, checked to be an image).
     pub async fn bytes(&self) -> Result<Bytes, Error> {
@@ -221,6 +244,9 @@ impl GeneratedImage {
             ImageData::Url(url) => self.downloader.fetch(url, &mut sink, &path).await?,
             ImageData::Withheld => unreachable!("checked above"),
         };
+        // tokio's File writes in the background: a failed write (a full
+        // disk) shows only at the flush, which sync_all alone would skip.
+        sink.file.flush().await.map_err(|e| io(&path, e))?;
         sink.file.sync_all().await.map_err(|e| io(&path, e))?;
         drop(sink);
 

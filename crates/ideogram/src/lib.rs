@@ -62,14 +62,25 @@
 //!
 //! # What is checked before sending
 //!
-//! Prompt not empty; the model served by the provider; resolution legal for
-//! the model (78 sizes for 2.x, 69 for 3.0) and not given with an aspect
-//! ratio; palette (1 to 8 colours, `#rgb`/`#rrggbb`, weights 0.05 to 1.0)
-//! and negative prompt only for models that take them; style per model and
-//! provider; seed in the provider's range (Segmind 100 to 999999, Ideogram 0
-//! to 2147483647); image count; input images JPEG, PNG or WebP of at most
-//! 10 MB. Each failure is an [`Error::Validation`] naming the field and what
-//! is allowed.
+//! Prompt not empty, not only invisible characters, at most 10000
+//! characters; the model served by the provider; resolution legal for the
+//! model (78 sizes for 2.x, 69 for 3.0; none for V_1) and not given with an
+//! aspect ratio; palette (1 to 8 colours, `#rgb`/`#rrggbb`, weights 0.05 to
+//! 1.0) and negative prompt only for models that take them; style per model
+//! and provider; seed in the provider's range (Segmind 100 to 999999,
+//! Ideogram 0 to 2147483647); image count; input images regular files or
+//! URLs, JPEG, PNG or WebP of at most 10 MB (read no further). Then the
+//! body itself against the spec's schema. Each failure is an
+//! [`Error::Validation`] naming the field and what is allowed.
+//!
+//! # Was it billed?
+//!
+//! Errors are mapped by HTTP status first, whatever the body, and
+//! [`Error::certainly_not_billed`] answers per variant: true only where the
+//! request certainly did not run (a refusal the service documents as not
+//! billed, a connection never made). A POST is sent again only then, or
+//! after a 429. Text from the network is redacted of the key before it
+//! reaches an error or a result.
 #![deny(missing_docs)]
 
 /// The README's Rust examples, compiled as doctests so they stay true.

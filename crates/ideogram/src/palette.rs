@@ -175,7 +175,7 @@ impl PaletteColor {
 pub struct PaletteColors(Vec<PaletteColor>);
 
 impl PaletteColors {
-    /// 1 to [`MAX_COLORS`] colours.
+    /// 1 to 8 colours.
     pub fn new(colors: Vec<PaletteColor>) -> Result<Self, InvalidInput> {
         if colors.is_empty() || colors.len() > MAX_COLORS {
             return Err(InvalidInput::new(

@@ -134,6 +134,12 @@ impl GenerateRequest {
         &self.prompt
     }
 
+    /// How many images were asked for (see [`num_images`](Self::num_images)),
+    /// if a count was given.
+    pub fn num_images_asked(&self) -> Option<u32> {
+        self.num_images
+    }
+
     /// The model that will be used.
     pub fn chosen_model(&self) -> Model {
         self.model.unwrap_or(DEFAULT_MODEL)

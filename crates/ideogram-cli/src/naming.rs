@@ -1,0 +1,351 @@
+//! Where images go, decided before anything is paid for: the folder exists
+//! and takes files, every name is valid, and no file the tool did not
+//! create is replaced (the next free name is taken instead, unless told to
+//! overwrite). An image `NAME.png` and its sidecar `NAME.json` share a stem,
+//! and a stem is free only when no image or sidecar of that stem exists, so
+//! each sidecar belongs to exactly one image.
+
+use std::path::{Path, PathBuf};
+
+use crate::failure::{Failure, INVALID, OTHER};
+
+/// The longest file name most filesystems take, in bytes.
+const NAME_MAX: usize = 255;
+
+/// What a saved image's temporary name adds to its name, at most
+/// (`.` + name + `.` + tag + `-xxxxxxxx.part`), in bytes.
+const TEMP_OVERHEAD: usize = 48;
+
+/// The longest stem, in bytes: room for `-99`, the longest extension and the
+/// temporary name.
+const MAX_STEM: usize = NAME_MAX - TEMP_OVERHEAD - ".webp".len() - "-99".len();
+
+/// The longest stem built from a prompt, in bytes (any script).
+const MAX_SLUG: usize = 80;
+
+/// Extensions an image of this tool may have.
+const IMAGE_EXTENSIONS: [&str; 4] = ["png", "jpg", "jpeg", "webp"];
+
+/// A file name from a prompt: its first words, lower case, joined by `-`,
+/// at most 80 bytes (cut between characters), `image` when nothing is left.
+pub fn slug(prompt: &str) -> String {
+    let mut out = String::new();
+    for word in prompt
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(6)
+    {
+        let word = word.to_lowercase();
+        let sep = usize::from(!out.is_empty());
+        if out.len() + sep + word.len() > MAX_SLUG {
+            if out.is_empty() {
+                // One long word: as much of it as fits.
+                for c in word.chars() {
+                    if out.len() + c.len_utf8() > MAX_SLUG {
+                        break;
+                    }
+                    out.push(c);
+                }
+            }
+            break;
+        }
+        if sep == 1 {
+            out.push('-');
+        }
+        out.push_str(&word);
+    }
+    if out.is_empty() {
+        "image".to_owned()
+    } else {
+        out
+    }
+}
+
+/// Where a command's images go: a folder and a stem, plus the extension the
+/// user asked for (kept unless the image's type says otherwise).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The folder (created if missing).
+    pub dir: PathBuf,
+    /// The name without extension.
+    pub stem: String,
+    /// The extension asked for, if one was.
+    pub ext: Option<String>,
+    /// Whether names are numbered even for one image (`-o folder/` never is).
+    pub numbered: bool,
+    /// Whether a sidecar goes beside each image (`fetch` writes none).
+    pub sidecars: bool,
+}
+
+impl Plan {
+    /// `output` read as a file (`out/x.png`) or a folder (one that exists,
+    /// or ends in `/`), `default_stem` naming images in a folder. A path
+    /// that exists and is neither a folder nor a regular file is refused.
+    pub fn from_output(output: Option<&Path>, default_stem: &str) -> Result<Self, Failure> {
+        let folder = |dir: &Path| Self {
+            dir: dir.to_path_buf(),
+            stem: default_stem.to_owned(),
+            ext: None,
+            numbered: false,
+            sidecars: true,
+        };
+        let Some(output) = output else {
+            return Ok(folder(Path::new("")));
+        };
+        let text = output.as_os_str().to_string_lossy();
+        let ends_in_separator = text.ends_with(std::path::MAIN_SEPARATOR) || text.ends_with('/');
+        match std::fs::metadata(output) {
+            Ok(meta) if meta.is_dir() => return Ok(folder(output)),
+            Ok(meta) if !meta.is_file() => return Err(not_regular(output, &meta.file_type())),
+            _ if ends_in_separator => return Ok(folder(output)),
+            _ => {}
+        }
+        let dir = output.parent().map(Path::to_path_buf).unwrap_or_default();
+        let name = output
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (stem, ext) = match name.rsplit_once('.') {
+            Some((stem, ext)) if !stem.is_empty() && !ext.is_empty() => {
+                (stem.to_owned(), Some(ext.to_owned()))
+            }
+            _ => (name.clone(), None),
+        };
+        Ok(Self {
+            dir,
+            stem,
+            ext,
+            numbered: false,
+            sidecars: true,
+        })
+    }
+
+    /// Checks, before anything is sent, that images can be written: the
+    /// stem fits a file name, the folder exists (it is created) and takes a
+    /// new file, and no target is a special file.
+    pub fn check(&self, count: usize) -> Result<(), Failure> {
+        if self.stem.is_empty() || self.stem.contains(['/', '\0']) {
+            return Err(Failure::new(
+                INVALID,
+                format!("invalid output: {:?} is not a file name", self.stem),
+            ));
+        }
+        if self.stem.len() > MAX_STEM {
+            return Err(Failure::new(
+                INVALID,
+                format!(
+                    "invalid output: the file name {:?}... is {} bytes; at most {MAX_STEM} fit",
+                    self.stem.chars().take(24).collect::<String>(),
+                    self.stem.len()
+                ),
+            ));
+        }
+        if let Some(ext) = &self.ext
+            && ext.len() > 16
+        {
+            return Err(Failure::new(
+                INVALID,
+                format!("invalid output: the extension .{ext} is too long"),
+            ));
+        }
+        writable(&self.dir)?;
+        for stem in self.candidates(count).take(count) {
+            for path in self.files_of(&stem) {
+                if let Ok(meta) = std::fs::symlink_metadata(&path)
+                    && !meta.is_file()
+                {
+                    return Err(not_regular(&path, &meta.file_type()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The stems to try, in order: the stem itself for one image, then
+    /// `stem-2`, `stem-3`, ...; `stem-1`, `stem-2`, ... for several.
+    fn candidates(&self, count: usize) -> impl Iterator<Item = String> + '_ {
+        let numbered = self.numbered || count > 1;
+        let first = if numbered {
+            None
+        } else {
+            Some(self.stem.clone())
+        };
+        let start = if numbered { 1 } else { 2 };
+        first
+            .into_iter()
+            .chain((start..).map(move |n| format!("{}-{n}", self.stem)))
+    }
+
+    /// Every file that would make `stem` taken: its sidecar and its image in
+    /// any type.
+    fn files_of(&self, stem: &str) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        if self.sidecars {
+            files.push(self.dir.join(format!("{stem}.json")));
+        }
+        let exts = IMAGE_EXTENSIONS
+            .iter()
+            .map(|e| e.to_string())
+            .chain(self.ext.clone());
+        files.extend(exts.map(|ext| self.dir.join(format!("{stem}.{ext}"))));
+        files
+    }
+
+    /// `count` free stems, in order, skipping any taken by a file this tool
+    /// did not create for this work (`ours` says which are). With
+    /// `overwrite`, the first `count` candidates whatever is there.
+    pub fn stems(&self, count: usize, overwrite: bool, ours: &dyn Fn(&Path) -> bool) -> Vec<Stem> {
+        let free = |stem: &String| {
+            overwrite
+                || self
+                    .files_of(stem)
+                    .iter()
+                    .all(|f| ours(f) || std::fs::symlink_metadata(f).is_err())
+        };
+        self.candidates(count)
+            .filter(free)
+            .take(count)
+            .map(|stem| Stem {
+                image: self
+                    .dir
+                    .join(format!("{stem}.{}", self.ext.as_deref().unwrap_or("png"))),
+                sidecar: self.dir.join(format!("{stem}.json")),
+            })
+            .collect()
+    }
+}
+
+/// Where one image and its sidecar go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stem {
+    /// The image, with the extension expected (the saved one may differ).
+    pub image: PathBuf,
+    /// Its sidecar.
+    pub sidecar: PathBuf,
+}
+
+impl Stem {
+    /// The sidecar of the image at `saved` (same stem).
+    pub fn sidecar_of(saved: &Path) -> PathBuf {
+        saved.with_extension("json")
+    }
+}
+
+/// Creates `dir` if needed and proves it takes a new file (created and
+/// removed, under a name of this tool's).
+pub fn writable(dir: &Path) -> Result<(), Failure> {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::io(format!("cannot create the folder {}", dir.display()), e))?;
+    let probe = dir.join(format!(
+        ".ideogram-probe-{}-{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"probe"));
+    let _ = std::fs::remove_file(&probe);
+    written.map_err(|e| {
+        Failure::new(
+            OTHER,
+            format!("cannot write into {}: {e}; nothing was sent", dir.display()),
+        )
+    })
+}
+
+fn not_regular(path: &Path, kind: &std::fs::FileType) -> Failure {
+    use std::os::unix::fs::FileTypeExt as _;
+    let what = if kind.is_dir() {
+        "a folder"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a special file"
+    };
+    Failure::new(
+        INVALID,
+        format!(
+            "invalid output: {} is {what}, not a regular file; name a new file or a folder",
+            path.display()
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_capped_in_bytes_in_any_script() {
+        assert_eq!(slug("A neon sign: \"open late\"!"), "a-neon-sign-open-late");
+        assert_eq!(slug("!!!"), "image");
+        for prompt in [
+            "東京の夜景、ネオンの看板、雨の路地、映画のような光".repeat(10),
+            "ß".repeat(500),
+            "🦊 ".repeat(200) + "fox",
+            "\u{202e}evil\u{202d}".to_owned(),
+        ] {
+            let s = slug(&prompt);
+            assert!(s.len() <= MAX_SLUG, "{} bytes: {s}", s.len());
+            assert!(!s.is_empty());
+        }
+    }
+
+    #[test]
+    fn outputs_are_files_or_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = Plan::from_output(Some(&dir.path().join("x.jpg")), "a-cat").unwrap();
+        assert_eq!(
+            (plan.stem.as_str(), plan.ext.as_deref()),
+            ("x", Some("jpg"))
+        );
+        let plan = Plan::from_output(Some(dir.path()), "a-cat").unwrap();
+        assert_eq!((plan.stem.as_str(), plan.ext), ("a-cat", None));
+        let plan = Plan::from_output(Some(Path::new("new/")), "a-cat").unwrap();
+        assert_eq!(plan.dir, Path::new("new/"));
+        let err = Plan::from_output(Some(Path::new("/dev/null")), "x").unwrap_err();
+        assert!(err.message.contains("is a device"), "{}", err.message);
+    }
+
+    #[test]
+    fn taken_stems_are_skipped_unless_ours_or_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = Plan::from_output(Some(&dir.path().join("x.png")), "s").unwrap();
+        let none = |_: &Path| false;
+        assert_eq!(
+            plan.stems(1, false, &none)[0].image,
+            dir.path().join("x.png")
+        );
+        std::fs::write(dir.path().join("x.jpg"), b"theirs").unwrap();
+        std::fs::write(dir.path().join("x-2.json"), b"theirs").unwrap();
+        let stems = plan.stems(1, false, &none);
+        assert_eq!(stems[0].image, dir.path().join("x-3.png"));
+        assert_eq!(
+            plan.stems(1, true, &none)[0].image,
+            dir.path().join("x.png")
+        );
+        let ours = |p: &Path| p.ends_with("x.jpg");
+        assert_eq!(
+            plan.stems(1, false, &ours)[0].image,
+            dir.path().join("x.png")
+        );
+        let two = plan.stems(2, false, &none);
+        assert_eq!(
+            two.iter().map(|s| s.sidecar.clone()).collect::<Vec<_>>(),
+            [dir.path().join("x-1.json"), dir.path().join("x-3.json")]
+        );
+    }
+}

@@ -1,0 +1,215 @@
+//! Saving what was paid for. Every image of a generation is fetched on its
+//! own (one failing does not stop its siblings); an image at a URL gets its
+//! sidecar first, holding the URL, so that the paid result is recorded on
+//! disk before the download starts; an image that cannot be saved is
+//! reported with its URL and the command that fetches it later.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use ideogram::{GeneratedImage, Generation, ImageData, SaveOptions};
+use serde_json::{Value, json};
+
+use crate::naming::Stem;
+use crate::output::{self, Asked, fetch_command, tell};
+
+/// How to save.
+pub struct Saving<'a> {
+    /// What was asked, for the sidecars.
+    pub asked: &'a Asked,
+    /// Replace files at the targets (they are ours, or `--overwrite`).
+    pub replace: bool,
+    /// Names temporary files, so that their owner can clean up after a kill.
+    pub temp_tag: Option<String>,
+    /// When the work started, for the sidecar's timings.
+    pub started: SystemTime,
+}
+
+/// A paid image that is not on disk.
+#[derive(Debug, Clone)]
+pub struct Unsaved {
+    /// Its position in the generation, from 1.
+    pub number: usize,
+    /// What went wrong.
+    pub reason: String,
+    /// Where it was going.
+    pub target: PathBuf,
+    /// Where it can be fetched, and the command that does.
+    pub url: Option<String>,
+    /// A copy saved elsewhere when the target could not be written.
+    pub rescued: Option<PathBuf>,
+}
+
+impl Unsaved {
+    /// The command that fetches it later, when there is a URL.
+    pub fn fetch(&self) -> Option<String> {
+        self.url
+            .as_deref()
+            .map(|url| fetch_command(url, &self.target))
+    }
+
+    /// Lines for stderr: what failed and how to get the image.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = vec![format!("  image {}: {}", self.number, self.reason)];
+        if let Some(fetch) = self.fetch() {
+            lines.push(format!("    fetch it later: {fetch}"));
+        }
+        if let Some(rescued) = &self.rescued {
+            lines.push(format!("    saved instead at {}", rescued.display()));
+        }
+        lines
+    }
+
+    /// The same as JSON, for `--json`.
+    pub fn json(&self) -> Value {
+        json!({
+            "status": "not_saved",
+            "image": self.number,
+            "target": self.target.display().to_string(),
+            "error": self.reason,
+            "source_url": self.url,
+            "fetch": self.fetch(),
+            "rescued": self.rescued.as_ref().map(|p| p.display().to_string()),
+        })
+    }
+}
+
+/// Saves every image of `generation` at `stems` (one each, in order).
+/// Returns the sidecar records of the saved images and the unsaved ones;
+/// images withheld by the safety check are noted and skipped.
+pub async fn save_all(
+    generation: &Generation,
+    stems: &[Stem],
+    saving: &Saving<'_>,
+) -> (Vec<Value>, Vec<Unsaved>) {
+    let jobs = generation
+        .images
+        .iter()
+        .zip(stems)
+        .enumerate()
+        .map(|(i, (image, stem))| save_one(generation, image, i + 1, stem, saving));
+    let mut records = Vec::new();
+    let mut unsaved = Vec::new();
+    for outcome in futures::future::join_all(jobs).await {
+        match outcome {
+            Some(Ok(record)) => records.push(record),
+            Some(Err(lost)) => unsaved.push(lost),
+            None => {}
+        }
+    }
+    (records, unsaved)
+}
+
+async fn save_one(
+    generation: &Generation,
+    image: &GeneratedImage,
+    number: usize,
+    stem: &Stem,
+    saving: &Saving<'_>,
+) -> Option<Result<Value, Unsaved>> {
+    if !image.is_safe || matches!(image.data, ImageData::Withheld) {
+        tell(&format!(
+            "note: image {number} failed the safety check and was withheld (not saved)"
+        ));
+        return None;
+    }
+    let url = match &image.data {
+        ImageData::Url(url) => Some(url.clone()),
+        _ => None,
+    };
+    let lost = |reason: String, rescued: Option<PathBuf>| Unsaved {
+        number,
+        reason,
+        target: stem.image.clone(),
+        url: url.clone(),
+        rescued,
+    };
+    let base = output::record(image, generation, saving.asked, &stem.image, saving.started);
+    // The URL on disk before the download starts: if this process dies, the
+    // sidecar still says where the paid image is.
+    let mut sidecar_ours = saving.replace;
+    if url.is_some() {
+        let mut pending = base.clone();
+        pending["status"] = json!("downloading");
+        pending["fetch"] = json!(url.as_deref().map(|u| fetch_command(u, &stem.image)));
+        match output::write_sidecar(&stem.sidecar, &pending, saving.replace) {
+            Ok(()) => sidecar_ours = true,
+            Err(failure) => tell(&format!("warning: {}", failure.message)),
+        }
+    }
+    let mut options = SaveOptions::new()
+        .replace(saving.replace)
+        .fix_extension(true);
+    if let Some(tag) = &saving.temp_tag {
+        options = options.temp_tag(tag.clone());
+    }
+    match image.save_with(&stem.image, &options).await {
+        Ok(saved) => {
+            let mut record =
+                output::record(image, generation, saving.asked, &saved, saving.started);
+            if saved != stem.image {
+                tell(&format!(
+                    "note: {} holds a {} image, saved as {}",
+                    stem.image.display(),
+                    saved
+                        .extension()
+                        .map(|e| e.to_string_lossy().to_uppercase())
+                        .unwrap_or_default(),
+                    saved.display()
+                ));
+            }
+            let sidecar = Stem::sidecar_of(&saved);
+            if let Err(failure) = output::write_sidecar(&sidecar, &record, sidecar_ours) {
+                // The image is safe; only its description is missing.
+                tell(&format!("warning: {}", failure.message));
+                record["sidecar_error"] = json!(failure.message);
+            }
+            Some(Ok(record))
+        }
+        Err(err) => {
+            let reason = err.to_string();
+            let rescued = match &image.data {
+                ImageData::Bytes { .. } => rescue(image, generation, number).await,
+                _ => None,
+            };
+            let lost = lost(reason, rescued);
+            if sidecar_ours {
+                let mut failed = base;
+                failed["status"] = json!("not_saved");
+                failed["error"] = json!(lost.reason);
+                failed["fetch"] = json!(lost.fetch());
+                let _ = output::write_sidecar(&stem.sidecar, &failed, true);
+            }
+            Some(Err(lost))
+        }
+    }
+}
+
+/// Writes an image held in memory (it has no URL to fetch it again from)
+/// into the temporary folder when its target failed.
+async fn rescue(image: &GeneratedImage, generation: &Generation, number: usize) -> Option<PathBuf> {
+    let id = generation
+        .request_id
+        .as_deref()
+        .map(crate::naming::slug)
+        .unwrap_or_else(|| std::process::id().to_string());
+    let path = std::env::temp_dir().join(format!("ideogram-rescued-{id}-{number}.png"));
+    let options = SaveOptions::new().replace(false).fix_extension(true);
+    image.save_with(&path, &options).await.ok()
+}
+
+/// Prints the unsaved images of a paid generation on stderr.
+pub fn report_unsaved(unsaved: &[Unsaved], total: usize) {
+    if unsaved.is_empty() {
+        return;
+    }
+    tell(&format!(
+        "error: {} of {total} images billed but not saved (the generation was paid for):",
+        unsaved.len()
+    ));
+    for lost in unsaved {
+        for line in lost.lines() {
+            tell(&line);
+        }
+    }
+}

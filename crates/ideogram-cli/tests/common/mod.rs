@@ -1,0 +1,259 @@
+//! Shared set-up for the tests that run the `ideogram` binary.
+#![allow(dead_code)]
+
+use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ideogram_mock::{Delivery, MockConfig, MockServer};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_ideogram");
+
+/// The binary with `args` in `dir`, no key in its environment but `env`.
+pub fn command(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("SEGMIND_API_KEY")
+        .env_remove("IDEOGRAM_API_KEY")
+        .env("NO_COLOR", "1");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command
+}
+
+/// Runs the binary to its end (off the runtime: the mock runs there).
+pub async fn run(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Output {
+    let mut command = command(args, env, dir);
+    tokio::task::spawn_blocking(move || command.output().expect("run ideogram"))
+        .await
+        .expect("join")
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn code(out: &Output) -> i32 {
+    out.status.code().expect("exit code")
+}
+
+/// (width, height) of the image in `path`.
+pub fn dimensions(path: &Path) -> (u32, u32) {
+    workspace_tests::image_dimensions(&std::fs::read(path).unwrap())
+}
+
+pub async fn mock(config: MockConfig) -> MockServer {
+    MockServer::start(config).await.expect("mock")
+}
+
+pub fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+pub fn write_batch(dir: &Path, count: usize) -> PathBuf {
+    let mut lines = vec!["# a comment".to_owned()];
+    for i in 0..count {
+        if i % 2 == 0 {
+            lines.push(format!("prompt number {i}"));
+        } else {
+            lines.push(format!(
+                r#"{{"prompt": "prompt number {i}", "seed": {}}}"#,
+                1000 + i
+            ));
+        }
+    }
+    let path = dir.join("prompts.txt");
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    path
+}
+
+/// Every prompt billed exactly once, every image on disk, no partial files.
+pub fn assert_complete(mock: &MockServer, out: &Path, count: usize) {
+    let ledger = mock.ledger();
+    for i in 0..count {
+        let billed = ledger.for_prompt(&format!("prompt number {i}")).count();
+        assert_eq!(billed, 1, "prompt {i} billed {billed} times");
+    }
+    assert!(
+        ledger
+            .entries
+            .iter()
+            .all(|e| e.delivery != Delivery::Broken)
+    );
+    let names = files(out);
+    let images = names
+        .iter()
+        .filter(|n| n.ends_with(".jpg") || n.ends_with(".png"))
+        .count();
+    assert_eq!(images, count, "{names:?}");
+    assert!(
+        names.iter().all(|n| !n.contains(".part")),
+        "partial files left: {names:?}"
+    );
+}
+
+/// Starts a batch and waits until some items are saved while others are
+/// paid for but not on disk yet; returns the running child. (Never block the
+/// test's runtime while a child runs: the mock serving it runs there.)
+#[allow(
+    clippy::zombie_processes,
+    reason = "the child is returned; the caller waits for it"
+)]
+pub async fn start_batch_until_half_way(
+    args: &[&str],
+    dir: &Path,
+    variable: &str,
+    key: &str,
+) -> std::process::Child {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env(variable, key)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let journal = dir.join("out/.ideogram-batch.jsonl");
+    let started = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&journal).unwrap_or_default();
+        let saved = text.matches("\"saved\"").count();
+        let paid = text.matches("\"submitted\"").count() + text.matches("\"generated\"").count();
+        if saved >= 2 && paid > saved {
+            return child;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the batch never got going: {text}");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// The binary running in the background, its stderr collected as it comes.
+pub struct Running {
+    pub child: std::process::Child,
+    stderr: Arc<Mutex<String>>,
+    reader: std::thread::JoinHandle<()>,
+}
+
+impl Running {
+    /// Starts the binary in `dir` with `env` (and no key otherwise).
+    pub fn start(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Self {
+        let mut child = command(args, env, dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start ideogram");
+        let pipe = child.stderr.take().expect("stderr");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let collected = stderr.clone();
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(pipe).lines() {
+                let Ok(line) = line else { break };
+                let mut text = collected.lock().unwrap();
+                text.push_str(&line);
+                text.push('\n');
+            }
+        });
+        Self {
+            child,
+            stderr,
+            reader,
+        }
+    }
+
+    /// What it printed on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Sends `signal` (`INT`, `TERM`, `KILL`).
+    pub fn signal(&self, signal: &str) {
+        let sent = Command::new("kill")
+            .args([format!("-{signal}"), self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success(), "kill -{signal}");
+    }
+
+    /// Waits (off the runtime: the mock serving it runs there) until its
+    /// stderr holds `text`; panics with what it printed after 60 s.
+    pub async fn printed(&mut self, text: &str) {
+        let started = Instant::now();
+        while !self.stderr().contains(text) {
+            if self.reader.is_finished() && self.stderr().contains(text) {
+                return;
+            }
+            if self.reader.is_finished() {
+                panic!("it ended without printing {text:?}:\n{}", self.stderr());
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "never printed {text:?}:\n{}",
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits for it to end; returns its exit code and everything it printed
+    /// on stderr.
+    pub async fn finish(mut self) -> (i32, String) {
+        tokio::task::spawn_blocking(move || {
+            let status = self.child.wait().expect("wait");
+            // The reader ends at the end of the pipe, once the process is gone.
+            self.reader.join().expect("stderr reader");
+            let text = self.stderr.lock().unwrap().clone();
+            (status.code().unwrap_or(-1), text)
+        })
+        .await
+        .expect("join")
+    }
+}
+
+/// Waits until the file at `path` holds `text` `times` times; panics after
+/// 60 s.
+pub async fn file_holds(path: &Path, text: &str, times: usize) {
+    let started = Instant::now();
+    loop {
+        let now = std::fs::read_to_string(path).unwrap_or_default();
+        if now.matches(text).count() >= times {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{} never held {text:?} {times} times:\n{now}",
+            path.display()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

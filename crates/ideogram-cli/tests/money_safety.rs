@@ -1,0 +1,906 @@
+//! The promises the tool makes about money, files and the key, held by the
+//! real binary against the mock and hostile loopback servers: one run per
+//! journal, no paid image lost, no file of the user's touched, the key in no
+//! text, "was it billed?" answered truthfully, bad input never sent.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use ideogram_mock::{FAIL_TRIGGER, Fault, MockConfig, Service, Target};
+use serde_json::Value;
+use workspace_tests::{Canned, CaptureServer};
+
+/// `--provider P --base-url URL`.
+fn against<'a>(provider: &'a str, url: &'a str) -> [&'a str; 4] {
+    ["--provider", provider, "--base-url", url]
+}
+
+/// `--provider P --base-url URL batch FILE -o out` and `extra`.
+fn batch_args(provider: &str, url: &str, file: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = against(provider, url)
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    args.extend(["batch", file.to_str().unwrap(), "-o", "out"].map(String::from));
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+fn journal(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join(".ideogram-batch.jsonl")).unwrap_or_default()
+}
+
+fn sidecar(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+// 1. One run per journal.
+
+#[tokio::test]
+async fn a_second_batch_on_the_same_folder_refuses_or_waits_and_nothing_is_billed_twice() {
+    let mock = mock(MockConfig {
+        latency: Duration::from_millis(300),
+        ..MockConfig::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_batch(dir.path(), 6);
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let owned = batch_args("ideogram", mock.api_url(), &file, &["--concurrency", "2"]);
+    let args = strs(&owned);
+    let first = Running::start(&args, &env, dir.path());
+    file_holds(
+        &dir.path().join("out/.ideogram-batch.jsonl"),
+        "\"sending\"",
+        1,
+    )
+    .await;
+
+    let second = run(&args, &env, dir.path()).await;
+    assert_eq!(code(&second), 3, "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("another ideogram batch is running on out"),
+        "{}",
+        stderr(&second)
+    );
+    // `job wait` into that folder is refused the same way.
+    let wait = run(
+        &[
+            "--provider",
+            "segmind",
+            "--base-url",
+            mock.api_url(),
+            "job",
+            "wait",
+            "x",
+            "-o",
+            "out/",
+        ],
+        &[("SEGMIND_API_KEY", key.as_str())],
+        dir.path(),
+    )
+    .await;
+    assert!(
+        stderr(&wait).contains("another ideogram batch is running"),
+        "{}",
+        stderr(&wait)
+    );
+
+    // With --wait, a third run queues behind the first and finds it all done.
+    let waiting = Running::start(&[&args[..], &["--wait"]].concat(), &env, dir.path());
+    let (first_code, first_err) = first.finish().await;
+    assert_eq!(first_code, 0, "{first_err}");
+    let (code_waited, err_waited) = waiting.finish().await;
+    assert_eq!(code_waited, 0, "{err_waited}");
+    assert!(
+        err_waited.contains("waiting for the batch running on out"),
+        "{err_waited}"
+    );
+    assert_complete(&mock, &dir.path().join("out"), 6);
+}
+
+// 2. A paid image is never lost.
+
+#[tokio::test]
+async fn nothing_is_sent_when_the_images_could_not_be_saved() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a-file"), b"not a folder").unwrap();
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let long = format!("{}.png", "x".repeat(240));
+    for (output, expected) in [
+        ("a-file/cat.png", "cannot create the folder a-file"),
+        (long.as_str(), "bytes; at most"),
+    ] {
+        let out = run(
+            &[
+                &against("ideogram", mock.api_url())[..],
+                &["generate", "a cat", "-o", output],
+            ]
+            .concat(),
+            &env,
+            dir.path(),
+        )
+        .await;
+        assert_ne!(code(&out), 0);
+        assert!(
+            stderr(&out).contains(expected),
+            "{output}: {}",
+            stderr(&out)
+        );
+    }
+    assert!(
+        mock.ledger().entries.is_empty(),
+        "sent although it could not be saved"
+    );
+
+    // A name built from a long prompt in any script fits, and is billed once.
+    let prompt = "東京の夜景、ネオンの看板が雨に濡れた路地を照らす映画のような光景 ".repeat(8);
+    let out = run(
+        &[
+            &against("ideogram", mock.api_url())[..],
+            &["generate", prompt.as_str(), "-o", "cjk/"],
+        ]
+        .concat(),
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let names = files(&dir.path().join("cjk"));
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.iter().all(|n| n.len() <= 120), "{names:?}");
+}
+
+#[tokio::test]
+async fn an_image_host_failing_once_is_retried_and_failing_for_good_prints_what_was_billed() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let base = against("ideogram", mock.api_url());
+
+    mock.inject(Target::ImagePath("/images/".into()), Fault::Status(503));
+    let out = run(
+        &[&base[..], &["generate", "once", "-o", "once.png"]].concat(),
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(dimensions(&dir.path().join("once.png")), (1024, 1024));
+
+    // Two images: the first host fails for good, the second is fine.
+    for _ in 0..10 {
+        mock.inject(
+            Target::ImagePath("/images/ido-000002-0".into()),
+            Fault::Status(500),
+        );
+    }
+    let out = run(
+        &[
+            &base[..],
+            &[
+                "generate",
+                "two",
+                "--num-images",
+                "2",
+                "-o",
+                "two.png",
+                "--retries",
+                "2",
+            ],
+        ]
+        .concat(),
+        &env,
+        dir.path(),
+    )
+    .await;
+    let err = stderr(&out);
+    assert_eq!(code(&out), 9, "{err}");
+    assert!(err.contains("1 of 2 images billed but not saved"), "{err}");
+    assert!(!err.contains("may have been billed"), "{err}");
+    assert_eq!(
+        dimensions(&dir.path().join("two-2.png")),
+        (1024, 1024),
+        "the sibling was saved"
+    );
+    let fetch = err
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("fetch it later: "))
+        .unwrap_or_else(|| panic!("no fetch command:\n{err}"))
+        .to_owned();
+    assert!(fetch.contains("/images/ido-000002-0.png"), "{fetch}");
+    // The URL was on disk before the download, and stays there.
+    let pending = sidecar(&dir.path().join("two-1.json"));
+    assert_eq!(pending["status"], "not_saved");
+    assert!(
+        pending["source_url"]
+            .as_str()
+            .unwrap()
+            .ends_with("ido-000002-0.png")
+    );
+
+    // The printed command fetches it, without a key.
+    mock.clear_faults();
+    let words: Vec<String> = fetch
+        .split(' ')
+        .skip(1)
+        .map(|w| w.trim_matches('\'').to_owned())
+        .collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let fetched = run(&words, &[], dir.path()).await;
+    assert_eq!(code(&fetched), 0, "{}", stderr(&fetched));
+    assert_eq!(dimensions(&dir.path().join("two-1.png")), (1024, 1024));
+    assert_eq!(mock.ledger().entries.len(), 2, "fetching bills nothing");
+    assert!(mock.cdn_requests().iter().all(|r| !r.had_credentials));
+}
+
+#[tokio::test]
+async fn ctrl_c_during_a_download_prints_the_paid_urls_and_leaves_no_temporary_file() {
+    let mock = mock(MockConfig::default()).await;
+    mock.inject(
+        Target::ImagePath("/images/".into()),
+        Fault::SlowBody(Duration::from_secs(30)),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let mut running = Running::start(
+        &[
+            &against("ideogram", mock.api_url())[..],
+            &["generate", "slow", "-o", "slow.png"],
+        ]
+        .concat(),
+        &[("IDEOGRAM_API_KEY", key.as_str())],
+        dir.path(),
+    );
+    file_holds(&dir.path().join("slow.json"), "\"downloading\"", 1).await;
+    // The download is under way once the image origin has the request.
+    while mock.cdn_requests().is_empty() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    running.signal("INT");
+    running.printed("fetch them later").await;
+    let (code, err) = running.finish().await;
+    assert_eq!(code, 130, "{err}");
+    assert!(
+        err.contains("ideogram fetch ") && err.contains("/images/ido-000001-0.png"),
+        "{err}"
+    );
+    assert_eq!(
+        files(dir.path()),
+        ["slow.json"],
+        "no temporary file, the URL on disk"
+    );
+}
+
+// 3. Files that are not ours are never touched.
+
+#[tokio::test]
+async fn a_batch_touches_no_file_it_did_not_create() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_batch(dir.path(), 3);
+    let theirs = [
+        "download.part",
+        ".0001-prompt-number-0.png.b0000abcd-12345678.part",
+        "0001-prompt-number-0.png",
+        "0002-prompt-number-1.json",
+    ];
+    for name in theirs {
+        std::fs::write(dir.path().join(name), b"someone else's").unwrap();
+    }
+    let key = mock.api_key();
+    let out = run(
+        &[
+            &against("ideogram", mock.api_url())[..],
+            &["batch", file.to_str().unwrap()],
+        ]
+        .concat(),
+        &[("IDEOGRAM_API_KEY", key.as_str())],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    for name in theirs {
+        assert_eq!(
+            std::fs::read(dir.path().join(name)).unwrap(),
+            b"someone else's",
+            "{name}"
+        );
+    }
+    let names = files(dir.path());
+    for expected in [
+        "0001-prompt-number-0-2.png",
+        "0002-prompt-number-1-2.png",
+        "0003-prompt-number-2.png",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn generate_takes_the_next_free_name_or_overwrites_when_told_and_refuses_special_files() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let base = against("ideogram", mock.api_url());
+    std::fs::write(dir.path().join("pic.png"), b"mine").unwrap();
+    std::fs::write(dir.path().join("pic.json"), b"mine too").unwrap();
+
+    let out = run(
+        &[&base[..], &["generate", "x", "-o", "pic.png"]].concat(),
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("pic.png exists: saving as pic-2.png"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(dir.path().join("pic.png")).unwrap(), b"mine");
+    assert_eq!(
+        std::fs::read(dir.path().join("pic.json")).unwrap(),
+        b"mine too"
+    );
+    assert_eq!(
+        sidecar(&dir.path().join("pic-2.json"))["image"],
+        "pic-2.png"
+    );
+
+    let out = run(
+        &[
+            &base[..],
+            &["generate", "x", "-o", "pic.png", "--overwrite"],
+        ]
+        .concat(),
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(dimensions(&dir.path().join("pic.png")), (1024, 1024));
+    assert_eq!(sidecar(&dir.path().join("pic.json"))["image"], "pic.png");
+
+    // Special files are refused before anything is sent, as root too.
+    let fifo = dir.path().join("fifo.png");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut special = vec![fifo];
+    let device = dir.path().join("null.png");
+    if Command::new("mknod")
+        .args([device.as_os_str(), "c".as_ref(), "1".as_ref(), "3".as_ref()])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        special.push(device);
+    }
+    let billed = mock.ledger().entries.len();
+    for path in &special {
+        let before = std::fs::symlink_metadata(path).unwrap().file_type();
+        let out = run(
+            &[
+                &base[..],
+                &["generate", "x", "-o", path.to_str().unwrap(), "--overwrite"],
+            ]
+            .concat(),
+            &env,
+            dir.path(),
+        )
+        .await;
+        assert_eq!(code(&out), 3, "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("not a regular file"),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(std::fs::symlink_metadata(path).unwrap().file_type(), before);
+    }
+    assert_eq!(
+        mock.ledger().entries.len(),
+        billed,
+        "a refused output was sent"
+    );
+}
+
+// 4. The key appears in no text.
+
+#[tokio::test]
+async fn a_server_echoing_headers_never_gets_the_key_into_output_or_the_journal() {
+    const SECRET: &str = "sk-ECHO-LEAK-7c1e";
+    let echo = CaptureServer::start(|request| {
+        let headers: Vec<String> = request
+            .headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", v.to_str().unwrap_or("?")))
+            .collect();
+        Canned::json(500, serde_json::json!({"error": headers.join("; ")}))
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.txt"), "one\n").unwrap();
+    let mut printed = String::new();
+    for extra in [&[][..], &["--bearer"][..]] {
+        for command in [&["generate", "x"][..], &["batch", "p.txt", "-o", "b"][..]] {
+            let out = run(
+                &[&against("ideogram", &echo.base_url())[..], extra, command].concat(),
+                &[("IDEOGRAM_API_KEY", SECRET)],
+                dir.path(),
+            )
+            .await;
+            assert_ne!(code(&out), 0);
+            printed += &(stdout(&out) + &stderr(&out));
+        }
+    }
+    assert!(
+        printed.contains("[REDACTED]"),
+        "the echo never reached the output: {printed}"
+    );
+    assert!(!printed.contains(SECRET), "{printed}");
+    for file in walk(dir.path()) {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+        assert!(!text.contains(SECRET), "{} holds the key", file.display());
+    }
+    // Credentials in a base URL are never printed.
+    let out = run(
+        &[
+            "--provider",
+            "ideogram",
+            "--base-url",
+            "http://alice:s3cr3t-pw@127.0.0.1:9/",
+            "--retries",
+            "0",
+            "generate",
+            "x",
+        ],
+        &[("IDEOGRAM_API_KEY", SECRET)],
+        dir.path(),
+    )
+    .await;
+    assert!(!stderr(&out).contains("s3cr3t-pw"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn loopback_requests_never_go_through_a_proxy() {
+    let proxy =
+        CaptureServer::start(|_| Canned::json(502, serde_json::json!({"error": "proxy"}))).await;
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let proxy_url = proxy.base_url();
+    let out = run(
+        &[
+            &against("segmind", mock.api_url())[..],
+            &["generate", "x", "-o", "x.jpg"],
+        ]
+        .concat(),
+        &[
+            ("SEGMIND_API_KEY", key.as_str()),
+            ("HTTP_PROXY", proxy_url.as_str()),
+            ("http_proxy", proxy_url.as_str()),
+            ("HTTPS_PROXY", proxy_url.as_str()),
+            ("ALL_PROXY", proxy_url.as_str()),
+        ],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(proxy.requests().is_empty(), "the key went through a proxy");
+}
+
+// 5. "Was it billed?" answered truthfully; uncertain items named one by one.
+
+#[tokio::test]
+async fn sending_is_journaled_only_once_the_slot_is_held_and_uncertain_items_can_be_named() {
+    let mock = mock(MockConfig {
+        latency: Duration::from_secs(2),
+        ..MockConfig::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_batch(dir.path(), 4);
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    // 8 images an item and 10 in flight at most: one item at a time is sent,
+    // the others wait for their slots.
+    let args = [
+        &against("ideogram", mock.api_url())[..],
+        &[
+            "batch",
+            file.to_str().unwrap(),
+            "-o",
+            "out",
+            "--concurrency",
+            "4",
+            "--num-images",
+            "8",
+        ],
+    ]
+    .concat();
+    let running = Running::start(&args, &env, dir.path());
+    file_holds(
+        &dir.path().join("out/.ideogram-batch.jsonl"),
+        "\"sending\"",
+        1,
+    )
+    .await;
+    running.signal("KILL");
+    let (code_killed, _) = running.finish().await;
+    assert_eq!(code_killed, -1);
+    let journal_text = journal(&dir.path().join("out"));
+    assert_eq!(
+        journal_text.matches("\"sending\"").count(),
+        1,
+        "items still waiting for a slot were marked as sending:\n{journal_text}"
+    );
+
+    let out = run(&args, &env, dir.path()).await;
+    let err = stderr(&out);
+    assert_eq!(err.matches("not sent again").count(), 1, "{err}");
+    let uncertain: usize = err
+        .lines()
+        .find(|l| l.contains("not sent again"))
+        .and_then(|l| l.strip_prefix("item "))
+        .and_then(|l| l.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    let resend = format!("--resend-uncertain={uncertain}");
+    let out = run(&[&args[..], &[resend.as_str()]].concat(), &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+// 6. A failed queue job is retried on the next run; the exit code says why.
+
+#[tokio::test]
+async fn a_job_that_failed_for_want_of_credits_exits_5_and_is_sent_again_next_run() {
+    let mock = mock(MockConfig {
+        processing_for: Duration::from_millis(800),
+        ..MockConfig::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.txt"), "a fox\n").unwrap();
+    let key = mock.api_key();
+    let env = [("SEGMIND_API_KEY", key.as_str())];
+    let args = [
+        &against("segmind", mock.api_url())[..],
+        &["batch", "p.txt", "-o", "out"],
+    ]
+    .concat();
+    let running = Running::start(&args, &env, dir.path());
+    file_holds(
+        &dir.path().join("out/.ideogram-batch.jsonl"),
+        "\"submitted\"",
+        1,
+    )
+    .await;
+    mock.set_credits(0.0);
+    let (code_broke, err) = running.finish().await;
+    assert_eq!(code_broke, 5, "{err}");
+    assert!(mock.ledger().entries.is_empty());
+
+    mock.set_credits(100.0);
+    let out = run(&args, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(mock.ledger().entries.len(), 1);
+    assert!(
+        files(&dir.path().join("out"))
+            .iter()
+            .any(|n| n.ends_with(".jpg"))
+    );
+
+    // A job that FAILED for its content is not billed, and is retried too.
+    std::fs::write(dir.path().join("q.txt"), format!("{FAIL_TRIGGER} this\n")).unwrap();
+    let args = [
+        &against("segmind", mock.api_url())[..],
+        &["batch", "q.txt", "-o", "q"],
+    ]
+    .concat();
+    for _ in 0..2 {
+        let out = run(&args, &env, dir.path()).await;
+        assert_eq!(code(&out), 7, "{}", stderr(&out));
+    }
+    assert_eq!(
+        journal(&dir.path().join("q"))
+            .matches("\"submitted\"")
+            .count(),
+        2
+    );
+}
+
+// 7. The status survives any error body.
+
+#[tokio::test]
+async fn empty_and_html_error_bodies_keep_their_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    for (canned, expected) in [
+        (Canned::bytes(401, "", b""), 4),
+        (
+            Canned::bytes(401, "text/html", b"<html><h1>401</h1></html>"),
+            4,
+        ),
+        (
+            Canned::json(402, serde_json::json!({"detail": "no funds"})),
+            5,
+        ),
+        (Canned::bytes(429, "", b""), 6),
+        (Canned::bytes(400, "text/plain", b"bad"), 3),
+    ] {
+        let mut canned = canned;
+        if canned.headers[0].1.is_empty() {
+            canned.headers.clear();
+        }
+        let server = CaptureServer::start(move |_| canned.clone()).await;
+        let out = run(
+            &[
+                &against("ideogram", &server.base_url())[..],
+                &["--retries", "1", "generate", "x"],
+            ]
+            .concat(),
+            &[("IDEOGRAM_API_KEY", "k-1")],
+            dir.path(),
+        )
+        .await;
+        assert_eq!(code(&out), expected, "{}", stderr(&out));
+        let sent = server.requests().len();
+        assert_eq!(sent, if expected == 6 { 2 } else { 1 }, "{}", stderr(&out));
+    }
+}
+
+// 9. Bad input sends nothing.
+
+#[tokio::test]
+async fn batch_files_are_read_as_people_write_them_and_checked_whole_first() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("SEGMIND_API_KEY", key.as_str())];
+    let base = against("segmind", mock.api_url());
+    std::fs::write(
+        dir.path().join("p.txt"),
+        "\u{feff}a fox\n# a comment\n\\#hashtag poster\n{\"prompt\": \"#json works too\"}\n",
+    )
+    .unwrap();
+    let out = run(
+        &[&base[..], &["batch", "p.txt", "-o", "out"]].concat(),
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let mut prompts: Vec<String> = mock
+        .ledger()
+        .entries
+        .iter()
+        .map(|e| e.prompt.clone())
+        .collect();
+    prompts.sort();
+    assert_eq!(prompts, ["#hashtag poster", "#json works too", "a fox"]);
+
+    for (bad, why) in [
+        (
+            "{\"prompt\": \"two\", \"num_images\": 1}",
+            "item 3: invalid num_images",
+        ),
+        (
+            "\u{200b}\u{200b}",
+            "item 3: invalid prompt: holds only invisible characters",
+        ),
+        (
+            "{\"prompt\": \"x\", \"model\": \"V_1\", \"resolution\": \"1024x1024\"}",
+            "item 3: invalid model",
+        ),
+    ] {
+        std::fs::write(
+            dir.path().join("bad.txt"),
+            format!("fine one\nfine two\n{bad}\n"),
+        )
+        .unwrap();
+        let billed = mock.ledger().entries.len();
+        let out = run(
+            &[&base[..], &["batch", "bad.txt", "-o", "bad"]].concat(),
+            &env,
+            dir.path(),
+        )
+        .await;
+        assert_eq!(code(&out), 3, "{}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{}", stderr(&out));
+        assert_eq!(
+            mock.ledger().entries.len(),
+            billed,
+            "sent before every line was checked"
+        );
+    }
+    // A FIFO or a device as the input image is refused without reading it.
+    let fifo = dir.path().join("in.png");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for input in ["in.png", "/dev/zero"] {
+        let out = run(
+            &[&base[..], &["remix", input, "x"]].concat(),
+            &env,
+            dir.path(),
+        )
+        .await;
+        assert_eq!(code(&out), 3, "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("not a regular file"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+// 10. Bounded and durable.
+
+#[tokio::test]
+async fn a_rerun_from_another_folder_resumes_and_another_provider_is_refused() {
+    let mock = mock(MockConfig {
+        processing_for: Duration::from_millis(300),
+        ..MockConfig::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let file = write_batch(&work, 3);
+    let key = mock.api_key();
+    let env = [
+        ("SEGMIND_API_KEY", key.as_str()),
+        ("IDEOGRAM_API_KEY", key.as_str()),
+    ];
+    let segmind = [
+        &against("segmind", mock.api_url())[..],
+        &["batch", file.to_str().unwrap()],
+    ]
+    .concat();
+    let out = run(&[&segmind[..], &["-o", "out"]].concat(), &env, &work).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let downloads = mock.cdn_requests().len();
+    let out = run(
+        &[&segmind[..], &["-o", "work/out"]].concat(),
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("3 done, 0 failed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        mock.cdn_requests().len(),
+        downloads,
+        "what was on disk was fetched again"
+    );
+
+    // Items sent to Segmind and not fetched are not sent to Ideogram unasked.
+    let out_dir = work.join("out2");
+    let running = Running::start(&[&segmind[..], &["-o", "out2"]].concat(), &env, &work);
+    file_holds(&out_dir.join(".ideogram-batch.jsonl"), "\"submitted\"", 1).await;
+    running.signal("KILL");
+    running.finish().await;
+    let ideogram = [
+        &against("ideogram", mock.api_url())[..],
+        &["batch", file.to_str().unwrap(), "-o", "out2"],
+    ]
+    .concat();
+    let by_ideogram = || {
+        mock.ledger()
+            .for_prompt("prompt number 0")
+            .filter(|e| e.service == Service::Ideogram)
+            .count()
+    };
+    let out = run(&ideogram, &env, &work).await;
+    assert_ne!(code(&out), 0);
+    assert!(
+        stderr(&out).contains("an earlier run sent it to segmind"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(by_ideogram(), 0, "sent to a second provider unasked");
+    let out = run(
+        &[&ideogram[..], &["--switch-provider"]].concat(),
+        &env,
+        &work,
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+// 11. Signals.
+
+#[tokio::test]
+async fn a_batch_interrupted_three_times_abandons_what_it_waited_for_and_says_so() {
+    let mock = mock(MockConfig {
+        latency: Duration::from_secs(20),
+        ..MockConfig::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_batch(dir.path(), 4);
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let owned = batch_args("ideogram", mock.api_url(), &file, &["--concurrency", "2"]);
+    let args = strs(&owned);
+    let mut running = Running::start(&args, &env, dir.path());
+    file_holds(
+        &dir.path().join("out/.ideogram-batch.jsonl"),
+        "\"sending\"",
+        2,
+    )
+    .await;
+    running.signal("INT");
+    running.printed("no new requests are sent").await;
+    running.signal("INT");
+    running
+        .printed("waiting for the answers to 2 paid request(s)")
+        .await;
+    assert!(running.stderr().contains("at most"), "{}", running.stderr());
+    running.signal("INT");
+    let (code, err) = running.finish().await;
+    assert_eq!(code, 130, "{err}");
+    assert!(err.contains("abandoned the answers to items"), "{err}");
+    assert_eq!(
+        journal(&dir.path().join("out"))
+            .matches("\"abandoned\"")
+            .count(),
+        2
+    );
+    mock.configure(|c| c.latency = Duration::from_millis(10));
+    let out = run(&args, &env, dir.path()).await;
+    assert_eq!(
+        stderr(&out).matches("not sent again").count(),
+        2,
+        "{}",
+        stderr(&out)
+    );
+}
+
+// 12. No panics.
+
+#[tokio::test]
+async fn a_closed_stdout_ends_quietly() {
+    // A pipe whose reader is gone before the first line is written, as
+    // after `| head -1` has read its line.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["resolutions"][..], &["palettes", "--json"][..]] {
+        let out = Command::new(BIN)
+            .args(args)
+            .current_dir(dir.path())
+            .stdout(writer.try_clone().unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).is_empty(), "{args:?}: {}", stderr(&out));
+    }
+}
