@@ -201,7 +201,6 @@ async fn failed_and_expired_jobs() {
         .submit(&GenerateRequest::new("short-lived"))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(5)).await;
     let err = job.status().await.unwrap_err();
     assert!(
         matches!(err, Error::Expired { ref id } if id == job.id()),

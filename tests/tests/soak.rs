@@ -110,8 +110,8 @@ async fn thousands_of_faulted_calls_never_bill_twice_or_lose_a_paid_image_silent
         .buffer_unordered(16)
         .collect()
         .await;
-    // Let queued jobs whose waits failed finish billing.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Queued jobs whose waits failed run on and bill: audit once they end.
+    mock.settled().await;
     mock.clear_faults();
 
     let ledger = mock.ledger();

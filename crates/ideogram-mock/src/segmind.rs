@@ -226,7 +226,8 @@ async fn poll(
         }
         jobs.get(id).cloned()
     };
-    let Some(job) = job.filter(|job| job.created.elapsed() <= retention) else {
+    // Kept for `retention`, and gone from then on.
+    let Some(job) = job.filter(|job| job.created.elapsed() < retention) else {
         return error(404, format!("Request {id} not found"));
     };
     let elapsed = job.created.elapsed();
