@@ -33,12 +33,23 @@ use crate::retry::{self, Method, RetryPolicy};
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
+impl std::fmt::Debug for Client {
+    /// The provider and the base URL without any credentials in it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("provider", &self.inner.provider)
+            .field("base_url", &self.base_url())
+            .field("retry", &self.inner.retry)
+            .field("timeout", &self.inner.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 struct Inner {
     provider: Provider,
     base_url: String,
@@ -53,7 +64,6 @@ struct Inner {
     in_flight: Option<(Arc<tokio::sync::Semaphore>, u32)>,
 }
 
-#[derive(Debug)]
 enum Api {
     Segmind(raw_segmind::Client),
     Ideogram(raw_ideogram::Client),
@@ -563,7 +573,6 @@ impl Client {
 
 /// A checked request holding its in-flight slot, ready to send
 /// ([`Client::prepare`]).
-#[derive(Debug)]
 pub struct Prepared<'a> {
     client: &'a Client,
     request: &'a GenerateRequest,
@@ -571,8 +580,18 @@ pub struct Prepared<'a> {
     _slots: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
+impl std::fmt::Debug for Prepared<'_> {
+    /// The client and the request, without the image's bytes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("client", self.client)
+            .field("prompt", &self.request.prompt())
+            .field("model", &self.request.chosen_model())
+            .finish_non_exhaustive()
+    }
+}
+
 /// A body lowered for its operation, input image included.
-#[derive(Debug)]
 enum Body {
     Segmind {
         model: Model,
@@ -1019,6 +1038,16 @@ mod tests {
 
     #[test]
     fn base_url_credentials_never_print() {
+        let client = Client::builder(Provider::Ideogram)
+            .base_url("http://alice:s3cret@127.0.0.1:9/gw")
+            .api_key("k")
+            .build()
+            .unwrap();
+        let printed = format!("{client:?} {}", client.base_url());
+        assert!(
+            !printed.contains("s3cret") && printed.contains("127.0.0.1:9/gw"),
+            "{printed}"
+        );
         let err = check_base_url("http://user:s3cret@gateway.example/x", false).unwrap_err();
         assert!(!err.to_string().contains("s3cret"), "{err}");
         let err = check_base_url("nonsense://user:s3cret@", false).unwrap_err();
