@@ -59,7 +59,7 @@ async fn segmind_sync_generates_a_real_image_of_the_asked_size_and_bills_once() 
             .resolution("1280x768".parse().unwrap())
             .seed(4242);
         if img2img {
-            request = request.image(ImageInput::url("https://example.com/in.png"));
+            request = request.image(ImageInput::url(format!("{}/blob/1024", mock.cdn_url())));
         }
         let generation = client.generate(&request).await.unwrap();
         let path = generation.images[0]

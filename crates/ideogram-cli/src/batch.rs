@@ -89,6 +89,12 @@ pub async fn run(session: &Session, batch: Batch, signals: Signals) -> Result<()
         .journal
         .clone()
         .unwrap_or_else(|| batch.output.join(journal::FILE_NAME));
+    let _folder_lock = {
+        let (output, wait) = (batch.output.clone(), batch.wait);
+        tokio::task::spawn_blocking(move || journal::lock_output(&output, wait))
+            .await
+            .expect("lock task")?
+    };
     let (journal_file, states) = {
         let (path, print, count, wait) =
             (journal_path, fingerprint(&lines), lines.len(), batch.wait);
@@ -107,7 +113,13 @@ pub async fn run(session: &Session, batch: Batch, signals: Signals) -> Result<()
     let mut failures: Vec<Failure> = Vec::new();
     let mut pending = Vec::new();
     for item in items {
-        let state = states.get(&item.index).cloned().unwrap_or_default();
+        let mut state = states.get(&item.index).cloned().unwrap_or_default();
+        if state.uncertain() && resend.allows(item.index) {
+            // Asked to pay again: whatever the earlier run left to fetch
+            // (an expired id, say) is given up.
+            state.request_id = None;
+            state.images = None;
+        }
         match decide(
             &item,
             &state,
@@ -213,15 +225,8 @@ pub async fn run(session: &Session, batch: Batch, signals: Signals) -> Result<()
 /// prompt that starts with `#`.
 fn read_items(path: &Path) -> Result<Vec<String>, Failure> {
     use std::io::Read as _;
+    let file = crate::connect::open_regular(path, INVALID)?;
     let cannot = |e| Failure::io(format!("cannot read {}", path.display()), e);
-    let file = std::fs::File::open(path).map_err(cannot)?;
-    let meta = file.metadata().map_err(cannot)?;
-    if !meta.is_file() {
-        return Err(Failure::new(
-            INVALID,
-            format!("{} is not a regular file", path.display()),
-        ));
-    }
     let mut bytes = Vec::new();
     file.take(MAX_BATCH_FILE + 1)
         .read_to_end(&mut bytes)
@@ -242,10 +247,11 @@ fn read_items(path: &Path) -> Result<Vec<String>, Failure> {
             format!("{} is not UTF-8 text: {e}", path.display()),
         )
     })?;
+    // Lines end in LF, CR LF or a lone CR.
     let lines: Vec<String> = text
         .strip_prefix('\u{feff}')
         .unwrap_or(&text)
-        .lines()
+        .split(['\n', '\r'])
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|l| match l.strip_prefix("\\#") {
@@ -687,9 +693,19 @@ impl Context<'_> {
             },
             || fetch_commands(generation, &plan),
         )?;
+        // What an earlier run of this batch left under these names is ours
+        // to remove; a file anyone else puts there meanwhile is never
+        // replaced (the save fails and says so).
+        for stem in &stems {
+            for path in naming::files_of_stem(&stem.image) {
+                if ours(&path) && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
         let saving = Saving {
             asked: &item.asked,
-            replace: true,
+            replace: false,
             temp_tag: Some(self.tag.to_owned()),
             started: SystemTime::now(),
         };

@@ -114,10 +114,20 @@ async fn save_paid(
         temp_tag: None,
         started,
     };
-    let Some((records, unsaved)) = signals
-        .unless(1, paid::save_all(generation, &stems, &saving))
-        .await
-    else {
+    // Images already in memory are written whatever happens; downloads stop
+    // at the next interrupt (one that came while waiting for the answer
+    // has been spent on that wait).
+    let saving_all = paid::save_all(generation, &stems, &saving);
+    let outcome = if generation
+        .images
+        .iter()
+        .any(|image| url_of(image).is_some())
+    {
+        signals.unless(signals.count() + 1, saving_all).await
+    } else {
+        Some(saving_all.await)
+    };
+    let Some((records, unsaved)) = outcome else {
         // The downloads were dropped, their temporary files with them.
         let lines: Vec<String> = generation
             .images

@@ -88,18 +88,28 @@ fn key(connection: &Connection, provider: Provider) -> Result<String, Failure> {
 /// A key file's text: a regular file, its first 64 KiB at most.
 fn read_key_file(path: &std::path::Path) -> Result<String, Failure> {
     use std::io::Read as _;
+    let file = open_regular(path, AUTH)?;
     let cannot = |e| Failure::io(format!("cannot read {}", path.display()), e);
-    let file = std::fs::File::open(path).map_err(cannot)?;
-    if !file.metadata().map_err(cannot)?.is_file() {
-        return Err(Failure::new(
-            AUTH,
-            format!("{} is not a regular file", path.display()),
-        ));
-    }
     let mut bytes = Vec::new();
     file.take(64 * 1024)
         .read_to_end(&mut bytes)
         .map_err(cannot)?;
     String::from_utf8(bytes)
         .map_err(|_| Failure::new(AUTH, format!("{} is not text", path.display())))
+}
+
+/// Opens `path` for reading only if it is a regular file: looked at before
+/// opening (opening a FIFO would wait for a writer for ever) and after (in
+/// case it was swapped). Refusals exit with `code`.
+pub fn open_regular(path: &std::path::Path, code: u8) -> Result<std::fs::File, Failure> {
+    let cannot = |e| Failure::io(format!("cannot read {}", path.display()), e);
+    let not_regular = || Failure::new(code, format!("{} is not a regular file", path.display()));
+    if !std::fs::metadata(path).map_err(cannot)?.is_file() {
+        return Err(not_regular());
+    }
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    if !file.metadata().map_err(cannot)?.is_file() {
+        return Err(not_regular());
+    }
+    Ok(file)
 }

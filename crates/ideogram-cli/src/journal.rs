@@ -21,6 +21,9 @@ use crate::failure::{Failure, INVALID};
 /// The journal's name in a batch's output folder.
 pub const FILE_NAME: &str = ".ideogram-batch.jsonl";
 
+/// The lock a batch holds on its output folder, wherever its journal is.
+pub const FOLDER_LOCK: &str = ".ideogram-batch.lock";
+
 /// The longest journal line read, in bytes; a longer one is skipped.
 const MAX_LINE: u64 = 1 << 20;
 
@@ -130,6 +133,9 @@ impl Journal {
         };
         std::fs::create_dir_all(&dir)
             .map_err(|e| Failure::io(format!("cannot create {}", dir.display()), e))?;
+        // Absolute, so that paths inside it are stored relative to it
+        // whatever the current directory.
+        let dir = std::path::absolute(&dir).unwrap_or(dir);
         let cannot = |e| Failure::io(format!("cannot open {}", path.display()), e);
         if let Ok(meta) = std::fs::symlink_metadata(path)
             && !meta.is_file()
@@ -292,21 +298,47 @@ fn lock(file: &File, path: &Path, dir: &Path, wait: bool) -> Result<(), Failure>
 }
 
 fn busy(dir: &Path) -> Failure {
+    let shown = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
     Failure::new(
         INVALID,
         format!(
-            "another ideogram batch is running on {} (its journal is locked); nothing was sent",
-            dir.display()
+            "another ideogram batch is running on {} (it holds the lock); nothing was sent",
+            shown.display()
         ),
     )
     .hint("wait for it to end, or pass --wait to start when it does")
 }
 
-/// Holds the lock of the batch journal in `dir`, if there is one, while a
-/// command other than that batch writes there (`job wait`): refuses while a
-/// batch runs.
+/// A batch's lock on its output folder (`.ideogram-batch.lock` there), held
+/// for its whole run whichever journal it keeps, so that two batches never
+/// write one folder: at once, or after waiting when `wait`.
+pub fn lock_output(dir: &Path, wait: bool) -> Result<File, Failure> {
+    let path = dir.join(FOLDER_LOCK);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| Failure::io(format!("cannot open {}", path.display()), e))?;
+    lock(&file, &path, dir, wait)?;
+    Ok(file)
+}
+
+/// Holds the lock of a batch folder `dir`, if it is one, while a command
+/// other than that batch writes there (`job wait`): refuses while a batch
+/// runs.
 pub fn lock_folder(dir: &Path) -> Result<Option<File>, Failure> {
-    let path = dir.join(FILE_NAME);
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let path = dir.join(FOLDER_LOCK);
     let Ok(file) = OpenOptions::new().read(true).open(&path) else {
         return Ok(None);
     };
@@ -457,9 +489,17 @@ mod tests {
             "{}",
             err.message
         );
-        assert!(lock_folder(dir.path()).is_err());
         drop(first);
         assert!(Journal::open(&path, "abc", 1, false).is_ok());
+        // The folder's own lock, whatever journal a batch keeps.
+        assert!(
+            lock_folder(dir.path()).unwrap().is_none(),
+            "not a batch folder yet"
+        );
+        let held = lock_output(dir.path(), false).unwrap();
+        assert!(lock_output(dir.path(), false).is_err());
+        assert!(lock_folder(dir.path()).is_err());
+        drop(held);
         assert!(lock_folder(dir.path()).unwrap().is_some());
     }
 

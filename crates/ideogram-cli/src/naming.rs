@@ -24,7 +24,9 @@ const MAX_STEM: usize = NAME_MAX - TEMP_OVERHEAD - ".webp".len() - "-99".len();
 const MAX_SLUG: usize = 80;
 
 /// Extensions an image of this tool may have.
-const IMAGE_EXTENSIONS: [&str; 4] = ["png", "jpg", "jpeg", "webp"];
+const IMAGE_EXTENSIONS: [&str; 9] = [
+    "png", "jpg", "jpeg", "webp", "gif", "avif", "heic", "bmp", "tiff",
+];
 
 /// A file name from a prompt: its first words, lower case, joined by `-`,
 /// at most 80 bytes (cut between characters), `image` when nothing is left.
@@ -148,7 +150,23 @@ impl Plan {
                 format!("invalid output: the extension .{ext} is too long"),
             ));
         }
-        writable(&self.dir)?;
+        if self.sidecars
+            && self
+                .ext
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
+            return Err(Failure::new(
+                INVALID,
+                format!(
+                    "invalid output: {}.json is where the image's sidecar goes; name the image .png, .jpg or .webp",
+                    self.stem
+                ),
+            ));
+        }
+        // The probe is as long as the longest name this will create, so a
+        // name or path too long for the filesystem fails here, unpaid.
+        writable(&self.dir, self.stem.len() + LONGEST_SUFFIX)?;
         for stem in self.candidates(count).take(count) {
             for path in self.files_of(&stem) {
                 if let Ok(meta) = std::fs::symlink_metadata(&path)
@@ -215,6 +233,15 @@ impl Plan {
     }
 }
 
+/// Every file that belongs to the stem of `image`: its sidecar and the image
+/// in any type.
+pub fn files_of_stem(image: &Path) -> Vec<PathBuf> {
+    std::iter::once("json")
+        .chain(IMAGE_EXTENSIONS)
+        .map(|ext| image.with_extension(ext))
+        .collect()
+}
+
 /// Where one image and its sidecar go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stem {
@@ -231,9 +258,13 @@ impl Stem {
     }
 }
 
-/// Creates `dir` if needed and proves it takes a new file (created and
-/// removed, under a name of this tool's).
-pub fn writable(dir: &Path) -> Result<(), Failure> {
+/// What the longest file this tool creates for a stem adds to it: a
+/// temporary image name, `.STEM-99.webp.TAG-XXXXXXXX.part`.
+const LONGEST_SUFFIX: usize = TEMP_OVERHEAD + ".webp".len() + "-99".len();
+
+/// Creates `dir` if needed and proves it takes a new file with a name of
+/// `name_len` bytes (created and removed, named as this tool's).
+pub fn writable(dir: &Path, name_len: usize) -> Result<(), Failure> {
     let dir = if dir.as_os_str().is_empty() {
         Path::new(".")
     } else {
@@ -241,11 +272,15 @@ pub fn writable(dir: &Path) -> Result<(), Failure> {
     };
     std::fs::create_dir_all(dir)
         .map_err(|e| Failure::io(format!("cannot create the folder {}", dir.display()), e))?;
-    let probe = dir.join(format!(
+    let mut name = format!(
         ".ideogram-probe-{}-{:08x}",
         std::process::id(),
         rand::random::<u32>()
-    ));
+    );
+    if name.len() < name_len {
+        name.push_str(&"x".repeat(name_len - name.len()));
+    }
+    let probe = dir.join(name);
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -13,25 +13,28 @@ impl Signals {
     /// process by themselves.
     pub fn listen() -> Self {
         let (sender, receiver) = watch::channel(0u32);
-        tokio::spawn(async move {
-            #[cfg(unix)]
-            {
-                use tokio::signal::unix::{SignalKind, signal};
-                let (Ok(mut interrupt), Ok(mut terminate)) = (
-                    signal(SignalKind::interrupt()),
-                    signal(SignalKind::terminate()),
-                ) else {
-                    return;
-                };
-                loop {
-                    tokio::select! {
-                        _ = interrupt.recv() => {}
-                        _ = terminate.recv() => {}
+        // Registered here, before anything is sent, not when the counting
+        // task first runs: an interrupt in between would end the process.
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            if let (Ok(mut interrupt), Ok(mut terminate)) = (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) {
+                tokio::spawn(async move {
+                    loop {
+                        tokio::select! {
+                            _ = interrupt.recv() => {}
+                            _ = terminate.recv() => {}
+                        }
+                        sender.send_modify(|n| *n += 1);
                     }
-                    sender.send_modify(|n| *n += 1);
-                }
+                });
             }
-            #[cfg(not(unix))]
+        }
+        #[cfg(not(unix))]
+        tokio::spawn(async move {
             while tokio::signal::ctrl_c().await.is_ok() {
                 sender.send_modify(|n| *n += 1);
             }

@@ -126,7 +126,7 @@ async fn remix_takes_a_local_file_or_a_url() {
     let out = run(
         &[
             "remix",
-            "https://example.com/in.png",
+            &format!("{}/blob/2048", mock.cdn_url()),
             "watercolour",
             "--provider",
             "segmind",
@@ -775,7 +775,10 @@ async fn the_key_never_appears_in_output_files_or_image_requests() {
         );
         files += 1;
     }
-    assert_eq!(files, 15, "images, sidecars and journals were written");
+    assert_eq!(
+        files, 17,
+        "images, sidecars, journals and batch folder locks were written"
+    );
     assert!(!mock.cdn_requests().is_empty());
     assert!(
         mock.cdn_requests().iter().all(|r| !r.had_credentials),

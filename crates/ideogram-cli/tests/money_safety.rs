@@ -904,3 +904,270 @@ async fn a_closed_stdout_ends_quietly() {
         assert!(stderr(&out).is_empty(), "{args:?}: {}", stderr(&out));
     }
 }
+
+#[tokio::test]
+async fn an_interrupt_while_a_paid_answer_is_awaited_still_saves_its_images() {
+    let dir = tempfile::tempdir().unwrap();
+    for provider in ["segmind", "ideogram"] {
+        let mock = mock(MockConfig {
+            latency: Duration::from_secs(2),
+            ..MockConfig::default()
+        })
+        .await;
+        let key = mock.api_key();
+        let variable = if provider == "segmind" {
+            "SEGMIND_API_KEY"
+        } else {
+            "IDEOGRAM_API_KEY"
+        };
+        let output = format!("{provider}/");
+        let mut running = Running::start(
+            &[
+                &against(provider, mock.api_url())[..],
+                &["generate", "patience", "-o", &output],
+            ]
+            .concat(),
+            &[(variable, key.as_str())],
+            dir.path(),
+        );
+        // The request is in flight once the mock is working on it.
+        while !mock_busy(&mock).await {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        running.signal("INT");
+        running
+            .printed("waiting for the answer to a request that may be billed")
+            .await;
+        let (code, err) = running.finish().await;
+        assert_eq!(code, 0, "{provider}: {err}");
+        let names = files(&dir.path().join(provider));
+        assert_eq!(names.len(), 2, "{provider}: {names:?}");
+        assert!(names.iter().all(|n| !n.ends_with(".part")), "{names:?}");
+    }
+}
+
+/// Whether the mock has work under way that may bill.
+async fn mock_busy(mock: &ideogram_mock::MockServer) -> bool {
+    tokio::time::timeout(Duration::from_millis(1), mock.settled())
+        .await
+        .is_err()
+}
+
+#[tokio::test]
+async fn a_journal_kept_elsewhere_does_not_let_two_batches_share_a_folder() {
+    let mock = mock(MockConfig {
+        latency: Duration::from_millis(500),
+        ..MockConfig::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_batch(dir.path(), 4);
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let owned = batch_args("ideogram", mock.api_url(), &file, &[]);
+    let first = Running::start(&strs(&owned), &env, dir.path());
+    file_holds(
+        &dir.path().join("out/.ideogram-batch.jsonl"),
+        "\"sending\"",
+        1,
+    )
+    .await;
+    let elsewhere = dir.path().join("other.jsonl");
+    let second = run(
+        &[
+            &strs(&owned)[..],
+            &["--journal", elsewhere.to_str().unwrap()],
+        ]
+        .concat(),
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&second), 3, "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("another ideogram batch is running on out"),
+        "{}",
+        stderr(&second)
+    );
+    let (code_first, err) = first.finish().await;
+    assert_eq!(code_first, 0, "{err}");
+    assert_complete(&mock, &dir.path().join("out"), 4);
+}
+
+#[tokio::test]
+async fn an_expired_item_can_be_sent_again_when_asked() {
+    let mock = mock(MockConfig {
+        processing_for: Duration::from_millis(200),
+        ..MockConfig::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.txt"), "a cat\n").unwrap();
+    let key = mock.api_key();
+    let env = [("SEGMIND_API_KEY", key.as_str())];
+    let owned = batch_args("segmind", mock.api_url(), &dir.path().join("p.txt"), &[]);
+    let args = strs(&owned);
+    let running = Running::start(&args, &env, dir.path());
+    file_holds(
+        &dir.path().join("out/.ideogram-batch.jsonl"),
+        "\"submitted\"",
+        1,
+    )
+    .await;
+    running.signal("KILL");
+    running.finish().await;
+    mock.settled().await;
+    // Gone from the queue: the id answers 404 from now on.
+    mock.configure(|c| c.retention = Duration::ZERO);
+    let out = run(&args, &env, dir.path()).await;
+    assert_eq!(code(&out), 7, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown or expired"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&args, &env, dir.path()).await;
+    assert!(
+        stderr(&out).contains("--resend-uncertain=1 sends it anyway"),
+        "{}",
+        stderr(&out)
+    );
+    mock.configure(|c| c.retention = Duration::from_secs(3600));
+    let out = run(
+        &[&args[..], &["--resend-uncertain=1"]].concat(),
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        mock.ledger().for_prompt("a cat").count(),
+        2,
+        "paid again, as asked"
+    );
+}
+
+#[tokio::test]
+async fn a_file_put_at_a_batch_target_during_its_download_is_not_replaced() {
+    let mock = mock(MockConfig::default()).await;
+    mock.inject(
+        Target::ImagePath("/images/".into()),
+        Fault::SlowBody(Duration::from_secs(2)),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.txt"), "a cat\n").unwrap();
+    let key = mock.api_key();
+    let owned = batch_args("ideogram", mock.api_url(), &dir.path().join("p.txt"), &[]);
+    let running = Running::start(
+        &strs(&owned),
+        &[("IDEOGRAM_API_KEY", key.as_str())],
+        dir.path(),
+    );
+    while mock.cdn_requests().is_empty() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let target = dir.path().join("out/0001-a-cat.png");
+    std::fs::write(&target, b"MINE").unwrap();
+    let (code, err) = running.finish().await;
+    assert_eq!(code, 9, "{err}");
+    assert!(err.contains("ideogram fetch "), "{err}");
+    assert_eq!(std::fs::read(&target).unwrap(), b"MINE");
+}
+
+#[tokio::test]
+async fn outputs_that_cannot_hold_the_files_send_nothing() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    // A folder so deep that the longest name this tool creates there does
+    // not fit a path, though a short one would.
+    let mut deep = dir.path().to_path_buf();
+    while deep.as_os_str().len() < 3900 {
+        deep.push("d".repeat(200));
+    }
+    std::fs::create_dir_all(&deep).unwrap();
+    let out = run(
+        &[
+            &against("ideogram", mock.api_url())[..],
+            &[
+                "generate",
+                "a red fox",
+                "-o",
+                &format!("{}/", deep.display()),
+            ],
+        ]
+        .concat(),
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_ne!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing was sent"),
+        "{}",
+        stderr(&out)
+    );
+    // A FIFO as the batch file or the key file is refused without waiting
+    // for a writer.
+    let fifo = dir.path().join("fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let fifo = fifo.to_str().unwrap();
+    for args in [
+        &["batch", fifo][..],
+        &["generate", "x", "--api-key-file", fifo][..],
+    ] {
+        let out = tokio::time::timeout(
+            Duration::from_secs(30),
+            run(
+                &[&against("ideogram", mock.api_url())[..], args].concat(),
+                &env,
+                dir.path(),
+            ),
+        )
+        .await
+        .expect("refused without waiting");
+        assert!(
+            stderr(&out).contains("is not a regular file"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert!(mock.ledger().entries.is_empty());
+}
+
+#[tokio::test]
+async fn a_batch_folder_moved_elsewhere_resumes_from_its_journal() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Old Mac line endings are lines too.
+    std::fs::write(dir.path().join("p.txt"), "one\rtwo\rthree\r").unwrap();
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let owned = batch_args("ideogram", mock.api_url(), &dir.path().join("p.txt"), &[]);
+    let out = run(&strs(&owned), &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(mock.ledger().entries.len(), 3);
+    std::fs::rename(dir.path().join("out"), dir.path().join("moved")).unwrap();
+    let downloads = mock.cdn_requests().len();
+    let mut moved = owned.clone();
+    *moved.last_mut().unwrap() = "moved".into();
+    let out = run(&strs(&moved), &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("3 done, 0 failed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        mock.cdn_requests().len(),
+        downloads,
+        "fetched again what was on disk"
+    );
+}

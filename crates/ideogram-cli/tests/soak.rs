@@ -47,6 +47,7 @@ fn assert_theirs_untouched(dir: &Path) {
 /// Whether `name` is one of the tool's own files for a batch.
 fn ours(name: &str) -> bool {
     name == ".ideogram-batch.jsonl"
+        || name == ".ideogram-batch.lock"
         || (name.len() > 5
             && name[..4].bytes().all(|b| b.is_ascii_digit())
             && name.as_bytes()[4] == b'-'

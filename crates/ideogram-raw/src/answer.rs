@@ -94,6 +94,13 @@ impl ErrorAnswer {
     /// a description of anything else (never raw bytes). An empty body gives
     /// the status's reason.
     pub fn message(&self) -> String {
+        self.message_with(|words| words.to_owned())
+    }
+
+    /// [`message`](Self::message), with `clean` applied to the words before
+    /// they are cut to length: redact a secret there, so that no part of it
+    /// survives a cut.
+    pub fn message_with(&self, clean: impl Fn(&str) -> String) -> String {
         let words = match self.json() {
             Some(json) => json_words(&json).unwrap_or_else(|| match &json {
                 serde_json::Value::Null => String::new(),
@@ -115,7 +122,7 @@ impl ErrorAnswer {
                 ),
             },
         };
-        let line = one_line(&words);
+        let line = one_line(&clean(&words));
         if line.is_empty() {
             let reason = self.status.canonical_reason().unwrap_or("error");
             return format!("{reason} (no message)");
@@ -206,18 +213,38 @@ pub fn one_line(text: &str) -> String {
     out
 }
 
-/// Characters that show nothing: zero-width spaces and joiners, the BOM,
-/// bidirectional controls.
+/// Characters that show nothing: Unicode's default-ignorable code points
+/// (zero-width spaces and joiners, the BOM, bidirectional and other format
+/// controls, variation selectors, Hangul fillers, tags), the other format
+/// characters, and the blank Braille pattern.
 pub fn is_invisible(c: char) -> bool {
     matches!(
         c,
-        '\u{200B}'..='\u{200F}'
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{08E2}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
             | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{206F}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
             | '\u{FEFF}'
-            | '\u{00AD}'
-            | '\u{180E}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
     )
 }
 

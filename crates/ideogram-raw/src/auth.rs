@@ -35,11 +35,45 @@ impl ApiKey {
     /// assert_eq!(key.redact("got Authorization: Bearer sk-123456"), "got Authorization: Bearer [REDACTED]");
     /// ```
     pub fn redact<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
-        if self.0.is_empty() || !text.contains(&*self.0) {
+        if self.0.is_empty() {
             return std::borrow::Cow::Borrowed(text);
         }
-        std::borrow::Cow::Owned(text.replace(&*self.0, REDACTED))
+        let mut out = std::borrow::Cow::Borrowed(text);
+        for form in self.forms() {
+            if out.contains(form.as_str()) {
+                out = std::borrow::Cow::Owned(out.replace(form.as_str(), REDACTED));
+            }
+        }
+        out
     }
+
+    /// The key as a server may echo it: bare, and percent-encoded (upper and
+    /// lower case) where that differs.
+    fn forms(&self) -> Vec<String> {
+        let mut forms = vec![self.0.to_string()];
+        for upper in [true, false] {
+            let encoded = percent_encoded(&self.0, upper);
+            if !forms.contains(&encoded) {
+                forms.push(encoded);
+            }
+        }
+        forms
+    }
+}
+
+/// `text` with every byte outside `A-Za-z0-9-._~` as `%XX`.
+fn percent_encoded(text: &str, upper: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else if upper {
+            out.push_str(&format!("%{byte:02X}"));
+        } else {
+            out.push_str(&format!("%{byte:02x}"));
+        }
+    }
+    out
 }
 
 /// What [`ApiKey::redact`] puts where the key was.
@@ -203,6 +237,20 @@ mod tests {
     fn a_key_with_a_newline_is_refused_without_echoing_it() {
         let err = Auth::segmind(ApiKey::new("abc\ndef")).header().unwrap_err();
         assert!(!err.to_string().contains("abc"));
+    }
+
+    #[test]
+    fn every_echoed_form_is_redacted() {
+        let key = ApiKey::new("sk/abc+def==");
+        for echoed in [
+            "got sk/abc+def==",
+            "got Bearer sk/abc+def==",
+            "got key=sk%2Fabc%2Bdef%3D%3D",
+            "got key=sk%2fabc%2bdef%3d%3d",
+        ] {
+            let redacted = key.redact(echoed);
+            assert!(redacted.ends_with(REDACTED), "{echoed} -> {redacted}");
+        }
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub fn client_builder() -> reqwest::ClientBuilder {
 }
 
 /// Hosts never sent through a proxy, whatever `NO_PROXY` says: loopback.
-const LOOPBACK: &str = "localhost,127.0.0.0/8,::1";
+const LOOPBACK: &str = "localhost,localhost.,127.0.0.0/8,::1,::ffff:127.0.0.0/104,0.0.0.0,::";
 
 /// The proxy from the environment, used for `https` only: `HTTPS_PROXY`
 /// (or `ALL_PROXY`), minus `NO_PROXY` and loopback.

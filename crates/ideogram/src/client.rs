@@ -264,21 +264,27 @@ impl Client {
             }
             RawError::Custom(message) => return Error::Config(self.redact(&message)),
         };
-        let message = self.redact(&answer.message());
+        let message = answer.message_with(|words| self.redact(words));
         let status = answer.status.as_u16();
         if !(300..600).contains(&status) {
             return self.invalid(format!(
                 "it answered {status}, which this call does not document: {message}"
             ));
         }
-        from_answer(
+        match from_answer(
             provider,
             status,
             &answer.headers,
             message,
             answer.reject_reason().map(|r| self.redact(&r)),
             job,
-        )
+        ) {
+            Error::Redirected { status, location } => Error::Redirected {
+                status,
+                location: location.map(|l| self.redact(&l)),
+            },
+            other => other,
+        }
     }
 
     /// A transport error with any credentials taken out of its URL.
@@ -290,17 +296,20 @@ impl Client {
         Error::Transport { sent, source }
     }
 
+    /// An unexpected answer. Its message may quote what the server sent (a
+    /// decoder's error does), so it is redacted here, whatever built it.
     fn invalid(&self, message: String) -> Error {
         Error::InvalidResponse {
             provider: self.provider(),
-            message,
+            message: self.redact(&message),
         }
     }
 
-    /// The start of a body for a message: redacted text, or its size.
+    /// The start of a body for a message: redacted text (redacted before it
+    /// is cut), or its size.
     fn excerpt(&self, body: &[u8]) -> String {
         match std::str::from_utf8(body) {
-            Ok(text) => self.redact(&one_line(text)),
+            Ok(text) => one_line(&self.redact(text)),
             Err(_) => format!("{} bytes that are not text", body.len()),
         }
     }
@@ -478,7 +487,7 @@ impl Client {
                 ))
             });
         }
-        let message = self.redact(&one_line(envelope.message.as_deref().unwrap_or("")));
+        let message = one_line(&self.redact(envelope.message.as_deref().unwrap_or("")));
         let code = match &envelope.code {
             Some(Value::String(code)) => self.redact(code),
             Some(Value::Null) | None => String::new(),
@@ -498,8 +507,10 @@ impl Client {
         }
     }
 
-    /// Completes a Segmind body with the input image: URLs as they are,
-    /// files and bytes as base64.
+    /// Completes a Segmind body with the input image: files and bytes as
+    /// base64, URLs as they are, once fetched here and found to be an image
+    /// of at most 10 MB (Segmind would fetch it after the request is paid
+    /// for; an unreachable, endless or non-image URL is refused first).
     async fn segmind_body(
         &self,
         mut body: Map<String, Value>,
@@ -507,7 +518,10 @@ impl Client {
     ) -> Result<Value, Error> {
         if let Some(image) = image {
             let value = match image {
-                ImageInput::Url(url) => url.clone(),
+                ImageInput::Url(url) => {
+                    self.load_image(image).await?;
+                    url.clone()
+                }
                 local => local.read_local().await?.expect("a local image").base64(),
             };
             body.insert("image_file".into(), Value::String(value));
@@ -851,6 +865,7 @@ impl ClientBuilder {
             retry: self.retry.clone(),
             key: Some(key.clone()),
             max_bytes: self.max_download_bytes,
+            deadline: self.timeout,
         };
         let api = match provider {
             Provider::Segmind => {
@@ -907,11 +922,12 @@ fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error>
         .host_str()
         .unwrap_or_default()
         .trim_start_matches('[')
-        .trim_end_matches(']');
+        .trim_end_matches(']')
+        .trim_end_matches('.');
     let loopback = host.eq_ignore_ascii_case("localhost")
         || host
             .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
+            .is_ok_and(|ip| ip.to_canonical().is_loopback());
     let shown = shown_url(url);
     match parsed.scheme() {
         "https" => {}
@@ -1007,7 +1023,9 @@ mod tests {
         for local in [
             "http://127.0.0.1:8080",
             "http://localhost:1",
+            "http://localhost.:1",
             "http://[::1]:9",
+            "http://[::ffff:127.0.0.1]:9",
         ] {
             assert!(check_base_url(local, false).is_ok(), "{local}");
         }

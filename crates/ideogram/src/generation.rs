@@ -226,13 +226,16 @@ impl GeneratedImage {
         // Removes the temporary file unless it was put in place, also when
         // this future is dropped half-way (a cancelled save).
         let mut temp = TempFile(Some(temp_path.clone()));
-        let file = tokio::fs::OpenOptions::new()
+        // Created here, not on a blocking task: a save dropped while the file
+        // was being created would remove it before it existed, and leave it.
+        let file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&temp_path)
-            .await
             .map_err(|e| io(&path, e))?;
-        let mut sink = FileSink { file };
+        let mut sink = FileSink {
+            file: tokio::fs::File::from_std(file),
+        };
         let content_type = match &self.data {
             ImageData::Bytes {
                 bytes,
@@ -273,6 +276,11 @@ fn extension_for(content_type: &str) -> Option<&'static str> {
         "image/jpeg" => Some("jpg"),
         "image/png" => Some("png"),
         "image/webp" => Some("webp"),
+        "image/gif" => Some("gif"),
+        "image/avif" => Some("avif"),
+        "image/heic" => Some("heic"),
+        "image/bmp" => Some("bmp"),
+        "image/tiff" => Some("tiff"),
         _ => None,
     }
 }

@@ -49,7 +49,7 @@ async fn an_image_host_failing_once_is_asked_again() {
         Canned::json(503, json!({"error": "busy"})),
         Canned::json(429, json!({"error": "slow down"})),
         Canned::bytes(200, "text/html", b"<html>maintenance page</html>"),
-        Canned::bytes(200, "image/png", b"\xff\xd8\xff\xe0 a JPEG sent as a PNG"),
+        Canned::bytes(200, "image/png", b""),
     ] {
         let calls = Arc::new(AtomicUsize::new(0));
         let counter = calls.clone();
@@ -80,7 +80,7 @@ async fn a_hanging_or_lying_image_host_ends_in_a_download_error_and_no_file() {
     let html =
         CaptureServer::start(|_| Canned::bytes(200, "image/png", b"<html>login</html>")).await;
     for (url, reason) in [
-        (format!("{silent}/a.png"), "the request failed"),
+        (format!("{silent}/a.png"), "took longer than 0.3 s in all"),
         (format!("{}/a.png", html.base_url()), "not an image"),
     ] {
         let (_api, generation) = generation_at(url, Duration::from_millis(300), 1 << 20).await;
@@ -216,4 +216,21 @@ async fn extensions_follow_the_bytes_and_temporary_names_follow_the_tag() {
     let err = generation.images[0].save(&long).await.unwrap_err();
     assert!(err.to_string().contains("bytes"), "{err}");
     assert_eq!(cdn.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_mislabelled_image_is_still_the_paid_image() {
+    let cdn = CaptureServer::start(|_| Canned::bytes(200, "image/jpeg", PNG)).await;
+    let url = format!("{}/lie.jpg", cdn.base_url());
+    let (_api, generation) = generation_at(url, Duration::from_secs(5), 1 << 20).await;
+    let dir = tempfile::tempdir().unwrap();
+    let saved = generation.images[0]
+        .save_with(
+            dir.path().join("x.jpg"),
+            &SaveOptions::new().fix_extension(true),
+        )
+        .await
+        .unwrap();
+    assert_eq!(saved, dir.path().join("x.png"), "saved under its real type");
+    assert_eq!(std::fs::read(saved).unwrap(), PNG);
 }

@@ -418,6 +418,23 @@ async fn bad_prompts_and_unreadable_images_send_nothing() {
         ),
         (
             &ideogram,
+            GenerateRequest::new(
+                "\u{034f}\u{fe0f}\u{e0020}\u{061c}\u{3164}\u{115f}\u{ffa0}\u{1d173}\u{fff9}\u{2800}",
+            ),
+            "invalid prompt: holds only invisible characters",
+        ),
+        (
+            &segmind,
+            GenerateRequest::new("x")
+                .model(Model::V2a)
+                .image(ImageInput::url(format!(
+                    "{}/in.png",
+                    workspace_tests::closed_port_url()
+                ))),
+            "invalid image: cannot fetch",
+        ),
+        (
+            &ideogram,
             GenerateRequest::new("x").negative_prompt("\u{200d}"),
             "invalid negative_prompt: holds only invisible characters",
         ),

@@ -54,6 +54,9 @@ async fn each_segmind_model_goes_to_its_slug_with_only_what_it_takes() {
         (Model::V2Turbo, true, "/v1/ideogram-turbo-img-2-img"),
         (Model::V2a, true, "/v1/ideogram-2a-img-2-img"),
     ];
+    // Input URLs are fetched and checked before Segmind is paid to fetch them.
+    let images = CaptureServer::start(|_| Canned::bytes(200, "image/png", PNG)).await;
+    let input = format!("{}/in.png", images.base_url());
     for (model, img2img, path) in cases {
         let server = CaptureServer::start(|_| segmind_image()).await;
         let mut request = GenerateRequest::new("a lighthouse")
@@ -62,7 +65,7 @@ async fn each_segmind_model_goes_to_its_slug_with_only_what_it_takes() {
             .aspect_ratio("16:9".parse().unwrap());
         if img2img {
             request = request
-                .image(ImageInput::url("https://example.com/in.png"))
+                .image(ImageInput::url(&input))
                 .image_weight(ImageWeight::new(70).unwrap());
         }
         client(Provider::Segmind, &server)
@@ -71,8 +74,14 @@ async fn each_segmind_model_goes_to_its_slug_with_only_what_it_takes() {
             .unwrap();
         let sent = server.single_request();
         assert_eq!(sent.path, path);
-        insta::assert_json_snapshot!(format!("segmind{}", path.replace('/', "_")), body(&sent));
+        let mut sent = body(&sent);
+        if img2img {
+            assert_eq!(sent["image_file"], input.as_str(), "the URL itself is sent");
+            sent["image_file"] = json!("https://example.com/in.png");
+        }
+        insta::assert_json_snapshot!(format!("segmind{}", path.replace('/', "_")), sent);
     }
+    assert_eq!(images.requests().len(), 3);
 }
 
 #[tokio::test]

@@ -324,3 +324,57 @@ async fn a_queue_needs_only_a_request_id_and_outputs_of_any_shape_give_their_ima
         assert_eq!(generation.images.len(), expected);
     }
 }
+
+#[tokio::test]
+async fn the_key_is_redacted_wherever_and_however_an_answer_echoes_it() {
+    let key = "sk/LEAK+9z==";
+    let encoded = "sk%2FLEAK%2B9z%3D%3D";
+    let cases: Vec<Canned> = vec![
+        // A redirect pointing at a URL that carries the key.
+        Canned::json(302, json!({}))
+            .with_header("location", &format!("https://x.example/cb?k={key}")),
+        // A 200 that does not decode: the decoder's error quotes the value.
+        Canned::json(200, json!({"data": format!("echo {key}")})),
+        // The key at the very end of a long message: redacted before the cut.
+        Canned::bytes(
+            500,
+            "text/plain",
+            format!("{}{key}", "A".repeat(490)).as_bytes(),
+        ),
+        // Percent-encoded.
+        Canned::bytes(500, "text/plain", format!("key={encoded}").as_bytes()),
+    ];
+    for canned in cases {
+        let server = CaptureServer::start(move |_| canned.clone()).await;
+        let client = Client::builder(Provider::Ideogram)
+            .base_url(server.base_url())
+            .api_key(key)
+            .retry(fast_retries().max_retries(0))
+            .build()
+            .unwrap();
+        let err = client
+            .generate(&GenerateRequest::new("x"))
+            .await
+            .unwrap_err();
+        let printed = format!("{err} {err:?}");
+        for part in ["sk/LEAK", "LEAK+9z", encoded, "sk%2F"] {
+            assert!(!printed.contains(part), "{part} in {printed}");
+        }
+    }
+    // Queue answers that do not decode quote what they hold too.
+    let server = CaptureServer::start(move |_| {
+        Canned::json(
+            200,
+            json!({"status": "PROCESSING", "metrics": format!("leak {key}")}),
+        )
+    })
+    .await;
+    let client = Client::builder(Provider::Segmind)
+        .base_url(server.base_url())
+        .api_key(key)
+        .retry(fast_retries().max_retries(0))
+        .build()
+        .unwrap();
+    let err = client.job("j-1").status().await.unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("LEAK"), "{err:?}");
+}

@@ -209,11 +209,14 @@ impl Running {
     /// stderr holds `text`; panics with what it printed after 60 s.
     pub async fn printed(&mut self, text: &str) {
         let started = Instant::now();
-        while !self.stderr().contains(text) {
-            if self.reader.is_finished() && self.stderr().contains(text) {
+        loop {
+            // Looked at in this order, so that a line that came just before
+            // the end is seen.
+            let ended = self.reader.is_finished();
+            if self.stderr().contains(text) {
                 return;
             }
-            if self.reader.is_finished() {
+            if ended {
                 panic!("it ended without printing {text:?}:\n{}", self.stderr());
             }
             assert!(
