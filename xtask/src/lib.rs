@@ -10,7 +10,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use openapiv3::{OpenAPI, ReferenceOr};
+
+mod surface;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+pub use surface::api_surface;
 
 /// Seconds the generated `Client::new` waits for an answer: a generation takes
 /// tens of seconds, so the generator's 15 s default would cut paid work short.
