@@ -72,17 +72,111 @@ pub fn generate_all(target: &Target) -> Result<Vec<Generated>, Box<dyn Error>> {
 /// indent, a final newline), so that code outside the generated types can
 /// check what the types cannot express: numeric ranges, item counts, nulls.
 pub fn generate_schemas(target: &Target) -> Result<String, Box<dyn Error>> {
+    let mut out = serde_json::to_string_pretty(&canonical(&spec_schemas(target)?))?;
+    out.push('\n');
+    Ok(out)
+}
+
+/// The spec's `components.schemas`, as JSON.
+fn spec_schemas(target: &Target) -> Result<serde_json::Value, Box<dyn Error>> {
     let path = workspace_root().join(target.spec);
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let spec: serde_json::Value = serde_yaml::from_str(&text)
         .map_err(|e| format!("{} is not valid YAML: {e}", path.display()))?;
-    let schemas = spec
-        .pointer("/components/schemas")
-        .ok_or_else(|| format!("{} has no components.schemas", target.spec))?;
-    let mut out = serde_json::to_string_pretty(&canonical(schemas))?;
-    out.push('\n');
-    Ok(out)
+    spec.pointer("/components/schemas")
+        .cloned()
+        .ok_or_else(|| format!("{} has no components.schemas", target.spec).into())
+}
+
+/// The `limits` module: every bound the spec's schemas set (a schema's own,
+/// or one of its properties'), as a range constant named for where it
+/// stands (`SEED`, `COLOR_PALETTE_MEMBER_COLOR_WEIGHT`), so that code
+/// checking a value takes the bound from the spec instead of a copy.
+fn limits_module(schemas: &serde_json::Value) -> String {
+    let mut out = String::from(
+        "/// Bounds from the spec's schemas (`minimum`/`maximum`, `minItems`/\n\
+         /// `maxItems`, `minLength`/`maxLength`), for checks that need them as values.\n\
+         pub mod limits {\n",
+    );
+    let mut schemas: Vec<(&String, &serde_json::Value)> = schemas
+        .as_object()
+        .map(|o| o.iter().collect())
+        .unwrap_or_default();
+    schemas.sort_by(|a, b| a.0.cmp(b.0));
+    for (name, schema) in schemas {
+        let mut places = vec![(screaming(name), name.clone(), schema)];
+        if let Some(properties) = schema["properties"].as_object() {
+            let mut properties: Vec<_> = properties.iter().collect();
+            properties.sort_by(|a, b| a.0.cmp(b.0));
+            for (field, property) in properties {
+                places.push((
+                    format!("{}_{}", screaming(name), field.to_ascii_uppercase()),
+                    format!("{name}.{field}"),
+                    property,
+                ));
+            }
+        }
+        for (constant, place, schema) in places {
+            if let Some(line) = bound(&constant, &place, schema) {
+                out.push_str(&line);
+            }
+        }
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// A constant for the bounds `schema` sets, if it sets any.
+fn bound(constant: &str, place: &str, schema: &serde_json::Value) -> Option<String> {
+    let pair = |low: &str, high: &str| (schema.get(low).cloned(), schema.get(high).cloned());
+    let (kind, (low, high), what) = match schema["type"].as_str() {
+        Some("integer") => ("i64", pair("minimum", "maximum"), "value"),
+        Some("number") => ("f64", pair("minimum", "maximum"), "value"),
+        Some("array") => ("usize", pair("minItems", "maxItems"), "item count"),
+        Some("string") => (
+            "usize",
+            pair("minLength", "maxLength"),
+            "length in characters",
+        ),
+        _ => return None,
+    };
+    if low.is_none() && high.is_none() {
+        return None;
+    }
+    let literal = |v: Option<serde_json::Value>, fallback: &str| match v {
+        Some(n) if kind == "f64" => {
+            let text = n.to_string();
+            if text.contains('.') {
+                text
+            } else {
+                format!("{text}.0")
+            }
+        }
+        Some(n) => n.to_string(),
+        None => fallback.to_owned(),
+    };
+    let (min, max) = match kind {
+        "f64" => (literal(low, "f64::MIN"), literal(high, "f64::MAX")),
+        "i64" => (literal(low, "i64::MIN"), literal(high, "i64::MAX")),
+        _ => (literal(low, "0"), literal(high, "usize::MAX")),
+    };
+    Some(format!(
+        "    /// `{place}`: the {what} from {min} to {max}.\n    \
+         pub const {constant}: ::std::ops::RangeInclusive<{kind}> = {min}..={max};\n"
+    ))
+}
+
+/// `ColorPaletteMember` as `COLOR_PALETTE_MEMBER`.
+fn screaming(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
 }
 
 /// `value` with every object's keys in sorted order, whatever serde_json's
@@ -131,7 +225,9 @@ pub fn generate(target: &Target) -> Result<String, Box<dyn Error>> {
     let tokens = generator
         .generate_tokens(&spec)
         .map_err(|e| format!("progenitor failed on {}: {e}", target.spec))?;
-    let file = syn::parse2::<syn::File>(tokens)?;
+    let mut file = syn::parse2::<syn::File>(tokens)?;
+    let limits: syn::File = syn::parse_str(&limits_module(&spec_schemas(target)?))?;
+    file.items.extend(limits.items);
     let body = prettyplease::unparse(&file);
 
     let mut out = String::new();

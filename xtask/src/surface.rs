@@ -13,6 +13,7 @@ pub fn api_surface(source: &str) -> Result<String, syn::Error> {
     let mut operations = Vec::new();
     let mut builders = std::collections::HashMap::new();
     let mut types = Vec::new();
+    let mut limits = Vec::new();
     for item in &file.items {
         match item {
             syn::Item::Impl(block) if type_name(&block.self_ty) == "Client" => {
@@ -29,6 +30,17 @@ pub fn api_surface(source: &str) -> Result<String, syn::Error> {
                     builders.insert(name, line);
                 }
             }
+            syn::Item::Mod(module) if module.ident == "limits" => {
+                for item in module.content.iter().flat_map(|(_, items)| items) {
+                    if let syn::Item::Const(constant) = item {
+                        limits.push(format!(
+                            "{} = {}",
+                            constant.ident,
+                            tidy(&constant.expr.to_token_stream().to_string())
+                        ));
+                    }
+                }
+            }
             syn::Item::Mod(module) if module.ident == "types" => {
                 for item in module.content.iter().flat_map(|(_, items)| items) {
                     if let Some(line) = type_line(item) {
@@ -43,6 +55,10 @@ pub fn api_surface(source: &str) -> Result<String, syn::Error> {
     for (name, method, path, builder) in operations {
         let signature = builders.get(&builder).cloned().unwrap_or_default();
         writeln!(out, "  {name}: {method} {path}{signature}").expect("a string");
+    }
+    out.push_str("limits:\n");
+    for line in limits {
+        writeln!(out, "  {line}").expect("a string");
     }
     out.push_str("types:\n");
     types.sort();

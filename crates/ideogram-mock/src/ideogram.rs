@@ -202,7 +202,7 @@ fn work_from(state: &State, request: &Value, sizes: &[(u32, u32)]) -> Result<Wor
     };
     let seed = request["seed"]
         .as_u64()
-        .unwrap_or_else(|| state.default_seed(0..=2_147_483_647));
+        .unwrap_or_else(|| state.default_seed(seeds(&ideogram_raw::ideogram::limits::SEED)));
     Ok(Work {
         prompt: request["prompt"].as_str().unwrap_or_default().to_owned(),
         count: request["num_images"].as_u64().unwrap_or(1) as u32,
@@ -369,6 +369,12 @@ fn field_message(field: String, message: &dyn std::fmt::Display) -> String {
     } else {
         format!("{field}: {message}")
     }
+}
+
+/// A spec's seed range as the mock draws from it.
+pub(crate) fn seeds(range: &std::ops::RangeInclusive<i64>) -> std::ops::RangeInclusive<u64> {
+    let fit = |n: i64| u64::try_from(n).unwrap_or(0);
+    fit(*range.start())..=fit(*range.end())
 }
 
 /// The legal sizes, read from the spec's enums through the generated types.

@@ -298,9 +298,9 @@ async fn admit(
         .as_str()
         .and_then(ideogram_raw::enums::pair)
         .unwrap_or((1024, 1024));
-    let seed = value["seed"]
-        .as_u64()
-        .unwrap_or_else(|| state.default_seed(100..=999_999));
+    let seed = value["seed"].as_u64().unwrap_or_else(|| {
+        state.default_seed(crate::ideogram::seeds(&ideogram_raw::segmind::limits::SEED))
+    });
     let spec = ImageSpec {
         width,
         height,

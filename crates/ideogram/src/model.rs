@@ -18,11 +18,13 @@ pub enum Provider {
 
 impl Provider {
     /// The seeds this provider accepts.
+    /// Read from each spec's `Seed` schema.
     pub fn seed_range(self) -> RangeInclusive<u32> {
-        match self {
-            Self::Segmind => 100..=999_999,
-            Self::Ideogram => 0..=2_147_483_647,
-        }
+        let range = match self {
+            Self::Segmind => ideogram_raw::segmind::limits::SEED,
+            Self::Ideogram => ideogram_raw::ideogram::limits::SEED,
+        };
+        as_u32(&range)
     }
 
     /// The environment variable a key is read from.
@@ -32,6 +34,12 @@ impl Provider {
             Self::Ideogram => "IDEOGRAM_API_KEY",
         }
     }
+}
+
+/// A spec's integer range as `u32`s (the specs' seeds and weights fit).
+pub(crate) fn as_u32(range: &RangeInclusive<i64>) -> RangeInclusive<u32> {
+    let fit = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+    fit(*range.start())..=fit(*range.end())
 }
 
 impl fmt::Display for Provider {

@@ -193,13 +193,19 @@ impl ImageWeight {
     /// The services' default, 50.
     pub const DEFAULT: Self = Self(50);
 
-    /// A weight in 1..=100.
+    /// The weights the specs accept (`ImageWeight`: 1 to 100).
+    pub fn range() -> std::ops::RangeInclusive<u32> {
+        crate::model::as_u32(&ideogram_raw::segmind::limits::IMAGE_WEIGHT)
+    }
+
+    /// A weight in [`ImageWeight::range`].
     pub fn new(weight: u32) -> Result<Self, InvalidInput> {
+        let range = Self::range();
         match u8::try_from(weight) {
-            Ok(w @ 1..=100) => Ok(Self(w)),
+            Ok(w) if range.contains(&weight) => Ok(Self(w)),
             _ => Err(InvalidInput::new(
                 "image_weight",
-                format!("{weight} is outside 1..=100"),
+                format!("{weight} is outside {}..={}", range.start(), range.end()),
             )),
         }
     }
@@ -215,9 +221,14 @@ impl FromStr for ImageWeight {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let n = s.trim().parse::<u32>().map_err(|_| {
+            let range = Self::range();
             InvalidInput::new(
                 "image_weight",
-                format!("{s:?} is not a whole number in 1..=100"),
+                format!(
+                    "{s:?} is not a whole number in {}..={}",
+                    range.start(),
+                    range.end()
+                ),
             )
         })?;
         Self::new(n)
@@ -233,17 +244,27 @@ impl NumImages {
     /// One image.
     pub const ONE: Self = Self(1);
 
+    /// The counts `provider` accepts: Ideogram's `NumImages` schema;
+    /// Segmind's bodies have no count, so one.
+    pub fn range(provider: Provider) -> std::ops::RangeInclusive<u32> {
+        match provider {
+            Provider::Segmind => 1..=1,
+            Provider::Ideogram => crate::model::as_u32(&ideogram_raw::ideogram::limits::NUM_IMAGES),
+        }
+    }
+
     /// A count, checked against `provider`.
     pub fn new(count: u32, provider: Provider) -> Result<Self, InvalidInput> {
-        let max = match provider {
-            Provider::Segmind => 1,
-            Provider::Ideogram => 8,
-        };
+        let range = Self::range(provider);
         match u8::try_from(count) {
-            Ok(n) if (1..=max).contains(&n) => Ok(Self(n)),
+            Ok(n) if range.contains(&count) => Ok(Self(n)),
             _ => Err(InvalidInput::new(
                 "num_images",
-                format!("{count} is outside 1..={max} accepted by {provider}"),
+                format!(
+                    "{count} is outside {}..={} accepted by {provider}",
+                    range.start(),
+                    range.end()
+                ),
             )),
         }
     }

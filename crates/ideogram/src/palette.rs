@@ -114,11 +114,14 @@ impl TryFrom<UncheckedColor> for PaletteColor {
     }
 }
 
-/// Smallest and largest colour weights the APIs accept.
-pub const WEIGHT_RANGE: std::ops::RangeInclusive<f64> = 0.05..=1.0;
+/// Smallest and largest colour weights the APIs accept (the specs'
+/// `ColorPaletteMember.color_weight`).
+pub const WEIGHT_RANGE: std::ops::RangeInclusive<f64> =
+    ideogram_raw::ideogram::limits::COLOR_PALETTE_MEMBER_COLOR_WEIGHT;
 
-/// Most colours a custom palette may hold.
-pub const MAX_COLORS: usize = 8;
+/// Most colours a custom palette may hold (the specs'
+/// `ColorPaletteMembers.members`).
+pub const MAX_COLORS: usize = *ideogram_raw::ideogram::limits::COLOR_PALETTE_MEMBERS_MEMBERS.end();
 
 impl PaletteColor {
     /// `hex` (`#rgb` or `#rrggbb`) with an optional weight in 0.05..=1.0.
@@ -134,7 +137,11 @@ impl PaletteColor {
         if let Some(w) = weight.filter(|w| !WEIGHT_RANGE.contains(w)) {
             return Err(InvalidInput::new(
                 "palette",
-                format!("weight {w} of {hex} is outside 0.05..=1.0"),
+                format!(
+                    "weight {w} of {hex} is outside {:?}..={:?}",
+                    WEIGHT_RANGE.start(),
+                    WEIGHT_RANGE.end()
+                ),
             ));
         }
         Ok(Self {

@@ -329,17 +329,6 @@ fn decode<T: serde::de::DeserializeOwned>(
     serde_json::from_value(body).map_err(|e| InvalidInput::new("request", e.to_string()))
 }
 
-/// The most characters a prompt may hold: the spec's `Prompt.maxLength`.
-pub fn max_prompt_chars() -> usize {
-    static MAX: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| {
-        ideogram_raw::schema::ideogram()
-            .get("Prompt")
-            .and_then(|p| p["maxLength"].as_u64())
-            .map_or(usize::MAX, |n| n as usize)
-    });
-    *MAX
-}
-
 /// A prompt must show something (not only spaces or zero-width characters)
 /// and fit the cap.
 fn check_prompt(field: &'static str, text: &str) -> Result<(), InvalidInput> {
@@ -357,7 +346,7 @@ fn check_prompt(field: &'static str, text: &str) -> Result<(), InvalidInput> {
         ));
     }
     let chars = text.chars().count();
-    let max = max_prompt_chars();
+    let max = *ideogram_raw::ideogram::limits::PROMPT.end();
     if chars > max {
         return Err(InvalidInput::new(
             field,

@@ -55,6 +55,33 @@ fn json() -> impl Strategy<Value = serde_json::Value> {
 proptest! {
     #![proptest_config(config())]
 
+    /// Every numeric rule of the facade is the spec's: a value passes the
+    /// facade's check exactly when the spec's schema takes it.
+    #[test]
+    fn the_facades_ranges_are_the_specs(
+        n in prop_oneof![0u32..2_000_000, any::<u32>(), 0u32..12],
+        colours in 0usize..12,
+    ) {
+        use ideogram::{ImageWeight, NumImages, Provider, Seed};
+        use ideogram_raw::schema;
+        let value = serde_json::json!(n);
+        for (provider, spec) in [(Provider::Segmind, schema::segmind()), (Provider::Ideogram, schema::ideogram())] {
+            prop_assert_eq!(Seed(n).check_for(provider).is_ok(), spec.check("Seed", &value).is_ok(), "{} {}", provider, n);
+        }
+        prop_assert_eq!(ImageWeight::new(n).is_ok(), schema::segmind().check("ImageWeight", &value).is_ok());
+        let remix = serde_json::json!({"prompt": "x", "image_weight": n});
+        prop_assert_eq!(ImageWeight::new(n).is_ok(), schema::ideogram().check("InitialImageRequest", &remix).is_ok());
+        prop_assert_eq!(
+            NumImages::new(n, Provider::Ideogram).is_ok(),
+            schema::ideogram().check("NumImages", &value).is_ok()
+        );
+        let members: Vec<_> = (0..colours).map(|_| serde_json::json!({"color_hex": "#123"})).collect();
+        let custom = Palette::custom((0..colours).map(|_| PaletteColor::new("#123", None).unwrap()).collect());
+        for spec in [schema::segmind(), schema::ideogram()] {
+            prop_assert_eq!(custom.is_ok(), spec.check("ColorPaletteMembers", &serde_json::json!({"members": members})).is_ok());
+        }
+    }
+
     #[test]
     fn a_size_is_legal_exactly_when_a_spec_lists_it(w in 0u16..2048, h in 0u16..2048) {
         let listed = SizeFamily::Legacy.sizes().contains(&(w, h)) || SizeFamily::V3.sizes().contains(&(w, h));

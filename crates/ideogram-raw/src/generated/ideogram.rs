@@ -4187,3 +4187,21 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+/// Bounds from the spec's schemas (`minimum`/`maximum`, `minItems`/
+/// `maxItems`, `minLength`/`maxLength`), for checks that need them as values.
+pub mod limits {
+    /// `ColorPaletteMember.color_weight`: the value from 0.05 to 1.0.
+    pub const COLOR_PALETTE_MEMBER_COLOR_WEIGHT: ::std::ops::RangeInclusive<f64> = 0.05..=1.0;
+    /// `ColorPaletteMembers.members`: the item count from 1 to 8.
+    pub const COLOR_PALETTE_MEMBERS_MEMBERS: ::std::ops::RangeInclusive<usize> = 1..=8;
+    /// `ImageObject.seed`: the value from 0 to 2147483647.
+    pub const IMAGE_OBJECT_SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
+    /// `InitialImageRequest.image_weight`: the value from 1 to 100.
+    pub const INITIAL_IMAGE_REQUEST_IMAGE_WEIGHT: ::std::ops::RangeInclusive<i64> = 1..=100;
+    /// `NumImages`: the value from 1 to 8.
+    pub const NUM_IMAGES: ::std::ops::RangeInclusive<i64> = 1..=8;
+    /// `Prompt`: the length in characters from 1 to 10000.
+    pub const PROMPT: ::std::ops::RangeInclusive<usize> = 1..=10000;
+    /// `Seed`: the value from 0 to 2147483647.
+    pub const SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
+}

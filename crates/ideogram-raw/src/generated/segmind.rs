@@ -4742,3 +4742,21 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+/// Bounds from the spec's schemas (`minimum`/`maximum`, `minItems`/
+/// `maxItems`, `minLength`/`maxLength`), for checks that need them as values.
+pub mod limits {
+    /// `ColorPaletteMember.color_weight`: the value from 0.05 to 1.0.
+    pub const COLOR_PALETTE_MEMBER_COLOR_WEIGHT: ::std::ops::RangeInclusive<f64> = 0.05..=1.0;
+    /// `ColorPaletteMembers.members`: the item count from 1 to 8.
+    pub const COLOR_PALETTE_MEMBERS_MEMBERS: ::std::ops::RangeInclusive<usize> = 1..=8;
+    /// `ImageFile`: the length in characters from 1 to usize::MAX.
+    pub const IMAGE_FILE: ::std::ops::RangeInclusive<usize> = 1..=usize::MAX;
+    /// `ImageWeight`: the value from 1 to 100.
+    pub const IMAGE_WEIGHT: ::std::ops::RangeInclusive<i64> = 1..=100;
+    /// `Prompt`: the length in characters from 1 to 10000.
+    pub const PROMPT: ::std::ops::RangeInclusive<usize> = 1..=10000;
+    /// `RequestId`: the length in characters from 1 to usize::MAX.
+    pub const REQUEST_ID: ::std::ops::RangeInclusive<usize> = 1..=usize::MAX;
+    /// `Seed`: the value from 100 to 999999.
+    pub const SEED: ::std::ops::RangeInclusive<i64> = 100..=999999;
+}
