@@ -735,3 +735,55 @@ async fn a_redirect_to_another_origin_is_not_followed() {
     );
     assert!(mock.ledger().entries.is_empty());
 }
+
+#[tokio::test]
+async fn any_generated_operation_runs_through_the_facade_with_its_guarantees() {
+    use ideogram::Billing;
+    use ideogram::raw::segmind::types::Ideogram2aTxt2ImgRequest;
+    let mock = mock().await;
+    let client = client(Provider::Segmind, &mock);
+    let api = client.raw_segmind().unwrap();
+
+    // A 429 is sent again, as for the facade's own calls.
+    mock.inject(Target::Method("POST".into()), Fault::Status(429));
+    let body = Ideogram2aTxt2ImgRequest::builder()
+        .prompt("a raw call")
+        .seed(Some(4242.into()));
+    let queued = client
+        .call(Billing::Billed, 1, || {
+            api.submit_ideogram_2a_txt_2_img().body(body.clone()).send()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let generation = client.job(&queued.request_id).wait().await.unwrap();
+    assert_eq!(generation.images.len(), 1);
+
+    // A 500 is not: the POST may have billed. Its error is the facade's.
+    mock.inject(Target::Method("POST".into()), Fault::Status(500));
+    let Err(err) = client
+        .call(Billing::Billed, 1, || {
+            api.ideogram_2a_txt_2_img().body(body.clone()).send()
+        })
+        .await
+    else {
+        panic!("a 500 is an error")
+    };
+    assert!(matches!(err, Error::Server { status: 500, .. }), "{err:?}");
+    assert!(!err.certainly_not_billed());
+
+    // What the generated types refuse is a validation error, unsent.
+    let billed = mock.ledger().entries.len();
+    let bad = Ideogram2aTxt2ImgRequest::builder().prompt("");
+    let Err(err) = client
+        .call(Billing::Billed, 1, || {
+            api.ideogram_2a_txt_2_img().body(bad.clone()).send()
+        })
+        .await
+    else {
+        panic!("an empty prompt is refused")
+    };
+    assert!(matches!(err, Error::Validation(_)), "{err:?}");
+    assert_eq!(mock.ledger().entries.len(), billed);
+    assert!(client.raw_ideogram().is_err());
+}

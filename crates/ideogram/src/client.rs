@@ -69,6 +69,19 @@ enum Api {
     Ideogram(raw_ideogram::Client),
 }
 
+/// Whether a call may create and bill something: what decides when
+/// [`Client::call`] sends it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Billing {
+    /// It generates and bills: sent again only after a 429 or when it
+    /// certainly never left this machine.
+    Billed,
+    /// It reads (a status, a result): also sent again after 5xx answers and
+    /// network errors.
+    Free,
+}
+
 /// Settings for a [`Client`].
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
@@ -327,6 +340,93 @@ impl Client {
 
     pub(crate) fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
+    }
+
+    /// The generated Segmind client this client runs on: the key, the
+    /// base URL, redirects kept within the origin and the answer cap come
+    /// with it. Call its operations through [`Client::call`] to have the
+    /// retry rules, the in-flight limit and the error mapping too. An error
+    /// for an Ideogram client.
+    pub fn raw_segmind(&self) -> Result<raw_segmind::Client, Error> {
+        match &self.inner.api {
+            Api::Segmind(api) => Ok(api.clone()),
+            Api::Ideogram(_) => Err(InvalidInput::new(
+                "provider",
+                "this client talks to Ideogram's API; build one with Client::segmind",
+            )
+            .into()),
+        }
+    }
+
+    /// The generated Ideogram client this client runs on (see
+    /// [`Client::raw_segmind`]). An error for a Segmind client.
+    pub fn raw_ideogram(&self) -> Result<raw_ideogram::Client, Error> {
+        match &self.inner.api {
+            Api::Ideogram(api) => Ok(api.clone()),
+            Api::Segmind(_) => Err(InvalidInput::new(
+                "provider",
+                "this client talks to Segmind; build one with Client::ideogram",
+            )
+            .into()),
+        }
+    }
+
+    /// Runs a generated operation with every guarantee [`Client::generate`]
+    /// gives: sent again only as [`Billing`] allows (a billed call only after
+    /// a 429 or when it never left this machine), `images` in-flight slots
+    /// held while it runs (Ideogram's limit; 0 for calls that generate
+    /// nothing), and its error mapped into [`Error`] by status, the key
+    /// redacted. `call` builds the request afresh for each attempt, with the
+    /// generated builder of a client from [`Client::raw_segmind`] or
+    /// [`Client::raw_ideogram`].
+    ///
+    /// ```no_run
+    /// use ideogram::raw::segmind::types::Ideogram2aTxt2ImgRequest;
+    /// use ideogram::{Billing, Client};
+    ///
+    /// # async fn run() -> Result<(), ideogram::Error> {
+    /// let client = Client::segmind_from_env()?;
+    /// let api = client.raw_segmind()?;
+    /// let body = Ideogram2aTxt2ImgRequest::builder()
+    ///     .prompt("a lighthouse at dawn")
+    ///     .seed(Some(4242.into()));
+    /// let queued = client
+    ///     .call(Billing::Billed, 1, || {
+    ///         api.submit_ideogram_2a_txt_2_img().body(body.clone()).send()
+    ///     })
+    ///     .await?;
+    /// println!("queued as {}", queued.into_inner().request_id);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn call<T, F, Fut>(
+        &self,
+        billing: Billing,
+        images: u32,
+        mut call: F,
+    ) -> Result<ResponseValue<T>, Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<ResponseValue<T>, RawError<ByteStream>>>,
+    {
+        let _slots = match (&self.inner.in_flight, images) {
+            (Some((slots, limit)), 1..) => Some(
+                slots
+                    .clone()
+                    .acquire_many_owned(images.min(*limit))
+                    .await
+                    .expect("the semaphore is never closed"),
+            ),
+            _ => None,
+        };
+        let method = match billing {
+            Billing::Billed => Method::Post,
+            Billing::Free => Method::Get,
+        };
+        match retry::run(&self.inner.retry, method, &mut call).await {
+            Ok(answer) => Ok(answer),
+            Err(e) => Err(self.map_error(e, None).await),
+        }
     }
 
     /// An image at `url` (a result URL kept from an earlier call), to

@@ -104,7 +104,16 @@ mod resolution;
 mod retry;
 
 pub use aspect::AspectRatio;
-pub use client::{Client, ClientBuilder, Prepared};
+pub use client::{Billing, Client, ClientBuilder, Prepared};
+
+/// The generated layer this crate is built on: the raw clients for both
+/// services with every operation, their request and answer types and
+/// builders, the specs' bounds (`limits`) and schemas (`schema`). It is
+/// regenerated from `openapi/` by `cargo xtask generate`, so an operation or
+/// field added to a spec is here without a change to this crate; call its
+/// operations through [`Client::call`].
+pub use ideogram_raw as raw;
+
 pub use download::MAX_DOWNLOAD_BYTES;
 pub use error::Error;
 pub use generation::{GeneratedImage, Generation, ImageData, SaveOptions, temp_file_prefix};
@@ -119,3 +128,6 @@ pub use queue::{Job, JobStatus, PollSchedule};
 pub use request::{DEFAULT_MODEL, GenerateRequest};
 pub use resolution::{Resolution, SizeFamily};
 pub use retry::RetryPolicy;
+/// The JSON Schema derive every generated type carries, for tool
+/// definitions: `schemars::schema_for!(raw::segmind::types::IdeogramTxt2ImgRequest)`.
+pub use schemars;
