@@ -11,7 +11,7 @@ use ideogram_raw::auth::{ApiKey, Auth, AuthScheme};
 use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
 use progenitor_client::{ByteStream, Error as RawError, ResponseValue};
 use reqwest::header::HeaderMap;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::download::Downloader;
 use crate::error::{Error, from_answer};
@@ -22,6 +22,7 @@ use crate::model::{Model, Provider};
 use crate::queue::{Job, PollSchedule};
 use crate::request::{GenerateRequest, Plan};
 use crate::retry::{self, Method, RetryPolicy};
+use crate::wire::{self, WireRequest};
 
 /// A client for one provider. Cheap to clone; clones share connections.
 ///
@@ -207,19 +208,23 @@ impl Client {
         &'a self,
         request: &'a GenerateRequest,
     ) -> Result<Prepared<'a>, Error> {
-        let plan = request.plan(self.provider())?;
-        let body = match plan {
-            Plan::Segmind { model, body, image } => Body::Segmind {
-                model,
-                img2img: image.is_some(),
-                body: self.segmind_body(body, image.as_ref()).await?,
-            },
-            Plan::IdeogramLegacy(body) => Body::IdeogramLegacy(body),
-            Plan::IdeogramV3(body) => Body::IdeogramV3(body),
-            Plan::IdeogramRemix { request, image } => Body::IdeogramRemix {
-                request,
-                image: self.load_image(&image).await?,
-            },
+        let Plan {
+            model,
+            mut wire,
+            image,
+        } = request.plan(self.provider())?;
+        let upload = match (&image, self.provider()) {
+            (Some(image), Provider::Segmind) => {
+                // Segmind would fetch a URL after the request is paid for:
+                // an unreachable, endless or non-image one is refused first.
+                if let ImageInput::Url(_) = image {
+                    self.load_image(image).await?;
+                }
+                wire.set_image_file(image.segmind_value().await?)?;
+                None
+            }
+            (Some(image), Provider::Ideogram) => Some(self.load_image(image).await?),
+            (None, _) => None,
         };
         let slots = match &self.inner.in_flight {
             Some((slots, limit)) => {
@@ -237,7 +242,9 @@ impl Client {
         Ok(Prepared {
             client: self,
             request,
-            body,
+            model,
+            wire,
+            upload,
             _slots: slots,
         })
     }
@@ -607,28 +614,6 @@ impl Client {
         }
     }
 
-    /// Completes a Segmind body with the input image: files and bytes as
-    /// base64, URLs as they are, once fetched here and found to be an image
-    /// of at most 10 MB (Segmind would fetch it after the request is paid
-    /// for; an unreachable, endless or non-image URL is refused first).
-    async fn segmind_body(
-        &self,
-        mut body: Map<String, Value>,
-        image: Option<&ImageInput>,
-    ) -> Result<Value, Error> {
-        if let Some(image) = image {
-            let value = match image {
-                ImageInput::Url(url) => {
-                    self.load_image(image).await?;
-                    url.clone()
-                }
-                local => local.read_local().await?.expect("a local image").base64(),
-            };
-            body.insert("image_file".into(), Value::String(value));
-        }
-        Ok(Value::Object(body))
-    }
-
     /// Reads a local image, or downloads one from a URL (without the key).
     async fn load_image(&self, image: &ImageInput) -> Result<Loaded, Error> {
         if let Some(loaded) = image.read_local().await? {
@@ -686,11 +671,14 @@ impl Client {
 }
 
 /// A checked request holding its in-flight slot, ready to send
-/// ([`Client::prepare`]).
+/// ([`Client::prepare`]), its generated body open to changes.
 pub struct Prepared<'a> {
     client: &'a Client,
     request: &'a GenerateRequest,
-    body: Body,
+    model: Model,
+    wire: WireRequest,
+    /// Ideogram's remix sends the image as a part of its own.
+    upload: Option<Loaded>,
     _slots: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
@@ -705,73 +693,83 @@ impl std::fmt::Debug for Prepared<'_> {
     }
 }
 
-/// A body lowered for its operation, input image included.
-enum Body {
-    Segmind {
-        model: Model,
-        img2img: bool,
-        body: Value,
-    },
-    IdeogramLegacy(raw_ideogram::types::GenerateImageRequest),
-    IdeogramV3(raw_ideogram::types::GenerateImageRequestV3),
-    IdeogramRemix {
-        request: raw_ideogram::types::InitialImageRequest,
-        image: Loaded,
-    },
-}
-
 impl Prepared<'_> {
+    /// The generated body that will be sent.
+    pub fn wire(&self) -> &WireRequest {
+        &self.wire
+    }
+
+    /// The generated body, to set what the facade has no setter for: any
+    /// field of the spec's body, including one added by a regeneration. The
+    /// generated types check what is set; the spec's ranges are checked
+    /// again before sending.
+    ///
+    /// ```no_run
+    /// use ideogram::raw::ideogram::types::StylePresetV3;
+    /// use ideogram::{Client, GenerateRequest, Model, WireRequest};
+    ///
+    /// # async fn run() -> Result<(), ideogram::Error> {
+    /// let client = Client::ideogram_from_env()?;
+    /// let request = GenerateRequest::new("a lighthouse, poster").model(Model::V3);
+    /// let mut prepared = client.prepare(&request).await?;
+    /// if let WireRequest::IdeogramV3(body) = prepared.wire_mut() {
+    ///     body.style_preset = Some(StylePresetV3::ArtDeco);
+    /// }
+    /// let generation = prepared.generate().await?;
+    /// # let _ = generation;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn wire_mut(&mut self) -> &mut WireRequest {
+        &mut self.wire
+    }
+
+    /// The body as it goes: checked against the spec once more, after any
+    /// change through [`Prepared::wire_mut`].
+    fn checked_wire(&self) -> Result<&WireRequest, Error> {
+        let schemas = match self.client.provider() {
+            Provider::Segmind => ideogram_raw::schema::segmind(),
+            Provider::Ideogram => ideogram_raw::schema::ideogram(),
+        };
+        let json = serde_json::to_value(&self.wire).expect("a generated body is JSON");
+        schemas
+            .check(self.wire.schema(), &json)
+            .map_err(InvalidInput::from)?;
+        Ok(&self.wire)
+    }
+
     /// Sends the request and waits for the images (see [`Client::generate`]).
     pub async fn generate(self) -> Result<Generation, Error> {
-        let Self {
-            client,
-            request,
-            body,
-            _slots,
-        } = self;
+        let wire = self.checked_wire()?;
+        let (client, model) = (self.client, self.model);
         let inner = &client.inner;
-        match (&inner.api, body) {
-            (
-                Api::Segmind(api),
-                Body::Segmind {
-                    model,
-                    img2img,
-                    body,
-                },
-            ) => match segmind_v1(api, &inner.retry, model, img2img, body).await {
+        let retry = &inner.retry;
+        match (&inner.api, wire) {
+            (Api::Segmind(api), body) => match wire::segmind_v1(api, retry, body).await {
                 Ok(answer) => {
                     client
-                        .segmind_generation(model, request.prompt(), answer)
+                        .segmind_generation(model, self.request.prompt(), answer)
                         .await
                 }
                 Err(e) => Err(client.map_error(e, None).await),
             },
-            (Api::Ideogram(api), Body::IdeogramLegacy(body)) => {
-                let answer = retry::run(&inner.retry, Method::Post, || {
+            (Api::Ideogram(api), WireRequest::IdeogramGenerate(body)) => {
+                let answer = retry::run(retry, Method::Post, || {
                     api.post_generate_image().body(body.clone()).send()
                 })
                 .await;
-                client
-                    .ideogram_generation(request.chosen_model(), answer)
-                    .await
+                client.ideogram_generation(model, answer).await
             }
-            (Api::Ideogram(api), Body::IdeogramV3(body)) => {
-                let answer = retry::run(&inner.retry, Method::Post, || {
+            (Api::Ideogram(api), WireRequest::IdeogramV3(body)) => {
+                let answer = retry::run(retry, Method::Post, || {
                     api.post_generate_image_v3().body(body.clone()).send()
                 })
                 .await;
-                client
-                    .ideogram_generation(request.chosen_model(), answer)
-                    .await
+                client.ideogram_generation(model, answer).await
             }
-            (
-                Api::Ideogram(api),
-                Body::IdeogramRemix {
-                    request: body,
-                    image,
-                },
-            ) => {
-                let answer = retry::run(&inner.retry, Method::Post, || {
+            (Api::Ideogram(api), WireRequest::IdeogramRemix(body)) => {
+                let image = self.upload.as_ref().expect("a remix has its image");
+                let answer = retry::run(retry, Method::Post, || {
                     api.post_remix_image()
                         .image_request(body.clone())
                         .image_file(
@@ -782,32 +780,22 @@ impl Prepared<'_> {
                         .send()
                 })
                 .await;
-                client
-                    .ideogram_generation(request.chosen_model(), answer)
-                    .await
+                client.ideogram_generation(model, answer).await
             }
-            _ => unreachable!("bodies are lowered for the client's own provider"),
+            (Api::Ideogram(_), other) => Err(InvalidInput::new(
+                "request",
+                format!("{} is not a body Ideogram's API takes", other.schema()),
+            )
+            .into()),
         }
     }
 
     /// Queues the request on Segmind's v2 queue (see [`Client::submit`]).
     pub async fn submit(self) -> Result<Job, Error> {
-        let Self {
-            client,
-            request,
-            body,
-            _slots,
-        } = self;
+        let wire = self.checked_wire()?;
+        let client = self.client;
         let api = client.segmind_api()?;
-        let Body::Segmind {
-            model,
-            img2img,
-            body,
-        } = body
-        else {
-            unreachable!("a Segmind client lowers Segmind bodies")
-        };
-        let queued = match segmind_v2(api, &client.inner.retry, model, img2img, body).await {
+        let queued = match wire::segmind_v2(api, &client.inner.retry, wire).await {
             Ok(answer) => answer.into_inner(),
             Err(e) => return Err(client.map_error(e, None).await),
         };
@@ -820,8 +808,8 @@ impl Prepared<'_> {
         Ok(Job::new(
             client.clone(),
             id,
-            Some(model),
-            Some(request.prompt().to_owned()),
+            Some(self.model),
+            Some(self.request.prompt().to_owned()),
         ))
     }
 }
@@ -1068,50 +1056,6 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
 }
-
-/// Segmind's operations per model and input, in one table: the v1 and v2
-/// calls and the spec's schema for their body.
-macro_rules! segmind_operations {
-    ($($model:ident, $img:literal => $v1:ident, $v2:ident, $ty:ident;)+) => {
-        /// The spec's schema for the body of `model`'s slug.
-        pub(crate) fn segmind_schema(model: Model, img2img: bool) -> Option<&'static str> {
-            match (model, img2img) {
-                $((Model::$model, $img) => Some(stringify!($ty)),)+
-                _ => None,
-            }
-        }
-
-        segmind_operations!(@send segmind_v1, ByteStream, $($model, $img => $v1, $ty;)+);
-        segmind_operations!(@send segmind_v2, raw_segmind::types::QueueSubmitResponse, $($model, $img => $v2, $ty;)+);
-    };
-    (@send $name:ident, $answer:ty, $($model:ident, $img:literal => $op:ident, $ty:ident;)+) => {
-        async fn $name(
-            api: &raw_segmind::Client,
-            policy: &RetryPolicy,
-            model: Model,
-            img2img: bool,
-            body: Value,
-        ) -> Result<ResponseValue<$answer>, RawError<ByteStream>> {
-            match (model, img2img) {
-                $((Model::$model, $img) => {
-                    let body: raw_segmind::types::$ty = serde_json::from_value(body)
-                        .map_err(|e| RawError::InvalidRequest(e.to_string()))?;
-                    retry::run(policy, Method::Post, || api.$op().body(body.clone()).send()).await
-                })+
-                _ => Err(RawError::InvalidRequest(format!("Segmind does not serve {model}"))),
-            }
-        }
-    };
-}
-
-segmind_operations!(
-    V2, false => ideogram_txt_2_img, submit_ideogram_txt_2_img, IdeogramTxt2ImgRequest;
-    V2Turbo, false => ideogram_turbo_txt_2_img, submit_ideogram_turbo_txt_2_img, IdeogramTurboTxt2ImgRequest;
-    V2a, false => ideogram_2a_txt_2_img, submit_ideogram_2a_txt_2_img, Ideogram2aTxt2ImgRequest;
-    V2, true => ideogram_img_2_img, submit_ideogram_img_2_img, IdeogramImg2ImgRequest;
-    V2Turbo, true => ideogram_turbo_img_2_img, submit_ideogram_turbo_img_2_img, IdeogramTurboImg2ImgRequest;
-    V2a, true => ideogram_2a_img_2_img, submit_ideogram_2a_img_2_img, Ideogram2aImg2ImgRequest;
-);
 
 #[cfg(test)]
 mod tests {

@@ -56,6 +56,15 @@ impl ImageInput {
         }
     }
 
+    /// What Segmind's `image_file` takes: the URL, or the checked image's
+    /// bytes as base64.
+    pub(crate) async fn segmind_value(&self) -> Result<String, Error> {
+        match self {
+            Self::Url(url) => Ok(url.clone()),
+            local => Ok(local.read_local().await?.expect("a local image").base64()),
+        }
+    }
+
     /// Reads a file (or takes the bytes) and checks size and type. URLs are
     /// left to the caller.
     pub(crate) async fn read_local(&self) -> Result<Option<Loaded>, Error> {

@@ -102,6 +102,7 @@ mod queue;
 mod request;
 mod resolution;
 mod retry;
+mod wire;
 
 pub use aspect::AspectRatio;
 pub use client::{Billing, Client, ClientBuilder, Prepared};
@@ -131,3 +132,4 @@ pub use retry::RetryPolicy;
 /// The JSON Schema derive every generated type carries, for tool
 /// definitions: `schemars::schema_for!(raw::segmind::types::IdeogramTxt2ImgRequest)`.
 pub use schemars;
+pub use wire::WireRequest;

@@ -140,12 +140,10 @@ impl Model {
     /// Segmind's slugs for this model (text to image, image to image), if
     /// Segmind serves it.
     pub fn segmind_slugs(self) -> Option<(&'static str, &'static str)> {
-        match self {
-            Self::V2 => Some(("ideogram-txt-2-img", "ideogram-img-2-img")),
-            Self::V2Turbo => Some(("ideogram-turbo-txt-2-img", "ideogram-turbo-img-2-img")),
-            Self::V2a => Some(("ideogram-2a-txt-2-img", "ideogram-2a-img-2-img")),
-            _ => None,
-        }
+        Some((
+            crate::wire::segmind_slug(self, false)?,
+            crate::wire::segmind_slug(self, true)?,
+        ))
     }
 
     /// Checks that `provider` serves this model.
@@ -179,11 +177,7 @@ impl FromStr for Model {
             .chars()
             .filter(|c| c.is_ascii_alphanumeric())
             .collect();
-        let by_slug = Self::ALL.into_iter().find(|m| {
-            m.segmind_slugs().is_some_and(|(t, i)| {
-                s.trim().eq_ignore_ascii_case(t) || s.trim().eq_ignore_ascii_case(i)
-            })
-        });
+        let by_slug = crate::wire::model_of_slug(&s.trim().to_ascii_lowercase());
         let found = by_slug.or(match key.as_str() {
             "1" => Some(Self::V1),
             "1TURBO" => Some(Self::V1Turbo),

@@ -244,18 +244,21 @@ impl NumImages {
     /// One image.
     pub const ONE: Self = Self(1);
 
-    /// The counts `provider` accepts: Ideogram's `NumImages` schema;
-    /// Segmind's bodies have no count, so one.
-    pub fn range(provider: Provider) -> std::ops::RangeInclusive<u32> {
-        match provider {
-            Provider::Segmind => 1..=1,
-            Provider::Ideogram => crate::model::as_u32(&ideogram_raw::ideogram::limits::NUM_IMAGES),
-        }
+    /// The counts Ideogram accepts (its `NumImages` schema).
+    pub fn range() -> std::ops::RangeInclusive<u32> {
+        crate::model::as_u32(&ideogram_raw::ideogram::limits::NUM_IMAGES)
     }
 
-    /// A count, checked against `provider`.
+    /// A count, checked against `provider`. Segmind's bodies have no count
+    /// (one image a request): asking it for any is refused.
     pub fn new(count: u32, provider: Provider) -> Result<Self, InvalidInput> {
-        let range = Self::range(provider);
+        if provider == Provider::Segmind {
+            return Err(InvalidInput::new(
+                "num_images",
+                "Segmind takes no count: it makes one image a request",
+            ));
+        }
+        let range = Self::range();
         match u8::try_from(count) {
             Ok(n) if range.contains(&count) => Ok(Self(n)),
             _ => Err(InvalidInput::new(
@@ -337,7 +340,7 @@ mod tests {
             "invalid image_weight: 0 is outside 1..=100"
         );
         assert!(ImageWeight::new(100).is_ok() && ImageWeight::new(101).is_err());
-        assert!(NumImages::new(2, Provider::Segmind).is_err());
+        assert!(NumImages::new(1, Provider::Segmind).is_err());
         assert_eq!(NumImages::new(8, Provider::Ideogram).unwrap().get(), 8);
     }
 }

@@ -243,8 +243,9 @@ pub enum Palette {
 }
 
 impl Serialize for Palette {
+    /// As the APIs take it: `{"name": "EMBER"}` or `{"members": [...]}`.
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.wire_json().serialize(serializer)
+        self.to_ideogram().serialize(serializer)
     }
 }
 
@@ -285,33 +286,40 @@ impl Palette {
 
     /// The palette as the Segmind wire type.
     pub fn to_segmind(&self) -> ideogram_raw::segmind::types::ColorPalette {
-        serde_json::from_value(self.wire_json())
-            .expect("a validated palette fits the Segmind schema")
+        wire_palette!(self, ideogram_raw::segmind::types)
     }
 
     /// The palette as the Ideogram wire type.
     pub fn to_ideogram(&self) -> ideogram_raw::ideogram::types::ColorPalette {
-        serde_json::from_value(self.wire_json())
-            .expect("a validated palette fits the Ideogram schema")
-    }
-
-    /// The JSON both APIs take: `{"name": ...}` or `{"members": [...]}`.
-    pub fn wire_json(&self) -> serde_json::Value {
-        match self {
-            Self::Preset(p) => serde_json::json!({ "name": p.api_name() }),
-            Self::Custom(colors) => {
-                let members: Vec<_> = colors
-                    .iter()
-                    .map(|c| match c.weight {
-                        Some(w) => serde_json::json!({ "color_hex": c.hex, "color_weight": w }),
-                        None => serde_json::json!({ "color_hex": c.hex }),
-                    })
-                    .collect();
-                serde_json::json!({ "members": members })
-            }
-        }
+        wire_palette!(self, ideogram_raw::ideogram::types)
     }
 }
+
+/// A checked palette as a spec's generated `ColorPalette` (both specs
+/// describe it alike, as different types).
+macro_rules! wire_palette {
+    ($palette:expr, $types:path) => {{
+        use $types as t;
+        match $palette {
+            Palette::Preset(p) => t::ColorPalette::Preset(t::ColorPalettePreset {
+                name: p.api_name().parse().expect("every preset is in the spec"),
+            }),
+            Palette::Custom(colors) => t::ColorPalette::Members(t::ColorPaletteMembers {
+                members: colors
+                    .iter()
+                    .map(|c| t::ColorPaletteMember {
+                        color_hex: c
+                            .hex
+                            .parse()
+                            .expect("a checked colour fits the spec's pattern"),
+                        color_weight: c.weight,
+                    })
+                    .collect(),
+            }),
+        }
+    }};
+}
+use wire_palette;
 
 impl From<PalettePreset> for Palette {
     fn from(preset: PalettePreset) -> Self {
@@ -387,18 +395,10 @@ mod tests {
         for preset in PalettePreset::ALL {
             let palette: Palette = preset.api_name().to_lowercase().parse().unwrap();
             assert_eq!(palette, Palette::Preset(preset));
-            assert_eq!(
-                palette.wire_json(),
-                serde_json::json!({"name": preset.api_name()})
-            );
-            assert_eq!(
-                serde_json::to_value(palette.to_segmind()).unwrap(),
-                palette.wire_json()
-            );
-            assert_eq!(
-                serde_json::to_value(palette.to_ideogram()).unwrap(),
-                palette.wire_json()
-            );
+            let wire = serde_json::json!({"name": preset.api_name()});
+            assert_eq!(serde_json::to_value(&palette).unwrap(), wire);
+            assert_eq!(serde_json::to_value(palette.to_segmind()).unwrap(), wire);
+            assert_eq!(serde_json::to_value(palette.to_ideogram()).unwrap(), wire);
         }
     }
 

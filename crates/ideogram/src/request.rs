@@ -1,9 +1,6 @@
 //! One request type for every provider and model, checked against what the
 //! chosen model accepts before anything is sent.
 
-use ideogram_raw::ideogram::types as wire;
-use serde_json::{Map, Value, json};
-
 use crate::aspect::AspectRatio;
 use crate::image_input::ImageInput;
 use crate::invalid::InvalidInput;
@@ -11,6 +8,7 @@ use crate::model::{Model, Provider};
 use crate::options::{ImageWeight, MagicPrompt, NumImages, RenderingSpeed, Seed, StyleType};
 use crate::palette::Palette;
 use crate::resolution::Resolution;
+use crate::wire::{self, Fields, WireRequest};
 
 /// What to generate. With an [`image`](Self::image) it is image to image.
 ///
@@ -230,103 +228,65 @@ impl GenerateRequest {
             _ => None,
         };
 
-        let mut body = Map::new();
-        body.insert("prompt".into(), json!(self.prompt));
-        let mut put = |key: &str, value: Option<Value>| {
-            if let Some(value) = value {
-                body.insert(key.into(), value);
-            }
+        let fields = Fields {
+            prompt: self.prompt.clone(),
+            negative_prompt: self.negative_prompt.clone(),
+            seed: self.seed.map(|s| s.0),
+            style: self.style.map(|s| s.api_name().to_owned()),
+            magic_prompt: self.magic_prompt.map(|m| m.api_name().to_owned()),
+            resolution,
+            // Segmind takes sizes only: the nearest legal size went above.
+            aspect_ratio: self.aspect_ratio.filter(|_| provider == Provider::Ideogram),
+            palette: self.palette.clone(),
+            num_images: num_images.map(|n| u32::from(n.get())),
+            rendering_speed: self.rendering_speed.map(|s| s.api_name().to_owned()),
+            // Segmind documents 50 as the default; sent whenever there is an
+            // input image, so every provider gets the same weight.
+            image_weight: self
+                .image
+                .as_ref()
+                .map(|_| u32::from(self.image_weight.unwrap_or(ImageWeight::DEFAULT).get())),
         };
-        let image_weight = self.image.as_ref().map(|_| {
-            // Segmind documents 50 as the default; Ideogram's remix applies its own.
-            json!(self.image_weight.unwrap_or(ImageWeight::DEFAULT).get())
-        });
-        put(
-            "negative_prompt",
-            self.negative_prompt.as_ref().map(|t| json!(t)),
-        );
-        put("style_type", self.style.map(|s| json!(s.api_name())));
-        put("seed", self.seed.map(|s| json!(s.0)));
-        put(
-            "color_palette",
-            self.palette.as_ref().map(Palette::wire_json),
-        );
-        put("num_images", num_images.map(|n| json!(n.get())));
-
-        let magic = self.magic_prompt.map(|m| json!(m.api_name()));
-        Ok(match provider {
-            Provider::Segmind => {
-                put("magic_prompt_option", magic);
-                put("resolution", resolution.map(|r| json!(r.legacy_name())));
-                put("image_weight", image_weight);
-                // The spec's verdict on the body, the input image stood in
-                // for by a URL until it is read.
-                let schema = crate::client::segmind_schema(model, self.image.is_some())
-                    .ok_or_else(|| {
-                        InvalidInput::new("model", format!("Segmind does not serve {model}"))
-                    })?;
-                let mut checked = Value::Object(body.clone());
-                if self.image.is_some() {
-                    checked["image_file"] = json!("https://image.invalid/input.png");
-                }
-                ideogram_raw::schema::segmind().check(schema, &checked)?;
-                Plan::Segmind {
-                    model,
-                    body,
-                    image: self.image.clone(),
-                }
-            }
-            Provider::Ideogram if model == Model::V3 => {
-                put("magic_prompt", magic);
-                put("resolution", resolution.map(|r| json!(r.to_string())));
-                let ratio = self
-                    .aspect_ratio
-                    .map(AspectRatio::to_ideogram_v3)
-                    .transpose()?;
-                put("aspect_ratio", ratio.map(|r| json!(r.to_string())));
-                put(
-                    "rendering_speed",
-                    self.rendering_speed.map(|s| json!(s.api_name())),
-                );
-                Plan::IdeogramV3(decode("GenerateImageRequestV3", body)?)
-            }
-            Provider::Ideogram => {
-                put("model", Some(json!(model.api_name())));
-                put("magic_prompt_option", magic);
-                put("resolution", resolution.map(|r| json!(r.legacy_name())));
-                let ratio = self
-                    .aspect_ratio
-                    .map(AspectRatio::to_ideogram)
-                    .transpose()?;
-                put("aspect_ratio", ratio.map(|r| json!(r.to_string())));
-                match &self.image {
-                    Some(image) => {
-                        put("image_weight", image_weight);
-                        Plan::IdeogramRemix {
-                            request: decode("InitialImageRequest", body)?,
-                            image: image.clone(),
-                        }
-                    }
-                    None => Plan::IdeogramLegacy(decode(
-                        "GenerateImageRequest",
-                        json!({ "image_request": body }),
-                    )?),
-                }
-            }
+        let wire = match provider {
+            Provider::Segmind => wire::segmind_body(model, self.image.is_some(), &fields)?,
+            Provider::Ideogram if model == Model::V3 => wire::ideogram_v3(&fields)?,
+            Provider::Ideogram => wire::ideogram_legacy(model, self.image.is_some(), &fields)?,
+        };
+        // The spec's verdict on the body as built: ranges, counts, patterns.
+        let schemas = match provider {
+            Provider::Segmind => ideogram_raw::schema::segmind(),
+            Provider::Ideogram => ideogram_raw::schema::ideogram(),
+        };
+        let json = serde_json::to_value(&wire).expect("a generated body is JSON");
+        schemas.check(wire.schema(), &json)?;
+        Ok(Plan {
+            model,
+            wire,
+            image: self.image.clone(),
         })
+    }
+
+    /// The generated body this request becomes for `provider`: the same
+    /// checks as sending, and a local input image read into Segmind's body
+    /// (a URL stays a URL; [`Client::generate`](crate::Client::generate)
+    /// also fetches it to check it first).
+    pub async fn to_wire(&self, provider: Provider) -> Result<WireRequest, crate::Error> {
+        let plan = self.plan(provider)?;
+        let mut wire = plan.wire;
+        if let (Some(image), Provider::Segmind) = (&plan.image, provider) {
+            wire.set_image_file(image.segmind_value().await?)?;
+        }
+        Ok(wire)
     }
 }
 
-/// Checks a body against the spec's schema `schema` (ranges, counts, nulls,
-/// enums, patterns, unknown fields) and decodes it into its generated wire
-/// type.
-fn decode<T: serde::de::DeserializeOwned>(
-    schema: &str,
-    body: impl Into<Value>,
-) -> Result<T, InvalidInput> {
-    let body = body.into();
-    ideogram_raw::schema::ideogram().check(schema, &body)?;
-    serde_json::from_value(body).map_err(|e| InvalidInput::new("request", e.to_string()))
+/// How a checked request goes out: its generated body, and the input image
+/// to read (Segmind takes it in the body, Ideogram's remix beside it).
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub model: Model,
+    pub wire: WireRequest,
+    pub image: Option<ImageInput>,
 }
 
 /// A prompt must show something (not only spaces or zero-width characters)
@@ -354,25 +314,4 @@ fn check_prompt(field: &'static str, text: &str) -> Result<(), InvalidInput> {
         ));
     }
     Ok(())
-}
-
-/// How a checked request goes out.
-#[derive(Debug, Clone)]
-pub(crate) enum Plan {
-    /// A Segmind model slug's flat JSON body; the input image is resolved to
-    /// a URL or base64 when sent.
-    Segmind {
-        model: Model,
-        body: Map<String, Value>,
-        image: Option<ImageInput>,
-    },
-    /// Ideogram's legacy `/generate`.
-    IdeogramLegacy(wire::GenerateImageRequest),
-    /// Ideogram's `/v1/ideogram-v3/generate`.
-    IdeogramV3(wire::GenerateImageRequestV3),
-    /// Ideogram's multipart `/remix`.
-    IdeogramRemix {
-        request: wire::InitialImageRequest,
-        image: ImageInput,
-    },
 }

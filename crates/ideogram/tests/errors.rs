@@ -295,7 +295,7 @@ async fn invalid_requests_send_nothing() {
         (
             &segmind,
             GenerateRequest::new("x").num_images(2),
-            "invalid num_images: 2 is outside 1..=1 accepted by segmind",
+            "invalid num_images: Segmind takes no count: it makes one image a request",
         ),
         (
             &segmind,

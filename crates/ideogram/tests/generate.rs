@@ -329,3 +329,67 @@ async fn generation_served_by(cdn: Canned) -> (CaptureServer, ideogram::Generati
         .unwrap();
     (cdn_server, generation)
 }
+
+#[tokio::test]
+async fn a_field_the_facade_has_no_setter_for_is_reached_through_the_generated_body() {
+    use ideogram::WireRequest;
+    use ideogram::raw::ideogram::types::{Seed, StylePresetV3};
+    let server = CaptureServer::start(|_| ideogram_answer(&["https://cdn.example/p.png"])).await;
+    let client = client(Provider::Ideogram, &server);
+    let request = GenerateRequest::new("a lighthouse, poster").model(Model::V3);
+
+    let mut prepared = client.prepare(&request).await.unwrap();
+    let WireRequest::IdeogramV3(v3) = prepared.wire_mut() else {
+        panic!("{:?}", prepared.wire())
+    };
+    v3.style_preset = Some(StylePresetV3::ArtDeco);
+    prepared.generate().await.unwrap();
+    let sent = body(&server.single_request());
+    assert_eq!(sent["style_preset"], "ART_DECO");
+    assert_eq!(sent["prompt"], "a lighthouse, poster");
+
+    // What is set there is checked against the spec before it is sent.
+    let mut prepared = client.prepare(&request).await.unwrap();
+    if let WireRequest::IdeogramV3(v3) = prepared.wire_mut() {
+        v3.seed = Some(Seed::from(-5));
+    }
+    let err = prepared.generate().await.unwrap_err();
+    assert_eq!(err.to_string(), "invalid seed: -5 is below the minimum 0");
+    assert_eq!(server.requests().len(), 1, "nothing more was sent");
+}
+
+#[tokio::test]
+async fn a_request_converts_to_its_generated_body_with_the_same_checks_as_sending() {
+    use ideogram::WireRequest;
+    let request = GenerateRequest::new("a fox")
+        .model(Model::V2a)
+        .seed(4242)
+        .resolution("1280x768".parse().unwrap());
+    let WireRequest::Segmind2aTxt2Img(segmind) = request.to_wire(Provider::Segmind).await.unwrap()
+    else {
+        panic!("not Segmind's 2a body")
+    };
+    assert_eq!(segmind.prompt.as_str(), "a fox");
+    assert_eq!(segmind.seed.map(|s| *s), Some(4242));
+    assert_eq!(
+        segmind.resolution.map(|r| r.to_string()).as_deref(),
+        Some("RESOLUTION_1280_768")
+    );
+    let WireRequest::IdeogramGenerate(legacy) = request.to_wire(Provider::Ideogram).await.unwrap()
+    else {
+        panic!("not Ideogram's body")
+    };
+    assert_eq!(
+        legacy.image_request.model.map(|m| m.to_string()).as_deref(),
+        Some("V_2A")
+    );
+    let err = GenerateRequest::new("x")
+        .seed(5)
+        .to_wire(Provider::Segmind)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid seed: 5 is outside 100..=999999 accepted by segmind"
+    );
+}
