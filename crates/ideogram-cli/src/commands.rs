@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use ideogram::{
-    GenerateRequest, GeneratedImage, Generation, PalettePreset, Provider, Resolution, SizeFamily,
+    GenerateRequest, GeneratedImage, Generation, Palette, PalettePreset, Provider, Resolution,
+    SizeFamily,
 };
 use serde_json::{Value, json};
 
@@ -358,14 +359,15 @@ pub fn resolutions(family: Option<&str>, json: bool) -> Result<(), Failure> {
 pub fn palettes(json: bool) {
     let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut rows = Vec::new();
-    for preset in PalettePreset::ALL {
-        let colors = ideogram_mock::preset_colors(preset.api_name());
+    for preset in <PalettePreset as ideogram::SpecEnum>::values() {
+        let colors = ideogram_mock::preset_colors(&preset.to_string());
+        let name = Palette::from(preset).to_string();
         let hex: Vec<String> = colors
             .iter()
             .map(|[r, g, b]| format!("#{r:02x}{g:02x}{b:02x}"))
             .collect();
         if json {
-            rows.push(json!({"name": preset.to_string(), "colors": hex}));
+            rows.push(json!({"name": name, "colors": hex}));
             continue;
         }
         let swatches: String = if colour {
@@ -376,11 +378,7 @@ pub fn palettes(json: bool) {
         } else {
             String::new()
         };
-        say(&format!(
-            "{:<12} {swatches} {}",
-            preset.to_string(),
-            hex.join(" ")
-        ));
+        say(&format!("{name:<12} {swatches} {}", hex.join(" ")));
     }
     if json {
         say(&serde_json::to_string_pretty(&rows).expect("JSON"));

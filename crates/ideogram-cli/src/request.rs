@@ -2,7 +2,7 @@
 
 use ideogram::{
     GenerateRequest, ImageInput, ImageWeight, InvalidInput, MagicPrompt, Model, Palette,
-    RenderingSpeed, Seed, StyleType,
+    RenderingSpeed, Seed, SpecEnum, StyleType,
 };
 use serde_json::Value;
 
@@ -24,10 +24,10 @@ pub fn build(prompt: &str, options: &Options) -> Result<GenerateRequest, Invalid
         request = request.palette(palette.parse::<Palette>()?);
     }
     if let Some(style) = &options.style {
-        request = request.style(style.parse::<StyleType>()?);
+        request = request.style(StyleType::parse_loose(style)?);
     }
     if let Some(magic) = &options.magic_prompt {
-        request = request.magic_prompt(magic.parse::<MagicPrompt>()?);
+        request = request.magic_prompt(MagicPrompt::parse_loose(magic)?);
     }
     if let Some(negative) = &options.negative {
         request = request.negative_prompt(negative);
@@ -45,7 +45,7 @@ pub fn build(prompt: &str, options: &Options) -> Result<GenerateRequest, Invalid
         request = request.num_images(count);
     }
     if let Some(speed) = &options.speed {
-        request = request.rendering_speed(speed.parse::<RenderingSpeed>()?);
+        request = request.rendering_speed(RenderingSpeed::parse_loose(speed)?);
     }
     Ok(request)
 }

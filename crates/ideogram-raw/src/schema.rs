@@ -17,7 +17,7 @@
 
 use std::sync::LazyLock;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// One spec's schemas.
 #[derive(Debug)]
@@ -284,9 +284,90 @@ impl Schemas {
                 }
                 path.truncate(len);
             }
+            if let Some(model) = self.model_of(schema, object) {
+                for (field, models) in field_models(schema) {
+                    if object.contains_key(field) && !models.contains(&model) {
+                        push_field(path, field);
+                        let message =
+                            format!("{model} does not take this field; {} do", models.join(", "));
+                        return fail(path, message);
+                    }
+                }
+            }
         }
         Ok(())
     }
+
+    /// The model an object is sent with, for its `x-field-models`: its
+    /// `model`, or that field's default; none when no list names it (`AUTO`
+    /// lets the service choose).
+    fn model_of<'a>(
+        &'a self,
+        schema: &'a Value,
+        object: &'a Map<String, Value>,
+    ) -> Option<&'a str> {
+        let model = object
+            .get("model")
+            .and_then(Value::as_str)
+            .or_else(|| self.resolve(&schema["properties"]["model"])["default"].as_str())?;
+        field_models(schema)
+            .any(|(_, models)| models.contains(&model))
+            .then_some(model)
+    }
+
+    /// The schema of `field` in the object schema `name`.
+    fn property<'a>(&'a self, name: &str, field: &str) -> Option<&'a Value> {
+        let schema = self.resolve(self.get(name)?);
+        schema["properties"].get(field).map(|p| self.resolve(p))
+    }
+
+    /// Whether a body of the object schema `name`, sent with `model`, may
+    /// hold `field`: the schema has it, and its `x-field-models` (the spec's
+    /// list of fields only some models take) names `model` where it names the
+    /// field.
+    ///
+    /// ```
+    /// let spec = ideogram_raw::schema::ideogram();
+    /// assert!(spec.takes("ImageRequest", "color_palette", "V_2"));
+    /// assert!(!spec.takes("ImageRequest", "color_palette", "V_2A"));
+    /// assert!(!spec.takes("ImageRequest", "rendering_speed", "V_2"));
+    /// ```
+    pub fn takes(&self, name: &str, field: &str, model: &str) -> bool {
+        let Some(schema) = self.get(name).map(|s| self.resolve(s)) else {
+            return false;
+        };
+        self.property(name, field).is_some()
+            && field_models(schema)
+                .find(|(f, _)| *f == field)
+                .is_none_or(|(_, models)| models.contains(&model))
+    }
+
+    /// The values the `field` of the object schema `name` takes, when it is
+    /// an enum, in the spec's order.
+    ///
+    /// ```
+    /// let spec = ideogram_raw::schema::ideogram();
+    /// let styles = spec.field_values("GenerateImageRequestV3", "style_type").unwrap();
+    /// assert!(styles.contains(&"FICTION") && !styles.contains(&"ANIME"));
+    /// ```
+    pub fn field_values(&self, name: &str, field: &str) -> Option<Vec<&str>> {
+        let values = self.property(name, field)?["enum"].as_array()?;
+        Some(values.iter().filter_map(Value::as_str).collect())
+    }
+}
+
+/// An object schema's `x-field-models`: each field with the models that take it.
+fn field_models(schema: &Value) -> impl Iterator<Item = (&str, Vec<&str>)> {
+    schema["x-field-models"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(field, models)| {
+            let models = models
+                .as_array()
+                .map_or_else(Vec::new, |m| m.iter().filter_map(Value::as_str).collect());
+            (field.as_str(), models)
+        })
 }
 
 fn fail(path: &str, message: String) -> Result<(), Violation> {
@@ -441,5 +522,40 @@ mod tests {
             err.to_string(),
             "image_request.num_images: 9 is above the maximum 8"
         );
+    }
+
+    #[test]
+    fn fields_only_some_models_take_are_refused_for_the_others() {
+        let body = |request: Value| json!({ "image_request": request });
+        let check = |request| ideogram().check("GenerateImageRequest", &body(request));
+        let palette = json!({"name": "EMBER"});
+        let err =
+            check(json!({"prompt": "x", "model": "V_2A", "color_palette": palette})).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "image_request.color_palette: V_2A does not take this field; V_2, V_2_TURBO, V_3 do"
+        );
+        // No model is the spec's default, V_2, which takes it; AUTO is the
+        // service's choice, so not refused.
+        assert_eq!(
+            check(json!({"prompt": "x", "color_palette": palette})),
+            Ok(())
+        );
+        assert_eq!(
+            check(json!({"prompt": "x", "model": "AUTO", "color_palette": palette})),
+            Ok(())
+        );
+        assert!(check(json!({"prompt": "x", "model": "V_1", "style_type": "GENERAL"})).is_err());
+        assert!(
+            ideogram()
+                .check(
+                    "InitialImageRequest",
+                    &json!({"prompt": "x", "model": "V_2A_TURBO", "negative_prompt": "fog"}),
+                )
+                .is_err()
+        );
+        assert!(ideogram().takes("ImageRequest", "negative_prompt", "V_1_TURBO"));
+        assert!(!ideogram().takes("ImageRequest", "negative_prompt", "V_2A"));
+        assert!(!ideogram().takes("NoSuchSchema", "prompt", "V_2"));
     }
 }

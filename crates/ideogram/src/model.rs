@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use crate::invalid::InvalidInput;
 use crate::resolution::SizeFamily;
+use ideogram_raw::ideogram::types::ModelEnum;
 
 /// Who runs the generation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -97,35 +98,45 @@ impl Model {
         Self::V3,
     ];
 
-    /// The name Ideogram's API uses: `V_2_TURBO`.
-    pub fn api_name(self) -> &'static str {
+    /// The model as Ideogram's generated `ModelEnum`, whose spelling
+    /// (`V_2_TURBO`) is the API's and this type's [`Display`](fmt::Display).
+    pub fn to_wire(self) -> ModelEnum {
         match self {
-            Self::V1 => "V_1",
-            Self::V1Turbo => "V_1_TURBO",
-            Self::V2 => "V_2",
-            Self::V2Turbo => "V_2_TURBO",
-            Self::V2a => "V_2A",
-            Self::V2aTurbo => "V_2A_TURBO",
-            Self::V3 => "V_3",
+            Self::V1 => ModelEnum::V1,
+            Self::V1Turbo => ModelEnum::V1Turbo,
+            Self::V2 => ModelEnum::V2,
+            Self::V2Turbo => ModelEnum::V2Turbo,
+            Self::V2a => ModelEnum::V2a,
+            Self::V2aTurbo => ModelEnum::V2aTurbo,
+            Self::V3 => ModelEnum::V3,
         }
     }
 
-    /// Whether the model takes a colour palette.
-    pub fn takes_palette(self) -> bool {
-        matches!(self, Self::V2 | Self::V2Turbo | Self::V3)
+    /// Whether this model on `provider` takes the wire field `field`
+    /// (`color_palette`, `negative_prompt`, `style_type`, ...), with an input
+    /// image when `img2img`: the body it is sent in has the field, and the
+    /// spec's `x-field-models` lists the model where it lists the field.
+    ///
+    /// ```
+    /// use ideogram::{Model, Provider};
+    ///
+    /// assert!(Model::V2.takes(Provider::Ideogram, false, "color_palette"));
+    /// assert!(!Model::V2a.takes(Provider::Segmind, false, "color_palette"));
+    /// assert!(!Model::V1.takes(Provider::Ideogram, false, "style_type"));
+    /// ```
+    pub fn takes(self, provider: Provider, img2img: bool, field: &str) -> bool {
+        crate::wire::fields_schema(provider, self, img2img)
+            .is_some_and(|(spec, name)| spec.takes(name, field, &self.to_string()))
     }
 
-    /// Whether the model takes a negative prompt.
-    pub fn takes_negative_prompt(self) -> bool {
-        matches!(
-            self,
-            Self::V1 | Self::V1Turbo | Self::V2 | Self::V2Turbo | Self::V3
-        )
-    }
-
-    /// Whether the model takes a style type.
-    pub fn takes_style(self) -> bool {
-        !matches!(self, Self::V1 | Self::V1Turbo)
+    /// The models that take `field` on `provider`, as errors list them.
+    pub(crate) fn taking(provider: Provider, img2img: bool, field: &str) -> String {
+        let models: Vec<String> = Self::ALL
+            .iter()
+            .filter(|m| m.takes(provider, img2img, field))
+            .map(ToString::to_string)
+            .collect();
+        models.join(", ")
     }
 
     /// The sizes the model renders.
@@ -151,7 +162,11 @@ impl Model {
         if provider == Provider::Segmind && self.segmind_slugs().is_none() {
             return Err(InvalidInput::new(
                 "model",
-                format!("Segmind does not serve {self}; it serves V_2, V_2_TURBO and V_2A"),
+                format!(
+                    "Segmind does not serve {self}; it serves {}",
+                    // Every body has a prompt: the models with a Segmind body.
+                    Self::taking(Provider::Segmind, false, "prompt")
+                ),
             ));
         }
         Ok(())
@@ -160,7 +175,7 @@ impl Model {
 
 impl fmt::Display for Model {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.api_name())
+        self.to_wire().fmt(f)
     }
 }
 
@@ -170,31 +185,30 @@ impl FromStr for Model {
     /// Accepts the API names (`V_2_TURBO`) and short forms (`2-turbo`, `2a`,
     /// `3`), in any case; a Segmind slug names its model too.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let key: String = s
-            .trim()
-            .to_ascii_uppercase()
-            .trim_start_matches("V")
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .collect();
-        let by_slug = crate::wire::model_of_slug(&s.trim().to_ascii_lowercase());
-        let found = by_slug.or(match key.as_str() {
-            "1" => Some(Self::V1),
-            "1TURBO" => Some(Self::V1Turbo),
-            "2" => Some(Self::V2),
-            "2TURBO" => Some(Self::V2Turbo),
-            "2A" => Some(Self::V2a),
-            "2ATURBO" => Some(Self::V2aTurbo),
-            "3" => Some(Self::V3),
-            _ => None,
-        });
-        found.ok_or_else(|| {
-            let names: Vec<_> = Self::ALL.iter().map(|m| m.api_name()).collect();
-            InvalidInput::new(
-                "model",
-                format!("{s:?} is not a model; models: {}", names.join(", ")),
-            )
-        })
+        // `V_2A_TURBO`, `v2a-turbo` and `2a turbo` all come to `2ATURBO`.
+        let key = |text: &str| -> String {
+            let upper = text.trim().to_ascii_uppercase();
+            upper
+                .strip_prefix('V')
+                .unwrap_or(&upper)
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect()
+        };
+        let wanted = key(s);
+        crate::wire::model_of_slug(&s.trim().to_ascii_lowercase())
+            .or_else(|| {
+                Self::ALL
+                    .into_iter()
+                    .find(|m| key(&m.to_string()) == wanted)
+            })
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(ToString::to_string).collect();
+                InvalidInput::new(
+                    "model",
+                    format!("{s:?} is not a model; models: {}", names.join(", ")),
+                )
+            })
     }
 }
 
@@ -205,8 +219,8 @@ mod tests {
     #[test]
     fn models_parse_from_their_names_and_slugs() {
         for m in Model::ALL {
-            assert_eq!(m.api_name().parse::<Model>().unwrap(), m);
-            assert_eq!(m.api_name().to_lowercase().parse::<Model>().unwrap(), m);
+            assert_eq!(m.to_string().parse::<Model>().unwrap(), m);
+            assert_eq!(m.to_string().to_lowercase().parse::<Model>().unwrap(), m);
         }
         assert_eq!("2a".parse::<Model>().unwrap(), Model::V2a);
         assert_eq!("v2-turbo".parse::<Model>().unwrap(), Model::V2Turbo);
@@ -226,13 +240,23 @@ mod tests {
     }
 
     #[test]
-    fn capabilities_follow_the_documentation() {
+    fn every_model_of_the_spec_but_auto_is_a_facade_model() {
+        let facade: Vec<String> = Model::ALL.iter().map(ToString::to_string).collect();
+        let mut spec = ideogram_raw::enums::values::<ModelEnum>();
+        spec.retain(|m| m != "AUTO");
+        assert_eq!(facade, spec, "add the spec's new model to `Model`");
+    }
+
+    #[test]
+    fn capabilities_are_the_specs() {
         let palette: Vec<_> = Model::ALL
             .into_iter()
-            .filter(|m| m.takes_palette())
+            .filter(|m| m.takes(Provider::Ideogram, false, "color_palette"))
             .collect();
         assert_eq!(palette, [Model::V2, Model::V2Turbo, Model::V3]);
-        assert!(!Model::V2a.takes_negative_prompt() && Model::V2Turbo.takes_negative_prompt());
+        assert!(!Model::V2a.takes(Provider::Segmind, false, "negative_prompt"));
+        assert!(Model::V2Turbo.takes(Provider::Segmind, false, "negative_prompt"));
+        assert!(!Model::V3.takes(Provider::Ideogram, true, "prompt"));
         assert!(Model::V3.check_provider(Provider::Segmind).is_err());
         assert!(Model::V2a.check_provider(Provider::Segmind).is_ok());
         assert_eq!(Provider::Segmind.seed_range(), 100..=999_999);

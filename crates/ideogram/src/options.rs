@@ -7,139 +7,93 @@ use std::str::FromStr;
 use crate::invalid::InvalidInput;
 use crate::model::{Model, Provider};
 
-/// Declares a closed option enum with its API spelling, parsing (any case,
-/// `-` or `_`) and an error listing the allowed values.
-macro_rules! api_enum {
-    ($(#[$meta:meta])* $name:ident, $field:literal, { $($(#[$vmeta:meta])* $variant:ident => $api:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$vmeta])* $variant),+
-        }
+/// The style to aim for: the generated enum of Ideogram's legacy
+/// `style_type`, the widest of the specs'. Which styles a model takes is
+/// read, when a request is checked, from the `style_type` enum of the body
+/// it is sent in.
+pub use ideogram_raw::ideogram::types::StyleType;
 
-        impl $name {
-            /// Every value.
-            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+/// Whether Ideogram rewrites the prompt into a richer one first: the
+/// generated `MagicPromptOption`.
+pub use ideogram_raw::ideogram::types::MagicPromptOption as MagicPrompt;
 
-            /// The value as the APIs spell it.
-            pub fn api_name(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $api),+
-                }
-            }
-        }
+/// Ideogram 3.0's speed, quality and price trade-off: the generated
+/// `RenderingSpeed`.
+pub use ideogram_raw::ideogram::types::RenderingSpeed;
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.api_name())
-            }
-        }
+/// An enum of the specs, as the facade takes it: the generated type, its
+/// values in the spec's order, and a forgiving parser (any case, `-` for
+/// `_`) whose error names the field and every value.
+///
+/// ```
+/// use ideogram::{SpecEnum, StyleType};
+///
+/// assert_eq!(StyleType::parse_loose("render-3d")?, StyleType::Render3d);
+/// assert!(StyleType::values().contains(&StyleType::Fiction));
+/// # Ok::<(), ideogram::InvalidInput>(())
+/// ```
+pub trait SpecEnum:
+    Sized + Copy + PartialEq + FromStr + fmt::Display + schemars::JsonSchema
+{
+    /// The request field it fills, as errors name it.
+    const FIELD: &'static str;
 
-        impl FromStr for $name {
-            type Err = InvalidInput;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                let key = s.trim().to_ascii_uppercase().replace('-', "_");
-                Self::ALL.iter().copied().find(|v| v.api_name() == key).ok_or_else(|| {
-                    let names: Vec<_> = Self::ALL.iter().map(|v| v.api_name()).collect();
-                    InvalidInput::new($field, format!("{s:?} is not allowed; use one of {}", names.join(", ")))
-                })
-            }
-        }
-    };
-}
-
-api_enum!(
-    /// The look to aim for. Which models take which styles is checked by
-    /// [`StyleType::check_for`].
-    StyleType, "style", {
-        /// Let the model choose (Ideogram's API only).
-        Auto => "AUTO",
-        /// No particular style.
-        General => "GENERAL",
-        /// Photographic.
-        Realistic => "REALISTIC",
-        /// Graphic design, logos, posters.
-        Design => "DESIGN",
-        /// 3D render (2.x models only).
-        Render3d => "RENDER_3D",
-        /// Anime (2.x models only).
-        Anime => "ANIME",
-        /// Fiction (Ideogram's API only).
-        Fiction => "FICTION",
-        /// A custom style (Ideogram's API only).
-        Custom => "CUSTOM",
-        /// Stylized (Ideogram's API only).
-        Stylized => "STYLIZED",
+    /// Every value, in the spec's order.
+    fn values() -> Vec<Self> {
+        ideogram_raw::enums::values::<Self>()
+            .iter()
+            .filter_map(|v| v.parse().ok())
+            .collect()
     }
-);
 
-impl StyleType {
-    /// Checks that `model` on `provider` takes this style.
-    pub fn check_for(self, model: Model, provider: Provider) -> Result<Self, InvalidInput> {
-        let allowed: &[Self] = match (provider, model) {
-            (_, Model::V1 | Model::V1Turbo) => &[],
-            (Provider::Segmind, _) => &[
-                Self::General,
-                Self::Realistic,
-                Self::Design,
-                Self::Render3d,
-                Self::Anime,
-            ],
-            (Provider::Ideogram, Model::V3) => &[
-                Self::Auto,
-                Self::General,
-                Self::Realistic,
-                Self::Design,
-                Self::Custom,
-                Self::Fiction,
-                Self::Stylized,
-            ],
-            (Provider::Ideogram, _) => Self::ALL,
-        };
-        if allowed.contains(&self) {
-            return Ok(self);
-        }
-        let names: Vec<_> = allowed.iter().map(|s| s.api_name()).collect();
-        let message = if names.is_empty() {
-            format!("{model} takes no style")
-        } else {
-            format!(
-                "{model} on {provider} does not take {self}; it takes {}",
-                names.join(", ")
+    /// The value `text` names, in any case, `-` or `_`.
+    fn parse_loose(text: &str) -> Result<Self, InvalidInput> {
+        let key = text.trim().to_ascii_uppercase().replace('-', "_");
+        key.parse().map_err(|_| {
+            let names: Vec<String> = Self::values().iter().map(ToString::to_string).collect();
+            InvalidInput::new(
+                Self::FIELD,
+                format!("{text:?} is not allowed; use one of {}", names.join(", ")),
             )
-        };
-        Err(InvalidInput::new("style", message))
+        })
     }
 }
 
-api_enum!(
-    /// Whether Ideogram rewrites the prompt into a richer one first.
-    MagicPrompt, "magic_prompt", {
-        /// Let Ideogram decide.
-        Auto => "AUTO",
-        /// Always rewrite.
-        On => "ON",
-        /// Never rewrite.
-        Off => "OFF",
-    }
-);
+impl SpecEnum for StyleType {
+    const FIELD: &'static str = "style";
+}
 
-api_enum!(
-    /// Ideogram 3.0's speed, quality and price trade-off.
-    RenderingSpeed, "rendering_speed", {
-        /// Fastest, cheapest.
-        Flash => "FLASH",
-        /// Fast.
-        Turbo => "TURBO",
-        /// Between turbo and default.
-        Balanced => "BALANCED",
-        /// The default.
-        Default => "DEFAULT",
-        /// Slowest, best.
-        Quality => "QUALITY",
+impl SpecEnum for MagicPrompt {
+    const FIELD: &'static str = "magic_prompt";
+}
+
+impl SpecEnum for RenderingSpeed {
+    const FIELD: &'static str = "rendering_speed";
+}
+
+/// Checks that `model` on `provider` takes `style`: a value of the
+/// `style_type` enum of the body it is sent in (Segmind's, Ideogram 3.0's
+/// or Ideogram's legacy one), read from the spec.
+pub(crate) fn check_style(
+    style: StyleType,
+    model: Model,
+    provider: Provider,
+    img2img: bool,
+) -> Result<(), InvalidInput> {
+    let allowed = crate::wire::fields_schema(provider, model, img2img)
+        .and_then(|(spec, name)| spec.field_values(name, "style_type"))
+        .unwrap_or_default();
+    if allowed.contains(&style.to_string().as_str()) {
+        return Ok(());
     }
-);
+    Err(InvalidInput::new(
+        "style",
+        format!(
+            "{model} on {provider} does not take {style}; it takes {}",
+            allowed.join(", ")
+        ),
+    ))
+}
 
 /// A seed: the same request with the same seed gives the same image. Its
 /// range depends on the provider, checked by [`Seed::check_for`].
@@ -285,11 +239,11 @@ mod tests {
     #[test]
     fn enums_parse_loosely_and_list_their_values() {
         assert_eq!(
-            "render-3d".parse::<StyleType>().unwrap(),
+            StyleType::parse_loose("render-3d").unwrap(),
             StyleType::Render3d
         );
-        assert_eq!("off".parse::<MagicPrompt>().unwrap(), MagicPrompt::Off);
-        let err = "loud".parse::<MagicPrompt>().unwrap_err();
+        assert_eq!(MagicPrompt::parse_loose("off").unwrap(), MagicPrompt::Off);
+        let err = MagicPrompt::parse_loose("loud").unwrap_err();
         assert_eq!(
             err.to_string(),
             "invalid magic_prompt: \"loud\" is not allowed; use one of AUTO, ON, OFF"
@@ -297,31 +251,16 @@ mod tests {
     }
 
     #[test]
-    fn styles_are_checked_per_model_and_provider() {
+    fn styles_are_the_values_of_the_bodys_enum() {
+        assert!(check_style(StyleType::Anime, Model::V2a, Provider::Segmind, false).is_ok());
+        let err = check_style(StyleType::Auto, Model::V2, Provider::Segmind, true).unwrap_err();
         assert!(
-            StyleType::Anime
-                .check_for(Model::V2a, Provider::Segmind)
-                .is_ok()
-        );
-        let err = StyleType::Auto
-            .check_for(Model::V2, Provider::Segmind)
-            .unwrap_err();
-        assert!(
-            err.message.contains("V_2 on segmind does not take AUTO"),
+            err.message
+                .contains("V_2 on segmind does not take AUTO; it takes GENERAL"),
             "{err}"
         );
-        assert!(
-            StyleType::Anime
-                .check_for(Model::V3, Provider::Ideogram)
-                .is_err()
-        );
-        assert_eq!(
-            StyleType::General
-                .check_for(Model::V1, Provider::Ideogram)
-                .unwrap_err()
-                .message,
-            "V_1 takes no style"
-        );
+        assert!(check_style(StyleType::Anime, Model::V3, Provider::Ideogram, false).is_err());
+        assert!(check_style(StyleType::Fiction, Model::V3, Provider::Ideogram, false).is_ok());
     }
 
     #[test]

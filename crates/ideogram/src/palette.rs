@@ -7,87 +7,23 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::invalid::InvalidInput;
+use crate::options::SpecEnum;
 
-/// Ideogram's preset palettes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum PalettePreset {
-    /// Warm reds and oranges.
-    Ember,
-    /// Light greens and blues.
-    Fresh,
-    /// Deep greens.
-    Jungle,
-    /// Purples and pinks.
-    Magic,
-    /// Melon pinks and greens.
-    Melon,
-    /// Many saturated colours.
-    Mosaic,
-    /// Soft pastels.
-    Pastel,
-    /// Deep blues.
-    Ultramarine,
+/// Ideogram's preset palettes: the generated `ColorPalettePresetName`,
+/// so a preset the spec adds reaches users by regenerating.
+pub use ideogram_raw::ideogram::types::ColorPalettePresetName as PalettePreset;
+
+impl crate::options::SpecEnum for PalettePreset {
+    const FIELD: &'static str = "palette";
 }
 
-impl PalettePreset {
-    /// Every preset.
-    pub const ALL: [Self; 8] = [
-        Self::Ember,
-        Self::Fresh,
-        Self::Jungle,
-        Self::Magic,
-        Self::Melon,
-        Self::Mosaic,
-        Self::Pastel,
-        Self::Ultramarine,
-    ];
-
-    /// The name as the APIs spell it: `EMBER`.
-    pub fn api_name(self) -> &'static str {
-        match self {
-            Self::Ember => "EMBER",
-            Self::Fresh => "FRESH",
-            Self::Jungle => "JUNGLE",
-            Self::Magic => "MAGIC",
-            Self::Melon => "MELON",
-            Self::Mosaic => "MOSAIC",
-            Self::Pastel => "PASTEL",
-            Self::Ultramarine => "ULTRAMARINE",
-        }
-    }
-
-    fn names() -> String {
-        Self::ALL
-            .iter()
-            .map(|p| p.api_name().to_ascii_lowercase())
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-}
-
-impl fmt::Display for PalettePreset {
-    /// `ember`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.api_name().to_ascii_lowercase())
-    }
-}
-
-impl FromStr for PalettePreset {
-    type Err = InvalidInput;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let upper = s.trim().to_ascii_uppercase();
-        Self::ALL
-            .into_iter()
-            .find(|p| p.api_name() == upper)
-            .ok_or_else(|| {
-                InvalidInput::new(
-                    "palette",
-                    format!("{s:?} is not a preset; presets: {}", Self::names()),
-                )
-            })
-    }
+/// The presets' names as users type them: `ember, fresh, ...`.
+fn preset_names() -> String {
+    PalettePreset::values()
+        .iter()
+        .map(|p| p.to_string().to_ascii_lowercase())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One colour of a custom palette. Deserialising it checks it as
@@ -263,9 +199,13 @@ impl<'de> Deserialize<'de> for Palette {
             Preset { name: String },
             Members { members: Vec<Member> },
         }
-        let invalid = serde::de::Error::custom;
+        use serde::de::Error as _;
+        let invalid = D::Error::custom;
         match Wire::deserialize(deserializer)? {
-            Wire::Preset { name } => name.parse().map(Self::Preset).map_err(invalid),
+            Wire::Preset { name } => name
+                .parse()
+                .map(Self::Preset)
+                .map_err(|_| D::Error::custom(format!("{name:?} is not a preset"))),
             Wire::Members { members } => {
                 let colors = members
                     .into_iter()
@@ -302,7 +242,10 @@ macro_rules! wire_palette {
         use $types as t;
         match $palette {
             Palette::Preset(p) => t::ColorPalette::Preset(t::ColorPalettePreset {
-                name: p.api_name().parse().expect("every preset is in the spec"),
+                name: p
+                    .to_string()
+                    .parse()
+                    .expect("both specs list the same presets"),
             }),
             Palette::Custom(colors) => t::ColorPalette::Members(t::ColorPaletteMembers {
                 members: colors
@@ -331,7 +274,7 @@ impl fmt::Display for Palette {
     /// The form [`FromStr`] reads back.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Preset(p) => p.fmt(f),
+            Self::Preset(p) => f.write_str(&p.to_string().to_ascii_lowercase()),
             Self::Custom(colors) => {
                 for (i, c) in colors.iter().enumerate() {
                     if i > 0 {
@@ -354,12 +297,12 @@ impl FromStr for Palette {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let text = s.trim();
         if !text.starts_with('#') {
-            return text.parse::<PalettePreset>().map(Self::Preset).map_err(|_| {
+            return PalettePreset::parse_loose(text).map(Self::Preset).map_err(|_| {
                 InvalidInput::new(
                     "palette",
                     format!(
                         "{text:?} is neither a preset ({}) nor colours such as #ff5500:0.6,#00aaff",
-                        PalettePreset::names()
+                        preset_names()
                     ),
                 )
             });
@@ -392,10 +335,10 @@ mod tests {
 
     #[test]
     fn presets_parse_in_any_case_and_reach_the_wire() {
-        for preset in PalettePreset::ALL {
-            let palette: Palette = preset.api_name().to_lowercase().parse().unwrap();
+        for preset in PalettePreset::values() {
+            let palette: Palette = preset.to_string().to_lowercase().parse().unwrap();
             assert_eq!(palette, Palette::Preset(preset));
-            let wire = serde_json::json!({"name": preset.api_name()});
+            let wire = serde_json::json!({"name": preset.to_string()});
             assert_eq!(serde_json::to_value(&palette).unwrap(), wire);
             assert_eq!(serde_json::to_value(palette.to_segmind()).unwrap(), wire);
             assert_eq!(serde_json::to_value(palette.to_ideogram()).unwrap(), wire);

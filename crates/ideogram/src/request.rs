@@ -165,36 +165,48 @@ impl GenerateRequest {
                 "give a resolution or an aspect ratio, not both",
             ));
         }
-        if self.resolution.is_some() && matches!(model, Model::V1 | Model::V1Turbo) {
-            return Err(InvalidInput::new(
-                "resolution",
-                format!(
-                    "{model} takes no resolution (the 2.0 and later models do); give an aspect ratio"
-                ),
-            ));
-        }
-        let unsupported = |field: &'static str, what: &str| {
-            InvalidInput::new(field, format!("{model} does not take {what}"))
-        };
-        if self.palette.is_some() && !model.takes_palette() {
-            return Err(unsupported(
+        let img2img = self.image.is_some();
+        // Every body has a prompt: the models with a body for this input.
+        let given = [
+            (img2img, "image", "prompt", "an input image"),
+            (
+                self.palette.is_some(),
                 "palette",
-                "a colour palette (V_2, V_2_TURBO and V_3 do)",
-            ));
-        }
-        if self.negative_prompt.is_some() && !model.takes_negative_prompt() {
-            return Err(unsupported(
+                "color_palette",
+                "a colour palette",
+            ),
+            (
+                self.negative_prompt.is_some(),
                 "negative_prompt",
-                "a negative prompt (V_1, V_1_TURBO, V_2, V_2_TURBO and V_3 do)",
-            ));
-        }
-        if self.rendering_speed.is_some() && model != Model::V3 {
-            return Err(unsupported(
+                "negative_prompt",
+                "a negative prompt",
+            ),
+            (
+                self.rendering_speed.is_some(),
                 "rendering_speed",
-                "a rendering speed (only V_3 does)",
-            ));
+                "rendering_speed",
+                "a rendering speed",
+            ),
+            (self.style.is_some(), "style", "style_type", "a style"),
+            (
+                self.resolution.is_some(),
+                "resolution",
+                "resolution",
+                "a resolution",
+            ),
+        ];
+        for (_, field, wire_field, what) in given.into_iter().filter(|g| g.0) {
+            if !model.takes(provider, img2img, wire_field) {
+                let others = Model::taking(provider, img2img, wire_field);
+                let message = if others.is_empty() {
+                    format!("{model} does not take {what} on {provider}")
+                } else {
+                    format!("{model} does not take {what} on {provider}; {others} do")
+                };
+                return Err(InvalidInput::new(field, message));
+            }
         }
-        if self.image_weight.is_some() && self.image.is_none() {
+        if self.image_weight.is_some() && !img2img {
             return Err(InvalidInput::new(
                 "image_weight",
                 "only applies with an input image",
@@ -202,15 +214,9 @@ impl GenerateRequest {
         }
         if let Some(image) = &self.image {
             image.check()?;
-            if model == Model::V3 {
-                return Err(unsupported(
-                    "image",
-                    "an input image here; remix with V_2 or V_2_TURBO",
-                ));
-            }
         }
         if let Some(style) = self.style {
-            style.check_for(model, provider)?;
+            crate::options::check_style(style, model, provider, img2img)?;
         }
         if let Some(seed) = self.seed {
             seed.check_for(provider)?;
@@ -232,14 +238,14 @@ impl GenerateRequest {
             prompt: self.prompt.clone(),
             negative_prompt: self.negative_prompt.clone(),
             seed: self.seed.map(|s| s.0),
-            style: self.style.map(|s| s.api_name().to_owned()),
-            magic_prompt: self.magic_prompt.map(|m| m.api_name().to_owned()),
+            style: self.style.map(|s| s.to_string()),
+            magic_prompt: self.magic_prompt.map(|m| m.to_string()),
             resolution,
             // Segmind takes sizes only: the nearest legal size went above.
             aspect_ratio: self.aspect_ratio.filter(|_| provider == Provider::Ideogram),
             palette: self.palette.clone(),
             num_images: num_images.map(|n| u32::from(n.get())),
-            rendering_speed: self.rendering_speed.map(|s| s.api_name().to_owned()),
+            rendering_speed: self.rendering_speed.map(|s| s.to_string()),
             // Segmind documents 50 as the default; sent whenever there is an
             // input image, so every provider gets the same weight.
             image_weight: self

@@ -11,7 +11,8 @@ use ideogram_raw::segmind::types as segmind;
 use serde::Serialize;
 
 use crate::invalid::InvalidInput;
-use crate::model::Model;
+use crate::model::{Model, Provider};
+use ideogram_raw::schema::{self, Schemas};
 
 /// The generated body a request becomes: what the service receives.
 ///
@@ -87,6 +88,28 @@ where
     })
 }
 
+/// The spec and object schema whose fields a request for `model` on
+/// `provider` is sent in (the `image_request` of Ideogram's legacy bodies),
+/// or `None` when no operation takes it (an input image with V_3).
+pub(crate) fn fields_schema(
+    provider: Provider,
+    model: Model,
+    img2img: bool,
+) -> Option<(&'static Schemas, &'static str)> {
+    match provider {
+        Provider::Segmind => Some((schema::segmind(), segmind_schema(model, img2img)?)),
+        Provider::Ideogram => Some((
+            schema::ideogram(),
+            match (model, img2img) {
+                (Model::V3, false) => "GenerateImageRequestV3",
+                (Model::V3, true) => return None,
+                (_, false) => "ImageRequest",
+                (_, true) => "InitialImageRequest",
+            },
+        )),
+    }
+}
+
 /// Where a Segmind img2img body's image goes until it is read.
 const IMAGE_PENDING: &str = "https://image.invalid/pending";
 
@@ -98,6 +121,14 @@ macro_rules! segmind_models {
         pub(crate) fn segmind_slug(model: Model, img2img: bool) -> Option<&'static str> {
             match (model, img2img) {
                 $((Model::$model, $img) => Some($slug),)+
+                _ => None,
+            }
+        }
+
+        /// The schema name of Segmind's body for `model`.
+        fn segmind_schema(model: Model, img2img: bool) -> Option<&'static str> {
+            match (model, img2img) {
+                $((Model::$model, $img) => Some(stringify!($ty)),)+
                 _ => None,
             }
         }
@@ -215,7 +246,7 @@ pub(crate) fn ideogram_legacy(
     remix: bool,
     f: &Fields,
 ) -> Result<WireRequest, InvalidInput> {
-    let model: ideogram::ModelEnum = typed("model", model.api_name())?;
+    let model = model.to_wire();
     let magic = f
         .magic_prompt
         .as_deref()

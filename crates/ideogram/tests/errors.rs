@@ -278,19 +278,19 @@ async fn invalid_requests_send_nothing() {
             GenerateRequest::new("x")
                 .model(Model::V2a)
                 .palette(ideogram::PalettePreset::Ember),
-            "invalid palette: V_2A does not take a colour palette (V_2, V_2_TURBO and V_3 do)",
+            "invalid palette: V_2A does not take a colour palette on segmind; V_2, V_2_TURBO do",
         ),
         (
             &segmind,
             GenerateRequest::new("x")
                 .model(Model::V2a)
                 .negative_prompt("dogs"),
-            "invalid negative_prompt: V_2A does not take a negative prompt (V_1, V_1_TURBO, V_2, V_2_TURBO and V_3 do)",
+            "invalid negative_prompt: V_2A does not take a negative prompt on segmind; V_2, V_2_TURBO do",
         ),
         (
             &segmind,
             GenerateRequest::new("x").model(Model::V3),
-            "invalid model: Segmind does not serve V_3; it serves V_2, V_2_TURBO and V_2A",
+            "invalid model: Segmind does not serve V_3; it serves V_2, V_2_TURBO, V_2A",
         ),
         (
             &segmind,
@@ -325,7 +325,7 @@ async fn invalid_requests_send_nothing() {
         (
             &segmind,
             GenerateRequest::new("x").rendering_speed(ideogram::RenderingSpeed::Turbo),
-            "invalid rendering_speed: V_2 does not take a rendering speed (only V_3 does)",
+            "invalid rendering_speed: V_2 does not take a rendering speed on segmind",
         ),
         (
             &ideogram,
@@ -349,14 +349,14 @@ async fn invalid_requests_send_nothing() {
             GenerateRequest::new("x")
                 .model(Model::V1)
                 .style(ideogram::StyleType::General),
-            "invalid style: V_1 takes no style",
+            "invalid style: V_1 does not take a style on ideogram; V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3 do",
         ),
         (
             &ideogram,
             GenerateRequest::new("x")
                 .model(Model::V3)
                 .image(ImageInput::bytes(PNG)),
-            "invalid image: V_3 does not take an input image here; remix with V_2 or V_2_TURBO",
+            "invalid image: V_3 does not take an input image on ideogram; V_1, V_1_TURBO, V_2, V_2_TURBO, V_2A, V_2A_TURBO do",
         ),
         (
             &ideogram,
@@ -364,7 +364,7 @@ async fn invalid_requests_send_nothing() {
                 .image(ImageInput::url("https://cdn.invalid/in.png"))
                 .model(Model::V1)
                 .palette(ideogram::PalettePreset::Magic),
-            "invalid palette: V_1 does not take a colour palette",
+            "invalid palette: V_1 does not take a colour palette on ideogram; V_2, V_2_TURBO do",
         ),
     ];
     for (client, request, expected) in cases {
@@ -448,14 +448,14 @@ async fn bad_prompts_and_unreadable_images_send_nothing() {
             GenerateRequest::new("x")
                 .model(Model::V1)
                 .resolution(ideogram::Resolution::SQUARE_1024),
-            "invalid resolution: V_1 takes no resolution",
+            "invalid resolution: V_1 does not take a resolution on ideogram; V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3 do",
         ),
         (
             &ideogram,
             GenerateRequest::new("x")
                 .model(Model::V1Turbo)
                 .resolution(ideogram::Resolution::SQUARE_1024),
-            "invalid resolution: V_1_TURBO takes no resolution",
+            "invalid resolution: V_1_TURBO does not take a resolution on ideogram; V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3 do",
         ),
         (
             &segmind,

@@ -299,7 +299,7 @@ async fn each_ideogram_model_sends_its_name() {
         let mut request = GenerateRequest::new("a lighthouse")
             .model(model)
             .seed(12345);
-        if model.takes_style() {
+        if model.takes(Provider::Ideogram, false, "style_type") {
             request = request.style(StyleType::General);
         }
         client(Provider::Ideogram, &server)
@@ -308,7 +308,7 @@ async fn each_ideogram_model_sends_its_name() {
             .unwrap();
         let sent = server.single_request();
         insta::assert_json_snapshot!(
-            format!("ideogram_{}", model.api_name().to_lowercase()),
+            format!("ideogram_{}", model.to_string().to_lowercase()),
             serde_json::json!({
                 "path": sent.path,
                 "body": body(&sent),

@@ -853,9 +853,9 @@ models V_1, V_1_TURBO, V_2 and V_2_TURBO take it.
             value.parse()
         }
     }
-    /**The Ideogram version. `/generate` and `/remix` take all of them. V_1 takes
-no `style_type`; V_1, V_1_TURBO, V_2A and V_2A_TURBO take no `color_palette`;
-only V_1, V_1_TURBO, V_2 and V_2_TURBO take `negative_prompt`.
+    /**The Ideogram version. `/generate` and `/remix` take all of them; the
+fields only some take are listed in their bodies' `x-field-models`.
+`AUTO` lets the service choose.
 */
     #[derive(
         ::serde::Deserialize,
