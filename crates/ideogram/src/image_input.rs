@@ -1,6 +1,7 @@
 //! Input images for image to image: a URL, a local file or bytes, checked for
 //! size and type before anything is sent.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -14,7 +15,9 @@ pub const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
 
 /// An input image.
 ///
-/// Parses from text: `http://` and `https://` are URLs, anything else a path.
+/// Parses from text: `http://` and `https://` are URLs, a
+/// `data:image/png;base64,...` URL is the image's bytes, anything else a
+/// path. [`Display`](fmt::Display) writes the same forms.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImageInput {
     /// An image the provider (Segmind) or this client (Ideogram) downloads.
@@ -133,14 +136,52 @@ impl FromStr for ImageInput {
         if text.is_empty() {
             return Err(InvalidInput::new("image", "give a URL or a file path"));
         }
-        let lower = text.to_ascii_lowercase();
+        let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
         let input = if lower.starts_with("http://") || lower.starts_with("https://") {
             Self::Url(text.to_owned())
+        } else if lower.starts_with("data:") {
+            Self::Bytes(data_url(text)?)
         } else {
             Self::File(Path::new(text).to_path_buf())
         };
         input.check()?;
         Ok(input)
+    }
+}
+
+/// The bytes of a `data:<type>;base64,<data>` URL, refused before decoding
+/// when they could not fit [`MAX_IMAGE_BYTES`].
+fn data_url(text: &str) -> Result<Bytes, InvalidInput> {
+    use base64::Engine as _;
+    let invalid = |why: &str| InvalidInput::new("image", format!("not a data URL: {why}"));
+    let (head, data) = text
+        .split_once(',')
+        .ok_or_else(|| invalid("no comma before the data"))?;
+    if !head.to_ascii_lowercase().ends_with(";base64") {
+        return Err(invalid("write it as data:image/png;base64,..."));
+    }
+    if data.len() / 4 * 3 > MAX_IMAGE_BYTES + 3 {
+        return Err(too_large("the data URL", (data.len() / 4 * 3) as u64));
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .map(Bytes::from)
+        .map_err(|e| invalid(&e.to_string()))
+}
+
+impl fmt::Display for ImageInput {
+    /// The URL, the path, or the bytes as a `data:` URL.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use base64::Engine as _;
+        match self {
+            Self::Url(url) => f.write_str(url),
+            Self::File(path) => path.display().fmt(f),
+            Self::Bytes(bytes) => {
+                let kind = sniff(bytes).map_or("application/octet-stream", |(kind, _)| kind);
+                let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+                write!(f, "data:{kind};base64,{data}")
+            }
+        }
     }
 }
 

@@ -62,15 +62,16 @@
 //!
 //! # What is checked before sending
 //!
-//! Prompt not empty, not only invisible characters, at most 10000
-//! characters; the model served by the provider; resolution legal for the
-//! model (78 sizes for 2.x, 69 for 3.0; none for V_1) and not given with an
-//! aspect ratio; palette (1 to 8 colours, `#rgb`/`#rrggbb`, weights 0.05 to
-//! 1.0) and negative prompt only for models that take them; style per model
-//! and provider; seed in the provider's range (Segmind 100 to 999999,
-//! Ideogram 0 to 2147483647); image count; input images regular files or
-//! URLs, JPEG, PNG or WebP of at most 10 MB (read no further). Then the
-//! body itself against the spec's schema. Each failure is an
+//! Prompt not empty, not only invisible characters, within the spec's
+//! length ([`raw::ideogram::limits::PROMPT`]); the model served by the
+//! provider; resolution legal for the model ([`Resolution::all_in`], from the
+//! specs' enums) and not given with an aspect ratio; palette (presets and
+//! colour count, format and weights as the spec's `ColorPalette` says) and
+//! negative prompt only for models whose spec takes them; style per model
+//! and provider; seed in the provider's range ([`Provider::seed_range`]);
+//! image count; input images regular files or URLs, JPEG, PNG or WebP of at
+//! most [`MAX_IMAGE_BYTES`] (read no further). Then the body itself against
+//! the spec's schema. Each failure is an
 //! [`Error::Validation`] naming the field and what is allowed.
 //!
 //! # Was it billed?
@@ -95,6 +96,7 @@ mod error;
 mod generation;
 mod image_input;
 mod invalid;
+mod json_form;
 mod model;
 mod options;
 mod palette;

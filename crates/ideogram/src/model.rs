@@ -18,6 +18,9 @@ pub enum Provider {
 }
 
 impl Provider {
+    /// Both providers.
+    pub const ALL: [Self; 2] = [Self::Segmind, Self::Ideogram];
+
     /// The seeds this provider accepts.
     /// Read from each spec's `Seed` schema.
     pub fn seed_range(self) -> RangeInclusive<u32> {

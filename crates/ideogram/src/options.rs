@@ -97,7 +97,20 @@ pub(crate) fn check_style(
 
 /// A seed: the same request with the same seed gives the same image. Its
 /// range depends on the provider, checked by [`Seed::check_for`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(transparent)]
 pub struct Seed(pub u32);
 
 impl Seed {

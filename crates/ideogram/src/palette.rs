@@ -1,5 +1,5 @@
-//! Colour palettes: one of Ideogram's eight presets, or 1 to 8 colours with
-//! optional weights.
+//! Colour palettes: one of Ideogram's presets, or 1 to [`MAX_COLORS`]
+//! colours with optional weights, as the spec's `ColorPalette` says.
 
 use std::fmt;
 use std::str::FromStr;
@@ -111,14 +111,14 @@ impl PaletteColor {
     }
 }
 
-/// The colours of a custom palette: 1 to 8 valid colours, checked when made
+/// The colours of a custom palette: 1 to [`MAX_COLORS`] valid colours, checked when made
 /// (also when deserialised), so an invalid palette cannot exist.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "Vec<PaletteColor>", into = "Vec<PaletteColor>")]
 pub struct PaletteColors(Vec<PaletteColor>);
 
 impl PaletteColors {
-    /// 1 to 8 colours.
+    /// 1 to [`MAX_COLORS`] colours.
     pub fn new(colors: Vec<PaletteColor>) -> Result<Self, InvalidInput> {
         if colors.is_empty() || colors.len() > MAX_COLORS {
             return Err(InvalidInput::new(
@@ -174,7 +174,7 @@ impl From<PaletteColors> for Vec<PaletteColor> {
 pub enum Palette {
     /// One of the presets.
     Preset(PalettePreset),
-    /// 1 to 8 colours.
+    /// 1 to [`MAX_COLORS`] colours.
     Custom(PaletteColors),
 }
 
@@ -218,8 +218,19 @@ impl<'de> Deserialize<'de> for Palette {
     }
 }
 
+impl schemars::JsonSchema for Palette {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ColorPalette".into()
+    }
+
+    /// The spec's `ColorPalette`: the form this type is written in.
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        ideogram_raw::ideogram::types::ColorPalette::json_schema(generator)
+    }
+}
+
 impl Palette {
-    /// A custom palette, checked for 1 to 8 colours.
+    /// A custom palette, checked for 1 to [`MAX_COLORS`] colours.
     pub fn custom(colors: Vec<PaletteColor>) -> Result<Self, InvalidInput> {
         PaletteColors::new(colors).map(Self::Custom)
     }

@@ -1,6 +1,9 @@
 //! One request type for every provider and model, checked against what the
 //! chosen model accepts before anything is sent.
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
 use crate::aspect::AspectRatio;
 use crate::image_input::ImageInput;
 use crate::invalid::InvalidInput;
@@ -25,20 +28,80 @@ use crate::wire::{self, Fields, WireRequest};
 ///     .seed(4242);
 /// # Ok::<(), ideogram::InvalidInput>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Default)]
+///
+/// # As JSON, with its JSON Schema
+///
+/// A request is also JSON: each value in the text form its type parses
+/// (`"resolution": "1280x768"`), the palette as the spec's `ColorPalette`.
+/// Its JSON Schema is what an agent's tool definition needs; reading JSON
+/// checks each value, and [`check`](Self::check) the whole request:
+///
+/// ```
+/// use ideogram::{GenerateRequest, Provider, schemars::schema_for};
+///
+/// let schema = schema_for!(GenerateRequest);
+/// println!("{}", serde_json::to_string_pretty(&schema).unwrap());
+///
+/// let request: GenerateRequest = serde_json::from_value(serde_json::json!({
+///     "prompt": "a lighthouse at dawn, poster",
+///     "model": "V_2_TURBO",
+///     "resolution": "1280x768",
+///     "palette": {"name": "EMBER"},
+///     "seed": 4242
+/// }))
+/// .unwrap();
+/// request.check(Provider::Segmind)?;
+///
+/// // Every generated body has its schema too.
+/// let body = schema_for!(ideogram::raw::segmind::types::IdeogramTurboTxt2ImgRequest);
+/// assert!(body.get("properties").is_some());
+/// # Ok::<(), ideogram::InvalidInput>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "GenerateRequest",
+    description = "An image to generate with Ideogram; fields a model does not take are refused, never dropped.",
+    transform = crate::json_form::spec_facts
+)]
 pub struct GenerateRequest {
+    /// What to draw.
     pub(crate) prompt: String,
+    /// The Ideogram version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) model: Option<Model>,
+    /// The output size; not together with `aspect_ratio`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) resolution: Option<Resolution>,
+    /// The output shape; not together with `resolution`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) aspect_ratio: Option<AspectRatio>,
+    /// A preset palette or weighted colours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) palette: Option<Palette>,
+    /// The style; which values a model takes depends on the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) style: Option<StyleType>,
+    /// Whether Ideogram rewrites the prompt first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) magic_prompt: Option<MagicPrompt>,
+    /// What to keep out of the image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) negative_prompt: Option<String>,
+    /// The same request with the same seed gives the same image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) seed: Option<Seed>,
+    /// How many images, each billed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) num_images: Option<u32>,
+    /// Ideogram 3.0's speed, quality and price trade-off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) rendering_speed: Option<RenderingSpeed>,
+    /// An input image: makes this image to image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) image: Option<ImageInput>,
+    /// How closely image to image follows the input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) image_weight: Option<ImageWeight>,
 }
 
