@@ -589,7 +589,8 @@ impl Context<'_> {
                 self.generated(item, &generation)?;
                 generation
             }
-            (Provider::Ideogram, _, None) => {
+            // Ideogram's API (and any provider without a queue) answers at once.
+            (_, _, None) => {
                 let prepared = self.prepared(item).await?;
                 // Not interruptible: the URLs must reach the journal once paid for.
                 let generation = prepared.generate().await;
@@ -761,13 +762,7 @@ impl Context<'_> {
                 image
             })
             .collect();
-        Generation {
-            provider: self.client.provider(),
-            model: item.request.chosen_model(),
-            request_id: None,
-            credits_left: None,
-            images,
-        }
+        Generation::new(self.client.provider(), item.request.chosen_model(), images)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use ideogram::{Error, InvalidInput, Provider};
+use ideogram::{ConfigError, Error, InvalidInput, Provider};
 
 /// A failed command: what to print and how to exit.
 #[derive(Debug)]
@@ -76,12 +76,17 @@ impl Failure {
         let variable = provider.key_variable();
         let (code, hint) = match err.root() {
             Error::Validation(_) | Error::Rejected { .. } => (INVALID, None),
-            Error::Config(_) => (
+            Error::Config(ConfigError::MissingKey { .. }) => (
                 AUTH,
                 Some(format!(
                     "set {variable} or pass --api-key-file FILE, or add --offline"
                 )),
             ),
+            Error::Config(ConfigError::InvalidKey(_)) => (
+                AUTH,
+                Some(format!("check the key in {variable} (or --api-key-file)")),
+            ),
+            Error::Config(_) => (AUTH, None),
             Error::Unauthorized { .. } | Error::Forbidden { .. } => (
                 AUTH,
                 Some(format!(

@@ -34,6 +34,7 @@
 //! # }
 //! ```
 #![deny(missing_docs)]
+#![warn(unreachable_pub)]
 
 /// Segmind's Ideogram endpoints: generated from `openapi/segmind.yaml`.
 #[rustfmt::skip]

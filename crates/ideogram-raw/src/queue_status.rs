@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Where a queued request is. Unknown states from the server are kept in
 /// [`QueueStatus::Other`] instead of failing to decode a paid result.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum QueueStatus {
     /// Accepted, waiting for a worker.
     Queued,

@@ -14,6 +14,10 @@ use crate::retry::RetryPolicy;
 /// The largest image download accepted: far above any generated image.
 pub const MAX_DOWNLOAD_BYTES: u64 = ideogram_raw::limit::MAX_ANSWER_BYTES;
 
+/// The longest an image download may go without a byte before it is
+/// given up and asked again (the whole call is bounded by the timeout).
+pub(crate) const DOWNLOAD_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// What fetches image URLs for a client: its own HTTP client (which never
 /// carries the key), the client's retry policy, and the key, to redact it
 /// from anything a hostile image host sends back.
@@ -75,14 +79,14 @@ impl Attempt {
 
 impl Downloader {
     /// A downloader of its own, with the default timeouts, retries and cap.
-    pub fn standalone() -> Result<Self, Error> {
+    pub(crate) fn standalone() -> Result<Self, Error> {
         let http = ideogram_raw::http::client_builder()
             .redirect(reqwest::redirect::Policy::limited(
                 ideogram_raw::http::MAX_REDIRECTS,
             ))
-            .read_timeout(crate::client::DOWNLOAD_IDLE_TIMEOUT)
+            .read_timeout(DOWNLOAD_IDLE_TIMEOUT)
             .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(crate::error::ConfigError::HttpClient)?;
         Ok(Self {
             http,
             retry: RetryPolicy::default(),
@@ -103,7 +107,7 @@ impl Downloader {
     /// (network errors, 5xx, 429, a body cut short or not an image). Returns
     /// the image's content type. A failure of `sink` itself is an
     /// [`Error::Io`] for `path`.
-    pub async fn fetch(
+    pub(crate) async fn fetch(
         &self,
         url: &str,
         sink: &mut impl Sink,

@@ -20,9 +20,10 @@ pub enum Error {
     /// The request was refused before anything was sent.
     #[error(transparent)]
     Validation(#[from] InvalidInput),
-    /// The client could not be set up (no key, a bad base URL, ...).
+    /// The client could not be set up (no key, a bad base URL, ...): nothing
+    /// was sent. Match the [`ConfigError`] for the cause.
     #[error("configuration: {0}")]
-    Config(String),
+    Config(#[from] ConfigError),
     /// The key is missing or wrong (401).
     #[error("unauthorized: {message}")]
     Unauthorized {
@@ -180,6 +181,58 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// Why a client could not be set up ([`Error::Config`]). Messages show URLs
+/// without credentials and never the key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No key was given, and the provider's variable is unset or blank.
+    #[error("no API key: set {variable} or pass one to the client")]
+    MissingKey {
+        /// The environment variable read (`SEGMIND_API_KEY`, ...).
+        variable: &'static str,
+    },
+    /// The key cannot go in an HTTP header.
+    #[error(transparent)]
+    InvalidKey(#[from] ideogram_raw::auth::InvalidKey),
+    /// The base URL does not parse.
+    #[error("the base URL {url} is not a URL")]
+    BaseUrl {
+        /// The URL as given, without credentials, quoted.
+        url: String,
+        /// Why it does not parse.
+        #[source]
+        source: url::ParseError,
+    },
+    /// A plain `http://` base URL on a host that is not loopback, without
+    /// [`allow_insecure_http`](crate::ClientBuilder::allow_insecure_http).
+    #[error(
+        "the base URL {url} is plain http on a non-loopback host: the key would cross the \
+         network in the clear; use https or allow_insecure_http(true)"
+    )]
+    InsecureHttp {
+        /// The URL, without credentials, quoted.
+        url: String,
+    },
+    /// A base URL whose scheme is not `http` or `https`.
+    #[error("the base URL {url}: scheme {scheme:?} is not http(s)")]
+    Scheme {
+        /// The URL, without credentials, quoted.
+        url: String,
+        /// Its scheme.
+        scheme: String,
+    },
+    /// A proxy variable (`HTTPS_PROXY`, ...) that is not a proxy URL.
+    #[error("{0}")]
+    Proxy(String),
+    /// The HTTP client could not be built (its TLS backend, ...).
+    #[error("cannot build the HTTP client")]
+    HttpClient(#[source] reqwest::Error),
+    /// The generated client's hook refused to send the request.
+    #[error("{0}")]
+    Hook(String),
 }
 
 impl Error {

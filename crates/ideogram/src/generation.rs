@@ -13,6 +13,7 @@ use crate::model::{Model, Provider};
 
 /// The result of one generation call.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Generation {
     /// Who generated it.
     pub provider: Provider,
@@ -27,8 +28,24 @@ pub struct Generation {
     pub images: Vec<GeneratedImage>,
 }
 
+impl Generation {
+    /// A generation of `images` by `model` on `provider`, with no request id
+    /// or credit count: for example one rebuilt from URLs kept after an
+    /// earlier call ([`Client::remote_image`](crate::Client::remote_image)).
+    pub fn new(provider: Provider, model: Model, images: Vec<GeneratedImage>) -> Self {
+        Self {
+            provider,
+            model,
+            request_id: None,
+            credits_left: None,
+            images,
+        }
+    }
+}
+
 /// Where an image's pixels are.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ImageData {
     /// In memory (Segmind v1 answers with the image itself).
     Bytes {

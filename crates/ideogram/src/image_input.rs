@@ -195,7 +195,7 @@ pub(crate) struct Loaded {
 
 impl Loaded {
     /// Checks size and type (JPEG, PNG or WebP, by content, not by name).
-    pub fn check(bytes: Bytes, what: &str) -> Result<Self, InvalidInput> {
+    pub(crate) fn check(bytes: Bytes, what: &str) -> Result<Self, InvalidInput> {
         if bytes.len() > MAX_IMAGE_BYTES {
             return Err(too_large(what, bytes.len() as u64));
         }
@@ -210,7 +210,7 @@ impl Loaded {
     }
 
     /// The image as a `data:` free base64 string, as Segmind's `image_file` takes it.
-    pub fn base64(&self) -> String {
+    pub(crate) fn base64(&self) -> String {
         use base64::Engine as _;
         base64::engine::general_purpose::STANDARD.encode(&self.bytes)
     }

@@ -83,14 +83,17 @@
 //! after a 429. Text from the network is redacted of the key before it
 //! reaches an error or a result.
 #![deny(missing_docs)]
+#![warn(unreachable_pub)]
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
 
+mod answers;
 mod aspect;
 mod client;
+mod connection;
 mod download;
 mod error;
 mod generation;
@@ -107,7 +110,7 @@ mod retry;
 mod wire;
 
 pub use aspect::AspectRatio;
-pub use client::{Billing, Client, ClientBuilder, Prepared};
+pub use client::{Billing, Client, ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT, Prepared};
 
 /// The generated layer this crate is built on: the raw clients for both
 /// services with every operation, their request and answer types and
@@ -118,7 +121,7 @@ pub use client::{Billing, Client, ClientBuilder, Prepared};
 pub use ideogram_raw as raw;
 
 pub use download::MAX_DOWNLOAD_BYTES;
-pub use error::Error;
+pub use error::{ConfigError, Error};
 pub use generation::{GeneratedImage, Generation, ImageData, SaveOptions, temp_file_prefix};
 pub use ideogram_raw::QueueStatus;
 pub use ideogram_raw::auth::AuthScheme;

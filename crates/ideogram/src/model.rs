@@ -10,6 +10,7 @@ use ideogram_raw::ideogram::types::ModelEnum;
 
 /// Who runs the generation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Provider {
     /// Segmind's hosted API (`x-api-key`, v1 sync and v2 queue).
     Segmind,
@@ -72,6 +73,7 @@ impl FromStr for Provider {
 
 /// An Ideogram model version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Model {
     /// Ideogram 1.0.
     V1,

@@ -1,4 +1,4 @@
-//! Colour palettes: one of Ideogram's presets, or 1 to [`MAX_COLORS`]
+//! Colour palettes: one of Ideogram's presets, or 1 to [`PaletteColors::MAX`]
 //! colours with optional weights, as the spec's `ColorPalette` says.
 
 use std::fmt;
@@ -50,16 +50,12 @@ impl TryFrom<UncheckedColor> for PaletteColor {
     }
 }
 
-/// Smallest and largest colour weights the APIs accept (the specs'
-/// `ColorPaletteMember.color_weight`).
-pub const WEIGHT_RANGE: std::ops::RangeInclusive<f64> =
-    ideogram_raw::ideogram::limits::COLOR_PALETTE_MEMBER_COLOR_WEIGHT;
-
-/// Most colours a custom palette may hold (the specs'
-/// `ColorPaletteMembers.members`).
-pub const MAX_COLORS: usize = *ideogram_raw::ideogram::limits::COLOR_PALETTE_MEMBERS_MEMBERS.end();
-
 impl PaletteColor {
+    /// Smallest and largest colour weights the APIs accept (the specs'
+    /// `ColorPaletteMember.color_weight`).
+    pub const WEIGHTS: std::ops::RangeInclusive<f64> =
+        ideogram_raw::ideogram::limits::COLOR_PALETTE_MEMBER_COLOR_WEIGHT;
+
     /// `hex` (`#rgb` or `#rrggbb`) with an optional weight in 0.05..=1.0.
     pub fn new(hex: &str, weight: Option<f64>) -> Result<Self, InvalidInput> {
         let hex = hex.trim();
@@ -70,13 +66,13 @@ impl PaletteColor {
                 format!("{hex:?} is not a colour: write #rgb or #rrggbb, such as #ff5500"),
             ));
         }
-        if let Some(w) = weight.filter(|w| !WEIGHT_RANGE.contains(w)) {
+        if let Some(w) = weight.filter(|w| !Self::WEIGHTS.contains(w)) {
             return Err(InvalidInput::new(
                 "palette",
                 format!(
                     "weight {w} of {hex} is outside {:?}..={:?}",
-                    WEIGHT_RANGE.start(),
-                    WEIGHT_RANGE.end()
+                    Self::WEIGHTS.start(),
+                    Self::WEIGHTS.end()
                 ),
             ));
         }
@@ -111,20 +107,25 @@ impl PaletteColor {
     }
 }
 
-/// The colours of a custom palette: 1 to [`MAX_COLORS`] valid colours, checked when made
+/// The colours of a custom palette: 1 to [`PaletteColors::MAX`] valid colours, checked when made
 /// (also when deserialised), so an invalid palette cannot exist.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "Vec<PaletteColor>", into = "Vec<PaletteColor>")]
 pub struct PaletteColors(Vec<PaletteColor>);
 
 impl PaletteColors {
-    /// 1 to [`MAX_COLORS`] colours.
+    /// Most colours a custom palette may hold (the specs'
+    /// `ColorPaletteMembers.members`).
+    pub const MAX: usize = *ideogram_raw::ideogram::limits::COLOR_PALETTE_MEMBERS_MEMBERS.end();
+
+    /// 1 to [`PaletteColors::MAX`] colours.
     pub fn new(colors: Vec<PaletteColor>) -> Result<Self, InvalidInput> {
-        if colors.is_empty() || colors.len() > MAX_COLORS {
+        if colors.is_empty() || colors.len() > Self::MAX {
             return Err(InvalidInput::new(
                 "palette",
                 format!(
-                    "a custom palette holds 1 to {MAX_COLORS} colours, not {}",
+                    "a custom palette holds 1 to {} colours, not {}",
+                    Self::MAX,
                     colors.len()
                 ),
             ));
@@ -174,7 +175,7 @@ impl From<PaletteColors> for Vec<PaletteColor> {
 pub enum Palette {
     /// One of the presets.
     Preset(PalettePreset),
-    /// 1 to [`MAX_COLORS`] colours.
+    /// 1 to [`PaletteColors::MAX`] colours.
     Custom(PaletteColors),
 }
 
@@ -230,7 +231,7 @@ impl schemars::JsonSchema for Palette {
 }
 
 impl Palette {
-    /// A custom palette, checked for 1 to [`MAX_COLORS`] colours.
+    /// A custom palette, checked for 1 to [`PaletteColors::MAX`] colours.
     pub fn custom(colors: Vec<PaletteColor>) -> Result<Self, InvalidInput> {
         PaletteColors::new(colors).map(Self::Custom)
     }

@@ -1,15 +1,15 @@
 //! Segmind's v2 queue: a job is known by its id alone, so it can be checked
 //! on, waited for, or resumed by another process.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ideogram_raw::QueueStatus;
-use serde_json::Value;
 
-use crate::client::Client;
+use crate::connection::Connection;
 use crate::error::Error;
 use crate::generation::Generation;
-use crate::model::{Model, Provider};
+use crate::model::Model;
 use crate::request::DEFAULT_MODEL;
 use crate::retry::{self, Method};
 
@@ -89,6 +89,7 @@ impl PollSchedule {
 
 /// What a status poll reports.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct JobStatus {
     /// The state.
     pub status: QueueStatus,
@@ -101,7 +102,7 @@ pub struct JobStatus {
 /// A generation on Segmind's queue.
 #[derive(Debug, Clone)]
 pub struct Job {
-    client: Client,
+    conn: Arc<Connection>,
     id: String,
     model: Option<Model>,
     prompt: Option<String>,
@@ -109,20 +110,20 @@ pub struct Job {
 
 impl Job {
     pub(crate) fn new(
-        client: Client,
+        conn: Arc<Connection>,
         id: String,
         model: Option<Model>,
         prompt: Option<String>,
     ) -> Self {
         Self {
-            client,
+            conn,
             id,
             model,
             prompt,
         }
     }
 
-    /// The request id: keep it to resume the job ([`Client::job`]).
+    /// The request id: keep it to resume the job ([`Client::job`](crate::Client::job)).
     pub fn id(&self) -> &str {
         &self.id
     }
@@ -132,8 +133,8 @@ impl Job {
     /// [`Error::Polling`] (the job runs on), an unknown or expired id
     /// [`Error::Expired`].
     pub async fn status(&self) -> Result<JobStatus, Error> {
-        let api = self.client.segmind_api()?;
-        let result = retry::run(self.client.retry_policy(), Method::Get, || {
+        let api = self.conn.segmind_api()?;
+        let result = retry::run(&self.conn.retry, Method::Get, || {
             api.get_request_status().request_id(self.id.as_str()).send()
         })
         .await;
@@ -146,7 +147,7 @@ impl Job {
                     error: None,
                 })
             }
-            Err(e) => match self.client.map_error(e, Some(&self.id)).await {
+            Err(e) => match self.conn.map_error(e, Some(&self.id)).await {
                 Error::JobFailed { detail, .. } => Ok(JobStatus {
                     status: QueueStatus::Failed,
                     inference_time: None,
@@ -161,60 +162,33 @@ impl Job {
     /// be one URL, a list, or an object holding them; every `http(s)` URL in
     /// it is an image.
     pub async fn result(&self) -> Result<Generation, Error> {
-        let api = self.client.segmind_api()?;
-        let result = retry::run(self.client.retry_policy(), Method::Get, || {
+        let api = self.conn.segmind_api()?;
+        let result = retry::run(&self.conn.retry, Method::Get, || {
             api.get_request_result().request_id(self.id.as_str()).send()
         })
         .await;
         let answer = match result {
             Ok(answer) => answer.into_inner(),
             Err(e) => {
-                return Err(match self.client.map_error(e, Some(&self.id)).await {
+                return Err(match self.conn.map_error(e, Some(&self.id)).await {
                     Error::JobFailed { detail, .. } => self.failed(detail),
                     other => self.polling(other),
                 });
             }
         };
-        if answer.status != QueueStatus::Completed {
-            return Err(Error::InvalidResponse {
-                provider: Provider::Segmind,
-                message: format!(
-                    "job {} has no result yet (it is {})",
-                    self.id, answer.status
-                ),
-            });
-        }
-        let mut urls = Vec::new();
-        if let Some(output) = &answer.output {
-            output_urls(output, &mut urls, 0);
-        }
-        if urls.is_empty() {
-            return Err(Error::InvalidResponse {
-                provider: Provider::Segmind,
-                message: format!(
-                    "job {} completed (billed) without an image URL in its output",
-                    self.id
-                ),
-            });
-        }
-        let prompt = self.prompt.clone().unwrap_or_default();
-        Ok(Generation {
-            provider: Provider::Segmind,
-            model: self.model.unwrap_or(DEFAULT_MODEL),
+        let answer = ideogram_raw::segmind::types::QueueResultResponse {
             request_id: Some(self.id.clone()),
-            credits_left: None,
-            images: urls
-                .into_iter()
-                .map(|url| self.client.image_at(url, prompt.clone()))
-                .collect(),
-        })
+            ..answer
+        };
+        let prompt = self.prompt.as_deref().unwrap_or_default();
+        self.conn
+            .segmind_queue_generation(self.model.unwrap_or(DEFAULT_MODEL), prompt, answer)
     }
 
     /// Polls with the client's schedule until the job completes, then fetches
     /// the result.
     pub async fn wait(&self) -> Result<Generation, Error> {
-        self.wait_with(&self.client.poll_schedule().clone(), |_| {})
-            .await
+        self.wait_with(&self.conn.poll.clone(), |_| {}).await
     }
 
     /// Polls with `schedule`, calling `progress` with each status, until the
@@ -278,37 +252,6 @@ impl Job {
     }
 }
 
-/// Every `http(s)` URL in a queue output, in order: a string, a list, or an
-/// object holding them (nested a little).
-fn output_urls(value: &Value, urls: &mut Vec<String>, depth: usize) {
-    const MAX_URLS: usize = 16;
-    if depth > 4 || urls.len() >= MAX_URLS {
-        return;
-    }
-    match value {
-        Value::String(text) => {
-            let text = text.trim();
-            let lower = text.to_ascii_lowercase();
-            if (lower.starts_with("https://") || lower.starts_with("http://"))
-                && !urls.iter().any(|u| u == text)
-            {
-                urls.push(text.to_owned());
-            }
-        }
-        Value::Array(items) => {
-            for item in items {
-                output_urls(item, urls, depth + 1);
-            }
-        }
-        Value::Object(fields) => {
-            for field in fields.values() {
-                output_urls(field, urls, depth + 1);
-            }
-        }
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,34 +269,6 @@ mod tests {
             .take(3)
             .collect();
         assert_eq!(fixed, [Duration::from_secs(1); 3]);
-    }
-
-    #[test]
-    fn outputs_of_any_shape_give_their_urls() {
-        let cases = [
-            (
-                serde_json::json!("https://cdn/a.jpg"),
-                vec!["https://cdn/a.jpg"],
-            ),
-            (
-                serde_json::json!(["https://cdn/a.jpg", "https://cdn/b.jpg", 3]),
-                vec!["https://cdn/a.jpg", "https://cdn/b.jpg"],
-            ),
-            (
-                serde_json::json!({"images": [{"url": "https://cdn/a.png"}], "seed": 5, "note": "done"}),
-                vec!["https://cdn/a.png"],
-            ),
-            (
-                serde_json::json!({"image": "data:image/png;base64,AAAA"}),
-                vec![],
-            ),
-            (serde_json::json!(null), vec![]),
-        ];
-        for (output, expected) in cases {
-            let mut urls = Vec::new();
-            output_urls(&output, &mut urls, 0);
-            assert_eq!(urls, expected, "{output}");
-        }
     }
 
     #[test]

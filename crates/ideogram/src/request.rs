@@ -339,6 +339,21 @@ impl GenerateRequest {
     /// checks as sending, and a local input image read into Segmind's body
     /// (a URL stays a URL; [`Client::generate`](crate::Client::generate)
     /// also fetches it to check it first).
+    ///
+    /// ```
+    /// use ideogram::{GenerateRequest, Model, Provider, WireRequest};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), ideogram::Error> {
+    /// let request = GenerateRequest::new("a fox, woodcut").model(Model::V3).seed(7);
+    /// let wire = request.to_wire(Provider::Ideogram).await?;
+    /// // The generated type of Ideogram 3.0's body, as the spec names it.
+    /// let WireRequest::IdeogramV3(body) = &wire else { unreachable!() };
+    /// assert_eq!(body.prompt.as_str(), "a fox, woodcut");
+    /// assert_eq!(serde_json::to_value(&wire).unwrap()["seed"], 7);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn to_wire(&self, provider: Provider) -> Result<WireRequest, crate::Error> {
         let plan = self.plan(provider)?;
         let mut wire = plan.wire;

@@ -1,0 +1,114 @@
+//! Ideogram's answers as [`Generation`]s, including a gateway's envelope
+//! around one.
+
+use ideogram_raw::answer::one_line;
+use ideogram_raw::ideogram::types::{GatewayEnvelope, GenerateImageResponse};
+use progenitor_client::{ByteStream, Error as RawError, ResponseValue};
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+
+use crate::connection::Connection;
+use crate::error::{Error, from_answer};
+use crate::generation::{GeneratedImage, Generation, ImageData};
+use crate::model::{Model, Provider};
+
+impl Connection {
+    /// An Ideogram generation call's outcome as a [`Generation`]: its
+    /// answer, a gateway's envelope around one, or the error.
+    pub(crate) async fn ideogram_outcome(
+        &self,
+        model: Model,
+        result: Result<ResponseValue<GenerateImageResponse>, RawError<ByteStream>>,
+    ) -> Result<Generation, Error> {
+        let answer = match result {
+            Ok(answer) => answer.into_inner(),
+            Err(RawError::InvalidResponsePayload(body, e)) => self.unwrap_envelope(&body, &e)?,
+            Err(e) => return Err(self.map_error(e, None).await),
+        };
+        self.ideogram_generation(model, answer)
+    }
+
+    /// Ideogram's answer as a [`Generation`]: URLs and words redacted, an
+    /// unsafe image's URL withheld; no images at all is an error.
+    pub(crate) fn ideogram_generation(
+        &self,
+        model: Model,
+        answer: GenerateImageResponse,
+    ) -> Result<Generation, Error> {
+        if answer.data.is_empty() {
+            return Err(self.invalid(
+                "it answered 200 with no images; whether that was billed is not documented".into(),
+            ));
+        }
+        let images = answer
+            .data
+            .into_iter()
+            .map(|image| GeneratedImage {
+                data: match image.url {
+                    Some(url) if image.is_image_safe && !url.is_empty() => {
+                        ImageData::Url(self.redact(&url))
+                    }
+                    _ => ImageData::Withheld,
+                },
+                prompt: self.redact(&image.prompt),
+                seed: u64::try_from(image.seed).ok(),
+                resolution: Some(self.redact(&image.resolution)),
+                is_safe: image.is_image_safe,
+                style: image.style_type.map(|s| self.redact(&s)),
+                downloader: self.downloader.clone(),
+            })
+            .collect();
+        Ok(Generation {
+            provider: Provider::Ideogram,
+            model,
+            request_id: None,
+            credits_left: None,
+            images,
+        })
+    }
+
+    /// A 2xx body that is not Ideogram's answer may be a gateway's envelope
+    /// (`openapi/ideogram.yaml`, `GatewayEnvelope`): its `data` is the answer,
+    /// or null when the call failed, described by `code` and `message`.
+    fn unwrap_envelope(
+        &self,
+        body: &[u8],
+        decode_error: &serde_json::Error,
+    ) -> Result<GenerateImageResponse, Error> {
+        let envelope = serde_json::from_slice::<GatewayEnvelope>(body)
+            .ok()
+            .filter(|e| e.code.is_some() || e.message.is_some());
+        let Some(envelope) = envelope else {
+            return Err(self.invalid(format!(
+                "an answer that does not decode ({decode_error}): {}",
+                self.excerpt(body)
+            )));
+        };
+        if !envelope.data.is_null() {
+            return serde_json::from_value(envelope.data).map_err(|e| {
+                self.invalid(format!(
+                    "a gateway envelope whose data does not decode ({e}): {}",
+                    self.excerpt(body)
+                ))
+            });
+        }
+        let message = one_line(&self.redact(envelope.message.as_deref().unwrap_or("")));
+        let code = match &envelope.code {
+            Some(Value::String(code)) => self.redact(code),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => self.redact(&other.to_string()),
+        };
+        // A code that is an HTTP error status means what that status means.
+        match code.parse::<u16>() {
+            Ok(status @ 400..=599) => Err(from_answer(
+                Provider::Ideogram,
+                status,
+                &HeaderMap::new(),
+                message,
+                None,
+                None,
+            )),
+            _ => Err(Error::Gateway { code, message }),
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Segmind's answers as [`Generation`]s: a v1 call's image (bytes, or JSON
+//! holding a URL or base64) and a queued job's result.
+
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt as _;
+use ideogram_raw::QueueStatus;
+use ideogram_raw::segmind::types::QueueResultResponse;
+use progenitor_client::{ByteStream, ResponseValue};
+use serde_json::Value;
+
+use super::header;
+use crate::connection::Connection;
+use crate::error::Error;
+use crate::generation::{GeneratedImage, Generation, ImageData};
+use crate::model::{Model, Provider};
+
+impl Connection {
+    /// A Segmind v1 answer (the image's bytes, or JSON holding it) as a
+    /// [`Generation`]; the seed, request id and credits left from its
+    /// headers. Billed: it came with a 200.
+    pub(crate) async fn segmind_v1_generation(
+        &self,
+        model: Model,
+        prompt: &str,
+        answer: ResponseValue<ByteStream>,
+    ) -> Result<Generation, Error> {
+        let headers = answer.headers().clone();
+        let content_type = header(&headers, "content-type")
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let bytes = self.collect(answer.into_inner()).await?;
+        let data = if content_type == "application/json" {
+            self.json_image(&bytes)?
+        } else {
+            match crate::download::image_type(&content_type, &bytes) {
+                Ok(found) => ImageData::Bytes {
+                    bytes,
+                    content_type: found.to_owned(),
+                },
+                Err(reason) => {
+                    return Err(self.invalid(format!(
+                        "a 200 answer (billed) that is not an image: {reason}: {}",
+                        self.excerpt(&bytes[..bytes.len().min(200)])
+                    )));
+                }
+            }
+        };
+        let image = GeneratedImage {
+            data,
+            prompt: prompt.to_owned(),
+            seed: header(&headers, "x-seed-value").and_then(|s| s.parse().ok()),
+            resolution: None,
+            is_safe: true,
+            style: None,
+            downloader: self.downloader.clone(),
+        };
+        Ok(Generation {
+            provider: Provider::Segmind,
+            model,
+            request_id: header(&headers, "x-request-id").map(|id| self.redact(id)),
+            credits_left: header(&headers, "x-remaining-credits").and_then(|s| s.parse().ok()),
+            images: vec![image],
+        })
+    }
+
+    /// A v1 answer's body, whole (the raw client caps it at 64 MiB). Billed:
+    /// it came with a 200.
+    async fn collect(&self, stream: ByteStream) -> Result<Bytes, Error> {
+        let mut stream = stream.into_inner();
+        let mut body = BytesMut::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| {
+                self.invalid(format!(
+                    "the answer broke off after a 200 (billed): {}",
+                    self.redact(&crate::error::chain(&e))
+                ))
+            })?;
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    }
+
+    /// A Segmind queue result as a [`Generation`] of `model` for `prompt`:
+    /// every `http(s)` URL its output holds, whatever its shape. A job not
+    /// COMPLETED, or completed without a URL, is an error.
+    pub(crate) fn segmind_queue_generation(
+        &self,
+        model: Model,
+        prompt: &str,
+        answer: QueueResultResponse,
+    ) -> Result<Generation, Error> {
+        let id = self.redact(answer.request_id.as_deref().unwrap_or_default());
+        if answer.status != QueueStatus::Completed {
+            return Err(self.invalid(format!(
+                "job {id} has no result yet (it is {})",
+                answer.status
+            )));
+        }
+        let mut urls = Vec::new();
+        if let Some(output) = &answer.output {
+            output_urls(output, &mut urls, 0);
+        }
+        if urls.is_empty() {
+            return Err(self.invalid(format!(
+                "job {id} completed (billed) without an image URL in its output"
+            )));
+        }
+        Ok(Generation {
+            provider: Provider::Segmind,
+            model,
+            request_id: (!id.is_empty()).then_some(id),
+            credits_left: None,
+            images: urls
+                .into_iter()
+                .map(|url| self.image_at(url, prompt.to_owned()))
+                .collect(),
+        })
+    }
+
+    /// A JSON v1 answer: the image as a URL or base64, under `image`,
+    /// `output` or `url` (the model pages' sample code reads JSON; observed
+    /// answers are bytes).
+    fn json_image(&self, body: &[u8]) -> Result<ImageData, Error> {
+        use base64::Engine as _;
+        let value: Value = serde_json::from_slice(body).map_err(|e| {
+            self.invalid(format!("a JSON answer (billed) that does not parse: {e}"))
+        })?;
+        let found = ["image", "output", "url"]
+            .iter()
+            .find_map(|key| match &value[key] {
+                Value::String(s) => Some(s.clone()),
+                Value::Array(items) => items.first().and_then(Value::as_str).map(str::to_owned),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                self.invalid(format!(
+                    "a JSON answer (billed) without an image: {}",
+                    self.excerpt(body)
+                ))
+            })?;
+        if found.starts_with("http://") || found.starts_with("https://") {
+            return Ok(ImageData::Url(self.redact(&found)));
+        }
+        let encoded = found.rsplit(',').next().unwrap_or(&found);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .map_err(|e| self.invalid(format!("a JSON image (billed) that is not base64: {e}")))?;
+        let content_type = crate::download::image_type("", &bytes)
+            .map_err(|reason| self.invalid(format!("a JSON image (billed): {reason}")))?;
+        Ok(ImageData::Bytes {
+            bytes: bytes.into(),
+            content_type: content_type.to_owned(),
+        })
+    }
+}
+
+/// Every `http(s)` URL in a queue output, in order: a string, a list, or an
+/// object holding them (nested a little).
+fn output_urls(value: &Value, urls: &mut Vec<String>, depth: usize) {
+    const MAX_URLS: usize = 16;
+    if depth > 4 || urls.len() >= MAX_URLS {
+        return;
+    }
+    match value {
+        Value::String(text) => {
+            let text = text.trim();
+            let lower = text.to_ascii_lowercase();
+            if (lower.starts_with("https://") || lower.starts_with("http://"))
+                && !urls.iter().any(|u| u == text)
+            {
+                urls.push(text.to_owned());
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                output_urls(item, urls, depth + 1);
+            }
+        }
+        Value::Object(fields) => {
+            for field in fields.values() {
+                output_urls(field, urls, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_of_any_shape_give_their_urls() {
+        let cases = [
+            (
+                serde_json::json!("https://cdn/a.jpg"),
+                vec!["https://cdn/a.jpg"],
+            ),
+            (
+                serde_json::json!(["https://cdn/a.jpg", "https://cdn/b.jpg", 3]),
+                vec!["https://cdn/a.jpg", "https://cdn/b.jpg"],
+            ),
+            (
+                serde_json::json!({"images": [{"url": "https://cdn/a.png"}], "seed": 5, "note": "done"}),
+                vec!["https://cdn/a.png"],
+            ),
+            (
+                serde_json::json!({"image": "data:image/png;base64,AAAA"}),
+                vec![],
+            ),
+            (serde_json::json!(null), vec![]),
+        ];
+        for (output, expected) in cases {
+            let mut urls = Vec::new();
+            output_urls(&output, &mut urls, 0);
+            assert_eq!(urls, expected, "{output}");
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! Settings for a [`Client`], and the checks a client's configuration
+//! passes before it exists: the key found, the base URL safe for it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ideogram_raw::auth::{ApiKey, Auth, AuthScheme};
+use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
+
+use super::Client;
+use crate::connection::{Api, Connection};
+use crate::download::{DOWNLOAD_IDLE_TIMEOUT, Downloader};
+use crate::error::{ConfigError, Error};
+use crate::model::Provider;
+use crate::queue::PollSchedule;
+use crate::retry::RetryPolicy;
+
+/// Settings for a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    provider: Provider,
+    base_url: Option<String>,
+    scheme: Option<AuthScheme>,
+    key: Option<ApiKey>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryPolicy,
+    poll: PollSchedule,
+    user_agent: Option<String>,
+    http: Option<reqwest::Client>,
+    allow_insecure_http: bool,
+    max_images_in_flight: Option<u32>,
+    max_download_bytes: u64,
+}
+
+/// Ideogram's documented in-flight limit: 10 images per organisation.
+pub const IDEOGRAM_IN_FLIGHT_LIMIT: u32 = 10;
+
+impl ClientBuilder {
+    /// The defaults for `provider` (see [`Client::builder`]).
+    pub(super) fn new(provider: Provider) -> Self {
+        ClientBuilder {
+            provider,
+            base_url: None,
+            scheme: None,
+            key: None,
+            timeout: ideogram_raw::http::REQUEST_TIMEOUT,
+            connect_timeout: ideogram_raw::http::CONNECT_TIMEOUT,
+            retry: RetryPolicy::default(),
+            poll: PollSchedule::default(),
+            user_agent: None,
+            http: None,
+            allow_insecure_http: false,
+            max_download_bytes: crate::download::MAX_DOWNLOAD_BYTES,
+            max_images_in_flight: match provider {
+                Provider::Ideogram => Some(IDEOGRAM_IN_FLIGHT_LIMIT),
+                Provider::Segmind => None,
+            },
+        }
+    }
+
+    /// The key (otherwise read from `SEGMIND_API_KEY` or `IDEOGRAM_API_KEY`).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(ApiKey::new(key));
+        self
+    }
+
+    /// Where to send requests: a gateway, a mock, a regional endpoint.
+    /// `http://` is refused unless the host is loopback or
+    /// [`allow_insecure_http`](Self::allow_insecure_http) is set.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// How the key is sent (default: `x-api-key` for Segmind, `Api-Key` for
+    /// Ideogram; gateways want [`AuthScheme::Bearer`]).
+    pub fn auth_scheme(mut self, scheme: AuthScheme) -> Self {
+        self.scheme = Some(scheme);
+        self
+    }
+
+    /// How long a whole call may take (default 300 s: generations are slow).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How long to wait for a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The retry policy (see [`RetryPolicy`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The poll schedule for [`Job::wait`](crate::Job::wait).
+    pub fn poll_schedule(mut self, schedule: PollSchedule) -> Self {
+        self.poll = schedule;
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = Some(agent.into());
+        self
+    }
+
+    /// Runs on a caller's `reqwest::Client` (for proxies, custom roots). Its
+    /// timeouts apply, not this builder's; give it
+    /// `ideogram_raw::http::same_origin_redirects()` so redirects cannot carry
+    /// the key to another host.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// How many images may be in flight at once from this client (and its
+    /// clones); calls beyond it wait their turn instead of drawing 429s.
+    /// Default: 10 for Ideogram (its documented per-organisation limit), no
+    /// limit for Segmind. `None` turns it off.
+    pub fn max_images_in_flight(mut self, limit: Option<u32>) -> Self {
+        self.max_images_in_flight = limit.map(|n| n.max(1));
+        self
+    }
+
+    /// The largest image a download accepts (default
+    /// [`MAX_DOWNLOAD_BYTES`](crate::MAX_DOWNLOAD_BYTES), 64 MiB); a larger
+    /// one fails with [`Error::Download`] and leaves no file.
+    pub fn max_download_bytes(mut self, max: u64) -> Self {
+        self.max_download_bytes = max;
+        self
+    }
+
+    /// Allows a plain `http://` base URL on a non-loopback host: the key then
+    /// crosses the network in the clear.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let provider = self.provider;
+        let key = resolve_key(provider, self.key, |name| std::env::var(name).ok())?;
+        let default_url = match provider {
+            Provider::Segmind => ideogram_raw::SEGMIND_BASE_URL,
+            Provider::Ideogram => ideogram_raw::IDEOGRAM_BASE_URL,
+        };
+        let base_url = check_base_url(
+            self.base_url.as_deref().unwrap_or(default_url),
+            self.allow_insecure_http,
+        )?;
+        let scheme = self.scheme.unwrap_or_else(|| match provider {
+            Provider::Segmind => AuthScheme::segmind(),
+            Provider::Ideogram => AuthScheme::ideogram(),
+        });
+        let auth = Auth::new(scheme, key.clone());
+        auth.header().map_err(ConfigError::from)?;
+
+        let agent = self
+            .user_agent
+            .unwrap_or_else(|| concat!("ideogram-rs/", env!("CARGO_PKG_VERSION")).to_owned());
+        ideogram_raw::http::env_proxy().map_err(ConfigError::Proxy)?;
+        let config = ConfigError::HttpClient;
+        let (http, downloader) = match self.http {
+            Some(http) => (http.clone(), http),
+            None => (
+                ideogram_raw::http::client_builder()
+                    .timeout(self.timeout)
+                    .connect_timeout(self.connect_timeout)
+                    .user_agent(&agent)
+                    .build()
+                    .map_err(config)?,
+                // Image downloads never carry the key, so ordinary redirects
+                // are fine; proxies follow the same rules.
+                ideogram_raw::http::client_builder()
+                    .redirect(reqwest::redirect::Policy::limited(
+                        ideogram_raw::http::MAX_REDIRECTS,
+                    ))
+                    .timeout(self.timeout)
+                    // An image host silent this long is stuck: ask again.
+                    .read_timeout(DOWNLOAD_IDLE_TIMEOUT.min(self.timeout))
+                    .connect_timeout(self.connect_timeout)
+                    .user_agent(&agent)
+                    .build()
+                    .map_err(config)?,
+            ),
+        };
+        let downloader = Downloader {
+            http: downloader,
+            retry: self.retry.clone(),
+            key: Some(key.clone()),
+            max_bytes: self.max_download_bytes,
+            deadline: self.timeout,
+        };
+        let api = match provider {
+            Provider::Segmind => {
+                Api::Segmind(raw_segmind::Client::new_with_client(&base_url, http, auth))
+            }
+            Provider::Ideogram => {
+                Api::Ideogram(raw_ideogram::Client::new_with_client(&base_url, http, auth))
+            }
+        };
+        let in_flight = self
+            .max_images_in_flight
+            .map(|n| (Arc::new(tokio::sync::Semaphore::new(n as usize)), n));
+        Ok(Client {
+            inner: Arc::new(Connection {
+                provider,
+                base_url,
+                api,
+                downloader,
+                key,
+                retry: self.retry,
+                poll: self.poll,
+                timeout: self.timeout,
+                in_flight,
+            }),
+        })
+    }
+}
+
+/// The key given, or the one in the provider's variable (read by `lookup`).
+fn resolve_key(
+    provider: Provider,
+    given: Option<ApiKey>,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<ApiKey, Error> {
+    if let Some(key) = given {
+        return Ok(key);
+    }
+    match lookup(provider.key_variable()) {
+        Some(key) if !key.trim().is_empty() => Ok(ApiKey::new(key.trim())),
+        _ => Err(ConfigError::MissingKey {
+            variable: provider.key_variable(),
+        }
+        .into()),
+    }
+}
+
+/// Accepts `https://` anywhere and `http://` on loopback (or when allowed);
+/// returns the URL without a trailing slash. Messages show the URL without
+/// any credentials in it.
+fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error> {
+    let parsed = reqwest::Url::parse(url).map_err(|source| ConfigError::BaseUrl {
+        url: shown_url(url),
+        source,
+    })?;
+    let host = parsed
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim_end_matches('.');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback());
+    let shown = shown_url(url);
+    match parsed.scheme() {
+        "https" => {}
+        "http" if loopback || allow_insecure_http => {}
+        "http" => return Err(ConfigError::InsecureHttp { url: shown }.into()),
+        other => {
+            return Err(ConfigError::Scheme {
+                url: shown,
+                scheme: other.to_owned(),
+            }
+            .into());
+        }
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// A URL for a message: without `user:password@`, in quotes.
+pub(crate) fn shown_url(url: &str) -> String {
+    let shown = match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.has_host() => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        // Not a URL with a host: drop whatever precedes an `@`, which could
+        // be credentials.
+        _ => url.rsplit('@').next().unwrap_or_default().to_owned(),
+    };
+    format!("{:?}", shown.trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_is_for_loopback_unless_allowed() {
+        assert!(check_base_url("https://api.segmind.com/", false).is_ok());
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://localhost.:1",
+            "http://[::1]:9",
+            "http://[::ffff:127.0.0.1]:9",
+        ] {
+            assert!(check_base_url(local, false).is_ok(), "{local}");
+        }
+        let err = check_base_url("http://gateway.example", false).unwrap_err();
+        assert!(
+            matches!(err, Error::Config(ConfigError::InsecureHttp { .. })),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("plain http"), "{err}");
+        assert!(check_base_url("http://gateway.example", true).is_ok());
+        assert!(matches!(
+            check_base_url("ftp://x", true),
+            Err(Error::Config(ConfigError::Scheme { .. }))
+        ));
+        assert!(matches!(
+            check_base_url("not a url", true),
+            Err(Error::Config(ConfigError::BaseUrl { .. }))
+        ));
+        assert_eq!(
+            check_base_url("https://gw.example/ideogram/", false).unwrap(),
+            "https://gw.example/ideogram"
+        );
+    }
+
+    #[test]
+    fn a_missing_key_names_the_variable() {
+        let err = resolve_key(Provider::Segmind, None, |_| None).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Config(ConfigError::MissingKey {
+                variable: "SEGMIND_API_KEY"
+            })
+        ));
+        assert_eq!(
+            err.to_string(),
+            "configuration: no API key: set SEGMIND_API_KEY or pass one to the client"
+        );
+        let blank = resolve_key(Provider::Ideogram, None, |_| Some("  ".into())).unwrap_err();
+        assert!(blank.to_string().contains("IDEOGRAM_API_KEY"), "{blank}");
+        let found = resolve_key(Provider::Ideogram, None, |name| {
+            (name == "IDEOGRAM_API_KEY").then(|| " k-1 \n".to_owned())
+        });
+        assert_eq!(found.unwrap().expose_secret(), "k-1");
+    }
+
+    #[test]
+    fn base_url_credentials_never_print() {
+        let client = Client::builder(Provider::Ideogram)
+            .base_url("http://alice:s3cret@127.0.0.1:9/gw")
+            .api_key("k")
+            .build()
+            .unwrap();
+        let printed = format!("{client:?} {}", client.base_url());
+        assert!(
+            !printed.contains("s3cret") && printed.contains("127.0.0.1:9/gw"),
+            "{printed}"
+        );
+        let err = check_base_url("http://user:s3cret@gateway.example/x", false).unwrap_err();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        let err = check_base_url("nonsense://user:s3cret@", false).unwrap_err();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        let err = check_base_url("user:s3cret@no scheme", false).unwrap_err();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+    }
+}

@@ -1,0 +1,248 @@
+//! The one client: every provider and operation behind the same calls,
+//! retries, error mapping and security rules. Its settings are in
+//! [`builder`], a request on its way out in [`prepared`]; what the services
+//! answer becomes results and errors in `crate::answers`.
+
+mod builder;
+mod prepared;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
+use progenitor_client::{ByteStream, Error as RawError, ResponseValue};
+
+pub(crate) use builder::shown_url;
+pub use builder::{ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT};
+pub use prepared::Prepared;
+
+use crate::connection::{Api, Connection};
+use crate::error::Error;
+use crate::generation::{GeneratedImage, Generation};
+use crate::invalid::InvalidInput;
+use crate::model::Provider;
+use crate::queue::{Job, PollSchedule};
+use crate::request::GenerateRequest;
+use crate::retry::{self, Method};
+
+/// A client for one provider. Cheap to clone; clones share connections.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), ideogram::Error> {
+/// let client = ideogram::Client::segmind_from_env()?;
+/// let generation = client.generate(&ideogram::GenerateRequest::new("a red fox, woodcut")).await?;
+/// generation.images[0].save("fox.jpg").await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Connection>,
+}
+
+// A client is shared across tasks and threads; keep it so.
+const _: () = {
+    const fn shareable<T: Clone + Send + Sync + 'static>() {}
+    shareable::<Client>();
+};
+
+impl std::fmt::Debug for Client {
+    /// The provider and the base URL without any credentials in it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+/// Whether a call may create and bill something: what decides when
+/// [`Client::call`] sends it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Billing {
+    /// It generates and bills: sent again only after a 429 or when it
+    /// certainly never left this machine.
+    Billed,
+    /// It reads (a status, a result): also sent again after 5xx answers and
+    /// network errors.
+    Free,
+}
+
+impl Client {
+    /// Segmind with `key`.
+    pub fn segmind(key: impl Into<String>) -> Result<Self, Error> {
+        Self::builder(Provider::Segmind).api_key(key).build()
+    }
+
+    /// Segmind with the key in `SEGMIND_API_KEY`.
+    pub fn segmind_from_env() -> Result<Self, Error> {
+        Self::builder(Provider::Segmind).build()
+    }
+
+    /// Ideogram's API with `key`.
+    pub fn ideogram(key: impl Into<String>) -> Result<Self, Error> {
+        Self::builder(Provider::Ideogram).api_key(key).build()
+    }
+
+    /// Ideogram's API with the key in `IDEOGRAM_API_KEY`.
+    pub fn ideogram_from_env() -> Result<Self, Error> {
+        Self::builder(Provider::Ideogram).build()
+    }
+
+    /// A builder for `provider`, for base URL (gateways, mocks), auth scheme,
+    /// timeouts, retries and the HTTP client.
+    pub fn builder(provider: Provider) -> ClientBuilder {
+        ClientBuilder::new(provider)
+    }
+
+    /// The provider this client talks to.
+    pub fn provider(&self) -> Provider {
+        self.inner.provider
+    }
+
+    /// The base URL requests go to, without any credentials it holds.
+    pub fn base_url(&self) -> String {
+        self.inner.shown_base_url()
+    }
+
+    /// How long one call may take (the builder's
+    /// [`timeout`](ClientBuilder::timeout)): the longest a sent request waits
+    /// for its answer, per attempt.
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// The poll schedule [`Job::wait`] uses.
+    pub fn poll_schedule(&self) -> &PollSchedule {
+        &self.inner.poll
+    }
+
+    /// Generates images and waits for them: Segmind's v1 call, or Ideogram's
+    /// `/generate`, `/v1/ideogram-v3/generate` or `/remix` by model and
+    /// input. The request is checked first; an invalid one sends nothing.
+    pub async fn generate(&self, request: &GenerateRequest) -> Result<Generation, Error> {
+        self.prepare(request).await?.generate().await
+    }
+
+    /// Queues a generation on Segmind's v2 queue and returns at once with the
+    /// job; [`Job::wait`] polls it to the end. Ideogram's API has no queue.
+    pub async fn submit(&self, request: &GenerateRequest) -> Result<Job, Error> {
+        self.prepare(request).await?.submit().await
+    }
+
+    /// Everything before sending: checks the request, reads its input image
+    /// (a local file, or a URL Ideogram's remix needs uploaded) and waits for
+    /// an in-flight slot. Nothing has left this machine when it returns, and
+    /// [`Prepared::generate`] or [`Prepared::submit`] sends at once: the
+    /// moment to record "about to pay" (a batch's journal) without recording
+    /// requests that only waited for their turn.
+    ///
+    /// ```no_run
+    /// # async fn run(client: ideogram::Client) -> Result<(), ideogram::Error> {
+    /// let request = ideogram::GenerateRequest::new("a red fox, woodcut");
+    /// let prepared = client.prepare(&request).await?;
+    /// // record_sending(&request)?;
+    /// let generation = prepared.generate().await?;
+    /// # let _ = generation;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn prepare<'a>(
+        &'a self,
+        request: &'a GenerateRequest,
+    ) -> Result<Prepared<'a>, Error> {
+        Prepared::new(self, request).await
+    }
+
+    /// A queued job from its id alone, to check on or wait for (Segmind keeps
+    /// results 1 hour).
+    pub fn job(&self, id: impl Into<String>) -> Job {
+        Job::new(self.inner.clone(), id.into(), None, None)
+    }
+
+    /// The generated Segmind client this client runs on: the key, the
+    /// base URL, redirects kept within the origin and the answer cap come
+    /// with it. Call its operations through [`Client::call`] to have the
+    /// retry rules, the in-flight limit and the error mapping too. An error
+    /// for an Ideogram client.
+    pub fn raw_segmind(&self) -> Result<raw_segmind::Client, Error> {
+        match &self.inner.api {
+            Api::Segmind(api) => Ok(api.clone()),
+            Api::Ideogram(_) => Err(InvalidInput::new(
+                "provider",
+                "this client talks to Ideogram's API; build one with Client::segmind",
+            )
+            .into()),
+        }
+    }
+
+    /// The generated Ideogram client this client runs on (see
+    /// [`Client::raw_segmind`]). An error for a Segmind client.
+    pub fn raw_ideogram(&self) -> Result<raw_ideogram::Client, Error> {
+        match &self.inner.api {
+            Api::Ideogram(api) => Ok(api.clone()),
+            Api::Segmind(_) => Err(InvalidInput::new(
+                "provider",
+                "this client talks to Segmind; build one with Client::ideogram",
+            )
+            .into()),
+        }
+    }
+
+    /// Runs a generated operation with every guarantee [`Client::generate`]
+    /// gives: sent again only as [`Billing`] allows (a billed call only after
+    /// a 429 or when it never left this machine), `images` in-flight slots
+    /// held while it runs (Ideogram's limit; 0 for calls that generate
+    /// nothing), and its error mapped into [`Error`] by status, the key
+    /// redacted. `call` builds the request afresh for each attempt, with the
+    /// generated builder of a client from [`Client::raw_segmind`] or
+    /// [`Client::raw_ideogram`].
+    ///
+    /// ```no_run
+    /// use ideogram::raw::segmind::types::Ideogram2aTxt2ImgRequest;
+    /// use ideogram::{Billing, Client};
+    ///
+    /// # async fn run() -> Result<(), ideogram::Error> {
+    /// let client = Client::segmind_from_env()?;
+    /// let api = client.raw_segmind()?;
+    /// let body = Ideogram2aTxt2ImgRequest::builder()
+    ///     .prompt("a lighthouse at dawn")
+    ///     .seed(Some(4242.into()));
+    /// let queued = client
+    ///     .call(Billing::Billed, 1, || {
+    ///         api.submit_ideogram_2a_txt_2_img().body(body.clone()).send()
+    ///     })
+    ///     .await?;
+    /// println!("queued as {}", queued.into_inner().request_id);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn call<T, F, Fut>(
+        &self,
+        billing: Billing,
+        images: u32,
+        mut call: F,
+    ) -> Result<ResponseValue<T>, Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<ResponseValue<T>, RawError<ByteStream>>>,
+    {
+        let _slots = self.inner.slots(images).await;
+        let method = match billing {
+            Billing::Billed => Method::Post,
+            Billing::Free => Method::Get,
+        };
+        match retry::run(&self.inner.retry, method, &mut call).await {
+            Ok(answer) => Ok(answer),
+            Err(e) => Err(self.inner.map_error(e, None).await),
+        }
+    }
+
+    /// An image at `url` (a result URL kept from an earlier call), to
+    /// download or save with this client's downloader, without the key.
+    pub fn remote_image(
+        &self,
+        url: impl Into<String>,
+        prompt: impl Into<String>,
+    ) -> GeneratedImage {
+        self.inner.image_at(url.into(), prompt.into())
+    }
+}

@@ -1,0 +1,215 @@
+//! A request checked and holding its in-flight slot, its generated body
+//! open to changes: everything before sending, then the send itself.
+
+use bytes::BytesMut;
+
+use super::Client;
+use crate::connection::{Api, Connection};
+use crate::error::Error;
+use crate::generation::Generation;
+use crate::image_input::{ImageInput, Loaded};
+use crate::invalid::InvalidInput;
+use crate::model::{Model, Provider};
+use crate::queue::Job;
+use crate::request::{GenerateRequest, Plan};
+use crate::retry::{self, Method};
+use crate::wire::{self, WireRequest};
+
+/// A checked request holding its in-flight slot, ready to send
+/// ([`Client::prepare`]), its generated body open to changes.
+pub struct Prepared<'a> {
+    client: &'a Client,
+    request: &'a GenerateRequest,
+    model: Model,
+    wire: WireRequest,
+    /// Ideogram's remix sends the image as a part of its own.
+    upload: Option<Loaded>,
+    _slots: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl std::fmt::Debug for Prepared<'_> {
+    /// The client and the request, without the image's bytes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("client", self.client)
+            .field("prompt", &self.request.prompt())
+            .field("model", &self.request.chosen_model())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Prepared<'a> {
+    /// See [`Client::prepare`].
+    pub(super) async fn new(
+        client: &'a Client,
+        request: &'a GenerateRequest,
+    ) -> Result<Self, Error> {
+        let Plan {
+            model,
+            mut wire,
+            image,
+        } = request.plan(client.provider())?;
+        let upload = match (&image, client.provider()) {
+            (Some(image), Provider::Segmind) => {
+                // Segmind would fetch a URL after the request is paid for:
+                // an unreachable, endless or non-image one is refused first.
+                if let ImageInput::Url(_) = image {
+                    load_image(&client.inner, image).await?;
+                }
+                wire.set_image_file(image.segmind_value().await?)?;
+                None
+            }
+            (Some(image), Provider::Ideogram) => Some(load_image(&client.inner, image).await?),
+            (None, _) => None,
+        };
+        let slots = client
+            .inner
+            .slots(request.num_images.unwrap_or(1).max(1))
+            .await;
+        Ok(Self {
+            client,
+            request,
+            model,
+            wire,
+            upload,
+            _slots: slots,
+        })
+    }
+
+    /// The generated body that will be sent.
+    pub fn wire(&self) -> &WireRequest {
+        &self.wire
+    }
+
+    /// The generated body, to set what the facade has no setter for: any
+    /// field of the spec's body, including one added by a regeneration. The
+    /// generated types check what is set; the spec's ranges are checked
+    /// again before sending.
+    ///
+    /// ```no_run
+    /// use ideogram::raw::ideogram::types::StylePresetV3;
+    /// use ideogram::{Client, GenerateRequest, Model, WireRequest};
+    ///
+    /// # async fn run() -> Result<(), ideogram::Error> {
+    /// let client = Client::ideogram_from_env()?;
+    /// let request = GenerateRequest::new("a lighthouse, poster").model(Model::V3);
+    /// let mut prepared = client.prepare(&request).await?;
+    /// if let WireRequest::IdeogramV3(body) = prepared.wire_mut() {
+    ///     body.style_preset = Some(StylePresetV3::ArtDeco);
+    /// }
+    /// let generation = prepared.generate().await?;
+    /// # let _ = generation;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn wire_mut(&mut self) -> &mut WireRequest {
+        &mut self.wire
+    }
+
+    /// The body as it goes: checked against the spec once more, after any
+    /// change through [`Prepared::wire_mut`].
+    fn checked_wire(&self) -> Result<&WireRequest, Error> {
+        let schemas = match self.client.provider() {
+            Provider::Segmind => ideogram_raw::schema::segmind(),
+            Provider::Ideogram => ideogram_raw::schema::ideogram(),
+        };
+        let json = serde_json::to_value(&self.wire).expect("a generated body is JSON");
+        schemas
+            .check(self.wire.schema(), &json)
+            .map_err(InvalidInput::from)?;
+        Ok(&self.wire)
+    }
+
+    /// Sends the request and waits for the images (see [`Client::generate`]).
+    pub async fn generate(self) -> Result<Generation, Error> {
+        let wire = self.checked_wire()?;
+        let (client, model) = (self.client, self.model);
+        let conn = &*client.inner;
+        let retry = &conn.retry;
+        match (&conn.api, wire) {
+            (Api::Segmind(api), body) => match wire::segmind_v1(api, retry, body).await {
+                Ok(answer) => {
+                    conn.segmind_v1_generation(model, self.request.prompt(), answer)
+                        .await
+                }
+                Err(e) => Err(conn.map_error(e, None).await),
+            },
+            (Api::Ideogram(api), WireRequest::IdeogramGenerate(body)) => {
+                let answer = retry::run(retry, Method::Post, || {
+                    api.post_generate_image().body(body.clone()).send()
+                })
+                .await;
+                conn.ideogram_outcome(model, answer).await
+            }
+            (Api::Ideogram(api), WireRequest::IdeogramV3(body)) => {
+                let answer = retry::run(retry, Method::Post, || {
+                    api.post_generate_image_v3().body(body.clone()).send()
+                })
+                .await;
+                conn.ideogram_outcome(model, answer).await
+            }
+            (Api::Ideogram(api), WireRequest::IdeogramRemix(body)) => {
+                let image = self.upload.as_ref().expect("a remix has its image");
+                let answer = retry::run(retry, Method::Post, || {
+                    api.post_remix_image()
+                        .image_request(body.clone())
+                        .image_file(
+                            image.bytes.clone(),
+                            image.file_name.clone(),
+                            image.content_type,
+                        )
+                        .send()
+                })
+                .await;
+                conn.ideogram_outcome(model, answer).await
+            }
+            (Api::Ideogram(_), other) => Err(InvalidInput::new(
+                "request",
+                format!("{} is not a body Ideogram's API takes", other.schema()),
+            )
+            .into()),
+        }
+    }
+
+    /// Queues the request on Segmind's v2 queue (see [`Client::submit`]).
+    pub async fn submit(self) -> Result<Job, Error> {
+        let wire = self.checked_wire()?;
+        let conn = &self.client.inner;
+        let api = conn.segmind_api()?;
+        let queued = match wire::segmind_v2(api, &conn.retry, wire).await {
+            Ok(answer) => answer.into_inner(),
+            Err(e) => return Err(conn.map_error(e, None).await),
+        };
+        let id = conn.redact(&queued.request_id);
+        if id.trim().is_empty() {
+            return Err(conn.invalid(
+                "the queue answered without a request id; the job may run and bill".into(),
+            ));
+        }
+        Ok(Job::new(
+            conn.clone(),
+            id,
+            Some(self.model),
+            Some(self.request.prompt().to_owned()),
+        ))
+    }
+}
+
+/// Reads a local image, or downloads one from a URL (without the key).
+async fn load_image(conn: &Connection, image: &ImageInput) -> Result<Loaded, Error> {
+    if let Some(loaded) = image.read_local().await? {
+        return Ok(loaded);
+    }
+    let ImageInput::Url(url) = image else {
+        unreachable!("only URLs are not local")
+    };
+    // Fetched to be uploaded: never more than the services accept.
+    let mut downloader = conn.downloader.clone();
+    downloader.max_bytes = crate::image_input::MAX_IMAGE_BYTES as u64;
+    let mut sink = BytesMut::new();
+    downloader
+        .fetch(url, &mut sink, std::path::Path::new(url))
+        .await
+        .map_err(|e| InvalidInput::new("image", format!("cannot fetch {url}: {e}")))?;
+    Ok(Loaded::check(sink.freeze(), url)?)
+}

@@ -1,0 +1,108 @@
+//! What a client and the jobs it queues share: the generated client, the key
+//! (to redact it from whatever the network says), the policies, the
+//! downloader and the in-flight slots. Below both `client` and `queue`, so
+//! neither depends on the other to reach them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ideogram_raw::auth::ApiKey;
+use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::download::Downloader;
+use crate::error::Error;
+use crate::generation::{GeneratedImage, ImageData};
+use crate::invalid::InvalidInput;
+use crate::model::Provider;
+use crate::queue::PollSchedule;
+use crate::retry::RetryPolicy;
+
+pub(crate) struct Connection {
+    pub(crate) provider: Provider,
+    /// As configured, credentials and all: shown only through `shown_url`.
+    pub(crate) base_url: String,
+    pub(crate) api: Api,
+    pub(crate) downloader: Downloader,
+    pub(crate) key: ApiKey,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) poll: PollSchedule,
+    pub(crate) timeout: Duration,
+    /// Images this client lets be in flight at once (Ideogram allows 10 per
+    /// organisation); waiting here is cheaper than a 429 and a backoff.
+    pub(crate) in_flight: Option<(Arc<Semaphore>, u32)>,
+}
+
+pub(crate) enum Api {
+    Segmind(raw_segmind::Client),
+    Ideogram(raw_ideogram::Client),
+}
+
+impl std::fmt::Debug for Connection {
+    /// Shown as the client it belongs to: the provider and the base URL
+    /// without any credentials in it, never the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("provider", &self.provider)
+            .field("base_url", &self.shown_base_url())
+            .field("retry", &self.retry)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// The base URL without any credentials it holds.
+    pub(crate) fn shown_base_url(&self) -> String {
+        crate::client::shown_url(&self.base_url)
+            .trim_matches('"')
+            .to_owned()
+    }
+
+    /// `text` from the network with the key redacted.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        self.key.redact(text).into_owned()
+    }
+
+    /// The generated Segmind client, or an error saying Ideogram's API has
+    /// no queue.
+    pub(crate) fn segmind_api(&self) -> Result<&raw_segmind::Client, Error> {
+        match &self.api {
+            Api::Segmind(api) => Ok(api),
+            Api::Ideogram(_) => Err(InvalidInput::new(
+                "provider",
+                "only Segmind has a queue; Ideogram's API answers synchronously: use generate",
+            )
+            .into()),
+        }
+    }
+
+    /// Waits for `images` in-flight slots (at most the limit; none for 0 or
+    /// without a limit), held until the permit drops.
+    pub(crate) async fn slots(&self, images: u32) -> Option<OwnedSemaphorePermit> {
+        let (slots, limit) = self.in_flight.as_ref()?;
+        if images == 0 {
+            return None;
+        }
+        Some(
+            slots
+                .clone()
+                .acquire_many_owned(images.min(*limit))
+                .await
+                .expect("the semaphore is never closed"),
+        )
+    }
+
+    /// An image at `url`, downloaded by this client's downloader.
+    pub(crate) fn image_at(&self, url: String, prompt: String) -> GeneratedImage {
+        GeneratedImage {
+            data: ImageData::Url(self.redact(&url)),
+            prompt,
+            seed: None,
+            resolution: None,
+            is_safe: true,
+            style: None,
+            downloader: self.downloader.clone(),
+        }
+    }
+}
