@@ -787,3 +787,92 @@ async fn any_generated_operation_runs_through_the_facade_with_its_guarantees() {
     assert_eq!(mock.ledger().entries.len(), billed);
     assert!(client.raw_ideogram().is_err());
 }
+
+#[tokio::test]
+async fn generated_answers_become_generations_through_the_facade() {
+    use ideogram::Billing;
+    use ideogram::raw::ideogram::types::{GenerateImageRequest, ImageRequest};
+    use ideogram::raw::segmind::types::Ideogram2aTxt2ImgRequest;
+    let mock = mock().await;
+    let dir = tempfile::tempdir().unwrap();
+
+    // Segmind v1: the image itself, with the seed from its headers.
+    let segmind = client(Provider::Segmind, &mock);
+    let api = segmind.raw_segmind().unwrap();
+    let body = Ideogram2aTxt2ImgRequest::builder()
+        .prompt("raw v1")
+        .seed(Some(4242.into()));
+    let answer = segmind
+        .call(Billing::Billed, 1, || {
+            api.ideogram_2a_txt_2_img().body(body.clone()).send()
+        })
+        .await
+        .unwrap();
+    let generation = segmind
+        .generation_from_segmind_v1(Model::V2a, "raw v1", answer)
+        .await
+        .unwrap();
+    assert!(matches!(generation.images[0].data, ImageData::Bytes { .. }));
+    assert_eq!(generation.images[0].seed, Some(4242));
+    assert_eq!(generation.model, Model::V2a);
+
+    // Segmind's queue: the result fetched with the generated GET.
+    let queued = segmind
+        .call(Billing::Billed, 1, || {
+            api.submit_ideogram_2a_txt_2_img().body(body.clone()).send()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let job = segmind.job(&queued.request_id);
+    while job.status().await.unwrap().status != ideogram::QueueStatus::Completed {
+        tokio::task::yield_now().await;
+    }
+    let result = segmind
+        .call(Billing::Free, 0, || {
+            api.get_request_result()
+                .request_id(queued.request_id.as_str())
+                .send()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let generation = segmind
+        .generation_from_segmind_queue(Model::V2a, "raw v2", result)
+        .unwrap();
+    assert_eq!(generation.request_id.as_deref(), Some(&*queued.request_id));
+    let saved = generation.images[0]
+        .save(dir.path().join("queued.jpg"))
+        .await
+        .unwrap();
+    let (width, _) = dimensions(&std::fs::read(saved).unwrap());
+    assert!(width > 0);
+
+    // Ideogram: URLs the client downloads, the image's own metadata kept.
+    let ideogram = client(Provider::Ideogram, &mock);
+    let api = ideogram.raw_ideogram().unwrap();
+    let body = GenerateImageRequest::builder().image_request(
+        ImageRequest::builder()
+            .prompt("raw ideogram")
+            .seed(Some(7.into())),
+    );
+    let answer = ideogram
+        .call(Billing::Billed, 1, || {
+            api.post_generate_image().body(body.clone()).send()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let generation = ideogram
+        .generation_from_ideogram(Model::V2, answer)
+        .unwrap();
+    assert_eq!(generation.images[0].seed, Some(7));
+    assert!(matches!(generation.images[0].data, ImageData::Url(_)));
+    let saved = generation.images[0]
+        .save(dir.path().join("ideogram.png"))
+        .await
+        .unwrap();
+    let (width, _) = dimensions(&std::fs::read(saved).unwrap());
+    assert!(width > 0);
+    assert_eq!(mock.ledger().entries.len(), 3, "each call billed once");
+}

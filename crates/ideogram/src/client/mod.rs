@@ -20,7 +20,7 @@ use crate::connection::{Api, Connection};
 use crate::error::Error;
 use crate::generation::{GeneratedImage, Generation};
 use crate::invalid::InvalidInput;
-use crate::model::Provider;
+use crate::model::{Model, Provider};
 use crate::queue::{Job, PollSchedule};
 use crate::request::GenerateRequest;
 use crate::retry::{self, Method};
@@ -244,5 +244,62 @@ impl Client {
         prompt: impl Into<String>,
     ) -> GeneratedImage {
         self.inner.image_at(url.into(), prompt.into())
+    }
+
+    /// Ideogram's generated answer (from a call through [`Client::call`]) as
+    /// a [`Generation`] of `model`: URLs and words redacted, an unsafe
+    /// image's URL withheld, downloads through this client.
+    ///
+    /// ```no_run
+    /// use ideogram::raw::ideogram::types::{GenerateImageRequest, ImageRequest};
+    /// use ideogram::{Billing, Client, Model};
+    ///
+    /// # async fn run() -> Result<(), ideogram::Error> {
+    /// let client = Client::ideogram_from_env()?;
+    /// let api = client.raw_ideogram()?;
+    /// let body = GenerateImageRequest::builder()
+    ///     .image_request(ImageRequest::builder().prompt("a lighthouse at dawn"));
+    /// let answer = client
+    ///     .call(Billing::Billed, 1, || {
+    ///         api.post_generate_image().body(body.clone()).send()
+    ///     })
+    ///     .await?;
+    /// let generation = client.generation_from_ideogram(Model::V2, answer.into_inner())?;
+    /// generation.images[0].save("lighthouse.png").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn generation_from_ideogram(
+        &self,
+        model: Model,
+        answer: raw_ideogram::types::GenerateImageResponse,
+    ) -> Result<Generation, Error> {
+        self.inner.ideogram_generation(model, answer)
+    }
+
+    /// A Segmind queue result (`get_request_result`) as a [`Generation`] of
+    /// `model` for `prompt`: every image URL its output holds. A job not
+    /// COMPLETED, or without a URL, is [`Error::InvalidResponse`].
+    pub fn generation_from_segmind_queue(
+        &self,
+        model: Model,
+        prompt: &str,
+        answer: raw_segmind::types::QueueResultResponse,
+    ) -> Result<Generation, Error> {
+        self.inner.segmind_queue_generation(model, prompt, answer)
+    }
+
+    /// A Segmind v1 answer (the image's bytes, or JSON holding it) as a
+    /// [`Generation`] of `model` for `prompt`, with the seed, request id and
+    /// credits left its headers give. It reads the body (capped).
+    pub async fn generation_from_segmind_v1(
+        &self,
+        model: Model,
+        prompt: &str,
+        answer: ResponseValue<ByteStream>,
+    ) -> Result<Generation, Error> {
+        self.inner
+            .segmind_v1_generation(model, prompt, answer)
+            .await
     }
 }
