@@ -258,15 +258,18 @@ fn tidy(text: &str) -> String {
         "::std::result::",
         "::std::num::",
         "::serde_json::",
+        "::chrono::offset::",
         "::chrono::",
         "super::",
         "crate::",
         "types::builder::",
         "types::",
-        "::",
     ] {
         out = out.replace(prefix, "");
     }
+    // What is left of a path's root (`::std::ops::RangeInclusive`), never
+    // the `::` inside one (`usize::MAX`).
+    out = out.replace("::std::ops::", "");
     out
 }
 
@@ -283,6 +286,14 @@ mod tests {
         assert_eq!(
             tidy("Result < ResponseValue < types :: X > , Error < ByteStream > >"),
             "Result<ResponseValue<X>, Error<ByteStream>>"
+        );
+        assert_eq!(
+            tidy(":: chrono :: DateTime < :: chrono :: offset :: Utc >"),
+            "DateTime<Utc>"
+        );
+        assert_eq!(
+            tidy(":: std :: ops :: RangeInclusive < usize > = 1 ..= usize :: MAX"),
+            "RangeInclusive<usize> = 1 ..= usize::MAX"
         );
     }
 }
