@@ -121,6 +121,9 @@ fn limits_module(schemas: &serde_json::Value) -> String {
             if let Some(line) = bound(&constant, &place, schema) {
                 out.push_str(&line);
             }
+            if let Some(line) = default(&constant, &place, schema) {
+                out.push_str(&line);
+            }
         }
     }
     out.push_str("}\n");
@@ -164,6 +167,20 @@ fn bound(constant: &str, place: &str, schema: &serde_json::Value) -> Option<Stri
     Some(format!(
         "    /// `{place}`: the {what} from {min} to {max}.\n    \
          pub const {constant}: ::std::ops::RangeInclusive<{kind}> = {min}..={max};\n"
+    ))
+}
+
+/// A `{constant}_DEFAULT` constant for a number's `default`, if it sets one.
+fn default(constant: &str, place: &str, schema: &serde_json::Value) -> Option<String> {
+    let value = schema.get("default")?;
+    let kind = match schema["type"].as_str() {
+        Some("integer") if value.is_i64() => "i64",
+        Some("number") if value.is_f64() => "f64",
+        _ => return None,
+    };
+    Some(format!(
+        "    /// `{place}`: the default, {value}.\n    \
+         pub const {constant}_DEFAULT: {kind} = {value};\n"
     ))
 }
 

@@ -144,23 +144,28 @@ impl FromStr for Seed {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         s.trim().parse().map(Self).map_err(|_| {
+            let ranges = Provider::ALL.map(|p| {
+                let range = p.seed_range();
+                format!("{p} takes {} to {}", range.start(), range.end())
+            });
             InvalidInput::new(
                 "seed",
-                format!("{s:?} is not a whole number from 0 to 2147483647"),
+                format!("{s:?} is not a whole number ({})", ranges.join(", ")),
             )
         })
     }
 }
 
-/// How closely image to image follows the input, 1 (loosely) to 100 (closely).
+/// How closely image to image follows the input, from loosely to closely
+/// ([`ImageWeight::range`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ImageWeight(u8);
 
 impl ImageWeight {
-    /// The services' default, 50.
-    pub const DEFAULT: Self = Self(50);
+    /// The services' default (the spec's `ImageWeight.default`).
+    pub const DEFAULT: Self = Self(ideogram_raw::segmind::limits::IMAGE_WEIGHT_DEFAULT as u8);
 
-    /// The weights the specs accept (`ImageWeight`: 1 to 100).
+    /// The weights the specs accept (`ImageWeight`).
     pub fn range() -> std::ops::RangeInclusive<u32> {
         crate::model::as_u32(&ideogram_raw::segmind::limits::IMAGE_WEIGHT)
     }
@@ -294,5 +299,21 @@ mod tests {
         assert!(ImageWeight::new(100).is_ok() && ImageWeight::new(101).is_err());
         assert!(NumImages::new(1, Provider::Segmind).is_err());
         assert_eq!(NumImages::new(8, Provider::Ideogram).unwrap().get(), 8);
+        let err = "x".parse::<Seed>().unwrap_err().to_string();
+        assert!(err.contains("segmind takes 100 to 999999"), "{err}");
+    }
+
+    #[test]
+    fn the_default_weight_is_both_specs_default() {
+        use ideogram_raw::{ideogram, segmind};
+        let default = i64::from(ImageWeight::DEFAULT.get());
+        assert_eq!(default, segmind::limits::IMAGE_WEIGHT_DEFAULT);
+        assert_eq!(
+            default,
+            ideogram::limits::INITIAL_IMAGE_REQUEST_IMAGE_WEIGHT_DEFAULT
+        );
+        // And within both specs' range.
+        assert!(ImageWeight::new(ImageWeight::DEFAULT.get().into()).is_ok());
+        assert!(ideogram::limits::INITIAL_IMAGE_REQUEST_IMAGE_WEIGHT.contains(&default));
     }
 }

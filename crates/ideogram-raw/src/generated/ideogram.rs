@@ -4198,8 +4198,12 @@ pub mod limits {
     pub const IMAGE_OBJECT_SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
     /// `InitialImageRequest.image_weight`: the value from 1 to 100.
     pub const INITIAL_IMAGE_REQUEST_IMAGE_WEIGHT: ::std::ops::RangeInclusive<i64> = 1..=100;
+    /// `InitialImageRequest.image_weight`: the default, 50.
+    pub const INITIAL_IMAGE_REQUEST_IMAGE_WEIGHT_DEFAULT: i64 = 50;
     /// `NumImages`: the value from 1 to 8.
     pub const NUM_IMAGES: ::std::ops::RangeInclusive<i64> = 1..=8;
+    /// `NumImages`: the default, 1.
+    pub const NUM_IMAGES_DEFAULT: i64 = 1;
     /// `Prompt`: the length in characters from 1 to 10000.
     pub const PROMPT: ::std::ops::RangeInclusive<usize> = 1..=10000;
     /// `Seed`: the value from 0 to 2147483647.

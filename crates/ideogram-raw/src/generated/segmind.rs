@@ -4753,6 +4753,8 @@ pub mod limits {
     pub const IMAGE_FILE: ::std::ops::RangeInclusive<usize> = 1..=usize::MAX;
     /// `ImageWeight`: the value from 1 to 100.
     pub const IMAGE_WEIGHT: ::std::ops::RangeInclusive<i64> = 1..=100;
+    /// `ImageWeight`: the default, 50.
+    pub const IMAGE_WEIGHT_DEFAULT: i64 = 50;
     /// `Prompt`: the length in characters from 1 to 10000.
     pub const PROMPT: ::std::ops::RangeInclusive<usize> = 1..=10000;
     /// `RequestId`: the length in characters from 1 to usize::MAX.
