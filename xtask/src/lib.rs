@@ -77,16 +77,90 @@ pub fn generate_schemas(target: &Target) -> Result<String, Box<dyn Error>> {
     Ok(out)
 }
 
-/// The spec's `components.schemas`, as JSON.
-fn spec_schemas(target: &Target) -> Result<serde_json::Value, Box<dyn Error>> {
+/// The spec as JSON.
+fn spec_json(target: &Target) -> Result<serde_json::Value, Box<dyn Error>> {
     let path = workspace_root().join(target.spec);
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let spec: serde_json::Value = serde_yaml::from_str(&text)
-        .map_err(|e| format!("{} is not valid YAML: {e}", path.display()))?;
-    spec.pointer("/components/schemas")
+    serde_yaml::from_str(&text)
+        .map_err(|e| format!("{} is not valid YAML: {e}", path.display()).into())
+}
+
+/// The spec's `components.schemas`, as JSON.
+fn spec_schemas(target: &Target) -> Result<serde_json::Value, Box<dyn Error>> {
+    spec_json(target)?
+        .pointer("/components/schemas")
         .cloned()
         .ok_or_else(|| format!("{} has no components.schemas", target.spec).into())
+}
+
+/// The `operations` module: every operation as data (id, method, path, the
+/// body's content type and schema) and a dispatch from a JSON body's schema
+/// name to its generated type, so that code routing by path (the mock)
+/// serves an operation added to the spec with no hand edit.
+fn operations_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>> {
+    let mut operations = String::new();
+    let mut json_bodies: Vec<String> = Vec::new();
+    let paths = spec["paths"].as_object().ok_or("the spec has no paths")?;
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        for (method, op) in item {
+            if !["get", "put", "post", "delete", "patch"].contains(&method.as_str()) {
+                continue;
+            }
+            let id = op["operationId"]
+                .as_str()
+                .ok_or_else(|| format!("{method} {path} has no operationId"))?;
+            let content = op
+                .pointer("/requestBody/content")
+                .and_then(|c| c.as_object());
+            // JSON where an operation also takes another form.
+            let chosen = content.and_then(|c| {
+                c.get_key_value("application/json")
+                    .or_else(|| c.iter().next())
+            });
+            let (content_type, body) = match chosen {
+                Some((kind, media)) => {
+                    let schema = media
+                        .pointer("/schema/$ref")
+                        .and_then(|r| r.as_str())
+                        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                        .ok_or_else(|| format!("{id}: a request body is a $ref to a schema"))?;
+                    if kind == "application/json" && !json_bodies.iter().any(|b| b == schema) {
+                        json_bodies.push(schema.to_owned());
+                    }
+                    (format!("Some({kind:?})"), format!("Some({schema:?})"))
+                }
+                None => ("None".to_owned(), "None".to_owned()),
+            };
+            writeln!(
+                operations,
+                "        crate::operation::Operation {{ id: {id:?}, method: {:?}, path: {path:?}, \
+                 content_type: {content_type}, body: {body} }},",
+                method.to_ascii_uppercase()
+            )?;
+        }
+    }
+    let mut arms = String::new();
+    for schema in &json_bodies {
+        writeln!(
+            arms,
+            "            {schema:?} => Some(visitor.visit::<super::types::{schema}>()),"
+        )?;
+    }
+    Ok(format!(
+        "/// The spec's operations as data, for code that routes requests by\n\
+         /// method and path (the mock) instead of calling them.\n\
+         pub mod operations {{\n\
+         /// Every operation of the spec, sorted by path.\n\
+         pub const ALL: &[crate::operation::Operation] = &[\n{operations}    ];\n\
+         /// Calls `visitor` with the generated type of the JSON body schema\n\
+         /// `name`; `None` for a schema no operation takes as its JSON body.\n\
+         pub fn with_body_type<V: crate::operation::BodyVisitor>(name: &str, visitor: V) -> Option<V::Output> {{\n\
+         match name {{\n{arms}            _ => None,\n        }}\n    }}\n}}\n"
+    ))
 }
 
 /// The `limits` module: every bound the spec's schemas set (a schema's own,
@@ -245,6 +319,8 @@ pub fn generate(target: &Target) -> Result<String, Box<dyn Error>> {
     let mut file = syn::parse2::<syn::File>(tokens)?;
     let limits: syn::File = syn::parse_str(&limits_module(&spec_schemas(target)?))?;
     file.items.extend(limits.items);
+    let operations: syn::File = syn::parse_str(&operations_module(&spec_json(target)?)?)?;
+    file.items.extend(operations.items);
     let body = prettyplease::unparse(&file);
 
     let mut out = String::new();

@@ -10,7 +10,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use bytes::Bytes;
-use ideogram_raw::segmind::types as wire;
+use ideogram_raw::operation::{BodyVisitor, Operation};
+use ideogram_raw::segmind;
 use serde_json::{Value, json};
 
 use crate::faults::Fault;
@@ -287,7 +288,7 @@ async fn admit(
     }
     let value: Value =
         serde_json::from_slice(body).map_err(|e| error(400, format!("Invalid JSON body: {e}")))?;
-    check_body(slug, &value)?;
+    check_body(path, slug, &value)?;
     if let Some(limited) = state.rate_limited() {
         return Err(limited);
     }
@@ -329,35 +330,32 @@ fn authorize(state: &State, headers: &HeaderMap) -> Result<(), Response> {
     }
 }
 
-/// Checks a body as Segmind would: the slug's schema from the spec (ranges,
-/// counts, nulls, enums, patterns, unknown fields), then a decode into the
-/// generated type. An unknown slug is 404; a bad body 400 naming the field,
-/// as the model pages document.
-fn check_body(slug: &str, body: &Value) -> Result<(), Response> {
-    fn decode<T: serde::de::DeserializeOwned>(schema: &str, body: &Value) -> Result<(), Response> {
-        ideogram_raw::schema::segmind()
-            .check(schema, body)
-            .map_err(|v| error(400, v.to_string()))?;
-        serde_path_to_error::deserialize::<_, T>(body.clone())
-            .map(drop)
-            .map_err(|e| error(400, format!("{}: {}", e.path(), e.inner())))
+/// Checks a body as Segmind would: the operation at `path` found in the
+/// spec's operations, its body schema's checks (ranges, counts, nulls,
+/// enums, patterns, unknown fields), then a decode into its generated type.
+/// An unknown slug is 404; a bad body 400 naming the field, as the model
+/// pages document.
+fn check_body(path: &str, slug: &str, body: &Value) -> Result<(), Response> {
+    struct Decode<'a>(&'a Value);
+    impl BodyVisitor for Decode<'_> {
+        type Output = Result<(), Response>;
+        fn visit<T>(self) -> Self::Output
+        where
+            T: serde::de::DeserializeOwned + serde::Serialize + schemars::JsonSchema + 'static,
+        {
+            serde_path_to_error::deserialize::<_, T>(self.0.clone())
+                .map(drop)
+                .map_err(|e| error(400, format!("{}: {}", e.path(), e.inner())))
+        }
     }
-    macro_rules! slugs {
-        ($($slug:literal => $ty:ident,)+) => {
-            match slug {
-                $($slug => decode::<wire::$ty>(stringify!($ty), body),)+
-                _ => Err(error(404, format!("Model {slug} not found"))),
-            }
-        };
-    }
-    slugs! {
-        "ideogram-txt-2-img" => IdeogramTxt2ImgRequest,
-        "ideogram-turbo-txt-2-img" => IdeogramTurboTxt2ImgRequest,
-        "ideogram-2a-txt-2-img" => Ideogram2aTxt2ImgRequest,
-        "ideogram-2a-img-2-img" => Ideogram2aImg2ImgRequest,
-        "ideogram-img-2-img" => IdeogramImg2ImgRequest,
-        "ideogram-turbo-img-2-img" => IdeogramTurboImg2ImgRequest,
-    }
+    let not_found = || error(404, format!("Model {slug} not found"));
+    let schema = Operation::find(segmind::operations::ALL, "POST", path)
+        .and_then(|op| op.body)
+        .ok_or_else(not_found)?;
+    ideogram_raw::schema::segmind()
+        .check(schema, body)
+        .map_err(|v| error(400, v.to_string()))?;
+    segmind::operations::with_body_type(schema, Decode(body)).ok_or_else(not_found)?
 }
 
 pub(crate) fn json_bytes(status: u16, body: &Value) -> axum::http::Response<Bytes> {

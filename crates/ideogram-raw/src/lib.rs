@@ -15,6 +15,8 @@
 //!   clients' hooks, marked sensitive, never printed.
 //! - [`http`]: a `reqwest::Client` with timeouts sized for generations and
 //!   redirects that never carry the key to another origin.
+//! - [`operation`]: each spec's operations as data (`segmind::operations`,
+//!   `ideogram::operations`), for code that routes by path, such as a mock.
 //!
 //! ```no_run
 //! use ideogram_raw::{auth::{ApiKey, Auth}, http, segmind, SEGMIND_BASE_URL};
@@ -55,6 +57,7 @@ pub mod enums;
 mod hooks;
 pub mod http;
 pub mod limit;
+pub mod operation;
 mod queue_status;
 pub mod remix;
 pub mod schema;

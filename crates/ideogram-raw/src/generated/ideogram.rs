@@ -4209,3 +4209,47 @@ pub mod limits {
     /// `Seed`: the value from 0 to 2147483647.
     pub const SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
 }
+/// The spec's operations as data, for code that routes requests by
+/// method and path (the mock) instead of calling them.
+pub mod operations {
+    /// Every operation of the spec, sorted by path.
+    pub const ALL: &[crate::operation::Operation] = &[
+        crate::operation::Operation {
+            id: "post_generate_image",
+            method: "POST",
+            path: "/generate",
+            content_type: Some("application/json"),
+            body: Some("GenerateImageRequest"),
+        },
+        crate::operation::Operation {
+            id: "post_remix_image",
+            method: "POST",
+            path: "/remix",
+            content_type: Some("multipart/form-data"),
+            body: Some("RemixImageRequest"),
+        },
+        crate::operation::Operation {
+            id: "post_generate_image_v3",
+            method: "POST",
+            path: "/v1/ideogram-v3/generate",
+            content_type: Some("application/json"),
+            body: Some("GenerateImageRequestV3"),
+        },
+    ];
+    /// Calls `visitor` with the generated type of the JSON body schema
+    /// `name`; `None` for a schema no operation takes as its JSON body.
+    pub fn with_body_type<V: crate::operation::BodyVisitor>(
+        name: &str,
+        visitor: V,
+    ) -> Option<V::Output> {
+        match name {
+            "GenerateImageRequest" => {
+                Some(visitor.visit::<super::types::GenerateImageRequest>())
+            }
+            "GenerateImageRequestV3" => {
+                Some(visitor.visit::<super::types::GenerateImageRequestV3>())
+            }
+            _ => None,
+        }
+    }
+}

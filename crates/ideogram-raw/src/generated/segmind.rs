@@ -4762,3 +4762,143 @@ pub mod limits {
     /// `Seed`: the value from 100 to 999999.
     pub const SEED: ::std::ops::RangeInclusive<i64> = 100..=999999;
 }
+/// The spec's operations as data, for code that routes requests by
+/// method and path (the mock) instead of calling them.
+pub mod operations {
+    /// Every operation of the spec, sorted by path.
+    pub const ALL: &[crate::operation::Operation] = &[
+        crate::operation::Operation {
+            id: "ideogram_2a_img_2_img",
+            method: "POST",
+            path: "/v1/ideogram-2a-img-2-img",
+            content_type: Some("application/json"),
+            body: Some("Ideogram2aImg2ImgRequest"),
+        },
+        crate::operation::Operation {
+            id: "ideogram_2a_txt_2_img",
+            method: "POST",
+            path: "/v1/ideogram-2a-txt-2-img",
+            content_type: Some("application/json"),
+            body: Some("Ideogram2aTxt2ImgRequest"),
+        },
+        crate::operation::Operation {
+            id: "ideogram_img_2_img",
+            method: "POST",
+            path: "/v1/ideogram-img-2-img",
+            content_type: Some("application/json"),
+            body: Some("IdeogramImg2ImgRequest"),
+        },
+        crate::operation::Operation {
+            id: "ideogram_turbo_img_2_img",
+            method: "POST",
+            path: "/v1/ideogram-turbo-img-2-img",
+            content_type: Some("application/json"),
+            body: Some("IdeogramTurboImg2ImgRequest"),
+        },
+        crate::operation::Operation {
+            id: "ideogram_turbo_txt_2_img",
+            method: "POST",
+            path: "/v1/ideogram-turbo-txt-2-img",
+            content_type: Some("application/json"),
+            body: Some("IdeogramTurboTxt2ImgRequest"),
+        },
+        crate::operation::Operation {
+            id: "ideogram_txt_2_img",
+            method: "POST",
+            path: "/v1/ideogram-txt-2-img",
+            content_type: Some("application/json"),
+            body: Some("IdeogramTxt2ImgRequest"),
+        },
+        crate::operation::Operation {
+            id: "get_request_legacy",
+            method: "GET",
+            path: "/v1/requests/{request_id}",
+            content_type: None,
+            body: None,
+        },
+        crate::operation::Operation {
+            id: "submit_ideogram_2a_img_2_img",
+            method: "POST",
+            path: "/v2/ideogram-2a-img-2-img",
+            content_type: Some("application/json"),
+            body: Some("Ideogram2aImg2ImgRequest"),
+        },
+        crate::operation::Operation {
+            id: "submit_ideogram_2a_txt_2_img",
+            method: "POST",
+            path: "/v2/ideogram-2a-txt-2-img",
+            content_type: Some("application/json"),
+            body: Some("Ideogram2aTxt2ImgRequest"),
+        },
+        crate::operation::Operation {
+            id: "submit_ideogram_img_2_img",
+            method: "POST",
+            path: "/v2/ideogram-img-2-img",
+            content_type: Some("application/json"),
+            body: Some("IdeogramImg2ImgRequest"),
+        },
+        crate::operation::Operation {
+            id: "submit_ideogram_turbo_img_2_img",
+            method: "POST",
+            path: "/v2/ideogram-turbo-img-2-img",
+            content_type: Some("application/json"),
+            body: Some("IdeogramTurboImg2ImgRequest"),
+        },
+        crate::operation::Operation {
+            id: "submit_ideogram_turbo_txt_2_img",
+            method: "POST",
+            path: "/v2/ideogram-turbo-txt-2-img",
+            content_type: Some("application/json"),
+            body: Some("IdeogramTurboTxt2ImgRequest"),
+        },
+        crate::operation::Operation {
+            id: "submit_ideogram_txt_2_img",
+            method: "POST",
+            path: "/v2/ideogram-txt-2-img",
+            content_type: Some("application/json"),
+            body: Some("IdeogramTxt2ImgRequest"),
+        },
+        crate::operation::Operation {
+            id: "get_request_result",
+            method: "GET",
+            path: "/v2/requests/{request_id}",
+            content_type: None,
+            body: None,
+        },
+        crate::operation::Operation {
+            id: "get_request_status",
+            method: "GET",
+            path: "/v2/requests/{request_id}/status",
+            content_type: None,
+            body: None,
+        },
+    ];
+    /// Calls `visitor` with the generated type of the JSON body schema
+    /// `name`; `None` for a schema no operation takes as its JSON body.
+    pub fn with_body_type<V: crate::operation::BodyVisitor>(
+        name: &str,
+        visitor: V,
+    ) -> Option<V::Output> {
+        match name {
+            "Ideogram2aImg2ImgRequest" => {
+                Some(visitor.visit::<super::types::Ideogram2aImg2ImgRequest>())
+            }
+            "Ideogram2aTxt2ImgRequest" => {
+                Some(visitor.visit::<super::types::Ideogram2aTxt2ImgRequest>())
+            }
+            "IdeogramImg2ImgRequest" => {
+                Some(visitor.visit::<super::types::IdeogramImg2ImgRequest>())
+            }
+            "IdeogramTurboImg2ImgRequest" => {
+                Some(visitor.visit::<super::types::IdeogramTurboImg2ImgRequest>())
+            }
+            "IdeogramTurboTxt2ImgRequest" => {
+                Some(visitor.visit::<super::types::IdeogramTurboTxt2ImgRequest>())
+            }
+            "IdeogramTxt2ImgRequest" => {
+                Some(visitor.visit::<super::types::IdeogramTxt2ImgRequest>())
+            }
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! An operation of a spec as data (each generated module's `operations::ALL`),
+//! and a visitor that receives a body schema's generated type
+//! (`operations::with_body_type`): how code that routes requests by path,
+//! such as the mock, follows the spec with no table of its own.
+
+/// One operation of a spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation {
+    /// The spec's `operationId` (the generated client's method name).
+    pub id: &'static str,
+    /// The HTTP method, upper case.
+    pub method: &'static str,
+    /// The path template, such as `/v2/requests/{request_id}`.
+    pub path: &'static str,
+    /// The request body's content type, when it takes one.
+    pub content_type: Option<&'static str>,
+    /// The request body's schema name, when it takes one.
+    pub body: Option<&'static str>,
+}
+
+impl Operation {
+    /// Whether a request for `method` and `path` (a concrete path, without
+    /// a query) is this operation: each `{parameter}` of the template stands
+    /// for one non-empty segment.
+    pub fn matches(&self, method: &str, path: &str) -> bool {
+        if !self.method.eq_ignore_ascii_case(method) {
+            return false;
+        }
+        let mut template = self.path.split('/');
+        let mut given = path.split('/');
+        loop {
+            match (template.next(), given.next()) {
+                (None, None) => return true,
+                (Some(t), Some(g)) if t.starts_with('{') && t.ends_with('}') => {
+                    if g.is_empty() {
+                        return false;
+                    }
+                }
+                (Some(t), Some(g)) if t == g => {}
+                _ => return false,
+            }
+        }
+    }
+
+    /// The operation of `operations` that `method` and `path` call.
+    pub fn find(operations: &'static [Self], method: &str, path: &str) -> Option<&'static Self> {
+        operations.iter().find(|op| op.matches(method, path))
+    }
+}
+
+/// Receives a generated body type by name (see `operations::with_body_type`
+/// in each generated module): decode into it, print its schema, ...
+pub trait BodyVisitor {
+    /// What the visit gives.
+    type Output;
+
+    /// Called with the generated type `T`.
+    fn visit<T>(self) -> Self::Output
+    where
+        T: serde::de::DeserializeOwned + serde::Serialize + schemars::JsonSchema + 'static;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_match_one_segment_per_parameter() {
+        let status = Operation::find(
+            crate::segmind::operations::ALL,
+            "GET",
+            "/v2/requests/r-1/status",
+        )
+        .expect("the status operation");
+        assert_eq!(status.id, "get_request_status");
+        for (method, path) in [
+            ("GET", "/v2/requests//status"),
+            ("POST", "/v2/requests/r-1/status"),
+            ("GET", "/v2/requests/r-1/status/x"),
+        ] {
+            assert!(!status.matches(method, path), "{method} {path}");
+        }
+        let sync = Operation::find(
+            crate::segmind::operations::ALL,
+            "post",
+            "/v1/ideogram-txt-2-img",
+        )
+        .expect("a sync operation");
+        assert_eq!(sync.body, Some("IdeogramTxt2ImgRequest"));
+        assert_eq!(sync.content_type, Some("application/json"));
+    }
+
+    #[test]
+    fn every_json_body_has_its_generated_type() {
+        struct Name;
+        impl BodyVisitor for Name {
+            type Output = String;
+            fn visit<T>(self) -> String
+            where
+                T: serde::de::DeserializeOwned + serde::Serialize + schemars::JsonSchema + 'static,
+            {
+                T::schema_name().into_owned()
+            }
+        }
+        for (operations, dispatch) in [
+            (
+                crate::segmind::operations::ALL,
+                crate::segmind::operations::with_body_type::<Name>
+                    as fn(&str, Name) -> Option<String>,
+            ),
+            (
+                crate::ideogram::operations::ALL,
+                crate::ideogram::operations::with_body_type::<Name>,
+            ),
+        ] {
+            for op in operations
+                .iter()
+                .filter(|op| op.content_type == Some("application/json"))
+            {
+                let body = op.body.expect("a JSON body has a schema");
+                assert_eq!(dispatch(body, Name).as_deref(), Some(body), "{}", op.id);
+            }
+        }
+    }
+}
