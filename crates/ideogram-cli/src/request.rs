@@ -37,9 +37,14 @@ pub fn build(prompt: &str, options: &Options) -> Result<GenerateRequest, Invalid
     }
     if let Some(count) = &options.num_images {
         let count = count.trim().parse().map_err(|_| {
+            let range = ideogram::NumImages::range();
             InvalidInput::new(
                 "num_images",
-                format!("{count:?} is not a whole number from 1 to 8"),
+                format!(
+                    "{count:?} is not a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
             )
         })?;
         request = request.num_images(count);
