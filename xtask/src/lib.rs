@@ -317,6 +317,7 @@ pub fn generate(target: &Target) -> Result<String, Box<dyn Error>> {
         .generate_tokens(&spec)
         .map_err(|e| format!("progenitor failed on {}: {e}", target.spec))?;
     let mut file = syn::parse2::<syn::File>(tokens)?;
+    mark_enums_non_exhaustive(&mut file);
     let limits: syn::File = syn::parse_str(&limits_module(&spec_schemas(target)?))?;
     file.items.extend(limits.items);
     let operations: syn::File = syn::parse_str(&operations_module(&spec_json(target)?)?)?;
@@ -339,6 +340,25 @@ pub fn generate(target: &Target) -> Result<String, Box<dyn Error>> {
     out.push('\n');
     out.push_str(&body);
     Ok(out)
+}
+
+/// Marks every generated enum `#[non_exhaustive]`: a spec's enums grow (a
+/// style, a model, a size), and a user's `match` on one must not stop
+/// compiling when a regeneration adds a value.
+fn mark_enums_non_exhaustive(file: &mut syn::File) {
+    for item in &mut file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        if module.ident != "types" {
+            continue;
+        }
+        for item in module.content.iter_mut().flat_map(|(_, items)| items) {
+            if let syn::Item::Enum(e) = item {
+                e.attrs.push(syn::parse_quote!(#[non_exhaustive]));
+            }
+        }
+    }
 }
 
 /// The generator settings every spec shares.

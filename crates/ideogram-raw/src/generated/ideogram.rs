@@ -25,6 +25,7 @@ to ASPECT_1_1.
         PartialOrd,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub enum AspectRatio {
         #[serde(rename = "ASPECT_10_16")]
         Aspect1016,
@@ -117,6 +118,7 @@ to ASPECT_1_1.
         PartialOrd,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub enum AspectRatioV3 {
         #[serde(rename = "1x3")]
         X1x3,
@@ -290,6 +292,7 @@ Not taken by V_1, V_1_TURBO, V_2A and V_2A_TURBO.
         schemars::JsonSchema
     )]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum ColorPalette {
         Preset(ColorPalettePreset),
         Members(ColorPaletteMembers),
@@ -375,6 +378,7 @@ weight down.
         PartialOrd,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub enum ColorPalettePresetName {
         #[serde(rename = "EMBER")]
         Ember,
@@ -723,6 +727,7 @@ models V_1, V_1_TURBO, V_2 and V_2_TURBO take it.
         PartialOrd,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub enum MagicPromptOption {
         #[serde(rename = "AUTO")]
         Auto,
@@ -783,6 +788,7 @@ models V_1, V_1_TURBO, V_2 and V_2_TURBO take it.
         PartialOrd,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub enum MagicPromptVersion {
         #[serde(rename = "V_0")]
         V0,
@@ -870,6 +876,7 @@ fields only some take are listed in their bodies' `x-field-models`.
         PartialOrd,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub enum ModelEnum {
         #[serde(rename = "V_1")]
         V1,
@@ -1092,6 +1099,7 @@ by mistake is refused before it is billed.
         PartialOrd,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub enum RenderingSpeed {
         #[serde(rename = "FLASH")]
         Flash,
@@ -1168,6 +1176,7 @@ later): one of 78 sizes from 512x1536 to 1536x640. Cannot be used with
         PartialOrd,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub enum Resolution {
         #[serde(rename = "RESOLUTION_512_1536")]
         Resolution5121536,
@@ -1530,6 +1539,7 @@ used with `aspect_ratio`.
         PartialOrd,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub enum ResolutionV3 {
         #[serde(rename = "512x1536")]
         X512x1536,
@@ -1969,6 +1979,7 @@ used with `aspect_ratio`.
         PartialOrd,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub enum StylePresetV3 {
         #[serde(rename = "80S_ILLUSTRATION")]
         X80sIllustration,
@@ -2265,6 +2276,7 @@ used with `aspect_ratio`.
         PartialOrd,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub enum StyleType {
         #[serde(rename = "AUTO")]
         Auto,
@@ -2349,6 +2361,7 @@ used with `aspect_ratio`.
         PartialOrd,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub enum StyleTypeV3 {
         #[serde(rename = "AUTO")]
         Auto,

@@ -87,6 +87,7 @@ Taken by Ideogram 2.0 and 2.0 Turbo; the 2a models reject it.
         schemars::JsonSchema
     )]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum ColorPalette {
         Preset(ColorPalettePreset),
         Members(ColorPaletteMembers),
@@ -172,6 +173,7 @@ weight down.
         PartialOrd,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub enum ColorPalettePresetName {
         #[serde(rename = "EMBER")]
         Ember,
@@ -588,6 +590,7 @@ as a base64 string (JPEG, PNG or WebP).
         PartialOrd,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub enum MagicPromptOption {
         #[serde(rename = "AUTO")]
         Auto,
@@ -886,6 +889,7 @@ else to resume the job.
         PartialOrd,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub enum Resolution {
         #[serde(rename = "RESOLUTION_512_1536")]
         Resolution5121536,
@@ -1303,6 +1307,7 @@ random seed is used.
         PartialOrd,
         schemars::JsonSchema
     )]
+    #[non_exhaustive]
     pub enum StyleType {
         #[serde(rename = "GENERAL")]
         General,
