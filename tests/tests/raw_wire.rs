@@ -4,6 +4,7 @@
 
 use ideogram_raw::answer::ErrorAnswer;
 use ideogram_raw::auth::{ApiKey, Auth};
+use ideogram_raw::multipart::FilePart;
 use ideogram_raw::{QueueStatus, http, ideogram, segmind};
 use serde_json::{Value, json};
 use workspace_tests::{Canned, CaptureServer, Captured};
@@ -443,8 +444,11 @@ async fn ideogram_remix_sends_multipart_through_the_hooks() {
         .image_weight(60);
     let answer = client
         .post_remix_image()
-        .image_request(request)
-        .image_file(&b"PNG-BYTES"[..], "input.png", "image/png")
+        .body(
+            ideogram::types::RemixImageRequest::builder()
+                .image_request(request)
+                .image_file(FilePart::new(&b"PNG-BYTES"[..], "input.png", "image/png")),
+        )
         .send()
         .await
         .unwrap()
@@ -468,11 +472,14 @@ async fn multipart_file_names_cannot_break_their_header() {
         .prompt("x".parse::<ideogram::types::Prompt>().unwrap());
     client
         .post_remix_image()
-        .image_request(request)
-        .image_file(
-            &b"PNG-BYTES"[..],
-            "../a\"b\r\nX-Injected: 1\u{200b}.png",
-            "image/png",
+        .body(
+            ideogram::types::RemixImageRequest::builder()
+                .image_request(request)
+                .image_file(FilePart::new(
+                    &b"PNG-BYTES"[..],
+                    "../a\"b\r\nX-Injected: 1\u{200b}.png",
+                    "image/png",
+                )),
         )
         .send()
         .await
@@ -500,8 +507,13 @@ async fn ideogram_remix_maps_documented_errors_and_needs_both_parts() {
         .prompt("x".parse::<ideogram::types::Prompt>().unwrap());
     let err = client
         .post_remix_image()
-        .image_request(request.clone())
-        .image_file(&b"JPEG"[..], "in.jpg", "image/jpeg")
+        .body_map(|b| {
+            b.image_request(request.clone()).image_file(FilePart::new(
+                &b"JPEG"[..],
+                "in.jpg",
+                "image/jpeg",
+            ))
+        })
         .send()
         .await
         .unwrap_err();
@@ -515,7 +527,7 @@ async fn ideogram_remix_maps_documented_errors_and_needs_both_parts() {
     // Missing the image: refused before anything is sent.
     let err = client
         .post_remix_image()
-        .image_request(request)
+        .body_map(|b| b.image_request(request))
         .send()
         .await
         .unwrap_err();
@@ -627,4 +639,58 @@ fn request_types_publish_their_json_schema() {
     ] {
         assert!(text.contains(needle), "{needle} missing from the schema");
     }
+}
+
+#[tokio::test]
+async fn every_kind_of_part_goes_as_the_spec_describes() {
+    use ideogram_raw::multipart::{file_parts, value_part};
+    let server = CaptureServer::start(|_| Canned::json(200, json!({}))).await;
+    let png = FilePart::new(&b"PNG"[..], "a.png", "image/png");
+    let jpeg = FilePart::new(&b"JPEG"[..], "b \"q\".jpg", "image/jpeg");
+    let form = reqwest::multipart::Form::new();
+    let form = value_part(form, "prompt", &"a fox", false).unwrap();
+    let form = value_part(form, "seed", &Some(7), false).unwrap();
+    let form = value_part(form, "absent", &None::<String>, false).unwrap();
+    let form = value_part(form, "style_codes", &["AAAAAAAA", "BBBBBBBB"], false).unwrap();
+    let form = value_part(form, "color_palette", &json!({"name": "EMBER"}), false).unwrap();
+    let form = value_part(form, "forced_json", &"text", true).unwrap();
+    let form = file_parts(form, "image", &png).unwrap();
+    let form = file_parts(form, "references", &vec![png.clone(), jpeg]).unwrap();
+    let form = file_parts(form, "mask", &None::<FilePart>).unwrap();
+    reqwest::Client::new()
+        .post(format!("{}/parts", server.base_url()))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let record = server.single_request().wire_record();
+    let parts: Vec<Value> = record["body"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|part| {
+            json!([
+                part["name"],
+                part["content_type"],
+                part["filename"],
+                part["content"]
+            ])
+        })
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            json!(["prompt", null, null, "a fox"]),
+            // The capture reads a part's text as JSON where it parses.
+            json!(["seed", null, null, 7]),
+            json!(["style_codes", null, null, "AAAAAAAA"]),
+            json!(["style_codes", null, null, "BBBBBBBB"]),
+            json!(["color_palette", "application/json", null, {"name": "EMBER"}]),
+            json!(["forced_json", "application/json", null, "text"]),
+            json!(["image", "image/png", "a.png", "PNG"]),
+            json!(["references", "image/png", "a.png", "PNG"]),
+            // Quoted and escaped in its Content-Disposition, as on the wire.
+            json!(["references", "image/jpeg", r#"b \"q\".jpg"#, "JPEG"]),
+        ]
+    );
 }

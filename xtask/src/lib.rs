@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use openapiv3::{OpenAPI, ReferenceOr};
 
+pub mod multipart;
 mod surface;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 pub use surface::api_surface;
@@ -310,7 +311,8 @@ pub fn load_spec(path: &Path) -> Result<OpenAPI, Box<dyn Error>> {
 /// stable (no paths, no timestamps).
 pub fn generate(target: &Target) -> Result<String, Box<dyn Error>> {
     let mut spec = load_spec(&workspace_root().join(target.spec))?;
-    let handwritten = prepare_for_progenitor(&mut spec);
+    let multipart_ops = multipart::take_multipart(&mut spec)?;
+    prepare_for_progenitor(&mut spec);
 
     let mut generator = Generator::new(&settings());
     let tokens = generator
@@ -322,6 +324,8 @@ pub fn generate(target: &Target) -> Result<String, Box<dyn Error>> {
     file.items.extend(limits.items);
     let operations: syn::File = syn::parse_str(&operations_module(&spec_json(target)?)?)?;
     file.items.extend(operations.items);
+    let multipart: syn::File = syn::parse_str(&multipart::module(&spec, &multipart_ops)?)?;
+    file.items.extend(multipart.items);
     let body = prettyplease::unparse(&file);
 
     let mut out = String::new();
@@ -334,9 +338,6 @@ pub fn generate(target: &Target) -> Result<String, Box<dyn Error>> {
         out,
         "// change the spec or xtask/src/lib.rs and regenerate."
     )?;
-    for op in &handwritten {
-        writeln!(out, "// Written by hand beside this file: {op}.")?;
-    }
     out.push('\n');
     out.push_str(&body);
     Ok(out)
@@ -373,6 +374,16 @@ fn settings() -> GenerationSettings {
         .with_timeout(GENERATION_TIMEOUT_SECS)
         // Lets users publish a request type's JSON Schema (e.g. as an agent tool).
         .with_derive("schemars::JsonSchema")
+        // A multipart body's files (`format: binary`): bytes, name and type.
+        .with_conversion(
+            schemars08::schema::SchemaObject {
+                instance_type: Some(schemars08::schema::InstanceType::String.into()),
+                format: Some("binary".to_owned()),
+                ..Default::default()
+            },
+            "crate::multipart::FilePart",
+            std::iter::empty(),
+        )
         // Server-sent states must tolerate values added later.
         .with_replacement(
             "QueueStatus",
@@ -386,25 +397,19 @@ fn tokens(path: &str) -> proc_macro2::TokenStream {
     path.parse().expect("a valid Rust path")
 }
 
-/// Removes what progenitor cannot generate and returns a line per operation
-/// left to hand-written code.
+/// Hands error answers to progenitor unread: progenitor would decode them
+/// as JSON and, when a body is empty (the official document gives 400, 401
+/// and 429 none), HTML from a proxy, or another shape, lose the status with
+/// the body. As a byte stream the status and headers always reach the
+/// caller, who reads the body (bounded) and maps the answer by its status.
 ///
-/// Progenitor has no `multipart/form-data` request bodies: an operation that
-/// offers only multipart is dropped (its schemas stay, for the hand-written
-/// code to use), and one that also takes JSON keeps only JSON.
-///
-/// Error answers are handed over unread: progenitor would decode them as
-/// JSON and, when a body is empty (the official document gives 400, 401 and
-/// 429 none), HTML from a proxy, or another shape, lose the status with the
-/// body. As a byte stream the status and headers always reach the caller,
-/// who reads the body (bounded) and maps the answer by its status.
-pub fn prepare_for_progenitor(spec: &mut OpenAPI) -> Vec<String> {
-    const MULTIPART: &str = "multipart/form-data";
+/// Multipart bodies are taken out before this ([`multipart::take_multipart`]):
+/// progenitor has none, and panics on a body with two content types.
+pub fn prepare_for_progenitor(spec: &mut OpenAPI) {
     let components = spec.components.clone().unwrap_or_default();
-    let mut handwritten = Vec::new();
-    spec.paths.paths.retain(|path, item| {
+    for item in spec.paths.paths.values_mut() {
         let ReferenceOr::Item(item) = item else {
-            return true;
+            continue;
         };
         for operation in [
             &mut item.get,
@@ -418,28 +423,7 @@ pub fn prepare_for_progenitor(spec: &mut OpenAPI) -> Vec<String> {
         {
             unread_error_answers(operation, &components);
         }
-        for op in [&mut item.post, &mut item.put, &mut item.patch] {
-            let Some(operation) = op else { continue };
-            let Some(ReferenceOr::Item(body)) = operation.request_body.as_mut() else {
-                continue;
-            };
-            if !body.content.contains_key(MULTIPART) {
-                continue;
-            }
-            if body.content.len() > 1 {
-                body.content.shift_remove(MULTIPART);
-            } else {
-                let id = operation
-                    .operation_id
-                    .clone()
-                    .unwrap_or_else(|| path.clone());
-                handwritten.push(format!("{id} ({path}, {MULTIPART})"));
-                *op = None;
-            }
-        }
-        item.iter().next().is_some()
-    });
-    handwritten
+    }
 }
 
 /// Replaces every error answer of `operation` (any status outside 2xx, and

@@ -25,7 +25,9 @@ pub fn api_surface(source: &str) -> Result<String, syn::Error> {
                     }
                 }
             }
-            syn::Item::Mod(module) if module.ident == "builder" => {
+            syn::Item::Mod(module)
+                if module.ident == "builder" || module.ident == "multipart_builder" =>
+            {
                 for (name, line) in builder_signatures(module) {
                     builders.insert(name, line);
                 }
@@ -76,14 +78,19 @@ fn operation(method: &syn::ImplItemFn) -> Option<(String, String, String, String
     let docs = docs(&method.attrs);
     let rest = docs.split("Sends a `").nth(1)?;
     let (verb, rest) = rest.split_once("` request to `")?;
-    let (path, _) = rest.split_once('`')?;
+    let (path, rest) = rest.split_once('`')?;
+    // The generated multipart operations say so after the path.
+    let path = match rest.strip_prefix(" as `") {
+        Some(form) => format!("{path} ({})", form.split('`').next().unwrap_or_default()),
+        None => path.to_owned(),
+    };
     let syn::ReturnType::Type(_, ty) = &method.sig.output else {
         return None;
     };
     Some((
         method.sig.ident.to_string(),
         verb.to_owned(),
-        path.to_owned(),
+        path,
         type_name(ty),
     ))
 }

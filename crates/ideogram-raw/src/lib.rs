@@ -8,9 +8,10 @@
 //!
 //! - [`segmind`]: Segmind's v1 (sync) and v2 (queue) endpoints for the Ideogram
 //!   models; generated.
-//! - [`ideogram`]: Ideogram's own `/generate` and `/v1/ideogram-v3/generate`;
-//!   generated. `/remix` (multipart) is written by hand in this crate and
-//!   appears as [`ideogram::Client::post_remix_image`].
+//! - [`ideogram`]: Ideogram's own `/generate`, `/v1/ideogram-v3/generate`
+//!   and the multipart `/remix` ([`ideogram::Client::post_remix_image`]);
+//!   generated, multipart by the xtask (progenitor has none).
+//! - [`multipart`]: the file parts and forms of the multipart operations.
 //! - [`auth`]: which header carries the key; applied to every request by the
 //!   clients' hooks, marked sensitive, never printed.
 //! - [`http`]: a `reqwest::Client` with timeouts sized for generations and
@@ -44,8 +45,7 @@
 #[path = "generated/segmind.rs"]
 pub mod segmind;
 
-/// Ideogram's own API: generated from `openapi/ideogram.yaml`, plus the
-/// hand-written multipart `/remix`.
+/// Ideogram's own API: generated from `openapi/ideogram.yaml`.
 #[rustfmt::skip]
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
 #[path = "generated/ideogram.rs"]
@@ -57,9 +57,9 @@ pub mod enums;
 mod hooks;
 pub mod http;
 pub mod limit;
+pub mod multipart;
 pub mod operation;
 mod queue_status;
-pub mod remix;
 pub mod schema;
 
 pub use queue_status::QueueStatus;

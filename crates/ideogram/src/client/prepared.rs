@@ -2,6 +2,7 @@
 //! open to changes: everything before sending, then the send itself.
 
 use bytes::BytesMut;
+use ideogram_raw::multipart::FilePart;
 
 use super::Client;
 use crate::connection::{Api, Connection};
@@ -150,15 +151,15 @@ impl<'a> Prepared<'a> {
             }
             (Api::Ideogram(api), WireRequest::IdeogramRemix(body)) => {
                 let image = self.upload.as_ref().expect("a remix has its image");
+                let body = ideogram_raw::ideogram::types::RemixImageRequest::builder()
+                    .image_request(body.clone())
+                    .image_file(FilePart::new(
+                        image.bytes.clone(),
+                        image.file_name.clone(),
+                        image.content_type,
+                    ));
                 let answer = retry::run(retry, Method::Post, || {
-                    api.post_remix_image()
-                        .image_request(body.clone())
-                        .image_file(
-                            image.bytes.clone(),
-                            image.file_name.clone(),
-                            image.content_type,
-                        )
-                        .send()
+                    api.post_remix_image().body(body.clone()).send()
                 })
                 .await;
                 conn.ideogram_outcome(model, answer).await

@@ -1,0 +1,257 @@
+//! What the generated multipart operations build their bodies with: a file
+//! part ([`FilePart`], the generated type of every `format: binary` field),
+//! and the parts of a body ([`MultipartBody`], implemented by the xtask for
+//! each multipart body schema).
+//!
+//! A file is a part with a file name and a content type, repeated for an
+//! array of files. Any other field is a value part: a string, number or
+//! boolean as its text, an array of them as one part per item, and an
+//! object (or a field the spec's `encoding` marks `application/json`) as a
+//! JSON part. Absent fields send nothing. Part names and file names go in
+//! quoted, escaped `Content-Disposition` values.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use bytes::Bytes;
+use reqwest::multipart::{Form, Part};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+/// A file sent as a multipart part: its bytes, the file name sent with it
+/// (made safe for the header: [`safe_file_name`]) and its content type.
+///
+/// In JSON (a request written by an agent, a schema) it is a
+/// `data:<type>;base64,<bytes>` URL.
+///
+/// ```
+/// use ideogram_raw::multipart::FilePart;
+///
+/// let file = FilePart::new(&b"\x89PNG..."[..], "input.png", "image/png");
+/// assert_eq!((file.file_name(), file.content_type()), ("input.png", "image/png"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct FilePart {
+    bytes: Bytes,
+    file_name: String,
+    content_type: String,
+}
+
+impl FilePart {
+    /// A file of `bytes` named `file_name`, of `content_type` (such as
+    /// `image/png`).
+    pub fn new(
+        bytes: impl Into<Bytes>,
+        file_name: impl Into<String>,
+        content_type: impl Into<String>,
+    ) -> Self {
+        Self {
+            bytes: bytes.into(),
+            file_name: file_name.into(),
+            content_type: content_type.into(),
+        }
+    }
+
+    /// The file's bytes.
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// The file name, as given.
+    pub fn file_name(&self) -> &str {
+        &self.file_name
+    }
+
+    /// The content type.
+    pub fn content_type(&self) -> &str {
+        &self.content_type
+    }
+
+    /// The part: the bytes with their (safe) file name and content type.
+    fn part(&self) -> Result<Part, String> {
+        Part::stream(self.bytes.clone())
+            .file_name(safe_file_name(&self.file_name))
+            .mime_str(&self.content_type)
+            .map_err(|e| {
+                format!(
+                    "{}: content type {:?}: {e}",
+                    self.file_name, self.content_type
+                )
+            })
+    }
+}
+
+impl fmt::Debug for FilePart {
+    /// The name, type and size; never the bytes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FilePart")
+            .field("file_name", &self.file_name)
+            .field("content_type", &self.content_type)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+impl Serialize for FilePart {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use base64::Engine as _;
+        let data = base64::engine::general_purpose::STANDARD.encode(&self.bytes);
+        serializer.collect_str(&format_args!("data:{};base64,{data}", self.content_type))
+    }
+}
+
+impl<'de> Deserialize<'de> for FilePart {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use base64::Engine as _;
+        let text = Cow::<str>::deserialize(deserializer)?;
+        let (head, data) = text
+            .strip_prefix("data:")
+            .and_then(|rest| rest.split_once(','))
+            .ok_or_else(|| serde::de::Error::custom("a file is a data:<type>;base64,... URL"))?;
+        let content_type = head
+            .strip_suffix(";base64")
+            .ok_or_else(|| serde::de::Error::custom("a file's data URL is base64"))?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .map_err(serde::de::Error::custom)?;
+        Ok(Self::new(bytes, "file", content_type))
+    }
+}
+
+impl schemars::JsonSchema for FilePart {
+    fn schema_name() -> Cow<'static, str> {
+        "FilePart".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "format": "binary",
+            "description": "A file: sent as a multipart file part; in JSON a data:<type>;base64,... URL.",
+        })
+    }
+}
+
+/// A multipart body: its parts, in the spec's order. Implemented by the
+/// generated code for every multipart body schema.
+pub trait MultipartBody {
+    /// The form to send.
+    fn form(&self) -> Result<Form, String>;
+}
+
+/// What may stand in a file field: one file, an optional one, or several.
+pub trait Files {
+    /// The files, in order.
+    fn files(&self) -> Vec<&FilePart>;
+}
+
+impl Files for FilePart {
+    fn files(&self) -> Vec<&FilePart> {
+        vec![self]
+    }
+}
+
+impl<T: Files> Files for Option<T> {
+    fn files(&self) -> Vec<&FilePart> {
+        self.as_ref().map(Files::files).unwrap_or_default()
+    }
+}
+
+impl Files for Vec<FilePart> {
+    fn files(&self) -> Vec<&FilePart> {
+        self.iter().collect()
+    }
+}
+
+/// Adds `files` as parts named `name`, one each.
+pub fn file_parts(mut form: Form, name: &'static str, files: &impl Files) -> Result<Form, String> {
+    for file in files.files() {
+        form = form.part(name, file.part().map_err(|e| format!("{name}: {e}"))?);
+    }
+    Ok(form)
+}
+
+/// Adds `value` as parts named `name`: text for a scalar, a part per item
+/// for an array of scalars, JSON for an object or when `json` (the spec's
+/// `encoding`) says so; nothing when it is absent.
+pub fn value_part(
+    mut form: Form,
+    name: &'static str,
+    value: &impl Serialize,
+    json: bool,
+) -> Result<Form, String> {
+    let value = serde_json::to_value(value).map_err(|e| format!("{name}: {e}"))?;
+    let json_part = |value: &Value| {
+        Part::text(value.to_string())
+            .mime_str("application/json")
+            .map_err(|e| format!("{name}: {e}"))
+    };
+    match value {
+        Value::Null => {}
+        value if json => form = form.part(name, json_part(&value)?),
+        Value::Array(items) => {
+            for item in items {
+                form = match item {
+                    Value::Null => form,
+                    Value::String(text) => form.text(name, text),
+                    Value::Number(_) | Value::Bool(_) => form.text(name, item.to_string()),
+                    other => form.part(name, json_part(&other)?),
+                };
+            }
+        }
+        Value::Object(_) => form = form.part(name, json_part(&value)?),
+        Value::String(text) => form = form.text(name, text),
+        scalar => form = form.text(name, scalar.to_string()),
+    }
+    Ok(form)
+}
+
+/// A file name safe to send in a part's `Content-Disposition`: control and
+/// invisible characters (a CR or LF would end the header) and path separators
+/// dropped, at most 200 bytes, `image` when nothing is left. Quotes and
+/// backslashes are escaped by the encoder.
+///
+/// ```
+/// use ideogram_raw::multipart::safe_file_name;
+///
+/// assert_eq!(safe_file_name("cat\r\nX-Injected: 1.png"), "catX-Injected: 1.png");
+/// assert_eq!(safe_file_name("../../etc/\u{200b}"), "....etc");
+/// assert_eq!(safe_file_name("\n"), "image");
+/// ```
+pub fn safe_file_name(name: &str) -> String {
+    const MAX_BYTES: usize = 200;
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_control() || crate::answer::is_invisible(c) || matches!(c, '/' | '\\') {
+            continue;
+        }
+        if out.len() + c.len_utf8() > MAX_BYTES {
+            break;
+        }
+        out.push(c);
+    }
+    if out.trim().is_empty() {
+        "image".to_owned()
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_read_back_from_their_json_form() {
+        let file = FilePart::new(&b"\x89PNG"[..], "a.png", "image/png");
+        let json = serde_json::to_value(&file).unwrap();
+        assert_eq!(json, "data:image/png;base64,iVBORw==");
+        let back: FilePart = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            (back.bytes(), back.content_type()),
+            (file.bytes(), "image/png")
+        );
+        assert!(serde_json::from_value::<FilePart>("a.png".into()).is_err());
+        assert!(!format!("{file:?}").contains("137"), "no bytes in Debug");
+    }
+}
