@@ -6,11 +6,13 @@ drift from the spec."""
 import json
 import pathlib
 import re
+import struct
 import sys
 import time
 import urllib.error
 import urllib.request
 import uuid
+import zlib
 
 import yaml
 from openapi_schema_validator import OAS30Validator
@@ -146,13 +148,97 @@ def wait_for_end(mock, request_id, headers, deadline=10.0):
 
 
 def multipart(fields):
+    """A multipart body: each field a part (content type, data, file name), or
+    a list of them for a repeated part; a content type of None sends none."""
     boundary = uuid.uuid4().hex
     out = b""
-    for name, (content_type, data, filename) in fields.items():
-        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
-        out += f"--{boundary}\r\nContent-Disposition: {disposition}\r\nContent-Type: {content_type}\r\n\r\n".encode()
-        out += data + b"\r\n"
+    for name, parts in fields.items():
+        for content_type, data, filename in parts if isinstance(parts, list) else [parts]:
+            disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+            head = f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
+            if content_type:
+                head += f"Content-Type: {content_type}\r\n"
+            out += (head + "\r\n").encode() + data + b"\r\n"
     return f"multipart/form-data; boundary={boundary}", out + f"--{boundary}--\r\n".encode()
+
+
+def png(width, height, rgb=(128, 128, 128)):
+    """A real PNG of one colour."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\0" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def text(value):
+    return (None, str(value).encode(), None)
+
+
+def v3_operations(results, mock):
+    """Ideogram 3.0's multipart operations and describe: answers, sizes and
+    the rules the schema cannot say."""
+    auth = {"api-key": mock.key}
+    photo, mask, red = png(96, 64), png(96, 64, (0, 0, 0)), png(32, 32, (255, 0, 0))
+
+    def send(name, path, fields, expected=200):
+        content_type, body = multipart(fields)
+        return check(results, "ideogram", mock, name, "POST", path, expected, auth | {"content-type": content_type}, body)
+
+    def size_of(answer, key="resolution"):
+        return json.loads(answer)["data"][0][key]
+
+    answer = send("v3 edit 200", "/v1/ideogram-v3/edit", {
+        "image": ("image/png", photo, "in.png"), "mask": ("image/png", mask, "mask.png"),
+        "prompt": text("a red door"), "num_images": text(2), "color_palette": ("application/json", b'{"name": "EMBER"}', None)})
+    results.check("ideogram: edit keeps the input's size", size_of(answer) == "96x64", answer)
+    send("v3 edit 400 mask of another size", "/v1/ideogram-v3/edit", {
+        "image": ("image/png", photo, "in.png"), "mask": ("image/png", red, "m.png"), "prompt": text("x")}, 400)
+    answer = send("v3 reframe 200", "/v1/ideogram-v3/reframe", {
+        "image": ("image/png", red, "in.png"), "resolution": text("1280x800"), "rendering_speed": text("TURBO")})
+    results.check("ideogram: reframe answers the resolution asked", size_of(answer) == "1280x800", answer)
+    answer = send("v3 replace-background 200", "/v1/ideogram-v3/replace-background", {
+        "image": ("image/png", photo, "in.png"), "prompt": text("a beach"),
+        "style_reference_images": [("image/png", red, "s1.png"), ("image/png", red, "s2.png")]})
+    results.check("ideogram: replace-background keeps the input's size", size_of(answer) == "96x64", answer)
+    send("v3 remix 200", "/v1/ideogram-v3/remix", {
+        "image": ("image/png", photo, "in.png"), "prompt": text("at night"), "image_weight": text(70),
+        "style_codes": [text("AAFF5733"), text("0133FF57")], "aspect_ratio": text("16x9")})
+    answer = send("v3 remix 400 style_codes with style_type", "/v1/ideogram-v3/remix", {
+        "image": ("image/png", photo, "in.png"), "prompt": text("x"), "style_codes": text("AAFF5733"),
+        "style_type": text("DESIGN")}, 400)
+    results.check("ideogram: the 400 names style_type", b"style_type" in answer, answer)
+    send("v3 generate multipart with a character 200", "/v1/ideogram-v3/generate", {
+        "prompt": text("a knight"), "character_reference_images": ("image/png", photo, "c.png"),
+        "character_reference_images_mask": ("image/png", mask, "cm.png")})
+    answer = send("v3 generate 400 two characters", "/v1/ideogram-v3/generate", {
+        "prompt": text("x"), "character_reference_images": [("image/png", photo, "a.png"), ("image/png", photo, "b.png")]}, 400)
+    results.check("ideogram: the 400 names character_reference_images", b"character_reference_images" in answer, answer)
+    send("v3 generate 400 a colour mask", "/v1/ideogram-v3/generate", {
+        "prompt": text("x"), "character_reference_images": ("image/png", red, "c.png"),
+        "character_reference_images_mask": ("image/png", red, "cm.png")}, 400)
+    answer = send("v3 400 an unknown part", "/v1/ideogram-v3/reframe", {
+        "image": ("image/png", red, "in.png"), "resolution": text("1024x1024"), "prompt": text("x")}, 400)
+    results.check("ideogram: the 400 names the unknown part", b"prompt" in answer, answer)
+    for name, fields in [
+        ("json", None),
+        ("multipart", {"prompt": text("a lantern"), "upscale_factor": text("X2"), "aspect_ratio": text("1x1")}),
+    ]:
+        if fields is None:
+            answer = check(results, "ideogram", mock, "v3 transparent json 200", "POST", "/v1/ideogram-v3/generate-transparent",
+                           200, auth | {"content-type": "application/json"},
+                           json.dumps({"prompt": "a lantern", "upscale_factor": "X2", "aspect_ratio": "1x1"}).encode())
+        else:
+            answer = send(f"v3 transparent {name} 200", "/v1/ideogram-v3/generate-transparent", fields)
+        image = json.loads(answer)["data"][0]
+        results.check(f"ideogram: transparent ({name}) reports the upscaled size",
+                      image["upscaled_resolution"] == "2048x2048" and image["resolution"] == "1024x1024", image)
+        served = urllib.request.urlopen(image["url"]).read()
+        results.check(f"ideogram: transparent ({name}) serves a PNG with alpha", served[25] == 6, served[:32])
+    answer = send("describe 200", "/describe", {"image_file": ("image/png", photo, "in.png"),
+                                                "describe_model_version": text("V_3")})
+    results.check("ideogram: describe answers text", "96x64" in json.loads(answer)["descriptions"][0]["text"], answer)
+    send("describe 400 not an image", "/describe", {"image_file": ("image/gif", b"GIF89a", "in.gif")}, 400)
 
 
 def ideogram(results):
@@ -194,6 +280,7 @@ def ideogram(results):
         answer = check(results, "ideogram", mock, "remix 400 wrong image type", "POST", "/remix", 400,
                        {"api-key": mock.key, "content-type": content_type}, body)
         results.check("ideogram: the 400 names the part", b"image_file" in answer, answer)
+        v3_operations(results, mock)
     with Mock("--credits", "0") as mock:
         key = {"api-key": mock.key, "content-type": "application/json"}
         check(results, "ideogram", mock, "402 funds", "POST", "/generate", 402, key, b'{"image_request": {"prompt": "x"}}')

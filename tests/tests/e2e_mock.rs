@@ -243,6 +243,7 @@ async fn ideogram_operations_return_real_images_on_the_second_origin() {
         height: 64,
         seed: 1,
         palette: vec![],
+        transparent: false,
     }
     .png();
     let remix = GenerateRequest::new("remix")

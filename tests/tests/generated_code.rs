@@ -40,13 +40,41 @@ fn multipart_operations_are_generated_beside_progenitor() {
     let path = xtask::workspace_root().join("openapi/ideogram.yaml");
     let mut spec = xtask::load_spec(&path).expect("spec");
     let ops = xtask::multipart::take_multipart(&mut spec).expect("multipart");
-    let names: Vec<_> = ops.iter().map(|op| op.method_name.as_str()).collect();
-    assert_eq!(names, ["post_remix_image"]);
+    let mut names: Vec<_> = ops.iter().map(|op| op.method_name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "post_describe",
+            "post_edit_image_v3",
+            "post_generate_image_v3_multipart",
+            "post_generate_image_v3_transparent_multipart",
+            "post_reframe_image_v3",
+            "post_remix_image",
+            "post_remix_image_v3",
+            "post_replace_background_v3",
+        ]
+    );
     // Progenitor never sees a multipart body (it has none, and panics on
-    // two content types); the schemas stay for the generated body types.
+    // two content types): a multipart-only operation is gone from its
+    // input, one that also takes JSON keeps JSON alone. The schemas stay.
     assert!(!spec.paths.paths.contains_key("/remix"));
+    let both = spec.paths.paths["/v1/ideogram-v3/generate"]
+        .as_item()
+        .and_then(|item| item.post.as_ref())
+        .and_then(|op| op.request_body.as_ref())
+        .and_then(|body| body.as_item())
+        .expect("generate v3");
+    assert_eq!(
+        both.content.keys().collect::<Vec<_>>(),
+        ["application/json"]
+    );
     let schemas = &spec.components.as_ref().expect("components").schemas;
     assert!(schemas.contains_key("RemixImageRequest"));
-    assert_eq!(ops[0].json_parts, ["image_request"]);
-    assert_eq!(ops[0].success, (200, "GenerateImageResponse".to_owned()));
+    let remix = ops
+        .iter()
+        .find(|op| op.method_name == "post_remix_image")
+        .unwrap();
+    assert_eq!(remix.json_parts, ["image_request"]);
+    assert_eq!(remix.success, (200, "GenerateImageResponse".to_owned()));
 }

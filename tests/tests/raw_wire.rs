@@ -694,3 +694,145 @@ async fn every_kind_of_part_goes_as_the_spec_describes() {
         ]
     );
 }
+
+/// Sends one multipart operation with the builder `call` makes, and returns
+/// its wire record.
+async fn multipart_wire<F, Fut, T>(answer: Value, call: F) -> Value
+where
+    F: FnOnce(ideogram::Client) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ideogram::Error<ideogram_raw::ideogram::ByteStream>>>,
+    T: std::fmt::Debug,
+{
+    let server = CaptureServer::start(move |_| Canned::json(200, answer.clone())).await;
+    let client = ideogram_client(&server.base_url(), Auth::ideogram(ApiKey::new(KEY)));
+    call(client).await.expect("the call succeeds");
+    let request = server.single_request();
+    assert_key_sent(&request, "api-key", KEY);
+    request.wire_record()
+}
+
+#[tokio::test]
+async fn ideogram_v3_multipart_operations_send_every_part_as_the_spec_says() {
+    use ideogram::types::{
+        ColorPalette, DescribeRequest, EditImageRequestV3, GenerateImageRequestV3Multipart,
+        GenerateTransparentImageRequestV3, ReframeImageRequestV3, RemixImageRequestV3,
+        ReplaceBackgroundRequestV3,
+    };
+    let image = || FilePart::new(&b"\x89PNG-image"[..], "photo.png", "image/png");
+    let mask = || FilePart::new(&b"\x89PNG-mask"[..], "mask.png", "image/png");
+    let style = |n: u8| FilePart::new(vec![b'S', n], format!("style{n}.jpg"), "image/jpeg");
+    let palette: ColorPalette = serde_json::from_value(json!({"name": "EMBER"})).unwrap();
+    let images = json!({
+        "created": "2026-11-01T04:56:07+00:00",
+        "data": [{"url": "https://cdn.example/a.png", "prompt": "p", "resolution": "1024x1024",
+                  "upscaled_resolution": "2048x2048", "is_image_safe": true, "seed": 1}]
+    });
+
+    let edit = multipart_wire(images.clone(), |c| async move {
+        c.post_edit_image_v3()
+            .body(
+                EditImageRequestV3::builder()
+                    .image(image())
+                    .mask(mask())
+                    .prompt("a red door".parse::<ideogram::types::Prompt>().unwrap())
+                    .num_images(Some(std::num::NonZeroU32::new(2).unwrap().into()))
+                    .color_palette(Some(palette.clone()))
+                    .style_reference_images(vec![style(1), style(2)])
+                    .rendering_speed(Some(ideogram::types::RenderingSpeed::Turbo)),
+            )
+            .send()
+            .await
+    })
+    .await;
+    insta::assert_json_snapshot!("ideogram_v3_edit", edit);
+
+    let remix = multipart_wire(images.clone(), |c| async move {
+        c.post_remix_image_v3()
+            .body(
+                RemixImageRequestV3::builder()
+                    .image(image())
+                    .prompt("at night".parse::<ideogram::types::Prompt>().unwrap())
+                    .image_weight(std::num::NonZeroU32::new(70).unwrap())
+                    .style_codes(Some(
+                        serde_json::from_value(json!(["AAFF5733", "0133FF57"])).unwrap(),
+                    ))
+                    .aspect_ratio(Some(ideogram::types::AspectRatioV3::X16x9)),
+            )
+            .send()
+            .await
+    })
+    .await;
+    insta::assert_json_snapshot!("ideogram_v3_remix", remix);
+
+    let reframe = multipart_wire(images.clone(), |c| async move {
+        c.post_reframe_image_v3()
+            .body(
+                ReframeImageRequestV3::builder()
+                    .image(image())
+                    .resolution(ideogram::types::ResolutionV3::X1280x800)
+                    .seed(Some(7.into())),
+            )
+            .send()
+            .await
+    })
+    .await;
+    insta::assert_json_snapshot!("ideogram_v3_reframe", reframe);
+
+    let background = multipart_wire(images.clone(), |c| async move {
+        c.post_replace_background_v3()
+            .body(
+                ReplaceBackgroundRequestV3::builder()
+                    .image(image())
+                    .prompt("a beach".parse::<ideogram::types::Prompt>().unwrap())
+                    .magic_prompt(Some(ideogram::types::MagicPromptOption::Off)),
+            )
+            .send()
+            .await
+    })
+    .await;
+    insta::assert_json_snapshot!("ideogram_v3_replace_background", background);
+
+    let generate = multipart_wire(images.clone(), |c| async move {
+        c.post_generate_image_v3_multipart()
+            .body(
+                GenerateImageRequestV3Multipart::builder()
+                    .prompt("a knight".parse::<ideogram::types::Prompt>().unwrap())
+                    .character_reference_images(vec![image()])
+                    .character_reference_images_mask(vec![mask()])
+                    .style_type(Some(ideogram::types::StyleTypeV3::Fiction)),
+            )
+            .send()
+            .await
+    })
+    .await;
+    insta::assert_json_snapshot!("ideogram_v3_generate_multipart", generate);
+
+    let transparent = multipart_wire(images.clone(), |c| async move {
+        c.post_generate_image_v3_transparent_multipart()
+            .body(
+                GenerateTransparentImageRequestV3::builder()
+                    .prompt("a lantern".parse::<ideogram::types::Prompt>().unwrap())
+                    .upscale_factor(Some(ideogram::types::UpscaleFactor::X2)),
+            )
+            .send()
+            .await
+    })
+    .await;
+    insta::assert_json_snapshot!("ideogram_v3_transparent_multipart", transparent);
+
+    let describe = multipart_wire(
+        json!({"descriptions": [{"text": "a cat"}]}),
+        |c| async move {
+            c.post_describe()
+                .body(
+                    DescribeRequest::builder()
+                        .image_file(image())
+                        .describe_model_version(Some(ideogram::types::DescribeModelVersion::V3)),
+                )
+                .send()
+                .await
+        },
+    )
+    .await;
+    insta::assert_json_snapshot!("ideogram_describe", describe);
+}

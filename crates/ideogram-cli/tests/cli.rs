@@ -101,6 +101,7 @@ async fn remix_takes_a_local_file_or_a_url() {
         height: 32,
         seed: 3,
         palette: vec![],
+        transparent: false,
     }
     .png();
     std::fs::write(dir.path().join("in.png"), png).unwrap();

@@ -69,6 +69,7 @@ fn rendered_size(entry: &ideogram_mock::Billed) -> u64 {
         height: entry.height,
         seed: entry.seed,
         palette: vec![],
+        transparent: false,
     };
     let bytes = if entry.outputs[0].ends_with(".jpg") {
         spec.jpeg()

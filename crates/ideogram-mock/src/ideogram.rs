@@ -33,17 +33,19 @@ const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
 pub(crate) fn routes() -> Router<Arc<State>> {
     let api = Router::new()
         .route("/generate", post(generate))
-        .route("/v1/ideogram-v3/generate", post(generate_v3))
-        .route("/remix", post(remix));
+        .route("/remix", post(remix))
+        .merge(crate::ideogram_v3::routes());
     api.clone().nest("/ideogram", api)
 }
 
 /// What every generation needs once its body is checked.
-struct Work {
-    prompt: String,
-    count: u32,
-    spec: ImageSpec,
-    style: Option<String>,
+pub(crate) struct Work {
+    pub(crate) prompt: String,
+    pub(crate) count: u32,
+    /// The image as generated; served `upscale` times larger.
+    pub(crate) spec: ImageSpec,
+    pub(crate) style: Option<String>,
+    pub(crate) upscale: u32,
 }
 
 async fn generate(
@@ -63,35 +65,6 @@ async fn generate(
         Err(answer) => return answer,
     };
     run(&state, &path, fault, work, &hangup).await
-}
-
-async fn generate_v3(
-    Shared(state): Shared<Arc<State>>,
-    OriginalUri(uri): OriginalUri,
-    Extension(hangup): Extension<Hangup>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let path = uri.path().to_owned();
-    let fault = match admit(&state, &path, &body, &headers, &hangup).await {
-        Ok(fault) => fault,
-        Err(answer) => return answer,
-    };
-    let work = (|| {
-        let value = parse_json(&body)?;
-        decode::<wire::GenerateImageRequestV3>("GenerateImageRequestV3", &value, "")?;
-        if value.get("style_codes").is_some() && value.get("style_type").is_some() {
-            return Err(error(
-                400,
-                "style_codes and style_type cannot be used together",
-            ));
-        }
-        work_from(&state, &value, &V3_SIZES)
-    })();
-    match work {
-        Ok(work) => run(&state, &path, fault, work, &hangup).await,
-        Err(answer) => answer,
-    }
 }
 
 async fn remix(
@@ -185,7 +158,11 @@ fn legacy_rules(request: &Value, at: &str) -> Result<(), Response> {
 }
 
 /// Checks shared by every operation and builds the work.
-fn work_from(state: &State, request: &Value, sizes: &[(u32, u32)]) -> Result<Work, Response> {
+pub(crate) fn work_from(
+    state: &State,
+    request: &Value,
+    sizes: &[(u32, u32)],
+) -> Result<Work, Response> {
     if request.get("resolution").is_some() && request.get("aspect_ratio").is_some() {
         return Err(error(
             400,
@@ -211,13 +188,15 @@ fn work_from(state: &State, request: &Value, sizes: &[(u32, u32)]) -> Result<Wor
             height,
             seed,
             palette: palette_colors(&request["color_palette"]),
+            transparent: false,
         },
         style: request["style_type"].as_str().map(str::to_owned),
+        upscale: 1,
     })
 }
 
 /// Auth and the faults that strike before anything is read.
-async fn admit(
+pub(crate) async fn admit(
     state: &State,
     path: &str,
     request_key: &[u8],
@@ -244,7 +223,7 @@ async fn admit(
 }
 
 /// Safety, the in-flight limit and funds; then generates, bills and answers.
-async fn run(
+pub(crate) async fn run(
     state: &State,
     path: &str,
     fault: Option<Fault>,
@@ -295,18 +274,24 @@ async fn run(
     for i in 0..work.count {
         let spec = ImageSpec {
             seed: work.spec.seed + u64::from(i),
+            width: work.spec.width * work.upscale,
+            height: work.spec.height * work.upscale,
             ..work.spec.clone()
         };
         let url = state.publish(&format!("{id}-{i}"), spec.clone(), "png");
         let withheld = i == 0 && work.prompt.contains(WITHHELD_TRIGGER);
-        data.push(json!({
+        let mut image = json!({
             "url": if withheld { Value::Null } else { json!(url) },
             "prompt": work.prompt,
-            "resolution": format!("{}x{}", spec.width, spec.height),
+            "resolution": format!("{}x{}", work.spec.width, work.spec.height),
             "is_image_safe": !withheld,
             "seed": spec.seed,
             "style_type": work.style.clone().unwrap_or_else(|| "GENERAL".into()),
-        }));
+        });
+        if work.upscale > 1 {
+            image["upscaled_resolution"] = json!(format!("{}x{}", spec.width, spec.height));
+        }
+        data.push(image);
         outputs.push(url);
     }
     let cost = config.cost * f64::from(work.count);
@@ -332,14 +317,14 @@ impl Drop for InFlight<'_> {
     }
 }
 
-fn parse_json(body: &[u8]) -> Result<Value, Response> {
+pub(crate) fn parse_json(body: &[u8]) -> Result<Value, Response> {
     serde_json::from_slice(body).map_err(|e| error(400, format!("Invalid JSON body: {e}")))
 }
 
 /// Checks a body as Ideogram would: its schema from the spec (ranges,
 /// counts, nulls, enums, patterns, unknown fields), then a decode into the
 /// generated type; 400 naming the field (under `at`, a multipart part).
-fn decode<T: serde::de::DeserializeOwned>(
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
     schema: &str,
     value: &Value,
     at: &str,
@@ -379,7 +364,8 @@ pub(crate) fn seeds(range: &std::ops::RangeInclusive<i64>) -> std::ops::RangeInc
 
 /// The legal sizes, read from the spec's enums through the generated types.
 static LEGACY_SIZES: LazyLock<Vec<(u32, u32)>> = LazyLock::new(sizes_of::<wire::Resolution>);
-static V3_SIZES: LazyLock<Vec<(u32, u32)>> = LazyLock::new(sizes_of::<wire::ResolutionV3>);
+pub(crate) static V3_SIZES: LazyLock<Vec<(u32, u32)>> =
+    LazyLock::new(sizes_of::<wire::ResolutionV3>);
 
 fn sizes_of<T: schemars::JsonSchema>() -> Vec<(u32, u32)> {
     ideogram_raw::enums::values::<T>()

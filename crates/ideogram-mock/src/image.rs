@@ -14,6 +14,9 @@ pub struct ImageSpec {
     pub seed: u64,
     /// Palette colours as RGB; empty for colours drawn from the seed.
     pub palette: Vec<[u8; 3]>,
+    /// A PNG with an alpha channel: the subject (a centred ellipse) opaque,
+    /// the background transparent, as Ideogram's generate-transparent makes.
+    pub transparent: bool,
 }
 
 impl ImageSpec {
@@ -38,15 +41,39 @@ impl ImageSpec {
         out
     }
 
-    /// The image as PNG.
+    /// The image as PNG (with alpha when [`transparent`](Self::transparent)).
     pub fn png(&self) -> Vec<u8> {
         let mut out = Vec::new();
         let mut encoder = png::Encoder::new(Cursor::new(&mut out), self.width, self.height);
-        encoder.set_color(png::ColorType::Rgb);
+        let pixels = if self.transparent {
+            encoder.set_color(png::ColorType::Rgba);
+            self.with_alpha()
+        } else {
+            encoder.set_color(png::ColorType::Rgb);
+            self.pixels()
+        };
         encoder.set_depth(png::BitDepth::Eight);
         let mut writer = encoder.write_header().expect("PNG header");
-        writer.write_image_data(&self.pixels()).expect("PNG data");
+        writer.write_image_data(&pixels).expect("PNG data");
         writer.finish().expect("PNG end");
+        out
+    }
+
+    /// The pixels as RGBA: opaque inside the centred ellipse, transparent
+    /// outside it.
+    fn with_alpha(&self) -> Vec<u8> {
+        let (w, h) = (f64::from(self.width.max(1)), f64::from(self.height.max(1)));
+        let mut out = Vec::with_capacity(self.width as usize * self.height as usize * 4);
+        for (i, rgb) in self.pixels().chunks(3).enumerate() {
+            let (x, y) = (
+                (i % self.width as usize) as f64,
+                (i / self.width as usize) as f64,
+            );
+            let (dx, dy) = ((x + 0.5) / w - 0.5, (y + 0.5) / h - 0.5);
+            let inside = dx * dx + dy * dy <= 0.16;
+            out.extend_from_slice(rgb);
+            out.push(if inside { 255 } else { 0 });
+        }
         out
     }
 
@@ -142,6 +169,7 @@ mod tests {
             height: 32,
             seed: 7,
             palette: vec![[255, 0, 0], [0, 0, 255]],
+            transparent: false,
         };
         let png = spec.png();
         assert_eq!(png, spec.png(), "deterministic");

@@ -37,7 +37,9 @@
 mod cdn;
 mod config;
 mod faults;
+mod form;
 mod ideogram;
+mod ideogram_v3;
 mod image;
 mod ledger;
 mod segmind;

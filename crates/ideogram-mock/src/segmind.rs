@@ -307,6 +307,7 @@ async fn admit(
         height,
         seed,
         palette: palette_colors(&value["color_palette"]),
+        transparent: false,
     };
     Ok((
         fault,

@@ -444,6 +444,252 @@ weight down.
             value.parse()
         }
     }
+    ///A custom model to generate with, as `model/<name>/version/<version>`.
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CustomModelUri(::std::string::String);
+    impl ::std::ops::Deref for CustomModelUri {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CustomModelUri> for ::std::string::String {
+        fn from(value: CustomModelUri) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CustomModelUri {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^model/[^/]+/version/[^/]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^model/[^/]+/version/[^/]+$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CustomModelUri {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CustomModelUri {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CustomModelUri {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The model that describes the image (default V_3).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum DescribeModelVersion {
+        #[serde(rename = "V_2")]
+        V2,
+        #[serde(rename = "V_3")]
+        V3,
+        #[serde(rename = "CUSTOM")]
+        Custom,
+    }
+    impl ::std::fmt::Display for DescribeModelVersion {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::V2 => f.write_str("V_2"),
+                Self::V3 => f.write_str("V_3"),
+                Self::Custom => f.write_str("CUSTOM"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DescribeModelVersion {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "V_2" => Ok(Self::V2),
+                "V_3" => Ok(Self::V3),
+                "CUSTOM" => Ok(Self::Custom),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DescribeModelVersion {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for DescribeModelVersion {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for DescribeModelVersion {
+        fn default() -> Self {
+            DescribeModelVersion::V3
+        }
+    }
+    ///The multipart body of `POST /describe`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct DescribeRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub describe_model_version: ::std::option::Option<DescribeModelVersion>,
+        ///The image to describe, at most 10 MB; JPEG, PNG or WebP.
+        pub image_file: crate::multipart::FilePart,
+    }
+    impl DescribeRequest {
+        pub fn builder() -> builder::DescribeRequest {
+            Default::default()
+        }
+    }
+    ///The descriptions of an image.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct DescribeResponse {
+        ///One or more descriptions, each usable as a prompt.
+        pub descriptions: ::std::vec::Vec<Description>,
+    }
+    impl DescribeResponse {
+        pub fn builder() -> builder::DescribeResponse {
+            Default::default()
+        }
+    }
+    ///One description.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct Description {
+        ///The description, in words.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+    }
+    impl Description {
+        pub fn builder() -> builder::Description {
+            Default::default()
+        }
+    }
+    ///The multipart body of `POST /v1/ideogram-v3/edit`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct EditImageRequestV3 {
+        /**The character to keep (only one image for now), at most 10 MB in all;
+JPEG, PNG or WebP. Priced as a character generation.
+*/
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub character_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+        /**Optional masks for the character images, one per image, grayscale, each
+the size of its image.
+*/
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub character_reference_images_mask: ::std::vec::Vec<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub color_palette: ::std::option::Option<ColorPalette>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub custom_model_uri: ::std::option::Option<CustomModelUri>,
+        ///The image to edit, at most 10 MB; JPEG, PNG or WebP.
+        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub magic_prompt: ::std::option::Option<MagicPromptOption>,
+        /**Where to edit: black areas are repainted, white kept. Grayscale, the
+image's size, at most 10 MB.
+*/
+        pub mask: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub rendering_speed: ::std::option::Option<RenderingSpeed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub style_codes: ::std::option::Option<StyleCodes>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub style_preset: ::std::option::Option<StylePresetV3>,
+        /**Images whose style to follow, at most 10 MB in all; JPEG, PNG or WebP.
+Cannot be used with `style_codes`.
+*/
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub style_type: ::std::option::Option<StyleTypeV3>,
+    }
+    impl EditImageRequestV3 {
+        pub fn builder() -> builder::EditImageRequestV3 {
+            Default::default()
+        }
+    }
     /**The body of an error answer, when there is one. Ideogram's published
 document gives 400, 401 and 429 no body at all; proxies answer HTML; a
 gateway answers its envelope (`GatewayEnvelope`). Clients map an error by
@@ -543,6 +789,8 @@ schema nullable; decode it as `GenerateImageResponse`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub color_palette: ::std::option::Option<ColorPalette>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub custom_model_uri: ::std::option::Option<CustomModelUri>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub magic_prompt: ::std::option::Option<MagicPromptOption>,
         ///What to keep out of the image; the prompt wins where they disagree.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -556,9 +804,8 @@ schema nullable; decode it as `GenerateImageResponse`.
         pub resolution: ::std::option::Option<ResolutionV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub seed: ::std::option::Option<Seed>,
-        ///Style codes to apply; cannot be used with `style_type`.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub style_codes: ::std::vec::Vec<StyleCode>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub style_codes: ::std::option::Option<StyleCodes>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub style_preset: ::std::option::Option<StylePresetV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -566,6 +813,67 @@ schema nullable; decode it as `GenerateImageResponse`.
     }
     impl GenerateImageRequestV3 {
         pub fn builder() -> builder::GenerateImageRequestV3 {
+            Default::default()
+        }
+    }
+    /**`POST /v1/ideogram-v3/generate` as multipart form data: the fields of
+`GenerateImageRequestV3` plus reference images. `style_codes` excludes
+`style_reference_images` and `style_type`; `resolution` excludes
+`aspect_ratio`.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct GenerateImageRequestV3Multipart {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub aspect_ratio: ::std::option::Option<AspectRatioV3>,
+        /**The character to keep (only one image for now), at most 10 MB in all;
+JPEG, PNG or WebP. Priced as a character generation.
+*/
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub character_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+        /**Optional masks for the character images, one per image, grayscale, each
+the size of its image.
+*/
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub character_reference_images_mask: ::std::vec::Vec<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub color_palette: ::std::option::Option<ColorPalette>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub custom_model_uri: ::std::option::Option<CustomModelUri>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub magic_prompt: ::std::option::Option<MagicPromptOption>,
+        ///What to keep out of the image; the prompt wins where they disagree.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub negative_prompt: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub rendering_speed: ::std::option::Option<RenderingSpeed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub resolution: ::std::option::Option<ResolutionV3>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub style_codes: ::std::option::Option<StyleCodes>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub style_preset: ::std::option::Option<StylePresetV3>,
+        /**Images whose style to follow, at most 10 MB in all; JPEG, PNG or WebP.
+Cannot be used with `style_codes`.
+*/
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub style_type: ::std::option::Option<StyleTypeV3>,
+    }
+    impl GenerateImageRequestV3Multipart {
+        pub fn builder() -> builder::GenerateImageRequestV3Multipart {
             Default::default()
         }
     }
@@ -586,6 +894,40 @@ schema nullable; decode it as `GenerateImageResponse`.
     }
     impl GenerateImageResponse {
         pub fn builder() -> builder::GenerateImageResponse {
+            Default::default()
+        }
+    }
+    ///The body of `POST /v1/ideogram-v3/generate-transparent` (JSON or multipart).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct GenerateTransparentImageRequestV3 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub aspect_ratio: ::std::option::Option<AspectRatioV3>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub custom_model_uri: ::std::option::Option<CustomModelUri>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub magic_prompt: ::std::option::Option<MagicPromptOption>,
+        ///What to keep out of the image; the prompt wins where they disagree.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub negative_prompt: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub rendering_speed: ::std::option::Option<RenderingSpeed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub upscale_factor: ::std::option::Option<UpscaleFactor>,
+    }
+    impl GenerateTransparentImageRequestV3 {
+        pub fn builder() -> builder::GenerateTransparentImageRequestV3 {
             Default::default()
         }
     }
@@ -1066,6 +1408,42 @@ by mistake is refused before it is billed.
                 })
         }
     }
+    ///The multipart body of `POST /v1/ideogram-v3/reframe`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct ReframeImageRequestV3 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub color_palette: ::std::option::Option<ColorPalette>,
+        ///The square image to extend, at most 10 MB; JPEG, PNG or WebP.
+        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub num_images: ::std::option::Option<NumImages>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub rendering_speed: ::std::option::Option<RenderingSpeed>,
+        pub resolution: ResolutionV3,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub style_codes: ::std::option::Option<StyleCodes>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub style_preset: ::std::option::Option<StylePresetV3>,
+        /**Images whose style to follow, at most 10 MB in all; JPEG, PNG or WebP.
+Cannot be used with `style_codes`.
+*/
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+    }
+    impl ReframeImageRequestV3 {
+        pub fn builder() -> builder::ReframeImageRequestV3 {
+            Default::default()
+        }
+    }
     ///The multipart body of `/remix`.
     #[derive(
         ::serde::Deserialize,
@@ -1081,6 +1459,68 @@ by mistake is refused before it is billed.
     }
     impl RemixImageRequest {
         pub fn builder() -> builder::RemixImageRequest {
+            Default::default()
+        }
+    }
+    ///The multipart body of `POST /v1/ideogram-v3/remix`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct RemixImageRequestV3 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub aspect_ratio: ::std::option::Option<AspectRatioV3>,
+        /**The character to keep (only one image for now), at most 10 MB in all;
+JPEG, PNG or WebP. Priced as a character generation.
+*/
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub character_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+        /**Optional masks for the character images, one per image, grayscale, each
+the size of its image.
+*/
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub character_reference_images_mask: ::std::vec::Vec<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub color_palette: ::std::option::Option<ColorPalette>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub custom_model_uri: ::std::option::Option<CustomModelUri>,
+        ///The input image, at most 10 MB; JPEG, PNG or WebP.
+        pub image: crate::multipart::FilePart,
+        ///How closely the result follows the input image, 1 (loosely) to 100 (closely).
+        #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
+        pub image_weight: ::std::num::NonZeroU32,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub magic_prompt: ::std::option::Option<MagicPromptOption>,
+        ///What to keep out of the image; the prompt wins where they disagree.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub negative_prompt: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub rendering_speed: ::std::option::Option<RenderingSpeed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub resolution: ::std::option::Option<ResolutionV3>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub style_codes: ::std::option::Option<StyleCodes>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub style_preset: ::std::option::Option<StylePresetV3>,
+        /**Images whose style to follow, at most 10 MB in all; JPEG, PNG or WebP.
+Cannot be used with `style_codes`.
+*/
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub style_type: ::std::option::Option<StyleTypeV3>,
+    }
+    impl RemixImageRequestV3 {
+        pub fn builder() -> builder::RemixImageRequestV3 {
             Default::default()
         }
     }
@@ -1156,6 +1596,44 @@ by mistake is refused before it is billed.
     impl ::std::default::Default for RenderingSpeed {
         fn default() -> Self {
             RenderingSpeed::Default
+        }
+    }
+    ///The multipart body of `POST /v1/ideogram-v3/replace-background`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct ReplaceBackgroundRequestV3 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub color_palette: ::std::option::Option<ColorPalette>,
+        ///The image whose background to replace, at most 10 MB; JPEG, PNG or WebP.
+        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub magic_prompt: ::std::option::Option<MagicPromptOption>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub rendering_speed: ::std::option::Option<RenderingSpeed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub style_codes: ::std::option::Option<StyleCodes>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub style_preset: ::std::option::Option<StylePresetV3>,
+        /**Images whose style to follow, at most 10 MB in all; JPEG, PNG or WebP.
+Cannot be used with `style_codes`.
+*/
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+    }
+    impl ReplaceBackgroundRequestV3 {
+        pub fn builder() -> builder::ReplaceBackgroundRequestV3 {
+            Default::default()
         }
     }
     /**The legacy models' output size as `RESOLUTION_<width>_<height>` (V_2 and
@@ -1964,6 +2442,34 @@ used with `aspect_ratio`.
                 })
         }
     }
+    /**Style codes to apply, 8 hexadecimal digits each. Cannot be used with
+`style_reference_images` or `style_type`.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct StyleCodes(pub ::std::vec::Vec<StyleCode>);
+    impl ::std::ops::Deref for StyleCodes {
+        type Target = ::std::vec::Vec<StyleCode>;
+        fn deref(&self) -> &::std::vec::Vec<StyleCode> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StyleCodes> for ::std::vec::Vec<StyleCode> {
+        fn from(value: StyleCodes) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<StyleCode>> for StyleCodes {
+        fn from(value: ::std::vec::Vec<StyleCode>) -> Self {
+            Self(value)
+        }
+    }
     ///A predefined artistic style for Ideogram 3.0.
     #[derive(
         ::serde::Deserialize,
@@ -2428,6 +2934,69 @@ used with `aspect_ratio`.
             StyleTypeV3::General
         }
     }
+    ///Enlarges the generated image; X2 and X4 cost extra.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum UpscaleFactor {
+        X1,
+        X2,
+        X4,
+    }
+    impl ::std::fmt::Display for UpscaleFactor {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::X1 => f.write_str("X1"),
+                Self::X2 => f.write_str("X2"),
+                Self::X4 => f.write_str("X4"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UpscaleFactor {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "X1" => Ok(Self::X1),
+                "X2" => Ok(Self::X2),
+                "X4" => Ok(Self::X4),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UpscaleFactor {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UpscaleFactor {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for UpscaleFactor {
+        fn default() -> Self {
+            UpscaleFactor::X1
+        }
+    }
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
@@ -2572,6 +3141,483 @@ used with `aspect_ratio`.
         impl ::std::convert::From<super::ColorPalettePreset> for ColorPalettePreset {
             fn from(value: super::ColorPalettePreset) -> Self {
                 Self { name: Ok(value.name) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DescribeRequest {
+            describe_model_version: ::std::result::Result<
+                ::std::option::Option<super::DescribeModelVersion>,
+                ::std::string::String,
+            >,
+            image_file: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DescribeRequest {
+            fn default() -> Self {
+                Self {
+                    describe_model_version: Ok(Default::default()),
+                    image_file: Err("no value supplied for image_file".to_string()),
+                }
+            }
+        }
+        impl DescribeRequest {
+            pub fn describe_model_version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::DescribeModelVersion>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.describe_model_version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for describe_model_version: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn image_file<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_file = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image_file: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DescribeRequest> for super::DescribeRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DescribeRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    describe_model_version: value.describe_model_version?,
+                    image_file: value.image_file?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DescribeRequest> for DescribeRequest {
+            fn from(value: super::DescribeRequest) -> Self {
+                Self {
+                    describe_model_version: Ok(value.describe_model_version),
+                    image_file: Ok(value.image_file),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DescribeResponse {
+            descriptions: ::std::result::Result<
+                ::std::vec::Vec<super::Description>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DescribeResponse {
+            fn default() -> Self {
+                Self {
+                    descriptions: Err("no value supplied for descriptions".to_string()),
+                }
+            }
+        }
+        impl DescribeResponse {
+            pub fn descriptions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Description>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.descriptions = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for descriptions: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DescribeResponse> for super::DescribeResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DescribeResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    descriptions: value.descriptions?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DescribeResponse> for DescribeResponse {
+            fn from(value: super::DescribeResponse) -> Self {
+                Self {
+                    descriptions: Ok(value.descriptions),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Description {
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Description {
+            fn default() -> Self {
+                Self {
+                    text: Ok(Default::default()),
+                }
+            }
+        }
+        impl Description {
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Description> for super::Description {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Description,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { text: value.text? })
+            }
+        }
+        impl ::std::convert::From<super::Description> for Description {
+            fn from(value: super::Description) -> Self {
+                Self { text: Ok(value.text) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EditImageRequestV3 {
+            character_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            character_reference_images_mask: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            color_palette: ::std::result::Result<
+                ::std::option::Option<super::ColorPalette>,
+                ::std::string::String,
+            >,
+            custom_model_uri: ::std::result::Result<
+                ::std::option::Option<super::CustomModelUri>,
+                ::std::string::String,
+            >,
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptOption>,
+                ::std::string::String,
+            >,
+            mask: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeed>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            style_codes: ::std::result::Result<
+                ::std::option::Option<super::StyleCodes>,
+                ::std::string::String,
+            >,
+            style_preset: ::std::result::Result<
+                ::std::option::Option<super::StylePresetV3>,
+                ::std::string::String,
+            >,
+            style_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            style_type: ::std::result::Result<
+                ::std::option::Option<super::StyleTypeV3>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EditImageRequestV3 {
+            fn default() -> Self {
+                Self {
+                    character_reference_images: Ok(Default::default()),
+                    character_reference_images_mask: Ok(Default::default()),
+                    color_palette: Ok(Default::default()),
+                    custom_model_uri: Ok(Default::default()),
+                    image: Err("no value supplied for image".to_string()),
+                    magic_prompt: Ok(Default::default()),
+                    mask: Err("no value supplied for mask".to_string()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    style_codes: Ok(Default::default()),
+                    style_preset: Ok(Default::default()),
+                    style_reference_images: Ok(Default::default()),
+                    style_type: Ok(Default::default()),
+                }
+            }
+        }
+        impl EditImageRequestV3 {
+            pub fn character_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.character_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for character_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn character_reference_images_mask<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.character_reference_images_mask = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for character_reference_images_mask: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn color_palette<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ColorPalette>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color_palette = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color_palette: {e}")
+                    });
+                self
+            }
+            pub fn custom_model_uri<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CustomModelUri>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_model_uri = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for custom_model_uri: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::MagicPromptOption>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn mask<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mask = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mask: {e}")
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::RenderingSpeed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn style_codes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleCodes>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_codes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_codes: {e}")
+                    });
+                self
+            }
+            pub fn style_preset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StylePresetV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_preset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_preset: {e}")
+                    });
+                self
+            }
+            pub fn style_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn style_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleTypeV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_type: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EditImageRequestV3> for super::EditImageRequestV3 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EditImageRequestV3,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    character_reference_images: value.character_reference_images?,
+                    character_reference_images_mask: value
+                        .character_reference_images_mask?,
+                    color_palette: value.color_palette?,
+                    custom_model_uri: value.custom_model_uri?,
+                    image: value.image?,
+                    magic_prompt: value.magic_prompt?,
+                    mask: value.mask?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    seed: value.seed?,
+                    style_codes: value.style_codes?,
+                    style_preset: value.style_preset?,
+                    style_reference_images: value.style_reference_images?,
+                    style_type: value.style_type?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EditImageRequestV3> for EditImageRequestV3 {
+            fn from(value: super::EditImageRequestV3) -> Self {
+                Self {
+                    character_reference_images: Ok(value.character_reference_images),
+                    character_reference_images_mask: Ok(
+                        value.character_reference_images_mask,
+                    ),
+                    color_palette: Ok(value.color_palette),
+                    custom_model_uri: Ok(value.custom_model_uri),
+                    image: Ok(value.image),
+                    magic_prompt: Ok(value.magic_prompt),
+                    mask: Ok(value.mask),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    seed: Ok(value.seed),
+                    style_codes: Ok(value.style_codes),
+                    style_preset: Ok(value.style_preset),
+                    style_reference_images: Ok(value.style_reference_images),
+                    style_type: Ok(value.style_type),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -2795,6 +3841,10 @@ used with `aspect_ratio`.
                 ::std::option::Option<super::ColorPalette>,
                 ::std::string::String,
             >,
+            custom_model_uri: ::std::result::Result<
+                ::std::option::Option<super::CustomModelUri>,
+                ::std::string::String,
+            >,
             magic_prompt: ::std::result::Result<
                 ::std::option::Option<super::MagicPromptOption>,
                 ::std::string::String,
@@ -2821,7 +3871,7 @@ used with `aspect_ratio`.
                 ::std::string::String,
             >,
             style_codes: ::std::result::Result<
-                ::std::vec::Vec<super::StyleCode>,
+                ::std::option::Option<super::StyleCodes>,
                 ::std::string::String,
             >,
             style_preset: ::std::result::Result<
@@ -2838,6 +3888,7 @@ used with `aspect_ratio`.
                 Self {
                     aspect_ratio: Ok(Default::default()),
                     color_palette: Ok(Default::default()),
+                    custom_model_uri: Ok(Default::default()),
                     magic_prompt: Ok(Default::default()),
                     negative_prompt: Ok(Default::default()),
                     num_images: Ok(Default::default()),
@@ -2873,6 +3924,20 @@ used with `aspect_ratio`.
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for color_palette: {e}")
+                    });
+                self
+            }
+            pub fn custom_model_uri<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CustomModelUri>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_model_uri = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for custom_model_uri: {e}"
+                        )
                     });
                 self
             }
@@ -2968,7 +4033,7 @@ used with `aspect_ratio`.
             }
             pub fn style_codes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::StyleCode>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleCodes>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.style_codes = value
@@ -3012,6 +4077,7 @@ used with `aspect_ratio`.
                 Ok(Self {
                     aspect_ratio: value.aspect_ratio?,
                     color_palette: value.color_palette?,
+                    custom_model_uri: value.custom_model_uri?,
                     magic_prompt: value.magic_prompt?,
                     negative_prompt: value.negative_prompt?,
                     num_images: value.num_images?,
@@ -3031,6 +4097,7 @@ used with `aspect_ratio`.
                 Self {
                     aspect_ratio: Ok(value.aspect_ratio),
                     color_palette: Ok(value.color_palette),
+                    custom_model_uri: Ok(value.custom_model_uri),
                     magic_prompt: Ok(value.magic_prompt),
                     negative_prompt: Ok(value.negative_prompt),
                     num_images: Ok(value.num_images),
@@ -3040,6 +4107,352 @@ used with `aspect_ratio`.
                     seed: Ok(value.seed),
                     style_codes: Ok(value.style_codes),
                     style_preset: Ok(value.style_preset),
+                    style_type: Ok(value.style_type),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GenerateImageRequestV3Multipart {
+            aspect_ratio: ::std::result::Result<
+                ::std::option::Option<super::AspectRatioV3>,
+                ::std::string::String,
+            >,
+            character_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            character_reference_images_mask: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            color_palette: ::std::result::Result<
+                ::std::option::Option<super::ColorPalette>,
+                ::std::string::String,
+            >,
+            custom_model_uri: ::std::result::Result<
+                ::std::option::Option<super::CustomModelUri>,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptOption>,
+                ::std::string::String,
+            >,
+            negative_prompt: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeed>,
+                ::std::string::String,
+            >,
+            resolution: ::std::result::Result<
+                ::std::option::Option<super::ResolutionV3>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            style_codes: ::std::result::Result<
+                ::std::option::Option<super::StyleCodes>,
+                ::std::string::String,
+            >,
+            style_preset: ::std::result::Result<
+                ::std::option::Option<super::StylePresetV3>,
+                ::std::string::String,
+            >,
+            style_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            style_type: ::std::result::Result<
+                ::std::option::Option<super::StyleTypeV3>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GenerateImageRequestV3Multipart {
+            fn default() -> Self {
+                Self {
+                    aspect_ratio: Ok(Default::default()),
+                    character_reference_images: Ok(Default::default()),
+                    character_reference_images_mask: Ok(Default::default()),
+                    color_palette: Ok(Default::default()),
+                    custom_model_uri: Ok(Default::default()),
+                    magic_prompt: Ok(Default::default()),
+                    negative_prompt: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    resolution: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    style_codes: Ok(Default::default()),
+                    style_preset: Ok(Default::default()),
+                    style_reference_images: Ok(Default::default()),
+                    style_type: Ok(Default::default()),
+                }
+            }
+        }
+        impl GenerateImageRequestV3Multipart {
+            pub fn aspect_ratio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AspectRatioV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.aspect_ratio = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for aspect_ratio: {e}")
+                    });
+                self
+            }
+            pub fn character_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.character_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for character_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn character_reference_images_mask<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.character_reference_images_mask = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for character_reference_images_mask: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn color_palette<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ColorPalette>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color_palette = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color_palette: {e}")
+                    });
+                self
+            }
+            pub fn custom_model_uri<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CustomModelUri>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_model_uri = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for custom_model_uri: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::MagicPromptOption>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn negative_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.negative_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for negative_prompt: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::RenderingSpeed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResolutionV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resolution = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resolution: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn style_codes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleCodes>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_codes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_codes: {e}")
+                    });
+                self
+            }
+            pub fn style_preset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StylePresetV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_preset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_preset: {e}")
+                    });
+                self
+            }
+            pub fn style_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn style_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleTypeV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_type: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GenerateImageRequestV3Multipart>
+        for super::GenerateImageRequestV3Multipart {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GenerateImageRequestV3Multipart,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    aspect_ratio: value.aspect_ratio?,
+                    character_reference_images: value.character_reference_images?,
+                    character_reference_images_mask: value
+                        .character_reference_images_mask?,
+                    color_palette: value.color_palette?,
+                    custom_model_uri: value.custom_model_uri?,
+                    magic_prompt: value.magic_prompt?,
+                    negative_prompt: value.negative_prompt?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    resolution: value.resolution?,
+                    seed: value.seed?,
+                    style_codes: value.style_codes?,
+                    style_preset: value.style_preset?,
+                    style_reference_images: value.style_reference_images?,
+                    style_type: value.style_type?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GenerateImageRequestV3Multipart>
+        for GenerateImageRequestV3Multipart {
+            fn from(value: super::GenerateImageRequestV3Multipart) -> Self {
+                Self {
+                    aspect_ratio: Ok(value.aspect_ratio),
+                    character_reference_images: Ok(value.character_reference_images),
+                    character_reference_images_mask: Ok(
+                        value.character_reference_images_mask,
+                    ),
+                    color_palette: Ok(value.color_palette),
+                    custom_model_uri: Ok(value.custom_model_uri),
+                    magic_prompt: Ok(value.magic_prompt),
+                    negative_prompt: Ok(value.negative_prompt),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    resolution: Ok(value.resolution),
+                    seed: Ok(value.seed),
+                    style_codes: Ok(value.style_codes),
+                    style_preset: Ok(value.style_preset),
+                    style_reference_images: Ok(value.style_reference_images),
                     style_type: Ok(value.style_type),
                 }
             }
@@ -3107,6 +4520,212 @@ used with `aspect_ratio`.
                 Self {
                     created: Ok(value.created),
                     data: Ok(value.data),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GenerateTransparentImageRequestV3 {
+            aspect_ratio: ::std::result::Result<
+                ::std::option::Option<super::AspectRatioV3>,
+                ::std::string::String,
+            >,
+            custom_model_uri: ::std::result::Result<
+                ::std::option::Option<super::CustomModelUri>,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptOption>,
+                ::std::string::String,
+            >,
+            negative_prompt: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeed>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            upscale_factor: ::std::result::Result<
+                ::std::option::Option<super::UpscaleFactor>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GenerateTransparentImageRequestV3 {
+            fn default() -> Self {
+                Self {
+                    aspect_ratio: Ok(Default::default()),
+                    custom_model_uri: Ok(Default::default()),
+                    magic_prompt: Ok(Default::default()),
+                    negative_prompt: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    upscale_factor: Ok(Default::default()),
+                }
+            }
+        }
+        impl GenerateTransparentImageRequestV3 {
+            pub fn aspect_ratio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AspectRatioV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.aspect_ratio = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for aspect_ratio: {e}")
+                    });
+                self
+            }
+            pub fn custom_model_uri<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CustomModelUri>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_model_uri = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for custom_model_uri: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::MagicPromptOption>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn negative_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.negative_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for negative_prompt: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::RenderingSpeed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn upscale_factor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::UpscaleFactor>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.upscale_factor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for upscale_factor: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GenerateTransparentImageRequestV3>
+        for super::GenerateTransparentImageRequestV3 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GenerateTransparentImageRequestV3,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    aspect_ratio: value.aspect_ratio?,
+                    custom_model_uri: value.custom_model_uri?,
+                    magic_prompt: value.magic_prompt?,
+                    negative_prompt: value.negative_prompt?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    seed: value.seed?,
+                    upscale_factor: value.upscale_factor?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GenerateTransparentImageRequestV3>
+        for GenerateTransparentImageRequestV3 {
+            fn from(value: super::GenerateTransparentImageRequestV3) -> Self {
+                Self {
+                    aspect_ratio: Ok(value.aspect_ratio),
+                    custom_model_uri: Ok(value.custom_model_uri),
+                    magic_prompt: Ok(value.magic_prompt),
+                    negative_prompt: Ok(value.negative_prompt),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    seed: Ok(value.seed),
+                    upscale_factor: Ok(value.upscale_factor),
                 }
             }
         }
@@ -3771,6 +5390,209 @@ used with `aspect_ratio`.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ReframeImageRequestV3 {
+            color_palette: ::std::result::Result<
+                ::std::option::Option<super::ColorPalette>,
+                ::std::string::String,
+            >,
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeed>,
+                ::std::string::String,
+            >,
+            resolution: ::std::result::Result<
+                super::ResolutionV3,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            style_codes: ::std::result::Result<
+                ::std::option::Option<super::StyleCodes>,
+                ::std::string::String,
+            >,
+            style_preset: ::std::result::Result<
+                ::std::option::Option<super::StylePresetV3>,
+                ::std::string::String,
+            >,
+            style_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReframeImageRequestV3 {
+            fn default() -> Self {
+                Self {
+                    color_palette: Ok(Default::default()),
+                    image: Err("no value supplied for image".to_string()),
+                    num_images: Ok(Default::default()),
+                    rendering_speed: Ok(Default::default()),
+                    resolution: Err("no value supplied for resolution".to_string()),
+                    seed: Ok(Default::default()),
+                    style_codes: Ok(Default::default()),
+                    style_preset: Ok(Default::default()),
+                    style_reference_images: Ok(Default::default()),
+                }
+            }
+        }
+        impl ReframeImageRequestV3 {
+            pub fn color_palette<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ColorPalette>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color_palette = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color_palette: {e}")
+                    });
+                self
+            }
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::RenderingSpeed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ResolutionV3>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resolution = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resolution: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn style_codes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleCodes>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_codes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_codes: {e}")
+                    });
+                self
+            }
+            pub fn style_preset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StylePresetV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_preset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_preset: {e}")
+                    });
+                self
+            }
+            pub fn style_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReframeImageRequestV3>
+        for super::ReframeImageRequestV3 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReframeImageRequestV3,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    color_palette: value.color_palette?,
+                    image: value.image?,
+                    num_images: value.num_images?,
+                    rendering_speed: value.rendering_speed?,
+                    resolution: value.resolution?,
+                    seed: value.seed?,
+                    style_codes: value.style_codes?,
+                    style_preset: value.style_preset?,
+                    style_reference_images: value.style_reference_images?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReframeImageRequestV3>
+        for ReframeImageRequestV3 {
+            fn from(value: super::ReframeImageRequestV3) -> Self {
+                Self {
+                    color_palette: Ok(value.color_palette),
+                    image: Ok(value.image),
+                    num_images: Ok(value.num_images),
+                    rendering_speed: Ok(value.rendering_speed),
+                    resolution: Ok(value.resolution),
+                    seed: Ok(value.seed),
+                    style_codes: Ok(value.style_codes),
+                    style_preset: Ok(value.style_preset),
+                    style_reference_images: Ok(value.style_reference_images),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RemixImageRequest {
             image_file: ::std::result::Result<
                 crate::multipart::FilePart,
@@ -3834,6 +5656,612 @@ used with `aspect_ratio`.
                 }
             }
         }
+        #[derive(Clone, Debug)]
+        pub struct RemixImageRequestV3 {
+            aspect_ratio: ::std::result::Result<
+                ::std::option::Option<super::AspectRatioV3>,
+                ::std::string::String,
+            >,
+            character_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            character_reference_images_mask: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            color_palette: ::std::result::Result<
+                ::std::option::Option<super::ColorPalette>,
+                ::std::string::String,
+            >,
+            custom_model_uri: ::std::result::Result<
+                ::std::option::Option<super::CustomModelUri>,
+                ::std::string::String,
+            >,
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            image_weight: ::std::result::Result<
+                ::std::num::NonZeroU32,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptOption>,
+                ::std::string::String,
+            >,
+            negative_prompt: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeed>,
+                ::std::string::String,
+            >,
+            resolution: ::std::result::Result<
+                ::std::option::Option<super::ResolutionV3>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            style_codes: ::std::result::Result<
+                ::std::option::Option<super::StyleCodes>,
+                ::std::string::String,
+            >,
+            style_preset: ::std::result::Result<
+                ::std::option::Option<super::StylePresetV3>,
+                ::std::string::String,
+            >,
+            style_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            style_type: ::std::result::Result<
+                ::std::option::Option<super::StyleTypeV3>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RemixImageRequestV3 {
+            fn default() -> Self {
+                Self {
+                    aspect_ratio: Ok(Default::default()),
+                    character_reference_images: Ok(Default::default()),
+                    character_reference_images_mask: Ok(Default::default()),
+                    color_palette: Ok(Default::default()),
+                    custom_model_uri: Ok(Default::default()),
+                    image: Err("no value supplied for image".to_string()),
+                    image_weight: Ok(
+                        super::defaults::default_nzu64::<::std::num::NonZeroU32, 50>(),
+                    ),
+                    magic_prompt: Ok(Default::default()),
+                    negative_prompt: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    resolution: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    style_codes: Ok(Default::default()),
+                    style_preset: Ok(Default::default()),
+                    style_reference_images: Ok(Default::default()),
+                    style_type: Ok(Default::default()),
+                }
+            }
+        }
+        impl RemixImageRequestV3 {
+            pub fn aspect_ratio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AspectRatioV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.aspect_ratio = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for aspect_ratio: {e}")
+                    });
+                self
+            }
+            pub fn character_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.character_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for character_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn character_reference_images_mask<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.character_reference_images_mask = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for character_reference_images_mask: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn color_palette<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ColorPalette>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color_palette = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color_palette: {e}")
+                    });
+                self
+            }
+            pub fn custom_model_uri<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CustomModelUri>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_model_uri = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for custom_model_uri: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn image_weight<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_weight = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image_weight: {e}")
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::MagicPromptOption>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn negative_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.negative_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for negative_prompt: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::RenderingSpeed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResolutionV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resolution = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resolution: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn style_codes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleCodes>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_codes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_codes: {e}")
+                    });
+                self
+            }
+            pub fn style_preset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StylePresetV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_preset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_preset: {e}")
+                    });
+                self
+            }
+            pub fn style_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn style_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleTypeV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_type: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RemixImageRequestV3>
+        for super::RemixImageRequestV3 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RemixImageRequestV3,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    aspect_ratio: value.aspect_ratio?,
+                    character_reference_images: value.character_reference_images?,
+                    character_reference_images_mask: value
+                        .character_reference_images_mask?,
+                    color_palette: value.color_palette?,
+                    custom_model_uri: value.custom_model_uri?,
+                    image: value.image?,
+                    image_weight: value.image_weight?,
+                    magic_prompt: value.magic_prompt?,
+                    negative_prompt: value.negative_prompt?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    resolution: value.resolution?,
+                    seed: value.seed?,
+                    style_codes: value.style_codes?,
+                    style_preset: value.style_preset?,
+                    style_reference_images: value.style_reference_images?,
+                    style_type: value.style_type?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RemixImageRequestV3> for RemixImageRequestV3 {
+            fn from(value: super::RemixImageRequestV3) -> Self {
+                Self {
+                    aspect_ratio: Ok(value.aspect_ratio),
+                    character_reference_images: Ok(value.character_reference_images),
+                    character_reference_images_mask: Ok(
+                        value.character_reference_images_mask,
+                    ),
+                    color_palette: Ok(value.color_palette),
+                    custom_model_uri: Ok(value.custom_model_uri),
+                    image: Ok(value.image),
+                    image_weight: Ok(value.image_weight),
+                    magic_prompt: Ok(value.magic_prompt),
+                    negative_prompt: Ok(value.negative_prompt),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    resolution: Ok(value.resolution),
+                    seed: Ok(value.seed),
+                    style_codes: Ok(value.style_codes),
+                    style_preset: Ok(value.style_preset),
+                    style_reference_images: Ok(value.style_reference_images),
+                    style_type: Ok(value.style_type),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReplaceBackgroundRequestV3 {
+            color_palette: ::std::result::Result<
+                ::std::option::Option<super::ColorPalette>,
+                ::std::string::String,
+            >,
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptOption>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeed>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            style_codes: ::std::result::Result<
+                ::std::option::Option<super::StyleCodes>,
+                ::std::string::String,
+            >,
+            style_preset: ::std::result::Result<
+                ::std::option::Option<super::StylePresetV3>,
+                ::std::string::String,
+            >,
+            style_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReplaceBackgroundRequestV3 {
+            fn default() -> Self {
+                Self {
+                    color_palette: Ok(Default::default()),
+                    image: Err("no value supplied for image".to_string()),
+                    magic_prompt: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    style_codes: Ok(Default::default()),
+                    style_preset: Ok(Default::default()),
+                    style_reference_images: Ok(Default::default()),
+                }
+            }
+        }
+        impl ReplaceBackgroundRequestV3 {
+            pub fn color_palette<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ColorPalette>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color_palette = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color_palette: {e}")
+                    });
+                self
+            }
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::MagicPromptOption>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::RenderingSpeed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn style_codes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleCodes>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_codes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_codes: {e}")
+                    });
+                self
+            }
+            pub fn style_preset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StylePresetV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_preset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_preset: {e}")
+                    });
+                self
+            }
+            pub fn style_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReplaceBackgroundRequestV3>
+        for super::ReplaceBackgroundRequestV3 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReplaceBackgroundRequestV3,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    color_palette: value.color_palette?,
+                    image: value.image?,
+                    magic_prompt: value.magic_prompt?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    seed: value.seed?,
+                    style_codes: value.style_codes?,
+                    style_preset: value.style_preset?,
+                    style_reference_images: value.style_reference_images?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReplaceBackgroundRequestV3>
+        for ReplaceBackgroundRequestV3 {
+            fn from(value: super::ReplaceBackgroundRequestV3) -> Self {
+                Self {
+                    color_palette: Ok(value.color_palette),
+                    image: Ok(value.image),
+                    magic_prompt: Ok(value.magic_prompt),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    seed: Ok(value.seed),
+                    style_codes: Ok(value.style_codes),
+                    style_preset: Ok(value.style_preset),
+                    style_reference_images: Ok(value.style_reference_images),
+                }
+            }
+        }
     }
     /// Generation of default values for serde.
     pub mod defaults {
@@ -3884,8 +6312,9 @@ used with `aspect_ratio`.
 /**Client for Ideogram API
 
 Ideogram's own image generation API: the legacy `POST /generate` (models V_1
-to V_3), `POST /v1/ideogram-v3/generate` for Ideogram 3.0, and the legacy
-`POST /remix` for image to image.
+to V_3) and `POST /remix`; Ideogram 3.0's generate (JSON, or multipart with
+reference images), generate-transparent, edit, remix, reframe and
+replace-background; and `POST /describe`.
 
 Authentication: `Api-Key: <key>` against `https://api.ideogram.ai`. Gateways
 that re-serve this API under another base URL and a path prefix (for example
@@ -3987,10 +6416,12 @@ let response = client.post_generate_image()
     }
     /**Generate with Ideogram 3.0
 
-Generates 1 to 8 images with Ideogram 3.0, sent as JSON. The service also
-takes this body as multipart form data to attach style or character
-reference images; those uploads are not part of this description.
-Billed per image returned; the price depends on `rendering_speed`.
+Generates 1 to 8 images with Ideogram 3.0, sent as JSON, or as multipart
+form data to attach style or character reference images (the official
+document lists the image arrays in the JSON body too; how to send images
+in JSON is not documented, so this description puts them in multipart
+only). Billed per image returned; the price depends on `rendering_speed`,
+and character references are priced higher.
 
 
 Sends a `POST` request to `/v1/ideogram-v3/generate`
@@ -4003,6 +6434,28 @@ let response = client.post_generate_image_v3()
 ```*/
     pub fn post_generate_image_v3(&self) -> builder::PostGenerateImageV3<'_> {
         builder::PostGenerateImageV3::new(self)
+    }
+    /**Generate images with a transparent background (Ideogram 3.0)
+
+Generates 1 to 8 PNG images with a transparent background, made at the
+largest resolution for the aspect ratio; `upscale_factor` X2 and X4 enlarge
+them at extra cost (the answer's `resolution` is the size before upscaling,
+`upscaled_resolution` after). Billed per image returned; priced by
+`rendering_speed`.
+
+
+Sends a `POST` request to `/v1/ideogram-v3/generate-transparent`
+
+```ignore
+let response = client.post_generate_image_v3_transparent()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn post_generate_image_v3_transparent(
+        &self,
+    ) -> builder::PostGenerateImageV3Transparent<'_> {
+        builder::PostGenerateImageV3Transparent::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -4194,6 +6647,98 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::post_generate_image_v3_transparent`]
+
+[`Client::post_generate_image_v3_transparent`]: super::Client::post_generate_image_v3_transparent*/
+    #[derive(Debug, Clone)]
+    pub struct PostGenerateImageV3Transparent<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::GenerateTransparentImageRequestV3, String>,
+    }
+    impl<'a> PostGenerateImageV3Transparent<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GenerateTransparentImageRequestV3>,
+            <V as std::convert::TryInto<
+                types::GenerateTransparentImageRequestV3,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `GenerateTransparentImageRequestV3` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::GenerateTransparentImageRequestV3,
+            ) -> types::builder::GenerateTransparentImageRequestV3,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/ideogram-v3/generate-transparent`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerateImageResponse>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::GenerateTransparentImageRequestV3::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/ideogram-v3/generate-transparent", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_generate_image_v3_transparent",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
@@ -4206,6 +6751,22 @@ pub mod limits {
     pub const COLOR_PALETTE_MEMBER_COLOR_WEIGHT: ::std::ops::RangeInclusive<f64> = 0.05..=1.0;
     /// `ColorPaletteMembers.members`: the item count from 1 to 8.
     pub const COLOR_PALETTE_MEMBERS_MEMBERS: ::std::ops::RangeInclusive<usize> = 1..=8;
+    /// `EditImageRequestV3.character_reference_images`: the item count from 0 to 1.
+    pub const EDIT_IMAGE_REQUEST_V3_CHARACTER_REFERENCE_IMAGES: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=1;
+    /// `EditImageRequestV3.character_reference_images_mask`: the item count from 0 to 1.
+    pub const EDIT_IMAGE_REQUEST_V3_CHARACTER_REFERENCE_IMAGES_MASK: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=1;
+    /// `GenerateImageRequestV3Multipart.character_reference_images`: the item count from 0 to 1.
+    pub const GENERATE_IMAGE_REQUEST_V3_MULTIPART_CHARACTER_REFERENCE_IMAGES: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=1;
+    /// `GenerateImageRequestV3Multipart.character_reference_images_mask`: the item count from 0 to 1.
+    pub const GENERATE_IMAGE_REQUEST_V3_MULTIPART_CHARACTER_REFERENCE_IMAGES_MASK: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=1;
     /// `ImageObject.seed`: the value from 0 to 2147483647.
     pub const IMAGE_OBJECT_SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
     /// `InitialImageRequest.image_weight`: the value from 1 to 100.
@@ -4218,6 +6779,18 @@ pub mod limits {
     pub const NUM_IMAGES_DEFAULT: i64 = 1;
     /// `Prompt`: the length in characters from 1 to 10000.
     pub const PROMPT: ::std::ops::RangeInclusive<usize> = 1..=10000;
+    /// `RemixImageRequestV3.character_reference_images`: the item count from 0 to 1.
+    pub const REMIX_IMAGE_REQUEST_V3_CHARACTER_REFERENCE_IMAGES: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=1;
+    /// `RemixImageRequestV3.character_reference_images_mask`: the item count from 0 to 1.
+    pub const REMIX_IMAGE_REQUEST_V3_CHARACTER_REFERENCE_IMAGES_MASK: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=1;
+    /// `RemixImageRequestV3.image_weight`: the value from 1 to 100.
+    pub const REMIX_IMAGE_REQUEST_V3_IMAGE_WEIGHT: ::std::ops::RangeInclusive<i64> = 1..=100;
+    /// `RemixImageRequestV3.image_weight`: the default, 50.
+    pub const REMIX_IMAGE_REQUEST_V3_IMAGE_WEIGHT_DEFAULT: i64 = 50;
     /// `Seed`: the value from 0 to 2147483647.
     pub const SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
 }
@@ -4226,6 +6799,13 @@ pub mod limits {
 pub mod operations {
     /// Every operation of the spec, sorted by path.
     pub const ALL: &[crate::operation::Operation] = &[
+        crate::operation::Operation {
+            id: "post_describe",
+            method: "POST",
+            path: "/describe",
+            content_type: Some("multipart/form-data"),
+            body: Some("DescribeRequest"),
+        },
         crate::operation::Operation {
             id: "post_generate_image",
             method: "POST",
@@ -4241,11 +6821,46 @@ pub mod operations {
             body: Some("RemixImageRequest"),
         },
         crate::operation::Operation {
+            id: "post_edit_image_v3",
+            method: "POST",
+            path: "/v1/ideogram-v3/edit",
+            content_type: Some("multipart/form-data"),
+            body: Some("EditImageRequestV3"),
+        },
+        crate::operation::Operation {
             id: "post_generate_image_v3",
             method: "POST",
             path: "/v1/ideogram-v3/generate",
             content_type: Some("application/json"),
             body: Some("GenerateImageRequestV3"),
+        },
+        crate::operation::Operation {
+            id: "post_generate_image_v3_transparent",
+            method: "POST",
+            path: "/v1/ideogram-v3/generate-transparent",
+            content_type: Some("application/json"),
+            body: Some("GenerateTransparentImageRequestV3"),
+        },
+        crate::operation::Operation {
+            id: "post_reframe_image_v3",
+            method: "POST",
+            path: "/v1/ideogram-v3/reframe",
+            content_type: Some("multipart/form-data"),
+            body: Some("ReframeImageRequestV3"),
+        },
+        crate::operation::Operation {
+            id: "post_remix_image_v3",
+            method: "POST",
+            path: "/v1/ideogram-v3/remix",
+            content_type: Some("multipart/form-data"),
+            body: Some("RemixImageRequestV3"),
+        },
+        crate::operation::Operation {
+            id: "post_replace_background_v3",
+            method: "POST",
+            path: "/v1/ideogram-v3/replace-background",
+            content_type: Some("multipart/form-data"),
+            body: Some("ReplaceBackgroundRequestV3"),
         },
     ];
     /// Calls `visitor` with the generated type of the JSON body schema
@@ -4261,11 +6876,29 @@ pub mod operations {
             "GenerateImageRequestV3" => {
                 Some(visitor.visit::<super::types::GenerateImageRequestV3>())
             }
+            "GenerateTransparentImageRequestV3" => {
+                Some(visitor.visit::<super::types::GenerateTransparentImageRequestV3>())
+            }
             _ => None,
         }
     }
 }
 impl Client {
+    /// Sends a `POST` request to `/v1/ideogram-v3/generate` as `multipart/form-data`.
+    ///
+    /// Generate with Ideogram 3.0
+    ///
+    /// Generates 1 to 8 images with Ideogram 3.0, sent as JSON, or as multipart
+    /// form data to attach style or character reference images (the official
+    /// document lists the image arrays in the JSON body too; how to send images
+    /// in JSON is not documented, so this description puts them in multipart
+    /// only). Billed per image returned; the price depends on `rendering_speed`,
+    /// and character references are priced higher.
+    pub fn post_generate_image_v3_multipart(
+        &self,
+    ) -> multipart_builder::PostGenerateImageV3Multipart<'_> {
+        multipart_builder::PostGenerateImageV3Multipart::new(self)
+    }
     /// Sends a `POST` request to `/remix` as `multipart/form-data`.
     ///
     /// Remix an image (legacy)
@@ -4277,6 +6910,72 @@ impl Client {
     pub fn post_remix_image(&self) -> multipart_builder::PostRemixImage<'_> {
         multipart_builder::PostRemixImage::new(self)
     }
+    /// Sends a `POST` request to `/v1/ideogram-v3/generate-transparent` as `multipart/form-data`.
+    ///
+    /// Generate images with a transparent background (Ideogram 3.0)
+    ///
+    /// Generates 1 to 8 PNG images with a transparent background, made at the
+    /// largest resolution for the aspect ratio; `upscale_factor` X2 and X4 enlarge
+    /// them at extra cost (the answer's `resolution` is the size before upscaling,
+    /// `upscaled_resolution` after). Billed per image returned; priced by
+    /// `rendering_speed`.
+    pub fn post_generate_image_v3_transparent_multipart(
+        &self,
+    ) -> multipart_builder::PostGenerateImageV3TransparentMultipart<'_> {
+        multipart_builder::PostGenerateImageV3TransparentMultipart::new(self)
+    }
+    /// Sends a `POST` request to `/v1/ideogram-v3/edit` as `multipart/form-data`.
+    ///
+    /// Edit an image with a mask (Ideogram 3.0)
+    ///
+    /// Repaints the parts of `image` that `mask` marks black, guided by the prompt.
+    /// The mask is the image's size, grayscale. The answer keeps the input's size.
+    /// Billed per image returned; priced by `rendering_speed`.
+    pub fn post_edit_image_v3(&self) -> multipart_builder::PostEditImageV3<'_> {
+        multipart_builder::PostEditImageV3::new(self)
+    }
+    /// Sends a `POST` request to `/v1/ideogram-v3/remix` as `multipart/form-data`.
+    ///
+    /// Remix an image (Ideogram 3.0)
+    ///
+    /// Generates images from an input image and a prompt; `image_weight` says how
+    /// closely they follow the input. The input is cropped to the requested
+    /// aspect ratio first. Billed per image returned; priced by `rendering_speed`.
+    pub fn post_remix_image_v3(&self) -> multipart_builder::PostRemixImageV3<'_> {
+        multipart_builder::PostRemixImageV3::new(self)
+    }
+    /// Sends a `POST` request to `/v1/ideogram-v3/reframe` as `multipart/form-data`.
+    ///
+    /// Extend an image to a new resolution (Ideogram 3.0)
+    ///
+    /// Extends a square image outwards to `resolution`, filling the new area to
+    /// match. There is no prompt. Billed per image returned; priced by
+    /// `rendering_speed`.
+    pub fn post_reframe_image_v3(&self) -> multipart_builder::PostReframeImageV3<'_> {
+        multipart_builder::PostReframeImageV3::new(self)
+    }
+    /// Sends a `POST` request to `/v1/ideogram-v3/replace-background` as `multipart/form-data`.
+    ///
+    /// Replace an image's background (Ideogram 3.0)
+    ///
+    /// Keeps the subject of `image` and paints a new background from the prompt.
+    /// The answer keeps the input's size. Billed per image returned; priced by
+    /// `rendering_speed`.
+    pub fn post_replace_background_v3(
+        &self,
+    ) -> multipart_builder::PostReplaceBackgroundV3<'_> {
+        multipart_builder::PostReplaceBackgroundV3::new(self)
+    }
+    /// Sends a `POST` request to `/describe` as `multipart/form-data`.
+    ///
+    /// Describe an image in words
+    ///
+    /// Answers one or more descriptions of an uploaded image, usable as prompts.
+    /// Billed per call (Segmind lists it at $0.015; Ideogram's price is not stated
+    /// in its document).
+    pub fn post_describe(&self) -> multipart_builder::PostDescribe<'_> {
+        multipart_builder::PostDescribe::new(self)
+    }
 }
 /// Builders of the multipart operations, in progenitor's style: `body`
 /// or `body_map` with the body's generated builder, then `send`.
@@ -4286,6 +6985,100 @@ pub mod multipart_builder {
     use super::{
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, ResponseValue,
     };
+    /**Builder for [`Client::post_generate_image_v3_multipart`]
+
+[`Client::post_generate_image_v3_multipart`]: super::Client::post_generate_image_v3_multipart*/
+    #[derive(Debug, Clone)]
+    pub struct PostGenerateImageV3Multipart<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::GenerateImageRequestV3Multipart, String>,
+    }
+    impl<'a> PostGenerateImageV3Multipart<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GenerateImageRequestV3Multipart>,
+            <V as std::convert::TryInto<
+                types::GenerateImageRequestV3Multipart,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `GenerateImageRequestV3Multipart` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::GenerateImageRequestV3Multipart,
+            ) -> types::builder::GenerateImageRequestV3Multipart,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/ideogram-v3/generate` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerateImageResponse>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::GenerateImageRequestV3Multipart::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/ideogram-v3/generate", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .multipart(form)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_generate_image_v3",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::post_remix_image`]
 
 [`Client::post_remix_image`]: super::Client::post_remix_image*/
@@ -4376,6 +7169,645 @@ pub mod multipart_builder {
             }
         }
     }
+    /**Builder for [`Client::post_generate_image_v3_transparent_multipart`]
+
+[`Client::post_generate_image_v3_transparent_multipart`]: super::Client::post_generate_image_v3_transparent_multipart*/
+    #[derive(Debug, Clone)]
+    pub struct PostGenerateImageV3TransparentMultipart<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::GenerateTransparentImageRequestV3, String>,
+    }
+    impl<'a> PostGenerateImageV3TransparentMultipart<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GenerateTransparentImageRequestV3>,
+            <V as std::convert::TryInto<
+                types::GenerateTransparentImageRequestV3,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `GenerateTransparentImageRequestV3` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::GenerateTransparentImageRequestV3,
+            ) -> types::builder::GenerateTransparentImageRequestV3,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/ideogram-v3/generate-transparent` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerateImageResponse>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::GenerateTransparentImageRequestV3::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/ideogram-v3/generate-transparent", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .multipart(form)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_generate_image_v3_transparent",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_edit_image_v3`]
+
+[`Client::post_edit_image_v3`]: super::Client::post_edit_image_v3*/
+    #[derive(Debug, Clone)]
+    pub struct PostEditImageV3<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::EditImageRequestV3, String>,
+    }
+    impl<'a> PostEditImageV3<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EditImageRequestV3>,
+            <V as std::convert::TryInto<
+                types::EditImageRequestV3,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `EditImageRequestV3` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::EditImageRequestV3,
+            ) -> types::builder::EditImageRequestV3,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/ideogram-v3/edit` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerateImageResponse>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::EditImageRequestV3::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/ideogram-v3/edit", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .multipart(form)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_edit_image_v3",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_remix_image_v3`]
+
+[`Client::post_remix_image_v3`]: super::Client::post_remix_image_v3*/
+    #[derive(Debug, Clone)]
+    pub struct PostRemixImageV3<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::RemixImageRequestV3, String>,
+    }
+    impl<'a> PostRemixImageV3<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RemixImageRequestV3>,
+            <V as std::convert::TryInto<
+                types::RemixImageRequestV3,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `RemixImageRequestV3` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::RemixImageRequestV3,
+            ) -> types::builder::RemixImageRequestV3,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/ideogram-v3/remix` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerateImageResponse>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::RemixImageRequestV3::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/ideogram-v3/remix", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .multipart(form)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_remix_image_v3",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_reframe_image_v3`]
+
+[`Client::post_reframe_image_v3`]: super::Client::post_reframe_image_v3*/
+    #[derive(Debug, Clone)]
+    pub struct PostReframeImageV3<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::ReframeImageRequestV3, String>,
+    }
+    impl<'a> PostReframeImageV3<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ReframeImageRequestV3>,
+            <V as std::convert::TryInto<
+                types::ReframeImageRequestV3,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `ReframeImageRequestV3` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ReframeImageRequestV3,
+            ) -> types::builder::ReframeImageRequestV3,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/ideogram-v3/reframe` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerateImageResponse>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::ReframeImageRequestV3::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/ideogram-v3/reframe", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .multipart(form)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_reframe_image_v3",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_replace_background_v3`]
+
+[`Client::post_replace_background_v3`]: super::Client::post_replace_background_v3*/
+    #[derive(Debug, Clone)]
+    pub struct PostReplaceBackgroundV3<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::ReplaceBackgroundRequestV3, String>,
+    }
+    impl<'a> PostReplaceBackgroundV3<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ReplaceBackgroundRequestV3>,
+            <V as std::convert::TryInto<
+                types::ReplaceBackgroundRequestV3,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `ReplaceBackgroundRequestV3` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ReplaceBackgroundRequestV3,
+            ) -> types::builder::ReplaceBackgroundRequestV3,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/ideogram-v3/replace-background` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerateImageResponse>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::ReplaceBackgroundRequestV3::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/ideogram-v3/replace-background", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .multipart(form)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_replace_background_v3",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_describe`]
+
+[`Client::post_describe`]: super::Client::post_describe*/
+    #[derive(Debug, Clone)]
+    pub struct PostDescribe<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::DescribeRequest, String>,
+    }
+    impl<'a> PostDescribe<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DescribeRequest>,
+            <V as std::convert::TryInto<
+                types::DescribeRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `DescribeRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::DescribeRequest,
+            ) -> types::builder::DescribeRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/describe` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DescribeResponse>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::DescribeRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/describe", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .multipart(form)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_describe",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+}
+impl crate::multipart::MultipartBody for types::GenerateImageRequestV3Multipart {
+    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
+        let form = ::reqwest::multipart::Form::new();
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "resolution",
+            &self.resolution,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "aspect_ratio",
+            &self.aspect_ratio,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "rendering_speed",
+            &self.rendering_speed,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "magic_prompt",
+            &self.magic_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "negative_prompt",
+            &self.negative_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "num_images",
+            &self.num_images,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "color_palette",
+            &self.color_palette,
+            true,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_codes",
+            &self.style_codes,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_type",
+            &self.style_type,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_preset",
+            &self.style_preset,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "custom_model_uri",
+            &self.custom_model_uri,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "style_reference_images",
+            &self.style_reference_images,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "character_reference_images",
+            &self.character_reference_images,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "character_reference_images_mask",
+            &self.character_reference_images_mask,
+        )?;
+        Ok(form)
+    }
 }
 impl crate::multipart::MultipartBody for types::RemixImageRequest {
     fn form(&self) -> Result<::reqwest::multipart::Form, String> {
@@ -4387,6 +7819,337 @@ impl crate::multipart::MultipartBody for types::RemixImageRequest {
             true,
         )?;
         let form = crate::multipart::file_parts(form, "image_file", &self.image_file)?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::GenerateTransparentImageRequestV3 {
+    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
+        let form = ::reqwest::multipart::Form::new();
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "upscale_factor",
+            &self.upscale_factor,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "aspect_ratio",
+            &self.aspect_ratio,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "rendering_speed",
+            &self.rendering_speed,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "magic_prompt",
+            &self.magic_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "negative_prompt",
+            &self.negative_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "num_images",
+            &self.num_images,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "custom_model_uri",
+            &self.custom_model_uri,
+            false,
+        )?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::EditImageRequestV3 {
+    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
+        let form = ::reqwest::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::file_parts(form, "mask", &self.mask)?;
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "magic_prompt",
+            &self.magic_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "num_images",
+            &self.num_images,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "rendering_speed",
+            &self.rendering_speed,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_type",
+            &self.style_type,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_preset",
+            &self.style_preset,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "custom_model_uri",
+            &self.custom_model_uri,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "color_palette",
+            &self.color_palette,
+            true,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_codes",
+            &self.style_codes,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "style_reference_images",
+            &self.style_reference_images,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "character_reference_images",
+            &self.character_reference_images,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "character_reference_images_mask",
+            &self.character_reference_images_mask,
+        )?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::RemixImageRequestV3 {
+    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
+        let form = ::reqwest::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_weight",
+            &self.image_weight,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "resolution",
+            &self.resolution,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "aspect_ratio",
+            &self.aspect_ratio,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "rendering_speed",
+            &self.rendering_speed,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "magic_prompt",
+            &self.magic_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "negative_prompt",
+            &self.negative_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "num_images",
+            &self.num_images,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "color_palette",
+            &self.color_palette,
+            true,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_codes",
+            &self.style_codes,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_type",
+            &self.style_type,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_preset",
+            &self.style_preset,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "custom_model_uri",
+            &self.custom_model_uri,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "style_reference_images",
+            &self.style_reference_images,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "character_reference_images",
+            &self.character_reference_images,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "character_reference_images_mask",
+            &self.character_reference_images_mask,
+        )?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::ReframeImageRequestV3 {
+    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
+        let form = ::reqwest::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(
+            form,
+            "resolution",
+            &self.resolution,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "num_images",
+            &self.num_images,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "rendering_speed",
+            &self.rendering_speed,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_preset",
+            &self.style_preset,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "color_palette",
+            &self.color_palette,
+            true,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_codes",
+            &self.style_codes,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "style_reference_images",
+            &self.style_reference_images,
+        )?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::ReplaceBackgroundRequestV3 {
+    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
+        let form = ::reqwest::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "magic_prompt",
+            &self.magic_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "num_images",
+            &self.num_images,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "rendering_speed",
+            &self.rendering_speed,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_preset",
+            &self.style_preset,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "color_palette",
+            &self.color_palette,
+            true,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_codes",
+            &self.style_codes,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "style_reference_images",
+            &self.style_reference_images,
+        )?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::DescribeRequest {
+    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
+        let form = ::reqwest::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image_file", &self.image_file)?;
+        let form = crate::multipart::value_part(
+            form,
+            "describe_model_version",
+            &self.describe_model_version,
+            false,
+        )?;
         Ok(form)
     }
 }

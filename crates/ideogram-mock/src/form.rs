@@ -1,0 +1,279 @@
+//! A multipart body read as the spec describes it: the parts its schema
+//! marks `format: binary` as files, every other part as the JSON value its
+//! schema types (a number, a repeated part as an array, an object from a
+//! JSON part), so the body can be checked against the schema like a JSON
+//! one. Also the facts about uploaded images the services check.
+
+use std::collections::BTreeMap;
+
+use axum::extract::multipart::Multipart;
+use axum::response::Response;
+use bytes::Bytes;
+use serde_json::{Map, Value};
+
+use crate::serve::error;
+
+/// Largest image the services take, and the largest total of a reference
+/// list.
+pub(crate) const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
+
+/// A multipart body: its values and its files, by part name.
+#[derive(Debug, Default)]
+pub(crate) struct Form {
+    pub(crate) value: Map<String, Value>,
+    pub(crate) files: BTreeMap<String, Vec<Bytes>>,
+}
+
+impl Form {
+    /// The first file of part `name`.
+    pub(crate) fn file(&self, name: &str) -> Option<&Bytes> {
+        self.files.get(name).and_then(|files| files.first())
+    }
+
+    /// The files of part `name` (none when absent).
+    pub(crate) fn all(&self, name: &str) -> &[Bytes] {
+        self.files.get(name).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Reads `multipart` as the body schema `schema` of Ideogram's spec, then
+/// checks it against that schema (files stand in as strings): 400 naming
+/// the part for an unknown part, a value that does not parse, a file that
+/// is not a JPEG, PNG or WebP of at most 10 MB, or a schema violation.
+pub(crate) async fn read(schema: &str, mut multipart: Multipart) -> Result<Form, Response> {
+    let schemas = ideogram_raw::schema::ideogram();
+    let properties = schemas
+        .get(schema)
+        .and_then(|s| s["properties"].as_object())
+        .ok_or_else(|| error(500, format!("the mock has no schema {schema}")))?;
+    let mut form = Form::default();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(error(
+                    400,
+                    format!("the multipart body does not parse: {e}"),
+                ));
+            }
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        let property = properties
+            .get(&name)
+            .ok_or_else(|| error(400, format!("{name}: unknown part")))?;
+        let data = field
+            .bytes()
+            .await
+            .map_err(|e| error(400, format!("{name}: cannot read the part: {e}")))?;
+        let kind = Kind::of(property);
+        match kind {
+            Kind::File | Kind::Files => {
+                check_image(&name, &data)?;
+                form.files.entry(name).or_default().push(data);
+            }
+            Kind::Value(ty) => {
+                let text = std::str::from_utf8(&data)
+                    .map_err(|_| error(400, format!("{name}: not text")))?;
+                let value = parse(&ty, text)
+                    .ok_or_else(|| error(400, format!("{name}: {text:?} is not a {ty}")))?;
+                form.value.insert(name, value);
+            }
+            Kind::Values(ty) => {
+                let text = std::str::from_utf8(&data)
+                    .map_err(|_| error(400, format!("{name}: not text")))?;
+                let value = parse(&ty, text)
+                    .ok_or_else(|| error(400, format!("{name}: {text:?} is not a {ty}")))?;
+                if let Value::Array(items) = form
+                    .value
+                    .entry(name)
+                    .or_insert_with(|| Value::Array(Vec::new()))
+                {
+                    items.push(value);
+                }
+            }
+        }
+    }
+    // The schema's verdict, files standing in as strings.
+    let mut checked = form.value.clone();
+    for (name, files) in &form.files {
+        let stand_in = Value::String("(file)".into());
+        let value = match Kind::of(&properties[name]) {
+            Kind::Files => Value::Array(vec![stand_in; files.len()]),
+            _ => stand_in,
+        };
+        checked.insert(name.clone(), value);
+    }
+    schemas
+        .check(schema, &Value::Object(checked))
+        .map_err(|v| error(400, format!("{}: {}", v.path, v.message)))?;
+    Ok(form)
+}
+
+/// How a part is read.
+enum Kind {
+    File,
+    Files,
+    Value(String),
+    Values(String),
+}
+
+impl Kind {
+    fn of(property: &Value) -> Self {
+        let resolved = resolve(property);
+        match resolved["type"].as_str() {
+            Some("string") if resolved["format"] == "binary" => Self::File,
+            Some("array") => {
+                let items = resolve(&resolved["items"]);
+                if items["format"] == "binary" {
+                    Self::Files
+                } else {
+                    Self::Values(type_name(items))
+                }
+            }
+            _ => Self::Value(type_name(resolved)),
+        }
+    }
+}
+
+/// A schema's type, `object` for one without (a `oneOf`).
+fn type_name(schema: &Value) -> String {
+    schema["type"].as_str().unwrap_or("object").to_owned()
+}
+
+/// A property's schema, its `$ref` followed.
+fn resolve(schema: &Value) -> &Value {
+    match schema["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+    {
+        Some(name) => ideogram_raw::schema::ideogram().get(name).unwrap_or(schema),
+        None => schema,
+    }
+}
+
+/// A text part as the JSON value of type `ty`.
+fn parse(ty: &str, text: &str) -> Option<Value> {
+    match ty {
+        "string" => Some(Value::String(text.to_owned())),
+        "integer" => text.trim().parse::<i64>().ok().map(Value::from),
+        "number" => text.trim().parse::<f64>().ok().map(Value::from),
+        "boolean" => text.trim().parse::<bool>().ok().map(Value::from),
+        _ => serde_json::from_str(text).ok(),
+    }
+}
+
+/// A JPEG, PNG or WebP of at most 10 MB, or 400 naming the part.
+pub(crate) fn check_image(name: &str, data: &[u8]) -> Result<(), Response> {
+    if data.len() > MAX_IMAGE_BYTES {
+        return Err(error(400, format!("{name}: larger than 10 MB")));
+    }
+    if dimensions(data).is_none() {
+        return Err(error(
+            400,
+            format!("{name}: only JPEG, PNG and WebP images are supported"),
+        ));
+    }
+    Ok(())
+}
+
+/// An image's width and height from its header: PNG, JPEG or WebP.
+pub(crate) fn dimensions(image: &[u8]) -> Option<(u32, u32)> {
+    let be32 = |i: usize| Some(u32::from_be_bytes(image.get(i..i + 4)?.try_into().ok()?));
+    let be16 = |i: usize| {
+        Some(u32::from(u16::from_be_bytes(
+            image.get(i..i + 2)?.try_into().ok()?,
+        )))
+    };
+    let le16 = |i: usize| {
+        Some(u32::from(u16::from_le_bytes(
+            image.get(i..i + 2)?.try_into().ok()?,
+        )))
+    };
+    if image.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Some((be32(16)?, be32(20)?));
+    }
+    if image.starts_with(&[0xff, 0xd8, 0xff]) {
+        let mut i = 2;
+        while i + 9 < image.len() {
+            if image[i] != 0xff {
+                return None;
+            }
+            let marker = image[i + 1];
+            if matches!(marker, 0xc0..=0xc3 | 0xc5..=0xc7 | 0xc9..=0xcb | 0xcd..=0xcf) {
+                return Some((be16(i + 7)?, be16(i + 5)?));
+            }
+            i += 2 + be16(i + 2)? as usize;
+        }
+        return None;
+    }
+    if image.len() >= 30 && &image[..4] == b"RIFF" && &image[8..12] == b"WEBP" {
+        return match &image[12..16] {
+            b"VP8 " => Some((le16(26)? & 0x3fff, le16(28)? & 0x3fff)),
+            b"VP8L" => {
+                let bits = u32::from_le_bytes(image[21..25].try_into().ok()?);
+                Some(((bits & 0x3fff) + 1, ((bits >> 14) & 0x3fff) + 1))
+            }
+            b"VP8X" => {
+                let le24 = |i: usize| u32::from_le_bytes([image[i], image[i + 1], image[i + 2], 0]);
+                Some((le24(24) + 1, le24(27) + 1))
+            }
+            _ => None,
+        };
+    }
+    None
+}
+
+/// Whether a mask is grayscale: a gray PNG, or an RGB(A) PNG whose pixels
+/// are all gray. Other formats pass (their pixels are not decoded here).
+pub(crate) fn is_grayscale(image: &[u8]) -> bool {
+    if !image.starts_with(b"\x89PNG") {
+        return true;
+    }
+    let Ok(mut reader) = png::Decoder::new(std::io::Cursor::new(image)).read_info() else {
+        return false;
+    };
+    let info = reader.info();
+    let channels = match info.color_type {
+        png::ColorType::Grayscale | png::ColorType::GrayscaleAlpha => return true,
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        png::ColorType::Indexed => return false,
+    };
+    if info.bit_depth != png::BitDepth::Eight {
+        return false;
+    }
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap_or(0)];
+    if reader.next_frame(&mut pixels).is_err() {
+        return false;
+    }
+    pixels
+        .chunks(channels)
+        .all(|p| p[0] == p[1] && p[1] == p[2])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::ImageSpec;
+
+    #[test]
+    fn sizes_are_read_from_headers() {
+        let spec = ImageSpec {
+            width: 48,
+            height: 20,
+            seed: 1,
+            palette: vec![[9, 9, 9]],
+            transparent: false,
+        };
+        assert_eq!(dimensions(&spec.png()), Some((48, 20)));
+        assert_eq!(dimensions(&spec.jpeg()), Some((48, 20)));
+        assert_eq!(dimensions(b"GIF89a"), None);
+        assert!(is_grayscale(&spec.png()), "a palette of one gray");
+        let colour = ImageSpec {
+            palette: vec![[255, 0, 0]],
+            ..spec
+        };
+        assert!(!is_grayscale(&colour.png()));
+    }
+}
