@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Every request to Ideogram recorded by the wire snapshots
-(tests/tests/snapshots/*ideogram*.snap, written by the Rust tests that send
-each operation to a capturing server) validates against Ideogram's own
-published document (tests/official/ideogram-openapi.json), not only against
+"""Every request to Ideogram recorded by the wire snapshots (the raw client's,
+tests/tests/snapshots/raw_wire__ideogram*.snap, and the facade's,
+crates/ideogram/tests/snapshots/*__ideogram*.snap, written by the Rust tests
+that send each operation to a capturing server) validates against Ideogram's
+own published document (tests/official/ideogram-openapi.json), not only against
 this project's specs:
 
 - a JSON body against the operation's JSON schema;
@@ -94,13 +95,14 @@ def check_record(name, record):
 
 def main():
     snapshots = sorted((ROOT / "tests/tests/snapshots").glob("raw_wire__ideogram*.snap"))
+    snapshots += sorted((ROOT / "crates/ideogram/tests/snapshots").glob("*__ideogram*.snap"))
     failures = 0
     for path in snapshots:
         text = path.read_text()
         record = json.loads(text[text.index("\n---\n") + 5:])
-        problems = check_record(path.name, record)
+        problems = check_record(path.name, record) if "method" in record else ["not a wire record"]
         failures += bool(problems)
-        print(("FAIL " if problems else "ok   ") + path.name + "".join(f"\n     {p}" for p in problems))
+        print(("FAIL " if problems else "ok   ") + path.relative_to(ROOT).as_posix() + "".join(f"\n     {p}" for p in problems))
     print(f"{len(snapshots) - failures} passed, {failures} failed")
     return 1 if failures or not snapshots else 0
 

@@ -877,3 +877,139 @@ async fn generated_answers_become_generations_through_the_facade() {
     assert!(width > 0);
     assert_eq!(mock.ledger().entries.len(), 3, "each call billed once");
 }
+
+/// A real PNG of `width` x `height` in one colour.
+fn png_of(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
+    ideogram_mock::ImageSpec {
+        width,
+        height,
+        seed: 1,
+        palette: vec![rgb],
+        transparent: false,
+    }
+    .png()
+}
+
+#[tokio::test]
+async fn edit_reframe_and_replace_background_answer_the_sizes_they_promise() {
+    use ideogram::{EditRequest, Resolution};
+    let mock = mock().await;
+    let client = client(Provider::Ideogram, &mock);
+    let dir = tempfile::tempdir().unwrap();
+    let photo = || ImageInput::bytes(png_of(96, 64, [90, 120, 200]));
+    let mask = ImageInput::bytes(png_of(96, 64, [0, 0, 0]));
+    let square = ImageInput::bytes(png_of(64, 64, [200, 90, 20]));
+    let cases = [
+        (
+            EditRequest::edit(photo(), mask, "a red door")
+                .num_images(2)
+                .style_reference(square.clone()),
+            (96, 64),
+            2,
+        ),
+        (
+            EditRequest::reframe(square.clone(), "1280x800".parse::<Resolution>().unwrap()).seed(7),
+            (1280, 800),
+            1,
+        ),
+        (
+            EditRequest::replace_background(photo(), "a beach at noon")
+                .magic_prompt(ideogram::MagicPrompt::Off),
+            (96, 64),
+            1,
+        ),
+    ];
+    for (request, size, count) in cases {
+        let name = request.kind().name();
+        let generation = client.edit(&request).await.unwrap();
+        assert_eq!(generation.images.len(), count, "{name}");
+        assert_eq!(generation.model, Model::V3);
+        for (i, image) in generation.images.iter().enumerate() {
+            let saved = image
+                .save(dir.path().join(format!("{name}-{i}.png")))
+                .await
+                .unwrap();
+            assert_eq!(dimensions(&std::fs::read(saved).unwrap()), size, "{name}");
+        }
+    }
+    assert_eq!(mock.ledger().entries.len(), 3, "one billed call each");
+}
+
+#[tokio::test]
+async fn edits_the_service_would_refuse_send_nothing() {
+    use ideogram::{EditRequest, Resolution};
+    // A server that records whatever reaches it.
+    let server = workspace_tests::CaptureServer::start(|_| {
+        workspace_tests::Canned::json(500, json!({"error": "reached"}))
+    })
+    .await;
+    let at = |provider| {
+        Client::builder(provider)
+            .base_url(server.base_url())
+            .api_key("k")
+            .build()
+            .unwrap()
+    };
+    let ideogram = at(Provider::Ideogram);
+    let photo = || ImageInput::bytes(png_of(96, 64, [90, 120, 200]));
+    let cases = [
+        (
+            ideogram.clone(),
+            EditRequest::edit(photo(), ImageInput::bytes(png_of(32, 32, [0, 0, 0])), "x"),
+            "invalid mask: is 32x32, the image 96x64",
+        ),
+        (
+            ideogram.clone(),
+            EditRequest::reframe(photo(), "1280x800".parse::<Resolution>().unwrap())
+                .magic_prompt(ideogram::MagicPrompt::On),
+            "invalid magic_prompt: reframe does not take it",
+        ),
+        (
+            ideogram.clone(),
+            EditRequest::replace_background(photo(), "x").num_images(9),
+            "invalid num_images",
+        ),
+        (
+            ideogram.clone(),
+            EditRequest::replace_background(ImageInput::bytes(&b"GIF89a"[..]), "x"),
+            "invalid image: ",
+        ),
+        (
+            ideogram.clone(),
+            EditRequest::edit(photo(), ImageInput::bytes(&b"GIF89a"[..]), "x"),
+            "invalid mask: ",
+        ),
+        (
+            ideogram.clone(),
+            EditRequest::replace_background(photo(), "\u{200b}"),
+            "invalid prompt",
+        ),
+        (
+            at(Provider::Segmind),
+            EditRequest::replace_background(photo(), "x"),
+            "invalid provider: replace-background runs on Ideogram's API",
+        ),
+    ];
+    for (client, request, expected) in cases {
+        let err = client.edit(&request).await.unwrap_err();
+        assert!(
+            matches!(err, Error::Validation(_)) && err.to_string().starts_with(expected),
+            "{}: {err}",
+            request.kind().name()
+        );
+    }
+    assert!(server.requests().is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn describe_answers_words_for_an_image() {
+    let mock = mock().await;
+    let client = client(Provider::Ideogram, &mock);
+    let texts = client
+        .describe(&ImageInput::bytes(png_of(96, 64, [1, 2, 3])))
+        .await
+        .unwrap();
+    assert_eq!(texts.len(), 1);
+    assert!(texts[0].contains("96x64"), "{texts:?}");
+    assert_eq!(mock.ledger().entries.len(), 1, "describe is billed");
+}

@@ -178,51 +178,7 @@ pub(crate) fn check_image(name: &str, data: &[u8]) -> Result<(), Response> {
 }
 
 /// An image's width and height from its header: PNG, JPEG or WebP.
-pub(crate) fn dimensions(image: &[u8]) -> Option<(u32, u32)> {
-    let be32 = |i: usize| Some(u32::from_be_bytes(image.get(i..i + 4)?.try_into().ok()?));
-    let be16 = |i: usize| {
-        Some(u32::from(u16::from_be_bytes(
-            image.get(i..i + 2)?.try_into().ok()?,
-        )))
-    };
-    let le16 = |i: usize| {
-        Some(u32::from(u16::from_le_bytes(
-            image.get(i..i + 2)?.try_into().ok()?,
-        )))
-    };
-    if image.starts_with(b"\x89PNG\r\n\x1a\n") {
-        return Some((be32(16)?, be32(20)?));
-    }
-    if image.starts_with(&[0xff, 0xd8, 0xff]) {
-        let mut i = 2;
-        while i + 9 < image.len() {
-            if image[i] != 0xff {
-                return None;
-            }
-            let marker = image[i + 1];
-            if matches!(marker, 0xc0..=0xc3 | 0xc5..=0xc7 | 0xc9..=0xcb | 0xcd..=0xcf) {
-                return Some((be16(i + 7)?, be16(i + 5)?));
-            }
-            i += 2 + be16(i + 2)? as usize;
-        }
-        return None;
-    }
-    if image.len() >= 30 && &image[..4] == b"RIFF" && &image[8..12] == b"WEBP" {
-        return match &image[12..16] {
-            b"VP8 " => Some((le16(26)? & 0x3fff, le16(28)? & 0x3fff)),
-            b"VP8L" => {
-                let bits = u32::from_le_bytes(image[21..25].try_into().ok()?);
-                Some(((bits & 0x3fff) + 1, ((bits >> 14) & 0x3fff) + 1))
-            }
-            b"VP8X" => {
-                let le24 = |i: usize| u32::from_le_bytes([image[i], image[i + 1], image[i + 2], 0]);
-                Some((le24(24) + 1, le24(27) + 1))
-            }
-            _ => None,
-        };
-    }
-    None
-}
+pub(crate) use ideogram_raw::multipart::image_size as dimensions;
 
 /// Whether a mask is grayscale: a gray PNG, or an RGB(A) PNG whose pixels
 /// are all gray. Other formats pass (their pixels are not decoded here).

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::BytesMut;
 use ideogram_raw::auth::ApiKey;
 use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -13,6 +14,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::download::Downloader;
 use crate::error::Error;
 use crate::generation::{GeneratedImage, ImageData};
+use crate::image_input::{ImageInput, Loaded};
 use crate::invalid::InvalidInput;
 use crate::model::Provider;
 use crate::queue::PollSchedule;
@@ -104,5 +106,36 @@ impl Connection {
             style: None,
             downloader: self.downloader.clone(),
         }
+    }
+
+    /// Reads a local image, or downloads one from a URL (without the key,
+    /// at most what the services accept), checked for size and type; an
+    /// error names `field`.
+    pub(crate) async fn load_image(
+        &self,
+        image: &ImageInput,
+        field: &'static str,
+    ) -> Result<Loaded, Error> {
+        let named = |mut e: InvalidInput| {
+            e.field = field.into();
+            e
+        };
+        if let Some(loaded) = image.read_local().await.map_err(|e| match e {
+            Error::Validation(e) => Error::Validation(named(e)),
+            other => other,
+        })? {
+            return Ok(loaded);
+        }
+        let ImageInput::Url(url) = image else {
+            unreachable!("only URLs are not local")
+        };
+        let mut downloader = self.downloader.clone();
+        downloader.max_bytes = crate::image_input::MAX_IMAGE_BYTES as u64;
+        let mut sink = BytesMut::new();
+        downloader
+            .fetch(url, &mut sink, std::path::Path::new(url))
+            .await
+            .map_err(|e| InvalidInput::new(field, format!("cannot fetch {url}: {e}")))?;
+        Ok(Loaded::check(sink.freeze(), url).map_err(named)?)
     }
 }

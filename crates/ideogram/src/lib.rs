@@ -95,6 +95,7 @@ mod aspect;
 mod client;
 mod connection;
 mod download;
+mod edit;
 mod error;
 mod generation;
 mod image_input;
@@ -121,6 +122,7 @@ pub use client::{Billing, Client, ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT, Prepa
 pub use ideogram_raw as raw;
 
 pub use download::MAX_DOWNLOAD_BYTES;
+pub use edit::{EditKind, EditRequest};
 pub use error::{ConfigError, Error};
 pub use generation::{GeneratedImage, Generation, ImageData, SaveOptions, temp_file_prefix};
 pub use ideogram_raw::QueueStatus;

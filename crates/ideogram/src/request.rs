@@ -375,7 +375,7 @@ pub(crate) struct Plan {
 
 /// A prompt must show something (not only spaces or zero-width characters)
 /// and fit the cap.
-fn check_prompt(field: &'static str, text: &str) -> Result<(), InvalidInput> {
+pub(crate) fn check_prompt(field: &'static str, text: &str) -> Result<(), InvalidInput> {
     let visible = text
         .chars()
         .any(|c| !c.is_whitespace() && !c.is_control() && !ideogram_raw::answer::is_invisible(c));

@@ -164,8 +164,8 @@ async fn ideogram_legacy_v3_and_remix_send_what_each_takes() {
     for request in &sent {
         assert_eq!(request.header("api-key"), Some(KEY));
     }
-    insta::assert_json_snapshot!("ideogram_legacy", body(&sent[0]));
-    insta::assert_json_snapshot!("ideogram_v3", body(&sent[1]));
+    insta::assert_json_snapshot!("ideogram_legacy", sent[0].wire_record());
+    insta::assert_json_snapshot!("ideogram_v3", sent[1].wire_record());
     insta::assert_json_snapshot!("ideogram_remix", sent[2].wire_record());
 }
 
@@ -309,10 +309,7 @@ async fn each_ideogram_model_sends_its_name() {
         let sent = server.single_request();
         insta::assert_json_snapshot!(
             format!("ideogram_{}", model.to_string().to_lowercase()),
-            serde_json::json!({
-                "path": sent.path,
-                "body": body(&sent),
-            })
+            sent.wire_record()
         );
     }
 }

@@ -4,6 +4,7 @@
 //! answer becomes results and errors in `crate::answers`.
 
 mod builder;
+mod edit;
 mod prepared;
 
 use std::sync::Arc;

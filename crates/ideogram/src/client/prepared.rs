@@ -1,11 +1,10 @@
 //! A request checked and holding its in-flight slot, its generated body
 //! open to changes: everything before sending, then the send itself.
 
-use bytes::BytesMut;
 use ideogram_raw::multipart::FilePart;
 
 use super::Client;
-use crate::connection::{Api, Connection};
+use crate::connection::Api;
 use crate::error::Error;
 use crate::generation::Generation;
 use crate::image_input::{ImageInput, Loaded};
@@ -55,12 +54,14 @@ impl<'a> Prepared<'a> {
                 // Segmind would fetch a URL after the request is paid for:
                 // an unreachable, endless or non-image one is refused first.
                 if let ImageInput::Url(_) = image {
-                    load_image(&client.inner, image).await?;
+                    client.inner.load_image(image, "image").await?;
                 }
                 wire.set_image_file(image.segmind_value().await?)?;
                 None
             }
-            (Some(image), Provider::Ideogram) => Some(load_image(&client.inner, image).await?),
+            (Some(image), Provider::Ideogram) => {
+                Some(client.inner.load_image(image, "image").await?)
+            }
             (None, _) => None,
         };
         let slots = client
@@ -194,23 +195,4 @@ impl<'a> Prepared<'a> {
             Some(self.request.prompt().to_owned()),
         ))
     }
-}
-
-/// Reads a local image, or downloads one from a URL (without the key).
-async fn load_image(conn: &Connection, image: &ImageInput) -> Result<Loaded, Error> {
-    if let Some(loaded) = image.read_local().await? {
-        return Ok(loaded);
-    }
-    let ImageInput::Url(url) = image else {
-        unreachable!("only URLs are not local")
-    };
-    // Fetched to be uploaded: never more than the services accept.
-    let mut downloader = conn.downloader.clone();
-    downloader.max_bytes = crate::image_input::MAX_IMAGE_BYTES as u64;
-    let mut sink = BytesMut::new();
-    downloader
-        .fetch(url, &mut sink, std::path::Path::new(url))
-        .await
-        .map_err(|e| InvalidInput::new("image", format!("cannot fetch {url}: {e}")))?;
-    Ok(Loaded::check(sink.freeze(), url)?)
 }

@@ -1,0 +1,112 @@
+//! The client's operations on an uploaded image: edit, reframe and
+//! replace-background ([`Client::edit`]), and [`Client::describe`].
+
+use ideogram_raw::ideogram::types as wire;
+use ideogram_raw::multipart::FilePart;
+
+use super::Client;
+use crate::connection::Api;
+use crate::edit::{EDIT_MODEL, EditBody, EditKind, EditRequest, Uploads};
+use crate::error::Error;
+use crate::generation::Generation;
+use crate::image_input::ImageInput;
+use crate::invalid::InvalidInput;
+use crate::retry::{self, Method};
+
+impl Client {
+    /// Runs an Ideogram 3.0 operation on an uploaded image (edit, reframe,
+    /// replace-background) and waits for the images. Everything is checked
+    /// first, the images read and their sizes compared: an invalid request
+    /// sends nothing. Billed per image returned.
+    pub async fn edit(&self, request: &EditRequest) -> Result<Generation, Error> {
+        request.check(self.provider())?;
+        let conn = &*self.inner;
+        let mask = match request.kind() {
+            EditKind::Edit { mask, .. } => Some(conn.load_image(mask, "mask").await?),
+            _ => None,
+        };
+        let mut style_references = Vec::new();
+        for reference in &request.style_references {
+            style_references.push(conn.load_image(reference, "style_reference_images").await?);
+        }
+        let uploads = Uploads {
+            image: conn.load_image(request.image(), "image").await?,
+            mask,
+            style_references,
+        };
+        uploads.check()?;
+        let body = EditBody::build(request, &uploads)?;
+        let Api::Ideogram(api) = &conn.api else {
+            unreachable!("checked: the provider is Ideogram")
+        };
+        let _slots = conn.slots(request.images_asked()).await;
+        let answer = match &body {
+            EditBody::Edit(body) => {
+                retry::run(&conn.retry, Method::Post, || {
+                    api.post_edit_image_v3().body(body.clone()).send()
+                })
+                .await
+            }
+            EditBody::Reframe(body) => {
+                retry::run(&conn.retry, Method::Post, || {
+                    api.post_reframe_image_v3().body(body.clone()).send()
+                })
+                .await
+            }
+            EditBody::ReplaceBackground(body) => {
+                retry::run(&conn.retry, Method::Post, || {
+                    api.post_replace_background_v3().body(body.clone()).send()
+                })
+                .await
+            }
+        };
+        conn.ideogram_outcome(EDIT_MODEL, answer).await
+    }
+
+    /// Words for an image (Ideogram's `/describe`), each usable as a
+    /// prompt. Billed per call.
+    ///
+    /// ```no_run
+    /// # async fn run(client: ideogram::Client) -> Result<(), ideogram::Error> {
+    /// let image = "photo.png".parse::<ideogram::ImageInput>()?;
+    /// for text in client.describe(&image).await? {
+    ///     println!("{text}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn describe(&self, image: &ImageInput) -> Result<Vec<String>, Error> {
+        let conn = &*self.inner;
+        let Api::Ideogram(api) = &conn.api else {
+            return Err(InvalidInput::new(
+                "provider",
+                "describe runs on Ideogram's API (--provider ideogram)",
+            )
+            .into());
+        };
+        let loaded = conn.load_image(image, "image_file").await?;
+        let body = wire::DescribeRequest::builder().image_file(FilePart::new(
+            loaded.bytes.clone(),
+            loaded.file_name.clone(),
+            loaded.content_type,
+        ));
+        let answer = retry::run(&conn.retry, Method::Post, || {
+            api.post_describe().body(body.clone()).send()
+        })
+        .await;
+        let answer = match answer {
+            Ok(answer) => answer.into_inner(),
+            Err(e) => return Err(conn.map_error(e, None).await),
+        };
+        let texts: Vec<String> = answer
+            .descriptions
+            .into_iter()
+            .filter_map(|d| d.text)
+            .map(|text| conn.redact(&text))
+            .collect();
+        if texts.is_empty() {
+            return Err(conn.invalid("it answered 200 with no description (billed)".into()));
+        }
+        Ok(texts)
+    }
+}

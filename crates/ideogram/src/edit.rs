@@ -1,0 +1,376 @@
+//! Ideogram 3.0's operations on an uploaded image: edit (with a mask),
+//! reframe (to a resolution) and replace-background, one request type for
+//! the three; and describe. Checked before anything is sent, lowered
+//! through the generated builders of their multipart bodies.
+
+use ideogram_raw::ideogram::types as wire;
+use ideogram_raw::multipart::{FilePart, image_size};
+
+use crate::image_input::{ImageInput, Loaded};
+use crate::invalid::InvalidInput;
+use crate::model::{Model, Provider};
+use crate::options::{MagicPrompt, NumImages, RenderingSpeed, Seed};
+use crate::palette::Palette;
+use crate::resolution::{Resolution, SizeFamily};
+
+/// What to do to the image.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum EditKind {
+    /// Repaint where `mask` is black (a grayscale image of the input's
+    /// size), from the prompt.
+    Edit {
+        /// Where to repaint.
+        mask: ImageInput,
+        /// What to paint there.
+        prompt: String,
+    },
+    /// Extend a square image outwards to `resolution` (no prompt).
+    Reframe {
+        /// The size to extend to, one of Ideogram 3.0's.
+        resolution: Resolution,
+    },
+    /// Keep the subject and paint a new background from the prompt.
+    ReplaceBackground {
+        /// The new background.
+        prompt: String,
+    },
+}
+
+impl EditKind {
+    /// The operation's name, as the CLI calls it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Edit { .. } => "edit",
+            Self::Reframe { .. } => "reframe",
+            Self::ReplaceBackground { .. } => "replace-background",
+        }
+    }
+
+    /// The body schema of the operation in Ideogram's spec.
+    fn schema(&self) -> &'static str {
+        match self {
+            Self::Edit { .. } => "EditImageRequestV3",
+            Self::Reframe { .. } => "ReframeImageRequestV3",
+            Self::ReplaceBackground { .. } => "ReplaceBackgroundRequestV3",
+        }
+    }
+
+    fn prompt(&self) -> Option<&str> {
+        match self {
+            Self::Edit { prompt, .. } | Self::ReplaceBackground { prompt } => Some(prompt),
+            Self::Reframe { .. } => None,
+        }
+    }
+}
+
+/// An Ideogram 3.0 operation on an uploaded image, with its options. Options
+/// an operation does not take (its spec body has no such field) are errors
+/// naming the operation, never dropped.
+///
+/// ```no_run
+/// use ideogram::{Client, EditRequest, ImageInput};
+///
+/// # async fn run() -> Result<(), ideogram::Error> {
+/// let client = Client::ideogram_from_env()?;
+/// let request = EditRequest::edit(
+///     "photo.png".parse::<ImageInput>()?,
+///     "mask.png".parse::<ImageInput>()?,
+///     "a red door",
+/// )
+/// .num_images(2);
+/// let generation = client.edit(&request).await?;
+/// # let _ = generation;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct EditRequest {
+    image: ImageInput,
+    kind: EditKind,
+    num_images: Option<u32>,
+    seed: Option<u32>,
+    rendering_speed: Option<RenderingSpeed>,
+    magic_prompt: Option<MagicPrompt>,
+    palette: Option<Palette>,
+    pub(crate) style_references: Vec<ImageInput>,
+}
+
+impl EditRequest {
+    /// `image` with `kind` done to it, every option at the service's default.
+    pub fn new(image: ImageInput, kind: EditKind) -> Self {
+        Self {
+            image,
+            kind,
+            num_images: None,
+            seed: None,
+            rendering_speed: None,
+            magic_prompt: None,
+            palette: None,
+            style_references: Vec::new(),
+        }
+    }
+
+    /// Repaint where `mask` is black, from `prompt`.
+    pub fn edit(image: ImageInput, mask: ImageInput, prompt: impl Into<String>) -> Self {
+        Self::new(
+            image,
+            EditKind::Edit {
+                mask,
+                prompt: prompt.into(),
+            },
+        )
+    }
+
+    /// Extend `image` (square) to `resolution`.
+    pub fn reframe(image: ImageInput, resolution: Resolution) -> Self {
+        Self::new(image, EditKind::Reframe { resolution })
+    }
+
+    /// Replace `image`'s background with one painted from `prompt`.
+    pub fn replace_background(image: ImageInput, prompt: impl Into<String>) -> Self {
+        Self::new(
+            image,
+            EditKind::ReplaceBackground {
+                prompt: prompt.into(),
+            },
+        )
+    }
+
+    /// How many images (each billed).
+    pub fn num_images(mut self, count: u32) -> Self {
+        self.num_images = Some(count);
+        self
+    }
+
+    /// The seed.
+    pub fn seed(mut self, seed: u32) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Speed, quality and price.
+    pub fn rendering_speed(mut self, speed: RenderingSpeed) -> Self {
+        self.rendering_speed = Some(speed);
+        self
+    }
+
+    /// Whether Ideogram rewrites the prompt first (not for reframe).
+    pub fn magic_prompt(mut self, magic: MagicPrompt) -> Self {
+        self.magic_prompt = Some(magic);
+        self
+    }
+
+    /// A palette.
+    pub fn palette(mut self, palette: impl Into<Palette>) -> Self {
+        self.palette = Some(palette.into());
+        self
+    }
+
+    /// An image whose style to follow (repeatable; at most 10 MB in all).
+    pub fn style_reference(mut self, image: ImageInput) -> Self {
+        self.style_references.push(image);
+        self
+    }
+
+    /// What is done to the image.
+    pub fn kind(&self) -> &EditKind {
+        &self.kind
+    }
+
+    /// The input image.
+    pub fn image(&self) -> &ImageInput {
+        &self.image
+    }
+
+    /// The images asked for (1 unless set).
+    pub fn images_asked(&self) -> u32 {
+        self.num_images.unwrap_or(1)
+    }
+
+    /// Everything that can be checked without reading an image: the
+    /// provider, the prompt, each option against the operation's spec body,
+    /// the values against their ranges.
+    pub fn check(&self, provider: Provider) -> Result<(), InvalidInput> {
+        if provider != Provider::Ideogram {
+            return Err(InvalidInput::new(
+                "provider",
+                format!(
+                    "{} runs on Ideogram's API (--provider ideogram); Segmind's \
+                     ideogram-3 operations are not served yet",
+                    self.kind.name()
+                ),
+            ));
+        }
+        if let Some(prompt) = self.kind.prompt() {
+            crate::request::check_prompt("prompt", prompt)?;
+        }
+        let schema = self.kind.schema();
+        let set = [
+            ("num_images", self.num_images.is_some()),
+            ("seed", self.seed.is_some()),
+            ("rendering_speed", self.rendering_speed.is_some()),
+            ("magic_prompt", self.magic_prompt.is_some()),
+            ("color_palette", self.palette.is_some()),
+            ("style_reference_images", !self.style_references.is_empty()),
+        ];
+        for (field, given) in set {
+            if given && !takes(schema, field) {
+                return Err(InvalidInput::new(
+                    field,
+                    format!("{} does not take it", self.kind.name()),
+                ));
+            }
+        }
+        if let Some(count) = self.num_images {
+            NumImages::new(count, provider)?;
+        }
+        if let Some(seed) = self.seed {
+            Seed(seed).check_for(provider)?;
+        }
+        if let EditKind::Reframe { resolution } = &self.kind {
+            resolution.check_in(SizeFamily::V3)?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether the spec's body `schema` has `field`.
+fn takes(schema: &str, field: &str) -> bool {
+    ideogram_raw::schema::ideogram()
+        .get(schema)
+        .is_some_and(|s| s["properties"].get(field).is_some())
+}
+
+/// A loaded image as a file part named for its role.
+fn part(loaded: &Loaded, role: &str) -> FilePart {
+    let ext = loaded.file_name.rsplit('.').next().unwrap_or("png");
+    FilePart::new(
+        loaded.bytes.clone(),
+        format!("{role}.{ext}"),
+        loaded.content_type,
+    )
+}
+
+/// The images a request uploads, read and checked.
+pub(crate) struct Uploads {
+    pub(crate) image: Loaded,
+    pub(crate) mask: Option<Loaded>,
+    pub(crate) style_references: Vec<Loaded>,
+}
+
+impl Uploads {
+    /// Checks what needs the bytes: the mask is the image's size, the
+    /// style references fit 10 MB in all.
+    pub(crate) fn check(&self) -> Result<(), InvalidInput> {
+        if let Some(mask) = &self.mask {
+            let (image, mask) = (image_size(&self.image.bytes), image_size(&mask.bytes));
+            if image != mask {
+                let shown = |size: Option<(u32, u32)>| {
+                    size.map_or("unknown".to_owned(), |(w, h)| format!("{w}x{h}"))
+                };
+                return Err(InvalidInput::new(
+                    "mask",
+                    format!(
+                        "is {}, the image {}: a mask is its image's size",
+                        shown(mask),
+                        shown(image)
+                    ),
+                ));
+            }
+        }
+        let total: usize = self.style_references.iter().map(|r| r.bytes.len()).sum();
+        if total > crate::image_input::MAX_IMAGE_BYTES {
+            return Err(InvalidInput::new(
+                "style_reference_images",
+                format!(
+                    "{:.1} MB in all; at most {} MB is accepted",
+                    total as f64 / 1_048_576.0,
+                    crate::image_input::MAX_IMAGE_BYTES / 1_048_576
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The operation's generated body, built with its generated builder.
+pub(crate) enum EditBody {
+    Edit(wire::EditImageRequestV3),
+    Reframe(wire::ReframeImageRequestV3),
+    ReplaceBackground(wire::ReplaceBackgroundRequestV3),
+}
+
+impl EditBody {
+    /// Builds the body of `request` with its uploads.
+    pub(crate) fn build(request: &EditRequest, uploads: &Uploads) -> Result<Self, InvalidInput> {
+        let built = |e: String| InvalidInput::new("request", e);
+        let prompt = |text: &str| {
+            text.parse::<wire::Prompt>()
+                .map_err(|e| InvalidInput::new("prompt", e.to_string()))
+        };
+        let image = part(&uploads.image, "image");
+        let styles: Vec<FilePart> = uploads
+            .style_references
+            .iter()
+            .enumerate()
+            .map(|(i, r)| part(r, &format!("style{}", i + 1)))
+            .collect();
+        let count = request.num_images.map(built_num_images).transpose()?;
+        let seed = request.seed.map(|s| wire::Seed::from(i64::from(s)));
+        let palette = request.palette.as_ref().map(Palette::to_ideogram);
+        Ok(match &request.kind {
+            EditKind::Edit { prompt: text, .. } => {
+                let mask = uploads.mask.as_ref().expect("an edit has its mask");
+                Self::Edit(
+                    wire::EditImageRequestV3::builder()
+                        .image(image)
+                        .mask(part(mask, "mask"))
+                        .prompt(prompt(text)?)
+                        .num_images(count)
+                        .seed(seed)
+                        .rendering_speed(request.rendering_speed)
+                        .magic_prompt(request.magic_prompt)
+                        .color_palette(palette)
+                        .style_reference_images(styles)
+                        .try_into()
+                        .map_err(|e: wire::error::ConversionError| built(e.to_string()))?,
+                )
+            }
+            EditKind::Reframe { resolution } => Self::Reframe(
+                wire::ReframeImageRequestV3::builder()
+                    .image(image)
+                    .resolution(resolution.to_ideogram_v3()?)
+                    .num_images(count)
+                    .seed(seed)
+                    .rendering_speed(request.rendering_speed)
+                    .color_palette(palette)
+                    .style_reference_images(styles)
+                    .try_into()
+                    .map_err(|e: wire::error::ConversionError| built(e.to_string()))?,
+            ),
+            EditKind::ReplaceBackground { prompt: text } => Self::ReplaceBackground(
+                wire::ReplaceBackgroundRequestV3::builder()
+                    .image(image)
+                    .prompt(prompt(text)?)
+                    .num_images(count)
+                    .seed(seed)
+                    .rendering_speed(request.rendering_speed)
+                    .magic_prompt(request.magic_prompt)
+                    .color_palette(palette)
+                    .style_reference_images(styles)
+                    .try_into()
+                    .map_err(|e: wire::error::ConversionError| built(e.to_string()))?,
+            ),
+        })
+    }
+}
+
+fn built_num_images(count: u32) -> Result<wire::NumImages, InvalidInput> {
+    std::num::NonZeroU32::new(count)
+        .map(wire::NumImages::from)
+        .ok_or_else(|| InvalidInput::new("num_images", "at least 1"))
+}
+
+/// The model every operation here runs.
+pub(crate) const EDIT_MODEL: Model = Model::V3;

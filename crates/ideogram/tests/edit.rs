@@ -1,0 +1,55 @@
+//! What the facade sends for Ideogram 3.0's operations on an uploaded
+//! image and for describe: the wire of each, pinned by snapshots that
+//! `tests/python/official_wire.py` also holds against Ideogram's own
+//! document.
+
+mod common;
+
+use common::{CaptureServer, KEY, PNG, client, ideogram_answer};
+use ideogram::{EditRequest, ImageInput, Provider, RenderingSpeed, Resolution};
+use workspace_tests::Canned;
+
+#[tokio::test]
+async fn each_operation_sends_its_multipart_body() {
+    let server = CaptureServer::start(|_| ideogram_answer(&["https://cdn.example/e.png"])).await;
+    let client = client(Provider::Ideogram, &server);
+    let image = || ImageInput::bytes(PNG);
+    let requests = [
+        EditRequest::edit(image(), image(), "a red door")
+            .num_images(2)
+            .rendering_speed(RenderingSpeed::Quality)
+            .palette(ideogram::PalettePreset::Ember)
+            .style_reference(image()),
+        EditRequest::reframe(image(), "1280x800".parse::<Resolution>().unwrap()).seed(7),
+        EditRequest::replace_background(image(), "a beach at noon")
+            .magic_prompt(ideogram::MagicPrompt::Off),
+    ];
+    for request in &requests {
+        client.edit(request).await.unwrap();
+    }
+    let sent = server.requests();
+    for (request, captured) in requests.iter().zip(&sent) {
+        assert_eq!(captured.header("api-key"), Some(KEY));
+        insta::assert_json_snapshot!(
+            format!("ideogram_{}", request.kind().name().replace('-', "_")),
+            captured.wire_record()
+        );
+    }
+}
+
+#[tokio::test]
+async fn describe_sends_the_image_and_reads_the_words() {
+    let server = CaptureServer::start(|_| {
+        Canned::json(
+            200,
+            serde_json::json!({"descriptions": [{"text": "a cat"}, {"text": "a feline"}]}),
+        )
+    })
+    .await;
+    let texts = client(Provider::Ideogram, &server)
+        .describe(&ImageInput::bytes(PNG))
+        .await
+        .unwrap();
+    assert_eq!(texts, ["a cat", "a feline"]);
+    insta::assert_json_snapshot!("ideogram_describe", server.single_request().wire_record());
+}
