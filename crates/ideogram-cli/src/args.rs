@@ -70,12 +70,8 @@ pub enum Command {
         prompt: String,
         #[command(flatten)]
         options: Options,
-        /// A file, or a folder (ending in `/` or existing) for generated names.
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-        /// Replace existing images and sidecars at the output names.
-        #[arg(long)]
-        overwrite: bool,
+        #[command(flatten)]
+        save: SaveArgs,
     },
     /// Generate from an input image (a URL or a local file) and a prompt.
     Remix {
@@ -88,12 +84,52 @@ pub enum Command {
         weight: Option<String>,
         #[command(flatten)]
         options: Options,
-        /// A file, or a folder for generated names.
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-        /// Replace existing images and sidecars at the output names.
-        #[arg(long)]
-        overwrite: bool,
+        #[command(flatten)]
+        save: SaveArgs,
+    },
+    /// Repaint where MASK is black, from the prompt (Ideogram 3.0, Ideogram's API).
+    ///
+    /// MASK is a grayscale image of IMAGE's size. Both are read and checked
+    /// before anything is sent.
+    Edit {
+        /// The image to edit: an http(s) URL or a file (JPEG, PNG or WebP, at most 10 MB).
+        image: String,
+        /// Where to repaint: black is repainted, white kept; IMAGE's size.
+        mask: String,
+        /// What to paint there.
+        prompt: String,
+        #[command(flatten)]
+        options: EditOptions,
+        #[command(flatten)]
+        save: SaveArgs,
+    },
+    /// Extend a square image outwards to a resolution (Ideogram 3.0, Ideogram's API).
+    Reframe {
+        /// The square image: an http(s) URL or a file.
+        image: String,
+        /// The size to extend to, one of Ideogram 3.0's (`ideogram resolutions v3`).
+        resolution: String,
+        #[command(flatten)]
+        options: EditOptions,
+        #[command(flatten)]
+        save: SaveArgs,
+    },
+    /// Keep an image's subject and paint a new background from the prompt
+    /// (Ideogram 3.0, Ideogram's API).
+    ReplaceBackground {
+        /// The image: an http(s) URL or a file.
+        image: String,
+        /// The new background.
+        prompt: String,
+        #[command(flatten)]
+        options: EditOptions,
+        #[command(flatten)]
+        save: SaveArgs,
+    },
+    /// Words for an image, each usable as a prompt (Ideogram's API; billed).
+    Describe {
+        /// The image: an http(s) URL or a file.
+        image: String,
     },
     /// Generate one image set per line of FILE (a prompt, or a JSON object
     /// with per-item options), resuming where an earlier run stopped.
@@ -181,6 +217,41 @@ pub enum JobAction {
         #[arg(long)]
         overwrite: bool,
     },
+}
+
+/// Where a command that generates saves its images.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SaveArgs {
+    /// A file, or a folder (ending in `/` or existing) for generated names.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Replace existing images and sidecars at the output names.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+/// Options of Ideogram 3.0's operations on an image (edit, reframe,
+/// replace-background); an operation refuses those it does not take.
+#[derive(Debug, Clone, Default, Args)]
+pub struct EditOptions {
+    /// How many images (each billed).
+    #[arg(long)]
+    pub num_images: Option<String>,
+    /// The seed, for reproducible images.
+    #[arg(long)]
+    pub seed: Option<String>,
+    /// FLASH, TURBO, BALANCED, DEFAULT or QUALITY.
+    #[arg(long)]
+    pub speed: Option<String>,
+    /// AUTO, ON or OFF (not for reframe).
+    #[arg(long)]
+    pub magic_prompt: Option<String>,
+    /// A preset (ember) or colours: '#ff5500:0.6,#00aaff'.
+    #[arg(long)]
+    pub palette: Option<String>,
+    /// An image whose style to follow (repeatable; 10 MB in all).
+    #[arg(long = "style-ref", value_name = "FILE")]
+    pub style_refs: Vec<String>,
 }
 
 /// Generation options, shared by generate, remix and batch.

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use ideogram::{
-    GenerateRequest, GeneratedImage, Generation, Palette, PalettePreset, Provider, Resolution,
-    SizeFamily,
+    EditRequest, GenerateRequest, GeneratedImage, Generation, Palette, PalettePreset, Provider,
+    Resolution, SizeFamily,
 };
 use serde_json::{Value, json};
 
@@ -28,6 +28,17 @@ pub struct Save<'a> {
     pub overwrite: bool,
     /// `--json`.
     pub json: bool,
+}
+
+impl<'a> Save<'a> {
+    /// What the command line asked, with `--json`.
+    pub fn new(args: &'a crate::args::SaveArgs, json: bool) -> Self {
+        Self {
+            output: args.output.as_deref(),
+            overwrite: args.overwrite,
+            json,
+        }
+    }
 }
 
 /// Generates (or remixes) and saves every image with its sidecar.
@@ -62,7 +73,39 @@ pub async fn generate(
         .await
         .ok_or_else(|| stop(INTERRUPTED, "interrupted before anything was sent"))?
         .map_err(|e| Failure::from_error(e, provider))?;
-    let sending = prepared.generate();
+    let generation = paid_answer(session, signals, prepared.generate()).await?;
+    save_paid(&generation, &plan, &asked, &save, started, signals).await
+}
+
+/// An Ideogram 3.0 operation on an image: checked and its images read
+/// (interruptible, nothing sent), then sent and saved as `generate` does.
+pub async fn edit(
+    session: &Session,
+    request: EditRequest,
+    asked: Asked,
+    save: Save<'_>,
+    signals: &Signals,
+) -> Result<(), Failure> {
+    let provider = session.provider;
+    let plan = Plan::from_output(save.output, &naming::slug(&asked.prompt))?;
+    plan.check(request.images_asked() as usize)?;
+    let started = SystemTime::now();
+    let prepared = signals
+        .unless(1, session.client.prepare_edit(&request))
+        .await
+        .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?
+        .map_err(|e| Failure::from_error(e, provider))?;
+    let generation = paid_answer(session, signals, prepared.send()).await?;
+    save_paid(&generation, &plan, &asked, &save, started, signals).await
+}
+
+/// The answer to a sent request that may be billed: a first interrupt waits
+/// for it (so its images are not lost), a second abandons it.
+async fn paid_answer(
+    session: &Session,
+    signals: &Signals,
+    sending: impl std::future::Future<Output = Result<Generation, ideogram::Error>>,
+) -> Result<Generation, Failure> {
     tokio::pin!(sending);
     let answer = match signals.unless(1, &mut sending).await {
         Some(answer) => answer,
@@ -73,15 +116,45 @@ pub async fn generate(
                 session.client.timeout().as_secs()
             ));
             signals.unless(2, &mut sending).await.ok_or_else(|| {
-                stop(
+                Failure::new(
                     INTERRUPTED,
                     "abandoned a request that may have been billed; its images cannot be fetched",
                 )
             })?
         }
     };
-    let generation = answer.map_err(|e| Failure::from_error(e, provider))?;
-    save_paid(&generation, &plan, &asked, &save, started, signals).await
+    answer.map_err(|e| Failure::from_error(e, session.provider))
+}
+
+/// Prints the descriptions of an image, one a line (`--json`: an array).
+pub async fn describe(
+    session: &Session,
+    image: &str,
+    json: bool,
+    signals: &Signals,
+) -> Result<(), Failure> {
+    let image = image.parse::<ideogram::ImageInput>().map_err(|mut e| {
+        e.field = "image".into();
+        Failure::from(e)
+    })?;
+    let texts = signals
+        .unless(1, session.client.describe(&image))
+        .await
+        .ok_or_else(|| {
+            Failure::new(
+                INTERRUPTED,
+                "interrupted: if the image had been sent, the description was billed",
+            )
+        })?
+        .map_err(|e| Failure::from_error(e, session.provider))?;
+    if json {
+        say(&serde_json::to_string_pretty(&texts).expect("JSON"));
+    } else {
+        for text in texts {
+            say(&text);
+        }
+    }
+    Ok(())
 }
 
 /// Saves a paid generation's images as `plan` says, reporting any that

@@ -70,15 +70,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Generate {
             prompt,
             options,
-            output,
-            overwrite,
+            save,
         } => {
             let request = request::build(&prompt, &options)?;
-            let save = commands::Save {
-                output: output.as_deref(),
-                overwrite,
-                json: cli.json,
-            };
+            let save = commands::Save::new(&save, cli.json);
             commands::generate(&session, request, &options, save, &signals).await
         }
         Command::Remix {
@@ -86,20 +81,80 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             prompt,
             weight,
             options,
-            output,
-            overwrite,
+            save,
         } => {
             let request = request::with_image(
                 request::build(&prompt, &options)?,
                 &image,
                 weight.as_deref(),
             )?;
-            let save = commands::Save {
-                output: output.as_deref(),
-                overwrite,
-                json: cli.json,
-            };
+            let save = commands::Save::new(&save, cli.json);
             commands::generate(&session, request, &options, save, &signals).await
+        }
+        Command::Edit {
+            image,
+            mask,
+            prompt,
+            options,
+            save,
+        } => {
+            let kind = ideogram::EditKind::Edit {
+                mask: request::mask(&mask)?,
+                prompt: prompt.clone(),
+            };
+            let request = request::edit(&image, kind, &options)?;
+            edit(
+                &session,
+                request,
+                prompt,
+                &options,
+                commands::Save::new(&save, cli.json),
+                &signals,
+            )
+            .await
+        }
+        Command::Reframe {
+            image,
+            resolution,
+            options,
+            save,
+        } => {
+            let resolution: ideogram::Resolution = resolution.parse()?;
+            let request =
+                request::edit(&image, ideogram::EditKind::Reframe { resolution }, &options)?;
+            let named = format!("reframe {resolution}");
+            edit(
+                &session,
+                request,
+                named,
+                &options,
+                commands::Save::new(&save, cli.json),
+                &signals,
+            )
+            .await
+        }
+        Command::ReplaceBackground {
+            image,
+            prompt,
+            options,
+            save,
+        } => {
+            let kind = ideogram::EditKind::ReplaceBackground {
+                prompt: prompt.clone(),
+            };
+            let request = request::edit(&image, kind, &options)?;
+            edit(
+                &session,
+                request,
+                prompt,
+                &options,
+                commands::Save::new(&save, cli.json),
+                &signals,
+            )
+            .await
+        }
+        Command::Describe { image } => {
+            commands::describe(&session, &image, cli.json, &signals).await
         }
         Command::Batch {
             file,
@@ -147,4 +202,29 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             unreachable!("handled above")
         }
     }
+}
+
+/// Runs an image operation, its sidecars recording `prompt` and `options`.
+async fn edit(
+    session: &connect::Session,
+    request: ideogram::EditRequest,
+    prompt: String,
+    options: &args::EditOptions,
+    save: commands::Save<'_>,
+    signals: &signals::Signals,
+) -> Result<(), Failure> {
+    let asked = output::Asked {
+        prompt,
+        provider: session.provider,
+        options: args::Options {
+            seed: options.seed.clone(),
+            num_images: options.num_images.clone(),
+            speed: options.speed.clone(),
+            magic_prompt: options.magic_prompt.clone(),
+            palette: options.palette.clone(),
+            model: Some(ideogram::EditRequest::MODEL.to_string()),
+            ..args::Options::default()
+        },
+    };
+    commands::edit(session, request, asked, save, signals).await
 }

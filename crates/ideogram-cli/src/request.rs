@@ -1,12 +1,67 @@
 //! Turns command-line and batch options into a checked request.
 
 use ideogram::{
-    GenerateRequest, ImageInput, ImageWeight, InvalidInput, MagicPrompt, Model, Palette,
-    RenderingSpeed, Seed, SpecEnum, StyleType,
+    EditKind, EditRequest, GenerateRequest, ImageInput, ImageWeight, InvalidInput, MagicPrompt,
+    Model, Palette, RenderingSpeed, Seed, SpecEnum, StyleType,
 };
 use serde_json::Value;
 
-use crate::args::Options;
+use crate::args::{EditOptions, Options};
+
+/// An image count as written.
+fn count_of(text: &str) -> Result<u32, InvalidInput> {
+    text.trim().parse().map_err(|_| {
+        let range = ideogram::NumImages::range();
+        InvalidInput::new(
+            "num_images",
+            format!(
+                "{text:?} is not a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        )
+    })
+}
+
+/// An image operation's request: `kind` done to `image`, with `options`.
+pub fn edit(
+    image: &str,
+    kind: EditKind,
+    options: &EditOptions,
+) -> Result<EditRequest, InvalidInput> {
+    let mut request = EditRequest::new(image.parse()?, kind);
+    if let Some(count) = &options.num_images {
+        request = request.num_images(count_of(count)?);
+    }
+    if let Some(seed) = &options.seed {
+        request = request.seed(seed.parse::<Seed>()?.0);
+    }
+    if let Some(speed) = &options.speed {
+        request = request.rendering_speed(RenderingSpeed::parse_loose(speed)?);
+    }
+    if let Some(magic) = &options.magic_prompt {
+        request = request.magic_prompt(MagicPrompt::parse_loose(magic)?);
+    }
+    if let Some(palette) = &options.palette {
+        request = request.palette(palette.parse::<Palette>()?);
+    }
+    for reference in &options.style_refs {
+        let image = reference.parse::<ImageInput>().map_err(|mut e| {
+            e.field = "style_reference_images".into();
+            e
+        })?;
+        request = request.style_reference(image);
+    }
+    Ok(request)
+}
+
+/// The mask of an edit, named as the command calls it.
+pub fn mask(text: &str) -> Result<ImageInput, InvalidInput> {
+    text.parse::<ImageInput>().map_err(|mut e| {
+        e.field = "mask".into();
+        e
+    })
+}
 
 /// The request for `prompt` with `options`.
 pub fn build(prompt: &str, options: &Options) -> Result<GenerateRequest, InvalidInput> {
@@ -36,18 +91,7 @@ pub fn build(prompt: &str, options: &Options) -> Result<GenerateRequest, Invalid
         request = request.seed(seed.parse::<Seed>()?.0);
     }
     if let Some(count) = &options.num_images {
-        let count = count.trim().parse().map_err(|_| {
-            let range = ideogram::NumImages::range();
-            InvalidInput::new(
-                "num_images",
-                format!(
-                    "{count:?} is not a whole number from {} to {}",
-                    range.start(),
-                    range.end()
-                ),
-            )
-        })?;
-        request = request.num_images(count);
+        request = request.num_images(count_of(count)?);
     }
     if let Some(speed) = &options.speed {
         request = request.rendering_speed(RenderingSpeed::parse_loose(speed)?);

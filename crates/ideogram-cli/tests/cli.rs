@@ -144,6 +144,167 @@ async fn remix_takes_a_local_file_or_a_url() {
     assert_eq!(mock.ledger().entries[0].operation, "ideogram-img-2-img");
 }
 
+/// Writes a PNG of `width` x `height` in one colour at `dir/name`.
+fn write_png(dir: &Path, name: &str, width: u32, height: u32, rgb: [u8; 3]) {
+    let png = ideogram_mock::ImageSpec {
+        width,
+        height,
+        seed: 1,
+        palette: vec![rgb],
+        transparent: false,
+    }
+    .png();
+    std::fs::write(dir.join(name), png).unwrap();
+}
+
+#[tokio::test]
+async fn edit_reframe_replace_background_and_describe_run_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    write_png(dir.path(), "photo.png", 96, 64, [20, 90, 200]);
+    write_png(dir.path(), "mask.png", 96, 64, [0, 0, 0]);
+    write_png(dir.path(), "square.png", 64, 64, [200, 20, 20]);
+    let ideogram = ["--offline", "--provider", "ideogram"];
+    let cases: [(&[&str], &str, (u32, u32)); 3] = [
+        (
+            &[
+                "edit",
+                "photo.png",
+                "mask.png",
+                "a red door",
+                "--num-images",
+                "2",
+                "-o",
+                "door/",
+            ],
+            "door/a-red-door-2.png",
+            (96, 64),
+        ),
+        (
+            &[
+                "reframe",
+                "square.png",
+                "1280x800",
+                "--seed",
+                "7",
+                "-o",
+                "wide.png",
+            ],
+            "wide.png",
+            (1280, 800),
+        ),
+        (
+            &[
+                "replace-background",
+                "photo.png",
+                "a beach",
+                "--style-ref",
+                "square.png",
+                "-o",
+                "beach.png",
+            ],
+            "beach.png",
+            (96, 64),
+        ),
+    ];
+    for (args, saved, size) in cases {
+        let args: Vec<&str> = ideogram.iter().chain(args).copied().collect();
+        let out = run(&args, &[], dir.path()).await;
+        assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+        assert_eq!(dimensions(&dir.path().join(saved)), size, "{args:?}");
+        let sidecar = dir.path().join(saved).with_extension("json");
+        let sidecar: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(sidecar).unwrap()).unwrap();
+        assert_eq!(sidecar["model"], "V_3", "{args:?}");
+    }
+    let out = run(
+        &[
+            "--offline",
+            "--provider",
+            "ideogram",
+            "describe",
+            "photo.png",
+            "--json",
+        ],
+        &[],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let texts: Vec<String> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(texts[0].contains("96x64"), "{texts:?}");
+}
+
+#[tokio::test]
+async fn image_operations_refuse_before_sending() {
+    let dir = tempfile::tempdir().unwrap();
+    write_png(dir.path(), "photo.png", 96, 64, [20, 90, 200]);
+    write_png(dir.path(), "small.png", 32, 32, [0, 0, 0]);
+    let mock = mock(MockConfig::default()).await;
+    let key = mock.api_key();
+    let at = ["--provider", "ideogram", "--base-url", mock.api_url()];
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["edit", "photo.png", "small.png", "x"],
+            "error: invalid mask: is 32x32, the image 96x64",
+        ),
+        (
+            &["edit", "photo.png", "absent.png", "x"],
+            "error: invalid mask: ",
+        ),
+        (
+            &["reframe", "photo.png", "1000x1000"],
+            "error: invalid resolution: ",
+        ),
+        (
+            &["reframe", "photo.png", "1280x800", "--magic-prompt", "on"],
+            "error: invalid magic_prompt: reframe does not take it",
+        ),
+        (
+            &[
+                "replace-background",
+                "photo.png",
+                "x",
+                "--style-ref",
+                "absent.png",
+            ],
+            "error: invalid style_reference_images: ",
+        ),
+    ];
+    for (args, expected) in cases {
+        let args: Vec<&str> = at.iter().chain(args).copied().collect();
+        let out = run(&args, &[("IDEOGRAM_API_KEY", &key)], dir.path()).await;
+        assert_eq!(code(&out), 3, "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    let out = run(
+        &[
+            "--offline",
+            "--provider",
+            "segmind",
+            "describe",
+            "photo.png",
+        ],
+        &[],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--provider ideogram"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(mock.ledger().entries.is_empty(), "nothing was billed");
+    assert!(
+        files(dir.path()).iter().all(|f| f.ends_with(".png")),
+        "no output written"
+    );
+}
+
 #[tokio::test]
 async fn each_error_class_has_its_exit_code_and_one_line_with_a_hint() {
     let dir = tempfile::tempdir().unwrap();

@@ -97,6 +97,9 @@ pub struct EditRequest {
 }
 
 impl EditRequest {
+    /// The model these operations run: Ideogram 3.0.
+    pub const MODEL: Model = Model::V3;
+
     /// `image` with `kind` done to it, every option at the service's default.
     pub fn new(image: ImageInput, kind: EditKind) -> Self {
         Self {
@@ -304,7 +307,6 @@ pub(crate) enum EditBody {
 impl EditBody {
     /// Builds the body of `request` with its uploads.
     pub(crate) fn build(request: &EditRequest, uploads: &Uploads) -> Result<Self, InvalidInput> {
-        let built = |e: String| InvalidInput::new("request", e);
         let prompt = |text: &str| {
             text.parse::<wire::Prompt>()
                 .map_err(|e| InvalidInput::new("prompt", e.to_string()))
@@ -319,49 +321,44 @@ impl EditBody {
         let count = request.num_images.map(built_num_images).transpose()?;
         let seed = request.seed.map(|s| wire::Seed::from(i64::from(s)));
         let palette = request.palette.as_ref().map(Palette::to_ideogram);
+        // The options every operation's builder has, then the conversion
+        // the generated builder checks.
+        macro_rules! shared {
+            ($builder:expr) => {
+                $builder
+                    .num_images(count)
+                    .seed(seed)
+                    .rendering_speed(request.rendering_speed)
+                    .color_palette(palette)
+                    .style_reference_images(styles)
+                    .try_into()
+                    .map_err(|e: wire::error::ConversionError| {
+                        InvalidInput::new("request", e.to_string())
+                    })?
+            };
+        }
         Ok(match &request.kind {
             EditKind::Edit { prompt: text, .. } => {
                 let mask = uploads.mask.as_ref().expect("an edit has its mask");
-                Self::Edit(
+                Self::Edit(shared!(
                     wire::EditImageRequestV3::builder()
                         .image(image)
                         .mask(part(mask, "mask"))
                         .prompt(prompt(text)?)
-                        .num_images(count)
-                        .seed(seed)
-                        .rendering_speed(request.rendering_speed)
                         .magic_prompt(request.magic_prompt)
-                        .color_palette(palette)
-                        .style_reference_images(styles)
-                        .try_into()
-                        .map_err(|e: wire::error::ConversionError| built(e.to_string()))?,
-                )
+                ))
             }
-            EditKind::Reframe { resolution } => Self::Reframe(
+            EditKind::Reframe { resolution } => Self::Reframe(shared!(
                 wire::ReframeImageRequestV3::builder()
                     .image(image)
                     .resolution(resolution.to_ideogram_v3()?)
-                    .num_images(count)
-                    .seed(seed)
-                    .rendering_speed(request.rendering_speed)
-                    .color_palette(palette)
-                    .style_reference_images(styles)
-                    .try_into()
-                    .map_err(|e: wire::error::ConversionError| built(e.to_string()))?,
-            ),
-            EditKind::ReplaceBackground { prompt: text } => Self::ReplaceBackground(
+            )),
+            EditKind::ReplaceBackground { prompt: text } => Self::ReplaceBackground(shared!(
                 wire::ReplaceBackgroundRequestV3::builder()
                     .image(image)
                     .prompt(prompt(text)?)
-                    .num_images(count)
-                    .seed(seed)
-                    .rendering_speed(request.rendering_speed)
                     .magic_prompt(request.magic_prompt)
-                    .color_palette(palette)
-                    .style_reference_images(styles)
-                    .try_into()
-                    .map_err(|e: wire::error::ConversionError| built(e.to_string()))?,
-            ),
+            )),
         })
     }
 }
@@ -371,6 +368,3 @@ fn built_num_images(count: u32) -> Result<wire::NumImages, InvalidInput> {
         .map(wire::NumImages::from)
         .ok_or_else(|| InvalidInput::new("num_images", "at least 1"))
 }
-
-/// The model every operation here runs.
-pub(crate) const EDIT_MODEL: Model = Model::V3;

@@ -111,7 +111,9 @@ mod retry;
 mod wire;
 
 pub use aspect::AspectRatio;
-pub use client::{Billing, Client, ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT, Prepared};
+pub use client::{
+    Billing, Client, ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT, Prepared, PreparedEdit,
+};
 
 /// The generated layer this crate is built on: the raw clients for both
 /// services with every operation, their request and answer types and

@@ -6,7 +6,7 @@ use ideogram_raw::multipart::FilePart;
 
 use super::Client;
 use crate::connection::Api;
-use crate::edit::{EDIT_MODEL, EditBody, EditKind, EditRequest, Uploads};
+use crate::edit::{EditBody, EditKind, EditRequest, Uploads};
 use crate::error::Error;
 use crate::generation::Generation;
 use crate::image_input::ImageInput;
@@ -15,10 +15,17 @@ use crate::retry::{self, Method};
 
 impl Client {
     /// Runs an Ideogram 3.0 operation on an uploaded image (edit, reframe,
-    /// replace-background) and waits for the images. Everything is checked
-    /// first, the images read and their sizes compared: an invalid request
-    /// sends nothing. Billed per image returned.
+    /// replace-background) and waits for the images: [`Client::prepare_edit`]
+    /// then [`PreparedEdit::send`]. Billed per image returned.
     pub async fn edit(&self, request: &EditRequest) -> Result<Generation, Error> {
+        self.prepare_edit(request).await?.send().await
+    }
+
+    /// Everything before sending an edit: checks the request, reads and
+    /// checks its images (type, size, the mask against the image) and
+    /// waits for in-flight slots. Nothing has left this machine when it
+    /// returns; an invalid request sends nothing.
+    pub async fn prepare_edit(&self, request: &EditRequest) -> Result<PreparedEdit<'_>, Error> {
         request.check(self.provider())?;
         let conn = &*self.inner;
         let mask = match request.kind() {
@@ -36,31 +43,13 @@ impl Client {
         };
         uploads.check()?;
         let body = EditBody::build(request, &uploads)?;
-        let Api::Ideogram(api) = &conn.api else {
-            unreachable!("checked: the provider is Ideogram")
-        };
-        let _slots = conn.slots(request.images_asked()).await;
-        let answer = match &body {
-            EditBody::Edit(body) => {
-                retry::run(&conn.retry, Method::Post, || {
-                    api.post_edit_image_v3().body(body.clone()).send()
-                })
-                .await
-            }
-            EditBody::Reframe(body) => {
-                retry::run(&conn.retry, Method::Post, || {
-                    api.post_reframe_image_v3().body(body.clone()).send()
-                })
-                .await
-            }
-            EditBody::ReplaceBackground(body) => {
-                retry::run(&conn.retry, Method::Post, || {
-                    api.post_replace_background_v3().body(body.clone()).send()
-                })
-                .await
-            }
-        };
-        conn.ideogram_outcome(EDIT_MODEL, answer).await
+        let slots = conn.slots(request.images_asked()).await;
+        Ok(PreparedEdit {
+            client: self,
+            operation: request.kind().name(),
+            body,
+            _slots: slots,
+        })
     }
 
     /// Words for an image (Ideogram's `/describe`), each usable as a
@@ -108,5 +97,55 @@ impl Client {
             return Err(conn.invalid("it answered 200 with no description (billed)".into()));
         }
         Ok(texts)
+    }
+}
+
+/// An edit checked, its images read and its in-flight slots held
+/// ([`Client::prepare_edit`]); [`send`](Self::send) sends it at once.
+pub struct PreparedEdit<'a> {
+    client: &'a Client,
+    operation: &'static str,
+    body: EditBody,
+    _slots: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl std::fmt::Debug for PreparedEdit<'_> {
+    /// The client and the operation, without the images' bytes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedEdit")
+            .field("client", self.client)
+            .field("operation", &self.operation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PreparedEdit<'_> {
+    /// Sends the edit and waits for the images (see [`Client::edit`]).
+    pub async fn send(self) -> Result<Generation, Error> {
+        let conn = &*self.client.inner;
+        let Api::Ideogram(api) = &conn.api else {
+            unreachable!("checked: the provider is Ideogram")
+        };
+        let answer = match &self.body {
+            EditBody::Edit(body) => {
+                retry::run(&conn.retry, Method::Post, || {
+                    api.post_edit_image_v3().body(body.clone()).send()
+                })
+                .await
+            }
+            EditBody::Reframe(body) => {
+                retry::run(&conn.retry, Method::Post, || {
+                    api.post_reframe_image_v3().body(body.clone()).send()
+                })
+                .await
+            }
+            EditBody::ReplaceBackground(body) => {
+                retry::run(&conn.retry, Method::Post, || {
+                    api.post_replace_background_v3().body(body.clone()).send()
+                })
+                .await
+            }
+        };
+        conn.ideogram_outcome(EditRequest::MODEL, answer).await
     }
 }
