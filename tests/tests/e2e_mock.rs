@@ -1013,3 +1013,79 @@ async fn describe_answers_words_for_an_image() {
     assert!(texts[0].contains("96x64"), "{texts:?}");
     assert_eq!(mock.ledger().entries.len(), 1, "describe is billed");
 }
+
+#[tokio::test]
+async fn ideogram_3_generates_with_references_and_with_transparency() {
+    let mock = mock().await;
+    let client = client(Provider::Ideogram, &mock);
+    let dir = tempfile::tempdir().unwrap();
+    let hero = png_of(48, 48, [200, 40, 40]);
+    let mask = png_of(48, 48, [128, 128, 128]);
+    let referenced = GenerateRequest::new("a knight in the rain")
+        .model(Model::V3)
+        .style_reference(ImageInput::bytes(png_of(32, 32, [1, 2, 3])))
+        .character_reference(
+            ImageInput::bytes(hero.clone()),
+            Some(ImageInput::bytes(mask)),
+        );
+    let generation = client.generate(&referenced).await.unwrap();
+    assert_eq!(generation.images.len(), 1);
+    let transparent = GenerateRequest::new("a paper lantern")
+        .model(Model::V3)
+        .aspect_ratio("1:1".parse().unwrap())
+        .transparent()
+        .upscale(ideogram::UpscaleFactor::X2);
+    let generation = client.generate(&transparent).await.unwrap();
+    let saved = generation.images[0]
+        .save(dir.path().join("lantern.png"))
+        .await
+        .unwrap();
+    let png = std::fs::read(saved).unwrap();
+    assert_eq!(dimensions(&png), (2048, 2048), "upscaled X2");
+    assert_eq!(png[25], 6, "a PNG with alpha (RGBA)");
+    assert_eq!(mock.ledger().entries.len(), 2);
+
+    // What the service would refuse is refused here, unsent.
+    let colour_mask = Some(ImageInput::bytes(png_of(48, 48, [255, 0, 0])));
+    let cases = [
+        (
+            GenerateRequest::new("x")
+                .model(Model::V3)
+                .character_reference(ImageInput::bytes(hero.clone()), colour_mask),
+            "invalid character_reference_images_mask: a character mask is grayscale",
+        ),
+        (
+            GenerateRequest::new("x")
+                .model(Model::V3)
+                .character_reference(
+                    ImageInput::bytes(hero.clone()),
+                    Some(ImageInput::bytes(png_of(16, 16, [0, 0, 0]))),
+                ),
+            "invalid character_reference_images_mask: a character mask is its image's size",
+        ),
+        (
+            GenerateRequest::new("x")
+                .model(Model::V2)
+                .style_reference(ImageInput::bytes(hero.clone())),
+            "invalid style_reference_images: only V_3 on ideogram takes style references",
+        ),
+        (
+            GenerateRequest::new("x")
+                .model(Model::V3)
+                .transparent()
+                .palette(ideogram::PalettePreset::Ember),
+            "invalid color_palette: a transparent image does not take it",
+        ),
+        (
+            GenerateRequest::new("x")
+                .model(Model::V3)
+                .upscale(ideogram::UpscaleFactor::X4),
+            "invalid upscale: only a transparent image is upscaled",
+        ),
+    ];
+    for (request, expected) in cases {
+        let err = client.generate(&request).await.unwrap_err();
+        assert!(err.to_string().starts_with(expected), "{err}");
+    }
+    assert_eq!(mock.ledger().entries.len(), 2, "nothing more was billed");
+}

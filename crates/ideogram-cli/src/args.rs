@@ -287,4 +287,19 @@ pub struct Options {
     /// Ideogram 3.0's FLASH, TURBO, BALANCED, DEFAULT or QUALITY.
     #[arg(long)]
     pub speed: Option<String>,
+    /// An image whose style to follow (repeatable; model 3 on Ideogram's API).
+    #[arg(long = "style-ref", value_name = "FILE")]
+    pub style_refs: Vec<String>,
+    /// A character to keep (model 3 on Ideogram's API; priced higher).
+    #[arg(long, value_name = "FILE")]
+    pub character_ref: Option<String>,
+    /// Where the character is in --character-ref: grayscale, its size.
+    #[arg(long, value_name = "FILE", requires = "character_ref")]
+    pub character_mask: Option<String>,
+    /// A transparent background: PNGs with alpha (model 3 on Ideogram's API).
+    #[arg(long)]
+    pub transparent: bool,
+    /// Enlarge a transparent image: X1, X2 or X4 (X2 and X4 cost extra).
+    #[arg(long, requires = "transparent")]
+    pub upscale: Option<String>,
 }

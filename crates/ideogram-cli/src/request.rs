@@ -2,7 +2,7 @@
 
 use ideogram::{
     EditKind, EditRequest, GenerateRequest, ImageInput, ImageWeight, InvalidInput, MagicPrompt,
-    Model, Palette, RenderingSpeed, Seed, SpecEnum, StyleType,
+    Model, Palette, RenderingSpeed, Seed, SpecEnum, StyleType, UpscaleFactor,
 };
 use serde_json::Value;
 
@@ -46,21 +46,14 @@ pub fn edit(
         request = request.palette(palette.parse::<Palette>()?);
     }
     for reference in &options.style_refs {
-        let image = reference.parse::<ImageInput>().map_err(|mut e| {
-            e.field = "style_reference_images".into();
-            e
-        })?;
-        request = request.style_reference(image);
+        request = request.style_reference(image_named(reference, "style_reference_images")?);
     }
     Ok(request)
 }
 
 /// The mask of an edit, named as the command calls it.
 pub fn mask(text: &str) -> Result<ImageInput, InvalidInput> {
-    text.parse::<ImageInput>().map_err(|mut e| {
-        e.field = "mask".into();
-        e
-    })
+    image_named(text, "mask")
 }
 
 /// The request for `prompt` with `options`.
@@ -96,7 +89,33 @@ pub fn build(prompt: &str, options: &Options) -> Result<GenerateRequest, Invalid
     if let Some(speed) = &options.speed {
         request = request.rendering_speed(RenderingSpeed::parse_loose(speed)?);
     }
+    for reference in &options.style_refs {
+        request = request.style_reference(image_named(reference, "style_reference_images")?);
+    }
+    if let Some(character) = &options.character_ref {
+        let mask = options
+            .character_mask
+            .as_deref()
+            .map(|m| image_named(m, "character_reference_images_mask"))
+            .transpose()?;
+        request = request
+            .character_reference(image_named(character, "character_reference_images")?, mask);
+    }
+    if options.transparent {
+        request = request.transparent();
+    }
+    if let Some(factor) = &options.upscale {
+        request = request.upscale(UpscaleFactor::parse_loose(factor)?);
+    }
     Ok(request)
+}
+
+/// An input image whose errors name `field`.
+fn image_named(text: &str, field: &'static str) -> Result<ImageInput, InvalidInput> {
+    text.parse::<ImageInput>().map_err(|mut e| {
+        e.field = field.into();
+        e
+    })
 }
 
 /// Adds the input image of a remix.
@@ -127,6 +146,32 @@ pub fn batch_item(line: &str, base: &Options) -> Result<(String, Options), Inval
     let mut options = base.clone();
     let mut prompt = None;
     for (key, value) in object {
+        let key_name = key.replace('-', "_");
+        match (key_name.as_str(), value) {
+            ("style_ref" | "style_refs", Value::Array(items)) => {
+                options.style_refs = items
+                    .iter()
+                    .map(|item| {
+                        item.as_str().map(str::to_owned).ok_or_else(|| {
+                            InvalidInput::new(
+                                "batch line",
+                                format!("{key}: {item} is not a path or URL"),
+                            )
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+                continue;
+            }
+            ("style_ref" | "style_refs", Value::String(one)) => {
+                options.style_refs = vec![one.clone()];
+                continue;
+            }
+            ("transparent", Value::Bool(on)) => {
+                options.transparent = *on;
+                continue;
+            }
+            _ => {}
+        }
         let text = match value {
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
@@ -149,11 +194,14 @@ pub fn batch_item(line: &str, base: &Options) -> Result<(String, Options), Inval
             "seed" => &mut options.seed,
             "num_images" => &mut options.num_images,
             "speed" | "rendering_speed" => &mut options.speed,
+            "character_ref" => &mut options.character_ref,
+            "character_mask" => &mut options.character_mask,
+            "upscale" => &mut options.upscale,
             other => {
                 return Err(InvalidInput::new(
                     "batch line",
                     format!(
-                        "unknown field {other:?}; fields: prompt, model, resolution, aspect, palette, style, magic_prompt, negative, seed, num_images, speed"
+                        "unknown field {other:?}; fields: prompt, model, resolution, aspect, palette, style, magic_prompt, negative, seed, num_images, speed, style_ref, character_ref, character_mask, transparent, upscale"
                     ),
                 ));
             }

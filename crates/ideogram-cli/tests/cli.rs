@@ -235,6 +235,104 @@ async fn edit_reframe_replace_background_and_describe_run_offline() {
 }
 
 #[tokio::test]
+async fn generate_takes_references_and_transparency_on_the_command_line_and_in_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    write_png(dir.path(), "look.png", 32, 32, [10, 200, 10]);
+    write_png(dir.path(), "hero.png", 40, 40, [200, 10, 10]);
+    write_png(dir.path(), "hero-mask.png", 40, 40, [90, 90, 90]);
+    let base = ["--offline", "--provider", "ideogram", "generate"];
+    let cases: [(&[&str], &str, (u32, u32)); 2] = [
+        (
+            &[
+                "a knight",
+                "--model",
+                "3",
+                "--style-ref",
+                "look.png",
+                "--character-ref",
+                "hero.png",
+                "--character-mask",
+                "hero-mask.png",
+                "-o",
+                "knight.png",
+            ],
+            "knight.png",
+            (1024, 1024),
+        ),
+        (
+            &[
+                "a lantern",
+                "--model",
+                "3",
+                "--transparent",
+                "--upscale",
+                "x2",
+                "-o",
+                "lantern.png",
+            ],
+            "lantern.png",
+            (2048, 2048),
+        ),
+    ];
+    for (args, saved, size) in cases {
+        let args: Vec<&str> = base.iter().chain(args).copied().collect();
+        let out = run(&args, &[], dir.path()).await;
+        assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+        assert_eq!(dimensions(&dir.path().join(saved)), size, "{args:?}");
+    }
+    std::fs::write(
+        dir.path().join("items.jsonl"),
+        concat!(
+            r#"{"prompt": "a lantern", "model": "3", "transparent": true}"#,
+            "\n",
+            r#"{"prompt": "a knight", "model": "3", "style_ref": ["look.png", "look.png"]}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let out = run(
+        &[
+            "--offline",
+            "--provider",
+            "ideogram",
+            "batch",
+            "items.jsonl",
+            "-o",
+            "batch/",
+        ],
+        &[],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let pngs = files(&dir.path().join("batch"))
+        .into_iter()
+        .filter(|f| f.ends_with(".png"))
+        .count();
+    assert_eq!(pngs, 2, "{:?}", files(&dir.path().join("batch")));
+    let out = run(
+        &[
+            "--offline",
+            "--provider",
+            "ideogram",
+            "generate",
+            "x",
+            "--style-ref",
+            "look.png",
+        ],
+        &[],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("error: invalid style_reference_images: only V_3 on ideogram"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test]
 async fn image_operations_refuse_before_sending() {
     let dir = tempfile::tempdir().unwrap();
     write_png(dir.path(), "photo.png", 96, 64, [20, 90, 200]);

@@ -180,33 +180,8 @@ pub(crate) fn check_image(name: &str, data: &[u8]) -> Result<(), Response> {
 /// An image's width and height from its header: PNG, JPEG or WebP.
 pub(crate) use ideogram_raw::multipart::image_size as dimensions;
 
-/// Whether a mask is grayscale: a gray PNG, or an RGB(A) PNG whose pixels
-/// are all gray. Other formats pass (their pixels are not decoded here).
-pub(crate) fn is_grayscale(image: &[u8]) -> bool {
-    if !image.starts_with(b"\x89PNG") {
-        return true;
-    }
-    let Ok(mut reader) = png::Decoder::new(std::io::Cursor::new(image)).read_info() else {
-        return false;
-    };
-    let info = reader.info();
-    let channels = match info.color_type {
-        png::ColorType::Grayscale | png::ColorType::GrayscaleAlpha => return true,
-        png::ColorType::Rgb => 3,
-        png::ColorType::Rgba => 4,
-        png::ColorType::Indexed => return false,
-    };
-    if info.bit_depth != png::BitDepth::Eight {
-        return false;
-    }
-    let mut pixels = vec![0; reader.output_buffer_size().unwrap_or(0)];
-    if reader.next_frame(&mut pixels).is_err() {
-        return false;
-    }
-    pixels
-        .chunks(channels)
-        .all(|p| p[0] == p[1] && p[1] == p[2])
-}
+/// Whether a mask is grayscale.
+pub(crate) use ideogram_raw::multipart::is_grayscale;
 
 #[cfg(test)]
 mod tests {

@@ -290,6 +290,41 @@ pub fn image_size(image: &[u8]) -> Option<(u32, u32)> {
     None
 }
 
+/// Whether a mask is grayscale, as Ideogram requires of character masks: a
+/// gray PNG, or an RGB(A) PNG whose pixels are all gray (decoded, bounded
+/// to 64 MiB of pixels). JPEG and WebP pass: their pixels are
+/// not decoded here.
+pub fn is_grayscale(image: &[u8]) -> bool {
+    if !image.starts_with(b"\x89PNG") {
+        return true;
+    }
+    // A small file can claim a huge image: decoding stops at 64 MiB.
+    let limits = png::Limits {
+        bytes: 64 * 1024 * 1024,
+    };
+    let decoder = png::Decoder::new_with_limits(std::io::Cursor::new(image), limits);
+    let Ok(mut reader) = decoder.read_info() else {
+        return false;
+    };
+    let info = reader.info();
+    let channels = match info.color_type {
+        png::ColorType::Grayscale | png::ColorType::GrayscaleAlpha => return true,
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        png::ColorType::Indexed => return false,
+    };
+    if info.bit_depth != png::BitDepth::Eight {
+        return false;
+    }
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap_or(0)];
+    if reader.next_frame(&mut pixels).is_err() {
+        return false;
+    }
+    pixels
+        .chunks(channels)
+        .all(|p| p[0] == p[1] && p[1] == p[2])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
 use ideogram_raw::auth::ApiKey;
 use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -108,34 +107,13 @@ impl Connection {
         }
     }
 
-    /// Reads a local image, or downloads one from a URL (without the key,
-    /// at most what the services accept), checked for size and type; an
-    /// error names `field`.
+    /// Reads a local image, or downloads one from a URL (without the key),
+    /// checked; an error names `field`.
     pub(crate) async fn load_image(
         &self,
         image: &ImageInput,
         field: &'static str,
     ) -> Result<Loaded, Error> {
-        let named = |mut e: InvalidInput| {
-            e.field = field.into();
-            e
-        };
-        if let Some(loaded) = image.read_local().await.map_err(|e| match e {
-            Error::Validation(e) => Error::Validation(named(e)),
-            other => other,
-        })? {
-            return Ok(loaded);
-        }
-        let ImageInput::Url(url) = image else {
-            unreachable!("only URLs are not local")
-        };
-        let mut downloader = self.downloader.clone();
-        downloader.max_bytes = crate::image_input::MAX_IMAGE_BYTES as u64;
-        let mut sink = BytesMut::new();
-        downloader
-            .fetch(url, &mut sink, std::path::Path::new(url))
-            .await
-            .map_err(|e| InvalidInput::new(field, format!("cannot fetch {url}: {e}")))?;
-        Ok(Loaded::check(sink.freeze(), url).map_err(named)?)
+        crate::image_input::load(&self.downloader, image, field).await
     }
 }

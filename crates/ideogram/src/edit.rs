@@ -4,13 +4,14 @@
 //! through the generated builders of their multipart bodies.
 
 use ideogram_raw::ideogram::types as wire;
-use ideogram_raw::multipart::{FilePart, image_size};
+use ideogram_raw::multipart::image_size;
 
 use crate::image_input::{ImageInput, Loaded};
 use crate::invalid::InvalidInput;
 use crate::model::{Model, Provider};
 use crate::options::{MagicPrompt, NumImages, RenderingSpeed, Seed};
 use crate::palette::Palette;
+use crate::references::{part, parts};
 use crate::resolution::{Resolution, SizeFamily};
 
 /// What to do to the image.
@@ -245,16 +246,6 @@ fn takes(schema: &str, field: &str) -> bool {
         .is_some_and(|s| s["properties"].get(field).is_some())
 }
 
-/// A loaded image as a file part named for its role.
-fn part(loaded: &Loaded, role: &str) -> FilePart {
-    let ext = loaded.file_name.rsplit('.').next().unwrap_or("png");
-    FilePart::new(
-        loaded.bytes.clone(),
-        format!("{role}.{ext}"),
-        loaded.content_type,
-    )
-}
-
 /// The images a request uploads, read and checked.
 pub(crate) struct Uploads {
     pub(crate) image: Loaded,
@@ -312,12 +303,7 @@ impl EditBody {
                 .map_err(|e| InvalidInput::new("prompt", e.to_string()))
         };
         let image = part(&uploads.image, "image");
-        let styles: Vec<FilePart> = uploads
-            .style_references
-            .iter()
-            .enumerate()
-            .map(|(i, r)| part(r, &format!("style{}", i + 1)))
-            .collect();
+        let styles = parts(&uploads.style_references, "style");
         let count = request.num_images.map(built_num_images).transpose()?;
         let seed = request.seed.map(|s| wire::Seed::from(i64::from(s)));
         let palette = request.palette.as_ref().map(Palette::to_ideogram);

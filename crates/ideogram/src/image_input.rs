@@ -246,6 +246,38 @@ pub fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// Reads a local image, or downloads one from a URL with `downloader`
+/// (never with the key, at most [`MAX_IMAGE_BYTES`]), checked for size and
+/// type; an error names `field`.
+pub(crate) async fn load(
+    downloader: &crate::download::Downloader,
+    image: &ImageInput,
+    field: &'static str,
+) -> Result<Loaded, Error> {
+    let named = |mut e: InvalidInput| {
+        e.field = field.into();
+        e
+    };
+    let local = image.read_local().await.map_err(|e| match e {
+        Error::Validation(e) => Error::Validation(named(e)),
+        other => other,
+    })?;
+    if let Some(loaded) = local {
+        return Ok(loaded);
+    }
+    let ImageInput::Url(url) = image else {
+        unreachable!("only URLs are not local")
+    };
+    let mut downloader = downloader.clone();
+    downloader.max_bytes = MAX_IMAGE_BYTES as u64;
+    let mut sink = bytes::BytesMut::new();
+    downloader
+        .fetch(url, &mut sink, Path::new(url))
+        .await
+        .map_err(|e| InvalidInput::new(field, format!("cannot fetch {url}: {e}")))?;
+    Ok(Loaded::check(sink.freeze(), url).map_err(named)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

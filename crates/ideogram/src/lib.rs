@@ -105,6 +105,7 @@ mod model;
 mod options;
 mod palette;
 mod queue;
+mod references;
 mod request;
 mod resolution;
 mod retry;
@@ -132,7 +133,9 @@ pub use ideogram_raw::auth::AuthScheme;
 pub use image_input::{ImageInput, MAX_IMAGE_BYTES, sniff as sniff_image};
 pub use invalid::InvalidInput;
 pub use model::{Model, Provider};
-pub use options::{ImageWeight, MagicPrompt, NumImages, RenderingSpeed, Seed, SpecEnum, StyleType};
+pub use options::{
+    ImageWeight, MagicPrompt, NumImages, RenderingSpeed, Seed, SpecEnum, StyleType, UpscaleFactor,
+};
 pub use palette::{Palette, PaletteColor, PaletteColors, PalettePreset};
 pub use queue::{Job, JobStatus, PollSchedule};
 pub use request::{DEFAULT_MODEL, GenerateRequest};

@@ -21,6 +21,10 @@ pub use ideogram_raw::ideogram::types::MagicPromptOption as MagicPrompt;
 /// `RenderingSpeed`.
 pub use ideogram_raw::ideogram::types::RenderingSpeed;
 
+/// How much generate-transparent enlarges its images (X2 and X4 cost extra):
+/// the spec's `UpscaleFactor`.
+pub use ideogram_raw::ideogram::types::UpscaleFactor;
+
 /// An enum of the specs, as the facade takes it: the generated type, its
 /// values in the spec's order, and a forgiving parser (any case, `-` for
 /// `_`) whose error names the field and every value.
@@ -69,6 +73,10 @@ impl SpecEnum for MagicPrompt {
 
 impl SpecEnum for RenderingSpeed {
     const FIELD: &'static str = "rendering_speed";
+}
+
+impl SpecEnum for UpscaleFactor {
+    const FIELD: &'static str = "upscale";
 }
 
 /// Checks that `model` on `provider` takes `style`: a value of the

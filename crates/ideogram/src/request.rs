@@ -8,8 +8,11 @@ use crate::aspect::AspectRatio;
 use crate::image_input::ImageInput;
 use crate::invalid::InvalidInput;
 use crate::model::{Model, Provider};
-use crate::options::{ImageWeight, MagicPrompt, NumImages, RenderingSpeed, Seed, StyleType};
+use crate::options::{
+    ImageWeight, MagicPrompt, NumImages, RenderingSpeed, Seed, StyleType, UpscaleFactor,
+};
 use crate::palette::Palette;
+use crate::references::References;
 use crate::resolution::Resolution;
 use crate::wire::{self, Fields, WireRequest};
 
@@ -103,6 +106,23 @@ pub struct GenerateRequest {
     /// How closely image to image follows the input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) image_weight: Option<ImageWeight>,
+    /// Images whose style to follow (Ideogram 3.0 on Ideogram's API; 10 MB
+    /// in all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) style_references: Vec<ImageInput>,
+    /// A character to keep (Ideogram 3.0 on Ideogram's API; priced higher).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) character_reference: Option<ImageInput>,
+    /// Where the character is in its image: grayscale, the image's size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) character_mask: Option<ImageInput>,
+    /// A transparent background (Ideogram 3.0's generate-transparent, a PNG
+    /// with alpha).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) transparent: bool,
+    /// Enlarge a transparent image (X2 and X4 cost extra).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) upscale: Option<UpscaleFactor>,
 }
 
 /// The model used when none is chosen: Ideogram 2.0, both APIs' default.
@@ -190,6 +210,35 @@ impl GenerateRequest {
         self
     }
 
+    /// Adds an image whose style to follow (Ideogram 3.0 on Ideogram's
+    /// API; at most 10 MB in all).
+    pub fn style_reference(mut self, image: ImageInput) -> Self {
+        self.style_references.push(image);
+        self
+    }
+
+    /// A character to keep (one image), with an optional mask of its size,
+    /// grayscale (Ideogram 3.0 on Ideogram's API; priced as a character
+    /// generation).
+    pub fn character_reference(mut self, image: ImageInput, mask: Option<ImageInput>) -> Self {
+        self.character_reference = Some(image);
+        self.character_mask = mask;
+        self
+    }
+
+    /// A transparent background: Ideogram 3.0's generate-transparent, which
+    /// answers PNGs with alpha.
+    pub fn transparent(mut self) -> Self {
+        self.transparent = true;
+        self
+    }
+
+    /// Enlarges a transparent image (X2 and X4 cost extra).
+    pub fn upscale(mut self, factor: UpscaleFactor) -> Self {
+        self.upscale = Some(factor);
+        self
+    }
+
     /// The prompt.
     pub fn prompt(&self) -> &str {
         &self.prompt
@@ -269,6 +318,54 @@ impl GenerateRequest {
                 return Err(InvalidInput::new(field, message));
             }
         }
+        let v3_only = [
+            (
+                !self.style_references.is_empty(),
+                "style_reference_images",
+                "style references",
+            ),
+            (
+                self.character_reference.is_some(),
+                "character_reference_images",
+                "a character reference",
+            ),
+            (self.transparent, "transparent", "a transparent background"),
+        ];
+        for (_, field, what) in v3_only.into_iter().filter(|g| g.0) {
+            if provider != Provider::Ideogram || model != Model::V3 || img2img {
+                return Err(InvalidInput::new(
+                    field,
+                    format!(
+                        "only {} on {} takes {what}, without an input image",
+                        Model::V3,
+                        Provider::Ideogram
+                    ),
+                ));
+            }
+        }
+        let references = References {
+            style: self.style_references.clone(),
+            character: self.character_reference.clone(),
+            character_mask: self.character_mask.clone(),
+        };
+        if self.character_mask.is_some() && self.character_reference.is_none() {
+            return Err(InvalidInput::new(
+                "character_reference_images_mask",
+                "a mask goes with a character reference",
+            ));
+        }
+        if self.transparent && !references.is_empty() {
+            return Err(InvalidInput::new(
+                "transparent",
+                "a transparent image takes no reference images",
+            ));
+        }
+        if self.upscale.is_some() && !self.transparent {
+            return Err(InvalidInput::new(
+                "upscale",
+                "only a transparent image is upscaled",
+            ));
+        }
         if self.image_weight.is_some() && !img2img {
             return Err(InvalidInput::new(
                 "image_weight",
@@ -318,6 +415,9 @@ impl GenerateRequest {
         };
         let wire = match provider {
             Provider::Segmind => wire::segmind_body(model, self.image.is_some(), &fields)?,
+            Provider::Ideogram if model == Model::V3 && self.transparent => {
+                wire::ideogram_transparent(wire::ideogram_v3(&fields)?, self.upscale)?
+            }
             Provider::Ideogram if model == Model::V3 => wire::ideogram_v3(&fields)?,
             Provider::Ideogram => wire::ideogram_legacy(model, self.image.is_some(), &fields)?,
         };
@@ -332,6 +432,7 @@ impl GenerateRequest {
             model,
             wire,
             image: self.image.clone(),
+            references,
         })
     }
 
@@ -360,6 +461,10 @@ impl GenerateRequest {
         if let (Some(image), Provider::Segmind) = (&plan.image, provider) {
             wire.set_image_file(image.segmind_value().await?)?;
         }
+        if !plan.references.is_empty() {
+            let downloader = crate::download::Downloader::standalone()?;
+            wire = wire.with_references(&plan.references, &downloader).await?;
+        }
         Ok(wire)
     }
 }
@@ -371,6 +476,8 @@ pub(crate) struct Plan {
     pub model: Model,
     pub wire: WireRequest,
     pub image: Option<ImageInput>,
+    /// Reference images, read and attached when the request is prepared.
+    pub references: References,
 }
 
 /// A prompt must show something (not only spaces or zero-width characters)

@@ -51,6 +51,11 @@ pub enum WireRequest {
     /// Ideogram `POST /remix`'s `image_request` part (the image goes beside
     /// it).
     IdeogramRemix(ideogram::InitialImageRequest),
+    /// Ideogram `POST /v1/ideogram-v3/generate` as multipart, with
+    /// reference images.
+    IdeogramV3Multipart(ideogram::GenerateImageRequestV3Multipart),
+    /// Ideogram `POST /v1/ideogram-v3/generate-transparent`.
+    IdeogramTransparent(ideogram::GenerateTransparentImageRequestV3),
 }
 
 /// The facade's values, typed for the wire, that a body is built from.
@@ -166,6 +171,8 @@ macro_rules! segmind_models {
                     Self::IdeogramGenerate(_) => "GenerateImageRequest",
                     Self::IdeogramV3(_) => "GenerateImageRequestV3",
                     Self::IdeogramRemix(_) => "InitialImageRequest",
+                    Self::IdeogramV3Multipart(_) => "GenerateImageRequestV3Multipart",
+                    Self::IdeogramTransparent(_) => "GenerateTransparentImageRequestV3",
                 }
             }
 
@@ -324,6 +331,54 @@ pub(crate) fn ideogram_v3(f: &Fields) -> Result<WireRequest, InvalidInput> {
         .num_images(f.num_images.map(num_images).transpose()?)
         .negative_prompt(f.negative_prompt.clone());
     Ok(WireRequest::IdeogramV3(built(body.try_into())?))
+}
+
+/// Ideogram 3.0's body as generate-transparent's, upscaled by `upscale`:
+/// a field the transparent body (per the spec) does not have is an error
+/// naming it.
+pub(crate) fn ideogram_transparent(
+    v3: WireRequest,
+    upscale: Option<ideogram::UpscaleFactor>,
+) -> Result<WireRequest, InvalidInput> {
+    const SCHEMA: &str = "GenerateTransparentImageRequestV3";
+    let serde_json::Value::Object(mut fields) =
+        serde_json::to_value(&v3).expect("a generated body is JSON")
+    else {
+        unreachable!("a body is an object")
+    };
+    let taken = ideogram_raw::schema::ideogram()
+        .get(SCHEMA)
+        .and_then(|s| s["properties"].as_object())
+        .expect("the spec has the transparent body");
+    if let Some(field) = fields.keys().find(|f| !taken.contains_key(*f)) {
+        return Err(InvalidInput::new(
+            field.clone(),
+            "a transparent image does not take it",
+        ));
+    }
+    if let Some(factor) = upscale {
+        fields.insert("upscale_factor".into(), factor.to_string().into());
+    }
+    serde_json::from_value(fields.into())
+        .map(WireRequest::IdeogramTransparent)
+        .map_err(|e| InvalidInput::new("request", e.to_string()))
+}
+
+impl WireRequest {
+    /// Ideogram 3.0's JSON body as its multipart form with `references`
+    /// read, checked and attached; any other body as it is.
+    pub(crate) async fn with_references(
+        self,
+        references: &crate::references::References,
+        downloader: &crate::download::Downloader,
+    ) -> Result<Self, crate::Error> {
+        match self {
+            Self::IdeogramV3(body) => Ok(Self::IdeogramV3Multipart(
+                references.attach(&body, downloader).await?,
+            )),
+            other => Ok(other),
+        }
+    }
 }
 
 fn num_images(n: u32) -> Result<ideogram::NumImages, InvalidInput> {

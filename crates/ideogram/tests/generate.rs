@@ -390,3 +390,25 @@ async fn a_request_converts_to_its_generated_body_with_the_same_checks_as_sendin
         "invalid seed: 5 is outside 100..=999999 accepted by segmind"
     );
 }
+
+#[tokio::test]
+async fn ideogram_3_takes_references_as_multipart_and_transparency_as_its_own_call() {
+    let server = CaptureServer::start(|_| ideogram_answer(&["https://cdn.example/r.png"])).await;
+    let client = client(Provider::Ideogram, &server);
+    let references = GenerateRequest::new("a knight in the rain")
+        .model(Model::V3)
+        .aspect_ratio("16:9".parse().unwrap())
+        .style_reference(ImageInput::bytes(PNG))
+        .style_reference(ImageInput::bytes(JPEG))
+        .character_reference(ImageInput::bytes(PNG), None);
+    client.generate(&references).await.unwrap();
+    let transparent = GenerateRequest::new("a paper lantern")
+        .model(Model::V3)
+        .transparent()
+        .upscale(ideogram::UpscaleFactor::X2)
+        .rendering_speed(RenderingSpeed::Turbo);
+    client.generate(&transparent).await.unwrap();
+    let sent = server.requests();
+    insta::assert_json_snapshot!("ideogram_v3_references", sent[0].wire_record());
+    insta::assert_json_snapshot!("ideogram_v3_transparent", sent[1].wire_record());
+}

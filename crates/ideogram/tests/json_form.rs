@@ -89,7 +89,14 @@ fn the_schema_describes_the_serde_form() {
         .rendering_speed(ideogram::RenderingSpeed::Turbo)
         .image(ImageInput::url("https://cdn.invalid/in.png"))
         .image_weight(ideogram::ImageWeight::DEFAULT)
-        .resolution(ideogram::Resolution::SQUARE_1024);
+        .resolution(ideogram::Resolution::SQUARE_1024)
+        .style_reference(ImageInput::url("https://cdn.invalid/style.png"))
+        .character_reference(
+            ImageInput::url("https://cdn.invalid/hero.png"),
+            Some(ImageInput::url("https://cdn.invalid/hero-mask.png")),
+        )
+        .transparent()
+        .upscale(ideogram::UpscaleFactor::X2);
     let written = serde_json::to_value(&full).unwrap();
     let mut keys: Vec<&str> = written
         .as_object()

@@ -48,7 +48,13 @@ impl<'a> Prepared<'a> {
             model,
             mut wire,
             image,
+            references,
         } = request.plan(client.provider())?;
+        if !references.is_empty() {
+            wire = wire
+                .with_references(&references, &client.inner.downloader)
+                .await?;
+        }
         let upload = match (&image, client.provider()) {
             (Some(image), Provider::Segmind) => {
                 // Segmind would fetch a URL after the request is paid for:
@@ -146,6 +152,24 @@ impl<'a> Prepared<'a> {
             (Api::Ideogram(api), WireRequest::IdeogramV3(body)) => {
                 let answer = retry::run(retry, Method::Post, || {
                     api.post_generate_image_v3().body(body.clone()).send()
+                })
+                .await;
+                conn.ideogram_outcome(model, answer).await
+            }
+            (Api::Ideogram(api), WireRequest::IdeogramV3Multipart(body)) => {
+                let answer = retry::run(retry, Method::Post, || {
+                    api.post_generate_image_v3_multipart()
+                        .body(body.clone())
+                        .send()
+                })
+                .await;
+                conn.ideogram_outcome(model, answer).await
+            }
+            (Api::Ideogram(api), WireRequest::IdeogramTransparent(body)) => {
+                let answer = retry::run(retry, Method::Post, || {
+                    api.post_generate_image_v3_transparent()
+                        .body(body.clone())
+                        .send()
                 })
                 .await;
                 conn.ideogram_outcome(model, answer).await
