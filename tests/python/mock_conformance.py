@@ -239,6 +239,19 @@ def v3_operations(results, mock):
                                                 "describe_model_version": text("V_3")})
     results.check("ideogram: describe answers text", "96x64" in json.loads(answer)["descriptions"][0]["text"], answer)
     send("describe 400 not an image", "/describe", {"image_file": ("image/gif", b"GIF89a", "in.gif")}, 400)
+    answer = send("upscale 200", "/upscale", {
+        "image_request": ("application/json", b'{"resemblance": 70, "detail": 30, "num_images": 2}', None),
+        "image_file": ("image/png", photo, "in.png")})
+    results.check("ideogram: upscale answers a larger image", size_of(answer) == "192x128"
+                  and len(json.loads(answer)["data"]) == 2, answer)
+    send("upscale 400 resemblance past 100", "/upscale", {
+        "image_request": ("application/json", b'{"resemblance": 101}', None),
+        "image_file": ("image/png", photo, "in.png")}, 400)
+    answer = json.loads(send("layerize-text 200", "/v1/ideogram-v3/layerize-text", {
+        "image": ("image/png", photo, "in.png"), "seed": text(5)}))
+    base = urllib.request.urlopen(answer["base_image_url"]).read()
+    results.check("ideogram: layerize-text serves the base image at the input's size",
+                  struct.unpack(">II", base[16:24]) == (96, 64) and answer["text_blocks"], answer)
 
 
 def ideogram(results):

@@ -1089,3 +1089,56 @@ async fn ideogram_3_generates_with_references_and_with_transparency() {
     }
     assert_eq!(mock.ledger().entries.len(), 2, "nothing more was billed");
 }
+
+#[tokio::test]
+async fn upscale_enlarges_and_layerize_text_separates_the_text() {
+    use ideogram::{EditKind, EditRequest};
+    let mock = mock().await;
+    let client = client(Provider::Ideogram, &mock);
+    let dir = tempfile::tempdir().unwrap();
+    let photo = || ImageInput::bytes(png_of(96, 64, [90, 120, 200]));
+    let request = EditRequest::new(
+        photo(),
+        EditKind::Upscale {
+            prompt: Some("a harbour".into()),
+            resemblance: Some(80),
+            detail: None,
+        },
+    )
+    .num_images(2);
+    let generation = client.edit(&request).await.unwrap();
+    assert_eq!(generation.images.len(), 2);
+    let saved = generation.images[0]
+        .save(dir.path().join("up.png"))
+        .await
+        .unwrap();
+    assert_eq!(dimensions(&std::fs::read(saved).unwrap()), (192, 128));
+
+    let layers = client.layerize_text(&photo(), None).await.unwrap();
+    assert_eq!(layers.blocks[0].text, "OPEN LATE");
+    let saved = layers.base.save(dir.path().join("base.png")).await.unwrap();
+    assert_eq!(dimensions(&std::fs::read(saved).unwrap()), (96, 64));
+    assert_eq!(mock.ledger().entries.len(), 2);
+
+    for (request, expected) in [
+        (
+            EditRequest::upscale(photo()).rendering_speed(ideogram::RenderingSpeed::Turbo),
+            "invalid rendering_speed: upscale does not take it",
+        ),
+        (
+            EditRequest::new(
+                photo(),
+                EditKind::Upscale {
+                    prompt: None,
+                    resemblance: Some(101),
+                    detail: None,
+                },
+            ),
+            "invalid resemblance: 101 is outside 1..=100",
+        ),
+    ] {
+        let err = client.edit(&request).await.unwrap_err();
+        assert_eq!(err.to_string(), expected);
+    }
+    assert_eq!(mock.ledger().entries.len(), 2, "nothing more was billed");
+}

@@ -835,4 +835,40 @@ async fn ideogram_v3_multipart_operations_send_every_part_as_the_spec_says() {
     )
     .await;
     insta::assert_json_snapshot!("ideogram_describe", describe);
+
+    let upscale = multipart_wire(images.clone(), |c| async move {
+        c.post_upscale_image()
+            .body(
+                ideogram::types::UpscaleImageRequest::builder()
+                    .image_file(image())
+                    .image_request(
+                        ideogram::types::UpscaleInitialImageRequest::builder()
+                            .resemblance(std::num::NonZeroU32::new(70).unwrap())
+                            .detail(std::num::NonZeroU32::new(30).unwrap()),
+                    ),
+            )
+            .send()
+            .await
+    })
+    .await;
+    insta::assert_json_snapshot!("ideogram_upscale", upscale);
+
+    let layers = json!({
+        "base_image_url": "https://cdn.example/base.png", "original_image_url": null,
+        "text_blocks": [{"x": 1, "y": 2, "width": 3, "height": 4, "text": "HI",
+                         "alignment": "center", "formatting": ["bold"], "role": "heading"}],
+        "seed": 5
+    });
+    let layerize = multipart_wire(layers, |c| async move {
+        c.post_layerize_text_v3()
+            .body(
+                ideogram::types::LayerizeTextRequest::builder()
+                    .image(image())
+                    .seed(Some(5.into())),
+            )
+            .send()
+            .await
+    })
+    .await;
+    insta::assert_json_snapshot!("ideogram_v3_layerize_text", layerize);
 }

@@ -126,6 +126,35 @@ pub enum Command {
         #[command(flatten)]
         save: SaveArgs,
     },
+    /// Enlarge an image (Ideogram's API).
+    Upscale {
+        /// The image: an http(s) URL or a file.
+        image: String,
+        /// What the image shows, to guide the detail added.
+        #[arg(long)]
+        prompt: Option<String>,
+        /// How closely to keep the input, 1 to 100 (default 50).
+        #[arg(long)]
+        resemblance: Option<String>,
+        /// How much detail to add, 1 to 100 (default 50).
+        #[arg(long)]
+        detail: Option<String>,
+        #[command(flatten)]
+        options: EditOptions,
+        #[command(flatten)]
+        save: SaveArgs,
+    },
+    /// Separate an image's text into layers: saves the image without its
+    /// text and prints each text block (Ideogram 3.0, Ideogram's API; billed).
+    LayerizeText {
+        /// The image: an http(s) URL or a file.
+        image: String,
+        /// What the image shows (written by the service when absent).
+        #[arg(long)]
+        prompt: Option<String>,
+        #[command(flatten)]
+        save: SaveArgs,
+    },
     /// Words for an image, each usable as a prompt (Ideogram's API; billed).
     Describe {
         /// The image: an http(s) URL or a file.

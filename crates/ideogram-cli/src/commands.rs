@@ -74,7 +74,7 @@ pub async fn generate(
         .ok_or_else(|| stop(INTERRUPTED, "interrupted before anything was sent"))?
         .map_err(|e| Failure::from_error(e, provider))?;
     let generation = paid_answer(session, signals, prepared.generate()).await?;
-    save_paid(&generation, &plan, &asked, &save, started, signals).await
+    save_paid(&generation, &plan, &asked, &save, started, signals, None).await
 }
 
 /// An Ideogram 3.0 operation on an image: checked and its images read
@@ -96,7 +96,7 @@ pub async fn edit(
         .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?
         .map_err(|e| Failure::from_error(e, provider))?;
     let generation = paid_answer(session, signals, prepared.send()).await?;
-    save_paid(&generation, &plan, &asked, &save, started, signals).await
+    save_paid(&generation, &plan, &asked, &save, started, signals, None).await
 }
 
 /// The answer to a sent request that may be billed: a first interrupt waits
@@ -124,6 +124,59 @@ async fn paid_answer(
         }
     };
     answer.map_err(|e| Failure::from_error(e, session.provider))
+}
+
+/// Separates an image's text into layers: saves the image without its text
+/// as `generate` saves images, then prints each text block (`--json`: the
+/// blocks as the spec describes them).
+pub async fn layerize_text(
+    session: &Session,
+    image: &str,
+    prompt: Option<&str>,
+    save: Save<'_>,
+    signals: &Signals,
+) -> Result<(), Failure> {
+    let provider = session.provider;
+    let image = image.parse::<ideogram::ImageInput>()?;
+    let plan = Plan::from_output(save.output, &naming::slug(prompt.unwrap_or("text-layers")))?;
+    plan.check(1)?;
+    let started = SystemTime::now();
+    let layers = signals
+        .unless(1, session.client.layerize_text(&image, prompt))
+        .await
+        .ok_or_else(|| {
+            Failure::new(
+                INTERRUPTED,
+                "interrupted: if the image had been sent, the call was billed",
+            )
+        })?
+        .map_err(|e| Failure::from_error(e, provider))?;
+    let asked = Asked {
+        prompt: prompt.unwrap_or_default().to_owned(),
+        provider,
+        options: Options::default(),
+    };
+    let generation = Generation::new(provider, ideogram::EditRequest::MODEL, vec![layers.base]);
+    let blocks = serde_json::to_value(&layers.blocks).expect("JSON");
+    save_paid(
+        &generation,
+        &plan,
+        &asked,
+        &save,
+        started,
+        signals,
+        Some(("text_blocks", blocks)),
+    )
+    .await?;
+    if !save.json {
+        for block in &layers.blocks {
+            say(&format!(
+                "{}x{} at {},{}: {}",
+                block.width, block.height, block.x, block.y, block.text
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Prints the descriptions of an image, one a line (`--json`: an array).
@@ -159,6 +212,8 @@ pub async fn describe(
 
 /// Saves a paid generation's images as `plan` says, reporting any that
 /// cannot be saved (or were interrupted) with the command that fetches them.
+/// With `--json`, `extra` (a name and a value) goes beside the images in
+/// one object; without it the images are the array printed.
 async fn save_paid(
     generation: &Generation,
     plan: &Plan,
@@ -166,6 +221,7 @@ async fn save_paid(
     save: &Save<'_>,
     started: SystemTime,
     signals: &Signals,
+    extra: Option<(&str, Value)>,
 ) -> Result<(), Failure> {
     let (overwrite, json) = (save.overwrite, save.json);
     let none = |_: &Path| false;
@@ -223,7 +279,11 @@ async fn save_paid(
     if json {
         let mut all = records.clone();
         all.extend(unsaved.iter().map(paid::Unsaved::json));
-        say(&serde_json::to_string_pretty(&all).expect("JSON"));
+        let printed = match extra {
+            Some((name, value)) => json!({"images": all, name: value}),
+            None => Value::Array(all),
+        };
+        say(&serde_json::to_string_pretty(&printed).expect("JSON"));
     } else {
         output::report(&records, false);
     }
@@ -308,7 +368,7 @@ pub async fn job_wait(
         provider: session.provider,
         options: Options::default(),
     };
-    save_paid(&generation, &plan, &asked, &save, started, signals).await
+    save_paid(&generation, &plan, &asked, &save, started, signals, None).await
 }
 
 /// Downloads images already paid for, from their URLs, never replacing a

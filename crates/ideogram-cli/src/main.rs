@@ -153,6 +153,51 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             )
             .await
         }
+        Command::Upscale {
+            image,
+            prompt,
+            resemblance,
+            detail,
+            options,
+            save,
+        } => {
+            let number = |field: &'static str, text: &Option<String>| {
+                text.as_deref()
+                    .map(|t| {
+                        t.trim().parse::<u32>().map_err(|_| {
+                            ideogram::InvalidInput::new(
+                                field,
+                                format!("{t:?} is not a whole number"),
+                            )
+                        })
+                    })
+                    .transpose()
+            };
+            let kind = ideogram::EditKind::Upscale {
+                prompt: prompt.clone(),
+                resemblance: number("resemblance", &resemblance)?,
+                detail: number("detail", &detail)?,
+            };
+            let request = request::edit(&image, kind, &options)?;
+            let named = prompt.unwrap_or_else(|| "upscaled".to_owned());
+            edit(
+                &session,
+                request,
+                named,
+                &options,
+                commands::Save::new(&save, cli.json),
+                &signals,
+            )
+            .await
+        }
+        Command::LayerizeText {
+            image,
+            prompt,
+            save,
+        } => {
+            let save = commands::Save::new(&save, cli.json);
+            commands::layerize_text(&session, &image, prompt.as_deref(), save, &signals).await
+        }
         Command::Describe { image } => {
             commands::describe(&session, &image, cli.json, &signals).await
         }

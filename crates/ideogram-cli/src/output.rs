@@ -170,11 +170,12 @@ pub fn describe(record: &Value) -> String {
     if let Some(id) = record["request_id"].as_str() {
         parts.push(format!("request {id}"));
     }
-    format!(
-        "saved {} ({})",
-        record["path"].as_str().unwrap_or_default(),
-        parts.join(", ")
-    )
+    let path = record["path"].as_str().unwrap_or_default();
+    if parts.is_empty() {
+        format!("saved {path}")
+    } else {
+        format!("saved {path} ({})", parts.join(", "))
+    }
 }
 
 /// Prints saved records: pretty JSON, or a line each.

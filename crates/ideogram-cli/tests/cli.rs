@@ -232,6 +232,45 @@ async fn edit_reframe_replace_background_and_describe_run_offline() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let texts: Vec<String> = serde_json::from_str(&stdout(&out)).unwrap();
     assert!(texts[0].contains("96x64"), "{texts:?}");
+
+    let out = run(
+        &[
+            "--offline",
+            "--provider",
+            "ideogram",
+            "upscale",
+            "photo.png",
+            "--resemblance",
+            "80",
+            "-o",
+            "big.png",
+        ],
+        &[],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(dimensions(&dir.path().join("big.png")), (192, 128));
+    let out = run(
+        &[
+            "--offline",
+            "--provider",
+            "ideogram",
+            "--json",
+            "layerize-text",
+            "photo.png",
+            "-o",
+            "base.png",
+        ],
+        &[],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let printed: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(printed["text_blocks"][0]["text"], "OPEN LATE", "{printed}");
+    assert_eq!(printed["images"][0]["path"], "base.png", "{printed}");
+    assert_eq!(dimensions(&dir.path().join("base.png")), (96, 64));
 }
 
 #[tokio::test]

@@ -33,6 +33,7 @@ enum Op {
     Remix,
     Reframe,
     ReplaceBackground,
+    Upscale,
 }
 
 impl Op {
@@ -51,6 +52,7 @@ impl Op {
             Self::Remix => ("RemixImageRequestV3", None),
             Self::Reframe => ("ReframeImageRequestV3", None),
             Self::ReplaceBackground => ("ReplaceBackgroundRequestV3", None),
+            Self::Upscale => ("UpscaleImageRequest", None),
         }
     }
 }
@@ -76,7 +78,9 @@ pub(crate) fn routes() -> Router<Arc<State>> {
             "/v1/ideogram-v3/replace-background",
             op(Op::ReplaceBackground),
         )
+        .route("/upscale", op(Op::Upscale))
         .route("/describe", post(describe))
+        .route("/v1/ideogram-v3/layerize-text", post(layerize_text))
 }
 
 async fn handle(
@@ -143,6 +147,17 @@ fn decode_json(schema: &str, value: &Value) -> Result<(), Response> {
 
 /// The documented rules the schema cannot express, then the work.
 fn work(op: Op, state: &State, form: &Form) -> Result<Work, Response> {
+    if op == Op::Upscale {
+        // The request is the JSON part; the answer twice the input's size.
+        let request = &form.value["image_request"];
+        let mut work = work_from(state, request, &V3_SIZES)?;
+        let (width, height) = form
+            .file("image_file")
+            .and_then(|image| form::dimensions(image))
+            .unwrap_or((512, 512));
+        (work.spec.width, work.spec.height) = (width * 2, height * 2);
+        return Ok(work);
+    }
     let value = Value::Object(form.value.clone());
     if value.get("style_codes").is_some() {
         for other in ["style_type", "style_reference_images"] {
@@ -216,7 +231,7 @@ fn work(op: Op, state: &State, form: &Form) -> Result<Work, Response> {
                 _ => 1,
             };
         }
-        Op::Generate | Op::Remix => {}
+        Op::Generate | Op::Remix | Op::Upscale => {}
     }
     Ok(work)
 }
@@ -266,5 +281,71 @@ async fn describe(
         ..billed(&id, Service::Ideogram, path, "", &spec)
     });
     let answer = crate::segmind::json_bytes(200, &json!({"descriptions": [{"text": text}]}));
+    state.deliver(fault, &id, answer, &hangup).await
+}
+
+/// `/v1/ideogram-v3/layerize-text`: the image without its text (the same
+/// size, served by the image origin) and one text block, billed once.
+async fn layerize_text(
+    Shared(state): Shared<Arc<State>>,
+    OriginalUri(uri): OriginalUri,
+    Extension(hangup): Extension<Hangup>,
+    request: Request,
+) -> Response {
+    let path = uri.path();
+    let fault = match admit(&state, path, path.as_bytes(), request.headers(), &hangup).await {
+        Ok(fault) => fault,
+        Err(answer) => return answer,
+    };
+    let parts = match Multipart::from_request(request, &state).await {
+        Ok(parts) => parts,
+        Err(e) => return error(400, format!("send multipart/form-data: {e}")),
+    };
+    let form = match form::read("LayerizeTextRequest", parts).await {
+        Ok(form) => form,
+        Err(answer) => return answer,
+    };
+    let config = state.config();
+    if !state.can_pay(config.cost) {
+        return crate::serve::json(
+            402,
+            json!({"error": "Insufficient funds", "reject_reason": "insufficient_funds"}),
+        );
+    }
+    let (width, height) = form
+        .file("image")
+        .and_then(|image| form::dimensions(image))
+        .unwrap_or((512, 512));
+    let seed = form.value.get("seed").and_then(Value::as_u64).unwrap_or(1);
+    let id = state.next_id("idl");
+    let spec = crate::image::ImageSpec {
+        width,
+        height,
+        seed,
+        palette: Vec::new(),
+        transparent: false,
+    };
+    let base = state.publish(&format!("{id}-base"), spec.clone(), "png");
+    let prompt = form
+        .value
+        .get("prompt")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    state.bill(Billed {
+        cost: config.cost,
+        outputs: vec![base.clone()],
+        ..billed(&id, Service::Ideogram, path, prompt, &spec)
+    });
+    let block = json!({
+        "x": width / 8, "y": height / 8, "width": width * 3 / 4, "height": height / 4,
+        "text": "OPEN LATE", "alignment": "center", "angle": 0.0,
+        "font_name": "Inter", "font_alternatives": ["Roboto"], "font_size": 48,
+        "line_height": 1.2, "color": "#FFFFFF", "formatting": ["bold", "all_caps"],
+        "role": "heading",
+    });
+    let answer = crate::segmind::json_bytes(
+        200,
+        &json!({"base_image_url": base, "original_image_url": null, "text_blocks": [block], "seed": seed}),
+    );
     state.deliver(fault, &id, answer, &hangup).await
 }

@@ -1,6 +1,6 @@
-//! Ideogram 3.0's operations on an uploaded image: edit (with a mask),
-//! reframe (to a resolution) and replace-background, one request type for
-//! the three; and describe. Checked before anything is sent, lowered
+//! Ideogram's operations on an uploaded image: Ideogram 3.0's edit (with a
+//! mask), reframe (to a resolution) and replace-background, and upscale,
+//! one request type for the four. Checked before anything is sent, lowered
 //! through the generated builders of their multipart bodies.
 
 use ideogram_raw::ideogram::types as wire;
@@ -36,6 +36,17 @@ pub enum EditKind {
         /// The new background.
         prompt: String,
     },
+    /// Enlarge the image (Ideogram's `/upscale`; it names no model, so the
+    /// result reports Ideogram 3.0's).
+    Upscale {
+        /// What the image shows, to guide the detail added.
+        prompt: Option<String>,
+        /// How closely the result keeps the input (the spec's range;
+        /// default 50).
+        resemblance: Option<u32>,
+        /// How much detail is added (the spec's range; default 50).
+        detail: Option<u32>,
+    },
 }
 
 impl EditKind {
@@ -45,6 +56,7 @@ impl EditKind {
             Self::Edit { .. } => "edit",
             Self::Reframe { .. } => "reframe",
             Self::ReplaceBackground { .. } => "replace-background",
+            Self::Upscale { .. } => "upscale",
         }
     }
 
@@ -54,12 +66,23 @@ impl EditKind {
             Self::Edit { .. } => "EditImageRequestV3",
             Self::Reframe { .. } => "ReframeImageRequestV3",
             Self::ReplaceBackground { .. } => "ReplaceBackgroundRequestV3",
+            // Its options are in its JSON part.
+            Self::Upscale { .. } => "UpscaleInitialImageRequest",
+        }
+    }
+
+    /// The spec's name for the magic prompt option in this body.
+    fn magic_prompt_field(&self) -> &'static str {
+        match self {
+            Self::Upscale { .. } => "magic_prompt_option",
+            _ => "magic_prompt",
         }
     }
 
     fn prompt(&self) -> Option<&str> {
         match self {
             Self::Edit { prompt, .. } | Self::ReplaceBackground { prompt } => Some(prompt),
+            Self::Upscale { prompt, .. } => prompt.as_deref(),
             Self::Reframe { .. } => None,
         }
     }
@@ -141,6 +164,18 @@ impl EditRequest {
         )
     }
 
+    /// Enlarge `image` with the service's defaults.
+    pub fn upscale(image: ImageInput) -> Self {
+        Self::new(
+            image,
+            EditKind::Upscale {
+                prompt: None,
+                resemblance: None,
+                detail: None,
+            },
+        )
+    }
+
     /// How many images (each billed).
     pub fn num_images(mut self, count: u32) -> Self {
         self.num_images = Some(count);
@@ -214,7 +249,7 @@ impl EditRequest {
             ("num_images", self.num_images.is_some()),
             ("seed", self.seed.is_some()),
             ("rendering_speed", self.rendering_speed.is_some()),
-            ("magic_prompt", self.magic_prompt.is_some()),
+            (self.kind.magic_prompt_field(), self.magic_prompt.is_some()),
             ("color_palette", self.palette.is_some()),
             ("style_reference_images", !self.style_references.is_empty()),
         ];
@@ -232,8 +267,39 @@ impl EditRequest {
         if let Some(seed) = self.seed {
             Seed(seed).check_for(provider)?;
         }
-        if let EditKind::Reframe { resolution } = &self.kind {
-            resolution.check_in(SizeFamily::V3)?;
+        match &self.kind {
+            EditKind::Reframe { resolution } => {
+                resolution.check_in(SizeFamily::V3)?;
+            }
+            EditKind::Upscale {
+                resemblance,
+                detail,
+                ..
+            } => {
+                use ideogram_raw::ideogram::limits;
+                for (field, value, range) in [
+                    (
+                        "resemblance",
+                        resemblance,
+                        limits::UPSCALE_INITIAL_IMAGE_REQUEST_RESEMBLANCE,
+                    ),
+                    (
+                        "detail",
+                        detail,
+                        limits::UPSCALE_INITIAL_IMAGE_REQUEST_DETAIL,
+                    ),
+                ] {
+                    if let Some(value) = value
+                        && !range.contains(&i64::from(*value))
+                    {
+                        return Err(InvalidInput::new(
+                            field,
+                            format!("{value} is outside {}..={}", range.start(), range.end()),
+                        ));
+                    }
+                }
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -293,6 +359,7 @@ pub(crate) enum EditBody {
     Edit(wire::EditImageRequestV3),
     Reframe(wire::ReframeImageRequestV3),
     ReplaceBackground(wire::ReplaceBackgroundRequestV3),
+    Upscale(wire::UpscaleImageRequest),
 }
 
 impl EditBody {
@@ -323,6 +390,33 @@ impl EditBody {
                     })?
             };
         }
+        if let EditKind::Upscale {
+            prompt: text,
+            resemblance,
+            detail,
+        } = &request.kind
+        {
+            let positive = |value: &Option<u32>| value.and_then(std::num::NonZeroU32::new);
+            let mut options = wire::UpscaleInitialImageRequest::builder()
+                .prompt(text.as_deref().map(prompt).transpose()?)
+                .num_images(count)
+                .seed(seed)
+                .magic_prompt_option(request.magic_prompt);
+            if let Some(value) = positive(resemblance) {
+                options = options.resemblance(value);
+            }
+            if let Some(value) = positive(detail) {
+                options = options.detail(value);
+            }
+            return wire::UpscaleImageRequest::builder()
+                .image_file(image)
+                .image_request(options)
+                .try_into()
+                .map(Self::Upscale)
+                .map_err(|e: wire::error::ConversionError| {
+                    InvalidInput::new("request", e.to_string())
+                });
+        }
         Ok(match &request.kind {
             EditKind::Edit { prompt: text, .. } => {
                 let mask = uploads.mask.as_ref().expect("an edit has its mask");
@@ -339,6 +433,7 @@ impl EditBody {
                     .image(image)
                     .resolution(resolution.to_ideogram_v3()?)
             )),
+            EditKind::Upscale { .. } => unreachable!("built above"),
             EditKind::ReplaceBackground { prompt: text } => Self::ReplaceBackground(shared!(
                 wire::ReplaceBackgroundRequestV3::builder()
                     .image(image)

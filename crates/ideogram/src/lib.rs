@@ -113,7 +113,7 @@ mod wire;
 
 pub use aspect::AspectRatio;
 pub use client::{
-    Billing, Client, ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT, Prepared, PreparedEdit,
+    Billing, Client, ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT, Prepared, PreparedEdit, TextLayers,
 };
 
 /// The generated layer this crate is built on: the raw clients for both

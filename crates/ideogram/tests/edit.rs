@@ -23,6 +23,15 @@ async fn each_operation_sends_its_multipart_body() {
         EditRequest::reframe(image(), "1280x800".parse::<Resolution>().unwrap()).seed(7),
         EditRequest::replace_background(image(), "a beach at noon")
             .magic_prompt(ideogram::MagicPrompt::Off),
+        EditRequest::new(
+            image(),
+            ideogram::EditKind::Upscale {
+                prompt: Some("a harbour".into()),
+                resemblance: Some(70),
+                detail: Some(30),
+            },
+        )
+        .magic_prompt(ideogram::MagicPrompt::On),
     ];
     for request in &requests {
         client.edit(request).await.unwrap();
@@ -52,4 +61,30 @@ async fn describe_sends_the_image_and_reads_the_words() {
         .unwrap();
     assert_eq!(texts, ["a cat", "a feline"]);
     insta::assert_json_snapshot!("ideogram_describe", server.single_request().wire_record());
+}
+
+#[tokio::test]
+async fn layerize_text_sends_the_image_and_reads_the_blocks() {
+    let server = CaptureServer::start(|_| {
+        Canned::json(
+            200,
+            serde_json::json!({
+                "base_image_url": "https://cdn.example/base.png", "original_image_url": null,
+                "text_blocks": [{"x": 1, "y": 2, "width": 30, "height": 8, "text": "OPEN",
+                                 "alignment": "center", "formatting": ["bold"], "role": "heading",
+                                 "font_name": null}],
+                "seed": 9
+            }),
+        )
+    })
+    .await;
+    let layers = client(Provider::Ideogram, &server)
+        .layerize_text(&ImageInput::bytes(PNG), Some("a shop sign"))
+        .await
+        .unwrap();
+    assert_eq!((layers.blocks[0].text.as_str(), layers.seed), ("OPEN", 9));
+    insta::assert_json_snapshot!(
+        "ideogram_layerize_text",
+        server.single_request().wire_record()
+    );
 }

@@ -634,6 +634,64 @@ weight down.
             Default::default()
         }
     }
+    /**One block of text: its box in pixels from the top-left corner, its words
+and how they look. The values of `alignment`, `formatting` and `role` are
+plain strings here (the official document lists `left`/`center`/`right`;
+`bold`, `italic`, `underline`, `strikethrough`, `all_caps`, `small_caps`,
+`superscript`, `subscript`; `heading`, `subheading`, `body`, `caption`) so
+that values added later still decode.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct DetectedTextBlock {
+        ///How the lines align: left, center or right.
+        pub alignment: ::std::string::String,
+        ///Clockwise rotation in degrees.
+        #[serde(default = "defaults::detected_text_block_angle")]
+        pub angle: f32,
+        ///The colour as #RRGGBB.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub color: ::std::option::Option<::std::string::String>,
+        ///Other fonts that match.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub font_alternatives: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        >,
+        ///The font that matches best.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub font_name: ::std::option::Option<::std::string::String>,
+        ///The size in points.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub font_size: ::std::option::Option<i64>,
+        ///Styles applied, such as bold or all_caps.
+        pub formatting: ::std::vec::Vec<::std::string::String>,
+        ///Height in pixels.
+        pub height: i64,
+        ///The line height.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub line_height: ::std::option::Option<f32>,
+        ///The block's part: heading, subheading, body or caption.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub role: ::std::option::Option<::std::string::String>,
+        ///The words.
+        pub text: ::std::string::String,
+        ///Width in pixels.
+        pub width: i64,
+        ///Left edge in pixels.
+        pub x: i64,
+        ///Top edge in pixels.
+        pub y: i64,
+    }
+    impl DetectedTextBlock {
+        pub fn builder() -> builder::DetectedTextBlock {
+            Default::default()
+        }
+    }
     ///The multipart body of `POST /v1/ideogram-v3/edit`.
     #[derive(
         ::serde::Deserialize,
@@ -1049,6 +1107,54 @@ models V_1, V_1_TURBO, V_2 and V_2_TURBO take it.
     }
     impl InitialImageRequest {
         pub fn builder() -> builder::InitialImageRequest {
+            Default::default()
+        }
+    }
+    ///The multipart body of `POST /v1/ideogram-v3/layerize-text`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct LayerizeTextRequest {
+        ///The image whose text to separate, at most 10 MB; JPEG, PNG or WebP.
+        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub prompt: ::std::option::Option<Prompt>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub seed: ::std::option::Option<Seed>,
+    }
+    impl LayerizeTextRequest {
+        pub fn builder() -> builder::LayerizeTextRequest {
+            Default::default()
+        }
+    }
+    /**The image without its text, and its text blocks. Links expire after 24
+hours.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct LayerizeTextResponse {
+        ///The image with its text removed. Fetch it without the API key.
+        pub base_image_url: ::std::string::String,
+        ///The image as uploaded, where the service keeps it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub original_image_url: ::std::option::Option<::std::string::String>,
+        ///The seed used.
+        pub seed: i64,
+        ///Each block of text found, top-left first.
+        pub text_blocks: ::std::vec::Vec<DetectedTextBlock>,
+    }
+    impl LayerizeTextResponse {
+        pub fn builder() -> builder::LayerizeTextResponse {
             Default::default()
         }
     }
@@ -2997,6 +3103,70 @@ used with `aspect_ratio`.
             UpscaleFactor::X1
         }
     }
+    ///The multipart body of `POST /upscale`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct UpscaleImageRequest {
+        ///The image to enlarge, at most 10 MB; JPEG, PNG or WebP.
+        pub image_file: crate::multipart::FilePart,
+        pub image_request: UpscaleInitialImageRequest,
+    }
+    impl UpscaleImageRequest {
+        pub fn builder() -> builder::UpscaleImageRequest {
+            Default::default()
+        }
+    }
+    ///How to upscale (the `image_request` part of `/upscale`).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct UpscaleInitialImageRequest {
+        ///How much detail is added, 1 (little) to 100 (much).
+        #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
+        pub detail: ::std::num::NonZeroU32,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub magic_prompt_option: ::std::option::Option<MagicPromptOption>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub magic_prompt_version: ::std::option::Option<MagicPromptVersion>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub num_images: ::std::option::Option<NumImages>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub prompt: ::std::option::Option<Prompt>,
+        ///How closely the result keeps the input, 1 (loosely) to 100 (closely).
+        #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
+        pub resemblance: ::std::num::NonZeroU32,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub seed: ::std::option::Option<Seed>,
+    }
+    impl ::std::default::Default for UpscaleInitialImageRequest {
+        fn default() -> Self {
+            Self {
+                detail: defaults::default_nzu64::<::std::num::NonZeroU32, 50>(),
+                magic_prompt_option: Default::default(),
+                magic_prompt_version: Default::default(),
+                num_images: Default::default(),
+                prompt: Default::default(),
+                resemblance: defaults::default_nzu64::<::std::num::NonZeroU32, 50>(),
+                seed: Default::default(),
+            }
+        }
+    }
+    impl UpscaleInitialImageRequest {
+        pub fn builder() -> builder::UpscaleInitialImageRequest {
+            Default::default()
+        }
+    }
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
@@ -3295,6 +3465,280 @@ used with `aspect_ratio`.
         impl ::std::convert::From<super::Description> for Description {
             fn from(value: super::Description) -> Self {
                 Self { text: Ok(value.text) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DetectedTextBlock {
+            alignment: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            angle: ::std::result::Result<f32, ::std::string::String>,
+            color: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            font_alternatives: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                ::std::string::String,
+            >,
+            font_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            font_size: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            formatting: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            height: ::std::result::Result<i64, ::std::string::String>,
+            line_height: ::std::result::Result<
+                ::std::option::Option<f32>,
+                ::std::string::String,
+            >,
+            role: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            width: ::std::result::Result<i64, ::std::string::String>,
+            x: ::std::result::Result<i64, ::std::string::String>,
+            y: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for DetectedTextBlock {
+            fn default() -> Self {
+                Self {
+                    alignment: Err("no value supplied for alignment".to_string()),
+                    angle: Ok(super::defaults::detected_text_block_angle()),
+                    color: Ok(Default::default()),
+                    font_alternatives: Ok(Default::default()),
+                    font_name: Ok(Default::default()),
+                    font_size: Ok(Default::default()),
+                    formatting: Err("no value supplied for formatting".to_string()),
+                    height: Err("no value supplied for height".to_string()),
+                    line_height: Ok(Default::default()),
+                    role: Ok(Default::default()),
+                    text: Err("no value supplied for text".to_string()),
+                    width: Err("no value supplied for width".to_string()),
+                    x: Err("no value supplied for x".to_string()),
+                    y: Err("no value supplied for y".to_string()),
+                }
+            }
+        }
+        impl DetectedTextBlock {
+            pub fn alignment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.alignment = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for alignment: {e}")
+                    });
+                self
+            }
+            pub fn angle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.angle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for angle: {e}")
+                    });
+                self
+            }
+            pub fn color<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color: {e}")
+                    });
+                self
+            }
+            pub fn font_alternatives<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.font_alternatives = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for font_alternatives: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn font_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.font_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for font_name: {e}")
+                    });
+                self
+            }
+            pub fn font_size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.font_size = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for font_size: {e}")
+                    });
+                self
+            }
+            pub fn formatting<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.formatting = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for formatting: {e}")
+                    });
+                self
+            }
+            pub fn height<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.height = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for height: {e}")
+                    });
+                self
+            }
+            pub fn line_height<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line_height = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line_height: {e}")
+                    });
+                self
+            }
+            pub fn role<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.role = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for role: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn width<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.width = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for width: {e}")
+                    });
+                self
+            }
+            pub fn x<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.x = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for x: {e}"));
+                self
+            }
+            pub fn y<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.y = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for y: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DetectedTextBlock> for super::DetectedTextBlock {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DetectedTextBlock,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    alignment: value.alignment?,
+                    angle: value.angle?,
+                    color: value.color?,
+                    font_alternatives: value.font_alternatives?,
+                    font_name: value.font_name?,
+                    font_size: value.font_size?,
+                    formatting: value.formatting?,
+                    height: value.height?,
+                    line_height: value.line_height?,
+                    role: value.role?,
+                    text: value.text?,
+                    width: value.width?,
+                    x: value.x?,
+                    y: value.y?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DetectedTextBlock> for DetectedTextBlock {
+            fn from(value: super::DetectedTextBlock) -> Self {
+                Self {
+                    alignment: Ok(value.alignment),
+                    angle: Ok(value.angle),
+                    color: Ok(value.color),
+                    font_alternatives: Ok(value.font_alternatives),
+                    font_name: Ok(value.font_name),
+                    font_size: Ok(value.font_size),
+                    formatting: Ok(value.formatting),
+                    height: Ok(value.height),
+                    line_height: Ok(value.line_height),
+                    role: Ok(value.role),
+                    text: Ok(value.text),
+                    width: Ok(value.width),
+                    x: Ok(value.x),
+                    y: Ok(value.y),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -5390,6 +5834,196 @@ used with `aspect_ratio`.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct LayerizeTextRequest {
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<
+                ::std::option::Option<super::Prompt>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LayerizeTextRequest {
+            fn default() -> Self {
+                Self {
+                    image: Err("no value supplied for image".to_string()),
+                    prompt: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                }
+            }
+        }
+        impl LayerizeTextRequest {
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Prompt>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LayerizeTextRequest>
+        for super::LayerizeTextRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LayerizeTextRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    image: value.image?,
+                    prompt: value.prompt?,
+                    seed: value.seed?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LayerizeTextRequest> for LayerizeTextRequest {
+            fn from(value: super::LayerizeTextRequest) -> Self {
+                Self {
+                    image: Ok(value.image),
+                    prompt: Ok(value.prompt),
+                    seed: Ok(value.seed),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LayerizeTextResponse {
+            base_image_url: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            original_image_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<i64, ::std::string::String>,
+            text_blocks: ::std::result::Result<
+                ::std::vec::Vec<super::DetectedTextBlock>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LayerizeTextResponse {
+            fn default() -> Self {
+                Self {
+                    base_image_url: Err(
+                        "no value supplied for base_image_url".to_string(),
+                    ),
+                    original_image_url: Ok(Default::default()),
+                    seed: Err("no value supplied for seed".to_string()),
+                    text_blocks: Err("no value supplied for text_blocks".to_string()),
+                }
+            }
+        }
+        impl LayerizeTextResponse {
+            pub fn base_image_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.base_image_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for base_image_url: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn original_image_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.original_image_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for original_image_url: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn text_blocks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::DetectedTextBlock>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text_blocks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text_blocks: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LayerizeTextResponse>
+        for super::LayerizeTextResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LayerizeTextResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    base_image_url: value.base_image_url?,
+                    original_image_url: value.original_image_url?,
+                    seed: value.seed?,
+                    text_blocks: value.text_blocks?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LayerizeTextResponse> for LayerizeTextResponse {
+            fn from(value: super::LayerizeTextResponse) -> Self {
+                Self {
+                    base_image_url: Ok(value.base_image_url),
+                    original_image_url: Ok(value.original_image_url),
+                    seed: Ok(value.seed),
+                    text_blocks: Ok(value.text_blocks),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ReframeImageRequestV3 {
             color_palette: ::std::result::Result<
                 ::std::option::Option<super::ColorPalette>,
@@ -6262,6 +6896,241 @@ used with `aspect_ratio`.
                 }
             }
         }
+        #[derive(Clone, Debug)]
+        pub struct UpscaleImageRequest {
+            image_file: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            image_request: ::std::result::Result<
+                super::UpscaleInitialImageRequest,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpscaleImageRequest {
+            fn default() -> Self {
+                Self {
+                    image_file: Err("no value supplied for image_file".to_string()),
+                    image_request: Err("no value supplied for image_request".to_string()),
+                }
+            }
+        }
+        impl UpscaleImageRequest {
+            pub fn image_file<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_file = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image_file: {e}")
+                    });
+                self
+            }
+            pub fn image_request<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::UpscaleInitialImageRequest>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_request = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image_request: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpscaleImageRequest>
+        for super::UpscaleImageRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpscaleImageRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    image_file: value.image_file?,
+                    image_request: value.image_request?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpscaleImageRequest> for UpscaleImageRequest {
+            fn from(value: super::UpscaleImageRequest) -> Self {
+                Self {
+                    image_file: Ok(value.image_file),
+                    image_request: Ok(value.image_request),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpscaleInitialImageRequest {
+            detail: ::std::result::Result<::std::num::NonZeroU32, ::std::string::String>,
+            magic_prompt_option: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptOption>,
+                ::std::string::String,
+            >,
+            magic_prompt_version: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptVersion>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<
+                ::std::option::Option<super::Prompt>,
+                ::std::string::String,
+            >,
+            resemblance: ::std::result::Result<
+                ::std::num::NonZeroU32,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpscaleInitialImageRequest {
+            fn default() -> Self {
+                Self {
+                    detail: Ok(
+                        super::defaults::default_nzu64::<::std::num::NonZeroU32, 50>(),
+                    ),
+                    magic_prompt_option: Ok(Default::default()),
+                    magic_prompt_version: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Ok(Default::default()),
+                    resemblance: Ok(
+                        super::defaults::default_nzu64::<::std::num::NonZeroU32, 50>(),
+                    ),
+                    seed: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpscaleInitialImageRequest {
+            pub fn detail<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.detail = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for detail: {e}")
+                    });
+                self
+            }
+            pub fn magic_prompt_option<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::MagicPromptOption>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt_option = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for magic_prompt_option: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn magic_prompt_version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::MagicPromptVersion>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt_version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for magic_prompt_version: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Prompt>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn resemblance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resemblance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resemblance: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpscaleInitialImageRequest>
+        for super::UpscaleInitialImageRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpscaleInitialImageRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    detail: value.detail?,
+                    magic_prompt_option: value.magic_prompt_option?,
+                    magic_prompt_version: value.magic_prompt_version?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    resemblance: value.resemblance?,
+                    seed: value.seed?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpscaleInitialImageRequest>
+        for UpscaleInitialImageRequest {
+            fn from(value: super::UpscaleInitialImageRequest) -> Self {
+                Self {
+                    detail: Ok(value.detail),
+                    magic_prompt_option: Ok(value.magic_prompt_option),
+                    magic_prompt_version: Ok(value.magic_prompt_version),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    resemblance: Ok(value.resemblance),
+                    seed: Ok(value.seed),
+                }
+            }
+        }
     }
     /// Generation of default values for serde.
     pub mod defaults {
@@ -6273,6 +7142,9 @@ used with `aspect_ratio`.
             >>::Error: ::std::fmt::Debug,
         {
             T::try_from(::std::num::NonZeroU64::try_from(V).unwrap()).unwrap()
+        }
+        pub(super) fn detected_text_block_angle() -> f32 {
+            0_f32
         }
     }
     /// Error types.
@@ -6314,7 +7186,8 @@ used with `aspect_ratio`.
 Ideogram's own image generation API: the legacy `POST /generate` (models V_1
 to V_3) and `POST /remix`; Ideogram 3.0's generate (JSON, or multipart with
 reference images), generate-transparent, edit, remix, reframe and
-replace-background; and `POST /describe`.
+replace-background; `POST /upscale`, `POST /describe` and Ideogram 3.0's
+layerize-text.
 
 Authentication: `Api-Key: <key>` against `https://api.ideogram.ai`. Gateways
 that re-serve this API under another base URL and a path prefix (for example
@@ -6773,6 +7646,8 @@ pub mod limits {
     pub const INITIAL_IMAGE_REQUEST_IMAGE_WEIGHT: ::std::ops::RangeInclusive<i64> = 1..=100;
     /// `InitialImageRequest.image_weight`: the default, 50.
     pub const INITIAL_IMAGE_REQUEST_IMAGE_WEIGHT_DEFAULT: i64 = 50;
+    /// `LayerizeTextResponse.seed`: the value from 0 to 2147483647.
+    pub const LAYERIZE_TEXT_RESPONSE_SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
     /// `NumImages`: the value from 1 to 8.
     pub const NUM_IMAGES: ::std::ops::RangeInclusive<i64> = 1..=8;
     /// `NumImages`: the default, 1.
@@ -6793,6 +7668,16 @@ pub mod limits {
     pub const REMIX_IMAGE_REQUEST_V3_IMAGE_WEIGHT_DEFAULT: i64 = 50;
     /// `Seed`: the value from 0 to 2147483647.
     pub const SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
+    /// `UpscaleInitialImageRequest.detail`: the value from 1 to 100.
+    pub const UPSCALE_INITIAL_IMAGE_REQUEST_DETAIL: ::std::ops::RangeInclusive<i64> = 1..=100;
+    /// `UpscaleInitialImageRequest.detail`: the default, 50.
+    pub const UPSCALE_INITIAL_IMAGE_REQUEST_DETAIL_DEFAULT: i64 = 50;
+    /// `UpscaleInitialImageRequest.resemblance`: the value from 1 to 100.
+    pub const UPSCALE_INITIAL_IMAGE_REQUEST_RESEMBLANCE: ::std::ops::RangeInclusive<
+        i64,
+    > = 1..=100;
+    /// `UpscaleInitialImageRequest.resemblance`: the default, 50.
+    pub const UPSCALE_INITIAL_IMAGE_REQUEST_RESEMBLANCE_DEFAULT: i64 = 50;
 }
 /// The spec's operations as data, for code that routes requests by
 /// method and path (the mock) instead of calling them.
@@ -6821,6 +7706,13 @@ pub mod operations {
             body: Some("RemixImageRequest"),
         },
         crate::operation::Operation {
+            id: "post_upscale_image",
+            method: "POST",
+            path: "/upscale",
+            content_type: Some("multipart/form-data"),
+            body: Some("UpscaleImageRequest"),
+        },
+        crate::operation::Operation {
             id: "post_edit_image_v3",
             method: "POST",
             path: "/v1/ideogram-v3/edit",
@@ -6840,6 +7732,13 @@ pub mod operations {
             path: "/v1/ideogram-v3/generate-transparent",
             content_type: Some("application/json"),
             body: Some("GenerateTransparentImageRequestV3"),
+        },
+        crate::operation::Operation {
+            id: "post_layerize_text_v3",
+            method: "POST",
+            path: "/v1/ideogram-v3/layerize-text",
+            content_type: Some("multipart/form-data"),
+            body: Some("LayerizeTextRequest"),
         },
         crate::operation::Operation {
             id: "post_reframe_image_v3",
@@ -6975,6 +7874,27 @@ impl Client {
     /// in its document).
     pub fn post_describe(&self) -> multipart_builder::PostDescribe<'_> {
         multipart_builder::PostDescribe::new(self)
+    }
+    /// Sends a `POST` request to `/upscale` as `multipart/form-data`.
+    ///
+    /// Upscale an image
+    ///
+    /// Enlarges an uploaded image, guided by an optional prompt: `resemblance`
+    /// says how closely the result keeps the input, `detail` how much detail it
+    /// adds. The `image_request` part is JSON. Billed per image returned.
+    pub fn post_upscale_image(&self) -> multipart_builder::PostUpscaleImage<'_> {
+        multipart_builder::PostUpscaleImage::new(self)
+    }
+    /// Sends a `POST` request to `/v1/ideogram-v3/layerize-text` as `multipart/form-data`.
+    ///
+    /// Separate an image's text into editable layers
+    ///
+    /// Detects the text in an uploaded image and answers the image with the text
+    /// removed (`base_image_url`) and each text block with its place, words, font
+    /// and formatting. `prompt` describes the image (written automatically when
+    /// absent). Billed per call.
+    pub fn post_layerize_text_v3(&self) -> multipart_builder::PostLayerizeTextV3<'_> {
+        multipart_builder::PostLayerizeTextV3::new(self)
     }
 }
 /// Builders of the multipart operations, in progenitor's style: `body`
@@ -7719,6 +8639,186 @@ pub mod multipart_builder {
             }
         }
     }
+    /**Builder for [`Client::post_upscale_image`]
+
+[`Client::post_upscale_image`]: super::Client::post_upscale_image*/
+    #[derive(Debug, Clone)]
+    pub struct PostUpscaleImage<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::UpscaleImageRequest, String>,
+    }
+    impl<'a> PostUpscaleImage<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpscaleImageRequest>,
+            <V as std::convert::TryInto<
+                types::UpscaleImageRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpscaleImageRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpscaleImageRequest,
+            ) -> types::builder::UpscaleImageRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/upscale` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerateImageResponse>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::UpscaleImageRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/upscale", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .multipart(form)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_upscale_image",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_layerize_text_v3`]
+
+[`Client::post_layerize_text_v3`]: super::Client::post_layerize_text_v3*/
+    #[derive(Debug, Clone)]
+    pub struct PostLayerizeTextV3<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::LayerizeTextRequest, String>,
+    }
+    impl<'a> PostLayerizeTextV3<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::LayerizeTextRequest>,
+            <V as std::convert::TryInto<
+                types::LayerizeTextRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `LayerizeTextRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::LayerizeTextRequest,
+            ) -> types::builder::LayerizeTextRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/ideogram-v3/layerize-text` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::LayerizeTextResponse>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::LayerizeTextRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/ideogram-v3/layerize-text", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .multipart(form)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_layerize_text_v3",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
 }
 impl crate::multipart::MultipartBody for types::GenerateImageRequestV3Multipart {
     fn form(&self) -> Result<::reqwest::multipart::Form, String> {
@@ -8150,6 +9250,28 @@ impl crate::multipart::MultipartBody for types::DescribeRequest {
             &self.describe_model_version,
             false,
         )?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::UpscaleImageRequest {
+    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
+        let form = ::reqwest::multipart::Form::new();
+        let form = crate::multipart::value_part(
+            form,
+            "image_request",
+            &self.image_request,
+            true,
+        )?;
+        let form = crate::multipart::file_parts(form, "image_file", &self.image_file)?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::LayerizeTextRequest {
+    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
+        let form = ::reqwest::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
         Ok(form)
     }
 }

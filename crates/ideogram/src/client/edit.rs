@@ -8,7 +8,7 @@ use super::Client;
 use crate::connection::Api;
 use crate::edit::{EditBody, EditKind, EditRequest, Uploads};
 use crate::error::Error;
-use crate::generation::Generation;
+use crate::generation::{GeneratedImage, Generation};
 use crate::image_input::ImageInput;
 use crate::invalid::InvalidInput;
 use crate::retry::{self, Method};
@@ -50,6 +50,54 @@ impl Client {
             body,
             _slots: slots,
         })
+    }
+
+    /// Separates an image's text into layers (Ideogram 3.0's
+    /// layerize-text): the image without its text, downloadable like any
+    /// generated image, and each text block with its box, words and look.
+    /// `prompt` describes the image (written by the service when `None`).
+    /// Billed per call.
+    pub async fn layerize_text(
+        &self,
+        image: &ImageInput,
+        prompt: Option<&str>,
+    ) -> Result<TextLayers, Error> {
+        let conn = &*self.inner;
+        let Api::Ideogram(api) = &conn.api else {
+            return Err(InvalidInput::new(
+                "provider",
+                "layerize-text runs on Ideogram's API (--provider ideogram)",
+            )
+            .into());
+        };
+        if let Some(prompt) = prompt {
+            crate::request::check_prompt("prompt", prompt)?;
+        }
+        let loaded = conn.load_image(image, "image").await?;
+        let body = wire::LayerizeTextRequest::builder()
+            .image(crate::references::part(&loaded, "image"))
+            .prompt(
+                prompt
+                    .map(|p| p.parse::<wire::Prompt>())
+                    .transpose()
+                    .map_err(|e| InvalidInput::new("prompt", e.to_string()))?,
+            );
+        let answer = retry::run(&conn.retry, Method::Post, || {
+            api.post_layerize_text_v3().body(body.clone()).send()
+        })
+        .await;
+        let answer = match answer {
+            Ok(answer) => answer.into_inner(),
+            Err(e) => return Err(conn.map_error(e, None).await),
+        };
+        let mut blocks = answer.text_blocks;
+        for block in &mut blocks {
+            block.text = conn.redact(&block.text);
+        }
+        let seed = u64::try_from(answer.seed).unwrap_or_default();
+        let mut base = conn.image_at(answer.base_image_url, prompt.unwrap_or_default().to_owned());
+        base.seed = Some(seed);
+        Ok(TextLayers { base, blocks, seed })
     }
 
     /// Words for an image (Ideogram's `/describe`), each usable as a
@@ -145,7 +193,25 @@ impl PreparedEdit<'_> {
                 })
                 .await
             }
+            EditBody::Upscale(body) => {
+                retry::run(&conn.retry, Method::Post, || {
+                    api.post_upscale_image().body(body.clone()).send()
+                })
+                .await
+            }
         };
         conn.ideogram_outcome(EditRequest::MODEL, answer).await
     }
+}
+
+/// An image's text as layers ([`Client::layerize_text`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TextLayers {
+    /// The image with its text removed (its URL expires after 24 hours).
+    pub base: GeneratedImage,
+    /// Each block of text, as the spec's generated type describes it.
+    pub blocks: Vec<wire::DetectedTextBlock>,
+    /// The seed used.
+    pub seed: u64,
 }

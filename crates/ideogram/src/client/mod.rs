@@ -15,7 +15,7 @@ use progenitor_client::{ByteStream, Error as RawError, ResponseValue};
 
 pub(crate) use builder::shown_url;
 pub use builder::{ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT};
-pub use edit::PreparedEdit;
+pub use edit::{PreparedEdit, TextLayers};
 pub use prepared::Prepared;
 
 use crate::connection::{Api, Connection};
