@@ -1142,3 +1142,14 @@ async fn upscale_enlarges_and_layerize_text_separates_the_text() {
     }
     assert_eq!(mock.ledger().entries.len(), 2, "nothing more was billed");
 }
+
+#[tokio::test]
+async fn uploads_near_the_documented_size_go_through() {
+    let mock = mock().await;
+    let client = client(Provider::Ideogram, &mock);
+    // A 9 MB PNG (its header, then padding): under the 10 MB the services take.
+    let mut big = png_of(64, 48, [1, 2, 3]);
+    big.resize(9 * 1024 * 1024, 0);
+    let texts = client.describe(&ImageInput::bytes(big)).await.unwrap();
+    assert!(texts[0].contains("64x48"), "{texts:?}");
+}

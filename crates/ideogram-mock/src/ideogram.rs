@@ -30,11 +30,18 @@ pub const WITHHELD_TRIGGER: &str = "mock:withheld";
 
 const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
 
+/// The largest body the mock reads: every upload a call may carry, at
+/// their documented limits, with room for the rest.
+const UPLOAD_LIMIT: usize = 4 * MAX_IMAGE_BYTES;
+
 pub(crate) fn routes() -> Router<Arc<State>> {
     let api = Router::new()
         .route("/generate", post(generate))
         .route("/remix", post(remix))
-        .merge(crate::ideogram_v3::routes());
+        .merge(crate::ideogram_v3::routes())
+        // An image of 10 MB and 10 MB each of style and character
+        // references fit; axum's default of 2 MB would not.
+        .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT));
     api.clone().nest("/ideogram", api)
 }
 
