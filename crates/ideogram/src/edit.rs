@@ -41,10 +41,12 @@ pub enum EditKind {
     Upscale {
         /// What the image shows, to guide the detail added.
         prompt: Option<String>,
-        /// How closely the result keeps the input (the spec's range;
-        /// default 50).
+        /// How closely the result keeps the input, in the spec's range
+        /// (`limits::UPSCALE_INITIAL_IMAGE_REQUEST_RESEMBLANCE`; the
+        /// service's default when `None`).
         resemblance: Option<u32>,
-        /// How much detail is added (the spec's range; default 50).
+        /// How much detail is added, in the spec's range
+        /// (`limits::UPSCALE_INITIAL_IMAGE_REQUEST_DETAIL`).
         detail: Option<u32>,
     },
 }
