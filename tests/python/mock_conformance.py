@@ -247,6 +247,18 @@ def v3_operations(results, mock):
     send("upscale 400 resemblance past 100", "/upscale", {
         "image_request": ("application/json", b'{"resemblance": 101}', None),
         "image_file": ("image/png", photo, "in.png")}, 400)
+    v4 = "/v1/ideogram-v4/generate"
+    json_auth = auth | {"content-type": "application/json"}
+    for name, body in [("prompt", {"prompt": "a lighthouse", "seed": None}),
+                       ("text_prompt", {"text_prompt": "a lighthouse", "resolution": "1280x800"})]:
+        answer = check(results, "ideogram", mock, f"v4 json {name} 200", "POST", v4, 200, json_auth, json.dumps(body).encode())
+    results.check("ideogram: v4 answers the resolution asked", size_of(answer) == "1280x800", answer)
+    send("v4 multipart json_prompt 200", v4, {
+        "json_prompt": ("application/json", b'{"subject": "a lighthouse", "style": "poster"}', None),
+        "rendering_speed": text("QUALITY")})
+    for name, body in [("two prompts", {"prompt": "x", "text_prompt": "x"}),
+                       ("FLASH", {"prompt": "x", "rendering_speed": "FLASH"})]:
+        check(results, "ideogram", mock, f"v4 400 {name}", "POST", v4, 400, json_auth, json.dumps(body).encode())
     answer = json.loads(send("layerize-text 200", "/v1/ideogram-v3/layerize-text", {
         "image": ("image/png", photo, "in.png"), "seed": text(5)}))
     base = urllib.request.urlopen(answer["base_image_url"]).read()

@@ -49,6 +49,7 @@ fn multipart_operations_are_generated_beside_progenitor() {
             "post_edit_image_v3",
             "post_generate_image_v3_multipart",
             "post_generate_image_v3_transparent_multipart",
+            "post_generate_image_v4_multipart",
             "post_layerize_text_v3",
             "post_reframe_image_v3",
             "post_remix_image",

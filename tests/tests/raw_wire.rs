@@ -651,6 +651,7 @@ async fn every_kind_of_part_goes_as_the_spec_describes() {
     let form = value_part(form, "prompt", &"a fox", false).unwrap();
     let form = value_part(form, "seed", &Some(7), false).unwrap();
     let form = value_part(form, "absent", &None::<String>, false).unwrap();
+    let form = value_part(form, "unset_map", &serde_json::Map::new(), true).unwrap();
     let form = value_part(form, "style_codes", &["AAAAAAAA", "BBBBBBBB"], false).unwrap();
     let form = value_part(form, "color_palette", &json!({"name": "EMBER"}), false).unwrap();
     let form = value_part(form, "forced_json", &"text", true).unwrap();
@@ -871,4 +872,33 @@ async fn ideogram_v3_multipart_operations_send_every_part_as_the_spec_says() {
     })
     .await;
     insta::assert_json_snapshot!("ideogram_v3_layerize_text", layerize);
+
+    let v4 = multipart_wire(images.clone(), |c| async move {
+        c.post_generate_image_v4_multipart()
+            .body(
+                ideogram::types::GenerateImageRequestV4::builder()
+                    .prompt(Some("a lighthouse".parse().unwrap()))
+                    .magic_prompt_option(Some(ideogram::types::MagicPromptOption::On)),
+            )
+            .send()
+            .await
+    })
+    .await;
+    // The shape of Ideogram's published document; the live one
+    // (`text_prompt`, `json_prompt`) is served by the mock too and checked
+    // in tests/python/mock_conformance.py.
+    insta::assert_json_snapshot!("ideogram_v4_generate_multipart", v4);
+
+    let v4 = multipart_wire(images.clone(), |c| async move {
+        c.post_generate_image_v4()
+            .body(
+                ideogram::types::GenerateImageRequestV4::builder()
+                    .prompt(Some("a lighthouse".parse().unwrap()))
+                    .seed(Some(7)),
+            )
+            .send()
+            .await
+    })
+    .await;
+    insta::assert_json_snapshot!("ideogram_v4_generate", v4);
 }

@@ -1,6 +1,8 @@
 //! Ideogram 3.0's operations beyond JSON generate: generate with reference
 //! images (multipart), generate-transparent (JSON or multipart), edit,
-//! remix, reframe and replace-background (multipart), and `/describe`.
+//! remix, reframe and replace-background (multipart); `/upscale`,
+//! `/describe` and layerize-text; and Ideogram 4.0's generate (JSON or
+//! multipart, either prompt shape its documents show).
 //! Each reads its body as the spec describes it (`form`), applies the rules
 //! the schema cannot say, and answers real images: edit and
 //! replace-background keep the input's size, reframe answers the requested
@@ -34,6 +36,7 @@ enum Op {
     Reframe,
     ReplaceBackground,
     Upscale,
+    V4,
 }
 
 impl Op {
@@ -53,6 +56,7 @@ impl Op {
             Self::Reframe => ("ReframeImageRequestV3", None),
             Self::ReplaceBackground => ("ReplaceBackgroundRequestV3", None),
             Self::Upscale => ("UpscaleImageRequest", None),
+            Self::V4 => ("GenerateImageRequestV4", Some("GenerateImageRequestV4")),
         }
     }
 }
@@ -79,6 +83,7 @@ pub(crate) fn routes() -> Router<Arc<State>> {
             op(Op::ReplaceBackground),
         )
         .route("/upscale", op(Op::Upscale))
+        .route("/v1/ideogram-v4/generate", op(Op::V4))
         .route("/describe", post(describe))
         .route("/v1/ideogram-v3/layerize-text", post(layerize_text))
 }
@@ -141,12 +146,39 @@ fn decode_json(schema: &str, value: &Value) -> Result<(), Response> {
     use ideogram_raw::ideogram::types as wire;
     match schema {
         "GenerateImageRequestV3" => decode::<wire::GenerateImageRequestV3>(schema, value, ""),
+        "GenerateImageRequestV4" => decode::<wire::GenerateImageRequestV4>(schema, value, ""),
         _ => decode::<wire::GenerateTransparentImageRequestV3>(schema, value, ""),
     }
 }
 
 /// The documented rules the schema cannot express, then the work.
 fn work(op: Op, state: &State, form: &Form) -> Result<Work, Response> {
+    if op == Op::V4 {
+        let prompts = ["prompt", "text_prompt", "json_prompt"];
+        let given: Vec<&str> = prompts
+            .into_iter()
+            .filter(|p| form.value.contains_key(*p))
+            .collect();
+        if given.len() != 1 {
+            return Err(error(
+                400,
+                "give exactly one of prompt, text_prompt and json_prompt",
+            ));
+        }
+        if form.value.get("rendering_speed").and_then(Value::as_str) == Some("FLASH") {
+            return Err(error(
+                400,
+                "rendering_speed: FLASH is not available for Ideogram 4.0",
+            ));
+        }
+        let mut value = form.value.clone();
+        if let Some(structured) = value.get("json_prompt").cloned() {
+            value.insert("prompt".into(), structured.to_string().into());
+        } else if let Some(text) = value.get("text_prompt").cloned() {
+            value.insert("prompt".into(), text);
+        }
+        return work_from(state, &Value::Object(value), &V3_SIZES);
+    }
     if op == Op::Upscale {
         // The request is the JSON part; the answer twice the input's size.
         let request = &form.value["image_request"];
@@ -231,7 +263,7 @@ fn work(op: Op, state: &State, form: &Form) -> Result<Work, Response> {
                 _ => 1,
             };
         }
-        Op::Generate | Op::Remix | Op::Upscale => {}
+        Op::Generate | Op::Remix | Op::Upscale | Op::V4 => {}
     }
     Ok(work)
 }

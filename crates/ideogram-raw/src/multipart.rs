@@ -173,7 +173,7 @@ pub fn file_parts(mut form: Form, name: &'static str, files: &impl Files) -> Res
 
 /// Adds `value` as parts named `name`: text for a scalar, a part per item
 /// for an array of scalars, JSON for an object or when `json` (the spec's
-/// `encoding`) says so; nothing when it is absent.
+/// `encoding`) says so; nothing when it is absent or an empty object.
 pub fn value_part(
     mut form: Form,
     name: &'static str,
@@ -187,7 +187,10 @@ pub fn value_part(
             .map_err(|e| format!("{name}: {e}"))
     };
     match value {
+        // Absent, or empty as the generated types leave an unset map (their
+        // JSON form skips it too).
         Value::Null => {}
+        Value::Object(fields) if fields.is_empty() => {}
         value if json => form = form.part(name, json_part(&value)?),
         Value::Array(items) => {
             for item in items {
