@@ -223,6 +223,8 @@ pub enum Command {
     },
     /// Show the preset palettes.
     Palettes,
+    /// What each model can do on each provider (no key needed).
+    Models,
 }
 
 #[derive(Debug, Subcommand)]

@@ -179,6 +179,33 @@ pub async fn layerize_text(
     Ok(())
 }
 
+/// Prints what each model can do on each provider: the library's table, or
+/// with `--json` one object per model and capability.
+pub fn models(json: bool) {
+    if !json {
+        say(ideogram::capability_table().trim_end());
+        return;
+    }
+    let rows: Vec<Value> = ideogram::Model::ALL
+        .iter()
+        .map(|model| {
+            let capabilities: serde_json::Map<String, Value> = ideogram::Capability::ALL
+                .iter()
+                .map(|c| {
+                    let providers: Vec<String> = Provider::ALL
+                        .iter()
+                        .filter(|p| c.available(*model, **p))
+                        .map(ToString::to_string)
+                        .collect();
+                    (c.name().to_owned(), json!(providers))
+                })
+                .collect();
+            json!({"model": model.to_string(), "capabilities": capabilities})
+        })
+        .collect();
+    say(&serde_json::to_string_pretty(&rows).expect("JSON"));
+}
+
 /// Prints the descriptions of an image, one a line (`--json`: an array).
 pub async fn describe(
     session: &Session,

@@ -46,6 +46,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             commands::palettes(cli.json);
             return Ok(());
         }
+        Command::Models => {
+            commands::models(cli.json);
+            return Ok(());
+        }
         _ => {}
     }
     // From here on Ctrl-C and SIGTERM are counted, not fatal: each command
@@ -243,7 +247,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 }
             }
         }
-        Command::Resolutions { .. } | Command::Palettes | Command::Fetch { .. } => {
+        Command::Resolutions { .. }
+        | Command::Palettes
+        | Command::Models
+        | Command::Fetch { .. } => {
             unreachable!("handled above")
         }
     }

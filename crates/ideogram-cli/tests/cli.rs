@@ -443,6 +443,32 @@ async fn image_operations_refuse_before_sending() {
 }
 
 #[tokio::test]
+async fn the_readme_capability_table_is_what_ideogram_models_prints() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("README");
+    let table = readme
+        .split("<!-- capabilities: start -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- capabilities: end -->").next())
+        .expect("the README's capability table");
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["models"], &[], dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        table.trim(),
+        stdout(&out).trim(),
+        "update the README's table"
+    );
+    let out = run(&["models", "--json"], &[], dir.path()).await;
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(rows[6]["model"], "V_3");
+    assert_eq!(
+        rows[6]["capabilities"]["edit"],
+        serde_json::json!(["ideogram"])
+    );
+}
+
+#[tokio::test]
 async fn each_error_class_has_its_exit_code_and_one_line_with_a_hint() {
     let dir = tempfile::tempdir().unwrap();
     let mock = mock(MockConfig::default()).await;

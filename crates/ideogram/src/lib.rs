@@ -92,6 +92,7 @@ pub struct ReadmeDoctests;
 
 mod answers;
 mod aspect;
+mod capability;
 mod client;
 mod connection;
 mod download;
@@ -112,6 +113,7 @@ mod retry;
 mod wire;
 
 pub use aspect::AspectRatio;
+pub use capability::{Capability, capability_table};
 pub use client::{
     Billing, Client, ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT, Prepared, PreparedEdit, TextLayers,
 };
