@@ -28,11 +28,9 @@ pub const UNSAFE_TRIGGER: &str = "mock:unsafe";
 /// (`is_image_safe: false`, no URL).
 pub const WITHHELD_TRIGGER: &str = "mock:withheld";
 
-const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
-
 /// The largest body the mock reads: every upload a call may carry, at
 /// their documented limits, with room for the rest.
-const UPLOAD_LIMIT: usize = 4 * MAX_IMAGE_BYTES;
+const UPLOAD_LIMIT: usize = 4 * crate::form::MAX_IMAGE_BYTES;
 
 pub(crate) fn routes() -> Router<Arc<State>> {
     let api = Router::new()
@@ -107,14 +105,8 @@ async fn remix(
     let (Some(request), Some(image)) = (request, image) else {
         return error(400, "image_request and image_file are both required");
     };
-    if image.len() > MAX_IMAGE_BYTES {
-        return error(400, "image_file: larger than 10 MB");
-    }
-    let known = image.starts_with(&[0xff, 0xd8, 0xff])
-        || image.starts_with(b"\x89PNG\r\n\x1a\n")
-        || (image.len() >= 12 && &image[..4] == b"RIFF" && &image[8..12] == b"WEBP");
-    if !known {
-        return error(400, "image_file: only JPEG, PNG and WebP are supported");
+    if let Err(answer) = crate::form::check_image("image_file", &image) {
+        return answer;
     }
     let work = (|| {
         let value = parse_json(&request)?;

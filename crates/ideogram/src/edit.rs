@@ -341,17 +341,7 @@ impl Uploads {
                 ));
             }
         }
-        let total: usize = self.style_references.iter().map(|r| r.bytes.len()).sum();
-        if total > crate::image_input::MAX_IMAGE_BYTES {
-            return Err(InvalidInput::new(
-                "style_reference_images",
-                format!(
-                    "{:.1} MB in all; at most {} MB is accepted",
-                    total as f64 / 1_048_576.0,
-                    crate::image_input::MAX_IMAGE_BYTES / 1_048_576
-                ),
-            ));
-        }
+        crate::references::total("style_reference_images", &self.style_references)?;
         Ok(())
     }
 }

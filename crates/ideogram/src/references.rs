@@ -73,7 +73,7 @@ impl References {
 }
 
 /// At most 10 MB in all.
-fn total(field: &'static str, images: &[Loaded]) -> Result<(), InvalidInput> {
+pub(crate) fn total(field: &'static str, images: &[Loaded]) -> Result<(), InvalidInput> {
     let total: usize = images.iter().map(|i| i.bytes.len()).sum();
     if total > MAX_IMAGE_BYTES {
         return Err(InvalidInput::new(
