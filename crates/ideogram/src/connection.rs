@@ -65,6 +65,27 @@ impl Connection {
         self.key.redact(text).into_owned()
     }
 
+    /// Every string in `value` (keys and values, however deep) with the key
+    /// redacted: for server answers repeated whole.
+    pub(crate) fn redact_json(&self, value: &mut serde_json::Value) {
+        use serde_json::Value;
+        match value {
+            Value::String(text) => *text = self.redact(text),
+            Value::Array(items) => items.iter_mut().for_each(|item| self.redact_json(item)),
+            Value::Object(fields) => {
+                let redacted = std::mem::take(fields)
+                    .into_iter()
+                    .map(|(key, mut item)| {
+                        self.redact_json(&mut item);
+                        (self.redact(&key), item)
+                    })
+                    .collect();
+                *fields = redacted;
+            }
+            _ => {}
+        }
+    }
+
     /// The generated Segmind client, or an error saying Ideogram's API has
     /// no queue.
     pub(crate) fn segmind_api(&self) -> Result<&raw_segmind::Client, Error> {

@@ -71,8 +71,8 @@ async fn layerize_text_sends_the_image_and_reads_the_blocks() {
             serde_json::json!({
                 "base_image_url": "https://cdn.example/base.png", "original_image_url": null,
                 "text_blocks": [{"x": 1, "y": 2, "width": 30, "height": 8, "text": "OPEN",
-                                 "alignment": "center", "formatting": ["bold"], "role": "heading",
-                                 "font_name": null}],
+                                 "alignment": "center", "formatting": ["bold", KEY], "role": "heading",
+                                 "font_name": format!("echo {KEY}")}],
                 "seed": 9
             }),
         )
@@ -83,6 +83,9 @@ async fn layerize_text_sends_the_image_and_reads_the_blocks() {
         .await
         .unwrap();
     assert_eq!((layers.blocks[0].text.as_str(), layers.seed), ("OPEN", 9));
+    // Every word the server sent back is repeated without the key.
+    let repeated = format!("{:?}", layers.blocks);
+    assert!(!repeated.contains(KEY), "{repeated}");
     insta::assert_json_snapshot!(
         "ideogram_layerize_text",
         server.single_request().wire_record()

@@ -90,10 +90,13 @@ impl Client {
             Ok(answer) => answer.into_inner(),
             Err(e) => return Err(conn.map_error(e, None).await),
         };
-        let mut blocks = answer.text_blocks;
-        for block in &mut blocks {
-            block.text = conn.redact(&block.text);
-        }
+        // Repeated whole: every word in it goes out without the key.
+        let mut blocks =
+            serde_json::to_value(&answer.text_blocks).expect("generated blocks are JSON");
+        conn.redact_json(&mut blocks);
+        let blocks: Vec<wire::DetectedTextBlock> = serde_json::from_value(blocks).map_err(|e| {
+            conn.invalid(format!("text blocks that do not decode once redacted: {e}"))
+        })?;
         let seed = u64::try_from(answer.seed).unwrap_or_default();
         let mut base = conn.image_at(answer.base_image_url, prompt.unwrap_or_default().to_owned());
         base.seed = Some(seed);
