@@ -6,6 +6,7 @@ drift from the spec."""
 import json
 import pathlib
 import re
+import base64
 import struct
 import sys
 import time
@@ -134,6 +135,63 @@ def segmind(results):
         key = {"x-api-key": mock.key, "content-type": "application/json"}
         check(results, "segmind", mock, "first call within the limit", "POST", "/v1/ideogram-txt-2-img", 200, key, b'{"prompt": "x"}')
         check(results, "segmind", mock, "429 with reset time", "POST", "/v1/ideogram-txt-2-img", 429, key, b'{"prompt": "x"}')
+
+
+def jpeg_size(data):
+    """(width, height) from a baseline JPEG's SOF0 segment."""
+    at = 2
+    while at < len(data):
+        marker, length = data[at + 1], struct.unpack(">H", data[at + 2:at + 4])[0]
+        if marker in (0xC0, 0xC1, 0xC2):
+            height, width = struct.unpack(">HH", data[at + 5:at + 9])
+            return width, height
+        at += 2 + length
+    return None
+
+
+def segmind_v3_family(results):
+    """Ideogram 3.0 and 4.0, character and describe on Segmind: every slug's
+    spec example on v1 and v2, and answers sized as asked."""
+    schemas = SPECS["segmind"]["components"]["schemas"]
+    slugs = {"ideogram-3": "Ideogram3Request", "ideogram-3-remix": "Ideogram3RemixRequest",
+             "ideogram-3-reframe": "Ideogram3ReframeRequest",
+             "ideogram-3-replace-background": "Ideogram3ReplaceBackgroundRequest",
+             "ideogram-character": "IdeogramCharacterRequest",
+             "ideogram-describe": "IdeogramDescribeRequest", "ideogram-4": "Ideogram4Request"}
+    with Mock("--queued-ms", "10", "--processing-ms", "20") as mock:
+        key = {"x-api-key": mock.key, "content-type": "application/json"}
+        for slug, schema in slugs.items():
+            raw = json.dumps(schemas[schema]["example"]).encode()
+            answer = check(results, "segmind", mock, f"v1 {slug} 200", "POST", f"/v1/{slug}", 200, key, raw)
+            check(results, "segmind", mock, f"v2 {slug} 200", "POST", f"/v2/{slug}", 200, key, raw)
+            if slug == "ideogram-describe":
+                results.check("segmind: describe answers descriptions",
+                              json.loads(answer)["descriptions"][0]["text"], answer)
+        sized = [
+            ("ideogram-3-reframe", {"image": "https://example.com/in.png", "resolution": "1280x768"}, (1280, 768)),
+            ("ideogram-4", {"prompt": "x", "image_size": "landscape_16_9"}, (1024, 576)),
+            ("ideogram-character", {"prompt": "x", "character_reference_image": "https://example.com/f.png",
+                                    "aspect_ratio": "1:1"}, (1024, 1024)),
+            ("ideogram-3-replace-background",
+             {"prompt": "x", "image": base64.b64encode(png(96, 64)).decode()}, (96, 64)),
+        ]
+        for slug, body, expected in sized:
+            answer = check(results, "segmind", mock, f"v1 {slug} sized", "POST", f"/v1/{slug}", 200, key,
+                           json.dumps(body).encode())
+            results.check(f"segmind: {slug} answers {expected[0]}x{expected[1]}", jpeg_size(answer) == expected,
+                          jpeg_size(answer))
+        for name, slug, bad, field in [
+            ("a 2.x resolution on 3.0", "ideogram-3", {"prompt": "x", "resolution": "RESOLUTION_1024_1024"},
+             "resolution"),
+            ("an upper-case style on character", "ideogram-character",
+             {"prompt": "x", "character_reference_image": "https://e.com/f.png", "style_type": "REALISTIC"},
+             "style_type"),
+            ("nine images on 4.0", "ideogram-4", {"prompt": "x", "num_images": 9}, "num_images"),
+            ("a prompt on reframe", "ideogram-3-reframe", {"image": "https://e.com/i.png", "prompt": "x"}, "prompt"),
+        ]:
+            answer = check(results, "segmind", mock, f"400 for {name}", "POST", f"/v1/{slug}", 400, key,
+                           json.dumps(bad).encode())
+            results.check(f"segmind: the 400 for {name} names {field}", field.encode() in answer, answer)
 
 
 def wait_for_end(mock, request_id, headers, deadline=10.0):
@@ -318,6 +376,7 @@ def ideogram(results):
 def main():
     results = Results()
     segmind(results)
+    segmind_v3_family(results)
     ideogram(results)
     return results.finish()
 

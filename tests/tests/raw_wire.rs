@@ -84,6 +84,14 @@ fn img2img_body(palette: bool) -> Value {
     body
 }
 
+/// The example a Segmind body schema carries in the spec.
+fn spec_example(schema: &str) -> Value {
+    ideogram_raw::schema::segmind()
+        .get(schema)
+        .unwrap_or_else(|| panic!("the spec has {schema}"))["example"]
+        .clone()
+}
+
 /// Calls a model's v1 and v2 operations with the same JSON body, decoded into
 /// the model's generated request type (so the type must accept it); returns
 /// the v1 image bytes and the v2 queue answer.
@@ -103,13 +111,43 @@ macro_rules! v1_and_v2 {
 
 #[tokio::test]
 async fn segmind_model_operations_send_their_bodies_to_v1_and_v2() {
-    let cases: [(&str, Value); 6] = [
+    let cases: [(&str, Value); 13] = [
         ("ideogram-txt-2-img", txt2img_body()),
         ("ideogram-turbo-txt-2-img", txt2img_body()),
         ("ideogram-2a-txt-2-img", txt2img_2a_body()),
         ("ideogram-2a-img-2-img", img2img_body(false)),
         ("ideogram-img-2-img", img2img_body(true)),
         ("ideogram-turbo-img-2-img", img2img_body(true)),
+        ("ideogram-3", spec_example("Ideogram3Request")),
+        ("ideogram-3-remix", spec_example("Ideogram3RemixRequest")),
+        (
+            "ideogram-3-reframe",
+            spec_example("Ideogram3ReframeRequest"),
+        ),
+        (
+            "ideogram-3-replace-background",
+            spec_example("Ideogram3ReplaceBackgroundRequest"),
+        ),
+        (
+            "ideogram-character",
+            spec_example("IdeogramCharacterRequest"),
+        ),
+        ("ideogram-describe", spec_example("IdeogramDescribeRequest")),
+        // Every field the body defaults is written out: the generated type
+        // sends its defaults.
+        (
+            "ideogram-4",
+            json!({
+                "prompt": "A lighthouse at dawn, travel poster",
+                "image_size": "landscape_16_9",
+                "rendering_speed": "TURBO",
+                "num_images": 2,
+                "enable_prompt_expansion": false,
+                "output_format": "png",
+                "seed": 2_000_000_000,
+                "enable_safety_checker": true,
+            }),
+        ),
     ];
     for (slug, body) in cases {
         let server = CaptureServer::start(|request| {
@@ -182,6 +220,43 @@ async fn segmind_model_operations_send_their_bodies_to_v1_and_v2() {
                 submit_ideogram_turbo_img_2_img,
                 IdeogramTurboImg2ImgRequest
             ),
+            "ideogram-3" => v1_and_v2!(client, b, ideogram_3, submit_ideogram_3, Ideogram3Request),
+            "ideogram-3-remix" => v1_and_v2!(
+                client,
+                b,
+                ideogram_3_remix,
+                submit_ideogram_3_remix,
+                Ideogram3RemixRequest
+            ),
+            "ideogram-3-reframe" => v1_and_v2!(
+                client,
+                b,
+                ideogram_3_reframe,
+                submit_ideogram_3_reframe,
+                Ideogram3ReframeRequest
+            ),
+            "ideogram-3-replace-background" => v1_and_v2!(
+                client,
+                b,
+                ideogram_3_replace_background,
+                submit_ideogram_3_replace_background,
+                Ideogram3ReplaceBackgroundRequest
+            ),
+            "ideogram-character" => v1_and_v2!(
+                client,
+                b,
+                ideogram_character,
+                submit_ideogram_character,
+                IdeogramCharacterRequest
+            ),
+            "ideogram-describe" => v1_and_v2!(
+                client,
+                b,
+                ideogram_describe,
+                submit_ideogram_describe,
+                IdeogramDescribeRequest
+            ),
+            "ideogram-4" => v1_and_v2!(client, b, ideogram_4, submit_ideogram_4, Ideogram4Request),
             _ => unreachable!(),
         };
         // v1: the image's bytes and the service's headers come through.

@@ -403,6 +403,11 @@ fn tokens(path: &str) -> proc_macro2::TokenStream {
 /// the body. As a byte stream the status and headers always reach the
 /// caller, who reads the body (bounded) and maps the answer by its status.
 ///
+/// A success answer that offers more than one content type (Segmind's
+/// describe: text or JSON) is handed over unread too: progenitor would
+/// decode the first it likes and fail, after billing, on the other. The
+/// caller branches on `Content-Type`.
+///
 /// Multipart bodies are taken out before this ([`multipart::take_multipart`]):
 /// progenitor has none, and panics on a body with two content types.
 pub fn prepare_for_progenitor(spec: &mut OpenAPI) {
@@ -421,25 +426,27 @@ pub fn prepare_for_progenitor(spec: &mut OpenAPI) {
         .into_iter()
         .flatten()
         {
-            unread_error_answers(operation, &components);
+            unread_answers(operation, &components);
         }
     }
 }
 
 /// Replaces every error answer of `operation` (any status outside 2xx, and
-/// `default`) with one whose body is an unread byte stream, keeping its
-/// description and headers.
-fn unread_error_answers(operation: &mut openapiv3::Operation, components: &openapiv3::Components) {
+/// `default`), and every success answer with more than one content type,
+/// with one whose body is an unread byte stream, keeping its description
+/// and headers.
+fn unread_answers(operation: &mut openapiv3::Operation, components: &openapiv3::Components) {
+    let resolve = |answer: &ReferenceOr<openapiv3::Response>| match answer {
+        ReferenceOr::Item(response) => response.clone(),
+        ReferenceOr::Reference { reference } => reference
+            .strip_prefix("#/components/responses/")
+            .and_then(|name| components.responses.get(name))
+            .and_then(|r| r.as_item())
+            .cloned()
+            .unwrap_or_else(|| panic!("unresolved response {reference}")),
+    };
     let unread = |answer: &ReferenceOr<openapiv3::Response>| {
-        let mut response = match answer {
-            ReferenceOr::Item(response) => response.clone(),
-            ReferenceOr::Reference { reference } => reference
-                .strip_prefix("#/components/responses/")
-                .and_then(|name| components.responses.get(name))
-                .and_then(|r| r.as_item())
-                .cloned()
-                .unwrap_or_else(|| panic!("unresolved response {reference}")),
-        };
+        let mut response = resolve(answer);
         response.content = [(
             "application/octet-stream".to_owned(),
             openapiv3::MediaType::default(),
@@ -454,7 +461,7 @@ fn unread_error_answers(operation: &mut openapiv3::Operation, components: &opena
             openapiv3::StatusCode::Code(code) => (200..300).contains(code),
             openapiv3::StatusCode::Range(range) => *range == 2,
         };
-        if !success {
+        if !success || resolve(answer).content.len() > 1 {
             *answer = unread(answer);
         }
     }

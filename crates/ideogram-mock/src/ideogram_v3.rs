@@ -299,7 +299,6 @@ async fn describe(
         .file("image_file")
         .and_then(|image| form::dimensions(image))
         .unwrap_or_default();
-    let text = format!("A {width}x{height} image of bands of colour, shaded from top to bottom.");
     let id = state.next_id("idd");
     let spec = crate::image::ImageSpec {
         width,
@@ -312,6 +311,7 @@ async fn describe(
         cost: config.cost,
         ..billed(&id, Service::Ideogram, path, "", &spec)
     });
+    let text = crate::segmind::description(&spec);
     let answer = crate::segmind::json_bytes(200, &json!({"descriptions": [{"text": text}]}));
     state.deliver(fault, &id, answer, &hangup).await
 }

@@ -42,6 +42,8 @@ pub const DURATION_TRIGGER: &str = "mock:ms=";
 struct Checked {
     prompt: String,
     spec: ImageSpec,
+    /// `ideogram-describe`: answers words about the input, not an image.
+    describe: bool,
 }
 
 impl Checked {
@@ -70,17 +72,30 @@ async fn sync(
     let config = state.config();
     tokio::time::sleep(config.latency).await;
     let id = state.next_id("seg");
-    let url = state.publish(&id, checked.spec.clone(), "jpg");
     let cost = config.cost;
-    state.bill(Billed {
-        outputs: vec![url],
-        cost,
-        ..billed(&id, Service::Segmind, &slug, &checked.prompt, &checked.spec)
-    });
-
-    let mut answer = axum::http::Response::new(Bytes::from(checked.spec.jpeg()));
+    let mut answer = if checked.describe {
+        state.bill(Billed {
+            cost,
+            ..billed(&id, Service::Segmind, &slug, "", &checked.spec)
+        });
+        json_bytes(
+            200,
+            &json!({"descriptions": [{"text": description(&checked.spec)}]}),
+        )
+    } else {
+        let url = state.publish(&id, checked.spec.clone(), "jpg");
+        state.bill(Billed {
+            outputs: vec![url],
+            cost,
+            ..billed(&id, Service::Segmind, &slug, &checked.prompt, &checked.spec)
+        });
+        let mut answer = axum::http::Response::new(Bytes::from(checked.spec.jpeg()));
+        answer
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+        answer
+    };
     let h = answer.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
     h.insert(
         "x-remaining-credits",
         HeaderValue::from_str(&format!("{:.3}", state.credits())).expect("credits"),
@@ -152,6 +167,16 @@ async fn finish(state: Arc<State>, id: String, slug: String, checked: Checked, _
         JobEnd::Failed("Content blocked by the safety filter".into())
     } else if !state.can_pay(config.cost) {
         JobEnd::Failed("Insufficient credits".into())
+    } else if checked.describe {
+        state.bill(Billed {
+            cost: config.cost,
+            delivery: Delivery::Queued,
+            ..billed(&id, Service::Segmind, &slug, "", &checked.spec)
+        });
+        JobEnd::Completed {
+            output: description(&checked.spec),
+            inference_time: config.processing_for.as_secs_f64(),
+        }
     } else {
         let url = state.publish(&id, checked.spec.clone(), "jpg");
         let lost = state
@@ -295,10 +320,7 @@ async fn admit(
     if !state.can_pay(state.config().cost) {
         return Err(error(406, "Insufficient credits"));
     }
-    let (width, height) = value["resolution"]
-        .as_str()
-        .and_then(ideogram_raw::enums::pair)
-        .unwrap_or((1024, 1024));
+    let (width, height) = size(&value);
     let seed = value["seed"].as_u64().unwrap_or_else(|| {
         state.default_seed(crate::ideogram::seeds(&ideogram_raw::segmind::limits::SEED))
     });
@@ -314,8 +336,54 @@ async fn admit(
         Checked {
             prompt: value["prompt"].as_str().unwrap_or_default().to_owned(),
             spec,
+            describe: slug == "ideogram-describe",
         },
     ))
+}
+
+/// The size an answer has: the resolution asked (`RESOLUTION_1024_768` or
+/// `1024x768`), else Ideogram 4.0's `image_size`, else the aspect ratio's
+/// (`16x9`, `16:9`) at about a megapixel, else the input image's when it
+/// came as base64, else 1024x1024.
+fn size(body: &Value) -> (u32, u32) {
+    let text = |field: &str| body[field].as_str();
+    if let Some(pair) = text("resolution").and_then(ideogram_raw::enums::pair) {
+        return pair;
+    }
+    let named = match text("image_size") {
+        Some("square") => Some((512, 512)),
+        Some("portrait_4_3") => Some((768, 1024)),
+        Some("portrait_16_9") => Some((576, 1024)),
+        Some("landscape_4_3") => Some((1024, 768)),
+        Some("landscape_16_9") => Some((1024, 576)),
+        Some(_) => Some((1024, 1024)),
+        None => None,
+    };
+    let ratio = text("aspect_ratio")
+        .map(|r| r.replace(':', "x"))
+        .and_then(|r| ideogram_raw::enums::pair(&r))
+        .map(|(w, h)| {
+            let scale = (1024.0 * 1024.0 / f64::from(w * h)).sqrt();
+            let side = |n: u32| ((f64::from(n) * scale / 64.0).round() as u32).max(1) * 64;
+            (side(w), side(h))
+        });
+    let input = || {
+        use base64::Engine as _;
+        let encoded = text("image").or(text("image_file"))?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .ok()?;
+        ideogram_raw::multipart::image_size(&bytes)
+    };
+    named.or(ratio).or_else(input).unwrap_or((1024, 1024))
+}
+
+/// What the describe operations (both services') say of an image.
+pub(crate) fn description(spec: &ImageSpec) -> String {
+    format!(
+        "A {}x{} image of bands of colour, shaded from top to bottom.",
+        spec.width, spec.height
+    )
 }
 
 fn authorize(state: &State, headers: &HeaderMap) -> Result<(), Response> {
