@@ -986,8 +986,19 @@ async fn edits_the_service_would_refuse_send_nothing() {
         ),
         (
             at(Provider::Segmind),
-            EditRequest::replace_background(photo(), "x"),
-            "invalid provider: replace-background runs on Ideogram's API",
+            EditRequest::edit(photo(), photo(), "x"),
+            "invalid provider: edit runs on Ideogram's API only",
+        ),
+        (
+            at(Provider::Segmind),
+            EditRequest::replace_background(photo(), "x").num_images(2),
+            "invalid num_images: replace-background does not take it",
+        ),
+        (
+            at(Provider::Segmind),
+            EditRequest::reframe(photo(), "1280x800".parse::<Resolution>().unwrap())
+                .rendering_speed(ideogram::RenderingSpeed::Flash),
+            "invalid rendering_speed: \"FLASH\" is not allowed",
         ),
     ];
     for (client, request, expected) in cases {
@@ -1067,7 +1078,7 @@ async fn ideogram_3_generates_with_references_and_with_transparency() {
             GenerateRequest::new("x")
                 .model(Model::V2)
                 .style_reference(ImageInput::bytes(hero.clone())),
-            "invalid style_reference_images: only V_3 on ideogram takes style references",
+            "invalid style_reference_images: only V_3 takes style references (on ideogram, without an input image)",
         ),
         (
             GenerateRequest::new("x")

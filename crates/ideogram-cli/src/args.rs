@@ -288,7 +288,8 @@ pub struct EditOptions {
 /// Generation options, shared by generate, remix and batch.
 #[derive(Debug, Clone, Default, Args)]
 pub struct Options {
-    /// V_2, V_2_TURBO, V_2A, ... (short forms like 2a and Segmind slugs work).
+    /// V_2, V_2_TURBO, V_2A, ..., V_3, V_4 (short forms like 2a and 4, and
+    /// Segmind slugs, work).
     #[arg(long)]
     pub model: Option<String>,
     /// An exact size: 1024x576 or RESOLUTION_1024_576.
@@ -318,10 +319,10 @@ pub struct Options {
     /// Ideogram 3.0's FLASH, TURBO, BALANCED, DEFAULT or QUALITY.
     #[arg(long)]
     pub speed: Option<String>,
-    /// An image whose style to follow (repeatable; model 3 on Ideogram's API).
+    /// An image whose style to follow (repeatable; model 3).
     #[arg(long = "style-ref", value_name = "FILE")]
     pub style_refs: Vec<String>,
-    /// A character to keep (model 3 on Ideogram's API; priced higher).
+    /// A character to keep (model 3; priced higher).
     #[arg(long, value_name = "FILE")]
     pub character_ref: Option<String>,
     /// Where the character is in --character-ref: grayscale, its size.

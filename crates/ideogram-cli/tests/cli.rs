@@ -365,10 +365,217 @@ async fn generate_takes_references_and_transparency_on_the_command_line_and_in_b
     .await;
     assert_eq!(code(&out), 3, "{}", stderr(&out));
     assert!(
-        stderr(&out).starts_with("error: invalid style_reference_images: only V_3 on ideogram"),
+        stderr(&out)
+            .starts_with("error: invalid style_reference_images: only V_3 takes style references"),
         "{}",
         stderr(&out)
     );
+}
+
+#[tokio::test]
+async fn segmind_serves_3_0_4_0_character_and_its_image_operations_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    write_png(dir.path(), "photo.png", 96, 64, [20, 90, 200]);
+    write_png(dir.path(), "face.png", 64, 64, [200, 150, 120]);
+    let segmind = ["--offline", "--provider", "segmind"];
+    /// Arguments, the file saved, its size, the slug billed, the model
+    /// recorded.
+    type Case<'a> = (&'a [&'a str], &'a str, (u32, u32), &'a str, &'a str);
+    let cases: [Case; 7] = [
+        (
+            &[
+                "generate",
+                "a lighthouse",
+                "--model",
+                "3",
+                "--resolution",
+                "1280x800",
+                "-o",
+                "v3.jpg",
+            ],
+            "v3.jpg",
+            (1280, 800),
+            "ideogram-3",
+            "V_3",
+        ),
+        (
+            &[
+                "remix",
+                "photo.png",
+                "at night",
+                "--model",
+                "3",
+                "--aspect",
+                "1:1",
+                "-o",
+                "remix.jpg",
+            ],
+            "remix.jpg",
+            (1024, 1024),
+            "ideogram-3-remix",
+            "V_3",
+        ),
+        (
+            &[
+                "generate", "a poster", "--model", "4", "--aspect", "16:9", "-o", "v4.jpg",
+            ],
+            "v4.jpg",
+            (1024, 576),
+            "ideogram-4",
+            "V_4",
+        ),
+        (
+            &[
+                "generate",
+                "the same face, smiling",
+                "--model",
+                "3",
+                "--character-ref",
+                "face.png",
+                "--aspect",
+                "1:1",
+                "--style",
+                "realistic",
+                "-o",
+                "face-smile.jpg",
+            ],
+            "face-smile.jpg",
+            (1024, 1024),
+            "ideogram-character",
+            "V_3",
+        ),
+        (
+            &["reframe", "photo.png", "1280x800", "-o", "wide.jpg"],
+            "wide.jpg",
+            (1280, 800),
+            "ideogram-3-reframe",
+            "V_3",
+        ),
+        (
+            &[
+                "replace-background",
+                "photo.png",
+                "a beach",
+                "-o",
+                "beach.jpg",
+            ],
+            "beach.jpg",
+            (96, 64),
+            "ideogram-3-replace-background",
+            "V_3",
+        ),
+        (
+            &[
+                "generate",
+                "a harbour",
+                "--model",
+                "3",
+                "--style-ref",
+                "face.png",
+                "-o",
+                "styled.jpg",
+            ],
+            "styled.jpg",
+            (1024, 1024),
+            "ideogram-3",
+            "V_3",
+        ),
+    ];
+    for (args, saved, size, _slug, model) in cases {
+        let args: Vec<&str> = segmind.iter().chain(args).copied().collect();
+        let out = run(&args, &[], dir.path()).await;
+        assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+        assert_eq!(dimensions(&dir.path().join(saved)), size, "{args:?}");
+        let sidecar = dir.path().join(saved).with_extension("json");
+        let sidecar: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(sidecar).unwrap()).unwrap();
+        assert_eq!(sidecar["model"], model, "{args:?}");
+        assert_eq!(sidecar["provider"], "segmind", "{args:?}");
+    }
+    let out = run(
+        &[
+            "--offline",
+            "--provider",
+            "segmind",
+            "describe",
+            "photo.png",
+            "--json",
+        ],
+        &[],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let texts: Vec<String> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(texts[0].contains("96x64"), "{texts:?}");
+
+    // The same against a mock whose ledger names each slug billed.
+    let again = tempfile::tempdir().unwrap();
+    write_png(again.path(), "photo.png", 96, 64, [20, 90, 200]);
+    write_png(again.path(), "face.png", 64, 64, [200, 150, 120]);
+    let mock = mock(MockConfig::default()).await;
+    let key = mock.api_key();
+    let at = ["--provider", "segmind", "--base-url", mock.api_url()];
+    for (args, _, _, _, _) in cases {
+        let args: Vec<&str> = at.iter().chain(args).copied().collect();
+        let out = run(&args, &[("SEGMIND_API_KEY", &key)], again.path()).await;
+        assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+    }
+    let billed: Vec<String> = mock
+        .ledger()
+        .entries
+        .iter()
+        .map(|e| e.operation.clone())
+        .collect();
+    let slugs: Vec<&str> = cases.iter().map(|c| c.3).collect();
+    assert_eq!(billed, slugs);
+}
+
+#[tokio::test]
+async fn ideogram_runs_3_0_remix_and_4_0_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    write_png(dir.path(), "photo.png", 96, 64, [20, 90, 200]);
+    let ideogram = ["--offline", "--provider", "ideogram"];
+    let cases: [(&[&str], &str, &str); 2] = [
+        (
+            &[
+                "remix",
+                "photo.png",
+                "at night",
+                "--model",
+                "3",
+                "--aspect",
+                "16:9",
+                "-o",
+                "night.png",
+            ],
+            "night.png",
+            "V_3",
+        ),
+        (
+            &[
+                "generate",
+                "a poster",
+                "--model",
+                "4",
+                "--resolution",
+                "1024x1024",
+                "-o",
+                "v4.png",
+            ],
+            "v4.png",
+            "V_4",
+        ),
+    ];
+    for (args, saved, model) in cases {
+        let args: Vec<&str> = ideogram.iter().chain(args).copied().collect();
+        let out = run(&args, &[], dir.path()).await;
+        assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+        let sidecar = dir.path().join(saved).with_extension("json");
+        let sidecar: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(sidecar).unwrap()).unwrap();
+        assert_eq!(sidecar["model"], model, "{args:?}");
+    }
 }
 
 #[tokio::test]
@@ -422,8 +629,10 @@ async fn image_operations_refuse_before_sending() {
             "--offline",
             "--provider",
             "segmind",
-            "describe",
+            "edit",
             "photo.png",
+            "photo.png",
+            "x",
         ],
         &[],
         dir.path(),

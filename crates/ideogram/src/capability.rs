@@ -132,7 +132,15 @@ mod tests {
     #[test]
     fn the_table_says_what_the_checks_allow() {
         assert!(Capability::Generate.available(Model::V2a, Provider::Segmind));
-        assert!(!Capability::Generate.available(Model::V3, Provider::Segmind));
+        assert!(Capability::Generate.available(Model::V3, Provider::Segmind));
+        assert!(Capability::Generate.available(Model::V4, Provider::Segmind));
+        assert!(!Capability::Generate.available(Model::V1, Provider::Segmind));
+        assert!(Capability::ImageToImage.available(Model::V3, Provider::Ideogram));
+        assert!(!Capability::ImageToImage.available(Model::V4, Provider::Ideogram));
+        assert!(Capability::CharacterReference.available(Model::V3, Provider::Segmind));
+        assert!(Capability::Reframe.available(Model::V3, Provider::Segmind));
+        assert!(!Capability::Edit.available(Model::V3, Provider::Segmind));
+        assert!(!Capability::Transparent.available(Model::V3, Provider::Segmind));
         assert!(Capability::Edit.available(Model::V3, Provider::Ideogram));
         assert!(!Capability::Edit.available(Model::V2, Provider::Ideogram));
         assert!(!Capability::StyleReferences.available(Model::V2, Provider::Ideogram));

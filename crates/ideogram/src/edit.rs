@@ -62,14 +62,28 @@ impl EditKind {
         }
     }
 
-    /// The body schema of the operation in Ideogram's spec.
-    fn schema(&self) -> &'static str {
+    /// The body schema of the operation in `provider`'s spec, if it
+    /// serves the operation.
+    fn schema(&self, provider: Provider) -> Option<&'static str> {
+        match provider {
+            Provider::Ideogram => Some(match self {
+                Self::Edit { .. } => "EditImageRequestV3",
+                Self::Reframe { .. } => "ReframeImageRequestV3",
+                Self::ReplaceBackground { .. } => "ReplaceBackgroundRequestV3",
+                // Its options are in its JSON part.
+                Self::Upscale { .. } => "UpscaleInitialImageRequest",
+            }),
+            Provider::Segmind => crate::wire::segmind_slug_schema(self.segmind_slug()?),
+        }
+    }
+
+    /// Segmind's slug for the operation, if Segmind serves it (reframe and
+    /// replace-background).
+    pub fn segmind_slug(&self) -> Option<&'static str> {
         match self {
-            Self::Edit { .. } => "EditImageRequestV3",
-            Self::Reframe { .. } => "ReframeImageRequestV3",
-            Self::ReplaceBackground { .. } => "ReplaceBackgroundRequestV3",
-            // Its options are in its JSON part.
-            Self::Upscale { .. } => "UpscaleInitialImageRequest",
+            Self::Reframe { .. } => Some("ideogram-3-reframe"),
+            Self::ReplaceBackground { .. } => Some("ideogram-3-replace-background"),
+            Self::Edit { .. } | Self::Upscale { .. } => None,
         }
     }
 
@@ -81,7 +95,8 @@ impl EditKind {
         }
     }
 
-    fn prompt(&self) -> Option<&str> {
+    /// The operation's prompt, if it has one.
+    pub(crate) fn prompt(&self) -> Option<&str> {
         match self {
             Self::Edit { prompt, .. } | Self::ReplaceBackground { prompt } => Some(prompt),
             Self::Upscale { prompt, .. } => prompt.as_deref(),
@@ -233,20 +248,19 @@ impl EditRequest {
     /// provider, the prompt, each option against the operation's spec body,
     /// the values against their ranges.
     pub fn check(&self, provider: Provider) -> Result<(), InvalidInput> {
-        if provider != Provider::Ideogram {
+        let Some(schema) = self.kind.schema(provider) else {
             return Err(InvalidInput::new(
                 "provider",
                 format!(
-                    "{} runs on Ideogram's API (--provider ideogram); Segmind's \
-                     ideogram-3 operations are not served yet",
+                    "{} runs on Ideogram's API only (--provider ideogram): \
+                     Segmind serves no such operation",
                     self.kind.name()
                 ),
             ));
-        }
+        };
         if let Some(prompt) = self.kind.prompt() {
             crate::request::check_prompt("prompt", prompt)?;
         }
-        let schema = self.kind.schema();
         let set = [
             ("num_images", self.num_images.is_some()),
             ("seed", self.seed.is_some()),
@@ -256,7 +270,7 @@ impl EditRequest {
             ("style_reference_images", !self.style_references.is_empty()),
         ];
         for (field, given) in set {
-            if given && !takes(schema, field) {
+            if given && !takes(provider, schema, field) {
                 return Err(InvalidInput::new(
                     field,
                     format!("{} does not take it", self.kind.name()),
@@ -307,10 +321,13 @@ impl EditRequest {
     }
 }
 
-/// Whether the spec's body `schema` has `field`.
-fn takes(schema: &str, field: &str) -> bool {
-    ideogram_raw::schema::ideogram()
-        .get(schema)
+/// Whether `provider`'s spec's body `schema` has `field`.
+fn takes(provider: Provider, schema: &str, field: &str) -> bool {
+    let spec = match provider {
+        Provider::Segmind => ideogram_raw::schema::segmind(),
+        Provider::Ideogram => ideogram_raw::schema::ideogram(),
+    };
+    spec.get(schema)
         .is_some_and(|s| s["properties"].get(field).is_some())
 }
 
@@ -352,9 +369,34 @@ pub(crate) enum EditBody {
     Reframe(wire::ReframeImageRequestV3),
     ReplaceBackground(wire::ReplaceBackgroundRequestV3),
     Upscale(wire::UpscaleImageRequest),
+    /// Segmind's JSON body (reframe, replace-background).
+    Segmind(crate::wire::WireRequest),
 }
 
 impl EditBody {
+    /// Segmind's body of `request`: the image, and each style reference, as
+    /// a URL (checked by fetching it first) or a local file's base64.
+    pub(crate) async fn build_segmind(request: &EditRequest) -> Result<Self, crate::Error> {
+        let mut style_references = Vec::new();
+        for reference in &request.style_references {
+            style_references.push(reference.segmind_value().await?);
+        }
+        let body = crate::wire::segmind_edit(crate::wire::SegmindEdit {
+            kind: &request.kind,
+            image: request.image.segmind_value().await?,
+            style_references,
+            seed: request.seed,
+            rendering_speed: request.rendering_speed.map(|s| s.to_string()),
+            magic_prompt: request.magic_prompt.map(|m| m.to_string()),
+            palette: request.palette.as_ref().map(Palette::to_segmind),
+        })?;
+        let json = serde_json::to_value(&body).expect("a generated body is JSON");
+        ideogram_raw::schema::segmind()
+            .check(body.schema(), &json)
+            .map_err(InvalidInput::from)?;
+        Ok(Self::Segmind(body))
+    }
+
     /// Builds the body of `request` with its uploads.
     pub(crate) fn build(request: &EditRequest, uploads: &Uploads) -> Result<Self, InvalidInput> {
         let prompt = |text: &str| {

@@ -87,13 +87,17 @@ pub enum Model {
     V2a,
     /// Ideogram 2a Turbo.
     V2aTurbo,
-    /// Ideogram 3.0 (Ideogram's API only).
+    /// Ideogram 3.0: resolutions as `<w>x<h>`, rendering speeds, style
+    /// codes and references, edits.
     V3,
+    /// Ideogram 4.0: Ideogram's `/v1/ideogram-v4/generate`, Segmind's
+    /// `ideogram-4`.
+    V4,
 }
 
 impl Model {
     /// Every model.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::V1,
         Self::V1Turbo,
         Self::V2,
@@ -101,12 +105,15 @@ impl Model {
         Self::V2a,
         Self::V2aTurbo,
         Self::V3,
+        Self::V4,
     ];
 
     /// The model as Ideogram's generated `ModelEnum`, whose spelling
-    /// (`V_2_TURBO`) is the API's and this type's [`Display`](fmt::Display).
-    pub fn to_wire(self) -> ModelEnum {
-        match self {
+    /// (`V_2_TURBO`) is the API's and this type's [`Display`](fmt::Display);
+    /// `None` for 4.0, which has an endpoint of its own and no place in
+    /// that enum.
+    pub fn to_wire(self) -> Option<ModelEnum> {
+        Some(match self {
             Self::V1 => ModelEnum::V1,
             Self::V1Turbo => ModelEnum::V1Turbo,
             Self::V2 => ModelEnum::V2,
@@ -114,7 +121,8 @@ impl Model {
             Self::V2a => ModelEnum::V2a,
             Self::V2aTurbo => ModelEnum::V2aTurbo,
             Self::V3 => ModelEnum::V3,
-        }
+            Self::V4 => return None,
+        })
     }
 
     /// Whether this model on `provider` takes the wire field `field`
@@ -144,27 +152,31 @@ impl Model {
         models.join(", ")
     }
 
-    /// The sizes the model renders.
+    /// The sizes the model renders (4.0's own list is unconfirmed: its
+    /// resolutions are checked against 3.0's).
     pub fn size_family(self) -> SizeFamily {
-        if self == Self::V3 {
-            SizeFamily::V3
-        } else {
-            SizeFamily::Legacy
+        match self {
+            Self::V3 | Self::V4 => SizeFamily::V3,
+            _ => SizeFamily::Legacy,
         }
     }
 
-    /// Segmind's slugs for this model (text to image, image to image), if
-    /// Segmind serves it.
-    pub fn segmind_slugs(self) -> Option<(&'static str, &'static str)> {
-        Some((
-            crate::wire::segmind_slug(self, false)?,
-            crate::wire::segmind_slug(self, true)?,
-        ))
+    /// Segmind's slug for this model, text to image or (`img2img`) with an
+    /// input image, if Segmind serves it so.
+    ///
+    /// ```
+    /// use ideogram::Model;
+    ///
+    /// assert_eq!(Model::V3.segmind_slug(true), Some("ideogram-3-remix"));
+    /// assert_eq!(Model::V4.segmind_slug(true), None);
+    /// ```
+    pub fn segmind_slug(self, img2img: bool) -> Option<&'static str> {
+        crate::wire::segmind_slug(self, img2img)
     }
 
     /// Checks that `provider` serves this model.
     pub fn check_provider(self, provider: Provider) -> Result<(), InvalidInput> {
-        if provider == Provider::Segmind && self.segmind_slugs().is_none() {
+        if provider == Provider::Segmind && self.segmind_slug(false).is_none() {
             return Err(InvalidInput::new(
                 "model",
                 format!(
@@ -180,7 +192,10 @@ impl Model {
 
 impl fmt::Display for Model {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.to_wire().fmt(f)
+        match self.to_wire() {
+            Some(wire) => wire.fmt(f),
+            None => f.write_str("V_4"),
+        }
     }
 }
 
@@ -237,16 +252,24 @@ mod tests {
             "ideogram-turbo-txt-2-img".parse::<Model>().unwrap(),
             Model::V2Turbo
         );
-        let err = "V_4".parse::<Model>().unwrap_err();
+        assert_eq!("4".parse::<Model>().unwrap(), Model::V4);
+        assert_eq!("ideogram-4".parse::<Model>().unwrap(), Model::V4);
+        assert_eq!("ideogram-3-remix".parse::<Model>().unwrap(), Model::V3);
+        let err = "V_5".parse::<Model>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "invalid model: \"V_4\" is not a model; models: V_1, V_1_TURBO, V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3"
+            "invalid model: \"V_5\" is not a model; models: V_1, V_1_TURBO, V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3, V_4"
         );
     }
 
     #[test]
     fn every_model_of_the_spec_but_auto_is_a_facade_model() {
-        let facade: Vec<String> = Model::ALL.iter().map(ToString::to_string).collect();
+        // 4.0 is an operation of its own, not a value of the legacy enum.
+        let facade: Vec<String> = Model::ALL
+            .iter()
+            .filter_map(|m| m.to_wire())
+            .map(|m| m.to_string())
+            .collect();
         let mut spec = ideogram_raw::enums::values::<ModelEnum>();
         spec.retain(|m| m != "AUTO");
         assert_eq!(facade, spec, "add the spec's new model to `Model`");
@@ -261,8 +284,11 @@ mod tests {
         assert_eq!(palette, [Model::V2, Model::V2Turbo, Model::V3]);
         assert!(!Model::V2a.takes(Provider::Segmind, false, "negative_prompt"));
         assert!(Model::V2Turbo.takes(Provider::Segmind, false, "negative_prompt"));
-        assert!(!Model::V3.takes(Provider::Ideogram, true, "prompt"));
-        assert!(Model::V3.check_provider(Provider::Segmind).is_err());
+        assert!(Model::V3.takes(Provider::Ideogram, true, "image_weight"));
+        assert!(!Model::V4.takes(Provider::Ideogram, true, "prompt"));
+        assert!(!Model::V4.takes(Provider::Segmind, false, "resolution"));
+        assert!(Model::V3.check_provider(Provider::Segmind).is_ok());
+        assert!(Model::V1.check_provider(Provider::Segmind).is_err());
         assert!(Model::V2a.check_provider(Provider::Segmind).is_ok());
         assert_eq!(Provider::Segmind.seed_range(), 100..=999_999);
     }

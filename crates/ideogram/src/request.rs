@@ -307,7 +307,28 @@ impl GenerateRequest {
                 "a resolution",
             ),
         ];
+        // Segmind's character model (3.0 with a character reference) has a
+        // body of its own.
+        let segmind_character = provider == Provider::Segmind
+            && self.character_reference.is_some()
+            && model == Model::V3
+            && !img2img;
+        let body_takes = |wire_field: &str| {
+            if segmind_character {
+                wire::segmind_slug_schema(wire::CHARACTER_SLUG).is_some_and(|body| {
+                    ideogram_raw::schema::segmind().takes(body, wire_field, &model.to_string())
+                })
+            } else {
+                model.takes(provider, img2img, wire_field)
+            }
+        };
         for (_, field, wire_field, what) in given.into_iter().filter(|g| g.0) {
+            if segmind_character && !body_takes(wire_field) {
+                return Err(InvalidInput::new(
+                    field,
+                    format!("Segmind's character model does not take {what}"),
+                ));
+            }
             if !model.takes(provider, img2img, wire_field) {
                 let others = Model::taking(provider, img2img, wire_field);
                 let message = if others.is_empty() {
@@ -332,14 +353,27 @@ impl GenerateRequest {
             (self.transparent, "transparent", "a transparent background"),
         ];
         for (_, field, what) in v3_only.into_iter().filter(|g| g.0) {
+            // Segmind's character model takes its reference; its 3.0
+            // bodies take style references (the character body does not).
+            let segmind_takes = match field {
+                "character_reference_images" => segmind_character,
+                "style_reference_images" => {
+                    provider == Provider::Segmind && body_takes("style_reference_images")
+                }
+                _ => false,
+            };
+            if segmind_takes {
+                continue;
+            }
             if provider != Provider::Ideogram || model != Model::V3 || img2img {
+                let limits = match field {
+                    "transparent" => " on ideogram, without an input image",
+                    "style_reference_images" => " (on ideogram, without an input image)",
+                    _ => ", without an input image",
+                };
                 return Err(InvalidInput::new(
                     field,
-                    format!(
-                        "only {} on {} takes {what}, without an input image",
-                        Model::V3,
-                        Provider::Ideogram
-                    ),
+                    format!("only {} takes {what}{limits}", Model::V3),
                 ));
             }
         }
@@ -352,6 +386,12 @@ impl GenerateRequest {
             return Err(InvalidInput::new(
                 "character_reference_images_mask",
                 "a mask goes with a character reference",
+            ));
+        }
+        if self.character_mask.is_some() && provider == Provider::Segmind {
+            return Err(InvalidInput::new(
+                "character_reference_images_mask",
+                "Segmind's character model takes no mask for its reference",
             ));
         }
         if self.transparent && !references.is_empty() {
@@ -386,23 +426,34 @@ impl GenerateRequest {
             .map(|n| NumImages::new(n, provider))
             .transpose()?;
         let family = model.size_family();
+        // An aspect ratio goes as one where the body takes it; on Segmind's
+        // bodies that take sizes only, as the nearest size (or, on 4.0, the
+        // named size of its shape).
+        let ratio_taken = body_takes("aspect_ratio") || body_takes("image_size");
+        let ratio_as_size =
+            provider == Provider::Segmind && !ratio_taken && body_takes("resolution");
+        if self.aspect_ratio.is_some() && !ratio_taken && !ratio_as_size {
+            return Err(InvalidInput::new(
+                "aspect_ratio",
+                format!("{model} does not take an aspect ratio on {provider}"),
+            ));
+        }
         let resolution = match (self.resolution, self.aspect_ratio) {
             (Some(r), _) => Some(r.check_in(family)?),
-            (None, Some(ratio)) if provider == Provider::Segmind => {
+            (None, Some(ratio)) if ratio_as_size => {
                 Some(Resolution::nearest_to_aspect(ratio, family))
             }
             _ => None,
         };
 
-        let fields = Fields {
+        let mut fields = Fields {
             prompt: self.prompt.clone(),
             negative_prompt: self.negative_prompt.clone(),
             seed: self.seed.map(|s| s.0),
             style: self.style.map(|s| s.to_string()),
             magic_prompt: self.magic_prompt.map(|m| m.to_string()),
             resolution,
-            // Segmind takes sizes only: the nearest legal size went above.
-            aspect_ratio: self.aspect_ratio.filter(|_| provider == Provider::Ideogram),
+            aspect_ratio: self.aspect_ratio.filter(|_| ratio_taken),
             palette: self.palette.clone(),
             num_images: num_images.map(|n| u32::from(n.get())),
             rendering_speed: self.rendering_speed.map(|s| s.to_string()),
@@ -414,9 +465,15 @@ impl GenerateRequest {
                 .map(|_| u32::from(self.image_weight.unwrap_or(ImageWeight::DEFAULT).get())),
         };
         let wire = match provider {
+            Provider::Segmind if segmind_character => wire::segmind_character(&fields)?,
             Provider::Segmind => wire::segmind_body(model, self.image.is_some(), &fields)?,
+            Provider::Ideogram if model == Model::V4 => wire::ideogram_v4(&fields)?,
             Provider::Ideogram if model == Model::V3 && self.transparent => {
                 wire::ideogram_transparent(wire::ideogram_v3(&fields)?, self.upscale)?
+            }
+            Provider::Ideogram if model == Model::V3 && img2img => {
+                let weight = fields.image_weight.take();
+                wire::ideogram_v3_remix(wire::ideogram_v3(&fields)?, weight)?
             }
             Provider::Ideogram if model == Model::V3 => wire::ideogram_v3(&fields)?,
             Provider::Ideogram => wire::ideogram_legacy(model, self.image.is_some(), &fields)?,

@@ -47,6 +47,63 @@ async fn each_operation_sends_its_multipart_body() {
 }
 
 #[tokio::test]
+async fn segmind_serves_reframe_replace_background_and_describe() {
+    use common::{body, segmind_image};
+    let server = CaptureServer::start(|request| {
+        if request.path == "/v1/ideogram-describe" {
+            Canned::bytes(200, "text/plain; charset=utf-8", b"A cat on a mat.\n")
+        } else {
+            segmind_image()
+        }
+    })
+    .await;
+    let client = client(Provider::Segmind, &server);
+    let image = || ImageInput::bytes(PNG);
+    let reframe = EditRequest::reframe(image(), "1280x800".parse::<Resolution>().unwrap())
+        .seed(700)
+        .rendering_speed(RenderingSpeed::Turbo);
+    let generation = client.edit(&reframe).await.unwrap();
+    assert_eq!(generation.provider, Provider::Segmind);
+    let background = EditRequest::replace_background(image(), "a beach at noon")
+        .magic_prompt(ideogram::MagicPrompt::Off)
+        .style_reference(image());
+    client.edit(&background).await.unwrap();
+    // Plain text is one description.
+    let texts = client.describe(&image()).await.unwrap();
+    assert_eq!(texts, ["A cat on a mat."]);
+    // What Segmind does not serve is refused, naming where it runs.
+    let err = client
+        .edit(&EditRequest::edit(image(), image(), "a red door"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Ideogram's API only"), "{err}");
+
+    let sent = server.requests();
+    let paths: Vec<_> = sent.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/v1/ideogram-3-reframe",
+            "/v1/ideogram-3-replace-background",
+            "/v1/ideogram-describe"
+        ]
+    );
+    for captured in &sent {
+        assert_eq!(captured.header("x-api-key"), Some(KEY));
+        let mut sent = body(captured);
+        for field in ["image", "image_file"] {
+            if sent.get(field).is_some() {
+                sent[field] = "<base64>".into();
+            }
+        }
+        if sent.get("style_reference_images").is_some() {
+            sent["style_reference_images"] = serde_json::json!(["<base64>"]);
+        }
+        insta::assert_json_snapshot!(format!("segmind{}", captured.path.replace('/', "_")), sent);
+    }
+}
+
+#[tokio::test]
 async fn describe_sends_the_image_and_reads_the_words() {
     let server = CaptureServer::start(|_| {
         Canned::json(

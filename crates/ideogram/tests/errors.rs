@@ -278,19 +278,48 @@ async fn invalid_requests_send_nothing() {
             GenerateRequest::new("x")
                 .model(Model::V2a)
                 .palette(ideogram::PalettePreset::Ember),
-            "invalid palette: V_2A does not take a colour palette on segmind; V_2, V_2_TURBO do",
+            "invalid palette: V_2A does not take a colour palette on segmind; V_2, V_2_TURBO, V_3 do",
         ),
         (
             &segmind,
             GenerateRequest::new("x")
                 .model(Model::V2a)
                 .negative_prompt("dogs"),
-            "invalid negative_prompt: V_2A does not take a negative prompt on segmind; V_2, V_2_TURBO do",
+            "invalid negative_prompt: V_2A does not take a negative prompt on segmind; V_2, V_2_TURBO, V_3 do",
         ),
         (
             &segmind,
-            GenerateRequest::new("x").model(Model::V3),
-            "invalid model: Segmind does not serve V_3; it serves V_2, V_2_TURBO, V_2A",
+            GenerateRequest::new("x").model(Model::V1),
+            "invalid model: Segmind does not serve V_1; it serves V_2, V_2_TURBO, V_2A, V_3, V_4",
+        ),
+        (
+            &segmind,
+            GenerateRequest::new("x")
+                .model(Model::V4)
+                .aspect_ratio("4:5".parse().unwrap()),
+            "invalid aspect_ratio: V_4 on Segmind takes 1:1, 3:4, 9:16, 4:3, 16:9, not 4:5",
+        ),
+        (
+            &segmind,
+            GenerateRequest::new("x")
+                .model(Model::V3)
+                .character_reference(ImageInput::bytes(PNG), None)
+                .palette(ideogram::PalettePreset::Ember),
+            "invalid palette: Segmind's character model does not take a colour palette",
+        ),
+        (
+            &segmind,
+            GenerateRequest::new("x")
+                .model(Model::V3)
+                .character_reference(ImageInput::bytes(PNG), Some(ImageInput::bytes(PNG))),
+            "invalid character_reference_images_mask: Segmind's character model takes no mask",
+        ),
+        (
+            &segmind,
+            GenerateRequest::new("x")
+                .model(Model::V3)
+                .rendering_speed(ideogram::RenderingSpeed::Flash),
+            "invalid rendering_speed: \"FLASH\" is not allowed; use one of TURBO, DEFAULT, QUALITY",
         ),
         (
             &segmind,
@@ -354,9 +383,16 @@ async fn invalid_requests_send_nothing() {
         (
             &ideogram,
             GenerateRequest::new("x")
-                .model(Model::V3)
+                .model(Model::V4)
                 .image(ImageInput::bytes(PNG)),
-            "invalid image: V_3 does not take an input image on ideogram; V_1, V_1_TURBO, V_2, V_2_TURBO, V_2A, V_2A_TURBO do",
+            "invalid image: V_4 does not take an input image on ideogram; V_1, V_1_TURBO, V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3 do",
+        ),
+        (
+            &ideogram,
+            GenerateRequest::new("x")
+                .model(Model::V4)
+                .aspect_ratio("16:9".parse().unwrap()),
+            "invalid aspect_ratio: V_4 does not take an aspect ratio on ideogram",
         ),
         (
             &ideogram,
@@ -364,7 +400,7 @@ async fn invalid_requests_send_nothing() {
                 .image(ImageInput::url("https://cdn.invalid/in.png"))
                 .model(Model::V1)
                 .palette(ideogram::PalettePreset::Magic),
-            "invalid palette: V_1 does not take a colour palette on ideogram; V_2, V_2_TURBO do",
+            "invalid palette: V_1 does not take a colour palette on ideogram; V_2, V_2_TURBO, V_3 do",
         ),
     ];
     for (client, request, expected) in cases {
@@ -448,14 +484,14 @@ async fn bad_prompts_and_unreadable_images_send_nothing() {
             GenerateRequest::new("x")
                 .model(Model::V1)
                 .resolution(ideogram::Resolution::SQUARE_1024),
-            "invalid resolution: V_1 does not take a resolution on ideogram; V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3 do",
+            "invalid resolution: V_1 does not take a resolution on ideogram; V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3, V_4 do",
         ),
         (
             &ideogram,
             GenerateRequest::new("x")
                 .model(Model::V1Turbo)
                 .resolution(ideogram::Resolution::SQUARE_1024),
-            "invalid resolution: V_1_TURBO does not take a resolution on ideogram; V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3 do",
+            "invalid resolution: V_1_TURBO does not take a resolution on ideogram; V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3, V_4 do",
         ),
         (
             &segmind,

@@ -53,6 +53,9 @@ async fn each_segmind_model_goes_to_its_slug_with_only_what_it_takes() {
         (Model::V2, true, "/v1/ideogram-img-2-img"),
         (Model::V2Turbo, true, "/v1/ideogram-turbo-img-2-img"),
         (Model::V2a, true, "/v1/ideogram-2a-img-2-img"),
+        (Model::V3, false, "/v1/ideogram-3"),
+        (Model::V3, true, "/v1/ideogram-3-remix"),
+        (Model::V4, false, "/v1/ideogram-4"),
     ];
     // Input URLs are fetched and checked before Segmind is paid to fetch them.
     let images = CaptureServer::start(|_| Canned::bytes(200, "image/png", PNG)).await;
@@ -76,12 +79,18 @@ async fn each_segmind_model_goes_to_its_slug_with_only_what_it_takes() {
         assert_eq!(sent.path, path);
         let mut sent = body(&sent);
         if img2img {
-            assert_eq!(sent["image_file"], input.as_str(), "the URL itself is sent");
-            sent["image_file"] = json!("https://example.com/in.png");
+            // 2.x bodies call it `image_file`, 3.0's `image`.
+            let field = if model == Model::V3 {
+                "image"
+            } else {
+                "image_file"
+            };
+            assert_eq!(sent[field], input.as_str(), "the URL itself is sent");
+            sent[field] = json!("https://example.com/in.png");
         }
         insta::assert_json_snapshot!(format!("segmind{}", path.replace('/', "_")), sent);
     }
-    assert_eq!(images.requests().len(), 3);
+    assert_eq!(images.requests().len(), 4);
 }
 
 #[tokio::test]
@@ -104,6 +113,70 @@ async fn segmind_sends_local_images_as_base64() {
         base64::engine::general_purpose::STANDARD.encode(PNG)
     );
     assert_eq!(sent["image_weight"], 50);
+}
+
+#[tokio::test]
+async fn segmind_character_and_style_references_go_in_the_json_body() {
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(PNG);
+    let server = CaptureServer::start(|_| segmind_image()).await;
+    let client = client(Provider::Segmind, &server);
+    let character = GenerateRequest::new("the same woman, reading")
+        .model(Model::V3)
+        .character_reference(ImageInput::bytes(PNG), None)
+        .aspect_ratio("9:16".parse().unwrap())
+        .style(StyleType::Realistic)
+        .rendering_speed(RenderingSpeed::Quality)
+        .magic_prompt(MagicPrompt::Off)
+        .seed(500);
+    client.generate(&character).await.unwrap();
+    let styled = GenerateRequest::new("a harbour, in this style")
+        .model(Model::V3)
+        .style_reference(ImageInput::bytes(PNG))
+        .style_reference(ImageInput::bytes(PNG));
+    client.generate(&styled).await.unwrap();
+
+    let sent = server.requests();
+    assert_eq!(sent[0].path, "/v1/ideogram-character");
+    let mut body0 = body(&sent[0]);
+    assert_eq!(body0["character_reference_image"], encoded.as_str());
+    body0["character_reference_image"] = json!("<base64>");
+    // The page's title case, matched from the facade's upper case.
+    insta::assert_json_snapshot!("segmind_v1_ideogram-character", body0);
+    assert_eq!(sent[1].path, "/v1/ideogram-3");
+    let body1 = body(&sent[1]);
+    assert_eq!(body1["style_reference_images"], json!([encoded, encoded]));
+}
+
+#[tokio::test]
+async fn ideogram_4_goes_to_its_own_endpoint_on_both_providers() {
+    let server = CaptureServer::start(|_| ideogram_answer(&["https://cdn.example/4.png"])).await;
+    let request = GenerateRequest::new("a lighthouse, poster")
+        .model(Model::V4)
+        .resolution("1024x1024".parse().unwrap())
+        .rendering_speed(RenderingSpeed::Turbo)
+        .seed(7);
+    let generation = client(Provider::Ideogram, &server)
+        .generate(&request)
+        .await
+        .unwrap();
+    assert_eq!(generation.model, Model::V4);
+    let sent = server.single_request();
+    assert_eq!(sent.path, "/v1/ideogram-v4/generate");
+    insta::assert_json_snapshot!("ideogram_v4_generate", sent.wire_record());
+
+    let segmind = CaptureServer::start(|_| segmind_image()).await;
+    let request = GenerateRequest::new("a lighthouse, poster")
+        .model(Model::V4)
+        .aspect_ratio("3:4".parse().unwrap())
+        .magic_prompt(MagicPrompt::Off);
+    client(Provider::Segmind, &segmind)
+        .generate(&request)
+        .await
+        .unwrap();
+    let sent = body(&segmind.single_request());
+    assert_eq!(sent["image_size"], "portrait_4_3");
+    assert_eq!(sent["enable_prompt_expansion"], false);
 }
 
 #[tokio::test]
@@ -158,15 +231,31 @@ async fn ideogram_legacy_v3_and_remix_send_what_each_takes() {
         .image_weight(ImageWeight::new(30).unwrap());
     client.generate(&remix).await.unwrap();
 
+    let remix_v3 = GenerateRequest::new("the same beach, at night")
+        .model(Model::V3)
+        .image(ImageInput::bytes(PNG))
+        .aspect_ratio("1:1".parse().unwrap())
+        .seed(9);
+    client.generate(&remix_v3).await.unwrap();
+
     let sent = server.requests();
     let paths: Vec<_> = sent.iter().map(|r| r.path.as_str()).collect();
-    assert_eq!(paths, ["/generate", "/v1/ideogram-v3/generate", "/remix"]);
+    assert_eq!(
+        paths,
+        [
+            "/generate",
+            "/v1/ideogram-v3/generate",
+            "/remix",
+            "/v1/ideogram-v3/remix"
+        ]
+    );
     for request in &sent {
         assert_eq!(request.header("api-key"), Some(KEY));
     }
     insta::assert_json_snapshot!("ideogram_legacy", sent[0].wire_record());
     insta::assert_json_snapshot!("ideogram_v3", sent[1].wire_record());
     insta::assert_json_snapshot!("ideogram_remix", sent[2].wire_record());
+    insta::assert_json_snapshot!("ideogram_remix_v3", sent[3].wire_record());
 }
 
 #[tokio::test]

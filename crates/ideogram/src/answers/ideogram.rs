@@ -14,14 +14,22 @@ use crate::model::{Model, Provider};
 
 impl Connection {
     /// An Ideogram generation call's outcome as a [`Generation`]: its
-    /// answer, a gateway's envelope around one, or the error.
-    pub(crate) async fn ideogram_outcome(
+    /// answer, a gateway's envelope around one, or the error. An answer of
+    /// another generated type of the same shape (4.0's) is read as
+    /// [`GenerateImageResponse`].
+    pub(crate) async fn ideogram_outcome<T: serde::Serialize>(
         &self,
         model: Model,
-        result: Result<ResponseValue<GenerateImageResponse>, RawError<ByteStream>>,
+        result: Result<ResponseValue<T>, RawError<ByteStream>>,
     ) -> Result<Generation, Error> {
         let answer = match result {
-            Ok(answer) => answer.into_inner(),
+            Ok(answer) => {
+                let value =
+                    serde_json::to_value(answer.into_inner()).expect("a generated answer is JSON");
+                serde_json::from_value(value).map_err(|e| {
+                    self.invalid(format!("an answer that is not the images' shape: {e}"))
+                })?
+            }
             Err(RawError::InvalidResponsePayload(body, e)) => self.unwrap_envelope(&body, &e)?,
             Err(e) => return Err(self.map_error(e, None).await),
         };

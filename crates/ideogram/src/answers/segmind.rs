@@ -67,6 +67,43 @@ impl Connection {
         })
     }
 
+    /// A describe answer's words: JSON (`{"descriptions": [{"text"}]}`, the
+    /// reading the spec takes; any other JSON, its strings) or plain text,
+    /// by `Content-Type`. Redacted. Billed: it came with a 200.
+    pub(crate) async fn segmind_descriptions(
+        &self,
+        answer: ResponseValue<ByteStream>,
+    ) -> Result<Vec<String>, Error> {
+        let json = header(answer.headers(), "content-type")
+            .is_some_and(|t| t.to_ascii_lowercase().contains("json"));
+        let bytes = self.collect(answer.into_inner()).await?;
+        let texts: Vec<String> = if json {
+            let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+                self.invalid(format!("a JSON answer (billed) that does not parse: {e}"))
+            })?;
+            let mut texts = Vec::new();
+            match value.get("descriptions") {
+                Some(list) => strings(list, &mut texts, 0),
+                None => strings(&value, &mut texts, 0),
+            }
+            texts
+        } else {
+            let text = String::from_utf8_lossy(&bytes).trim().to_owned();
+            if text.is_empty() {
+                Vec::new()
+            } else {
+                vec![text]
+            }
+        };
+        if texts.is_empty() {
+            return Err(self.invalid(format!(
+                "it answered 200 (billed) with no description: {}",
+                self.excerpt(&bytes[..bytes.len().min(200)])
+            )));
+        }
+        Ok(texts.iter().map(|t| self.redact(t)).collect())
+    }
+
     /// A v1 answer's body, whole (the raw client caps it at 64 MiB). Billed:
     /// it came with a 200.
     async fn collect(&self, stream: ByteStream) -> Result<Bytes, Error> {
@@ -185,6 +222,16 @@ fn output_urls(value: &Value, urls: &mut Vec<String>, depth: usize) {
                 output_urls(field, urls, depth + 1);
             }
         }
+        _ => {}
+    }
+}
+
+/// Every string `value` holds (at most 16 levels deep), in order.
+fn strings(value: &Value, out: &mut Vec<String>, depth: usize) {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => out.push(s.clone()),
+        Value::Array(items) if depth < 16 => items.iter().for_each(|v| strings(v, out, depth + 1)),
+        Value::Object(map) if depth < 16 => map.values().for_each(|v| strings(v, out, depth + 1)),
         _ => {}
     }
 }

@@ -28,6 +28,22 @@ impl Client {
     pub async fn prepare_edit(&self, request: &EditRequest) -> Result<PreparedEdit<'_>, Error> {
         request.check(self.provider())?;
         let conn = &*self.inner;
+        if let Api::Segmind(_) = conn.api {
+            // Segmind fetches a URL after the call is paid: each is fetched
+            // and checked first, as a local file is read and checked.
+            let urls = std::iter::once(request.image()).chain(&request.style_references);
+            for url in urls.filter(|i| matches!(i, ImageInput::Url(_))) {
+                conn.load_image(url, "image").await?;
+            }
+            let body = EditBody::build_segmind(request).await?;
+            return Ok(PreparedEdit {
+                client: self,
+                operation: request.kind().name(),
+                prompt: request.kind().prompt().unwrap_or_default().to_owned(),
+                body,
+                _slots: conn.slots(1).await,
+            });
+        }
         let mask = match request.kind() {
             EditKind::Edit { mask, .. } => Some(conn.load_image(mask, "mask").await?),
             _ => None,
@@ -47,6 +63,7 @@ impl Client {
         Ok(PreparedEdit {
             client: self,
             operation: request.kind().name(),
+            prompt: String::new(),
             body,
             _slots: slots,
         })
@@ -117,12 +134,26 @@ impl Client {
     /// ```
     pub async fn describe(&self, image: &ImageInput) -> Result<Vec<String>, Error> {
         let conn = &*self.inner;
-        let Api::Ideogram(api) = &conn.api else {
-            return Err(InvalidInput::new(
-                "provider",
-                "describe runs on Ideogram's API (--provider ideogram)",
-            )
-            .into());
+        let api = match &conn.api {
+            Api::Ideogram(api) => api,
+            Api::Segmind(api) => {
+                if let ImageInput::Url(_) = image {
+                    conn.load_image(image, "image_file").await?;
+                }
+                let mut body = crate::wire::WireRequest::SegmindDescribe(
+                    ideogram_raw::segmind::types::IdeogramDescribeRequest::builder()
+                        .image_file("https://image.invalid/pending")
+                        .try_into()
+                        .map_err(|e: ideogram_raw::segmind::types::error::ConversionError| {
+                            InvalidInput::new("image_file", e.to_string())
+                        })?,
+                );
+                body.set_image_file(image.segmind_value().await?)?;
+                return match crate::wire::segmind_v1(api, &conn.retry, &body).await {
+                    Ok(answer) => conn.segmind_descriptions(answer).await,
+                    Err(e) => Err(conn.map_error(e, None).await),
+                };
+            }
         };
         let loaded = conn.load_image(image, "image_file").await?;
         let body = wire::DescribeRequest::builder().image_file(FilePart::new(
@@ -156,6 +187,8 @@ impl Client {
 pub struct PreparedEdit<'a> {
     client: &'a Client,
     operation: &'static str,
+    /// The prompt, for the images of Segmind's answer (Ideogram's carry it).
+    prompt: String,
     body: EditBody,
     _slots: Option<tokio::sync::OwnedSemaphorePermit>,
 }
@@ -174,8 +207,18 @@ impl PreparedEdit<'_> {
     /// Sends the edit and waits for the images (see [`Client::edit`]).
     pub async fn send(self) -> Result<Generation, Error> {
         let conn = &*self.client.inner;
-        let Api::Ideogram(api) = &conn.api else {
-            unreachable!("checked: the provider is Ideogram")
+        let api = match (&conn.api, &self.body) {
+            (Api::Segmind(api), EditBody::Segmind(body)) => {
+                return match crate::wire::segmind_v1(api, &conn.retry, body).await {
+                    Ok(answer) => {
+                        conn.segmind_v1_generation(EditRequest::MODEL, &self.prompt, answer)
+                            .await
+                    }
+                    Err(e) => Err(conn.map_error(e, None).await),
+                };
+            }
+            (Api::Ideogram(api), _) => api,
+            (Api::Segmind(_), _) => unreachable!("checked: Segmind's bodies are built for it"),
         };
         let answer = match &self.body {
             EditBody::Edit(body) => {
@@ -202,6 +245,7 @@ impl PreparedEdit<'_> {
                 })
                 .await
             }
+            EditBody::Segmind(_) => unreachable!("built for Segmind's client only"),
         };
         conn.ideogram_outcome(EditRequest::MODEL, answer).await
     }

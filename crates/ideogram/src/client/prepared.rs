@@ -50,6 +50,14 @@ impl<'a> Prepared<'a> {
             image,
             references,
         } = request.plan(client.provider())?;
+        if client.provider() == Provider::Segmind {
+            // As with an input image: a URL is refused before Segmind
+            // fetches it paid.
+            let urls = references.style.iter().chain(&references.character);
+            for url in urls.filter(|i| matches!(i, ImageInput::Url(_))) {
+                client.inner.load_image(url, "reference").await?;
+            }
+        }
         if !references.is_empty() {
             wire = wire
                 .with_references(&references, &client.inner.downloader)
@@ -152,6 +160,23 @@ impl<'a> Prepared<'a> {
             (Api::Ideogram(api), WireRequest::IdeogramV3(body)) => {
                 let answer = retry::run(retry, Method::Post, || {
                     api.post_generate_image_v3().body(body.clone()).send()
+                })
+                .await;
+                conn.ideogram_outcome(model, answer).await
+            }
+            (Api::Ideogram(api), WireRequest::IdeogramV3Remix(body)) => {
+                let image = self.upload.as_ref().expect("a remix has its image");
+                let mut body = body.clone();
+                body.image = crate::references::part(image, "image");
+                let answer = retry::run(retry, Method::Post, || {
+                    api.post_remix_image_v3().body(body.clone()).send()
+                })
+                .await;
+                conn.ideogram_outcome(model, answer).await
+            }
+            (Api::Ideogram(api), WireRequest::IdeogramV4(body)) => {
+                let answer = retry::run(retry, Method::Post, || {
+                    api.post_generate_image_v4().body(body.clone()).send()
                 })
                 .await;
                 conn.ideogram_outcome(model, answer).await
