@@ -252,6 +252,10 @@ def v3_operations(results, mock):
     results.check("ideogram: edit keeps the input's size", size_of(answer) == "96x64", answer)
     send("v3 edit 400 mask of another size", "/v1/ideogram-v3/edit", {
         "image": ("image/png", photo, "in.png"), "mask": ("image/png", red, "m.png"), "prompt": text("x")}, 400)
+    answer = send("v3 edit 400 mask in colour", "/v1/ideogram-v3/edit", {
+        "image": ("image/png", photo, "in.png"), "mask": ("image/png", png(96, 64, (255, 0, 0)), "m.png"),
+        "prompt": text("x")}, 400)
+    results.check("ideogram: the colour mask's 400 names the mask", b"mask" in answer, answer)
     answer = send("v3 reframe 200", "/v1/ideogram-v3/reframe", {
         "image": ("image/png", red, "in.png"), "resolution": text("1280x800"), "rendering_speed": text("TURBO")})
     results.check("ideogram: reframe answers the resolution asked", size_of(answer) == "1280x800", answer)

@@ -985,6 +985,11 @@ async fn edits_the_service_would_refuse_send_nothing() {
             "invalid prompt",
         ),
         (
+            ideogram.clone(),
+            EditRequest::edit(photo(), photo(), "x"),
+            "invalid mask: a mask is black and white",
+        ),
+        (
             at(Provider::Segmind),
             EditRequest::edit(photo(), photo(), "x"),
             "invalid provider: edit runs on Ideogram's API only",

@@ -586,10 +586,14 @@ async fn image_operations_refuse_before_sending() {
     let mock = mock(MockConfig::default()).await;
     let key = mock.api_key();
     let at = ["--provider", "ideogram", "--base-url", mock.api_url()];
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
         (
             &["edit", "photo.png", "small.png", "x"],
             "error: invalid mask: is 32x32, the image 96x64",
+        ),
+        (
+            &["edit", "photo.png", "photo.png", "x"],
+            "error: invalid mask: a mask is black and white: this one has colour",
         ),
         (
             &["edit", "photo.png", "absent.png", "x"],

@@ -239,9 +239,12 @@ fn work(op: Op, state: &State, form: &Form) -> Result<Work, Response> {
     let mut work = work_from(state, &value, &V3_SIZES)?;
     match op {
         Op::Edit => {
-            let mask = form.file("mask").and_then(|mask| form::dimensions(mask));
-            if mask != input {
+            let mask = form.file("mask");
+            if mask.and_then(|mask| form::dimensions(mask)) != input {
                 return Err(error(400, "mask: must be the image's size"));
+            }
+            if !mask.is_some_and(|mask| form::is_grayscale(mask)) {
+                return Err(error(400, "mask: must be black and white"));
             }
             (work.spec.width, work.spec.height) = input.unwrap_or((1024, 1024));
         }

@@ -339,10 +339,16 @@ pub(crate) struct Uploads {
 }
 
 impl Uploads {
-    /// Checks what needs the bytes: the mask is the image's size, the
-    /// style references fit 10 MB in all.
+    /// Checks what needs the bytes: the mask is black and white (grayscale)
+    /// and the image's size, the style references fit 10 MB in all.
     pub(crate) fn check(&self) -> Result<(), InvalidInput> {
         if let Some(mask) = &self.mask {
+            if !ideogram_raw::multipart::is_grayscale(&mask.bytes) {
+                return Err(InvalidInput::new(
+                    "mask",
+                    "a mask is black and white: this one has colour",
+                ));
+            }
             let (image, mask) = (image_size(&self.image.bytes), image_size(&mask.bytes));
             if image != mask {
                 let shown = |size: Option<(u32, u32)>| {

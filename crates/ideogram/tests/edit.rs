@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{CaptureServer, KEY, PNG, client, ideogram_answer};
+use common::{CaptureServer, JPEG, KEY, PNG, client, ideogram_answer};
 use ideogram::{EditRequest, ImageInput, Provider, RenderingSpeed, Resolution};
 use workspace_tests::Canned;
 
@@ -15,7 +15,8 @@ async fn each_operation_sends_its_multipart_body() {
     let client = client(Provider::Ideogram, &server);
     let image = || ImageInput::bytes(PNG);
     let requests = [
-        EditRequest::edit(image(), image(), "a red door")
+        // A JPEG mask: its pixels are not decoded (a PNG's must be gray).
+        EditRequest::edit(image(), ImageInput::bytes(JPEG), "a red door")
             .num_images(2)
             .rendering_speed(RenderingSpeed::Quality)
             .palette(ideogram::PalettePreset::Ember)
