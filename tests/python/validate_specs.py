@@ -6,6 +6,8 @@
    the schema it illustrates, with OpenAPI 3.0 semantics (nullable and friends).
 3. The rules the generator relies on: every operation has an operationId, and
    all error responses of one operation share one body schema.
+4. No mapping repeats a key: YAML loaders (PyYAML, serde_yaml into a value)
+   keep the last silently, so a schema defined twice would lose one.
 
 Exits non-zero naming each problem, so a broken spec cannot land.
 """
@@ -19,6 +21,30 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+class StrictLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a mapping with a repeated key."""
+
+
+def _unique_mapping(loader, node, deep=False):
+    seen = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} repeated (first at line {seen[key] + 1})", key_node.start_mark)
+        seen[key] = key_node.start_mark.line
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+
+StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+                             lambda loader, node: _unique_mapping(loader, node, deep=True))
+
+
+def load(text):
+    """The document, refusing repeated keys."""
+    return yaml.load(text, Loader=StrictLoader)
 
 
 def examples(node, path):
@@ -38,8 +64,11 @@ def examples(node, path):
 
 
 def check(spec_path):
-    doc = yaml.safe_load(spec_path.read_text())
     problems = []
+    try:
+        doc = load(spec_path.read_text())
+    except yaml.YAMLError as err:
+        return [f"not loadable: {err}"], 0
     try:
         validate(doc)
     except Exception as err:  # the validator's own message names the place
