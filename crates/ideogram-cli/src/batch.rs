@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use futures::StreamExt as _;
-use ideogram::{Client, Error, GenerateRequest, Generation, ImageData, Provider};
+use ideogram::{Client, EditRequest, Error, Generation, ImageData, Provider};
 use serde_json::Value;
 
 use crate::args::Options;
@@ -25,7 +25,7 @@ use crate::naming::{self, Plan};
 use crate::output::{self, Asked, tell};
 use crate::paid::{self, Saving};
 use crate::progress::Progress;
-use crate::request;
+use crate::request::{self, Work};
 use crate::signals::Signals;
 
 /// The largest batch file read.
@@ -46,7 +46,53 @@ pub struct Batch {
 struct Item {
     index: usize,
     asked: Asked,
-    request: GenerateRequest,
+    work: Work,
+}
+
+impl Work {
+    fn check(&self, provider: Provider) -> Result<(), ideogram::InvalidInput> {
+        match self {
+            Self::Generate(request) => request.check(provider),
+            Self::Edit(request) => request.check(provider),
+        }
+    }
+
+    /// The images it makes (checked by the library; one unless asked).
+    fn images(&self) -> usize {
+        match self {
+            Self::Generate(request) => request.num_images_asked().unwrap_or(1) as usize,
+            Self::Edit(request) => request.images_asked() as usize,
+        }
+    }
+
+    fn model(&self) -> ideogram::Model {
+        match self {
+            Self::Generate(request) => request.chosen_model(),
+            Self::Edit(_) => EditRequest::MODEL,
+        }
+    }
+}
+
+/// An item checked and holding its in-flight slot, ready to send.
+enum Ready<'a> {
+    Generate(ideogram::Prepared<'a>),
+    Edit(ideogram::PreparedEdit<'a>),
+}
+
+impl Ready<'_> {
+    async fn generate(self) -> Result<Generation, Error> {
+        match self {
+            Self::Generate(prepared) => prepared.generate().await,
+            Self::Edit(prepared) => prepared.send().await,
+        }
+    }
+
+    async fn submit(self) -> Result<ideogram::Job, Error> {
+        match self {
+            Self::Generate(prepared) => prepared.submit().await,
+            Self::Edit(prepared) => prepared.submit().await,
+        }
+    }
 }
 
 pub async fn run(session: &Session, batch: Batch, signals: Signals) -> Result<(), Failure> {
@@ -56,19 +102,19 @@ pub async fn run(session: &Session, batch: Batch, signals: Signals) -> Result<()
     let mut items = Vec::new();
     let mut problems = Vec::new();
     for (index, line) in lines.iter().enumerate() {
-        let checked = request::batch_item(line, &batch.options).and_then(|(prompt, options)| {
-            let request = request::build(&prompt, &options)?;
-            request.check(session.provider)?;
-            Ok(Item {
-                index,
-                asked: Asked {
-                    prompt,
-                    provider: session.provider,
-                    options,
-                },
-                request,
-            })
-        });
+        let checked =
+            request::batch_work(line, &batch.options).and_then(|(named, options, work)| {
+                work.check(session.provider)?;
+                Ok(Item {
+                    index,
+                    asked: Asked {
+                        prompt: named,
+                        provider: session.provider,
+                        options,
+                    },
+                    work,
+                })
+            });
         match checked {
             Ok(item) => items.push(item),
             Err(err) => problems.push(format!("item {}: {err}", index + 1)),
@@ -81,7 +127,7 @@ pub async fn run(session: &Session, batch: Batch, signals: Signals) -> Result<()
         ));
     }
     for item in &items {
-        plan_for(&batch.output, item).check(image_count(&item.request))?;
+        plan_for(&batch.output, item).check(item.work.images())?;
     }
     let resend = Resend::parse(batch.resend_uncertain.as_deref(), lines.len())?;
 
@@ -377,11 +423,6 @@ fn plan_for(output: &Path, item: &Item) -> Plan {
     }
 }
 
-fn image_count(request: &GenerateRequest) -> usize {
-    // The facade has checked the count; one when none was asked for.
-    request.num_images_asked().unwrap_or(1) as usize
-}
-
 /// Removes what earlier runs of this batch (their tags are in the journal)
 /// left half-written when they were killed: only files this tool created,
 /// named `.<name>.<tag>-<random>.part`.
@@ -601,7 +642,7 @@ impl Context<'_> {
             }
         };
         // A job resumed by id alone does not know its model; this item does.
-        generation.model = item.request.chosen_model();
+        generation.model = item.work.model();
         self.save(item, &state, &generation).await
     }
 
@@ -616,8 +657,13 @@ impl Context<'_> {
 
     /// The item checked and holding its in-flight slot (interruptible:
     /// nothing has been sent), then journaled as sending.
-    async fn prepared<'a>(&'a self, item: &'a Item) -> Result<ideogram::Prepared<'a>, Stopped> {
-        let prepared = self.wait(self.client.prepare(&item.request)).await?;
+    async fn prepared<'a>(&'a self, item: &'a Item) -> Result<Ready<'a>, Stopped> {
+        let prepared = match &item.work {
+            Work::Generate(request) => {
+                Ready::Generate(self.wait(self.client.prepare(request)).await?)
+            }
+            Work::Edit(request) => Ready::Edit(self.wait(self.client.prepare_edit(request)).await?),
+        };
         self.sending(item)?;
         Ok(prepared)
     }
@@ -762,7 +808,7 @@ impl Context<'_> {
                 image
             })
             .collect();
-        Generation::new(self.client.provider(), item.request.chosen_model(), images)
+        Generation::new(self.client.provider(), item.work.model(), images)
     }
 }
 

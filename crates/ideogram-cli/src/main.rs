@@ -165,22 +165,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             options,
             save,
         } => {
-            let number = |field: &'static str, text: &Option<String>| {
-                text.as_deref()
-                    .map(|t| {
-                        t.trim().parse::<u32>().map_err(|_| {
-                            ideogram::InvalidInput::new(
-                                field,
-                                format!("{t:?} is not a whole number"),
-                            )
-                        })
-                    })
-                    .transpose()
-            };
             let kind = ideogram::EditKind::Upscale {
                 prompt: prompt.clone(),
-                resemblance: number("resemblance", &resemblance)?,
-                detail: number("detail", &detail)?,
+                resemblance: request::whole("resemblance", resemblance.as_deref())?,
+                detail: request::whole("detail", detail.as_deref())?,
             };
             let request = request::edit(&image, kind, &options)?;
             let named = prompt.unwrap_or_else(|| "upscaled".to_owned());

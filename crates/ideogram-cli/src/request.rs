@@ -51,6 +51,16 @@ pub fn edit(
     Ok(request)
 }
 
+/// A whole number as written, if one was, its error naming `field`.
+pub fn whole(field: &'static str, text: Option<&str>) -> Result<Option<u32>, InvalidInput> {
+    text.map(|t| {
+        t.trim()
+            .parse::<u32>()
+            .map_err(|_| InvalidInput::new(field, format!("{t:?} is not a whole number")))
+    })
+    .transpose()
+}
+
 /// The mask of an edit, named as the command calls it.
 pub fn mask(text: &str) -> Result<ImageInput, InvalidInput> {
     image_named(text, "mask")
@@ -131,12 +141,196 @@ pub fn with_image(
     Ok(request)
 }
 
+/// What a batch item makes: a generation, or an operation on an image.
+#[derive(Debug)]
+pub enum Work {
+    Generate(GenerateRequest),
+    Edit(EditRequest),
+}
+
+/// The operations a batch line names with `"op"` (`generate` when absent).
+const OPS: [&str; 6] = [
+    "generate",
+    "remix",
+    "edit",
+    "reframe",
+    "replace-background",
+    "upscale",
+];
+
+/// A batch line's fields that are not generation options: the operation
+/// and its images and numbers, and which fields the line itself set.
+#[derive(Debug, Default)]
+pub struct LineExtras {
+    op: Option<String>,
+    image: Option<String>,
+    mask: Option<String>,
+    weight: Option<String>,
+    resemblance: Option<String>,
+    detail: Option<String>,
+    keys: Vec<String>,
+}
+
+/// One batch line as the work it asks for and the words its files are
+/// named from.
+pub fn batch_work(line: &str, base: &Options) -> Result<(String, Options, Work), InvalidInput> {
+    let (prompt, options, extras) = batch_item(line, base)?;
+    let op = extras.op.as_deref().unwrap_or("generate");
+    let image = || {
+        extras
+            .image
+            .as_deref()
+            .ok_or_else(|| InvalidInput::new("batch line", format!("{op} needs an \"image\"")))
+    };
+    let prompt_for = |what: &str| {
+        prompt
+            .clone()
+            .ok_or_else(|| InvalidInput::new("batch line", format!("{what} needs a \"prompt\"")))
+    };
+    // Fields a line sets that its operation does not take are errors.
+    let refuse = |taken: &[&str]| -> Result<(), InvalidInput> {
+        match extras.keys.iter().find(|k| !taken.contains(&k.as_str())) {
+            Some(key) => Err(InvalidInput::new(
+                "batch line",
+                format!("{key}: {op} does not take it"),
+            )),
+            None => Ok(()),
+        }
+    };
+    const COMMON: [&str; 8] = [
+        "op",
+        "image",
+        "num_images",
+        "seed",
+        "speed",
+        "rendering_speed",
+        "palette",
+        "style_ref",
+    ];
+    let edit_options = EditOptions {
+        num_images: options.num_images.clone(),
+        seed: options.seed.clone(),
+        speed: options.speed.clone(),
+        magic_prompt: options.magic_prompt.clone(),
+        palette: options.palette.clone(),
+        style_refs: options.style_refs.clone(),
+    };
+    // Generation options, from the line or the batch's command line, that
+    // an operation on an image has no place for: refused, never dropped.
+    let generation_only = [
+        ("model", options.model.is_some()),
+        (
+            "resolution",
+            options.resolution.is_some() && op != "reframe",
+        ),
+        ("aspect", options.aspect.is_some()),
+        ("style", options.style.is_some()),
+        ("negative", options.negative.is_some()),
+        ("character_ref", options.character_ref.is_some()),
+        ("character_mask", options.character_mask.is_some()),
+        ("transparent", options.transparent),
+        ("upscale", options.upscale.is_some()),
+    ];
+    let edit = |kind: EditKind, taken: &[&str]| -> Result<Work, InvalidInput> {
+        refuse(&[&COMMON[..], taken, &["style_refs"]].concat())?;
+        if let Some((name, _)) = generation_only.iter().find(|(_, set)| *set) {
+            return Err(InvalidInput::new(
+                "batch line",
+                format!("{name}: {op} does not take it (a batch option applies to every line)"),
+            ));
+        }
+        Ok(Work::Edit(edit(image()?, kind, &edit_options)?))
+    };
+    let (named, work) = match op {
+        "generate" | "remix" => {
+            if op == "remix" && extras.image.is_none() {
+                image()?;
+            }
+            if let Some(key) = ["mask", "resemblance", "detail"]
+                .into_iter()
+                .find(|k| extras.keys.iter().any(|set| set == k))
+            {
+                return Err(InvalidInput::new(
+                    "batch line",
+                    format!("{key}: {op} does not take it"),
+                ));
+            }
+            if extras.weight.is_some() && extras.image.is_none() {
+                return Err(InvalidInput::new(
+                    "batch line",
+                    "weight: an image weight needs an \"image\"",
+                ));
+            }
+            let text = prompt_for(op)?;
+            let mut request = build(&text, &options)?;
+            if let Some(image) = &extras.image {
+                request = with_image(request, image, extras.weight.as_deref())?;
+            }
+            (text, Work::Generate(request))
+        }
+        "edit" => {
+            let text = prompt_for(op)?;
+            let mask = extras
+                .mask
+                .as_deref()
+                .ok_or_else(|| InvalidInput::new("batch line", "edit needs a \"mask\""))?;
+            let kind = EditKind::Edit {
+                mask: self::mask(mask)?,
+                prompt: text.clone(),
+            };
+            (text, edit(kind, &["prompt", "mask", "magic_prompt"])?)
+        }
+        "reframe" => {
+            let resolution: ideogram::Resolution = options
+                .resolution
+                .as_deref()
+                .ok_or_else(|| InvalidInput::new("batch line", "reframe needs a \"resolution\""))?
+                .parse()?;
+            let kind = EditKind::Reframe { resolution };
+            (
+                format!("reframe {resolution}"),
+                edit(kind, &["resolution"])?,
+            )
+        }
+        "replace-background" => {
+            let text = prompt_for(op)?;
+            let kind = EditKind::ReplaceBackground {
+                prompt: text.clone(),
+            };
+            (text, edit(kind, &["prompt", "magic_prompt"])?)
+        }
+        "upscale" => {
+            let kind = EditKind::Upscale {
+                prompt: prompt.clone(),
+                resemblance: whole("resemblance", extras.resemblance.as_deref())?,
+                detail: whole("detail", extras.detail.as_deref())?,
+            };
+            let named = prompt.clone().unwrap_or_else(|| "upscaled".to_owned());
+            (
+                named,
+                edit(kind, &["prompt", "magic_prompt", "resemblance", "detail"])?,
+            )
+        }
+        other => {
+            return Err(InvalidInput::new(
+                "batch line",
+                format!("op {other:?} is not one of {}", OPS.join(", ")),
+            ));
+        }
+    };
+    Ok((named, options, work))
+}
+
 /// One batch line: a bare prompt, or a JSON object whose fields override
-/// `base` (`prompt` required; the option names as on the command line).
-pub fn batch_item(line: &str, base: &Options) -> Result<(String, Options), InvalidInput> {
+/// `base` (the option names as on the command line), with the fields that
+/// are not generation options apart.
+fn batch_item(
+    line: &str,
+    base: &Options,
+) -> Result<(Option<String>, Options, LineExtras), InvalidInput> {
     let line = line.trim();
     if !line.starts_with('{') {
-        return Ok((line.to_owned(), base.clone()));
+        return Ok((Some(line.to_owned()), base.clone(), LineExtras::default()));
     }
     let value: Value = serde_json::from_str(line)
         .map_err(|e| InvalidInput::new("batch line", format!("not JSON: {e}")))?;
@@ -145,8 +339,10 @@ pub fn batch_item(line: &str, base: &Options) -> Result<(String, Options), Inval
         .ok_or_else(|| InvalidInput::new("batch line", "must be a JSON object"))?;
     let mut options = base.clone();
     let mut prompt = None;
+    let mut extras = LineExtras::default();
     for (key, value) in object {
         let key_name = key.replace('-', "_");
+        extras.keys.push(key_name.clone());
         match (key_name.as_str(), value) {
             ("style_ref" | "style_refs", Value::Array(items)) => {
                 options.style_refs = items
@@ -197,11 +393,17 @@ pub fn batch_item(line: &str, base: &Options) -> Result<(String, Options), Inval
             "character_ref" => &mut options.character_ref,
             "character_mask" => &mut options.character_mask,
             "upscale" => &mut options.upscale,
+            "op" => &mut extras.op,
+            "image" => &mut extras.image,
+            "mask" => &mut extras.mask,
+            "weight" | "image_weight" => &mut extras.weight,
+            "resemblance" => &mut extras.resemblance,
+            "detail" => &mut extras.detail,
             other => {
                 return Err(InvalidInput::new(
                     "batch line",
                     format!(
-                        "unknown field {other:?}; fields: prompt, model, resolution, aspect, palette, style, magic_prompt, negative, seed, num_images, speed, style_ref, character_ref, character_mask, transparent, upscale"
+                        "unknown field {other:?}; fields: op, prompt, image, mask, weight, model, resolution, aspect, palette, style, magic_prompt, negative, seed, num_images, speed, style_ref, character_ref, character_mask, transparent, upscale, resemblance, detail"
                     ),
                 ));
             }
@@ -213,9 +415,7 @@ pub fn batch_item(line: &str, base: &Options) -> Result<(String, Options), Inval
     } else if object.contains_key("aspect") || object.contains_key("aspect_ratio") {
         options.resolution = None;
     }
-    let prompt =
-        prompt.ok_or_else(|| InvalidInput::new("batch line", "a JSON item needs a \"prompt\""))?;
-    Ok((prompt, options))
+    Ok((prompt, options, extras))
 }
 
 #[cfg(test)]
@@ -229,30 +429,77 @@ mod tests {
             resolution: Some("1024x1024".into()),
             ..Options::default()
         };
-        let (prompt, options) = batch_item("  a plain prompt ", &base).unwrap();
+        let (prompt, options, _) = batch_item("  a plain prompt ", &base).unwrap();
         assert_eq!(
-            (prompt.as_str(), options.seed.as_deref()),
-            ("a plain prompt", Some("100"))
+            (prompt.as_deref(), options.seed.as_deref()),
+            (Some("a plain prompt"), Some("100"))
         );
-        let (prompt, options) =
+        let (prompt, options, _) =
             batch_item(r#"{"prompt": "x", "seed": 4242, "aspect": "16:9"}"#, &base).unwrap();
-        assert_eq!(prompt, "x");
+        assert_eq!(prompt.as_deref(), Some("x"));
         assert_eq!(options.seed.as_deref(), Some("4242"));
         assert_eq!(
             (options.resolution, options.aspect.as_deref()),
             (None, Some("16:9"))
         );
         assert!(
-            batch_item(r#"{"seed": 1}"#, &base)
+            batch_work(r#"{"seed": 1}"#, &base)
                 .unwrap_err()
                 .message
-                .contains("needs a \"prompt\"")
+                .contains("generate needs a \"prompt\"")
         );
         assert!(
             batch_item(r#"{"prompt": "x", "colour": "red"}"#, &base)
                 .unwrap_err()
                 .message
                 .contains("unknown field")
+        );
+    }
+
+    #[test]
+    fn batch_lines_name_image_operations() {
+        let base = Options::default();
+        let work = |line: &str| batch_work(line, &base).map(|(named, _, work)| (named, work));
+        let (named, reframe) =
+            work(r#"{"op": "reframe", "image": "a.png", "resolution": "1280x800"}"#).unwrap();
+        assert_eq!(named, "reframe 1280x800");
+        assert!(
+            matches!(reframe, Work::Edit(ref r) if matches!(r.kind(), EditKind::Reframe { .. }))
+        );
+        let (_, remix) = work(r#"{"prompt": "at night", "image": "a.png", "weight": 70}"#).unwrap();
+        assert!(matches!(remix, Work::Generate(_)));
+        let refused = |line: &str| work(line).unwrap_err().message;
+        assert!(
+            refused(r#"{"op": "edit", "image": "a.png", "prompt": "x"}"#)
+                .contains("needs a \"mask\"")
+        );
+        assert!(
+            refused(r#"{"op": "reframe", "image": "a.png"}"#).contains("needs a \"resolution\"")
+        );
+        assert!(refused(r#"{"op": "upscale"}"#).contains("needs an \"image\""));
+        assert!(
+            refused(
+                r#"{"op": "reframe", "image": "a.png", "resolution": "1280x800", "model": "3"}"#
+            )
+            .contains("model: reframe does not take it")
+        );
+        assert!(
+            refused(r#"{"prompt": "x", "mask": "m.png"}"#)
+                .contains("mask: generate does not take it")
+        );
+        assert!(
+            refused(r#"{"op": "paint", "image": "a.png"}"#).contains("not one of generate, remix")
+        );
+        assert!(refused(r#"{"prompt": "x", "weight": 70}"#).contains("needs an \"image\""));
+        // A batch option an image operation has no place for is refused.
+        let base = Options {
+            negative: Some("blurry".into()),
+            ..Options::default()
+        };
+        let err = batch_work(r#"{"op": "upscale", "image": "a.png"}"#, &base).unwrap_err();
+        assert!(
+            err.message.contains("negative: upscale does not take it"),
+            "{err}"
         );
     }
 

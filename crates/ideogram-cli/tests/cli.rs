@@ -1012,6 +1012,95 @@ async fn a_batch_runs_every_item_with_bounded_concurrency() {
 }
 
 #[tokio::test]
+async fn batch_lines_carry_image_operations_on_both_providers() {
+    let dir = tempfile::tempdir().unwrap();
+    write_png(dir.path(), "photo.png", 96, 64, [20, 90, 200]);
+    write_png(dir.path(), "mask.png", 96, 64, [0, 0, 0]);
+    let shared = [
+        r#"a lighthouse at dawn"#,
+        r#"{"op": "reframe", "image": "photo.png", "resolution": "1280x800", "seed": 700}"#,
+        r#"{"op": "replace-background", "image": "photo.png", "prompt": "a beach", "magic_prompt": "off"}"#,
+        r#"{"prompt": "the same at night", "image": "photo.png", "model": "3", "weight": 60}"#,
+    ];
+    let ideogram_only = [
+        r#"{"op": "edit", "image": "photo.png", "mask": "mask.png", "prompt": "a red door"}"#,
+        r#"{"op": "upscale", "image": "photo.png", "resemblance": 80}"#,
+    ];
+    // (provider, lines, the operations billed in line order, the sizes saved)
+    let segmind_ops = [
+        "ideogram-txt-2-img",
+        "ideogram-3-reframe",
+        "ideogram-3-replace-background",
+        "ideogram-3-remix",
+    ];
+    let ideogram_ops = [
+        "/generate",
+        "/v1/ideogram-v3/reframe",
+        "/v1/ideogram-v3/replace-background",
+        "/v1/ideogram-v3/remix",
+        "/v1/ideogram-v3/edit",
+        "/upscale",
+    ];
+    for (provider, lines, ops) in [
+        ("segmind", shared.to_vec(), &segmind_ops[..]),
+        (
+            "ideogram",
+            [&shared[..], &ideogram_only[..]].concat(),
+            &ideogram_ops[..],
+        ),
+    ] {
+        let mock = mock(MockConfig::default()).await;
+        let file = dir.path().join(format!("{provider}.txt"));
+        std::fs::write(&file, lines.join("\n")).unwrap();
+        let out_dir = format!("out-{provider}");
+        let key = if provider == "segmind" {
+            "SEGMIND_API_KEY"
+        } else {
+            "IDEOGRAM_API_KEY"
+        };
+        let out = run(
+            &[
+                "--provider",
+                provider,
+                "--base-url",
+                mock.api_url(),
+                "batch",
+                file.to_str().unwrap(),
+                "-o",
+                &out_dir,
+                "--concurrency",
+                "1",
+            ],
+            &[(key, &mock.api_key())],
+            dir.path(),
+        )
+        .await;
+        assert_eq!(code(&out), 0, "{provider}: {}", stderr(&out));
+        let billed: Vec<String> = mock
+            .ledger()
+            .entries
+            .iter()
+            .map(|e| e.operation.clone())
+            .collect();
+        assert_eq!(billed, ops, "{provider}");
+        let saved = files(&dir.path().join(&out_dir));
+        let image = |stem: &str| {
+            let name = saved
+                .iter()
+                .find(|f| f.starts_with(stem) && !f.ends_with(".json") && !f.starts_with('.'))
+                .unwrap_or_else(|| panic!("{provider}: no {stem} in {saved:?}"));
+            dimensions(&dir.path().join(&out_dir).join(name))
+        };
+        assert_eq!(image("0002-reframe-1280x800"), (1280, 800), "{provider}");
+        assert_eq!(image("0003-a-beach"), (96, 64), "{provider}");
+        if provider == "ideogram" {
+            assert_eq!(image("0005-a-red-door"), (96, 64));
+            assert_eq!(image("0006-upscaled"), (192, 128));
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_batch_with_a_bad_line_sends_nothing() {
     let mock = mock(MockConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();

@@ -251,6 +251,21 @@ impl PreparedEdit<'_> {
     }
 }
 
+impl PreparedEdit<'_> {
+    /// Queues the edit on Segmind's v2 queue and returns at once with the
+    /// job (reframe and replace-background; Ideogram's API has no queue).
+    pub async fn submit(self) -> Result<crate::Job, Error> {
+        let EditBody::Segmind(body) = &self.body else {
+            return Err(InvalidInput::new(
+                "provider",
+                "only Segmind has a queue; Ideogram's API answers at once: use send",
+            )
+            .into());
+        };
+        super::prepared::submit(&self.client.inner, body, EditRequest::MODEL, &self.prompt).await
+    }
+}
+
 /// An image's text as layers ([`Client::layerize_text`]).
 #[derive(Debug, Clone)]
 #[non_exhaustive]

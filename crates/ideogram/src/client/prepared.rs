@@ -225,23 +225,31 @@ impl<'a> Prepared<'a> {
     /// Queues the request on Segmind's v2 queue (see [`Client::submit`]).
     pub async fn submit(self) -> Result<Job, Error> {
         let wire = self.checked_wire()?;
-        let conn = &self.client.inner;
-        let api = conn.segmind_api()?;
-        let queued = match wire::segmind_v2(api, &conn.retry, wire).await {
-            Ok(answer) => answer.into_inner(),
-            Err(e) => return Err(conn.map_error(e, None).await),
-        };
-        let id = conn.redact(&queued.request_id);
-        if id.trim().is_empty() {
-            return Err(conn.invalid(
-                "the queue answered without a request id; the job may run and bill".into(),
-            ));
-        }
-        Ok(Job::new(
-            conn.clone(),
-            id,
-            Some(self.model),
-            Some(self.request.prompt().to_owned()),
-        ))
+        submit(&self.client.inner, wire, self.model, self.request.prompt()).await
     }
+}
+
+/// Queues a Segmind body on the v2 queue: the job of `model` for `prompt`.
+pub(super) async fn submit(
+    conn: &std::sync::Arc<crate::connection::Connection>,
+    wire: &WireRequest,
+    model: Model,
+    prompt: &str,
+) -> Result<Job, Error> {
+    let api = conn.segmind_api()?;
+    let queued = match wire::segmind_v2(api, &conn.retry, wire).await {
+        Ok(answer) => answer.into_inner(),
+        Err(e) => return Err(conn.map_error(e, None).await),
+    };
+    let id = conn.redact(&queued.request_id);
+    if id.trim().is_empty() {
+        return Err(conn
+            .invalid("the queue answered without a request id; the job may run and bill".into()));
+    }
+    Ok(Job::new(
+        conn.clone(),
+        id,
+        Some(model),
+        Some(prompt.to_owned()),
+    ))
 }
