@@ -300,6 +300,13 @@ impl GenerateRequest {
                 "a rendering speed",
             ),
             (self.style.is_some(), "style", "style_type", "a style"),
+            // Segmind takes no count at all (`NumImages::new` says so).
+            (
+                self.num_images.is_some() && provider == Provider::Ideogram,
+                "num_images",
+                "num_images",
+                "an image count",
+            ),
             (
                 self.resolution.is_some(),
                 "resolution",
@@ -478,6 +485,7 @@ impl GenerateRequest {
             Provider::Ideogram if model == Model::V3 => wire::ideogram_v3(&fields)?,
             Provider::Ideogram => wire::ideogram_legacy(model, self.image.is_some(), &fields)?,
         };
+        nothing_dropped(&fields, &wire)?;
         // The spec's verdict on the body as built: ranges, counts, patterns.
         let schemas = match provider {
             Provider::Segmind => ideogram_raw::schema::segmind(),
@@ -524,6 +532,43 @@ impl GenerateRequest {
         }
         Ok(wire)
     }
+}
+
+/// A net under the checks above: every option given is in the body as
+/// built, under one of its wire names. A builder with no place for an
+/// option drops it without a word; this makes that an error instead of a
+/// paid request without it.
+fn nothing_dropped(f: &Fields, wire: &WireRequest) -> Result<(), InvalidInput> {
+    let json = serde_json::to_value(wire).expect("a generated body is JSON");
+    // Ideogram's legacy body holds the fields in its `image_request`.
+    let body = json.get("image_request").unwrap_or(&json);
+    let given: [(bool, &str, &[&str]); 8] = [
+        (f.negative_prompt.is_some(), "negative_prompt", &["negative_prompt"]),
+        (f.seed.is_some(), "seed", &["seed"]),
+        (f.style.is_some(), "style", &["style_type"]),
+        (
+            f.magic_prompt.is_some(),
+            "magic_prompt",
+            &["magic_prompt", "magic_prompt_option", "enable_prompt_expansion"],
+        ),
+        (f.palette.is_some(), "palette", &["color_palette"]),
+        (f.num_images.is_some(), "num_images", &["num_images"]),
+        (f.rendering_speed.is_some(), "rendering_speed", &["rendering_speed"]),
+        (
+            f.resolution.is_some() || f.aspect_ratio.is_some(),
+            "resolution",
+            &["resolution", "aspect_ratio", "image_size"],
+        ),
+    ];
+    for (_, field, names) in given.into_iter().filter(|g| g.0) {
+        if !names.iter().any(|name| body.get(name).is_some()) {
+            return Err(InvalidInput::new(
+                field,
+                format!("{} has no place for it", wire.schema()),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// How a checked request goes out: its generated body, and the input image
