@@ -593,7 +593,7 @@ async fn image_operations_refuse_before_sending() {
         ),
         (
             &["edit", "photo.png", "photo.png", "x"],
-            "error: invalid mask: a mask is black and white: this one has colour",
+            "error: invalid mask: a mask is black and white (grayscale); this one is not",
         ),
         (
             &["edit", "photo.png", "absent.png", "x"],

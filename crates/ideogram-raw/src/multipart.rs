@@ -293,33 +293,37 @@ pub fn image_size(image: &[u8]) -> Option<(u32, u32)> {
     None
 }
 
-/// Whether a mask is grayscale, as Ideogram requires of character masks: a
-/// gray PNG, or an RGB(A) PNG whose pixels are all gray (decoded, bounded
-/// to 64 MiB of pixels). JPEG and WebP pass: their pixels are
-/// not decoded here.
+/// Whether a mask is grayscale, as Ideogram requires of masks: a gray PNG,
+/// or a colour or palette PNG whose pixels are all gray. At most 64 MiB of
+/// pixels are decoded: a PNG that claims more (a few bytes can claim
+/// gigabytes) or does not decode is not taken as gray. JPEG and WebP pass:
+/// their pixels are not decoded here.
 pub fn is_grayscale(image: &[u8]) -> bool {
+    const MAX_PIXEL_BYTES: usize = 64 * 1024 * 1024;
     if !image.starts_with(b"\x89PNG") {
         return true;
     }
-    // A small file can claim a huge image: decoding stops at 64 MiB.
     let limits = png::Limits {
-        bytes: 64 * 1024 * 1024,
+        bytes: MAX_PIXEL_BYTES,
     };
-    let decoder = png::Decoder::new_with_limits(std::io::Cursor::new(image), limits);
+    let mut decoder = png::Decoder::new_with_limits(std::io::Cursor::new(image), limits);
+    // Palettes become RGB(A) and 16-bit samples 8-bit: one test for all.
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
     let Ok(mut reader) = decoder.read_info() else {
         return false;
     };
-    let info = reader.info();
-    let channels = match info.color_type {
+    let channels = match reader.output_color_type().0 {
         png::ColorType::Grayscale | png::ColorType::GrayscaleAlpha => return true,
         png::ColorType::Rgb => 3,
         png::ColorType::Rgba => 4,
         png::ColorType::Indexed => return false,
     };
-    if info.bit_depth != png::BitDepth::Eight {
-        return false;
-    }
-    let mut pixels = vec![0; reader.output_buffer_size().unwrap_or(0)];
+    // The decoder's limit does not count the buffer the pixels go into.
+    let size = match reader.output_buffer_size() {
+        Some(size) if size <= MAX_PIXEL_BYTES => size,
+        _ => return false,
+    };
+    let mut pixels = vec![0; size];
     if reader.next_frame(&mut pixels).is_err() {
         return false;
     }
@@ -344,5 +348,100 @@ mod tests {
         );
         assert!(serde_json::from_value::<FilePart>("a.png".into()).is_err());
         assert!(!format!("{file:?}").contains("137"), "no bytes in Debug");
+    }
+
+    /// A PNG of `width`x`height` in `color` at `depth`, with `palette`.
+    fn png_of(
+        (width, height): (u32, u32),
+        color: png::ColorType,
+        depth: png::BitDepth,
+        palette: Option<Vec<u8>>,
+        pixels: &[u8],
+    ) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut encoder = png::Encoder::new(&mut out, width, height);
+        encoder.set_color(color);
+        encoder.set_depth(depth);
+        if let Some(palette) = palette {
+            encoder.set_palette(palette);
+        }
+        encoder
+            .write_header()
+            .unwrap()
+            .write_image_data(pixels)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn masks_are_gray_when_their_pixels_or_palette_are() {
+        use png::{BitDepth, ColorType};
+        let gray_rgb = png_of(
+            (2, 1),
+            ColorType::Rgb,
+            BitDepth::Eight,
+            None,
+            &[9, 9, 9, 200, 200, 200],
+        );
+        assert!(is_grayscale(&gray_rgb));
+        let red = png_of((1, 1), ColorType::Rgb, BitDepth::Eight, None, &[255, 0, 0]);
+        assert!(!is_grayscale(&red));
+        // A 1-bit black and white mask, as image editors save them.
+        let two_tone = png_of(
+            (8, 1),
+            ColorType::Indexed,
+            BitDepth::One,
+            Some(vec![0, 0, 0, 255, 255, 255]),
+            &[0b1010_0101],
+        );
+        assert!(is_grayscale(&two_tone));
+        let coloured = png_of(
+            (8, 1),
+            ColorType::Indexed,
+            BitDepth::One,
+            Some(vec![0, 0, 0, 255, 0, 0]),
+            &[0b1010_0101],
+        );
+        assert!(!is_grayscale(&coloured));
+        let gray16 = png_of(
+            (1, 1),
+            ColorType::Rgb,
+            BitDepth::Sixteen,
+            None,
+            &[1, 2, 1, 2, 1, 2],
+        );
+        assert!(is_grayscale(&gray16));
+    }
+
+    #[test]
+    fn a_mask_claiming_a_huge_size_is_refused_without_allocating_it() {
+        // 200000 x 200000 RGBA is 160 GB of pixels; the file is a few bytes.
+        let mut image = png_of(
+            (1, 1),
+            png::ColorType::Rgba,
+            png::BitDepth::Eight,
+            None,
+            &[0; 4],
+        );
+        image[16..24].copy_from_slice(&[0, 3, 13, 64, 0, 3, 13, 64]);
+        let crc = crc32(&image[12..29]);
+        image[29..33].copy_from_slice(&crc.to_be_bytes());
+        assert_eq!(image_size(&image), Some((200_000, 200_000)));
+        assert!(!is_grayscale(&image));
+    }
+
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &byte in bytes {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
     }
 }

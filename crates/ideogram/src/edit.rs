@@ -346,7 +346,7 @@ impl Uploads {
             if !ideogram_raw::multipart::is_grayscale(&mask.bytes) {
                 return Err(InvalidInput::new(
                     "mask",
-                    "a mask is black and white: this one has colour",
+                    "a mask is black and white (grayscale); this one is not, or does not decode",
                 ));
             }
             let (image, mask) = (image_size(&self.image.bytes), image_size(&mask.bytes));

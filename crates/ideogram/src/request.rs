@@ -543,17 +543,29 @@ fn nothing_dropped(f: &Fields, wire: &WireRequest) -> Result<(), InvalidInput> {
     // Ideogram's legacy body holds the fields in its `image_request`.
     let body = json.get("image_request").unwrap_or(&json);
     let given: [(bool, &str, &[&str]); 8] = [
-        (f.negative_prompt.is_some(), "negative_prompt", &["negative_prompt"]),
+        (
+            f.negative_prompt.is_some(),
+            "negative_prompt",
+            &["negative_prompt"],
+        ),
         (f.seed.is_some(), "seed", &["seed"]),
         (f.style.is_some(), "style", &["style_type"]),
         (
             f.magic_prompt.is_some(),
             "magic_prompt",
-            &["magic_prompt", "magic_prompt_option", "enable_prompt_expansion"],
+            &[
+                "magic_prompt",
+                "magic_prompt_option",
+                "enable_prompt_expansion",
+            ],
         ),
         (f.palette.is_some(), "palette", &["color_palette"]),
         (f.num_images.is_some(), "num_images", &["num_images"]),
-        (f.rendering_speed.is_some(), "rendering_speed", &["rendering_speed"]),
+        (
+            f.rendering_speed.is_some(),
+            "rendering_speed",
+            &["rendering_speed"],
+        ),
         (
             f.resolution.is_some() || f.aspect_ratio.is_some(),
             "resolution",
