@@ -26,6 +26,34 @@ async fn an_image_that_is_not_one_is_refused() {
 }
 
 #[tokio::test]
+async fn a_key_echoed_anywhere_in_an_answer_is_never_shown_even_in_part() {
+    // The key straddles the 200th byte, where an excerpt used to be cut
+    // before redaction, and comes whole further on.
+    let echo = format!("{}{KEY} and again {KEY}", "x".repeat(190));
+    for (content_type, describe) in [("text/html", false), ("application/json", true)] {
+        let body = echo.clone().into_bytes();
+        let server = CaptureServer::start(move |_| Canned::bytes(200, content_type, &body)).await;
+        let client = client(Provider::Segmind, &server);
+        let shown = if describe {
+            // Words after all: a describe answer labelled JSON that is not.
+            let texts = client
+                .describe(&ideogram::ImageInput::bytes(PNG))
+                .await
+                .unwrap();
+            texts.join(" ")
+        } else {
+            let err = client
+                .generate(&GenerateRequest::new("x"))
+                .await
+                .unwrap_err();
+            err.to_string()
+        };
+        assert!(!shown.contains("sk-facade"), "{content_type}: {shown}");
+        assert!(!shown.contains("0042"), "{content_type}: {shown}");
+    }
+}
+
+#[tokio::test]
 async fn json_nested_a_thousand_deep_is_an_error_not_a_crash() {
     let deep = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
     let server =

@@ -44,7 +44,7 @@ impl Connection {
                 Err(reason) => {
                     return Err(self.invalid(format!(
                         "a 200 answer (billed) that is not an image: {reason}: {}",
-                        self.excerpt(&bytes[..bytes.len().min(200)])
+                        self.excerpt(&bytes)
                     )));
                 }
             }
@@ -68,8 +68,9 @@ impl Connection {
     }
 
     /// A describe answer's words: JSON (`{"descriptions": [{"text"}]}`, the
-    /// reading the spec takes; any other JSON, its strings) or plain text,
-    /// by `Content-Type`. Redacted. Billed: it came with a 200.
+    /// reading the spec takes; any other JSON, its strings) by
+    /// `Content-Type`, else (or when it does not parse) the text. Redacted.
+    /// Billed: it came with a 200.
     pub(crate) async fn segmind_descriptions(
         &self,
         answer: ResponseValue<ByteStream>,
@@ -77,28 +78,32 @@ impl Connection {
         let json = header(answer.headers(), "content-type")
             .is_some_and(|t| t.to_ascii_lowercase().contains("json"));
         let bytes = self.collect(answer.into_inner()).await?;
-        let texts: Vec<String> = if json {
-            let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-                self.invalid(format!("a JSON answer (billed) that does not parse: {e}"))
-            })?;
-            let mut texts = Vec::new();
-            match value.get("descriptions") {
-                Some(list) => strings(list, &mut texts, 0),
-                None => strings(&value, &mut texts, 0),
+        // Labelled JSON but not JSON: its words are still the answer paid for.
+        let parsed = json
+            .then(|| serde_json::from_slice::<Value>(&bytes).ok())
+            .flatten();
+        let texts: Vec<String> = match parsed {
+            Some(value) => {
+                let mut texts = Vec::new();
+                match value.get("descriptions") {
+                    Some(list) => strings(list, &mut texts, 0),
+                    None => strings(&value, &mut texts, 0),
+                }
+                texts
             }
-            texts
-        } else {
-            let text = String::from_utf8_lossy(&bytes).trim().to_owned();
-            if text.is_empty() {
-                Vec::new()
-            } else {
-                vec![text]
+            None => {
+                let text = String::from_utf8_lossy(&bytes).trim().to_owned();
+                if text.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![text]
+                }
             }
         };
         if texts.is_empty() {
             return Err(self.invalid(format!(
                 "it answered 200 (billed) with no description: {}",
-                self.excerpt(&bytes[..bytes.len().min(200)])
+                self.excerpt(&bytes)
             )));
         }
         Ok(texts.iter().map(|t| self.redact(t)).collect())
