@@ -217,7 +217,8 @@ pub enum Command {
     },
     /// List the legal sizes with their aspect ratios.
     Resolutions {
-        /// `legacy` (2.x models and Segmind) or `v3`; default both.
+        /// `legacy` (2.x models and Segmind's 2.x slugs), `v3` or `v4`; default
+        /// all.
         #[arg(long)]
         family: Option<String>,
     },

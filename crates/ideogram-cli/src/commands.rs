@@ -478,13 +478,14 @@ pub async fn fetch(
 
 pub fn resolutions(family: Option<&str>, json: bool) -> Result<(), Failure> {
     let families = match family.map(str::to_ascii_lowercase).as_deref() {
-        None => vec![SizeFamily::Legacy, SizeFamily::V3],
+        None => SizeFamily::ALL.to_vec(),
         Some("legacy" | "2" | "v2") => vec![SizeFamily::Legacy],
         Some("v3" | "3") => vec![SizeFamily::V3],
+        Some("v4" | "4") => vec![SizeFamily::V4],
         Some(other) => {
             return Err(Failure::new(
                 INVALID,
-                format!("invalid family: {other:?} is not legacy or v3"),
+                format!("invalid family: {other:?} is not legacy, v3 or v4"),
             ));
         }
     };
@@ -497,20 +498,21 @@ pub fn resolutions(family: Option<&str>, json: bool) -> Result<(), Failure> {
     if json {
         let rows: Vec<Value> = sizes
             .iter()
-            .map(|r| json!({"resolution": r.to_string(), "aspect_ratio": r.aspect_ratio().to_string(), "legacy": r.is_legacy(), "v3": r.is_v3()}))
+            .map(|r| json!({"resolution": r.to_string(), "aspect_ratio": r.aspect_ratio().to_string(), "legacy": r.is_legacy(), "v3": r.is_v3(), "v4": r.is_in(SizeFamily::V4)}))
             .collect();
         say(&serde_json::to_string_pretty(&rows).expect("JSON"));
         return Ok(());
     }
-    say("SIZE        ASPECT  2.x     3.0");
+    say("SIZE        ASPECT  2.x     3.0     4.0");
     for r in sizes {
         let mark = |yes: bool| if yes { "yes" } else { "-" };
         say(&format!(
-            "{:<11} {:<7} {:<7} {}",
+            "{:<11} {:<7} {:<7} {:<7} {}",
             r.to_string(),
             r.aspect_ratio().to_string(),
             mark(r.is_legacy()),
-            mark(r.is_v3())
+            mark(r.is_v3()),
+            mark(r.is_in(SizeFamily::V4))
         ));
     }
     Ok(())

@@ -921,9 +921,14 @@ async fn tables_need_no_key() {
     let dir = tempfile::tempdir().unwrap();
     let all = run(&["resolutions"], &[], dir.path()).await;
     assert_eq!(code(&all), 0);
-    assert_eq!(stdout(&all).lines().count(), 1 + 79);
+    assert_eq!(stdout(&all).lines().count(), 1 + 101);
     assert!(
-        stdout(&all).contains("1280x720    16:9    yes     -"),
+        stdout(&all).contains("1280x720    16:9    yes     -       -"),
+        "{}",
+        stdout(&all)
+    );
+    assert!(
+        stdout(&all).contains("2048x2048   1:1     -       -       yes"),
         "{}",
         stdout(&all)
     );

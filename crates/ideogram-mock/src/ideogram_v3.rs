@@ -165,12 +165,6 @@ fn work(op: Op, state: &State, form: &Form) -> Result<Work, Response> {
                 "give exactly one of prompt, text_prompt and json_prompt",
             ));
         }
-        if form.value.get("rendering_speed").and_then(Value::as_str) == Some("FLASH") {
-            return Err(error(
-                400,
-                "rendering_speed: FLASH is not available for Ideogram 4.0",
-            ));
-        }
         let mut value = form.value.clone();
         if let Some(structured) = value.get("json_prompt").cloned() {
             value.insert("prompt".into(), structured.to_string().into());

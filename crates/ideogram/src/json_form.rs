@@ -186,8 +186,9 @@ fn names<T: ToString>(values: impl Iterator<Item = T>) -> Vec<String> {
 
 /// Every size some model renders, each once.
 fn sizes() -> Vec<Resolution> {
-    let mut sizes: Vec<Resolution> = Resolution::all_in(SizeFamily::Legacy)
-        .chain(Resolution::all_in(SizeFamily::V3))
+    let mut sizes: Vec<Resolution> = SizeFamily::ALL
+        .into_iter()
+        .flat_map(Resolution::all_in)
         .collect();
     sizes.sort();
     sizes.dedup();
@@ -228,8 +229,9 @@ mod tests {
     fn schemas_list_what_the_specs_allow() {
         let schema = schemars::schema_for!(Resolution);
         let sizes = schema.get("enum").and_then(|e| e.as_array()).unwrap();
-        // The 78 legacy sizes and 69 of Ideogram 3.0 share all but 11.
-        assert_eq!(sizes.len(), 79);
+        // The 78 legacy sizes and 69 of Ideogram 3.0 share all but 11; 4.0
+        // adds 512x512 and 21 2K sizes.
+        assert_eq!(sizes.len(), 101);
         let schema = serde_json::to_value(schemars::schema_for!(ImageWeight)).unwrap();
         assert_eq!(
             (schema["minimum"].as_u64(), schema["maximum"].as_u64()),

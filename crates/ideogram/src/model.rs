@@ -152,11 +152,11 @@ impl Model {
         models.join(", ")
     }
 
-    /// The sizes the model renders (4.0's own list is unconfirmed: its
-    /// resolutions are checked against 3.0's).
+    /// The sizes the model renders.
     pub fn size_family(self) -> SizeFamily {
         match self {
-            Self::V3 | Self::V4 => SizeFamily::V3,
+            Self::V3 => SizeFamily::V3,
+            Self::V4 => SizeFamily::V4,
             _ => SizeFamily::Legacy,
         }
     }

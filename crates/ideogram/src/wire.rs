@@ -701,12 +701,12 @@ pub(crate) fn ideogram_v4(f: &Fields) -> Result<WireRequest, InvalidInput> {
         .rendering_speed(
             f.rendering_speed
                 .as_deref()
-                .map(|s| typed::<ideogram::RenderingSpeed>("rendering_speed", s))
+                .map(|s| typed::<ideogram::RenderingSpeedV4>("rendering_speed", s))
                 .transpose()?,
         )
         .resolution(
             f.resolution
-                .map(|r| built(r.check_in(SizeFamily::V3)?.to_string().parse()))
+                .map(|r| typed("resolution", &r.check_in(SizeFamily::V4)?.to_string()))
                 .transpose()?,
         )
         .seed(f.seed.map(i64::from));

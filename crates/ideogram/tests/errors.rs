@@ -396,6 +396,13 @@ async fn invalid_requests_send_nothing() {
         ),
         (
             &ideogram,
+            GenerateRequest::new("x")
+                .model(Model::V4)
+                .rendering_speed(ideogram::RenderingSpeed::Flash),
+            "invalid rendering_speed: \"FLASH\" is not allowed; use one of TURBO, BALANCED, DEFAULT, QUALITY",
+        ),
+        (
+            &ideogram,
             GenerateRequest::new("x").model(Model::V4).num_images(2),
             "invalid num_images: V_4 does not take an image count on ideogram; V_1, V_1_TURBO, V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3 do",
         ),

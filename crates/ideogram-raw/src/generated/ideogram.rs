@@ -958,12 +958,9 @@ Cannot be used with `style_codes`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub prompt: ::std::option::Option<Prompt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub rendering_speed: ::std::option::Option<RenderingSpeed>,
-        /**The output size as `<width>x<height>` (live documentation: "the 2K
-resolutions"; Ideogram's list is unconfirmed).
-*/
+        pub rendering_speed: ::std::option::Option<RenderingSpeedV4>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub resolution: ::std::option::Option<GenerateImageRequestV4Resolution>,
+        pub resolution: ::std::option::Option<ResolutionV4>,
         ///Fixes the randomness; null or absent for a random seed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub seed: ::std::option::Option<i64>,
@@ -973,76 +970,6 @@ resolutions"; Ideogram's list is unconfirmed).
     impl GenerateImageRequestV4 {
         pub fn builder() -> builder::GenerateImageRequestV4 {
             Default::default()
-        }
-    }
-    /**The output size as `<width>x<height>` (live documentation: "the 2K
-resolutions"; Ideogram's list is unconfirmed).
-*/
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
-    #[serde(transparent)]
-    pub struct GenerateImageRequestV4Resolution(::std::string::String);
-    impl ::std::ops::Deref for GenerateImageRequestV4Resolution {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GenerateImageRequestV4Resolution>
-    for ::std::string::String {
-        fn from(value: GenerateImageRequestV4Resolution) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GenerateImageRequestV4Resolution {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9]+x[0-9]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[0-9]+x[0-9]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GenerateImageRequestV4Resolution {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GenerateImageRequestV4Resolution {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GenerateImageRequestV4Resolution {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     /**The generated images. Links expire after 24 hours: download what you keep.
@@ -1862,6 +1789,79 @@ Cannot be used with `style_codes`.
             RenderingSpeed::Default
         }
     }
+    /**Ideogram 4.0's speed and quality trade-off (and price: TURBO $0.03, DEFAULT
+$0.06, QUALITY $0.10). Ideogram's RenderingSpeed less FLASH, which the live
+documentation says is answered 400 for now.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum RenderingSpeedV4 {
+        #[serde(rename = "TURBO")]
+        Turbo,
+        #[serde(rename = "BALANCED")]
+        Balanced,
+        #[serde(rename = "DEFAULT")]
+        Default,
+        #[serde(rename = "QUALITY")]
+        Quality,
+    }
+    impl ::std::fmt::Display for RenderingSpeedV4 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Turbo => f.write_str("TURBO"),
+                Self::Balanced => f.write_str("BALANCED"),
+                Self::Default => f.write_str("DEFAULT"),
+                Self::Quality => f.write_str("QUALITY"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RenderingSpeedV4 {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TURBO" => Ok(Self::Turbo),
+                "BALANCED" => Ok(Self::Balanced),
+                "DEFAULT" => Ok(Self::Default),
+                "QUALITY" => Ok(Self::Quality),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RenderingSpeedV4 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for RenderingSpeedV4 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for RenderingSpeedV4 {
+        fn default() -> Self {
+            RenderingSpeedV4::Default
+        }
+    }
     ///The multipart body of `POST /v1/ideogram-v3/replace-background`.
     #[derive(
         ::serde::Deserialize,
@@ -2584,6 +2584,423 @@ used with `aspect_ratio`.
         }
     }
     impl ::std::convert::TryFrom<::std::string::String> for ResolutionV3 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /**Ideogram 4.0's output size as `<width>x<height>`: the 70 sizes of
+Ideogram's published `ResolutionV4` (3.0's and 512x512), and the 21 "2K
+resolutions" the live documentation names, as Replicate lists them
+(2048x2048 to 3328x1248; Ideogram's own list of those is unconfirmed).
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum ResolutionV4 {
+        #[serde(rename = "512x512")]
+        X512x512,
+        #[serde(rename = "512x1536")]
+        X512x1536,
+        #[serde(rename = "576x1408")]
+        X576x1408,
+        #[serde(rename = "576x1472")]
+        X576x1472,
+        #[serde(rename = "576x1536")]
+        X576x1536,
+        #[serde(rename = "640x1344")]
+        X640x1344,
+        #[serde(rename = "640x1408")]
+        X640x1408,
+        #[serde(rename = "640x1472")]
+        X640x1472,
+        #[serde(rename = "640x1536")]
+        X640x1536,
+        #[serde(rename = "704x1152")]
+        X704x1152,
+        #[serde(rename = "704x1216")]
+        X704x1216,
+        #[serde(rename = "704x1280")]
+        X704x1280,
+        #[serde(rename = "704x1344")]
+        X704x1344,
+        #[serde(rename = "704x1408")]
+        X704x1408,
+        #[serde(rename = "704x1472")]
+        X704x1472,
+        #[serde(rename = "736x1312")]
+        X736x1312,
+        #[serde(rename = "768x1088")]
+        X768x1088,
+        #[serde(rename = "768x1216")]
+        X768x1216,
+        #[serde(rename = "768x1280")]
+        X768x1280,
+        #[serde(rename = "768x1344")]
+        X768x1344,
+        #[serde(rename = "800x1280")]
+        X800x1280,
+        #[serde(rename = "832x960")]
+        X832x960,
+        #[serde(rename = "832x1024")]
+        X832x1024,
+        #[serde(rename = "832x1088")]
+        X832x1088,
+        #[serde(rename = "832x1152")]
+        X832x1152,
+        #[serde(rename = "832x1216")]
+        X832x1216,
+        #[serde(rename = "832x1248")]
+        X832x1248,
+        #[serde(rename = "864x1152")]
+        X864x1152,
+        #[serde(rename = "896x960")]
+        X896x960,
+        #[serde(rename = "896x1024")]
+        X896x1024,
+        #[serde(rename = "896x1088")]
+        X896x1088,
+        #[serde(rename = "896x1120")]
+        X896x1120,
+        #[serde(rename = "896x1152")]
+        X896x1152,
+        #[serde(rename = "960x832")]
+        X960x832,
+        #[serde(rename = "960x896")]
+        X960x896,
+        #[serde(rename = "960x1024")]
+        X960x1024,
+        #[serde(rename = "960x1088")]
+        X960x1088,
+        #[serde(rename = "1024x832")]
+        X1024x832,
+        #[serde(rename = "1024x896")]
+        X1024x896,
+        #[serde(rename = "1024x960")]
+        X1024x960,
+        #[serde(rename = "1024x1024")]
+        X1024x1024,
+        #[serde(rename = "1088x768")]
+        X1088x768,
+        #[serde(rename = "1088x832")]
+        X1088x832,
+        #[serde(rename = "1088x896")]
+        X1088x896,
+        #[serde(rename = "1088x960")]
+        X1088x960,
+        #[serde(rename = "1120x896")]
+        X1120x896,
+        #[serde(rename = "1152x704")]
+        X1152x704,
+        #[serde(rename = "1152x832")]
+        X1152x832,
+        #[serde(rename = "1152x864")]
+        X1152x864,
+        #[serde(rename = "1152x896")]
+        X1152x896,
+        #[serde(rename = "1216x704")]
+        X1216x704,
+        #[serde(rename = "1216x768")]
+        X1216x768,
+        #[serde(rename = "1216x832")]
+        X1216x832,
+        #[serde(rename = "1248x832")]
+        X1248x832,
+        #[serde(rename = "1280x704")]
+        X1280x704,
+        #[serde(rename = "1280x768")]
+        X1280x768,
+        #[serde(rename = "1280x800")]
+        X1280x800,
+        #[serde(rename = "1312x736")]
+        X1312x736,
+        #[serde(rename = "1344x640")]
+        X1344x640,
+        #[serde(rename = "1344x704")]
+        X1344x704,
+        #[serde(rename = "1344x768")]
+        X1344x768,
+        #[serde(rename = "1408x576")]
+        X1408x576,
+        #[serde(rename = "1408x640")]
+        X1408x640,
+        #[serde(rename = "1408x704")]
+        X1408x704,
+        #[serde(rename = "1472x576")]
+        X1472x576,
+        #[serde(rename = "1472x640")]
+        X1472x640,
+        #[serde(rename = "1472x704")]
+        X1472x704,
+        #[serde(rename = "1536x512")]
+        X1536x512,
+        #[serde(rename = "1536x576")]
+        X1536x576,
+        #[serde(rename = "1536x640")]
+        X1536x640,
+        #[serde(rename = "2048x2048")]
+        X2048x2048,
+        #[serde(rename = "1440x2880")]
+        X1440x2880,
+        #[serde(rename = "2880x1440")]
+        X2880x1440,
+        #[serde(rename = "1664x2496")]
+        X1664x2496,
+        #[serde(rename = "2496x1664")]
+        X2496x1664,
+        #[serde(rename = "1792x2240")]
+        X1792x2240,
+        #[serde(rename = "2240x1792")]
+        X2240x1792,
+        #[serde(rename = "1440x2560")]
+        X1440x2560,
+        #[serde(rename = "2560x1440")]
+        X2560x1440,
+        #[serde(rename = "1600x2560")]
+        X1600x2560,
+        #[serde(rename = "2560x1600")]
+        X2560x1600,
+        #[serde(rename = "1728x2304")]
+        X1728x2304,
+        #[serde(rename = "2304x1728")]
+        X2304x1728,
+        #[serde(rename = "1296x3168")]
+        X1296x3168,
+        #[serde(rename = "3168x1296")]
+        X3168x1296,
+        #[serde(rename = "1152x2944")]
+        X1152x2944,
+        #[serde(rename = "2944x1152")]
+        X2944x1152,
+        #[serde(rename = "1248x3328")]
+        X1248x3328,
+        #[serde(rename = "3328x1248")]
+        X3328x1248,
+        #[serde(rename = "1280x3072")]
+        X1280x3072,
+        #[serde(rename = "3072x1280")]
+        X3072x1280,
+    }
+    impl ::std::fmt::Display for ResolutionV4 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::X512x512 => f.write_str("512x512"),
+                Self::X512x1536 => f.write_str("512x1536"),
+                Self::X576x1408 => f.write_str("576x1408"),
+                Self::X576x1472 => f.write_str("576x1472"),
+                Self::X576x1536 => f.write_str("576x1536"),
+                Self::X640x1344 => f.write_str("640x1344"),
+                Self::X640x1408 => f.write_str("640x1408"),
+                Self::X640x1472 => f.write_str("640x1472"),
+                Self::X640x1536 => f.write_str("640x1536"),
+                Self::X704x1152 => f.write_str("704x1152"),
+                Self::X704x1216 => f.write_str("704x1216"),
+                Self::X704x1280 => f.write_str("704x1280"),
+                Self::X704x1344 => f.write_str("704x1344"),
+                Self::X704x1408 => f.write_str("704x1408"),
+                Self::X704x1472 => f.write_str("704x1472"),
+                Self::X736x1312 => f.write_str("736x1312"),
+                Self::X768x1088 => f.write_str("768x1088"),
+                Self::X768x1216 => f.write_str("768x1216"),
+                Self::X768x1280 => f.write_str("768x1280"),
+                Self::X768x1344 => f.write_str("768x1344"),
+                Self::X800x1280 => f.write_str("800x1280"),
+                Self::X832x960 => f.write_str("832x960"),
+                Self::X832x1024 => f.write_str("832x1024"),
+                Self::X832x1088 => f.write_str("832x1088"),
+                Self::X832x1152 => f.write_str("832x1152"),
+                Self::X832x1216 => f.write_str("832x1216"),
+                Self::X832x1248 => f.write_str("832x1248"),
+                Self::X864x1152 => f.write_str("864x1152"),
+                Self::X896x960 => f.write_str("896x960"),
+                Self::X896x1024 => f.write_str("896x1024"),
+                Self::X896x1088 => f.write_str("896x1088"),
+                Self::X896x1120 => f.write_str("896x1120"),
+                Self::X896x1152 => f.write_str("896x1152"),
+                Self::X960x832 => f.write_str("960x832"),
+                Self::X960x896 => f.write_str("960x896"),
+                Self::X960x1024 => f.write_str("960x1024"),
+                Self::X960x1088 => f.write_str("960x1088"),
+                Self::X1024x832 => f.write_str("1024x832"),
+                Self::X1024x896 => f.write_str("1024x896"),
+                Self::X1024x960 => f.write_str("1024x960"),
+                Self::X1024x1024 => f.write_str("1024x1024"),
+                Self::X1088x768 => f.write_str("1088x768"),
+                Self::X1088x832 => f.write_str("1088x832"),
+                Self::X1088x896 => f.write_str("1088x896"),
+                Self::X1088x960 => f.write_str("1088x960"),
+                Self::X1120x896 => f.write_str("1120x896"),
+                Self::X1152x704 => f.write_str("1152x704"),
+                Self::X1152x832 => f.write_str("1152x832"),
+                Self::X1152x864 => f.write_str("1152x864"),
+                Self::X1152x896 => f.write_str("1152x896"),
+                Self::X1216x704 => f.write_str("1216x704"),
+                Self::X1216x768 => f.write_str("1216x768"),
+                Self::X1216x832 => f.write_str("1216x832"),
+                Self::X1248x832 => f.write_str("1248x832"),
+                Self::X1280x704 => f.write_str("1280x704"),
+                Self::X1280x768 => f.write_str("1280x768"),
+                Self::X1280x800 => f.write_str("1280x800"),
+                Self::X1312x736 => f.write_str("1312x736"),
+                Self::X1344x640 => f.write_str("1344x640"),
+                Self::X1344x704 => f.write_str("1344x704"),
+                Self::X1344x768 => f.write_str("1344x768"),
+                Self::X1408x576 => f.write_str("1408x576"),
+                Self::X1408x640 => f.write_str("1408x640"),
+                Self::X1408x704 => f.write_str("1408x704"),
+                Self::X1472x576 => f.write_str("1472x576"),
+                Self::X1472x640 => f.write_str("1472x640"),
+                Self::X1472x704 => f.write_str("1472x704"),
+                Self::X1536x512 => f.write_str("1536x512"),
+                Self::X1536x576 => f.write_str("1536x576"),
+                Self::X1536x640 => f.write_str("1536x640"),
+                Self::X2048x2048 => f.write_str("2048x2048"),
+                Self::X1440x2880 => f.write_str("1440x2880"),
+                Self::X2880x1440 => f.write_str("2880x1440"),
+                Self::X1664x2496 => f.write_str("1664x2496"),
+                Self::X2496x1664 => f.write_str("2496x1664"),
+                Self::X1792x2240 => f.write_str("1792x2240"),
+                Self::X2240x1792 => f.write_str("2240x1792"),
+                Self::X1440x2560 => f.write_str("1440x2560"),
+                Self::X2560x1440 => f.write_str("2560x1440"),
+                Self::X1600x2560 => f.write_str("1600x2560"),
+                Self::X2560x1600 => f.write_str("2560x1600"),
+                Self::X1728x2304 => f.write_str("1728x2304"),
+                Self::X2304x1728 => f.write_str("2304x1728"),
+                Self::X1296x3168 => f.write_str("1296x3168"),
+                Self::X3168x1296 => f.write_str("3168x1296"),
+                Self::X1152x2944 => f.write_str("1152x2944"),
+                Self::X2944x1152 => f.write_str("2944x1152"),
+                Self::X1248x3328 => f.write_str("1248x3328"),
+                Self::X3328x1248 => f.write_str("3328x1248"),
+                Self::X1280x3072 => f.write_str("1280x3072"),
+                Self::X3072x1280 => f.write_str("3072x1280"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ResolutionV4 {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "512x512" => Ok(Self::X512x512),
+                "512x1536" => Ok(Self::X512x1536),
+                "576x1408" => Ok(Self::X576x1408),
+                "576x1472" => Ok(Self::X576x1472),
+                "576x1536" => Ok(Self::X576x1536),
+                "640x1344" => Ok(Self::X640x1344),
+                "640x1408" => Ok(Self::X640x1408),
+                "640x1472" => Ok(Self::X640x1472),
+                "640x1536" => Ok(Self::X640x1536),
+                "704x1152" => Ok(Self::X704x1152),
+                "704x1216" => Ok(Self::X704x1216),
+                "704x1280" => Ok(Self::X704x1280),
+                "704x1344" => Ok(Self::X704x1344),
+                "704x1408" => Ok(Self::X704x1408),
+                "704x1472" => Ok(Self::X704x1472),
+                "736x1312" => Ok(Self::X736x1312),
+                "768x1088" => Ok(Self::X768x1088),
+                "768x1216" => Ok(Self::X768x1216),
+                "768x1280" => Ok(Self::X768x1280),
+                "768x1344" => Ok(Self::X768x1344),
+                "800x1280" => Ok(Self::X800x1280),
+                "832x960" => Ok(Self::X832x960),
+                "832x1024" => Ok(Self::X832x1024),
+                "832x1088" => Ok(Self::X832x1088),
+                "832x1152" => Ok(Self::X832x1152),
+                "832x1216" => Ok(Self::X832x1216),
+                "832x1248" => Ok(Self::X832x1248),
+                "864x1152" => Ok(Self::X864x1152),
+                "896x960" => Ok(Self::X896x960),
+                "896x1024" => Ok(Self::X896x1024),
+                "896x1088" => Ok(Self::X896x1088),
+                "896x1120" => Ok(Self::X896x1120),
+                "896x1152" => Ok(Self::X896x1152),
+                "960x832" => Ok(Self::X960x832),
+                "960x896" => Ok(Self::X960x896),
+                "960x1024" => Ok(Self::X960x1024),
+                "960x1088" => Ok(Self::X960x1088),
+                "1024x832" => Ok(Self::X1024x832),
+                "1024x896" => Ok(Self::X1024x896),
+                "1024x960" => Ok(Self::X1024x960),
+                "1024x1024" => Ok(Self::X1024x1024),
+                "1088x768" => Ok(Self::X1088x768),
+                "1088x832" => Ok(Self::X1088x832),
+                "1088x896" => Ok(Self::X1088x896),
+                "1088x960" => Ok(Self::X1088x960),
+                "1120x896" => Ok(Self::X1120x896),
+                "1152x704" => Ok(Self::X1152x704),
+                "1152x832" => Ok(Self::X1152x832),
+                "1152x864" => Ok(Self::X1152x864),
+                "1152x896" => Ok(Self::X1152x896),
+                "1216x704" => Ok(Self::X1216x704),
+                "1216x768" => Ok(Self::X1216x768),
+                "1216x832" => Ok(Self::X1216x832),
+                "1248x832" => Ok(Self::X1248x832),
+                "1280x704" => Ok(Self::X1280x704),
+                "1280x768" => Ok(Self::X1280x768),
+                "1280x800" => Ok(Self::X1280x800),
+                "1312x736" => Ok(Self::X1312x736),
+                "1344x640" => Ok(Self::X1344x640),
+                "1344x704" => Ok(Self::X1344x704),
+                "1344x768" => Ok(Self::X1344x768),
+                "1408x576" => Ok(Self::X1408x576),
+                "1408x640" => Ok(Self::X1408x640),
+                "1408x704" => Ok(Self::X1408x704),
+                "1472x576" => Ok(Self::X1472x576),
+                "1472x640" => Ok(Self::X1472x640),
+                "1472x704" => Ok(Self::X1472x704),
+                "1536x512" => Ok(Self::X1536x512),
+                "1536x576" => Ok(Self::X1536x576),
+                "1536x640" => Ok(Self::X1536x640),
+                "2048x2048" => Ok(Self::X2048x2048),
+                "1440x2880" => Ok(Self::X1440x2880),
+                "2880x1440" => Ok(Self::X2880x1440),
+                "1664x2496" => Ok(Self::X1664x2496),
+                "2496x1664" => Ok(Self::X2496x1664),
+                "1792x2240" => Ok(Self::X1792x2240),
+                "2240x1792" => Ok(Self::X2240x1792),
+                "1440x2560" => Ok(Self::X1440x2560),
+                "2560x1440" => Ok(Self::X2560x1440),
+                "1600x2560" => Ok(Self::X1600x2560),
+                "2560x1600" => Ok(Self::X2560x1600),
+                "1728x2304" => Ok(Self::X1728x2304),
+                "2304x1728" => Ok(Self::X2304x1728),
+                "1296x3168" => Ok(Self::X1296x3168),
+                "3168x1296" => Ok(Self::X3168x1296),
+                "1152x2944" => Ok(Self::X1152x2944),
+                "2944x1152" => Ok(Self::X2944x1152),
+                "1248x3328" => Ok(Self::X1248x3328),
+                "3328x1248" => Ok(Self::X3328x1248),
+                "1280x3072" => Ok(Self::X1280x3072),
+                "3072x1280" => Ok(Self::X3072x1280),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ResolutionV4 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ResolutionV4 {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -5078,11 +5495,11 @@ used with `aspect_ratio`.
                 ::std::string::String,
             >,
             rendering_speed: ::std::result::Result<
-                ::std::option::Option<super::RenderingSpeed>,
+                ::std::option::Option<super::RenderingSpeedV4>,
                 ::std::string::String,
             >,
             resolution: ::std::result::Result<
-                ::std::option::Option<super::GenerateImageRequestV4Resolution>,
+                ::std::option::Option<super::ResolutionV4>,
                 ::std::string::String,
             >,
             seed: ::std::result::Result<
@@ -5167,7 +5584,9 @@ used with `aspect_ratio`.
             }
             pub fn rendering_speed<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::RenderingSpeed>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RenderingSpeedV4>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.rendering_speed = value
@@ -5181,9 +5600,7 @@ used with `aspect_ratio`.
             }
             pub fn resolution<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::GenerateImageRequestV4Resolution>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<super::ResolutionV4>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resolution = value
