@@ -6184,8 +6184,10 @@ let response = client.ideogram_turbo_img_2_img()
     }
     /**Ideogram 3.0 text to image (v1, synchronous)
 
-Ideogram 3.0 text to image: resolutions as `<w>x<h>`, rendering speeds, style codes
-and style reference images. About 10 s and $0.037-0.113 a generation (by speed).
+Ideogram 3.0 text to image: resolutions as `<w>x<h>`, rendering speeds and style
+codes, as the page's sample shows; the other fields of its body are Ideogram's own
+3.0 fields, unconfirmed on Segmind (see the body's description). About 10 s and
+$0.037-0.113 a generation (by speed).
 
 Answers with the generated image's bytes once it is ready. Billed only when
 answered 200.
