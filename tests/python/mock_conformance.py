@@ -187,6 +187,8 @@ def segmind_v3_family(results):
              {"prompt": "x", "character_reference_image": "https://e.com/f.png", "style_type": "REALISTIC"},
              "style_type"),
             ("nine images on 4.0", "ideogram-4", {"prompt": "x", "num_images": 9}, "num_images"),
+            ("a resolution with an aspect ratio", "ideogram-3",
+             {"prompt": "x", "resolution": "1024x1024", "aspect_ratio": "1x1"}, "resolution"),
             ("a prompt on reframe", "ideogram-3-reframe", {"image": "https://e.com/i.png", "prompt": "x"}, "prompt"),
         ]:
             answer = check(results, "segmind", mock, f"400 for {name}", "POST", f"/v1/{slug}", 400, key,
@@ -270,6 +272,11 @@ def v3_operations(results, mock):
         "image": ("image/png", photo, "in.png"), "prompt": text("x"), "style_codes": text("AAFF5733"),
         "style_type": text("DESIGN")}, 400)
     results.check("ideogram: the 400 names style_type", b"style_type" in answer, answer)
+    answer = send("v3 replace-background 400 style_codes with style reference files",
+                  "/v1/ideogram-v3/replace-background", {
+                      "image": ("image/png", photo, "in.png"), "prompt": text("x"),
+                      "style_codes": text("AAFF5733"), "style_reference_images": ("image/png", red, "s.png")}, 400)
+    results.check("ideogram: the 400 names style_reference_images", b"style_reference_images" in answer, answer)
     send("v3 generate multipart with a character 200", "/v1/ideogram-v3/generate", {
         "prompt": text("a knight"), "character_reference_images": ("image/png", photo, "c.png"),
         "character_reference_images_mask": ("image/png", mask, "cm.png")})

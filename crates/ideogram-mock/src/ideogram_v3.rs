@@ -184,17 +184,9 @@ fn work(op: Op, state: &State, form: &Form) -> Result<Work, Response> {
         (work.spec.width, work.spec.height) = (width * 2, height * 2);
         return Ok(work);
     }
+    // Fields that exclude each other are the spec's `x-exclusive`, checked
+    // with the schema (files included).
     let value = Value::Object(form.value.clone());
-    if value.get("style_codes").is_some() {
-        for other in ["style_type", "style_reference_images"] {
-            if value.get(other).is_some() || !form.all(other).is_empty() {
-                return Err(error(
-                    400,
-                    format!("style_codes and {other} cannot be used together"),
-                ));
-            }
-        }
-    }
     for list in [
         "style_reference_images",
         "character_reference_images",

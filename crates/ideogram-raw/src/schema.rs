@@ -284,6 +284,20 @@ impl Schemas {
                 }
                 path.truncate(len);
             }
+            // `x-exclusive`: groups of fields of which a body gives one.
+            for group in schema["x-exclusive"].as_array().into_iter().flatten() {
+                let given: Vec<&str> = group
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .filter(|f| object.get(*f).is_some_and(|v| !v.is_null()))
+                    .collect();
+                if let [first, second, ..] = given[..] {
+                    push_field(path, second);
+                    return fail(path, format!("cannot be given with {first}"));
+                }
+            }
             if let Some(model) = self.model_of(schema, object) {
                 for (field, models) in field_models(schema) {
                     if object.contains_key(field) && !models.contains(&model) {
@@ -522,6 +536,42 @@ mod tests {
             err.to_string(),
             "image_request.num_images: 9 is above the maximum 8"
         );
+    }
+
+    #[test]
+    fn fields_that_exclude_each_other_are_refused_together() {
+        let v3 = |body: Value| ideogram().check("GenerateImageRequestV3", &body);
+        assert_eq!(
+            v3(json!({"prompt": "x", "style_codes": ["AAAAAAAA"], "style_type": "REALISTIC"}))
+                .unwrap_err()
+                .to_string(),
+            "style_type: cannot be given with style_codes"
+        );
+        assert_eq!(
+            v3(json!({"prompt": "x", "aspect_ratio": "1x1", "resolution": "1024x1024"}))
+                .unwrap_err()
+                .to_string(),
+            "resolution: cannot be given with aspect_ratio"
+        );
+        assert_eq!(
+            v3(json!({"prompt": "x", "style_codes": ["AAAAAAAA"]})),
+            Ok(())
+        );
+        let segmind_remix = json!({
+            "image": "https://example.com/a.png",
+            "prompt": "x",
+            "style_codes": ["AAAAAAAA"],
+            "style_reference_images": ["https://example.com/s.png"],
+        });
+        assert_eq!(
+            segmind()
+                .check("Ideogram3RemixRequest", &segmind_remix)
+                .unwrap_err()
+                .to_string(),
+            "style_reference_images: cannot be given with style_codes"
+        );
+        let legacy = json!({"image_request": {"prompt": "x", "aspect_ratio": "ASPECT_1_1", "resolution": "RESOLUTION_1024_1024"}});
+        assert!(ideogram().check("GenerateImageRequest", &legacy).is_err());
     }
 
     #[test]

@@ -441,6 +441,19 @@ async fn a_field_the_facade_has_no_setter_for_is_reached_through_the_generated_b
     }
     let err = prepared.generate().await.unwrap_err();
     assert_eq!(err.to_string(), "invalid seed: -5 is below the minimum 0");
+    // So are the fields that exclude each other (the spec's `x-exclusive`).
+    let styled = GenerateRequest::new("a lighthouse, poster")
+        .model(Model::V3)
+        .style(StyleType::Design);
+    let mut prepared = client.prepare(&styled).await.unwrap();
+    if let WireRequest::IdeogramV3(v3) = prepared.wire_mut() {
+        v3.style_codes = Some(vec!["AAFF5733".parse().unwrap()].into());
+    }
+    let err = prepared.generate().await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid style_type: cannot be given with style_codes"
+    );
     assert_eq!(server.requests().len(), 1, "nothing more was sent");
 }
 
