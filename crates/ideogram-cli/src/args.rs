@@ -329,6 +329,14 @@ pub struct Options {
     /// Where the character is in --character-ref: grayscale, its size.
     #[arg(long, value_name = "FILE", requires = "character_ref")]
     pub character_mask: Option<String>,
+    /// One of Ideogram 3.0's named looks: ART_DECO, POP_ART, ... (model 3
+    /// on Ideogram's API).
+    #[arg(long)]
+    pub style_preset: Option<String>,
+    /// A custom model, model/<name>/version/<version> (models 3 and 4 on
+    /// Ideogram's API).
+    #[arg(long)]
+    pub custom_model: Option<String>,
     /// A transparent background: PNGs with alpha (model 3 on Ideogram's API).
     #[arg(long)]
     pub transparent: bool,

@@ -2,7 +2,7 @@
 
 use ideogram::{
     EditKind, EditRequest, GenerateRequest, ImageInput, ImageWeight, InvalidInput, MagicPrompt,
-    Model, Palette, RenderingSpeed, Seed, SpecEnum, StyleType, UpscaleFactor,
+    Model, Palette, RenderingSpeed, Seed, SpecEnum, StylePreset, StyleType, UpscaleFactor,
 };
 use serde_json::Value;
 
@@ -110,6 +110,12 @@ pub fn build(prompt: &str, options: &Options) -> Result<GenerateRequest, Invalid
             .transpose()?;
         request = request
             .character_reference(image_named(character, "character_reference_images")?, mask);
+    }
+    if let Some(preset) = &options.style_preset {
+        request = request.style_preset(StylePreset::parse_loose(preset)?);
+    }
+    if let Some(uri) = &options.custom_model {
+        request = request.custom_model_uri(uri);
     }
     if options.transparent {
         request = request.transparent();
@@ -230,6 +236,8 @@ pub fn batch_work(line: &str, base: &Options) -> Result<(String, Options, Work),
         ("character_mask", options.character_mask.is_some()),
         ("transparent", options.transparent),
         ("upscale", options.upscale.is_some()),
+        ("style_preset", options.style_preset.is_some()),
+        ("custom_model", options.custom_model.is_some()),
     ];
     let edit = |kind: EditKind, taken: &[&str]| -> Result<Work, InvalidInput> {
         refuse(&[&COMMON[..], taken, &["style_refs"]].concat())?;
@@ -393,6 +401,8 @@ fn batch_item(
             "character_ref" => &mut options.character_ref,
             "character_mask" => &mut options.character_mask,
             "upscale" => &mut options.upscale,
+            "style_preset" => &mut options.style_preset,
+            "custom_model" | "custom_model_uri" => &mut options.custom_model,
             "op" => &mut extras.op,
             "image" => &mut extras.image,
             "mask" => &mut extras.mask,
@@ -403,7 +413,7 @@ fn batch_item(
                 return Err(InvalidInput::new(
                     "batch line",
                     format!(
-                        "unknown field {other:?}; fields: op, prompt, image, mask, weight, model, resolution, aspect, palette, style, magic_prompt, negative, seed, num_images, speed, style_ref, character_ref, character_mask, transparent, upscale, resemblance, detail"
+                        "unknown field {other:?}; fields: op, prompt, image, mask, weight, model, resolution, aspect, palette, style, magic_prompt, negative, seed, num_images, speed, style_ref, style_preset, custom_model, character_ref, character_mask, transparent, upscale, resemblance, detail"
                     ),
                 ));
             }

@@ -536,7 +536,7 @@ async fn ideogram_runs_3_0_remix_and_4_0_offline() {
     let dir = tempfile::tempdir().unwrap();
     write_png(dir.path(), "photo.png", 96, 64, [20, 90, 200]);
     let ideogram = ["--offline", "--provider", "ideogram"];
-    let cases: [(&[&str], &str, &str); 2] = [
+    let cases: [(&[&str], &str, &str); 3] = [
         (
             &[
                 "remix",
@@ -565,6 +565,22 @@ async fn ideogram_runs_3_0_remix_and_4_0_offline() {
             ],
             "v4.png",
             "V_4",
+        ),
+        (
+            &[
+                "generate",
+                "a poster",
+                "--model",
+                "3",
+                "--style-preset",
+                "art-deco",
+                "--custom-model",
+                "model/posters/version/3",
+                "-o",
+                "deco.png",
+            ],
+            "deco.png",
+            "V_3",
         ),
     ];
     for (args, saved, model) in cases {

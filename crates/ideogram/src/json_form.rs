@@ -138,6 +138,12 @@ pub(crate) fn spec_facts(schema: &mut Schema) {
             json!({"minimum": count.start(), "maximum": count.end()}),
         ),
         ("model", json!({"default": DEFAULT_MODEL.to_string()})),
+        (
+            "custom_model_uri",
+            json!({"pattern": ideogram_raw::schema::ideogram()
+                .get("CustomModelUri")
+                .map(|s| s["pattern"].clone())}),
+        ),
     ];
     let notes = [
         ("seed", format!("Seeds: {}.", seeds.join("; "))),
@@ -147,6 +153,8 @@ pub(crate) fn spec_facts(schema: &mut Schema) {
         ),
         ("palette", models_taking("color_palette")),
         ("negative_prompt", models_taking("negative_prompt")),
+        ("style_preset", models_taking("style_preset")),
+        ("custom_model_uri", models_taking("custom_model_uri")),
     ];
     let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
         return;

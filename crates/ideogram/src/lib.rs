@@ -136,7 +136,8 @@ pub use image_input::{ImageInput, MAX_IMAGE_BYTES, sniff as sniff_image};
 pub use invalid::InvalidInput;
 pub use model::{Model, Provider};
 pub use options::{
-    ImageWeight, MagicPrompt, NumImages, RenderingSpeed, Seed, SpecEnum, StyleType, UpscaleFactor,
+    ImageWeight, MagicPrompt, NumImages, RenderingSpeed, Seed, SpecEnum, StylePreset, StyleType,
+    UpscaleFactor,
 };
 pub use palette::{Palette, PaletteColor, PaletteColors, PalettePreset};
 pub use queue::{Job, JobStatus, PollSchedule};

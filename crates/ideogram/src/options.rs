@@ -21,6 +21,10 @@ pub use ideogram_raw::ideogram::types::MagicPromptOption as MagicPrompt;
 /// `RenderingSpeed`.
 pub use ideogram_raw::ideogram::types::RenderingSpeed;
 
+/// One of Ideogram 3.0's named looks (`ART_DECO`, `POP_ART`, ...): the
+/// generated `StylePresetV3`.
+pub use ideogram_raw::ideogram::types::StylePresetV3 as StylePreset;
+
 /// How much generate-transparent enlarges its images (X2 and X4 cost extra):
 /// the spec's `UpscaleFactor`.
 pub use ideogram_raw::ideogram::types::UpscaleFactor;
@@ -73,6 +77,10 @@ impl SpecEnum for MagicPrompt {
 
 impl SpecEnum for RenderingSpeed {
     const FIELD: &'static str = "rendering_speed";
+}
+
+impl SpecEnum for StylePreset {
+    const FIELD: &'static str = "style_preset";
 }
 
 impl SpecEnum for UpscaleFactor {

@@ -9,7 +9,8 @@ use crate::image_input::ImageInput;
 use crate::invalid::InvalidInput;
 use crate::model::{Model, Provider};
 use crate::options::{
-    ImageWeight, MagicPrompt, NumImages, RenderingSpeed, Seed, StyleType, UpscaleFactor,
+    ImageWeight, MagicPrompt, NumImages, RenderingSpeed, Seed, StylePreset, StyleType,
+    UpscaleFactor,
 };
 use crate::palette::Palette;
 use crate::references::References;
@@ -106,11 +107,17 @@ pub struct GenerateRequest {
     /// How closely image to image follows the input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) image_weight: Option<ImageWeight>,
-    /// Images whose style to follow (Ideogram 3.0 on Ideogram's API; 10 MB
-    /// in all).
+    /// One of Ideogram 3.0's named looks (Ideogram's API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) style_preset: Option<StylePreset>,
+    /// A custom model, `model/<name>/version/<version>` (Ideogram 3.0 and
+    /// 4.0 on Ideogram's API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) custom_model_uri: Option<String>,
+    /// Images whose style to follow (Ideogram 3.0; 10 MB in all).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) style_references: Vec<ImageInput>,
-    /// A character to keep (Ideogram 3.0 on Ideogram's API; priced higher).
+    /// A character to keep (Ideogram 3.0; priced higher).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) character_reference: Option<ImageInput>,
     /// Where the character is in its image: grayscale, the image's size.
@@ -239,6 +246,19 @@ impl GenerateRequest {
         self
     }
 
+    /// One of Ideogram 3.0's named looks (Ideogram's API).
+    pub fn style_preset(mut self, preset: StylePreset) -> Self {
+        self.style_preset = Some(preset);
+        self
+    }
+
+    /// A custom model to generate with, `model/<name>/version/<version>`
+    /// (Ideogram 3.0 and 4.0 on Ideogram's API).
+    pub fn custom_model_uri(mut self, uri: impl Into<String>) -> Self {
+        self.custom_model_uri = Some(uri.into());
+        self
+    }
+
     /// The prompt.
     pub fn prompt(&self) -> &str {
         &self.prompt
@@ -300,6 +320,18 @@ impl GenerateRequest {
                 "a rendering speed",
             ),
             (self.style.is_some(), "style", "style_type", "a style"),
+            (
+                self.style_preset.is_some(),
+                "style_preset",
+                "style_preset",
+                "a style preset",
+            ),
+            (
+                self.custom_model_uri.is_some(),
+                "custom_model_uri",
+                "custom_model_uri",
+                "a custom model",
+            ),
             // Segmind takes no count at all (`NumImages::new` says so).
             (
                 self.num_images.is_some() && provider == Provider::Ideogram,
@@ -464,6 +496,8 @@ impl GenerateRequest {
             palette: self.palette.clone(),
             num_images: num_images.map(|n| u32::from(n.get())),
             rendering_speed: self.rendering_speed.map(|s| s.to_string()),
+            style_preset: self.style_preset.map(|s| s.to_string()),
+            custom_model_uri: self.custom_model_uri.clone(),
             // Segmind documents 50 as the default; sent whenever there is an
             // input image, so every provider gets the same weight.
             image_weight: self
@@ -542,7 +576,7 @@ fn nothing_dropped(f: &Fields, wire: &WireRequest) -> Result<(), InvalidInput> {
     let json = serde_json::to_value(wire).expect("a generated body is JSON");
     // Ideogram's legacy body holds the fields in its `image_request`.
     let body = json.get("image_request").unwrap_or(&json);
-    let given: [(bool, &str, &[&str]); 8] = [
+    let given: [(bool, &str, &[&str]); 10] = [
         (
             f.negative_prompt.is_some(),
             "negative_prompt",
@@ -565,6 +599,12 @@ fn nothing_dropped(f: &Fields, wire: &WireRequest) -> Result<(), InvalidInput> {
             f.rendering_speed.is_some(),
             "rendering_speed",
             &["rendering_speed"],
+        ),
+        (f.style_preset.is_some(), "style_preset", &["style_preset"]),
+        (
+            f.custom_model_uri.is_some(),
+            "custom_model_uri",
+            &["custom_model_uri"],
         ),
         (
             f.resolution.is_some() || f.aspect_ratio.is_some(),

@@ -92,6 +92,8 @@ pub(crate) struct Fields {
     pub num_images: Option<u32>,
     pub rendering_speed: Option<String>,
     pub image_weight: Option<u32>,
+    pub style_preset: Option<String>,
+    pub custom_model_uri: Option<String>,
 }
 
 /// A builder's conversion error as the facade's, for `field`.
@@ -683,8 +685,27 @@ pub(crate) fn ideogram_v3(f: &Fields) -> Result<WireRequest, InvalidInput> {
         .color_palette(f.palette.as_ref().map(|p| p.to_ideogram()))
         .seed(f.seed.map(|s| ideogram::Seed::from(i64::from(s))))
         .num_images(f.num_images.map(num_images).transpose()?)
-        .negative_prompt(f.negative_prompt.clone());
+        .negative_prompt(f.negative_prompt.clone())
+        .style_preset(
+            f.style_preset
+                .as_deref()
+                .map(|s| typed::<ideogram::StylePresetV3>("style_preset", s))
+                .transpose()?,
+        )
+        .custom_model_uri(custom_model(f)?);
     Ok(WireRequest::IdeogramV3(built(body.try_into())?))
+}
+
+/// A custom model's URI in the spec's type (its pattern checked).
+fn custom_model(f: &Fields) -> Result<Option<ideogram::CustomModelUri>, InvalidInput> {
+    f.custom_model_uri
+        .as_deref()
+        .map(|uri| {
+            uri.parse().map_err(|e: ideogram::error::ConversionError| {
+                InvalidInput::new("custom_model_uri", e.to_string())
+            })
+        })
+        .transpose()
 }
 
 /// Ideogram 4.0's body, built with the generated builder: the prompt as
@@ -709,7 +730,8 @@ pub(crate) fn ideogram_v4(f: &Fields) -> Result<WireRequest, InvalidInput> {
                 .map(|r| typed("resolution", &r.check_in(SizeFamily::V4)?.to_string()))
                 .transpose()?,
         )
-        .seed(f.seed.map(i64::from));
+        .seed(f.seed.map(i64::from))
+        .custom_model_uri(custom_model(f)?);
     Ok(WireRequest::IdeogramV4(built(body.try_into())?))
 }
 

@@ -403,6 +403,25 @@ async fn invalid_requests_send_nothing() {
         ),
         (
             &ideogram,
+            GenerateRequest::new("x").style_preset(ideogram::StylePreset::PopArt),
+            "invalid style_preset: V_2 does not take a style preset on ideogram; V_3 do",
+        ),
+        (
+            &ideogram,
+            GenerateRequest::new("x")
+                .model(Model::V3)
+                .custom_model_uri("my-model"),
+            "invalid custom_model_uri: ",
+        ),
+        (
+            &segmind,
+            GenerateRequest::new("x")
+                .model(Model::V3)
+                .style_preset(ideogram::StylePreset::PopArt),
+            "invalid style_preset: V_3 does not take a style preset on segmind",
+        ),
+        (
+            &ideogram,
             GenerateRequest::new("x").model(Model::V4).num_images(2),
             "invalid num_images: V_4 does not take an image count on ideogram; V_1, V_1_TURBO, V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3 do",
         ),

@@ -222,7 +222,9 @@ async fn ideogram_legacy_v3_and_remix_send_what_each_takes() {
         .resolution("800x1280".parse().unwrap())
         .rendering_speed(RenderingSpeed::Turbo)
         .magic_prompt(MagicPrompt::On)
-        .negative_prompt("dogs");
+        .negative_prompt("dogs")
+        .style_preset(ideogram::StylePreset::ArtDeco)
+        .custom_model_uri("model/cats/version/2");
     client.generate(&v3).await.unwrap();
 
     let remix = GenerateRequest::new("the same beach in watercolour")

@@ -96,7 +96,9 @@ fn the_schema_describes_the_serde_form() {
             Some(ImageInput::url("https://cdn.invalid/hero-mask.png")),
         )
         .transparent()
-        .upscale(ideogram::UpscaleFactor::X2);
+        .upscale(ideogram::UpscaleFactor::X2)
+        .style_preset(ideogram::StylePreset::ArtDeco)
+        .custom_model_uri("model/posters/version/3");
     let written = serde_json::to_value(&full).unwrap();
     let mut keys: Vec<&str> = written
         .as_object()
