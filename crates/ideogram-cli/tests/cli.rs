@@ -1047,12 +1047,19 @@ async fn batch_lines_carry_image_operations_on_both_providers() {
         r#"{"op": "edit", "image": "photo.png", "mask": "mask.png", "prompt": "a red door"}"#,
         r#"{"op": "upscale", "image": "photo.png", "resemblance": 80}"#,
     ];
+    // Queued on Segmind like the rest: the character model and 4.0.
+    let segmind_only = [
+        r#"{"prompt": "the same face, smiling", "model": "3", "character_ref": "photo.png"}"#,
+        r#"{"prompt": "a poster", "model": "4", "aspect": "16:9"}"#,
+    ];
     // (provider, lines, the operations billed in line order, the sizes saved)
     let segmind_ops = [
         "ideogram-txt-2-img",
         "ideogram-3-reframe",
         "ideogram-3-replace-background",
         "ideogram-3-remix",
+        "ideogram-character",
+        "ideogram-4",
     ];
     let ideogram_ops = [
         "/generate",
@@ -1063,7 +1070,11 @@ async fn batch_lines_carry_image_operations_on_both_providers() {
         "/upscale",
     ];
     for (provider, lines, ops) in [
-        ("segmind", shared.to_vec(), &segmind_ops[..]),
+        (
+            "segmind",
+            [&shared[..], &segmind_only[..]].concat(),
+            &segmind_ops[..],
+        ),
         (
             "ideogram",
             [&shared[..], &ideogram_only[..]].concat(),
@@ -1117,6 +1128,8 @@ async fn batch_lines_carry_image_operations_on_both_providers() {
         if provider == "ideogram" {
             assert_eq!(image("0005-a-red-door"), (96, 64));
             assert_eq!(image("0006-upscaled"), (192, 128));
+        } else {
+            assert_eq!(image("0006-a-poster"), (1024, 576));
         }
     }
 }
