@@ -142,7 +142,7 @@ impl Client {
                 }
                 let mut body = crate::wire::WireRequest::SegmindDescribe(
                     ideogram_raw::segmind::types::IdeogramDescribeRequest::builder()
-                        .image_file("https://image.invalid/pending")
+                        .image_file(crate::wire::IMAGE_PENDING)
                         .try_into()
                         .map_err(|e: ideogram_raw::segmind::types::error::ConversionError| {
                             InvalidInput::new("image_file", e.to_string())
