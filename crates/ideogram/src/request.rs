@@ -217,16 +217,17 @@ impl GenerateRequest {
         self
     }
 
-    /// Adds an image whose style to follow (Ideogram 3.0 on Ideogram's
-    /// API; at most 10 MB in all).
+    /// Adds an image whose style to follow (Ideogram 3.0; at most 10 MB in
+    /// all on Ideogram's API, sent as a file part; on Segmind in the JSON
+    /// body, a URL or a local file's base64).
     pub fn style_reference(mut self, image: ImageInput) -> Self {
         self.style_references.push(image);
         self
     }
 
     /// A character to keep (one image), with an optional mask of its size,
-    /// grayscale (Ideogram 3.0 on Ideogram's API; priced as a character
-    /// generation).
+    /// grayscale (Ideogram 3.0; priced as a character generation). On
+    /// Segmind it goes to `ideogram-character`, which takes no mask.
     pub fn character_reference(mut self, image: ImageInput, mask: Option<ImageInput>) -> Self {
         self.character_reference = Some(image);
         self.character_mask = mask;

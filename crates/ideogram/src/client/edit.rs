@@ -15,8 +15,9 @@ use crate::retry::{self, Method};
 
 impl Client {
     /// Runs an Ideogram 3.0 operation on an uploaded image (edit, reframe,
-    /// replace-background) and waits for the images: [`Client::prepare_edit`]
-    /// then [`PreparedEdit::send`]. Billed per image returned.
+    /// replace-background, upscale; reframe and replace-background on
+    /// Segmind too) and waits for the images: [`Client::prepare_edit`] then
+    /// [`PreparedEdit::send`]. Billed per image returned.
     pub async fn edit(&self, request: &EditRequest) -> Result<Generation, Error> {
         self.prepare_edit(request).await?.send().await
     }
@@ -120,8 +121,8 @@ impl Client {
         Ok(TextLayers { base, blocks, seed })
     }
 
-    /// Words for an image (Ideogram's `/describe`), each usable as a
-    /// prompt. Billed per call.
+    /// Words for an image (Ideogram's `/describe`, Segmind's
+    /// `ideogram-describe`), each usable as a prompt. Billed per call.
     ///
     /// ```no_run
     /// # async fn run(client: ideogram::Client) -> Result<(), ideogram::Error> {
