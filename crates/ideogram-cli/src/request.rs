@@ -102,6 +102,12 @@ pub fn build(prompt: &str, options: &Options) -> Result<GenerateRequest, Invalid
     for reference in &options.style_refs {
         request = request.style_reference(image_named(reference, "style_reference_images")?);
     }
+    if options.character_mask.is_some() && options.character_ref.is_none() {
+        return Err(InvalidInput::new(
+            "character_reference_images_mask",
+            "a mask goes with a character reference (character_ref)",
+        ));
+    }
     if let Some(character) = &options.character_ref {
         let mask = options
             .character_mask
@@ -501,6 +507,8 @@ mod tests {
             refused(r#"{"op": "paint", "image": "a.png"}"#).contains("not one of generate, remix")
         );
         assert!(refused(r#"{"prompt": "x", "weight": 70}"#).contains("needs an \"image\""));
+        let err = work(r#"{"prompt": "x", "model": "3", "character_mask": "m.png"}"#).unwrap_err();
+        assert_eq!(err.field, "character_reference_images_mask");
         // A batch option an image operation has no place for is refused.
         let base = Options {
             negative: Some("blurry".into()),
