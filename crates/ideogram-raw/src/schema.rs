@@ -570,6 +570,16 @@ mod tests {
                 .to_string(),
             "style_reference_images: cannot be given with style_codes"
         );
+        assert_eq!(
+            ideogram()
+                .check(
+                    "GenerateImageRequestV4",
+                    &json!({"prompt": "x", "text_prompt": "y"})
+                )
+                .unwrap_err()
+                .to_string(),
+            "text_prompt: cannot be given with prompt"
+        );
         let legacy = json!({"image_request": {"prompt": "x", "aspect_ratio": "ASPECT_1_1", "resolution": "RESOLUTION_1024_1024"}});
         assert!(ideogram().check("GenerateImageRequest", &legacy).is_err());
     }
