@@ -287,7 +287,7 @@ pub struct EditOptions {
 }
 
 /// Generation options, shared by generate, remix and batch.
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Default, PartialEq, Args)]
 pub struct Options {
     /// V_2, V_2_TURBO, V_2A, ..., V_3, V_4 (short forms like 2a and 4, and
     /// Segmind slugs, work).

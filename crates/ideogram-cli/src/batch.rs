@@ -142,8 +142,12 @@ pub async fn run(session: &Session, batch: Batch, signals: Signals) -> Result<()
             .expect("lock task")?
     };
     let (journal_file, states) = {
-        let (path, print, count, wait) =
-            (journal_path, fingerprint(&lines), lines.len(), batch.wait);
+        let (path, print, count, wait) = (
+            journal_path,
+            fingerprint(&lines, &batch.options),
+            lines.len(),
+            batch.wait,
+        );
         tokio::task::spawn_blocking(move || Journal::open(&path, &print, count, wait))
             .await
             .expect("journal task")?

@@ -167,7 +167,7 @@ impl Journal {
                         return Err(Failure::new(
                             INVALID,
                             format!(
-                                "{} belongs to another batch file (line {})",
+                                "{} belongs to another batch: another file, or other options (line {})",
                                 path.display(),
                                 n + 1
                             ),
@@ -382,11 +382,16 @@ fn read_lines(file: &mut File) -> std::io::Result<(Vec<String>, bool)> {
     Ok((lines, torn))
 }
 
-/// A fingerprint of the batch file's items (FNV-1a over the lines).
-pub fn fingerprint(lines: &[String]) -> String {
+/// A fingerprint of the batch: its file's items and the command line's
+/// options every item takes (FNV-1a over the lines, then the options when
+/// any is set, so a journal of a batch without options keeps its print).
+/// A run with other options is another batch: its journal's answers and
+/// file names would not be what it asks for.
+pub fn fingerprint(lines: &[String], options: &crate::args::Options) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for line in lines {
-        for byte in line.bytes().chain(std::iter::once(b'\n')) {
+    let set = (*options != crate::args::Options::default()).then(|| format!("{options:?}"));
+    for text in lines.iter().chain(set.as_ref()) {
+        for byte in text.bytes().chain(std::iter::once(b'\n')) {
             hash ^= u64::from(byte);
             hash = hash.wrapping_mul(0x0100_0000_01b3);
         }

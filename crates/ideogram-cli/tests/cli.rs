@@ -1135,6 +1135,49 @@ async fn batch_lines_carry_image_operations_on_both_providers() {
 }
 
 #[tokio::test]
+async fn a_batch_run_again_with_other_options_is_another_batch() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_png(dir.path(), "square.png", 64, 64, [200, 20, 20]);
+    let file = dir.path().join("items.txt");
+    std::fs::write(&file, r#"{"op": "reframe", "image": "square.png"}"#).unwrap();
+    let batch = |resolution: &'static str| {
+        let file = file.to_str().unwrap().to_owned();
+        let (api, key) = (mock.api_url().to_owned(), mock.api_key());
+        let dir = dir.path().to_owned();
+        async move {
+            let args = [
+                "--provider",
+                "ideogram",
+                "--base-url",
+                &api,
+                "batch",
+                &file,
+                "-o",
+                "out",
+                "--resolution",
+                resolution,
+            ];
+            run(&args, &[("IDEOGRAM_API_KEY", &key)], &dir).await
+        }
+    };
+    let first = batch("1280x800").await;
+    assert_eq!(code(&first), 0, "{}", stderr(&first));
+    // The journal's answer is a 1280x800 image: it is not what 800x1280 asks.
+    let other = batch("800x1280").await;
+    assert_eq!(code(&other), 3, "{}", stderr(&other));
+    assert!(
+        stderr(&other).contains("belongs to another batch: another file, or other options"),
+        "{}",
+        stderr(&other)
+    );
+    assert_eq!(mock.ledger().entries.len(), 1, "nothing more was sent");
+    let same = batch("1280x800").await;
+    assert_eq!(code(&same), 0, "{}", stderr(&same));
+    assert_eq!(mock.ledger().entries.len(), 1, "done is done");
+}
+
+#[tokio::test]
 async fn a_batch_with_a_bad_line_sends_nothing() {
     let mock = mock(MockConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
