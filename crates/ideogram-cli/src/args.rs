@@ -226,6 +226,12 @@ pub enum Command {
     Palettes,
     /// What each model can do on each provider (no key needed).
     Models,
+    /// Print a shell completion script: `ideogram completions bash >
+    /// ~/.local/share/bash-completion/completions/ideogram`.
+    Completions {
+        /// bash, elvish, fish, powershell or zsh.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -50,6 +50,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             commands::models(cli.json);
             return Ok(());
         }
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            let mut command = args::Cli::command();
+            clap_complete::generate(*shell, &mut command, "ideogram", &mut std::io::stdout());
+            return Ok(());
+        }
         _ => {}
     }
     // From here on Ctrl-C and SIGTERM are counted, not fatal: each command
@@ -238,6 +244,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Resolutions { .. }
         | Command::Palettes
         | Command::Models
+        | Command::Completions { .. }
         | Command::Fetch { .. } => {
             unreachable!("handled above")
         }

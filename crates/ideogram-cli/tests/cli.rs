@@ -933,6 +933,21 @@ async fn jobs_are_picked_up_by_id() {
 }
 
 #[tokio::test]
+async fn completion_scripts_cover_every_command_and_need_no_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = run(&["completions", shell], &[], dir.path()).await;
+        assert_eq!(code(&out), 0, "{shell}: {}", stderr(&out));
+        let script = stdout(&out);
+        for word in ["reframe", "layerize-text", "style-preset", "character-ref"] {
+            assert!(script.contains(word), "{shell} lacks {word}");
+        }
+    }
+    let out = run(&["completions", "tcsh"], &[], dir.path()).await;
+    assert_eq!(code(&out), 2, "a usage error: {}", stderr(&out));
+}
+
+#[tokio::test]
 async fn tables_need_no_key() {
     let dir = tempfile::tempdir().unwrap();
     let all = run(&["resolutions"], &[], dir.path()).await;
