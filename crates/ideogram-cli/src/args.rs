@@ -37,7 +37,9 @@ pub struct Cli {
 /// Where requests go and with which key.
 #[derive(Debug, Args)]
 pub struct Connection {
-    /// `segmind` or `ideogram` (default: the one whose key is set; with none, ideogram).
+    /// `segmind` or `ideogram` (default: the one whose key is set; segmind
+    /// when both are, said on stderr; ideogram when none is; segmind for
+    /// `job`).
     #[arg(long, global = true)]
     pub provider: Option<String>,
     /// Another base URL: a gateway, a proxy, a mock.

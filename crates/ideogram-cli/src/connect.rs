@@ -16,11 +16,12 @@ pub struct Session {
     _mock: Option<MockServer>,
 }
 
-pub async fn connect(connection: &Connection) -> Result<Session, Failure> {
+/// Connects for a command; `queue` for the `job` commands, which only
+/// Segmind serves.
+pub async fn connect(connection: &Connection, queue: bool) -> Result<Session, Failure> {
     let provider = match &connection.provider {
         Some(name) => name.parse::<Provider>()?,
-        None if std::env::var_os("SEGMIND_API_KEY").is_some() => Provider::Segmind,
-        _ => Provider::Ideogram,
+        None => default_provider(queue, connection.offline),
     };
     let retry = RetryPolicy::default().max_retries(connection.retries);
     let mut builder = Client::builder(provider)
@@ -60,6 +61,30 @@ pub async fn connect(connection: &Connection) -> Result<Session, Failure> {
         provider,
         _mock: mock,
     })
+}
+
+/// The provider when `--provider` is not given: Segmind for its queue,
+/// else the one whose key is set, Segmind when both are (said on stderr,
+/// never picked silently), Ideogram when neither is.
+fn default_provider(queue: bool, offline: bool) -> Provider {
+    let set = |provider: Provider| {
+        std::env::var(provider.key_variable()).is_ok_and(|key| !key.trim().is_empty())
+    };
+    match (set(Provider::Segmind), set(Provider::Ideogram)) {
+        _ if queue => Provider::Segmind,
+        (true, true) => {
+            if !offline {
+                crate::output::tell(&format!(
+                    "note: {} and {} are both set: using segmind (--provider ideogram for Ideogram's API)",
+                    Provider::Segmind.key_variable(),
+                    Provider::Ideogram.key_variable()
+                ));
+            }
+            Provider::Segmind
+        }
+        (true, false) => Provider::Segmind,
+        (false, _) => Provider::Ideogram,
+    }
 }
 
 fn key(connection: &Connection, provider: Provider) -> Result<String, Failure> {

@@ -75,7 +75,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             ))
         });
     }
-    let session = connect::connect(&cli.connection).await?;
+    let queue = matches!(cli.command, Command::Job { .. });
+    let session = connect::connect(&cli.connection, queue).await?;
     match cli.command {
         Command::Generate {
             prompt,

@@ -948,6 +948,40 @@ async fn completion_scripts_cover_every_command_and_need_no_key() {
 }
 
 #[tokio::test]
+async fn the_provider_is_never_picked_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    // Jobs are Segmind's: without its key, the error names its key.
+    let out = run(&["job", "status", "req-1"], &[], dir.path()).await;
+    assert_eq!(code(&out), 4, "{}", stderr(&out));
+    assert!(stderr(&out).contains("SEGMIND_API_KEY"), "{}", stderr(&out));
+    // Both keys set: Segmind is used, and the user is told so.
+    let mock = mock(MockConfig::default()).await;
+    let out = run(
+        &[
+            "--base-url",
+            mock.api_url(),
+            "generate",
+            "a fox",
+            "-o",
+            "fox.jpg",
+        ],
+        &[
+            ("SEGMIND_API_KEY", &mock.api_key()),
+            ("IDEOGRAM_API_KEY", "other"),
+        ],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("SEGMIND_API_KEY and IDEOGRAM_API_KEY are both set: using segmind"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(mock.ledger().entries[0].operation, "ideogram-txt-2-img");
+}
+
+#[tokio::test]
 async fn tables_need_no_key() {
     let dir = tempfile::tempdir().unwrap();
     let all = run(&["resolutions"], &[], dir.path()).await;
