@@ -19,6 +19,7 @@ Exit codes:
   8  network or service error (the request may have been billed)
   9  billed but not saved: every paid image's URL and the command that
      fetches it are printed (`ideogram fetch URL -o PATH`)
+  10 configuration (a base URL or a proxy that cannot be used)
   130 interrupted (run the same command again to resume)";
 
 /// Images from Ideogram's models, through Segmind or Ideogram's own API.

@@ -22,6 +22,8 @@ pub const RATE_LIMITED: u8 = 6;
 pub const FAILED: u8 = 7;
 pub const NETWORK: u8 = 8;
 pub const NOT_SAVED: u8 = 9;
+/// The client's configuration (a base URL, a proxy) is unusable.
+pub const CONFIG: u8 = 10;
 pub const INTERRUPTED: u8 = 130;
 
 impl Failure {
@@ -47,6 +49,7 @@ impl Failure {
     pub fn graver(self, other: Self) -> Self {
         fn rank(code: u8) -> usize {
             [
+                CONFIG,
                 AUTH,
                 CREDITS,
                 NOT_SAVED,
@@ -86,7 +89,19 @@ impl Failure {
                 AUTH,
                 Some(format!("check the key in {variable} (or --api-key-file)")),
             ),
-            Error::Config(_) => (AUTH, None),
+            Error::Config(
+                ConfigError::BaseUrl { .. }
+                | ConfigError::InsecureHttp { .. }
+                | ConfigError::Scheme { .. },
+            ) => (
+                CONFIG,
+                Some("check --base-url: https, or http on a loopback host".to_owned()),
+            ),
+            Error::Config(ConfigError::Proxy(_)) => (
+                CONFIG,
+                Some("check HTTPS_PROXY, HTTP_PROXY and ALL_PROXY".to_owned()),
+            ),
+            Error::Config(_) => (CONFIG, None),
             Error::Unauthorized { .. } | Error::Forbidden { .. } => (
                 AUTH,
                 Some(format!(

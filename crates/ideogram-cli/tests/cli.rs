@@ -982,6 +982,32 @@ async fn the_provider_is_never_picked_silently() {
 }
 
 #[tokio::test]
+async fn a_bad_base_url_is_a_configuration_error_not_an_authentication_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = [("IDEOGRAM_API_KEY", "k")];
+    for (url, says) in [
+        (
+            "http://gateway.example/api",
+            "plain http on a non-loopback host",
+        ),
+        ("not a url", "is not a URL"),
+        ("ftp://gateway.example/", "is not http(s)"),
+    ] {
+        let out = run(
+            &["--provider", "ideogram", "--base-url", url, "generate", "x"],
+            &key,
+            dir.path(),
+        )
+        .await;
+        assert_eq!(code(&out), 10, "{url}: {}", stderr(&out));
+        let line = stderr(&out);
+        assert!(line.contains(says), "{url}: {line}");
+        assert!(line.contains("(hint: check --base-url"), "{url}: {line}");
+        assert!(!line.contains("API_KEY"), "no key hint: {line}");
+    }
+}
+
+#[tokio::test]
 async fn tables_need_no_key() {
     let dir = tempfile::tempdir().unwrap();
     let all = run(&["resolutions"], &[], dir.path()).await;
