@@ -179,7 +179,10 @@ fn chain(err: &dyn std::error::Error) -> String {
 
 impl From<InvalidInput> for Failure {
     fn from(err: InvalidInput) -> Self {
+        // A list of the field's values helps with a bad value, not with a
+        // field the model has no place for.
         let hint = match err.field.as_ref() {
+            _ if err.is_not_taken() => Some("ideogram models shows what each model takes"),
             "resolution" => Some("ideogram resolutions lists the legal sizes"),
             "palette" => Some("ideogram palettes lists the presets"),
             _ => None,

@@ -271,7 +271,7 @@ impl EditRequest {
         ];
         for (field, given) in set {
             if given && !takes(provider, schema, field) {
-                return Err(InvalidInput::new(
+                return Err(InvalidInput::not_taken(
                     field,
                     format!("{} does not take it", self.kind.name()),
                 ));

@@ -14,6 +14,9 @@ pub struct InvalidInput {
     pub field: Cow<'static, str>,
     /// What is wrong and what is allowed.
     pub message: String,
+    /// The value may be fine: the model, operation or provider has no
+    /// place for the field at all.
+    not_taken: bool,
 }
 
 impl InvalidInput {
@@ -22,7 +25,24 @@ impl InvalidInput {
         Self {
             field: field.into(),
             message: message.into(),
+            not_taken: false,
         }
+    }
+
+    /// An error for a `field` that the chosen model, operation or provider
+    /// does not take, whatever its value.
+    pub fn not_taken(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self {
+            not_taken: true,
+            ..Self::new(field, message)
+        }
+    }
+
+    /// Whether the field itself is not taken here (see
+    /// [`InvalidInput::not_taken`]), rather than its value refused: a list
+    /// of the field's values would not help.
+    pub fn is_not_taken(&self) -> bool {
+        self.not_taken
     }
 }
 

@@ -364,7 +364,7 @@ impl GenerateRequest {
         };
         for (_, field, wire_field, what) in given.into_iter().filter(|g| g.0) {
             if segmind_character && !body_takes(wire_field) {
-                return Err(InvalidInput::new(
+                return Err(InvalidInput::not_taken(
                     field,
                     format!("Segmind's character model does not take {what}"),
                 ));
@@ -376,7 +376,7 @@ impl GenerateRequest {
                 } else {
                     format!("{model} does not take {what} on {provider}; {others} do")
                 };
-                return Err(InvalidInput::new(field, message));
+                return Err(InvalidInput::not_taken(field, message));
             }
         }
         let v3_only = [
@@ -473,7 +473,7 @@ impl GenerateRequest {
         let ratio_as_size =
             provider == Provider::Segmind && !ratio_taken && body_takes("resolution");
         if self.aspect_ratio.is_some() && !ratio_taken && !ratio_as_size {
-            return Err(InvalidInput::new(
+            return Err(InvalidInput::not_taken(
                 "aspect_ratio",
                 format!("{model} does not take an aspect ratio on {provider}"),
             ));
@@ -615,7 +615,7 @@ fn nothing_dropped(f: &Fields, wire: &WireRequest) -> Result<(), InvalidInput> {
     ];
     for (_, field, names) in given.into_iter().filter(|g| g.0) {
         if !names.iter().any(|name| body.get(name).is_some()) {
-            return Err(InvalidInput::new(
+            return Err(InvalidInput::not_taken(
                 field,
                 format!("{} has no place for it", wire.schema()),
             ));

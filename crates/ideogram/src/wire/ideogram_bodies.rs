@@ -194,7 +194,7 @@ fn v3_as<T: serde::de::DeserializeOwned>(
         .and_then(|s| s["properties"].as_object())
         .expect("the spec has the body");
     if let Some(field) = fields.keys().find(|f| !taken.contains_key(*f)) {
-        return Err(InvalidInput::new(
+        return Err(InvalidInput::not_taken(
             field.clone(),
             format!("{what} does not take it"),
         ));
