@@ -137,4 +137,22 @@ impl Connection {
     ) -> Result<Loaded, Error> {
         crate::image_input::load(&self.downloader, image, field).await
     }
+
+    /// Fetches and checks every URL among `images`: Segmind fetches an
+    /// image URL itself, after the call is paid, so an unreachable, endless
+    /// or non-image one is refused first. Local images are checked when
+    /// they are read. An error names `field`.
+    pub(crate) async fn check_urls<'i>(
+        &self,
+        images: impl IntoIterator<Item = &'i ImageInput>,
+        field: &'static str,
+    ) -> Result<(), Error> {
+        for url in images
+            .into_iter()
+            .filter(|i| matches!(i, ImageInput::Url(_)))
+        {
+            self.load_image(url, field).await?;
+        }
+        Ok(())
+    }
 }

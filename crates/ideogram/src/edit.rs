@@ -383,14 +383,10 @@ impl EditBody {
     /// Segmind's body of `request`: the image, and each style reference, as
     /// a URL (checked by fetching it first) or a local file's base64.
     pub(crate) async fn build_segmind(request: &EditRequest) -> Result<Self, crate::Error> {
-        let mut style_references = Vec::new();
-        for reference in &request.style_references {
-            style_references.push(reference.segmind_value().await?);
-        }
         let body = crate::wire::segmind_edit(crate::wire::SegmindEdit {
             kind: &request.kind,
             image: request.image.segmind_value().await?,
-            style_references,
+            style_references: crate::wire::segmind_styles(&request.style_references).await?,
             seed: request.seed,
             rendering_speed: request.rendering_speed.map(|s| s.to_string()),
             magic_prompt: request.magic_prompt.map(|m| m.to_string()),

@@ -30,12 +30,8 @@ impl Client {
         request.check(self.provider())?;
         let conn = &*self.inner;
         if let Api::Segmind(_) = conn.api {
-            // Segmind fetches a URL after the call is paid: each is fetched
-            // and checked first, as a local file is read and checked.
-            let urls = std::iter::once(request.image()).chain(&request.style_references);
-            for url in urls.filter(|i| matches!(i, ImageInput::Url(_))) {
-                conn.load_image(url, "image").await?;
-            }
+            let images = std::iter::once(request.image()).chain(&request.style_references);
+            conn.check_urls(images, "image").await?;
             let body = EditBody::build_segmind(request).await?;
             return Ok(PreparedEdit {
                 client: self,
@@ -138,18 +134,15 @@ impl Client {
         let api = match &conn.api {
             Api::Ideogram(api) => api,
             Api::Segmind(api) => {
-                if let ImageInput::Url(_) = image {
-                    conn.load_image(image, "image_file").await?;
-                }
-                let mut body = crate::wire::WireRequest::SegmindDescribe(
+                conn.check_urls([image], "image_file").await?;
+                let body = crate::wire::WireRequest::SegmindDescribe(
                     ideogram_raw::segmind::types::IdeogramDescribeRequest::builder()
-                        .image_file(crate::wire::IMAGE_PENDING)
+                        .image_file(image.segmind_value().await?)
                         .try_into()
                         .map_err(|e: ideogram_raw::segmind::types::error::ConversionError| {
                             InvalidInput::new("image_file", e.to_string())
                         })?,
                 );
-                body.set_image_file(image.segmind_value().await?)?;
                 return match crate::wire::segmind_v1(api, &conn.retry, &body).await {
                     Ok(answer) => conn.segmind_descriptions(answer).await,
                     Err(e) => Err(conn.map_error(e, None).await),

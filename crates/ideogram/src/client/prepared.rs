@@ -7,7 +7,7 @@ use super::Client;
 use crate::connection::Api;
 use crate::error::Error;
 use crate::generation::Generation;
-use crate::image_input::{ImageInput, Loaded};
+use crate::image_input::Loaded;
 use crate::invalid::InvalidInput;
 use crate::model::{Model, Provider};
 use crate::queue::Job;
@@ -51,12 +51,8 @@ impl<'a> Prepared<'a> {
             references,
         } = request.plan(client.provider())?;
         if client.provider() == Provider::Segmind {
-            // As with an input image: a URL is refused before Segmind
-            // fetches it paid.
             let urls = references.style.iter().chain(&references.character);
-            for url in urls.filter(|i| matches!(i, ImageInput::Url(_))) {
-                client.inner.load_image(url, "reference").await?;
-            }
+            client.inner.check_urls(urls, "reference").await?;
         }
         if !references.is_empty() {
             wire = wire
@@ -65,11 +61,7 @@ impl<'a> Prepared<'a> {
         }
         let upload = match (&image, client.provider()) {
             (Some(image), Provider::Segmind) => {
-                // Segmind would fetch a URL after the request is paid for:
-                // an unreachable, endless or non-image one is refused first.
-                if let ImageInput::Url(_) = image {
-                    client.inner.load_image(image, "image").await?;
-                }
+                client.inner.check_urls([image], "image").await?;
                 wire.set_image_file(image.segmind_value().await?)?;
                 None
             }

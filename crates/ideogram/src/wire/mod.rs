@@ -21,11 +21,11 @@ mod segmind_bodies;
 pub(crate) use ideogram_bodies::{
     ideogram_legacy, ideogram_transparent, ideogram_v3, ideogram_v3_remix, ideogram_v4,
 };
+use segmind_bodies::segmind_schema;
 pub(crate) use segmind_bodies::{
-    CHARACTER_SLUG, IMAGE_PENDING, SegmindEdit, model_of_slug, segmind_body, segmind_character,
-    segmind_edit, segmind_slug, segmind_slug_schema, segmind_v1, segmind_v2,
+    CHARACTER_SLUG, SegmindEdit, model_of_slug, segmind_body, segmind_character, segmind_edit,
+    segmind_slug, segmind_slug_schema, segmind_styles, segmind_v1, segmind_v2,
 };
-use segmind_bodies::{segmind_schema, segmind_styles};
 
 /// The generated body a request becomes: what the service receives.
 ///
@@ -188,11 +188,11 @@ impl WireRequest {
                 Ok(wire)
             }
             Self::SegmindV3(mut body) => {
-                body.style_reference_images = segmind_styles(references).await?;
+                body.style_reference_images = segmind_styles(&references.style).await?;
                 Ok(Self::SegmindV3(body))
             }
             Self::SegmindV3Remix(mut body) => {
-                body.style_reference_images = segmind_styles(references).await?;
+                body.style_reference_images = segmind_styles(&references.style).await?;
                 Ok(Self::SegmindV3Remix(body))
             }
             other => Ok(other),

@@ -10,7 +10,7 @@ use crate::model::Model;
 use crate::resolution::SizeFamily;
 
 /// Where a Segmind body's input image goes until it is read.
-pub(crate) const IMAGE_PENDING: &str = "https://image.invalid/pending";
+const IMAGE_PENDING: &str = "https://image.invalid/pending";
 
 /// Segmind's generate slugs, once: model, whether there is an input image,
 /// slug. The body each takes is the spec's (its operations table).
@@ -351,7 +351,7 @@ fn segmind_v4(f: &Fields) -> Result<WireRequest, InvalidInput> {
 pub(crate) struct SegmindEdit<'a> {
     pub kind: &'a crate::edit::EditKind,
     pub image: String,
-    pub style_references: Vec<String>,
+    pub style_references: Option<segmind::StyleReferenceImages>,
     pub seed: Option<u32>,
     pub rendering_speed: Option<String>,
     pub magic_prompt: Option<String>,
@@ -363,16 +363,7 @@ pub(crate) struct SegmindEdit<'a> {
 pub(crate) fn segmind_edit(e: SegmindEdit<'_>) -> Result<WireRequest, InvalidInput> {
     use crate::edit::EditKind;
     let image = built(segmind::ImageFile::try_from(e.image))?;
-    let styles = (!e.style_references.is_empty())
-        .then(|| {
-            e.style_references
-                .into_iter()
-                .map(segmind::ImageFile::try_from)
-                .collect::<Result<Vec<_>, _>>()
-                .map(segmind::StyleReferenceImages)
-        })
-        .transpose()
-        .map_err(|err| InvalidInput::new("style_reference_images", err.to_string()))?;
+    let styles = e.style_references;
     let speed = e
         .rendering_speed
         .as_deref()
@@ -456,14 +447,14 @@ fn image_size(ratio: crate::aspect::AspectRatio) -> Result<segmind::ImageSize, I
 
 /// Style references as Segmind takes them: URLs, or local files as
 /// base64.
-pub(super) async fn segmind_styles(
-    references: &crate::references::References,
+pub(crate) async fn segmind_styles(
+    images: &[crate::image_input::ImageInput],
 ) -> Result<Option<segmind::StyleReferenceImages>, crate::Error> {
-    if references.style.is_empty() {
+    if images.is_empty() {
         return Ok(None);
     }
     let mut files = Vec::new();
-    for image in &references.style {
+    for image in images {
         files.push(built(segmind::ImageFile::try_from(
             image.segmind_value().await?,
         ))?);
