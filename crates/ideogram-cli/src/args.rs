@@ -31,6 +31,11 @@ pub struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Trace what the client does on stderr: -v requests, retries, polls
+    /// and downloads; -vv also prompts and waits. RUST_LOG is honoured
+    /// when no -v is given (`RUST_LOG=ideogram=debug`).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,
 }

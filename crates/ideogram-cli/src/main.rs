@@ -13,6 +13,7 @@ mod paid;
 mod progress;
 mod request;
 mod signals;
+mod trace;
 
 use std::process::ExitCode;
 
@@ -23,6 +24,7 @@ use failure::Failure;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    trace::init(cli.verbose);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,9 +1,16 @@
 //! The generated clients' hooks: every request gets the auth header here, so
-//! no call site can forget it.
+//! no call site can forget it, and every exchange is traced here (an `http`
+//! span: operation, provider, method, path template, status, duration,
+//! request id; never the key, never a body).
+
+use std::time::Instant;
 
 use progenitor_client::{ClientHooks, Error, OperationInfo};
+use tracing::Instrument as _;
+use tracing::field::Empty;
 
 use crate::auth::Auth;
+use crate::operation::Operation;
 use crate::{ideogram, segmind};
 
 #[expect(
@@ -15,9 +22,64 @@ fn authorize<E>(auth: &Auth, request: &mut reqwest::Request) -> Result<(), Error
         .map_err(|err| Error::InvalidRequest(err.to_string()))
 }
 
-/// Auth on the way out, a size cap on the way in.
+/// Sends `request` in an `http` span, and caps the answer's body.
+async fn exchange(
+    client: &reqwest::Client,
+    auth: &Auth,
+    request: reqwest::Request,
+    info: &OperationInfo,
+    provider: &'static str,
+    operations: &'static [Operation],
+) -> reqwest::Result<reqwest::Response> {
+    let path = operations
+        .iter()
+        .find(|op| op.id == info.operation_id)
+        .map_or("", |op| op.path);
+    let span = tracing::debug_span!(
+        "http",
+        operation = info.operation_id,
+        provider,
+        method = %request.method(),
+        path,
+        status = Empty,
+        duration_ms = Empty,
+        request_id = Empty,
+    );
+    let started = Instant::now();
+    let result = client.execute(request).instrument(span.clone()).await;
+    span.record("duration_ms", started.elapsed().as_millis() as u64);
+    let _entered = span.enter();
+    match result {
+        Ok(response) => {
+            span.record("status", response.status().as_u16());
+            if let Some(id) = response
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+            {
+                span.record("request_id", auth.redact(id).as_ref());
+            }
+            tracing::debug!("answered");
+            Ok(crate::limit::limit(
+                response,
+                crate::limit::MAX_ANSWER_BYTES,
+            ))
+        }
+        Err(err) => {
+            // reqwest's message names the URL; the kind is what matters here.
+            tracing::debug!(
+                connect = err.is_connect(),
+                timeout = err.is_timeout(),
+                "no answer"
+            );
+            Err(err)
+        }
+    }
+}
+
+/// Auth on the way out, a span around the exchange, a size cap on the way in.
 macro_rules! hooks {
-    ($client:ty) => {
+    ($client:ty, $provider:literal, $operations:expr) => {
         impl ClientHooks<Auth> for $client {
             async fn pre<E>(
                 &self,
@@ -30,17 +92,21 @@ macro_rules! hooks {
             async fn exec(
                 &self,
                 request: reqwest::Request,
-                _info: &OperationInfo,
+                info: &OperationInfo,
             ) -> reqwest::Result<reqwest::Response> {
-                let response = self.client.execute(request).await?;
-                Ok(crate::limit::limit(
-                    response,
-                    crate::limit::MAX_ANSWER_BYTES,
-                ))
+                exchange(
+                    &self.client,
+                    &self.inner,
+                    request,
+                    info,
+                    $provider,
+                    $operations,
+                )
+                .await
             }
         }
     };
 }
 
-hooks!(segmind::Client);
-hooks!(ideogram::Client);
+hooks!(segmind::Client, "segmind", segmind::operations::ALL);
+hooks!(ideogram::Client, "ideogram", ideogram::operations::ALL);

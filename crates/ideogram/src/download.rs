@@ -7,6 +7,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt as _;
 use ideogram_raw::auth::ApiKey;
+use tracing::Instrument as _;
 
 use crate::error::Error;
 use crate::retry::RetryPolicy;
@@ -113,8 +114,10 @@ impl Downloader {
         sink: &mut impl Sink,
         path: &std::path::Path,
     ) -> Result<&'static str, Error> {
+        let span = tracing::debug_span!("download", url = %self.redact(&traced_url(url)));
         // A trickling host must not hold a paid image (or the caller) for ever.
-        match tokio::time::timeout(self.deadline, self.fetch_with_retries(url, sink, path)).await {
+        let fetching = self.fetch_with_retries(url, sink, path).instrument(span);
+        match tokio::time::timeout(self.deadline, fetching).await {
             Ok(result) => result,
             Err(_) => Err(Error::Download {
                 url: self.redact(url),
@@ -140,7 +143,10 @@ impl Downloader {
                 source,
             })?;
             match self.attempt(url, sink).await {
-                Ok(Ok(content_type)) => return Ok(content_type),
+                Ok(Ok(content_type)) => {
+                    tracing::debug!(attempt = retry + 1, content_type, "downloaded");
+                    return Ok(content_type);
+                }
                 Ok(Err(io)) => {
                     return Err(Error::Io {
                         path: path.to_owned(),
@@ -149,10 +155,12 @@ impl Downloader {
                 }
                 Err(failed) => {
                     retry += 1;
+                    let reason = self.redact(&failed.reason);
                     if !failed.retry || retry > self.retry.retries() {
+                        tracing::debug!(attempt = retry, %reason, "download failed");
                         return Err(Error::Download {
                             url: self.redact(url),
-                            reason: self.redact(&failed.reason),
+                            reason,
                             source: failed.source,
                         });
                     }
@@ -161,6 +169,12 @@ impl Downloader {
                             .retry_after
                             .unwrap_or_default()
                             .min(self.retry.server_delay_cap()),
+                    );
+                    tracing::debug!(
+                        attempt = retry,
+                        %reason,
+                        wait_ms = wait.as_millis() as u64,
+                        "download retrying"
                     );
                     tokio::time::sleep(wait).await;
                 }
@@ -258,6 +272,15 @@ impl Downloader {
             }
         };
         Ok(Ok(content_type))
+    }
+}
+
+/// `url` for a trace: its origin and path, without credentials or a query
+/// (which may hold a signature).
+fn traced_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(parsed) => format!("{}{}", parsed.origin().ascii_serialization(), parsed.path()),
+        Err(_) => "(not a URL)".to_owned(),
     }
 }
 

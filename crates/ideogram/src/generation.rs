@@ -283,6 +283,7 @@ impl GeneratedImage {
             .map_err(|e| io(&target, e))?;
         temp.0 = None;
         sync_dir(&target).await;
+        tracing::debug!(path = %target.display(), content_type, "saved");
         Ok(target)
     }
 }

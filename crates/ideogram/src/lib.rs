@@ -82,6 +82,18 @@
 //! billed, a connection never made). A POST is sent again only then, or
 //! after a 429. Text from the network is redacted of the key before it
 //! reaches an error or a result.
+//!
+//! # What the client did
+//!
+//! The client emits [`tracing`](https://docs.rs/tracing) spans and events;
+//! install any subscriber to see them, for example
+//! `tracing_subscriber::fmt().with_env_filter("ideogram=debug,ideogram_raw=debug").init()`
+//! (the CLI's `-v`). At DEBUG: an `http`
+//! span per exchange (operation, provider, method, path template, status,
+//! duration, request id) inside an `attempt` span, each retry decision and
+//! its wait, each poll of a queued job, each download and save. At TRACE
+//! also the prompt and the waits between polls. The key and image bytes
+//! are never in them.
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 

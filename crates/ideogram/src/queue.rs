@@ -195,6 +195,7 @@ impl Job {
     /// job completes (its result), fails ([`Error::JobFailed`], or
     /// [`Error::InsufficientCredits`] when it failed for want of credits) or
     /// the deadline passes ([`Error::JobTimeout`]: the job runs on and bills).
+    #[tracing::instrument(name = "job", skip_all, fields(id = %self.id))]
     pub async fn wait_with(
         &self,
         schedule: &PollSchedule,
@@ -202,8 +203,16 @@ impl Job {
     ) -> Result<Generation, Error> {
         let started = Instant::now();
         let mut waits = schedule.intervals();
+        let mut polls = 0u32;
         loop {
             let status = self.status().await?;
+            polls += 1;
+            tracing::debug!(
+                poll = polls,
+                status = ?status.status,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "polled"
+            );
             progress(&status);
             match status.status {
                 QueueStatus::Completed => return self.result().await,
@@ -222,6 +231,7 @@ impl Job {
                     waited: elapsed,
                 });
             }
+            tracing::trace!(next_poll_ms = wait.as_millis() as u64, "waiting");
             tokio::time::sleep(wait).await;
         }
     }

@@ -13,6 +13,7 @@ use std::time::Duration;
 use progenitor_client::{Error as RawError, ResponseValue};
 use rand::Rng as _;
 use reqwest::header::HeaderMap;
+use tracing::Instrument as _;
 
 /// How a [`Client`](crate::Client) retries.
 ///
@@ -176,12 +177,40 @@ where
 {
     let mut retry = 0;
     loop {
-        let result = call().await;
+        let attempt = retry + 1;
+        let result = call()
+            .instrument(tracing::debug_span!("attempt", attempt))
+            .await;
         let Err(err) = &result else { return result };
         retry += 1;
-        match policy.delay(method, &outcome(err), retry) {
-            Some(wait) => tokio::time::sleep(wait).await,
-            None => return result,
+        let outcome = outcome(err);
+        match policy.delay(method, &outcome, retry) {
+            Some(wait) => {
+                tracing::debug!(
+                    attempt,
+                    ?method,
+                    after = outcome.describe(),
+                    wait_ms = wait.as_millis() as u64,
+                    "retrying"
+                );
+                tokio::time::sleep(wait).await;
+            }
+            None => {
+                tracing::debug!(attempt, ?method, after = outcome.describe(), "not retried");
+                return result;
+            }
+        }
+    }
+}
+
+impl Outcome<'_> {
+    /// What happened, for the trace.
+    fn describe(&self) -> String {
+        match self {
+            Outcome::Status(status, _) => format!("status {status}"),
+            Outcome::NotSent => "not sent (no connection)".to_owned(),
+            Outcome::Broken => "no answer (may have reached the service)".to_owned(),
+            Outcome::Final => "a local error".to_owned(),
         }
     }
 }

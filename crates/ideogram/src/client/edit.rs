@@ -199,7 +199,9 @@ impl std::fmt::Debug for PreparedEdit<'_> {
 
 impl PreparedEdit<'_> {
     /// Sends the edit and waits for the images (see [`Client::edit`]).
+    #[tracing::instrument(name = "edit", skip_all, fields(provider = %self.client.provider(), operation = self.operation))]
     pub async fn send(self) -> Result<Generation, Error> {
+        tracing::trace!(prompt = self.prompt, "sending");
         let conn = &*self.client.inner;
         let api = match (&conn.api, &self.body) {
             (Api::Segmind(api), EditBody::Segmind(body)) => {

@@ -129,7 +129,9 @@ impl<'a> Prepared<'a> {
     }
 
     /// Sends the request and waits for the images (see [`Client::generate`]).
+    #[tracing::instrument(name = "generate", skip_all, fields(provider = %self.client.provider(), model = %self.model))]
     pub async fn generate(self) -> Result<Generation, Error> {
+        tracing::trace!(prompt = self.request.prompt(), "sending");
         let wire = self.checked_wire()?;
         let (client, model) = (self.client, self.model);
         let conn = &*client.inner;
@@ -222,12 +224,14 @@ impl<'a> Prepared<'a> {
 }
 
 /// Queues a Segmind body on the v2 queue: the job of `model` for `prompt`.
+#[tracing::instrument(name = "submit", skip_all, fields(provider = "segmind", %model))]
 pub(super) async fn submit(
     conn: &std::sync::Arc<crate::connection::Connection>,
     wire: &WireRequest,
     model: Model,
     prompt: &str,
 ) -> Result<Job, Error> {
+    tracing::trace!(prompt, "sending");
     let api = conn.segmind_api()?;
     let queued = match wire::segmind_v2(api, &conn.retry, wire).await {
         Ok(answer) => answer.into_inner(),
@@ -238,6 +242,7 @@ pub(super) async fn submit(
         return Err(conn
             .invalid("the queue answered without a request id; the job may run and bill".into()));
     }
+    tracing::debug!(%id, "queued");
     Ok(Job::new(
         conn.clone(),
         id,
