@@ -9,7 +9,7 @@ use ideogram_mock::{MockConfig, MockServer};
 use crate::procfs::rss_kib;
 
 /// (baseline KiB, peak KiB) of a child that saves `bytes` bytes.
-pub async fn measure(bytes: usize) -> (u64, u64) {
+pub(crate) async fn measure(bytes: usize) -> (u64, u64) {
     let mock = MockServer::start(MockConfig::default())
         .await
         .expect("mock");
@@ -42,7 +42,7 @@ pub async fn measure(bytes: usize) -> (u64, u64) {
 }
 
 /// The child's side: set up, note the baseline, save, note the peak.
-pub async fn probe(url: &str, path: &str) {
+pub(crate) async fn probe(url: &str, path: &str) {
     let client = Client::builder(Provider::Ideogram)
         .base_url("http://127.0.0.1:9")
         .api_key("unused")

@@ -11,14 +11,14 @@ use ideogram::{Client, GenerateRequest, PollSchedule, Provider};
 use crate::procfs::cpu_seconds;
 
 /// The mock in a child process: this binary's `serve-mock` subcommand.
-pub struct ExternalMock {
+pub(crate) struct ExternalMock {
     child: Child,
     pub api: String,
     pub key: String,
 }
 
 impl ExternalMock {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let mut child = Command::new(std::env::current_exe().expect("this binary"))
             .arg("serve-mock")
             .stdout(Stdio::piped())
@@ -47,9 +47,9 @@ impl Drop for ExternalMock {
 }
 
 /// Generations per CPU-second: (sync, queue).
-pub type Rates = (f64, f64);
+pub(crate) type Rates = (f64, f64);
 
-pub async fn rust(mock: &ExternalMock, n: usize) -> Rates {
+pub(crate) async fn rust(mock: &ExternalMock, n: usize) -> Rates {
     let client = Client::builder(Provider::Segmind)
         .base_url(&mock.api)
         .api_key(&mock.key)
@@ -80,7 +80,7 @@ pub async fn rust(mock: &ExternalMock, n: usize) -> Rates {
 
 /// The CLI: `generate` once per call (sync), and one `batch` of n prompts
 /// (queue, which also downloads each image).
-pub fn cli(mock: &ExternalMock, cli: &Path, n: usize) -> Rates {
+pub(crate) fn cli(mock: &ExternalMock, cli: &Path, n: usize) -> Rates {
     let dir = std::env::temp_dir().join(format!("ideogram-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let run = |args: &[&str]| {
@@ -112,7 +112,7 @@ pub fn cli(mock: &ExternalMock, cli: &Path, n: usize) -> Rates {
 }
 
 /// The official SDK, through `bench/python_sdk_overhead.py`.
-pub fn python(mock: &ExternalMock, python: &Path, n: usize) -> Result<Rates, String> {
+pub(crate) fn python(mock: &ExternalMock, python: &Path, n: usize) -> Result<Rates, String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/python_sdk_overhead.py");
     let out = Command::new(python)
         .arg(script)

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use ideogram::{Client, GenerateRequest, PollSchedule, Provider};
 use ideogram_mock::{DURATION_TRIGGER, MockConfig, MockServer};
 
-pub struct Run {
+pub(crate) struct Run {
     pub label: &'static str,
     pub mean_delay: Duration,
     pub p95_delay: Duration,
@@ -15,7 +15,11 @@ pub struct Run {
 }
 
 /// `durations` jobs, all submitted at once, each waited for with `schedule`.
-pub async fn run(label: &'static str, schedule: PollSchedule, durations: &[Duration]) -> Run {
+pub(crate) async fn run(
+    label: &'static str,
+    schedule: PollSchedule,
+    durations: &[Duration],
+) -> Run {
     let mock = MockServer::start(MockConfig {
         queued_for: Duration::ZERO,
         ..MockConfig::default()

@@ -3,7 +3,7 @@
 
 /// Seconds of CPU (user + system) used by this process, and by its children
 /// that have been waited for.
-pub fn cpu_seconds() -> (f64, f64) {
+pub(crate) fn cpu_seconds() -> (f64, f64) {
     let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
     // Fields after the command name (which may hold spaces) start at ") ".
     let fields: Vec<&str> = stat[stat.rfind(')').expect("stat") + 2..]
@@ -15,7 +15,7 @@ pub fn cpu_seconds() -> (f64, f64) {
 }
 
 /// Current and peak resident memory, in KiB.
-pub fn rss_kib() -> (u64, u64) {
+pub(crate) fn rss_kib() -> (u64, u64) {
     let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
     let field = |name: &str| {
         status

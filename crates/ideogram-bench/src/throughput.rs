@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use ideogram::{Client, GenerateRequest, Provider};
 use ideogram_mock::{MockConfig, MockServer};
 
-pub struct Run {
+pub(crate) struct Run {
     pub wall: Duration,
     pub ideal: Duration,
     pub rejected: u64,
@@ -16,7 +16,7 @@ pub struct Run {
     pub double_billed: usize,
 }
 
-pub async fn run(n: usize, latency: Duration, limited: bool) -> Run {
+pub(crate) async fn run(n: usize, latency: Duration, limited: bool) -> Run {
     let mock = MockServer::start(MockConfig {
         latency,
         inflight_limit: 10,

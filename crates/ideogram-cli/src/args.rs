@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-pub const EXIT_CODES: &str = "\
+pub(crate) const EXIT_CODES: &str = "\
 Exit codes:
   0  success
   1  other failure (files, ...)
@@ -25,7 +25,7 @@ Exit codes:
 /// Images from Ideogram's models, through Segmind or Ideogram's own API.
 #[derive(Debug, Parser)]
 #[command(name = "ideogram", version, after_help = EXIT_CODES)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub connection: Connection,
     /// Print machine-readable JSON instead of text.
@@ -42,7 +42,7 @@ pub struct Cli {
 
 /// Where requests go and with which key.
 #[derive(Debug, Args)]
-pub struct Connection {
+pub(crate) struct Connection {
     /// `segmind` or `ideogram` (default: the one whose key is set; segmind
     /// when both are, said on stderr; ideogram when none is; segmind for
     /// `job`).
@@ -66,7 +66,7 @@ pub struct Connection {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Generate images from a prompt.
     ///
     /// The folder and file names are checked before anything is sent. An
@@ -243,7 +243,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum JobAction {
+pub(crate) enum JobAction {
     /// Print a job's state.
     Status {
         /// The request id `submit` returned.
@@ -267,7 +267,7 @@ pub enum JobAction {
 
 /// Where a command that generates saves its images.
 #[derive(Debug, Clone, Default, Args)]
-pub struct SaveArgs {
+pub(crate) struct SaveArgs {
     /// A file, or a folder (ending in `/` or existing) for generated names.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -279,7 +279,7 @@ pub struct SaveArgs {
 /// Options of Ideogram 3.0's operations on an image (edit, reframe,
 /// replace-background); an operation refuses those it does not take.
 #[derive(Debug, Clone, Default, Args)]
-pub struct EditOptions {
+pub(crate) struct EditOptions {
     /// How many images (each billed).
     #[arg(long)]
     pub num_images: Option<String>,
@@ -302,7 +302,7 @@ pub struct EditOptions {
 
 /// Generation options, shared by generate, remix and batch.
 #[derive(Debug, Clone, Default, PartialEq, Args)]
-pub struct Options {
+pub(crate) struct Options {
     /// V_2, V_2_TURBO, V_2A, ..., V_3, V_4 (short forms like 2a and 4, and
     /// Segmind slugs, work).
     #[arg(long)]

@@ -31,7 +31,7 @@ use crate::signals::Signals;
 /// The largest batch file read.
 const MAX_BATCH_FILE: u64 = 64 << 20;
 
-pub struct Batch {
+pub(crate) struct Batch {
     pub file: PathBuf,
     pub options: Options,
     pub output: PathBuf,
@@ -95,7 +95,7 @@ impl Ready<'_> {
     }
 }
 
-pub async fn run(session: &Session, batch: Batch, signals: Signals) -> Result<(), Failure> {
+pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Result<(), Failure> {
     let lines = read_items(&batch.file)?;
     // Check every item, and where its images go, before anything is sent: a
     // bad line costs nothing.

@@ -21,7 +21,7 @@ use crate::progress::Spinner;
 use crate::signals::Signals;
 
 /// Where and how a command saves its images.
-pub struct Save<'a> {
+pub(crate) struct Save<'a> {
     /// `-o`: a file or a folder.
     pub output: Option<&'a Path>,
     /// `--overwrite`.
@@ -32,7 +32,7 @@ pub struct Save<'a> {
 
 impl<'a> Save<'a> {
     /// What the command line asked, with `--json`.
-    pub fn new(args: &'a crate::args::SaveArgs, json: bool) -> Self {
+    pub(crate) fn new(args: &'a crate::args::SaveArgs, json: bool) -> Self {
         Self {
             output: args.output.as_deref(),
             overwrite: args.overwrite,
@@ -49,7 +49,7 @@ impl<'a> Save<'a> {
 /// fetches it (exit 9). Ctrl-C before sending stops at once; while a request
 /// is in flight the first one waits for its answer (it may be billed), a
 /// second abandons it; during downloads it stops them and prints the URLs.
-pub async fn generate(
+pub(crate) async fn generate(
     session: &Session,
     request: GenerateRequest,
     options: &Options,
@@ -79,7 +79,7 @@ pub async fn generate(
 
 /// An Ideogram 3.0 operation on an image: checked and its images read
 /// (interruptible, nothing sent), then sent and saved as `generate` does.
-pub async fn edit(
+pub(crate) async fn edit(
     session: &Session,
     request: EditRequest,
     asked: Asked,
@@ -129,7 +129,7 @@ async fn paid_answer(
 /// Separates an image's text into layers: saves the image without its text
 /// as `generate` saves images, then prints each text block (`--json`: the
 /// blocks as the spec describes them).
-pub async fn layerize_text(
+pub(crate) async fn layerize_text(
     session: &Session,
     image: &str,
     prompt: Option<&str>,
@@ -181,7 +181,7 @@ pub async fn layerize_text(
 
 /// Prints what each model can do on each provider: the library's table, or
 /// with `--json` one object per model and capability.
-pub fn models(json: bool) {
+pub(crate) fn models(json: bool) {
     if !json {
         say(ideogram::capability_table().trim_end());
         return;
@@ -207,7 +207,7 @@ pub fn models(json: bool) {
 }
 
 /// Prints the descriptions of an image, one a line (`--json`: an array).
-pub async fn describe(
+pub(crate) async fn describe(
     session: &Session,
     image: &str,
     json: bool,
@@ -336,7 +336,7 @@ fn url_of(image: &GeneratedImage) -> Option<&str> {
     }
 }
 
-pub async fn job_status(session: &Session, id: &str, json: bool) -> Result<(), Failure> {
+pub(crate) async fn job_status(session: &Session, id: &str, json: bool) -> Result<(), Failure> {
     let status = session
         .client
         .job(id)
@@ -355,7 +355,7 @@ pub async fn job_status(session: &Session, id: &str, json: bool) -> Result<(), F
 /// Waits for the queued job `id` (at most `timeout` seconds) and saves its
 /// images. Into a batch's folder only while no batch runs there (the
 /// journal's lock is held meanwhile).
-pub async fn job_wait(
+pub(crate) async fn job_wait(
     session: &Session,
     id: &str,
     timeout: u64,
@@ -400,7 +400,7 @@ pub async fn job_wait(
 
 /// Downloads images already paid for, from their URLs, never replacing a
 /// file unless told to.
-pub async fn fetch(
+pub(crate) async fn fetch(
     urls: &[String],
     output: Option<&Path>,
     overwrite: bool,
@@ -476,7 +476,7 @@ pub async fn fetch(
     }
 }
 
-pub fn resolutions(family: Option<&str>, json: bool) -> Result<(), Failure> {
+pub(crate) fn resolutions(family: Option<&str>, json: bool) -> Result<(), Failure> {
     let families = match family.map(str::to_ascii_lowercase).as_deref() {
         None => SizeFamily::ALL.to_vec(),
         Some("legacy" | "2" | "v2") => vec![SizeFamily::Legacy],
@@ -518,7 +518,7 @@ pub fn resolutions(family: Option<&str>, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-pub fn palettes(json: bool) {
+pub(crate) fn palettes(json: bool) {
     let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut rows = Vec::new();
     for preset in <PalettePreset as ideogram::SpecEnum>::values() {
@@ -552,7 +552,7 @@ pub fn palettes(json: bool) {
 }
 
 /// The provider for commands that only Segmind's queue serves.
-pub fn require_segmind(session: &Session) -> Result<(), Failure> {
+pub(crate) fn require_segmind(session: &Session) -> Result<(), Failure> {
     if session.provider == Provider::Segmind {
         Ok(())
     } else {

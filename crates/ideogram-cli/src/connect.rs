@@ -10,7 +10,7 @@ use crate::args::Connection;
 use crate::failure::{AUTH, Failure, USAGE};
 
 /// A connected client (and the mock it talks to, when offline).
-pub struct Session {
+pub(crate) struct Session {
     pub client: Client,
     pub provider: Provider,
     _mock: Option<MockServer>,
@@ -18,7 +18,7 @@ pub struct Session {
 
 /// Connects for a command; `queue` for the `job` commands, which only
 /// Segmind serves.
-pub async fn connect(connection: &Connection, queue: bool) -> Result<Session, Failure> {
+pub(crate) async fn connect(connection: &Connection, queue: bool) -> Result<Session, Failure> {
     let provider = match &connection.provider {
         Some(name) => name.parse::<Provider>()?,
         None => default_provider(queue, connection.offline),
@@ -126,7 +126,7 @@ fn read_key_file(path: &std::path::Path) -> Result<String, Failure> {
 /// Opens `path` for reading only if it is a regular file: looked at before
 /// opening (opening a FIFO would wait for a writer for ever) and after (in
 /// case it was swapped). Refusals exit with `code`.
-pub fn open_regular(path: &std::path::Path, code: u8) -> Result<std::fs::File, Failure> {
+pub(crate) fn open_regular(path: &std::path::Path, code: u8) -> Result<std::fs::File, Failure> {
     let cannot = |e| Failure::io(format!("cannot read {}", path.display()), e);
     let not_regular = || Failure::new(code, format!("{} is not a regular file", path.display()));
     if !std::fs::metadata(path).map_err(cannot)?.is_file() {

@@ -7,27 +7,27 @@ use ideogram::{ConfigError, Error, InvalidInput, Provider};
 
 /// A failed command: what to print and how to exit.
 #[derive(Debug)]
-pub struct Failure {
+pub(crate) struct Failure {
     pub code: u8,
     pub message: String,
     pub hint: Option<String>,
 }
 
-pub const OTHER: u8 = 1;
-pub const USAGE: u8 = 2;
-pub const INVALID: u8 = 3;
-pub const AUTH: u8 = 4;
-pub const CREDITS: u8 = 5;
-pub const RATE_LIMITED: u8 = 6;
-pub const FAILED: u8 = 7;
-pub const NETWORK: u8 = 8;
-pub const NOT_SAVED: u8 = 9;
+pub(crate) const OTHER: u8 = 1;
+pub(crate) const USAGE: u8 = 2;
+pub(crate) const INVALID: u8 = 3;
+pub(crate) const AUTH: u8 = 4;
+pub(crate) const CREDITS: u8 = 5;
+pub(crate) const RATE_LIMITED: u8 = 6;
+pub(crate) const FAILED: u8 = 7;
+pub(crate) const NETWORK: u8 = 8;
+pub(crate) const NOT_SAVED: u8 = 9;
 /// The client's configuration (a base URL, a proxy) is unusable.
-pub const CONFIG: u8 = 10;
-pub const INTERRUPTED: u8 = 130;
+pub(crate) const CONFIG: u8 = 10;
+pub(crate) const INTERRUPTED: u8 = 130;
 
 impl Failure {
-    pub fn new(code: u8, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: u8, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -35,18 +35,18 @@ impl Failure {
         }
     }
 
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 
-    pub fn io(what: impl fmt::Display, err: std::io::Error) -> Self {
+    pub(crate) fn io(what: impl fmt::Display, err: std::io::Error) -> Self {
         Self::new(OTHER, format!("{what}: {err}"))
     }
 
     /// Which of two failures a command that had both ends with: the one a
     /// person must act on first (credits before a network hiccup).
-    pub fn graver(self, other: Self) -> Self {
+    pub(crate) fn graver(self, other: Self) -> Self {
         fn rank(code: u8) -> usize {
             [
                 CONFIG,
@@ -72,7 +72,7 @@ impl Failure {
 
     /// A library error, with the usual fix for `provider`. A failed check on
     /// a queued job is classed by what failed.
-    pub fn from_error(err: Error, provider: Provider) -> Self {
+    pub(crate) fn from_error(err: Error, provider: Provider) -> Self {
         if let Error::Validation(input) = err {
             return input.into();
         }

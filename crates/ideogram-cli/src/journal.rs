@@ -19,10 +19,10 @@ use serde::{Deserialize, Serialize};
 use crate::failure::{Failure, INVALID};
 
 /// The journal's name in a batch's output folder.
-pub const FILE_NAME: &str = ".ideogram-batch.jsonl";
+pub(crate) const FILE_NAME: &str = ".ideogram-batch.jsonl";
 
 /// The lock a batch holds on its output folder, wherever its journal is.
-pub const FOLDER_LOCK: &str = ".ideogram-batch.lock";
+pub(crate) const FOLDER_LOCK: &str = ".ideogram-batch.lock";
 
 /// The longest journal line read, in bytes; a longer one is skipped.
 const MAX_LINE: u64 = 1 << 20;
@@ -33,7 +33,7 @@ const MAX_JOURNAL: u64 = 256 << 20;
 /// One line of the journal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
-pub enum Entry {
+pub(crate) enum Entry {
     /// The batch it belongs to: its file's fingerprint.
     Batch { fingerprint: String, items: usize },
     /// A run started: its temporary files carry `tag`.
@@ -77,7 +77,7 @@ pub enum Entry {
 
 /// What is needed to fetch and describe a generated image later.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JournalImage {
+pub(crate) struct JournalImage {
     pub url: Option<String>,
     pub seed: Option<u64>,
     pub resolution: Option<String>,
@@ -87,7 +87,7 @@ pub struct JournalImage {
 
 /// What the journal says of one item.
 #[derive(Debug, Clone, Default)]
-pub struct ItemState {
+pub(crate) struct ItemState {
     pub request_id: Option<String>,
     pub images: Option<Vec<JournalImage>>,
     pub saved: Option<Vec<PathBuf>>,
@@ -101,7 +101,7 @@ pub struct ItemState {
 impl ItemState {
     /// Sent (or maybe sent) and possibly billed, with nothing to fetch it
     /// by: sending it again could pay twice.
-    pub fn uncertain(&self) -> bool {
+    pub(crate) fn uncertain(&self) -> bool {
         self.expired
             || ((self.sending || self.failed_maybe_billed)
                 && self.request_id.is_none()
@@ -110,7 +110,7 @@ impl ItemState {
 }
 
 /// An open, locked journal.
-pub struct Journal {
+pub(crate) struct Journal {
     path: PathBuf,
     dir: PathBuf,
     file: Mutex<File>,
@@ -121,7 +121,7 @@ impl Journal {
     /// Opens (or creates) the journal for a batch whose file has
     /// `fingerprint`, locked for this run (waiting for another run's lock
     /// when `wait`), and returns what it already records per item.
-    pub fn open(
+    pub(crate) fn open(
         path: &Path,
         fingerprint: &str,
         items: usize,
@@ -245,7 +245,7 @@ impl Journal {
     /// Appends an entry and syncs it to disk before returning. A write that
     /// fails half-way (a full disk) is cut back off, so the journal stays
     /// readable line by line.
-    pub fn record(&self, entry: &Entry) -> Result<(), Failure> {
+    pub(crate) fn record(&self, entry: &Entry) -> Result<(), Failure> {
         let mut line = serde_json::to_string(entry).expect("journal entry");
         line.push('\n');
         let mut file = self.file.lock().expect("journal");
@@ -261,19 +261,19 @@ impl Journal {
         })
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// `path` as the journal stores it: relative to its folder when inside it.
-    pub fn relative(&self, path: &Path) -> PathBuf {
+    pub(crate) fn relative(&self, path: &Path) -> PathBuf {
         path.strip_prefix(&self.dir)
             .map(Path::to_path_buf)
             .unwrap_or_else(|_| path.to_path_buf())
     }
 
     /// The tags of earlier runs' temporary files.
-    pub fn tags(&self) -> &[String] {
+    pub(crate) fn tags(&self) -> &[String] {
         &self.tags
     }
 }
@@ -316,7 +316,7 @@ fn busy(dir: &Path) -> Failure {
 /// A batch's lock on its output folder (`.ideogram-batch.lock` there), held
 /// for its whole run whichever journal it keeps, so that two batches never
 /// write one folder: at once, or after waiting when `wait`.
-pub fn lock_output(dir: &Path, wait: bool) -> Result<File, Failure> {
+pub(crate) fn lock_output(dir: &Path, wait: bool) -> Result<File, Failure> {
     let path = dir.join(FOLDER_LOCK);
     let file = OpenOptions::new()
         .read(true)
@@ -332,7 +332,7 @@ pub fn lock_output(dir: &Path, wait: bool) -> Result<File, Failure> {
 /// Holds the lock of a batch folder `dir`, if it is one, while a command
 /// other than that batch writes there (`job wait`): refuses while a batch
 /// runs.
-pub fn lock_folder(dir: &Path) -> Result<Option<File>, Failure> {
+pub(crate) fn lock_folder(dir: &Path) -> Result<Option<File>, Failure> {
     let dir = if dir.as_os_str().is_empty() {
         Path::new(".")
     } else {
@@ -387,7 +387,7 @@ fn read_lines(file: &mut File) -> std::io::Result<(Vec<String>, bool)> {
 /// any is set, so a journal of a batch without options keeps its print).
 /// A run with other options is another batch: its journal's answers and
 /// file names would not be what it asks for.
-pub fn fingerprint(lines: &[String], options: &crate::args::Options) -> String {
+pub(crate) fn fingerprint(lines: &[String], options: &crate::args::Options) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let set = (*options != crate::args::Options::default()).then(|| format!("{options:?}"));
     for text in lines.iter().chain(set.as_ref()) {

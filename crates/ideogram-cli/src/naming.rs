@@ -30,7 +30,7 @@ const IMAGE_EXTENSIONS: [&str; 9] = [
 
 /// A file name from a prompt: its first words, lower case, joined by `-`,
 /// at most 80 bytes (cut between characters), `image` when nothing is left.
-pub fn slug(prompt: &str) -> String {
+pub(crate) fn slug(prompt: &str) -> String {
     let mut out = String::new();
     for word in prompt
         .split(|c: char| !c.is_alphanumeric())
@@ -66,7 +66,7 @@ pub fn slug(prompt: &str) -> String {
 /// Where a command's images go: a folder and a stem, plus the extension the
 /// user asked for (kept unless the image's type says otherwise).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The folder (created if missing).
     pub dir: PathBuf,
     /// The name without extension.
@@ -83,7 +83,7 @@ impl Plan {
     /// `output` read as a file (`out/x.png`) or a folder (one that exists,
     /// or ends in `/`), `default_stem` naming images in a folder. A path
     /// that exists and is neither a folder nor a regular file is refused.
-    pub fn from_output(output: Option<&Path>, default_stem: &str) -> Result<Self, Failure> {
+    pub(crate) fn from_output(output: Option<&Path>, default_stem: &str) -> Result<Self, Failure> {
         let folder = |dir: &Path| Self {
             dir: dir.to_path_buf(),
             stem: default_stem.to_owned(),
@@ -125,7 +125,7 @@ impl Plan {
     /// Checks, before anything is sent, that images can be written: the
     /// stem fits a file name, the folder exists (it is created) and takes a
     /// new file, and no target is a special file.
-    pub fn check(&self, count: usize) -> Result<(), Failure> {
+    pub(crate) fn check(&self, count: usize) -> Result<(), Failure> {
         if self.stem.is_empty() || self.stem.contains(['/', '\0']) {
             return Err(Failure::new(
                 INVALID,
@@ -212,7 +212,12 @@ impl Plan {
     /// `count` free stems, in order, skipping any taken by a file this tool
     /// did not create for this work (`ours` says which are). With
     /// `overwrite`, the first `count` candidates whatever is there.
-    pub fn stems(&self, count: usize, overwrite: bool, ours: &dyn Fn(&Path) -> bool) -> Vec<Stem> {
+    pub(crate) fn stems(
+        &self,
+        count: usize,
+        overwrite: bool,
+        ours: &dyn Fn(&Path) -> bool,
+    ) -> Vec<Stem> {
         let free = |stem: &String| {
             overwrite
                 || self
@@ -235,7 +240,7 @@ impl Plan {
 
 /// Every file that belongs to the stem of `image`: its sidecar and the image
 /// in any type.
-pub fn files_of_stem(image: &Path) -> Vec<PathBuf> {
+pub(crate) fn files_of_stem(image: &Path) -> Vec<PathBuf> {
     std::iter::once("json")
         .chain(IMAGE_EXTENSIONS)
         .map(|ext| image.with_extension(ext))
@@ -244,7 +249,7 @@ pub fn files_of_stem(image: &Path) -> Vec<PathBuf> {
 
 /// Where one image and its sidecar go.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stem {
+pub(crate) struct Stem {
     /// The image, with the extension expected (the saved one may differ).
     pub image: PathBuf,
     /// Its sidecar.
@@ -253,7 +258,7 @@ pub struct Stem {
 
 impl Stem {
     /// The sidecar of the image at `saved` (same stem).
-    pub fn sidecar_of(saved: &Path) -> PathBuf {
+    pub(crate) fn sidecar_of(saved: &Path) -> PathBuf {
         saved.with_extension("json")
     }
 }
@@ -264,7 +269,7 @@ const LONGEST_SUFFIX: usize = TEMP_OVERHEAD + ".webp".len() + "-99".len();
 
 /// Creates `dir` if needed and proves it takes a new file with a name of
 /// `name_len` bytes (created and removed, named as this tool's).
-pub fn writable(dir: &Path, name_len: usize) -> Result<(), Failure> {
+pub(crate) fn writable(dir: &Path, name_len: usize) -> Result<(), Failure> {
     let dir = if dir.as_os_str().is_empty() {
         Path::new(".")
     } else {

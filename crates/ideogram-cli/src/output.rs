@@ -14,7 +14,7 @@ use crate::failure::Failure;
 
 /// What the request asked for, for the sidecar.
 #[derive(Debug, Clone)]
-pub struct Asked {
+pub(crate) struct Asked {
     pub prompt: String,
     pub provider: Provider,
     pub options: crate::args::Options,
@@ -22,7 +22,7 @@ pub struct Asked {
 
 /// Prints a line on stdout. A reader that went away (`| head -1`) ends the
 /// process at once, quietly and successfully, as command-line tools do.
-pub fn say(line: &str) {
+pub(crate) fn say(line: &str) {
     let mut out = std::io::stdout().lock();
     if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush())
         && e.kind() == std::io::ErrorKind::BrokenPipe
@@ -32,12 +32,12 @@ pub fn say(line: &str) {
 }
 
 /// Prints a line on stderr; a closed stderr is ignored.
-pub fn tell(line: &str) {
+pub(crate) fn tell(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// `text` quoted for a POSIX shell.
-pub fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     if !text.is_empty()
         && text
             .chars()
@@ -49,7 +49,7 @@ pub fn quoted(text: &str) -> String {
 }
 
 /// The command that fetches a paid image at `url` into `target` later.
-pub fn fetch_command(url: &str, target: &Path) -> String {
+pub(crate) fn fetch_command(url: &str, target: &Path) -> String {
     format!(
         "ideogram fetch {} -o {}",
         quoted(url),
@@ -60,7 +60,7 @@ pub fn fetch_command(url: &str, target: &Path) -> String {
 /// The sidecar record of one image: what was asked, what came back, and
 /// where the image is (`status`: `saved`, `downloading` while it is being
 /// fetched, `not_saved` with the error and the command that fetches it).
-pub fn record(
+pub(crate) fn record(
     image: &GeneratedImage,
     generation: &Generation,
     asked: &Asked,
@@ -99,7 +99,7 @@ pub fn record(
 /// Writes `record` as the sidecar at `path`: into a temporary file beside
 /// it, synced, then put in place, replacing only when `replace` says the
 /// file there is ours.
-pub fn write_sidecar(path: &Path, record: &Value, replace: bool) -> Result<(), Failure> {
+pub(crate) fn write_sidecar(path: &Path, record: &Value, replace: bool) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(record).expect("JSON") + "\n";
     write_file(path, text.as_bytes(), replace)
         .map_err(|e| Failure::io(format!("cannot write {}", path.display()), e))
@@ -107,7 +107,7 @@ pub fn write_sidecar(path: &Path, record: &Value, replace: bool) -> Result<(), F
 
 /// Writes `bytes` at `path` through a temporary file of this tool's,
 /// synced; never replaces a file unless `replace`, never a special file.
-pub fn write_file(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
+pub(crate) fn write_file(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
     if let Ok(meta) = std::fs::symlink_metadata(path) {
         if !meta.is_file() {
             return Err(std::io::Error::new(
@@ -153,7 +153,7 @@ fn temp_beside(path: &Path) -> PathBuf {
 }
 
 /// One line for a saved image.
-pub fn describe(record: &Value) -> String {
+pub(crate) fn describe(record: &Value) -> String {
     let mut parts = Vec::new();
     if let Some(size) = record["resolution"].as_str() {
         parts.push(size.to_owned());
@@ -179,7 +179,7 @@ pub fn describe(record: &Value) -> String {
 }
 
 /// Prints saved records: pretty JSON, or a line each.
-pub fn report(records: &[Value], json: bool) {
+pub(crate) fn report(records: &[Value], json: bool) {
     if json {
         say(&serde_json::to_string_pretty(records).expect("JSON"));
     } else {

@@ -14,7 +14,7 @@ use crate::naming::Stem;
 use crate::output::{self, Asked, fetch_command, tell};
 
 /// How to save.
-pub struct Saving<'a> {
+pub(crate) struct Saving<'a> {
     /// What was asked, for the sidecars.
     pub asked: &'a Asked,
     /// Replace files at the targets (they are ours, or `--overwrite`).
@@ -27,7 +27,7 @@ pub struct Saving<'a> {
 
 /// A paid image that is not on disk.
 #[derive(Debug, Clone)]
-pub struct Unsaved {
+pub(crate) struct Unsaved {
     /// Its position in the generation, from 1.
     pub number: usize,
     /// What went wrong.
@@ -42,14 +42,14 @@ pub struct Unsaved {
 
 impl Unsaved {
     /// The command that fetches it later, when there is a URL.
-    pub fn fetch(&self) -> Option<String> {
+    pub(crate) fn fetch(&self) -> Option<String> {
         self.url
             .as_deref()
             .map(|url| fetch_command(url, &self.target))
     }
 
     /// Lines for stderr: what failed and how to get the image.
-    pub fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         let mut lines = vec![format!("  image {}: {}", self.number, self.reason)];
         if let Some(fetch) = self.fetch() {
             lines.push(format!("    fetch it later: {fetch}"));
@@ -61,7 +61,7 @@ impl Unsaved {
     }
 
     /// The same as JSON, for `--json`.
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         json!({
             "status": "not_saved",
             "image": self.number,
@@ -77,7 +77,7 @@ impl Unsaved {
 /// Saves every image of `generation` at `stems` (one each, in order).
 /// Returns the sidecar records of the saved images and the unsaved ones;
 /// images withheld by the safety check are noted and skipped.
-pub async fn save_all(
+pub(crate) async fn save_all(
     generation: &Generation,
     stems: &[Stem],
     saving: &Saving<'_>,
@@ -199,7 +199,7 @@ async fn rescue(image: &GeneratedImage, generation: &Generation, number: usize) 
 }
 
 /// Prints the unsaved images of a paid generation on stderr.
-pub fn report_unsaved(unsaved: &[Unsaved], total: usize) {
+pub(crate) fn report_unsaved(unsaved: &[Unsaved], total: usize) {
     if unsaved.is_empty() {
         return;
     }

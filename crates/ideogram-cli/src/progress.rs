@@ -6,7 +6,7 @@ use std::io::{IsTerminal as _, Write as _};
 use std::time::{Duration, Instant};
 
 /// A batch's counts, redrawn as they change.
-pub struct Progress {
+pub(crate) struct Progress {
     total: usize,
     done: usize,
     failed: usize,
@@ -16,7 +16,7 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new(total: usize, quiet: bool) -> Self {
+    pub(crate) fn new(total: usize, quiet: bool) -> Self {
         let live = !quiet && std::io::stderr().is_terminal();
         Self {
             total,
@@ -28,13 +28,13 @@ impl Progress {
         }
     }
 
-    pub fn start(&mut self) {
+    pub(crate) fn start(&mut self) {
         self.in_flight += 1;
         self.draw();
     }
 
     /// One item ended; `line` is printed above the bar (or alone when not live).
-    pub fn finish(&mut self, ok: bool, line: &str) {
+    pub(crate) fn finish(&mut self, ok: bool, line: &str) {
         self.in_flight = self.in_flight.saturating_sub(1);
         if ok {
             self.done += 1
@@ -50,17 +50,17 @@ impl Progress {
     }
 
     /// An item stopped by an interruption: neither done nor failed.
-    pub fn interrupted(&mut self) {
+    pub(crate) fn interrupted(&mut self) {
         self.in_flight = self.in_flight.saturating_sub(1);
         self.draw();
     }
 
     /// Items already complete from an earlier run.
-    pub fn skip(&mut self, count: usize) {
+    pub(crate) fn skip(&mut self, count: usize) {
         self.done += count;
     }
 
-    pub fn counts(&self) -> (usize, usize) {
+    pub(crate) fn counts(&self) -> (usize, usize) {
         (self.done, self.failed)
     }
 
@@ -96,7 +96,7 @@ impl Progress {
         let _ = std::io::stderr().flush();
     }
 
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         if self.live {
             let _ = writeln!(std::io::stderr());
         }
@@ -104,14 +104,14 @@ impl Progress {
 }
 
 /// A spinner line for one queue job: its state and the time waited.
-pub struct Spinner {
+pub(crate) struct Spinner {
     frame: usize,
     started: Instant,
     live: bool,
 }
 
 impl Spinner {
-    pub fn new(quiet: bool) -> Self {
+    pub(crate) fn new(quiet: bool) -> Self {
         Self {
             frame: 0,
             started: Instant::now(),
@@ -119,7 +119,7 @@ impl Spinner {
         }
     }
 
-    pub fn update(&mut self, id: &str, state: &str) {
+    pub(crate) fn update(&mut self, id: &str, state: &str) {
         if !self.live {
             return;
         }
@@ -134,7 +134,7 @@ impl Spinner {
         let _ = std::io::stderr().flush();
     }
 
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         if self.live {
             let _ = write!(std::io::stderr(), "\r\x1b[2K");
         }

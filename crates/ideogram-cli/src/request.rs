@@ -24,7 +24,7 @@ fn count_of(text: &str) -> Result<u32, InvalidInput> {
 }
 
 /// An image operation's request: `kind` done to `image`, with `options`.
-pub fn edit(
+pub(crate) fn edit(
     image: &str,
     kind: EditKind,
     options: &EditOptions,
@@ -52,7 +52,7 @@ pub fn edit(
 }
 
 /// A whole number as written, if one was, its error naming `field`.
-pub fn whole(field: &'static str, text: Option<&str>) -> Result<Option<u32>, InvalidInput> {
+pub(crate) fn whole(field: &'static str, text: Option<&str>) -> Result<Option<u32>, InvalidInput> {
     text.map(|t| {
         t.trim()
             .parse::<u32>()
@@ -62,12 +62,12 @@ pub fn whole(field: &'static str, text: Option<&str>) -> Result<Option<u32>, Inv
 }
 
 /// The mask of an edit, named as the command calls it.
-pub fn mask(text: &str) -> Result<ImageInput, InvalidInput> {
+pub(crate) fn mask(text: &str) -> Result<ImageInput, InvalidInput> {
     image_named(text, "mask")
 }
 
 /// The request for `prompt` with `options`.
-pub fn build(prompt: &str, options: &Options) -> Result<GenerateRequest, InvalidInput> {
+pub(crate) fn build(prompt: &str, options: &Options) -> Result<GenerateRequest, InvalidInput> {
     let mut request = GenerateRequest::new(prompt);
     if let Some(model) = &options.model {
         request = request.model(model.parse::<Model>()?);
@@ -141,7 +141,7 @@ fn image_named(text: &str, field: &'static str) -> Result<ImageInput, InvalidInp
 }
 
 /// Adds the input image of a remix.
-pub fn with_image(
+pub(crate) fn with_image(
     request: GenerateRequest,
     image: &str,
     weight: Option<&str>,
@@ -155,7 +155,7 @@ pub fn with_image(
 
 /// What a batch item makes: a generation, or an operation on an image.
 #[derive(Debug)]
-pub enum Work {
+pub(crate) enum Work {
     Generate(GenerateRequest),
     Edit(EditRequest),
 }
@@ -173,7 +173,7 @@ const OPS: [&str; 6] = [
 /// A batch line's fields that are not generation options: the operation
 /// and its images and numbers, and which fields the line itself set.
 #[derive(Debug, Default)]
-pub struct LineExtras {
+pub(crate) struct LineExtras {
     op: Option<String>,
     image: Option<String>,
     mask: Option<String>,
@@ -185,7 +185,10 @@ pub struct LineExtras {
 
 /// One batch line as the work it asks for and the words its files are
 /// named from.
-pub fn batch_work(line: &str, base: &Options) -> Result<(String, Options, Work), InvalidInput> {
+pub(crate) fn batch_work(
+    line: &str,
+    base: &Options,
+) -> Result<(String, Options, Work), InvalidInput> {
     let (prompt, options, extras) = batch_item(line, base)?;
     let op = extras.op.as_deref().unwrap_or("generate");
     let image = || {

@@ -6,12 +6,12 @@ use tokio::sync::watch;
 
 /// How many interrupts (SIGINT or SIGTERM) have arrived.
 #[derive(Clone)]
-pub struct Signals(watch::Receiver<u32>);
+pub(crate) struct Signals(watch::Receiver<u32>);
 
 impl Signals {
     /// Starts counting interrupts; from now on they no longer end the
     /// process by themselves.
-    pub fn listen() -> Self {
+    pub(crate) fn listen() -> Self {
         let (sender, receiver) = watch::channel(0u32);
         // Registered here, before anything is sent, not when the counting
         // task first runs: an interrupt in between would end the process.
@@ -43,18 +43,18 @@ impl Signals {
     }
 
     /// Interrupts so far.
-    pub fn count(&self) -> u32 {
+    pub(crate) fn count(&self) -> u32 {
         *self.0.borrow()
     }
 
     /// Resolves once at least `n` interrupts have arrived.
-    pub async fn reached(&self, n: u32) {
+    pub(crate) async fn reached(&self, n: u32) {
         let mut watch = self.0.clone();
         let _ = watch.wait_for(|count| *count >= n).await;
     }
 
     /// Runs `work` unless `n` interrupts arrive first.
-    pub async fn unless<T>(&self, n: u32, work: impl Future<Output = T>) -> Option<T> {
+    pub(crate) async fn unless<T>(&self, n: u32, work: impl Future<Output = T>) -> Option<T> {
         tokio::select! {
             value = work => Some(value),
             () = self.reached(n) => None,

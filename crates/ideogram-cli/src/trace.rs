@@ -11,7 +11,7 @@ const VERY_VERBOSE: &str = "ideogram=trace,ideogram_raw=trace";
 
 /// Sends traces to stderr: by `-v` (`verbose` times), else by `RUST_LOG`,
 /// else none at all.
-pub fn init(verbose: u8) {
+pub(crate) fn init(verbose: u8) {
     let filter = match verbose {
         0 => match std::env::var("RUST_LOG") {
             Ok(directives) if !directives.trim().is_empty() => EnvFilter::new(directives),

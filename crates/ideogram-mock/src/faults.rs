@@ -107,16 +107,16 @@ pub(crate) struct FaultPlan {
 }
 
 impl FaultPlan {
-    pub fn push(&mut self, target: Target, fault: Fault) {
+    pub(crate) fn push(&mut self, target: Target, fault: Fault) {
         self.queued.push((target, fault));
     }
 
-    pub fn set_random(&mut self, rate: f64, kinds: Vec<Fault>, seed: u64) {
+    pub(crate) fn set_random(&mut self, rate: f64, kinds: Vec<Fault>, seed: u64) {
         self.random = (rate > 0.0 && !kinds.is_empty()).then_some((rate, kinds, seed));
         self.seen.clear();
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.queued.clear();
         self.random = None;
     }
@@ -125,7 +125,13 @@ impl FaultPlan {
     /// else a random draw. The draw depends on the seed, the request's `key`
     /// (its body, or its path) and how often that key was seen, never on
     /// arrival order, so a concurrent run is reproducible.
-    pub fn take(&mut self, origin: Origin, method: &str, path: &str, key: &[u8]) -> Option<Fault> {
+    pub(crate) fn take(
+        &mut self,
+        origin: Origin,
+        method: &str,
+        path: &str,
+        key: &[u8],
+    ) -> Option<Fault> {
         if let Some(i) = self
             .queued
             .iter()

@@ -18,7 +18,7 @@ pub(crate) struct Hangup(Arc<Notify>);
 
 impl Hangup {
     /// Closes the connection; never returns.
-    pub async fn now(&self) -> Response {
+    pub(crate) async fn now(&self) -> Response {
         self.0.notify_one();
         std::future::pending::<Response>().await
     }

@@ -84,7 +84,7 @@ impl Drop for Busy {
 }
 
 impl State {
-    pub fn new(config: MockConfig, api_url: String, cdn_url: String) -> Self {
+    pub(crate) fn new(config: MockConfig, api_url: String, cdn_url: String) -> Self {
         Self {
             credits: Mutex::new(config.credits),
             config: RwLock::new(config),
@@ -104,35 +104,35 @@ impl State {
     }
 
     /// Marks work that may still bill, until the guard is dropped.
-    pub fn busy(&self) -> Busy {
+    pub(crate) fn busy(&self) -> Busy {
         self.busy.send_modify(|n| *n += 1);
         Busy(self.busy.clone())
     }
 
     /// Resolves once no work that may bill is under way.
-    pub async fn settled(&self) {
+    pub(crate) async fn settled(&self) {
         let mut busy = self.busy.subscribe();
         let _ = busy.wait_for(|n| *n == 0).await;
     }
 
-    pub fn config(&self) -> MockConfig {
+    pub(crate) fn config(&self) -> MockConfig {
         self.config.read().expect("config").clone()
     }
 
-    pub fn ledger(&self) -> Ledger {
+    pub(crate) fn ledger(&self) -> Ledger {
         self.ledger.lock().expect("ledger").clone()
     }
 
-    pub fn credits(&self) -> f64 {
+    pub(crate) fn credits(&self) -> f64 {
         *self.credits.lock().expect("credits")
     }
 
-    pub fn set_credits(&self, credits: f64) {
+    pub(crate) fn set_credits(&self, credits: f64) {
         *self.credits.lock().expect("credits") = credits;
     }
 
     /// A fresh id, `prefix-000001` style, unique for this server.
-    pub fn next_id(&self, prefix: &str) -> String {
+    pub(crate) fn next_id(&self, prefix: &str) -> String {
         format!(
             "{prefix}-{:06}",
             self.counter.fetch_add(1, Ordering::SeqCst) + 1
@@ -140,14 +140,14 @@ impl State {
     }
 
     /// A seed for requests that give none: deterministic in call order.
-    pub fn default_seed(&self, range: std::ops::RangeInclusive<u64>) -> u64 {
+    pub(crate) fn default_seed(&self, range: std::ops::RangeInclusive<u64>) -> u64 {
         let n = self.counter.load(Ordering::SeqCst);
         range.start() + (n.wrapping_mul(7919) % (range.end() - range.start() + 1))
     }
 
     /// The fault for a request; `key` identifies it for random draws (its
     /// body, or for a GET its path).
-    pub fn fault(&self, method: &str, path: &str, key: &[u8]) -> Option<Fault> {
+    pub(crate) fn fault(&self, method: &str, path: &str, key: &[u8]) -> Option<Fault> {
         self.faults
             .lock()
             .expect("faults")
@@ -155,7 +155,7 @@ impl State {
     }
 
     /// The fault queued for a download from the image origin, if any.
-    pub fn image_fault(&self, path: &str) -> Option<Fault> {
+    pub(crate) fn image_fault(&self, path: &str) -> Option<Fault> {
         self.faults
             .lock()
             .expect("faults")
@@ -164,7 +164,7 @@ impl State {
 
     /// Applies the faults that strike before any work; returns the answer to
     /// send instead, if one does.
-    pub async fn before(
+    pub(crate) async fn before(
         &self,
         fault: &Option<Fault>,
         hangup: &Hangup,
@@ -191,7 +191,7 @@ impl State {
     }
 
     /// Segmind's per-minute limit: `Some(429)` when this POST is one too many.
-    pub fn rate_limited(&self) -> Option<Response> {
+    pub(crate) fn rate_limited(&self) -> Option<Response> {
         let limit = self.config().segmind_per_minute?;
         let now = chrono::Utc::now();
         let minute = now.timestamp() / 60;
@@ -218,12 +218,12 @@ impl State {
     }
 
     /// Whether the account can pay `cost`.
-    pub fn can_pay(&self, cost: f64) -> bool {
+    pub(crate) fn can_pay(&self, cost: f64) -> bool {
         self.credits() + 1e-9 >= cost
     }
 
     /// Keeps an image for the image origin; returns its URL.
-    pub fn publish(&self, id: &str, spec: ImageSpec, extension: &str) -> String {
+    pub(crate) fn publish(&self, id: &str, spec: ImageSpec, extension: &str) -> String {
         let name = format!("{id}.{extension}");
         self.images
             .lock()
@@ -232,12 +232,12 @@ impl State {
         format!("{}/images/{name}", self.cdn_url)
     }
 
-    pub fn image(&self, name: &str) -> Option<ImageSpec> {
+    pub(crate) fn image(&self, name: &str) -> Option<ImageSpec> {
         self.images.lock().expect("images").get(name).cloned()
     }
 
     /// Records a billed generation and charges for it.
-    pub fn bill(&self, entry: Billed) {
+    pub(crate) fn bill(&self, entry: Billed) {
         *self.credits.lock().expect("credits") -= entry.cost;
         self.ledger.lock().expect("ledger").entries.push(entry);
     }
@@ -257,7 +257,7 @@ impl State {
 
     /// Sends a billed answer, or breaks it as `fault` says (and records that
     /// in the ledger).
-    pub async fn deliver(
+    pub(crate) async fn deliver(
         &self,
         fault: Option<Fault>,
         billed_id: &str,

@@ -37,7 +37,6 @@
 //! # }
 //! ```
 #![deny(missing_docs)]
-#![warn(unreachable_pub)]
 
 /// Segmind's Ideogram endpoints: generated from `openapi/segmind.yaml`.
 #[rustfmt::skip]

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use ideogram_mock::{Delivery, MockConfig, MockServer};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_ideogram");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_ideogram");
 
 /// The binary with `args` in `dir`, no key in its environment but `env`.
-pub fn command(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Command {
+pub(crate) fn command(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Command {
     let mut command = Command::new(BIN);
     command
         .args(args)
@@ -27,35 +27,35 @@ pub fn command(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Command {
 }
 
 /// Runs the binary to its end (off the runtime: the mock runs there).
-pub async fn run(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Output {
+pub(crate) async fn run(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Output {
     let mut command = command(args, env, dir);
     tokio::task::spawn_blocking(move || command.output().expect("run ideogram"))
         .await
         .expect("join")
 }
 
-pub fn stderr(out: &Output) -> String {
+pub(crate) fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-pub fn stdout(out: &Output) -> String {
+pub(crate) fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-pub fn code(out: &Output) -> i32 {
+pub(crate) fn code(out: &Output) -> i32 {
     out.status.code().expect("exit code")
 }
 
 /// (width, height) of the image in `path`.
-pub fn dimensions(path: &Path) -> (u32, u32) {
+pub(crate) fn dimensions(path: &Path) -> (u32, u32) {
     workspace_tests::image_dimensions(&std::fs::read(path).unwrap())
 }
 
-pub async fn mock(config: MockConfig) -> MockServer {
+pub(crate) async fn mock(config: MockConfig) -> MockServer {
     MockServer::start(config).await.expect("mock")
 }
 
-pub fn files(dir: &Path) -> Vec<String> {
+pub(crate) fn files(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -64,7 +64,7 @@ pub fn files(dir: &Path) -> Vec<String> {
     names
 }
 
-pub fn write_batch(dir: &Path, count: usize) -> PathBuf {
+pub(crate) fn write_batch(dir: &Path, count: usize) -> PathBuf {
     let mut lines = vec!["# a comment".to_owned()];
     for i in 0..count {
         if i % 2 == 0 {
@@ -82,7 +82,7 @@ pub fn write_batch(dir: &Path, count: usize) -> PathBuf {
 }
 
 /// Every prompt billed exactly once, every image on disk, no partial files.
-pub fn assert_complete(mock: &MockServer, out: &Path, count: usize) {
+pub(crate) fn assert_complete(mock: &MockServer, out: &Path, count: usize) {
     let ledger = mock.ledger();
     for i in 0..count {
         let billed = ledger.for_prompt(&format!("prompt number {i}")).count();
@@ -113,7 +113,7 @@ pub fn assert_complete(mock: &MockServer, out: &Path, count: usize) {
     clippy::zombie_processes,
     reason = "the child is returned; the caller waits for it"
 )]
-pub async fn start_batch_until_half_way(
+pub(crate) async fn start_batch_until_half_way(
     args: &[&str],
     dir: &Path,
     variable: &str,
@@ -145,7 +145,7 @@ pub async fn start_batch_until_half_way(
     }
 }
 
-pub fn walk(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
         let path = entry.path();
@@ -159,7 +159,7 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The binary running in the background, its stderr collected as it comes.
-pub struct Running {
+pub(crate) struct Running {
     pub child: std::process::Child,
     stderr: Arc<Mutex<String>>,
     reader: std::thread::JoinHandle<()>,
@@ -167,7 +167,7 @@ pub struct Running {
 
 impl Running {
     /// Starts the binary in `dir` with `env` (and no key otherwise).
-    pub fn start(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Self {
+    pub(crate) fn start(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Self {
         let mut child = command(args, env, dir)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -192,12 +192,12 @@ impl Running {
     }
 
     /// What it printed on stderr so far.
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
 
     /// Sends `signal` (`INT`, `TERM`, `KILL`).
-    pub fn signal(&self, signal: &str) {
+    pub(crate) fn signal(&self, signal: &str) {
         let sent = Command::new("kill")
             .args([format!("-{signal}"), self.child.id().to_string()])
             .status()
@@ -207,7 +207,7 @@ impl Running {
 
     /// Waits (off the runtime: the mock serving it runs there) until its
     /// stderr holds `text`; panics with what it printed after 60 s.
-    pub async fn printed(&mut self, text: &str) {
+    pub(crate) async fn printed(&mut self, text: &str) {
         let started = Instant::now();
         loop {
             // Looked at in this order, so that a line that came just before
@@ -230,7 +230,7 @@ impl Running {
 
     /// Waits for it to end; returns its exit code and everything it printed
     /// on stderr.
-    pub async fn finish(mut self) -> (i32, String) {
+    pub(crate) async fn finish(mut self) -> (i32, String) {
         tokio::task::spawn_blocking(move || {
             let status = self.child.wait().expect("wait");
             // The reader ends at the end of the pipe, once the process is gone.
@@ -245,7 +245,7 @@ impl Running {
 
 /// Waits until the file at `path` holds `text` `times` times; panics after
 /// 60 s.
-pub async fn file_holds(path: &Path, text: &str, times: usize) {
+pub(crate) async fn file_holds(path: &Path, text: &str, times: usize) {
     let started = Instant::now();
     loop {
         let now = std::fs::read_to_string(path).unwrap_or_default();

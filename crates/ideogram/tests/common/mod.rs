@@ -3,14 +3,14 @@
 
 use ideogram::{Client, PollSchedule, Provider, RetryPolicy};
 use serde_json::{Value, json};
-pub use workspace_tests::{Canned, CaptureServer, Captured};
+pub(crate) use workspace_tests::{Canned, CaptureServer, Captured};
 
-pub const KEY: &str = "sk-facade-secret-0042";
-pub const JPEG: &[u8] = b"\xff\xd8\xff\xe0\x00\x10JFIF-test-image";
-pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n-test-image";
+pub(crate) const KEY: &str = "sk-facade-secret-0042";
+pub(crate) const JPEG: &[u8] = b"\xff\xd8\xff\xe0\x00\x10JFIF-test-image";
+pub(crate) const PNG: &[u8] = b"\x89PNG\r\n\x1a\n-test-image";
 
 /// A client for `provider` at `server`, with fast retries and polls.
-pub fn client(provider: Provider, server: &CaptureServer) -> Client {
+pub(crate) fn client(provider: Provider, server: &CaptureServer) -> Client {
     Client::builder(provider)
         .base_url(server.base_url())
         .api_key(KEY)
@@ -24,14 +24,14 @@ pub fn client(provider: Provider, server: &CaptureServer) -> Client {
         .expect("client")
 }
 
-pub fn fast_retries() -> RetryPolicy {
+pub(crate) fn fast_retries() -> RetryPolicy {
     RetryPolicy::default()
         .initial_backoff(std::time::Duration::from_millis(5))
         .max_backoff(std::time::Duration::from_millis(20))
 }
 
 /// Ideogram's answer with one image per URL.
-pub fn ideogram_answer(urls: &[&str]) -> Canned {
+pub(crate) fn ideogram_answer(urls: &[&str]) -> Canned {
     let data: Vec<Value> = urls
         .iter()
         .enumerate()
@@ -47,7 +47,7 @@ pub fn ideogram_answer(urls: &[&str]) -> Canned {
 }
 
 /// A Segmind v1 answer: the image's bytes and the documented headers.
-pub fn segmind_image() -> Canned {
+pub(crate) fn segmind_image() -> Canned {
     Canned::bytes(200, "image/jpeg", JPEG)
         .with_header("x-remaining-credits", "12.5")
         .with_header("x-seed-value", "4242")
@@ -55,6 +55,6 @@ pub fn segmind_image() -> Canned {
 }
 
 /// The request's body as JSON.
-pub fn body(request: &Captured) -> Value {
+pub(crate) fn body(request: &Captured) -> Value {
     serde_json::from_slice(&request.body).expect("JSON body")
 }
