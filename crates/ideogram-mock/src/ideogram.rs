@@ -111,7 +111,6 @@ async fn remix(
     let work = (|| {
         let value = parse_json(&request)?;
         decode::<wire::InitialImageRequest>("InitialImageRequest", &value, "image_request")?;
-        legacy_rules(&value, "image_request")?;
         work_from(&state, &value, &LEGACY_SIZES)
     })();
     match work {
@@ -124,36 +123,7 @@ fn legacy_work(state: &State, body: &Bytes) -> Result<Work, Response> {
     let value = parse_json(body)?;
     decode::<wire::GenerateImageRequest>("GenerateImageRequest", &value, "")?;
     let request = &value["image_request"];
-    legacy_rules(request, "image_request")?;
     work_from(state, request, &LEGACY_SIZES)
-}
-
-/// The documented rules the schema cannot express.
-fn legacy_rules(request: &Value, at: &str) -> Result<(), Response> {
-    let model = request["model"].as_str().unwrap_or("V_2");
-    if request.get("color_palette").is_some()
-        && matches!(model, "V_1" | "V_1_TURBO" | "V_2A" | "V_2A_TURBO")
-    {
-        return Err(error(
-            400,
-            format!("{at}.color_palette: not supported by {model}"),
-        ));
-    }
-    if request.get("negative_prompt").is_some()
-        && !matches!(model, "V_1" | "V_1_TURBO" | "V_2" | "V_2_TURBO")
-    {
-        return Err(error(
-            400,
-            format!("{at}.negative_prompt: not supported by {model}"),
-        ));
-    }
-    if request.get("style_type").is_some() && matches!(model, "V_1" | "V_1_TURBO") {
-        return Err(error(
-            400,
-            format!("{at}.style_type: not supported by {model}"),
-        ));
-    }
-    Ok(())
 }
 
 /// Checks shared by every operation and builds the work.

@@ -112,4 +112,31 @@ mod tests {
         );
         assert!(QueueStatus::Failed.is_terminal() && !QueueStatus::Processing.is_terminal());
     }
+
+    /// The states named here are the spec's, no more and no fewer.
+    #[test]
+    fn the_known_states_are_the_specs() {
+        let spec: Vec<&str> = crate::schema::segmind().get("QueueStatus").unwrap()["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        let known = [
+            QueueStatus::Queued,
+            QueueStatus::Processing,
+            QueueStatus::Completed,
+            QueueStatus::Failed,
+        ];
+        assert_eq!(
+            spec,
+            known.iter().map(QueueStatus::as_str).collect::<Vec<_>>()
+        );
+        for text in spec {
+            assert!(
+                !matches!(text.parse().unwrap(), QueueStatus::Other(_)),
+                "{text}"
+            );
+        }
+    }
 }
