@@ -1090,7 +1090,7 @@ async fn ideogram_3_generates_with_references_and_with_transparency() {
                 .model(Model::V3)
                 .transparent()
                 .palette(ideogram::PalettePreset::Ember),
-            "invalid color_palette: a transparent image does not take it",
+            "invalid palette: GenerateTransparentImageRequestV3 has no place for it",
         ),
         (
             GenerateRequest::new("x")

@@ -356,6 +356,19 @@ impl Schemas {
                 .is_none_or(|(_, models)| models.contains(&model))
     }
 
+    /// The `minimum..=maximum` of the integer `field` of the object schema
+    /// `name`, when it has both.
+    ///
+    /// ```
+    /// let spec = ideogram_raw::schema::segmind();
+    /// assert_eq!(spec.field_range("Ideogram4Request", "seed"), Some(0..=2147483647));
+    /// assert_eq!(spec.field_range("Ideogram2aTxt2ImgRequest", "seed"), Some(100..=999999));
+    /// ```
+    pub fn field_range(&self, name: &str, field: &str) -> Option<std::ops::RangeInclusive<i64>> {
+        let property = self.property(name, field)?;
+        Some(property["minimum"].as_i64()?..=property["maximum"].as_i64()?)
+    }
+
     /// The values the `field` of the object schema `name` takes, when it is
     /// an enum, in the spec's order.
     ///

@@ -142,6 +142,15 @@ impl Model {
             .is_some_and(|(spec, name)| spec.takes(name, field, &self.to_string()))
     }
 
+    /// The seeds this model's body on `provider` takes, read from the spec:
+    /// Segmind's 4.0 takes more than its other models. The provider's
+    /// shared range ([`Provider::seed_range`]) where the body has none.
+    pub fn seed_range(self, provider: Provider, img2img: bool) -> RangeInclusive<u32> {
+        crate::wire::fields_schema(provider, self, img2img)
+            .and_then(|(spec, name)| spec.field_range(name, "seed"))
+            .map_or_else(|| provider.seed_range(), |range| as_u32(&range))
+    }
+
     /// The models that take `field` on `provider`, as errors list them.
     pub(crate) fn taking(provider: Provider, img2img: bool, field: &str) -> String {
         let models: Vec<String> = Self::ALL

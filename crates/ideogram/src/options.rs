@@ -2,6 +2,7 @@
 //! image count and Ideogram 3.0's rendering speed.
 
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::str::FromStr;
 
 use crate::invalid::InvalidInput;
@@ -130,16 +131,36 @@ pub(crate) fn check_style(
 pub struct Seed(pub u32);
 
 impl Seed {
-    /// Checks the seed against `provider`'s range.
+    /// Checks the seed against `provider`'s shared range (the range most of
+    /// its models take).
     pub fn check_for(self, provider: Provider) -> Result<Self, InvalidInput> {
-        let range = provider.seed_range();
+        self.check_in(provider.seed_range(), &provider.to_string())
+    }
+
+    /// Checks the seed against `model`'s range on `provider`
+    /// ([`Model::seed_range`]).
+    pub fn check_for_model(
+        self,
+        model: Model,
+        provider: Provider,
+        img2img: bool,
+    ) -> Result<Self, InvalidInput> {
+        let range = model.seed_range(provider, img2img);
+        if range == provider.seed_range() {
+            self.check_for(provider)
+        } else {
+            self.check_in(range, &format!("{model} on {provider}"))
+        }
+    }
+
+    fn check_in(self, range: RangeInclusive<u32>, by: &str) -> Result<Self, InvalidInput> {
         if range.contains(&self.0) {
             Ok(self)
         } else {
             Err(InvalidInput::new(
                 "seed",
                 format!(
-                    "{} is outside {}..={} accepted by {provider}",
+                    "{} is outside {}..={} accepted by {by}",
                     self.0,
                     range.start(),
                     range.end()

@@ -459,7 +459,7 @@ impl GenerateRequest {
             crate::options::check_style(style, model, provider, img2img)?;
         }
         if let Some(seed) = self.seed {
-            seed.check_for(provider)?;
+            seed.check_for_model(model, provider, img2img)?;
         }
         let num_images = self
             .num_images
@@ -486,7 +486,7 @@ impl GenerateRequest {
             _ => None,
         };
 
-        let mut fields = Fields {
+        let fields = Fields {
             prompt: self.prompt.clone(),
             negative_prompt: self.negative_prompt.clone(),
             seed: self.seed.map(|s| s.0),
@@ -511,11 +511,10 @@ impl GenerateRequest {
             Provider::Segmind => wire::segmind_body(model, self.image.is_some(), &fields)?,
             Provider::Ideogram if model == Model::V4 => wire::ideogram_v4(&fields)?,
             Provider::Ideogram if model == Model::V3 && self.transparent => {
-                wire::ideogram_transparent(wire::ideogram_v3(&fields)?, self.upscale)?
+                wire::ideogram_transparent(&fields, self.upscale)?
             }
             Provider::Ideogram if model == Model::V3 && img2img => {
-                let weight = fields.image_weight.take();
-                wire::ideogram_v3_remix(wire::ideogram_v3(&fields)?, weight)?
+                wire::ideogram_v3_remix(&fields, fields.image_weight)?
             }
             Provider::Ideogram if model == Model::V3 => wire::ideogram_v3(&fields)?,
             Provider::Ideogram => wire::ideogram_legacy(model, self.image.is_some(), &fields)?,

@@ -421,7 +421,7 @@ async fn generation_served_by(cdn: Canned) -> (CaptureServer, ideogram::Generati
 #[tokio::test]
 async fn a_field_the_facade_has_no_setter_for_is_reached_through_the_generated_body() {
     use ideogram::WireRequest;
-    use ideogram::raw::ideogram::types::{Seed, StylePresetV3};
+    use ideogram::raw::ideogram::types::Seed;
     let server = CaptureServer::start(|_| ideogram_answer(&["https://cdn.example/p.png"])).await;
     let client = client(Provider::Ideogram, &server);
     let request = GenerateRequest::new("a lighthouse, poster").model(Model::V3);
@@ -430,10 +430,11 @@ async fn a_field_the_facade_has_no_setter_for_is_reached_through_the_generated_b
     let WireRequest::IdeogramV3(v3) = prepared.wire_mut() else {
         panic!("{:?}", prepared.wire())
     };
-    v3.style_preset = Some(StylePresetV3::ArtDeco);
+    // `style_codes`: a field of the spec with no setter on the facade.
+    v3.style_codes = Some(vec!["AAFF5733".parse().unwrap()].into());
     prepared.generate().await.unwrap();
     let sent = body(&server.single_request());
-    assert_eq!(sent["style_preset"], "ART_DECO");
+    assert_eq!(sent["style_codes"], json!(["AAFF5733"]));
     assert_eq!(sent["prompt"], "a lighthouse, poster");
 
     // What is set there is checked against the spec before it is sent.
@@ -515,4 +516,49 @@ async fn ideogram_3_takes_references_as_multipart_and_transparency_as_its_own_ca
     let sent = server.requests();
     insta::assert_json_snapshot!("ideogram_v3_references", sent[0].wire_record());
     insta::assert_json_snapshot!("ideogram_v3_transparent", sent[1].wire_record());
+}
+
+/// The facade's seed check is each body's own range in the spec: its ends
+/// are taken and one past them refused, for every model and provider.
+#[tokio::test]
+async fn every_models_seed_range_is_its_bodys_in_the_spec() {
+    for provider in Provider::ALL {
+        let spec = match provider {
+            Provider::Segmind => ideogram_raw::schema::segmind(),
+            _ => ideogram_raw::schema::ideogram(),
+        };
+        for model in Model::ALL {
+            let request = |seed: Option<u32>| {
+                let request = GenerateRequest::new("x").model(model);
+                match seed {
+                    Some(seed) => request.seed(seed),
+                    None => request,
+                }
+            };
+            let Ok(wire) = request(None).to_wire(provider).await else {
+                continue; // not served there
+            };
+            // Ideogram's legacy body holds its fields in `image_request`.
+            let body = match wire.schema() {
+                "GenerateImageRequest" => "ImageRequest",
+                body => body,
+            };
+            let range = spec
+                .field_range(body, "seed")
+                .unwrap_or_else(|| panic!("{body} has a seed range"));
+            let (start, end) = (*range.start() as u32, *range.end() as u32);
+            let mut cases = vec![(start, true), (end, true), (end + 1, false)];
+            if start > 0 {
+                cases.push((start - 1, false));
+            }
+            for (seed, taken) in cases {
+                let got = request(Some(seed)).to_wire(provider).await;
+                assert_eq!(
+                    got.is_ok(),
+                    taken,
+                    "{model} on {provider}, seed {seed}: {got:?}"
+                );
+            }
+        }
+    }
 }

@@ -66,42 +66,123 @@ pub(crate) fn ideogram_legacy(
     Ok(WireRequest::IdeogramGenerate(built(body.try_into())?))
 }
 
+/// The options Ideogram 3.0's bodies share, in the spec's types: each body
+/// takes those its builder has a setter for (the rest are refused by the
+/// net after lowering, `nothing_dropped`).
+struct V3Options {
+    prompt: ideogram::Prompt,
+    magic_prompt: Option<ideogram::MagicPromptOption>,
+    style_type: Option<ideogram::StyleTypeV3>,
+    rendering_speed: Option<ideogram::RenderingSpeed>,
+    resolution: Option<ideogram::ResolutionV3>,
+    aspect_ratio: Option<ideogram::AspectRatioV3>,
+    color_palette: Option<ideogram::ColorPalette>,
+    seed: Option<ideogram::Seed>,
+    num_images: Option<ideogram::NumImages>,
+    negative_prompt: Option<String>,
+    style_preset: Option<ideogram::StylePresetV3>,
+    custom_model_uri: Option<ideogram::CustomModelUri>,
+}
+
+impl V3Options {
+    fn new(f: &Fields) -> Result<Self, InvalidInput> {
+        Ok(Self {
+            prompt: built(f.prompt.parse::<ideogram::Prompt>())?,
+            magic_prompt: f
+                .magic_prompt
+                .as_deref()
+                .map(|m| typed("magic_prompt", m))
+                .transpose()?,
+            style_type: f.style.as_deref().map(|s| typed("style", s)).transpose()?,
+            rendering_speed: f
+                .rendering_speed
+                .as_deref()
+                .map(|s| typed("rendering_speed", s))
+                .transpose()?,
+            resolution: f.resolution.map(|r| r.to_ideogram_v3()).transpose()?,
+            aspect_ratio: f.aspect_ratio.map(|r| r.to_ideogram_v3()).transpose()?,
+            color_palette: f.palette.as_ref().map(|p| p.to_ideogram()),
+            seed: f.seed.map(|s| ideogram::Seed::from(i64::from(s))),
+            num_images: f.num_images.map(num_images).transpose()?,
+            negative_prompt: f.negative_prompt.clone(),
+            style_preset: f
+                .style_preset
+                .as_deref()
+                .map(|s| typed("style_preset", s))
+                .transpose()?,
+            custom_model_uri: custom_model(f)?,
+        })
+    }
+}
+
 /// Ideogram 3.0's body, built with the generated builder.
 pub(crate) fn ideogram_v3(f: &Fields) -> Result<WireRequest, InvalidInput> {
+    let o = V3Options::new(f)?;
     let body = ideogram::GenerateImageRequestV3::builder()
-        .prompt(f.prompt.as_str())
-        .magic_prompt(
-            f.magic_prompt
-                .as_deref()
-                .map(|m| typed::<ideogram::MagicPromptOption>("magic_prompt", m))
-                .transpose()?,
-        )
-        .style_type(
-            f.style
-                .as_deref()
-                .map(|s| typed::<ideogram::StyleTypeV3>("style", s))
-                .transpose()?,
-        )
-        .rendering_speed(
-            f.rendering_speed
-                .as_deref()
-                .map(|s| typed::<ideogram::RenderingSpeed>("rendering_speed", s))
-                .transpose()?,
-        )
-        .resolution(f.resolution.map(|r| r.to_ideogram_v3()).transpose()?)
-        .aspect_ratio(f.aspect_ratio.map(|r| r.to_ideogram_v3()).transpose()?)
-        .color_palette(f.palette.as_ref().map(|p| p.to_ideogram()))
-        .seed(f.seed.map(|s| ideogram::Seed::from(i64::from(s))))
-        .num_images(f.num_images.map(num_images).transpose()?)
-        .negative_prompt(f.negative_prompt.clone())
-        .style_preset(
-            f.style_preset
-                .as_deref()
-                .map(|s| typed::<ideogram::StylePresetV3>("style_preset", s))
-                .transpose()?,
-        )
-        .custom_model_uri(custom_model(f)?);
+        .prompt(o.prompt.to_string())
+        .magic_prompt(o.magic_prompt)
+        .style_type(o.style_type)
+        .rendering_speed(o.rendering_speed)
+        .resolution(o.resolution)
+        .aspect_ratio(o.aspect_ratio)
+        .color_palette(o.color_palette)
+        .seed(o.seed)
+        .num_images(o.num_images)
+        .negative_prompt(o.negative_prompt)
+        .style_preset(o.style_preset)
+        .custom_model_uri(o.custom_model_uri);
     Ok(WireRequest::IdeogramV3(built(body.try_into())?))
+}
+
+/// Ideogram 3.0's generate-transparent body, upscaled by `upscale`, built
+/// with its generated builder.
+pub(crate) fn ideogram_transparent(
+    f: &Fields,
+    upscale: Option<ideogram::UpscaleFactor>,
+) -> Result<WireRequest, InvalidInput> {
+    let o = V3Options::new(f)?;
+    let body = ideogram::GenerateTransparentImageRequestV3::builder()
+        .prompt(o.prompt)
+        .magic_prompt(o.magic_prompt)
+        .rendering_speed(o.rendering_speed)
+        .aspect_ratio(o.aspect_ratio)
+        .seed(o.seed)
+        .num_images(o.num_images)
+        .negative_prompt(o.negative_prompt)
+        .custom_model_uri(o.custom_model_uri)
+        .upscale_factor(upscale);
+    Ok(WireRequest::IdeogramTransparent(built(body.try_into())?))
+}
+
+/// Ideogram 3.0's remix body with `image_weight`, built with its generated
+/// builder; the image (a placeholder until it is read) goes in when the
+/// request is prepared.
+pub(crate) fn ideogram_v3_remix(
+    f: &Fields,
+    image_weight: Option<u32>,
+) -> Result<WireRequest, InvalidInput> {
+    let o = V3Options::new(f)?;
+    let weight = image_weight.unwrap_or(crate::options::ImageWeight::DEFAULT.get().into());
+    let body = ideogram::RemixImageRequestV3::builder()
+        .prompt(o.prompt)
+        .image(ideogram_raw::multipart::FilePart::new(
+            Vec::new(),
+            "pending.png",
+            "image/png",
+        ))
+        .image_weight(built(std::num::NonZeroU32::try_from(weight))?)
+        .magic_prompt(o.magic_prompt)
+        .style_type(o.style_type)
+        .rendering_speed(o.rendering_speed)
+        .resolution(o.resolution)
+        .aspect_ratio(o.aspect_ratio)
+        .color_palette(o.color_palette)
+        .seed(o.seed)
+        .num_images(o.num_images)
+        .negative_prompt(o.negative_prompt)
+        .style_preset(o.style_preset)
+        .custom_model_uri(o.custom_model_uri);
+    Ok(WireRequest::IdeogramV3Remix(built(body.try_into())?))
 }
 
 /// A custom model's URI in the spec's type (its pattern checked).
@@ -141,71 +222,6 @@ pub(crate) fn ideogram_v4(f: &Fields) -> Result<WireRequest, InvalidInput> {
         .seed(f.seed.map(i64::from))
         .custom_model_uri(custom_model(f)?);
     Ok(WireRequest::IdeogramV4(built(body.try_into())?))
-}
-
-/// Ideogram 3.0's body as generate-transparent's, upscaled by `upscale`.
-pub(crate) fn ideogram_transparent(
-    v3: WireRequest,
-    upscale: Option<ideogram::UpscaleFactor>,
-) -> Result<WireRequest, InvalidInput> {
-    let extra = upscale.map(|factor| ("upscale_factor", factor.to_string().into()));
-    v3_as(
-        "GenerateTransparentImageRequestV3",
-        "a transparent image",
-        v3,
-        extra,
-    )
-    .map(WireRequest::IdeogramTransparent)
-}
-
-/// Ideogram 3.0's body as its remix's, with `image_weight`; the image (a
-/// placeholder until it is read) goes in when the request is prepared.
-pub(crate) fn ideogram_v3_remix(
-    v3: WireRequest,
-    image_weight: Option<u32>,
-) -> Result<WireRequest, InvalidInput> {
-    let mut body: ideogram::RemixImageRequestV3 = v3_as(
-        "RemixImageRequestV3",
-        "Ideogram 3.0's remix",
-        v3,
-        image_weight.map(|w| ("image_weight", w.into())),
-    )?;
-    body.image = ideogram_raw::multipart::FilePart::new(Vec::new(), "pending.png", "image/png");
-    Ok(WireRequest::IdeogramV3Remix(body))
-}
-
-/// Ideogram 3.0's JSON body as the body of another 3.0 operation (`what`),
-/// the schema `schema`, with `extra` set (and an empty image where it needs
-/// one): a field that body (per the spec) does not have is an error naming
-/// it.
-fn v3_as<T: serde::de::DeserializeOwned>(
-    schema: &str,
-    what: &str,
-    v3: WireRequest,
-    extra: Option<(&str, serde_json::Value)>,
-) -> Result<T, InvalidInput> {
-    let serde_json::Value::Object(mut fields) =
-        serde_json::to_value(&v3).expect("a generated body is JSON")
-    else {
-        unreachable!("a body is an object")
-    };
-    let taken = ideogram_raw::schema::ideogram()
-        .get(schema)
-        .and_then(|s| s["properties"].as_object())
-        .expect("the spec has the body");
-    if let Some(field) = fields.keys().find(|f| !taken.contains_key(*f)) {
-        return Err(InvalidInput::not_taken(
-            field.clone(),
-            format!("{what} does not take it"),
-        ));
-    }
-    if let Some((name, value)) = extra {
-        fields.insert(name.into(), value);
-    }
-    if taken.contains_key("image") {
-        fields.insert("image".into(), "data:image/png;base64,".into());
-    }
-    serde_json::from_value(fields.into()).map_err(|e| InvalidInput::new("request", e.to_string()))
 }
 
 fn num_images(n: u32) -> Result<ideogram::NumImages, InvalidInput> {

@@ -68,8 +68,9 @@ pub(super) fn segmind_schema(model: Model, img2img: bool) -> Option<&'static str
 macro_rules! segmind_bodies {
     ($($variant:ident($ty:ident), $v1:ident, $v2:ident;)+) => {
         impl WireRequest {
-            /// The JSON Schema name of this body in its spec.
-            pub(crate) fn schema(&self) -> &'static str {
+            /// The JSON Schema name of this body in its spec
+            /// ([`ideogram_raw::schema`]).
+            pub fn schema(&self) -> &'static str {
                 match self {
                     $(Self::$variant(_) => stringify!($ty),)+
                     Self::IdeogramGenerate(_) => "GenerateImageRequest",
@@ -341,7 +342,13 @@ fn segmind_v4(f: &Fields) -> Result<WireRequest, InvalidInput> {
                 .transpose()?
                 .unwrap_or_default(),
         )
-        .enable_prompt_expansion(f.magic_prompt.as_deref() != Some("OFF"))
+        .enable_prompt_expansion(
+            f.magic_prompt
+                .as_deref()
+                .map(|m| typed::<segmind::MagicPromptOption>("magic_prompt", m))
+                .transpose()?
+                != Some(segmind::MagicPromptOption::Off),
+        )
         .seed(f.seed.map(i64::from));
     Ok(WireRequest::SegmindV4(built(b.try_into())?))
 }
