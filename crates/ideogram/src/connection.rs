@@ -16,7 +16,7 @@ use crate::generation::{GeneratedImage, ImageData};
 use crate::image_input::{ImageInput, Loaded};
 use crate::invalid::InvalidInput;
 use crate::model::Provider;
-use crate::queue::PollSchedule;
+use crate::poll::PollSchedule;
 use crate::retry::RetryPolicy;
 
 pub(crate) struct Connection {
@@ -55,9 +55,7 @@ impl std::fmt::Debug for Connection {
 impl Connection {
     /// The base URL without any credentials it holds.
     pub(crate) fn shown_base_url(&self) -> String {
-        crate::client::shown_url(&self.base_url)
-            .trim_matches('"')
-            .to_owned()
+        shown_url(&self.base_url).trim_matches('"').to_owned()
     }
 
     /// `text` from the network with the key redacted.
@@ -155,4 +153,19 @@ impl Connection {
         }
         Ok(())
     }
+}
+
+/// A URL for a message: without `user:password@`, in quotes.
+pub(crate) fn shown_url(url: &str) -> String {
+    let shown = match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.has_host() => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        // Not a URL with a host: drop whatever precedes an `@`, which could
+        // be credentials.
+        _ => url.rsplit('@').next().unwrap_or_default().to_owned(),
+    };
+    format!("{:?}", shown.trim_end_matches('/'))
 }

@@ -8,11 +8,12 @@ use ideogram_raw::auth::{ApiKey, Auth, AuthScheme};
 use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
 
 use super::Client;
+use crate::connection::shown_url;
 use crate::connection::{Api, Connection};
 use crate::download::{DOWNLOAD_IDLE_TIMEOUT, Downloader};
 use crate::error::{ConfigError, Error};
 use crate::model::Provider;
-use crate::queue::PollSchedule;
+use crate::poll::PollSchedule;
 use crate::retry::RetryPolicy;
 
 /// Settings for a [`Client`].
@@ -275,21 +276,6 @@ fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error>
         }
     }
     Ok(url.trim_end_matches('/').to_owned())
-}
-
-/// A URL for a message: without `user:password@`, in quotes.
-pub(crate) fn shown_url(url: &str) -> String {
-    let shown = match reqwest::Url::parse(url) {
-        Ok(mut parsed) if parsed.has_host() => {
-            let _ = parsed.set_username("");
-            let _ = parsed.set_password(None);
-            parsed.to_string()
-        }
-        // Not a URL with a host: drop whatever precedes an `@`, which could
-        // be credentials.
-        _ => url.rsplit('@').next().unwrap_or_default().to_owned(),
-    };
-    format!("{:?}", shown.trim_end_matches('/'))
 }
 
 #[cfg(test)]
