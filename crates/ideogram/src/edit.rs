@@ -14,8 +14,10 @@ use crate::palette::Palette;
 use crate::references::{part, parts};
 use crate::resolution::{Resolution, SizeFamily};
 
-/// What to do to the image.
-#[derive(Debug, Clone, PartialEq)]
+/// What to do to the image. As JSON, an object whose `op` names the
+/// operation (`edit`, `reframe`, `replace-background`, `upscale`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(tag = "op", rename_all = "kebab-case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum EditKind {
     /// Repaint where `mask` is black (a grayscale image of the input's
@@ -40,13 +42,16 @@ pub enum EditKind {
     /// result reports Ideogram 3.0's).
     Upscale {
         /// What the image shows, to guide the detail added.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         prompt: Option<String>,
         /// How closely the result keeps the input, in the spec's range
         /// (`limits::UPSCALE_INITIAL_IMAGE_REQUEST_RESEMBLANCE`; the
         /// service's default when `None`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         resemblance: Option<u32>,
         /// How much detail is added, in the spec's range
         /// (`limits::UPSCALE_INITIAL_IMAGE_REQUEST_DETAIL`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         detail: Option<u32>,
     },
 }
@@ -125,15 +130,55 @@ impl EditKind {
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+///
+/// # As JSON, with its JSON Schema
+///
+/// Like [`GenerateRequest`](crate::GenerateRequest), an edit is also JSON,
+/// with the schema an agent's tool definition needs; the operation is an
+/// object of its own, named by its `op`:
+///
+/// ```
+/// use ideogram::{EditRequest, Provider, schemars::schema_for};
+///
+/// println!("{}", serde_json::to_string_pretty(&schema_for!(EditRequest)).unwrap());
+/// let request: EditRequest = serde_json::from_value(serde_json::json!({
+///     "image": "https://example.com/photo.png",
+///     "operation": {"op": "reframe", "resolution": "1280x800"},
+///     "seed": 7
+/// }))
+/// .unwrap();
+/// request.check(Provider::Ideogram)?;
+/// # Ok::<(), ideogram::InvalidInput>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "EditRequest",
+    description = "An Ideogram 3.0 operation on an image; options the operation does not take are refused, never dropped."
+)]
 pub struct EditRequest {
+    /// The image to work on: an http(s) URL, a `data:` URL or a path.
     image: ImageInput,
+    /// What to do to it.
+    #[serde(rename = "operation")]
     kind: EditKind,
+    /// How many images, each billed (Ideogram's API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     num_images: Option<u32>,
+    /// The same request with the same seed gives the same image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     seed: Option<u32>,
+    /// Ideogram 3.0's speed, quality and price trade-off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     rendering_speed: Option<RenderingSpeed>,
+    /// Whether Ideogram rewrites the prompt first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     magic_prompt: Option<MagicPrompt>,
+    /// A preset palette or weighted colours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     palette: Option<Palette>,
+    /// Images whose style to follow.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) style_references: Vec<ImageInput>,
 }
 
@@ -369,17 +414,53 @@ impl Uploads {
     }
 }
 
-/// The operation's generated body, built with its generated builder.
-pub(crate) enum EditBody {
+/// An edit's generated body, built with its generated builder
+/// ([`PreparedEdit::body_mut`](crate::PreparedEdit::body_mut) opens it to
+/// fields the facade has no setter for).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum EditBody {
+    /// Ideogram 3.0's edit (multipart).
     Edit(wire::EditImageRequestV3),
+    /// Ideogram 3.0's reframe (multipart).
     Reframe(wire::ReframeImageRequestV3),
+    /// Ideogram 3.0's replace-background (multipart).
     ReplaceBackground(wire::ReplaceBackgroundRequestV3),
+    /// Ideogram's upscale (multipart).
     Upscale(wire::UpscaleImageRequest),
     /// Segmind's JSON body (reframe, replace-background).
     Segmind(crate::wire::WireRequest),
 }
 
 impl EditBody {
+    /// The JSON Schema name of this body in its spec
+    /// ([`ideogram_raw::schema`]).
+    pub fn schema(&self) -> &'static str {
+        match self {
+            Self::Edit(_) => "EditImageRequestV3",
+            Self::Reframe(_) => "ReframeImageRequestV3",
+            Self::ReplaceBackground(_) => "ReplaceBackgroundRequestV3",
+            Self::Upscale(_) => "UpscaleImageRequest",
+            Self::Segmind(body) => body.schema(),
+        }
+    }
+
+    /// Checks the body against its spec's schema: ranges, patterns, the
+    /// fields that exclude each other.
+    pub(crate) fn check(&self) -> Result<(), InvalidInput> {
+        let (spec, json) = match self {
+            Self::Edit(b) => (ideogram_raw::schema::ideogram(), serde_json::to_value(b)),
+            Self::Reframe(b) => (ideogram_raw::schema::ideogram(), serde_json::to_value(b)),
+            Self::ReplaceBackground(b) => {
+                (ideogram_raw::schema::ideogram(), serde_json::to_value(b))
+            }
+            Self::Upscale(b) => (ideogram_raw::schema::ideogram(), serde_json::to_value(b)),
+            Self::Segmind(b) => (ideogram_raw::schema::segmind(), serde_json::to_value(b)),
+        };
+        let json = json.expect("a generated body is JSON");
+        spec.check(self.schema(), &json).map_err(InvalidInput::from)
+    }
+
     /// Segmind's body of `request`: the image, and each style reference, as
     /// a URL (checked by fetching it first) or a local file's base64.
     pub(crate) async fn build_segmind(request: &EditRequest) -> Result<Self, crate::Error> {
@@ -392,11 +473,9 @@ impl EditBody {
             magic_prompt: request.magic_prompt.map(|m| m.to_string()),
             palette: request.palette.as_ref().map(Palette::to_segmind),
         })?;
-        let json = serde_json::to_value(&body).expect("a generated body is JSON");
-        ideogram_raw::schema::segmind()
-            .check(body.schema(), &json)
-            .map_err(InvalidInput::from)?;
-        Ok(Self::Segmind(body))
+        let body = Self::Segmind(body);
+        body.check()?;
+        Ok(body)
     }
 
     /// Builds the body of `request` with its uploads.

@@ -95,7 +95,6 @@
 //! also the prompt and the waits between polls. The key and image bytes
 //! are never in them.
 #![deny(missing_docs)]
-#![warn(unreachable_pub)]
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[cfg(doctest)]
@@ -117,6 +116,7 @@ mod json_form;
 mod model;
 mod options;
 mod palette;
+mod poll;
 mod queue;
 mod references;
 mod request;
@@ -139,7 +139,7 @@ pub use client::{
 pub use ideogram_raw as raw;
 
 pub use download::MAX_DOWNLOAD_BYTES;
-pub use edit::{EditKind, EditRequest};
+pub use edit::{EditBody, EditKind, EditRequest};
 pub use error::{ConfigError, Error};
 pub use generation::{GeneratedImage, Generation, ImageData, SaveOptions, temp_file_prefix};
 pub use ideogram_raw::QueueStatus;
@@ -152,7 +152,8 @@ pub use options::{
     UpscaleFactor,
 };
 pub use palette::{Palette, PaletteColor, PaletteColors, PalettePreset};
-pub use queue::{Job, JobStatus, PollSchedule};
+pub use poll::PollSchedule;
+pub use queue::{Job, JobStatus};
 pub use request::{DEFAULT_MODEL, GenerateRequest};
 pub use resolution::{Resolution, SizeFamily};
 pub use retry::RetryPolicy;

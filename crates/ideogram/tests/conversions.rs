@@ -99,3 +99,23 @@ fn segmind_queue_results_give_every_url_and_refuse_unfinished_jobs() {
         );
     }
 }
+
+#[test]
+fn ideogram_4_answers_become_generations_too() {
+    use ideogram::raw::ideogram::types::ImageGenerationResponseV4;
+    let answer: ImageGenerationResponseV4 = serde_json::from_value(json!({
+        "created": "2026-12-01T00:00:00Z",
+        "data": [{"url": "https://cdn.invalid/v4.png", "prompt": "a fox", "resolution": "1024x1024",
+                  "is_image_safe": true, "seed": 7}]
+    }))
+    .unwrap();
+    let generation = client(Provider::Ideogram)
+        .generation_from_ideogram(Model::V4, answer)
+        .unwrap();
+    assert_eq!(generation.model, Model::V4);
+    assert_eq!(generation.images[0].seed, Some(7));
+    assert_eq!(
+        generation.images[0].data,
+        ImageData::Url("https://cdn.invalid/v4.png".into())
+    );
+}

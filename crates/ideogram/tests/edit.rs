@@ -149,3 +149,35 @@ async fn layerize_text_sends_the_image_and_reads_the_blocks() {
         server.single_request().wire_record()
     );
 }
+
+/// A field of an edit's spec body with no setter on the facade is reached
+/// through the generated body, sent, and checked against the spec first.
+#[tokio::test]
+async fn an_edit_field_with_no_setter_is_reached_through_the_generated_body() {
+    use ideogram::EditBody;
+    let server = CaptureServer::start(|_| ideogram_answer(&["https://cdn.example/e.png"])).await;
+    let client = client(Provider::Ideogram, &server);
+    let request = EditRequest::edit(
+        ImageInput::bytes(PNG),
+        ImageInput::bytes(JPEG),
+        "a red door",
+    );
+
+    let mut prepared = client.prepare_edit(&request).await.unwrap();
+    assert_eq!(prepared.body().schema(), "EditImageRequestV3");
+    let EditBody::Edit(body) = prepared.body_mut() else {
+        panic!("{:?}", prepared.body())
+    };
+    body.style_codes = Some(vec!["AAFF5733".parse().unwrap()].into());
+    prepared.send().await.unwrap();
+    let record = server.single_request().wire_record();
+    assert!(record.to_string().contains("AAFF5733"), "{record}");
+
+    let mut prepared = client.prepare_edit(&request).await.unwrap();
+    if let EditBody::Edit(body) = prepared.body_mut() {
+        body.seed = Some(ideogram::raw::ideogram::types::Seed::from(-1));
+    }
+    let err = prepared.send().await.unwrap_err();
+    assert_eq!(err.to_string(), "invalid seed: -1 is below the minimum 0");
+    assert_eq!(server.requests().len(), 1, "nothing more was sent");
+}

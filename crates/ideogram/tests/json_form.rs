@@ -149,3 +149,37 @@ fn the_schema_carries_the_specs_bounds() {
         assert_eq!(takes, listed, "{model}: {palette}");
     }
 }
+
+#[test]
+fn an_edit_request_is_json_with_a_schema_and_refuses_unknown_fields() {
+    use ideogram::{EditRequest, ImageInput, Resolution};
+    let request = EditRequest::reframe(
+        ImageInput::url("https://example.com/photo.png"),
+        "1280x800".parse::<Resolution>().unwrap(),
+    )
+    .seed(7);
+    let json = serde_json::to_value(&request).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "image": "https://example.com/photo.png",
+            "operation": {"op": "reframe", "resolution": "1280x800"},
+            "seed": 7
+        })
+    );
+    assert_eq!(
+        serde_json::from_value::<EditRequest>(json).unwrap(),
+        request
+    );
+
+    let schema = serde_json::to_value(ideogram::schemars::schema_for!(EditRequest)).unwrap();
+    assert_eq!(schema["title"], "EditRequest");
+    assert!(schema["properties"]["operation"].is_object(), "{schema}");
+
+    for unknown in [
+        serde_json::json!({"image": "a.png", "operation": {"op": "reframe", "resolution": "1280x800"}, "sead": 7}),
+        serde_json::json!({"image": "a.png", "operation": {"op": "reframe", "resolution": "1280x800", "prompt": "x"}}),
+    ] {
+        assert!(serde_json::from_value::<EditRequest>(unknown).is_err());
+    }
+}

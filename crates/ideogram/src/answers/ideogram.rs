@@ -22,17 +22,26 @@ impl Connection {
         model: Model,
         result: Result<ResponseValue<T>, RawError<ByteStream>>,
     ) -> Result<Generation, Error> {
-        let answer = match result {
-            Ok(answer) => {
-                let value =
-                    serde_json::to_value(answer.into_inner()).expect("a generated answer is JSON");
-                serde_json::from_value(value).map_err(|e| {
-                    self.invalid(format!("an answer that is not the images' shape: {e}"))
-                })?
+        match result {
+            Ok(answer) => self.ideogram_answer(model, answer.into_inner()),
+            Err(RawError::InvalidResponsePayload(body, e)) => {
+                let answer = self.unwrap_envelope(&body, &e)?;
+                self.ideogram_generation(model, answer)
             }
-            Err(RawError::InvalidResponsePayload(body, e)) => self.unwrap_envelope(&body, &e)?,
-            Err(e) => return Err(self.map_error(e, None).await),
-        };
+            Err(e) => Err(self.map_error(e, None).await),
+        }
+    }
+
+    /// A generated answer of the images' shape (legacy, 3.0's or 4.0's) as
+    /// a [`Generation`]; another shape is an invalid answer.
+    pub(crate) fn ideogram_answer<T: serde::Serialize>(
+        &self,
+        model: Model,
+        answer: T,
+    ) -> Result<Generation, Error> {
+        let value = serde_json::to_value(answer).expect("a generated answer is JSON");
+        let answer: GenerateImageResponse = serde_json::from_value(value)
+            .map_err(|e| self.invalid(format!("an answer that is not the images' shape: {e}")))?;
         self.ideogram_generation(model, answer)
     }
 

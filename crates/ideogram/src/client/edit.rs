@@ -198,10 +198,43 @@ impl std::fmt::Debug for PreparedEdit<'_> {
 }
 
 impl PreparedEdit<'_> {
+    /// The generated body that will be sent.
+    pub fn body(&self) -> &EditBody {
+        &self.body
+    }
+
+    /// The generated body, to set what the facade has no setter for (any
+    /// field of the spec's body, including one added by a regeneration);
+    /// checked against the spec again before sending.
+    ///
+    /// ```no_run
+    /// use ideogram::{Client, EditBody, EditRequest, ImageInput};
+    ///
+    /// # async fn run() -> Result<(), ideogram::Error> {
+    /// let client = Client::ideogram_from_env()?;
+    /// let request = EditRequest::edit(
+    ///     ImageInput::file("photo.png"),
+    ///     ImageInput::file("mask.png"),
+    ///     "a red door",
+    /// );
+    /// let mut prepared = client.prepare_edit(&request).await?;
+    /// if let EditBody::Edit(body) = prepared.body_mut() {
+    ///     body.style_codes = Some(vec!["AAFF5733".parse().expect("a style code")].into());
+    /// }
+    /// let generation = prepared.send().await?;
+    /// # let _ = generation;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn body_mut(&mut self) -> &mut EditBody {
+        &mut self.body
+    }
+
     /// Sends the edit and waits for the images (see [`Client::edit`]).
     #[tracing::instrument(name = "edit", skip_all, fields(provider = %self.client.provider(), operation = self.operation))]
     pub async fn send(self) -> Result<Generation, Error> {
         tracing::trace!(prompt = self.prompt, "sending");
+        self.body.check()?;
         let conn = &*self.client.inner;
         let api = match (&conn.api, &self.body) {
             (Api::Segmind(api), EditBody::Segmind(body)) => {

@@ -13,7 +13,6 @@ use std::time::Duration;
 use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
 use progenitor_client::{ByteStream, Error as RawError, ResponseValue};
 
-pub(crate) use builder::shown_url;
 pub use builder::{ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT};
 pub use edit::{PreparedEdit, TextLayers};
 pub use prepared::Prepared;
@@ -23,7 +22,8 @@ use crate::error::Error;
 use crate::generation::{GeneratedImage, Generation};
 use crate::invalid::InvalidInput;
 use crate::model::{Model, Provider};
-use crate::queue::{Job, PollSchedule};
+use crate::poll::PollSchedule;
+use crate::queue::Job;
 use crate::request::GenerateRequest;
 use crate::retry::{self, Method};
 
@@ -271,12 +271,17 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn generation_from_ideogram(
+    ///
+    /// Any generated answer of the images' shape is taken:
+    /// `GenerateImageResponse` (legacy, 3.0 and its operations) and 4.0's
+    /// `ImageGenerationResponseV4`; another shape is
+    /// [`Error::InvalidResponse`].
+    pub fn generation_from_ideogram<T: serde::Serialize>(
         &self,
         model: Model,
-        answer: raw_ideogram::types::GenerateImageResponse,
+        answer: T,
     ) -> Result<Generation, Error> {
-        self.inner.ideogram_generation(model, answer)
+        self.inner.ideogram_answer(model, answer)
     }
 
     /// A Segmind queue result (`get_request_result`) as a [`Generation`] of
