@@ -319,6 +319,25 @@ mod tests {
     }
 
     #[test]
+    fn one_image_weight_serves_every_body_that_takes_one() {
+        use ideogram_raw::{ideogram::limits as ideogram, segmind::limits as segmind};
+        for range in [
+            ideogram::INITIAL_IMAGE_REQUEST_IMAGE_WEIGHT,
+            ideogram::REMIX_IMAGE_REQUEST_V3_IMAGE_WEIGHT,
+        ] {
+            assert_eq!(crate::model::as_u32(&range), ImageWeight::range());
+        }
+        assert_eq!(
+            i64::from(ImageWeight::DEFAULT.get()),
+            ideogram::INITIAL_IMAGE_REQUEST_IMAGE_WEIGHT_DEFAULT
+        );
+        assert_eq!(
+            segmind::IMAGE_WEIGHT_DEFAULT,
+            ideogram::INITIAL_IMAGE_REQUEST_IMAGE_WEIGHT_DEFAULT
+        );
+    }
+
+    #[test]
     fn ranges_name_the_field_and_the_range() {
         assert_eq!(
             Seed(99)
