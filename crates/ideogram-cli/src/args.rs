@@ -1,17 +1,21 @@
-//! The command line, as clap reads it. Option values stay text here and are
-//! checked by the library's types, so a bad value is a validation error
-//! (exit 3) with the library's message, not a usage error.
+//! The command line, as clap reads it. Option values stay text here, checked
+//! by value parsers built on the library's types (`values`): `--help` lists
+//! what the specs allow, and a bad value is an invalid request (exit 3) with
+//! the library's message.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+
+use crate::values::Values;
 
 pub(crate) const EXIT_CODES: &str = "\
 Exit codes:
   0  success
   1  other failure (files, ...)
   2  usage error (unknown option, missing argument)
-  3  invalid request (checked before sending, or refused by the service)
+  3  invalid request (an option's value, checked before sending, or refused
+     by the service)
   4  authentication (no key, wrong key, forbidden)
   5  out of credits
   6  rate limited
@@ -26,6 +30,7 @@ Exit codes:
 #[derive(Debug, Parser)]
 #[command(name = "ideogram", version, after_help = EXIT_CODES)]
 pub(crate) struct Cli {
+    /// Network options given before the command (they may also follow it).
     #[command(flatten)]
     pub connection: Connection,
     /// Print machine-readable JSON instead of text.
@@ -40,29 +45,54 @@ pub(crate) struct Cli {
     pub command: Command,
 }
 
-/// Where requests go and with which key.
-#[derive(Debug, Args)]
+/// Where requests go and with which key: taken by the commands that call
+/// a service (before or after the command's name), by no other.
+#[derive(Debug, Clone, Default, PartialEq, Args)]
+#[command(next_help_heading = "Network")]
 pub(crate) struct Connection {
     /// `segmind` or `ideogram` (default: the one whose key is set; segmind
     /// when both are, said on stderr; ideogram when none is; segmind for
     /// `job`).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub provider: Option<String>,
     /// Another base URL: a gateway, a proxy, a mock.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub base_url: Option<String>,
     /// Send the key as `Authorization: Bearer` (gateways re-serving Ideogram).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub bearer: bool,
     /// Read the key from this file instead of SEGMIND_API_KEY / IDEOGRAM_API_KEY.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub api_key_file: Option<PathBuf>,
     /// Use the built-in mock service: no key, no network, no cost.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub offline: bool,
-    /// Retries after a rate limit or a failure that cannot have billed.
-    #[arg(long, global = true, default_value_t = 4)]
-    pub retries: u32,
+    /// Retries after a rate limit or a failure that cannot have billed
+    /// [default: 4].
+    #[arg(long)]
+    pub retries: Option<u32>,
+}
+
+impl Connection {
+    /// The retries asked for, or the default.
+    pub(crate) fn retries(&self) -> u32 {
+        self.retries.unwrap_or(4)
+    }
+
+    /// These options, with those given after the command's name winning.
+    pub(crate) fn merged(&self, after: &Self) -> Self {
+        Self {
+            provider: after.provider.clone().or_else(|| self.provider.clone()),
+            base_url: after.base_url.clone().or_else(|| self.base_url.clone()),
+            bearer: self.bearer || after.bearer,
+            api_key_file: after
+                .api_key_file
+                .clone()
+                .or_else(|| self.api_key_file.clone()),
+            offline: self.offline || after.offline,
+            retries: after.retries.or(self.retries),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,6 +110,8 @@ pub(crate) enum Command {
         options: Options,
         #[command(flatten)]
         save: SaveArgs,
+        #[command(flatten)]
+        connection: Connection,
     },
     /// Generate from an input image (a URL or a local file) and a prompt.
     Remix {
@@ -94,6 +126,8 @@ pub(crate) enum Command {
         options: Options,
         #[command(flatten)]
         save: SaveArgs,
+        #[command(flatten)]
+        connection: Connection,
     },
     /// Repaint where MASK is black, from the prompt (Ideogram 3.0, Ideogram's API).
     ///
@@ -110,6 +144,8 @@ pub(crate) enum Command {
         options: EditOptions,
         #[command(flatten)]
         save: SaveArgs,
+        #[command(flatten)]
+        connection: Connection,
     },
     /// Extend a square image outwards to a resolution (Ideogram 3.0, Ideogram's API).
     Reframe {
@@ -121,6 +157,8 @@ pub(crate) enum Command {
         options: EditOptions,
         #[command(flatten)]
         save: SaveArgs,
+        #[command(flatten)]
+        connection: Connection,
     },
     /// Keep an image's subject and paint a new background from the prompt
     /// (Ideogram 3.0, Ideogram's API).
@@ -133,6 +171,8 @@ pub(crate) enum Command {
         options: EditOptions,
         #[command(flatten)]
         save: SaveArgs,
+        #[command(flatten)]
+        connection: Connection,
     },
     /// Enlarge an image (Ideogram's API).
     Upscale {
@@ -151,6 +191,8 @@ pub(crate) enum Command {
         options: EditOptions,
         #[command(flatten)]
         save: SaveArgs,
+        #[command(flatten)]
+        connection: Connection,
     },
     /// Separate an image's text into layers: saves the image without its
     /// text and prints each text block (Ideogram 3.0, Ideogram's API; billed).
@@ -162,11 +204,15 @@ pub(crate) enum Command {
         prompt: Option<String>,
         #[command(flatten)]
         save: SaveArgs,
+        #[command(flatten)]
+        connection: Connection,
     },
     /// Words for an image, each usable as a prompt (Ideogram's API; billed).
     Describe {
         /// The image: an http(s) URL or a file.
         image: String,
+        #[command(flatten)]
+        connection: Connection,
     },
     /// Generate one image set per line of FILE (a prompt, or a JSON object
     /// with per-item options), resuming where an earlier run stopped.
@@ -204,6 +250,8 @@ pub(crate) enum Command {
         /// refusing.
         #[arg(long)]
         wait: bool,
+        #[command(flatten)]
+        connection: Connection,
     },
     /// Download images already paid for, from the URLs a failed save printed
     /// (no key is needed; Ideogram's links expire after 24 hours).
@@ -242,12 +290,42 @@ pub(crate) enum Command {
     },
 }
 
+impl Command {
+    /// The network options given after the command's name; `None` for a
+    /// command that calls no service.
+    pub(crate) fn connection(&self) -> Option<&Connection> {
+        match self {
+            Self::Generate { connection, .. }
+            | Self::Remix { connection, .. }
+            | Self::Edit { connection, .. }
+            | Self::Reframe { connection, .. }
+            | Self::ReplaceBackground { connection, .. }
+            | Self::Upscale { connection, .. }
+            | Self::LayerizeText { connection, .. }
+            | Self::Describe { connection, .. }
+            | Self::Batch { connection, .. } => Some(connection),
+            Self::Job { action } => Some(match action {
+                JobAction::Status { connection, .. } | JobAction::Wait { connection, .. } => {
+                    connection
+                }
+            }),
+            Self::Fetch { .. }
+            | Self::Resolutions { .. }
+            | Self::Palettes
+            | Self::Models
+            | Self::Completions { .. } => None,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum JobAction {
     /// Print a job's state.
     Status {
         /// The request id `submit` returned.
         id: String,
+        #[command(flatten)]
+        connection: Connection,
     },
     /// Wait for a job and save its image.
     Wait {
@@ -262,11 +340,14 @@ pub(crate) enum JobAction {
         /// Replace an existing image and sidecar at the output name.
         #[arg(long)]
         overwrite: bool,
+        #[command(flatten)]
+        connection: Connection,
     },
 }
 
 /// Where a command that generates saves its images.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Output")]
 pub(crate) struct SaveArgs {
     /// A file, or a folder (ending in `/` or existing) for generated names.
     #[arg(short, long)]
@@ -279,6 +360,7 @@ pub(crate) struct SaveArgs {
 /// Options of Ideogram 3.0's operations on an image (edit, reframe,
 /// replace-background); an operation refuses those it does not take.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Image options")]
 pub(crate) struct EditOptions {
     /// How many images (each billed).
     #[arg(long)]
@@ -286,14 +368,14 @@ pub(crate) struct EditOptions {
     /// The seed, for reproducible images.
     #[arg(long)]
     pub seed: Option<String>,
-    /// FLASH, TURBO, BALANCED, DEFAULT or QUALITY.
-    #[arg(long)]
+    /// Ideogram 3.0's speed, quality and price trade-off.
+    #[arg(long, value_parser = Values::spec::<ideogram::RenderingSpeed>())]
     pub speed: Option<String>,
-    /// AUTO, ON or OFF (not for reframe).
-    #[arg(long)]
+    /// Whether the prompt is rewritten first (not for reframe).
+    #[arg(long, value_parser = Values::spec::<ideogram::MagicPrompt>())]
     pub magic_prompt: Option<String>,
-    /// A preset (ember) or colours: '#ff5500:0.6,#00aaff'.
-    #[arg(long)]
+    /// A preset, or colours: '#ff5500:0.6,#00aaff'.
+    #[arg(long, value_parser = Values::palette())]
     pub palette: Option<String>,
     /// An image whose style to follow (repeatable; 10 MB in all).
     #[arg(long = "style-ref", value_name = "FILE")]
@@ -302,25 +384,26 @@ pub(crate) struct EditOptions {
 
 /// Generation options, shared by generate, remix and batch.
 #[derive(Debug, Clone, Default, PartialEq, Args)]
+#[command(next_help_heading = "Image options")]
 pub(crate) struct Options {
-    /// V_2, V_2_TURBO, V_2A, ..., V_3, V_4 (short forms like 2a and 4, and
-    /// Segmind slugs, work).
-    #[arg(long)]
+    /// The Ideogram version (short forms like 2a and 4, and Segmind slugs,
+    /// work too).
+    #[arg(long, value_parser = Values::model())]
     pub model: Option<String>,
     /// An exact size: 1024x576 or RESOLUTION_1024_576.
     #[arg(long, conflicts_with = "aspect")]
     pub resolution: Option<String>,
-    /// A shape: 16:9.
-    #[arg(long)]
+    /// A shape (which a model takes: `ideogram models`).
+    #[arg(long, value_parser = Values::aspect())]
     pub aspect: Option<String>,
-    /// A preset (ember) or colours: '#ff5500:0.6,#00aaff'.
-    #[arg(long)]
+    /// A preset, or colours: '#ff5500:0.6,#00aaff'.
+    #[arg(long, value_parser = Values::palette())]
     pub palette: Option<String>,
-    /// GENERAL, REALISTIC, DESIGN, RENDER_3D, ANIME, ...
-    #[arg(long)]
+    /// The style (which a model takes depends on the model).
+    #[arg(long, value_parser = Values::spec::<ideogram::StyleType>())]
     pub style: Option<String>,
-    /// AUTO, ON or OFF.
-    #[arg(long)]
+    /// Whether the prompt is rewritten first.
+    #[arg(long, value_parser = Values::spec::<ideogram::MagicPrompt>())]
     pub magic_prompt: Option<String>,
     /// What to keep out of the image.
     #[arg(long)]
@@ -331,8 +414,8 @@ pub(crate) struct Options {
     /// How many images (Ideogram: 1 to 8).
     #[arg(long)]
     pub num_images: Option<String>,
-    /// Ideogram 3.0's FLASH, TURBO, BALANCED, DEFAULT or QUALITY.
-    #[arg(long)]
+    /// Ideogram 3.0's speed, quality and price trade-off.
+    #[arg(long, value_parser = Values::spec::<ideogram::RenderingSpeed>())]
     pub speed: Option<String>,
     /// An image whose style to follow (repeatable; model 3).
     #[arg(long = "style-ref", value_name = "FILE")]
@@ -343,9 +426,8 @@ pub(crate) struct Options {
     /// Where the character is in --character-ref: grayscale, its size.
     #[arg(long, value_name = "FILE", requires = "character_ref")]
     pub character_mask: Option<String>,
-    /// One of Ideogram 3.0's named looks: ART_DECO, POP_ART, ... (model 3
-    /// on Ideogram's API).
-    #[arg(long)]
+    /// One of Ideogram 3.0's named looks (model 3 on Ideogram's API).
+    #[arg(long, value_parser = Values::spec::<ideogram::StylePreset>())]
     pub style_preset: Option<String>,
     /// A custom model, model/<name>/version/<version> (models 3 and 4 on
     /// Ideogram's API).
@@ -354,7 +436,7 @@ pub(crate) struct Options {
     /// A transparent background: PNGs with alpha (model 3 on Ideogram's API).
     #[arg(long)]
     pub transparent: bool,
-    /// Enlarge a transparent image: X1, X2 or X4 (X2 and X4 cost extra).
-    #[arg(long, requires = "transparent")]
+    /// Enlarge a transparent image (X2 and X4 cost extra).
+    #[arg(long, requires = "transparent", value_parser = Values::spec::<ideogram::UpscaleFactor>())]
     pub upscale: Option<String>,
 }

@@ -23,7 +23,7 @@ pub(crate) async fn connect(connection: &Connection, queue: bool) -> Result<Sess
         Some(name) => name.parse::<Provider>()?,
         None => default_provider(queue, connection.offline),
     };
-    let retry = RetryPolicy::default().max_retries(connection.retries);
+    let retry = RetryPolicy::default().max_retries(connection.retries());
     let mut builder = Client::builder(provider)
         .retry(retry)
         .user_agent(concat!("ideogram-cli/", env!("CARGO_PKG_VERSION")));

@@ -195,6 +195,38 @@ impl From<InvalidInput> for Failure {
     }
 }
 
+impl Failure {
+    /// The class of the exit code, as `--json` names it.
+    pub(crate) fn class(&self) -> &'static str {
+        match self.code {
+            USAGE => "usage",
+            INVALID => "invalid_request",
+            AUTH => "authentication",
+            CREDITS => "credits",
+            RATE_LIMITED => "rate_limited",
+            FAILED => "generation_failed",
+            NETWORK => "network",
+            NOT_SAVED => "billed_not_saved",
+            CONFIG => "configuration",
+            INTERRUPTED => "interrupted",
+            _ => "other",
+        }
+    }
+
+    /// The failure as one JSON object, for `--json`: class, exit code,
+    /// message and hint.
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "error": {
+                "class": self.class(),
+                "exit_code": self.code,
+                "message": self.message,
+                "hint": self.hint,
+            }
+        })
+    }
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "error: {}", self.message)?;

@@ -14,6 +14,7 @@ mod progress;
 mod request;
 mod signals;
 mod trace;
+mod values;
 
 use std::process::ExitCode;
 
@@ -23,23 +24,81 @@ use args::{Cli, Command, JobAction};
 use failure::Failure;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(err),
+    };
     trace::init(cli.verbose);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
+    let json = cli.json;
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => {
-            output::tell(&failure.to_string());
-            ExitCode::from(failure.code)
-        }
+        Err(failure) => fail(&failure, json),
     }
 }
 
+/// Prints `failure` (one JSON object on stderr with `--json`) and exits
+/// with its code.
+fn fail(failure: &Failure, json: bool) -> ExitCode {
+    if json {
+        output::tell(&failure.to_json().to_string());
+    } else {
+        output::tell(&failure.to_string());
+    }
+    ExitCode::from(failure.code)
+}
+
+/// What clap could not read: help and version as clap prints them; a
+/// request option's value the library refuses is an invalid request (exit
+/// 3), anything else a usage error (exit 2); with `--json`, as one JSON
+/// object.
+fn usage_error(err: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ErrorKind};
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        err.exit();
+    }
+    // The library's verdict on a request option's value (`values`) comes
+    // without clap's context; clap's own (a number, a shell name) with it.
+    let code = match err.kind() {
+        ErrorKind::ValueValidation if err.get(ContextKind::InvalidArg).is_none() => {
+            failure::INVALID
+        }
+        _ => failure::USAGE,
+    };
+    if std::env::args_os().any(|a| a == "--json") {
+        let text = err.render().to_string();
+        let line = text.lines().next().unwrap_or_default();
+        let line = line.strip_prefix("error: ").unwrap_or(line);
+        let (message, hint) = match line
+            .strip_suffix(')')
+            .and_then(|l| l.rsplit_once(" (hint: "))
+        {
+            Some((message, hint)) => (message, hint),
+            None => (line, "ideogram --help shows the usage"),
+        };
+        return fail(&Failure::new(code, message).hint(hint), true);
+    }
+    let _ = err.print();
+    ExitCode::from(code)
+}
+
 async fn run(cli: Cli) -> Result<(), Failure> {
-    // Commands that need no service first: they work without a key.
+    // Commands that need no service first: they work without a key, and
+    // take no network options.
+    if cli.command.connection().is_none() && cli.connection != args::Connection::default() {
+        return Err(Failure::new(
+            failure::USAGE,
+            "network options (--provider, --base-url, --offline, ...) belong to commands that call a service",
+        ));
+    }
     match &cli.command {
         Command::Resolutions { family } => {
             return commands::resolutions(family.as_deref(), cli.json);
@@ -67,6 +126,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         urls,
         output,
         overwrite,
+        ..
     } = &cli.command
     {
         let fetching = commands::fetch(urls, output.as_deref(), *overwrite, cli.json);
@@ -78,12 +138,18 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         });
     }
     let queue = matches!(cli.command, Command::Job { .. });
-    let session = connect::connect(&cli.connection, queue).await?;
+    let connection = cli.connection.merged(
+        cli.command
+            .connection()
+            .unwrap_or(&args::Connection::default()),
+    );
+    let session = connect::connect(&connection, queue).await?;
     match cli.command {
         Command::Generate {
             prompt,
             options,
             save,
+            ..
         } => {
             let request = request::build(&prompt, &options)?;
             let save = commands::Save::new(&save, cli.json);
@@ -95,6 +161,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             weight,
             options,
             save,
+            ..
         } => {
             let request = request::with_image(
                 request::build(&prompt, &options)?,
@@ -110,6 +177,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             prompt,
             options,
             save,
+            ..
         } => {
             let kind = ideogram::EditKind::Edit {
                 mask: request::mask(&mask)?,
@@ -131,6 +199,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             resolution,
             options,
             save,
+            ..
         } => {
             let resolution: ideogram::Resolution = resolution.parse()?;
             let request =
@@ -151,6 +220,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             prompt,
             options,
             save,
+            ..
         } => {
             let kind = ideogram::EditKind::ReplaceBackground {
                 prompt: prompt.clone(),
@@ -173,6 +243,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             detail,
             options,
             save,
+            ..
         } => {
             let kind = ideogram::EditKind::Upscale {
                 prompt: prompt.clone(),
@@ -195,11 +266,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             image,
             prompt,
             save,
+            ..
         } => {
             let save = commands::Save::new(&save, cli.json);
             commands::layerize_text(&session, &image, prompt.as_deref(), save, &signals).await
         }
-        Command::Describe { image } => {
+        Command::Describe { image, .. } => {
             commands::describe(&session, &image, cli.json, &signals).await
         }
         Command::Batch {
@@ -211,6 +283,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             resend_uncertain,
             switch_provider,
             wait,
+            ..
         } => {
             let batch = batch::Batch {
                 file,
@@ -228,12 +301,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Job { action } => {
             commands::require_segmind(&session)?;
             match action {
-                JobAction::Status { id } => commands::job_status(&session, &id, cli.json).await,
+                JobAction::Status { id, .. } => commands::job_status(&session, &id, cli.json).await,
                 JobAction::Wait {
                     id,
                     output,
                     timeout,
                     overwrite,
+                    ..
                 } => {
                     let save = commands::Save {
                         output: output.as_deref(),

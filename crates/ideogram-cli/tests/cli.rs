@@ -1564,3 +1564,113 @@ async fn the_key_never_appears_in_output_files_or_image_requests() {
         "the key went to the image origin"
     );
 }
+
+#[tokio::test]
+async fn help_lists_the_specs_values_and_a_typo_gets_the_value_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = stdout(&run(&["generate", "--help"], &[], dir.path()).await);
+    for listed in [
+        "REALISTIC, DESIGN, RENDER_3D",
+        "FLASH, TURBO, BALANCED, DEFAULT, QUALITY",
+        "[possible values: AUTO, ON, OFF]",
+        "ember, fresh, jungle",
+        "V_2A, V_2A_TURBO, V_3, V_4",
+        "16:9",
+        "ART_DECO",
+    ] {
+        assert!(help.contains(listed), "{listed:?} not in:\n{help}");
+    }
+    for heading in ["Image options:", "Output:", "Network:"] {
+        assert!(help.contains(heading), "{heading} not in:\n{help}");
+    }
+
+    let out = run(&["generate", "x", "--style", "realistc"], &[], dir.path()).await;
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("(hint: did you mean REALISTIC?)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["generate", "x", "--palette", "embr"], &[], dir.path()).await;
+    assert!(
+        stderr(&out).contains("did you mean ember?"),
+        "{}",
+        stderr(&out)
+    );
+    // Colours are palettes too, though only presets are listed.
+    let out = run(
+        &[
+            "generate",
+            "x",
+            "--palette",
+            "#ff5500:0.6,#00aaff",
+            "--offline",
+            "-o",
+            "p.png",
+        ],
+        &[],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn network_options_belong_to_commands_that_call_a_service() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["resolutions", "palettes", "models"] {
+        let help = stdout(&run(&[command, "--help"], &[], dir.path()).await);
+        for option in ["--bearer", "--retries", "--offline", "--provider"] {
+            assert!(!help.contains(option), "{command} --help shows {option}");
+        }
+        let out = run(&[command, "--offline"], &[], dir.path()).await;
+        assert_eq!(code(&out), 2, "{command}: {}", stderr(&out));
+        let out = run(&["--offline", command], &[], dir.path()).await;
+        assert_eq!(code(&out), 2, "{command}: {}", stderr(&out));
+        assert!(stderr(&out).contains("belong to commands that call a service"));
+    }
+    // Before or after the command's name, for those that do.
+    for args in [
+        &["--offline", "generate", "x", "-o", "a.png"][..],
+        &["generate", "x", "--offline", "-o", "b.png"][..],
+    ] {
+        let out = run(args, &[], dir.path()).await;
+        assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[tokio::test]
+async fn json_failures_are_one_json_object_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], i32, &str); 3] = [
+        (
+            &["generate", "x", "--provider", "segmind", "--json"],
+            4,
+            "authentication",
+        ),
+        (
+            &["generate", "x", "--style", "realistc", "--json"],
+            3,
+            "invalid_request",
+        ),
+        (&["generate", "x", "--no-such-flag", "--json"], 2, "usage"),
+    ];
+    for (args, exit, class) in cases {
+        let out = run(args, &[], dir.path()).await;
+        assert_eq!(code(&out), exit, "{args:?}");
+        let printed: serde_json::Value = serde_json::from_str(stderr(&out).trim())
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", stderr(&out)));
+        let error = &printed["error"];
+        assert_eq!(error["class"], class, "{printed}");
+        assert_eq!(error["exit_code"], exit, "{printed}");
+        assert!(
+            error["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{printed}"
+        );
+        assert!(
+            error["hint"].as_str().is_some_and(|h| !h.is_empty()),
+            "{printed}"
+        );
+        assert!(stdout(&out).is_empty(), "{args:?}: {}", stdout(&out));
+    }
+}

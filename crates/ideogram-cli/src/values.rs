@@ -1,0 +1,131 @@
+//! Clap value parsers built on the library's parsers: `--help` and the
+//! completion scripts list the values the specs allow, and a value the
+//! library refuses is refused while the command line is read, with the
+//! library's message and, for a near miss, the value meant.
+//!
+//! The parsed value stays the text given: the library reads it again when
+//! the request is built, with the model and provider known.
+
+use std::ffi::OsStr;
+
+use clap::builder::{PossibleValue, TypedValueParser};
+use clap::error::ErrorKind;
+use ideogram::{AspectRatio, InvalidInput, Model, Palette, SpecEnum};
+
+use crate::failure::Failure;
+
+/// The values an option lists, and the library's check of one.
+#[derive(Clone, Copy)]
+pub(crate) struct Values {
+    names: fn() -> Vec<String>,
+    check: fn(&str) -> Result<(), InvalidInput>,
+}
+
+impl Values {
+    /// A spec enum: its values in the spec's order, read in any case.
+    pub(crate) fn spec<T: SpecEnum>() -> Self {
+        Self {
+            names: || T::values().iter().map(ToString::to_string).collect(),
+            check: |text| T::parse_loose(text).map(drop),
+        }
+    }
+
+    /// `--model`: the versions (short forms and slugs are read too).
+    pub(crate) fn model() -> Self {
+        Self {
+            names: || Model::ALL.iter().map(ToString::to_string).collect(),
+            check: |text| text.parse::<Model>().map(drop),
+        }
+    }
+
+    /// `--aspect`: every ratio some model takes (which one takes which is
+    /// checked with the request).
+    pub(crate) fn aspect() -> Self {
+        Self {
+            names: || {
+                let mut names: Vec<String> = AspectRatio::v3().map(|r| r.to_string()).collect();
+                for ratio in AspectRatio::legacy().map(|r| r.to_string()) {
+                    if !names.contains(&ratio) {
+                        names.push(ratio);
+                    }
+                }
+                names
+            },
+            check: |text| text.parse::<AspectRatio>().map(drop),
+        }
+    }
+
+    /// `--palette`: the presets are listed; colours are read too.
+    pub(crate) fn palette() -> Self {
+        Self {
+            names: || {
+                <ideogram::PalettePreset as SpecEnum>::values()
+                    .into_iter()
+                    .map(|p| Palette::from(p).to_string())
+                    .collect()
+            },
+            check: |text| text.parse::<Palette>().map(drop),
+        }
+    }
+}
+
+impl TypedValueParser for Values {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        let Some(text) = value.to_str() else {
+            return Err(clap::Error::raw(
+                ErrorKind::InvalidUtf8,
+                "an option value is not UTF-8\n",
+            ));
+        };
+        let Err(err) = (self.check)(text) else {
+            return Ok(text.to_owned());
+        };
+        let mut failure = Failure::from(err);
+        if let Some(meant) = nearest(text, &(self.names)()) {
+            failure = failure.hint(format!("did you mean {meant}?"));
+        }
+        let shown = failure.to_string();
+        let message = shown.strip_prefix("error: ").unwrap_or(&shown);
+        Err(clap::Error::raw(
+            ErrorKind::ValueValidation,
+            format!("{message}\n"),
+        ))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new((self.names)().into_iter().map(PossibleValue::new)))
+    }
+}
+
+/// The listed name `text` most likely meant, as clap finds one for a
+/// mistyped option: Jaro similarity above 0.8, case and `-`/`_` aside.
+fn nearest(text: &str, names: &[String]) -> Option<String> {
+    let key = |s: &str| s.to_ascii_lowercase().replace('-', "_");
+    let typed = key(text);
+    names
+        .iter()
+        .map(|name| (strsim::jaro(&typed, &key(name)), name))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, name)| name.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_near_miss_finds_the_value_meant() {
+        let styles = (Values::spec::<ideogram::StyleType>().names)();
+        assert_eq!(nearest("realistc", &styles).as_deref(), Some("REALISTIC"));
+        assert_eq!(nearest("render-3", &styles).as_deref(), Some("RENDER_3D"));
+        assert_eq!(nearest("cubist", &styles), None);
+    }
+}
