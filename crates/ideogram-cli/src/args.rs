@@ -266,7 +266,7 @@ pub(crate) enum Command {
         #[arg(long)]
         overwrite: bool,
     },
-    /// Check on or wait for a Segmind queue job by its id.
+    /// Queue a job on Segmind, check on it or wait for it by its id.
     Job {
         #[command(subcommand)]
         action: JobAction,
@@ -305,9 +305,9 @@ impl Command {
             | Self::Describe { connection, .. }
             | Self::Batch { connection, .. } => Some(connection),
             Self::Job { action } => Some(match action {
-                JobAction::Status { connection, .. } | JobAction::Wait { connection, .. } => {
-                    connection
-                }
+                JobAction::Submit { connection, .. }
+                | JobAction::Status { connection, .. }
+                | JobAction::Wait { connection, .. } => connection,
             }),
             Self::Fetch { .. }
             | Self::Resolutions { .. }
@@ -319,7 +319,18 @@ impl Command {
 }
 
 #[derive(Debug, Subcommand)]
+#[expect(clippy::large_enum_variant, reason = "parsed once per process")]
 pub(crate) enum JobAction {
+    /// Queue a generation and print its request id at once (stdout: the id
+    /// alone); `job wait ID` fetches it. Billed when it runs.
+    Submit {
+        /// What to draw.
+        prompt: String,
+        #[command(flatten)]
+        options: Options,
+        #[command(flatten)]
+        connection: Connection,
+    },
     /// Print a job's state.
     Status {
         /// The request id `submit` returned.

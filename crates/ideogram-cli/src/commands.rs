@@ -336,6 +336,32 @@ fn url_of(image: &GeneratedImage) -> Option<&str> {
     }
 }
 
+/// Queues `request` on Segmind and prints its id: alone on stdout (or as
+/// JSON), with how to fetch it on stderr. Once queued the job runs and
+/// bills whatever happens to this process, so the id is printed at once.
+pub(crate) async fn job_submit(
+    session: &Session,
+    request: &ideogram::GenerateRequest,
+    json: bool,
+) -> Result<(), Failure> {
+    let job = session
+        .client
+        .submit(request)
+        .await
+        .map_err(|e| Failure::from_error(e, session.provider))?;
+    let id = job.id();
+    if json {
+        say(&json!({"request_id": id, "status": "QUEUED"}).to_string());
+    } else {
+        say(id);
+        tell(&format!(
+            "queued on segmind; `ideogram job wait {}` fetches it",
+            crate::output::quoted(id)
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) async fn job_status(session: &Session, id: &str, json: bool) -> Result<(), Failure> {
     let status = session
         .client

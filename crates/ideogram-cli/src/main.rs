@@ -301,6 +301,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Job { action } => {
             commands::require_segmind(&session)?;
             match action {
+                JobAction::Submit {
+                    prompt, options, ..
+                } => {
+                    let request = request::build(&prompt, &options)?;
+                    commands::job_submit(&session, &request, cli.json).await
+                }
                 JobAction::Status { id, .. } => commands::job_status(&session, &id, cli.json).await,
                 JobAction::Wait {
                     id,

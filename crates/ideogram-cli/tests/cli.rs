@@ -1674,3 +1674,70 @@ async fn json_failures_are_one_json_object_on_stderr() {
         assert!(stdout(&out).is_empty(), "{args:?}: {}", stdout(&out));
     }
 }
+
+#[tokio::test]
+async fn job_submit_prints_the_id_that_job_wait_fetches() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("SEGMIND_API_KEY", key.as_str())];
+    let out = run(
+        &[
+            "job",
+            "submit",
+            "a fox at dusk",
+            "--model",
+            "2a",
+            "--seed",
+            "4242",
+            "--base-url",
+            mock.api_url(),
+        ],
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let id = stdout(&out).trim().to_owned();
+    assert!(!id.is_empty() && !id.contains(' '), "the id alone: {id:?}");
+    assert!(
+        stderr(&out).contains(&format!("ideogram job wait {id}")),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = run(
+        &[
+            "job",
+            "wait",
+            &id,
+            "-o",
+            "jobs/",
+            "--base-url",
+            mock.api_url(),
+        ],
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(mock.ledger().entries.len(), 1, "billed once");
+    let saved = files(&dir.path().join("jobs"));
+    assert!(
+        saved
+            .iter()
+            .any(|n| n.ends_with(".jpg") || n.ends_with(".png")),
+        "{saved:?}"
+    );
+
+    // Segmind's queue: with only Ideogram's key, the Segmind key is asked for.
+    let out = run(
+        &["job", "submit", "x", "--base-url", mock.api_url()],
+        &[("IDEOGRAM_API_KEY", "k")],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 4, "{}", stderr(&out));
+    assert!(stderr(&out).contains("SEGMIND_API_KEY"), "{}", stderr(&out));
+    assert_eq!(mock.ledger().entries.len(), 1, "nothing more was sent");
+}
