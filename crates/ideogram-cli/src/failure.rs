@@ -129,7 +129,14 @@ impl Failure {
                     "it runs on and will be billed: `ideogram job wait {id}` fetches it"
                 )),
             ),
-            Error::Expired { .. } | Error::NotFound { .. } => (FAILED, None),
+            Error::Expired { .. } => (FAILED, None),
+            Error::NotFound { .. } => (
+                FAILED,
+                Some(format!(
+                    "check the path of --base-url: {provider}'s API is at {}",
+                    provider.base_url()
+                )),
+            ),
             Error::Transport { sent: true, .. }
             | Error::Server { .. }
             | Error::Redirected { .. }

@@ -1741,3 +1741,35 @@ async fn job_submit_prints_the_id_that_job_wait_fetches() {
     assert!(stderr(&out).contains("SEGMIND_API_KEY"), "{}", stderr(&out));
     assert_eq!(mock.ledger().entries.len(), 1, "nothing more was sent");
 }
+
+#[tokio::test]
+async fn a_wrong_base_path_names_the_url_it_tried() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let base = format!("{}/gateway/v9", mock.api_url());
+    for (provider, variable, path) in [
+        ("ideogram", "IDEOGRAM_API_KEY", "/gateway/v9/generate"),
+        (
+            "segmind",
+            "SEGMIND_API_KEY",
+            "/gateway/v9/v1/ideogram-txt-2-img",
+        ),
+    ] {
+        let out = run(
+            &["generate", "x", "--provider", provider, "--base-url", &base],
+            &[(variable, key.as_str())],
+            dir.path(),
+        )
+        .await;
+        let err = stderr(&out);
+        assert_eq!(code(&out), 7, "{err}");
+        assert!(
+            err.contains(&format!("not found: {}{path}", mock.api_url())),
+            "{err}"
+        );
+        assert!(err.contains("hint: check the path of --base-url"), "{err}");
+        assert!(!err.contains(&key), "{err}");
+    }
+    assert!(mock.ledger().entries.is_empty());
+}

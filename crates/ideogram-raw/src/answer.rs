@@ -49,7 +49,19 @@ pub struct ErrorAnswer {
     pub truncated: bool,
 }
 
+/// The header the clients' hooks add to an error answer (status 400 and
+/// up): the URL the request went to, without credentials or a query, so an
+/// error such as a 404 can name it. No server sends it.
+pub const REQUEST_URL_HEADER: &str = "x-ideogram-rs-request-url";
+
 impl ErrorAnswer {
+    /// The URL the request went to ([`REQUEST_URL_HEADER`]).
+    pub fn request_url(&self) -> Option<&str> {
+        self.headers
+            .get(REQUEST_URL_HEADER)
+            .and_then(|v| v.to_str().ok())
+    }
+
     /// Reads an error answer a generated operation returned.
     pub async fn read(answer: ResponseValue<ByteStream>) -> Self {
         let (status, headers) = (answer.status(), answer.headers().clone());
@@ -108,11 +120,10 @@ impl ErrorAnswer {
                 serde_json::Value::Object(map) if map.is_empty() => String::new(),
                 other => other.to_string(),
             }),
-            None => match std::str::from_utf8(&self.body) {
-                Ok(text) if self.content_type().contains("html") => strip_tags(text),
-                Ok(text) => text.to_owned(),
-                Err(_) if self.truncated => String::from_utf8_lossy(&self.body).into_owned(),
-                Err(_) => format!(
+            None => match text_of(&self.body, self.truncated) {
+                Some(text) if self.content_type().contains("html") => strip_tags(text),
+                Some(text) => text.to_owned(),
+                None => format!(
                     "{} bytes of {}",
                     self.body.len(),
                     match self.content_type() {
@@ -137,6 +148,18 @@ impl ErrorAnswer {
             .get("reject_reason")?
             .as_str()
             .map(str::to_owned)
+    }
+}
+
+/// `body` as text: when it is UTF-8, or (cut off at `truncated`) UTF-8 up to
+/// a character the cut split. Anything else is bytes, never shown.
+fn text_of(body: &[u8], truncated: bool) -> Option<&str> {
+    match std::str::from_utf8(body) {
+        Ok(text) => Some(text),
+        Err(e) if truncated && e.error_len().is_none() => {
+            std::str::from_utf8(&body[..e.valid_up_to()]).ok()
+        }
+        Err(_) => None,
     }
 }
 
@@ -320,6 +343,15 @@ mod tests {
             };
             assert_eq!(answer(status, content_type, body).message(), expected);
         }
+        // A body cut off: the words before a split character, bytes never.
+        let mut cut = answer(502, "text/plain", "bad gateway \u{e9}".as_bytes());
+        cut.body = cut.body.slice(..cut.body.len() - 1);
+        cut.truncated = true;
+        assert_eq!(cut.message(), "bad gateway");
+        let mut binary = answer(502, "image/png", b"\x89PNG\r\n\x1a\n\xff\xfe\x00rest");
+        binary.truncated = true;
+        assert_eq!(binary.message(), "15 bytes of image/png");
+
         let long = "word ".repeat(1000);
         let message = answer(500, "text/plain", long.as_bytes()).message();
         assert_eq!(message.chars().count(), MAX_MESSAGE_CHARS + 3);

@@ -50,8 +50,11 @@ async fn exchange(
     span.record("duration_ms", started.elapsed().as_millis() as u64);
     let _entered = span.enter();
     match result {
-        Ok(response) => {
+        Ok(mut response) => {
             span.record("status", response.status().as_u16());
+            if response.status().as_u16() >= 400 {
+                mark_url(&mut response);
+            }
             if let Some(id) = response
                 .headers()
                 .get("x-request-id")
@@ -74,6 +77,22 @@ async fn exchange(
             );
             Err(err)
         }
+    }
+}
+
+/// Adds [`REQUEST_URL_HEADER`](crate::answer::REQUEST_URL_HEADER) to an
+/// error answer: where the request went, for errors that name it.
+fn mark_url(response: &mut reqwest::Response) {
+    let mut url = response.url().clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_query(None);
+    url.set_fragment(None);
+    // A server's own header of that name is not taken for ours.
+    let headers = response.headers_mut();
+    headers.remove(crate::answer::REQUEST_URL_HEADER);
+    if let Ok(value) = reqwest::header::HeaderValue::from_str(url.as_str()) {
+        headers.insert(crate::answer::REQUEST_URL_HEADER, value);
     }
 }
 

@@ -68,9 +68,12 @@ pub enum Error {
         /// The service's words (Segmind's name the field).
         message: String,
     },
-    /// Unknown model or URL (404 on a POST).
-    #[error("not found: {message}")]
+    /// Unknown model or URL (404 on a POST): often a base URL whose path
+    /// is wrong (a gateway's prefix missing, or one too many).
+    #[error("not found: {}{message}", url.as_deref().map(|u| format!("{u}: ")).unwrap_or_default())]
     NotFound {
+        /// The URL the request went to, without credentials or a query.
+        url: Option<String>,
         /// The service's words.
         message: String,
     },
@@ -328,7 +331,13 @@ pub(crate) fn from_answer(
             message,
         },
         (422, None) if provider == Provider::Ideogram => Error::SafetyRejected { message },
-        (404, None) => Error::NotFound { message },
+        (404, None) => Error::NotFound {
+            url: headers
+                .get(ideogram_raw::answer::REQUEST_URL_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            message,
+        },
         (400 | 405 | 406 | 413 | 415 | 422, _) => Error::Rejected { status, message },
         _ => Error::Server {
             status,

@@ -32,6 +32,14 @@ impl Provider {
         as_u32(&range)
     }
 
+    /// Where this provider's API is, unless a client is told otherwise.
+    pub fn base_url(self) -> &'static str {
+        match self {
+            Self::Segmind => ideogram_raw::SEGMIND_BASE_URL,
+            Self::Ideogram => ideogram_raw::IDEOGRAM_BASE_URL,
+        }
+    }
+
     /// The environment variable a key is read from.
     pub fn key_variable(self) -> &'static str {
         match self {

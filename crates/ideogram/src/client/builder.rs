@@ -148,12 +148,8 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, Error> {
         let provider = self.provider;
         let key = resolve_key(provider, self.key, |name| std::env::var(name).ok())?;
-        let default_url = match provider {
-            Provider::Segmind => ideogram_raw::SEGMIND_BASE_URL,
-            Provider::Ideogram => ideogram_raw::IDEOGRAM_BASE_URL,
-        };
         let base_url = check_base_url(
-            self.base_url.as_deref().unwrap_or(default_url),
+            self.base_url.as_deref().unwrap_or(provider.base_url()),
             self.allow_insecure_http,
         )?;
         let scheme = self.scheme.unwrap_or_else(|| match provider {
