@@ -548,7 +548,7 @@ pub(crate) fn palettes(json: bool) {
     let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut rows = Vec::new();
     for preset in <PalettePreset as ideogram::SpecEnum>::values() {
-        let colors = ideogram_mock::preset_colors(&preset.to_string());
+        let colors = ideogram::preset_colors(preset);
         let name = Palette::from(preset).to_string();
         let hex: Vec<String> = colors
             .iter()

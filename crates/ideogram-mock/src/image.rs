@@ -122,20 +122,12 @@ pub(crate) fn palette_colors(palette: &serde_json::Value) -> Vec<[u8; 3]> {
         .unwrap_or_default()
 }
 
-/// The colours the mock paints a preset palette with (`EMBER`, ...): an
-/// approximation, since Ideogram does not publish its presets' colours.
-pub fn preset_colors(name: &str) -> Vec<[u8; 3]> {
-    let hexes: &[&str] = match name {
-        "EMBER" => &["#ff5a1f", "#c0281c", "#ffb347", "#5c1a0b"],
-        "FRESH" => &["#b8f2e6", "#5ec8a5", "#aed9e0", "#ffa69e"],
-        "JUNGLE" => &["#1b4332", "#2d6a4f", "#52b788", "#95d5b2"],
-        "MAGIC" => &["#7b2cbf", "#c77dff", "#e0aaff", "#3c096c"],
-        "MELON" => &["#ff8fa3", "#c9e4ca", "#87bba2", "#ffccd5"],
-        "MOSAIC" => &["#e63946", "#f1c453", "#2a9d8f", "#264653"],
-        "PASTEL" => &["#ffd6e0", "#c1fba4", "#ffef9f", "#90f1ef"],
-        _ => &["#03045e", "#0077b6", "#00b4d8", "#90e0ef"], // ULTRAMARINE
-    };
-    hexes.iter().filter_map(|h| hex_rgb(h)).collect()
+/// The colours the mock paints a preset palette with (`EMBER`, ...): the
+/// raw crate's approximation, since Ideogram does not publish them.
+pub(crate) fn preset_colors(name: &str) -> Vec<[u8; 3]> {
+    name.parse()
+        .map(|preset| ideogram_raw::presets::colors(preset).to_vec())
+        .unwrap_or_default()
 }
 
 fn hex_rgb(hex: &str) -> Option<[u8; 3]> {

@@ -58,6 +58,7 @@ pub mod http;
 pub mod limit;
 pub mod multipart;
 pub mod operation;
+pub mod presets;
 mod queue_status;
 pub mod schema;
 

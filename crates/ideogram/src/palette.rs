@@ -13,6 +13,10 @@ use crate::options::SpecEnum;
 /// so a preset the spec adds reaches users by regenerating.
 pub use ideogram_raw::ideogram::types::ColorPalettePresetName as PalettePreset;
 
+/// Four colours close to a preset's, as RGB (what `ideogram palettes`
+/// shows): approximations, since Ideogram does not publish them.
+pub use ideogram_raw::presets::colors as preset_colors;
+
 impl crate::options::SpecEnum for PalettePreset {
     const FIELD: &'static str = "palette";
 }
