@@ -282,6 +282,12 @@ pub(crate) enum Command {
     Palettes,
     /// What each model can do on each provider (no key needed).
     Models,
+    /// Run the mock service on loopback, for your own tests: both
+    /// providers' paths, real images, the queue, faults and a billing
+    /// ledger, no key of yours, no cost. Prints `api URL cdn URL key KEY
+    /// ledger URL` on stdout and serves until Ctrl-C.
+    #[cfg(feature = "mock")]
+    Mock(ideogram_mock::standalone::MockArgs),
     /// Print a shell completion script: `ideogram completions bash >
     /// ~/.local/share/bash-completion/completions/ideogram`.
     Completions {
@@ -309,6 +315,8 @@ impl Command {
                 | JobAction::Status { connection, .. }
                 | JobAction::Wait { connection, .. } => connection,
             }),
+            #[cfg(feature = "mock")]
+            Self::Mock(_) => None,
             Self::Fetch { .. }
             | Self::Resolutions { .. }
             | Self::Palettes

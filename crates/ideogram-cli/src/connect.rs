@@ -1,10 +1,7 @@
 //! Picks the provider, finds the key and builds the client; `--offline`
 //! starts the mock service in process instead.
 
-use std::time::Duration;
-
 use ideogram::{AuthScheme, Client, Provider, RetryPolicy};
-use ideogram_mock::{MockConfig, MockServer};
 
 use crate::args::Connection;
 use crate::failure::{AUTH, Failure, USAGE};
@@ -13,7 +10,37 @@ use crate::failure::{AUTH, Failure, USAGE};
 pub(crate) struct Session {
     pub client: Client,
     pub provider: Provider,
-    _mock: Option<MockServer>,
+    _mock: Option<Mock>,
+}
+
+/// The built-in mock `--offline` runs (the default `mock` feature).
+#[cfg(feature = "mock")]
+type Mock = ideogram_mock::MockServer;
+/// A build without the `mock` feature has no mock to run.
+#[cfg(not(feature = "mock"))]
+type Mock = std::convert::Infallible;
+
+/// Starts the mock in process: the handle, its URL and its key.
+#[cfg(feature = "mock")]
+async fn start_mock() -> Result<(Mock, String, String), Failure> {
+    let config = ideogram_mock::MockConfig {
+        latency: std::time::Duration::from_millis(300),
+        ..ideogram_mock::MockConfig::default()
+    };
+    let mock = ideogram_mock::MockServer::start(config)
+        .await
+        .map_err(|e| Failure::io("cannot start the offline mock", e))?;
+    let (url, key) = (mock.api_url().to_owned(), mock.api_key());
+    Ok((mock, url, key))
+}
+
+#[cfg(not(feature = "mock"))]
+async fn start_mock() -> Result<(Mock, String, String), Failure> {
+    Err(Failure::new(
+        USAGE,
+        "--offline needs the built-in mock, which this build leaves out (built without the `mock` feature)",
+    )
+    .hint("install with default features: cargo install --path crates/ideogram-cli"))
 }
 
 /// Connects for a command; `queue` for the `job` commands, which only
@@ -37,14 +64,8 @@ pub(crate) async fn connect(connection: &Connection, queue: bool) -> Result<Sess
                 "--offline and --base-url exclude each other",
             ));
         }
-        let config = MockConfig {
-            latency: Duration::from_millis(300),
-            ..MockConfig::default()
-        };
-        let mock = MockServer::start(config)
-            .await
-            .map_err(|e| Failure::io("cannot start the offline mock", e))?;
-        builder = builder.base_url(mock.api_url()).api_key(mock.api_key());
+        let (mock, url, key) = start_mock().await?;
+        builder = builder.base_url(url).api_key(key);
         Some(mock)
     } else {
         if let Some(url) = &connection.base_url {

@@ -111,6 +111,19 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             commands::models(cli.json);
             return Ok(());
         }
+        #[cfg(feature = "mock")]
+        Command::Mock(args) => {
+            let ready = |mock: &ideogram_mock::MockServer| {
+                output::tell(&format!(
+                    "mock listening; try: SEGMIND_API_KEY={} ideogram generate \"a fox\" --provider segmind --base-url {}",
+                    mock.api_key(),
+                    mock.api_url()
+                ));
+            };
+            return ideogram_mock::standalone::serve(args, ready)
+                .await
+                .map_err(|message| Failure::new(failure::OTHER, message));
+        }
         Command::Completions { shell } => {
             use clap::CommandFactory as _;
             let mut command = args::Cli::command();
@@ -324,6 +337,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 }
             }
         }
+        #[cfg(feature = "mock")]
+        Command::Mock(_) => unreachable!("handled above"),
         Command::Resolutions { .. }
         | Command::Palettes
         | Command::Models

@@ -1773,3 +1773,66 @@ async fn a_wrong_base_path_names_the_url_it_tried() {
     }
     assert!(mock.ledger().entries.is_empty());
 }
+
+/// `ideogram mock` is a service a user's own tests (in any language) can
+/// run against: it says where it listens, takes the client, and serves its
+/// ledger.
+#[test]
+fn ideogram_mock_serves_the_cli_and_its_ledger() {
+    use std::io::{BufRead as _, Read as _, Write as _};
+    let dir = tempfile::tempdir().unwrap();
+    let mut mock = command(
+        &["mock", "--listen", "127.0.0.1:0", "--key", "k-user"],
+        &[],
+        dir.path(),
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(mock.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        (words[0], words[4], words[5], words[6]),
+        ("api", "key", "k-user", "ledger"),
+        "{line}"
+    );
+    let api = words[1].to_owned();
+
+    let out = command(
+        &[
+            "generate",
+            "a fox",
+            "--provider",
+            "segmind",
+            "--base-url",
+            &api,
+            "-o",
+            "fox.jpg",
+        ],
+        &[("SEGMIND_API_KEY", "k-user")],
+        dir.path(),
+    )
+    .output()
+    .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+
+    let ledger = words[7].strip_prefix("http://").unwrap();
+    let (host, path) = ledger.split_once('/').unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "GET /{path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    mock.kill().unwrap();
+    mock.wait().unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(body["entries"].as_array().map(Vec::len), Some(1), "{body}");
+}

@@ -44,6 +44,7 @@ mod image;
 mod ledger;
 mod segmind;
 mod serve;
+pub mod standalone;
 mod state;
 
 use std::net::SocketAddr;
@@ -55,7 +56,7 @@ use tokio::sync::watch;
 pub use config::MockConfig;
 pub use faults::{Fault, Target};
 pub use ideogram::{UNSAFE_TRIGGER, WITHHELD_TRIGGER};
-pub use image::{ImageSpec, preset_colors};
+pub use image::ImageSpec;
 pub use ledger::{Billed, Delivery, Ledger, Service};
 pub use segmind::{DURATION_TRIGGER, FAIL_TRIGGER};
 pub use state::{CdnRequest, JobReport};

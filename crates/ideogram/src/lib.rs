@@ -83,6 +83,27 @@
 //! after a 429. Text from the network is redacted of the key before it
 //! reaches an error or a result.
 //!
+//! # Testing without a key or a credit
+//!
+//! Point a client at the `ideogram-mock` crate's [stand-in
+//! service](https://docs.rs/ideogram-mock) on loopback: both providers'
+//! operations, real images, the queue, faults, and a ledger of what was
+//! billed (the README's "Your own tests against it" has a whole test).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mock = ideogram_mock::MockServer::start(Default::default()).await?;
+//! let client = ideogram::Client::builder(ideogram::Provider::Ideogram)
+//!     .base_url(mock.api_url())
+//!     .api_key(mock.api_key())
+//!     .build()?;
+//! let generation = client.generate(&ideogram::GenerateRequest::new("a fox")).await?;
+//! assert_eq!(generation.images.len(), 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # What the client did
 //!
 //! The client emits [`tracing`](https://docs.rs/tracing) spans and events;
@@ -151,7 +172,7 @@ pub use options::{
     ImageWeight, MagicPrompt, NumImages, RenderingSpeed, Seed, SpecEnum, StylePreset, StyleType,
     UpscaleFactor,
 };
-pub use palette::{Palette, PaletteColor, PaletteColors, PalettePreset};
+pub use palette::{Palette, PaletteColor, PaletteColors, PalettePreset, preset_colors};
 pub use poll::PollSchedule;
 pub use queue::{Job, JobStatus};
 pub use request::{DEFAULT_MODEL, GenerateRequest};
