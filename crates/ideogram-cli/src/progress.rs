@@ -1,30 +1,45 @@
-//! What a person watching the terminal sees: a batch progress line with
-//! done, failed, in flight and ETA, and a spinner for a queue job. Drawn on
-//! stderr only when it is a terminal; otherwise one plain line per event.
+//! What a person watching the terminal sees: a batch progress bar with
+//! done, failed, in flight and ETA, and a spinner for a queue job (both
+//! indicatif, on stderr). When stderr is not a terminal, or with `--json`,
+//! nothing is drawn: a batch prints one plain line per event instead.
 
-use std::io::{IsTerminal as _, Write as _};
-use std::time::{Duration, Instant};
+use std::io::IsTerminal as _;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Whether to draw: stderr is a terminal and no machine reads it.
+fn live(quiet: bool) -> bool {
+    !quiet && std::io::stderr().is_terminal()
+}
 
 /// A batch's counts, redrawn as they change.
 pub(crate) struct Progress {
-    total: usize,
+    bar: ProgressBar,
     done: usize,
     failed: usize,
     in_flight: usize,
-    started: Instant,
-    live: bool,
 }
 
 impl Progress {
     pub(crate) fn new(total: usize, quiet: bool) -> Self {
-        let live = !quiet && std::io::stderr().is_terminal();
+        let bar = if live(quiet) {
+            let bar =
+                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("[{bar:24}] {pos}/{len} {msg}, ETA {eta}")
+                    .expect("a valid template")
+                    .progress_chars("=> "),
+            );
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
         Self {
-            total,
+            bar,
             done: 0,
             failed: 0,
             in_flight: 0,
-            started: Instant::now(),
-            live,
         }
     }
 
@@ -37,14 +52,16 @@ impl Progress {
     pub(crate) fn finish(&mut self, ok: bool, line: &str) {
         self.in_flight = self.in_flight.saturating_sub(1);
         if ok {
-            self.done += 1
+            self.done += 1;
         } else {
-            self.failed += 1
+            self.failed += 1;
         }
-        if self.live {
-            let _ = write!(std::io::stderr(), "\r\x1b[2K{line}\n");
-        } else if !line.is_empty() {
-            crate::output::tell(line);
+        if self.bar.is_hidden() {
+            if !line.is_empty() {
+                crate::output::tell(line);
+            }
+        } else {
+            self.bar.println(line);
         }
         self.draw();
     }
@@ -55,88 +72,58 @@ impl Progress {
         self.draw();
     }
 
-    /// Items already complete from an earlier run.
+    /// Items already complete from an earlier run (the ETA counts only
+    /// what this run does).
     pub(crate) fn skip(&mut self, count: usize) {
         self.done += count;
+        self.bar.set_position((self.done + self.failed) as u64);
+        self.bar.reset_eta();
     }
 
     pub(crate) fn counts(&self) -> (usize, usize) {
         (self.done, self.failed)
     }
 
-    /// Seconds left at the pace so far.
-    fn eta(&self) -> Option<Duration> {
-        let finished = self.done + self.failed;
-        if finished == 0 {
-            return None;
-        }
-        let left = self.total.saturating_sub(finished) as u32;
-        Some(self.started.elapsed() / finished as u32 * left)
-    }
-
     fn draw(&self) {
-        if !self.live {
-            return;
-        }
-        let width = 24;
-        let filled = (self.done + self.failed) * width / self.total.max(1);
-        let eta = self.eta().map_or("--:--".to_owned(), |d| {
-            format!("{:02}:{:02}", d.as_secs() / 60, d.as_secs() % 60)
-        });
-        let _ = write!(
-            std::io::stderr(),
-            "\r\x1b[2K[{}{}] {}/{} done, {} failed, {} in flight, ETA {eta}",
-            "=".repeat(filled),
-            " ".repeat(width - filled),
-            self.done,
-            self.total,
-            self.failed,
-            self.in_flight
-        );
-        let _ = std::io::stderr().flush();
+        self.bar.set_position((self.done + self.failed) as u64);
+        self.bar.set_message(format!(
+            "done, {} failed, {} in flight",
+            self.failed, self.in_flight
+        ));
     }
 
+    /// Leaves the final counts on screen.
     pub(crate) fn close(&self) {
-        if self.live {
-            let _ = writeln!(std::io::stderr());
-        }
+        self.bar.abandon();
     }
 }
 
 /// A spinner line for one queue job: its state and the time waited.
 pub(crate) struct Spinner {
-    frame: usize,
-    started: Instant,
-    live: bool,
+    bar: ProgressBar,
 }
 
 impl Spinner {
     pub(crate) fn new(quiet: bool) -> Self {
-        Self {
-            frame: 0,
-            started: Instant::now(),
-            live: !quiet && std::io::stderr().is_terminal(),
-        }
+        let bar = if live(quiet) {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                    .expect("a valid template"),
+            );
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        Self { bar }
     }
 
     pub(crate) fn update(&mut self, id: &str, state: &str) {
-        if !self.live {
-            return;
-        }
-        const FRAMES: [char; 4] = ['|', '/', '-', '\\'];
-        self.frame += 1;
-        let _ = write!(
-            std::io::stderr(),
-            "\r\x1b[2K{} {id} {state} {:.1}s",
-            FRAMES[self.frame % 4],
-            self.started.elapsed().as_secs_f64()
-        );
-        let _ = std::io::stderr().flush();
+        self.bar.set_message(format!("{id} {state}"));
     }
 
     pub(crate) fn close(&self) {
-        if self.live {
-            let _ = write!(std::io::stderr(), "\r\x1b[2K");
-        }
+        self.bar.finish_and_clear();
     }
 }

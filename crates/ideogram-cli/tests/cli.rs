@@ -1836,3 +1836,44 @@ fn ideogram_mock_serves_the_cli_and_its_ledger() {
         serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
     assert_eq!(body["entries"].as_array().map(Vec::len), Some(1), "{body}");
 }
+
+/// A batch draws indicatif's bar on a terminal (a pty from util-linux's
+/// `script`), and plain lines, one per event, anywhere else.
+#[tokio::test]
+async fn a_batch_draws_a_bar_on_a_terminal_and_plain_lines_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.txt"), "one\ntwo\nthree\n").unwrap();
+    let out = run(
+        &["batch", "p.txt", "-o", "plain", "--offline"],
+        &[],
+        dir.path(),
+    )
+    .await;
+    let plain = stderr(&out);
+    assert_eq!(code(&out), 0, "{plain}");
+    assert!(
+        !plain.contains('\x1b') && !plain.contains('\r'),
+        "{plain:?}"
+    );
+    assert_eq!(
+        plain.lines().filter(|l| l.starts_with("saved ")).count(),
+        3,
+        "{plain}"
+    );
+
+    let shell = format!("{BIN} batch p.txt -o tty --offline");
+    let mut script = std::process::Command::new("script");
+    script
+        .args(["-qec", &shell, "/dev/null"])
+        .current_dir(dir.path())
+        .env_remove("SEGMIND_API_KEY")
+        .env_remove("IDEOGRAM_API_KEY")
+        .env("TERM", "xterm");
+    let out = tokio::task::spawn_blocking(move || script.output().expect("util-linux script"))
+        .await
+        .unwrap();
+    let tty = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code(&out), 0, "{tty}");
+    assert!(tty.contains("3/3 done, 0 failed, 0 in flight"), "{tty:?}");
+    assert!(tty.contains("[========================]"), "{tty:?}");
+}
