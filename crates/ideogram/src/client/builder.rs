@@ -17,6 +17,22 @@ use crate::poll::PollSchedule;
 use crate::retry::RetryPolicy;
 
 /// Settings for a [`Client`].
+///
+/// Defaults, each changed by the setter of the same name:
+///
+/// - base URL: the provider's ([`Provider::base_url`]); `http://` only to
+///   a loopback host;
+/// - key: `SEGMIND_API_KEY` or `IDEOGRAM_API_KEY`; auth: the provider's
+///   header (`x-api-key`, `Api-Key`);
+/// - `timeout`: 300 s a call, per attempt; `connect_timeout`: 10 s;
+/// - `retry`: [`RetryPolicy::default`] (4 retries, 0.5 s doubling to 8 s,
+///   server waits honoured up to 65 s; POSTs only when certainly unbilled);
+/// - `poll_schedule`: [`PollSchedule::default`] (250 ms growing by half to
+///   2 s, 10 minutes in all);
+/// - `max_images_in_flight`: 10 on Ideogram ([`IDEOGRAM_IN_FLIGHT_LIMIT`]),
+///   none on Segmind;
+/// - downloads: at most 64 MiB ([`MAX_DOWNLOAD_BYTES`](crate::MAX_DOWNLOAD_BYTES)),
+///   given up after 30 s without a byte and retried as GETs.
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
     provider: Provider,
