@@ -445,9 +445,16 @@ impl EditBody {
         }
     }
 
-    /// Checks the body against its spec's schema: ranges, patterns, the
-    /// fields that exclude each other.
-    pub(crate) fn check(&self) -> Result<(), InvalidInput> {
+    /// Checks the body is `provider`'s, and against its spec's schema:
+    /// ranges, patterns, the fields that exclude each other.
+    pub(crate) fn check(&self, provider: Provider) -> Result<(), InvalidInput> {
+        let segmind = matches!(self, Self::Segmind(_));
+        if segmind != (provider == Provider::Segmind) {
+            return Err(InvalidInput::new(
+                "body",
+                format!("{} is not a body {provider} takes", self.schema()),
+            ));
+        }
         let (spec, json) = match self {
             Self::Edit(b) => (ideogram_raw::schema::ideogram(), serde_json::to_value(b)),
             Self::Reframe(b) => (ideogram_raw::schema::ideogram(), serde_json::to_value(b)),
@@ -458,6 +465,12 @@ impl EditBody {
             Self::Segmind(b) => (ideogram_raw::schema::segmind(), serde_json::to_value(b)),
         };
         let json = json.expect("a generated body is JSON");
+        if spec.get(self.schema()).is_none() {
+            return Err(InvalidInput::new(
+                "body",
+                format!("{} is not an edit body {provider} takes", self.schema()),
+            ));
+        }
         spec.check(self.schema(), &json).map_err(InvalidInput::from)
     }
 
@@ -474,7 +487,7 @@ impl EditBody {
             palette: request.palette.as_ref().map(Palette::to_segmind),
         })?;
         let body = Self::Segmind(body);
-        body.check()?;
+        body.check(Provider::Segmind)?;
         Ok(body)
     }
 

@@ -181,3 +181,43 @@ async fn an_edit_field_with_no_setter_is_reached_through_the_generated_body() {
     assert_eq!(err.to_string(), "invalid seed: -1 is below the minimum 0");
     assert_eq!(server.requests().len(), 1, "nothing more was sent");
 }
+
+/// What is set through `body_mut` is checked before a queue submit as
+/// before a send, and a body of the other provider is an error, not a
+/// panic: nothing is sent either way.
+#[tokio::test]
+async fn a_changed_edit_body_is_checked_before_it_is_queued() {
+    use ideogram::EditBody;
+    use ideogram::raw::segmind::types::Seed;
+    let server = CaptureServer::start(|_| common::segmind_image()).await;
+    let segmind = client(Provider::Segmind, &server);
+    let ideogram = client(Provider::Ideogram, &server);
+    let request = EditRequest::reframe(
+        ImageInput::bytes(PNG),
+        "1280x800".parse::<Resolution>().unwrap(),
+    );
+
+    let mut prepared = segmind.prepare_edit(&request).await.unwrap();
+    let EditBody::Segmind(ideogram::WireRequest::SegmindReframe(body)) = prepared.body_mut() else {
+        panic!("{:?}", prepared.body())
+    };
+    body.seed = Some(Seed(5));
+    let err = prepared.submit().await.unwrap_err();
+    assert!(err.to_string().starts_with("invalid seed"), "{err}");
+
+    let mut prepared = segmind.prepare_edit(&request).await.unwrap();
+    let mut other = ideogram.prepare_edit(&request).await.unwrap();
+    assert_eq!(other.body().schema(), "ReframeImageRequestV3");
+    std::mem::swap(prepared.body_mut(), other.body_mut());
+    let err = prepared.send().await.unwrap_err();
+    assert!(
+        err.to_string().contains("is not a body segmind takes"),
+        "{err}"
+    );
+    let err = other.send().await.unwrap_err();
+    assert!(
+        err.to_string().contains("is not a body ideogram takes"),
+        "{err}"
+    );
+    assert!(server.requests().is_empty(), "nothing was sent");
+}

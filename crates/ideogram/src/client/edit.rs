@@ -234,7 +234,7 @@ impl PreparedEdit<'_> {
     #[tracing::instrument(name = "edit", skip_all, fields(provider = %self.client.provider(), operation = self.operation))]
     pub async fn send(self) -> Result<Generation, Error> {
         tracing::trace!(prompt = self.prompt, "sending");
-        self.body.check()?;
+        self.body.check(self.client.provider())?;
         let conn = &*self.client.inner;
         let api = match (&conn.api, &self.body) {
             (Api::Segmind(api), EditBody::Segmind(body)) => {
@@ -247,7 +247,9 @@ impl PreparedEdit<'_> {
                 };
             }
             (Api::Ideogram(api), _) => api,
-            (Api::Segmind(_), _) => unreachable!("checked: Segmind's bodies are built for it"),
+            (Api::Segmind(_), _) => {
+                unreachable!("checked: a Segmind client sends Segmind's bodies")
+            }
         };
         let answer = match &self.body {
             EditBody::Edit(body) => {
@@ -274,7 +276,9 @@ impl PreparedEdit<'_> {
                 })
                 .await
             }
-            EditBody::Segmind(_) => unreachable!("built for Segmind's client only"),
+            EditBody::Segmind(_) => {
+                unreachable!("checked: an Ideogram client sends Ideogram's bodies")
+            }
         };
         conn.ideogram_outcome(EditRequest::MODEL, answer).await
     }
@@ -284,6 +288,7 @@ impl PreparedEdit<'_> {
     /// Queues the edit on Segmind's v2 queue and returns at once with the
     /// job (reframe and replace-background; Ideogram's API has no queue).
     pub async fn submit(self) -> Result<crate::Job, Error> {
+        self.body.check(self.client.provider())?;
         let EditBody::Segmind(body) = &self.body else {
             return Err(InvalidInput::new(
                 "provider",
