@@ -343,12 +343,17 @@ pub(crate) async fn job_submit(
     session: &Session,
     request: &ideogram::GenerateRequest,
     json: bool,
+    signals: &Signals,
 ) -> Result<(), Failure> {
-    let job = session
-        .client
-        .submit(request)
+    let failed = |e| Failure::from_error(e, session.provider);
+    // Ctrl-C while the request is checked and its images read sends
+    // nothing; once it is sent, the id is what the user needs.
+    let prepared = signals
+        .unless(1, session.client.prepare(request))
         .await
-        .map_err(|e| Failure::from_error(e, session.provider))?;
+        .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?
+        .map_err(failed)?;
+    let job = prepared.submit().await.map_err(failed)?;
     let id = job.id();
     if json {
         say(&json!({"request_id": id, "status": "QUEUED"}).to_string());

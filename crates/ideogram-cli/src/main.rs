@@ -34,6 +34,9 @@ fn main() -> ExitCode {
         .build()
         .expect("tokio runtime");
     let json = cli.json;
+    if json {
+        output::json_stderr();
+    }
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => fail(&failure, json),
@@ -44,9 +47,9 @@ fn main() -> ExitCode {
 /// with its code.
 fn fail(failure: &Failure, json: bool) -> ExitCode {
     if json {
-        output::tell(&failure.to_json().to_string());
+        output::tell_raw(&failure.to_json().to_string());
     } else {
-        output::tell(&failure.to_string());
+        output::tell_raw(&failure.to_string());
     }
     ExitCode::from(failure.code)
 }
@@ -74,9 +77,16 @@ fn usage_error(err: clap::Error) -> ExitCode {
         _ => failure::USAGE,
     };
     if std::env::args_os().any(|a| a == "--json") {
+        // The first line, and the indented lines that finish it (the
+        // missing arguments' names), up to the usage.
         let text = err.render().to_string();
-        let line = text.lines().next().unwrap_or_default();
-        let line = line.strip_prefix("error: ").unwrap_or(line);
+        let mut lines = text.lines();
+        let mut line = lines.next().unwrap_or_default().to_owned();
+        for more in lines.take_while(|l| l.starts_with("  ")) {
+            line.push(' ');
+            line.push_str(more.trim());
+        }
+        let line = line.strip_prefix("error: ").unwrap_or(&line);
         let (message, hint) = match line
             .strip_suffix(')')
             .and_then(|l| l.rsplit_once(" (hint: "))
@@ -318,7 +328,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     prompt, options, ..
                 } => {
                     let request = request::build(&prompt, &options)?;
-                    commands::job_submit(&session, &request, cli.json).await
+                    commands::job_submit(&session, &request, cli.json, &signals).await
                 }
                 JobAction::Status { id, .. } => commands::job_status(&session, &id, cli.json).await,
                 JobAction::Wait {

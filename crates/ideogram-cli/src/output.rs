@@ -31,8 +31,28 @@ pub(crate) fn say(line: &str) {
     }
 }
 
-/// Prints a line on stderr; a closed stderr is ignored.
+/// Whether stderr carries JSON lines (`--json`), set once by `main`.
+static JSON_STDERR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes every later line on stderr a JSON object (`--json`): a note as
+/// `{"note": "..."}`, so that a reader can parse each line, the failure
+/// (`{"error": ...}`) included.
+pub(crate) fn json_stderr() {
+    JSON_STDERR.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Prints a line on stderr, as `{"note": line}` under `--json`; a closed
+/// stderr is ignored.
 pub(crate) fn tell(line: &str) {
+    if JSON_STDERR.load(std::sync::atomic::Ordering::Relaxed) {
+        tell_raw(&serde_json::json!({ "note": line }).to_string());
+    } else {
+        tell_raw(line);
+    }
+}
+
+/// Prints a line on stderr as it is; a closed stderr is ignored.
+pub(crate) fn tell_raw(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 

@@ -1673,6 +1673,47 @@ async fn json_failures_are_one_json_object_on_stderr() {
         );
         assert!(stdout(&out).is_empty(), "{args:?}: {}", stdout(&out));
     }
+
+    // A missing argument is named.
+    let out = run(&["generate", "--json"], &[], dir.path()).await;
+    let printed: serde_json::Value = serde_json::from_str(stderr(&out).trim()).unwrap();
+    assert!(
+        printed["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("<PROMPT>"),
+        "{printed}"
+    );
+
+    // Notes are JSON too: each line of stderr is an object, the failure last.
+    let out = run(
+        &[
+            "generate",
+            "x",
+            "--json",
+            "--base-url",
+            "http://127.0.0.1:1",
+            "--retries",
+            "0",
+        ],
+        &[("SEGMIND_API_KEY", "k1"), ("IDEOGRAM_API_KEY", "k2")],
+        dir.path(),
+    )
+    .await;
+    let lines: Vec<serde_json::Value> = stderr(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
+        .collect();
+    assert!(lines.len() >= 2, "{lines:?}");
+    assert!(
+        lines[0]["note"].as_str().unwrap().contains("both set"),
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines.last().unwrap()["error"]["class"],
+        "network",
+        "{lines:?}"
+    );
 }
 
 #[tokio::test]
@@ -1747,13 +1788,18 @@ async fn a_wrong_base_path_names_the_url_it_tried() {
     let mock = mock(MockConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let key = mock.api_key();
-    let base = format!("{}/gateway/v9", mock.api_url());
+    // A base path that holds the key (a gateway's, say) never shows it.
+    let base = format!("{}/gateway/{key}/v9", mock.api_url());
     for (provider, variable, path) in [
-        ("ideogram", "IDEOGRAM_API_KEY", "/gateway/v9/generate"),
+        (
+            "ideogram",
+            "IDEOGRAM_API_KEY",
+            "/gateway/[REDACTED]/v9/generate",
+        ),
         (
             "segmind",
             "SEGMIND_API_KEY",
-            "/gateway/v9/v1/ideogram-txt-2-img",
+            "/gateway/[REDACTED]/v9/v1/ideogram-txt-2-img",
         ),
     ] {
         let out = run(

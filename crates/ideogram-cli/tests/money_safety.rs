@@ -1171,3 +1171,63 @@ async fn a_batch_folder_moved_elsewhere_resumes_from_its_journal() {
         "fetched again what was on disk"
     );
 }
+
+/// Ctrl-C while `job submit` still reads its images sends nothing: no job
+/// is queued behind the user's back.
+#[tokio::test]
+async fn ctrl_c_before_a_job_is_submitted_queues_nothing() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    // A real image to follow the style of: one generated (and billed) first.
+    let first = run(
+        &[
+            &against("ideogram", mock.api_url())[..],
+            &["generate", "look", "-o", "look.png"],
+        ]
+        .concat(),
+        &[("IDEOGRAM_API_KEY", key.as_str())],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&first), 0, "{}", stderr(&first));
+    let sidecar: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("look.json")).unwrap())
+            .unwrap();
+    let reference = sidecar["source_url"].as_str().unwrap().to_owned();
+    let fetched = mock.cdn_requests().len();
+    mock.inject(
+        Target::ImagePath("/images/".into()),
+        Fault::SlowHeaders(Duration::from_secs(30)),
+    );
+    let running = Running::start(
+        &[
+            &against("segmind", mock.api_url())[..],
+            &[
+                "job",
+                "submit",
+                "a fox",
+                "--model",
+                "3",
+                "--style-ref",
+                &reference,
+            ],
+        ]
+        .concat(),
+        &[("SEGMIND_API_KEY", key.as_str())],
+        dir.path(),
+    );
+    // The reference is being fetched: the request is not sent yet.
+    while mock.cdn_requests().len() == fetched {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    running.signal("INT");
+    let (code, err) = running.finish().await;
+    assert_eq!(code, 130, "{err}");
+    assert!(
+        err.contains("interrupted before anything was sent"),
+        "{err}"
+    );
+    mock.settled().await;
+    assert_eq!(mock.ledger().entries.len(), 1, "a job was queued");
+}

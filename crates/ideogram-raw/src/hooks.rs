@@ -52,9 +52,7 @@ async fn exchange(
     match result {
         Ok(mut response) => {
             span.record("status", response.status().as_u16());
-            if response.status().as_u16() >= 400 {
-                mark_url(&mut response);
-            }
+            mark_url(&mut response, auth);
             if let Some(id) = response
                 .headers()
                 .get("x-request-id")
@@ -81,17 +79,19 @@ async fn exchange(
 }
 
 /// Adds [`REQUEST_URL_HEADER`](crate::answer::REQUEST_URL_HEADER) to an
-/// error answer: where the request went, for errors that name it.
-fn mark_url(response: &mut reqwest::Response) {
+/// error answer: where the request went (no credentials, no query, the key
+/// redacted), for errors that name it. A server's own header of that name
+/// is dropped from every answer, so it is never taken for ours.
+fn mark_url(response: &mut reqwest::Response, auth: &Auth) {
     let mut url = response.url().clone();
     let _ = url.set_username("");
     let _ = url.set_password(None);
     url.set_query(None);
     url.set_fragment(None);
-    // A server's own header of that name is not taken for ours.
+    let error = response.status().as_u16() >= 400;
     let headers = response.headers_mut();
     headers.remove(crate::answer::REQUEST_URL_HEADER);
-    if let Ok(value) = reqwest::header::HeaderValue::from_str(url.as_str()) {
+    if error && let Ok(value) = reqwest::header::HeaderValue::from_str(&auth.redact(url.as_str())) {
         headers.insert(crate::answer::REQUEST_URL_HEADER, value);
     }
 }

@@ -283,7 +283,9 @@ impl GeneratedImage {
             .map_err(|e| io(&target, e))?;
         temp.0 = None;
         sync_dir(&target).await;
-        tracing::debug!(path = %target.display(), content_type, "saved");
+        // The path is often named after the prompt: TRACE, as prompts are.
+        tracing::debug!(content_type, "saved");
+        tracing::trace!(path = %target.display(), "saved to");
         Ok(target)
     }
 }
