@@ -297,6 +297,15 @@ pub(crate) enum Command {
 }
 
 impl Command {
+    /// Whether the command serves others (`ideogram mock`).
+    pub(crate) fn serves(&self) -> bool {
+        #[cfg(feature = "mock")]
+        if let Self::Mock(_) = self {
+            return true;
+        }
+        false
+    }
+
     /// The network options given after the command's name; `None` for a
     /// command that calls no service.
     pub(crate) fn connection(&self) -> Option<&Connection> {

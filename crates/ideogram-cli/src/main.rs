@@ -29,10 +29,17 @@ fn main() -> ExitCode {
         Err(err) => return usage_error(err),
     };
     trace::init(cli.verbose);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    // One thread unless the command has parallel work: a batch (its items,
+    // and an offline mock rendering theirs) or a mock serving others.
+    let parallel = matches!(cli.command, Command::Batch { .. }) || cli.command.serves();
+    let runtime = if parallel {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    }
+    .enable_all()
+    .build()
+    .expect("tokio runtime");
     let json = cli.json;
     if json {
         output::json_stderr();

@@ -2,6 +2,7 @@
 //! (a GET bills nothing), bounded in size, and refused unless the bytes are
 //! an image of the type the server claims.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -24,12 +25,67 @@ pub(crate) const DOWNLOAD_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// from anything a hostile image host sends back.
 #[derive(Debug, Clone)]
 pub(crate) struct Downloader {
-    pub http: reqwest::Client,
+    pub http: DownloadHttp,
     pub retry: RetryPolicy,
     pub key: Option<ApiKey>,
     pub max_bytes: u64,
     /// How long one fetch may take in all, retries included.
     pub deadline: Duration,
+}
+
+/// The download client, built on first use: a call whose answer holds the
+/// image (Segmind's v1) never pays for a second HTTP client and its TLS
+/// root store.
+#[derive(Debug, Clone)]
+pub(crate) struct DownloadHttp {
+    client: Arc<OnceLock<reqwest::Client>>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    user_agent: Option<String>,
+}
+
+impl DownloadHttp {
+    /// Built when first needed, with these settings.
+    pub(crate) fn lazy(
+        timeout: Duration,
+        connect_timeout: Duration,
+        user_agent: Option<String>,
+    ) -> Self {
+        Self {
+            client: Arc::new(OnceLock::new()),
+            timeout,
+            connect_timeout,
+            user_agent,
+        }
+    }
+
+    /// `client` as it is (the caller's own).
+    pub(crate) fn given(client: reqwest::Client) -> Self {
+        let http = Self::lazy(Duration::ZERO, Duration::ZERO, None);
+        let _ = http.client.set(client);
+        http
+    }
+
+    /// The client: image downloads never carry the key, so ordinary
+    /// redirects are fine; proxies follow the API client's rules.
+    fn get(&self) -> Result<&reqwest::Client, reqwest::Error> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let mut builder = ideogram_raw::http::client_builder()
+            .redirect(reqwest::redirect::Policy::limited(
+                ideogram_raw::http::MAX_REDIRECTS,
+            ))
+            .timeout(self.timeout)
+            // An image host silent this long is stuck: ask again.
+            .read_timeout(DOWNLOAD_IDLE_TIMEOUT.min(self.timeout))
+            .connect_timeout(self.connect_timeout);
+        if let Some(agent) = &self.user_agent {
+            builder = builder.user_agent(agent);
+        }
+        let client = builder.build()?;
+        Ok(self.client.get_or_init(|| client))
+    }
 }
 
 /// Where downloaded bytes go: memory, or a file being written.
@@ -81,15 +137,12 @@ impl Attempt {
 impl Downloader {
     /// A downloader of its own, with the default timeouts, retries and cap.
     pub(crate) fn standalone() -> Result<Self, Error> {
-        let http = ideogram_raw::http::client_builder()
-            .redirect(reqwest::redirect::Policy::limited(
-                ideogram_raw::http::MAX_REDIRECTS,
-            ))
-            .read_timeout(DOWNLOAD_IDLE_TIMEOUT)
-            .build()
-            .map_err(crate::error::ConfigError::HttpClient)?;
         Ok(Self {
-            http,
+            http: DownloadHttp::lazy(
+                ideogram_raw::http::REQUEST_TIMEOUT,
+                ideogram_raw::http::CONNECT_TIMEOUT,
+                None,
+            ),
             retry: RetryPolicy::default(),
             key: None,
             max_bytes: MAX_DOWNLOAD_BYTES,
@@ -189,7 +242,13 @@ impl Downloader {
         url: &str,
         sink: &mut impl Sink,
     ) -> Result<std::io::Result<&'static str>, Attempt> {
-        let response = self.http.get(url).send().await.map_err(|e| Attempt {
+        let http = self.http.get().map_err(|e| Attempt {
+            reason: format!("no HTTP client for downloads: {}", without_url(&e)),
+            source: Some(Box::new(e.without_url())),
+            retry: false,
+            retry_after: None,
+        })?;
+        let response = http.get(url).send().await.map_err(|e| Attempt {
             reason: format!("the request failed: {}", without_url(&e)),
             source: Some(Box::new(e.without_url())),
             retry: true,

@@ -10,7 +10,7 @@ use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
 use super::Client;
 use crate::connection::shown_url;
 use crate::connection::{Api, Connection};
-use crate::download::{DOWNLOAD_IDLE_TIMEOUT, Downloader};
+use crate::download::{DownloadHttp, Downloader};
 use crate::error::{ConfigError, Error};
 use crate::model::Provider;
 use crate::poll::PollSchedule;
@@ -181,7 +181,7 @@ impl ClientBuilder {
         ideogram_raw::http::env_proxy().map_err(ConfigError::Proxy)?;
         let config = ConfigError::HttpClient;
         let (http, downloader) = match self.http {
-            Some(http) => (http.clone(), http),
+            Some(http) => (http.clone(), DownloadHttp::given(http)),
             None => (
                 ideogram_raw::http::client_builder()
                     .timeout(self.timeout)
@@ -189,19 +189,7 @@ impl ClientBuilder {
                     .user_agent(&agent)
                     .build()
                     .map_err(config)?,
-                // Image downloads never carry the key, so ordinary redirects
-                // are fine; proxies follow the same rules.
-                ideogram_raw::http::client_builder()
-                    .redirect(reqwest::redirect::Policy::limited(
-                        ideogram_raw::http::MAX_REDIRECTS,
-                    ))
-                    .timeout(self.timeout)
-                    // An image host silent this long is stuck: ask again.
-                    .read_timeout(DOWNLOAD_IDLE_TIMEOUT.min(self.timeout))
-                    .connect_timeout(self.connect_timeout)
-                    .user_agent(&agent)
-                    .build()
-                    .map_err(config)?,
+                DownloadHttp::lazy(self.timeout, self.connect_timeout, Some(agent.clone())),
             ),
         };
         let downloader = Downloader {
