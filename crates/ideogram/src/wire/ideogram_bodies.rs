@@ -115,22 +115,32 @@ impl V3Options {
     }
 }
 
+/// The setters Ideogram 3.0's generate and remix builders share, given
+/// `V3Options` `o` (the prompt aside).
+macro_rules! v3_shared {
+    ($builder:expr, $o:ident) => {
+        $builder
+            .magic_prompt($o.magic_prompt)
+            .style_type($o.style_type)
+            .rendering_speed($o.rendering_speed)
+            .resolution($o.resolution)
+            .aspect_ratio($o.aspect_ratio)
+            .color_palette($o.color_palette)
+            .seed($o.seed)
+            .num_images($o.num_images)
+            .negative_prompt($o.negative_prompt)
+            .style_preset($o.style_preset)
+            .custom_model_uri($o.custom_model_uri)
+    };
+}
+
 /// Ideogram 3.0's body, built with the generated builder.
 pub(crate) fn ideogram_v3(f: &Fields) -> Result<WireRequest, InvalidInput> {
     let o = V3Options::new(f)?;
-    let body = ideogram::GenerateImageRequestV3::builder()
-        .prompt(o.prompt.to_string())
-        .magic_prompt(o.magic_prompt)
-        .style_type(o.style_type)
-        .rendering_speed(o.rendering_speed)
-        .resolution(o.resolution)
-        .aspect_ratio(o.aspect_ratio)
-        .color_palette(o.color_palette)
-        .seed(o.seed)
-        .num_images(o.num_images)
-        .negative_prompt(o.negative_prompt)
-        .style_preset(o.style_preset)
-        .custom_model_uri(o.custom_model_uri);
+    let body = v3_shared!(
+        ideogram::GenerateImageRequestV3::builder().prompt(o.prompt.to_string()),
+        o
+    );
     Ok(WireRequest::IdeogramV3(built(body.try_into())?))
 }
 
@@ -170,18 +180,8 @@ pub(crate) fn ideogram_v3_remix(
             "pending.png",
             "image/png",
         ))
-        .image_weight(built(std::num::NonZeroU32::try_from(weight))?)
-        .magic_prompt(o.magic_prompt)
-        .style_type(o.style_type)
-        .rendering_speed(o.rendering_speed)
-        .resolution(o.resolution)
-        .aspect_ratio(o.aspect_ratio)
-        .color_palette(o.color_palette)
-        .seed(o.seed)
-        .num_images(o.num_images)
-        .negative_prompt(o.negative_prompt)
-        .style_preset(o.style_preset)
-        .custom_model_uri(o.custom_model_uri);
+        .image_weight(built(std::num::NonZeroU32::try_from(weight))?);
+    let body = v3_shared!(body, o);
     Ok(WireRequest::IdeogramV3Remix(built(body.try_into())?))
 }
 
