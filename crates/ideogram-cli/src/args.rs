@@ -34,12 +34,12 @@ pub(crate) struct Cli {
     #[command(flatten)]
     pub connection: Connection,
     /// Print machine-readable JSON instead of text.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
     /// Trace what the client does on stderr: -v requests, retries, polls
     /// and downloads; -vv also prompts and waits. RUST_LOG is honoured
     /// when no -v is given (`RUST_LOG=ideogram=debug`).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = "Global options")]
     pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,

@@ -1580,9 +1580,16 @@ async fn help_lists_the_specs_values_and_a_typo_gets_the_value_meant() {
     ] {
         assert!(help.contains(listed), "{listed:?} not in:\n{help}");
     }
-    for heading in ["Image options:", "Output:", "Network:"] {
+    for heading in ["Image options:", "Output:", "Network:", "Global options:"] {
         assert!(help.contains(heading), "{heading} not in:\n{help}");
     }
+    // Each option under its own heading: the globals are not network options.
+    let network = help.split("Network:").nth(1).unwrap();
+    let network = network.split("Global options:").next().unwrap();
+    assert!(
+        !network.contains("--json") && !network.contains("--verbose"),
+        "{help}"
+    );
 
     let out = run(&["generate", "x", "--style", "realistc"], &[], dir.path()).await;
     assert_eq!(code(&out), 3, "{}", stderr(&out));
