@@ -1,7 +1,7 @@
 //! Segmind's answers as [`Generation`]s: a v1 call's image (bytes, or JSON
 //! holding a URL or base64) and a queued job's result.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures::StreamExt as _;
 use ideogram_raw::QueueStatus;
 use ideogram_raw::segmind::types::QueueResultResponse;
@@ -113,7 +113,9 @@ impl Connection {
     /// it came with a 200.
     async fn collect(&self, stream: ByteStream) -> Result<Bytes, Error> {
         let mut stream = stream.into_inner();
-        let mut body = BytesMut::new();
+        // The chunks as they came, joined once at the end: a body in one
+        // chunk is not copied at all, one in many is copied once.
+        let mut chunks: Vec<Bytes> = Vec::new();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| {
                 self.invalid(format!(
@@ -121,9 +123,13 @@ impl Connection {
                     self.redact(&crate::error::chain(&e))
                 ))
             })?;
-            body.extend_from_slice(&chunk);
+            chunks.push(chunk);
         }
-        Ok(body.freeze())
+        Ok(match chunks.len() {
+            0 => Bytes::new(),
+            1 => chunks.swap_remove(0),
+            _ => Bytes::from(chunks.concat()),
+        })
     }
 
     /// A Segmind queue result as a [`Generation`] of `model` for `prompt`:
