@@ -136,10 +136,23 @@ fn operations_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>>
                 }
                 None => ("None".to_owned(), "None".to_owned()),
             };
+            let typical = match &op["x-typical-seconds"] {
+                serde_json::Value::Null => "None".to_owned(),
+                seconds => {
+                    let seconds = seconds
+                        .as_f64()
+                        .filter(|s| s.is_finite() && *s > 0.0)
+                        .ok_or_else(|| format!("{id}: x-typical-seconds is a positive number"))?;
+                    format!(
+                        "Some(core::time::Duration::from_millis({}))",
+                        (seconds * 1000.0).round() as u64
+                    )
+                }
+            };
             writeln!(
                 operations,
                 "        crate::operation::Operation {{ id: {id:?}, method: {:?}, path: {path:?}, \
-                 content_type: {content_type}, body: {body} }},",
+                 content_type: {content_type}, body: {body}, typical: {typical} }},",
                 method.to_ascii_uppercase()
             )?;
         }

@@ -16,6 +16,9 @@ pub struct Operation {
     pub content_type: Option<&'static str>,
     /// The request body's schema name, when it takes one.
     pub body: Option<&'static str>,
+    /// How long one run typically takes, where the spec says
+    /// (`x-typical-seconds`): where a poll schedule starts from.
+    pub typical: Option<core::time::Duration>,
 }
 
 impl Operation {

@@ -8773,6 +8773,7 @@ pub mod operations {
             path: "/describe",
             content_type: Some("multipart/form-data"),
             body: Some("DescribeRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "post_generate_image",
@@ -8780,6 +8781,7 @@ pub mod operations {
             path: "/generate",
             content_type: Some("application/json"),
             body: Some("GenerateImageRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "post_remix_image",
@@ -8787,6 +8789,7 @@ pub mod operations {
             path: "/remix",
             content_type: Some("multipart/form-data"),
             body: Some("RemixImageRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "post_upscale_image",
@@ -8794,6 +8797,7 @@ pub mod operations {
             path: "/upscale",
             content_type: Some("multipart/form-data"),
             body: Some("UpscaleImageRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "post_edit_image_v3",
@@ -8801,6 +8805,7 @@ pub mod operations {
             path: "/v1/ideogram-v3/edit",
             content_type: Some("multipart/form-data"),
             body: Some("EditImageRequestV3"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3",
@@ -8808,6 +8813,7 @@ pub mod operations {
             path: "/v1/ideogram-v3/generate",
             content_type: Some("application/json"),
             body: Some("GenerateImageRequestV3"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3_transparent",
@@ -8815,6 +8821,7 @@ pub mod operations {
             path: "/v1/ideogram-v3/generate-transparent",
             content_type: Some("application/json"),
             body: Some("GenerateTransparentImageRequestV3"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "post_layerize_text_v3",
@@ -8822,6 +8829,7 @@ pub mod operations {
             path: "/v1/ideogram-v3/layerize-text",
             content_type: Some("multipart/form-data"),
             body: Some("LayerizeTextRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "post_reframe_image_v3",
@@ -8829,6 +8837,7 @@ pub mod operations {
             path: "/v1/ideogram-v3/reframe",
             content_type: Some("multipart/form-data"),
             body: Some("ReframeImageRequestV3"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "post_remix_image_v3",
@@ -8836,6 +8845,7 @@ pub mod operations {
             path: "/v1/ideogram-v3/remix",
             content_type: Some("multipart/form-data"),
             body: Some("RemixImageRequestV3"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "post_replace_background_v3",
@@ -8843,6 +8853,7 @@ pub mod operations {
             path: "/v1/ideogram-v3/replace-background",
             content_type: Some("multipart/form-data"),
             body: Some("ReplaceBackgroundRequestV3"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v4",
@@ -8850,6 +8861,7 @@ pub mod operations {
             path: "/v1/ideogram-v4/generate",
             content_type: Some("application/json"),
             body: Some("GenerateImageRequestV4"),
+            typical: None,
         },
     ];
     /// Calls `visitor` with the generated type of the JSON body schema

@@ -5984,6 +5984,8 @@ Two ways to call the same model:
   `request_id`; poll `GET /v2/requests/{request_id}/status` until `COMPLETED`
   or `FAILED`, then fetch `GET /v2/requests/{request_id}`. Status and results
   are kept for 1 hour, generated files for 7 days; after that the id answers 404.
+  A submit operation's `x-typical-seconds` is the typical time the model's page
+  gives for one generation, where it gives one (clients plan their polls on it).
 
 Every POST creates and bills a new generation: the API has no idempotency key,
 so a POST may be retried only when it certainly never reached the server
@@ -9268,6 +9270,7 @@ pub mod operations {
             path: "/v1/ideogram-2a-img-2-img",
             content_type: Some("application/json"),
             body: Some("Ideogram2aImg2ImgRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "ideogram_2a_txt_2_img",
@@ -9275,6 +9278,7 @@ pub mod operations {
             path: "/v1/ideogram-2a-txt-2-img",
             content_type: Some("application/json"),
             body: Some("Ideogram2aTxt2ImgRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "ideogram_3",
@@ -9282,6 +9286,7 @@ pub mod operations {
             path: "/v1/ideogram-3",
             content_type: Some("application/json"),
             body: Some("Ideogram3Request"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "ideogram_3_reframe",
@@ -9289,6 +9294,7 @@ pub mod operations {
             path: "/v1/ideogram-3-reframe",
             content_type: Some("application/json"),
             body: Some("Ideogram3ReframeRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "ideogram_3_remix",
@@ -9296,6 +9302,7 @@ pub mod operations {
             path: "/v1/ideogram-3-remix",
             content_type: Some("application/json"),
             body: Some("Ideogram3RemixRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "ideogram_3_replace_background",
@@ -9303,6 +9310,7 @@ pub mod operations {
             path: "/v1/ideogram-3-replace-background",
             content_type: Some("application/json"),
             body: Some("Ideogram3ReplaceBackgroundRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "ideogram_4",
@@ -9310,6 +9318,7 @@ pub mod operations {
             path: "/v1/ideogram-4",
             content_type: Some("application/json"),
             body: Some("Ideogram4Request"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "ideogram_character",
@@ -9317,6 +9326,7 @@ pub mod operations {
             path: "/v1/ideogram-character",
             content_type: Some("application/json"),
             body: Some("IdeogramCharacterRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "ideogram_describe",
@@ -9324,6 +9334,7 @@ pub mod operations {
             path: "/v1/ideogram-describe",
             content_type: Some("application/json"),
             body: Some("IdeogramDescribeRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "ideogram_img_2_img",
@@ -9331,6 +9342,7 @@ pub mod operations {
             path: "/v1/ideogram-img-2-img",
             content_type: Some("application/json"),
             body: Some("IdeogramImg2ImgRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "ideogram_turbo_img_2_img",
@@ -9338,6 +9350,7 @@ pub mod operations {
             path: "/v1/ideogram-turbo-img-2-img",
             content_type: Some("application/json"),
             body: Some("IdeogramTurboImg2ImgRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "ideogram_turbo_txt_2_img",
@@ -9345,6 +9358,7 @@ pub mod operations {
             path: "/v1/ideogram-turbo-txt-2-img",
             content_type: Some("application/json"),
             body: Some("IdeogramTurboTxt2ImgRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "ideogram_txt_2_img",
@@ -9352,6 +9366,7 @@ pub mod operations {
             path: "/v1/ideogram-txt-2-img",
             content_type: Some("application/json"),
             body: Some("IdeogramTxt2ImgRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "get_request_legacy",
@@ -9359,6 +9374,7 @@ pub mod operations {
             path: "/v1/requests/{request_id}",
             content_type: None,
             body: None,
+            typical: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_2a_img_2_img",
@@ -9366,6 +9382,7 @@ pub mod operations {
             path: "/v2/ideogram-2a-img-2-img",
             content_type: Some("application/json"),
             body: Some("Ideogram2aImg2ImgRequest"),
+            typical: Some(core::time::Duration::from_millis(10160)),
         },
         crate::operation::Operation {
             id: "submit_ideogram_2a_txt_2_img",
@@ -9373,6 +9390,7 @@ pub mod operations {
             path: "/v2/ideogram-2a-txt-2-img",
             content_type: Some("application/json"),
             body: Some("Ideogram2aTxt2ImgRequest"),
+            typical: Some(core::time::Duration::from_millis(12370)),
         },
         crate::operation::Operation {
             id: "submit_ideogram_3",
@@ -9380,6 +9398,7 @@ pub mod operations {
             path: "/v2/ideogram-3",
             content_type: Some("application/json"),
             body: Some("Ideogram3Request"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_reframe",
@@ -9387,6 +9406,7 @@ pub mod operations {
             path: "/v2/ideogram-3-reframe",
             content_type: Some("application/json"),
             body: Some("Ideogram3ReframeRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_remix",
@@ -9394,6 +9414,7 @@ pub mod operations {
             path: "/v2/ideogram-3-remix",
             content_type: Some("application/json"),
             body: Some("Ideogram3RemixRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_replace_background",
@@ -9401,6 +9422,7 @@ pub mod operations {
             path: "/v2/ideogram-3-replace-background",
             content_type: Some("application/json"),
             body: Some("Ideogram3ReplaceBackgroundRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_4",
@@ -9408,6 +9430,7 @@ pub mod operations {
             path: "/v2/ideogram-4",
             content_type: Some("application/json"),
             body: Some("Ideogram4Request"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_character",
@@ -9415,6 +9438,7 @@ pub mod operations {
             path: "/v2/ideogram-character",
             content_type: Some("application/json"),
             body: Some("IdeogramCharacterRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_describe",
@@ -9422,6 +9446,7 @@ pub mod operations {
             path: "/v2/ideogram-describe",
             content_type: Some("application/json"),
             body: Some("IdeogramDescribeRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_img_2_img",
@@ -9429,6 +9454,7 @@ pub mod operations {
             path: "/v2/ideogram-img-2-img",
             content_type: Some("application/json"),
             body: Some("IdeogramImg2ImgRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_turbo_img_2_img",
@@ -9436,6 +9462,7 @@ pub mod operations {
             path: "/v2/ideogram-turbo-img-2-img",
             content_type: Some("application/json"),
             body: Some("IdeogramTurboImg2ImgRequest"),
+            typical: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_turbo_txt_2_img",
@@ -9443,6 +9470,7 @@ pub mod operations {
             path: "/v2/ideogram-turbo-txt-2-img",
             content_type: Some("application/json"),
             body: Some("IdeogramTurboTxt2ImgRequest"),
+            typical: Some(core::time::Duration::from_millis(12830)),
         },
         crate::operation::Operation {
             id: "submit_ideogram_txt_2_img",
@@ -9450,6 +9478,7 @@ pub mod operations {
             path: "/v2/ideogram-txt-2-img",
             content_type: Some("application/json"),
             body: Some("IdeogramTxt2ImgRequest"),
+            typical: Some(core::time::Duration::from_millis(21640)),
         },
         crate::operation::Operation {
             id: "get_request_result",
@@ -9457,6 +9486,7 @@ pub mod operations {
             path: "/v2/requests/{request_id}",
             content_type: None,
             body: None,
+            typical: None,
         },
         crate::operation::Operation {
             id: "get_request_status",
@@ -9464,6 +9494,7 @@ pub mod operations {
             path: "/v2/requests/{request_id}/status",
             content_type: None,
             body: None,
+            typical: None,
         },
     ];
     /// Calls `visitor` with the generated type of the JSON body schema
