@@ -179,6 +179,45 @@ async fn segmind_queue_runs_to_completion_and_bills_when_it_runs() {
 }
 
 #[tokio::test]
+async fn finished_jobs_teach_the_learned_schedule_of_their_model() {
+    let mock = mock().await;
+    // What an earlier run learned, restored as the CLI restores its cache.
+    let earlier = ideogram::CompletionTimes::default();
+    earlier.record("/v2/ideogram-2a-txt-2-img", Duration::from_millis(300));
+    let restored = ideogram::CompletionTimes::from_json(&earlier.to_json()).unwrap();
+    let client = Client::builder(Provider::Segmind)
+        .base_url(mock.api_url())
+        .api_key(mock.api_key())
+        .completion_times(restored.clone())
+        .build()
+        .unwrap();
+    assert_eq!(client.poll_schedule(), &PollSchedule::default());
+    let request = GenerateRequest::new("learned").model(Model::V2a);
+    let started = Instant::now();
+    let job = client.clone().submit(&request).await.unwrap();
+    job.wait().await.unwrap();
+    let waited = started.elapsed();
+    // Learned under the queue operation's path, into the store the client
+    // was given, by a clone of the client.
+    let observed = restored.observed("/v2/ideogram-2a-txt-2-img");
+    assert_eq!(observed.len(), 2, "{observed:?}");
+    assert!(
+        observed[1] > Duration::ZERO && observed[1] <= waited,
+        "{observed:?} {waited:?}"
+    );
+    assert_eq!(
+        client
+            .completion_times()
+            .observed("/v2/ideogram-2a-txt-2-img"),
+        observed
+    );
+    // A job resumed by id has no submit time to learn from.
+    client.job(job.id()).wait().await.unwrap();
+    assert_eq!(restored.observed("/v2/ideogram-2a-txt-2-img").len(), 2);
+    assert!(restored.observed("").is_empty());
+}
+
+#[tokio::test]
 async fn failed_and_expired_jobs() {
     let mock = mock().await;
     let client = client(Provider::Segmind, &mock);

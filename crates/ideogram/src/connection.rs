@@ -10,6 +10,7 @@ use ideogram_raw::auth::ApiKey;
 use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::completion::CompletionTimes;
 use crate::download::Downloader;
 use crate::error::Error;
 use crate::generation::{GeneratedImage, ImageData};
@@ -28,6 +29,7 @@ pub(crate) struct Connection {
     pub(crate) key: ApiKey,
     pub(crate) retry: RetryPolicy,
     pub(crate) poll: PollSchedule,
+    pub(crate) completion: CompletionTimes,
     pub(crate) timeout: Duration,
     /// Images this client lets be in flight at once (Ideogram allows 10 per
     /// organisation); waiting here is cheaper than a 429 and a backoff.

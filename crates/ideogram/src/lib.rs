@@ -126,6 +126,7 @@ mod answers;
 mod aspect;
 mod capability;
 mod client;
+mod completion;
 mod connection;
 mod download;
 mod edit;
@@ -159,6 +160,7 @@ pub use client::{
 /// operations through [`Client::call`].
 pub use ideogram_raw as raw;
 
+pub use completion::{CompletionEstimate, CompletionTimes};
 pub use download::MAX_DOWNLOAD_BYTES;
 pub use edit::{EditBody, EditKind, EditRequest};
 pub use error::{ConfigError, Error};
@@ -173,7 +175,7 @@ pub use options::{
     UpscaleFactor,
 };
 pub use palette::{Palette, PaletteColor, PaletteColors, PalettePreset, preset_colors};
-pub use poll::PollSchedule;
+pub use poll::{PollSchedule, PollTimes};
 pub use queue::{Job, JobStatus};
 pub use request::{DEFAULT_MODEL, GenerateRequest};
 pub use resolution::{Resolution, SizeFamily};

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ideogram_raw::QueueStatus;
+use ideogram_raw::operation::Operation;
 
 use crate::connection::Connection;
 use crate::error::Error;
@@ -33,20 +34,36 @@ pub struct Job {
     id: String,
     model: Option<Model>,
     prompt: Option<String>,
+    /// The queue operation and when it was called, for a job this client
+    /// submitted: what its polls are planned on and what it teaches.
+    submitted: Option<(&'static Operation, Instant)>,
 }
 
 impl Job {
-    pub(crate) fn new(
-        conn: Arc<Connection>,
-        id: String,
-        model: Option<Model>,
-        prompt: Option<String>,
-    ) -> Self {
+    pub(crate) fn new(conn: Arc<Connection>, id: String) -> Self {
         Self {
             conn,
             id,
-            model,
-            prompt,
+            model: None,
+            prompt: None,
+            submitted: None,
+        }
+    }
+
+    /// A job this client just queued through `operation`.
+    pub(crate) fn submitted(
+        conn: Arc<Connection>,
+        id: String,
+        model: Model,
+        prompt: String,
+        operation: &'static Operation,
+        at: Instant,
+    ) -> Self {
+        Self {
+            model: Some(model),
+            prompt: Some(prompt),
+            submitted: Some((operation, at)),
+            ..Self::new(conn, id)
         }
     }
 
@@ -122,6 +139,11 @@ impl Job {
     /// job completes (its result), fails ([`Error::JobFailed`], or
     /// [`Error::InsufficientCredits`] when it failed for want of credits) or
     /// the deadline passes ([`Error::JobTimeout`]: the job runs on and bills).
+    ///
+    /// A job this client submitted is polled on its model's learned
+    /// completion times ([`Client::completion_times`](crate::Client::completion_times)),
+    /// counted from its submit, and teaches them how long it took; a job
+    /// resumed by id is polled at once, then as if just submitted.
     #[tracing::instrument(name = "job", skip_all, fields(id = %self.id))]
     pub async fn wait_with(
         &self,
@@ -129,9 +151,23 @@ impl Job {
         mut progress: impl FnMut(&JobStatus),
     ) -> Result<Generation, Error> {
         let started = Instant::now();
-        let mut waits = schedule.intervals();
+        let (key, typical) = self
+            .submitted
+            .map_or(("", None), |(op, _)| (op.path, op.typical));
+        let origin = self.submitted.map_or(started, |(_, at)| at);
+        let estimate = self.conn.completion.estimate(key, typical);
+        let mut times = schedule.poll_times(&estimate);
+        // A resumed job is polled at once, as is one whose first planned
+        // poll is already due.
+        let mut next = match self.submitted {
+            Some(_) => (origin + times.next().expect("the schedule is endless")).max(started),
+            None => started,
+        };
+        let mut previous = origin;
         let mut polls = 0u32;
         loop {
+            tokio::time::sleep_until(next.into()).await;
+            let polled_at = Instant::now();
             let status = self.status().await?;
             polls += 1;
             tracing::debug!(
@@ -142,7 +178,14 @@ impl Job {
             );
             progress(&status);
             match status.status {
-                QueueStatus::Completed => return self.result().await,
+                QueueStatus::Completed => {
+                    if self.submitted.is_some() {
+                        // Finished somewhere since the previous poll.
+                        let took = (previous - origin + (polled_at - origin)) / 2;
+                        self.conn.completion.record(key, took);
+                    }
+                    return self.result().await;
+                }
                 QueueStatus::Failed => {
                     return Err(
                         self.failed(status.error.unwrap_or_else(|| "no reason given".into()))
@@ -150,16 +193,25 @@ impl Job {
                 }
                 _ => {}
             }
-            let wait = waits.next().expect("the schedule is endless");
+            previous = polled_at;
+            let now = Instant::now();
+            next = loop {
+                let at = origin + times.next().expect("the schedule is endless");
+                if at > now {
+                    break at;
+                }
+            };
             let elapsed = started.elapsed();
-            if elapsed.saturating_add(wait) > schedule.deadline {
+            if next.saturating_duration_since(started) > schedule.deadline {
                 return Err(Error::JobTimeout {
                     id: self.id.clone(),
                     waited: elapsed,
                 });
             }
-            tracing::trace!(next_poll_ms = wait.as_millis() as u64, "waiting");
-            tokio::time::sleep(wait).await;
+            tracing::trace!(
+                next_poll_ms = next.saturating_duration_since(now).as_millis() as u64,
+                "waiting"
+            );
         }
     }
 

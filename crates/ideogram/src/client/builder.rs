@@ -8,6 +8,7 @@ use ideogram_raw::auth::{ApiKey, Auth, AuthScheme};
 use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
 
 use super::Client;
+use crate::completion::CompletionTimes;
 use crate::connection::shown_url;
 use crate::connection::{Api, Connection};
 use crate::download::{DownloadHttp, Downloader};
@@ -27,8 +28,11 @@ use crate::retry::RetryPolicy;
 /// - `timeout`: 300 s a call, per attempt; `connect_timeout`: 10 s;
 /// - `retry`: [`RetryPolicy::default`] (4 retries, 0.5 s doubling to 8 s,
 ///   server waits honoured up to 65 s; POSTs only when certainly unbilled);
-/// - `poll_schedule`: [`PollSchedule::default`] (250 ms growing by half to
-///   2 s, 10 minutes in all);
+/// - `poll_schedule`: [`PollSchedule::default`] (learned from each model's
+///   completion times, about one status call per second of expected run
+///   time, at most 10 s apart, 10 minutes in all);
+/// - `completion_times`: a new, empty [`CompletionTimes`] (each model starts
+///   from the spec's typical time);
 /// - `max_images_in_flight`: 10 on Ideogram ([`IDEOGRAM_IN_FLIGHT_LIMIT`]),
 ///   none on Segmind;
 /// - downloads: at most 64 MiB ([`MAX_DOWNLOAD_BYTES`](crate::MAX_DOWNLOAD_BYTES)),
@@ -43,6 +47,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     retry: RetryPolicy,
     poll: PollSchedule,
+    completion: CompletionTimes,
     user_agent: Option<String>,
     http: Option<reqwest::Client>,
     allow_insecure_http: bool,
@@ -65,6 +70,7 @@ impl ClientBuilder {
             connect_timeout: ideogram_raw::http::CONNECT_TIMEOUT,
             retry: RetryPolicy::default(),
             poll: PollSchedule::default(),
+            completion: CompletionTimes::default(),
             user_agent: None,
             http: None,
             allow_insecure_http: false,
@@ -118,6 +124,14 @@ impl ClientBuilder {
     /// The poll schedule for [`Job::wait`](crate::Job::wait).
     pub fn poll_schedule(mut self, schedule: PollSchedule) -> Self {
         self.poll = schedule;
+        self
+    }
+
+    /// The completion times the poll schedule learns into: pass one kept
+    /// across runs ([`CompletionTimes::from_json`]), or shared with other
+    /// clients.
+    pub fn completion_times(mut self, times: CompletionTimes) -> Self {
+        self.completion = times;
         self
     }
 
@@ -219,6 +233,7 @@ impl ClientBuilder {
                 key,
                 retry: self.retry,
                 poll: self.poll,
+                completion: self.completion,
                 timeout: self.timeout,
                 in_flight,
             }),
@@ -252,16 +267,7 @@ fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error>
         url: shown_url(url),
         source,
     })?;
-    let host = parsed
-        .host_str()
-        .unwrap_or_default()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .trim_end_matches('.');
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.to_canonical().is_loopback());
+    let loopback = on_loopback(&parsed);
     let shown = shown_url(url);
     match parsed.scheme() {
         "https" => {}
@@ -276,6 +282,20 @@ fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error>
         }
     }
     Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// Whether `url`'s host is this machine.
+pub(super) fn on_loopback(url: &reqwest::Url) -> bool {
+    let host = url
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim_end_matches('.');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 #[cfg(test)]

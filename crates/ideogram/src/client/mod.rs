@@ -17,6 +17,7 @@ pub use builder::{ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT};
 pub use edit::{PreparedEdit, TextLayers};
 pub use prepared::Prepared;
 
+use crate::completion::CompletionTimes;
 use crate::connection::{Api, Connection};
 use crate::error::Error;
 use crate::generation::{GeneratedImage, Generation};
@@ -105,6 +106,12 @@ impl Client {
         self.inner.shown_base_url()
     }
 
+    /// Whether the base URL is on this machine (a mock, a local gateway):
+    /// what it teaches about completion times may not hold for the service.
+    pub fn on_loopback(&self) -> bool {
+        reqwest::Url::parse(&self.inner.base_url).is_ok_and(|url| builder::on_loopback(&url))
+    }
+
     /// How long one call may take (the builder's
     /// [`timeout`](ClientBuilder::timeout)): the longest a sent request waits
     /// for its answer, per attempt.
@@ -115,6 +122,13 @@ impl Client {
     /// The poll schedule [`Job::wait`] uses.
     pub fn poll_schedule(&self) -> &PollSchedule {
         &self.inner.poll
+    }
+
+    /// The completion times its jobs taught it, per model (shared by its
+    /// clones): save them with [`CompletionTimes::to_json`] to start the
+    /// next run where this one ended.
+    pub fn completion_times(&self) -> &CompletionTimes {
+        &self.inner.completion
     }
 
     /// Generates images and waits for them: Segmind's v1 call, or Ideogram's
@@ -157,7 +171,7 @@ impl Client {
     /// A queued job from its id alone, to check on or wait for (Segmind keeps
     /// results 1 hour).
     pub fn job(&self, id: impl Into<String>) -> Job {
-        Job::new(self.inner.clone(), id.into(), None, None)
+        Job::new(self.inner.clone(), id.into())
     }
 
     /// The generated Segmind client this client runs on: the key, the

@@ -243,10 +243,13 @@ pub(super) async fn submit(
             .invalid("the queue answered without a request id; the job may run and bill".into()));
     }
     tracing::debug!(%id, "queued");
-    Ok(Job::new(
+    let operation = wire::segmind_v2_operation(wire).expect("a body the queue took");
+    Ok(Job::submitted(
         conn.clone(),
         id,
-        Some(model),
-        Some(prompt.to_owned()),
+        model,
+        prompt.to_owned(),
+        operation,
+        std::time::Instant::now(),
     ))
 }

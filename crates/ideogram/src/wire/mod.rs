@@ -25,6 +25,7 @@ use segmind_bodies::segmind_schema;
 pub(crate) use segmind_bodies::{
     CHARACTER_SLUG, SegmindEdit, model_of_slug, segmind_body, segmind_character, segmind_edit,
     segmind_slug, segmind_slug_schema, segmind_styles, segmind_v1, segmind_v2,
+    segmind_v2_operation,
 };
 
 /// The generated body a request becomes: what the service receives.

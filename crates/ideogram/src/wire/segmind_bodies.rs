@@ -96,6 +96,15 @@ macro_rules! segmind_bodies {
             }
         }
 
+        /// The queue operation a Segmind body is submitted through.
+        pub(crate) fn segmind_v2_operation(body: &WireRequest) -> Option<&'static ideogram_raw::operation::Operation> {
+            let id = match body {
+                $(WireRequest::$variant(_) => stringify!($v2),)+
+                _ => return None,
+            };
+            ideogram_raw::segmind::operations::ALL.iter().find(|op| op.id == id)
+        }
+
         /// Queues a Segmind body.
         pub(crate) async fn segmind_v2(
             api: &ideogram_raw::segmind::Client,
