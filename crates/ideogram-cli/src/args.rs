@@ -24,7 +24,14 @@ Exit codes:
   9  billed but not saved: every paid image's URL and the command that
      fetches it are printed (`ideogram fetch URL -o PATH`)
   10 configuration (a base URL or a proxy that cannot be used)
-  130 interrupted (run the same command again to resume)";
+  130 interrupted (run the same command again to resume)
+
+Environment:
+  SEGMIND_API_KEY, IDEOGRAM_API_KEY  the providers' keys
+  IDEOGRAM_POLL_CACHE  where queued jobs' learned completion times are kept
+     (default: the user's cache folder, ideogram/completion-times.json; not
+     kept for --offline or a loopback --base-url unless this is set)
+  RUST_LOG             tracing filter when no -v is given";
 
 /// Images from Ideogram's models, through Segmind or Ideogram's own API.
 #[derive(Debug, Parser)]

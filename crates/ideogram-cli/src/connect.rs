@@ -1,16 +1,30 @@
 //! Picks the provider, finds the key and builds the client; `--offline`
 //! starts the mock service in process instead.
 
+use std::path::PathBuf;
+
 use ideogram::{AuthScheme, Client, Provider, RetryPolicy};
 
 use crate::args::Connection;
 use crate::failure::{AUTH, Failure, USAGE};
+use crate::poll_cache;
 
 /// A connected client (and the mock it talks to, when offline).
 pub(crate) struct Session {
     pub client: Client,
     pub provider: Provider,
     _mock: Option<Mock>,
+    /// Where the learned completion times are kept, and what was read there.
+    poll_cache: Option<(PathBuf, String)>,
+}
+
+impl Drop for Session {
+    /// Keeps what this run's jobs taught the poll schedule.
+    fn drop(&mut self) {
+        if let Some((path, loaded)) = &self.poll_cache {
+            poll_cache::save(path, &self.client, loaded);
+        }
+    }
 }
 
 /// The built-in mock `--offline` runs (the default `mock` feature).
@@ -77,10 +91,16 @@ pub(crate) async fn connect(connection: &Connection, queue: bool) -> Result<Sess
     let client = builder
         .build()
         .map_err(|e| Failure::from_error(e, provider))?;
+    let poll_cache = poll_cache::path(connection.offline, client.on_loopback()).map(|path| {
+        let loaded = poll_cache::load(&path);
+        client.completion_times().extend(&loaded);
+        (path, loaded.to_json())
+    });
     Ok(Session {
         client,
         provider,
         _mock: mock,
+        poll_cache,
     })
 }
 

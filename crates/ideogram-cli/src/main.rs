@@ -10,6 +10,7 @@ mod journal;
 mod naming;
 mod output;
 mod paid;
+mod poll_cache;
 mod progress;
 mod request;
 mod signals;

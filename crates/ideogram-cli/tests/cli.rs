@@ -1930,3 +1930,66 @@ async fn a_batch_draws_a_bar_on_a_terminal_and_plain_lines_elsewhere() {
     assert!(tty.contains("3/3 done, 0 failed, 0 in flight"), "{tty:?}");
     assert!(tty.contains("[========================]"), "{tty:?}");
 }
+
+#[tokio::test]
+async fn queued_jobs_teach_the_poll_cache_which_the_next_run_reads() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_batch(dir.path(), 3);
+    let cache = dir.path().join("cache/times.json");
+    let xdg = dir.path().join("xdg");
+    let batch = |output: &'static str, env: Vec<(&'static str, String)>| {
+        let args = [
+            "--provider",
+            "segmind",
+            "--base-url",
+            mock.api_url(),
+            "batch",
+            file.to_str().unwrap(),
+            "-o",
+            output,
+            "--model",
+            "2a",
+        ]
+        .map(str::to_owned);
+        let mut env = env;
+        env.push(("SEGMIND_API_KEY", mock.api_key()));
+        env.push(("XDG_CACHE_HOME", xdg.to_string_lossy().into_owned()));
+        let dir = dir.path().to_owned();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            run(&args, &env, &dir).await
+        }
+    };
+
+    // A loopback service teaches nothing to the user's cache...
+    let out = batch("a", vec![]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        !xdg.exists(),
+        "wrote into the cache folder for a loopback mock"
+    );
+
+    // ...unless a cache is named; an unreadable one is ignored and replaced.
+    std::fs::create_dir_all(cache.parent().unwrap()).unwrap();
+    std::fs::write(&cache, "not a cache").unwrap();
+    let named = || vec![("IDEOGRAM_POLL_CACHE", cache.to_string_lossy().into_owned())];
+    let out = batch("b", named()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let learned = ideogram::CompletionTimes::from_json(&std::fs::read_to_string(&cache).unwrap())
+        .expect("a cache in the current format");
+    assert_eq!(learned.observed("/v2/ideogram-2a-txt-2-img").len(), 3);
+
+    // The next run starts from it and adds to it.
+    let out = batch("c", named()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let learned =
+        ideogram::CompletionTimes::from_json(&std::fs::read_to_string(&cache).unwrap()).unwrap();
+    assert_eq!(learned.observed("/v2/ideogram-2a-txt-2-img").len(), 6);
+    let leftovers: Vec<_> = std::fs::read_dir(cache.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, ["times.json"], "temporary files left behind");
+}
