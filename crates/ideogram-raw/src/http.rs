@@ -1,5 +1,5 @@
 //! The HTTP client the raw clients should run on: TLS from the crate's
-//! feature (rustls by default), timeouts sized for image generation,
+//! feature (rustls by default, its roots read at the first handshake), timeouts sized for image generation,
 //! redirects that never take the key to another origin, and proxies that
 //! never see it in the clear.
 
@@ -22,6 +22,12 @@ pub const MAX_REDIRECTS: usize = 5;
 /// A builder with this crate's defaults, for callers who add their own settings.
 /// Proxies follow [`env_proxy`]; an invalid proxy setting means no proxy
 /// here (call [`env_proxy`] to report it).
+///
+/// With the `rustls` feature, TLS comes preconfigured: the system's roots
+/// (as reqwest's default), read once per process at the first TLS
+/// handshake rather than by every client built. Extra roots given with
+/// `add_root_certificate` are not consulted by that configuration; pass your
+/// own with `tls_backend_preconfigured` instead.
 pub fn client_builder() -> reqwest::ClientBuilder {
     let builder = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
@@ -29,6 +35,10 @@ pub fn client_builder() -> reqwest::ClientBuilder {
         .redirect(same_origin_redirects())
         .user_agent(concat!("ideogram-raw/", env!("CARGO_PKG_VERSION")))
         .no_proxy();
+    // The system's roots are read on the first TLS handshake, once per
+    // process (with native-tls, reqwest's own configuration).
+    #[cfg(feature = "rustls")]
+    let builder = builder.tls_backend_preconfigured(crate::lazy_tls::client_config());
     match env_proxy() {
         Ok(Some(proxy)) => builder.proxy(proxy),
         _ => builder,

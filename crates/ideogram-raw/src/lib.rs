@@ -55,6 +55,8 @@ pub mod auth;
 pub mod enums;
 mod hooks;
 pub mod http;
+#[cfg(feature = "rustls")]
+mod lazy_tls;
 pub mod limit;
 pub mod multipart;
 pub mod operation;
