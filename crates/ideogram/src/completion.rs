@@ -124,21 +124,28 @@ impl CompletionEstimate {
         sum / self.total_weight()
     }
 
-    /// The probability density of finishing at `seconds`, per second.
-    pub(crate) fn density_at(&self, seconds: f64) -> f64 {
+    /// The survival and the probability density (per second) at `seconds`,
+    /// in one pass; kernels more than 8 widths away count as whole or none.
+    pub(crate) fn survival_and_density_at(&self, seconds: f64) -> (f64, f64) {
         if seconds <= 0.0 {
-            return 0.0;
+            return (1.0, 0.0);
         }
         let x = seconds.ln();
-        let sum: f64 = self
-            .kernels
-            .iter()
-            .map(|(mu, sigma, w)| {
-                let z = (x - mu) / sigma;
-                w * (-0.5 * z * z).exp() / (sigma * seconds * (2.0 * std::f64::consts::PI).sqrt())
-            })
-            .sum();
-        sum / self.total_weight()
+        let (mut survival, mut density) = (0.0, 0.0);
+        for (mu, sigma, w) in &self.kernels {
+            let z = (x - mu) / sigma;
+            if z < -8.0 {
+                survival += w;
+            } else if z <= 8.0 {
+                survival += w * upper_tail(z);
+                density += w * (-0.5 * z * z).exp() / (sigma * seconds);
+            }
+        }
+        let total = self.total_weight();
+        (
+            survival / total,
+            density / (total * (2.0 * std::f64::consts::PI).sqrt()),
+        )
     }
 
     /// The expected completion time.
@@ -310,7 +317,7 @@ mod tests {
         let (mut integral, dt) = (0.0, 0.01);
         let mut t = dt / 2.0;
         while t < 100.0 {
-            integral += prior.density_at(t) * dt;
+            integral += prior.survival_and_density_at(t).1 * dt;
             t += dt;
         }
         assert!((integral - 1.0).abs() < 1e-3, "{integral}");

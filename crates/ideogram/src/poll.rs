@@ -39,7 +39,7 @@ const MIN_INTERVAL: Duration = Duration::from_millis(100);
 /// estimate knows, and is polled with backoff instead.
 const PLANNED_UNTIL_SURVIVAL: f64 = 1e-3;
 /// Cells of the numeric integration over the planned span...
-const GRID: usize = 1000;
+const GRID: usize = 600;
 /// ...the first of which (after one from 0) starts here, in seconds.
 const GRID_START: f64 = 0.05;
 
@@ -206,15 +206,13 @@ fn plan(estimate: &CompletionEstimate, budget: Duration, max_interval: Duration)
     let edges: Vec<f64> = std::iter::once(0.0)
         .chain((0..GRID).map(|i| GRID_START * ratio.powi(i as i32)))
         .collect();
-    // Each cell's start, width, sqrt(hazard) at its middle and survival at
-    // its end.
+    // Each cell's start, width, and sqrt(hazard) and survival at its middle.
     let cells: Vec<(f64, f64, f64, f64)> = edges
         .windows(2)
         .map(|w| {
-            let middle = (w[0] + w[1]) / 2.0;
-            let survival = estimate.survival_at(middle).max(1e-12);
-            let root_hazard = (estimate.density_at(middle) / survival).sqrt();
-            (w[0], w[1] - w[0], root_hazard, estimate.survival_at(w[1]))
+            let (survival, density) = estimate.survival_and_density_at((w[0] + w[1]) / 2.0);
+            let root_hazard = (density / survival.max(1e-12)).sqrt();
+            (w[0], w[1] - w[0], root_hazard, survival)
         })
         .collect();
     let (lo, hi) = (
@@ -241,7 +239,7 @@ fn plan(estimate: &CompletionEstimate, budget: Duration, max_interval: Duration)
     };
     let fit = |target: f64| {
         let (mut low, mut high) = (1e-3f64, 1e3f64);
-        for _ in 0..40 {
+        for _ in 0..30 {
             let mid = (low * high).sqrt();
             if times_for(mid).1 < target {
                 low = mid;
