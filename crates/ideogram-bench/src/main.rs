@@ -6,9 +6,12 @@
 //!
 //! `--smoke` runs every section small and fast (CI uses it; it checks that
 //! the benchmark works, not how fast anything is). `--python` names a Python
-//! with the `segmind` SDK installed; `--cli` the `ideogram` binary to time;
-//! `--build-cost` adds a clean release build of the CLI (minutes).
+//! with the `segmind` SDK installed; `--cli` the `ideogram` binary to time
+//! (and to run batches with); `--build-cost` adds clean release builds of
+//! the CLI with and without the embedded mock, and of the library (many
+//! minutes).
 
+mod build_cost;
 mod memory;
 mod overhead;
 mod polling;
@@ -32,7 +35,7 @@ struct Settings {
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("serve-mock") => return serve_mock().await,
+        Some("serve-mock") => return serve_mock(args.get(1).map(String::as_str)).await,
         Some("memory-probe") => return memory::probe(&args[1], &args[2]).await,
         _ => {}
     }
@@ -64,12 +67,17 @@ async fn main() {
     run(&settings).await;
 }
 
-/// A zero-latency mock for the overhead runs, in its own process.
-async fn serve_mock() {
+/// A mock in its own process, its generations taking `latency_ms` (0 when
+/// not given): with no queue time, a fixed seed (identical requests render
+/// one image, encoded once and served from the cache) and no zero sleeps,
+/// so what it costs is its HTTP and checks alone.
+async fn serve_mock(latency_ms: Option<&str>) {
+    let latency = latency_ms.map_or(0, |ms| ms.parse().expect("latency in ms"));
     let config = MockConfig {
-        latency: Duration::ZERO,
+        latency: Duration::from_millis(latency),
         queued_for: Duration::ZERO,
         processing_for: Duration::ZERO,
+        fixed_seed: Some(1),
         ..MockConfig::default()
     };
     let mock = MockServer::start(config).await.expect("mock");
@@ -142,33 +150,48 @@ async fn run(s: &Settings) {
         );
     }
 
-    // 3. Overhead, against a mock in another process.
-    let n = if s.smoke { 20 } else { 300 };
-    let mock = overhead::ExternalMock::start();
-    let rust = overhead::rust(&mock, n).await;
-    println!(
-        "| overhead, Rust client, {n} calls | {:.0} sync / {:.0} queue generations per CPU-second | |",
-        rust.0, rust.1
-    );
+    // 3. Overhead, against a zero-latency mock in another process.
+    let (n, rounds) = if s.smoke { (20, 1) } else { (3000, 5) };
+    let mock = overhead::ExternalMock::start(Duration::ZERO);
+    let (current, multi) = overhead::in_process(&mock, n, rounds);
+    let micros = |d: Duration| d.as_secs_f64() * 1e6;
+    for (runtime, side) in [("current-thread", &current), ("multi-thread", &multi)] {
+        for (what, client, floor) in [
+            ("sync call (v1)", side.client.sync, side.floor.sync),
+            (
+                "queued job (submit, status, result)",
+                side.client.queue,
+                side.floor.queue,
+            ),
+        ] {
+            println!(
+                "| overhead, CPU per {what}, {runtime} runtime, {n} each | Rust client {:.0} µs, floor (plain reqwest) {:.0} µs: {:.2}x the floor | client <= 1.2x the floor |",
+                micros(client),
+                micros(floor),
+                client.as_secs_f64() / floor.as_secs_f64(),
+            );
+        }
+    }
     if let Some(cli) = &s.cli {
-        let cli_rates = overhead::cli(&mock, cli, n.min(50));
+        let calls = n.min(50);
+        let per = overhead::cli(&mock, cli, calls);
         println!(
-            "| overhead, CLI ({} calls; one process per sync call, one batch for the queue, which also downloads) | {:.0} sync / {:.0} queue per CPU-second | |",
-            n.min(50),
-            cli_rates.0,
-            cli_rates.1
+            "| overhead, CLI, CPU per call ({calls} calls; one process per sync call, one batch for the queue, which also downloads) | {:.1} ms sync, {:.1} ms queued | |",
+            per.sync.as_secs_f64() * 1e3,
+            per.queue.as_secs_f64() * 1e3,
         );
     }
     match s.python.as_deref().map(|p| overhead::python(&mock, p, n)) {
         Some(Ok(py)) => {
             println!(
-                "| overhead, official Python SDK, {n} calls | {:.0} sync / {:.0} queue per CPU-second | |",
-                py.0, py.1
+                "| overhead, official Python SDK, CPU per call, {n} each | {:.0} µs sync, {:.0} µs queued | |",
+                micros(py.sync),
+                micros(py.queue),
             );
             println!(
-                "| overhead ratio, Rust client / Python SDK | {:.1}x sync, {:.1}x queue | higher is better |",
-                rust.0 / py.0,
-                rust.1 / py.1
+                "| overhead ratio, Python SDK / Rust client (current-thread) | {:.1}x sync, {:.1}x queued | higher is better |",
+                py.sync.as_secs_f64() / current.client.sync.as_secs_f64(),
+                py.queue.as_secs_f64() / current.client.queue.as_secs_f64(),
             );
         }
         Some(Err(err)) => println!(
@@ -196,31 +219,18 @@ async fn run(s: &Settings) {
 
     // 5. Build cost.
     if s.build_cost {
-        let (seconds, size) = build_cost();
-        println!(
-            "| clean release build of the CLI | {seconds:.0} s, binary {:.1} MB | |",
-            size as f64 / 1_048_576.0
-        );
+        for build in build_cost::BUILDS {
+            let (seconds, size) = build_cost::measure(build);
+            println!(
+                "| clean release build, {} | {seconds:.0} s, {} {:.1} MB | |",
+                build.label,
+                build.artifact_label,
+                size as f64 / 1_048_576.0
+            );
+        }
     }
     eprintln!(
         "benchmark finished in {:.0} s",
         started.elapsed().as_secs_f64()
     );
-}
-
-/// A clean release build of the CLI in its own target folder: (seconds, binary bytes).
-fn build_cost() -> (f64, u64) {
-    let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-build-cost");
-    let _ = std::fs::remove_dir_all(&target);
-    let started = Instant::now();
-    let status = std::process::Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "-p", "ideogram-cli"])
-        .env("CARGO_TARGET_DIR", &target)
-        .status()
-        .expect("cargo build");
-    assert!(status.success(), "the release build failed");
-    let size = std::fs::metadata(target.join("release/ideogram"))
-        .map(|m| m.len())
-        .unwrap_or(0);
-    (started.elapsed().as_secs_f64(), size)
 }
