@@ -11,6 +11,7 @@
 //! the CLI with and without the embedded mock, and of the library (many
 //! minutes).
 
+mod batches;
 mod build_cost;
 mod memory;
 mod overhead;
@@ -217,7 +218,45 @@ async fn run(s: &Settings) {
         peak.saturating_sub(baseline) as f64 / 1024.0
     );
 
-    // 5. Build cost.
+    // 5. Batches through the CLI.
+    if let Some(cli) = &s.cli {
+        let (small, large, latency) = if s.smoke {
+            (20, 50, Duration::from_millis(20))
+        } else {
+            (1000, 10_000, Duration::from_millis(200))
+        };
+        let cli = cli.clone();
+        let r = tokio::task::spawn_blocking(move || batches::run(&cli, small, large, latency))
+            .await
+            .expect("batches");
+        for b in [&r.small, &r.large] {
+            println!(
+                "| batch of {} prompts through the CLI, L={} ms, --concurrency {} (Ideogram, 10 in flight) | {:.2} s vs ideal {:.2} s = {:.1} % of ideal; peak RSS {:.1} MB | >= 97 % |",
+                b.n,
+                r.latency.as_millis(),
+                batches::CONCURRENCY,
+                b.run.wall.as_secs_f64(),
+                b.ideal.as_secs_f64(),
+                100.0 * b.ideal.as_secs_f64() / b.run.wall.as_secs_f64(),
+                b.run.peak_kib as f64 / 1024.0,
+            );
+        }
+        println!(
+            "| batch memory per prompt, (peak at {} - peak at {}) / {} | {:.0} bytes per item | no growth beyond the journal's index |",
+            r.large.n,
+            r.small.n,
+            r.large.n - r.small.n,
+            r.bytes_per_item(),
+        );
+        println!(
+            "| rerun of a finished batch of {} (all skipped by its journal) | {:.2} s, peak RSS {:.1} MB | < 1 s |",
+            r.large.n,
+            r.rerun.wall.as_secs_f64(),
+            r.rerun.peak_kib as f64 / 1024.0,
+        );
+    }
+
+    // 6. Build cost.
     if s.build_cost {
         for build in build_cost::BUILDS {
             let (seconds, size) = build_cost::measure(build);
