@@ -9,7 +9,7 @@
 //! with the `segmind` SDK installed; `--cli` the `ideogram` binary to time
 //! (and to run batches with); `--build-cost` adds clean release builds of
 //! the CLI with and without the embedded mock, and of the library (many
-//! minutes).
+//! minutes); `--only SECTION` runs one section alone (for profiling).
 
 mod batches;
 mod build_cost;
@@ -27,6 +27,8 @@ use ideogram_mock::{MockConfig, MockServer};
 
 struct Settings {
     smoke: bool,
+    /// `--only overhead|batch|build`: that section alone.
+    only: Option<String>,
     python: Option<PathBuf>,
     cli: Option<PathBuf>,
     build_cost: bool,
@@ -42,6 +44,7 @@ async fn main() {
     }
     let mut settings = Settings {
         smoke: false,
+        only: None,
         python: None,
         cli: None,
         build_cost: false,
@@ -51,6 +54,7 @@ async fn main() {
         match arg.as_str() {
             "--smoke" => settings.smoke = true,
             "--build-cost" => settings.build_cost = true,
+            "--only" => settings.only = rest.next().cloned(),
             "--python" => settings.python = rest.next().map(PathBuf::from),
             "--cli" => {
                 settings.cli = rest
@@ -59,13 +63,26 @@ async fn main() {
             }
             other => {
                 eprintln!(
-                    "usage: ideogram-bench [--smoke] [--python PYTHON] [--cli PATH] [--build-cost] (not {other:?})"
+                    "usage: ideogram-bench [--smoke] [--python PYTHON] [--cli PATH] [--build-cost] [--only overhead|batch|build] (not {other:?})"
                 );
                 std::process::exit(2);
             }
         }
     }
-    run(&settings).await;
+    if settings.only.is_some() {
+        println!("| benchmark | result | target |");
+        println!("|---|---|---|");
+    }
+    match settings.only.as_deref() {
+        None => run(&settings).await,
+        Some("overhead") => overhead_section(&settings),
+        Some("batch") => batch_section(&settings).await,
+        Some("build") => build_section(&settings),
+        Some(other) => {
+            eprintln!("--only takes overhead, batch or build, not {other:?}");
+            std::process::exit(2);
+        }
+    }
 }
 
 /// A mock in its own process, its generations taking `latency_ms` (0 when
@@ -151,6 +168,34 @@ async fn run(s: &Settings) {
         );
     }
 
+    overhead_section(s);
+
+    // 4. Memory while saving a large image.
+    let bytes = if s.smoke {
+        5 * 1024 * 1024
+    } else {
+        50 * 1024 * 1024
+    };
+    let (baseline, peak) = memory::measure(bytes).await;
+    println!(
+        "| memory, saving a {} MB image | peak RSS {:.1} MB, baseline {:.1} MB: +{:.1} MB | within a few MB of baseline |",
+        bytes / (1024 * 1024),
+        peak as f64 / 1024.0,
+        baseline as f64 / 1024.0,
+        peak.saturating_sub(baseline) as f64 / 1024.0
+    );
+
+    batch_section(s).await;
+    build_section(s);
+    eprintln!(
+        "benchmark finished in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// Section 3: CPU per call, client against the floor, and the CLI and the
+/// Python SDK.
+fn overhead_section(s: &Settings) {
     // 3. Overhead, against a zero-latency mock in another process.
     let (n, rounds) = if s.smoke { (20, 1) } else { (3000, 5) };
     let mock = overhead::ExternalMock::start(Duration::ZERO);
@@ -202,22 +247,10 @@ async fn run(s: &Settings) {
         None => {}
     }
     drop(mock);
+}
 
-    // 4. Memory while saving a large image.
-    let bytes = if s.smoke {
-        5 * 1024 * 1024
-    } else {
-        50 * 1024 * 1024
-    };
-    let (baseline, peak) = memory::measure(bytes).await;
-    println!(
-        "| memory, saving a {} MB image | peak RSS {:.1} MB, baseline {:.1} MB: +{:.1} MB | within a few MB of baseline |",
-        bytes / (1024 * 1024),
-        peak as f64 / 1024.0,
-        baseline as f64 / 1024.0,
-        peak.saturating_sub(baseline) as f64 / 1024.0
-    );
-
+/// Section 5: batches through the CLI (with `--cli`).
+async fn batch_section(s: &Settings) {
     // 5. Batches through the CLI.
     if let Some(cli) = &s.cli {
         let (small, large, latency) = if s.smoke {
@@ -255,9 +288,12 @@ async fn run(s: &Settings) {
             r.rerun.peak_kib as f64 / 1024.0,
         );
     }
+}
 
+/// Section 6: clean release builds (with `--build-cost`).
+fn build_section(s: &Settings) {
     // 6. Build cost.
-    if s.build_cost {
+    if s.build_cost || s.only.is_some() {
         for build in build_cost::BUILDS {
             let (seconds, size) = build_cost::measure(build);
             println!(
@@ -268,8 +304,4 @@ async fn run(s: &Settings) {
             );
         }
     }
-    eprintln!(
-        "benchmark finished in {:.0} s",
-        started.elapsed().as_secs_f64()
-    );
 }
