@@ -566,6 +566,22 @@ impl Context<'_> {
         }
         self.progress.lock().expect("progress").start();
         let result = self.produce(&item, state).await;
+        if let Err(Stopped::Failed {
+            failure,
+            maybe_billed,
+            expired,
+        }) = &result
+        {
+            let _ = self
+                .journal
+                .commit(&Entry::Failed {
+                    item: item.index,
+                    error: failure.message.clone(),
+                    maybe_billed: *maybe_billed,
+                    expired: *expired,
+                })
+                .await;
+        }
         let mut progress = self.progress.lock().expect("progress");
         match result {
             Ok(records) => {
@@ -581,17 +597,7 @@ impl Context<'_> {
                 progress.interrupted();
                 Ended::Interrupted
             }
-            Err(Stopped::Failed {
-                failure,
-                maybe_billed,
-                expired,
-            }) => {
-                let _ = self.journal.record(&Entry::Failed {
-                    item: item.index,
-                    error: failure.message.clone(),
-                    maybe_billed,
-                    expired,
-                });
+            Err(Stopped::Failed { failure, .. }) => {
                 progress.finish(false, &format!("item {}: {failure}", item.index + 1));
                 Ended::Failed(failure)
             }
@@ -601,8 +607,12 @@ impl Context<'_> {
     /// Journals `entry` about a paid item; when the journal cannot be
     /// written (a full disk), the failure carries `fetch`: what the user
     /// needs to get what was paid for.
-    fn record_paid(&self, entry: &Entry, fetch: impl FnOnce() -> String) -> Result<(), Stopped> {
-        self.journal.record(entry).map_err(|failure| {
+    async fn record_paid(
+        &self,
+        entry: &Entry,
+        fetch: impl FnOnce() -> String,
+    ) -> Result<(), Stopped> {
+        self.journal.commit(entry).await.map_err(|failure| {
             Stopped::billed(Failure::new(
                 NOT_SAVED,
                 format!("{}; it was billed: {}", failure.message, fetch()),
@@ -629,9 +639,10 @@ impl Context<'_> {
                         request_id: id.clone(),
                     },
                     || format!("fetch it with `ideogram --provider segmind job wait {id}` (within an hour)"),
-                )?;
+                )
+                .await?;
                 let generation = self.wait(job.wait()).await?;
-                self.generated(item, &generation)?;
+                self.generated(item, &generation).await?;
                 generation
             }
             // Ideogram's API (and any provider without a queue) answers at once.
@@ -641,7 +652,7 @@ impl Context<'_> {
                 let generation = prepared.generate().await;
                 self.in_flight.end(item.index);
                 let generation = generation.map_err(lib)?;
-                self.generated(item, &generation)?;
+                self.generated(item, &generation).await?;
                 generation
             }
         };
@@ -668,18 +679,19 @@ impl Context<'_> {
             }
             Work::Edit(request) => Ready::Edit(self.wait(self.client.prepare_edit(request)).await?),
         };
-        self.sending(item)?;
+        self.sending(item).await?;
         Ok(prepared)
     }
 
     /// Journals that the item's bytes are about to leave.
-    fn sending(&self, item: &Item) -> Result<(), Stopped> {
+    async fn sending(&self, item: &Item) -> Result<(), Stopped> {
         // Unjournaled, nothing is sent: the item is not billed.
         self.journal
-            .record(&Entry::Sending {
+            .commit(&Entry::Sending {
                 item: item.index,
                 provider: Some(self.client.provider().to_string()),
             })
+            .await
             .map_err(|failure| Stopped::Failed {
                 failure,
                 maybe_billed: false,
@@ -690,7 +702,7 @@ impl Context<'_> {
     }
 
     /// Journals a paid generation's URLs before anything is downloaded.
-    fn generated(&self, item: &Item, generation: &Generation) -> Result<(), Stopped> {
+    async fn generated(&self, item: &Item, generation: &Generation) -> Result<(), Stopped> {
         let images = generation
             .images
             .iter()
@@ -717,6 +729,7 @@ impl Context<'_> {
             },
             || fetch_commands(generation, &plan),
         )
+        .await
     }
 
     /// Saves the item's images under names of its own, never over a file
@@ -743,7 +756,8 @@ impl Context<'_> {
                     .collect(),
             },
             || fetch_commands(generation, &plan),
-        )?;
+        )
+        .await?;
         // What an earlier run of this batch left under these names is ours
         // to remove; a file anyone else puts there meanwhile is never
         // replaced (the save fails and says so).
@@ -781,10 +795,14 @@ impl Context<'_> {
             .filter_map(|r| r["path"].as_str())
             .map(|p| self.journal.relative(&absolute(Path::new(p))))
             .collect();
-        if let Err(failure) = self.journal.record(&Entry::Saved {
-            item: item.index,
-            paths,
-        }) {
+        if let Err(failure) = self
+            .journal
+            .commit(&Entry::Saved {
+                item: item.index,
+                paths,
+            })
+            .await
+        {
             // The images are on disk; a rerun only checks them again.
             tell(&format!(
                 "warning: item {}: {}",
