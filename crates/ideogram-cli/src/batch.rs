@@ -126,9 +126,15 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
             format!("nothing was sent; {}", problems.join("; ")),
         ));
     }
+    // Every item's names, then the folder proven to take the longest of
+    // them: once, not once per item (a file created and removed each).
+    let mut longest = 0;
     for item in &items {
-        plan_for(&batch.output, item).check(item.work.images())?;
+        let plan = plan_for(&batch.output, item);
+        plan.check_names(item.work.images())?;
+        longest = longest.max(plan.longest_name());
     }
+    naming::writable(&batch.output, longest)?;
     let resend = Resend::parse(batch.resend_uncertain.as_deref(), lines.len())?;
 
     let journal_path = batch
