@@ -125,6 +125,21 @@ pub(crate) fn write_sidecar(path: &Path, record: &Value, replace: bool) -> Resul
         .map_err(|e| Failure::io(format!("cannot write {}", path.display()), e))
 }
 
+/// [`write_sidecar`] off the async threads: the file is synced to disk,
+/// which would hold up every other item of a batch meanwhile.
+pub(crate) async fn write_sidecar_off(
+    path: &Path,
+    record: &Value,
+    replace: bool,
+) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(record).expect("JSON") + "\n";
+    let target = path.to_path_buf();
+    tokio::task::spawn_blocking(move || write_file(&target, text.as_bytes(), replace))
+        .await
+        .expect("sidecar task")
+        .map_err(|e| Failure::io(format!("cannot write {}", path.display()), e))
+}
+
 /// Writes `bytes` at `path` through a temporary file of this tool's,
 /// synced; never replaces a file unless `replace`, never a special file.
 pub(crate) fn write_file(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
