@@ -205,10 +205,21 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
         in_flight: &in_flight,
         tag: &tag,
     };
+    // Each item's outcome is taken as it ends, not kept for all of them:
+    // what a batch holds does not grow with its items beyond their state
+    // (the records only when --json prints them).
+    let mut records = Vec::new();
     let work = futures::stream::iter(pending)
         .map(|(item, state)| ctx.item(item, state))
         .buffer_unordered(batch.concurrency.max(1))
-        .collect::<Vec<_>>();
+        .for_each(|ended| {
+            match ended {
+                Ended::Saved(saved) if batch.json => records.extend(saved),
+                Ended::Saved(_) | Ended::Interrupted => {}
+                Ended::Failed(failure) => failures.push(failure),
+            }
+            std::future::ready(())
+        });
     // The first interrupt stops sending, a second says what is still
     // awaited, a third abandons it.
     let abandon = async {
@@ -221,8 +232,8 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
         in_flight.report();
         signals.reached(3).await;
     };
-    let results = tokio::select! {
-        results = work => results,
+    tokio::select! {
+        () = work => {}
         () = abandon => {
             let items = in_flight.abandon(&journal_file);
             progress.lock().expect("progress").close();
@@ -233,14 +244,6 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
                     list_items(&items)
                 ),
             ));
-        }
-    };
-    let mut records = Vec::new();
-    for result in results {
-        match result {
-            Ended::Saved(saved) => records.extend(saved),
-            Ended::Failed(failure) => failures.push(failure),
-            Ended::Interrupted => {}
         }
     }
 
