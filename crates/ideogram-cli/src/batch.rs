@@ -247,6 +247,10 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
         }
     }
 
+    // The entries appended without waiting (Saved) go to disk now.
+    if let Err(failure) = journal_file.sync().await {
+        tell(&format!("warning: {}", failure.message));
+    }
     let progress = progress.lock().expect("progress");
     progress.close();
     let (done, failed) = progress.counts();
@@ -651,7 +655,7 @@ impl Context<'_> {
                 )
                 .await?;
                 let generation = self.wait(job.wait()).await?;
-                self.generated(item, &generation).await?;
+                self.generated(item, &generation)?;
                 generation
             }
             // Ideogram's API (and any provider without a queue) answers at once.
@@ -661,7 +665,7 @@ impl Context<'_> {
                 let generation = prepared.generate().await;
                 self.in_flight.end(item.index);
                 let generation = generation.map_err(lib)?;
-                self.generated(item, &generation).await?;
+                self.generated(item, &generation)?;
                 generation
             }
         };
@@ -711,7 +715,7 @@ impl Context<'_> {
     }
 
     /// Journals a paid generation's URLs before anything is downloaded.
-    async fn generated(&self, item: &Item, generation: &Generation) -> Result<(), Stopped> {
+    fn generated(&self, item: &Item, generation: &Generation) -> Result<(), Stopped> {
         let images = generation
             .images
             .iter()
@@ -730,15 +734,24 @@ impl Context<'_> {
         if images.iter().all(|i| i.url.is_none()) {
             return Ok(());
         }
-        let plan = plan_for(self.output, item);
-        self.record_paid(
-            &Entry::Generated {
+        // On disk before any download all the same: the Saving entry's
+        // commit, which comes first, syncs it too (one sync for both).
+        self.journal
+            .append(&Entry::Generated {
                 item: item.index,
                 images,
-            },
-            || fetch_commands(generation, &plan),
-        )
-        .await
+            })
+            .map_err(|failure| {
+                let plan = plan_for(self.output, item);
+                Stopped::billed(Failure::new(
+                    NOT_SAVED,
+                    format!(
+                        "{}; it was billed: {}",
+                        failure.message,
+                        fetch_commands(generation, &plan)
+                    ),
+                ))
+            })
     }
 
     /// Saves the item's images under names of its own, never over a file
@@ -804,14 +817,12 @@ impl Context<'_> {
             .filter_map(|r| r["path"].as_str())
             .map(|p| self.journal.relative(&absolute(Path::new(p))))
             .collect();
-        if let Err(failure) = self
-            .journal
-            .commit(&Entry::Saved {
-                item: item.index,
-                paths,
-            })
-            .await
-        {
+        // Not waited for: the next commit, or the end of the run, syncs it;
+        // lost in a crash, the next run only downloads the image again.
+        if let Err(failure) = self.journal.append(&Entry::Saved {
+            item: item.index,
+            paths,
+        }) {
             // The images are on disk; a rerun only checks them again.
             tell(&format!(
                 "warning: item {}: {}",

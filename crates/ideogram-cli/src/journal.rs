@@ -1,5 +1,5 @@
-//! The batch journal: an append-only JSON-lines file, synced after every
-//! line, that records what was paid for before it is fetched (the queue id,
+//! The batch journal: an append-only JSON-lines file, each line synced to
+//! disk before anything depends on it, that records what was paid for before it is fetched (the queue id,
 //! or the image URLs) and what was saved, so a killed batch resumes without
 //! paying twice.
 //!
@@ -293,17 +293,44 @@ impl Journal {
     /// other's syncs. A failed sync cuts off every line not known on disk,
     /// and each of their writers gets the error.
     pub(crate) async fn commit(&self, entry: &Entry) -> Result<(), Failure> {
-        let line = line_of(entry);
+        let (end, cuts) = self.write(entry)?;
+        self.sync_through(end, cuts).await
+    }
+
+    /// Appends an entry without waiting for it to reach the disk: the next
+    /// [`Journal::commit`] or [`Journal::sync`] takes it there. For entries
+    /// a commit follows before anything depends on them, or whose loss in a
+    /// crash costs only a check on the next run.
+    pub(crate) fn append(&self, entry: &Entry) -> Result<(), Failure> {
+        self.write(entry).map(drop)
+    }
+
+    /// Waits until everything appended so far is on disk.
+    pub(crate) async fn sync(&self) -> Result<(), Failure> {
         let (end, cuts) = {
-            let mut out = self.file.lock().expect("journal");
-            let before = out.written;
-            if let Err(e) = (&*out.file).write_all(line.as_bytes()) {
-                let _ = out.file.set_len(before);
-                return Err(self.cannot_write(e));
-            }
-            out.written += line.len() as u64;
+            let out = self.file.lock().expect("journal");
             (out.written, out.cuts)
         };
+        self.sync_through(end, cuts).await
+    }
+
+    /// Writes an entry's line (cut back off when the write fails half-way);
+    /// returns where it ends and the cut count it was written under.
+    fn write(&self, entry: &Entry) -> Result<(u64, u64), Failure> {
+        let line = line_of(entry);
+        let mut out = self.file.lock().expect("journal");
+        let before = out.written;
+        if let Err(e) = (&*out.file).write_all(line.as_bytes()) {
+            let _ = out.file.set_len(before);
+            return Err(self.cannot_write(e));
+        }
+        out.written += line.len() as u64;
+        Ok((out.written, out.cuts))
+    }
+
+    /// Returns once the journal is on disk up to `end` (written under cut
+    /// count `cuts`), syncing it unless another sync already did.
+    async fn sync_through(&self, end: u64, cuts: u64) -> Result<(), Failure> {
         let _turn = self.syncer.lock().await;
         let (target, file) = {
             let out = self.file.lock().expect("journal");
