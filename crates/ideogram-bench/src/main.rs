@@ -6,9 +6,13 @@
 //!
 //! `--smoke` runs every section small and fast (CI uses it; it checks that
 //! the benchmark works, not how fast anything is). `--python` names a Python
-//! with the `segmind` SDK installed; `--cli` the `ideogram` binary to time;
-//! `--build-cost` adds a clean release build of the CLI (minutes).
+//! with the `segmind` SDK installed; `--cli` the `ideogram` binary to time
+//! (and to run batches with); `--build-cost` adds clean release builds of
+//! the CLI with and without the embedded mock, and of the library (many
+//! minutes); `--only SECTION` runs one section alone (for profiling).
 
+mod batches;
+mod build_cost;
 mod memory;
 mod overhead;
 mod polling;
@@ -23,6 +27,8 @@ use ideogram_mock::{MockConfig, MockServer};
 
 struct Settings {
     smoke: bool,
+    /// `--only overhead|batch|build`: that section alone.
+    only: Option<String>,
     python: Option<PathBuf>,
     cli: Option<PathBuf>,
     build_cost: bool,
@@ -32,12 +38,13 @@ struct Settings {
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("serve-mock") => return serve_mock().await,
+        Some("serve-mock") => return serve_mock(args.get(1).map(String::as_str)).await,
         Some("memory-probe") => return memory::probe(&args[1], &args[2]).await,
         _ => {}
     }
     let mut settings = Settings {
         smoke: false,
+        only: None,
         python: None,
         cli: None,
         build_cost: false,
@@ -47,6 +54,7 @@ async fn main() {
         match arg.as_str() {
             "--smoke" => settings.smoke = true,
             "--build-cost" => settings.build_cost = true,
+            "--only" => settings.only = rest.next().cloned(),
             "--python" => settings.python = rest.next().map(PathBuf::from),
             "--cli" => {
                 settings.cli = rest
@@ -55,21 +63,40 @@ async fn main() {
             }
             other => {
                 eprintln!(
-                    "usage: ideogram-bench [--smoke] [--python PYTHON] [--cli PATH] [--build-cost] (not {other:?})"
+                    "usage: ideogram-bench [--smoke] [--python PYTHON] [--cli PATH] [--build-cost] [--only polling|overhead|batch|build] (not {other:?})"
                 );
                 std::process::exit(2);
             }
         }
     }
-    run(&settings).await;
+    if settings.only.is_some() {
+        println!("| benchmark | result | target |");
+        println!("|---|---|---|");
+    }
+    match settings.only.as_deref() {
+        None => run(&settings).await,
+        Some("polling") => polling_section(&settings).await,
+        Some("overhead") => overhead_section(&settings),
+        Some("batch") => batch_section(&settings).await,
+        Some("build") => build_section(&settings),
+        Some(other) => {
+            eprintln!("--only takes polling, overhead, batch or build, not {other:?}");
+            std::process::exit(2);
+        }
+    }
 }
 
-/// A zero-latency mock for the overhead runs, in its own process.
-async fn serve_mock() {
+/// A mock in its own process, its generations taking `latency_ms` (0 when
+/// not given): with no queue time, a fixed seed (identical requests render
+/// one image, encoded once and served from the cache) and no zero sleeps,
+/// so what it costs is its HTTP and checks alone.
+async fn serve_mock(latency_ms: Option<&str>) {
+    let latency = latency_ms.map_or(0, |ms| ms.parse().expect("latency in ms"));
     let config = MockConfig {
-        latency: Duration::ZERO,
+        latency: Duration::from_millis(latency),
         queued_for: Duration::ZERO,
         processing_for: Duration::ZERO,
+        fixed_seed: Some(1),
         ..MockConfig::default()
     };
     let mock = MockServer::start(config).await.expect("mock");
@@ -110,7 +137,34 @@ async fn run(s: &Settings) {
         );
     }
 
-    // 2. Queue polling.
+    polling_section(s).await;
+    overhead_section(s);
+
+    // 4. Memory while saving a large image.
+    let bytes = if s.smoke {
+        5 * 1024 * 1024
+    } else {
+        50 * 1024 * 1024
+    };
+    let (baseline, peak) = memory::measure(bytes).await;
+    println!(
+        "| memory, saving a {} MB image | peak RSS {:.1} MB, baseline {:.1} MB: +{:.1} MB | within a few MB of baseline |",
+        bytes / (1024 * 1024),
+        peak as f64 / 1024.0,
+        baseline as f64 / 1024.0,
+        peak.saturating_sub(baseline) as f64 / 1024.0
+    );
+
+    batch_section(s).await;
+    build_section(s);
+    eprintln!(
+        "benchmark finished in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// Section 2: queue polling, against the mock and simulated.
+async fn polling_section(s: &Settings) {
     // Spread evenly but out of step with any fixed poll interval (golden
     // ratio steps), so no schedule lands on completions by luck.
     let (jobs, low, span) = if s.smoke {
@@ -202,34 +256,53 @@ async fn run(s: &Settings) {
             fixed.calls_per_job,
         );
     }
+}
 
-    // 3. Overhead, against a mock in another process.
-    let n = if s.smoke { 20 } else { 300 };
-    let mock = overhead::ExternalMock::start();
-    let rust = overhead::rust(&mock, n).await;
-    println!(
-        "| overhead, Rust client, {n} calls | {:.0} sync / {:.0} queue generations per CPU-second | |",
-        rust.0, rust.1
-    );
+/// Section 3: CPU per call, client against the floor, and the CLI and the
+/// Python SDK.
+fn overhead_section(s: &Settings) {
+    // 3. Overhead, against a zero-latency mock in another process.
+    let (n, rounds) = if s.smoke { (20, 1) } else { (3000, 5) };
+    let mock = overhead::ExternalMock::start(Duration::ZERO);
+    let (current, multi) = overhead::in_process(&mock, n, rounds);
+    let micros = |d: Duration| d.as_secs_f64() * 1e6;
+    for (runtime, side) in [("current-thread", &current), ("multi-thread", &multi)] {
+        for (what, client, floor) in [
+            ("sync call (v1)", side.client.sync, side.floor.sync),
+            (
+                "queued job (submit, status, result)",
+                side.client.queue,
+                side.floor.queue,
+            ),
+        ] {
+            println!(
+                "| overhead, CPU per {what}, {runtime} runtime, {n} each | Rust client {:.0} µs, floor (plain reqwest) {:.0} µs: {:.2}x the floor | client <= 1.2x the floor |",
+                micros(client),
+                micros(floor),
+                client.as_secs_f64() / floor.as_secs_f64(),
+            );
+        }
+    }
     if let Some(cli) = &s.cli {
-        let cli_rates = overhead::cli(&mock, cli, n.min(50));
+        let calls = n.min(50);
+        let per = overhead::cli(&mock, cli, calls);
         println!(
-            "| overhead, CLI ({} calls; one process per sync call, one batch for the queue, which also downloads) | {:.0} sync / {:.0} queue per CPU-second | |",
-            n.min(50),
-            cli_rates.0,
-            cli_rates.1
+            "| overhead, CLI, CPU per call ({calls} calls; one process per sync call, one batch for the queue, which also downloads) | {:.1} ms sync, {:.1} ms queued | |",
+            per.sync.as_secs_f64() * 1e3,
+            per.queue.as_secs_f64() * 1e3,
         );
     }
     match s.python.as_deref().map(|p| overhead::python(&mock, p, n)) {
         Some(Ok(py)) => {
             println!(
-                "| overhead, official Python SDK, {n} calls | {:.0} sync / {:.0} queue per CPU-second | |",
-                py.0, py.1
+                "| overhead, official Python SDK, CPU per call, {n} each | {:.0} µs sync, {:.0} µs queued | |",
+                micros(py.sync),
+                micros(py.queue),
             );
             println!(
-                "| overhead ratio, Rust client / Python SDK | {:.1}x sync, {:.1}x queue | higher is better |",
-                rust.0 / py.0,
-                rust.1 / py.1
+                "| overhead ratio, Python SDK / Rust client (current-thread) | {:.1}x sync, {:.1}x queued | higher is better |",
+                py.sync.as_secs_f64() / current.client.sync.as_secs_f64(),
+                py.queue.as_secs_f64() / current.client.queue.as_secs_f64(),
             );
         }
         Some(Err(err)) => println!(
@@ -239,51 +312,63 @@ async fn run(s: &Settings) {
         None => {}
     }
     drop(mock);
-
-    // 4. Memory while saving a large image.
-    let bytes = if s.smoke {
-        5 * 1024 * 1024
-    } else {
-        50 * 1024 * 1024
-    };
-    let (baseline, peak) = memory::measure(bytes).await;
-    println!(
-        "| memory, saving a {} MB image | peak RSS {:.1} MB, baseline {:.1} MB: +{:.1} MB | within a few MB of baseline |",
-        bytes / (1024 * 1024),
-        peak as f64 / 1024.0,
-        baseline as f64 / 1024.0,
-        peak.saturating_sub(baseline) as f64 / 1024.0
-    );
-
-    // 5. Build cost.
-    if s.build_cost {
-        let (seconds, size) = build_cost();
-        println!(
-            "| clean release build of the CLI | {seconds:.0} s, binary {:.1} MB | |",
-            size as f64 / 1_048_576.0
-        );
-    }
-    eprintln!(
-        "benchmark finished in {:.0} s",
-        started.elapsed().as_secs_f64()
-    );
 }
 
-/// A clean release build of the CLI in its own target folder: (seconds, binary bytes).
-fn build_cost() -> (f64, u64) {
-    let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-build-cost");
-    let _ = std::fs::remove_dir_all(&target);
-    let started = Instant::now();
-    let status = std::process::Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "-p", "ideogram-cli"])
-        .env("CARGO_TARGET_DIR", &target)
-        .status()
-        .expect("cargo build");
-    assert!(status.success(), "the release build failed");
-    let size = std::fs::metadata(target.join("release/ideogram"))
-        .map(|m| m.len())
-        .unwrap_or(0);
-    (started.elapsed().as_secs_f64(), size)
+/// Section 5: batches through the CLI (with `--cli`).
+async fn batch_section(s: &Settings) {
+    // 5. Batches through the CLI.
+    if let Some(cli) = &s.cli {
+        let (small, large, latency) = if s.smoke {
+            (20, 50, Duration::from_millis(20))
+        } else {
+            (1000, 10_000, Duration::from_millis(200))
+        };
+        let cli = cli.clone();
+        let r = tokio::task::spawn_blocking(move || batches::run(&cli, small, large, latency))
+            .await
+            .expect("batches");
+        for b in [&r.small, &r.large] {
+            println!(
+                "| batch of {} prompts through the CLI, L={} ms, --concurrency {} (Ideogram, 10 in flight) | {:.2} s vs ideal {:.2} s = {:.1} % of ideal; peak RSS {:.1} MB | >= 97 % |",
+                b.n,
+                r.latency.as_millis(),
+                batches::CONCURRENCY,
+                b.run.wall.as_secs_f64(),
+                b.ideal.as_secs_f64(),
+                100.0 * b.ideal.as_secs_f64() / b.run.wall.as_secs_f64(),
+                b.run.peak_kib as f64 / 1024.0,
+            );
+        }
+        println!(
+            "| batch memory per prompt, (peak at {} - peak at {}) / {} | {:.0} bytes per item | no growth beyond the journal's index |",
+            r.large.n,
+            r.small.n,
+            r.large.n - r.small.n,
+            r.bytes_per_item(),
+        );
+        println!(
+            "| rerun of a finished batch of {} (all skipped by its journal) | {:.2} s, peak RSS {:.1} MB | < 1 s |",
+            r.large.n,
+            r.rerun.wall.as_secs_f64(),
+            r.rerun.peak_kib as f64 / 1024.0,
+        );
+    }
+}
+
+/// Section 6: clean release builds (with `--build-cost`).
+fn build_section(s: &Settings) {
+    // 6. Build cost.
+    if s.build_cost || s.only.is_some() {
+        for build in build_cost::BUILDS {
+            let (seconds, size) = build_cost::measure(build);
+            println!(
+                "| clean release build, {} | {seconds:.0} s, {} {:.1} MB | |",
+                build.label,
+                build.artifact_label,
+                size as f64 / 1_048_576.0
+            );
+        }
+    }
 }
 
 /// The typical time the Segmind spec gives for the queue operation at `path`.

@@ -126,9 +126,15 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
             format!("nothing was sent; {}", problems.join("; ")),
         ));
     }
+    // Every item's names, then the folder proven to take the longest of
+    // them: once, not once per item (a file created and removed each).
+    let mut longest = 0;
     for item in &items {
-        plan_for(&batch.output, item).check(item.work.images())?;
+        let plan = plan_for(&batch.output, item);
+        plan.check_names(item.work.images())?;
+        longest = longest.max(plan.longest_name());
     }
+    naming::writable(&batch.output, longest)?;
     let resend = Resend::parse(batch.resend_uncertain.as_deref(), lines.len())?;
 
     let journal_path = batch
@@ -199,10 +205,21 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
         in_flight: &in_flight,
         tag: &tag,
     };
+    // Each item's outcome is taken as it ends, not kept for all of them:
+    // what a batch holds does not grow with its items beyond their state
+    // (the records only when --json prints them).
+    let mut records = Vec::new();
     let work = futures::stream::iter(pending)
         .map(|(item, state)| ctx.item(item, state))
         .buffer_unordered(batch.concurrency.max(1))
-        .collect::<Vec<_>>();
+        .for_each(|ended| {
+            match ended {
+                Ended::Saved(saved) if batch.json => records.extend(saved),
+                Ended::Saved(_) | Ended::Interrupted => {}
+                Ended::Failed(failure) => failures.push(failure),
+            }
+            std::future::ready(())
+        });
     // The first interrupt stops sending, a second says what is still
     // awaited, a third abandons it.
     let abandon = async {
@@ -215,8 +232,8 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
         in_flight.report();
         signals.reached(3).await;
     };
-    let results = tokio::select! {
-        results = work => results,
+    tokio::select! {
+        () = work => {}
         () = abandon => {
             let items = in_flight.abandon(&journal_file);
             progress.lock().expect("progress").close();
@@ -228,16 +245,12 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
                 ),
             ));
         }
-    };
-    let mut records = Vec::new();
-    for result in results {
-        match result {
-            Ended::Saved(saved) => records.extend(saved),
-            Ended::Failed(failure) => failures.push(failure),
-            Ended::Interrupted => {}
-        }
     }
 
+    // The entries appended without waiting (Saved) go to disk now.
+    if let Err(failure) = journal_file.sync().await {
+        tell(&format!("warning: {}", failure.message));
+    }
     let progress = progress.lock().expect("progress");
     progress.close();
     let (done, failed) = progress.counts();
@@ -566,6 +579,22 @@ impl Context<'_> {
         }
         self.progress.lock().expect("progress").start();
         let result = self.produce(&item, state).await;
+        if let Err(Stopped::Failed {
+            failure,
+            maybe_billed,
+            expired,
+        }) = &result
+        {
+            let _ = self
+                .journal
+                .commit(&Entry::Failed {
+                    item: item.index,
+                    error: failure.message.clone(),
+                    maybe_billed: *maybe_billed,
+                    expired: *expired,
+                })
+                .await;
+        }
         let mut progress = self.progress.lock().expect("progress");
         match result {
             Ok(records) => {
@@ -581,17 +610,7 @@ impl Context<'_> {
                 progress.interrupted();
                 Ended::Interrupted
             }
-            Err(Stopped::Failed {
-                failure,
-                maybe_billed,
-                expired,
-            }) => {
-                let _ = self.journal.record(&Entry::Failed {
-                    item: item.index,
-                    error: failure.message.clone(),
-                    maybe_billed,
-                    expired,
-                });
+            Err(Stopped::Failed { failure, .. }) => {
                 progress.finish(false, &format!("item {}: {failure}", item.index + 1));
                 Ended::Failed(failure)
             }
@@ -601,8 +620,12 @@ impl Context<'_> {
     /// Journals `entry` about a paid item; when the journal cannot be
     /// written (a full disk), the failure carries `fetch`: what the user
     /// needs to get what was paid for.
-    fn record_paid(&self, entry: &Entry, fetch: impl FnOnce() -> String) -> Result<(), Stopped> {
-        self.journal.record(entry).map_err(|failure| {
+    async fn record_paid(
+        &self,
+        entry: &Entry,
+        fetch: impl FnOnce() -> String,
+    ) -> Result<(), Stopped> {
+        self.journal.commit(entry).await.map_err(|failure| {
             Stopped::billed(Failure::new(
                 NOT_SAVED,
                 format!("{}; it was billed: {}", failure.message, fetch()),
@@ -629,7 +652,8 @@ impl Context<'_> {
                         request_id: id.clone(),
                     },
                     || format!("fetch it with `ideogram --provider segmind job wait {id}` (within an hour)"),
-                )?;
+                )
+                .await?;
                 let generation = self.wait(job.wait()).await?;
                 self.generated(item, &generation)?;
                 generation
@@ -668,18 +692,19 @@ impl Context<'_> {
             }
             Work::Edit(request) => Ready::Edit(self.wait(self.client.prepare_edit(request)).await?),
         };
-        self.sending(item)?;
+        self.sending(item).await?;
         Ok(prepared)
     }
 
     /// Journals that the item's bytes are about to leave.
-    fn sending(&self, item: &Item) -> Result<(), Stopped> {
+    async fn sending(&self, item: &Item) -> Result<(), Stopped> {
         // Unjournaled, nothing is sent: the item is not billed.
         self.journal
-            .record(&Entry::Sending {
+            .commit(&Entry::Sending {
                 item: item.index,
                 provider: Some(self.client.provider().to_string()),
             })
+            .await
             .map_err(|failure| Stopped::Failed {
                 failure,
                 maybe_billed: false,
@@ -709,14 +734,24 @@ impl Context<'_> {
         if images.iter().all(|i| i.url.is_none()) {
             return Ok(());
         }
-        let plan = plan_for(self.output, item);
-        self.record_paid(
-            &Entry::Generated {
+        // On disk before any download all the same: the Saving entry's
+        // commit, which comes first, syncs it too (one sync for both).
+        self.journal
+            .append(&Entry::Generated {
                 item: item.index,
                 images,
-            },
-            || fetch_commands(generation, &plan),
-        )
+            })
+            .map_err(|failure| {
+                let plan = plan_for(self.output, item);
+                Stopped::billed(Failure::new(
+                    NOT_SAVED,
+                    format!(
+                        "{}; it was billed: {}",
+                        failure.message,
+                        fetch_commands(generation, &plan)
+                    ),
+                ))
+            })
     }
 
     /// Saves the item's images under names of its own, never over a file
@@ -743,7 +778,8 @@ impl Context<'_> {
                     .collect(),
             },
             || fetch_commands(generation, &plan),
-        )?;
+        )
+        .await?;
         // What an earlier run of this batch left under these names is ours
         // to remove; a file anyone else puts there meanwhile is never
         // replaced (the save fails and says so).
@@ -781,7 +817,9 @@ impl Context<'_> {
             .filter_map(|r| r["path"].as_str())
             .map(|p| self.journal.relative(&absolute(Path::new(p))))
             .collect();
-        if let Err(failure) = self.journal.record(&Entry::Saved {
+        // Not waited for: the next commit, or the end of the run, syncs it;
+        // lost in a crash, the next run only downloads the image again.
+        if let Err(failure) = self.journal.append(&Entry::Saved {
             item: item.index,
             paths,
         }) {

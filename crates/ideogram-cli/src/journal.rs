@@ -1,5 +1,5 @@
-//! The batch journal: an append-only JSON-lines file, synced after every
-//! line, that records what was paid for before it is fetched (the queue id,
+//! The batch journal: an append-only JSON-lines file, each line synced to
+//! disk before anything depends on it, that records what was paid for before it is fetched (the queue id,
 //! or the image URLs) and what was saved, so a killed batch resumes without
 //! paying twice.
 //!
@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead as _, BufReader, Read as _, Seek as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -113,8 +113,21 @@ impl ItemState {
 pub(crate) struct Journal {
     path: PathBuf,
     dir: PathBuf,
-    file: Mutex<File>,
+    file: Mutex<Appender>,
+    /// Held by the one task syncing for all (see [`Journal::commit`]).
+    syncer: tokio::sync::Mutex<()>,
     tags: Vec<String>,
+}
+
+/// The journal file and how much of it is written, and known on disk.
+struct Appender {
+    file: Arc<File>,
+    /// Bytes written (the file's length).
+    written: u64,
+    /// Bytes known synced to disk.
+    durable: u64,
+    /// Bumped whenever a failed sync cuts unsynced lines off.
+    cuts: u64,
 }
 
 impl Journal {
@@ -227,10 +240,17 @@ impl Journal {
         if torn {
             file.write_all(b"\n").map_err(cannot)?;
         }
+        let written = file.metadata().map_err(cannot)?.len();
         let journal = Self {
             path: path.to_path_buf(),
             dir,
-            file: Mutex::new(file),
+            file: Mutex::new(Appender {
+                file: Arc::new(file),
+                written,
+                durable: written,
+                cuts: 0,
+            }),
+            syncer: tokio::sync::Mutex::new(()),
             tags,
         };
         if !known {
@@ -246,19 +266,108 @@ impl Journal {
     /// fails half-way (a full disk) is cut back off, so the journal stays
     /// readable line by line.
     pub(crate) fn record(&self, entry: &Entry) -> Result<(), Failure> {
-        let mut line = serde_json::to_string(entry).expect("journal entry");
-        line.push('\n');
-        let mut file = self.file.lock().expect("journal");
-        let before = file.metadata().map(|m| m.len());
-        let written = file
+        let line = line_of(entry);
+        let mut out = self.file.lock().expect("journal");
+        let before = out.written;
+        let written = (&*out.file)
             .write_all(line.as_bytes())
-            .and_then(|()| file.sync_data());
-        written.map_err(|e| {
-            if let Ok(len) = before {
-                let _ = file.set_len(len);
+            .and_then(|()| out.file.sync_data());
+        match written {
+            Ok(()) => {
+                out.written += line.len() as u64;
+                // The sync took everything written so far to disk.
+                out.durable = out.written;
+                Ok(())
             }
-            Failure::io(format!("cannot write {}", self.path.display()), e)
-        })
+            Err(e) => {
+                let _ = out.file.set_len(before);
+                Err(self.cannot_write(e))
+            }
+        }
+    }
+
+    /// [`Journal::record`] for work running at once: the same promise (the
+    /// entry is on disk when this returns `Ok`), but the sync runs off the
+    /// async threads, and one sync serves every entry written before it
+    /// started (group commit), so concurrent items do not queue behind each
+    /// other's syncs. A failed sync cuts off every line not known on disk,
+    /// and each of their writers gets the error.
+    pub(crate) async fn commit(&self, entry: &Entry) -> Result<(), Failure> {
+        let (end, cuts) = self.write(entry)?;
+        self.sync_through(end, cuts).await
+    }
+
+    /// Appends an entry without waiting for it to reach the disk: the next
+    /// [`Journal::commit`] or [`Journal::sync`] takes it there. For entries
+    /// a commit follows before anything depends on them, or whose loss in a
+    /// crash costs only a check on the next run.
+    pub(crate) fn append(&self, entry: &Entry) -> Result<(), Failure> {
+        self.write(entry).map(drop)
+    }
+
+    /// Waits until everything appended so far is on disk.
+    pub(crate) async fn sync(&self) -> Result<(), Failure> {
+        let (end, cuts) = {
+            let out = self.file.lock().expect("journal");
+            (out.written, out.cuts)
+        };
+        self.sync_through(end, cuts).await
+    }
+
+    /// Writes an entry's line (cut back off when the write fails half-way);
+    /// returns where it ends and the cut count it was written under.
+    fn write(&self, entry: &Entry) -> Result<(u64, u64), Failure> {
+        let line = line_of(entry);
+        let mut out = self.file.lock().expect("journal");
+        let before = out.written;
+        if let Err(e) = (&*out.file).write_all(line.as_bytes()) {
+            let _ = out.file.set_len(before);
+            return Err(self.cannot_write(e));
+        }
+        out.written += line.len() as u64;
+        Ok((out.written, out.cuts))
+    }
+
+    /// Returns once the journal is on disk up to `end` (written under cut
+    /// count `cuts`), syncing it unless another sync already did.
+    async fn sync_through(&self, end: u64, cuts: u64) -> Result<(), Failure> {
+        let _turn = self.syncer.lock().await;
+        let (target, file) = {
+            let out = self.file.lock().expect("journal");
+            if out.cuts != cuts {
+                return Err(
+                    self.cannot_write(std::io::Error::other("a failed sync cut the entry off"))
+                );
+            }
+            if out.durable >= end {
+                // Another entry's sync, started after this one was written.
+                return Ok(());
+            }
+            (out.written, out.file.clone())
+        };
+        let synced = tokio::task::spawn_blocking(move || file.sync_data())
+            .await
+            .expect("journal sync");
+        let mut out = self.file.lock().expect("journal");
+        match synced {
+            Ok(()) => {
+                out.durable = out.durable.max(target);
+                Ok(())
+            }
+            Err(e) => {
+                // Nothing past `durable` is known on disk: cut it all off,
+                // so the journal says only what is.
+                let durable = out.durable;
+                let _ = out.file.set_len(durable);
+                out.written = durable;
+                out.cuts += 1;
+                Err(self.cannot_write(e))
+            }
+        }
+    }
+
+    fn cannot_write(&self, e: std::io::Error) -> Failure {
+        Failure::io(format!("cannot write {}", self.path.display()), e)
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -276,6 +385,13 @@ impl Journal {
     pub(crate) fn tags(&self) -> &[String] {
         &self.tags
     }
+}
+
+/// An entry as its line, newline included.
+fn line_of(entry: &Entry) -> String {
+    let mut line = serde_json::to_string(entry).expect("journal entry");
+    line.push('\n');
+    line
 }
 
 /// Locks the journal for this run: at once, or after waiting when `wait`.

@@ -126,6 +126,22 @@ impl Plan {
     /// stem fits a file name, the folder exists (it is created) and takes a
     /// new file, and no target is a special file.
     pub(crate) fn check(&self, count: usize) -> Result<(), Failure> {
+        self.check_names(count)?;
+        // The probe is as long as the longest name this will create, so a
+        // name or path too long for the filesystem fails here, unpaid.
+        writable(&self.dir, self.longest_name())
+    }
+
+    /// The longest file name this plan creates, in bytes (a temporary
+    /// image's), for [`writable`]'s probe.
+    pub(crate) fn longest_name(&self) -> usize {
+        self.stem.len() + LONGEST_SUFFIX
+    }
+
+    /// [`Plan::check`] but for proving the folder writable: the stem fits a
+    /// file name and no target is a special file. A batch checks every
+    /// item's names and then probes its folder once, with the longest.
+    pub(crate) fn check_names(&self, count: usize) -> Result<(), Failure> {
         if self.stem.is_empty() || self.stem.contains(['/', '\0']) {
             return Err(Failure::new(
                 INVALID,
@@ -164,9 +180,6 @@ impl Plan {
                 ),
             ));
         }
-        // The probe is as long as the longest name this will create, so a
-        // name or path too long for the filesystem fails here, unpaid.
-        writable(&self.dir, self.stem.len() + LONGEST_SUFFIX)?;
         for stem in self.candidates(count).take(count) {
             for path in self.files_of(&stem) {
                 if let Ok(meta) = std::fs::symlink_metadata(&path)

@@ -125,9 +125,39 @@ pub(crate) fn write_sidecar(path: &Path, record: &Value, replace: bool) -> Resul
         .map_err(|e| Failure::io(format!("cannot write {}", path.display()), e))
 }
 
+/// [`write_sidecar`] off the async threads: the file is synced to disk,
+/// which would hold up every other item of a batch meanwhile. With `tag`,
+/// its temporary file is named `.<name>.<tag>-<random>.part`, as a batch's
+/// images are, so that a rerun sweeps it up if this run is killed.
+pub(crate) async fn write_sidecar_off(
+    path: &Path,
+    record: &Value,
+    replace: bool,
+    tag: Option<String>,
+) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(record).expect("JSON") + "\n";
+    let target = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        write_file_as(&target, text.as_bytes(), replace, tag.as_deref())
+    })
+    .await
+    .expect("sidecar task")
+    .map_err(|e| Failure::io(format!("cannot write {}", path.display()), e))
+}
+
 /// Writes `bytes` at `path` through a temporary file of this tool's,
 /// synced; never replaces a file unless `replace`, never a special file.
 pub(crate) fn write_file(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
+    write_file_as(path, bytes, replace, None)
+}
+
+/// [`write_file`] with its temporary file named after `tag` when given.
+fn write_file_as(
+    path: &Path,
+    bytes: &[u8],
+    replace: bool,
+    tag: Option<&str>,
+) -> std::io::Result<()> {
     if let Ok(meta) = std::fs::symlink_metadata(path) {
         if !meta.is_file() {
             return Err(std::io::Error::new(
@@ -142,7 +172,7 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8], replace: bool) -> std::io::R
             ));
         }
     }
-    let temp = temp_beside(path);
+    let temp = temp_beside(path, tag);
     let written = (|| {
         let mut file = std::fs::OpenOptions::new()
             .write(true)
@@ -160,11 +190,14 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8], replace: bool) -> std::io::R
     written
 }
 
-fn temp_beside(path: &Path) -> PathBuf {
+fn temp_beside(path: &Path, tag: Option<&str>) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    if let Some(tag) = tag {
+        return path.with_file_name(format!(".{name}.{tag}-{:08x}.part", rand::random::<u32>()));
+    }
     path.with_file_name(format!(
         ".{name}.ideogram-{}-{:08x}.part",
         std::process::id(),

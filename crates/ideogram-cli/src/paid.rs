@@ -132,7 +132,14 @@ async fn save_one(
         let mut pending = base.clone();
         pending["status"] = json!("downloading");
         pending["fetch"] = json!(url.as_deref().map(|u| fetch_command(u, &stem.image)));
-        match output::write_sidecar(&stem.sidecar, &pending, saving.replace) {
+        match output::write_sidecar_off(
+            &stem.sidecar,
+            &pending,
+            saving.replace,
+            saving.temp_tag.clone(),
+        )
+        .await
+        {
             Ok(()) => sidecar_ours = true,
             Err(failure) => tell(&format!("warning: {}", failure.message)),
         }
@@ -159,7 +166,10 @@ async fn save_one(
                 ));
             }
             let sidecar = Stem::sidecar_of(&saved);
-            if let Err(failure) = output::write_sidecar(&sidecar, &record, sidecar_ours) {
+            if let Err(failure) =
+                output::write_sidecar_off(&sidecar, &record, sidecar_ours, saving.temp_tag.clone())
+                    .await
+            {
                 // The image is safe; only its description is missing.
                 tell(&format!("warning: {}", failure.message));
                 record["sidecar_error"] = json!(failure.message);

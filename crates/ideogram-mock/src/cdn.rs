@@ -12,7 +12,7 @@ use axum::{Extension, Router};
 
 use crate::faults::Fault;
 use crate::serve::{Hangup, error};
-use crate::state::{CdnRequest, State, has_credentials};
+use crate::state::{CdnRequest, Format, State, has_credentials};
 
 pub(crate) fn routes() -> Router<Arc<State>> {
     Router::new()
@@ -40,9 +40,9 @@ async fn image(
         return error(404, "no such image");
     };
     let (bytes, content_type) = if name.ends_with(".jpg") {
-        (spec.jpeg(), "image/jpeg")
+        (state.encoded(&spec, Format::Jpeg), "image/jpeg")
     } else {
-        (spec.png(), "image/png")
+        (state.encoded(&spec, Format::Png), "image/png")
     };
     if fault == Some(Fault::MalformedJson) {
         let page = "<html><body>Service unavailable</body></html>";
@@ -52,7 +52,7 @@ async fn image(
         )
             .into_response();
     }
-    let mut answer = axum::http::Response::new(bytes::Bytes::from(bytes));
+    let mut answer = axum::http::Response::new(bytes);
     answer
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

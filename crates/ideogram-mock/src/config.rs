@@ -26,6 +26,11 @@ pub struct MockConfig {
     /// Segmind's POSTs a minute (5 on the free plan, 50 on Pro); `None` for
     /// no limit.
     pub segmind_per_minute: Option<u32>,
+    /// The seed of every request that names none; `None` draws one per
+    /// request (deterministic in call order). A fixed seed makes identical
+    /// requests render identical images, which the mock then encodes once
+    /// (for benchmarks that measure the client, not the mock's encoder).
+    pub fixed_seed: Option<u64>,
 }
 
 impl Default for MockConfig {
@@ -40,6 +45,7 @@ impl Default for MockConfig {
             cost: 0.05,
             inflight_limit: 10,
             segmind_per_minute: None,
+            fixed_seed: None,
         }
     }
 }

@@ -235,7 +235,7 @@ pub(crate) async fn run(
             count: work.count,
         }
     };
-    tokio::time::sleep(config.latency).await;
+    crate::state::pause(config.latency).await;
 
     let id = state.next_id("ido");
     let mut data = Vec::new();

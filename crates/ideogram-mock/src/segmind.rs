@@ -18,7 +18,7 @@ use crate::faults::Fault;
 use crate::image::{ImageSpec, palette_colors};
 use crate::ledger::{Billed, Delivery, Service};
 use crate::serve::{Hangup, error};
-use crate::state::{Busy, Job, JobEnd, State, billed};
+use crate::state::{Busy, Format, Job, JobEnd, State, billed, pause};
 
 /// A prompt containing this makes a queued request end FAILED, as content
 /// and safety blocks do.
@@ -70,7 +70,7 @@ async fn sync(
     };
     let (fault, checked) = checked;
     let config = state.config();
-    tokio::time::sleep(config.latency).await;
+    pause(config.latency).await;
     let id = state.next_id("seg");
     let cost = config.cost;
     let mut answer = if checked.describe {
@@ -89,7 +89,7 @@ async fn sync(
             cost,
             ..billed(&id, Service::Segmind, &slug, &checked.prompt, &checked.spec)
         });
-        let mut answer = axum::http::Response::new(Bytes::from(checked.spec.jpeg()));
+        let mut answer = axum::http::Response::new(state.encoded(&checked.spec, Format::Jpeg));
         answer
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
@@ -126,6 +126,8 @@ async fn submit(
         Err(answer) => return answer,
     };
     let config = state.config();
+    let immediate =
+        (config.queued_for + checked.processing_for().unwrap_or(config.processing_for)).is_zero();
     let id = state.next_id("seg");
     state.jobs.lock().expect("jobs").insert(
         id.clone(),
@@ -138,13 +140,14 @@ async fn submit(
             status_polls: 0,
         },
     );
-    tokio::spawn(finish(
-        state.clone(),
-        id.clone(),
-        slug,
-        checked,
-        state.busy(),
-    ));
+    let finishing = finish(state.clone(), id.clone(), slug, checked, state.busy());
+    if immediate {
+        // Nothing to wait for: the job ends before its submit is answered,
+        // so the first status poll finds it done (no race with a task).
+        finishing.await;
+    } else {
+        tokio::spawn(finishing);
+    }
     let base = &state.api_url;
     let answer = json!({
         "request_id": id,
@@ -162,7 +165,7 @@ async fn submit(
 async fn finish(state: Arc<State>, id: String, slug: String, checked: Checked, _busy: Busy) {
     let config = state.config();
     let processing_for = checked.processing_for().unwrap_or(config.processing_for);
-    tokio::time::sleep(config.queued_for + processing_for).await;
+    pause(config.queued_for + processing_for).await;
     let end = if checked.prompt.contains(FAIL_TRIGGER) {
         JobEnd::Failed("Content blocked by the safety filter".into())
     } else if !state.can_pay(config.cost) {

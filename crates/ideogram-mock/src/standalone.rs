@@ -46,6 +46,10 @@ pub struct MockArgs {
     /// Segmind's POSTs a minute (5 free, 50 Pro) [default: no limit].
     #[arg(long)]
     pub per_minute: Option<u32>,
+    /// The seed of every request that names none [default: one drawn per
+    /// request]; identical requests then get identical images, encoded once.
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Share of requests (0 to 1) that suffer a random fault of every kind.
     #[arg(long, default_value_t = 0.0)]
     pub fault_rate: f64,
@@ -67,6 +71,7 @@ impl MockArgs {
             cost: self.cost,
             inflight_limit: self.inflight_limit,
             segmind_per_minute: self.per_minute,
+            fixed_seed: self.seed,
         })
     }
 }

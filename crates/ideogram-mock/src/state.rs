@@ -66,6 +66,9 @@ pub(crate) struct State {
     window: Mutex<(i64, u32)>,
     pub faults: Mutex<FaultPlan>,
     images: Mutex<HashMap<String, ImageSpec>>,
+    /// Images already encoded, by spec and format: identical requests cost
+    /// one encoding (a 1024x1024 JPEG takes milliseconds of CPU).
+    encoded: Mutex<HashMap<(ImageSpec, Format), Bytes>>,
     pub cdn_log: Mutex<Vec<CdnRequest>>,
     counter: AtomicU64,
     /// 429 answers sent (rate and in-flight limits).
@@ -96,6 +99,7 @@ impl State {
             window: Mutex::new((0, 0)),
             faults: Mutex::default(),
             images: Mutex::default(),
+            encoded: Mutex::default(),
             cdn_log: Mutex::default(),
             counter: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
@@ -139,8 +143,12 @@ impl State {
         )
     }
 
-    /// A seed for requests that give none: deterministic in call order.
+    /// A seed for requests that give none: the configured one, or one
+    /// deterministic in call order.
     pub(crate) fn default_seed(&self, range: std::ops::RangeInclusive<u64>) -> u64 {
+        if let Some(seed) = self.config.read().expect("config").fixed_seed {
+            return seed;
+        }
         let n = self.counter.load(Ordering::SeqCst);
         range.start() + (n.wrapping_mul(7919) % (range.end() - range.start() + 1))
     }
@@ -236,6 +244,28 @@ impl State {
         self.images.lock().expect("images").get(name).cloned()
     }
 
+    /// `spec` encoded as `format`, from the cache when it was encoded before.
+    pub(crate) fn encoded(&self, spec: &ImageSpec, format: Format) -> Bytes {
+        /// Distinct images kept; past it the cache starts over.
+        const KEPT: usize = 64;
+        let key = (spec.clone(), format);
+        if let Some(bytes) = self.encoded.lock().expect("encoded").get(&key) {
+            return bytes.clone();
+        }
+        // Encoded outside the lock: two requests may both encode an image
+        // seen for the first time, but none waits for another's.
+        let bytes = Bytes::from(match format {
+            Format::Jpeg => spec.jpeg(),
+            Format::Png => spec.png(),
+        });
+        let mut cache = self.encoded.lock().expect("encoded");
+        if cache.len() >= KEPT {
+            cache.clear();
+        }
+        cache.insert(key, bytes.clone());
+        bytes
+    }
+
     /// Records a billed generation and charges for it.
     pub(crate) fn bill(&self, entry: Billed) {
         *self.credits.lock().expect("credits") -= entry.cost;
@@ -317,6 +347,22 @@ impl State {
             }
             _ => response.map(Body::from),
         }
+    }
+}
+
+/// How an image is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Format {
+    Jpeg,
+    Png,
+}
+
+/// Sleeps for `duration`, or not at all when it is zero (a zero sleep still
+/// goes through the timer and wakes the task: CPU a zero-latency mock should
+/// not spend).
+pub(crate) async fn pause(duration: Duration) {
+    if !duration.is_zero() {
+        tokio::time::sleep(duration).await;
     }
 }
 

@@ -353,13 +353,23 @@ impl GenerateRequest {
             && self.character_reference.is_some()
             && model == Model::V3
             && !img2img;
+        // The body's schema and the model's name, looked up once for every
+        // question below (as `Model::takes` would look them up each time).
+        let fields_schema = wire::fields_schema(provider, model, img2img);
+        let model_name = model.to_string();
+        let model_takes = |wire_field: &str| {
+            fields_schema.is_some_and(|(spec, name)| spec.takes(name, wire_field, &model_name))
+        };
+        let character_schema = segmind_character
+            .then(|| wire::segmind_slug_schema(wire::CHARACTER_SLUG))
+            .flatten();
         let body_takes = |wire_field: &str| {
             if segmind_character {
-                wire::segmind_slug_schema(wire::CHARACTER_SLUG).is_some_and(|body| {
-                    ideogram_raw::schema::segmind().takes(body, wire_field, &model.to_string())
+                character_schema.is_some_and(|body| {
+                    ideogram_raw::schema::segmind().takes(body, wire_field, &model_name)
                 })
             } else {
-                model.takes(provider, img2img, wire_field)
+                model_takes(wire_field)
             }
         };
         for (_, field, wire_field, what) in given.into_iter().filter(|g| g.0) {
@@ -369,7 +379,7 @@ impl GenerateRequest {
                     format!("Segmind's character model does not take {what}"),
                 ));
             }
-            if !model.takes(provider, img2img, wire_field) {
+            if !model_takes(wire_field) {
                 let others = Model::taking(provider, img2img, wire_field);
                 let message = if others.is_empty() {
                     format!("{model} does not take {what} on {provider}")
