@@ -795,6 +795,8 @@ impl Context<'_> {
             replace: false,
             temp_tag: Some(self.tag.to_owned()),
             started: SystemTime::now(),
+            // The Generated entry, synced, holds the URLs.
+            journaled: true,
         };
         let Some((records, unsaved)) = self
             .signals

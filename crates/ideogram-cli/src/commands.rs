@@ -270,6 +270,7 @@ async fn save_paid(
         replace: overwrite,
         temp_tag: None,
         started,
+        journaled: false,
     };
     // Images already in memory are written whatever happens; downloads stop
     // at the next interrupt (one that came while waiting for the answer

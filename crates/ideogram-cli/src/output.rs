@@ -125,7 +125,8 @@ pub(crate) fn write_sidecar(path: &Path, record: &Value, replace: bool) -> Resul
         .map_err(|e| Failure::io(format!("cannot write {}", path.display()), e))
 }
 
-/// [`write_sidecar`] off the async threads: the file is synced to disk,
+/// [`write_sidecar`] off the async threads: the file is synced to disk
+/// (unless not `durable`: something else already holds what it says),
 /// which would hold up every other item of a batch meanwhile. With `tag`,
 /// its temporary file is named `.<name>.<tag>-<random>.part`, as a batch's
 /// images are, so that a rerun sweeps it up if this run is killed.
@@ -134,11 +135,12 @@ pub(crate) async fn write_sidecar_off(
     record: &Value,
     replace: bool,
     tag: Option<String>,
+    durable: bool,
 ) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(record).expect("JSON") + "\n";
     let target = path.to_path_buf();
     tokio::task::spawn_blocking(move || {
-        write_file_as(&target, text.as_bytes(), replace, tag.as_deref())
+        write_file_as(&target, text.as_bytes(), replace, tag.as_deref(), durable)
     })
     .await
     .expect("sidecar task")
@@ -148,15 +150,17 @@ pub(crate) async fn write_sidecar_off(
 /// Writes `bytes` at `path` through a temporary file of this tool's,
 /// synced; never replaces a file unless `replace`, never a special file.
 pub(crate) fn write_file(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
-    write_file_as(path, bytes, replace, None)
+    write_file_as(path, bytes, replace, None, true)
 }
 
-/// [`write_file`] with its temporary file named after `tag` when given.
+/// [`write_file`] with its temporary file named after `tag` when given,
+/// synced before it is put in place when `durable`.
 fn write_file_as(
     path: &Path,
     bytes: &[u8],
     replace: bool,
     tag: Option<&str>,
+    durable: bool,
 ) -> std::io::Result<()> {
     if let Ok(meta) = std::fs::symlink_metadata(path) {
         if !meta.is_file() {
@@ -179,7 +183,9 @@ fn write_file_as(
             .create_new(true)
             .open(&temp)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
+        if durable {
+            file.sync_all()?;
+        }
         if replace {
             std::fs::rename(&temp, path)
         } else {

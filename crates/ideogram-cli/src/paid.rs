@@ -23,6 +23,9 @@ pub(crate) struct Saving<'a> {
     pub temp_tag: Option<String>,
     /// When the work started, for the sidecar's timings.
     pub started: SystemTime,
+    /// The URLs are already on disk elsewhere (a batch's journal): the
+    /// sidecar written before a download need not be synced too.
+    pub journaled: bool,
 }
 
 /// A paid image that is not on disk.
@@ -137,6 +140,7 @@ async fn save_one(
             &pending,
             saving.replace,
             saving.temp_tag.clone(),
+            !saving.journaled,
         )
         .await
         {
@@ -166,9 +170,14 @@ async fn save_one(
                 ));
             }
             let sidecar = Stem::sidecar_of(&saved);
-            if let Err(failure) =
-                output::write_sidecar_off(&sidecar, &record, sidecar_ours, saving.temp_tag.clone())
-                    .await
+            if let Err(failure) = output::write_sidecar_off(
+                &sidecar,
+                &record,
+                sidecar_ours,
+                saving.temp_tag.clone(),
+                true,
+            )
+            .await
             {
                 // The image is safe; only its description is missing.
                 tell(&format!("warning: {}", failure.message));
