@@ -166,7 +166,10 @@ impl Job {
         let mut previous = origin;
         let mut polls = 0u32;
         loop {
-            tokio::time::sleep_until(next.into()).await;
+            // A poll already due is made at once, without a timer.
+            if next > Instant::now() {
+                tokio::time::sleep_until(next.into()).await;
+            }
             let polled_at = Instant::now();
             let status = self.status().await?;
             polls += 1;
