@@ -83,16 +83,22 @@ async fn exchange(
 /// redacted), for errors that name it. A server's own header of that name
 /// is dropped from every answer, so it is never taken for ours.
 fn mark_url(response: &mut reqwest::Response, auth: &Auth) {
+    response
+        .headers_mut()
+        .remove(crate::answer::REQUEST_URL_HEADER);
+    // Only an error names its URL: a success costs no copy of it.
+    if response.status().as_u16() < 400 {
+        return;
+    }
     let mut url = response.url().clone();
     let _ = url.set_username("");
     let _ = url.set_password(None);
     url.set_query(None);
     url.set_fragment(None);
-    let error = response.status().as_u16() >= 400;
-    let headers = response.headers_mut();
-    headers.remove(crate::answer::REQUEST_URL_HEADER);
-    if error && let Ok(value) = reqwest::header::HeaderValue::from_str(&auth.redact(url.as_str())) {
-        headers.insert(crate::answer::REQUEST_URL_HEADER, value);
+    if let Ok(value) = reqwest::header::HeaderValue::from_str(&auth.redact(url.as_str())) {
+        response
+            .headers_mut()
+            .insert(crate::answer::REQUEST_URL_HEADER, value);
     }
 }
 
