@@ -11,7 +11,8 @@
 //! generations overlap and the ideal is `ceil(n / min(concurrency, 10)) * L`.
 //! Downloading and saving hold the item's place in the batch but not its
 //! in-flight slot, so they count against the ideal only when concurrency is
-//! the binding limit (as here, 10 = 10).
+//! the binding limit; here it is two above the in-flight limit, so that
+//! saving one image overlaps generating the next and the limit decides.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -20,8 +21,9 @@ use std::time::{Duration, Instant};
 use crate::overhead::ExternalMock;
 use crate::procfs::{ChildRun, watch};
 
-/// Items under way at once: the in-flight limit.
-pub(crate) const CONCURRENCY: usize = 10;
+/// Items under way at once: two more than the in-flight limit, as a user
+/// after the fastest batch would pass.
+pub(crate) const CONCURRENCY: usize = 12;
 
 /// Ideogram's in-flight limit, as the client holds it.
 const IN_FLIGHT: usize = 10;

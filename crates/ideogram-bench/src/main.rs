@@ -192,7 +192,7 @@ async fn polling_section(s: &Settings) {
     .await;
     for r in [&fixed, &ours] {
         println!(
-            "| queue polling against the mock, {} jobs of {spread}, {} | mean delay {:.2} s, p95 {:.2} s, {:.1} status calls per job | no worse than the fixed poll on either |",
+            "| queue polling against the mock, {} jobs of {spread}, {} | mean delay {:.2} s, p95 {:.2} s, {:.1} status calls per job | a check on 20 real jobs (noise about 0.1 s); the simulated rows below are the measure |",
             durations.len(),
             r.label,
             r.mean_delay.as_secs_f64(),
