@@ -2,7 +2,7 @@
 //! on, waited for, or resumed by another process.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ideogram_raw::QueueStatus;
 use ideogram_raw::operation::Operation;
@@ -154,23 +154,30 @@ impl Job {
         let (key, typical) = self
             .submitted
             .map_or(("", None), |(op, _)| (op.path, op.typical));
+        // Poll times count from the submit (from now for a resumed job), as
+        // durations: a schedule's extreme values saturate, never overflow.
         let origin = self.submitted.map_or(started, |(_, at)| at);
+        let begun = started.saturating_duration_since(origin);
         let estimate = self.conn.completion.estimate(key, typical);
         let mut times = schedule.poll_times(&estimate);
         // A resumed job is polled at once, as is one whose first planned
-        // poll is already due.
+        // poll is already due; the first poll is made by the deadline.
         let mut next = match self.submitted {
-            Some(_) => (origin + times.next().expect("the schedule is endless")).max(started),
-            None => started,
+            Some(_) => times
+                .next()
+                .expect("the schedule is endless")
+                .clamp(begun, begun.saturating_add(schedule.deadline)),
+            None => begun,
         };
-        let mut previous = origin;
+        let mut previous = Duration::ZERO;
         let mut polls = 0u32;
         loop {
             // A poll already due is made at once, without a timer.
-            if next > Instant::now() {
-                tokio::time::sleep_until(next.into()).await;
+            let now = origin.elapsed();
+            if next > now {
+                tokio::time::sleep(next - now).await;
             }
-            let polled_at = Instant::now();
+            let polled_at = origin.elapsed();
             let status = self.status().await?;
             polls += 1;
             tracing::debug!(
@@ -184,8 +191,7 @@ impl Job {
                 QueueStatus::Completed => {
                     if self.submitted.is_some() {
                         // Finished somewhere since the previous poll.
-                        let took = (previous - origin + (polled_at - origin)) / 2;
-                        self.conn.completion.record(key, took);
+                        self.conn.completion.record(key, (previous + polled_at) / 2);
                     }
                     return self.result().await;
                 }
@@ -197,22 +203,25 @@ impl Job {
                 _ => {}
             }
             previous = polled_at;
-            let now = Instant::now();
+            let now = origin.elapsed();
+            // Past times are skipped; a schedule that does not advance (a
+            // zero interval) polls again at once.
+            let mut last = next;
             next = loop {
-                let at = origin + times.next().expect("the schedule is endless");
-                if at > now {
-                    break at;
+                let at = times.next().expect("the schedule is endless");
+                if at > now || at <= last {
+                    break at.max(now);
                 }
+                last = at;
             };
-            let elapsed = started.elapsed();
-            if next.saturating_duration_since(started) > schedule.deadline {
+            if next.saturating_sub(begun) > schedule.deadline {
                 return Err(Error::JobTimeout {
                     id: self.id.clone(),
-                    waited: elapsed,
+                    waited: started.elapsed(),
                 });
             }
             tracing::trace!(
-                next_poll_ms = next.saturating_duration_since(now).as_millis() as u64,
+                next_poll_ms = next.saturating_sub(now).as_millis() as u64,
                 "waiting"
             );
         }

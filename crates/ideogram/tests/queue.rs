@@ -179,6 +179,28 @@ async fn the_deadline_ends_the_wait_with_the_id() {
 }
 
 #[tokio::test]
+async fn extreme_schedules_neither_panic_nor_spin_on_a_submitted_job() {
+    let (server, _) = queue(usize::MAX - 1, "COMPLETED").await;
+    let client = client(Provider::Segmind, &server);
+    let job = client
+        .submit(&GenerateRequest::new("x").model(Model::V2a))
+        .await
+        .unwrap();
+    // Poll times at the end of time: one poll by the deadline, then out.
+    let never = PollSchedule::default()
+        .first(Duration::MAX)
+        .max_interval(Duration::MAX)
+        .deadline(Duration::from_millis(100));
+    let err = job.wait_with(&never, |_| {}).await.unwrap_err();
+    assert!(matches!(err, Error::JobTimeout { .. }), "{err:?}");
+    // A zero interval polls back to back until the deadline, and stops.
+    let zero = PollSchedule::fixed(Duration::ZERO).deadline(Duration::from_millis(100));
+    let err = job.wait_with(&zero, |_| {}).await.unwrap_err();
+    assert!(matches!(err, Error::JobTimeout { .. }), "{err:?}");
+    assert!(server.requests().len() > 3, "{}", server.requests().len());
+}
+
+#[tokio::test]
 async fn status_polls_survive_server_errors() {
     let calls = Arc::new(AtomicUsize::new(0));
     let seen = calls.clone();
