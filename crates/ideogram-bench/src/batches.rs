@@ -23,10 +23,10 @@ use crate::procfs::{ChildRun, watch};
 
 /// Items under way at once: two more than the in-flight limit, as a user
 /// after the fastest batch would pass.
-pub(crate) const CONCURRENCY: usize = 12;
+pub(crate) const CONCURRENCY: usize = IN_FLIGHT + 2;
 
 /// Ideogram's in-flight limit, as the client holds it.
-const IN_FLIGHT: usize = 10;
+pub(crate) const IN_FLIGHT: usize = ideogram::IDEOGRAM_IN_FLIGHT_LIMIT as usize;
 
 /// One batch run's figures.
 pub(crate) struct BatchRun {

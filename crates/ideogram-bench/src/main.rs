@@ -329,10 +329,11 @@ async fn batch_section(s: &Settings) {
             .expect("batches");
         for b in [&r.small, &r.large] {
             println!(
-                "| batch of {} prompts through the CLI, L={} ms, --concurrency {} (Ideogram, 10 in flight) | {:.2} s vs ideal {:.2} s = {:.1} % of ideal; peak RSS {:.1} MB | >= 97 % |",
+                "| batch of {} prompts through the CLI, L={} ms, --concurrency {} (Ideogram, {} in flight) | {:.2} s vs ideal {:.2} s = {:.1} % of ideal; peak RSS {:.1} MB | >= 97 % |",
                 b.n,
                 r.latency.as_millis(),
                 batches::CONCURRENCY,
+                batches::IN_FLIGHT,
                 b.run.wall.as_secs_f64(),
                 b.ideal.as_secs_f64(),
                 100.0 * b.ideal.as_secs_f64() / b.run.wall.as_secs_f64(),
