@@ -91,10 +91,10 @@ pub(crate) async fn connect(connection: &Connection, queue: bool) -> Result<Sess
     let client = builder
         .build()
         .map_err(|e| Failure::from_error(e, provider))?;
-    let poll_cache = poll_cache::path(connection.offline, client.on_loopback()).map(|path| {
-        let loaded = poll_cache::load(&path);
+    let poll_cache = poll_cache::path(connection.offline, client.on_loopback()).and_then(|path| {
+        let loaded = poll_cache::load(&path)?;
         client.completion_times().extend(&loaded);
-        (path, loaded.to_json())
+        Some((path, loaded.to_json()))
     });
     Ok(Session {
         client,

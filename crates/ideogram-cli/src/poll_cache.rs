@@ -1,6 +1,8 @@
 //! The completion times the poll schedule learned, kept across runs in the
 //! user's cache folder, so that each run polls as well as the last ended.
-//! A cache: unreadable, oversized or another version means starting afresh.
+//! A cache: unreadable, oversized or another version means starting afresh,
+//! and leaving that file as it is (it may be another program's, or a newer
+//! version's).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -25,24 +27,23 @@ pub(crate) fn path(offline: bool, on_loopback: bool) -> Option<PathBuf> {
     Some(dirs::cache_dir()?.join("ideogram/completion-times.json"))
 }
 
-/// The cached times at `path`, or none learned.
-pub(crate) fn load(path: &Path) -> CompletionTimes {
+/// The cached times at `path` (none learned when there is no file), or
+/// `None` when a file is there that is not this version's cache: then it is
+/// neither read nor replaced.
+pub(crate) fn load(path: &Path) -> Option<CompletionTimes> {
     let mut text = String::new();
     let read = std::fs::File::open(path)
         .and_then(|file| file.take(MAX_BYTES + 1).read_to_string(&mut text));
-    match read {
-        Ok(n) if n as u64 <= MAX_BYTES => CompletionTimes::from_json(&text).unwrap_or_else(|| {
-            tracing::debug!("ignoring the poll cache: not this version's format");
-            CompletionTimes::default()
-        }),
-        Ok(_) => CompletionTimes::default(),
-        Err(e) => {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                tracing::debug!(error = %e, "ignoring the poll cache");
-            }
-            CompletionTimes::default()
-        }
+    let loaded = match read {
+        Ok(n) if n as u64 <= MAX_BYTES => CompletionTimes::from_json(&text),
+        Ok(_) => None,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(CompletionTimes::default()),
+        Err(_) => None,
+    };
+    if loaded.is_none() {
+        tracing::debug!(path = %path.display(), "not this version's poll cache: left alone");
     }
+    loaded
 }
 
 /// Writes what `client` knows now to `path`, when it differs from `loaded`:

@@ -1971,11 +1971,16 @@ async fn queued_jobs_teach_the_poll_cache_which_the_next_run_reads() {
         "wrote into the cache folder for a loopback mock"
     );
 
-    // ...unless a cache is named; an unreadable one is ignored and replaced.
+    // ...unless a cache is named; a file there that is not one is left as
+    // it is (another program's, or a newer version's).
     std::fs::create_dir_all(cache.parent().unwrap()).unwrap();
     std::fs::write(&cache, "not a cache").unwrap();
     let named = || vec![("IDEOGRAM_POLL_CACHE", cache.to_string_lossy().into_owned())];
     let out = batch("b", named()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&cache).unwrap(), "not a cache");
+    std::fs::remove_file(&cache).unwrap();
+    let out = batch("b2", named()).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let learned = ideogram::CompletionTimes::from_json(&std::fs::read_to_string(&cache).unwrap())
         .expect("a cache in the current format");
