@@ -177,6 +177,59 @@ fn operations_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>>
     ))
 }
 
+/// The `headers` module: every response header the spec's answers name, as
+/// a `HeaderName` constant (`X_SEED_VALUE`), so that code reading or
+/// sending one (the facade, the mock) takes its name from the spec. Each
+/// constant's doc is the header's description.
+fn headers_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>> {
+    let mut responses: Vec<&serde_json::Value> = spec
+        .pointer("/components/responses")
+        .and_then(|r| r.as_object())
+        .map(|r| r.values().collect())
+        .unwrap_or_default();
+    for item in spec["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
+        for op in item.as_object().into_iter().flat_map(|o| o.values()) {
+            if let Some(answers) = op["responses"].as_object() {
+                responses.extend(answers.values());
+            }
+        }
+    }
+    let mut headers = std::collections::BTreeMap::new();
+    for (name, header) in responses
+        .iter()
+        .filter_map(|r| r["headers"].as_object())
+        .flatten()
+    {
+        let header = match header["$ref"].as_str() {
+            Some(path) => path
+                .strip_prefix('#')
+                .and_then(|p| spec.pointer(p))
+                .ok_or_else(|| format!("header {name}: {path} is not in the spec"))?,
+            None => header,
+        };
+        let doc = header["description"].as_str().unwrap_or_default();
+        headers.insert(name.to_ascii_lowercase(), doc.trim().replace('\n', " "));
+    }
+    let mut out = String::from(
+        "/// The response headers the spec names, as `HeaderName`s.\n\
+         pub mod headers {\n",
+    );
+    for (name, doc) in headers {
+        let constant = name.replace('-', "_").to_ascii_uppercase();
+        writeln!(
+            out,
+            "    /// `{name}`: {doc}\n    pub const {constant}: ::reqwest::header::HeaderName = \
+             ::reqwest::header::HeaderName::from_static({name:?});"
+        )?;
+    }
+    out.push_str("}\n");
+    Ok(out)
+}
+
 /// The `limits` module: every bound the spec's schemas set (a schema's own,
 /// or one of its properties'), as a range constant named for where it
 /// stands (`SEED`, `COLOR_PALETTE_MEMBER_COLOR_WEIGHT`), so that code
@@ -335,8 +388,11 @@ pub fn generate(target: &Target) -> Result<String, Box<dyn Error>> {
     mark_enums_non_exhaustive(&mut file);
     let limits: syn::File = syn::parse_str(&limits_module(&spec_schemas(target)?))?;
     file.items.extend(limits.items);
-    let operations: syn::File = syn::parse_str(&operations_module(&spec_json(target)?)?)?;
+    let json = spec_json(target)?;
+    let operations: syn::File = syn::parse_str(&operations_module(&json)?)?;
     file.items.extend(operations.items);
+    let headers: syn::File = syn::parse_str(&headers_module(&json)?)?;
+    file.items.extend(headers.items);
     let multipart: syn::File = syn::parse_str(&multipart::module(&spec, &multipart_ops)?)?;
     file.items.extend(multipart.items);
     let body = prettyplease::unparse(&file);

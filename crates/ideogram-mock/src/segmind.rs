@@ -97,19 +97,25 @@ async fn sync(
     };
     let h = answer.headers_mut();
     h.insert(
-        "x-remaining-credits",
+        ideogram_raw::segmind::headers::X_REMAINING_CREDITS,
         HeaderValue::from_str(&format!("{:.3}", state.credits())).expect("credits"),
     );
     h.insert(
-        "x-cost",
+        ideogram_raw::segmind::headers::X_COST,
         HeaderValue::from_str(&format!("{cost}")).expect("cost"),
     );
     h.insert(
-        "x-generation-time",
+        ideogram_raw::segmind::headers::X_GENERATION_TIME,
         HeaderValue::from_str(&format!("{:.3}", config.latency.as_secs_f64())).expect("time"),
     );
-    h.insert("x-seed-value", HeaderValue::from(checked.spec.seed));
-    h.insert("x-request-id", HeaderValue::from_str(&id).expect("id"));
+    h.insert(
+        ideogram_raw::segmind::headers::X_SEED_VALUE,
+        HeaderValue::from(checked.spec.seed),
+    );
+    h.insert(
+        ideogram_raw::segmind::headers::X_REQUEST_ID,
+        HeaderValue::from_str(&id).expect("id"),
+    );
     state.deliver(fault, &id, answer, &hangup).await
 }
 

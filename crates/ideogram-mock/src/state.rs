@@ -218,7 +218,7 @@ impl State {
             format!("Rate limit exceeded: {limit} requests per minute"),
         );
         response.headers_mut().insert(
-            "x-rate-limit-reset-at-utc",
+            ideogram_raw::segmind::headers::X_RATE_LIMIT_RESET_AT_UTC,
             HeaderValue::from_str(&reset.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
                 .expect("header"),
         );

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use progenitor_client::{Error as RawError, ResponseValue};
 use rand::Rng as _;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use tracing::Instrument as _;
 
 /// How a [`Client`](crate::Client) retries.
@@ -218,7 +218,7 @@ impl Outcome<'_> {
 /// The wait a response asks for: `Retry-After` (seconds or an HTTP date) or
 /// Segmind's `x-rate-limit-reset-at-utc` (RFC 3339).
 pub(crate) fn server_delay(headers: &HeaderMap) -> Option<Duration> {
-    let text = |name: &str| {
+    let text = |name: &HeaderName| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -229,7 +229,7 @@ pub(crate) fn server_delay(headers: &HeaderMap) -> Option<Duration> {
             .to_std()
             .unwrap_or(Duration::ZERO)
     };
-    if let Some(value) = text("retry-after") {
+    if let Some(value) = text(&reqwest::header::RETRY_AFTER) {
         if let Ok(secs) = value.parse::<f64>() {
             return Duration::try_from_secs_f64(secs.max(0.0)).ok();
         }
@@ -237,7 +237,7 @@ pub(crate) fn server_delay(headers: &HeaderMap) -> Option<Duration> {
             return Some(until(at));
         }
     }
-    let reset = text("x-rate-limit-reset-at-utc")?;
+    let reset = text(&ideogram_raw::segmind::headers::X_RATE_LIMIT_RESET_AT_UTC)?;
     chrono::DateTime::parse_from_rfc3339(reset)
         .or_else(|_| chrono::DateTime::parse_from_rfc3339(&format!("{reset}Z")))
         .ok()

@@ -8887,6 +8887,8 @@ pub mod operations {
         }
     }
 }
+/// The response headers the spec names, as `HeaderName`s.
+pub mod headers {}
 impl Client {
     /// Sends a `POST` request to `/v1/ideogram-v3/generate` as `multipart/form-data`.
     ///

@@ -9543,3 +9543,30 @@ pub mod operations {
         }
     }
 }
+/// The response headers the spec names, as `HeaderName`s.
+pub mod headers {
+    /// `x-cost`: What this call cost, in credits (reported, not documented).
+    pub const X_COST: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+        "x-cost",
+    );
+    /// `x-generation-time`: Server-side generation time in seconds (reported, not documented).
+    pub const X_GENERATION_TIME: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+        "x-generation-time",
+    );
+    /// `x-rate-limit-reset-at-utc`: When the per-minute window resets, as an RFC 3339 UTC timestamp. Sent with 429; Segmind sends no `Retry-After`.
+    pub const X_RATE_LIMIT_RESET_AT_UTC: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+        "x-rate-limit-reset-at-utc",
+    );
+    /// `x-remaining-credits`: Credits left on the account after this call (documented).
+    pub const X_REMAINING_CREDITS: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+        "x-remaining-credits",
+    );
+    /// `x-request-id`: Segmind's id for this call (reported, not documented).
+    pub const X_REQUEST_ID: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+        "x-request-id",
+    );
+    /// `x-seed-value`: The seed the generation used (reported, not documented).
+    pub const X_SEED_VALUE: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+        "x-seed-value",
+    );
+}
