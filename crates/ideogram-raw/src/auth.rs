@@ -9,18 +9,29 @@ use std::sync::Arc;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 
 /// An API key. Its `Debug` prints `ApiKey([REDACTED])`; it has no `Display`.
+///
+/// It holds the key followed by its other forms (see [`ApiKey::redact`]),
+/// worked out once: redacting runs on every answer.
 #[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(Arc<str>);
+pub struct ApiKey(Arc<[String]>);
 
 impl ApiKey {
     /// Wraps a key.
     pub fn new(key: impl Into<String>) -> Self {
-        Self(Arc::from(key.into()))
+        let key = key.into();
+        let mut forms = vec![key];
+        for upper in [true, false] {
+            let encoded = percent_encoded(&forms[0], upper);
+            if !forms.contains(&encoded) {
+                forms.push(encoded);
+            }
+        }
+        Self(forms.into())
     }
 
     /// The key itself, for the one place that must send it.
     pub fn expose_secret(&self) -> &str {
-        &self.0
+        &self.0[0]
     }
 
     /// `text` with every occurrence of the key replaced by `[REDACTED]`: for
@@ -35,29 +46,18 @@ impl ApiKey {
     /// assert_eq!(key.redact("got Authorization: Bearer sk-123456"), "got Authorization: Bearer [REDACTED]");
     /// ```
     pub fn redact<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
-        if self.0.is_empty() {
+        if self.0[0].is_empty() {
             return std::borrow::Cow::Borrowed(text);
         }
         let mut out = std::borrow::Cow::Borrowed(text);
-        for form in self.forms() {
+        // The key as a server may echo it: bare, and percent-encoded (upper
+        // and lower case) where that differs.
+        for form in self.0.iter() {
             if out.contains(form.as_str()) {
                 out = std::borrow::Cow::Owned(out.replace(form.as_str(), REDACTED));
             }
         }
         out
-    }
-
-    /// The key as a server may echo it: bare, and percent-encoded (upper and
-    /// lower case) where that differs.
-    fn forms(&self) -> Vec<String> {
-        let mut forms = vec![self.0.to_string()];
-        for upper in [true, false] {
-            let encoded = percent_encoded(&self.0, upper);
-            if !forms.contains(&encoded) {
-                forms.push(encoded);
-            }
-        }
-        forms
     }
 }
 

@@ -53,10 +53,12 @@ async fn exchange(
         Ok(mut response) => {
             span.record("status", response.status().as_u16());
             mark_url(&mut response, auth);
+            // Redacting costs a scan of the id: only for a listening span.
             if let Some(id) = response
                 .headers()
-                .get("x-request-id")
+                .get(crate::segmind::headers::X_REQUEST_ID)
                 .and_then(|v| v.to_str().ok())
+                .filter(|_| !span.is_disabled())
             {
                 span.record("request_id", auth.redact(id).as_ref());
             }

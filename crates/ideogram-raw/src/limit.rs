@@ -28,8 +28,17 @@ impl std::fmt::Display for TooLarge {
 impl std::error::Error for TooLarge {}
 
 /// `response` with a body that errors once it passes `max` bytes (at once if
-/// its declared length already does).
+/// its declared length already does). A body whose declared length is
+/// within `max` is left as it is: HTTP/1 and HTTP/2 both end a body at its
+/// `Content-Length` (reqwest decodes no compression here), so it cannot
+/// grow past it.
 pub fn limit(response: reqwest::Response, max: u64) -> reqwest::Response {
+    if response
+        .content_length()
+        .is_some_and(|length| length <= max)
+    {
+        return response;
+    }
     let (parts, body) = ::http::Response::from(response).into_parts();
     let capped = Capped {
         inner: body,

@@ -479,9 +479,13 @@ impl GenerateRequest {
         // An aspect ratio goes as one where the body takes it; on Segmind's
         // bodies that take sizes only, as the nearest size (or, on 4.0, the
         // named size of its shape).
-        let ratio_taken = body_takes("aspect_ratio") || body_takes("image_size");
-        let ratio_as_size =
-            provider == Provider::Segmind && !ratio_taken && body_takes("resolution");
+        // Asked of the spec only when there is a ratio to place.
+        let ratio_taken =
+            self.aspect_ratio.is_some() && (body_takes("aspect_ratio") || body_takes("image_size"));
+        let ratio_as_size = self.aspect_ratio.is_some()
+            && provider == Provider::Segmind
+            && !ratio_taken
+            && body_takes("resolution");
         if self.aspect_ratio.is_some() && !ratio_taken && !ratio_as_size {
             return Err(InvalidInput::not_taken(
                 "aspect_ratio",
@@ -529,13 +533,13 @@ impl GenerateRequest {
             Provider::Ideogram if model == Model::V3 => wire::ideogram_v3(&fields)?,
             Provider::Ideogram => wire::ideogram_legacy(model, self.image.is_some(), &fields)?,
         };
-        nothing_dropped(&fields, &wire)?;
+        let json = serde_json::to_value(&wire).expect("a generated body is JSON");
+        nothing_dropped(&fields, &wire, &json)?;
         // The spec's verdict on the body as built: ranges, counts, patterns.
         let schemas = match provider {
             Provider::Segmind => ideogram_raw::schema::segmind(),
             Provider::Ideogram => ideogram_raw::schema::ideogram(),
         };
-        let json = serde_json::to_value(&wire).expect("a generated body is JSON");
         schemas.check(wire.schema(), &json)?;
         Ok(Plan {
             model,
@@ -582,10 +586,13 @@ impl GenerateRequest {
 /// built, under one of its wire names. A builder with no place for an
 /// option drops it without a word; this makes that an error instead of a
 /// paid request without it.
-fn nothing_dropped(f: &Fields, wire: &WireRequest) -> Result<(), InvalidInput> {
-    let json = serde_json::to_value(wire).expect("a generated body is JSON");
+fn nothing_dropped(
+    f: &Fields,
+    wire: &WireRequest,
+    json: &serde_json::Value,
+) -> Result<(), InvalidInput> {
     // Ideogram's legacy body holds the fields in its `image_request`.
-    let body = json.get("image_request").unwrap_or(&json);
+    let body = json.get("image_request").unwrap_or(json);
     let given: [(bool, &str, &[&str]); 10] = [
         (
             f.negative_prompt.is_some(),

@@ -4,8 +4,10 @@
 use bytes::Bytes;
 use futures::StreamExt as _;
 use ideogram_raw::QueueStatus;
+use ideogram_raw::segmind::headers as names;
 use ideogram_raw::segmind::types::QueueResultResponse;
 use progenitor_client::{ByteStream, ResponseValue};
+use reqwest::header::CONTENT_TYPE;
 use serde_json::Value;
 
 use super::header;
@@ -24,14 +26,18 @@ impl Connection {
         prompt: &str,
         answer: ResponseValue<ByteStream>,
     ) -> Result<Generation, Error> {
-        let headers = answer.headers().clone();
-        let content_type = header(&headers, "content-type")
+        let headers = answer.headers();
+        let content_type = header(headers, &CONTENT_TYPE)
             .unwrap_or_default()
             .split(';')
             .next()
             .unwrap_or_default()
             .trim()
             .to_ascii_lowercase();
+        let seed = header(headers, &names::X_SEED_VALUE).and_then(|s| s.parse().ok());
+        let request_id = header(headers, &names::X_REQUEST_ID).map(|id| self.redact(id));
+        let credits_left =
+            header(headers, &names::X_REMAINING_CREDITS).and_then(|s| s.parse().ok());
         let bytes = self.collect(answer.into_inner()).await?;
         let data = if content_type == "application/json" {
             self.json_image(&bytes)?
@@ -52,7 +58,7 @@ impl Connection {
         let image = GeneratedImage {
             data,
             prompt: prompt.to_owned(),
-            seed: header(&headers, "x-seed-value").and_then(|s| s.parse().ok()),
+            seed,
             resolution: None,
             is_safe: true,
             style: None,
@@ -61,8 +67,8 @@ impl Connection {
         Ok(Generation {
             provider: Provider::Segmind,
             model,
-            request_id: header(&headers, "x-request-id").map(|id| self.redact(id)),
-            credits_left: header(&headers, "x-remaining-credits").and_then(|s| s.parse().ok()),
+            request_id,
+            credits_left,
             images: vec![image],
         })
     }
@@ -75,7 +81,7 @@ impl Connection {
         &self,
         answer: ResponseValue<ByteStream>,
     ) -> Result<Vec<String>, Error> {
-        let json = header(answer.headers(), "content-type")
+        let json = header(answer.headers(), &CONTENT_TYPE)
             .is_some_and(|t| t.to_ascii_lowercase().contains("json"));
         let bytes = self.collect(answer.into_inner()).await?;
         // Labelled JSON but not JSON: its words are still the answer paid for.

@@ -24,6 +24,9 @@ pub struct Prepared<'a> {
     wire: WireRequest,
     /// Ideogram's remix sends the image as a part of its own.
     upload: Option<Loaded>,
+    /// Whether `wire` is as the plan checked it against the spec: nothing
+    /// put into it since.
+    checked: bool,
     _slots: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
@@ -54,6 +57,9 @@ impl<'a> Prepared<'a> {
             let urls = references.style.iter().chain(&references.character);
             client.inner.check_urls(urls, "reference").await?;
         }
+        // The plan checked the body; what is put into it below is checked
+        // again before sending.
+        let checked = references.is_empty() && image.is_none();
         if !references.is_empty() {
             wire = wire
                 .with_references(&references, &client.inner.downloader)
@@ -80,6 +86,7 @@ impl<'a> Prepared<'a> {
             model,
             wire,
             upload,
+            checked,
             _slots: slots,
         })
     }
@@ -111,12 +118,17 @@ impl<'a> Prepared<'a> {
     /// # }
     /// ```
     pub fn wire_mut(&mut self) -> &mut WireRequest {
+        self.checked = false;
         &mut self.wire
     }
 
-    /// The body as it goes: checked against the spec once more, after any
-    /// change through [`Prepared::wire_mut`].
+    /// The body as it goes: checked against the spec once more if anything
+    /// was put into it after the plan's check (an image, references, a
+    /// change through [`Prepared::wire_mut`]).
     fn checked_wire(&self) -> Result<&WireRequest, Error> {
+        if self.checked {
+            return Ok(&self.wire);
+        }
         let schemas = match self.client.provider() {
             Provider::Segmind => ideogram_raw::schema::segmind(),
             Provider::Ideogram => ideogram_raw::schema::ideogram(),

@@ -50,12 +50,11 @@ pub(crate) const CHARACTER_SLUG: &str = "ideogram-character";
 
 /// The schema name of the body Segmind's `slug` takes, from the spec.
 pub(crate) fn segmind_slug_schema(slug: &str) -> Option<&'static str> {
-    ideogram_raw::operation::Operation::find(
-        ideogram_raw::segmind::operations::ALL,
-        "POST",
-        &format!("/v1/{slug}"),
-    )?
-    .body
+    // `/v1/{slug}` compared in place: this runs for every request.
+    ideogram_raw::segmind::operations::ALL
+        .iter()
+        .find(|op| op.method == "POST" && op.path.strip_prefix("/v1/") == Some(slug))?
+        .body
 }
 
 /// The schema name of Segmind's body for `model`.
