@@ -19,10 +19,14 @@ use std::sync::LazyLock;
 
 use serde_json::{Map, Value};
 
-/// One spec's schemas.
+/// One spec's schemas: as the spec writes them, and compiled once into
+/// [`Node`]s that a check walks without looking keys up.
 #[derive(Debug)]
 pub struct Schemas {
     schemas: Value,
+    nodes: Vec<Node>,
+    /// The node of each named schema.
+    named: std::collections::HashMap<String, usize>,
 }
 
 static SEGMIND: LazyLock<Schemas> =
@@ -67,8 +71,23 @@ const MAX_DEPTH: usize = 32;
 
 impl Schemas {
     fn parse(text: &str) -> Self {
+        let schemas: Value = serde_json::from_str(text).expect("the generated schemas are JSON");
+        let mut compiler = Compiler {
+            root: &schemas,
+            nodes: Vec::new(),
+            seen: std::collections::HashMap::new(),
+        };
+        let named = schemas
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(name, schema)| (name.clone(), compiler.compile(schema)))
+            .collect();
+        let nodes = compiler.nodes;
         Self {
-            schemas: serde_json::from_str(text).expect("the generated schemas are JSON"),
+            schemas,
+            nodes,
+            named,
         }
     }
 
@@ -84,34 +103,21 @@ impl Schemas {
     ///
     /// When the spec has no schema `name` (a programming error).
     pub fn check(&self, name: &str, body: &Value) -> Result<(), Violation> {
-        let schema = self
+        let node = *self
+            .named
             .get(name)
             .unwrap_or_else(|| panic!("no schema {name} in the spec"));
-        self.walk(schema, body, &mut String::new(), 0)
+        self.walk(node, body, &mut String::new(), 0)
     }
 
     /// The schema a `$ref` names, or `schema` itself.
     fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
-        let mut schema = schema;
-        for _ in 0..MAX_DEPTH {
-            match schema["$ref"].as_str() {
-                Some(reference) => {
-                    let name = reference
-                        .strip_prefix("#/components/schemas/")
-                        .unwrap_or(reference);
-                    schema = self
-                        .get(name)
-                        .unwrap_or_else(|| panic!("unresolved {reference}"));
-                }
-                None => return schema,
-            }
-        }
-        schema
+        resolve(&self.schemas, schema)
     }
 
     fn walk(
         &self,
-        schema: &Value,
+        node: usize,
         value: &Value,
         path: &mut String,
         depth: usize,
@@ -119,23 +125,21 @@ impl Schemas {
         if depth > MAX_DEPTH {
             return fail(path, "nested too deeply".into());
         }
-        let schema = self.resolve(schema);
+        let schema = &self.nodes[node];
         if value.is_null() {
-            return if nullable(schema) {
+            return if schema.nullable {
                 Ok(())
             } else {
                 fail(path, "must not be null; leave the field out instead".into())
             };
         }
-        if let Some(parts) = schema["allOf"].as_array() {
-            for part in parts {
-                self.walk(part, value, path, depth + 1)?;
-            }
+        for &part in &schema.all_of {
+            self.walk(part, value, path, depth + 1)?;
         }
-        if let Some(choices) = schema["oneOf"].as_array().or(schema["anyOf"].as_array()) {
+        if let Some((choices, exclusive)) = &schema.choices {
             let mut first_error = None;
             let mut matched = 0;
-            for choice in choices {
+            for &choice in choices {
                 match self.walk(choice, value, &mut path.clone(), depth + 1) {
                     Ok(()) => matched += 1,
                     Err(e) => {
@@ -143,8 +147,7 @@ impl Schemas {
                     }
                 }
             }
-            let exclusive = schema.get("oneOf").is_some();
-            if matched == 0 || (exclusive && matched > 1) {
+            if matched == 0 || (*exclusive && matched > 1) {
                 return Err(match first_error {
                     Some(e) if matched == 0 && choices.len() == 1 => e,
                     _ => Violation {
@@ -158,8 +161,8 @@ impl Schemas {
                 });
             }
         }
-        if let Some(kind) = schema["type"].as_str() {
-            let ok = match kind {
+        if let Some(kind) = &schema.kind {
+            let ok = match kind.as_str() {
                 "object" => value.is_object(),
                 "array" => value.is_array(),
                 "string" => value.is_string(),
@@ -175,7 +178,7 @@ impl Schemas {
                 );
             }
         }
-        if let Some(allowed) = schema["enum"].as_array()
+        if let Some(allowed) = &schema.allowed
             && !allowed.contains(value)
         {
             let names: Vec<String> = allowed
@@ -192,11 +195,14 @@ impl Schemas {
             );
         }
         if let Some(number) = value.as_f64() {
-            check_range(schema, number, value).or_else(|m| fail(path, m))?;
+            schema
+                .range
+                .check(number, value)
+                .or_else(|m| fail(path, m))?;
         }
         if let Some(text) = value.as_str() {
             let chars = text.chars().count() as u64;
-            if let Some(min) = schema["minLength"].as_u64()
+            if let Some(min) = schema.min_length
                 && chars < min
             {
                 return fail(
@@ -208,7 +214,7 @@ impl Schemas {
                     },
                 );
             }
-            if let Some(max) = schema["maxLength"].as_u64()
+            if let Some(max) = schema.max_length
                 && chars > max
             {
                 return fail(
@@ -216,17 +222,15 @@ impl Schemas {
                     format!("is {chars} characters; at most {max} are accepted"),
                 );
             }
-            if let Some(pattern) = schema["pattern"].as_str() {
-                let regex = regress::Regex::new(pattern)
-                    .unwrap_or_else(|e| panic!("the spec's pattern {pattern:?}: {e}"));
-                if regex.find(text).is_none() {
-                    return fail(path, format!("{} does not match {pattern}", short(value)));
-                }
+            if let Some((pattern, regex)) = &schema.pattern
+                && regex.find(text).is_none()
+            {
+                return fail(path, format!("{} does not match {pattern}", short(value)));
             }
         }
         if let Some(items) = value.as_array() {
             let count = items.len() as u64;
-            if let Some(min) = schema["minItems"].as_u64()
+            if let Some(min) = schema.min_items
                 && count < min
             {
                 return fail(
@@ -234,7 +238,7 @@ impl Schemas {
                     format!("holds {count} items; at least {min} are needed"),
                 );
             }
-            if let Some(max) = schema["maxItems"].as_u64()
+            if let Some(max) = schema.max_items
                 && count > max
             {
                 return fail(
@@ -242,7 +246,7 @@ impl Schemas {
                     format!("holds {count} items; at most {max} are accepted"),
                 );
             }
-            if let Some(item_schema) = schema.get("items") {
+            if let Some(item_schema) = schema.items {
                 for (i, item) in items.iter().enumerate() {
                     let len = path.len();
                     path.push_str(&format!("[{i}]"));
@@ -252,81 +256,69 @@ impl Schemas {
             }
         }
         if let Some(object) = value.as_object() {
-            if let Some(required) = schema["required"].as_array() {
-                for name in required.iter().filter_map(Value::as_str) {
-                    if !object.contains_key(name) {
-                        push_field(path, name);
-                        return fail(path, "is required".into());
-                    }
-                }
-            }
-            let properties = schema["properties"].as_object();
-            for (name, field) in object {
-                let len = path.len();
-                push_field(path, name);
-                match properties.and_then(|p| p.get(name)) {
-                    Some(field_schema) => self.walk(field_schema, field, path, depth + 1)?,
-                    None => match schema.get("additionalProperties") {
-                        Some(Value::Bool(false)) => {
-                            let known: Vec<&String> =
-                                properties.map(|p| p.keys().collect()).unwrap_or_default();
-                            let known: Vec<&str> = known.iter().map(|k| k.as_str()).collect();
-                            return fail(
-                                path,
-                                format!("is not a field here; the fields are {}", known.join(", ")),
-                            );
-                        }
-                        Some(extra @ Value::Object(_)) => {
-                            self.walk(extra, field, path, depth + 1)?
-                        }
-                        _ => {}
-                    },
-                }
-                path.truncate(len);
-            }
-            // `x-exclusive`: groups of fields of which a body gives one.
-            for group in schema["x-exclusive"].as_array().into_iter().flatten() {
-                let given: Vec<&str> = group
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .filter(|f| object.get(*f).is_some_and(|v| !v.is_null()))
-                    .collect();
-                if let [first, second, ..] = given[..] {
-                    push_field(path, second);
-                    return fail(path, format!("cannot be given with {first}"));
-                }
-            }
-            if let Some(model) = self.model_of(schema, object) {
-                for (field, models) in field_models(schema) {
-                    if object.contains_key(field) && !models.contains(&model) {
-                        push_field(path, field);
-                        let message =
-                            format!("{model} does not take this field; {} do", models.join(", "));
-                        return fail(path, message);
-                    }
-                }
-            }
+            self.walk_object(schema, object, path, depth)?;
         }
         Ok(())
     }
 
-    /// The model an object is sent with, for its `x-field-models`: its
-    /// `model`, or that field's default; none when no list names it (`AUTO`
-    /// lets the service choose).
-    fn model_of<'a>(
-        &'a self,
-        schema: &'a Value,
-        object: &'a Map<String, Value>,
-    ) -> Option<&'a str> {
-        let model = object
-            .get("model")
-            .and_then(Value::as_str)
-            .or_else(|| self.resolve(&schema["properties"]["model"])["default"].as_str())?;
-        field_models(schema)
-            .any(|(_, models)| models.contains(&model))
-            .then_some(model)
+    /// The object rules of `schema`: required, known and exclusive fields,
+    /// and the fields only some models take.
+    fn walk_object(
+        &self,
+        schema: &Node,
+        object: &Map<String, Value>,
+        path: &mut String,
+        depth: usize,
+    ) -> Result<(), Violation> {
+        for name in &schema.required {
+            if !object.contains_key(name) {
+                push_field(path, name);
+                return fail(path, "is required".into());
+            }
+        }
+        for (name, field) in object {
+            let len = path.len();
+            push_field(path, name);
+            match schema.property(name) {
+                Some(field_schema) => self.walk(field_schema, field, path, depth + 1)?,
+                None => match schema.additional {
+                    Additional::Refused => {
+                        let known: Vec<&str> =
+                            schema.properties.iter().map(|(k, _)| k.as_str()).collect();
+                        return fail(
+                            path,
+                            format!("is not a field here; the fields are {}", known.join(", ")),
+                        );
+                    }
+                    Additional::Schema(extra) => self.walk(extra, field, path, depth + 1)?,
+                    Additional::Any => {}
+                },
+            }
+            path.truncate(len);
+        }
+        // `x-exclusive`: groups of fields of which a body gives one.
+        for group in &schema.exclusive {
+            let given: Vec<&str> = group
+                .iter()
+                .map(String::as_str)
+                .filter(|f| object.get(*f).is_some_and(|v| !v.is_null()))
+                .collect();
+            if let [first, second, ..] = given[..] {
+                push_field(path, second);
+                return fail(path, format!("cannot be given with {first}"));
+            }
+        }
+        if let Some(model) = schema.model_of(object) {
+            for (field, models) in &schema.field_models {
+                if object.contains_key(field) && !models.iter().any(|m| m == model) {
+                    push_field(path, field);
+                    let message =
+                        format!("{model} does not take this field; {} do", models.join(", "));
+                    return fail(path, message);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The schema of `field` in the object schema `name`.
@@ -413,37 +405,212 @@ fn nullable(schema: &Value) -> bool {
             .is_some_and(|o| o.keys().all(|k| k == "description" || k == "example"))
 }
 
-fn check_range(schema: &Value, number: f64, value: &Value) -> Result<(), String> {
-    let exclusive = |key: &str| schema[key].as_bool().unwrap_or(false);
-    if let Some(min) = schema["minimum"].as_f64() {
-        let below = if exclusive("exclusiveMinimum") {
-            number <= min
-        } else {
-            number < min
-        };
-        if below {
+/// One schema compiled: every rule a check reads, its `$ref`s followed and
+/// its pattern built, with the schemas it holds as indices into
+/// [`Schemas`]'s nodes.
+#[derive(Debug, Default)]
+struct Node {
+    nullable: bool,
+    all_of: Vec<usize>,
+    /// `oneOf` (exclusive) or `anyOf`.
+    choices: Option<(Vec<usize>, bool)>,
+    kind: Option<String>,
+    allowed: Option<Vec<Value>>,
+    range: Range,
+    min_length: Option<u64>,
+    max_length: Option<u64>,
+    pattern: Option<(String, regress::Regex)>,
+    min_items: Option<u64>,
+    max_items: Option<u64>,
+    items: Option<usize>,
+    required: Vec<String>,
+    /// In the spec's order, for messages that list them.
+    properties: Vec<(String, usize)>,
+    additional: Additional,
+    exclusive: Vec<Vec<String>>,
+    field_models: Vec<(String, Vec<String>)>,
+    /// The `model` property's default.
+    default_model: Option<String>,
+}
+
+impl Node {
+    fn property(&self, name: &str) -> Option<usize> {
+        self.properties
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|&(_, node)| node)
+    }
+
+    /// The model an object is sent with, for its `x-field-models`: its
+    /// `model`, or that field's default; none when no list names it (`AUTO`
+    /// lets the service choose).
+    fn model_of<'a>(&'a self, object: &'a Map<String, Value>) -> Option<&'a str> {
+        if self.field_models.is_empty() {
+            return None;
+        }
+        let model = object
+            .get("model")
+            .and_then(Value::as_str)
+            .or(self.default_model.as_deref())?;
+        self.field_models
+            .iter()
+            .any(|(_, models)| models.iter().any(|m| m == model))
+            .then_some(model)
+    }
+}
+
+/// What an object schema says of fields it does not name.
+#[derive(Debug, Default)]
+enum Additional {
+    #[default]
+    Any,
+    Refused,
+    Schema(usize),
+}
+
+/// `minimum`/`maximum`, each inclusive unless `exclusive*` says otherwise.
+#[derive(Debug, Default)]
+struct Range {
+    min: Option<(f64, bool)>,
+    max: Option<(f64, bool)>,
+}
+
+impl Range {
+    fn check(&self, number: f64, value: &Value) -> Result<(), String> {
+        if let Some((min, exclusive)) = self.min
+            && (number < min || (exclusive && number == min))
+        {
             return Err(format!(
                 "{} is below the minimum {}",
                 short(value),
                 bound(min)
             ));
         }
-    }
-    if let Some(max) = schema["maximum"].as_f64() {
-        let above = if exclusive("exclusiveMaximum") {
-            number >= max
-        } else {
-            number > max
-        };
-        if above {
+        if let Some((max, exclusive)) = self.max
+            && (number > max || (exclusive && number == max))
+        {
             return Err(format!(
                 "{} is above the maximum {}",
                 short(value),
                 bound(max)
             ));
         }
+        Ok(())
     }
-    Ok(())
+}
+
+/// The schema a `$ref` names in `root`, or `schema` itself.
+fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
+    let mut schema = schema;
+    for _ in 0..MAX_DEPTH {
+        match schema["$ref"].as_str() {
+            Some(reference) => {
+                let name = reference
+                    .strip_prefix("#/components/schemas/")
+                    .unwrap_or(reference);
+                schema = root
+                    .get(name)
+                    .unwrap_or_else(|| panic!("unresolved {reference}"));
+            }
+            None => return schema,
+        }
+    }
+    schema
+}
+
+/// Compiles a spec's schemas into nodes, each schema once (by address, so
+/// that a schema reached twice, or through itself, is one node).
+struct Compiler<'a> {
+    root: &'a Value,
+    nodes: Vec<Node>,
+    seen: std::collections::HashMap<*const Value, usize>,
+}
+
+impl Compiler<'_> {
+    fn compile(&mut self, schema: &Value) -> usize {
+        let schema = resolve(self.root, schema);
+        if let Some(&node) = self.seen.get(&std::ptr::from_ref(schema)) {
+            return node;
+        }
+        let index = self.nodes.len();
+        self.nodes.push(Node::default());
+        self.seen.insert(std::ptr::from_ref(schema), index);
+        let strings = |value: &Value| -> Vec<String> {
+            value
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        };
+        let exclusive = |key: &str| schema[key].as_bool().unwrap_or(false);
+        let choices = schema["oneOf"].as_array().or(schema["anyOf"].as_array());
+        let node = Node {
+            nullable: nullable(schema),
+            all_of: self.compile_all(schema["allOf"].as_array()),
+            choices: choices.map(|c| (self.compile_all(Some(c)), schema.get("oneOf").is_some())),
+            kind: schema["type"].as_str().map(str::to_owned),
+            allowed: schema["enum"].as_array().cloned(),
+            range: Range {
+                min: schema["minimum"]
+                    .as_f64()
+                    .map(|m| (m, exclusive("exclusiveMinimum"))),
+                max: schema["maximum"]
+                    .as_f64()
+                    .map(|m| (m, exclusive("exclusiveMaximum"))),
+            },
+            min_length: schema["minLength"].as_u64(),
+            max_length: schema["maxLength"].as_u64(),
+            pattern: schema["pattern"].as_str().map(|pattern| {
+                let regex = regress::Regex::new(pattern)
+                    .unwrap_or_else(|e| panic!("the spec's pattern {pattern:?}: {e}"));
+                (pattern.to_owned(), regex)
+            }),
+            min_items: schema["minItems"].as_u64(),
+            max_items: schema["maxItems"].as_u64(),
+            items: schema.get("items").map(|items| self.compile(items)),
+            required: strings(&schema["required"]),
+            properties: schema["properties"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(name, field)| (name.clone(), self.compile(field)))
+                .collect(),
+            additional: match schema.get("additionalProperties") {
+                Some(Value::Bool(false)) => Additional::Refused,
+                Some(extra @ Value::Object(_)) => Additional::Schema(self.compile(extra)),
+                _ => Additional::Any,
+            },
+            exclusive: schema["x-exclusive"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(strings)
+                .collect(),
+            field_models: field_models(schema)
+                .map(|(field, models)| {
+                    (
+                        field.to_owned(),
+                        models.into_iter().map(str::to_owned).collect(),
+                    )
+                })
+                .collect(),
+            default_model: resolve(self.root, &schema["properties"]["model"])["default"]
+                .as_str()
+                .map(str::to_owned),
+        };
+        self.nodes[index] = node;
+        index
+    }
+
+    fn compile_all(&mut self, schemas: Option<&Vec<Value>>) -> Vec<usize> {
+        schemas
+            .into_iter()
+            .flatten()
+            .map(|schema| self.compile(schema))
+            .collect()
+    }
 }
 
 /// A bound as the spec writes it: `100`, `0.05`, `1.0` as `1`.
