@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use futures::StreamExt as _;
+use futures::future::Either;
 use ideogram::{Client, EditRequest, Error, Generation, ImageData, Provider};
 use serde_json::Value;
 
@@ -98,25 +99,23 @@ impl Ready<'_> {
 pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Result<(), Failure> {
     let lines = read_items(&batch.file)?;
     // Check every item, and where its images go, before anything is sent: a
-    // bad line costs nothing.
-    let mut items = Vec::new();
+    // bad line costs nothing. Items are made again as they are sent, not
+    // kept: what a batch holds grows with its lines only by their text.
     let mut problems = Vec::new();
+    let mut bad_names = None;
+    // Every item's names, then the folder proven to take the longest of
+    // them: once, not once per item (a file created and removed each).
+    let mut longest = 0;
     for (index, line) in lines.iter().enumerate() {
-        let checked =
-            request::batch_work(line, &batch.options).and_then(|(named, options, work)| {
-                work.check(session.provider)?;
-                Ok(Item {
-                    index,
-                    asked: Asked {
-                        prompt: named,
-                        provider: session.provider,
-                        options,
-                    },
-                    work,
-                })
-            });
-        match checked {
-            Ok(item) => items.push(item),
+        match parse_item(index, line, &batch.options, session.provider) {
+            Ok(item) if problems.is_empty() && bad_names.is_none() => {
+                let plan = plan_for(&batch.output, &item);
+                match plan.check_names(item.work.images()) {
+                    Ok(()) => longest = longest.max(plan.longest_name()),
+                    Err(failure) => bad_names = Some(failure),
+                }
+            }
+            Ok(_) => {}
             Err(err) => problems.push(format!("item {}: {err}", index + 1)),
         }
     }
@@ -126,13 +125,8 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
             format!("nothing was sent; {}", problems.join("; ")),
         ));
     }
-    // Every item's names, then the folder proven to take the longest of
-    // them: once, not once per item (a file created and removed each).
-    let mut longest = 0;
-    for item in &items {
-        let plan = plan_for(&batch.output, item);
-        plan.check_names(item.work.images())?;
-        longest = longest.max(plan.longest_name());
+    if let Some(failure) = bad_names {
+        return Err(failure);
     }
     naming::writable(&batch.output, longest)?;
     let resend = Resend::parse(batch.resend_uncertain.as_deref(), lines.len())?;
@@ -165,36 +159,9 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
         provider: Some(session.provider.to_string()),
     })?;
 
-    let progress = Arc::new(Mutex::new(Progress::new(items.len(), batch.json)));
+    let progress = Arc::new(Mutex::new(Progress::new(lines.len(), batch.json)));
     let mut failures: Vec<Failure> = Vec::new();
-    let mut pending = Vec::new();
-    for item in items {
-        let mut state = states.get(&item.index).cloned().unwrap_or_default();
-        if state.uncertain() && resend.allows(item.index) {
-            // Asked to pay again: whatever the earlier run left to fetch
-            // (an expired id, say) is given up.
-            state.request_id = None;
-            state.images = None;
-        }
-        match decide(
-            &item,
-            &state,
-            session.provider,
-            &resend,
-            batch.switch_provider,
-        ) {
-            Decision::Done => progress.lock().expect("progress").skip(1),
-            Decision::Refuse(failure) => {
-                progress
-                    .lock()
-                    .expect("progress")
-                    .finish(false, &format!("item {}: {failure}", item.index + 1));
-                failures.push(failure);
-            }
-            Decision::Run => pending.push((item, state)),
-        }
-    }
-
+    let mut states = states;
     let in_flight = InFlight::new(session.client.timeout());
     let ctx = Context {
         client: &session.client,
@@ -209,13 +176,48 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
     // what a batch holds does not grow with its items beyond their state
     // (the records only when --json prints them).
     let mut records = Vec::new();
-    let work = futures::stream::iter(pending)
-        .map(|(item, state)| ctx.item(item, state))
+    let work = futures::stream::iter(lines.iter().enumerate())
+        .map(|(index, line)| {
+            let mut state = states.remove(&index).unwrap_or_default();
+            if signals.count() > 0 {
+                return Either::Left(std::future::ready(Ended::Interrupted));
+            }
+            // Checked above; made again here, as its turn comes.
+            let item = match parse_item(index, line, &batch.options, session.provider) {
+                Ok(item) => item,
+                Err(err) => {
+                    let failure = Failure::new(INVALID, format!("not sent: {err}"));
+                    return Either::Left(std::future::ready(ctx.refuse(index, failure)));
+                }
+            };
+            if state.uncertain() && resend.allows(index) {
+                // Asked to pay again: whatever the earlier run left to fetch
+                // (an expired id, say) is given up.
+                state.request_id = None;
+                state.images = None;
+            }
+            match decide(
+                &item,
+                &state,
+                session.provider,
+                &resend,
+                batch.switch_provider,
+            ) {
+                Decision::Done => {
+                    progress.lock().expect("progress").skip(1);
+                    Either::Left(std::future::ready(Ended::Skipped))
+                }
+                Decision::Refuse(failure) => {
+                    Either::Left(std::future::ready(ctx.refuse(index, failure)))
+                }
+                Decision::Run => Either::Right(ctx.item(item, state)),
+            }
+        })
         .buffer_unordered(batch.concurrency.max(1))
         .for_each(|ended| {
             match ended {
                 Ended::Saved(saved) if batch.json => records.extend(saved),
-                Ended::Saved(_) | Ended::Interrupted => {}
+                Ended::Saved(_) | Ended::Interrupted | Ended::Skipped => {}
                 Ended::Failed(failure) => failures.push(failure),
             }
             std::future::ready(())
@@ -281,6 +283,27 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
         NOT_SAVED => "run the same command again to fetch what was paid for; nothing is sent again",
         _ => "run the same command again to retry them; nothing already paid for is sent again",
     }))
+}
+
+/// Item `index` of the batch, from its line: parsed and checked for
+/// `provider`.
+fn parse_item(
+    index: usize,
+    line: &str,
+    options: &Options,
+    provider: Provider,
+) -> Result<Item, ideogram::InvalidInput> {
+    let (named, options, work) = request::batch_work(line, options)?;
+    work.check(provider)?;
+    Ok(Item {
+        index,
+        asked: Asked {
+            prompt: named,
+            provider,
+            options,
+        },
+        work,
+    })
 }
 
 /// The batch file's items: at most 64 MiB of a regular file, a UTF-8
@@ -540,6 +563,8 @@ enum Ended {
     Saved(Vec<Value>),
     Failed(Failure),
     Interrupted,
+    /// Done by an earlier run.
+    Skipped,
 }
 
 /// How producing an item stopped short.
@@ -572,6 +597,15 @@ impl Stopped {
 }
 
 impl Context<'_> {
+    /// An item not sent, and why.
+    fn refuse(&self, index: usize, failure: Failure) -> Ended {
+        self.progress
+            .lock()
+            .expect("progress")
+            .finish(false, &format!("item {}: {failure}", index + 1));
+        Ended::Failed(failure)
+    }
+
     /// Runs one item to its images on disk.
     async fn item(&self, item: Item, state: ItemState) -> Ended {
         if self.signals.count() > 0 {
