@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use futures::StreamExt as _;
 use futures::future::Either;
-use ideogram::{Client, EditRequest, Error, Generation, ImageData, Provider};
+use ideogram::{Client, Error, Generation, ImageData, Provider};
 use serde_json::Value;
 
 use crate::args::Options;
@@ -26,7 +26,7 @@ use crate::naming::{self, Plan};
 use crate::output::{self, Asked, tell};
 use crate::paid::{self, Saving};
 use crate::progress::Progress;
-use crate::request::{self, Work};
+use crate::request::{self, Ready, Work};
 use crate::signals::Signals;
 
 /// The largest batch file read.
@@ -48,52 +48,6 @@ struct Item {
     index: usize,
     asked: Asked,
     work: Work,
-}
-
-impl Work {
-    fn check(&self, provider: Provider) -> Result<(), ideogram::InvalidInput> {
-        match self {
-            Self::Generate(request) => request.check(provider),
-            Self::Edit(request) => request.check(provider),
-        }
-    }
-
-    /// The images it makes (checked by the library; one unless asked).
-    fn images(&self) -> usize {
-        match self {
-            Self::Generate(request) => request.num_images_asked().unwrap_or(1) as usize,
-            Self::Edit(request) => request.images_asked() as usize,
-        }
-    }
-
-    fn model(&self) -> ideogram::Model {
-        match self {
-            Self::Generate(request) => request.chosen_model(),
-            Self::Edit(_) => EditRequest::MODEL,
-        }
-    }
-}
-
-/// An item checked and holding its in-flight slot, ready to send.
-enum Ready<'a> {
-    Generate(ideogram::Prepared<'a>),
-    Edit(ideogram::PreparedEdit<'a>),
-}
-
-impl Ready<'_> {
-    async fn generate(self) -> Result<Generation, Error> {
-        match self {
-            Self::Generate(prepared) => prepared.generate().await,
-            Self::Edit(prepared) => prepared.send().await,
-        }
-    }
-
-    async fn submit(self) -> Result<ideogram::Job, Error> {
-        match self {
-            Self::Generate(prepared) => prepared.submit().await,
-            Self::Edit(prepared) => prepared.submit().await,
-        }
-    }
 }
 
 pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Result<(), Failure> {
@@ -671,7 +625,7 @@ impl Context<'_> {
         let provider = self.client.provider();
         let lib = |e: Error| Stopped::from_error(e, provider);
         let mut generation = match (provider, state.request_id.clone(), state.images.clone()) {
-            (_, _, Some(images)) => self.restore(item, images),
+            (_, _, Some(images)) => journal::restore(self.client, item.work.model(), images),
             (Provider::Segmind, Some(id), _) => self.wait(self.client.job(id).wait()).await?,
             (Provider::Segmind, None, _) => {
                 let prepared = self.prepared(item).await?;
@@ -737,6 +691,7 @@ impl Context<'_> {
             .commit(&Entry::Sending {
                 item: item.index,
                 provider: Some(self.client.provider().to_string()),
+                key: None,
             })
             .await
             .map_err(|failure| Stopped::Failed {
@@ -750,24 +705,10 @@ impl Context<'_> {
 
     /// Journals a paid generation's URLs before anything is downloaded.
     fn generated(&self, item: &Item, generation: &Generation) -> Result<(), Stopped> {
-        let images = generation
-            .images
-            .iter()
-            .map(|image| JournalImage {
-                url: match &image.data {
-                    ImageData::Url(url) => Some(url.clone()),
-                    _ => None,
-                },
-                seed: image.seed,
-                resolution: image.resolution.clone(),
-                is_safe: image.is_safe,
-                prompt: image.prompt.clone(),
-            })
-            .collect::<Vec<_>>();
         // Segmind v1 bytes have no URL to journal; the queue's do.
-        if images.iter().all(|i| i.url.is_none()) {
+        let Some(images) = JournalImage::of(generation) else {
             return Ok(());
-        }
+        };
         // On disk before any download all the same: the Saving entry's
         // commit, which comes first, syncs it too (one sync for both).
         self.journal
@@ -868,30 +809,10 @@ impl Context<'_> {
         }
         Ok(records)
     }
-
-    /// Rebuilds a paid-for generation from the journal, to download it.
-    fn restore(&self, item: &Item, images: Vec<JournalImage>) -> Generation {
-        let images = images
-            .into_iter()
-            .map(|j| {
-                let mut image = self
-                    .client
-                    .remote_image(j.url.clone().unwrap_or_default(), j.prompt);
-                image.seed = j.seed;
-                image.resolution = j.resolution;
-                image.is_safe = j.is_safe && j.url.is_some();
-                if !image.is_safe {
-                    image.data = ImageData::Withheld;
-                }
-                image
-            })
-            .collect();
-        Generation::new(self.client.provider(), item.work.model(), images)
-    }
 }
 
 /// The commands that fetch a paid generation's images into `plan`'s names.
-fn fetch_commands(generation: &Generation, plan: &Plan) -> String {
+pub(crate) fn fetch_commands(generation: &Generation, plan: &Plan) -> String {
     let none = |_: &Path| false;
     let stems = plan.stems(generation.images.len(), false, &none);
     let commands: Vec<String> = generation

@@ -101,7 +101,7 @@ pub(crate) async fn edit(
 
 /// The answer to a sent request that may be billed: a first interrupt waits
 /// for it (so its images are not lost), a second abandons it.
-async fn paid_answer(
+pub(crate) async fn paid_answer(
     session: &Session,
     signals: &Signals,
     sending: impl std::future::Future<Output = Result<Generation, ideogram::Error>>,
@@ -182,10 +182,15 @@ pub(crate) async fn layerize_text(
 /// Prints what each model can do on each provider: the library's table, or
 /// with `--json` one object per model and capability.
 pub(crate) fn models(json: bool) {
-    if !json {
+    if json {
+        say(&serde_json::to_string_pretty(&models_json()).expect("JSON"));
+    } else {
         say(ideogram::capability_table().trim_end());
-        return;
     }
+}
+
+/// Each model with the providers that serve each capability, as JSON.
+pub(crate) fn models_json() -> Value {
     let rows: Vec<Value> = ideogram::Model::ALL
         .iter()
         .map(|model| {
@@ -203,7 +208,7 @@ pub(crate) fn models(json: bool) {
             json!({"model": model.to_string(), "capabilities": capabilities})
         })
         .collect();
-    say(&serde_json::to_string_pretty(&rows).expect("JSON"));
+    Value::Array(rows)
 }
 
 /// Prints the descriptions of an image, one a line (`--json`: an array).
@@ -250,7 +255,47 @@ async fn save_paid(
     signals: &Signals,
     extra: Option<(&str, Value)>,
 ) -> Result<(), Failure> {
-    let (overwrite, json) = (save.overwrite, save.json);
+    let (records, unsaved) =
+        save_generation(generation, plan, asked, save.overwrite, started, signals).await?;
+    if save.json {
+        let mut all = records.clone();
+        all.extend(unsaved.iter().map(paid::Unsaved::json));
+        let printed = match extra {
+            Some((name, value)) => json!({"images": all, name: value}),
+            None => Value::Array(all),
+        };
+        say(&serde_json::to_string_pretty(&printed).expect("JSON"));
+    } else {
+        output::report(&records, false);
+    }
+    if unsaved.is_empty() {
+        return Ok(());
+    }
+    paid::report_unsaved(&unsaved, generation.images.len());
+    Err(Failure::new(
+        NOT_SAVED,
+        format!(
+            "{} of {} images billed but not saved",
+            unsaved.len(),
+            generation.images.len()
+        ),
+    )
+    .hint("run the printed commands to fetch them (Ideogram's links last 24 hours)"))
+}
+
+/// Saves a paid generation's images under `plan`'s next free names (or
+/// over them with `overwrite`), printing nothing on stdout: the sidecar
+/// records of the saved images, and the images that could not be saved,
+/// each with the command that fetches it. Downloads stop at the next
+/// interrupt, which is a failure listing those commands on stderr.
+pub(crate) async fn save_generation(
+    generation: &Generation,
+    plan: &Plan,
+    asked: &Asked,
+    overwrite: bool,
+    started: SystemTime,
+    signals: &Signals,
+) -> Result<(Vec<Value>, Vec<paid::Unsaved>), Failure> {
     let none = |_: &Path| false;
     let stems = plan.stems(generation.images.len(), overwrite, &none);
     let asked_for = plan.dir.join(format!(
@@ -285,7 +330,7 @@ async fn save_paid(
     } else {
         Some(saving_all.await)
     };
-    let Some((records, unsaved)) = outcome else {
+    outcome.ok_or_else(|| {
         // The downloads were dropped, their temporary files with them.
         let lines: Vec<String> = generation
             .images
@@ -299,35 +344,14 @@ async fn save_paid(
         for line in &lines {
             tell(&format!("  {line}"));
         }
-        return Err(Failure::new(
+        Failure::new(
             INTERRUPTED,
-            "interrupted: the generation was billed but not saved",
-        ));
-    };
-    if json {
-        let mut all = records.clone();
-        all.extend(unsaved.iter().map(paid::Unsaved::json));
-        let printed = match extra {
-            Some((name, value)) => json!({"images": all, name: value}),
-            None => Value::Array(all),
-        };
-        say(&serde_json::to_string_pretty(&printed).expect("JSON"));
-    } else {
-        output::report(&records, false);
-    }
-    if unsaved.is_empty() {
-        return Ok(());
-    }
-    paid::report_unsaved(&unsaved, generation.images.len());
-    Err(Failure::new(
-        NOT_SAVED,
-        format!(
-            "{} of {} images billed but not saved",
-            unsaved.len(),
-            generation.images.len()
-        ),
-    )
-    .hint("run the printed commands to fetch them (Ideogram's links last 24 hours)"))
+            format!(
+                "interrupted: the generation was billed but not saved; fetch it with: {}",
+                lines.join(" ; ")
+            ),
+        )
+    })
 }
 
 fn url_of(image: &GeneratedImage) -> Option<&str> {
@@ -521,18 +545,9 @@ pub(crate) fn resolutions(family: Option<&str>, json: bool) -> Result<(), Failur
             ));
         }
     };
-    let mut sizes: Vec<Resolution> = families
-        .iter()
-        .flat_map(|f| Resolution::all_in(*f))
-        .collect();
-    sizes.sort_by_key(|r| (r.width(), r.height()));
-    sizes.dedup();
+    let sizes = sizes_of(&families);
     if json {
-        let rows: Vec<Value> = sizes
-            .iter()
-            .map(|r| json!({"resolution": r.to_string(), "aspect_ratio": r.aspect_ratio().to_string(), "legacy": r.is_legacy(), "v3": r.is_v3(), "v4": r.is_in(SizeFamily::V4)}))
-            .collect();
-        say(&serde_json::to_string_pretty(&rows).expect("JSON"));
+        say(&serde_json::to_string_pretty(&resolutions_json(&sizes)).expect("JSON"));
         return Ok(());
     }
     say("SIZE        ASPECT  2.x     3.0     4.0");
@@ -550,9 +565,45 @@ pub(crate) fn resolutions(family: Option<&str>, json: bool) -> Result<(), Failur
     Ok(())
 }
 
+/// Every size of `families`, each once, smallest first.
+pub(crate) fn sizes_of(families: &[SizeFamily]) -> Vec<Resolution> {
+    let mut sizes: Vec<Resolution> = families
+        .iter()
+        .flat_map(|f| Resolution::all_in(*f))
+        .collect();
+    sizes.sort_by_key(|r| (r.width(), r.height()));
+    sizes.dedup();
+    sizes
+}
+
+/// `sizes` with their aspect ratios and the families that render them.
+pub(crate) fn resolutions_json(sizes: &[Resolution]) -> Value {
+    sizes
+        .iter()
+        .map(|r| json!({"resolution": r.to_string(), "aspect_ratio": r.aspect_ratio().to_string(), "legacy": r.is_legacy(), "v3": r.is_v3(), "v4": r.is_in(SizeFamily::V4)}))
+        .collect()
+}
+
+/// The preset palettes with their (approximate) colours, as JSON.
+pub(crate) fn palettes_json() -> Value {
+    <PalettePreset as ideogram::SpecEnum>::values()
+        .into_iter()
+        .map(|preset| {
+            let hex: Vec<String> = ideogram::preset_colors(preset)
+                .iter()
+                .map(|[r, g, b]| format!("#{r:02x}{g:02x}{b:02x}"))
+                .collect();
+            json!({"name": Palette::from(preset).to_string(), "colors": hex})
+        })
+        .collect()
+}
+
 pub(crate) fn palettes(json: bool) {
+    if json {
+        say(&serde_json::to_string_pretty(&palettes_json()).expect("JSON"));
+        return;
+    }
     let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let mut rows = Vec::new();
     for preset in <PalettePreset as ideogram::SpecEnum>::values() {
         let colors = ideogram::preset_colors(preset);
         let name = Palette::from(preset).to_string();
@@ -560,10 +611,6 @@ pub(crate) fn palettes(json: bool) {
             .iter()
             .map(|[r, g, b]| format!("#{r:02x}{g:02x}{b:02x}"))
             .collect();
-        if json {
-            rows.push(json!({"name": name, "colors": hex}));
-            continue;
-        }
         let swatches: String = if colour {
             colors
                 .iter()
@@ -574,13 +621,9 @@ pub(crate) fn palettes(json: bool) {
         };
         say(&format!("{name:<12} {swatches} {}", hex.join(" ")));
     }
-    if json {
-        say(&serde_json::to_string_pretty(&rows).expect("JSON"));
-    } else {
-        say(
-            "(colours are approximate: Ideogram does not publish its presets; custom: '#ff5500:0.6,#00aaff')",
-        );
-    }
+    say(
+        "(colours are approximate: Ideogram does not publish its presets; custom: '#ff5500:0.6,#00aaff')",
+    );
 }
 
 /// The provider for commands that only Segmind's queue serves.

@@ -2,6 +2,7 @@
 //! starts the mock service in process instead.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use ideogram::{AuthScheme, Client, Provider, RetryPolicy};
 
@@ -13,7 +14,7 @@ use crate::poll_cache;
 pub(crate) struct Session {
     pub client: Client,
     pub provider: Provider,
-    _mock: Option<Mock>,
+    _mock: Option<Arc<Offline>>,
     /// Where the learned completion times are kept, and what was read there.
     poll_cache: Option<(PathBuf, String)>,
 }
@@ -33,6 +34,24 @@ type Mock = ideogram_mock::MockServer;
 /// A build without the `mock` feature has no mock to run.
 #[cfg(not(feature = "mock"))]
 type Mock = std::convert::Infallible;
+
+/// The mock `--offline` started, with its URL and its key; shared by every
+/// session of a process (`ideogram mcp` has one per provider).
+pub(crate) struct Offline {
+    _mock: Mock,
+    url: String,
+    key: String,
+}
+
+/// Starts the mock in process.
+pub(crate) async fn offline() -> Result<Arc<Offline>, Failure> {
+    let (mock, url, key) = start_mock().await?;
+    Ok(Arc::new(Offline {
+        _mock: mock,
+        url,
+        key,
+    }))
+}
 
 /// Starts the mock in process: the handle, its URL and its key.
 #[cfg(feature = "mock")]
@@ -60,10 +79,31 @@ async fn start_mock() -> Result<(Mock, String, String), Failure> {
 /// Connects for a command; `queue` for the `job` commands, which only
 /// Segmind serves.
 pub(crate) async fn connect(connection: &Connection, queue: bool) -> Result<Session, Failure> {
-    let provider = match &connection.provider {
+    let provider = provider(connection, queue)?;
+    let mock = if connection.offline {
+        Some(offline().await?)
+    } else {
+        None
+    };
+    session(connection, provider, mock)
+}
+
+/// The provider `--provider` names, or the default (see [`default_provider`]).
+pub(crate) fn provider(connection: &Connection, queue: bool) -> Result<Provider, Failure> {
+    Ok(match &connection.provider {
         Some(name) => name.parse::<Provider>()?,
         None => default_provider(queue, connection.offline),
-    };
+    })
+}
+
+/// A client of `provider` as `connection` says: the key from the
+/// environment or `--api-key-file`, or the already started `mock` when
+/// offline.
+pub(crate) fn session(
+    connection: &Connection,
+    provider: Provider,
+    mock: Option<Arc<Offline>>,
+) -> Result<Session, Failure> {
     let retry = RetryPolicy::default().max_retries(connection.retries());
     let mut builder = Client::builder(provider)
         .retry(retry)
@@ -71,23 +111,23 @@ pub(crate) async fn connect(connection: &Connection, queue: bool) -> Result<Sess
     if connection.bearer {
         builder = builder.auth_scheme(AuthScheme::Bearer);
     }
-    let mock = if connection.offline {
-        if connection.base_url.is_some() {
-            return Err(Failure::new(
-                USAGE,
-                "--offline and --base-url exclude each other",
-            ));
+    match &mock {
+        Some(offline) => {
+            if connection.base_url.is_some() {
+                return Err(Failure::new(
+                    USAGE,
+                    "--offline and --base-url exclude each other",
+                ));
+            }
+            builder = builder.base_url(&offline.url).api_key(&offline.key);
         }
-        let (mock, url, key) = start_mock().await?;
-        builder = builder.base_url(url).api_key(key);
-        Some(mock)
-    } else {
-        if let Some(url) = &connection.base_url {
-            builder = builder.base_url(url);
+        None => {
+            if let Some(url) = &connection.base_url {
+                builder = builder.base_url(url);
+            }
+            builder = builder.api_key(key(connection, provider)?);
         }
-        builder = builder.api_key(key(connection, provider)?);
-        None
-    };
+    }
     let client = builder
         .build()
         .map_err(|e| Failure::from_error(e, provider))?;

@@ -49,6 +49,10 @@ pub(crate) enum Entry {
         item: usize,
         #[serde(default)]
         provider: Option<String>,
+        /// The caller's name for the request (`ideogram mcp`'s
+        /// `idempotency_key`): the same key again is answered from here.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
     },
     /// Queued on Segmind: the job can be resumed from this id.
     Submitted { item: usize, request_id: String },
@@ -85,6 +89,52 @@ pub(crate) struct JournalImage {
     pub prompt: String,
 }
 
+impl JournalImage {
+    /// What the journal keeps of a paid generation's images, before they
+    /// are downloaded; `None` when no image has a URL to fetch it by
+    /// (Segmind v1's bytes).
+    pub(crate) fn of(generation: &ideogram::Generation) -> Option<Vec<Self>> {
+        let images: Vec<Self> = generation
+            .images
+            .iter()
+            .map(|image| Self {
+                url: match &image.data {
+                    ideogram::ImageData::Url(url) => Some(url.clone()),
+                    _ => None,
+                },
+                seed: image.seed,
+                resolution: image.resolution.clone(),
+                is_safe: image.is_safe,
+                prompt: image.prompt.clone(),
+            })
+            .collect();
+        images.iter().any(|i| i.url.is_some()).then_some(images)
+    }
+}
+
+/// Rebuilds a paid-for generation of `model` from the journal, to download
+/// it through `client` (which never sends the key to the image host).
+pub(crate) fn restore(
+    client: &ideogram::Client,
+    model: ideogram::Model,
+    images: Vec<JournalImage>,
+) -> ideogram::Generation {
+    let images = images
+        .into_iter()
+        .map(|j| {
+            let mut image = client.remote_image(j.url.clone().unwrap_or_default(), j.prompt);
+            image.seed = j.seed;
+            image.resolution = j.resolution;
+            image.is_safe = j.is_safe && j.url.is_some();
+            if !image.is_safe {
+                image.data = ideogram::ImageData::Withheld;
+            }
+            image
+        })
+        .collect();
+    ideogram::Generation::new(client.provider(), model, images)
+}
+
 /// What the journal says of one item.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ItemState {
@@ -96,6 +146,8 @@ pub(crate) struct ItemState {
     pub provider: Option<String>,
     pub failed_maybe_billed: bool,
     pub expired: bool,
+    /// The caller's idempotency key, when it gave one.
+    pub key: Option<String>,
 }
 
 impl ItemState {
@@ -190,10 +242,15 @@ impl Journal {
                     known = true;
                 }
                 Entry::Run { tag, .. } => tags.push(tag),
-                Entry::Sending { item, provider } => {
+                Entry::Sending {
+                    item,
+                    provider,
+                    key,
+                } => {
                     let state = states.entry(item).or_default();
                     state.sending = true;
                     state.provider = provider;
+                    state.key = key;
                     state.failed_maybe_billed = false;
                     state.expired = false;
                 }
@@ -633,6 +690,7 @@ mod tests {
             Entry::Sending {
                 item: 0,
                 provider: Some("segmind".into()),
+                key: None,
             },
             Entry::Submitted {
                 item: 0,

@@ -160,6 +160,53 @@ pub(crate) enum Work {
     Edit(EditRequest),
 }
 
+impl Work {
+    /// The whole request checked for `provider`, nothing read or sent.
+    pub(crate) fn check(&self, provider: ideogram::Provider) -> Result<(), ideogram::InvalidInput> {
+        match self {
+            Self::Generate(request) => request.check(provider),
+            Self::Edit(request) => request.check(provider),
+        }
+    }
+
+    /// The images it makes (checked by the library; one unless asked).
+    pub(crate) fn images(&self) -> usize {
+        match self {
+            Self::Generate(request) => request.num_images_asked().unwrap_or(1) as usize,
+            Self::Edit(request) => request.images_asked() as usize,
+        }
+    }
+
+    pub(crate) fn model(&self) -> ideogram::Model {
+        match self {
+            Self::Generate(request) => request.chosen_model(),
+            Self::Edit(_) => EditRequest::MODEL,
+        }
+    }
+}
+
+/// An item checked and holding its in-flight slot, ready to send.
+pub(crate) enum Ready<'a> {
+    Generate(ideogram::Prepared<'a>),
+    Edit(ideogram::PreparedEdit<'a>),
+}
+
+impl Ready<'_> {
+    pub(crate) async fn generate(self) -> Result<ideogram::Generation, ideogram::Error> {
+        match self {
+            Self::Generate(prepared) => prepared.generate().await,
+            Self::Edit(prepared) => prepared.send().await,
+        }
+    }
+
+    pub(crate) async fn submit(self) -> Result<ideogram::Job, ideogram::Error> {
+        match self {
+            Self::Generate(prepared) => prepared.submit().await,
+            Self::Edit(prepared) => prepared.submit().await,
+        }
+    }
+}
+
 /// The operations a batch line names with `"op"` (`generate` when absent).
 const OPS: [&str; 6] = [
     "generate",
