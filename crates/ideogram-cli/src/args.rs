@@ -221,6 +221,25 @@ pub(crate) enum Command {
         #[command(flatten)]
         connection: Connection,
     },
+    /// Serve every operation as tools for AI agents: an MCP server on
+    /// stdin and stdout (logs on stderr).
+    ///
+    /// Tools: generate, remix, edit, reframe, replace_background, upscale,
+    /// describe, job_submit, job_status, job_wait and models. Images are
+    /// saved with their sidecars in --out under new names, never over a
+    /// file; each paid call is journaled there (`.ideogram-mcp.jsonl`)
+    /// before anything is downloaded, and a call repeated with the same
+    /// `idempotency_key` is answered from it instead of paying again. The
+    /// key comes from SEGMIND_API_KEY / IDEOGRAM_API_KEY or --api-key-file,
+    /// never from a tool's arguments; --offline serves every tool from the
+    /// built-in mock.
+    Mcp {
+        /// The folder images and sidecars are saved in (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[command(flatten)]
+        connection: Connection,
+    },
     /// Generate one image set per line of FILE (a prompt, or a JSON object
     /// with per-item options), resuming where an earlier run stopped.
     ///
@@ -306,6 +325,9 @@ pub(crate) enum Command {
 impl Command {
     /// Whether the command serves others (`ideogram mock`).
     pub(crate) fn serves(&self) -> bool {
+        if let Self::Mcp { .. } = self {
+            return true;
+        }
         #[cfg(feature = "mock")]
         if let Self::Mock(_) = self {
             return true;
@@ -325,6 +347,7 @@ impl Command {
             | Self::Upscale { connection, .. }
             | Self::LayerizeText { connection, .. }
             | Self::Describe { connection, .. }
+            | Self::Mcp { connection, .. }
             | Self::Batch { connection, .. } => Some(connection),
             Self::Job { action } => Some(match action {
                 JobAction::Submit { connection, .. }

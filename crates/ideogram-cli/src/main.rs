@@ -7,6 +7,7 @@ mod commands;
 mod connect;
 mod failure;
 mod journal;
+mod mcp;
 mod naming;
 mod output;
 mod paid;
@@ -167,6 +168,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 "interrupted; nothing was left half-written",
             ))
         });
+    }
+    if let Command::Mcp { out, connection } = &cli.command {
+        // Stdout is the protocol's from here on: every other line goes to
+        // stderr.
+        return mcp::serve(cli.connection.merged(connection), out, signals).await;
     }
     let queue = matches!(cli.command, Command::Job { .. });
     let connection = cli.connection.merged(
@@ -358,6 +364,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         #[cfg(feature = "mock")]
         Command::Mock(_) => unreachable!("handled above"),
         Command::Resolutions { .. }
+        | Command::Mcp { .. }
         | Command::Palettes
         | Command::Models
         | Command::Completions { .. }
