@@ -641,7 +641,10 @@ impl Server {
             }
             Entry::Submitted { request_id, .. } => state.request_id = Some(request_id),
             Entry::Generated { images, .. } => state.images = Some(images),
-            Entry::Saved { paths, .. } => state.saved = Some(paths),
+            // Relative to the journal's folder, as reading it gives them.
+            Entry::Saved { paths, .. } => {
+                state.saved = Some(paths.iter().map(|p| self.out.join(p)).collect());
+            }
             Entry::Failed { maybe_billed, .. } => {
                 state.sending = false;
                 state.failed_maybe_billed = maybe_billed;

@@ -1,0 +1,256 @@
+//! `ideogram mcp`: driven by the official MCP client from PyPI (offline),
+//! and line by line over JSON-RPC against a mock whose ledger shows what
+//! was billed.
+
+mod common;
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::BIN;
+use serde_json::{Value, json};
+
+/// The longest a step may take before the test gives up on a hung server
+/// (a guard, not a measurement).
+const HUNG: Duration = Duration::from_secs(120);
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The Python of the test venv (`.ci/run` makes it from
+/// tests/python/requirements.txt), if it has the `mcp` package.
+fn python_with_mcp() -> Option<PathBuf> {
+    let python = workspace().join(".venv/bin/python");
+    let has_mcp = Command::new(&python)
+        .args(["-c", "import mcp"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    has_mcp.then_some(python)
+}
+
+#[test]
+fn the_official_mcp_client_drives_the_offline_server() {
+    let Some(python) = python_with_mcp() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have the test venv with the mcp package"
+        );
+        eprintln!(
+            "skipped: no .venv with the mcp package; make it with \
+             `python3 -m venv .venv && .venv/bin/pip install -r tests/python/requirements.txt`"
+        );
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let run = Command::new(python)
+        .arg(workspace().join("tests/python/mcp_client.py"))
+        .arg(BIN)
+        .arg(out.path())
+        .env_remove("SEGMIND_API_KEY")
+        .env_remove("IDEOGRAM_API_KEY")
+        .output()
+        .expect("python");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(run.status.success(), "{printed}");
+    assert!(printed.contains(" passed, 0 failed"), "{printed}");
+}
+
+/// An MCP client speaking JSON-RPC lines to `ideogram mcp`.
+struct Client {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: mpsc::Receiver<String>,
+    next: u64,
+    /// Every line the server wrote on stdout.
+    seen: Vec<String>,
+}
+
+impl Client {
+    fn start(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Self {
+        let mut child = common::command(args, env, dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ideogram mcp");
+        let (send, lines) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = send.send(line);
+            }
+        });
+        let mut client = Self {
+            stdin: child.stdin.take(),
+            child,
+            lines,
+            next: 0,
+            seen: Vec::new(),
+        };
+        let init = client.request(
+            "initialize",
+            json!({"protocolVersion": "2025-06-18", "capabilities": {},
+                   "clientInfo": {"name": "test", "version": "1"}}),
+        );
+        assert_eq!(init["serverInfo"]["name"], "ideogram", "{init}");
+        client.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        client
+    }
+
+    fn send(&mut self, message: &Value) {
+        let stdin = self.stdin.as_mut().expect("open");
+        writeln!(stdin, "{message}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Sends a request and waits for its answer's result (notifications
+    /// on the way are kept in `seen`).
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next += 1;
+        let id = self.next;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let line = self.lines.recv_timeout(HUNG).expect("an answer");
+            self.seen.push(line.clone());
+            let message: Value = serde_json::from_str(&line).expect("stdout is JSON-RPC only");
+            if message["id"] == id {
+                assert!(message["error"].is_null(), "{message}");
+                return message["result"].clone();
+            }
+        }
+    }
+
+    fn call(&mut self, tool: &str, arguments: Value) -> Value {
+        self.request("tools/call", json!({"name": tool, "arguments": arguments}))
+    }
+
+    /// Closes stdin and waits for the server to end; returns its stderr.
+    fn close(mut self) -> String {
+        drop(self.stdin.take());
+        let output = self.child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    }
+}
+
+fn path_of(result: &Value) -> PathBuf {
+    PathBuf::from(
+        result["structuredContent"]["images"][0]["path"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no image: {result}")),
+    )
+}
+
+/// Every file's text under `dir`, for the key check.
+fn all_text(dir: &Path) -> String {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| String::from_utf8_lossy(&std::fs::read(e.unwrap().path()).unwrap()).into_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn refusals_cost_nothing_and_repeats_never_bill_twice() {
+    let mock = common::mock(Default::default()).await;
+    let (url, key) = (mock.api_url().to_owned(), mock.api_key());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let ledger = || mock.ledger();
+    // The client runs on threads of its own: the mock serves from this
+    // runtime meanwhile.
+    let client = {
+        let (dir, out, key) = (dir.path().to_path_buf(), out.clone(), key.clone());
+        tokio::task::spawn_blocking(move || {
+            Client::start(
+                &["mcp", "--out", out.to_str().unwrap(), "--base-url", &url],
+                &[("SEGMIND_API_KEY", &key), ("IDEOGRAM_API_KEY", &key)],
+                &dir,
+            )
+        })
+        .await
+        .unwrap()
+    };
+    let (mut client, refused) = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        let tools = client.request("tools/list", json!({}));
+        for tool in tools["tools"].as_array().unwrap() {
+            let schema = &tool["inputSchema"];
+            assert_eq!(schema["type"], "object", "{tool}");
+            let fields = schema["properties"].as_object().unwrap();
+            assert!(
+                fields.keys().all(|f| !f.contains("api") && f != "key"),
+                "a key as an argument: {tool}"
+            );
+        }
+        let refused = client.call(
+            "generate",
+            json!({"prompt": "refused fox", "provider": "ideogram", "resolution": "1000x1000"}),
+        );
+        (client, refused)
+    })
+    .await
+    .unwrap();
+    assert_eq!(refused["isError"], true, "{refused}");
+    assert_eq!(refused["structuredContent"]["billed"], "no");
+    assert!(ledger().entries.is_empty(), "a refusal was billed");
+
+    // Ideogram's sync generate with a key, twice: billed once, one file.
+    let keyed = json!({"prompt": "keyed fox", "provider": "ideogram", "idempotency_key": "k-1"});
+    let (mut client, first, second) = tokio::task::spawn_blocking(move || {
+        let first = client.call("generate", keyed.clone());
+        let second = client.call("generate", keyed);
+        (client, first, second)
+    })
+    .await
+    .unwrap();
+    assert_eq!(first["isError"], false, "{first}");
+    assert_eq!(second["structuredContent"]["billed"], "earlier", "{second}");
+    assert_eq!(path_of(&first), path_of(&second));
+    assert_eq!(ledger().for_prompt("keyed fox").count(), 1);
+    // The sidecar holds what an agent needs.
+    let sidecar: Value =
+        serde_json::from_slice(&std::fs::read(path_of(&first).with_extension("json")).unwrap())
+            .unwrap();
+    assert_eq!(sidecar["provider"], "ideogram", "{sidecar}");
+    assert!(!sidecar["source_url"].is_null(), "{sidecar}");
+
+    // Segmind's queue: submit twice with one key, wait twice.
+    let (client, submitted, again, waited, rewaited) = tokio::task::spawn_blocking(move || {
+        let job = json!({"prompt": "queued fox", "model": "V_2A", "idempotency_key": "q-1"});
+        let submitted = client.call("job_submit", job.clone());
+        let again = client.call("job_submit", job);
+        let id = submitted["structuredContent"]["request_id"].clone();
+        let waited = client.call("job_wait", json!({"request_id": id}));
+        let rewaited = client.call("job_wait", json!({"request_id": id}));
+        (client, submitted, again, waited, rewaited)
+    })
+    .await
+    .unwrap();
+    assert_eq!(submitted["isError"], false, "{submitted}");
+    assert_eq!(
+        submitted["structuredContent"]["request_id"],
+        again["structuredContent"]["request_id"]
+    );
+    assert_eq!(waited["isError"], false, "{waited}");
+    assert_eq!(path_of(&waited), path_of(&rewaited));
+    assert_eq!(rewaited["structuredContent"]["billed"], "earlier");
+    assert_eq!(ledger().for_prompt("queued fox").count(), 1);
+
+    // The key is in no output and no file.
+    let seen = client.seen.join("\n");
+    let stderr = tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    for text in [seen, stderr, all_text(&out)] {
+        assert!(!text.contains(&key), "the key leaked: {text}");
+    }
+}

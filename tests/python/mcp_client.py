@@ -1,0 +1,174 @@
+"""Drives `ideogram mcp --offline` with the official MCP client (the `mcp`
+package from PyPI), as an agent's host would: initialize, list the tools
+and check their schemas, generate and describe, read the saved image, and
+provoke a refusal that costs nothing.
+
+Usage: mcp_client.py IDEOGRAM_BINARY OUT_DIR (run by the Rust test
+crates/ideogram-cli/tests/mcp.rs). Prints `N passed, 0 failed` at the end.
+"""
+import asyncio
+import hashlib
+import json
+import pathlib
+import sys
+
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+BINARY, OUT = sys.argv[1], pathlib.Path(sys.argv[2])
+PNG = b"\x89PNG\r\n\x1a\n"
+checks = 0
+
+
+def check(condition, what):
+    global checks
+    if not condition:
+        raise AssertionError(what)
+    checks += 1
+
+
+def resolve(schema, node):
+    """A schema node with `$ref`s into `$defs` followed (and anyOf with
+    null unwrapped), for reading enums the way a client does."""
+    while True:
+        if "$ref" in node:
+            node = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+        elif "anyOf" in node:
+            node = next(n for n in node["anyOf"] if n.get("type") != "null")
+        else:
+            return node
+
+
+def journal_lines():
+    path = OUT / ".ideogram-mcp.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+def files():
+    return sorted(p.name for p in OUT.iterdir() if not p.name.startswith("."))
+
+
+async def main():
+    params = StdioServerParameters(
+        command=BINARY,
+        args=["mcp", "--offline", "--out", str(OUT)],
+        # No key anywhere: offline needs none.
+        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+    )
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as session:
+            init = await session.initialize()
+            check(init.server_info.name == "ideogram", init)
+
+            # The tools, and schemas taken from the library's request types.
+            tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+            for name in ["generate", "remix", "edit", "reframe", "replace_background",
+                         "upscale", "describe", "job_submit", "job_status", "job_wait",
+                         "models"]:
+                check(name in tools, f"tool {name} missing: {sorted(tools)}")
+            schema = tools["generate"].input_schema
+            properties = schema["properties"]
+            check(schema["required"] == ["prompt"], schema.get("required"))
+            models = resolve(schema, properties["model"])["enum"]
+            check("V_2A" in models and "V_3" in models, models)
+            sizes = resolve(schema, properties["resolution"])["enum"]
+            check("1280x768" in sizes and "1000x1000" not in sizes, len(sizes))
+            ratios = resolve(schema, properties["aspect_ratio"])["enum"]
+            check("16:9" in ratios, ratios)
+            check(properties["prompt"]["maxLength"] > 0, properties["prompt"])
+            check("seed" in properties and "idempotency_key" in properties, properties)
+            check(properties["provider"]["enum"] == ["segmind", "ideogram"], properties["provider"])
+            check("api_key" not in json.dumps(schema).lower(), "a key in a schema")
+            reframe = tools["reframe"].input_schema["properties"]["operation"]
+            check("resolution" in reframe["properties"], reframe)
+            check("mask" not in reframe["properties"], reframe)
+            check("image" in tools["remix"].input_schema["required"], tools["remix"].input_schema)
+
+            # Generate: a PNG on disk, its sidecar beside it, the metadata.
+            progress = []
+
+            async def on_progress(done, total, message):
+                progress.append(message)
+
+            result = await session.call_tool(
+                "generate",
+                {"prompt": "a lighthouse at dawn", "resolution": "1280x768", "seed": 4242},
+                progress_callback=on_progress,
+            )
+            check(not result.is_error, result)
+            data = result.structured_content
+            check(data["billed"] == "yes", data)
+            image = data["images"][0]
+            first = pathlib.Path(image["path"])
+            check(first.parent == OUT.resolve(), first)
+            check(first.read_bytes()[:8] == PNG, "not a PNG")
+            sidecar = json.loads(first.with_suffix(".json").read_text())
+            check(sidecar["seed"] == 4242 and image["seed"] == 4242, sidecar)
+            check(sidecar["resolution"] == "1280x768", sidecar)
+            check(sidecar["status"] == "saved", sidecar)
+            links = [c for c in result.content if c.type == "resource_link"]
+            check(len(links) == 1 and str(links[0].uri) == first.as_uri(), links)
+            check(progress, "no progress notification")
+            entries = [e["event"] for e in journal_lines()]
+            check(entries.index("generated") < entries.index("saved"), entries)
+            first_bytes = hashlib.sha256(first.read_bytes()).hexdigest()
+
+            # The same call again: a new file; the first is left as it was.
+            again = await session.call_tool(
+                "generate",
+                {"prompt": "a lighthouse at dawn", "resolution": "1280x768", "seed": 4242},
+            )
+            check(not again.is_error, again)
+            second = pathlib.Path(again.structured_content["images"][0]["path"])
+            check(second != first and second.exists(), (first, second))
+            check(hashlib.sha256(first.read_bytes()).hexdigest() == first_bytes, "overwritten")
+
+            # An idempotency key: the repeat answers from the journal.
+            keyed = {"prompt": "a red fox", "idempotency_key": "fox-1"}
+            once = await session.call_tool("generate", keyed)
+            twice = await session.call_tool("generate", keyed)
+            check(not once.is_error and not twice.is_error, (once, twice))
+            check(twice.structured_content["billed"] == "earlier", twice.structured_content)
+            check(once.structured_content["images"][0]["path"]
+                  == twice.structured_content["images"][0]["path"], twice.structured_content)
+            sent = [e for e in journal_lines() if e["event"] == "sending"]
+            check(sum(e.get("key") == "fox-1" for e in sent) == 1, sent)
+
+            # Describe: text.
+            described = await session.call_tool("describe", {"image": str(first)})
+            check(not described.is_error, described)
+            texts = [c.text for c in described.content if c.type == "text"]
+            check(texts and all(texts), texts)
+
+            # Refusals: tool errors naming the field and what it allows,
+            # nothing sent (no new journal entry, no new file).
+            before = (len(journal_lines()), files())
+            bad = await session.call_tool(
+                "generate", {"prompt": "a fox", "resolution": "1000x1000"})
+            check(bad.is_error, bad)
+            text = bad.content[0].text
+            check("resolution" in text and "1024x1024" in text, text)
+            check(bad.structured_content["billed"] == "no", bad.structured_content)
+            palette = await session.call_tool(
+                "generate", {"prompt": "a fox", "model": "V_2A", "palette": {"name": "EMBER"}})
+            check(palette.is_error and "palette" in palette.content[0].text.lower(), palette)
+            unknown = await session.call_tool("generate", {"prompt": "a fox", "colour": "red"})
+            check(unknown.is_error and "colour" in unknown.content[0].text, unknown)
+            check("prompt" in unknown.content[0].text, unknown.content[0].text)
+            segmind_only = await session.call_tool(
+                "edit", {"image": str(first), "operation": {"mask": str(first), "prompt": "x"},
+                         "provider": "segmind"})
+            check(segmind_only.is_error and "provider" in segmind_only.content[0].text,
+                  segmind_only)
+            check((len(journal_lines()), files()) == before, "a refusal sent or saved something")
+
+            # The tables.
+            table = await session.call_tool("models", {})
+            check(not table.is_error, table)
+            rows = table.structured_content["models"]
+            check(any(r["model"] == "V_3" for r in rows), rows)
+
+    print(f"{checks} passed, 0 failed")
+
+
+asyncio.run(main())
