@@ -132,7 +132,12 @@ async def main():
             check(once.structured_content["images"][0]["path"]
                   == twice.structured_content["images"][0]["path"], twice.structured_content)
             sent = [e for e in journal_lines() if e["event"] == "sending"]
-            check(sum(e.get("key") == "fox-1" for e in sent) == 1, sent)
+            check(sum(e.get("key", "").startswith("fox-1#") for e in sent) == 1, sent)
+            # The same key for another request is refused, unsent.
+            other = await session.call_tool(
+                "generate", {"prompt": "a grey wolf", "idempotency_key": "fox-1"})
+            check(other.is_error and "another request" in other.content[0].text, other)
+            check(other.structured_content["billed"] == "no", other.structured_content)
 
             # Describe: text.
             described = await session.call_tool("describe", {"image": str(first)})

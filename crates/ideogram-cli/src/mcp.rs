@@ -156,39 +156,67 @@ impl Tool {
         const SAVED: &str = "Images are saved with a JSON sidecar (seed, resolution, request id, credits left, source URL) in the server's output folder under new names, never over a file; the result lists their paths and links. Every field is checked against the model and provider before anything is sent: a refusal names the field and what it allows and costs nothing. The result says whether the call was billed.";
         const REPEAT: &str = "Pass an idempotency_key to make a repeat safe: the same key again returns the first call's images (fetching any it paid for but did not save) instead of paying again.";
         const IMAGE: &str = "Images are http(s) URLs, files on the server's machine or data: URLs (JPEG, PNG or WebP, at most 10 MB).";
-        match self {
-            Self::Generate => format!(
-                "Generate images from a prompt with any Ideogram model, on Segmind or Ideogram's API (each image billed by the provider; Ideogram 3.0's rendering_speed, transparency, upscaling and character references change the price). The `models` tool lists what each model takes. With `image` it is image to image. {SAVED} {REPEAT}"
-            ),
-            Self::Remix => format!(
-                "Image to image: a new image from `image` and a prompt, `image_weight` (1-100) saying how closely it follows the input. Billed per image. {IMAGE} {SAVED} {REPEAT}"
-            ),
-            Self::Edit => format!(
-                "Ideogram 3.0 edit (Ideogram's API): repaint where the mask is black (a grayscale image of the input's size) from the prompt. Billed per image. {IMAGE} {SAVED} {REPEAT}"
-            ),
-            Self::Reframe => format!(
-                "Ideogram 3.0 reframe (both providers): extend a square image outwards to one of Ideogram 3.0's resolutions. Billed per image. {IMAGE} {SAVED} {REPEAT}"
-            ),
-            Self::ReplaceBackground => format!(
-                "Ideogram 3.0 replace-background (both providers): keep the subject, paint a new background from the prompt. Billed per image. {IMAGE} {SAVED} {REPEAT}"
-            ),
-            Self::Upscale => format!(
-                "Upscale an image (Ideogram's API): a larger image; resemblance and detail guide it. Billed. {IMAGE} {SAVED} {REPEAT}"
-            ),
-            Self::Describe => format!(
-                "Words describing an image, each usable as a prompt (both providers; billed). Returns text. {IMAGE}"
-            ),
-            Self::JobSubmit => format!(
-                "Queue a generation on Segmind's queue and return its request_id at once; job_wait fetches the images. Billed when it runs. Takes what `generate` takes (Segmind's models). {REPEAT}"
-            ),
-            Self::JobStatus => {
-                "A Segmind queue job's state by its request_id (free).".to_owned()
+        let what = match self {
+            Self::Generate => {
+                "Generate images from a prompt with any Ideogram model, on Segmind or Ideogram's API (each image billed by the provider; Ideogram 3.0's rendering_speed, transparency, upscaling and character references change the price). The `models` tool lists what each model takes. With `image` it is image to image."
             }
-            Self::JobWait => format!(
-                "Wait for a Segmind queue job by its request_id (progress notifications while it runs) and save its images. Waiting again never bills again; a job already saved by this server returns its files. {SAVED}"
-            ),
-            Self::Models => "What each model can do on each provider, every resolution with its aspect ratio and the model families that render it, and the preset palettes (free; nothing is sent).".to_owned(),
+            Self::Remix => {
+                "Image to image: a new image from `image` and a prompt, `image_weight` (1-100) saying how closely it follows the input. Billed per image."
+            }
+            Self::Edit => {
+                "Ideogram 3.0 edit (Ideogram's API): repaint where the mask is black (a grayscale image of the input's size) from the prompt. Billed per image."
+            }
+            Self::Reframe => {
+                "Ideogram 3.0 reframe (both providers): extend a square image outwards to one of Ideogram 3.0's resolutions. Billed per image."
+            }
+            Self::ReplaceBackground => {
+                "Ideogram 3.0 replace-background (both providers): keep the subject, paint a new background from the prompt. Billed per image."
+            }
+            Self::Upscale => {
+                "Upscale an image (Ideogram's API): a larger image; resemblance and detail guide it. Billed."
+            }
+            Self::Describe => {
+                "Words describing an image, each usable as a prompt (both providers; billed). Returns text."
+            }
+            Self::JobSubmit => {
+                "Queue a generation on Segmind's queue and return its request_id at once; job_wait fetches the images. Billed when it runs. Takes what `generate` takes (Segmind's models)."
+            }
+            Self::JobStatus => "A Segmind queue job's state by its request_id (free).",
+            Self::JobWait => {
+                "Wait for a Segmind queue job by its request_id (progress notifications while it runs) and save its images. Waiting again never bills again; a job already saved by this server returns its files."
+            }
+            Self::Models => {
+                "What each model can do on each provider, every resolution with its aspect ratio and the model families that render it, and the preset palettes (free; nothing is sent)."
+            }
+        };
+        let mut text = what.to_owned();
+        let notes = [
+            (self.takes_images(), IMAGE),
+            (self.saves(), SAVED),
+            (self.keyed(), REPEAT),
+        ];
+        for (applies, note) in notes {
+            if applies {
+                text.push(' ');
+                text.push_str(note);
+            }
         }
+        text
+    }
+
+    /// Whether it takes input images.
+    fn takes_images(self) -> bool {
+        self == Self::Remix || self == Self::Describe || self.edit_op().is_some()
+    }
+
+    /// Whether it saves images.
+    fn saves(self) -> bool {
+        self.paid() && !matches!(self, Self::Describe | Self::JobSubmit)
+    }
+
+    /// Whether it takes an idempotency key.
+    fn keyed(self) -> bool {
+        self.paid() && !matches!(self, Self::Describe | Self::JobWait)
     }
 
     /// The tool's input schema: the library request type's, with the
@@ -228,7 +256,7 @@ impl Tool {
                 }),
             );
         }
-        if self.paid() && !matches!(self, Self::Describe | Self::JobWait) {
+        if self.keyed() {
             properties.insert(
                 "idempotency_key".into(),
                 json!({
@@ -493,10 +521,13 @@ impl Items {
         self.states.keys().max().map_or(0, |n| n + 1)
     }
 
+    /// The latest item journaled under `key` (its journal name is
+    /// `KEY#FINGERPRINT`), with that name.
     fn keyed(&self, key: &str) -> Option<(usize, ItemState)> {
+        let prefix = format!("{key}#");
         self.states
             .iter()
-            .filter(|(_, state)| state.key.as_deref() == Some(key))
+            .filter(|(_, state)| state.key.as_deref().is_some_and(|k| k.starts_with(&prefix)))
             .max_by_key(|(item, _)| **item)
             .map(|(item, state)| (*item, state.clone()))
     }
@@ -737,6 +768,7 @@ impl Server {
                     call.provider
                 };
                 let paid = Paid {
+                    request: canonical(tool, &call.args),
                     work: Work::Generate(request),
                     asked,
                     provider,
@@ -764,6 +796,7 @@ impl Server {
                     .as_str()
                     .map_or_else(|| op.to_owned(), str::to_owned);
                 let paid = Paid {
+                    request: canonical(tool, &args),
                     asked: asked(named, &args, EditRequest::MODEL),
                     work: Work::Edit(request),
                     provider: call.provider,
@@ -786,29 +819,31 @@ impl Server {
             ..paid.asked
         };
         let _running = self.claim(paid.key.as_deref())?;
+        // Journaled as KEY#FINGERPRINT: the same key with other arguments
+        // (or another provider) is another request, refused.
+        let journal_key = paid.key.as_deref().map(|key| {
+            format!(
+                "{key}#{}",
+                fingerprint(&format!("{provider} {}", paid.request))
+            )
+        });
         let earlier = paid
             .key
             .as_deref()
             .and_then(|key| self.items.lock().expect("items").keyed(key));
         let (item, state) = match earlier {
-            Some((item, state)) => {
-                if state
-                    .provider
-                    .as_deref()
-                    .is_some_and(|p| p != provider.to_string())
-                {
-                    return Err(Failure::new(
-                        INVALID,
-                        format!(
-                            "idempotency_key {:?} was sent to {} before, not {provider}",
-                            paid.key.as_deref().unwrap_or_default(),
-                            state.provider.as_deref().unwrap_or_default()
-                        ),
-                    )
-                    .into());
-                }
-                (item, Some(state))
+            Some((_, state)) if state.key != journal_key => {
+                return Err(Failure::new(
+                    INVALID,
+                    format!(
+                        "idempotency_key {:?} was used for another request (other arguments or provider)",
+                        paid.key.as_deref().unwrap_or_default()
+                    ),
+                )
+                .hint("a new request needs a new key")
+                .into());
             }
+            Some((item, state)) => (item, Some(state)),
             None => (self.items.lock().expect("items").next(), None),
         };
         let plan = Plan::from_output(Some(&self.out.join("")), &naming::slug(&asked.prompt))?;
@@ -833,7 +868,10 @@ impl Server {
                         json!({"request_id": id, "status": "QUEUED", "billed": "when it runs", "repeated": true}),
                     );
                 }
-                None
+                // Queued by an earlier call: its result, not a new bill.
+                progress.say(format!("answered from the journal: waiting for job {id}"));
+                let job = session.client.job(id).wait().await;
+                Some(job.map_err(|e| Refused::error(e, provider))?)
             }
             Some(state) if state.uncertain() => {
                 return Err(Refused::new(
@@ -866,7 +904,7 @@ impl Server {
                 self.journal(Entry::Sending {
                     item,
                     provider: Some(provider.to_string()),
-                    key: paid.key.clone(),
+                    key: journal_key.clone(),
                 })
                 .await?;
                 if paid.queue {
@@ -875,18 +913,7 @@ impl Server {
                 progress.say("sent; waiting for the answer".into());
                 match prepared.generate().await {
                     Ok(generation) => generation,
-                    Err(err) => {
-                        let refused = Refused::error(err, provider);
-                        let _ = self
-                            .journal(Entry::Failed {
-                                item,
-                                error: refused.failure.message.clone(),
-                                maybe_billed: refused.billed != Billed::No,
-                                expired: false,
-                            })
-                            .await;
-                        return Err(refused);
-                    }
+                    Err(err) => return Err(self.failed(item, err, provider).await),
                 }
             }
         };
@@ -894,6 +921,22 @@ impl Server {
         self.keep(item, &generation, &plan).await?;
         progress.say("paid; saving the images".into());
         self.save(item, &generation, &plan, &asked, started).await
+    }
+
+    /// Journals that a sent request failed, and whether it may have been
+    /// billed (so that a repeat sends again only what certainly was not).
+    async fn failed(&self, item: usize, err: ideogram::Error, provider: Provider) -> Refused {
+        let refused = Refused::error(err, provider);
+        let entry = Entry::Failed {
+            item,
+            error: refused.failure.message.clone(),
+            maybe_billed: refused.billed != Billed::No,
+            expired: false,
+        };
+        if let Err(failure) = self.journal(entry).await {
+            tell(&format!("warning: {}", failure.message));
+        }
+        refused
     }
 
     /// Queues a checked, journaled request on Segmind and journals its id.
@@ -905,18 +948,7 @@ impl Server {
     ) -> Result<Value, Refused> {
         let job = match prepared.submit().await {
             Ok(job) => job,
-            Err(err) => {
-                let refused = Refused::error(err, provider);
-                let _ = self
-                    .journal(Entry::Failed {
-                        item,
-                        error: refused.failure.message.clone(),
-                        maybe_billed: refused.billed != Billed::No,
-                        expired: false,
-                    })
-                    .await;
-                return Err(refused);
-            }
+            Err(err) => return Err(self.failed(item, err, provider).await),
         };
         let id = job.id().to_owned();
         let answer = json!({"request_id": id, "status": "QUEUED", "billed": "when it runs"});
@@ -1065,13 +1097,7 @@ impl Server {
                 progress.say(format!("job {id}: {}", status.status));
             })
             .await
-            .map_err(|err| {
-                let billed = match err.root() {
-                    ideogram::Error::JobFailed { .. } => Billed::No,
-                    _ => Billed::Maybe,
-                };
-                Refused::new(Failure::from_error(err, Provider::Segmind), billed)
-            })?;
+            .map_err(|err| Refused::error(err, Provider::Segmind))?;
         self.keep(item, &generation, &plan).await?;
         let asked = Asked {
             prompt: String::new(),
@@ -1085,6 +1111,8 @@ impl Server {
 /// A paid call's request and where it goes.
 struct Paid {
     work: Work,
+    /// The tool and its arguments as sent, for the key's fingerprint.
+    request: String,
     asked: Asked,
     provider: Option<Provider>,
     key: Option<String>,
@@ -1094,6 +1122,33 @@ struct Paid {
 
 fn request_field<'a>(call: &'a Call, name: &str) -> Option<&'a Value> {
     call.args.get(name).filter(|v| !v.is_null())
+}
+
+/// A tool's call as one text, object keys sorted at every level, so that
+/// the same arguments always read the same.
+fn canonical(tool: Tool, args: &Map<String, Value>) -> String {
+    fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                let pairs = keys.into_iter().map(|k| (k.clone(), sorted(&map[k])));
+                Value::Object(pairs.collect())
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    format!("{} {}", tool.name(), sorted(&Value::Object(args.clone())))
+}
+
+/// A stable 64-bit fingerprint of `text` (FNV-1a), as hex: journals
+/// outlive the binary that wrote them, so no std hasher.
+fn fingerprint(text: &str) -> String {
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
 }
 
 /// The item an entry is about.
@@ -1343,6 +1398,18 @@ mod tests {
         let refused = Refused::invalid(err).result();
         assert_eq!(refused.is_error, Some(true));
         assert_eq!(refused.structured_content.unwrap()["billed"], "no");
+    }
+
+    #[test]
+    fn a_call_reads_the_same_whatever_its_key_order() {
+        let one = json!({"prompt": "a fox", "palette": {"name": "EMBER", "x": 1}});
+        let two = json!({"palette": {"x": 1, "name": "EMBER"}, "prompt": "a fox"});
+        let text = |v: Value| canonical(Tool::Generate, v.as_object().unwrap());
+        assert_eq!(text(one.clone()), text(two));
+        assert_ne!(text(one.clone()), canonical(Tool::Remix, one.as_object().unwrap()));
+        // Journals outlive binaries: the fingerprint of a text never changes.
+        assert_eq!(fingerprint(""), "cbf29ce484222325");
+        assert_eq!(fingerprint("a"), "af63dc4c8601ec8c");
     }
 
     #[test]
