@@ -889,6 +889,7 @@ impl Server {
             _ => None,
         };
         let started = SystemTime::now();
+        let from_journal = resumed.is_some();
         let mut generation = match resumed {
             Some(generation) => generation,
             None => {
@@ -920,7 +921,13 @@ impl Server {
         generation.model = paid.work.model();
         self.keep(item, &generation, &plan).await?;
         progress.say("paid; saving the images".into());
-        self.save(item, &generation, &plan, &asked, started).await
+        let mut answer = self.save(item, &generation, &plan, &asked, started).await?;
+        if from_journal {
+            // Paid for by the earlier call; this one only fetched it.
+            answer["billed"] = json!("earlier");
+            answer["repeated"] = json!(true);
+        }
+        Ok(answer)
     }
 
     /// Journals that a sent request failed, and whether it may have been
@@ -1406,7 +1413,10 @@ mod tests {
         let two = json!({"palette": {"x": 1, "name": "EMBER"}, "prompt": "a fox"});
         let text = |v: Value| canonical(Tool::Generate, v.as_object().unwrap());
         assert_eq!(text(one.clone()), text(two));
-        assert_ne!(text(one.clone()), canonical(Tool::Remix, one.as_object().unwrap()));
+        assert_ne!(
+            text(one.clone()),
+            canonical(Tool::Remix, one.as_object().unwrap())
+        );
         // Journals outlive binaries: the fingerprint of a text never changes.
         assert_eq!(fingerprint(""), "cbf29ce484222325");
         assert_eq!(fingerprint("a"), "af63dc4c8601ec8c");

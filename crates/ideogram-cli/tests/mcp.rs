@@ -254,3 +254,91 @@ async fn refusals_cost_nothing_and_repeats_never_bill_twice() {
         assert!(!text.contains(&key), "the key leaked: {text}");
     }
 }
+
+#[tokio::test]
+async fn a_lost_answer_is_not_sent_again_and_a_lost_image_is_fetched_on_repeat() {
+    use ideogram_mock::{Fault, Target};
+    let mock = common::mock(Default::default()).await;
+    let (url, key) = (mock.api_url().to_owned(), mock.api_key());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let client = {
+        let (dir, out) = (dir.path().to_path_buf(), out.clone());
+        tokio::task::spawn_blocking(move || {
+            Client::start(
+                &[
+                    "mcp",
+                    "--out",
+                    out.to_str().unwrap(),
+                    "--base-url",
+                    &url,
+                    "--retries",
+                    "0",
+                ],
+                &[("IDEOGRAM_API_KEY", &key)],
+                &dir,
+            )
+        })
+        .await
+        .unwrap()
+    };
+
+    // Billed, then the connection dropped: the answer is lost.
+    mock.inject(Target::Method("POST".into()), Fault::DropAfterBilling);
+    let dropped = json!({"prompt": "dropped fox", "idempotency_key": "d-1"});
+    let (client, lost, repeated) = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        let lost = client.call("generate", dropped.clone());
+        let repeated = client.call("generate", dropped);
+        (client, lost, repeated)
+    })
+    .await
+    .unwrap();
+    assert_eq!(lost["isError"], true, "{lost}");
+    assert_eq!(lost["structuredContent"]["billed"], "maybe", "{lost}");
+    assert_eq!(repeated["isError"], true, "{repeated}");
+    assert_eq!(
+        repeated["structuredContent"]["billed"], "maybe",
+        "{repeated}"
+    );
+    assert!(
+        repeated["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("not sent again"),
+        "{repeated}"
+    );
+    assert_eq!(mock.ledger().for_prompt("dropped fox").count(), 1);
+
+    // Billed and answered, but the image host fails: the URL and the
+    // command that fetches it come back, and the repeat fetches it.
+    mock.inject(Target::ImagePath("/images/".into()), Fault::Status(500));
+    let unsaved = json!({"prompt": "unsaved fox", "idempotency_key": "u-1"});
+    let (client, failed, fetched) = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        let failed = client.call("generate", unsaved.clone());
+        let fetched = client.call("generate", unsaved);
+        (client, failed, fetched)
+    })
+    .await
+    .unwrap();
+    assert_eq!(failed["isError"], true, "{failed}");
+    let detail = &failed["structuredContent"];
+    assert_eq!(detail["billed"], "yes", "{failed}");
+    let lost = &detail["detail"]["images"][0];
+    assert!(lost["source_url"].is_string(), "{failed}");
+    assert!(
+        lost["fetch"]
+            .as_str()
+            .unwrap()
+            .starts_with("ideogram fetch "),
+        "{failed}"
+    );
+    assert_eq!(fetched["isError"], false, "{fetched}");
+    assert_eq!(fetched["structuredContent"]["billed"], "earlier");
+    assert!(path_of(&fetched).exists());
+    assert_eq!(mock.ledger().for_prompt("unsaved fox").count(), 1);
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+}
