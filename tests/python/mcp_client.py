@@ -123,6 +123,15 @@ async def main():
             check(second != first and second.exists(), (first, second))
             check(hashlib.sha256(first.read_bytes()).hexdigest() == first_bytes, "overwritten")
 
+            # Two calls at once with the same prompt: two files, both saved.
+            twins = await asyncio.gather(
+                session.call_tool("generate", {"prompt": "twin foxes"}),
+                session.call_tool("generate", {"prompt": "twin foxes"}),
+            )
+            check(not any(t.is_error for t in twins), twins)
+            paths = {t.structured_content["images"][0]["path"] for t in twins}
+            check(len(paths) == 2 and all(pathlib.Path(p).exists() for p in paths), paths)
+
             # An idempotency key: the repeat answers from the journal.
             keyed = {"prompt": "a red fox", "idempotency_key": "fox-1"}
             once = await session.call_tool("generate", keyed)

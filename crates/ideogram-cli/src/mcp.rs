@@ -550,6 +550,10 @@ struct Server {
     journal: Journal,
     items: Mutex<Items>,
     signals: Signals,
+    /// Held while a call picks its files' names and saves them, so that
+    /// two calls at once never pick the same free name (the second save
+    /// would then fail, never overwrite, and leave a paid image unsaved).
+    saving: tokio::sync::Mutex<()>,
 }
 
 /// Releases a running idempotency key when its call ends, however.
@@ -634,6 +638,7 @@ impl Server {
                 running: Vec::new(),
             }),
             signals,
+            saving: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -1005,7 +1010,8 @@ impl Server {
         asked: &Asked,
         started: SystemTime,
     ) -> Result<Value, Refused> {
-        let (records, unsaved) = crate::commands::save_generation(
+        let names = self.saving.lock().await;
+        let saved = crate::commands::save_generation(
             generation,
             plan,
             asked,
@@ -1013,8 +1019,9 @@ impl Server {
             started,
             &self.signals,
         )
-        .await
-        .map_err(|failure| Refused::new(failure, Billed::Yes))?;
+        .await;
+        drop(names);
+        let (records, unsaved) = saved.map_err(|failure| Refused::new(failure, Billed::Yes))?;
         if !unsaved.is_empty() {
             let mut refused = Refused::new(
                 Failure::new(
