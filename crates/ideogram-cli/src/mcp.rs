@@ -554,6 +554,9 @@ struct Server {
     /// two calls at once never pick the same free name (the second save
     /// would then fail, never overwrite, and leave a paid image unsaved).
     saving: tokio::sync::Mutex<()>,
+    /// The batch lock on the output folder, held for the server's life: a
+    /// batch and this server never save into one folder at once.
+    _folder: std::fs::File,
 }
 
 /// Releases a running idempotency key when its call ends, however.
@@ -626,6 +629,7 @@ impl Server {
         } else {
             None
         };
+        let folder = crate::journal::lock_output(&out, false)?;
         let (journal, states) = Journal::open(&out.join(JOURNAL), "ideogram-mcp", 0, false)?;
         Ok(Self {
             connection,
@@ -639,6 +643,7 @@ impl Server {
             }),
             signals,
             saving: tokio::sync::Mutex::new(()),
+            _folder: folder,
         })
     }
 
