@@ -517,8 +517,12 @@ struct Items {
 }
 
 impl Items {
-    fn next(&self) -> usize {
-        self.states.keys().max().map_or(0, |n| n + 1)
+    /// A new item number, taken at once so that calls running together
+    /// never share one.
+    fn reserve(&mut self) -> usize {
+        let item = self.states.keys().max().map_or(0, |n| n + 1);
+        self.states.insert(item, ItemState::default());
+        item
     }
 
     /// The latest item journaled under `key` (its journal name is
@@ -854,7 +858,7 @@ impl Server {
                 .into());
             }
             Some((item, state)) => (item, Some(state)),
-            None => (self.items.lock().expect("items").next(), None),
+            None => (self.items.lock().expect("items").reserve(), None),
         };
         let plan = Plan::from_output(Some(&self.out.join("")), &naming::slug(&asked.prompt))?;
         plan.check(paid.work.images())?;
@@ -1092,7 +1096,7 @@ impl Server {
         let item = match &earlier {
             Some((item, _)) => *item,
             None => {
-                let item = self.items.lock().expect("items").next();
+                let item = self.items.lock().expect("items").reserve();
                 self.journal(Entry::Submitted {
                     item,
                     request_id: id.to_owned(),
