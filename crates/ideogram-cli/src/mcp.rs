@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use ideogram::schemars::{JsonSchema, schema_for};
+use ideogram::schemars::JsonSchema;
+use ideogram::schemars::generate::SchemaSettings;
 use ideogram::{EditRequest, GenerateRequest, Generation, ImageInput, InvalidInput, Provider};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
@@ -311,9 +312,13 @@ struct JobWaitArgs {
 #[schemars(crate = "ideogram::schemars", title = "NoArguments")]
 struct NoArgs {}
 
-/// `T`'s JSON Schema as an object.
+/// `T`'s JSON Schema as an object, every subschema inline (no `$ref`s:
+/// some agents' hosts do not follow them).
 fn schema_of<T: JsonSchema>() -> Map<String, Value> {
-    match serde_json::to_value(schema_for!(T)) {
+    let generator = SchemaSettings::draft2020_12()
+        .with(|settings| settings.inline_subschemas = true)
+        .into_generator();
+    match serde_json::to_value(generator.into_root_schema_for::<T>()) {
         Ok(Value::Object(schema)) => schema,
         _ => Map::new(),
     }
@@ -1377,6 +1382,12 @@ mod tests {
             assert!(properties.contains_key(field), "{field}: {generate:?}");
         }
         assert_eq!(generate["required"], json!(["prompt"]));
+        for tool in Tool::ALL {
+            let text = Value::Object(tool.schema()).to_string();
+            assert!(!text.contains("$ref"), "{}: {text}", tool.name());
+        }
+        let model = &generate["properties"]["model"];
+        assert!(model.to_string().contains("V_2A_TURBO"), "{model}");
         assert_eq!(Tool::Remix.schema()["required"], json!(["prompt", "image"]));
         let status = Tool::JobStatus.schema();
         assert!(
