@@ -142,6 +142,38 @@ impl Client {
     }
 }
 
+/// Starts `ideogram mcp` against `mock` (its key for both providers),
+/// saving in `out`; off the runtime, which serves the mock meanwhile.
+async fn start(mock: &ideogram_mock::MockServer, dir: &Path, out: &Path, extra: &[&str]) -> Client {
+    let (url, key) = (mock.api_url().to_owned(), mock.api_key());
+    let mut args: Vec<String> = ["mcp", "--out", out.to_str().unwrap(), "--base-url", &url]
+        .map(str::to_owned)
+        .to_vec();
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        Client::start(
+            &args,
+            &[("SEGMIND_API_KEY", &key), ("IDEOGRAM_API_KEY", &key)],
+            &dir,
+        )
+    })
+    .await
+    .unwrap()
+}
+
+/// Calls `tool` with `arguments` twice in a row (off the runtime).
+async fn twice(mut client: Client, tool: &'static str, arguments: Value) -> (Client, Value, Value) {
+    tokio::task::spawn_blocking(move || {
+        let first = client.call(tool, arguments.clone());
+        let second = client.call(tool, arguments);
+        (client, first, second)
+    })
+    .await
+    .unwrap()
+}
+
 fn path_of(result: &Value) -> PathBuf {
     PathBuf::from(
         result["structuredContent"]["images"][0]["path"]
@@ -161,25 +193,12 @@ fn all_text(dir: &Path) -> String {
 #[tokio::test]
 async fn refusals_cost_nothing_and_repeats_never_bill_twice() {
     let mock = common::mock(Default::default()).await;
-    let (url, key) = (mock.api_url().to_owned(), mock.api_key());
+    let key = mock.api_key();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("images");
     let ledger = || mock.ledger();
-    // The client runs on threads of its own: the mock serves from this
-    // runtime meanwhile.
-    let client = {
-        let (dir, out, key) = (dir.path().to_path_buf(), out.clone(), key.clone());
-        tokio::task::spawn_blocking(move || {
-            Client::start(
-                &["mcp", "--out", out.to_str().unwrap(), "--base-url", &url],
-                &[("SEGMIND_API_KEY", &key), ("IDEOGRAM_API_KEY", &key)],
-                &dir,
-            )
-        })
-        .await
-        .unwrap()
-    };
-    let (mut client, refused) = tokio::task::spawn_blocking(move || {
+    let client = start(&mock, dir.path(), &out, &[]).await;
+    let (client, refused) = tokio::task::spawn_blocking(move || {
         let mut client = client;
         let tools = client.request("tools/list", json!({}));
         for tool in tools["tools"].as_array().unwrap() {
@@ -205,13 +224,7 @@ async fn refusals_cost_nothing_and_repeats_never_bill_twice() {
 
     // Ideogram's sync generate with a key, twice: billed once, one file.
     let keyed = json!({"prompt": "keyed fox", "provider": "ideogram", "idempotency_key": "k-1"});
-    let (mut client, first, second) = tokio::task::spawn_blocking(move || {
-        let first = client.call("generate", keyed.clone());
-        let second = client.call("generate", keyed);
-        (client, first, second)
-    })
-    .await
-    .unwrap();
+    let (client, first, second) = twice(client, "generate", keyed).await;
     assert_eq!(first["isError"], false, "{first}");
     assert_eq!(second["structuredContent"]["billed"], "earlier", "{second}");
     assert_eq!(path_of(&first), path_of(&second));
@@ -224,17 +237,10 @@ async fn refusals_cost_nothing_and_repeats_never_bill_twice() {
     assert!(!sidecar["source_url"].is_null(), "{sidecar}");
 
     // Segmind's queue: submit twice with one key, wait twice.
-    let (client, submitted, again, waited, rewaited) = tokio::task::spawn_blocking(move || {
-        let job = json!({"prompt": "queued fox", "model": "V_2A", "idempotency_key": "q-1"});
-        let submitted = client.call("job_submit", job.clone());
-        let again = client.call("job_submit", job);
-        let id = submitted["structuredContent"]["request_id"].clone();
-        let waited = client.call("job_wait", json!({"request_id": id}));
-        let rewaited = client.call("job_wait", json!({"request_id": id}));
-        (client, submitted, again, waited, rewaited)
-    })
-    .await
-    .unwrap();
+    let job = json!({"prompt": "queued fox", "model": "V_2A", "idempotency_key": "q-1"});
+    let (client, submitted, again) = twice(client, "job_submit", job).await;
+    let id = submitted["structuredContent"]["request_id"].clone();
+    let (client, waited, rewaited) = twice(client, "job_wait", json!({"request_id": id})).await;
     assert_eq!(submitted["isError"], false, "{submitted}");
     assert_eq!(
         submitted["structuredContent"]["request_id"],
@@ -259,41 +265,20 @@ async fn refusals_cost_nothing_and_repeats_never_bill_twice() {
 async fn a_lost_answer_is_not_sent_again_and_a_lost_image_is_fetched_on_repeat() {
     use ideogram_mock::{Fault, Target};
     let mock = common::mock(Default::default()).await;
-    let (url, key) = (mock.api_url().to_owned(), mock.api_key());
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("images");
-    let client = {
-        let (dir, out) = (dir.path().to_path_buf(), out.clone());
-        tokio::task::spawn_blocking(move || {
-            Client::start(
-                &[
-                    "mcp",
-                    "--out",
-                    out.to_str().unwrap(),
-                    "--base-url",
-                    &url,
-                    "--retries",
-                    "0",
-                ],
-                &[("IDEOGRAM_API_KEY", &key)],
-                &dir,
-            )
-        })
-        .await
-        .unwrap()
-    };
+    let client = start(
+        &mock,
+        dir.path(),
+        &out,
+        &["--retries", "0", "--provider", "ideogram"],
+    )
+    .await;
 
     // Billed, then the connection dropped: the answer is lost.
     mock.inject(Target::Method("POST".into()), Fault::DropAfterBilling);
     let dropped = json!({"prompt": "dropped fox", "idempotency_key": "d-1"});
-    let (client, lost, repeated) = tokio::task::spawn_blocking(move || {
-        let mut client = client;
-        let lost = client.call("generate", dropped.clone());
-        let repeated = client.call("generate", dropped);
-        (client, lost, repeated)
-    })
-    .await
-    .unwrap();
+    let (client, lost, repeated) = twice(client, "generate", dropped).await;
     assert_eq!(lost["isError"], true, "{lost}");
     assert_eq!(lost["structuredContent"]["billed"], "maybe", "{lost}");
     assert_eq!(repeated["isError"], true, "{repeated}");
@@ -314,14 +299,7 @@ async fn a_lost_answer_is_not_sent_again_and_a_lost_image_is_fetched_on_repeat()
     // command that fetches it come back, and the repeat fetches it.
     mock.inject(Target::ImagePath("/images/".into()), Fault::Status(500));
     let unsaved = json!({"prompt": "unsaved fox", "idempotency_key": "u-1"});
-    let (client, failed, fetched) = tokio::task::spawn_blocking(move || {
-        let mut client = client;
-        let failed = client.call("generate", unsaved.clone());
-        let fetched = client.call("generate", unsaved);
-        (client, failed, fetched)
-    })
-    .await
-    .unwrap();
+    let (client, failed, fetched) = twice(client, "generate", unsaved).await;
     assert_eq!(failed["isError"], true, "{failed}");
     let detail = &failed["structuredContent"];
     assert_eq!(detail["billed"], "yes", "{failed}");
