@@ -148,6 +148,45 @@ async def main():
             check(other.is_error and "another request" in other.content[0].text, other)
             check(other.structured_content["billed"] == "no", other.structured_content)
 
+            # The operations on an image, each to its own new file.
+            square = pathlib.Path(once.structured_content["images"][0]["path"])
+            operations = [
+                ("remix", {"prompt": "the same fox as a woodcut", "image": str(square),
+                           "image_weight": 60}),
+                ("reframe", {"image": str(square), "provider": "ideogram",
+                             "operation": {"resolution": "1280x800"}}),
+                ("replace_background", {"image": str(square), "provider": "ideogram",
+                                        "operation": {"prompt": "a beach"}}),
+                ("upscale", {"image": str(square), "provider": "ideogram"}),
+            ]
+            made = set()
+            for tool, arguments in operations:
+                done = await session.call_tool(tool, arguments)
+                check(not done.is_error, (tool, done))
+                path = pathlib.Path(done.structured_content["images"][0]["path"])
+                check(path.exists() and path.with_suffix(".json").exists(), (tool, path))
+                made.add(path)
+            check(len(made) == len(operations) and square not in made, made)
+            check(hashlib.sha256(first.read_bytes()).hexdigest() == first_bytes, "overwritten")
+
+            # Segmind's queue: submit, status, wait (with progress).
+            queued = await session.call_tool(
+                "job_submit", {"prompt": "a queued fox", "model": "V_2A"})
+            check(not queued.is_error, queued)
+            job = queued.structured_content["request_id"]
+            status = await session.call_tool("job_status", {"request_id": job})
+            check(not status.is_error and status.structured_content["status"], status)
+            polls = []
+
+            async def on_poll(done, total, message):
+                polls.append(message)
+
+            waited = await session.call_tool(
+                "job_wait", {"request_id": job}, progress_callback=on_poll)
+            check(not waited.is_error, waited)
+            check(pathlib.Path(waited.structured_content["images"][0]["path"]).exists(), waited)
+            check(any(job in (m or "") for m in polls), polls)
+
             # Describe: text.
             described = await session.call_tool("describe", {"image": str(first)})
             check(not described.is_error, described)
