@@ -1,0 +1,145 @@
+//! A call's arguments: read as the library's types, and named for the
+//! idempotency key's fingerprint and the sidecars.
+
+use ideogram::{InvalidInput, Provider};
+use serde_json::{Map, Value};
+
+use crate::args::Options;
+use crate::output::Asked;
+use crate::request::Work;
+
+use super::MAX_KEY;
+use super::tools::Tool;
+
+/// The arguments of a call, the call's own fields taken out.
+pub(super) struct Call {
+    pub(super) args: Map<String, Value>,
+    pub(super) provider: Option<Provider>,
+    pub(super) key: Option<String>,
+}
+
+impl Call {
+    pub(super) fn read(args: Option<Map<String, Value>>) -> Result<Self, InvalidInput> {
+        let mut args = args.unwrap_or_default();
+        let provider = match args.remove("provider") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(name)) => Some(name.parse::<Provider>()?),
+            Some(other) => return Err(not_text("provider", &other)),
+        };
+        let key = match args.remove("idempotency_key") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(key)) if !key.is_empty() && key.len() <= MAX_KEY => Some(key),
+            Some(other) => {
+                return Err(InvalidInput::new(
+                    "idempotency_key",
+                    format!("{other} is not a text of 1 to {MAX_KEY} bytes"),
+                ));
+            }
+        };
+        Ok(Self {
+            args,
+            provider,
+            key,
+        })
+    }
+
+    /// The arguments as the library's `T`, a refusal naming the field.
+    pub(super) fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, InvalidInput> {
+        parse_args(Value::Object(self.args.clone()))
+    }
+}
+
+pub(super) fn not_text(field: &'static str, value: &Value) -> InvalidInput {
+    let names: Vec<String> = Provider::ALL.iter().map(ToString::to_string).collect();
+    InvalidInput::new(field, format!("{value} is not one of {}", names.join(", ")))
+}
+
+/// `value` read as `T`; a refusal names the field's path and keeps the
+/// library's words for what it allows.
+pub(super) fn parse_args<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, InvalidInput> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.inner().to_string();
+        let field = if path == "." {
+            "arguments".to_owned()
+        } else {
+            path
+        };
+        // The library's own error already says "invalid FIELD: ".
+        let message = message
+            .strip_prefix("invalid ")
+            .and_then(|rest| rest.split_once(": "))
+            .map_or(message.clone(), |(_, said)| said.to_owned());
+        InvalidInput::new(field, message)
+    })
+}
+
+/// A paid call's request and where it goes.
+pub(super) struct Paid {
+    pub(super) work: Work,
+    /// The tool and its arguments as sent, for the key's fingerprint.
+    pub(super) request: String,
+    pub(super) asked: Asked,
+    pub(super) provider: Option<Provider>,
+    pub(super) key: Option<String>,
+    /// Queue it (Segmind's) and answer with its id.
+    pub(super) queue: bool,
+}
+
+pub(super) fn request_field<'a>(call: &'a Call, name: &str) -> Option<&'a Value> {
+    call.args.get(name).filter(|v| !v.is_null())
+}
+
+/// A tool's call as one text, object keys sorted at every level, so that
+/// the same arguments always read the same.
+pub(super) fn canonical(tool: Tool, args: &Map<String, Value>) -> String {
+    pub(super) fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                let pairs = keys.into_iter().map(|k| (k.clone(), sorted(&map[k])));
+                Value::Object(pairs.collect())
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    format!("{} {}", tool.name(), sorted(&Value::Object(args.clone())))
+}
+
+/// A stable 64-bit fingerprint of `text` (FNV-1a), as hex: journals
+/// outlive the binary that wrote them, so no std hasher.
+pub(super) fn fingerprint(text: &str) -> String {
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
+}
+
+/// What a call asked, for the sidecars: its arguments as the CLI's options.
+pub(super) fn asked(prompt: String, args: &Map<String, Value>, model: ideogram::Model) -> Asked {
+    let text = |name: &str| match args.get(name) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => Some(text.clone()),
+        Some(other) => Some(other.to_string()),
+    };
+    Asked {
+        prompt,
+        // The session that runs it sets its own.
+        provider: Provider::Ideogram,
+        options: Options {
+            model: Some(model.to_string()),
+            resolution: text("resolution"),
+            aspect: text("aspect_ratio"),
+            palette: text("palette"),
+            style: text("style"),
+            magic_prompt: text("magic_prompt"),
+            negative: text("negative_prompt"),
+            seed: text("seed"),
+            num_images: text("num_images"),
+            speed: text("rendering_speed"),
+            ..Options::default()
+        },
+    }
+}

@@ -1,0 +1,266 @@
+//! `ideogram mcp`: the client's operations as tools for AI agents, served
+//! over MCP on stdio. Stdout carries the protocol alone; notes and traces
+//! go to stderr.
+//!
+//! A tool's input schema is the library's request type's JSON Schema (the
+//! specs' enums and bounds, which model takes what), and its arguments are
+//! read as that type and checked whole before anything is sent: a refusal
+//! is a tool error naming the field and what it allows, and costs nothing.
+//! Paid calls run as the CLI's commands do and are journaled in the output
+//! folder as a batch's items are (`.ideogram-mcp.jsonl`, through
+//! [`Journal`]): about to send, then the queue id or the image URLs before
+//! anything is downloaded, then what was saved. A call repeated with the
+//! same `idempotency_key` is answered from that journal, never sent twice.
+//! Every result and error says whether it was billed.
+
+mod answer;
+mod call;
+mod server;
+mod tools;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool as McpTool, ToolAnnotations,
+};
+use rmcp::service::{RequestContext, RoleServer};
+use rmcp::{ErrorData, ServerHandler, ServiceExt as _};
+
+use crate::args::Connection;
+use crate::failure::{Failure, OTHER};
+use crate::output::tell;
+use crate::signals::Signals;
+
+use answer::{Refused, success};
+use call::Call;
+use server::{Progress, Server};
+use tools::Tool;
+
+/// The journal's name in the output folder.
+pub(crate) const JOURNAL: &str = ".ideogram-mcp.jsonl";
+
+/// The longest idempotency key, in bytes.
+pub(super) const MAX_KEY: usize = 200;
+
+/// The longest wait a `job_wait` call may ask for, in seconds.
+pub(super) const MAX_WAIT: u64 = 3600;
+
+/// The longest sidecar read back for a repeated call, in bytes.
+pub(super) const MAX_SIDECAR: u64 = 1 << 20;
+
+/// Serves the tools on stdio until the client closes it (or an interrupt
+/// arrives), saving images in `out`.
+pub(crate) async fn serve(
+    connection: Connection,
+    out: &Path,
+    signals: Signals,
+) -> Result<(), Failure> {
+    let server = Server::open(connection, out, signals.clone()).await?;
+    tell(&format!(
+        "ideogram mcp: serving on stdio, saving in {}{}",
+        server.out.display(),
+        if server.offline.is_some() {
+            " (offline: the built-in mock, nothing is billed)"
+        } else {
+            ""
+        }
+    ));
+    let running = Handler(Arc::new(server))
+        .serve(rmcp::transport::stdio())
+        .await
+        .map_err(|e| Failure::new(OTHER, format!("MCP session did not start: {e}")))?;
+    tokio::select! {
+        ended = running.waiting() => {
+            ended.map_err(|e| Failure::new(OTHER, format!("MCP session failed: {e}")))?;
+            Ok(())
+        }
+        () = signals.reached(1) => {
+            Err(Failure::new(
+                crate::failure::INTERRUPTED,
+                format!("interrupted; calls still running are in the journal ({JOURNAL}): repeat them with their idempotency_key"),
+            ))
+        }
+    }
+}
+
+/// The server as rmcp runs it.
+struct Handler(Arc<Server>);
+
+impl ServerHandler for Handler {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("ideogram", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "Ideogram image generation. Call `models` first to see what each model takes. \
+                 Images are saved on the server's machine; results give their paths. Every \
+                 result says whether it was billed; pass an idempotency_key to paid tools so a \
+                 repeated call never pays twice.",
+            )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let tools = Tool::ALL
+            .into_iter()
+            .map(|tool| {
+                let annotations = ToolAnnotations::new()
+                    .read_only(!tool.paid())
+                    .destructive(false)
+                    .idempotent(!tool.paid())
+                    .open_world(tool != Tool::Models);
+                McpTool::new(tool.name(), tool.description(), Arc::new(tool.schema()))
+                    .annotate(annotations)
+            })
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let Some(tool) = Tool::named(&request.name) else {
+            return Err(ErrorData::invalid_params(
+                format!("no tool named {:?}", request.name),
+                None,
+            ));
+        };
+        let progress = Progress::of(&context);
+        let outcome = match Call::read(request.arguments) {
+            Ok(call) => {
+                // rmcp wants a `Send` future, and rustc cannot prove some
+                // of the library's (describe, a job's wait) to be for every
+                // lifetime; so the call runs to its end on a thread of its
+                // own, on this runtime.
+                let server = self.0.clone();
+                let runtime = tokio::runtime::Handle::current();
+                tokio::task::spawn_blocking(move || {
+                    runtime.block_on(server.call(tool, call, progress))
+                })
+                .await
+                .map_err(|e| {
+                    ErrorData::internal_error(format!("the call ended early: {e}"), None)
+                })?
+            }
+            Err(invalid) => Err(Refused::invalid(invalid)),
+        };
+        Ok(match outcome {
+            Ok(answer) => success(answer),
+            Err(refused) => refused.result(),
+        }
+        .into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use answer::file_uri;
+    use call::{canonical, fingerprint};
+    use ideogram::GenerateRequest;
+    use serde_json::{Value, json};
+
+    fn call(args: Value) -> Call {
+        match args {
+            Value::Object(map) => Call::read(Some(map)).unwrap(),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn schemas_are_the_library_types_with_the_call_fields() {
+        let generate = Tool::Generate.schema();
+        let properties = generate["properties"].as_object().unwrap();
+        for field in [
+            "prompt",
+            "model",
+            "resolution",
+            "aspect_ratio",
+            "seed",
+            "provider",
+            "idempotency_key",
+        ] {
+            assert!(properties.contains_key(field), "{field}: {generate:?}");
+        }
+        assert_eq!(generate["required"], json!(["prompt"]));
+        for tool in Tool::ALL {
+            let text = Value::Object(tool.schema()).to_string();
+            assert!(!text.contains("$ref"), "{}: {text}", tool.name());
+        }
+        let model = &generate["properties"]["model"];
+        assert!(model.to_string().contains("V_2A_TURBO"), "{model}");
+        assert_eq!(Tool::Remix.schema()["required"], json!(["prompt", "image"]));
+        let status = Tool::JobStatus.schema();
+        assert!(
+            !status["properties"]
+                .as_object()
+                .unwrap()
+                .contains_key("provider")
+        );
+        let reframe = Tool::Reframe.schema();
+        let operation = &reframe["properties"]["operation"];
+        assert!(
+            operation["properties"]["resolution"].is_object(),
+            "{operation}"
+        );
+        assert!(operation["properties"].get("mask").is_none(), "{operation}");
+    }
+
+    #[test]
+    fn refusals_name_the_field_and_what_it_allows() {
+        let err = call(json!({"prompt": "a fox", "resolution": "1000x1000"}))
+            .parse::<GenerateRequest>()
+            .unwrap_err();
+        assert_eq!(err.field, "resolution");
+        assert!(!err.message.starts_with("invalid"), "{err}");
+        let err = call(json!({"prompt": "a fox", "colour": "red"}))
+            .parse::<GenerateRequest>()
+            .unwrap_err();
+        assert!(err.to_string().contains("colour"), "{err}");
+        let err = call(json!({"prompt": "a fox", "seed": "many"}))
+            .parse::<GenerateRequest>()
+            .unwrap_err();
+        assert_eq!(err.field, "seed");
+        let err = Call::read(Some(
+            json!({"prompt": "x", "provider": "openai"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        ))
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("segmind or ideogram"), "{err}");
+        let refused = Refused::invalid(err).result();
+        assert_eq!(refused.is_error, Some(true));
+        assert_eq!(refused.structured_content.unwrap()["billed"], "no");
+    }
+
+    #[test]
+    fn a_call_reads_the_same_whatever_its_key_order() {
+        let one = json!({"prompt": "a fox", "palette": {"name": "EMBER", "x": 1}});
+        let two = json!({"palette": {"x": 1, "name": "EMBER"}, "prompt": "a fox"});
+        let text = |v: Value| canonical(Tool::Generate, v.as_object().unwrap());
+        assert_eq!(text(one.clone()), text(two));
+        assert_ne!(
+            text(one.clone()),
+            canonical(Tool::Remix, one.as_object().unwrap())
+        );
+        // Journals outlive binaries: the fingerprint of a text never changes.
+        assert_eq!(fingerprint(""), "cbf29ce484222325");
+        assert_eq!(fingerprint("a"), "af63dc4c8601ec8c");
+    }
+
+    #[test]
+    fn file_uris_are_percent_encoded() {
+        assert_eq!(
+            file_uri(Path::new("/tmp/a fox#1.png")),
+            "file:///tmp/a%20fox%231.png"
+        );
+    }
+}
