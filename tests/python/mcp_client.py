@@ -213,6 +213,23 @@ async def main():
                          "provider": "segmind"})
             check(segmind_only.is_error and "provider" in segmind_only.content[0].text,
                   segmind_only)
+            # A file outside --out (and no --read): an agent cannot make the
+            # server upload the user's other files.
+            outside = OUT.parent / (OUT.name + "-outside.png")
+            outside.write_bytes(first.read_bytes())
+            private = await session.call_tool(
+                "describe", {"image": str(outside)})
+            check(private.is_error and "image" in private.content[0].text
+                  and "--read" in private.content[0].text, private)
+            check(private.structured_content["billed"] == "no", private.structured_content)
+            linked = OUT / "link-out.png"
+            linked.symlink_to(outside)
+            through_link = await session.call_tool(
+                "remix", {"prompt": "x", "image": str(linked)})
+            check(through_link.is_error and "--read" in through_link.content[0].text,
+                  through_link)
+            linked.unlink()
+            outside.unlink()
             check((len(journal_lines()), files()) == before, "a refusal sent or saved something")
 
             # The tables.

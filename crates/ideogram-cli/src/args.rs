@@ -232,11 +232,16 @@ pub(crate) enum Command {
     /// `idempotency_key` is answered from it instead of paying again. The
     /// key comes from SEGMIND_API_KEY / IDEOGRAM_API_KEY or --api-key-file,
     /// never from a tool's arguments; --offline serves every tool from the
-    /// built-in mock.
+    /// built-in mock. Local image files are read only from --out and the
+    /// folders given with --read.
     Mcp {
         /// The folder images and sidecars are saved in (created if missing).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// A folder whose images tools may read (repeatable); besides it,
+        /// only --out. URLs and data: URLs are not affected.
+        #[arg(long, value_name = "DIR")]
+        read: Vec<PathBuf>,
         #[command(flatten)]
         connection: Connection,
     },

@@ -169,10 +169,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             ))
         });
     }
-    if let Command::Mcp { out, connection } = &cli.command {
+    if let Command::Mcp {
+        out,
+        read,
+        connection,
+    } = &cli.command
+    {
         // Stdout is the protocol's from here on: every other line goes to
         // stderr.
-        return mcp::serve(cli.connection.merged(connection), out, signals).await;
+        return mcp::serve(cli.connection.merged(connection), out, read, signals).await;
     }
     let queue = matches!(cli.command, Command::Job { .. });
     let connection = cli.connection.merged(

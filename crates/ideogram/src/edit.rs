@@ -284,6 +284,32 @@ impl EditRequest {
         &self.image
     }
 
+    /// Every image the request reads, with the field that holds it: for
+    /// a caller that decides which files or URLs a request may use.
+    ///
+    /// ```
+    /// use ideogram::{EditRequest, ImageInput};
+    ///
+    /// let request = EditRequest::edit(
+    ///     ImageInput::file("photo.png"),
+    ///     ImageInput::file("mask.png"),
+    ///     "a red door",
+    /// );
+    /// let fields: Vec<&str> = request.input_images().map(|(field, _)| field).collect();
+    /// assert_eq!(fields, ["image", "operation.mask"]);
+    /// ```
+    pub fn input_images(&self) -> impl Iterator<Item = (&'static str, &ImageInput)> {
+        let mask = match &self.kind {
+            EditKind::Edit { mask, .. } => Some(("operation.mask", mask)),
+            _ => None,
+        };
+        std::iter::once(("image", &self.image)).chain(mask).chain(
+            self.style_references
+                .iter()
+                .map(|i| ("style_references", i)),
+        )
+    }
+
     /// The images asked for (1 unless set).
     pub fn images_asked(&self) -> u32 {
         self.num_images.unwrap_or(1)

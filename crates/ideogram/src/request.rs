@@ -271,6 +271,33 @@ impl GenerateRequest {
         self.num_images
     }
 
+    /// Every image the request reads, with the field that holds it: for
+    /// a caller that decides which files or URLs a request may use.
+    ///
+    /// ```
+    /// use ideogram::{GenerateRequest, ImageInput};
+    ///
+    /// let request = GenerateRequest::new("a fox")
+    ///     .image(ImageInput::file("fox.png"))
+    ///     .style_reference(ImageInput::url("https://example.com/style.png"));
+    /// let fields: Vec<&str> = request.input_images().map(|(field, _)| field).collect();
+    /// assert_eq!(fields, ["image", "style_references"]);
+    /// ```
+    pub fn input_images(&self) -> impl Iterator<Item = (&'static str, &ImageInput)> {
+        let image = self.image.as_ref().map(|i| ("image", i));
+        let character = self.character_reference.as_ref();
+        let mask = self.character_mask.as_ref();
+        image
+            .into_iter()
+            .chain(
+                self.style_references
+                    .iter()
+                    .map(|i| ("style_references", i)),
+            )
+            .chain(character.map(|i| ("character_reference", i)))
+            .chain(mask.map(|i| ("character_mask", i)))
+    }
+
     /// The model that will be used.
     pub fn chosen_model(&self) -> Model {
         self.model.unwrap_or(DEFAULT_MODEL)

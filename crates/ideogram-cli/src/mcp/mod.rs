@@ -18,7 +18,7 @@ mod call;
 mod server;
 mod tools;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rmcp::model::{
@@ -55,9 +55,10 @@ pub(super) const MAX_SIDECAR: u64 = 1 << 20;
 pub(crate) async fn serve(
     connection: Connection,
     out: &Path,
+    read: &[PathBuf],
     signals: Signals,
 ) -> Result<(), Failure> {
-    let server = Server::open(connection, out, signals.clone()).await?;
+    let server = Server::open(connection, out, read, signals.clone()).await?;
     tell(&format!(
         "ideogram mcp: serving on stdio, saving in {}{}",
         server.out.display(),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use ideogram::{EditRequest, GenerateRequest, Generation, InvalidInput, Provider};
+use ideogram::{EditRequest, GenerateRequest, Generation, ImageInput, InvalidInput, Provider};
 use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::{Value, json};
@@ -75,6 +75,10 @@ pub(super) struct Server {
     /// two calls at once never pick the same free name (the second save
     /// would then fail, never overwrite, and leave a paid image unsaved).
     pub(super) saving: tokio::sync::Mutex<()>,
+    /// The folders local image files may be read from (real paths): the
+    /// output folder and `--read`'s. An agent cannot make the server upload
+    /// any other file of the user's.
+    readable: Vec<PathBuf>,
     /// The batch lock on the output folder, held for the server's life: a
     /// batch and this server never save into one folder at once.
     pub(super) _folder: std::fs::File,
@@ -140,6 +144,7 @@ impl Server {
     pub(super) async fn open(
         connection: Connection,
         out: &Path,
+        read: &[PathBuf],
         signals: Signals,
     ) -> Result<Self, Failure> {
         std::fs::create_dir_all(out)
@@ -154,6 +159,14 @@ impl Server {
         } else {
             None
         };
+        let readable = std::iter::once(out.as_path())
+            .chain(read.iter().map(PathBuf::as_path))
+            .map(|dir| {
+                std::fs::canonicalize(dir).map_err(|e| {
+                    Failure::io(format!("cannot read the folder {}", dir.display()), e)
+                })
+            })
+            .collect::<Result<_, _>>()?;
         let folder = crate::journal::lock_output(&out, false)?;
         let (journal, states) = Journal::open(&out.join(JOURNAL), "ideogram-mcp", 0, false)?;
         Ok(Self {
@@ -168,6 +181,7 @@ impl Server {
             }),
             signals,
             saving: tokio::sync::Mutex::new(()),
+            readable,
             _folder: folder,
         })
     }
@@ -227,6 +241,38 @@ impl Server {
         Ok(())
     }
 
+    /// Refuses a local file outside the folders this server may read
+    /// (followed through links to where it really is): nothing is sent.
+    fn readable_only<'a>(
+        &self,
+        images: impl Iterator<Item = (&'static str, &'a ImageInput)>,
+    ) -> Result<(), Refused> {
+        for (field, image) in images {
+            let ImageInput::File(path) = image else {
+                continue;
+            };
+            let inside = std::fs::canonicalize(path)
+                .is_ok_and(|real| self.readable.iter().any(|dir| real.starts_with(dir)));
+            if !inside {
+                let folders: Vec<String> = self
+                    .readable
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect();
+                return Err(Refused::invalid(InvalidInput::new(
+                    field,
+                    format!(
+                        "{} is not an image in a folder this server may read ({}); give a URL, \
+                         or start the server with --read DIR",
+                        path.display(),
+                        folders.join(", ")
+                    ),
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Claims `key` for this call; a call with the same key still running
     /// is refused (nothing sent), not joined.
     pub(super) fn claim(&self, key: Option<&str>) -> Result<Running<'_>, Refused> {
@@ -262,6 +308,7 @@ impl Server {
             })),
             Tool::Describe => {
                 let args: DescribeArgs = call.parse().map_err(Refused::invalid)?;
+                self.readable_only([("image", &args.image)].into_iter())?;
                 let session = self.session(call.provider).await?;
                 let texts = session
                     .client
@@ -357,6 +404,10 @@ impl Server {
         let session = self.session(paid.provider).await?;
         let provider = session.provider;
         paid.work.check(provider).map_err(Refused::invalid)?;
+        match &paid.work {
+            Work::Generate(request) => self.readable_only(request.input_images())?,
+            Work::Edit(request) => self.readable_only(request.input_images())?,
+        }
         let asked = Asked {
             provider,
             ..paid.asked
