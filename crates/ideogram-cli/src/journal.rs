@@ -150,7 +150,63 @@ pub(crate) struct ItemState {
     pub key: Option<String>,
 }
 
+impl Entry {
+    /// The item an entry is about; `None` for the journal's own entries.
+    pub(crate) fn item(&self) -> Option<usize> {
+        match self {
+            Self::Sending { item, .. }
+            | Self::Submitted { item, .. }
+            | Self::Generated { item, .. }
+            | Self::Saving { item, .. }
+            | Self::Saved { item, .. }
+            | Self::Failed { item, .. }
+            | Self::Abandoned { item } => Some(*item),
+            Self::Batch { .. } | Self::Run { .. } => None,
+        }
+    }
+}
+
 impl ItemState {
+    /// What `entry`, about this item, says of it; paths relative to `dir`
+    /// (the journal's folder) as the journal keeps them. Reading a journal
+    /// and a server keeping its items in memory both come here.
+    pub(crate) fn apply(&mut self, entry: Entry, dir: &Path) {
+        match entry {
+            Entry::Sending { provider, key, .. } => {
+                self.sending = true;
+                self.provider = provider;
+                self.key = key;
+                self.failed_maybe_billed = false;
+                self.expired = false;
+            }
+            Entry::Submitted { request_id, .. } => self.request_id = Some(request_id),
+            Entry::Generated { images, .. } => self.images = Some(images),
+            Entry::Saving { stems, .. } => {
+                self.reserved.extend(stems.iter().map(|s| dir.join(s)));
+            }
+            Entry::Saved { paths, .. } => {
+                self.saved = Some(paths.iter().map(|p| dir.join(p)).collect());
+            }
+            Entry::Failed {
+                maybe_billed,
+                expired,
+                ..
+            } => {
+                self.sending = false;
+                self.failed_maybe_billed = maybe_billed;
+                self.expired = expired;
+                if !maybe_billed {
+                    // Not paid (a FAILED job, a refusal): the next run
+                    // sends it afresh instead of asking after it.
+                    self.request_id = None;
+                    self.images = None;
+                }
+            }
+            Entry::Abandoned { .. } => self.sending = true,
+            Entry::Batch { .. } | Entry::Run { .. } => {}
+        }
+    }
+
     /// Sent (or maybe sent) and possibly billed, with nothing to fetch it
     /// by: sending it again could pay twice.
     pub(crate) fn uncertain(&self) -> bool {
@@ -242,53 +298,10 @@ impl Journal {
                     known = true;
                 }
                 Entry::Run { tag, .. } => tags.push(tag),
-                Entry::Sending {
-                    item,
-                    provider,
-                    key,
-                } => {
-                    let state = states.entry(item).or_default();
-                    state.sending = true;
-                    state.provider = provider;
-                    state.key = key;
-                    state.failed_maybe_billed = false;
-                    state.expired = false;
-                }
-                Entry::Submitted { item, request_id } => {
-                    states.entry(item).or_default().request_id = Some(request_id)
-                }
-                Entry::Generated { item, images } => {
-                    states.entry(item).or_default().images = Some(images)
-                }
-                Entry::Saving { item, stems } => states
-                    .entry(item)
-                    .or_default()
-                    .reserved
-                    .extend(stems.iter().map(|s| dir.join(s))),
-                Entry::Saved { item, paths } => {
-                    states.entry(item).or_default().saved =
-                        Some(paths.iter().map(|p| dir.join(p)).collect())
-                }
-                Entry::Failed {
-                    item,
-                    maybe_billed,
-                    expired,
-                    ..
-                } => {
-                    let state = states.entry(item).or_default();
-                    state.sending = false;
-                    state.failed_maybe_billed = maybe_billed;
-                    state.expired = expired;
-                    if !maybe_billed {
-                        // Not paid (a FAILED job, a refusal): the next run
-                        // sends it afresh instead of asking after it.
-                        state.request_id = None;
-                        state.images = None;
+                entry => {
+                    if let Some(item) = entry.item() {
+                        states.entry(item).or_default().apply(entry, &dir);
                     }
-                }
-                Entry::Abandoned { item } => {
-                    let state = states.entry(item).or_default();
-                    state.sending = true;
                 }
             }
         }

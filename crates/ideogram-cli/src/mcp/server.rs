@@ -212,31 +212,9 @@ impl Server {
     pub(super) async fn journal(&self, entry: Entry) -> Result<(), Failure> {
         self.journal.commit(&entry).await?;
         let mut items = self.items.lock().expect("items");
-        let state = items.states.entry(entry_item(&entry)).or_default();
-        match entry {
-            Entry::Sending { provider, key, .. } => {
-                *state = ItemState {
-                    sending: true,
-                    provider,
-                    key,
-                    ..ItemState::default()
-                };
-            }
-            Entry::Submitted { request_id, .. } => state.request_id = Some(request_id),
-            Entry::Generated { images, .. } => state.images = Some(images),
-            // Relative to the journal's folder, as reading it gives them.
-            Entry::Saved { paths, .. } => {
-                state.saved = Some(paths.iter().map(|p| self.out.join(p)).collect());
-            }
-            Entry::Failed { maybe_billed, .. } => {
-                state.sending = false;
-                state.failed_maybe_billed = maybe_billed;
-                if !maybe_billed {
-                    state.request_id = None;
-                    state.images = None;
-                }
-            }
-            _ => {}
+        if let Some(item) = entry.item() {
+            let state = items.states.entry(item).or_default();
+            state.apply(entry, &self.out);
         }
         Ok(())
     }
@@ -718,19 +696,5 @@ impl Server {
             options: Options::default(),
         };
         self.save(item, &generation, &plan, &asked, started).await
-    }
-}
-
-/// The item an entry is about.
-pub(super) fn entry_item(entry: &Entry) -> usize {
-    match entry {
-        Entry::Sending { item, .. }
-        | Entry::Submitted { item, .. }
-        | Entry::Generated { item, .. }
-        | Entry::Saving { item, .. }
-        | Entry::Saved { item, .. }
-        | Entry::Failed { item, .. }
-        | Entry::Abandoned { item } => *item,
-        Entry::Batch { .. } | Entry::Run { .. } => usize::MAX,
     }
 }
