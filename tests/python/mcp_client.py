@@ -39,6 +39,20 @@ def resolve(schema, node):
             return node
 
 
+def black_mask(image, path):
+    """A black grayscale PNG of `image`'s size (repaint everything)."""
+    import struct, zlib
+    width, height = struct.unpack(">II", image.read_bytes()[16:24])
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+    rows = b"".join(b"\x00" + b"\x00" * width for _ in range(height))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n"
+                     + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return path
+
+
 def journal_lines():
     path = OUT / ".ideogram-mcp.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines() if line]
@@ -150,7 +164,10 @@ async def main():
 
             # The operations on an image, each to its own new file.
             square = pathlib.Path(once.structured_content["images"][0]["path"])
+            mask = black_mask(square, OUT / "mask.png")
             operations = [
+                ("edit", {"image": str(square), "provider": "ideogram",
+                          "operation": {"mask": str(mask), "prompt": "a red door"}}),
                 ("remix", {"prompt": "the same fox as a woodcut", "image": str(square),
                            "image_weight": 60}),
                 ("reframe", {"image": str(square), "provider": "ideogram",
@@ -167,6 +184,7 @@ async def main():
                 check(path.exists() and path.with_suffix(".json").exists(), (tool, path))
                 made.add(path)
             check(len(made) == len(operations) and square not in made, made)
+            mask.unlink()
             check(hashlib.sha256(first.read_bytes()).hexdigest() == first_bytes, "overwritten")
 
             # Segmind's queue: submit, status, wait (with progress).
