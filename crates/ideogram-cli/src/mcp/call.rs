@@ -108,13 +108,9 @@ pub(super) fn canonical(tool: Tool, args: &Map<String, Value>) -> String {
     format!("{} {}", tool.name(), sorted(&Value::Object(args.clone())))
 }
 
-/// A stable 64-bit fingerprint of `text` (FNV-1a), as hex: journals
-/// outlive the binary that wrote them, so no std hasher.
+/// A stable fingerprint of `text`, as the journal's for batches.
 pub(super) fn fingerprint(text: &str) -> String {
-    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("{hash:016x}")
+    crate::journal::fnv1a(text.bytes())
 }
 
 /// What a call asked, for the sidecars: its arguments as the CLI's options.
