@@ -78,13 +78,16 @@ impl Tool {
     pub(super) fn description(self) -> String {
         const SAVED: &str = "Images are saved with a JSON sidecar (seed, resolution, request id, credits left, source URL) in the server's output folder under new names, never over a file; the result lists their paths and links. Every field is checked against the model and provider before anything is sent: a refusal names the field and what it allows and costs nothing. The result says whether the call was billed.";
         const REPEAT: &str = "Pass an idempotency_key to make a repeat safe: the same key again returns the first call's images (fetching any it paid for but did not save) instead of paying again.";
-        const IMAGE: &str = "Images are http(s) URLs, files on the server's machine or data: URLs (JPEG, PNG or WebP, at most 10 MB).";
+        let image = format!(
+            "Images are http(s) URLs, data: URLs, or files in the folders the server may read (its output folder and its --read folders); JPEG, PNG or WebP of at most {} MiB.",
+            ideogram::MAX_IMAGE_BYTES >> 20
+        );
         let what = match self {
             Self::Generate => {
                 "Generate images from a prompt with any Ideogram model, on Segmind or Ideogram's API (each image billed by the provider; Ideogram 3.0's rendering_speed, transparency, upscaling and character references change the price). The `models` tool lists what each model takes. With `image` it is image to image."
             }
             Self::Remix => {
-                "Image to image: a new image from `image` and a prompt, `image_weight` (1-100) saying how closely it follows the input. Billed per image."
+                "Image to image: a new image from `image` and a prompt, `image_weight` (its range is in the schema) saying how closely it follows the input. Billed per image."
             }
             Self::Edit => {
                 "Ideogram 3.0 edit (Ideogram's API): repaint where the mask is black (a grayscale image of the input's size) from the prompt. Billed per image."
@@ -114,7 +117,7 @@ impl Tool {
         };
         let mut text = what.to_owned();
         let notes = [
-            (self.takes_images(), IMAGE),
+            (self.takes_images(), image.as_str()),
             (self.saves(), SAVED),
             (self.keyed(), REPEAT),
         ];
