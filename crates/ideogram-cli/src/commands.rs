@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::args::Options;
 use crate::connect::Session;
-use crate::failure::{Failure, INTERRUPTED, INVALID, NETWORK, NOT_SAVED};
+use crate::failure::{Failure, INTERRUPTED, INVALID, NETWORK};
 use crate::naming::{self, Plan};
 use crate::output::{self, Asked, say, tell};
 use crate::paid::{self, Saving};
@@ -101,7 +101,7 @@ pub(crate) async fn edit(
 
 /// The answer to a sent request that may be billed: a first interrupt waits
 /// for it (so its images are not lost), a second abandons it.
-pub(crate) async fn paid_answer(
+async fn paid_answer(
     session: &Session,
     signals: &Signals,
     sending: impl std::future::Future<Output = Result<Generation, ideogram::Error>>,
@@ -272,15 +272,8 @@ async fn save_paid(
         return Ok(());
     }
     paid::report_unsaved(&unsaved, generation.images.len());
-    Err(Failure::new(
-        NOT_SAVED,
-        format!(
-            "{} of {} images billed but not saved",
-            unsaved.len(),
-            generation.images.len()
-        ),
-    )
-    .hint("run the printed commands to fetch them (Ideogram's links last 24 hours)"))
+    Err(paid::not_saved(&unsaved, generation.images.len())
+        .hint("run the printed commands to fetch them (Ideogram's links last 24 hours)"))
 }
 
 /// Saves a paid generation's images under `plan`'s next free names (or

@@ -10,6 +10,7 @@ use std::time::SystemTime;
 use ideogram::{GeneratedImage, Generation, ImageData, SaveOptions};
 use serde_json::{Value, json};
 
+use crate::failure::Failure;
 use crate::naming::Stem;
 use crate::output::{self, Asked, fetch_command, tell};
 
@@ -215,6 +216,15 @@ async fn rescue(image: &GeneratedImage, generation: &Generation, number: usize) 
     let path = std::env::temp_dir().join(format!("ideogram-rescued-{id}-{number}.png"));
     let options = SaveOptions::new().replace(false).fix_extension(true);
     image.save_with(&path, &options).await.ok()
+}
+
+/// The failure of a paid generation `unsaved` of whose `total` images were
+/// not saved (exit 9); the caller says where their fetch commands are.
+pub(crate) fn not_saved(unsaved: &[Unsaved], total: usize) -> Failure {
+    Failure::new(
+        crate::failure::NOT_SAVED,
+        format!("{} of {total} images billed but not saved", unsaved.len()),
+    )
 }
 
 /// Prints the unsaved images of a paid generation on stderr.

@@ -601,15 +601,8 @@ impl Server {
         let (records, unsaved) = saved.map_err(|failure| Refused::new(failure, Billed::Yes))?;
         if !unsaved.is_empty() {
             let mut refused = Refused::new(
-                Failure::new(
-                    NOT_SAVED,
-                    format!(
-                        "{} of {} images billed but not saved",
-                        unsaved.len(),
-                        generation.images.len()
-                    ),
-                )
-                .hint("each has its URL and the command that fetches it (Ideogram's links last 24 hours)"),
+                crate::paid::not_saved(&unsaved, generation.images.len())
+                    .hint("each has its URL and the command that fetches it (Ideogram's links last 24 hours)"),
                 Billed::Yes,
             );
             let mut all = records.clone();
