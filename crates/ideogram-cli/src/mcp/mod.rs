@@ -14,6 +14,7 @@
 //! Every result and error says whether it was billed.
 
 mod answer;
+mod bounds;
 mod call;
 mod lifecycle;
 mod server;
@@ -127,6 +128,9 @@ pub(crate) async fn serve(
             ),
         ));
     }
+    tell(&format!(
+        "ideogram mcp: {why}; every call ran to its end (the journal, {JOURNAL}, says what each paid for)"
+    ));
     if interrupted {
         return Err(Failure::new(
             crate::failure::INTERRUPTED,
@@ -197,7 +201,11 @@ impl ServerHandler for Handler {
             ));
         };
         let progress = Progress::of(&context);
-        let outcome = match Call::read(request.arguments) {
+        // The published schema's lengths first: nothing past them is read,
+        // sent or repeated whole.
+        let arguments = request.arguments.unwrap_or_default();
+        let checked = bounds::check(&tool.schema(), &arguments).map(|()| arguments);
+        let outcome = match checked.and_then(|arguments| Call::read(Some(arguments))) {
             Ok(call) => {
                 // rmcp wants a `Send` future, and rustc cannot prove some
                 // of the library's (describe, a job's wait) to be for every
