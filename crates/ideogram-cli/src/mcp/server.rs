@@ -487,7 +487,7 @@ impl Server {
                     }
                 }
                 .map_err(|e| Refused::error(e, provider))?;
-                self.unless_stopped(&progress)?;
+                self.unless_stopped(progress)?;
                 self.journal(Entry::Sending {
                     item,
                     provider: Some(provider.to_string()),

@@ -309,10 +309,10 @@ fn classify(line: &[u8]) -> Read {
 /// sentence for the other methods.
 fn params_error(method: &str, value: &Value) -> String {
     let params = value.get("params").cloned().unwrap_or(Value::Null);
-    if method == "tools/call" {
-        if let Err(e) = serde_json::from_value::<rmcp::model::CallToolRequestParams>(params) {
-            return e.to_string();
-        }
+    if method == "tools/call"
+        && let Err(e) = serde_json::from_value::<rmcp::model::CallToolRequestParams>(params)
+    {
+        return e.to_string();
     }
     "they do not fit the method".into()
 }
