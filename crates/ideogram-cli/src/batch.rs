@@ -89,6 +89,7 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
         .journal
         .clone()
         .unwrap_or_else(|| batch.output.join(journal::FILE_NAME));
+    journal::not_the_input(&journal_path, &batch.file)?;
     let _folder_lock = {
         let (output, wait) = (batch.output.clone(), batch.wait);
         tokio::task::spawn_blocking(move || journal::lock_output(&output, wait))

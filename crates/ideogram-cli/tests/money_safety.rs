@@ -1231,3 +1231,83 @@ async fn ctrl_c_before_a_job_is_submitted_queues_nothing() {
     mock.settled().await;
     assert_eq!(mock.ledger().entries.len(), 1, "a job was queued");
 }
+
+/// A journal is a file this tool created or nothing: the user's notes, the
+/// batch's own file (by any name) and a stranger's file named like a journal
+/// are refused before anything is sent, named, and left as they were. A
+/// journal written before the header line existed still resumes.
+#[tokio::test]
+async fn a_journal_is_never_appended_to_a_file_the_tool_did_not_create() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let lines = "{\"prompt\": \"prompt number 0\"}\n{\"prompt\": \"prompt number 1\"}\n";
+    std::fs::write(dir.path().join("p.jsonl"), lines).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "my notes\n").unwrap();
+    std::os::unix::fs::symlink("p.jsonl", dir.path().join("link.jsonl")).unwrap();
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    let stranger = "{\"name\": \"someone else's\"}\n";
+    std::fs::write(dir.path().join("out/.ideogram-batch.jsonl"), stranger).unwrap();
+    let owned = batch_args("ideogram", mock.api_url(), Path::new("p.jsonl"), &[]);
+    let args = strs(&owned);
+    for (journal, why) in [
+        (Some("notes.txt"), "notes.txt is not an ideogram journal"),
+        (Some("p.jsonl"), "p.jsonl is the batch's own file"),
+        (Some("link.jsonl"), "link.jsonl is the batch's own file"),
+        (None, "out/.ideogram-batch.jsonl is not an ideogram journal"),
+    ] {
+        let extra = journal.map(|j| ["--journal", j]);
+        let out = run(
+            &[&args[..], extra.as_ref().map_or(&[][..], |e| &e[..])].concat(),
+            &env,
+            dir.path(),
+        )
+        .await;
+        assert_eq!(code(&out), 3, "{journal:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{journal:?}: {}", stderr(&out));
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        "my notes\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("p.jsonl")).unwrap(),
+        lines
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out/.ideogram-batch.jsonl")).unwrap(),
+        stranger
+    );
+    mock.settled().await;
+    assert!(mock.ledger().entries.is_empty(), "sent before refusing");
+
+    // A journal of its own starts with its header, and resumes.
+    let journal = dir.path().join("mine.jsonl");
+    let with_journal = [&args[..], &["--journal", "mine.jsonl"]].concat();
+    let out = run(&with_journal, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let header: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(header["event"], "journal", "{text}");
+    assert_eq!(header["format"], "ideogram-journal", "{text}");
+    // An earlier version's journal (no header: its batch entry first) is
+    // still this tool's: the rerun skips what it saved.
+    let old: Vec<&str> = text.lines().skip(1).collect();
+    std::fs::write(&journal, old.join("\n") + "\n").unwrap();
+    let out = run(&with_journal, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    mock.settled().await;
+    assert_eq!(mock.ledger().entries.len(), 2, "billed twice");
+    // An empty file (created by a run killed at once, or by `touch`) is new.
+    std::fs::write(dir.path().join("empty.jsonl"), "").unwrap();
+    let out = run(
+        &[&args[..], &["--journal", "empty.jsonl"]].concat(),
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = std::fs::read_to_string(dir.path().join("empty.jsonl")).unwrap();
+    assert!(text.starts_with("{\"event\":\"journal\""), "{text}");
+}
