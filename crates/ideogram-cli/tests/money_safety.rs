@@ -1311,3 +1311,74 @@ async fn a_journal_is_never_appended_to_a_file_the_tool_did_not_create() {
     let text = std::fs::read_to_string(dir.path().join("empty.jsonl")).unwrap();
     assert!(text.starts_with("{\"event\":\"journal\""), "{text}");
 }
+
+/// "Checked whole first" means whole: every image a line names (a file, a
+/// mask, a URL) is opened, typed and measured before the first request, so
+/// a bad third line costs nothing; fixed, the same batch runs in the same
+/// folder (its journal recorded nothing sent).
+#[tokio::test]
+async fn every_image_of_every_line_is_checked_before_the_first_request() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_png(dir.path(), "photo.png", 96, 64, [20, 90, 200]);
+    write_png(dir.path(), "mask.png", 96, 64, [0, 0, 0]);
+    write_png(dir.path(), "small-mask.png", 32, 32, [0, 0, 0]);
+    assert!(
+        Command::new("mkfifo")
+            .arg(dir.path().join("fifo.png"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    let page = CaptureServer::start(|_| Canned::bytes(200, "image/png", b"<html>hi</html>")).await;
+    let page = format!("{}/a.png", page.base_url());
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let owned = batch_args("ideogram", mock.api_url(), Path::new("p.txt"), &[]);
+    let good = "prompt number 0\nprompt number 1\n";
+    let edit = |image: &str, mask: &str| {
+        format!(
+            r#"{{"op": "edit", "image": "{image}", "mask": "{mask}", "prompt": "prompt number 2"}}"#
+        )
+    };
+    for (bad, why) in [
+        (edit("fifo.png", "mask.png"), "fifo.png is a FIFO"),
+        (
+            edit("photo.png", "small-mask.png"),
+            "a mask is its image's size",
+        ),
+        (
+            r#"{"op": "upscale", "image": "missing.png"}"#.to_owned(),
+            "missing.png",
+        ),
+        (
+            format!(r#"{{"prompt": "prompt number 2", "image": "{page}"}}"#),
+            "the body is not an image",
+        ),
+    ] {
+        std::fs::write(dir.path().join("p.txt"), format!("{good}{bad}\n")).unwrap();
+        let out = run(&strs(&owned), &env, dir.path()).await;
+        assert_eq!(code(&out), 3, "{bad}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("nothing was sent"),
+            "{bad}: {}",
+            stderr(&out)
+        );
+        assert!(stderr(&out).contains("item 3"), "{bad}: {}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{bad}: {}", stderr(&out));
+        mock.settled().await;
+        assert!(
+            mock.ledger().entries.is_empty(),
+            "{bad}: sent before refusing"
+        );
+    }
+    std::fs::write(
+        dir.path().join("p.txt"),
+        format!("{good}{}\n", edit("photo.png", "mask.png")),
+    )
+    .unwrap();
+    let out = run(&strs(&owned), &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    mock.settled().await;
+    assert_eq!(mock.ledger().entries.len(), 3);
+}
