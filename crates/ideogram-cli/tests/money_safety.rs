@@ -1382,3 +1382,51 @@ async fn every_image_of_every_line_is_checked_before_the_first_request() {
     mock.settled().await;
     assert_eq!(mock.ledger().entries.len(), 3);
 }
+
+/// Two `job wait`s of one job into one folder save it once: the second
+/// says where the first saved it. So does a wait run again later.
+#[tokio::test]
+async fn two_waits_of_one_job_into_one_folder_save_one_image() {
+    let mock = mock(MockConfig {
+        processing_for: Duration::from_millis(800),
+        ..MockConfig::default()
+    })
+    .await;
+    let client = ideogram::Client::builder(ideogram::Provider::Segmind)
+        .base_url(mock.api_url())
+        .api_key(mock.api_key())
+        .build()
+        .unwrap();
+    let job = client
+        .submit(&ideogram::GenerateRequest::new("waited for twice"))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("SEGMIND_API_KEY", key.as_str())];
+    let args = [
+        &against("segmind", mock.api_url())[..],
+        &["job", "wait", job.id(), "-o", "jobs/"],
+    ]
+    .concat();
+    let waits: Vec<Running> = (0..3)
+        .map(|_| Running::start(&args, &env, dir.path()))
+        .collect();
+    let mut printed = String::new();
+    for wait in waits {
+        let (code, err) = wait.finish().await;
+        assert_eq!(code, 0, "{err}");
+        printed.push_str(&err);
+    }
+    let again = run(&args, &env, dir.path()).await;
+    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    printed.push_str(&stderr(&again));
+    let names = files(&dir.path().join("jobs"));
+    let images: Vec<&String> = names.iter().filter(|n| n.ends_with(".jpg")).collect();
+    assert_eq!(images.len(), 1, "{names:?}");
+    let image = format!("jobs/{}", images[0]);
+    assert_eq!(printed.matches("already saved").count(), 3, "{printed}");
+    assert!(printed.contains(&image), "{printed}");
+    mock.settled().await;
+    assert_eq!(mock.ledger().entries.len(), 1);
+}
