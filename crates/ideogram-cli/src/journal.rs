@@ -312,7 +312,11 @@ impl Journal {
         let new = check_ours(&mut file, path)?;
 
         let (lines, torn) = read_lines(&mut file).map_err(cannot)?;
-        let (states, tags, known) = read_entries(&lines, fingerprint, path, &dir)?;
+        let Recorded {
+            states,
+            tags,
+            known,
+        } = read_entries(&lines, fingerprint, path, &dir)?;
         // End a line a kill or a full disk cut short, so the next entry
         // starts cleanly.
         if torn {
@@ -621,8 +625,17 @@ fn check_ours(file: &mut File, path: &Path) -> Result<bool, Failure> {
     }
 }
 
-/// The states a journal's `lines` record for the batch with `fingerprint`,
-/// the tags of its runs, and whether its last batch entry is this batch's.
+/// What a journal's lines say for one batch.
+struct Recorded {
+    /// The batch's items.
+    states: HashMap<usize, ItemState>,
+    /// The tags of every run's temporary files.
+    tags: Vec<String>,
+    /// Whether the journal's last batch entry is this batch's.
+    known: bool,
+}
+
+/// What a journal's `lines` record for the batch with `fingerprint`.
 ///
 /// The lines after a batch entry are that batch's. Those of another batch
 /// are an error when they may have been billed (sending this batch's items
@@ -633,7 +646,7 @@ fn read_entries(
     fingerprint: &str,
     path: &Path,
     dir: &Path,
-) -> Result<(HashMap<usize, ItemState>, Vec<String>, bool), Failure> {
+) -> Result<Recorded, Failure> {
     // This batch's item states, and the states of the other batch whose
     // lines are being read (with the line its batch entry is on).
     let mut ours: HashMap<usize, ItemState> = HashMap::new();
@@ -677,7 +690,11 @@ fn read_entries(
     }
     let known = batched && other.is_none();
     another(other)?;
-    Ok((ours, tags, known))
+    Ok(Recorded {
+        states: ours,
+        tags,
+        known,
+    })
 }
 
 /// Refuses `journal` when it is `input`, the batch's own file, by any name
