@@ -708,3 +708,26 @@ async fn stdout_unread_after_stdin_closed_ends_with_an_error() {
     assert_ne!(code, 0, "{stderr}");
     assert!(stderr.contains("stdout was not read"), "{stderr}");
 }
+
+/// The server's journal follows the batch journal's rule: a file named
+/// `.ideogram-mcp.jsonl` that this tool did not write is refused at start,
+/// named, and left as it was.
+#[tokio::test]
+async fn a_journal_file_the_tool_did_not_write_stops_the_server_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let theirs = "someone else's log\n";
+    std::fs::write(out.join(".ideogram-mcp.jsonl"), theirs).unwrap();
+    let ran = common::run(&["mcp", "--out", "out", "--offline"], &[], dir.path()).await;
+    assert_eq!(common::code(&ran), 3, "{}", common::stderr(&ran));
+    assert!(
+        common::stderr(&ran).contains(".ideogram-mcp.jsonl is not an ideogram journal"),
+        "{}",
+        common::stderr(&ran)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join(".ideogram-mcp.jsonl")).unwrap(),
+        theirs
+    );
+}
