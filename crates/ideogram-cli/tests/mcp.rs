@@ -830,6 +830,27 @@ async fn two_servers_share_one_folder_and_its_keys() {
     assert_eq!(mock.ledger().for_prompt("shared fox").count(), 8);
     assert_eq!(images_in(&out).len(), 8);
 
+    // Billed on one and its answer lost: the other does not send it again.
+    mock.inject(
+        ideogram_mock::Target::Method("POST".into()),
+        ideogram_mock::Fault::DropAfterBilling,
+    );
+    let dropped = json!({"prompt": "dropped shared fox", "provider": "ideogram",
+                         "idempotency_key": "shared-dropped"});
+    let (one, two, lost, repeated) = tokio::task::spawn_blocking(move || {
+        let (mut one, mut two) = (one, two);
+        let lost = one.call("generate", dropped.clone());
+        let repeated = two.call("generate", dropped);
+        (one, two, lost, repeated)
+    })
+    .await
+    .unwrap();
+    for result in [&lost, &repeated] {
+        assert_eq!(result["structuredContent"]["billed"], "maybe", "{result}");
+    }
+    mock.settled().await;
+    assert_eq!(mock.ledger().for_prompt("dropped shared fox").count(), 1);
+
     // A batch into the folder while the servers run: refused, truthfully.
     let prompts = dir.path().join("prompts.txt");
     std::fs::write(&prompts, "batch fox\n").unwrap();

@@ -77,11 +77,14 @@ pub(super) fn lock_key(out: &Path, key: &str) -> Result<Option<KeyLock>, Failure
 }
 
 /// How far a journaled item got: saved, then paid for (images or a queue
-/// id to fetch it by), then anything else.
+/// id to fetch it by), then sent with no answer (maybe billed), then
+/// anything else (refused, failed unbilled).
 fn progress(state: &ItemState) -> u8 {
     if state.saved.is_some() {
-        2
+        3
     } else if state.images.is_some() || state.request_id.is_some() {
+        2
+    } else if state.uncertain() {
         1
     } else {
         0
@@ -116,7 +119,7 @@ impl Server {
         journal_key: Option<&str>,
     ) -> Result<Option<(usize, ItemState)>, Refused> {
         let own = self.items.lock().expect("items").keyed(key);
-        if own.as_ref().is_some_and(|(_, state)| progress(state) == 2) {
+        if own.as_ref().is_some_and(|(_, state)| progress(state) == 3) {
             return Ok(own);
         }
         let own_path = self.journal.path().to_path_buf();
@@ -139,24 +142,38 @@ impl Server {
         let (same, other): (Vec<ItemState>, Vec<ItemState>) = peers
             .into_iter()
             .partition(|state| state.key.as_deref() == journal_key);
-        let further = same
-            .into_iter()
-            .max_by_key(progress)
-            .filter(|state| progress(state) > own.as_ref().map_or(0, |(_, s)| progress(s)));
-        let theirs = match (further, own.is_some(), other.into_iter().next()) {
-            (Some(theirs), _, _) => theirs,
-            (None, false, Some(another)) => {
-                let item = self.items.lock().expect("items").reserve();
-                return Ok(Some((item, another)));
+        // Theirs when it got further than ours, or when this server never
+        // had the key: a call another server sent and never heard back
+        // from is refused here as there (it may have been billed).
+        let best = same.into_iter().max_by_key(progress);
+        let theirs = match best {
+            Some(theirs)
+                if own
+                    .as_ref()
+                    .is_none_or(|(_, ours)| progress(&theirs) > progress(ours)) =>
+            {
+                theirs
             }
-            (None, _, _) => return Ok(own),
+            _ => {
+                return Ok(match (own, other.into_iter().next()) {
+                    // The key used there for another request: the caller
+                    // refuses it.
+                    (None, Some(another)) => {
+                        let item = self.items.lock().expect("items").reserve();
+                        Some((item, another))
+                    }
+                    (own, _) => own,
+                });
+            }
         };
         let item = match &own {
             Some((item, _)) => *item,
             None => self.items.lock().expect("items").reserve(),
         };
-        if progress(&theirs) == 2 {
-            // Saved by the other server: its files are the answer.
+        if progress(&theirs) != 2 {
+            // Saved there: its files are the answer. Maybe billed there:
+            // the caller refuses it. Nothing paid for: sent afresh under
+            // this item.
             return Ok(Some((item, theirs)));
         }
         if own.is_none() {
