@@ -556,7 +556,7 @@ fn lock(file: &File, path: &Path, dir: &Path, wait: bool) -> Result<(), Failure>
         Ok(()) => Ok(()),
         Err(std::fs::TryLockError::WouldBlock) if wait => {
             crate::output::tell(&format!(
-                "waiting for the batch (or ideogram mcp server) using {} to end...",
+                "waiting for the batch running on {} to end...",
                 dir.display()
             ));
             file.lock()
@@ -640,11 +640,21 @@ pub(crate) fn lock_output(dir: &Path, wait: bool) -> Result<File, Failure> {
     match file.try_lock() {
         Ok(()) => return Ok(file),
         // Held shared (servers) or alone (a batch): said as it is.
-        Err(std::fs::TryLockError::WouldBlock) if !wait => {
-            return Err(match file.try_lock_shared() {
-                Ok(()) => served(dir),
-                Err(_) => busy(dir),
-            });
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let servers = file.try_lock_shared().is_ok();
+            if !wait {
+                return Err(if servers { served(dir) } else { busy(dir) });
+            }
+            if servers {
+                let _ = file.unlock();
+                crate::output::tell(&format!(
+                    "waiting for the ideogram mcp server saving into {} to end...",
+                    shown(dir).display()
+                ));
+                file.lock()
+                    .map_err(|e| Failure::io(format!("cannot lock {}", path.display()), e))?;
+                return Ok(file);
+            }
         }
         Err(_) => {}
     }
