@@ -847,6 +847,8 @@ impl Context<'_> {
             started: SystemTime::now(),
             // The Generated entry, synced, holds the URLs.
             journaled: true,
+            // The batch writes its folder alone; its stems are journaled.
+            claimed: false,
         };
         let Some((records, unsaved)) = self
             .signals

@@ -294,7 +294,13 @@ pub(crate) async fn save_generation(
     signals: &Signals,
 ) -> Result<(Vec<Value>, Vec<paid::Unsaved>), Failure> {
     let none = |_: &Path| false;
-    let stems = plan.stems(generation.images.len(), overwrite, &none);
+    // Names claimed by creating their sidecars: commands and servers
+    // saving into one folder at once never pick the same one.
+    let claimed = (!overwrite && plan.sidecars)
+        .then(|| plan.claim_stems(generation.images.len()))
+        .flatten();
+    let is_claimed = claimed.is_some();
+    let stems = claimed.unwrap_or_else(|| plan.stems(generation.images.len(), overwrite, &none));
     let asked_for = plan.dir.join(format!(
         "{}.{}",
         plan.stem,
@@ -313,6 +319,7 @@ pub(crate) async fn save_generation(
         temp_tag: None,
         started,
         journaled: false,
+        claimed: is_claimed,
     };
     // Images already in memory are written whatever happens; downloads stop
     // at the next interrupt (one that came while waiting for the answer

@@ -27,6 +27,10 @@ pub(crate) struct Saving<'a> {
     /// The URLs are already on disk elsewhere (a batch's journal): the
     /// sidecar written before a download need not be synced too.
     pub journaled: bool,
+    /// The stems were claimed for this work ([`crate::naming::Plan::claim_stems`]):
+    /// their sidecars are ours to write over, and a claim left unused
+    /// (an image withheld) is removed.
+    pub claimed: bool,
 }
 
 /// A paid image that is not on disk.
@@ -115,6 +119,9 @@ async fn save_one(
         tell(&format!(
             "note: image {number} failed the safety check and was withheld (not saved)"
         ));
+        if saving.claimed {
+            crate::naming::release_claim(&stem.sidecar);
+        }
         return None;
     }
     let url = match &image.data {
@@ -131,7 +138,7 @@ async fn save_one(
     let base = output::record(image, generation, saving.asked, &stem.image, saving.started);
     // The URL on disk before the download starts: if this process dies, the
     // sidecar still says where the paid image is.
-    let mut sidecar_ours = saving.replace;
+    let mut sidecar_ours = saving.replace || saving.claimed;
     if url.is_some() {
         let mut pending = base.clone();
         pending["status"] = json!("downloading");
@@ -139,7 +146,7 @@ async fn save_one(
         match output::write_sidecar_off(
             &stem.sidecar,
             &pending,
-            saving.replace,
+            sidecar_ours,
             saving.temp_tag.clone(),
             !saving.journaled,
         )
