@@ -61,6 +61,7 @@ pub mod limit;
 pub mod multipart;
 pub mod operation;
 pub mod presets;
+pub mod redact;
 mod queue_status;
 pub mod schema;
 
