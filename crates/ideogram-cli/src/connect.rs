@@ -178,7 +178,7 @@ fn key(connection: &Connection, provider: Provider) -> Result<String, Failure> {
                 format!("{} holds no key", path.display()),
             ));
         }
-        crate::redact::learn(&key);
+        crate::redact::learn_file(&key, path);
         return Ok(key);
     }
     let variable = provider.key_variable();

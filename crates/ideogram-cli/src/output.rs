@@ -80,11 +80,14 @@ pub(crate) fn quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-/// The command that fetches a paid image at `url` into `target` later.
+/// The command that fetches a paid image at `url` into `target` later. A
+/// URL holding the key (a server put it there) is written with the key
+/// read from its variable or file, so that the command works and still
+/// shows no key.
 pub(crate) fn fetch_command(url: &str, target: &Path) -> String {
     format!(
         "ideogram fetch {} -o {}",
-        quoted(url),
+        crate::redact::shell_word(url).unwrap_or_else(|| quoted(url)),
         quoted(&target.display().to_string())
     )
 }

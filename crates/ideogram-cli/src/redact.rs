@@ -7,41 +7,77 @@
 //! The keys are learned once, from the environment at start (so `fetch`,
 //! which sends no key, still hides one a URL carries) and from
 //! `--api-key-file` when it is read.
+//!
+//! A URL that holds a key (a server put it in an image's URL) cannot be
+//! printed whole, and redacted it fetches nothing: [`shell_word`] writes it
+//! for a shell with the key read from where the user keeps it.
 
 use std::borrow::Cow;
+use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
-use ideogram::raw::redact::{Secret, redact};
+use ideogram::raw::redact::{Secret, find, redact};
 use serde_json::Value;
 
-/// Every key this process knows.
-static SECRETS: RwLock<Vec<Secret>> = RwLock::new(Vec::new());
+/// Where a key came from, to name it in a command instead of printing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// An environment variable.
+    Variable(&'static str),
+    /// The first line of a file (`--api-key-file`).
+    File(PathBuf),
+}
 
-/// Adds `key` to what is redacted.
-pub(crate) fn learn(key: &str) {
+impl Source {
+    /// The key as a shell reads it, inside double quotes.
+    fn shell(&self) -> String {
+        match self {
+            Self::Variable(name) => format!("${{{name}}}"),
+            Self::File(path) => {
+                let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+                format!(
+                    "$(head -n 1 {})",
+                    crate::output::quoted(&path.display().to_string())
+                )
+            }
+        }
+    }
+}
+
+/// Every key this process knows, and where it came from.
+static SECRETS: RwLock<Vec<(Secret, Source)>> = RwLock::new(Vec::new());
+
+/// Adds `key`, read from `source`, to what is redacted.
+pub(crate) fn learn(key: &str, source: Source) {
     let Some(secret) = Secret::new(key.trim()) else {
         return;
     };
     let mut secrets = SECRETS.write().unwrap_or_else(|e| e.into_inner());
-    if !secrets.contains(&secret) {
-        secrets.push(secret);
+    if !secrets.iter().any(|(known, _)| *known == secret) {
+        secrets.push((secret, source));
     }
 }
 
 /// Learns the keys in every provider's variable.
 pub(crate) fn learn_environment() {
     for provider in ideogram::Provider::ALL {
-        if let Ok(key) = std::env::var(provider.key_variable()) {
-            learn(&key);
+        let variable = provider.key_variable();
+        if let Ok(key) = std::env::var(variable) {
+            learn(&key, Source::Variable(variable));
         }
     }
+}
+
+/// Learns the key of `--api-key-file`.
+pub(crate) fn learn_file(key: &str, path: &Path) {
+    learn(key, Source::File(path.to_path_buf()));
 }
 
 /// `text` with every known key redacted.
 pub(crate) fn text(text: &str) -> Cow<'_, str> {
     let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
     let mut out = Cow::Borrowed(text);
-    for secret in secrets.iter() {
+    for (secret, _) in secrets.iter() {
         if let Cow::Owned(redacted) = redact(&out, secret) {
             out = Cow::Owned(redacted);
         }
@@ -49,9 +85,41 @@ pub(crate) fn text(text: &str) -> Cow<'_, str> {
     out
 }
 
-/// Whether `text` holds a known key: a URL that cannot be printed whole.
-pub(crate) fn holds_key(text: &str) -> bool {
-    matches!(self::text(text), Cow::Owned(_))
+/// `text` (a URL) as one double-quoted shell word in which every known key
+/// is read from its variable or file, not written out; `None` when it holds
+/// no key.
+pub(crate) fn shell_word(text: &str) -> Option<String> {
+    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
+    let mut word = String::from("\"");
+    let mut copied = 0;
+    loop {
+        let next = secrets
+            .iter()
+            .filter_map(|(secret, source)| find(text, secret, copied).map(|at| (at, source)))
+            .min_by_key(|(at, _)| at.start);
+        let Some((at, source)) = next else { break };
+        word.push_str(&double_quoted(&text[copied..at.start]));
+        word.push_str(&source.shell());
+        copied = at.end;
+    }
+    if copied == 0 {
+        return None;
+    }
+    word.push_str(&double_quoted(&text[copied..]));
+    word.push('"');
+    Some(word)
+}
+
+/// `text` escaped for the inside of a shell's double quotes.
+fn double_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '"' | '\\' | '$' | '`') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `value` with every known key redacted from its strings and field names,
@@ -103,11 +171,19 @@ mod tests {
 
     #[test]
     fn known_keys_are_redacted_everywhere_in_json() {
-        learn("sk-unit-redact-1");
+        learn("sk-unit-redact-1", Source::Variable("UNIT_KEY"));
         let value = serde_json::json!({"a": ["x SK-UNIT-REDACT-1 y"], "sk-unit-redact-1": 1});
         let out = json(&value).to_string();
         assert!(!out.to_ascii_lowercase().contains("unit-redact"), "{out}");
-        assert!(holds_key("https://x.test/a.png?k=sk%2Dunit-redact-1"));
-        assert!(!holds_key("https://x.test/a.png"));
+    }
+
+    #[test]
+    fn a_url_holding_a_key_reads_it_from_its_source_in_a_shell() {
+        learn("sk-unit-redact-2", Source::Variable("UNIT_KEY_2"));
+        assert_eq!(
+            shell_word("https://x.test/sk-unit-redact-2/a.png?k=sk%2Dunit-redact-2&$x"),
+            Some(r#""https://x.test/${UNIT_KEY_2}/a.png?k=${UNIT_KEY_2}&\$x""#.to_owned())
+        );
+        assert_eq!(shell_word("https://x.test/a.png"), None);
     }
 }

@@ -148,3 +148,90 @@ async fn a_key_echoed_in_another_case_or_with_invisible_characters_is_never_prin
         assert!(!leaks(&text), "{} holds the key", file.display());
     }
 }
+
+/// A server whose image URLs carry the key (`/img/KEY/a.png`): the image is
+/// served once `serving` is set, else 404.
+async fn key_in_image_url_server(
+    serving: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> CaptureServer {
+    let image = png();
+    let base = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let server_base = base.clone();
+    let server = CaptureServer::start(move |request| {
+        if request.method == "POST" {
+            let url = format!("{}/img/{KEY}/a.png", server_base.lock().unwrap().trim_end_matches('/'));
+            let data = serde_json::json!([{"url": url, "prompt": "p", "resolution": "1024x1024",
+                "is_image_safe": true, "seed": 7, "style_type": "GENERAL"}]);
+            Canned::json(
+                200,
+                serde_json::json!({"created": "2026-11-01T00:00:00Z", "data": data}),
+            )
+        } else if serving.load(std::sync::atomic::Ordering::SeqCst)
+            && request.path == format!("/img/{KEY}/a.png")
+        {
+            Canned::bytes(200, "image/png", &image)
+        } else {
+            Canned::json(404, serde_json::json!({"error": "not found"}))
+        }
+    })
+    .await;
+    *base.lock().unwrap() = server.base_url();
+    server
+}
+
+#[tokio::test]
+async fn an_image_url_holding_the_key_is_downloaded_whole_and_its_fetch_command_works() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let serving = std::sync::Arc::new(AtomicBool::new(true));
+    let server = key_in_image_url_server(serving.clone()).await;
+    let base = server.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("IDEOGRAM_API_KEY", KEY)];
+    let args = |out: &'static str| {
+        [
+            "--provider",
+            "ideogram",
+            "--base-url",
+            base.as_str(),
+            "--retries",
+            "0",
+            "generate",
+            "x",
+            "-o",
+            out,
+        ]
+        .map(str::to_owned)
+    };
+    // The URL is used whole: the paid image is saved.
+    let out = run(&args("saved.png").each_ref().map(String::as_str), &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(dir.path().join("saved.png").exists());
+    assert!(!leaks(&(stdout(&out) + &stderr(&out))));
+    // A failed download prints a fetch command that works, without the key.
+    serving.store(false, Ordering::SeqCst);
+    let out = run(&args("lost.png").each_ref().map(String::as_str), &env, dir.path()).await;
+    assert_eq!(code(&out), 9, "{}", stderr(&out));
+    let printed = stdout(&out) + &stderr(&out);
+    assert!(!leaks(&printed), "{printed}");
+    let fetch = printed
+        .lines()
+        .find_map(|l| l.split_once("fetch it later: ").map(|(_, c)| c.to_owned()))
+        .unwrap_or_else(|| panic!("no fetch command: {printed}"));
+    serving.store(true, Ordering::SeqCst);
+    let fetch = fetch.replacen("ideogram ", &format!("{BIN} "), 1);
+    let mut shell = std::process::Command::new("sh");
+    shell
+        .args(["-c", &fetch])
+        .current_dir(dir.path())
+        .env_remove("SEGMIND_API_KEY")
+        .env("IDEOGRAM_API_KEY", KEY);
+    let fetched = tokio::task::spawn_blocking(move || shell.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(code(&fetched), 0, "{fetch}: {}", stderr(&fetched));
+    assert!(dir.path().join("lost.png").exists(), "{fetch}");
+    for file in walk(dir.path()) {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+        assert!(!leaks(&text), "{} holds the key", file.display());
+    }
+}

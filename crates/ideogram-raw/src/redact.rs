@@ -67,27 +67,14 @@ impl std::fmt::Debug for Secret {
 /// assert_eq!(redact("nothing here", &key), "nothing here");
 /// ```
 pub fn redact<'a>(text: &'a str, secret: &Secret) -> Cow<'a, str> {
-    let bytes = text.as_bytes();
     let mut out: Option<String> = None;
     // Text before `copied` is in `out` (when there is one).
     let mut copied = 0;
-    let mut from = 0;
-    while let Some(offset) = bytes[from..]
-        .iter()
-        .position(|b| secret.starts.contains(b))
-    {
-        // A start byte is ASCII or a UTF-8 lead byte: a char boundary.
-        let at = from + offset;
-        match match_at(text, at, &secret.folded) {
-            Some(end) => {
-                let redacted = out.get_or_insert_with(|| String::with_capacity(text.len()));
-                redacted.push_str(&text[copied..at]);
-                redacted.push_str(REDACTED);
-                copied = end;
-                from = end;
-            }
-            None => from = at + char_len(bytes[at]),
-        }
+    while let Some(found) = find(text, secret, copied) {
+        let redacted = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        redacted.push_str(&text[copied..found.start]);
+        redacted.push_str(REDACTED);
+        copied = found.end;
     }
     match out {
         None => Cow::Borrowed(text),
@@ -96,6 +83,26 @@ pub fn redact<'a>(text: &'a str, secret: &Secret) -> Cow<'a, str> {
             Cow::Owned(redacted)
         }
     }
+}
+
+/// The bytes of `text` the first occurrence of `secret` at or after byte
+/// `from` (a char boundary) takes, as [`redact`] finds it.
+pub fn find(text: &str, secret: &Secret, from: usize) -> Option<std::ops::Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut from = from;
+    while let Some(offset) = bytes
+        .get(from..)?
+        .iter()
+        .position(|b| secret.starts.contains(b))
+    {
+        // A start byte is ASCII or a UTF-8 lead byte: a char boundary.
+        let at = from + offset;
+        match match_at(text, at, &secret.folded) {
+            Some(end) => return Some(at..end),
+            None => from = at + char_len(bytes[at]),
+        }
+    }
+    None
 }
 
 /// Where the match of `folded` starting at byte `at` of `text` ends, if one

@@ -185,7 +185,7 @@ impl Connection {
                 ))
             })?;
         if found.starts_with("http://") || found.starts_with("https://") {
-            return Ok(ImageData::Url(self.redact(&found)));
+            return Ok(ImageData::Url(found));
         }
         let encoded = found.rsplit(',').next().unwrap_or(&found);
         let bytes = base64::engine::general_purpose::STANDARD
