@@ -418,12 +418,18 @@ impl Sink for FileSink {
 }
 
 impl std::fmt::Debug for GeneratedImage {
+    /// The bytes by their size, a URL with the client's key redacted.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url;
         let data: &dyn std::fmt::Debug = match &self.data {
             ImageData::Bytes {
                 bytes,
                 content_type,
             } => &format!("{} bytes of {content_type}", bytes.len()),
+            ImageData::Url(plain) => {
+                url = ImageData::Url(self.downloader.redact(plain));
+                &url
+            }
             other => other,
         };
         f.debug_struct("GeneratedImage")
