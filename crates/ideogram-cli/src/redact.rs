@@ -47,9 +47,19 @@ impl Source {
 /// Every key this process knows, and where it came from.
 static SECRETS: RwLock<Vec<(Secret, Source)>> = RwLock::new(Vec::new());
 
+/// The fewest characters of a key redacted from everything printed: a
+/// shorter one (`k`, a placeholder) is no real key, and hiding every `k` in
+/// every line would garble them all. The library still redacts its own key
+/// from what servers say, whatever its length.
+const SHORTEST: usize = 8;
+
 /// Adds `key`, read from `source`, to what is redacted.
 pub(crate) fn learn(key: &str, source: Source) {
-    let Some(secret) = Secret::new(key.trim()) else {
+    let key = key.trim();
+    if key.chars().count() < SHORTEST {
+        return;
+    }
+    let Some(secret) = Secret::new(key) else {
         return;
     };
     let mut secrets = SECRETS.write().unwrap_or_else(|e| e.into_inner());
