@@ -48,7 +48,12 @@ fn leaks(text: &str) -> bool {
 /// a soft hyphen inside.
 fn disguised() -> String {
     let upper = KEY.to_ascii_uppercase();
-    format!("{}\u{200B}{}\u{AD}{}", &upper[..4], &upper[4..10], &upper[10..])
+    format!(
+        "{}\u{200B}{}\u{AD}{}",
+        &upper[..4],
+        &upper[4..10],
+        &upper[10..]
+    )
 }
 
 fn png() -> Vec<u8> {
@@ -92,7 +97,12 @@ async fn fetch_never_prints_a_key_in_the_url_credentials_query_or_an_echo() {
         .concat();
         let out = run(&args, &[("SEGMIND_API_KEY", KEY)], dir.path()).await;
         assert_ne!(code(&out), 0, "the missing image was fetched");
-        assert_eq!(files(&dir.path().join(&folder)).len(), 1, "{}", stderr(&out));
+        assert_eq!(
+            files(&dir.path().join(&folder)).len(),
+            1,
+            "{}",
+            stderr(&out)
+        );
         if flags.contains(&"--json") {
             let saved: Value = serde_json::from_str(&stdout(&out)).unwrap();
             assert_eq!(saved.as_array().unwrap().len(), 1, "{saved}");
@@ -129,7 +139,14 @@ async fn a_key_echoed_in_another_case_or_with_invisible_characters_is_never_prin
         for command in [&["generate", "x"][..], &["batch", "p.txt", "-o", "b"][..]] {
             let args = [
                 extra,
-                &["--provider", "ideogram", "--base-url", &base, "--retries", "0"][..],
+                &[
+                    "--provider",
+                    "ideogram",
+                    "--base-url",
+                    &base,
+                    "--retries",
+                    "0",
+                ][..],
                 command,
             ]
             .concat();
@@ -159,7 +176,10 @@ async fn key_in_image_url_server(
     let server_base = base.clone();
     let server = CaptureServer::start(move |request| {
         if request.method == "POST" {
-            let url = format!("{}/img/{KEY}/a.png", server_base.lock().unwrap().trim_end_matches('/'));
+            let url = format!(
+                "{}/img/{KEY}/a.png",
+                server_base.lock().unwrap().trim_end_matches('/')
+            );
             let data = serde_json::json!([{"url": url, "prompt": "p", "resolution": "1024x1024",
                 "is_image_safe": true, "seed": 7, "style_type": "GENERAL"}]);
             Canned::json(
@@ -203,13 +223,23 @@ async fn an_image_url_holding_the_key_is_downloaded_whole_and_its_fetch_command_
         .map(str::to_owned)
     };
     // The URL is used whole: the paid image is saved.
-    let out = run(&args("saved.png").each_ref().map(String::as_str), &env, dir.path()).await;
+    let out = run(
+        &args("saved.png").each_ref().map(String::as_str),
+        &env,
+        dir.path(),
+    )
+    .await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(dir.path().join("saved.png").exists());
     assert!(!leaks(&(stdout(&out) + &stderr(&out))));
     // A failed download prints a fetch command that works, without the key.
     serving.store(false, Ordering::SeqCst);
-    let out = run(&args("lost.png").each_ref().map(String::as_str), &env, dir.path()).await;
+    let out = run(
+        &args("lost.png").each_ref().map(String::as_str),
+        &env,
+        dir.path(),
+    )
+    .await;
     assert_eq!(code(&out), 9, "{}", stderr(&out));
     let printed = stdout(&out) + &stderr(&out);
     assert!(!leaks(&printed), "{printed}");

@@ -61,8 +61,8 @@ pub mod limit;
 pub mod multipart;
 pub mod operation;
 pub mod presets;
-pub mod redact;
 mod queue_status;
+pub mod redact;
 pub mod schema;
 
 pub use queue_status::QueueStatus;

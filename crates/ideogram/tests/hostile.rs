@@ -233,7 +233,11 @@ async fn a_describe_answer_that_is_not_json_is_a_bounded_error_that_says_it_was_
         let shown = err.to_string();
         assert!(matches!(err, Error::InvalidResponse { .. }), "{err:?}");
         assert!(shown.contains("billed"), "{shown}");
-        assert!(shown.len() < 1000, "{content_type}: {} bytes shown", shown.len());
+        assert!(
+            shown.len() < 1000,
+            "{content_type}: {} bytes shown",
+            shown.len()
+        );
         assert!(!shown.contains("sk-facade"), "{shown}");
     }
 }

@@ -63,9 +63,7 @@ impl Connection {
             .into_iter()
             .map(|image| GeneratedImage {
                 data: match image.url {
-                    Some(url) if image.is_image_safe && !url.is_empty() => {
-                        ImageData::Url(url)
-                    }
+                    Some(url) if image.is_image_safe && !url.is_empty() => ImageData::Url(url),
                     _ => ImageData::Withheld,
                 },
                 prompt: self.redact(&image.prompt),
