@@ -188,6 +188,23 @@ mod tests {
     }
 
     #[test]
+    fn an_agent_answer_reads_back_redacted() {
+        use rmcp::model::{CallToolResult, ContentBlock};
+        learn("sk-unit-redact-3", Source::Variable("UNIT_KEY_3"));
+        let mut result = CallToolResult::error(vec![ContentBlock::text(
+            "bad key SK-UNIT-REDACT-3; billed: no",
+        )]);
+        result.structured_content =
+            Some(serde_json::json!({"error": {"message": "sk-unit-redact-3"}}));
+        let shown = serde_json::to_string(&serialized(result)).unwrap();
+        assert!(
+            !shown.to_ascii_lowercase().contains("unit-redact"),
+            "{shown}"
+        );
+        assert!(shown.contains("billed: no"), "{shown}");
+    }
+
+    #[test]
     fn a_url_holding_a_key_reads_it_from_its_source_in_a_shell() {
         learn("sk-unit-redact-2", Source::Variable("UNIT_KEY_2"));
         assert_eq!(
