@@ -229,7 +229,7 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
         ));
     }
     if batch.json {
-        output::say(&serde_json::to_string_pretty(&records).expect("JSON"));
+        output::say(&output::json_text(&Value::from(records)));
     }
     tell(&format!(
         "{done} done, {failed} failed; journal: {}",

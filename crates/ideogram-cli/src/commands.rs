@@ -237,7 +237,7 @@ pub(crate) async fn describe(
         })?
         .map_err(|e| Failure::from_error(e, session.provider))?;
     if json {
-        say(&serde_json::to_string_pretty(&texts).expect("JSON"));
+        say(&crate::output::json_text(&serde_json::json!(texts)));
     } else {
         for text in texts {
             say(&text);
@@ -268,7 +268,7 @@ async fn save_paid(
             Some((name, value)) => json!({"images": all, name: value}),
             None => Value::Array(all),
         };
-        say(&serde_json::to_string_pretty(&printed).expect("JSON"));
+        say(&crate::output::json_text(&serde_json::json!(printed)));
     } else {
         output::report(&records, false);
     }
@@ -555,7 +555,7 @@ pub(crate) async fn fetch(
         }
     }
     if json {
-        say(&serde_json::to_string_pretty(&saved).expect("JSON"));
+        say(&crate::output::json_text(&serde_json::json!(saved)));
     } else {
         for record in &saved {
             say(&format!(

@@ -246,11 +246,11 @@ impl ServerHandler for Handler {
             }
             Err(invalid) => Err(Refused::invalid(invalid)),
         };
-        Ok(match outcome {
+        let result = match outcome {
             Ok(answer) => success(answer),
             Err(refused) => refused.result(),
-        }
-        .into())
+        };
+        Ok(crate::redact::serialized(result).into())
     }
 }
 

@@ -45,8 +45,9 @@ impl Connection {
         self.ideogram_generation(model, answer)
     }
 
-    /// Ideogram's answer as a [`Generation`]: URLs and words redacted, an
-    /// unsafe image's URL withheld; no images at all is an error.
+    /// Ideogram's answer as a [`Generation`]: words redacted (URLs kept
+    /// whole, to fetch them), an unsafe image's URL withheld; no images at
+    /// all is an error.
     pub(crate) fn ideogram_generation(
         &self,
         model: Model,
@@ -62,9 +63,7 @@ impl Connection {
             .into_iter()
             .map(|image| GeneratedImage {
                 data: match image.url {
-                    Some(url) if image.is_image_safe && !url.is_empty() => {
-                        ImageData::Url(self.redact(&url))
-                    }
+                    Some(url) if image.is_image_safe && !url.is_empty() => ImageData::Url(url),
                     _ => ImageData::Withheld,
                 },
                 prompt: self.redact(&image.prompt),
