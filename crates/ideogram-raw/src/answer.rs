@@ -133,7 +133,7 @@ impl ErrorAnswer {
                 ),
             },
         };
-        let line = one_line(&clean(&words));
+        let line = one_line_with(&words, clean);
         if line.is_empty() {
             let reason = self.status.canonical_reason().unwrap_or("error");
             return format!("{reason} (no message)");
@@ -207,6 +207,14 @@ fn strip_tags(html: &str) -> String {
     out
 }
 
+/// [`one_line`] of `text` with `clean` (a redaction) applied before the cut,
+/// so that no part of a secret survives it, and again after, since dropping
+/// invisible characters can join a secret echoed with one inside it
+/// (`sk-1\u{200b}23`) back together.
+pub fn one_line_with(text: &str, clean: impl Fn(&str) -> String) -> String {
+    clean(&one_line(&clean(text)))
+}
+
 /// `text` as one line for a message: whitespace runs as one space, control
 /// and invisible characters dropped, cut to [`MAX_MESSAGE_CHARS`].
 pub fn one_line(text: &str) -> String {
@@ -221,11 +229,16 @@ pub fn one_line(text: &str) -> String {
             continue;
         }
         if !out.is_empty() {
+            // A word that ended at the cap: the cut is here, not a word on.
+            if count >= MAX_MESSAGE_CHARS {
+                out.push_str("...");
+                return out;
+            }
             out.push(' ');
             count += 1;
         }
         for c in word.chars() {
-            if count == MAX_MESSAGE_CHARS {
+            if count >= MAX_MESSAGE_CHARS {
                 out.push_str("...");
                 return out;
             }
@@ -307,6 +320,22 @@ mod tests {
             body: Bytes::copy_from_slice(body),
             truncated: false,
         }
+    }
+
+    #[test]
+    fn a_message_is_cut_at_its_cap_even_where_a_word_ends() {
+        // Found by the facade's excerpt property: a word ending exactly at
+        // the cap left the count past it, and the rest was never cut.
+        let text = format!("{} {}", "a".repeat(MAX_MESSAGE_CHARS), "b ".repeat(400));
+        let line = one_line(&text);
+        assert_eq!(line, format!("{}...", "a".repeat(MAX_MESSAGE_CHARS)));
+        // A key echoed with an invisible character inside it is joined by
+        // the cleaning; the redaction after it takes it out again.
+        let redact = |t: &str| t.replace("sk-123", "[REDACTED]");
+        assert_eq!(
+            one_line_with("key sk-1\u{200b}23", redact),
+            "key [REDACTED]"
+        );
     }
 
     #[test]

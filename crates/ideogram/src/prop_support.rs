@@ -63,9 +63,21 @@ pub(crate) fn text() -> impl Strategy<Value = String> {
         3 => "\\PC{0,16}",
         1 => "[ \t\r\n\u{0}\u{1b}\u{200b}\u{feff}]{1,3}",
         1 => prop::sample::select(key_forms().to_vec()),
+        1 => split_key(),
         1 => Just("https://x.test/a.png?key=".to_owned()),
     ];
     prop::collection::vec(piece, 0..8).prop_map(|parts| parts.concat())
+}
+
+/// The key with a character that shows nothing (or a control) inside it:
+/// what a server may echo, and what a cleaner that drops such characters
+/// must not join back into the key.
+pub(crate) fn split_key() -> impl Strategy<Value = String> {
+    (
+        1..KEY.len(),
+        prop::sample::select(vec!['\u{200b}', '\u{feff}', '\u{0}', '\u{7f}', '\u{2060}']),
+    )
+        .prop_map(|(at, c)| format!("{}{c}{}", &KEY[..at], &KEY[at..]))
 }
 
 /// A URL a service may answer with, the key possibly in it.
