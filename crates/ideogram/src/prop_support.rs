@@ -124,3 +124,15 @@ pub(crate) fn json(depth: u32) -> impl Strategy<Value = Value> {
 pub(crate) fn leaks(text: &str) -> bool {
     key_forms().iter().any(|form| text.contains(form.as_str()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_planted_form_counts_as_a_leak() {
+        assert_eq!(key_forms()[1], "sk-prop-Zq7%2Fx%2BW9");
+        assert!(key_forms().iter().all(|form| leaks(form)));
+        assert!(!leaks(&KEY[1..]));
+    }
+}

@@ -295,7 +295,7 @@ mod tests {
 #[cfg(test)]
 mod properties {
     use super::*;
-    use crate::prop_support::{KEY, config, connection, json, key_forms, leaks, text, url};
+    use crate::prop_support::{config, connection, json, leaks, text, url};
     use proptest::prelude::*;
 
     /// The documented reading of a queue output, without the walk's cap:
@@ -456,11 +456,5 @@ mod properties {
             all(&value, 0, &mut expected);
             prop_assert_eq!(texts, expected);
         }
-    }
-
-    #[test]
-    fn the_key_is_planted_in_its_forms() {
-        assert!(key_forms().iter().all(|form| leaks(form)));
-        assert!(leaks(KEY));
     }
 }
