@@ -3,8 +3,9 @@ package from PyPI), as an agent's host would: initialize, list the tools
 and check their schemas, generate and describe, read the saved image, and
 provoke a refusal that costs nothing.
 
-Usage: mcp_client.py IDEOGRAM_BINARY OUT_DIR (run by the Rust test
-crates/ideogram-cli/tests/mcp.rs). Prints `N passed, 0 failed` at the end.
+Usage: mcp_client.py IDEOGRAM_BINARY OUT_DIR (a step of .ci/run; it needs
+the test venv, so it is not part of `cargo test`). Prints `N passed,
+0 failed` at the end; a failed check exits non-zero.
 """
 import asyncio
 import hashlib
