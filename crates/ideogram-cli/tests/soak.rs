@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::*;
-use ideogram_mock::{Delivery, Fault, ImageSpec, Ledger, MockConfig, Target};
+use ideogram_mock::{Delivery, Fault, Ledger, MockConfig, Target};
 
 const SECRET: &str = "sk-SOAK-9d2f41";
 
@@ -64,19 +64,7 @@ struct Listed {
 
 /// The size of the image the mock rendered for a ledger entry.
 fn rendered_size(entry: &ideogram_mock::Billed) -> u64 {
-    let spec = ImageSpec {
-        width: entry.width,
-        height: entry.height,
-        seed: entry.seed,
-        palette: vec![],
-        transparent: false,
-    };
-    let bytes = if entry.outputs[0].ends_with(".jpg") {
-        spec.jpeg()
-    } else {
-        spec.png()
-    };
-    bytes.len() as u64
+    entry.rendered().len() as u64
 }
 
 /// The audit of one batch's folder against the ledger and what was printed.
