@@ -230,7 +230,7 @@ async fn a_batch_into_a_folder_that_fills_up_loses_no_paid_image() {
     // batch runs in it, and what it left there is listed before it goes.
     let script = r#"
         set -u
-        mount -t tmpfs -o size=64k none "$1" || { echo "cannot mount a small filesystem" >&2; exit 97; }
+        mount -t tmpfs -o size=64k none "$1" || { echo "cannot mount a small filesystem: this test needs user namespaces (unshare -rm) or root" >&2; exit 97; }
         cd "$2"
         printf 'my notes' > "$1/notes.txt"
         "$3" --provider ideogram --base-url "$4" batch p.txt -o "$1" --concurrency 2
@@ -258,7 +258,7 @@ async fn a_batch_into_a_folder_that_fills_up_loses_no_paid_image() {
                 .env_remove("SEGMIND_API_KEY")
                 .env("IDEOGRAM_API_KEY", SECRET)
                 .output()
-                .expect("unshare")
+                .expect("this test needs `unshare` (util-linux) for its mount namespace")
         }
     })
     .await
