@@ -7,11 +7,10 @@ mod common;
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::BIN;
 use serde_json::{Value, json};
 
 /// The longest a step may take before the test gives up on a hung server
