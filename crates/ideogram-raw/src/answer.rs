@@ -386,3 +386,95 @@ mod tests {
         assert_eq!(message.chars().count(), MAX_MESSAGE_CHARS + 3);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const KEY: &str = "sk-raw-prop-8271";
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(256),
+            failure_persistence: Some(Box::new(
+                proptest::test_runner::FileFailurePersistence::SourceParallel(
+                    "proptest-regressions",
+                ),
+            )),
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// Words a server may send: anything, whitespace, controls, invisible
+    /// characters, markup and the key (whole, or with an invisible
+    /// character inside it).
+    fn words() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            3 => "\\PC{0,16}",
+            1 => "[ \t\r\n\u{0}\u{1b}\u{200b}\u{feff}<>/]{1,3}",
+            1 => Just(KEY.to_owned()),
+            1 => (1..KEY.len()).prop_map(|at| format!("{}\u{200b}{}", &KEY[..at], &KEY[at..])),
+            1 => Just("<p>".to_owned()),
+        ];
+        prop::collection::vec(piece, 0..40).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Whatever an error answer's type and body, its message is one
+        /// non-empty line under the cap, with no control character and,
+        /// cleaned by a redaction, no key.
+        #[test]
+        fn an_error_message_is_one_short_clean_line(
+            status in 400u16..600,
+            content_type in prop::sample::select(vec!["application/json", "text/html", "text/plain", ""]),
+            body in prop_oneof![
+                words().prop_map(String::into_bytes),
+                words().prop_map(|w| serde_json::to_vec(&serde_json::json!({"error": {"message": w}})).unwrap()),
+                words().prop_map(|w| serde_json::to_vec(&serde_json::json!({"detail": [{"msg": w}], "code": 4})).unwrap()),
+                prop::collection::vec(any::<u8>(), 0..64),
+            ],
+            truncated in any::<bool>(),
+        ) {
+            let mut headers = HeaderMap::new();
+            if !content_type.is_empty() {
+                headers.insert(reqwest::header::CONTENT_TYPE, content_type.parse().unwrap());
+            }
+            let answer = ErrorAnswer {
+                status: StatusCode::from_u16(status).unwrap(),
+                headers,
+                body: Bytes::from(body),
+                truncated,
+            };
+            let message = answer.message_with(|t| t.replace(KEY, "[REDACTED]"));
+            prop_assert!(!message.is_empty());
+            prop_assert!(message.chars().count() <= MAX_MESSAGE_CHARS + 3, "{}", message.chars().count());
+            prop_assert!(!message.chars().any(char::is_control), "{:?}", message);
+            prop_assert!(!message.contains(KEY), "{}", message);
+        }
+
+        /// A short text's line is its words in order, each without its
+        /// control and invisible characters, one space between.
+        #[test]
+        fn one_line_keeps_the_words_in_order(text in words()) {
+            let expected: Vec<String> = text
+                .split_whitespace()
+                .map(|w| w.chars().filter(|c| !c.is_control() && !is_invisible(*c)).collect::<String>())
+                .filter(|w| !w.is_empty())
+                .collect();
+            let expected = expected.join(" ");
+            let line = one_line(&text);
+            if expected.chars().count() <= MAX_MESSAGE_CHARS {
+                prop_assert_eq!(line, expected);
+            } else {
+                let kept: String = expected.chars().take(MAX_MESSAGE_CHARS).collect();
+                prop_assert_eq!(line, format!("{}...", kept.trim_end()));
+            }
+        }
+    }
+}
