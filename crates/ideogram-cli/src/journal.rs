@@ -54,8 +54,17 @@ pub(crate) enum Entry {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         key: Option<String>,
     },
-    /// Queued on Segmind: the job can be resumed from this id.
-    Submitted { item: usize, request_id: String },
+    /// Queued on Segmind: the job can be resumed from this id; the model
+    /// and prompt it was queued with, for its images' sidecars (`ideogram
+    /// mcp`'s; a batch reads them from its file).
+    Submitted {
+        item: usize,
+        request_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        model: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prompt: Option<String>,
+    },
     /// Generated (and billed): the images wait at these URLs.
     Generated {
         item: usize,
@@ -77,6 +86,12 @@ pub(crate) enum Entry {
     },
     /// A run gave up waiting for the answer to this item's request.
     Abandoned { item: usize },
+    /// A paid call whose answer is not images (`ideogram mcp`'s describe,
+    /// layerize-text's text blocks) was answered with this.
+    Answered {
+        item: usize,
+        answer: serde_json::Value,
+    },
 }
 
 /// What is needed to fetch and describe a generated image later.
@@ -148,6 +163,11 @@ pub(crate) struct ItemState {
     pub expired: bool,
     /// The caller's idempotency key, when it gave one.
     pub key: Option<String>,
+    /// The model and prompt a job was queued with.
+    pub model: Option<String>,
+    pub prompt: Option<String>,
+    /// The answer of a call whose answer is not images.
+    pub answer: Option<serde_json::Value>,
 }
 
 impl Entry {
@@ -160,7 +180,8 @@ impl Entry {
             | Self::Saving { item, .. }
             | Self::Saved { item, .. }
             | Self::Failed { item, .. }
-            | Self::Abandoned { item } => Some(*item),
+            | Self::Abandoned { item }
+            | Self::Answered { item, .. } => Some(*item),
             Self::Batch { .. } | Self::Run { .. } => None,
         }
     }
@@ -179,7 +200,17 @@ impl ItemState {
                 self.failed_maybe_billed = false;
                 self.expired = false;
             }
-            Entry::Submitted { request_id, .. } => self.request_id = Some(request_id),
+            Entry::Submitted {
+                request_id,
+                model,
+                prompt,
+                ..
+            } => {
+                self.request_id = Some(request_id);
+                self.model = model.or(self.model.take());
+                self.prompt = prompt.or(self.prompt.take());
+            }
+            Entry::Answered { answer, .. } => self.answer = Some(answer),
             Entry::Generated { images, .. } => self.images = Some(images),
             Entry::Saving { stems, .. } => {
                 self.reserved.extend(stems.iter().map(|s| dir.join(s)));
@@ -213,7 +244,8 @@ impl ItemState {
         self.expired
             || ((self.sending || self.failed_maybe_billed)
                 && self.request_id.is_none()
-                && self.images.is_none())
+                && self.images.is_none()
+                && self.answer.is_none())
     }
 }
 
@@ -641,6 +673,8 @@ mod tests {
             .record(&Entry::Submitted {
                 item: 0,
                 request_id: "seg-1".into(),
+                model: None,
+                prompt: None,
             })
             .unwrap();
         journal
@@ -721,6 +755,8 @@ mod tests {
             Entry::Submitted {
                 item: 0,
                 request_id: "r-1".into(),
+                model: None,
+                prompt: None,
             },
             Entry::Failed {
                 item: 0,

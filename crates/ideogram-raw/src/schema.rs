@@ -162,14 +162,16 @@ impl Schemas {
         if let Value::String(text) = value {
             let integer = schema.kinds.iter().any(|k| k == "integer")
                 && !schema.kinds.iter().any(|k| k == "string");
-            if integer
-                && let Some(number) = exact_integer(text)
-            {
+            if integer && let Some(number) = exact_integer(text) {
                 *value = number;
             }
             return;
         }
-        for &part in schema.all_of.iter().chain(schema.choices.iter().flat_map(|c| &c.0)) {
+        for &part in schema
+            .all_of
+            .iter()
+            .chain(schema.choices.iter().flat_map(|c| &c.0))
+        {
             self.retype(part, value, depth + 1);
         }
         match value {
@@ -505,7 +507,12 @@ fn fail(path: &str, message: String) -> Result<(), Violation> {
 /// one of its choices) is `null`, or it constrains
 /// nothing at all (`{}`, any value).
 fn nullable(schema: &Value) -> bool {
-    let null = |s: &Value| s["type"] == "null" || s["type"].as_array().is_some_and(|t| t.contains(&"null".into()));
+    let null = |s: &Value| {
+        s["type"] == "null"
+            || s["type"]
+                .as_array()
+                .is_some_and(|t| t.contains(&"null".into()))
+    };
     schema["nullable"].as_bool().unwrap_or(false)
         || null(schema)
         || ["anyOf", "oneOf"]
@@ -940,15 +947,39 @@ mod tests {
             "$defs": {"Palette": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}},
         }));
         let check = |body: Value| schemas.check_document(&body).map_err(|e| e.to_string());
-        assert_eq!(check(json!({"op": "upscale", "n": null, "palette": null})), Ok(()));
-        assert_eq!(check(json!({"op": "upscale", "palette": {"name": "EMBER"}})), Ok(()));
+        assert_eq!(
+            check(json!({"op": "upscale", "n": null, "palette": null})),
+            Ok(())
+        );
+        assert_eq!(
+            check(json!({"op": "upscale", "palette": {"name": "EMBER"}})),
+            Ok(())
+        );
         let refusals = [
-            (json!({"op": "edit"}), "op: \"edit\" is not allowed; use one of upscale"),
-            (json!({"op": "upscale", "n": 0}), "n: 0 is below the minimum 1"),
-            (json!({"op": "upscale", "n": "4"}), "n: must be an integer, not a string"),
-            (json!({"op": "upscale", "w": 0}), "w: 0 is below the minimum 0"),
-            (json!({"op": "upscale", "palette": {}}), "palette: must match exactly one of 2 shapes"),
-            (json!({"op": "upscale", "x": 1}), "x: is not a field here; the fields are"),
+            (
+                json!({"op": "edit"}),
+                "op: \"edit\" is not allowed; use one of upscale",
+            ),
+            (
+                json!({"op": "upscale", "n": 0}),
+                "n: 0 is below the minimum 1",
+            ),
+            (
+                json!({"op": "upscale", "n": "4"}),
+                "n: must be an integer, not a string",
+            ),
+            (
+                json!({"op": "upscale", "w": 0}),
+                "w: 0 is below the minimum 0",
+            ),
+            (
+                json!({"op": "upscale", "palette": {}}),
+                "palette: must match exactly one of 2 shapes",
+            ),
+            (
+                json!({"op": "upscale", "x": 1}),
+                "x: is not a field here; the fields are",
+            ),
             (json!({}), "op: is required"),
         ];
         for (body, expected) in refusals {
@@ -959,7 +990,16 @@ mod tests {
         let mut body = json!({"op": "upscale", "n": "4", "list": ["2", "-3"]});
         schemas.integers_from_text(&mut body);
         assert_eq!(body, json!({"op": "upscale", "n": 4, "list": [2, -3]}));
-        for text in ["042", "+4", " 4", "4.0", "4e3", "", "x", "99999999999999999999"] {
+        for text in [
+            "042",
+            "+4",
+            " 4",
+            "4.0",
+            "4e3",
+            "",
+            "x",
+            "99999999999999999999",
+        ] {
             let mut body = json!({"op": "upscale", "n": text});
             schemas.integers_from_text(&mut body);
             assert_eq!(body["n"], text, "{text}");

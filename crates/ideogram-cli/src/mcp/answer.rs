@@ -7,7 +7,7 @@ use ideogram::{InvalidInput, Provider};
 use rmcp::model::{CallToolResult, ContentBlock, Resource};
 use serde_json::{Value, json};
 
-use crate::failure::{Failure, OTHER};
+use crate::failure::{Failure, INVALID, OTHER};
 
 use super::MAX_SIDECAR;
 
@@ -59,18 +59,43 @@ impl Refused {
         }
     }
 
+    /// A refused argument; the hint says which tool lists what it allows.
     pub(super) fn invalid(input: InvalidInput) -> Self {
-        Self::new(input.into(), Billed::No)
+        let hint = match input.field.as_ref() {
+            _ if input.is_not_taken() => {
+                Some("leave it out, or pick a model that takes it (the `models` tool says which)")
+            }
+            "resolution" | "operation.resolution" => Some("the `models` tool lists the sizes"),
+            "palette" => Some("the `models` tool lists the preset palettes"),
+            _ => None,
+        };
+        let failure = Failure::new(INVALID, input.to_string());
+        let failure = match hint {
+            Some(hint) => failure.hint(hint),
+            None => failure,
+        };
+        Self::new(failure, Billed::No)
     }
 
+    /// A failed call, with a hint an agent can act on.
     pub(super) fn error(err: ideogram::Error, provider: Provider) -> Self {
         let billed = Billed::of(&err);
-        Self::new(Failure::from_error(err, provider), billed)
+        let hint = agent_hint(&err, provider);
+        let mut failure = Failure::from_error(err, provider);
+        if let Some(hint) = hint {
+            failure.hint = Some(hint);
+        }
+        Self::new(failure, billed)
     }
 
     /// The tool error: `isError`, the message with its hint and whether it
     /// was billed, and the same as structured content.
-    pub(super) fn result(self) -> CallToolResult {
+    pub(super) fn result(mut self) -> CallToolResult {
+        // The CLI's hints name its commands and flags; an agent runs
+        // neither, and such a hint left here is one not rewritten for it.
+        if self.failure.hint.as_deref().is_some_and(names_the_cli) {
+            self.failure.hint = None;
+        }
         let billed = match self.billed {
             Billed::No => "billed: no (nothing was charged)",
             Billed::Yes => "billed: yes",
@@ -90,6 +115,48 @@ impl Refused {
         result.structured_content = Some(structured);
         result
     }
+}
+
+/// Whether `text` tells its reader to run the CLI (`ideogram ...`) or
+/// pass it a flag (`--wait`).
+fn names_the_cli(text: &str) -> bool {
+    text.contains("--") || text.contains("ideogram ") || text.contains("cargo ")
+}
+
+/// What an agent can do about `err`: the next call to make, or that the
+/// server's setup is the user's to fix. `None` when the CLI's hint says
+/// it in words an agent can use.
+fn agent_hint(err: &ideogram::Error, provider: Provider) -> Option<String> {
+    use ideogram::{ConfigError, Error};
+    let other = Provider::ALL.into_iter().find(|p| *p != provider);
+    let setup = "the server's setup is for its user to fix: tell them";
+    if let Error::Polling { id, .. } = err {
+        return Some(format!(
+            "the job runs on: call job_wait with request_id {id:?} to fetch it"
+        ));
+    }
+    Some(match err.root() {
+        Error::Config(ConfigError::MissingKey { .. } | ConfigError::InvalidKey(_))
+        | Error::Unauthorized { .. }
+        | Error::Forbidden { .. } => match other {
+            Some(other) => format!(
+                "the server has no working {provider} key: pass provider {other}, or tell the user"
+            ),
+            None => format!("the server has no working {provider} key: tell the user"),
+        },
+        Error::Config(_) | Error::NotFound { .. } => setup.to_owned(),
+        Error::RateLimited { retry_after, .. } => format!(
+            "wait {} s and call again with the same idempotency_key",
+            retry_after.map_or(5, |wait| wait.as_secs().max(1))
+        ),
+        Error::JobTimeout { id, .. } => format!(
+            "it runs on and will be billed: call job_wait with request_id {id:?} to fetch it"
+        ),
+        Error::Transport { sent: false, .. } => {
+            "nothing was sent: call again with the same idempotency_key".to_owned()
+        }
+        _ => return None,
+    })
 }
 
 impl From<Failure> for Refused {

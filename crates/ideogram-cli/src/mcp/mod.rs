@@ -38,6 +38,17 @@ use call::Call;
 use server::{Progress, Server};
 use tools::Tool;
 
+/// What every paid tool shares, said once (at `initialize`) rather than in
+/// each tool's description.
+const INSTRUCTIONS: &str = "Ideogram image generation. Call `models` for the tables (what each model takes, \
+every resolution, palettes, style presets). Every argument is checked before anything is sent: a \
+refusal names the field and what it allows, and costs nothing. Input images are http(s) URLs, \
+data: URLs, or files in the folders this server may read (its output folder and the folders its \
+user allowed). Images are saved in the server's output folder under new names with a JSON \
+sidecar, never over a file; results give their paths, a thumbnail, and a resource to read. \
+Every result says whether it was billed (`billed`). Pass an idempotency_key to paid tools: the \
+same key again returns what the first call paid for instead of paying again.";
+
 /// The journal's name in the output folder.
 pub(crate) const JOURNAL: &str = ".ideogram-mcp.jsonl";
 
@@ -93,12 +104,7 @@ impl ServerHandler for Handler {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("ideogram", env!("CARGO_PKG_VERSION")))
-            .with_instructions(
-                "Ideogram image generation. Call `models` first to see what each model takes. \
-                 Images are saved on the server's machine; results give their paths. Every \
-                 result says whether it was billed; pass an idempotency_key to paid tools so a \
-                 repeated call never pays twice.",
-            )
+            .with_instructions(INSTRUCTIONS)
     }
 
     async fn list_tools(
@@ -109,12 +115,19 @@ impl ServerHandler for Handler {
         let tools = Tool::ALL
             .into_iter()
             .map(|tool| {
-                let annotations = ToolAnnotations::new()
-                    .read_only(!tool.paid())
-                    .destructive(false)
-                    .idempotent(!tool.paid())
-                    .open_world(tool != Tool::Models);
-                McpTool::new(tool.name(), tool.description(), Arc::new(tool.schema()))
+                // Only what differs from the hints' defaults (not read
+                // only, destructive, not idempotent, open world): every
+                // byte of tools/list is in the agent's context.
+                let annotations = if tool.paid() {
+                    ToolAnnotations::new().destructive(false)
+                } else {
+                    ToolAnnotations::new()
+                        .read_only(true)
+                        .idempotent(true)
+                        .open_world(tool != Tool::Models)
+                };
+                McpTool::new(tool.name(), tool.description(), tool.input_schema())
+                    .with_raw_output_schema(tool.output_schema())
                     .annotate(annotations)
             })
             .collect();
@@ -133,7 +146,11 @@ impl ServerHandler for Handler {
             ));
         };
         let progress = Progress::of(&context);
-        let outcome = match Call::read(request.arguments) {
+        let mut arguments = request.arguments.unwrap_or_default();
+        let checked = tool
+            .check(&mut arguments)
+            .and_then(|()| Call::read(arguments));
+        let outcome = match checked {
             Ok(call) => {
                 // rmcp wants a `Send` future, and rustc cannot prove some
                 // of the library's (describe, a job's wait) to be for every
@@ -169,14 +186,14 @@ mod tests {
 
     fn call(args: Value) -> Call {
         match args {
-            Value::Object(map) => Call::read(Some(map)).unwrap(),
+            Value::Object(map) => Call::read(map).unwrap(),
             _ => unreachable!(),
         }
     }
 
     #[test]
     fn schemas_are_the_library_types_with_the_call_fields() {
-        let generate = Tool::Generate.schema();
+        let generate = Tool::Generate.input_schema();
         let properties = generate["properties"].as_object().unwrap();
         for field in [
             "prompt",
@@ -191,20 +208,23 @@ mod tests {
         }
         assert_eq!(generate["required"], json!(["prompt"]));
         for tool in Tool::ALL {
-            let text = Value::Object(tool.schema()).to_string();
+            let text = Value::Object((*tool.input_schema()).clone()).to_string();
             assert!(!text.contains("$ref"), "{}: {text}", tool.name());
         }
         let model = &generate["properties"]["model"];
         assert!(model.to_string().contains("V_2A_TURBO"), "{model}");
-        assert_eq!(Tool::Remix.schema()["required"], json!(["prompt", "image"]));
-        let status = Tool::JobStatus.schema();
+        assert_eq!(
+            Tool::Remix.input_schema()["required"],
+            json!(["prompt", "image"])
+        );
+        let status = Tool::JobStatus.input_schema();
         assert!(
             !status["properties"]
                 .as_object()
                 .unwrap()
                 .contains_key("provider")
         );
-        let reframe = Tool::Reframe.schema();
+        let reframe = Tool::Reframe.input_schema();
         let operation = &reframe["properties"]["operation"];
         assert!(
             operation["properties"]["resolution"].is_object(),
@@ -228,18 +248,140 @@ mod tests {
             .parse::<GenerateRequest>()
             .unwrap_err();
         assert_eq!(err.field, "seed");
-        let err = Call::read(Some(
-            json!({"prompt": "x", "provider": "openai"})
-                .as_object()
-                .unwrap()
-                .clone(),
-        ))
-        .err()
-        .unwrap();
-        assert!(err.to_string().contains("segmind or ideogram"), "{err}");
+        let mut args = json!({"prompt": "x", "provider": "openai"})
+            .as_object()
+            .unwrap()
+            .clone();
+        let err = Tool::Generate.check(&mut args).unwrap_err();
+        assert_eq!(err.field, "provider");
+        assert!(err.to_string().contains("segmind, ideogram"), "{err}");
         let refused = Refused::invalid(err).result();
         assert_eq!(refused.is_error, Some(true));
         assert_eq!(refused.structured_content.unwrap()["billed"], "no");
+    }
+
+    /// What tools/list publishes is what a call is checked against: each
+    /// bound in a schema refuses the value past it, and the value at it
+    /// passes (issue 23, item 5).
+    #[test]
+    fn calls_are_checked_against_the_published_schemas() {
+        let check = |tool: Tool, args: Value| {
+            let mut args = args.as_object().unwrap().clone();
+            tool.check(&mut args).map(|()| Value::Object(args))
+        };
+        let image = "https://example.com/a.png";
+        let refused = [
+            (
+                Tool::JobWait,
+                json!({"request_id": "r", "timeout_seconds": 0}),
+                "timeout_seconds",
+            ),
+            (
+                Tool::JobWait,
+                json!({"request_id": "r", "timeout_seconds": MAX_WAIT + 1}),
+                "timeout_seconds",
+            ),
+            (Tool::Models, json!({"x": 1}), "x"),
+            (
+                Tool::Upscale,
+                json!({"image": image, "palette": {"name": "EMBER"}}),
+                "palette",
+            ),
+            (
+                Tool::Edit,
+                json!({"image": image, "num_images": 0, "operation": {"mask": image, "prompt": "x"}}),
+                "num_images",
+            ),
+            (
+                Tool::Edit,
+                json!({"image": image, "num_images": 9, "operation": {"mask": image, "prompt": "x"}}),
+                "num_images",
+            ),
+            (
+                Tool::Upscale,
+                json!({"image": image, "operation": {"detail": 101}}),
+                "operation.detail",
+            ),
+            (
+                Tool::Upscale,
+                json!({"image": image, "operation": {"resemblance": 0}}),
+                "operation.resemblance",
+            ),
+            (
+                Tool::Generate,
+                json!({"prompt": "x", "seed": "42.0"}),
+                "seed",
+            ),
+            (
+                Tool::Generate,
+                json!({"prompt": "x", "seed": " 42"}),
+                "seed",
+            ),
+            (
+                Tool::Generate,
+                json!({"prompt": "x", "seed": "4e3"}),
+                "seed",
+            ),
+            (
+                Tool::Generate,
+                json!({"prompt": "x", "idempotency_key": "k".repeat(MAX_KEY + 1)}),
+                "idempotency_key",
+            ),
+        ];
+        for (tool, args, field) in refused {
+            let err = check(tool, args.clone()).expect_err(&args.to_string());
+            assert_eq!(err.field, field, "{}: {err}", tool.name());
+        }
+        let passed = check(
+            Tool::Generate,
+            json!({"prompt": "x", "seed": "4242", "style": null}),
+        )
+        .unwrap();
+        assert_eq!(passed, json!({"prompt": "x", "seed": 4242}));
+        let published = Value::Object((*Tool::Upscale.input_schema()).clone());
+        let detail = &published["properties"]["operation"]["properties"]["detail"];
+        let range = ideogram::raw::ideogram::limits::UPSCALE_INITIAL_IMAGE_REQUEST_DETAIL;
+        assert_eq!(detail["maximum"], *range.end(), "{detail}");
+        assert!(
+            check(
+                Tool::Upscale,
+                json!({"image": image, "operation": {"detail": *range.end()}})
+            )
+            .is_ok()
+        );
+        assert!(
+            check(Tool::Upscale, json!({"image": image})).is_ok(),
+            "upscale's operation is optional"
+        );
+        assert!(
+            published["properties"].get("palette").is_none(),
+            "{published}"
+        );
+    }
+
+    /// tools/list fits an agent's context: no 101-value enums repeated,
+    /// no Rust names, no CLI commands (issue 23, item 12).
+    #[test]
+    fn tool_definitions_are_small_and_speak_to_an_agent() {
+        let mut total = 0;
+        for tool in Tool::ALL {
+            let text = format!(
+                "{} {} {}",
+                tool.description(),
+                Value::Object((*tool.input_schema()).clone()),
+                Value::Object((*tool.output_schema()).clone())
+            );
+            total += text.len();
+            for rust in ["::", "limits", "Option<", "`ColorPalette", "uint32"] {
+                assert!(!text.contains(rust), "{}: {rust} in {text}", tool.name());
+            }
+            for cli in ["ideogram models", "--overwrite", "--wait", "--provider"] {
+                assert!(!text.contains(cli), "{}: {cli} in {text}", tool.name());
+            }
+            assert!(!text.contains("$ref"), "{}: {text}", tool.name());
+        }
+        assert!(total < 14_000, "{total} bytes of tool definitions");
+        assert!(Tool::named("layerize_text").is_some());
     }
 
     #[test]
