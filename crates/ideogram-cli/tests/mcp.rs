@@ -320,3 +320,88 @@ async fn a_lost_answer_is_not_sent_again_and_a_lost_image_is_fetched_on_repeat()
         .await
         .unwrap();
 }
+
+/// The journal's lines, or none when it is not there.
+fn journal_of(out: &Path) -> Vec<Value> {
+    std::fs::read_to_string(out.join(".ideogram-mcp.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// Issue 23, items 9 and 10: describe and layerize_text are keyed like the
+/// other paid tools (a repeat is answered from the journal, billed once);
+/// job_status/job_wait of an id the service does not know say `billed: no`
+/// and record nothing; a queued job's images carry its model and prompt.
+#[tokio::test]
+async fn describe_is_keyed_and_job_records_say_what_was_asked() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let client = start(&mock, dir.path(), &out, &["--provider", "ideogram"]).await;
+    let (client, made, _) = twice(client, "generate", json!({"prompt": "a describable fox"})).await;
+    let image = path_of(&made).display().to_string();
+    let billed_for = |operation: &str| {
+        mock.ledger()
+            .entries
+            .iter()
+            .filter(|e| e.operation.contains(operation))
+            .count()
+    };
+
+    let keyed = json!({"image": image, "idempotency_key": "describe-1"});
+    let (client, first, second) = twice(client, "describe", keyed).await;
+    assert_eq!(first["isError"], false, "{first}");
+    assert_eq!(first["structuredContent"]["billed"], "yes", "{first}");
+    assert_eq!(second["structuredContent"]["billed"], "earlier", "{second}");
+    assert_eq!(
+        first["structuredContent"]["descriptions"],
+        second["structuredContent"]["descriptions"]
+    );
+    assert_eq!(billed_for("describe"), 1, "{:?}", mock.ledger().entries);
+
+    let layers = json!({"image": image, "idempotency_key": "layers-1"});
+    let (client, first, second) = twice(client, "layerize_text", layers).await;
+    assert_eq!(first["isError"], false, "{first}");
+    assert!(path_of(&first).exists(), "{first}");
+    assert!(
+        first["structuredContent"]["text_blocks"].is_array(),
+        "{first}"
+    );
+    assert_eq!(second["structuredContent"]["billed"], "earlier", "{second}");
+    assert_eq!(path_of(&first), path_of(&second));
+    assert_eq!(billed_for("layerize"), 1, "{:?}", mock.ledger().entries);
+
+    // An id the service does not know: free, and nothing recorded.
+    let lines = journal_of(&out).len();
+    let unknown = json!({"request_id": "no-such-job"});
+    let (client, status, waited) = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        let status = client.call("job_status", unknown.clone());
+        let waited = client.call("job_wait", unknown);
+        (client, status, waited)
+    })
+    .await
+    .unwrap();
+    for answer in [&status, &waited] {
+        assert_eq!(answer["isError"], true, "{answer}");
+        assert_eq!(answer["structuredContent"]["billed"], "no", "{answer}");
+    }
+    assert_eq!(journal_of(&out).len(), lines, "{:?}", journal_of(&out));
+
+    // A V_2A job with a prompt: its sidecar says so.
+    let job = json!({"prompt": "a queued red fox", "model": "V_2A", "idempotency_key": "job-1"});
+    let (client, submitted, _) = twice(client, "job_submit", job).await;
+    let id = submitted["structuredContent"]["request_id"].clone();
+    let (client, waited, _) = twice(client, "job_wait", json!({"request_id": id})).await;
+    assert_eq!(waited["isError"], false, "{waited}");
+    let sidecar: Value =
+        serde_json::from_slice(&std::fs::read(path_of(&waited).with_extension("json")).unwrap())
+            .unwrap();
+    assert_eq!(sidecar["model"], "V_2A", "{sidecar}");
+    assert_eq!(sidecar["prompt"], "a queued red fox", "{sidecar}");
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+}
