@@ -127,6 +127,67 @@ async def tool_list_is_light_and_speaks_to_agents(session):
     check(taken.is_error and "ideogram models" not in taken.content[0].text, taken)
 
 
+async def images_an_agent_can_see(session, tools):
+    """Issue 23 item 7: each saved image also as an inline thumbnail (at
+    most 512 px long, under 1 MiB a result), readable as a resource, past
+    ones listed; structuredContent valid against each tool's outputSchema."""
+    import base64, io, struct
+    import jsonschema
+    made = await session.call_tool("generate", {"prompt": "a visible fox", "num_images": 2,
+                                                "provider": "ideogram", "resolution": "1536x640"})
+    check(not made.is_error, made)
+    jsonschema.validate(made.structured_content, tools["generate"].output_schema)
+    thumbs = [c for c in made.content if c.type == "image"]
+    check(len(thumbs) == 2, [c.type for c in made.content])
+    total = sum(len(t.data) for t in thumbs)
+    check(total < 1 << 20, total)
+    for thumb in thumbs:
+        data = base64.b64decode(thumb.data)
+        check(thumb.mime_type == "image/jpeg" and data[:2] == b"\xff\xd8", thumb.mime_type)
+        # The JPEG's size, from its SOF0/SOF2 segment.
+        i = 2
+        while data[i + 1] not in (0xC0, 0xC2):
+            i += 2 + struct.unpack(">H", data[i + 2:i + 4])[0]
+        height, width = struct.unpack(">HH", data[i + 5:i + 9])
+        check(max(width, height) <= 512 and width > height, (width, height))
+    # The saved file, through resources/read; and listed.
+    link = next(c for c in made.content if c.type == "resource_link")
+    path = pathlib.Path(made.structured_content["images"][0]["path"])
+    read = await session.read_resource(link.uri)
+    check(base64.b64decode(read.contents[0].blob) == path.read_bytes(), "resource differs")
+    listed = await session.list_resources()
+    check(str(link.uri) in [str(r.uri) for r in listed.resources], listed)
+    # Nothing else on the machine is a resource.
+    for uri in ["file:///etc/passwd", (OUT / ".ideogram-mcp.jsonl").as_uri()]:
+        try:
+            await session.read_resource(uri)
+            check(False, f"{uri} was read")
+        except Exception as err:  # an MCP error answer
+            check("not an image this server saved" in str(err), err)
+    # Every tool's output schema holds its results.
+    for name, arguments in [("models", {}), ("describe", {"image": str(path)}),
+                            ("job_status", {"request_id": "x"})]:
+        result = await session.call_tool(name, arguments)
+        if not result.is_error:
+            jsonschema.validate(result.structured_content, tools[name].output_schema)
+
+
+async def thumbnails_can_be_turned_off():
+    """`--thumbnails none`: links and text only."""
+    params = StdioServerParameters(
+        command=BINARY,
+        args=["mcp", "--offline", "--out", str(OUT / "plain"), "--thumbnails", "none"],
+        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+    )
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            made = await session.call_tool("generate", {"prompt": "a plain fox"})
+            check(not made.is_error, made)
+            types = [c.type for c in made.content]
+            check("image" not in types and "resource_link" in types, types)
+
+
 async def main():
     params = StdioServerParameters(
         command=BINARY,
@@ -319,6 +380,7 @@ async def main():
             check((len(journal_lines()), files()) == before, "a refusal sent or saved something")
 
             await schemas_and_checks_agree(session, tools)
+            await images_an_agent_can_see(session, tools)
             await tool_list_is_light_and_speaks_to_agents(session)
 
             # The tables.
@@ -327,6 +389,7 @@ async def main():
             rows = table.structured_content["models"]
             check(any(r["model"] == "V_3" for r in rows), rows)
 
+    await thumbnails_can_be_turned_off()
     print(f"{checks} passed, 0 failed")
 
 

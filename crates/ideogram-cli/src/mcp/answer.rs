@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::failure::{Failure, INVALID, OTHER};
 
-use super::MAX_SIDECAR;
+use super::{MAX_SIDECAR, thumbnail};
 
 /// Whether a call was billed, as results and errors say it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,33 +176,29 @@ pub(super) fn read_sidecar(path: &Path) -> Option<Value> {
 }
 
 /// A successful call's result: a line per image (or description) for
-/// reading, a resource link per saved image, and the whole answer as
-/// structured content.
-pub(super) fn success(answer: Value) -> CallToolResult {
+/// reading, each saved image as an inline thumbnail (when `thumbnails`,
+/// within [`thumbnail::BUDGET`] in all) and a resource link, and the whole
+/// answer as structured content.
+pub(super) fn success(answer: Value, thumbnails: bool) -> CallToolResult {
     let mut content = Vec::new();
     if let Some(texts) = answer["descriptions"].as_array() {
         for text in texts.iter().filter_map(Value::as_str) {
             content.push(ContentBlock::text(text));
         }
     }
-    if let Some(images) = answer["images"].as_array() {
-        for record in images {
-            content.push(ContentBlock::text(crate::output::describe(record)));
-            if let Some(path) = record["path"].as_str() {
-                let name = Path::new(path)
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let mime = match Path::new(path).extension().and_then(|e| e.to_str()) {
-                    Some("jpg" | "jpeg") => "image/jpeg",
-                    Some("webp") => "image/webp",
-                    _ => "image/png",
-                };
-                content.push(ContentBlock::resource_link(
-                    Resource::new(file_uri(Path::new(path)), name).with_mime_type(mime),
-                ));
-            }
+    let images = answer["images"].as_array().map_or(&[][..], Vec::as_slice);
+    let saved = images.iter().filter(|r| r["path"].is_string()).count();
+    let mut budget = thumbnail::BUDGET;
+    for record in images {
+        content.push(ContentBlock::text(crate::output::describe(record)));
+        let Some(path) = record["path"].as_str().map(Path::new) else {
+            continue;
+        };
+        if thumbnails && let Some(small) = thumbnail::of(path, budget / saved.max(1)) {
+            budget -= small.data.len().min(budget);
+            content.push(ContentBlock::image(small.data, small.mime));
         }
+        content.push(ContentBlock::resource_link(resource(path)));
     }
     if content.is_empty() {
         content.push(ContentBlock::text(
@@ -212,6 +208,45 @@ pub(super) fn success(answer: Value) -> CallToolResult {
     let mut result = CallToolResult::success(content);
     result.structured_content = Some(answer);
     result
+}
+
+/// A saved image as a resource: its `file://` URI, name and type.
+pub(super) fn resource(path: &Path) -> Resource {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Resource::new(file_uri(path), name).with_mime_type(mime_of(path))
+}
+
+/// The MIME type of a saved file, by its extension (the CLI names each
+/// by what it holds).
+pub(super) fn mime_of(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("webp") => "image/webp",
+        Some("json") => "application/json",
+        _ => "image/png",
+    }
+}
+
+/// The path a `file://` URI of [`file_uri`] names, if it is one.
+pub(super) fn path_of_uri(uri: &str) -> Option<std::path::PathBuf> {
+    use std::os::unix::ffi::OsStringExt as _;
+    let encoded = uri.strip_prefix("file://")?.as_bytes();
+    let mut bytes = Vec::with_capacity(encoded.len());
+    let mut i = 0;
+    while i < encoded.len() {
+        if encoded[i] == b'%' {
+            let hex = std::str::from_utf8(encoded.get(i + 1..i + 3)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            bytes.push(encoded[i]);
+            i += 1;
+        }
+    }
+    Some(std::ffi::OsString::from_vec(bytes).into())
 }
 
 /// A `file://` URI for an absolute path, its bytes percent-encoded where

@@ -16,14 +16,16 @@
 mod answer;
 mod call;
 mod server;
+mod thumbnail;
 mod tools;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool as McpTool, ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, Implementation, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    ResourceContents, ServerCapabilities, ServerConfig, Tool as McpTool, ToolAnnotations,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, ServerHandler, ServiceExt as _};
@@ -61,12 +63,27 @@ pub(super) const MAX_WAIT: u64 = 3600;
 /// The longest sidecar read back for a repeated call, in bytes.
 pub(super) const MAX_SIDECAR: u64 = 1 << 20;
 
+/// `ideogram mcp`'s own options: what results show, which URLs tools
+/// may fetch.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct AgentOptions {
+    /// Inline thumbnails of saved images in results (`small`: at most
+    /// 512 px on the long side, under 1 MiB per result), or `none`.
+    #[arg(long, value_name = "KIND", default_value = "small", value_parser = ["small", "none"])]
+    pub(crate) thumbnails: String,
+    /// A host whose URLs tools may fetch although it is loopback, private
+    /// or link-local (repeatable); others such are refused.
+    #[arg(long, value_name = "HOST")]
+    pub(crate) allow_url_host: Vec<String>,
+}
+
 /// Serves the tools on stdio until the client closes it (or an interrupt
 /// arrives), saving images in `out`.
 pub(crate) async fn serve(
     connection: Connection,
     out: &Path,
     read: &[PathBuf],
+    agent: AgentOptions,
     signals: Signals,
 ) -> Result<(), Failure> {
     let server = Server::open(connection, out, read, signals.clone()).await?;
@@ -79,7 +96,11 @@ pub(crate) async fn serve(
             ""
         }
     ));
-    let running = Handler(Arc::new(server))
+    let handler = Handler {
+        server: Arc::new(server),
+        thumbnails: agent.thumbnails != "none",
+    };
+    let running = handler
         .serve(rmcp::transport::stdio())
         .await
         .map_err(|e| Failure::new(OTHER, format!("MCP session did not start: {e}")))?;
@@ -98,11 +119,19 @@ pub(crate) async fn serve(
 }
 
 /// The server as rmcp runs it.
-struct Handler(Arc<Server>);
+struct Handler {
+    server: Arc<Server>,
+    /// Whether results carry thumbnails.
+    thumbnails: bool,
+}
 
 impl ServerHandler for Handler {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .build();
+        ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("ideogram", env!("CARGO_PKG_VERSION")))
             .with_instructions(INSTRUCTIONS)
     }
@@ -156,10 +185,14 @@ impl ServerHandler for Handler {
                 // of the library's (describe, a job's wait) to be for every
                 // lifetime; so the call runs to its end on a thread of its
                 // own, on this runtime.
-                let server = self.0.clone();
+                let server = self.server.clone();
+                let thumbnails = self.thumbnails;
                 let runtime = tokio::runtime::Handle::current();
+                // Thumbnails are made on that thread too: decoding is work.
                 tokio::task::spawn_blocking(move || {
-                    runtime.block_on(server.call(tool, call, progress))
+                    runtime
+                        .block_on(server.call(tool, call, progress))
+                        .map(|answer| success(answer, thumbnails))
                 })
                 .await
                 .map_err(|e| {
@@ -169,11 +202,85 @@ impl ServerHandler for Handler {
             Err(invalid) => Err(Refused::invalid(invalid)),
         };
         Ok(match outcome {
-            Ok(answer) => success(answer),
+            Ok(result) => result,
             Err(refused) => refused.result(),
         }
         .into())
     }
+
+    /// The images this folder's journal says were saved, newest first.
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let resources = self
+            .server
+            .saved()
+            .iter()
+            .map(|path| answer::resource(path))
+            .collect();
+        Ok(ListResourcesResult::with_all_items(resources))
+    }
+
+    /// A saved image (or its sidecar), by the `file://` URI a result or
+    /// `resources/list` gave; nothing else on the machine.
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let unknown = || {
+            ErrorData::resource_not_found(
+                format!(
+                    "{} is not an image this server saved; resources/list lists them",
+                    request.uri
+                ),
+                None,
+            )
+        };
+        let path = answer::path_of_uri(&request.uri).ok_or_else(unknown)?;
+        let ours = self
+            .server
+            .saved()
+            .iter()
+            .any(|saved| *saved == path || crate::naming::Stem::sidecar_of(saved) == path);
+        if !ours {
+            return Err(unknown());
+        }
+        let bytes = read_bounded(&path)
+            .map_err(|failure| ErrorData::internal_error(failure.message, None))?;
+        let mime = answer::mime_of(&path);
+        let contents = if mime == "application/json" {
+            ResourceContents::TextResourceContents {
+                uri: request.uri.clone(),
+                mime_type: Some(mime.to_owned()),
+                text: String::from_utf8_lossy(&bytes).into_owned(),
+                meta: None,
+            }
+        } else {
+            use base64::Engine as _;
+            ResourceContents::BlobResourceContents {
+                uri: request.uri.clone(),
+                mime_type: Some(mime.to_owned()),
+                blob: base64::engine::general_purpose::STANDARD.encode(bytes),
+                meta: None,
+            }
+        };
+        Ok(ReadResourceResult::new(vec![contents]).into())
+    }
+}
+
+/// A saved file's bytes, if it is a regular file of at most the library's
+/// download bound (nothing it saved is larger).
+fn read_bounded(path: &Path) -> Result<Vec<u8>, Failure> {
+    use std::io::Read as _;
+    let file = crate::connect::open_regular(path, OTHER)?;
+    let mut bytes = Vec::new();
+    file.take(ideogram::MAX_DOWNLOAD_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::io(format!("cannot read {}", path.display()), e))?;
+    Ok(bytes)
 }
 
 #[cfg(test)]

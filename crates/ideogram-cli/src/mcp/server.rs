@@ -208,6 +208,21 @@ impl Server {
         Ok(session)
     }
 
+    /// Every image the journal says was saved here, newest first.
+    pub(super) fn saved(&self) -> Vec<PathBuf> {
+        let items = self.items.lock().expect("items");
+        let mut saved: Vec<(usize, &Vec<PathBuf>)> = items
+            .states
+            .iter()
+            .filter_map(|(item, state)| state.saved.as_ref().map(|paths| (*item, paths)))
+            .collect();
+        saved.sort_by_key(|(item, _)| std::cmp::Reverse(*item));
+        saved
+            .into_iter()
+            .flat_map(|(_, paths)| paths.clone())
+            .collect()
+    }
+
     /// Journals `entry`, updating what the server knows of its item.
     pub(super) async fn journal(&self, entry: Entry) -> Result<(), Failure> {
         self.journal.commit(&entry).await?;
