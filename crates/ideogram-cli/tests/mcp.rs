@@ -405,3 +405,81 @@ async fn describe_is_keyed_and_job_records_say_what_was_asked() {
         .await
         .unwrap();
 }
+
+/// Issue 23, item 8: an agent cannot make the server fetch from loopback,
+/// private or metadata addresses unless `--allow-url-host` names the host,
+/// and a URL that is not an image is asked for once.
+#[tokio::test]
+async fn url_inputs_reach_only_public_hosts_and_text_is_fetched_once() {
+    use workspace_tests::{Canned, CaptureServer};
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let client = start(&mock, dir.path(), &out, &["--provider", "ideogram"]).await;
+    let (client, made, _) = twice(client, "generate", json!({"prompt": "a private fox"})).await;
+    let png = std::fs::read(path_of(&made)).unwrap();
+    let host = CaptureServer::start(move |request| {
+        if request.path.ends_with(".txt") {
+            Canned::bytes(200, "text/plain", b"not an image")
+        } else {
+            Canned::bytes(200, "image/png", &png)
+        }
+    })
+    .await;
+    let private = format!("{}/private.png", host.base_url());
+    let named = private.replace("127.0.0.1", "localhost");
+    let (client, refused, by_name) = tokio::task::spawn_blocking({
+        let (private, named) = (private.clone(), named.clone());
+        move || {
+            let mut client = client;
+            let refused = client.call("describe", json!({"image": private}));
+            let by_name = client.call("remix", json!({"prompt": "x", "image": named}));
+            (client, refused, by_name)
+        }
+    })
+    .await
+    .unwrap();
+    for answer in [&refused, &by_name] {
+        assert_eq!(answer["isError"], true, "{answer}");
+        assert_eq!(answer["structuredContent"]["billed"], "no", "{answer}");
+        let text = answer["content"][0]["text"].as_str().unwrap();
+        assert!(text.contains("loopback, private"), "{text}");
+    }
+    assert!(host.requests().is_empty(), "{:?}", host.requests().len());
+    assert!(
+        mock.ledger()
+            .entries
+            .iter()
+            .all(|e| !e.operation.contains("describe")),
+        "a refused describe was billed"
+    );
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+
+    // Allowed by name: fetched; a text URL is asked for once.
+    let client = start(
+        &mock,
+        dir.path(),
+        &out,
+        &["--provider", "ideogram", "--allow-url-host", "127.0.0.1"],
+    )
+    .await;
+    let text = format!("{}/notes.txt", host.base_url());
+    let (client, described, plain) = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        let described = client.call("describe", json!({"image": private}));
+        let plain = client.call("describe", json!({"image": text}));
+        (client, described, plain)
+    })
+    .await
+    .unwrap();
+    assert_eq!(described["isError"], false, "{described}");
+    assert_eq!(plain["isError"], true, "{plain}");
+    assert_eq!(plain["structuredContent"]["billed"], "no", "{plain}");
+    let asked: Vec<String> = host.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(asked, ["/private.png", "/notes.txt"], "{asked:?}");
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+}

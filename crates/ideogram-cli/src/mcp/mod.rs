@@ -86,7 +86,11 @@ pub(crate) async fn serve(
     agent: AgentOptions,
     signals: Signals,
 ) -> Result<(), Failure> {
-    let server = Server::open(connection, out, read, signals.clone()).await?;
+    let mut server = Server::open(connection, out, read, signals.clone()).await?;
+    server.input_urls = agent
+        .allow_url_host
+        .iter()
+        .fold(server.input_urls, |policy, host| policy.allow_host(host));
     tell(&format!(
         "ideogram mcp: serving on stdio, saving in {}{}",
         server.out.display(),

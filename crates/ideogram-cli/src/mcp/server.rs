@@ -79,6 +79,10 @@ pub(super) struct Server {
     /// output folder and `--read`'s. An agent cannot make the server upload
     /// any other file of the user's.
     readable: Vec<PathBuf>,
+    /// Which addresses input image URLs may reach: public ones, and the
+    /// hosts `--allow-url-host` names. An agent cannot make the server
+    /// fetch from its loopback, private network or cloud metadata.
+    pub(super) input_urls: ideogram::InputUrlPolicy,
     /// The batch lock on the output folder, held for the server's life: a
     /// batch and this server never save into one folder at once.
     pub(super) _folder: std::fs::File,
@@ -182,6 +186,7 @@ impl Server {
             signals,
             saving: tokio::sync::Mutex::new(()),
             readable,
+            input_urls: ideogram::InputUrlPolicy::public_only(),
             _folder: folder,
         })
     }
@@ -199,10 +204,11 @@ impl Server {
         if let Some((_, session)) = sessions.iter().find(|(p, _)| *p == provider) {
             return Ok(session.clone());
         }
-        let session = Arc::new(connect::session(
+        let session = Arc::new(connect::session_with(
             &self.connection,
             provider,
             self.offline.clone(),
+            self.input_urls.clone(),
         )?);
         sessions.push((provider, session.clone()));
         Ok(session)
