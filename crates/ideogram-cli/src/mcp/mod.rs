@@ -15,9 +15,11 @@
 
 mod answer;
 mod call;
+mod lifecycle;
 mod server;
 mod thumbnail;
 mod tools;
+mod transport;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,6 +39,7 @@ use crate::signals::Signals;
 
 use answer::{Refused, success};
 use call::Call;
+use lifecycle::InFlight;
 use server::{Progress, Server};
 use tools::Tool;
 
@@ -77,8 +80,9 @@ pub(crate) struct AgentOptions {
     pub(crate) allow_url_host: Vec<String>,
 }
 
-/// Serves the tools on stdio until the client closes it (or an interrupt
-/// arrives), saving images in `out`.
+/// Serves the tools on stdio until the client closes it or an interrupt
+/// arrives, saving images in `out`. Either way, calls in flight run to
+/// their end (a second interrupt abandons them, journaled as sent).
 pub(crate) async fn serve(
     connection: Connection,
     out: &Path,
@@ -100,39 +104,93 @@ pub(crate) async fn serve(
             ""
         }
     ));
+    let calls = InFlight::new();
+    let (stdio, written) = transport::stdio();
     let handler = Handler {
         server: Arc::new(server),
+        calls: calls.clone(),
         thumbnails: agent.thumbnails != "none",
     };
     let running = handler
-        .serve(rmcp::transport::stdio())
+        .serve(stdio)
         .await
         .map_err(|e| Failure::new(OTHER, format!("MCP session did not start: {e}")))?;
-    tokio::select! {
+    let stop = running.cancellation_token();
+    let interrupted = tokio::select! {
         ended = running.waiting() => {
             ended.map_err(|e| Failure::new(OTHER, format!("MCP session failed: {e}")))?;
-            Ok(())
+            false
         }
         () = signals.reached(1) => {
-            Err(Failure::new(
-                crate::failure::INTERRUPTED,
-                format!("interrupted; calls still running are in the journal ({JOURNAL}): repeat them with their idempotency_key"),
-            ))
+            // Stop reading calls; those in flight run on.
+            stop.cancel();
+            true
         }
+    };
+    let why = if interrupted {
+        "interrupted"
+    } else {
+        "stdin closed"
+    };
+    if calls.count() > 0 {
+        tell(&format!(
+            "ideogram mcp: {why}: taking no more calls; waiting for the {} still running \
+             (interrupt again to abandon them)",
+            calls.count()
+        ));
     }
+    let abandoned = signals.unless(2, calls.idle()).await.is_none();
+    let delivered = written.flushed(lifecycle::FLUSH).await;
+    if abandoned {
+        return Err(Failure::new(
+            crate::failure::INTERRUPTED,
+            format!(
+                "interrupted twice: calls still running were abandoned; they are in the journal \
+                 ({JOURNAL}) as sent, and a repeat with their idempotency_key is not sent again"
+            ),
+        ));
+    }
+    if !delivered {
+        return Err(Failure::new(
+            OTHER,
+            format!(
+                "ideogram mcp: {why}, and stdout was not read for {} s: answers were left \
+                 unwritten (every paid call is in the journal, {JOURNAL})",
+                lifecycle::FLUSH.as_secs()
+            ),
+        ));
+    }
+    tell(&format!(
+        "ideogram mcp: {why}; every call ran to its end (the journal, {JOURNAL}, says what each paid for)"
+    ));
+    if interrupted {
+        return Err(Failure::new(
+            crate::failure::INTERRUPTED,
+            format!(
+                "interrupted; every call in flight ran to its end (see the journal, {JOURNAL})"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The server as rmcp runs it.
 struct Handler {
     server: Arc<Server>,
+    /// The calls running now, which the server waits for before it ends.
+    calls: InFlight,
     /// Whether results carry thumbnails.
     thumbnails: bool,
 }
 
 impl ServerHandler for Handler {
+    // Logging (deprecated by 2026-07-28's SEP-2577) tells a client where a
+    // call it cancelled left its images.
+    #[allow(deprecated)]
     fn get_info(&self) -> ServerConfig {
         let capabilities = ServerCapabilities::builder()
             .enable_tools()
+            .enable_logging()
             .enable_resources()
             .build();
         ServerConfig::new(capabilities)
@@ -179,6 +237,9 @@ impl ServerHandler for Handler {
             ));
         };
         let progress = Progress::of(&context);
+        // Checked against the very schema tools/list publishes: lengths
+        // (nothing past them is read, sent or repeated whole), bounds,
+        // unknown fields.
         let mut arguments = request.arguments.unwrap_or_default();
         let checked = tool
             .check(&mut arguments)
@@ -189,14 +250,30 @@ impl ServerHandler for Handler {
                 // of the library's (describe, a job's wait) to be for every
                 // lifetime; so the call runs to its end on a thread of its
                 // own, on this runtime.
+                // Counted until the call ends, not until rmcp stops waiting
+                // for it: the server ends only once every paid call has.
+                let running = self.calls.enter();
                 let server = self.server.clone();
                 let thumbnails = self.thumbnails;
                 let runtime = tokio::runtime::Handle::current();
                 // Thumbnails are made on that thread too: decoding is work.
                 tokio::task::spawn_blocking(move || {
-                    runtime
-                        .block_on(server.call(tool, call, progress))
-                        .map(|answer| success(answer, thumbnails))
+                    let _running = running;
+                    let (peer, ct) = (progress.peer.clone(), progress.ct.clone());
+                    runtime.block_on(async {
+                        let work = server.call(tool, call, progress);
+                        let outcome = server.signals.unless(2, work).await.unwrap_or_else(|| {
+                            Err(Failure::new(
+                                crate::failure::INTERRUPTED,
+                                "abandoned (interrupted twice): if it was sent, the journal says so and a repeat is not sent again",
+                            )
+                            .into())
+                        });
+                        if ct.is_cancelled() {
+                            lifecycle::report(&peer, tool.name(), &outcome).await;
+                        }
+                        outcome.map(|answer| success(answer, thumbnails))
+                    })
                 })
                 .await
                 .map_err(|e| {
@@ -442,6 +519,19 @@ mod tests {
         for (tool, args, field) in refused {
             let err = check(tool, args.clone()).expect_err(&args.to_string());
             assert_eq!(err.field, field, "{}: {err}", tool.name());
+        }
+        // Texts past their bounds, and unknown fields, are refused without
+        // being repeated whole.
+        let long = "x".repeat(10 << 20);
+        for (tool, args) in [
+            (Tool::JobStatus, json!({"request_id": long})),
+            (Tool::Generate, json!({"prompt": long})),
+            (Tool::Generate, json!({"prompt": "x", "resolution": long})),
+            (Tool::Models, json!({ long.clone(): 1 })),
+        ] {
+            let err = check(tool, args).unwrap_err();
+            let text = err.to_string();
+            assert!(text.len() < 300, "{}: {:.300}", tool.name(), text);
         }
         let passed = check(
             Tool::Generate,

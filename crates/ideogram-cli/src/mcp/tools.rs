@@ -149,10 +149,11 @@ impl Tool {
             *args = map;
         }
         checked.map_err(|violation| {
-            let field = if violation.path.is_empty() {
-                "arguments".to_owned()
-            } else {
-                violation.path
+            // A field's name is the caller's text too: never repeated whole.
+            let field = match violation.path.char_indices().nth(MAX_ECHO) {
+                _ if violation.path.is_empty() => "arguments".to_owned(),
+                Some((cut, _)) => format!("{}...", &violation.path[..cut]),
+                None => violation.path,
             };
             InvalidInput::new(field, violation.message)
         })
@@ -365,6 +366,9 @@ const SHORT: [(&str, &str); 12] = [
         "A preset `name` (see `models`) or 1 to 8 `members` ({color_hex, color_weight 0.05-1}).",
     ),
 ];
+
+/// The most of a field's name a refusal repeats, in characters.
+const MAX_ECHO: usize = 80;
 
 /// [`EditRequest`]'s options, which each operation takes or not.
 const OPTIONS: [&str; 6] = [
