@@ -74,12 +74,13 @@ const DOCUMENT: &str = "#";
 
 /// `text` as the integer it spells exactly (its canonical decimal form).
 fn exact_integer(text: &str) -> Option<Value> {
-    let number: Value = if text.starts_with('-') {
-        text.parse::<i64>().ok()?.into()
+    if text.starts_with('-') {
+        let number = text.parse::<i64>().ok()?;
+        (number.to_string() == text).then_some(number.into())
     } else {
-        text.parse::<u64>().ok()?.into()
-    };
-    (number.to_string() == text).then_some(number)
+        let number = text.parse::<u64>().ok()?;
+        (number.to_string() == text).then_some(number.into())
+    }
 }
 
 impl Schemas {
