@@ -798,6 +798,8 @@ async fn describe_is_keyed_and_job_records_say_what_was_asked() {
     for answer in [&status, &waited] {
         assert_eq!(answer["isError"], true, "{answer}");
         assert_eq!(answer["structuredContent"]["billed"], "no", "{answer}");
+        let class = &answer["structuredContent"]["error"]["class"];
+        assert_eq!(class, "invalid_request", "{answer}");
     }
     assert_eq!(journal_of(&out).len(), lines, "{:?}", journal_of(&out));
 

@@ -368,9 +368,7 @@ impl Server {
                     .job(&args.request_id)
                     .status()
                     .await
-                    .map_err(|e| {
-                        Refused::new(Failure::from_error(e, session.provider), Billed::No)
-                    })?;
+                    .map_err(status_refused)?;
                 Ok(json!({
                     "request_id": args.request_id,
                     "status": status.status.to_string(),
@@ -718,9 +716,7 @@ impl Server {
         // A job this server did not queue is asked after first: an id the
         // service does not know is refused, free and unrecorded.
         if earlier.is_none() {
-            job.status()
-                .await
-                .map_err(|e| Refused::new(Failure::from_error(e, Provider::Segmind), Billed::No))?;
+            job.status().await.map_err(status_refused)?;
         }
         let schedule = session
             .client
@@ -783,6 +779,23 @@ const DEFAULT_WAIT: u64 = 600;
 /// another request, refused.
 fn journal_key(key: Option<&str>, provider: Provider, request: &str) -> Option<String> {
     key.map(|key| format!("{key}#{}", fingerprint(&format!("{provider} {request}"))))
+}
+
+/// A job's status that could not be had: asking is free, so never
+/// billed; an id the service does not know is the caller's to fix.
+fn status_refused(err: ideogram::Error) -> Refused {
+    let unknown = matches!(
+        err.root(),
+        ideogram::Error::Expired { .. } | ideogram::Error::NotFound { .. }
+    );
+    let mut refused = Refused::error(err, Provider::Segmind);
+    refused.billed = Billed::No;
+    if unknown {
+        refused.failure.code = INVALID;
+        refused.failure.hint =
+            Some("pass a request_id job_submit returned (Segmind keeps results an hour)".into());
+    }
+    refused
 }
 
 /// The refusal of a repeat whose first call was sent and never answered.
