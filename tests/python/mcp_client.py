@@ -67,6 +67,132 @@ def files():
     return sorted(p.name for p in OUT.iterdir() if not p.name.startswith("."))
 
 
+def refused(result, field):
+    """A tool error that names `field` and cost nothing."""
+    text = result.content[0].text if result.content else ""
+    return (result.is_error and field in text
+            and result.structured_content.get("billed") == "no")
+
+
+async def schemas_and_checks_agree(session, tools):
+    """Issue 23 item 5: every argument is checked against the schema
+    tools/list publishes, both ways; integers sent as text are read only
+    when exact."""
+    upscale = tools["upscale"].input_schema["properties"]
+    check("palette" not in upscale, upscale.keys())
+    detail = upscale["operation"]["properties"]["detail"]
+    check(detail.get("maximum") and detail.get("minimum"), detail)
+    edit_count = tools["edit"].input_schema["properties"]["num_images"]
+    check(edit_count.get("minimum") == 1 and edit_count.get("maximum"), edit_count)
+    wait = tools["job_wait"].input_schema["properties"]["timeout_seconds"]
+    image = "https://example.com/a.png"
+    cases = [
+        ("job_wait", {"request_id": "r", "timeout_seconds": 0}, "timeout_seconds"),
+        ("job_wait", {"request_id": "r", "timeout_seconds": wait["maximum"] + 1}, "timeout_seconds"),
+        ("models", {"colour": "red"}, "colour"),
+        ("upscale", {"image": image, "palette": {"name": "EMBER"}}, "palette"),
+        ("upscale", {"image": image, "operation": {"detail": detail["maximum"] + 1}}, "detail"),
+        ("edit", {"image": image, "num_images": 0,
+                  "operation": {"mask": image, "prompt": "x"}}, "num_images"),
+        ("edit", {"image": image, "num_images": edit_count["maximum"] + 1,
+                  "operation": {"mask": image, "prompt": "x"}}, "num_images"),
+        ("generate", {"prompt": "x", "seed": "42.0"}, "seed"),
+        ("generate", {"prompt": "x", "seed": " 42"}, "seed"),
+        ("generate", {"prompt": "x", "seed": "4e3"}, "seed"),
+    ]
+    before = journal_lines()
+    for tool, arguments, field in cases:
+        result = await session.call_tool(tool, arguments)
+        check(refused(result, field), (tool, arguments, result))
+    check(journal_lines() == before, "a refusal was journaled")
+    # An integer as text, as some clients send them: read exactly.
+    texted = await session.call_tool("generate", {"prompt": "a texted seed", "seed": "4242"})
+    check(not texted.is_error, texted)
+    check(texted.structured_content["images"][0]["seed"] == 4242, texted.structured_content)
+
+
+async def tool_list_is_light_and_speaks_to_agents(session):
+    """Issue 23 item 12: tools/list under 15 KB, no Rust names, no CLI
+    commands; a layerize_text tool; an outputSchema for every tool."""
+    listed = await session.list_tools()
+    wire = json.dumps(listed.model_dump(mode="json", by_alias=True, exclude_none=True),
+                      separators=(",", ":"))
+    check(len(wire) < 15_000, f"tools/list is {len(wire)} bytes")
+    for rust in ["::", "limits", "uint32", "ColorPalette"]:
+        check(rust not in wire, f"{rust} in tools/list")
+    for cli in ["ideogram models", "--overwrite", "--wait"]:
+        check(cli not in wire, f"{cli} in tools/list")
+    names = {tool.name for tool in listed.tools}
+    check("layerize_text" in names, names)
+    check(all(tool.output_schema for tool in listed.tools),
+          [t.name for t in listed.tools if not t.output_schema])
+    # Errors say what to pass, not which command to run.
+    taken = await session.call_tool("generate", {"prompt": "a fox", "model": "V_2A",
+                                                 "palette": {"name": "EMBER"}})
+    check(taken.is_error and "ideogram models" not in taken.content[0].text, taken)
+
+
+async def images_an_agent_can_see(session, tools):
+    """Issue 23 item 7: each saved image also as an inline thumbnail (at
+    most 512 px long, under 1 MiB a result), readable as a resource, past
+    ones listed; structuredContent valid against each tool's outputSchema."""
+    import base64, io, struct
+    import jsonschema
+    made = await session.call_tool("generate", {"prompt": "a visible fox", "num_images": 2,
+                                                "provider": "ideogram", "resolution": "1536x640"})
+    check(not made.is_error, made)
+    jsonschema.validate(made.structured_content, tools["generate"].output_schema)
+    thumbs = [c for c in made.content if c.type == "image"]
+    check(len(thumbs) == 2, [c.type for c in made.content])
+    total = sum(len(t.data) for t in thumbs)
+    check(total < 1 << 20, total)
+    for thumb in thumbs:
+        data = base64.b64decode(thumb.data)
+        check(thumb.mime_type == "image/jpeg" and data[:2] == b"\xff\xd8", thumb.mime_type)
+        # The JPEG's size, from its SOF0/SOF2 segment.
+        i = 2
+        while data[i + 1] not in (0xC0, 0xC2):
+            i += 2 + struct.unpack(">H", data[i + 2:i + 4])[0]
+        height, width = struct.unpack(">HH", data[i + 5:i + 9])
+        check(max(width, height) <= 512 and width > height, (width, height))
+    # The saved file, through resources/read; and listed.
+    link = next(c for c in made.content if c.type == "resource_link")
+    path = pathlib.Path(made.structured_content["images"][0]["path"])
+    read = await session.read_resource(link.uri)
+    check(base64.b64decode(read.contents[0].blob) == path.read_bytes(), "resource differs")
+    listed = await session.list_resources()
+    check(str(link.uri) in [str(r.uri) for r in listed.resources], listed)
+    # Nothing else on the machine is a resource.
+    for uri in ["file:///etc/passwd", (OUT / ".ideogram-mcp.jsonl").as_uri()]:
+        try:
+            await session.read_resource(uri)
+            check(False, f"{uri} was read")
+        except Exception as err:  # an MCP error answer
+            check("not an image this server saved" in str(err), err)
+    # Every tool's output schema holds its results.
+    for name, arguments in [("models", {}), ("describe", {"image": str(path)}),
+                            ("job_status", {"request_id": "x"})]:
+        result = await session.call_tool(name, arguments)
+        if not result.is_error:
+            jsonschema.validate(result.structured_content, tools[name].output_schema)
+
+
+async def thumbnails_can_be_turned_off():
+    """`--thumbnails none`: links and text only."""
+    params = StdioServerParameters(
+        command=BINARY,
+        args=["mcp", "--offline", "--out", str(OUT / "plain"), "--thumbnails", "none"],
+        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+    )
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            made = await session.call_tool("generate", {"prompt": "a plain fox"})
+            check(not made.is_error, made)
+            types = [c.type for c in made.content]
+            check("image" not in types and "resource_link" in types, types)
+
+
 async def main():
     params = StdioServerParameters(
         command=BINARY,
@@ -97,9 +223,12 @@ async def main():
             check(schema["required"] == ["prompt"], schema.get("required"))
             models = resolve(schema, properties["model"])["enum"]
             check("V_2A" in models and "V_3" in models, models)
-            sizes = resolve(schema, properties["resolution"])["enum"]
+            # The long tables are the `models` tool's, the schema a pattern.
+            check("pattern" in properties["resolution"], properties["resolution"])
+            tables = (await session.call_tool("models", {})).structured_content
+            sizes = [r["resolution"] for r in tables["resolutions"]]
             check("1280x768" in sizes and "1000x1000" not in sizes, len(sizes))
-            ratios = resolve(schema, properties["aspect_ratio"])["enum"]
+            ratios = {r["aspect_ratio"] for r in tables["resolutions"]}
             check("16:9" in ratios, ratios)
             check(properties["prompt"]["maxLength"] > 0, properties["prompt"])
             check("seed" in properties and "idempotency_key" in properties, properties)
@@ -250,13 +379,13 @@ async def main():
             private = await session.call_tool(
                 "describe", {"image": str(outside)})
             check(private.is_error and "image" in private.content[0].text
-                  and "--read" in private.content[0].text, private)
+                  and "URL" in private.content[0].text, private)
             check(private.structured_content["billed"] == "no", private.structured_content)
             linked = OUT / "link-out.png"
             linked.symlink_to(outside)
             through_link = await session.call_tool(
                 "remix", {"prompt": "x", "image": str(linked)})
-            check(through_link.is_error and "--read" in through_link.content[0].text,
+            check(through_link.is_error and "may read" in through_link.content[0].text,
                   through_link)
             linked.unlink()
             outside.unlink()
@@ -315,12 +444,17 @@ async def main():
                 except MCPError as err:
                     check(err.error.code == -32602, (bad_params, err.error))
 
+            await schemas_and_checks_agree(session, tools)
+            await images_an_agent_can_see(session, tools)
+            await tool_list_is_light_and_speaks_to_agents(session)
+
             # The tables.
             table = await session.call_tool("models", {})
             check(not table.is_error, table)
             rows = table.structured_content["models"]
             check(any(r["model"] == "V_3" for r in rows), rows)
 
+    await thumbnails_can_be_turned_off()
     print(f"{checks} passed, 0 failed")
 
 

@@ -242,6 +242,9 @@ pub(crate) enum Command {
         /// only --out. URLs and data: URLs are not affected.
         #[arg(long, value_name = "DIR")]
         read: Vec<PathBuf>,
+        /// What results show and what URLs tools may fetch.
+        #[command(flatten)]
+        agent: crate::mcp::AgentOptions,
         #[command(flatten)]
         connection: Connection,
     },

@@ -713,6 +713,8 @@ impl Context<'_> {
                     &Entry::Submitted {
                         item: item.index,
                         request_id: id.clone(),
+                        model: None,
+                        prompt: None,
                     },
                     || format!("fetch it with `ideogram --provider segmind job wait {id}` (within an hour)"),
                 )

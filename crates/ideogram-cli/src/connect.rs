@@ -104,8 +104,20 @@ pub(crate) fn session(
     provider: Provider,
     mock: Option<Arc<Offline>>,
 ) -> Result<Session, Failure> {
+    session_with(connection, provider, mock, ideogram::InputUrlPolicy::any())
+}
+
+/// [`session`], input image URLs bound by `input_urls` (`ideogram mcp`
+/// fetches URLs an agent names: public ones only).
+pub(crate) fn session_with(
+    connection: &Connection,
+    provider: Provider,
+    mock: Option<Arc<Offline>>,
+    input_urls: ideogram::InputUrlPolicy,
+) -> Result<Session, Failure> {
     let retry = RetryPolicy::default().max_retries(connection.retries());
     let mut builder = Client::builder(provider)
+        .input_urls(input_urls)
         .retry(retry)
         .user_agent(concat!("ideogram-cli/", env!("CARGO_PKG_VERSION")));
     if connection.bearer {

@@ -70,8 +70,17 @@ pub(crate) enum Entry {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         key: Option<String>,
     },
-    /// Queued on Segmind: the job can be resumed from this id.
-    Submitted { item: usize, request_id: String },
+    /// Queued on Segmind: the job can be resumed from this id; the model
+    /// and prompt it was queued with, for its images' sidecars (`ideogram
+    /// mcp`'s; a batch reads them from its file).
+    Submitted {
+        item: usize,
+        request_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        model: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prompt: Option<String>,
+    },
     /// Generated (and billed): the images wait at these URLs.
     Generated {
         item: usize,
@@ -93,6 +102,12 @@ pub(crate) enum Entry {
     },
     /// A run gave up waiting for the answer to this item's request.
     Abandoned { item: usize },
+    /// A paid call whose answer is not images (`ideogram mcp`'s describe,
+    /// layerize-text's text blocks) was answered with this.
+    Answered {
+        item: usize,
+        answer: serde_json::Value,
+    },
 }
 
 /// What is needed to fetch and describe a generated image later.
@@ -164,6 +179,11 @@ pub(crate) struct ItemState {
     pub expired: bool,
     /// The caller's idempotency key, when it gave one.
     pub key: Option<String>,
+    /// The model and prompt a job was queued with.
+    pub model: Option<String>,
+    pub prompt: Option<String>,
+    /// The answer of a call whose answer is not images.
+    pub answer: Option<serde_json::Value>,
 }
 
 impl Entry {
@@ -176,7 +196,8 @@ impl Entry {
             | Self::Saving { item, .. }
             | Self::Saved { item, .. }
             | Self::Failed { item, .. }
-            | Self::Abandoned { item } => Some(*item),
+            | Self::Abandoned { item }
+            | Self::Answered { item, .. } => Some(*item),
             Self::Journal { .. } | Self::Batch { .. } | Self::Run { .. } => None,
         }
     }
@@ -195,7 +216,17 @@ impl ItemState {
                 self.failed_maybe_billed = false;
                 self.expired = false;
             }
-            Entry::Submitted { request_id, .. } => self.request_id = Some(request_id),
+            Entry::Submitted {
+                request_id,
+                model,
+                prompt,
+                ..
+            } => {
+                self.request_id = Some(request_id);
+                self.model = model.or(self.model.take());
+                self.prompt = prompt.or(self.prompt.take());
+            }
+            Entry::Answered { answer, .. } => self.answer = Some(answer),
             Entry::Generated { images, .. } => self.images = Some(images),
             Entry::Saving { stems, .. } => {
                 self.reserved.extend(stems.iter().map(|s| dir.join(s)));
@@ -229,7 +260,8 @@ impl ItemState {
         self.expired
             || ((self.sending || self.failed_maybe_billed)
                 && self.request_id.is_none()
-                && self.images.is_none())
+                && self.images.is_none()
+                && self.answer.is_none())
     }
 
     /// Whether anything the journal says of the item could have cost money
@@ -910,6 +942,8 @@ mod tests {
             .record(&Entry::Submitted {
                 item: 0,
                 request_id: "seg-1".into(),
+                model: None,
+                prompt: None,
             })
             .unwrap();
         journal
@@ -1058,6 +1092,8 @@ mod tests {
             .record(&Entry::Submitted {
                 item: 4,
                 request_id: "r".into(),
+                model: None,
+                prompt: None,
             })
             .unwrap();
         let peeked = Journal::peek(first.path(), "s").unwrap();
@@ -1086,6 +1122,8 @@ mod tests {
             Entry::Submitted {
                 item: 0,
                 request_id: "r-1".into(),
+                model: None,
+                prompt: None,
             },
             Entry::Failed {
                 item: 0,
@@ -1150,8 +1188,18 @@ mod properties {
                     provider,
                     key
                 }),
-            (item.clone(), text())
-                .prop_map(|(item, request_id)| Entry::Submitted { item, request_id }),
+            (
+                item.clone(),
+                text(),
+                prop::option::of(text()),
+                prop::option::of(text())
+            )
+                .prop_map(|(item, request_id, model, prompt)| Entry::Submitted {
+                    item,
+                    request_id,
+                    model,
+                    prompt
+                }),
             (item.clone(), prop::collection::vec(image, 0..3))
                 .prop_map(|(item, images)| Entry::Generated { item, images }),
             (item.clone(), paths()).prop_map(|(item, stems)| Entry::Saving { item, stems }),
@@ -1222,7 +1270,7 @@ mod properties {
             let (journal, _) = Journal::open(&path, "f", 4, false).unwrap();
             let mut expected = std::collections::HashMap::new();
             for (item, request_id, foreign) in &steps {
-                journal.record(&Entry::Submitted { item: *item, request_id: request_id.clone() }).unwrap();
+                journal.record(&Entry::Submitted { item: *item, request_id: request_id.clone(), model: None, prompt: None }).unwrap();
                 expected.insert(*item, request_id.clone());
                 if let Some(foreign) = foreign {
                     let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();

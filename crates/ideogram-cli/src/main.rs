@@ -175,12 +175,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     if let Command::Mcp {
         out,
         read,
+        agent,
         connection,
     } = &cli.command
     {
         // Stdout is the protocol's from here on: every other line goes to
         // stderr.
-        return mcp::serve(cli.connection.merged(connection), out, read, signals).await;
+        let connection = cli.connection.merged(connection);
+        return mcp::serve(connection, out, read, agent.clone(), signals).await;
     }
     let queue = matches!(cli.command, Command::Job { .. });
     let connection = cli.connection.merged(

@@ -991,6 +991,171 @@ async fn local_images_are_read_only_from_the_out_and_read_folders() {
         .unwrap();
 }
 
+/// The journal's lines, or none when it is not there.
+fn journal_of(out: &Path) -> Vec<Value> {
+    std::fs::read_to_string(out.join(".ideogram-mcp.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// Issue 23, items 9 and 10: describe and layerize_text are keyed like the
+/// other paid tools (a repeat is answered from the journal, billed once);
+/// job_status/job_wait of an id the service does not know say `billed: no`
+/// and record nothing; a queued job's images carry its model and prompt.
+#[tokio::test]
+async fn describe_is_keyed_and_job_records_say_what_was_asked() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let client = start(&mock, dir.path(), &out, &["--provider", "ideogram"]).await;
+    let (client, made, _) = twice(client, "generate", json!({"prompt": "a describable fox"})).await;
+    let image = path_of(&made).display().to_string();
+    let billed_for = |operation: &str| {
+        mock.ledger()
+            .entries
+            .iter()
+            .filter(|e| e.operation.contains(operation))
+            .count()
+    };
+
+    let keyed = json!({"image": image, "idempotency_key": "describe-1"});
+    let (client, first, second) = twice(client, "describe", keyed).await;
+    assert_eq!(first["isError"], false, "{first}");
+    assert_eq!(first["structuredContent"]["billed"], "yes", "{first}");
+    assert_eq!(second["structuredContent"]["billed"], "earlier", "{second}");
+    assert_eq!(
+        first["structuredContent"]["descriptions"],
+        second["structuredContent"]["descriptions"]
+    );
+    assert_eq!(billed_for("describe"), 1, "{:?}", mock.ledger().entries);
+
+    let layers = json!({"image": image, "idempotency_key": "layers-1"});
+    let (client, first, second) = twice(client, "layerize_text", layers).await;
+    assert_eq!(first["isError"], false, "{first}");
+    assert!(path_of(&first).exists(), "{first}");
+    assert!(
+        first["structuredContent"]["text_blocks"].is_array(),
+        "{first}"
+    );
+    assert_eq!(second["structuredContent"]["billed"], "earlier", "{second}");
+    assert_eq!(path_of(&first), path_of(&second));
+    assert_eq!(billed_for("layerize"), 1, "{:?}", mock.ledger().entries);
+
+    // An id the service does not know: free, and nothing recorded.
+    let lines = journal_of(&out).len();
+    let unknown = json!({"request_id": "no-such-job"});
+    let (client, status, waited) = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        let status = client.call("job_status", unknown.clone());
+        let waited = client.call("job_wait", unknown);
+        (client, status, waited)
+    })
+    .await
+    .unwrap();
+    for answer in [&status, &waited] {
+        assert_eq!(answer["isError"], true, "{answer}");
+        assert_eq!(answer["structuredContent"]["billed"], "no", "{answer}");
+        let class = &answer["structuredContent"]["error"]["class"];
+        assert_eq!(class, "invalid_request", "{answer}");
+    }
+    assert_eq!(journal_of(&out).len(), lines, "{:?}", journal_of(&out));
+
+    // A V_2A job with a prompt: its sidecar says so.
+    let job = json!({"prompt": "a queued red fox", "model": "V_2A", "idempotency_key": "job-1"});
+    let (client, submitted, _) = twice(client, "job_submit", job).await;
+    let id = submitted["structuredContent"]["request_id"].clone();
+    let (client, waited, _) = twice(client, "job_wait", json!({"request_id": id})).await;
+    assert_eq!(waited["isError"], false, "{waited}");
+    let sidecar: Value =
+        serde_json::from_slice(&std::fs::read(path_of(&waited).with_extension("json")).unwrap())
+            .unwrap();
+    assert_eq!(sidecar["model"], "V_2A", "{sidecar}");
+    assert_eq!(sidecar["prompt"], "a queued red fox", "{sidecar}");
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+}
+
+/// Issue 23, item 8: an agent cannot make the server fetch from loopback,
+/// private or metadata addresses unless `--allow-url-host` names the host,
+/// and a URL that is not an image is asked for once.
+#[tokio::test]
+async fn url_inputs_reach_only_public_hosts_and_text_is_fetched_once() {
+    use workspace_tests::{Canned, CaptureServer};
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let client = start(&mock, dir.path(), &out, &["--provider", "ideogram"]).await;
+    let (client, made, _) = twice(client, "generate", json!({"prompt": "a private fox"})).await;
+    let png = std::fs::read(path_of(&made)).unwrap();
+    let host = CaptureServer::start(move |request| {
+        if request.path.ends_with(".txt") {
+            Canned::bytes(200, "text/plain", b"not an image")
+        } else {
+            Canned::bytes(200, "image/png", &png)
+        }
+    })
+    .await;
+    let private = format!("{}/private.png", host.base_url());
+    let named = private.replace("127.0.0.1", "localhost");
+    let (client, refused, by_name) = tokio::task::spawn_blocking({
+        let (private, named) = (private.clone(), named.clone());
+        move || {
+            let mut client = client;
+            let refused = client.call("describe", json!({"image": private}));
+            let by_name = client.call("remix", json!({"prompt": "x", "image": named}));
+            (client, refused, by_name)
+        }
+    })
+    .await
+    .unwrap();
+    for answer in [&refused, &by_name] {
+        assert_eq!(answer["isError"], true, "{answer}");
+        assert_eq!(answer["structuredContent"]["billed"], "no", "{answer}");
+        let text = answer["content"][0]["text"].as_str().unwrap();
+        assert!(text.contains("loopback, private"), "{text}");
+    }
+    assert!(host.requests().is_empty(), "{:?}", host.requests().len());
+    assert!(
+        mock.ledger()
+            .entries
+            .iter()
+            .all(|e| !e.operation.contains("describe")),
+        "a refused describe was billed"
+    );
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+
+    // Allowed by name: fetched; a text URL is asked for once.
+    let client = start(
+        &mock,
+        dir.path(),
+        &out,
+        &["--provider", "ideogram", "--allow-url-host", "127.0.0.1"],
+    )
+    .await;
+    let text = format!("{}/notes.txt", host.base_url());
+    let (client, described, plain) = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        let described = client.call("describe", json!({"image": private}));
+        let plain = client.call("describe", json!({"image": text}));
+        (client, described, plain)
+    })
+    .await
+    .unwrap();
+    assert_eq!(described["isError"], false, "{described}");
+    assert_eq!(plain["isError"], true, "{plain}");
+    assert_eq!(plain["structuredContent"]["billed"], "no", "{plain}");
+    let asked: Vec<String> = host.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(asked, ["/private.png", "/notes.txt"], "{asked:?}");
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+}
+
 /// Calls `tool` once with `arguments` (off the runtime).
 async fn once(mut client: Client, tool: &'static str, arguments: Value) -> (Client, Value) {
     tokio::task::spawn_blocking(move || {

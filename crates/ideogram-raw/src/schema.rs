@@ -69,9 +69,26 @@ impl std::error::Error for Violation {}
 /// Nesting deeper than this is refused rather than followed.
 const MAX_DEPTH: usize = 32;
 
+/// The name a [`Schemas::document`]'s own schema is kept under.
+const DOCUMENT: &str = "#";
+
+/// `text` as the integer it spells exactly (its canonical decimal form).
+fn exact_integer(text: &str) -> Option<Value> {
+    if text.starts_with('-') {
+        let number = text.parse::<i64>().ok()?;
+        (number.to_string() == text).then_some(number.into())
+    } else {
+        let number = text.parse::<u64>().ok()?;
+        (number.to_string() == text).then_some(number.into())
+    }
+}
+
 impl Schemas {
     fn parse(text: &str) -> Self {
-        let schemas: Value = serde_json::from_str(text).expect("the generated schemas are JSON");
+        Self::compile_all(serde_json::from_str(text).expect("the generated schemas are JSON"))
+    }
+
+    fn compile_all(schemas: Value) -> Self {
         let mut compiler = Compiler {
             root: &schemas,
             nodes: Vec::new(),
@@ -88,6 +105,92 @@ impl Schemas {
             schemas,
             nodes,
             named,
+        }
+    }
+
+    /// One JSON Schema document (draft 2020-12, as `schemars` writes one;
+    /// its `$ref`s point into its own `$defs`), compiled for
+    /// [`check_document`](Self::check_document): for a caller that publishes
+    /// a schema (an agent's tool definition) and checks what it receives
+    /// against that very schema. `type` lists (`["integer", "null"]`),
+    /// `const` and numeric `exclusiveMinimum`/`exclusiveMaximum` are read as
+    /// draft 2020-12 means them.
+    ///
+    /// ```
+    /// use ideogram_raw::schema::Schemas;
+    ///
+    /// let schema = serde_json::json!({
+    ///     "type": "object",
+    ///     "properties": {"n": {"type": ["integer", "null"], "minimum": 1, "maximum": 8}},
+    ///     "additionalProperties": false,
+    /// });
+    /// let schemas = Schemas::document(schema);
+    /// assert!(schemas.check_document(&serde_json::json!({"n": 8})).is_ok());
+    /// assert!(schemas.check_document(&serde_json::json!({"n": null})).is_ok());
+    /// let err = schemas.check_document(&serde_json::json!({"n": 9})).unwrap_err();
+    /// assert_eq!(err.to_string(), "n: 9 is above the maximum 8");
+    /// ```
+    pub fn document(mut schema: Value) -> Self {
+        let mut root = match schema.as_object_mut().and_then(|s| s.remove("$defs")) {
+            Some(Value::Object(defs)) => defs,
+            _ => Map::new(),
+        };
+        root.insert(DOCUMENT.to_owned(), schema);
+        Self::compile_all(Value::Object(root))
+    }
+
+    /// Checks `body` against the schema of [`document`](Self::document):
+    /// the first violation, or `Ok`.
+    pub fn check_document(&self, body: &Value) -> Result<(), Violation> {
+        self.check(DOCUMENT, body)
+    }
+
+    /// `body` with each string that is exactly an integer's decimal form
+    /// (`"4242"`, `"-7"`; not `"042"`, `"+1"`, `" 42"`, `"42.0"` or `"4e3"`)
+    /// made that integer where the document's schema takes an integer and no
+    /// string there: some clients send every number as text.
+    pub fn integers_from_text(&self, body: &mut Value) {
+        if let Some(&node) = self.named.get(DOCUMENT) {
+            self.retype(node, body, 0);
+        }
+    }
+
+    fn retype(&self, node: usize, value: &mut Value, depth: usize) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        let schema = &self.nodes[node];
+        if let Value::String(text) = value {
+            let integer = schema.kinds.iter().any(|k| k == "integer")
+                && !schema.kinds.iter().any(|k| k == "string");
+            if integer && let Some(number) = exact_integer(text) {
+                *value = number;
+            }
+            return;
+        }
+        for &part in schema
+            .all_of
+            .iter()
+            .chain(schema.choices.iter().flat_map(|c| &c.0))
+        {
+            self.retype(part, value, depth + 1);
+        }
+        match value {
+            Value::Array(items) => {
+                if let Some(item) = schema.items {
+                    for value in items {
+                        self.retype(item, value, depth + 1);
+                    }
+                }
+            }
+            Value::Object(object) => {
+                for (name, value) in object {
+                    if let Some(field) = schema.property(name) {
+                        self.retype(field, value, depth + 1);
+                    }
+                }
+            }
+            _ => {}
         }
     }
 
@@ -173,22 +276,27 @@ impl Schemas {
                 });
             }
         }
-        if let Some(kind) = &schema.kind {
-            let ok = match kind.as_str() {
-                "object" => value.is_object(),
-                "array" => value.is_array(),
-                "string" => value.is_string(),
-                "boolean" => value.is_boolean(),
-                "integer" => value.is_i64() || value.is_u64(),
-                "number" => value.is_number(),
-                _ => true,
-            };
-            if !ok {
-                return fail(
-                    path,
-                    format!("must be {}, not {}", article(kind), describe(value)),
-                );
-            }
+        let of_kind = |kind: &String| match kind.as_str() {
+            "object" => value.is_object(),
+            "array" => value.is_array(),
+            "string" => value.is_string(),
+            "boolean" => value.is_boolean(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "number" => value.is_number(),
+            "null" => value.is_null(),
+            _ => true,
+        };
+        if !schema.kinds.is_empty() && !schema.kinds.iter().any(of_kind) {
+            let kinds: Vec<String> = schema
+                .kinds
+                .iter()
+                .filter(|k| *k != "null")
+                .map(|k| article(k))
+                .collect();
+            return fail(
+                path,
+                format!("must be {}, not {}", kinds.join(" or "), describe(value)),
+            );
         }
         if let Some(allowed) = &schema.allowed
             && !allowed.contains(value)
@@ -408,10 +516,21 @@ fn fail(path: &str, message: String) -> Result<(), Violation> {
     })
 }
 
-/// Whether `schema` takes `null`: when it says `nullable`, or constrains
+/// Whether `schema` takes `null`: when it says `nullable`, or its type (or
+/// one of its choices) is `null`, or it constrains
 /// nothing at all (`{}`, any value).
 fn nullable(schema: &Value) -> bool {
+    let null = |s: &Value| {
+        s["type"] == "null"
+            || s["type"]
+                .as_array()
+                .is_some_and(|t| t.contains(&"null".into()))
+    };
     schema["nullable"].as_bool().unwrap_or(false)
+        || null(schema)
+        || ["anyOf", "oneOf"]
+            .iter()
+            .any(|key| schema[key].as_array().is_some_and(|c| c.iter().any(null)))
         || schema
             .as_object()
             .is_some_and(|o| o.keys().all(|k| k == "description" || k == "example"))
@@ -426,7 +545,8 @@ struct Node {
     all_of: Vec<usize>,
     /// `oneOf` (exclusive) or `anyOf`.
     choices: Option<(Vec<usize>, bool)>,
-    kind: Option<String>,
+    /// `type`: one name, or draft 2020-12's list.
+    kinds: Vec<String>,
     allowed: Option<Vec<Value>>,
     range: Range,
     min_length: Option<u64>,
@@ -519,6 +639,7 @@ fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
             Some(reference) => {
                 let name = reference
                     .strip_prefix("#/components/schemas/")
+                    .or_else(|| reference.strip_prefix("#/$defs/"))
                     .unwrap_or(reference);
                 schema = root
                     .get(name)
@@ -528,6 +649,16 @@ fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
         }
     }
     schema
+}
+
+/// A bound: `inclusive` (`minimum`), made exclusive by OpenAPI 3.0's
+/// `exclusive: true`, or draft 2020-12's numeric `exclusive` on its own.
+fn bound_of(schema: &Value, inclusive: &str, exclusive: &str) -> Option<(f64, bool)> {
+    match (&schema[exclusive], schema[inclusive].as_f64()) {
+        (Value::Number(n), _) => n.as_f64().map(|n| (n, true)),
+        (flag, Some(m)) => Some((m, flag.as_bool().unwrap_or(false))),
+        (_, None) => None,
+    }
 }
 
 /// Compiles a spec's schemas into nodes, each schema once (by address, so
@@ -556,21 +687,23 @@ impl Compiler<'_> {
                 .map(str::to_owned)
                 .collect()
         };
-        let exclusive = |key: &str| schema[key].as_bool().unwrap_or(false);
         let choices = schema["oneOf"].as_array().or(schema["anyOf"].as_array());
         let node = Node {
             nullable: nullable(schema),
             all_of: self.compile_all(schema["allOf"].as_array()),
             choices: choices.map(|c| (self.compile_all(Some(c)), schema.get("oneOf").is_some())),
-            kind: schema["type"].as_str().map(str::to_owned),
-            allowed: schema["enum"].as_array().cloned(),
+            kinds: match &schema["type"] {
+                Value::String(kind) => vec![kind.clone()],
+                list @ Value::Array(_) => strings(list),
+                _ => Vec::new(),
+            },
+            allowed: schema["enum"]
+                .as_array()
+                .cloned()
+                .or_else(|| schema.get("const").map(|c| vec![c.clone()])),
             range: Range {
-                min: schema["minimum"]
-                    .as_f64()
-                    .map(|m| (m, exclusive("exclusiveMinimum"))),
-                max: schema["maximum"]
-                    .as_f64()
-                    .map(|m| (m, exclusive("exclusiveMaximum"))),
+                min: bound_of(schema, "minimum", "exclusiveMinimum"),
+                max: bound_of(schema, "maximum", "exclusiveMaximum"),
             },
             min_length: schema["minLength"].as_u64(),
             max_length: schema["maxLength"].as_u64(),
@@ -809,5 +942,83 @@ mod tests {
         assert!(ideogram().takes("ImageRequest", "negative_prompt", "V_1_TURBO"));
         assert!(!ideogram().takes("ImageRequest", "negative_prompt", "V_2A"));
         assert!(!ideogram().takes("NoSuchSchema", "prompt", "V_2"));
+    }
+
+    #[test]
+    fn a_json_schema_document_is_checked_as_draft_2020_12_reads_it() {
+        let schemas = Schemas::document(json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["op"],
+            "properties": {
+                "op": {"const": "upscale", "type": "string"},
+                "n": {"type": ["integer", "null"], "minimum": 1, "maximum": 8},
+                "w": {"type": "number", "exclusiveMinimum": 0},
+                "palette": {"anyOf": [{"$ref": "#/$defs/Palette"}, {"type": "null"}]},
+                "list": {"type": "array", "items": {"type": "integer"}},
+            },
+            "$defs": {"Palette": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}},
+        }));
+        let check = |body: Value| schemas.check_document(&body).map_err(|e| e.to_string());
+        assert_eq!(
+            check(json!({"op": "upscale", "n": null, "palette": null})),
+            Ok(())
+        );
+        assert_eq!(
+            check(json!({"op": "upscale", "palette": {"name": "EMBER"}})),
+            Ok(())
+        );
+        let refusals = [
+            (
+                json!({"op": "edit"}),
+                "op: \"edit\" is not allowed; use one of upscale",
+            ),
+            (
+                json!({"op": "upscale", "n": 0}),
+                "n: 0 is below the minimum 1",
+            ),
+            (
+                json!({"op": "upscale", "n": "4"}),
+                "n: must be an integer, not a string",
+            ),
+            (
+                json!({"op": "upscale", "w": 0}),
+                "w: 0 is below the minimum 0",
+            ),
+            (
+                json!({"op": "upscale", "palette": {}}),
+                "palette: must match exactly one of 2 shapes",
+            ),
+            (
+                json!({"op": "upscale", "x": 1}),
+                "x: is not a field here; the fields are",
+            ),
+            (json!({}), "op: is required"),
+        ];
+        for (body, expected) in refusals {
+            let err = check(body.clone()).expect_err(&body.to_string());
+            assert!(err.starts_with(expected), "{body}: {err}");
+        }
+        // Integers sent as text read as integers only when exact.
+        let mut body = json!({"op": "upscale", "n": "4", "list": ["2", "-3"]});
+        schemas.integers_from_text(&mut body);
+        assert_eq!(body, json!({"op": "upscale", "n": 4, "list": [2, -3]}));
+        for text in [
+            "042",
+            "+4",
+            " 4",
+            "4.0",
+            "4e3",
+            "",
+            "x",
+            "99999999999999999999",
+        ] {
+            let mut body = json!({"op": "upscale", "n": text});
+            schemas.integers_from_text(&mut body);
+            assert_eq!(body["n"], text, "{text}");
+        }
+        let mut body = json!({"op": "4"});
+        schemas.integers_from_text(&mut body);
+        assert_eq!(body["op"], "4", "a string field stays a string");
     }
 }

@@ -26,6 +26,9 @@ pub(crate) struct Connection {
     pub(crate) base_url: String,
     pub(crate) api: Api,
     pub(crate) downloader: Downloader,
+    /// The downloader of input images (bound by the client's
+    /// [`InputUrlPolicy`](crate::InputUrlPolicy)).
+    pub(crate) inputs: Downloader,
     pub(crate) key: ApiKey,
     pub(crate) retry: RetryPolicy,
     pub(crate) poll: PollSchedule,
@@ -135,7 +138,7 @@ impl Connection {
         image: &ImageInput,
         field: &'static str,
     ) -> Result<Loaded, Error> {
-        crate::image_input::load(&self.downloader, image, field).await
+        crate::image_input::load(&self.inputs, image, field).await
     }
 
     /// Fetches and checks every URL among `images`: Segmind fetches an

@@ -12,6 +12,7 @@ use tracing::Instrument as _;
 
 use crate::error::Error;
 use crate::retry::RetryPolicy;
+use crate::url_guard::{InputUrlPolicy, Resolver};
 
 /// The largest image download accepted: far above any generated image.
 pub const MAX_DOWNLOAD_BYTES: u64 = ideogram_raw::limit::MAX_ANSWER_BYTES;
@@ -31,6 +32,11 @@ pub(crate) struct Downloader {
     pub max_bytes: u64,
     /// How long one fetch may take in all, retries included.
     pub deadline: Duration,
+    /// Whether a host that says it sends no image (`text/plain`, a page) is
+    /// believed at once: for input images, whose URL is the caller's, where
+    /// asking again fetches the same. A paid image's host may serve a
+    /// maintenance page a moment, so it is asked again.
+    pub believe_type: bool,
 }
 
 /// The download client, built on first use: a call whose answer holds the
@@ -42,6 +48,8 @@ pub(crate) struct DownloadHttp {
     timeout: Duration,
     connect_timeout: Duration,
     user_agent: Option<String>,
+    /// The addresses URLs may reach (input images'), when bound.
+    policy: Option<Arc<InputUrlPolicy>>,
 }
 
 impl DownloadHttp {
@@ -56,7 +64,17 @@ impl DownloadHttp {
             timeout,
             connect_timeout,
             user_agent,
+            policy: None,
         }
+    }
+
+    /// A client of its own bound by `policy`: names resolve to the
+    /// addresses it permits only, and a redirect to an address it keeps
+    /// out is not followed.
+    pub(crate) fn guarded(mut self, policy: InputUrlPolicy) -> Self {
+        self.client = Arc::new(OnceLock::new());
+        self.policy = Some(Arc::new(policy));
+        self
     }
 
     /// `client` as it is (the caller's own).
@@ -72,16 +90,34 @@ impl DownloadHttp {
         if let Some(client) = self.client.get() {
             return Ok(client);
         }
+        let redirects = match &self.policy {
+            None => reqwest::redirect::Policy::limited(ideogram_raw::http::MAX_REDIRECTS),
+            Some(policy) => {
+                let policy = policy.clone();
+                reqwest::redirect::Policy::custom(move |attempt| {
+                    if attempt.previous().len() >= ideogram_raw::http::MAX_REDIRECTS {
+                        return attempt.error("too many redirects");
+                    }
+                    match policy.check_url(attempt.url()) {
+                        Ok(()) => attempt.follow(),
+                        Err(reason) => attempt.error(Refused(reason)),
+                    }
+                })
+            }
+        };
         let mut builder = ideogram_raw::http::client_builder()
-            .redirect(reqwest::redirect::Policy::limited(
-                ideogram_raw::http::MAX_REDIRECTS,
-            ))
+            .redirect(redirects)
             .timeout(self.timeout)
             // An image host silent this long is stuck: ask again.
             .read_timeout(DOWNLOAD_IDLE_TIMEOUT.min(self.timeout))
             .connect_timeout(self.connect_timeout);
         if let Some(agent) = &self.user_agent {
             builder = builder.user_agent(agent);
+        }
+        if let Some(policy) = &self.policy {
+            builder = builder.dns_resolver(Arc::new(Resolver {
+                policy: policy.clone(),
+            }));
         }
         let client = builder.build()?;
         Ok(self.client.get_or_init(|| client))
@@ -147,6 +183,7 @@ impl Downloader {
             key: None,
             max_bytes: MAX_DOWNLOAD_BYTES,
             deadline: ideogram_raw::http::REQUEST_TIMEOUT,
+            believe_type: false,
         })
     }
 
@@ -249,11 +286,22 @@ impl Downloader {
             retry: false,
             retry_after: None,
         })?;
-        let response = http.get(url).send().await.map_err(|e| Attempt {
-            reason: format!("the request failed: {}", without_url(&e)),
-            source: Some(Box::new(e.without_url())),
-            retry: true,
-            retry_after: None,
+        if let Some(policy) = &self.http.policy
+            && let Ok(parsed) = reqwest::Url::parse(url)
+        {
+            policy.check_url(&parsed).map_err(Attempt::final_)?;
+        }
+        let response = http.get(url).send().await.map_err(|e| {
+            // An address the policy keeps out stays out: not retried.
+            if let Some(refused) = refused_in(&e) {
+                return Attempt::final_(refused);
+            }
+            Attempt {
+                reason: format!("the request failed: {}", without_url(&e)),
+                source: Some(Box::new(e.without_url())),
+                retry: true,
+                retry_after: None,
+            }
         })?;
         let status = response.status();
         if !status.is_success() {
@@ -291,6 +339,18 @@ impl Downloader {
                     .to_ascii_lowercase()
             })
             .unwrap_or_default();
+        // A host that says it sends something else than an image (a
+        // `text/plain` or HTML page) means it: asking again fetches the same.
+        if self.believe_type
+            && !(claimed.is_empty()
+                || claimed.starts_with("image/")
+                || claimed == "application/octet-stream"
+                || claimed == "binary/octet-stream")
+        {
+            return Err(Attempt::final_(format!(
+                "the host sends {claimed}, not an image"
+            )));
+        }
         let mut body = response.bytes_stream();
         let mut head = BytesMut::new();
         let mut content_type = None;
@@ -333,6 +393,35 @@ impl Downloader {
         };
         Ok(Ok(content_type))
     }
+}
+
+/// A refusal by an [`InputUrlPolicy`], as an error a client passes on.
+#[derive(Debug)]
+struct Refused(String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// The policy's refusal somewhere in `err`'s causes (a redirect it did
+/// not follow, a name that resolved to addresses it keeps out).
+fn refused_in(err: &reqwest::Error) -> Option<String> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(err) = cause {
+        if let Some(refused) = err.downcast_ref::<Refused>() {
+            return Some(refused.0.clone());
+        }
+        let text = err.to_string();
+        if text.contains(crate::url_guard::REFUSED) {
+            return Some(text);
+        }
+        cause = err.source();
+    }
+    None
 }
 
 /// `url` for a trace: its origin and path, without credentials or a query

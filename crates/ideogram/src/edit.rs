@@ -48,10 +48,12 @@ pub enum EditKind {
         /// (`limits::UPSCALE_INITIAL_IMAGE_REQUEST_RESEMBLANCE`; the
         /// service's default when `None`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(description = "How closely the result keeps the input.")]
         resemblance: Option<u32>,
         /// How much detail is added, in the spec's range
         /// (`limits::UPSCALE_INITIAL_IMAGE_REQUEST_DETAIL`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(description = "How much detail is added.")]
         detail: Option<u32>,
     },
 }
@@ -97,6 +99,40 @@ impl EditKind {
         match self {
             Self::Upscale { .. } => "magic_prompt_option",
             _ => "magic_prompt",
+        }
+    }
+
+    /// The spec's name for `option`, an [`EditRequest`] option as its JSON
+    /// names it (`palette` is `color_palette`).
+    fn wire_field(&self, option: &str) -> Option<&'static str> {
+        Some(match option {
+            "num_images" => "num_images",
+            "seed" => "seed",
+            "rendering_speed" => "rendering_speed",
+            "magic_prompt" => self.magic_prompt_field(),
+            "palette" => "color_palette",
+            "style_references" => "style_reference_images",
+            _ => return None,
+        })
+    }
+
+    /// Whether this operation on `provider` takes `option`, an
+    /// [`EditRequest`] option as its JSON names it: the operation's body in
+    /// that provider's spec has the field. For a caller that describes each
+    /// operation's options (an agent's tool schema).
+    ///
+    /// ```
+    /// use ideogram::{EditKind, Provider};
+    ///
+    /// let upscale = EditKind::Upscale { prompt: None, resemblance: None, detail: None };
+    /// assert!(upscale.takes("seed", Provider::Ideogram));
+    /// assert!(!upscale.takes("palette", Provider::Ideogram));
+    /// assert!(!upscale.takes("seed", Provider::Segmind));
+    /// ```
+    pub fn takes(&self, option: &str, provider: Provider) -> bool {
+        match (self.schema(provider), self.wire_field(option)) {
+            (Some(schema), Some(field)) => takes(provider, schema, field),
+            _ => false,
         }
     }
 
@@ -336,11 +372,12 @@ impl EditRequest {
             ("num_images", self.num_images.is_some()),
             ("seed", self.seed.is_some()),
             ("rendering_speed", self.rendering_speed.is_some()),
-            (self.kind.magic_prompt_field(), self.magic_prompt.is_some()),
-            ("color_palette", self.palette.is_some()),
-            ("style_reference_images", !self.style_references.is_empty()),
+            ("magic_prompt", self.magic_prompt.is_some()),
+            ("palette", self.palette.is_some()),
+            ("style_references", !self.style_references.is_empty()),
         ];
-        for (field, given) in set {
+        for (option, given) in set {
+            let field = self.kind.wire_field(option).unwrap_or(option);
             if given && !takes(provider, schema, field) {
                 return Err(InvalidInput::not_taken(
                     field,

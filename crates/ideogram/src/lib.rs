@@ -146,6 +146,7 @@ mod references;
 mod request;
 mod resolution;
 mod retry;
+mod url_guard;
 mod wire;
 
 pub use aspect::AspectRatio;
@@ -185,4 +186,5 @@ pub use retry::RetryPolicy;
 /// The JSON Schema derive every generated type carries, for tool
 /// definitions: `schemars::schema_for!(raw::segmind::types::IdeogramTxt2ImgRequest)`.
 pub use schemars;
+pub use url_guard::InputUrlPolicy;
 pub use wire::WireRequest;

@@ -7,9 +7,9 @@ use ideogram::{InvalidInput, Provider};
 use rmcp::model::{CallToolResult, ContentBlock, Resource};
 use serde_json::{Value, json};
 
-use crate::failure::{Failure, OTHER};
+use crate::failure::{Failure, INVALID, OTHER};
 
-use super::MAX_SIDECAR;
+use super::{MAX_SIDECAR, thumbnail};
 
 /// Whether a call was billed, as results and errors say it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,18 +59,43 @@ impl Refused {
         }
     }
 
+    /// A refused argument; the hint says which tool lists what it allows.
     pub(super) fn invalid(input: InvalidInput) -> Self {
-        Self::new(input.into(), Billed::No)
+        let hint = match input.field.as_ref() {
+            _ if input.is_not_taken() => {
+                Some("leave it out, or pick a model that takes it (the `models` tool says which)")
+            }
+            "resolution" | "operation.resolution" => Some("the `models` tool lists the sizes"),
+            "palette" => Some("the `models` tool lists the preset palettes"),
+            _ => None,
+        };
+        let failure = Failure::new(INVALID, input.to_string());
+        let failure = match hint {
+            Some(hint) => failure.hint(hint),
+            None => failure,
+        };
+        Self::new(failure, Billed::No)
     }
 
+    /// A failed call, with a hint an agent can act on.
     pub(super) fn error(err: ideogram::Error, provider: Provider) -> Self {
         let billed = Billed::of(&err);
-        Self::new(Failure::from_error(err, provider), billed)
+        let hint = agent_hint(&err, provider);
+        let mut failure = Failure::from_error(err, provider);
+        if let Some(hint) = hint {
+            failure.hint = Some(hint);
+        }
+        Self::new(failure, billed)
     }
 
     /// The tool error: `isError`, the message with its hint and whether it
     /// was billed, and the same as structured content.
-    pub(super) fn result(self) -> CallToolResult {
+    pub(super) fn result(mut self) -> CallToolResult {
+        // The CLI's hints name its commands and flags; an agent runs
+        // neither, and such a hint left here is one not rewritten for it.
+        if self.failure.hint.as_deref().is_some_and(names_the_cli) {
+            self.failure.hint = None;
+        }
         let billed = match self.billed {
             Billed::No => "billed: no (nothing was charged)",
             Billed::Yes => "billed: yes",
@@ -92,6 +117,48 @@ impl Refused {
     }
 }
 
+/// Whether `text` tells its reader to run the CLI (`ideogram ...`) or
+/// pass it a flag (`--wait`).
+fn names_the_cli(text: &str) -> bool {
+    text.contains("--") || text.contains("ideogram ") || text.contains("cargo ")
+}
+
+/// What an agent can do about `err`: the next call to make, or that the
+/// server's setup is the user's to fix. `None` when the CLI's hint says
+/// it in words an agent can use.
+fn agent_hint(err: &ideogram::Error, provider: Provider) -> Option<String> {
+    use ideogram::{ConfigError, Error};
+    let other = Provider::ALL.into_iter().find(|p| *p != provider);
+    let setup = "the server's setup is for its user to fix: tell them";
+    if let Error::Polling { id, .. } = err {
+        return Some(format!(
+            "the job runs on: call job_wait with request_id {id:?} to fetch it"
+        ));
+    }
+    Some(match err.root() {
+        Error::Config(ConfigError::MissingKey { .. } | ConfigError::InvalidKey(_))
+        | Error::Unauthorized { .. }
+        | Error::Forbidden { .. } => match other {
+            Some(other) => format!(
+                "the server has no working {provider} key: pass provider {other}, or tell the user"
+            ),
+            None => format!("the server has no working {provider} key: tell the user"),
+        },
+        Error::Config(_) | Error::NotFound { .. } => setup.to_owned(),
+        Error::RateLimited { retry_after, .. } => format!(
+            "wait {} s and call again with the same idempotency_key",
+            retry_after.map_or(5, |wait| wait.as_secs().max(1))
+        ),
+        Error::JobTimeout { id, .. } => format!(
+            "it runs on and will be billed: call job_wait with request_id {id:?} to fetch it"
+        ),
+        Error::Transport { sent: false, .. } => {
+            "nothing was sent: call again with the same idempotency_key".to_owned()
+        }
+        _ => return None,
+    })
+}
+
 impl From<Failure> for Refused {
     /// A failure before anything was sent.
     fn from(failure: Failure) -> Self {
@@ -109,33 +176,29 @@ pub(super) fn read_sidecar(path: &Path) -> Option<Value> {
 }
 
 /// A successful call's result: a line per image (or description) for
-/// reading, a resource link per saved image, and the whole answer as
-/// structured content.
-pub(super) fn success(answer: Value) -> CallToolResult {
+/// reading, each saved image as an inline thumbnail (when `thumbnails`,
+/// within [`thumbnail::BUDGET`] in all) and a resource link, and the whole
+/// answer as structured content.
+pub(super) fn success(answer: Value, thumbnails: bool) -> CallToolResult {
     let mut content = Vec::new();
     if let Some(texts) = answer["descriptions"].as_array() {
         for text in texts.iter().filter_map(Value::as_str) {
             content.push(ContentBlock::text(text));
         }
     }
-    if let Some(images) = answer["images"].as_array() {
-        for record in images {
-            content.push(ContentBlock::text(crate::output::describe(record)));
-            if let Some(path) = record["path"].as_str() {
-                let name = Path::new(path)
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let mime = match Path::new(path).extension().and_then(|e| e.to_str()) {
-                    Some("jpg" | "jpeg") => "image/jpeg",
-                    Some("webp") => "image/webp",
-                    _ => "image/png",
-                };
-                content.push(ContentBlock::resource_link(
-                    Resource::new(file_uri(Path::new(path)), name).with_mime_type(mime),
-                ));
-            }
+    let images = answer["images"].as_array().map_or(&[][..], Vec::as_slice);
+    let saved = images.iter().filter(|r| r["path"].is_string()).count();
+    let mut budget = thumbnail::BUDGET;
+    for record in images {
+        content.push(ContentBlock::text(crate::output::describe(record)));
+        let Some(path) = record["path"].as_str().map(Path::new) else {
+            continue;
+        };
+        if thumbnails && let Some(small) = thumbnail::of(path, budget / saved.max(1)) {
+            budget -= small.data.len().min(budget);
+            content.push(ContentBlock::image(small.data, small.mime));
         }
+        content.push(ContentBlock::resource_link(resource(path)));
     }
     if content.is_empty() {
         content.push(ContentBlock::text(
@@ -145,6 +208,45 @@ pub(super) fn success(answer: Value) -> CallToolResult {
     let mut result = CallToolResult::success(content);
     result.structured_content = Some(answer);
     result
+}
+
+/// A saved image as a resource: its `file://` URI, name and type.
+pub(super) fn resource(path: &Path) -> Resource {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Resource::new(file_uri(path), name).with_mime_type(mime_of(path))
+}
+
+/// The MIME type of a saved file, by its extension (the CLI names each
+/// by what it holds).
+pub(super) fn mime_of(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("webp") => "image/webp",
+        Some("json") => "application/json",
+        _ => "image/png",
+    }
+}
+
+/// The path a `file://` URI of [`file_uri`] names, if it is one.
+pub(super) fn path_of_uri(uri: &str) -> Option<std::path::PathBuf> {
+    use std::os::unix::ffi::OsStringExt as _;
+    let encoded = uri.strip_prefix("file://")?.as_bytes();
+    let mut bytes = Vec::with_capacity(encoded.len());
+    let mut i = 0;
+    while i < encoded.len() {
+        if encoded[i] == b'%' {
+            let hex = std::str::from_utf8(encoded.get(i + 1..i + 3)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            bytes.push(encoded[i]);
+            i += 1;
+        }
+    }
+    Some(std::ffi::OsString::from_vec(bytes).into())
 }
 
 /// A `file://` URI for an absolute path, its bytes percent-encoded where

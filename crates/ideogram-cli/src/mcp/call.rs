@@ -8,7 +8,6 @@ use crate::args::Options;
 use crate::output::Asked;
 use crate::request::Work;
 
-use super::MAX_KEY;
 use super::tools::Tool;
 
 /// The arguments of a call, the call's own fields taken out.
@@ -19,22 +18,16 @@ pub(super) struct Call {
 }
 
 impl Call {
-    pub(super) fn read(args: Option<Map<String, Value>>) -> Result<Self, InvalidInput> {
-        let mut args = args.unwrap_or_default();
+    /// Takes the call's own fields out of arguments already checked
+    /// against the tool's schema ([`Tool::check`]).
+    pub(super) fn read(mut args: Map<String, Value>) -> Result<Self, InvalidInput> {
         let provider = match args.remove("provider") {
-            None | Some(Value::Null) => None,
             Some(Value::String(name)) => Some(name.parse::<Provider>()?),
-            Some(other) => return Err(not_text("provider", &other)),
+            _ => None,
         };
         let key = match args.remove("idempotency_key") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(key)) if !key.is_empty() && key.len() <= MAX_KEY => Some(key),
-            Some(other) => {
-                return Err(InvalidInput::new(
-                    "idempotency_key",
-                    format!("{other} is not a text of 1 to {MAX_KEY} bytes"),
-                ));
-            }
+            Some(Value::String(key)) => Some(key),
+            _ => None,
         };
         Ok(Self {
             args,
@@ -47,11 +40,6 @@ impl Call {
     pub(super) fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, InvalidInput> {
         parse_args(Value::Object(self.args.clone()))
     }
-}
-
-pub(super) fn not_text(field: &'static str, value: &Value) -> InvalidInput {
-    let names: Vec<String> = Provider::ALL.iter().map(ToString::to_string).collect();
-    InvalidInput::new(field, format!("{value} is not one of {}", names.join(", ")))
 }
 
 /// `value` read as `T`; a refusal names the field's path and keeps the

@@ -15,11 +15,11 @@
 //! Every result and error says whether it was billed.
 
 mod answer;
-mod bounds;
 mod call;
 mod lifecycle;
 mod server;
 mod shared;
+mod thumbnail;
 mod tools;
 mod transport;
 
@@ -27,8 +27,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool as McpTool, ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, Implementation, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    ResourceContents, ServerCapabilities, ServerConfig, Tool as McpTool, ToolAnnotations,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, ServerHandler, ServiceExt as _};
@@ -44,6 +45,17 @@ use lifecycle::InFlight;
 use server::{Progress, Server};
 use tools::Tool;
 
+/// What every paid tool shares, said once (at `initialize`) rather than in
+/// each tool's description.
+const INSTRUCTIONS: &str = "Ideogram image generation. Call `models` for the tables (what each model takes, \
+every resolution, palettes, style presets). Every argument is checked before anything is sent: a \
+refusal names the field and what it allows, and costs nothing. Input images are http(s) URLs, \
+data: URLs, or files in the folders this server may read (its output folder and the folders its \
+user allowed). Images are saved in the server's output folder under new names with a JSON \
+sidecar, never over a file; results give their paths, a thumbnail, and a resource to read. \
+Every result says whether it was billed (`billed`). Pass an idempotency_key to paid tools: the \
+same key again returns what the first call paid for instead of paying again.";
+
 /// The journal's name in the output folder (the first server's; see
 /// [`shared`] for the others').
 pub(crate) const JOURNAL: &str = ".ideogram-mcp.jsonl";
@@ -57,6 +69,20 @@ pub(super) const MAX_WAIT: u64 = 3600;
 /// The longest sidecar read back for a repeated call, in bytes.
 pub(super) const MAX_SIDECAR: u64 = 1 << 20;
 
+/// `ideogram mcp`'s own options: what results show, which URLs tools
+/// may fetch.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct AgentOptions {
+    /// Inline thumbnails of saved images in results (`small`: at most
+    /// 512 px on the long side, under 1 MiB per result), or `none`.
+    #[arg(long, value_name = "KIND", default_value = "small", value_parser = ["small", "none"])]
+    pub(crate) thumbnails: String,
+    /// A host whose URLs tools may fetch although it is loopback, private
+    /// or link-local (repeatable); others such are refused.
+    #[arg(long, value_name = "HOST")]
+    pub(crate) allow_url_host: Vec<String>,
+}
+
 /// Serves the tools on stdio until the client closes it or an interrupt
 /// arrives, saving images in `out`. Either way, calls in flight run to
 /// their end (a second interrupt abandons them, journaled as sent).
@@ -64,9 +90,14 @@ pub(crate) async fn serve(
     connection: Connection,
     out: &Path,
     read: &[PathBuf],
+    agent: AgentOptions,
     signals: Signals,
 ) -> Result<(), Failure> {
-    let server = Server::open(connection, out, read, signals.clone()).await?;
+    let mut server = Server::open(connection, out, read, signals.clone()).await?;
+    server.input_urls = agent
+        .allow_url_host
+        .iter()
+        .fold(server.input_urls, |policy, host| policy.allow_host(host));
     // Several servers may share the folder, each with its own journal.
     let journal = server.journal.path().display().to_string();
     tell(&format!(
@@ -83,6 +114,7 @@ pub(crate) async fn serve(
     let handler = Handler {
         server: Arc::new(server),
         calls: calls.clone(),
+        thumbnails: agent.thumbnails != "none",
     };
     let running = handler
         .serve(stdio)
@@ -152,6 +184,8 @@ struct Handler {
     server: Arc<Server>,
     /// The calls running now, which the server waits for before it ends.
     calls: InFlight,
+    /// Whether results carry thumbnails.
+    thumbnails: bool,
 }
 
 impl ServerHandler for Handler {
@@ -159,19 +193,14 @@ impl ServerHandler for Handler {
     // call it cancelled left its images.
     #[allow(deprecated)]
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_logging()
-                .build(),
-        )
-        .with_server_info(Implementation::new("ideogram", env!("CARGO_PKG_VERSION")))
-        .with_instructions(
-            "Ideogram image generation. Call `models` first to see what each model takes. \
-                 Images are saved on the server's machine; results give their paths. Every \
-                 result says whether it was billed; pass an idempotency_key to paid tools so a \
-                 repeated call never pays twice.",
-        )
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_logging()
+            .enable_resources()
+            .build();
+        ServerConfig::new(capabilities)
+            .with_server_info(Implementation::new("ideogram", env!("CARGO_PKG_VERSION")))
+            .with_instructions(INSTRUCTIONS)
     }
 
     async fn list_tools(
@@ -182,12 +211,19 @@ impl ServerHandler for Handler {
         let tools = Tool::ALL
             .into_iter()
             .map(|tool| {
-                let annotations = ToolAnnotations::new()
-                    .read_only(!tool.paid())
-                    .destructive(false)
-                    .idempotent(!tool.paid())
-                    .open_world(tool != Tool::Models);
-                McpTool::new(tool.name(), tool.description(), Arc::new(tool.schema()))
+                // Only what differs from the hints' defaults (not read
+                // only, destructive, not idempotent, open world): every
+                // byte of tools/list is in the agent's context.
+                let annotations = if tool.paid() {
+                    ToolAnnotations::new().destructive(false)
+                } else {
+                    ToolAnnotations::new()
+                        .read_only(true)
+                        .idempotent(true)
+                        .open_world(tool != Tool::Models)
+                };
+                McpTool::new(tool.name(), tool.description(), tool.input_schema())
+                    .with_raw_output_schema(tool.output_schema())
                     .annotate(annotations)
             })
             .collect();
@@ -206,11 +242,14 @@ impl ServerHandler for Handler {
             ));
         };
         let progress = Progress::of(&context);
-        // The published schema's lengths first: nothing past them is read,
-        // sent or repeated whole.
-        let arguments = request.arguments.unwrap_or_default();
-        let checked = bounds::check(&tool.schema(), &arguments).map(|()| arguments);
-        let outcome = match checked.and_then(|arguments| Call::read(Some(arguments))) {
+        // Checked against the very schema tools/list publishes: lengths
+        // (nothing past them is read, sent or repeated whole), bounds,
+        // unknown fields.
+        let mut arguments = request.arguments.unwrap_or_default();
+        let checked = tool
+            .check(&mut arguments)
+            .and_then(|()| Call::read(arguments));
+        let outcome = match checked {
             Ok(call) => {
                 // rmcp wants a `Send` future, and rustc cannot prove some
                 // of the library's (describe, a job's wait) to be for every
@@ -220,7 +259,9 @@ impl ServerHandler for Handler {
                 // for it: the server ends only once every paid call has.
                 let running = self.calls.enter();
                 let server = self.server.clone();
+                let thumbnails = self.thumbnails;
                 let runtime = tokio::runtime::Handle::current();
+                // Thumbnails are made on that thread too: decoding is work.
                 tokio::task::spawn_blocking(move || {
                     let _running = running;
                     let (peer, ct) = (progress.peer.clone(), progress.ct.clone());
@@ -236,7 +277,7 @@ impl ServerHandler for Handler {
                         if ct.is_cancelled() {
                             lifecycle::report(&peer, tool.name(), &outcome).await;
                         }
-                        outcome
+                        outcome.map(|answer| success(answer, thumbnails))
                     })
                 })
                 .await
@@ -247,11 +288,85 @@ impl ServerHandler for Handler {
             Err(invalid) => Err(Refused::invalid(invalid)),
         };
         let result = match outcome {
-            Ok(answer) => success(answer),
+            Ok(result) => result,
             Err(refused) => refused.result(),
         };
         Ok(crate::redact::serialized(result).into())
     }
+
+    /// The images this folder's journal says were saved, newest first.
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let resources = self
+            .server
+            .saved()
+            .iter()
+            .map(|path| answer::resource(path))
+            .collect();
+        Ok(ListResourcesResult::with_all_items(resources))
+    }
+
+    /// A saved image (or its sidecar), by the `file://` URI a result or
+    /// `resources/list` gave; nothing else on the machine.
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let unknown = || {
+            ErrorData::resource_not_found(
+                format!(
+                    "{} is not an image this server saved; resources/list lists them",
+                    request.uri
+                ),
+                None,
+            )
+        };
+        let path = answer::path_of_uri(&request.uri).ok_or_else(unknown)?;
+        let ours = self
+            .server
+            .saved()
+            .iter()
+            .any(|saved| *saved == path || crate::naming::Stem::sidecar_of(saved) == path);
+        if !ours {
+            return Err(unknown());
+        }
+        let bytes = read_bounded(&path)
+            .map_err(|failure| ErrorData::internal_error(failure.message, None))?;
+        let mime = answer::mime_of(&path);
+        let contents = if mime == "application/json" {
+            ResourceContents::TextResourceContents {
+                uri: request.uri.clone(),
+                mime_type: Some(mime.to_owned()),
+                text: String::from_utf8_lossy(&bytes).into_owned(),
+                meta: None,
+            }
+        } else {
+            use base64::Engine as _;
+            ResourceContents::BlobResourceContents {
+                uri: request.uri.clone(),
+                mime_type: Some(mime.to_owned()),
+                blob: base64::engine::general_purpose::STANDARD.encode(bytes),
+                meta: None,
+            }
+        };
+        Ok(ReadResourceResult::new(vec![contents]).into())
+    }
+}
+
+/// A saved file's bytes, if it is a regular file of at most the library's
+/// download bound (nothing it saved is larger).
+fn read_bounded(path: &Path) -> Result<Vec<u8>, Failure> {
+    use std::io::Read as _;
+    let file = crate::connect::open_regular(path, OTHER)?;
+    let mut bytes = Vec::new();
+    file.take(ideogram::MAX_DOWNLOAD_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::io(format!("cannot read {}", path.display()), e))?;
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -264,14 +379,14 @@ mod tests {
 
     fn call(args: Value) -> Call {
         match args {
-            Value::Object(map) => Call::read(Some(map)).unwrap(),
+            Value::Object(map) => Call::read(map).unwrap(),
             _ => unreachable!(),
         }
     }
 
     #[test]
     fn schemas_are_the_library_types_with_the_call_fields() {
-        let generate = Tool::Generate.schema();
+        let generate = Tool::Generate.input_schema();
         let properties = generate["properties"].as_object().unwrap();
         for field in [
             "prompt",
@@ -286,20 +401,23 @@ mod tests {
         }
         assert_eq!(generate["required"], json!(["prompt"]));
         for tool in Tool::ALL {
-            let text = Value::Object(tool.schema()).to_string();
+            let text = Value::Object((*tool.input_schema()).clone()).to_string();
             assert!(!text.contains("$ref"), "{}: {text}", tool.name());
         }
         let model = &generate["properties"]["model"];
         assert!(model.to_string().contains("V_2A_TURBO"), "{model}");
-        assert_eq!(Tool::Remix.schema()["required"], json!(["prompt", "image"]));
-        let status = Tool::JobStatus.schema();
+        assert_eq!(
+            Tool::Remix.input_schema()["required"],
+            json!(["prompt", "image"])
+        );
+        let status = Tool::JobStatus.input_schema();
         assert!(
             !status["properties"]
                 .as_object()
                 .unwrap()
                 .contains_key("provider")
         );
-        let reframe = Tool::Reframe.schema();
+        let reframe = Tool::Reframe.input_schema();
         let operation = &reframe["properties"]["operation"];
         assert!(
             operation["properties"]["resolution"].is_object(),
@@ -323,18 +441,153 @@ mod tests {
             .parse::<GenerateRequest>()
             .unwrap_err();
         assert_eq!(err.field, "seed");
-        let err = Call::read(Some(
-            json!({"prompt": "x", "provider": "openai"})
-                .as_object()
-                .unwrap()
-                .clone(),
-        ))
-        .err()
-        .unwrap();
-        assert!(err.to_string().contains("segmind or ideogram"), "{err}");
+        let mut args = json!({"prompt": "x", "provider": "openai"})
+            .as_object()
+            .unwrap()
+            .clone();
+        let err = Tool::Generate.check(&mut args).unwrap_err();
+        assert_eq!(err.field, "provider");
+        assert!(err.to_string().contains("segmind, ideogram"), "{err}");
         let refused = Refused::invalid(err).result();
         assert_eq!(refused.is_error, Some(true));
         assert_eq!(refused.structured_content.unwrap()["billed"], "no");
+    }
+
+    /// What tools/list publishes is what a call is checked against: each
+    /// bound in a schema refuses the value past it, and the value at it
+    /// passes (issue 23, item 5).
+    #[test]
+    fn calls_are_checked_against_the_published_schemas() {
+        let check = |tool: Tool, args: Value| {
+            let mut args = args.as_object().unwrap().clone();
+            tool.check(&mut args).map(|()| Value::Object(args))
+        };
+        let image = "https://example.com/a.png";
+        let refused = [
+            (
+                Tool::JobWait,
+                json!({"request_id": "r", "timeout_seconds": 0}),
+                "timeout_seconds",
+            ),
+            (
+                Tool::JobWait,
+                json!({"request_id": "r", "timeout_seconds": MAX_WAIT + 1}),
+                "timeout_seconds",
+            ),
+            (Tool::Models, json!({"x": 1}), "x"),
+            (
+                Tool::Upscale,
+                json!({"image": image, "palette": {"name": "EMBER"}}),
+                "palette",
+            ),
+            (
+                Tool::Edit,
+                json!({"image": image, "num_images": 0, "operation": {"mask": image, "prompt": "x"}}),
+                "num_images",
+            ),
+            (
+                Tool::Edit,
+                json!({"image": image, "num_images": 9, "operation": {"mask": image, "prompt": "x"}}),
+                "num_images",
+            ),
+            (
+                Tool::Upscale,
+                json!({"image": image, "operation": {"detail": 101}}),
+                "operation.detail",
+            ),
+            (
+                Tool::Upscale,
+                json!({"image": image, "operation": {"resemblance": 0}}),
+                "operation.resemblance",
+            ),
+            (
+                Tool::Generate,
+                json!({"prompt": "x", "seed": "42.0"}),
+                "seed",
+            ),
+            (
+                Tool::Generate,
+                json!({"prompt": "x", "seed": " 42"}),
+                "seed",
+            ),
+            (
+                Tool::Generate,
+                json!({"prompt": "x", "seed": "4e3"}),
+                "seed",
+            ),
+            (
+                Tool::Generate,
+                json!({"prompt": "x", "idempotency_key": "k".repeat(MAX_KEY + 1)}),
+                "idempotency_key",
+            ),
+        ];
+        for (tool, args, field) in refused {
+            let err = check(tool, args.clone()).expect_err(&args.to_string());
+            assert_eq!(err.field, field, "{}: {err}", tool.name());
+        }
+        // Texts past their bounds, and unknown fields, are refused without
+        // being repeated whole.
+        let long = "x".repeat(10 << 20);
+        for (tool, args) in [
+            (Tool::JobStatus, json!({"request_id": long})),
+            (Tool::Generate, json!({"prompt": long})),
+            (Tool::Generate, json!({"prompt": "x", "resolution": long})),
+            (Tool::Models, json!({ long.clone(): 1 })),
+        ] {
+            let err = check(tool, args).unwrap_err();
+            let text = err.to_string();
+            assert!(text.len() < 300, "{}: {:.300}", tool.name(), text);
+        }
+        let passed = check(
+            Tool::Generate,
+            json!({"prompt": "x", "seed": "4242", "style": null}),
+        )
+        .unwrap();
+        assert_eq!(passed, json!({"prompt": "x", "seed": 4242}));
+        let published = Value::Object((*Tool::Upscale.input_schema()).clone());
+        let detail = &published["properties"]["operation"]["properties"]["detail"];
+        let range = ideogram::raw::ideogram::limits::UPSCALE_INITIAL_IMAGE_REQUEST_DETAIL;
+        assert_eq!(detail["maximum"], *range.end(), "{detail}");
+        assert!(
+            check(
+                Tool::Upscale,
+                json!({"image": image, "operation": {"detail": *range.end()}})
+            )
+            .is_ok()
+        );
+        assert!(
+            check(Tool::Upscale, json!({"image": image})).is_ok(),
+            "upscale's operation is optional"
+        );
+        assert!(
+            published["properties"].get("palette").is_none(),
+            "{published}"
+        );
+    }
+
+    /// tools/list fits an agent's context: no 101-value enums repeated,
+    /// no Rust names, no CLI commands (issue 23, item 12).
+    #[test]
+    fn tool_definitions_are_small_and_speak_to_an_agent() {
+        let mut total = 0;
+        for tool in Tool::ALL {
+            let text = format!(
+                "{} {} {}",
+                tool.description(),
+                Value::Object((*tool.input_schema()).clone()),
+                Value::Object((*tool.output_schema()).clone())
+            );
+            total += text.len();
+            for rust in ["::", "limits", "Option<", "`ColorPalette", "uint32"] {
+                assert!(!text.contains(rust), "{}: {rust} in {text}", tool.name());
+            }
+            for cli in ["ideogram models", "--overwrite", "--wait", "--provider"] {
+                assert!(!text.contains(cli), "{}: {cli} in {text}", tool.name());
+            }
+            assert!(!text.contains("$ref"), "{}: {text}", tool.name());
+        }
+        assert!(total < 14_000, "{total} bytes of tool definitions");
+        assert!(Tool::named("layerize_text").is_some());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use ideogram::{EditRequest, GenerateRequest, Generation, ImageInput, InvalidInput, Provider};
 use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::service::{RequestContext, RoleServer};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::args::{Connection, Options};
 use crate::connect::{self, Offline, Session};
@@ -20,10 +20,9 @@ use crate::output::{Asked, tell};
 use crate::request::{Ready, Work};
 use crate::signals::Signals;
 
-use super::MAX_WAIT;
 use super::answer::{Billed, Refused, read_sidecar};
 use super::call::{Call, Paid, asked, canonical, fingerprint, parse_args, request_field};
-use super::tools::{DescribeArgs, JobArgs, JobWaitArgs, Tool};
+use super::tools::{DescribeArgs, JobArgs, JobWaitArgs, LayerizeArgs, Tool};
 
 /// The journal's items, as read at the start and added to since.
 #[derive(Default)]
@@ -70,6 +69,10 @@ pub(super) struct Server {
     /// output folder and `--read`'s. An agent cannot make the server upload
     /// any other file of the user's.
     readable: Vec<PathBuf>,
+    /// Which addresses input image URLs may reach: public ones, and the
+    /// hosts `--allow-url-host` names. An agent cannot make the server
+    /// fetch from its loopback, private network or cloud metadata.
+    pub(super) input_urls: ideogram::InputUrlPolicy,
     /// The output folder's lock, shared, held for the server's life:
     /// other servers may save there meanwhile, a batch may not.
     pub(super) _folder: std::fs::File,
@@ -187,6 +190,7 @@ impl Server {
             }),
             signals,
             readable,
+            input_urls: ideogram::InputUrlPolicy::public_only(),
             _folder: folder,
         })
     }
@@ -204,13 +208,29 @@ impl Server {
         if let Some((_, session)) = sessions.iter().find(|(p, _)| *p == provider) {
             return Ok(session.clone());
         }
-        let session = Arc::new(connect::session(
+        let session = Arc::new(connect::session_with(
             &self.connection,
             provider,
             self.offline.clone(),
+            self.input_urls.clone(),
         )?);
         sessions.push((provider, session.clone()));
         Ok(session)
+    }
+
+    /// Every image the journal says was saved here, newest first.
+    pub(super) fn saved(&self) -> Vec<PathBuf> {
+        let items = self.items.lock().expect("items");
+        let mut saved: Vec<(usize, &Vec<PathBuf>)> = items
+            .states
+            .iter()
+            .filter_map(|(item, state)| state.saved.as_ref().map(|paths| (*item, paths)))
+            .collect();
+        saved.sort_by_key(|(item, _)| std::cmp::Reverse(*item));
+        saved
+            .into_iter()
+            .flat_map(|(_, paths)| paths.clone())
+            .collect()
     }
 
     /// Journals `entry`, updating what the server knows of its item.
@@ -245,8 +265,9 @@ impl Server {
                 return Err(Refused::invalid(InvalidInput::new(
                     field,
                     format!(
-                        "{} is not an image in a folder this server may read ({}); give a URL, \
-                         or start the server with --read DIR",
+                        "{} is not an image in a folder this server may read ({}); give an \
+                         http(s) or data: URL, or a file in one of those folders (its user \
+                         chooses which folders it reads)",
                         path.display(),
                         folders.join(", ")
                     ),
@@ -298,27 +319,59 @@ impl Server {
                 "models": crate::commands::models_json(),
                 "resolutions": crate::commands::resolutions_json(&crate::commands::sizes_of(&ideogram::SizeFamily::ALL)),
                 "palettes": crate::commands::palettes_json(),
+                "style_presets": <ideogram::StylePreset as ideogram::SpecEnum>::values()
+                    .into_iter()
+                    .map(|preset| preset.to_string())
+                    .collect::<Vec<_>>(),
             })),
             Tool::Describe => {
                 let args: DescribeArgs = call.parse().map_err(Refused::invalid)?;
                 self.readable_only([("image", &args.image)].into_iter())?;
                 let session = self.session(call.provider).await?;
-                let texts = session
-                    .client
-                    .describe(&args.image)
-                    .await
-                    .map_err(|e| Refused::error(e, session.provider))?;
+                let provider = session.provider;
+                let _running = self.claim(call.key.as_deref())?;
+                let request = canonical(tool, &call.args);
+                let journal_key = journal_key(call.key.as_deref(), provider, &request);
+                let (item, state) = self
+                    .item_for(call.key.as_deref(), journal_key.as_deref())
+                    .await?;
+                if let Some(state) = state {
+                    if let Some(texts) = state.answer {
+                        return Ok(
+                            json!({"descriptions": texts, "billed": "earlier", "repeated": true}),
+                        );
+                    }
+                    if state.uncertain() {
+                        return Err(uncertain(call.key.as_deref()));
+                    }
+                }
+                self.journal(Entry::Sending {
+                    item,
+                    provider: Some(provider.to_string()),
+                    key: journal_key,
+                })
+                .await?;
+                let texts = match session.client.describe(&args.image).await {
+                    Ok(texts) => texts,
+                    Err(err) => return Err(self.failed(item, err, provider).await),
+                };
+                let answer = json!(texts);
+                if let Err(failure) = self.journal(Entry::Answered { item, answer }).await {
+                    tell(&format!("warning: {}", failure.message));
+                }
                 Ok(json!({"descriptions": texts, "billed": "yes"}))
             }
+            Tool::LayerizeText => self.layerize(&call, &progress).await,
             Tool::JobStatus => {
                 let args: JobArgs = call.parse().map_err(Refused::invalid)?;
                 let session = self.session(Some(Provider::Segmind)).await?;
+                // Asking is free, whatever the answer: never billed.
                 let status = session
                     .client
                     .job(&args.request_id)
                     .status()
                     .await
-                    .map_err(|e| Refused::error(e, session.provider))?;
+                    .map_err(status_refused)?;
                 Ok(json!({
                     "request_id": args.request_id,
                     "status": status.status.to_string(),
@@ -329,7 +382,7 @@ impl Server {
             }
             Tool::JobWait => {
                 let args: JobWaitArgs = call.parse().map_err(Refused::invalid)?;
-                let timeout = args.timeout_seconds.unwrap_or(600).clamp(1, MAX_WAIT);
+                let timeout = args.timeout_seconds.unwrap_or(DEFAULT_WAIT);
                 self.job_wait(&args.request_id, timeout, &progress).await
             }
             Tool::Generate | Tool::Remix | Tool::JobSubmit => {
@@ -406,33 +459,10 @@ impl Server {
             ..paid.asked
         };
         let _running = self.claim(paid.key.as_deref())?;
-        // Journaled as KEY#FINGERPRINT: the same key with other arguments
-        // (or another provider) is another request, refused.
-        let journal_key = paid.key.as_deref().map(|key| {
-            format!(
-                "{key}#{}",
-                fingerprint(&format!("{provider} {}", paid.request))
-            )
-        });
-        let earlier = match paid.key.as_deref() {
-            Some(key) => self.earlier(key, journal_key.as_deref()).await?,
-            None => None,
-        };
-        let (item, state) = match earlier {
-            Some((_, state)) if state.key != journal_key => {
-                return Err(Failure::new(
-                    INVALID,
-                    format!(
-                        "idempotency_key {:?} was used for another request (other arguments or provider)",
-                        paid.key.as_deref().unwrap_or_default()
-                    ),
-                )
-                .hint("a new request needs a new key")
-                .into());
-            }
-            Some((item, state)) => (item, Some(state)),
-            None => (self.items.lock().expect("items").reserve(), None),
-        };
+        let journal_key = journal_key(paid.key.as_deref(), provider, paid.request.as_str());
+        let (item, state) = self
+            .item_for(paid.key.as_deref(), journal_key.as_deref())
+            .await?;
         let plan = Plan::from_output(Some(&self.out.join("")), &naming::slug(&asked.prompt))?;
         plan.check(paid.work.images())?;
         let resumed = match &state {
@@ -461,17 +491,7 @@ impl Server {
                 Some(job.map_err(|e| Refused::error(e, provider))?)
             }
             Some(state) if state.uncertain() => {
-                return Err(Refused::new(
-                    Failure::new(
-                        OTHER,
-                        format!(
-                            "a call with idempotency_key {:?} was sent and its answer never reached the journal: it may have been billed, and is not sent again",
-                            paid.key.as_deref().unwrap_or_default()
-                        ),
-                    )
-                    .hint("check your account; a new key sends it afresh"),
-                    Billed::Maybe,
-                ));
+                return Err(uncertain(paid.key.as_deref()));
             }
             _ => None,
         };
@@ -497,7 +517,8 @@ impl Server {
                 })
                 .await?;
                 if paid.queue {
-                    return self.submit(item, prepared, provider).await;
+                    let asked = (paid.work.model(), asked.prompt.as_str());
+                    return self.submit(item, prepared, provider, asked).await;
                 }
                 progress.say("sent; waiting for the answer".into());
                 match prepared.generate().await {
@@ -562,6 +583,7 @@ impl Server {
         item: usize,
         prepared: Ready<'_>,
         provider: Provider,
+        (model, prompt): (ideogram::Model, &str),
     ) -> Result<Value, Refused> {
         let job = match prepared.submit().await {
             Ok(job) => job,
@@ -573,6 +595,8 @@ impl Server {
             .journal(Entry::Submitted {
                 item,
                 request_id: id.clone(),
+                model: Some(model.to_string()),
+                prompt: Some(prompt.to_owned()),
             })
             .await
         {
@@ -635,7 +659,7 @@ impl Server {
         if !unsaved.is_empty() {
             let mut refused = Refused::new(
                 crate::paid::not_saved(&unsaved, generation.images.len())
-                    .hint("each has its URL and the command that fetches it (Ideogram's links last 24 hours)"),
+                    .hint("call again with the same idempotency_key to fetch them (each has its URL; Ideogram's links last 24 hours)"),
                 Billed::Yes,
             );
             let mut all = records.clone();
@@ -687,27 +711,24 @@ impl Server {
         {
             return Ok(self.saved_again(state));
         }
-        let item = match &earlier {
-            Some((item, _)) => *item,
-            None => {
-                let item = self.items.lock().expect("items").reserve();
-                self.journal(Entry::Submitted {
-                    item,
-                    request_id: id.to_owned(),
-                })
-                .await?;
-                item
-            }
-        };
-        let plan = Plan::from_output(Some(&self.out.join("")), &naming::slug(id))?;
+        let named = earlier.as_ref().and_then(|(_, state)| state.prompt.clone());
+        let plan = Plan::from_output(
+            Some(&self.out.join("")),
+            &naming::slug(named.as_deref().unwrap_or(id)),
+        )?;
         plan.check(1)?;
+        let job = session.client.job(id);
+        // A job this server did not queue is asked after first: an id the
+        // service does not know is refused, free and unrecorded.
+        if earlier.is_none() {
+            job.status().await.map_err(status_refused)?;
+        }
         let schedule = session
             .client
             .poll_schedule()
             .clone()
             .deadline(Duration::from_secs(timeout));
         let started = SystemTime::now();
-        let job = session.client.job(id);
         let waited = job.wait_with(&schedule, |status| {
             progress.say(format!("job {id}: {}", status.status));
         });
@@ -721,12 +742,184 @@ impl Server {
                     .into());
             }
         };
+        // Queued by this server: its item, which knows the model and prompt;
+        // else a new item, recorded now that the job has run.
+        let (item, state) = match earlier {
+            Some((item, state)) => (item, state),
+            None => {
+                let item = self.items.lock().expect("items").reserve();
+                self.journal(Entry::Submitted {
+                    item,
+                    request_id: id.to_owned(),
+                    model: None,
+                    prompt: None,
+                })
+                .await?;
+                (item, ItemState::default())
+            }
+        };
+        let model = state.model.as_deref().and_then(|m| m.parse().ok());
+        let mut generation = generation;
+        if let Some(model) = model {
+            generation.model = model;
+        }
         self.keep(item, &generation, &plan).await?;
         let asked = Asked {
-            prompt: String::new(),
+            prompt: state.prompt.unwrap_or_default(),
             provider: Provider::Segmind,
-            options: Options::default(),
+            options: Options {
+                model: state.model,
+                ..Options::default()
+            },
         };
         self.save(item, &generation, &plan, &asked, started).await
+    }
+}
+
+/// How long `job_wait` waits when not told, in seconds.
+const DEFAULT_WAIT: u64 = 600;
+
+/// A call's name in the journal, `KEY#FINGERPRINT` of the request and its
+/// provider: the same key with other arguments (or another provider) is
+/// another request, refused.
+fn journal_key(key: Option<&str>, provider: Provider, request: &str) -> Option<String> {
+    key.map(|key| format!("{key}#{}", fingerprint(&format!("{provider} {request}"))))
+}
+
+/// A job's status that could not be had: asking is free, so never
+/// billed; an id the service does not know is the caller's to fix.
+fn status_refused(err: ideogram::Error) -> Refused {
+    let unknown = matches!(
+        err.root(),
+        ideogram::Error::Expired { .. } | ideogram::Error::NotFound { .. }
+    );
+    let mut refused = Refused::error(err, Provider::Segmind);
+    refused.billed = Billed::No;
+    if unknown {
+        refused.failure.code = INVALID;
+        refused.failure.hint =
+            Some("pass a request_id job_submit returned (Segmind keeps results an hour)".into());
+    }
+    refused
+}
+
+/// The refusal of a repeat whose first call was sent and never answered.
+fn uncertain(key: Option<&str>) -> Refused {
+    Refused::new(
+        Failure::new(
+            OTHER,
+            format!(
+                "a call with idempotency_key {:?} was sent and its answer never reached the journal: it may have been billed, and is not sent again",
+                key.unwrap_or_default()
+            ),
+        )
+        .hint("pass a new idempotency_key to send it afresh (the user can check the account first)"),
+        Billed::Maybe,
+    )
+}
+
+impl Server {
+    /// The journal item of a call: the one its key names (with what this
+    /// server's or another server's journal on the folder says of it; see
+    /// [`Server::earlier`]), or a new one. The same key for another request
+    /// is refused.
+    async fn item_for(
+        &self,
+        key: Option<&str>,
+        journal_key: Option<&str>,
+    ) -> Result<(usize, Option<ItemState>), Refused> {
+        let earlier = match key {
+            Some(key) => self.earlier(key, journal_key).await?,
+            None => None,
+        };
+        match earlier {
+            Some((_, state)) if state.key.as_deref() != journal_key => Err(Failure::new(
+                INVALID,
+                format!(
+                    "idempotency_key {:?} was used for another request (other arguments or provider)",
+                    key.unwrap_or_default()
+                ),
+            )
+            .hint("a new request needs a new idempotency_key")
+            .into()),
+            Some((item, state)) => Ok((item, Some(state))),
+            None => Ok((self.items.lock().expect("items").reserve(), None)),
+        }
+    }
+
+    /// `layerize_text`: journaled and keyed as the other paid calls; the
+    /// text blocks are journaled with the answer, the image saved as a
+    /// generation's.
+    async fn layerize(&self, call: &Call, progress: &Progress) -> Result<Value, Refused> {
+        let args: LayerizeArgs = call.parse().map_err(Refused::invalid)?;
+        self.readable_only([("image", &args.image)].into_iter())?;
+        let session = self.session(Some(Provider::Ideogram)).await?;
+        let provider = session.provider;
+        let _running = self.claim(call.key.as_deref())?;
+        let request = canonical(Tool::LayerizeText, &call.args);
+        let journal_key = journal_key(call.key.as_deref(), provider, &request);
+        let (item, state) = self
+            .item_for(call.key.as_deref(), journal_key.as_deref())
+            .await?;
+        let named = args
+            .prompt
+            .clone()
+            .unwrap_or_else(|| "text-layers".to_owned());
+        let plan = Plan::from_output(Some(&self.out.join("")), &naming::slug(&named))?;
+        plan.check(1)?;
+        let model = EditRequest::MODEL;
+        let started = SystemTime::now();
+        let (generation, blocks, billed) = match state {
+            Some(state) if state.saved.is_some() => {
+                let mut answer = self.saved_again(&state);
+                answer["text_blocks"] = state.answer.unwrap_or_else(|| json!([]));
+                return Ok(answer);
+            }
+            Some(state) if state.images.is_some() => {
+                progress.say("answered from the journal: fetching the image it paid for".into());
+                let images = state.images.unwrap_or_default();
+                let generation = crate::journal::restore(&session.client, model, images);
+                (
+                    generation,
+                    state.answer.unwrap_or_else(|| json!([])),
+                    "earlier",
+                )
+            }
+            Some(state) if state.uncertain() => return Err(uncertain(call.key.as_deref())),
+            _ => {
+                self.journal(Entry::Sending {
+                    item,
+                    provider: Some(provider.to_string()),
+                    key: journal_key,
+                })
+                .await?;
+                progress.say("sent; waiting for the answer".into());
+                let layers = match session
+                    .client
+                    .layerize_text(&args.image, args.prompt.as_deref())
+                    .await
+                {
+                    Ok(layers) => layers,
+                    Err(err) => return Err(self.failed(item, err, provider).await),
+                };
+                let blocks = serde_json::to_value(&layers.blocks).unwrap_or_default();
+                let answer = blocks.clone();
+                if let Err(failure) = self.journal(Entry::Answered { item, answer }).await {
+                    tell(&format!("warning: {}", failure.message));
+                }
+                let generation = Generation::new(provider, model, vec![layers.base]);
+                (generation, blocks, "yes")
+            }
+        };
+        self.keep(item, &generation, &plan).await?;
+        let asked = asked(args.prompt.unwrap_or_default(), &Map::new(), model);
+        let asked = Asked { provider, ..asked };
+        let mut answer = self.save(item, &generation, &plan, &asked, started).await?;
+        answer["text_blocks"] = blocks;
+        answer["billed"] = json!(billed);
+        if billed == "earlier" {
+            answer["repeated"] = json!(true);
+        }
+        Ok(answer)
     }
 }

@@ -188,6 +188,8 @@ impl Server {
             self.journal(Entry::Submitted {
                 item,
                 request_id: request_id.clone(),
+                model: theirs.model.clone(),
+                prompt: theirs.prompt.clone(),
             })
             .await?;
         }

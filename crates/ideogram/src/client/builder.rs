@@ -16,6 +16,7 @@ use crate::error::{ConfigError, Error};
 use crate::model::Provider;
 use crate::poll::PollSchedule;
 use crate::retry::RetryPolicy;
+use crate::url_guard::InputUrlPolicy;
 
 /// Settings for a [`Client`].
 ///
@@ -53,6 +54,7 @@ pub struct ClientBuilder {
     allow_insecure_http: bool,
     max_images_in_flight: Option<u32>,
     max_download_bytes: u64,
+    input_urls: InputUrlPolicy,
 }
 
 /// Ideogram's documented in-flight limit: 10 images per organisation.
@@ -75,6 +77,7 @@ impl ClientBuilder {
             http: None,
             allow_insecure_http: false,
             max_download_bytes: crate::download::MAX_DOWNLOAD_BYTES,
+            input_urls: InputUrlPolicy::any(),
             max_images_in_flight: match provider {
                 Provider::Ideogram => Some(IDEOGRAM_IN_FLIGHT_LIMIT),
                 Provider::Segmind => None,
@@ -167,6 +170,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Which addresses input image URLs may reach ([`InputUrlPolicy`];
+    /// any by default). A server fetching URLs on others' behalf passes
+    /// [`InputUrlPolicy::public_only`], so that a caller cannot make it read
+    /// its own loopback or private network.
+    pub fn input_urls(mut self, policy: InputUrlPolicy) -> Self {
+        self.input_urls = policy;
+        self
+    }
+
     /// Allows a plain `http://` base URL on a non-loopback host: the key then
     /// crosses the network in the clear.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
@@ -212,6 +224,17 @@ impl ClientBuilder {
             key: Some(key.clone()),
             max_bytes: self.max_download_bytes,
             deadline: self.timeout,
+            believe_type: false,
+        };
+        let inputs = Downloader {
+            http: if self.input_urls.guards() {
+                DownloadHttp::lazy(self.timeout, self.connect_timeout, Some(agent.clone()))
+                    .guarded(self.input_urls)
+            } else {
+                downloader.http.clone()
+            },
+            believe_type: true,
+            ..downloader.clone()
         };
         let api = match provider {
             Provider::Segmind => {
@@ -230,6 +253,7 @@ impl ClientBuilder {
                 base_url,
                 api,
                 downloader,
+                inputs,
                 key,
                 retry: self.retry,
                 poll: self.poll,

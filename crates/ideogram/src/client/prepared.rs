@@ -62,7 +62,7 @@ impl<'a> Prepared<'a> {
         let checked = references.is_empty() && image.is_none();
         if !references.is_empty() {
             wire = wire
-                .with_references(&references, &client.inner.downloader)
+                .with_references(&references, &client.inner.inputs)
                 .await?;
         }
         let upload = match (&image, client.provider()) {
