@@ -73,7 +73,9 @@ pub(crate) async fn generate(
         .await
         .ok_or_else(|| stop(INTERRUPTED, "interrupted before anything was sent"))?
         .map_err(|e| Failure::from_error(e, provider))?;
-    let generation = paid_answer(session, signals, prepared.generate()).await?;
+    let model = request.chosen_model();
+    let fail = |e| paid_failure(session, e, model, &plan, &asked, &save, started);
+    let generation = paid_answer(session, signals, prepared.generate(), fail).await?;
     save_paid(&generation, &plan, &asked, &save, started, signals, None).await
 }
 
@@ -95,7 +97,18 @@ pub(crate) async fn edit(
         .await
         .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?
         .map_err(|e| Failure::from_error(e, provider))?;
-    let generation = paid_answer(session, signals, prepared.send()).await?;
+    let fail = |e| {
+        paid_failure(
+            session,
+            e,
+            EditRequest::MODEL,
+            &plan,
+            &asked,
+            &save,
+            started,
+        )
+    };
+    let generation = paid_answer(session, signals, prepared.send(), fail).await?;
     save_paid(&generation, &plan, &asked, &save, started, signals, None).await
 }
 
@@ -105,6 +118,7 @@ async fn paid_answer(
     session: &Session,
     signals: &Signals,
     sending: impl std::future::Future<Output = Result<Generation, ideogram::Error>>,
+    fail: impl FnOnce(ideogram::Error) -> Failure,
 ) -> Result<Generation, Failure> {
     tokio::pin!(sending);
     let answer = match signals.unless(1, &mut sending).await {
@@ -123,7 +137,41 @@ async fn paid_answer(
             })?
         }
     };
-    answer.map_err(|e| Failure::from_error(e, session.provider))
+    answer.map_err(fail)
+}
+
+/// A paid call that failed, as its failure: an answer that did not decode
+/// is billed, and the URLs it held are reported as images not saved (each
+/// with its sidecar and the command that fetches it, `--json` printing
+/// them as the images); any other error as the library says.
+fn paid_failure(
+    session: &Session,
+    err: ideogram::Error,
+    model: ideogram::Model,
+    plan: &Plan,
+    asked: &Asked,
+    save: &Save<'_>,
+    started: SystemTime,
+) -> Failure {
+    let Some(generation) = paid::undecoded(&session.client, &err, model, &asked.prompt) else {
+        return Failure::from_error(err, session.provider);
+    };
+    let none = |_: &Path| false;
+    let stems = plan.stems(generation.images.len(), save.overwrite, &none);
+    let saving = Saving {
+        asked,
+        replace: save.overwrite,
+        temp_tag: None,
+        started,
+        journaled: false,
+    };
+    let unsaved = paid::record_undecoded(&generation, &stems, &err.to_string(), &saving);
+    if save.json {
+        let all: Vec<Value> = unsaved.iter().map(paid::Unsaved::json).collect();
+        say(&serde_json::to_string_pretty(&all).expect("JSON"));
+    }
+    paid::report_unsaved(&unsaved, unsaved.len());
+    paid::not_saved(&unsaved, unsaved.len())
 }
 
 /// Separates an image's text into layers: saves the image without its text
@@ -141,6 +189,11 @@ pub(crate) async fn layerize_text(
     let plan = Plan::from_output(save.output, &naming::slug(prompt.unwrap_or("text-layers")))?;
     plan.check(1)?;
     let started = SystemTime::now();
+    let asked = Asked {
+        prompt: prompt.unwrap_or_default().to_owned(),
+        provider,
+        options: Options::default(),
+    };
     let layers = signals
         .unless(1, session.client.layerize_text(&image, prompt))
         .await
@@ -150,12 +203,10 @@ pub(crate) async fn layerize_text(
                 "interrupted: if the image had been sent, the call was billed",
             )
         })?
-        .map_err(|e| Failure::from_error(e, provider))?;
-    let asked = Asked {
-        prompt: prompt.unwrap_or_default().to_owned(),
-        provider,
-        options: Options::default(),
-    };
+        .map_err(|e| {
+            let model = ideogram::EditRequest::MODEL;
+            paid_failure(session, e, model, &plan, &asked, &save, started)
+        })?;
     let generation = Generation::new(provider, ideogram::EditRequest::MODEL, vec![layers.base]);
     let blocks = serde_json::to_value(&layers.blocks).expect("JSON");
     save_paid(
@@ -272,8 +323,7 @@ async fn save_paid(
         return Ok(());
     }
     paid::report_unsaved(&unsaved, generation.images.len());
-    Err(paid::not_saved(&unsaved, generation.images.len())
-        .hint("run the printed commands to fetch them (Ideogram's links last 24 hours)"))
+    Err(paid::not_saved(&unsaved, generation.images.len()))
 }
 
 /// Saves a paid generation's images under `plan`'s next free names (or

@@ -219,12 +219,93 @@ async fn rescue(image: &GeneratedImage, generation: &Generation, number: usize) 
 }
 
 /// The failure of a paid generation `unsaved` of whose `total` images were
-/// not saved (exit 9); the caller says where their fetch commands are.
+/// not saved (exit 9), with a hint that says only what is true of them:
+/// which have a command that fetches them, a copy elsewhere, or neither.
 pub(crate) fn not_saved(unsaved: &[Unsaved], total: usize) -> Failure {
-    Failure::new(
+    let failure = Failure::new(
         crate::failure::NOT_SAVED,
         format!("{} of {total} images billed but not saved", unsaved.len()),
-    )
+    );
+    let fetchable = unsaved.iter().filter(|u| u.url.is_some()).count();
+    let rescued = unsaved.iter().filter(|u| u.rescued.is_some()).count();
+    let lost = unsaved
+        .iter()
+        .filter(|u| u.url.is_none() && u.rescued.is_none())
+        .count();
+    let mut hints = Vec::new();
+    if fetchable > 0 {
+        hints.push(format!(
+            "{fetchable} can be fetched with the commands listed (links last a limited time: Ideogram's 24 hours)"
+        ));
+    }
+    if rescued > 0 {
+        hints.push(format!("{rescued} saved instead where listed"));
+    }
+    if lost > 0 {
+        hints.push(format!(
+            "{lost} cannot be fetched again: no URL exists for it, as listed"
+        ));
+    }
+    failure.hint(hints.join("; "))
+}
+
+/// What a paid answer that did not decode points at: a generation of the
+/// URLs it held, to record, report and fetch as any paid image that could
+/// not be saved. `None` for any other error, and for an answer that held
+/// no URL (the error alone says it was billed).
+pub(crate) fn undecoded(
+    client: &ideogram::Client,
+    err: &ideogram::Error,
+    model: ideogram::Model,
+    prompt: &str,
+) -> Option<Generation> {
+    let ideogram::Error::Undecoded { urls, .. } = err.root() else {
+        return None;
+    };
+    let images: Vec<GeneratedImage> = urls
+        .iter()
+        .map(|url| client.remote_image(url.clone(), prompt.to_owned()))
+        .collect();
+    (!images.is_empty()).then(|| Generation::new(client.provider(), model, images))
+}
+
+/// The images of an answer that did not decode (a generation from
+/// [`undecoded`]) as not saved, each with its sidecar at its stem (status
+/// `not_saved`, the URL and the command that fetches it), so the record is
+/// on disk as for any paid image that could not be saved.
+pub(crate) fn record_undecoded(
+    generation: &Generation,
+    stems: &[Stem],
+    reason: &str,
+    saving: &Saving<'_>,
+) -> Vec<Unsaved> {
+    generation
+        .images
+        .iter()
+        .zip(stems)
+        .enumerate()
+        .map(|(i, (image, stem))| {
+            let lost = Unsaved {
+                number: i + 1,
+                reason: reason.to_owned(),
+                target: stem.image.clone(),
+                url: match &image.data {
+                    ImageData::Url(url) => Some(url.clone()),
+                    _ => None,
+                },
+                rescued: None,
+            };
+            let mut record =
+                output::record(image, generation, saving.asked, &stem.image, saving.started);
+            record["status"] = json!("not_saved");
+            record["error"] = json!(lost.reason);
+            record["fetch"] = json!(lost.fetch());
+            if let Err(failure) = output::write_sidecar(&stem.sidecar, &record, saving.replace) {
+                tell(&format!("warning: {}", failure.message));
+            }
+            lost
+        })
+        .collect()
 }
 
 /// Prints the unsaved images of a paid generation on stderr.

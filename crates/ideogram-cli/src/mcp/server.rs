@@ -17,6 +17,7 @@ use crate::failure::{Failure, INVALID, NOT_SAVED, OTHER};
 use crate::journal::{Entry, ItemState, Journal, JournalImage};
 use crate::naming::{self, Plan};
 use crate::output::{Asked, tell};
+use crate::paid::undecoded;
 use crate::request::{Ready, Work};
 use crate::signals::Signals;
 
@@ -486,7 +487,18 @@ impl Server {
                 progress.say("sent; waiting for the answer".into());
                 match prepared.generate().await {
                     Ok(generation) => generation,
-                    Err(err) => return Err(self.failed(item, err, provider).await),
+                    Err(err) => {
+                        let model = paid.work.model();
+                        return Err(
+                            match undecoded(&session.client, &err, model, &asked.prompt) {
+                                Some(generation) => {
+                                    self.undecoded(item, &err, &generation, &plan, &asked, started)
+                                        .await
+                                }
+                                None => self.failed(item, err, provider).await,
+                            },
+                        );
+                    }
                 }
             }
         };
@@ -520,6 +532,41 @@ impl Server {
         if let Err(failure) = self.journal(entry).await {
             tell(&format!("warning: {}", failure.message));
         }
+        refused
+    }
+
+    /// A paid answer that did not decode (`generation`: the URLs it held):
+    /// journaled as the call's images, so a repeat fetches them without
+    /// sending, and answered as billed with each URL, its sidecar and the
+    /// command that fetches it.
+    pub(super) async fn undecoded(
+        &self,
+        item: usize,
+        err: &ideogram::Error,
+        generation: &Generation,
+        plan: &Plan,
+        asked: &Asked,
+        started: SystemTime,
+    ) -> Refused {
+        if let Err(refused) = self.keep(item, generation, plan).await {
+            return refused;
+        }
+        let names = self.saving.lock().await;
+        let none = |_: &Path| false;
+        let stems = plan.stems(generation.images.len(), false, &none);
+        let saving = crate::paid::Saving {
+            asked,
+            replace: false,
+            temp_tag: None,
+            started,
+            journaled: true,
+        };
+        let unsaved = crate::paid::record_undecoded(generation, &stems, &err.to_string(), &saving);
+        drop(names);
+        let mut refused =
+            Refused::new(crate::paid::not_saved(&unsaved, unsaved.len()), Billed::Yes);
+        let images: Vec<Value> = unsaved.iter().map(crate::paid::Unsaved::json).collect();
+        refused.detail = Some(json!({ "images": images }));
         refused
     }
 
@@ -601,8 +648,7 @@ impl Server {
         let (records, unsaved) = saved.map_err(|failure| Refused::new(failure, Billed::Yes))?;
         if !unsaved.is_empty() {
             let mut refused = Refused::new(
-                crate::paid::not_saved(&unsaved, generation.images.len())
-                    .hint("each has its URL and the command that fetches it (Ideogram's links last 24 hours)"),
+                crate::paid::not_saved(&unsaved, generation.images.len()),
                 Billed::Yes,
             );
             let mut all = records.clone();

@@ -62,10 +62,11 @@ impl Connection {
             .into_iter()
             .map(|image| GeneratedImage {
                 data: match image.url {
-                    Some(url) if image.is_image_safe && !url.is_empty() => {
-                        ImageData::Url(self.redact(&url))
-                    }
-                    _ => ImageData::Withheld,
+                    _ if !image.is_image_safe => ImageData::Withheld,
+                    Some(url) if !url.is_empty() => ImageData::Url(self.redact(&url)),
+                    // Safe, yet no URL: paid for and not delivered, which is
+                    // not the safety check's doing.
+                    _ => ImageData::Missing,
                 },
                 prompt: self.redact(&image.prompt),
                 seed: u64::try_from(image.seed).ok(),
@@ -96,17 +97,17 @@ impl Connection {
             .ok()
             .filter(|e| e.code.is_some() || e.message.is_some());
         let Some(envelope) = envelope else {
-            return Err(self.invalid(format!(
-                "an answer that does not decode ({decode_error}): {}",
-                self.excerpt(body)
-            )));
+            return Err(self.undecoded(body, format!("{decode_error}: {}", self.excerpt(body))));
         };
         if !envelope.data.is_null() {
             return serde_json::from_value(envelope.data).map_err(|e| {
-                self.invalid(format!(
-                    "a gateway envelope whose data does not decode ({e}): {}",
-                    self.excerpt(body)
-                ))
+                self.undecoded(
+                    body,
+                    format!(
+                        "a gateway envelope whose data does not decode ({e}): {}",
+                        self.excerpt(body)
+                    ),
+                )
             });
         }
         let message = one_line(&self.redact(envelope.message.as_deref().unwrap_or("")));

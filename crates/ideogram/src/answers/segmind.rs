@@ -10,7 +10,7 @@ use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::header::CONTENT_TYPE;
 use serde_json::Value;
 
-use super::header;
+use super::{header, urls_in};
 use crate::connection::Connection;
 use crate::error::Error;
 use crate::generation::{GeneratedImage, Generation, ImageData};
@@ -156,7 +156,7 @@ impl Connection {
         }
         let mut urls = Vec::new();
         if let Some(output) = &answer.output {
-            output_urls(output, &mut urls, 0);
+            urls_in(output, &mut urls, 0);
         }
         if urls.is_empty() {
             return Err(self.invalid(format!(
@@ -180,9 +180,8 @@ impl Connection {
     /// answers are bytes).
     fn json_image(&self, body: &[u8]) -> Result<ImageData, Error> {
         use base64::Engine as _;
-        let value: Value = serde_json::from_slice(body).map_err(|e| {
-            self.invalid(format!("a JSON answer (billed) that does not parse: {e}"))
-        })?;
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| self.undecoded(body, format!("a JSON answer that does not parse: {e}")))?;
         let found = ["image", "output", "url"]
             .iter()
             .find_map(|key| match &value[key] {
@@ -191,10 +190,10 @@ impl Connection {
                 _ => None,
             })
             .ok_or_else(|| {
-                self.invalid(format!(
-                    "a JSON answer (billed) without an image: {}",
-                    self.excerpt(body)
-                ))
+                self.undecoded(
+                    body,
+                    format!("a JSON answer without an image: {}", self.excerpt(body)),
+                )
             })?;
         if found.starts_with("http://") || found.starts_with("https://") {
             return Ok(ImageData::Url(self.redact(&found)));
@@ -212,37 +211,6 @@ impl Connection {
     }
 }
 
-/// Every `http(s)` URL in a queue output, in order: a string, a list, or an
-/// object holding them (nested a little).
-fn output_urls(value: &Value, urls: &mut Vec<String>, depth: usize) {
-    const MAX_URLS: usize = 16;
-    if depth > 4 || urls.len() >= MAX_URLS {
-        return;
-    }
-    match value {
-        Value::String(text) => {
-            let text = text.trim();
-            let lower = text.to_ascii_lowercase();
-            if (lower.starts_with("https://") || lower.starts_with("http://"))
-                && !urls.iter().any(|u| u == text)
-            {
-                urls.push(text.to_owned());
-            }
-        }
-        Value::Array(items) => {
-            for item in items {
-                output_urls(item, urls, depth + 1);
-            }
-        }
-        Value::Object(fields) => {
-            for field in fields.values() {
-                output_urls(field, urls, depth + 1);
-            }
-        }
-        _ => {}
-    }
-}
-
 /// Every string `value` holds (at most 16 levels deep), in order.
 fn strings(value: &Value, out: &mut Vec<String>, depth: usize) {
     match value {
@@ -250,38 +218,5 @@ fn strings(value: &Value, out: &mut Vec<String>, depth: usize) {
         Value::Array(items) if depth < 16 => items.iter().for_each(|v| strings(v, out, depth + 1)),
         Value::Object(map) if depth < 16 => map.values().for_each(|v| strings(v, out, depth + 1)),
         _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn outputs_of_any_shape_give_their_urls() {
-        let cases = [
-            (
-                serde_json::json!("https://cdn/a.jpg"),
-                vec!["https://cdn/a.jpg"],
-            ),
-            (
-                serde_json::json!(["https://cdn/a.jpg", "https://cdn/b.jpg", 3]),
-                vec!["https://cdn/a.jpg", "https://cdn/b.jpg"],
-            ),
-            (
-                serde_json::json!({"images": [{"url": "https://cdn/a.png"}], "seed": 5, "note": "done"}),
-                vec!["https://cdn/a.png"],
-            ),
-            (
-                serde_json::json!({"image": "data:image/png;base64,AAAA"}),
-                vec![],
-            ),
-            (serde_json::json!(null), vec![]),
-        ];
-        for (output, expected) in cases {
-            let mut urls = Vec::new();
-            output_urls(&output, &mut urls, 0);
-            assert_eq!(urls, expected, "{output}");
-        }
     }
 }
