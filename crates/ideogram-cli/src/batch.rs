@@ -689,6 +689,12 @@ impl Context<'_> {
 
     /// Journals that the item's bytes are about to leave.
     async fn sending(&self, item: &Item) -> Result<(), Stopped> {
+        // Room for this item's images, or it is not sent.
+        crate::room::check(self.output, item.work.images()).map_err(|failure| Stopped::Failed {
+            failure,
+            maybe_billed: false,
+            expired: false,
+        })?;
         // Unjournaled, nothing is sent: the item is not billed.
         self.journal
             .commit(&Entry::Sending {

@@ -65,6 +65,7 @@ pub(crate) async fn generate(
     let plan = Plan::from_output(save.output, &naming::slug(&asked.prompt))?;
     let count = request.num_images_asked().unwrap_or(1) as usize;
     plan.check(count)?;
+    crate::room::check(&plan.dir, count)?;
     let stop = |code, message: &str| Failure::new(code, message.to_owned());
 
     let started = SystemTime::now();
@@ -91,6 +92,7 @@ pub(crate) async fn edit(
     let provider = session.provider;
     let plan = Plan::from_output(save.output, &naming::slug(&asked.prompt))?;
     plan.check(request.images_asked() as usize)?;
+    crate::room::check(&plan.dir, request.images_asked() as usize)?;
     let started = SystemTime::now();
     let prepared = signals
         .unless(1, session.client.prepare_edit(&request))
@@ -188,6 +190,7 @@ pub(crate) async fn layerize_text(
     let image = image.parse::<ideogram::ImageInput>()?;
     let plan = Plan::from_output(save.output, &naming::slug(prompt.unwrap_or("text-layers")))?;
     plan.check(1)?;
+    crate::room::check(&plan.dir, 1)?;
     let started = SystemTime::now();
     let asked = Asked {
         prompt: prompt.unwrap_or_default().to_owned(),

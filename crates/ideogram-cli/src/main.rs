@@ -14,6 +14,7 @@ mod paid;
 mod poll_cache;
 mod progress;
 mod request;
+mod room;
 mod signals;
 mod trace;
 mod values;

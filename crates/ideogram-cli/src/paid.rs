@@ -4,7 +4,7 @@
 //! disk before the download starts; an image that cannot be saved is
 //! reported with its URL and the command that fetches it later.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use ideogram::{GeneratedImage, Generation, ImageData, SaveOptions};
@@ -42,6 +42,9 @@ pub(crate) struct Unsaved {
     pub url: Option<String>,
     /// A copy saved elsewhere when the target could not be written.
     pub rescued: Option<PathBuf>,
+    /// An image held only in memory (no URL) that no place took: each
+    /// place tried and why it failed. It is lost when this process ends.
+    pub tried: Vec<String>,
 }
 
 impl Unsaved {
@@ -61,7 +64,18 @@ impl Unsaved {
         if let Some(rescued) = &self.rescued {
             lines.push(format!("    saved instead at {}", rescued.display()));
         }
+        if self.lost() {
+            lines.push(
+                "    lost: it has no URL to fetch it by, and no place took its bytes:".to_owned(),
+            );
+            lines.extend(self.tried.iter().map(|t| format!("      {t}")));
+        }
         lines
+    }
+
+    /// Whether nothing is left of it: no URL, no copy.
+    pub(crate) fn lost(&self) -> bool {
+        self.url.is_none() && self.rescued.is_none()
     }
 
     /// The same as JSON, for `--json`.
@@ -74,6 +88,8 @@ impl Unsaved {
             "source_url": self.url,
             "fetch": self.fetch(),
             "rescued": self.rescued.as_ref().map(|p| p.display().to_string()),
+            "lost": self.lost(),
+            "tried": self.tried,
         })
     }
 }
@@ -121,12 +137,13 @@ async fn save_one(
         ImageData::Url(url) => Some(url.clone()),
         _ => None,
     };
-    let lost = |reason: String, rescued: Option<PathBuf>| Unsaved {
+    let lost = |reason: String, rescued: Result<PathBuf, Vec<String>>| Unsaved {
         number,
         reason,
         target: stem.image.clone(),
         url: url.clone(),
-        rescued,
+        tried: rescued.as_ref().err().cloned().unwrap_or_default(),
+        rescued: rescued.ok(),
     };
     let base = output::record(image, generation, saving.asked, &stem.image, saving.started);
     // The URL on disk before the download starts: if this process dies, the
@@ -189,8 +206,8 @@ async fn save_one(
         Err(err) => {
             let reason = err.to_string();
             let rescued = match &image.data {
-                ImageData::Bytes { .. } => rescue(image, generation, number).await,
-                _ => None,
+                ImageData::Bytes { .. } => rescue(image, generation, number, &stem.image).await,
+                _ => Err(Vec::new()),
             };
             let lost = lost(reason, rescued);
             if sidecar_ours {
@@ -205,17 +222,61 @@ async fn save_one(
     }
 }
 
-/// Writes an image held in memory (it has no URL to fetch it again from)
-/// into the temporary folder when its target failed.
-async fn rescue(image: &GeneratedImage, generation: &Generation, number: usize) -> Option<PathBuf> {
+/// The folders a paid image held in memory (it has no URL to fetch it
+/// again by) is written to when its target failed, in order: beside the
+/// target under another name, the user's data folder, the user's cache
+/// folder, the temporary folder.
+fn rescue_places(target: &Path) -> Vec<PathBuf> {
+    let beside = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let ours = |dir: PathBuf| dir.join("ideogram").join("rescued");
+    let mut places = vec![beside];
+    places.extend(dirs::data_dir().map(ours));
+    places.extend(dirs::cache_dir().map(ours));
+    places.push(std::env::temp_dir());
+    places
+}
+
+/// Writes an image held in memory into the first of [`rescue_places`] that
+/// takes it: where it went, or each place tried and why it failed.
+async fn rescue(
+    image: &GeneratedImage,
+    generation: &Generation,
+    number: usize,
+    target: &Path,
+) -> Result<PathBuf, Vec<String>> {
     let id = generation
         .request_id
         .as_deref()
         .map(crate::naming::slug)
         .unwrap_or_else(|| std::process::id().to_string());
-    let path = std::env::temp_dir().join(format!("ideogram-rescued-{id}-{number}.png"));
+    let stem = target
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "image".to_owned());
     let options = SaveOptions::new().replace(false).fix_extension(true);
-    image.save_with(&path, &options).await.ok()
+    let mut tried = Vec::new();
+    for place in rescue_places(target) {
+        let name = format!(
+            "{stem}.rescued-{id}-{number}-{:08x}.png",
+            rand::random::<u32>()
+        );
+        let path = place.join(name);
+        let saved = match tokio::fs::create_dir_all(&place).await {
+            Ok(()) => image
+                .save_with(&path, &options)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(format!("cannot create {}: {e}", place.display())),
+        };
+        match saved {
+            Ok(saved) => return Ok(saved),
+            Err(reason) => tried.push(reason),
+        }
+    }
+    Err(tried)
 }
 
 /// The failure of a paid generation `unsaved` of whose `total` images were
@@ -243,7 +304,7 @@ pub(crate) fn not_saved(unsaved: &[Unsaved], total: usize) -> Failure {
     }
     if lost > 0 {
         hints.push(format!(
-            "{lost} cannot be fetched again: no URL exists for it, as listed"
+            "{lost} lost: no URL exists to fetch it by and no folder took its bytes, as listed"
         ));
     }
     failure.hint(hints.join("; "))
@@ -294,6 +355,7 @@ pub(crate) fn record_undecoded(
                     _ => None,
                 },
                 rescued: None,
+                tried: Vec::new(),
             };
             let mut record =
                 output::record(image, generation, saving.asked, &stem.image, saving.started);

@@ -421,6 +421,7 @@ impl Server {
         };
         let plan = Plan::from_output(Some(&self.out.join("")), &naming::slug(&asked.prompt))?;
         plan.check(paid.work.images())?;
+        crate::room::check(&plan.dir, paid.work.images())?;
         let resumed = match &state {
             Some(state) if state.saved.is_some() => {
                 return Ok(self.saved_again(state));
