@@ -250,9 +250,24 @@ pub(crate) enum Command {
     ///
     /// Blank lines and lines starting with `#` are skipped; write `\#` for a
     /// prompt that starts with `#` (or a JSON line). A UTF-8 byte-order mark
-    /// is ignored. Every line is checked before the first request is sent.
-    /// One batch runs per journal at a time: a second one refuses, or with
-    /// --wait waits its turn.
+    /// is ignored.
+    ///
+    /// Before the first request is sent, every line is checked: its fields
+    /// and their values, against what the provider and model take; and
+    /// every image it names (image, mask, style and character references)
+    /// is read (a file: a regular one, not a FIFO or a device) or fetched
+    /// (a URL, within the download cap and timeouts), and checked for type
+    /// (JPEG, PNG or WebP), size, and for an edit the mask against the
+    /// image. One bad line, and nothing is sent. Items an earlier run saved,
+    /// or whose paid result its journal holds, are not checked again. Images
+    /// are read again when their item is sent.
+    ///
+    /// The journal is a file this tool created: a new or empty file, or
+    /// one starting with its header line; any other file (and the batch's
+    /// own file) is refused. A journal whose items were never sent is taken
+    /// by an edited batch; one that may have paid for items is another
+    /// batch's. One batch runs per journal at a time: a second one refuses,
+    /// or with --wait waits its turn.
     Batch {
         /// One prompt per line, or JSON lines: {"prompt": ..., "seed": ..., ...}.
         file: PathBuf,

@@ -2,7 +2,8 @@
 //! and a journal that lets a killed batch resume without paying twice.
 //!
 //! Every line is checked, and the output folder proven writable, before the
-//! first request. On Segmind every item goes through the queue, so its id is
+//! first request: its fields and values, then every image each item to be
+//! sent names (see [`check_images`]). On Segmind every item goes through the queue, so its id is
 //! journaled before any waiting; on Ideogram's API (which has no ids) the
 //! image URLs are journaled as soon as the answer arrives, before
 //! downloading. An item is marked "sending" only once its in-flight slot is
@@ -89,6 +90,7 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
         .journal
         .clone()
         .unwrap_or_else(|| batch.output.join(journal::FILE_NAME));
+    journal::not_the_input(&journal_path, &batch.file)?;
     let _folder_lock = {
         let (output, wait) = (batch.output.clone(), batch.wait);
         tokio::task::spawn_blocking(move || journal::lock_output(&output, wait))
@@ -106,6 +108,19 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
             .await
             .expect("journal task")?
     };
+    // Every image an item to be sent names, before anything is: a bad one
+    // costs nothing (and its journal, which says nothing was sent, takes
+    // the batch once the line is fixed).
+    let unreadable = signals
+        .unless(1, check_images(session, &lines, &batch, &states, &resend))
+        .await
+        .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))??;
+    if !unreadable.is_empty() {
+        return Err(Failure::new(
+            INVALID,
+            format!("nothing was sent; {}", unreadable.join("; ")),
+        ));
+    }
     sweep_own_leftovers(&batch.output, journal_file.tags());
     let tag = format!("b{:08x}", rand::random::<u32>());
     journal_file.record(&Entry::Run {
@@ -144,15 +159,9 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
                     return Either::Left(std::future::ready(ctx.refuse(index, failure)));
                 }
             };
-            if state.uncertain() && resend.allows(index) {
-                // Asked to pay again: whatever the earlier run left to fetch
-                // (an expired id, say) is given up.
-                state.request_id = None;
-                state.images = None;
-            }
             match decide(
                 &item,
-                &state,
+                &mut state,
                 session.provider,
                 &resend,
                 batch.switch_provider,
@@ -357,15 +366,22 @@ enum Decision {
     Refuse(Failure),
 }
 
-/// What to do with an item, from what the journal says of it.
+/// What to do with an item, from what the journal says of it; an uncertain
+/// item `resend` names loses what the earlier run left to fetch.
 fn decide(
     item: &Item,
-    state: &ItemState,
+    state: &mut ItemState,
     provider: Provider,
     resend: &Resend,
     switch_provider: bool,
 ) -> Decision {
     let number = item.index + 1;
+    if state.uncertain() && resend.allows(item.index) {
+        // Asked to pay again: whatever the earlier run left to fetch (an
+        // expired id, say) is given up.
+        state.request_id = None;
+        state.images = None;
+    }
     if state
         .saved
         .as_ref()
@@ -404,6 +420,65 @@ fn decide(
         );
     }
     Decision::Run
+}
+
+/// Whether running an item in `state` sends a request (instead of fetching
+/// what the journal holds: its images' URLs, or its Segmind queue id).
+fn sends(state: &ItemState, provider: Provider) -> bool {
+    state.images.is_none() && !(provider == Provider::Segmind && state.request_id.is_some())
+}
+
+/// Every image, mask and reference of every item this run will send, each
+/// checked as it will be sent (by the library's own preparation, which
+/// reads a file, refusing a FIFO or a device; fetches a URL within the
+/// download cap and timeouts; and checks type, size and, for an edit, the
+/// mask against the image): the items that fail, each with why. Items
+/// done, or whose paid result the journal holds, send nothing and are not
+/// checked.
+///
+/// One item at a time, its images dropped once checked: memory holds one
+/// item's images, not the batch's. A URL is not kept either: it is fetched
+/// again when its item is sent (a temporary copy would be one more file to
+/// own and clean up, and Segmind fetches its URLs itself anyway), so a
+/// URL that changes in between refuses only its own item then.
+async fn check_images(
+    session: &Session,
+    lines: &[String],
+    batch: &Batch,
+    states: &HashMap<usize, ItemState>,
+    resend: &Resend,
+) -> Result<Vec<String>, Failure> {
+    let provider = session.provider;
+    let mut problems = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        // Every line parsed above: one that does not now is not sent.
+        let Ok(item) = parse_item(index, line, &batch.options, provider) else {
+            continue;
+        };
+        if !item.work.reads_images() {
+            continue;
+        }
+        let mut state = states.get(&index).cloned().unwrap_or_default();
+        let runs = matches!(
+            decide(&item, &mut state, provider, resend, batch.switch_provider),
+            Decision::Run
+        );
+        if !runs || !sends(&state, provider) {
+            continue;
+        }
+        let checked = match &item.work {
+            Work::Generate(request) => session.client.prepare(request).await.map(drop),
+            Work::Edit(request) => session.client.prepare_edit(request).await.map(drop),
+        };
+        match checked {
+            Ok(()) => {}
+            Err(Error::Validation(invalid)) => {
+                problems.push(format!("item {}: {invalid}", index + 1));
+            }
+            Err(other) => return Err(Failure::from_error(other, provider)),
+        }
+    }
+    Ok(problems)
 }
 
 /// Where an item's images go: `NNNN-slug` in the output folder.

@@ -2,7 +2,7 @@
 //! the resolution and palette tables.
 
 use std::io::IsTerminal as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use ideogram::{
@@ -77,7 +77,9 @@ pub(crate) async fn generate(
     let model = request.chosen_model();
     let fail = |e| paid_failure(session, e, model, &plan, &asked, &save, started);
     let generation = paid_answer(session, signals, prepared.generate(), fail).await?;
-    save_paid(&generation, &plan, &asked, &save, started, signals, None).await
+    save_paid(&generation, &plan, &asked, &save, started, signals, None)
+        .await
+        .map(drop)
 }
 
 /// An Ideogram 3.0 operation on an image: checked and its images read
@@ -111,7 +113,9 @@ pub(crate) async fn edit(
         )
     };
     let generation = paid_answer(session, signals, prepared.send(), fail).await?;
-    save_paid(&generation, &plan, &asked, &save, started, signals, None).await
+    save_paid(&generation, &plan, &asked, &save, started, signals, None)
+        .await
+        .map(drop)
 }
 
 /// The answer to a sent request that may be billed: a first interrupt waits
@@ -308,7 +312,7 @@ async fn save_paid(
     started: SystemTime,
     signals: &Signals,
     extra: Option<(&str, Value)>,
-) -> Result<(), Failure> {
+) -> Result<Vec<Value>, Failure> {
     let (records, unsaved) =
         save_generation(generation, plan, asked, save.overwrite, started, signals).await?;
     if save.json {
@@ -323,7 +327,7 @@ async fn save_paid(
         output::report(&records, false);
     }
     if unsaved.is_empty() {
-        return Ok(());
+        return Ok(records);
     }
     paid::report_unsaved(&unsaved, generation.images.len());
     Err(paid::not_saved(&unsaved, generation.images.len()))
@@ -497,7 +501,48 @@ pub(crate) async fn job_wait(
         provider: session.provider,
         options: Options::default(),
     };
-    save_paid(&generation, &plan, &asked, &save, started, signals, None).await
+    // One wait of this job saves it into this folder; another one (at once
+    // or later) says where it is, unless told to overwrite.
+    let dir = plan.dir.clone();
+    let owned_id = id.to_owned();
+    let claiming = tokio::task::spawn_blocking(move || crate::job_claim::take(&dir, &owned_id));
+    let mut claim = signals
+        .unless(1, claiming)
+        .await
+        .ok_or_else(|| {
+            Failure::new(
+                INTERRUPTED,
+                format!("interrupted; the job is paid for: `ideogram job wait {id}` fetches it"),
+            )
+        })?
+        .expect("claim task")?;
+    if let Some(paths) = claim.saved().filter(|_| !save.overwrite) {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        tell(&format!(
+            "job {id} is already saved here by an earlier `ideogram job wait`: {}",
+            shown.join(", ")
+        ));
+        if save.json {
+            let records: Vec<Value> = shown
+                .iter()
+                .map(|path| json!({"path": path, "request_id": id, "already_saved": true}))
+                .collect();
+            say(&serde_json::to_string_pretty(&records).expect("JSON"));
+        } else {
+            for path in &shown {
+                say(&format!("already saved {path}"));
+            }
+        }
+        return Ok(());
+    }
+    let records = save_paid(&generation, &plan, &asked, &save, started, signals, None).await?;
+    let paths: Vec<PathBuf> = records
+        .iter()
+        .filter_map(|r| r["path"].as_str())
+        .map(PathBuf::from)
+        .collect();
+    claim.record(&paths);
+    Ok(())
 }
 
 /// Downloads images already paid for, from their URLs, never replacing a

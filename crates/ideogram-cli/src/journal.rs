@@ -7,6 +7,12 @@
 //! whole life. Paths are stored relative to the journal's folder, so a rerun
 //! from another directory finds them. Reading survives anything a kill or a
 //! full disk leaves: a torn or garbled line is skipped, the rest is kept.
+//!
+//! The journal is ours or nothing: a file is written to only when it is new
+//! (or empty) or starts with this tool's header line ([`Entry::Journal`]);
+//! a journal of an earlier version, which has no header, is known by its
+//! first line, the batch entry every version wrote first. Anything else is
+//! refused before a request is sent, naming the file.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -30,10 +36,20 @@ const MAX_LINE: u64 = 1 << 20;
 /// The most of a journal read, in bytes.
 const MAX_JOURNAL: u64 = 256 << 20;
 
+/// What the header line calls the journal's format.
+const FORMAT: &str = "ideogram-journal";
+
+/// The format's version this binary writes and reads; a journal of a later
+/// one is refused, not guessed at.
+const VERSION: u32 = 1;
+
 /// One line of the journal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub(crate) enum Entry {
+    /// The header, the first line of a journal this version creates: what
+    /// the file is, so that no other file is ever taken for one.
+    Journal { format: String, version: u32 },
     /// The batch it belongs to: its file's fingerprint.
     Batch { fingerprint: String, items: usize },
     /// A run started: its temporary files carry `tag`.
@@ -164,7 +180,7 @@ impl Entry {
             | Self::Saved { item, .. }
             | Self::Failed { item, .. }
             | Self::Abandoned { item } => Some(*item),
-            Self::Batch { .. } | Self::Run { .. } => None,
+            Self::Journal { .. } | Self::Batch { .. } | Self::Run { .. } => None,
         }
     }
 }
@@ -206,7 +222,7 @@ impl ItemState {
                 }
             }
             Entry::Abandoned { .. } => self.sending = true,
-            Entry::Batch { .. } | Entry::Run { .. } => {}
+            Entry::Journal { .. } | Entry::Batch { .. } | Entry::Run { .. } => {}
         }
     }
 
@@ -217,6 +233,19 @@ impl ItemState {
             || ((self.sending || self.failed_maybe_billed)
                 && self.request_id.is_none()
                 && self.images.is_none())
+    }
+
+    /// Whether anything the journal says of the item could have cost money
+    /// or named files: sent (or maybe sent), queued, generated, saving or
+    /// saved. An item only ever refused, or failed unbilled, says nothing.
+    pub(crate) fn may_be_billed(&self) -> bool {
+        self.sending
+            || self.failed_maybe_billed
+            || self.expired
+            || self.request_id.is_some()
+            || self.images.is_some()
+            || self.saved.is_some()
+            || !self.reserved.is_empty()
     }
 }
 
@@ -245,6 +274,13 @@ impl Journal {
     /// Opens (or creates) the journal for a batch whose file has
     /// `fingerprint`, locked for this run (waiting for another run's lock
     /// when `wait`), and returns what it already records per item.
+    ///
+    /// Refused, with nothing written, when the file is not this tool's
+    /// journal (see the module's doc), or when it records items that may
+    /// have been billed for another batch. A journal whose items were never
+    /// sent (a run refused before its first request, say) belongs to no
+    /// batch yet: it is taken over by this one, so a batch refused for a bad
+    /// line can be fixed and run again.
     pub(crate) fn open(
         path: &Path,
         fingerprint: &str,
@@ -276,38 +312,14 @@ impl Journal {
             .open(path)
             .map_err(cannot)?;
         lock(&file, path, &dir, wait)?;
+        let new = check_ours(&mut file, path)?;
 
-        let mut states: HashMap<usize, ItemState> = HashMap::new();
-        let mut tags = Vec::new();
-        let mut known = false;
         let (lines, torn) = read_lines(&mut file).map_err(cannot)?;
-        for (n, line) in lines.iter().enumerate() {
-            let Ok(entry) = serde_json::from_str::<Entry>(line) else {
-                continue;
-            };
-            match entry {
-                Entry::Batch { fingerprint: f, .. } => {
-                    if f != fingerprint {
-                        return Err(Failure::new(
-                            INVALID,
-                            format!(
-                                "{} belongs to another batch: another file, or other options (line {})",
-                                path.display(),
-                                n + 1
-                            ),
-                        )
-                        .hint("use another --output folder or --journal"));
-                    }
-                    known = true;
-                }
-                Entry::Run { tag, .. } => tags.push(tag),
-                entry => {
-                    if let Some(item) = entry.item() {
-                        states.entry(item).or_default().apply(entry, &dir);
-                    }
-                }
-            }
-        }
+        let Recorded {
+            states,
+            tags,
+            known,
+        } = read_entries(&lines, fingerprint, path, &dir)?;
         // End a line a kill or a full disk cut short, so the next entry
         // starts cleanly.
         if torn {
@@ -326,6 +338,12 @@ impl Journal {
             syncer: tokio::sync::Mutex::new(()),
             tags,
         };
+        if new {
+            journal.record(&Entry::Journal {
+                format: FORMAT.to_owned(),
+                version: VERSION,
+            })?;
+        }
         if !known {
             journal.record(&Entry::Batch {
                 fingerprint: fingerprint.to_owned(),
@@ -571,6 +589,144 @@ fn read_lines(file: &mut File) -> std::io::Result<(Vec<String>, bool)> {
     Ok((lines, torn))
 }
 
+/// Whether the open journal `file` is new (empty: the header goes first),
+/// or this tool's: its first line our header, of a version this binary
+/// reads, or the batch entry an earlier version's journal starts with.
+/// Anything else is another file, refused (and left untouched).
+fn check_ours(file: &mut File, path: &Path) -> Result<bool, Failure> {
+    let cannot = |e| Failure::io(format!("cannot read {}", path.display()), e);
+    file.seek(std::io::SeekFrom::Start(0)).map_err(cannot)?;
+    let mut first = Vec::new();
+    BufReader::new(file.take(MAX_LINE + 1))
+        .read_until(b'\n', &mut first)
+        .map_err(cannot)?;
+    if first.is_empty() {
+        return Ok(true);
+    }
+    let not_ours = |why: String| {
+        Failure::new(
+            INVALID,
+            format!(
+                "{} is not an ideogram journal ({why}); it was left as it is and nothing was sent",
+                path.display()
+            ),
+        )
+        .hint("name a new file with --journal, or move that file away")
+    };
+    match serde_json::from_slice::<Entry>(first.trim_ascii_end()) {
+        Ok(Entry::Journal { format, version }) if format == FORMAT && version <= VERSION => {
+            Ok(false)
+        }
+        Ok(Entry::Journal { format, version }) if format == FORMAT => Err(not_ours(format!(
+            "it is of format version {version}, from a later version of this tool; this one reads {VERSION}"
+        ))),
+        // Every earlier version began a journal with its batch entry.
+        Ok(Entry::Batch { .. }) => Ok(false),
+        _ => Err(not_ours(
+            "its first line is not the header this tool writes".to_owned(),
+        )),
+    }
+}
+
+/// What a journal's lines say for one batch.
+struct Recorded {
+    /// The batch's items.
+    states: HashMap<usize, ItemState>,
+    /// The tags of every run's temporary files.
+    tags: Vec<String>,
+    /// Whether the journal's last batch entry is this batch's.
+    known: bool,
+}
+
+/// What a journal's `lines` record for the batch with `fingerprint`.
+///
+/// The lines after a batch entry are that batch's. Those of another batch
+/// are an error when they may have been billed (sending this batch's items
+/// under their numbers could pay twice or take their files), and are
+/// dropped when they were never sent.
+fn read_entries(
+    lines: &[String],
+    fingerprint: &str,
+    path: &Path,
+    dir: &Path,
+) -> Result<Recorded, Failure> {
+    // This batch's item states, and the states of the other batch whose
+    // lines are being read (with the line its batch entry is on).
+    let mut ours: HashMap<usize, ItemState> = HashMap::new();
+    let mut other: Option<(usize, HashMap<usize, ItemState>)> = None;
+    let mut tags = Vec::new();
+    let mut batched = false;
+    let another = |other: Option<(usize, HashMap<usize, ItemState>)>| {
+        match other {
+        Some((line, states)) if states.values().any(ItemState::may_be_billed) => Err(Failure::new(
+            INVALID,
+            format!(
+                "{} belongs to another batch: another file, or other options (line {line}); nothing was sent",
+                path.display(),
+            ),
+        )
+        .hint("use another --output folder or --journal")),
+        _ => Ok(()),
+    }
+    };
+    for (n, line) in lines.iter().enumerate() {
+        let Ok(entry) = serde_json::from_str::<Entry>(line) else {
+            continue;
+        };
+        match entry {
+            Entry::Batch { fingerprint: f, .. } => {
+                another(other.take())?;
+                batched = true;
+                if f != fingerprint {
+                    other = Some((n + 1, HashMap::new()));
+                }
+            }
+            Entry::Run { tag, .. } => tags.push(tag),
+            Entry::Journal { .. } => {}
+            entry => {
+                if let Some(item) = entry.item() {
+                    let states = other.as_mut().map_or(&mut ours, |(_, states)| states);
+                    states.entry(item).or_default().apply(entry, dir);
+                }
+            }
+        }
+    }
+    let known = batched && other.is_none();
+    another(other)?;
+    Ok(Recorded {
+        states: ours,
+        tags,
+        known,
+    })
+}
+
+/// Refuses `journal` when it is `input`, the batch's own file, by any name
+/// (a link, another path): its entries would be appended to the prompts.
+pub(crate) fn not_the_input(journal: &Path, input: &Path) -> Result<(), Failure> {
+    // Links followed: the files themselves are compared.
+    let (Ok(a), Ok(b)) = (std::fs::metadata(journal), std::fs::metadata(input)) else {
+        // A journal that does not exist yet is no input.
+        return Ok(());
+    };
+    if same_file(&a, &b) {
+        return Err(Failure::new(
+            INVALID,
+            format!(
+                "{} is the batch's own file {}: the journal must be another file; nothing was sent",
+                journal.display(),
+                input.display()
+            ),
+        )
+        .hint("leave out --journal to keep it in the output folder"));
+    }
+    Ok(())
+}
+
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
 /// A fingerprint of the batch: its file's items and the command line's
 /// options every item takes (FNV-1a over the lines, then the options when
 /// any is set, so a journal of a batch without options keeps its print).
@@ -683,6 +839,61 @@ mod tests {
         );
         let err = Journal::open(&path, "other", 2, false).err().unwrap();
         assert!(err.message.contains("another batch"), "{}", err.message);
+    }
+
+    #[test]
+    fn only_our_files_are_journals_and_one_never_sent_takes_another_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let later = r#"{"event":"journal","format":"ideogram-journal","version":99}"#;
+        for (text, why) in [
+            ("notes\n", "first line is not the header"),
+            (
+                r#"{"event":"run","tag":"x"}"#,
+                "first line is not the header",
+            ),
+            (later, "format version 99"),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let err = Journal::open(&path, "abc", 1, false).err().unwrap();
+            assert!(err.message.contains(why), "{text}: {}", err.message);
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        }
+        std::fs::remove_file(&path).unwrap();
+        // Sent nothing (an item refused, another unbilled): the journal is
+        // taken by the next batch, and the old items are not its own.
+        let (journal, _) = Journal::open(&path, "abc", 2, false).unwrap();
+        for entry in [
+            Entry::Sending {
+                item: 0,
+                provider: None,
+                key: None,
+            },
+            Entry::Failed {
+                item: 0,
+                error: "refused".into(),
+                maybe_billed: false,
+                expired: false,
+            },
+        ] {
+            journal.record(&entry).unwrap();
+        }
+        drop(journal);
+        let (journal, states) = Journal::open(&path, "def", 2, false).unwrap();
+        assert!(states.is_empty());
+        // Once this one may have paid, the first one is refused.
+        journal
+            .record(&Entry::Sending {
+                item: 1,
+                provider: None,
+                key: None,
+            })
+            .unwrap();
+        drop(journal);
+        let err = Journal::open(&path, "abc", 2, false).err().unwrap();
+        assert!(err.message.contains("another batch"), "{}", err.message);
+        let (_, states) = Journal::open(&path, "def", 2, false).unwrap();
+        assert!(states[&1].uncertain());
     }
 
     #[test]

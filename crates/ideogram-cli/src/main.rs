@@ -6,6 +6,7 @@ mod batch;
 mod commands;
 mod connect;
 mod failure;
+mod job_claim;
 mod journal;
 mod mcp;
 mod naming;

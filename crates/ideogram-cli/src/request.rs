@@ -177,6 +177,14 @@ impl Work {
         }
     }
 
+    /// Whether it names an image (a file or a URL) to read before sending.
+    pub(crate) fn reads_images(&self) -> bool {
+        match self {
+            Self::Generate(request) => request.input_images().next().is_some(),
+            Self::Edit(request) => request.input_images().next().is_some(),
+        }
+    }
+
     pub(crate) fn model(&self) -> ideogram::Model {
         match self {
             Self::Generate(request) => request.chosen_model(),

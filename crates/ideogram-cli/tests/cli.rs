@@ -144,19 +144,6 @@ async fn remix_takes_a_local_file_or_a_url() {
     assert_eq!(mock.ledger().entries[0].operation, "ideogram-img-2-img");
 }
 
-/// Writes a PNG of `width` x `height` in one colour at `dir/name`.
-fn write_png(dir: &Path, name: &str, width: u32, height: u32, rgb: [u8; 3]) {
-    let png = ideogram_mock::ImageSpec {
-        width,
-        height,
-        seed: 1,
-        palette: vec![rgb],
-        transparent: false,
-    }
-    .png();
-    std::fs::write(dir.join(name), png).unwrap();
-}
-
 #[tokio::test]
 async fn edit_reframe_replace_background_and_describe_run_offline() {
     let dir = tempfile::tempdir().unwrap();

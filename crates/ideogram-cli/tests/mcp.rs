@@ -129,6 +129,35 @@ impl Client {
         }
     }
 
+    /// Writes `bytes` and a newline on the server's stdin, as they are.
+    fn send_raw(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("open");
+        stdin.write_all(bytes).unwrap();
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// The next line the server writes that `wanted` picks.
+    fn line_where(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let line = self.lines.recv_timeout(HUNG).expect("an answer");
+            self.seen.push(line.clone());
+            let message: Value = serde_json::from_str(&line).expect("stdout is JSON-RPC only");
+            if wanted(&message) {
+                return message;
+            }
+        }
+    }
+
+    /// Sends a `tools/call` without waiting for its answer; returns its id.
+    fn start_call(&mut self, tool: &str, arguments: Value) -> u64 {
+        self.next += 1;
+        let id = self.next;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": {"name": tool, "arguments": arguments, "_meta": {"progressToken": id}}}));
+        id
+    }
+
     fn call(&mut self, tool: &str, arguments: Value) -> Value {
         self.request("tools/call", json!({"name": tool, "arguments": arguments}))
     }
@@ -136,9 +165,26 @@ impl Client {
     /// Closes stdin and waits for the server to end; returns its stderr.
     fn close(mut self) -> String {
         drop(self.stdin.take());
+        let (code, stderr) = self.ended();
+        assert_eq!(code, 0, "{stderr}");
+        stderr
+    }
+
+    /// Waits (at most [`HUNG`]) for the server to end, stdin as it is;
+    /// returns its exit code and stderr.
+    fn ended(mut self) -> (i32, String) {
+        let started = std::time::Instant::now();
+        while self.child.try_wait().unwrap().is_none() {
+            if started.elapsed() > HUNG {
+                let _ = self.child.kill();
+                panic!("the server did not end");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let output = self.child.wait_with_output().unwrap();
-        assert!(output.status.success(), "{output:?}");
-        String::from_utf8_lossy(&output.stderr).into_owned()
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        (output.status.code().unwrap_or(-1), stderr)
     }
 }
 
@@ -319,6 +365,371 @@ async fn a_lost_answer_is_not_sent_again_and_a_lost_image_is_fetched_on_repeat()
     tokio::task::spawn_blocking(move || client.close())
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn lines_that_are_not_requests_are_answered() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let client = start(&mock, dir.path(), &out, &["-v"]).await;
+    let stderr = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        for line in [
+            &b"not json"[..],
+            br#"{"jsonrpc": "2.0", "id": 90, "method""#,
+            br#"{"jsonrpc":"2.0","id":91,"method":"ping"}{"jsonrpc":"2.0","id":92,"method":"ping"}"#,
+            b"{\"jsonrpc\":\"2.0\",\"id\":93,\"method\":\"ping\",\"params\":{\"x\":\"\xff\"}}",
+            br#"{"jsonrpc":"2.0","id":94,"method":"ping","params":{"x":"\ud800"}}"#,
+        ] {
+            client.send_raw(line);
+            let answer = client.line_where(|m| m.get("error").is_some());
+            assert_eq!(answer["error"]["code"], -32700, "{answer}");
+            assert_eq!(answer["id"], Value::Null, "{answer}");
+        }
+        client.send_raw(br#"{"jsonrpc":"1.0","id":95,"method":"ping"}"#);
+        let answer = client.line_where(|m| m.get("error").is_some());
+        assert_eq!((answer["id"].clone(), answer["error"]["code"].clone()), (json!(95), json!(-32600)), "{answer}");
+        client.send_raw(br#"{"jsonrpc":"2.0","id":96,"method":"tools/call","params":{"arguments":7}}"#);
+        let answer = client.line_where(|m| m.get("error").is_some());
+        assert_eq!((answer["id"].clone(), answer["error"]["code"].clone()), (json!(96), json!(-32602)), "{answer}");
+        // Still serving.
+        assert!(client.request("ping", json!({})).is_object());
+        client.close()
+    })
+    .await
+    .unwrap();
+    assert!(stderr.contains("-32700"), "{stderr}");
+}
+
+#[tokio::test]
+async fn long_texts_are_refused_unsent_and_not_echoed() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let client = start(&mock, dir.path(), &out, &[]).await;
+    let long = "x".repeat(10 << 20);
+    let (client, status, keyed) = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        let status = client.call("job_status", json!({"request_id": long}));
+        let keyed = client.call(
+            "generate",
+            json!({"prompt": "long key fox", "idempotency_key": long}),
+        );
+        (client, status, keyed)
+    })
+    .await
+    .unwrap();
+    for refused in [&status, &keyed] {
+        assert_eq!(refused["isError"], true, "{refused:.300}");
+        assert_eq!(refused["structuredContent"]["billed"], "no");
+        assert!(
+            refused.to_string().len() < 10_000,
+            "echoed: {:.300}",
+            refused.to_string()
+        );
+    }
+    mock.settled().await;
+    assert!(mock.ledger().entries.is_empty());
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+}
+
+/// Makes the next paid POST answer after `delay`, starts a keyed
+/// `generate` and returns once the server has journaled it as sending.
+async fn call_in_flight(
+    mock: &ideogram_mock::MockServer,
+    out: &Path,
+    client: Client,
+    prompt: &'static str,
+) -> (Client, u64) {
+    use ideogram_mock::{Fault, Target};
+    mock.inject(
+        Target::Method("POST".into()),
+        Fault::SlowHeaders(Duration::from_secs(2)),
+    );
+    let (client, id) = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        let id = client.start_call(
+            "generate",
+            json!({"prompt": prompt, "provider": "ideogram", "idempotency_key": prompt}),
+        );
+        (client, id)
+    })
+    .await
+    .unwrap();
+    common::file_holds(&out.join(".ideogram-mcp.jsonl"), "\"sending\"", 1).await;
+    (client, id)
+}
+
+/// The ledger and the folder agree: `prompt` billed once, its image on
+/// disk and journaled as saved, and a repeat with its key (from a new
+/// server) bills nothing.
+async fn billed_once_and_saved(
+    mock: &ideogram_mock::MockServer,
+    dir: &Path,
+    out: &Path,
+    prompt: &'static str,
+) {
+    mock.settled().await;
+    assert_eq!(mock.ledger().for_prompt(prompt).count(), 1);
+    let journal = std::fs::read_to_string(out.join(".ideogram-mcp.jsonl")).unwrap();
+    assert!(journal.contains("\"saved\""), "{journal}");
+    let client = start(mock, dir, out, &[]).await;
+    let (client, again) = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        let again = client.call(
+            "generate",
+            json!({"prompt": prompt, "provider": "ideogram", "idempotency_key": prompt}),
+        );
+        (client, again)
+    })
+    .await
+    .unwrap();
+    assert_eq!(again["structuredContent"]["billed"], "earlier", "{again}");
+    assert!(path_of(&again).exists());
+    assert_eq!(mock.ledger().for_prompt(prompt).count(), 1);
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn stdin_closed_mid_call_finishes_the_call() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let client = start(&mock, dir.path(), &out, &[]).await;
+    let (mut client, _) = call_in_flight(&mock, &out, client, "closing fox").await;
+    drop(client.stdin.take());
+    let (code, stderr) = tokio::task::spawn_blocking(move || client.ended())
+        .await
+        .unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("stdin closed"), "{stderr}");
+    billed_once_and_saved(&mock, dir.path(), &out, "closing fox").await;
+}
+
+#[tokio::test]
+async fn sigterm_mid_call_finishes_the_call_and_exits() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let client = start(&mock, dir.path(), &out, &[]).await;
+    let (client, _) = call_in_flight(&mock, &out, client, "terminated fox").await;
+    let sent = Command::new("kill")
+        .args(["-TERM", &client.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    // Stdin stays open: the server ends by itself.
+    let (code, stderr) = tokio::task::spawn_blocking(move || client.ended())
+        .await
+        .unwrap();
+    assert_ne!(code, 0, "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let journal = std::fs::read_to_string(out.join(".ideogram-mcp.jsonl")).unwrap();
+    assert!(!journal.contains("maybe_billed\":true"), "{journal}");
+    billed_once_and_saved(&mock, dir.path(), &out, "terminated fox").await;
+}
+
+#[tokio::test]
+async fn a_cancelled_call_is_saved_and_said_where() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let client = start(&mock, dir.path(), &out, &[]).await;
+    let (client, id) = call_in_flight(&mock, &out, client, "cancelled fox").await;
+    let (client, said) = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        client.send(
+            &json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+            "params": {"requestId": id, "reason": "test"}}),
+        );
+        let said = client.line_where(|m| m["method"] == "notifications/message");
+        (client, said)
+    })
+    .await
+    .unwrap();
+    let path = said["params"]["data"]["result"]["images"][0]["path"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(Path::new(path).exists(), "{said}");
+    let seen = client.seen.clone();
+    let after: Vec<&String> = seen
+        .iter()
+        .skip_while(|l| {
+            !l.contains("notifications/cancelled") && !l.contains("notifications/message")
+        })
+        .collect();
+    assert!(
+        !after
+            .iter()
+            .any(|l| l.contains("\"id\":") && l.contains(&format!("\"id\":{id},"))),
+        "answered after cancel: {after:?}"
+    );
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    billed_once_and_saved(&mock, dir.path(), &out, "cancelled fox").await;
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_stops_the_server_reading() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    std::fs::create_dir_all(&out).unwrap();
+    // 2,000 tools/list calls in a file as stdin; stdout a pipe not read.
+    let mut requests = String::from(
+        r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
+    );
+    requests.push_str("\n{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n");
+    for id in 1..=2000 {
+        requests.push_str(&format!(
+            "{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"tools/list\"}}\n"
+        ));
+    }
+    let input = dir.path().join("requests.jsonl");
+    std::fs::write(&input, &requests).unwrap();
+    let (url, key) = (mock.api_url().to_owned(), mock.api_key());
+    let mut child = common::command(
+        &["mcp", "--out", out.to_str().unwrap(), "--base-url", &url],
+        &[("IDEOGRAM_API_KEY", &key)],
+        dir.path(),
+    )
+    .stdin(std::fs::File::open(&input).unwrap())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let pid = child.id();
+    // It reads until its answers wait: then its place in stdin stands.
+    let position = || {
+        std::fs::read_to_string(format!("/proc/{pid}/fdinfo/0"))
+            .ok()
+            .and_then(|info| {
+                info.lines().find_map(|l| {
+                    l.strip_prefix("pos:")
+                        .map(|p| p.trim().parse::<u64>().unwrap())
+                })
+            })
+    };
+    let started = std::time::Instant::now();
+    let (mut last, mut still) = (0, 0);
+    while still < 50 {
+        let now = position().expect("the server runs");
+        (last, still) = if now == last {
+            (now, still + 1)
+        } else {
+            (now, 0)
+        };
+        assert!(started.elapsed() < HUNG, "never stopped reading");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        last < requests.len() as u64,
+        "read all of stdin with stdout unread"
+    );
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let rss: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(rss < 100 << 10, "{rss} kB");
+    // Read now: every call is answered, and it ends.
+    let stdout = child.stdout.take().unwrap();
+    let answered = tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .filter(|l| l.contains("{\"tools\":["))
+            .count()
+    })
+    .await
+    .unwrap();
+    assert_eq!(answered, 2000);
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn stdout_unread_after_stdin_closed_ends_with_an_error() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    std::fs::create_dir_all(&out).unwrap();
+    let mut requests = String::new();
+    for id in 1..=20 {
+        requests.push_str(&format!(
+            "{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"ping\"}}\n"
+        ));
+    }
+    requests = format!(
+        "{}\n{}",
+        r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
+        requests
+    );
+    for id in 21..=40 {
+        requests.push_str(&format!(
+            "{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"tools/list\"}}\n"
+        ));
+    }
+    let input = dir.path().join("requests.jsonl");
+    std::fs::write(&input, &requests).unwrap();
+    let (url, key) = (mock.api_url().to_owned(), mock.api_key());
+    let child = common::command(
+        &["mcp", "--out", out.to_str().unwrap(), "--base-url", &url],
+        &[("IDEOGRAM_API_KEY", &key)],
+        dir.path(),
+    )
+    .stdin(std::fs::File::open(&input).unwrap())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let client = Client {
+        child,
+        stdin: None,
+        lines: mpsc::channel().1,
+        next: 0,
+        seen: Vec::new(),
+    };
+    // Its stdout is never read (the pipe stays open in `client.child`).
+    let (code, stderr) = tokio::task::spawn_blocking(move || client.ended())
+        .await
+        .unwrap();
+    assert_ne!(code, 0, "{stderr}");
+    assert!(stderr.contains("stdout was not read"), "{stderr}");
+}
+
+/// The server's journal follows the batch journal's rule: a file named
+/// `.ideogram-mcp.jsonl` that this tool did not write is refused at start,
+/// named, and left as it was.
+#[tokio::test]
+async fn a_journal_file_the_tool_did_not_write_stops_the_server_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let theirs = "someone else's log\n";
+    std::fs::write(out.join(".ideogram-mcp.jsonl"), theirs).unwrap();
+    let ran = common::run(&["mcp", "--out", "out", "--offline"], &[], dir.path()).await;
+    assert_eq!(common::code(&ran), 3, "{}", common::stderr(&ran));
+    assert!(
+        common::stderr(&ran).contains(".ideogram-mcp.jsonl is not an ideogram journal"),
+        "{}",
+        common::stderr(&ran)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join(".ideogram-mcp.jsonl")).unwrap(),
+        theirs
+    );
 }
 
 #[tokio::test]

@@ -1231,3 +1231,202 @@ async fn ctrl_c_before_a_job_is_submitted_queues_nothing() {
     mock.settled().await;
     assert_eq!(mock.ledger().entries.len(), 1, "a job was queued");
 }
+
+/// A journal is a file this tool created or nothing: the user's notes, the
+/// batch's own file (by any name) and a stranger's file named like a journal
+/// are refused before anything is sent, named, and left as they were. A
+/// journal written before the header line existed still resumes.
+#[tokio::test]
+async fn a_journal_is_never_appended_to_a_file_the_tool_did_not_create() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let lines = "{\"prompt\": \"prompt number 0\"}\n{\"prompt\": \"prompt number 1\"}\n";
+    std::fs::write(dir.path().join("p.jsonl"), lines).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "my notes\n").unwrap();
+    std::os::unix::fs::symlink("p.jsonl", dir.path().join("link.jsonl")).unwrap();
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    let stranger = "{\"name\": \"someone else's\"}\n";
+    std::fs::write(dir.path().join("out/.ideogram-batch.jsonl"), stranger).unwrap();
+    let owned = batch_args("ideogram", mock.api_url(), Path::new("p.jsonl"), &[]);
+    let args = strs(&owned);
+    for (journal, why) in [
+        (Some("notes.txt"), "notes.txt is not an ideogram journal"),
+        (Some("p.jsonl"), "p.jsonl is the batch's own file"),
+        (Some("link.jsonl"), "link.jsonl is the batch's own file"),
+        (None, "out/.ideogram-batch.jsonl is not an ideogram journal"),
+    ] {
+        let extra = journal.map(|j| ["--journal", j]);
+        let out = run(
+            &[&args[..], extra.as_ref().map_or(&[][..], |e| &e[..])].concat(),
+            &env,
+            dir.path(),
+        )
+        .await;
+        assert_eq!(code(&out), 3, "{journal:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{journal:?}: {}", stderr(&out));
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        "my notes\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("p.jsonl")).unwrap(),
+        lines
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out/.ideogram-batch.jsonl")).unwrap(),
+        stranger
+    );
+    mock.settled().await;
+    assert!(mock.ledger().entries.is_empty(), "sent before refusing");
+
+    // A journal of its own starts with its header, and resumes.
+    let journal = dir.path().join("mine.jsonl");
+    let with_journal = [&args[..], &["--journal", "mine.jsonl"]].concat();
+    let out = run(&with_journal, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let header: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(header["event"], "journal", "{text}");
+    assert_eq!(header["format"], "ideogram-journal", "{text}");
+    // An earlier version's journal (no header: its batch entry first) is
+    // still this tool's: the rerun skips what it saved.
+    let old: Vec<&str> = text.lines().skip(1).collect();
+    std::fs::write(&journal, old.join("\n") + "\n").unwrap();
+    let out = run(&with_journal, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    mock.settled().await;
+    assert_eq!(mock.ledger().entries.len(), 2, "billed twice");
+    // An empty file (created by a run killed at once, or by `touch`) is new.
+    std::fs::write(dir.path().join("empty.jsonl"), "").unwrap();
+    let out = run(
+        &[&args[..], &["--journal", "empty.jsonl"]].concat(),
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = std::fs::read_to_string(dir.path().join("empty.jsonl")).unwrap();
+    assert!(text.starts_with("{\"event\":\"journal\""), "{text}");
+}
+
+/// "Checked whole first" means whole: every image a line names (a file, a
+/// mask, a URL) is opened, typed and measured before the first request, so
+/// a bad third line costs nothing; fixed, the same batch runs in the same
+/// folder (its journal recorded nothing sent).
+#[tokio::test]
+async fn every_image_of_every_line_is_checked_before_the_first_request() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_png(dir.path(), "photo.png", 96, 64, [20, 90, 200]);
+    write_png(dir.path(), "mask.png", 96, 64, [0, 0, 0]);
+    write_png(dir.path(), "small-mask.png", 32, 32, [0, 0, 0]);
+    assert!(
+        Command::new("mkfifo")
+            .arg(dir.path().join("fifo.png"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    let page = CaptureServer::start(|_| Canned::bytes(200, "image/png", b"<html>hi</html>")).await;
+    let page = format!("{}/a.png", page.base_url());
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let owned = batch_args("ideogram", mock.api_url(), Path::new("p.txt"), &[]);
+    let good = "prompt number 0\nprompt number 1\n";
+    let edit = |image: &str, mask: &str| {
+        format!(
+            r#"{{"op": "edit", "image": "{image}", "mask": "{mask}", "prompt": "prompt number 2"}}"#
+        )
+    };
+    for (bad, why) in [
+        (edit("fifo.png", "mask.png"), "fifo.png is a FIFO"),
+        (
+            edit("photo.png", "small-mask.png"),
+            "a mask is its image's size",
+        ),
+        (
+            r#"{"op": "upscale", "image": "missing.png"}"#.to_owned(),
+            "missing.png",
+        ),
+        (
+            format!(r#"{{"prompt": "prompt number 2", "image": "{page}"}}"#),
+            "the body is not an image",
+        ),
+    ] {
+        std::fs::write(dir.path().join("p.txt"), format!("{good}{bad}\n")).unwrap();
+        let out = run(&strs(&owned), &env, dir.path()).await;
+        assert_eq!(code(&out), 3, "{bad}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("nothing was sent"),
+            "{bad}: {}",
+            stderr(&out)
+        );
+        assert!(stderr(&out).contains("item 3"), "{bad}: {}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{bad}: {}", stderr(&out));
+        mock.settled().await;
+        assert!(
+            mock.ledger().entries.is_empty(),
+            "{bad}: sent before refusing"
+        );
+    }
+    std::fs::write(
+        dir.path().join("p.txt"),
+        format!("{good}{}\n", edit("photo.png", "mask.png")),
+    )
+    .unwrap();
+    let out = run(&strs(&owned), &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    mock.settled().await;
+    assert_eq!(mock.ledger().entries.len(), 3);
+}
+
+/// Two `job wait`s of one job into one folder save it once: the second
+/// says where the first saved it. So does a wait run again later.
+#[tokio::test]
+async fn two_waits_of_one_job_into_one_folder_save_one_image() {
+    let mock = mock(MockConfig {
+        processing_for: Duration::from_millis(800),
+        ..MockConfig::default()
+    })
+    .await;
+    let client = ideogram::Client::builder(ideogram::Provider::Segmind)
+        .base_url(mock.api_url())
+        .api_key(mock.api_key())
+        .build()
+        .unwrap();
+    let job = client
+        .submit(&ideogram::GenerateRequest::new("waited for twice"))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("SEGMIND_API_KEY", key.as_str())];
+    let args = [
+        &against("segmind", mock.api_url())[..],
+        &["job", "wait", job.id(), "-o", "jobs/"],
+    ]
+    .concat();
+    let waits: Vec<Running> = (0..3)
+        .map(|_| Running::start(&args, &env, dir.path()))
+        .collect();
+    let mut printed = String::new();
+    for wait in waits {
+        let (code, err) = wait.finish().await;
+        assert_eq!(code, 0, "{err}");
+        printed.push_str(&err);
+    }
+    let again = run(&args, &env, dir.path()).await;
+    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    printed.push_str(&stderr(&again));
+    let names = files(&dir.path().join("jobs"));
+    let images: Vec<&String> = names.iter().filter(|n| n.ends_with(".jpg")).collect();
+    assert_eq!(images.len(), 1, "{names:?}");
+    let image = format!("jobs/{}", images[0]);
+    assert_eq!(printed.matches("already saved").count(), 3, "{printed}");
+    assert!(printed.contains(&image), "{printed}");
+    mock.settled().await;
+    assert_eq!(mock.ledger().entries.len(), 1);
+}

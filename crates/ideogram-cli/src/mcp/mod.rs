@@ -14,9 +14,12 @@
 //! Every result and error says whether it was billed.
 
 mod answer;
+mod bounds;
 mod call;
+mod lifecycle;
 mod server;
 mod tools;
+mod transport;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,6 +38,7 @@ use crate::signals::Signals;
 
 use answer::{Refused, success};
 use call::Call;
+use lifecycle::InFlight;
 use server::{Progress, Server};
 use tools::Tool;
 
@@ -50,8 +54,9 @@ pub(super) const MAX_WAIT: u64 = 3600;
 /// The longest sidecar read back for a repeated call, in bytes.
 pub(super) const MAX_SIDECAR: u64 = 1 << 20;
 
-/// Serves the tools on stdio until the client closes it (or an interrupt
-/// arrives), saving images in `out`.
+/// Serves the tools on stdio until the client closes it or an interrupt
+/// arrives, saving images in `out`. Either way, calls in flight run to
+/// their end (a second interrupt abandons them, journaled as sent).
 pub(crate) async fn serve(
     connection: Connection,
     out: &Path,
@@ -68,37 +73,100 @@ pub(crate) async fn serve(
             ""
         }
     ));
-    let running = Handler(Arc::new(server))
-        .serve(rmcp::transport::stdio())
+    let calls = InFlight::new();
+    let (stdio, written) = transport::stdio();
+    let handler = Handler {
+        server: Arc::new(server),
+        calls: calls.clone(),
+    };
+    let running = handler
+        .serve(stdio)
         .await
         .map_err(|e| Failure::new(OTHER, format!("MCP session did not start: {e}")))?;
-    tokio::select! {
+    let stop = running.cancellation_token();
+    let interrupted = tokio::select! {
         ended = running.waiting() => {
             ended.map_err(|e| Failure::new(OTHER, format!("MCP session failed: {e}")))?;
-            Ok(())
+            false
         }
         () = signals.reached(1) => {
-            Err(Failure::new(
-                crate::failure::INTERRUPTED,
-                format!("interrupted; calls still running are in the journal ({JOURNAL}): repeat them with their idempotency_key"),
-            ))
+            // Stop reading calls; those in flight run on.
+            stop.cancel();
+            true
         }
+    };
+    let why = if interrupted {
+        "interrupted"
+    } else {
+        "stdin closed"
+    };
+    if calls.count() > 0 {
+        tell(&format!(
+            "ideogram mcp: {why}: taking no more calls; waiting for the {} still running \
+             (interrupt again to abandon them)",
+            calls.count()
+        ));
     }
+    let abandoned = signals.unless(2, calls.idle()).await.is_none();
+    let delivered = written.flushed(lifecycle::FLUSH).await;
+    if abandoned {
+        return Err(Failure::new(
+            crate::failure::INTERRUPTED,
+            format!(
+                "interrupted twice: calls still running were abandoned; they are in the journal \
+                 ({JOURNAL}) as sent, and a repeat with their idempotency_key is not sent again"
+            ),
+        ));
+    }
+    if !delivered {
+        return Err(Failure::new(
+            OTHER,
+            format!(
+                "ideogram mcp: {why}, and stdout was not read for {} s: answers were left \
+                 unwritten (every paid call is in the journal, {JOURNAL})",
+                lifecycle::FLUSH.as_secs()
+            ),
+        ));
+    }
+    tell(&format!(
+        "ideogram mcp: {why}; every call ran to its end (the journal, {JOURNAL}, says what each paid for)"
+    ));
+    if interrupted {
+        return Err(Failure::new(
+            crate::failure::INTERRUPTED,
+            format!(
+                "interrupted; every call in flight ran to its end (see the journal, {JOURNAL})"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The server as rmcp runs it.
-struct Handler(Arc<Server>);
+struct Handler {
+    server: Arc<Server>,
+    /// The calls running now, which the server waits for before it ends.
+    calls: InFlight,
+}
 
 impl ServerHandler for Handler {
+    // Logging (deprecated by 2026-07-28's SEP-2577) tells a client where a
+    // call it cancelled left its images.
+    #[allow(deprecated)]
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new("ideogram", env!("CARGO_PKG_VERSION")))
-            .with_instructions(
-                "Ideogram image generation. Call `models` first to see what each model takes. \
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_logging()
+                .build(),
+        )
+        .with_server_info(Implementation::new("ideogram", env!("CARGO_PKG_VERSION")))
+        .with_instructions(
+            "Ideogram image generation. Call `models` first to see what each model takes. \
                  Images are saved on the server's machine; results give their paths. Every \
                  result says whether it was billed; pass an idempotency_key to paid tools so a \
                  repeated call never pays twice.",
-            )
+        )
     }
 
     async fn list_tools(
@@ -133,16 +201,38 @@ impl ServerHandler for Handler {
             ));
         };
         let progress = Progress::of(&context);
-        let outcome = match Call::read(request.arguments) {
+        // The published schema's lengths first: nothing past them is read,
+        // sent or repeated whole.
+        let arguments = request.arguments.unwrap_or_default();
+        let checked = bounds::check(&tool.schema(), &arguments).map(|()| arguments);
+        let outcome = match checked.and_then(|arguments| Call::read(Some(arguments))) {
             Ok(call) => {
                 // rmcp wants a `Send` future, and rustc cannot prove some
                 // of the library's (describe, a job's wait) to be for every
                 // lifetime; so the call runs to its end on a thread of its
                 // own, on this runtime.
-                let server = self.0.clone();
+                // Counted until the call ends, not until rmcp stops waiting
+                // for it: the server ends only once every paid call has.
+                let running = self.calls.enter();
+                let server = self.server.clone();
                 let runtime = tokio::runtime::Handle::current();
                 tokio::task::spawn_blocking(move || {
-                    runtime.block_on(server.call(tool, call, progress))
+                    let _running = running;
+                    let (peer, ct) = (progress.peer.clone(), progress.ct.clone());
+                    runtime.block_on(async {
+                        let work = server.call(tool, call, progress);
+                        let outcome = server.signals.unless(2, work).await.unwrap_or_else(|| {
+                            Err(Failure::new(
+                                crate::failure::INTERRUPTED,
+                                "abandoned (interrupted twice): if it was sent, the journal says so and a repeat is not sent again",
+                            )
+                            .into())
+                        });
+                        if ct.is_cancelled() {
+                            lifecycle::report(&peer, tool.name(), &outcome).await;
+                        }
+                        outcome
+                    })
                 })
                 .await
                 .map_err(|e| {

@@ -105,9 +105,11 @@ impl Drop for Running<'_> {
 
 /// Progress notifications for one call, when its client asked for them.
 pub(super) struct Progress {
-    peer: rmcp::Peer<RoleServer>,
+    pub(super) peer: rmcp::Peer<RoleServer>,
     token: Option<ProgressToken>,
     done: Arc<Mutex<f64>>,
+    /// Cancelled when the client cancels the call or the session ends.
+    pub(super) ct: tokio_util::sync::CancellationToken,
 }
 
 impl Progress {
@@ -116,7 +118,14 @@ impl Progress {
             peer: context.peer.clone(),
             token: context.meta.get_progress_token(),
             done: Arc::new(Mutex::new(0.0)),
+            ct: context.ct.clone(),
         }
+    }
+
+    /// Whether the client no longer waits for the call (it cancelled it,
+    /// or the session ended).
+    pub(super) fn cancelled(&self) -> bool {
+        self.ct.is_cancelled()
     }
 
     /// Tells the client `message` (sent off this task: a slow client
@@ -125,6 +134,10 @@ impl Progress {
         let Some(token) = self.token.clone() else {
             return;
         };
+        if self.cancelled() {
+            // The request is over for the client: no progress for it.
+            return;
+        }
         let progress = {
             let mut done = self.done.lock().expect("progress");
             *done += 1.0;
@@ -476,6 +489,7 @@ impl Server {
                     }
                 }
                 .map_err(|e| Refused::error(e, provider))?;
+                self.unless_stopped(progress)?;
                 self.journal(Entry::Sending {
                     item,
                     provider: Some(provider.to_string()),
@@ -513,6 +527,23 @@ impl Server {
             answer["repeated"] = json!(true);
         }
         Ok(answer)
+    }
+
+    /// Refuses to send a call its client cancelled, or any once the server
+    /// is stopping (stdin closed, an interrupt): nothing is sent.
+    fn unless_stopped(&self, progress: &Progress) -> Result<(), Refused> {
+        let why = if self.signals.count() > 0 {
+            "the server is stopping (interrupted)"
+        } else if progress.cancelled() {
+            "the call was cancelled"
+        } else {
+            return Ok(());
+        };
+        Err(
+            Failure::new(OTHER, format!("{why} before it was sent: nothing was sent"))
+                .hint("call again to send it")
+                .into(),
+        )
     }
 
     /// Journals that a sent request failed, and whether it may have been
@@ -721,14 +752,20 @@ impl Server {
             .clone()
             .deadline(Duration::from_secs(timeout));
         let started = SystemTime::now();
-        let generation = session
-            .client
-            .job(id)
-            .wait_with(&schedule, |status| {
-                progress.say(format!("job {id}: {}", status.status));
-            })
-            .await
-            .map_err(|err| Refused::error(err, Provider::Segmind))?;
+        let job = session.client.job(id);
+        let waited = job.wait_with(&schedule, |status| {
+            progress.say(format!("job {id}: {}", status.status));
+        });
+        let generation = tokio::select! {
+            generation = waited => generation.map_err(|err| Refused::error(err, Provider::Segmind))?,
+            () = progress.ct.cancelled() => {
+                // Waiting bills nothing: the job goes on, and job_wait
+                // again picks it up.
+                return Err(Failure::new(OTHER, format!("stopped waiting for job {id}: the call was cancelled"))
+                    .hint("call job_wait again for its images")
+                    .into());
+            }
+        };
         self.keep(item, &generation, &plan).await?;
         let asked = Asked {
             prompt: String::new(),

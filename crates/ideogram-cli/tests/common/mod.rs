@@ -51,6 +51,19 @@ pub(crate) fn dimensions(path: &Path) -> (u32, u32) {
     workspace_tests::image_dimensions(&std::fs::read(path).unwrap())
 }
 
+/// Writes a PNG of `width` x `height` in one colour at `dir/name`.
+pub(crate) fn write_png(dir: &Path, name: &str, width: u32, height: u32, rgb: [u8; 3]) {
+    let png = ideogram_mock::ImageSpec {
+        width,
+        height,
+        seed: 1,
+        palette: vec![rgb],
+        transparent: false,
+    }
+    .png();
+    std::fs::write(dir.join(name), png).unwrap();
+}
+
 pub(crate) async fn mock(config: MockConfig) -> MockServer {
     MockServer::start(config).await.expect("mock")
 }
