@@ -209,6 +209,16 @@ async fn save_one(
                 ImageData::Bytes { .. } => rescue(image, generation, number, &stem.image).await,
                 _ => Err(Vec::new()),
             };
+            if let Ok(copy) = &rescued {
+                // The copy is described where it is, as a saved image is.
+                let mut record =
+                    output::record(image, generation, saving.asked, copy, saving.started);
+                record["rescued_from"] = json!(stem.image.display().to_string());
+                if let Err(failure) = output::write_sidecar(&Stem::sidecar_of(copy), &record, false)
+                {
+                    tell(&format!("warning: {}", failure.message));
+                }
+            }
             let lost = lost(reason, rescued);
             if sidecar_ours {
                 let mut failed = base;

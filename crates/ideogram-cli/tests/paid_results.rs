@@ -344,6 +344,11 @@ async fn paid_bytes_the_output_disk_cannot_take_go_to_the_data_folder() {
         .unwrap_or_else(|| panic!("not rescued: {err}\n{left}"));
     assert!(rescued.contains("/data/ideogram/rescued/"), "{err}");
     assert!(left.contains(rescued), "{rescued} is not on disk:\n{left}");
+    let described = Path::new(rescued).with_extension("json");
+    assert!(
+        left.contains(&described.display().to_string()),
+        "no sidecar beside the copy:\n{left}"
+    );
     assert!(!err.contains("ideogram fetch"), "{err}");
     mock.settled().await;
     assert_eq!(mock.ledger().entries.len(), 1);
