@@ -2,7 +2,10 @@
 //! own (one failing does not stop its siblings); an image at a URL gets its
 //! sidecar first, holding the URL, so that the paid result is recorded on
 //! disk before the download starts; an image that cannot be saved is
-//! reported with its URL and the command that fetches it later.
+//! reported with its URL and the command that fetches it later. An image
+//! held in memory (no URL) whose target fails goes to the first rescue
+//! place that takes it, or is reported as lost, with each place tried:
+//! never with a command or URL that does not exist.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -262,9 +265,10 @@ async fn rescue(
         .as_deref()
         .map(crate::naming::slug)
         .unwrap_or_else(|| std::process::id().to_string());
-    let stem = target
+    // A short stem: the rescue name must fit wherever the target's did not.
+    let stem: String = target
         .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
+        .map(|s| s.to_string_lossy().chars().take(48).collect())
         .unwrap_or_else(|| "image".to_owned());
     let options = SaveOptions::new().replace(false).fix_extension(true);
     let mut tried = Vec::new();
