@@ -1,7 +1,9 @@
 """Drives `ideogram mcp --offline` with the official MCP client (the `mcp`
 package from PyPI), as an agent's host would: initialize, list the tools
-and check their schemas, generate and describe, read the saved image, and
-provoke a refusal that costs nothing.
+and check their schemas, generate and describe, read the saved image,
+provoke a refusal that costs nothing, cancel a call once it was sent (it
+is saved all the same and a log notification says where), and send
+malformed `tools/call` params (-32602).
 
 Usage: mcp_client.py IDEOGRAM_BINARY OUT_DIR (run by the Rust test
 crates/ideogram-cli/tests/mcp.rs). Prints `N passed, 0 failed` at the end.
@@ -12,8 +14,10 @@ import json
 import pathlib
 import sys
 
+import mcp.types as types
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.shared.exceptions import MCPError
 
 BINARY, OUT = sys.argv[1], pathlib.Path(sys.argv[2])
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -69,8 +73,15 @@ async def main():
         # No key anywhere: offline needs none.
         env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
     )
+    logged = []
+    said = asyncio.Event()
+
+    async def on_log(params):
+        logged.append(params)
+        said.set()
+
     async with stdio_client(params) as (read, write):
-        async with ClientSession(read, write) as session:
+        async with ClientSession(read, write, logging_callback=on_log) as session:
             init = await session.initialize()
             check(init.server_info.name == "ideogram", init)
 
@@ -249,6 +260,59 @@ async def main():
             linked.unlink()
             outside.unlink()
             check((len(journal_lines()), files()) == before, "a refusal sent or saved something")
+
+            # A call cancelled once it was sent (the SDK sends
+            # notifications/cancelled when the awaiting task is cancelled):
+            # never abandoned, its image saved and journaled, a log
+            # notification says where, and a repeat with its key returns
+            # it without paying again.
+            cancelled_args = {"prompt": "a cancelled fox", "idempotency_key": "cancel-1"}
+            call = asyncio.create_task(session.call_tool("generate", cancelled_args))
+
+            def sending():
+                return any(e["event"] == "sending" and e.get("key", "").startswith("cancel-1#")
+                           for e in journal_lines())
+
+            async def until(condition, what):
+                # The offline mock answers after 300 ms; a step that takes
+                # 60 s is a hung server.
+                async with asyncio.timeout(60):
+                    while not condition():
+                        await asyncio.sleep(0.01)
+                check(True, what)
+
+            await until(sending, "the call was never journaled as sending")
+            call.cancel()
+            try:
+                await call
+                check(False, "the cancelled call was answered")
+            except asyncio.CancelledError:
+                pass
+            async with asyncio.timeout(60):
+                await said.wait()
+            note = logged[-1].data
+            check(note["tool"] == "generate", note)
+            saved = pathlib.Path(note["result"]["images"][0]["path"])
+            check(saved.exists() and saved.read_bytes()[:8] == PNG, note)
+            check(str(saved) in note["message"], note)
+            repeat = await session.call_tool("generate", cancelled_args)
+            check(repeat.structured_content["billed"] == "earlier", repeat.structured_content)
+            check(repeat.structured_content["images"][0]["path"] == str(saved),
+                  repeat.structured_content)
+            sent = [e for e in journal_lines()
+                    if e["event"] == "sending" and e.get("key", "").startswith("cancel-1#")]
+            check(len(sent) == 1, sent)
+
+            # tools/call params that do not fit: -32602 with the request's
+            # id (the SDK raises it as the request's own error).
+            for bad_params in [{"arguments": 7}, {"name": 7}, {"name": "generate", "arguments": []}]:
+                try:
+                    await session.send_request(
+                        types.Request(method="tools/call", params=bad_params),
+                        types.CallToolResult)
+                    check(False, f"{bad_params} was answered")
+                except MCPError as err:
+                    check(err.error.code == -32602, (bad_params, err.error))
 
             # The tables.
             table = await session.call_tool("models", {})

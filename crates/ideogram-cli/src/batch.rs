@@ -229,7 +229,7 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
         ));
     }
     if batch.json {
-        output::say(&serde_json::to_string_pretty(&records).expect("JSON"));
+        output::say(&output::json_text(&Value::from(records)));
     }
     tell(&format!(
         "{done} done, {failed} failed; journal: {}",
@@ -878,6 +878,8 @@ impl Context<'_> {
             started: SystemTime::now(),
             // The Generated entry, synced, holds the URLs.
             journaled: true,
+            // The batch writes its folder alone; its stems are journaled.
+            claimed: false,
         };
         let Some((records, unsaved)) = self
             .signals

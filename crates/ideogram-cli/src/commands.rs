@@ -162,14 +162,14 @@ fn paid_failure(
     let Some(generation) = paid::undecoded(&session.client, &err, model, &asked.prompt) else {
         return Failure::from_error(err, session.provider);
     };
-    let none = |_: &Path| false;
-    let stems = plan.stems(generation.images.len(), save.overwrite, &none);
+    let (stems, claimed) = stems_for(plan, generation.images.len(), save.overwrite);
     let saving = Saving {
         asked,
         replace: save.overwrite,
         temp_tag: None,
         started,
         journaled: false,
+        claimed,
     };
     let unsaved = paid::record_undecoded(&generation, &stems, &err.to_string(), &saving);
     if save.json {
@@ -291,7 +291,7 @@ pub(crate) async fn describe(
         })?
         .map_err(|e| Failure::from_error(e, session.provider))?;
     if json {
-        say(&serde_json::to_string_pretty(&texts).expect("JSON"));
+        say(&crate::output::json_text(&serde_json::json!(texts)));
     } else {
         for text in texts {
             say(&text);
@@ -322,7 +322,7 @@ async fn save_paid(
             Some((name, value)) => json!({"images": all, name: value}),
             None => Value::Array(all),
         };
-        say(&serde_json::to_string_pretty(&printed).expect("JSON"));
+        say(&crate::output::json_text(&serde_json::json!(printed)));
     } else {
         output::report(&records, false);
     }
@@ -338,6 +338,21 @@ async fn save_paid(
 /// records of the saved images, and the images that could not be saved,
 /// each with the command that fetches it. Downloads stop at the next
 /// interrupt, which is a failure listing those commands on stderr.
+/// The names `count` paid images are saved (or recorded) under: claimed
+/// by creating their sidecars, so that commands and servers saving into
+/// one folder at once never pick the same one, or else (with `overwrite`,
+/// or when no claim can be made) as [`Plan::stems`] picks them. The flag
+/// says whether they were claimed.
+pub(crate) fn stems_for(plan: &Plan, count: usize, overwrite: bool) -> (Vec<naming::Stem>, bool) {
+    let none = |_: &Path| false;
+    let claimed = (!overwrite && plan.sidecars)
+        .then(|| plan.claim_stems(count))
+        .flatten();
+    let is_claimed = claimed.is_some();
+    let stems = claimed.unwrap_or_else(|| plan.stems(count, overwrite, &none));
+    (stems, is_claimed)
+}
+
 pub(crate) async fn save_generation(
     generation: &Generation,
     plan: &Plan,
@@ -346,8 +361,7 @@ pub(crate) async fn save_generation(
     started: SystemTime,
     signals: &Signals,
 ) -> Result<(Vec<Value>, Vec<paid::Unsaved>), Failure> {
-    let none = |_: &Path| false;
-    let stems = plan.stems(generation.images.len(), overwrite, &none);
+    let (stems, is_claimed) = stems_for(plan, generation.images.len(), overwrite);
     let asked_for = plan.dir.join(format!(
         "{}.{}",
         plan.stem,
@@ -366,6 +380,7 @@ pub(crate) async fn save_generation(
         temp_tag: None,
         started,
         journaled: false,
+        claimed: is_claimed,
     };
     // Images already in memory are written whatever happens; downloads stop
     // at the next interrupt (one that came while waiting for the answer
@@ -601,7 +616,7 @@ pub(crate) async fn fetch(
         }
     }
     if json {
-        say(&serde_json::to_string_pretty(&saved).expect("JSON"));
+        say(&crate::output::json_text(&serde_json::json!(saved)));
     } else {
         for record in &saved {
             say(&format!(

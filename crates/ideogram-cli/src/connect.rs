@@ -178,6 +178,7 @@ fn key(connection: &Connection, provider: Provider) -> Result<String, Failure> {
                 format!("{} holds no key", path.display()),
             ));
         }
+        crate::redact::learn_file(&key, path);
         return Ok(key);
     }
     let variable = provider.key_variable();

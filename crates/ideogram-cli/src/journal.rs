@@ -249,6 +249,20 @@ impl ItemState {
     }
 }
 
+/// An opened journal and what it records per item.
+pub(crate) type Opened = (Journal, HashMap<usize, ItemState>);
+
+/// What opening a journal another run holds does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// Waits for that run to end.
+    Wait,
+    /// Refuses, saying so.
+    Refuse,
+    /// Leaves it (for the next free one).
+    Skip,
+}
+
 /// An open, locked journal.
 pub(crate) struct Journal {
     path: PathBuf,
@@ -287,6 +301,51 @@ impl Journal {
         items: usize,
         wait: bool,
     ) -> Result<(Self, HashMap<usize, ItemState>), Failure> {
+        let held = if wait { Held::Wait } else { Held::Refuse };
+        Self::open_locked(path, fingerprint, items, held)
+            .map(|opened| opened.expect("waited or refused"))
+    }
+
+    /// The first of `paths` no other run holds, opened as
+    /// [`Journal::open`] opens it, with its path; `None` when every one is
+    /// held. A file that is not this tool's journal is refused, not
+    /// skipped (see the module's doc).
+    pub(crate) fn open_first_free(
+        paths: impl IntoIterator<Item = PathBuf>,
+        fingerprint: &str,
+    ) -> Result<Option<Opened>, Failure> {
+        for path in paths {
+            if let Some(opened) = Self::open_locked(&path, fingerprint, 0, Held::Skip)? {
+                return Ok(Some(opened));
+            }
+        }
+        Ok(None)
+    }
+
+    /// What the journal at `path`, which another run may hold and be
+    /// writing, records for `fingerprint`: read without locking or writing
+    /// it (bounded as every read of a journal is). `None` when it is not
+    /// this tool's journal, or not that fingerprint's.
+    pub(crate) fn peek(path: &Path, fingerprint: &str) -> Option<HashMap<usize, ItemState>> {
+        let dir = std::path::absolute(path.parent()?).ok()?;
+        let mut file = File::open(path).ok()?;
+        if !file.metadata().ok()?.is_file() {
+            return None;
+        }
+        check_ours(&mut file, path).ok()?;
+        let (lines, _) = read_lines(&mut file).ok()?;
+        let recorded = read_entries(&lines, fingerprint, path, &dir).ok()?;
+        recorded.known.then_some(recorded.states)
+    }
+
+    /// [`Journal::open`], what to do when another run holds the journal
+    /// said by `held`; `None` when it is held and `held` is [`Held::Skip`].
+    fn open_locked(
+        path: &Path,
+        fingerprint: &str,
+        items: usize,
+        held: Held,
+    ) -> Result<Option<Opened>, Failure> {
         let dir = match path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),
@@ -311,7 +370,16 @@ impl Journal {
             .append(true)
             .open(path)
             .map_err(cannot)?;
-        lock(&file, path, &dir, wait)?;
+        match held {
+            Held::Skip => match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(Failure::io(format!("cannot lock {}", path.display()), e));
+                }
+            },
+            Held::Wait | Held::Refuse => lock(&file, path, &dir, held == Held::Wait)?,
+        }
         let new = check_ours(&mut file, path)?;
 
         let (lines, torn) = read_lines(&mut file).map_err(cannot)?;
@@ -350,7 +418,7 @@ impl Journal {
                 items,
             })?;
         }
-        Ok((journal, states))
+        Ok(Some((journal, states)))
     }
 
     /// Appends an entry and syncs it to disk before returning. A write that
@@ -504,27 +572,58 @@ fn lock(file: &File, path: &Path, dir: &Path, wait: bool) -> Result<(), Failure>
     }
 }
 
-fn busy(dir: &Path) -> Failure {
-    let shown = if dir.as_os_str().is_empty() {
+/// `dir` as a message shows it.
+fn shown(dir: &Path) -> &Path {
+    if dir.as_os_str().is_empty() {
         Path::new(".")
     } else {
         dir
-    };
+    }
+}
+
+/// A batch refused because another batch holds its journal or folder (a
+/// batch has `--wait`).
+fn busy(dir: &Path) -> Failure {
     Failure::new(
         INVALID,
         format!(
             "another ideogram batch is running on {} (it holds the lock); nothing was sent",
-            shown.display()
+            shown(dir).display()
         ),
     )
     .hint("wait for it to end, or pass --wait to start when it does")
 }
 
-/// A batch's lock on its output folder (`.ideogram-batch.lock` there), held
-/// for its whole run whichever journal it keeps, so that two batches never
-/// write one folder: at once, or after waiting when `wait`.
-pub(crate) fn lock_output(dir: &Path, wait: bool) -> Result<File, Failure> {
-    let path = dir.join(FOLDER_LOCK);
+/// A batch refused because `ideogram mcp` servers save into its folder.
+fn served(dir: &Path) -> Failure {
+    Failure::new(
+        INVALID,
+        format!(
+            "an ideogram mcp server is saving into {} (it holds the folder's lock, shared); \
+             nothing was sent",
+            shown(dir).display()
+        ),
+    )
+    .hint("stop the server (close its client), or pass --wait to start when it has ended")
+}
+
+/// A command that shares a folder (`ideogram mcp`, `job wait`) refused
+/// because a batch runs there; `again` says what to do once it ended
+/// (no flag: these commands have none for it).
+fn batch_running(dir: &Path, again: &str) -> Failure {
+    Failure::new(
+        INVALID,
+        format!(
+            "an ideogram batch is running on {} (it holds the folder's lock); nothing was sent",
+            shown(dir).display()
+        ),
+    )
+    .hint(format!("wait for the batch to end, then {again}"))
+}
+
+/// Opens (creating it) the lock file of the output folder `dir`.
+fn folder_lock_file(dir: &Path) -> Result<(File, PathBuf), Failure> {
+    let path = shown(dir).join(FOLDER_LOCK);
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -532,26 +631,69 @@ pub(crate) fn lock_output(dir: &Path, wait: bool) -> Result<File, Failure> {
         .truncate(false)
         .open(&path)
         .map_err(|e| Failure::io(format!("cannot open {}", path.display()), e))?;
+    Ok((file, path))
+}
+
+/// A batch's lock on its output folder (`.ideogram-batch.lock` there), held
+/// for its whole run whichever journal it keeps, so that a batch writes a
+/// folder alone (no other batch, no `ideogram mcp` server): at once, or
+/// after waiting when `wait`.
+pub(crate) fn lock_output(dir: &Path, wait: bool) -> Result<File, Failure> {
+    let (file, path) = folder_lock_file(dir)?;
+    match file.try_lock() {
+        Ok(()) => return Ok(file),
+        // Held shared (servers) or alone (a batch): said as it is.
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let servers = file.try_lock_shared().is_ok();
+            if !wait {
+                return Err(if servers { served(dir) } else { busy(dir) });
+            }
+            if servers {
+                let _ = file.unlock();
+                crate::output::tell(&format!(
+                    "waiting for the ideogram mcp server saving into {} to end...",
+                    shown(dir).display()
+                ));
+                file.lock()
+                    .map_err(|e| Failure::io(format!("cannot lock {}", path.display()), e))?;
+                return Ok(file);
+            }
+        }
+        Err(_) => {}
+    }
     lock(&file, &path, dir, wait)?;
     Ok(file)
 }
 
-/// Holds the lock of a batch folder `dir`, if it is one, while a command
-/// other than that batch writes there (`job wait`): refuses while a batch
-/// runs.
+/// The output folder's lock shared, as `ideogram mcp` servers hold it for
+/// their whole life: any number of servers at once (each picks its files'
+/// names by creating them, and keeps its own journal), no batch.
+pub(crate) fn share_output(dir: &Path) -> Result<File, Failure> {
+    let (file, path) = folder_lock_file(dir)?;
+    match file.try_lock_shared() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(batch_running(
+            dir,
+            "start the server again (or give it another output folder)",
+        )),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(Failure::io(format!("cannot lock {}", path.display()), e))
+        }
+    }
+}
+
+/// Holds the lock of a batch folder `dir`, if it is one, shared, while a
+/// command other than a batch writes there (`job wait`): refuses while a
+/// batch runs; shares the folder with `ideogram mcp` servers.
 pub(crate) fn lock_folder(dir: &Path) -> Result<Option<File>, Failure> {
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
+    let dir = shown(dir);
     let path = dir.join(FOLDER_LOCK);
     let Ok(file) = OpenOptions::new().read(true).open(&path) else {
         return Ok(None);
     };
-    match file.try_lock() {
+    match file.try_lock_shared() {
         Ok(()) => Ok(Some(file)),
-        Err(std::fs::TryLockError::WouldBlock) => Err(busy(dir)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(batch_running(dir, "run job wait again")),
         Err(std::fs::TryLockError::Error(e)) => {
             Err(Failure::io(format!("cannot lock {}", path.display()), e))
         }
@@ -903,7 +1045,7 @@ mod tests {
         let (first, _) = Journal::open(&path, "abc", 1, false).unwrap();
         let err = Journal::open(&path, "abc", 1, false).err().unwrap();
         assert!(
-            err.message.contains("another ideogram batch is running"),
+            err.message.contains("another ideogram batch"),
             "{}",
             err.message
         );
@@ -916,9 +1058,50 @@ mod tests {
         );
         let held = lock_output(dir.path(), false).unwrap();
         assert!(lock_output(dir.path(), false).is_err());
-        assert!(lock_folder(dir.path()).is_err());
+        let err = lock_folder(dir.path()).err().unwrap();
+        assert!(!err.to_string().contains("--"), "{err}");
+        let err = share_output(dir.path()).err().unwrap();
+        assert!(!err.to_string().contains("--"), "{err}");
         drop(held);
+        // Servers and job waits share the folder; a batch waits for all.
+        let (one, two) = (
+            share_output(dir.path()).unwrap(),
+            share_output(dir.path()).unwrap(),
+        );
         assert!(lock_folder(dir.path()).unwrap().is_some());
+        let err = lock_output(dir.path(), false).err().unwrap();
+        assert!(
+            err.message.contains("an ideogram mcp server"),
+            "{}",
+            err.message
+        );
+        drop((one, two));
+        assert!(lock_output(dir.path(), false).is_ok());
+    }
+
+    #[test]
+    fn servers_take_the_first_free_journal_and_read_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = || (0..3).map(|n| dir.path().join(format!("j.{n}.jsonl")));
+        let (first, _) = Journal::open_first_free(paths(), "s").unwrap().unwrap();
+        let (second, _) = Journal::open_first_free(paths(), "s").unwrap().unwrap();
+        assert_eq!(second.path(), dir.path().join("j.1.jsonl"));
+        first
+            .record(&Entry::Submitted {
+                item: 4,
+                request_id: "r".into(),
+            })
+            .unwrap();
+        let peeked = Journal::peek(first.path(), "s").unwrap();
+        assert_eq!(peeked[&4].request_id.as_deref(), Some("r"));
+        assert!(Journal::peek(first.path(), "other").is_none());
+        // Freed on drop: the next server takes it again.
+        drop(first);
+        let (again, states) = Journal::open_first_free(paths(), "s").unwrap().unwrap();
+        assert_eq!(again.path(), dir.path().join("j.0.jsonl"));
+        assert!(states.contains_key(&4));
+        let _third = Journal::open_first_free(paths(), "s").unwrap().unwrap();
+        assert!(Journal::open_first_free(paths(), "s").unwrap().is_none());
     }
 
     #[test]

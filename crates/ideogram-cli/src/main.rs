@@ -14,6 +14,7 @@ mod output;
 mod paid;
 mod poll_cache;
 mod progress;
+mod redact;
 mod request;
 mod room;
 mod signals;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return usage_error(err),
     };
+    redact::learn_environment();
     trace::init(cli.verbose);
     // One thread unless the command has parallel work: a batch (its items,
     // and an offline mock rendering theirs) or a mock serving others.

@@ -251,6 +251,78 @@ impl Plan {
     }
 }
 
+/// What a sidecar holds from the moment its stem is claimed until its
+/// image's record replaces it.
+pub(crate) const CLAIMED: &[u8] = b"{\"status\": \"claimed\"}\n";
+
+impl Plan {
+    /// `count` free stems, each claimed by creating its sidecar (holding
+    /// [`CLAIMED`]) where no file was: a name another process (another
+    /// `ideogram mcp` server, a command) took meanwhile is skipped, so
+    /// that two never pick one name, whatever runs at once. The sidecars
+    /// are then this work's to write over ([`crate::paid::Saving`]'s
+    /// `claimed`). `None` when a sidecar cannot be created for another
+    /// reason than a taken name (the claims made are removed): the caller
+    /// then saves as [`Plan::stems`] picks, never over a file either.
+    pub(crate) fn claim_stems(&self, count: usize) -> Option<Vec<Stem>> {
+        let taken = |stem: &String| {
+            self.files_of(stem)
+                .iter()
+                .any(|f| std::fs::symlink_metadata(f).is_ok())
+        };
+        let mut claimed: Vec<Stem> = Vec::with_capacity(count);
+        let mut candidates = self.candidates(count);
+        while claimed.len() < count {
+            let stem = candidates.next()?;
+            if taken(&stem) {
+                continue;
+            }
+            let sidecar = self.dir.join(format!("{stem}.json"));
+            let created = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&sidecar)
+                .and_then(|mut file| std::io::Write::write_all(&mut file, CLAIMED));
+            match created {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(_) => {
+                    let _ = std::fs::remove_file(&sidecar);
+                    for stem in &claimed {
+                        let _ = std::fs::remove_file(&stem.sidecar);
+                    }
+                    return None;
+                }
+            }
+            let stem = Stem {
+                image: self
+                    .dir
+                    .join(format!("{stem}.{}", self.ext.as_deref().unwrap_or("png"))),
+                sidecar,
+            };
+            // An image without a sidecar that came meanwhile: not ours.
+            if std::iter::once(stem.image.clone())
+                .chain(files_of_stem(&stem.image))
+                .filter(|f| *f != stem.sidecar)
+                .any(|f| std::fs::symlink_metadata(f).is_ok())
+            {
+                let _ = std::fs::remove_file(&stem.sidecar);
+                continue;
+            }
+            claimed.push(stem);
+        }
+        Some(claimed)
+    }
+}
+
+/// Removes the sidecar at `path` if it still holds only its claim (its
+/// image was never saved: withheld, or its stem not used).
+pub(crate) fn release_claim(path: &Path) {
+    if std::fs::read(path).is_ok_and(|bytes| bytes == CLAIMED) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
 /// Every file that belongs to the stem of `image`: its sidecar and the image
 /// in any type.
 pub(crate) fn files_of_stem(image: &Path) -> Vec<PathBuf> {
@@ -400,5 +472,41 @@ mod tests {
             two.iter().map(|s| s.sidecar.clone()).collect::<Vec<_>>(),
             [dir.path().join("x-1.json"), dir.path().join("x-3.json")]
         );
+    }
+
+    #[test]
+    fn claimed_stems_are_never_claimed_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = Plan::from_output(Some(dir.path()), "fox").unwrap();
+        std::fs::write(dir.path().join("fox-2.jpg"), b"theirs").unwrap();
+        let first = plan.claim_stems(1).unwrap();
+        let second = plan.claim_stems(2).unwrap();
+        let images = |stems: &[Stem]| stems.iter().map(|s| s.image.clone()).collect::<Vec<_>>();
+        assert_eq!(images(&first), [dir.path().join("fox.png")]);
+        assert_eq!(
+            images(&second),
+            [dir.path().join("fox-1.png"), dir.path().join("fox-3.png")]
+        );
+        assert_eq!(std::fs::read(&first[0].sidecar).unwrap(), CLAIMED);
+        assert_eq!(
+            std::fs::read(dir.path().join("fox-2.jpg")).unwrap(),
+            b"theirs"
+        );
+        // Many at once: every name once.
+        let many: Vec<Stem> = std::thread::scope(|scope| {
+            let runs: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| plan.claim_stems(3).unwrap()))
+                .collect();
+            runs.into_iter()
+                .flat_map(|run| run.join().unwrap())
+                .collect()
+        });
+        let distinct: std::collections::HashSet<_> = many.iter().map(|s| &s.image).collect();
+        assert_eq!(distinct.len(), 24);
+        release_claim(&first[0].sidecar);
+        assert!(!first[0].sidecar.exists());
+        std::fs::write(&second[0].sidecar, b"{}").unwrap();
+        release_claim(&second[0].sidecar);
+        assert!(second[0].sidecar.exists(), "a written sidecar stays");
     }
 }

@@ -1,6 +1,7 @@
 //! What the tool writes: the sidecar JSON beside each image, the lines on
 //! stdout and stderr (a closed pipe ends the command quietly instead of a
-//! panic), and shell-quoted commands to paste.
+//! panic), and shell-quoted commands to paste. Every line and sidecar goes
+//! out through [`crate::redact`]: no key this process knows is printed.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -20,9 +21,11 @@ pub(crate) struct Asked {
     pub options: crate::args::Options,
 }
 
-/// Prints a line on stdout. A reader that went away (`| head -1`) ends the
-/// process at once, quietly and successfully, as command-line tools do.
+/// Prints a line on stdout, redacted. A reader that went away (`| head -1`)
+/// ends the process at once, quietly and successfully, as command-line
+/// tools do.
 pub(crate) fn say(line: &str) {
+    let line = crate::redact::text(line);
     let mut out = std::io::stdout().lock();
     if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush())
         && e.kind() == std::io::ErrorKind::BrokenPipe
@@ -41,9 +44,11 @@ pub(crate) fn json_stderr() {
     JSON_STDERR.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Prints a line on stderr, as `{"note": line}` under `--json`; a closed
-/// stderr is ignored.
+/// Prints a line on stderr, as `{"note": line}` under `--json`, redacted; a
+/// closed stderr is ignored.
 pub(crate) fn tell(line: &str) {
+    let line = crate::redact::text(line);
+    let line = line.as_ref();
     if JSON_STDERR.load(std::sync::atomic::Ordering::Relaxed) {
         tell_raw(&serde_json::json!({ "note": line }).to_string());
     } else {
@@ -51,9 +56,16 @@ pub(crate) fn tell(line: &str) {
     }
 }
 
-/// Prints a line on stderr as it is; a closed stderr is ignored.
+/// Prints a line on stderr as it is but redacted; a closed stderr is
+/// ignored.
 pub(crate) fn tell_raw(line: &str) {
+    let line = crate::redact::text(line);
     let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// `value` as pretty JSON, every key redacted from its strings first.
+pub(crate) fn json_text(value: &Value) -> String {
+    serde_json::to_string_pretty(&crate::redact::json(value)).expect("JSON")
 }
 
 /// `text` quoted for a POSIX shell.
@@ -68,11 +80,14 @@ pub(crate) fn quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-/// The command that fetches a paid image at `url` into `target` later.
+/// The command that fetches a paid image at `url` into `target` later. A
+/// URL holding the key (a server put it there) is written with the key
+/// read from its variable or file, so that the command works and still
+/// shows no key.
 pub(crate) fn fetch_command(url: &str, target: &Path) -> String {
     format!(
         "ideogram fetch {} -o {}",
-        quoted(url),
+        crate::redact::shell_word(url).unwrap_or_else(|| quoted(url)),
         quoted(&target.display().to_string())
     )
 }
@@ -120,7 +135,7 @@ pub(crate) fn record(
 /// it, synced, then put in place, replacing only when `replace` says the
 /// file there is ours.
 pub(crate) fn write_sidecar(path: &Path, record: &Value, replace: bool) -> Result<(), Failure> {
-    let text = serde_json::to_string_pretty(record).expect("JSON") + "\n";
+    let text = json_text(record) + "\n";
     write_file(path, text.as_bytes(), replace)
         .map_err(|e| Failure::io(format!("cannot write {}", path.display()), e))
 }
@@ -137,7 +152,7 @@ pub(crate) async fn write_sidecar_off(
     tag: Option<String>,
     durable: bool,
 ) -> Result<(), Failure> {
-    let text = serde_json::to_string_pretty(record).expect("JSON") + "\n";
+    let text = json_text(record) + "\n";
     let target = path.to_path_buf();
     tokio::task::spawn_blocking(move || {
         write_file_as(&target, text.as_bytes(), replace, tag.as_deref(), durable)
@@ -240,7 +255,7 @@ pub(crate) fn describe(record: &Value) -> String {
 /// Prints saved records: pretty JSON, or a line each.
 pub(crate) fn report(records: &[Value], json: bool) {
     if json {
-        say(&serde_json::to_string_pretty(records).expect("JSON"));
+        say(&json_text(&Value::from(records)));
     } else {
         for record in records {
             say(&describe(record));

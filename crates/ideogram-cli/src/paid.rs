@@ -30,6 +30,10 @@ pub(crate) struct Saving<'a> {
     /// The URLs are already on disk elsewhere (a batch's journal): the
     /// sidecar written before a download need not be synced too.
     pub journaled: bool,
+    /// The stems were claimed for this work ([`crate::naming::Plan::claim_stems`]):
+    /// their sidecars are ours to write over, and a claim left unused
+    /// (an image withheld) is removed.
+    pub claimed: bool,
 }
 
 /// A paid image that is not on disk.
@@ -134,6 +138,9 @@ async fn save_one(
         tell(&format!(
             "note: image {number} failed the safety check and was withheld (not saved)"
         ));
+        if saving.claimed {
+            crate::naming::release_claim(&stem.sidecar);
+        }
         return None;
     }
     let url = match &image.data {
@@ -151,7 +158,7 @@ async fn save_one(
     let base = output::record(image, generation, saving.asked, &stem.image, saving.started);
     // The URL on disk before the download starts: if this process dies, the
     // sidecar still says where the paid image is.
-    let mut sidecar_ours = saving.replace;
+    let mut sidecar_ours = saving.replace || saving.claimed;
     if url.is_some() {
         let mut pending = base.clone();
         pending["status"] = json!("downloading");
@@ -159,7 +166,7 @@ async fn save_one(
         match output::write_sidecar_off(
             &stem.sidecar,
             &pending,
-            saving.replace,
+            sidecar_ours,
             saving.temp_tag.clone(),
             !saving.journaled,
         )
@@ -376,7 +383,8 @@ pub(crate) fn record_undecoded(
             record["status"] = json!("not_saved");
             record["error"] = json!(lost.reason);
             record["fetch"] = json!(lost.fetch());
-            if let Err(failure) = output::write_sidecar(&stem.sidecar, &record, saving.replace) {
+            let ours = saving.replace || saving.claimed;
+            if let Err(failure) = output::write_sidecar(&stem.sidecar, &record, ours) {
                 tell(&format!("warning: {}", failure.message));
             }
             lost

@@ -1,4 +1,4 @@
-//! `-v`, `-vv` and `RUST_LOG`: the library's tracing on stderr.
+//! `-v`, `-vv` and `RUST_LOG`: the library's tracing on stderr, redacted.
 
 use std::io::IsTerminal as _;
 
@@ -23,7 +23,7 @@ pub(crate) fn init(verbose: u8) {
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::redact::Stderr)
         .with_ansi(colour)
         .init();
 }

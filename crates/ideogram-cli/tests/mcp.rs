@@ -158,6 +158,22 @@ impl Client {
         id
     }
 
+    /// Waits for the answers to the calls `ids` (in any order); returns
+    /// their results in the order of `ids`.
+    fn answers(&mut self, ids: &[u64]) -> Vec<Value> {
+        let mut got = std::collections::HashMap::new();
+        while got.len() < ids.len() {
+            let line = self.lines.recv_timeout(HUNG).expect("an answer");
+            self.seen.push(line.clone());
+            let message: Value = serde_json::from_str(&line).expect("stdout is JSON-RPC only");
+            if let Some(id) = message["id"].as_u64().filter(|id| ids.contains(id)) {
+                assert!(message["error"].is_null(), "{message}");
+                got.insert(id, message["result"].clone());
+            }
+        }
+        ids.iter().map(|id| got.remove(id).unwrap()).collect()
+    }
+
     fn call(&mut self, tool: &str, arguments: Value) -> Value {
         self.request("tools/call", json!({"name": tool, "arguments": arguments}))
     }
@@ -230,9 +246,9 @@ fn path_of(result: &Value) -> PathBuf {
 
 /// Every file's text under `dir`, for the key check.
 fn all_text(dir: &Path) -> String {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| String::from_utf8_lossy(&std::fs::read(e.unwrap().path()).unwrap()).into_owned())
+    common::walk(dir)
+        .into_iter()
+        .map(|path| String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned())
         .collect()
 }
 
@@ -729,6 +745,226 @@ async fn a_journal_file_the_tool_did_not_write_stops_the_server_at_start() {
     assert_eq!(
         std::fs::read_to_string(out.join(".ideogram-mcp.jsonl")).unwrap(),
         theirs
+    );
+}
+
+/// The images in `out` (not their sidecars or the server's own files).
+fn images_in(out: &Path) -> Vec<String> {
+    common::files(out)
+        .into_iter()
+        .filter(|name| !name.starts_with('.') && !name.ends_with(".json"))
+        .collect()
+}
+
+/// The answers' image paths, each an image on disk; panics on a failed call.
+fn saved_paths(results: &[Value]) -> Vec<PathBuf> {
+    results
+        .iter()
+        .map(|result| {
+            assert_eq!(result["isError"], false, "{result}");
+            let path = path_of(result);
+            assert!(path.exists(), "{result}");
+            path
+        })
+        .collect()
+}
+
+/// Two agent windows sharing one config: two servers on one `--out`, one
+/// mock ledger. Both start and generate at once under the same names; a
+/// repeat of one's key on the other bills nothing; no file is written
+/// over. A batch into the folder meanwhile is refused, naming no flag it
+/// lacks.
+#[tokio::test]
+async fn two_servers_share_one_folder_and_its_keys() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let one = start(&mock, dir.path(), &out, &[]).await;
+    let two = start(&mock, dir.path(), &out, &[]).await;
+    let call = |n: usize| json!({"prompt": "shared fox", "provider": "ideogram", "idempotency_key": format!("shared-{n}")});
+    // Four calls on each, at once, all wanting the name shared-fox.png.
+    let (one, two, results) = tokio::task::spawn_blocking(move || {
+        let (mut one, mut two) = (one, two);
+        let ids_one: Vec<u64> = (0..4)
+            .map(|n| one.start_call("generate", call(n)))
+            .collect();
+        let ids_two: Vec<u64> = (4..8)
+            .map(|n| two.start_call("generate", call(n)))
+            .collect();
+        let mut results = one.answers(&ids_one);
+        results.extend(two.answers(&ids_two));
+        (one, two, results)
+    })
+    .await
+    .unwrap();
+    let paths = saved_paths(&results);
+    let distinct: std::collections::HashSet<&PathBuf> = paths.iter().collect();
+    assert_eq!(distinct.len(), 8, "{paths:?}");
+    mock.settled().await;
+    assert_eq!(mock.ledger().for_prompt("shared fox").count(), 8);
+    assert_eq!(images_in(&out).len(), 8, "{:?}", common::files(&out));
+    // Each image's sidecar is its own call's (no file written over).
+    for (path, result) in paths.iter().zip(&results) {
+        let sidecar: Value =
+            serde_json::from_slice(&std::fs::read(path.with_extension("json")).unwrap()).unwrap();
+        assert_eq!(
+            sidecar["source_url"], result["structuredContent"]["images"][0]["source_url"],
+            "{sidecar}"
+        );
+    }
+
+    // One's key repeated on the other: its images, not a new bill.
+    let (one, two, again, other) = tokio::task::spawn_blocking(move || {
+        let (mut one, mut two) = (one, two);
+        let again = two.call("generate", call(0));
+        let other = one.call("generate", call(7));
+        (one, two, again, other)
+    })
+    .await
+    .unwrap();
+    for (result, first) in [(&again, &paths[0]), (&other, &paths[7])] {
+        assert_eq!(result["structuredContent"]["billed"], "earlier", "{result}");
+        assert_eq!(&path_of(result), first);
+    }
+    mock.settled().await;
+    assert_eq!(mock.ledger().for_prompt("shared fox").count(), 8);
+    assert_eq!(images_in(&out).len(), 8);
+
+    // Billed on one and its answer lost: the other does not send it again.
+    mock.inject(
+        ideogram_mock::Target::Method("POST".into()),
+        ideogram_mock::Fault::DropAfterBilling,
+    );
+    let dropped = json!({"prompt": "dropped shared fox", "provider": "ideogram",
+                         "idempotency_key": "shared-dropped"});
+    let (one, two, lost, repeated) = tokio::task::spawn_blocking(move || {
+        let (mut one, mut two) = (one, two);
+        let lost = one.call("generate", dropped.clone());
+        let repeated = two.call("generate", dropped);
+        (one, two, lost, repeated)
+    })
+    .await
+    .unwrap();
+    for result in [&lost, &repeated] {
+        assert_eq!(result["structuredContent"]["billed"], "maybe", "{result}");
+    }
+    mock.settled().await;
+    assert_eq!(mock.ledger().for_prompt("dropped shared fox").count(), 1);
+
+    // A batch into the folder while the servers run: refused, truthfully.
+    let prompts = dir.path().join("prompts.txt");
+    std::fs::write(&prompts, "batch fox\n").unwrap();
+    let key = mock.api_key();
+    let ran = common::run(
+        &[
+            "batch",
+            "prompts.txt",
+            "-o",
+            "images",
+            "--base-url",
+            mock.api_url(),
+        ],
+        &[("IDEOGRAM_API_KEY", &key)],
+        dir.path(),
+    )
+    .await;
+    let said = common::stderr(&ran);
+    assert_eq!(common::code(&ran), 3, "{said}");
+    assert!(said.contains("ideogram mcp"), "{said}");
+    assert!(!said.contains("another ideogram batch"), "{said}");
+    assert_eq!(mock.ledger().for_prompt("batch fox").count(), 0);
+    for client in [one, two] {
+        tokio::task::spawn_blocking(move || client.close())
+            .await
+            .unwrap();
+    }
+}
+
+/// A server started while a batch saves into its folder is refused with a
+/// message that names no flag `ideogram mcp` lacks.
+#[tokio::test]
+async fn a_server_refused_by_a_running_batch_names_no_flag_it_lacks() {
+    use ideogram_mock::{Fault, Target};
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    std::fs::write(dir.path().join("prompts.txt"), "slow batch fox\n").unwrap();
+    mock.inject(
+        Target::Method("POST".into()),
+        Fault::SlowHeaders(Duration::from_secs(2)),
+    );
+    let url = mock.api_url().to_owned();
+    let batch = common::Running::start(
+        &["batch", "prompts.txt", "-o", "out", "--base-url", &url],
+        &[("IDEOGRAM_API_KEY", &key)],
+        dir.path(),
+    );
+    common::file_holds(
+        &dir.path().join("out/.ideogram-batch.jsonl"),
+        "\"sending\"",
+        1,
+    )
+    .await;
+    let ran = common::run(
+        &["mcp", "--out", "out", "--base-url", &url],
+        &[("IDEOGRAM_API_KEY", &key)],
+        dir.path(),
+    )
+    .await;
+    let said = common::stderr(&ran);
+    assert_ne!(common::code(&ran), 0, "{said}");
+    assert!(said.contains("batch"), "{said}");
+    assert!(!said.contains("--"), "names a flag: {said}");
+    let (code, stderr) = batch.finish().await;
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// The "done when": 50 calls sent at once, each with its own key,
+/// end with the ledger and the folder agreeing: 50 billed, 50 images on
+/// disk, 50 saves journaled, nothing billed twice.
+#[tokio::test]
+async fn fifty_concurrent_calls_are_billed_saved_and_journaled_once_each() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let client = start(&mock, dir.path(), &out, &[]).await;
+    let (client, results) = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        let ids: Vec<u64> = (0..50)
+            .map(|n| {
+                client.start_call(
+                    "generate",
+                    json!({"prompt": "crowd fox", "provider": "ideogram",
+                           "idempotency_key": format!("crowd-{n}")}),
+                )
+            })
+            .collect();
+        let results = client.answers(&ids);
+        (client, results)
+    })
+    .await
+    .unwrap();
+    let paths = saved_paths(&results);
+    let distinct: std::collections::HashSet<&PathBuf> = paths.iter().collect();
+    assert_eq!(distinct.len(), 50);
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    mock.settled().await;
+    let ledger = mock.ledger();
+    assert_eq!(ledger.for_prompt("crowd fox").count(), 50);
+    assert_eq!(ledger.entries.len(), 50);
+    assert_eq!(images_in(&out).len(), 50, "{:?}", common::files(&out));
+    let journal = std::fs::read_to_string(out.join(".ideogram-mcp.jsonl")).unwrap();
+    assert_eq!(
+        journal.matches("\"event\":\"saved\"").count(),
+        50,
+        "{journal}"
+    );
+    assert_eq!(
+        journal.matches("\"event\":\"sending\"").count(),
+        50,
+        "{journal}"
     );
 }
 

@@ -89,11 +89,14 @@ async fn a_second_batch_on_the_same_folder_refuses_or_waits_and_nothing_is_bille
         dir.path(),
     )
     .await;
+    // Refused the same way, naming no flag `job wait` lacks (it has no
+    // --wait).
     assert!(
-        stderr(&wait).contains("another ideogram batch is running"),
+        stderr(&wait).contains("an ideogram batch is running on out"),
         "{}",
         stderr(&wait)
     );
+    assert!(!stderr(&wait).contains("--wait"), "{}", stderr(&wait));
 
     // With --wait, a third run queues behind the first and finds it all done.
     let waiting = Running::start(&[&args[..], &["--wait"]].concat(), &env, dir.path());

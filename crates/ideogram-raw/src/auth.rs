@@ -8,76 +8,57 @@ use std::sync::Arc;
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 
+use crate::redact::{Secret, redact};
+
 /// An API key. Its `Debug` prints `ApiKey([REDACTED])`; it has no `Display`.
 ///
-/// It holds the key followed by its other forms (see [`ApiKey::redact`]),
-/// worked out once: redacting runs on every answer.
+/// It holds the key and what [`ApiKey::redact`] looks for, worked out once:
+/// redacting runs on every answer.
 #[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(Arc<[String]>);
+pub struct ApiKey(Arc<(String, Option<Secret>)>);
 
 impl ApiKey {
     /// Wraps a key.
     pub fn new(key: impl Into<String>) -> Self {
         let key = key.into();
-        let mut forms = vec![key];
-        for upper in [true, false] {
-            let encoded = percent_encoded(&forms[0], upper);
-            if !forms.contains(&encoded) {
-                forms.push(encoded);
-            }
-        }
-        Self(forms.into())
+        let secret = Secret::new(&key);
+        Self(Arc::new((key, secret)))
     }
 
     /// The key itself, for the one place that must send it.
     pub fn expose_secret(&self) -> &str {
-        &self.0[0]
+        &self.0.0
+    }
+
+    /// What [`redact`](crate::redact::redact) looks for; `None` for a key
+    /// with nothing visible in it.
+    pub fn secret(&self) -> Option<&Secret> {
+        self.0.1.as_ref()
     }
 
     /// `text` with every occurrence of the key replaced by `[REDACTED]`: for
     /// anything a server sends back (an error body that echoes the request's
-    /// headers, say) before it is shown, logged or stored. The key is sent bare
-    /// or as `Bearer <key>`, so the bare form covers both.
+    /// headers, say) before it is shown, logged or stored. The key is found
+    /// bare (or as `Bearer <key>`), in any letter case, with invisible
+    /// characters inserted and percent-encoded ([`crate::redact`]).
     ///
     /// ```
     /// use ideogram_raw::auth::ApiKey;
     ///
     /// let key = ApiKey::new("sk-123456");
     /// assert_eq!(key.redact("got Authorization: Bearer sk-123456"), "got Authorization: Bearer [REDACTED]");
+    /// assert_eq!(key.redact("got SK-123\u{200B}456"), "got [REDACTED]");
     /// ```
     pub fn redact<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
-        if self.0[0].is_empty() {
-            return std::borrow::Cow::Borrowed(text);
-        }
-        let mut out = std::borrow::Cow::Borrowed(text);
-        // The key as a server may echo it: bare, and percent-encoded (upper
-        // and lower case) where that differs.
-        for form in self.0.iter() {
-            if out.contains(form.as_str()) {
-                out = std::borrow::Cow::Owned(out.replace(form.as_str(), REDACTED));
-            }
-        }
-        out
-    }
-}
-
-/// `text` with every byte outside `A-Za-z0-9-._~` as `%XX`.
-fn percent_encoded(text: &str, upper: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(char::from(byte));
-        } else if upper {
-            out.push_str(&format!("%{byte:02X}"));
-        } else {
-            out.push_str(&format!("%{byte:02x}"));
+        match self.secret() {
+            Some(secret) => redact(text, secret),
+            None => std::borrow::Cow::Borrowed(text),
         }
     }
-    out
 }
 
 /// What [`ApiKey::redact`] puts where the key was.
-pub const REDACTED: &str = "[REDACTED]";
+pub use crate::redact::REDACTED;
 
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -62,6 +62,7 @@ pub mod multipart;
 pub mod operation;
 pub mod presets;
 mod queue_status;
+pub mod redact;
 pub mod schema;
 
 pub use queue_status::QueueStatus;

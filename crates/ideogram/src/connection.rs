@@ -118,7 +118,7 @@ impl Connection {
     /// An image at `url`, downloaded by this client's downloader.
     pub(crate) fn image_at(&self, url: String, prompt: String) -> GeneratedImage {
         GeneratedImage {
-            data: ImageData::Url(self.redact(&url)),
+            data: ImageData::Url(url),
             prompt,
             seed: None,
             resolution: None,

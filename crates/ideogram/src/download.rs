@@ -150,7 +150,8 @@ impl Downloader {
         })
     }
 
-    fn redact(&self, text: &str) -> String {
+    /// `text` with the client's key redacted.
+    pub(crate) fn redact(&self, text: &str) -> String {
         match &self.key {
             Some(key) => key.redact(text).into_owned(),
             None => text.to_owned(),

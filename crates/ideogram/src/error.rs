@@ -181,8 +181,11 @@ pub enum Error {
     Missing,
     /// A success answer (2xx: the call ran and was billed) whose body does
     /// not have the documented shape. `urls` are the `http(s)` URLs found in
-    /// the body read leniently (redacted): the paid images are likely among
-    /// them, to fetch without the key.
+    /// the body read leniently, kept whole as [`ImageData::Url`] is (redact
+    /// them to print them): the paid images are likely among them, to fetch
+    /// without the key.
+    ///
+    /// [`ImageData::Url`]: crate::ImageData::Url
     #[error("the service answered success (billed), but the answer does not decode: {message}")]
     Undecoded {
         /// Who answered.

@@ -55,7 +55,10 @@ pub enum ImageData {
         content_type: String,
     },
     /// At a URL, to download (without the API key). Ideogram's expire after
-    /// 24 hours, Segmind's queue outputs after 7 days.
+    /// 24 hours, Segmind's queue outputs after 7 days. Kept as the server
+    /// gave it, unredacted, since a redacted URL fetches nothing: should a
+    /// server put your key in it, redact it before showing it (the
+    /// client's errors and traces about a download already do).
     Url(String),
     /// Not delivered: the image failed the safety check.
     Withheld,
@@ -421,12 +424,18 @@ impl Sink for FileSink {
 }
 
 impl std::fmt::Debug for GeneratedImage {
+    /// The bytes by their size, a URL with the client's key redacted.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url;
         let data: &dyn std::fmt::Debug = match &self.data {
             ImageData::Bytes {
                 bytes,
                 content_type,
             } => &format!("{} bytes of {content_type}", bytes.len()),
+            ImageData::Url(plain) => {
+                url = ImageData::Url(self.downloader.redact(plain));
+                &url
+            }
             other => other,
         };
         f.debug_struct("GeneratedImage")

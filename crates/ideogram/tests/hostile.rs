@@ -35,12 +35,17 @@ async fn a_key_echoed_anywhere_in_an_answer_is_never_shown_even_in_part() {
         let server = CaptureServer::start(move |_| Canned::bytes(200, content_type, &body)).await;
         let client = client(Provider::Segmind, &server);
         let shown = if describe {
-            // Words after all: a describe answer labelled JSON that is not.
-            let texts = client
+            // A describe answer labelled JSON that is not: an error that
+            // says it was billed, never the body repeated as words.
+            let err = client
                 .describe(&ideogram::ImageInput::bytes(PNG))
                 .await
-                .unwrap();
-            texts.join(" ")
+                .unwrap_err();
+            assert!(
+                matches!(err, Error::InvalidResponse { .. }) && err.to_string().contains("billed"),
+                "{err}"
+            );
+            err.to_string()
         } else {
             let err = client
                 .generate(&GenerateRequest::new("x"))
@@ -220,4 +225,26 @@ async fn an_endless_body_is_cut_off_at_the_cap() {
         sent_mib < 200,
         "the client read everything ({sent_mib} MiB)"
     );
+}
+
+#[tokio::test]
+async fn a_describe_answer_that_is_not_json_is_a_bounded_error_that_says_it_was_billed() {
+    let body = format!("<html>{}{KEY}</html>", "words ".repeat(20_000));
+    for content_type in ["text/plain; charset=utf-8", "text/html", "application/json"] {
+        let body = body.clone().into_bytes();
+        let server = CaptureServer::start(move |_| Canned::bytes(200, content_type, &body)).await;
+        let err = client(Provider::Segmind, &server)
+            .describe(&ideogram::ImageInput::bytes(PNG))
+            .await
+            .unwrap_err();
+        let shown = err.to_string();
+        assert!(matches!(err, Error::InvalidResponse { .. }), "{err:?}");
+        assert!(shown.contains("billed"), "{shown}");
+        assert!(
+            shown.len() < 1000,
+            "{content_type}: {} bytes shown",
+            shown.len()
+        );
+        assert!(!shown.contains("sk-facade"), "{shown}");
+    }
 }

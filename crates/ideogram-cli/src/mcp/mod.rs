@@ -7,8 +7,9 @@
 //! read as that type and checked whole before anything is sent: a refusal
 //! is a tool error naming the field and what it allows, and costs nothing.
 //! Paid calls run as the CLI's commands do and are journaled in the output
-//! folder as a batch's items are (`.ideogram-mcp.jsonl`, through
-//! [`Journal`]): about to send, then the queue id or the image URLs before
+//! folder as a batch's items are (`.ideogram-mcp.jsonl`, or
+//! `.ideogram-mcp.N.jsonl` when other servers share the folder; see
+//! [`shared`]): about to send, then the queue id or the image URLs before
 //! anything is downloaded, then what was saved. A call repeated with the
 //! same `idempotency_key` is answered from that journal, never sent twice.
 //! Every result and error says whether it was billed.
@@ -18,6 +19,7 @@ mod bounds;
 mod call;
 mod lifecycle;
 mod server;
+mod shared;
 mod tools;
 mod transport;
 
@@ -42,7 +44,8 @@ use lifecycle::InFlight;
 use server::{Progress, Server};
 use tools::Tool;
 
-/// The journal's name in the output folder.
+/// The journal's name in the output folder (the first server's; see
+/// [`shared`] for the others').
 pub(crate) const JOURNAL: &str = ".ideogram-mcp.jsonl";
 
 /// The longest idempotency key, in bytes.
@@ -64,8 +67,10 @@ pub(crate) async fn serve(
     signals: Signals,
 ) -> Result<(), Failure> {
     let server = Server::open(connection, out, read, signals.clone()).await?;
+    // Several servers may share the folder, each with its own journal.
+    let journal = server.journal.path().display().to_string();
     tell(&format!(
-        "ideogram mcp: serving on stdio, saving in {}{}",
+        "ideogram mcp: serving on stdio, saving in {} (journal {journal}){}",
         server.out.display(),
         if server.offline.is_some() {
             " (offline: the built-in mock, nothing is billed)"
@@ -114,7 +119,7 @@ pub(crate) async fn serve(
             crate::failure::INTERRUPTED,
             format!(
                 "interrupted twice: calls still running were abandoned; they are in the journal \
-                 ({JOURNAL}) as sent, and a repeat with their idempotency_key is not sent again"
+                 ({journal}) as sent, and a repeat with their idempotency_key is not sent again"
             ),
         ));
     }
@@ -123,19 +128,19 @@ pub(crate) async fn serve(
             OTHER,
             format!(
                 "ideogram mcp: {why}, and stdout was not read for {} s: answers were left \
-                 unwritten (every paid call is in the journal, {JOURNAL})",
+                 unwritten (every paid call is in the journal, {journal})",
                 lifecycle::FLUSH.as_secs()
             ),
         ));
     }
     tell(&format!(
-        "ideogram mcp: {why}; every call ran to its end (the journal, {JOURNAL}, says what each paid for)"
+        "ideogram mcp: {why}; every call ran to its end (the journal, {journal}, says what each paid for)"
     ));
     if interrupted {
         return Err(Failure::new(
             crate::failure::INTERRUPTED,
             format!(
-                "interrupted; every call in flight ran to its end (see the journal, {JOURNAL})"
+                "interrupted; every call in flight ran to its end (see the journal, {journal})"
             ),
         ));
     }
@@ -241,11 +246,11 @@ impl ServerHandler for Handler {
             }
             Err(invalid) => Err(Refused::invalid(invalid)),
         };
-        Ok(match outcome {
+        let result = match outcome {
             Ok(answer) => success(answer),
             Err(refused) => refused.result(),
-        }
-        .into())
+        };
+        Ok(crate::redact::serialized(result).into())
     }
 }
 

@@ -21,10 +21,10 @@ use crate::paid::undecoded;
 use crate::request::{Ready, Work};
 use crate::signals::Signals;
 
+use super::MAX_WAIT;
 use super::answer::{Billed, Refused, read_sidecar};
 use super::call::{Call, Paid, asked, canonical, fingerprint, parse_args, request_field};
 use super::tools::{DescribeArgs, JobArgs, JobWaitArgs, Tool};
-use super::{JOURNAL, MAX_WAIT};
 
 /// The journal's items, as read at the start and added to since.
 #[derive(Default)]
@@ -46,12 +46,7 @@ impl Items {
     /// The latest item journaled under `key` (its journal name is
     /// `KEY#FINGERPRINT`), with that name.
     pub(super) fn keyed(&self, key: &str) -> Option<(usize, ItemState)> {
-        let prefix = format!("{key}#");
-        self.states
-            .iter()
-            .filter(|(_, state)| state.key.as_deref().is_some_and(|k| k.starts_with(&prefix)))
-            .max_by_key(|(item, _)| **item)
-            .map(|(item, state)| (*item, state.clone()))
+        super::shared::keyed(self.states.iter(), key)
     }
 
     pub(super) fn of_job(&self, id: &str) -> Option<(usize, ItemState)> {
@@ -72,16 +67,12 @@ pub(super) struct Server {
     pub(super) journal: Journal,
     pub(super) items: Mutex<Items>,
     pub(super) signals: Signals,
-    /// Held while a call picks its files' names and saves them, so that
-    /// two calls at once never pick the same free name (the second save
-    /// would then fail, never overwrite, and leave a paid image unsaved).
-    pub(super) saving: tokio::sync::Mutex<()>,
     /// The folders local image files may be read from (real paths): the
     /// output folder and `--read`'s. An agent cannot make the server upload
     /// any other file of the user's.
     readable: Vec<PathBuf>,
-    /// The batch lock on the output folder, held for the server's life: a
-    /// batch and this server never save into one folder at once.
+    /// The output folder's lock, shared, held for the server's life:
+    /// other servers may save there meanwhile, a batch may not.
     pub(super) _folder: std::fs::File,
 }
 
@@ -89,6 +80,8 @@ pub(super) struct Server {
 pub(super) struct Running<'a> {
     items: &'a Mutex<Items>,
     key: Option<String>,
+    /// The key's lock across the servers on this folder.
+    _lock: Option<super::shared::KeyLock>,
 }
 
 impl Drop for Running<'_> {
@@ -181,8 +174,8 @@ impl Server {
                 })
             })
             .collect::<Result<_, _>>()?;
-        let folder = crate::journal::lock_output(&out, false)?;
-        let (journal, states) = Journal::open(&out.join(JOURNAL), "ideogram-mcp", 0, false)?;
+        let folder = crate::journal::share_output(&out)?;
+        let (journal, states) = super::shared::open_journal(&out)?;
         Ok(Self {
             connection,
             out,
@@ -194,7 +187,6 @@ impl Server {
                 running: Vec::new(),
             }),
             signals,
-            saving: tokio::sync::Mutex::new(()),
             readable,
             _folder: folder,
         })
@@ -266,24 +258,34 @@ impl Server {
     }
 
     /// Claims `key` for this call; a call with the same key still running
-    /// is refused (nothing sent), not joined.
+    /// (here or on another server on this folder) is refused (nothing
+    /// sent), not joined.
     pub(super) fn claim(&self, key: Option<&str>) -> Result<Running<'_>, Refused> {
-        if let Some(key) = key {
+        let Some(key) = key else {
+            return Ok(Running {
+                items: &self.items,
+                key: None,
+                _lock: None,
+            });
+        };
+        {
             let mut items = self.items.lock().expect("items");
             if items.running.iter().any(|k| k == key) {
-                return Err(Failure::new(
-                    INVALID,
-                    format!("a call with idempotency_key {key:?} is still running"),
-                )
-                .hint("call again with the same key when it has ended: it answers with that call's images")
-                .into());
+                return Err(super::shared::still_running(key));
             }
             items.running.push(key.to_owned());
         }
-        Ok(Running {
+        let mut running = Running {
             items: &self.items,
-            key: key.map(str::to_owned),
-        })
+            key: Some(key.to_owned()),
+            _lock: None,
+        };
+        // Released with `running` if the key runs on another server.
+        running._lock = Some(
+            super::shared::lock_key(&self.out, key)?
+                .ok_or_else(|| super::shared::still_running(key))?,
+        );
+        Ok(running)
     }
 
     pub(super) async fn call(
@@ -413,10 +415,10 @@ impl Server {
                 fingerprint(&format!("{provider} {}", paid.request))
             )
         });
-        let earlier = paid
-            .key
-            .as_deref()
-            .and_then(|key| self.items.lock().expect("items").keyed(key));
+        let earlier = match paid.key.as_deref() {
+            Some(key) => self.earlier(key, journal_key.as_deref()).await?,
+            None => None,
+        };
         let (item, state) = match earlier {
             Some((_, state)) if state.key != journal_key => {
                 return Err(Failure::new(
@@ -583,18 +585,16 @@ impl Server {
         if let Err(refused) = self.keep(item, generation, plan).await {
             return refused;
         }
-        let names = self.saving.lock().await;
-        let none = |_: &Path| false;
-        let stems = plan.stems(generation.images.len(), false, &none);
+        let (stems, claimed) = crate::commands::stems_for(plan, generation.images.len(), false);
         let saving = crate::paid::Saving {
             asked,
             replace: false,
             temp_tag: None,
             started,
             journaled: true,
+            claimed,
         };
         let unsaved = crate::paid::record_undecoded(generation, &stems, &err.to_string(), &saving);
-        drop(names);
         let mut refused =
             Refused::new(crate::paid::not_saved(&unsaved, unsaved.len()), Billed::Yes);
         let images: Vec<Value> = unsaved.iter().map(crate::paid::Unsaved::json).collect();
@@ -666,7 +666,8 @@ impl Server {
         asked: &Asked,
         started: SystemTime,
     ) -> Result<Value, Refused> {
-        let names = self.saving.lock().await;
+        // Names are claimed as files: calls and servers saving at once
+        // never pick the same one.
         let saved = crate::commands::save_generation(
             generation,
             plan,
@@ -676,7 +677,6 @@ impl Server {
             &self.signals,
         )
         .await;
-        drop(names);
         let (records, unsaved) = saved.map_err(|failure| Refused::new(failure, Billed::Yes))?;
         if !unsaved.is_empty() {
             let mut refused = Refused::new(

@@ -45,8 +45,9 @@ impl Connection {
         self.ideogram_generation(model, answer)
     }
 
-    /// Ideogram's answer as a [`Generation`]: URLs and words redacted, an
-    /// unsafe image's URL withheld; no images at all is an error.
+    /// Ideogram's answer as a [`Generation`]: words redacted (URLs kept
+    /// whole, to fetch them), an unsafe image's URL withheld; no images at
+    /// all is an error.
     pub(crate) fn ideogram_generation(
         &self,
         model: Model,
@@ -63,7 +64,7 @@ impl Connection {
             .map(|image| GeneratedImage {
                 data: match image.url {
                     _ if !image.is_image_safe => ImageData::Withheld,
-                    Some(url) if !url.is_empty() => ImageData::Url(self.redact(&url)),
+                    Some(url) if !url.is_empty() => ImageData::Url(url),
                     // Safe, yet no URL: paid for and not delivered, which is
                     // not the safety check's doing.
                     _ => ImageData::Missing,

@@ -80,13 +80,13 @@ fn body_urls(body: &[u8]) -> Vec<String> {
 
 impl crate::connection::Connection {
     /// A success answer (billed) whose `body` does not decode: `message`
-    /// says why; the URLs it holds go along, redacted, so that what was
-    /// paid for can still be fetched.
+    /// says why (redacted); the URLs it holds go along whole, as an image's
+    /// URL does, so that what was paid for can still be fetched.
     pub(crate) fn undecoded(&self, body: &[u8], message: String) -> crate::Error {
         crate::Error::Undecoded {
             provider: self.provider,
             message: self.redact(&message),
-            urls: body_urls(body).iter().map(|u| self.redact(u)).collect(),
+            urls: body_urls(body),
         }
     }
 }

@@ -74,38 +74,26 @@ impl Connection {
     }
 
     /// A describe answer's words: JSON (`{"descriptions": [{"text"}]}`, the
-    /// reading the spec takes; any other JSON, its strings) by
-    /// `Content-Type`, else (or when it does not parse) the text. Redacted.
-    /// Billed: it came with a 200.
+    /// reading the spec takes; any other JSON, its strings). Redacted.
+    /// Billed: it came with a 200. An answer that is not JSON, whatever its
+    /// `Content-Type`, is an error that says so, with a redacted excerpt:
+    /// a login page or a proxy's notice is not a description to repeat.
     pub(crate) async fn segmind_descriptions(
         &self,
         answer: ResponseValue<ByteStream>,
     ) -> Result<Vec<String>, Error> {
-        let json = header(answer.headers(), &CONTENT_TYPE)
-            .is_some_and(|t| t.to_ascii_lowercase().contains("json"));
         let bytes = self.collect(answer.into_inner()).await?;
-        // Labelled JSON but not JSON: its words are still the answer paid for.
-        let parsed = json
-            .then(|| serde_json::from_slice::<Value>(&bytes).ok())
-            .flatten();
-        let texts: Vec<String> = match parsed {
-            Some(value) => {
-                let mut texts = Vec::new();
-                match value.get("descriptions") {
-                    Some(list) => strings(list, &mut texts, 0),
-                    None => strings(&value, &mut texts, 0),
-                }
-                texts
-            }
-            None => {
-                let text = String::from_utf8_lossy(&bytes).trim().to_owned();
-                if text.is_empty() {
-                    Vec::new()
-                } else {
-                    vec![text]
-                }
-            }
+        let Ok(value) = serde_json::from_slice::<Value>(&bytes) else {
+            return Err(self.invalid(format!(
+                "it answered 200 (billed) with a description that is not JSON: {}",
+                self.excerpt(&bytes)
+            )));
         };
+        let mut texts = Vec::new();
+        match value.get("descriptions") {
+            Some(list) => strings(list, &mut texts, 0),
+            None => strings(&value, &mut texts, 0),
+        }
         if texts.is_empty() {
             return Err(self.invalid(format!(
                 "it answered 200 (billed) with no description: {}",
@@ -196,7 +184,7 @@ impl Connection {
                 )
             })?;
         if found.starts_with("http://") || found.starts_with("https://") {
-            return Ok(ImageData::Url(self.redact(&found)));
+            return Ok(ImageData::Url(found));
         }
         let encoded = found.rsplit(',').next().unwrap_or(&found);
         let bytes = base64::engine::general_purpose::STANDARD

@@ -263,7 +263,8 @@ impl Client {
     }
 
     /// Ideogram's generated answer (from a call through [`Client::call`]) as
-    /// a [`Generation`] of `model`: URLs and words redacted, an unsafe
+    /// a [`Generation`] of `model`: words redacted (URLs kept whole, to
+    /// fetch them), an unsafe
     /// image's URL withheld, downloads through this client.
     ///
     /// ```no_run

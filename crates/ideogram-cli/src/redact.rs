@@ -1,0 +1,216 @@
+//! The one path every text the tool prints or writes goes through on its
+//! way out (stdout, stderr, `--json`, `-v` traces, sidecars, the agent
+//! server's answers): every key this process knows is replaced by
+//! `[REDACTED]`, in any letter case, with invisible characters inserted or
+//! percent-encoded ([`ideogram::raw::redact`]).
+//!
+//! The keys are learned once, from the environment at start (so `fetch`,
+//! which sends no key, still hides one a URL carries) and from
+//! `--api-key-file` when it is read.
+//!
+//! A URL that holds a key (a server put it in an image's URL) cannot be
+//! printed whole, and redacted it fetches nothing: [`shell_word`] writes it
+//! for a shell with the key read from where the user keeps it.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+use ideogram::raw::redact::{Secret, find, redact};
+use serde_json::Value;
+
+/// Where a key came from, to name it in a command instead of printing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// An environment variable.
+    Variable(&'static str),
+    /// The first line of a file (`--api-key-file`).
+    File(PathBuf),
+}
+
+impl Source {
+    /// The key as a shell reads it, inside double quotes.
+    fn shell(&self) -> String {
+        match self {
+            Self::Variable(name) => format!("${{{name}}}"),
+            Self::File(path) => {
+                let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+                format!(
+                    "$(head -n 1 {})",
+                    crate::output::quoted(&path.display().to_string())
+                )
+            }
+        }
+    }
+}
+
+/// Every key this process knows, and where it came from.
+static SECRETS: RwLock<Vec<(Secret, Source)>> = RwLock::new(Vec::new());
+
+/// The fewest characters of a key redacted from everything printed: a
+/// shorter one (`k`, a placeholder) is no real key, and hiding every `k` in
+/// every line would garble them all. The library still redacts its own key
+/// from what servers say, whatever its length.
+const SHORTEST: usize = 8;
+
+/// Adds `key`, read from `source`, to what is redacted.
+pub(crate) fn learn(key: &str, source: Source) {
+    let key = key.trim();
+    if key.chars().count() < SHORTEST {
+        return;
+    }
+    let Some(secret) = Secret::new(key) else {
+        return;
+    };
+    let mut secrets = SECRETS.write().unwrap_or_else(|e| e.into_inner());
+    if !secrets.iter().any(|(known, _)| *known == secret) {
+        secrets.push((secret, source));
+    }
+}
+
+/// Learns the keys in every provider's variable.
+pub(crate) fn learn_environment() {
+    for provider in ideogram::Provider::ALL {
+        let variable = provider.key_variable();
+        if let Ok(key) = std::env::var(variable) {
+            learn(&key, Source::Variable(variable));
+        }
+    }
+}
+
+/// Learns the key of `--api-key-file`.
+pub(crate) fn learn_file(key: &str, path: &Path) {
+    learn(key, Source::File(path.to_path_buf()));
+}
+
+/// `text` with every known key redacted.
+pub(crate) fn text(text: &str) -> Cow<'_, str> {
+    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
+    let mut out = Cow::Borrowed(text);
+    for (secret, _) in secrets.iter() {
+        if let Cow::Owned(redacted) = redact(&out, secret) {
+            out = Cow::Owned(redacted);
+        }
+    }
+    out
+}
+
+/// `text` (a URL) as one double-quoted shell word in which every known key
+/// is read from its variable or file, not written out; `None` when it holds
+/// no key.
+pub(crate) fn shell_word(text: &str) -> Option<String> {
+    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
+    let mut word = String::from("\"");
+    let mut copied = 0;
+    loop {
+        let next = secrets
+            .iter()
+            .filter_map(|(secret, source)| find(text, secret, copied).map(|at| (at, source)))
+            .min_by_key(|(at, _)| at.start);
+        let Some((at, source)) = next else { break };
+        word.push_str(&double_quoted(&text[copied..at.start]));
+        word.push_str(&source.shell());
+        copied = at.end;
+    }
+    if copied == 0 {
+        return None;
+    }
+    word.push_str(&double_quoted(&text[copied..]));
+    word.push('"');
+    Some(word)
+}
+
+/// `text` escaped for the inside of a shell's double quotes.
+fn double_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '"' | '\\' | '$' | '`') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `value` with every known key redacted from its strings and field names,
+/// before it is serialized (so that no JSON escape splits a key).
+pub(crate) fn json(value: &Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(text(s).into_owned()),
+        Value::Array(items) => Value::Array(items.iter().map(json).collect()),
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (text(k).into_owned(), json(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// `value` with every known key redacted from every string it serializes
+/// to: for an answer built elsewhere (the agent server's tool results).
+pub(crate) fn serialized<T: serde::Serialize + serde::de::DeserializeOwned>(value: T) -> T {
+    let plain = serde_json::to_value(&value).expect("an answer serializes");
+    let redacted = json(&plain);
+    if redacted == plain {
+        return value;
+    }
+    serde_json::from_value(redacted).expect("a redacted answer reads back")
+}
+
+/// Stderr for `-v` traces, each event redacted as it is written (the
+/// subscriber writes an event whole in one call).
+pub(crate) struct Stderr;
+
+impl std::io::Write for Stderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let line = String::from_utf8_lossy(buf);
+        std::io::stderr().lock().write_all(text(&line).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_keys_are_redacted_everywhere_in_json() {
+        learn("sk-unit-redact-1", Source::Variable("UNIT_KEY"));
+        let value = serde_json::json!({"a": ["x SK-UNIT-REDACT-1 y"], "sk-unit-redact-1": 1});
+        let out = json(&value).to_string();
+        assert!(!out.to_ascii_lowercase().contains("unit-redact"), "{out}");
+    }
+
+    #[test]
+    fn an_agent_answer_reads_back_redacted() {
+        use rmcp::model::{CallToolResult, ContentBlock};
+        learn("sk-unit-redact-3", Source::Variable("UNIT_KEY_3"));
+        let mut result = CallToolResult::error(vec![ContentBlock::text(
+            "bad key SK-UNIT-REDACT-3; billed: no",
+        )]);
+        result.structured_content =
+            Some(serde_json::json!({"error": {"message": "sk-unit-redact-3"}}));
+        let shown = serde_json::to_string(&serialized(result)).unwrap();
+        assert!(
+            !shown.to_ascii_lowercase().contains("unit-redact"),
+            "{shown}"
+        );
+        assert!(shown.contains("billed: no"), "{shown}");
+    }
+
+    #[test]
+    fn a_url_holding_a_key_reads_it_from_its_source_in_a_shell() {
+        learn("sk-unit-redact-2", Source::Variable("UNIT_KEY_2"));
+        assert_eq!(
+            shell_word("https://x.test/sk-unit-redact-2/a.png?k=sk%2Dunit-redact-2&$x"),
+            Some(r#""https://x.test/${UNIT_KEY_2}/a.png?k=${UNIT_KEY_2}&\$x""#.to_owned())
+        );
+        assert_eq!(shell_word("https://x.test/a.png"), None);
+    }
+}
