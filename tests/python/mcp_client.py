@@ -5,8 +5,9 @@ provoke a refusal that costs nothing, cancel a call once it was sent (it
 is saved all the same and a log notification says where), and send
 malformed `tools/call` params (-32602).
 
-Usage: mcp_client.py IDEOGRAM_BINARY OUT_DIR (run by the Rust test
-crates/ideogram-cli/tests/mcp.rs). Prints `N passed, 0 failed` at the end.
+Usage: mcp_client.py IDEOGRAM_BINARY OUT_DIR (a step of .ci/run; it needs
+the test venv, so it is not part of `cargo test`). Prints `N passed,
+0 failed` at the end; a failed check exits non-zero.
 """
 import asyncio
 import hashlib

@@ -303,6 +303,48 @@ pub async fn endless_server(
     (format!("http://{addr}"), sent, task)
 }
 
+/// A loopback server that answers one connection with `head` (a status
+/// line and headers), `content-length: declared`, then a body of `chunk`s
+/// until `declared` bytes are sent or the client hangs up. Returns its base
+/// URL, the count of body bytes the client's socket took so far, and the
+/// server's task, which ends with that connection.
+pub async fn declared_server(
+    head: &'static str,
+    declared: u64,
+    chunk: Vec<u8>,
+) -> (
+    String,
+    Arc<std::sync::atomic::AtomicU64>,
+    tokio::task::JoinHandle<()>,
+) {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = sent.clone();
+    let task = tokio::spawn(async move {
+        let Ok((mut socket, _)) = listener.accept().await else {
+            return;
+        };
+        let mut request = [0u8; 8192];
+        let _ = socket.read(&mut request).await;
+        let head = format!("{head}\r\ncontent-length: {declared}\r\n\r\n");
+        if socket.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        while counter.load(Ordering::SeqCst) < declared {
+            if socket.write_all(&chunk).await.is_err() {
+                break;
+            }
+            counter.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+        }
+    });
+    (format!("http://{addr}"), sent, task)
+}
+
 /// A loopback server that accepts connections and reads, but never answers.
 pub async fn silent_server() -> (String, tokio::task::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0")

@@ -134,10 +134,13 @@ async fn thousands_of_faulted_calls_never_bill_twice_or_lose_a_paid_image_silent
                     entries[0].outputs.len(),
                     "{prompt}: every image saved"
                 );
+                // Whole: the exact size of the image the mock rendered.
+                let rendered = entries[0].rendered().len() as u64;
                 for path in paths {
-                    assert!(
-                        std::fs::metadata(path).unwrap().len() > 0,
-                        "{} is empty",
+                    assert_eq!(
+                        std::fs::metadata(path).unwrap().len(),
+                        rendered,
+                        "{} is not the image billed, whole",
                         path.display()
                     );
                 }

@@ -894,7 +894,6 @@ pub(crate) fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     #[test]
     fn fingerprints_stay_what_earlier_journals_hold() {
@@ -902,34 +901,6 @@ mod tests {
         let lines = ["a".to_owned(), "b".to_owned()];
         let options = crate::args::Options::default();
         assert_eq!(fingerprint(&lines, &options), "78ed6781f136a14e");
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
-            ..ProptestConfig::default()
-        })]
-
-        /// Whatever a journal holds (a torn write, another tool's file,
-        /// garbage), reading it never panics: it opens or says why not.
-        #[test]
-        fn any_journal_content_reads_without_panicking(
-            lines in prop::collection::vec(prop_oneof![
-                "\\PC{0,40}",
-                Just(r#"{"event":"submitted","item":0,"request_id":"x"}"#.to_owned()),
-                Just(r#"{"event":"saved","item":18446744073709551615,"paths":[]}"#.to_owned()),
-                Just(r#"{"event":"batch","fingerprint":"f","items":1}"#.to_owned()),
-                Just(r#"{"event":"generated","item":1,"images":[{"url":null,"seed":null,"resolution":null,"is_safe":false,"prompt":""}]}"#.to_owned()),
-            ], 0..12),
-            tail in prop::collection::vec(any::<u8>(), 0..16),
-        ) {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("j.jsonl");
-            let mut bytes = lines.join("\n").into_bytes();
-            bytes.extend(tail);
-            std::fs::write(&path, bytes).unwrap();
-            let _ = Journal::open(&path, "f", 1, false);
-        }
     }
 
     #[test]
@@ -1132,5 +1103,142 @@ mod tests {
         let (_, states) = Journal::open(&path, "abc", 1, false).unwrap();
         assert_eq!(states[&0].request_id, None);
         assert!(!states[&0].uncertain());
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Words as a user, a server or another tool may give them.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "\\PC{0,24}",
+            "[\"\\\\\n\r\t\u{0}\u{2028}a-z]{0,12}",
+            Just("東京\n\"}".to_owned())
+        ]
+    }
+
+    /// Any journal entry.
+    fn entry() -> impl Strategy<Value = Entry> {
+        let item = 0usize..1_000;
+        let image = (
+            prop::option::of(text()),
+            prop::option::of(any::<u64>()),
+            prop::option::of(text()),
+            any::<bool>(),
+            text(),
+        )
+            .prop_map(|(url, seed, resolution, is_safe, prompt)| JournalImage {
+                url,
+                seed,
+                resolution,
+                is_safe,
+                prompt,
+            });
+        let paths = || prop::collection::vec(text().prop_map(PathBuf::from), 0..3);
+        prop_oneof![
+            (text(), any::<usize>())
+                .prop_map(|(fingerprint, items)| Entry::Batch { fingerprint, items }),
+            (text(), prop::option::of(text()))
+                .prop_map(|(tag, provider)| Entry::Run { tag, provider }),
+            (
+                item.clone(),
+                prop::option::of(text()),
+                prop::option::of(text())
+            )
+                .prop_map(|(item, provider, key)| Entry::Sending {
+                    item,
+                    provider,
+                    key
+                }),
+            (item.clone(), text())
+                .prop_map(|(item, request_id)| Entry::Submitted { item, request_id }),
+            (item.clone(), prop::collection::vec(image, 0..3))
+                .prop_map(|(item, images)| Entry::Generated { item, images }),
+            (item.clone(), paths()).prop_map(|(item, stems)| Entry::Saving { item, stems }),
+            (item.clone(), paths()).prop_map(|(item, paths)| Entry::Saved { item, paths }),
+            (item.clone(), text(), any::<bool>(), any::<bool>()).prop_map(
+                |(item, error, maybe_billed, expired)| Entry::Failed {
+                    item,
+                    error,
+                    maybe_billed,
+                    expired
+                }
+            ),
+            item.prop_map(|item| Entry::Abandoned { item }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
+            failure_persistence: Some(Box::new(
+                proptest::test_runner::FileFailurePersistence::SourceParallel("proptest-regressions"),
+            )),
+            ..ProptestConfig::default()
+        })]
+
+        /// Whatever a journal holds (a torn write, another tool's file,
+        /// garbage), reading it never panics: it opens or says why not.
+        #[test]
+        fn any_journal_content_reads_without_panicking(
+            lines in prop::collection::vec(prop_oneof![
+                "\\PC{0,40}",
+                Just(r#"{"event":"submitted","item":0,"request_id":"x"}"#.to_owned()),
+                Just(r#"{"event":"saved","item":18446744073709551615,"paths":[]}"#.to_owned()),
+                Just(r#"{"event":"batch","fingerprint":"f","items":1}"#.to_owned()),
+                Just(r#"{"event":"generated","item":1,"images":[{"url":null,"seed":null,"resolution":null,"is_safe":false,"prompt":""}]}"#.to_owned()),
+            ], 0..12),
+            tail in prop::collection::vec(any::<u8>(), 0..16),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("j.jsonl");
+            let mut bytes = lines.join("\n").into_bytes();
+            bytes.extend(tail);
+            std::fs::write(&path, bytes).unwrap();
+            let _ = Journal::open(&path, "f", 1, false);
+        }
+
+        /// Every entry, whatever its words hold (newlines, quotes, any
+        /// script), is written as exactly one line that reads back as it.
+        #[test]
+        fn every_entry_is_one_line_that_reads_back(entry in entry()) {
+            let line = line_of(&entry);
+            prop_assert!(line.ends_with('\n'));
+            prop_assert_eq!(line.matches('\n').count(), 1, "{}", line);
+            prop_assert_eq!(serde_json::from_str::<Entry>(&line).unwrap(), entry);
+        }
+
+        /// Entries recorded between other tools' lines, with a torn line at
+        /// the end, are all there on the next open: each item's last
+        /// request id, whatever it holds.
+        #[test]
+        fn recorded_entries_survive_foreign_and_torn_lines(
+            steps in prop::collection::vec((0usize..4, text(), prop::option::of("[^\n]{0,30}")), 1..10),
+            torn in prop::collection::vec(any::<u8>(), 0..24),
+        ) {
+            use std::io::Write as _;
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("j.jsonl");
+            let (journal, _) = Journal::open(&path, "f", 4, false).unwrap();
+            let mut expected = std::collections::HashMap::new();
+            for (item, request_id, foreign) in &steps {
+                journal.record(&Entry::Submitted { item: *item, request_id: request_id.clone() }).unwrap();
+                expected.insert(*item, request_id.clone());
+                if let Some(foreign) = foreign {
+                    let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+                    writeln!(file, "{foreign}").unwrap();
+                }
+            }
+            drop(journal);
+            let torn: Vec<u8> = torn.into_iter().filter(|b| *b != b'\n').collect();
+            std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(&torn).unwrap();
+            let (_, states) = Journal::open(&path, "f", 4, false).unwrap();
+            for (item, request_id) in expected {
+                prop_assert_eq!(states[&item].request_id.as_deref(), Some(request_id.as_str()));
+            }
+        }
     }
 }

@@ -510,3 +510,37 @@ mod tests {
         assert!(second[0].sidecar.exists(), "a written sidecar stays");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
+            failure_persistence: Some(Box::new(
+                proptest::test_runner::FileFailurePersistence::SourceParallel("proptest-regressions"),
+            )),
+            ..ProptestConfig::default()
+        })]
+
+        /// Any prompt names a file that stays in its folder: at most 80
+        /// bytes, never blank, no separator, dot, space or control, words
+        /// joined by single dashes, and the prompt's first word leads it.
+        #[test]
+        fn a_prompt_names_a_plain_file(prompt in "(\\PC|[ ./\\\\\\n\\t\\u{0}-])*") {
+            let name = slug(&prompt);
+            prop_assert!(!name.is_empty() && name.len() <= MAX_SLUG, "{:?}", name);
+            prop_assert!(!name.contains(['/', '\\', '.', ' ']) && !name.chars().any(char::is_control), "{:?}", name);
+            prop_assert!(!name.starts_with('-') && !name.ends_with('-') && !name.contains("--"), "{:?}", name);
+            match prompt.split(|c: char| !c.is_alphanumeric()).find(|w| !w.is_empty()) {
+                Some(first) => {
+                    let first = first.to_lowercase();
+                    prop_assert!(name.starts_with(&first) || first.starts_with(&name), "{:?} from {:?}", name, prompt);
+                }
+                None => prop_assert_eq!(name, "image"),
+            }
+        }
+    }
+}

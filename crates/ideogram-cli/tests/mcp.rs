@@ -1,6 +1,7 @@
-//! `ideogram mcp`: driven by the official MCP client from PyPI (offline),
-//! and line by line over JSON-RPC against a mock whose ledger shows what
-//! was billed.
+//! `ideogram mcp` line by line over JSON-RPC against a mock whose ledger
+//! shows what was billed. (The official MCP client from PyPI drives it too:
+//! `tests/python/mcp_client.py`, a step of `.ci/run`, since it needs the
+//! test venv.)
 
 mod common;
 
@@ -10,59 +11,11 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::BIN;
 use serde_json::{Value, json};
 
 /// The longest a step may take before the test gives up on a hung server
 /// (a guard, not a measurement).
 const HUNG: Duration = Duration::from_secs(120);
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The Python of the test venv (`.ci/run` makes it from
-/// tests/python/requirements.txt), if it has the `mcp` package.
-fn python_with_mcp() -> Option<PathBuf> {
-    let python = workspace().join(".venv/bin/python");
-    let has_mcp = Command::new(&python)
-        .args(["-c", "import mcp"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    has_mcp.then_some(python)
-}
-
-#[test]
-fn the_official_mcp_client_drives_the_offline_server() {
-    let Some(python) = python_with_mcp() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have the test venv with the mcp package"
-        );
-        eprintln!(
-            "skipped: no .venv with the mcp package; make it with \
-             `python3 -m venv .venv && .venv/bin/pip install -r tests/python/requirements.txt`"
-        );
-        return;
-    };
-    let out = tempfile::tempdir().unwrap();
-    let run = Command::new(python)
-        .arg(workspace().join("tests/python/mcp_client.py"))
-        .arg(BIN)
-        .arg(out.path())
-        .env_remove("SEGMIND_API_KEY")
-        .env_remove("IDEOGRAM_API_KEY")
-        .output()
-        .expect("python");
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
-    assert!(run.status.success(), "{printed}");
-    assert!(printed.contains(" passed, 0 failed"), "{printed}");
-}
 
 /// An MCP client speaking JSON-RPC lines to `ideogram mcp`.
 struct Client {
@@ -966,6 +919,86 @@ async fn fifty_concurrent_calls_are_billed_saved_and_journaled_once_each() {
         50,
         "{journal}"
     );
+}
+
+#[tokio::test]
+async fn local_images_are_read_only_from_the_out_and_read_folders() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let shared = dir.path().join("shared");
+    let private = dir.path().join("private");
+    for folder in [&shared, &private] {
+        std::fs::create_dir(folder).unwrap();
+    }
+    let read = ["--read", shared.to_str().unwrap()];
+    let client = start(&mock, dir.path(), &out, &read).await;
+    let (client, made) = once(client, "generate", json!({"prompt": "a fox"})).await;
+    let image = path_of(&made);
+    let billed = mock.ledger().entries.len();
+
+    // Outside both folders: as a path, through `..`, and through links put
+    // in either folder. Refused before anything is sent.
+    let outside = private.join("mine.jpg");
+    std::fs::copy(&image, &outside).unwrap();
+    let link_in_out = out.join("link.jpg");
+    std::os::unix::fs::symlink(&outside, &link_in_out).unwrap();
+    let link_in_read = shared.join("link.jpg");
+    std::os::unix::fs::symlink(&outside, &link_in_read).unwrap();
+    let dotted = out.join("../private/mine.jpg");
+    let refused: Vec<(&str, Value)> = [&outside, &dotted, &link_in_out, &link_in_read]
+        .into_iter()
+        .flat_map(|path| {
+            let path = path.to_str().unwrap().to_owned();
+            [
+                ("describe", json!({"image": path})),
+                ("remix", json!({"prompt": "x", "image": path})),
+            ]
+        })
+        .collect();
+    // Inside: the output folder, and a --read folder.
+    let inside = shared.join("theirs.jpg");
+    std::fs::copy(&image, &inside).unwrap();
+    let (mut client, refusals) = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        let answers: Vec<_> = refused
+            .into_iter()
+            .map(|(tool, arguments)| (tool, arguments.clone(), client.call(tool, arguments)))
+            .collect();
+        (client, answers)
+    })
+    .await
+    .unwrap();
+    for (tool, arguments, answer) in &refusals {
+        assert_eq!(answer["isError"], true, "{tool} {arguments}: {answer}");
+        assert_eq!(answer["structuredContent"]["billed"], "no", "{answer}");
+        let text = answer["content"][0]["text"].as_str().unwrap();
+        assert!(text.contains("--read"), "{text}");
+    }
+    assert_eq!(
+        mock.ledger().entries.len(),
+        billed,
+        "a refused image was sent"
+    );
+    for path in [image, inside] {
+        let answer;
+        (client, answer) = once(client, "describe", json!({ "image": path })).await;
+        assert_eq!(answer["isError"], false, "{}: {answer}", path.display());
+    }
+    assert_eq!(mock.ledger().entries.len(), billed + 2);
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+}
+
+/// Calls `tool` once with `arguments` (off the runtime).
+async fn once(mut client: Client, tool: &'static str, arguments: Value) -> (Client, Value) {
+    tokio::task::spawn_blocking(move || {
+        let answer = client.call(tool, arguments);
+        (client, answer)
+    })
+    .await
+    .unwrap()
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::*;
-use ideogram_mock::{Delivery, Fault, ImageSpec, Ledger, MockConfig, Target};
+use ideogram_mock::{Delivery, Fault, Ledger, MockConfig, Target};
 
 const SECRET: &str = "sk-SOAK-9d2f41";
 
@@ -64,19 +64,7 @@ struct Listed {
 
 /// The size of the image the mock rendered for a ledger entry.
 fn rendered_size(entry: &ideogram_mock::Billed) -> u64 {
-    let spec = ImageSpec {
-        width: entry.width,
-        height: entry.height,
-        seed: entry.seed,
-        palette: vec![],
-        transparent: false,
-    };
-    let bytes = if entry.outputs[0].ends_with(".jpg") {
-        spec.jpeg()
-    } else {
-        spec.png()
-    };
-    bytes.len() as u64
+    entry.rendered().len() as u64
 }
 
 /// The audit of one batch's folder against the ledger and what was printed.
@@ -242,7 +230,7 @@ async fn a_batch_into_a_folder_that_fills_up_loses_no_paid_image() {
     // batch runs in it, and what it left there is listed before it goes.
     let script = r#"
         set -u
-        mount -t tmpfs -o size=64k none "$1" || { echo "cannot mount a small filesystem" >&2; exit 97; }
+        mount -t tmpfs -o size=64k none "$1" || { echo "cannot mount a small filesystem: this test needs user namespaces (unshare -rm) or root" >&2; exit 97; }
         cd "$2"
         printf 'my notes' > "$1/notes.txt"
         "$3" --provider ideogram --base-url "$4" batch p.txt -o "$1" --concurrency 2
@@ -273,7 +261,7 @@ async fn a_batch_into_a_folder_that_fills_up_loses_no_paid_image() {
                 // item for want of room.
                 .env("IDEOGRAM_MIN_FREE_PER_IMAGE", "0")
                 .output()
-                .expect("unshare")
+                .expect("this test needs `unshare` (util-linux) for its mount namespace")
         }
     })
     .await

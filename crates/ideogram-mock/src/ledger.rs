@@ -57,6 +57,26 @@ pub struct Billed {
     pub delivery: Delivery,
 }
 
+impl Billed {
+    /// The bytes of the image the mock rendered for this entry, in its
+    /// first output's format: what an image saved whole has, byte for byte
+    /// in size (an audit's check that a download was not cut short).
+    pub fn rendered(&self) -> Vec<u8> {
+        let spec = crate::ImageSpec {
+            width: self.width,
+            height: self.height,
+            seed: self.seed,
+            palette: vec![],
+            transparent: false,
+        };
+        if self.outputs.first().is_some_and(|o| o.ends_with(".jpg")) {
+            spec.jpeg()
+        } else {
+            spec.png()
+        }
+    }
+}
+
 /// A snapshot of the ledger.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Ledger {

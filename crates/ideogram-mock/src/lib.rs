@@ -190,6 +190,14 @@ impl MockServer {
         self.state.settled().await;
     }
 
+    /// Resolves once work that may bill is under way (a generating request
+    /// being handled, a queued job not ended): for a test that must act
+    /// while a paid request is in flight. The counterpart of
+    /// [`settled`](Self::settled).
+    pub async fn working(&self) {
+        self.state.working().await;
+    }
+
     /// Every request the image origin received.
     pub fn cdn_requests(&self) -> Vec<CdnRequest> {
         self.state.cdn_log.lock().expect("cdn log").clone()

@@ -119,6 +119,12 @@ impl State {
         let _ = busy.wait_for(|n| *n == 0).await;
     }
 
+    /// Resolves once work that may bill is under way.
+    pub(crate) async fn working(&self) {
+        let mut busy = self.busy.subscribe();
+        let _ = busy.wait_for(|n| *n > 0).await;
+    }
+
     pub(crate) fn config(&self) -> MockConfig {
         self.config.read().expect("config").clone()
     }

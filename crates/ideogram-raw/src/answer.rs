@@ -133,7 +133,7 @@ impl ErrorAnswer {
                 ),
             },
         };
-        let line = one_line(&clean(&words));
+        let line = one_line_with(&words, clean);
         if line.is_empty() {
             let reason = self.status.canonical_reason().unwrap_or("error");
             return format!("{reason} (no message)");
@@ -207,6 +207,14 @@ fn strip_tags(html: &str) -> String {
     out
 }
 
+/// [`one_line`] of `text` with `clean` (a redaction) applied before the cut,
+/// so that no part of a secret survives it, and again after, since dropping
+/// invisible characters can join a secret echoed with one inside it
+/// (`sk-1\u{200b}23`) back together.
+pub fn one_line_with(text: &str, clean: impl Fn(&str) -> String) -> String {
+    clean(&one_line(&clean(text)))
+}
+
 /// `text` as one line for a message: whitespace runs as one space, control
 /// and invisible characters dropped, cut to [`MAX_MESSAGE_CHARS`].
 pub fn one_line(text: &str) -> String {
@@ -221,11 +229,16 @@ pub fn one_line(text: &str) -> String {
             continue;
         }
         if !out.is_empty() {
+            // A word that ended at the cap: the cut is here, not a word on.
+            if count >= MAX_MESSAGE_CHARS {
+                out.push_str("...");
+                return out;
+            }
             out.push(' ');
             count += 1;
         }
         for c in word.chars() {
-            if count == MAX_MESSAGE_CHARS {
+            if count >= MAX_MESSAGE_CHARS {
                 out.push_str("...");
                 return out;
             }
@@ -310,6 +323,22 @@ mod tests {
     }
 
     #[test]
+    fn a_message_is_cut_at_its_cap_even_where_a_word_ends() {
+        // Found by the facade's excerpt property: a word ending exactly at
+        // the cap left the count past it, and the rest was never cut.
+        let text = format!("{} {}", "a".repeat(MAX_MESSAGE_CHARS), "b ".repeat(400));
+        let line = one_line(&text);
+        assert_eq!(line, format!("{}...", "a".repeat(MAX_MESSAGE_CHARS)));
+        // A key echoed with an invisible character inside it is joined by
+        // the cleaning; the redaction after it takes it out again.
+        let redact = |t: &str| t.replace("sk-123", "[REDACTED]");
+        assert_eq!(
+            one_line_with("key sk-1\u{200b}23", redact),
+            "key [REDACTED]"
+        );
+    }
+
+    #[test]
     fn the_words_are_found_in_any_shape() {
         let cases: [(&str, &[u8], &str); 10] = [
             ("application/json", b"{}", "Unauthorized (no message)"),
@@ -355,5 +384,97 @@ mod tests {
         let long = "word ".repeat(1000);
         let message = answer(500, "text/plain", long.as_bytes()).message();
         assert_eq!(message.chars().count(), MAX_MESSAGE_CHARS + 3);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const KEY: &str = "sk-raw-prop-8271";
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(256),
+            failure_persistence: Some(Box::new(
+                proptest::test_runner::FileFailurePersistence::SourceParallel(
+                    "proptest-regressions",
+                ),
+            )),
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// Words a server may send: anything, whitespace, controls, invisible
+    /// characters, markup and the key (whole, or with an invisible
+    /// character inside it).
+    fn words() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            3 => "\\PC{0,16}",
+            1 => "[ \t\r\n\u{0}\u{1b}\u{200b}\u{feff}<>/]{1,3}",
+            1 => Just(KEY.to_owned()),
+            1 => (1..KEY.len()).prop_map(|at| format!("{}\u{200b}{}", &KEY[..at], &KEY[at..])),
+            1 => Just("<p>".to_owned()),
+        ];
+        prop::collection::vec(piece, 0..40).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Whatever an error answer's type and body, its message is one
+        /// non-empty line under the cap, with no control character and,
+        /// cleaned by a redaction, no key.
+        #[test]
+        fn an_error_message_is_one_short_clean_line(
+            status in 400u16..600,
+            content_type in prop::sample::select(vec!["application/json", "text/html", "text/plain", ""]),
+            body in prop_oneof![
+                words().prop_map(String::into_bytes),
+                words().prop_map(|w| serde_json::to_vec(&serde_json::json!({"error": {"message": w}})).unwrap()),
+                words().prop_map(|w| serde_json::to_vec(&serde_json::json!({"detail": [{"msg": w}], "code": 4})).unwrap()),
+                prop::collection::vec(any::<u8>(), 0..64),
+            ],
+            truncated in any::<bool>(),
+        ) {
+            let mut headers = HeaderMap::new();
+            if !content_type.is_empty() {
+                headers.insert(reqwest::header::CONTENT_TYPE, content_type.parse().unwrap());
+            }
+            let answer = ErrorAnswer {
+                status: StatusCode::from_u16(status).unwrap(),
+                headers,
+                body: Bytes::from(body),
+                truncated,
+            };
+            let message = answer.message_with(|t| t.replace(KEY, "[REDACTED]"));
+            prop_assert!(!message.is_empty());
+            prop_assert!(message.chars().count() <= MAX_MESSAGE_CHARS + 3, "{}", message.chars().count());
+            prop_assert!(!message.chars().any(char::is_control), "{:?}", message);
+            prop_assert!(!message.contains(KEY), "{}", message);
+        }
+
+        /// A short text's line is its words in order, each without its
+        /// control and invisible characters, one space between.
+        #[test]
+        fn one_line_keeps_the_words_in_order(text in words()) {
+            let expected: Vec<String> = text
+                .split_whitespace()
+                .map(|w| w.chars().filter(|c| !c.is_control() && !is_invisible(*c)).collect::<String>())
+                .filter(|w| !w.is_empty())
+                .collect();
+            let expected = expected.join(" ");
+            let line = one_line(&text);
+            if expected.chars().count() <= MAX_MESSAGE_CHARS {
+                prop_assert_eq!(line, expected);
+            } else {
+                let kept: String = expected.chars().take(MAX_MESSAGE_CHARS).collect();
+                prop_assert_eq!(line, format!("{}...", kept.trim_end()));
+            }
+        }
     }
 }

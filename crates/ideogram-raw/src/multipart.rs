@@ -445,3 +445,60 @@ mod tests {
         !crc
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(256),
+            failure_persistence: Some(Box::new(
+                proptest::test_runner::FileFailurePersistence::SourceParallel(
+                    "proptest-regressions",
+                ),
+            )),
+            ..ProptestConfig::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Any file name becomes one that cannot break a part's header or
+        /// name a folder: no control or invisible character, no slash, at
+        /// most 200 bytes, never blank; cleaning it again changes nothing.
+        #[test]
+        fn a_file_name_is_made_safe(name in "(\\PC|[\r\n\t\u{0}\u{200b}/\\\\\"]){0,260}") {
+            let safe = safe_file_name(&name);
+            prop_assert!(!safe.trim().is_empty());
+            prop_assert!(safe.len() <= 200, "{}", safe.len());
+            prop_assert!(!safe.chars().any(|c| c.is_control() || crate::answer::is_invisible(c) || c == '/' || c == '\\'), "{:?}", safe);
+            prop_assert_eq!(safe_file_name(&safe), safe);
+        }
+
+        /// A header gives the size it holds; any other bytes give a size
+        /// or none, never a panic.
+        #[test]
+        fn an_image_header_gives_its_size(
+            width in 1u32..20_000,
+            height in 1u32..20_000,
+            tail in prop::collection::vec(any::<u8>(), 0..40),
+            junk in prop::collection::vec(any::<u8>(), 0..64),
+            prefix in prop::sample::select(vec![&b"\x89PNG\r\n\x1a\n"[..], &[0xff, 0xd8, 0xff][..], &b"RIFF\0\0\0\0WEBPVP8X"[..], &b""[..]]),
+        ) {
+            let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+            png.extend(width.to_be_bytes());
+            png.extend(height.to_be_bytes());
+            png.extend(&tail);
+            prop_assert_eq!(image_size(&png), Some((width, height)));
+            let mut other = prefix.to_vec();
+            other.extend(junk);
+            let _ = image_size(&other);
+        }
+    }
+}

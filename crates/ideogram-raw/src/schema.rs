@@ -96,6 +96,18 @@ impl Schemas {
         self.schemas.get(name)
     }
 
+    /// The name of every schema, in no particular order: for checks over a
+    /// whole spec (every enum a request field takes, say), so that a schema
+    /// the spec gains is covered without a list to update.
+    ///
+    /// ```
+    /// let names: Vec<&str> = ideogram_raw::schema::ideogram().names().collect();
+    /// assert!(names.contains(&"ResolutionV3"));
+    /// ```
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.named.keys().map(String::as_str)
+    }
+
     /// Checks `body` against the schema named `name`: the first violation,
     /// or `Ok` when the spec accepts it.
     ///

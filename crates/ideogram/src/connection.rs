@@ -171,3 +171,60 @@ pub(crate) fn shown_url(url: &str) -> String {
     };
     format!("{:?}", shown.trim_end_matches('/'))
 }
+
+#[cfg(test)]
+mod properties {
+    use crate::prop_support::{KEY, config, connection, json, key_forms, leaks, text};
+    use ideogram_raw::auth::REDACTED;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    /// Every string a JSON value holds, keys included.
+    fn strings(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::String(s) => out.push(s.clone()),
+            Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+            Value::Object(map) => map.iter().for_each(|(k, v)| {
+                out.push(k.clone());
+                strings(v, out);
+            }),
+            _ => {}
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Redacting takes out every form of the key, one `[REDACTED]` for
+        /// each, and leaves text without the key as it was.
+        #[test]
+        fn redaction_takes_out_every_form_of_the_key(text in text()) {
+            let redacted = connection().redact(&text);
+            prop_assert!(!leaks(&redacted), "{}", redacted);
+            let planted: usize = key_forms().iter().map(|f| text.matches(f.as_str()).count()).sum();
+            if planted == 0 {
+                prop_assert_eq!(&redacted, &text);
+            } else {
+                prop_assert!(redacted.matches(REDACTED).count() >= 1, "{}", redacted);
+            }
+        }
+
+        /// Redacting a JSON value takes the key out of every string in it,
+        /// keys and values however deep, and changes nothing else.
+        #[test]
+        fn json_redaction_reaches_every_string(mut value in json(5)) {
+            let original = value.clone();
+            connection().redact_json(&mut value);
+            let mut all = Vec::new();
+            strings(&value, &mut all);
+            prop_assert!(all.iter().all(|s| !leaks(s)), "{}", value);
+            if !leaks(&original.to_string()) && !original.to_string().contains(KEY) {
+                let mut before = Vec::new();
+                strings(&original, &mut before);
+                if before.iter().all(|s| !leaks(s)) {
+                    prop_assert_eq!(value, original);
+                }
+            }
+        }
+    }
+}

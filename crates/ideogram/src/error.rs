@@ -381,16 +381,13 @@ pub(crate) fn from_answer(
 }
 
 #[cfg(test)]
-mod tests {
+mod properties {
     use super::*;
     use proptest::prelude::*;
     use reqwest::header::HeaderValue;
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512),
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(crate::prop_support::config())]
 
         /// Any status, text and headers map to one error, by the status's
         /// meaning, without panicking; a 2xx never gets here.

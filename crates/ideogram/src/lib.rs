@@ -139,6 +139,8 @@ mod model;
 mod options;
 mod palette;
 mod poll;
+#[cfg(test)]
+mod prop_support;
 mod queue;
 mod references;
 mod request;

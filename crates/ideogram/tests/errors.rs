@@ -213,17 +213,58 @@ async fn a_post_that_never_connected_is_retried() {
         )
         .build()
         .unwrap();
+    // The client's trace says when it retries: the server opens then.
+    let (events, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let _trace = tracing::subscriber::set_default(Events(events));
     let late_server = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        workspace_tests::CaptureServer::start_on(addr, |_| {
-            ideogram_answer(&["https://cdn.example/late.png"])
+        let retry = tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                let event = seen.recv().await.expect("the client's trace");
+                if event.contains("retrying") {
+                    return event;
+                }
+            }
         })
         .await
+        .expect("the client never retried");
+        let server = workspace_tests::CaptureServer::start_on(addr, |_| {
+            ideogram_answer(&["https://cdn.example/late.png"])
+        })
+        .await;
+        (retry, server)
     });
     let generation = client.generate(&GenerateRequest::new("x")).await.unwrap();
     assert_eq!(generation.images.len(), 1);
-    let server = late_server.await.unwrap();
+    let (retry, server) = late_server.await.unwrap();
+    assert!(retry.contains("not sent (no connection)"), "{retry}");
     assert_eq!(server.requests().len(), 1, "sent once it could be");
+}
+
+/// A trace subscriber that sends each event's fields as text.
+struct Events(tokio::sync::mpsc::UnboundedSender<String>);
+
+impl tracing::Subscriber for Events {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Text(String);
+        impl tracing::field::Visit for Text {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0.push_str(&format!("{}={value:?} ", field.name()));
+            }
+        }
+        let mut text = Text(String::new());
+        event.record(&mut text);
+        let _ = self.0.send(text.0);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
 }
 
 #[tokio::test]

@@ -167,9 +167,20 @@ fn chain(err: &dyn std::error::Error) -> String {
 
 #[tokio::test]
 async fn a_huge_declared_body_is_refused_before_it_is_read() {
-    let huge = vec![b' '; 65 * 1024 * 1024];
-    let server = CaptureServer::start(move |_| Canned::bytes(200, "application/json", &huge)).await;
-    let err = client(Provider::Ideogram, &server)
+    const MIB: u64 = 1024 * 1024;
+    let (url, sent, server) = workspace_tests::declared_server(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json",
+        65 * MIB,
+        vec![b' '; 64 * 1024],
+    )
+    .await;
+    let client = Client::builder(Provider::Ideogram)
+        .base_url(url)
+        .api_key(KEY)
+        .retry(fast_retries())
+        .build()
+        .unwrap();
+    let err = client
         .generate(&GenerateRequest::new("x"))
         .await
         .unwrap_err();
@@ -182,6 +193,14 @@ async fn a_huge_declared_body_is_refused_before_it_is_read() {
         "{}",
         chain(&err)
     );
+    // Refused on its header: the client hung up, and its socket took no
+    // more than the kernel's buffers hold, nowhere near the cap.
+    tokio::time::timeout(Duration::from_secs(60), server)
+        .await
+        .expect("the client never hung up")
+        .unwrap();
+    let read = sent.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(read < 16 * MIB, "{read} bytes of the body were taken");
 }
 
 #[tokio::test]

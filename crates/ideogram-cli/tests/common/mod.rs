@@ -256,6 +256,30 @@ impl Running {
     }
 }
 
+/// The longest a test waits for an event before it fails (a guard against
+/// a hang, not a measurement).
+pub(crate) const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Waits until `ready()` holds, looking every 10 ms; panics naming `what`
+/// after [`DEADLINE`].
+pub(crate) async fn until(what: &str, mut ready: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !ready() {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "waited {DEADLINE:?} for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Waits for `event`; panics naming `what` after [`DEADLINE`].
+pub(crate) async fn within<T>(what: &str, event: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(DEADLINE, event)
+        .await
+        .unwrap_or_else(|_| panic!("waited {DEADLINE:?} for {what}"))
+}
+
 /// Waits until the file at `path` holds `text` `times` times; panics after
 /// 60 s.
 pub(crate) async fn file_holds(path: &Path, text: &str, times: usize) {

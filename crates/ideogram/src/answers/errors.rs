@@ -2,7 +2,7 @@
 //! the server's words redacted; a transport failure says whether the request
 //! left this machine.
 
-use ideogram_raw::answer::{ErrorAnswer, one_line};
+use ideogram_raw::answer::{ErrorAnswer, one_line_with};
 use progenitor_client::{ByteStream, Error as RawError};
 
 use crate::connection::Connection;
@@ -86,8 +86,53 @@ impl Connection {
     /// is cut), or its size.
     pub(crate) fn excerpt(&self, body: &[u8]) -> String {
         match std::str::from_utf8(body) {
-            Ok(text) => one_line(&self.redact(text)),
+            Ok(text) => one_line_with(text, |t| self.redact(t)),
             Err(_) => format!("{} bytes that are not text", body.len()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use crate::prop_support::{KEY, config, connection, key_forms, leaks, text};
+    use ideogram_raw::answer::MAX_MESSAGE_CHARS;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// An excerpt of any body is one line of at most the message cap
+        /// (and "..."), with no control character and no key; bytes that
+        /// are not text are only counted.
+        #[test]
+        fn an_excerpt_is_one_short_line_without_the_key(
+            body in prop_oneof![
+                text().prop_map(String::into_bytes),
+                prop::collection::vec(text(), 0..80).prop_map(|t| t.concat().into_bytes()),
+                prop::collection::vec(any::<u8>(), 0..64),
+            ]
+        ) {
+            let excerpt = connection().excerpt(&body);
+            match std::str::from_utf8(&body) {
+                Ok(_) => {
+                    prop_assert!(excerpt.chars().count() <= MAX_MESSAGE_CHARS + 3, "{}", excerpt.len());
+                    prop_assert!(!excerpt.chars().any(char::is_control), "{:?}", excerpt);
+                    prop_assert!(!leaks(&excerpt), "{}", excerpt);
+                }
+                Err(_) => prop_assert_eq!(excerpt, format!("{} bytes that are not text", body.len())),
+            }
+        }
+
+        /// A key across the cut is redacted before the cut: not even its
+        /// start is shown.
+        #[test]
+        fn a_key_across_the_cut_shows_no_part_of_it(
+            before in (MAX_MESSAGE_CHARS - KEY.len())..(MAX_MESSAGE_CHARS + 2),
+            form in prop::sample::select(key_forms().to_vec()),
+        ) {
+            let body = format!("{}{form} and more", "a".repeat(before));
+            let excerpt = connection().excerpt(body.as_bytes());
+            prop_assert!(!excerpt.contains(&KEY[..6]) && !excerpt.contains(&form[..6]), "{}", excerpt);
         }
     }
 }

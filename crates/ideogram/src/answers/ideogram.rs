@@ -1,7 +1,7 @@
 //! Ideogram's answers as [`Generation`]s, including a gateway's envelope
 //! around one.
 
-use ideogram_raw::answer::one_line;
+use ideogram_raw::answer::one_line_with;
 use ideogram_raw::ideogram::types::{GatewayEnvelope, GenerateImageResponse};
 use progenitor_client::{ByteStream, Error as RawError, ResponseValue};
 use reqwest::header::HeaderMap;
@@ -111,7 +111,9 @@ impl Connection {
                 )
             });
         }
-        let message = one_line(&self.redact(envelope.message.as_deref().unwrap_or("")));
+        let message = one_line_with(envelope.message.as_deref().unwrap_or(""), |t| {
+            self.redact(t)
+        });
         let code = match &envelope.code {
             Some(Value::String(code)) => self.redact(code),
             Some(Value::Null) | None => String::new(),
@@ -128,6 +130,135 @@ impl Connection {
                 None,
             )),
             _ => Err(Error::Gateway { code, message }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::prop_support::{config, connection, json, leaks, text, url};
+    use proptest::prelude::*;
+
+    /// Ideogram's answer as JSON: one to three images, the key possibly in
+    /// their words and URLs.
+    fn answer() -> impl Strategy<Value = Value> {
+        let image =
+            (url(), text(), any::<bool>(), any::<i64>()).prop_map(|(url, prompt, safe, seed)| {
+                serde_json::json!({"url": url, "prompt": prompt, "resolution": "1024x1024",
+                               "is_image_safe": safe, "seed": seed})
+            });
+        prop::collection::vec(image, 1..3)
+            .prop_map(|data| serde_json::json!({"created": "2025-01-01T00:00:00Z", "data": data}))
+    }
+
+    /// A body that failed to decode as the answer: a gateway's envelope
+    /// (its code a status, another word, a number or absent; its data an
+    /// answer, null or anything), any JSON, or any bytes.
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        let code = prop_oneof![
+            (300u16..700).prop_map(|s| Some(Value::from(s.to_string()))),
+            (300u16..700).prop_map(|s| Some(Value::from(s))),
+            text().prop_map(|t| Some(Value::from(t))),
+            Just(Some(Value::Null)),
+            Just(None),
+        ];
+        let data = prop_oneof![answer(), Just(Value::Null), json(2)];
+        let envelope = (code, prop::option::of(text()), data).prop_map(|(code, message, data)| {
+            let mut envelope = serde_json::json!({ "data": data });
+            if let Some(code) = code {
+                envelope["code"] = code;
+            }
+            if let Some(message) = message {
+                envelope["message"] = Value::from(message);
+            }
+            serde_json::to_vec(&envelope).unwrap()
+        });
+        prop_oneof![
+            3 => envelope,
+            1 => json(3).prop_map(|v| serde_json::to_vec(&v).unwrap()),
+            1 => prop::collection::vec(any::<u8>(), 0..48),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// An envelope's data is the answer it holds; without data, a code
+        /// that is an HTTP error status means what that status means, any
+        /// other is a gateway error quoting the code and the message in one
+        /// line; a body that is no envelope is an answer that does not decode. Nothing
+        /// it gives shows the key.
+        #[test]
+        fn unwrap_envelope_reads_what_the_envelope_holds(body in body()) {
+            let decode_error = serde_json::from_str::<Value>("x").unwrap_err();
+            let conn = connection();
+            let result = conn.unwrap_envelope(&body, &decode_error);
+            let envelope = serde_json::from_slice::<GatewayEnvelope>(&body)
+                .ok()
+                .filter(|e| e.code.is_some() || e.message.is_some());
+            match (&result, envelope) {
+                // A 2xx that is no envelope either: billed, and undecoded.
+                (Err(Error::Undecoded { .. }), None) => {}
+                (_, None) => prop_assert!(false, "not an envelope, yet {:?}", result),
+                (_, Some(envelope)) if !envelope.data.is_null() => {
+                    let expected = serde_json::from_value::<GenerateImageResponse>(envelope.data);
+                    match (&result, expected) {
+                        (Ok(answer), Ok(expected)) => prop_assert_eq!(serde_json::to_value(answer).unwrap(), serde_json::to_value(expected).unwrap()),
+                        (Err(Error::Undecoded { .. }), Err(_)) => {}
+                        (got, expected) => prop_assert!(false, "{:?} for {:?}", got, expected),
+                    }
+                }
+                (Err(err), Some(envelope)) => {
+                    let message = one_line_with(envelope.message.as_deref().unwrap_or(""), |t| conn.redact(t));
+                    let code = match &envelope.code {
+                        Some(Value::String(code)) => code.clone(),
+                        Some(Value::Null) | None => String::new(),
+                        Some(other) => other.to_string(),
+                    };
+                    match code.parse::<u16>() {
+                        Ok(status @ 400..=599) => {
+                            let expected = from_answer(Provider::Ideogram, status, &HeaderMap::new(), message, None, None);
+                            prop_assert_eq!(format!("{err:?}"), format!("{expected:?}"));
+                        }
+                        _ => {
+                            let is_gateway = matches!(err, Error::Gateway { code: c, message: m }
+                                if *c == conn.redact(&code) && *m == message);
+                            prop_assert!(is_gateway, "{:?}", err);
+                        }
+                    }
+                }
+                (Ok(answer), Some(_)) => prop_assert!(false, "an answer from null data: {:?}", answer),
+            }
+            if let Err(err) = &result {
+                prop_assert!(!leaks(&err.to_string()), "{}", err);
+            }
+        }
+
+        /// Any answer of the images' shape becomes a generation with one
+        /// image per entry: a safe image's URL kept whole (redacted where
+        /// printed), an unsafe one's withheld, a safe one without a URL
+        /// missing, words redacted.
+        #[test]
+        fn every_answer_becomes_its_images(answer in answer()) {
+            let decoded: GenerateImageResponse = serde_json::from_value(answer).unwrap();
+            let generation = connection().ideogram_generation(Model::V3, decoded.clone()).unwrap();
+            prop_assert_eq!(generation.images.len(), decoded.data.len());
+            for (image, sent) in generation.images.iter().zip(&decoded.data) {
+                match (&image.data, &sent.url) {
+                    // Kept whole, to download it; redacted where printed.
+                    (ImageData::Url(url), Some(sent_url)) => {
+                        prop_assert!(sent.is_image_safe);
+                        prop_assert_eq!(url, sent_url);
+                    }
+                    (ImageData::Withheld, _) => prop_assert!(!sent.is_image_safe),
+                    // Safe, yet no URL: billed and missing, not withheld.
+                    (ImageData::Missing, url) => prop_assert!(sent.is_image_safe && url.as_deref().is_none_or(str::is_empty)),
+                    (other, _) => prop_assert!(false, "{:?}", other),
+                }
+                prop_assert_eq!(&image.prompt, &connection().redact(&sent.prompt));
+                prop_assert!(!leaks(&image.prompt));
+            }
         }
     }
 }

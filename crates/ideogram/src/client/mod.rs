@@ -96,6 +96,13 @@ impl Client {
         ClientBuilder::new(provider)
     }
 
+    /// The connection under this client, for the crate's own tests of the
+    /// decoders it holds.
+    #[cfg(test)]
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.inner
+    }
+
     /// The provider this client talks to.
     pub fn provider(&self) -> Provider {
         self.inner.provider
