@@ -734,7 +734,7 @@ async fn a_truncated_image_is_reported_billed() {
 }
 
 #[tokio::test]
-async fn malformed_json_is_an_invalid_response_not_a_retry() {
+async fn malformed_json_is_a_billed_answer_that_does_not_decode_not_a_retry() {
     let mock = mock().await;
     mock.inject(Target::Method("POST".into()), Fault::MalformedJson);
     let err = client(Provider::Ideogram, &mock)
@@ -744,13 +744,14 @@ async fn malformed_json_is_an_invalid_response_not_a_retry() {
     assert!(
         matches!(
             err,
-            Error::InvalidResponse {
+            Error::Undecoded {
                 provider: Provider::Ideogram,
                 ..
             }
         ),
         "{err:?}"
     );
+    assert!(err.certainly_billed(), "{err:?}");
     let ledger = mock.ledger();
     assert_eq!(ledger.entries.len(), 1);
     assert_eq!(ledger.entries[0].delivery, Delivery::Broken);

@@ -729,7 +729,10 @@ impl Context<'_> {
                 // Not interruptible: the URLs must reach the journal once paid for.
                 let generation = prepared.generate().await;
                 self.in_flight.end(item.index);
-                let generation = generation.map_err(lib)?;
+                let generation = match generation {
+                    Ok(generation) => generation,
+                    Err(err) => return Err(self.undecoded(item, err)),
+                };
                 self.generated(item, &generation)?;
                 generation
             }
@@ -763,6 +766,12 @@ impl Context<'_> {
 
     /// Journals that the item's bytes are about to leave.
     async fn sending(&self, item: &Item) -> Result<(), Stopped> {
+        // Room for this item's images, or it is not sent.
+        crate::room::check(self.output, item.work.images()).map_err(|failure| Stopped::Failed {
+            failure,
+            maybe_billed: false,
+            expired: false,
+        })?;
         // Unjournaled, nothing is sent: the item is not billed.
         self.journal
             .commit(&Entry::Sending {
@@ -778,6 +787,28 @@ impl Context<'_> {
             })?;
         self.in_flight.start(item.index);
         Ok(())
+    }
+
+    /// A sent item's failure. An answer that did not decode was billed:
+    /// the URLs it held are journaled as the item's images (a rerun fetches
+    /// them, sending nothing) and the failure lists their fetch commands.
+    fn undecoded(&self, item: &Item, err: Error) -> Stopped {
+        let provider = self.client.provider();
+        let prompt = &item.asked.prompt;
+        let Some(generation) = paid::undecoded(self.client, &err, item.work.model(), prompt) else {
+            return Stopped::from_error(err, provider);
+        };
+        if let Err(stopped) = self.generated(item, &generation) {
+            return stopped;
+        }
+        let plan = plan_for(self.output, item);
+        Stopped::billed(Failure::new(
+            NOT_SAVED,
+            format!(
+                "{err}; it was billed: {}",
+                fetch_commands(&generation, &plan)
+            ),
+        ))
     }
 
     /// Journals a paid generation's URLs before anything is downloaded.

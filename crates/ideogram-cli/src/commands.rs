@@ -65,6 +65,7 @@ pub(crate) async fn generate(
     let plan = Plan::from_output(save.output, &naming::slug(&asked.prompt))?;
     let count = request.num_images_asked().unwrap_or(1) as usize;
     plan.check(count)?;
+    crate::room::check(&plan.dir, count)?;
     let stop = |code, message: &str| Failure::new(code, message.to_owned());
 
     let started = SystemTime::now();
@@ -73,7 +74,9 @@ pub(crate) async fn generate(
         .await
         .ok_or_else(|| stop(INTERRUPTED, "interrupted before anything was sent"))?
         .map_err(|e| Failure::from_error(e, provider))?;
-    let generation = paid_answer(session, signals, prepared.generate()).await?;
+    let model = request.chosen_model();
+    let fail = |e| paid_failure(session, e, model, &plan, &asked, &save, started);
+    let generation = paid_answer(session, signals, prepared.generate(), fail).await?;
     save_paid(&generation, &plan, &asked, &save, started, signals, None)
         .await
         .map(drop)
@@ -91,13 +94,25 @@ pub(crate) async fn edit(
     let provider = session.provider;
     let plan = Plan::from_output(save.output, &naming::slug(&asked.prompt))?;
     plan.check(request.images_asked() as usize)?;
+    crate::room::check(&plan.dir, request.images_asked() as usize)?;
     let started = SystemTime::now();
     let prepared = signals
         .unless(1, session.client.prepare_edit(&request))
         .await
         .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?
         .map_err(|e| Failure::from_error(e, provider))?;
-    let generation = paid_answer(session, signals, prepared.send()).await?;
+    let fail = |e| {
+        paid_failure(
+            session,
+            e,
+            EditRequest::MODEL,
+            &plan,
+            &asked,
+            &save,
+            started,
+        )
+    };
+    let generation = paid_answer(session, signals, prepared.send(), fail).await?;
     save_paid(&generation, &plan, &asked, &save, started, signals, None)
         .await
         .map(drop)
@@ -109,6 +124,7 @@ async fn paid_answer(
     session: &Session,
     signals: &Signals,
     sending: impl std::future::Future<Output = Result<Generation, ideogram::Error>>,
+    fail: impl FnOnce(ideogram::Error) -> Failure,
 ) -> Result<Generation, Failure> {
     tokio::pin!(sending);
     let answer = match signals.unless(1, &mut sending).await {
@@ -127,7 +143,41 @@ async fn paid_answer(
             })?
         }
     };
-    answer.map_err(|e| Failure::from_error(e, session.provider))
+    answer.map_err(fail)
+}
+
+/// A paid call that failed, as its failure: an answer that did not decode
+/// is billed, and the URLs it held are reported as images not saved (each
+/// with its sidecar and the command that fetches it, `--json` printing
+/// them as the images); any other error as the library says.
+fn paid_failure(
+    session: &Session,
+    err: ideogram::Error,
+    model: ideogram::Model,
+    plan: &Plan,
+    asked: &Asked,
+    save: &Save<'_>,
+    started: SystemTime,
+) -> Failure {
+    let Some(generation) = paid::undecoded(&session.client, &err, model, &asked.prompt) else {
+        return Failure::from_error(err, session.provider);
+    };
+    let (stems, claimed) = stems_for(plan, generation.images.len(), save.overwrite);
+    let saving = Saving {
+        asked,
+        replace: save.overwrite,
+        temp_tag: None,
+        started,
+        journaled: false,
+        claimed,
+    };
+    let unsaved = paid::record_undecoded(&generation, &stems, &err.to_string(), &saving);
+    if save.json {
+        let all: Vec<Value> = unsaved.iter().map(paid::Unsaved::json).collect();
+        say(&serde_json::to_string_pretty(&all).expect("JSON"));
+    }
+    paid::report_unsaved(&unsaved, unsaved.len());
+    paid::not_saved(&unsaved, unsaved.len())
 }
 
 /// Separates an image's text into layers: saves the image without its text
@@ -144,7 +194,13 @@ pub(crate) async fn layerize_text(
     let image = image.parse::<ideogram::ImageInput>()?;
     let plan = Plan::from_output(save.output, &naming::slug(prompt.unwrap_or("text-layers")))?;
     plan.check(1)?;
+    crate::room::check(&plan.dir, 1)?;
     let started = SystemTime::now();
+    let asked = Asked {
+        prompt: prompt.unwrap_or_default().to_owned(),
+        provider,
+        options: Options::default(),
+    };
     let layers = signals
         .unless(1, session.client.layerize_text(&image, prompt))
         .await
@@ -154,12 +210,10 @@ pub(crate) async fn layerize_text(
                 "interrupted: if the image had been sent, the call was billed",
             )
         })?
-        .map_err(|e| Failure::from_error(e, provider))?;
-    let asked = Asked {
-        prompt: prompt.unwrap_or_default().to_owned(),
-        provider,
-        options: Options::default(),
-    };
+        .map_err(|e| {
+            let model = ideogram::EditRequest::MODEL;
+            paid_failure(session, e, model, &plan, &asked, &save, started)
+        })?;
     let generation = Generation::new(provider, ideogram::EditRequest::MODEL, vec![layers.base]);
     let blocks = serde_json::to_value(&layers.blocks).expect("JSON");
     save_paid(
@@ -276,8 +330,7 @@ async fn save_paid(
         return Ok(records);
     }
     paid::report_unsaved(&unsaved, generation.images.len());
-    Err(paid::not_saved(&unsaved, generation.images.len())
-        .hint("run the printed commands to fetch them (Ideogram's links last 24 hours)"))
+    Err(paid::not_saved(&unsaved, generation.images.len()))
 }
 
 /// Saves a paid generation's images under `plan`'s next free names (or
@@ -285,6 +338,21 @@ async fn save_paid(
 /// records of the saved images, and the images that could not be saved,
 /// each with the command that fetches it. Downloads stop at the next
 /// interrupt, which is a failure listing those commands on stderr.
+/// The names `count` paid images are saved (or recorded) under: claimed
+/// by creating their sidecars, so that commands and servers saving into
+/// one folder at once never pick the same one, or else (with `overwrite`,
+/// or when no claim can be made) as [`Plan::stems`] picks them. The flag
+/// says whether they were claimed.
+pub(crate) fn stems_for(plan: &Plan, count: usize, overwrite: bool) -> (Vec<naming::Stem>, bool) {
+    let none = |_: &Path| false;
+    let claimed = (!overwrite && plan.sidecars)
+        .then(|| plan.claim_stems(count))
+        .flatten();
+    let is_claimed = claimed.is_some();
+    let stems = claimed.unwrap_or_else(|| plan.stems(count, overwrite, &none));
+    (stems, is_claimed)
+}
+
 pub(crate) async fn save_generation(
     generation: &Generation,
     plan: &Plan,
@@ -293,14 +361,7 @@ pub(crate) async fn save_generation(
     started: SystemTime,
     signals: &Signals,
 ) -> Result<(Vec<Value>, Vec<paid::Unsaved>), Failure> {
-    let none = |_: &Path| false;
-    // Names claimed by creating their sidecars: commands and servers
-    // saving into one folder at once never pick the same one.
-    let claimed = (!overwrite && plan.sidecars)
-        .then(|| plan.claim_stems(generation.images.len()))
-        .flatten();
-    let is_claimed = claimed.is_some();
-    let stems = claimed.unwrap_or_else(|| plan.stems(generation.images.len(), overwrite, &none));
+    let (stems, is_claimed) = stems_for(plan, generation.images.len(), overwrite);
     let asked_for = plan.dir.join(format!(
         "{}.{}",
         plan.stem,

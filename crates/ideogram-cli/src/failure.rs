@@ -151,7 +151,17 @@ impl Failure {
             Error::Transport { sent: false, .. } => {
                 (NETWORK, Some("check the network or --base-url".to_owned()))
             }
-            Error::Download { .. } | Error::Withheld => (NOT_SAVED, None),
+            Error::Download { .. } | Error::Withheld | Error::Missing => (NOT_SAVED, None),
+            // Billed: what it pointed at goes in the message.
+            Error::Undecoded { urls, .. } => (
+                NOT_SAVED,
+                Some(if urls.is_empty() {
+                    "it was billed, and the answer held no image URL to fetch".to_owned()
+                } else {
+                    "it was billed: `ideogram fetch URL -o FILE` fetches each URL it held"
+                        .to_owned()
+                }),
+            ),
             _ => (OTHER, None),
         };
         let hint = match (&err, hint) {
@@ -163,6 +173,9 @@ impl Failure {
         };
         let message = match err.root() {
             Error::Transport { source, .. } => format!("{err}{}", chain(source)),
+            Error::Undecoded { urls, .. } if !urls.is_empty() => {
+                format!("{err}; the URLs it held: {}", urls.join(" "))
+            }
             _ => err.to_string(),
         };
         Self {

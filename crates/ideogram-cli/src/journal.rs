@@ -156,10 +156,13 @@ pub(crate) fn restore(
             let mut image = client.remote_image(j.url.clone().unwrap_or_default(), j.prompt);
             image.seed = j.seed;
             image.resolution = j.resolution;
-            image.is_safe = j.is_safe && j.url.is_some();
-            if !image.is_safe {
-                image.data = ideogram::ImageData::Withheld;
-            }
+            image.is_safe = j.is_safe;
+            image.data = match (j.is_safe, &j.url) {
+                (false, _) => ideogram::ImageData::Withheld,
+                // Paid for, yet the answer held no image for it.
+                (true, None) => ideogram::ImageData::Missing,
+                (true, Some(_)) => image.data,
+            };
             image
         })
         .collect();

@@ -16,6 +16,7 @@ mod poll_cache;
 mod progress;
 mod redact;
 mod request;
+mod room;
 mod signals;
 mod trace;
 mod values;

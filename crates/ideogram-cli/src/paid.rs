@@ -2,9 +2,12 @@
 //! own (one failing does not stop its siblings); an image at a URL gets its
 //! sidecar first, holding the URL, so that the paid result is recorded on
 //! disk before the download starts; an image that cannot be saved is
-//! reported with its URL and the command that fetches it later.
+//! reported with its URL and the command that fetches it later. An image
+//! held in memory (no URL) whose target fails goes to the first rescue
+//! place that takes it, or is reported as lost, with each place tried:
+//! never with a command or URL that does not exist.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use ideogram::{GeneratedImage, Generation, ImageData, SaveOptions};
@@ -46,6 +49,9 @@ pub(crate) struct Unsaved {
     pub url: Option<String>,
     /// A copy saved elsewhere when the target could not be written.
     pub rescued: Option<PathBuf>,
+    /// An image held only in memory (no URL) that no place took: each
+    /// place tried and why it failed. It is lost when this process ends.
+    pub tried: Vec<String>,
 }
 
 impl Unsaved {
@@ -65,7 +71,18 @@ impl Unsaved {
         if let Some(rescued) = &self.rescued {
             lines.push(format!("    saved instead at {}", rescued.display()));
         }
+        if self.lost() {
+            lines.push(
+                "    lost: it has no URL to fetch it by, and no place took its bytes:".to_owned(),
+            );
+            lines.extend(self.tried.iter().map(|t| format!("      {t}")));
+        }
         lines
+    }
+
+    /// Whether nothing is left of it: no URL, no copy.
+    pub(crate) fn lost(&self) -> bool {
+        self.url.is_none() && self.rescued.is_none()
     }
 
     /// The same as JSON, for `--json`.
@@ -78,6 +95,8 @@ impl Unsaved {
             "source_url": self.url,
             "fetch": self.fetch(),
             "rescued": self.rescued.as_ref().map(|p| p.display().to_string()),
+            "lost": self.lost(),
+            "tried": self.tried,
         })
     }
 }
@@ -128,12 +147,13 @@ async fn save_one(
         ImageData::Url(url) => Some(url.clone()),
         _ => None,
     };
-    let lost = |reason: String, rescued: Option<PathBuf>| Unsaved {
+    let lost = |reason: String, rescued: Result<PathBuf, Vec<String>>| Unsaved {
         number,
         reason,
         target: stem.image.clone(),
         url: url.clone(),
-        rescued,
+        tried: rescued.as_ref().err().cloned().unwrap_or_default(),
+        rescued: rescued.ok(),
     };
     let base = output::record(image, generation, saving.asked, &stem.image, saving.started);
     // The URL on disk before the download starts: if this process dies, the
@@ -196,9 +216,19 @@ async fn save_one(
         Err(err) => {
             let reason = err.to_string();
             let rescued = match &image.data {
-                ImageData::Bytes { .. } => rescue(image, generation, number).await,
-                _ => None,
+                ImageData::Bytes { .. } => rescue(image, generation, number, &stem.image).await,
+                _ => Err(Vec::new()),
             };
+            if let Ok(copy) = &rescued {
+                // The copy is described where it is, as a saved image is.
+                let mut record =
+                    output::record(image, generation, saving.asked, copy, saving.started);
+                record["rescued_from"] = json!(stem.image.display().to_string());
+                if let Err(failure) = output::write_sidecar(&Stem::sidecar_of(copy), &record, false)
+                {
+                    tell(&format!("warning: {}", failure.message));
+                }
+            }
             let lost = lost(reason, rescued);
             if sidecar_ours {
                 let mut failed = base;
@@ -212,26 +242,154 @@ async fn save_one(
     }
 }
 
-/// Writes an image held in memory (it has no URL to fetch it again from)
-/// into the temporary folder when its target failed.
-async fn rescue(image: &GeneratedImage, generation: &Generation, number: usize) -> Option<PathBuf> {
+/// The folders a paid image held in memory (it has no URL to fetch it
+/// again by) is written to when its target failed, in order: beside the
+/// target under another name, the user's data folder, the user's cache
+/// folder, the temporary folder.
+fn rescue_places(target: &Path) -> Vec<PathBuf> {
+    let beside = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let ours = |dir: PathBuf| dir.join("ideogram").join("rescued");
+    let mut places = vec![beside];
+    places.extend(dirs::data_dir().map(ours));
+    places.extend(dirs::cache_dir().map(ours));
+    places.push(std::env::temp_dir());
+    places
+}
+
+/// Writes an image held in memory into the first of [`rescue_places`] that
+/// takes it: where it went, or each place tried and why it failed.
+async fn rescue(
+    image: &GeneratedImage,
+    generation: &Generation,
+    number: usize,
+    target: &Path,
+) -> Result<PathBuf, Vec<String>> {
     let id = generation
         .request_id
         .as_deref()
         .map(crate::naming::slug)
         .unwrap_or_else(|| std::process::id().to_string());
-    let path = std::env::temp_dir().join(format!("ideogram-rescued-{id}-{number}.png"));
+    // A short stem: the rescue name must fit wherever the target's did not.
+    let stem: String = target
+        .file_stem()
+        .map(|s| s.to_string_lossy().chars().take(48).collect())
+        .unwrap_or_else(|| "image".to_owned());
     let options = SaveOptions::new().replace(false).fix_extension(true);
-    image.save_with(&path, &options).await.ok()
+    let mut tried = Vec::new();
+    for place in rescue_places(target) {
+        let name = format!(
+            "{stem}.rescued-{id}-{number}-{:08x}.png",
+            rand::random::<u32>()
+        );
+        let path = place.join(name);
+        let saved = match tokio::fs::create_dir_all(&place).await {
+            Ok(()) => image
+                .save_with(&path, &options)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(format!("cannot create {}: {e}", place.display())),
+        };
+        match saved {
+            Ok(saved) => return Ok(saved),
+            Err(reason) => tried.push(reason),
+        }
+    }
+    Err(tried)
 }
 
 /// The failure of a paid generation `unsaved` of whose `total` images were
-/// not saved (exit 9); the caller says where their fetch commands are.
+/// not saved (exit 9), with a hint that says only what is true of them:
+/// which have a command that fetches them, a copy elsewhere, or neither.
 pub(crate) fn not_saved(unsaved: &[Unsaved], total: usize) -> Failure {
-    Failure::new(
+    let failure = Failure::new(
         crate::failure::NOT_SAVED,
         format!("{} of {total} images billed but not saved", unsaved.len()),
-    )
+    );
+    let fetchable = unsaved.iter().filter(|u| u.url.is_some()).count();
+    let rescued = unsaved.iter().filter(|u| u.rescued.is_some()).count();
+    let lost = unsaved
+        .iter()
+        .filter(|u| u.url.is_none() && u.rescued.is_none())
+        .count();
+    let mut hints = Vec::new();
+    if fetchable > 0 {
+        hints.push(format!(
+            "{fetchable} can be fetched with the commands listed (links last a limited time: Ideogram's 24 hours)"
+        ));
+    }
+    if rescued > 0 {
+        hints.push(format!("{rescued} saved instead where listed"));
+    }
+    if lost > 0 {
+        hints.push(format!(
+            "{lost} lost: no URL exists to fetch it by and no folder took its bytes, as listed"
+        ));
+    }
+    failure.hint(hints.join("; "))
+}
+
+/// What a paid answer that did not decode points at: a generation of the
+/// URLs it held, to record, report and fetch as any paid image that could
+/// not be saved. `None` for any other error, and for an answer that held
+/// no URL (the error alone says it was billed).
+pub(crate) fn undecoded(
+    client: &ideogram::Client,
+    err: &ideogram::Error,
+    model: ideogram::Model,
+    prompt: &str,
+) -> Option<Generation> {
+    let ideogram::Error::Undecoded { urls, .. } = err.root() else {
+        return None;
+    };
+    let images: Vec<GeneratedImage> = urls
+        .iter()
+        .map(|url| client.remote_image(url.clone(), prompt.to_owned()))
+        .collect();
+    (!images.is_empty()).then(|| Generation::new(client.provider(), model, images))
+}
+
+/// The images of an answer that did not decode (a generation from
+/// [`undecoded`]) as not saved, each with its sidecar at its stem (status
+/// `not_saved`, the URL and the command that fetches it), so the record is
+/// on disk as for any paid image that could not be saved.
+pub(crate) fn record_undecoded(
+    generation: &Generation,
+    stems: &[Stem],
+    reason: &str,
+    saving: &Saving<'_>,
+) -> Vec<Unsaved> {
+    generation
+        .images
+        .iter()
+        .zip(stems)
+        .enumerate()
+        .map(|(i, (image, stem))| {
+            let lost = Unsaved {
+                number: i + 1,
+                reason: reason.to_owned(),
+                target: stem.image.clone(),
+                url: match &image.data {
+                    ImageData::Url(url) => Some(url.clone()),
+                    _ => None,
+                },
+                rescued: None,
+                tried: Vec::new(),
+            };
+            let mut record =
+                output::record(image, generation, saving.asked, &stem.image, saving.started);
+            record["status"] = json!("not_saved");
+            record["error"] = json!(lost.reason);
+            record["fetch"] = json!(lost.fetch());
+            let ours = saving.replace || saving.claimed;
+            if let Err(failure) = output::write_sidecar(&stem.sidecar, &record, ours) {
+                tell(&format!("warning: {}", failure.message));
+            }
+            lost
+        })
+        .collect()
 }
 
 /// Prints the unsaved images of a paid generation on stderr.

@@ -1165,3 +1165,70 @@ async fn once(mut client: Client, tool: &'static str, arguments: Value) -> (Clie
     .await
     .unwrap()
 }
+
+#[tokio::test]
+async fn a_paid_answer_that_does_not_decode_is_billed_with_its_urls_and_not_sent_again() {
+    use workspace_tests::{Canned, CaptureServer};
+    // A 200 (billed) whose image lacks `is_image_safe`; an image request
+    // (a repeat fetching it) gets the same, which is not an image.
+    let server = CaptureServer::start(|_| {
+        Canned::json(
+            200,
+            json!({"created": "2025-01-01T00:00:00Z", "data": [
+                {"url": "https://cdn.example/mcp-1.png", "prompt": "p", "resolution": "1024x1024", "seed": 1}
+            ]}),
+        )
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let url = server.base_url();
+    let args = [
+        "mcp",
+        "--out",
+        out.to_str().unwrap(),
+        "--base-url",
+        &url,
+        "--provider",
+        "ideogram",
+    ]
+    .map(str::to_owned);
+    let root = dir.path().to_path_buf();
+    let client = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        Client::start(&args, &[("IDEOGRAM_API_KEY", "test-key-123456")], &root)
+    })
+    .await
+    .unwrap();
+    let call = json!({"prompt": "undecoded fox", "idempotency_key": "x-1"});
+    let (client, first, repeated) = twice(client, "generate", call).await;
+    assert_eq!(first["isError"], true, "{first}");
+    let answer = &first["structuredContent"];
+    assert_eq!(answer["billed"], "yes", "{first}");
+    assert_eq!(answer["error"]["class"], "billed_not_saved", "{first}");
+    let image = &answer["detail"]["images"][0];
+    assert_eq!(
+        image["source_url"], "https://cdn.example/mcp-1.png",
+        "{first}"
+    );
+    assert!(
+        image["fetch"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("ideogram fetch https://cdn.example/mcp-1.png")),
+        "{first}"
+    );
+    // The repeat does not send the request again.
+    assert_ne!(
+        repeated["structuredContent"]["billed"], "maybe",
+        "{repeated}"
+    );
+    let posts = server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    assert_eq!(posts, 1, "{repeated}");
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+}

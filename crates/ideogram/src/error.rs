@@ -175,6 +175,26 @@ pub enum Error {
     /// generation answered.
     #[error("the image failed the safety check and was not delivered")]
     Withheld,
+    /// The answer (billed) held no image where it should have: an image that
+    /// passed the safety check yet came without a URL. Nothing to fetch.
+    #[error("billed, but the answer held no image for it (no URL, and not marked unsafe)")]
+    Missing,
+    /// A success answer (2xx: the call ran and was billed) whose body does
+    /// not have the documented shape. `urls` are the `http(s)` URLs found in
+    /// the body read leniently, kept whole as [`ImageData::Url`] is (redact
+    /// them to print them): the paid images are likely among them, to fetch
+    /// without the key.
+    ///
+    /// [`ImageData::Url`]: crate::ImageData::Url
+    #[error("the service answered success (billed), but the answer does not decode: {message}")]
+    Undecoded {
+        /// Who answered.
+        provider: Provider,
+        /// What was wrong with it.
+        message: String,
+        /// Every `http(s)` URL in the body, in order (at most 16).
+        urls: Vec<String>,
+    },
     /// Saving an image failed; nothing was left half-written at `path`.
     #[error("cannot save {}: {source}", path.display())]
     Io {
@@ -267,8 +287,22 @@ impl Error {
             | Self::InvalidResponse { .. }
             | Self::Gateway { .. } => false,
             // These happen after the service answered with a generation.
-            Self::Download { .. } | Self::Withheld | Self::Io { .. } => false,
+            Self::Download { .. }
+            | Self::Withheld
+            | Self::Missing
+            | Self::Undecoded { .. }
+            | Self::Io { .. } => false,
         }
+    }
+
+    /// Whether the request certainly ran and was paid for: the service
+    /// answered success, and what failed came after (reading the answer,
+    /// fetching or saving an image).
+    pub fn certainly_billed(&self) -> bool {
+        matches!(
+            self,
+            Self::Undecoded { .. } | Self::Download { .. } | Self::Missing | Self::Io { .. }
+        )
     }
 
     /// The error itself, or for [`Error::Polling`] the failure of the check

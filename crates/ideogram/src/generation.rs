@@ -62,6 +62,9 @@ pub enum ImageData {
     Url(String),
     /// Not delivered: the image failed the safety check.
     Withheld,
+    /// Not delivered though it passed the safety check: the answer (billed)
+    /// held no URL for it. There is nothing to fetch.
+    Missing,
 }
 
 /// One generated image and how it was made.
@@ -188,6 +191,7 @@ impl GeneratedImage {
                 Ok(sink.freeze())
             }
             ImageData::Withheld => Err(Error::Withheld),
+            ImageData::Missing => Err(Error::Missing),
         }
     }
 
@@ -215,8 +219,10 @@ impl GeneratedImage {
             path: path.to_owned(),
             source,
         };
-        if matches!(self.data, ImageData::Withheld) {
-            return Err(Error::Withheld);
+        match self.data {
+            ImageData::Withheld => return Err(Error::Withheld),
+            ImageData::Missing => return Err(Error::Missing),
+            _ => {}
         }
         check_target(&path, options.replace).map_err(|e| io(&path, e))?;
         let tag = options
@@ -265,7 +271,7 @@ impl GeneratedImage {
                 content_type.as_str()
             }
             ImageData::Url(url) => self.downloader.fetch(url, &mut sink, &path).await?,
-            ImageData::Withheld => unreachable!("checked above"),
+            ImageData::Withheld | ImageData::Missing => unreachable!("checked above"),
         };
         // tokio's File writes in the background: a failed write (a full
         // disk) shows only at the flush, which sync_all alone would skip.

@@ -55,9 +55,30 @@ async fn answers_that_may_have_run_never_claim_otherwise() {
         Canned::json(202, json!({"accepted": true})),
     ] {
         let err = generate_err(Provider::Ideogram, canned).await;
-        assert!(matches!(err, Error::InvalidResponse { .. }), "{err:?}");
+        assert!(
+            matches!(err, Error::InvalidResponse { .. } | Error::Undecoded { .. }),
+            "{err:?}"
+        );
         assert!(!err.certainly_not_billed(), "{err:?}");
     }
+
+    // A 200 that does not decode ran and was billed; the URLs in its body
+    // come with the error, so the images can still be fetched.
+    let err = generate_err(
+        Provider::Ideogram,
+        Canned::json(
+            200,
+            json!({"created": "2025-01-01T00:00:00Z", "data": [
+                {"url": "https://cdn.example/a.png", "prompt": "p", "resolution": "1024x1024", "seed": 1}
+            ]}),
+        ),
+    )
+    .await;
+    match &err {
+        Error::Undecoded { urls, .. } => assert_eq!(urls, &["https://cdn.example/a.png"]),
+        other => panic!("{other:?}"),
+    }
+    assert!(err.certainly_billed(), "{err:?}");
 
     // 5xx: the generation may have run.
     let err = generate_err(

@@ -34,6 +34,8 @@ impl Billed {
     pub(super) fn of(err: &ideogram::Error) -> Self {
         if err.certainly_not_billed() {
             Self::No
+        } else if err.certainly_billed() {
+            Self::Yes
         } else {
             Self::Maybe
         }

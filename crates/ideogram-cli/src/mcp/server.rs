@@ -17,6 +17,7 @@ use crate::failure::{Failure, INVALID, NOT_SAVED, OTHER};
 use crate::journal::{Entry, ItemState, Journal, JournalImage};
 use crate::naming::{self, Plan};
 use crate::output::{Asked, tell};
+use crate::paid::undecoded;
 use crate::request::{Ready, Work};
 use crate::signals::Signals;
 
@@ -465,6 +466,7 @@ impl Server {
             .await?;
         let plan = Plan::from_output(Some(&self.out.join("")), &naming::slug(&asked.prompt))?;
         plan.check(paid.work.images())?;
+        crate::room::check(&plan.dir, paid.work.images())?;
         let resumed = match &state {
             Some(state) if state.saved.is_some() => {
                 return Ok(self.saved_again(state));
@@ -523,7 +525,18 @@ impl Server {
                 progress.say("sent; waiting for the answer".into());
                 match prepared.generate().await {
                     Ok(generation) => generation,
-                    Err(err) => return Err(self.failed(item, err, provider).await),
+                    Err(err) => {
+                        let model = paid.work.model();
+                        return Err(
+                            match undecoded(&session.client, &err, model, &asked.prompt) {
+                                Some(generation) => {
+                                    self.undecoded(item, &err, &generation, &plan, &asked, started)
+                                        .await
+                                }
+                                None => self.failed(item, err, provider).await,
+                            },
+                        );
+                    }
                 }
             }
         };
@@ -574,6 +587,39 @@ impl Server {
         if let Err(failure) = self.journal(entry).await {
             tell(&format!("warning: {}", failure.message));
         }
+        refused
+    }
+
+    /// A paid answer that did not decode (`generation`: the URLs it held):
+    /// journaled as the call's images, so a repeat fetches them without
+    /// sending, and answered as billed with each URL, its sidecar and the
+    /// command that fetches it.
+    pub(super) async fn undecoded(
+        &self,
+        item: usize,
+        err: &ideogram::Error,
+        generation: &Generation,
+        plan: &Plan,
+        asked: &Asked,
+        started: SystemTime,
+    ) -> Refused {
+        if let Err(refused) = self.keep(item, generation, plan).await {
+            return refused;
+        }
+        let (stems, claimed) = crate::commands::stems_for(plan, generation.images.len(), false);
+        let saving = crate::paid::Saving {
+            asked,
+            replace: false,
+            temp_tag: None,
+            started,
+            journaled: true,
+            claimed,
+        };
+        let unsaved = crate::paid::record_undecoded(generation, &stems, &err.to_string(), &saving);
+        let mut refused =
+            Refused::new(crate::paid::not_saved(&unsaved, unsaved.len()), Billed::Yes);
+        let images: Vec<Value> = unsaved.iter().map(crate::paid::Unsaved::json).collect();
+        refused.detail = Some(json!({ "images": images }));
         refused
     }
 
@@ -658,8 +704,10 @@ impl Server {
         let (records, unsaved) = saved.map_err(|failure| Refused::new(failure, Billed::Yes))?;
         if !unsaved.is_empty() {
             let mut refused = Refused::new(
-                crate::paid::not_saved(&unsaved, generation.images.len())
-                    .hint("call again with the same idempotency_key to fetch them (each has its URL; Ideogram's links last 24 hours)"),
+                agent_hint(
+                    crate::paid::not_saved(&unsaved, generation.images.len()),
+                    &unsaved,
+                ),
                 Billed::Yes,
             );
             let mut all = records.clone();
@@ -922,4 +970,16 @@ impl Server {
         }
         Ok(answer)
     }
+}
+
+/// The "billed but not saved" failure, with what an agent does next for
+/// the images that have a URL: call again with the same key.
+fn agent_hint(failure: Failure, unsaved: &[crate::paid::Unsaved]) -> Failure {
+    if !unsaved.iter().any(|u| u.url.is_some()) {
+        return failure;
+    }
+    let said = failure.hint.clone().unwrap_or_default();
+    failure.hint(format!(
+        "{said}; to fetch those with a URL, call again with the same idempotency_key"
+    ))
 }

@@ -23,6 +23,11 @@ impl Connection {
             RawError::ResponseBodyError(source) | RawError::InvalidUpgrade(source) => {
                 return self.transport(true, source);
             }
+            // A success to a call (not a check on a job): it ran and was
+            // billed, so what the body points at goes along.
+            RawError::InvalidResponsePayload(body, e) if job.is_none() => {
+                return self.undecoded(&body, format!("{e}: {}", self.excerpt(&body)));
+            }
             RawError::InvalidResponsePayload(body, e) => {
                 return self.invalid(format!(
                     "an answer that does not decode ({e}): {}",

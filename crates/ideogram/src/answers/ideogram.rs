@@ -63,8 +63,11 @@ impl Connection {
             .into_iter()
             .map(|image| GeneratedImage {
                 data: match image.url {
-                    Some(url) if image.is_image_safe && !url.is_empty() => ImageData::Url(url),
-                    _ => ImageData::Withheld,
+                    _ if !image.is_image_safe => ImageData::Withheld,
+                    Some(url) if !url.is_empty() => ImageData::Url(url),
+                    // Safe, yet no URL: paid for and not delivered, which is
+                    // not the safety check's doing.
+                    _ => ImageData::Missing,
                 },
                 prompt: self.redact(&image.prompt),
                 seed: u64::try_from(image.seed).ok(),
@@ -95,17 +98,17 @@ impl Connection {
             .ok()
             .filter(|e| e.code.is_some() || e.message.is_some());
         let Some(envelope) = envelope else {
-            return Err(self.invalid(format!(
-                "an answer that does not decode ({decode_error}): {}",
-                self.excerpt(body)
-            )));
+            return Err(self.undecoded(body, format!("{decode_error}: {}", self.excerpt(body))));
         };
         if !envelope.data.is_null() {
             return serde_json::from_value(envelope.data).map_err(|e| {
-                self.invalid(format!(
-                    "a gateway envelope whose data does not decode ({e}): {}",
-                    self.excerpt(body)
-                ))
+                self.undecoded(
+                    body,
+                    format!(
+                        "a gateway envelope whose data does not decode ({e}): {}",
+                        self.excerpt(body)
+                    ),
+                )
             });
         }
         let message = one_line_with(envelope.message.as_deref().unwrap_or(""), |t| {
@@ -184,7 +187,7 @@ mod properties {
         /// An envelope's data is the answer it holds; without data, a code
         /// that is an HTTP error status means what that status means, any
         /// other is a gateway error quoting the code and the message in one
-        /// line; a body that is no envelope is an invalid answer. Nothing
+        /// line; a body that is no envelope is an answer that does not decode. Nothing
         /// it gives shows the key.
         #[test]
         fn unwrap_envelope_reads_what_the_envelope_holds(body in body()) {
@@ -195,13 +198,14 @@ mod properties {
                 .ok()
                 .filter(|e| e.code.is_some() || e.message.is_some());
             match (&result, envelope) {
-                (Err(Error::InvalidResponse { .. }), None) => {}
+                // A 2xx that is no envelope either: billed, and undecoded.
+                (Err(Error::Undecoded { .. }), None) => {}
                 (_, None) => prop_assert!(false, "not an envelope, yet {:?}", result),
                 (_, Some(envelope)) if !envelope.data.is_null() => {
                     let expected = serde_json::from_value::<GenerateImageResponse>(envelope.data);
                     match (&result, expected) {
                         (Ok(answer), Ok(expected)) => prop_assert_eq!(serde_json::to_value(answer).unwrap(), serde_json::to_value(expected).unwrap()),
-                        (Err(Error::InvalidResponse { .. }), Err(_)) => {}
+                        (Err(Error::Undecoded { .. }), Err(_)) => {}
                         (got, expected) => prop_assert!(false, "{:?} for {:?}", got, expected),
                     }
                 }
@@ -232,8 +236,9 @@ mod properties {
         }
 
         /// Any answer of the images' shape becomes a generation with one
-        /// image per entry: a safe image's URL redacted, an unsafe one's
-        /// withheld, words redacted.
+        /// image per entry: a safe image's URL kept whole (redacted where
+        /// printed), an unsafe one's withheld, a safe one without a URL
+        /// missing, words redacted.
         #[test]
         fn every_answer_becomes_its_images(answer in answer()) {
             let decoded: GenerateImageResponse = serde_json::from_value(answer).unwrap();
@@ -241,11 +246,14 @@ mod properties {
             prop_assert_eq!(generation.images.len(), decoded.data.len());
             for (image, sent) in generation.images.iter().zip(&decoded.data) {
                 match (&image.data, &sent.url) {
+                    // Kept whole, to download it; redacted where printed.
                     (ImageData::Url(url), Some(sent_url)) => {
                         prop_assert!(sent.is_image_safe);
-                        prop_assert_eq!(url, &connection().redact(sent_url));
+                        prop_assert_eq!(url, sent_url);
                     }
-                    (ImageData::Withheld, url) => prop_assert!(!sent.is_image_safe || url.as_deref().is_none_or(str::is_empty)),
+                    (ImageData::Withheld, _) => prop_assert!(!sent.is_image_safe),
+                    // Safe, yet no URL: billed and missing, not withheld.
+                    (ImageData::Missing, url) => prop_assert!(sent.is_image_safe && url.as_deref().is_none_or(str::is_empty)),
                     (other, _) => prop_assert!(false, "{:?}", other),
                 }
                 prop_assert_eq!(&image.prompt, &connection().redact(&sent.prompt));
