@@ -125,6 +125,22 @@ pub(crate) fn leaks(text: &str) -> bool {
     key_forms().iter().any(|form| text.contains(form.as_str()))
 }
 
+/// Whether `text` holds the key in any form, also in other letter case or
+/// with the invisible characters these strategies insert (format
+/// characters, which redaction sees through): what a reader would still
+/// recognise as the key.
+pub(crate) fn disguised(text: &str) -> bool {
+    const INVISIBLE: [char; 3] = ['\u{200b}', '\u{feff}', '\u{2060}'];
+    let plain = text
+        .chars()
+        .filter(|c| !INVISIBLE.contains(c))
+        .collect::<String>()
+        .to_ascii_lowercase();
+    key_forms()
+        .iter()
+        .any(|form| plain.contains(&form.to_ascii_lowercase()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +150,7 @@ mod tests {
         assert_eq!(key_forms()[1], "sk-prop-Zq7%2Fx%2BW9");
         assert!(key_forms().iter().all(|form| leaks(form)));
         assert!(!leaks(&KEY[1..]));
+        assert!(disguised("SK-prop-\u{200b}zq7/x+w9"));
+        assert!(!disguised("sk-prop-\u{0}Zq7/x+W9"));
     }
 }
