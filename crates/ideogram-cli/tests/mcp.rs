@@ -972,8 +972,11 @@ async fn local_images_are_read_only_from_the_out_and_read_folders() {
     for (tool, arguments, answer) in &refusals {
         assert_eq!(answer["isError"], true, "{tool} {arguments}: {answer}");
         assert_eq!(answer["structuredContent"]["billed"], "no", "{answer}");
+        // Said to the agent: which folders it may use, no CLI flag.
         let text = answer["content"][0]["text"].as_str().unwrap();
-        assert!(text.contains("--read"), "{text}");
+        assert!(text.contains("may read"), "{text}");
+        assert!(text.contains(shared.to_str().unwrap()), "{text}");
+        assert!(!text.contains("--read"), "{text}");
     }
     assert_eq!(
         mock.ledger().entries.len(),
