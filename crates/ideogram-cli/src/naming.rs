@@ -517,14 +517,6 @@ mod properties {
     use proptest::prelude::*;
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
-            failure_persistence: Some(Box::new(
-                proptest::test_runner::FileFailurePersistence::SourceParallel("proptest-regressions"),
-            )),
-            ..ProptestConfig::default()
-        })]
-
         /// Any prompt names a file that stays in its folder: at most 80
         /// bytes, never blank, no separator, dot, space or control, words
         /// joined by single dashes, and the prompt's first word leads it.

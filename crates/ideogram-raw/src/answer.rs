@@ -394,21 +394,6 @@ mod properties {
 
     const KEY: &str = "sk-raw-prop-8271";
 
-    fn config() -> ProptestConfig {
-        ProptestConfig {
-            cases: std::env::var("PROPTEST_CASES")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(256),
-            failure_persistence: Some(Box::new(
-                proptest::test_runner::FileFailurePersistence::SourceParallel(
-                    "proptest-regressions",
-                ),
-            )),
-            ..ProptestConfig::default()
-        }
-    }
-
     /// Words a server may send: anything, whitespace, controls, invisible
     /// characters, markup and the key (whole, or with an invisible
     /// character inside it).
@@ -424,7 +409,6 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(config())]
 
         /// Whatever an error answer's type and body, its message is one
         /// non-empty line under the cap, with no control character and,

@@ -177,7 +177,7 @@ pub(crate) fn shown_url(url: &str) -> String {
 
 #[cfg(test)]
 mod properties {
-    use crate::prop_support::{config, connection, disguised, json, text};
+    use crate::prop_support::{connection, disguised, json, text};
     use ideogram_raw::auth::REDACTED;
     use proptest::prelude::*;
     use serde_json::Value;
@@ -196,7 +196,6 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(config())]
 
         /// Redacting takes out every form of the key, one `[REDACTED]` for
         /// each, and leaves text without the key as it was.

@@ -387,7 +387,6 @@ mod properties {
     use reqwest::header::HeaderValue;
 
     proptest! {
-        #![proptest_config(crate::prop_support::config())]
 
         /// Any status, text and headers map to one error, by the status's
         /// meaning, without panicking; a 2xx never gets here.

@@ -1,12 +1,14 @@
-//! What the crate's property tests share: their configuration (the case
-//! count `tests/fuzz` raises, the committed regression files), a client
-//! whose key they plant in answers, and strategies for hostile answers.
+//! What the crate's property tests share: a client whose key they plant in
+//! answers, and strategies for hostile answers.
 //!
 //! Property tests live in a `properties` module beside the code they test
 //! (private decoders stay private); `tests/fuzz` finds them by that name.
+//! They run with proptest's default configuration, which (with its `std`
+//! feature) takes the case count from `PROPTEST_CASES` (`tests/fuzz` raises
+//! it) and saves a failing case in `proptest-regressions/` beside the
+//! source file (committed), trying it first on later runs.
 
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
 use serde_json::Value;
 
 use crate::Client;
@@ -14,21 +16,6 @@ use crate::connection::Connection;
 
 /// The key of [`connection`]: what no decoder may let through.
 pub(crate) const KEY: &str = "sk-prop-Zq7/x+W9";
-
-/// 256 cases, or `PROPTEST_CASES`; a failing case is saved beside the crate
-/// in `proptest-regressions/` (committed) and tried first on later runs.
-pub(crate) fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(256),
-        failure_persistence: Some(Box::new(FileFailurePersistence::SourceParallel(
-            "proptest-regressions",
-        ))),
-        ..ProptestConfig::default()
-    }
-}
 
 /// A Segmind connection holding [`KEY`] (no request is ever sent).
 pub(crate) fn connection() -> &'static Connection {

@@ -94,12 +94,11 @@ impl Connection {
 
 #[cfg(test)]
 mod properties {
-    use crate::prop_support::{KEY, config, connection, key_forms, leaks, text};
+    use crate::prop_support::{KEY, connection, key_forms, leaks, text};
     use ideogram_raw::answer::MAX_MESSAGE_CHARS;
     use proptest::prelude::*;
 
     proptest! {
-        #![proptest_config(config())]
 
         /// An excerpt of any body is one line of at most the message cap
         /// (and "..."), with no control character and no key; bytes that

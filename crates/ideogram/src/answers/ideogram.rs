@@ -137,7 +137,7 @@ impl Connection {
 #[cfg(test)]
 mod properties {
     use super::*;
-    use crate::prop_support::{config, connection, json, leaks, text, url};
+    use crate::prop_support::{connection, json, leaks, text, url};
     use proptest::prelude::*;
 
     /// Ideogram's answer as JSON: one to three images, the key possibly in
@@ -182,7 +182,6 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(config())]
 
         /// An envelope's data is the answer it holds; without data, a code
         /// that is an HTTP error status means what that status means, any

@@ -245,7 +245,7 @@ mod tests {
 #[cfg(test)]
 mod properties {
     use super::*;
-    use crate::prop_support::{config, connection, json, leaks, text, url};
+    use crate::prop_support::{connection, json, leaks, text, url};
     use proptest::prelude::*;
 
     /// The documented reading of a queue output, without the walk's cap:
@@ -319,7 +319,6 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(config())]
 
         /// Every URL planted in a queue output at most 4 levels down is
         /// found (up to 16), in order, once; nothing deeper, nothing else.
