@@ -1235,3 +1235,72 @@ async fn a_paid_answer_that_does_not_decode_is_billed_with_its_urls_and_not_sent
         .await
         .unwrap();
 }
+
+/// A call cancelled while it is still being prepared (its input image on
+/// the way) sends nothing: the ledger stays empty and the journal never
+/// says `sending`.
+#[tokio::test]
+async fn a_call_cancelled_before_it_is_sent_sends_nothing() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    common::write_png(dir.path(), "held.png", 64, 64, [200, 80, 40]);
+    let png = std::fs::read(dir.path().join("held.png")).unwrap();
+    // An image host that answers only once the test lets it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/held.png", listener.local_addr().unwrap());
+    let (asked, mut was_asked) = tokio::sync::mpsc::channel(1);
+    let (release, released) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = vec![0; 4096];
+        let _ = socket.read(&mut request).await.unwrap();
+        asked.send(()).await.unwrap();
+        let _ = released.await;
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            png.len()
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        socket.write_all(&png).await.unwrap();
+    });
+    let args = ["--provider", "ideogram", "--allow-url-host", "127.0.0.1"];
+    let client = start(&mock, dir.path(), &out, &args).await;
+    let (client, id) = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        let id = client.start_call(
+            "remix",
+            json!({"prompt": "a held fox", "image": url, "idempotency_key": "held"}),
+        );
+        (client, id)
+    })
+    .await
+    .unwrap();
+    tokio::time::timeout(HUNG, was_asked.recv())
+        .await
+        .expect("the image host was never asked");
+    // The server reads its input in order: once the ping is answered, the
+    // cancellation before it has been taken.
+    let client = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        client.send(
+            &json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                            "params": {"requestId": id, "reason": "test"}}),
+        );
+        client.request("ping", json!({}));
+        client
+    })
+    .await
+    .unwrap();
+    release.send(()).unwrap();
+    // Closing stdin waits for the call in flight to end.
+    let stderr = tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    mock.settled().await;
+    assert!(mock.ledger().entries.is_empty(), "sent: {stderr}");
+    let journal = std::fs::read_to_string(out.join(".ideogram-mcp.jsonl")).unwrap_or_default();
+    assert!(!journal.contains("\"sending\""), "{journal}");
+    assert!(stderr.contains("cancelled"), "{stderr}");
+}
