@@ -29,7 +29,12 @@ struct Client {
 
 impl Client {
     fn start(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Self {
-        let mut child = common::command(args, env, dir)
+        Self::spawn(common::command(args, env, dir))
+    }
+
+    /// Runs `command` (which starts `ideogram mcp`) and initializes.
+    fn spawn(mut command: Command) -> Self {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -1303,4 +1308,119 @@ async fn a_call_cancelled_before_it_is_sent_sends_nothing() {
     let journal = std::fs::read_to_string(out.join(".ideogram-mcp.jsonl")).unwrap_or_default();
     assert!(!journal.contains("\"sending\""), "{journal}");
     assert!(stderr.contains("cancelled"), "{stderr}");
+}
+
+/// `ideogram mcp` on a 512 KiB filesystem filled to 500 KiB (mounted in a
+/// namespace of its own, as `paid_results`' full-disk tests do), which is
+/// its output folder, `TMPDIR` and the user's data, cache and home folders:
+/// no place takes a paid image's bytes. The client, the filesystem's path
+/// and where the test reaches it from outside (the server's root in
+/// `/proc`, while it runs).
+async fn on_a_full_disk(mock: &ideogram_mock::MockServer) -> (Client, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small");
+    std::fs::create_dir(&small).unwrap();
+    let script = r#"
+        set -u
+        S="$1"; BIN="$2"; URL="$3"
+        mount -t tmpfs -o size=512k none "$S" || { echo "cannot mount a small filesystem" >&2; exit 97; }
+        head -c 512000 /dev/zero > "$S/filler"
+        mkdir -p "$S/out" "$S/tmp"
+        export TMPDIR="$S/tmp" XDG_DATA_HOME="$S/data" XDG_CACHE_HOME="$S/cache" HOME="$S/home"
+        cd "$S"
+        exec "$BIN" mcp --out "$S/out" --base-url "$URL" --provider segmind
+        "#;
+    let mut command = Command::new("unshare");
+    command
+        .args(["-rm", "sh", "-c", script, "sh"])
+        .arg(&small)
+        .arg(common::BIN)
+        .arg(mock.api_url())
+        .env_remove("IDEOGRAM_API_KEY")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("XDG_CACHE_HOME")
+        // The room check before sending passes: the write after fails.
+        .env("IDEOGRAM_MIN_FREE_PER_IMAGE", "0")
+        .env("SEGMIND_API_KEY", mock.api_key())
+        .env("NO_COLOR", "1");
+    let client = tokio::task::spawn_blocking(move || Client::spawn(command))
+        .await
+        .unwrap();
+    (client, dir)
+}
+
+impl Client {
+    /// `path` (as the server sees it) from outside its mount namespace.
+    fn seen_by_server(&self, path: &Path) -> PathBuf {
+        Path::new(&format!("/proc/{}/root", self.child.id())).join(path.strip_prefix("/").unwrap())
+    }
+}
+
+#[tokio::test]
+async fn paid_bytes_no_place_takes_are_kept_and_saved_on_repeat_without_sending() {
+    let mock = common::mock(Default::default()).await;
+    let (client, dir) = on_a_full_disk(&mock).await;
+    let small = dir.path().join("small");
+    let call = json!({"prompt": "kept fox", "model": "V_3", "idempotency_key": "keep-1"});
+    let (mut client, kept) = once(client, "generate", call.clone()).await;
+    assert_eq!(kept["isError"], true, "{kept}");
+    let answer = &kept["structuredContent"];
+    assert_eq!(answer["billed"], "yes", "{kept}");
+    let image = &answer["detail"]["images"][0];
+    assert_eq!(image["kept"], true, "{kept}");
+    assert!(image["source_url"].is_null(), "{kept}");
+    assert!(
+        answer["error"]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("same idempotency_key")),
+        "{kept}"
+    );
+
+    // Room made: the repeat saves the bytes kept, sending nothing.
+    std::fs::remove_file(client.seen_by_server(&small.join("filler"))).unwrap();
+    client = {
+        let (client, saved) = once(client, "generate", call).await;
+        assert_eq!(saved["isError"], false, "{saved}");
+        assert_eq!(saved["structuredContent"]["billed"], "earlier", "{saved}");
+        let path = client.seen_by_server(&path_of(&saved));
+        assert!(path.is_file(), "{saved}");
+        client
+    };
+    mock.settled().await;
+    assert_eq!(mock.ledger().for_prompt("kept fox").count(), 1);
+    let journal =
+        std::fs::read_to_string(client.seen_by_server(&small.join("out/.ideogram-mcp.jsonl")));
+    assert!(journal.is_ok_and(|j| j.contains("\"saved\"")));
+    let stderr = tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    assert!(!stderr.contains("lost"), "{stderr}");
+}
+
+#[tokio::test]
+async fn paid_bytes_kept_at_shutdown_are_tried_once_more_and_reported() {
+    let mock = common::mock(Default::default()).await;
+    let (client, _dir) = on_a_full_disk(&mock).await;
+    let call = json!({"prompt": "doomed fox", "model": "V_3", "idempotency_key": "keep-2"});
+    let (client, kept) = once(client, "generate", call).await;
+    assert_eq!(
+        kept["structuredContent"]["detail"]["images"][0]["kept"], true,
+        "{kept}"
+    );
+    let (code, stderr) = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        drop(client.stdin.take());
+        client.ended()
+    })
+    .await
+    .unwrap();
+    assert_ne!(code, 0, "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("image 1 of \"doomed fox\" (paid, kept in memory unsaved): lost")),
+        "{stderr}"
+    );
+    mock.settled().await;
+    assert_eq!(mock.ledger().for_prompt("doomed fox").count(), 1);
 }

@@ -16,6 +16,7 @@
 
 mod answer;
 mod call;
+mod kept;
 mod lifecycle;
 mod server;
 mod shared;
@@ -111,8 +112,9 @@ pub(crate) async fn serve(
     ));
     let calls = InFlight::new();
     let (stdio, written) = transport::stdio();
+    let server = Arc::new(server);
     let handler = Handler {
-        server: Arc::new(server),
+        server: server.clone(),
         calls: calls.clone(),
         thumbnails: agent.thumbnails != "none",
     };
@@ -146,6 +148,8 @@ pub(crate) async fn serve(
     }
     let abandoned = signals.unless(2, calls.idle()).await.is_none();
     let delivered = written.flushed(lifecycle::FLUSH).await;
+    // Paid images no place took are lost with the process: tried once more.
+    let kept = server.last_attempt().await;
     if abandoned {
         return Err(Failure::new(
             crate::failure::INTERRUPTED,
@@ -168,6 +172,15 @@ pub(crate) async fn serve(
     tell(&format!(
         "ideogram mcp: {why}; every call ran to its end (the journal, {journal}, says what each paid for)"
     ));
+    if kept > 0 {
+        return Err(Failure::new(
+            crate::failure::NOT_SAVED,
+            format!(
+                "{kept} paid image(s) no place took were still kept in memory at the end: \
+                 each is listed above, saved or lost"
+            ),
+        ));
+    }
     if interrupted {
         return Err(Failure::new(
             crate::failure::INTERRUPTED,

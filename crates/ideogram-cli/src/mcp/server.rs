@@ -23,6 +23,7 @@ use crate::signals::Signals;
 
 use super::answer::{Billed, Refused, read_sidecar};
 use super::call::{Call, Paid, asked, canonical, fingerprint, parse_args, request_field};
+use super::kept::{Kept, KeptCall};
 use super::tools::{DescribeArgs, JobArgs, JobWaitArgs, LayerizeArgs, Tool};
 
 /// The journal's items, as read at the start and added to since.
@@ -65,6 +66,9 @@ pub(super) struct Server {
     pub(super) sessions: tokio::sync::Mutex<Vec<(Provider, Arc<Session>)>>,
     pub(super) journal: Journal,
     pub(super) items: Mutex<Items>,
+    /// Paid images held only in memory that no place took, by item: a
+    /// repeat with the call's key, or the server's end, saves them.
+    pub(super) kept: Mutex<Kept>,
     pub(super) signals: Signals,
     /// The folders local image files may be read from (real paths): the
     /// output folder and `--read`'s. An agent cannot make the server upload
@@ -189,6 +193,7 @@ impl Server {
                 states,
                 running: Vec::new(),
             }),
+            kept: Mutex::new(Kept::default()),
             signals,
             readable,
             input_urls: ideogram::InputUrlPolicy::public_only(),
@@ -464,6 +469,17 @@ impl Server {
         let (item, state) = self
             .item_for(paid.key.as_deref(), journal_key.as_deref())
             .await?;
+        // Paid for by the earlier call, whose images no place took then:
+        // saved now if a place takes them, nothing sent.
+        let kept = self.kept.lock().expect("kept").take(item);
+        if let Some(kept) = kept {
+            progress
+                .say("answered from this server's memory: saving the images it paid for".into());
+            let mut answer = self.save_kept(item, kept).await?;
+            answer["billed"] = json!("earlier");
+            answer["repeated"] = json!(true);
+            return Ok(answer);
+        }
         let plan = Plan::from_output(Some(&self.out.join("")), &naming::slug(&asked.prompt))?;
         plan.check(paid.work.images())?;
         crate::room::check(&plan.dir, paid.work.images())?;
@@ -690,6 +706,36 @@ impl Server {
         asked: &Asked,
         started: SystemTime,
     ) -> Result<Value, Refused> {
+        self.save_with(item, generation, plan, asked, started, Vec::new())
+            .await
+    }
+
+    /// Saves the images this server kept for `item` (see [`Server::save`]).
+    pub(super) async fn save_kept(&self, item: usize, kept: KeptCall) -> Result<Value, Refused> {
+        self.save_with(
+            item,
+            &kept.generation,
+            &kept.plan,
+            &kept.asked,
+            kept.started,
+            kept.saved,
+        )
+        .await
+    }
+
+    /// [`Server::save`], the records of the call's images saved `earlier`
+    /// first. Images held only in memory that no place took are kept (up
+    /// to [`super::kept::LIMIT`]) for a repeat with the call's key, and
+    /// journaled as failed after billing, as a batch journals them.
+    async fn save_with(
+        &self,
+        item: usize,
+        generation: &Generation,
+        plan: &Plan,
+        asked: &Asked,
+        started: SystemTime,
+        earlier: Vec<Value>,
+    ) -> Result<Value, Refused> {
         // Names are claimed as files: calls and servers saving at once
         // never pick the same one.
         let saved = crate::commands::save_generation(
@@ -701,17 +747,59 @@ impl Server {
             &self.signals,
         )
         .await;
-        let (records, unsaved) = saved.map_err(|failure| Refused::new(failure, Billed::Yes))?;
+        let (saved, unsaved) = saved.map_err(|failure| Refused::new(failure, Billed::Yes))?;
+        let mut records = earlier;
+        records.extend(saved);
         if !unsaved.is_empty() {
-            let mut refused = Refused::new(
-                agent_hint(
-                    crate::paid::not_saved(&unsaved, generation.images.len()),
-                    &unsaved,
-                ),
-                Billed::Yes,
+            let in_memory: Vec<ideogram::GeneratedImage> = unsaved
+                .iter()
+                .filter(|u| u.lost())
+                .filter_map(|u| generation.images.get(u.number - 1))
+                .filter(|image| matches!(image.data, ideogram::ImageData::Bytes { .. }))
+                .cloned()
+                .collect();
+            let kept = !in_memory.is_empty() && {
+                let mut images = generation.clone();
+                images.images = in_memory;
+                let call = KeptCall {
+                    generation: images,
+                    plan: plan.clone(),
+                    asked: asked.clone(),
+                    started,
+                    saved: records.clone(),
+                };
+                self.kept.lock().expect("kept").hold(item, call)
+            };
+            let failure = agent_hint(
+                crate::paid::not_saved(&unsaved, generation.images.len()),
+                &unsaved,
+                kept,
             );
+            if unsaved.iter().any(crate::paid::Unsaved::lost) {
+                let entry = Entry::Failed {
+                    item,
+                    error: failure.to_string(),
+                    maybe_billed: true,
+                    expired: false,
+                };
+                if let Err(failure) = self.journal(entry).await {
+                    tell(&format!("warning: {}", failure.message));
+                }
+            }
+            let mut refused = Refused::new(failure, Billed::Yes);
             let mut all = records.clone();
-            all.extend(unsaved.iter().map(crate::paid::Unsaved::json));
+            all.extend(unsaved.iter().map(|u| {
+                let mut image = u.json();
+                if u.lost() {
+                    let held = kept
+                        && matches!(
+                            generation.images.get(u.number - 1).map(|i| &i.data),
+                            Some(ideogram::ImageData::Bytes { .. })
+                        );
+                    image["kept"] = json!(held);
+                }
+                image
+            }));
             refused.detail = Some(json!({"images": all}));
             return Err(refused);
         }
@@ -724,6 +812,60 @@ impl Server {
             tell(&format!("warning: {}", failure.message));
         }
         Ok(json!({"images": records, "billed": "yes"}))
+    }
+
+    /// At the server's end: one last save of every image still kept
+    /// (through the same save and rescue places), a line on stderr for
+    /// each saying where it went or that it is lost. How many there were.
+    pub(super) async fn last_attempt(&self) -> usize {
+        let calls = self.kept.lock().expect("kept").drain();
+        let mut count = 0;
+        for (item, call) in calls {
+            let before = call.saved.len();
+            let prompt = call.asked.prompt.clone();
+            let outcome = self.save_kept(item, call).await;
+            let images = match &outcome {
+                Ok(answer) => answer["images"].clone(),
+                Err(refused) => refused
+                    .detail
+                    .as_ref()
+                    .map_or(Value::Null, |d| d["images"].clone()),
+            };
+            for (n, image) in images
+                .as_array()
+                .into_iter()
+                .flatten()
+                .skip(before)
+                .enumerate()
+            {
+                count += 1;
+                let said = if image["status"] != "not_saved"
+                    && let Some(path) = image["path"].as_str()
+                {
+                    format!("saved at {path}")
+                } else if let Some(copy) = image["rescued"].as_str() {
+                    format!("saved instead at {copy}")
+                } else {
+                    format!(
+                        "lost: no place took its bytes ({})",
+                        image["tried"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )
+                };
+                tell(&format!(
+                    "ideogram mcp: image {} of {prompt:?} (paid, kept in memory unsaved): {said}",
+                    n + 1
+                ));
+            }
+        }
+        // What the last attempt kept again goes with the server.
+        self.kept.lock().expect("kept").drain();
+        count
     }
 
     /// The answer to a repeated call whose images are on disk: their
@@ -973,13 +1115,25 @@ impl Server {
 }
 
 /// The "billed but not saved" failure, with what an agent does next for
-/// the images that have a URL: call again with the same key.
-fn agent_hint(failure: Failure, unsaved: &[crate::paid::Unsaved]) -> Failure {
-    if !unsaved.iter().any(|u| u.url.is_some()) {
-        return failure;
+/// the images that have a URL (call again with the same key) and for those
+/// held only in memory: `kept` by this server (call again with the same
+/// key once there is room), or refused past its limit.
+fn agent_hint(failure: Failure, unsaved: &[crate::paid::Unsaved], kept: bool) -> Failure {
+    let mut said = failure.hint.clone().unwrap_or_default();
+    if unsaved.iter().any(|u| u.url.is_some()) {
+        said.push_str("; to fetch those with a URL, call again with the same idempotency_key");
     }
-    let said = failure.hint.clone().unwrap_or_default();
-    failure.hint(format!(
-        "{said}; to fetch those with a URL, call again with the same idempotency_key"
-    ))
+    if kept {
+        said.push_str(
+            "; those marked kept are held in this server's memory: free space in the output \
+             folder, then call again with the same idempotency_key to save them (nothing is \
+             sent again); they are tried once more when the server ends",
+        );
+    } else if unsaved.iter().any(|u| u.lost() && !u.tried.is_empty()) {
+        said.push_str(&format!(
+            "; not kept in memory either: this server already holds its limit of {} MiB of unsaved images",
+            super::kept::LIMIT >> 20
+        ));
+    }
+    failure.hint(said)
 }
