@@ -95,6 +95,39 @@ pub(crate) fn text(text: &str) -> Cow<'_, str> {
     out
 }
 
+/// `text` with every known key taken out (each replaced by a space), for a
+/// name made from it: a file name is printed as it is, so it must hold no
+/// key to redact. Percent-escapes are decoded first (`%73k-...` is the key
+/// too, and a name made of its decoded rest would be most of it); `text`
+/// itself, escapes and all, when it holds no key.
+pub(crate) fn without_keys(text: &str) -> Cow<'_, str> {
+    let mut decoded = Cow::Borrowed(text);
+    // A few rounds: `%2573` is `%73` once decoded.
+    for _ in 0..4 {
+        let next = percent_encoding::percent_decode_str(&decoded)
+            .decode_utf8_lossy()
+            .into_owned();
+        if next == *decoded {
+            break;
+        }
+        decoded = Cow::Owned(next);
+    }
+    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
+    let mut out = decoded.into_owned();
+    let mut found = false;
+    for (secret, _) in secrets.iter() {
+        while let Some(at) = find(&out, secret, 0) {
+            out.replace_range(at, " ");
+            found = true;
+        }
+    }
+    if found {
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 /// `text` (a URL) as one double-quoted shell word in which every known key
 /// is read from its variable or file, not written out; `None` when it holds
 /// no key.
@@ -202,6 +235,21 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("billed: no"), "{shown}");
+    }
+
+    #[test]
+    fn keys_are_taken_out_of_names_however_encoded() {
+        learn("sk-unit-redact-4", Source::Variable("UNIT_KEY_4"));
+        for text in [
+            "img/sk-unit-redact-4.png",
+            "img/%73k-UNIT-redact-4.png",
+            "img/%2573k%2Dunit-redact-4.png",
+        ] {
+            let out = without_keys(text);
+            assert!(!out.to_ascii_lowercase().contains("unit"), "{text}: {out}");
+            assert!(out.contains("img/") && out.contains(".png"), "{out}");
+        }
+        assert_eq!(without_keys("a%20b.png"), "a%20b.png");
     }
 
     #[test]

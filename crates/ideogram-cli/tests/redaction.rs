@@ -265,3 +265,54 @@ async fn an_image_url_holding_the_key_is_downloaded_whole_and_its_fetch_command_
         assert!(!leaks(&text), "{} holds the key", file.display());
     }
 }
+
+/// The file names `fetch` derives from URLs hold no key, whole or
+/// percent-encoded, and the path it prints is the file it wrote.
+#[tokio::test]
+async fn a_key_in_a_fetched_url_never_reaches_a_file_name_and_the_printed_path_is_real() {
+    let image = png();
+    let server = CaptureServer::start(move |request| {
+        if request.path.starts_with("/img/") {
+            Canned::bytes(200, "image/png", &image)
+        } else {
+            Canned::json(404, serde_json::json!({"error": "not found"}))
+        }
+    })
+    .await;
+    let base = server.base_url();
+    let base = base.trim_end_matches('/');
+    let first = format!("%{:02X}", KEY.as_bytes()[0]);
+    let dir = tempfile::tempdir().unwrap();
+    for (folder, url) in [
+        ("o13", format!("{base}/img/{KEY}.png")),
+        ("o15", format!("{base}/img/{first}{}.png", &KEY[1..])),
+    ] {
+        let out = run(
+            &["fetch", &url, "-o", &format!("{folder}/")],
+            &[("IDEOGRAM_API_KEY", KEY)],
+            dir.path(),
+        )
+        .await;
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let printed = stdout(&out) + &stderr(&out);
+        assert!(!leaks(&printed), "{printed}");
+        let names = files(&dir.path().join(folder));
+        assert_eq!(names.len(), 1, "{names:?}");
+        for name in &names {
+            // Not the key, nor most of it (all but a percent-encoded letter).
+            let lower = name.to_ascii_lowercase();
+            assert!(
+                !leaks(name) && !lower.contains(&KEY[1..].to_ascii_lowercase()),
+                "{folder}: the file name holds the key"
+            );
+        }
+        let path = stdout(&out)
+            .lines()
+            .find_map(|l| l.strip_prefix("saved ").map(str::to_owned))
+            .unwrap_or_else(|| panic!("no saved path: {printed}"));
+        assert!(
+            dir.path().join(&path).is_file(),
+            "{folder}: the printed path {path} is not the file written ({names:?})"
+        );
+    }
+}
