@@ -313,6 +313,13 @@ pub(crate) enum Command {
         /// Replace an existing file at the output name.
         #[arg(long)]
         overwrite: bool,
+        /// A file whose first line is a key to hide from everything this
+        /// prints (repeatable; nothing is sent with it): the fetch commands
+        /// the tool prints pass the key file a URL's key was read from.
+        /// The keys in SEGMIND_API_KEY and IDEOGRAM_API_KEY are hidden
+        /// without it.
+        #[arg(long, value_name = "FILE")]
+        api_key_file: Vec<PathBuf>,
     },
     /// Queue a job on Segmind, check on it or wait for it by its id.
     Job {

@@ -34,7 +34,7 @@ impl Source {
         match self {
             Self::Variable(name) => format!("${{{name}}}"),
             Self::File(path) => {
-                let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+                let path = absolute(path);
                 format!(
                     "$(head -n 1 {})",
                     crate::output::quoted(&path.display().to_string())
@@ -128,12 +128,24 @@ pub(crate) fn without_keys(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// A URL written for a shell with its keys read from where they are kept.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct ShellWord {
+    /// One double-quoted shell word.
+    pub word: String,
+    /// The key files it reads (absolute), each once: the command that runs
+    /// it passes them as `--api-key-file`, so that its own output, a failed
+    /// download's error included, redacts those keys too.
+    pub files: Vec<PathBuf>,
+}
+
 /// `text` (a URL) as one double-quoted shell word in which every known key
 /// is read from its variable or file, not written out; `None` when it holds
 /// no key.
-pub(crate) fn shell_word(text: &str) -> Option<String> {
+pub(crate) fn shell_word(text: &str) -> Option<ShellWord> {
     let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
     let mut word = String::from("\"");
+    let mut files = Vec::new();
     let mut copied = 0;
     loop {
         let next = secrets
@@ -143,6 +155,12 @@ pub(crate) fn shell_word(text: &str) -> Option<String> {
         let Some((at, source)) = next else { break };
         word.push_str(&double_quoted(&text[copied..at.start]));
         word.push_str(&source.shell());
+        if let Source::File(path) = source {
+            let path = absolute(path);
+            if !files.contains(&path) {
+                files.push(path);
+            }
+        }
         copied = at.end;
     }
     if copied == 0 {
@@ -150,7 +168,13 @@ pub(crate) fn shell_word(text: &str) -> Option<String> {
     }
     word.push_str(&double_quoted(&text[copied..]));
     word.push('"');
-    Some(word)
+    Some(ShellWord { word, files })
+}
+
+/// `path` made absolute (as it is, when that fails): a printed command
+/// works from any folder.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// `text` escaped for the inside of a shell's double quotes.
@@ -257,8 +281,14 @@ mod tests {
         learn("sk-unit-redact-2", Source::Variable("UNIT_KEY_2"));
         assert_eq!(
             shell_word("https://x.test/sk-unit-redact-2/a.png?k=sk%2Dunit-redact-2&$x"),
-            Some(r#""https://x.test/${UNIT_KEY_2}/a.png?k=${UNIT_KEY_2}&\$x""#.to_owned())
+            Some(ShellWord {
+                word: r#""https://x.test/${UNIT_KEY_2}/a.png?k=${UNIT_KEY_2}&\$x""#.to_owned(),
+                files: Vec::new()
+            })
         );
         assert_eq!(shell_word("https://x.test/a.png"), None);
+        learn_file("sk-unit-redact-5", Path::new("k.txt"));
+        let word = shell_word("https://x.test/sk-unit-redact-5/a/sk-unit-redact-5").unwrap();
+        assert_eq!(word.files, [absolute(Path::new("k.txt"))]);
     }
 }

@@ -316,3 +316,51 @@ async fn a_key_in_a_fetched_url_never_reaches_a_file_name_and_the_printed_path_i
         );
     }
 }
+
+/// A fetch command printed for a key read from `--api-key-file` tells
+/// `fetch` that file, so a download that fails there prints no key either.
+#[tokio::test]
+async fn a_fetch_command_for_a_key_file_redacts_that_key_when_it_fails() {
+    let serving = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let server = key_in_image_url_server(serving).await;
+    let base = server.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("key.txt"), format!("{KEY}\n")).unwrap();
+    let args = [
+        "--provider",
+        "ideogram",
+        "--base-url",
+        base.as_str(),
+        "--retries",
+        "0",
+        "--api-key-file",
+        "key.txt",
+        "generate",
+        "x",
+        "-o",
+        "lost.png",
+    ];
+    let out = run(&args, &[], dir.path()).await;
+    assert_eq!(code(&out), 9, "{}", stderr(&out));
+    let printed = stdout(&out) + &stderr(&out);
+    assert!(!leaks(&printed), "{printed}");
+    let fetch = printed
+        .lines()
+        .find_map(|l| l.split_once("fetch it later: ").map(|(_, c)| c.to_owned()))
+        .unwrap_or_else(|| panic!("no fetch command: {printed}"));
+    assert!(fetch.contains("--api-key-file"), "{fetch}");
+    let fetch = fetch.replacen("ideogram ", &format!("{BIN} "), 1);
+    let mut shell = std::process::Command::new("sh");
+    shell
+        .args(["-c", &fetch])
+        .current_dir(dir.path())
+        .env_remove("SEGMIND_API_KEY")
+        .env_remove("IDEOGRAM_API_KEY");
+    let fetched = tokio::task::spawn_blocking(move || shell.output().unwrap())
+        .await
+        .unwrap();
+    assert_ne!(code(&fetched), 0, "{fetch}: the image was not served");
+    let printed = stdout(&fetched) + &stderr(&fetched);
+    assert!(printed.contains("[REDACTED]"), "{printed}");
+    assert!(!leaks(&printed), "{fetch}: {printed}");
+}
