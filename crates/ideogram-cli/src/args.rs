@@ -224,9 +224,7 @@ pub(crate) enum Command {
     /// Serve every operation as tools for AI agents: an MCP server on
     /// stdin and stdout (logs on stderr).
     ///
-    /// Tools: generate, remix, edit, reframe, replace_background, upscale,
-    /// describe, job_submit, job_status, job_wait and models. Images are
-    /// saved with their sidecars in --out under new names, never over a
+    /// Images are saved with their sidecars in --out under new names, never over a
     /// file; each paid call is journaled there (`.ideogram-mcp.jsonl`)
     /// before anything is downloaded, and a call repeated with the same
     /// `idempotency_key` is answered from it instead of paying again. The
@@ -234,6 +232,7 @@ pub(crate) enum Command {
     /// never from a tool's arguments; --offline serves every tool from the
     /// built-in mock. Local image files are read only from --out and the
     /// folders given with --read.
+    #[command(after_help = crate::mcp::tools_help())]
     Mcp {
         /// The folder images and sidecars are saved in (created if missing).
         #[arg(long, value_name = "DIR")]
@@ -314,6 +313,13 @@ pub(crate) enum Command {
         /// Replace an existing file at the output name.
         #[arg(long)]
         overwrite: bool,
+        /// A file whose first line is a key to hide from everything this
+        /// prints (repeatable; nothing is sent with it): the fetch commands
+        /// the tool prints pass the key file a URL's key was read from.
+        /// The keys in SEGMIND_API_KEY and IDEOGRAM_API_KEY are hidden
+        /// without it.
+        #[arg(long, value_name = "FILE")]
+        api_key_file: Vec<PathBuf>,
     },
     /// Queue a job on Segmind, check on it or wait for it by its id.
     Job {

@@ -182,16 +182,7 @@ fn default_provider(queue: bool, offline: bool) -> Provider {
 
 fn key(connection: &Connection, provider: Provider) -> Result<String, Failure> {
     if let Some(path) = &connection.api_key_file {
-        let text = read_key_file(path)?;
-        let key = text.lines().next().unwrap_or_default().trim().to_owned();
-        if key.is_empty() {
-            return Err(Failure::new(
-                AUTH,
-                format!("{} holds no key", path.display()),
-            ));
-        }
-        crate::redact::learn_file(&key, path);
-        return Ok(key);
+        return key_from_file(path);
     }
     let variable = provider.key_variable();
     match std::env::var(variable) {
@@ -202,6 +193,21 @@ fn key(connection: &Connection, provider: Provider) -> Result<String, Failure> {
         )
         .hint("add --offline to try everything against the built-in mock")),
     }
+}
+
+/// The key on the first line of `path` (`--api-key-file`), from then on
+/// redacted from everything printed.
+pub(crate) fn key_from_file(path: &std::path::Path) -> Result<String, Failure> {
+    let text = read_key_file(path)?;
+    let key = text.lines().next().unwrap_or_default().trim().to_owned();
+    if key.is_empty() {
+        return Err(Failure::new(
+            AUTH,
+            format!("{} holds no key", path.display()),
+        ));
+    }
+    crate::redact::learn_file(&key, path);
+    Ok(key)
 }
 
 /// A key file's text: a regular file, its first 64 KiB at most.

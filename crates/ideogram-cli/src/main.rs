@@ -162,9 +162,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         urls,
         output,
         overwrite,
-        ..
+        api_key_file,
     } = &cli.command
     {
+        // Read only to hide them: a failed download's error may repeat
+        // a URL that holds one.
+        for path in api_key_file.iter().chain(&cli.connection.api_key_file) {
+            connect::key_from_file(path)?;
+        }
         let fetching = commands::fetch(urls, output.as_deref(), *overwrite, cli.json);
         return signals.unless(1, fetching).await.unwrap_or_else(|| {
             Err(failure::Failure::new(

@@ -28,9 +28,13 @@ const IMAGE_EXTENSIONS: [&str; 9] = [
     "png", "jpg", "jpeg", "webp", "gif", "avif", "heic", "bmp", "tiff",
 ];
 
-/// A file name from a prompt: its first words, lower case, joined by `-`,
-/// at most 80 bytes (cut between characters), `image` when nothing is left.
+/// A file name from a prompt (or a URL's last part): its first words,
+/// lower case, joined by `-`, at most 80 bytes (cut between characters),
+/// `image` when nothing is left. Every known key is taken out of the text
+/// first ([`crate::redact::without_keys`]), however it is encoded or cased,
+/// so no name holds one and every path printed is the file's real path.
 pub(crate) fn slug(prompt: &str) -> String {
+    let prompt = crate::redact::without_keys(prompt);
     let mut out = String::new();
     for word in prompt
         .split(|c: char| !c.is_alphanumeric())

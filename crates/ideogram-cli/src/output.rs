@@ -83,13 +83,22 @@ pub(crate) fn quoted(text: &str) -> String {
 /// The command that fetches a paid image at `url` into `target` later. A
 /// URL holding the key (a server put it there) is written with the key
 /// read from its variable or file, so that the command works and still
-/// shows no key.
+/// shows no key; a key read from a file is also passed as
+/// `--api-key-file`, so that the command's own output hides it (`fetch`
+/// knows the variables' keys by itself).
 pub(crate) fn fetch_command(url: &str, target: &Path) -> String {
-    format!(
-        "ideogram fetch {} -o {}",
-        crate::redact::shell_word(url).unwrap_or_else(|| quoted(url)),
-        quoted(&target.display().to_string())
-    )
+    let (word, files) = match crate::redact::shell_word(url) {
+        Some(shell) => (shell.word, shell.files),
+        None => (quoted(url), Vec::new()),
+    };
+    let mut command = format!("ideogram fetch {word}");
+    for file in files {
+        command.push_str(" --api-key-file ");
+        command.push_str(&quoted(&file.display().to_string()));
+    }
+    command.push_str(" -o ");
+    command.push_str(&quoted(&target.display().to_string()));
+    command
 }
 
 /// The sidecar record of one image: what was asked, what came back, and

@@ -34,7 +34,7 @@ impl Source {
         match self {
             Self::Variable(name) => format!("${{{name}}}"),
             Self::File(path) => {
-                let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+                let path = absolute(path);
                 format!(
                     "$(head -n 1 {})",
                     crate::output::quoted(&path.display().to_string())
@@ -95,12 +95,57 @@ pub(crate) fn text(text: &str) -> Cow<'_, str> {
     out
 }
 
+/// `text` with every known key taken out (each replaced by a space), for a
+/// name made from it: a file name is printed as it is, so it must hold no
+/// key to redact. Percent-escapes are decoded first (`%73k-...` is the key
+/// too, and a name made of its decoded rest would be most of it); `text`
+/// itself, escapes and all, when it holds no key.
+pub(crate) fn without_keys(text: &str) -> Cow<'_, str> {
+    let mut decoded = Cow::Borrowed(text);
+    // A few rounds: `%2573` is `%73` once decoded.
+    for _ in 0..4 {
+        let next = percent_encoding::percent_decode_str(&decoded)
+            .decode_utf8_lossy()
+            .into_owned();
+        if next == *decoded {
+            break;
+        }
+        decoded = Cow::Owned(next);
+    }
+    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
+    let mut out = decoded.into_owned();
+    let mut found = false;
+    for (secret, _) in secrets.iter() {
+        while let Some(at) = find(&out, secret, 0) {
+            out.replace_range(at, " ");
+            found = true;
+        }
+    }
+    if found {
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// A URL written for a shell with its keys read from where they are kept.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct ShellWord {
+    /// One double-quoted shell word.
+    pub word: String,
+    /// The key files it reads (absolute), each once: the command that runs
+    /// it passes them as `--api-key-file`, so that its own output, a failed
+    /// download's error included, redacts those keys too.
+    pub files: Vec<PathBuf>,
+}
+
 /// `text` (a URL) as one double-quoted shell word in which every known key
 /// is read from its variable or file, not written out; `None` when it holds
 /// no key.
-pub(crate) fn shell_word(text: &str) -> Option<String> {
+pub(crate) fn shell_word(text: &str) -> Option<ShellWord> {
     let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
     let mut word = String::from("\"");
+    let mut files = Vec::new();
     let mut copied = 0;
     loop {
         let next = secrets
@@ -110,6 +155,12 @@ pub(crate) fn shell_word(text: &str) -> Option<String> {
         let Some((at, source)) = next else { break };
         word.push_str(&double_quoted(&text[copied..at.start]));
         word.push_str(&source.shell());
+        if let Source::File(path) = source {
+            let path = absolute(path);
+            if !files.contains(&path) {
+                files.push(path);
+            }
+        }
         copied = at.end;
     }
     if copied == 0 {
@@ -117,7 +168,13 @@ pub(crate) fn shell_word(text: &str) -> Option<String> {
     }
     word.push_str(&double_quoted(&text[copied..]));
     word.push('"');
-    Some(word)
+    Some(ShellWord { word, files })
+}
+
+/// `path` made absolute (as it is, when that fails): a printed command
+/// works from any folder.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// `text` escaped for the inside of a shell's double quotes.
@@ -205,12 +262,33 @@ mod tests {
     }
 
     #[test]
+    fn keys_are_taken_out_of_names_however_encoded() {
+        learn("sk-unit-redact-4", Source::Variable("UNIT_KEY_4"));
+        for text in [
+            "img/sk-unit-redact-4.png",
+            "img/%73k-UNIT-redact-4.png",
+            "img/%2573k%2Dunit-redact-4.png",
+        ] {
+            let out = without_keys(text);
+            assert!(!out.to_ascii_lowercase().contains("unit"), "{text}: {out}");
+            assert!(out.contains("img/") && out.contains(".png"), "{out}");
+        }
+        assert_eq!(without_keys("a%20b.png"), "a%20b.png");
+    }
+
+    #[test]
     fn a_url_holding_a_key_reads_it_from_its_source_in_a_shell() {
         learn("sk-unit-redact-2", Source::Variable("UNIT_KEY_2"));
         assert_eq!(
             shell_word("https://x.test/sk-unit-redact-2/a.png?k=sk%2Dunit-redact-2&$x"),
-            Some(r#""https://x.test/${UNIT_KEY_2}/a.png?k=${UNIT_KEY_2}&\$x""#.to_owned())
+            Some(ShellWord {
+                word: r#""https://x.test/${UNIT_KEY_2}/a.png?k=${UNIT_KEY_2}&\$x""#.to_owned(),
+                files: Vec::new()
+            })
         );
         assert_eq!(shell_word("https://x.test/a.png"), None);
+        learn_file("sk-unit-redact-5", Path::new("k.txt"));
+        let word = shell_word("https://x.test/sk-unit-redact-5/a/sk-unit-redact-5").unwrap();
+        assert_eq!(word.files, [absolute(Path::new("k.txt"))]);
     }
 }

@@ -1424,3 +1424,38 @@ async fn paid_bytes_kept_at_shutdown_are_tried_once_more_and_reported() {
     mock.settled().await;
     assert_eq!(mock.ledger().for_prompt("doomed fox").count(), 1);
 }
+
+#[tokio::test]
+async fn mcp_help_names_every_tool_the_server_publishes() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let client = start(&mock, dir.path(), &out, &[]).await;
+    let names: Vec<String> = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        let tools = client.request("tools/list", json!({}));
+        let names = tools["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|tool| tool["name"].as_str().unwrap().to_owned())
+            .collect();
+        client.close();
+        names
+    })
+    .await
+    .unwrap();
+    assert!(names.len() > 1, "{names:?}");
+    for flag in ["--help", "-h"] {
+        let help = common::run(&["mcp", flag], &[], dir.path()).await;
+        assert_eq!(common::code(&help), 0, "{}", common::stderr(&help));
+        let text = common::stdout(&help);
+        for name in &names {
+            assert!(
+                text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .any(|word| word == name),
+                "`mcp {flag}` does not name the tool {name}: {text}"
+            );
+        }
+    }
+}

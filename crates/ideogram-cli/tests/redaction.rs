@@ -265,3 +265,102 @@ async fn an_image_url_holding_the_key_is_downloaded_whole_and_its_fetch_command_
         assert!(!leaks(&text), "{} holds the key", file.display());
     }
 }
+
+/// The file names `fetch` derives from URLs hold no key, whole or
+/// percent-encoded, and the path it prints is the file it wrote.
+#[tokio::test]
+async fn a_key_in_a_fetched_url_never_reaches_a_file_name_and_the_printed_path_is_real() {
+    let image = png();
+    let server = CaptureServer::start(move |request| {
+        if request.path.starts_with("/img/") {
+            Canned::bytes(200, "image/png", &image)
+        } else {
+            Canned::json(404, serde_json::json!({"error": "not found"}))
+        }
+    })
+    .await;
+    let base = server.base_url();
+    let base = base.trim_end_matches('/');
+    let first = format!("%{:02X}", KEY.as_bytes()[0]);
+    let dir = tempfile::tempdir().unwrap();
+    for (folder, url) in [
+        ("o13", format!("{base}/img/{KEY}.png")),
+        ("o15", format!("{base}/img/{first}{}.png", &KEY[1..])),
+    ] {
+        let out = run(
+            &["fetch", &url, "-o", &format!("{folder}/")],
+            &[("IDEOGRAM_API_KEY", KEY)],
+            dir.path(),
+        )
+        .await;
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let printed = stdout(&out) + &stderr(&out);
+        assert!(!leaks(&printed), "{printed}");
+        let names = files(&dir.path().join(folder));
+        assert_eq!(names.len(), 1, "{names:?}");
+        for name in &names {
+            // Not the key, nor most of it (all but a percent-encoded letter).
+            let lower = name.to_ascii_lowercase();
+            assert!(
+                !leaks(name) && !lower.contains(&KEY[1..].to_ascii_lowercase()),
+                "{folder}: the file name holds the key"
+            );
+        }
+        let path = stdout(&out)
+            .lines()
+            .find_map(|l| l.strip_prefix("saved ").map(str::to_owned))
+            .unwrap_or_else(|| panic!("no saved path: {printed}"));
+        assert!(
+            dir.path().join(&path).is_file(),
+            "{folder}: the printed path {path} is not the file written ({names:?})"
+        );
+    }
+}
+
+/// A fetch command printed for a key read from `--api-key-file` tells
+/// `fetch` that file, so a download that fails there prints no key either.
+#[tokio::test]
+async fn a_fetch_command_for_a_key_file_redacts_that_key_when_it_fails() {
+    let serving = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let server = key_in_image_url_server(serving).await;
+    let base = server.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("key.txt"), format!("{KEY}\n")).unwrap();
+    let args = [
+        "--provider",
+        "ideogram",
+        "--base-url",
+        base.as_str(),
+        "--retries",
+        "0",
+        "--api-key-file",
+        "key.txt",
+        "generate",
+        "x",
+        "-o",
+        "lost.png",
+    ];
+    let out = run(&args, &[], dir.path()).await;
+    assert_eq!(code(&out), 9, "{}", stderr(&out));
+    let printed = stdout(&out) + &stderr(&out);
+    assert!(!leaks(&printed), "{printed}");
+    let fetch = printed
+        .lines()
+        .find_map(|l| l.split_once("fetch it later: ").map(|(_, c)| c.to_owned()))
+        .unwrap_or_else(|| panic!("no fetch command: {printed}"));
+    assert!(fetch.contains("--api-key-file"), "{fetch}");
+    let fetch = fetch.replacen("ideogram ", &format!("{BIN} "), 1);
+    let mut shell = std::process::Command::new("sh");
+    shell
+        .args(["-c", &fetch])
+        .current_dir(dir.path())
+        .env_remove("SEGMIND_API_KEY")
+        .env_remove("IDEOGRAM_API_KEY");
+    let fetched = tokio::task::spawn_blocking(move || shell.output().unwrap())
+        .await
+        .unwrap();
+    assert_ne!(code(&fetched), 0, "{fetch}: the image was not served");
+    let printed = stdout(&fetched) + &stderr(&fetched);
+    assert!(printed.contains("[REDACTED]"), "{printed}");
+    assert!(!leaks(&printed), "{fetch}: {printed}");
+}

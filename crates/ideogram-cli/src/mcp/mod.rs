@@ -57,6 +57,13 @@ sidecar, never over a file; results give their paths, a thumbnail, and a resourc
 Every result says whether it was billed (`billed`). Pass an idempotency_key to paid tools: the \
 same key again returns what the first call paid for instead of paying again.";
 
+/// The tools `tools/list` publishes, named for `ideogram mcp --help` from
+/// the same table, so that the help never lists other tools.
+pub(crate) fn tools_help() -> String {
+    let names: Vec<&str> = Tool::ALL.into_iter().map(Tool::name).collect();
+    format!("Tools: {}.", names.join(", "))
+}
+
 /// The journal's name in the output folder (the first server's; see
 /// [`shared`] for the others').
 pub(crate) const JOURNAL: &str = ".ideogram-mcp.jsonl";
