@@ -839,7 +839,12 @@ fn read_entries(
                 path.display(),
             ),
         )
-        .hint("use another --output folder or --journal")),
+        .hint(
+            "this journal resumes only the batch file and options it was written for, unchanged; \
+             put fixed or new lines in a batch file of their own with its own --journal (this file \
+             under another --output folder or --journal would send every line again, billing \
+             again what this journal says was paid for)",
+        )),
         _ => Ok(()),
     }
     };

@@ -1233,6 +1233,13 @@ async fn a_batch_run_again_with_other_options_is_another_batch() {
         "{}",
         stderr(&other)
     );
+    // The hint never sends the user somewhere that bills the batch again
+    // without saying so.
+    assert!(
+        stderr(&other).contains("billing again what this journal says was paid for"),
+        "{}",
+        stderr(&other)
+    );
     assert_eq!(mock.ledger().entries.len(), 1, "nothing more was sent");
     let same = batch("1280x800").await;
     assert_eq!(code(&same), 0, "{}", stderr(&same));
