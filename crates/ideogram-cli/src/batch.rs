@@ -703,7 +703,7 @@ impl Context<'_> {
             (_, _, Some(images)) => journal::restore(self.client, item.work.model(), images),
             (Provider::Segmind, Some(id), _) => self.wait(self.client.job(id).wait()).await?,
             (Provider::Segmind, None, _) => {
-                let prepared = self.prepared(item).await?;
+                let (prepared, room) = self.prepared(item).await?;
                 // Not interruptible: the id must reach the journal once sent.
                 let job = prepared.submit().await;
                 self.in_flight.end(item.index);
@@ -719,16 +719,21 @@ impl Context<'_> {
                     || format!("fetch it with `ideogram --provider segmind job wait {id}` (within an hour)"),
                 )
                 .await?;
-                let generation = self.wait(job.wait()).await?;
+                let generation = self.wait(job.wait()).await;
+                // The room reserved for its images, given back to save them.
+                room.release();
+                let generation = generation?;
                 self.generated(item, &generation)?;
                 generation
             }
             // Ideogram's API (and any provider without a queue) answers at once.
             (_, _, None) => {
-                let prepared = self.prepared(item).await?;
+                let (prepared, room) = self.prepared(item).await?;
                 // Not interruptible: the URLs must reach the journal once paid for.
                 let generation = prepared.generate().await;
                 self.in_flight.end(item.index);
+                // The room reserved for its images, given back to save them.
+                room.release();
                 let generation = match generation {
                     Ok(generation) => generation,
                     Err(err) => return Err(self.undecoded(item, err)),
@@ -752,25 +757,32 @@ impl Context<'_> {
     }
 
     /// The item checked and holding its in-flight slot (interruptible:
-    /// nothing has been sent), then journaled as sending.
-    async fn prepared<'a>(&'a self, item: &'a Item) -> Result<Ready<'a>, Stopped> {
+    /// nothing has been sent), then journaled as sending, with the room
+    /// reserved for its images (held until they are about to be saved).
+    async fn prepared<'a>(
+        &'a self,
+        item: &'a Item,
+    ) -> Result<(Ready<'a>, crate::room::Reservation), Stopped> {
         let prepared = match &item.work {
             Work::Generate(request) => {
                 Ready::Generate(self.wait(self.client.prepare(request)).await?)
             }
             Work::Edit(request) => Ready::Edit(self.wait(self.client.prepare_edit(request)).await?),
         };
-        self.sending(item).await?;
-        Ok(prepared)
+        let room = self.sending(item).await?;
+        Ok((prepared, room))
     }
 
-    /// Journals that the item's bytes are about to leave.
-    async fn sending(&self, item: &Item) -> Result<(), Stopped> {
+    /// Reserves room for the item's images and journals that its bytes are
+    /// about to leave.
+    async fn sending(&self, item: &Item) -> Result<crate::room::Reservation, Stopped> {
         // Room for this item's images, or it is not sent.
-        crate::room::check(self.output, item.work.images()).map_err(|failure| Stopped::Failed {
-            failure,
-            maybe_billed: false,
-            expired: false,
+        let room = crate::room::reserve(self.output, item.work.images()).map_err(|failure| {
+            Stopped::Failed {
+                failure,
+                maybe_billed: false,
+                expired: false,
+            }
         })?;
         // Unjournaled, nothing is sent: the item is not billed.
         self.journal
@@ -786,7 +798,7 @@ impl Context<'_> {
                 expired: false,
             })?;
         self.in_flight.start(item.index);
-        Ok(())
+        Ok(room)
     }
 
     /// A sent item's failure. An answer that did not decode was billed:

@@ -65,7 +65,7 @@ pub(crate) async fn generate(
     let plan = Plan::from_output(save.output, &naming::slug(&asked.prompt))?;
     let count = request.num_images_asked().unwrap_or(1) as usize;
     plan.check(count)?;
-    crate::room::check(&plan.dir, count)?;
+    let room = crate::room::reserve(&plan.dir, count)?;
     let stop = |code, message: &str| Failure::new(code, message.to_owned());
 
     let started = SystemTime::now();
@@ -76,7 +76,7 @@ pub(crate) async fn generate(
         .map_err(|e| Failure::from_error(e, provider))?;
     let model = request.chosen_model();
     let fail = |e| paid_failure(session, e, model, &plan, &asked, &save, started);
-    let generation = paid_answer(session, signals, prepared.generate(), fail).await?;
+    let generation = paid_answer(session, signals, prepared.generate(), room, fail).await?;
     save_paid(&generation, &plan, &asked, &save, started, signals, None)
         .await
         .map(drop)
@@ -94,7 +94,7 @@ pub(crate) async fn edit(
     let provider = session.provider;
     let plan = Plan::from_output(save.output, &naming::slug(&asked.prompt))?;
     plan.check(request.images_asked() as usize)?;
-    crate::room::check(&plan.dir, request.images_asked() as usize)?;
+    let room = crate::room::reserve(&plan.dir, request.images_asked() as usize)?;
     let started = SystemTime::now();
     let prepared = signals
         .unless(1, session.client.prepare_edit(&request))
@@ -112,18 +112,21 @@ pub(crate) async fn edit(
             started,
         )
     };
-    let generation = paid_answer(session, signals, prepared.send(), fail).await?;
+    let generation = paid_answer(session, signals, prepared.send(), room, fail).await?;
     save_paid(&generation, &plan, &asked, &save, started, signals, None)
         .await
         .map(drop)
 }
 
 /// The answer to a sent request that may be billed: a first interrupt waits
-/// for it (so its images are not lost), a second abandons it.
+/// for it (so its images are not lost), a second abandons it. The room
+/// reserved for its images is given back once it has answered, before
+/// anything of it is written.
 async fn paid_answer(
     session: &Session,
     signals: &Signals,
     sending: impl std::future::Future<Output = Result<Generation, ideogram::Error>>,
+    room: crate::room::Reservation,
     fail: impl FnOnce(ideogram::Error) -> Failure,
 ) -> Result<Generation, Failure> {
     tokio::pin!(sending);
@@ -143,6 +146,7 @@ async fn paid_answer(
             })?
         }
     };
+    room.release();
     answer.map_err(fail)
 }
 
@@ -194,7 +198,7 @@ pub(crate) async fn layerize_text(
     let image = image.parse::<ideogram::ImageInput>()?;
     let plan = Plan::from_output(save.output, &naming::slug(prompt.unwrap_or("text-layers")))?;
     plan.check(1)?;
-    crate::room::check(&plan.dir, 1)?;
+    let room = crate::room::reserve(&plan.dir, 1)?;
     let started = SystemTime::now();
     let asked = Asked {
         prompt: prompt.unwrap_or_default().to_owned(),
@@ -209,11 +213,12 @@ pub(crate) async fn layerize_text(
                 INTERRUPTED,
                 "interrupted: if the image had been sent, the call was billed",
             )
-        })?
-        .map_err(|e| {
-            let model = ideogram::EditRequest::MODEL;
-            paid_failure(session, e, model, &plan, &asked, &save, started)
         })?;
+    room.release();
+    let layers = layers.map_err(|e| {
+        let model = ideogram::EditRequest::MODEL;
+        paid_failure(session, e, model, &plan, &asked, &save, started)
+    })?;
     let generation = Generation::new(provider, ideogram::EditRequest::MODEL, vec![layers.base]);
     let blocks = serde_json::to_value(&layers.blocks).expect("JSON");
     save_paid(

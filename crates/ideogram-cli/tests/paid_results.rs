@@ -412,3 +412,91 @@ async fn paid_bytes_no_place_takes_are_reported_lost_without_a_fetch_command() {
         "{err}"
     );
 }
+
+/// Fills the filesystem holding `dir` (a path seen from outside the mount
+/// namespace that holds it) until it refuses a byte more.
+fn fill(dir: &Path) {
+    use std::io::Write;
+    let mut filler = std::fs::File::create_new(dir.join("filler")).unwrap();
+    let block = vec![0u8; 64 << 10];
+    loop {
+        if let Err(err) = filler.write_all(&block) {
+            assert_eq!(err.raw_os_error(), Some(28), "not a full disk: {err}");
+            break;
+        }
+    }
+    // What fit in a partial block: the disk is full to its last byte.
+    while filler.write_all(&[0]).is_ok() {}
+}
+
+#[tokio::test]
+async fn a_disk_filled_by_another_writer_while_paying_still_takes_the_image() {
+    use ideogram_mock::{Fault, Target};
+    use std::time::Duration;
+    let mock = mock(Default::default()).await;
+    mock.inject(
+        Target::Method("POST".into()),
+        Fault::SlowHeaders(Duration::from_secs(4)),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small");
+    std::fs::create_dir(&small).unwrap();
+    // Output folder, HOME (data and cache) and TMPDIR on one 12 MiB disk,
+    // with room enough for the check before sending.
+    let script = r#"
+        set -u
+        S="$1"; BIN="$2"; URL="$3"
+        mount -t tmpfs -o size=12m none "$S" || { echo "cannot mount a small filesystem" >&2; exit 97; }
+        mkdir -p "$S/out" "$S/tmp" "$S/home"
+        export TMPDIR="$S/tmp" HOME="$S/home"
+        cd "$S"
+        "$BIN" --base-url "$URL" --provider segmind generate x --model 3 -o out/
+        echo "exit $?" >&2
+        ls -A out
+        "#;
+    let mut command = std::process::Command::new("unshare");
+    command
+        .args(["-rm", "sh", "-c", script, "sh"])
+        .arg(&small)
+        .arg(BIN)
+        .arg(mock.api_url())
+        .env_remove("IDEOGRAM_API_KEY")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("IDEOGRAM_MIN_FREE_PER_IMAGE")
+        .env("SEGMIND_API_KEY", mock.api_key())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = command.spawn().expect("unshare");
+    // Once the paid request is in flight, another writer takes every byte
+    // left on that disk (from outside, through the namespace's root).
+    within("the mock to work on the request", mock.working()).await;
+    let seen =
+        Path::new(&format!("/proc/{}/root", child.id())).join(small.strip_prefix("/").unwrap());
+    let filled = seen.clone();
+    tokio::task::spawn_blocking(move || fill(&filled))
+        .await
+        .unwrap();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr).into_owned();
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(!err.contains("cannot mount"), "{err}");
+    assert!(
+        err.contains("exit 0"),
+        "the image was not saved: {err}\n{out}"
+    );
+    let left: Vec<&str> = out.lines().collect();
+    assert!(
+        left.iter()
+            .any(|name| [".png", ".jpg", ".webp"].iter().any(|e| name.ends_with(e))),
+        "no image in out/: {left:?}\n{err}"
+    );
+    assert!(
+        !left.iter().any(|name| name.starts_with(".ideogram-room")),
+        "the reserved room was left behind: {left:?}"
+    );
+    mock.settled().await;
+    assert_eq!(mock.ledger().entries.len(), 1, "{:?}", mock.ledger());
+}

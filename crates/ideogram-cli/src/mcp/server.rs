@@ -482,7 +482,9 @@ impl Server {
         }
         let plan = Plan::from_output(Some(&self.out.join("")), &naming::slug(&asked.prompt))?;
         plan.check(paid.work.images())?;
-        crate::room::check(&plan.dir, paid.work.images())?;
+        // Held until the images are about to be saved (dropped on every
+        // other way out).
+        let room = crate::room::reserve(&plan.dir, paid.work.images())?;
         let resumed = match &state {
             Some(state) if state.saved.is_some() => {
                 return Ok(self.saved_again(state));
@@ -516,7 +518,10 @@ impl Server {
         let started = SystemTime::now();
         let from_journal = resumed.is_some();
         let mut generation = match resumed {
-            Some(generation) => generation,
+            Some(generation) => {
+                room.release();
+                generation
+            }
             None => {
                 let prepared = match &paid.work {
                     Work::Generate(request) => {
@@ -539,7 +544,9 @@ impl Server {
                     return self.submit(item, prepared, provider, asked).await;
                 }
                 progress.say("sent; waiting for the answer".into());
-                match prepared.generate().await {
+                let answer = prepared.generate().await;
+                room.release();
+                match answer {
                     Ok(generation) => generation,
                     Err(err) => {
                         let model = paid.work.model();
