@@ -74,7 +74,11 @@ impl Drop for Reservation {
 /// the returned guard is dropped. Ballasts a crashed run of ours left in
 /// `dir` are removed first; no other file is touched.
 pub(crate) fn reserve(dir: &Path, images: usize) -> Result<Reservation, Failure> {
-    let per_image = per_image()?;
+    reserve_for(dir, images, per_image()?)
+}
+
+/// [`reserve`] with `per_image` bytes an image (0: no check, no ballast).
+fn reserve_for(dir: &Path, images: usize, per_image: u64) -> Result<Reservation, Failure> {
     if per_image == 0 {
         return Ok(Reservation { ballast: None });
     }
@@ -98,9 +102,7 @@ pub(crate) fn reserve(dir: &Path, images: usize) -> Result<Reservation, Failure>
                 dir.display()
             ),
         )
-        .hint(format!(
-            "free some space or choose another folder with -o; {VARIABLE} sets what one image needs (bytes, default {PER_IMAGE}; 0 turns this off)"
-        ))
+        .hint(hint())
     };
     let file = {
         use std::os::unix::fs::OpenOptionsExt;
@@ -228,9 +230,7 @@ fn check(dir: &Path, images: usize, per_image: u64) -> Result<(), Failure> {
                 size(needed),
             ),
         )
-        .hint(format!(
-            "free some space or choose another folder with -o; {VARIABLE} sets what one image needs (bytes, default {PER_IMAGE}; 0 turns this check off)"
-        )));
+        .hint(hint()));
     }
     // An image, its sidecar and their temporary files: four names each.
     let slots = images * 4 + 4;
@@ -245,6 +245,13 @@ fn check(dir: &Path, images: usize, per_image: u64) -> Result<(), Failure> {
         ));
     }
     Ok(())
+}
+
+/// What to do when the room is short.
+fn hint() -> String {
+    format!(
+        "free some space or choose another folder with -o; {VARIABLE} sets what one image needs (bytes, default {PER_IMAGE}; 0 turns this check off)"
+    )
 }
 
 /// `bytes` for a person: KiB, MiB or GiB with one decimal.
@@ -298,7 +305,7 @@ mod tests {
         let theirs = dir.path().join(format!("{BALLAST}{}-0.txt", i32::MAX));
         std::fs::write(&stale, b"").unwrap();
         std::fs::write(&theirs, b"mine").unwrap();
-        let room = reserve(dir.path(), 1).unwrap();
+        let room = reserve_for(dir.path(), 1, PER_IMAGE).unwrap();
         let names = || -> Vec<PathBuf> {
             let mut names: Vec<PathBuf> = std::fs::read_dir(dir.path())
                 .unwrap()
