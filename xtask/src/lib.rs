@@ -96,12 +96,13 @@ fn spec_schemas(target: &Target) -> Result<serde_json::Value, Box<dyn Error>> {
 }
 
 /// The `operations` module: every operation as data (id, method, path, the
-/// body's content type and schema) and a dispatch from a JSON body's schema
-/// name to its generated type, so that code routing by path (the mock)
-/// serves an operation added to the spec with no hand edit.
+/// body's content type and schema, its `x-route`) and a dispatch from a body
+/// schema's name to its generated type, so that code routing by path (the
+/// mock) or by task and model (the facade) serves an operation added to the
+/// spec with no hand edit.
 fn operations_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>> {
     let mut operations = String::new();
-    let mut json_bodies: Vec<String> = Vec::new();
+    let mut body_types: Vec<String> = Vec::new();
     let paths = spec["paths"].as_object().ok_or("the spec has no paths")?;
     for (path, item) in paths {
         let Some(item) = item.as_object() else {
@@ -117,25 +118,29 @@ fn operations_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>>
             let content = op
                 .pointer("/requestBody/content")
                 .and_then(|c| c.as_object());
-            // JSON where an operation also takes another form.
-            let chosen = content.and_then(|c| {
-                c.get_key_value("application/json")
-                    .or_else(|| c.iter().next())
-            });
-            let (content_type, body) = match chosen {
-                Some((kind, media)) => {
-                    let schema = media
-                        .pointer("/schema/$ref")
-                        .and_then(|r| r.as_str())
-                        .and_then(|r| r.strip_prefix("#/components/schemas/"))
-                        .ok_or_else(|| format!("{id}: a request body is a $ref to a schema"))?;
-                    if kind == "application/json" && !json_bodies.iter().any(|b| b == schema) {
-                        json_bodies.push(schema.to_owned());
-                    }
-                    (format!("Some({kind:?})"), format!("Some({schema:?})"))
+            // JSON first where an operation also takes another form; each
+            // other form is an operation of its own, as the multipart
+            // generator names it (`{id}_multipart`).
+            let mut forms: Vec<(&String, &serde_json::Value)> =
+                content.into_iter().flatten().collect();
+            forms.sort_by_key(|(kind, _)| *kind != "application/json");
+            let mut bodies = Vec::new();
+            for (n, (kind, media)) in forms.iter().enumerate() {
+                let schema = media
+                    .pointer("/schema/$ref")
+                    .and_then(|r| r.as_str())
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    .ok_or_else(|| format!("{id}: a request body is a $ref to a schema"))?;
+                if !body_types.iter().any(|b| b == schema) {
+                    body_types.push(schema.to_owned());
                 }
-                None => ("None".to_owned(), "None".to_owned()),
-            };
+                let name = if n == 0 { id.to_owned() } else { format!("{id}_multipart") };
+                bodies.push((name, format!("Some({kind:?})"), format!("Some({schema:?})")));
+            }
+            if bodies.is_empty() {
+                bodies.push((id.to_owned(), "None".to_owned(), "None".to_owned()));
+            }
+            let route = route(id, &op["x-route"])?;
             let typical = match &op["x-typical-seconds"] {
                 serde_json::Value::Null => "None".to_owned(),
                 seconds => {
@@ -149,16 +154,18 @@ fn operations_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>>
                     )
                 }
             };
-            writeln!(
-                operations,
-                "        crate::operation::Operation {{ id: {id:?}, method: {:?}, path: {path:?}, \
-                 content_type: {content_type}, body: {body}, typical: {typical} }},",
-                method.to_ascii_uppercase()
-            )?;
+            for (id, content_type, body) in bodies {
+                writeln!(
+                    operations,
+                    "        crate::operation::Operation {{ id: {id:?}, method: {:?}, path: {path:?}, \
+                     content_type: {content_type}, body: {body}, typical: {typical}, route: {route} }},",
+                    method.to_ascii_uppercase()
+                )?;
+            }
         }
     }
     let mut arms = String::new();
-    for schema in &json_bodies {
+    for schema in &body_types {
         writeln!(
             arms,
             "            {schema:?} => Some(visitor.visit::<super::types::{schema}>()),"
@@ -166,14 +173,58 @@ fn operations_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>>
     }
     Ok(format!(
         "/// The spec's operations as data, for code that routes requests by\n\
-         /// method and path (the mock) instead of calling them.\n\
+         /// method and path (the mock) or by task and model (the facade).\n\
          pub mod operations {{\n\
          /// Every operation of the spec, sorted by path.\n\
          pub const ALL: &[crate::operation::Operation] = &[\n{operations}    ];\n\
-         /// Calls `visitor` with the generated type of the JSON body schema\n\
-         /// `name`; `None` for a schema no operation takes as its JSON body.\n\
+         /// Calls `visitor` with the generated type of the body schema\n\
+         /// `name`; `None` for a schema no operation takes as its body.\n\
          pub fn with_body_type<V: crate::operation::BodyVisitor>(name: &str, visitor: V) -> Option<V::Output> {{\n\
          match name {{\n{arms}            _ => None,\n        }}\n    }}\n}}\n"
+    ))
+}
+
+/// An operation's `x-route` as a `crate::operation::Route` expression
+/// (`None` where it has none): which task and models it serves, where its
+/// input image and other fields go, its queued twin.
+fn route(id: &str, route: &serde_json::Value) -> Result<String, Box<dyn Error>> {
+    if route.is_null() {
+        return Ok("None".to_owned());
+    }
+    let text = |key: &str| -> Result<String, Box<dyn Error>> {
+        Ok(match &route[key] {
+            serde_json::Value::Null => "None".to_owned(),
+            serde_json::Value::String(value) => format!("Some({value:?})"),
+            _ => return Err(format!("{id}: x-route.{key} is a string").into()),
+        })
+    };
+    let task = route["task"]
+        .as_str()
+        .ok_or_else(|| format!("{id}: x-route has a task"))?;
+    let models = match &route["models"] {
+        serde_json::Value::Null => Vec::new(),
+        serde_json::Value::Array(models) => models
+            .iter()
+            .map(|m| m.as_str().map(|m| format!("{m:?}")))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| format!("{id}: x-route.models are strings"))?,
+        _ => return Err(format!("{id}: x-route.models is a list").into()),
+    };
+    if let Some(key) = route
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(key, _)| key)
+        .find(|key| !["task", "models", "image", "nest", "queue"].contains(&key.as_str()))
+    {
+        return Err(format!("{id}: x-route.{key} is not a route field").into());
+    }
+    Ok(format!(
+        "Some(crate::operation::Route {{ task: {task:?}, models: &[{}], image: {}, nest: {}, queue: {} }})",
+        models.join(", "),
+        text("image")?,
+        text("nest")?,
+        text("queue")?,
     ))
 }
 

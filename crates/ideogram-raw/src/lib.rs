@@ -64,6 +64,7 @@ pub mod presets;
 mod queue_status;
 pub mod redact;
 pub mod schema;
+pub mod send;
 
 pub use queue_status::QueueStatus;
 

@@ -68,7 +68,7 @@ impl FilePart {
     }
 
     /// The part: the bytes with their (safe) file name and content type.
-    fn part(&self) -> Result<Part, String> {
+    pub(crate) fn part(&self) -> Result<Part, String> {
         Part::stream(self.bytes.clone())
             .file_name(safe_file_name(&self.file_name))
             .mime_str(&self.content_type)
@@ -176,10 +176,11 @@ pub fn file_parts(mut form: Form, name: &'static str, files: &impl Files) -> Res
 /// `encoding`) says so; nothing when it is absent or an empty object.
 pub fn value_part(
     mut form: Form,
-    name: &'static str,
+    name: impl Into<Cow<'static, str>>,
     value: &impl Serialize,
     json: bool,
 ) -> Result<Form, String> {
+    let name: Cow<'static, str> = name.into();
     let value = serde_json::to_value(value).map_err(|e| format!("{name}: {e}"))?;
     let json_part = |value: &Value| {
         Part::text(value.to_string())
@@ -191,20 +192,20 @@ pub fn value_part(
         // JSON form skips it too).
         Value::Null => {}
         Value::Object(fields) if fields.is_empty() => {}
-        value if json => form = form.part(name, json_part(&value)?),
+        value if json => form = form.part(name.clone(), json_part(&value)?),
         Value::Array(items) => {
             for item in items {
                 form = match item {
                     Value::Null => form,
-                    Value::String(text) => form.text(name, text),
-                    Value::Number(_) | Value::Bool(_) => form.text(name, item.to_string()),
-                    other => form.part(name, json_part(&other)?),
+                    Value::String(text) => form.text(name.clone(), text),
+                    Value::Number(_) | Value::Bool(_) => form.text(name.clone(), item.to_string()),
+                    other => form.part(name.clone(), json_part(&other)?),
                 };
             }
         }
-        Value::Object(_) => form = form.part(name, json_part(&value)?),
-        Value::String(text) => form = form.text(name, text),
-        scalar => form = form.text(name, scalar.to_string()),
+        Value::Object(_) => form = form.part(name.clone(), json_part(&value)?),
+        Value::String(text) => form = form.text(name.clone(), text),
+        scalar => form = form.text(name.clone(), scalar.to_string()),
     }
     Ok(form)
 }

@@ -19,6 +19,34 @@ pub struct Operation {
     /// How long one run typically takes, where the spec says
     /// (`x-typical-seconds`): where a poll schedule starts from.
     pub typical: Option<core::time::Duration>,
+    /// What a client routes to it (`x-route`), where it is one a client
+    /// picks by task and model.
+    pub route: Option<Route>,
+}
+
+/// An operation's place in routing, from its `x-route`: a client picks the
+/// first operation of a task and model whose body takes every field given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    /// What it does: `generate`, `remix`, `transparent`, `edit`, `reframe`,
+    /// `replace-background`, `describe`, `upscale`, `layerize-text`.
+    pub task: &'static str,
+    /// The models it runs, as the specs name them (`V_3`); empty where the
+    /// operation has no model to choose.
+    pub models: &'static [&'static str],
+    /// The body field that takes the input image, where it takes one.
+    pub image: Option<&'static str>,
+    /// The body field the other fields are nested in (`image_request`).
+    pub nest: Option<&'static str>,
+    /// The operation that queues the same body (Segmind's v2).
+    pub queue: Option<&'static str>,
+}
+
+impl Route {
+    /// Whether it runs `model` (any model when it names none).
+    pub fn runs(&self, model: &str) -> bool {
+        self.models.is_empty() || self.models.contains(&model)
+    }
 }
 
 impl Operation {

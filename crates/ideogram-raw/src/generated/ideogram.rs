@@ -8169,6 +8169,13 @@ organisation (a call for 4 images holds 4); beyond that the call is answered
 
 Returned image URLs expire after 24 hours: download what you keep.
 
+Each operation a client routes to carries `x-route`: its `task` (generate,
+remix, transparent, edit, reframe, replace-background, describe, upscale,
+layerize-text), the `models` it runs, the body field that takes the input
+`image`, the field the other fields are `nest`ed in, and (Segmind) the
+`queue` operation that takes the same body. A client picks the first
+operation of the task and model whose body takes every field given.
+
 Hand-curated from Ideogram's published OpenAPI document: only the operations
 this project serves, with the constraints the service enforces.
 
@@ -8763,7 +8770,7 @@ pub mod limits {
     pub const UPSCALE_INITIAL_IMAGE_REQUEST_RESEMBLANCE_DEFAULT: i64 = 50;
 }
 /// The spec's operations as data, for code that routes requests by
-/// method and path (the mock) instead of calling them.
+/// method and path (the mock) or by task and model (the facade).
 pub mod operations {
     /// Every operation of the spec, sorted by path.
     pub const ALL: &[crate::operation::Operation] = &[
@@ -8774,6 +8781,13 @@ pub mod operations {
             content_type: Some("multipart/form-data"),
             body: Some("DescribeRequest"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "describe",
+                models: &[],
+                image: Some("image_file"),
+                nest: None,
+                queue: None,
+            }),
         },
         crate::operation::Operation {
             id: "post_generate_image",
@@ -8782,6 +8796,13 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("GenerateImageRequest"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["V_1", "V_1_TURBO", "V_2", "V_2_TURBO", "V_2A", "V_2A_TURBO"],
+                image: None,
+                nest: Some("image_request"),
+                queue: None,
+            }),
         },
         crate::operation::Operation {
             id: "post_remix_image",
@@ -8790,6 +8811,13 @@ pub mod operations {
             content_type: Some("multipart/form-data"),
             body: Some("RemixImageRequest"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "remix",
+                models: &["V_1", "V_1_TURBO", "V_2", "V_2_TURBO", "V_2A", "V_2A_TURBO"],
+                image: Some("image_file"),
+                nest: Some("image_request"),
+                queue: None,
+            }),
         },
         crate::operation::Operation {
             id: "post_upscale_image",
@@ -8798,6 +8826,13 @@ pub mod operations {
             content_type: Some("multipart/form-data"),
             body: Some("UpscaleImageRequest"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "upscale",
+                models: &[],
+                image: Some("image_file"),
+                nest: Some("image_request"),
+                queue: None,
+            }),
         },
         crate::operation::Operation {
             id: "post_edit_image_v3",
@@ -8806,6 +8841,13 @@ pub mod operations {
             content_type: Some("multipart/form-data"),
             body: Some("EditImageRequestV3"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "edit",
+                models: &["V_3"],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+            }),
         },
         crate::operation::Operation {
             id: "post_generate_image_v3",
@@ -8814,6 +8856,28 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("GenerateImageRequestV3"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["V_3"],
+                image: None,
+                nest: None,
+                queue: None,
+            }),
+        },
+        crate::operation::Operation {
+            id: "post_generate_image_v3_multipart",
+            method: "POST",
+            path: "/v1/ideogram-v3/generate",
+            content_type: Some("multipart/form-data"),
+            body: Some("GenerateImageRequestV3Multipart"),
+            typical: None,
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["V_3"],
+                image: None,
+                nest: None,
+                queue: None,
+            }),
         },
         crate::operation::Operation {
             id: "post_generate_image_v3_transparent",
@@ -8822,6 +8886,28 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("GenerateTransparentImageRequestV3"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "transparent",
+                models: &["V_3"],
+                image: None,
+                nest: None,
+                queue: None,
+            }),
+        },
+        crate::operation::Operation {
+            id: "post_generate_image_v3_transparent_multipart",
+            method: "POST",
+            path: "/v1/ideogram-v3/generate-transparent",
+            content_type: Some("multipart/form-data"),
+            body: Some("GenerateTransparentImageRequestV3"),
+            typical: None,
+            route: Some(crate::operation::Route {
+                task: "transparent",
+                models: &["V_3"],
+                image: None,
+                nest: None,
+                queue: None,
+            }),
         },
         crate::operation::Operation {
             id: "post_layerize_text_v3",
@@ -8830,6 +8916,13 @@ pub mod operations {
             content_type: Some("multipart/form-data"),
             body: Some("LayerizeTextRequest"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "layerize-text",
+                models: &["V_3"],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+            }),
         },
         crate::operation::Operation {
             id: "post_reframe_image_v3",
@@ -8838,6 +8931,13 @@ pub mod operations {
             content_type: Some("multipart/form-data"),
             body: Some("ReframeImageRequestV3"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "reframe",
+                models: &["V_3"],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+            }),
         },
         crate::operation::Operation {
             id: "post_remix_image_v3",
@@ -8846,6 +8946,13 @@ pub mod operations {
             content_type: Some("multipart/form-data"),
             body: Some("RemixImageRequestV3"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "remix",
+                models: &["V_3"],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+            }),
         },
         crate::operation::Operation {
             id: "post_replace_background_v3",
@@ -8854,6 +8961,13 @@ pub mod operations {
             content_type: Some("multipart/form-data"),
             body: Some("ReplaceBackgroundRequestV3"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "replace-background",
+                models: &["V_3"],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+            }),
         },
         crate::operation::Operation {
             id: "post_generate_image_v4",
@@ -8862,23 +8976,70 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("GenerateImageRequestV4"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["V_4"],
+                image: None,
+                nest: None,
+                queue: None,
+            }),
+        },
+        crate::operation::Operation {
+            id: "post_generate_image_v4_multipart",
+            method: "POST",
+            path: "/v1/ideogram-v4/generate",
+            content_type: Some("multipart/form-data"),
+            body: Some("GenerateImageRequestV4"),
+            typical: None,
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["V_4"],
+                image: None,
+                nest: None,
+                queue: None,
+            }),
         },
     ];
-    /// Calls `visitor` with the generated type of the JSON body schema
-    /// `name`; `None` for a schema no operation takes as its JSON body.
+    /// Calls `visitor` with the generated type of the body schema
+    /// `name`; `None` for a schema no operation takes as its body.
     pub fn with_body_type<V: crate::operation::BodyVisitor>(
         name: &str,
         visitor: V,
     ) -> Option<V::Output> {
         match name {
+            "DescribeRequest" => Some(visitor.visit::<super::types::DescribeRequest>()),
             "GenerateImageRequest" => {
                 Some(visitor.visit::<super::types::GenerateImageRequest>())
+            }
+            "RemixImageRequest" => {
+                Some(visitor.visit::<super::types::RemixImageRequest>())
+            }
+            "UpscaleImageRequest" => {
+                Some(visitor.visit::<super::types::UpscaleImageRequest>())
+            }
+            "EditImageRequestV3" => {
+                Some(visitor.visit::<super::types::EditImageRequestV3>())
             }
             "GenerateImageRequestV3" => {
                 Some(visitor.visit::<super::types::GenerateImageRequestV3>())
             }
+            "GenerateImageRequestV3Multipart" => {
+                Some(visitor.visit::<super::types::GenerateImageRequestV3Multipart>())
+            }
             "GenerateTransparentImageRequestV3" => {
                 Some(visitor.visit::<super::types::GenerateTransparentImageRequestV3>())
+            }
+            "LayerizeTextRequest" => {
+                Some(visitor.visit::<super::types::LayerizeTextRequest>())
+            }
+            "ReframeImageRequestV3" => {
+                Some(visitor.visit::<super::types::ReframeImageRequestV3>())
+            }
+            "RemixImageRequestV3" => {
+                Some(visitor.visit::<super::types::RemixImageRequestV3>())
+            }
+            "ReplaceBackgroundRequestV3" => {
+                Some(visitor.visit::<super::types::ReplaceBackgroundRequestV3>())
             }
             "GenerateImageRequestV4" => {
                 Some(visitor.visit::<super::types::GenerateImageRequestV4>())

@@ -5987,6 +5987,13 @@ Two ways to call the same model:
   A submit operation's `x-typical-seconds` is the typical time the model's page
   gives for one generation, where it gives one (clients plan their polls on it).
 
+Each operation a client routes to carries `x-route`: its `task` (generate,
+remix, transparent, edit, reframe, replace-background, describe, upscale,
+layerize-text), the `models` it runs, the body field that takes the input
+`image`, the field the other fields are `nest`ed in, and (Segmind) the
+`queue` operation that takes the same body. A client picks the first
+operation of the task and model whose body takes every field given.
+
 Every POST creates and bills a new generation: the API has no idempotency key,
 so a POST may be retried only when it certainly never reached the server
 (connection refused, DNS failure) or when it was answered 429. GETs may be
@@ -9260,7 +9267,7 @@ pub mod limits {
     pub const SEED: ::std::ops::RangeInclusive<i64> = 100..=999999;
 }
 /// The spec's operations as data, for code that routes requests by
-/// method and path (the mock) instead of calling them.
+/// method and path (the mock) or by task and model (the facade).
 pub mod operations {
     /// Every operation of the spec, sorted by path.
     pub const ALL: &[crate::operation::Operation] = &[
@@ -9271,6 +9278,13 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram2aImg2ImgRequest"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "remix",
+                models: &["V_2A"],
+                image: Some("image_file"),
+                nest: None,
+                queue: Some("submit_ideogram_2a_img_2_img"),
+            }),
         },
         crate::operation::Operation {
             id: "ideogram_2a_txt_2_img",
@@ -9279,6 +9293,13 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram2aTxt2ImgRequest"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["V_2A"],
+                image: None,
+                nest: None,
+                queue: Some("submit_ideogram_2a_txt_2_img"),
+            }),
         },
         crate::operation::Operation {
             id: "ideogram_3",
@@ -9287,6 +9308,13 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram3Request"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["V_3"],
+                image: None,
+                nest: None,
+                queue: Some("submit_ideogram_3"),
+            }),
         },
         crate::operation::Operation {
             id: "ideogram_3_reframe",
@@ -9295,6 +9323,13 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram3ReframeRequest"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "reframe",
+                models: &["V_3"],
+                image: Some("image"),
+                nest: None,
+                queue: Some("submit_ideogram_3_reframe"),
+            }),
         },
         crate::operation::Operation {
             id: "ideogram_3_remix",
@@ -9303,6 +9338,13 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram3RemixRequest"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "remix",
+                models: &["V_3"],
+                image: Some("image"),
+                nest: None,
+                queue: Some("submit_ideogram_3_remix"),
+            }),
         },
         crate::operation::Operation {
             id: "ideogram_3_replace_background",
@@ -9311,6 +9353,13 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram3ReplaceBackgroundRequest"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "replace-background",
+                models: &["V_3"],
+                image: Some("image"),
+                nest: None,
+                queue: Some("submit_ideogram_3_replace_background"),
+            }),
         },
         crate::operation::Operation {
             id: "ideogram_4",
@@ -9319,6 +9368,13 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram4Request"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["V_4"],
+                image: None,
+                nest: None,
+                queue: Some("submit_ideogram_4"),
+            }),
         },
         crate::operation::Operation {
             id: "ideogram_character",
@@ -9327,6 +9383,13 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramCharacterRequest"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["V_3"],
+                image: None,
+                nest: None,
+                queue: Some("submit_ideogram_character"),
+            }),
         },
         crate::operation::Operation {
             id: "ideogram_describe",
@@ -9335,6 +9398,13 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramDescribeRequest"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "describe",
+                models: &[],
+                image: Some("image_file"),
+                nest: None,
+                queue: Some("submit_ideogram_describe"),
+            }),
         },
         crate::operation::Operation {
             id: "ideogram_img_2_img",
@@ -9343,6 +9413,13 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramImg2ImgRequest"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "remix",
+                models: &["V_2"],
+                image: Some("image_file"),
+                nest: None,
+                queue: Some("submit_ideogram_img_2_img"),
+            }),
         },
         crate::operation::Operation {
             id: "ideogram_turbo_img_2_img",
@@ -9351,6 +9428,13 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramTurboImg2ImgRequest"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "remix",
+                models: &["V_2_TURBO"],
+                image: Some("image_file"),
+                nest: None,
+                queue: Some("submit_ideogram_turbo_img_2_img"),
+            }),
         },
         crate::operation::Operation {
             id: "ideogram_turbo_txt_2_img",
@@ -9359,6 +9443,13 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramTurboTxt2ImgRequest"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["V_2_TURBO"],
+                image: None,
+                nest: None,
+                queue: Some("submit_ideogram_turbo_txt_2_img"),
+            }),
         },
         crate::operation::Operation {
             id: "ideogram_txt_2_img",
@@ -9367,6 +9458,13 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramTxt2ImgRequest"),
             typical: None,
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["V_2"],
+                image: None,
+                nest: None,
+                queue: Some("submit_ideogram_txt_2_img"),
+            }),
         },
         crate::operation::Operation {
             id: "get_request_legacy",
@@ -9375,6 +9473,7 @@ pub mod operations {
             content_type: None,
             body: None,
             typical: None,
+            route: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_2a_img_2_img",
@@ -9383,6 +9482,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram2aImg2ImgRequest"),
             typical: Some(core::time::Duration::from_millis(10160)),
+            route: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_2a_txt_2_img",
@@ -9391,6 +9491,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram2aTxt2ImgRequest"),
             typical: Some(core::time::Duration::from_millis(12370)),
+            route: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3",
@@ -9399,6 +9500,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram3Request"),
             typical: None,
+            route: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_reframe",
@@ -9407,6 +9509,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram3ReframeRequest"),
             typical: None,
+            route: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_remix",
@@ -9415,6 +9518,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram3RemixRequest"),
             typical: None,
+            route: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_replace_background",
@@ -9423,6 +9527,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram3ReplaceBackgroundRequest"),
             typical: None,
+            route: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_4",
@@ -9431,6 +9536,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram4Request"),
             typical: None,
+            route: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_character",
@@ -9439,6 +9545,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramCharacterRequest"),
             typical: None,
+            route: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_describe",
@@ -9447,6 +9554,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramDescribeRequest"),
             typical: None,
+            route: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_img_2_img",
@@ -9455,6 +9563,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramImg2ImgRequest"),
             typical: None,
+            route: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_turbo_img_2_img",
@@ -9463,6 +9572,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramTurboImg2ImgRequest"),
             typical: None,
+            route: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_turbo_txt_2_img",
@@ -9471,6 +9581,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramTurboTxt2ImgRequest"),
             typical: Some(core::time::Duration::from_millis(12830)),
+            route: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_txt_2_img",
@@ -9479,6 +9590,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramTxt2ImgRequest"),
             typical: Some(core::time::Duration::from_millis(21640)),
+            route: None,
         },
         crate::operation::Operation {
             id: "get_request_result",
@@ -9487,6 +9599,7 @@ pub mod operations {
             content_type: None,
             body: None,
             typical: None,
+            route: None,
         },
         crate::operation::Operation {
             id: "get_request_status",
@@ -9495,10 +9608,11 @@ pub mod operations {
             content_type: None,
             body: None,
             typical: None,
+            route: None,
         },
     ];
-    /// Calls `visitor` with the generated type of the JSON body schema
-    /// `name`; `None` for a schema no operation takes as its JSON body.
+    /// Calls `visitor` with the generated type of the body schema
+    /// `name`; `None` for a schema no operation takes as its body.
     pub fn with_body_type<V: crate::operation::BodyVisitor>(
         name: &str,
         visitor: V,
