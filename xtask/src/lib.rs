@@ -134,13 +134,24 @@ fn operations_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>>
                 if !body_types.iter().any(|b| b == schema) {
                     body_types.push(schema.to_owned());
                 }
-                let name = if n == 0 { id.to_owned() } else { format!("{id}_multipart") };
+                let name = if n == 0 {
+                    id.to_owned()
+                } else {
+                    format!("{id}_multipart")
+                };
                 bodies.push((name, format!("Some({kind:?})"), format!("Some({schema:?})")));
             }
             if bodies.is_empty() {
                 bodies.push((id.to_owned(), "None".to_owned(), "None".to_owned()));
             }
             let route = route(id, &op["x-route"])?;
+            let accept = match answer_types(spec, op)
+                .iter()
+                .find(|t| *t == "application/json")
+            {
+                Some(kind) => format!("Some({kind:?})"),
+                None => "None".to_owned(),
+            };
             let typical = match &op["x-typical-seconds"] {
                 serde_json::Value::Null => "None".to_owned(),
                 seconds => {
@@ -158,7 +169,7 @@ fn operations_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>>
                 writeln!(
                     operations,
                     "        crate::operation::Operation {{ id: {id:?}, method: {:?}, path: {path:?}, \
-                     content_type: {content_type}, body: {body}, typical: {typical}, route: {route} }},",
+                     content_type: {content_type}, body: {body}, typical: {typical}, accept: {accept}, route: {route} }},",
                     method.to_ascii_uppercase()
                 )?;
             }
@@ -182,6 +193,30 @@ fn operations_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>>
          pub fn with_body_type<V: crate::operation::BodyVisitor>(name: &str, visitor: V) -> Option<V::Output> {{\n\
          match name {{\n{arms}            _ => None,\n        }}\n    }}\n}}\n"
     ))
+}
+
+/// The content types of an operation's success answer (its first 2xx,
+/// its `$ref` followed).
+fn answer_types(spec: &serde_json::Value, op: &serde_json::Value) -> Vec<String> {
+    let Some((_, answer)) = op["responses"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .find(|(status, _)| status.starts_with('2'))
+    else {
+        return Vec::new();
+    };
+    let answer = match answer["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/components/responses/"))
+    {
+        Some(name) => &spec["components"]["responses"][name],
+        None => answer,
+    };
+    answer["content"]
+        .as_object()
+        .map(|c| c.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 /// An operation's `x-route` as a `crate::operation::Route` expression

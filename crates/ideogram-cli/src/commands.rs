@@ -112,7 +112,7 @@ pub(crate) async fn edit(
             started,
         )
     };
-    let generation = paid_answer(session, signals, prepared.send(), room, fail).await?;
+    let generation = paid_answer(session, signals, prepared.generate(), room, fail).await?;
     save_paid(&generation, &plan, &asked, &save, started, signals, None)
         .await
         .map(drop)

@@ -196,14 +196,14 @@ impl Work {
 /// An item checked and holding its in-flight slot, ready to send.
 pub(crate) enum Ready<'a> {
     Generate(ideogram::Prepared<'a>),
-    Edit(ideogram::PreparedEdit<'a>),
+    Edit(ideogram::Prepared<'a>),
 }
 
 impl Ready<'_> {
     pub(crate) async fn generate(self) -> Result<ideogram::Generation, ideogram::Error> {
         match self {
             Self::Generate(prepared) => prepared.generate().await,
-            Self::Edit(prepared) => prepared.send().await,
+            Self::Edit(prepared) => prepared.generate().await,
         }
     }
 

@@ -24,15 +24,15 @@ pub fn values<T: schemars::JsonSchema>() -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// `(width, height)` from `RESOLUTION_1024_768`, `1024x768`, `ASPECT_16_9` or
-/// `16x9`.
+/// `(width, height)` from `RESOLUTION_1024_768`, `1024x768`, `ASPECT_16_9`,
+/// `16x9` or `16:9`.
 pub fn pair(text: &str) -> Option<(u32, u32)> {
     let rest = text
         .strip_prefix("RESOLUTION_")
         .or_else(|| text.strip_prefix("ASPECT_"));
     let (w, h) = match rest {
         Some(rest) => rest.split_once('_')?,
-        None => text.split_once('x')?,
+        None => text.split_once('x').or_else(|| text.split_once(':'))?,
     };
     Some((w.parse().ok()?, h.parse().ok()?))
 }
@@ -49,6 +49,7 @@ mod tests {
         assert_eq!(values::<ideogram::AspectRatioV3>().len(), 15);
         assert_eq!(pair("RESOLUTION_1024_768"), Some((1024, 768)));
         assert_eq!(pair("16x9"), Some((16, 9)));
+        assert_eq!(pair("9:16"), Some((9, 16)));
         assert_eq!(pair("ASPECT_10_16"), Some((10, 16)));
         assert_eq!(pair("1024"), None);
     }

@@ -19,6 +19,9 @@ pub struct Operation {
     /// How long one run typically takes, where the spec says
     /// (`x-typical-seconds`): where a poll schedule starts from.
     pub typical: Option<core::time::Duration>,
+    /// The `Accept` header its generated method sends: `application/json`
+    /// where its success answer is JSON.
+    pub accept: Option<&'static str>,
     /// What a client routes to it (`x-route`), where it is one a client
     /// picks by task and model.
     pub route: Option<Route>,

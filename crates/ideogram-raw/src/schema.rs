@@ -441,10 +441,41 @@ impl Schemas {
         Ok(())
     }
 
-    /// The schema of `field` in the object schema `name`.
-    fn property<'a>(&'a self, name: &str, field: &str) -> Option<&'a Value> {
+    /// The schema of `field` in the object schema `name`, its `$ref`
+    /// followed.
+    ///
+    /// ```
+    /// let spec = ideogram_raw::schema::ideogram();
+    /// let seed = spec.property("GenerateImageRequestV3", "seed").unwrap();
+    /// assert_eq!(seed["type"], "integer");
+    /// ```
+    pub fn property<'a>(&'a self, name: &str, field: &str) -> Option<&'a Value> {
         let schema = self.resolve(self.get(name)?);
         schema["properties"].get(field).map(|p| self.resolve(p))
+    }
+
+    /// The fields of the object schema `name`, in the spec's order.
+    ///
+    /// ```
+    /// let spec = ideogram_raw::schema::ideogram();
+    /// assert_eq!(spec.fields("GenerateImageRequest"), ["image_request"]);
+    /// ```
+    pub fn fields(&self, name: &str) -> Vec<&str> {
+        self.get(name)
+            .map(|s| self.resolve(s))
+            .and_then(|s| s["properties"].as_object())
+            .map(|p| p.keys().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    /// The name of the schema `field` of the object schema `name` refers to
+    /// (`InitialImageRequest` for `RemixImageRequest`'s `image_request`).
+    pub fn field_schema_name(&self, name: &str, field: &str) -> Option<&str> {
+        let schema = self.resolve(self.get(name)?);
+        schema["properties"][field]["$ref"]
+            .as_str()?
+            .rsplit('/')
+            .next()
     }
 
     /// Whether a body of the object schema `name`, sent with `model`, may

@@ -50,6 +50,9 @@ where
         reqwest::header::HeaderName::from_static("api-version"),
         reqwest::header::HeaderValue::from_static(C::api_version()),
     );
+    if let Some(accept) = operation.accept {
+        builder = builder.header(reqwest::header::ACCEPT, accept);
+    }
     builder = match operation.content_type {
         Some("application/json") => builder.json(&payload.fields),
         Some("multipart/form-data") => builder.multipart(form(payload)?),

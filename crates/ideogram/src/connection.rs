@@ -102,6 +102,24 @@ impl Connection {
         }
     }
 
+    /// Sends `payload` to `operation` once (the caller retries), through
+    /// the generated client of this connection's provider.
+    pub(crate) async fn send_once(
+        &self,
+        operation: &ideogram_raw::operation::Operation,
+        params: &[&str],
+        payload: &ideogram_raw::send::Payload,
+    ) -> Result<
+        progenitor_client::ResponseValue<progenitor_client::ByteStream>,
+        progenitor_client::Error<progenitor_client::ByteStream>,
+    > {
+        use ideogram_raw::send::send;
+        match &self.api {
+            Api::Segmind(api) => send(api, operation, params, payload).await,
+            Api::Ideogram(api) => send(api, operation, params, payload).await,
+        }
+    }
+
     /// Waits for `images` in-flight slots (at most the limit; none for 0 or
     /// without a limit), held until the permit drops.
     pub(crate) async fn slots(&self, images: u32) -> Option<OwnedSemaphorePermit> {

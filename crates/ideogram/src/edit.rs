@@ -1,18 +1,18 @@
-//! Ideogram's operations on an uploaded image: Ideogram 3.0's edit (with a
-//! mask), reframe (to a resolution) and replace-background, and upscale,
-//! one request type for the four. Checked before anything is sent, lowered
-//! through the generated builders of their multipart bodies.
+//! Operations on an uploaded image: Ideogram 3.0's edit (with a mask),
+//! reframe (to a resolution) and replace-background, and upscale, one
+//! request type for the four. Lowered like a generation (`lowering`), to
+//! the operation of the provider whose `x-route` runs the task.
 
-use ideogram_raw::ideogram::types as wire;
-use ideogram_raw::multipart::image_size;
+use std::collections::BTreeMap;
 
-use crate::image_input::{ImageInput, Loaded};
+use serde_json::Value;
+
+use crate::image_input::ImageInput;
 use crate::invalid::InvalidInput;
+use crate::lowering::{Draft, Lowered, Slot};
 use crate::model::{Model, Provider};
-use crate::options::{MagicPrompt, NumImages, RenderingSpeed, Seed};
+use crate::options::{MagicPrompt, RenderingSpeed};
 use crate::palette::Palette;
-use crate::references::{part, parts};
-use crate::resolution::{Resolution, SizeFamily};
 
 /// What to do to the image. As JSON, an object whose `op` names the
 /// operation (`edit`, `reframe`, `replace-background`, `upscale`).
@@ -31,7 +31,7 @@ pub enum EditKind {
     /// Extend a square image outwards to `resolution` (no prompt).
     Reframe {
         /// The size to extend to, one of Ideogram 3.0's.
-        resolution: Resolution,
+        resolution: crate::Resolution,
     },
     /// Keep the subject and paint a new background from the prompt.
     ReplaceBackground {
@@ -59,7 +59,8 @@ pub enum EditKind {
 }
 
 impl EditKind {
-    /// The operation's name, as the CLI calls it.
+    /// The operation's name, as the CLI calls it and the specs' `x-route`
+    /// name its task.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Edit { .. } => "edit",
@@ -69,71 +70,20 @@ impl EditKind {
         }
     }
 
-    /// The body schema of the operation in `provider`'s spec, if it
-    /// serves the operation.
-    fn schema(&self, provider: Provider) -> Option<&'static str> {
-        match provider {
-            Provider::Ideogram => Some(match self {
-                Self::Edit { .. } => "EditImageRequestV3",
-                Self::Reframe { .. } => "ReframeImageRequestV3",
-                Self::ReplaceBackground { .. } => "ReplaceBackgroundRequestV3",
-                // Its options are in its JSON part.
-                Self::Upscale { .. } => "UpscaleInitialImageRequest",
-            }),
-            Provider::Segmind => crate::wire::segmind_slug_schema(self.segmind_slug()?),
-        }
-    }
-
-    /// Segmind's slug for the operation, if Segmind serves it (reframe and
-    /// replace-background).
-    pub fn segmind_slug(&self) -> Option<&'static str> {
-        match self {
-            Self::Reframe { .. } => Some("ideogram-3-reframe"),
-            Self::ReplaceBackground { .. } => Some("ideogram-3-replace-background"),
-            Self::Edit { .. } | Self::Upscale { .. } => None,
-        }
-    }
-
-    /// The spec's name for the magic prompt option in this body.
-    fn magic_prompt_field(&self) -> &'static str {
-        match self {
-            Self::Upscale { .. } => "magic_prompt_option",
-            _ => "magic_prompt",
-        }
-    }
-
-    /// The spec's name for `option`, an [`EditRequest`] option as its JSON
-    /// names it (`palette` is `color_palette`).
-    fn wire_field(&self, option: &str) -> Option<&'static str> {
-        Some(match option {
-            "num_images" => "num_images",
-            "seed" => "seed",
-            "rendering_speed" => "rendering_speed",
-            "magic_prompt" => self.magic_prompt_field(),
-            "palette" => "color_palette",
-            "style_references" => "style_reference_images",
-            _ => return None,
-        })
-    }
-
-    /// Whether this operation on `provider` takes `option`, an
-    /// [`EditRequest`] option as its JSON names it: the operation's body in
-    /// that provider's spec has the field. For a caller that describes each
-    /// operation's options (an agent's tool schema).
+    /// Whether this operation on `provider` takes the field `field` (its
+    /// spec name): an operation of the task whose body has it. For a caller
+    /// that describes each operation's options (an agent's tool schema).
     ///
     /// ```
     /// use ideogram::{EditKind, Provider};
     ///
     /// let upscale = EditKind::Upscale { prompt: None, resemblance: None, detail: None };
     /// assert!(upscale.takes("seed", Provider::Ideogram));
-    /// assert!(!upscale.takes("palette", Provider::Ideogram));
+    /// assert!(!upscale.takes("color_palette", Provider::Ideogram));
     /// assert!(!upscale.takes("seed", Provider::Segmind));
     /// ```
-    pub fn takes(&self, option: &str, provider: Provider) -> bool {
-        match (self.schema(provider), self.wire_field(option)) {
-            (Some(schema), Some(field)) => takes(provider, schema, field),
-            _ => false,
-        }
+    pub fn takes(&self, field: &str, provider: Provider) -> bool {
+        !crate::catalog::takers(provider, self.name(), field).is_empty()
     }
 
     /// The operation's prompt, if it has one.
@@ -144,11 +94,20 @@ impl EditKind {
             Self::Reframe { .. } => None,
         }
     }
+
+    /// The model the operation names: Ideogram 3.0, but upscale names none.
+    fn model(&self) -> Option<Model> {
+        match self {
+            Self::Upscale { .. } => None,
+            _ => Some(EditRequest::MODEL),
+        }
+    }
 }
 
-/// An Ideogram 3.0 operation on an uploaded image, with its options. Options
-/// an operation does not take (its spec body has no such field) are errors
-/// naming the operation, never dropped.
+/// An operation on an uploaded image, with its options: the spec's fields
+/// by name, like [`GenerateRequest`](crate::GenerateRequest). Options an
+/// operation does not take (its body has no such field) are errors naming
+/// the operation, never dropped.
 ///
 /// ```no_run
 /// use ideogram::{Client, EditRequest, ImageInput};
@@ -160,23 +119,22 @@ impl EditKind {
 ///     "mask.png".parse::<ImageInput>()?,
 ///     "a red door",
 /// )
-/// .num_images(2);
+/// .num_images(2)
+/// .set("style_type", "DESIGN");
 /// let generation = client.edit(&request).await?;
 /// # let _ = generation;
 /// # Ok(())
 /// # }
 /// ```
 ///
-/// # As JSON, with its JSON Schema
+/// # As JSON
 ///
-/// Like [`GenerateRequest`](crate::GenerateRequest), an edit is also JSON,
-/// with the schema an agent's tool definition needs; the operation is an
-/// object of its own, named by its `op`:
+/// The operation is an object of its own, named by its `op`; every other
+/// field is the body's:
 ///
 /// ```
-/// use ideogram::{EditRequest, Provider, schemars::schema_for};
+/// use ideogram::{EditRequest, Provider};
 ///
-/// println!("{}", serde_json::to_string_pretty(&schema_for!(EditRequest)).unwrap());
 /// let request: EditRequest = serde_json::from_value(serde_json::json!({
 ///     "image": "https://example.com/photo.png",
 ///     "operation": {"op": "reframe", "resolution": "1280x800"},
@@ -187,10 +145,9 @@ impl EditKind {
 /// # Ok::<(), ideogram::InvalidInput>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
 #[schemars(
     title = "EditRequest",
-    description = "An Ideogram 3.0 operation on an image; options the operation does not take are refused, never dropped."
+    description = "An operation on an image, by the spec's field names; fields the operation's body does not take are refused, never dropped."
 )]
 pub struct EditRequest {
     /// The image to work on: an http(s) URL, a `data:` URL or a path.
@@ -198,24 +155,24 @@ pub struct EditRequest {
     /// What to do to it.
     #[serde(rename = "operation")]
     kind: EditKind,
-    /// How many images, each billed (Ideogram's API).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    num_images: Option<u32>,
-    /// The same request with the same seed gives the same image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    seed: Option<u32>,
-    /// Ideogram 3.0's speed, quality and price trade-off.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    rendering_speed: Option<RenderingSpeed>,
-    /// Whether Ideogram rewrites the prompt first.
+    /// Whether Ideogram rewrites the prompt first, whatever the body calls
+    /// it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     magic_prompt: Option<MagicPrompt>,
     /// A preset palette or weighted colours.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    palette: Option<Palette>,
+    #[serde(default, skip_serializing_if = "Option::is_none", alias = "palette")]
+    color_palette: Option<Palette>,
     /// Images whose style to follow.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) style_references: Vec<ImageInput>,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        alias = "style_references"
+    )]
+    pub(crate) style_reference_images: Vec<ImageInput>,
+    /// Every other field, by its spec name.
+    #[serde(flatten)]
+    #[schemars(skip)]
+    fields: BTreeMap<String, Value>,
 }
 
 impl EditRequest {
@@ -227,12 +184,10 @@ impl EditRequest {
         Self {
             image,
             kind,
-            num_images: None,
-            seed: None,
-            rendering_speed: None,
             magic_prompt: None,
-            palette: None,
-            style_references: Vec::new(),
+            color_palette: None,
+            style_reference_images: Vec::new(),
+            fields: BTreeMap::new(),
         }
     }
 
@@ -248,7 +203,7 @@ impl EditRequest {
     }
 
     /// Extend `image` (square) to `resolution`.
-    pub fn reframe(image: ImageInput, resolution: Resolution) -> Self {
+    pub fn reframe(image: ImageInput, resolution: crate::Resolution) -> Self {
         Self::new(image, EditKind::Reframe { resolution })
     }
 
@@ -274,22 +229,32 @@ impl EditRequest {
         )
     }
 
-    /// How many images (each billed).
-    pub fn num_images(mut self, count: u32) -> Self {
-        self.num_images = Some(count);
+    /// Sets the body field `field` (its spec name) to `value`: any field of
+    /// the operation's body (see [`GenerateRequest::set`](crate::GenerateRequest::set)).
+    pub fn set(mut self, field: impl Into<String>, value: impl serde::Serialize) -> Self {
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        self.fields.insert(field.into(), value);
         self
+    }
+
+    /// The body fields set by their spec names.
+    pub fn fields(&self) -> &BTreeMap<String, Value> {
+        &self.fields
+    }
+
+    /// How many images (each billed).
+    pub fn num_images(self, count: u32) -> Self {
+        self.set("num_images", count)
     }
 
     /// The seed.
-    pub fn seed(mut self, seed: u32) -> Self {
-        self.seed = Some(seed);
-        self
+    pub fn seed(self, seed: u32) -> Self {
+        self.set("seed", seed)
     }
 
     /// Speed, quality and price.
-    pub fn rendering_speed(mut self, speed: RenderingSpeed) -> Self {
-        self.rendering_speed = Some(speed);
-        self
+    pub fn rendering_speed(self, speed: RenderingSpeed) -> Self {
+        self.set("rendering_speed", speed)
     }
 
     /// Whether Ideogram rewrites the prompt first (not for reframe).
@@ -298,15 +263,15 @@ impl EditRequest {
         self
     }
 
-    /// A palette.
+    /// A palette (`color_palette`).
     pub fn palette(mut self, palette: impl Into<Palette>) -> Self {
-        self.palette = Some(palette.into());
+        self.color_palette = Some(palette.into());
         self
     }
 
     /// An image whose style to follow (repeatable; at most 10 MB in all).
     pub fn style_reference(mut self, image: ImageInput) -> Self {
-        self.style_references.push(image);
+        self.style_reference_images.push(image);
         self
     }
 
@@ -340,303 +305,74 @@ impl EditRequest {
             _ => None,
         };
         std::iter::once(("image", &self.image)).chain(mask).chain(
-            self.style_references
+            self.style_reference_images
                 .iter()
-                .map(|i| ("style_references", i)),
+                .map(|i| ("style_reference_images", i)),
         )
     }
 
     /// The images asked for (1 unless set).
     pub fn images_asked(&self) -> u32 {
-        self.num_images.unwrap_or(1)
+        crate::request::count(&self.fields)
     }
 
     /// Everything that can be checked without reading an image: the
-    /// provider, the prompt, each option against the operation's spec body,
+    /// provider, the prompt, each field against the operation's spec body,
     /// the values against their ranges.
     pub fn check(&self, provider: Provider) -> Result<(), InvalidInput> {
-        let Some(schema) = self.kind.schema(provider) else {
-            return Err(InvalidInput::new(
-                "provider",
-                format!(
-                    "{} runs on Ideogram's API only (--provider ideogram): \
-                     Segmind serves no such operation",
-                    self.kind.name()
-                ),
-            ));
-        };
+        self.lower(provider).map(drop)
+    }
+
+    /// The JSON Schema of a request for the operation `task` (an
+    /// [`EditKind::name`]) on `provider`: the request's own fields and every
+    /// field of that operation's body, read from the spec (see
+    /// [`GenerateRequest::json_schema`](crate::GenerateRequest::json_schema)).
+    pub fn json_schema(provider: Provider, task: &str) -> Value {
+        crate::json_form::request_schema::<Self>(provider, &[task])
+    }
+
+    /// The request lowered into its operation's body on `provider`.
+    pub(crate) fn lower(&self, provider: Provider) -> Result<Lowered, InvalidInput> {
         if let Some(prompt) = self.kind.prompt() {
             crate::request::check_prompt("prompt", prompt)?;
         }
-        let set = [
-            ("num_images", self.num_images.is_some()),
-            ("seed", self.seed.is_some()),
-            ("rendering_speed", self.rendering_speed.is_some()),
-            ("magic_prompt", self.magic_prompt.is_some()),
-            ("palette", self.palette.is_some()),
-            ("style_references", !self.style_references.is_empty()),
-        ];
-        for (option, given) in set {
-            let field = self.kind.wire_field(option).unwrap_or(option);
-            if given && !takes(provider, schema, field) {
-                return Err(InvalidInput::not_taken(
-                    field,
-                    format!("{} does not take it", self.kind.name()),
-                ));
-            }
-        }
-        if let Some(count) = self.num_images {
-            NumImages::new(count, provider)?;
-        }
-        if let Some(seed) = self.seed {
-            Seed(seed).check_for(provider)?;
-        }
+        let mut images = vec![(Slot::Input, self.image.clone())];
+        let mut fields = self.fields.clone();
+        let mut resolution = None;
         match &self.kind {
-            EditKind::Reframe { resolution } => {
-                resolution.check_in(SizeFamily::V3)?;
-            }
+            EditKind::Edit { mask, .. } => images.push((Slot::Field(&["mask"]), mask.clone())),
+            EditKind::Reframe { resolution: size } => resolution = Some(*size),
             EditKind::Upscale {
                 resemblance,
                 detail,
                 ..
             } => {
-                use ideogram_raw::ideogram::limits;
-                for (field, value, range) in [
-                    (
-                        "resemblance",
-                        resemblance,
-                        limits::UPSCALE_INITIAL_IMAGE_REQUEST_RESEMBLANCE,
-                    ),
-                    (
-                        "detail",
-                        detail,
-                        limits::UPSCALE_INITIAL_IMAGE_REQUEST_DETAIL,
-                    ),
-                ] {
-                    if let Some(value) = value
-                        && !range.contains(&i64::from(*value))
-                    {
-                        return Err(InvalidInput::new(
-                            field,
-                            format!("{value} is outside {}..={}", range.start(), range.end()),
-                        ));
+                for (field, value) in [("resemblance", resemblance), ("detail", detail)] {
+                    if let Some(value) = value {
+                        fields.insert(field.to_owned(), (*value).into());
                     }
                 }
             }
-            _ => {}
+            EditKind::ReplaceBackground { .. } => {}
         }
-        Ok(())
+        for image in &self.style_reference_images {
+            images.push((Slot::Field(&["style_reference_images"]), image.clone()));
+        }
+        for (_, image) in &images {
+            image.check()?;
+        }
+        Draft {
+            task: self.kind.name(),
+            model: self.kind.model(),
+            operation: None,
+            prompt: self.kind.prompt(),
+            resolution,
+            aspect_ratio: None,
+            palette: self.color_palette.as_ref(),
+            magic_prompt: self.magic_prompt,
+            images: &images,
+            fields: &fields,
+        }
+        .lower(provider)
     }
-}
-
-/// Whether `provider`'s spec's body `schema` has `field`.
-fn takes(provider: Provider, schema: &str, field: &str) -> bool {
-    let spec = match provider {
-        Provider::Segmind => ideogram_raw::schema::segmind(),
-        Provider::Ideogram => ideogram_raw::schema::ideogram(),
-    };
-    spec.get(schema)
-        .is_some_and(|s| s["properties"].get(field).is_some())
-}
-
-/// The images a request uploads, read and checked.
-pub(crate) struct Uploads {
-    pub(crate) image: Loaded,
-    pub(crate) mask: Option<Loaded>,
-    pub(crate) style_references: Vec<Loaded>,
-}
-
-impl Uploads {
-    /// Checks what needs the bytes: the mask is black and white (grayscale)
-    /// and the image's size, the style references fit 10 MB in all.
-    pub(crate) fn check(&self) -> Result<(), InvalidInput> {
-        if let Some(mask) = &self.mask {
-            if !ideogram_raw::multipart::is_grayscale(&mask.bytes) {
-                return Err(InvalidInput::new(
-                    "mask",
-                    "a mask is black and white (grayscale); this one is not, or does not decode",
-                ));
-            }
-            let (image, mask) = (image_size(&self.image.bytes), image_size(&mask.bytes));
-            if image != mask {
-                let shown = |size: Option<(u32, u32)>| {
-                    size.map_or("unknown".to_owned(), |(w, h)| format!("{w}x{h}"))
-                };
-                return Err(InvalidInput::new(
-                    "mask",
-                    format!(
-                        "is {}, the image {}: a mask is its image's size",
-                        shown(mask),
-                        shown(image)
-                    ),
-                ));
-            }
-        }
-        crate::references::total("style_reference_images", &self.style_references)?;
-        Ok(())
-    }
-}
-
-/// An edit's generated body, built with its generated builder
-/// ([`PreparedEdit::body_mut`](crate::PreparedEdit::body_mut) opens it to
-/// fields the facade has no setter for).
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum EditBody {
-    /// Ideogram 3.0's edit (multipart).
-    Edit(wire::EditImageRequestV3),
-    /// Ideogram 3.0's reframe (multipart).
-    Reframe(wire::ReframeImageRequestV3),
-    /// Ideogram 3.0's replace-background (multipart).
-    ReplaceBackground(wire::ReplaceBackgroundRequestV3),
-    /// Ideogram's upscale (multipart).
-    Upscale(wire::UpscaleImageRequest),
-    /// Segmind's JSON body (reframe, replace-background).
-    Segmind(crate::wire::WireRequest),
-}
-
-impl EditBody {
-    /// The JSON Schema name of this body in its spec
-    /// ([`ideogram_raw::schema`]).
-    pub fn schema(&self) -> &'static str {
-        match self {
-            Self::Edit(_) => "EditImageRequestV3",
-            Self::Reframe(_) => "ReframeImageRequestV3",
-            Self::ReplaceBackground(_) => "ReplaceBackgroundRequestV3",
-            Self::Upscale(_) => "UpscaleImageRequest",
-            Self::Segmind(body) => body.schema(),
-        }
-    }
-
-    /// Checks the body is `provider`'s, and against its spec's schema:
-    /// ranges, patterns, the fields that exclude each other.
-    pub(crate) fn check(&self, provider: Provider) -> Result<(), InvalidInput> {
-        let segmind = matches!(self, Self::Segmind(_));
-        if segmind != (provider == Provider::Segmind) {
-            return Err(InvalidInput::new(
-                "body",
-                format!("{} is not a body {provider} takes", self.schema()),
-            ));
-        }
-        let (spec, json) = match self {
-            Self::Edit(b) => (ideogram_raw::schema::ideogram(), serde_json::to_value(b)),
-            Self::Reframe(b) => (ideogram_raw::schema::ideogram(), serde_json::to_value(b)),
-            Self::ReplaceBackground(b) => {
-                (ideogram_raw::schema::ideogram(), serde_json::to_value(b))
-            }
-            Self::Upscale(b) => (ideogram_raw::schema::ideogram(), serde_json::to_value(b)),
-            Self::Segmind(b) => (ideogram_raw::schema::segmind(), serde_json::to_value(b)),
-        };
-        let json = json.expect("a generated body is JSON");
-        if spec.get(self.schema()).is_none() {
-            return Err(InvalidInput::new(
-                "body",
-                format!("{} is not an edit body {provider} takes", self.schema()),
-            ));
-        }
-        spec.check(self.schema(), &json).map_err(InvalidInput::from)
-    }
-
-    /// Segmind's body of `request`: the image, and each style reference, as
-    /// a URL (checked by fetching it first) or a local file's base64.
-    pub(crate) async fn build_segmind(request: &EditRequest) -> Result<Self, crate::Error> {
-        let body = crate::wire::segmind_edit(crate::wire::SegmindEdit {
-            kind: &request.kind,
-            image: request.image.segmind_value().await?,
-            style_references: crate::wire::segmind_styles(&request.style_references).await?,
-            seed: request.seed,
-            rendering_speed: request.rendering_speed.map(|s| s.to_string()),
-            magic_prompt: request.magic_prompt.map(|m| m.to_string()),
-            palette: request.palette.as_ref().map(Palette::to_segmind),
-        })?;
-        let body = Self::Segmind(body);
-        body.check(Provider::Segmind)?;
-        Ok(body)
-    }
-
-    /// Builds the body of `request` with its uploads.
-    pub(crate) fn build(request: &EditRequest, uploads: &Uploads) -> Result<Self, InvalidInput> {
-        let prompt = |text: &str| {
-            text.parse::<wire::Prompt>()
-                .map_err(|e| InvalidInput::new("prompt", e.to_string()))
-        };
-        let image = part(&uploads.image, "image");
-        let styles = parts(&uploads.style_references, "style");
-        let count = request.num_images.map(built_num_images).transpose()?;
-        let seed = request.seed.map(|s| wire::Seed::from(i64::from(s)));
-        let palette = request.palette.as_ref().map(Palette::to_ideogram);
-        // The options every operation's builder has, then the conversion
-        // the generated builder checks.
-        macro_rules! shared {
-            ($builder:expr) => {
-                $builder
-                    .num_images(count)
-                    .seed(seed)
-                    .rendering_speed(request.rendering_speed)
-                    .color_palette(palette)
-                    .style_reference_images(styles)
-                    .try_into()
-                    .map_err(|e: wire::error::ConversionError| {
-                        InvalidInput::new("request", e.to_string())
-                    })?
-            };
-        }
-        if let EditKind::Upscale {
-            prompt: text,
-            resemblance,
-            detail,
-        } = &request.kind
-        {
-            let positive = |value: &Option<u32>| value.and_then(std::num::NonZeroU32::new);
-            let mut options = wire::UpscaleInitialImageRequest::builder()
-                .prompt(text.as_deref().map(prompt).transpose()?)
-                .num_images(count)
-                .seed(seed)
-                .magic_prompt_option(request.magic_prompt);
-            if let Some(value) = positive(resemblance) {
-                options = options.resemblance(value);
-            }
-            if let Some(value) = positive(detail) {
-                options = options.detail(value);
-            }
-            return wire::UpscaleImageRequest::builder()
-                .image_file(image)
-                .image_request(options)
-                .try_into()
-                .map(Self::Upscale)
-                .map_err(|e: wire::error::ConversionError| {
-                    InvalidInput::new("request", e.to_string())
-                });
-        }
-        Ok(match &request.kind {
-            EditKind::Edit { prompt: text, .. } => {
-                let mask = uploads.mask.as_ref().expect("an edit has its mask");
-                Self::Edit(shared!(
-                    wire::EditImageRequestV3::builder()
-                        .image(image)
-                        .mask(part(mask, "mask"))
-                        .prompt(prompt(text)?)
-                        .magic_prompt(request.magic_prompt)
-                ))
-            }
-            EditKind::Reframe { resolution } => Self::Reframe(shared!(
-                wire::ReframeImageRequestV3::builder()
-                    .image(image)
-                    .resolution(resolution.to_ideogram_v3()?)
-            )),
-            EditKind::Upscale { .. } => unreachable!("built above"),
-            EditKind::ReplaceBackground { prompt: text } => Self::ReplaceBackground(shared!(
-                wire::ReplaceBackgroundRequestV3::builder()
-                    .image(image)
-                    .prompt(prompt(text)?)
-                    .magic_prompt(request.magic_prompt)
-            )),
-        })
-    }
-}
-
-fn built_num_images(count: u32) -> Result<wire::NumImages, InvalidInput> {
-    std::num::NonZeroU32::new(count)
-        .map(wire::NumImages::from)
-        .ok_or_else(|| InvalidInput::new("num_images", "at least 1"))
 }

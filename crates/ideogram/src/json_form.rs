@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::aspect::AspectRatio;
 use crate::image_input::ImageInput;
 use crate::model::{Model, Provider};
-use crate::options::{ImageWeight, NumImages};
+use crate::options::ImageWeight;
 use crate::request::DEFAULT_MODEL;
 use crate::resolution::{Resolution, SizeFamily};
 
@@ -118,43 +118,16 @@ impl JsonSchema for ImageWeight {
     }
 }
 
-/// Adds to [`GenerateRequest`](crate::GenerateRequest)'s schema what the
-/// specs and the facade's defaults say about its fields, so that an agent
-/// reads the bounds in its tool definition rather than from an error.
+/// Adds to a request's derived schema what the specs and the facade's
+/// defaults say about its own fields.
 pub(crate) fn spec_facts(schema: &mut Schema) {
     let prompt = ideogram_raw::ideogram::limits::PROMPT;
-    let count = NumImages::range();
-    let seeds = Provider::ALL.map(|p| {
-        let range = p.seed_range();
-        format!("{p}: {} to {}", range.start(), range.end())
-    });
     let facts = [
         (
             "prompt",
             json!({"minLength": prompt.start(), "maxLength": prompt.end()}),
         ),
-        (
-            "num_images",
-            json!({"minimum": count.start(), "maximum": count.end()}),
-        ),
         ("model", json!({"default": DEFAULT_MODEL.to_string()})),
-        (
-            "custom_model_uri",
-            json!({"pattern": ideogram_raw::schema::ideogram()
-                .get("CustomModelUri")
-                .map(|s| s["pattern"].clone())}),
-        ),
-    ];
-    let notes = [
-        ("seed", format!("Seeds: {}.", seeds.join("; "))),
-        (
-            "num_images",
-            "Segmind makes one image a request and takes no count.".to_owned(),
-        ),
-        ("palette", models_taking("color_palette")),
-        ("negative_prompt", models_taking("negative_prompt")),
-        ("style_preset", models_taking("style_preset")),
-        ("custom_model_uri", models_taking("custom_model_uri")),
     ];
     let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
         return;
@@ -166,26 +139,108 @@ pub(crate) fn spec_facts(schema: &mut Schema) {
             property.extend(fact);
         }
     }
-    for (field, note) in notes {
-        if let Some(Value::Object(property)) = properties.get_mut(field) {
-            let text = match property.get("description").and_then(Value::as_str) {
-                Some(said) => format!("{said} {note}"),
-                None => note,
-            };
-            property.insert("description".into(), text.into());
-        }
-    }
 }
 
-/// "Models: A, B." for the models that take the spec field `wire` on
-/// either provider.
-fn models_taking(wire: &str) -> String {
-    let models: Vec<String> = Model::ALL
-        .iter()
-        .filter(|m| Provider::ALL.iter().any(|p| m.takes(*p, false, wire)))
-        .map(ToString::to_string)
-        .collect();
-    format!("Models: {}.", models.join(", "))
+/// The JSON Schema of a request `T` for `provider`: `T`'s own fields (its
+/// derived schema), then every field of every body of `tasks`' operations
+/// as the spec describes it (references inlined), with who takes it. A
+/// field whose schema differs between bodies takes any of them; the body
+/// the request goes to checks it exactly. Images and files are `T`'s own.
+pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) -> Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(T)).expect("a schema is JSON");
+    let schemas = crate::catalog::schemas(provider);
+    let mut fields: Vec<(String, Vec<Value>, Vec<String>)> = Vec::new();
+    for task in tasks {
+        for op in crate::catalog::routes(provider, task, None) {
+            let Some(name) = crate::catalog::fields_schema(provider, op) else {
+                continue;
+            };
+            for field in schemas.fields(name) {
+                let Some(property) = schemas.property(name, field) else {
+                    continue;
+                };
+                let binary =
+                    property["format"] == "binary" || property["items"]["format"] == "binary";
+                if binary {
+                    continue;
+                }
+                let property = inline(schemas, property, 0);
+                let takers = crate::catalog::takers(provider, task, field);
+                match fields.iter_mut().find(|(f, _, _)| f == field) {
+                    Some((_, variants, who)) => {
+                        if !variants.contains(&property) {
+                            variants.push(property);
+                        }
+                        who.extend(
+                            takers
+                                .into_iter()
+                                .filter(|t| !who.contains(t))
+                                .collect::<Vec<_>>(),
+                        );
+                    }
+                    None => fields.push((field.to_owned(), vec![property], takers)),
+                }
+            }
+        }
+    }
+    let properties = schema["properties"]
+        .as_object_mut()
+        .expect("an object schema");
+    for (field, mut variants, who) in fields {
+        // A field the request has an ergonomic value for keeps its own
+        // schema; either way the description says who takes it.
+        let mut property = match properties.remove(&field) {
+            Some(own) => own,
+            None if variants.len() == 1 => variants.remove(0),
+            None => json!({"anyOf": variants}),
+        };
+        let said = property["description"]
+            .as_str()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        let note = format!("Taken by {} on {provider}.", who.join(", "));
+        property["description"] = if said.is_empty() {
+            note
+        } else {
+            format!("{said} {note}")
+        }
+        .into();
+        properties.insert(field, property);
+    }
+    schema["additionalProperties"] = false.into();
+    schema
+}
+
+/// `schema` with each `$ref` into the spec replaced by what it names.
+fn inline(schemas: &ideogram_raw::schema::Schemas, schema: &Value, depth: usize) -> Value {
+    match schema {
+        Value::Object(map) if depth < 16 => {
+            let mut out = serde_json::Map::new();
+            if let Some(name) = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.rsplit('/').next())
+                && let Some(Value::Object(target)) =
+                    schemas.get(name).map(|t| inline(schemas, t, depth + 1))
+            {
+                out.extend(target);
+            }
+            for (key, value) in map {
+                if key != "$ref" && !key.starts_with("x-") && key != "example" {
+                    out.insert(key.clone(), inline(schemas, value, depth + 1));
+                }
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| inline(schemas, v, depth + 1))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 fn names<T: ToString>(values: impl Iterator<Item = T>) -> Vec<String> {

@@ -125,6 +125,7 @@ pub struct ReadmeDoctests;
 mod answers;
 mod aspect;
 mod capability;
+mod catalog;
 mod client;
 mod completion;
 mod connection;
@@ -135,6 +136,7 @@ mod generation;
 mod image_input;
 mod invalid;
 mod json_form;
+mod lowering;
 mod model;
 mod options;
 mod palette;
@@ -142,7 +144,6 @@ mod poll;
 #[cfg(test)]
 mod prop_support;
 mod queue;
-mod references;
 mod request;
 mod resolution;
 mod retry;
@@ -151,9 +152,8 @@ mod wire;
 
 pub use aspect::AspectRatio;
 pub use capability::{Capability, capability_table};
-pub use client::{
-    Billing, Client, ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT, Prepared, PreparedEdit, TextLayers,
-};
+pub use catalog::field_values;
+pub use client::{Billing, Client, ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT, Prepared, TextLayers};
 
 /// The generated layer this crate is built on: the raw clients for both
 /// services with every operation, their request and answer types and
@@ -165,7 +165,7 @@ pub use ideogram_raw as raw;
 
 pub use completion::{CompletionEstimate, CompletionTimes};
 pub use download::MAX_DOWNLOAD_BYTES;
-pub use edit::{EditBody, EditKind, EditRequest};
+pub use edit::{EditKind, EditRequest};
 pub use error::{ConfigError, Error};
 pub use generation::{GeneratedImage, Generation, ImageData, SaveOptions, temp_file_prefix};
 pub use ideogram_raw::QueueStatus;

@@ -146,27 +146,22 @@ impl Model {
     /// assert!(!Model::V1.takes(Provider::Ideogram, false, "style_type"));
     /// ```
     pub fn takes(self, provider: Provider, img2img: bool, field: &str) -> bool {
-        crate::wire::fields_schema(provider, self, img2img)
-            .is_some_and(|(spec, name)| spec.takes(name, field, &self.to_string()))
+        let model = self.to_string();
+        crate::catalog::routes(provider, task(img2img), Some(&model))
+            .any(|op| crate::catalog::takes(provider, op, field, &model))
     }
 
     /// The seeds this model's body on `provider` takes, read from the spec:
     /// Segmind's 4.0 takes more than its other models. The provider's
     /// shared range ([`Provider::seed_range`]) where the body has none.
     pub fn seed_range(self, provider: Provider, img2img: bool) -> RangeInclusive<u32> {
-        crate::wire::fields_schema(provider, self, img2img)
-            .and_then(|(spec, name)| spec.field_range(name, "seed"))
+        let model = self.to_string();
+        crate::catalog::routes(provider, task(img2img), Some(&model))
+            .find_map(|op| {
+                let name = crate::catalog::fields_schema(provider, op)?;
+                crate::catalog::schemas(provider).field_range(name, "seed")
+            })
             .map_or_else(|| provider.seed_range(), |range| as_u32(&range))
-    }
-
-    /// The models that take `field` on `provider`, as errors list them.
-    pub(crate) fn taking(provider: Provider, img2img: bool, field: &str) -> String {
-        let models: Vec<String> = Self::ALL
-            .iter()
-            .filter(|m| m.takes(provider, img2img, field))
-            .map(ToString::to_string)
-            .collect();
-        models.join(", ")
     }
 
     /// The sizes the model renders.
@@ -188,23 +183,43 @@ impl Model {
     /// assert_eq!(Model::V4.segmind_slug(true), None);
     /// ```
     pub fn segmind_slug(self, img2img: bool) -> Option<&'static str> {
-        crate::wire::segmind_slug(self, img2img)
+        let model = self.to_string();
+        crate::catalog::routes(Provider::Segmind, task(img2img), Some(&model))
+            .next()
+            .and_then(|op| op.path.strip_prefix("/v1/"))
     }
 
     /// Checks that `provider` serves this model.
     pub fn check_provider(self, provider: Provider) -> Result<(), InvalidInput> {
-        if provider == Provider::Segmind && self.segmind_slug(false).is_none() {
+        let model = self.to_string();
+        if crate::catalog::routes(provider, "generate", Some(&model))
+            .next()
+            .is_none()
+        {
             return Err(InvalidInput::new(
                 "model",
                 format!(
-                    "Segmind does not serve {self}; it serves {}",
-                    // Every body has a prompt: the models with a Segmind body.
-                    Self::taking(Provider::Segmind, false, "prompt")
+                    "{provider} does not serve {self}; it serves {}",
+                    crate::catalog::models(provider, "generate").join(", ")
                 ),
             ));
         }
         Ok(())
     }
+}
+
+/// The task a request runs, with an input image or without.
+fn task(img2img: bool) -> &'static str {
+    if img2img { "remix" } else { "generate" }
+}
+
+/// The model a Segmind slug runs (`ideogram-3-remix` runs `V_3`).
+fn model_of_slug(slug: &str) -> Option<Model> {
+    let op = crate::catalog::operations(Provider::Segmind)
+        .iter()
+        .find(|op| op.route.is_some() && op.path.strip_prefix("/v1/") == Some(slug))?;
+    let name = op.route?.models.first()?;
+    Model::ALL.into_iter().find(|m| m.to_string() == *name)
 }
 
 impl fmt::Display for Model {
@@ -233,7 +248,7 @@ impl FromStr for Model {
                 .collect()
         };
         let wanted = key(s);
-        crate::wire::model_of_slug(&s.trim().to_ascii_lowercase())
+        model_of_slug(&s.trim().to_ascii_lowercase())
             .or_else(|| {
                 Self::ALL
                     .into_iter()

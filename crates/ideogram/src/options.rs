@@ -88,30 +88,6 @@ impl SpecEnum for UpscaleFactor {
     const FIELD: &'static str = "upscale";
 }
 
-/// Checks that `model` on `provider` takes `style`: a value of the
-/// `style_type` enum of the body it is sent in (Segmind's, Ideogram 3.0's
-/// or Ideogram's legacy one), read from the spec.
-pub(crate) fn check_style(
-    style: StyleType,
-    model: Model,
-    provider: Provider,
-    img2img: bool,
-) -> Result<(), InvalidInput> {
-    let allowed = crate::wire::fields_schema(provider, model, img2img)
-        .and_then(|(spec, name)| spec.field_values(name, "style_type"))
-        .unwrap_or_default();
-    if allowed.contains(&style.to_string().as_str()) {
-        return Ok(());
-    }
-    Err(InvalidInput::new(
-        "style",
-        format!(
-            "{model} on {provider} does not take {style}; it takes {}",
-            allowed.join(", ")
-        ),
-    ))
-}
-
 /// A seed: the same request with the same seed gives the same image. Its
 /// range depends on the provider, checked by [`Seed::check_for`].
 #[derive(
@@ -303,19 +279,6 @@ mod tests {
             err.to_string(),
             "invalid magic_prompt: \"loud\" is not allowed; use one of AUTO, ON, OFF"
         );
-    }
-
-    #[test]
-    fn styles_are_the_values_of_the_bodys_enum() {
-        assert!(check_style(StyleType::Anime, Model::V2a, Provider::Segmind, false).is_ok());
-        let err = check_style(StyleType::Auto, Model::V2, Provider::Segmind, true).unwrap_err();
-        assert!(
-            err.message
-                .contains("V_2 on segmind does not take AUTO; it takes GENERAL"),
-            "{err}"
-        );
-        assert!(check_style(StyleType::Anime, Model::V3, Provider::Ideogram, false).is_err());
-        assert!(check_style(StyleType::Fiction, Model::V3, Provider::Ideogram, false).is_ok());
     }
 
     #[test]

@@ -170,36 +170,18 @@ impl Resolution {
     /// The legal size of `family` closest to `width` x `height`: the closest
     /// shape first, then the closest pixel count.
     pub fn nearest(width: u32, height: u32, family: SizeFamily) -> Self {
-        let (width, height) = (width.max(1), height.max(1));
-        let want_shape = (f64::from(width) / f64::from(height)).ln();
-        let want_area = (f64::from(width) * f64::from(height)).ln();
-        Self::all_in(family)
-            .min_by(|a, b| {
-                let score = |r: &Self| {
-                    let shape = (r.ratio()).ln() - want_shape;
-                    let area = (f64::from(r.width) * f64::from(r.height)).ln() - want_area;
-                    // Shape dominates: a 1% shape error outweighs any size difference.
-                    shape.abs() * 100.0 + area.abs()
-                };
-                score(a).total_cmp(&score(b))
-            })
-            .expect("every family has sizes")
+        let sizes: Vec<(u32, u32)> = Self::all_in(family)
+            .map(|r| (u32::from(r.width), u32::from(r.height)))
+            .collect();
+        let (w, h) = nearest_in(width, height, &sizes).expect("every family has sizes");
+        Self::new(w as u16, h as u16).expect("a size of the family")
     }
 
     /// The legal size of `family` whose shape is closest to `ratio`, preferring
     /// about a megapixel where several share it.
     pub fn nearest_to_aspect(ratio: AspectRatio, family: SizeFamily) -> Self {
-        let (w, h) = ratio.parts();
-        let scale = (1024.0 * 1024.0 / (f64::from(w) * f64::from(h))).sqrt();
-        Self::nearest(
-            (f64::from(w) * scale).round() as u32,
-            (f64::from(h) * scale).round() as u32,
-            family,
-        )
-    }
-
-    fn ratio(self) -> f64 {
-        f64::from(self.width) / f64::from(self.height)
+        let (w, h) = megapixel(ratio);
+        Self::nearest(w, h, family)
     }
 
     /// The spelling of the 2.x enums: `RESOLUTION_1024_1024`.
@@ -275,6 +257,34 @@ impl FromStr for Resolution {
             )),
         }
     }
+}
+
+/// Of `sizes`, the one closest to `width` x `height`: the closest shape
+/// first (a 1% shape error outweighs any size difference), then the
+/// closest pixel count.
+pub(crate) fn nearest_in(width: u32, height: u32, sizes: &[(u32, u32)]) -> Option<(u32, u32)> {
+    let (width, height) = (width.max(1), height.max(1));
+    let want_shape = (f64::from(width) / f64::from(height)).ln();
+    let want_area = (f64::from(width) * f64::from(height)).ln();
+    let score = |&(w, h): &(u32, u32)| {
+        let shape = (f64::from(w) / f64::from(h.max(1))).ln() - want_shape;
+        let area = (f64::from(w) * f64::from(h)).ln() - want_area;
+        shape.abs() * 100.0 + area.abs()
+    };
+    sizes
+        .iter()
+        .copied()
+        .min_by(|a, b| score(a).total_cmp(&score(b)))
+}
+
+/// A size of about a megapixel in the shape of `ratio`.
+pub(crate) fn megapixel(ratio: AspectRatio) -> (u32, u32) {
+    let (w, h) = ratio.parts();
+    let scale = (1024.0 * 1024.0 / (f64::from(w) * f64::from(h))).sqrt();
+    (
+        (f64::from(w) * scale).round() as u32,
+        (f64::from(h) * scale).round() as u32,
+    )
 }
 
 #[cfg(test)]

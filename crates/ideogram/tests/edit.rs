@@ -77,7 +77,10 @@ async fn segmind_serves_reframe_replace_background_and_describe() {
         .edit(&EditRequest::edit(image(), image(), "a red door"))
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("Ideogram's API only"), "{err}");
+    assert!(
+        err.to_string().contains("edit runs on ideogram only"),
+        "{err}"
+    );
 
     let sent = server.requests();
     let paths: Vec<_> = sent.iter().map(|r| r.path.as_str()).collect();
@@ -151,10 +154,10 @@ async fn layerize_text_sends_the_image_and_reads_the_blocks() {
 }
 
 /// A field of an edit's spec body with no setter on the facade is reached
-/// through the generated body, sent, and checked against the spec first.
+/// by its spec name or through the body, sent, and checked against the spec
+/// first.
 #[tokio::test]
-async fn an_edit_field_with_no_setter_is_reached_through_the_generated_body() {
-    use ideogram::EditBody;
+async fn an_edit_field_with_no_setter_is_reached_by_its_spec_name() {
     let server = CaptureServer::start(|_| ideogram_answer(&["https://cdn.example/e.png"])).await;
     let client = client(Provider::Ideogram, &server);
     let request = EditRequest::edit(
@@ -163,21 +166,19 @@ async fn an_edit_field_with_no_setter_is_reached_through_the_generated_body() {
         "a red door",
     );
 
-    let mut prepared = client.prepare_edit(&request).await.unwrap();
-    assert_eq!(prepared.body().schema(), "EditImageRequestV3");
-    let EditBody::Edit(body) = prepared.body_mut() else {
-        panic!("{:?}", prepared.body())
-    };
-    body.style_codes = Some(vec!["AAFF5733".parse().unwrap()].into());
-    prepared.send().await.unwrap();
+    let coded = request.clone().set("style_codes", ["AAFF5733"]);
+    let prepared = client.prepare_edit(&coded).await.unwrap();
+    assert_eq!(prepared.wire().schema(), "EditImageRequestV3");
+    prepared.generate().await.unwrap();
     let record = server.single_request().wire_record();
     assert!(record.to_string().contains("AAFF5733"), "{record}");
 
     let mut prepared = client.prepare_edit(&request).await.unwrap();
-    if let EditBody::Edit(body) = prepared.body_mut() {
-        body.seed = Some(ideogram::raw::ideogram::types::Seed::from(-1));
-    }
-    let err = prepared.send().await.unwrap_err();
+    prepared
+        .wire_mut()
+        .body_mut()
+        .insert("seed".into(), (-1).into());
+    let err = prepared.generate().await.unwrap_err();
     assert_eq!(err.to_string(), "invalid seed: -1 is below the minimum 0");
     assert_eq!(server.requests().len(), 1, "nothing more was sent");
 }
@@ -187,8 +188,6 @@ async fn an_edit_field_with_no_setter_is_reached_through_the_generated_body() {
 /// panic: nothing is sent either way.
 #[tokio::test]
 async fn a_changed_edit_body_is_checked_before_it_is_queued() {
-    use ideogram::EditBody;
-    use ideogram::raw::segmind::types::Seed;
     let server = CaptureServer::start(|_| common::segmind_image()).await;
     let segmind = client(Provider::Segmind, &server);
     let ideogram = client(Provider::Ideogram, &server);
@@ -198,23 +197,24 @@ async fn a_changed_edit_body_is_checked_before_it_is_queued() {
     );
 
     let mut prepared = segmind.prepare_edit(&request).await.unwrap();
-    let EditBody::Segmind(ideogram::WireRequest::SegmindReframe(body)) = prepared.body_mut() else {
-        panic!("{:?}", prepared.body())
-    };
-    body.seed = Some(Seed(5));
+    assert_eq!(prepared.wire().schema(), "Ideogram3ReframeRequest");
+    prepared
+        .wire_mut()
+        .body_mut()
+        .insert("seed".into(), 5.into());
     let err = prepared.submit().await.unwrap_err();
     assert!(err.to_string().starts_with("invalid seed"), "{err}");
 
     let mut prepared = segmind.prepare_edit(&request).await.unwrap();
     let mut other = ideogram.prepare_edit(&request).await.unwrap();
-    assert_eq!(other.body().schema(), "ReframeImageRequestV3");
-    std::mem::swap(prepared.body_mut(), other.body_mut());
-    let err = prepared.send().await.unwrap_err();
+    assert_eq!(other.wire().schema(), "ReframeImageRequestV3");
+    std::mem::swap(prepared.wire_mut(), other.wire_mut());
+    let err = prepared.generate().await.unwrap_err();
     assert!(
         err.to_string().contains("is not a body segmind takes"),
         "{err}"
     );
-    let err = other.send().await.unwrap_err();
+    let err = other.generate().await.unwrap_err();
     assert!(
         err.to_string().contains("is not a body ideogram takes"),
         "{err}"

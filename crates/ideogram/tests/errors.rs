@@ -307,38 +307,38 @@ async fn invalid_requests_send_nothing() {
         (
             &segmind,
             GenerateRequest::new("x").seed(99),
-            "invalid seed: 99 is outside 100..=999999 accepted by segmind",
+            "invalid seed: 99 is below the minimum 100",
         ),
         (
             &segmind,
             GenerateRequest::new("x").seed(1_000_000),
-            "invalid seed: 1000000 is outside 100..=999999 accepted by segmind",
+            "invalid seed: 1000000 is above the maximum 999999",
         ),
         (
             &segmind,
             GenerateRequest::new("x")
                 .model(Model::V2a)
                 .palette(ideogram::PalettePreset::Ember),
-            "invalid palette: V_2A does not take a colour palette on segmind; V_2, V_2_TURBO, V_3 do",
+            "invalid color_palette: V_2A does not take it on segmind for generate; V_2, V_2_TURBO, V_3 do",
         ),
         (
             &segmind,
             GenerateRequest::new("x")
                 .model(Model::V2a)
                 .negative_prompt("dogs"),
-            "invalid negative_prompt: V_2A does not take a negative prompt on segmind; V_2, V_2_TURBO, V_3 do",
+            "invalid negative_prompt: V_2A does not take it on segmind for generate; V_2, V_2_TURBO, V_3 do",
         ),
         (
             &segmind,
             GenerateRequest::new("x").model(Model::V1),
-            "invalid model: Segmind does not serve V_1; it serves V_2, V_2_TURBO, V_2A, V_3, V_4",
+            "invalid model: segmind does not run V_1 for generate; it runs V_2, V_2_TURBO, V_2A, V_3, V_4",
         ),
         (
             &segmind,
             GenerateRequest::new("x")
                 .model(Model::V4)
                 .aspect_ratio("4:5".parse().unwrap()),
-            "invalid aspect_ratio: V_4 on Segmind takes 1:1, 3:4, 9:16, 4:3, 16:9, not 4:5",
+            "invalid aspect_ratio: V_4 on segmind takes 1:1, 3:4, 9:16, 4:3, 16:9, not 4:5",
         ),
         (
             &segmind,
@@ -346,14 +346,14 @@ async fn invalid_requests_send_nothing() {
                 .model(Model::V3)
                 .character_reference(ImageInput::bytes(PNG), None)
                 .palette(ideogram::PalettePreset::Ember),
-            "invalid palette: Segmind's character model does not take a colour palette",
+            "invalid color_palette: no operation of V_3 on segmind takes the whole request: ideogram_3 takes no character_reference_images; ideogram_character takes no color_palette",
         ),
         (
             &segmind,
             GenerateRequest::new("x")
                 .model(Model::V3)
                 .character_reference(ImageInput::bytes(PNG), Some(ImageInput::bytes(PNG))),
-            "invalid character_reference_images_mask: Segmind's character model takes no mask",
+            "invalid character_reference_images_mask: no operation of V_3 on segmind takes the whole request: ideogram_3 takes no character_reference_images; ideogram_character takes no character_reference_images_mask",
         ),
         (
             &segmind,
@@ -365,22 +365,22 @@ async fn invalid_requests_send_nothing() {
         (
             &segmind,
             GenerateRequest::new("x").num_images(2),
-            "invalid num_images: Segmind takes no count: it makes one image a request",
+            "invalid num_images: V_2 does not take it on segmind for generate; V_4 do",
         ),
         (
             &segmind,
             GenerateRequest::new("x").resolution("800x1280".parse().unwrap()),
-            "invalid resolution: 800x1280 is not rendered by the 2.x models (nearest that is: 768x1232)",
+            "invalid resolution: 800x1280 is not a size V_2 renders here; the nearest is 768x1232 (`ideogram sizes` lists them)",
         ),
         (
             &segmind,
             GenerateRequest::new("x").style(ideogram::StyleType::Auto),
-            "invalid style: V_2 on segmind does not take AUTO; it takes GENERAL, REALISTIC, DESIGN, RENDER_3D, ANIME",
+            "invalid style_type: \"AUTO\" is not allowed; use one of GENERAL, REALISTIC, DESIGN, RENDER_3D, ANIME",
         ),
         (
             &segmind,
             GenerateRequest::new("x").image_weight(ideogram::ImageWeight::new(5).unwrap()),
-            "invalid image_weight: only applies with an input image",
+            "invalid image_weight: V_2 does not take it on segmind for generate; it goes with remix",
         ),
         (
             &segmind,
@@ -395,12 +395,12 @@ async fn invalid_requests_send_nothing() {
         (
             &segmind,
             GenerateRequest::new("x").rendering_speed(ideogram::RenderingSpeed::Turbo),
-            "invalid rendering_speed: V_2 does not take a rendering speed on segmind",
+            "invalid rendering_speed: V_2 does not take it on segmind for generate; V_3, V_4 do",
         ),
         (
             &ideogram,
             GenerateRequest::new("x").num_images(9),
-            "invalid num_images: 9 is outside 1..=8 accepted by ideogram",
+            "invalid num_images: 9 is above the maximum 8",
         ),
         (
             &ideogram,
@@ -412,28 +412,21 @@ async fn invalid_requests_send_nothing() {
         (
             &ideogram,
             GenerateRequest::new("x").aspect_ratio("4:5".parse().unwrap()),
-            "invalid aspect_ratio: 4:5 is not taken by the legacy models",
+            "invalid aspect_ratio: V_2 on ideogram takes 10:16, 16:10, 9:16, 16:9, 3:2, 2:3, 4:3, 3:4, 1:1, 1:3, 3:1, not 4:5",
         ),
         (
             &ideogram,
             GenerateRequest::new("x")
                 .model(Model::V1)
                 .style(ideogram::StyleType::General),
-            "invalid style: V_1 does not take a style on ideogram; V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3 do",
+            "invalid style_type: V_1 does not take it on ideogram for generate; V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3 do",
         ),
         (
             &ideogram,
             GenerateRequest::new("x")
                 .model(Model::V4)
                 .image(ImageInput::bytes(PNG)),
-            "invalid image: V_4 does not take an input image on ideogram; V_1, V_1_TURBO, V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3 do",
-        ),
-        (
-            &ideogram,
-            GenerateRequest::new("x")
-                .model(Model::V4)
-                .aspect_ratio("16:9".parse().unwrap()),
-            "invalid aspect_ratio: V_4 does not take an aspect ratio on ideogram",
+            "invalid image: ideogram does not run V_4 for remix; it runs V_1, V_1_TURBO, V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3",
         ),
         (
             &ideogram,
@@ -445,7 +438,7 @@ async fn invalid_requests_send_nothing() {
         (
             &ideogram,
             GenerateRequest::new("x").style_preset(ideogram::StylePreset::PopArt),
-            "invalid style_preset: V_2 does not take a style preset on ideogram; V_3 do",
+            "invalid style_preset: V_2 does not take it on ideogram for generate; V_3 do",
         ),
         (
             &ideogram,
@@ -459,12 +452,12 @@ async fn invalid_requests_send_nothing() {
             GenerateRequest::new("x")
                 .model(Model::V3)
                 .style_preset(ideogram::StylePreset::PopArt),
-            "invalid style_preset: V_3 does not take a style preset on segmind",
+            "invalid style_preset: no operation of segmind takes it",
         ),
         (
             &ideogram,
             GenerateRequest::new("x").model(Model::V4).num_images(2),
-            "invalid num_images: V_4 does not take an image count on ideogram; V_1, V_1_TURBO, V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3 do",
+            "invalid num_images: V_4 does not take it on ideogram for generate; V_1, V_1_TURBO, V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3 do",
         ),
         (
             &ideogram,
@@ -472,7 +465,7 @@ async fn invalid_requests_send_nothing() {
                 .image(ImageInput::url("https://cdn.invalid/in.png"))
                 .model(Model::V1)
                 .palette(ideogram::PalettePreset::Magic),
-            "invalid palette: V_1 does not take a colour palette on ideogram; V_2, V_2_TURBO, V_3 do",
+            "invalid color_palette: V_1 does not take it on ideogram for remix; V_2, V_2_TURBO, V_3 do",
         ),
     ];
     for (client, request, expected) in cases {
@@ -495,7 +488,7 @@ async fn invalid_requests_send_nothing() {
         .await
         .unwrap_err();
     assert!(
-        err.to_string().contains("only Segmind has a queue"),
+        err.to_string().contains("only segmind has a queue"),
         "{err}"
     );
     assert!(
@@ -556,14 +549,14 @@ async fn bad_prompts_and_unreadable_images_send_nothing() {
             GenerateRequest::new("x")
                 .model(Model::V1)
                 .resolution(ideogram::Resolution::SQUARE_1024),
-            "invalid resolution: V_1 does not take a resolution on ideogram; V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3, V_4 do",
+            "invalid resolution: V_1 does not take it on ideogram for generate; V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3, V_4 do",
         ),
         (
             &ideogram,
             GenerateRequest::new("x")
                 .model(Model::V1Turbo)
                 .resolution(ideogram::Resolution::SQUARE_1024),
-            "invalid resolution: V_1_TURBO does not take a resolution on ideogram; V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3, V_4 do",
+            "invalid resolution: V_1_TURBO does not take it on ideogram for generate; V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3, V_4 do",
         ),
         (
             &segmind,

@@ -419,29 +419,38 @@ async fn generation_served_by(cdn: Canned) -> (CaptureServer, ideogram::Generati
 }
 
 #[tokio::test]
-async fn a_field_the_facade_has_no_setter_for_is_reached_through_the_generated_body() {
-    use ideogram::WireRequest;
-    use ideogram::raw::ideogram::types::Seed;
+async fn a_field_the_facade_has_no_setter_for_is_reached_through_the_body() {
     let server = CaptureServer::start(|_| ideogram_answer(&["https://cdn.example/p.png"])).await;
     let client = client(Provider::Ideogram, &server);
     let request = GenerateRequest::new("a lighthouse, poster").model(Model::V3);
 
-    let mut prepared = client.prepare(&request).await.unwrap();
-    let WireRequest::IdeogramV3(v3) = prepared.wire_mut() else {
-        panic!("{:?}", prepared.wire())
-    };
-    // `style_codes`: a field of the spec with no setter on the facade.
-    v3.style_codes = Some(vec!["AAFF5733".parse().unwrap()].into());
-    prepared.generate().await.unwrap();
+    // `style_codes`: a field of the spec with no setter on the facade,
+    // set by its spec name on the request...
+    let coded = request.clone().set("style_codes", ["AAFF5733"]);
+    client.generate(&coded).await.unwrap();
     let sent = body(&server.single_request());
     assert_eq!(sent["style_codes"], json!(["AAFF5733"]));
     assert_eq!(sent["prompt"], "a lighthouse, poster");
 
+    // ...or on the prepared body.
+    let mut prepared = client.prepare(&request).await.unwrap();
+    assert_eq!(prepared.wire().operation().id, "post_generate_image_v3");
+    prepared
+        .wire_mut()
+        .body_mut()
+        .insert("style_codes".into(), json!(["0133FF57"]));
+    prepared.generate().await.unwrap();
+    assert_eq!(
+        body(&server.requests()[1])["style_codes"],
+        json!(["0133FF57"])
+    );
+
     // What is set there is checked against the spec before it is sent.
     let mut prepared = client.prepare(&request).await.unwrap();
-    if let WireRequest::IdeogramV3(v3) = prepared.wire_mut() {
-        v3.seed = Some(Seed::from(-5));
-    }
+    prepared
+        .wire_mut()
+        .body_mut()
+        .insert("seed".into(), json!(-5));
     let err = prepared.generate().await.unwrap_err();
     assert_eq!(err.to_string(), "invalid seed: -5 is below the minimum 0");
     // So are the fields that exclude each other (the spec's `x-exclusive`).
@@ -449,51 +458,40 @@ async fn a_field_the_facade_has_no_setter_for_is_reached_through_the_generated_b
         .model(Model::V3)
         .style(StyleType::Design);
     let mut prepared = client.prepare(&styled).await.unwrap();
-    if let WireRequest::IdeogramV3(v3) = prepared.wire_mut() {
-        v3.style_codes = Some(vec!["AAFF5733".parse().unwrap()].into());
-    }
+    prepared
+        .wire_mut()
+        .body_mut()
+        .insert("style_codes".into(), json!(["AAFF5733"]));
     let err = prepared.generate().await.unwrap_err();
     assert_eq!(
         err.to_string(),
         "invalid style_type: cannot be given with style_codes"
     );
-    assert_eq!(server.requests().len(), 1, "nothing more was sent");
+    assert_eq!(server.requests().len(), 2, "nothing more was sent");
 }
 
 #[tokio::test]
-async fn a_request_converts_to_its_generated_body_with_the_same_checks_as_sending() {
-    use ideogram::WireRequest;
+async fn a_request_converts_to_its_body_with_the_same_checks_as_sending() {
     let request = GenerateRequest::new("a fox")
         .model(Model::V2a)
         .seed(4242)
         .resolution("1280x768".parse().unwrap());
-    let WireRequest::Segmind2aTxt2Img(segmind) = request.to_wire(Provider::Segmind).await.unwrap()
-    else {
-        panic!("not Segmind's 2a body")
-    };
-    assert_eq!(segmind.prompt.as_str(), "a fox");
-    assert_eq!(segmind.seed.map(|s| *s), Some(4242));
+    let segmind = request.to_wire(Provider::Segmind).await.unwrap();
+    assert_eq!(segmind.operation().id, "ideogram_2a_txt_2_img");
+    assert_eq!(segmind.schema(), "Ideogram2aTxt2ImgRequest");
     assert_eq!(
-        segmind.resolution.map(|r| r.to_string()).as_deref(),
-        Some("RESOLUTION_1280_768")
+        serde_json::to_value(&segmind).unwrap(),
+        json!({"prompt": "a fox", "seed": 4242, "resolution": "RESOLUTION_1280_768"})
     );
-    let WireRequest::IdeogramGenerate(legacy) = request.to_wire(Provider::Ideogram).await.unwrap()
-    else {
-        panic!("not Ideogram's body")
-    };
-    assert_eq!(
-        legacy.image_request.model.map(|m| m.to_string()).as_deref(),
-        Some("V_2A")
-    );
+    let legacy = request.to_wire(Provider::Ideogram).await.unwrap();
+    assert_eq!(legacy.operation().id, "post_generate_image");
+    assert_eq!(legacy.body()["image_request"]["model"], "V_2A");
     let err = GenerateRequest::new("x")
         .seed(5)
         .to_wire(Provider::Segmind)
         .await
         .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "invalid seed: 5 is outside 100..=999999 accepted by segmind"
-    );
+    assert_eq!(err.to_string(), "invalid seed: 5 is below the minimum 100");
 }
 
 #[tokio::test]

@@ -8781,6 +8781,7 @@ pub mod operations {
             content_type: Some("multipart/form-data"),
             body: Some("DescribeRequest"),
             typical: None,
+            accept: Some("application/json"),
             route: Some(crate::operation::Route {
                 task: "describe",
                 models: &[],
@@ -8796,6 +8797,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("GenerateImageRequest"),
             typical: None,
+            accept: Some("application/json"),
             route: Some(crate::operation::Route {
                 task: "generate",
                 models: &["V_1", "V_1_TURBO", "V_2", "V_2_TURBO", "V_2A", "V_2A_TURBO"],
@@ -8811,6 +8813,7 @@ pub mod operations {
             content_type: Some("multipart/form-data"),
             body: Some("RemixImageRequest"),
             typical: None,
+            accept: Some("application/json"),
             route: Some(crate::operation::Route {
                 task: "remix",
                 models: &["V_1", "V_1_TURBO", "V_2", "V_2_TURBO", "V_2A", "V_2A_TURBO"],
@@ -8826,6 +8829,7 @@ pub mod operations {
             content_type: Some("multipart/form-data"),
             body: Some("UpscaleImageRequest"),
             typical: None,
+            accept: Some("application/json"),
             route: Some(crate::operation::Route {
                 task: "upscale",
                 models: &[],
@@ -8841,6 +8845,7 @@ pub mod operations {
             content_type: Some("multipart/form-data"),
             body: Some("EditImageRequestV3"),
             typical: None,
+            accept: Some("application/json"),
             route: Some(crate::operation::Route {
                 task: "edit",
                 models: &["V_3"],
@@ -8856,6 +8861,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("GenerateImageRequestV3"),
             typical: None,
+            accept: Some("application/json"),
             route: Some(crate::operation::Route {
                 task: "generate",
                 models: &["V_3"],
@@ -8871,6 +8877,7 @@ pub mod operations {
             content_type: Some("multipart/form-data"),
             body: Some("GenerateImageRequestV3Multipart"),
             typical: None,
+            accept: Some("application/json"),
             route: Some(crate::operation::Route {
                 task: "generate",
                 models: &["V_3"],
@@ -8886,6 +8893,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("GenerateTransparentImageRequestV3"),
             typical: None,
+            accept: Some("application/json"),
             route: Some(crate::operation::Route {
                 task: "transparent",
                 models: &["V_3"],
@@ -8901,6 +8909,7 @@ pub mod operations {
             content_type: Some("multipart/form-data"),
             body: Some("GenerateTransparentImageRequestV3"),
             typical: None,
+            accept: Some("application/json"),
             route: Some(crate::operation::Route {
                 task: "transparent",
                 models: &["V_3"],
@@ -8916,6 +8925,7 @@ pub mod operations {
             content_type: Some("multipart/form-data"),
             body: Some("LayerizeTextRequest"),
             typical: None,
+            accept: Some("application/json"),
             route: Some(crate::operation::Route {
                 task: "layerize-text",
                 models: &["V_3"],
@@ -8931,6 +8941,7 @@ pub mod operations {
             content_type: Some("multipart/form-data"),
             body: Some("ReframeImageRequestV3"),
             typical: None,
+            accept: Some("application/json"),
             route: Some(crate::operation::Route {
                 task: "reframe",
                 models: &["V_3"],
@@ -8946,6 +8957,7 @@ pub mod operations {
             content_type: Some("multipart/form-data"),
             body: Some("RemixImageRequestV3"),
             typical: None,
+            accept: Some("application/json"),
             route: Some(crate::operation::Route {
                 task: "remix",
                 models: &["V_3"],
@@ -8961,6 +8973,7 @@ pub mod operations {
             content_type: Some("multipart/form-data"),
             body: Some("ReplaceBackgroundRequestV3"),
             typical: None,
+            accept: Some("application/json"),
             route: Some(crate::operation::Route {
                 task: "replace-background",
                 models: &["V_3"],
@@ -8976,6 +8989,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("GenerateImageRequestV4"),
             typical: None,
+            accept: Some("application/json"),
             route: Some(crate::operation::Route {
                 task: "generate",
                 models: &["V_4"],
@@ -8991,6 +9005,7 @@ pub mod operations {
             content_type: Some("multipart/form-data"),
             body: Some("GenerateImageRequestV4"),
             typical: None,
+            accept: Some("application/json"),
             route: Some(crate::operation::Route {
                 task: "generate",
                 models: &["V_4"],

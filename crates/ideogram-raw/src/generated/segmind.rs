@@ -9278,6 +9278,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram2aImg2ImgRequest"),
             typical: None,
+            accept: None,
             route: Some(crate::operation::Route {
                 task: "remix",
                 models: &["V_2A"],
@@ -9293,6 +9294,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram2aTxt2ImgRequest"),
             typical: None,
+            accept: None,
             route: Some(crate::operation::Route {
                 task: "generate",
                 models: &["V_2A"],
@@ -9308,6 +9310,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram3Request"),
             typical: None,
+            accept: None,
             route: Some(crate::operation::Route {
                 task: "generate",
                 models: &["V_3"],
@@ -9323,6 +9326,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram3ReframeRequest"),
             typical: None,
+            accept: None,
             route: Some(crate::operation::Route {
                 task: "reframe",
                 models: &["V_3"],
@@ -9338,6 +9342,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram3RemixRequest"),
             typical: None,
+            accept: None,
             route: Some(crate::operation::Route {
                 task: "remix",
                 models: &["V_3"],
@@ -9353,6 +9358,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram3ReplaceBackgroundRequest"),
             typical: None,
+            accept: None,
             route: Some(crate::operation::Route {
                 task: "replace-background",
                 models: &["V_3"],
@@ -9368,6 +9374,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram4Request"),
             typical: None,
+            accept: None,
             route: Some(crate::operation::Route {
                 task: "generate",
                 models: &["V_4"],
@@ -9383,6 +9390,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramCharacterRequest"),
             typical: None,
+            accept: None,
             route: Some(crate::operation::Route {
                 task: "generate",
                 models: &["V_3"],
@@ -9398,6 +9406,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramDescribeRequest"),
             typical: None,
+            accept: Some("application/json"),
             route: Some(crate::operation::Route {
                 task: "describe",
                 models: &[],
@@ -9413,6 +9422,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramImg2ImgRequest"),
             typical: None,
+            accept: None,
             route: Some(crate::operation::Route {
                 task: "remix",
                 models: &["V_2"],
@@ -9428,6 +9438,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramTurboImg2ImgRequest"),
             typical: None,
+            accept: None,
             route: Some(crate::operation::Route {
                 task: "remix",
                 models: &["V_2_TURBO"],
@@ -9443,6 +9454,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramTurboTxt2ImgRequest"),
             typical: None,
+            accept: None,
             route: Some(crate::operation::Route {
                 task: "generate",
                 models: &["V_2_TURBO"],
@@ -9458,6 +9470,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramTxt2ImgRequest"),
             typical: None,
+            accept: None,
             route: Some(crate::operation::Route {
                 task: "generate",
                 models: &["V_2"],
@@ -9473,6 +9486,7 @@ pub mod operations {
             content_type: None,
             body: None,
             typical: None,
+            accept: Some("application/json"),
             route: None,
         },
         crate::operation::Operation {
@@ -9482,6 +9496,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram2aImg2ImgRequest"),
             typical: Some(core::time::Duration::from_millis(10160)),
+            accept: Some("application/json"),
             route: None,
         },
         crate::operation::Operation {
@@ -9491,6 +9506,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram2aTxt2ImgRequest"),
             typical: Some(core::time::Duration::from_millis(12370)),
+            accept: Some("application/json"),
             route: None,
         },
         crate::operation::Operation {
@@ -9500,6 +9516,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram3Request"),
             typical: None,
+            accept: Some("application/json"),
             route: None,
         },
         crate::operation::Operation {
@@ -9509,6 +9526,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram3ReframeRequest"),
             typical: None,
+            accept: Some("application/json"),
             route: None,
         },
         crate::operation::Operation {
@@ -9518,6 +9536,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram3RemixRequest"),
             typical: None,
+            accept: Some("application/json"),
             route: None,
         },
         crate::operation::Operation {
@@ -9527,6 +9546,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram3ReplaceBackgroundRequest"),
             typical: None,
+            accept: Some("application/json"),
             route: None,
         },
         crate::operation::Operation {
@@ -9536,6 +9556,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("Ideogram4Request"),
             typical: None,
+            accept: Some("application/json"),
             route: None,
         },
         crate::operation::Operation {
@@ -9545,6 +9566,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramCharacterRequest"),
             typical: None,
+            accept: Some("application/json"),
             route: None,
         },
         crate::operation::Operation {
@@ -9554,6 +9576,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramDescribeRequest"),
             typical: None,
+            accept: Some("application/json"),
             route: None,
         },
         crate::operation::Operation {
@@ -9563,6 +9586,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramImg2ImgRequest"),
             typical: None,
+            accept: Some("application/json"),
             route: None,
         },
         crate::operation::Operation {
@@ -9572,6 +9596,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramTurboImg2ImgRequest"),
             typical: None,
+            accept: Some("application/json"),
             route: None,
         },
         crate::operation::Operation {
@@ -9581,6 +9606,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramTurboTxt2ImgRequest"),
             typical: Some(core::time::Duration::from_millis(12830)),
+            accept: Some("application/json"),
             route: None,
         },
         crate::operation::Operation {
@@ -9590,6 +9616,7 @@ pub mod operations {
             content_type: Some("application/json"),
             body: Some("IdeogramTxt2ImgRequest"),
             typical: Some(core::time::Duration::from_millis(21640)),
+            accept: Some("application/json"),
             route: None,
         },
         crate::operation::Operation {
@@ -9599,6 +9626,7 @@ pub mod operations {
             content_type: None,
             body: None,
             typical: None,
+            accept: Some("application/json"),
             route: None,
         },
         crate::operation::Operation {
@@ -9608,6 +9636,7 @@ pub mod operations {
             content_type: None,
             body: None,
             typical: None,
+            accept: Some("application/json"),
             route: None,
         },
     ];

@@ -3,7 +3,7 @@
 
 use ideogram_raw::answer::one_line_with;
 use ideogram_raw::ideogram::types::{GatewayEnvelope, GenerateImageResponse};
-use progenitor_client::{ByteStream, Error as RawError, ResponseValue};
+use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
@@ -13,22 +13,20 @@ use crate::generation::{GeneratedImage, Generation, ImageData};
 use crate::model::{Model, Provider};
 
 impl Connection {
-    /// An Ideogram generation call's outcome as a [`Generation`]: its
-    /// answer, a gateway's envelope around one, or the error. An answer of
-    /// another generated type of the same shape (4.0's) is read as
-    /// [`GenerateImageResponse`].
-    pub(crate) async fn ideogram_outcome<T: serde::Serialize>(
+    /// An Ideogram answer's body (200, billed) as a [`Generation`]: the
+    /// images' shape, or a gateway's envelope around it.
+    pub(crate) async fn ideogram_bytes(
         &self,
         model: Model,
-        result: Result<ResponseValue<T>, RawError<ByteStream>>,
+        answer: ResponseValue<ByteStream>,
     ) -> Result<Generation, Error> {
-        match result {
-            Ok(answer) => self.ideogram_answer(model, answer.into_inner()),
-            Err(RawError::InvalidResponsePayload(body, e)) => {
+        let body = self.json_body(answer.into_inner()).await?;
+        match serde_json::from_slice::<GenerateImageResponse>(&body) {
+            Ok(answer) => self.ideogram_generation(model, answer),
+            Err(e) => {
                 let answer = self.unwrap_envelope(&body, &e)?;
                 self.ideogram_generation(model, answer)
             }
-            Err(e) => Err(self.map_error(e, None).await),
         }
     }
 

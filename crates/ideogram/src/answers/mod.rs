@@ -88,6 +88,18 @@ impl crate::connection::Connection {
     /// A success answer (billed) whose `body` does not decode: `message`
     /// says why (redacted); the URLs it holds go along whole, as an image's
     /// URL does, so that what was paid for can still be fetched.
+    /// A billed JSON answer decoded into `T`, or the error the generated
+    /// client's would map to: a body that does not decode goes along, its
+    /// URLs kept to fetch.
+    pub(crate) async fn decode_json<T: serde::de::DeserializeOwned>(
+        &self,
+        answer: progenitor_client::ResponseValue<progenitor_client::ByteStream>,
+    ) -> Result<T, crate::Error> {
+        let body = self.json_body(answer.into_inner()).await?;
+        serde_json::from_slice(&body)
+            .map_err(|e| self.undecoded(&body, format!("{e}: {}", self.excerpt(&body))))
+    }
+
     pub(crate) fn undecoded(&self, body: &[u8], message: String) -> crate::Error {
         crate::Error::Undecoded {
             provider: self.provider,

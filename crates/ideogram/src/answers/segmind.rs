@@ -73,12 +73,13 @@ impl Connection {
         })
     }
 
-    /// A describe answer's words: JSON (`{"descriptions": [{"text"}]}`, the
-    /// reading the spec takes; any other JSON, its strings). Redacted.
+    /// A describe answer's words, from either provider: JSON
+    /// (`{"descriptions": [{"text"}]}`, the reading both specs take; any
+    /// other JSON, its strings). Redacted.
     /// Billed: it came with a 200. An answer that is not JSON, whatever its
     /// `Content-Type`, is an error that says so, with a redacted excerpt:
     /// a login page or a proxy's notice is not a description to repeat.
-    pub(crate) async fn segmind_descriptions(
+    pub(crate) async fn descriptions(
         &self,
         answer: ResponseValue<ByteStream>,
     ) -> Result<Vec<String>, Error> {
@@ -104,26 +105,25 @@ impl Connection {
     }
 
     /// A v1 answer's body, whole (the raw client caps it at 64 MiB). Billed:
-    /// it came with a 200.
-    async fn collect(&self, stream: ByteStream) -> Result<Bytes, Error> {
-        let mut stream = stream.into_inner();
-        // The chunks as they came, joined once at the end: a body in one
-        // chunk is not copied at all, one in many is copied once.
-        let mut chunks: Vec<Bytes> = Vec::new();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| {
-                self.invalid(format!(
-                    "the answer broke off after a 200 (billed): {}",
-                    self.redact(&crate::error::chain(&e))
-                ))
-            })?;
-            chunks.push(chunk);
-        }
-        Ok(match chunks.len() {
-            0 => Bytes::new(),
-            1 => chunks.swap_remove(0),
-            _ => Bytes::from(chunks.concat()),
+    /// it came with a 200, so a break is an invalid answer that says so.
+    pub(crate) async fn collect(&self, stream: ByteStream) -> Result<Bytes, Error> {
+        read_body(stream).await.map_err(|e| {
+            self.invalid(format!(
+                "the answer broke off after a 200 (billed): {}",
+                self.redact(&crate::error::chain(&e))
+            ))
         })
+    }
+
+    /// A JSON answer's body, whole (capped at 64 MiB), a break mapped as
+    /// the generated client maps one.
+    pub(crate) async fn json_body(&self, stream: ByteStream) -> Result<Bytes, Error> {
+        match read_body(stream).await {
+            Ok(body) => Ok(body),
+            Err(e) => Err(self
+                .map_error(progenitor_client::Error::ResponseBodyError(e), None)
+                .await),
+        }
     }
 
     /// A Segmind queue result as a [`Generation`] of `model` for `prompt`:
@@ -405,4 +405,19 @@ mod properties {
             prop_assert_eq!(texts, expected);
         }
     }
+}
+
+/// A body's chunks as they came, joined once at the end: a body in one
+/// chunk is not copied at all, one in many is copied once.
+async fn read_body(stream: ByteStream) -> Result<Bytes, reqwest::Error> {
+    let mut stream = stream.into_inner();
+    let mut chunks: Vec<Bytes> = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        chunks.push(chunk?);
+    }
+    Ok(match chunks.len() {
+        0 => Bytes::new(),
+        1 => chunks.swap_remove(0),
+        _ => Bytes::from(chunks.concat()),
+    })
 }

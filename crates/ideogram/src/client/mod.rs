@@ -14,7 +14,7 @@ use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
 use progenitor_client::{ByteStream, Error as RawError, ResponseValue};
 
 pub use builder::{ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT};
-pub use edit::{PreparedEdit, TextLayers};
+pub use edit::TextLayers;
 pub use prepared::Prepared;
 
 use crate::completion::CompletionTimes;
@@ -172,7 +172,15 @@ impl Client {
         &'a self,
         request: &'a GenerateRequest,
     ) -> Result<Prepared<'a>, Error> {
-        Prepared::new(self, request).await
+        let lowered = request.lower(self.provider())?;
+        Prepared::new(
+            self,
+            lowered,
+            request.chosen_model(),
+            request.prompt().to_owned(),
+            request.num_images_asked().unwrap_or(1),
+        )
+        .await
     }
 
     /// A queued job from its id alone, to check on or wait for (Segmind keeps

@@ -1,267 +1,187 @@
-//! A request checked and holding its in-flight slot, its generated body
-//! open to changes: everything before sending, then the send itself.
+//! A request checked and holding its in-flight slot, its body open to
+//! changes: everything before sending, then the send itself. Every
+//! operation goes out here, by the spec's data: one retry loop, one place
+//! that maps answers.
 
-use ideogram_raw::multipart::FilePart;
+use ideogram_raw::operation::Operation;
 
 use super::Client;
-use crate::connection::Api;
+use crate::connection::Connection;
 use crate::error::Error;
 use crate::generation::Generation;
-use crate::image_input::Loaded;
 use crate::invalid::InvalidInput;
+use crate::lowering::Lowered;
 use crate::model::{Model, Provider};
 use crate::queue::Job;
-use crate::request::{GenerateRequest, Plan};
 use crate::retry::{self, Method};
-use crate::wire::{self, WireRequest};
+use crate::wire::WireRequest;
 
 /// A checked request holding its in-flight slot, ready to send
-/// ([`Client::prepare`]), its generated body open to changes.
+/// ([`Client::prepare`]), its body open to changes.
 pub struct Prepared<'a> {
     client: &'a Client,
-    request: &'a GenerateRequest,
+    prompt: String,
     model: Model,
     wire: WireRequest,
-    /// Ideogram's remix sends the image as a part of its own.
-    upload: Option<Loaded>,
-    /// Whether `wire` is as the plan checked it against the spec: nothing
-    /// put into it since.
-    checked: bool,
     _slots: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl std::fmt::Debug for Prepared<'_> {
-    /// The client and the request, without the image's bytes.
+    /// The client, the operation and the prompt, without the images' bytes.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Prepared")
             .field("client", self.client)
-            .field("prompt", &self.request.prompt())
-            .field("model", &self.request.chosen_model())
+            .field("operation", &self.wire.operation().id)
+            .field("prompt", &self.prompt)
+            .field("model", &self.model)
             .finish_non_exhaustive()
     }
 }
 
 impl<'a> Prepared<'a> {
-    /// See [`Client::prepare`].
+    /// Reads the images of `lowered` (a URL Segmind will fetch is fetched
+    /// and checked first) and waits for `images` in-flight slots.
     pub(super) async fn new(
         client: &'a Client,
-        request: &'a GenerateRequest,
+        lowered: Lowered,
+        model: Model,
+        prompt: String,
+        images: u32,
     ) -> Result<Self, Error> {
-        let Plan {
-            model,
-            mut wire,
-            image,
-            references,
-        } = request.plan(client.provider())?;
-        if client.provider() == Provider::Segmind {
-            let urls = references.style.iter().chain(&references.character);
-            client.inner.check_urls(urls, "reference").await?;
-        }
-        // The plan checked the body; what is put into it below is checked
-        // again before sending.
-        let checked = references.is_empty() && image.is_none();
-        if !references.is_empty() {
-            wire = wire
-                .with_references(&references, &client.inner.inputs)
-                .await?;
-        }
-        let upload = match (&image, client.provider()) {
-            (Some(image), Provider::Segmind) => {
-                client.inner.check_urls([image], "image").await?;
-                wire.set_image_file(image.segmind_value().await?)?;
-                None
+        let conn = &*client.inner;
+        if conn.provider == Provider::Segmind {
+            for image in lowered.images.iter().filter(|i| !i.file) {
+                conn.check_urls(image.inputs.iter(), image.named).await?;
             }
-            (Some(image), Provider::Ideogram) => {
-                Some(client.inner.load_image(image, "image").await?)
-            }
-            (None, _) => None,
-        };
-        let slots = client
-            .inner
-            .slots(request.num_images.unwrap_or(1).max(1))
-            .await;
+        }
+        let wire = WireRequest::read(lowered, &conn.inputs).await?;
         Ok(Self {
             client,
-            request,
+            prompt,
             model,
             wire,
-            upload,
-            checked,
-            _slots: slots,
+            _slots: conn.slots(images.max(1)).await,
         })
     }
 
-    /// The generated body that will be sent.
+    /// The body that will be sent.
     pub fn wire(&self) -> &WireRequest {
         &self.wire
     }
 
-    /// The generated body, to set what the facade has no setter for: any
-    /// field of the spec's body, including one added by a regeneration. The
-    /// generated types check what is set; the spec's ranges are checked
-    /// again before sending.
+    /// The body, to set what the request has no value for: any field of the
+    /// spec's body. It is checked against the spec again before sending.
     ///
     /// ```no_run
-    /// use ideogram::raw::ideogram::types::StylePresetV3;
-    /// use ideogram::{Client, GenerateRequest, Model, WireRequest};
+    /// use ideogram::{Client, GenerateRequest, Model};
     ///
     /// # async fn run() -> Result<(), ideogram::Error> {
     /// let client = Client::ideogram_from_env()?;
     /// let request = GenerateRequest::new("a lighthouse, poster").model(Model::V3);
     /// let mut prepared = client.prepare(&request).await?;
-    /// if let WireRequest::IdeogramV3(body) = prepared.wire_mut() {
-    ///     body.style_preset = Some(StylePresetV3::ArtDeco);
-    /// }
+    /// prepared.wire_mut().body_mut().insert("style_preset".into(), "ART_DECO".into());
     /// let generation = prepared.generate().await?;
     /// # let _ = generation;
     /// # Ok(())
     /// # }
     /// ```
     pub fn wire_mut(&mut self) -> &mut WireRequest {
-        self.checked = false;
         &mut self.wire
-    }
-
-    /// The body as it goes: checked against the spec once more if anything
-    /// was put into it after the plan's check (an image, references, a
-    /// change through [`Prepared::wire_mut`]).
-    fn checked_wire(&self) -> Result<&WireRequest, Error> {
-        if self.checked {
-            return Ok(&self.wire);
-        }
-        let schemas = match self.client.provider() {
-            Provider::Segmind => ideogram_raw::schema::segmind(),
-            Provider::Ideogram => ideogram_raw::schema::ideogram(),
-        };
-        let json = serde_json::to_value(&self.wire).expect("a generated body is JSON");
-        schemas
-            .check(self.wire.schema(), &json)
-            .map_err(InvalidInput::from)?;
-        Ok(&self.wire)
     }
 
     /// Sends the request and waits for the images (see [`Client::generate`]).
     #[tracing::instrument(name = "generate", skip_all, fields(provider = %self.client.provider(), model = %self.model))]
     pub async fn generate(self) -> Result<Generation, Error> {
-        tracing::trace!(prompt = self.request.prompt(), "sending");
-        let wire = self.checked_wire()?;
-        let (client, model) = (self.client, self.model);
-        let conn = &*client.inner;
-        let retry = &conn.retry;
-        match (&conn.api, wire) {
-            (Api::Segmind(api), body) => match wire::segmind_v1(api, retry, body).await {
-                Ok(answer) => {
-                    conn.segmind_v1_generation(model, self.request.prompt(), answer)
-                        .await
-                }
-                Err(e) => Err(conn.map_error(e, None).await),
-            },
-            (Api::Ideogram(api), WireRequest::IdeogramGenerate(body)) => {
-                let answer = retry::run(retry, Method::Post, || {
-                    api.post_generate_image().body(body.clone()).send()
-                })
-                .await;
-                conn.ideogram_outcome(model, answer).await
+        tracing::trace!(prompt = self.prompt, "sending");
+        let conn = &*self.client.inner;
+        let answer = send(conn, self.wire.operation(), &self.wire).await?;
+        match conn.provider {
+            Provider::Segmind => {
+                conn.segmind_v1_generation(self.model, &self.prompt, answer)
+                    .await
             }
-            (Api::Ideogram(api), WireRequest::IdeogramV3(body)) => {
-                let answer = retry::run(retry, Method::Post, || {
-                    api.post_generate_image_v3().body(body.clone()).send()
-                })
-                .await;
-                conn.ideogram_outcome(model, answer).await
-            }
-            (Api::Ideogram(api), WireRequest::IdeogramV3Remix(body)) => {
-                let image = self.upload.as_ref().expect("a remix has its image");
-                let mut body = body.clone();
-                body.image = crate::references::part(image, "image");
-                let answer = retry::run(retry, Method::Post, || {
-                    api.post_remix_image_v3().body(body.clone()).send()
-                })
-                .await;
-                conn.ideogram_outcome(model, answer).await
-            }
-            (Api::Ideogram(api), WireRequest::IdeogramV4(body)) => {
-                let answer = retry::run(retry, Method::Post, || {
-                    api.post_generate_image_v4().body(body.clone()).send()
-                })
-                .await;
-                conn.ideogram_outcome(model, answer).await
-            }
-            (Api::Ideogram(api), WireRequest::IdeogramV3Multipart(body)) => {
-                let answer = retry::run(retry, Method::Post, || {
-                    api.post_generate_image_v3_multipart()
-                        .body(body.clone())
-                        .send()
-                })
-                .await;
-                conn.ideogram_outcome(model, answer).await
-            }
-            (Api::Ideogram(api), WireRequest::IdeogramTransparent(body)) => {
-                let answer = retry::run(retry, Method::Post, || {
-                    api.post_generate_image_v3_transparent()
-                        .body(body.clone())
-                        .send()
-                })
-                .await;
-                conn.ideogram_outcome(model, answer).await
-            }
-            (Api::Ideogram(api), WireRequest::IdeogramRemix(body)) => {
-                let image = self.upload.as_ref().expect("a remix has its image");
-                let body = ideogram_raw::ideogram::types::RemixImageRequest::builder()
-                    .image_request(body.clone())
-                    .image_file(FilePart::new(
-                        image.bytes.clone(),
-                        image.file_name.clone(),
-                        image.content_type,
-                    ));
-                let answer = retry::run(retry, Method::Post, || {
-                    api.post_remix_image().body(body.clone()).send()
-                })
-                .await;
-                conn.ideogram_outcome(model, answer).await
-            }
-            (Api::Ideogram(_), other) => Err(InvalidInput::new(
-                "request",
-                format!("{} is not a body Ideogram's API takes", other.schema()),
-            )
-            .into()),
+            Provider::Ideogram => conn.ideogram_bytes(self.model, answer).await,
         }
     }
 
     /// Queues the request on Segmind's v2 queue (see [`Client::submit`]).
+    #[tracing::instrument(name = "submit", skip_all, fields(provider = %self.client.provider(), model = %self.model))]
     pub async fn submit(self) -> Result<Job, Error> {
-        let wire = self.checked_wire()?;
-        submit(&self.client.inner, wire, self.model, self.request.prompt()).await
+        let conn = &self.client.inner;
+        let queue = self
+            .wire
+            .operation()
+            .route
+            .and_then(|r| r.queue)
+            .and_then(|id| {
+                crate::catalog::operations(conn.provider)
+                    .iter()
+                    .find(|op| op.id == id)
+            })
+            .ok_or_else(|| {
+                let queued: Vec<String> = Provider::ALL
+                    .into_iter()
+                    .filter(|p| {
+                        crate::catalog::operations(*p)
+                            .iter()
+                            .any(|op| op.route.is_some_and(|r| r.queue.is_some()))
+                    })
+                    .map(|p| p.to_string())
+                    .collect();
+                InvalidInput::new(
+                    "provider",
+                    format!(
+                        "only {} has a queue; {} answers {} at once: use generate",
+                        queued.join(", "),
+                        conn.provider,
+                        self.wire.operation().id
+                    ),
+                )
+            })?;
+        tracing::trace!(prompt = self.prompt, "sending");
+        let answer = send(conn, queue, &self.wire).await?;
+        let queued: ideogram_raw::segmind::types::QueueSubmitResponse =
+            conn.decode_json(answer).await?;
+        let id = conn.redact(&queued.request_id);
+        if id.trim().is_empty() {
+            return Err(conn.invalid(
+                "the queue answered without a request id; the job may run and bill".into(),
+            ));
+        }
+        tracing::debug!(%id, "queued");
+        Ok(Job::submitted(
+            conn.clone(),
+            id,
+            self.model,
+            self.prompt,
+            queue,
+            std::time::Instant::now(),
+        ))
     }
 }
 
-/// Queues a Segmind body on the v2 queue: the job of `model` for `prompt`.
-#[tracing::instrument(name = "submit", skip_all, fields(provider = "segmind", %model))]
-pub(super) async fn submit(
-    conn: &std::sync::Arc<crate::connection::Connection>,
+/// Sends `wire` to `operation`, checked against the spec again if it
+/// changed, again only as the retry rules for a billed POST allow; its error
+/// mapped.
+pub(crate) async fn send(
+    conn: &Connection,
+    operation: &Operation,
     wire: &WireRequest,
-    model: Model,
-    prompt: &str,
-) -> Result<Job, Error> {
-    tracing::trace!(prompt, "sending");
-    let api = conn.segmind_api()?;
-    let queued = match wire::segmind_v2(api, &conn.retry, wire).await {
-        Ok(answer) => answer.into_inner(),
-        Err(e) => return Err(conn.map_error(e, None).await),
-    };
-    let id = conn.redact(&queued.request_id);
-    if id.trim().is_empty() {
-        return Err(conn
-            .invalid("the queue answered without a request id; the job may run and bill".into()));
+) -> Result<progenitor_client::ResponseValue<progenitor_client::ByteStream>, Error> {
+    if wire.provider() != conn.provider {
+        return Err(InvalidInput::new(
+            "body",
+            format!("{} is not a body {} takes", wire.schema(), conn.provider),
+        )
+        .into());
     }
-    tracing::debug!(%id, "queued");
-    let operation = wire::segmind_v2_operation(wire).expect("a body the queue took");
-    Ok(Job::submitted(
-        conn.clone(),
-        id,
-        model,
-        prompt.to_owned(),
-        operation,
-        std::time::Instant::now(),
-    ))
+    let payload = wire.checked()?.payload();
+    match retry::run(&conn.retry, Method::Post, || {
+        conn.send_once(operation, &[], payload)
+    })
+    .await
+    {
+        Ok(answer) => Ok(answer),
+        Err(e) => Err(conn.map_error(e, None).await),
+    }
 }

@@ -1,0 +1,630 @@
+//! A request lowered into the body of the operation it goes to, read from
+//! that body's schema: the request is the spec's field names and values,
+//! plus the ergonomic values (a size, a shape, a palette, the magic prompt
+//! switch, images) that turn themselves into whichever field and spelling
+//! the chosen body has. The first operation of the task and model whose
+//! body takes every field is chosen (`catalog`); a field no such body takes
+//! is refused, naming who takes it. The body is then checked against its
+//! schema and decoded into its generated type: nothing is dropped.
+
+use std::collections::BTreeMap;
+
+use ideogram_raw::operation::{BodyVisitor, Operation};
+use serde_json::{Map, Value};
+
+use crate::aspect::AspectRatio;
+use crate::catalog;
+use crate::image_input::ImageInput;
+use crate::invalid::InvalidInput;
+use crate::model::{Model, Provider};
+use crate::options::MagicPrompt;
+use crate::palette::Palette;
+use crate::resolution::Resolution;
+
+/// Where an image of a request goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Slot {
+    /// The operation's input image (its route's `image` field).
+    Input,
+    /// The first of these fields the body has.
+    Field(&'static [&'static str]),
+}
+
+/// A request before it is lowered: what the caller gave.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Draft<'a> {
+    pub task: &'a str,
+    pub model: Option<Model>,
+    /// The spec id of the operation to use, instead of the first that fits.
+    pub operation: Option<&'a str>,
+    pub prompt: Option<&'a str>,
+    pub resolution: Option<Resolution>,
+    pub aspect_ratio: Option<AspectRatio>,
+    pub palette: Option<&'a Palette>,
+    pub magic_prompt: Option<MagicPrompt>,
+    pub images: &'a [(Slot, ImageInput)],
+    /// Every other field, by the spec's name.
+    pub fields: &'a BTreeMap<String, Value>,
+}
+
+/// One field of images in a lowered body.
+#[derive(Debug, Clone)]
+pub(crate) struct ImageField {
+    /// The body's field.
+    pub field: &'static str,
+    /// The request's name for it, as errors name it (`image` for the
+    /// input image, whatever the body calls it).
+    pub named: &'static str,
+    /// The images, in order.
+    pub inputs: Vec<ImageInput>,
+    /// Sent as file parts (a multipart body); else as text in the JSON body
+    /// (a URL, or a local file's base64).
+    pub file: bool,
+    /// The field holds a list.
+    pub list: bool,
+}
+
+/// A request lowered into its operation's body; its images still to read.
+#[derive(Debug, Clone)]
+pub(crate) struct Lowered {
+    pub provider: Provider,
+    pub operation: &'static Operation,
+    /// The body without its images, as sent.
+    pub body: Map<String, Value>,
+    pub images: Vec<ImageField>,
+}
+
+/// Where an image stands until it is read: what the schema check sees.
+const PENDING_URL: &str = "https://image.invalid/pending";
+const PENDING_FILE: &str = "data:image/png;base64,";
+
+/// A field the body being tried has no place for.
+struct Refused(String);
+
+impl Draft<'_> {
+    /// The body of the first operation of `provider` that takes the whole
+    /// request, checked against its schema.
+    pub(crate) fn lower(&self, provider: Provider) -> Result<Lowered, InvalidInput> {
+        let model = self.model.map(|m| m.to_string());
+        let candidates: Vec<&'static Operation> = match self.operation {
+            Some(id) => vec![catalog::by_id(provider, id).ok_or_else(|| {
+                let ids: Vec<&str> = catalog::operations(provider)
+                    .iter()
+                    .filter(|op| op.route.is_some())
+                    .map(|op| op.id)
+                    .collect();
+                InvalidInput::new(
+                    "operation",
+                    format!(
+                        "{id:?} is not an operation of {provider}; use one of {}",
+                        ids.join(", ")
+                    ),
+                )
+            })?],
+            None => catalog::routes(provider, self.task, model.as_deref()).collect(),
+        };
+        if candidates.is_empty() {
+            return Err(self.unserved(provider));
+        }
+        let mut failures = Vec::new();
+        for op in candidates {
+            match self.lower_into(provider, op) {
+                Ok(lowered) => return lowered.checked(),
+                Err(failure) => failures.push((op, failure)),
+            }
+        }
+        let (last_op, last) = failures.pop().expect("a candidate");
+        let field = match last {
+            Err(invalid) => return Err(invalid),
+            Ok(Refused(field)) => field,
+        };
+        // Each operation refusing the same field: who takes it instead.
+        if failures
+            .iter()
+            .all(|(_, f)| matches!(f, Ok(Refused(other)) if *other == field))
+        {
+            return Err(self.not_taken(provider, last_op, &field));
+        }
+        let mut why: Vec<String> = failures
+            .iter()
+            .map(|(op, failure)| match failure {
+                Ok(Refused(other)) => format!("{} takes no {other}", op.id),
+                Err(invalid) => format!("{}: {invalid}", op.id),
+            })
+            .collect();
+        why.push(format!("{} takes no {field}", last_op.id));
+        let who = self
+            .model
+            .map_or_else(|| self.task.to_owned(), |m| m.to_string());
+        Err(InvalidInput::not_taken(
+            field,
+            format!(
+                "no operation of {who} on {provider} takes the whole request: {}",
+                why.join("; ")
+            ),
+        ))
+    }
+
+    /// Why no operation runs this task and model on `provider`.
+    fn unserved(&self, provider: Provider) -> InvalidInput {
+        let models = catalog::models(provider, self.task);
+        if catalog::routes(provider, self.task, None).next().is_none() {
+            let others: Vec<String> = Provider::ALL
+                .into_iter()
+                .filter(|p| catalog::routes(*p, self.task, None).next().is_some())
+                .map(|p| p.to_string())
+                .collect();
+            return InvalidInput::new(
+                "provider",
+                format!(
+                    "{} runs on {} only (--provider {}): {provider} serves no such operation",
+                    self.task,
+                    others.join(", "),
+                    others.join("|")
+                ),
+            );
+        }
+        let model = self.model.map(|m| m.to_string()).unwrap_or_default();
+        let field = if self.task == "remix" {
+            "image"
+        } else {
+            "model"
+        };
+        InvalidInput::new(
+            field,
+            format!(
+                "{provider} does not run {model} for {}; it runs {}",
+                self.task,
+                models.join(", ")
+            ),
+        )
+    }
+
+    /// `field` refused: who takes it instead (for this task, else which
+    /// tasks do).
+    fn not_taken(&self, provider: Provider, op: &Operation, field: &str) -> InvalidInput {
+        let who = match self.model {
+            Some(model) if op.route.is_some_and(|r| !r.models.is_empty()) => model.to_string(),
+            _ => op.id.to_owned(),
+        };
+        let takers = catalog::takers(provider, self.task, field);
+        let elsewhere: Vec<&str> = catalog::tasks(provider)
+            .into_iter()
+            .filter(|task| !catalog::takers(provider, task, field).is_empty())
+            .collect();
+        let message = if !takers.is_empty() {
+            format!(
+                "{who} does not take it on {provider} for {}; {} do",
+                self.task,
+                takers.join(", ")
+            )
+        } else if !elsewhere.is_empty() {
+            format!(
+                "{who} does not take it on {provider} for {}; it goes with {}",
+                self.task,
+                elsewhere.join(", ")
+            )
+        } else {
+            format!("no operation of {provider} takes it")
+        };
+        InvalidInput::not_taken(field.to_owned(), message)
+    }
+
+    /// The body for `op`, or the first field it has no place for (or a
+    /// value it cannot take).
+    fn lower_into(
+        &self,
+        provider: Provider,
+        op: &'static Operation,
+    ) -> Result<Lowered, Result<Refused, InvalidInput>> {
+        let route = op.route.expect("a routed operation");
+        let schemas = catalog::schemas(provider);
+        let fields_schema = catalog::fields_schema(provider, op).ok_or_else(|| {
+            Err(InvalidInput::new(
+                "operation",
+                format!("{} takes no body", op.id),
+            ))
+        })?;
+        let model = self.model.map(|m| m.to_string()).unwrap_or_default();
+        let takes = |field: &str| catalog::takes(provider, op, field, &model);
+        let need = |field: &str| {
+            if takes(field) {
+                Ok(())
+            } else {
+                Err(Ok(Refused(field.to_owned())))
+            }
+        };
+        let first = |fields: &[&'static str]| fields.iter().copied().find(|f| takes(f));
+        let mut obj = Map::new();
+        if let Some(prompt) = self.prompt {
+            need("prompt")?;
+            obj.insert("prompt".into(), prompt.into());
+        }
+        if self.model.is_some() && takes("model") {
+            obj.insert("model".into(), model.clone().into());
+        }
+        if let Some(magic) = self.magic_prompt {
+            let field = first(&[
+                "magic_prompt",
+                "magic_prompt_option",
+                "enable_prompt_expansion",
+            ])
+            .ok_or(Ok(Refused("magic_prompt".into())))?;
+            let property = schemas.property(fields_schema, field);
+            if property.is_some_and(|p| p["type"] == "boolean") {
+                match magic {
+                    MagicPrompt::On => obj.insert(field.into(), true.into()),
+                    MagicPrompt::Off => obj.insert(field.into(), false.into()),
+                    // The service's own choice: its default.
+                    _ => None,
+                };
+            } else {
+                let value = spelled(&magic.to_string().into(), &enum_values(property));
+                obj.insert(field.into(), value);
+            }
+        }
+        if let Some(palette) = self.palette {
+            need("color_palette")?;
+            let value = serde_json::to_value(palette.to_ideogram()).expect("a palette is JSON");
+            obj.insert("color_palette".into(), value);
+        }
+        if let Some(size) = self.resolution {
+            need("resolution")?;
+            let values = enum_values(schemas.property(fields_schema, "resolution"));
+            obj.insert(
+                "resolution".into(),
+                size_value(size, &values, &model)?.into(),
+            );
+        }
+        if let Some(ratio) = self.aspect_ratio {
+            let who = format!(
+                "{} on {provider}",
+                if model.is_empty() { op.id } else { &model }
+            );
+            let (field, value) = ratio_value(ratio, &who, &|field| {
+                takes(field).then(|| enum_values(schemas.property(fields_schema, field)))
+            })?;
+            obj.insert(field.into(), value.into());
+        }
+        for (field, value) in self.fields {
+            if obj.contains_key(field) {
+                return Err(Err(InvalidInput::new(
+                    field.clone(),
+                    "is given twice (as an option and as a field)",
+                )));
+            }
+            need(field)?;
+            let values = enum_values(schemas.property(fields_schema, field));
+            obj.insert(field.clone(), spelled(value, &values));
+        }
+        // Segmind documents 50 as the default; sent with every input image
+        // so every provider gets the same weight.
+        if self.images.iter().any(|(slot, _)| *slot == Slot::Input)
+            && takes("image_weight")
+            && !obj.contains_key("image_weight")
+            && let Some(default) = schemas
+                .property(fields_schema, "image_weight")
+                .and_then(|p| p.get("default"))
+        {
+            obj.insert("image_weight".into(), default.clone());
+        }
+        let body_schema = op.body.expect("a body");
+        let mut images: Vec<ImageField> = Vec::new();
+        for (slot, input) in self.images {
+            let field = match slot {
+                Slot::Input => route.image.ok_or(Ok(Refused("image".into())))?,
+                Slot::Field(fields) => first(fields).ok_or(Ok(Refused(fields[0].into())))?,
+            };
+            match images.iter_mut().find(|i| i.field == field) {
+                Some(known) => known.inputs.push(input.clone()),
+                None => {
+                    // The input image sits beside a nested body's fields.
+                    let place = if route.image == Some(field) {
+                        body_schema
+                    } else {
+                        fields_schema
+                    };
+                    let property = schemas.property(place, field);
+                    let list = property.is_some_and(|p| p["type"] == "array");
+                    let file = property.is_some_and(|p| {
+                        p["format"] == "binary" || p["items"]["format"] == "binary"
+                    });
+                    images.push(ImageField {
+                        field,
+                        named: match slot {
+                            Slot::Input => "image",
+                            Slot::Field(_) => field,
+                        },
+                        inputs: vec![input.clone()],
+                        file,
+                        list,
+                    });
+                }
+            }
+        }
+        let body = match route.nest {
+            Some(nest) => Map::from_iter([(nest.to_owned(), Value::Object(obj))]),
+            None => obj,
+        };
+        Ok(Lowered {
+            provider,
+            operation: op,
+            body,
+            images,
+        })
+    }
+}
+
+impl Lowered {
+    /// The body's schema.
+    pub(crate) fn schema(&self) -> &'static str {
+        self.operation.body.expect("a routed operation has a body")
+    }
+
+    /// The body with each image's place held, as the spec checks it.
+    fn with_pending_images(&self) -> Value {
+        let mut body = self.body.clone();
+        for image in &self.images {
+            let pending = if image.file {
+                PENDING_FILE
+            } else {
+                PENDING_URL
+            };
+            let value = if image.list {
+                Value::Array(vec![pending.into(); image.inputs.len()])
+            } else {
+                pending.into()
+            };
+            body.insert(image.field.to_owned(), value);
+        }
+        Value::Object(body)
+    }
+
+    /// Checked against the body's schema and decoded into its generated
+    /// type.
+    fn checked(self) -> Result<Self, InvalidInput> {
+        self.recheck()?;
+        Ok(self)
+    }
+
+    /// Checks the body against its schema (again after a change to it), a
+    /// field named as the request names it (without the `nest`).
+    pub(crate) fn recheck(&self) -> Result<(), InvalidInput> {
+        let body = self.with_pending_images();
+        catalog::schemas(self.provider)
+            .check(self.schema(), &body)
+            .map_err(|mut violation| {
+                if let Some(nest) = self.operation.route.and_then(|r| r.nest)
+                    && let Some(path) = violation
+                        .path
+                        .strip_prefix(nest)
+                        .and_then(|p| p.strip_prefix('.'))
+                {
+                    violation.path = path.to_owned();
+                }
+                InvalidInput::from(violation)
+            })?;
+        decode(self.provider, self.schema(), body)
+    }
+}
+
+/// Decodes `body` into the generated type of the schema `name`: what the
+/// generated client would send.
+fn decode(provider: Provider, name: &str, body: Value) -> Result<(), InvalidInput> {
+    struct Decode(Value);
+    impl BodyVisitor for Decode {
+        type Output = Result<(), String>;
+        fn visit<T>(self) -> Self::Output
+        where
+            T: serde::de::DeserializeOwned + serde::Serialize + schemars::JsonSchema + 'static,
+        {
+            serde_json::from_value::<T>(self.0)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        }
+    }
+    let decoded = match provider {
+        Provider::Segmind => ideogram_raw::segmind::operations::with_body_type(name, Decode(body)),
+        Provider::Ideogram => {
+            ideogram_raw::ideogram::operations::with_body_type(name, Decode(body))
+        }
+    };
+    match decoded {
+        Some(Ok(())) => Ok(()),
+        Some(Err(e)) => Err(InvalidInput::new("request", format!("{name}: {e}"))),
+        None => Err(InvalidInput::new(
+            "request",
+            format!("{name} has no generated type"),
+        )),
+    }
+}
+
+/// The enum values of a property's schema, if it is an enum.
+fn enum_values(property: Option<&Value>) -> Vec<String> {
+    property
+        .and_then(|p| p["enum"].as_array())
+        .map(|v| {
+            v.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `value` in the enum's own spelling when it differs only in case
+/// (Segmind's character model writes `Realistic`).
+fn spelled(value: &Value, values: &[String]) -> Value {
+    match value.as_str() {
+        Some(text) if !values.iter().any(|v| v == text) => values
+            .iter()
+            .find(|v| v.eq_ignore_ascii_case(text))
+            .map_or_else(|| value.clone(), |v| v.clone().into()),
+        _ => value.clone(),
+    }
+}
+
+/// The enum value that names `size` (`RESOLUTION_1024_768` or `1024x768`).
+fn size_value(
+    size: Resolution,
+    values: &[String],
+    model: &str,
+) -> Result<String, Result<Refused, InvalidInput>> {
+    let wanted = (u32::from(size.width()), u32::from(size.height()));
+    if let Some(value) = values
+        .iter()
+        .find(|v| ideogram_raw::enums::pair(v) == Some(wanted))
+    {
+        return Ok(value.clone());
+    }
+    let sizes: Vec<(u32, u32)> = values
+        .iter()
+        .filter_map(|v| ideogram_raw::enums::pair(v))
+        .collect();
+    let nearest = crate::resolution::nearest_in(wanted.0, wanted.1, &sizes)
+        .map(|(w, h)| format!("; the nearest is {w}x{h}"))
+        .unwrap_or_default();
+    Err(Err(InvalidInput::new(
+        "resolution",
+        format!("{size} is not a size {model} renders here{nearest} (`ideogram sizes` lists them)"),
+    )))
+}
+
+/// Where an aspect ratio goes: the body's `aspect_ratio` (`ASPECT_16_9` or
+/// `16x9`), a named size of that shape (`image_size`), or else the
+/// `resolution` of the nearest shape, about a megapixel. `values` gives a
+/// field's enum where the body takes the field.
+fn ratio_value(
+    ratio: AspectRatio,
+    who: &str,
+    values: &dyn Fn(&str) -> Option<Vec<String>>,
+) -> Result<(&'static str, String), Result<Refused, InvalidInput>> {
+    let (w, h) = ratio.parts();
+    let same = |(a, b): (u32, u32)| u64::from(a) * u64::from(h) == u64::from(b) * u64::from(w);
+    let refuse = |shapes: Vec<(u32, u32)>| {
+        let mut shown: Vec<String> = shapes.iter().map(|(w, h)| format!("{w}:{h}")).collect();
+        shown.dedup();
+        Err(Err(InvalidInput::new(
+            "aspect_ratio",
+            format!("{who} takes {}, not {ratio}", shown.join(", ")),
+        )))
+    };
+    if let Some(values) = values("aspect_ratio") {
+        return match values
+            .iter()
+            .find(|v| ideogram_raw::enums::pair(v).is_some_and(same))
+        {
+            Some(value) => Ok(("aspect_ratio", value.clone())),
+            None => refuse(
+                values
+                    .iter()
+                    .filter_map(|v| ideogram_raw::enums::pair(v))
+                    .collect(),
+            ),
+        };
+    }
+    if let Some(values) = values("image_size") {
+        return match values.iter().find(|v| named_shape(v).is_some_and(same)) {
+            Some(value) => Ok(("image_size", value.clone())),
+            None => refuse(values.iter().filter_map(|v| named_shape(v)).collect()),
+        };
+    }
+    if let Some(values) = values("resolution") {
+        let sizes: Vec<(u32, u32)> = values
+            .iter()
+            .filter_map(|v| ideogram_raw::enums::pair(v))
+            .collect();
+        let (w, h) = crate::resolution::megapixel(ratio);
+        if let Some(size) = crate::resolution::nearest_in(w, h, &sizes)
+            && let Some(value) = values
+                .iter()
+                .find(|v| ideogram_raw::enums::pair(v) == Some(size))
+        {
+            return Ok(("resolution", value.clone()));
+        }
+    }
+    Err(Ok(Refused("aspect_ratio".into())))
+}
+
+/// The shape a named size says (`square_hd` 1:1, `portrait_4_3` 3:4,
+/// `landscape_16_9` 16:9).
+fn named_shape(name: &str) -> Option<(u32, u32)> {
+    if name.starts_with("square") {
+        return Some((1, 1));
+    }
+    let (kind, sides) = name.split_once('_')?;
+    let (a, b) = sides.split_once('_')?;
+    let (a, b) = (a.parse().ok()?, b.parse().ok()?);
+    match kind {
+        "landscape" => Some((a, b)),
+        "portrait" => Some((b, a)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft<'a>(
+        fields: &'a BTreeMap<String, Value>,
+        images: &'a [(Slot, ImageInput)],
+    ) -> Draft<'a> {
+        Draft {
+            task: "generate",
+            model: Some(Model::V3),
+            operation: None,
+            prompt: Some("a fox"),
+            resolution: None,
+            aspect_ratio: None,
+            palette: None,
+            magic_prompt: None,
+            images,
+            fields,
+        }
+    }
+
+    #[test]
+    fn a_field_goes_by_its_spec_name_to_the_first_body_that_takes_it() {
+        let fields = BTreeMap::from([("style_codes".to_owned(), serde_json::json!(["AAFF5733"]))]);
+        let lowered = draft(&fields, &[]).lower(Provider::Ideogram).unwrap();
+        assert_eq!(lowered.operation.id, "post_generate_image_v3");
+        assert_eq!(lowered.body["style_codes"][0], "AAFF5733");
+
+        let character = [(
+            Slot::Field(&["character_reference_images", "character_reference_image"]),
+            ImageInput::url("https://example.com/c.png"),
+        )];
+        let empty = BTreeMap::new();
+        let segmind = draft(&empty, &character).lower(Provider::Segmind).unwrap();
+        assert_eq!(segmind.operation.id, "ideogram_character");
+        let ideogram = draft(&empty, &character).lower(Provider::Ideogram).unwrap();
+        assert_eq!(ideogram.operation.id, "post_generate_image_v3_multipart");
+        assert!(ideogram.images[0].file && ideogram.images[0].list);
+    }
+
+    #[test]
+    fn a_field_no_body_takes_is_refused_naming_who_takes_it() {
+        let fields = BTreeMap::from([("negative_prompt".to_owned(), "blur".into())]);
+        let mut request = draft(&fields, &[]);
+        request.model = Some(Model::V2a);
+        let err = request.lower(Provider::Segmind).unwrap_err();
+        assert_eq!(err.field, "negative_prompt");
+        assert!(err.is_not_taken());
+        assert!(err.message.contains("V_2, V_2_TURBO, V_3"), "{err}");
+    }
+
+    #[test]
+    fn ratios_become_the_body_s_own_field() {
+        let empty = BTreeMap::new();
+        let mut request = draft(&empty, &[]);
+        request.model = Some(Model::V4);
+        request.aspect_ratio = Some("16:9".parse().unwrap());
+        let segmind = request.lower(Provider::Segmind).unwrap();
+        assert_eq!(segmind.body["image_size"], "landscape_16_9");
+        request.model = Some(Model::V2);
+        let legacy = request.lower(Provider::Segmind).unwrap();
+        let size = legacy.body["resolution"].as_str().unwrap();
+        let (w, h) = ideogram_raw::enums::pair(size).unwrap();
+        assert_eq!(w * 9, h * 16, "{size}");
+    }
+}
