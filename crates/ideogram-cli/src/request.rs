@@ -180,8 +180,8 @@ impl Work {
     /// Whether it names an image (a file or a URL) to read before sending.
     pub(crate) fn reads_images(&self) -> bool {
         match self {
-            Self::Generate(request) => request.input_images().next().is_some(),
-            Self::Edit(request) => request.input_images().next().is_some(),
+            Self::Generate(request) => !request.input_images().is_empty(),
+            Self::Edit(request) => !request.input_images().is_empty(),
         }
     }
 

@@ -468,6 +468,25 @@ impl Schemas {
             .unwrap_or_default()
     }
 
+    /// Whether `field` of the object schema `name` holds input images: a
+    /// file (`format: binary`) or a schema marked `x-image` (a URL or
+    /// base64), or a list of them.
+    ///
+    /// ```
+    /// assert!(ideogram_raw::schema::segmind().is_image("Ideogram3Request", "style_reference_images"));
+    /// assert!(ideogram_raw::schema::ideogram().is_image("EditImageRequestV3", "mask"));
+    /// assert!(!ideogram_raw::schema::ideogram().is_image("EditImageRequestV3", "prompt"));
+    /// ```
+    pub fn is_image(&self, name: &str, field: &str) -> bool {
+        let image = |schema: &Value| schema["format"] == "binary" || schema["x-image"] == true;
+        self.property(name, field).is_some_and(|property| {
+            image(property)
+                || property
+                    .get("items")
+                    .is_some_and(|items| image(self.resolve(items)))
+        })
+    }
+
     /// The name of the schema `field` of the object schema `name` refers to
     /// (`InitialImageRequest` for `RemixImageRequest`'s `image_request`).
     pub fn field_schema_name(&self, name: &str, field: &str) -> Option<&str> {

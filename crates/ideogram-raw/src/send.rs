@@ -43,7 +43,7 @@ pub async fn send<C>(
 where
     C: ClientHooks<Auth> + ClientInfo<Auth> + Sync,
 {
-    let url = url(client.baseurl(), operation, params)?;
+    let url = url(client.baseurl(), operation, params).map_err(Error::InvalidRequest)?;
     let method = reqwest::Method::from_bytes(operation.method.as_bytes())
         .map_err(|e| Error::InvalidRequest(format!("{}: {e}", operation.id)))?;
     let mut builder = client.client().request(method, url).header(
@@ -55,7 +55,9 @@ where
     }
     builder = match operation.content_type {
         Some("application/json") => builder.json(&payload.fields),
-        Some("multipart/form-data") => builder.multipart(form(payload)?),
+        Some("multipart/form-data") => {
+            builder.multipart(form(payload).map_err(Error::InvalidRequest)?)
+        }
         Some(other) => {
             return Err(Error::InvalidRequest(format!(
                 "{}: cannot send {other}",
@@ -83,15 +85,15 @@ where
 
 /// The operation's URL under `base`, each `{parameter}` filled in order,
 /// percent-encoded as one path segment.
-fn url(base: &str, operation: &Operation, params: &[&str]) -> Result<String, Error<ByteStream>> {
+fn url(base: &str, operation: &Operation, params: &[&str]) -> Result<String, String> {
     let mut params = params.iter();
     let mut url = String::from(base);
     for segment in operation.path.split('/').skip(1) {
         url.push('/');
         if segment.starts_with('{') && segment.ends_with('}') {
-            let value = params.next().ok_or_else(|| {
-                Error::InvalidRequest(format!("{}: {segment} is missing", operation.id))
-            })?;
+            let value = params
+                .next()
+                .ok_or_else(|| format!("{}: {segment} is missing", operation.id))?;
             url.push_str(&progenitor_client::encode_path(value));
         } else {
             url.push_str(segment);
@@ -101,15 +103,14 @@ fn url(base: &str, operation: &Operation, params: &[&str]) -> Result<String, Err
 }
 
 /// A multipart body's form: its value parts, then its files.
-fn form(payload: &Payload) -> Result<Form, Error<ByteStream>> {
+fn form(payload: &Payload) -> Result<Form, String> {
     let mut form = Form::new();
     for (name, value) in &payload.fields {
-        form = crate::multipart::value_part(form, name.clone(), value, false)
-            .map_err(Error::InvalidRequest)?;
+        form = crate::multipart::value_part(form, name.clone(), value, false)?;
     }
     for (name, files) in &payload.files {
         for file in files {
-            let part: Part = file.part().map_err(Error::InvalidRequest)?;
+            let part: Part = file.part()?;
             form = form.part(name.clone(), part);
         }
     }

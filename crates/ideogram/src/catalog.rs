@@ -127,6 +127,22 @@ pub(crate) fn takers(provider: Provider, task: &str, field: &str) -> Vec<String>
     takers
 }
 
+/// Whether `field` holds input images in some body of either provider (a
+/// file, or a URL or base64 the spec marks `x-image`): what a caller that
+/// confines a request's images must look at.
+pub(crate) fn is_image_field(field: &str) -> bool {
+    Provider::ALL.into_iter().any(|provider| {
+        operations(provider)
+            .iter()
+            .filter(|op| op.route.is_some())
+            .any(|op| {
+                let schemas = schemas(provider);
+                op.body.is_some_and(|body| schemas.is_image(body, field))
+                    || fields_schema(provider, op).is_some_and(|name| schemas.is_image(name, field))
+            })
+    })
+}
+
 /// Every value the specs' bodies allow for the field `field` (its spec
 /// name), on either provider, each once in the specs' order: what a parser
 /// of that field accepts (a value a regeneration adds included). Empty

@@ -285,8 +285,9 @@ impl EditRequest {
         &self.image
     }
 
-    /// Every image the request reads, with the field that holds it: for
-    /// a caller that decides which files or URLs a request may use.
+    /// Every image the request reads, with the field that holds it (an
+    /// image field set by its spec name included): for a caller that
+    /// decides which files or URLs a request may use.
     ///
     /// ```
     /// use ideogram::{EditRequest, ImageInput};
@@ -296,19 +297,21 @@ impl EditRequest {
     ///     ImageInput::file("mask.png"),
     ///     "a red door",
     /// );
-    /// let fields: Vec<&str> = request.input_images().map(|(field, _)| field).collect();
+    /// let fields: Vec<String> = request.input_images().into_iter().map(|(field, _)| field).collect();
     /// assert_eq!(fields, ["image", "operation.mask"]);
     /// ```
-    pub fn input_images(&self) -> impl Iterator<Item = (&'static str, &ImageInput)> {
-        let mask = match &self.kind {
-            EditKind::Edit { mask, .. } => Some(("operation.mask", mask)),
-            _ => None,
-        };
-        std::iter::once(("image", &self.image)).chain(mask).chain(
+    pub fn input_images(&self) -> Vec<(String, ImageInput)> {
+        let mut images = vec![("image".to_owned(), self.image.clone())];
+        if let EditKind::Edit { mask, .. } = &self.kind {
+            images.push(("operation.mask".to_owned(), mask.clone()));
+        }
+        images.extend(
             self.style_reference_images
                 .iter()
-                .map(|i| ("style_reference_images", i)),
-        )
+                .map(|i| ("style_reference_images".to_owned(), i.clone())),
+        );
+        images.extend(crate::lowering::named_images(&self.fields));
+        images
     }
 
     /// The images asked for (1 unless set).

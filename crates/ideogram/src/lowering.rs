@@ -286,6 +286,10 @@ impl Draft<'_> {
             })?;
             obj.insert(field.into(), value.into());
         }
+        let body_schema = op.body.expect("a body");
+        // Images given by a field's spec name: read and checked as any
+        // input image is, never passed on as text.
+        let mut named_images: Vec<(&'static str, ImageInput)> = Vec::new();
         for (field, value) in self.fields {
             if obj.contains_key(field) {
                 return Err(Err(InvalidInput::new(
@@ -294,6 +298,22 @@ impl Draft<'_> {
                 )));
             }
             need(field)?;
+            let place = if route.image == Some(field.as_str()) {
+                body_schema
+            } else {
+                fields_schema
+            };
+            if schemas.is_image(place, field) {
+                let name = schemas
+                    .fields(place)
+                    .into_iter()
+                    .find(|f| f == field)
+                    .expect("a field the body has");
+                for input in images_of(name, value).map_err(Err)? {
+                    named_images.push((name, input));
+                }
+                continue;
+            }
             let values = enum_values(schemas.property(fields_schema, field));
             obj.insert(field.clone(), spelled(value, &values));
         }
@@ -308,15 +328,26 @@ impl Draft<'_> {
         {
             obj.insert("image_weight".into(), default.clone());
         }
-        let body_schema = op.body.expect("a body");
-        let mut images: Vec<ImageField> = Vec::new();
+        let mut placed: Vec<(&'static str, &'static str, ImageInput)> = Vec::new();
         for (slot, input) in self.images {
-            let field = match slot {
-                Slot::Input => route.image.ok_or(Ok(Refused("image".into())))?,
-                Slot::Field(fields) => first(fields).ok_or(Ok(Refused(fields[0].into())))?,
+            let (field, named) = match slot {
+                Slot::Input => (route.image.ok_or(Ok(Refused("image".into())))?, "image"),
+                Slot::Field(fields) => {
+                    let field = first(fields).ok_or(Ok(Refused(fields[0].into())))?;
+                    (field, field)
+                }
             };
+            placed.push((field, named, input.clone()));
+        }
+        placed.extend(
+            named_images
+                .into_iter()
+                .map(|(field, input)| (field, field, input)),
+        );
+        let mut images: Vec<ImageField> = Vec::new();
+        for (field, named, input) in placed {
             match images.iter_mut().find(|i| i.field == field) {
-                Some(known) => known.inputs.push(input.clone()),
+                Some(known) => known.inputs.push(input),
                 None => {
                     // The input image sits beside a nested body's fields.
                     let place = if route.image == Some(field) {
@@ -331,11 +362,8 @@ impl Draft<'_> {
                     });
                     images.push(ImageField {
                         field,
-                        named: match slot {
-                            Slot::Input => "image",
-                            Slot::Field(_) => field,
-                        },
-                        inputs: vec![input.clone()],
+                        named,
+                        inputs: vec![input],
                         file,
                         list,
                     });
@@ -437,6 +465,49 @@ fn decode(provider: Provider, name: &str, body: Value) -> Result<(), InvalidInpu
             format!("{name} has no generated type"),
         )),
     }
+}
+
+/// The images a field's value names: one, or a list, each in the text an
+/// [`ImageInput`] parses (a URL, a path, a `data:` URL), checked.
+pub(crate) fn images_of(field: &str, value: &Value) -> Result<Vec<ImageInput>, InvalidInput> {
+    let one = |value: &Value| -> Result<ImageInput, InvalidInput> {
+        let text = value.as_str().ok_or_else(|| {
+            InvalidInput::new(
+                field.to_owned(),
+                "is an image: a URL, a path or a data: URL",
+            )
+        })?;
+        let image: ImageInput = text.parse().map_err(|mut e: InvalidInput| {
+            e.field = field.to_owned().into();
+            e
+        })?;
+        image.check().map_err(|mut e| {
+            e.field = field.to_owned().into();
+            e
+        })?;
+        Ok(image)
+    };
+    match value {
+        Value::Array(items) => items.iter().map(one).collect(),
+        value => one(value).map(|image| vec![image]),
+    }
+}
+
+/// The images of `fields` set by an image field's spec name (in any body
+/// of either provider), with that name: what a caller confining a
+/// request's images must see. A value that does not parse is left to the
+/// check, which refuses it.
+pub(crate) fn named_images(fields: &BTreeMap<String, Value>) -> Vec<(String, ImageInput)> {
+    fields
+        .iter()
+        .filter(|(field, _)| catalog::is_image_field(field))
+        .flat_map(|(field, value)| {
+            images_of(field, value)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|image| (field.clone(), image))
+        })
+        .collect()
 }
 
 /// The enum values of a property's schema, if it is an enum.

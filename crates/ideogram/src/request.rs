@@ -297,31 +297,41 @@ impl GenerateRequest {
             .then(|| count(&self.fields))
     }
 
-    /// Every image the request reads, with the field that holds it: for
-    /// a caller that decides which files or URLs a request may use.
+    /// Every image the request reads, with the field that holds it (an
+    /// image field set by its spec name included): for a caller that
+    /// decides which files or URLs a request may use.
     ///
     /// ```
     /// use ideogram::{GenerateRequest, ImageInput};
     ///
     /// let request = GenerateRequest::new("a fox")
     ///     .image(ImageInput::file("fox.png"))
-    ///     .style_reference(ImageInput::url("https://example.com/style.png"));
-    /// let fields: Vec<&str> = request.input_images().map(|(field, _)| field).collect();
-    /// assert_eq!(fields, ["image", "style_reference_images"]);
+    ///     .style_reference(ImageInput::url("https://example.com/style.png"))
+    ///     .set("mask", "mask.png");
+    /// let fields: Vec<String> = request.input_images().into_iter().map(|(field, _)| field).collect();
+    /// assert_eq!(fields, ["image", "style_reference_images", "mask"]);
     /// ```
-    pub fn input_images(&self) -> impl Iterator<Item = (&'static str, &ImageInput)> {
-        let image = self.image.as_ref().map(|i| ("image", i));
-        let character = self.character_reference_images.as_ref();
-        let mask = self.character_reference_images_mask.as_ref();
-        image
+    pub fn input_images(&self) -> Vec<(String, ImageInput)> {
+        let one = |field: &str, image: &Option<ImageInput>| {
+            image.clone().map(|image| (field.to_owned(), image))
+        };
+        one("image", &self.image)
             .into_iter()
             .chain(
                 self.style_reference_images
                     .iter()
-                    .map(|i| ("style_reference_images", i)),
+                    .map(|i| ("style_reference_images".to_owned(), i.clone())),
             )
-            .chain(character.map(|i| ("character_reference_images", i)))
-            .chain(mask.map(|i| ("character_reference_images_mask", i)))
+            .chain(one(
+                "character_reference_images",
+                &self.character_reference_images,
+            ))
+            .chain(one(
+                "character_reference_images_mask",
+                &self.character_reference_images_mask,
+            ))
+            .chain(crate::lowering::named_images(&self.fields))
+            .collect()
     }
 
     /// The model that will be used.

@@ -252,11 +252,8 @@ impl Server {
 
     /// Refuses a local file outside the folders this server may read
     /// (followed through links to where it really is): nothing is sent.
-    fn readable_only<'a>(
-        &self,
-        images: impl Iterator<Item = (&'static str, &'a ImageInput)>,
-    ) -> Result<(), Refused> {
-        for (field, image) in images {
+    fn readable_only(&self, images: Vec<(String, ImageInput)>) -> Result<(), Refused> {
+        for (field, image) in &images {
             let ImageInput::File(path) = image else {
                 continue;
             };
@@ -269,7 +266,7 @@ impl Server {
                     .map(|d| d.display().to_string())
                     .collect();
                 return Err(Refused::invalid(InvalidInput::new(
-                    field,
+                    field.clone(),
                     format!(
                         "{} is not an image in a folder this server may read ({}); give an \
                          http(s) or data: URL, or a file in one of those folders (its user \
@@ -332,7 +329,7 @@ impl Server {
             })),
             Tool::Describe => {
                 let args: DescribeArgs = call.parse().map_err(Refused::invalid)?;
-                self.readable_only([("image", &args.image)].into_iter())?;
+                self.readable_only(vec![("image".to_owned(), args.image.clone())])?;
                 let session = self.session(call.provider).await?;
                 let provider = session.provider;
                 let _running = self.claim(call.key.as_deref())?;
@@ -1049,7 +1046,7 @@ impl Server {
     /// generation's.
     async fn layerize(&self, call: &Call, progress: &Progress) -> Result<Value, Refused> {
         let args: LayerizeArgs = call.parse().map_err(Refused::invalid)?;
-        self.readable_only([("image", &args.image)].into_iter())?;
+        self.readable_only(vec![("image".to_owned(), args.image.clone())])?;
         let session = self.session(Some(Provider::Ideogram)).await?;
         let provider = session.provider;
         let _running = self.claim(call.key.as_deref())?;

@@ -5993,6 +5993,8 @@ layerize-text), the `models` it runs, the body field that takes the input
 `image`, the field the other fields are `nest`ed in, and (Segmind) the
 `queue` operation that takes the same body. A client picks the first
 operation of the task and model whose body takes every field given.
+A schema marked `x-image` holds an input image (a URL or base64): a
+client reads and checks what goes there as it does any input image.
 
 Every POST creates and bills a new generation: the API has no idempotency key,
 so a POST may be retried only when it certainly never reached the server

@@ -56,7 +56,13 @@ impl Client {
             crate::request::check_prompt("prompt", prompt)?;
         }
         let body = self
-            .read(self.on_image("layerize-text", Some(Model::V3), image, prompt)?)
+            .read(self.on_image(
+                "layerize-text",
+                Some(Model::V3),
+                image,
+                prompt,
+                &Default::default(),
+            )?)
             .await?;
         let conn = &*self.inner;
         let answer = send(conn, body.operation(), &body).await?;
@@ -87,8 +93,31 @@ impl Client {
     /// # }
     /// ```
     pub async fn describe(&self, image: &ImageInput) -> Result<Vec<String>, Error> {
+        self.describe_with(image, std::iter::empty::<(String, serde_json::Value)>())
+            .await
+    }
+
+    /// [`describe`](Self::describe) with other fields of the describe body
+    /// by their spec names, such as `describe_model_version`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: ideogram::Client) -> Result<(), ideogram::Error> {
+    /// let image = "photo.png".parse::<ideogram::ImageInput>()?;
+    /// let words = client
+    ///     .describe_with(&image, [("describe_model_version", serde_json::json!("V_2"))])
+    ///     .await?;
+    /// # let _ = words;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn describe_with(
+        &self,
+        image: &ImageInput,
+        fields: impl IntoIterator<Item = (impl Into<String>, serde_json::Value)>,
+    ) -> Result<Vec<String>, Error> {
+        let fields = fields.into_iter().map(|(k, v)| (k.into(), v)).collect();
         let body = self
-            .read(self.on_image("describe", None, image, None)?)
+            .read(self.on_image("describe", None, image, None, &fields)?)
             .await?;
         let conn = &*self.inner;
         let answer = send(conn, body.operation(), &body).await?;
@@ -115,6 +144,7 @@ impl Client {
         model: Option<Model>,
         image: &ImageInput,
         prompt: Option<&str>,
+        fields: &std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Result<Lowered, InvalidInput> {
         image.check()?;
         Draft {
@@ -127,7 +157,7 @@ impl Client {
             palette: None,
             magic_prompt: None,
             images: &[(Slot::Input, image.clone())],
-            fields: &Default::default(),
+            fields,
         }
         .lower(self.provider())
     }
