@@ -35,11 +35,13 @@
 #![allow(clippy::result_large_err)]
 
 mod cdn;
+mod check;
 mod config;
 mod faults;
 mod form;
 mod ideogram;
-mod ideogram_v3;
+mod ideogram_route;
+mod ideogram_task;
 mod image;
 mod ledger;
 mod segmind;
@@ -85,6 +87,17 @@ impl MockServer {
         cdn: SocketAddr,
         config: MockConfig,
     ) -> std::io::Result<Self> {
+        Self::serving(api, cdn, config, ideogram_raw::ideogram::operations::ALL).await
+    }
+
+    /// Starts serving Ideogram's operations of `table` (the spec's, or in a
+    /// test one with an operation the spec does not have).
+    async fn serving(
+        api: SocketAddr,
+        cdn: SocketAddr,
+        config: MockConfig,
+        table: &'static [ideogram_raw::operation::Operation],
+    ) -> std::io::Result<Self> {
         let api_listener = TcpListener::bind(api).await?;
         let cdn_listener = TcpListener::bind(cdn).await?;
         let url = |l: &TcpListener| l.local_addr().map(|a| format!("http://{a}"));
@@ -95,7 +108,7 @@ impl MockServer {
         ));
         let (stop, stopped) = watch::channel(false);
         let api_routes = segmind::routes()
-            .merge(ideogram::routes())
+            .merge(ideogram_route::routes(table))
             .route(LEDGER_PATH, axum::routing::get(ledger::serve))
             .with_state(state.clone());
         let cdn_routes = cdn::routes().with_state(state.clone());
