@@ -17,6 +17,11 @@
 //! # }
 //! ```
 //!
+//! Every operation is found in its spec's operation table
+//! (`ideogram_raw::{segmind, ideogram}::operations::ALL`): a path the table
+//! gains, with an `x-route` task the mock knows, is served with no edit
+//! here. The ledger keeps each request's fields as they reached the wire.
+//!
 //! Behaviour follows the services' documentation: Segmind takes `x-api-key`
 //! (a bearer token is refused), answers v1 with a JPEG and the
 //! `x-remaining-credits` family of headers, 406 when credits run out, 422
