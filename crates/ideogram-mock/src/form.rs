@@ -34,6 +34,24 @@ impl Form {
     pub(crate) fn all(&self, name: &str) -> &[Bytes] {
         self.files.get(name).map_or(&[], Vec::as_slice)
     }
+
+    /// The body as the ledger records it: its values, and each file as a
+    /// stand-in (a list of them where the schema takes a list).
+    pub(crate) fn fields(&self, schema: &str) -> Map<String, Value> {
+        let properties = ideogram_raw::schema::ideogram()
+            .get(schema)
+            .map_or(&Value::Null, |s| &s["properties"]);
+        let mut fields = self.value.clone();
+        for (name, files) in &self.files {
+            let mut stand_ins = files.iter().map(|f| crate::ledger::file_stand_in(f.len()));
+            let value = match Kind::of(&properties[name]) {
+                Kind::Files => Value::Array(stand_ins.collect()),
+                _ => stand_ins.next().unwrap_or(Value::Null),
+            };
+            fields.insert(name.clone(), value);
+        }
+        fields
+    }
 }
 
 /// Reads `multipart` as the body schema `schema` of Ideogram's spec, then
@@ -95,17 +113,8 @@ pub(crate) async fn read(schema: &str, mut multipart: Multipart) -> Result<Form,
         }
     }
     // The schema's verdict, files standing in as strings.
-    let mut checked = form.value.clone();
-    for (name, files) in &form.files {
-        let stand_in = Value::String("(file)".into());
-        let value = match Kind::of(&properties[name]) {
-            Kind::Files => Value::Array(vec![stand_in; files.len()]),
-            _ => stand_in,
-        };
-        checked.insert(name.clone(), value);
-    }
     schemas
-        .check(schema, &Value::Object(checked))
+        .check(schema, &Value::Object(form.fields(schema)))
         .map_err(|v| error(400, format!("{}: {}", v.path, v.message)))?;
     Ok(form)
 }

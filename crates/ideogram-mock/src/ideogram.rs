@@ -1,18 +1,13 @@
-//! Ideogram's API: `/generate`, `/v1/ideogram-v3/generate` and multipart
-//! `/remix`, at the root (with `Api-Key`) and under `/ideogram` as a gateway
-//! re-serves them (either key header works on both).
+//! What Ideogram's generating operations share once their body is read
+//! (`ideogram_route`) and their task's rules applied (`ideogram_task`):
+//! auth and faults, the safety check, the in-flight limit, funds, then
+//! images generated, billed and answered. Either key header works, at the
+//! root and under `/ideogram`.
 
-use std::sync::{Arc, LazyLock};
-
-use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::{OriginalUri, State as Shared};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
-use axum::routing::post;
-use axum::{Extension, Router};
-use bytes::Bytes;
-use ideogram_raw::ideogram::types as wire;
-use serde_json::{Value, json};
+use ideogram_raw::enums::pair;
+use serde_json::{Map, Value, json};
 
 use crate::faults::Fault;
 use crate::image::{ImageSpec, palette_colors};
@@ -20,28 +15,12 @@ use crate::ledger::{Billed, Service};
 use crate::segmind::json_bytes;
 use crate::serve::{Hangup, error, json};
 use crate::state::{State, billed};
-use ideogram_raw::enums::pair;
 
 /// A prompt containing this fails the safety check (422, not billed).
 pub const UNSAFE_TRIGGER: &str = "mock:unsafe";
 /// A prompt containing this gets its first image withheld
 /// (`is_image_safe: false`, no URL).
 pub const WITHHELD_TRIGGER: &str = "mock:withheld";
-
-/// The largest body the mock reads: every upload a call may carry, at
-/// their documented limits, with room for the rest.
-const UPLOAD_LIMIT: usize = 4 * crate::form::MAX_IMAGE_BYTES;
-
-pub(crate) fn routes() -> Router<Arc<State>> {
-    let api = Router::new()
-        .route("/generate", post(generate))
-        .route("/remix", post(remix))
-        .merge(crate::ideogram_v3::routes())
-        // An image of 10 MB and 10 MB each of style and character
-        // references fit; axum's default of 2 MB would not.
-        .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT));
-    api.clone().nest("/ideogram", api)
-}
 
 /// What every generation needs once its body is checked.
 pub(crate) struct Work {
@@ -51,79 +30,8 @@ pub(crate) struct Work {
     pub(crate) spec: ImageSpec,
     pub(crate) style: Option<String>,
     pub(crate) upscale: u32,
-}
-
-async fn generate(
-    Shared(state): Shared<Arc<State>>,
-    OriginalUri(uri): OriginalUri,
-    Extension(hangup): Extension<Hangup>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let path = uri.path().to_owned();
-    let fault = match admit(&state, &path, &body, &headers, &hangup).await {
-        Ok(fault) => fault,
-        Err(answer) => return answer,
-    };
-    let work = match legacy_work(&state, &body) {
-        Ok(work) => work,
-        Err(answer) => return answer,
-    };
-    run(&state, &path, fault, work, &hangup).await
-}
-
-async fn remix(
-    Shared(state): Shared<Arc<State>>,
-    OriginalUri(uri): OriginalUri,
-    Extension(hangup): Extension<Hangup>,
-    headers: HeaderMap,
-    multipart: Result<Multipart, MultipartRejection>,
-) -> Response {
-    let path = uri.path().to_owned();
-    let fault = match admit(&state, &path, path.as_bytes(), &headers, &hangup).await {
-        Ok(fault) => fault,
-        Err(answer) => return answer,
-    };
-    let Ok(mut multipart) = multipart else {
-        return error(
-            400,
-            "send multipart/form-data with image_request and image_file",
-        );
-    };
-    let (mut request, mut image) = (None, None);
-    while let Ok(Some(field)) = multipart.next_field().await {
-        let name = field.name().unwrap_or_default().to_owned();
-        let Ok(data) = field.bytes().await else {
-            return error(400, format!("cannot read the {name} part"));
-        };
-        match name.as_str() {
-            "image_request" => request = Some(data),
-            "image_file" => image = Some(data),
-            _ => return error(400, format!("unknown part {name:?}")),
-        }
-    }
-    let (Some(request), Some(image)) = (request, image) else {
-        return error(400, "image_request and image_file are both required");
-    };
-    if let Err(answer) = crate::form::check_image("image_file", &image) {
-        return answer;
-    }
-    let work = (|| {
-        let value = parse_json(&request)?;
-        decode::<wire::InitialImageRequest>("InitialImageRequest", &value, "image_request")?;
-        work_from(&state, &value, &LEGACY_SIZES)
-    })();
-    match work {
-        Ok(work) => run(&state, &path, fault, work, &hangup).await,
-        Err(answer) => answer,
-    }
-}
-
-fn legacy_work(state: &State, body: &Bytes) -> Result<Work, Response> {
-    let value = parse_json(body)?;
-    decode::<wire::GenerateImageRequest>("GenerateImageRequest", &value, "")?;
-    let request = &value["image_request"];
-    work_from(state, request, &LEGACY_SIZES)
+    /// The request's fields, as the ledger records them.
+    pub(crate) fields: Map<String, Value>,
 }
 
 /// Checks shared by every operation and builds the work.
@@ -161,6 +69,7 @@ pub(crate) fn work_from(
         },
         style: request["style_type"].as_str().map(str::to_owned),
         upscale: 1,
+        fields: Map::new(),
     })
 }
 
@@ -224,10 +133,7 @@ pub(crate) async fn run(
         }
         let cost = config.cost * f64::from(work.count);
         if !state.can_pay(cost) {
-            return json(
-                402,
-                json!({"error": "Insufficient funds", "reject_reason": "insufficient_funds"}),
-            );
+            return insufficient_funds();
         }
         *inflight += work.count;
         InFlight {
@@ -267,11 +173,26 @@ pub(crate) async fn run(
     state.bill(Billed {
         outputs,
         cost,
-        ..billed(&id, Service::Ideogram, path, &work.prompt, &work.spec)
+        ..billed(
+            &id,
+            Service::Ideogram,
+            path,
+            &work.prompt,
+            &work.spec,
+            work.fields,
+        )
     });
     let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let answer = json_bytes(200, &json!({ "created": created, "data": data }));
     state.deliver(fault, &id, answer, hangup).await
+}
+
+/// Ideogram's answer when the account cannot pay.
+pub(crate) fn insufficient_funds() -> Response {
+    json(
+        402,
+        json!({"error": "Insufficient funds", "reject_reason": "insufficient_funds"}),
+    )
 }
 
 /// Releases in-flight slots however the handler ends (answered or dropped).
@@ -290,57 +211,29 @@ pub(crate) fn parse_json(body: &[u8]) -> Result<Value, Response> {
     serde_json::from_slice(body).map_err(|e| error(400, format!("Invalid JSON body: {e}")))
 }
 
-/// Checks a body as Ideogram would: its schema from the spec (ranges,
-/// counts, nulls, enums, patterns, unknown fields), then a decode into the
-/// generated type; 400 naming the field (under `at`, a multipart part).
-pub(crate) fn decode<T: serde::de::DeserializeOwned>(
-    schema: &str,
-    value: &Value,
-    at: &str,
-) -> Result<(), Response> {
-    let prefixed = |path: String| match (at.is_empty(), path.is_empty()) {
-        (true, _) => path,
-        (false, true) => at.to_owned(),
-        (false, false) => format!("{at}.{path}"),
-    };
-    ideogram_raw::schema::ideogram()
-        .check(schema, value)
-        .map_err(|v| error(400, field_message(prefixed(v.path), &v.message)))?;
-    serde_path_to_error::deserialize::<_, T>(value.clone())
-        .map(drop)
-        .map_err(|e| {
-            error(
-                400,
-                field_message(prefixed(e.path().to_string()), e.inner()),
-            )
-        })
-}
-
-/// `field: message`, or the message alone for the body itself.
-fn field_message(field: String, message: &dyn std::fmt::Display) -> String {
-    if field.is_empty() || field == "." {
-        message.to_string()
-    } else {
-        format!("{field}: {message}")
-    }
-}
-
 /// A spec's seed range as the mock draws from it.
 pub(crate) fn seeds(range: &std::ops::RangeInclusive<i64>) -> std::ops::RangeInclusive<u64> {
     let fit = |n: i64| u64::try_from(n).unwrap_or(0);
     fit(*range.start())..=fit(*range.end())
 }
 
-/// The legal sizes, read from the spec's enums through the generated types.
-static LEGACY_SIZES: LazyLock<Vec<(u32, u32)>> = LazyLock::new(sizes_of::<wire::Resolution>);
-pub(crate) static V3_SIZES: LazyLock<Vec<(u32, u32)>> =
-    LazyLock::new(sizes_of::<wire::ResolutionV3>);
-
-fn sizes_of<T: schemars::JsonSchema>() -> Vec<(u32, u32)> {
-    ideogram_raw::enums::values::<T>()
-        .iter()
-        .filter_map(|v| pair(v))
-        .collect()
+/// The sizes a request of the schema `schema` comes out at: its
+/// `resolution` enum's; for a request that names only an aspect ratio, those
+/// of the requests that offer the same aspect ratios with a resolution.
+pub(crate) fn sizes_for(schema: &str) -> Vec<(u32, u32)> {
+    let spec = ideogram_raw::schema::ideogram();
+    let resolutions = |name: &str| {
+        spec.field_values(name, "resolution")
+            .map(|values| values.into_iter().filter_map(pair).collect::<Vec<_>>())
+    };
+    resolutions(schema)
+        .or_else(|| {
+            let ratios = spec.field_values(schema, "aspect_ratio")?;
+            spec.names()
+                .filter(|name| spec.field_values(name, "aspect_ratio").as_ref() == Some(&ratios))
+                .find_map(resolutions)
+        })
+        .unwrap_or_default()
 }
 
 /// The legal size closest in shape to `ratio` (`ASPECT_16_9` or `16x9`),
@@ -348,7 +241,7 @@ fn sizes_of<T: schemars::JsonSchema>() -> Vec<(u32, u32)> {
 fn size_for_ratio(ratio: &str, sizes: &[(u32, u32)]) -> (u32, u32) {
     let (w, h) = pair(ratio).unwrap_or((1, 1));
     let want = (f64::from(w) / f64::from(h)).ln();
-    *sizes
+    sizes
         .iter()
         .min_by(|a, b| {
             let score = |&&(sw, sh): &&(u32, u32)| {
@@ -357,7 +250,8 @@ fn size_for_ratio(ratio: &str, sizes: &[(u32, u32)]) -> (u32, u32) {
             };
             score(a).total_cmp(&score(b))
         })
-        .expect("sizes")
+        .copied()
+        .unwrap_or((1024, 1024))
 }
 
 #[cfg(test)]
@@ -366,9 +260,15 @@ mod tests {
 
     #[test]
     fn sizes_come_from_the_spec() {
-        assert_eq!(LEGACY_SIZES.len(), 78);
-        assert_eq!(V3_SIZES.len(), 69);
-        assert_eq!(size_for_ratio("ASPECT_16_9", &LEGACY_SIZES), (1280, 720));
-        assert_eq!(size_for_ratio("1x1", &V3_SIZES), (1024, 1024));
+        let legacy = sizes_for("ImageRequest");
+        let v3 = sizes_for("GenerateImageRequestV3");
+        assert_eq!(legacy.len(), 78);
+        assert_eq!(v3.len(), 69);
+        assert_eq!(sizes_for("InitialImageRequest"), legacy);
+        // Only aspect ratios: the sizes of the requests with the same ones.
+        assert_eq!(sizes_for("GenerateTransparentImageRequestV3"), v3);
+        assert_eq!(size_for_ratio("ASPECT_16_9", &legacy), (1280, 720));
+        assert_eq!(size_for_ratio("1x1", &v3), (1024, 1024));
+        assert_eq!(size_for_ratio("1x1", &[]), (1024, 1024));
     }
 }

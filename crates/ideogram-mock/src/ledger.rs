@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State as Shared;
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::state::State;
 
@@ -55,6 +56,12 @@ pub struct Billed {
     pub cost: f64,
     /// What became of the answer.
     pub delivery: Delivery,
+    /// The request's fields as they reached the wire: a JSON body as sent;
+    /// a multipart body's value parts, each as its schema types it (a JSON
+    /// part parsed, so `image_request` stays nested as sent). Files are not
+    /// kept: each stands in as `"<file, N bytes>"` (a list of them for a
+    /// repeated part), as does an image sent to Segmind as base64.
+    pub fields: Map<String, Value>,
 }
 
 impl Billed {
@@ -75,6 +82,41 @@ impl Billed {
             spec.png()
         }
     }
+}
+
+/// What a file of `len` bytes is recorded as in [`Billed::fields`].
+pub(crate) fn file_stand_in(len: usize) -> Value {
+    Value::String(format!("<file, {len} bytes>"))
+}
+
+/// A JSON body as [`Billed::fields`] records it: every image it carries as
+/// base64 (a field's value, or an item of a list) stands in as a file.
+pub(crate) fn json_fields(body: &Value) -> Map<String, Value> {
+    let image = |value: &Value| {
+        use base64::Engine as _;
+        let text = value.as_str()?;
+        let encoded = text.split_once(";base64,").map_or(text, |(_, data)| data);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .ok()?;
+        crate::form::dimensions(&bytes).map(|_| file_stand_in(bytes.len()))
+    };
+    let recorded = |value: &Value| match value {
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| image(item).unwrap_or_else(|| item.clone()))
+                .collect(),
+        ),
+        _ => image(value).unwrap_or_else(|| value.clone()),
+    };
+    body.as_object()
+        .map(|body| {
+            body.iter()
+                .map(|(name, value)| (name.clone(), recorded(value)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A snapshot of the ledger.

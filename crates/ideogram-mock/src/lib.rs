@@ -17,6 +17,11 @@
 //! # }
 //! ```
 //!
+//! Every operation is found in its spec's operation table
+//! (`ideogram_raw::{segmind, ideogram}::operations::ALL`): a path the table
+//! gains, with an `x-route` task the mock knows, is served with no edit
+//! here. The ledger keeps each request's fields as they reached the wire.
+//!
 //! Behaviour follows the services' documentation: Segmind takes `x-api-key`
 //! (a bearer token is refused), answers v1 with a JPEG and the
 //! `x-remaining-credits` family of headers, 406 when credits run out, 422
@@ -35,11 +40,13 @@
 #![allow(clippy::result_large_err)]
 
 mod cdn;
+mod check;
 mod config;
 mod faults;
 mod form;
 mod ideogram;
-mod ideogram_v3;
+mod ideogram_route;
+mod ideogram_task;
 mod image;
 mod ledger;
 mod segmind;
@@ -85,6 +92,17 @@ impl MockServer {
         cdn: SocketAddr,
         config: MockConfig,
     ) -> std::io::Result<Self> {
+        Self::serving(api, cdn, config, ideogram_raw::ideogram::operations::ALL).await
+    }
+
+    /// Starts serving Ideogram's operations of `table` (the spec's, or in a
+    /// test one with an operation the spec does not have).
+    async fn serving(
+        api: SocketAddr,
+        cdn: SocketAddr,
+        config: MockConfig,
+        table: &'static [ideogram_raw::operation::Operation],
+    ) -> std::io::Result<Self> {
         let api_listener = TcpListener::bind(api).await?;
         let cdn_listener = TcpListener::bind(cdn).await?;
         let url = |l: &TcpListener| l.local_addr().map(|a| format!("http://{a}"));
@@ -95,7 +113,7 @@ impl MockServer {
         ));
         let (stop, stopped) = watch::channel(false);
         let api_routes = segmind::routes()
-            .merge(ideogram::routes())
+            .merge(ideogram_route::routes(table))
             .route(LEDGER_PATH, axum::routing::get(ledger::serve))
             .with_state(state.clone());
         let cdn_routes = cdn::routes().with_state(state.clone());

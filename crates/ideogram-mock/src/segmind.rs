@@ -10,7 +10,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use bytes::Bytes;
-use ideogram_raw::operation::{BodyVisitor, Operation};
+use ideogram_raw::operation::Operation;
 use ideogram_raw::segmind;
 use serde_json::{Value, json};
 
@@ -44,6 +44,8 @@ struct Checked {
     spec: ImageSpec,
     /// `ideogram-describe`: answers words about the input, not an image.
     describe: bool,
+    /// The body as the ledger records it.
+    fields: serde_json::Map<String, Value>,
 }
 
 impl Checked {
@@ -76,7 +78,14 @@ async fn sync(
     let mut answer = if checked.describe {
         state.bill(Billed {
             cost,
-            ..billed(&id, Service::Segmind, &slug, "", &checked.spec)
+            ..billed(
+                &id,
+                Service::Segmind,
+                &slug,
+                "",
+                &checked.spec,
+                checked.fields,
+            )
         });
         json_bytes(
             200,
@@ -87,7 +96,14 @@ async fn sync(
         state.bill(Billed {
             outputs: vec![url],
             cost,
-            ..billed(&id, Service::Segmind, &slug, &checked.prompt, &checked.spec)
+            ..billed(
+                &id,
+                Service::Segmind,
+                &slug,
+                &checked.prompt,
+                &checked.spec,
+                checked.fields,
+            )
         });
         let mut answer = axum::http::Response::new(state.encoded(&checked.spec, Format::Jpeg));
         answer
@@ -180,7 +196,14 @@ async fn finish(state: Arc<State>, id: String, slug: String, checked: Checked, _
         state.bill(Billed {
             cost: config.cost,
             delivery: Delivery::Queued,
-            ..billed(&id, Service::Segmind, &slug, "", &checked.spec)
+            ..billed(
+                &id,
+                Service::Segmind,
+                &slug,
+                "",
+                &checked.spec,
+                checked.fields,
+            )
         });
         JobEnd::Completed {
             output: description(&checked.spec),
@@ -202,7 +225,14 @@ async fn finish(state: Arc<State>, id: String, slug: String, checked: Checked, _
             } else {
                 Delivery::Queued
             },
-            ..billed(&id, Service::Segmind, &slug, &checked.prompt, &checked.spec)
+            ..billed(
+                &id,
+                Service::Segmind,
+                &slug,
+                &checked.prompt,
+                &checked.spec,
+                checked.fields,
+            )
         });
         JobEnd::Completed {
             output: url,
@@ -346,6 +376,7 @@ async fn admit(
             prompt: value["prompt"].as_str().unwrap_or_default().to_owned(),
             spec,
             describe: slug == "ideogram-describe",
+            fields: crate::ledger::json_fields(&value),
         },
     ))
 }
@@ -414,26 +445,15 @@ fn authorize(state: &State, headers: &HeaderMap) -> Result<(), Response> {
 /// An unknown slug is 404; a bad body 400 naming the field, as the model
 /// pages document.
 fn check_body(path: &str, slug: &str, body: &Value) -> Result<(), Response> {
-    struct Decode<'a>(&'a Value);
-    impl BodyVisitor for Decode<'_> {
-        type Output = Result<(), Response>;
-        fn visit<T>(self) -> Self::Output
-        where
-            T: serde::de::DeserializeOwned + serde::Serialize + schemars::JsonSchema + 'static,
-        {
-            serde_path_to_error::deserialize::<_, T>(self.0.clone())
-                .map(drop)
-                .map_err(|e| error(400, format!("{}: {}", e.path(), e.inner())))
-        }
-    }
-    let not_found = || error(404, format!("Model {slug} not found"));
     let schema = Operation::find(segmind::operations::ALL, "POST", path)
         .and_then(|op| op.body)
-        .ok_or_else(not_found)?;
-    ideogram_raw::schema::segmind()
-        .check(schema, body)
-        .map_err(|v| error(400, v.to_string()))?;
-    segmind::operations::with_body_type(schema, Decode(body)).ok_or_else(not_found)?
+        .ok_or_else(|| error(404, format!("Model {slug} not found")))?;
+    crate::check::body(
+        ideogram_raw::schema::segmind(),
+        segmind::operations::with_body_type::<crate::check::Decode>,
+        schema,
+        body,
+    )
 }
 
 pub(crate) fn json_bytes(status: u16, body: &Value) -> axum::http::Response<Bytes> {

@@ -379,14 +379,16 @@ pub(crate) fn has_credentials(headers: &axum::http::HeaderMap) -> bool {
         .any(|h| headers.contains_key(*h))
 }
 
-/// A ledger entry for one generation, answered in full, with no outputs
-/// and no cost yet: callers fill those in.
+/// A ledger entry for one generation of a request with `fields` (as
+/// [`Billed::fields`] records them), answered in full, with no outputs and
+/// no cost yet: callers fill those in.
 pub(crate) fn billed(
     id: &str,
     service: Service,
     operation: &str,
     prompt: &str,
     spec: &ImageSpec,
+    fields: serde_json::Map<String, serde_json::Value>,
 ) -> Billed {
     Billed {
         id: id.to_owned(),
@@ -399,5 +401,6 @@ pub(crate) fn billed(
         outputs: Vec::new(),
         cost: 0.0,
         delivery: Delivery::Answered,
+        fields,
     }
 }

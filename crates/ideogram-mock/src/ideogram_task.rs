@@ -1,0 +1,374 @@
+//! What the mock does for each of Ideogram's operations, by the task its
+//! `x-route` names, whatever its path: the documented rules the schema
+//! cannot say, then real images. Generate, remix, transparent, edit,
+//! reframe, replace-background and upscale generate images
+//! (`ideogram::run`): edit and replace-background keep the input's size,
+//! reframe answers the requested resolution, transparent answers PNGs with
+//! alpha (enlarged by `upscale_factor`), upscale twice the input's size.
+//! Describe answers words, layerize-text the image without its text and one
+//! text block; each is billed once.
+
+use std::sync::Arc;
+
+use axum::response::Response;
+use bytes::Bytes;
+use ideogram_raw::enums::pair;
+use ideogram_raw::operation::Operation;
+use serde_json::{Map, Value, json};
+
+use crate::faults::Fault;
+use crate::form::{self, Form, MAX_IMAGE_BYTES};
+use crate::ideogram::{Work, insufficient_funds, run, sizes_for, work_from};
+use crate::ledger::{Billed, Service};
+use crate::serve::{Hangup, error};
+use crate::state::{State, billed};
+
+/// What an operation does, as its `x-route` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Task {
+    Generate,
+    Remix,
+    Transparent,
+    Edit,
+    Reframe,
+    ReplaceBackground,
+    Upscale,
+    Describe,
+    LayerizeText,
+}
+
+impl Task {
+    /// The task of `op`, whatever its path; none for an operation without
+    /// an `x-route`, or with a task the mock does not know.
+    pub(crate) fn of(op: &Operation) -> Option<Self> {
+        Some(match op.route?.task {
+            "generate" => Self::Generate,
+            "remix" => Self::Remix,
+            "transparent" => Self::Transparent,
+            "edit" => Self::Edit,
+            "reframe" => Self::Reframe,
+            "replace-background" => Self::ReplaceBackground,
+            "upscale" => Self::Upscale,
+            "describe" => Self::Describe,
+            "layerize-text" => Self::LayerizeText,
+            _ => return None,
+        })
+    }
+}
+
+/// The schema of the request `op` carries: its body's, or where it nests
+/// the request's fields in one (`x-route`'s `nest`), that field's.
+pub(crate) fn request_schema(op: &Operation) -> Option<&'static str> {
+    let body = op.body?;
+    let Some(nest) = op.route.and_then(|route| route.nest) else {
+        return Some(body);
+    };
+    ideogram_raw::schema::ideogram().get(body)?["properties"][nest]["$ref"]
+        .as_str()?
+        .strip_prefix("#/components/schemas/")
+}
+
+/// Answers `form`, the checked body of `op`, as its task says.
+pub(crate) async fn answer(
+    op: &Operation,
+    state: &Arc<State>,
+    path: &str,
+    fault: Option<Fault>,
+    form: Form,
+    hangup: &Hangup,
+) -> Response {
+    let Some(task) = Task::of(op) else {
+        return error(501, format!("{}: the mock does not serve its task", op.id));
+    };
+    // The input image's size, from the field the route names.
+    let input = op
+        .route
+        .and_then(|route| route.image)
+        .and_then(|field| form.file(field))
+        .and_then(|image| form::dimensions(image));
+    let fields = form.fields(op.body.unwrap_or_default());
+    match task {
+        Task::Describe => describe(state, path, fault, input, fields, hangup).await,
+        Task::LayerizeText => layerize_text(state, path, fault, input, fields, hangup).await,
+        _ => match work(task, op, state, &form, input) {
+            Ok(work) => run(state, path, fault, Work { fields, ..work }, hangup).await,
+            Err(answer) => answer,
+        },
+    }
+}
+
+/// The documented rules the schema cannot express, then the work.
+fn work(
+    task: Task,
+    op: &Operation,
+    state: &State,
+    form: &Form,
+    input: Option<(u32, u32)>,
+) -> Result<Work, Response> {
+    let schema = request_schema(op)
+        .ok_or_else(|| error(500, format!("{}: the spec names no request schema", op.id)))?;
+    let mut request = match op.route.and_then(|route| route.nest) {
+        Some(nest) => form.value.get(nest).cloned().unwrap_or_default(),
+        None => Value::Object(form.value.clone()),
+    };
+    one_prompt(schema, &mut request)?;
+    references(form)?;
+    let mut work = work_from(state, &request, &sizes_for(schema))?;
+    match task {
+        Task::Edit => {
+            let mask = form.file("mask");
+            if mask.and_then(|mask| form::dimensions(mask)) != input {
+                return Err(error(400, "mask: must be the image's size"));
+            }
+            if !mask.is_some_and(|mask| form::is_grayscale(mask)) {
+                return Err(error(400, "mask: must be black and white"));
+            }
+            (work.spec.width, work.spec.height) = input.unwrap_or((1024, 1024));
+        }
+        Task::ReplaceBackground => {
+            (work.spec.width, work.spec.height) = input.unwrap_or((1024, 1024));
+        }
+        Task::Reframe => {
+            (work.spec.width, work.spec.height) = request["resolution"]
+                .as_str()
+                .and_then(pair)
+                .ok_or_else(|| error(400, "resolution: required"))?;
+        }
+        Task::Transparent => {
+            work.spec.transparent = true;
+            // `X2`, `X4`: the factor the images are enlarged by.
+            work.upscale = request["upscale_factor"]
+                .as_str()
+                .and_then(|factor| factor.strip_prefix('X')?.parse().ok())
+                .unwrap_or(1);
+        }
+        Task::Upscale => {
+            let (width, height) = input.unwrap_or((512, 512));
+            (work.spec.width, work.spec.height) = (width * 2, height * 2);
+        }
+        Task::Generate | Task::Remix | Task::Describe | Task::LayerizeText => {}
+    }
+    Ok(work)
+}
+
+/// Where the schema does not require `prompt` but makes it exclude others
+/// (an `x-exclusive` group holding it: Ideogram 4.0's `prompt`,
+/// `text_prompt` and `json_prompt`), exactly one of the group is given, and
+/// it is the prompt (a structured one as its JSON text).
+fn one_prompt(schema: &str, request: &mut Value) -> Result<(), Response> {
+    let Some(spec) = ideogram_raw::schema::ideogram().get(schema) else {
+        return Ok(());
+    };
+    let required = spec["required"].as_array();
+    if required.is_some_and(|fields| fields.iter().any(|f| f == "prompt")) {
+        return Ok(());
+    }
+    let groups = spec["x-exclusive"].as_array().into_iter().flatten();
+    let Some(group) = groups
+        .filter_map(Value::as_array)
+        .find(|group| group.iter().any(|f| f == "prompt"))
+    else {
+        return Ok(());
+    };
+    let names: Vec<&str> = group.iter().filter_map(Value::as_str).collect();
+    let given: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|name| request.get(name).is_some())
+        .collect();
+    let [one] = given[..] else {
+        return Err(error(
+            400,
+            format!("give exactly one of {}", names.join(", ")),
+        ));
+    };
+    let prompt = match &request[one] {
+        Value::String(text) => text.clone(),
+        structured => structured.to_string(),
+    };
+    request["prompt"] = prompt.into();
+    Ok(())
+}
+
+/// The reference images' rules: 10 MB in all per list, one mask per
+/// character image, each its image's size and grayscale.
+fn references(form: &Form) -> Result<(), Response> {
+    for list in [
+        "style_reference_images",
+        "character_reference_images",
+        "character_reference_images_mask",
+    ] {
+        let total: usize = form.all(list).iter().map(Bytes::len).sum();
+        if total > MAX_IMAGE_BYTES {
+            return Err(error(400, format!("{list}: larger than 10 MB in all")));
+        }
+    }
+    let characters = form.all("character_reference_images");
+    let masks = form.all("character_reference_images_mask");
+    if masks.is_empty() {
+        return Ok(());
+    }
+    if masks.len() != characters.len() {
+        return Err(error(
+            400,
+            "character_reference_images_mask: one mask per character image",
+        ));
+    }
+    for (mask, image) in masks.iter().zip(characters) {
+        if form::dimensions(mask) != form::dimensions(image) {
+            return Err(error(
+                400,
+                "character_reference_images_mask: each mask is its image's size",
+            ));
+        }
+        if !form::is_grayscale(mask) {
+            return Err(error(
+                400,
+                "character_reference_images_mask: must be grayscale",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Describe: words for the image, billed once.
+async fn describe(
+    state: &State,
+    path: &str,
+    fault: Option<Fault>,
+    input: Option<(u32, u32)>,
+    fields: Map<String, Value>,
+    hangup: &Hangup,
+) -> Response {
+    let config = state.config();
+    if !state.can_pay(config.cost) {
+        return insufficient_funds();
+    }
+    let (width, height) = input.unwrap_or_default();
+    let id = state.next_id("idd");
+    let spec = crate::image::ImageSpec {
+        width,
+        height,
+        seed: 0,
+        palette: Vec::new(),
+        transparent: false,
+    };
+    state.bill(Billed {
+        cost: config.cost,
+        ..billed(&id, Service::Ideogram, path, "", &spec, fields)
+    });
+    let text = crate::segmind::description(&spec);
+    let answer = crate::segmind::json_bytes(200, &json!({"descriptions": [{"text": text}]}));
+    state.deliver(fault, &id, answer, hangup).await
+}
+
+/// Layerize-text: the image without its text (the same size, served by the
+/// image origin) and one text block, billed once.
+async fn layerize_text(
+    state: &State,
+    path: &str,
+    fault: Option<Fault>,
+    input: Option<(u32, u32)>,
+    fields: Map<String, Value>,
+    hangup: &Hangup,
+) -> Response {
+    let config = state.config();
+    if !state.can_pay(config.cost) {
+        return insufficient_funds();
+    }
+    let (width, height) = input.unwrap_or((512, 512));
+    let seed = fields.get("seed").and_then(Value::as_u64).unwrap_or(1);
+    let prompt = fields
+        .get("prompt")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let id = state.next_id("idl");
+    let spec = crate::image::ImageSpec {
+        width,
+        height,
+        seed,
+        palette: Vec::new(),
+        transparent: false,
+    };
+    let base = state.publish(&format!("{id}-base"), spec.clone(), "png");
+    state.bill(Billed {
+        cost: config.cost,
+        outputs: vec![base.clone()],
+        ..billed(&id, Service::Ideogram, path, &prompt, &spec, fields)
+    });
+    let block = json!({
+        "x": width / 8, "y": height / 8, "width": width * 3 / 4, "height": height / 4,
+        "text": "OPEN LATE", "alignment": "center", "angle": 0.0,
+        "font_name": "Inter", "font_alternatives": ["Roboto"], "font_size": 48,
+        "line_height": 1.2, "color": "#FFFFFF", "formatting": ["bold", "all_caps"],
+        "role": "heading",
+    });
+    let answer = crate::segmind::json_bytes(
+        200,
+        &json!({"base_image_url": base, "original_image_url": null, "text_blocks": [block], "seed": seed}),
+    );
+    state.deliver(fault, &id, answer, hangup).await
+}
+
+#[cfg(test)]
+mod tests {
+    use ideogram_raw::operation::Route;
+
+    use super::*;
+
+    /// An operation as a spec might add it: a path the mock has never seen.
+    fn added(task: &'static str, body: &'static str, nest: Option<&'static str>) -> Operation {
+        Operation {
+            id: "post_added",
+            method: "POST",
+            path: "/v9/added",
+            content_type: Some("multipart/form-data"),
+            body: Some(body),
+            typical: None,
+            route: Some(Route {
+                task,
+                models: &[],
+                image: Some("image"),
+                nest,
+                queue: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn behaviour_follows_the_route_not_the_path() {
+        let reframe = added("reframe", "ReframeImageRequestV3", None);
+        assert_eq!(Task::of(&reframe), Some(Task::Reframe));
+        assert_eq!(request_schema(&reframe), Some("ReframeImageRequestV3"));
+        let upscale = added("upscale", "UpscaleImageRequest", Some("image_request"));
+        assert_eq!(Task::of(&upscale), Some(Task::Upscale));
+        assert_eq!(request_schema(&upscale), Some("UpscaleInitialImageRequest"));
+        assert_eq!(Task::of(&added("paint", "DescribeRequest", None)), None);
+        let unrouted = Operation {
+            route: None,
+            ..reframe
+        };
+        assert_eq!(Task::of(&unrouted), None);
+        // Every task of the spec's table is one the mock serves.
+        for op in ideogram_raw::ideogram::operations::ALL {
+            if op.route.is_some() {
+                assert!(Task::of(op).is_some(), "{}", op.id);
+                assert!(request_schema(op).is_some(), "{}", op.id);
+            }
+        }
+    }
+
+    #[test]
+    fn only_a_request_without_a_required_prompt_picks_one_of_its_group() {
+        let mut v4 = json!({"json_prompt": {"subject": "a lighthouse"}});
+        one_prompt("GenerateImageRequestV4", &mut v4).expect("one given");
+        assert_eq!(v4["prompt"], r#"{"subject":"a lighthouse"}"#);
+        let mut none = json!({"seed": 1});
+        let refused = one_prompt("GenerateImageRequestV4", &mut none).expect_err("none given");
+        assert_eq!(refused.status(), 400);
+        let mut v3 = json!({"prompt": "a lighthouse"});
+        one_prompt("GenerateImageRequestV3", &mut v3).expect("v3 requires its prompt");
+        assert_eq!(v3, json!({"prompt": "a lighthouse"}));
+    }
+}

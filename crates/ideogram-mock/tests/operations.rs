@@ -1,0 +1,237 @@
+//! The mock serves what the specs' operation tables list, and its ledger
+//! records what reached the wire: every routable operation of Ideogram's
+//! table, at the root and under `/ideogram`, answers a body made from its
+//! schema alone (the fields it requires, or its example, and an image for
+//! each file it requires), and bills it with the fields as sent; the
+//! ledger served over HTTP holds the same; an image sent to Segmind as
+//! base64 is recorded as a stand-in, not its bytes.
+
+use std::time::Duration;
+
+use ideogram_mock::{ImageSpec, LEDGER_PATH, MockConfig, MockServer};
+use ideogram_raw::auth::{ApiKey, Auth};
+use ideogram_raw::multipart::FilePart;
+use ideogram_raw::operation::Operation;
+use ideogram_raw::schema::Schemas;
+use ideogram_raw::send::{Payload, send};
+use serde_json::{Map, Value, json};
+
+/// A bound on every wait of these tests.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// A small gray PNG: a fine image, and a fine mask for it.
+fn gray_png() -> Vec<u8> {
+    ImageSpec {
+        width: 64,
+        height: 64,
+        seed: 1,
+        palette: vec![[128, 128, 128]],
+        transparent: false,
+    }
+    .png()
+}
+
+/// A schema with its `$ref` followed.
+fn resolve<'a>(spec: &'a Schemas, schema: &'a Value) -> &'a Value {
+    match schema["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+    {
+        Some(name) => spec.get(name).expect("a referenced schema"),
+        None => schema,
+    }
+}
+
+/// Whether a property is a file (or a list of files).
+fn is_file(spec: &Schemas, property: &Value) -> bool {
+    let property = resolve(spec, property);
+    property["format"] == "binary" || resolve(spec, &property["items"])["format"] == "binary"
+}
+
+/// A value the schema accepts, from the schema alone: its example, its
+/// first enum value, its minimum, or an object of its required fields.
+fn sample(spec: &Schemas, schema: &Value) -> Value {
+    let schema = resolve(spec, schema);
+    if schema["type"] == "object" || schema["properties"].is_object() {
+        let mut object = schema["example"].as_object().cloned().unwrap_or_default();
+        for field in schema["required"].as_array().into_iter().flatten() {
+            let name = field.as_str().expect("a field name");
+            let property = &schema["properties"][name];
+            if !is_file(spec, property) && !object.contains_key(name) {
+                object.insert(name.to_owned(), sample(spec, property));
+            }
+        }
+        return Value::Object(object);
+    }
+    if let Some(example) = schema.get("example") {
+        return example.clone();
+    }
+    if let Some(first) = schema["enum"].as_array().and_then(|values| values.first()) {
+        return first.clone();
+    }
+    match schema["type"].as_str() {
+        Some("integer" | "number") => schema.get("minimum").cloned().unwrap_or(json!(1)),
+        Some("boolean") => json!(true),
+        Some("array") => json!([sample(spec, &schema["items"])]),
+        _ => json!("a lighthouse at dawn"),
+    }
+}
+
+/// What `op` is sent: its body's sample, and an image for each file it
+/// requires.
+fn payload(spec: &Schemas, op: &Operation) -> Payload {
+    let body = spec.get(op.body.expect("a body")).expect("its schema");
+    let fields = match sample(spec, body) {
+        Value::Object(fields) => fields,
+        other => panic!("{}: {other}", op.id),
+    };
+    let files = body["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|name| is_file(spec, &body["properties"][*name]))
+        .map(|name| {
+            let image = FilePart::new(gray_png(), "input.png", "image/png");
+            (name.to_owned(), vec![image])
+        })
+        .collect();
+    Payload { fields, files }
+}
+
+/// `GET path` on `base` over plain HTTP/1.1: the answer's JSON body.
+async fn get_json(base: &str, path: &str) -> Value {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let host = base.strip_prefix("http://").expect("an http URL");
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("read");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let body = answer.split_once("\r\n\r\n").expect("a body").1;
+    serde_json::from_str(body).expect("JSON")
+}
+
+#[tokio::test]
+async fn every_routable_ideogram_operation_is_served_and_billed_as_sent() {
+    tokio::time::timeout(DEADLINE, async {
+        let mock = MockServer::start(MockConfig::default()).await.unwrap();
+        let spec = ideogram_raw::schema::ideogram();
+        let key = || Auth::ideogram(ApiKey::new(mock.api_key()));
+        let routable: Vec<&Operation> = ideogram_raw::ideogram::operations::ALL
+            .iter()
+            .filter(|op| op.method == "POST" && op.route.is_some())
+            .collect();
+        assert!(routable.len() >= 15, "{}", routable.len());
+        for prefix in ["", "/ideogram"] {
+            let client =
+                ideogram_raw::ideogram::Client::new(&format!("{}{prefix}", mock.api_url()), key());
+            for op in &routable {
+                let sent = payload(spec, op);
+                if let Err(e) = send(&client, op, &[], &sent).await {
+                    let detail = match e {
+                        ideogram_raw::ideogram::Error::ErrorResponse(answer) => {
+                            let status = answer.status();
+                            let mut body = answer.into_inner().into_inner();
+                            let mut text = Vec::new();
+                            while let Some(Ok(chunk)) = futures::StreamExt::next(&mut body).await {
+                                text.extend_from_slice(&chunk);
+                            }
+                            format!("{status}: {}", String::from_utf8_lossy(&text))
+                        }
+                        other => other.to_string(),
+                    };
+                    panic!("{prefix}{} ({}): {detail}", op.path, op.id);
+                }
+                mock.settled().await;
+                let ledger = mock.ledger();
+                let billed = ledger.entries.last().expect("billed");
+                assert_eq!(
+                    billed.operation,
+                    format!("{prefix}{}", op.path),
+                    "{}",
+                    op.id
+                );
+                for (name, value) in &sent.fields {
+                    assert_eq!(&billed.fields[name], value, "{}: {name}", op.id);
+                }
+                for (name, files) in &sent.files {
+                    let stand_in = format!("<file, {} bytes>", files[0].bytes().len());
+                    assert_eq!(billed.fields[name], json!(stand_in), "{}: {name}", op.id);
+                }
+                let expected = sent.fields.len() + sent.files.len();
+                assert_eq!(
+                    billed.fields.len(),
+                    expected,
+                    "{}: {:?}",
+                    op.id,
+                    billed.fields
+                );
+            }
+        }
+        assert_eq!(mock.ledger().entries.len(), 2 * routable.len());
+        // The ledger a process reads over HTTP holds the same fields.
+        let served = get_json(mock.api_url(), LEDGER_PATH).await;
+        let entries = served["entries"].as_array().expect("entries");
+        assert_eq!(entries.len(), 2 * routable.len());
+        for (served, billed) in entries.iter().zip(mock.ledger().entries) {
+            assert_eq!(served["fields"], Value::Object(billed.fields));
+        }
+        mock.shutdown().await;
+    })
+    .await
+    .expect("within the deadline");
+}
+
+#[tokio::test]
+async fn the_ledger_keeps_segmind_fields_and_not_base64_images() {
+    tokio::time::timeout(DEADLINE, async {
+        use base64::Engine as _;
+        let mock = MockServer::start(MockConfig::default()).await.unwrap();
+        let spec = ideogram_raw::schema::segmind();
+        let op = ideogram_raw::segmind::operations::ALL
+            .iter()
+            .find(|op| {
+                op.path.starts_with("/v1/")
+                    && op
+                        .route
+                        .is_some_and(|r| r.task == "remix" && r.image.is_some())
+            })
+            .expect("a synchronous remix");
+        let image_field = op.route.and_then(|r| r.image).expect("its image field");
+        let image = gray_png();
+        let mut fields: Map<String, Value> = match sample(spec, spec.get(op.body.unwrap()).unwrap())
+        {
+            Value::Object(fields) => fields,
+            other => panic!("{other}"),
+        };
+        fields.insert("prompt".into(), json!("the same beach, at night"));
+        fields.insert(
+            image_field.into(),
+            json!(base64::engine::general_purpose::STANDARD.encode(&image)),
+        );
+        let client = ideogram_raw::segmind::Client::new(
+            mock.api_url(),
+            Auth::segmind(ApiKey::new(mock.api_key())),
+        );
+        let sent = Payload {
+            fields: fields.clone(),
+            files: Vec::new(),
+        };
+        send(&client, op, &[], &sent).await.expect("served");
+        mock.settled().await;
+        let billed = &mock.ledger().entries[0];
+        assert_eq!(
+            billed.fields[image_field],
+            json!(format!("<file, {} bytes>", image.len()))
+        );
+        for (name, value) in fields.iter().filter(|(name, _)| *name != image_field) {
+            assert_eq!(&billed.fields[name], value, "{name}");
+        }
+        assert_eq!(billed.fields.len(), fields.len());
+        mock.shutdown().await;
+    })
+    .await
+    .expect("within the deadline");
+}
