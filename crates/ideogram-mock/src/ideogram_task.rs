@@ -326,6 +326,7 @@ mod tests {
             content_type: Some("multipart/form-data"),
             body: Some(body),
             typical: None,
+            accept: Some("application/json"),
             route: Some(Route {
                 task,
                 models: &[],
