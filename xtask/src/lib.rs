@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use openapiv3::{OpenAPI, ReferenceOr};
 
+pub mod evolve;
 pub mod multipart;
 mod surface;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};

@@ -1,10 +1,11 @@
 //! `cargo xtask generate [--check]`: regenerates the raw client from the specs
 //! in `openapi/`, or with `--check` fails with a diff when the committed code is
-//! stale.
+//! stale. `cargo xtask evolve-check`: shows a spec change reaching every front
+//! end with only the spec edited (see `xtask::evolve`).
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask generate [--check]";
+const USAGE: &str = "usage: cargo xtask generate [--check] | cargo xtask evolve-check";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -16,6 +17,15 @@ fn main() -> ExitCode {
     {
         ["generate"] => false,
         ["generate", "--check"] => true,
+        ["evolve-check"] => {
+            return match xtask::evolve::evolve_check() {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("evolve-check: {err}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
