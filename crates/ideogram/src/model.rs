@@ -5,7 +5,6 @@ use std::ops::RangeInclusive;
 use std::str::FromStr;
 
 use crate::invalid::InvalidInput;
-use crate::resolution::SizeFamily;
 use ideogram_raw::ideogram::types::ModelEnum;
 
 /// Who runs the generation.
@@ -163,49 +162,6 @@ impl Model {
             })
             .map_or_else(|| provider.seed_range(), |range| as_u32(&range))
     }
-
-    /// The sizes the model renders.
-    pub fn size_family(self) -> SizeFamily {
-        match self {
-            Self::V3 => SizeFamily::V3,
-            Self::V4 => SizeFamily::V4,
-            _ => SizeFamily::Legacy,
-        }
-    }
-
-    /// Segmind's slug for this model, text to image or (`img2img`) with an
-    /// input image, if Segmind serves it so.
-    ///
-    /// ```
-    /// use ideogram::Model;
-    ///
-    /// assert_eq!(Model::V3.segmind_slug(true), Some("ideogram-3-remix"));
-    /// assert_eq!(Model::V4.segmind_slug(true), None);
-    /// ```
-    pub fn segmind_slug(self, img2img: bool) -> Option<&'static str> {
-        let model = self.to_string();
-        crate::catalog::routes(Provider::Segmind, task(img2img), Some(&model))
-            .next()
-            .and_then(|op| op.path.strip_prefix("/v1/"))
-    }
-
-    /// Checks that `provider` serves this model.
-    pub fn check_provider(self, provider: Provider) -> Result<(), InvalidInput> {
-        let model = self.to_string();
-        if crate::catalog::routes(provider, "generate", Some(&model))
-            .next()
-            .is_none()
-        {
-            return Err(InvalidInput::new(
-                "model",
-                format!(
-                    "{provider} does not serve {self}; it serves {}",
-                    crate::catalog::models(provider, "generate").join(", ")
-                ),
-            ));
-        }
-        Ok(())
-    }
 }
 
 /// The task a request runs, with an input image or without.
@@ -319,9 +275,6 @@ mod tests {
         assert!(Model::V3.takes(Provider::Ideogram, true, "image_weight"));
         assert!(!Model::V4.takes(Provider::Ideogram, true, "prompt"));
         assert!(!Model::V4.takes(Provider::Segmind, false, "resolution"));
-        assert!(Model::V3.check_provider(Provider::Segmind).is_ok());
-        assert!(Model::V1.check_provider(Provider::Segmind).is_err());
-        assert!(Model::V2a.check_provider(Provider::Segmind).is_ok());
         assert_eq!(Provider::Segmind.seed_range(), 100..=999_999);
     }
 }

@@ -6,7 +6,7 @@ use std::ops::RangeInclusive;
 use std::str::FromStr;
 
 use crate::invalid::InvalidInput;
-use crate::model::{Model, Provider};
+use crate::model::Provider;
 
 /// The style to aim for: the generated enum of Ideogram's legacy
 /// `style_type`, the widest of the specs'. Which styles a model takes is
@@ -111,22 +111,6 @@ impl Seed {
     /// its models take).
     pub fn check_for(self, provider: Provider) -> Result<Self, InvalidInput> {
         self.check_in(provider.seed_range(), &provider.to_string())
-    }
-
-    /// Checks the seed against `model`'s range on `provider`
-    /// ([`Model::seed_range`]).
-    pub fn check_for_model(
-        self,
-        model: Model,
-        provider: Provider,
-        img2img: bool,
-    ) -> Result<Self, InvalidInput> {
-        let range = model.seed_range(provider, img2img);
-        if range == provider.seed_range() {
-            self.check_for(provider)
-        } else {
-            self.check_in(range, &format!("{model} on {provider}"))
-        }
     }
 
     fn check_in(self, range: RangeInclusive<u32>, by: &str) -> Result<Self, InvalidInput> {

@@ -177,13 +177,6 @@ impl Resolution {
         Self::new(w as u16, h as u16).expect("a size of the family")
     }
 
-    /// The legal size of `family` whose shape is closest to `ratio`, preferring
-    /// about a megapixel where several share it.
-    pub fn nearest_to_aspect(ratio: AspectRatio, family: SizeFamily) -> Self {
-        let (w, h) = megapixel(ratio);
-        Self::nearest(w, h, family)
-    }
-
     /// The spelling of the 2.x enums: `RESOLUTION_1024_1024`.
     pub fn legacy_name(self) -> String {
         format!("RESOLUTION_{}_{}", self.width, self.height)
@@ -406,17 +399,19 @@ mod tests {
     }
 
     #[test]
-    fn nearest_to_aspect_lands_on_the_shape() {
-        let wide: AspectRatio = "16:9".parse().unwrap();
+    fn a_megapixel_of_a_shape_lands_on_the_shape() {
+        let sizes = |family| -> Vec<(u32, u32)> {
+            Resolution::all_in(family)
+                .map(|r| (u32::from(r.width()), u32::from(r.height())))
+                .collect()
+        };
+        let (w, h) = megapixel("16:9".parse().unwrap());
         assert_eq!(
-            Resolution::nearest_to_aspect(wide, SizeFamily::Legacy).to_string(),
-            "1280x720"
+            nearest_in(w, h, &sizes(SizeFamily::Legacy)),
+            Some((1280, 720))
         );
-        let square: AspectRatio = "1:1".parse().unwrap();
-        assert_eq!(
-            Resolution::nearest_to_aspect(square, SizeFamily::V3),
-            Resolution::SQUARE_1024
-        );
+        let (w, h) = megapixel("1:1".parse().unwrap());
+        assert_eq!(nearest_in(w, h, &sizes(SizeFamily::V3)), Some((1024, 1024)));
     }
 
     #[test]
