@@ -1,5 +1,5 @@
 //! The tools: their names, descriptions and input schemas (the library's
-//! request types' own).
+//! request schemas, read from the spec bodies).
 
 use std::sync::{Arc, LazyLock};
 
@@ -7,7 +7,9 @@ use ideogram::raw::schema::Schemas;
 use ideogram::schemars::JsonSchema;
 use ideogram::schemars::generate::SchemaSettings;
 use ideogram::{
-EditRequest, GenerateRequest, ImageInput, InvalidInput, Provider};
+    EditKind, EditRequest, GenerateRequest, ImageInput, InvalidInput, Provider, Resolution,
+    SizeFamily,
+};
 use serde_json::{Map, Value, json};
 
 use super::{MAX_KEY, MAX_WAIT};
@@ -77,6 +79,29 @@ impl Tool {
         }
     }
 
+    /// The operation an edit tool does, with its fields empty: what
+    /// options it takes.
+    fn edit_kind(self) -> Option<EditKind> {
+        Some(match self {
+            Self::Edit => EditKind::Edit {
+                mask: ImageInput::file(""),
+                prompt: String::new(),
+            },
+            Self::Reframe => EditKind::Reframe {
+                resolution: Resolution::all_in(SizeFamily::V3).next()?,
+            },
+            Self::ReplaceBackground => EditKind::ReplaceBackground {
+                prompt: String::new(),
+            },
+            Self::Upscale => EditKind::Upscale {
+                prompt: None,
+                resemblance: None,
+                detail: None,
+            },
+            _ => return None,
+        })
+    }
+
     /// Whether it takes a `GenerateRequest`.
     fn generates(self) -> bool {
         matches!(self, Self::Generate | Self::Remix | Self::JobSubmit)
@@ -92,27 +117,27 @@ impl Tool {
     pub(super) fn description(self) -> &'static str {
         match self {
             Self::Generate => {
-                "Images from a prompt; with `image`, image to image. Billed per image (more for V_3's rendering_speed, transparent, upscale)."
+                "Images from a prompt; with `image`, image to image. Billed per image (priced by model and options)."
             }
             Self::Remix => {
-                "Image to image with `generate`'s common fields (it takes all). Billed per image."
+                "Image to image with `generate`'s fields. Billed per image."
             }
             Self::Edit => {
-                "Repaint where `operation.mask` (grayscale, the image's size) is black (Ideogram's API). Billed per image."
+                "Repaint where `mask` (grayscale, the image's size) is black. Billed per image."
             }
             Self::Reframe => {
-                "Extend a square image outwards to `operation.resolution` (a V_3 size). Billed per image."
+                "Extend a square image outwards to `resolution`. Billed per image."
             }
             Self::ReplaceBackground => {
-                "Keep the subject, paint a new background from `operation.prompt`. Billed per image."
+                "Keep the subject, paint a new background from `prompt`. Billed per image."
             }
-            Self::Upscale => "Enlarge an image (Ideogram's API). Billed.",
+            Self::Upscale => "Enlarge an image. Billed.",
             Self::Describe => "Prompts describing an image. Billed.",
             Self::LayerizeText => {
                 "The image without its text, and each text block (Ideogram's API). Billed."
             }
             Self::JobSubmit => {
-                "Queue on Segmind (as remix, image optional); returns a request_id for job_wait. Billed when it runs."
+                "Queue on Segmind (`generate`'s fields); returns a request_id for job_wait. Billed when it runs."
             }
             Self::JobStatus => "A queued job's state by its request_id. Free.",
             Self::JobWait => {
@@ -221,14 +246,15 @@ impl Tool {
         }
         if matches!(self, Self::Remix | Self::JobSubmit) {
             // `generate`'s schema describes the same fields, with their
-            // values and bounds; here each is named with its type only
-            // (the library checks its value as exactly as `generate`'s
-            // schema would, before anything is sent): three full copies
-            // made `tools/list` too heavy for an agent's context.
+            // values and bounds; here each is named only, a number with
+            // its type (so one sent as text is read): the library checks
+            // each value as exactly, before anything is sent. Three full
+            // copies made `tools/list` too heavy for an agent's context.
             for property in properties.values_mut() {
                 let kind = property
                     .get("type")
                     .or_else(|| property.pointer("/anyOf/0/type"))
+                    .filter(|kind| *kind == "integer" || *kind == "number")
                     .cloned();
                 *property = kind.map_or_else(|| json!({}), |kind| json!({ "type": kind }));
             }
@@ -303,6 +329,19 @@ impl Tool {
             Some(op) => flatten_operation(&mut schema, op),
             None => Vec::new(),
         };
+        // The library's own options (a palette, style references) are in
+        // its schema for every operation: here only where the operation's
+        // body takes them.
+        if let Some(kind) = self.edit_kind() {
+            let required = schema["required"].as_array().cloned().unwrap_or_default();
+            if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+                properties.retain(|field, _| {
+                    nested.contains(field)
+                        || required.contains(&json!(field))
+                        || kind.takes(field, provider)
+                });
+            }
+        }
         if let Some(Value::Object(properties)) = schema.get_mut("properties") {
             for property in properties.values_mut() {
                 compact(property, 0);
@@ -349,11 +388,11 @@ struct Published {
 
 impl Published {
     /// Every tool's, in [`Tool::ALL`]'s order. A field's description is
-    /// said once, in the first tool that has the field so described (the
-    /// agent reads them all in one list): `tools/list` stays light with
-    /// every field of every body in it.
+    /// said once, in the first tool that describes the field (the agent
+    /// reads them all in one list): `tools/list` stays light with every
+    /// field of every body in it.
     fn all() -> Vec<Self> {
-        let mut said: Vec<(String, Value)> = Vec::new();
+        let mut said: Vec<String> = Vec::new();
         Tool::ALL
             .into_iter()
             .map(|tool| {
@@ -371,21 +410,20 @@ impl Published {
 }
 
 /// Removes from `schema`'s properties (at every level, `path` naming
-/// where) each description `said` holds for the same field, and adds the
-/// others to it.
-fn said_once(schema: &mut Map<String, Value>, path: &str, said: &mut Vec<(String, Value)>) {
+/// where) the description of each field `said` holds, and adds the others
+/// to it.
+fn said_once(schema: &mut Map<String, Value>, path: &str, said: &mut Vec<String>) {
     let properties = schema.get_mut("properties").and_then(Value::as_object_mut);
     for (field, property) in properties.into_iter().flatten() {
         let Value::Object(property) = property else {
             continue;
         };
         let path = format!("{path}/{field}");
-        if let Some(text) = property.get("description").cloned() {
-            let key = (path.clone(), text);
-            if said.contains(&key) {
+        if property.contains_key("description") {
+            if said.contains(&path) {
                 property.remove("description");
             } else {
-                said.push(key);
+                said.push(path.clone());
             }
         }
         said_once(property, &path, said);
@@ -709,6 +747,10 @@ fn choose(node: &mut Map<String, Value>, choices: Vec<Value>, depth: usize) {
         node.insert("additionalProperties".into(), false.into());
         return;
     }
+    if let Some(widest) = widest_range(&shapes) {
+        node.extend(widest);
+        return;
+    }
     let mut distinct: Vec<Value> = Vec::new();
     for mut shape in shapes {
         compact(&mut shape, depth + 1);
@@ -734,6 +776,45 @@ fn choose(node: &mut Map<String, Value>, choices: Vec<Value>, depth: usize) {
             node.insert("anyOf".into(), Value::Array(distinct));
         }
     }
+}
+
+/// Numbers of one type in ranges (a seed's on each provider) as one
+/// range from the lowest minimum to the highest maximum (the body the call
+/// goes to checks its own); `None` when `shapes` are not only that.
+fn widest_range(shapes: &[Value]) -> Option<Map<String, Value>> {
+    let kind = shapes.first()?.get("type")?.clone();
+    let numeric = kind == "integer" || kind == "number";
+    let plain = |shape: &Value| {
+        shape.as_object().is_some_and(|s| {
+            s.keys().all(|k| {
+                ["type", "minimum", "maximum", "description", "default", "format"]
+                    .contains(&k.as_str())
+            })
+        }) && shape["type"] == kind
+    };
+    if !numeric || !shapes.iter().all(plain) {
+        return None;
+    }
+    // The bound itself, as the spec writes it, of the widest.
+    let bound = |key: &str, wider: fn(f64, f64) -> bool| {
+        let mut found: Option<&Value> = None;
+        for shape in shapes {
+            let value = shape.get(key)?;
+            if found.is_none_or(|f| wider(value.as_f64().unwrap_or(0.0), f.as_f64().unwrap_or(0.0))) {
+                found = Some(value);
+            }
+        }
+        found.cloned()
+    };
+    let mut range = Map::new();
+    range.insert("type".into(), kind);
+    if let Some(min) = bound("minimum", |a, b| a < b) {
+        range.insert("minimum".into(), min);
+    }
+    if let Some(max) = bound("maximum", |a, b| a > b) {
+        range.insert("maximum".into(), max);
+    }
+    Some(range)
 }
 
 /// A pattern every one of `values` matches, of the few an agent reads at
