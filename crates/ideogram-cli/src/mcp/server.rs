@@ -434,14 +434,16 @@ impl Server {
                     }
                 }
                 args.insert("operation".into(), Value::Object(operation));
-                let request: EditRequest = parse_args(Value::Object(args.clone()))
-                    .map_err(|mut invalid| {
+                let request: EditRequest =
+                    parse_args(Value::Object(args.clone())).map_err(|mut invalid| {
                         if let Some(field) = invalid.field.strip_prefix("operation.") {
                             invalid.field = field.to_owned().into();
                         }
                         Refused::invalid(invalid)
                     })?;
-                let named = call.args.get("prompt")
+                let named = call
+                    .args
+                    .get("prompt")
                     .and_then(Value::as_str)
                     .map_or_else(|| op.to_owned(), str::to_owned);
                 let paid = Paid {

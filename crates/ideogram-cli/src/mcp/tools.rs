@@ -119,15 +119,11 @@ impl Tool {
             Self::Generate => {
                 "Images from a prompt; with `image`, image to image. Billed per image (priced by model and options)."
             }
-            Self::Remix => {
-                "Image to image with `generate`'s fields. Billed per image."
-            }
+            Self::Remix => "Image to image with `generate`'s fields. Billed per image.",
             Self::Edit => {
                 "Repaint where `mask` (grayscale, the image's size) is black. Billed per image."
             }
-            Self::Reframe => {
-                "Extend a square image outwards to `resolution`. Billed per image."
-            }
+            Self::Reframe => "Extend a square image outwards to `resolution`. Billed per image.",
             Self::ReplaceBackground => {
                 "Keep the subject, paint a new background from `prompt`. Billed per image."
             }
@@ -666,7 +662,10 @@ fn compact(schema: &mut Value, depth: usize) {
             .get("description")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let text = format!("{said}; e.g. {example}, `models` lists all {}", values.len());
+        let text = format!(
+            "{said}; e.g. {example}, `models` lists all {}",
+            values.len()
+        );
         node.insert("description".into(), text.trim_start().into());
     }
     for (key, value) in node.iter_mut() {
@@ -726,7 +725,10 @@ fn choose(node: &mut Map<String, Value>, choices: Vec<Value>, depth: usize) {
     let texts = |shape: &Value| shape["type"] == "string" && shape["enum"].is_array();
     if !shapes.is_empty() && shapes.iter().all(texts) {
         let mut values: Vec<Value> = Vec::new();
-        for value in shapes.iter().flat_map(|s| s["enum"].as_array().into_iter().flatten()) {
+        for value in shapes
+            .iter()
+            .flat_map(|s| s["enum"].as_array().into_iter().flatten())
+        {
             if !value.is_null() && !values.contains(value) {
                 values.push(value.clone());
             }
@@ -787,8 +789,15 @@ fn widest_range(shapes: &[Value]) -> Option<Map<String, Value>> {
     let plain = |shape: &Value| {
         shape.as_object().is_some_and(|s| {
             s.keys().all(|k| {
-                ["type", "minimum", "maximum", "description", "default", "format"]
-                    .contains(&k.as_str())
+                [
+                    "type",
+                    "minimum",
+                    "maximum",
+                    "description",
+                    "default",
+                    "format",
+                ]
+                .contains(&k.as_str())
             })
         }) && shape["type"] == kind
     };
@@ -800,7 +809,8 @@ fn widest_range(shapes: &[Value]) -> Option<Map<String, Value>> {
         let mut found: Option<&Value> = None;
         for shape in shapes {
             let value = shape.get(key)?;
-            if found.is_none_or(|f| wider(value.as_f64().unwrap_or(0.0), f.as_f64().unwrap_or(0.0))) {
+            if found.is_none_or(|f| wider(value.as_f64().unwrap_or(0.0), f.as_f64().unwrap_or(0.0)))
+            {
                 found = Some(value);
             }
         }
@@ -916,4 +926,3 @@ pub(super) fn schema_of<T: JsonSchema>() -> Map<String, Value> {
         _ => Map::new(),
     }
 }
-
