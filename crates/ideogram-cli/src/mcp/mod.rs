@@ -2,9 +2,11 @@
 //! over MCP on stdio. Stdout carries the protocol alone; notes and traces
 //! go to stderr.
 //!
-//! A tool's input schema is the library's request type's JSON Schema (the
-//! specs' enums and bounds, which model takes what), and its arguments are
-//! read as that type and checked whole before anything is sent: a refusal
+//! A tool's input schema is the library's request schema, read from the
+//! spec bodies (each body field by its spec name, with the specs' enums and
+//! bounds); a call is checked against that very schema, then its arguments
+//! are read as the library's type and checked whole before anything is
+//! sent: a refusal
 //! is a tool error naming the field and what it allows, and costs nothing.
 //! Paid calls run as the CLI's commands do and are journaled in the output
 //! folder as a batch's items are (`.ideogram-mcp.jsonl`, or

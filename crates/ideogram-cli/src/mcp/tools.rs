@@ -847,15 +847,16 @@ fn pattern_of(values: &[Value]) -> Option<&'static str> {
                 .bytes()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
     };
-    let patterns: [(&'static str, &dyn Fn(&str) -> bool); 3] = [
-        ("^[0-9]+:[0-9]+$", &|t| pair(t, ':')),
-        ("^[0-9]+x[0-9]+$", &|t| pair(t, 'x')),
-        ("^[0-9A-Z_]+$", &name),
-    ];
-    patterns
-        .into_iter()
-        .find(|(_, fits)| texts.iter().all(|t| fits(t)))
-        .map(|(pattern, _)| pattern)
+    let all = |fits: &dyn Fn(&str) -> bool| texts.iter().all(|t| fits(t));
+    if all(&|t| pair(t, ':')) {
+        Some("^[0-9]+:[0-9]+$")
+    } else if all(&|t| pair(t, 'x')) {
+        Some("^[0-9]+x[0-9]+$")
+    } else if all(&name) {
+        Some("^[0-9A-Z_]+$")
+    } else {
+        None
+    }
 }
 
 /// An enum longer than this is published as a pattern (the values are in
