@@ -79,8 +79,8 @@ async def schemas_and_checks_agree(session, tools):
     tools/list publishes, both ways; integers sent as text are read only
     when exact."""
     upscale = tools["upscale"].input_schema["properties"]
-    check("palette" not in upscale, upscale.keys())
-    detail = upscale["operation"]["properties"]["detail"]
+    check("color_palette" not in upscale and "palette" not in upscale, upscale.keys())
+    detail = upscale["detail"]
     check(detail.get("maximum") and detail.get("minimum"), detail)
     edit_count = tools["edit"].input_schema["properties"]["num_images"]
     check(edit_count.get("minimum") == 1 and edit_count.get("maximum"), edit_count)
@@ -90,12 +90,12 @@ async def schemas_and_checks_agree(session, tools):
         ("job_wait", {"request_id": "r", "timeout_seconds": 0}, "timeout_seconds"),
         ("job_wait", {"request_id": "r", "timeout_seconds": wait["maximum"] + 1}, "timeout_seconds"),
         ("models", {"colour": "red"}, "colour"),
-        ("upscale", {"image": image, "palette": {"name": "EMBER"}}, "palette"),
-        ("upscale", {"image": image, "operation": {"detail": detail["maximum"] + 1}}, "detail"),
-        ("edit", {"image": image, "num_images": 0,
-                  "operation": {"mask": image, "prompt": "x"}}, "num_images"),
+        ("upscale", {"image": image, "color_palette": {"name": "EMBER"}}, "color_palette"),
+        ("upscale", {"image": image, "detail": detail["maximum"] + 1}, "detail"),
+        ("upscale", {"image": image, "resemblance": 1000}, "resemblance"),
+        ("edit", {"image": image, "num_images": 0, "mask": image, "prompt": "x"}, "num_images"),
         ("edit", {"image": image, "num_images": edit_count["maximum"] + 1,
-                  "operation": {"mask": image, "prompt": "x"}}, "num_images"),
+                  "mask": image, "prompt": "x"}, "num_images"),
         ("generate", {"prompt": "x", "seed": "42.0"}, "seed"),
         ("generate", {"prompt": "x", "seed": " 42"}, "seed"),
         ("generate", {"prompt": "x", "seed": "4e3"}, "seed"),
@@ -128,7 +128,7 @@ async def tool_list_is_light_and_speaks_to_agents(session):
           [t.name for t in listed.tools if not t.output_schema])
     # Errors say what to pass, not which command to run.
     taken = await session.call_tool("generate", {"prompt": "a fox", "model": "V_2A",
-                                                 "palette": {"name": "EMBER"}})
+                                                 "color_palette": {"name": "EMBER"}})
     check(taken.is_error and "ideogram models" not in taken.content[0].text, taken)
 
 
@@ -234,9 +234,11 @@ async def main():
             check("seed" in properties and "idempotency_key" in properties, properties)
             check(properties["provider"]["enum"] == ["segmind", "ideogram"], properties["provider"])
             check("api_key" not in json.dumps(schema).lower(), "a key in a schema")
-            reframe = tools["reframe"].input_schema["properties"]["operation"]
-            check("resolution" in reframe["properties"], reframe)
+            # Each body field by its spec name, the operation's beside them.
+            reframe = tools["reframe"].input_schema
+            check("resolution" in reframe["required"], reframe)
             check("mask" not in reframe["properties"], reframe)
+            check("negative_prompt" in properties and "style_type" in properties, properties)
             check("image" in tools["remix"].input_schema["required"], tools["remix"].input_schema)
 
             # Generate: a PNG on disk, its sidecar beside it, the metadata.
@@ -308,14 +310,14 @@ async def main():
             mask = black_mask(square, OUT / "mask.png")
             operations = [
                 ("edit", {"image": str(square), "provider": "ideogram",
-                          "operation": {"mask": str(mask), "prompt": "a red door"}}),
+                          "mask": str(mask), "prompt": "a red door"}),
                 ("remix", {"prompt": "the same fox as a woodcut", "image": str(square),
                            "image_weight": 60}),
                 ("reframe", {"image": str(square), "provider": "ideogram",
-                             "operation": {"resolution": "1280x800"}}),
+                             "resolution": "1280x800"}),
                 ("replace_background", {"image": str(square), "provider": "ideogram",
-                                        "operation": {"prompt": "a beach"}}),
-                ("upscale", {"image": str(square), "provider": "ideogram"}),
+                                        "prompt": "a beach"}),
+                ("upscale", {"image": str(square), "provider": "ideogram", "resemblance": 60}),
             ]
             made = set()
             for tool, arguments in operations:
@@ -362,13 +364,13 @@ async def main():
             check("resolution" in text and "1024x1024" in text, text)
             check(bad.structured_content["billed"] == "no", bad.structured_content)
             palette = await session.call_tool(
-                "generate", {"prompt": "a fox", "model": "V_2A", "palette": {"name": "EMBER"}})
-            check(palette.is_error and "palette" in palette.content[0].text.lower(), palette)
+                "generate", {"prompt": "a fox", "model": "V_2A", "color_palette": {"name": "EMBER"}})
+            check(palette.is_error and "color_palette" in palette.content[0].text, palette)
             unknown = await session.call_tool("generate", {"prompt": "a fox", "colour": "red"})
             check(unknown.is_error and "colour" in unknown.content[0].text, unknown)
             check("prompt" in unknown.content[0].text, unknown.content[0].text)
             segmind_only = await session.call_tool(
-                "edit", {"image": str(first), "operation": {"mask": str(first), "prompt": "x"},
+                "edit", {"image": str(first), "mask": str(first), "prompt": "x",
                          "provider": "segmind"})
             check(segmind_only.is_error and "provider" in segmind_only.content[0].text,
                   segmind_only)

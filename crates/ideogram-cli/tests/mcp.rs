@@ -1459,3 +1459,124 @@ async fn mcp_help_names_every_tool_the_server_publishes() {
         }
     }
 }
+
+/// Issue 24: each tool's arguments are the spec's field names, and every
+/// field its schema lists reaches the body sent (here fields no hand list
+/// ever named: `magic_prompt_version`, and upscale's `resemblance` given
+/// beside the others); a field the schema does not list, or a value past
+/// the spec's bound, is refused before anything is sent.
+#[tokio::test]
+async fn every_listed_field_reaches_the_wire_and_others_are_refused_unsent() {
+    use workspace_tests::{Canned, CaptureServer};
+    let server = CaptureServer::start(|_| {
+        Canned::json(
+            200,
+            json!({"created": "2025-01-01T00:00:00Z", "data": [
+                {"url": "https://cdn.example/wire.png", "prompt": "p", "resolution": "1024x1024",
+                 "seed": 1, "is_image_safe": true}
+            ]}),
+        )
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    std::fs::create_dir_all(&out).unwrap();
+    common::write_png(&out, "in.png", 64, 64, [200, 80, 40]);
+    let png = out.join("in.png");
+    let url = server.base_url();
+    let args = [
+        "mcp",
+        "--out",
+        out.to_str().unwrap(),
+        "--base-url",
+        &url,
+        "--provider",
+        "ideogram",
+    ]
+    .map(str::to_owned);
+    let root = dir.path().to_path_buf();
+    let image = png.to_str().unwrap().to_owned();
+    let bodies = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut client = Client::start(&args, &[("IDEOGRAM_API_KEY", "test-key-123456")], &root);
+        let tools = client.request("tools/list", json!({}));
+        let listed = |tool: &str| {
+            tools["tools"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["name"] == tool)
+                .unwrap()["inputSchema"]["properties"]
+                .clone()
+        };
+        let (generate, upscale) = (listed("generate"), listed("upscale"));
+        for field in [
+            "negative_prompt",
+            "style_type",
+            "magic_prompt_version",
+            "seed",
+        ] {
+            assert!(generate.get(field).is_some(), "{field}: {generate}");
+        }
+        for field in ["resemblance", "detail", "magic_prompt_version"] {
+            assert!(upscale.get(field).is_some(), "{field}: {upscale}");
+        }
+        assert!(upscale.get("color_palette").is_none(), "{upscale}");
+        assert!(upscale.get("palette").is_none(), "{upscale}");
+        // Refused by the published schema: nothing sent.
+        for (tool, arguments, field) in [
+            (
+                "upscale",
+                json!({"image": image, "resemblance": 1000}),
+                "resemblance",
+            ),
+            (
+                "upscale",
+                json!({"image": image, "color_palette": {"name": "EMBER"}}),
+                "color_palette",
+            ),
+            (
+                "generate",
+                json!({"prompt": "a fox", "colour": "red"}),
+                "colour",
+            ),
+        ] {
+            let refused = client.call(tool, arguments);
+            assert_eq!(refused["isError"], true, "{refused}");
+            assert_eq!(refused["structuredContent"]["billed"], "no", "{refused}");
+            let text = refused["content"][0]["text"].as_str().unwrap();
+            assert!(text.contains(field), "{field}: {text}");
+        }
+        let generated = client.call(
+            "generate",
+            json!({"prompt": "a fox", "model": "V_2", "negative_prompt": "fog",
+                   "style_type": "DESIGN", "magic_prompt_version": "V_0_3", "seed": 7}),
+        );
+        let upscaled = client.call(
+            "upscale",
+            json!({"image": image, "resemblance": 60, "magic_prompt_version": "V_0_2"}),
+        );
+        client.close();
+        (generated, upscaled)
+    })
+    .await
+    .unwrap();
+    let posts: Vec<String> = server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| r.wire_record().to_string())
+        .collect();
+    assert_eq!(posts.len(), 2, "{posts:?} {bodies:?}");
+    for field in [
+        "\"negative_prompt\":\"fog\"",
+        "\"style_type\":\"DESIGN\"",
+        "\"magic_prompt_version\":\"V_0_3\"",
+        "\"seed\":7",
+    ] {
+        assert!(posts[0].contains(field), "{field}: {}", posts[0]);
+    }
+    for field in ["\"resemblance\":60", "\"magic_prompt_version\":\"V_0_2\""] {
+        assert!(posts[1].contains(field), "{field}: {}", posts[1]);
+    }
+}

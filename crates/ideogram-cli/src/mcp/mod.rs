@@ -2,9 +2,11 @@
 //! over MCP on stdio. Stdout carries the protocol alone; notes and traces
 //! go to stderr.
 //!
-//! A tool's input schema is the library's request type's JSON Schema (the
-//! specs' enums and bounds, which model takes what), and its arguments are
-//! read as that type and checked whole before anything is sent: a refusal
+//! A tool's input schema is the library's request schema, read from the
+//! spec bodies (each body field by its spec name, with the specs' enums and
+//! bounds); a call is checked against that very schema, then its arguments
+//! are read as the library's type and checked whole before anything is
+//! sent: a refusal
 //! is a tool error naming the field and what it allows, and costs nothing.
 //! Paid calls run as the CLI's commands do and are journaled in the output
 //! folder as a batch's items are (`.ideogram-mcp.jsonl`, or
@@ -437,13 +439,19 @@ mod tests {
                 .unwrap()
                 .contains_key("provider")
         );
+        // The operation's fields beside the others, by their spec names.
         let reframe = Tool::Reframe.input_schema();
-        let operation = &reframe["properties"]["operation"];
         assert!(
-            operation["properties"]["resolution"].is_object(),
-            "{operation}"
+            reframe["properties"]["resolution"].is_object(),
+            "{reframe:?}"
         );
-        assert!(operation["properties"].get("mask").is_none(), "{operation}");
+        assert!(
+            reframe["properties"].get("operation").is_none(),
+            "{reframe:?}"
+        );
+        assert!(reframe["properties"].get("mask").is_none(), "{reframe:?}");
+        assert_eq!(reframe["required"], json!(["image", "resolution"]));
+        assert_eq!(Tool::Reframe.nested(), ["resolution"]);
     }
 
     #[test]
@@ -453,13 +461,17 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.field, "resolution");
         assert!(!err.message.starts_with("invalid"), "{err}");
-        let err = call(json!({"prompt": "a fox", "colour": "red"}))
-            .parse::<GenerateRequest>()
-            .unwrap_err();
+        let mut args = json!({"prompt": "a fox", "colour": "red"})
+            .as_object()
+            .unwrap()
+            .clone();
+        let err = Tool::Generate.check(&mut args).unwrap_err();
         assert!(err.to_string().contains("colour"), "{err}");
-        let err = call(json!({"prompt": "a fox", "seed": "many"}))
-            .parse::<GenerateRequest>()
-            .unwrap_err();
+        let mut args = json!({"prompt": "a fox", "seed": "many"})
+            .as_object()
+            .unwrap()
+            .clone();
+        let err = Tool::Generate.check(&mut args).unwrap_err();
         assert_eq!(err.field, "seed");
         let mut args = json!({"prompt": "x", "provider": "openai"})
             .as_object()
@@ -497,28 +509,39 @@ mod tests {
             (Tool::Models, json!({"x": 1}), "x"),
             (
                 Tool::Upscale,
-                json!({"image": image, "palette": {"name": "EMBER"}}),
-                "palette",
+                json!({"image": image, "color_palette": {"name": "EMBER"}}),
+                "color_palette",
             ),
             (
                 Tool::Edit,
-                json!({"image": image, "num_images": 0, "operation": {"mask": image, "prompt": "x"}}),
+                json!({"image": image, "num_images": 0, "mask": image, "prompt": "x"}),
                 "num_images",
             ),
             (
                 Tool::Edit,
-                json!({"image": image, "num_images": 9, "operation": {"mask": image, "prompt": "x"}}),
+                json!({"image": image, "num_images": 9, "mask": image, "prompt": "x"}),
                 "num_images",
             ),
+            (Tool::Edit, json!({"image": image, "prompt": "x"}), "mask"),
             (
                 Tool::Upscale,
-                json!({"image": image, "operation": {"detail": 101}}),
-                "operation.detail",
+                json!({"image": image, "detail": 101}),
+                "detail",
             ),
             (
                 Tool::Upscale,
-                json!({"image": image, "operation": {"resemblance": 0}}),
-                "operation.resemblance",
+                json!({"image": image, "resemblance": 0}),
+                "resemblance",
+            ),
+            (
+                Tool::Upscale,
+                json!({"image": image, "resemblance": 1000}),
+                "resemblance",
+            ),
+            (
+                Tool::Upscale,
+                json!({"image": image, "operation": {"resemblance": 50}}),
+                "operation",
             ),
             (
                 Tool::Generate,
@@ -565,13 +588,13 @@ mod tests {
         .unwrap();
         assert_eq!(passed, json!({"prompt": "x", "seed": 4242}));
         let published = Value::Object((*Tool::Upscale.input_schema()).clone());
-        let detail = &published["properties"]["operation"]["properties"]["detail"];
+        let detail = &published["properties"]["detail"];
         let range = ideogram::raw::ideogram::limits::UPSCALE_INITIAL_IMAGE_REQUEST_DETAIL;
         assert_eq!(detail["maximum"], *range.end(), "{detail}");
         assert!(
             check(
                 Tool::Upscale,
-                json!({"image": image, "operation": {"detail": *range.end()}})
+                json!({"image": image, "detail": *range.end()})
             )
             .is_ok()
         );
@@ -579,10 +602,9 @@ mod tests {
             check(Tool::Upscale, json!({"image": image})).is_ok(),
             "upscale's operation is optional"
         );
-        assert!(
-            published["properties"].get("palette").is_none(),
-            "{published}"
-        );
+        for field in ["palette", "color_palette", "style_reference_images"] {
+            assert!(published["properties"].get(field).is_none(), "{published}");
+        }
     }
 
     /// tools/list fits an agent's context: no 101-value enums repeated,

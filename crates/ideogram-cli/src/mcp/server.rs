@@ -265,6 +265,8 @@ impl Server {
                     .iter()
                     .map(|d| d.display().to_string())
                     .collect();
+                // An edit tool's `mask` is given beside the others.
+                let field = field.rsplit('.').next().unwrap_or(field);
                 return Err(Refused::invalid(InvalidInput::new(
                     field.clone(),
                     format!(
@@ -418,25 +420,32 @@ impl Server {
             }
             Tool::Edit | Tool::Reframe | Tool::ReplaceBackground | Tool::Upscale => {
                 let op = tool.edit_op().unwrap_or_default();
+                // The operation's fields, given beside the others, are
+                // where the library reads them.
                 let mut args = call.args.clone();
-                let operation = args.entry("operation").or_insert_with(|| json!({}));
-                if let Value::Object(operation) = operation {
-                    operation.entry("op").or_insert_with(|| json!(op));
+                let mut operation = Map::new();
+                operation.insert("op".into(), json!(op));
+                for field in tool.nested() {
+                    if let Some(value) = args.remove(field) {
+                        operation.insert(field.clone(), value);
+                    }
                 }
+                args.insert("operation".into(), Value::Object(operation));
                 let request: EditRequest =
-                    parse_args(Value::Object(args.clone())).map_err(Refused::invalid)?;
-                if request.kind().name() != op {
-                    return Err(Refused::invalid(InvalidInput::new(
-                        "operation.op",
-                        format!("this tool is {op}: leave op out or give {op:?}"),
-                    )));
-                }
-                let named = args["operation"]["prompt"]
-                    .as_str()
+                    parse_args(Value::Object(args.clone())).map_err(|mut invalid| {
+                        if let Some(field) = invalid.field.strip_prefix("operation.") {
+                            invalid.field = field.to_owned().into();
+                        }
+                        Refused::invalid(invalid)
+                    })?;
+                let named = call
+                    .args
+                    .get("prompt")
+                    .and_then(Value::as_str)
                     .map_or_else(|| op.to_owned(), str::to_owned);
                 let paid = Paid {
                     request: canonical(tool, &args),
-                    asked: asked(named, &args, EditRequest::MODEL),
+                    asked: asked(named, &call.args, EditRequest::MODEL),
                     work: Work::Edit(request),
                     provider: call.provider,
                     key: call.key,

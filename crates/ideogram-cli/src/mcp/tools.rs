@@ -1,5 +1,5 @@
 //! The tools: their names, descriptions and input schemas (the library's
-//! request types' own).
+//! request schemas, read from the spec bodies).
 
 use std::sync::{Arc, LazyLock};
 
@@ -79,6 +79,34 @@ impl Tool {
         }
     }
 
+    /// The operation an edit tool does, with its fields empty: what
+    /// options it takes.
+    fn edit_kind(self) -> Option<EditKind> {
+        Some(match self {
+            Self::Edit => EditKind::Edit {
+                mask: ImageInput::file(""),
+                prompt: String::new(),
+            },
+            Self::Reframe => EditKind::Reframe {
+                resolution: Resolution::all_in(SizeFamily::V3).next()?,
+            },
+            Self::ReplaceBackground => EditKind::ReplaceBackground {
+                prompt: String::new(),
+            },
+            Self::Upscale => EditKind::Upscale {
+                prompt: None,
+                resemblance: None,
+                detail: None,
+            },
+            _ => return None,
+        })
+    }
+
+    /// Whether it takes a `GenerateRequest`.
+    fn generates(self) -> bool {
+        matches!(self, Self::Generate | Self::Remix | Self::JobSubmit)
+    }
+
     /// Whether a call may be billed.
     pub(super) fn paid(self) -> bool {
         !matches!(self, Self::JobStatus | Self::Models)
@@ -89,27 +117,23 @@ impl Tool {
     pub(super) fn description(self) -> &'static str {
         match self {
             Self::Generate => {
-                "Images from a prompt; with `image`, image to image. Billed per image (more for V_3's rendering_speed, transparent, upscale)."
+                "Images from a prompt; with `image`, image to image. Billed per image (priced by model and options)."
             }
-            Self::Remix => {
-                "Image to image with `generate`'s common fields (it takes all). Billed per image."
-            }
+            Self::Remix => "Image to image with `generate`'s fields. Billed per image.",
             Self::Edit => {
-                "Repaint where `operation.mask` (grayscale, the image's size) is black (Ideogram's API). Billed per image."
+                "Repaint where `mask` (grayscale, the image's size) is black. Billed per image."
             }
-            Self::Reframe => {
-                "Extend a square image outwards to `operation.resolution` (a V_3 size). Billed per image."
-            }
+            Self::Reframe => "Extend a square image outwards to `resolution`. Billed per image.",
             Self::ReplaceBackground => {
-                "Keep the subject, paint a new background from `operation.prompt`. Billed per image."
+                "Keep the subject, paint a new background from `prompt`. Billed per image."
             }
-            Self::Upscale => "Enlarge an image (Ideogram's API). Billed.",
+            Self::Upscale => "Enlarge an image. Billed.",
             Self::Describe => "Prompts describing an image. Billed.",
             Self::LayerizeText => {
                 "The image without its text, and each text block (Ideogram's API). Billed."
             }
             Self::JobSubmit => {
-                "Queue on Segmind (as remix, image optional); returns a request_id for job_wait. Billed when it runs."
+                "Queue on Segmind (`generate`'s fields); returns a request_id for job_wait. Billed when it runs."
             }
             Self::JobStatus => "A queued job's state by its request_id. Free.",
             Self::JobWait => {
@@ -160,8 +184,7 @@ impl Tool {
     }
 
     fn published(self) -> &'static Published {
-        static PUBLISHED: LazyLock<Vec<Published>> =
-            LazyLock::new(|| Tool::ALL.into_iter().map(Published::of).collect());
+        static PUBLISHED: LazyLock<Vec<Published>> = LazyLock::new(Published::all);
         let index = Tool::ALL
             .iter()
             .position(|t| *t == self)
@@ -169,88 +192,67 @@ impl Tool {
         &PUBLISHED[index]
     }
 
-    /// The input schema: the library request type's, narrowed to what the
-    /// tool takes, with the spec's bounds, the call's own fields (provider,
-    /// idempotency key), and long tables left to the `models` tool.
-    fn build_input(self) -> Map<String, Value> {
-        let mut schema = match self {
-            Self::Generate | Self::Remix | Self::JobSubmit => schema_of::<GenerateRequest>(),
-            Self::Edit | Self::Reframe | Self::ReplaceBackground | Self::Upscale => {
-                let mut schema = schema_of::<EditRequest>();
-                narrow_operation(&mut schema, self.edit_op().unwrap_or_default());
-                schema
+    /// The input schema: the library's request schema for each provider a
+    /// call may go to, read from the spec bodies (every body field by its
+    /// spec name, with the spec's enums and bounds), merged, made light
+    /// (see [`compact`]), and the call's own fields (provider, idempotency
+    /// key). With it, the fields of the edit tools' operation that the
+    /// server nests back into the library's `operation` (see
+    /// [`flatten_operation`]).
+    fn build_input(self) -> (Map<String, Value>, Vec<String>) {
+        let (mut schema, nested) = match self {
+            Self::Describe => (schema_of::<DescribeArgs>(), Vec::new()),
+            Self::LayerizeText => (schema_of::<LayerizeArgs>(), Vec::new()),
+            Self::JobStatus => (schema_of::<JobArgs>(), Vec::new()),
+            Self::JobWait => (schema_of::<JobWaitArgs>(), Vec::new()),
+            Self::Models => (schema_of::<NoArgs>(), Vec::new()),
+            _ => {
+                let mut nested = Vec::new();
+                let schemas = self
+                    .providers()
+                    .iter()
+                    .filter(|provider| self.served_by(**provider))
+                    .map(|provider| {
+                        let (schema, moved) = self.request_schema(*provider);
+                        for field in moved {
+                            if !nested.contains(&field) {
+                                nested.push(field);
+                            }
+                        }
+                        schema
+                    })
+                    .collect();
+                (merge(schemas), nested)
             }
-            Self::Describe => schema_of::<DescribeArgs>(),
-            Self::LayerizeText => schema_of::<LayerizeArgs>(),
-            Self::JobStatus => schema_of::<JobArgs>(),
-            Self::JobWait => schema_of::<JobWaitArgs>(),
-            Self::Models => schema_of::<NoArgs>(),
         };
-        for key in ["$schema", "title", "description"] {
+        for key in ["$schema", "$defs", "title", "description"] {
             schema.remove(key);
         }
-        if self == Self::Remix
-            && let Some(Value::Array(required)) = schema.get_mut("required")
-        {
-            required.push("image".into());
-        }
-        let mut required = schema.remove("required");
         let properties = schema
             .entry("properties")
             .or_insert_with(|| json!({}))
             .as_object_mut()
             .expect("properties");
-        if matches!(self, Self::Remix | Self::JobSubmit) {
-            properties.retain(|field, _| COMMON.contains(&field.as_str()));
-            // `generate`'s schema describes them.
+        if self.edit_op().is_none() && !self.generates() {
+            // The request tools' were made light per provider, before the
+            // merge.
             for property in properties.values_mut() {
-                if let Value::Object(property) = property {
-                    property.remove("description");
-                }
+                compact(property, 0);
             }
         }
-        if let Some(kind) = self.edit_kind() {
-            properties.retain(|option, _| {
-                !OPTIONS.contains(&option.as_str())
-                    || Provider::ALL.iter().any(|p| kind.takes(option, *p))
-            });
-        }
-        // The server names the operation itself: `op` is never needed, and
-        // an operation whose fields are all optional may be left out.
-        let mut optional_operation = false;
-        if let Some(Value::Object(operation)) = properties.get_mut("operation") {
-            if let Some(Value::Array(required)) = operation.get_mut("required") {
-                required.retain(|field| field != "op");
-                optional_operation = required.is_empty();
-            }
-            if optional_operation {
-                operation.remove("required");
-            }
-            if let Some(Value::Object(fields)) = operation.get_mut("properties") {
-                fields.remove("op");
-            }
-            // The tool's description says what the operation does.
-            operation.remove("description");
-        }
-        bounds(properties);
-        for property in properties.values_mut() {
-            compact(property, 0);
-        }
-        let described = !matches!(self, Self::Remix | Self::JobSubmit);
-        for (field, text) in SHORT.into_iter().filter(|_| described) {
-            if let Some(Value::Object(property)) = properties.get_mut(field) {
-                property.insert("description".into(), text.into());
-                // Said for the whole: not again for each part.
-                for part in property
-                    .get_mut("properties")
-                    .and_then(Value::as_object_mut)
-                    .into_iter()
-                    .flat_map(|parts| parts.values_mut())
-                {
-                    if let Value::Object(part) = part {
-                        part.remove("description");
-                    }
-                }
+        if matches!(self, Self::Remix | Self::JobSubmit) {
+            // `generate`'s schema describes the same fields, with their
+            // values and bounds; here each is named only, a number with
+            // its type (so one sent as text is read): the library checks
+            // each value as exactly, before anything is sent. Three full
+            // copies made `tools/list` too heavy for an agent's context.
+            for property in properties.values_mut() {
+                let kind = property
+                    .get("type")
+                    .or_else(|| property.pointer("/anyOf/0/type"))
+                    .filter(|kind| *kind == "integer" || *kind == "number")
+                    .cloned();
+                *property = kind.map_or_else(|| json!({}), |kind| json!({ "type": kind }));
             }
         }
         let serves_both = !matches!(
@@ -261,16 +263,6 @@ impl Tool {
             let names: Vec<String> = Provider::ALL.iter().map(ToString::to_string).collect();
             properties.insert("provider".into(), json!({"type": "string", "enum": names}));
         }
-        if optional_operation && let Some(Value::Array(required)) = &mut required {
-            required.retain(|field| field != "operation");
-        }
-        if let Some(required) = required {
-            schema.insert("required".into(), required);
-        }
-        let properties = schema
-            .get_mut("properties")
-            .and_then(Value::as_object_mut)
-            .expect("properties");
         if self.keyed() {
             properties.insert(
                 "idempotency_key".into(),
@@ -282,7 +274,83 @@ impl Tool {
                 }),
             );
         }
-        schema
+        if self == Self::Remix
+            && let Some(Value::Array(required)) = schema.get_mut("required")
+            && !required.contains(&json!("image"))
+        {
+            required.push("image".into());
+        }
+        (schema, nested)
+    }
+
+    /// The providers a call of this tool may go to: `job_submit` queues on
+    /// Segmind, the others take a call's `provider`.
+    fn providers(self) -> &'static [Provider] {
+        match self {
+            Self::JobSubmit => &[Provider::Segmind],
+            _ => &Provider::ALL,
+        }
+    }
+
+    /// Whether `provider`'s spec has an operation for an edit tool's task
+    /// (its `x-route`s): a provider that has none adds nothing to the
+    /// schema (its library schema would be the operation's own fields,
+    /// unbounded by any body).
+    fn served_by(self, provider: Provider) -> bool {
+        let Some(task) = self.edit_op() else {
+            return true;
+        };
+        let operations = match provider {
+            Provider::Segmind => ideogram::raw::segmind::operations::ALL,
+            Provider::Ideogram => ideogram::raw::ideogram::operations::ALL,
+            _ => &[],
+        };
+        operations
+            .iter()
+            .any(|op| op.route.is_some_and(|route| route.task == task))
+    }
+
+    /// The library's request schema on `provider` (`$ref`s inlined; an
+    /// edit tool's operation flattened), with the operation's fields.
+    fn request_schema(self, provider: Provider) -> (Map<String, Value>, Vec<String>) {
+        let schema = match self.edit_op() {
+            Some(op) => EditRequest::json_schema(provider, op),
+            None => GenerateRequest::json_schema(provider),
+        };
+        let mut schema = match inline_defs(schema) {
+            Value::Object(schema) => schema,
+            _ => Map::new(),
+        };
+        let nested = match self.edit_op() {
+            Some(op) => flatten_operation(&mut schema, op),
+            None => Vec::new(),
+        };
+        // The library's own options (a palette, style references) are in
+        // its schema for every operation: here only where the operation's
+        // body takes them.
+        if let Some(kind) = self.edit_kind() {
+            let required = schema["required"].as_array().cloned().unwrap_or_default();
+            if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+                properties.retain(|field, _| {
+                    nested.contains(field)
+                        || required.contains(&json!(field))
+                        || kind.takes(field, provider)
+                });
+            }
+        }
+        if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+            for property in properties.values_mut() {
+                compact(property, 0);
+            }
+        }
+        (schema, nested)
+    }
+
+    /// The fields a call of an edit tool gives at the top level that the
+    /// library reads in its `operation` (the operation's own: `mask`,
+    /// `prompt`, `resolution`, ...).
+    pub(super) fn nested(self) -> &'static [String] {
+        &self.published().nested
     }
 
     /// The shape of a successful call's `structuredContent`.
@@ -299,86 +367,10 @@ impl Tool {
             _ => Map::new(),
         }
     }
-
-    /// The operation an edit tool does, with its fields empty: what
-    /// options it takes.
-    fn edit_kind(self) -> Option<EditKind> {
-        Some(match self {
-            Self::Edit => EditKind::Edit {
-                mask: ImageInput::file(""),
-                prompt: String::new(),
-            },
-            Self::Reframe => EditKind::Reframe {
-                resolution: Resolution::all_in(SizeFamily::V3).next()?,
-            },
-            Self::ReplaceBackground => EditKind::ReplaceBackground {
-                prompt: String::new(),
-            },
-            Self::Upscale => EditKind::Upscale {
-                prompt: None,
-                resemblance: None,
-                detail: None,
-            },
-            _ => return None,
-        })
-    }
 }
-
-/// The fields of a generation that `remix` and `job_submit` take: what
-/// every model takes on both providers, the rest being `generate`'s (with
-/// `image`, it remixes too). Three copies of every field made `tools/list`
-/// too heavy for an agent's context.
-const COMMON: [&str; 10] = [
-    "prompt",
-    "model",
-    "image",
-    "image_weight",
-    "resolution",
-    "aspect_ratio",
-    "seed",
-    "style",
-    "magic_prompt",
-    "negative_prompt",
-];
-
-/// Descriptions for an agent, shorter than the library's (which are for a
-/// programmer, and repeated in every tool's schema).
-const SHORT: [(&str, &str); 12] = [
-    ("style", "Which a model takes: see `models`."),
-    (
-        "resolution",
-        "WxH, not with aspect_ratio; `models` lists them.",
-    ),
-    (
-        "aspect_ratio",
-        "W:H, not with resolution; `models` lists them.",
-    ),
-    ("seed", "Same seed, same image."),
-    ("num_images", "Each billed."),
-    ("magic_prompt", "Let Ideogram rewrite the prompt."),
-    ("rendering_speed", "Speed, quality and price."),
-    ("image", "http(s) URL, data: URL or file path."),
-    ("style_references", "Images whose style to follow."),
-    ("negative_prompt", "What to keep out."),
-    ("model", "`models` says what each takes."),
-    (
-        "palette",
-        "A preset `name` (see `models`) or 1 to 8 `members` ({color_hex, color_weight 0.05-1}).",
-    ),
-];
 
 /// The most of a field's name a refusal repeats, in characters.
 const MAX_ECHO: usize = 80;
-
-/// [`EditRequest`]'s options, which each operation takes or not.
-const OPTIONS: [&str; 6] = [
-    "num_images",
-    "seed",
-    "rendering_speed",
-    "magic_prompt",
-    "palette",
-    "style_references",
-];
 
 /// A tool's schemas, built once: what `tools/list` publishes is what calls
 /// are checked against.
@@ -386,69 +378,201 @@ struct Published {
     input: Arc<Map<String, Value>>,
     output: Arc<Map<String, Value>>,
     checker: Schemas,
+    /// See [`Tool::nested`].
+    nested: Vec<String>,
 }
 
 impl Published {
-    fn of(tool: Tool) -> Self {
-        let input = tool.build_input();
-        Self {
-            checker: Schemas::document(Value::Object(input.clone())),
-            input: Arc::new(input),
-            output: Arc::new(tool.build_output()),
-        }
+    /// Every tool's, in [`Tool::ALL`]'s order. A field's description is
+    /// said once, in the first tool that describes the field (the agent
+    /// reads them all in one list): `tools/list` stays light with every
+    /// field of every body in it.
+    fn all() -> Vec<Self> {
+        let mut said: Vec<String> = Vec::new();
+        Tool::ALL
+            .into_iter()
+            .map(|tool| {
+                let (mut input, nested) = tool.build_input();
+                said_once(&mut input, "", &mut said);
+                Self {
+                    checker: Schemas::document(Value::Object(input.clone())),
+                    input: Arc::new(input),
+                    output: Arc::new(tool.build_output()),
+                    nested,
+                }
+            })
+            .collect()
     }
 }
 
-/// Sets the bounds the library's types do not carry in their schemas,
-/// from the specs (through the library): counts, seeds, upscale's
-/// options, the wait.
-fn bounds(properties: &mut Map<String, Value>) {
-    use ideogram::raw::ideogram::limits;
-    let seeds = Provider::ALL.map(Provider::seed_range);
-    let widest = |a: i64, b: i64| (a.min(b), a.max(b));
-    let (low, high) = seeds
-        .iter()
-        .fold((i64::MAX, i64::MIN), |(low, high), range| {
-            (
-                widest(low, i64::from(*range.start())).0,
-                widest(high, i64::from(*range.end())).1,
-            )
-        });
-    let count = ideogram::NumImages::range();
-    let ranges: [(&str, i64, i64); 5] = [
-        ("num_images", (*count.start()).into(), (*count.end()).into()),
-        ("seed", low, high),
-        (
-            "resemblance",
-            *limits::UPSCALE_INITIAL_IMAGE_REQUEST_RESEMBLANCE.start(),
-            *limits::UPSCALE_INITIAL_IMAGE_REQUEST_RESEMBLANCE.end(),
+/// Removes from `schema`'s properties (at every level, `path` naming
+/// where) the description of each field `said` holds, and adds the others
+/// to it.
+fn said_once(schema: &mut Map<String, Value>, path: &str, said: &mut Vec<String>) {
+    let properties = schema.get_mut("properties").and_then(Value::as_object_mut);
+    for (field, property) in properties.into_iter().flatten() {
+        let Value::Object(property) = property else {
+            continue;
+        };
+        let path = format!("{path}/{field}");
+        if property.contains_key("description") {
+            if said.contains(&path) {
+                property.remove("description");
+            } else {
+                said.push(path.clone());
+            }
+        }
+        said_once(property, &path, said);
+    }
+}
+
+/// `schema` with each `$ref` into its `$defs` replaced by what it names
+/// (some agents' hosts do not follow them), and no `$defs`.
+fn inline_defs(mut schema: Value) -> Value {
+    let defs = schema
+        .as_object_mut()
+        .and_then(|s| s.remove("$defs"))
+        .unwrap_or_default();
+    inline(&schema, &defs, 0)
+}
+
+fn inline(schema: &Value, defs: &Value, depth: usize) -> Value {
+    match schema {
+        Value::Object(map) if depth < MAX_DEPTH => {
+            let mut out = Map::new();
+            if let Some(target) = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/$defs/"))
+                .and_then(|name| defs.get(name))
+                && let Value::Object(target) = inline(target, defs, depth + 1)
+            {
+                out.extend(target);
+            }
+            for (key, value) in map.iter().filter(|(key, _)| *key != "$ref") {
+                out.insert(key.clone(), inline(value, defs, depth + 1));
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| inline(item, defs, depth + 1))
+                .collect(),
         ),
-        (
-            "detail",
-            *limits::UPSCALE_INITIAL_IMAGE_REQUEST_DETAIL.start(),
-            *limits::UPSCALE_INITIAL_IMAGE_REQUEST_DETAIL.end(),
-        ),
-        (
-            "timeout_seconds",
-            1,
-            i64::try_from(MAX_WAIT).unwrap_or(i64::MAX),
-        ),
-    ];
-    let operation = properties
-        .get_mut("operation")
-        .and_then(|o| o.get_mut("properties"))
-        .and_then(Value::as_object_mut)
-        .map(std::mem::take);
-    for (field, min, max) in ranges {
-        if let Some(Value::Object(property)) = properties.get_mut(field) {
-            property.insert("minimum".into(), min.into());
-            property.insert("maximum".into(), max.into());
+        other => other.clone(),
+    }
+}
+
+/// How deep a schema is followed.
+const MAX_DEPTH: usize = 32;
+
+/// The library's `operation` (an edit tool's one operation, named by the
+/// tool) flattened into the arguments: its fields are the spec's too
+/// (`mask`, `prompt`, `resolution`, `resemblance`), so an agent gives
+/// them beside the others, each once; where the body lists the same field,
+/// the body's schema (the spec's bounds) is the one published. Returns
+/// the operation's fields, which the server nests back.
+fn flatten_operation(schema: &mut Map<String, Value>, op: &str) -> Vec<String> {
+    let Some(Value::Object(properties)) = schema.get_mut("properties") else {
+        return Vec::new();
+    };
+    let Some(operation) = properties.remove("operation") else {
+        return Vec::new();
+    };
+    let variant = operation["oneOf"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|v| {
+            let tag = &v["properties"]["op"];
+            tag["const"] == op || tag["enum"] == json!([op])
+        })
+        .cloned()
+        .unwrap_or_default();
+    let mut nested = Vec::new();
+    for (field, property) in variant["properties"].as_object().into_iter().flatten() {
+        if field != "op" {
+            nested.push(field.clone());
+            properties
+                .entry(field.clone())
+                .or_insert_with(|| property.clone());
         }
     }
-    if let Some(mut fields) = operation {
-        bounds(&mut fields);
-        properties["operation"]["properties"] = Value::Object(fields);
+    let operation_required = variant["required"].as_array().cloned().unwrap_or_default();
+    if let Some(Value::Array(required)) = schema.get_mut("required") {
+        required.retain(|field| field != "operation");
+        for field in operation_required {
+            if field != "op" && !required.contains(&field) {
+                required.push(field);
+            }
+        }
     }
+    nested
+}
+
+/// One schema for calls that may go to any of several providers: every
+/// field either takes (a field whose schemas differ takes any of them;
+/// the provider's body checks it exactly), required what all require.
+fn merge(schemas: Vec<Map<String, Value>>) -> Map<String, Value> {
+    let mut schemas = schemas.into_iter();
+    let mut merged = schemas.next().unwrap_or_default();
+    for other in schemas {
+        let theirs = other["required"].as_array().cloned().unwrap_or_default();
+        if let Some(Value::Array(required)) = merged.get_mut("required") {
+            required.retain(|field| theirs.contains(field));
+        }
+        let Some(Value::Object(ours)) = merged.get_mut("properties") else {
+            continue;
+        };
+        for (field, property) in other["properties"].as_object().into_iter().flatten() {
+            match ours.get_mut(field) {
+                None => {
+                    ours.insert(field.clone(), property.clone());
+                }
+                Some(existing) if undescribed(existing) != undescribed(property) => {
+                    *existing = either(existing, property);
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    merged
+}
+
+/// `schema` without its description.
+fn undescribed(schema: &Value) -> Value {
+    let mut schema = schema.clone();
+    if let Value::Object(map) = &mut schema {
+        map.remove("description");
+    }
+    schema
+}
+
+/// A schema any of `one`'s or `other`'s values passes, described as
+/// `one` is.
+fn either(one: &Value, other: &Value) -> Value {
+    let mut choices: Vec<Value> = Vec::new();
+    for schema in [one, other] {
+        let schema = undescribed(schema);
+        let parts = match schema.get("anyOf") {
+            Some(Value::Array(parts)) if schema.as_object().is_some_and(|s| s.len() == 1) => {
+                parts.clone()
+            }
+            _ => vec![schema],
+        };
+        for part in parts {
+            if !choices.contains(&part) {
+                choices.push(part);
+            }
+        }
+    }
+    let mut merged = Map::new();
+    if let Some(description) = one.get("description").or_else(|| other.get("description")) {
+        merged.insert("description".into(), description.clone());
+    }
+    choose(&mut merged, choices, 0);
+    Value::Object(merged)
 }
 
 /// Drops the fields given as `null` at every level: `null` is a field
@@ -473,23 +597,41 @@ fn without_nulls(object: &mut Map<String, Value>) {
 
 /// Makes a property's schema short: long enums (the sizes, the style
 /// presets) become a pattern with a pointer to the `models` tool, and
-/// what only Rust needs (`format`) or nested descriptions go.
+/// what only Rust needs (`format`), nested descriptions and each
+/// description past its first sentence go.
 fn compact(schema: &mut Value, depth: usize) {
     let Value::Object(node) = schema else {
         return;
     };
-    node.remove("format");
+    // What only Rust or OpenAPI 3.0 reads, and the service's defaults
+    // (said where they matter, in the tool's description).
+    for key in ["format", "nullable", "default"] {
+        node.remove(key);
+    }
     if depth > 1 {
         node.remove("description");
+    }
+    // A field with no words of its own (the library then says only which
+    // models take it) is described by its first choice that has some.
+    let own = node.get("description").and_then(Value::as_str);
+    if own.is_none_or(|text| text.starts_with("Taken by ")) {
+        let chosen = node
+            .get("anyOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find_map(|choice| choice.get("description"))
+            .cloned();
+        if let Some(text) = chosen {
+            node.insert("description".into(), text);
+        }
     }
     // The first sentence: what the field is. The rest (which model takes
     // it, each provider's range) is in the refusal when it matters.
     if let Some(Value::String(text)) = node.get_mut("description") {
         let text_now = text.replace('\n', " ");
-        let first = text_now
-            .find(". ")
-            .map_or(text_now.as_str(), |end| &text_now[..=end]);
-        *text = first.trim_end().to_owned();
+        let first = first_sentence(&text_now);
+        *text = first.trim_end().trim_end_matches('.').to_owned();
     }
     // `null` is a field left out (see `without_nulls`).
     if let Some(Value::Array(kinds)) = node.get_mut("type") {
@@ -502,6 +644,9 @@ fn compact(schema: &mut Value, depth: usize) {
     if let Some(Value::Array(values)) = node.get_mut("enum") {
         values.retain(|v| !v.is_null());
     }
+    if let Some(Value::Array(choices)) = node.remove("anyOf") {
+        choose(node, choices, depth);
+    }
     let long = node
         .get("enum")
         .and_then(Value::as_array)
@@ -509,51 +654,19 @@ fn compact(schema: &mut Value, depth: usize) {
         .cloned();
     if let Some(values) = long {
         let example = values.iter().find_map(Value::as_str).unwrap_or_default();
-        let pattern = if example.contains(':') && !example.contains('/') {
-            "^[0-9]+:[0-9]+$"
-        } else if example.contains('x') {
-            "^[0-9]+x[0-9]+$"
-        } else {
-            "^[0-9A-Z_]+$"
-        };
         node.remove("enum");
-        node.insert("pattern".into(), pattern.into());
+        if let Some(pattern) = pattern_of(&values) {
+            node.insert("pattern".into(), pattern.into());
+        }
         let said = node
             .get("description")
             .and_then(Value::as_str)
             .unwrap_or_default();
         let text = format!(
-            "{said} E.g. {example}; `models` lists all {}.",
-            values.iter().filter(|v| !v.is_null()).count()
+            "{said}; e.g. {example}, `models` lists all {}",
+            values.len()
         );
         node.insert("description".into(), text.trim_start().into());
-    }
-    // A choice of object shapes (a palette's preset or colours): one
-    // object with the fields of each, the library telling which go
-    // together.
-    if let Some(Value::Array(choices)) = node.remove("anyOf") {
-        let mut shapes = Vec::new();
-        let flatten = |choice: Value, shapes: &mut Vec<Value>| match choice.get("anyOf") {
-            Some(Value::Array(inner)) => shapes.extend(inner.iter().cloned()),
-            _ => shapes.push(choice),
-        };
-        for choice in choices {
-            flatten(choice, &mut shapes);
-        }
-        shapes.retain(|shape| shape["type"] != "null");
-        let mut fields = Map::new();
-        for shape in &shapes {
-            if let Some(properties) = shape["properties"].as_object() {
-                fields.extend(properties.clone());
-            }
-        }
-        if shapes.iter().all(|shape| shape["type"] == "object") {
-            node.insert("type".into(), "object".into());
-            node.insert("properties".into(), Value::Object(fields));
-            node.insert("additionalProperties".into(), false.into());
-        } else {
-            node.insert("anyOf".into(), Value::Array(shapes));
-        }
     }
     for (key, value) in node.iter_mut() {
         match key.as_str() {
@@ -573,13 +686,176 @@ fn compact(schema: &mut Value, depth: usize) {
                     *value = json!({"type": "object"});
                 }
             }
-            "anyOf" | "oneOf" => {
-                for choice in value.as_array_mut().into_iter().flatten() {
-                    compact(choice, depth + 1);
-                }
+            _ => {}
+        }
+    }
+}
+
+/// `text` up to its first stop (`. `, `: `, `; `) outside parentheses.
+fn first_sentence(text: &str) -> &str {
+    let mut open = 0usize;
+    for (at, c) in text.char_indices() {
+        match c {
+            '(' => open += 1,
+            ')' => open = open.saturating_sub(1),
+            '.' | ':' | ';' if open == 0 && text[at + 1..].starts_with(' ') => {
+                return &text[..at];
             }
             _ => {}
         }
+    }
+    text
+}
+
+/// Puts a property's choices (`anyOf`) into `node`, as few as say the
+/// same: `null` goes (a field left out); choices of text values become one
+/// enum of all their values (the body the call goes to checks its own); a
+/// choice of object shapes (a palette's preset or colours) becomes one
+/// object with the fields of each, the library telling which go together;
+/// a single choice is the property itself.
+fn choose(node: &mut Map<String, Value>, choices: Vec<Value>, depth: usize) {
+    let mut shapes = Vec::new();
+    for choice in choices {
+        match choice.get("anyOf") {
+            Some(Value::Array(inner)) => shapes.extend(inner.iter().cloned()),
+            _ => shapes.push(choice),
+        }
+    }
+    shapes.retain(|shape| shape["type"] != "null");
+    let texts = |shape: &Value| shape["type"] == "string" && shape["enum"].is_array();
+    if !shapes.is_empty() && shapes.iter().all(texts) {
+        let mut values: Vec<Value> = Vec::new();
+        for value in shapes
+            .iter()
+            .flat_map(|s| s["enum"].as_array().into_iter().flatten())
+        {
+            if !value.is_null() && !values.contains(value) {
+                values.push(value.clone());
+            }
+        }
+        node.insert("type".into(), "string".into());
+        node.insert("enum".into(), Value::Array(values));
+        return;
+    }
+    if !shapes.is_empty() && shapes.iter().all(|shape| shape["type"] == "object") {
+        let mut fields = Map::new();
+        for shape in &shapes {
+            if let Some(properties) = shape["properties"].as_object() {
+                fields.extend(properties.clone());
+            }
+        }
+        node.insert("type".into(), "object".into());
+        node.insert("properties".into(), Value::Object(fields));
+        node.insert("additionalProperties".into(), false.into());
+        return;
+    }
+    if let Some(widest) = widest_range(&shapes) {
+        node.extend(widest);
+        return;
+    }
+    let mut distinct: Vec<Value> = Vec::new();
+    for mut shape in shapes {
+        compact(&mut shape, depth + 1);
+        if let Value::Object(shape) = &mut shape {
+            // Said once, for the whole.
+            shape.remove("description");
+            shape.remove("default");
+        }
+        if !distinct.contains(&shape) {
+            distinct.push(shape);
+        }
+    }
+    match <[Value; 1]>::try_from(distinct) {
+        Ok([Value::Object(only)]) => {
+            for (key, value) in only {
+                node.entry(key).or_insert(value);
+            }
+        }
+        Ok([other]) => {
+            node.insert("anyOf".into(), Value::Array(vec![other]));
+        }
+        Err(distinct) => {
+            node.insert("anyOf".into(), Value::Array(distinct));
+        }
+    }
+}
+
+/// Numbers of one type in ranges (a seed's on each provider) as one
+/// range from the lowest minimum to the highest maximum (the body the call
+/// goes to checks its own); `None` when `shapes` are not only that.
+fn widest_range(shapes: &[Value]) -> Option<Map<String, Value>> {
+    let kind = shapes.first()?.get("type")?.clone();
+    let numeric = kind == "integer" || kind == "number";
+    let plain = |shape: &Value| {
+        shape.as_object().is_some_and(|s| {
+            s.keys().all(|k| {
+                [
+                    "type",
+                    "minimum",
+                    "maximum",
+                    "description",
+                    "default",
+                    "format",
+                ]
+                .contains(&k.as_str())
+            })
+        }) && shape["type"] == kind
+    };
+    if !numeric || !shapes.iter().all(plain) {
+        return None;
+    }
+    // The bound itself, as the spec writes it, of the widest.
+    let bound = |key: &str, wider: fn(f64, f64) -> bool| {
+        let mut found: Option<&Value> = None;
+        for shape in shapes {
+            let value = shape.get(key)?;
+            if found.is_none_or(|f| wider(value.as_f64().unwrap_or(0.0), f.as_f64().unwrap_or(0.0)))
+            {
+                found = Some(value);
+            }
+        }
+        found.cloned()
+    };
+    let mut range = Map::new();
+    range.insert("type".into(), kind);
+    if let Some(min) = bound("minimum", |a, b| a < b) {
+        range.insert("minimum".into(), min);
+    }
+    if let Some(max) = bound("maximum", |a, b| a > b) {
+        range.insert("maximum".into(), max);
+    }
+    Some(range)
+}
+
+/// A pattern every one of `values` matches, of the few an agent reads at
+/// a glance (sizes, ratios, upper-case names), if one fits them all.
+fn pattern_of(values: &[Value]) -> Option<&'static str> {
+    let texts: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
+    if texts.len() != values.len() {
+        return None;
+    }
+    let pair = |text: &str, sep: char| {
+        text.split_once(sep).is_some_and(|(a, b)| {
+            [a, b]
+                .iter()
+                .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+    };
+    let name = |text: &str| {
+        !text.is_empty()
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    };
+    let all = |fits: &dyn Fn(&str) -> bool| texts.iter().all(|t| fits(t));
+    if all(&|t| pair(t, ':')) {
+        Some("^[0-9]+:[0-9]+$")
+    } else if all(&|t| pair(t, 'x')) {
+        Some("^[0-9]+x[0-9]+$")
+    } else if all(&name) {
+        Some("^[0-9A-Z_]+$")
+    } else {
+        None
     }
 }
 
@@ -630,6 +906,7 @@ pub(super) struct JobWaitArgs {
     /// How long to wait at most, in seconds (default 600); the job runs on
     /// after a timeout, and waiting again fetches it.
     #[serde(default)]
+    #[schemars(range(min = 1, max = MAX_WAIT))]
     pub(super) timeout_seconds: Option<u64>,
 }
 
@@ -648,27 +925,5 @@ pub(super) fn schema_of<T: JsonSchema>() -> Map<String, Value> {
     match serde_json::to_value(generator.into_root_schema_for::<T>()) {
         Ok(Value::Object(schema)) => schema,
         _ => Map::new(),
-    }
-}
-
-/// Makes `EditRequest`'s `operation` the one operation `op` (its other
-/// variants dropped), so that each tool's schema says what it takes.
-pub(super) fn narrow_operation(schema: &mut Map<String, Value>, op: &str) {
-    let variant = schema
-        .get("properties")
-        .and_then(|p| p.get("operation"))
-        .and_then(|k| k.get("oneOf"))
-        .and_then(Value::as_array)
-        .and_then(|variants| {
-            variants.iter().find(|v| {
-                let tag = &v["properties"]["op"];
-                tag["const"] == op || tag["enum"] == json!([op])
-            })
-        })
-        .cloned();
-    if let (Some(variant), Some(Value::Object(properties))) =
-        (variant, schema.get_mut("properties"))
-    {
-        properties.insert("operation".into(), variant);
     }
 }
