@@ -106,7 +106,17 @@ fn url(base: &str, operation: &Operation, params: &[&str]) -> Result<String, Str
 fn form(payload: &Payload) -> Result<Form, String> {
     let mut form = Form::new();
     for (name, value) in &payload.fields {
-        form = crate::multipart::value_part(form, name.clone(), value, false)?;
+        form = match value {
+            // Given, though empty: a part the body requires (`/upscale`'s
+            // `image_request` with every option at its default).
+            Value::Object(fields) if fields.is_empty() => form.part(
+                name.clone(),
+                Part::text("{}")
+                    .mime_str("application/json")
+                    .map_err(|e| format!("{name}: {e}"))?,
+            ),
+            value => crate::multipart::value_part(form, name.clone(), value, false)?,
+        };
     }
     for (name, files) in &payload.files {
         for file in files {

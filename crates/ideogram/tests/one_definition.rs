@@ -190,3 +190,41 @@ async fn a_request_can_name_its_operation_and_any_image_field() {
     );
     assert_eq!(server.requests().len(), 1);
 }
+
+/// Against the mock, which reads bodies as the spec says: an upscale with
+/// every option at its default still sends the `image_request` part its
+/// body requires, and every field set by name is in the mock's ledger.
+#[tokio::test]
+async fn the_mock_s_ledger_holds_every_field_sent() {
+    let mock = ideogram_mock::MockServer::start(Default::default())
+        .await
+        .unwrap();
+    let client = ideogram::Client::builder(Provider::Ideogram)
+        .base_url(mock.api_url())
+        .api_key(mock.api_key())
+        .build()
+        .unwrap();
+    let png = ideogram_mock::ImageSpec {
+        width: 64,
+        height: 64,
+        seed: 1,
+        palette: vec![],
+        transparent: false,
+    }
+    .png();
+    client
+        .edit(&EditRequest::upscale(ImageInput::bytes(png.clone())))
+        .await
+        .unwrap();
+    let coded = GenerateRequest::new("a poster")
+        .model(Model::V3)
+        .set("style_codes", ["AAFF5733"])
+        .negative_prompt("fog");
+    client.generate(&coded).await.unwrap();
+    let ledger = mock.ledger();
+    let entries = ledger.entries;
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0].fields["image_request"], json!({}));
+    assert_eq!(entries[1].fields["style_codes"], json!(["AAFF5733"]));
+    assert_eq!(entries[1].fields["negative_prompt"], "fog");
+}

@@ -266,9 +266,9 @@ impl Server {
                     .map(|d| d.display().to_string())
                     .collect();
                 // An edit tool's `mask` is given beside the others.
-                let field = field.rsplit('.').next().unwrap_or(field);
+                let field = field.rsplit('.').next().unwrap_or(field).to_owned();
                 return Err(Refused::invalid(InvalidInput::new(
-                    field.clone(),
+                    field,
                     format!(
                         "{} is not an image in a folder this server may read ({}); give an \
                          http(s) or data: URL, or a file in one of those folders (its user \
