@@ -4,7 +4,6 @@
 use ideogram::{InvalidInput, Provider};
 use serde_json::{Map, Value};
 
-use crate::args::Options;
 use crate::output::Asked;
 use crate::request::Work;
 
@@ -101,29 +100,30 @@ pub(super) fn fingerprint(text: &str) -> String {
     crate::journal::fnv1a(text.bytes())
 }
 
-/// What a call asked, for the sidecars: its arguments as the CLI's options.
+/// What a call asked, for the sidecars: its arguments by their spec names.
 pub(super) fn asked(prompt: String, args: &Map<String, Value>, model: ideogram::Model) -> Asked {
-    let text = |name: &str| match args.get(name) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(text)) => Some(text.clone()),
-        Some(other) => Some(other.to_string()),
-    };
+    let mut fields = Map::from_iter([("model".to_owned(), Value::from(model.to_string()))]);
+    for (name, spec_name) in [
+        ("resolution", "resolution"),
+        ("aspect_ratio", "aspect_ratio"),
+        ("palette", "color_palette"),
+        ("color_palette", "color_palette"),
+        ("style", "style_type"),
+        ("style_type", "style_type"),
+        ("magic_prompt", "magic_prompt"),
+        ("negative_prompt", "negative_prompt"),
+        ("seed", "seed"),
+        ("num_images", "num_images"),
+        ("rendering_speed", "rendering_speed"),
+    ] {
+        if let Some(value) = args.get(name).filter(|v| !v.is_null()) {
+            fields.insert(spec_name.to_owned(), value.clone());
+        }
+    }
     Asked {
         prompt,
         // The session that runs it sets its own.
         provider: Provider::Ideogram,
-        options: Options {
-            model: Some(model.to_string()),
-            resolution: text("resolution"),
-            aspect: text("aspect_ratio"),
-            palette: text("palette"),
-            style: text("style"),
-            magic_prompt: text("magic_prompt"),
-            negative: text("negative_prompt"),
-            seed: text("seed"),
-            num_images: text("num_images"),
-            speed: text("rendering_speed"),
-            ..Options::default()
-        },
+        fields,
     }
 }

@@ -11,14 +11,14 @@ use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::{Map, Value, json};
 
-use crate::args::{Connection, Options};
+use crate::args::Connection;
 use crate::connect::{self, Offline, Session};
 use crate::failure::{Failure, INVALID, NOT_SAVED, OTHER};
 use crate::journal::{Entry, ItemState, Journal, JournalImage};
 use crate::naming::{self, Plan};
 use crate::output::{Asked, tell};
 use crate::paid::undecoded;
-use crate::request::{Ready, Work};
+use crate::request::Work;
 use crate::signals::Signals;
 
 use super::answer::{Billed, Refused, read_sidecar};
@@ -523,15 +523,11 @@ impl Server {
                 generation
             }
             None => {
-                let prepared = match &paid.work {
-                    Work::Generate(request) => {
-                        session.client.prepare(request).await.map(Ready::Generate)
-                    }
-                    Work::Edit(request) => {
-                        session.client.prepare_edit(request).await.map(Ready::Edit)
-                    }
-                }
-                .map_err(|e| Refused::error(e, provider))?;
+                let prepared = paid
+                    .work
+                    .prepare(&session.client)
+                    .await
+                    .map_err(|e| Refused::error(e, provider))?;
                 self.unless_stopped(progress)?;
                 self.journal(Entry::Sending {
                     item,
@@ -650,7 +646,7 @@ impl Server {
     pub(super) async fn submit(
         &self,
         item: usize,
-        prepared: Ready<'_>,
+        prepared: ideogram::Prepared<'_>,
         provider: Provider,
         (model, prompt): (ideogram::Model, &str),
     ) -> Result<Value, Refused> {
@@ -964,10 +960,10 @@ impl Server {
         let asked = Asked {
             prompt: state.prompt.unwrap_or_default(),
             provider: Provider::Segmind,
-            options: Options {
-                model: state.model,
-                ..Options::default()
-            },
+            fields: state
+                .model
+                .map(|model| Map::from_iter([("model".to_owned(), Value::from(model))]))
+                .unwrap_or_default(),
         };
         self.save(item, &generation, &plan, &asked, started).await
     }
