@@ -87,7 +87,13 @@ impl Values {
                     .map(|p| Palette::from(p).to_string())
                     .collect()
             },
-            check: |text| text.parse::<Palette>().map(drop),
+            // Named as the flag and the spec name it.
+            check: |text| {
+                text.parse::<Palette>().map(drop).map_err(|mut e| {
+                    e.field = "color_palette".into();
+                    e
+                })
+            },
         }
     }
 
