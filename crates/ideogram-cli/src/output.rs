@@ -49,10 +49,7 @@ impl Asked {
 /// `request`'s JSON form without its prompt and the fields holding input
 /// images (`images`, `operation.mask` for one nested): paths and URLs
 /// of inputs are not the sidecar's to repeat.
-fn fields_of(
-    request: &impl serde::Serialize,
-    images: &[&str],
-) -> serde_json::Map<String, Value> {
+fn fields_of(request: &impl serde::Serialize, images: &[&str]) -> serde_json::Map<String, Value> {
     let Ok(Value::Object(mut fields)) = serde_json::to_value(request) else {
         return serde_json::Map::new();
     };

@@ -99,15 +99,12 @@ fn sets(pairs: &[String]) -> Result<Vec<(String, Value)>, InvalidInput> {
     pairs
         .iter()
         .map(|pair| {
-            let (field, text) = pair.split_once('=').ok_or_else(|| {
-                InvalidInput::new("set", format!("{pair:?} is not FIELD=VALUE"))
-            })?;
+            let (field, text) = pair
+                .split_once('=')
+                .ok_or_else(|| InvalidInput::new("set", format!("{pair:?} is not FIELD=VALUE")))?;
             let field = field.trim();
             if field.is_empty() {
-                return Err(InvalidInput::new(
-                    "set",
-                    format!("{pair:?} names no field"),
-                ));
+                return Err(InvalidInput::new("set", format!("{pair:?} names no field")));
             }
             let value = serde_json::from_str(text).unwrap_or_else(|_| text.into());
             Ok((field.to_owned(), value))
@@ -253,7 +250,11 @@ impl Work {
 
     /// What was asked, for the sidecars: `named` (the words the files are
     /// named from) on `provider`.
-    pub(crate) fn asked(&self, named: String, provider: ideogram::Provider) -> crate::output::Asked {
+    pub(crate) fn asked(
+        &self,
+        named: String,
+        provider: ideogram::Provider,
+    ) -> crate::output::Asked {
         match self {
             Self::Generate(request) => crate::output::Asked::generate(request, provider),
             Self::Edit(request) => crate::output::Asked::edit(named, request, provider),
@@ -265,16 +266,15 @@ impl Work {
 /// absent): generate, remix (generate with an `"image"`), and each
 /// operation on an image the library has, with the fields of its own.
 fn operations() -> Vec<(String, Vec<String>)> {
-    let schema = serde_json::to_value(ideogram::schemars::schema_for!(EditKind))
-        .expect("a schema is JSON");
+    let schema =
+        serde_json::to_value(ideogram::schemars::schema_for!(EditKind)).expect("a schema is JSON");
     let mut ops = vec![
         ("generate".to_owned(), Vec::new()),
         ("remix".to_owned(), Vec::new()),
     ];
     for variant in schema["oneOf"].as_array().into_iter().flatten() {
         let properties = variant["properties"].as_object();
-        let op = properties
-            .and_then(|p| p["op"]["const"].as_str().or(p["op"]["enum"][0].as_str()));
+        let op = properties.and_then(|p| p["op"]["const"].as_str().or(p["op"]["enum"][0].as_str()));
         if let (Some(op), Some(properties)) = (op, properties) {
             let own = properties.keys().filter(|k| *k != "op").cloned().collect();
             ops.push((op.to_owned(), own));
@@ -307,7 +307,11 @@ fn from_json<T: DeserializeOwned>(object: Map<String, Value>, op: &str) -> Resul
         {
             return InvalidInput::new(field.to_owned(), why.to_owned());
         }
-        let field = if path == "." { "batch line".to_owned() } else { path };
+        let field = if path == "." {
+            "batch line".to_owned()
+        } else {
+            path
+        };
         InvalidInput::new(field, message)
     })
 }
@@ -382,7 +386,10 @@ pub(crate) fn batch_work(line: &str, base: &Options) -> Result<(String, Work), I
             merged.insert(name, value);
         }
     }
-    let prompt = merged.get("prompt").and_then(Value::as_str).map(str::to_owned);
+    let prompt = merged
+        .get("prompt")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     if op == "generate" || op == "remix" {
         if op == "remix" && !merged.contains_key("image") {
             return Err(InvalidInput::new("batch line", "remix needs an \"image\""));
@@ -399,7 +406,10 @@ pub(crate) fn batch_work(line: &str, base: &Options) -> Result<(String, Work), I
     }
     merged.insert("operation".to_owned(), Value::Object(kind.clone()));
     if !merged.contains_key("image") {
-        return Err(InvalidInput::new("batch line", format!("{op} needs an \"image\"")));
+        return Err(InvalidInput::new(
+            "batch line",
+            format!("{op} needs an \"image\""),
+        ));
     }
     let kind: EditKind = from_json(kind, &op)?;
     let request: EditRequest = from_json(merged, &op)?;
@@ -491,8 +501,11 @@ mod tests {
     #[test]
     fn batch_lines_name_image_operations() {
         let base = Options::default();
-        let (named, reframe) =
-            work(r#"{"op": "reframe", "image": "a.png", "resolution": "1280x800"}"#, &base).unwrap();
+        let (named, reframe) = work(
+            r#"{"op": "reframe", "image": "a.png", "resolution": "1280x800"}"#,
+            &base,
+        )
+        .unwrap();
         assert_eq!(named, "reframe 1280x800");
         assert!(
             matches!(reframe, Work::Edit(ref r) if matches!(r.kind(), EditKind::Reframe { .. }))

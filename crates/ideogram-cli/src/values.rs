@@ -184,4 +184,40 @@ mod tests {
         assert_eq!(nearest("render-3", &styles).as_deref(), Some("RENDER_3D"));
         assert_eq!(nearest("cubist", &styles), None);
     }
+
+    #[test]
+    fn an_enum_flag_takes_every_value_the_specs_allow_in_any_case() {
+        use clap::builder::TypedValueParser as _;
+        let command = clap::Command::new("t");
+        for (flag, fields) in [
+            ("style_type", &["style_type"][..]),
+            ("rendering_speed", &["rendering_speed"]),
+            ("style_preset", &["style_preset"]),
+            ("upscale_factor", &["upscale_factor"]),
+            ("magic_prompt", &["magic_prompt", "magic_prompt_option"]),
+        ] {
+            let parser = Values::Fields(fields);
+            let values: Vec<String> = fields
+                .iter()
+                .flat_map(|f| ideogram::field_values(f))
+                .collect();
+            assert!(!values.is_empty(), "{flag}");
+            for value in values {
+                let lower = value.to_ascii_lowercase().replace('_', "-");
+                for given in [value.as_str(), lower.as_str()] {
+                    let parsed = parser.parse_ref(&command, None, OsStr::new(given));
+                    let parsed = parsed.unwrap_or_else(|e| panic!("{flag} {given}: {e}"));
+                    assert!(
+                        parsed.eq_ignore_ascii_case(&value),
+                        "{flag}: {given} -> {parsed}"
+                    );
+                }
+            }
+            assert!(
+                parser
+                    .parse_ref(&command, None, OsStr::new("cubist"))
+                    .is_err()
+            );
+        }
+    }
 }

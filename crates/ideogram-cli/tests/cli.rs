@@ -1565,7 +1565,12 @@ async fn help_lists_the_specs_values_and_a_typo_gets_the_value_meant() {
     let help = stdout(&run(&["generate", "--help"], &[], dir.path()).await);
     // Each enum flag lists every value the specs' bodies allow for its
     // field, so a value a regeneration adds is listed (and taken).
-    for field in ["style_type", "rendering_speed", "style_preset", "upscale_factor"] {
+    for field in [
+        "style_type",
+        "rendering_speed",
+        "style_preset",
+        "upscale_factor",
+    ] {
         let values = ideogram::field_values(field);
         assert!(!values.is_empty(), "{field}");
         for value in values {
