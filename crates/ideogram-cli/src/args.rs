@@ -498,9 +498,10 @@ pub(crate) struct Options {
     /// work too).
     #[arg(long, value_parser = Values::model())]
     pub model: Option<String>,
-    /// The spec id of the operation to send to (`ideogram models --json`
-    /// lists the routes), instead of the first of the task and model that
-    /// takes the request: for an operation a spec adds beside another.
+    /// The spec id of the operation to send to (`ideogram_3`; an unknown
+    /// one is refused with the list), instead of the first of the task and
+    /// model that takes the request: for an operation a spec adds beside
+    /// another.
     #[arg(long, value_name = "ID")]
     pub operation: Option<String>,
     /// An exact size: 1024x576 or RESOLUTION_1024_576.
