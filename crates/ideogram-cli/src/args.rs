@@ -127,8 +127,8 @@ pub(crate) enum Command {
         /// What to make of it.
         prompt: String,
         /// How closely to follow the input, 1 to 100 (default 50).
-        #[arg(long)]
-        weight: Option<String>,
+        #[arg(long, visible_alias = "weight")]
+        image_weight: Option<String>,
         #[command(flatten)]
         options: Options,
         #[command(flatten)]
@@ -148,7 +148,7 @@ pub(crate) enum Command {
         /// What to paint there.
         prompt: String,
         #[command(flatten)]
-        options: EditOptions,
+        options: BodyOptions,
         #[command(flatten)]
         save: SaveArgs,
         #[command(flatten)]
@@ -161,7 +161,7 @@ pub(crate) enum Command {
         /// The size to extend to, one of Ideogram 3.0's (`ideogram resolutions v3`).
         resolution: String,
         #[command(flatten)]
-        options: EditOptions,
+        options: BodyOptions,
         #[command(flatten)]
         save: SaveArgs,
         #[command(flatten)]
@@ -175,7 +175,7 @@ pub(crate) enum Command {
         /// The new background.
         prompt: String,
         #[command(flatten)]
-        options: EditOptions,
+        options: BodyOptions,
         #[command(flatten)]
         save: SaveArgs,
         #[command(flatten)]
@@ -195,7 +195,7 @@ pub(crate) enum Command {
         #[arg(long)]
         detail: Option<String>,
         #[command(flatten)]
-        options: EditOptions,
+        options: BodyOptions,
         #[command(flatten)]
         save: SaveArgs,
         #[command(flatten)]
@@ -397,11 +397,18 @@ impl Command {
 #[derive(Debug, Subcommand)]
 #[expect(clippy::large_enum_variant, reason = "parsed once per process")]
 pub(crate) enum JobAction {
-    /// Queue a generation and print its request id at once (stdout: the id
-    /// alone); `job wait ID` fetches it. Billed when it runs.
+    /// Queue a generation, or with --image a remix, and print its request
+    /// id at once (stdout: the id alone); `job wait ID` fetches it. Billed
+    /// when it runs.
     Submit {
         /// What to draw.
         prompt: String,
+        /// An input image (an http(s) URL or a file): queues a remix.
+        #[arg(long)]
+        image: Option<String>,
+        /// How closely to follow the input image, 1 to 100 (default 50).
+        #[arg(long, visible_alias = "weight", requires = "image")]
+        image_weight: Option<String>,
         #[command(flatten)]
         options: Options,
         #[command(flatten)]
@@ -444,11 +451,13 @@ pub(crate) struct SaveArgs {
     pub overwrite: bool,
 }
 
-/// Options of Ideogram 3.0's operations on an image (edit, reframe,
-/// replace-background); an operation refuses those it does not take.
-#[derive(Debug, Clone, Default, Args)]
+/// Body fields every image command takes (generate, remix, the operations
+/// on an image, batch, job submit): each flag is the kebab case of the
+/// spec's field name, and `--set` reaches every other field. A command
+/// whose operation has no place for one refuses it, naming who takes it.
+#[derive(Debug, Clone, Default, PartialEq, Args)]
 #[command(next_help_heading = "Image options")]
-pub(crate) struct EditOptions {
+pub(crate) struct BodyOptions {
     /// How many images (each billed).
     #[arg(long)]
     pub num_images: Option<String>,
@@ -456,20 +465,32 @@ pub(crate) struct EditOptions {
     #[arg(long)]
     pub seed: Option<String>,
     /// Ideogram 3.0's speed, quality and price trade-off.
-    #[arg(long, value_parser = Values::spec::<ideogram::RenderingSpeed>())]
-    pub speed: Option<String>,
-    /// Whether the prompt is rewritten first (not for reframe).
-    #[arg(long, value_parser = Values::spec::<ideogram::MagicPrompt>())]
+    #[arg(long, visible_alias = "speed", value_parser = Values::field(&["rendering_speed"]))]
+    pub rendering_speed: Option<String>,
+    /// Whether the prompt is rewritten first.
+    #[arg(long, value_parser = Values::field(&["magic_prompt", "magic_prompt_option"]))]
     pub magic_prompt: Option<String>,
     /// A preset, or colours: '#ff5500:0.6,#00aaff'.
-    #[arg(long, value_parser = Values::palette())]
-    pub palette: Option<String>,
+    #[arg(long, visible_alias = "palette", value_parser = Values::palette())]
+    pub color_palette: Option<String>,
+    /// The style (which a model takes depends on the model).
+    #[arg(long, visible_alias = "style", value_parser = Values::field(&["style_type"]))]
+    pub style_type: Option<String>,
+    /// One of Ideogram 3.0's named looks.
+    #[arg(long, value_parser = Values::field(&["style_preset"]))]
+    pub style_preset: Option<String>,
     /// An image whose style to follow (repeatable; 10 MB in all).
-    #[arg(long = "style-ref", value_name = "FILE")]
-    pub style_refs: Vec<String>,
+    #[arg(long, visible_alias = "style-ref", value_name = "FILE")]
+    pub style_reference_images: Vec<String>,
+    /// Any field of the request by its spec name (repeatable): VALUE is
+    /// read as JSON, else as text (`--set style_codes='["AAFF5733"]'`,
+    /// `--set magic_prompt_version=V_0`). A field the operation's body
+    /// lacks is refused before sending, naming who takes it.
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
 }
 
-/// Generation options, shared by generate, remix and batch.
+/// Generation options, shared by generate, remix, batch and job submit.
 #[derive(Debug, Clone, Default, PartialEq, Args)]
 #[command(next_help_heading = "Image options")]
 pub(crate) struct Options {
@@ -477,53 +498,48 @@ pub(crate) struct Options {
     /// work too).
     #[arg(long, value_parser = Values::model())]
     pub model: Option<String>,
+    /// The spec id of the operation to send to (`ideogram_3`; an unknown
+    /// one is refused with the list), instead of the first of the task and
+    /// model that takes the request: for an operation a spec adds beside
+    /// another.
+    #[arg(long, value_name = "ID")]
+    pub operation: Option<String>,
     /// An exact size: 1024x576 or RESOLUTION_1024_576.
-    #[arg(long, conflicts_with = "aspect")]
+    #[arg(long, conflicts_with = "aspect_ratio")]
     pub resolution: Option<String>,
     /// A shape (which a model takes: `ideogram models`).
-    #[arg(long, value_parser = Values::aspect())]
-    pub aspect: Option<String>,
-    /// A preset, or colours: '#ff5500:0.6,#00aaff'.
-    #[arg(long, value_parser = Values::palette())]
-    pub palette: Option<String>,
-    /// The style (which a model takes depends on the model).
-    #[arg(long, value_parser = Values::spec::<ideogram::StyleType>())]
-    pub style: Option<String>,
-    /// Whether the prompt is rewritten first.
-    #[arg(long, value_parser = Values::spec::<ideogram::MagicPrompt>())]
-    pub magic_prompt: Option<String>,
+    #[arg(long, visible_alias = "aspect", value_parser = Values::aspect())]
+    pub aspect_ratio: Option<String>,
     /// What to keep out of the image.
-    #[arg(long)]
-    pub negative: Option<String>,
-    /// The seed, for reproducible images.
-    #[arg(long)]
-    pub seed: Option<String>,
-    /// How many images (Ideogram: 1 to 8).
-    #[arg(long)]
-    pub num_images: Option<String>,
-    /// Ideogram 3.0's speed, quality and price trade-off.
-    #[arg(long, value_parser = Values::spec::<ideogram::RenderingSpeed>())]
-    pub speed: Option<String>,
-    /// An image whose style to follow (repeatable; model 3).
-    #[arg(long = "style-ref", value_name = "FILE")]
-    pub style_refs: Vec<String>,
+    #[arg(long, visible_alias = "negative")]
+    pub negative_prompt: Option<String>,
     /// A character to keep (model 3; priced higher).
-    #[arg(long, value_name = "FILE")]
-    pub character_ref: Option<String>,
-    /// Where the character is in --character-ref: grayscale, its size.
-    #[arg(long, value_name = "FILE", requires = "character_ref")]
-    pub character_mask: Option<String>,
-    /// One of Ideogram 3.0's named looks (model 3 on Ideogram's API).
-    #[arg(long, value_parser = Values::spec::<ideogram::StylePreset>())]
-    pub style_preset: Option<String>,
+    #[arg(long, visible_alias = "character-ref", value_name = "FILE")]
+    pub character_reference_images: Option<String>,
+    /// Where the character is in --character-reference-images: grayscale,
+    /// its size.
+    #[arg(
+        long,
+        visible_alias = "character-mask",
+        value_name = "FILE",
+        requires = "character_reference_images"
+    )]
+    pub character_reference_images_mask: Option<String>,
     /// A custom model, model/<name>/version/<version> (models 3 and 4 on
     /// Ideogram's API).
-    #[arg(long)]
-    pub custom_model: Option<String>,
+    #[arg(long, visible_alias = "custom-model")]
+    pub custom_model_uri: Option<String>,
     /// A transparent background: PNGs with alpha (model 3 on Ideogram's API).
     #[arg(long)]
     pub transparent: bool,
     /// Enlarge a transparent image (X2 and X4 cost extra).
-    #[arg(long, requires = "transparent", value_parser = Values::spec::<ideogram::UpscaleFactor>())]
-    pub upscale: Option<String>,
+    #[arg(
+        long,
+        visible_alias = "upscale",
+        requires = "transparent",
+        value_parser = Values::field(&["upscale_factor"])
+    )]
+    pub upscale_factor: Option<String>,
+    #[command(flatten)]
+    pub body: BodyOptions,
 }

@@ -27,7 +27,7 @@ use crate::naming::{self, Plan};
 use crate::output::{self, Asked, tell};
 use crate::paid::{self, Saving};
 use crate::progress::Progress;
-use crate::request::{self, Ready, Work};
+use crate::request::{self, Work};
 use crate::signals::Signals;
 
 /// The largest batch file read.
@@ -256,15 +256,11 @@ fn parse_item(
     options: &Options,
     provider: Provider,
 ) -> Result<Item, ideogram::InvalidInput> {
-    let (named, options, work) = request::batch_work(line, options)?;
+    let (named, work) = request::batch_work(line, options)?;
     work.check(provider)?;
     Ok(Item {
         index,
-        asked: Asked {
-            prompt: named,
-            provider,
-            options,
-        },
+        asked: work.asked(named, provider),
         work,
     })
 }
@@ -466,11 +462,7 @@ async fn check_images(
         if !runs || !sends(&state, provider) {
             continue;
         }
-        let checked = match &item.work {
-            Work::Generate(request) => session.client.prepare(request).await.map(drop),
-            Work::Edit(request) => session.client.prepare_edit(request).await.map(drop),
-        };
-        match checked {
+        match item.work.prepare(&session.client).await.map(drop) {
             Ok(()) => {}
             Err(Error::Validation(invalid)) => {
                 problems.push(format!("item {}: {invalid}", index + 1));
@@ -762,13 +754,8 @@ impl Context<'_> {
     async fn prepared<'a>(
         &'a self,
         item: &'a Item,
-    ) -> Result<(Ready<'a>, crate::room::Reservation), Stopped> {
-        let prepared = match &item.work {
-            Work::Generate(request) => {
-                Ready::Generate(self.wait(self.client.prepare(request)).await?)
-            }
-            Work::Edit(request) => Ready::Edit(self.wait(self.client.prepare_edit(request)).await?),
-        };
+    ) -> Result<(ideogram::Prepared<'a>, crate::room::Reservation), Stopped> {
+        let prepared = self.wait(item.work.prepare(self.client)).await?;
         let room = self.sending(item).await?;
         Ok((prepared, room))
     }

@@ -11,7 +11,6 @@ use ideogram::{
 };
 use serde_json::{Value, json};
 
-use crate::args::Options;
 use crate::connect::Session;
 use crate::failure::{Failure, INTERRUPTED, INVALID, NETWORK};
 use crate::naming::{self, Plan};
@@ -52,16 +51,11 @@ impl<'a> Save<'a> {
 pub(crate) async fn generate(
     session: &Session,
     request: GenerateRequest,
-    options: &Options,
     save: Save<'_>,
     signals: &Signals,
 ) -> Result<(), Failure> {
     let provider = session.provider;
-    let asked = Asked {
-        prompt: request.prompt().to_owned(),
-        provider,
-        options: options.clone(),
-    };
+    let asked = Asked::generate(&request, provider);
     let plan = Plan::from_output(save.output, &naming::slug(&asked.prompt))?;
     let count = request.num_images_asked().unwrap_or(1) as usize;
     plan.check(count)?;
@@ -203,7 +197,7 @@ pub(crate) async fn layerize_text(
     let asked = Asked {
         prompt: prompt.unwrap_or_default().to_owned(),
         provider,
-        options: Options::default(),
+        fields: Default::default(),
     };
     let layers = signals
         .unless(1, session.client.layerize_text(&image, prompt))
@@ -519,7 +513,7 @@ pub(crate) async fn job_wait(
     let asked = Asked {
         prompt: String::new(),
         provider: session.provider,
-        options: Options::default(),
+        fields: Default::default(),
     };
     // One wait of this job saves it into this folder; another one (at once
     // or later) says where it is, unless told to overwrite.

@@ -204,7 +204,7 @@ impl From<InvalidInput> for Failure {
         let hint = match err.field.as_ref() {
             _ if err.is_not_taken() => Some("ideogram models shows what each model takes"),
             "resolution" => Some("ideogram resolutions lists the legal sizes"),
-            "palette" => Some("ideogram palettes lists the presets"),
+            "color_palette" | "palette" => Some("ideogram palettes lists the presets"),
             _ => None,
         };
         let failure = Self::new(INVALID, err.to_string());

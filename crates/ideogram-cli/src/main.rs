@@ -206,12 +206,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         } => {
             let request = request::build(&prompt, &options)?;
             let save = commands::Save::new(&save, cli.json);
-            commands::generate(&session, request, &options, save, &signals).await
+            commands::generate(&session, request, save, &signals).await
         }
         Command::Remix {
             image,
             prompt,
-            weight,
+            image_weight,
             options,
             save,
             ..
@@ -219,10 +219,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let request = request::with_image(
                 request::build(&prompt, &options)?,
                 &image,
-                weight.as_deref(),
+                image_weight.as_deref(),
             )?;
             let save = commands::Save::new(&save, cli.json);
-            commands::generate(&session, request, &options, save, &signals).await
+            commands::generate(&session, request, save, &signals).await
         }
         Command::Edit {
             image,
@@ -241,7 +241,6 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &session,
                 request,
                 prompt,
-                &options,
                 commands::Save::new(&save, cli.json),
                 &signals,
             )
@@ -262,7 +261,6 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &session,
                 request,
                 named,
-                &options,
                 commands::Save::new(&save, cli.json),
                 &signals,
             )
@@ -283,7 +281,6 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &session,
                 request,
                 prompt,
-                &options,
                 commands::Save::new(&save, cli.json),
                 &signals,
             )
@@ -309,7 +306,6 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &session,
                 request,
                 named,
-                &options,
                 commands::Save::new(&save, cli.json),
                 &signals,
             )
@@ -355,9 +351,16 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             commands::require_segmind(&session)?;
             match action {
                 JobAction::Submit {
-                    prompt, options, ..
+                    prompt,
+                    image,
+                    image_weight,
+                    options,
+                    ..
                 } => {
-                    let request = request::build(&prompt, &options)?;
+                    let mut request = request::build(&prompt, &options)?;
+                    if let Some(image) = image {
+                        request = request::with_image(request, &image, image_weight.as_deref())?;
+                    }
                     commands::job_submit(&session, &request, cli.json, &signals).await
                 }
                 JobAction::Status { id, .. } => commands::job_status(&session, &id, cli.json).await,
@@ -390,27 +393,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-/// Runs an image operation, its sidecars recording `prompt` and `options`.
+/// Runs an image operation, its sidecars recording what it asked, its
+/// files named from `named`.
 async fn edit(
     session: &connect::Session,
     request: ideogram::EditRequest,
-    prompt: String,
-    options: &args::EditOptions,
+    named: String,
     save: commands::Save<'_>,
     signals: &signals::Signals,
 ) -> Result<(), Failure> {
-    let asked = output::Asked {
-        prompt,
-        provider: session.provider,
-        options: args::Options {
-            seed: options.seed.clone(),
-            num_images: options.num_images.clone(),
-            speed: options.speed.clone(),
-            magic_prompt: options.magic_prompt.clone(),
-            palette: options.palette.clone(),
-            model: Some(ideogram::EditRequest::MODEL.to_string()),
-            ..args::Options::default()
-        },
-    };
+    let asked = output::Asked::edit(named, &request, session.provider);
     commands::edit(session, request, asked, save, signals).await
 }

@@ -18,7 +18,57 @@ use crate::failure::Failure;
 pub(crate) struct Asked {
     pub prompt: String,
     pub provider: Provider,
-    pub options: crate::args::Options,
+    /// The request's fields by their spec names (its JSON form), without
+    /// its prompt and input images.
+    pub fields: serde_json::Map<String, Value>,
+}
+
+impl Asked {
+    /// What `request` asks on `provider`.
+    pub(crate) fn generate(request: &ideogram::GenerateRequest, provider: Provider) -> Self {
+        let images: Vec<String> = request.input_images().into_iter().map(|(f, _)| f).collect();
+        Self {
+            prompt: request.prompt().to_owned(),
+            provider,
+            fields: fields_of(request, &images),
+        }
+    }
+
+    /// What the operation `request` asks on `provider`, its files named
+    /// from `named`.
+    pub(crate) fn edit(named: String, request: &ideogram::EditRequest, provider: Provider) -> Self {
+        let images: Vec<String> = request.input_images().into_iter().map(|(f, _)| f).collect();
+        Self {
+            prompt: named,
+            provider,
+            fields: fields_of(request, &images),
+        }
+    }
+}
+
+/// `request`'s JSON form without its prompt and the fields holding input
+/// images (`images`, `operation.mask` for one nested): paths and URLs
+/// of inputs are not the sidecar's to repeat.
+fn fields_of(request: &impl serde::Serialize, images: &[String]) -> serde_json::Map<String, Value> {
+    let Ok(Value::Object(mut fields)) = serde_json::to_value(request) else {
+        return serde_json::Map::new();
+    };
+    fields.remove("prompt");
+    for path in images {
+        match path.split_once('.') {
+            Some((outer, inner)) => {
+                if let Some(Value::Object(nested)) = fields.get_mut(outer) {
+                    nested.remove(inner);
+                }
+            }
+            None => drop(fields.remove(path)),
+        }
+    }
+    // An operation's prompt is the sidecar's `prompt`.
+    if let Some(Value::Object(operation)) = fields.get_mut("operation") {
+        operation.remove("prompt");
+    }
+    fields
 }
 
 /// Prints a line on stdout, redacted. A reader that went away (`| head -1`)
@@ -112,8 +162,8 @@ pub(crate) fn record(
     started: SystemTime,
 ) -> Value {
     let finished = SystemTime::now();
-    let o = &asked.options;
-    json!({
+    let field = |name: &str| asked.fields.get(name).cloned();
+    let mut record = json!({
         "status": "saved",
         "image": path.file_name().map(|n| n.to_string_lossy().into_owned()),
         "path": path.display().to_string(),
@@ -121,13 +171,9 @@ pub(crate) fn record(
         "revised_prompt": (image.prompt != asked.prompt && !image.prompt.is_empty()).then_some(&image.prompt),
         "provider": asked.provider.to_string(),
         "model": generation.model.to_string(),
-        "seed": image.seed.map(Value::from).or_else(|| o.seed.as_ref().map(|s| json!(s))),
-        "resolution": image.resolution.clone().or_else(|| o.resolution.clone()),
-        "aspect_ratio": o.aspect,
-        "palette": o.palette,
-        "style": image.style.clone().or_else(|| o.style.clone()),
-        "magic_prompt": o.magic_prompt,
-        "negative_prompt": o.negative,
+        "seed": image.seed.map(Value::from).or_else(|| field("seed")),
+        "resolution": image.resolution.clone().map(Value::from).or_else(|| field("resolution")),
+        "style_type": image.style.clone().map(Value::from).or_else(|| field("style_type")),
         "is_safe": image.is_safe,
         "request_id": generation.request_id,
         "credits_left": generation.credits_left,
@@ -137,7 +183,14 @@ pub(crate) fn record(
             "finished": DateTime::<Utc>::from(finished).to_rfc3339(),
             "elapsed_ms": finished.duration_since(started).map(|d| d.as_millis() as u64).unwrap_or(0),
         },
-    })
+    });
+    // Every other field asked, by its spec name.
+    if let Value::Object(record) = &mut record {
+        for (name, value) in &asked.fields {
+            record.entry(name.clone()).or_insert_with(|| value.clone());
+        }
+    }
+    record
 }
 
 /// Writes `record` as the sidecar at `path`: into a temporary file beside

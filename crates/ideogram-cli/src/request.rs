@@ -1,54 +1,124 @@
-//! Turns command-line and batch options into a checked request.
+//! Turns command-line options and batch lines into checked requests. The
+//! flags are the spec's fields by name (`args`), `--set` reaches any other
+//! field, and a batch line is the library's JSON form of a request: the
+//! spec's field names, with the library's aliases and nothing of our own.
 
 use ideogram::{
     EditKind, EditRequest, GenerateRequest, ImageInput, ImageWeight, InvalidInput, MagicPrompt,
-    Model, Palette, RenderingSpeed, Seed, SpecEnum, StylePreset, StyleType, UpscaleFactor,
+    Model, Palette, SpecEnum,
 };
-use serde_json::Value;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
-use crate::args::{EditOptions, Options};
+use crate::args::{BodyOptions, Options};
 
-/// An image count as written.
-fn count_of(text: &str) -> Result<u32, InvalidInput> {
-    text.trim().parse().map_err(|_| {
-        let range = ideogram::NumImages::range();
-        InvalidInput::new(
-            "num_images",
-            format!(
-                "{text:?} is not a whole number from {} to {}",
-                range.start(),
-                range.end()
-            ),
-        )
-    })
+/// What the flags of [`BodyOptions`] set, on either kind of request.
+trait Body: Sized {
+    fn set(self, field: &str, value: Value) -> Self;
+    fn palette(self, palette: Palette) -> Self;
+    fn magic_prompt(self, magic: MagicPrompt) -> Self;
+    fn style_reference(self, image: ImageInput) -> Self;
+}
+
+impl Body for GenerateRequest {
+    fn set(self, field: &str, value: Value) -> Self {
+        GenerateRequest::set(self, field, value)
+    }
+    fn palette(self, palette: Palette) -> Self {
+        GenerateRequest::palette(self, palette)
+    }
+    fn magic_prompt(self, magic: MagicPrompt) -> Self {
+        GenerateRequest::magic_prompt(self, magic)
+    }
+    fn style_reference(self, image: ImageInput) -> Self {
+        GenerateRequest::style_reference(self, image)
+    }
+}
+
+impl Body for EditRequest {
+    fn set(self, field: &str, value: Value) -> Self {
+        EditRequest::set(self, field, value)
+    }
+    fn palette(self, palette: Palette) -> Self {
+        EditRequest::palette(self, palette)
+    }
+    fn magic_prompt(self, magic: MagicPrompt) -> Self {
+        EditRequest::magic_prompt(self, magic)
+    }
+    fn style_reference(self, image: ImageInput) -> Self {
+        EditRequest::style_reference(self, image)
+    }
+}
+
+/// `request` with the body fields `options` give: each flag by its spec
+/// field's name, then every `--set FIELD=VALUE`.
+fn with_body<R: Body>(mut request: R, options: &BodyOptions) -> Result<R, InvalidInput> {
+    for (field, text) in [("num_images", &options.num_images), ("seed", &options.seed)] {
+        if let Some(number) = whole(field, text.as_deref())? {
+            request = request.set(field, number.into());
+        }
+    }
+    // Enum values, already in the spec's spelling (`values`).
+    for (field, text) in [
+        ("rendering_speed", &options.rendering_speed),
+        ("style_type", &options.style_type),
+        ("style_preset", &options.style_preset),
+    ] {
+        if let Some(text) = text {
+            request = request.set(field, text.as_str().into());
+        }
+    }
+    if let Some(magic) = &options.magic_prompt {
+        request = match MagicPrompt::parse_loose(magic) {
+            // The switch every body spells its own way.
+            Ok(magic) => request.magic_prompt(magic),
+            // A value only the spec knows: to the field whose enum has it.
+            Err(_) => {
+                let field = ["magic_prompt", "magic_prompt_option"]
+                    .into_iter()
+                    .find(|f| ideogram::field_values(f).contains(magic))
+                    .unwrap_or("magic_prompt");
+                request.set(field, magic.as_str().into())
+            }
+        };
+    }
+    if let Some(palette) = &options.color_palette {
+        request = request.palette(palette.parse::<Palette>()?);
+    }
+    for reference in &options.style_reference_images {
+        request = request.style_reference(image_named(reference, "style_reference_images")?);
+    }
+    for (field, value) in sets(&options.set)? {
+        request = request.set(&field, value);
+    }
+    Ok(request)
+}
+
+/// `--set FIELD=VALUE` pairs: VALUE read as JSON, else as text.
+fn sets(pairs: &[String]) -> Result<Vec<(String, Value)>, InvalidInput> {
+    pairs
+        .iter()
+        .map(|pair| {
+            let (field, text) = pair
+                .split_once('=')
+                .ok_or_else(|| InvalidInput::new("set", format!("{pair:?} is not FIELD=VALUE")))?;
+            let field = field.trim();
+            if field.is_empty() {
+                return Err(InvalidInput::new("set", format!("{pair:?} names no field")));
+            }
+            let value = serde_json::from_str(text).unwrap_or_else(|_| text.into());
+            Ok((field.to_owned(), value))
+        })
+        .collect()
 }
 
 /// An image operation's request: `kind` done to `image`, with `options`.
 pub(crate) fn edit(
     image: &str,
     kind: EditKind,
-    options: &EditOptions,
+    options: &BodyOptions,
 ) -> Result<EditRequest, InvalidInput> {
-    let mut request = EditRequest::new(image.parse()?, kind);
-    if let Some(count) = &options.num_images {
-        request = request.num_images(count_of(count)?);
-    }
-    if let Some(seed) = &options.seed {
-        request = request.seed(seed.parse::<Seed>()?.0);
-    }
-    if let Some(speed) = &options.speed {
-        request = request.rendering_speed(RenderingSpeed::parse_loose(speed)?);
-    }
-    if let Some(magic) = &options.magic_prompt {
-        request = request.magic_prompt(MagicPrompt::parse_loose(magic)?);
-    }
-    if let Some(palette) = &options.palette {
-        request = request.palette(palette.parse::<Palette>()?);
-    }
-    for reference in &options.style_refs {
-        request = request.style_reference(image_named(reference, "style_reference_images")?);
-    }
-    Ok(request)
+    with_body(EditRequest::new(image.parse()?, kind), options)
 }
 
 /// A whole number as written, if one was, its error naming `field`.
@@ -72,64 +142,37 @@ pub(crate) fn build(prompt: &str, options: &Options) -> Result<GenerateRequest, 
     if let Some(model) = &options.model {
         request = request.model(model.parse::<Model>()?);
     }
+    if let Some(operation) = &options.operation {
+        request = request.operation(operation);
+    }
     if let Some(resolution) = &options.resolution {
         request = request.resolution(resolution.parse()?);
     }
-    if let Some(aspect) = &options.aspect {
+    if let Some(aspect) = &options.aspect_ratio {
         request = request.aspect_ratio(aspect.parse()?);
     }
-    if let Some(palette) = &options.palette {
-        request = request.palette(palette.parse::<Palette>()?);
+    for (field, text) in [
+        ("negative_prompt", &options.negative_prompt),
+        ("custom_model_uri", &options.custom_model_uri),
+        ("upscale_factor", &options.upscale_factor),
+    ] {
+        if let Some(text) = text {
+            request = request.set(field, text);
+        }
     }
-    if let Some(style) = &options.style {
-        request = request.style(StyleType::parse_loose(style)?);
-    }
-    if let Some(magic) = &options.magic_prompt {
-        request = request.magic_prompt(MagicPrompt::parse_loose(magic)?);
-    }
-    if let Some(negative) = &options.negative {
-        request = request.negative_prompt(negative);
-    }
-    if let Some(seed) = &options.seed {
-        request = request.seed(seed.parse::<Seed>()?.0);
-    }
-    if let Some(count) = &options.num_images {
-        request = request.num_images(count_of(count)?);
-    }
-    if let Some(speed) = &options.speed {
-        request = request.rendering_speed(RenderingSpeed::parse_loose(speed)?);
-    }
-    for reference in &options.style_refs {
-        request = request.style_reference(image_named(reference, "style_reference_images")?);
-    }
-    if options.character_mask.is_some() && options.character_ref.is_none() {
-        return Err(InvalidInput::new(
-            "character_reference_images_mask",
-            "a mask goes with a character reference (character_ref)",
-        ));
-    }
-    if let Some(character) = &options.character_ref {
+    if let Some(character) = &options.character_reference_images {
         let mask = options
-            .character_mask
+            .character_reference_images_mask
             .as_deref()
             .map(|m| image_named(m, "character_reference_images_mask"))
             .transpose()?;
         request = request
             .character_reference(image_named(character, "character_reference_images")?, mask);
     }
-    if let Some(preset) = &options.style_preset {
-        request = request.style_preset(StylePreset::parse_loose(preset)?);
-    }
-    if let Some(uri) = &options.custom_model {
-        request = request.custom_model_uri(uri);
-    }
     if options.transparent {
         request = request.transparent();
     }
-    if let Some(factor) = &options.upscale {
-        request = request.upscale(UpscaleFactor::parse_loose(factor)?);
-    }
-    Ok(request)
+    with_body(request, &options.body)
 }
 
 /// An input image whose errors name `field`.
@@ -140,7 +183,7 @@ fn image_named(text: &str, field: &'static str) -> Result<ImageInput, InvalidInp
     })
 }
 
-/// Adds the input image of a remix.
+/// Adds the input image of a remix, and how closely to follow it.
 pub(crate) fn with_image(
     request: GenerateRequest,
     image: &str,
@@ -148,7 +191,8 @@ pub(crate) fn with_image(
 ) -> Result<GenerateRequest, InvalidInput> {
     let mut request = request.image(image.parse::<ImageInput>()?);
     if let Some(weight) = weight {
-        request = request.image_weight(weight.parse::<ImageWeight>()?);
+        let weight = whole("image_weight", Some(weight))?.unwrap_or_default();
+        request = request.image_weight(ImageWeight::new(weight)?);
     }
     Ok(request)
 }
@@ -191,358 +235,288 @@ impl Work {
             Self::Edit(_) => EditRequest::MODEL,
         }
     }
-}
 
-/// An item checked and holding its in-flight slot, ready to send.
-pub(crate) enum Ready<'a> {
-    Generate(ideogram::Prepared<'a>),
-    Edit(ideogram::Prepared<'a>),
-}
-
-impl Ready<'_> {
-    pub(crate) async fn generate(self) -> Result<ideogram::Generation, ideogram::Error> {
+    /// Checked, its images read and its in-flight slot held: ready to
+    /// send (`generate`) or queue (`submit`).
+    pub(crate) async fn prepare<'a>(
+        &'a self,
+        client: &'a ideogram::Client,
+    ) -> Result<ideogram::Prepared<'a>, ideogram::Error> {
         match self {
-            Self::Generate(prepared) => prepared.generate().await,
-            Self::Edit(prepared) => prepared.generate().await,
+            Self::Generate(request) => client.prepare(request).await,
+            Self::Edit(request) => client.prepare_edit(request).await,
         }
     }
 
-    pub(crate) async fn submit(self) -> Result<ideogram::Job, ideogram::Error> {
+    /// What was asked, for the sidecars: `named` (the words the files are
+    /// named from) on `provider`.
+    pub(crate) fn asked(
+        &self,
+        named: String,
+        provider: ideogram::Provider,
+    ) -> crate::output::Asked {
         match self {
-            Self::Generate(prepared) => prepared.submit().await,
-            Self::Edit(prepared) => prepared.submit().await,
+            Self::Generate(request) => crate::output::Asked::generate(request, provider),
+            Self::Edit(request) => crate::output::Asked::edit(named, request, provider),
         }
     }
 }
 
-/// The operations a batch line names with `"op"` (`generate` when absent).
-const OPS: [&str; 6] = [
-    "generate",
-    "remix",
-    "edit",
-    "reframe",
-    "replace-background",
-    "upscale",
-];
+/// The operations a batch line names with `"op"` (`generate` when
+/// absent): generate, remix (generate with an `"image"`), and each
+/// operation on an image the library has, with the fields of its own.
+fn operations() -> Vec<(String, Vec<String>)> {
+    let schema =
+        serde_json::to_value(ideogram::schemars::schema_for!(EditKind)).expect("a schema is JSON");
+    let mut ops = vec![
+        ("generate".to_owned(), Vec::new()),
+        ("remix".to_owned(), Vec::new()),
+    ];
+    for variant in schema["oneOf"].as_array().into_iter().flatten() {
+        let properties = variant["properties"].as_object();
+        let op = properties.and_then(|p| p["op"]["const"].as_str().or(p["op"]["enum"][0].as_str()));
+        if let (Some(op), Some(properties)) = (op, properties) {
+            let own = properties.keys().filter(|k| *k != "op").cloned().collect();
+            ops.push((op.to_owned(), own));
+        }
+    }
+    ops
+}
 
-/// A batch line's fields that are not generation options: the operation
-/// and its images and numbers, and which fields the line itself set.
-#[derive(Debug, Default)]
-pub(crate) struct LineExtras {
-    op: Option<String>,
-    image: Option<String>,
-    mask: Option<String>,
-    weight: Option<String>,
-    resemblance: Option<String>,
-    detail: Option<String>,
-    keys: Vec<String>,
+/// A JSON request from `object`, a field the library refuses named as the
+/// line names it.
+fn from_json<T: DeserializeOwned>(object: Map<String, Value>, op: &str) -> Result<T, InvalidInput> {
+    serde_path_to_error::deserialize(Value::Object(object)).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.into_inner().to_string();
+        if let Some(field) = message
+            .strip_prefix("missing field `")
+            .and_then(|m| m.strip_suffix('`'))
+        {
+            let article = if field.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            return InvalidInput::new("batch line", format!("{op} needs {article} \"{field}\""));
+        }
+        // The library's own refusal of a value names its field.
+        if let Some((field, why)) = message
+            .strip_prefix("invalid ")
+            .and_then(|m| m.split_once(": "))
+        {
+            return InvalidInput::new(field.to_owned(), why.to_owned());
+        }
+        let field = if path == "." {
+            "batch line".to_owned()
+        } else {
+            path
+        };
+        InvalidInput::new(field, message)
+    })
+}
+
+/// A batch line's field by the name the request's JSON form gives it (an
+/// alias of the library's read as its spec name).
+fn spec_named(field: &str, value: &Value) -> Result<Map<String, Value>, InvalidInput> {
+    if field == "prompt" {
+        return Ok(Map::from_iter([(field.to_owned(), value.clone())]));
+    }
+    let probe = Map::from_iter([
+        ("prompt".to_owned(), Value::from("-")),
+        (field.to_owned(), value.clone()),
+    ]);
+    let request: GenerateRequest = from_json(probe, "generate")?;
+    let mut named = match serde_json::to_value(request) {
+        Ok(Value::Object(named)) => named,
+        _ => Map::new(),
+    };
+    named.remove("prompt");
+    if named.is_empty() {
+        // A default (`false`, `[]`): as written.
+        named.insert(field.to_owned(), value.clone());
+    }
+    Ok(named)
 }
 
 /// One batch line as the work it asks for and the words its files are
-/// named from.
-pub(crate) fn batch_work(
-    line: &str,
-    base: &Options,
-) -> Result<(String, Options, Work), InvalidInput> {
-    let (prompt, options, extras) = batch_item(line, base)?;
-    let op = extras.op.as_deref().unwrap_or("generate");
-    let image = || {
-        extras
-            .image
-            .as_deref()
-            .ok_or_else(|| InvalidInput::new("batch line", format!("{op} needs an \"image\"")))
-    };
-    let prompt_for = |what: &str| {
-        prompt
-            .clone()
-            .ok_or_else(|| InvalidInput::new("batch line", format!("{what} needs a \"prompt\"")))
-    };
-    // Fields a line sets that its operation does not take are errors.
-    let refuse = |taken: &[&str]| -> Result<(), InvalidInput> {
-        match extras.keys.iter().find(|k| !taken.contains(&k.as_str())) {
-            Some(key) => Err(InvalidInput::new(
-                "batch line",
-                format!("{key}: {op} does not take it"),
-            )),
-            None => Ok(()),
-        }
-    };
-    const COMMON: [&str; 8] = [
-        "op",
-        "image",
-        "num_images",
-        "seed",
-        "speed",
-        "rendering_speed",
-        "palette",
-        "style_ref",
-    ];
-    let edit_options = EditOptions {
-        num_images: options.num_images.clone(),
-        seed: options.seed.clone(),
-        speed: options.speed.clone(),
-        magic_prompt: options.magic_prompt.clone(),
-        palette: options.palette.clone(),
-        style_refs: options.style_refs.clone(),
-    };
-    // Generation options, from the line or the batch's command line, that
-    // an operation on an image has no place for: refused, never dropped.
-    let generation_only = [
-        ("model", options.model.is_some()),
-        (
-            "resolution",
-            options.resolution.is_some() && op != "reframe",
-        ),
-        ("aspect", options.aspect.is_some()),
-        ("style", options.style.is_some()),
-        ("negative", options.negative.is_some()),
-        ("character_ref", options.character_ref.is_some()),
-        ("character_mask", options.character_mask.is_some()),
-        ("transparent", options.transparent),
-        ("upscale", options.upscale.is_some()),
-        ("style_preset", options.style_preset.is_some()),
-        ("custom_model", options.custom_model.is_some()),
-    ];
-    let edit = |kind: EditKind, taken: &[&str]| -> Result<Work, InvalidInput> {
-        refuse(&[&COMMON[..], taken, &["style_refs"]].concat())?;
-        if let Some((name, _)) = generation_only.iter().find(|(_, set)| *set) {
-            return Err(InvalidInput::new(
-                "batch line",
-                format!("{name}: {op} does not take it (a batch option applies to every line)"),
-            ));
-        }
-        Ok(Work::Edit(edit(image()?, kind, &edit_options)?))
-    };
-    let (named, work) = match op {
-        "generate" | "remix" => {
-            if op == "remix" && extras.image.is_none() {
-                image()?;
-            }
-            if let Some(key) = ["mask", "resemblance", "detail"]
-                .into_iter()
-                .find(|k| extras.keys.iter().any(|set| set == k))
-            {
-                return Err(InvalidInput::new(
-                    "batch line",
-                    format!("{key}: {op} does not take it"),
-                ));
-            }
-            if extras.weight.is_some() && extras.image.is_none() {
-                return Err(InvalidInput::new(
-                    "batch line",
-                    "weight: an image weight needs an \"image\"",
-                ));
-            }
-            let text = prompt_for(op)?;
-            let mut request = build(&text, &options)?;
-            if let Some(image) = &extras.image {
-                request = with_image(request, image, extras.weight.as_deref())?;
-            }
-            (text, Work::Generate(request))
-        }
-        "edit" => {
-            let text = prompt_for(op)?;
-            let mask = extras
-                .mask
-                .as_deref()
-                .ok_or_else(|| InvalidInput::new("batch line", "edit needs a \"mask\""))?;
-            let kind = EditKind::Edit {
-                mask: self::mask(mask)?,
-                prompt: text.clone(),
-            };
-            (text, edit(kind, &["prompt", "mask", "magic_prompt"])?)
-        }
-        "reframe" => {
-            let resolution: ideogram::Resolution = options
-                .resolution
-                .as_deref()
-                .ok_or_else(|| InvalidInput::new("batch line", "reframe needs a \"resolution\""))?
-                .parse()?;
-            let kind = EditKind::Reframe { resolution };
-            (
-                format!("reframe {resolution}"),
-                edit(kind, &["resolution"])?,
-            )
-        }
-        "replace-background" => {
-            let text = prompt_for(op)?;
-            let kind = EditKind::ReplaceBackground {
-                prompt: text.clone(),
-            };
-            (text, edit(kind, &["prompt", "magic_prompt"])?)
-        }
-        "upscale" => {
-            let kind = EditKind::Upscale {
-                prompt: prompt.clone(),
-                resemblance: whole("resemblance", extras.resemblance.as_deref())?,
-                detail: whole("detail", extras.detail.as_deref())?,
-            };
-            let named = prompt.clone().unwrap_or_else(|| "upscaled".to_owned());
-            (
-                named,
-                edit(kind, &["prompt", "magic_prompt", "resemblance", "detail"])?,
-            )
-        }
-        other => {
-            return Err(InvalidInput::new(
-                "batch line",
-                format!("op {other:?} is not one of {}", OPS.join(", ")),
-            ));
-        }
-    };
-    Ok((named, options, work))
-}
-
-/// One batch line: a bare prompt, or a JSON object whose fields override
-/// `base` (the option names as on the command line), with the fields that
-/// are not generation options apart.
-fn batch_item(
-    line: &str,
-    base: &Options,
-) -> Result<(Option<String>, Options, LineExtras), InvalidInput> {
+/// named from. `base` is the batch's command line: every line starts from
+/// it, and a line's field replaces the base's (a resolution replaces the
+/// base's aspect ratio, and the other way round).
+pub(crate) fn batch_work(line: &str, base: &Options) -> Result<(String, Work), InvalidInput> {
     let line = line.trim();
     if !line.starts_with('{') {
-        return Ok((Some(line.to_owned()), base.clone(), LineExtras::default()));
+        return Ok((line.to_owned(), Work::Generate(build(line, base)?)));
     }
     let value: Value = serde_json::from_str(line)
         .map_err(|e| InvalidInput::new("batch line", format!("not JSON: {e}")))?;
-    let object = value
-        .as_object()
-        .ok_or_else(|| InvalidInput::new("batch line", "must be a JSON object"))?;
-    let mut options = base.clone();
-    let mut prompt = None;
-    let mut extras = LineExtras::default();
-    for (key, value) in object {
-        let key_name = key.replace('-', "_");
-        extras.keys.push(key_name.clone());
-        match (key_name.as_str(), value) {
-            ("style_ref" | "style_refs", Value::Array(items)) => {
-                options.style_refs = items
-                    .iter()
-                    .map(|item| {
-                        item.as_str().map(str::to_owned).ok_or_else(|| {
-                            InvalidInput::new(
-                                "batch line",
-                                format!("{key}: {item} is not a path or URL"),
-                            )
-                        })
-                    })
-                    .collect::<Result<_, _>>()?;
-                continue;
-            }
-            ("style_ref" | "style_refs", Value::String(one)) => {
-                options.style_refs = vec![one.clone()];
-                continue;
-            }
-            ("transparent", Value::Bool(on)) => {
-                options.transparent = *on;
-                continue;
-            }
-            _ => {}
+    let Value::Object(mut object) = value else {
+        return Err(InvalidInput::new("batch line", "must be a JSON object"));
+    };
+    let op = match object.remove("op") {
+        None => "generate".to_owned(),
+        Some(Value::String(op)) => op,
+        Some(other) => {
+            return Err(InvalidInput::new(
+                "batch line",
+                format!("op {other} is not text"),
+            ));
         }
-        let text = match value {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            other => {
-                return Err(InvalidInput::new(
-                    "batch line",
-                    format!("{key}: {other} is not text or a number"),
-                ));
+    };
+    let operations = operations();
+    let Some((_, own)) = operations.iter().find(|(name, _)| *name == op) else {
+        let names: Vec<&str> = operations.iter().map(|(name, _)| name.as_str()).collect();
+        return Err(InvalidInput::new(
+            "batch line",
+            format!("op {op:?} is not one of {}", names.join(", ")),
+        ));
+    };
+    let mut merged = match serde_json::to_value(build("-", base)?) {
+        Ok(Value::Object(base)) => base,
+        _ => Map::new(),
+    };
+    merged.remove("prompt");
+    for (field, value) in &object {
+        for (name, value) in spec_named(field, value)? {
+            match name.as_str() {
+                "resolution" => drop(merged.remove("aspect_ratio")),
+                "aspect_ratio" => drop(merged.remove("resolution")),
+                _ => {}
             }
-        };
-        let slot = match key.replace('-', "_").as_str() {
-            "prompt" => &mut prompt,
-            "model" => &mut options.model,
-            "resolution" => &mut options.resolution,
-            "aspect" | "aspect_ratio" => &mut options.aspect,
-            "palette" => &mut options.palette,
-            "style" => &mut options.style,
-            "magic_prompt" => &mut options.magic_prompt,
-            "negative" | "negative_prompt" => &mut options.negative,
-            "seed" => &mut options.seed,
-            "num_images" => &mut options.num_images,
-            "speed" | "rendering_speed" => &mut options.speed,
-            "character_ref" => &mut options.character_ref,
-            "character_mask" => &mut options.character_mask,
-            "upscale" => &mut options.upscale,
-            "style_preset" => &mut options.style_preset,
-            "custom_model" | "custom_model_uri" => &mut options.custom_model,
-            "op" => &mut extras.op,
-            "image" => &mut extras.image,
-            "mask" => &mut extras.mask,
-            "weight" | "image_weight" => &mut extras.weight,
-            "resemblance" => &mut extras.resemblance,
-            "detail" => &mut extras.detail,
-            other => {
-                return Err(InvalidInput::new(
-                    "batch line",
-                    format!(
-                        "unknown field {other:?}; fields: op, prompt, image, mask, weight, model, resolution, aspect, palette, style, magic_prompt, negative, seed, num_images, speed, style_ref, style_preset, custom_model, character_ref, character_mask, transparent, upscale, resemblance, detail"
-                    ),
-                ));
-            }
-        };
-        *slot = Some(text);
+            merged.insert(name, value);
+        }
     }
-    if object.contains_key("resolution") {
-        options.aspect = None;
-    } else if object.contains_key("aspect") || object.contains_key("aspect_ratio") {
-        options.resolution = None;
+    let prompt = merged
+        .get("prompt")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    if op == "generate" || op == "remix" {
+        if op == "remix" && !merged.contains_key("image") {
+            return Err(InvalidInput::new("batch line", "remix needs an \"image\""));
+        }
+        let request: GenerateRequest = from_json(merged, &op)?;
+        return Ok((request.prompt().to_owned(), Work::Generate(request)));
     }
-    Ok((prompt, options, extras))
+    // An operation on an image: its own fields go into its `operation`.
+    let mut kind = Map::from_iter([("op".to_owned(), Value::from(op.as_str()))]);
+    for field in own {
+        if let Some(value) = merged.remove(field) {
+            kind.insert(field.clone(), value);
+        }
+    }
+    merged.insert("operation".to_owned(), Value::Object(kind.clone()));
+    if !merged.contains_key("image") {
+        return Err(InvalidInput::new(
+            "batch line",
+            format!("{op} needs an \"image\""),
+        ));
+    }
+    let kind: EditKind = from_json(kind, &op)?;
+    let request: EditRequest = from_json(merged, &op)?;
+    let named = match &kind {
+        EditKind::Reframe { resolution } => format!("reframe {resolution}"),
+        _ => prompt.unwrap_or_else(|| "upscaled".to_owned()),
+    };
+    Ok((named, Work::Edit(request)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn work(line: &str, base: &Options) -> Result<(String, Work), InvalidInput> {
+        batch_work(line, base)
+    }
+
+    fn generate(line: &str, base: &Options) -> GenerateRequest {
+        match work(line, base).unwrap().1 {
+            Work::Generate(request) => request,
+            Work::Edit(_) => panic!("an edit"),
+        }
+    }
+
     #[test]
     fn batch_lines_override_the_base_options() {
         let base = Options {
-            seed: Some("100".into()),
             resolution: Some("1024x1024".into()),
+            body: BodyOptions {
+                seed: Some("100".into()),
+                ..BodyOptions::default()
+            },
             ..Options::default()
         };
-        let (prompt, options, _) = batch_item("  a plain prompt ", &base).unwrap();
-        assert_eq!(
-            (prompt.as_deref(), options.seed.as_deref()),
-            (Some("a plain prompt"), Some("100"))
+        let (named, plain) = work("  a plain prompt ", &base).unwrap();
+        assert_eq!(named, "a plain prompt");
+        let Work::Generate(plain) = plain else {
+            panic!("an edit")
+        };
+        assert_eq!(plain.fields()["seed"], 100);
+        let line = generate(
+            r#"{"prompt": "x", "seed": 4242, "aspect_ratio": "16:9"}"#,
+            &base,
         );
-        let (prompt, options, _) =
-            batch_item(r#"{"prompt": "x", "seed": 4242, "aspect": "16:9"}"#, &base).unwrap();
-        assert_eq!(prompt.as_deref(), Some("x"));
-        assert_eq!(options.seed.as_deref(), Some("4242"));
-        assert_eq!(
-            (options.resolution, options.aspect.as_deref()),
-            (None, Some("16:9"))
-        );
+        let json = serde_json::to_value(&line).unwrap();
+        assert_eq!(json["seed"], 4242);
+        assert_eq!(json["aspect_ratio"], "16:9");
+        assert!(json.get("resolution").is_none(), "{json}");
         assert!(
-            batch_work(r#"{"seed": 1}"#, &base)
+            work(r#"{"seed": 1}"#, &base)
                 .unwrap_err()
                 .message
                 .contains("generate needs a \"prompt\"")
         );
-        assert!(
-            batch_item(r#"{"prompt": "x", "colour": "red"}"#, &base)
-                .unwrap_err()
-                .message
-                .contains("unknown field")
+    }
+
+    #[test]
+    fn batch_lines_speak_the_spec_s_field_names_and_the_library_s_aliases() {
+        let base = Options::default();
+        let request = generate(
+            r#"{"prompt": "x", "negative_prompt": "fog", "palette": {"name": "EMBER"}, "style_type": "DESIGN", "evolve_probe": "p"}"#,
+            &base,
         );
+        let json = serde_json::to_value(&request).unwrap();
+        assert_eq!(json["negative_prompt"], "fog");
+        assert_eq!(json["color_palette"]["name"], "EMBER");
+        assert_eq!(json["style_type"], "DESIGN");
+        // A field only the spec knows is the body's to take or refuse.
+        assert_eq!(request.fields()["evolve_probe"], "p");
+        // One spelling: the CLI's old names are not the library's.
+        let err = work(r#"{"prompt": "x", "negative": "fog"}"#, &base)
+            .and_then(|(_, w)| w.check(ideogram::Provider::Ideogram))
+            .unwrap_err();
+        assert_eq!(err.field, "negative");
+        // A base palette and a line's alias of it are one field.
+        let base = Options {
+            body: BodyOptions {
+                color_palette: Some("ember".into()),
+                ..BodyOptions::default()
+            },
+            ..Options::default()
+        };
+        let request = generate(r#"{"prompt": "x", "palette": {"name": "FRESH"}}"#, &base);
+        let json = serde_json::to_value(&request).unwrap();
+        assert_eq!(json["color_palette"]["name"], "FRESH");
     }
 
     #[test]
     fn batch_lines_name_image_operations() {
         let base = Options::default();
-        let work = |line: &str| batch_work(line, &base).map(|(named, _, work)| (named, work));
-        let (named, reframe) =
-            work(r#"{"op": "reframe", "image": "a.png", "resolution": "1280x800"}"#).unwrap();
+        let (named, reframe) = work(
+            r#"{"op": "reframe", "image": "a.png", "resolution": "1280x800"}"#,
+            &base,
+        )
+        .unwrap();
         assert_eq!(named, "reframe 1280x800");
         assert!(
             matches!(reframe, Work::Edit(ref r) if matches!(r.kind(), EditKind::Reframe { .. }))
         );
-        let (_, remix) = work(r#"{"prompt": "at night", "image": "a.png", "weight": 70}"#).unwrap();
+        let (_, remix) = work(
+            r#"{"prompt": "at night", "image": "a.png", "image_weight": 70}"#,
+            &base,
+        )
+        .unwrap();
         assert!(matches!(remix, Work::Generate(_)));
-        let refused = |line: &str| work(line).unwrap_err().message;
+        let refused = |line: &str| work(line, &base).unwrap_err().message;
         assert!(
             refused(r#"{"op": "edit", "image": "a.png", "prompt": "x"}"#)
                 .contains("needs a \"mask\"")
@@ -551,38 +525,44 @@ mod tests {
             refused(r#"{"op": "reframe", "image": "a.png"}"#).contains("needs a \"resolution\"")
         );
         assert!(refused(r#"{"op": "upscale"}"#).contains("needs an \"image\""));
+        assert!(refused(r#"{"op": "remix", "prompt": "x"}"#).contains("needs an \"image\""));
         assert!(
-            refused(
-                r#"{"op": "reframe", "image": "a.png", "resolution": "1280x800", "model": "3"}"#
-            )
-            .contains("model: reframe does not take it")
+            refused(r#"{"op": "paint", "image": "a.png"}"#)
+                .contains("not one of generate, remix, edit, reframe, replace-background, upscale")
         );
-        assert!(
-            refused(r#"{"prompt": "x", "mask": "m.png"}"#)
-                .contains("mask: generate does not take it")
-        );
-        assert!(
-            refused(r#"{"op": "paint", "image": "a.png"}"#).contains("not one of generate, remix")
-        );
-        assert!(refused(r#"{"prompt": "x", "weight": 70}"#).contains("needs an \"image\""));
-        let err = work(r#"{"prompt": "x", "model": "3", "character_mask": "m.png"}"#).unwrap_err();
+        let err = work(
+            r#"{"prompt": "x", "model": "3", "character_mask": "m.png"}"#,
+            &base,
+        )
+        .and_then(|(_, w)| w.check(ideogram::Provider::Ideogram))
+        .unwrap_err();
         assert_eq!(err.field, "character_reference_images_mask");
-        // A batch option an image operation has no place for is refused.
+        // A field an operation's body lacks is refused, never dropped,
+        // whether the line or the batch's command line gives it.
+        let checked = |line: &str, base: &Options| {
+            work(line, base).and_then(|(_, w)| w.check(ideogram::Provider::Ideogram))
+        };
+        let err = checked(
+            r#"{"op": "reframe", "image": "a.png", "resolution": "1280x800", "negative_prompt": "x"}"#,
+            &base,
+        )
+        .unwrap_err();
+        assert_eq!(err.field, "negative_prompt");
         let base = Options {
-            negative: Some("blurry".into()),
+            negative_prompt: Some("blurry".into()),
             ..Options::default()
         };
-        let err = batch_work(r#"{"op": "upscale", "image": "a.png"}"#, &base).unwrap_err();
-        assert!(
-            err.message.contains("negative: upscale does not take it"),
-            "{err}"
-        );
+        let err = checked(r#"{"op": "upscale", "image": "a.png"}"#, &base).unwrap_err();
+        assert_eq!(err.field, "negative_prompt", "{err}");
     }
 
     #[test]
     fn option_values_are_checked_by_the_library() {
         let bad = Options {
-            seed: Some("lots".into()),
+            body: BodyOptions {
+                seed: Some("lots".into()),
+                ..BodyOptions::default()
+            },
             ..Options::default()
         };
         assert_eq!(build("x", &bad).unwrap_err().field, "seed");
@@ -591,5 +571,32 @@ mod tests {
             ..Options::default()
         };
         assert_eq!(build("x", &bad).unwrap_err().field, "resolution");
+    }
+
+    #[test]
+    fn set_reads_json_else_text_and_reaches_any_field() {
+        let options = Options {
+            body: BodyOptions {
+                set: vec![
+                    "style_codes=[\"AAFF5733\"]".into(),
+                    "evolve_probe=plain text".into(),
+                    "seed=7".into(),
+                ],
+                ..BodyOptions::default()
+            },
+            ..Options::default()
+        };
+        let request = build("x", &options).unwrap();
+        assert_eq!(request.fields()["style_codes"][0], "AAFF5733");
+        assert_eq!(request.fields()["evolve_probe"], "plain text");
+        assert_eq!(request.fields()["seed"], 7);
+        let bad = Options {
+            body: BodyOptions {
+                set: vec!["no-equals".into()],
+                ..BodyOptions::default()
+            },
+            ..Options::default()
+        };
+        assert_eq!(build("x", &bad).unwrap_err().field, "set");
     }
 }

@@ -4,7 +4,6 @@
 use ideogram::{InvalidInput, Provider};
 use serde_json::{Map, Value};
 
-use crate::args::Options;
 use crate::output::Asked;
 use crate::request::Work;
 
@@ -99,31 +98,4 @@ pub(super) fn canonical(tool: Tool, args: &Map<String, Value>) -> String {
 /// A stable fingerprint of `text`, as the journal's for batches.
 pub(super) fn fingerprint(text: &str) -> String {
     crate::journal::fnv1a(text.bytes())
-}
-
-/// What a call asked, for the sidecars: its arguments as the CLI's options.
-pub(super) fn asked(prompt: String, args: &Map<String, Value>, model: ideogram::Model) -> Asked {
-    let text = |name: &str| match args.get(name) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(text)) => Some(text.clone()),
-        Some(other) => Some(other.to_string()),
-    };
-    Asked {
-        prompt,
-        // The session that runs it sets its own.
-        provider: Provider::Ideogram,
-        options: Options {
-            model: Some(model.to_string()),
-            resolution: text("resolution"),
-            aspect: text("aspect_ratio"),
-            palette: text("color_palette"),
-            style: text("style_type"),
-            magic_prompt: text("magic_prompt"),
-            negative: text("negative_prompt"),
-            seed: text("seed"),
-            num_images: text("num_images"),
-            speed: text("rendering_speed"),
-            ..Options::default()
-        },
-    }
 }

@@ -95,7 +95,7 @@ mod tests {
             asked: Asked {
                 prompt: "p".into(),
                 provider: ideogram::Provider::Segmind,
-                options: Default::default(),
+                fields: Default::default(),
             },
             started: SystemTime::now(),
             saved: Vec::new(),

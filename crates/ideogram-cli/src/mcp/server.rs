@@ -11,18 +11,18 @@ use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::{Map, Value, json};
 
-use crate::args::{Connection, Options};
+use crate::args::Connection;
 use crate::connect::{self, Offline, Session};
 use crate::failure::{Failure, INVALID, NOT_SAVED, OTHER};
 use crate::journal::{Entry, ItemState, Journal, JournalImage};
 use crate::naming::{self, Plan};
 use crate::output::{Asked, tell};
 use crate::paid::undecoded;
-use crate::request::{Ready, Work};
+use crate::request::Work;
 use crate::signals::Signals;
 
 use super::answer::{Billed, Refused, read_sidecar};
-use super::call::{Call, Paid, asked, canonical, fingerprint, parse_args, request_field};
+use super::call::{Call, Paid, canonical, fingerprint, parse_args, request_field};
 use super::kept::{Kept, KeptCall};
 use super::tools::{DescribeArgs, JobArgs, JobWaitArgs, LayerizeArgs, Tool};
 
@@ -398,11 +398,7 @@ impl Server {
                         "remix needs an input image",
                     )));
                 }
-                let asked = asked(
-                    request.prompt().to_owned(),
-                    &call.args,
-                    request.chosen_model(),
-                );
+                let asked = Asked::generate(&request, Provider::Ideogram);
                 let provider = if tool == Tool::JobSubmit {
                     Some(Provider::Segmind)
                 } else {
@@ -445,7 +441,7 @@ impl Server {
                     .map_or_else(|| op.to_owned(), str::to_owned);
                 let paid = Paid {
                     request: canonical(tool, &args),
-                    asked: asked(named, &call.args, EditRequest::MODEL),
+                    asked: Asked::edit(named, &request, Provider::Ideogram),
                     work: Work::Edit(request),
                     provider: call.provider,
                     key: call.key,
@@ -529,15 +525,11 @@ impl Server {
                 generation
             }
             None => {
-                let prepared = match &paid.work {
-                    Work::Generate(request) => {
-                        session.client.prepare(request).await.map(Ready::Generate)
-                    }
-                    Work::Edit(request) => {
-                        session.client.prepare_edit(request).await.map(Ready::Edit)
-                    }
-                }
-                .map_err(|e| Refused::error(e, provider))?;
+                let prepared = paid
+                    .work
+                    .prepare(&session.client)
+                    .await
+                    .map_err(|e| Refused::error(e, provider))?;
                 self.unless_stopped(progress)?;
                 self.journal(Entry::Sending {
                     item,
@@ -656,7 +648,7 @@ impl Server {
     pub(super) async fn submit(
         &self,
         item: usize,
-        prepared: Ready<'_>,
+        prepared: ideogram::Prepared<'_>,
         provider: Provider,
         (model, prompt): (ideogram::Model, &str),
     ) -> Result<Value, Refused> {
@@ -970,10 +962,10 @@ impl Server {
         let asked = Asked {
             prompt: state.prompt.unwrap_or_default(),
             provider: Provider::Segmind,
-            options: Options {
-                model: state.model,
-                ..Options::default()
-            },
+            fields: state
+                .model
+                .map(|model| Map::from_iter([("model".to_owned(), Value::from(model))]))
+                .unwrap_or_default(),
         };
         self.save(item, &generation, &plan, &asked, started).await
     }
@@ -1115,8 +1107,11 @@ impl Server {
             }
         };
         self.keep(item, &generation, &plan).await?;
-        let asked = asked(args.prompt.unwrap_or_default(), &Map::new(), model);
-        let asked = Asked { provider, ..asked };
+        let asked = Asked {
+            prompt: args.prompt.unwrap_or_default(),
+            provider,
+            fields: Map::from_iter([("model".to_owned(), json!(model.to_string()))]),
+        };
         let mut answer = self.save(item, &generation, &plan, &asked, started).await?;
         answer["text_blocks"] = blocks;
         answer["billed"] = json!(billed);
