@@ -592,11 +592,11 @@ async fn image_operations_refuse_before_sending() {
     let cases: [(&[&str], &str); 6] = [
         (
             &["edit", "photo.png", "small.png", "x"],
-            "error: invalid mask: a mask is its image's size (image)",
+            "error: invalid mask: is 32x32, the image 96x64: a mask is its image's size",
         ),
         (
             &["edit", "photo.png", "photo.png", "x"],
-            "error: invalid mask: a mask is grayscale",
+            "error: invalid mask: a mask is black and white (grayscale); this one is not",
         ),
         (
             &["edit", "photo.png", "absent.png", "x"],

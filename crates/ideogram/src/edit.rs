@@ -359,7 +359,10 @@ impl EditRequest {
             EditKind::ReplaceBackground { .. } => {}
         }
         for image in &self.style_reference_images {
-            images.push((Slot::Field(&["style_reference_images"]), image.clone()));
+            images.push((
+                Slot::Field(crate::lowering::lowers_into("style_reference_images")),
+                image.clone(),
+            ));
         }
         for (_, image) in &images {
             image.check()?;

@@ -145,7 +145,9 @@ pub(crate) fn spec_facts(schema: &mut Schema) {
 /// derived schema), then every field of every body of `tasks`' operations
 /// as the spec describes it (references inlined), with who takes it. A
 /// field whose schema differs between bodies takes any of them; the body
-/// the request goes to checks it exactly. Images and files are `T`'s own.
+/// the request goes to checks it exactly. An image field takes an image's
+/// text; the input image is `T`'s own `image`; an ergonomic value no body
+/// takes is left out.
 pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) -> Value {
     let mut schema = serde_json::to_value(schemars::schema_for!(T)).expect("a schema is JSON");
     let schemas = crate::catalog::schemas(provider);
@@ -159,12 +161,21 @@ pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) 
                 let Some(property) = schemas.property(name, field) else {
                     continue;
                 };
-                let binary =
-                    property["format"] == "binary" || property["items"]["format"] == "binary";
-                if binary {
+                // The input image is the request's `image`; another image
+                // field takes what an image value does.
+                if op.route.and_then(|r| r.image) == Some(field) {
                     continue;
                 }
-                let property = inline(schemas, property, 0);
+                let property = if schemas.is_image(name, field) {
+                    let image = json!({"type": "string", "description": IMAGE});
+                    if property["type"] == "array" {
+                        json!({"type": "array", "items": image, "maxItems": property["maxItems"]})
+                    } else {
+                        image
+                    }
+                } else {
+                    inline(schemas, property, 0)
+                };
                 let takers = crate::catalog::takers(provider, task, field);
                 match fields.iter_mut().find(|(f, _, _)| f == field) {
                     Some((_, variants, who)) => {
@@ -186,6 +197,11 @@ pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) 
     let properties = schema["properties"]
         .as_object_mut()
         .expect("an object schema");
+    // An ergonomic value no body here takes is not offered.
+    properties.retain(|own, _| {
+        let into = crate::lowering::lowers_into(own);
+        into.is_empty() || into.iter().any(|f| fields.iter().any(|(b, _, _)| b == f))
+    });
     for (field, mut variants, who) in fields {
         // A field the request has an ergonomic value for keeps its own
         // schema; either way the description says who takes it.
@@ -211,6 +227,9 @@ pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) 
     schema["additionalProperties"] = false.into();
     schema
 }
+
+/// What an image field takes.
+const IMAGE: &str = "An input image: an http(s) URL, a local path, or a data:image/...;base64, URL (JPEG, PNG or WebP).";
 
 /// `schema` with each `$ref` into the spec replaced by what it names.
 fn inline(schemas: &ideogram_raw::schema::Schemas, schema: &Value, depth: usize) -> Value {

@@ -74,6 +74,29 @@ pub(crate) struct Lowered {
     pub images: Vec<ImageField>,
 }
 
+/// The body fields an ergonomic value of a request lowers into, the first
+/// the body has taken: the magic prompt switch by each body's name for it,
+/// a shape as a ratio, a named size or a size, the character reference by
+/// either spelling. Any other value goes to the field of its own name.
+pub(crate) fn lowers_into(value: &str) -> &'static [&'static str] {
+    match value {
+        "magic_prompt" => &[
+            "magic_prompt",
+            "magic_prompt_option",
+            "enable_prompt_expansion",
+        ],
+        "aspect_ratio" => &["aspect_ratio", "image_size", "resolution"],
+        "character_reference_images" => {
+            &["character_reference_images", "character_reference_image"]
+        }
+        "character_reference_images_mask" => &["character_reference_images_mask"],
+        "color_palette" => &["color_palette"],
+        "resolution" => &["resolution"],
+        "style_reference_images" => &["style_reference_images"],
+        _ => &[],
+    }
+}
+
 /// Where an image stands until it is read: what the schema check sees.
 const PENDING_URL: &str = "https://image.invalid/pending";
 const PENDING_FILE: &str = "data:image/png;base64,";
@@ -244,12 +267,8 @@ impl Draft<'_> {
             obj.insert("model".into(), model.clone().into());
         }
         if let Some(magic) = self.magic_prompt {
-            let field = first(&[
-                "magic_prompt",
-                "magic_prompt_option",
-                "enable_prompt_expansion",
-            ])
-            .ok_or(Ok(Refused("magic_prompt".into())))?;
+            let field =
+                first(lowers_into("magic_prompt")).ok_or(Ok(Refused("magic_prompt".into())))?;
             let property = schemas.property(fields_schema, field);
             if property.is_some_and(|p| p["type"] == "boolean") {
                 match magic {
@@ -556,7 +575,7 @@ fn size_value(
         .unwrap_or_default();
     Err(Err(InvalidInput::new(
         "resolution",
-        format!("{size} is not a size {model} renders here{nearest} (`ideogram sizes` lists them)"),
+        format!("{size} is not a size {model} renders here{nearest}"),
     )))
 }
 
@@ -662,7 +681,7 @@ mod tests {
         assert_eq!(lowered.body["style_codes"][0], "AAFF5733");
 
         let character = [(
-            Slot::Field(&["character_reference_images", "character_reference_image"]),
+            Slot::Field(lowers_into("character_reference_images")),
             ImageInput::url("https://example.com/c.png"),
         )];
         let empty = BTreeMap::new();

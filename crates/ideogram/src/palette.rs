@@ -203,10 +203,13 @@ impl<'de> Deserialize<'de> for Palette {
         enum Wire {
             Preset { name: String },
             Members { members: Vec<Member> },
+            // The command line's form: `ember`, `#ff5500:0.6,#0af`.
+            Text(String),
         }
         use serde::de::Error as _;
         let invalid = D::Error::custom;
         match Wire::deserialize(deserializer)? {
+            Wire::Text(text) => text.parse().map_err(invalid),
             Wire::Preset { name } => name
                 .parse()
                 .map(Self::Preset)

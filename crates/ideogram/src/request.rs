@@ -383,11 +383,13 @@ impl GenerateRequest {
         for (slot, image) in [
             (Slot::Input, &self.image),
             (
-                Slot::Field(&["character_reference_images", "character_reference_image"]),
+                Slot::Field(crate::lowering::lowers_into("character_reference_images")),
                 &self.character_reference_images,
             ),
             (
-                Slot::Field(&["character_reference_images_mask"]),
+                Slot::Field(crate::lowering::lowers_into(
+                    "character_reference_images_mask",
+                )),
                 &self.character_reference_images_mask,
             ),
         ] {
@@ -398,7 +400,10 @@ impl GenerateRequest {
         }
         for image in &self.style_reference_images {
             image.check()?;
-            images.push((Slot::Field(&["style_reference_images"]), image.clone()));
+            images.push((
+                Slot::Field(crate::lowering::lowers_into("style_reference_images")),
+                image.clone(),
+            ));
         }
         Draft {
             task: self.task(),

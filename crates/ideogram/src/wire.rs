@@ -171,14 +171,24 @@ fn check_masks(loaded: &[(&'static str, Vec<Loaded>)], op: &Operation) -> Result
         let images = find(of);
         for (i, mask) in masks.iter().enumerate() {
             if !is_grayscale(&mask.bytes) {
-                return Err(InvalidInput::new(*field, "a mask is grayscale"));
+                return Err(InvalidInput::new(
+                    *field,
+                    "a mask is black and white (grayscale); this one is not, or does not decode",
+                ));
             }
             if let Some(image) = images.and_then(|images| images.get(i))
                 && image_size(&mask.bytes) != image_size(&image.bytes)
             {
+                let shown = |size: Option<(u32, u32)>| {
+                    size.map_or("unknown".to_owned(), |(w, h)| format!("{w}x{h}"))
+                };
                 return Err(InvalidInput::new(
                     *field,
-                    format!("a mask is its image's size ({of})"),
+                    format!(
+                        "is {}, the {of} {}: a mask is its image's size",
+                        shown(image_size(&mask.bytes)),
+                        shown(image_size(&image.bytes))
+                    ),
                 ));
             }
         }

@@ -370,7 +370,7 @@ async fn invalid_requests_send_nothing() {
         (
             &segmind,
             GenerateRequest::new("x").resolution("800x1280".parse().unwrap()),
-            "invalid resolution: 800x1280 is not a size V_2 renders here; the nearest is 768x1232 (`ideogram sizes` lists them)",
+            "invalid resolution: 800x1280 is not a size V_2 renders here; the nearest is 768x1232",
         ),
         (
             &segmind,
