@@ -44,6 +44,7 @@ pub fn evolve_check() -> Result {
     let scratch = work.join("ws");
     step("copying the workspace's tracked files");
     copy_tracked(&root, &scratch)?;
+    let before = contents(&scratch)?;
     step("editing only the specs: a field, an enum value, a slug");
     edit_spec(&scratch.join("openapi/ideogram.yaml"), |spec| {
         add_field(spec, "GenerateImageRequestV3")?;
@@ -62,7 +63,7 @@ pub fn evolve_check() -> Result {
         &["run", "-q", "-p", "xtask", "--", "generate"],
     )?;
     step("nothing outside openapi/ and the generated code changed");
-    only_specs_and_generated_changed(&root, &scratch)?;
+    only_specs_and_generated_changed(&before, &contents(&scratch)?)?;
     step("building the CLI, the mock and the library's example");
     cargo(
         &scratch,
@@ -257,18 +258,38 @@ fn add_slug(spec: &mut Yaml) -> Result {
     Ok(())
 }
 
-/// Fails when a file of `scratch` other than the specs and the generated
-/// code differs from `root`'s.
-fn only_specs_and_generated_changed(root: &Path, scratch: &Path) -> Result {
-    let mut changed = Vec::new();
-    walk(scratch, &mut |path| {
-        let relative = path.strip_prefix(scratch).expect("under scratch");
-        let allowed = relative.starts_with("openapi")
-            || relative.starts_with("crates/ideogram-raw/src/generated");
-        if !allowed && std::fs::read(path).ok() != std::fs::read(root.join(relative)).ok() {
-            changed.push(relative.display().to_string());
+/// Every file under `dir` with its bytes, by its path relative to `dir`.
+fn contents(dir: &Path) -> Result<std::collections::BTreeMap<PathBuf, Vec<u8>>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut failed = None;
+    walk(dir, &mut |path| match std::fs::read(path) {
+        Ok(bytes) => {
+            let relative = path.strip_prefix(dir).expect("under dir").to_path_buf();
+            files.insert(relative, bytes);
         }
+        Err(e) => failed = Some(e),
     })?;
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(files),
+    }
+}
+
+/// Fails when a file other than the specs and the generated code differs
+/// between `before` and `after` (or came or went).
+fn only_specs_and_generated_changed(
+    before: &std::collections::BTreeMap<PathBuf, Vec<u8>>,
+    after: &std::collections::BTreeMap<PathBuf, Vec<u8>>,
+) -> Result {
+    let allowed = |path: &Path| {
+        path.starts_with("openapi") || path.starts_with("crates/ideogram-raw/src/generated")
+    };
+    let changed: Vec<String> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|path| !allowed(path) && before.get(*path) != after.get(*path))
+        .map(|path| path.display().to_string())
+        .collect();
     if changed.is_empty() {
         Ok(())
     } else {
@@ -306,6 +327,8 @@ fn cargo(dir: &Path, target: &Path, args: &[&str]) -> Result {
 struct Mock {
     child: Child,
     api: String,
+    /// Ledger entries already looked at: each probe is judged by its own.
+    seen: std::cell::Cell<usize>,
 }
 
 impl Mock {
@@ -323,10 +346,14 @@ impl Mock {
             .nth(1)
             .ok_or_else(|| format!("the mock said {line:?}"))?
             .to_owned();
-        Ok(Self { child, api })
+        Ok(Self {
+            child,
+            api,
+            seen: std::cell::Cell::new(0),
+        })
     }
 
-    /// The ledger's entries.
+    /// The ledger's entries since the last call.
     fn ledger(&self) -> Result<Vec<Value>> {
         let address = self
             .api
@@ -344,10 +371,14 @@ impl Mock {
         let body = answer.split_once("\r\n\r\n").ok_or("an HTTP answer")?.1;
         let ledger: Value = serde_json::from_str(body)?;
         let entries = ledger.get("entries").unwrap_or(&ledger);
-        Ok(entries.as_array().cloned().unwrap_or_default())
+        let entries = entries.as_array().cloned().unwrap_or_default();
+        let new = entries.get(self.seen.get()..).unwrap_or_default().to_vec();
+        self.seen.set(entries.len());
+        Ok(new)
     }
 
-    /// Fails unless a billed request carried `field` as `value`.
+    /// Fails unless a request billed since the last check carried `field`
+    /// as `value`.
     fn expect(&self, field: &str, value: &str) -> Result {
         let found = self.ledger()?.iter().any(|entry| {
             let fields = &entry["fields"];
@@ -361,7 +392,7 @@ impl Mock {
         }
     }
 
-    /// Fails unless a billed request went to `slug`.
+    /// Fails unless a request billed since the last check went to `slug`.
     fn expect_operation(&self, slug: &str) -> Result {
         let found = self.ledger()?.iter().any(|entry| {
             entry["operation"]
