@@ -4,7 +4,8 @@
 
 use crate::edit::EditRequest;
 use crate::image_input::ImageInput;
-use crate::model::{Model, Provider};
+use crate::model::Model;
+use crate::provider::Provider;
 use crate::request::GenerateRequest;
 use crate::resolution::Resolution;
 

@@ -5,7 +5,7 @@
 use ideogram_raw::operation::Operation;
 use ideogram_raw::schema::{self, Schemas};
 
-use crate::model::Provider;
+use crate::provider::Provider;
 
 /// Every operation of `provider`'s spec.
 pub(crate) fn operations(provider: Provider) -> &'static [Operation] {
@@ -67,13 +67,15 @@ pub(crate) fn tasks(provider: Provider) -> Vec<&'static str> {
     tasks
 }
 
-/// Model names oldest first (the facade's order; a name it does not know
-/// after them), each once; other names (operation ids) sorted.
+/// Model names oldest first (the order of Ideogram's `ModelEnum`; a name
+/// it lacks, such as `V_4`, after them), each once; other names (operation
+/// ids) sorted.
 fn sort_models<S: AsRef<str> + Ord>(names: &mut Vec<S>) {
+    let order = ideogram_raw::enums::values::<ideogram_raw::ideogram::types::ModelEnum>();
     let rank = |name: &S| {
-        crate::Model::ALL
+        order
             .iter()
-            .position(|m| m.to_string() == name.as_ref())
+            .position(|m| m == name.as_ref())
             .unwrap_or(usize::MAX)
     };
     names.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.cmp(b)));

@@ -16,8 +16,8 @@ use crate::error::Error;
 use crate::generation::{GeneratedImage, ImageData};
 use crate::image_input::{ImageInput, Loaded};
 use crate::invalid::InvalidInput;
-use crate::model::Provider;
 use crate::poll::PollSchedule;
+use crate::provider::Provider;
 use crate::retry::RetryPolicy;
 
 pub(crate) struct Connection {

@@ -463,7 +463,7 @@ fn without_url(e: &reqwest::Error) -> String {
 /// `image/*` type the bytes cannot show is taken on trust; anything else (an
 /// error page, an empty or cut body) is not an image.
 pub(crate) fn image_type(claimed: &str, head: &[u8]) -> Result<&'static str, String> {
-    match crate::image_input::sniff(head) {
+    match crate::file_kind::sniff(head) {
         Some((sniffed, _)) => Ok(sniffed),
         None if claimed.starts_with("image/")
             && !["image/jpeg", "image/png", "image/webp"].contains(&claimed) =>

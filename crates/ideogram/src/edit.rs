@@ -10,9 +10,10 @@ use serde_json::Value;
 use crate::image_input::ImageInput;
 use crate::invalid::InvalidInput;
 use crate::lowering::{Draft, Lowered, Slot};
-use crate::model::{Model, Provider};
+use crate::model::Model;
 use crate::options::{MagicPrompt, RenderingSpeed};
 use crate::palette::Palette;
+use crate::provider::Provider;
 
 /// What to do to the image. As JSON, an object whose `op` names the
 /// operation (`edit`, `reframe`, `replace-background`, `upscale`).
@@ -31,7 +32,7 @@ pub enum EditKind {
     /// Extend a square image outwards to `resolution` (no prompt).
     Reframe {
         /// The size to extend to, one of Ideogram 3.0's.
-        resolution: crate::Resolution,
+        resolution: crate::resolution::Resolution,
     },
     /// Keep the subject and paint a new background from the prompt.
     ReplaceBackground {
@@ -203,7 +204,7 @@ impl EditRequest {
     }
 
     /// Extend `image` (square) to `resolution`.
-    pub fn reframe(image: ImageInput, resolution: crate::Resolution) -> Self {
+    pub fn reframe(image: ImageInput, resolution: crate::resolution::Resolution) -> Self {
         Self::new(image, EditKind::Reframe { resolution })
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 
 use crate::invalid::InvalidInput;
-use crate::model::Provider;
+use crate::provider::Provider;
 
 /// Everything that can go wrong. Messages never contain the API key: text
 /// from the network is redacted before it gets here.

@@ -9,7 +9,8 @@ use tokio::io::AsyncWriteExt as _;
 
 use crate::download::{Downloader, Sink};
 use crate::error::Error;
-use crate::model::{Model, Provider};
+use crate::model::Model;
+use crate::provider::Provider;
 
 /// The result of one generation call.
 #[derive(Debug, Clone)]
@@ -336,7 +337,7 @@ fn check_target(path: &Path, replace: bool) -> std::io::Result<()> {
             std::io::ErrorKind::InvalidInput,
             format!(
                 "it exists and is not a regular file ({}); refusing to replace it",
-                describe_file_type(&meta.file_type())
+                crate::file_kind::describe_file_type(&meta.file_type())
             ),
         )),
         Ok(_) if !replace => Err(std::io::Error::new(
@@ -344,32 +345,6 @@ fn check_target(path: &Path, replace: bool) -> std::io::Result<()> {
             "it exists; refusing to replace it",
         )),
         _ => Ok(()),
-    }
-}
-
-/// What kind of file this is, in words.
-pub(crate) fn describe_file_type(kind: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt as _;
-        if kind.is_char_device() || kind.is_block_device() {
-            return "a device";
-        }
-        if kind.is_fifo() {
-            return "a FIFO";
-        }
-        if kind.is_socket() {
-            return "a socket";
-        }
-    }
-    if kind.is_dir() {
-        "a directory"
-    } else if kind.is_symlink() {
-        "a symbolic link"
-    } else if kind.is_file() {
-        "a regular file"
-    } else {
-        "a special file"
     }
 }
 

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use bytes::Bytes;
 
 use crate::error::Error;
+use crate::file_kind::sniff;
 use crate::invalid::InvalidInput;
 
 /// The largest input image either provider takes.
@@ -101,7 +102,7 @@ async fn read_file(path: &Path) -> Result<Bytes, InvalidInput> {
             "image",
             format!(
                 "{shown} is {}, not a regular file",
-                crate::generation::describe_file_type(&meta.file_type())
+                crate::file_kind::describe_file_type(&meta.file_type())
             ),
         ));
     }
@@ -225,25 +226,6 @@ fn too_large(what: &str, len: u64) -> InvalidInput {
             MAX_IMAGE_BYTES / 1_048_576
         ),
     )
-}
-
-/// An image's type from its first bytes, as `(content type, extension)`:
-/// JPEG, PNG or WebP; `None` for anything else.
-///
-/// ```
-/// assert_eq!(ideogram::sniff_image(b"\x89PNG\r\n\x1a\n..."), Some(("image/png", "png")));
-/// assert_eq!(ideogram::sniff_image(b"<html>"), None);
-/// ```
-pub fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
-    if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
-        Some(("image/jpeg", "jpg"))
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some(("image/png", "png"))
-    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        Some(("image/webp", "webp"))
-    } else {
-        None
-    }
 }
 
 /// Reads a local image, or downloads one from a URL with `downloader`

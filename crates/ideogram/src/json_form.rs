@@ -11,9 +11,10 @@ use serde_json::{Value, json};
 
 use crate::aspect::AspectRatio;
 use crate::image_input::ImageInput;
-use crate::model::{Model, Provider};
+use crate::model::DEFAULT_MODEL;
+use crate::model::Model;
 use crate::options::ImageWeight;
-use crate::request::DEFAULT_MODEL;
+use crate::provider::Provider;
 use crate::resolution::{Resolution, SizeFamily};
 
 /// Serde and JSON Schema for a type written as text: serialised with

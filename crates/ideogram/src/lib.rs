@@ -132,6 +132,7 @@ mod connection;
 mod download;
 mod edit;
 mod error;
+mod file_kind;
 mod generation;
 mod image_input;
 mod invalid;
@@ -143,6 +144,7 @@ mod palette;
 mod poll;
 #[cfg(test)]
 mod prop_support;
+mod provider;
 mod queue;
 mod request;
 mod resolution;
@@ -167,20 +169,22 @@ pub use completion::{CompletionEstimate, CompletionTimes};
 pub use download::MAX_DOWNLOAD_BYTES;
 pub use edit::{EditKind, EditRequest};
 pub use error::{ConfigError, Error};
+pub use file_kind::sniff as sniff_image;
 pub use generation::{GeneratedImage, Generation, ImageData, SaveOptions, temp_file_prefix};
 pub use ideogram_raw::QueueStatus;
 pub use ideogram_raw::auth::AuthScheme;
-pub use image_input::{ImageInput, MAX_IMAGE_BYTES, sniff as sniff_image};
+pub use image_input::{ImageInput, MAX_IMAGE_BYTES};
 pub use invalid::InvalidInput;
-pub use model::{Model, Provider};
+pub use model::{DEFAULT_MODEL, Model};
 pub use options::{
     ImageWeight, MagicPrompt, NumImages, RenderingSpeed, Seed, SpecEnum, StylePreset, StyleType,
     UpscaleFactor,
 };
 pub use palette::{Palette, PaletteColor, PaletteColors, PalettePreset, preset_colors};
 pub use poll::{PollSchedule, PollTimes};
+pub use provider::Provider;
 pub use queue::{Job, JobStatus};
-pub use request::{DEFAULT_MODEL, GenerateRequest};
+pub use request::GenerateRequest;
 pub use resolution::{Resolution, SizeFamily};
 pub use retry::RetryPolicy;
 /// The JSON Schema derive every generated type carries, for tool

@@ -16,9 +16,10 @@ use crate::aspect::AspectRatio;
 use crate::catalog;
 use crate::image_input::ImageInput;
 use crate::invalid::InvalidInput;
-use crate::model::{Model, Provider};
+use crate::model::Model;
 use crate::options::MagicPrompt;
 use crate::palette::Palette;
+use crate::provider::Provider;
 use crate::resolution::Resolution;
 
 /// Where an image of a request goes.

@@ -1,82 +1,15 @@
-//! Ideogram's models and providers, and what each accepts.
+//! Ideogram's models, and what each takes on each provider.
 
 use std::fmt;
 use std::ops::RangeInclusive;
 use std::str::FromStr;
 
 use crate::invalid::InvalidInput;
+use crate::provider::{Provider, as_u32};
 use ideogram_raw::ideogram::types::ModelEnum;
 
-/// Who runs the generation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Provider {
-    /// Segmind's hosted API (`x-api-key`, v1 sync and v2 queue).
-    Segmind,
-    /// Ideogram's own API, or a gateway that re-serves it.
-    Ideogram,
-}
-
-impl Provider {
-    /// Both providers.
-    pub const ALL: [Self; 2] = [Self::Segmind, Self::Ideogram];
-
-    /// The seeds this provider accepts.
-    /// Read from each spec's `Seed` schema.
-    pub fn seed_range(self) -> RangeInclusive<u32> {
-        let range = match self {
-            Self::Segmind => ideogram_raw::segmind::limits::SEED,
-            Self::Ideogram => ideogram_raw::ideogram::limits::SEED,
-        };
-        as_u32(&range)
-    }
-
-    /// Where this provider's API is, unless a client is told otherwise.
-    pub fn base_url(self) -> &'static str {
-        match self {
-            Self::Segmind => ideogram_raw::SEGMIND_BASE_URL,
-            Self::Ideogram => ideogram_raw::IDEOGRAM_BASE_URL,
-        }
-    }
-
-    /// The environment variable a key is read from.
-    pub fn key_variable(self) -> &'static str {
-        match self {
-            Self::Segmind => "SEGMIND_API_KEY",
-            Self::Ideogram => "IDEOGRAM_API_KEY",
-        }
-    }
-}
-
-/// A spec's integer range as `u32`s (the specs' seeds and weights fit).
-pub(crate) fn as_u32(range: &RangeInclusive<i64>) -> RangeInclusive<u32> {
-    let fit = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
-    fit(*range.start())..=fit(*range.end())
-}
-
-impl fmt::Display for Provider {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Segmind => "segmind",
-            Self::Ideogram => "ideogram",
-        })
-    }
-}
-
-impl FromStr for Provider {
-    type Err = InvalidInput;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "segmind" => Ok(Self::Segmind),
-            "ideogram" => Ok(Self::Ideogram),
-            _ => Err(InvalidInput::new(
-                "provider",
-                format!("{s:?} is not a provider; use segmind or ideogram"),
-            )),
-        }
-    }
-}
+/// The model used when none is chosen: Ideogram 2.0, both APIs' default.
+pub const DEFAULT_MODEL: Model = Model::V2;
 
 /// An Ideogram model version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -6,7 +6,7 @@ use std::ops::RangeInclusive;
 use std::str::FromStr;
 
 use crate::invalid::InvalidInput;
-use crate::model::Provider;
+use crate::provider::Provider;
 
 /// The style to aim for: the generated enum of Ideogram's legacy
 /// `style_type`, the widest of the specs'. Which styles a model takes is
@@ -164,7 +164,7 @@ impl ImageWeight {
 
     /// The weights the specs accept (`ImageWeight`).
     pub fn range() -> std::ops::RangeInclusive<u32> {
-        crate::model::as_u32(&ideogram_raw::segmind::limits::IMAGE_WEIGHT)
+        crate::provider::as_u32(&ideogram_raw::segmind::limits::IMAGE_WEIGHT)
     }
 
     /// A weight in [`ImageWeight::range`].
@@ -215,7 +215,7 @@ impl NumImages {
 
     /// The counts Ideogram accepts (its `NumImages` schema).
     pub fn range() -> std::ops::RangeInclusive<u32> {
-        crate::model::as_u32(&ideogram_raw::ideogram::limits::NUM_IMAGES)
+        crate::provider::as_u32(&ideogram_raw::ideogram::limits::NUM_IMAGES)
     }
 
     /// A count, checked against `provider`. Segmind's bodies have no count
@@ -272,7 +272,7 @@ mod tests {
             ideogram::INITIAL_IMAGE_REQUEST_IMAGE_WEIGHT,
             ideogram::REMIX_IMAGE_REQUEST_V3_IMAGE_WEIGHT,
         ] {
-            assert_eq!(crate::model::as_u32(&range), ImageWeight::range());
+            assert_eq!(crate::provider::as_u32(&range), ImageWeight::range());
         }
         assert_eq!(
             i64::from(ImageWeight::DEFAULT.get()),

@@ -10,9 +10,9 @@ use ideogram_raw::operation::Operation;
 use crate::connection::Connection;
 use crate::error::Error;
 use crate::generation::Generation;
+use crate::model::DEFAULT_MODEL;
 use crate::model::Model;
 use crate::poll::PollSchedule;
-use crate::request::DEFAULT_MODEL;
 use crate::retry::{self, Method};
 
 /// What a status poll reports.

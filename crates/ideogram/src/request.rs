@@ -12,11 +12,12 @@ use crate::aspect::AspectRatio;
 use crate::image_input::ImageInput;
 use crate::invalid::InvalidInput;
 use crate::lowering::{Draft, Lowered, Slot};
-use crate::model::{Model, Provider};
+use crate::model::{DEFAULT_MODEL, Model};
 use crate::options::{
     ImageWeight, MagicPrompt, RenderingSpeed, StylePreset, StyleType, UpscaleFactor,
 };
 use crate::palette::Palette;
+use crate::provider::Provider;
 use crate::resolution::Resolution;
 use crate::wire::WireRequest;
 
@@ -129,9 +130,6 @@ pub struct GenerateRequest {
     #[schemars(skip)]
     pub(crate) fields: BTreeMap<String, Value>,
 }
-
-/// The model used when none is chosen: Ideogram 2.0, both APIs' default.
-pub const DEFAULT_MODEL: Model = Model::V2;
 
 impl GenerateRequest {
     /// A request for `prompt` with every option at the model's default.
@@ -445,7 +443,7 @@ impl GenerateRequest {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn to_wire(&self, provider: Provider) -> Result<WireRequest, crate::Error> {
+    pub async fn to_wire(&self, provider: Provider) -> Result<WireRequest, crate::error::Error> {
         let lowered = self.lower(provider)?;
         let downloader = crate::download::Downloader::standalone()?;
         WireRequest::read(lowered, &downloader).await

@@ -77,7 +77,7 @@ impl WireRequest {
     }
 
     /// The provider whose spec the body is of.
-    pub(crate) fn provider(&self) -> crate::Provider {
+    pub(crate) fn provider(&self) -> crate::provider::Provider {
         self.lowered.provider
     }
 

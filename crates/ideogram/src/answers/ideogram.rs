@@ -10,7 +10,8 @@ use serde_json::Value;
 use crate::connection::Connection;
 use crate::error::{Error, from_answer};
 use crate::generation::{GeneratedImage, Generation, ImageData};
-use crate::model::{Model, Provider};
+use crate::model::Model;
+use crate::provider::Provider;
 
 impl Connection {
     /// An Ideogram answer's body (200, billed) as a [`Generation`]: the

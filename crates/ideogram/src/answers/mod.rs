@@ -1,5 +1,5 @@
 //! What the services answer, made into this crate's results and errors: the
-//! mapping of failed calls into [`Error`](crate::Error), and one module per
+//! mapping of failed calls into [`Error`](crate::error::Error), and one module per
 //! provider turning its generated answer types into a
 //! [`Generation`](crate::Generation).
 
@@ -94,14 +94,14 @@ impl crate::connection::Connection {
     pub(crate) async fn decode_json<T: serde::de::DeserializeOwned>(
         &self,
         answer: progenitor_client::ResponseValue<progenitor_client::ByteStream>,
-    ) -> Result<T, crate::Error> {
+    ) -> Result<T, crate::error::Error> {
         let body = self.json_body(answer.into_inner()).await?;
         serde_json::from_slice(&body)
             .map_err(|e| self.undecoded(&body, format!("{e}: {}", self.excerpt(&body))))
     }
 
-    pub(crate) fn undecoded(&self, body: &[u8], message: String) -> crate::Error {
-        crate::Error::Undecoded {
+    pub(crate) fn undecoded(&self, body: &[u8], message: String) -> crate::error::Error {
+        crate::error::Error::Undecoded {
             provider: self.provider,
             message: self.redact(&message),
             urls: body_urls(body),

@@ -14,7 +14,8 @@ use super::{header, http_url, urls_in};
 use crate::connection::Connection;
 use crate::error::Error;
 use crate::generation::{GeneratedImage, Generation, ImageData};
-use crate::model::{Model, Provider};
+use crate::model::Model;
+use crate::provider::Provider;
 
 impl Connection {
     /// A Segmind v1 answer (the image's bytes, or JSON holding it) as a

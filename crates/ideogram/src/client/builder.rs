@@ -13,8 +13,8 @@ use crate::connection::shown_url;
 use crate::connection::{Api, Connection};
 use crate::download::{DownloadHttp, Downloader};
 use crate::error::{ConfigError, Error};
-use crate::model::Provider;
 use crate::poll::PollSchedule;
+use crate::provider::Provider;
 use crate::retry::RetryPolicy;
 use crate::url_guard::InputUrlPolicy;
 

@@ -128,7 +128,7 @@ impl Client {
     /// fetched and checked first.
     async fn read(&self, lowered: Lowered) -> Result<WireRequest, Error> {
         let conn = &*self.inner;
-        if conn.provider == crate::Provider::Segmind {
+        if conn.provider == crate::provider::Provider::Segmind {
             for image in lowered.images.iter().filter(|i| !i.file) {
                 conn.check_urls(image.inputs.iter(), image.named).await?;
             }

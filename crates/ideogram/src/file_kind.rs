@@ -1,0 +1,48 @@
+//! What a file is: an image's type from its first bytes, a file system
+//! entry's kind in words. Below the modules that read and write files, so
+//! each asks here.
+
+/// An image's type from its first bytes, as `(content type, extension)`:
+/// JPEG, PNG or WebP; `None` for anything else.
+///
+/// ```
+/// assert_eq!(ideogram::sniff_image(b"\x89PNG\r\n\x1a\n..."), Some(("image/png", "png")));
+/// assert_eq!(ideogram::sniff_image(b"<html>"), None);
+/// ```
+pub fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
+    if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some(("image/jpeg", "jpg"))
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(("image/png", "png"))
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some(("image/webp", "webp"))
+    } else {
+        None
+    }
+}
+
+/// What kind of file this is, in words.
+pub(crate) fn describe_file_type(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_symlink() {
+        "a symbolic link"
+    } else if kind.is_file() {
+        "a regular file"
+    } else {
+        "a special file"
+    }
+}
