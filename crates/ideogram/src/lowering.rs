@@ -318,6 +318,17 @@ impl Draft<'_> {
                 )));
             }
             need(field)?;
+            // Free text (a negative prompt): it must show something and fit.
+            if let (Some(text), Some(property)) =
+                (value.as_str(), schemas.property(fields_schema, field))
+                && property["type"] == "string"
+                && ["enum", "pattern", "format"]
+                    .iter()
+                    .all(|k| property.get(*k).is_none())
+                && !schemas.is_image(fields_schema, field)
+            {
+                crate::request::check_prompt(field.clone(), text).map_err(Err)?;
+            }
             let place = if route.image == Some(field.as_str()) {
                 body_schema
             } else {

@@ -360,9 +360,6 @@ impl GenerateRequest {
     /// `provider`, checked. Nothing is read or sent.
     pub(crate) fn lower(&self, provider: Provider) -> Result<Lowered, InvalidInput> {
         check_prompt("prompt", &self.prompt)?;
-        if let Some(Value::String(negative)) = self.fields.get("negative_prompt") {
-            check_prompt("negative_prompt", negative)?;
-        }
         if self.resolution.is_some() && self.aspect_ratio.is_some() {
             return Err(InvalidInput::new(
                 "resolution",
@@ -462,7 +459,11 @@ pub(crate) fn count(fields: &BTreeMap<String, Value>) -> u32 {
 
 /// A prompt must show something (not only spaces or zero-width characters)
 /// and fit the cap.
-pub(crate) fn check_prompt(field: &'static str, text: &str) -> Result<(), InvalidInput> {
+pub(crate) fn check_prompt(
+    field: impl Into<std::borrow::Cow<'static, str>>,
+    text: &str,
+) -> Result<(), InvalidInput> {
+    let field = field.into();
     let visible = text
         .chars()
         .any(|c| !c.is_whitespace() && !c.is_control() && !ideogram_raw::answer::is_invisible(c));
