@@ -102,8 +102,19 @@ pub(crate) fn lowers_into(value: &str) -> &'static [&'static str] {
 const PENDING_URL: &str = "https://image.invalid/pending";
 const PENDING_FILE: &str = "data:image/png;base64,";
 
-/// A field the body being tried has no place for.
-struct Refused(String);
+/// Why a body being tried cannot take the request.
+enum Miss {
+    /// It has no place for this field.
+    NotTaken(String),
+    /// It has the field, but not this value.
+    Invalid(InvalidInput),
+}
+
+impl From<InvalidInput> for Miss {
+    fn from(invalid: InvalidInput) -> Self {
+        Self::Invalid(invalid)
+    }
+}
 
 impl Draft<'_> {
     /// The body of the first operation of `provider` that takes the whole
@@ -139,21 +150,21 @@ impl Draft<'_> {
         }
         let (last_op, last) = failures.pop().expect("a candidate");
         let field = match last {
-            Err(invalid) => return Err(invalid),
-            Ok(Refused(field)) => field,
+            Miss::Invalid(invalid) => return Err(invalid),
+            Miss::NotTaken(field) => field,
         };
         // Each operation refusing the same field: who takes it instead.
         if failures
             .iter()
-            .all(|(_, f)| matches!(f, Ok(Refused(other)) if *other == field))
+            .all(|(_, f)| matches!(f, Miss::NotTaken(other) if *other == field))
         {
             return Err(self.not_taken(provider, last_op, &field));
         }
         let mut why: Vec<String> = failures
             .iter()
             .map(|(op, failure)| match failure {
-                Ok(Refused(other)) => format!("{} takes no {other}", op.id),
-                Err(invalid) => format!("{}: {invalid}", op.id),
+                Miss::NotTaken(other) => format!("{} takes no {other}", op.id),
+                Miss::Invalid(invalid) => format!("{}: {invalid}", op.id),
             })
             .collect();
         why.push(format!("{} takes no {field}", last_op.id));
@@ -236,15 +247,11 @@ impl Draft<'_> {
 
     /// The body for `op`, or the first field it has no place for (or a
     /// value it cannot take).
-    fn lower_into(
-        &self,
-        provider: Provider,
-        op: &'static Operation,
-    ) -> Result<Lowered, Result<Refused, InvalidInput>> {
+    fn lower_into(&self, provider: Provider, op: &'static Operation) -> Result<Lowered, Miss> {
         let route = op.route.expect("a routed operation");
         let schemas = catalog::schemas(provider);
         let fields_schema = catalog::fields_schema(provider, op).ok_or_else(|| {
-            Err(InvalidInput::new(
+            Miss::Invalid(InvalidInput::new(
                 "operation",
                 format!("{} takes no body", op.id),
             ))
@@ -255,7 +262,7 @@ impl Draft<'_> {
             if takes(field) {
                 Ok(())
             } else {
-                Err(Ok(Refused(field.to_owned())))
+                Err(Miss::NotTaken(field.to_owned()))
             }
         };
         let first = |fields: &[&'static str]| fields.iter().copied().find(|f| takes(f));
@@ -269,7 +276,7 @@ impl Draft<'_> {
         }
         if let Some(magic) = self.magic_prompt {
             let field =
-                first(lowers_into("magic_prompt")).ok_or(Ok(Refused("magic_prompt".into())))?;
+                first(lowers_into("magic_prompt")).ok_or(Miss::NotTaken("magic_prompt".into()))?;
             let property = schemas.property(fields_schema, field);
             if property.is_some_and(|p| p["type"] == "boolean") {
                 match magic {
@@ -312,7 +319,7 @@ impl Draft<'_> {
         let mut named_images: Vec<(&'static str, ImageInput)> = Vec::new();
         for (field, value) in self.fields {
             if obj.contains_key(field) {
-                return Err(Err(InvalidInput::new(
+                return Err(Miss::Invalid(InvalidInput::new(
                     field.clone(),
                     "is given twice (as an option and as a field)",
                 )));
@@ -327,7 +334,7 @@ impl Draft<'_> {
                     .all(|k| property.get(*k).is_none())
                 && !schemas.is_image(fields_schema, field)
             {
-                crate::request::check_prompt(field.clone(), text).map_err(Err)?;
+                crate::request::check_prompt(field.clone(), text)?;
             }
             let place = if route.image == Some(field.as_str()) {
                 body_schema
@@ -340,7 +347,7 @@ impl Draft<'_> {
                     .into_iter()
                     .find(|f| f == field)
                     .expect("a field the body has");
-                for input in images_of(name, value).map_err(Err)? {
+                for input in images_of(name, value)? {
                     named_images.push((name, input));
                 }
                 continue;
@@ -362,9 +369,9 @@ impl Draft<'_> {
         let mut placed: Vec<(&'static str, &'static str, ImageInput)> = Vec::new();
         for (slot, input) in self.images {
             let (field, named) = match slot {
-                Slot::Input => (route.image.ok_or(Ok(Refused("image".into())))?, "image"),
+                Slot::Input => (route.image.ok_or(Miss::NotTaken("image".into()))?, "image"),
                 Slot::Field(fields) => {
-                    let field = first(fields).ok_or(Ok(Refused(fields[0].into())))?;
+                    let field = first(fields).ok_or(Miss::NotTaken(fields[0].into()))?;
                     (field, field)
                 }
             };
@@ -566,11 +573,7 @@ fn spelled(value: &Value, values: &[String]) -> Value {
 }
 
 /// The enum value that names `size` (`RESOLUTION_1024_768` or `1024x768`).
-fn size_value(
-    size: Resolution,
-    values: &[String],
-    model: &str,
-) -> Result<String, Result<Refused, InvalidInput>> {
+fn size_value(size: Resolution, values: &[String], model: &str) -> Result<String, Miss> {
     let wanted = (u32::from(size.width()), u32::from(size.height()));
     if let Some(value) = values
         .iter()
@@ -585,7 +588,7 @@ fn size_value(
     let nearest = crate::resolution::nearest_in(wanted.0, wanted.1, &sizes)
         .map(|(w, h)| format!("; the nearest is {w}x{h}"))
         .unwrap_or_default();
-    Err(Err(InvalidInput::new(
+    Err(Miss::Invalid(InvalidInput::new(
         "resolution",
         format!("{size} is not a size {model} renders here{nearest}"),
     )))
@@ -599,13 +602,13 @@ fn ratio_value(
     ratio: AspectRatio,
     who: &str,
     values: &dyn Fn(&str) -> Option<Vec<String>>,
-) -> Result<(&'static str, String), Result<Refused, InvalidInput>> {
+) -> Result<(&'static str, String), Miss> {
     let (w, h) = ratio.parts();
     let same = |(a, b): (u32, u32)| u64::from(a) * u64::from(h) == u64::from(b) * u64::from(w);
     let refuse = |shapes: Vec<(u32, u32)>| {
         let mut shown: Vec<String> = shapes.iter().map(|(w, h)| format!("{w}:{h}")).collect();
         shown.dedup();
-        Err(Err(InvalidInput::new(
+        Err(Miss::Invalid(InvalidInput::new(
             "aspect_ratio",
             format!("{who} takes {}, not {ratio}", shown.join(", ")),
         )))
@@ -644,7 +647,7 @@ fn ratio_value(
             return Ok(("resolution", value.clone()));
         }
     }
-    Err(Ok(Refused("aspect_ratio".into())))
+    Err(Miss::NotTaken("aspect_ratio".into()))
 }
 
 /// The shape a named size says (`square_hd` 1:1, `portrait_4_3` 3:4,
