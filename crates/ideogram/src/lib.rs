@@ -177,8 +177,7 @@ pub use image_input::{ImageInput, MAX_IMAGE_BYTES};
 pub use invalid::InvalidInput;
 pub use model::{DEFAULT_MODEL, Model};
 pub use options::{
-    ImageWeight, MagicPrompt, NumImages, RenderingSpeed, Seed, SpecEnum, StylePreset, StyleType,
-    UpscaleFactor,
+    ImageWeight, MagicPrompt, RenderingSpeed, Seed, SpecEnum, StylePreset, StyleType, UpscaleFactor,
 };
 pub use palette::{Palette, PaletteColor, PaletteColors, PalettePreset, preset_colors};
 pub use poll::{PollSchedule, PollTimes};

@@ -204,49 +204,6 @@ impl FromStr for ImageWeight {
     }
 }
 
-/// How many images one call generates: 1 to 8 on Ideogram's API, always 1 on
-/// Segmind. Each image is billed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct NumImages(u8);
-
-impl NumImages {
-    /// One image.
-    pub const ONE: Self = Self(1);
-
-    /// The counts Ideogram accepts (its `NumImages` schema).
-    pub fn range() -> std::ops::RangeInclusive<u32> {
-        crate::provider::as_u32(&ideogram_raw::ideogram::limits::NUM_IMAGES)
-    }
-
-    /// A count, checked against `provider`. Segmind's bodies have no count
-    /// (one image a request): asking it for any is refused.
-    pub fn new(count: u32, provider: Provider) -> Result<Self, InvalidInput> {
-        if provider == Provider::Segmind {
-            return Err(InvalidInput::new(
-                "num_images",
-                "Segmind takes no count: it makes one image a request",
-            ));
-        }
-        let range = Self::range();
-        match u8::try_from(count) {
-            Ok(n) if range.contains(&count) => Ok(Self(n)),
-            _ => Err(InvalidInput::new(
-                "num_images",
-                format!(
-                    "{count} is outside {}..={} accepted by {provider}",
-                    range.start(),
-                    range.end()
-                ),
-            )),
-        }
-    }
-
-    /// The count.
-    pub fn get(self) -> u8 {
-        self.0
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,8 +257,6 @@ mod tests {
             "invalid image_weight: 0 is outside 1..=100"
         );
         assert!(ImageWeight::new(100).is_ok() && ImageWeight::new(101).is_err());
-        assert!(NumImages::new(1, Provider::Segmind).is_err());
-        assert_eq!(NumImages::new(8, Provider::Ideogram).unwrap().get(), 8);
         let err = "x".parse::<Seed>().unwrap_err().to_string();
         assert!(err.contains("segmind takes 100 to 999999"), "{err}");
     }

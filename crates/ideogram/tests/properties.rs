@@ -111,7 +111,7 @@ proptest! {
         n in prop_oneof![0u32..2_000_000, any::<u32>(), 0u32..12],
         colours in 0usize..12,
     ) {
-        use ideogram::{ImageWeight, NumImages, Provider, Seed};
+        use ideogram::{ImageWeight, Provider, Seed};
         let value = serde_json::json!(n);
         for (provider, spec) in [(Provider::Segmind, schema::segmind()), (Provider::Ideogram, schema::ideogram())] {
             prop_assert_eq!(Seed(n).check_for(provider).is_ok(), spec.check("Seed", &value).is_ok(), "{} {}", provider, n);
@@ -119,10 +119,6 @@ proptest! {
         prop_assert_eq!(ImageWeight::new(n).is_ok(), schema::segmind().check("ImageWeight", &value).is_ok());
         let remix = serde_json::json!({"prompt": "x", "image_weight": n});
         prop_assert_eq!(ImageWeight::new(n).is_ok(), schema::ideogram().check("InitialImageRequest", &remix).is_ok());
-        prop_assert_eq!(
-            NumImages::new(n, Provider::Ideogram).is_ok(),
-            schema::ideogram().check("NumImages", &value).is_ok()
-        );
         let members: Vec<_> = (0..colours).map(|_| serde_json::json!({"color_hex": "#123"})).collect();
         let custom = Palette::custom((0..colours).map(|_| PaletteColor::new("#123", None).unwrap()).collect());
         for spec in [schema::segmind(), schema::ideogram()] {
