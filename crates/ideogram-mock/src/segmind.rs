@@ -376,7 +376,7 @@ async fn admit(
             prompt: value["prompt"].as_str().unwrap_or_default().to_owned(),
             spec,
             describe: slug == "ideogram-describe",
-            fields: crate::ledger::json_fields(&value),
+            fields: crate::form::json_fields(&value),
         },
     ))
 }
