@@ -450,7 +450,7 @@ pub(crate) async fn job_submit(
         say(id);
         tell(&format!(
             "queued on segmind; `ideogram job wait {}` fetches it",
-            crate::output::quoted(id)
+            crate::shell::quoted(id)
         ));
     }
     Ok(())

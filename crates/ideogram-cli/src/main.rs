@@ -17,6 +17,7 @@ mod progress;
 mod redact;
 mod request;
 mod room;
+mod shell;
 mod signals;
 mod trace;
 mod values;
