@@ -19,7 +19,7 @@ use futures::future::Either;
 use ideogram::{Client, Error, Generation, ImageData, Provider};
 use serde_json::Value;
 
-use crate::args::Options;
+use crate::options::Options;
 use crate::connect::Session;
 use crate::failure::{Failure, INTERRUPTED, INVALID, NOT_SAVED};
 use crate::journal::{self, Entry, ItemState, Journal, JournalImage, fingerprint};

@@ -31,7 +31,7 @@ pub(crate) struct Save<'a> {
 
 impl<'a> Save<'a> {
     /// What the command line asked, with `--json`.
-    pub(crate) fn new(args: &'a crate::args::SaveArgs, json: bool) -> Self {
+    pub(crate) fn new(args: &'a crate::options::SaveArgs, json: bool) -> Self {
         Self {
             output: args.output.as_deref(),
             overwrite: args.overwrite,

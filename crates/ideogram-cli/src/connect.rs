@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use ideogram::{AuthScheme, Client, Provider, RetryPolicy};
 
-use crate::args::Connection;
+use crate::options::Connection;
 use crate::failure::{AUTH, Failure, USAGE};
 use crate::poll_cache;
 

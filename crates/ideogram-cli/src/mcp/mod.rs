@@ -37,7 +37,7 @@ use rmcp::model::{
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, ServerHandler, ServiceExt as _};
 
-use crate::args::Connection;
+use crate::options::Connection;
 use crate::failure::{Failure, OTHER};
 use crate::output::tell;
 use crate::signals::Signals;

@@ -11,7 +11,7 @@ use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::{Map, Value, json};
 
-use crate::args::Connection;
+use crate::options::Connection;
 use crate::connect::{self, Offline, Session};
 use crate::failure::{Failure, INVALID, NOT_SAVED, OTHER};
 use crate::journal::{Entry, ItemState, Journal, JournalImage};
