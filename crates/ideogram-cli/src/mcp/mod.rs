@@ -66,10 +66,6 @@ pub(crate) fn tools_help() -> String {
     format!("Tools: {}.", names.join(", "))
 }
 
-/// The journal's name in the output folder (the first server's; see
-/// [`shared`] for the others').
-pub(crate) const JOURNAL: &str = ".ideogram-mcp.jsonl";
-
 /// The longest idempotency key, in bytes.
 pub(super) const MAX_KEY: usize = 200;
 
