@@ -66,15 +66,6 @@ pub(crate) fn tools_help() -> String {
     format!("Tools: {}.", names.join(", "))
 }
 
-/// The longest idempotency key, in bytes.
-pub(super) const MAX_KEY: usize = 200;
-
-/// The longest wait a `job_wait` call may ask for, in seconds.
-pub(super) const MAX_WAIT: u64 = 3600;
-
-/// The longest sidecar read back for a repeated call, in bytes.
-pub(super) const MAX_SIDECAR: u64 = 1 << 20;
-
 /// `ideogram mcp`'s own options: what results show, which URLs tools
 /// may fetch.
 #[derive(Debug, Clone, clap::Args)]
@@ -392,6 +383,7 @@ mod tests {
     use super::*;
     use answer::file_uri;
     use call::{canonical, fingerprint};
+    use tools::{MAX_KEY, MAX_WAIT};
     use ideogram::GenerateRequest;
     use serde_json::{Value, json};
 
