@@ -360,9 +360,9 @@ async fn admit(
         return Err(error(406, "Insufficient credits"));
     }
     let (width, height) = size(&value);
-    let seed = value["seed"].as_u64().unwrap_or_else(|| {
-        state.default_seed(&ideogram_raw::segmind::limits::SEED)
-    });
+    let seed = value["seed"]
+        .as_u64()
+        .unwrap_or_else(|| state.default_seed(&ideogram_raw::segmind::limits::SEED));
     let spec = ImageSpec {
         width,
         height,

@@ -37,8 +37,8 @@ use rmcp::model::{
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, ServerHandler, ServiceExt as _};
 
-use crate::options::Connection;
 use crate::failure::{Failure, OTHER};
+use crate::options::Connection;
 use crate::output::tell;
 use crate::signals::Signals;
 
@@ -383,9 +383,9 @@ mod tests {
     use super::*;
     use answer::file_uri;
     use call::{canonical, fingerprint};
-    use tools::{MAX_KEY, MAX_WAIT};
     use ideogram::GenerateRequest;
     use serde_json::{Value, json};
+    use tools::{MAX_KEY, MAX_WAIT};
 
     fn call(args: Value) -> Call {
         match args {

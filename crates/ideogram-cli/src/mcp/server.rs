@@ -11,11 +11,11 @@ use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::{Map, Value, json};
 
-use crate::options::Connection;
 use crate::connect::{self, Offline, Session};
 use crate::failure::{Failure, INVALID, NOT_SAVED, OTHER};
 use crate::journal::{Entry, ItemState, Journal, JournalImage};
 use crate::naming::{self, Plan};
+use crate::options::Connection;
 use crate::output::{Asked, tell};
 use crate::paid::undecoded;
 use crate::request::Work;
@@ -307,10 +307,8 @@ impl Server {
             _lock: None,
         };
         // Released with `running` if the key runs on another server.
-        running._lock = Some(
-            shared::lock_key(&self.out, key)?
-                .ok_or_else(|| shared::still_running(key))?,
-        );
+        running._lock =
+            Some(shared::lock_key(&self.out, key)?.ok_or_else(|| shared::still_running(key))?);
         Ok(running)
     }
 

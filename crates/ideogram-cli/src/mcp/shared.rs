@@ -243,7 +243,10 @@ mod tests {
         assert_eq!(theirs(answer), Some((None, 2, Some("k#1".into()), true)));
         // Saved there, only sent here: answered with under our item.
         let answer = earlier(Some((5, state("k#1", 1))), vec![state("k#1", 3)], k);
-        assert_eq!(theirs(answer), Some((Some(5), 3, Some("k#1".into()), false)));
+        assert_eq!(
+            theirs(answer),
+            Some((Some(5), 3, Some("k#1".into()), false))
+        );
         // Sent with no answer there, unknown here: refused as there.
         let answer = earlier(None, vec![state("k#1", 1)], k);
         assert_eq!(theirs(answer), Some((None, 1, Some("k#1".into()), false)));
