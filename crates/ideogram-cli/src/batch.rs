@@ -19,11 +19,11 @@ use futures::future::Either;
 use ideogram::{Client, Error, Generation, ImageData, Provider};
 use serde_json::Value;
 
-use crate::args::Options;
 use crate::connect::Session;
 use crate::failure::{Failure, INTERRUPTED, INVALID, NOT_SAVED};
 use crate::journal::{self, Entry, ItemState, Journal, JournalImage, fingerprint};
 use crate::naming::{self, Plan};
+use crate::options::Options;
 use crate::output::{self, Asked, tell};
 use crate::paid::{self, Saving};
 use crate::progress::Progress;

@@ -31,7 +31,7 @@ pub(crate) struct Save<'a> {
 
 impl<'a> Save<'a> {
     /// What the command line asked, with `--json`.
-    pub(crate) fn new(args: &'a crate::args::SaveArgs, json: bool) -> Self {
+    pub(crate) fn new(args: &'a crate::options::SaveArgs, json: bool) -> Self {
         Self {
             output: args.output.as_deref(),
             overwrite: args.overwrite,
@@ -450,7 +450,7 @@ pub(crate) async fn job_submit(
         say(id);
         tell(&format!(
             "queued on segmind; `ideogram job wait {}` fetches it",
-            crate::output::quoted(id)
+            crate::shell::quoted(id)
         ));
     }
     Ok(())

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use ideogram::{AuthScheme, Client, Provider, RetryPolicy};
 
-use crate::args::Connection;
 use crate::failure::{AUTH, Failure, USAGE};
+use crate::options::Connection;
 use crate::poll_cache;
 
 /// A connected client (and the mock it talks to, when offline).

@@ -911,8 +911,8 @@ fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
 /// any is set, so a journal of a batch without options keeps its print).
 /// A run with other options is another batch: its journal's answers and
 /// file names would not be what it asks for.
-pub(crate) fn fingerprint(lines: &[String], options: &crate::args::Options) -> String {
-    let set = (*options != crate::args::Options::default()).then(|| format!("{options:?}"));
+pub(crate) fn fingerprint(lines: &[String], options: &crate::options::Options) -> String {
+    let set = (*options != crate::options::Options::default()).then(|| format!("{options:?}"));
     let texts = lines.iter().chain(set.as_ref());
     fnv1a(texts.flat_map(|text| text.bytes().chain(std::iter::once(b'\n'))))
 }
@@ -936,7 +936,7 @@ mod tests {
     fn fingerprints_stay_what_earlier_journals_hold() {
         assert_eq!(fnv1a(*b"a"), "af63dc4c8601ec8c");
         let lines = ["a".to_owned(), "b".to_owned()];
-        let options = crate::args::Options::default();
+        let options = crate::options::Options::default();
         assert_eq!(fingerprint(&lines, &options), "78ed6781f136a14e");
     }
 

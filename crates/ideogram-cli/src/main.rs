@@ -10,6 +10,7 @@ mod job_claim;
 mod journal;
 mod mcp;
 mod naming;
+mod options;
 mod output;
 mod paid;
 mod poll_cache;
@@ -17,6 +18,7 @@ mod progress;
 mod redact;
 mod request;
 mod room;
+mod shell;
 mod signals;
 mod trace;
 mod values;
@@ -116,7 +118,7 @@ fn usage_error(err: clap::Error) -> ExitCode {
 async fn run(cli: Cli) -> Result<(), Failure> {
     // Commands that need no service first: they work without a key, and
     // take no network options.
-    if cli.command.connection().is_none() && cli.connection != args::Connection::default() {
+    if cli.command.connection().is_none() && cli.connection != options::Connection::default() {
         return Err(Failure::new(
             failure::USAGE,
             "network options (--provider, --base-url, --offline, ...) belong to commands that call a service",
@@ -194,7 +196,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let connection = cli.connection.merged(
         cli.command
             .connection()
-            .unwrap_or(&args::Connection::default()),
+            .unwrap_or(&options::Connection::default()),
     );
     let session = connect::connect(&connection, queue).await?;
     match cli.command {

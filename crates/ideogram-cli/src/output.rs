@@ -12,6 +12,7 @@ use ideogram::{GeneratedImage, Generation, ImageData, Provider};
 use serde_json::{Value, json};
 
 use crate::failure::Failure;
+use crate::shell::quoted;
 
 /// What the request asked for, for the sidecar.
 #[derive(Debug, Clone)]
@@ -116,18 +117,6 @@ pub(crate) fn tell_raw(line: &str) {
 /// `value` as pretty JSON, every key redacted from its strings first.
 pub(crate) fn json_text(value: &Value) -> String {
     serde_json::to_string_pretty(&crate::redact::json(value)).expect("JSON")
-}
-
-/// `text` quoted for a POSIX shell.
-pub(crate) fn quoted(text: &str) -> String {
-    if !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c))
-    {
-        return text.to_owned();
-    }
-    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 /// The command that fetches a paid image at `url` into `target` later. A
@@ -330,9 +319,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn commands_are_quoted_for_a_shell() {
-        assert_eq!(quoted("out/a-cat.png"), "out/a-cat.png");
-        assert_eq!(quoted("it's here"), r"'it'\''s here'");
+    fn fetch_commands_are_quoted_for_a_shell() {
         assert_eq!(
             fetch_command("https://x.test/a.png?sig=1&t=2", Path::new("a b.png")),
             "ideogram fetch 'https://x.test/a.png?sig=1&t=2' -o 'a b.png'"

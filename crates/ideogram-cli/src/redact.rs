@@ -19,6 +19,8 @@ use std::sync::RwLock;
 use ideogram::raw::redact::{Secret, find, redact};
 use serde_json::Value;
 
+use crate::shell::double_quoted;
+
 /// Where a key came from, to name it in a command instead of printing it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Source {
@@ -37,7 +39,7 @@ impl Source {
                 let path = absolute(path);
                 format!(
                     "$(head -n 1 {})",
-                    crate::output::quoted(&path.display().to_string())
+                    crate::shell::quoted(&path.display().to_string())
                 )
             }
         }
@@ -175,18 +177,6 @@ pub(crate) fn shell_word(text: &str) -> Option<ShellWord> {
 /// works from any folder.
 fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
-}
-
-/// `text` escaped for the inside of a shell's double quotes.
-fn double_quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '"' | '\\' | '$' | '`') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// `value` with every known key redacted from its strings and field names,

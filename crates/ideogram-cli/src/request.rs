@@ -10,7 +10,7 @@ use ideogram::{
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::args::{BodyOptions, Options};
+use crate::options::{BodyOptions, Options};
 
 /// What the flags of [`BodyOptions`] set, on either kind of request.
 trait Body: Sized {

@@ -2,7 +2,9 @@
 //! marks `format: binary` as files, every other part as the JSON value its
 //! schema types (a number, a repeated part as an array, an object from a
 //! JSON part), so the body can be checked against the schema like a JSON
-//! one. Also the facts about uploaded images the services check.
+//! one. Also the facts about uploaded images the services check, and a
+//! body's fields as the ledger records them (a multipart one's, or a JSON
+//! one's with base64 images), each file standing in by its size.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +13,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
+use crate::ledger::file_stand_in;
 use crate::serve::error;
 
 /// Largest image the services take, and the largest total of a reference
@@ -43,7 +46,7 @@ impl Form {
             .map_or(&Value::Null, |s| &s["properties"]);
         let mut fields = self.value.clone();
         for (name, files) in &self.files {
-            let mut stand_ins = files.iter().map(|f| crate::ledger::file_stand_in(f.len()));
+            let mut stand_ins = files.iter().map(|f| file_stand_in(f.len()));
             let value = match Kind::of(&properties[name]) {
                 Kind::Files => Value::Array(stand_ins.collect()),
                 _ => stand_ins.next().unwrap_or(Value::Null),
@@ -52,6 +55,36 @@ impl Form {
         }
         fields
     }
+}
+
+/// A JSON body as [`Billed::fields`](crate::Billed::fields) records it: every image it carries as
+/// base64 (a field's value, or an item of a list) stands in as a file.
+pub(crate) fn json_fields(body: &Value) -> Map<String, Value> {
+    let image = |value: &Value| {
+        use base64::Engine as _;
+        let text = value.as_str()?;
+        let encoded = text.split_once(";base64,").map_or(text, |(_, data)| data);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .ok()?;
+        dimensions(&bytes).map(|_| file_stand_in(bytes.len()))
+    };
+    let recorded = |value: &Value| match value {
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| image(item).unwrap_or_else(|| item.clone()))
+                .collect(),
+        ),
+        _ => image(value).unwrap_or_else(|| value.clone()),
+    };
+    body.as_object()
+        .map(|body| {
+            body.iter()
+                .map(|(name, value)| (name.clone(), recorded(value)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Reads `multipart` as the body schema `schema` of Ideogram's spec, then

@@ -12,8 +12,7 @@ use serde_json::{Map, Value, json};
 use crate::faults::Fault;
 use crate::image::{ImageSpec, palette_colors};
 use crate::ledger::{Billed, Service};
-use crate::segmind::json_bytes;
-use crate::serve::{Hangup, error, json};
+use crate::serve::{Hangup, error, json, json_bytes};
 use crate::state::{State, billed};
 
 /// A prompt containing this fails the safety check (422, not billed).
@@ -56,7 +55,7 @@ pub(crate) fn work_from(
     };
     let seed = request["seed"]
         .as_u64()
-        .unwrap_or_else(|| state.default_seed(seeds(&ideogram_raw::ideogram::limits::SEED)));
+        .unwrap_or_else(|| state.default_seed(&ideogram_raw::ideogram::limits::SEED));
     Ok(Work {
         prompt: request["prompt"].as_str().unwrap_or_default().to_owned(),
         count: request["num_images"].as_u64().unwrap_or(1) as u32,
@@ -209,12 +208,6 @@ impl Drop for InFlight<'_> {
 
 pub(crate) fn parse_json(body: &[u8]) -> Result<Value, Response> {
     serde_json::from_slice(body).map_err(|e| error(400, format!("Invalid JSON body: {e}")))
-}
-
-/// A spec's seed range as the mock draws from it.
-pub(crate) fn seeds(range: &std::ops::RangeInclusive<i64>) -> std::ops::RangeInclusive<u64> {
-    let fit = |n: i64| u64::try_from(n).unwrap_or(0);
-    fit(*range.start())..=fit(*range.end())
 }
 
 /// The sizes a request of the schema `schema` comes out at: its

@@ -258,7 +258,7 @@ async fn describe(
         ..billed(&id, Service::Ideogram, path, "", &spec, fields)
     });
     let text = crate::segmind::description(&spec);
-    let answer = crate::segmind::json_bytes(200, &json!({"descriptions": [{"text": text}]}));
+    let answer = crate::serve::json_bytes(200, &json!({"descriptions": [{"text": text}]}));
     state.deliver(fault, &id, answer, hangup).await
 }
 
@@ -304,7 +304,7 @@ async fn layerize_text(
         "line_height": 1.2, "color": "#FFFFFF", "formatting": ["bold", "all_caps"],
         "role": "heading",
     });
-    let answer = crate::segmind::json_bytes(
+    let answer = crate::serve::json_bytes(
         200,
         &json!({"base_image_url": base, "original_image_url": null, "text_blocks": [block], "seed": seed}),
     );

@@ -1,14 +1,8 @@
 //! The billing ledger: every generation the mock billed and what became of
 //! it, so tests can prove nothing was billed twice and nothing paid was lost.
 
-use std::sync::Arc;
-
-use axum::Json;
-use axum::extract::State as Shared;
 use serde::Serialize;
 use serde_json::{Map, Value};
-
-use crate::state::State;
 
 /// Which service billed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,7 +63,7 @@ impl Billed {
     /// first output's format: what an image saved whole has, byte for byte
     /// in size (an audit's check that a download was not cut short).
     pub fn rendered(&self) -> Vec<u8> {
-        let spec = crate::ImageSpec {
+        let spec = crate::image::ImageSpec {
             width: self.width,
             height: self.height,
             seed: self.seed,
@@ -89,36 +83,6 @@ pub(crate) fn file_stand_in(len: usize) -> Value {
     Value::String(format!("<file, {len} bytes>"))
 }
 
-/// A JSON body as [`Billed::fields`] records it: every image it carries as
-/// base64 (a field's value, or an item of a list) stands in as a file.
-pub(crate) fn json_fields(body: &Value) -> Map<String, Value> {
-    let image = |value: &Value| {
-        use base64::Engine as _;
-        let text = value.as_str()?;
-        let encoded = text.split_once(";base64,").map_or(text, |(_, data)| data);
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .ok()?;
-        crate::form::dimensions(&bytes).map(|_| file_stand_in(bytes.len()))
-    };
-    let recorded = |value: &Value| match value {
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|item| image(item).unwrap_or_else(|| item.clone()))
-                .collect(),
-        ),
-        _ => image(value).unwrap_or_else(|| value.clone()),
-    };
-    body.as_object()
-        .map(|body| {
-            body.iter()
-                .map(|(name, value)| (name.clone(), recorded(value)))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// A snapshot of the ledger.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Ledger {
@@ -136,15 +100,4 @@ impl Ledger {
     pub fn for_prompt<'a>(&'a self, prompt: &'a str) -> impl Iterator<Item = &'a Billed> + 'a {
         self.entries.iter().filter(move |e| e.prompt == prompt)
     }
-}
-
-/// `GET /mock/ledger` on the API origin: the ledger as JSON, with the credits
-/// left, for test suites that run the mock as a process.
-pub(crate) async fn serve(Shared(state): Shared<Arc<State>>) -> Json<serde_json::Value> {
-    let ledger = state.ledger();
-    Json(serde_json::json!({
-        "entries": ledger.entries,
-        "images": ledger.images(),
-        "credits": state.credits(),
-    }))
 }

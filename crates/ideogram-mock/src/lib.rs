@@ -72,6 +72,19 @@ pub use state::{CdnRequest, JobReport};
 /// `{"entries": [...], "images": n, "credits": x}`, each entry a [`Billed`].
 pub const LEDGER_PATH: &str = "/mock/ledger";
 
+/// `GET` [`LEDGER_PATH`] on the API origin: the ledger as JSON, with the
+/// credits left, for test suites that run the mock as a process.
+async fn serve_ledger(
+    axum::extract::State(state): axum::extract::State<Arc<state::State>>,
+) -> axum::Json<serde_json::Value> {
+    let ledger = state.ledger();
+    axum::Json(serde_json::json!({
+        "entries": ledger.entries,
+        "images": ledger.images(),
+        "credits": state.credits(),
+    }))
+}
+
 /// A running mock: the API on one port, the image origin on another.
 pub struct MockServer {
     state: Arc<state::State>,
@@ -114,7 +127,7 @@ impl MockServer {
         let (stop, stopped) = watch::channel(false);
         let api_routes = segmind::routes()
             .merge(ideogram_route::routes(table))
-            .route(LEDGER_PATH, axum::routing::get(ledger::serve))
+            .route(LEDGER_PATH, axum::routing::get(serve_ledger))
             .with_state(state.clone());
         let cdn_routes = cdn::routes().with_state(state.clone());
         let tasks = vec![

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::faults::Fault;
 use crate::image::{ImageSpec, palette_colors};
 use crate::ledger::{Billed, Delivery, Service};
-use crate::serve::{Hangup, error};
+use crate::serve::{Hangup, error, json_bytes};
 use crate::state::{Busy, Format, Job, JobEnd, State, billed, pause};
 
 /// A prompt containing this makes a queued request end FAILED, as content
@@ -360,9 +360,9 @@ async fn admit(
         return Err(error(406, "Insufficient credits"));
     }
     let (width, height) = size(&value);
-    let seed = value["seed"].as_u64().unwrap_or_else(|| {
-        state.default_seed(crate::ideogram::seeds(&ideogram_raw::segmind::limits::SEED))
-    });
+    let seed = value["seed"]
+        .as_u64()
+        .unwrap_or_else(|| state.default_seed(&ideogram_raw::segmind::limits::SEED));
     let spec = ImageSpec {
         width,
         height,
@@ -376,7 +376,7 @@ async fn admit(
             prompt: value["prompt"].as_str().unwrap_or_default().to_owned(),
             spec,
             describe: slug == "ideogram-describe",
-            fields: crate::ledger::json_fields(&value),
+            fields: crate::form::json_fields(&value),
         },
     ))
 }
@@ -454,14 +454,4 @@ fn check_body(path: &str, slug: &str, body: &Value) -> Result<(), Response> {
         schema,
         body,
     )
-}
-
-pub(crate) fn json_bytes(status: u16, body: &Value) -> axum::http::Response<Bytes> {
-    let mut response = axum::http::Response::new(Bytes::from(body.to_string()));
-    *response.status_mut() = axum::http::StatusCode::from_u16(status).expect("status");
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
 }

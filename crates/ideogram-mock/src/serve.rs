@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json, Router};
+use bytes::Bytes;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
@@ -59,4 +60,16 @@ pub(crate) fn error(status: u16, message: impl Into<String>) -> Response {
 /// A JSON answer.
 pub(crate) fn json(status: u16, body: serde_json::Value) -> Response {
     (StatusCode::from_u16(status).expect("status"), Json(body)).into_response()
+}
+
+/// A JSON answer as bytes, for a generating handler whose answer
+/// [`State::deliver`](crate::state::State::deliver) may break after billing.
+pub(crate) fn json_bytes(status: u16, body: &serde_json::Value) -> axum::http::Response<Bytes> {
+    let mut response = axum::http::Response::new(Bytes::from(body.to_string()));
+    *response.status_mut() = StatusCode::from_u16(status).expect("status");
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }

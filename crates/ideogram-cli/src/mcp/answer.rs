@@ -9,7 +9,10 @@ use serde_json::{Value, json};
 
 use crate::failure::{Failure, INVALID, OTHER};
 
-use super::{MAX_SIDECAR, thumbnail};
+use super::thumbnail;
+
+/// The longest sidecar read back for a repeated call, in bytes.
+const MAX_SIDECAR: u64 = 1 << 20;
 
 /// Whether a call was billed, as results and errors say it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -37,8 +37,8 @@ use rmcp::model::{
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, ServerHandler, ServiceExt as _};
 
-use crate::args::Connection;
 use crate::failure::{Failure, OTHER};
+use crate::options::Connection;
 use crate::output::tell;
 use crate::signals::Signals;
 
@@ -65,19 +65,6 @@ pub(crate) fn tools_help() -> String {
     let names: Vec<&str> = Tool::ALL.into_iter().map(Tool::name).collect();
     format!("Tools: {}.", names.join(", "))
 }
-
-/// The journal's name in the output folder (the first server's; see
-/// [`shared`] for the others').
-pub(crate) const JOURNAL: &str = ".ideogram-mcp.jsonl";
-
-/// The longest idempotency key, in bytes.
-pub(super) const MAX_KEY: usize = 200;
-
-/// The longest wait a `job_wait` call may ask for, in seconds.
-pub(super) const MAX_WAIT: u64 = 3600;
-
-/// The longest sidecar read back for a repeated call, in bytes.
-pub(super) const MAX_SIDECAR: u64 = 1 << 20;
 
 /// `ideogram mcp`'s own options: what results show, which URLs tools
 /// may fetch.
@@ -398,6 +385,7 @@ mod tests {
     use call::{canonical, fingerprint};
     use ideogram::GenerateRequest;
     use serde_json::{Value, json};
+    use tools::{MAX_KEY, MAX_WAIT};
 
     fn call(args: Value) -> Call {
         match args {

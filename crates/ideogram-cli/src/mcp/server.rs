@@ -11,11 +11,11 @@ use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::{Map, Value, json};
 
-use crate::args::Connection;
 use crate::connect::{self, Offline, Session};
 use crate::failure::{Failure, INVALID, NOT_SAVED, OTHER};
 use crate::journal::{Entry, ItemState, Journal, JournalImage};
 use crate::naming::{self, Plan};
+use crate::options::Connection;
 use crate::output::{Asked, tell};
 use crate::paid::undecoded;
 use crate::request::Work;
@@ -24,6 +24,7 @@ use crate::signals::Signals;
 use super::answer::{Billed, Refused, read_sidecar};
 use super::call::{Call, Paid, canonical, fingerprint, parse_args, request_field};
 use super::kept::{Kept, KeptCall};
+use super::shared::{self, Earlier};
 use super::tools::{DescribeArgs, JobArgs, JobWaitArgs, LayerizeArgs, Tool};
 
 /// The journal's items, as read at the start and added to since.
@@ -46,7 +47,7 @@ impl Items {
     /// The latest item journaled under `key` (its journal name is
     /// `KEY#FINGERPRINT`), with that name.
     pub(super) fn keyed(&self, key: &str) -> Option<(usize, ItemState)> {
-        super::shared::keyed(self.states.iter(), key)
+        shared::keyed(self.states.iter(), key)
     }
 
     pub(super) fn of_job(&self, id: &str) -> Option<(usize, ItemState)> {
@@ -88,7 +89,7 @@ pub(super) struct Running<'a> {
     items: &'a Mutex<Items>,
     key: Option<String>,
     /// The key's lock across the servers on this folder.
-    _lock: Option<super::shared::KeyLock>,
+    _lock: Option<shared::KeyLock>,
 }
 
 impl Drop for Running<'_> {
@@ -182,7 +183,7 @@ impl Server {
             })
             .collect::<Result<_, _>>()?;
         let folder = crate::journal::share_output(&out)?;
-        let (journal, states) = super::shared::open_journal(&out)?;
+        let (journal, states) = shared::open_journal(&out)?;
         Ok(Self {
             connection,
             out,
@@ -296,7 +297,7 @@ impl Server {
         {
             let mut items = self.items.lock().expect("items");
             if items.running.iter().any(|k| k == key) {
-                return Err(super::shared::still_running(key));
+                return Err(shared::still_running(key));
             }
             items.running.push(key.to_owned());
         }
@@ -306,10 +307,8 @@ impl Server {
             _lock: None,
         };
         // Released with `running` if the key runs on another server.
-        running._lock = Some(
-            super::shared::lock_key(&self.out, key)?
-                .ok_or_else(|| super::shared::still_running(key))?,
-        );
+        running._lock =
+            Some(shared::lock_key(&self.out, key)?.ok_or_else(|| shared::still_running(key))?);
         Ok(running)
     }
 
@@ -1014,6 +1013,66 @@ fn uncertain(key: Option<&str>) -> Refused {
 }
 
 impl Server {
+    /// What the journals of the servers on this folder say of `key`, its
+    /// call now locked to this one (see [`shared::lock_key`]): this
+    /// server's item, unless another server's journal got further with it
+    /// (saved, or paid for), in which case that item's state is answered
+    /// with, under an item of this journal ([`shared::earlier`]). A
+    /// paid-for item another server did not save is taken over: this
+    /// journal records it as its own (its queue id, its images' URLs)
+    /// before anything is fetched.
+    async fn earlier(
+        &self,
+        key: &str,
+        journal_key: Option<&str>,
+    ) -> Result<Option<(usize, ItemState)>, Refused> {
+        let own = self.items.lock().expect("items").keyed(key);
+        if own.as_ref().is_some_and(|(_, state)| shared::saved(state)) {
+            return Ok(own);
+        }
+        let peers = shared::peers(&self.out, self.journal.path(), key).await?;
+        let (own, theirs, take_over) = match shared::earlier(own, peers, journal_key) {
+            Earlier::Own(own) => return Ok(own),
+            Earlier::Theirs {
+                own,
+                state,
+                take_over,
+            } => (own, state, take_over),
+        };
+        let item = match own {
+            Some(item) => item,
+            None => self.items.lock().expect("items").reserve(),
+        };
+        if !take_over {
+            return Ok(Some((item, theirs)));
+        }
+        if own.is_none() {
+            self.journal(Entry::Sending {
+                item,
+                provider: theirs.provider.clone(),
+                key: theirs.key.clone(),
+            })
+            .await?;
+        }
+        if let Some(request_id) = &theirs.request_id {
+            self.journal(Entry::Submitted {
+                item,
+                request_id: request_id.clone(),
+                model: theirs.model.clone(),
+                prompt: theirs.prompt.clone(),
+            })
+            .await?;
+        }
+        if let Some(images) = &theirs.images {
+            self.journal(Entry::Generated {
+                item,
+                images: images.clone(),
+            })
+            .await?;
+        }
+        Ok(Some((item, theirs)))
+    }
+
     /// The journal item of a call: the one its key names (with what this
     /// server's or another server's journal on the folder says of it; see
     /// [`Server::earlier`]), or a new one. The same key for another request

@@ -12,11 +12,13 @@ use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 use crate::failure::{Failure, INVALID, OTHER};
-use crate::journal::{Entry, ItemState, Journal, Opened, fnv1a};
+use crate::journal::{ItemState, Journal, Opened, fnv1a};
 
-use super::JOURNAL;
 use super::answer::Refused;
-use super::server::Server;
+
+/// The journal's name in the output folder (the first server's; the
+/// others' are numbered).
+const JOURNAL: &str = ".ideogram-mcp.jsonl";
 
 /// The most servers one folder serves at once (journals tried).
 const SERVERS: usize = 64;
@@ -103,104 +105,92 @@ pub(super) fn keyed<'a>(
         .map(|(item, state)| (*item, state.clone()))
 }
 
-impl Server {
-    /// What the journals of the servers on this folder say of `key`, its
-    /// call now locked to this one (see [`lock_key`]): this server's item,
-    /// unless another server's journal got further with it (saved, or paid
-    /// for), in which case that item's state is answered with, under an
-    /// item of this journal. A paid-for item another server did not save is
-    /// taken over: this journal records it as its own (its queue id, its
-    /// images' URLs) before anything is fetched. A key another server used
-    /// for another request is answered with that request's state (the
-    /// caller refuses it, as it does its own).
-    pub(super) async fn earlier(
-        &self,
-        key: &str,
-        journal_key: Option<&str>,
-    ) -> Result<Option<(usize, ItemState)>, Refused> {
-        let own = self.items.lock().expect("items").keyed(key);
-        if own.as_ref().is_some_and(|(_, state)| progress(state) == 3) {
-            return Ok(own);
-        }
-        let own_path = self.journal.path().to_path_buf();
-        let (out, wanted) = (self.out.clone(), key.to_owned());
-        let peers = tokio::task::spawn_blocking(move || {
-            journals(&out)
-                .filter(|path| *path != own_path && path.is_file())
-                .filter_map(|path| Journal::peek(&path, FINGERPRINT))
-                .filter_map(|states| keyed(states.iter(), &wanted))
-                .map(|(_, state)| state)
-                .collect::<Vec<_>>()
-        })
-        .await
-        .map_err(|e| {
-            Refused::from(Failure::new(
-                OTHER,
-                format!("the other servers' journals could not be read: {e}"),
-            ))
-        })?;
-        let (same, other): (Vec<ItemState>, Vec<ItemState>) = peers
-            .into_iter()
-            .partition(|state| state.key.as_deref() == journal_key);
-        // Theirs when it got further than ours, or when this server never
-        // had the key: a call another server sent and never heard back
-        // from is refused here as there (it may have been billed).
-        let best = same.into_iter().max_by_key(progress);
-        let theirs = match best {
-            Some(theirs)
-                if own
-                    .as_ref()
-                    .is_none_or(|(_, ours)| progress(&theirs) > progress(ours)) =>
-            {
-                theirs
+/// Whether `state`'s call got as far as a call goes: its images saved.
+pub(super) fn saved(state: &ItemState) -> bool {
+    progress(state) == 3
+}
+
+/// What the journals of the other servers on `out` (all but `own`, this
+/// server's) say of `key`: each one's latest item under it, read-only.
+pub(super) async fn peers(out: &Path, own: &Path, key: &str) -> Result<Vec<ItemState>, Refused> {
+    let (out, own, wanted) = (out.to_path_buf(), own.to_path_buf(), key.to_owned());
+    tokio::task::spawn_blocking(move || {
+        journals(&out)
+            .filter(|path| *path != own && path.is_file())
+            .filter_map(|path| Journal::peek(&path, FINGERPRINT))
+            .filter_map(|states| keyed(states.iter(), &wanted))
+            .map(|(_, state)| state)
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| {
+        Refused::from(Failure::new(
+            OTHER,
+            format!("the other servers' journals could not be read: {e}"),
+        ))
+    })
+}
+
+/// Whose state answers a keyed call (see [`earlier`]).
+pub(super) enum Earlier {
+    /// This server's own item under the key, if any: no other server's
+    /// journal got further with it.
+    Own(Option<(usize, ItemState)>),
+    /// Another server's state, answered with under this server's item
+    /// `own` (a new item when `None`).
+    Theirs {
+        own: Option<usize>,
+        state: ItemState,
+        /// Paid for there and not saved: this server's journal records it
+        /// as its own (its queue id, its images' URLs) before anything is
+        /// fetched.
+        take_over: bool,
+    },
+}
+
+/// Whose state answers a call with the key that journals name
+/// `journal_key`, from this server's item under the key (`own`) and the
+/// other servers' ([`peers`]): another server's, when its journal got
+/// further with the key (saved, or paid for) or this server never had it,
+/// else this server's own. A key another server used for another request
+/// is answered with that request's state (the caller refuses it, as it
+/// does its own).
+pub(super) fn earlier(
+    own: Option<(usize, ItemState)>,
+    peers: Vec<ItemState>,
+    journal_key: Option<&str>,
+) -> Earlier {
+    let (same, other): (Vec<ItemState>, Vec<ItemState>) = peers
+        .into_iter()
+        .partition(|state| state.key.as_deref() == journal_key);
+    // Theirs when it got further than ours, or when this server never
+    // had the key: a call another server sent and never heard back
+    // from is refused here as there (it may have been billed).
+    match same.into_iter().max_by_key(progress) {
+        Some(theirs)
+            if own
+                .as_ref()
+                .is_none_or(|(_, ours)| progress(&theirs) > progress(ours)) =>
+        {
+            Earlier::Theirs {
+                own: own.map(|(item, _)| item),
+                // Saved there: its files are the answer. Maybe billed
+                // there: the caller refuses it. Nothing paid for: sent
+                // afresh under this server's item.
+                take_over: progress(&theirs) == 2,
+                state: theirs,
             }
-            _ => {
-                return Ok(match (own, other.into_iter().next()) {
-                    // The key used there for another request: the caller
-                    // refuses it.
-                    (None, Some(another)) => {
-                        let item = self.items.lock().expect("items").reserve();
-                        Some((item, another))
-                    }
-                    (own, _) => own,
-                });
-            }
-        };
-        let item = match &own {
-            Some((item, _)) => *item,
-            None => self.items.lock().expect("items").reserve(),
-        };
-        if progress(&theirs) != 2 {
-            // Saved there: its files are the answer. Maybe billed there:
-            // the caller refuses it. Nothing paid for: sent afresh under
-            // this item.
-            return Ok(Some((item, theirs)));
         }
-        if own.is_none() {
-            self.journal(Entry::Sending {
-                item,
-                provider: theirs.provider.clone(),
-                key: theirs.key.clone(),
-            })
-            .await?;
-        }
-        if let Some(request_id) = &theirs.request_id {
-            self.journal(Entry::Submitted {
-                item,
-                request_id: request_id.clone(),
-                model: theirs.model.clone(),
-                prompt: theirs.prompt.clone(),
-            })
-            .await?;
-        }
-        if let Some(images) = &theirs.images {
-            self.journal(Entry::Generated {
-                item,
-                images: images.clone(),
-            })
-            .await?;
-        }
-        Ok(Some((item, theirs)))
+        _ => match (own, other.into_iter().next()) {
+            // The key used there for another request: the caller refuses
+            // it.
+            (None, Some(another)) => Earlier::Theirs {
+                own: None,
+                state: another,
+                take_over: false,
+            },
+            (own, _) => Earlier::Own(own),
+        },
     }
 }
 
@@ -212,4 +202,64 @@ pub(super) fn still_running(key: &str) -> Refused {
     )
     .hint("call again with the same key when it has ended: it answers with that call's images")
     .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An item journaled under `key`: saved, paid for (queued), sent
+    /// with no answer, or refused, by `progress` 3 down to 0.
+    fn state(key: &str, progress: u8) -> ItemState {
+        let mut state = ItemState {
+            key: Some(key.to_owned()),
+            ..ItemState::default()
+        };
+        match progress {
+            3 => state.saved = Some(vec![PathBuf::from("a.png")]),
+            2 => state.request_id = Some("r".to_owned()),
+            1 => state.sending = true,
+            _ => {}
+        }
+        state
+    }
+
+    fn theirs(answer: Earlier) -> Option<(Option<usize>, u8, Option<String>, bool)> {
+        match answer {
+            Earlier::Own(_) => None,
+            Earlier::Theirs {
+                own,
+                state,
+                take_over,
+            } => Some((own, progress(&state), state.key, take_over)),
+        }
+    }
+
+    #[test]
+    fn another_servers_state_answers_only_where_it_got_further() {
+        let k = Some("k#1");
+        // Paid for there, unknown here: taken over under a new item.
+        let answer = earlier(None, vec![state("k#1", 2)], k);
+        assert_eq!(theirs(answer), Some((None, 2, Some("k#1".into()), true)));
+        // Saved there, only sent here: answered with under our item.
+        let answer = earlier(Some((5, state("k#1", 1))), vec![state("k#1", 3)], k);
+        assert_eq!(
+            theirs(answer),
+            Some((Some(5), 3, Some("k#1".into()), false))
+        );
+        // Sent with no answer there, unknown here: refused as there.
+        let answer = earlier(None, vec![state("k#1", 1)], k);
+        assert_eq!(theirs(answer), Some((None, 1, Some("k#1".into()), false)));
+        // Not further than ours: ours.
+        let answer = earlier(Some((5, state("k#1", 2))), vec![state("k#1", 2)], k);
+        assert!(matches!(answer, Earlier::Own(Some((5, _)))));
+        // The key used there for another request, unknown here: that one's
+        // state (the caller refuses it); known here: ours.
+        let answer = earlier(None, vec![state("k#2", 2)], k);
+        assert_eq!(theirs(answer), Some((None, 2, Some("k#2".into()), false)));
+        let answer = earlier(Some((5, state("k#1", 0))), vec![state("k#2", 2)], k);
+        assert!(matches!(answer, Earlier::Own(Some((5, _)))));
+        // Nowhere: nothing.
+        assert!(matches!(earlier(None, vec![], k), Earlier::Own(None)));
+    }
 }

@@ -12,7 +12,11 @@ use ideogram::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{MAX_KEY, MAX_WAIT};
+/// The longest idempotency key, in bytes.
+pub(super) const MAX_KEY: usize = 200;
+
+/// The longest wait a `job_wait` call may ask for, in seconds.
+pub(super) const MAX_WAIT: u64 = 3600;
 
 /// The tools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,168 @@
+//! The option groups several commands flatten in: where requests go
+//! ([`Connection`]), where images are saved ([`SaveArgs`]) and the image
+//! options ([`Options`], [`BodyOptions`]). They stand below the command
+//! line (`args`), which assembles them with the agent server's own options,
+//! so that what acts on them (connecting, the journal, requests, the agent
+//! server) depends on them alone. Values stay text here, checked by the
+//! value parsers of `values`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::values::Values;
+
+/// Where requests go and with which key: taken by the commands that call
+/// a service (before or after the command's name), by no other.
+#[derive(Debug, Clone, Default, PartialEq, Args)]
+#[command(next_help_heading = "Network")]
+pub(crate) struct Connection {
+    /// `segmind` or `ideogram` (default: the one whose key is set; segmind
+    /// when both are, said on stderr; ideogram when none is; segmind for
+    /// `job`).
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Another base URL: a gateway, a proxy, a mock.
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Send the key as `Authorization: Bearer` (gateways re-serving Ideogram).
+    #[arg(long)]
+    pub bearer: bool,
+    /// Read the key from this file instead of SEGMIND_API_KEY / IDEOGRAM_API_KEY.
+    #[arg(long)]
+    pub api_key_file: Option<PathBuf>,
+    /// Use the built-in mock service: no key, no network, no cost.
+    #[arg(long)]
+    pub offline: bool,
+    /// Retries after a rate limit or a failure that cannot have billed
+    /// [default: 4].
+    #[arg(long)]
+    pub retries: Option<u32>,
+}
+
+impl Connection {
+    /// The retries asked for, or the default.
+    pub(crate) fn retries(&self) -> u32 {
+        self.retries.unwrap_or(4)
+    }
+
+    /// These options, with those given after the command's name winning.
+    pub(crate) fn merged(&self, after: &Self) -> Self {
+        Self {
+            provider: after.provider.clone().or_else(|| self.provider.clone()),
+            base_url: after.base_url.clone().or_else(|| self.base_url.clone()),
+            bearer: self.bearer || after.bearer,
+            api_key_file: after
+                .api_key_file
+                .clone()
+                .or_else(|| self.api_key_file.clone()),
+            offline: self.offline || after.offline,
+            retries: after.retries.or(self.retries),
+        }
+    }
+}
+
+/// Where a command that generates saves its images.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Output")]
+pub(crate) struct SaveArgs {
+    /// A file, or a folder (ending in `/` or existing) for generated names.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Replace existing images and sidecars at the output names.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+/// Body fields every image command takes (generate, remix, the operations
+/// on an image, batch, job submit): each flag is the kebab case of the
+/// spec's field name, and `--set` reaches every other field. A command
+/// whose operation has no place for one refuses it, naming who takes it.
+#[derive(Debug, Clone, Default, PartialEq, Args)]
+#[command(next_help_heading = "Image options")]
+pub(crate) struct BodyOptions {
+    /// How many images (each billed).
+    #[arg(long)]
+    pub num_images: Option<String>,
+    /// The seed, for reproducible images.
+    #[arg(long)]
+    pub seed: Option<String>,
+    /// Ideogram 3.0's speed, quality and price trade-off.
+    #[arg(long, visible_alias = "speed", value_parser = Values::field(&["rendering_speed"]))]
+    pub rendering_speed: Option<String>,
+    /// Whether the prompt is rewritten first.
+    #[arg(long, value_parser = Values::field(&["magic_prompt", "magic_prompt_option"]))]
+    pub magic_prompt: Option<String>,
+    /// A preset, or colours: '#ff5500:0.6,#00aaff'.
+    #[arg(long, visible_alias = "palette", value_parser = Values::palette())]
+    pub color_palette: Option<String>,
+    /// The style (which a model takes depends on the model).
+    #[arg(long, visible_alias = "style", value_parser = Values::field(&["style_type"]))]
+    pub style_type: Option<String>,
+    /// One of Ideogram 3.0's named looks.
+    #[arg(long, value_parser = Values::field(&["style_preset"]))]
+    pub style_preset: Option<String>,
+    /// An image whose style to follow (repeatable; 10 MB in all).
+    #[arg(long, visible_alias = "style-ref", value_name = "FILE")]
+    pub style_reference_images: Vec<String>,
+    /// Any field of the request by its spec name (repeatable): VALUE is
+    /// read as JSON, else as text (`--set style_codes='["AAFF5733"]'`,
+    /// `--set magic_prompt_version=V_0`). A field the operation's body
+    /// lacks is refused before sending, naming who takes it.
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
+}
+
+/// Generation options, shared by generate, remix, batch and job submit.
+#[derive(Debug, Clone, Default, PartialEq, Args)]
+#[command(next_help_heading = "Image options")]
+pub(crate) struct Options {
+    /// The Ideogram version (short forms like 2a and 4, and Segmind slugs,
+    /// work too).
+    #[arg(long, value_parser = Values::model())]
+    pub model: Option<String>,
+    /// The spec id of the operation to send to (`ideogram_3`; an unknown
+    /// one is refused with the list), instead of the first of the task and
+    /// model that takes the request: for an operation a spec adds beside
+    /// another.
+    #[arg(long, value_name = "ID")]
+    pub operation: Option<String>,
+    /// An exact size: 1024x576 or RESOLUTION_1024_576.
+    #[arg(long, conflicts_with = "aspect_ratio")]
+    pub resolution: Option<String>,
+    /// A shape (which a model takes: `ideogram models`).
+    #[arg(long, visible_alias = "aspect", value_parser = Values::aspect())]
+    pub aspect_ratio: Option<String>,
+    /// What to keep out of the image.
+    #[arg(long, visible_alias = "negative")]
+    pub negative_prompt: Option<String>,
+    /// A character to keep (model 3; priced higher).
+    #[arg(long, visible_alias = "character-ref", value_name = "FILE")]
+    pub character_reference_images: Option<String>,
+    /// Where the character is in --character-reference-images: grayscale,
+    /// its size.
+    #[arg(
+        long,
+        visible_alias = "character-mask",
+        value_name = "FILE",
+        requires = "character_reference_images"
+    )]
+    pub character_reference_images_mask: Option<String>,
+    /// A custom model, model/<name>/version/<version> (models 3 and 4 on
+    /// Ideogram's API).
+    #[arg(long, visible_alias = "custom-model")]
+    pub custom_model_uri: Option<String>,
+    /// A transparent background: PNGs with alpha (model 3 on Ideogram's API).
+    #[arg(long)]
+    pub transparent: bool,
+    /// Enlarge a transparent image (X2 and X4 cost extra).
+    #[arg(
+        long,
+        visible_alias = "upscale",
+        requires = "transparent",
+        value_parser = Values::field(&["upscale_factor"])
+    )]
+    pub upscale_factor: Option<String>,
+    #[command(flatten)]
+    pub body: BodyOptions,
+}
