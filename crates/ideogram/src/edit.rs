@@ -338,7 +338,7 @@ impl EditRequest {
     /// The request lowered into its operation's body on `provider`.
     pub(crate) fn lower(&self, provider: Provider) -> Result<Lowered, InvalidInput> {
         if let Some(prompt) = self.kind.prompt() {
-            crate::request::check_prompt("prompt", prompt)?;
+            crate::lowering::check_prompt("prompt", prompt)?;
         }
         let mut images = vec![(Slot::Input, self.image.clone())];
         let mut fields = self.fields.clone();

@@ -334,7 +334,7 @@ impl Draft<'_> {
                     .all(|k| property.get(*k).is_none())
                 && !schemas.is_image(fields_schema, field)
             {
-                crate::request::check_prompt(field.clone(), text)?;
+                check_prompt(field.clone(), text)?;
             }
             let place = if route.image == Some(field.as_str()) {
                 body_schema
@@ -664,6 +664,37 @@ fn named_shape(name: &str) -> Option<(u32, u32)> {
         "portrait" => Some((b, a)),
         _ => None,
     }
+}
+
+/// A prompt must show something (not only spaces or zero-width characters)
+/// and fit the cap.
+pub(crate) fn check_prompt(
+    field: impl Into<std::borrow::Cow<'static, str>>,
+    text: &str,
+) -> Result<(), InvalidInput> {
+    let field = field.into();
+    let visible = text
+        .chars()
+        .any(|c| !c.is_whitespace() && !c.is_control() && !ideogram_raw::answer::is_invisible(c));
+    if !visible {
+        return Err(InvalidInput::new(
+            field,
+            if text.is_empty() || text.chars().all(char::is_whitespace) {
+                "must not be empty".to_owned()
+            } else {
+                "holds only invisible characters (zero-width spaces or the like)".to_owned()
+            },
+        ));
+    }
+    let chars = text.chars().count();
+    let max = *ideogram_raw::ideogram::limits::PROMPT.end();
+    if chars > max {
+        return Err(InvalidInput::new(
+            field,
+            format!("is {chars} characters; at most {max} are accepted"),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::aspect::AspectRatio;
 use crate::image_input::ImageInput;
 use crate::invalid::InvalidInput;
-use crate::lowering::{Draft, Lowered, Slot};
+use crate::lowering::{Draft, Lowered, Slot, check_prompt};
 use crate::model::{DEFAULT_MODEL, Model};
 use crate::options::{
     ImageWeight, MagicPrompt, RenderingSpeed, StylePreset, StyleType, UpscaleFactor,
@@ -455,35 +455,4 @@ pub(crate) fn count(fields: &BTreeMap<String, Value>) -> u32 {
         .and_then(Value::as_u64)
         .and_then(|n| u32::try_from(n).ok())
         .unwrap_or(1)
-}
-
-/// A prompt must show something (not only spaces or zero-width characters)
-/// and fit the cap.
-pub(crate) fn check_prompt(
-    field: impl Into<std::borrow::Cow<'static, str>>,
-    text: &str,
-) -> Result<(), InvalidInput> {
-    let field = field.into();
-    let visible = text
-        .chars()
-        .any(|c| !c.is_whitespace() && !c.is_control() && !ideogram_raw::answer::is_invisible(c));
-    if !visible {
-        return Err(InvalidInput::new(
-            field,
-            if text.is_empty() || text.chars().all(char::is_whitespace) {
-                "must not be empty".to_owned()
-            } else {
-                "holds only invisible characters (zero-width spaces or the like)".to_owned()
-            },
-        ));
-    }
-    let chars = text.chars().count();
-    let max = *ideogram_raw::ideogram::limits::PROMPT.end();
-    if chars > max {
-        return Err(InvalidInput::new(
-            field,
-            format!("is {chars} characters; at most {max} are accepted"),
-        ));
-    }
-    Ok(())
 }

@@ -53,7 +53,7 @@ impl Client {
         prompt: Option<&str>,
     ) -> Result<TextLayers, Error> {
         if let Some(prompt) = prompt {
-            crate::request::check_prompt("prompt", prompt)?;
+            crate::lowering::check_prompt("prompt", prompt)?;
         }
         let body = self
             .read(self.on_image(
