@@ -1002,7 +1002,7 @@ async fn edits_the_service_would_refuse_send_nothing() {
             ideogram.clone(),
             EditRequest::reframe(photo(), "1280x800".parse::<Resolution>().unwrap())
                 .magic_prompt(ideogram::MagicPrompt::On),
-            "invalid magic_prompt: reframe does not take it",
+            "invalid magic_prompt: V_3 does not take it on ideogram for reframe; it goes with generate, remix, edit, transparent, replace-background",
         ),
         (
             ideogram.clone(),
@@ -1032,12 +1032,12 @@ async fn edits_the_service_would_refuse_send_nothing() {
         (
             at(Provider::Segmind),
             EditRequest::edit(photo(), photo(), "x"),
-            "invalid provider: edit runs on Ideogram's API only",
+            "invalid provider: edit runs on ideogram only (--provider ideogram): segmind serves no such operation",
         ),
         (
             at(Provider::Segmind),
             EditRequest::replace_background(photo(), "x").num_images(2),
-            "invalid num_images: replace-background does not take it",
+            "invalid num_images: V_3 does not take it on segmind for replace-background; it goes with generate",
         ),
         (
             at(Provider::Segmind),
@@ -1108,7 +1108,7 @@ async fn ideogram_3_generates_with_references_and_with_transparency() {
             GenerateRequest::new("x")
                 .model(Model::V3)
                 .character_reference(ImageInput::bytes(hero.clone()), colour_mask),
-            "invalid character_reference_images_mask: a character mask is grayscale",
+            "invalid character_reference_images_mask: a mask is black and white (grayscale); this one is not, or does not decode",
         ),
         (
             GenerateRequest::new("x")
@@ -1117,26 +1117,26 @@ async fn ideogram_3_generates_with_references_and_with_transparency() {
                     ImageInput::bytes(hero.clone()),
                     Some(ImageInput::bytes(png_of(16, 16, [0, 0, 0]))),
                 ),
-            "invalid character_reference_images_mask: a character mask is its image's size",
+            "invalid character_reference_images_mask: is 16x16, the character_reference_images 48x48: a mask is its image's size",
         ),
         (
             GenerateRequest::new("x")
                 .model(Model::V2)
                 .style_reference(ImageInput::bytes(hero.clone())),
-            "invalid style_reference_images: only V_3 takes style references (on ideogram, without an input image)",
+            "invalid style_reference_images: V_2 does not take it on ideogram for generate; V_3 do",
         ),
         (
             GenerateRequest::new("x")
                 .model(Model::V3)
                 .transparent()
                 .palette(ideogram::PalettePreset::Ember),
-            "invalid palette: GenerateTransparentImageRequestV3 has no place for it",
+            "invalid color_palette: V_3 does not take it on ideogram for transparent; it goes with generate, remix, edit, reframe, replace-background",
         ),
         (
             GenerateRequest::new("x")
                 .model(Model::V3)
                 .upscale(ideogram::UpscaleFactor::X4),
-            "invalid upscale: only a transparent image is upscaled",
+            "invalid upscale_factor: V_3 does not take it on ideogram for generate; it goes with transparent",
         ),
     ];
     for (request, expected) in cases {
@@ -1179,7 +1179,7 @@ async fn upscale_enlarges_and_layerize_text_separates_the_text() {
     for (request, expected) in [
         (
             EditRequest::upscale(photo()).rendering_speed(ideogram::RenderingSpeed::Turbo),
-            "invalid rendering_speed: upscale does not take it",
+            "invalid rendering_speed: post_upscale_image does not take it on ideogram for upscale; it goes with generate, remix, edit, transparent, reframe, replace-background",
         ),
         (
             EditRequest::new(
@@ -1190,7 +1190,7 @@ async fn upscale_enlarges_and_layerize_text_separates_the_text() {
                     detail: None,
                 },
             ),
-            "invalid resemblance: 101 is outside 1..=100",
+            "invalid resemblance: 101 is above the maximum 100",
         ),
     ] {
         let err = client.edit(&request).await.unwrap_err();

@@ -365,8 +365,8 @@ impl EditRequest {
                 image.clone(),
             ));
         }
-        for (_, image) in &images {
-            image.check()?;
+        for (slot, image) in &images {
+            slot.check(image)?;
         }
         Draft {
             task: self.kind.name(),

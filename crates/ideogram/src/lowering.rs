@@ -31,6 +31,25 @@ pub(crate) enum Slot {
     Field(&'static [&'static str]),
 }
 
+impl Slot {
+    /// The request's name for an image in this slot, as errors name it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Input => "image",
+            Self::Field(fields) => fields[0],
+        }
+    }
+
+    /// Checks `image` as far as it can be without reading it, an error
+    /// naming this slot.
+    pub(crate) fn check(self, image: &ImageInput) -> Result<(), InvalidInput> {
+        image.check().map_err(|mut e| {
+            e.field = self.name().into();
+            e
+        })
+    }
+}
+
 /// A request before it is lowered: what the caller gave.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Draft<'a> {

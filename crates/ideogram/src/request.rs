@@ -389,12 +389,13 @@ impl GenerateRequest {
             ),
         ] {
             if let Some(image) = image {
-                image.check()?;
+                slot.check(image)?;
                 images.push((slot, image.clone()));
             }
         }
         for image in &self.style_reference_images {
-            image.check()?;
+            let slot = Slot::Field(crate::lowering::lowers_into("style_reference_images"));
+            slot.check(image)?;
             images.push((
                 Slot::Field(crate::lowering::lowers_into("style_reference_images")),
                 image.clone(),
