@@ -2,8 +2,12 @@
 //! (each generated `operations::ALL`): which provider serves which task and
 //! model, in what body. Nothing here names a slug, a path or a body.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, OnceLock};
+
 use ideogram_raw::operation::Operation;
 use ideogram_raw::schema::{self, Schemas};
+use serde_json::Value;
 
 use crate::provider::Provider;
 
@@ -93,15 +97,143 @@ pub(crate) fn fields_schema(provider: Provider, op: &Operation) -> Option<&'stat
     }
 }
 
+/// A field of a body, as lowering a request asks about it: read once
+/// from the spec, so each question is a lookup, not a walk of its JSON.
+#[derive(Debug)]
+pub(crate) struct Field {
+    /// The spec's name.
+    pub name: &'static str,
+    /// Its schema, references followed.
+    pub property: &'static Value,
+    /// The models `x-field-models` lets send it; `None`: every model.
+    models: Option<Vec<&'static str>>,
+    /// It holds input images (a file, or a URL the spec marks `x-image`).
+    pub image: bool,
+    /// It holds a list.
+    pub list: bool,
+    /// It is sent as a file part.
+    pub file: bool,
+    /// Free text (a string with no enum, pattern or format), read as a
+    /// prompt is.
+    pub free_text: bool,
+    /// Its enum's values, in the spec's order (empty: not an enum).
+    pub values: Vec<String>,
+}
+
+impl Field {
+    /// Whether a body sent with `model` may hold it.
+    pub(crate) fn for_model(&self, model: &str) -> bool {
+        self.models.as_ref().is_none_or(|m| m.contains(&model))
+    }
+}
+
+/// An operation's fields: those a request sets (the nested object's, for
+/// a nested body) and the body's own.
+#[derive(Debug, Default)]
+pub(crate) struct Fields {
+    inner: Vec<Field>,
+    outer: Vec<Field>,
+}
+
+impl Fields {
+    /// The field a request sets named `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&Field> {
+        self.inner.iter().find(|f| f.name == name)
+    }
+
+    /// The body's own field named `name` (beside a nested object).
+    pub(crate) fn outer(&self, name: &str) -> Option<&Field> {
+        self.outer.iter().find(|f| f.name == name)
+    }
+}
+
+/// The fields of the object schema `name` of `provider`'s spec.
+fn read_fields(provider: Provider, name: &str) -> Vec<Field> {
+    let schemas = schemas(provider);
+    let field_models = schemas
+        .get(name)
+        .and_then(|s| s["x-field-models"].as_object());
+    schemas
+        .fields(name)
+        .into_iter()
+        .filter_map(|field| {
+            let property = schemas.property(name, field)?;
+            let image = schemas.is_image(name, field);
+            let file = property["format"] == "binary" || property["items"]["format"] == "binary";
+            Some(Field {
+                name: field,
+                property,
+                models: field_models.and_then(|m| m.get(field)).map(|models| {
+                    models
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .collect()
+                }),
+                image,
+                list: property["type"] == "array",
+                file,
+                free_text: property["type"] == "string"
+                    && !image
+                    && ["enum", "pattern", "format"]
+                        .iter()
+                        .all(|k| property.get(*k).is_none()),
+                values: schemas
+                    .field_values(name, field)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// Each routed operation's fields, by provider and operation id, each read
+/// the first time a request goes there: a process that sends one request
+/// reads one body.
+static FIELDS: LazyLock<HashMap<(Provider, &'static str), OnceLock<Fields>>> =
+    LazyLock::new(|| {
+        Provider::ALL
+            .into_iter()
+            .flat_map(|provider| {
+                operations(provider)
+                    .iter()
+                    .filter(|op| op.route.is_some())
+                    .map(move |op| ((provider, op.id), OnceLock::new()))
+            })
+            .collect()
+    });
+
+/// The fields of `op`, a routed operation of `provider`.
+pub(crate) fn fields(provider: Provider, op: &Operation) -> &'static Fields {
+    static NONE: Fields = Fields {
+        inner: Vec::new(),
+        outer: Vec::new(),
+    };
+    let Some(cell) = FIELDS.get(&(provider, op.id)) else {
+        return &NONE;
+    };
+    cell.get_or_init(|| Fields {
+        inner: fields_schema(provider, op)
+            .map(|name| read_fields(provider, name))
+            .unwrap_or_default(),
+        outer: op
+            .body
+            .map(|name| read_fields(provider, name))
+            .unwrap_or_default(),
+    })
+}
+
 /// Whether `op`'s body takes `field` for `model`: the field is in the
 /// schema the request sets (or is its input image), and the spec's
 /// `x-field-models` allows the model.
 pub(crate) fn takes(provider: Provider, op: &Operation, field: &str, model: &str) -> bool {
-    let route = op.route.as_ref();
-    if route.and_then(|r| r.image) == Some(field) {
-        return true;
-    }
-    fields_schema(provider, op).is_some_and(|name| schemas(provider).takes(name, field, model))
+    op.route.and_then(|r| r.image) == Some(field)
+        || fields(provider, op)
+            .get(field)
+            .is_some_and(|f| f.for_model(model))
 }
 
 /// Who takes `field` for `task` on `provider`: the models, or where the
@@ -133,16 +265,24 @@ pub(crate) fn takers(provider: Provider, task: &str, field: &str) -> Vec<String>
 /// file, or a URL or base64 the spec marks `x-image`): what a caller that
 /// confines a request's images must look at.
 pub(crate) fn is_image_field(field: &str) -> bool {
-    Provider::ALL.into_iter().any(|provider| {
-        operations(provider)
-            .iter()
-            .filter(|op| op.route.is_some())
-            .any(|op| {
-                let schemas = schemas(provider);
-                op.body.is_some_and(|body| schemas.is_image(body, field))
-                    || fields_schema(provider, op).is_some_and(|name| schemas.is_image(name, field))
-            })
-    })
+    /// Every image field's name, read once from both specs.
+    static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        let mut names = Vec::new();
+        for provider in Provider::ALL {
+            let schemas = schemas(provider);
+            for op in operations(provider).iter().filter(|op| op.route.is_some()) {
+                for name in op.body.into_iter().chain(fields_schema(provider, op)) {
+                    for field in schemas.fields(name) {
+                        if schemas.is_image(name, field) && !names.contains(&field) {
+                            names.push(field);
+                        }
+                    }
+                }
+            }
+        }
+        names
+    });
+    NAMES.contains(&field)
 }
 
 /// Every value the specs' bodies allow for the field `field` (its spec

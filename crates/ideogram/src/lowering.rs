@@ -268,13 +268,13 @@ impl Draft<'_> {
     /// value it cannot take).
     fn lower_into(&self, provider: Provider, op: &'static Operation) -> Result<Lowered, Miss> {
         let route = op.route.expect("a routed operation");
-        let schemas = catalog::schemas(provider);
-        let fields_schema = catalog::fields_schema(provider, op).ok_or_else(|| {
-            Miss::Invalid(InvalidInput::new(
+        if op.body.is_none() {
+            return Err(Miss::Invalid(InvalidInput::new(
                 "operation",
                 format!("{} takes no body", op.id),
-            ))
-        })?;
+            )));
+        }
+        let fields = catalog::fields(provider, op);
         let model = self.model.map(|m| m.to_string()).unwrap_or_default();
         let takes = |field: &str| catalog::takes(provider, op, field, &model);
         let need = |field: &str| {
@@ -296,8 +296,8 @@ impl Draft<'_> {
         if let Some(magic) = self.magic_prompt {
             let field =
                 first(lowers_into("magic_prompt")).ok_or(Miss::NotTaken("magic_prompt".into()))?;
-            let property = schemas.property(fields_schema, field);
-            if property.is_some_and(|p| p["type"] == "boolean") {
+            let known = fields.get(field);
+            if known.is_some_and(|f| f.property["type"] == "boolean") {
                 match magic {
                     MagicPrompt::On => obj.insert(field.into(), true.into()),
                     MagicPrompt::Off => obj.insert(field.into(), false.into()),
@@ -305,7 +305,8 @@ impl Draft<'_> {
                     _ => None,
                 };
             } else {
-                let value = spelled(&magic.to_string().into(), &enum_values(property));
+                let values = known.map_or(&[][..], |f| &f.values);
+                let value = spelled(&magic.to_string().into(), values);
                 obj.insert(field.into(), value);
             }
         }
@@ -316,10 +317,10 @@ impl Draft<'_> {
         }
         if let Some(size) = self.resolution {
             need("resolution")?;
-            let values = enum_values(schemas.property(fields_schema, "resolution"));
+            let values = fields.get("resolution").map_or(&[][..], |f| &f.values);
             obj.insert(
                 "resolution".into(),
-                size_value(size, &values, &model)?.into(),
+                size_value(size, values, &model)?.into(),
             );
         }
         if let Some(ratio) = self.aspect_ratio {
@@ -328,11 +329,10 @@ impl Draft<'_> {
                 if model.is_empty() { op.id } else { &model }
             );
             let (field, value) = ratio_value(ratio, &who, &|field| {
-                takes(field).then(|| enum_values(schemas.property(fields_schema, field)))
+                takes(field).then(|| fields.get(field).map_or(&[][..], |f| &f.values[..]))
             })?;
             obj.insert(field.into(), value.into());
         }
-        let body_schema = op.body.expect("a body");
         // Images given by a field's spec name: read and checked as any
         // input image is, never passed on as text.
         let mut named_images: Vec<(&'static str, ImageInput)> = Vec::new();
@@ -344,44 +344,38 @@ impl Draft<'_> {
                 )));
             }
             need(field)?;
-            // Free text (a negative prompt): it must show something and fit.
-            if let (Some(text), Some(property)) =
-                (value.as_str(), schemas.property(fields_schema, field))
-                && property["type"] == "string"
-                && ["enum", "pattern", "format"]
-                    .iter()
-                    .all(|k| property.get(*k).is_none())
-                && !schemas.is_image(fields_schema, field)
-            {
-                check_prompt(field.clone(), text)?;
-            }
-            let place = if route.image == Some(field.as_str()) {
-                body_schema
+            // The input image sits beside a nested body's fields.
+            let known = if route.image == Some(field.as_str()) {
+                fields.outer(field)
             } else {
-                fields_schema
+                fields.get(field)
             };
-            if schemas.is_image(place, field) {
-                let name = schemas
-                    .fields(place)
-                    .into_iter()
-                    .find(|f| f == field)
-                    .expect("a field the body has");
-                for input in images_of(name, value)? {
-                    named_images.push((name, input));
+            let Some(known) = known else {
+                return Err(Miss::NotTaken(field.clone()));
+            };
+            // Images given by name are read and checked as any input image.
+            if known.image {
+                for input in images_of(known.name, value)? {
+                    named_images.push((known.name, input));
                 }
                 continue;
             }
-            let values = enum_values(schemas.property(fields_schema, field));
-            obj.insert(field.clone(), spelled(value, &values));
+            // Free text (a negative prompt): it must show something and fit.
+            if let Some(text) = value.as_str()
+                && known.free_text
+            {
+                check_prompt(field.clone(), text)?;
+            }
+            obj.insert(field.clone(), spelled(value, &known.values));
         }
         // Segmind documents 50 as the default; sent with every input image
         // so every provider gets the same weight.
         if self.images.iter().any(|(slot, _)| *slot == Slot::Input)
             && takes("image_weight")
             && !obj.contains_key("image_weight")
-            && let Some(default) = schemas
-                .property(fields_schema, "image_weight")
-                .and_then(|p| p.get("default"))
+            && let Some(default) = fields
+                .get("image_weight")
+                .and_then(|f| f.property.get("default"))
         {
             obj.insert("image_weight".into(), default.clone());
         }
@@ -407,22 +401,17 @@ impl Draft<'_> {
                 Some(known) => known.inputs.push(input),
                 None => {
                     // The input image sits beside a nested body's fields.
-                    let place = if route.image == Some(field) {
-                        body_schema
+                    let known = if route.image == Some(field) {
+                        fields.outer(field)
                     } else {
-                        fields_schema
+                        fields.get(field)
                     };
-                    let property = schemas.property(place, field);
-                    let list = property.is_some_and(|p| p["type"] == "array");
-                    let file = property.is_some_and(|p| {
-                        p["format"] == "binary" || p["items"]["format"] == "binary"
-                    });
                     images.push(ImageField {
                         field,
                         named,
                         inputs: vec![input],
-                        file,
-                        list,
+                        file: known.is_some_and(|f| f.file),
+                        list: known.is_some_and(|f| f.list),
                     });
                 }
             }
@@ -567,18 +556,6 @@ pub(crate) fn named_images(fields: &BTreeMap<String, Value>) -> Vec<(String, Ima
         .collect()
 }
 
-/// The enum values of a property's schema, if it is an enum.
-fn enum_values(property: Option<&Value>) -> Vec<String> {
-    property
-        .and_then(|p| p["enum"].as_array())
-        .map(|v| {
-            v.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// `value` in the enum's own spelling when it differs only in case
 /// (Segmind's character model writes `Realistic`).
 fn spelled(value: &Value, values: &[String]) -> Value {
@@ -620,7 +597,7 @@ fn size_value(size: Resolution, values: &[String], model: &str) -> Result<String
 fn ratio_value(
     ratio: AspectRatio,
     who: &str,
-    values: &dyn Fn(&str) -> Option<Vec<String>>,
+    values: &dyn Fn(&str) -> Option<&'static [String]>,
 ) -> Result<(&'static str, String), Miss> {
     let (w, h) = ratio.parts();
     let same = |(a, b): (u32, u32)| u64::from(a) * u64::from(h) == u64::from(b) * u64::from(w);
