@@ -6,7 +6,7 @@
 use ideogram_raw::ideogram::types::{DetectedTextBlock, LayerizeTextResponse};
 
 use super::Client;
-use super::prepared::{Prepared, send};
+use super::prepared::{Prepared, read, send};
 use crate::edit::EditRequest;
 use crate::error::Error;
 use crate::generation::{GeneratedImage, Generation};
@@ -14,7 +14,6 @@ use crate::image_input::ImageInput;
 use crate::invalid::InvalidInput;
 use crate::lowering::{Draft, Lowered, Slot};
 use crate::model::Model;
-use crate::wire::WireRequest;
 
 impl Client {
     /// Runs an operation on an uploaded image (edit, reframe,
@@ -55,15 +54,17 @@ impl Client {
         if let Some(prompt) = prompt {
             crate::lowering::check_prompt("prompt", prompt)?;
         }
-        let body = self
-            .read(self.on_image(
+        let body = read(
+            &self.inner,
+            self.on_image(
                 "layerize-text",
                 Some(Model::V3),
                 image,
                 prompt,
                 &Default::default(),
-            )?)
-            .await?;
+            )?,
+        )
+        .await?;
         let conn = &*self.inner;
         let answer = send(conn, body.operation(), &body).await?;
         let answer: LayerizeTextResponse = conn.decode_json(answer).await?;
@@ -116,24 +117,14 @@ impl Client {
         fields: impl IntoIterator<Item = (impl Into<String>, serde_json::Value)>,
     ) -> Result<Vec<String>, Error> {
         let fields = fields.into_iter().map(|(k, v)| (k.into(), v)).collect();
-        let body = self
-            .read(self.on_image("describe", None, image, None, &fields)?)
-            .await?;
+        let body = read(
+            &self.inner,
+            self.on_image("describe", None, image, None, &fields)?,
+        )
+        .await?;
         let conn = &*self.inner;
         let answer = send(conn, body.operation(), &body).await?;
         conn.descriptions(answer).await
-    }
-
-    /// `lowered` with its images read: a URL Segmind fetches itself is
-    /// fetched and checked first.
-    async fn read(&self, lowered: Lowered) -> Result<WireRequest, Error> {
-        let conn = &*self.inner;
-        if conn.provider == crate::provider::Provider::Segmind {
-            for image in lowered.images.iter().filter(|i| !i.file) {
-                conn.check_urls(image.inputs.iter(), image.named).await?;
-            }
-        }
-        WireRequest::read(lowered, &conn.inputs).await
     }
 
     /// The `task` on `image` alone (and `prompt`), lowered for this

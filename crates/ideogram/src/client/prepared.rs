@@ -50,12 +50,7 @@ impl<'a> Prepared<'a> {
         images: u32,
     ) -> Result<Self, Error> {
         let conn = &*client.inner;
-        if conn.provider == Provider::Segmind {
-            for image in lowered.images.iter().filter(|i| !i.file) {
-                conn.check_urls(image.inputs.iter(), image.named).await?;
-            }
-        }
-        let wire = WireRequest::read(lowered, &conn.inputs).await?;
+        let wire = read(conn, lowered).await?;
         Ok(Self {
             client,
             prompt,
@@ -159,6 +154,17 @@ impl<'a> Prepared<'a> {
             std::time::Instant::now(),
         ))
     }
+}
+
+/// `lowered` with its images read: a URL Segmind will fetch itself is
+/// fetched and checked first.
+pub(crate) async fn read(conn: &Connection, lowered: Lowered) -> Result<WireRequest, Error> {
+    if conn.provider == Provider::Segmind {
+        for image in lowered.images.iter().filter(|i| !i.file) {
+            conn.check_urls(image.inputs.iter(), image.named).await?;
+        }
+    }
+    WireRequest::read(lowered, &conn.inputs).await
 }
 
 /// Sends `wire` to `operation`, checked against the spec again if it
