@@ -302,16 +302,33 @@ impl EditRequest {
     /// assert_eq!(fields, ["image", "operation.mask"]);
     /// ```
     pub fn input_images(&self) -> Vec<(String, ImageInput)> {
-        let mut images = vec![("image".to_owned(), self.image.clone())];
+        self.slots()
+            .into_iter()
+            .map(|(slot, image)| {
+                // The mask is given inside the operation.
+                let name = match slot.name() {
+                    "mask" => "operation.mask",
+                    name => name,
+                };
+                (name.to_owned(), image)
+            })
+            .chain(crate::lowering::named_images(&self.fields))
+            .collect()
+    }
+
+    /// The images given as the request's own values, each with where it
+    /// goes: one list for checking, lowering and naming them.
+    fn slots(&self) -> Vec<(Slot, ImageInput)> {
+        let mut images = vec![(Slot::Input, self.image.clone())];
         if let EditKind::Edit { mask, .. } = &self.kind {
-            images.push(("operation.mask".to_owned(), mask.clone()));
+            images.push((Slot::Field(&["mask"]), mask.clone()));
         }
+        let style = Slot::Field(crate::lowering::lowers_into("style_reference_images"));
         images.extend(
             self.style_reference_images
                 .iter()
-                .map(|i| ("style_reference_images".to_owned(), i.clone())),
+                .map(|i| (style, i.clone())),
         );
-        images.extend(crate::lowering::named_images(&self.fields));
         images
     }
 
@@ -340,11 +357,10 @@ impl EditRequest {
         if let Some(prompt) = self.kind.prompt() {
             crate::lowering::check_prompt("prompt", prompt)?;
         }
-        let mut images = vec![(Slot::Input, self.image.clone())];
+        let images = self.slots();
         let mut fields = self.fields.clone();
         let mut resolution = None;
         match &self.kind {
-            EditKind::Edit { mask, .. } => images.push((Slot::Field(&["mask"]), mask.clone())),
             EditKind::Reframe { resolution: size } => resolution = Some(*size),
             EditKind::Upscale {
                 resemblance,
@@ -357,13 +373,7 @@ impl EditRequest {
                     }
                 }
             }
-            EditKind::ReplaceBackground { .. } => {}
-        }
-        for image in &self.style_reference_images {
-            images.push((
-                Slot::Field(crate::lowering::lowers_into("style_reference_images")),
-                image.clone(),
-            ));
+            EditKind::Edit { .. } | EditKind::ReplaceBackground { .. } => {}
         }
         for (slot, image) in &images {
             slot.check(image)?;

@@ -310,25 +310,33 @@ impl GenerateRequest {
     /// assert_eq!(fields, ["image", "style_reference_images", "mask"]);
     /// ```
     pub fn input_images(&self) -> Vec<(String, ImageInput)> {
-        let one = |field: &str, image: &Option<ImageInput>| {
-            image.clone().map(|image| (field.to_owned(), image))
-        };
-        one("image", &self.image)
+        self.slots()
             .into_iter()
-            .chain(
-                self.style_reference_images
-                    .iter()
-                    .map(|i| ("style_reference_images".to_owned(), i.clone())),
-            )
+            .map(|(slot, image)| (slot.name().to_owned(), image))
+            .chain(crate::lowering::named_images(&self.fields))
+            .collect()
+    }
+
+    /// The images given as the request's own values, each with where it
+    /// goes: one list for checking, lowering and naming them.
+    fn slots(&self) -> Vec<(Slot, ImageInput)> {
+        let slot = |value: &str| Slot::Field(crate::lowering::lowers_into(value));
+        let one = |slot: Slot, image: &Option<ImageInput>| image.clone().map(|i| (slot, i));
+        one(Slot::Input, &self.image)
+            .into_iter()
             .chain(one(
-                "character_reference_images",
+                slot("character_reference_images"),
                 &self.character_reference_images,
             ))
             .chain(one(
-                "character_reference_images_mask",
+                slot("character_reference_images_mask"),
                 &self.character_reference_images_mask,
             ))
-            .chain(crate::lowering::named_images(&self.fields))
+            .chain(
+                self.style_reference_images
+                    .iter()
+                    .map(|i| (slot("style_reference_images"), i.clone())),
+            )
             .collect()
     }
 
@@ -374,32 +382,9 @@ impl GenerateRequest {
                 "a mask goes with a character reference",
             ));
         }
-        let mut images = Vec::new();
-        for (slot, image) in [
-            (Slot::Input, &self.image),
-            (
-                Slot::Field(crate::lowering::lowers_into("character_reference_images")),
-                &self.character_reference_images,
-            ),
-            (
-                Slot::Field(crate::lowering::lowers_into(
-                    "character_reference_images_mask",
-                )),
-                &self.character_reference_images_mask,
-            ),
-        ] {
-            if let Some(image) = image {
-                slot.check(image)?;
-                images.push((slot, image.clone()));
-            }
-        }
-        for image in &self.style_reference_images {
-            let slot = Slot::Field(crate::lowering::lowers_into("style_reference_images"));
+        let images = self.slots();
+        for (slot, image) in &images {
             slot.check(image)?;
-            images.push((
-                Slot::Field(crate::lowering::lowers_into("style_reference_images")),
-                image.clone(),
-            ));
         }
         Draft {
             task: self.task(),
