@@ -6,24 +6,22 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The spread of a model's completion times before anything is learned, as
-/// the standard deviation of their logarithm: about ±35 % around the
-/// documented typical time.
-const PRIOR_SIGMA: f64 = 0.3;
-/// Where a model has no documented time: a median of 10 s, spread widely.
-const GENERIC_MEDIAN_SECONDS: f64 = 10.0;
-const GENERIC_SIGMA: f64 = 0.8;
-/// How many observed jobs the prior counts as at first...
+/// The prior's spread (σ of the log) around a documented time: wide, for a
+/// model 3x slower or faster than documented (σ 0.3 puts 3x at 3.7σ).
+const PRIOR_SIGMA: f64 = 0.6;
+/// Without a documented time: a median of 10 s, σ 1.0.
+const GENERIC: (f64, f64) = (10.0, 1.0);
+/// The prior's share of jobs served at once (a cache, a mock), around 0.3 s.
+const FAST: (f64, f64, f64) = (-1.2, 0.5, 0.02);
+/// The prior counts as 2 observed jobs, fading to none over 10.
 const PRIOR_WEIGHT: f64 = 2.0;
-/// ...fading to nothing over this many observations.
 const PRIOR_FADES_OVER: f64 = 10.0;
-/// How finely a completion time is known, in seconds: about the shortest
-/// wait between polls.
-const RESOLUTION: f64 = 0.1;
+/// How finely polls tell completion times apart, in seconds.
+const RESOLUTION: f64 = 0.25;
 /// The observations kept per model (the most recent), so that an estimate
 /// follows a service that speeds up or slows down.
 pub(crate) const WINDOW: usize = 32;
-/// Models kept in a store, so that a store read from disk stays small.
+/// Models kept in a store, so that one read from disk stays small.
 const MAX_MODELS: usize = 64;
 /// The version of [`CompletionTimes::to_json`]'s format.
 const FORMAT_VERSION: u32 = 1;
@@ -31,14 +29,6 @@ const FORMAT_VERSION: u32 = 1;
 /// The distribution of one model's completion times (submit to COMPLETED):
 /// a mixture of log-normal kernels, one around the prior and one around each
 /// observation.
-///
-/// ```
-/// use std::time::Duration;
-/// use ideogram::CompletionEstimate;
-///
-/// let prior = CompletionEstimate::prior(Some(Duration::from_secs(12)));
-/// assert!((prior.survival(Duration::from_secs(12)) - 0.5).abs() < 0.01);
-/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompletionEstimate {
     /// (mean of ln seconds, its standard deviation, weight)
@@ -47,15 +37,14 @@ pub struct CompletionEstimate {
 
 impl CompletionEstimate {
     /// What is known before any job finished: a log-normal around the
-    /// model's typical time (σ 0.3 in log space), or, without one, around
-    /// 10 s with a wide spread (σ 0.8).
+    /// model's typical time (σ 0.6 in log space), or, without one, around
+    /// 10 s (σ 1.0); and a small chance that it is served at once.
     pub fn prior(typical: Option<Duration>) -> Self {
-        let kernel = match typical.map(|t| t.as_secs_f64()).filter(|s| *s > 0.0) {
-            Some(seconds) => (seconds.ln(), PRIOR_SIGMA, PRIOR_WEIGHT),
-            None => (GENERIC_MEDIAN_SECONDS.ln(), GENERIC_SIGMA, PRIOR_WEIGHT),
-        };
+        let seconds = typical.map(|t| t.as_secs_f64()).filter(|s| *s > 0.0);
+        let (median, sigma) = seconds.map_or(GENERIC, |s| (s, PRIOR_SIGMA));
+        let (w, fast) = (PRIOR_WEIGHT, FAST.2 * PRIOR_WEIGHT);
         Self {
-            kernels: vec![kernel],
+            kernels: vec![(median.ln(), sigma, w - fast), (FAST.0, FAST.1, fast)],
         }
     }
 
@@ -64,32 +53,23 @@ impl CompletionEstimate {
     /// while the prior fades out over the first ten.
     pub fn learned(typical: Option<Duration>, observed: &[Duration]) -> Self {
         let mut estimate = Self::prior(typical);
-        let logs: Vec<f64> = observed
-            .iter()
-            .map(Duration::as_secs_f64)
-            .filter(|s| *s > 0.0 && s.is_finite())
-            .map(f64::ln)
-            .collect();
+        let logs = observed.iter().map(|t| t.as_secs_f64().ln());
+        let logs: Vec<f64> = logs.filter(|x| x.is_finite()).collect();
         if logs.is_empty() {
             return estimate;
         }
         let n = logs.len() as f64;
         // The prior fades out as observations come in, so that a model
         // slower or faster than documented is followed within a few jobs.
-        let prior_weight = PRIOR_WEIGHT * (1.0 - n / PRIOR_FADES_OVER).max(0.0);
-        if prior_weight > 0.0 {
-            estimate.kernels[0].2 = prior_weight;
-        } else {
-            estimate.kernels.clear();
-        }
+        let fade = (1.0 - n / PRIOR_FADES_OVER).max(0.0);
+        estimate.kernels.iter_mut().for_each(|k| k.2 *= fade);
+        estimate.kernels.retain(|k| k.2 > 0.0);
         let mean = logs.iter().sum::<f64>() / n;
         let spread = (logs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
-        // Narrow enough to follow a tight model, never so narrow that one
-        // observation is taken as certain, nor finer than polls can tell
-        // times apart (RESOLUTION, a large share of a short time).
-        let width = (0.9 * spread.max(0.05) * n.powf(-0.2)).max(0.04);
-        // Each kernel centred so that its mean is its observation: the
-        // estimate's mean is then the observations' (and the prior's).
+        // Never so narrow that one observation is taken as certain, nor
+        // finer than polls can tell times apart (RESOLUTION).
+        let width = (0.9 * spread.max(0.1) * n.powf(-0.2)).max(0.05);
+        // Each kernel centred so that its mean is its observation.
         estimate.kernels.extend(logs.into_iter().map(|x| {
             let width = width.max(RESOLUTION / x.exp());
             (x - width * width / 2.0, width, 1.0)
@@ -97,95 +77,33 @@ impl CompletionEstimate {
         estimate
     }
 
-    /// Whether this is a prior alone, with nothing observed.
-    pub fn is_prior(&self) -> bool {
-        self.kernels.len() == 1 && self.kernels[0].2 == PRIOR_WEIGHT
-    }
-
-    fn total_weight(&self) -> f64 {
-        self.kernels.iter().map(|k| k.2).sum()
-    }
-
-    /// The probability that a job is still running after `t`.
+    /// The probability that a job is still running after `t` (kernels more
+    /// than 8 widths away count as whole or none).
     pub fn survival(&self, t: Duration) -> f64 {
-        self.survival_at(t.as_secs_f64())
-    }
-
-    pub(crate) fn survival_at(&self, seconds: f64) -> f64 {
-        if seconds <= 0.0 {
+        if t.is_zero() {
             return 1.0;
         }
-        let x = seconds.ln();
-        let sum: f64 = self
-            .kernels
-            .iter()
-            .map(|(mu, sigma, w)| w * upper_tail((x - mu) / sigma))
-            .sum();
-        sum / self.total_weight()
-    }
-
-    /// The survival and the probability density (per second) at `seconds`,
-    /// in one pass; kernels more than 8 widths away count as whole or none.
-    pub(crate) fn survival_and_density_at(&self, seconds: f64) -> (f64, f64) {
-        if seconds <= 0.0 {
-            return (1.0, 0.0);
-        }
-        let x = seconds.ln();
-        let (mut survival, mut density) = (0.0, 0.0);
+        let x = t.as_secs_f64().ln();
+        let (mut sum, mut total) = (0.0, 0.0);
         for (mu, sigma, w) in &self.kernels {
             let z = (x - mu) / sigma;
+            total += w;
             if z < -8.0 {
-                survival += w;
+                sum += w;
             } else if z <= 8.0 {
-                survival += w * upper_tail(z);
-                density += w * (-0.5 * z * z).exp() / (sigma * seconds);
+                // P(Z > z), logistic fit (error below 1.5e-4).
+                sum += w / (1.0 + (z * (1.5976 + 0.070_566 * z * z)).exp());
             }
         }
-        let total = self.total_weight();
-        (
-            survival / total,
-            density / (total * (2.0 * std::f64::consts::PI).sqrt()),
-        )
+        sum / total
     }
-
-    /// The expected completion time.
-    pub fn mean(&self) -> Duration {
-        let sum: f64 = self
-            .kernels
-            .iter()
-            .map(|(mu, sigma, w)| w * (mu + sigma * sigma / 2.0).exp())
-            .sum();
-        Duration::try_from_secs_f64(sum / self.total_weight()).unwrap_or(Duration::MAX)
-    }
-}
-
-/// P(Z > z) for a standard normal Z.
-fn upper_tail(z: f64) -> f64 {
-    0.5 * erfc(z / std::f64::consts::SQRT_2)
-}
-
-/// The complementary error function (Numerical Recipes' Chebyshev fit,
-/// relative error below 1.2e-7 everywhere).
-fn erfc(x: f64) -> f64 {
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let poly = -z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
-    let r = t * poly.exp();
-    if x >= 0.0 { r } else { 2.0 - r }
 }
 
 /// Completion times learned per model, shared by a client's clones (and by
 /// any client built with the same store), so that each finished job sharpens
-/// the polls of the next. [`to_json`](Self::to_json) and
-/// [`from_json`](Self::from_json) keep it across runs (the CLI stores it in
-/// the user's cache folder).
+/// the polls of the next, and of the jobs still in flight.
+/// [`to_json`](Self::to_json) and [`from_json`](Self::from_json) keep it
+/// across runs (the CLI stores it in the user's cache folder).
 ///
 /// ```
 /// use std::time::Duration;
@@ -198,7 +116,17 @@ fn erfc(x: f64) -> f64 {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct CompletionTimes {
-    models: Arc<Mutex<BTreeMap<String, VecDeque<Duration>>>>,
+    models: Arc<Mutex<BTreeMap<String, Learned>>>,
+}
+
+/// What a store knows of one model.
+#[derive(Debug, Default, Clone)]
+struct Learned {
+    times: VecDeque<Duration>,
+    /// Observations ever recorded: what a cached plan was made after.
+    count: u64,
+    /// The last plan made: the count and schedule settings it was made for.
+    plan: Option<(u64, [Duration; 2], Arc<[Duration]>)>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -209,63 +137,86 @@ struct Saved {
 }
 
 impl CompletionTimes {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Learned>> {
+        self.models.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Records that a job of `model` (its queue operation's path) took
     /// `took` from submit to completion; the oldest observation beyond the
     /// last 32 is forgotten.
     pub fn record(&self, model: &str, took: Duration) {
-        if took.is_zero() {
+        let mut models = self.lock();
+        if took.is_zero() || !models.contains_key(model) && models.len() >= MAX_MODELS {
             return;
         }
-        let mut models = self.models.lock().unwrap_or_else(|e| e.into_inner());
-        if !models.contains_key(model) && models.len() >= MAX_MODELS {
-            return;
+        let learned = models.entry(model.to_owned()).or_default();
+        if learned.times.len() == WINDOW {
+            learned.times.pop_front();
         }
-        let times = models.entry(model.to_owned()).or_default();
-        if times.len() == WINDOW {
-            times.pop_front();
-        }
-        times.push_back(took);
+        learned.times.push_back(took);
+        learned.count += 1;
     }
 
     /// Records everything `other` observed, as if seen here after what is
     /// (a store read from disk into a client's).
     pub fn extend(&self, other: &CompletionTimes) {
-        let theirs = other
-            .models
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        for (model, times) in theirs {
-            for took in times {
-                self.record(&model, took);
-            }
+        let theirs = other.lock().clone();
+        for (model, learned) in theirs {
+            learned
+                .times
+                .iter()
+                .for_each(|took| self.record(&model, *took));
         }
     }
 
     /// The observations kept for `model`, oldest first.
     pub fn observed(&self, model: &str) -> Vec<Duration> {
-        let models = self.models.lock().unwrap_or_else(|e| e.into_inner());
-        models
+        self.lock()
             .get(model)
-            .map(|t| t.iter().copied().collect())
+            .map(|l| l.times.iter().copied().collect())
             .unwrap_or_default()
     }
 
-    /// The estimate for `model`: its prior around `typical`, updated by what
-    /// was observed.
-    pub fn estimate(&self, model: &str, typical: Option<Duration>) -> CompletionEstimate {
-        CompletionEstimate::learned(typical, &self.observed(model))
+    /// How many jobs of `model` were ever recorded here: it changes with
+    /// each one, so a job in flight can tell that there is more to plan on.
+    pub fn count(&self, model: &str) -> u64 {
+        self.lock().get(model).map_or(0, |l| l.count)
+    }
+
+    /// The plan `make` draws on `model`'s estimate, made once per count of
+    /// observations and schedule `key` and shared until the next one.
+    pub(crate) fn plan(
+        &self,
+        model: &str,
+        typical: Option<Duration>,
+        key: [Duration; 2],
+        make: impl FnOnce(&CompletionEstimate) -> Arc<[Duration]>,
+    ) -> Arc<[Duration]> {
+        let mut models = self.lock();
+        if !models.contains_key(model) && models.len() >= MAX_MODELS {
+            return make(&CompletionEstimate::prior(typical));
+        }
+        let learned = models.entry(model.to_owned()).or_default();
+        match &learned.plan {
+            Some((count, k, plan)) if *count == learned.count && *k == key => plan.clone(),
+            _ => {
+                let times: Vec<Duration> = learned.times.iter().copied().collect();
+                let plan = make(&CompletionEstimate::learned(typical, &times));
+                learned.plan = Some((learned.count, key, plan.clone()));
+                plan
+            }
+        }
     }
 
     /// The store as versioned JSON (a few KB at most).
     pub fn to_json(&self) -> String {
-        let models = self.models.lock().unwrap_or_else(|e| e.into_inner());
+        let seconds = |l: &Learned| l.times.iter().map(Duration::as_secs_f64).collect();
+        let kept = self.lock();
+        let models = kept.iter().filter(|(_, l)| !l.times.is_empty());
+        let models = models.map(|(k, l)| (k.clone(), seconds(l))).collect();
         let saved = Saved {
             version: FORMAT_VERSION,
-            models: models
-                .iter()
-                .map(|(k, v)| (k.clone(), v.iter().map(Duration::as_secs_f64).collect()))
-                .collect(),
+            models,
         };
         serde_json::to_string(&saved).expect("a map of numbers serializes")
     }
@@ -280,14 +231,12 @@ impl CompletionTimes {
         }
         let times = Self::default();
         for (model, seconds) in saved.models.iter().take(MAX_MODELS) {
-            let start = seconds.len().saturating_sub(WINDOW);
-            for s in &seconds[start..] {
-                if let Ok(took) = Duration::try_from_secs_f64(*s)
-                    && took < Duration::from_secs(86_400)
-                {
-                    times.record(model, took);
-                }
-            }
+            let kept = &seconds[seconds.len().saturating_sub(WINDOW)..];
+            let kept = kept
+                .iter()
+                .filter_map(|s| Duration::try_from_secs_f64(*s).ok());
+            kept.filter(|t| t.as_secs() < 86_400)
+                .for_each(|t| times.record(model, t));
         }
         Some(times)
     }
@@ -297,43 +246,64 @@ impl CompletionTimes {
 mod tests {
     use super::*;
 
+    fn at(seconds: f64) -> Duration {
+        Duration::from_secs_f64(seconds)
+    }
+
     #[test]
-    fn the_error_function_matches_known_values() {
-        for (x, want) in [
-            (0.0, 1.0),
-            (0.5, 0.479_500_122),
-            (1.0, 0.157_299_207),
-            (2.0, 0.004_677_735),
-            (-1.0, 1.842_700_793),
+    fn the_normal_tail_matches_known_values() {
+        let standard = CompletionEstimate {
+            kernels: vec![(0.0, 1.0, 1.0)],
+        };
+        for (z, want) in [
+            (0.0, 0.5),
+            (0.5, 0.308_537_539),
+            (1.0, 0.158_655_254),
+            (2.0, 0.022_750_132),
+            (3.0, 0.001_349_898),
+            (-1.0, 0.841_344_746),
         ] {
-            assert!((erfc(x) - want).abs() < 1e-7 * want.max(1.0), "erfc({x})");
+            let got = standard.survival(at(f64::exp(z)));
+            assert!((got - want).abs() < 1.5e-4, "P(Z > {z}) = {got}");
         }
     }
 
     #[test]
-    fn a_prior_is_centred_on_the_typical_time_and_integrates_to_one() {
-        let prior = CompletionEstimate::prior(Some(Duration::from_secs_f64(12.37)));
-        assert!((prior.survival_at(12.37) - 0.5).abs() < 1e-6);
-        let (mut integral, dt) = (0.0, 0.01);
-        let mut t = dt / 2.0;
-        while t < 100.0 {
-            integral += prior.survival_and_density_at(t).1 * dt;
-            t += dt;
-        }
-        assert!((integral - 1.0).abs() < 1e-3, "{integral}");
-        let mean = prior.mean().as_secs_f64();
-        assert!((mean - 12.37 * (0.045f64).exp()).abs() < 1e-6, "{mean}");
+    fn a_prior_is_centred_on_the_typical_time_with_a_little_mass_at_once() {
+        let prior = CompletionEstimate::prior(Some(at(12.37)));
+        // 2 % of it on jobs served at once, the rest around 12.37 s.
+        assert!((prior.survival(at(12.37)) - 0.49).abs() < 1e-3);
+        assert!((prior.survival(at(2.0)) - 0.98).abs() < 3e-3);
+        // Wide: a job 3x slower or faster than documented is not ruled out.
+        assert!(prior.survival(at(3.0 * 12.37)) > 0.02);
+        assert!(prior.survival(at(12.37 / 3.0)) < 0.97);
+        let generic = CompletionEstimate::prior(None);
+        assert!((generic.survival(at(10.0)) - 0.49).abs() < 1e-3);
     }
 
     #[test]
     fn observations_move_the_estimate_towards_them() {
-        let slow: Vec<Duration> = (0..20)
-            .map(|i| Duration::from_secs_f64(24.0 + f64::from(i % 5) * 0.5))
-            .collect();
-        let learned = CompletionEstimate::learned(Some(Duration::from_secs(12)), &slow);
+        let slow: Vec<Duration> = (0..20).map(|i| at(24.0 + f64::from(i % 5) * 0.5)).collect();
+        let learned = CompletionEstimate::learned(Some(at(12.0)), &slow);
         // Most of the mass now lies past the prior's median.
-        assert!(learned.survival_at(12.0) > 0.85);
-        assert!(learned.survival_at(30.0) < 0.05);
+        assert!(learned.survival(at(12.0)) > 0.85);
+        assert!(learned.survival(at(30.0)) < 0.05);
+    }
+
+    #[test]
+    fn a_store_counts_what_it_records_and_saves_only_models_seen() {
+        let times = CompletionTimes::default();
+        let plan = |_: &CompletionEstimate| -> Arc<[Duration]> { Arc::new([]) };
+        times.plan("unseen", None, [Duration::ZERO; 2], plan);
+        assert_eq!(times.count("m"), 0);
+        for _ in 0..40 {
+            times.record("m", at(1.0));
+        }
+        assert_eq!(times.count("m"), 40);
+        assert_eq!(
+            times.to_json(),
+            r#"{"version":1,"models":{"m":[1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0]}}"#
+        );
     }
 
     #[test]

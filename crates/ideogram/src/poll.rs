@@ -1,97 +1,79 @@
 //! When a queued job is polled: the schedule [`Job::wait`](crate::Job::wait)
 //! follows.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::completion::CompletionEstimate;
+use crate::completion::{CompletionEstimate, CompletionTimes};
 
 /// When [`Job::wait`](crate::Job::wait) polls, and when it gives up with
-/// [`Error::JobTimeout`](crate::Error::JobTimeout) (the job keeps running and
-/// can be resumed).
+/// [`Error::JobTimeout`](crate::Error::JobTimeout) (the job runs on).
 ///
-/// The default is **learned**: polls are sparse while a job is unlikely to be
-/// done and dense around when it likely finishes, planned on the model's
-/// [`CompletionEstimate`] (the spec's typical time, sharpened by each job the
-/// client sees finish). For a trade of noticing late against status calls,
-/// the best poll density is proportional to the square root of the
-/// completion hazard (the rate at which a job still running finishes), so
-/// that is the density used, scaled to spend about one status call per
-/// second of expected run time (the official SDK's fixed 1 s poll spends
-/// one per second of actual run time).
+/// The default is **learned**, against the official SDK's poll (at once,
+/// then every second: the *budget*): polls on a half-budget grid, at most
+/// two budgets apart, sparse where the model's [`CompletionEstimate`] says
+/// a job is unlikely to finish and dense where it likely does; one budget
+/// apart past the plan. Its `n`-th poll is never before the SDK's `n`-th:
+/// **no job costs more status calls than the SDK's poll**, however wrong
+/// the estimate, and none is noticed more than two budgets late.
 ///
 /// [`fixed`](Self::fixed) and [`backoff`](Self::backoff) ignore the estimate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PollSchedule {
-    kind: Kind,
+    /// Learned with this budget; or (`None`) backoff: a first poll `first`
+    /// after the submit (and one at once), each wait `factor` times longer.
+    budget: Option<Duration>,
+    first: Duration,
+    factor: f64,
+    at_once: bool,
     max_interval: Duration,
     pub(crate) deadline: Duration,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Kind {
-    Learned { budget: Duration },
-    Backoff { first: Duration, factor: f64 },
-}
-
-/// The shortest wait a learned schedule plans between polls.
-const MIN_INTERVAL: Duration = Duration::from_millis(100);
-/// Where a learned plan ends: a job still running this late is past what the
-/// estimate knows, and is polled with backoff instead.
+/// The shortest budget of a learned schedule.
+const MIN_BUDGET: Duration = Duration::from_millis(100);
+/// Where a plan ends (then one poll per budget).
 const PLANNED_UNTIL_SURVIVAL: f64 = 1e-3;
-/// Cells of the numeric integration over the planned span...
-const GRID: usize = 600;
-/// ...the first of which (after one from 0) starts here, in seconds.
-const GRID_START: f64 = 0.05;
+/// The most half-budget steps a plan covers (5 minutes at the default).
+const MAX_STEPS: usize = 600;
+/// The most saved polls a plan carries, in half-budget steps.
+const MAX_CREDIT: usize = 16;
+/// What one status call weighs in a plan, in budgets of delay.
+const CALL_WEIGHT: f64 = 0.005;
 
 impl Default for PollSchedule {
-    /// Learned, about one status call per second of expected run time, at
-    /// most 10 s between polls, for up to 10 minutes.
+    /// Learned, never more status calls than a poll every second, at most
+    /// 2 s between polls, for up to 10 minutes.
     fn default() -> Self {
         Self {
-            kind: Kind::Learned {
-                budget: Duration::from_secs(1),
-            },
-            max_interval: Duration::from_secs(10),
+            budget: Some(Duration::from_secs(1)),
+            first: Duration::from_millis(250),
+            factor: 1.5,
+            at_once: false,
+            max_interval: Duration::from_secs(2),
             deadline: Duration::from_secs(600),
         }
     }
 }
 
 impl PollSchedule {
-    /// A fixed interval (the official Python SDK polls every 1 s).
+    /// A poll at once and then every `interval`, as the official Python SDK
+    /// polls (every 1 s).
     pub fn fixed(interval: Duration) -> Self {
-        Self {
-            kind: Kind::Backoff {
-                first: interval,
-                factor: 1.0,
-            },
-            max_interval: interval,
-            ..Self::default()
-        }
+        let mut fixed = Self::default().first(interval).factor(1.0);
+        (fixed.at_once, fixed.max_interval) = (true, interval);
+        fixed
     }
 
     /// Blind backoff: 250 ms, growing by half each poll to at most 2 s.
     pub fn backoff() -> Self {
-        Self {
-            kind: Kind::Backoff {
-                first: Duration::from_millis(250),
-                factor: 1.5,
-            },
-            max_interval: Duration::from_secs(2),
-            ..Self::default()
-        }
+        Self::default().factor(1.5)
     }
 
-    /// Makes this a backoff schedule whose first wait is `wait`.
+    /// Makes this a backoff schedule whose first poll is `wait` after the
+    /// submit.
     pub fn first(mut self, wait: Duration) -> Self {
-        let factor = match self.kind {
-            Kind::Backoff { factor, .. } => factor,
-            Kind::Learned { .. } => 1.5,
-        };
-        self.kind = Kind::Backoff {
-            first: wait,
-            factor,
-        };
+        (self.budget, self.at_once, self.first) = (None, false, wait);
         self
     }
 
@@ -99,29 +81,19 @@ impl PollSchedule {
     /// fixed interval; values below 1, and NaN, count as 1; waits saturate
     /// at [`max_interval`](Self::max_interval)).
     pub fn factor(mut self, factor: f64) -> Self {
-        let first = match self.kind {
-            Kind::Backoff { first, .. } => first,
-            Kind::Learned { .. } => Duration::from_millis(250),
-        };
-        let factor = if factor.is_nan() {
-            1.0
-        } else {
-            factor.max(1.0)
-        };
-        self.kind = Kind::Backoff { first, factor };
+        (self.budget, self.factor) = (None, factor.max(1.0));
         self
     }
 
-    /// Makes this a learned schedule spending about one status call per
-    /// `budget` of expected run time (a smaller budget notices sooner).
+    /// Makes this a learned schedule that never spends more status calls
+    /// than a poll at once and then every `budget` (at least 100 ms).
     pub fn budget(mut self, budget: Duration) -> Self {
-        self.kind = Kind::Learned {
-            budget: budget.max(MIN_INTERVAL),
-        };
+        self.budget = Some(budget.max(MIN_BUDGET));
         self
     }
 
-    /// The longest wait between polls.
+    /// The longest wait between polls (a learned schedule's budget is at
+    /// most this).
     pub fn max_interval(mut self, wait: Duration) -> Self {
         self.max_interval = wait;
         self
@@ -137,28 +109,39 @@ impl PollSchedule {
     /// order (endless: the deadline stops them). Any values saturate rather
     /// than overflow.
     pub fn poll_times(&self, estimate: &CompletionEstimate) -> PollTimes {
-        let (planned, tail_wait) = match self.kind {
-            Kind::Backoff { first, .. } => (Vec::new(), first.min(self.max_interval)),
-            Kind::Learned { budget } => {
-                let planned = plan(estimate, budget, self.max_interval.max(MIN_INTERVAL));
-                let last_wait = match planned.as_slice() {
-                    [.., a, b] => b.saturating_sub(*a),
-                    _ => budget,
-                };
-                (planned, last_wait.max(budget).min(self.max_interval))
+        self.times(|budget, longest| plan(estimate, budget, longest))
+    }
+
+    /// [`poll_times`](Self::poll_times) for a job of `model` (typical time
+    /// `typical`) on what `learned` knows, as [`Job::wait`](crate::Job::wait)
+    /// polls: one plan per count of observations, shared.
+    pub fn poll_times_for(
+        &self,
+        learned: &CompletionTimes,
+        model: &str,
+        typical: Option<Duration>,
+    ) -> PollTimes {
+        self.times(|b, l| learned.plan(model, typical, [b, l], |e| plan(e, b, l)))
+    }
+
+    fn times(&self, plan: impl FnOnce(Duration, Duration) -> Arc<[Duration]>) -> PollTimes {
+        let at_once = &[Duration::ZERO][..usize::from(self.at_once)];
+        let (planned, step, wait, factor) = match self.budget {
+            Some(budget) => {
+                let budget = budget.min(self.max_interval).max(MIN_BUDGET);
+                let planned = plan(budget, self.max_interval.max(budget));
+                (planned, budget, budget, 1.0)
             }
+            None => (at_once.into(), Duration::ZERO, self.first, self.factor),
         };
-        let factor = match self.kind {
-            Kind::Backoff { factor, .. } => factor,
-            // Past the plan, back off gently to the cap.
-            Kind::Learned { .. } => 1.25,
-        };
+        let tail = (wait.min(self.max_interval), factor, self.max_interval);
         PollTimes {
-            planned: planned.into_iter(),
-            last: Duration::ZERO,
-            wait: tail_wait,
-            factor,
-            max_interval: self.max_interval,
+            planned,
+            next: 0,
+            last: None,
+            made: 0,
+            step,
+            tail,
         }
     }
 }
@@ -166,106 +149,94 @@ impl PollSchedule {
 /// The poll times of one job ([`PollSchedule::poll_times`]).
 #[derive(Debug, Clone)]
 pub struct PollTimes {
-    planned: std::vec::IntoIter<Duration>,
-    last: Duration,
-    wait: Duration,
-    factor: f64,
-    max_interval: Duration,
+    planned: Arc<[Duration]>,
+    next: usize,
+    last: Option<Duration>,
+    /// Times given so far: the `n`-th (from 0) is never before `n * step`.
+    made: u32,
+    step: Duration,
+    /// Past the plan: the next wait, the factor it grows by, its cap.
+    tail: (Duration, f64, Duration),
+}
+
+impl PollTimes {
+    /// Goes on with `newer`'s plan (made on more observations) after the
+    /// last time given, still never more polls by any time than one per budget.
+    pub fn follow(&mut self, newer: PollTimes) {
+        (self.planned, self.next) = (newer.planned, 0);
+    }
 }
 
 impl Iterator for PollTimes {
     type Item = Duration;
 
     fn next(&mut self) -> Option<Duration> {
-        if let Some(at) = self.planned.next() {
-            self.last = at;
-            return Some(at);
+        let mut at = None;
+        while let (None, Some(t)) = (at, self.planned.get(self.next)) {
+            self.next += 1;
+            at = Some(*t).filter(|t| self.last.is_none_or(|last| *t > last));
         }
-        let at = self.last.saturating_add(self.wait);
-        self.last = at;
-        let grown = Duration::try_from_secs_f64(self.wait.as_secs_f64() * self.factor)
-            .unwrap_or(Duration::MAX);
-        self.wait = grown.min(self.max_interval);
+        let at = at.unwrap_or_else(|| {
+            let (wait, factor, max_interval) = self.tail;
+            let grown = Duration::try_from_secs_f64(wait.as_secs_f64() * factor);
+            self.tail.0 = grown.unwrap_or(Duration::MAX).min(max_interval);
+            self.last.unwrap_or_default().saturating_add(wait)
+        });
+        let at = at.max(self.step.saturating_mul(self.made));
+        (self.made, self.last) = (self.made.saturating_add(1), Some(at));
         Some(at)
     }
 }
 
-/// The planned poll times (seconds since submit) for `estimate`: density
-/// `k * sqrt(hazard)`, each wait between [`MIN_INTERVAL`] and `max_interval`,
-/// with `k` chosen so that the expected number of status calls is about the
-/// expected run time over `budget`.
-fn plan(estimate: &CompletionEstimate, budget: Duration, max_interval: Duration) -> Vec<Duration> {
-    let mut horizon = 1.0;
-    while estimate.survival_at(horizon) > PLANNED_UNTIL_SURVIVAL && horizon < 86_400.0 {
-        horizon *= 1.5;
-    }
-    // Cells even in log time from GRID_START (and one from 0), so that a
-    // model finishing in a fraction of a second is resolved as finely as
-    // one taking minutes.
-    let ratio = (horizon / GRID_START).powf(1.0 / (GRID - 1) as f64);
-    let edges: Vec<f64> = std::iter::once(0.0)
-        .chain((0..GRID).map(|i| GRID_START * ratio.powi(i as i32)))
-        .collect();
-    // Each cell's start, width, and sqrt(hazard) and survival at its middle.
-    let cells: Vec<(f64, f64, f64, f64)> = edges
-        .windows(2)
-        .map(|w| {
-            let (survival, density) = estimate.survival_and_density_at((w[0] + w[1]) / 2.0);
-            let root_hazard = (density / survival.max(1e-12)).sqrt();
-            (w[0], w[1] - w[0], root_hazard, survival)
-        })
-        .collect();
-    let (lo, hi) = (
-        1.0 / max_interval.as_secs_f64(),
-        1.0 / MIN_INTERVAL.as_secs_f64(),
-    );
-    // Poll times for density k * sqrt(hazard), and their expected calls:
-    // the first poll always happens, each later one if the job still runs.
-    let times_for = |k: f64| -> (Vec<f64>, f64) {
-        let (mut cumulative, mut times, mut calls) = (0.0, Vec::new(), 1.0);
-        for &(start, width, root_hazard, survival) in &cells {
-            let rate = (k * root_hazard).clamp(lo, hi);
-            let next = cumulative + rate * width;
-            let mut crossed = cumulative.floor() as u64 + 1;
-            while (crossed as f64) <= next {
-                times.push(start + (crossed as f64 - cumulative) / rate);
-                // The next poll happens if the job outlives this one.
-                calls += survival;
-                crossed += 1;
-            }
-            cumulative = next;
+/// The planned poll times for `estimate`, on a grid of half a `budget`, at
+/// most `longest` apart: of the plans whose `n`-th poll is never before `n`
+/// budgets, the one of least expected delay plus [`CALL_WEIGHT`] per
+/// expected call, by backward induction over time and polls saved.
+fn plan(estimate: &CompletionEstimate, budget: Duration, longest: Duration) -> Arc<[Duration]> {
+    let half = budget / 2;
+    let widest = ((longest.as_secs_f64() / half.as_secs_f64()) as usize).clamp(2, 4);
+    // Survival at each step until the job is surely done, to a budget step.
+    let mut survival = vec![1.0];
+    loop {
+        let j = survival.len() - 1;
+        if j >= 2 && j % 2 == 0 && (survival[j] < PLANNED_UNTIL_SURVIVAL || j >= MAX_STEPS) {
+            break;
         }
-        (times, calls)
-    };
-    let fit = |target: f64| {
-        let (mut low, mut high) = (1e-3f64, 1e3f64);
-        for _ in 0..30 {
-            let mid = (low * high).sqrt();
-            if times_for(mid).1 < target {
-                low = mid;
-            } else {
-                high = mid;
-            }
-        }
-        times_for(low).0
-    };
-    // A fixed poll spends about half a call past completion; a little less
-    // is planned, for an estimate that is not yet the truth.
-    let target = estimate.mean().as_secs_f64() / budget.as_secs_f64() + 0.2;
-    // While nothing is learned, one early probe, paid for out of the same
-    // budget, so that a job far faster than the prior (a gateway's cache, a
-    // mock) is noticed at once and teaches the estimate.
-    let probe = budget.as_secs_f64() / 2.0;
-    let mut times = fit(target - 1.0);
-    if estimate.is_prior() && times.first().is_some_and(|first| *first > 2.0 * probe) {
-        times.insert(0, probe);
-    } else {
-        times = fit(target);
+        survival.push(estimate.survival(half.saturating_mul(j as u32 + 1)));
     }
-    times
-        .into_iter()
-        .filter_map(|s| Duration::try_from_secs_f64(s).ok())
-        .collect()
+    let steps = survival.len() - 1;
+    // value[a][c]: the least cost from a poll at step `a` with `c` steps of
+    // credit (polls so far trail one per budget by that); a gap of `g` steps
+    // costs its expected delay and changes the credit by `g - 2`.
+    let width = MAX_CREDIT + 1;
+    let (mut value, mut choice) = (vec![0.0; (steps + 1) * width], vec![0; (steps + 1) * width]);
+    for a in (0..steps).rev() {
+        let costs: Vec<f64> = (1..=widest.min(steps - a))
+            .map(|g| {
+                let late = |j: usize| (survival[j - 1] - survival[j]) * ((a + g - j) as f64 + 0.5);
+                (a + 1..=a + g).map(late).sum::<f64>() / 2.0 + CALL_WEIGHT * survival[a]
+            })
+            .collect();
+        for c in 0..width {
+            let then = |g: usize| value[(a + g) * width + (c + g - 2).min(MAX_CREDIT)];
+            let (best, g) = (costs.iter().zip(1..))
+                .filter(|(_, g)| c + g >= 2)
+                .map(|(cost, g)| (cost + then(g), g))
+                .fold((f64::INFINITY, 0), |x, y| if y.0 < x.0 { y } else { x });
+            (value[a * width + c], choice[a * width + c]) = (best, g);
+        }
+    }
+    // The submit is a free look at a running job, worth one poll of credit;
+    // a poll at once spends it (on a job that finishes at once).
+    let at_once = CALL_WEIGHT + value[0] < value[2];
+    let mut times = Vec::from_iter(at_once.then_some(Duration::ZERO));
+    let (mut a, mut c) = (0, if at_once { 0 } else { 2 });
+    while a < steps {
+        let g = choice[a * width + c];
+        (a, c) = (a + g, (c + g - 2).min(MAX_CREDIT));
+        times.push(half.saturating_mul(a as u32));
+    }
+    times.into()
 }
 
 #[cfg(test)]
@@ -274,6 +245,10 @@ mod tests {
 
     fn none() -> CompletionEstimate {
         CompletionEstimate::prior(None)
+    }
+
+    fn secs(s: f64) -> Duration {
+        Duration::from_secs_f64(s)
     }
 
     fn waits(schedule: &PollSchedule, estimate: &CompletionEstimate, n: usize) -> Vec<u128> {
@@ -285,15 +260,40 @@ mod tests {
             .collect()
     }
 
+    /// Estimates of every kind a plan is made on: priors with and without a
+    /// documented time, and learned ones, fast, slow, tight, wide, bimodal.
+    fn estimates() -> Vec<CompletionEstimate> {
+        let typical = Some(secs(12.37));
+        let learned = |times: &[f64]| {
+            let times: Vec<Duration> = times.iter().map(|t| secs(*t)).collect();
+            CompletionEstimate::learned(typical, &times)
+        };
+        vec![
+            CompletionEstimate::prior(typical),
+            none(),
+            learned(&[0.25, 0.26, 0.24]),
+            learned(&[4.0, 4.5, 3.5, 4.2, 3.9]),
+            learned(&[
+                36.0, 38.0, 35.5, 37.2, 41.0, 33.0, 36.6, 39.0, 37.7, 35.1, 36.3,
+            ]),
+            learned(&[8.0, 8.1, 30.0, 7.9, 8.2, 29.5, 8.0, 30.4, 8.1, 7.8, 8.0]),
+            learned(&[3.0, 40.0, 12.0, 6.0, 25.0, 15.0, 9.0, 60.0, 11.0, 5.0]),
+        ]
+    }
+
     #[test]
     fn a_backoff_schedule_starts_fast_and_backs_off_to_a_cap() {
         assert_eq!(
             waits(&PollSchedule::backoff(), &none(), 8),
             [250, 375, 562, 843, 1265, 1898, 2000, 2000]
         );
+    }
+
+    #[test]
+    fn a_fixed_schedule_polls_at_once_then_every_interval_as_the_sdk_does() {
         assert_eq!(
-            waits(&PollSchedule::fixed(Duration::from_secs(1)), &none(), 3),
-            [1000; 3]
+            waits(&PollSchedule::fixed(Duration::from_secs(1)), &none(), 4),
+            [0, 1000, 1000, 1000]
         );
     }
 
@@ -315,32 +315,138 @@ mod tests {
             .first(Duration::ZERO)
             .factor(f64::MAX);
         assert!(waits(&tiny, &none(), 100).iter().all(|w| *w <= 2000));
+        for budget in [Duration::ZERO, Duration::MAX] {
+            let learned = PollSchedule::default().budget(budget).max_interval(budget);
+            assert_eq!(learned.poll_times(&none()).take(3).count(), 3);
+        }
+    }
+
+    #[test]
+    fn no_gap_exceeds_two_seconds_and_past_the_plan_polls_come_every_second() {
+        for estimate in estimates() {
+            let times: Vec<f64> = PollSchedule::default()
+                .poll_times(&estimate)
+                .take_while(|t| *t < Duration::from_secs(400))
+                .map(|t| t.as_secs_f64())
+                .collect();
+            let gaps: Vec<f64> = std::iter::once(0.0)
+                .chain(times.iter().copied())
+                .zip(&times)
+                .map(|(a, b)| b - a)
+                .collect();
+            assert!(gaps.iter().all(|g| *g <= 2.0), "{estimate:?}: {times:?}");
+            // Past where the estimate puts nearly every job: every second.
+            let late = times.iter().position(|t| *t > 300.0).expect("polled");
+            assert!(gaps[late..].iter().all(|g| *g == 1.0), "{times:?}");
+        }
+    }
+
+    #[test]
+    fn no_job_costs_more_status_calls_than_the_sdk_poll() {
+        // The n-th poll (from 0) never comes before n seconds: by any time,
+        // at most as many polls as the SDK's (at 0, 1, 2, ...), whatever
+        // the job's completion time.
+        let sdk_bound = |times: &[Duration]| {
+            let ok = (times.iter().enumerate()).all(|(n, t)| t.as_secs_f64() >= n as f64);
+            assert!(ok, "{times:?}");
+        };
+        for estimate in estimates() {
+            let times: Vec<Duration> = PollSchedule::default()
+                .poll_times(&estimate)
+                .take(200)
+                .collect();
+            sdk_bound(&times);
+            // Also when a job in flight re-plans on what others taught.
+            for (switch, newer) in estimates().iter().enumerate() {
+                let mut polls = PollSchedule::default().poll_times(&estimate);
+                let mut times: Vec<Duration> = polls.by_ref().take(switch * 3).collect();
+                polls.follow(PollSchedule::default().poll_times(newer));
+                times.extend(polls.take(100));
+                sdk_bound(&times);
+                assert!(
+                    times
+                        .windows(2)
+                        .all(|w| w[0] < w[1] && w[1] - w[0] <= secs(2.0))
+                );
+            }
+        }
+    }
+
+    /// Mean delay past completion, worst delay and mean status calls of
+    /// `times` polled on `estimate`, for jobs taking `median` seconds times
+    /// log-normal noise of `sigma` (a fixed, spread sample).
+    fn score(
+        schedule: &PollSchedule,
+        estimate: &CompletionEstimate,
+        median: f64,
+        sigma: f64,
+    ) -> (f64, f64, f64) {
+        let n = 400;
+        let (mut delay, mut worst, mut calls) = (0.0, 0.0f64, 0.0);
+        for i in 0..n {
+            let u = (f64::from(i) * 0.618_034 + 0.3).fract();
+            // The logistic approximation of the normal quantile.
+            let t = median * (sigma * (u / (1.0 - u)).ln() / 1.702).exp();
+            let (k, at) = (schedule.poll_times(estimate).enumerate())
+                .find(|(_, at)| at.as_secs_f64() >= t)
+                .expect("endless");
+            delay += at.as_secs_f64() - t;
+            worst = worst.max(at.as_secs_f64() - t);
+            calls += (k + 1) as f64;
+        }
+        (delay / f64::from(n), worst, calls / f64::from(n))
+    }
+
+    #[test]
+    fn a_fresh_clients_first_job_is_never_worse_than_the_sdk_on_both_axes() {
+        // Among them the issue's: a model 3x slower than documented, whose
+        // first job took 1.00 s of delay and 68 calls against 0.52 s and 40.
+        let documented = 12.37;
+        let prior = CompletionEstimate::prior(Some(secs(documented)));
+        let sdk = PollSchedule::fixed(Duration::from_secs(1));
+        for (median, sigma) in [(3.0, 0.3), (1.0, 0.3), (1.0 / 3.0, 0.3), (1.0, 0.8)] {
+            let ours = score(&PollSchedule::default(), &prior, median * documented, sigma);
+            let theirs = score(&sdk, &prior, median * documented, sigma);
+            assert!(
+                ours.0 <= theirs.0 || ours.2 <= theirs.2,
+                "{median}x, sigma {sigma}: {ours:?} against {theirs:?}"
+            );
+            assert!(ours.2 <= theirs.2, "{ours:?} against {theirs:?}");
+            assert!(ours.1 <= 2.0, "worst delay {ours:?}");
+        }
     }
 
     #[test]
     fn a_learned_schedule_is_sparse_early_and_dense_around_the_typical_time() {
-        let estimate = CompletionEstimate::prior(Some(Duration::from_secs(12)));
+        let seen: Vec<Duration> = (0..12)
+            .map(|i| secs(11.0 + f64::from(i % 5) * 0.5))
+            .collect();
+        let estimate = CompletionEstimate::learned(Some(secs(12.37)), &seen);
         let times: Vec<f64> = PollSchedule::default()
             .poll_times(&estimate)
             .take_while(|t| *t < Duration::from_secs(30))
             .map(|t| t.as_secs_f64())
             .collect();
-        let gaps: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
-        let gap_near = |t: f64| {
+        let gap_after = |t: f64| {
             let i = times.iter().position(|x| *x >= t).expect("polled");
-            gaps[i.min(gaps.len() - 1)]
+            times[i + 1] - times[i]
         };
-        // One probe while nothing is learned, then nothing while it surely
-        // runs.
-        assert_eq!(times[0], 0.5);
-        assert!(times[1] >= 3.0, "{times:?}");
-        assert!(gap_near(12.0) < 0.8, "dense around 12 s: {times:?}");
-        assert!(gap_near(4.0) > 2.0 * gap_near(12.0), "{times:?}");
-        assert!(gaps.iter().all(|g| *g >= 0.099 && *g <= 10.001), "{gaps:?}");
-        // About one call per second of expected run time.
-        let calls = 1.0 + times.iter().map(|t| estimate.survival_at(*t)).sum::<f64>();
-        let expected = estimate.mean().as_secs_f64() + 0.2;
-        assert!((calls - expected).abs() < 0.5, "{calls} vs {expected}");
+        assert_eq!(
+            gap_after(2.0),
+            2.0,
+            "sparse while surely running: {times:?}"
+        );
+        assert_eq!(gap_after(11.5), 0.5, "dense around 12 s: {times:?}");
+        // Fewer calls than the SDK's for these jobs, and sooner.
+        let sdk = PollSchedule::fixed(Duration::from_secs(1));
+        let (ours, theirs) = (
+            score(&PollSchedule::default(), &estimate, 12.0, 0.05),
+            score(&sdk, &estimate, 12.0, 0.05),
+        );
+        assert!(
+            ours.0 < theirs.0 && ours.2 < theirs.2,
+            "{ours:?} against {theirs:?}"
+        );
     }
 
     #[test]
@@ -355,14 +461,29 @@ mod tests {
     }
 
     #[test]
-    fn past_its_plan_a_learned_schedule_backs_off_to_the_cap() {
-        let estimate = CompletionEstimate::prior(Some(Duration::from_secs(2)));
-        let late: Vec<Duration> = PollSchedule::default()
-            .poll_times(&estimate)
-            .skip_while(|t| *t < Duration::from_secs(60))
-            .take(3)
-            .collect();
-        assert_eq!(late[1] - late[0], Duration::from_secs(10));
-        assert_eq!(late[2] - late[1], Duration::from_secs(10));
+    fn a_plan_is_made_once_per_count_of_observations_and_shared() {
+        let store = CompletionTimes::default();
+        let (schedule, key) = (PollSchedule::default(), "/v2/m");
+        let plan = || {
+            schedule
+                .poll_times_for(&store, key, Some(secs(12.0)))
+                .planned
+        };
+        let first = plan();
+        assert!(Arc::ptr_eq(&first, &plan()));
+        store.record(key, secs(30.0));
+        let second = plan();
+        assert!(!Arc::ptr_eq(&first, &second));
+        assert!(Arc::ptr_eq(&second, &plan()));
+        // Another schedule's settings, another plan; none for a backoff.
+        let other = PollSchedule::default().budget(secs(0.5));
+        let third = other.poll_times_for(&store, key, Some(secs(12.0))).planned;
+        assert!(!Arc::ptr_eq(&second, &third));
+        assert!(
+            PollSchedule::backoff()
+                .poll_times_for(&store, "/v2/n", None)
+                .planned
+                .is_empty()
+        );
     }
 }

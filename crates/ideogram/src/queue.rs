@@ -158,16 +158,23 @@ impl Job {
         // durations: a schedule's extreme values saturate, never overflow.
         let origin = self.submitted.map_or(started, |(_, at)| at);
         let begun = started.saturating_duration_since(origin);
-        let estimate = self.conn.completion.estimate(key, typical);
-        let mut times = schedule.poll_times(&estimate);
-        // A resumed job is polled at once, as is one whose first planned
-        // poll is already due; the first poll is made by the deadline.
+        let learned = &self.conn.completion;
+        let mut seen = learned.count(key);
+        let mut times = schedule.poll_times_for(learned, key, typical);
+        // A resumed job is polled at once (the schedule's own poll at once,
+        // if it has one), as is one whose first planned poll is already due;
+        // the first poll is made by the deadline.
         let mut next = match self.submitted {
             Some(_) => times
                 .next()
                 .expect("the schedule is endless")
                 .clamp(begun, begun.saturating_add(schedule.deadline)),
-            None => begun,
+            None => {
+                if times.clone().next() == Some(Duration::ZERO) {
+                    times.next();
+                }
+                begun
+            }
         };
         let mut previous = Duration::ZERO;
         let mut polls = 0u32;
@@ -191,7 +198,7 @@ impl Job {
                 QueueStatus::Completed => {
                     if self.submitted.is_some() {
                         // Finished somewhere since the previous poll.
-                        self.conn.completion.record(key, (previous + polled_at) / 2);
+                        learned.record(key, (previous + polled_at) / 2);
                     }
                     return self.result().await;
                 }
@@ -203,6 +210,12 @@ impl Job {
                 _ => {}
             }
             previous = polled_at;
+            // Jobs that finished since (a batch's first ones) re-plan the
+            // rest of this one's wait.
+            if learned.count(key) != seen {
+                seen = learned.count(key);
+                times.follow(schedule.poll_times_for(learned, key, typical));
+            }
             let now = origin.elapsed();
             // Past times are skipped; a schedule that does not advance (a
             // zero interval) polls again at once.
