@@ -37,7 +37,7 @@ const PLANNED_UNTIL_SURVIVAL: f64 = 1e-3;
 /// The most half-budget steps a plan covers (5 minutes at the default).
 const MAX_STEPS: usize = 600;
 /// The most saved polls a plan carries, in half-budget steps.
-const MAX_CREDIT: usize = 16;
+const MAX_CREDIT: usize = 8;
 /// What one status call weighs in a plan, in budgets of delay.
 const CALL_WEIGHT: f64 = 0.005;
 
@@ -209,21 +209,25 @@ fn plan(estimate: &CompletionEstimate, budget: Duration, longest: Duration) -> A
     // credit (polls so far trail one per budget by that); a gap of `g` steps
     // costs its expected delay and changes the credit by `g - 2`.
     let width = MAX_CREDIT + 1;
-    let (mut value, mut choice) = (vec![0.0; (steps + 1) * width], vec![0; (steps + 1) * width]);
+    let (mut value, mut choice) = (
+        vec![0.0; (steps + 1) * width],
+        vec![0u8; (steps + 1) * width],
+    );
     for a in (0..steps).rev() {
-        let costs: Vec<f64> = (1..=widest.min(steps - a))
-            .map(|g| {
-                let late = |j: usize| (survival[j - 1] - survival[j]) * ((a + g - j) as f64 + 0.5);
-                (a + 1..=a + g).map(late).sum::<f64>() / 2.0 + CALL_WEIGHT * survival[a]
-            })
-            .collect();
+        let (widest, mut costs) = (widest.min(steps - a), [0.0; 5]);
+        for (g, cost) in costs.iter_mut().enumerate().take(widest + 1).skip(1) {
+            let late = |j: usize| (survival[j - 1] - survival[j]) * ((a + g - j) as f64 + 0.5);
+            *cost = (a + 1..=a + g).map(late).sum::<f64>() / 2.0 + CALL_WEIGHT * survival[a];
+        }
         for c in 0..width {
-            let then = |g: usize| value[(a + g) * width + (c + g - 2).min(MAX_CREDIT)];
-            let (best, g) = (costs.iter().zip(1..))
-                .filter(|(_, g)| c + g >= 2)
-                .map(|(cost, g)| (cost + then(g), g))
-                .fold((f64::INFINITY, 0), |x, y| if y.0 < x.0 { y } else { x });
-            (value[a * width + c], choice[a * width + c]) = (best, g);
+            let (mut best, mut gap) = (f64::INFINITY, 0);
+            for g in 2usize.saturating_sub(c).max(1)..=widest {
+                let cost = costs[g] + value[(a + g) * width + (c + g - 2).min(MAX_CREDIT)];
+                if cost < best {
+                    (best, gap) = (cost, g);
+                }
+            }
+            (value[a * width + c], choice[a * width + c]) = (best, gap as u8);
         }
     }
     // The submit is a free look at a running job, worth one poll of credit;
@@ -232,7 +236,7 @@ fn plan(estimate: &CompletionEstimate, budget: Duration, longest: Duration) -> A
     let mut times = Vec::from_iter(at_once.then_some(Duration::ZERO));
     let (mut a, mut c) = (0, if at_once { 0 } else { 2 });
     while a < steps {
-        let g = choice[a * width + c];
+        let g = usize::from(choice[a * width + c]);
         (a, c) = (a + g, (c + g - 2).min(MAX_CREDIT));
         times.push(half.saturating_mul(a as u32));
     }
