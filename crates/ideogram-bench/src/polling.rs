@@ -74,72 +74,203 @@ pub(crate) async fn run(
 /// A distribution of completion times, in seconds.
 #[derive(Clone, Copy)]
 pub(crate) enum Times {
-    LogNormal { median: f64, sigma: f64 },
-    Uniform { low: f64, high: f64 },
+    LogNormal {
+        median: f64,
+        sigma: f64,
+    },
+    Uniform {
+        low: f64,
+        high: f64,
+    },
+    /// `share` of jobs around `a` seconds, the rest around `b` (σ 0.1 each).
+    Bimodal {
+        a: f64,
+        b: f64,
+        share: f64,
+    },
 }
 
 impl Times {
     fn draw(self, rng: &mut impl rand::Rng) -> f64 {
+        fn normal(rng: &mut impl rand::Rng) -> f64 {
+            // Box-Muller.
+            let (u, v): (f64, f64) = (rng.random::<f64>().max(1e-12), rng.random());
+            (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+        }
         match self {
-            Self::LogNormal { median, sigma } => {
-                // Box-Muller.
-                let (u, v): (f64, f64) = (rng.random::<f64>().max(1e-12), rng.random());
-                let z = (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
-                median * (sigma * z).exp()
-            }
+            Self::LogNormal { median, sigma } => median * (sigma * normal(rng)).exp(),
             Self::Uniform { low, high } => low + (high - low) * rng.random::<f64>(),
+            Self::Bimodal { a, b, share } => {
+                let median = if rng.random::<f64>() < share { a } else { b };
+                median * (0.1 * normal(rng)).exp()
+            }
         }
     }
 }
 
-/// One schedule's score over simulated jobs.
+/// Jobs' scores: delay past completion (mean, worst) and status calls.
+#[derive(Default)]
 pub(crate) struct Score {
-    pub mean_delay: f64,
-    pub p95_delay: f64,
-    pub calls_per_job: f64,
+    delays: Vec<f64>,
+    calls: u64,
 }
 
-/// `learn` jobs of `times` teach a fresh store, then `score` more are
-/// scored (and keep teaching), each polled as [`ideogram::Job::wait`] polls a
-/// job it submitted: the learned default schedule on the model at `key`
-/// (typical time `typical`), and the official SDK's fixed 1 s poll on the
-/// same completion times. Virtual time: thousands of jobs in a second.
+impl Score {
+    fn add(&mut self, delay: f64, calls: u32) {
+        self.delays.push(delay);
+        self.calls += u64::from(calls);
+    }
+    pub(crate) fn mean_delay(&self) -> f64 {
+        self.delays.iter().sum::<f64>() / self.delays.len() as f64
+    }
+    pub(crate) fn worst_delay(&self) -> f64 {
+        self.delays.iter().copied().fold(0.0, f64::max)
+    }
+    pub(crate) fn calls_per_job(&self) -> f64 {
+        self.calls as f64 / self.delays.len() as f64
+    }
+}
+
+/// One row of the simulated table: which jobs of a client were scored.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Row {
+    /// The `n`-th job (from 1) of a fresh client, its jobs one at a time.
+    Job(usize),
+    /// After `learn` jobs, the jobs that follow (still learning).
+    Steady { learn: usize },
+    /// Ten jobs submitted together by a fresh client, all in flight at
+    /// once: the first to finish teach the others.
+    Batch,
+}
+
+/// `row` of a model at `key` (typical time `typical`) whose jobs take
+/// `times`, scored over `n` jobs (or clients), polled as
+/// [`ideogram::Job::wait`] polls: the default schedule, against the
+/// official SDK's (at once, then every second) on the same completion times.
+/// Virtual time, seeded: the same figures on every run.
 pub(crate) fn simulate(
     times: Times,
     key: &str,
     typical: Option<Duration>,
-    learn: usize,
-    score: usize,
+    row: Row,
+    n: usize,
 ) -> (Score, Score) {
     use rand::SeedableRng;
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-    let store = ideogram::CompletionTimes::default();
-    let learned = PollSchedule::default();
-    let fixed = PollSchedule::fixed(Duration::from_secs(1));
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-    for job in 0..learn + score {
-        let t = times.draw(&mut rng);
-        let estimate = store.estimate(key, typical);
-        let (noticed, calls, previous) = first_poll_after(&learned, &estimate, t);
-        // What the client learns: the middle of the last gap.
-        store.record(key, Duration::from_secs_f64((previous + noticed) / 2.0));
-        if job >= learn {
-            ours.push((noticed - t, calls));
-            let (noticed, calls, _) = first_poll_after(&fixed, &estimate, t);
-            theirs.push((noticed - t, calls));
+    let ours = PollSchedule::default();
+    let anchor = PollSchedule::fixed(Duration::from_secs(1));
+    let (mut score, mut theirs) = (Score::default(), Score::default());
+    let mut scored = |t: f64, noticed: f64, calls: u32, score: &mut Score| {
+        score.add(noticed - t, calls);
+        let (at, calls, _) =
+            first_poll_after(anchor.poll_times_for(&Default::default(), key, typical), t);
+        theirs.add(at - t, calls);
+    };
+    match row {
+        Row::Job(index) => {
+            for _ in 0..n {
+                let store = ideogram::CompletionTimes::default();
+                for job in 1..=index {
+                    let t = times.draw(&mut rng);
+                    let (noticed, calls, previous) =
+                        first_poll_after(ours.poll_times_for(&store, key, typical), t);
+                    store.record(key, Duration::from_secs_f64((previous + noticed) / 2.0));
+                    if job == index {
+                        scored(t, noticed, calls, &mut score);
+                    }
+                }
+            }
+        }
+        Row::Steady { learn } => {
+            let store = ideogram::CompletionTimes::default();
+            for job in 0..learn + n {
+                let t = times.draw(&mut rng);
+                let (noticed, calls, previous) =
+                    first_poll_after(ours.poll_times_for(&store, key, typical), t);
+                store.record(key, Duration::from_secs_f64((previous + noticed) / 2.0));
+                if job >= learn {
+                    scored(t, noticed, calls, &mut score);
+                }
+            }
+        }
+        Row::Batch => {
+            for _ in 0..n.div_ceil(10) {
+                let store = ideogram::CompletionTimes::default();
+                for (t, noticed, calls) in batch(&ours, &store, key, typical, &mut rng, times) {
+                    scored(t, noticed, calls, &mut score);
+                }
+            }
         }
     }
-    (summary(ours), summary(theirs))
+    (score, theirs)
+}
+
+/// Ten jobs in flight together, polled in time order; after each poll of a
+/// job still running, it re-plans if others finished since its plan (as
+/// `Job::wait` does). Each job's (completion, noticed, calls).
+fn batch(
+    schedule: &PollSchedule,
+    store: &ideogram::CompletionTimes,
+    key: &str,
+    typical: Option<Duration>,
+    rng: &mut impl rand::Rng,
+    times: Times,
+) -> Vec<(f64, f64, u32)> {
+    struct InFlight {
+        t: f64,
+        times: ideogram::PollTimes,
+        next: f64,
+        previous: f64,
+        seen: u64,
+        calls: u32,
+        noticed: Option<f64>,
+    }
+    let mut jobs: Vec<InFlight> = (0..10)
+        .map(|_| {
+            let mut times_ = schedule.poll_times_for(store, key, typical);
+            let next = times_.next().expect("endless").as_secs_f64();
+            InFlight {
+                t: times.draw(rng),
+                times: times_,
+                next,
+                previous: 0.0,
+                seen: 0,
+                calls: 0,
+                noticed: None,
+            }
+        })
+        .collect();
+    while let Some(job) = jobs
+        .iter_mut()
+        .filter(|j| j.noticed.is_none())
+        .min_by(|a, b| a.next.total_cmp(&b.next))
+    {
+        job.calls += 1;
+        if job.next >= job.t {
+            job.noticed = Some(job.next);
+            store.record(
+                key,
+                Duration::from_secs_f64((job.previous + job.next) / 2.0),
+            );
+            continue;
+        }
+        job.previous = job.next;
+        if store.count(key) != job.seen {
+            job.seen = store.count(key);
+            job.times
+                .follow(schedule.poll_times_for(store, key, typical));
+        }
+        job.next = job.times.next().expect("endless").as_secs_f64();
+    }
+    jobs.iter()
+        .map(|j| (j.t, j.noticed.expect("all noticed"), j.calls))
+        .collect()
 }
 
 /// The first poll at or after `t`: (its time, polls made, the poll before).
-fn first_poll_after(
-    schedule: &PollSchedule,
-    estimate: &ideogram::CompletionEstimate,
-    t: f64,
-) -> (f64, u32, f64) {
+fn first_poll_after(times: ideogram::PollTimes, t: f64) -> (f64, u32, f64) {
     let (mut previous, mut calls) = (0.0, 0);
-    for at in schedule.poll_times(estimate) {
+    for at in times {
         calls += 1;
         let at = at.as_secs_f64();
         if at >= t {
@@ -148,14 +279,4 @@ fn first_poll_after(
         previous = at;
     }
     unreachable!("poll times are endless")
-}
-
-fn summary(mut runs: Vec<(f64, u32)>) -> Score {
-    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let n = runs.len() as f64;
-    Score {
-        mean_delay: runs.iter().map(|r| r.0).sum::<f64>() / n,
-        p95_delay: runs[(runs.len() * 95).div_ceil(100).saturating_sub(1)].0,
-        calls_per_job: runs.iter().map(|r| f64::from(r.1)).sum::<f64>() / n,
-    }
 }
