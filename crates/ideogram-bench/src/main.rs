@@ -40,6 +40,10 @@ async fn main() {
     match args.first().map(String::as_str) {
         Some("serve-mock") => return serve_mock(args.get(1).map(String::as_str)).await,
         Some("memory-probe") => return memory::probe(&args[1], &args[2]).await,
+        Some("plan-cost") => {
+            let n = args[2].parse().expect("a count");
+            return polling::plan_cost(&args[1], n, args.get(3).is_some());
+        }
         _ => {}
     }
     let mut settings = Settings {
@@ -199,6 +203,24 @@ async fn polling_section(s: &Settings) {
             r.p95_delay.as_secs_f64(),
             r.calls_per_job,
         );
+    }
+    // What a plan costs, in instructions (the same on every run) and CPU.
+    for mode in polling::PLAN_COSTS {
+        let what = match mode {
+            "prior" => "a plan on the prior (a model's first job)",
+            "learned" => "a plan on 32 observations (made once per finished job)",
+            _ => "a job whose plan is cached (each in flight, or the next of a batch)",
+        };
+        match polling::plan_instructions(mode) {
+            Some((instructions, cpu)) => println!(
+                "| queue polling, CPU per job for {what} | {:.1}k instructions (callgrind); {:.1} µs CPU | microseconds per job |",
+                instructions / 1e3,
+                cpu.as_secs_f64() * 1e6,
+            ),
+            None => println!(
+                "| queue polling, CPU per job for {what} | not measured: valgrind not found | |"
+            ),
+        }
     }
     // The default schedule on simulated jobs (virtual time, seeded), per
     // scenario and job index, against the official SDK's poll on the same

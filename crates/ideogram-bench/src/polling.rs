@@ -280,3 +280,83 @@ fn first_poll_after(times: ideogram::PollTimes, t: f64) -> (f64, u32, f64) {
     }
     unreachable!("poll times are endless")
 }
+
+/// What is measured by [`plan_cost`]: a plan on the prior (a fresh store
+/// each time), a plan after 32 observations (one more each time, so each
+/// is made anew), or a job whose plan is cached.
+pub(crate) const PLAN_COSTS: [&str; 3] = ["prior", "learned", "cached"];
+
+/// `ideogram-bench plan-cost MODE N [cpu]`: asks for the poll times of `n`
+/// jobs as `Job::wait` does, in `mode` ([`PLAN_COSTS`]); with `cpu`, prints
+/// the CPU time per job (not under valgrind: rustix's vDSO clock crashes
+/// there).
+pub(crate) fn plan_cost(mode: &str, n: u32, cpu: bool) {
+    let (key, typical) = (
+        "/v2/ideogram-2a-txt-2-img",
+        Some(Duration::from_secs_f64(12.37)),
+    );
+    let (schedule, store) = (
+        PollSchedule::default(),
+        ideogram::CompletionTimes::default(),
+    );
+    let observe = |i: u32| store.record(key, Duration::from_secs_f64(30.0 + f64::from(i % 7)));
+    if mode != "prior" {
+        (0..32).for_each(observe);
+    }
+    let clock = || cpu.then(crate::procfs::cpu_time).unwrap_or_default();
+    let started = clock();
+    let mut sum = Duration::ZERO;
+    for i in 0..n {
+        match mode {
+            "prior" => {
+                let fresh = ideogram::CompletionTimes::default();
+                sum += schedule
+                    .poll_times_for(&fresh, key, typical)
+                    .nth(3)
+                    .expect("endless");
+            }
+            "learned" => {
+                observe(i);
+                sum += schedule
+                    .poll_times_for(&store, key, typical)
+                    .nth(3)
+                    .expect("endless");
+            }
+            _ => {
+                sum += schedule
+                    .poll_times_for(&store, key, typical)
+                    .nth(3)
+                    .expect("endless")
+            }
+        }
+    }
+    let cpu = clock() - started;
+    println!("{} {sum:?}", cpu.as_nanos() / u128::from(n.max(1)));
+}
+
+/// Instructions (callgrind, when valgrind is installed) and CPU time per
+/// [`plan_cost`] `mode`: the difference between 1 and 101 repetitions, so
+/// that start-up cancels out. `None` without valgrind.
+pub(crate) fn plan_instructions(mode: &str) -> Option<(f64, Duration)> {
+    let exe = std::env::current_exe().ok()?;
+    let run = |n: &str| -> Option<f64> {
+        let out = std::process::Command::new("valgrind")
+            .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+            .arg(&exe)
+            .args(["plan-cost", mode, n])
+            .output()
+            .ok()
+            .filter(|out| out.status.success() && !out.stdout.is_empty())?;
+        let text = String::from_utf8_lossy(&out.stderr);
+        let line = text.lines().find(|l| l.contains("Collected :"))?;
+        line.rsplit(' ').next()?.parse().ok()
+    };
+    let instructions = (run("101")? - run("1")?) / 100.0;
+    let out = std::process::Command::new(exe)
+        .args(["plan-cost", mode, "1000", "cpu"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let nanos = text.split(' ').next()?.parse().ok()?;
+    Some((instructions, Duration::from_nanos(nanos)))
+}
