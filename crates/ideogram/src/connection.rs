@@ -1,7 +1,6 @@
 //! What a client and the jobs it queues share: the generated client, the key
-//! (to redact it from whatever the network says), the policies, the
-//! downloader and the in-flight slots. Below both `client` and `queue`, so
-//! neither depends on the other to reach them.
+//! (to redact what the network says), the policies, the downloaders and the
+//! in-flight slots. Below both `client` and `queue`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +13,7 @@ use crate::completion::CompletionTimes;
 use crate::download::Downloader;
 use crate::error::Error;
 use crate::generation::{GeneratedImage, ImageData};
-use crate::image_input::{ImageInput, Loaded};
+use crate::image_input::ImageInput;
 use crate::invalid::InvalidInput;
 use crate::poll::PollSchedule;
 use crate::provider::Provider;
@@ -123,40 +122,14 @@ impl Connection {
     /// Waits for `images` in-flight slots (at most the limit; none for 0 or
     /// without a limit), held until the permit drops.
     pub(crate) async fn slots(&self, images: u32) -> Option<OwnedSemaphorePermit> {
-        let (slots, limit) = self.in_flight.as_ref()?;
-        if images == 0 {
-            return None;
-        }
-        Some(
-            slots
-                .clone()
-                .acquire_many_owned(images.min(*limit))
-                .await
-                .expect("the semaphore is never closed"),
-        )
+        let (slots, limit) = self.in_flight.as_ref().filter(|_| images > 0)?;
+        let permit = slots.clone().acquire_many_owned(images.min(*limit)).await;
+        Some(permit.expect("the semaphore is never closed"))
     }
 
     /// An image at `url`, downloaded by this client's downloader.
     pub(crate) fn image_at(&self, url: String, prompt: String) -> GeneratedImage {
-        GeneratedImage {
-            data: ImageData::Url(url),
-            prompt,
-            seed: None,
-            resolution: None,
-            is_safe: true,
-            style: None,
-            downloader: self.downloader.clone(),
-        }
-    }
-
-    /// Reads a local image, or downloads one from a URL (without the key),
-    /// checked; an error names `field`.
-    pub(crate) async fn load_image(
-        &self,
-        image: &ImageInput,
-        field: &'static str,
-    ) -> Result<Loaded, Error> {
-        crate::image_input::load(&self.inputs, image, field).await
+        GeneratedImage::new(ImageData::Url(url), prompt, self.downloader.clone())
     }
 
     /// Fetches and checks every URL among `images`: Segmind fetches an
@@ -168,11 +141,10 @@ impl Connection {
         images: impl IntoIterator<Item = &'i ImageInput>,
         field: &'static str,
     ) -> Result<(), Error> {
-        for url in images
-            .into_iter()
-            .filter(|i| matches!(i, ImageInput::Url(_)))
-        {
-            self.load_image(url, field).await?;
+        for image in images {
+            if let ImageInput::Url(_) = image {
+                crate::image_input::load(&self.inputs, image, field).await?;
+            }
         }
         Ok(())
     }
