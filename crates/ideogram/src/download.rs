@@ -20,12 +20,12 @@ use crate::url_guard::{InputUrlPolicy, Resolver};
 /// The largest image download accepted: far above any generated image.
 pub const MAX_DOWNLOAD_BYTES: u64 = ideogram_raw::limit::MAX_ANSWER_BYTES;
 
-/// The longest an image download may go without a byte before it is
-/// given up and asked again (the whole call is bounded by the timeout).
+/// The longest an image download may go without a byte before it is asked
+/// again.
 pub(crate) const DOWNLOAD_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The image types known by name, with their extensions. The first three
-/// are the ones [`crate::file_kind::sniff`] tells from their bytes.
+/// Image types known by name, with their extensions; the first three are
+/// those [`crate::file_kind::sniff`] tells by their bytes.
 pub(crate) const IMAGE_TYPES: [(&str, &str); 8] = [
     ("image/jpeg", "jpg"),
     ("image/png", "png"),
@@ -201,10 +201,8 @@ impl Downloader {
 
     /// `text` with the client's key redacted.
     pub(crate) fn redact(&self, text: &str) -> String {
-        match &self.key {
-            Some(key) => key.redact(text).into_owned(),
-            None => text.to_owned(),
-        }
+        let key = self.key.as_ref();
+        key.map_or_else(|| text.to_owned(), |k| k.redact(text).into_owned())
     }
 
     /// Downloads `url` into `sink`, retrying what may pass on a second try
@@ -260,13 +258,11 @@ impl Downloader {
         // A trickling host must not hold a paid image (or the caller) for ever.
         match tokio::time::timeout(self.deadline, fetching.instrument(span)).await {
             Ok(result) => result,
-            Err(_) => Err(failed(
-                format!(
-                    "it took longer than {:.1} s in all, retries included",
-                    self.deadline.as_secs_f64()
-                ),
-                None,
-            )),
+            Err(_) => {
+                let secs = self.deadline.as_secs_f64();
+                let reason = format!("it took longer than {secs:.1} s in all, retries included");
+                Err(failed(reason, None))
+            }
         }
     }
 
@@ -281,6 +277,8 @@ impl Downloader {
             .http
             .get()
             .map_err(|e| Attempt::http("no HTTP client for downloads", e, false))?;
+        // A URL naming an address outright is checked here; a name, when it
+        // resolves.
         if let Some(policy) = &self.http.policy
             && let Ok(parsed) = reqwest::Url::parse(url)
         {
@@ -304,25 +302,20 @@ impl Downloader {
                 _ => "",
             };
             let transient = status.is_server_error() || matches!(status.as_u16(), 408 | 429);
+            let reason = format!("the image host answered {status}{expired}");
             return Err(Attempt {
                 retry_after: crate::retry::server_delay(response.headers()),
-                ..Attempt::new(
-                    format!("the image host answered {status}{expired}"),
-                    transient,
-                )
+                ..Attempt::new(reason, transient)
             });
         }
+        let mib = self.max_bytes / (1024 * 1024);
         let too_large = || {
-            let mib = self.max_bytes / (1024 * 1024);
             Attempt::new(
                 format!("the image is larger than {mib} MiB; refused"),
                 false,
             )
         };
-        if response
-            .content_length()
-            .is_some_and(|n| n > self.max_bytes)
-        {
+        if response.content_length().unwrap_or(0) > self.max_bytes {
             return Err(too_large());
         }
         let claimed = content_type(response.headers());
@@ -330,10 +323,8 @@ impl Downloader {
         // `text/plain` or HTML page) means it: asking again fetches the same.
         let octets = ["", "application/octet-stream", "binary/octet-stream"];
         if self.believe_type && !claimed.starts_with("image/") && !octets.contains(&&*claimed) {
-            return Err(Attempt::new(
-                format!("the host sends {claimed}, not an image"),
-                false,
-            ));
+            let reason = format!("the host sends {claimed}, not an image");
+            return Err(Attempt::new(reason, false));
         }
         // The first bytes tell the type: a body that is no image is refused
         // as soon as they are in (and asked again: a host may err a moment).
@@ -371,18 +362,11 @@ struct Refused(String);
 /// The policy's refusal somewhere in `err`'s causes (a redirect it did
 /// not follow, a name that resolved to addresses it keeps out).
 fn refused_in(err: &reqwest::Error) -> Option<String> {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(err) = cause {
-        if let Some(refused) = err.downcast_ref::<Refused>() {
-            return Some(refused.0.clone());
-        }
-        let text = err.to_string();
-        if text.contains(crate::url_guard::REFUSED) {
-            return Some(text);
-        }
-        cause = err.source();
-    }
-    None
+    let first: &(dyn std::error::Error + 'static) = err;
+    std::iter::successors(Some(first), |e| e.source()).find_map(|e| match e.downcast_ref() {
+        Some(Refused(reason)) => Some(reason.clone()),
+        None => Some(e.to_string()).filter(|text| text.contains(crate::url_guard::REFUSED)),
+    })
 }
 
 /// Bytes needed to tell JPEG, PNG and WebP apart.
@@ -392,12 +376,8 @@ const SNIFF_BYTES: usize = 12;
 pub(crate) fn content_type(headers: &HeaderMap) -> String {
     let value = headers.get(reqwest::header::CONTENT_TYPE);
     let value = value.and_then(|v| v.to_str().ok()).unwrap_or_default();
-    value
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
+    let bare = value.split(';').next().unwrap_or_default();
+    bare.trim().to_ascii_lowercase()
 }
 
 /// The type of an image, from its first bytes: the bytes decide. A JPEG,

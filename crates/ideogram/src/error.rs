@@ -272,22 +272,11 @@ impl Error {
             | Self::Rejected { .. }
             | Self::NotFound { .. }
             | Self::JobFailed { .. } => true,
-            // A redirect after a POST may follow its processing; an expired
-            // or unfinished job may have run; a 5xx, an odd 2xx or a gateway
-            // failure say nothing either way; the rest come after the
-            // service answered with a generation.
-            Self::Redirected { .. }
-            | Self::Expired { .. }
-            | Self::JobTimeout { .. }
-            | Self::Polling { .. }
-            | Self::Server { .. }
-            | Self::InvalidResponse { .. }
-            | Self::Gateway { .. }
-            | Self::Download { .. }
-            | Self::Withheld
-            | Self::Missing
-            | Self::Undecoded { .. }
-            | Self::Io { .. } => false,
+            // Anything else may have run, or certainly did: a redirect after
+            // a POST, an expired or unfinished job, a 5xx, an odd 2xx, a
+            // gateway's failure, and what comes after a generation answered.
+            // A new variant counts as maybe billed until shown otherwise.
+            _ => false,
         }
     }
 
@@ -313,13 +302,8 @@ impl Error {
 
 /// An error and its causes, `error: cause: cause`.
 pub(crate) fn chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        out.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    out
+    let causes = std::iter::successors(err.source(), |cause| cause.source());
+    causes.fold(err.to_string(), |out, cause| format!("{out}: {cause}"))
 }
 
 /// The meaning of an error answer, decided by its status first; the body only

@@ -1,6 +1,5 @@
 //! What a generation returns, whatever the provider: the images (bytes or
-//! URLs) with their metadata, each savable to a path without ever leaving a
-//! half-written file.
+//! URLs) with their metadata, each savable without a half-written file.
 
 use std::path::{Path, PathBuf};
 
@@ -20,8 +19,7 @@ pub struct Generation {
     pub provider: Provider,
     /// The model used.
     pub model: Model,
-    /// The provider's id for the call, where it gives one (Segmind's queue id
-    /// or `x-request-id`).
+    /// The provider's id for the call (Segmind's queue id or `x-request-id`).
     pub request_id: Option<String>,
     /// Credits left on the account, where the provider says.
     pub credits_left: Option<f64>,
@@ -30,9 +28,8 @@ pub struct Generation {
 }
 
 impl Generation {
-    /// A generation of `images` by `model` on `provider`, with no request id
-    /// or credit count: for example one rebuilt from URLs kept after an
-    /// earlier call ([`Client::remote_image`](crate::Client::remote_image)).
+    /// A generation of `images` with no request id or credit count, such as
+    /// one rebuilt from [`Client::remote_image`](crate::Client::remote_image)s.
     pub fn new(provider: Provider, model: Model, images: Vec<GeneratedImage>) -> Self {
         Self {
             provider,
@@ -55,16 +52,14 @@ pub enum ImageData {
         /// Its type, such as `image/jpeg`.
         content_type: String,
     },
-    /// At a URL, to download (without the API key). Ideogram's expire after
-    /// 24 hours, Segmind's queue outputs after 7 days. Kept as the server
-    /// gave it, unredacted, since a redacted URL fetches nothing: should a
-    /// server put your key in it, redact it before showing it (the
-    /// client's errors and traces about a download already do).
+    /// At a URL, to download without the key (Ideogram's expire after 24
+    /// hours, Segmind's queue outputs after 7 days). Kept unredacted, since a
+    /// redacted URL fetches nothing: redact it before showing it (the
+    /// client's errors and traces do).
     Url(String),
     /// Not delivered: the image failed the safety check.
     Withheld,
-    /// Not delivered though it passed the safety check: the answer (billed)
-    /// held no URL for it. There is nothing to fetch.
+    /// Passed the safety check, yet the answer (billed) held no URL for it.
     Missing,
 }
 
@@ -118,9 +113,9 @@ impl SaveOptions {
     }
 
     /// Whether an existing file at the path is replaced (default) or the save
-    /// fails with [`std::io::ErrorKind::AlreadyExists`]. A path that exists
-    /// and is not a regular file (a directory, a device such as `/dev/null`,
-    /// a FIFO, a symlink) is refused either way.
+    /// fails with [`std::io::ErrorKind::AlreadyExists`]. A path that is not a
+    /// regular file (a directory, `/dev/null`, a FIFO, a symlink) is refused
+    /// either way.
     pub fn replace(mut self, replace: bool) -> Self {
         self.replace = replace;
         self
@@ -156,8 +151,7 @@ pub fn temp_file_prefix(target: &Path, tag: &str) -> PathBuf {
 const NAME_MAX: usize = 255;
 
 impl GeneratedImage {
-    /// An image of `data` for `prompt`, with no metadata, fetched (if at a
-    /// URL) by `downloader`.
+    /// An image of `data` for `prompt`, without metadata.
     pub(crate) fn new(data: ImageData, prompt: String, downloader: Downloader) -> Self {
         Self {
             data,
@@ -190,8 +184,9 @@ impl GeneratedImage {
         ))
     }
 
-    /// The encoded image, downloading it if it is at a URL (retried, at most
-    /// 64 MiB, checked to be an image).
+    /// The encoded image, downloading it if it is at a URL: a GET without the
+    /// key, retried with the client's backoff on network errors, 5xx, 429 and
+    /// bodies cut short or not an image; at most 64 MiB.
     pub async fn bytes(&self) -> Result<Bytes, Error> {
         match &self.data {
             ImageData::Bytes { bytes, .. } => Ok(bytes.clone()),
@@ -216,11 +211,9 @@ impl GeneratedImage {
     }
 
     /// Writes the image to `path` as `options` say; returns where it landed.
-    ///
-    /// Downloads are GETs without the key, retried with the client's backoff
-    /// on network errors, 5xx, 429 and bodies that are cut short or are not
-    /// an image; at most 64 MiB. Whatever fails (or if this future is
-    /// dropped), the temporary file is removed and `path` is as it was.
+    /// A download is retried as [`bytes`](Self::bytes) says. Whatever fails
+    /// (or if this future is dropped), the temporary file is removed and
+    /// `path` is as it was.
     pub async fn save_with(
         &self,
         path: impl AsRef<Path>,
