@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use ideogram_raw::auth::ApiKey;
 use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
+use progenitor_client::{ByteStream, Error as RawError, ResponseValue};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::completion::CompletionTimes;
@@ -75,14 +76,11 @@ impl Connection {
             Value::String(text) => *text = self.redact(text),
             Value::Array(items) => items.iter_mut().for_each(|item| self.redact_json(item)),
             Value::Object(fields) => {
-                let redacted = std::mem::take(fields)
-                    .into_iter()
-                    .map(|(key, mut item)| {
-                        self.redact_json(&mut item);
-                        (self.redact(&key), item)
-                    })
-                    .collect();
-                *fields = redacted;
+                let redact = |(key, mut item): (String, Value)| {
+                    self.redact_json(&mut item);
+                    (self.redact(&key), item)
+                };
+                *fields = std::mem::take(fields).into_iter().map(redact).collect();
             }
             _ => {}
         }
@@ -108,10 +106,7 @@ impl Connection {
         operation: &ideogram_raw::operation::Operation,
         params: &[&str],
         payload: &ideogram_raw::send::Payload,
-    ) -> Result<
-        progenitor_client::ResponseValue<progenitor_client::ByteStream>,
-        progenitor_client::Error<progenitor_client::ByteStream>,
-    > {
+    ) -> Result<ResponseValue<ByteStream>, RawError<ByteStream>> {
         use ideogram_raw::send::send;
         match &self.api {
             Api::Segmind(api) => send(api, operation, params, payload).await,

@@ -380,11 +380,9 @@ pub(crate) fn content_type(headers: &HeaderMap) -> String {
     bare.trim().to_ascii_lowercase()
 }
 
-/// The type of an image, from its first bytes: the bytes decide. A JPEG,
-/// PNG or WebP is what its bytes say whatever its label (a mislabelled
-/// image is still the paid image, saved under its real type); another
-/// `image/*` type the bytes cannot show is taken on trust; anything else (an
-/// error page, an empty or cut body) is not an image.
+/// An image's type: what its first bytes say whatever its label (a
+/// mislabelled image is still the paid image), else a claimed `image/*` type
+/// the bytes cannot show; anything else (an error page, a cut body) is none.
 pub(crate) fn image_type(claimed: &str, head: &[u8]) -> Result<&'static str, String> {
     if let Some((sniffed, _)) = crate::file_kind::sniff(head) {
         return Ok(sniffed);

@@ -176,10 +176,9 @@ pub enum Error {
     /// passed the safety check yet came without a URL. Nothing to fetch.
     #[error("billed, but the answer held no image for it (no URL, and not marked unsafe)")]
     Missing,
-    /// A success answer (2xx: billed) whose body does not have the
-    /// documented shape. `urls` are the `http(s)` URLs in the body read
-    /// leniently, kept whole as [`ImageData::Url`] is (redact them to print
-    /// them): the paid images are likely among them, to fetch without the key.
+    /// A success answer (2xx: billed) whose body does not have the documented
+    /// shape. `urls`, read leniently from the body and kept whole as
+    /// [`ImageData::Url`] is, likely hold the paid images.
     ///
     /// [`ImageData::Url`]: crate::ImageData::Url
     #[error("the service answered success (billed), but the answer does not decode: {message}")]

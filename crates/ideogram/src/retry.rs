@@ -87,9 +87,8 @@ impl RetryPolicy {
     }
 
     /// The wait before retry number `retry`, or `None` past the count: the
-    /// backoff, or what the server `asked` (up to the cap) when longer. A
-    /// reset time in the past (or one a skewed clock makes look past) still
-    /// waits the backoff.
+    /// backoff, or what the server `asked` (up to the cap) when longer, so a
+    /// reset time in the past (or a skewed clock) still waits the backoff.
     pub(crate) fn wait(&self, retry: u32, asked: Option<Duration>) -> Option<Duration> {
         let asked = asked.unwrap_or_default().min(self.max_server_delay);
         (retry <= self.max_retries).then(|| self.backoff(retry).max(asked))

@@ -1,8 +1,6 @@
-//! Which addresses an input image URL may reach. A library user fetches what
-//! they ask for; a server that fetches URLs for others (an agent's tool
-//! call) refuses loopback, private, link-local and cloud-metadata addresses,
-//! checked on the addresses a name resolves to and on every redirect, except
-//! on the hosts it names.
+//! Which addresses an input image URL may reach: a server fetching URLs for
+//! others (an agent's tool call) refuses loopback, private, link-local and
+//! metadata addresses, on what a name resolves to and on every redirect.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;

@@ -61,11 +61,9 @@ impl Connection {
         })
     }
 
-    /// A describe answer's words, redacted, from either provider: JSON
-    /// (`{"descriptions": [{"text"}]}`, the reading both specs take; any
-    /// other JSON, its strings). Billed: it came with a 200. An answer that
-    /// is not JSON, whatever its `Content-Type`, is an error with a redacted
-    /// excerpt: a login page is not a description to repeat.
+    /// A describe answer's words (billed: it came with a 200), redacted: the
+    /// strings of its JSON (`{"descriptions": [{"text"}]}` as both specs say,
+    /// or any other). Not JSON (a login page) is an error with an excerpt.
     pub(crate) async fn descriptions(
         &self,
         answer: ResponseValue<ByteStream>,
@@ -139,19 +137,15 @@ impl Connection {
             .map_err(|e| self.undecoded(body, format!("a JSON answer that does not parse: {e}")))?;
         let found = ["image", "output", "url"]
             .iter()
-            .find_map(|key| match &value[key] {
-                Value::String(s) => Some(s.clone()),
-                Value::Array(items) => items.first().and_then(Value::as_str).map(str::to_owned),
-                _ => None,
-            })
+            .find_map(|key| value[key].as_str().or(value[key][0].as_str()))
             .ok_or_else(|| {
                 let excerpt = self.excerpt(body);
                 self.undecoded(body, format!("a JSON answer without an image: {excerpt}"))
             })?;
-        if let Some(url) = http_url(&found) {
+        if let Some(url) = http_url(found) {
             return Ok(ImageData::Url(url.to_owned()));
         }
-        let encoded = found.rsplit(',').next().unwrap_or(&found);
+        let encoded = found.rsplit(',').next().unwrap_or(found);
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(encoded.trim())
             .map_err(|e| self.invalid(format!("a JSON image (billed) that is not base64: {e}")))?;
