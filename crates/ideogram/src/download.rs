@@ -122,7 +122,7 @@ impl DownloadHttp {
                 }
                 match policy.check_url(attempt.url()) {
                     Ok(()) => attempt.follow(),
-                    Err(reason) => attempt.error(Refused(reason)),
+                    Err(reason) => attempt.error(reason),
                 }
             });
             builder = builder.dns_resolver(Arc::new(resolver)).redirect(redirects);
@@ -354,19 +354,14 @@ impl Downloader {
     }
 }
 
-/// A refusal by an [`InputUrlPolicy`], as an error a client passes on.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct Refused(String);
-
 /// The policy's refusal somewhere in `err`'s causes (a redirect it did
 /// not follow, a name that resolved to addresses it keeps out).
 fn refused_in(err: &reqwest::Error) -> Option<String> {
     let first: &(dyn std::error::Error + 'static) = err;
-    std::iter::successors(Some(first), |e| e.source()).find_map(|e| match e.downcast_ref() {
-        Some(Refused(reason)) => Some(reason.clone()),
-        None => Some(e.to_string()).filter(|text| text.contains(crate::url_guard::REFUSED)),
-    })
+    let causes = std::iter::successors(Some(first), |e| e.source());
+    causes
+        .map(|e| e.to_string())
+        .find(|text| text.contains(crate::url_guard::REFUSED))
 }
 
 /// Bytes needed to tell JPEG, PNG and WebP apart.
