@@ -127,10 +127,9 @@ impl Connection {
         GeneratedImage::new(ImageData::Url(url), prompt, self.downloader.clone())
     }
 
-    /// Fetches and checks every URL among `images`: Segmind fetches an
-    /// image URL itself, after the call is paid, so an unreachable, endless
-    /// or non-image one is refused first. Local images are checked when
-    /// they are read. An error names `field`.
+    /// Fetches and checks every URL among `images` (an error names `field`):
+    /// Segmind fetches an image URL itself after the call is paid, so a bad
+    /// one is refused first. Local images are checked when read.
     pub(crate) async fn check_urls<'i>(
         &self,
         images: impl IntoIterator<Item = &'i ImageInput>,

@@ -205,10 +205,9 @@ impl Downloader {
         key.map_or_else(|| text.to_owned(), |k| k.redact(text).into_owned())
     }
 
-    /// Downloads `url` into `sink`, retrying what may pass on a second try
-    /// (network errors, 5xx, 429, a body cut short or not an image), all
-    /// within the deadline. Returns the image's content type. A failure of
-    /// `sink` itself is an [`Error::Io`] for `path`.
+    /// Downloads `url` into `sink` within the deadline, retrying network
+    /// errors, 5xx, 429 and bodies cut short or not an image; returns the
+    /// image's type. A failure of `sink` is an [`Error::Io`] for `path`.
     pub(crate) async fn fetch(
         &self,
         url: &str,

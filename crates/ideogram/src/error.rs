@@ -19,8 +19,7 @@ pub enum Error {
     /// The request was refused before anything was sent.
     #[error(transparent)]
     Validation(#[from] InvalidInput),
-    /// The client could not be set up (no key, a bad base URL, ...): nothing
-    /// was sent.
+    /// The client could not be set up (no key, a bad base URL): nothing sent.
     #[error("configuration: {0}")]
     Config(#[from] ConfigError),
     /// The key is missing or wrong (401).
@@ -90,8 +89,7 @@ pub enum Error {
         /// The request id.
         id: String,
     },
-    /// A queued request ran and failed (content and safety blocks
-    /// included). A failed job is not billed.
+    /// A queued request ran and failed (safety blocks too); it is not billed.
     #[error("job {id} failed: {detail}")]
     JobFailed {
         /// The request id.
@@ -168,8 +166,7 @@ pub enum Error {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
-    /// The image failed the safety check and was not delivered, though the
-    /// generation answered.
+    /// The image failed the safety check and was not delivered.
     #[error("the image failed the safety check and was not delivered")]
     Withheld,
     /// The answer (billed) held no image where it should have: an image that
