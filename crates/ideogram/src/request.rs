@@ -13,9 +13,7 @@ use crate::image_input::ImageInput;
 use crate::invalid::InvalidInput;
 use crate::lowering::{Draft, Lowered, Slot, check_prompt};
 use crate::model::{DEFAULT_MODEL, Model};
-use crate::options::{
-    ImageWeight, MagicPrompt, RenderingSpeed, StylePreset, StyleType, UpscaleFactor,
-};
+use crate::options::{ImageWeight, MagicPrompt, StylePreset, StyleType, UpscaleFactor};
 use crate::palette::Palette;
 use crate::provider::Provider;
 use crate::resolution::Resolution;
@@ -90,23 +88,9 @@ pub struct GenerateRequest {
     /// The output shape; not together with `resolution`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) aspect_ratio: Option<AspectRatio>,
-    /// A preset palette or weighted colours.
-    #[serde(default, skip_serializing_if = "Option::is_none", alias = "palette")]
-    pub(crate) color_palette: Option<Palette>,
-    /// Whether Ideogram rewrites the prompt first, whatever the body calls
-    /// it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) magic_prompt: Option<MagicPrompt>,
     /// An input image: makes this image to image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) image: Option<ImageInput>,
-    /// Images whose style to follow.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        alias = "style_references"
-    )]
-    pub(crate) style_reference_images: Vec<ImageInput>,
     /// A character to keep.
     #[serde(
         default,
@@ -125,44 +109,157 @@ pub struct GenerateRequest {
     /// A transparent background (the `transparent` task).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) transparent: bool,
+    #[serde(flatten)]
+    pub(crate) common: Common,
+}
+
+/// What a [`GenerateRequest`] and an [`EditRequest`](crate::EditRequest)
+/// both hold beside their own values: the ergonomic values every body
+/// spells its own way, and every other field by its spec name.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Common {
+    /// A preset palette or weighted colours.
+    #[serde(default, skip_serializing_if = "Option::is_none", alias = "palette")]
+    pub(crate) color_palette: Option<Palette>,
+    /// Whether Ideogram rewrites the prompt first, whatever the body calls
+    /// it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) magic_prompt: Option<MagicPrompt>,
+    /// Images whose style to follow.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        alias = "style_references"
+    )]
+    pub(crate) style_reference_images: Vec<ImageInput>,
     /// Every other field, by its spec name.
     #[serde(flatten)]
     #[schemars(skip)]
     pub(crate) fields: BTreeMap<String, Value>,
 }
 
+impl Common {
+    /// `own` (the request's other images, each with where it goes), then
+    /// the style references: one list for checking, lowering and naming.
+    pub(crate) fn slots(&self, own: Vec<(Slot, ImageInput)>) -> Vec<(Slot, ImageInput)> {
+        let style = Slot::Field(crate::lowering::lowers_into("style_reference_images"));
+        let styles = self
+            .style_reference_images
+            .iter()
+            .map(|i| (style, i.clone()));
+        own.into_iter().chain(styles).collect()
+    }
+
+    /// Each image of `slots` with the name `name` gives its slot, then those
+    /// set by an image field's spec name.
+    pub(crate) fn input_images(
+        &self,
+        slots: Vec<(Slot, ImageInput)>,
+        name: fn(&'static str) -> &'static str,
+    ) -> Vec<(String, ImageInput)> {
+        slots
+            .into_iter()
+            .map(|(slot, image)| (name(slot.name()).to_owned(), image))
+            .chain(crate::lowering::named_images(&self.fields))
+            .collect()
+    }
+}
+
+/// The setters and readers both request types share, written once over
+/// their [`Common`] part.
+macro_rules! common_methods {
+    () => {
+        /// Sets the body field `field` (its spec name) to `value`, as the
+        /// body takes it: any field of any body, including one a
+        /// regeneration adds. Checked with the rest of the request against
+        /// the body it goes to.
+        ///
+        /// ```
+        /// use ideogram::{GenerateRequest, Model, Provider};
+        ///
+        /// let request = GenerateRequest::new("a fox").model(Model::V3).set("style_codes", ["AAFF5733"]);
+        /// request.check(Provider::Ideogram)?;
+        /// let err = request.clone().model(Model::V2).check(Provider::Ideogram).unwrap_err();
+        /// assert_eq!(err.field, "style_codes");
+        /// # Ok::<(), ideogram::InvalidInput>(())
+        /// ```
+        pub fn set(mut self, field: impl Into<String>, value: impl serde::Serialize) -> Self {
+            let value = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+            self.common.fields.insert(field.into(), value);
+            self
+        }
+
+        /// The body fields set by their spec names (everything but the
+        /// ergonomic values).
+        pub fn fields(&self) -> &std::collections::BTreeMap<String, serde_json::Value> {
+            &self.common.fields
+        }
+
+        /// A colour palette (`color_palette`).
+        pub fn palette(mut self, palette: impl Into<crate::palette::Palette>) -> Self {
+            self.common.color_palette = Some(palette.into());
+            self
+        }
+
+        /// Whether Ideogram may rewrite the prompt (`magic_prompt`,
+        /// `magic_prompt_option` or `enable_prompt_expansion`, as the body
+        /// has it).
+        pub fn magic_prompt(mut self, magic: crate::options::MagicPrompt) -> Self {
+            self.common.magic_prompt = Some(magic);
+            self
+        }
+
+        /// Adds an image whose style to follow (`style_reference_images`;
+        /// at most 10 MB in all, sent as a file part or, on Segmind, a URL
+        /// or a local file's base64).
+        pub fn style_reference(mut self, image: crate::image_input::ImageInput) -> Self {
+            self.common.style_reference_images.push(image);
+            self
+        }
+
+        /// The seed; its range depends on the body.
+        pub fn seed(self, seed: u32) -> Self {
+            self.set("seed", seed)
+        }
+
+        /// How many images, each billed.
+        pub fn num_images(self, count: u32) -> Self {
+            self.set("num_images", count)
+        }
+
+        /// Ideogram 3.0's speed, quality and price trade-off.
+        pub fn rendering_speed(self, speed: crate::options::RenderingSpeed) -> Self {
+            self.set("rendering_speed", speed)
+        }
+
+        /// The images asked for (`num_images`; 1 unless a count is set).
+        pub fn images_asked(&self) -> u32 {
+            self.fields()
+                .get("num_images")
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(1)
+        }
+
+        /// Checks the request against what `provider` and the model accept,
+        /// without sending (or reading) anything: the same checks sending
+        /// runs first.
+        pub fn check(&self, provider: crate::provider::Provider) -> Result<(), InvalidInput> {
+            self.lower(provider).map(drop)
+        }
+    };
+}
+pub(crate) use common_methods;
+
 impl GenerateRequest {
+    common_methods!();
+
     /// A request for `prompt` with every option at the model's default.
     pub fn new(prompt: impl Into<String>) -> Self {
         Self {
             prompt: prompt.into(),
             ..Self::default()
         }
-    }
-
-    /// Sets the body field `field` (its spec name) to `value`, as the body
-    /// takes it: any field of any body, including one a regeneration adds.
-    /// Checked with the rest of the request against the body it goes to.
-    ///
-    /// ```
-    /// use ideogram::{GenerateRequest, Model, Provider};
-    ///
-    /// let request = GenerateRequest::new("a fox").model(Model::V3).set("style_codes", ["AAFF5733"]);
-    /// request.check(Provider::Ideogram)?;
-    /// let err = request.clone().model(Model::V2).check(Provider::Ideogram).unwrap_err();
-    /// assert_eq!(err.field, "style_codes");
-    /// # Ok::<(), ideogram::InvalidInput>(())
-    /// ```
-    pub fn set(mut self, field: impl Into<String>, value: impl Serialize) -> Self {
-        let value = serde_json::to_value(value).unwrap_or(Value::Null);
-        self.fields.insert(field.into(), value);
-        self
-    }
-
-    /// The body fields set by their spec names (everything but the
-    /// ergonomic values).
-    pub fn fields(&self) -> &BTreeMap<String, Value> {
-        &self.fields
     }
 
     /// The model (default [`DEFAULT_MODEL`]).
@@ -193,43 +290,14 @@ impl GenerateRequest {
         self
     }
 
-    /// A colour palette (`color_palette`).
-    pub fn palette(mut self, palette: impl Into<Palette>) -> Self {
-        self.color_palette = Some(palette.into());
-        self
-    }
-
     /// The style (`style_type`).
     pub fn style(self, style: StyleType) -> Self {
         self.set("style_type", style)
     }
 
-    /// Whether Ideogram may rewrite the prompt (`magic_prompt`,
-    /// `magic_prompt_option` or `enable_prompt_expansion`, as the body has
-    /// it).
-    pub fn magic_prompt(mut self, magic: MagicPrompt) -> Self {
-        self.magic_prompt = Some(magic);
-        self
-    }
-
     /// What to keep out of the image.
     pub fn negative_prompt(self, text: impl Into<String>) -> Self {
         self.set("negative_prompt", text.into())
-    }
-
-    /// The seed; its range depends on the body.
-    pub fn seed(self, seed: u32) -> Self {
-        self.set("seed", seed)
-    }
-
-    /// How many images, each billed.
-    pub fn num_images(self, count: u32) -> Self {
-        self.set("num_images", count)
-    }
-
-    /// Ideogram 3.0's rendering speed.
-    pub fn rendering_speed(self, speed: RenderingSpeed) -> Self {
-        self.set("rendering_speed", speed)
     }
 
     /// An input image: makes this image to image.
@@ -241,14 +309,6 @@ impl GenerateRequest {
     /// How closely image to image follows the input.
     pub fn image_weight(self, weight: ImageWeight) -> Self {
         self.set("image_weight", weight.get())
-    }
-
-    /// Adds an image whose style to follow (`style_reference_images`; at
-    /// most 10 MB in all, sent as a file part or, on Segmind, a URL or a
-    /// local file's base64).
-    pub fn style_reference(mut self, image: ImageInput) -> Self {
-        self.style_reference_images.push(image);
-        self
     }
 
     /// A character to keep (one image), with an optional mask of its size,
@@ -290,9 +350,9 @@ impl GenerateRequest {
 
     /// How many images were asked for, if a count was given.
     pub fn num_images_asked(&self) -> Option<u32> {
-        self.fields
+        self.fields()
             .contains_key("num_images")
-            .then(|| count(&self.fields))
+            .then(|| self.images_asked())
     }
 
     /// Every image the request reads, with the field that holds it (an
@@ -310,34 +370,27 @@ impl GenerateRequest {
     /// assert_eq!(fields, ["image", "style_reference_images", "mask"]);
     /// ```
     pub fn input_images(&self) -> Vec<(String, ImageInput)> {
-        self.slots()
-            .into_iter()
-            .map(|(slot, image)| (slot.name().to_owned(), image))
-            .chain(crate::lowering::named_images(&self.fields))
-            .collect()
+        self.common.input_images(self.slots(), |name| name)
     }
 
-    /// The images given as the request's own values, each with where it
-    /// goes: one list for checking, lowering and naming them.
+    /// The request's images, each with where it goes.
     fn slots(&self) -> Vec<(Slot, ImageInput)> {
         let slot = |value: &str| Slot::Field(crate::lowering::lowers_into(value));
-        let one = |slot: Slot, image: &Option<ImageInput>| image.clone().map(|i| (slot, i));
-        one(Slot::Input, &self.image)
-            .into_iter()
-            .chain(one(
+        let own = [
+            (Slot::Input, &self.image),
+            (
                 slot("character_reference_images"),
                 &self.character_reference_images,
-            ))
-            .chain(one(
+            ),
+            (
                 slot("character_reference_images_mask"),
                 &self.character_reference_images_mask,
-            ))
-            .chain(
-                self.style_reference_images
-                    .iter()
-                    .map(|i| (slot("style_reference_images"), i.clone())),
-            )
-            .collect()
+            ),
+        ];
+        let own = own
+            .into_iter()
+            .filter_map(|(slot, image)| Some((slot, image.clone()?)));
+        self.common.slots(own.collect())
     }
 
     /// The model that will be used.
@@ -355,13 +408,6 @@ impl GenerateRequest {
         } else {
             "generate"
         }
-    }
-
-    /// Checks the request against what `provider` and the model accept,
-    /// without sending (or reading) anything: the same checks
-    /// [`Client::generate`](crate::Client::generate) runs first.
-    pub fn check(&self, provider: Provider) -> Result<(), InvalidInput> {
-        self.lower(provider).map(drop)
     }
 
     /// The request lowered into the body of the operation it goes to on
@@ -393,10 +439,10 @@ impl GenerateRequest {
             prompt: Some(&self.prompt),
             resolution: self.resolution,
             aspect_ratio: self.aspect_ratio,
-            palette: self.color_palette.as_ref(),
-            magic_prompt: self.magic_prompt,
+            palette: self.common.color_palette.as_ref(),
+            magic_prompt: self.common.magic_prompt,
             images: &images,
-            fields: &self.fields,
+            fields: self.fields(),
         }
         .lower(provider)
     }
@@ -431,14 +477,4 @@ impl GenerateRequest {
         let downloader = crate::download::Downloader::standalone()?;
         WireRequest::read(lowered, &downloader).await
     }
-}
-
-/// The images `fields` ask for (`num_images`, 1 when not a count), for
-/// the in-flight slots.
-pub(crate) fn count(fields: &BTreeMap<String, Value>) -> u32 {
-    fields
-        .get("num_images")
-        .and_then(Value::as_u64)
-        .and_then(|n| u32::try_from(n).ok())
-        .unwrap_or(1)
 }
