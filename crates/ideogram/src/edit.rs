@@ -267,28 +267,24 @@ impl EditRequest {
             slot.check(image)?;
         }
         let mut fields = self.common.fields.clone();
-        let mut resolution = None;
-        match &self.kind {
-            EditKind::Reframe { resolution: size } => resolution = Some(*size),
-            EditKind::Upscale {
-                resemblance,
-                detail,
-                ..
-            } => {
-                for (field, value) in [("resemblance", resemblance), ("detail", detail)] {
-                    if let Some(value) = value {
-                        fields.insert(field.to_owned(), (*value).into());
-                    }
-                }
-            }
-            EditKind::Edit { .. } | EditKind::ReplaceBackground { .. } => {}
+        if let EditKind::Upscale {
+            resemblance,
+            detail,
+            ..
+        } = self.kind
+        {
+            fields.extend(resemblance.map(|r| ("resemblance".to_owned(), r.into())));
+            fields.extend(detail.map(|d| ("detail".to_owned(), d.into())));
         }
         Draft {
             task: self.kind.name(),
             model: self.kind.model(),
             operation: None,
             prompt: self.kind.prompt(),
-            resolution,
+            resolution: match self.kind {
+                EditKind::Reframe { resolution } => Some(resolution),
+                _ => None,
+            },
             aspect_ratio: None,
             palette: self.common.color_palette.as_ref(),
             magic_prompt: self.common.magic_prompt,
