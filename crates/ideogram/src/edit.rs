@@ -1,7 +1,5 @@
-//! Operations on an uploaded image: Ideogram 3.0's edit (with a mask),
-//! reframe (to a resolution) and replace-background, and upscale, one
-//! request type for the four. Lowered like a generation (`lowering`), to
-//! the operation of the provider whose `x-route` runs the task.
+//! Operations on an uploaded image (edit, reframe, replace-background,
+//! upscale), one request type for the four, lowered like a generation.
 
 use serde_json::Value;
 
@@ -69,8 +67,7 @@ impl EditKind {
     }
 
     /// Whether this operation on `provider` takes the field `field` (its
-    /// spec name): an operation of the task whose body has it. For a caller
-    /// that describes each operation's options (an agent's tool schema).
+    /// spec name): for a caller that describes each operation's options.
     ///
     /// ```
     /// use ideogram::{EditKind, Provider};
@@ -102,10 +99,9 @@ impl EditKind {
     }
 }
 
-/// An operation on an uploaded image, with its options: the spec's fields
-/// by name, like [`GenerateRequest`](crate::GenerateRequest). Options an
-/// operation does not take (its body has no such field) are errors naming
-/// the operation, never dropped.
+/// An operation on an uploaded image, with its options by the spec's field
+/// names, like [`GenerateRequest`](crate::GenerateRequest): one its body
+/// does not take is an error, never dropped.
 ///
 /// ```no_run
 /// use ideogram::{Client, EditRequest, ImageInput};
@@ -127,8 +123,8 @@ impl EditKind {
 ///
 /// # As JSON
 ///
-/// The operation is an object of its own, named by its `op`; every other
-/// field is the body's:
+/// The operation is an object named by its `op`; the other fields are the
+/// body's:
 ///
 /// ```
 /// use ideogram::{EditRequest, Provider};
@@ -213,9 +209,8 @@ impl EditRequest {
         &self.image
     }
 
-    /// Every image the request reads, with the field that holds it (an
-    /// image field set by its spec name included): for a caller that
-    /// decides which files or URLs a request may use.
+    /// Every image the request reads, with the field that holds it (see
+    /// [`GenerateRequest::input_images`](crate::GenerateRequest::input_images)).
     ///
     /// ```
     /// use ideogram::{EditRequest, ImageInput};
@@ -250,9 +245,7 @@ impl EditRequest {
     }
 
     /// The JSON Schema of a request for the operation `task` (an
-    /// [`EditKind::name`]) on `provider`: the request's own fields and every
-    /// field of that operation's body, read from the spec (see
-    /// [`GenerateRequest::json_schema`](crate::GenerateRequest::json_schema)).
+    /// [`EditKind::name`]) on `provider`: its own fields and its body's.
     pub fn json_schema(provider: Provider, task: &str) -> Value {
         crate::json_form::request_schema::<Self>(provider, &[task])
     }

@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use base64::{Engine as _, engine::general_purpose::STANDARD as BASE64};
 use bytes::Bytes;
 
 use crate::error::Error;
@@ -63,15 +64,15 @@ impl ImageInput {
     /// What Segmind's `image_file` takes: the URL, or the checked image's
     /// bytes as base64.
     pub(crate) async fn segmind_value(&self) -> Result<String, Error> {
-        match self {
-            Self::Url(url) => Ok(url.clone()),
-            local => Ok(local.read_local().await?.expect("a local image").base64()),
-        }
+        Ok(match self.read_local().await? {
+            Some(loaded) => BASE64.encode(&loaded.bytes),
+            None => self.to_string(),
+        })
     }
 
     /// Reads a file (or takes the bytes) and checks size and type. URLs are
     /// left to the caller.
-    pub(crate) async fn read_local(&self) -> Result<Option<Loaded>, Error> {
+    pub(crate) async fn read_local(&self) -> Result<Option<Loaded>, InvalidInput> {
         match self {
             Self::Url(_) => Ok(None),
             Self::Bytes(bytes) => Ok(Some(Loaded::check(bytes.clone(), "the image bytes")?)),
@@ -153,7 +154,6 @@ impl FromStr for ImageInput {
 /// The bytes of a `data:<type>;base64,<data>` URL, refused before decoding
 /// when they could not fit [`MAX_IMAGE_BYTES`].
 fn data_url(text: &str) -> Result<Bytes, InvalidInput> {
-    use base64::Engine as _;
     let invalid = |why: &str| InvalidInput::new("image", format!("not a data URL: {why}"));
     let (head, data) = text
         .split_once(',')
@@ -164,7 +164,7 @@ fn data_url(text: &str) -> Result<Bytes, InvalidInput> {
     if data.len() / 4 * 3 > MAX_IMAGE_BYTES + 3 {
         return Err(too_large("the data URL", (data.len() / 4 * 3) as u64));
     }
-    base64::engine::general_purpose::STANDARD
+    BASE64
         .decode(data.trim())
         .map(Bytes::from)
         .map_err(|e| invalid(&e.to_string()))
@@ -173,14 +173,12 @@ fn data_url(text: &str) -> Result<Bytes, InvalidInput> {
 impl fmt::Display for ImageInput {
     /// The URL, the path, or the bytes as a `data:` URL.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use base64::Engine as _;
         match self {
             Self::Url(url) => f.write_str(url),
             Self::File(path) => path.display().fmt(f),
             Self::Bytes(bytes) => {
                 let kind = sniff(bytes).map_or("application/octet-stream", |(kind, _)| kind);
-                let data = base64::engine::general_purpose::STANDARD.encode(bytes);
-                write!(f, "data:{kind};base64,{data}")
+                write!(f, "data:{kind};base64,{}", BASE64.encode(bytes))
             }
         }
     }
@@ -209,12 +207,6 @@ impl Loaded {
             file_name: format!("image.{ext}"),
         })
     }
-
-    /// The image as a `data:` free base64 string, as Segmind's `image_file` takes it.
-    pub(crate) fn base64(&self) -> String {
-        use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.encode(&self.bytes)
-    }
 }
 
 fn too_large(what: &str, len: u64) -> InvalidInput {
@@ -240,11 +232,7 @@ pub(crate) async fn load(
         e.field = field.into();
         e
     };
-    let local = image.read_local().await.map_err(|e| match e {
-        Error::Validation(e) => Error::Validation(named(e)),
-        other => other,
-    })?;
-    if let Some(loaded) = local {
+    if let Some(loaded) = image.read_local().await.map_err(named)? {
         return Ok(loaded);
     }
     let ImageInput::Url(url) = image else {

@@ -19,13 +19,11 @@ use crate::provider::Provider;
 use crate::resolution::Resolution;
 use crate::wire::WireRequest;
 
-/// What to generate. With an [`image`](Self::image) it is image to image.
-///
-/// A request is the spec's fields by their spec names: typed setters for the
-/// common ones, [`set`](Self::set) for every field of every body, including
-/// one a regeneration adds. It goes to the first operation of its task and
-/// model whose body takes every field given (the specs' `x-route`s); a field
-/// no such body takes is an error naming who takes it, never dropped.
+/// What to generate; with an [`image`](Self::image), image to image. Typed
+/// setters for the common fields, [`set`](Self::set) for any body field by
+/// its spec name. It goes to the first operation of its task and model whose
+/// body takes every field given; a field none takes is an error naming who
+/// takes it, never dropped.
 ///
 /// ```
 /// use ideogram::{GenerateRequest, Model, Palette};
@@ -41,12 +39,9 @@ use crate::wire::WireRequest;
 ///
 /// # As JSON, with its JSON Schema
 ///
-/// A request is also JSON, with the spec's field names (a batch line, an
-/// agent's tool call): each ergonomic value in the text form its type parses
-/// (`"resolution": "1280x768"`), the palette as the spec's `ColorPalette`,
-/// every other field as the body takes it. [`json_schema`](Self::json_schema)
-/// gives its schema for a provider, read from the bodies it can go to;
-/// [`check`](Self::check) checks the whole request:
+/// A request is also JSON by the spec's field names (a batch line, an
+/// agent's tool call), each ergonomic value in the text its type parses;
+/// [`json_schema`](Self::json_schema) gives its schema for a provider:
 ///
 /// ```
 /// use ideogram::{GenerateRequest, Provider};
@@ -92,19 +87,12 @@ pub struct GenerateRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) image: Option<ImageInput>,
     /// A character to keep.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        alias = "character_reference",
-        alias = "character_reference_image"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "character_reference", alias = "character_reference_image")]
     pub(crate) character_reference_images: Option<ImageInput>,
     /// Where the character is in its image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        alias = "character_mask"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "character_mask")]
     pub(crate) character_reference_images_mask: Option<ImageInput>,
     /// A transparent background (the `transparent` task).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -126,11 +114,8 @@ pub(crate) struct Common {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) magic_prompt: Option<MagicPrompt>,
     /// Images whose style to follow.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        alias = "style_references"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(alias = "style_references")]
     pub(crate) style_reference_images: Vec<ImageInput>,
     /// Every other field, by its spec name.
     #[serde(flatten)]
@@ -141,13 +126,14 @@ pub(crate) struct Common {
 impl Common {
     /// `own` (the request's other images, each with where it goes), then
     /// the style references: one list for checking, lowering and naming.
-    pub(crate) fn slots(&self, own: Vec<(Slot, ImageInput)>) -> Vec<(Slot, ImageInput)> {
+    pub(crate) fn slots(&self, mut own: Vec<(Slot, ImageInput)>) -> Vec<(Slot, ImageInput)> {
         let style = Slot::Field(crate::lowering::lowers_into("style_reference_images"));
-        let styles = self
-            .style_reference_images
-            .iter()
-            .map(|i| (style, i.clone()));
-        own.into_iter().chain(styles).collect()
+        own.extend(
+            self.style_reference_images
+                .iter()
+                .map(|i| (style, i.clone())),
+        );
+        own
     }
 
     /// Each image of `slots` with the name `name` gives its slot, then those
@@ -169,10 +155,8 @@ impl Common {
 /// their [`Common`] part.
 macro_rules! common_methods {
     () => {
-        /// Sets the body field `field` (its spec name) to `value`, as the
-        /// body takes it: any field of any body, including one a
-        /// regeneration adds. Checked with the rest of the request against
-        /// the body it goes to.
+        /// Sets the body field `field` (its spec name, in any body, one a
+        /// regeneration adds included) to `value`, checked with the rest.
         ///
         /// ```
         /// use ideogram::{GenerateRequest, Model, Provider};
@@ -201,17 +185,15 @@ macro_rules! common_methods {
             self
         }
 
-        /// Whether Ideogram may rewrite the prompt (`magic_prompt`,
-        /// `magic_prompt_option` or `enable_prompt_expansion`, as the body
-        /// has it).
+        /// Whether Ideogram may rewrite the prompt (`magic_prompt`, or the
+        /// body's other name for it).
         pub fn magic_prompt(mut self, magic: crate::options::MagicPrompt) -> Self {
             self.common.magic_prompt = Some(magic);
             self
         }
 
         /// Adds an image whose style to follow (`style_reference_images`;
-        /// at most 10 MB in all, sent as a file part or, on Segmind, a URL
-        /// or a local file's base64).
+        /// at most 10 MB in all).
         pub fn style_reference(mut self, image: crate::image_input::ImageInput) -> Self {
             self.common.style_reference_images.push(image);
             self
@@ -241,9 +223,8 @@ macro_rules! common_methods {
                 .unwrap_or(1)
         }
 
-        /// Checks the request against what `provider` and the model accept,
-        /// without sending (or reading) anything: the same checks sending
-        /// runs first.
+        /// Checks the request as sending to `provider` would first, without
+        /// sending or reading anything.
         pub fn check(&self, provider: crate::provider::Provider) -> Result<(), InvalidInput> {
             self.lower(provider).map(drop)
         }
@@ -268,10 +249,8 @@ impl GenerateRequest {
         self
     }
 
-    /// Sends to the operation with the spec id `id` (`ideogram_3`,
-    /// `post_generate_image_v3`), instead of the first of the task and model
-    /// that takes the request: for an operation a spec adds beside another
-    /// of the same task.
+    /// Sends to the operation with the spec id `id` (`ideogram_3`), not the
+    /// first of the task and model that takes the request.
     pub fn operation(mut self, id: impl Into<String>) -> Self {
         self.operation = Some(id.into());
         self
@@ -327,8 +306,7 @@ impl GenerateRequest {
         self
     }
 
-    /// Enlarges a transparent image (`upscale_factor`; X2 and X4 cost
-    /// extra).
+    /// Enlarges a transparent image (`upscale_factor`; X2, X4 cost extra).
     pub fn upscale(self, factor: UpscaleFactor) -> Self {
         self.set("upscale_factor", factor)
     }
@@ -355,9 +333,8 @@ impl GenerateRequest {
             .then(|| self.images_asked())
     }
 
-    /// Every image the request reads, with the field that holds it (an
-    /// image field set by its spec name included): for a caller that
-    /// decides which files or URLs a request may use.
+    /// Every image the request reads, with the field that holds it: for a
+    /// caller that decides which files or URLs a request may use.
     ///
     /// ```
     /// use ideogram::{GenerateRequest, ImageInput};
@@ -410,8 +387,7 @@ impl GenerateRequest {
         }
     }
 
-    /// The request lowered into the body of the operation it goes to on
-    /// `provider`, checked. Nothing is read or sent.
+    /// The request lowered into its operation's body on `provider`.
     pub(crate) fn lower(&self, provider: Provider) -> Result<Lowered, InvalidInput> {
         check_prompt("prompt", &self.prompt)?;
         if self.resolution.is_some() && self.aspect_ratio.is_some() {
@@ -447,18 +423,15 @@ impl GenerateRequest {
         .lower(provider)
     }
 
-    /// The JSON Schema of a request for `provider`: the request's own
-    /// fields, and every field of every body of the generate, remix and
-    /// transparent operations, as the spec describes it, with the models
-    /// that take it. What an agent's tool definition needs, read from the
-    /// specs, so a field a regeneration adds is in it.
+    /// The JSON Schema of a request for `provider` (an agent's tool
+    /// definition): its own fields, and every field of the generate, remix
+    /// and transparent bodies as the spec describes it, with who takes it.
     pub fn json_schema(provider: Provider) -> Value {
         crate::json_form::request_schema::<Self>(provider, &["generate", "remix", "transparent"])
     }
 
-    /// The generated body this request becomes for `provider`: the same
-    /// checks as sending, and a local input image read into a JSON body
-    /// (a URL stays a URL; a multipart body's files are not in it).
+    /// The body this request becomes for `provider`, checked as sending
+    /// would (a multipart body's files are not in it).
     ///
     /// ```
     /// use ideogram::{GenerateRequest, Model, Provider};
