@@ -237,11 +237,14 @@ impl EditRequest {
 
     /// The request's images, each with where it goes.
     fn slots(&self) -> Vec<(Slot, ImageInput)> {
-        let mut images = vec![(Slot::Input, self.image.clone())];
-        if let EditKind::Edit { mask, .. } = &self.kind {
-            images.push((Slot::Field(&["mask"]), mask.clone()));
-        }
-        self.common.slots(images)
+        let mask = match &self.kind {
+            EditKind::Edit { mask, .. } => Some(mask),
+            _ => None,
+        };
+        self.common.slots([
+            (Slot::Input, Some(&self.image)),
+            (Slot::Field(&["mask"]), mask),
+        ])
     }
 
     /// The JSON Schema of a request for the operation `task` (an

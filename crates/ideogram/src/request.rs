@@ -126,14 +126,16 @@ pub(crate) struct Common {
 impl Common {
     /// `own` (the request's other images, each with where it goes), then
     /// the style references: one list for checking, lowering and naming.
-    pub(crate) fn slots(&self, mut own: Vec<(Slot, ImageInput)>) -> Vec<(Slot, ImageInput)> {
+    pub(crate) fn slots<'a>(
+        &'a self,
+        own: impl IntoIterator<Item = (Slot, Option<&'a ImageInput>)>,
+    ) -> Vec<(Slot, ImageInput)> {
         let style = Slot::Field(crate::lowering::lowers_into("style_reference_images"));
-        own.extend(
-            self.style_reference_images
-                .iter()
-                .map(|i| (style, i.clone())),
-        );
-        own
+        let styles = self.style_reference_images.iter().map(|i| (style, Some(i)));
+        own.into_iter()
+            .chain(styles)
+            .filter_map(|(slot, image)| Some((slot, image?.clone())))
+            .collect()
     }
 
     /// Each image of `slots` with the name `name` gives its slot, then those
@@ -352,22 +354,14 @@ impl GenerateRequest {
 
     /// The request's images, each with where it goes.
     fn slots(&self) -> Vec<(Slot, ImageInput)> {
-        let slot = |value: &str| Slot::Field(crate::lowering::lowers_into(value));
-        let own = [
-            (Slot::Input, &self.image),
-            (
-                slot("character_reference_images"),
-                &self.character_reference_images,
-            ),
-            (
-                slot("character_reference_images_mask"),
-                &self.character_reference_images_mask,
-            ),
-        ];
-        let own = own
-            .into_iter()
-            .filter_map(|(slot, image)| Some((slot, image.clone()?)));
-        self.common.slots(own.collect())
+        let slot = |value| Slot::Field(crate::lowering::lowers_into(value));
+        let character = slot("character_reference_images");
+        let mask = slot("character_reference_images_mask");
+        self.common.slots([
+            (Slot::Input, self.image.as_ref()),
+            (character, self.character_reference_images.as_ref()),
+            (mask, self.character_reference_images_mask.as_ref()),
+        ])
     }
 
     /// The model that will be used.
