@@ -96,30 +96,23 @@ async fn read_file(path: &Path) -> Result<Bytes, InvalidInput> {
     let shown = path.display();
     let cannot =
         |e: std::io::Error| InvalidInput::new("image", format!("cannot read {shown}: {e}"));
-    // Opening a FIFO for reading blocks until a writer comes: look first.
-    let meta = tokio::fs::metadata(path).await.map_err(cannot)?;
-    if !meta.is_file() {
-        return Err(InvalidInput::new(
-            "image",
-            format!(
-                "{shown} is {}, not a regular file",
-                crate::file_kind::describe_file_type(&meta.file_type())
-            ),
-        ));
-    }
+    let regular = |meta: std::fs::Metadata| {
+        if meta.is_file() {
+            return Ok(meta.len());
+        }
+        let kind = crate::file_kind::describe_file_type(&meta.file_type());
+        let why = format!("{shown} is {kind}, not a regular file");
+        Err(InvalidInput::new("image", why))
+    };
+    // Opening a FIFO for reading blocks until a writer comes: look first,
+    // then check what was opened (the file could have been swapped since).
+    regular(tokio::fs::metadata(path).await.map_err(cannot)?)?;
     let file = tokio::fs::File::open(path).await.map_err(cannot)?;
-    // The file could have been swapped since: check what was opened.
-    let opened = file.metadata().await.map_err(cannot)?;
-    if !opened.is_file() {
-        return Err(InvalidInput::new(
-            "image",
-            format!("{shown} is not a regular file"),
-        ));
+    let len = regular(file.metadata().await.map_err(cannot)?)?;
+    if len > MAX_IMAGE_BYTES as u64 {
+        return Err(too_large(&shown.to_string(), len));
     }
-    if opened.len() > MAX_IMAGE_BYTES as u64 {
-        return Err(too_large(&shown.to_string(), opened.len()));
-    }
-    let mut bytes = Vec::with_capacity(opened.len() as usize);
+    let mut bytes = Vec::with_capacity(len as usize);
     file.take(MAX_IMAGE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .await
@@ -144,7 +137,7 @@ impl FromStr for ImageInput {
         } else if lower.starts_with("data:") {
             Self::Bytes(data_url(text)?)
         } else {
-            Self::File(Path::new(text).to_path_buf())
+            Self::file(text)
         };
         input.check()?;
         Ok(input)
