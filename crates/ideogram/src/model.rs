@@ -48,10 +48,8 @@ impl Model {
         Self::V4,
     ];
 
-    /// The model as Ideogram's generated `ModelEnum`, whose spelling
-    /// (`V_2_TURBO`) is the API's and this type's [`Display`](fmt::Display);
-    /// `None` for 4.0, which has an endpoint of its own and no place in
-    /// that enum.
+    /// The model as Ideogram's generated `ModelEnum` (whose spelling is
+    /// this type's [`Display`](fmt::Display)); `None` for 4.0, not in it.
     pub fn to_wire(self) -> Option<ModelEnum> {
         Some(match self {
             Self::V1 => ModelEnum::V1,
@@ -65,10 +63,9 @@ impl Model {
         })
     }
 
-    /// Whether this model on `provider` takes the wire field `field`
-    /// (`color_palette`, `negative_prompt`, `style_type`, ...), with an input
-    /// image when `img2img`: the body it is sent in has the field, and the
-    /// spec's `x-field-models` lists the model where it lists the field.
+    /// Whether this model on `provider` takes the body field `field`, with
+    /// an input image when `img2img`: as the spec's bodies and their
+    /// `x-field-models` say.
     ///
     /// ```
     /// use ideogram::{Model, Provider};
@@ -83,9 +80,8 @@ impl Model {
             .any(|op| crate::catalog::takes(provider, op, field, &model))
     }
 
-    /// The seeds this model's body on `provider` takes, read from the spec:
-    /// Segmind's 4.0 takes more than its other models. The provider's
-    /// shared range ([`Provider::seed_range`]) where the body has none.
+    /// The seeds this model's body on `provider` takes (Segmind's 4.0 takes
+    /// more), else the provider's ([`Provider::seed_range`]).
     pub fn seed_range(self, provider: Provider, img2img: bool) -> RangeInclusive<u32> {
         let model = self.to_string();
         crate::catalog::routes(provider, task(img2img), Some(&model))
