@@ -51,10 +51,10 @@ impl ImageInput {
         match self {
             Self::Url(url) => match reqwest::Url::parse(url) {
                 Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
-                _ => Err(InvalidInput::new(
-                    "image",
-                    format!("{url:?} is not an http(s) URL"),
-                )),
+                _ => {
+                    let why = format!("{url:?} is not an http(s) URL");
+                    Err(InvalidInput::new("image", why))
+                }
             },
             Self::File(_) => Ok(()),
             Self::Bytes(bytes) => Loaded::check(bytes.clone(), "the image bytes").map(drop),

@@ -141,10 +141,8 @@ impl FromStr for Model {
             })
             .ok_or_else(|| {
                 let names: Vec<_> = Self::ALL.iter().map(ToString::to_string).collect();
-                InvalidInput::new(
-                    "model",
-                    format!("{s:?} is not a model; models: {}", names.join(", ")),
-                )
+                let why = format!("{s:?} is not a model; models: {}", names.join(", "));
+                InvalidInput::new("model", why)
             })
     }
 }

@@ -54,10 +54,8 @@ pub trait SpecEnum:
         let key = text.trim().to_ascii_uppercase().replace('-', "_");
         key.parse().map_err(|_| {
             let names: Vec<String> = Self::values().iter().map(ToString::to_string).collect();
-            InvalidInput::new(
-                Self::FIELD,
-                format!("{text:?} is not allowed; use one of {}", names.join(", ")),
-            )
+            let why = format!("{text:?} is not allowed; use one of {}", names.join(", "));
+            InvalidInput::new(Self::FIELD, why)
         })
     }
 }
@@ -154,10 +152,10 @@ impl ImageWeight {
         let range = Self::range();
         match u8::try_from(weight) {
             Ok(w) if range.contains(&weight) => Ok(Self(w)),
-            _ => Err(InvalidInput::new(
-                "image_weight",
-                format!("{weight} is outside {}..={}", range.start(), range.end()),
-            )),
+            _ => {
+                let why = format!("{weight} is outside {}..={}", range.start(), range.end());
+                Err(InvalidInput::new("image_weight", why))
+            }
         }
     }
 

@@ -385,18 +385,14 @@ impl GenerateRequest {
     pub(crate) fn lower(&self, provider: Provider) -> Result<Lowered, InvalidInput> {
         check_prompt("prompt", &self.prompt)?;
         if self.resolution.is_some() && self.aspect_ratio.is_some() {
-            return Err(InvalidInput::new(
-                "resolution",
-                "give a resolution or an aspect ratio, not both",
-            ));
+            let why = "give a resolution or an aspect ratio, not both";
+            return Err(InvalidInput::new("resolution", why));
         }
         if self.character_reference_images_mask.is_some()
             && self.character_reference_images.is_none()
         {
-            return Err(InvalidInput::new(
-                "character_reference_images_mask",
-                "a mask goes with a character reference",
-            ));
+            let why = "a mask goes with a character reference";
+            return Err(InvalidInput::new("character_reference_images_mask", why));
         }
         let images = self.slots();
         for (slot, image) in &images {
