@@ -105,17 +105,17 @@ pub struct GenerateRequest {
 /// both hold beside their own values: the ergonomic values every body
 /// spells its own way, and every other field by its spec name.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
 pub(crate) struct Common {
     /// A preset palette or weighted colours.
-    #[serde(default, skip_serializing_if = "Option::is_none", alias = "palette")]
+    #[serde(skip_serializing_if = "Option::is_none", alias = "palette")]
     pub(crate) color_palette: Option<Palette>,
     /// Whether Ideogram rewrites the prompt first, whatever the body calls
     /// it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) magic_prompt: Option<MagicPrompt>,
     /// Images whose style to follow.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[serde(alias = "style_references")]
+    #[serde(skip_serializing_if = "Vec::is_empty", alias = "style_references")]
     pub(crate) style_reference_images: Vec<ImageInput>,
     /// Every other field, by its spec name.
     #[serde(flatten)]
