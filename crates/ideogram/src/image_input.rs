@@ -203,14 +203,9 @@ impl Loaded {
 }
 
 fn too_large(what: &str, len: u64) -> InvalidInput {
-    InvalidInput::new(
-        "image",
-        format!(
-            "{what} is {:.1} MB; at most {} MB is accepted",
-            len as f64 / 1_048_576.0,
-            MAX_IMAGE_BYTES / 1_048_576
-        ),
-    )
+    let (mb, max) = (len as f64 / 1_048_576.0, MAX_IMAGE_BYTES / 1_048_576);
+    let why = format!("{what} is {mb:.1} MB; at most {max} MB is accepted");
+    InvalidInput::new("image", why)
 }
 
 /// Reads a local image, or downloads one from a URL with `downloader`

@@ -125,20 +125,14 @@ impl FromStr for Model {
         // `V_2A_TURBO`, `v2a-turbo` and `2a turbo` all come to `2ATURBO`.
         let key = |text: &str| -> String {
             let upper = text.trim().to_ascii_uppercase();
-            upper
-                .strip_prefix('V')
-                .unwrap_or(&upper)
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .collect()
+            let bare = upper.strip_prefix('V').unwrap_or(&upper);
+            bare.chars().filter(char::is_ascii_alphanumeric).collect()
         };
-        let wanted = key(s);
+        let named = Self::ALL
+            .into_iter()
+            .find(|m| key(&m.to_string()) == key(s));
         model_of_slug(&s.trim().to_ascii_lowercase())
-            .or_else(|| {
-                Self::ALL
-                    .into_iter()
-                    .find(|m| key(&m.to_string()) == wanted)
-            })
+            .or(named)
             .ok_or_else(|| {
                 let names: Vec<_> = Self::ALL.iter().map(ToString::to_string).collect();
                 let why = format!("{s:?} is not a model; models: {}", names.join(", "));
