@@ -57,12 +57,11 @@ impl Job {
         model: Model,
         prompt: String,
         operation: &'static Operation,
-        at: Instant,
     ) -> Self {
         Self {
             model: Some(model),
             prompt: Some(prompt),
-            submitted: Some((operation, at)),
+            submitted: Some((operation, Instant::now())),
             ..Self::new(conn, id)
         }
     }

@@ -36,6 +36,7 @@ use crate::url_guard::InputUrlPolicy;
 ///   from the spec's typical time);
 /// - `max_images_in_flight`: 10 on Ideogram ([`IDEOGRAM_IN_FLIGHT_LIMIT`]),
 ///   none on Segmind;
+/// - `input_urls`: any address ([`InputUrlPolicy::any`]);
 /// - downloads: at most 64 MiB ([`MAX_DOWNLOAD_BYTES`](crate::MAX_DOWNLOAD_BYTES)),
 ///   given up after 30 s without a byte and retried as GETs.
 #[derive(Debug, Clone)]
@@ -59,6 +60,17 @@ pub struct ClientBuilder {
 
 /// Ideogram's documented in-flight limit: 10 images per organisation.
 pub const IDEOGRAM_IN_FLIGHT_LIMIT: u32 = 10;
+
+/// Builder setters that store their argument (the docs on each).
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(mut self, $arg: $ty) -> Self {
+            self.$field = $value;
+            self
+        }
+    )*};
+}
 
 impl ClientBuilder {
     /// The defaults for `provider` (see [`Client::builder`]).
@@ -85,105 +97,48 @@ impl ClientBuilder {
         }
     }
 
-    /// The key (otherwise read from `SEGMIND_API_KEY` or `IDEOGRAM_API_KEY`).
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.key = Some(ApiKey::new(key));
-        self
-    }
-
-    /// Where to send requests: a gateway, a mock, a regional endpoint.
-    /// `http://` is refused unless the host is loopback or
-    /// [`allow_insecure_http`](Self::allow_insecure_http) is set.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
-        self
-    }
-
-    /// How the key is sent (default: `x-api-key` for Segmind, `Api-Key` for
-    /// Ideogram; gateways want [`AuthScheme::Bearer`]).
-    pub fn auth_scheme(mut self, scheme: AuthScheme) -> Self {
-        self.scheme = Some(scheme);
-        self
-    }
-
-    /// How long a whole call may take (default 300 s: generations are slow).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// How long to wait for a connection (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// The retry policy (see [`RetryPolicy`]).
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-
-    /// The poll schedule for [`Job::wait`](crate::Job::wait).
-    pub fn poll_schedule(mut self, schedule: PollSchedule) -> Self {
-        self.poll = schedule;
-        self
-    }
-
-    /// The completion times the poll schedule learns into: pass one kept
-    /// across runs ([`CompletionTimes::from_json`]), or shared with other
-    /// clients.
-    pub fn completion_times(mut self, times: CompletionTimes) -> Self {
-        self.completion = times;
-        self
-    }
-
-    /// The `User-Agent` header.
-    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
-        self.user_agent = Some(agent.into());
-        self
-    }
-
-    /// Runs on a caller's `reqwest::Client` (for proxies, custom roots). Its
-    /// timeouts apply, not this builder's; give it
-    /// `ideogram_raw::http::same_origin_redirects()` so redirects cannot carry
-    /// the key to another host.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
-        self
-    }
-
-    /// How many images may be in flight at once from this client (and its
-    /// clones); calls beyond it wait their turn instead of drawing 429s.
-    /// Default: 10 for Ideogram (its documented per-organisation limit), no
-    /// limit for Segmind. `None` turns it off.
-    pub fn max_images_in_flight(mut self, limit: Option<u32>) -> Self {
-        self.max_images_in_flight = limit.map(|n| n.max(1));
-        self
-    }
-
-    /// The largest image a download accepts (default
-    /// [`MAX_DOWNLOAD_BYTES`](crate::MAX_DOWNLOAD_BYTES), 64 MiB); a larger
-    /// one fails with [`Error::Download`] and leaves no file.
-    pub fn max_download_bytes(mut self, max: u64) -> Self {
-        self.max_download_bytes = max;
-        self
-    }
-
-    /// Which addresses input image URLs may reach ([`InputUrlPolicy`];
-    /// any by default). A server fetching URLs on others' behalf passes
-    /// [`InputUrlPolicy::public_only`], so that a caller cannot make it read
-    /// its own loopback or private network.
-    pub fn input_urls(mut self, policy: InputUrlPolicy) -> Self {
-        self.input_urls = policy;
-        self
-    }
-
-    /// Allows a plain `http://` base URL on a non-loopback host: the key then
-    /// crosses the network in the clear.
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.allow_insecure_http = allow;
-        self
+    setters! {
+        /// The key (otherwise read from `SEGMIND_API_KEY` or `IDEOGRAM_API_KEY`).
+        api_key(key: impl Into<String>) => key = Some(ApiKey::new(key));
+        /// Where to send requests: a gateway, a mock, a regional endpoint.
+        /// `http://` is refused unless the host is loopback or
+        /// [`allow_insecure_http`](Self::allow_insecure_http) is set.
+        base_url(url: impl Into<String>) => base_url = Some(url.into());
+        /// How the key is sent (gateways want [`AuthScheme::Bearer`]).
+        auth_scheme(scheme: AuthScheme) => scheme = Some(scheme);
+        /// How long a whole call may take, per attempt.
+        timeout(timeout: Duration) => timeout = timeout;
+        /// How long to wait for a connection.
+        connect_timeout(timeout: Duration) => connect_timeout = timeout;
+        /// The retry policy (see [`RetryPolicy`]).
+        retry(policy: RetryPolicy) => retry = policy;
+        /// The poll schedule for [`Job::wait`](crate::Job::wait).
+        poll_schedule(schedule: PollSchedule) => poll = schedule;
+        /// The completion times the poll schedule learns into: one kept
+        /// across runs ([`CompletionTimes::from_json`]), or shared.
+        completion_times(times: CompletionTimes) => completion = times;
+        /// The `User-Agent` header.
+        user_agent(agent: impl Into<String>) => user_agent = Some(agent.into());
+        /// Runs on a caller's `reqwest::Client` (for proxies, custom roots). Its
+        /// timeouts apply, not this builder's; give it
+        /// `ideogram_raw::http::same_origin_redirects()` so redirects cannot carry
+        /// the key to another host.
+        http_client(client: reqwest::Client) => http = Some(client);
+        /// How many images may be in flight at once from this client (and its
+        /// clones); calls beyond it wait their turn instead of drawing 429s.
+        /// `None` turns it off.
+        max_images_in_flight(limit: Option<u32>) => max_images_in_flight = limit.map(|n| n.max(1));
+        /// The largest image a download accepts; a larger one fails with
+        /// [`Error::Download`] and leaves no file.
+        max_download_bytes(max: u64) => max_download_bytes = max;
+        /// Which addresses input image URLs may reach ([`InputUrlPolicy`]).
+        /// A server fetching URLs on others' behalf passes
+        /// [`InputUrlPolicy::public_only`], so that a caller cannot make it read
+        /// its own loopback or private network.
+        input_urls(policy: InputUrlPolicy) => input_urls = policy;
+        /// Allows a plain `http://` base URL on a non-loopback host: the key then
+        /// crosses the network in the clear.
+        allow_insecure_http(allow: bool) => allow_insecure_http = allow;
     }
 
     /// Builds the client.
@@ -271,16 +226,13 @@ fn resolve_key(
     given: Option<ApiKey>,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<ApiKey, Error> {
-    if let Some(key) = given {
-        return Ok(key);
-    }
-    match lookup(provider.key_variable()) {
-        Some(key) if !key.trim().is_empty() => Ok(ApiKey::new(key.trim())),
-        _ => Err(ConfigError::MissingKey {
-            variable: provider.key_variable(),
-        }
-        .into()),
-    }
+    let variable = provider.key_variable();
+    given
+        .or_else(|| {
+            let found = lookup(variable)?;
+            (!found.trim().is_empty()).then(|| ApiKey::new(found.trim()))
+        })
+        .ok_or_else(|| ConfigError::MissingKey { variable }.into())
 }
 
 /// Accepts `https://` anywhere and `http://` on loopback (or when allowed);

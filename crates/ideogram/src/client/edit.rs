@@ -1,9 +1,12 @@
-//! The client's operations on an uploaded image: edit, reframe,
-//! replace-background and upscale ([`Client::edit`]), [`Client::describe`]
-//! and [`Client::layerize_text`]. Each is lowered to the operation whose
-//! `x-route` runs its task and sent the one way every operation is.
+//! The client's operations on an uploaded image: [`Client::edit`] (edit,
+//! reframe, replace-background, upscale), [`Client::describe`] and
+//! [`Client::layerize_text`], each lowered to the operation whose `x-route`
+//! runs its task.
+
+use std::collections::BTreeMap;
 
 use ideogram_raw::ideogram::types::{DetectedTextBlock, LayerizeTextResponse};
+use progenitor_client::{ByteStream, ResponseValue};
 
 use super::Client;
 use super::prepared::{Prepared, read, send};
@@ -11,8 +14,7 @@ use crate::edit::EditRequest;
 use crate::error::Error;
 use crate::generation::{GeneratedImage, Generation};
 use crate::image_input::ImageInput;
-use crate::invalid::InvalidInput;
-use crate::lowering::{Draft, Lowered, Slot};
+use crate::lowering::{Draft, Slot};
 use crate::model::Model;
 
 impl Client {
@@ -54,19 +56,16 @@ impl Client {
         if let Some(prompt) = prompt {
             crate::lowering::check_prompt("prompt", prompt)?;
         }
-        let body = read(
-            &self.inner,
-            self.on_image(
+        let answer = self
+            .on_image(
                 "layerize-text",
                 Some(Model::V3),
                 image,
                 prompt,
                 &Default::default(),
-            )?,
-        )
-        .await?;
+            )
+            .await?;
         let conn = &*self.inner;
-        let answer = send(conn, body.operation(), &body).await?;
         let answer: LayerizeTextResponse = conn.decode_json(answer).await?;
         // Repeated whole: every word in it goes out without the key.
         let mut blocks =
@@ -117,28 +116,24 @@ impl Client {
         fields: impl IntoIterator<Item = (impl Into<String>, serde_json::Value)>,
     ) -> Result<Vec<String>, Error> {
         let fields = fields.into_iter().map(|(k, v)| (k.into(), v)).collect();
-        let body = read(
-            &self.inner,
-            self.on_image("describe", None, image, None, &fields)?,
-        )
-        .await?;
-        let conn = &*self.inner;
-        let answer = send(conn, body.operation(), &body).await?;
-        conn.descriptions(answer).await
+        let answer = self
+            .on_image("describe", None, image, None, &fields)
+            .await?;
+        self.inner.descriptions(answer).await
     }
 
-    /// The `task` on `image` alone (and `prompt`), lowered for this
-    /// client's provider.
-    fn on_image(
+    /// Runs `task` on `image` alone (and `prompt`), lowered for this
+    /// client's provider; its answer.
+    async fn on_image(
         &self,
         task: &str,
         model: Option<Model>,
         image: &ImageInput,
         prompt: Option<&str>,
-        fields: &std::collections::BTreeMap<String, serde_json::Value>,
-    ) -> Result<Lowered, InvalidInput> {
+        fields: &BTreeMap<String, serde_json::Value>,
+    ) -> Result<ResponseValue<ByteStream>, Error> {
         image.check()?;
-        Draft {
+        let lowered = Draft {
             task,
             model,
             operation: None,
@@ -150,7 +145,9 @@ impl Client {
             images: &[(Slot::Input, image.clone())],
             fields,
         }
-        .lower(self.provider())
+        .lower(self.provider())?;
+        let body = read(&self.inner, lowered).await?;
+        send(self, body.operation(), &body).await
     }
 }
 

@@ -1,7 +1,5 @@
 //! The one client: every provider and operation behind the same calls,
-//! retries, error mapping and security rules. Its settings are in
-//! [`builder`], a request on its way out in [`prepared`]; what the services
-//! answer becomes results and errors in `crate::answers`.
+//! retries, error mapping and security rules.
 
 mod builder;
 mod edit;
@@ -97,8 +95,7 @@ impl Client {
         ClientBuilder::new(provider)
     }
 
-    /// The connection under this client, for the crate's own tests of the
-    /// decoders it holds.
+    /// The connection under this client, for the crate's own tests.
     #[cfg(test)]
     pub(crate) fn connection(&self) -> &Connection {
         &self.inner
@@ -120,9 +117,8 @@ impl Client {
         reqwest::Url::parse(&self.inner.base_url).is_ok_and(|url| builder::on_loopback(&url))
     }
 
-    /// How long one call may take (the builder's
-    /// [`timeout`](ClientBuilder::timeout)): the longest a sent request waits
-    /// for its answer, per attempt.
+    /// How long a sent request waits for its answer, per attempt (the
+    /// builder's [`timeout`](ClientBuilder::timeout)).
     pub fn timeout(&self) -> Duration {
         self.inner.timeout
     }
@@ -133,8 +129,7 @@ impl Client {
     }
 
     /// The completion times its jobs taught it, per model (shared by its
-    /// clones): save them with [`CompletionTimes::to_json`] to start the
-    /// next run where this one ended.
+    /// clones), to save with [`CompletionTimes::to_json`] for the next run.
     pub fn completion_times(&self) -> &CompletionTimes {
         &self.inner.completion
     }
@@ -152,12 +147,10 @@ impl Client {
         self.prepare(request).await?.submit().await
     }
 
-    /// Everything before sending: checks the request, reads its input image
-    /// (a local file, or a URL Ideogram's remix needs uploaded) and waits for
-    /// an in-flight slot. Nothing has left this machine when it returns, and
-    /// [`Prepared::generate`] or [`Prepared::submit`] sends at once: the
-    /// moment to record "about to pay" (a batch's journal) without recording
-    /// requests that only waited for their turn.
+    /// Everything before sending: checks the request, reads its input images
+    /// and waits for an in-flight slot. Nothing has left this machine when it
+    /// returns, and [`Prepared::generate`] or [`Prepared::submit`] sends at
+    /// once: the moment to record "about to pay" (a batch's journal).
     ///
     /// ```no_run
     /// # async fn run(client: ideogram::Client) -> Result<(), ideogram::Error> {
@@ -190,19 +183,14 @@ impl Client {
         Job::new(self.inner.clone(), id.into())
     }
 
-    /// The generated Segmind client this client runs on: the key, the
-    /// base URL, redirects kept within the origin and the answer cap come
-    /// with it. Call its operations through [`Client::call`] to have the
-    /// retry rules, the in-flight limit and the error mapping too. An error
-    /// for an Ideogram client.
+    /// The generated Segmind client this client runs on, with its key,
+    /// base URL, same-origin redirects and answer cap; call its operations
+    /// through [`Client::call`] for the retry rules, the in-flight limit and
+    /// the error mapping too. An error for an Ideogram client.
     pub fn raw_segmind(&self) -> Result<raw_segmind::Client, Error> {
         match &self.inner.api {
             Api::Segmind(api) => Ok(api.clone()),
-            Api::Ideogram(_) => Err(InvalidInput::new(
-                "provider",
-                "this client talks to Ideogram's API; build one with Client::segmind",
-            )
-            .into()),
+            Api::Ideogram(_) => Err(other_provider("Ideogram's API", "Client::segmind")),
         }
     }
 
@@ -211,21 +199,15 @@ impl Client {
     pub fn raw_ideogram(&self) -> Result<raw_ideogram::Client, Error> {
         match &self.inner.api {
             Api::Ideogram(api) => Ok(api.clone()),
-            Api::Segmind(_) => Err(InvalidInput::new(
-                "provider",
-                "this client talks to Segmind; build one with Client::ideogram",
-            )
-            .into()),
+            Api::Segmind(_) => Err(other_provider("Segmind", "Client::ideogram")),
         }
     }
 
     /// Runs a generated operation with every guarantee [`Client::generate`]
-    /// gives: sent again only as [`Billing`] allows (a billed call only after
-    /// a 429 or when it never left this machine), `images` in-flight slots
-    /// held while it runs (Ideogram's limit; 0 for calls that generate
-    /// nothing), and its error mapped into [`Error`] by status, the key
-    /// redacted. `call` builds the request afresh for each attempt, with the
-    /// generated builder of a client from [`Client::raw_segmind`] or
+    /// gives: sent again only as [`Billing`] allows, `images` in-flight slots
+    /// held while it runs (0 for calls that generate nothing), its error
+    /// mapped into [`Error`] by status, the key redacted. `call` builds the
+    /// request afresh for each attempt, from [`Client::raw_segmind`] or
     /// [`Client::raw_ideogram`].
     ///
     /// ```no_run
@@ -278,9 +260,8 @@ impl Client {
         self.inner.image_at(url.into(), prompt.into())
     }
 
-    /// Ideogram's generated answer (from a call through [`Client::call`]) as
-    /// a [`Generation`] of `model`: words redacted (URLs kept whole, to
-    /// fetch them), an unsafe
+    /// Ideogram's generated answer (from [`Client::call`]) as a
+    /// [`Generation`] of `model`: words redacted (URLs kept whole), an unsafe
     /// image's URL withheld, downloads through this client.
     ///
     /// ```no_run
@@ -303,10 +284,9 @@ impl Client {
     /// # }
     /// ```
     ///
-    /// Any generated answer of the images' shape is taken:
-    /// `GenerateImageResponse` (legacy, 3.0 and its operations) and 4.0's
-    /// `ImageGenerationResponseV4`; another shape is
-    /// [`Error::InvalidResponse`].
+    /// Any generated answer of the images' shape is taken
+    /// (`GenerateImageResponse`, `ImageGenerationResponseV4`); another shape
+    /// is [`Error::InvalidResponse`].
     pub fn generation_from_ideogram<T: serde::Serialize>(
         &self,
         model: Model,
@@ -340,4 +320,13 @@ impl Client {
             .segmind_v1_generation(model, prompt, answer)
             .await
     }
+}
+
+/// The error for a raw client of the other provider.
+fn other_provider(talks_to: &str, build: &str) -> Error {
+    InvalidInput::new(
+        "provider",
+        format!("this client talks to {talks_to}; build one with {build}"),
+    )
+    .into()
 }
