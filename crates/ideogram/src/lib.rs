@@ -1,10 +1,7 @@
 //! Ideogram image generation for Rust, through Segmind or Ideogram's own API
-//! (and gateways that re-serve it).
-//!
-//! Requests are typed and checked against what the chosen model and provider
-//! accept before a byte is sent; answers come back as one [`Generation`]
-//! whatever the provider; failures are one [`Error`] enum. POSTs are never
-//! retried when they may have billed.
+//! (and gateways that re-serve it): requests checked against the spec before
+//! a byte is sent, one [`Generation`] and one [`Error`] whatever the
+//! provider, and no POST retried when it may have billed.
 //!
 //! # Segmind
 //!
@@ -62,33 +59,27 @@
 //!
 //! # What is checked before sending
 //!
-//! Prompt not empty, not only invisible characters, within the spec's
-//! length ([`raw::ideogram::limits::PROMPT`]); the model served by the
-//! provider; resolution legal for the model ([`Resolution::all_in`], from the
-//! specs' enums) and not given with an aspect ratio; palette (presets and
-//! colour count, format and weights as the spec's `ColorPalette` says) and
-//! negative prompt only for models whose spec takes them; style per model
-//! and provider; seed in the provider's range ([`Provider::seed_range`]);
-//! image count; input images regular files or URLs, JPEG, PNG or WebP of at
-//! most [`MAX_IMAGE_BYTES`] (read no further). Then the body itself against
-//! the spec's schema. Each failure is an
-//! [`Error::Validation`] naming the field and what is allowed.
+//! Everything the spec says of the chosen operation's body: the prompt
+//! (not empty, not only invisible characters, within
+//! [`raw::ideogram::limits::PROMPT`]), the model served by the provider,
+//! enums such as resolution ([`Resolution::all_in`]) and style, palettes,
+//! the seed's range ([`Provider::seed_range`]), input images (regular files
+//! or URLs, JPEG, PNG or WebP of at most [`MAX_IMAGE_BYTES`]). Each failure
+//! is an [`Error::Validation`] naming the field and what is allowed.
 //!
 //! # Was it billed?
 //!
 //! Errors are mapped by HTTP status first, whatever the body, and
-//! [`Error::certainly_not_billed`] answers per variant: true only where the
-//! request certainly did not run (a refusal the service documents as not
-//! billed, a connection never made). A POST is sent again only then, or
-//! after a 429. Text from the network is redacted of the key before it
-//! reaches an error or a result.
+//! [`Error::certainly_not_billed`] is true only where the request certainly
+//! did not run (a refusal the service documents as unbilled, a connection
+//! never made); a POST is sent again only then, or after a 429. Text from
+//! the network is redacted of the key before it reaches an error or result.
 //!
 //! # Testing without a key or a credit
 //!
-//! Point a client at the `ideogram-mock` crate's [stand-in
-//! service](https://docs.rs/ideogram-mock) on loopback: both providers'
-//! operations, real images, the queue, faults, and a ledger of what was
-//! billed (the README's "Your own tests against it" has a whole test).
+//! The `ideogram-mock` crate's [stand-in service](https://docs.rs/ideogram-mock)
+//! runs on loopback: both providers' operations, real images, the queue,
+//! faults, and a ledger of what was billed.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -106,15 +97,10 @@
 //!
 //! # What the client did
 //!
-//! The client emits [`tracing`](https://docs.rs/tracing) spans and events;
-//! install any subscriber to see them, for example
-//! `tracing_subscriber::fmt().with_env_filter("ideogram=debug,ideogram_raw=debug").init()`
-//! (the CLI's `-v`). At DEBUG: an `http`
-//! span per exchange (operation, provider, method, path template, status,
-//! duration, request id) inside an `attempt` span, each retry decision and
-//! its wait, each poll of a queued job, each download and save. At TRACE
-//! also the prompt and the waits between polls. The key and image bytes
-//! are never in them.
+//! [`tracing`](https://docs.rs/tracing) spans and events (the CLI's `-v`):
+//! at DEBUG an `http` span per exchange inside an `attempt` span, each retry
+//! and its wait, each poll, download and save; at TRACE also the prompt and
+//! the waits between polls. Never the key or image bytes.
 #![deny(missing_docs)]
 
 /// The README's Rust examples, compiled as doctests so they stay true.
@@ -157,12 +143,10 @@ pub use capability::{Capability, capability_table};
 pub use catalog::field_values;
 pub use client::{Billing, Client, ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT, Prepared, TextLayers};
 
-/// The generated layer this crate is built on: the raw clients for both
-/// services with every operation, their request and answer types and
-/// builders, the specs' bounds (`limits`) and schemas (`schema`). It is
-/// regenerated from `openapi/` by `cargo xtask generate`, so an operation or
-/// field added to a spec is here without a change to this crate; call its
-/// operations through [`Client::call`].
+/// The generated layer this crate is built on, regenerated from `openapi/`:
+/// both services' raw clients with every operation, their types, the specs'
+/// bounds (`limits`) and schemas (`schema`). Call its operations through
+/// [`Client::call`].
 pub use ideogram_raw as raw;
 
 pub use completion::{CompletionEstimate, CompletionTimes};

@@ -10,8 +10,7 @@ use ideogram_raw::operation::Operation;
 use crate::connection::Connection;
 use crate::error::Error;
 use crate::generation::Generation;
-use crate::model::DEFAULT_MODEL;
-use crate::model::Model;
+use crate::model::{DEFAULT_MODEL, Model};
 use crate::poll::PollSchedule;
 use crate::retry::{self, Method};
 
@@ -34,8 +33,7 @@ pub struct Job {
     id: String,
     model: Option<Model>,
     prompt: Option<String>,
-    /// The queue operation and when it was called, for a job this client
-    /// submitted: what its polls are planned on and what it teaches.
+    /// For a job this client submitted: the queue operation and when.
     submitted: Option<(&'static Operation, Instant)>,
 }
 
@@ -71,10 +69,9 @@ impl Job {
         &self.id
     }
 
-    /// Polls the status once (GETs are retried on transient failures). A
-    /// FAILED job is reported here, not as an error; a failed check is
-    /// [`Error::Polling`] (the job runs on), an unknown or expired id
-    /// [`Error::Expired`].
+    /// Polls the status once (retried on transient failures). A FAILED job is
+    /// reported here, not as an error; a failed check is [`Error::Polling`]
+    /// (the job runs on), an unknown or expired id [`Error::Expired`].
     pub async fn status(&self) -> Result<JobStatus, Error> {
         let api = self.conn.segmind_api()?;
         let result = retry::run(&self.conn.retry, Method::Get, || {
@@ -101,9 +98,8 @@ impl Job {
         }
     }
 
-    /// Fetches the result now: the image URLs once COMPLETED. The output may
-    /// be one URL, a list, or an object holding them; every `http(s)` URL in
-    /// it is an image.
+    /// Fetches the result now: every `http(s)` URL of a COMPLETED job's
+    /// output is an image.
     pub async fn result(&self) -> Result<Generation, Error> {
         let api = self.conn.segmind_api()?;
         let result = retry::run(&self.conn.retry, Method::Get, || {
@@ -112,12 +108,7 @@ impl Job {
         .await;
         let answer = match result {
             Ok(answer) => answer.into_inner(),
-            Err(e) => {
-                return Err(match self.conn.map_error(e, Some(&self.id)).await {
-                    Error::JobFailed { detail, .. } => self.failed(detail),
-                    other => self.polling(other),
-                });
-            }
+            Err(e) => return Err(self.polling(self.conn.map_error(e, Some(&self.id)).await)),
         };
         let answer = ideogram_raw::segmind::types::QueueResultResponse {
             request_id: Some(self.id.clone()),
@@ -140,9 +131,9 @@ impl Job {
     /// the deadline passes ([`Error::JobTimeout`]: the job runs on and bills).
     ///
     /// A job this client submitted is polled on its model's learned
-    /// completion times ([`Client::completion_times`](crate::Client::completion_times)),
-    /// counted from its submit, and teaches them how long it took; a job
-    /// resumed by id is polled at once, then as if just submitted.
+    /// [completion times](crate::Client::completion_times) from its submit,
+    /// and teaches them; a job resumed by id is polled at once, then as if
+    /// just submitted.
     #[tracing::instrument(name = "job", skip_all, fields(id = %self.id))]
     pub async fn wait_with(
         &self,
@@ -240,9 +231,11 @@ impl Job {
         }
     }
 
-    /// A failed check on the job, which runs on regardless.
+    /// A failed check on the job, which runs on regardless (or the job's
+    /// own failure).
     fn polling(&self, err: Error) -> Error {
         match err {
+            Error::JobFailed { detail, .. } => self.failed(detail),
             Error::Expired { .. } | Error::Validation(_) | Error::Config(_) => err,
             other => Error::Polling {
                 id: self.id.clone(),

@@ -48,14 +48,6 @@ impl SizeFamily {
     pub fn sizes(self) -> &'static [(u16, u16)] {
         &SIZES[self as usize]
     }
-
-    fn name(self) -> &'static str {
-        match self {
-            Self::Legacy => "the 2.x models",
-            Self::V3 => "Ideogram 3.0",
-            Self::V4 => "Ideogram 4.0",
-        }
-    }
 }
 
 /// A legal output size: one of the 2.x models' 78 sizes or Ideogram 3.0's 69
@@ -111,34 +103,10 @@ impl Resolution {
         self.height
     }
 
-    /// Whether the 2.x models (and Segmind) render this size.
-    pub fn is_legacy(self) -> bool {
-        self.is_in(SizeFamily::Legacy)
-    }
-
-    /// Whether Ideogram 3.0 renders this size.
-    pub fn is_v3(self) -> bool {
-        self.is_in(SizeFamily::V3)
-    }
-
-    /// Whether `family` renders this size.
+    /// Whether `family` renders this size (a model's own list is its spec's
+    /// enum, checked when a request is lowered).
     pub fn is_in(self, family: SizeFamily) -> bool {
         family.sizes().contains(&(self.width, self.height))
-    }
-
-    /// Checks that `family` renders this size.
-    pub fn check_in(self, family: SizeFamily) -> Result<Self, InvalidInput> {
-        if self.is_in(family) {
-            return Ok(self);
-        }
-        let near = Self::nearest(u32::from(self.width), u32::from(self.height), family);
-        Err(InvalidInput::new(
-            "resolution",
-            format!(
-                "{self} is not rendered by {} (nearest that is: {near})",
-                family.name()
-            ),
-        ))
     }
 
     /// The reduced aspect ratio (1280x768 is 5:3).
@@ -277,11 +245,11 @@ mod tests {
     #[test]
     fn the_families_differ_as_documented() {
         let only_legacy = Resolution::all_in(SizeFamily::Legacy)
-            .filter(|r| !r.is_v3())
+            .filter(|r| !r.is_in(SizeFamily::V3))
             .count();
         assert_eq!(only_legacy, 10);
         let v3_only: Vec<_> = Resolution::all_in(SizeFamily::V3)
-            .filter(|r| !r.is_legacy())
+            .filter(|r| !r.is_in(SizeFamily::Legacy))
             .collect();
         assert_eq!(
             v3_only,
@@ -289,16 +257,6 @@ mod tests {
                 width: 800,
                 height: 1280
             }]
-        );
-        let err = "800x1280"
-            .parse::<Resolution>()
-            .unwrap()
-            .check_in(SizeFamily::Legacy)
-            .unwrap_err();
-        assert_eq!(err.field, "resolution");
-        assert!(
-            err.message.contains("not rendered by the 2.x models"),
-            "{err}"
         );
     }
 

@@ -55,16 +55,13 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// Whether a call may create and bill something: what decides when
-/// [`Client::call`] sends it again.
+/// Whether a call may bill: what decides when [`Client::call`] sends it again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Billing {
-    /// It generates and bills: sent again only after a 429 or when it
-    /// certainly never left this machine.
+    /// Sent again only after a 429 or when it certainly never left.
     Billed,
-    /// It reads (a status, a result): also sent again after 5xx answers and
-    /// network errors.
+    /// A read: also sent again after 5xx answers and network errors.
     Free,
 }
 
@@ -89,8 +86,7 @@ impl Client {
         Self::builder(Provider::Ideogram).build()
     }
 
-    /// A builder for `provider`, for base URL (gateways, mocks), auth scheme,
-    /// timeouts, retries and the HTTP client.
+    /// A builder for `provider`: base URL, auth scheme, timeouts, retries.
     pub fn builder(provider: Provider) -> ClientBuilder {
         ClientBuilder::new(provider)
     }
@@ -111,8 +107,8 @@ impl Client {
         self.inner.shown_base_url()
     }
 
-    /// Whether the base URL is on this machine (a mock, a local gateway):
-    /// what it teaches about completion times may not hold for the service.
+    /// Whether the base URL is on this machine (a mock, a local gateway),
+    /// whose completion times may not hold for the service.
     pub fn on_loopback(&self) -> bool {
         reqwest::Url::parse(&self.inner.base_url).is_ok_and(|url| builder::on_loopback(&url))
     }
@@ -134,15 +130,15 @@ impl Client {
         &self.inner.completion
     }
 
-    /// Generates images and waits for them: Segmind's v1 call, or Ideogram's
-    /// `/generate`, `/v1/ideogram-v3/generate` or `/remix` by model and
-    /// input. The request is checked first; an invalid one sends nothing.
+    /// Generates images and waits for them, through the operation the
+    /// spec's routes give the model and input; an invalid request sends
+    /// nothing.
     pub async fn generate(&self, request: &GenerateRequest) -> Result<Generation, Error> {
         self.prepare(request).await?.generate().await
     }
 
-    /// Queues a generation on Segmind's v2 queue and returns at once with the
-    /// job; [`Job::wait`] polls it to the end. Ideogram's API has no queue.
+    /// Queues a generation on Segmind's v2 queue and returns the job at once
+    /// ([`Job::wait`] polls it). Ideogram's API has no queue.
     pub async fn submit(&self, request: &GenerateRequest) -> Result<Job, Error> {
         self.prepare(request).await?.submit().await
     }
@@ -177,8 +173,7 @@ impl Client {
         .await
     }
 
-    /// A queued job from its id alone, to check on or wait for (Segmind keeps
-    /// results 1 hour).
+    /// A queued job from its id alone (Segmind keeps results 1 hour).
     pub fn job(&self, id: impl Into<String>) -> Job {
         Job::new(self.inner.clone(), id.into())
     }
@@ -251,7 +246,7 @@ impl Client {
     }
 
     /// An image at `url` (a result URL kept from an earlier call), to
-    /// download or save with this client's downloader, without the key.
+    /// download with this client's downloader, without the key.
     pub fn remote_image(
         &self,
         url: impl Into<String>,
@@ -295,9 +290,8 @@ impl Client {
         self.inner.ideogram_answer(model, answer)
     }
 
-    /// A Segmind queue result (`get_request_result`) as a [`Generation`] of
-    /// `model` for `prompt`: every image URL its output holds. A job not
-    /// COMPLETED, or without a URL, is [`Error::InvalidResponse`].
+    /// A Segmind queue result as a [`Generation`] of `model` for `prompt`;
+    /// one not COMPLETED, or without a URL, is [`Error::InvalidResponse`].
     pub fn generation_from_segmind_queue(
         &self,
         model: Model,
@@ -307,9 +301,8 @@ impl Client {
         self.inner.segmind_queue_generation(model, prompt, answer)
     }
 
-    /// A Segmind v1 answer (the image's bytes, or JSON holding it) as a
-    /// [`Generation`] of `model` for `prompt`, with the seed, request id and
-    /// credits left its headers give. It reads the body (capped).
+    /// A Segmind v1 answer (the image, or JSON holding it) as a
+    /// [`Generation`] of `model` for `prompt`, with what its headers give.
     pub async fn generation_from_segmind_v1(
         &self,
         model: Model,
