@@ -11,9 +11,7 @@ use ideogram_raw::ideogram::types as wire;
 use crate::invalid::InvalidInput;
 
 /// A width:height shape such as 16:9, written `16:9`, `16x9` or
-/// `ASPECT_16_9`. Which ratios a model takes is its spec's enum
-/// ([`legacy`](Self::legacy), [`v3`](Self::v3)), checked when a request is
-/// lowered.
+/// `ASPECT_16_9`; a request is checked against its model's enum when lowered.
 ///
 /// ```
 /// let wide: ideogram::AspectRatio = "16:9".parse()?;

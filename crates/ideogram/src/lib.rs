@@ -3,10 +3,8 @@
 //! a byte is sent, one [`Generation`] and one [`Error`] whatever the
 //! provider, and no POST retried when it may have billed.
 //!
-//! # Segmind
-//!
 //! ```no_run
-//! use ideogram::{Client, GenerateRequest, Model};
+//! use ideogram::{AuthScheme, Client, GenerateRequest, Model, PalettePreset, Provider};
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), ideogram::Error> {
@@ -16,43 +14,29 @@
 //!         .model(Model::V2a)
 //!         .resolution("1280x768".parse()?)
 //!         .seed(4242);
-//!
 //!     // Synchronous (v1): the image comes back in the answer.
 //!     let generation = client.generate(&request).await?;
 //!     generation.images[0].save("lighthouse.jpg").await?;
 //!     println!("credits left: {:?}", generation.credits_left);
-//!
 //!     // Queued (v2): the id comes back at once; wait, or resume later by id.
 //!     let job = client.submit(&request).await?;
-//!     println!("queued as {}", job.id());
 //!     let generation = client.job(job.id()).wait().await?;
 //!     generation.images[0].save("lighthouse-queued.jpg").await?;
-//!     Ok(())
-//! }
-//! ```
 //!
-//! # Ideogram (or a gateway)
-//!
-//! ```no_run
-//! use ideogram::{AuthScheme, Client, GenerateRequest, Model, PalettePreset, Provider};
-//!
-//! #[tokio::main]
-//! async fn main() -> Result<(), ideogram::Error> {
-//!     // Reads IDEOGRAM_API_KEY; a gateway takes its own base URL and bearer auth:
-//!     // Client::builder(Provider::Ideogram).base_url("https://gw.example/ideogram")
-//!     //     .auth_scheme(AuthScheme::Bearer).api_key(key).build()?
-//!     let client = Client::builder(Provider::Ideogram).build()?;
+//!     // Ideogram's API (IDEOGRAM_API_KEY), here through a gateway.
+//!     let client = Client::builder(Provider::Ideogram)
+//!         .base_url("https://gw.example/ideogram")
+//!         .auth_scheme(AuthScheme::Bearer)
+//!         .build()?;
 //!     let request = GenerateRequest::new("a neon sign that says \"open late\"")
 //!         .model(Model::V2Turbo)
 //!         .aspect_ratio("16:9".parse()?)
 //!         .palette(PalettePreset::Ember)
 //!         .num_images(2);
-//!     let generation = client.generate(&request).await?;
-//!     for (i, image) in generation.images.iter().enumerate() {
+//!     for (i, image) in client.generate(&request).await?.images.iter().enumerate() {
 //!         // URLs expire after 24 hours; the download never carries the key.
 //!         image.save(format!("sign-{i}.png")).await?;
 //!     }
-//!     # let _ = AuthScheme::Bearer;
 //!     Ok(())
 //! }
 //! ```

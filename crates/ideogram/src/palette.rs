@@ -9,20 +9,17 @@ use serde::{Deserialize, Serialize};
 use crate::invalid::InvalidInput;
 use crate::options::SpecEnum;
 
-/// Ideogram's preset palettes: the generated `ColorPalettePresetName`,
-/// so a preset the spec adds reaches users by regenerating.
+/// Ideogram's preset palettes: the spec's generated `ColorPalettePresetName`.
 pub use ideogram_raw::ideogram::types::ColorPalettePresetName as PalettePreset;
 
-/// Four colours close to a preset's, as RGB (what `ideogram palettes`
-/// shows): approximations, since Ideogram does not publish them.
+/// Four colours close to a preset's, as RGB (Ideogram does not publish them).
 pub use ideogram_raw::presets::colors as preset_colors;
 
 impl SpecEnum for PalettePreset {
     const FIELD: &'static str = "palette";
 }
 
-/// One colour of a custom palette. Deserialising it checks it as
-/// [`PaletteColor::new`] does, so an invalid colour cannot exist.
+/// One colour of a custom palette, checked when made or deserialised.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "UncheckedColor")]
 pub struct PaletteColor {
@@ -46,8 +43,7 @@ impl TryFrom<UncheckedColor> for PaletteColor {
 }
 
 impl PaletteColor {
-    /// Smallest and largest colour weights the APIs accept (the specs'
-    /// `ColorPaletteMember.color_weight`).
+    /// The colour weights the specs accept (`ColorPaletteMember.color_weight`).
     pub const WEIGHTS: std::ops::RangeInclusive<f64> =
         ideogram_raw::ideogram::limits::COLOR_PALETTE_MEMBER_COLOR_WEIGHT;
 
@@ -102,15 +98,13 @@ impl PaletteColor {
     }
 }
 
-/// The colours of a custom palette: 1 to [`PaletteColors::MAX`] valid colours, checked when made
-/// (also when deserialised), so an invalid palette cannot exist.
+/// 1 to [`PaletteColors::MAX`] colours, checked when made or deserialised.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "Vec<PaletteColor>", into = "Vec<PaletteColor>")]
 pub struct PaletteColors(Vec<PaletteColor>);
 
 impl PaletteColors {
-    /// Most colours a custom palette may hold (the specs'
-    /// `ColorPaletteMembers.members`).
+    /// Most colours a palette holds (the specs' `ColorPaletteMembers.members`).
     pub const MAX: usize = *ideogram_raw::ideogram::limits::COLOR_PALETTE_MEMBERS_MEMBERS.end();
 
     /// 1 to [`PaletteColors::MAX`] colours.
@@ -151,11 +145,9 @@ impl From<PaletteColors> for Vec<PaletteColor> {
     }
 }
 
-/// A colour palette for generation.
-///
-/// Parses `ember` (a preset, any case) or `#ff5500:0.6,#00aaff:0.4` (colours
-/// with optional weights). Serialises as the APIs' JSON (`{"name": "EMBER"}`
-/// or `{"members": [...]}`), and deserialising checks every rule.
+/// A colour palette: parses `ember` (a preset, any case) or
+/// `#ff5500:0.6,#00aaff` (colours, optional weights); (de)serialises as the
+/// APIs' JSON (`{"name": "EMBER"}` or `{"members": [...]}`), checked.
 ///
 /// ```
 /// use ideogram::Palette;
@@ -234,8 +226,7 @@ impl Palette {
         PaletteColors::new(colors).map(Self::Custom)
     }
 
-    /// The palette as the spec's generated `ColorPalette` (Segmind's is
-    /// written alike).
+    /// The palette as the spec's generated `ColorPalette` (Segmind's alike).
     pub fn to_ideogram(&self) -> ideogram_raw::ideogram::types::ColorPalette {
         use ideogram_raw::ideogram::types as t;
         match self {

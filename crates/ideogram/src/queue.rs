@@ -119,8 +119,7 @@ impl Job {
             .segmind_queue_generation(self.model.unwrap_or(DEFAULT_MODEL), prompt, answer)
     }
 
-    /// Polls with the client's schedule until the job completes, then fetches
-    /// the result.
+    /// [`wait_with`](Self::wait_with) the client's schedule.
     pub async fn wait(&self) -> Result<Generation, Error> {
         self.wait_with(&self.conn.poll.clone(), |_| {}).await
     }

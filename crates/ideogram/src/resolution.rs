@@ -1,6 +1,5 @@
-//! Output sizes, as the specs' `Resolution` (the 2.x models),
-//! `ResolutionV3` and `ResolutionV4` enums list them: parsed from any of
-//! their spellings, with their aspect ratios and the nearest legal size.
+//! Output sizes as the specs' `Resolution`, `ResolutionV3` and
+//! `ResolutionV4` enums list them, with their shapes and nearest sizes.
 
 use std::fmt;
 use std::str::FromStr;
@@ -35,8 +34,7 @@ pub enum SizeFamily {
     Legacy,
     /// Ideogram 3.0: 69 sizes.
     V3,
-    /// Ideogram 4.0 on Ideogram's API: 3.0's sizes, 512x512 and the 2K
-    /// sizes (the spec's `ResolutionV4`).
+    /// Ideogram 4.0 on Ideogram's API (`ResolutionV4`).
     V4,
 }
 
@@ -103,8 +101,8 @@ impl Resolution {
         self.height
     }
 
-    /// Whether `family` renders this size (a model's own list is its spec's
-    /// enum, checked when a request is lowered).
+    /// Whether `family` renders this size (a request is checked against its
+    /// model's own enum when lowered).
     pub fn is_in(self, family: SizeFamily) -> bool {
         family.sizes().contains(&(self.width, self.height))
     }
@@ -174,8 +172,7 @@ impl FromStr for Resolution {
 }
 
 /// Of `sizes`, the one closest to `width` x `height`: the closest shape
-/// first (a 1% shape error outweighs any size difference), then the
-/// closest pixel count.
+/// (a 1% shape error outweighs any size difference), then pixel count.
 pub(crate) fn nearest_in(width: u32, height: u32, sizes: &[(u32, u32)]) -> Option<(u32, u32)> {
     let (width, height) = (width.max(1), height.max(1));
     let want_shape = (f64::from(width) / f64::from(height)).ln();

@@ -1,5 +1,5 @@
-//! Settings for a [`Client`], and the checks a client's configuration
-//! passes before it exists: the key found, the base URL safe for it.
+//! Settings for a [`Client`], and the checks before it exists: the key
+//! found, the base URL safe for it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,8 +9,7 @@ use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
 
 use super::Client;
 use crate::completion::CompletionTimes;
-use crate::connection::shown_url;
-use crate::connection::{Api, Connection};
+use crate::connection::{Api, Connection, shown_url};
 use crate::download::{DownloadHttp, Downloader};
 use crate::error::{ConfigError, Error};
 use crate::poll::PollSchedule;
@@ -27,13 +26,9 @@ use crate::url_guard::InputUrlPolicy;
 /// - key: `SEGMIND_API_KEY` or `IDEOGRAM_API_KEY`; auth: the provider's
 ///   header (`x-api-key`, `Api-Key`);
 /// - `timeout`: 300 s a call, per attempt; `connect_timeout`: 10 s;
-/// - `retry`: [`RetryPolicy::default`] (4 retries, 0.5 s doubling to 8 s,
-///   server waits honoured up to 65 s; POSTs only when certainly unbilled);
-/// - `poll_schedule`: [`PollSchedule::default`] (learned from each model's
-///   completion times, about one status call per second of expected run
-///   time, at most 10 s apart, 10 minutes in all);
-/// - `completion_times`: a new, empty [`CompletionTimes`] (each model starts
-///   from the spec's typical time);
+/// - `retry`: [`RetryPolicy::default`]; `poll_schedule`:
+///   [`PollSchedule::default`]; `completion_times`: a new, empty
+///   [`CompletionTimes`] (each model starts from the spec's typical time);
 /// - `max_images_in_flight`: 10 on Ideogram ([`IDEOGRAM_IN_FLIGHT_LIMIT`]),
 ///   none on Segmind;
 /// - `input_urls`: any address ([`InputUrlPolicy::any`]);
@@ -90,10 +85,8 @@ impl ClientBuilder {
             allow_insecure_http: false,
             max_download_bytes: crate::download::MAX_DOWNLOAD_BYTES,
             input_urls: InputUrlPolicy::any(),
-            max_images_in_flight: match provider {
-                Provider::Ideogram => Some(IDEOGRAM_IN_FLIGHT_LIMIT),
-                Provider::Segmind => None,
-            },
+            max_images_in_flight: (provider == Provider::Ideogram)
+                .then_some(IDEOGRAM_IN_FLIGHT_LIMIT),
         }
     }
 
@@ -119,10 +112,9 @@ impl ClientBuilder {
         completion_times(times: CompletionTimes) => completion = times;
         /// The `User-Agent` header.
         user_agent(agent: impl Into<String>) => user_agent = Some(agent.into());
-        /// Runs on a caller's `reqwest::Client` (for proxies, custom roots). Its
-        /// timeouts apply, not this builder's; give it
-        /// `ideogram_raw::http::same_origin_redirects()` so redirects cannot carry
-        /// the key to another host.
+        /// Runs on a caller's `reqwest::Client` (proxies, custom roots), with
+        /// its timeouts; give it `ideogram_raw::http::same_origin_redirects()`
+        /// so redirects cannot carry the key to another host.
         http_client(client: reqwest::Client) => http = Some(client);
         /// How many images may be in flight at once from this client (and its
         /// clones); calls beyond it wait their turn instead of drawing 429s.
@@ -131,10 +123,9 @@ impl ClientBuilder {
         /// The largest image a download accepts; a larger one fails with
         /// [`Error::Download`] and leaves no file.
         max_download_bytes(max: u64) => max_download_bytes = max;
-        /// Which addresses input image URLs may reach ([`InputUrlPolicy`]).
-        /// A server fetching URLs on others' behalf passes
-        /// [`InputUrlPolicy::public_only`], so that a caller cannot make it read
-        /// its own loopback or private network.
+        /// Which addresses input image URLs may reach: a server fetching URLs
+        /// for others passes [`InputUrlPolicy::public_only`], so that a caller
+        /// cannot make it read its own loopback or private network.
         input_urls(policy: InputUrlPolicy) => input_urls = policy;
         /// Allows a plain `http://` base URL on a non-loopback host: the key then
         /// crosses the network in the clear.
@@ -160,7 +151,6 @@ impl ClientBuilder {
             .user_agent
             .unwrap_or_else(|| concat!("ideogram-rs/", env!("CARGO_PKG_VERSION")).to_owned());
         ideogram_raw::http::env_proxy().map_err(ConfigError::Proxy)?;
-        let config = ConfigError::HttpClient;
         let (http, downloader) = match self.http {
             Some(http) => (http.clone(), DownloadHttp::given(http)),
             None => (
@@ -169,7 +159,7 @@ impl ClientBuilder {
                     .connect_timeout(self.connect_timeout)
                     .user_agent(&agent)
                     .build()
-                    .map_err(config)?,
+                    .map_err(ConfigError::HttpClient)?,
                 DownloadHttp::lazy(self.timeout, self.connect_timeout, Some(agent.clone())),
             ),
         };
@@ -199,9 +189,6 @@ impl ClientBuilder {
                 Api::Ideogram(raw_ideogram::Client::new_with_client(&base_url, http, auth))
             }
         };
-        let in_flight = self
-            .max_images_in_flight
-            .map(|n| (Arc::new(tokio::sync::Semaphore::new(n as usize)), n));
         Ok(Client {
             inner: Arc::new(Connection {
                 provider,
@@ -214,7 +201,9 @@ impl ClientBuilder {
                 poll: self.poll,
                 completion: self.completion,
                 timeout: self.timeout,
-                in_flight,
+                in_flight: self
+                    .max_images_in_flight
+                    .map(|n| (Arc::new(tokio::sync::Semaphore::new(n as usize)), n)),
             }),
         })
     }
@@ -236,28 +225,26 @@ fn resolve_key(
 }
 
 /// Accepts `https://` anywhere and `http://` on loopback (or when allowed);
-/// returns the URL without a trailing slash. Messages show the URL without
-/// any credentials in it.
+/// returns the URL without a trailing slash. Messages show it without
+/// credentials.
 fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error> {
+    let shown = shown_url(url);
     let parsed = reqwest::Url::parse(url).map_err(|source| ConfigError::BaseUrl {
-        url: shown_url(url),
+        url: shown.clone(),
         source,
     })?;
-    let loopback = on_loopback(&parsed);
-    let shown = shown_url(url);
-    match parsed.scheme() {
-        "https" => {}
-        "http" if loopback || allow_insecure_http => {}
-        "http" => return Err(ConfigError::InsecureHttp { url: shown }.into()),
-        other => {
-            return Err(ConfigError::Scheme {
-                url: shown,
-                scheme: other.to_owned(),
-            }
-            .into());
+    let error = match parsed.scheme() {
+        "https" => return Ok(url.trim_end_matches('/').to_owned()),
+        "http" if allow_insecure_http || on_loopback(&parsed) => {
+            return Ok(url.trim_end_matches('/').to_owned());
         }
-    }
-    Ok(url.trim_end_matches('/').to_owned())
+        "http" => ConfigError::InsecureHttp { url: shown },
+        other => ConfigError::Scheme {
+            url: shown,
+            scheme: other.to_owned(),
+        },
+    };
+    Err(error.into())
 }
 
 /// Whether `url`'s host is this machine.

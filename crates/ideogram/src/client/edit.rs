@@ -1,7 +1,5 @@
-//! The client's operations on an uploaded image: [`Client::edit`] (edit,
-//! reframe, replace-background, upscale), [`Client::describe`] and
-//! [`Client::layerize_text`], each lowered to the operation whose `x-route`
-//! runs its task.
+//! The client's operations on an uploaded image: [`Client::edit`],
+//! [`Client::describe`] and [`Client::layerize_text`].
 
 use std::collections::BTreeMap;
 
@@ -19,17 +17,14 @@ use crate::model::Model;
 
 impl Client {
     /// Runs an operation on an uploaded image (edit, reframe,
-    /// replace-background, upscale; reframe and replace-background on
-    /// Segmind too) and waits for the images: [`Client::prepare_edit`] then
-    /// [`Prepared::generate`]. Billed per image returned.
+    /// replace-background, upscale) and waits for the images:
+    /// [`Client::prepare_edit`] then [`Prepared::generate`].
     pub async fn edit(&self, request: &EditRequest) -> Result<Generation, Error> {
         self.prepare_edit(request).await?.generate().await
     }
 
-    /// Everything before sending an edit: checks the request, reads and
-    /// checks its images (type, size, the mask against the image) and
-    /// waits for in-flight slots. Nothing has left this machine when it
-    /// returns; an invalid request sends nothing.
+    /// Everything before sending an edit (see [`Client::prepare`]): its
+    /// images checked (type, size, the mask against the image) and read.
     pub async fn prepare_edit(&self, request: &EditRequest) -> Result<Prepared<'_>, Error> {
         let lowered = request.lower(self.provider())?;
         let prompt = request.kind().prompt().unwrap_or_default().to_owned();
@@ -44,10 +39,9 @@ impl Client {
     }
 
     /// Separates an image's text into layers (Ideogram 3.0's
-    /// layerize-text): the image without its text, downloadable like any
-    /// generated image, and each text block with its box, words and look.
-    /// `prompt` describes the image (written by the service when `None`).
-    /// Billed per call.
+    /// layerize-text): the image without its text, and each text block with
+    /// its box, words and look. `prompt` describes the image (the service
+    /// writes one when `None`). Billed per call.
     pub async fn layerize_text(
         &self,
         image: &ImageInput,
@@ -122,8 +116,7 @@ impl Client {
         self.inner.descriptions(answer).await
     }
 
-    /// Runs `task` on `image` alone (and `prompt`), lowered for this
-    /// client's provider; its answer.
+    /// The answer to `task` run on `image` alone (and `prompt`).
     async fn on_image(
         &self,
         task: &str,

@@ -27,16 +27,8 @@ use crate::queue::Job;
 use crate::request::GenerateRequest;
 use crate::retry::{self, Method};
 
-/// A client for one provider. Cheap to clone; clones share connections.
-///
-/// ```no_run
-/// # async fn run() -> Result<(), ideogram::Error> {
-/// let client = ideogram::Client::segmind_from_env()?;
-/// let generation = client.generate(&ideogram::GenerateRequest::new("a red fox, woodcut")).await?;
-/// generation.images[0].save("fox.jpg").await?;
-/// # Ok(())
-/// # }
-/// ```
+/// A client for one provider (the crate docs show it at work). Cheap to
+/// clone; clones share connections.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Connection>,

@@ -15,8 +15,8 @@ use crate::provider::Provider;
 use crate::queue::Job;
 use crate::wire::WireRequest;
 
-/// A checked request holding its in-flight slot, ready to send
-/// ([`Client::prepare`]), its body open to changes.
+/// A checked request holding its in-flight slot, its body open to changes
+/// ([`Client::prepare`]).
 pub struct Prepared<'a> {
     client: &'a Client,
     prompt: String,
@@ -38,8 +38,7 @@ impl std::fmt::Debug for Prepared<'_> {
 }
 
 impl<'a> Prepared<'a> {
-    /// Reads the images of `lowered` (a URL Segmind will fetch is fetched
-    /// and checked first) and waits for `images` in-flight slots.
+    /// Reads the images of `lowered` and waits for `images` in-flight slots.
     pub(super) async fn new(
         client: &'a Client,
         lowered: Lowered,
@@ -63,8 +62,8 @@ impl<'a> Prepared<'a> {
         &self.wire
     }
 
-    /// The body, to set what the request has no value for: any field of the
-    /// spec's body. It is checked against the spec again before sending.
+    /// The body, to set any field of the spec's body the request has no
+    /// value for; it is checked against the spec again before sending.
     ///
     /// ```no_run
     /// use ideogram::{Client, GenerateRequest, Model};
@@ -143,8 +142,8 @@ impl<'a> Prepared<'a> {
     }
 }
 
-/// `lowered` with its images read: a URL Segmind will fetch itself is
-/// fetched and checked first.
+/// `lowered` with its images read. A URL Segmind would fetch itself after
+/// billing is fetched and checked first.
 pub(crate) async fn read(conn: &Connection, lowered: Lowered) -> Result<WireRequest, Error> {
     if conn.provider == Provider::Segmind {
         for image in lowered.images.iter().filter(|i| !i.file) {
