@@ -100,7 +100,7 @@ impl PaletteColor {
 
 /// 1 to [`PaletteColors::MAX`] colours, checked when made or deserialised.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "Vec<PaletteColor>", into = "Vec<PaletteColor>")]
+#[serde(try_from = "Vec<PaletteColor>")]
 pub struct PaletteColors(Vec<PaletteColor>);
 
 impl PaletteColors {
@@ -136,12 +136,6 @@ impl TryFrom<Vec<PaletteColor>> for PaletteColors {
 
     fn try_from(colors: Vec<PaletteColor>) -> Result<Self, Self::Error> {
         Self::new(colors)
-    }
-}
-
-impl From<PaletteColors> for Vec<PaletteColor> {
-    fn from(colors: PaletteColors) -> Self {
-        colors.0
     }
 }
 
