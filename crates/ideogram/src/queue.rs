@@ -31,8 +31,9 @@ pub struct JobStatus {
 pub struct Job {
     conn: Arc<Connection>,
     id: String,
-    model: Option<Model>,
-    prompt: Option<String>,
+    /// The default model and no prompt for a job resumed by id.
+    model: Model,
+    prompt: String,
     /// For a job this client submitted: the queue operation and when.
     submitted: Option<(&'static Operation, Instant)>,
 }
@@ -42,8 +43,8 @@ impl Job {
         Self {
             conn,
             id,
-            model: None,
-            prompt: None,
+            model: DEFAULT_MODEL,
+            prompt: String::new(),
             submitted: None,
         }
     }
@@ -57,8 +58,8 @@ impl Job {
         operation: &'static Operation,
     ) -> Self {
         Self {
-            model: Some(model),
-            prompt: Some(prompt),
+            model,
+            prompt,
             submitted: Some((operation, Instant::now())),
             ..Self::new(conn, id)
         }
@@ -114,9 +115,8 @@ impl Job {
             request_id: Some(self.id.clone()),
             ..answer
         };
-        let prompt = self.prompt.as_deref().unwrap_or_default();
         self.conn
-            .segmind_queue_generation(self.model.unwrap_or(DEFAULT_MODEL), prompt, answer)
+            .segmind_queue_generation(self.model, &self.prompt, answer)
     }
 
     /// [`wait_with`](Self::wait_with) the client's schedule.

@@ -1,6 +1,7 @@
 //! Output sizes as the specs' `Resolution`, `ResolutionV3` and
 //! `ResolutionV4` enums list them, with their shapes and nearest sizes.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::LazyLock;
@@ -78,9 +79,7 @@ impl Resolution {
         if SIZES.iter().flatten().any(|&size| size == (width, height)) {
             return Ok(Self { width, height });
         }
-        let mut all: Vec<_> = SIZES.iter().flatten().collect();
-        all.sort();
-        all.dedup();
+        let all: BTreeSet<_> = SIZES.iter().flatten().collect();
         let near = Self::nearest(u32::from(width), u32::from(height), SizeFamily::Legacy);
         Err(InvalidInput::new(
             "resolution",
