@@ -42,11 +42,6 @@ pub enum SizeFamily {
 impl SizeFamily {
     /// Every family.
     pub const ALL: [Self; 3] = [Self::Legacy, Self::V3, Self::V4];
-
-    /// The sizes of this family, as `(width, height)`.
-    pub fn sizes(self) -> &'static [(u16, u16)] {
-        &SIZES[self as usize]
-    }
 }
 
 /// A legal output size: one of the 2.x models' 78 sizes or Ideogram 3.0's 69
@@ -103,7 +98,7 @@ impl Resolution {
     /// Whether `family` renders this size (a request is checked against its
     /// model's own enum when lowered).
     pub fn is_in(self, family: SizeFamily) -> bool {
-        family.sizes().contains(&(self.width, self.height))
+        SIZES[family as usize].contains(&(self.width, self.height))
     }
 
     /// The reduced aspect ratio (1280x768 is 5:3).
@@ -113,8 +108,7 @@ impl Resolution {
 
     /// Every size of `family`, in the specs' order.
     pub fn all_in(family: SizeFamily) -> impl Iterator<Item = Self> {
-        family
-            .sizes()
+        SIZES[family as usize]
             .iter()
             .map(|&(width, height)| Self { width, height })
     }
@@ -122,8 +116,7 @@ impl Resolution {
     /// The legal size of `family` closest to `width` x `height`: the closest
     /// shape first, then the closest pixel count.
     pub fn nearest(width: u32, height: u32, family: SizeFamily) -> Self {
-        let sizes: Vec<(u32, u32)> = family
-            .sizes()
+        let sizes: Vec<(u32, u32)> = SIZES[family as usize]
             .iter()
             .map(|&(w, h)| (w.into(), h.into()))
             .collect();
