@@ -13,6 +13,7 @@
 
 mod batches;
 mod build_cost;
+mod instructions;
 mod memory;
 mod overhead;
 mod polling;
@@ -44,6 +45,7 @@ async fn main() {
             let n = args[2].parse().expect("a count");
             return polling::plan_cost(&args[1], n, args.get(3).is_some());
         }
+        Some("count-worker") => return instructions::worker(&args[1..]),
         _ => {}
     }
     let mut settings = Settings {
@@ -67,7 +69,7 @@ async fn main() {
             }
             other => {
                 eprintln!(
-                    "usage: ideogram-bench [--smoke] [--python PYTHON] [--cli PATH] [--build-cost] [--only polling|overhead|batch|build] (not {other:?})"
+                    "usage: ideogram-bench [--smoke] [--python PYTHON] [--cli PATH] [--build-cost] [--only polling|overhead|instructions|batch|build] (not {other:?})"
                 );
                 std::process::exit(2);
             }
@@ -81,10 +83,13 @@ async fn main() {
         None => run(&settings).await,
         Some("polling") => polling_section(&settings).await,
         Some("overhead") => overhead_section(&settings),
+        Some("instructions") => instructions_section(&settings),
         Some("batch") => batch_section(&settings).await,
         Some("build") => build_section(&settings),
         Some(other) => {
-            eprintln!("--only takes polling, overhead, batch or build, not {other:?}");
+            eprintln!(
+                "--only takes polling, overhead, instructions, batch or build, not {other:?}"
+            );
             std::process::exit(2);
         }
     }
@@ -143,6 +148,7 @@ async fn run(s: &Settings) {
 
     polling_section(s).await;
     overhead_section(s);
+    instructions_section(s);
 
     // 4. Memory while saving a large image.
     let bytes = if s.smoke {
@@ -336,6 +342,57 @@ async fn polling_section(s: &Settings) {
 
 /// Section 3: CPU per call, client against the floor, and the CLI and the
 /// Python SDK.
+/// Section 3b: instructions per call (callgrind), client against floor, for
+/// each operation on both runtimes; and whole CLI processes.
+fn instructions_section(s: &Settings) {
+    if s.smoke {
+        println!("| instructions (callgrind) | not counted under --smoke | |");
+        return;
+    }
+    let mock = overhead::ExternalMock::start(Duration::ZERO);
+    for op in instructions::Op::ALL {
+        for (runtime, multi) in [("current-thread", false), ("multi-thread", true)] {
+            match instructions::per_call(&mock, op, multi) {
+                Ok((client, floor)) => println!(
+                    "| instructions per {}, {runtime} runtime | client {:.1}k, floor (plain reqwest) {:.1}k: {:.3}x the floor | <= 1.10x |",
+                    op.label(),
+                    client / 1e3,
+                    floor / 1e3,
+                    client / floor,
+                ),
+                Err(err) => println!("| instructions per {} | not counted: {err} | |", op.label()),
+            }
+        }
+    }
+    if let Some(cli) = &s.cli {
+        let version = instructions::process(cli, &["--version"], &[]);
+        let generate = instructions::process(
+            cli,
+            &[
+                "--provider",
+                "segmind",
+                "--base-url",
+                &mock.api,
+                "generate",
+                "overhead",
+                "-o",
+                "out.jpg",
+            ],
+            &[("SEGMIND_API_KEY", &mock.key)],
+        );
+        match (generate, version) {
+            (Ok(generate), Ok(version)) => println!(
+                "| instructions, one CLI process (user space, loader included) | sync generate {:.2}M, --version {:.2}M | <= 2.5M, < 1M |",
+                generate as f64 / 1e6,
+                version as f64 / 1e6,
+            ),
+            (Err(err), _) | (_, Err(err)) => {
+                println!("| instructions, one CLI process | not counted: {err} | |")
+            }
+        }
+    }
+}
+
 fn overhead_section(s: &Settings) {
     // 3. Overhead, against a zero-latency mock in another process.
     let (n, rounds) = if s.smoke { (20, 1) } else { (3000, 5) };

@@ -73,7 +73,7 @@ pub(crate) struct Side {
 
 /// One request as the client sent it: path, headers and body.
 #[derive(Clone)]
-struct Captured {
+pub(crate) struct Captured {
     path: String,
     headers: HeaderMap,
     body: Bytes,
@@ -241,7 +241,7 @@ impl Contender {
 /// The floor: plain reqwest sending the same bodies to the same endpoints
 /// with the same headers, reading every answer whole (and the queue's JSON
 /// parsed), nothing more.
-struct Floor {
+pub(crate) struct Floor {
     http: reqwest::Client,
     api: String,
     sync: Captured,
@@ -251,7 +251,7 @@ struct Floor {
 }
 
 impl Floor {
-    fn new(api: &str, sync: Captured, submit: Captured) -> Self {
+    pub(crate) fn new(api: &str, sync: Captured, submit: Captured) -> Self {
         let mut get_headers = submit.headers.clone();
         get_headers.remove(reqwest::header::CONTENT_TYPE);
         Self {
@@ -296,11 +296,11 @@ impl Floor {
         serde_json::from_slice(&answer.bytes().await.expect("floor body")).expect("JSON")
     }
 
-    async fn sync(&self) {
+    pub(crate) async fn sync(&self) {
         self.post(&self.sync).await;
     }
 
-    async fn queue(&self) {
+    pub(crate) async fn queue(&self) {
         let queued: serde_json::Value =
             serde_json::from_slice(&self.post(&self.submit).await).expect("JSON");
         let id = queued["request_id"].as_str().expect("request id");
@@ -314,7 +314,7 @@ impl Floor {
 
 /// The first request `send` makes to a base URL: a loopback listener reads
 /// it and answers 400 (not retried), so nothing is billed.
-async fn capture<F, Fut>(send: F) -> Captured
+pub(crate) async fn capture<F, Fut>(send: F) -> Captured
 where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = ()>,

@@ -339,19 +339,8 @@ pub(crate) fn plan_cost(mode: &str, n: u32, cpu: bool) {
 /// that start-up cancels out. `None` without valgrind.
 pub(crate) fn plan_instructions(mode: &str) -> Option<(f64, Duration)> {
     let exe = std::env::current_exe().ok()?;
-    let run = |n: &str| -> Option<f64> {
-        let out = std::process::Command::new("valgrind")
-            .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
-            .arg(&exe)
-            .args(["plan-cost", mode, n])
-            .output()
-            .ok()
-            .filter(|out| out.status.success() && !out.stdout.is_empty())?;
-        let text = String::from_utf8_lossy(&out.stderr);
-        let line = text.lines().find(|l| l.contains("Collected :"))?;
-        line.rsplit(' ').next()?.parse().ok()
-    };
-    let instructions = (run("101")? - run("1")?) / 100.0;
+    let run = |n: &str| crate::instructions::process(&exe, &["plan-cost", mode, n], &[]).ok();
+    let instructions = run("101")?.saturating_sub(run("1")?) as f64 / 100.0;
     let out = std::process::Command::new(exe)
         .args(["plan-cost", mode, "1000", "cpu"])
         .output()

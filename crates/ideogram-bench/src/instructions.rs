@@ -1,0 +1,281 @@
+//! Instruction counts (callgrind): CPU-bound figures that are the same on
+//! every run, where CPU time on a shared machine varies several-fold.
+//!
+//! Each figure is a worker process (this binary's `count-worker`) run under
+//! `valgrind --tool=callgrind` twice, with [`FEW`] and [`MANY`] calls after
+//! the same warm-up; the difference over the extra calls is the steady cost
+//! of one call, start-up and warm-up cancelling out. The mock runs in its
+//! own process, outside the count.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use ideogram::{Client, EditRequest, GenerateRequest, ImageInput, Model, Provider};
+
+use crate::overhead::{ExternalMock, Floor, capture};
+
+/// Calls in the short run...
+const FEW: usize = 10;
+/// ...and in the long one.
+const MANY: usize = 40;
+/// Calls before either run counts, so that connections are open and every
+/// lazily built table is built.
+const WARM_UP: usize = 5;
+
+/// An operation measured against its floor.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Op {
+    /// Segmind's sync v1 generate (the image in the answer).
+    SyncV1,
+    /// Ideogram 3.0 generate on Ideogram's API (JSON body, URLs back).
+    Generate3,
+    /// Ideogram 3.0 edit: a multipart body with an image and a mask.
+    Edit,
+    /// A Segmind queued job (submit, status, result) polled with the
+    /// client's default schedule.
+    Queue,
+}
+
+impl Op {
+    pub(crate) const ALL: [Op; 4] = [Op::SyncV1, Op::Generate3, Op::Edit, Op::Queue];
+
+    fn name(self) -> &'static str {
+        match self {
+            Op::SyncV1 => "sync",
+            Op::Generate3 => "generate3",
+            Op::Edit => "edit",
+            Op::Queue => "queue",
+        }
+    }
+
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Op::SyncV1 => "sync call (Segmind v1)",
+            Op::Generate3 => "Ideogram 3.0 generate",
+            Op::Edit => "multipart edit (Ideogram 3.0)",
+            Op::Queue => "queued job, default schedule (submit, status, result)",
+        }
+    }
+
+    fn parse(name: &str) -> Op {
+        Op::ALL
+            .into_iter()
+            .find(|op| op.name() == name)
+            .unwrap_or_else(|| panic!("no operation {name:?}"))
+    }
+}
+
+/// Instructions per call of the client and of the floor for `op` on one
+/// runtime, or why they could not be counted.
+pub(crate) fn per_call(mock: &ExternalMock, op: Op, multi: bool) -> Result<(f64, f64), String> {
+    let each = |who: &str| -> Result<f64, String> {
+        let few = count(mock, who, op, multi, FEW)?;
+        let many = count(mock, who, op, multi, MANY)?;
+        Ok(many.saturating_sub(few) as f64 / (MANY - FEW) as f64)
+    };
+    Ok((each("client")?, each("floor")?))
+}
+
+/// The instructions a whole process of `program args` executes (the
+/// loader's work included), with `env` set, in a scratch folder.
+pub(crate) fn process(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<u64, String> {
+    let dir = std::env::temp_dir().join(format!("ideogram-bench-count-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let result = callgrind(&dir, program, args, env);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+/// One worker run under callgrind: its instructions in all.
+fn count(mock: &ExternalMock, who: &str, op: Op, multi: bool, n: usize) -> Result<u64, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let runtime = if multi { "multi" } else { "current" };
+    let n = n.to_string();
+    let args = [
+        "count-worker",
+        who,
+        op.name(),
+        runtime,
+        &n,
+        &mock.api,
+        &mock.key,
+    ];
+    process(&exe, &args, &[])
+}
+
+fn callgrind(
+    dir: &Path,
+    program: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<u64, String> {
+    let out = dir.join("callgrind.out");
+    let run = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out.display()))
+        .arg(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("cannot run valgrind (bench/run installs it): {e}"))?;
+    if !run.status.success() {
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
+        return Err(format!("{} {args:?} failed: {tail:?}", program.display()));
+    }
+    let text = std::fs::read_to_string(&out).map_err(|e| e.to_string())?;
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("totals:")
+                .or_else(|| l.strip_prefix("summary:"))
+        })
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .ok_or_else(|| format!("no totals in {}", out.display()))
+}
+
+/// `count-worker WHO OP RUNTIME N API KEY`: `WARM_UP` + `N` calls of `OP`
+/// by `WHO` (`client` or `floor`) on a `current` or `multi` runtime.
+pub(crate) fn worker(args: &[String]) {
+    let [who, op, runtime, n, api, key] = args else {
+        panic!("count-worker WHO OP RUNTIME N API KEY, not {args:?}");
+    };
+    let (op, n, floor) = (
+        Op::parse(op),
+        n.parse::<usize>().expect("a count"),
+        who == "floor",
+    );
+    let (api, key, multi) = (api.clone(), key.clone(), runtime == "multi");
+    // Its own thread: `main` already runs on a runtime.
+    std::thread::spawn(move || {
+        let runtime = if multi {
+            tokio::runtime::Builder::new_multi_thread()
+        } else {
+            tokio::runtime::Builder::new_current_thread()
+        }
+        .enable_all()
+        .build()
+        .expect("runtime");
+        runtime.block_on(async {
+            let call = Call::new(op, &api, &key);
+            if floor {
+                let floor = call.floor(&api, &key).await;
+                for _ in 0..WARM_UP + n {
+                    floor.run(op).await;
+                }
+            } else {
+                for _ in 0..WARM_UP + n {
+                    call.run().await;
+                }
+            }
+        });
+    })
+    .join()
+    .expect("the worker runs");
+}
+
+/// What the client sends for one operation.
+struct Call {
+    op: Op,
+    provider: Provider,
+    client: Client,
+    generate: Arc<GenerateRequest>,
+    edit: Arc<EditRequest>,
+}
+
+impl Call {
+    fn new(op: Op, api: &str, key: &str) -> Self {
+        let provider = match op {
+            Op::SyncV1 | Op::Queue => Provider::Segmind,
+            Op::Generate3 | Op::Edit => Provider::Ideogram,
+        };
+        // A 64x64 image, and a black and white mask of it.
+        let image = |palette: Vec<[u8; 3]>| {
+            let spec = ideogram_mock::ImageSpec {
+                width: 64,
+                height: 64,
+                seed: 1,
+                palette,
+                transparent: false,
+            };
+            ImageInput::bytes(spec.png())
+        };
+        let mut generate = GenerateRequest::new("overhead");
+        if matches!(op, Op::Generate3) {
+            generate = generate.model(Model::V3);
+        }
+        Self {
+            op,
+            provider,
+            client: client(provider, api, key),
+            generate: Arc::new(generate),
+            edit: Arc::new(EditRequest::edit(
+                image(Vec::new()),
+                image(vec![[0, 0, 0], [255, 255, 255]]),
+                "overhead",
+            )),
+        }
+    }
+
+    async fn run(&self) {
+        match self.op {
+            Op::SyncV1 | Op::Generate3 => {
+                self.client
+                    .generate(&self.generate)
+                    .await
+                    .expect("generate");
+            }
+            Op::Edit => {
+                self.client.edit(&self.edit).await.expect("edit");
+            }
+            Op::Queue => {
+                let job = self.client.submit(&self.generate).await.expect("submit");
+                job.wait().await.expect("wait");
+            }
+        }
+    }
+
+    /// The floor: the client's own first request, captured off the wire,
+    /// replayed with plain reqwest.
+    async fn floor(&self, api: &str, key: &str) -> Floor {
+        let captured = capture(|url| {
+            let call = Call {
+                op: self.op,
+                provider: self.provider,
+                client: client(self.provider, &url, key),
+                generate: self.generate.clone(),
+                edit: self.edit.clone(),
+            };
+            async move {
+                let _ = match call.op {
+                    Op::SyncV1 | Op::Generate3 => call.client.generate(&call.generate).await.err(),
+                    Op::Edit => call.client.edit(&call.edit).await.err(),
+                    Op::Queue => call.client.submit(&call.generate).await.err(),
+                };
+            }
+        })
+        .await;
+        Floor::new(api, captured.clone(), captured)
+    }
+}
+
+fn client(provider: Provider, api: &str, key: &str) -> Client {
+    Client::builder(provider)
+        .base_url(api)
+        .api_key(key)
+        .build()
+        .expect("client")
+}
+
+impl Floor {
+    /// One call of `op`, as plainly as reqwest allows.
+    async fn run(&self, op: Op) {
+        match op {
+            Op::Queue => self.queue().await,
+            _ => self.sync().await,
+        }
+    }
+}
