@@ -1,19 +1,19 @@
-//! A request lowered into the body of the operation it goes to, read from
-//! that body's schema: the request is the spec's field names and values,
-//! plus the ergonomic values (a size, a shape, a palette, the magic prompt
-//! switch, images) that turn themselves into whichever field and spelling
-//! the chosen body has. The first operation of the task and model whose
-//! body takes every field is chosen (`catalog`); a field no such body takes
-//! is refused, naming who takes it. The body is then checked against its
-//! schema and decoded into its generated type: nothing is dropped.
+//! A request lowered into the body of the operation it goes to: the spec's
+//! field names and values, plus the ergonomic values (a size, a shape, a
+//! palette, the magic prompt switch, images) that become whichever field and
+//! spelling the chosen body has. The first operation of the task and model
+//! whose body takes every field is chosen; a field none takes is refused,
+//! naming who takes it. The body is checked against its schema and decoded
+//! into its generated type: nothing is dropped.
 
 use std::collections::BTreeMap;
 
+use ideogram_raw::enums::pair;
 use ideogram_raw::operation::{BodyVisitor, Operation};
 use serde_json::{Map, Value};
 
 use crate::aspect::AspectRatio;
-use crate::catalog;
+use crate::catalog::{self, Field};
 use crate::image_input::ImageInput;
 use crate::invalid::InvalidInput;
 use crate::model::Model;
@@ -43,10 +43,16 @@ impl Slot {
     /// Checks `image` as far as it can be without reading it, an error
     /// naming this slot.
     pub(crate) fn check(self, image: &ImageInput) -> Result<(), InvalidInput> {
-        image.check().map_err(|mut e| {
-            e.field = self.name().into();
-            e
-        })
+        image.check().map_err(named(self.name()))
+    }
+}
+
+/// An error renamed for `field`.
+fn named(field: &str) -> impl Fn(InvalidInput) -> InvalidInput {
+    let field = field.to_owned();
+    move |mut e| {
+        e.field = field.clone().into();
+        e
     }
 }
 
@@ -75,7 +81,6 @@ pub(crate) struct ImageField {
     /// The request's name for it, as errors name it (`image` for the
     /// input image, whatever the body calls it).
     pub named: &'static str,
-    /// The images, in order.
     pub inputs: Vec<ImageInput>,
     /// Sent as file parts (a multipart body); else as text in the JSON body
     /// (a URL, or a local file's base64).
@@ -95,8 +100,8 @@ pub(crate) struct Lowered {
 }
 
 /// The body fields an ergonomic value of a request lowers into, the first
-/// the body has taken: the magic prompt switch by each body's name for it,
-/// a shape as a ratio, a named size or a size, the character reference by
+/// the body takes: the magic prompt switch by each body's name for it, a
+/// shape as a ratio, a named size or a size, the character reference by
 /// either spelling. Any other value goes to the field of its own name.
 pub(crate) fn lowers_into(value: &str) -> &'static [&'static str] {
     match value {
@@ -116,10 +121,6 @@ pub(crate) fn lowers_into(value: &str) -> &'static [&'static str] {
         _ => &[],
     }
 }
-
-/// Where an image stands until it is read: what the schema check sees.
-const PENDING_URL: &str = "https://image.invalid/pending";
-const PENDING_FILE: &str = "data:image/png;base64,";
 
 /// Why a body being tried cannot take the request.
 enum Miss {
@@ -147,13 +148,9 @@ impl Draft<'_> {
                     .filter(|op| op.route.is_some())
                     .map(|op| op.id)
                     .collect();
-                InvalidInput::new(
-                    "operation",
-                    format!(
-                        "{id:?} is not an operation of {provider}; use one of {}",
-                        ids.join(", ")
-                    ),
-                )
+                let ids = ids.join(", ");
+                let message = format!("{id:?} is not an operation of {provider}; use one of {ids}");
+                InvalidInput::new("operation", message)
             })?],
             None => catalog::routes(provider, self.task, model.as_deref()).collect(),
         };
@@ -163,75 +160,57 @@ impl Draft<'_> {
         let mut failures = Vec::new();
         for op in candidates {
             match self.lower_into(provider, op) {
-                Ok(lowered) => return lowered.checked(),
+                Ok(lowered) => return lowered.recheck().map(|()| lowered),
                 Err(failure) => failures.push((op, failure)),
             }
         }
-        let (last_op, last) = failures.pop().expect("a candidate");
-        let field = match last {
-            Miss::Invalid(invalid) => return Err(invalid),
-            Miss::NotTaken(field) => field,
+        let field = match &failures.last().expect("a candidate").1 {
+            Miss::Invalid(invalid) => return Err(invalid.clone()),
+            Miss::NotTaken(field) => field.clone(),
         };
         // Each operation refusing the same field: who takes it instead.
         if failures
             .iter()
             .all(|(_, f)| matches!(f, Miss::NotTaken(other) if *other == field))
         {
-            return Err(self.not_taken(provider, last_op, &field));
+            let (op, _) = failures.last().expect("a candidate");
+            return Err(self.not_taken(provider, op, &field));
         }
-        let mut why: Vec<String> = failures
+        let why: Vec<String> = failures
             .iter()
             .map(|(op, failure)| match failure {
                 Miss::NotTaken(other) => format!("{} takes no {other}", op.id),
                 Miss::Invalid(invalid) => format!("{}: {invalid}", op.id),
             })
             .collect();
-        why.push(format!("{} takes no {field}", last_op.id));
-        let who = self
-            .model
-            .map_or_else(|| self.task.to_owned(), |m| m.to_string());
-        Err(InvalidInput::not_taken(
-            field,
-            format!(
-                "no operation of {who} on {provider} takes the whole request: {}",
-                why.join("; ")
-            ),
-        ))
+        let who = model.unwrap_or_else(|| self.task.to_owned());
+        let why = why.join("; ");
+        let message = format!("no operation of {who} on {provider} takes the whole request: {why}");
+        Err(InvalidInput::not_taken(field, message))
     }
 
     /// Why no operation runs this task and model on `provider`.
     fn unserved(&self, provider: Provider) -> InvalidInput {
-        let models = catalog::models(provider, self.task);
-        if catalog::routes(provider, self.task, None).next().is_none() {
+        let task = self.task;
+        if catalog::routes(provider, task, None).next().is_none() {
             let others: Vec<String> = Provider::ALL
                 .into_iter()
-                .filter(|p| catalog::routes(*p, self.task, None).next().is_some())
+                .filter(|p| catalog::routes(*p, task, None).next().is_some())
                 .map(|p| p.to_string())
                 .collect();
+            let (list, flags) = (others.join(", "), others.join("|"));
             return InvalidInput::new(
                 "provider",
                 format!(
-                    "{} runs on {} only (--provider {}): {provider} serves no such operation",
-                    self.task,
-                    others.join(", "),
-                    others.join("|")
+                    "{task} runs on {list} only (--provider {flags}): {provider} serves no such operation"
                 ),
             );
         }
         let model = self.model.map(|m| m.to_string()).unwrap_or_default();
-        let field = if self.task == "remix" {
-            "image"
-        } else {
-            "model"
-        };
-        InvalidInput::new(
-            field,
-            format!(
-                "{provider} does not run {model} for {}; it runs {}",
-                self.task,
-                models.join(", ")
-            ),
-        )
+        let models = catalog::models(provider, task).join(", ");
+        let field = if task == "remix" { "image" } else { "model" };
+        let message = format!("{provider} does not run {model} for {task}; it runs {models}");
+        InvalidInput::new(field, message)
     }
 
     /// `field` refused: who takes it instead (for this task, else which
@@ -241,23 +220,18 @@ impl Draft<'_> {
             Some(model) if op.route.is_some_and(|r| !r.models.is_empty()) => model.to_string(),
             _ => op.id.to_owned(),
         };
-        let takers = catalog::takers(provider, self.task, field);
+        let task = self.task;
+        let takers = catalog::takers(provider, task, field);
         let elsewhere: Vec<&str> = catalog::tasks(provider)
             .into_iter()
             .filter(|task| !catalog::takers(provider, task, field).is_empty())
             .collect();
         let message = if !takers.is_empty() {
-            format!(
-                "{who} does not take it on {provider} for {}; {} do",
-                self.task,
-                takers.join(", ")
-            )
+            let takers = takers.join(", ");
+            format!("{who} does not take it on {provider} for {task}; {takers} do")
         } else if !elsewhere.is_empty() {
-            format!(
-                "{who} does not take it on {provider} for {}; it goes with {}",
-                self.task,
-                elsewhere.join(", ")
-            )
+            let elsewhere = elsewhere.join(", ");
+            format!("{who} does not take it on {provider} for {task}; it goes with {elsewhere}")
         } else {
             format!("no operation of {provider} takes it")
         };
@@ -269,151 +243,108 @@ impl Draft<'_> {
     fn lower_into(&self, provider: Provider, op: &'static Operation) -> Result<Lowered, Miss> {
         let route = op.route.expect("a routed operation");
         if op.body.is_none() {
-            return Err(Miss::Invalid(InvalidInput::new(
-                "operation",
-                format!("{} takes no body", op.id),
-            )));
+            let message = format!("{} takes no body", op.id);
+            return Err(InvalidInput::new("operation", message).into());
         }
-        let fields = catalog::fields(provider, op);
         let model = self.model.map(|m| m.to_string()).unwrap_or_default();
-        let takes = |field: &str| catalog::takes(provider, op, field, &model);
-        let need = |field: &str| {
-            if takes(field) {
-                Ok(())
-            } else {
-                Err(Miss::NotTaken(field.to_owned()))
-            }
-        };
-        let first = |fields: &[&'static str]| fields.iter().copied().find(|f| takes(f));
+        // The field `name` if the body takes it for this model.
+        let field = |name: &str| catalog::field(provider, op, name).filter(|f| f.for_model(&model));
+        let take = |name: &str| field(name).ok_or_else(|| Miss::NotTaken(name.to_owned()));
+        let first = |names: &[&str]| names.iter().find_map(|name| field(name));
         let mut obj = Map::new();
         if let Some(prompt) = self.prompt {
-            need("prompt")?;
+            take("prompt")?;
             obj.insert("prompt".into(), prompt.into());
         }
-        if self.model.is_some() && takes("model") {
+        if self.model.is_some() && field("model").is_some() {
             obj.insert("model".into(), model.clone().into());
         }
         if let Some(magic) = self.magic_prompt {
-            let field =
-                first(lowers_into("magic_prompt")).ok_or(Miss::NotTaken("magic_prompt".into()))?;
-            let known = fields.get(field);
-            if known.is_some_and(|f| f.property["type"] == "boolean") {
-                match magic {
-                    MagicPrompt::On => obj.insert(field.into(), true.into()),
-                    MagicPrompt::Off => obj.insert(field.into(), false.into()),
-                    // The service's own choice: its default.
-                    _ => None,
-                };
-            } else {
-                let values = known.map_or(&[][..], |f| &f.values);
-                let value = spelled(&magic.to_string().into(), values);
-                obj.insert(field.into(), value);
+            let into = first(lowers_into("magic_prompt"));
+            let into = into.ok_or_else(|| Miss::NotTaken("magic_prompt".into()))?;
+            let value = match (into.property["type"] == "boolean", magic) {
+                (false, magic) => Some(spelled(&magic.to_string().into(), &into.values)),
+                (true, MagicPrompt::On) => Some(true.into()),
+                (true, MagicPrompt::Off) => Some(false.into()),
+                // The service's own choice: its default.
+                (true, _) => None,
+            };
+            if let Some(value) = value {
+                obj.insert(into.name.into(), value);
             }
         }
         if let Some(palette) = self.palette {
-            need("color_palette")?;
+            take("color_palette")?;
             let value = serde_json::to_value(palette.to_ideogram()).expect("a palette is JSON");
             obj.insert("color_palette".into(), value);
         }
         if let Some(size) = self.resolution {
-            need("resolution")?;
-            let values = fields.get("resolution").map_or(&[][..], |f| &f.values);
+            let values = &take("resolution")?.values;
             obj.insert(
                 "resolution".into(),
                 size_value(size, values, &model)?.into(),
             );
         }
         if let Some(ratio) = self.aspect_ratio {
-            let who = format!(
-                "{} on {provider}",
-                if model.is_empty() { op.id } else { &model }
-            );
-            let (field, value) = ratio_value(ratio, &who, &|field| {
-                takes(field).then(|| fields.get(field).map_or(&[][..], |f| &f.values[..]))
-            })?;
-            obj.insert(field.into(), value.into());
+            let who = if model.is_empty() { op.id } else { &model };
+            let (into, value) = ratio_value(ratio, &format!("{who} on {provider}"), &first)?;
+            obj.insert(into.into(), value.into());
         }
-        // Images given by a field's spec name: read and checked as any
-        // input image is, never passed on as text.
-        let mut named_images: Vec<(&'static str, ImageInput)> = Vec::new();
-        for (field, value) in self.fields {
-            if obj.contains_key(field) {
-                return Err(Miss::Invalid(InvalidInput::new(
-                    field.clone(),
-                    "is given twice (as an option and as a field)",
-                )));
+        // Fields by their spec name; images given so are read and checked
+        // as any input image is, never passed on as text.
+        let mut named_images: Vec<(&Field, &str, ImageInput)> = Vec::new();
+        for (name, value) in self.fields {
+            if obj.contains_key(name) {
+                let message = "is given twice (as an option and as a field)";
+                return Err(InvalidInput::new(name.clone(), message).into());
             }
-            need(field)?;
-            // The input image sits beside a nested body's fields.
-            let known = if route.image == Some(field.as_str()) {
-                fields.outer(field)
-            } else {
-                fields.get(field)
-            };
-            let Some(known) = known else {
-                return Err(Miss::NotTaken(field.clone()));
-            };
-            // Images given by name are read and checked as any input image.
+            let known = take(name)?;
             if known.image {
-                for input in images_of(known.name, value)? {
-                    named_images.push((known.name, input));
-                }
+                let images = images_of(known.name, value)?.into_iter();
+                named_images.extend(images.map(|image| (known, known.name, image)));
                 continue;
             }
             // Free text (a negative prompt): it must show something and fit.
             if let Some(text) = value.as_str()
                 && known.free_text
             {
-                check_prompt(field.clone(), text)?;
+                check_prompt(name.clone(), text)?;
             }
-            obj.insert(field.clone(), spelled(value, &known.values));
+            obj.insert(name.clone(), spelled(value, &known.values));
         }
         // Segmind documents 50 as the default; sent with every input image
         // so every provider gets the same weight.
         if self.images.iter().any(|(slot, _)| *slot == Slot::Input)
-            && takes("image_weight")
             && !obj.contains_key("image_weight")
-            && let Some(default) = fields
-                .get("image_weight")
-                .and_then(|f| f.property.get("default"))
+            && let Some(default) = field("image_weight").and_then(|f| f.property.get("default"))
         {
             obj.insert("image_weight".into(), default.clone());
         }
-        let mut placed: Vec<(&'static str, &'static str, ImageInput)> = Vec::new();
+        let mut placed = Vec::new();
         for (slot, input) in self.images {
-            let (field, named) = match slot {
-                Slot::Input => (route.image.ok_or(Miss::NotTaken("image".into()))?, "image"),
-                Slot::Field(fields) => {
-                    let field = first(fields).ok_or(Miss::NotTaken(fields[0].into()))?;
-                    (field, field)
-                }
+            let known = match slot {
+                Slot::Input => route.image.and_then(field),
+                Slot::Field(names) => first(names),
             };
-            placed.push((field, named, input.clone()));
+            let known = known.ok_or_else(|| Miss::NotTaken(slot.name().into()))?;
+            let named = if *slot == Slot::Input {
+                "image"
+            } else {
+                known.name
+            };
+            placed.push((known, named, input.clone()));
         }
-        placed.extend(
-            named_images
-                .into_iter()
-                .map(|(field, input)| (field, field, input)),
-        );
         let mut images: Vec<ImageField> = Vec::new();
-        for (field, named, input) in placed {
-            match images.iter_mut().find(|i| i.field == field) {
-                Some(known) => known.inputs.push(input),
-                None => {
-                    // The input image sits beside a nested body's fields.
-                    let known = if route.image == Some(field) {
-                        fields.outer(field)
-                    } else {
-                        fields.get(field)
-                    };
-                    images.push(ImageField {
-                        field,
-                        named,
-                        inputs: vec![input],
-                        file: known.is_some_and(|f| f.file),
-                        list: known.is_some_and(|f| f.list),
-                    });
-                }
+        for (known, named, input) in placed.into_iter().chain(named_images) {
+            match images.iter_mut().find(|i| i.field == known.name) {
+                Some(image) => image.inputs.push(input),
+                None => images.push(ImageField {
+                    field: known.name,
+                    named,
+                    inputs: vec![input],
+                    file: known.file,
+                    list: known.list,
+                }),
             }
         }
         let body = match route.nest {
@@ -435,14 +366,16 @@ impl Lowered {
         self.operation.body.expect("a routed operation has a body")
     }
 
-    /// The body with each image's place held, as the spec checks it.
-    fn with_pending_images(&self) -> Value {
+    /// Checks the body against its schema (again after a change to it),
+    /// each image's place held, a field named as the request names it
+    /// (without the `nest`); then decodes it into its generated type.
+    pub(crate) fn recheck(&self) -> Result<(), InvalidInput> {
         let mut body = self.body.clone();
         for image in &self.images {
             let pending = if image.file {
-                PENDING_FILE
+                "data:image/png;base64,"
             } else {
-                PENDING_URL
+                "https://image.invalid/pending"
             };
             let value = if image.list {
                 Value::Array(vec![pending.into(); image.inputs.len()])
@@ -451,28 +384,13 @@ impl Lowered {
             };
             body.insert(image.field.to_owned(), value);
         }
-        Value::Object(body)
-    }
-
-    /// Checked against the body's schema and decoded into its generated
-    /// type.
-    fn checked(self) -> Result<Self, InvalidInput> {
-        self.recheck()?;
-        Ok(self)
-    }
-
-    /// Checks the body against its schema (again after a change to it), a
-    /// field named as the request names it (without the `nest`).
-    pub(crate) fn recheck(&self) -> Result<(), InvalidInput> {
-        let body = self.with_pending_images();
+        let body = Value::Object(body);
+        let nest = self.operation.route.and_then(|r| r.nest);
         catalog::schemas(self.provider)
             .check(self.schema(), &body)
             .map_err(|mut violation| {
-                if let Some(nest) = self.operation.route.and_then(|r| r.nest)
-                    && let Some(path) = violation
-                        .path
-                        .strip_prefix(nest)
-                        .and_then(|p| p.strip_prefix('.'))
+                if let Some(path) = nest.and_then(|n| violation.path.strip_prefix(n))
+                    && let Some(path) = path.strip_prefix('.')
                 {
                     violation.path = path.to_owned();
                 }
@@ -523,14 +441,8 @@ pub(crate) fn images_of(field: &str, value: &Value) -> Result<Vec<ImageInput>, I
                 "is an image: a URL, a path or a data: URL",
             )
         })?;
-        let image: ImageInput = text.parse().map_err(|mut e: InvalidInput| {
-            e.field = field.to_owned().into();
-            e
-        })?;
-        image.check().map_err(|mut e| {
-            e.field = field.to_owned().into();
-            e
-        })?;
+        let image: ImageInput = text.parse().map_err(named(field))?;
+        image.check().map_err(named(field))?;
         Ok(image)
     };
     match value {
@@ -544,14 +456,13 @@ pub(crate) fn images_of(field: &str, value: &Value) -> Result<Vec<ImageInput>, I
 /// request's images must see. A value that does not parse is left to the
 /// check, which refuses it.
 pub(crate) fn named_images(fields: &BTreeMap<String, Value>) -> Vec<(String, ImageInput)> {
-    fields
+    let images = fields
         .iter()
-        .filter(|(field, _)| catalog::is_image_field(field))
+        .filter(|(field, _)| catalog::is_image_field(field));
+    images
         .flat_map(|(field, value)| {
-            images_of(field, value)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|image| (field.clone(), image))
+            let images = images_of(field, value).unwrap_or_default();
+            images.into_iter().map(|image| (field.clone(), image))
         })
         .collect()
 }
@@ -571,95 +482,56 @@ fn spelled(value: &Value, values: &[String]) -> Value {
 /// The enum value that names `size` (`RESOLUTION_1024_768` or `1024x768`).
 fn size_value(size: Resolution, values: &[String], model: &str) -> Result<String, Miss> {
     let wanted = (u32::from(size.width()), u32::from(size.height()));
-    if let Some(value) = values
-        .iter()
-        .find(|v| ideogram_raw::enums::pair(v) == Some(wanted))
-    {
+    if let Some(value) = values.iter().find(|v| pair(v) == Some(wanted)) {
         return Ok(value.clone());
     }
-    let sizes: Vec<(u32, u32)> = values
-        .iter()
-        .filter_map(|v| ideogram_raw::enums::pair(v))
-        .collect();
+    let sizes: Vec<(u32, u32)> = values.iter().filter_map(|v| pair(v)).collect();
     let nearest = crate::resolution::nearest_in(wanted.0, wanted.1, &sizes)
         .map(|(w, h)| format!("; the nearest is {w}x{h}"))
         .unwrap_or_default();
-    Err(Miss::Invalid(InvalidInput::new(
-        "resolution",
-        format!("{size} is not a size {model} renders here{nearest}"),
-    )))
+    let message = format!("{size} is not a size {model} renders here{nearest}");
+    Err(InvalidInput::new("resolution", message).into())
 }
 
-/// Where an aspect ratio goes: the body's `aspect_ratio` (`ASPECT_16_9` or
-/// `16x9`), a named size of that shape (`image_size`), or else the
-/// `resolution` of the nearest shape, about a megapixel. `values` gives a
-/// field's enum where the body takes the field.
+/// Where an aspect ratio goes: the value of that shape of the first of the
+/// body's `aspect_ratio` (`ASPECT_16_9`, `16x9`) and named size
+/// (`image_size`, its sizes in the spec's `x-sizes`) it takes; else the
+/// `resolution` of the nearest shape, about a megapixel.
 fn ratio_value(
     ratio: AspectRatio,
     who: &str,
-    values: &dyn Fn(&str) -> Option<&'static [String]>,
+    first: &dyn Fn(&[&str]) -> Option<&'static Field>,
 ) -> Result<(&'static str, String), Miss> {
     let (w, h) = ratio.parts();
     let same = |(a, b): (u32, u32)| u64::from(a) * u64::from(h) == u64::from(b) * u64::from(w);
-    let refuse = |shapes: Vec<(u32, u32)>| {
-        let mut shown: Vec<String> = shapes.iter().map(|(w, h)| format!("{w}:{h}")).collect();
-        shown.dedup();
-        Err(Miss::Invalid(InvalidInput::new(
-            "aspect_ratio",
-            format!("{who} takes {}, not {ratio}", shown.join(", ")),
-        )))
+    let [ratios @ .., resolution] = lowers_into("aspect_ratio") else {
+        unreachable!("a ratio lowers into a field")
     };
-    if let Some(values) = values("aspect_ratio") {
-        return match values
-            .iter()
-            .find(|v| ideogram_raw::enums::pair(v).is_some_and(same))
-        {
-            Some(value) => Ok(("aspect_ratio", value.clone())),
-            None => refuse(
-                values
-                    .iter()
-                    .filter_map(|v| ideogram_raw::enums::pair(v))
-                    .collect(),
-            ),
+    if let Some(into) = first(ratios) {
+        let shape = |value: &str| match into.property["x-sizes"][value].as_str() {
+            Some(size) => pair(size).map(|(w, h)| AspectRatio::reduced(w, h).parts()),
+            None => pair(value),
         };
-    }
-    if let Some(values) = values("image_size") {
-        return match values.iter().find(|v| named_shape(v).is_some_and(same)) {
-            Some(value) => Ok(("image_size", value.clone())),
-            None => refuse(values.iter().filter_map(|v| named_shape(v)).collect()),
-        };
-    }
-    if let Some(values) = values("resolution") {
-        let sizes: Vec<(u32, u32)> = values
-            .iter()
-            .filter_map(|v| ideogram_raw::enums::pair(v))
+        if let Some(value) = into.values.iter().find(|v| shape(v).is_some_and(same)) {
+            return Ok((into.name, value.clone()));
+        }
+        let mut shown: Vec<String> = (into.values.iter().filter_map(|v| shape(v)))
+            .map(|(w, h)| format!("{w}:{h}"))
             .collect();
+        shown.dedup();
+        let message = format!("{who} takes {}, not {ratio}", shown.join(", "));
+        return Err(InvalidInput::new("aspect_ratio", message).into());
+    }
+    if let Some(into) = first(&[resolution]) {
+        let sizes: Vec<(u32, u32)> = into.values.iter().filter_map(|v| pair(v)).collect();
         let (w, h) = crate::resolution::megapixel(ratio);
         if let Some(size) = crate::resolution::nearest_in(w, h, &sizes)
-            && let Some(value) = values
-                .iter()
-                .find(|v| ideogram_raw::enums::pair(v) == Some(size))
+            && let Some(value) = into.values.iter().find(|v| pair(v) == Some(size))
         {
-            return Ok(("resolution", value.clone()));
+            return Ok((into.name, value.clone()));
         }
     }
     Err(Miss::NotTaken("aspect_ratio".into()))
-}
-
-/// The shape a named size says (`square_hd` 1:1, `portrait_4_3` 3:4,
-/// `landscape_16_9` 16:9).
-fn named_shape(name: &str) -> Option<(u32, u32)> {
-    if name.starts_with("square") {
-        return Some((1, 1));
-    }
-    let (kind, sides) = name.split_once('_')?;
-    let (a, b) = sides.split_once('_')?;
-    let (a, b) = (a.parse().ok()?, b.parse().ok()?);
-    match kind {
-        "landscape" => Some((a, b)),
-        "portrait" => Some((b, a)),
-        _ => None,
-    }
 }
 
 /// A prompt must show something (not only spaces or zero-width characters)
@@ -668,27 +540,22 @@ pub(crate) fn check_prompt(
     field: impl Into<std::borrow::Cow<'static, str>>,
     text: &str,
 ) -> Result<(), InvalidInput> {
-    let field = field.into();
     let visible = text
         .chars()
         .any(|c| !c.is_whitespace() && !c.is_control() && !ideogram_raw::answer::is_invisible(c));
     if !visible {
-        return Err(InvalidInput::new(
-            field,
-            if text.is_empty() || text.chars().all(char::is_whitespace) {
-                "must not be empty".to_owned()
-            } else {
-                "holds only invisible characters (zero-width spaces or the like)".to_owned()
-            },
-        ));
+        let message = if text.chars().all(char::is_whitespace) {
+            "must not be empty"
+        } else {
+            "holds only invisible characters (zero-width spaces or the like)"
+        };
+        return Err(InvalidInput::new(field, message));
     }
     let chars = text.chars().count();
     let max = *ideogram_raw::ideogram::limits::PROMPT.end();
     if chars > max {
-        return Err(InvalidInput::new(
-            field,
-            format!("is {chars} characters; at most {max} are accepted"),
-        ));
+        let message = format!("is {chars} characters; at most {max} are accepted");
+        return Err(InvalidInput::new(field, message));
     }
     Ok(())
 }
