@@ -171,11 +171,13 @@ static FIELDS: LazyLock<HashMap<(Provider, &'static str), OnceLock<Vec<Field>>>>
             .collect()
     });
 
-/// The field `name` a request for `op`, a routed operation of `provider`,
-/// sets: one of its body's (the nested object's, for a nested body), or
-/// its input image.
-pub(crate) fn field(provider: Provider, op: &Operation, name: &str) -> Option<&'static Field> {
-    let fields = FIELDS.get(&(provider, op.id))?.get_or_init(|| {
+/// The fields a request for `op`, a routed operation of `provider`, sets:
+/// its body's (the nested object's, for a nested body) and its input image.
+pub(crate) fn fields(provider: Provider, op: &Operation) -> &'static [Field] {
+    let Some(cell) = FIELDS.get(&(provider, op.id)) else {
+        return &[];
+    };
+    cell.get_or_init(|| {
         let mut fields =
             fields_schema(provider, op).map_or_else(Vec::new, |s| read_fields(provider, s));
         // A nested body's input image sits beside the nested object.
@@ -189,8 +191,12 @@ pub(crate) fn field(provider: Provider, op: &Operation, name: &str) -> Option<&'
             );
         }
         fields
-    });
-    fields.iter().find(|f| f.name == name)
+    })
+}
+
+/// The field `name` of [`fields`].
+pub(crate) fn field(provider: Provider, op: &Operation, name: &str) -> Option<&'static Field> {
+    fields(provider, op).iter().find(|f| f.name == name)
 }
 
 /// Whether `op`'s body takes `field` for `model`: the request sets it, and
