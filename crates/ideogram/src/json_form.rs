@@ -21,9 +21,9 @@ use crate::resolution::{Resolution, SizeFamily};
 
 /// Serde and JSON Schema for a type written as text: serialised with
 /// `Display`, read with `FromStr` (whose error names the field), described
-/// by `$schema`.
+/// as a string with `$description` and the schema's other `$key`s.
 macro_rules! as_text {
-    ($type:ty, $name:literal, $schema:expr) => {
+    ($type:ident, $description:expr, $($key:literal: $value:expr),*) => {
         impl Serialize for $type {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.collect_str(self)
@@ -39,11 +39,11 @@ macro_rules! as_text {
 
         impl JsonSchema for $type {
             fn schema_name() -> Cow<'static, str> {
-                $name.into()
+                stringify!($type).into()
             }
 
             fn json_schema(_: &mut SchemaGenerator) -> Schema {
-                $schema
+                json_schema!({"type": "string", "description": $description, $($key: $value),*})
             }
         }
     };
@@ -51,45 +51,26 @@ macro_rules! as_text {
 
 as_text!(
     Model,
-    "Model",
-    json_schema!({
-        "type": "string",
-        "description": "The Ideogram version; short forms such as `2a-turbo` and Segmind slugs are read too.",
-        "enum": names(Model::ALL.iter()),
-    })
+    "The Ideogram version; short forms such as `2a-turbo` and Segmind slugs are read too.",
+    "enum": names(Model::ALL.iter())
 );
-
 as_text!(
     Resolution,
-    "Resolution",
-    json_schema!({
-        "type": "string",
-        "description": "Width x height: a size some model renders (the 2.x models' or Ideogram 3.0's).",
-        "enum": names(sizes().iter()),
-    })
+    "Width x height: a size some model renders (the 2.x models' or Ideogram 3.0's).",
+    "enum": names(sizes().iter())
 );
-
 as_text!(
     AspectRatio,
-    "AspectRatio",
-    json_schema!({
-        "type": "string",
-        "description": "Width:height, instead of a resolution: a ratio the legacy models or Ideogram 3.0 take (Segmind gets the nearest size).",
-        "enum": names(ratios().iter()),
-    })
+    "Width:height, instead of a resolution: a ratio the legacy models or Ideogram 3.0 take (Segmind gets the nearest size).",
+    "enum": names(ratios().iter())
 );
-
 as_text!(
     ImageInput,
-    "ImageInput",
-    json_schema!({
-        "type": "string",
-        "description": format!(
-            "The input image of image to image: an http(s) URL, a local path, or a data:image/...;base64, URL. JPEG, PNG or WebP, at most {} bytes.",
-            crate::image_input::MAX_IMAGE_BYTES
-        ),
-        "minLength": 1,
-    })
+    format!(
+        "The input image of image to image: an http(s) URL, a local path, or a data:image/...;base64, URL. JPEG, PNG or WebP, at most {} bytes.",
+        crate::image_input::MAX_IMAGE_BYTES
+    ),
+    "minLength": 1
 );
 
 impl Serialize for ImageWeight {
