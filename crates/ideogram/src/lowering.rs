@@ -1,10 +1,9 @@
 //! A request lowered into the body of the operation it goes to: the spec's
-//! field names and values, plus the ergonomic values (a size, a shape, a
-//! palette, the magic prompt switch, images) that become whichever field and
-//! spelling the chosen body has. The first operation of the task and model
-//! whose body takes every field is chosen; a field none takes is refused,
-//! naming who takes it. The body is checked against its schema and decoded
-//! into its generated type: nothing is dropped.
+//! fields, plus ergonomic values (a size, a shape, a palette, the magic
+//! prompt switch, images) that become whichever field and spelling the body
+//! has. The first operation of the task and model whose body takes every
+//! field is chosen; the body is checked against its schema and decoded into
+//! its generated type: nothing is dropped.
 
 use std::collections::BTreeMap;
 
@@ -20,7 +19,7 @@ use crate::model::Model;
 use crate::options::MagicPrompt;
 use crate::palette::Palette;
 use crate::provider::Provider;
-use crate::resolution::Resolution;
+use crate::resolution::{Resolution, megapixel, nearest_in};
 
 /// Where an image of a request goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,8 +39,7 @@ impl Slot {
         }
     }
 
-    /// Checks `image` as far as it can be without reading it, an error
-    /// naming this slot.
+    /// Checks `image` as far as it can be without reading it.
     pub(crate) fn check(self, image: &ImageInput) -> Result<(), InvalidInput> {
         image.check().map_err(named(self.name()))
     }
@@ -79,13 +77,12 @@ pub(crate) struct ImageField {
     /// The body's field.
     pub field: &'static str,
     /// The request's name for it, as errors name it (`image` for the
-    /// input image, whatever the body calls it).
+    /// input image).
     pub named: &'static str,
     pub inputs: Vec<ImageInput>,
     /// Sent as file parts (a multipart body); else as text in the JSON body
     /// (a URL, or a local file's base64).
     pub file: bool,
-    /// The field holds a list.
     pub list: bool,
 }
 
@@ -122,18 +119,10 @@ pub(crate) fn lowers_into(value: &str) -> &'static [&'static str] {
     }
 }
 
-/// Why a body being tried cannot take the request.
-enum Miss {
-    /// It has no place for this field.
-    NotTaken(String),
-    /// It has the field, but not this value.
-    Invalid(InvalidInput),
-}
-
-impl From<InvalidInput> for Miss {
-    fn from(invalid: InvalidInput) -> Self {
-        Self::Invalid(invalid)
-    }
+/// A body being tried has no place for `field`: [`Draft::lower`] tries the
+/// next, or says who takes it.
+fn no_place(field: &str) -> InvalidInput {
+    InvalidInput::not_taken(field.to_owned(), String::new())
 }
 
 impl Draft<'_> {
@@ -143,11 +132,10 @@ impl Draft<'_> {
         let model = self.model.map(|m| m.to_string());
         let candidates: Vec<&'static Operation> = match self.operation {
             Some(id) => vec![catalog::by_id(provider, id).ok_or_else(|| {
-                let ids: Vec<&str> = catalog::operations(provider)
+                let routed = catalog::operations(provider)
                     .iter()
-                    .filter(|op| op.route.is_some())
-                    .map(|op| op.id)
-                    .collect();
+                    .filter(|op| op.route.is_some());
+                let ids: Vec<&str> = routed.map(|op| op.id).collect();
                 let ids = ids.join(", ");
                 let message = format!("{id:?} is not an operation of {provider}; use one of {ids}");
                 InvalidInput::new("operation", message)
@@ -157,36 +145,39 @@ impl Draft<'_> {
         if candidates.is_empty() {
             return Err(self.unserved(provider));
         }
-        let mut failures = Vec::new();
+        // Each body that cannot take the request: a field it has no place
+        // for, or a value it refuses.
+        let mut misses = Vec::new();
         for op in candidates {
             match self.lower_into(provider, op) {
                 Ok(lowered) => return lowered.recheck().map(|()| lowered),
-                Err(failure) => failures.push((op, failure)),
+                Err(miss) => misses.push((op, miss)),
             }
         }
-        let field = match &failures.last().expect("a candidate").1 {
-            Miss::Invalid(invalid) => return Err(invalid.clone()),
-            Miss::NotTaken(field) => field.clone(),
-        };
-        // Each operation refusing the same field: who takes it instead.
-        if failures
-            .iter()
-            .all(|(_, f)| matches!(f, Miss::NotTaken(other) if *other == field))
-        {
-            let (op, _) = failures.last().expect("a candidate");
-            return Err(self.not_taken(provider, op, &field));
+        let (last_op, last) = misses.last().expect("a candidate");
+        if !last.is_not_taken() {
+            return Err(last.clone());
         }
-        let why: Vec<String> = failures
+        let field = &last.field;
+        if misses
             .iter()
-            .map(|(op, failure)| match failure {
-                Miss::NotTaken(other) => format!("{} takes no {other}", op.id),
-                Miss::Invalid(invalid) => format!("{}: {invalid}", op.id),
+            .all(|(_, m)| m.is_not_taken() && m.field == *field)
+        {
+            return Err(self.not_taken(provider, last_op, field));
+        }
+        let why: Vec<String> = misses
+            .iter()
+            .map(|(op, miss)| {
+                if miss.is_not_taken() {
+                    format!("{} takes no {}", op.id, miss.field)
+                } else {
+                    format!("{}: {miss}", op.id)
+                }
             })
             .collect();
-        let who = model.unwrap_or_else(|| self.task.to_owned());
-        let why = why.join("; ");
+        let (who, why) = (model.as_deref().unwrap_or(self.task), why.join("; "));
         let message = format!("no operation of {who} on {provider} takes the whole request: {why}");
-        Err(InvalidInput::not_taken(field, message))
+        Err(InvalidInput::not_taken(field.clone(), message))
     }
 
     /// Why no operation runs this task and model on `provider`.
@@ -199,12 +190,10 @@ impl Draft<'_> {
                 .map(|p| p.to_string())
                 .collect();
             let (list, flags) = (others.join(", "), others.join("|"));
-            return InvalidInput::new(
-                "provider",
-                format!(
-                    "{task} runs on {list} only (--provider {flags}): {provider} serves no such operation"
-                ),
+            let message = format!(
+                "{task} runs on {list} only (--provider {flags}): {provider} serves no such operation"
             );
+            return InvalidInput::new("provider", message);
         }
         let model = self.model.map(|m| m.to_string()).unwrap_or_default();
         let models = catalog::models(provider, task).join(", ");
@@ -238,18 +227,22 @@ impl Draft<'_> {
         InvalidInput::not_taken(field.to_owned(), message)
     }
 
-    /// The body for `op`, or the first field it has no place for (or a
-    /// value it cannot take).
-    fn lower_into(&self, provider: Provider, op: &'static Operation) -> Result<Lowered, Miss> {
+    /// The body for `op`, or why it cannot take the request: the first
+    /// field it has no place for ([`no_place`]), or a value it refuses.
+    fn lower_into(
+        &self,
+        provider: Provider,
+        op: &'static Operation,
+    ) -> Result<Lowered, InvalidInput> {
         let route = op.route.expect("a routed operation");
         if op.body.is_none() {
             let message = format!("{} takes no body", op.id);
-            return Err(InvalidInput::new("operation", message).into());
+            return Err(InvalidInput::new("operation", message));
         }
         let model = self.model.map(|m| m.to_string()).unwrap_or_default();
         // The field `name` if the body takes it for this model.
         let field = |name: &str| catalog::field(provider, op, name).filter(|f| f.for_model(&model));
-        let take = |name: &str| field(name).ok_or_else(|| Miss::NotTaken(name.to_owned()));
+        let take = |name: &str| field(name).ok_or_else(|| no_place(name));
         let first = |names: &[&str]| names.iter().find_map(|name| field(name));
         let mut obj = Map::new();
         if let Some(prompt) = self.prompt {
@@ -260,8 +253,8 @@ impl Draft<'_> {
             obj.insert("model".into(), model.clone().into());
         }
         if let Some(magic) = self.magic_prompt {
-            let into = first(lowers_into("magic_prompt"));
-            let into = into.ok_or_else(|| Miss::NotTaken("magic_prompt".into()))?;
+            let into =
+                first(lowers_into("magic_prompt")).ok_or_else(|| no_place("magic_prompt"))?;
             let value = match (into.property["type"] == "boolean", magic) {
                 (false, magic) => Some(spelled(&magic.to_string().into(), &into.values)),
                 (true, MagicPrompt::On) => Some(true.into()),
@@ -279,11 +272,8 @@ impl Draft<'_> {
             obj.insert("color_palette".into(), value);
         }
         if let Some(size) = self.resolution {
-            let values = &take("resolution")?.values;
-            obj.insert(
-                "resolution".into(),
-                size_value(size, values, &model)?.into(),
-            );
+            let value = size_value(size, &take("resolution")?.values, &model)?;
+            obj.insert("resolution".into(), value.into());
         }
         if let Some(ratio) = self.aspect_ratio {
             let who = if model.is_empty() { op.id } else { &model };
@@ -296,7 +286,7 @@ impl Draft<'_> {
         for (name, value) in self.fields {
             if obj.contains_key(name) {
                 let message = "is given twice (as an option and as a field)";
-                return Err(InvalidInput::new(name.clone(), message).into());
+                return Err(InvalidInput::new(name.clone(), message));
             }
             let known = take(name)?;
             if known.image {
@@ -326,7 +316,7 @@ impl Draft<'_> {
                 Slot::Input => route.image.and_then(field),
                 Slot::Field(names) => first(names),
             };
-            let known = known.ok_or_else(|| Miss::NotTaken(slot.name().into()))?;
+            let known = known.ok_or_else(|| no_place(slot.name()))?;
             let named = if *slot == Slot::Input {
                 "image"
             } else {
@@ -386,16 +376,15 @@ impl Lowered {
         }
         let body = Value::Object(body);
         let nest = self.operation.route.and_then(|r| r.nest);
-        catalog::schemas(self.provider)
-            .check(self.schema(), &body)
-            .map_err(|mut violation| {
-                if let Some(path) = nest.and_then(|n| violation.path.strip_prefix(n))
-                    && let Some(path) = path.strip_prefix('.')
-                {
-                    violation.path = path.to_owned();
-                }
-                InvalidInput::from(violation)
-            })?;
+        let checked = catalog::schemas(self.provider).check(self.schema(), &body);
+        checked.map_err(|mut violation| {
+            if let Some(path) = nest.and_then(|n| violation.path.strip_prefix(n))
+                && let Some(path) = path.strip_prefix('.')
+            {
+                violation.path = path.to_owned();
+            }
+            InvalidInput::from(violation)
+        })?;
         decode(self.provider, self.schema(), body)
     }
 }
@@ -405,14 +394,12 @@ impl Lowered {
 fn decode(provider: Provider, name: &str, body: Value) -> Result<(), InvalidInput> {
     struct Decode(Value);
     impl BodyVisitor for Decode {
-        type Output = Result<(), String>;
+        type Output = Result<(), serde_json::Error>;
         fn visit<T>(self) -> Self::Output
         where
             T: serde::de::DeserializeOwned + serde::Serialize + schemars::JsonSchema + 'static,
         {
-            serde_json::from_value::<T>(self.0)
-                .map(drop)
-                .map_err(|e| e.to_string())
+            serde_json::from_value::<T>(self.0).map(drop)
         }
     }
     let decoded = match provider {
@@ -421,27 +408,29 @@ fn decode(provider: Provider, name: &str, body: Value) -> Result<(), InvalidInpu
             ideogram_raw::ideogram::operations::with_body_type(name, Decode(body))
         }
     };
-    match decoded {
-        Some(Ok(())) => Ok(()),
-        Some(Err(e)) => Err(InvalidInput::new("request", format!("{name}: {e}"))),
-        None => Err(InvalidInput::new(
-            "request",
-            format!("{name} has no generated type"),
-        )),
-    }
+    let message = match decoded {
+        Some(Ok(())) => return Ok(()),
+        Some(Err(e)) => format!("{name}: {e}"),
+        None => format!("{name} has no generated type"),
+    };
+    Err(InvalidInput::new("request", message))
 }
 
 /// The images a field's value names: one, or a list, each in the text an
 /// [`ImageInput`] parses (a URL, a path, a `data:` URL), checked.
 pub(crate) fn images_of(field: &str, value: &Value) -> Result<Vec<ImageInput>, InvalidInput> {
     let one = |value: &Value| -> Result<ImageInput, InvalidInput> {
-        let text = value.as_str().ok_or_else(|| {
+        let not_text = || {
             InvalidInput::new(
                 field.to_owned(),
                 "is an image: a URL, a path or a data: URL",
             )
-        })?;
-        let image: ImageInput = text.parse().map_err(named(field))?;
+        };
+        let image: ImageInput = value
+            .as_str()
+            .ok_or_else(not_text)?
+            .parse()
+            .map_err(named(field))?;
         image.check().map_err(named(field))?;
         Ok(image)
     };
@@ -456,15 +445,12 @@ pub(crate) fn images_of(field: &str, value: &Value) -> Result<Vec<ImageInput>, I
 /// request's images must see. A value that does not parse is left to the
 /// check, which refuses it.
 pub(crate) fn named_images(fields: &BTreeMap<String, Value>) -> Vec<(String, ImageInput)> {
-    let images = fields
-        .iter()
-        .filter(|(field, _)| catalog::is_image_field(field));
+    let mut images = Vec::new();
+    for (field, value) in fields.iter().filter(|(f, _)| catalog::is_image_field(f)) {
+        let named = images_of(field, value).unwrap_or_default().into_iter();
+        images.extend(named.map(|image| (field.clone(), image)));
+    }
     images
-        .flat_map(|(field, value)| {
-            let images = images_of(field, value).unwrap_or_default();
-            images.into_iter().map(|image| (field.clone(), image))
-        })
-        .collect()
 }
 
 /// `value` in the enum's own spelling when it differs only in case
@@ -479,18 +465,32 @@ fn spelled(value: &Value, values: &[String]) -> Value {
     }
 }
 
-/// The enum value that names `size` (`RESOLUTION_1024_768` or `1024x768`).
-fn size_value(size: Resolution, values: &[String], model: &str) -> Result<String, Miss> {
+/// The value of `values`, an enum of sizes (`RESOLUTION_1024_768` or
+/// `1024x768`), nearest `width` x `height`, with its size.
+fn nearest(values: &[String], (width, height): (u32, u32)) -> Option<(&String, (u32, u32))> {
+    let sizes: Vec<(u32, u32)> = values.iter().filter_map(|v| pair(v)).collect();
+    let size = nearest_in(width, height, &sizes)?;
+    values
+        .iter()
+        .find(|v| pair(v) == Some(size))
+        .map(|v| (v, size))
+}
+
+/// The enum value that names `size`.
+fn size_value(size: Resolution, values: &[String], model: &str) -> Result<String, InvalidInput> {
     let wanted = (u32::from(size.width()), u32::from(size.height()));
-    if let Some(value) = values.iter().find(|v| pair(v) == Some(wanted)) {
+    let near = nearest(values, wanted);
+    if let Some((value, found)) = near
+        && found == wanted
+    {
         return Ok(value.clone());
     }
-    let sizes: Vec<(u32, u32)> = values.iter().filter_map(|v| pair(v)).collect();
-    let nearest = crate::resolution::nearest_in(wanted.0, wanted.1, &sizes)
-        .map(|(w, h)| format!("; the nearest is {w}x{h}"))
-        .unwrap_or_default();
-    let message = format!("{size} is not a size {model} renders here{nearest}");
-    Err(InvalidInput::new("resolution", message).into())
+    let near = near.map(|(_, (w, h))| format!("; the nearest is {w}x{h}"));
+    let message = format!(
+        "{size} is not a size {model} renders here{}",
+        near.unwrap_or_default()
+    );
+    Err(InvalidInput::new("resolution", message))
 }
 
 /// Where an aspect ratio goes: the value of that shape of the first of the
@@ -501,7 +501,7 @@ fn ratio_value(
     ratio: AspectRatio,
     who: &str,
     first: &dyn Fn(&[&str]) -> Option<&'static Field>,
-) -> Result<(&'static str, String), Miss> {
+) -> Result<(&'static str, String), InvalidInput> {
     let (w, h) = ratio.parts();
     let same = |(a, b): (u32, u32)| u64::from(a) * u64::from(h) == u64::from(b) * u64::from(w);
     let [ratios @ .., resolution] = lowers_into("aspect_ratio") else {
@@ -515,23 +515,16 @@ fn ratio_value(
         if let Some(value) = into.values.iter().find(|v| shape(v).is_some_and(same)) {
             return Ok((into.name, value.clone()));
         }
-        let mut shown: Vec<String> = (into.values.iter().filter_map(|v| shape(v)))
-            .map(|(w, h)| format!("{w}:{h}"))
-            .collect();
+        let shapes = into.values.iter().filter_map(|v| shape(v));
+        let mut shown: Vec<String> = shapes.map(|(w, h)| format!("{w}:{h}")).collect();
         shown.dedup();
         let message = format!("{who} takes {}, not {ratio}", shown.join(", "));
-        return Err(InvalidInput::new("aspect_ratio", message).into());
+        return Err(InvalidInput::new("aspect_ratio", message));
     }
-    if let Some(into) = first(&[resolution]) {
-        let sizes: Vec<(u32, u32)> = into.values.iter().filter_map(|v| pair(v)).collect();
-        let (w, h) = crate::resolution::megapixel(ratio);
-        if let Some(size) = crate::resolution::nearest_in(w, h, &sizes)
-            && let Some(value) = into.values.iter().find(|v| pair(v) == Some(size))
-        {
-            return Ok((into.name, value.clone()));
-        }
-    }
-    Err(Miss::NotTaken("aspect_ratio".into()))
+    let into = first(&[resolution]).ok_or_else(|| no_place("aspect_ratio"))?;
+    let (value, _) =
+        nearest(&into.values, megapixel(ratio)).ok_or_else(|| no_place("aspect_ratio"))?;
+    Ok((into.name, value.clone()))
 }
 
 /// A prompt must show something (not only spaces or zero-width characters)
