@@ -125,6 +125,11 @@ pub(crate) struct Field {
     pub free_text: bool,
     /// Its enum's values, in the spec's order (empty: not an enum).
     pub values: Vec<String>,
+    /// What other bodies call the value it takes (`x-takes`), if not its
+    /// own name: Segmind's `enable_prompt_expansion` is `magic_prompt`.
+    takes: Option<&'static str>,
+    /// The field whose images it masks (the body's `x-masks`).
+    pub mask_of: Option<&'static str>,
 }
 
 impl Field {
@@ -132,16 +137,23 @@ impl Field {
     pub(crate) fn for_model(&self, model: &str) -> bool {
         self.models.as_ref().is_none_or(|m| m.contains(&model))
     }
+
+    /// Whether it takes the request's `value` (its name or `x-takes`).
+    pub(crate) fn is(&self, value: &str) -> bool {
+        self.name == value || self.takes == Some(value)
+    }
 }
 
 /// The fields of the object schema `name` of `provider`'s spec.
 fn read_fields(provider: Provider, name: &str) -> Vec<Field> {
     let schemas = schemas(provider);
-    let field_models = schemas.get(name).map(|s| &s["x-field-models"]);
+    let body = schemas.get(name).unwrap_or(&Value::Null);
     let read = |field: &'static str| {
         let property = schemas.property(name, field)?;
         let image = schemas.is_image(name, field);
-        let models = field_models.and_then(|m| m[field].as_array());
+        let models = body["x-field-models"][field].as_array();
+        // `x-takes` beside the field's `$ref`, or in what it refers to.
+        let takes = body["properties"][field]["x-takes"].as_str();
         Some(Field {
             name: field,
             property,
@@ -157,6 +169,8 @@ fn read_fields(provider: Provider, name: &str) -> Vec<Field> {
             values: schemas
                 .field_values(name, field)
                 .map_or_else(Vec::new, |v| v.into_iter().map(str::to_owned).collect()),
+            takes: takes.or_else(|| property["x-takes"].as_str()),
+            mask_of: body["x-masks"][field].as_str(),
         })
     };
     schemas.fields(name).into_iter().filter_map(read).collect()

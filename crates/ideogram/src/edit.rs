@@ -321,9 +321,9 @@ impl EditRequest {
     fn slots(&self) -> Vec<(Slot, ImageInput)> {
         let mut images = vec![(Slot::Input, self.image.clone())];
         if let EditKind::Edit { mask, .. } = &self.kind {
-            images.push((Slot::Field(&["mask"]), mask.clone()));
+            images.push((Slot::Field("mask"), mask.clone()));
         }
-        let style = Slot::Field(crate::lowering::lowers_into("style_reference_images"));
+        let style = Slot::Field("style_reference_images");
         images.extend(
             self.style_reference_images
                 .iter()

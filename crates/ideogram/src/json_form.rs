@@ -138,12 +138,14 @@ pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) 
     let schemas = catalog::schemas(provider);
     // Each body field: its schemas in the bodies, and who takes it.
     let mut fields: Vec<(&str, Vec<Value>, Vec<String>)> = Vec::new();
+    let mut seen: Vec<&catalog::Field> = Vec::new();
     for task in tasks {
         for op in catalog::routes(provider, task, None) {
             for field in catalog::fields(provider, op) {
                 if op.route.and_then(|r| r.image) == Some(field.name) {
                     continue;
                 }
+                seen.push(field);
                 let property = match (field.image, field.list) {
                     (false, _) => inline(schemas, field.property, 0),
                     (true, false) => json!({"type": "string", "description": IMAGE}),
@@ -175,10 +177,12 @@ pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) 
     let properties = schema["properties"]
         .as_object_mut()
         .expect("an object schema");
-    // An ergonomic value no body here takes is not offered.
+    // A value of the request's own that goes to a body field is offered
+    // only where a body here takes it (a shape also as a `resolution`).
     properties.retain(|own, _| {
-        let into = crate::lowering::lowers_into(own);
-        into.is_empty() || into.iter().any(|f| fields.iter().any(|(b, ..)| b == f))
+        let shape = own == "aspect_ratio";
+        let taken = |f: &&catalog::Field| f.is(own) || (shape && f.name == "resolution");
+        !LOWERED.contains(&own.as_str()) || seen.iter().any(taken)
     });
     for (field, mut variants, who) in fields {
         // A field the request has an ergonomic value for keeps its own
@@ -199,6 +203,18 @@ pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) 
     schema["additionalProperties"] = false.into();
     schema
 }
+
+/// The request's own values that go to a body field: the one of their name
+/// or that says it takes them (`x-takes`).
+const LOWERED: [&str; 7] = [
+    "magic_prompt",
+    "aspect_ratio",
+    "resolution",
+    "color_palette",
+    "style_reference_images",
+    "character_reference_images",
+    "character_reference_images_mask",
+];
 
 /// What an image field takes.
 const IMAGE: &str = "An input image: an http(s) URL, a local path, or a data:image/...;base64, URL (JPEG, PNG or WebP).";

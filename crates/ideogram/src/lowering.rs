@@ -26,8 +26,9 @@ use crate::resolution::{Resolution, megapixel, nearest_in};
 pub(crate) enum Slot {
     /// The operation's input image (its route's `image` field).
     Input,
-    /// The first of these fields the body has.
-    Field(&'static [&'static str]),
+    /// The body's field that takes the request's value of this name
+    /// ([`Field::is`]).
+    Field(&'static str),
 }
 
 impl Slot {
@@ -35,7 +36,7 @@ impl Slot {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Input => "image",
-            Self::Field(fields) => fields[0],
+            Self::Field(value) => value,
         }
     }
 
@@ -84,6 +85,8 @@ pub(crate) struct ImageField {
     /// (a URL, or a local file's base64).
     pub file: bool,
     pub list: bool,
+    /// The field whose images these mask.
+    pub mask_of: Option<&'static str>,
 }
 
 /// A request lowered into its operation's body; its images still to read.
@@ -94,29 +97,6 @@ pub(crate) struct Lowered {
     /// The body without its images, as sent.
     pub body: Map<String, Value>,
     pub images: Vec<ImageField>,
-}
-
-/// The body fields an ergonomic value of a request lowers into, the first
-/// the body takes: the magic prompt switch by each body's name for it, a
-/// shape as a ratio, a named size or a size, the character reference by
-/// either spelling. Any other value goes to the field of its own name.
-pub(crate) fn lowers_into(value: &str) -> &'static [&'static str] {
-    match value {
-        "magic_prompt" => &[
-            "magic_prompt",
-            "magic_prompt_option",
-            "enable_prompt_expansion",
-        ],
-        "aspect_ratio" => &["aspect_ratio", "image_size", "resolution"],
-        "character_reference_images" => {
-            &["character_reference_images", "character_reference_image"]
-        }
-        "character_reference_images_mask" => &["character_reference_images_mask"],
-        "color_palette" => &["color_palette"],
-        "resolution" => &["resolution"],
-        "style_reference_images" => &["style_reference_images"],
-        _ => &[],
-    }
 }
 
 /// A body being tried has no place for `field`: [`Draft::lower`] tries the
@@ -243,7 +223,11 @@ impl Draft<'_> {
         // The field `name` if the body takes it for this model.
         let field = |name: &str| catalog::field(provider, op, name).filter(|f| f.for_model(&model));
         let take = |name: &str| field(name).ok_or_else(|| no_place(name));
-        let first = |names: &[&str]| names.iter().find_map(|name| field(name));
+        // The field that takes the request's `value`.
+        let into = |value: &str| {
+            let mut fields = catalog::fields(provider, op).iter();
+            fields.find(|f| f.is(value) && f.for_model(&model))
+        };
         let mut obj = Map::new();
         if let Some(prompt) = self.prompt {
             take("prompt")?;
@@ -253,8 +237,7 @@ impl Draft<'_> {
             obj.insert("model".into(), model.clone().into());
         }
         if let Some(magic) = self.magic_prompt {
-            let into =
-                first(lowers_into("magic_prompt")).ok_or_else(|| no_place("magic_prompt"))?;
+            let into = into("magic_prompt").ok_or_else(|| no_place("magic_prompt"))?;
             let value = match (into.property["type"] == "boolean", magic) {
                 (false, magic) => Some(spelled(&magic.to_string().into(), &into.values)),
                 (true, MagicPrompt::On) => Some(true.into()),
@@ -277,7 +260,9 @@ impl Draft<'_> {
         }
         if let Some(ratio) = self.aspect_ratio {
             let who = if model.is_empty() { op.id } else { &model };
-            let (into, value) = ratio_value(ratio, &format!("{who} on {provider}"), &first)?;
+            let who = format!("{who} on {provider}");
+            let (into, value) =
+                ratio_value(ratio, &who, into("aspect_ratio"), field("resolution"))?;
             obj.insert(into.into(), value.into());
         }
         // Fields by their spec name; images given so are read and checked
@@ -314,7 +299,7 @@ impl Draft<'_> {
         for (slot, input) in self.images {
             let known = match slot {
                 Slot::Input => route.image.and_then(field),
-                Slot::Field(names) => first(names),
+                Slot::Field(value) => into(value),
             };
             let known = known.ok_or_else(|| no_place(slot.name()))?;
             let named = if *slot == Slot::Input {
@@ -334,6 +319,7 @@ impl Draft<'_> {
                     inputs: vec![input],
                     file: known.file,
                     list: known.list,
+                    mask_of: known.mask_of,
                 }),
             }
         }
@@ -493,21 +479,19 @@ fn size_value(size: Resolution, values: &[String], model: &str) -> Result<String
     Err(InvalidInput::new("resolution", message))
 }
 
-/// Where an aspect ratio goes: the value of that shape of the first of the
-/// body's `aspect_ratio` (`ASPECT_16_9`, `16x9`) and named size
-/// (`image_size`, its sizes in the spec's `x-sizes`) it takes; else the
-/// `resolution` of the nearest shape, about a megapixel.
+/// Where an aspect ratio goes: the value of that shape of the body's field
+/// that takes it (`aspect_ratio`: `ASPECT_16_9`, `16x9`; a named size whose
+/// sizes the spec's `x-sizes` gives); else the `resolution` of the nearest
+/// shape, about a megapixel.
 fn ratio_value(
     ratio: AspectRatio,
     who: &str,
-    first: &dyn Fn(&[&str]) -> Option<&'static Field>,
+    shaped: Option<&'static Field>,
+    sized: Option<&'static Field>,
 ) -> Result<(&'static str, String), InvalidInput> {
     let (w, h) = ratio.parts();
     let same = |(a, b): (u32, u32)| u64::from(a) * u64::from(h) == u64::from(b) * u64::from(w);
-    let [ratios @ .., resolution] = lowers_into("aspect_ratio") else {
-        unreachable!("a ratio lowers into a field")
-    };
-    if let Some(into) = first(ratios) {
+    if let Some(into) = shaped {
         let shape = |value: &str| match into.property["x-sizes"][value].as_str() {
             Some(size) => pair(size).map(|(w, h)| AspectRatio::reduced(w, h).parts()),
             None => pair(value),
@@ -521,7 +505,7 @@ fn ratio_value(
         let message = format!("{who} takes {}, not {ratio}", shown.join(", "));
         return Err(InvalidInput::new("aspect_ratio", message));
     }
-    let into = first(&[resolution]).ok_or_else(|| no_place("aspect_ratio"))?;
+    let into = sized.ok_or_else(|| no_place("aspect_ratio"))?;
     let (value, _) =
         nearest(&into.values, megapixel(ratio)).ok_or_else(|| no_place("aspect_ratio"))?;
     Ok((into.name, value.clone()))
@@ -583,7 +567,7 @@ mod tests {
         assert_eq!(lowered.body["style_codes"][0], "AAFF5733");
 
         let character = [(
-            Slot::Field(lowers_into("character_reference_images")),
+            Slot::Field("character_reference_images"),
             ImageInput::url("https://example.com/c.png"),
         )];
         let empty = BTreeMap::new();

@@ -320,7 +320,7 @@ impl GenerateRequest {
     /// The images given as the request's own values, each with where it
     /// goes: one list for checking, lowering and naming them.
     fn slots(&self) -> Vec<(Slot, ImageInput)> {
-        let slot = |value: &str| Slot::Field(crate::lowering::lowers_into(value));
+        let slot = Slot::Field;
         let one = |slot: Slot, image: &Option<ImageInput>| image.clone().map(|i| (slot, i));
         one(Slot::Input, &self.image)
             .into_iter()

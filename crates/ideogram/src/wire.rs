@@ -138,7 +138,7 @@ impl WireRequest {
                 payload.fields.insert(image.field.to_owned(), value);
             }
         }
-        check_masks(&loaded, lowered.operation)?;
+        check_masks(&loaded)?;
         for (image, files) in loaded {
             let parts = files.iter().enumerate().map(|(i, file)| {
                 let ext = file.file_name.rsplit('.').next().unwrap_or("png");
@@ -161,16 +161,11 @@ impl WireRequest {
     }
 }
 
-/// A mask (`mask`, `<field>_mask`) is grayscale and the size of its image
-/// (the operation's input image, `<field>`), as Ideogram documents.
-fn check_masks(loaded: &[(&ImageField, Vec<Loaded>)], op: &Operation) -> Result<(), InvalidInput> {
+/// A mask (a field the spec's `x-masks` pairs with another) is grayscale
+/// and the size of its image, as Ideogram documents.
+fn check_masks(loaded: &[(&ImageField, Vec<Loaded>)]) -> Result<(), InvalidInput> {
     for (mask_field, masks) in loaded {
-        let field = mask_field.field;
-        let of = match field {
-            "mask" => op.route.and_then(|r| r.image),
-            other => other.strip_suffix("_mask"),
-        };
-        let Some(of) = of else {
+        let (field, Some(of)) = (mask_field.field, mask_field.mask_of) else {
             continue;
         };
         let images = loaded.iter().find(|(image, _)| image.field == of);
