@@ -53,9 +53,8 @@ pub(crate) fn routes(
 
 /// The operation of `provider` with the spec id `id`, if it is routed.
 pub(crate) fn by_id(provider: Provider, id: &str) -> Option<&'static Operation> {
-    routed()
-        .find(|(p, op)| *p == provider && op.id == id)
-        .map(|(_, op)| op)
+    let mut operations = operations(provider).iter();
+    operations.find(|op| op.id == id && op.route.is_some())
 }
 
 /// The models `provider` runs `task` with, oldest first, as errors list

@@ -267,7 +267,7 @@ impl Draft<'_> {
         }
         // Fields by their spec name; images given so are read and checked
         // as any input image is, never passed on as text.
-        let mut named_images: Vec<(&Field, &str, ImageInput)> = Vec::new();
+        let mut named_images: Vec<(&Field, ImageInput)> = Vec::new();
         for (name, value) in self.fields {
             if obj.contains_key(name) {
                 let message = "is given twice (as an option and as a field)";
@@ -276,7 +276,7 @@ impl Draft<'_> {
             let known = take(name)?;
             if known.image {
                 let images = images_of(known.name, value)?.into_iter();
-                named_images.extend(images.map(|image| (known, known.name, image)));
+                named_images.extend(images.map(|image| (known, image)));
                 continue;
             }
             // Free text (a negative prompt): it must show something and fit.
@@ -302,15 +302,13 @@ impl Draft<'_> {
                 Slot::Field(value) => into(value),
             };
             let known = known.ok_or_else(|| no_place(slot.name()))?;
-            let named = if *slot == Slot::Input {
-                "image"
-            } else {
-                known.name
-            };
-            placed.push((known, named, input.clone()));
+            placed.push((known, slot.name(), input.clone()));
         }
+        let named = named_images
+            .into_iter()
+            .map(|(known, input)| (known, known.name, input));
         let mut images: Vec<ImageField> = Vec::new();
-        for (known, named, input) in placed.into_iter().chain(named_images) {
+        for (known, named, input) in placed.into_iter().chain(named) {
             match images.iter_mut().find(|i| i.field == known.name) {
                 Some(image) => image.inputs.push(input),
                 None => images.push(ImageField {

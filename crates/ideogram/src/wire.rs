@@ -1,7 +1,6 @@
 //! What goes on the wire: a lowered request's body with its images read in
-//! (a JSON body's as URLs or base64, a multipart body's as file parts), for
-//! the operation it goes to. Open to changes before sending, checked against
-//! the spec again if changed.
+//! (a JSON body's as URLs or base64, a multipart body's as file parts), open
+//! to changes before sending, checked against the spec again if changed.
 
 use ideogram_raw::multipart::{FilePart, image_size, is_grayscale};
 use ideogram_raw::operation::Operation;
