@@ -175,14 +175,15 @@ fn read_fields(provider: Provider, name: &str) -> Vec<Field> {
     schemas.fields(name).into_iter().filter_map(read).collect()
 }
 
-/// Each routed operation's fields, read the first time a request goes
-/// there: a process that sends one request reads one body.
-static FIELDS: LazyLock<HashMap<(Provider, &'static str), OnceLock<Vec<Field>>>> =
-    LazyLock::new(|| {
-        routed()
-            .map(|(provider, op)| ((provider, op.id), OnceLock::new()))
-            .collect()
-    });
+/// An operation's fields, read the first time a request goes there: a
+/// process that sends one request reads one body.
+type Cell = OnceLock<Vec<Field>>;
+
+/// Each routed operation's fields, by provider and operation id.
+static FIELDS: LazyLock<HashMap<(Provider, &str), Cell>> = LazyLock::new(|| {
+    let cells = routed().map(|(provider, op)| ((provider, op.id), OnceLock::new()));
+    cells.collect()
+});
 
 /// The fields a request for `op`, a routed operation of `provider`, sets:
 /// its body's (the nested object's, for a nested body) and its input image.
