@@ -662,8 +662,8 @@ pub(crate) fn resolutions(family: Option<&str>, json: bool) -> Result<(), Failur
             "{:<11} {:<7} {:<7} {:<7} {}",
             r.to_string(),
             r.aspect_ratio().to_string(),
-            mark(r.is_legacy()),
-            mark(r.is_v3()),
+            mark(r.is_in(SizeFamily::Legacy)),
+            mark(r.is_in(SizeFamily::V3)),
             mark(r.is_in(SizeFamily::V4))
         ));
     }
@@ -685,7 +685,7 @@ pub(crate) fn sizes_of(families: &[SizeFamily]) -> Vec<Resolution> {
 pub(crate) fn resolutions_json(sizes: &[Resolution]) -> Value {
     sizes
         .iter()
-        .map(|r| json!({"resolution": r.to_string(), "aspect_ratio": r.aspect_ratio().to_string(), "legacy": r.is_legacy(), "v3": r.is_v3(), "v4": r.is_in(SizeFamily::V4)}))
+        .map(|r| json!({"resolution": r.to_string(), "aspect_ratio": r.aspect_ratio().to_string(), "legacy": r.is_in(SizeFamily::Legacy), "v3": r.is_in(SizeFamily::V3), "v4": r.is_in(SizeFamily::V4)}))
         .collect()
 }
 

@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::str::FromStr;
-
 use std::sync::LazyLock;
 
 use ideogram_raw::enums;
@@ -11,15 +10,13 @@ use ideogram_raw::ideogram::types as wire;
 
 use crate::invalid::InvalidInput;
 
-/// A width:height shape such as 16:9.
-///
-/// Ideogram's legacy models take 11 ratios and Ideogram 3.0 takes 15; the
-/// conversions say which. Written as `16:9`, `16x9` or `ASPECT_16_9`.
+/// A width:height shape such as 16:9, written `16:9`, `16x9` or
+/// `ASPECT_16_9`; a request is checked against its model's enum when lowered.
 ///
 /// ```
 /// let wide: ideogram::AspectRatio = "16:9".parse()?;
 /// assert_eq!(wide, "ASPECT_16_9".parse()?);
-/// assert!(wide.to_ideogram().is_ok());
+/// assert!(ideogram::AspectRatio::legacy().any(|r| r == wide));
 /// # Ok::<(), ideogram::InvalidInput>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,20 +25,19 @@ pub struct AspectRatio {
     height: u32,
 }
 
-/// The legacy models' ratios (`ASPECT_<w>_<h>` in the spec).
-static LEGACY: LazyLock<Vec<(u32, u32)>> = LazyLock::new(|| {
-    enums::values::<wire::AspectRatio>()
-        .iter()
-        .filter_map(|v| enums::pair(v))
-        .collect()
-});
-
-/// Ideogram 3.0's ratios (`<w>x<h>` in the spec).
-static V3: LazyLock<Vec<(u32, u32)>> = LazyLock::new(|| {
-    enums::values::<wire::AspectRatioV3>()
-        .iter()
-        .filter_map(|v| enums::pair(v))
-        .collect()
+/// The legacy models' ratios (`ASPECT_<w>_<h>`), then Ideogram 3.0's (`<w>x<h>`).
+static RATIOS: LazyLock<[Vec<AspectRatio>; 2]> = LazyLock::new(|| {
+    [
+        enums::values::<wire::AspectRatio>(),
+        enums::values::<wire::AspectRatioV3>(),
+    ]
+    .map(|values| {
+        values
+            .iter()
+            .filter_map(|v| enums::pair(v))
+            .map(|(width, height)| AspectRatio { width, height })
+            .collect()
+    })
 });
 
 impl AspectRatio {
@@ -58,10 +54,14 @@ impl AspectRatio {
 
     /// The shape of `width` x `height`, reduced (1280x768 is 5:3).
     pub fn reduced(width: u32, height: u32) -> Self {
-        let divisor = gcd(width.max(1), height.max(1));
+        let (width, height) = (width.max(1), height.max(1));
+        let (mut a, mut b) = (width, height);
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
         Self {
-            width: width.max(1) / divisor,
-            height: height.max(1) / divisor,
+            width: width / a,
+            height: height / a,
         }
     }
 
@@ -72,51 +72,13 @@ impl AspectRatio {
 
     /// The ratios the legacy models take.
     pub fn legacy() -> impl Iterator<Item = Self> {
-        LEGACY.iter().map(|&(width, height)| Self { width, height })
+        RATIOS[0].iter().copied()
     }
 
     /// The ratios Ideogram 3.0 takes.
     pub fn v3() -> impl Iterator<Item = Self> {
-        V3.iter().map(|&(width, height)| Self { width, height })
+        RATIOS[1].iter().copied()
     }
-
-    /// Ideogram's legacy enum value (`ASPECT_16_9`), if the legacy models take it.
-    pub fn to_ideogram(self) -> Result<wire::AspectRatio, InvalidInput> {
-        format!("ASPECT_{}_{}", self.width, self.height)
-            .parse()
-            .map_err(|_| {
-                InvalidInput::new(
-                    "aspect_ratio",
-                    format!(
-                        "{self} is not taken by the legacy models; they take {}",
-                        list(Self::legacy())
-                    ),
-                )
-            })
-    }
-
-    /// Ideogram 3.0's enum value (`16x9`), if Ideogram 3.0 takes it.
-    pub fn to_ideogram_v3(self) -> Result<wire::AspectRatioV3, InvalidInput> {
-        format!("{}x{}", self.width, self.height)
-            .parse()
-            .map_err(|_| {
-                InvalidInput::new(
-                    "aspect_ratio",
-                    format!(
-                        "{self} is not taken by Ideogram 3.0; it takes {}",
-                        list(Self::v3())
-                    ),
-                )
-            })
-    }
-}
-
-fn list(ratios: impl Iterator<Item = AspectRatio>) -> String {
-    ratios.map(|r| r.to_string()).collect::<Vec<_>>().join(", ")
-}
-
-fn gcd(a: u32, b: u32) -> u32 {
-    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 impl fmt::Display for AspectRatio {
@@ -152,38 +114,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_listed_ratio_converts_to_its_enum() {
+    fn every_listed_ratio_reads_back_from_its_enum() {
         for r in AspectRatio::legacy() {
-            assert_eq!(
-                r.to_ideogram().unwrap().to_string(),
-                format!("ASPECT_{}_{}", r.width, r.height)
-            );
+            let name = format!("ASPECT_{}_{}", r.width, r.height);
+            assert_eq!(name.parse::<wire::AspectRatio>().unwrap().to_string(), name);
+            assert_eq!(name.parse::<AspectRatio>().unwrap(), r);
             assert_eq!(r.to_string().parse::<AspectRatio>().unwrap(), r);
         }
         for r in AspectRatio::v3() {
+            let name = format!("{}x{}", r.width, r.height);
             assert_eq!(
-                r.to_ideogram_v3().unwrap().to_string(),
-                format!("{}x{}", r.width, r.height)
+                name.parse::<wire::AspectRatioV3>().unwrap().to_string(),
+                name
             );
+            assert_eq!(name.parse::<AspectRatio>().unwrap(), r);
         }
     }
 
     #[test]
-    fn unsupported_ratios_list_the_allowed_ones() {
-        let err = "4:5"
-            .parse::<AspectRatio>()
-            .unwrap()
-            .to_ideogram()
-            .unwrap_err();
-        assert_eq!(err.field, "aspect_ratio");
-        assert!(err.message.contains("10:16, 16:10, 9:16"), "{err}");
+    fn the_lists_differ_and_bad_ratios_do_not_parse() {
+        let ratio = |text: &str| text.parse::<AspectRatio>().unwrap();
+        let legacy: Vec<String> = AspectRatio::legacy().map(|r| r.to_string()).collect();
         assert!(
-            "5:4"
-                .parse::<AspectRatio>()
-                .unwrap()
-                .to_ideogram_v3()
-                .is_ok()
+            legacy.join(", ").contains("10:16, 16:10, 9:16"),
+            "{legacy:?}"
         );
+        assert!(!AspectRatio::legacy().any(|r| r == ratio("4:5")));
+        assert!(AspectRatio::v3().any(|r| r == ratio("5:4")));
+        assert_eq!(AspectRatio::reduced(1280, 768).to_string(), "5:3");
+        assert_eq!(AspectRatio::reduced(0, 0).to_string(), "1:1");
         for bad in ["", "16", "0:9", "a:b", "16:-9"] {
             assert!(bad.parse::<AspectRatio>().is_err(), "{bad}");
         }

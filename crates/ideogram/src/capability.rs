@@ -1,108 +1,84 @@
-//! What each model can do on each provider, found by asking the same checks
-//! a request goes through: the table `ideogram models` prints and the
-//! README shows cannot drift from the code.
+//! What each model can do on each provider, read from the specs' routes
+//! (which task each operation runs, for which models, in what body): the
+//! table `ideogram models` prints and the README shows.
 
+use crate::catalog;
 use crate::edit::EditRequest;
-use crate::image_input::ImageInput;
 use crate::model::Model;
 use crate::provider::Provider;
-use crate::request::GenerateRequest;
-use crate::resolution::Resolution;
 
-/// Something a model may be asked to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Capability {
+/// Declares [`Capability`] from its table: each variant with its name as
+/// the table heads it, the task that does it, and the request value its
+/// body must take (`None`: any body of the task).
+macro_rules! capabilities {
+    ($($(#[$doc:meta])* $variant:ident => $name:literal, $task:literal, $value:expr;)*) => {
+        /// Something a model may be asked to do.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Capability {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Capability {
+            /// Every capability, in the table's order.
+            pub const ALL: [Self; 9] = [$(Self::$variant),*];
+
+            /// The capability's name, as the table heads it.
+            pub fn name(self) -> &'static str {
+                self.route().0
+            }
+
+            fn route(self) -> (&'static str, &'static str, Option<&'static str>) {
+                match self {
+                    $(Self::$variant => ($name, $task, $value),)*
+                }
+            }
+        }
+    };
+}
+
+capabilities! {
     /// Text to image.
-    Generate,
+    Generate => "generate", "generate", None;
     /// An input image and a prompt (remix).
-    ImageToImage,
+    ImageToImage => "image to image", "remix", None;
     /// Style reference images.
-    StyleReferences,
+    StyleReferences => "style refs", "generate", Some("style_reference_images");
     /// A character reference image.
-    CharacterReference,
+    CharacterReference => "character ref", "generate", Some("character_reference_images");
     /// A transparent background.
-    Transparent,
+    Transparent => "transparent", "transparent", None;
     /// Repaint under a mask.
-    Edit,
+    Edit => "edit", "edit", None;
     /// Extend to a resolution.
-    Reframe,
+    Reframe => "reframe", "reframe", None;
     /// Replace the background.
-    ReplaceBackground,
+    ReplaceBackground => "replace background", "replace-background", None;
     /// Enlarge.
-    Upscale,
+    Upscale => "upscale", "upscale", None;
 }
 
 impl Capability {
-    /// Every capability, in the table's order.
-    pub const ALL: [Self; 9] = [
-        Self::Generate,
-        Self::ImageToImage,
-        Self::StyleReferences,
-        Self::CharacterReference,
-        Self::Transparent,
-        Self::Edit,
-        Self::Reframe,
-        Self::ReplaceBackground,
-        Self::Upscale,
-    ];
-
-    /// The capability's name, as the table heads it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Generate => "generate",
-            Self::ImageToImage => "image to image",
-            Self::StyleReferences => "style refs",
-            Self::CharacterReference => "character ref",
-            Self::Transparent => "transparent",
-            Self::Edit => "edit",
-            Self::Reframe => "reframe",
-            Self::ReplaceBackground => "replace background",
-            Self::Upscale => "upscale",
-        }
-    }
-
-    /// Whether `model` can do this on `provider`: whether a request for it
-    /// passes the checks made before sending (no image is read).
+    /// Whether `model` can do this on `provider`: an operation of the task
+    /// runs the model, its body taking what the capability needs. The edits
+    /// run [`EditRequest::MODEL`] only.
     pub fn available(self, model: Model, provider: Provider) -> bool {
-        let image = || ImageInput::url("https://example.invalid/in.png");
-        let generate = GenerateRequest::new("x").model(model);
-        let edit =
-            |request: EditRequest| model == EditRequest::MODEL && request.check(provider).is_ok();
-        match self {
-            Self::Generate => generate.check(provider).is_ok(),
-            Self::ImageToImage => generate.image(image()).check(provider).is_ok(),
-            Self::StyleReferences => generate.style_reference(image()).check(provider).is_ok(),
-            Self::CharacterReference => generate
-                .character_reference(image(), None)
-                .check(provider)
-                .is_ok(),
-            Self::Transparent => generate.transparent().check(provider).is_ok(),
-            Self::Edit => edit(EditRequest::edit(image(), image(), "x")),
-            Self::Reframe => edit(EditRequest::reframe(image(), Resolution::SQUARE_1024)),
-            Self::ReplaceBackground => edit(EditRequest::replace_background(image(), "x")),
-            Self::Upscale => edit(EditRequest::upscale(image())),
+        let (_, task, value) = self.route();
+        let edit = matches!(
+            self,
+            Self::Edit | Self::Reframe | Self::ReplaceBackground | Self::Upscale
+        );
+        if edit && model != EditRequest::MODEL {
+            return false;
         }
-    }
-}
-
-/// The providers that let `model` do `capability`, as the table writes them
-/// (`-` for none).
-fn cell(model: Model, capability: Capability) -> String {
-    let providers: Vec<String> = Provider::ALL
-        .iter()
-        .filter(|p| capability.available(model, **p))
-        .map(ToString::to_string)
-        .collect();
-    if providers.is_empty() {
-        "-".to_owned()
-    } else {
-        providers.join(", ")
+        let model = model.to_string();
+        let takes = |op| value.is_none_or(|v| catalog::taking(provider, op, v, &model).is_some());
+        catalog::routes(provider, task, Some(&model)).any(takes)
     }
 }
 
 /// The capability table as Markdown: a row per model, a column per
-/// capability, each cell the providers that offer it.
+/// capability, each cell the providers that offer it (`-` for none).
 ///
 /// ```
 /// let table = ideogram::capability_table();
@@ -115,14 +91,24 @@ pub fn capability_table() -> String {
     }
     out.push_str("\n|---|");
     out.push_str(&"---|".repeat(Capability::ALL.len()));
-    out.push('\n');
     for model in Model::ALL {
-        out.push_str(&format!("| {model} |"));
+        out.push_str(&format!("\n| {model} |"));
         for capability in Capability::ALL {
-            out.push_str(&format!(" {} |", cell(model, capability)));
+            let providers = Provider::ALL.map(|p| capability.available(model, p).then_some(p));
+            let cell: Vec<String> = providers
+                .iter()
+                .flatten()
+                .map(ToString::to_string)
+                .collect();
+            let cell = if cell.is_empty() {
+                "-".to_owned()
+            } else {
+                cell.join(", ")
+            };
+            out.push_str(&format!(" {cell} |"));
         }
-        out.push('\n');
     }
+    out.push('\n');
     out
 }
 

@@ -219,6 +219,18 @@ pub(crate) fn takes(provider: Provider, op: &Operation, field: &str, model: &str
     self::field(provider, op, field).is_some_and(|f| f.for_model(model))
 }
 
+/// The field of `op`'s body that takes the request's `value` for `model`
+/// (see [`Field::is`]).
+pub(crate) fn taking(
+    provider: Provider,
+    op: &Operation,
+    value: &str,
+    model: &str,
+) -> Option<&'static Field> {
+    let mut fields = fields(provider, op).iter();
+    fields.find(|f| f.is(value) && f.for_model(model))
+}
+
 /// Who takes `field` for `task` on `provider`: the models, or where the
 /// task names none the operations, sorted, as an error lists them.
 pub(crate) fn takers(provider: Provider, task: &str, field: &str) -> Vec<String> {

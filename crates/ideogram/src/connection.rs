@@ -1,20 +1,20 @@
 //! What a client and the jobs it queues share: the generated client, the key
-//! (to redact it from whatever the network says), the policies, the
-//! downloader and the in-flight slots. Below both `client` and `queue`, so
-//! neither depends on the other to reach them.
+//! (to redact what the network says), the policies, the downloaders and the
+//! in-flight slots. Below both `client` and `queue`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use ideogram_raw::auth::ApiKey;
 use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
+use progenitor_client::{ByteStream, Error as RawError, ResponseValue};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::completion::CompletionTimes;
 use crate::download::Downloader;
 use crate::error::Error;
 use crate::generation::{GeneratedImage, ImageData};
-use crate::image_input::{ImageInput, Loaded};
+use crate::image_input::ImageInput;
 use crate::invalid::InvalidInput;
 use crate::poll::PollSchedule;
 use crate::provider::Provider;
@@ -76,14 +76,11 @@ impl Connection {
             Value::String(text) => *text = self.redact(text),
             Value::Array(items) => items.iter_mut().for_each(|item| self.redact_json(item)),
             Value::Object(fields) => {
-                let redacted = std::mem::take(fields)
-                    .into_iter()
-                    .map(|(key, mut item)| {
-                        self.redact_json(&mut item);
-                        (self.redact(&key), item)
-                    })
-                    .collect();
-                *fields = redacted;
+                let redact = |(key, mut item): (String, Value)| {
+                    self.redact_json(&mut item);
+                    (self.redact(&key), item)
+                };
+                *fields = std::mem::take(fields).into_iter().map(redact).collect();
             }
             _ => {}
         }
@@ -109,10 +106,7 @@ impl Connection {
         operation: &ideogram_raw::operation::Operation,
         params: &[&str],
         payload: &ideogram_raw::send::Payload,
-    ) -> Result<
-        progenitor_client::ResponseValue<progenitor_client::ByteStream>,
-        progenitor_client::Error<progenitor_client::ByteStream>,
-    > {
+    ) -> Result<ResponseValue<ByteStream>, RawError<ByteStream>> {
         use ideogram_raw::send::send;
         match &self.api {
             Api::Segmind(api) => send(api, operation, params, payload).await,
@@ -123,56 +117,28 @@ impl Connection {
     /// Waits for `images` in-flight slots (at most the limit; none for 0 or
     /// without a limit), held until the permit drops.
     pub(crate) async fn slots(&self, images: u32) -> Option<OwnedSemaphorePermit> {
-        let (slots, limit) = self.in_flight.as_ref()?;
-        if images == 0 {
-            return None;
-        }
-        Some(
-            slots
-                .clone()
-                .acquire_many_owned(images.min(*limit))
-                .await
-                .expect("the semaphore is never closed"),
-        )
+        let (slots, limit) = self.in_flight.as_ref().filter(|_| images > 0)?;
+        let permit = slots.clone().acquire_many_owned(images.min(*limit)).await;
+        Some(permit.expect("the semaphore is never closed"))
     }
 
     /// An image at `url`, downloaded by this client's downloader.
     pub(crate) fn image_at(&self, url: String, prompt: String) -> GeneratedImage {
-        GeneratedImage {
-            data: ImageData::Url(url),
-            prompt,
-            seed: None,
-            resolution: None,
-            is_safe: true,
-            style: None,
-            downloader: self.downloader.clone(),
-        }
+        GeneratedImage::new(ImageData::Url(url), prompt, self.downloader.clone())
     }
 
-    /// Reads a local image, or downloads one from a URL (without the key),
-    /// checked; an error names `field`.
-    pub(crate) async fn load_image(
-        &self,
-        image: &ImageInput,
-        field: &'static str,
-    ) -> Result<Loaded, Error> {
-        crate::image_input::load(&self.inputs, image, field).await
-    }
-
-    /// Fetches and checks every URL among `images`: Segmind fetches an
-    /// image URL itself, after the call is paid, so an unreachable, endless
-    /// or non-image one is refused first. Local images are checked when
-    /// they are read. An error names `field`.
+    /// Fetches and checks every URL among `images` (an error names `field`):
+    /// Segmind fetches an image URL itself after the call is paid, so a bad
+    /// one is refused first. Local images are checked when read.
     pub(crate) async fn check_urls<'i>(
         &self,
         images: impl IntoIterator<Item = &'i ImageInput>,
         field: &'static str,
     ) -> Result<(), Error> {
-        for url in images
-            .into_iter()
-            .filter(|i| matches!(i, ImageInput::Url(_)))
-        {
-            self.load_image(url, field).await?;
+        for image in images {
+            if let ImageInput::Url(_) = image {
+                crate::image_input::load(&self.inputs, image, field).await?;
+            }
         }
         Ok(())
     }

@@ -1,9 +1,5 @@
-//! Operations on an uploaded image: Ideogram 3.0's edit (with a mask),
-//! reframe (to a resolution) and replace-background, and upscale, one
-//! request type for the four. Lowered like a generation (`lowering`), to
-//! the operation of the provider whose `x-route` runs the task.
-
-use std::collections::BTreeMap;
+//! Operations on an uploaded image (edit, reframe, replace-background,
+//! upscale), one request type for the four, lowered like a generation.
 
 use serde_json::Value;
 
@@ -11,9 +7,8 @@ use crate::image_input::ImageInput;
 use crate::invalid::InvalidInput;
 use crate::lowering::{Draft, Lowered, Slot};
 use crate::model::Model;
-use crate::options::{MagicPrompt, RenderingSpeed};
-use crate::palette::Palette;
 use crate::provider::Provider;
+use crate::request::{Common, common_methods};
 
 /// What to do to the image. As JSON, an object whose `op` names the
 /// operation (`edit`, `reframe`, `replace-background`, `upscale`).
@@ -72,8 +67,7 @@ impl EditKind {
     }
 
     /// Whether this operation on `provider` takes the field `field` (its
-    /// spec name): an operation of the task whose body has it. For a caller
-    /// that describes each operation's options (an agent's tool schema).
+    /// spec name): for a caller that describes each operation's options.
     ///
     /// ```
     /// use ideogram::{EditKind, Provider};
@@ -105,10 +99,9 @@ impl EditKind {
     }
 }
 
-/// An operation on an uploaded image, with its options: the spec's fields
-/// by name, like [`GenerateRequest`](crate::GenerateRequest). Options an
-/// operation does not take (its body has no such field) are errors naming
-/// the operation, never dropped.
+/// An operation on an uploaded image, with its options by the spec's field
+/// names, like [`GenerateRequest`](crate::GenerateRequest): one its body
+/// does not take is an error, never dropped.
 ///
 /// ```no_run
 /// use ideogram::{Client, EditRequest, ImageInput};
@@ -130,8 +123,8 @@ impl EditKind {
 ///
 /// # As JSON
 ///
-/// The operation is an object of its own, named by its `op`; every other
-/// field is the body's:
+/// The operation is an object named by its `op`; the other fields are the
+/// body's:
 ///
 /// ```
 /// use ideogram::{EditRequest, Provider};
@@ -156,51 +149,30 @@ pub struct EditRequest {
     /// What to do to it.
     #[serde(rename = "operation")]
     kind: EditKind,
-    /// Whether Ideogram rewrites the prompt first, whatever the body calls
-    /// it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    magic_prompt: Option<MagicPrompt>,
-    /// A preset palette or weighted colours.
-    #[serde(default, skip_serializing_if = "Option::is_none", alias = "palette")]
-    color_palette: Option<Palette>,
-    /// Images whose style to follow.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        alias = "style_references"
-    )]
-    pub(crate) style_reference_images: Vec<ImageInput>,
-    /// Every other field, by its spec name.
     #[serde(flatten)]
-    #[schemars(skip)]
-    fields: BTreeMap<String, Value>,
+    common: Common,
 }
 
 impl EditRequest {
+    common_methods!();
+
     /// The model these operations run: Ideogram 3.0.
     pub const MODEL: Model = Model::V3;
 
     /// `image` with `kind` done to it, every option at the service's default.
     pub fn new(image: ImageInput, kind: EditKind) -> Self {
+        let common = Common::default();
         Self {
             image,
             kind,
-            magic_prompt: None,
-            color_palette: None,
-            style_reference_images: Vec::new(),
-            fields: BTreeMap::new(),
+            common,
         }
     }
 
     /// Repaint where `mask` is black, from `prompt`.
     pub fn edit(image: ImageInput, mask: ImageInput, prompt: impl Into<String>) -> Self {
-        Self::new(
-            image,
-            EditKind::Edit {
-                mask,
-                prompt: prompt.into(),
-            },
-        )
+        let prompt = prompt.into();
+        Self::new(image, EditKind::Edit { mask, prompt })
     }
 
     /// Extend `image` (square) to `resolution`.
@@ -210,70 +182,21 @@ impl EditRequest {
 
     /// Replace `image`'s background with one painted from `prompt`.
     pub fn replace_background(image: ImageInput, prompt: impl Into<String>) -> Self {
-        Self::new(
-            image,
-            EditKind::ReplaceBackground {
-                prompt: prompt.into(),
-            },
-        )
+        let prompt = prompt.into();
+        Self::new(image, EditKind::ReplaceBackground { prompt })
     }
 
     /// Enlarge `image` with the service's defaults.
     pub fn upscale(image: ImageInput) -> Self {
+        let (prompt, resemblance, detail) = (None, None, None);
         Self::new(
             image,
             EditKind::Upscale {
-                prompt: None,
-                resemblance: None,
-                detail: None,
+                prompt,
+                resemblance,
+                detail,
             },
         )
-    }
-
-    /// Sets the body field `field` (its spec name) to `value`: any field of
-    /// the operation's body (see [`GenerateRequest::set`](crate::GenerateRequest::set)).
-    pub fn set(mut self, field: impl Into<String>, value: impl serde::Serialize) -> Self {
-        let value = serde_json::to_value(value).unwrap_or(Value::Null);
-        self.fields.insert(field.into(), value);
-        self
-    }
-
-    /// The body fields set by their spec names.
-    pub fn fields(&self) -> &BTreeMap<String, Value> {
-        &self.fields
-    }
-
-    /// How many images (each billed).
-    pub fn num_images(self, count: u32) -> Self {
-        self.set("num_images", count)
-    }
-
-    /// The seed.
-    pub fn seed(self, seed: u32) -> Self {
-        self.set("seed", seed)
-    }
-
-    /// Speed, quality and price.
-    pub fn rendering_speed(self, speed: RenderingSpeed) -> Self {
-        self.set("rendering_speed", speed)
-    }
-
-    /// Whether Ideogram rewrites the prompt first (not for reframe).
-    pub fn magic_prompt(mut self, magic: MagicPrompt) -> Self {
-        self.magic_prompt = Some(magic);
-        self
-    }
-
-    /// A palette (`color_palette`).
-    pub fn palette(mut self, palette: impl Into<Palette>) -> Self {
-        self.color_palette = Some(palette.into());
-        self
-    }
-
-    /// An image whose style to follow (repeatable; at most 10 MB in all).
-    pub fn style_reference(mut self, image: ImageInput) -> Self {
-        self.style_reference_images.push(image);
-        self
     }
 
     /// What is done to the image.
@@ -286,9 +209,8 @@ impl EditRequest {
         &self.image
     }
 
-    /// Every image the request reads, with the field that holds it (an
-    /// image field set by its spec name included): for a caller that
-    /// decides which files or URLs a request may use.
+    /// Every image the request reads, with the field that holds it (see
+    /// [`GenerateRequest::input_images`](crate::GenerateRequest::input_images)).
     ///
     /// ```
     /// use ideogram::{EditRequest, ImageInput};
@@ -302,52 +224,31 @@ impl EditRequest {
     /// assert_eq!(fields, ["image", "operation.mask"]);
     /// ```
     pub fn input_images(&self) -> Vec<(String, ImageInput)> {
-        self.slots()
-            .into_iter()
-            .map(|(slot, image)| {
-                // The mask is given inside the operation.
-                let name = match slot.name() {
-                    "mask" => "operation.mask",
-                    name => name,
-                };
-                (name.to_owned(), image)
-            })
-            .chain(crate::lowering::named_images(&self.fields))
-            .collect()
+        // The mask is given inside the operation.
+        let name = |name| {
+            if name == "mask" {
+                "operation.mask"
+            } else {
+                name
+            }
+        };
+        self.common.input_images(self.slots(), name)
     }
 
-    /// The images given as the request's own values, each with where it
-    /// goes: one list for checking, lowering and naming them.
+    /// The request's images, each with where it goes.
     fn slots(&self) -> Vec<(Slot, ImageInput)> {
-        let mut images = vec![(Slot::Input, self.image.clone())];
-        if let EditKind::Edit { mask, .. } = &self.kind {
-            images.push((Slot::Field("mask"), mask.clone()));
-        }
-        let style = Slot::Field("style_reference_images");
-        images.extend(
-            self.style_reference_images
-                .iter()
-                .map(|i| (style, i.clone())),
-        );
-        images
-    }
-
-    /// The images asked for (1 unless set).
-    pub fn images_asked(&self) -> u32 {
-        crate::request::count(&self.fields)
-    }
-
-    /// Everything that can be checked without reading an image: the
-    /// provider, the prompt, each field against the operation's spec body,
-    /// the values against their ranges.
-    pub fn check(&self, provider: Provider) -> Result<(), InvalidInput> {
-        self.lower(provider).map(drop)
+        let mask = match &self.kind {
+            EditKind::Edit { mask, .. } => Some(mask),
+            _ => None,
+        };
+        self.common.slots([
+            (Slot::Input, Some(&self.image)),
+            (Slot::Field("mask"), mask),
+        ])
     }
 
     /// The JSON Schema of a request for the operation `task` (an
-    /// [`EditKind::name`]) on `provider`: the request's own fields and every
-    /// field of that operation's body, read from the spec (see
-    /// [`GenerateRequest::json_schema`](crate::GenerateRequest::json_schema)).
+    /// [`EditKind::name`]) on `provider`: its own fields and its body's.
     pub fn json_schema(provider: Provider, task: &str) -> Value {
         crate::json_form::request_schema::<Self>(provider, &[task])
     }
@@ -358,35 +259,31 @@ impl EditRequest {
             crate::lowering::check_prompt("prompt", prompt)?;
         }
         let images = self.slots();
-        let mut fields = self.fields.clone();
-        let mut resolution = None;
-        match &self.kind {
-            EditKind::Reframe { resolution: size } => resolution = Some(*size),
-            EditKind::Upscale {
-                resemblance,
-                detail,
-                ..
-            } => {
-                for (field, value) in [("resemblance", resemblance), ("detail", detail)] {
-                    if let Some(value) = value {
-                        fields.insert(field.to_owned(), (*value).into());
-                    }
-                }
-            }
-            EditKind::Edit { .. } | EditKind::ReplaceBackground { .. } => {}
-        }
         for (slot, image) in &images {
             slot.check(image)?;
+        }
+        let mut fields = self.common.fields.clone();
+        if let EditKind::Upscale {
+            resemblance,
+            detail,
+            ..
+        } = self.kind
+        {
+            fields.extend(resemblance.map(|r| ("resemblance".to_owned(), r.into())));
+            fields.extend(detail.map(|d| ("detail".to_owned(), d.into())));
         }
         Draft {
             task: self.kind.name(),
             model: self.kind.model(),
             operation: None,
             prompt: self.kind.prompt(),
-            resolution,
+            resolution: match self.kind {
+                EditKind::Reframe { resolution } => Some(resolution),
+                _ => None,
+            },
             aspect_ratio: None,
-            palette: self.color_palette.as_ref(),
-            magic_prompt: self.magic_prompt,
+            palette: self.common.color_palette.as_ref(),
+            magic_prompt: self.common.magic_prompt,
             images: &images,
             fields: &fields,
         }

@@ -11,7 +11,6 @@ use crate::provider::Provider;
 
 /// Everything that can go wrong. Messages never contain the API key: text
 /// from the network is redacted before it gets here.
-///
 /// [`Error::certainly_not_billed`] says, per variant, whether the request
 /// certainly did not run.
 #[derive(Debug, thiserror::Error)]
@@ -20,8 +19,7 @@ pub enum Error {
     /// The request was refused before anything was sent.
     #[error(transparent)]
     Validation(#[from] InvalidInput),
-    /// The client could not be set up (no key, a bad base URL, ...): nothing
-    /// was sent. Match the [`ConfigError`] for the cause.
+    /// The client could not be set up (no key, a bad base URL): nothing sent.
     #[error("configuration: {0}")]
     Config(#[from] ConfigError),
     /// The key is missing or wrong (401).
@@ -51,16 +49,14 @@ pub enum Error {
         /// The service's words.
         message: String,
     },
-    /// The prompt or image failed the provider's safety check (Ideogram's
-    /// 422); not billed.
+    /// The prompt or image failed Ideogram's safety check (422); not billed.
     #[error("rejected by the safety check: {message}")]
     SafetyRejected {
         /// The service's words.
         message: String,
     },
     /// The service refused the request as invalid (400, 405, 413, 415,
-    /// Segmind's 422 and 406 "Invalid content type"): something the local
-    /// checks could not see. Not run.
+    /// Segmind's 422 and 406 "Invalid content type"). Not run.
     #[error("the service rejected the request ({status}): {message}")]
     Rejected {
         /// The HTTP status.
@@ -77,8 +73,8 @@ pub enum Error {
         /// The service's words.
         message: String,
     },
-    /// The service answered a redirect, which is not followed to another
-    /// origin (the key would go along). A POST answered so may have run.
+    /// A redirect, not followed to another origin (the key would go along).
+    /// A POST answered so may have run.
     #[error("the service answered {status}, a redirect{}; not followed", location.as_deref().map(|l| format!(" to {l}")).unwrap_or_default())]
     Redirected {
         /// The HTTP status (301, 302, 303, 307, 308).
@@ -93,8 +89,7 @@ pub enum Error {
         /// The request id.
         id: String,
     },
-    /// A queued request ran and failed (content and safety blocks included).
-    /// A failed job is not billed.
+    /// A queued request ran and failed (safety blocks too); it is not billed.
     #[error("job {id} failed: {detail}")]
     JobFailed {
         /// The request id.
@@ -159,8 +154,8 @@ pub enum Error {
         source: reqwest::Error,
     },
     /// A generated image could not be fetched from its URL (after the
-    /// retries the client's policy allows). The generation was billed: the
-    /// URL stays valid for a while (Ideogram's 24 hours).
+    /// client's retries). The generation was billed: the URL stays valid for
+    /// a while (Ideogram's 24 hours).
     #[error("cannot download {url}: {reason}")]
     Download {
         /// The image's URL.
@@ -171,19 +166,16 @@ pub enum Error {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
-    /// The image failed the safety check and was not delivered, though the
-    /// generation answered.
+    /// The image failed the safety check and was not delivered.
     #[error("the image failed the safety check and was not delivered")]
     Withheld,
     /// The answer (billed) held no image where it should have: an image that
     /// passed the safety check yet came without a URL. Nothing to fetch.
     #[error("billed, but the answer held no image for it (no URL, and not marked unsafe)")]
     Missing,
-    /// A success answer (2xx: the call ran and was billed) whose body does
-    /// not have the documented shape. `urls` are the `http(s)` URLs found in
-    /// the body read leniently, kept whole as [`ImageData::Url`] is (redact
-    /// them to print them): the paid images are likely among them, to fetch
-    /// without the key.
+    /// A success answer (2xx: billed) whose body does not have the documented
+    /// shape. `urls`, read leniently from the body and kept whole as
+    /// [`ImageData::Url`] is, likely hold the paid images.
     ///
     /// [`ImageData::Url`]: crate::ImageData::Url
     #[error("the service answered success (billed), but the answer does not decode: {message}")]
@@ -260,14 +252,15 @@ pub enum ConfigError {
 
 impl Error {
     /// Whether the request certainly did not run, so sending it again cannot
-    /// bill twice. Decided per variant: `false` wherever a generation may
-    /// have run (or certainly did, as when a download or save fails).
+    /// bill twice: `false` wherever a generation may have run (or certainly
+    /// did, as when a download or save fails).
     pub fn certainly_not_billed(&self) -> bool {
         match self {
-            // Nothing was sent.
-            Self::Validation(_) | Self::Config(_) => true,
-            // Answers the services document as not run.
-            Self::Unauthorized { .. }
+            Self::Transport { sent, .. } => !sent,
+            // Nothing was sent, or answers the services document as not run.
+            Self::Validation(_)
+            | Self::Config(_)
+            | Self::Unauthorized { .. }
             | Self::Forbidden { .. }
             | Self::InsufficientCredits { .. }
             | Self::RateLimited { .. }
@@ -275,23 +268,11 @@ impl Error {
             | Self::Rejected { .. }
             | Self::NotFound { .. }
             | Self::JobFailed { .. } => true,
-            Self::Transport { sent, .. } => !sent,
-            // A redirect after a POST may follow its processing; an expired
-            // or unfinished job may have run; a 5xx, an odd 2xx or a gateway
-            // failure say nothing either way.
-            Self::Redirected { .. }
-            | Self::Expired { .. }
-            | Self::JobTimeout { .. }
-            | Self::Polling { .. }
-            | Self::Server { .. }
-            | Self::InvalidResponse { .. }
-            | Self::Gateway { .. } => false,
-            // These happen after the service answered with a generation.
-            Self::Download { .. }
-            | Self::Withheld
-            | Self::Missing
-            | Self::Undecoded { .. }
-            | Self::Io { .. } => false,
+            // Anything else may have run, or certainly did: a redirect after
+            // a POST, an expired or unfinished job, a 5xx, an odd 2xx, a
+            // gateway's failure, and what comes after a generation answered.
+            // A new variant counts as maybe billed until shown otherwise.
+            _ => false,
         }
     }
 
@@ -317,17 +298,12 @@ impl Error {
 
 /// An error and its causes, `error: cause: cause`.
 pub(crate) fn chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        out.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    out
+    let causes = std::iter::successors(err.source(), |cause| cause.source());
+    causes.fold(err.to_string(), |out, cause| format!("{out}: {cause}"))
 }
 
 /// The meaning of an error answer, decided by its status first; the body only
-/// gives the words. `id` is the queued request a GET asked about.
+/// gives the words. `job` is the queued request a GET asked about.
 pub(crate) fn from_answer(
     provider: Provider,
     status: u16,
@@ -336,13 +312,11 @@ pub(crate) fn from_answer(
     reject_reason: Option<String>,
     job: Option<&str>,
 ) -> Error {
+    let header = |name| Some(headers.get(name)?.to_str().ok()?.to_owned());
     match (status, job) {
         (300..=399, _) => Error::Redirected {
             status,
-            location: headers
-                .get(reqwest::header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
+            location: header(reqwest::header::LOCATION.as_str()),
         },
         (404, Some(id)) => Error::Expired { id: id.to_owned() },
         (422, Some(id)) => Error::JobFailed {
@@ -366,10 +340,7 @@ pub(crate) fn from_answer(
         },
         (422, None) if provider == Provider::Ideogram => Error::SafetyRejected { message },
         (404, None) => Error::NotFound {
-            url: headers
-                .get(ideogram_raw::answer::REQUEST_URL_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
+            url: header(ideogram_raw::answer::REQUEST_URL_HEADER),
             message,
         },
         (400 | 405 | 406 | 413 | 415 | 422, _) => Error::Rejected { status, message },

@@ -1,13 +1,12 @@
 //! What a generation returns, whatever the provider: the images (bytes or
-//! URLs) with their metadata, each savable to a path without ever leaving a
-//! half-written file.
+//! URLs) with their metadata, each savable without a half-written file.
 
 use std::path::{Path, PathBuf};
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncWriteExt as _;
 
-use crate::download::{Downloader, Sink};
+use crate::download::{Downloader, IMAGE_TYPES, Sink};
 use crate::error::Error;
 use crate::model::Model;
 use crate::provider::Provider;
@@ -20,8 +19,7 @@ pub struct Generation {
     pub provider: Provider,
     /// The model used.
     pub model: Model,
-    /// The provider's id for the call, where it gives one (Segmind's queue id
-    /// or `x-request-id`).
+    /// The provider's id for the call (Segmind's queue id or `x-request-id`).
     pub request_id: Option<String>,
     /// Credits left on the account, where the provider says.
     pub credits_left: Option<f64>,
@@ -30,9 +28,8 @@ pub struct Generation {
 }
 
 impl Generation {
-    /// A generation of `images` by `model` on `provider`, with no request id
-    /// or credit count: for example one rebuilt from URLs kept after an
-    /// earlier call ([`Client::remote_image`](crate::Client::remote_image)).
+    /// A generation of `images` with no request id or credit count, such as
+    /// one rebuilt from [`Client::remote_image`](crate::Client::remote_image)s.
     pub fn new(provider: Provider, model: Model, images: Vec<GeneratedImage>) -> Self {
         Self {
             provider,
@@ -55,16 +52,14 @@ pub enum ImageData {
         /// Its type, such as `image/jpeg`.
         content_type: String,
     },
-    /// At a URL, to download (without the API key). Ideogram's expire after
-    /// 24 hours, Segmind's queue outputs after 7 days. Kept as the server
-    /// gave it, unredacted, since a redacted URL fetches nothing: should a
-    /// server put your key in it, redact it before showing it (the
-    /// client's errors and traces about a download already do).
+    /// At a URL, to download without the key (Ideogram's expire after 24
+    /// hours, Segmind's queue outputs after 7 days). Kept unredacted, since a
+    /// redacted URL fetches nothing: redact it before showing it (the
+    /// client's errors and traces do).
     Url(String),
     /// Not delivered: the image failed the safety check.
     Withheld,
-    /// Not delivered though it passed the safety check: the answer (billed)
-    /// held no URL for it. There is nothing to fetch.
+    /// Passed the safety check, yet the answer (billed) held no URL for it.
     Missing,
 }
 
@@ -118,9 +113,9 @@ impl SaveOptions {
     }
 
     /// Whether an existing file at the path is replaced (default) or the save
-    /// fails with [`std::io::ErrorKind::AlreadyExists`]. A path that exists
-    /// and is not a regular file (a directory, a device such as `/dev/null`,
-    /// a FIFO, a symlink) is refused either way.
+    /// fails with [`std::io::ErrorKind::AlreadyExists`]. A path that is not a
+    /// regular file (a directory, `/dev/null`, a FIFO, a symlink) is refused
+    /// either way.
     pub fn replace(mut self, replace: bool) -> Self {
         self.replace = replace;
         self
@@ -156,6 +151,19 @@ pub fn temp_file_prefix(target: &Path, tag: &str) -> PathBuf {
 const NAME_MAX: usize = 255;
 
 impl GeneratedImage {
+    /// An image of `data` for `prompt`, without metadata.
+    pub(crate) fn new(data: ImageData, prompt: String, downloader: Downloader) -> Self {
+        Self {
+            data,
+            prompt,
+            seed: None,
+            resolution: None,
+            is_safe: true,
+            style: None,
+            downloader,
+        }
+    }
+
     /// An image at `url` (kept from an earlier generation), to save or
     /// download without a client: no key is needed to fetch an image, and
     /// the default retries, timeouts and size cap apply.
@@ -168,19 +176,17 @@ impl GeneratedImage {
     /// # }
     /// ```
     pub fn from_url(url: impl Into<String>) -> Result<Self, Error> {
-        Ok(Self {
-            data: ImageData::Url(url.into()),
-            prompt: String::new(),
-            seed: None,
-            resolution: None,
-            is_safe: true,
-            style: None,
-            downloader: Downloader::standalone()?,
-        })
+        let downloader = Downloader::standalone()?;
+        Ok(Self::new(
+            ImageData::Url(url.into()),
+            String::new(),
+            downloader,
+        ))
     }
 
-    /// The encoded image, downloading it if it is at a URL (retried, at most
-    /// 64 MiB, checked to be an image).
+    /// The encoded image, downloading it if it is at a URL: a GET without the
+    /// key, retried with the client's backoff on network errors, 5xx, 429 and
+    /// bodies cut short or not an image; at most 64 MiB.
     pub async fn bytes(&self) -> Result<Bytes, Error> {
         match &self.data {
             ImageData::Bytes { bytes, .. } => Ok(bytes.clone()),
@@ -205,11 +211,9 @@ impl GeneratedImage {
     }
 
     /// Writes the image to `path` as `options` say; returns where it landed.
-    ///
-    /// Downloads are GETs without the key, retried with the client's backoff
-    /// on network errors, 5xx, 429 and bodies that are cut short or are not
-    /// an image; at most 64 MiB. Whatever fails (or if this future is
-    /// dropped), the temporary file is removed and `path` is as it was.
+    /// A download is retried as [`bytes`](Self::bytes) says. Whatever fails
+    /// (or if this future is dropped), the temporary file is removed and
+    /// `path` is as it was.
     pub async fn save_with(
         &self,
         path: impl AsRef<Path>,
@@ -223,7 +227,7 @@ impl GeneratedImage {
         match self.data {
             ImageData::Withheld => return Err(Error::Withheld),
             ImageData::Missing => return Err(Error::Missing),
-            _ => {}
+            ImageData::Bytes { .. } | ImageData::Url(_) => {}
         }
         check_target(&path, options.replace).map_err(|e| io(&path, e))?;
         let tag = options
@@ -236,19 +240,15 @@ impl GeneratedImage {
             prefix.display(),
             rand::random::<u32>()
         ));
-        let temp_name_len = temp_path.file_name().map_or(0, |n| n.len());
-        if temp_name_len > NAME_MAX {
-            return Err(io(
-                &path,
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidFilename,
-                    format!(
-                        "the file name is {} bytes; at most {} fit beside a temporary name",
-                        path.file_name().map_or(0, |n| n.len()),
-                        NAME_MAX + path.file_name().map_or(0, |n| n.len()) - temp_name_len
-                    ),
-                ),
-            ));
+        let name_len = path.file_name().map_or(0, |n| n.len());
+        let temp_len = temp_path.file_name().map_or(0, |n| n.len());
+        if temp_len > NAME_MAX {
+            let fits = NAME_MAX + name_len - temp_len;
+            let message = format!(
+                "the file name is {name_len} bytes; at most {fits} fit beside a temporary name"
+            );
+            let kind = std::io::ErrorKind::InvalidFilename;
+            return Err(io(&path, std::io::Error::new(kind, message)));
         }
         // Removes the temporary file unless it was put in place, also when
         // this future is dropped half-way (a cancelled save).
@@ -260,28 +260,27 @@ impl GeneratedImage {
             .create_new(true)
             .open(&temp_path)
             .map_err(|e| io(&path, e))?;
-        let mut sink = FileSink {
-            file: tokio::fs::File::from_std(file),
-        };
+        let mut file = tokio::fs::File::from_std(file);
         let content_type = match &self.data {
             ImageData::Bytes {
                 bytes,
                 content_type,
             } => {
-                sink.write(bytes).await.map_err(|e| io(&path, e))?;
+                file.write_all(bytes).await.map_err(|e| io(&path, e))?;
                 content_type.as_str()
             }
-            ImageData::Url(url) => self.downloader.fetch(url, &mut sink, &path).await?,
+            ImageData::Url(url) => self.downloader.fetch(url, &mut file, &path).await?,
             ImageData::Withheld | ImageData::Missing => unreachable!("checked above"),
         };
         // tokio's File writes in the background: a failed write (a full
         // disk) shows only at the flush, which sync_all alone would skip.
-        sink.file.flush().await.map_err(|e| io(&path, e))?;
-        sink.file.sync_all().await.map_err(|e| io(&path, e))?;
-        drop(sink);
+        file.flush().await.map_err(|e| io(&path, e))?;
+        file.sync_all().await.map_err(|e| io(&path, e))?;
+        drop(file);
 
-        let target = match extension_for(content_type) {
-            Some(ext) if options.fix_extension && !has_extension(&path, ext) => {
+        let extension = IMAGE_TYPES.iter().find(|(name, _)| *name == content_type);
+        let target = match extension {
+            Some((_, ext)) if options.fix_extension && !has_extension(&path, ext) => {
                 let fixed = path.with_extension(ext);
                 check_target(&fixed, options.replace).map_err(|e| io(&fixed, e))?;
                 fixed
@@ -300,21 +299,6 @@ impl GeneratedImage {
     }
 }
 
-/// The extension for an image type.
-fn extension_for(content_type: &str) -> Option<&'static str> {
-    match content_type {
-        "image/jpeg" => Some("jpg"),
-        "image/png" => Some("png"),
-        "image/webp" => Some("webp"),
-        "image/gif" => Some("gif"),
-        "image/avif" => Some("avif"),
-        "image/heic" => Some("heic"),
-        "image/bmp" => Some("bmp"),
-        "image/tiff" => Some("tiff"),
-        _ => None,
-    }
-}
-
 fn has_extension(path: &Path, ext: &str) -> bool {
     let current = path
         .extension()
@@ -326,22 +310,23 @@ fn has_extension(path: &Path, ext: &str) -> bool {
 /// Refuses a target that is not a regular file (or, without `replace`, any
 /// that exists), before anything is created beside it.
 fn check_target(path: &Path, replace: bool) -> std::io::Result<()> {
+    use std::io::{Error, ErrorKind};
     if path.file_name().is_none() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
             "the path names no file",
         ));
     }
     match std::fs::symlink_metadata(path) {
-        Ok(meta) if !meta.file_type().is_file() => Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
+        Ok(meta) if !meta.file_type().is_file() => Err(Error::new(
+            ErrorKind::InvalidInput,
             format!(
                 "it exists and is not a regular file ({}); refusing to replace it",
                 crate::file_kind::describe_file_type(&meta.file_type())
             ),
         )),
-        Ok(_) if !replace => Err(std::io::Error::new(
-            std::io::ErrorKind::AlreadyExists,
+        Ok(_) if !replace => Err(Error::new(
+            ErrorKind::AlreadyExists,
             "it exists; refusing to replace it",
         )),
         _ => Ok(()),
@@ -373,8 +358,8 @@ async fn place(temp: &Path, target: &Path, replace: bool) -> std::io::Result<()>
 /// sync a directory).
 async fn sync_dir(target: &Path) {
     let dir = match target.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
     };
     if let Ok(dir) = tokio::fs::File::open(dir).await {
         let _ = dir.sync_all().await;
@@ -382,39 +367,31 @@ async fn sync_dir(target: &Path) {
 }
 
 /// A file being downloaded into.
-struct FileSink {
-    file: tokio::fs::File,
-}
-
-impl Sink for FileSink {
+impl Sink for tokio::fs::File {
     async fn reset(&mut self) -> std::io::Result<()> {
         use tokio::io::AsyncSeekExt as _;
-        self.file.set_len(0).await?;
-        self.file.seek(std::io::SeekFrom::Start(0)).await.map(drop)
+        self.set_len(0).await?;
+        self.seek(std::io::SeekFrom::Start(0)).await.map(drop)
     }
 
     async fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
-        self.file.write_all(chunk).await
+        self.write_all(chunk).await
     }
 }
 
 impl std::fmt::Debug for GeneratedImage {
     /// The bytes by their size, a URL with the client's key redacted.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let url;
-        let data: &dyn std::fmt::Debug = match &self.data {
+        let data = match &self.data {
             ImageData::Bytes {
                 bytes,
                 content_type,
-            } => &format!("{} bytes of {content_type}", bytes.len()),
-            ImageData::Url(plain) => {
-                url = ImageData::Url(self.downloader.redact(plain));
-                &url
-            }
-            other => other,
+            } => format!("{:?}", format!("{} bytes of {content_type}", bytes.len())),
+            ImageData::Url(url) => format!("{:?}", ImageData::Url(self.downloader.redact(url))),
+            other => format!("{other:?}"),
         };
         f.debug_struct("GeneratedImage")
-            .field("data", data)
+            .field("data", &format_args!("{data}"))
             .field("prompt", &self.prompt)
             .field("seed", &self.seed)
             .field("resolution", &self.resolution)

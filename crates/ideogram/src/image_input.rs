@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use base64::{Engine as _, engine::general_purpose::STANDARD as BASE64};
 use bytes::Bytes;
 
 use crate::error::Error;
@@ -50,10 +51,10 @@ impl ImageInput {
         match self {
             Self::Url(url) => match reqwest::Url::parse(url) {
                 Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
-                _ => Err(InvalidInput::new(
-                    "image",
-                    format!("{url:?} is not an http(s) URL"),
-                )),
+                _ => {
+                    let why = format!("{url:?} is not an http(s) URL");
+                    Err(InvalidInput::new("image", why))
+                }
             },
             Self::File(_) => Ok(()),
             Self::Bytes(bytes) => Loaded::check(bytes.clone(), "the image bytes").map(drop),
@@ -63,15 +64,15 @@ impl ImageInput {
     /// What Segmind's `image_file` takes: the URL, or the checked image's
     /// bytes as base64.
     pub(crate) async fn segmind_value(&self) -> Result<String, Error> {
-        match self {
-            Self::Url(url) => Ok(url.clone()),
-            local => Ok(local.read_local().await?.expect("a local image").base64()),
-        }
+        Ok(match self.read_local().await? {
+            Some(loaded) => BASE64.encode(&loaded.bytes),
+            None => self.to_string(),
+        })
     }
 
     /// Reads a file (or takes the bytes) and checks size and type. URLs are
     /// left to the caller.
-    pub(crate) async fn read_local(&self) -> Result<Option<Loaded>, Error> {
+    pub(crate) async fn read_local(&self) -> Result<Option<Loaded>, InvalidInput> {
         match self {
             Self::Url(_) => Ok(None),
             Self::Bytes(bytes) => Ok(Some(Loaded::check(bytes.clone(), "the image bytes")?)),
@@ -95,30 +96,23 @@ async fn read_file(path: &Path) -> Result<Bytes, InvalidInput> {
     let shown = path.display();
     let cannot =
         |e: std::io::Error| InvalidInput::new("image", format!("cannot read {shown}: {e}"));
-    // Opening a FIFO for reading blocks until a writer comes: look first.
-    let meta = tokio::fs::metadata(path).await.map_err(cannot)?;
-    if !meta.is_file() {
-        return Err(InvalidInput::new(
-            "image",
-            format!(
-                "{shown} is {}, not a regular file",
-                crate::file_kind::describe_file_type(&meta.file_type())
-            ),
-        ));
-    }
+    let regular = |meta: std::fs::Metadata| {
+        if meta.is_file() {
+            return Ok(meta.len());
+        }
+        let kind = crate::file_kind::describe_file_type(&meta.file_type());
+        let why = format!("{shown} is {kind}, not a regular file");
+        Err(InvalidInput::new("image", why))
+    };
+    // Opening a FIFO for reading blocks until a writer comes: look first,
+    // then check what was opened (the file could have been swapped since).
+    regular(tokio::fs::metadata(path).await.map_err(cannot)?)?;
     let file = tokio::fs::File::open(path).await.map_err(cannot)?;
-    // The file could have been swapped since: check what was opened.
-    let opened = file.metadata().await.map_err(cannot)?;
-    if !opened.is_file() {
-        return Err(InvalidInput::new(
-            "image",
-            format!("{shown} is not a regular file"),
-        ));
+    let len = regular(file.metadata().await.map_err(cannot)?)?;
+    if len > MAX_IMAGE_BYTES as u64 {
+        return Err(too_large(&shown.to_string(), len));
     }
-    if opened.len() > MAX_IMAGE_BYTES as u64 {
-        return Err(too_large(&shown.to_string(), opened.len()));
-    }
-    let mut bytes = Vec::with_capacity(opened.len() as usize);
+    let mut bytes = Vec::with_capacity(len as usize);
     file.take(MAX_IMAGE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .await
@@ -143,7 +137,7 @@ impl FromStr for ImageInput {
         } else if lower.starts_with("data:") {
             Self::Bytes(data_url(text)?)
         } else {
-            Self::File(Path::new(text).to_path_buf())
+            Self::file(text)
         };
         input.check()?;
         Ok(input)
@@ -153,7 +147,6 @@ impl FromStr for ImageInput {
 /// The bytes of a `data:<type>;base64,<data>` URL, refused before decoding
 /// when they could not fit [`MAX_IMAGE_BYTES`].
 fn data_url(text: &str) -> Result<Bytes, InvalidInput> {
-    use base64::Engine as _;
     let invalid = |why: &str| InvalidInput::new("image", format!("not a data URL: {why}"));
     let (head, data) = text
         .split_once(',')
@@ -164,7 +157,7 @@ fn data_url(text: &str) -> Result<Bytes, InvalidInput> {
     if data.len() / 4 * 3 > MAX_IMAGE_BYTES + 3 {
         return Err(too_large("the data URL", (data.len() / 4 * 3) as u64));
     }
-    base64::engine::general_purpose::STANDARD
+    BASE64
         .decode(data.trim())
         .map(Bytes::from)
         .map_err(|e| invalid(&e.to_string()))
@@ -173,14 +166,12 @@ fn data_url(text: &str) -> Result<Bytes, InvalidInput> {
 impl fmt::Display for ImageInput {
     /// The URL, the path, or the bytes as a `data:` URL.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use base64::Engine as _;
         match self {
             Self::Url(url) => f.write_str(url),
             Self::File(path) => path.display().fmt(f),
             Self::Bytes(bytes) => {
                 let kind = sniff(bytes).map_or("application/octet-stream", |(kind, _)| kind);
-                let data = base64::engine::general_purpose::STANDARD.encode(bytes);
-                write!(f, "data:{kind};base64,{data}")
+                write!(f, "data:{kind};base64,{}", BASE64.encode(bytes))
             }
         }
     }
@@ -209,23 +200,12 @@ impl Loaded {
             file_name: format!("image.{ext}"),
         })
     }
-
-    /// The image as a `data:` free base64 string, as Segmind's `image_file` takes it.
-    pub(crate) fn base64(&self) -> String {
-        use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.encode(&self.bytes)
-    }
 }
 
 fn too_large(what: &str, len: u64) -> InvalidInput {
-    InvalidInput::new(
-        "image",
-        format!(
-            "{what} is {:.1} MB; at most {} MB is accepted",
-            len as f64 / 1_048_576.0,
-            MAX_IMAGE_BYTES / 1_048_576
-        ),
-    )
+    let (mb, max) = (len as f64 / 1_048_576.0, MAX_IMAGE_BYTES / 1_048_576);
+    let why = format!("{what} is {mb:.1} MB; at most {max} MB is accepted");
+    InvalidInput::new("image", why)
 }
 
 /// Reads a local image, or downloads one from a URL with `downloader`
@@ -240,11 +220,7 @@ pub(crate) async fn load(
         e.field = field.into();
         e
     };
-    let local = image.read_local().await.map_err(|e| match e {
-        Error::Validation(e) => Error::Validation(named(e)),
-        other => other,
-    })?;
-    if let Some(loaded) = local {
+    if let Some(loaded) = image.read_local().await.map_err(named)? {
         return Ok(loaded);
     }
     let ImageInput::Url(url) = image else {

@@ -2,11 +2,11 @@
 //! what would have been accepted.
 
 use std::borrow::Cow;
-use std::fmt;
 
 /// Input rejected before anything was sent: names the field and the values it
 /// accepts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {field}: {message}")]
 pub struct InvalidInput {
     /// The field, as the request or command line calls it (`seed`,
     /// `palette`), or its path in the body the spec describes
@@ -46,22 +46,12 @@ impl InvalidInput {
     }
 }
 
-impl fmt::Display for InvalidInput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid {}: {}", self.field, self.message)
-    }
-}
-
-impl std::error::Error for InvalidInput {}
-
 impl From<ideogram_raw::schema::Violation> for InvalidInput {
     /// The spec's verdict on a body: the field's path and what it allows.
     fn from(violation: ideogram_raw::schema::Violation) -> Self {
-        let field = if violation.path.is_empty() {
-            "request".to_owned()
-        } else {
-            violation.path
-        };
-        Self::new(field, violation.message)
+        match violation.path.as_str() {
+            "" => Self::new("request", violation.message),
+            _ => Self::new(violation.path, violation.message),
+        }
     }
 }

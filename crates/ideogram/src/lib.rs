@@ -1,15 +1,10 @@
 //! Ideogram image generation for Rust, through Segmind or Ideogram's own API
-//! (and gateways that re-serve it).
-//!
-//! Requests are typed and checked against what the chosen model and provider
-//! accept before a byte is sent; answers come back as one [`Generation`]
-//! whatever the provider; failures are one [`Error`] enum. POSTs are never
-//! retried when they may have billed.
-//!
-//! # Segmind
+//! (and gateways that re-serve it): requests checked against the spec before
+//! a byte is sent, one [`Generation`] and one [`Error`] whatever the
+//! provider, and no POST retried when it may have billed.
 //!
 //! ```no_run
-//! use ideogram::{Client, GenerateRequest, Model};
+//! use ideogram::{AuthScheme, Client, GenerateRequest, Model, PalettePreset, Provider};
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), ideogram::Error> {
@@ -19,76 +14,56 @@
 //!         .model(Model::V2a)
 //!         .resolution("1280x768".parse()?)
 //!         .seed(4242);
-//!
 //!     // Synchronous (v1): the image comes back in the answer.
 //!     let generation = client.generate(&request).await?;
 //!     generation.images[0].save("lighthouse.jpg").await?;
 //!     println!("credits left: {:?}", generation.credits_left);
-//!
 //!     // Queued (v2): the id comes back at once; wait, or resume later by id.
 //!     let job = client.submit(&request).await?;
-//!     println!("queued as {}", job.id());
 //!     let generation = client.job(job.id()).wait().await?;
 //!     generation.images[0].save("lighthouse-queued.jpg").await?;
-//!     Ok(())
-//! }
-//! ```
 //!
-//! # Ideogram (or a gateway)
-//!
-//! ```no_run
-//! use ideogram::{AuthScheme, Client, GenerateRequest, Model, PalettePreset, Provider};
-//!
-//! #[tokio::main]
-//! async fn main() -> Result<(), ideogram::Error> {
-//!     // Reads IDEOGRAM_API_KEY; a gateway takes its own base URL and bearer auth:
-//!     // Client::builder(Provider::Ideogram).base_url("https://gw.example/ideogram")
-//!     //     .auth_scheme(AuthScheme::Bearer).api_key(key).build()?
-//!     let client = Client::builder(Provider::Ideogram).build()?;
+//!     // Ideogram's API (IDEOGRAM_API_KEY), here through a gateway.
+//!     let client = Client::builder(Provider::Ideogram)
+//!         .base_url("https://gw.example/ideogram")
+//!         .auth_scheme(AuthScheme::Bearer)
+//!         .build()?;
 //!     let request = GenerateRequest::new("a neon sign that says \"open late\"")
 //!         .model(Model::V2Turbo)
 //!         .aspect_ratio("16:9".parse()?)
 //!         .palette(PalettePreset::Ember)
 //!         .num_images(2);
-//!     let generation = client.generate(&request).await?;
-//!     for (i, image) in generation.images.iter().enumerate() {
+//!     for (i, image) in client.generate(&request).await?.images.iter().enumerate() {
 //!         // URLs expire after 24 hours; the download never carries the key.
 //!         image.save(format!("sign-{i}.png")).await?;
 //!     }
-//!     # let _ = AuthScheme::Bearer;
 //!     Ok(())
 //! }
 //! ```
 //!
 //! # What is checked before sending
 //!
-//! Prompt not empty, not only invisible characters, within the spec's
-//! length ([`raw::ideogram::limits::PROMPT`]); the model served by the
-//! provider; resolution legal for the model ([`Resolution::all_in`], from the
-//! specs' enums) and not given with an aspect ratio; palette (presets and
-//! colour count, format and weights as the spec's `ColorPalette` says) and
-//! negative prompt only for models whose spec takes them; style per model
-//! and provider; seed in the provider's range ([`Provider::seed_range`]);
-//! image count; input images regular files or URLs, JPEG, PNG or WebP of at
-//! most [`MAX_IMAGE_BYTES`] (read no further). Then the body itself against
-//! the spec's schema. Each failure is an
-//! [`Error::Validation`] naming the field and what is allowed.
+//! Everything the spec says of the chosen operation's body: the prompt
+//! (not empty, not only invisible characters, within
+//! [`raw::ideogram::limits::PROMPT`]), the model served by the provider,
+//! enums such as resolution ([`Resolution::all_in`]) and style, palettes,
+//! the seed's range ([`Provider::seed_range`]), input images (regular files
+//! or URLs, JPEG, PNG or WebP of at most [`MAX_IMAGE_BYTES`]). Each failure
+//! is an [`Error::Validation`] naming the field and what is allowed.
 //!
 //! # Was it billed?
 //!
 //! Errors are mapped by HTTP status first, whatever the body, and
-//! [`Error::certainly_not_billed`] answers per variant: true only where the
-//! request certainly did not run (a refusal the service documents as not
-//! billed, a connection never made). A POST is sent again only then, or
-//! after a 429. Text from the network is redacted of the key before it
-//! reaches an error or a result.
+//! [`Error::certainly_not_billed`] is true only where the request certainly
+//! did not run (a refusal the service documents as unbilled, a connection
+//! never made); a POST is sent again only then, or after a 429. Text from
+//! the network is redacted of the key before it reaches an error or result.
 //!
 //! # Testing without a key or a credit
 //!
-//! Point a client at the `ideogram-mock` crate's [stand-in
-//! service](https://docs.rs/ideogram-mock) on loopback: both providers'
-//! operations, real images, the queue, faults, and a ledger of what was
-//! billed (the README's "Your own tests against it" has a whole test).
+//! The `ideogram-mock` crate's [stand-in service](https://docs.rs/ideogram-mock)
+//! runs on loopback: both providers' operations, real images, the queue,
+//! faults, and a ledger of what was billed.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -106,15 +81,10 @@
 //!
 //! # What the client did
 //!
-//! The client emits [`tracing`](https://docs.rs/tracing) spans and events;
-//! install any subscriber to see them, for example
-//! `tracing_subscriber::fmt().with_env_filter("ideogram=debug,ideogram_raw=debug").init()`
-//! (the CLI's `-v`). At DEBUG: an `http`
-//! span per exchange (operation, provider, method, path template, status,
-//! duration, request id) inside an `attempt` span, each retry decision and
-//! its wait, each poll of a queued job, each download and save. At TRACE
-//! also the prompt and the waits between polls. The key and image bytes
-//! are never in them.
+//! [`tracing`](https://docs.rs/tracing) spans and events (the CLI's `-v`):
+//! at DEBUG an `http` span per exchange inside an `attempt` span, each retry
+//! and its wait, each poll, download and save; at TRACE also the prompt and
+//! the waits between polls. Never the key or image bytes.
 #![deny(missing_docs)]
 
 /// The README's Rust examples, compiled as doctests so they stay true.
@@ -157,12 +127,10 @@ pub use capability::{Capability, capability_table};
 pub use catalog::field_values;
 pub use client::{Billing, Client, ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT, Prepared, TextLayers};
 
-/// The generated layer this crate is built on: the raw clients for both
-/// services with every operation, their request and answer types and
-/// builders, the specs' bounds (`limits`) and schemas (`schema`). It is
-/// regenerated from `openapi/` by `cargo xtask generate`, so an operation or
-/// field added to a spec is here without a change to this crate; call its
-/// operations through [`Client::call`].
+/// The generated layer this crate is built on, regenerated from `openapi/`:
+/// both services' raw clients with every operation, their types, the specs'
+/// bounds (`limits`) and schemas (`schema`). Call its operations through
+/// [`Client::call`].
 pub use ideogram_raw as raw;
 
 pub use completion::{CompletionEstimate, CompletionTimes};

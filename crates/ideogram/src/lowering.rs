@@ -223,11 +223,7 @@ impl Draft<'_> {
         // The field `name` if the body takes it for this model.
         let field = |name: &str| catalog::field(provider, op, name).filter(|f| f.for_model(&model));
         let take = |name: &str| field(name).ok_or_else(|| no_place(name));
-        // The field that takes the request's `value`.
-        let into = |value: &str| {
-            let mut fields = catalog::fields(provider, op).iter();
-            fields.find(|f| f.is(value) && f.for_model(&model))
-        };
+        let into = |value: &str| catalog::taking(provider, op, value, &model);
         let mut obj = Map::new();
         if let Some(prompt) = self.prompt {
             take("prompt")?;

@@ -48,10 +48,8 @@ impl Model {
         Self::V4,
     ];
 
-    /// The model as Ideogram's generated `ModelEnum`, whose spelling
-    /// (`V_2_TURBO`) is the API's and this type's [`Display`](fmt::Display);
-    /// `None` for 4.0, which has an endpoint of its own and no place in
-    /// that enum.
+    /// The model as Ideogram's generated `ModelEnum` (whose spelling is
+    /// this type's [`Display`](fmt::Display)); `None` for 4.0, not in it.
     pub fn to_wire(self) -> Option<ModelEnum> {
         Some(match self {
             Self::V1 => ModelEnum::V1,
@@ -65,10 +63,9 @@ impl Model {
         })
     }
 
-    /// Whether this model on `provider` takes the wire field `field`
-    /// (`color_palette`, `negative_prompt`, `style_type`, ...), with an input
-    /// image when `img2img`: the body it is sent in has the field, and the
-    /// spec's `x-field-models` lists the model where it lists the field.
+    /// Whether this model on `provider` takes the body field `field`, with
+    /// an input image when `img2img`: as the spec's bodies and their
+    /// `x-field-models` say.
     ///
     /// ```
     /// use ideogram::{Model, Provider};
@@ -83,9 +80,8 @@ impl Model {
             .any(|op| crate::catalog::takes(provider, op, field, &model))
     }
 
-    /// The seeds this model's body on `provider` takes, read from the spec:
-    /// Segmind's 4.0 takes more than its other models. The provider's
-    /// shared range ([`Provider::seed_range`]) where the body has none.
+    /// The seeds this model's body on `provider` takes (Segmind's 4.0 takes
+    /// more), else the provider's ([`Provider::seed_range`]).
     pub fn seed_range(self, provider: Provider, img2img: bool) -> RangeInclusive<u32> {
         let model = self.to_string();
         crate::catalog::routes(provider, task(img2img), Some(&model))
@@ -129,26 +125,18 @@ impl FromStr for Model {
         // `V_2A_TURBO`, `v2a-turbo` and `2a turbo` all come to `2ATURBO`.
         let key = |text: &str| -> String {
             let upper = text.trim().to_ascii_uppercase();
-            upper
-                .strip_prefix('V')
-                .unwrap_or(&upper)
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .collect()
+            let bare = upper.strip_prefix('V').unwrap_or(&upper);
+            bare.chars().filter(char::is_ascii_alphanumeric).collect()
         };
-        let wanted = key(s);
+        let named = Self::ALL
+            .into_iter()
+            .find(|m| key(&m.to_string()) == key(s));
         model_of_slug(&s.trim().to_ascii_lowercase())
-            .or_else(|| {
-                Self::ALL
-                    .into_iter()
-                    .find(|m| key(&m.to_string()) == wanted)
-            })
+            .or(named)
             .ok_or_else(|| {
                 let names: Vec<_> = Self::ALL.iter().map(ToString::to_string).collect();
-                InvalidInput::new(
-                    "model",
-                    format!("{s:?} is not a model; models: {}", names.join(", ")),
-                )
+                let why = format!("{s:?} is not a model; models: {}", names.join(", "));
+                InvalidInput::new("model", why)
             })
     }
 }

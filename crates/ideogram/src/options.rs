@@ -1,8 +1,7 @@
-//! The smaller request options: style, magic prompt, seed, image weight,
-//! image count and Ideogram 3.0's rendering speed.
+//! The smaller request options: the specs' enums, a seed and the image
+//! weight.
 
 use std::fmt;
-use std::ops::RangeInclusive;
 use std::str::FromStr;
 
 use crate::invalid::InvalidInput;
@@ -10,24 +9,19 @@ use crate::provider::Provider;
 
 /// The style to aim for: the generated enum of Ideogram's legacy
 /// `style_type`, the widest of the specs'. Which styles a model takes is
-/// read, when a request is checked, from the `style_type` enum of the body
-/// it is sent in.
+/// read from the `style_type` enum of the body it is sent in.
 pub use ideogram_raw::ideogram::types::StyleType;
 
-/// Whether Ideogram rewrites the prompt into a richer one first: the
-/// generated `MagicPromptOption`.
+/// Whether Ideogram rewrites the prompt into a richer one first.
 pub use ideogram_raw::ideogram::types::MagicPromptOption as MagicPrompt;
 
-/// Ideogram 3.0's speed, quality and price trade-off: the generated
-/// `RenderingSpeed`.
+/// Ideogram 3.0's speed, quality and price trade-off.
 pub use ideogram_raw::ideogram::types::RenderingSpeed;
 
-/// One of Ideogram 3.0's named looks (`ART_DECO`, `POP_ART`, ...): the
-/// generated `StylePresetV3`.
+/// One of Ideogram 3.0's named looks (`ART_DECO`, `POP_ART`, ...).
 pub use ideogram_raw::ideogram::types::StylePresetV3 as StylePreset;
 
-/// How much generate-transparent enlarges its images (X2 and X4 cost extra):
-/// the spec's `UpscaleFactor`.
+/// How much generate-transparent enlarges its images (X2 and X4 cost extra).
 pub use ideogram_raw::ideogram::types::UpscaleFactor;
 
 /// An enum of the specs, as the facade takes it: the generated type, its
@@ -60,10 +54,8 @@ pub trait SpecEnum:
         let key = text.trim().to_ascii_uppercase().replace('-', "_");
         key.parse().map_err(|_| {
             let names: Vec<String> = Self::values().iter().map(ToString::to_string).collect();
-            InvalidInput::new(
-                Self::FIELD,
-                format!("{text:?} is not allowed; use one of {}", names.join(", ")),
-            )
+            let why = format!("{text:?} is not allowed; use one of {}", names.join(", "));
+            InvalidInput::new(Self::FIELD, why)
         })
     }
 }
@@ -110,23 +102,13 @@ impl Seed {
     /// Checks the seed against `provider`'s shared range (the range most of
     /// its models take).
     pub fn check_for(self, provider: Provider) -> Result<Self, InvalidInput> {
-        self.check_in(provider.seed_range(), &provider.to_string())
-    }
-
-    fn check_in(self, range: RangeInclusive<u32>, by: &str) -> Result<Self, InvalidInput> {
+        let range = provider.seed_range();
         if range.contains(&self.0) {
-            Ok(self)
-        } else {
-            Err(InvalidInput::new(
-                "seed",
-                format!(
-                    "{} is outside {}..={} accepted by {by}",
-                    self.0,
-                    range.start(),
-                    range.end()
-                ),
-            ))
+            return Ok(self);
         }
+        let (start, end) = (range.start(), range.end());
+        let why = format!("{self} is outside {start}..={end} accepted by {provider}");
+        Err(InvalidInput::new("seed", why))
     }
 }
 
@@ -145,10 +127,8 @@ impl FromStr for Seed {
                 let range = p.seed_range();
                 format!("{p} takes {} to {}", range.start(), range.end())
             });
-            InvalidInput::new(
-                "seed",
-                format!("{s:?} is not a whole number ({})", ranges.join(", ")),
-            )
+            let why = format!("{s:?} is not a whole number ({})", ranges.join(", "));
+            InvalidInput::new("seed", why)
         })
     }
 }
@@ -172,10 +152,10 @@ impl ImageWeight {
         let range = Self::range();
         match u8::try_from(weight) {
             Ok(w) if range.contains(&weight) => Ok(Self(w)),
-            _ => Err(InvalidInput::new(
-                "image_weight",
-                format!("{weight} is outside {}..={}", range.start(), range.end()),
-            )),
+            _ => {
+                let why = format!("{weight} is outside {}..={}", range.start(), range.end());
+                Err(InvalidInput::new("image_weight", why))
+            }
         }
     }
 
@@ -191,14 +171,9 @@ impl FromStr for ImageWeight {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let n = s.trim().parse::<u32>().map_err(|_| {
             let range = Self::range();
-            InvalidInput::new(
-                "image_weight",
-                format!(
-                    "{s:?} is not a whole number in {}..={}",
-                    range.start(),
-                    range.end()
-                ),
-            )
+            let (start, end) = (range.start(), range.end());
+            let why = format!("{s:?} is not a whole number in {start}..={end}");
+            InvalidInput::new("image_weight", why)
         })?;
         Self::new(n)
     }

@@ -9,29 +9,17 @@ use serde::{Deserialize, Serialize};
 use crate::invalid::InvalidInput;
 use crate::options::SpecEnum;
 
-/// Ideogram's preset palettes: the generated `ColorPalettePresetName`,
-/// so a preset the spec adds reaches users by regenerating.
+/// Ideogram's preset palettes: the spec's generated `ColorPalettePresetName`.
 pub use ideogram_raw::ideogram::types::ColorPalettePresetName as PalettePreset;
 
-/// Four colours close to a preset's, as RGB (what `ideogram palettes`
-/// shows): approximations, since Ideogram does not publish them.
+/// Four colours close to a preset's, as RGB (Ideogram does not publish them).
 pub use ideogram_raw::presets::colors as preset_colors;
 
-impl crate::options::SpecEnum for PalettePreset {
+impl SpecEnum for PalettePreset {
     const FIELD: &'static str = "palette";
 }
 
-/// The presets' names as users type them: `ember, fresh, ...`.
-fn preset_names() -> String {
-    PalettePreset::values()
-        .iter()
-        .map(|p| p.to_string().to_ascii_lowercase())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// One colour of a custom palette. Deserialising it checks it as
-/// [`PaletteColor::new`] does, so an invalid colour cannot exist.
+/// One colour of a custom palette, checked when made or deserialised.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "UncheckedColor")]
 pub struct PaletteColor {
@@ -55,16 +43,18 @@ impl TryFrom<UncheckedColor> for PaletteColor {
 }
 
 impl PaletteColor {
-    /// Smallest and largest colour weights the APIs accept (the specs'
-    /// `ColorPaletteMember.color_weight`).
+    /// The colour weights the specs accept (`ColorPaletteMember.color_weight`).
     pub const WEIGHTS: std::ops::RangeInclusive<f64> =
         ideogram_raw::ideogram::limits::COLOR_PALETTE_MEMBER_COLOR_WEIGHT;
 
     /// `hex` (`#rgb` or `#rrggbb`) with an optional weight in 0.05..=1.0.
     pub fn new(hex: &str, weight: Option<f64>) -> Result<Self, InvalidInput> {
         let hex = hex.trim();
-        let digits = hex.strip_prefix('#').unwrap_or("");
-        if !matches!(digits.len(), 3 | 6) || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        // The spec's own pattern, held by its generated `ColorHex`.
+        if hex
+            .parse::<ideogram_raw::ideogram::types::ColorHex>()
+            .is_err()
+        {
             return Err(InvalidInput::new(
                 "palette",
                 format!("{hex:?} is not a colour: write #rgb or #rrggbb, such as #ff5500"),
@@ -98,28 +88,23 @@ impl PaletteColor {
 
     /// The colour as 8-bit red, green and blue.
     pub fn rgb(&self) -> [u8; 3] {
-        let digits = &self.hex[1..];
-        let channel = |i: usize| -> u8 {
-            if digits.len() == 3 {
-                let v = u8::from_str_radix(&digits[i..=i], 16).expect("validated hex");
-                v * 17
-            } else {
-                u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).expect("validated hex")
-            }
+        let digits: String = match &self.hex[1..] {
+            short if short.len() == 3 => short.chars().flat_map(|c| [c, c]).collect(),
+            long => long.to_owned(),
         };
-        [channel(0), channel(1), channel(2)]
+        std::array::from_fn(|i| {
+            u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).expect("validated hex")
+        })
     }
 }
 
-/// The colours of a custom palette: 1 to [`PaletteColors::MAX`] valid colours, checked when made
-/// (also when deserialised), so an invalid palette cannot exist.
+/// 1 to [`PaletteColors::MAX`] colours, checked when made or deserialised.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "Vec<PaletteColor>", into = "Vec<PaletteColor>")]
+#[serde(try_from = "Vec<PaletteColor>")]
 pub struct PaletteColors(Vec<PaletteColor>);
 
 impl PaletteColors {
-    /// Most colours a custom palette may hold (the specs'
-    /// `ColorPaletteMembers.members`).
+    /// Most colours a palette holds (the specs' `ColorPaletteMembers.members`).
     pub const MAX: usize = *ideogram_raw::ideogram::limits::COLOR_PALETTE_MEMBERS_MEMBERS.end();
 
     /// 1 to [`PaletteColors::MAX`] colours.
@@ -154,17 +139,9 @@ impl TryFrom<Vec<PaletteColor>> for PaletteColors {
     }
 }
 
-impl From<PaletteColors> for Vec<PaletteColor> {
-    fn from(colors: PaletteColors) -> Self {
-        colors.0
-    }
-}
-
-/// A colour palette for generation.
-///
-/// Parses `ember` (a preset, any case) or `#ff5500:0.6,#00aaff:0.4` (colours
-/// with optional weights). Serialises as the APIs' JSON (`{"name": "EMBER"}`
-/// or `{"members": [...]}`), and deserialising checks every rule.
+/// A colour palette: parses `ember` (a preset, any case) or
+/// `#ff5500:0.6,#00aaff` (colours, optional weights); (de)serialises as the
+/// APIs' JSON (`{"name": "EMBER"}` or `{"members": [...]}`), checked.
 ///
 /// ```
 /// use ideogram::Palette;
@@ -243,29 +220,11 @@ impl Palette {
         PaletteColors::new(colors).map(Self::Custom)
     }
 
-    /// The palette as the Segmind wire type.
-    pub fn to_segmind(&self) -> ideogram_raw::segmind::types::ColorPalette {
-        wire_palette!(self, ideogram_raw::segmind::types)
-    }
-
-    /// The palette as the Ideogram wire type.
+    /// The palette as the spec's generated `ColorPalette` (Segmind's alike).
     pub fn to_ideogram(&self) -> ideogram_raw::ideogram::types::ColorPalette {
-        wire_palette!(self, ideogram_raw::ideogram::types)
-    }
-}
-
-/// A checked palette as a spec's generated `ColorPalette` (both specs
-/// describe it alike, as different types).
-macro_rules! wire_palette {
-    ($palette:expr, $types:path) => {{
-        use $types as t;
-        match $palette {
-            Palette::Preset(p) => t::ColorPalette::Preset(t::ColorPalettePreset {
-                name: p
-                    .to_string()
-                    .parse()
-                    .expect("both specs list the same presets"),
-            }),
+        use ideogram_raw::ideogram::types as t;
+        match self {
+            Palette::Preset(name) => t::ColorPalette::Preset(t::ColorPalettePreset { name: *name }),
             Palette::Custom(colors) => t::ColorPalette::Members(t::ColorPaletteMembers {
                 members: colors
                     .iter()
@@ -279,9 +238,8 @@ macro_rules! wire_palette {
                     .collect(),
             }),
         }
-    }};
+    }
 }
-use wire_palette;
 
 impl From<PalettePreset> for Palette {
     fn from(preset: PalettePreset) -> Self {
@@ -295,16 +253,14 @@ impl fmt::Display for Palette {
         match self {
             Self::Preset(p) => f.write_str(&p.to_string().to_ascii_lowercase()),
             Self::Custom(colors) => {
-                for (i, c) in colors.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(",")?;
-                    }
-                    f.write_str(&c.hex)?;
-                    if let Some(w) = c.weight {
-                        write!(f, ":{w}")?;
-                    }
-                }
-                Ok(())
+                let colors: Vec<String> = colors
+                    .iter()
+                    .map(|c| match c.weight {
+                        Some(w) => format!("{}:{w}", c.hex),
+                        None => c.hex.clone(),
+                    })
+                    .collect();
+                f.write_str(&colors.join(","))
             }
         }
     }
@@ -317,11 +273,15 @@ impl FromStr for Palette {
         let text = s.trim();
         if !text.starts_with('#') {
             return PalettePreset::parse_loose(text).map(Self::Preset).map_err(|_| {
+                let names: Vec<String> = PalettePreset::values()
+                    .iter()
+                    .map(|p| p.to_string().to_ascii_lowercase())
+                    .collect();
                 InvalidInput::new(
                     "palette",
                     format!(
                         "{text:?} is neither a preset ({}) nor colours such as #ff5500:0.6,#00aaff",
-                        preset_names()
+                        names.join(", ")
                     ),
                 )
             });
@@ -359,8 +319,10 @@ mod tests {
             assert_eq!(palette, Palette::Preset(preset));
             let wire = serde_json::json!({"name": preset.to_string()});
             assert_eq!(serde_json::to_value(&palette).unwrap(), wire);
-            assert_eq!(serde_json::to_value(palette.to_segmind()).unwrap(), wire);
             assert_eq!(serde_json::to_value(palette.to_ideogram()).unwrap(), wire);
+            let segmind: ideogram_raw::segmind::types::ColorPalette =
+                serde_json::from_value(wire.clone()).unwrap();
+            assert_eq!(serde_json::to_value(segmind).unwrap(), wire);
         }
     }
 
@@ -370,7 +332,7 @@ mod tests {
         assert_eq!(palette.to_string(), "#ff5500:0.6,#0af:0.4,#123");
         assert_eq!(palette.to_string().parse::<Palette>().unwrap(), palette);
         assert_eq!(
-            serde_json::to_value(palette.to_segmind()).unwrap(),
+            serde_json::to_value(&palette).unwrap(),
             serde_json::json!({"members": [
                 {"color_hex": "#ff5500", "color_weight": 0.6},
                 {"color_hex": "#0af", "color_weight": 0.4},

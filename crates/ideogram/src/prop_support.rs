@@ -1,12 +1,6 @@
-//! What the crate's property tests share: a client whose key they plant in
-//! answers, and strategies for hostile answers.
-//!
-//! Property tests live in a `properties` module beside the code they test
-//! (private decoders stay private); `tests/fuzz` finds them by that name.
-//! They run with proptest's default configuration, which (with its `std`
-//! feature) takes the case count from `PROPTEST_CASES` (`tests/fuzz` raises
-//! it) and saves a failing case in `proptest-regressions/` beside the
-//! source file (committed), trying it first on later runs.
+//! What the crate's property tests (each in a `properties` module beside
+//! the code it tests; see the README's "Properties") share: a client whose
+//! key they plant in answers, and strategies for hostile answers.
 
 use proptest::prelude::*;
 use serde_json::Value;
@@ -56,9 +50,8 @@ pub(crate) fn text() -> impl Strategy<Value = String> {
     prop::collection::vec(piece, 0..8).prop_map(|parts| parts.concat())
 }
 
-/// The key with a character that shows nothing (or a control) inside it:
-/// what a server may echo, and what a cleaner that drops such characters
-/// must not join back into the key.
+/// The key with an invisible or control character inside it: a cleaner
+/// that drops such characters must not join it back into the key.
 pub(crate) fn split_key() -> impl Strategy<Value = String> {
     (
         1..KEY.len(),
@@ -113,9 +106,8 @@ pub(crate) fn leaks(text: &str) -> bool {
 }
 
 /// Whether `text` holds the key in any form, also in other letter case or
-/// with the invisible characters these strategies insert (format
-/// characters, which redaction sees through): what a reader would still
-/// recognise as the key.
+/// with the invisible characters these strategies insert: what a reader
+/// would still recognise as the key.
 pub(crate) fn disguised(text: &str) -> bool {
     const INVISIBLE: [char; 3] = ['\u{200b}', '\u{feff}', '\u{2060}'];
     let plain = text

@@ -10,8 +10,7 @@ use ideogram_raw::operation::Operation;
 use crate::connection::Connection;
 use crate::error::Error;
 use crate::generation::Generation;
-use crate::model::DEFAULT_MODEL;
-use crate::model::Model;
+use crate::model::{DEFAULT_MODEL, Model};
 use crate::poll::PollSchedule;
 use crate::retry::{self, Method};
 
@@ -32,10 +31,10 @@ pub struct JobStatus {
 pub struct Job {
     conn: Arc<Connection>,
     id: String,
-    model: Option<Model>,
-    prompt: Option<String>,
-    /// The queue operation and when it was called, for a job this client
-    /// submitted: what its polls are planned on and what it teaches.
+    /// The default model and no prompt for a job resumed by id.
+    model: Model,
+    prompt: String,
+    /// For a job this client submitted: the queue operation and when.
     submitted: Option<(&'static Operation, Instant)>,
 }
 
@@ -44,8 +43,8 @@ impl Job {
         Self {
             conn,
             id,
-            model: None,
-            prompt: None,
+            model: DEFAULT_MODEL,
+            prompt: String::new(),
             submitted: None,
         }
     }
@@ -57,12 +56,11 @@ impl Job {
         model: Model,
         prompt: String,
         operation: &'static Operation,
-        at: Instant,
     ) -> Self {
         Self {
-            model: Some(model),
-            prompt: Some(prompt),
-            submitted: Some((operation, at)),
+            model,
+            prompt,
+            submitted: Some((operation, Instant::now())),
             ..Self::new(conn, id)
         }
     }
@@ -72,10 +70,9 @@ impl Job {
         &self.id
     }
 
-    /// Polls the status once (GETs are retried on transient failures). A
-    /// FAILED job is reported here, not as an error; a failed check is
-    /// [`Error::Polling`] (the job runs on), an unknown or expired id
-    /// [`Error::Expired`].
+    /// Polls the status once (retried on transient failures). A FAILED job is
+    /// reported here, not as an error; a failed check is [`Error::Polling`]
+    /// (the job runs on), an unknown or expired id [`Error::Expired`].
     pub async fn status(&self) -> Result<JobStatus, Error> {
         let api = self.conn.segmind_api()?;
         let result = retry::run(&self.conn.retry, Method::Get, || {
@@ -102,9 +99,8 @@ impl Job {
         }
     }
 
-    /// Fetches the result now: the image URLs once COMPLETED. The output may
-    /// be one URL, a list, or an object holding them; every `http(s)` URL in
-    /// it is an image.
+    /// Fetches the result now: every `http(s)` URL of a COMPLETED job's
+    /// output is an image.
     pub async fn result(&self) -> Result<Generation, Error> {
         let api = self.conn.segmind_api()?;
         let result = retry::run(&self.conn.retry, Method::Get, || {
@@ -113,24 +109,17 @@ impl Job {
         .await;
         let answer = match result {
             Ok(answer) => answer.into_inner(),
-            Err(e) => {
-                return Err(match self.conn.map_error(e, Some(&self.id)).await {
-                    Error::JobFailed { detail, .. } => self.failed(detail),
-                    other => self.polling(other),
-                });
-            }
+            Err(e) => return Err(self.polling(self.conn.map_error(e, Some(&self.id)).await)),
         };
         let answer = ideogram_raw::segmind::types::QueueResultResponse {
             request_id: Some(self.id.clone()),
             ..answer
         };
-        let prompt = self.prompt.as_deref().unwrap_or_default();
         self.conn
-            .segmind_queue_generation(self.model.unwrap_or(DEFAULT_MODEL), prompt, answer)
+            .segmind_queue_generation(self.model, &self.prompt, answer)
     }
 
-    /// Polls with the client's schedule until the job completes, then fetches
-    /// the result.
+    /// [`wait_with`](Self::wait_with) the client's schedule.
     pub async fn wait(&self) -> Result<Generation, Error> {
         self.wait_with(&self.conn.poll.clone(), |_| {}).await
     }
@@ -141,9 +130,9 @@ impl Job {
     /// the deadline passes ([`Error::JobTimeout`]: the job runs on and bills).
     ///
     /// A job this client submitted is polled on its model's learned
-    /// completion times ([`Client::completion_times`](crate::Client::completion_times)),
-    /// counted from its submit, and teaches them how long it took; a job
-    /// resumed by id is polled at once, then as if just submitted.
+    /// [completion times](crate::Client::completion_times) from its submit,
+    /// and teaches them; a job resumed by id is polled at once, then as if
+    /// just submitted.
     #[tracing::instrument(name = "job", skip_all, fields(id = %self.id))]
     pub async fn wait_with(
         &self,
@@ -241,9 +230,11 @@ impl Job {
         }
     }
 
-    /// A failed check on the job, which runs on regardless.
+    /// A failed check on the job, which runs on regardless (or the job's
+    /// own failure).
     fn polling(&self, err: Error) -> Error {
         match err {
+            Error::JobFailed { detail, .. } => self.failed(detail),
             Error::Expired { .. } | Error::Validation(_) | Error::Config(_) => err,
             other => Error::Polling {
                 id: self.id.clone(),

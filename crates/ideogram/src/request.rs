@@ -13,21 +13,17 @@ use crate::image_input::ImageInput;
 use crate::invalid::InvalidInput;
 use crate::lowering::{Draft, Lowered, Slot, check_prompt};
 use crate::model::{DEFAULT_MODEL, Model};
-use crate::options::{
-    ImageWeight, MagicPrompt, RenderingSpeed, StylePreset, StyleType, UpscaleFactor,
-};
+use crate::options::{ImageWeight, MagicPrompt, StylePreset, StyleType, UpscaleFactor};
 use crate::palette::Palette;
 use crate::provider::Provider;
 use crate::resolution::Resolution;
 use crate::wire::WireRequest;
 
-/// What to generate. With an [`image`](Self::image) it is image to image.
-///
-/// A request is the spec's fields by their spec names: typed setters for the
-/// common ones, [`set`](Self::set) for every field of every body, including
-/// one a regeneration adds. It goes to the first operation of its task and
-/// model whose body takes every field given (the specs' `x-route`s); a field
-/// no such body takes is an error naming who takes it, never dropped.
+/// What to generate; with an [`image`](Self::image), image to image. Typed
+/// setters for the common fields, [`set`](Self::set) for any body field by
+/// its spec name. It goes to the first operation of its task and model whose
+/// body takes every field given; a field none takes is an error naming who
+/// takes it, never dropped.
 ///
 /// ```
 /// use ideogram::{GenerateRequest, Model, Palette};
@@ -43,12 +39,9 @@ use crate::wire::WireRequest;
 ///
 /// # As JSON, with its JSON Schema
 ///
-/// A request is also JSON, with the spec's field names (a batch line, an
-/// agent's tool call): each ergonomic value in the text form its type parses
-/// (`"resolution": "1280x768"`), the palette as the spec's `ColorPalette`,
-/// every other field as the body takes it. [`json_schema`](Self::json_schema)
-/// gives its schema for a provider, read from the bodies it can go to;
-/// [`check`](Self::check) checks the whole request:
+/// A request is also JSON by the spec's field names (a batch line, an
+/// agent's tool call), each ergonomic value in the text its type parses;
+/// [`json_schema`](Self::json_schema) gives its schema for a provider:
 ///
 /// ```
 /// use ideogram::{GenerateRequest, Provider};
@@ -90,48 +83,160 @@ pub struct GenerateRequest {
     /// The output shape; not together with `resolution`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) aspect_ratio: Option<AspectRatio>,
-    /// A preset palette or weighted colours.
-    #[serde(default, skip_serializing_if = "Option::is_none", alias = "palette")]
-    pub(crate) color_palette: Option<Palette>,
-    /// Whether Ideogram rewrites the prompt first, whatever the body calls
-    /// it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) magic_prompt: Option<MagicPrompt>,
     /// An input image: makes this image to image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) image: Option<ImageInput>,
-    /// Images whose style to follow.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        alias = "style_references"
-    )]
-    pub(crate) style_reference_images: Vec<ImageInput>,
     /// A character to keep.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        alias = "character_reference",
-        alias = "character_reference_image"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "character_reference", alias = "character_reference_image")]
     pub(crate) character_reference_images: Option<ImageInput>,
     /// Where the character is in its image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        alias = "character_mask"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "character_mask")]
     pub(crate) character_reference_images_mask: Option<ImageInput>,
     /// A transparent background (the `transparent` task).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) transparent: bool,
+    #[serde(flatten)]
+    pub(crate) common: Common,
+}
+
+/// What a [`GenerateRequest`] and an [`EditRequest`](crate::EditRequest)
+/// both hold beside their own values: the ergonomic values every body
+/// spells its own way, and every other field by its spec name.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub(crate) struct Common {
+    /// A preset palette or weighted colours.
+    #[serde(skip_serializing_if = "Option::is_none", alias = "palette")]
+    pub(crate) color_palette: Option<Palette>,
+    /// Whether Ideogram rewrites the prompt first, whatever the body calls
+    /// it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) magic_prompt: Option<MagicPrompt>,
+    /// Images whose style to follow.
+    #[serde(skip_serializing_if = "Vec::is_empty", alias = "style_references")]
+    pub(crate) style_reference_images: Vec<ImageInput>,
     /// Every other field, by its spec name.
     #[serde(flatten)]
     #[schemars(skip)]
     pub(crate) fields: BTreeMap<String, Value>,
 }
 
+impl Common {
+    /// `own` (the request's other images, each with where it goes), then
+    /// the style references: one list for checking, lowering and naming.
+    pub(crate) fn slots<'a>(
+        &'a self,
+        own: impl IntoIterator<Item = (Slot, Option<&'a ImageInput>)>,
+    ) -> Vec<(Slot, ImageInput)> {
+        let style = Slot::Field("style_reference_images");
+        let styles = self.style_reference_images.iter().map(|i| (style, Some(i)));
+        own.into_iter()
+            .chain(styles)
+            .filter_map(|(slot, image)| Some((slot, image?.clone())))
+            .collect()
+    }
+
+    /// Each image of `slots` with the name `name` gives its slot, then those
+    /// set by an image field's spec name.
+    pub(crate) fn input_images(
+        &self,
+        slots: Vec<(Slot, ImageInput)>,
+        name: fn(&'static str) -> &'static str,
+    ) -> Vec<(String, ImageInput)> {
+        slots
+            .into_iter()
+            .map(|(slot, image)| (name(slot.name()).to_owned(), image))
+            .chain(crate::lowering::named_images(&self.fields))
+            .collect()
+    }
+}
+
+/// The setters and readers both request types share, written once over
+/// their [`Common`] part.
+macro_rules! common_methods {
+    () => {
+        /// Sets the body field `field` (its spec name, in any body, one a
+        /// regeneration adds included) to `value`, checked with the rest.
+        ///
+        /// ```
+        /// use ideogram::{GenerateRequest, Model, Provider};
+        ///
+        /// let request = GenerateRequest::new("a fox").model(Model::V3).set("style_codes", ["AAFF5733"]);
+        /// request.check(Provider::Ideogram)?;
+        /// let err = request.clone().model(Model::V2).check(Provider::Ideogram).unwrap_err();
+        /// assert_eq!(err.field, "style_codes");
+        /// # Ok::<(), ideogram::InvalidInput>(())
+        /// ```
+        pub fn set(mut self, field: impl Into<String>, value: impl serde::Serialize) -> Self {
+            let value = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+            self.common.fields.insert(field.into(), value);
+            self
+        }
+
+        /// The body fields set by their spec names (everything but the
+        /// ergonomic values).
+        pub fn fields(&self) -> &std::collections::BTreeMap<String, serde_json::Value> {
+            &self.common.fields
+        }
+
+        /// A colour palette (`color_palette`).
+        pub fn palette(mut self, palette: impl Into<crate::palette::Palette>) -> Self {
+            self.common.color_palette = Some(palette.into());
+            self
+        }
+
+        /// Whether Ideogram may rewrite the prompt (`magic_prompt`, or the
+        /// body's other name for it).
+        pub fn magic_prompt(mut self, magic: crate::options::MagicPrompt) -> Self {
+            self.common.magic_prompt = Some(magic);
+            self
+        }
+
+        /// Adds an image whose style to follow (`style_reference_images`;
+        /// at most 10 MB in all).
+        pub fn style_reference(mut self, image: crate::image_input::ImageInput) -> Self {
+            self.common.style_reference_images.push(image);
+            self
+        }
+
+        /// The seed; its range depends on the body.
+        pub fn seed(self, seed: u32) -> Self {
+            self.set("seed", seed)
+        }
+
+        /// How many images, each billed.
+        pub fn num_images(self, count: u32) -> Self {
+            self.set("num_images", count)
+        }
+
+        /// Ideogram 3.0's speed, quality and price trade-off.
+        pub fn rendering_speed(self, speed: crate::options::RenderingSpeed) -> Self {
+            self.set("rendering_speed", speed)
+        }
+
+        /// The images asked for (`num_images`; 1 unless a count is set).
+        pub fn images_asked(&self) -> u32 {
+            self.fields()
+                .get("num_images")
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(1)
+        }
+
+        /// Checks the request as sending to `provider` would first, without
+        /// sending or reading anything.
+        pub fn check(&self, provider: crate::provider::Provider) -> Result<(), InvalidInput> {
+            self.lower(provider).map(drop)
+        }
+    };
+}
+pub(crate) use common_methods;
+
 impl GenerateRequest {
+    common_methods!();
+
     /// A request for `prompt` with every option at the model's default.
     pub fn new(prompt: impl Into<String>) -> Self {
         Self {
@@ -140,41 +245,14 @@ impl GenerateRequest {
         }
     }
 
-    /// Sets the body field `field` (its spec name) to `value`, as the body
-    /// takes it: any field of any body, including one a regeneration adds.
-    /// Checked with the rest of the request against the body it goes to.
-    ///
-    /// ```
-    /// use ideogram::{GenerateRequest, Model, Provider};
-    ///
-    /// let request = GenerateRequest::new("a fox").model(Model::V3).set("style_codes", ["AAFF5733"]);
-    /// request.check(Provider::Ideogram)?;
-    /// let err = request.clone().model(Model::V2).check(Provider::Ideogram).unwrap_err();
-    /// assert_eq!(err.field, "style_codes");
-    /// # Ok::<(), ideogram::InvalidInput>(())
-    /// ```
-    pub fn set(mut self, field: impl Into<String>, value: impl Serialize) -> Self {
-        let value = serde_json::to_value(value).unwrap_or(Value::Null);
-        self.fields.insert(field.into(), value);
-        self
-    }
-
-    /// The body fields set by their spec names (everything but the
-    /// ergonomic values).
-    pub fn fields(&self) -> &BTreeMap<String, Value> {
-        &self.fields
-    }
-
     /// The model (default [`DEFAULT_MODEL`]).
     pub fn model(mut self, model: Model) -> Self {
         self.model = Some(model);
         self
     }
 
-    /// Sends to the operation with the spec id `id` (`ideogram_3`,
-    /// `post_generate_image_v3`), instead of the first of the task and model
-    /// that takes the request: for an operation a spec adds beside another
-    /// of the same task.
+    /// Sends to the operation with the spec id `id` (`ideogram_3`), not the
+    /// first of the task and model that takes the request.
     pub fn operation(mut self, id: impl Into<String>) -> Self {
         self.operation = Some(id.into());
         self
@@ -193,43 +271,14 @@ impl GenerateRequest {
         self
     }
 
-    /// A colour palette (`color_palette`).
-    pub fn palette(mut self, palette: impl Into<Palette>) -> Self {
-        self.color_palette = Some(palette.into());
-        self
-    }
-
     /// The style (`style_type`).
     pub fn style(self, style: StyleType) -> Self {
         self.set("style_type", style)
     }
 
-    /// Whether Ideogram may rewrite the prompt (`magic_prompt`,
-    /// `magic_prompt_option` or `enable_prompt_expansion`, as the body has
-    /// it).
-    pub fn magic_prompt(mut self, magic: MagicPrompt) -> Self {
-        self.magic_prompt = Some(magic);
-        self
-    }
-
     /// What to keep out of the image.
     pub fn negative_prompt(self, text: impl Into<String>) -> Self {
         self.set("negative_prompt", text.into())
-    }
-
-    /// The seed; its range depends on the body.
-    pub fn seed(self, seed: u32) -> Self {
-        self.set("seed", seed)
-    }
-
-    /// How many images, each billed.
-    pub fn num_images(self, count: u32) -> Self {
-        self.set("num_images", count)
-    }
-
-    /// Ideogram 3.0's rendering speed.
-    pub fn rendering_speed(self, speed: RenderingSpeed) -> Self {
-        self.set("rendering_speed", speed)
     }
 
     /// An input image: makes this image to image.
@@ -241,14 +290,6 @@ impl GenerateRequest {
     /// How closely image to image follows the input.
     pub fn image_weight(self, weight: ImageWeight) -> Self {
         self.set("image_weight", weight.get())
-    }
-
-    /// Adds an image whose style to follow (`style_reference_images`; at
-    /// most 10 MB in all, sent as a file part or, on Segmind, a URL or a
-    /// local file's base64).
-    pub fn style_reference(mut self, image: ImageInput) -> Self {
-        self.style_reference_images.push(image);
-        self
     }
 
     /// A character to keep (one image), with an optional mask of its size,
@@ -267,8 +308,7 @@ impl GenerateRequest {
         self
     }
 
-    /// Enlarges a transparent image (`upscale_factor`; X2 and X4 cost
-    /// extra).
+    /// Enlarges a transparent image (`upscale_factor`; X2, X4 cost extra).
     pub fn upscale(self, factor: UpscaleFactor) -> Self {
         self.set("upscale_factor", factor)
     }
@@ -290,14 +330,13 @@ impl GenerateRequest {
 
     /// How many images were asked for, if a count was given.
     pub fn num_images_asked(&self) -> Option<u32> {
-        self.fields
+        self.fields()
             .contains_key("num_images")
-            .then(|| count(&self.fields))
+            .then(|| self.images_asked())
     }
 
-    /// Every image the request reads, with the field that holds it (an
-    /// image field set by its spec name included): for a caller that
-    /// decides which files or URLs a request may use.
+    /// Every image the request reads, with the field that holds it: for a
+    /// caller that decides which files or URLs a request may use.
     ///
     /// ```
     /// use ideogram::{GenerateRequest, ImageInput};
@@ -310,34 +349,18 @@ impl GenerateRequest {
     /// assert_eq!(fields, ["image", "style_reference_images", "mask"]);
     /// ```
     pub fn input_images(&self) -> Vec<(String, ImageInput)> {
-        self.slots()
-            .into_iter()
-            .map(|(slot, image)| (slot.name().to_owned(), image))
-            .chain(crate::lowering::named_images(&self.fields))
-            .collect()
+        self.common.input_images(self.slots(), |name| name)
     }
 
-    /// The images given as the request's own values, each with where it
-    /// goes: one list for checking, lowering and naming them.
+    /// The request's images, each with where it goes.
     fn slots(&self) -> Vec<(Slot, ImageInput)> {
-        let slot = Slot::Field;
-        let one = |slot: Slot, image: &Option<ImageInput>| image.clone().map(|i| (slot, i));
-        one(Slot::Input, &self.image)
-            .into_iter()
-            .chain(one(
-                slot("character_reference_images"),
-                &self.character_reference_images,
-            ))
-            .chain(one(
-                slot("character_reference_images_mask"),
-                &self.character_reference_images_mask,
-            ))
-            .chain(
-                self.style_reference_images
-                    .iter()
-                    .map(|i| (slot("style_reference_images"), i.clone())),
-            )
-            .collect()
+        let character = Slot::Field("character_reference_images");
+        let mask = Slot::Field("character_reference_images_mask");
+        self.common.slots([
+            (Slot::Input, self.image.as_ref()),
+            (character, self.character_reference_images.as_ref()),
+            (mask, self.character_reference_images_mask.as_ref()),
+        ])
     }
 
     /// The model that will be used.
@@ -357,30 +380,18 @@ impl GenerateRequest {
         }
     }
 
-    /// Checks the request against what `provider` and the model accept,
-    /// without sending (or reading) anything: the same checks
-    /// [`Client::generate`](crate::Client::generate) runs first.
-    pub fn check(&self, provider: Provider) -> Result<(), InvalidInput> {
-        self.lower(provider).map(drop)
-    }
-
-    /// The request lowered into the body of the operation it goes to on
-    /// `provider`, checked. Nothing is read or sent.
+    /// The request lowered into its operation's body on `provider`.
     pub(crate) fn lower(&self, provider: Provider) -> Result<Lowered, InvalidInput> {
         check_prompt("prompt", &self.prompt)?;
         if self.resolution.is_some() && self.aspect_ratio.is_some() {
-            return Err(InvalidInput::new(
-                "resolution",
-                "give a resolution or an aspect ratio, not both",
-            ));
+            let why = "give a resolution or an aspect ratio, not both";
+            return Err(InvalidInput::new("resolution", why));
         }
         if self.character_reference_images_mask.is_some()
             && self.character_reference_images.is_none()
         {
-            return Err(InvalidInput::new(
-                "character_reference_images_mask",
-                "a mask goes with a character reference",
-            ));
+            let why = "a mask goes with a character reference";
+            return Err(InvalidInput::new("character_reference_images_mask", why));
         }
         let images = self.slots();
         for (slot, image) in &images {
@@ -393,26 +404,23 @@ impl GenerateRequest {
             prompt: Some(&self.prompt),
             resolution: self.resolution,
             aspect_ratio: self.aspect_ratio,
-            palette: self.color_palette.as_ref(),
-            magic_prompt: self.magic_prompt,
+            palette: self.common.color_palette.as_ref(),
+            magic_prompt: self.common.magic_prompt,
             images: &images,
-            fields: &self.fields,
+            fields: self.fields(),
         }
         .lower(provider)
     }
 
-    /// The JSON Schema of a request for `provider`: the request's own
-    /// fields, and every field of every body of the generate, remix and
-    /// transparent operations, as the spec describes it, with the models
-    /// that take it. What an agent's tool definition needs, read from the
-    /// specs, so a field a regeneration adds is in it.
+    /// The JSON Schema of a request for `provider` (an agent's tool
+    /// definition): its own fields, and every field of the generate, remix
+    /// and transparent bodies as the spec describes it, with who takes it.
     pub fn json_schema(provider: Provider) -> Value {
         crate::json_form::request_schema::<Self>(provider, &["generate", "remix", "transparent"])
     }
 
-    /// The generated body this request becomes for `provider`: the same
-    /// checks as sending, and a local input image read into a JSON body
-    /// (a URL stays a URL; a multipart body's files are not in it).
+    /// The body this request becomes for `provider`, checked as sending
+    /// would (a multipart body's files are not in it).
     ///
     /// ```
     /// use ideogram::{GenerateRequest, Model, Provider};
@@ -431,14 +439,4 @@ impl GenerateRequest {
         let downloader = crate::download::Downloader::standalone()?;
         WireRequest::read(lowered, &downloader).await
     }
-}
-
-/// The images `fields` ask for (`num_images`, 1 when not a count), for
-/// the in-flight slots.
-pub(crate) fn count(fields: &BTreeMap<String, Value>) -> u32 {
-    fields
-        .get("num_images")
-        .and_then(Value::as_u64)
-        .and_then(|n| u32::try_from(n).ok())
-        .unwrap_or(1)
 }

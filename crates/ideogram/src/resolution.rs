@@ -1,10 +1,9 @@
-//! Output sizes: the 78 the 2.x models render and the 69 Ideogram 3.0 renders,
-//! parsed from any of their spellings, with their aspect ratios and a search
-//! for the nearest legal size.
+//! Output sizes as the specs' `Resolution`, `ResolutionV3` and
+//! `ResolutionV4` enums list them, with their shapes and nearest sizes.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
-
 use std::sync::LazyLock;
 
 use ideogram_raw::enums;
@@ -13,26 +12,21 @@ use ideogram_raw::ideogram::types as wire;
 use crate::aspect::AspectRatio;
 use crate::invalid::InvalidInput;
 
-/// Every size Ideogram's 2.x models (and Segmind's Ideogram slugs) render,
-/// as `(width, height)`: the 78 values of the specs' `Resolution` enum.
-static LEGACY: LazyLock<Vec<(u16, u16)>> =
-    LazyLock::new(|| sizes(enums::values::<wire::Resolution>()));
-
-/// Every size Ideogram 3.0 renders: the 69 values of `ResolutionV3`.
-static V3: LazyLock<Vec<(u16, u16)>> =
-    LazyLock::new(|| sizes(enums::values::<wire::ResolutionV3>()));
-
-/// Every size Ideogram 4.0 renders: the values of `ResolutionV4`.
-static V4: LazyLock<Vec<(u16, u16)>> =
-    LazyLock::new(|| sizes(enums::values::<wire::ResolutionV4>()));
-
-fn sizes(values: Vec<String>) -> Vec<(u16, u16)> {
-    values
-        .iter()
-        .filter_map(|v| enums::pair(v))
-        .map(|(w, h)| (w as u16, h as u16))
-        .collect()
-}
+/// Each family's sizes, as `(width, height)`, in [`SizeFamily::ALL`]'s order.
+static SIZES: LazyLock<[Vec<(u16, u16)>; 3]> = LazyLock::new(|| {
+    [
+        enums::values::<wire::Resolution>(),
+        enums::values::<wire::ResolutionV3>(),
+        enums::values::<wire::ResolutionV4>(),
+    ]
+    .map(|values| {
+        values
+            .iter()
+            .filter_map(|v| enums::pair(v))
+            .map(|(w, h)| (w as u16, h as u16))
+            .collect()
+    })
+});
 
 /// Which list of sizes a model draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,31 +35,13 @@ pub enum SizeFamily {
     Legacy,
     /// Ideogram 3.0: 69 sizes.
     V3,
-    /// Ideogram 4.0 on Ideogram's API: 3.0's sizes, 512x512 and the 2K
-    /// sizes (the spec's `ResolutionV4`).
+    /// Ideogram 4.0 on Ideogram's API (`ResolutionV4`).
     V4,
 }
 
 impl SizeFamily {
     /// Every family.
     pub const ALL: [Self; 3] = [Self::Legacy, Self::V3, Self::V4];
-
-    /// The sizes of this family, as `(width, height)`.
-    pub fn sizes(self) -> &'static [(u16, u16)] {
-        match self {
-            Self::Legacy => LEGACY.as_slice(),
-            Self::V3 => V3.as_slice(),
-            Self::V4 => V4.as_slice(),
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Self::Legacy => "the 2.x models",
-            Self::V3 => "Ideogram 3.0",
-            Self::V4 => "Ideogram 4.0",
-        }
-    }
 }
 
 /// A legal output size: one of the 2.x models' 78 sizes or Ideogram 3.0's 69
@@ -95,19 +71,18 @@ impl Resolution {
 
     /// `width` x `height`, if some model renders that size.
     pub fn new(width: u16, height: u16) -> Result<Self, InvalidInput> {
-        let r = Self { width, height };
-        if SizeFamily::ALL.into_iter().any(|family| r.is_in(family)) {
-            Ok(r)
-        } else {
-            let near = Self::nearest(u32::from(width), u32::from(height), SizeFamily::Legacy);
-            Err(InvalidInput::new(
-                "resolution",
-                format!(
-                    "{width}x{height} is not one of the {} sizes Ideogram renders; the nearest is {near}",
-                    all().count()
-                ),
-            ))
+        if SIZES.iter().flatten().any(|&size| size == (width, height)) {
+            return Ok(Self { width, height });
         }
+        let all: BTreeSet<_> = SIZES.iter().flatten().collect();
+        let near = Self::nearest(u32::from(width), u32::from(height), SizeFamily::Legacy);
+        Err(InvalidInput::new(
+            "resolution",
+            format!(
+                "{width}x{height} is not one of the {} sizes Ideogram renders; the nearest is {near}",
+                all.len()
+            ),
+        ))
     }
 
     /// Width in pixels.
@@ -120,38 +95,10 @@ impl Resolution {
         self.height
     }
 
-    /// Whether the 2.x models (and Segmind) render this size.
-    pub fn is_legacy(self) -> bool {
-        LEGACY.contains(&(self.width, self.height))
-    }
-
-    /// Whether Ideogram 3.0 renders this size.
-    pub fn is_v3(self) -> bool {
-        V3.contains(&(self.width, self.height))
-    }
-
-    /// Whether `family` renders this size.
+    /// Whether `family` renders this size (a request is checked against its
+    /// model's own enum when lowered).
     pub fn is_in(self, family: SizeFamily) -> bool {
-        match family {
-            SizeFamily::Legacy => self.is_legacy(),
-            SizeFamily::V3 => self.is_v3(),
-            SizeFamily::V4 => V4.contains(&(self.width, self.height)),
-        }
-    }
-
-    /// Checks that `family` renders this size.
-    pub fn check_in(self, family: SizeFamily) -> Result<Self, InvalidInput> {
-        if self.is_in(family) {
-            return Ok(self);
-        }
-        let near = Self::nearest(u32::from(self.width), u32::from(self.height), family);
-        Err(InvalidInput::new(
-            "resolution",
-            format!(
-                "{self} is not rendered by {} (nearest that is: {near})",
-                family.name()
-            ),
-        ))
+        SIZES[family as usize].contains(&(self.width, self.height))
     }
 
     /// The reduced aspect ratio (1280x768 is 5:3).
@@ -161,8 +108,7 @@ impl Resolution {
 
     /// Every size of `family`, in the specs' order.
     pub fn all_in(family: SizeFamily) -> impl Iterator<Item = Self> {
-        family
-            .sizes()
+        SIZES[family as usize]
             .iter()
             .map(|&(width, height)| Self { width, height })
     }
@@ -170,56 +116,21 @@ impl Resolution {
     /// The legal size of `family` closest to `width` x `height`: the closest
     /// shape first, then the closest pixel count.
     pub fn nearest(width: u32, height: u32, family: SizeFamily) -> Self {
-        let sizes: Vec<(u32, u32)> = Self::all_in(family)
-            .map(|r| (u32::from(r.width), u32::from(r.height)))
+        let sizes: Vec<(u32, u32)> = SIZES[family as usize]
+            .iter()
+            .map(|&(w, h)| (w.into(), h.into()))
             .collect();
         let (w, h) = nearest_in(width, height, &sizes).expect("every family has sizes");
-        Self::new(w as u16, h as u16).expect("a size of the family")
+        Self {
+            width: w as u16,
+            height: h as u16,
+        }
     }
 
     /// The spelling of the 2.x enums: `RESOLUTION_1024_1024`.
     pub fn legacy_name(self) -> String {
         format!("RESOLUTION_{}_{}", self.width, self.height)
     }
-
-    /// Segmind's enum value, if Segmind renders this size.
-    pub fn to_segmind(self) -> Result<ideogram_raw::segmind::types::Resolution, InvalidInput> {
-        self.check_in(SizeFamily::Legacy)?;
-        Ok(self
-            .legacy_name()
-            .parse()
-            .expect("every legacy size is in the Segmind spec"))
-    }
-
-    /// Ideogram's legacy enum value, if the 2.x models render this size.
-    pub fn to_ideogram(self) -> Result<ideogram_raw::ideogram::types::Resolution, InvalidInput> {
-        self.check_in(SizeFamily::Legacy)?;
-        Ok(self
-            .legacy_name()
-            .parse()
-            .expect("every legacy size is in the Ideogram spec"))
-    }
-
-    /// Ideogram 3.0's enum value, if Ideogram 3.0 renders this size.
-    pub fn to_ideogram_v3(
-        self,
-    ) -> Result<ideogram_raw::ideogram::types::ResolutionV3, InvalidInput> {
-        self.check_in(SizeFamily::V3)?;
-        Ok(self
-            .to_string()
-            .parse()
-            .expect("every v3 size is in the Ideogram spec"))
-    }
-}
-
-fn all() -> impl Iterator<Item = Resolution> {
-    let mut sizes: Vec<Resolution> = SizeFamily::ALL
-        .into_iter()
-        .flat_map(Resolution::all_in)
-        .collect();
-    sizes.sort();
-    sizes.dedup();
-    sizes.into_iter()
 }
 
 impl fmt::Display for Resolution {
@@ -253,8 +164,7 @@ impl FromStr for Resolution {
 }
 
 /// Of `sizes`, the one closest to `width` x `height`: the closest shape
-/// first (a 1% shape error outweighs any size difference), then the
-/// closest pixel count.
+/// (a 1% shape error outweighs any size difference), then pixel count.
 pub(crate) fn nearest_in(width: u32, height: u32, sizes: &[(u32, u32)]) -> Option<(u32, u32)> {
     let (width, height) = (width.max(1), height.max(1));
     let want_shape = (f64::from(width) / f64::from(height)).ln();
@@ -308,24 +218,27 @@ mod tests {
     }
 
     #[test]
-    fn every_size_converts_to_its_raw_enums() {
+    fn every_size_is_named_by_the_specs_enums() {
         for r in Resolution::all_in(SizeFamily::Legacy) {
-            assert_eq!(r.to_segmind().unwrap().to_string(), r.legacy_name());
-            assert_eq!(r.to_ideogram().unwrap().to_string(), r.legacy_name());
+            let name = r.legacy_name();
+            let segmind: ideogram_raw::segmind::types::Resolution = name.parse().unwrap();
+            assert_eq!(segmind.to_string(), name);
+            assert_eq!(name.parse::<wire::Resolution>().unwrap().to_string(), name);
         }
         for r in Resolution::all_in(SizeFamily::V3) {
-            assert_eq!(r.to_ideogram_v3().unwrap().to_string(), r.to_string());
+            let v3: wire::ResolutionV3 = r.to_string().parse().unwrap();
+            assert_eq!(v3.to_string(), r.to_string());
         }
     }
 
     #[test]
     fn the_families_differ_as_documented() {
         let only_legacy = Resolution::all_in(SizeFamily::Legacy)
-            .filter(|r| !r.is_v3())
+            .filter(|r| !r.is_in(SizeFamily::V3))
             .count();
         assert_eq!(only_legacy, 10);
         let v3_only: Vec<_> = Resolution::all_in(SizeFamily::V3)
-            .filter(|r| !r.is_legacy())
+            .filter(|r| !r.is_in(SizeFamily::Legacy))
             .collect();
         assert_eq!(
             v3_only,
@@ -333,16 +246,6 @@ mod tests {
                 width: 800,
                 height: 1280
             }]
-        );
-        let err = "800x1280"
-            .parse::<Resolution>()
-            .unwrap()
-            .to_segmind()
-            .unwrap_err();
-        assert_eq!(err.field, "resolution");
-        assert!(
-            err.message.contains("not rendered by the 2.x models"),
-            "{err}"
         );
     }
 

@@ -1,11 +1,9 @@
-//! Retries that never bill twice.
-//!
-//! Neither service has idempotency keys: every POST that reaches them may run
-//! and bill a generation. So a POST is sent again only when it was answered
-//! 429 (not run, not billed) or certainly never left this machine (the
-//! connection was never made). GETs are free and are also retried on 5xx and
-//! network errors. Waits grow exponentially with jitter, honour `Retry-After`
-//! and Segmind's `x-rate-limit-reset-at-utc`, and are capped.
+//! Retries that never bill twice. Neither service has idempotency keys, so
+//! a POST is sent again only when it was answered 429 (not run, not billed)
+//! or certainly never left this machine (no connection was made). GETs are
+//! free and are also retried on 5xx and network errors. Waits grow
+//! exponentially with jitter, honour `Retry-After` and Segmind's
+//! `x-rate-limit-reset-at-utc`, and are capped.
 
 use std::future::Future;
 use std::time::Duration;
@@ -49,10 +47,7 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// No retries at all: every error reaches the caller at once.
     pub fn none() -> Self {
-        Self {
-            max_retries: 0,
-            ..Self::default()
-        }
+        Self::default().max_retries(0)
     }
 
     /// Retries after the first attempt, at most.
@@ -87,41 +82,30 @@ impl RetryPolicy {
         let exp = self
             .initial_backoff
             .saturating_mul(1u32 << retry.saturating_sub(1).min(16));
-        let full = exp.min(self.max_backoff);
-        let half = full / 2;
+        let half = exp.min(self.max_backoff) / 2;
         half + half.mul_f64(rand::rng().random::<f64>())
     }
 
-    /// Retries after the first attempt, at most.
-    pub(crate) fn retries(&self) -> u32 {
-        self.max_retries
-    }
-
-    /// The longest wait accepted from a server.
-    pub(crate) fn server_delay_cap(&self) -> Duration {
-        self.max_server_delay
+    /// The wait before retry number `retry`, or `None` past the count: the
+    /// backoff, or what the server `asked` (up to the cap) when longer, so a
+    /// reset time in the past (or a skewed clock) still waits the backoff.
+    pub(crate) fn wait(&self, retry: u32, asked: Option<Duration>) -> Option<Duration> {
+        let asked = asked.unwrap_or_default().min(self.max_server_delay);
+        (retry <= self.max_retries).then(|| self.backoff(retry).max(asked))
     }
 
     /// How long to wait before sending again, or `None` to give up.
-    ///
-    /// A wait the server asks for is honoured up to the cap, and never
-    /// shortens the backoff: a reset time in the past (or one a skewed clock
-    /// makes look past) still waits.
-    fn delay(&self, method: Method, outcome: &Outcome<'_>, retry: u32) -> Option<Duration> {
-        if retry > self.max_retries {
-            return None;
-        }
+    fn delay(&self, method: Method, outcome: &Outcome, retry: u32) -> Option<Duration> {
         match *outcome {
-            Outcome::Status(429, headers) => match server_delay(headers) {
-                Some(wait) if wait > self.max_server_delay => None,
-                Some(wait) => Some(wait.max(self.backoff(retry))),
-                None => Some(self.backoff(retry)),
-            },
-            Outcome::Status(500 | 502 | 503 | 504, _) if method == Method::Get => {
-                Some(self.backoff(retry))
+            // A longer wait than the cap ends the call (the error carries it).
+            Outcome::Status(429, Some(asked)) if asked > self.max_server_delay => None,
+            Outcome::Status(429, asked) => self.wait(retry, asked),
+            Outcome::Status(500 | 502 | 503 | 504, _) | Outcome::Broken
+                if method == Method::Get =>
+            {
+                self.wait(retry, None)
             }
-            Outcome::NotSent => Some(self.backoff(retry)),
-            Outcome::Broken if method == Method::Get => Some(self.backoff(retry)),
+            Outcome::NotSent => self.wait(retry, None),
             _ => None,
         }
     }
@@ -137,9 +121,9 @@ pub(crate) enum Method {
 }
 
 /// What a failed attempt tells the retry decision.
-enum Outcome<'a> {
-    /// An HTTP answer with this status.
-    Status(u16, &'a HeaderMap),
+enum Outcome {
+    /// An HTTP answer with this status, and the wait it asked for.
+    Status(u16, Option<Duration>),
     /// The connection was never made: the request did not leave.
     NotSent,
     /// The request may have reached the server (timeout, reset, bad body).
@@ -148,19 +132,28 @@ enum Outcome<'a> {
     Final,
 }
 
-fn outcome<E>(err: &RawError<E>) -> Outcome<'_> {
-    match err {
-        RawError::ErrorResponse(answer) => {
-            Outcome::Status(answer.status().as_u16(), answer.headers())
+impl Outcome {
+    fn of<E>(err: &RawError<E>) -> Self {
+        let (status, headers) = match err {
+            RawError::ErrorResponse(answer) => (answer.status(), answer.headers()),
+            RawError::UnexpectedResponse(response) => (response.status(), response.headers()),
+            RawError::CommunicationError(e) if e.is_connect() => return Self::NotSent,
+            RawError::CommunicationError(_)
+            | RawError::ResponseBodyError(_)
+            | RawError::InvalidResponsePayload(..) => return Self::Broken,
+            _ => return Self::Final,
+        };
+        Self::Status(status.as_u16(), server_delay(headers))
+    }
+
+    /// What happened, for the trace.
+    fn describe(&self) -> String {
+        match self {
+            Self::Status(status, _) => format!("status {status}"),
+            Self::NotSent => "not sent (no connection)".to_owned(),
+            Self::Broken => "no answer (may have reached the service)".to_owned(),
+            Self::Final => "a local error".to_owned(),
         }
-        RawError::UnexpectedResponse(response) => {
-            Outcome::Status(response.status().as_u16(), response.headers())
-        }
-        RawError::CommunicationError(e) if e.is_connect() => Outcome::NotSent,
-        RawError::CommunicationError(_)
-        | RawError::ResponseBodyError(_)
-        | RawError::InvalidResponsePayload(..) => Outcome::Broken,
-        _ => Outcome::Final,
     }
 }
 
@@ -175,55 +168,28 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<ResponseValue<T>, RawError<E>>>,
 {
-    let mut retry = 0;
+    let mut attempt = 0;
     loop {
-        let attempt = retry + 1;
-        let result = call()
-            .instrument(tracing::debug_span!("attempt", attempt))
-            .await;
+        attempt += 1;
+        let span = tracing::debug_span!("attempt", attempt);
+        let result = call().instrument(span).await;
         let Err(err) = &result else { return result };
-        retry += 1;
-        let outcome = outcome(err);
-        match policy.delay(method, &outcome, retry) {
-            Some(wait) => {
-                tracing::debug!(
-                    attempt,
-                    ?method,
-                    after = outcome.describe(),
-                    wait_ms = wait.as_millis() as u64,
-                    "retrying"
-                );
-                tokio::time::sleep(wait).await;
-            }
-            None => {
-                tracing::debug!(attempt, ?method, after = outcome.describe(), "not retried");
-                return result;
-            }
-        }
-    }
-}
-
-impl Outcome<'_> {
-    /// What happened, for the trace.
-    fn describe(&self) -> String {
-        match self {
-            Outcome::Status(status, _) => format!("status {status}"),
-            Outcome::NotSent => "not sent (no connection)".to_owned(),
-            Outcome::Broken => "no answer (may have reached the service)".to_owned(),
-            Outcome::Final => "a local error".to_owned(),
-        }
+        let outcome = Outcome::of(err);
+        let after = outcome.describe();
+        let Some(wait) = policy.delay(method, &outcome, attempt) else {
+            tracing::debug!(attempt, ?method, after, "not retried");
+            return result;
+        };
+        let wait_ms = wait.as_millis() as u64;
+        tracing::debug!(attempt, ?method, after, wait_ms, "retrying");
+        tokio::time::sleep(wait).await;
     }
 }
 
 /// The wait a response asks for: `Retry-After` (seconds or an HTTP date) or
 /// Segmind's `x-rate-limit-reset-at-utc` (RFC 3339).
 pub(crate) fn server_delay(headers: &HeaderMap) -> Option<Duration> {
-    let text = |name: &HeaderName| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
+    let text = |name: &HeaderName| headers.get(name)?.to_str().ok().map(str::trim);
     let until = |at: chrono::DateTime<chrono::FixedOffset>| {
         (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
             .to_std()
@@ -243,7 +209,6 @@ pub(crate) fn server_delay(headers: &HeaderMap) -> Option<Duration> {
         .ok()
         .map(until)
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,10 +241,9 @@ mod tests {
     #[test]
     fn posts_are_retried_only_when_certainly_not_billed() {
         let policy = RetryPolicy::default();
-        let none = HeaderMap::new();
         for status in [500, 502, 504, 400, 422] {
             assert_eq!(
-                policy.delay(Method::Post, &Outcome::Status(status, &none), 1),
+                policy.delay(Method::Post, &Outcome::Status(status, None), 1),
                 None,
                 "{status}"
             );
@@ -288,13 +252,13 @@ mod tests {
         assert!(policy.delay(Method::Post, &Outcome::NotSent, 1).is_some());
         assert!(
             policy
-                .delay(Method::Post, &Outcome::Status(429, &none), 1)
+                .delay(Method::Post, &Outcome::Status(429, None), 1)
                 .is_some()
         );
         for status in [500, 502, 503, 504, 429] {
             assert!(
                 policy
-                    .delay(Method::Get, &Outcome::Status(status, &none), 1)
+                    .delay(Method::Get, &Outcome::Status(status, None), 1)
                     .is_some(),
                 "{status}"
             );
@@ -302,18 +266,18 @@ mod tests {
         assert!(policy.delay(Method::Get, &Outcome::Broken, 1).is_some());
         assert!(
             policy
-                .delay(Method::Get, &Outcome::Status(404, &none), 1)
+                .delay(Method::Get, &Outcome::Status(404, None), 1)
                 .is_none()
         );
         assert!(
             policy
-                .delay(Method::Get, &Outcome::Status(500, &none), 5)
+                .delay(Method::Get, &Outcome::Status(500, None), 5)
                 .is_none(),
             "past max_retries"
         );
         assert!(
             RetryPolicy::none()
-                .delay(Method::Get, &Outcome::Status(500, &none), 1)
+                .delay(Method::Get, &Outcome::Status(500, None), 1)
                 .is_none()
         );
     }
@@ -323,7 +287,7 @@ mod tests {
         let policy = RetryPolicy::default();
         let asked = headers(&[("retry-after", "3".into())]);
         assert_eq!(
-            policy.delay(Method::Post, &Outcome::Status(429, &asked), 1),
+            policy.delay(Method::Post, &Outcome::Status(429, server_delay(&asked)), 1),
             Some(Duration::from_secs(3))
         );
         // A reset time already past is a floor of zero: the backoff still applies.
@@ -336,13 +300,21 @@ mod tests {
             ("retry-after", "-5".to_owned()),
         ] {
             let wait = policy
-                .delay(Method::Post, &Outcome::Status(429, &headers(&[stale])), 3)
+                .delay(
+                    Method::Post,
+                    &Outcome::Status(429, server_delay(&headers(&[stale]))),
+                    3,
+                )
                 .unwrap();
             assert!(wait >= Duration::from_secs(1), "{wait:?}");
         }
         let too_long = headers(&[("retry-after", "600".into())]);
         assert_eq!(
-            policy.delay(Method::Post, &Outcome::Status(429, &too_long), 1),
+            policy.delay(
+                Method::Post,
+                &Outcome::Status(429, server_delay(&too_long)),
+                1
+            ),
             None
         );
 

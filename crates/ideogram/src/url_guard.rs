@@ -1,8 +1,6 @@
-//! Which addresses an input image URL may reach. A library user fetches what
-//! they ask for; a server that fetches URLs for others (an agent's tool
-//! call) refuses loopback, private, link-local and cloud-metadata addresses,
-//! checked on the addresses a name resolves to and on every redirect, except
-//! on the hosts it names.
+//! Which addresses an input image URL may reach: a server fetching URLs for
+//! others (an agent's tool call) refuses loopback, private, link-local and
+//! metadata addresses, on what a name resolves to and on every redirect.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -52,19 +50,14 @@ impl InputUrlPolicy {
 
     /// Whether a URL on `host` may reach `ip`.
     pub fn permits(&self, host: &str, ip: IpAddr) -> bool {
-        !self.public_only || is_public(ip) || self.allows(host)
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let allowed = |name: &String| name.eq_ignore_ascii_case(host);
+        !self.public_only || is_public(ip) || self.allowed_hosts.iter().any(allowed)
     }
 
     /// Whether the policy checks anything at all.
     pub(crate) fn guards(&self) -> bool {
         self.public_only
-    }
-
-    fn allows(&self, host: &str) -> bool {
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        self.allowed_hosts
-            .iter()
-            .any(|allowed| allowed.eq_ignore_ascii_case(host))
     }
 
     /// Refuses `url` when its host is an address the policy keeps out (a
@@ -77,11 +70,9 @@ impl InputUrlPolicy {
             _ => return Ok(()),
         };
         let host = url.host_str().unwrap_or_default();
-        if self.permits(host, ip) {
-            Ok(())
-        } else {
-            Err(refusal(host))
-        }
+        self.permits(host, ip)
+            .then_some(())
+            .ok_or_else(|| refusal(host))
     }
 }
 
@@ -95,12 +86,9 @@ pub(crate) fn refusal(host: &str) -> String {
 
 /// Whether `ip` is on the public internet.
 fn is_public(ip: IpAddr) -> bool {
-    match ip {
+    match ip.to_canonical() {
         IpAddr::V4(ip) => is_public_v4(ip),
-        IpAddr::V6(ip) => match ip.to_ipv4_mapped() {
-            Some(v4) => is_public_v4(v4),
-            None => is_public_v6(ip),
-        },
+        IpAddr::V6(ip) => is_public_v6(ip),
     }
 }
 
@@ -147,15 +135,11 @@ impl reqwest::dns::Resolve for Resolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let policy = self.policy.clone();
         Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let found: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let kept: Vec<SocketAddr> = found
-                .into_iter()
-                .filter(|addr| policy.permits(&host, addr.ip()))
-                .collect();
+            let host = name.as_str();
+            let found = tokio::net::lookup_host((host, 0)).await?;
+            let kept: Vec<SocketAddr> = found.filter(|a| policy.permits(host, a.ip())).collect();
             if kept.is_empty() {
-                return Err(refusal(&host).into());
+                return Err(refusal(host).into());
             }
             let addrs: reqwest::dns::Addrs = Box::new(kept.into_iter());
             Ok(addrs)

@@ -187,7 +187,7 @@ proptest! {
             })
             .collect();
         let expected = serde_json::json!({ "members": members });
-        let segmind = serde_json::to_value(palette.to_segmind()).unwrap();
+        let segmind = serde_json::to_value(&palette).unwrap();
         let ideogram = serde_json::to_value(palette.to_ideogram()).unwrap();
         for (wire, spec) in [(&segmind, schema::segmind()), (&ideogram, schema::ideogram())] {
             prop_assert_eq!(wire, &expected);

@@ -13,15 +13,12 @@ impl Connection {
     /// A raw error mapped to this crate's error by status first, its words
     /// redacted; `job` is the queued request a GET asked about.
     pub(crate) async fn map_error(&self, err: RawError<ByteStream>, job: Option<&str>) -> Error {
-        let provider = self.provider;
         let answer = match err {
             RawError::ErrorResponse(answer) => ErrorAnswer::read(answer).await,
             RawError::UnexpectedResponse(response) => ErrorAnswer::from_response(response).await,
-            RawError::CommunicationError(source) => {
-                return self.transport(!source.is_connect(), source);
-            }
-            RawError::ResponseBodyError(source) | RawError::InvalidUpgrade(source) => {
-                return self.transport(true, source);
+            RawError::CommunicationError(e) => return self.transport(!e.is_connect(), e),
+            RawError::ResponseBodyError(e) | RawError::InvalidUpgrade(e) => {
+                return self.transport(true, e);
             }
             // A success to a call (not a check on a job): it ran and was
             // billed, so what the body points at goes along.
@@ -48,20 +45,16 @@ impl Connection {
                 "it answered {status}, which this call does not document: {message}"
             ));
         }
-        match from_answer(
-            provider,
-            status,
-            &answer.headers,
-            message,
-            answer.reject_reason().map(|r| self.redact(&r)),
-            job,
-        ) {
-            Error::Redirected { status, location } => Error::Redirected {
-                status,
-                location: location.map(|l| self.redact(&l)),
-            },
-            other => other,
+        let reason = answer.reject_reason().map(|r| self.redact(&r));
+        let headers = &answer.headers;
+        let mut err = from_answer(self.provider, status, headers, message, reason, job);
+        if let Error::Redirected {
+            location: Some(to), ..
+        } = &mut err
+        {
+            *to = self.redact(to);
         }
+        err
     }
 
     /// A transport error with any credentials taken out of its URL.

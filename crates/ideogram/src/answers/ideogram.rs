@@ -22,13 +22,11 @@ impl Connection {
         answer: ResponseValue<ByteStream>,
     ) -> Result<Generation, Error> {
         let body = self.json_body(answer.into_inner()).await?;
-        match serde_json::from_slice::<GenerateImageResponse>(&body) {
-            Ok(answer) => self.ideogram_generation(model, answer),
-            Err(e) => {
-                let answer = self.unwrap_envelope(&body, &e)?;
-                self.ideogram_generation(model, answer)
-            }
-        }
+        let answer = match serde_json::from_slice::<GenerateImageResponse>(&body) {
+            Ok(answer) => answer,
+            Err(e) => self.unwrap_envelope(&body, &e)?,
+        };
+        self.ideogram_generation(model, answer)
     }
 
     /// A generated answer of the images' shape (legacy, 3.0's or 4.0's) as
@@ -45,9 +43,9 @@ impl Connection {
     }
 
     /// Ideogram's answer as a [`Generation`]: words redacted (URLs kept
-    /// whole, to fetch them), an unsafe image's URL withheld; no images at
-    /// all is an error.
-    pub(crate) fn ideogram_generation(
+    /// whole, to fetch them), an unsafe image's URL withheld; no images is
+    /// an error.
+    fn ideogram_generation(
         &self,
         model: Model,
         answer: GenerateImageResponse,
@@ -76,13 +74,7 @@ impl Connection {
                 downloader: self.downloader.clone(),
             })
             .collect();
-        Ok(Generation {
-            provider: Provider::Ideogram,
-            model,
-            request_id: None,
-            credits_left: None,
-            images,
-        })
+        Ok(Generation::new(Provider::Ideogram, model, images))
     }
 
     /// A 2xx body that is not Ideogram's answer may be a gateway's envelope
@@ -96,23 +88,18 @@ impl Connection {
         let envelope = serde_json::from_slice::<GatewayEnvelope>(body)
             .ok()
             .filter(|e| e.code.is_some() || e.message.is_some());
+        let excerpt = || self.excerpt(body);
         let Some(envelope) = envelope else {
-            return Err(self.undecoded(body, format!("{decode_error}: {}", self.excerpt(body))));
+            return Err(self.undecoded(body, format!("{decode_error}: {}", excerpt())));
         };
         if !envelope.data.is_null() {
             return serde_json::from_value(envelope.data).map_err(|e| {
-                self.undecoded(
-                    body,
-                    format!(
-                        "a gateway envelope whose data does not decode ({e}): {}",
-                        self.excerpt(body)
-                    ),
-                )
+                let why = format!("a gateway envelope whose data does not decode ({e})");
+                self.undecoded(body, format!("{why}: {}", excerpt()))
             });
         }
-        let message = one_line_with(envelope.message.as_deref().unwrap_or(""), |t| {
-            self.redact(t)
-        });
+        let words = envelope.message.as_deref().unwrap_or("");
+        let message = one_line_with(words, |t| self.redact(t));
         let code = match &envelope.code {
             Some(Value::String(code)) => self.redact(code),
             Some(Value::Null) | None => String::new(),

@@ -1,21 +1,23 @@
-//! What the services answer, made into this crate's results and errors: the
-//! mapping of failed calls into [`Error`](crate::error::Error), and one module per
-//! provider turning its generated answer types into a
-//! [`Generation`](crate::Generation).
+//! What the services answer, made into this crate's results and errors:
+//! failed calls mapped into [`Error`], and one module per provider turning
+//! its answers into a [`Generation`](crate::Generation).
 
 mod errors;
 mod ideogram;
 mod segmind;
 
+use bytes::Bytes;
+use futures::TryStreamExt as _;
+use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::header::{HeaderMap, HeaderName};
 use serde_json::Value;
 
+use crate::connection::Connection;
+use crate::error::Error;
+
 /// A header's value as trimmed text, when it is text.
 fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
+    headers.get(name)?.to_str().ok().map(str::trim)
 }
 
 /// The most URLs read from one answer.
@@ -30,16 +32,8 @@ fn urls_in(value: &Value, urls: &mut Vec<String>, depth: usize) {
     }
     match value {
         Value::String(text) => push_url(text, urls),
-        Value::Array(items) => {
-            for item in items {
-                urls_in(item, urls, depth + 1);
-            }
-        }
-        Value::Object(fields) => {
-            for field in fields.values() {
-                urls_in(field, urls, depth + 1);
-            }
-        }
+        Value::Array(items) => items.iter().for_each(|v| urls_in(v, urls, depth + 1)),
+        Value::Object(fields) => fields.values().for_each(|v| urls_in(v, urls, depth + 1)),
         _ => {}
     }
 }
@@ -63,8 +57,8 @@ fn http_url(text: &str) -> Option<&str> {
 }
 
 /// Every `http(s)` URL in an answer's body, read leniently: as JSON when it
-/// parses (however deep, within a few levels), else as text, each URL
-/// running to the next space or quote.
+/// parses (within a few levels), else as text, each URL running to the next
+/// space or quote.
 fn body_urls(body: &[u8]) -> Vec<String> {
     let mut urls = Vec::new();
     if let Ok(value) = serde_json::from_slice::<Value>(body) {
@@ -84,24 +78,39 @@ fn body_urls(body: &[u8]) -> Vec<String> {
     urls
 }
 
-impl crate::connection::Connection {
-    /// A success answer (billed) whose `body` does not decode: `message`
-    /// says why (redacted); the URLs it holds go along whole, as an image's
-    /// URL does, so that what was paid for can still be fetched.
-    /// A billed JSON answer decoded into `T`, or the error the generated
-    /// client's would map to: a body that does not decode goes along, its
-    /// URLs kept to fetch.
+/// A body whole (the raw client caps it at 64 MiB): one chunk is not copied
+/// at all, many are copied once.
+async fn read_body(stream: ByteStream) -> Result<Bytes, reqwest::Error> {
+    let mut chunks: Vec<Bytes> = stream.into_inner().try_collect().await?;
+    Ok(match chunks.len() {
+        1 => chunks.swap_remove(0),
+        _ => Bytes::from(chunks.concat()),
+    })
+}
+
+impl Connection {
+    /// A billed JSON answer decoded into `T`; a body that does not decode is
+    /// [`Error::Undecoded`], its URLs kept to fetch.
     pub(crate) async fn decode_json<T: serde::de::DeserializeOwned>(
         &self,
-        answer: progenitor_client::ResponseValue<progenitor_client::ByteStream>,
-    ) -> Result<T, crate::error::Error> {
+        answer: ResponseValue<ByteStream>,
+    ) -> Result<T, Error> {
         let body = self.json_body(answer.into_inner()).await?;
         serde_json::from_slice(&body)
             .map_err(|e| self.undecoded(&body, format!("{e}: {}", self.excerpt(&body))))
     }
 
-    pub(crate) fn undecoded(&self, body: &[u8], message: String) -> crate::error::Error {
-        crate::error::Error::Undecoded {
+    /// A JSON answer's body, whole; a break is a transport error after the
+    /// request was sent.
+    pub(crate) async fn json_body(&self, stream: ByteStream) -> Result<Bytes, Error> {
+        read_body(stream).await.map_err(|e| self.transport(true, e))
+    }
+
+    /// A success answer (billed) whose `body` does not decode: `message`
+    /// says why (redacted); the URLs it holds go along whole, as an image's
+    /// URL does, so that what was paid for can still be fetched.
+    pub(crate) fn undecoded(&self, body: &[u8], message: String) -> Error {
+        Error::Undecoded {
             provider: self.provider,
             message: self.redact(&message),
             urls: body_urls(body),

@@ -1,17 +1,17 @@
 //! Segmind's answers as [`Generation`]s: a v1 call's image (bytes, or JSON
 //! holding a URL or base64) and a queued job's result.
 
+use base64::Engine as _;
 use bytes::Bytes;
-use futures::StreamExt as _;
 use ideogram_raw::QueueStatus;
 use ideogram_raw::segmind::headers as names;
 use ideogram_raw::segmind::types::QueueResultResponse;
 use progenitor_client::{ByteStream, ResponseValue};
-use reqwest::header::CONTENT_TYPE;
 use serde_json::Value;
 
-use super::{header, http_url, urls_in};
+use super::{header, http_url, read_body, urls_in};
 use crate::connection::Connection;
+use crate::download::{content_type, image_type};
 use crate::error::Error;
 use crate::generation::{GeneratedImage, Generation, ImageData};
 use crate::model::Model;
@@ -28,13 +28,7 @@ impl Connection {
         answer: ResponseValue<ByteStream>,
     ) -> Result<Generation, Error> {
         let headers = answer.headers();
-        let content_type = header(headers, &CONTENT_TYPE)
-            .unwrap_or_default()
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
+        let content_type = content_type(headers);
         let seed = header(headers, &names::X_SEED_VALUE).and_then(|s| s.parse().ok());
         let request_id = header(headers, &names::X_REQUEST_ID).map(|id| self.redact(id));
         let credits_left =
@@ -43,43 +37,33 @@ impl Connection {
         let data = if content_type == "application/json" {
             self.json_image(&bytes)?
         } else {
-            match crate::download::image_type(&content_type, &bytes) {
-                Ok(found) => ImageData::Bytes {
-                    bytes,
-                    content_type: found.to_owned(),
-                },
-                Err(reason) => {
-                    return Err(self.invalid(format!(
-                        "a 200 answer (billed) that is not an image: {reason}: {}",
-                        self.excerpt(&bytes)
-                    )));
-                }
+            let found = image_type(&content_type, &bytes).map_err(|reason| {
+                let excerpt = self.excerpt(&bytes);
+                self.invalid(format!(
+                    "a 200 answer (billed) that is not an image: {reason}: {excerpt}"
+                ))
+            })?;
+            let content_type = found.to_owned();
+            ImageData::Bytes {
+                bytes,
+                content_type,
             }
         };
+        let downloader = self.downloader.clone();
         let image = GeneratedImage {
-            data,
-            prompt: prompt.to_owned(),
             seed,
-            resolution: None,
-            is_safe: true,
-            style: None,
-            downloader: self.downloader.clone(),
+            ..GeneratedImage::new(data, prompt.to_owned(), downloader)
         };
         Ok(Generation {
-            provider: Provider::Segmind,
-            model,
             request_id,
             credits_left,
-            images: vec![image],
+            ..Generation::new(Provider::Segmind, model, vec![image])
         })
     }
 
-    /// A describe answer's words, from either provider: JSON
-    /// (`{"descriptions": [{"text"}]}`, the reading both specs take; any
-    /// other JSON, its strings). Redacted.
-    /// Billed: it came with a 200. An answer that is not JSON, whatever its
-    /// `Content-Type`, is an error that says so, with a redacted excerpt:
-    /// a login page or a proxy's notice is not a description to repeat.
+    /// A describe answer's words (billed: it came with a 200), redacted: the
+    /// strings of its JSON (`{"descriptions": [{"text"}]}` as both specs say,
+    /// or any other). Not JSON (a login page) is an error with an excerpt.
     pub(crate) async fn descriptions(
         &self,
         answer: ResponseValue<ByteStream>,
@@ -92,10 +76,7 @@ impl Connection {
             )));
         };
         let mut texts = Vec::new();
-        match value.get("descriptions") {
-            Some(list) => strings(list, &mut texts, 0),
-            None => strings(&value, &mut texts, 0),
-        }
+        strings(value.get("descriptions").unwrap_or(&value), &mut texts, 0);
         if texts.is_empty() {
             return Err(self.invalid(format!(
                 "it answered 200 (billed) with no description: {}",
@@ -105,8 +86,8 @@ impl Connection {
         Ok(texts.iter().map(|t| self.redact(t)).collect())
     }
 
-    /// A v1 answer's body, whole (the raw client caps it at 64 MiB). Billed:
-    /// it came with a 200, so a break is an invalid answer that says so.
+    /// A v1 answer's body, whole (capped at 64 MiB). Billed: it came with a
+    /// 200, so a break is an invalid answer that says so.
     pub(crate) async fn collect(&self, stream: ByteStream) -> Result<Bytes, Error> {
         read_body(stream).await.map_err(|e| {
             self.invalid(format!(
@@ -114,17 +95,6 @@ impl Connection {
                 self.redact(&crate::error::chain(&e))
             ))
         })
-    }
-
-    /// A JSON answer's body, whole (capped at 64 MiB), a break mapped as
-    /// the generated client maps one.
-    pub(crate) async fn json_body(&self, stream: ByteStream) -> Result<Bytes, Error> {
-        match read_body(stream).await {
-            Ok(body) => Ok(body),
-            Err(e) => Err(self
-                .map_error(progenitor_client::Error::ResponseBodyError(e), None)
-                .await),
-        }
     }
 
     /// A Segmind queue result as a [`Generation`] of `model` for `prompt`:
@@ -138,10 +108,8 @@ impl Connection {
     ) -> Result<Generation, Error> {
         let id = self.redact(answer.request_id.as_deref().unwrap_or_default());
         if answer.status != QueueStatus::Completed {
-            return Err(self.invalid(format!(
-                "job {id} has no result yet (it is {})",
-                answer.status
-            )));
+            let status = answer.status;
+            return Err(self.invalid(format!("job {id} has no result yet (it is {status})")));
         }
         let mut urls = Vec::new();
         if let Some(output) = &answer.output {
@@ -152,46 +120,36 @@ impl Connection {
                 "job {id} completed (billed) without an image URL in its output"
             )));
         }
+        let images = urls
+            .into_iter()
+            .map(|url| self.image_at(url, prompt.to_owned()));
         Ok(Generation {
-            provider: Provider::Segmind,
-            model,
             request_id: (!id.is_empty()).then_some(id),
-            credits_left: None,
-            images: urls
-                .into_iter()
-                .map(|url| self.image_at(url, prompt.to_owned()))
-                .collect(),
+            ..Generation::new(Provider::Segmind, model, images.collect())
         })
     }
 
     /// A JSON v1 answer: the image as a URL (the scheme in any case) or
-    /// base64, under `image`, `output` or `url` (the model pages' sample code reads JSON; observed
-    /// answers are bytes).
+    /// base64, under `image`, `output` or `url` (the model pages' sample
+    /// code reads JSON; observed answers are bytes).
     fn json_image(&self, body: &[u8]) -> Result<ImageData, Error> {
-        use base64::Engine as _;
         let value: Value = serde_json::from_slice(body)
             .map_err(|e| self.undecoded(body, format!("a JSON answer that does not parse: {e}")))?;
         let found = ["image", "output", "url"]
             .iter()
-            .find_map(|key| match &value[key] {
-                Value::String(s) => Some(s.clone()),
-                Value::Array(items) => items.first().and_then(Value::as_str).map(str::to_owned),
-                _ => None,
-            })
+            .find_map(|key| value[key].as_str().or(value[key][0].as_str()))
             .ok_or_else(|| {
-                self.undecoded(
-                    body,
-                    format!("a JSON answer without an image: {}", self.excerpt(body)),
-                )
+                let excerpt = self.excerpt(body);
+                self.undecoded(body, format!("a JSON answer without an image: {excerpt}"))
             })?;
-        if let Some(url) = http_url(&found) {
+        if let Some(url) = http_url(found) {
             return Ok(ImageData::Url(url.to_owned()));
         }
-        let encoded = found.rsplit(',').next().unwrap_or(&found);
+        let encoded = found.rsplit(',').next().unwrap_or(found);
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(encoded.trim())
             .map_err(|e| self.invalid(format!("a JSON image (billed) that is not base64: {e}")))?;
-        let content_type = crate::download::image_type("", &bytes)
+        let content_type = image_type("", &bytes)
             .map_err(|reason| self.invalid(format!("a JSON image (billed): {reason}")))?;
         Ok(ImageData::Bytes {
             bytes: bytes.into(),
@@ -406,19 +364,4 @@ mod properties {
             prop_assert_eq!(texts, expected);
         }
     }
-}
-
-/// A body's chunks as they came, joined once at the end: a body in one
-/// chunk is not copied at all, one in many is copied once.
-async fn read_body(stream: ByteStream) -> Result<Bytes, reqwest::Error> {
-    let mut stream = stream.into_inner();
-    let mut chunks: Vec<Bytes> = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        chunks.push(chunk?);
-    }
-    Ok(match chunks.len() {
-        0 => Bytes::new(),
-        1 => chunks.swap_remove(0),
-        _ => Bytes::from(chunks.concat()),
-    })
 }

@@ -1,5 +1,5 @@
-//! Settings for a [`Client`], and the checks a client's configuration
-//! passes before it exists: the key found, the base URL safe for it.
+//! Settings for a [`Client`], and the checks before it exists: the key
+//! found, the base URL safe for it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,8 +9,7 @@ use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
 
 use super::Client;
 use crate::completion::CompletionTimes;
-use crate::connection::shown_url;
-use crate::connection::{Api, Connection};
+use crate::connection::{Api, Connection, shown_url};
 use crate::download::{DownloadHttp, Downloader};
 use crate::error::{ConfigError, Error};
 use crate::poll::PollSchedule;
@@ -27,15 +26,12 @@ use crate::url_guard::InputUrlPolicy;
 /// - key: `SEGMIND_API_KEY` or `IDEOGRAM_API_KEY`; auth: the provider's
 ///   header (`x-api-key`, `Api-Key`);
 /// - `timeout`: 300 s a call, per attempt; `connect_timeout`: 10 s;
-/// - `retry`: [`RetryPolicy::default`] (4 retries, 0.5 s doubling to 8 s,
-///   server waits honoured up to 65 s; POSTs only when certainly unbilled);
-/// - `poll_schedule`: [`PollSchedule::default`] (learned from each model's
-///   completion times, about one status call per second of expected run
-///   time, at most 10 s apart, 10 minutes in all);
-/// - `completion_times`: a new, empty [`CompletionTimes`] (each model starts
-///   from the spec's typical time);
+/// - `retry`: [`RetryPolicy::default`]; `poll_schedule`:
+///   [`PollSchedule::default`]; `completion_times`: a new, empty
+///   [`CompletionTimes`] (each model starts from the spec's typical time);
 /// - `max_images_in_flight`: 10 on Ideogram ([`IDEOGRAM_IN_FLIGHT_LIMIT`]),
 ///   none on Segmind;
+/// - `input_urls`: any address ([`InputUrlPolicy::any`]);
 /// - downloads: at most 64 MiB ([`MAX_DOWNLOAD_BYTES`](crate::MAX_DOWNLOAD_BYTES)),
 ///   given up after 30 s without a byte and retried as GETs.
 #[derive(Debug, Clone)]
@@ -60,6 +56,17 @@ pub struct ClientBuilder {
 /// Ideogram's documented in-flight limit: 10 images per organisation.
 pub const IDEOGRAM_IN_FLIGHT_LIMIT: u32 = 10;
 
+/// Builder setters that store their argument (the docs on each).
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(mut self, $arg: $ty) -> Self {
+            self.$field = $value;
+            self
+        }
+    )*};
+}
+
 impl ClientBuilder {
     /// The defaults for `provider` (see [`Client::builder`]).
     pub(super) fn new(provider: Provider) -> Self {
@@ -78,112 +85,51 @@ impl ClientBuilder {
             allow_insecure_http: false,
             max_download_bytes: crate::download::MAX_DOWNLOAD_BYTES,
             input_urls: InputUrlPolicy::any(),
-            max_images_in_flight: match provider {
-                Provider::Ideogram => Some(IDEOGRAM_IN_FLIGHT_LIMIT),
-                Provider::Segmind => None,
-            },
+            max_images_in_flight: (provider == Provider::Ideogram)
+                .then_some(IDEOGRAM_IN_FLIGHT_LIMIT),
         }
     }
 
-    /// The key (otherwise read from `SEGMIND_API_KEY` or `IDEOGRAM_API_KEY`).
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.key = Some(ApiKey::new(key));
-        self
-    }
-
-    /// Where to send requests: a gateway, a mock, a regional endpoint.
-    /// `http://` is refused unless the host is loopback or
-    /// [`allow_insecure_http`](Self::allow_insecure_http) is set.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
-        self
-    }
-
-    /// How the key is sent (default: `x-api-key` for Segmind, `Api-Key` for
-    /// Ideogram; gateways want [`AuthScheme::Bearer`]).
-    pub fn auth_scheme(mut self, scheme: AuthScheme) -> Self {
-        self.scheme = Some(scheme);
-        self
-    }
-
-    /// How long a whole call may take (default 300 s: generations are slow).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// How long to wait for a connection (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// The retry policy (see [`RetryPolicy`]).
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-
-    /// The poll schedule for [`Job::wait`](crate::Job::wait).
-    pub fn poll_schedule(mut self, schedule: PollSchedule) -> Self {
-        self.poll = schedule;
-        self
-    }
-
-    /// The completion times the poll schedule learns into: pass one kept
-    /// across runs ([`CompletionTimes::from_json`]), or shared with other
-    /// clients.
-    pub fn completion_times(mut self, times: CompletionTimes) -> Self {
-        self.completion = times;
-        self
-    }
-
-    /// The `User-Agent` header.
-    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
-        self.user_agent = Some(agent.into());
-        self
-    }
-
-    /// Runs on a caller's `reqwest::Client` (for proxies, custom roots). Its
-    /// timeouts apply, not this builder's; give it
-    /// `ideogram_raw::http::same_origin_redirects()` so redirects cannot carry
-    /// the key to another host.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
-        self
-    }
-
-    /// How many images may be in flight at once from this client (and its
-    /// clones); calls beyond it wait their turn instead of drawing 429s.
-    /// Default: 10 for Ideogram (its documented per-organisation limit), no
-    /// limit for Segmind. `None` turns it off.
-    pub fn max_images_in_flight(mut self, limit: Option<u32>) -> Self {
-        self.max_images_in_flight = limit.map(|n| n.max(1));
-        self
-    }
-
-    /// The largest image a download accepts (default
-    /// [`MAX_DOWNLOAD_BYTES`](crate::MAX_DOWNLOAD_BYTES), 64 MiB); a larger
-    /// one fails with [`Error::Download`] and leaves no file.
-    pub fn max_download_bytes(mut self, max: u64) -> Self {
-        self.max_download_bytes = max;
-        self
-    }
-
-    /// Which addresses input image URLs may reach ([`InputUrlPolicy`];
-    /// any by default). A server fetching URLs on others' behalf passes
-    /// [`InputUrlPolicy::public_only`], so that a caller cannot make it read
-    /// its own loopback or private network.
-    pub fn input_urls(mut self, policy: InputUrlPolicy) -> Self {
-        self.input_urls = policy;
-        self
-    }
-
-    /// Allows a plain `http://` base URL on a non-loopback host: the key then
-    /// crosses the network in the clear.
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.allow_insecure_http = allow;
-        self
+    setters! {
+        /// The key (otherwise read from `SEGMIND_API_KEY` or `IDEOGRAM_API_KEY`).
+        api_key(key: impl Into<String>) => key = Some(ApiKey::new(key));
+        /// Where to send requests: a gateway, a mock, a regional endpoint.
+        /// `http://` is refused unless the host is loopback or
+        /// [`allow_insecure_http`](Self::allow_insecure_http) is set.
+        base_url(url: impl Into<String>) => base_url = Some(url.into());
+        /// How the key is sent (gateways want [`AuthScheme::Bearer`]).
+        auth_scheme(scheme: AuthScheme) => scheme = Some(scheme);
+        /// How long a whole call may take, per attempt.
+        timeout(timeout: Duration) => timeout = timeout;
+        /// How long to wait for a connection.
+        connect_timeout(timeout: Duration) => connect_timeout = timeout;
+        /// The retry policy (see [`RetryPolicy`]).
+        retry(policy: RetryPolicy) => retry = policy;
+        /// The poll schedule for [`Job::wait`](crate::Job::wait).
+        poll_schedule(schedule: PollSchedule) => poll = schedule;
+        /// The completion times the poll schedule learns into: one kept
+        /// across runs ([`CompletionTimes::from_json`]), or shared.
+        completion_times(times: CompletionTimes) => completion = times;
+        /// The `User-Agent` header.
+        user_agent(agent: impl Into<String>) => user_agent = Some(agent.into());
+        /// Runs on a caller's `reqwest::Client` (proxies, custom roots), with
+        /// its timeouts; give it `ideogram_raw::http::same_origin_redirects()`
+        /// so redirects cannot carry the key to another host.
+        http_client(client: reqwest::Client) => http = Some(client);
+        /// How many images may be in flight at once from this client (and its
+        /// clones); calls beyond it wait their turn instead of drawing 429s.
+        /// `None` turns it off.
+        max_images_in_flight(limit: Option<u32>) => max_images_in_flight = limit.map(|n| n.max(1));
+        /// The largest image a download accepts; a larger one fails with
+        /// [`Error::Download`] and leaves no file.
+        max_download_bytes(max: u64) => max_download_bytes = max;
+        /// Which addresses input image URLs may reach: a server fetching URLs
+        /// for others passes [`InputUrlPolicy::public_only`], so that a caller
+        /// cannot make it read its own loopback or private network.
+        input_urls(policy: InputUrlPolicy) => input_urls = policy;
+        /// Allows a plain `http://` base URL on a non-loopback host: the key then
+        /// crosses the network in the clear.
+        allow_insecure_http(allow: bool) => allow_insecure_http = allow;
     }
 
     /// Builds the client.
@@ -205,7 +151,6 @@ impl ClientBuilder {
             .user_agent
             .unwrap_or_else(|| concat!("ideogram-rs/", env!("CARGO_PKG_VERSION")).to_owned());
         ideogram_raw::http::env_proxy().map_err(ConfigError::Proxy)?;
-        let config = ConfigError::HttpClient;
         let (http, downloader) = match self.http {
             Some(http) => (http.clone(), DownloadHttp::given(http)),
             None => (
@@ -214,7 +159,7 @@ impl ClientBuilder {
                     .connect_timeout(self.connect_timeout)
                     .user_agent(&agent)
                     .build()
-                    .map_err(config)?,
+                    .map_err(ConfigError::HttpClient)?,
                 DownloadHttp::lazy(self.timeout, self.connect_timeout, Some(agent.clone())),
             ),
         };
@@ -244,9 +189,6 @@ impl ClientBuilder {
                 Api::Ideogram(raw_ideogram::Client::new_with_client(&base_url, http, auth))
             }
         };
-        let in_flight = self
-            .max_images_in_flight
-            .map(|n| (Arc::new(tokio::sync::Semaphore::new(n as usize)), n));
         Ok(Client {
             inner: Arc::new(Connection {
                 provider,
@@ -259,7 +201,9 @@ impl ClientBuilder {
                 poll: self.poll,
                 completion: self.completion,
                 timeout: self.timeout,
-                in_flight,
+                in_flight: self
+                    .max_images_in_flight
+                    .map(|n| (Arc::new(tokio::sync::Semaphore::new(n as usize)), n)),
             }),
         })
     }
@@ -271,41 +215,36 @@ fn resolve_key(
     given: Option<ApiKey>,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<ApiKey, Error> {
-    if let Some(key) = given {
-        return Ok(key);
-    }
-    match lookup(provider.key_variable()) {
-        Some(key) if !key.trim().is_empty() => Ok(ApiKey::new(key.trim())),
-        _ => Err(ConfigError::MissingKey {
-            variable: provider.key_variable(),
-        }
-        .into()),
-    }
+    let variable = provider.key_variable();
+    given
+        .or_else(|| {
+            let found = lookup(variable)?;
+            (!found.trim().is_empty()).then(|| ApiKey::new(found.trim()))
+        })
+        .ok_or_else(|| ConfigError::MissingKey { variable }.into())
 }
 
 /// Accepts `https://` anywhere and `http://` on loopback (or when allowed);
-/// returns the URL without a trailing slash. Messages show the URL without
-/// any credentials in it.
+/// returns the URL without a trailing slash. Messages show it without
+/// credentials.
 fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error> {
+    let shown = shown_url(url);
     let parsed = reqwest::Url::parse(url).map_err(|source| ConfigError::BaseUrl {
-        url: shown_url(url),
+        url: shown.clone(),
         source,
     })?;
-    let loopback = on_loopback(&parsed);
-    let shown = shown_url(url);
-    match parsed.scheme() {
-        "https" => {}
-        "http" if loopback || allow_insecure_http => {}
-        "http" => return Err(ConfigError::InsecureHttp { url: shown }.into()),
-        other => {
-            return Err(ConfigError::Scheme {
-                url: shown,
-                scheme: other.to_owned(),
-            }
-            .into());
+    let error = match parsed.scheme() {
+        "https" => return Ok(url.trim_end_matches('/').to_owned()),
+        "http" if allow_insecure_http || on_loopback(&parsed) => {
+            return Ok(url.trim_end_matches('/').to_owned());
         }
-    }
-    Ok(url.trim_end_matches('/').to_owned())
+        "http" => ConfigError::InsecureHttp { url: shown },
+        other => ConfigError::Scheme {
+            url: shown,
+            scheme: other.to_owned(),
+        },
+    };
+    Err(error.into())
 }
 
 /// Whether `url`'s host is this machine.

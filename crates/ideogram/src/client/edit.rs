@@ -1,9 +1,10 @@
-//! The client's operations on an uploaded image: edit, reframe,
-//! replace-background and upscale ([`Client::edit`]), [`Client::describe`]
-//! and [`Client::layerize_text`]. Each is lowered to the operation whose
-//! `x-route` runs its task and sent the one way every operation is.
+//! The client's operations on an uploaded image: [`Client::edit`],
+//! [`Client::describe`] and [`Client::layerize_text`].
+
+use std::collections::BTreeMap;
 
 use ideogram_raw::ideogram::types::{DetectedTextBlock, LayerizeTextResponse};
+use progenitor_client::{ByteStream, ResponseValue};
 
 use super::Client;
 use super::prepared::{Prepared, read, send};
@@ -11,23 +12,19 @@ use crate::edit::EditRequest;
 use crate::error::Error;
 use crate::generation::{GeneratedImage, Generation};
 use crate::image_input::ImageInput;
-use crate::invalid::InvalidInput;
-use crate::lowering::{Draft, Lowered, Slot};
+use crate::lowering::{Draft, Slot};
 use crate::model::Model;
 
 impl Client {
     /// Runs an operation on an uploaded image (edit, reframe,
-    /// replace-background, upscale; reframe and replace-background on
-    /// Segmind too) and waits for the images: [`Client::prepare_edit`] then
-    /// [`Prepared::generate`]. Billed per image returned.
+    /// replace-background, upscale) and waits for the images:
+    /// [`Client::prepare_edit`] then [`Prepared::generate`].
     pub async fn edit(&self, request: &EditRequest) -> Result<Generation, Error> {
         self.prepare_edit(request).await?.generate().await
     }
 
-    /// Everything before sending an edit: checks the request, reads and
-    /// checks its images (type, size, the mask against the image) and
-    /// waits for in-flight slots. Nothing has left this machine when it
-    /// returns; an invalid request sends nothing.
+    /// Everything before sending an edit (see [`Client::prepare`]): its
+    /// images checked (type, size, the mask against the image) and read.
     pub async fn prepare_edit(&self, request: &EditRequest) -> Result<Prepared<'_>, Error> {
         let lowered = request.lower(self.provider())?;
         let prompt = request.kind().prompt().unwrap_or_default().to_owned();
@@ -42,10 +39,9 @@ impl Client {
     }
 
     /// Separates an image's text into layers (Ideogram 3.0's
-    /// layerize-text): the image without its text, downloadable like any
-    /// generated image, and each text block with its box, words and look.
-    /// `prompt` describes the image (written by the service when `None`).
-    /// Billed per call.
+    /// layerize-text): the image without its text, and each text block with
+    /// its box, words and look. `prompt` describes the image (the service
+    /// writes one when `None`). Billed per call.
     pub async fn layerize_text(
         &self,
         image: &ImageInput,
@@ -54,19 +50,16 @@ impl Client {
         if let Some(prompt) = prompt {
             crate::lowering::check_prompt("prompt", prompt)?;
         }
-        let body = read(
-            &self.inner,
-            self.on_image(
+        let answer = self
+            .on_image(
                 "layerize-text",
                 Some(Model::V3),
                 image,
                 prompt,
                 &Default::default(),
-            )?,
-        )
-        .await?;
+            )
+            .await?;
         let conn = &*self.inner;
-        let answer = send(conn, body.operation(), &body).await?;
         let answer: LayerizeTextResponse = conn.decode_json(answer).await?;
         // Repeated whole: every word in it goes out without the key.
         let mut blocks =
@@ -117,28 +110,23 @@ impl Client {
         fields: impl IntoIterator<Item = (impl Into<String>, serde_json::Value)>,
     ) -> Result<Vec<String>, Error> {
         let fields = fields.into_iter().map(|(k, v)| (k.into(), v)).collect();
-        let body = read(
-            &self.inner,
-            self.on_image("describe", None, image, None, &fields)?,
-        )
-        .await?;
-        let conn = &*self.inner;
-        let answer = send(conn, body.operation(), &body).await?;
-        conn.descriptions(answer).await
+        let answer = self
+            .on_image("describe", None, image, None, &fields)
+            .await?;
+        self.inner.descriptions(answer).await
     }
 
-    /// The `task` on `image` alone (and `prompt`), lowered for this
-    /// client's provider.
-    fn on_image(
+    /// The answer to `task` run on `image` alone (and `prompt`).
+    async fn on_image(
         &self,
         task: &str,
         model: Option<Model>,
         image: &ImageInput,
         prompt: Option<&str>,
-        fields: &std::collections::BTreeMap<String, serde_json::Value>,
-    ) -> Result<Lowered, InvalidInput> {
+        fields: &BTreeMap<String, serde_json::Value>,
+    ) -> Result<ResponseValue<ByteStream>, Error> {
         image.check()?;
-        Draft {
+        let lowered = Draft {
             task,
             model,
             operation: None,
@@ -150,7 +138,9 @@ impl Client {
             images: &[(Slot::Input, image.clone())],
             fields,
         }
-        .lower(self.provider())
+        .lower(self.provider())?;
+        let body = read(&self.inner, lowered).await?;
+        send(self, body.operation(), &body).await
     }
 }
 

@@ -1,7 +1,5 @@
 //! The one client: every provider and operation behind the same calls,
-//! retries, error mapping and security rules. Its settings are in
-//! [`builder`], a request on its way out in [`prepared`]; what the services
-//! answer becomes results and errors in `crate::answers`.
+//! retries, error mapping and security rules.
 
 mod builder;
 mod edit;
@@ -29,16 +27,8 @@ use crate::queue::Job;
 use crate::request::GenerateRequest;
 use crate::retry::{self, Method};
 
-/// A client for one provider. Cheap to clone; clones share connections.
-///
-/// ```no_run
-/// # async fn run() -> Result<(), ideogram::Error> {
-/// let client = ideogram::Client::segmind_from_env()?;
-/// let generation = client.generate(&ideogram::GenerateRequest::new("a red fox, woodcut")).await?;
-/// generation.images[0].save("fox.jpg").await?;
-/// # Ok(())
-/// # }
-/// ```
+/// A client for one provider (the crate docs show it at work). Cheap to
+/// clone; clones share connections.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Connection>,
@@ -57,16 +47,13 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// Whether a call may create and bill something: what decides when
-/// [`Client::call`] sends it again.
+/// Whether a call may bill: what decides when [`Client::call`] sends it again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Billing {
-    /// It generates and bills: sent again only after a 429 or when it
-    /// certainly never left this machine.
+    /// Sent again only after a 429 or when it certainly never left.
     Billed,
-    /// It reads (a status, a result): also sent again after 5xx answers and
-    /// network errors.
+    /// A read: also sent again after 5xx answers and network errors.
     Free,
 }
 
@@ -91,14 +78,12 @@ impl Client {
         Self::builder(Provider::Ideogram).build()
     }
 
-    /// A builder for `provider`, for base URL (gateways, mocks), auth scheme,
-    /// timeouts, retries and the HTTP client.
+    /// A builder for `provider`: base URL, auth scheme, timeouts, retries.
     pub fn builder(provider: Provider) -> ClientBuilder {
         ClientBuilder::new(provider)
     }
 
-    /// The connection under this client, for the crate's own tests of the
-    /// decoders it holds.
+    /// The connection under this client, for the crate's own tests.
     #[cfg(test)]
     pub(crate) fn connection(&self) -> &Connection {
         &self.inner
@@ -114,15 +99,14 @@ impl Client {
         self.inner.shown_base_url()
     }
 
-    /// Whether the base URL is on this machine (a mock, a local gateway):
-    /// what it teaches about completion times may not hold for the service.
+    /// Whether the base URL is on this machine (a mock, a local gateway),
+    /// whose completion times may not hold for the service.
     pub fn on_loopback(&self) -> bool {
         reqwest::Url::parse(&self.inner.base_url).is_ok_and(|url| builder::on_loopback(&url))
     }
 
-    /// How long one call may take (the builder's
-    /// [`timeout`](ClientBuilder::timeout)): the longest a sent request waits
-    /// for its answer, per attempt.
+    /// How long a sent request waits for its answer, per attempt (the
+    /// builder's [`timeout`](ClientBuilder::timeout)).
     pub fn timeout(&self) -> Duration {
         self.inner.timeout
     }
@@ -133,31 +117,28 @@ impl Client {
     }
 
     /// The completion times its jobs taught it, per model (shared by its
-    /// clones): save them with [`CompletionTimes::to_json`] to start the
-    /// next run where this one ended.
+    /// clones), to save with [`CompletionTimes::to_json`] for the next run.
     pub fn completion_times(&self) -> &CompletionTimes {
         &self.inner.completion
     }
 
-    /// Generates images and waits for them: Segmind's v1 call, or Ideogram's
-    /// `/generate`, `/v1/ideogram-v3/generate` or `/remix` by model and
-    /// input. The request is checked first; an invalid one sends nothing.
+    /// Generates images and waits for them, through the operation the
+    /// spec's routes give the model and input; an invalid request sends
+    /// nothing.
     pub async fn generate(&self, request: &GenerateRequest) -> Result<Generation, Error> {
         self.prepare(request).await?.generate().await
     }
 
-    /// Queues a generation on Segmind's v2 queue and returns at once with the
-    /// job; [`Job::wait`] polls it to the end. Ideogram's API has no queue.
+    /// Queues a generation on Segmind's v2 queue and returns the job at once
+    /// ([`Job::wait`] polls it). Ideogram's API has no queue.
     pub async fn submit(&self, request: &GenerateRequest) -> Result<Job, Error> {
         self.prepare(request).await?.submit().await
     }
 
-    /// Everything before sending: checks the request, reads its input image
-    /// (a local file, or a URL Ideogram's remix needs uploaded) and waits for
-    /// an in-flight slot. Nothing has left this machine when it returns, and
-    /// [`Prepared::generate`] or [`Prepared::submit`] sends at once: the
-    /// moment to record "about to pay" (a batch's journal) without recording
-    /// requests that only waited for their turn.
+    /// Everything before sending: checks the request, reads its input images
+    /// and waits for an in-flight slot. Nothing has left this machine when it
+    /// returns, and [`Prepared::generate`] or [`Prepared::submit`] sends at
+    /// once: the moment to record "about to pay" (a batch's journal).
     ///
     /// ```no_run
     /// # async fn run(client: ideogram::Client) -> Result<(), ideogram::Error> {
@@ -184,25 +165,19 @@ impl Client {
         .await
     }
 
-    /// A queued job from its id alone, to check on or wait for (Segmind keeps
-    /// results 1 hour).
+    /// A queued job from its id alone (Segmind keeps results 1 hour).
     pub fn job(&self, id: impl Into<String>) -> Job {
         Job::new(self.inner.clone(), id.into())
     }
 
-    /// The generated Segmind client this client runs on: the key, the
-    /// base URL, redirects kept within the origin and the answer cap come
-    /// with it. Call its operations through [`Client::call`] to have the
-    /// retry rules, the in-flight limit and the error mapping too. An error
-    /// for an Ideogram client.
+    /// The generated Segmind client this client runs on, with its key,
+    /// base URL, same-origin redirects and answer cap; call its operations
+    /// through [`Client::call`] for the retry rules, the in-flight limit and
+    /// the error mapping too. An error for an Ideogram client.
     pub fn raw_segmind(&self) -> Result<raw_segmind::Client, Error> {
         match &self.inner.api {
             Api::Segmind(api) => Ok(api.clone()),
-            Api::Ideogram(_) => Err(InvalidInput::new(
-                "provider",
-                "this client talks to Ideogram's API; build one with Client::segmind",
-            )
-            .into()),
+            Api::Ideogram(_) => Err(other_provider("Ideogram's API", "Client::segmind")),
         }
     }
 
@@ -211,21 +186,15 @@ impl Client {
     pub fn raw_ideogram(&self) -> Result<raw_ideogram::Client, Error> {
         match &self.inner.api {
             Api::Ideogram(api) => Ok(api.clone()),
-            Api::Segmind(_) => Err(InvalidInput::new(
-                "provider",
-                "this client talks to Segmind; build one with Client::ideogram",
-            )
-            .into()),
+            Api::Segmind(_) => Err(other_provider("Segmind", "Client::ideogram")),
         }
     }
 
     /// Runs a generated operation with every guarantee [`Client::generate`]
-    /// gives: sent again only as [`Billing`] allows (a billed call only after
-    /// a 429 or when it never left this machine), `images` in-flight slots
-    /// held while it runs (Ideogram's limit; 0 for calls that generate
-    /// nothing), and its error mapped into [`Error`] by status, the key
-    /// redacted. `call` builds the request afresh for each attempt, with the
-    /// generated builder of a client from [`Client::raw_segmind`] or
+    /// gives: sent again only as [`Billing`] allows, `images` in-flight slots
+    /// held while it runs (0 for calls that generate nothing), its error
+    /// mapped into [`Error`] by status, the key redacted. `call` builds the
+    /// request afresh for each attempt, from [`Client::raw_segmind`] or
     /// [`Client::raw_ideogram`].
     ///
     /// ```no_run
@@ -269,7 +238,7 @@ impl Client {
     }
 
     /// An image at `url` (a result URL kept from an earlier call), to
-    /// download or save with this client's downloader, without the key.
+    /// download with this client's downloader, without the key.
     pub fn remote_image(
         &self,
         url: impl Into<String>,
@@ -278,9 +247,8 @@ impl Client {
         self.inner.image_at(url.into(), prompt.into())
     }
 
-    /// Ideogram's generated answer (from a call through [`Client::call`]) as
-    /// a [`Generation`] of `model`: words redacted (URLs kept whole, to
-    /// fetch them), an unsafe
+    /// Ideogram's generated answer (from [`Client::call`]) as a
+    /// [`Generation`] of `model`: words redacted (URLs kept whole), an unsafe
     /// image's URL withheld, downloads through this client.
     ///
     /// ```no_run
@@ -303,10 +271,9 @@ impl Client {
     /// # }
     /// ```
     ///
-    /// Any generated answer of the images' shape is taken:
-    /// `GenerateImageResponse` (legacy, 3.0 and its operations) and 4.0's
-    /// `ImageGenerationResponseV4`; another shape is
-    /// [`Error::InvalidResponse`].
+    /// Any generated answer of the images' shape is taken
+    /// (`GenerateImageResponse`, `ImageGenerationResponseV4`); another shape
+    /// is [`Error::InvalidResponse`].
     pub fn generation_from_ideogram<T: serde::Serialize>(
         &self,
         model: Model,
@@ -315,9 +282,8 @@ impl Client {
         self.inner.ideogram_answer(model, answer)
     }
 
-    /// A Segmind queue result (`get_request_result`) as a [`Generation`] of
-    /// `model` for `prompt`: every image URL its output holds. A job not
-    /// COMPLETED, or without a URL, is [`Error::InvalidResponse`].
+    /// A Segmind queue result as a [`Generation`] of `model` for `prompt`;
+    /// one not COMPLETED, or without a URL, is [`Error::InvalidResponse`].
     pub fn generation_from_segmind_queue(
         &self,
         model: Model,
@@ -327,9 +293,8 @@ impl Client {
         self.inner.segmind_queue_generation(model, prompt, answer)
     }
 
-    /// A Segmind v1 answer (the image's bytes, or JSON holding it) as a
-    /// [`Generation`] of `model` for `prompt`, with the seed, request id and
-    /// credits left its headers give. It reads the body (capped).
+    /// A Segmind v1 answer (the image, or JSON holding it) as a
+    /// [`Generation`] of `model` for `prompt`, with what its headers give.
     pub async fn generation_from_segmind_v1(
         &self,
         model: Model,
@@ -340,4 +305,13 @@ impl Client {
             .segmind_v1_generation(model, prompt, answer)
             .await
     }
+}
+
+/// The error for a raw client of the other provider.
+fn other_provider(talks_to: &str, build: &str) -> Error {
+    InvalidInput::new(
+        "provider",
+        format!("this client talks to {talks_to}; build one with {build}"),
+    )
+    .into()
 }

@@ -1,11 +1,10 @@
-//! A request checked and holding its in-flight slot, its body open to
-//! changes: everything before sending, then the send itself. Every
-//! operation goes out here, by the spec's data: one retry loop, one place
-//! that maps answers.
+//! A request checked and holding its in-flight slot, then the send itself:
+//! every operation goes out here, by the spec's data.
 
 use ideogram_raw::operation::Operation;
+use progenitor_client::{ByteStream, ResponseValue};
 
-use super::Client;
+use super::{Billing, Client};
 use crate::connection::Connection;
 use crate::error::Error;
 use crate::generation::Generation;
@@ -14,11 +13,10 @@ use crate::lowering::Lowered;
 use crate::model::Model;
 use crate::provider::Provider;
 use crate::queue::Job;
-use crate::retry::{self, Method};
 use crate::wire::WireRequest;
 
-/// A checked request holding its in-flight slot, ready to send
-/// ([`Client::prepare`]), its body open to changes.
+/// A checked request holding its in-flight slot, its body open to changes
+/// ([`Client::prepare`]).
 pub struct Prepared<'a> {
     client: &'a Client,
     prompt: String,
@@ -40,8 +38,7 @@ impl std::fmt::Debug for Prepared<'_> {
 }
 
 impl<'a> Prepared<'a> {
-    /// Reads the images of `lowered` (a URL Segmind will fetch is fetched
-    /// and checked first) and waits for `images` in-flight slots.
+    /// Reads the images of `lowered` and waits for `images` in-flight slots.
     pub(super) async fn new(
         client: &'a Client,
         lowered: Lowered,
@@ -65,8 +62,8 @@ impl<'a> Prepared<'a> {
         &self.wire
     }
 
-    /// The body, to set what the request has no value for: any field of the
-    /// spec's body. It is checked against the spec again before sending.
+    /// The body, to set any field of the spec's body the request has no
+    /// value for; it is checked against the spec again before sending.
     ///
     /// ```no_run
     /// use ideogram::{Client, GenerateRequest, Model};
@@ -90,7 +87,7 @@ impl<'a> Prepared<'a> {
     pub async fn generate(self) -> Result<Generation, Error> {
         tracing::trace!(prompt = self.prompt, "sending");
         let conn = &*self.client.inner;
-        let answer = send(conn, self.wire.operation(), &self.wire).await?;
+        let answer = send(self.client, self.wire.operation(), &self.wire).await?;
         match conn.provider {
             Provider::Segmind => {
                 conn.segmind_v1_generation(self.model, &self.prompt, answer)
@@ -104,24 +101,14 @@ impl<'a> Prepared<'a> {
     #[tracing::instrument(name = "submit", skip_all, fields(provider = %self.client.provider(), model = %self.model))]
     pub async fn submit(self) -> Result<Job, Error> {
         let conn = &self.client.inner;
-        let queue = self
-            .wire
-            .operation()
-            .route
-            .and_then(|r| r.queue)
-            .and_then(|id| {
-                crate::catalog::operations(conn.provider)
-                    .iter()
-                    .find(|op| op.id == id)
-            })
+        let queue_of = |op: &Operation| op.route.and_then(|r| r.queue);
+        let operations = |p| crate::catalog::operations(p).iter();
+        let queue = queue_of(self.wire.operation())
+            .and_then(|id| operations(conn.provider).find(|op| op.id == id))
             .ok_or_else(|| {
                 let queued: Vec<String> = Provider::ALL
                     .into_iter()
-                    .filter(|p| {
-                        crate::catalog::operations(*p)
-                            .iter()
-                            .any(|op| op.route.is_some_and(|r| r.queue.is_some()))
-                    })
+                    .filter(|p| operations(*p).any(|op| queue_of(op).is_some()))
                     .map(|p| p.to_string())
                     .collect();
                 InvalidInput::new(
@@ -135,7 +122,7 @@ impl<'a> Prepared<'a> {
                 )
             })?;
         tracing::trace!(prompt = self.prompt, "sending");
-        let answer = send(conn, queue, &self.wire).await?;
+        let answer = send(self.client, queue, &self.wire).await?;
         let queued: ideogram_raw::segmind::types::QueueSubmitResponse =
             conn.decode_json(answer).await?;
         let id = conn.redact(&queued.request_id);
@@ -151,13 +138,12 @@ impl<'a> Prepared<'a> {
             self.model,
             self.prompt,
             queue,
-            std::time::Instant::now(),
         ))
     }
 }
 
-/// `lowered` with its images read: a URL Segmind will fetch itself is
-/// fetched and checked first.
+/// `lowered` with its images read. A URL Segmind would fetch itself after
+/// billing is fetched and checked first.
 pub(crate) async fn read(conn: &Connection, lowered: Lowered) -> Result<WireRequest, Error> {
     if conn.provider == Provider::Segmind {
         for image in lowered.images.iter().filter(|i| !i.file) {
@@ -167,14 +153,14 @@ pub(crate) async fn read(conn: &Connection, lowered: Lowered) -> Result<WireRequ
     WireRequest::read(lowered, &conn.inputs).await
 }
 
-/// Sends `wire` to `operation`, checked against the spec again if it
-/// changed, again only as the retry rules for a billed POST allow; its error
-/// mapped.
+/// Sends `wire` to `operation` as a billed call ([`Client::call`]), checked
+/// against the spec again in case it changed.
 pub(crate) async fn send(
-    conn: &Connection,
+    client: &Client,
     operation: &Operation,
     wire: &WireRequest,
-) -> Result<progenitor_client::ResponseValue<progenitor_client::ByteStream>, Error> {
+) -> Result<ResponseValue<ByteStream>, Error> {
+    let conn = &*client.inner;
     if wire.provider() != conn.provider {
         return Err(InvalidInput::new(
             "body",
@@ -183,12 +169,9 @@ pub(crate) async fn send(
         .into());
     }
     let payload = wire.checked()?.payload();
-    match retry::run(&conn.retry, Method::Post, || {
-        conn.send_once(operation, &[], payload)
-    })
-    .await
-    {
-        Ok(answer) => Ok(answer),
-        Err(e) => Err(conn.map_error(e, None).await),
-    }
+    client
+        .call(Billing::Billed, 0, || {
+            conn.send_once(operation, &[], payload)
+        })
+        .await
 }
