@@ -589,10 +589,23 @@ async fn image_operations_refuse_before_sending() {
     let mock = mock(MockConfig::default()).await;
     let key = mock.api_key();
     let at = ["--provider", "ideogram", "--base-url", mock.api_url()];
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (
             &["edit", "photo.png", "small.png", "x"],
             "error: invalid mask: is 32x32, the image 96x64: a mask is its image's size",
+        ),
+        (
+            &[
+                "generate",
+                "x",
+                "--model",
+                "3",
+                "--character-ref",
+                "photo.png",
+                "--character-mask",
+                "small.png",
+            ],
+            "error: invalid character_reference_images_mask: is 32x32, the character_reference_images 96x64: a mask is its image's size",
         ),
         (
             &["edit", "photo.png", "photo.png", "x"],

@@ -72,13 +72,7 @@ impl Capability {
             return false;
         }
         let model = model.to_string();
-        let takes = |op| {
-            let fields = value.map_or(&[][..], crate::lowering::lowers_into);
-            value.is_none()
-                || fields
-                    .iter()
-                    .any(|f| catalog::takes(provider, op, f, &model))
-        };
+        let takes = |op| value.is_none_or(|v| catalog::taking(provider, op, v, &model).is_some());
         catalog::routes(provider, task, Some(&model)).any(takes)
     }
 }

@@ -27,9 +27,19 @@ pub(crate) fn schemas(provider: Provider) -> &'static Schemas {
     }
 }
 
-/// The operations of `provider` that run `task` with `model` (`None`: an
-/// operation that names no model), in the spec's order: the first whose
-/// body takes every field given is the one a request goes to.
+/// Every operation of either provider a request can go to.
+fn routed() -> impl Iterator<Item = (Provider, &'static Operation)> {
+    Provider::ALL.into_iter().flat_map(|provider| {
+        operations(provider)
+            .iter()
+            .filter(|op| op.route.is_some())
+            .map(move |op| (provider, op))
+    })
+}
+
+/// The operations of `provider` that run `task` with `model` (`None`: any),
+/// in the spec's order: a request goes to the first whose body takes every
+/// field given.
 pub(crate) fn routes(
     provider: Provider,
     task: &str,
@@ -41,12 +51,10 @@ pub(crate) fn routes(
     })
 }
 
-/// The operation of `provider` with the spec id `id`, if it is one a
-/// request can go to.
+/// The operation of `provider` with the spec id `id`, if it is routed.
 pub(crate) fn by_id(provider: Provider, id: &str) -> Option<&'static Operation> {
-    operations(provider)
-        .iter()
-        .find(|op| op.id == id && op.route.is_some())
+    let mut operations = operations(provider).iter();
+    operations.find(|op| op.id == id && op.route.is_some())
 }
 
 /// The models `provider` runs `task` with, oldest first, as errors list
@@ -76,13 +84,11 @@ pub(crate) fn tasks(provider: Provider) -> Vec<&'static str> {
 /// ids) sorted.
 fn sort_models<S: AsRef<str> + Ord>(names: &mut Vec<S>) {
     let order = ideogram_raw::enums::values::<ideogram_raw::ideogram::types::ModelEnum>();
-    let rank = |name: &S| {
-        order
-            .iter()
-            .position(|m| m == name.as_ref())
-            .unwrap_or(usize::MAX)
-    };
-    names.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.cmp(b)));
+    let rank = |name: &S| order.iter().position(|m| m == name.as_ref());
+    names.sort_by(|a, b| {
+        let rank = |n| rank(n).unwrap_or(usize::MAX);
+        rank(a).cmp(&rank(b)).then(a.cmp(b))
+    });
     names.dedup();
 }
 
@@ -97,8 +103,8 @@ pub(crate) fn fields_schema(provider: Provider, op: &Operation) -> Option<&'stat
     }
 }
 
-/// A field of a body, as lowering a request asks about it: read once
-/// from the spec, so each question is a lookup, not a walk of its JSON.
+/// A field a request sets, as lowering asks about it: read once from the
+/// spec, so each question is a lookup, not a walk of its JSON.
 #[derive(Debug)]
 pub(crate) struct Field {
     /// The spec's name.
@@ -118,6 +124,11 @@ pub(crate) struct Field {
     pub free_text: bool,
     /// Its enum's values, in the spec's order (empty: not an enum).
     pub values: Vec<String>,
+    /// What other bodies call the value it takes (`x-takes`), if not its
+    /// own name: Segmind's `enable_prompt_expansion` is `magic_prompt`.
+    takes: Option<&'static str>,
+    /// The field whose images it masks (the body's `x-masks`).
+    pub mask_of: Option<&'static str>,
 }
 
 impl Field {
@@ -125,115 +136,99 @@ impl Field {
     pub(crate) fn for_model(&self, model: &str) -> bool {
         self.models.as_ref().is_none_or(|m| m.contains(&model))
     }
-}
 
-/// An operation's fields: those a request sets (the nested object's, for
-/// a nested body) and the body's own.
-#[derive(Debug, Default)]
-pub(crate) struct Fields {
-    inner: Vec<Field>,
-    outer: Vec<Field>,
-}
-
-impl Fields {
-    /// The field a request sets named `name`.
-    pub(crate) fn get(&self, name: &str) -> Option<&Field> {
-        self.inner.iter().find(|f| f.name == name)
-    }
-
-    /// The body's own field named `name` (beside a nested object).
-    pub(crate) fn outer(&self, name: &str) -> Option<&Field> {
-        self.outer.iter().find(|f| f.name == name)
+    /// Whether it takes the request's `value` (its name or `x-takes`).
+    pub(crate) fn is(&self, value: &str) -> bool {
+        self.name == value || self.takes == Some(value)
     }
 }
 
 /// The fields of the object schema `name` of `provider`'s spec.
 fn read_fields(provider: Provider, name: &str) -> Vec<Field> {
     let schemas = schemas(provider);
-    let field_models = schemas
-        .get(name)
-        .and_then(|s| s["x-field-models"].as_object());
-    schemas
-        .fields(name)
-        .into_iter()
-        .filter_map(|field| {
-            let property = schemas.property(name, field)?;
-            let image = schemas.is_image(name, field);
-            let file = property["format"] == "binary" || property["items"]["format"] == "binary";
-            Some(Field {
-                name: field,
-                property,
-                models: field_models.and_then(|m| m.get(field)).map(|models| {
-                    models
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(Value::as_str)
-                        .collect()
-                }),
-                image,
-                list: property["type"] == "array",
-                file,
-                free_text: property["type"] == "string"
-                    && !image
-                    && ["enum", "pattern", "format"]
-                        .iter()
-                        .all(|k| property.get(*k).is_none()),
-                values: schemas
-                    .field_values(name, field)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(str::to_owned)
-                    .collect(),
-            })
+    let body = schemas.get(name).unwrap_or(&Value::Null);
+    let read = |field: &'static str| {
+        let property = schemas.property(name, field)?;
+        let image = schemas.is_image(name, field);
+        let models = body["x-field-models"][field].as_array();
+        // `x-takes` beside the field's `$ref`, or in what it refers to.
+        let takes = body["properties"][field]["x-takes"].as_str();
+        Some(Field {
+            name: field,
+            property,
+            models: models.map(|m| m.iter().filter_map(Value::as_str).collect()),
+            image,
+            list: property["type"] == "array",
+            file: property["format"] == "binary" || property["items"]["format"] == "binary",
+            free_text: property["type"] == "string"
+                && !image
+                && ["enum", "pattern", "format"]
+                    .iter()
+                    .all(|k| property.get(*k).is_none()),
+            values: schemas
+                .field_values(name, field)
+                .map_or_else(Vec::new, |v| v.into_iter().map(str::to_owned).collect()),
+            takes: takes.or_else(|| property["x-takes"].as_str()),
+            mask_of: body["x-masks"][field].as_str(),
         })
-        .collect()
+    };
+    schemas.fields(name).into_iter().filter_map(read).collect()
 }
 
-/// Each routed operation's fields, by provider and operation id, each read
-/// the first time a request goes there: a process that sends one request
-/// reads one body.
-static FIELDS: LazyLock<HashMap<(Provider, &'static str), OnceLock<Fields>>> =
-    LazyLock::new(|| {
-        Provider::ALL
-            .into_iter()
-            .flat_map(|provider| {
-                operations(provider)
-                    .iter()
-                    .filter(|op| op.route.is_some())
-                    .map(move |op| ((provider, op.id), OnceLock::new()))
-            })
-            .collect()
-    });
+/// An operation's fields, read the first time a request goes there: a
+/// process that sends one request reads one body.
+type Cell = OnceLock<Vec<Field>>;
 
-/// The fields of `op`, a routed operation of `provider`.
-pub(crate) fn fields(provider: Provider, op: &Operation) -> &'static Fields {
-    static NONE: Fields = Fields {
-        inner: Vec::new(),
-        outer: Vec::new(),
-    };
+/// Each routed operation's fields, by provider and operation id.
+static FIELDS: LazyLock<HashMap<(Provider, &str), Cell>> = LazyLock::new(|| {
+    let cells = routed().map(|(provider, op)| ((provider, op.id), OnceLock::new()));
+    cells.collect()
+});
+
+/// The fields a request for `op`, a routed operation of `provider`, sets:
+/// its body's (the nested object's, for a nested body) and its input image.
+pub(crate) fn fields(provider: Provider, op: &Operation) -> &'static [Field] {
     let Some(cell) = FIELDS.get(&(provider, op.id)) else {
-        return &NONE;
+        return &[];
     };
-    cell.get_or_init(|| Fields {
-        inner: fields_schema(provider, op)
-            .map(|name| read_fields(provider, name))
-            .unwrap_or_default(),
-        outer: op
-            .body
-            .map(|name| read_fields(provider, name))
-            .unwrap_or_default(),
+    cell.get_or_init(|| {
+        let mut fields =
+            fields_schema(provider, op).map_or_else(Vec::new, |s| read_fields(provider, s));
+        // A nested body's input image sits beside the nested object.
+        if let (Some(body), Some(image)) = (op.body, op.route.and_then(|r| r.image))
+            && !fields.iter().any(|f| f.name == image)
+        {
+            fields.extend(
+                read_fields(provider, body)
+                    .into_iter()
+                    .filter(|f| f.name == image),
+            );
+        }
+        fields
     })
 }
 
-/// Whether `op`'s body takes `field` for `model`: the field is in the
-/// schema the request sets (or is its input image), and the spec's
-/// `x-field-models` allows the model.
+/// The field `name` of [`fields`].
+pub(crate) fn field(provider: Provider, op: &Operation, name: &str) -> Option<&'static Field> {
+    fields(provider, op).iter().find(|f| f.name == name)
+}
+
+/// Whether `op`'s body takes `field` for `model`: the request sets it, and
+/// the spec's `x-field-models` allows the model.
 pub(crate) fn takes(provider: Provider, op: &Operation, field: &str, model: &str) -> bool {
-    op.route.and_then(|r| r.image) == Some(field)
-        || fields(provider, op)
-            .get(field)
-            .is_some_and(|f| f.for_model(model))
+    self::field(provider, op, field).is_some_and(|f| f.for_model(model))
+}
+
+/// The field of `op`'s body that takes the request's `value` for `model`
+/// (see [`Field::is`]).
+pub(crate) fn taking(
+    provider: Provider,
+    op: &Operation,
+    value: &str,
+    model: &str,
+) -> Option<&'static Field> {
+    let mut fields = fields(provider, op).iter();
+    fields.find(|f| f.is(value) && f.for_model(model))
 }
 
 /// Who takes `field` for `task` on `provider`: the models, or where the
@@ -241,21 +236,12 @@ pub(crate) fn takes(provider: Provider, op: &Operation, field: &str, model: &str
 pub(crate) fn takers(provider: Provider, task: &str, field: &str) -> Vec<String> {
     let mut takers: Vec<String> = Vec::new();
     for op in routes(provider, task, None) {
-        let route = op.route.expect("a route");
-        let names: Vec<String> = if route.models.is_empty() {
-            takes(provider, op, field, "")
-                .then(|| op.id.to_owned())
-                .into_iter()
-                .collect()
-        } else {
-            route
-                .models
-                .iter()
-                .filter(|m| takes(provider, op, field, m))
-                .map(|m| (*m).to_owned())
-                .collect()
-        };
-        takers.extend(names);
+        let models = op.route.map_or(&[][..], |r| r.models);
+        if models.is_empty() && takes(provider, op, field, "") {
+            takers.push(op.id.to_owned());
+        }
+        let taking = models.iter().filter(|m| takes(provider, op, field, m));
+        takers.extend(taking.map(|m| (*m).to_owned()));
     }
     sort_models(&mut takers);
     takers
@@ -265,24 +251,7 @@ pub(crate) fn takers(provider: Provider, task: &str, field: &str) -> Vec<String>
 /// file, or a URL or base64 the spec marks `x-image`): what a caller that
 /// confines a request's images must look at.
 pub(crate) fn is_image_field(field: &str) -> bool {
-    /// Every image field's name, read once from both specs.
-    static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-        let mut names = Vec::new();
-        for provider in Provider::ALL {
-            let schemas = schemas(provider);
-            for op in operations(provider).iter().filter(|op| op.route.is_some()) {
-                for name in op.body.into_iter().chain(fields_schema(provider, op)) {
-                    for field in schemas.fields(name) {
-                        if schemas.is_image(name, field) && !names.contains(&field) {
-                            names.push(field);
-                        }
-                    }
-                }
-            }
-        }
-        names
-    });
-    NAMES.contains(&field)
+    routed().any(|(provider, op)| self::field(provider, op, field).is_some_and(|f| f.image))
 }
 
 /// Every value the specs' bodies allow for the field `field` (its spec
@@ -296,16 +265,10 @@ pub(crate) fn is_image_field(field: &str) -> bool {
 /// ```
 pub fn field_values(field: &str) -> Vec<String> {
     let mut values: Vec<String> = Vec::new();
-    for provider in Provider::ALL {
-        let schemas = schemas(provider);
-        for op in operations(provider).iter().filter(|op| op.route.is_some()) {
-            let Some(name) = fields_schema(provider, op) else {
-                continue;
-            };
-            for value in schemas.field_values(name, field).unwrap_or_default() {
-                if !values.iter().any(|v| v == value) {
-                    values.push(value.to_owned());
-                }
+    for (provider, op) in routed() {
+        for value in self::field(provider, op, field).map_or(&[][..], |f| &f.values) {
+            if !values.contains(value) {
+                values.push(value.clone());
             }
         }
     }

@@ -243,7 +243,7 @@ impl EditRequest {
         };
         self.common.slots([
             (Slot::Input, Some(&self.image)),
-            (Slot::Field(&["mask"]), mask),
+            (Slot::Field("mask"), mask),
         ])
     }
 

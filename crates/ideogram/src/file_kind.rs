@@ -1,6 +1,5 @@
 //! What a file is: an image's type from its first bytes, a file system
-//! entry's kind in words. Below the modules that read and write files, so
-//! each asks here.
+//! entry's kind in words; the modules that read and write files ask here.
 
 /// An image's type from its first bytes, as `(content type, extension)`:
 /// JPEG, PNG or WebP; `None` for anything else.

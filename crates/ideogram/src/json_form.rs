@@ -5,11 +5,13 @@
 
 use std::borrow::Cow;
 
+use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Value, json};
 
 use crate::aspect::AspectRatio;
+use crate::catalog;
 use crate::image_input::ImageInput;
 use crate::model::DEFAULT_MODEL;
 use crate::model::Model;
@@ -19,9 +21,9 @@ use crate::resolution::{Resolution, SizeFamily};
 
 /// Serde and JSON Schema for a type written as text: serialised with
 /// `Display`, read with `FromStr` (whose error names the field), described
-/// by `$schema`.
+/// as a string with `$description` and the schema's other `$key`s.
 macro_rules! as_text {
-    ($type:ty, $name:literal, $schema:expr) => {
+    ($type:ident, $description:expr, $($key:literal: $value:expr),*) => {
         impl Serialize for $type {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.collect_str(self)
@@ -37,11 +39,11 @@ macro_rules! as_text {
 
         impl JsonSchema for $type {
             fn schema_name() -> Cow<'static, str> {
-                $name.into()
+                stringify!($type).into()
             }
 
             fn json_schema(_: &mut SchemaGenerator) -> Schema {
-                $schema
+                json_schema!({"type": "string", "description": $description, $($key: $value),*})
             }
         }
     };
@@ -49,45 +51,26 @@ macro_rules! as_text {
 
 as_text!(
     Model,
-    "Model",
-    json_schema!({
-        "type": "string",
-        "description": "The Ideogram version; short forms such as `2a-turbo` and Segmind slugs are read too.",
-        "enum": names(Model::ALL.iter()),
-    })
+    "The Ideogram version; short forms such as `2a-turbo` and Segmind slugs are read too.",
+    "enum": names(Model::ALL.iter())
 );
-
 as_text!(
     Resolution,
-    "Resolution",
-    json_schema!({
-        "type": "string",
-        "description": "Width x height: a size some model renders (the 2.x models' or Ideogram 3.0's).",
-        "enum": names(sizes().iter()),
-    })
+    "Width x height: a size some model renders (the 2.x models' or Ideogram 3.0's).",
+    "enum": names(sizes().iter())
 );
-
 as_text!(
     AspectRatio,
-    "AspectRatio",
-    json_schema!({
-        "type": "string",
-        "description": "Width:height, instead of a resolution: a ratio the legacy models or Ideogram 3.0 take (Segmind gets the nearest size).",
-        "enum": names(ratios().iter()),
-    })
+    "Width:height, instead of a resolution: a ratio the legacy models or Ideogram 3.0 take (Segmind gets the nearest size).",
+    "enum": names(ratios().iter())
 );
-
 as_text!(
     ImageInput,
-    "ImageInput",
-    json_schema!({
-        "type": "string",
-        "description": format!(
-            "The input image of image to image: an http(s) URL, a local path, or a data:image/...;base64, URL. JPEG, PNG or WebP, at most {} bytes.",
-            crate::image_input::MAX_IMAGE_BYTES
-        ),
-        "minLength": 1,
-    })
+    format!(
+        "The input image of image to image: an http(s) URL, a local path, or a data:image/...;base64, URL. JPEG, PNG or WebP, at most {} bytes.",
+        crate::image_input::MAX_IMAGE_BYTES
+    ),
+    "minLength": 1
 );
 
 impl Serialize for ImageWeight {
@@ -130,67 +113,63 @@ pub(crate) fn spec_facts(schema: &mut Schema) {
         ),
         ("model", json!({"default": DEFAULT_MODEL.to_string()})),
     ];
-    let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
-        return;
-    };
     for (field, fact) in facts {
-        if let (Some(Value::Object(property)), Value::Object(fact)) =
-            (properties.get_mut(field), fact)
+        if let Some(Value::Object(property)) = schema.pointer_mut(&format!("/properties/{field}"))
+            && let Value::Object(fact) = fact
         {
             property.extend(fact);
         }
     }
 }
 
-/// The JSON Schema of a request `T` for `provider`: `T`'s own fields (its
-/// derived schema), then every field of every body of `tasks`' operations
-/// as the spec describes it (references inlined), with who takes it. A
-/// field whose schema differs between bodies takes any of them; the body
-/// the request goes to checks it exactly. An image field takes an image's
-/// text; the input image is `T`'s own `image`; an ergonomic value no body
-/// takes is left out.
+/// The JSON Schema of a request `T` for `provider`, with no `$ref` (some
+/// agents' hosts do not follow them): `T`'s own fields, then every field of
+/// every body of `tasks`' operations as the spec describes it, with who
+/// takes it. A field whose schema differs between bodies takes any of them;
+/// the body the request goes to checks it exactly. An image field takes an
+/// image's text; the input image is `T`'s own `image`; an ergonomic value
+/// no body takes is left out.
 pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) -> Value {
-    let mut schema = serde_json::to_value(schemars::schema_for!(T)).expect("a schema is JSON");
-    let schemas = crate::catalog::schemas(provider);
-    let mut fields: Vec<(String, Vec<Value>, Vec<String>)> = Vec::new();
+    let generator = SchemaSettings::draft2020_12()
+        .with(|settings| settings.inline_subschemas = true)
+        .into_generator();
+    let mut schema =
+        serde_json::to_value(generator.into_root_schema_for::<T>()).expect("a schema is JSON");
+    let schemas = catalog::schemas(provider);
+    // Each body field: its schemas in the bodies, and who takes it.
+    let mut fields: Vec<(&str, Vec<Value>, Vec<String>)> = Vec::new();
+    let mut seen: Vec<&catalog::Field> = Vec::new();
     for task in tasks {
-        for op in crate::catalog::routes(provider, task, None) {
-            let Some(name) = crate::catalog::fields_schema(provider, op) else {
-                continue;
-            };
-            for field in schemas.fields(name) {
-                let Some(property) = schemas.property(name, field) else {
-                    continue;
-                };
-                // The input image is the request's `image`; another image
-                // field takes what an image value does.
-                if op.route.and_then(|r| r.image) == Some(field) {
+        for op in catalog::routes(provider, task, None) {
+            for field in catalog::fields(provider, op) {
+                if op.route.and_then(|r| r.image) == Some(field.name) {
                     continue;
                 }
-                let property = if schemas.is_image(name, field) {
-                    let image = json!({"type": "string", "description": IMAGE});
-                    if property["type"] == "array" {
-                        json!({"type": "array", "items": image, "maxItems": property["maxItems"]})
-                    } else {
-                        image
-                    }
-                } else {
-                    inline(schemas, property, 0)
+                seen.push(field);
+                let property = match (field.image, field.list) {
+                    (false, _) => inline(schemas, field.property, 0),
+                    (true, false) => json!({"type": "string", "description": IMAGE}),
+                    (true, true) => json!({
+                        "type": "array",
+                        "items": {"type": "string", "description": IMAGE},
+                        "maxItems": field.property["maxItems"],
+                    }),
                 };
-                let takers = crate::catalog::takers(provider, task, field);
-                match fields.iter_mut().find(|(f, _, _)| f == field) {
-                    Some((_, variants, who)) => {
-                        if !variants.contains(&property) {
-                            variants.push(property);
-                        }
-                        who.extend(
-                            takers
-                                .into_iter()
-                                .filter(|t| !who.contains(t))
-                                .collect::<Vec<_>>(),
-                        );
+                let at = match fields.iter().position(|(f, ..)| *f == field.name) {
+                    Some(at) => at,
+                    None => {
+                        fields.push((field.name, Vec::new(), Vec::new()));
+                        fields.len() - 1
                     }
-                    None => fields.push((field.to_owned(), vec![property], takers)),
+                };
+                let (_, variants, who) = &mut fields[at];
+                if !variants.contains(&property) {
+                    variants.push(property);
+                }
+                for taker in catalog::takers(provider, task, field.name) {
+                    if !who.contains(&taker) {
+                        who.push(taker);
+                    }
                 }
             }
         }
@@ -198,67 +177,68 @@ pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) 
     let properties = schema["properties"]
         .as_object_mut()
         .expect("an object schema");
-    // An ergonomic value no body here takes is not offered.
+    // A value of the request's own that goes to a body field is offered
+    // only where a body here takes it (a shape also as a `resolution`).
     properties.retain(|own, _| {
-        let into = crate::lowering::lowers_into(own);
-        into.is_empty() || into.iter().any(|f| fields.iter().any(|(b, _, _)| b == f))
+        let shape = own == "aspect_ratio";
+        let taken = |f: &&catalog::Field| f.is(own) || (shape && f.name == "resolution");
+        !LOWERED.contains(&own.as_str()) || seen.iter().any(taken)
     });
     for (field, mut variants, who) in fields {
         // A field the request has an ergonomic value for keeps its own
         // schema; either way the description says who takes it.
-        let mut property = match properties.remove(&field) {
+        let mut property = match properties.remove(field) {
             Some(own) => own,
             None if variants.len() == 1 => variants.remove(0),
             None => json!({"anyOf": variants}),
         };
-        let said = property["description"]
-            .as_str()
-            .unwrap_or_default()
-            .trim()
-            .to_owned();
         let note = format!("Taken by {} on {provider}.", who.join(", "));
-        property["description"] = if said.is_empty() {
-            note
-        } else {
-            format!("{said} {note}")
+        property["description"] = match property["description"].as_str().map(str::trim) {
+            Some(said) if !said.is_empty() => format!("{said} {note}"),
+            _ => note,
         }
         .into();
-        properties.insert(field, property);
+        properties.insert(field.to_owned(), property);
     }
     schema["additionalProperties"] = false.into();
     schema
 }
 
+/// The request's own values that go to a body field: the one of their name
+/// or that says it takes them (`x-takes`).
+const LOWERED: [&str; 7] = [
+    "magic_prompt",
+    "aspect_ratio",
+    "resolution",
+    "color_palette",
+    "style_reference_images",
+    "character_reference_images",
+    "character_reference_images_mask",
+];
+
 /// What an image field takes.
 const IMAGE: &str = "An input image: an http(s) URL, a local path, or a data:image/...;base64, URL (JPEG, PNG or WebP).";
 
-/// `schema` with each `$ref` into the spec replaced by what it names.
+/// `schema` with each `$ref` into the spec replaced by what it names, and
+/// without the spec's extensions and examples.
 fn inline(schemas: &ideogram_raw::schema::Schemas, schema: &Value, depth: usize) -> Value {
+    let deeper = |value| inline(schemas, value, depth + 1);
     match schema {
         Value::Object(map) if depth < 16 => {
-            let mut out = serde_json::Map::new();
-            if let Some(name) = map
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.rsplit('/').next())
-                && let Some(Value::Object(target)) =
-                    schemas.get(name).map(|t| inline(schemas, t, depth + 1))
-            {
-                out.extend(target);
-            }
+            let reference = map.get("$ref").and_then(Value::as_str);
+            let target = reference.and_then(|r| schemas.get(r.rsplit('/').next()?));
+            let mut out = match target.map(deeper) {
+                Some(Value::Object(target)) => target,
+                _ => serde_json::Map::new(),
+            };
             for (key, value) in map {
                 if key != "$ref" && !key.starts_with("x-") && key != "example" {
-                    out.insert(key.clone(), inline(schemas, value, depth + 1));
+                    out.insert(key.clone(), deeper(value));
                 }
             }
             Value::Object(out)
         }
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|v| inline(schemas, v, depth + 1))
-                .collect(),
-        ),
+        Value::Array(items) => items.iter().map(deeper).collect(),
         other => other.clone(),
     }
 }

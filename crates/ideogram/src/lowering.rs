@@ -1,34 +1,34 @@
-//! A request lowered into the body of the operation it goes to, read from
-//! that body's schema: the request is the spec's field names and values,
-//! plus the ergonomic values (a size, a shape, a palette, the magic prompt
-//! switch, images) that turn themselves into whichever field and spelling
-//! the chosen body has. The first operation of the task and model whose
-//! body takes every field is chosen (`catalog`); a field no such body takes
-//! is refused, naming who takes it. The body is then checked against its
-//! schema and decoded into its generated type: nothing is dropped.
+//! A request lowered into the body of the operation it goes to: the spec's
+//! fields, plus ergonomic values (a size, a shape, a palette, the magic
+//! prompt switch, images) that become whichever field and spelling the body
+//! has. The first operation of the task and model whose body takes every
+//! field is chosen; the body is checked against its schema and decoded into
+//! its generated type: nothing is dropped.
 
 use std::collections::BTreeMap;
 
+use ideogram_raw::enums::pair;
 use ideogram_raw::operation::{BodyVisitor, Operation};
 use serde_json::{Map, Value};
 
 use crate::aspect::AspectRatio;
-use crate::catalog;
+use crate::catalog::{self, Field};
 use crate::image_input::ImageInput;
 use crate::invalid::InvalidInput;
 use crate::model::Model;
 use crate::options::MagicPrompt;
 use crate::palette::Palette;
 use crate::provider::Provider;
-use crate::resolution::Resolution;
+use crate::resolution::{Resolution, megapixel, nearest_in};
 
 /// Where an image of a request goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Slot {
     /// The operation's input image (its route's `image` field).
     Input,
-    /// The first of these fields the body has.
-    Field(&'static [&'static str]),
+    /// The body's field that takes the request's value of this name
+    /// ([`Field::is`]).
+    Field(&'static str),
 }
 
 impl Slot {
@@ -36,17 +36,22 @@ impl Slot {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Input => "image",
-            Self::Field(fields) => fields[0],
+            Self::Field(value) => value,
         }
     }
 
-    /// Checks `image` as far as it can be without reading it, an error
-    /// naming this slot.
+    /// Checks `image` as far as it can be without reading it.
     pub(crate) fn check(self, image: &ImageInput) -> Result<(), InvalidInput> {
-        image.check().map_err(|mut e| {
-            e.field = self.name().into();
-            e
-        })
+        image.check().map_err(named(self.name()))
+    }
+}
+
+/// An error renamed for `field`.
+fn named(field: &str) -> impl Fn(InvalidInput) -> InvalidInput {
+    let field = field.to_owned();
+    move |mut e| {
+        e.field = field.clone().into();
+        e
     }
 }
 
@@ -73,15 +78,15 @@ pub(crate) struct ImageField {
     /// The body's field.
     pub field: &'static str,
     /// The request's name for it, as errors name it (`image` for the
-    /// input image, whatever the body calls it).
+    /// input image).
     pub named: &'static str,
-    /// The images, in order.
     pub inputs: Vec<ImageInput>,
     /// Sent as file parts (a multipart body); else as text in the JSON body
     /// (a URL, or a local file's base64).
     pub file: bool,
-    /// The field holds a list.
     pub list: bool,
+    /// The field whose images these mask.
+    pub mask_of: Option<&'static str>,
 }
 
 /// A request lowered into its operation's body; its images still to read.
@@ -94,45 +99,10 @@ pub(crate) struct Lowered {
     pub images: Vec<ImageField>,
 }
 
-/// The body fields an ergonomic value of a request lowers into, the first
-/// the body has taken: the magic prompt switch by each body's name for it,
-/// a shape as a ratio, a named size or a size, the character reference by
-/// either spelling. Any other value goes to the field of its own name.
-pub(crate) fn lowers_into(value: &str) -> &'static [&'static str] {
-    match value {
-        "magic_prompt" => &[
-            "magic_prompt",
-            "magic_prompt_option",
-            "enable_prompt_expansion",
-        ],
-        "aspect_ratio" => &["aspect_ratio", "image_size", "resolution"],
-        "character_reference_images" => {
-            &["character_reference_images", "character_reference_image"]
-        }
-        "character_reference_images_mask" => &["character_reference_images_mask"],
-        "color_palette" => &["color_palette"],
-        "resolution" => &["resolution"],
-        "style_reference_images" => &["style_reference_images"],
-        _ => &[],
-    }
-}
-
-/// Where an image stands until it is read: what the schema check sees.
-const PENDING_URL: &str = "https://image.invalid/pending";
-const PENDING_FILE: &str = "data:image/png;base64,";
-
-/// Why a body being tried cannot take the request.
-enum Miss {
-    /// It has no place for this field.
-    NotTaken(String),
-    /// It has the field, but not this value.
-    Invalid(InvalidInput),
-}
-
-impl From<InvalidInput> for Miss {
-    fn from(invalid: InvalidInput) -> Self {
-        Self::Invalid(invalid)
-    }
+/// A body being tried has no place for `field`: [`Draft::lower`] tries the
+/// next, or says who takes it.
+fn no_place(field: &str) -> InvalidInput {
+    InvalidInput::not_taken(field.to_owned(), String::new())
 }
 
 impl Draft<'_> {
@@ -142,96 +112,74 @@ impl Draft<'_> {
         let model = self.model.map(|m| m.to_string());
         let candidates: Vec<&'static Operation> = match self.operation {
             Some(id) => vec![catalog::by_id(provider, id).ok_or_else(|| {
-                let ids: Vec<&str> = catalog::operations(provider)
+                let routed = catalog::operations(provider)
                     .iter()
-                    .filter(|op| op.route.is_some())
-                    .map(|op| op.id)
-                    .collect();
-                InvalidInput::new(
-                    "operation",
-                    format!(
-                        "{id:?} is not an operation of {provider}; use one of {}",
-                        ids.join(", ")
-                    ),
-                )
+                    .filter(|op| op.route.is_some());
+                let ids: Vec<&str> = routed.map(|op| op.id).collect();
+                let ids = ids.join(", ");
+                let message = format!("{id:?} is not an operation of {provider}; use one of {ids}");
+                InvalidInput::new("operation", message)
             })?],
             None => catalog::routes(provider, self.task, model.as_deref()).collect(),
         };
         if candidates.is_empty() {
             return Err(self.unserved(provider));
         }
-        let mut failures = Vec::new();
+        // Each body that cannot take the request: a field it has no place
+        // for, or a value it refuses.
+        let mut misses = Vec::new();
         for op in candidates {
             match self.lower_into(provider, op) {
-                Ok(lowered) => return lowered.checked(),
-                Err(failure) => failures.push((op, failure)),
+                Ok(lowered) => return lowered.recheck().map(|()| lowered),
+                Err(miss) => misses.push((op, miss)),
             }
         }
-        let (last_op, last) = failures.pop().expect("a candidate");
-        let field = match last {
-            Miss::Invalid(invalid) => return Err(invalid),
-            Miss::NotTaken(field) => field,
-        };
-        // Each operation refusing the same field: who takes it instead.
-        if failures
-            .iter()
-            .all(|(_, f)| matches!(f, Miss::NotTaken(other) if *other == field))
-        {
-            return Err(self.not_taken(provider, last_op, &field));
+        let (last_op, last) = misses.last().expect("a candidate");
+        if !last.is_not_taken() {
+            return Err(last.clone());
         }
-        let mut why: Vec<String> = failures
+        let field = &last.field;
+        if misses
             .iter()
-            .map(|(op, failure)| match failure {
-                Miss::NotTaken(other) => format!("{} takes no {other}", op.id),
-                Miss::Invalid(invalid) => format!("{}: {invalid}", op.id),
+            .all(|(_, m)| m.is_not_taken() && m.field == *field)
+        {
+            return Err(self.not_taken(provider, last_op, field));
+        }
+        let why: Vec<String> = misses
+            .iter()
+            .map(|(op, miss)| {
+                if miss.is_not_taken() {
+                    format!("{} takes no {}", op.id, miss.field)
+                } else {
+                    format!("{}: {miss}", op.id)
+                }
             })
             .collect();
-        why.push(format!("{} takes no {field}", last_op.id));
-        let who = self
-            .model
-            .map_or_else(|| self.task.to_owned(), |m| m.to_string());
-        Err(InvalidInput::not_taken(
-            field,
-            format!(
-                "no operation of {who} on {provider} takes the whole request: {}",
-                why.join("; ")
-            ),
-        ))
+        let (who, why) = (model.as_deref().unwrap_or(self.task), why.join("; "));
+        let message = format!("no operation of {who} on {provider} takes the whole request: {why}");
+        Err(InvalidInput::not_taken(field.clone(), message))
     }
 
     /// Why no operation runs this task and model on `provider`.
     fn unserved(&self, provider: Provider) -> InvalidInput {
-        let models = catalog::models(provider, self.task);
-        if catalog::routes(provider, self.task, None).next().is_none() {
+        let task = self.task;
+        if catalog::routes(provider, task, None).next().is_none() {
             let others: Vec<String> = Provider::ALL
                 .into_iter()
-                .filter(|p| catalog::routes(*p, self.task, None).next().is_some())
+                .filter(|p| catalog::routes(*p, task, None).next().is_some())
                 .map(|p| p.to_string())
                 .collect();
-            return InvalidInput::new(
-                "provider",
-                format!(
-                    "{} runs on {} only (--provider {}): {provider} serves no such operation",
-                    self.task,
-                    others.join(", "),
-                    others.join("|")
-                ),
+            let (list, flags) = (others.join(", "), others.join("|"));
+            let message = format!(
+                "{task} runs on {list} only (--provider {flags}): {provider} serves no such operation"
             );
+            return InvalidInput::new("provider", message);
         }
         let model = self.model.map(|m| m.to_string()).unwrap_or_default();
-        let field = if self.task == "remix" {
-            "image"
-        } else {
-            "model"
-        };
-        InvalidInput::new(
-            field,
-            format!(
-                "{provider} does not run {model} for {}; it runs {}",
-                self.task,
-                models.join(", ")
-            ),
-        )
+        let models = catalog::models(provider, task).join(", ");
+        let field = if task == "remix" { "image" } else { "model" };
+        let message = format!("{provider} does not run {model} for {task}; it runs {models}");
+        InvalidInput::new(field, message)
     }
 
     /// `field` refused: who takes it instead (for this task, else which
@@ -241,179 +189,132 @@ impl Draft<'_> {
             Some(model) if op.route.is_some_and(|r| !r.models.is_empty()) => model.to_string(),
             _ => op.id.to_owned(),
         };
-        let takers = catalog::takers(provider, self.task, field);
+        let task = self.task;
+        let takers = catalog::takers(provider, task, field);
         let elsewhere: Vec<&str> = catalog::tasks(provider)
             .into_iter()
             .filter(|task| !catalog::takers(provider, task, field).is_empty())
             .collect();
         let message = if !takers.is_empty() {
-            format!(
-                "{who} does not take it on {provider} for {}; {} do",
-                self.task,
-                takers.join(", ")
-            )
+            let takers = takers.join(", ");
+            format!("{who} does not take it on {provider} for {task}; {takers} do")
         } else if !elsewhere.is_empty() {
-            format!(
-                "{who} does not take it on {provider} for {}; it goes with {}",
-                self.task,
-                elsewhere.join(", ")
-            )
+            let elsewhere = elsewhere.join(", ");
+            format!("{who} does not take it on {provider} for {task}; it goes with {elsewhere}")
         } else {
             format!("no operation of {provider} takes it")
         };
         InvalidInput::not_taken(field.to_owned(), message)
     }
 
-    /// The body for `op`, or the first field it has no place for (or a
-    /// value it cannot take).
-    fn lower_into(&self, provider: Provider, op: &'static Operation) -> Result<Lowered, Miss> {
+    /// The body for `op`, or why it cannot take the request: the first
+    /// field it has no place for ([`no_place`]), or a value it refuses.
+    fn lower_into(
+        &self,
+        provider: Provider,
+        op: &'static Operation,
+    ) -> Result<Lowered, InvalidInput> {
         let route = op.route.expect("a routed operation");
         if op.body.is_none() {
-            return Err(Miss::Invalid(InvalidInput::new(
-                "operation",
-                format!("{} takes no body", op.id),
-            )));
+            let message = format!("{} takes no body", op.id);
+            return Err(InvalidInput::new("operation", message));
         }
-        let fields = catalog::fields(provider, op);
         let model = self.model.map(|m| m.to_string()).unwrap_or_default();
-        let takes = |field: &str| catalog::takes(provider, op, field, &model);
-        let need = |field: &str| {
-            if takes(field) {
-                Ok(())
-            } else {
-                Err(Miss::NotTaken(field.to_owned()))
-            }
-        };
-        let first = |fields: &[&'static str]| fields.iter().copied().find(|f| takes(f));
+        // The field `name` if the body takes it for this model.
+        let field = |name: &str| catalog::field(provider, op, name).filter(|f| f.for_model(&model));
+        let take = |name: &str| field(name).ok_or_else(|| no_place(name));
+        let into = |value: &str| catalog::taking(provider, op, value, &model);
         let mut obj = Map::new();
         if let Some(prompt) = self.prompt {
-            need("prompt")?;
+            take("prompt")?;
             obj.insert("prompt".into(), prompt.into());
         }
-        if self.model.is_some() && takes("model") {
+        if self.model.is_some() && field("model").is_some() {
             obj.insert("model".into(), model.clone().into());
         }
         if let Some(magic) = self.magic_prompt {
-            let field =
-                first(lowers_into("magic_prompt")).ok_or(Miss::NotTaken("magic_prompt".into()))?;
-            let known = fields.get(field);
-            if known.is_some_and(|f| f.property["type"] == "boolean") {
-                match magic {
-                    MagicPrompt::On => obj.insert(field.into(), true.into()),
-                    MagicPrompt::Off => obj.insert(field.into(), false.into()),
-                    // The service's own choice: its default.
-                    _ => None,
-                };
-            } else {
-                let values = known.map_or(&[][..], |f| &f.values);
-                let value = spelled(&magic.to_string().into(), values);
-                obj.insert(field.into(), value);
+            let into = into("magic_prompt").ok_or_else(|| no_place("magic_prompt"))?;
+            let value = match (into.property["type"] == "boolean", magic) {
+                (false, magic) => Some(spelled(&magic.to_string().into(), &into.values)),
+                (true, MagicPrompt::On) => Some(true.into()),
+                (true, MagicPrompt::Off) => Some(false.into()),
+                // The service's own choice: its default.
+                (true, _) => None,
+            };
+            if let Some(value) = value {
+                obj.insert(into.name.into(), value);
             }
         }
         if let Some(palette) = self.palette {
-            need("color_palette")?;
+            take("color_palette")?;
             let value = serde_json::to_value(palette.to_ideogram()).expect("a palette is JSON");
             obj.insert("color_palette".into(), value);
         }
         if let Some(size) = self.resolution {
-            need("resolution")?;
-            let values = fields.get("resolution").map_or(&[][..], |f| &f.values);
-            obj.insert(
-                "resolution".into(),
-                size_value(size, values, &model)?.into(),
-            );
+            let value = size_value(size, &take("resolution")?.values, &model)?;
+            obj.insert("resolution".into(), value.into());
         }
         if let Some(ratio) = self.aspect_ratio {
-            let who = format!(
-                "{} on {provider}",
-                if model.is_empty() { op.id } else { &model }
-            );
-            let (field, value) = ratio_value(ratio, &who, &|field| {
-                takes(field).then(|| fields.get(field).map_or(&[][..], |f| &f.values[..]))
-            })?;
-            obj.insert(field.into(), value.into());
+            let who = if model.is_empty() { op.id } else { &model };
+            let who = format!("{who} on {provider}");
+            let (into, value) =
+                ratio_value(ratio, &who, into("aspect_ratio"), field("resolution"))?;
+            obj.insert(into.into(), value.into());
         }
-        // Images given by a field's spec name: read and checked as any
-        // input image is, never passed on as text.
-        let mut named_images: Vec<(&'static str, ImageInput)> = Vec::new();
-        for (field, value) in self.fields {
-            if obj.contains_key(field) {
-                return Err(Miss::Invalid(InvalidInput::new(
-                    field.clone(),
-                    "is given twice (as an option and as a field)",
-                )));
+        // Fields by their spec name; images given so are read and checked
+        // as any input image is, never passed on as text.
+        let mut named_images: Vec<(&Field, ImageInput)> = Vec::new();
+        for (name, value) in self.fields {
+            if obj.contains_key(name) {
+                let message = "is given twice (as an option and as a field)";
+                return Err(InvalidInput::new(name.clone(), message));
             }
-            need(field)?;
-            // The input image sits beside a nested body's fields.
-            let known = if route.image == Some(field.as_str()) {
-                fields.outer(field)
-            } else {
-                fields.get(field)
-            };
-            let Some(known) = known else {
-                return Err(Miss::NotTaken(field.clone()));
-            };
-            // Images given by name are read and checked as any input image.
+            let known = take(name)?;
             if known.image {
-                for input in images_of(known.name, value)? {
-                    named_images.push((known.name, input));
-                }
+                let images = images_of(known.name, value)?.into_iter();
+                named_images.extend(images.map(|image| (known, image)));
                 continue;
             }
             // Free text (a negative prompt): it must show something and fit.
             if let Some(text) = value.as_str()
                 && known.free_text
             {
-                check_prompt(field.clone(), text)?;
+                check_prompt(name.clone(), text)?;
             }
-            obj.insert(field.clone(), spelled(value, &known.values));
+            obj.insert(name.clone(), spelled(value, &known.values));
         }
         // Segmind documents 50 as the default; sent with every input image
         // so every provider gets the same weight.
         if self.images.iter().any(|(slot, _)| *slot == Slot::Input)
-            && takes("image_weight")
             && !obj.contains_key("image_weight")
-            && let Some(default) = fields
-                .get("image_weight")
-                .and_then(|f| f.property.get("default"))
+            && let Some(default) = field("image_weight").and_then(|f| f.property.get("default"))
         {
             obj.insert("image_weight".into(), default.clone());
         }
-        let mut placed: Vec<(&'static str, &'static str, ImageInput)> = Vec::new();
+        let mut placed = Vec::new();
         for (slot, input) in self.images {
-            let (field, named) = match slot {
-                Slot::Input => (route.image.ok_or(Miss::NotTaken("image".into()))?, "image"),
-                Slot::Field(fields) => {
-                    let field = first(fields).ok_or(Miss::NotTaken(fields[0].into()))?;
-                    (field, field)
-                }
+            let known = match slot {
+                Slot::Input => route.image.and_then(field),
+                Slot::Field(value) => into(value),
             };
-            placed.push((field, named, input.clone()));
+            let known = known.ok_or_else(|| no_place(slot.name()))?;
+            placed.push((known, slot.name(), input.clone()));
         }
-        placed.extend(
-            named_images
-                .into_iter()
-                .map(|(field, input)| (field, field, input)),
-        );
+        let named = named_images
+            .into_iter()
+            .map(|(known, input)| (known, known.name, input));
         let mut images: Vec<ImageField> = Vec::new();
-        for (field, named, input) in placed {
-            match images.iter_mut().find(|i| i.field == field) {
-                Some(known) => known.inputs.push(input),
-                None => {
-                    // The input image sits beside a nested body's fields.
-                    let known = if route.image == Some(field) {
-                        fields.outer(field)
-                    } else {
-                        fields.get(field)
-                    };
-                    images.push(ImageField {
-                        field,
-                        named,
-                        inputs: vec![input],
-                        file: known.is_some_and(|f| f.file),
-                        list: known.is_some_and(|f| f.list),
-                    });
-                }
+        for (known, named, input) in placed.into_iter().chain(named) {
+            match images.iter_mut().find(|i| i.field == known.name) {
+                Some(image) => image.inputs.push(input),
+                None => images.push(ImageField {
+                    field: known.name,
+                    named,
+                    inputs: vec![input],
+                    file: known.file,
+                    list: known.list,
+                    mask_of: known.mask_of,
+                }),
             }
         }
         let body = match route.nest {
@@ -435,14 +336,16 @@ impl Lowered {
         self.operation.body.expect("a routed operation has a body")
     }
 
-    /// The body with each image's place held, as the spec checks it.
-    fn with_pending_images(&self) -> Value {
+    /// Checks the body against its schema (again after a change to it),
+    /// each image's place held, a field named as the request names it
+    /// (without the `nest`); then decodes it into its generated type.
+    pub(crate) fn recheck(&self) -> Result<(), InvalidInput> {
         let mut body = self.body.clone();
         for image in &self.images {
             let pending = if image.file {
-                PENDING_FILE
+                "data:image/png;base64,"
             } else {
-                PENDING_URL
+                "https://image.invalid/pending"
             };
             let value = if image.list {
                 Value::Array(vec![pending.into(); image.inputs.len()])
@@ -451,33 +354,17 @@ impl Lowered {
             };
             body.insert(image.field.to_owned(), value);
         }
-        Value::Object(body)
-    }
-
-    /// Checked against the body's schema and decoded into its generated
-    /// type.
-    fn checked(self) -> Result<Self, InvalidInput> {
-        self.recheck()?;
-        Ok(self)
-    }
-
-    /// Checks the body against its schema (again after a change to it), a
-    /// field named as the request names it (without the `nest`).
-    pub(crate) fn recheck(&self) -> Result<(), InvalidInput> {
-        let body = self.with_pending_images();
-        catalog::schemas(self.provider)
-            .check(self.schema(), &body)
-            .map_err(|mut violation| {
-                if let Some(nest) = self.operation.route.and_then(|r| r.nest)
-                    && let Some(path) = violation
-                        .path
-                        .strip_prefix(nest)
-                        .and_then(|p| p.strip_prefix('.'))
-                {
-                    violation.path = path.to_owned();
-                }
-                InvalidInput::from(violation)
-            })?;
+        let body = Value::Object(body);
+        let nest = self.operation.route.and_then(|r| r.nest);
+        let checked = catalog::schemas(self.provider).check(self.schema(), &body);
+        checked.map_err(|mut violation| {
+            if let Some(path) = nest.and_then(|n| violation.path.strip_prefix(n))
+                && let Some(path) = path.strip_prefix('.')
+            {
+                violation.path = path.to_owned();
+            }
+            InvalidInput::from(violation)
+        })?;
         decode(self.provider, self.schema(), body)
     }
 }
@@ -487,14 +374,12 @@ impl Lowered {
 fn decode(provider: Provider, name: &str, body: Value) -> Result<(), InvalidInput> {
     struct Decode(Value);
     impl BodyVisitor for Decode {
-        type Output = Result<(), String>;
+        type Output = Result<(), serde_json::Error>;
         fn visit<T>(self) -> Self::Output
         where
             T: serde::de::DeserializeOwned + serde::Serialize + schemars::JsonSchema + 'static,
         {
-            serde_json::from_value::<T>(self.0)
-                .map(drop)
-                .map_err(|e| e.to_string())
+            serde_json::from_value::<T>(self.0).map(drop)
         }
     }
     let decoded = match provider {
@@ -503,34 +388,30 @@ fn decode(provider: Provider, name: &str, body: Value) -> Result<(), InvalidInpu
             ideogram_raw::ideogram::operations::with_body_type(name, Decode(body))
         }
     };
-    match decoded {
-        Some(Ok(())) => Ok(()),
-        Some(Err(e)) => Err(InvalidInput::new("request", format!("{name}: {e}"))),
-        None => Err(InvalidInput::new(
-            "request",
-            format!("{name} has no generated type"),
-        )),
-    }
+    let message = match decoded {
+        Some(Ok(())) => return Ok(()),
+        Some(Err(e)) => format!("{name}: {e}"),
+        None => format!("{name} has no generated type"),
+    };
+    Err(InvalidInput::new("request", message))
 }
 
 /// The images a field's value names: one, or a list, each in the text an
 /// [`ImageInput`] parses (a URL, a path, a `data:` URL), checked.
 pub(crate) fn images_of(field: &str, value: &Value) -> Result<Vec<ImageInput>, InvalidInput> {
     let one = |value: &Value| -> Result<ImageInput, InvalidInput> {
-        let text = value.as_str().ok_or_else(|| {
+        let not_text = || {
             InvalidInput::new(
                 field.to_owned(),
                 "is an image: a URL, a path or a data: URL",
             )
-        })?;
-        let image: ImageInput = text.parse().map_err(|mut e: InvalidInput| {
-            e.field = field.to_owned().into();
-            e
-        })?;
-        image.check().map_err(|mut e| {
-            e.field = field.to_owned().into();
-            e
-        })?;
+        };
+        let image: ImageInput = value
+            .as_str()
+            .ok_or_else(not_text)?
+            .parse()
+            .map_err(named(field))?;
+        image.check().map_err(named(field))?;
         Ok(image)
     };
     match value {
@@ -544,16 +425,12 @@ pub(crate) fn images_of(field: &str, value: &Value) -> Result<Vec<ImageInput>, I
 /// request's images must see. A value that does not parse is left to the
 /// check, which refuses it.
 pub(crate) fn named_images(fields: &BTreeMap<String, Value>) -> Vec<(String, ImageInput)> {
-    fields
-        .iter()
-        .filter(|(field, _)| catalog::is_image_field(field))
-        .flat_map(|(field, value)| {
-            images_of(field, value)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|image| (field.clone(), image))
-        })
-        .collect()
+    let mut images = Vec::new();
+    for (field, value) in fields.iter().filter(|(f, _)| catalog::is_image_field(f)) {
+        let named = images_of(field, value).unwrap_or_default().into_iter();
+        images.extend(named.map(|image| (field.clone(), image)));
+    }
+    images
 }
 
 /// `value` in the enum's own spelling when it differs only in case
@@ -568,98 +445,64 @@ fn spelled(value: &Value, values: &[String]) -> Value {
     }
 }
 
-/// The enum value that names `size` (`RESOLUTION_1024_768` or `1024x768`).
-fn size_value(size: Resolution, values: &[String], model: &str) -> Result<String, Miss> {
-    let wanted = (u32::from(size.width()), u32::from(size.height()));
-    if let Some(value) = values
+/// The value of `values`, an enum of sizes (`RESOLUTION_1024_768` or
+/// `1024x768`), nearest `width` x `height`, with its size.
+fn nearest(values: &[String], (width, height): (u32, u32)) -> Option<(&String, (u32, u32))> {
+    let sizes: Vec<(u32, u32)> = values.iter().filter_map(|v| pair(v)).collect();
+    let size = nearest_in(width, height, &sizes)?;
+    values
         .iter()
-        .find(|v| ideogram_raw::enums::pair(v) == Some(wanted))
+        .find(|v| pair(v) == Some(size))
+        .map(|v| (v, size))
+}
+
+/// The enum value that names `size`.
+fn size_value(size: Resolution, values: &[String], model: &str) -> Result<String, InvalidInput> {
+    let wanted = (u32::from(size.width()), u32::from(size.height()));
+    let near = nearest(values, wanted);
+    if let Some((value, found)) = near
+        && found == wanted
     {
         return Ok(value.clone());
     }
-    let sizes: Vec<(u32, u32)> = values
-        .iter()
-        .filter_map(|v| ideogram_raw::enums::pair(v))
-        .collect();
-    let nearest = crate::resolution::nearest_in(wanted.0, wanted.1, &sizes)
-        .map(|(w, h)| format!("; the nearest is {w}x{h}"))
-        .unwrap_or_default();
-    Err(Miss::Invalid(InvalidInput::new(
-        "resolution",
-        format!("{size} is not a size {model} renders here{nearest}"),
-    )))
+    let near = near.map(|(_, (w, h))| format!("; the nearest is {w}x{h}"));
+    let message = format!(
+        "{size} is not a size {model} renders here{}",
+        near.unwrap_or_default()
+    );
+    Err(InvalidInput::new("resolution", message))
 }
 
-/// Where an aspect ratio goes: the body's `aspect_ratio` (`ASPECT_16_9` or
-/// `16x9`), a named size of that shape (`image_size`), or else the
-/// `resolution` of the nearest shape, about a megapixel. `values` gives a
-/// field's enum where the body takes the field.
+/// Where an aspect ratio goes: the value of that shape of the body's field
+/// that takes it (`aspect_ratio`: `ASPECT_16_9`, `16x9`; a named size whose
+/// sizes the spec's `x-sizes` gives); else the `resolution` of the nearest
+/// shape, about a megapixel.
 fn ratio_value(
     ratio: AspectRatio,
     who: &str,
-    values: &dyn Fn(&str) -> Option<&'static [String]>,
-) -> Result<(&'static str, String), Miss> {
+    shaped: Option<&'static Field>,
+    sized: Option<&'static Field>,
+) -> Result<(&'static str, String), InvalidInput> {
     let (w, h) = ratio.parts();
     let same = |(a, b): (u32, u32)| u64::from(a) * u64::from(h) == u64::from(b) * u64::from(w);
-    let refuse = |shapes: Vec<(u32, u32)>| {
-        let mut shown: Vec<String> = shapes.iter().map(|(w, h)| format!("{w}:{h}")).collect();
-        shown.dedup();
-        Err(Miss::Invalid(InvalidInput::new(
-            "aspect_ratio",
-            format!("{who} takes {}, not {ratio}", shown.join(", ")),
-        )))
-    };
-    if let Some(values) = values("aspect_ratio") {
-        return match values
-            .iter()
-            .find(|v| ideogram_raw::enums::pair(v).is_some_and(same))
-        {
-            Some(value) => Ok(("aspect_ratio", value.clone())),
-            None => refuse(
-                values
-                    .iter()
-                    .filter_map(|v| ideogram_raw::enums::pair(v))
-                    .collect(),
-            ),
+    if let Some(into) = shaped {
+        let shape = |value: &str| match into.property["x-sizes"][value].as_str() {
+            Some(size) => pair(size).map(|(w, h)| AspectRatio::reduced(w, h).parts()),
+            None => pair(value),
         };
-    }
-    if let Some(values) = values("image_size") {
-        return match values.iter().find(|v| named_shape(v).is_some_and(same)) {
-            Some(value) => Ok(("image_size", value.clone())),
-            None => refuse(values.iter().filter_map(|v| named_shape(v)).collect()),
-        };
-    }
-    if let Some(values) = values("resolution") {
-        let sizes: Vec<(u32, u32)> = values
-            .iter()
-            .filter_map(|v| ideogram_raw::enums::pair(v))
-            .collect();
-        let (w, h) = crate::resolution::megapixel(ratio);
-        if let Some(size) = crate::resolution::nearest_in(w, h, &sizes)
-            && let Some(value) = values
-                .iter()
-                .find(|v| ideogram_raw::enums::pair(v) == Some(size))
-        {
-            return Ok(("resolution", value.clone()));
+        if let Some(value) = into.values.iter().find(|v| shape(v).is_some_and(same)) {
+            return Ok((into.name, value.clone()));
         }
+        let shapes = into.values.iter().filter_map(|v| shape(v));
+        let mut shown: Vec<String> = shapes.map(|(w, h)| format!("{w}:{h}")).collect();
+        shown.dedup();
+        let message = format!("{who} takes {}, not {ratio}", shown.join(", "));
+        return Err(InvalidInput::new("aspect_ratio", message));
     }
-    Err(Miss::NotTaken("aspect_ratio".into()))
-}
-
-/// The shape a named size says (`square_hd` 1:1, `portrait_4_3` 3:4,
-/// `landscape_16_9` 16:9).
-fn named_shape(name: &str) -> Option<(u32, u32)> {
-    if name.starts_with("square") {
-        return Some((1, 1));
-    }
-    let (kind, sides) = name.split_once('_')?;
-    let (a, b) = sides.split_once('_')?;
-    let (a, b) = (a.parse().ok()?, b.parse().ok()?);
-    match kind {
-        "landscape" => Some((a, b)),
-        "portrait" => Some((b, a)),
-        _ => None,
-    }
+    let into = sized.ok_or_else(|| no_place("aspect_ratio"))?;
+    let (value, _) =
+        nearest(&into.values, megapixel(ratio)).ok_or_else(|| no_place("aspect_ratio"))?;
+    Ok((into.name, value.clone()))
 }
 
 /// A prompt must show something (not only spaces or zero-width characters)
@@ -668,27 +511,22 @@ pub(crate) fn check_prompt(
     field: impl Into<std::borrow::Cow<'static, str>>,
     text: &str,
 ) -> Result<(), InvalidInput> {
-    let field = field.into();
     let visible = text
         .chars()
         .any(|c| !c.is_whitespace() && !c.is_control() && !ideogram_raw::answer::is_invisible(c));
     if !visible {
-        return Err(InvalidInput::new(
-            field,
-            if text.is_empty() || text.chars().all(char::is_whitespace) {
-                "must not be empty".to_owned()
-            } else {
-                "holds only invisible characters (zero-width spaces or the like)".to_owned()
-            },
-        ));
+        let message = if text.chars().all(char::is_whitespace) {
+            "must not be empty"
+        } else {
+            "holds only invisible characters (zero-width spaces or the like)"
+        };
+        return Err(InvalidInput::new(field, message));
     }
     let chars = text.chars().count();
     let max = *ideogram_raw::ideogram::limits::PROMPT.end();
     if chars > max {
-        return Err(InvalidInput::new(
-            field,
-            format!("is {chars} characters; at most {max} are accepted"),
-        ));
+        let message = format!("is {chars} characters; at most {max} are accepted");
+        return Err(InvalidInput::new(field, message));
     }
     Ok(())
 }
@@ -723,7 +561,7 @@ mod tests {
         assert_eq!(lowered.body["style_codes"][0], "AAFF5733");
 
         let character = [(
-            Slot::Field(lowers_into("character_reference_images")),
+            Slot::Field("character_reference_images"),
             ImageInput::url("https://example.com/c.png"),
         )];
         let empty = BTreeMap::new();

@@ -21,8 +21,7 @@ impl Provider {
     /// Both providers.
     pub const ALL: [Self; 2] = [Self::Segmind, Self::Ideogram];
 
-    /// The seeds this provider accepts.
-    /// Read from each spec's `Seed` schema.
+    /// The seeds this provider accepts, read from its spec's `Seed` schema.
     pub fn seed_range(self) -> RangeInclusive<u32> {
         let range = match self {
             Self::Segmind => ideogram_raw::segmind::limits::SEED,
@@ -67,13 +66,9 @@ impl FromStr for Provider {
     type Err = InvalidInput;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "segmind" => Ok(Self::Segmind),
-            "ideogram" => Ok(Self::Ideogram),
-            _ => Err(InvalidInput::new(
-                "provider",
-                format!("{s:?} is not a provider; use segmind or ideogram"),
-            )),
-        }
+        let name = s.trim().to_ascii_lowercase();
+        let message = || format!("{s:?} is not a provider; use segmind or ideogram");
+        let provider = Self::ALL.into_iter().find(|p| p.to_string() == name);
+        provider.ok_or_else(|| InvalidInput::new("provider", message()))
     }
 }

@@ -130,7 +130,7 @@ impl Common {
         &'a self,
         own: impl IntoIterator<Item = (Slot, Option<&'a ImageInput>)>,
     ) -> Vec<(Slot, ImageInput)> {
-        let style = Slot::Field(crate::lowering::lowers_into("style_reference_images"));
+        let style = Slot::Field("style_reference_images");
         let styles = self.style_reference_images.iter().map(|i| (style, Some(i)));
         own.into_iter()
             .chain(styles)
@@ -354,9 +354,8 @@ impl GenerateRequest {
 
     /// The request's images, each with where it goes.
     fn slots(&self) -> Vec<(Slot, ImageInput)> {
-        let slot = |value| Slot::Field(crate::lowering::lowers_into(value));
-        let character = slot("character_reference_images");
-        let mask = slot("character_reference_images_mask");
+        let character = Slot::Field("character_reference_images");
+        let mask = Slot::Field("character_reference_images_mask");
         self.common.slots([
             (Slot::Input, self.image.as_ref()),
             (character, self.character_reference_images.as_ref()),

@@ -1,7 +1,6 @@
 //! What goes on the wire: a lowered request's body with its images read in
-//! (a JSON body's as URLs or base64, a multipart body's as file parts), for
-//! the operation it goes to. Open to changes before sending, checked against
-//! the spec again if changed.
+//! (a JSON body's as URLs or base64, a multipart body's as file parts), open
+//! to changes before sending, checked against the spec again if changed.
 
 use ideogram_raw::multipart::{FilePart, image_size, is_grayscale};
 use ideogram_raw::operation::Operation;
@@ -12,7 +11,7 @@ use crate::download::Downloader;
 use crate::error::Error;
 use crate::image_input::{Loaded, MAX_IMAGE_BYTES, load};
 use crate::invalid::InvalidInput;
-use crate::lowering::Lowered;
+use crate::lowering::{ImageField, Lowered};
 
 /// The body a request becomes, for the operation it goes to: what the
 /// service receives. The operation and its body schema come from the
@@ -89,18 +88,11 @@ impl WireRequest {
     /// The body, checked against the spec again if it changed.
     pub(crate) fn checked(&self) -> Result<&Self, InvalidInput> {
         if !self.checked {
-            let mut body = self.payload.fields.clone();
-            for (field, files) in &self.payload.files {
-                let pending = |_: &FilePart| Value::from("data:image/png;base64,");
-                let value = match self.lowered.images.iter().find(|i| i.field == field) {
-                    Some(image) if !image.list => files.first().map(pending).unwrap_or_default(),
-                    _ => files.iter().map(pending).collect(),
-                };
-                body.insert(field.clone(), value);
-            }
+            // A JSON body's images are in its fields; files hold a place.
+            let images = self.lowered.images.iter().filter(|i| i.file).cloned();
             let lowered = Lowered {
-                body,
-                images: Vec::new(),
+                body: self.payload.fields.clone(),
+                images: images.collect(),
                 ..self.lowered.clone()
             };
             lowered.recheck()?;
@@ -110,22 +102,28 @@ impl WireRequest {
 
     /// `lowered` with its images read through `downloader`: a multipart
     /// body's as file parts (checked as Ideogram documents: 10 MB in all
-    /// per field, a mask grayscale and its image's size), a JSON body's as
-    /// the URL or a local file's base64.
+    /// per field, a mask grayscale and its image's size), each named after
+    /// its field (and place in a list); a JSON body's as the URL or a local
+    /// file's base64.
     pub(crate) async fn read(lowered: Lowered, downloader: &Downloader) -> Result<Self, Error> {
         let mut payload = Payload {
             fields: lowered.body.clone(),
             files: Vec::new(),
         };
-        let mut loaded: Vec<(&'static str, Vec<Loaded>)> = Vec::new();
+        let mut loaded: Vec<(&ImageField, Vec<Loaded>)> = Vec::new();
         for image in &lowered.images {
             if image.file {
                 let mut files = Vec::new();
                 for input in &image.inputs {
                     files.push(load(downloader, input, image.named).await?);
                 }
-                total(image.field, &files)?;
-                loaded.push((image.field, files));
+                let total: usize = files.iter().map(|i| i.bytes.len()).sum();
+                if total > MAX_IMAGE_BYTES {
+                    let (total, max) = (total as f64 / 1_048_576.0, MAX_IMAGE_BYTES / 1_048_576);
+                    let message = format!("{total:.1} MB in all; at most {max} MB is accepted");
+                    return Err(InvalidInput::new(image.field, message).into());
+                }
+                loaded.push((image, files));
             } else {
                 let mut values = Vec::new();
                 for input in &image.inputs {
@@ -139,15 +137,20 @@ impl WireRequest {
                 payload.fields.insert(image.field.to_owned(), value);
             }
         }
-        check_masks(&loaded, lowered.operation)?;
-        for (field, files) in loaded {
-            let list = lowered.images.iter().any(|i| i.field == field && i.list);
-            let parts = files
-                .iter()
-                .enumerate()
-                .map(|(i, image)| part(image, field, list.then_some(i)))
-                .collect();
-            payload.files.push((field.to_owned(), parts));
+        check_masks(&loaded)?;
+        for (image, files) in loaded {
+            let parts = files.iter().enumerate().map(|(i, file)| {
+                let ext = file.file_name.rsplit('.').next().unwrap_or("png");
+                let name = if image.list {
+                    format!("{}-{}.{ext}", image.field, i + 1)
+                } else {
+                    format!("{}.{ext}", image.field)
+                };
+                FilePart::new(file.bytes.clone(), name, file.content_type)
+            });
+            payload
+                .files
+                .push((image.field.to_owned(), parts.collect()));
         }
         Ok(Self {
             lowered,
@@ -157,68 +160,32 @@ impl WireRequest {
     }
 }
 
-/// A mask (`mask`, `<field>_mask`) is grayscale and the size of its image
-/// (the operation's input image, `<field>`), as Ideogram documents.
-fn check_masks(loaded: &[(&'static str, Vec<Loaded>)], op: &Operation) -> Result<(), InvalidInput> {
-    let find = |field: &str| loaded.iter().find(|(f, _)| *f == field).map(|(_, l)| l);
-    for (field, masks) in loaded {
-        let Some(of) = (match *field {
-            "mask" => op.route.and_then(|r| r.image),
-            other => other.strip_suffix("_mask"),
-        }) else {
+/// A mask (a field the spec's `x-masks` pairs with another) is grayscale
+/// and the size of its image, as Ideogram documents.
+fn check_masks(loaded: &[(&ImageField, Vec<Loaded>)]) -> Result<(), InvalidInput> {
+    for (mask_field, masks) in loaded {
+        let (field, Some(of)) = (mask_field.field, mask_field.mask_of) else {
             continue;
         };
-        let images = find(of);
+        let images = loaded.iter().find(|(image, _)| image.field == of);
         for (i, mask) in masks.iter().enumerate() {
             if !is_grayscale(&mask.bytes) {
-                return Err(InvalidInput::new(
-                    *field,
-                    "a mask is black and white (grayscale); this one is not, or does not decode",
-                ));
+                let message =
+                    "a mask is black and white (grayscale); this one is not, or does not decode";
+                return Err(InvalidInput::new(field, message));
             }
-            if let Some(image) = images.and_then(|images| images.get(i))
+            let shown = |image: &Loaded| match image_size(&image.bytes) {
+                Some((w, h)) => format!("{w}x{h}"),
+                None => "unknown".to_owned(),
+            };
+            if let Some(image) = images.and_then(|(_, images)| images.get(i))
                 && image_size(&mask.bytes) != image_size(&image.bytes)
             {
-                let shown = |size: Option<(u32, u32)>| {
-                    size.map_or("unknown".to_owned(), |(w, h)| format!("{w}x{h}"))
-                };
-                return Err(InvalidInput::new(
-                    *field,
-                    format!(
-                        "is {}, the {of} {}: a mask is its image's size",
-                        shown(image_size(&mask.bytes)),
-                        shown(image_size(&image.bytes))
-                    ),
-                ));
+                let (mask, image) = (shown(mask), shown(image));
+                let message = format!("is {mask}, the {of} {image}: a mask is its image's size");
+                return Err(InvalidInput::new(field, message));
             }
         }
     }
     Ok(())
-}
-
-/// At most 10 MB in all.
-fn total(field: &'static str, images: &[Loaded]) -> Result<(), InvalidInput> {
-    let total: usize = images.iter().map(|i| i.bytes.len()).sum();
-    if total > MAX_IMAGE_BYTES {
-        return Err(InvalidInput::new(
-            field,
-            format!(
-                "{:.1} MB in all; at most {} MB is accepted",
-                total as f64 / 1_048_576.0,
-                MAX_IMAGE_BYTES / 1_048_576
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// A loaded image as the file part of `field`, named after it (and its
-/// place in a list) with its type's extension.
-fn part(image: &Loaded, field: &str, index: Option<usize>) -> FilePart {
-    let ext = image.file_name.rsplit('.').next().unwrap_or("png");
-    let name = match index {
-        Some(i) => format!("{field}-{}.{ext}", i + 1),
-        None => format!("{field}.{ext}"),
-    };
-    FilePart::new(image.bytes.clone(), name, image.content_type)
 }

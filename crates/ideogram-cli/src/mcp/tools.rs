@@ -314,14 +314,14 @@ impl Tool {
             .any(|op| op.route.is_some_and(|route| route.task == task))
     }
 
-    /// The library's request schema on `provider` (`$ref`s inlined; an
-    /// edit tool's operation flattened), with the operation's fields.
+    /// The library's request schema on `provider` (no `$ref`s; an edit
+    /// tool's operation flattened), with the operation's fields.
     fn request_schema(self, provider: Provider) -> (Map<String, Value>, Vec<String>) {
         let schema = match self.edit_op() {
             Some(op) => EditRequest::json_schema(provider, op),
             None => GenerateRequest::json_schema(provider),
         };
-        let mut schema = match inline_defs(schema) {
+        let mut schema = match schema {
             Value::Object(schema) => schema,
             _ => Map::new(),
         };
@@ -429,47 +429,6 @@ fn said_once(schema: &mut Map<String, Value>, path: &str, said: &mut Vec<String>
         said_once(property, &path, said);
     }
 }
-
-/// `schema` with each `$ref` into its `$defs` replaced by what it names
-/// (some agents' hosts do not follow them), and no `$defs`.
-fn inline_defs(mut schema: Value) -> Value {
-    let defs = schema
-        .as_object_mut()
-        .and_then(|s| s.remove("$defs"))
-        .unwrap_or_default();
-    inline(&schema, &defs, 0)
-}
-
-fn inline(schema: &Value, defs: &Value, depth: usize) -> Value {
-    match schema {
-        Value::Object(map) if depth < MAX_DEPTH => {
-            let mut out = Map::new();
-            if let Some(target) = map
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix("#/$defs/"))
-                .and_then(|name| defs.get(name))
-                && let Value::Object(target) = inline(target, defs, depth + 1)
-            {
-                out.extend(target);
-            }
-            for (key, value) in map.iter().filter(|(key, _)| *key != "$ref") {
-                out.insert(key.clone(), inline(value, defs, depth + 1));
-            }
-            Value::Object(out)
-        }
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|item| inline(item, defs, depth + 1))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
-/// How deep a schema is followed.
-const MAX_DEPTH: usize = 32;
 
 /// The library's `operation` (an edit tool's one operation, named by the
 /// tool) flattened into the arguments: its fields are the spec's too

@@ -8175,6 +8175,10 @@ layerize-text), the `models` it runs, the body field that takes the input
 `image`, the field the other fields are `nest`ed in, and (Segmind) the
 `queue` operation that takes the same body. A client picks the first
 operation of the task and model whose body takes every field given.
+A schema marked `x-takes: <field>` takes what other bodies call `<field>`
+(`magic_prompt_option` is the `magic_prompt` switch). A body's
+`x-masks` pairs each mask with the field whose images it masks: a mask is
+grayscale and the size of its image.
 
 Hand-curated from Ideogram's published OpenAPI document: only the operations
 this project serves, with the constraints the service enforces.

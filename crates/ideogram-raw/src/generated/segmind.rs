@@ -5995,6 +5995,10 @@ layerize-text), the `models` it runs, the body field that takes the input
 operation of the task and model whose body takes every field given.
 A schema marked `x-image` holds an input image (a URL or base64): a
 client reads and checks what goes there as it does any input image.
+An enum of named sizes gives each value's width x height in `x-sizes`.
+A field (or its schema) marked `x-takes: <field>` takes, in its own form,
+what other bodies call `<field>` (`enable_prompt_expansion` is the
+`magic_prompt` switch, `image_size` takes the `aspect_ratio`).
 
 Every POST creates and bills a new generation: the API has no idempotency key,
 so a POST may be retried only when it certainly never reached the server
