@@ -152,7 +152,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Completions { shell } => {
             use clap::CommandFactory as _;
             let mut command = args::Cli::command();
-            clap_complete::generate(*shell, &mut command, "ideogram", &mut std::io::stdout());
+            // Written whole, then printed: clap_complete panics on a
+            // closed stdout.
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut command, "ideogram", &mut script);
+            output::print(&script);
             return Ok(());
         }
         _ => {}

@@ -72,13 +72,16 @@ fn fields_of(request: &impl serde::Serialize, images: &[String]) -> serde_json::
     fields
 }
 
-/// Prints a line on stdout, redacted. A reader that went away (`| head -1`)
-/// ends the process at once, quietly and successfully, as command-line
-/// tools do.
+/// Prints a line on stdout, redacted (see [`print`]).
 pub(crate) fn say(line: &str) {
-    let line = crate::redact::text(line);
+    print(format!("{}\n", crate::redact::text(line)).as_bytes());
+}
+
+/// Writes `bytes` on stdout. A reader that went away (`| head -1`) ends the
+/// process at once, quietly and successfully, as command-line tools do.
+pub(crate) fn print(bytes: &[u8]) {
     let mut out = std::io::stdout().lock();
-    if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush())
+    if let Err(e) = out.write_all(bytes).and_then(|()| out.flush())
         && e.kind() == std::io::ErrorKind::BrokenPipe
     {
         std::process::exit(0);

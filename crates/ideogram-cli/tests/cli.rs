@@ -2019,3 +2019,30 @@ async fn queued_jobs_teach_the_poll_cache_which_the_next_run_reads() {
         .collect();
     assert_eq!(leftovers, ["times.json"], "temporary files left behind");
 }
+
+/// A reader that went away (`ideogram completions bash | head`) ends every
+/// command that only prints quietly and successfully, never in a panic: the
+/// pipe's read end is closed before the command starts, so every write fails.
+#[test]
+fn a_closed_stdout_ends_printing_commands_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["completions", "bash"][..],
+        &["completions", "zsh"],
+        &["completions", "fish"],
+        &["resolutions"],
+        &["--help"],
+        &["--version"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = command(args, &[], dir.path())
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(code(&out), 0, "{args:?}: {err}");
+    }
+}
