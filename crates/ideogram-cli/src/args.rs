@@ -53,6 +53,45 @@ pub(crate) struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// The parser, each command that runs a spec route's task saying which
+    /// providers run it, read from the routes: help cannot name a provider
+    /// that does not.
+    pub(crate) fn command() -> clap::Command {
+        let mut command = <Self as clap::CommandFactory>::command();
+        let names: Vec<String> = command
+            .get_subcommands()
+            .map(|c| c.get_name().to_owned())
+            .collect();
+        for name in names {
+            let on: Vec<String> = ideogram::Provider::ALL
+                .into_iter()
+                .filter(|p| p.runs(&name))
+                .map(|p| p.to_string())
+                .collect();
+            if !on.is_empty() {
+                command = command.mut_subcommand(&name, |sub| {
+                    let about = sub.get_about().map(ToString::to_string);
+                    let about = about.unwrap_or_default();
+                    // Inside a closing parenthesis, if the text ends in one.
+                    let (text, close) = match about.strip_suffix(')') {
+                        Some(open) => (format!("{open}; "), ")"),
+                        None => (format!("{about} ("), ")"),
+                    };
+                    sub.about(format!("{text}runs on {}{close}", on.join(", ")))
+                });
+            }
+        }
+        command
+    }
+
+    /// The command line, parsed by [`command`](Self::command).
+    pub(crate) fn try_parse() -> Result<Self, clap::Error> {
+        let matches = Self::command().try_get_matches()?;
+        <Self as clap::FromArgMatches>::from_arg_matches(&matches)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Generate images from a prompt.
@@ -87,7 +126,7 @@ pub(crate) enum Command {
         #[command(flatten)]
         connection: Connection,
     },
-    /// Repaint where MASK is black, from the prompt (Ideogram 3.0, Ideogram's API).
+    /// Repaint where MASK is black, from the prompt (Ideogram 3.0).
     ///
     /// MASK is a grayscale image of IMAGE's size. Both are read and checked
     /// before anything is sent.
@@ -105,11 +144,11 @@ pub(crate) enum Command {
         #[command(flatten)]
         connection: Connection,
     },
-    /// Extend a square image outwards to a resolution (Ideogram 3.0, Ideogram's API).
+    /// Extend a square image outwards to a resolution (Ideogram 3.0).
     Reframe {
         /// The square image: an http(s) URL or a file.
         image: String,
-        /// The size to extend to, one of Ideogram 3.0's (`ideogram resolutions v3`).
+        /// The size to extend to, one of Ideogram 3.0's (`ideogram resolutions --family v3`).
         resolution: String,
         #[command(flatten)]
         options: BodyOptions,
@@ -119,7 +158,7 @@ pub(crate) enum Command {
         connection: Connection,
     },
     /// Keep an image's subject and paint a new background from the prompt
-    /// (Ideogram 3.0, Ideogram's API).
+    /// (Ideogram 3.0).
     ReplaceBackground {
         /// The image: an http(s) URL or a file.
         image: String,
@@ -132,7 +171,7 @@ pub(crate) enum Command {
         #[command(flatten)]
         connection: Connection,
     },
-    /// Enlarge an image (Ideogram's API).
+    /// Enlarge an image.
     Upscale {
         /// The image: an http(s) URL or a file.
         image: String,
@@ -153,7 +192,7 @@ pub(crate) enum Command {
         connection: Connection,
     },
     /// Separate an image's text into layers: saves the image without its
-    /// text and prints each text block (Ideogram 3.0, Ideogram's API; billed).
+    /// text and prints each text block (Ideogram 3.0; billed).
     LayerizeText {
         /// The image: an http(s) URL or a file.
         image: String,
@@ -165,7 +204,7 @@ pub(crate) enum Command {
         #[command(flatten)]
         connection: Connection,
     },
-    /// Words for an image, each usable as a prompt (Ideogram's API; billed).
+    /// Words for an image, each usable as a prompt (billed).
     Describe {
         /// The image: an http(s) URL or a file.
         image: String,

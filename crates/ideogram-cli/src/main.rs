@@ -25,8 +25,6 @@ mod values;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
-
 use args::{Cli, Command, JobAction};
 use failure::Failure;
 
@@ -150,7 +148,6 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .map_err(|message| Failure::new(failure::OTHER, message));
         }
         Command::Completions { shell } => {
-            use clap::CommandFactory as _;
             let mut command = args::Cli::command();
             // Written whole, then printed: clap_complete panics on a
             // closed stdout.

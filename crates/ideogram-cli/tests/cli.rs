@@ -2046,3 +2046,75 @@ fn a_closed_stdout_ends_printing_commands_quietly() {
         assert_eq!(code(&out), 0, "{args:?}: {err}");
     }
 }
+
+/// Every command a help text shows (`` `ideogram ...` ``) runs as shown:
+/// help cannot name a form the parser refuses. Commands with placeholders
+/// (upper-case words) or a redirection are checked up to those.
+#[test]
+fn the_commands_help_shows_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = |args: &[&str]| stdout(&command(args, &[], dir.path()).output().unwrap());
+    let top = help(&["--help"]);
+    let mut texts = vec![top.clone()];
+    let names = |text: &str| -> Vec<String> {
+        text.lines()
+            .skip_while(|l| !l.starts_with("Commands:"))
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+            .filter(|name| name != "help")
+            .collect()
+    };
+    for name in names(&top) {
+        let text = help(&[&name, "--help"]);
+        for sub in names(&text) {
+            texts.push(help(&[&name, &sub, "--help"]));
+        }
+        texts.push(text);
+    }
+    let mut ran = 0;
+    for text in &texts {
+        for shown in text.split('`').skip(1).step_by(2) {
+            let Some(rest) = shown.strip_prefix("ideogram ") else {
+                continue;
+            };
+            let words: Vec<&str> = rest
+                .split_whitespace()
+                .take_while(|w| !w.starts_with('>') && !w.chars().any(|c| c.is_ascii_uppercase()))
+                .collect();
+            if words.len() < rest.split_whitespace().count() {
+                continue;
+            }
+            let out = command(&words, &[], dir.path()).output().unwrap();
+            assert_eq!(code(&out), 0, "`{shown}` from help: {}", stderr(&out));
+            ran += 1;
+        }
+    }
+    assert!(ran >= 2, "help shows commands to run");
+}
+
+/// The command list says where each image operation runs, as the routes
+/// say: reframe, replace-background and describe run on Segmind too; edit
+/// and upscale on Ideogram's API alone.
+#[test]
+fn help_says_where_each_operation_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = stdout(&command(&["--help"], &[], dir.path()).output().unwrap());
+    let line = |name: &str| {
+        help.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("{name} in {help}"))
+            .to_owned()
+    };
+    for name in ["reframe", "replace-background", "describe"] {
+        assert!(
+            line(name).ends_with("runs on segmind, ideogram)"),
+            "{}",
+            line(name)
+        );
+    }
+    for name in ["edit", "upscale"] {
+        assert!(line(name).ends_with("runs on ideogram)"), "{}", line(name));
+    }
+    assert!(!help.contains("Ideogram's API)"), "{help}");
+}
