@@ -54,40 +54,77 @@ pub(crate) struct Cli {
 }
 
 impl Cli {
-    /// The parser, each command that runs a spec route's task saying which
-    /// providers run it, read from the routes: help cannot name a provider
-    /// that does not.
-    pub(crate) fn command() -> clap::Command {
+    /// The parser. Each command that runs a spec route's task says which
+    /// providers run it, read from the routes, so help cannot name one that
+    /// does not. With `for_help`, a command's help also leaves out the body
+    /// options none of its bodies takes (given anyway, they are refused
+    /// naming who takes them); that reads the schemas, so only for help.
+    pub(crate) fn command(for_help: bool) -> clap::Command {
         let mut command = <Self as clap::CommandFactory>::command();
         let names: Vec<String> = command
             .get_subcommands()
             .map(|c| c.get_name().to_owned())
             .collect();
-        for name in names {
+        let fields = |task: &str| -> std::collections::BTreeSet<String> {
+            ideogram::Provider::ALL
+                .into_iter()
+                .flat_map(|p| {
+                    let schema = match task {
+                        "generate" | "remix" => ideogram::GenerateRequest::json_schema(p),
+                        task => ideogram::EditRequest::json_schema(p, task),
+                    };
+                    let keys = schema["properties"].as_object().map(|o| o.keys().cloned());
+                    keys.into_iter().flatten().collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        let tasks: Vec<String> = names
+            .into_iter()
+            .filter(|name| ideogram::Provider::ALL.iter().any(|p| p.runs(name)))
+            .collect();
+        let every_field: std::collections::BTreeSet<String> = if for_help {
+            tasks.iter().flat_map(|t| fields(t)).collect()
+        } else {
+            Default::default()
+        };
+        for name in tasks {
             let on: Vec<String> = ideogram::Provider::ALL
                 .into_iter()
                 .filter(|p| p.runs(&name))
                 .map(|p| p.to_string())
                 .collect();
-            if !on.is_empty() {
-                command = command.mut_subcommand(&name, |sub| {
-                    let about = sub.get_about().map(ToString::to_string);
-                    let about = about.unwrap_or_default();
-                    // Inside a closing parenthesis, if the text ends in one.
-                    let (text, close) = match about.strip_suffix(')') {
-                        Some(open) => (format!("{open}; "), ")"),
-                        None => (format!("{about} ("), ")"),
-                    };
-                    sub.about(format!("{text}runs on {}{close}", on.join(", ")))
-                });
-            }
+            let taken = if for_help {
+                fields(&name)
+            } else {
+                Default::default()
+            };
+            command = command.mut_subcommand(&name, |mut sub| {
+                let about = sub.get_about().map(ToString::to_string);
+                let about = about.unwrap_or_default();
+                // Inside a closing parenthesis, if the text ends in one.
+                let text = match about.strip_suffix(')') {
+                    Some(open) => format!("{open}; "),
+                    None => format!("{about} ("),
+                };
+                sub = sub.about(format!("{text}runs on {})", on.join(", ")));
+                let untaken: Vec<String> = sub
+                    .get_arguments()
+                    .map(|a| a.get_id().to_string())
+                    .filter(|id| every_field.contains(id) && !taken.contains(id))
+                    .collect();
+                for id in untaken {
+                    sub = sub.mut_arg(id, |a| a.hide(true));
+                }
+                sub
+            });
         }
         command
     }
 
     /// The command line, parsed by [`command`](Self::command).
     pub(crate) fn try_parse() -> Result<Self, clap::Error> {
-        let matches = Self::command().try_get_matches()?;
+        let help = std::env::args_os().any(|a| a == "-h" || a == "--help" || a == "help");
+        let matches = Self::command(help).try_get_matches()?;
         <Self as clap::FromArgMatches>::from_arg_matches(&matches)
     }
 }

@@ -2118,3 +2118,46 @@ fn help_says_where_each_operation_runs() {
     }
     assert!(!help.contains("Ideogram's API)"), "{help}");
 }
+
+/// A command's help lists only the body options one of its bodies takes:
+/// upscale shows its seed, not a palette, speed or style reference it would
+/// refuse (given anyway, they are refused naming who takes them).
+#[test]
+fn help_lists_only_options_the_command_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = |args: &[&str]| stdout(&command(args, &[], dir.path()).output().unwrap());
+    let upscale = help(&["upscale", "--help"]);
+    for refused in [
+        "--color-palette",
+        "--rendering-speed",
+        "--style-reference-images",
+    ] {
+        assert!(!upscale.contains(refused), "{refused} in {upscale}");
+    }
+    assert!(upscale.contains("--seed"), "{upscale}");
+    let generate = help(&["generate", "--help"]);
+    for taken in [
+        "--color-palette",
+        "--rendering-speed",
+        "--style-reference-images",
+    ] {
+        assert!(generate.contains(taken), "{taken} missing from {generate}");
+    }
+    let png = dir.path().join("in.png");
+    write_png(dir.path(), "in.png", 64, 64, [128, 128, 128]);
+    let out = command(
+        &[
+            "upscale",
+            png.to_str().unwrap(),
+            "--color-palette",
+            "ember",
+            "--offline",
+        ],
+        &[],
+        dir.path(),
+    )
+    .output()
+    .unwrap();
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert!(stderr(&out).contains("color_palette"), "{}", stderr(&out));
+}
