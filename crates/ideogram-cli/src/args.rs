@@ -60,7 +60,14 @@ impl Cli {
     /// options none of its bodies takes (given anyway, they are refused
     /// naming who takes them); that reads the schemas, so only for help.
     pub(crate) fn command(for_help: bool) -> clap::Command {
-        let mut command = <Self as clap::CommandFactory>::command();
+        // A negative number is an option's value (refused, if it is, by
+        // the spec's range with the field named), never a flag.
+        let mut command = <Self as clap::CommandFactory>::command().mut_subcommands(|sub| {
+            sub.mut_args(|a| match a.get_action() {
+                clap::ArgAction::Set | clap::ArgAction::Append => a.allow_negative_numbers(true),
+                _ => a,
+            })
+        });
         let names: Vec<String> = command
             .get_subcommands()
             .map(|c| c.get_name().to_owned())

@@ -300,8 +300,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         } => {
             let kind = ideogram::EditKind::Upscale {
                 prompt: prompt.clone(),
-                resemblance: request::whole("resemblance", resemblance.as_deref())?,
-                detail: request::whole("detail", detail.as_deref())?,
+                resemblance: request::unsigned("resemblance", resemblance.as_deref())?,
+                detail: request::unsigned("detail", detail.as_deref())?,
             };
             let request = request::edit(&image, kind, &options)?;
             let named = prompt.unwrap_or_else(|| "upscaled".to_owned());

@@ -121,14 +121,25 @@ pub(crate) fn edit(
     with_body(EditRequest::new(image.parse()?, kind), options)
 }
 
-/// A whole number as written, if one was, its error naming `field`.
-pub(crate) fn whole(field: &'static str, text: Option<&str>) -> Result<Option<u32>, InvalidInput> {
+/// A whole number as written, if one was, its error naming `field`. A
+/// negative one is kept, for the spec's range to refuse by name.
+pub(crate) fn whole(field: &'static str, text: Option<&str>) -> Result<Option<i64>, InvalidInput> {
     text.map(|t| {
         t.trim()
-            .parse::<u32>()
+            .parse::<i64>()
             .map_err(|_| InvalidInput::new(field, format!("{t:?} is not a whole number")))
     })
     .transpose()
+}
+
+/// [`whole`], for a value the library takes unsigned.
+pub(crate) fn unsigned(
+    field: &'static str,
+    text: Option<&str>,
+) -> Result<Option<u32>, InvalidInput> {
+    whole(field, text)?
+        .map(|n| u32::try_from(n).map_err(|_| InvalidInput::new(field, format!("{n} is below 0"))))
+        .transpose()
 }
 
 /// The mask of an edit, named as the command calls it.
@@ -191,7 +202,7 @@ pub(crate) fn with_image(
 ) -> Result<GenerateRequest, InvalidInput> {
     let mut request = request.image(image.parse::<ImageInput>()?);
     if let Some(weight) = weight {
-        let weight = whole("image_weight", Some(weight))?.unwrap_or_default();
+        let weight = unsigned("image_weight", Some(weight))?.unwrap_or_default();
         request = request.image_weight(ImageWeight::new(weight)?);
     }
     Ok(request)

@@ -2161,3 +2161,33 @@ fn help_lists_only_options_the_command_takes() {
     assert_eq!(code(&out), 3, "{}", stderr(&out));
     assert!(stderr(&out).contains("color_palette"), "{}", stderr(&out));
 }
+
+/// `--seed -1` is the seed's value, refused by the spec's range with the
+/// field named, not a flag clap suggests passing after `--` (which would
+/// make it the prompt).
+#[test]
+fn a_negative_number_is_a_value_refused_by_its_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = command(
+        &[
+            "generate",
+            "a fox",
+            "--seed",
+            "-1",
+            "--offline",
+            "-o",
+            "fox.png",
+        ],
+        &[],
+        dir.path(),
+    )
+    .output()
+    .unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), 3, "{err}");
+    assert!(
+        err.contains("invalid seed: -1 is below the minimum 0"),
+        "{err}"
+    );
+    assert!(files(dir.path()).is_empty(), "nothing saved");
+}
