@@ -25,6 +25,7 @@ Exit codes:
   9  billed but not saved: every paid image's URL and the command that
      fetches it are printed (`ideogram fetch URL -o PATH`)
   10 configuration (a base URL or a proxy that cannot be used)
+  11 network error before anything was sent (not billed: safe to run again)
   130 interrupted (run the same command again to resume)
 
 Environment:

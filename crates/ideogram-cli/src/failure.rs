@@ -24,6 +24,8 @@ pub(crate) const NETWORK: u8 = 8;
 pub(crate) const NOT_SAVED: u8 = 9;
 /// The client's configuration (a base URL, a proxy) is unusable.
 pub(crate) const CONFIG: u8 = 10;
+/// A network failure before anything reached the service: not billed.
+pub(crate) const NOT_SENT: u8 = 11;
 pub(crate) const INTERRUPTED: u8 = 130;
 
 impl Failure {
@@ -55,6 +57,7 @@ impl Failure {
                 NOT_SAVED,
                 RATE_LIMITED,
                 NETWORK,
+                NOT_SENT,
                 FAILED,
                 INVALID,
                 OTHER,
@@ -149,7 +152,7 @@ impl Failure {
                 ),
             ),
             Error::Transport { sent: false, .. } => {
-                (NETWORK, Some("check the network or --base-url".to_owned()))
+                (NOT_SENT, Some("check the network or --base-url".to_owned()))
             }
             Error::Download { .. } | Error::Withheld | Error::Missing => (NOT_SAVED, None),
             // Billed: what it pointed at goes in the message.
@@ -226,6 +229,7 @@ impl Failure {
             RATE_LIMITED => "rate_limited",
             FAILED => "generation_failed",
             NETWORK => "network",
+            NOT_SENT => "not_sent",
             NOT_SAVED => "billed_not_saved",
             CONFIG => "configuration",
             INTERRUPTED => "interrupted",

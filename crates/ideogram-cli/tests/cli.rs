@@ -847,7 +847,8 @@ async fn each_error_class_has_its_exit_code_and_one_line_with_a_hint() {
         dir.path(),
     )
     .await;
-    assert_eq!(code(&network), 8, "{}", stderr(&network));
+    // Never reached the service: not billed, its own code.
+    assert_eq!(code(&network), 11, "{}", stderr(&network));
     assert!(
         stderr(&network).contains("hint: check the network"),
         "{}",
@@ -1739,7 +1740,7 @@ async fn json_failures_are_one_json_object_on_stderr() {
     );
     assert_eq!(
         lines.last().unwrap()["error"]["class"],
-        "network",
+        "not_sent",
         "{lines:?}"
     );
 }
@@ -2190,4 +2191,42 @@ fn a_negative_number_is_a_value_refused_by_its_range() {
         "{err}"
     );
     assert!(files(dir.path()).is_empty(), "nothing saved");
+}
+
+/// A request that never reached the service (a refused connection) exits
+/// with its own code, 11, "not sent, not billed": a script can send it
+/// again, where 8 means it may have been billed.
+#[test]
+fn a_request_never_sent_has_its_own_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 1: nothing listens there.
+    let base = "http://127.0.0.1:1";
+    let out = command(
+        &[
+            "--json",
+            "generate",
+            "a fox",
+            "--provider",
+            "ideogram",
+            "--base-url",
+            base,
+            "--retries",
+            "0",
+            "-o",
+            "fox.png",
+        ],
+        &[("IDEOGRAM_API_KEY", "k")],
+        dir.path(),
+    )
+    .output()
+    .unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), 11, "{err}");
+    assert!(err.contains("\"class\":\"not_sent\""), "{err}");
+    assert!(err.contains("not sent"), "{err}");
+    let help = stdout(&command(&["--help"], &[], dir.path()).output().unwrap());
+    assert!(
+        help.contains("11 network error before anything was sent"),
+        "{help}"
+    );
 }
