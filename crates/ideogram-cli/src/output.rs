@@ -98,13 +98,14 @@ pub(crate) fn json_stderr() {
     JSON_STDERR.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Prints a line on stderr, as `{"note": line}` under `--json`, redacted; a
-/// closed stderr is ignored.
+/// Prints a line on stderr, as `{"note": line}` under `--json` (without the
+/// text's own `note: ` label), redacted; a closed stderr is ignored.
 pub(crate) fn tell(line: &str) {
     let line = crate::redact::text(line);
     let line = line.as_ref();
     if JSON_STDERR.load(std::sync::atomic::Ordering::Relaxed) {
-        tell_raw(&serde_json::json!({ "note": line }).to_string());
+        let note = line.strip_prefix("note: ").unwrap_or(line);
+        tell_raw(&serde_json::json!({ "note": note }).to_string());
     } else {
         tell_raw(line);
     }

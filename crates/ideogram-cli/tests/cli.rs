@@ -1738,6 +1738,11 @@ async fn json_failures_are_one_json_object_on_stderr() {
         lines[0]["note"].as_str().unwrap().contains("both set"),
         "{lines:?}"
     );
+    // The text's "note: " is the plain form's label, not the note.
+    assert!(
+        !lines[0]["note"].as_str().unwrap().starts_with("note:"),
+        "{lines:?}"
+    );
     assert_eq!(
         lines.last().unwrap()["error"]["class"],
         "not_sent",
