@@ -179,6 +179,12 @@ impl Failure {
             Error::Undecoded { urls, .. } if !urls.is_empty() => {
                 format!("{err}; the URLs it held: {}", urls.join(" "))
             }
+            // The library's words name its own switch, which the command
+            // line does not offer: the hint says what to do here.
+            Error::Config(ConfigError::InsecureHttp { url }) => format!(
+                "configuration: the base URL {url} is plain http on a non-loopback host: \
+                 the key would cross the network in the clear"
+            ),
             _ => err.to_string(),
         };
         Self {

@@ -2235,3 +2235,29 @@ fn a_request_never_sent_has_its_own_exit_code() {
         "{help}"
     );
 }
+
+/// A plain-http base URL is refused with the command line's fix, not the
+/// library's method name.
+#[test]
+fn an_http_base_url_is_refused_in_the_command_line_s_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = command(
+        &[
+            "generate",
+            "a fox",
+            "--provider",
+            "ideogram",
+            "--base-url",
+            "http://example.com",
+        ],
+        &[("IDEOGRAM_API_KEY", "k")],
+        dir.path(),
+    )
+    .output()
+    .unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), 10, "{err}");
+    assert!(err.contains("in the clear"), "{err}");
+    assert!(err.contains("hint: check --base-url"), "{err}");
+    assert!(!err.contains("allow_insecure_http"), "{err}");
+}
