@@ -126,12 +126,9 @@ impl Failure {
             ),
             Error::SafetyRejected { .. } => (FAILED, Some("rephrase the prompt".to_owned())),
             Error::JobFailed { .. } => (FAILED, None),
-            Error::JobTimeout { id, .. } => (
-                FAILED,
-                Some(format!(
-                    "it runs on and will be billed: `ideogram job wait {id}` fetches it"
-                )),
-            ),
+            Error::JobTimeout { id, .. } => {
+                (FAILED, Some(format!("`ideogram job wait {id}` fetches it")))
+            }
             Error::Expired { .. } => (FAILED, None),
             Error::NotFound { .. } => (
                 FAILED,

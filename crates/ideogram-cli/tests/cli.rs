@@ -2261,3 +2261,42 @@ fn an_http_base_url_is_refused_in_the_command_line_s_words() {
     assert!(err.contains("hint: check --base-url"), "{err}");
     assert!(!err.contains("allow_insecure_http"), "{err}");
 }
+
+/// `job wait --timeout 1` waits its whole second, says so, and gives its
+/// resume command once.
+#[tokio::test]
+async fn a_job_wait_timeout_says_how_long_it_waited() {
+    let mock = mock(MockConfig {
+        queued_for: Duration::from_secs(30),
+        ..MockConfig::default()
+    })
+    .await;
+    let client = ideogram::Client::builder(ideogram::Provider::Segmind)
+        .base_url(mock.api_url())
+        .api_key(mock.api_key())
+        .build()
+        .unwrap();
+    let job = client
+        .submit(&ideogram::GenerateRequest::new("slow"))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("SEGMIND_API_KEY", key.as_str())];
+    let base = ["--provider", "segmind", "--base-url", mock.api_url()];
+    let wait = run(
+        &[&base[..], &["job", "wait", job.id(), "--timeout", "1"]].concat(),
+        &env,
+        dir.path(),
+    )
+    .await;
+    let err = stderr(&wait);
+    assert_eq!(code(&wait), 7, "{err}");
+    assert!(err.contains("did not finish within 1.0 s"), "{err}");
+    assert_eq!(err.matches("runs on").count(), 1, "{err}");
+    assert_eq!(
+        err.matches(&format!("job wait {}", job.id())).count(),
+        1,
+        "{err}"
+    );
+}

@@ -99,7 +99,7 @@ pub enum Error {
     },
     /// A queued request did not finish before the deadline; it runs on and
     /// will be billed when it does: resume it with its id.
-    #[error("job {id} did not finish within {} s; it runs on and bills: resume it with its id", waited.as_secs())]
+    #[error("job {id} did not finish within {:.1} s; it runs on and bills: resume it with its id", waited.as_secs_f64())]
     JobTimeout {
         /// The request id.
         id: String,

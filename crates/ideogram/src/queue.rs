@@ -216,12 +216,16 @@ impl Job {
                 }
                 last = at;
             };
-            if next.saturating_sub(begun) > schedule.deadline {
+            // The last poll is made at the deadline, so that a timeout
+            // says what was true when the wait ran out.
+            let deadline = begun.saturating_add(schedule.deadline);
+            if polled_at >= deadline {
                 return Err(Error::JobTimeout {
                     id: self.id.clone(),
                     waited: started.elapsed(),
                 });
             }
+            next = next.min(deadline);
             tracing::trace!(
                 next_poll_ms = next.saturating_sub(now).as_millis() as u64,
                 "waiting"

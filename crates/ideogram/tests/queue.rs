@@ -166,16 +166,19 @@ async fn the_deadline_ends_the_wait_with_the_id() {
     let schedule =
         PollSchedule::fixed(Duration::from_millis(20)).deadline(Duration::from_millis(150));
     let err = job.wait_with(&schedule, |_| {}).await.unwrap_err();
-    let Error::JobTimeout { id, .. } = err else {
+    let Error::JobTimeout { id, waited } = err else {
         panic!("{err:?}")
     };
     assert_eq!(id, "job-1");
-    // At most one poll per interval within the deadline, however slow the machine.
+    // At most one poll per interval within the deadline, and one at it,
+    // however slow the machine.
     let polls = server.requests().len();
     assert!(
-        (1..=150 / 20 + 1).contains(&polls),
+        (2..=150 / 20 + 2).contains(&polls),
         "{polls} polls in 150 ms at 20 ms"
     );
+    // The wait ran its whole deadline.
+    assert!(waited >= Duration::from_millis(150), "{waited:?}");
 }
 
 #[tokio::test]
