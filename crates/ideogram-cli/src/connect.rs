@@ -56,8 +56,11 @@ pub(crate) async fn offline() -> Result<Arc<Offline>, Failure> {
 /// Starts the mock in process: the handle, its URL and its key.
 #[cfg(feature = "mock")]
 async fn start_mock() -> Result<(Mock, String, String), Failure> {
+    // Each run's seeds are drawn from a point of its own.
+    let clock = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
     let config = ideogram_mock::MockConfig {
         latency: std::time::Duration::from_millis(300),
+        seed_offset: clock.map_or(0, |t| u64::from(t.subsec_nanos()) ^ t.as_secs()),
         ..ideogram_mock::MockConfig::default()
     };
     let mock = ideogram_mock::MockServer::start(config)

@@ -31,7 +31,8 @@ pub(crate) struct Connection {
     /// Read the key from this file instead of SEGMIND_API_KEY / IDEOGRAM_API_KEY.
     #[arg(long)]
     pub api_key_file: Option<PathBuf>,
-    /// Use the built-in mock service: no key, no network, no cost.
+    /// Use the built-in mock service: no key, no network, no cost (each
+    /// answer takes 300 ms, as a fast service's would).
     #[arg(long)]
     pub offline: bool,
     /// Retries after a rate limit or a failure that cannot have billed

@@ -2300,3 +2300,34 @@ async fn a_job_wait_timeout_says_how_long_it_waited() {
         "{err}"
     );
 }
+
+/// Offline images carry a seed drawn per run, as the mock's help says, not
+/// the same seed every time.
+#[test]
+fn offline_runs_draw_their_own_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = |name: &str| {
+        let out = command(
+            &[
+                "generate",
+                "a fox",
+                "--provider",
+                "ideogram",
+                "--offline",
+                "-o",
+                name,
+            ],
+            &[],
+            dir.path(),
+        )
+        .output()
+        .unwrap();
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let sidecar = dir.path().join(name).with_extension("json");
+        let sidecar: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(sidecar).unwrap()).unwrap();
+        sidecar["seed"].as_u64().expect("a seed")
+    };
+    let seeds = [seed("a.png"), seed("b.png"), seed("c.png")];
+    assert!(seeds[0] != seeds[1] || seeds[1] != seeds[2], "{seeds:?}");
+}

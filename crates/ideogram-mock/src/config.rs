@@ -31,6 +31,10 @@ pub struct MockConfig {
     /// requests render identical images, which the mock then encodes once
     /// (for benchmarks that measure the client, not the mock's encoder).
     pub fixed_seed: Option<u64>,
+    /// Where the per-request draws start (0: the first request draws the
+    /// range's start); the offline CLI starts each run somewhere new, so
+    /// that its images do not all carry one seed.
+    pub seed_offset: u64,
 }
 
 impl Default for MockConfig {
@@ -46,6 +50,7 @@ impl Default for MockConfig {
             inflight_limit: 10,
             segmind_per_minute: None,
             fixed_seed: None,
+            seed_offset: 0,
         }
     }
 }

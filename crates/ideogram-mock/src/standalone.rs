@@ -72,6 +72,7 @@ impl MockArgs {
             inflight_limit: self.inflight_limit,
             segmind_per_minute: self.per_minute,
             fixed_seed: self.seed,
+            seed_offset: 0,
         })
     }
 }

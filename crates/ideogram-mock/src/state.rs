@@ -152,12 +152,16 @@ impl State {
     /// A seed for requests that give none: the configured one, or one
     /// deterministic in call order, within the spec's seed `range`.
     pub(crate) fn default_seed(&self, range: &std::ops::RangeInclusive<i64>) -> u64 {
-        if let Some(seed) = self.config.read().expect("config").fixed_seed {
+        let config = self.config.read().expect("config");
+        if let Some(seed) = config.fixed_seed {
             return seed;
         }
         let fit = |n: i64| u64::try_from(n).unwrap_or(0);
         let range = fit(*range.start())..=fit(*range.end());
-        let n = self.counter.load(Ordering::SeqCst);
+        let n = self
+            .counter
+            .load(Ordering::SeqCst)
+            .wrapping_add(config.seed_offset);
         range.start() + (n.wrapping_mul(7919) % (range.end() - range.start() + 1))
     }
 
