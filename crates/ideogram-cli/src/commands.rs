@@ -367,9 +367,18 @@ pub(crate) async fn save_generation(
         plan.ext.as_deref().unwrap_or("png")
     ));
     if generation.images.len() == 1 && !overwrite && stems[0].image != asked_for {
+        // The requested name, if it is there; else what took it (its
+        // sidecar, or the image in another type).
+        let there: Vec<String> = if std::fs::symlink_metadata(&asked_for).is_ok() {
+            vec![asked_for.display().to_string()]
+        } else {
+            let there = plan.existing(&plan.stem);
+            there.iter().map(|f| f.display().to_string()).collect()
+        };
+        let verb = if there.len() == 1 { "exists" } else { "exist" };
         tell(&format!(
-            "note: {} exists: saving as {} (--overwrite replaces it)",
-            asked_for.display(),
+            "note: {} {verb}: saving as {} (--overwrite replaces it)",
+            there.join(" and "),
             stems[0].image.display()
         ));
     }

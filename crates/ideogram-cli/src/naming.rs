@@ -226,6 +226,14 @@ impl Plan {
         files
     }
 
+    /// The files there already that make `stem` taken, each once.
+    pub(crate) fn existing(&self, stem: &str) -> Vec<PathBuf> {
+        let mut files = self.files_of(stem);
+        files.dedup();
+        files.retain(|f| std::fs::symlink_metadata(f).is_ok());
+        files
+    }
+
     /// `count` free stems, in order, skipping any taken by a file this tool
     /// did not create for this work (`ours` says which are). With
     /// `overwrite`, the first `count` candidates whatever is there.

@@ -2331,3 +2331,36 @@ fn offline_runs_draw_their_own_seeds() {
     let seeds = [seed("a.png"), seed("b.png"), seed("c.png")];
     assert!(seeds[0] != seeds[1] || seeds[1] != seeds[2], "{seeds:?}");
 }
+
+/// When a name is taken by another type of image and a sidecar, the note
+/// names what is there, not the requested name (which is not).
+#[test]
+fn a_taken_name_note_names_what_is_there() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("out.png"), b"theirs").unwrap();
+    std::fs::write(dir.path().join("out.json"), b"{}").unwrap();
+    let out = command(
+        &[
+            "generate",
+            "a fox",
+            "--provider",
+            "ideogram",
+            "--offline",
+            "-o",
+            "out.jpg",
+        ],
+        &[],
+        dir.path(),
+    )
+    .output()
+    .unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), 0, "{err}");
+    assert!(!err.contains("out.jpg exists"), "{err}");
+    assert!(err.contains("out.json and"), "{err}");
+    assert!(err.contains("out.png exist: saving as"), "{err}");
+    assert_eq!(
+        std::fs::read(dir.path().join("out.png")).unwrap(),
+        b"theirs"
+    );
+}
