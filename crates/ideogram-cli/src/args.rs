@@ -53,7 +53,10 @@ pub(crate) struct Cli {
     pub command: Command,
 }
 
+// `defer`: a command's options are built only when it runs (or its help
+// or the completions are asked for), not every command's on every start.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub(crate) enum Command {
     /// Generate images from a prompt.
     ///
@@ -346,6 +349,7 @@ impl Command {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 #[expect(clippy::large_enum_variant, reason = "parsed once per process")]
 pub(crate) enum JobAction {
     /// Queue a generation, or with --image a remix, and print its request
@@ -388,4 +392,41 @@ pub(crate) enum JobAction {
         #[command(flatten)]
         connection: Connection,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Subcommand};
+
+    use super::{Cli, JobAction};
+
+    /// Each subcommand's name, about and long about (clap's own `help`
+    /// left out: it is added when a command is built).
+    fn abouts(command: &clap::Command) -> Vec<String> {
+        let text = |s: Option<&clap::builder::StyledStr>| s.map(ToString::to_string);
+        let subcommands = command.get_subcommands().filter(|s| s.get_name() != "help");
+        subcommands
+            .map(|sub| {
+                let (about, long) = (text(sub.get_about()), text(sub.get_long_about()));
+                format!("{} {about:?} {long:?}", sub.get_name())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn commands_are_built_when_used_and_keep_their_own_about() {
+        let mut command = Cli::command();
+        // A process builds only the command it runs: the others' options
+        // are not made at start.
+        let generate = command.find_subcommand("generate").unwrap();
+        assert_eq!(generate.get_arguments().count(), 0);
+        let before = abouts(&command);
+        let jobs_before = abouts(&JobAction::augment_subcommands(clap::Command::new("job")));
+        command.build();
+        let generate = command.find_subcommand("generate").unwrap();
+        assert!(generate.get_arguments().any(|a| a.get_id() == "prompt"));
+        // The option groups a command flattens do not replace its about.
+        assert_eq!(abouts(&command), before);
+        assert_eq!(abouts(command.find_subcommand("job").unwrap()), jobs_before);
+    }
 }
