@@ -603,7 +603,6 @@ impl Schemas {
     /// ```
     pub fn field_range(&self, name: &str, field: &str) -> Option<std::ops::RangeInclusive<i64>> {
         let range = self.nodes[self.field_node(name, field)?.node].range;
-        #[allow(clippy::cast_possible_truncation)]
         let integer = |(bound, _): (f64, bool)| {
             (bound.fract() == 0.0 && bound.abs() < 9.0e15).then_some(bound as i64)
         };
