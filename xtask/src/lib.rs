@@ -13,6 +13,7 @@ use openapiv3::{OpenAPI, ReferenceOr};
 
 pub mod evolve;
 pub mod multipart;
+mod nodes;
 mod surface;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 pub use surface::api_surface;
@@ -31,6 +32,9 @@ pub struct Target {
     /// The spec's schemas as JSON, relative to the workspace root: what the
     /// raw crate's validator checks bodies against (ranges, counts, nulls).
     pub schemas: &'static str,
+    /// The spec's schemas compiled into the validator's nodes, as Rust
+    /// statics, relative to the workspace root: what a check reads.
+    pub nodes: &'static str,
 }
 
 /// Every spec the project generates code from.
@@ -39,11 +43,13 @@ pub const TARGETS: [Target; 2] = [
         spec: "openapi/segmind.yaml",
         output: "crates/ideogram-raw/src/generated/segmind.rs",
         schemas: "crates/ideogram-raw/src/generated/segmind.schemas.json",
+        nodes: "crates/ideogram-raw/src/generated/segmind_schemas.rs",
     },
     Target {
         spec: "openapi/ideogram.yaml",
         output: "crates/ideogram-raw/src/generated/ideogram.rs",
         schemas: "crates/ideogram-raw/src/generated/ideogram.schemas.json",
+        nodes: "crates/ideogram-raw/src/generated/ideogram_schemas.rs",
     },
 ];
 
@@ -56,7 +62,8 @@ pub struct Generated {
     pub text: String,
 }
 
-/// Every file generated from `target`: the Rust module and the schemas.
+/// Every file generated from `target`: the Rust module, the schemas and
+/// their compiled nodes.
 pub fn generate_all(target: &Target) -> Result<Vec<Generated>, Box<dyn Error>> {
     Ok(vec![
         Generated {
@@ -66,6 +73,10 @@ pub fn generate_all(target: &Target) -> Result<Vec<Generated>, Box<dyn Error>> {
         Generated {
             path: target.schemas,
             text: generate_schemas(target)?,
+        },
+        Generated {
+            path: target.nodes,
+            text: nodes::module(target.spec, &canonical(&spec_schemas(target)?))?,
         },
     ])
 }

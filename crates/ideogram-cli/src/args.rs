@@ -60,15 +60,8 @@ impl Cli {
     /// does not. With `for_help`, a command's help also leaves out the body
     /// options none of its bodies takes (given anyway, they are refused
     /// naming who takes them); that reads the schemas, so only for help.
-    pub(crate) fn command(for_help: bool) -> clap::Command {
-        // A negative number is an option's value (refused, if it is, by
-        // the spec's range with the field named), never a flag.
-        let mut command = <Self as clap::CommandFactory>::command().mut_subcommands(|sub| {
-            sub.mut_args(|a| match a.get_action() {
-                clap::ArgAction::Set | clap::ArgAction::Append => a.allow_negative_numbers(true),
-                _ => a,
-            })
-        });
+    pub(crate) fn parser(for_help: bool) -> clap::Command {
+        let mut command = <Self as clap::CommandFactory>::command();
         let names: Vec<String> = command
             .get_subcommands()
             .map(|c| c.get_name().to_owned())
@@ -90,6 +83,10 @@ impl Cli {
             .into_iter()
             .filter(|name| ideogram::Provider::ALL.iter().any(|p| p.runs(name)))
             .collect();
+        if for_help {
+            // Every command's options, which `defer` builds only when needed.
+            command.build();
+        }
         let every_field: std::collections::BTreeSet<String> = if for_help {
             tasks.iter().flat_map(|t| fields(t)).collect()
         } else {
@@ -115,29 +112,28 @@ impl Cli {
                     None => format!("{about} ("),
                 };
                 sub = sub.about(format!("{text}runs on {})", on.join(", ")));
-                let untaken: Vec<String> = sub
-                    .get_arguments()
-                    .map(|a| a.get_id().to_string())
-                    .filter(|id| every_field.contains(id) && !taken.contains(id))
-                    .collect();
-                for id in untaken {
-                    sub = sub.mut_arg(id, |a| a.hide(true));
-                }
-                sub
+                sub.mut_args(|a| {
+                    let id = a.get_id().as_str();
+                    let untaken = every_field.contains(id) && !taken.contains(id);
+                    if untaken { a.hide(true) } else { a }
+                })
             });
         }
         command
     }
 
-    /// The command line, parsed by [`command`](Self::command).
+    /// The command line, parsed by [`parser`](Self::parser).
     pub(crate) fn try_parse() -> Result<Self, clap::Error> {
         let help = std::env::args_os().any(|a| a == "-h" || a == "--help" || a == "help");
-        let matches = Self::command(help).try_get_matches()?;
+        let matches = Self::parser(help).try_get_matches()?;
         <Self as clap::FromArgMatches>::from_arg_matches(&matches)
     }
 }
 
+// `defer`: a command's options are built only when it runs (or its help
+// or the completions are asked for), not every command's on every start.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub(crate) enum Command {
     /// Generate images from a prompt.
     ///
@@ -162,7 +158,7 @@ pub(crate) enum Command {
         /// What to make of it.
         prompt: String,
         /// How closely to follow the input, 1 to 100 (default 50).
-        #[arg(long, visible_alias = "weight")]
+        #[arg(long, visible_alias = "weight", allow_negative_numbers = true)]
         image_weight: Option<String>,
         #[command(flatten)]
         options: Options,
@@ -224,10 +220,10 @@ pub(crate) enum Command {
         #[arg(long)]
         prompt: Option<String>,
         /// How closely to keep the input, 1 to 100 (default 50).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         resemblance: Option<String>,
         /// How much detail to add, 1 to 100 (default 50).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         detail: Option<String>,
         #[command(flatten)]
         options: BodyOptions,
@@ -430,6 +426,7 @@ impl Command {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 #[expect(clippy::large_enum_variant, reason = "parsed once per process")]
 pub(crate) enum JobAction {
     /// Queue a generation, or with --image a remix, and print its request
@@ -442,7 +439,12 @@ pub(crate) enum JobAction {
         #[arg(long)]
         image: Option<String>,
         /// How closely to follow the input image, 1 to 100 (default 50).
-        #[arg(long, visible_alias = "weight", requires = "image")]
+        #[arg(
+            long,
+            visible_alias = "weight",
+            requires = "image",
+            allow_negative_numbers = true
+        )]
         image_weight: Option<String>,
         #[command(flatten)]
         options: Options,
@@ -472,4 +474,41 @@ pub(crate) enum JobAction {
         #[command(flatten)]
         connection: Connection,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Subcommand};
+
+    use super::{Cli, JobAction};
+
+    /// Each subcommand's name, about and long about (clap's own `help`
+    /// left out: it is added when a command is built).
+    fn abouts(command: &clap::Command) -> Vec<String> {
+        let text = |s: Option<&clap::builder::StyledStr>| s.map(ToString::to_string);
+        let subcommands = command.get_subcommands().filter(|s| s.get_name() != "help");
+        subcommands
+            .map(|sub| {
+                let (about, long) = (text(sub.get_about()), text(sub.get_long_about()));
+                format!("{} {about:?} {long:?}", sub.get_name())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn commands_are_built_when_used_and_keep_their_own_about() {
+        let mut command = Cli::command();
+        // A process builds only the command it runs: the others' options
+        // are not made at start.
+        let generate = command.find_subcommand("generate").unwrap();
+        assert_eq!(generate.get_arguments().count(), 0);
+        let before = abouts(&command);
+        let jobs_before = abouts(&JobAction::augment_subcommands(clap::Command::new("job")));
+        command.build();
+        let generate = command.find_subcommand("generate").unwrap();
+        assert!(generate.get_arguments().any(|a| a.get_id() == "prompt"));
+        // The option groups a command flattens do not replace its about.
+        assert_eq!(abouts(&command), before);
+        assert_eq!(abouts(command.find_subcommand("job").unwrap()), jobs_before);
+    }
 }

@@ -148,7 +148,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .map_err(|message| Failure::new(failure::OTHER, message));
         }
         Command::Completions { shell } => {
-            let mut command = args::Cli::command(true);
+            let mut command = args::Cli::parser(true);
             // Written whole, then printed: clap_complete panics on a
             // closed stdout.
             let mut script = Vec::new();

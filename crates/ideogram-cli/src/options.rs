@@ -12,8 +12,13 @@ use clap::Args;
 
 use crate::values::Values;
 
-/// Where requests go and with which key: taken by the commands that call
-/// a service (before or after the command's name), by no other.
+// A doc attribute clap does not read (not a string literal): a command
+// that flattens these options keeps its own about, also when clap builds
+// it deferred (`#[command(defer = true)]` in args.rs).
+#[doc = concat!(
+    "Where requests go and with which key: taken by the commands that call ",
+    "a service (before or after the command's name), by no other."
+)]
 #[derive(Debug, Clone, Default, PartialEq, Args)]
 #[command(next_help_heading = "Network")]
 pub(crate) struct Connection {
@@ -63,7 +68,10 @@ impl Connection {
     }
 }
 
-/// Where a command that generates saves its images.
+// Not a string literal, so clap does not read it (see `Connection`).
+#[doc = concat!(
+    "Where a command that generates saves its images."
+)]
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Output")]
 pub(crate) struct SaveArgs {
@@ -75,18 +83,23 @@ pub(crate) struct SaveArgs {
     pub overwrite: bool,
 }
 
-/// Body fields every image command takes (generate, remix, the operations
-/// on an image, batch, job submit): each flag is the kebab case of the
-/// spec's field name, and `--set` reaches every other field. A command
-/// whose operation has no place for one refuses it, naming who takes it.
+// Not a string literal, so clap does not read it (see `Connection`).
+#[doc = concat!(
+    "Body fields every image command takes (generate, remix, the operations ",
+    "on an image, batch, job submit): each flag is the kebab case of the ",
+    "spec's field name, and `--set` reaches every other field. A command ",
+    "whose operation has no place for one refuses it, naming who takes it."
+)]
 #[derive(Debug, Clone, Default, PartialEq, Args)]
 #[command(next_help_heading = "Image options")]
 pub(crate) struct BodyOptions {
+    // Numbers take `-1` as a value (for the spec's range to refuse by
+    // name), not as a flag.
     /// How many images (each billed).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub num_images: Option<String>,
     /// The seed, for reproducible images.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub seed: Option<String>,
     /// Ideogram 3.0's speed, quality and price trade-off.
     #[arg(long, visible_alias = "speed", value_parser = Values::field(&["rendering_speed"]))]
@@ -114,7 +127,10 @@ pub(crate) struct BodyOptions {
     pub set: Vec<String>,
 }
 
-/// Generation options, shared by generate, remix, batch and job submit.
+// Not a string literal, so clap does not read it (see `Connection`).
+#[doc = concat!(
+    "Generation options, shared by generate, remix, batch and job submit."
+)]
 #[derive(Debug, Clone, Default, PartialEq, Args)]
 #[command(next_help_heading = "Image options")]
 pub(crate) struct Options {

@@ -9,7 +9,12 @@ use clap::Args;
 
 use crate::{Fault, LEDGER_PATH, MockConfig, MockServer};
 
-/// The mock's settings as command-line options, each with its default.
+// A doc attribute clap does not read (not a string literal): a command
+// that flattens these options keeps its own about, also when clap builds
+// it deferred (`#[command(defer = true)]` in args.rs).
+#[doc = concat!(
+    "The mock's settings as command-line options, each with its default."
+)]
 #[derive(Debug, Clone, Args)]
 pub struct MockArgs {
     /// Where the API listens (both services' paths).

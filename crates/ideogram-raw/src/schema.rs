@@ -2,10 +2,14 @@
 //! cannot express (numeric ranges, item counts, `null` where the schema has
 //! none) next to what they can (enums, patterns, required and unknown fields).
 //!
-//! The schemas are the spec's own, emitted by `cargo xtask generate` into
-//! `src/generated/*.schemas.json`, so a range changed in `openapi/` reaches
-//! every check after regeneration. The mock refuses with it what the services
-//! would refuse; the facade runs it on every body before sending.
+//! The schemas are the spec's own: `cargo xtask generate` compiles them into
+//! nodes (bounds, enums, patterns, required and known fields), emitted as
+//! Rust statics in `src/generated/*_schemas.rs`, so a range changed in
+//! `openapi/` reaches every check after regeneration, and a check parses no
+//! JSON. The schemas as the spec writes them (`src/generated/*.schemas.json`)
+//! are parsed only when a caller asks for one ([`Schemas::get`],
+//! [`Schemas::property`]). The mock refuses with them what the services would
+//! refuse; the facade runs them on every body before sending.
 //!
 //! ```
 //! use ideogram_raw::schema;
@@ -15,24 +19,59 @@
 //! assert_eq!(err.to_string(), "seed: 5 is below the minimum 100");
 //! ```
 
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-/// One spec's schemas: as the spec writes them, and compiled once into
-/// [`Node`]s that a check walks without looking keys up.
+mod node;
+
+use node::{Additional, Compiler, List, Literal, MAX_DEPTH, Node, Range, Text};
+
+/// The compiled nodes of `openapi/segmind.yaml`'s schemas.
+#[rustfmt::skip]
+#[path = "generated/segmind_schemas.rs"]
+mod segmind_nodes;
+
+/// The compiled nodes of `openapi/ideogram.yaml`'s schemas.
+#[rustfmt::skip]
+#[path = "generated/ideogram_schemas.rs"]
+mod ideogram_nodes;
+
+/// One spec's schemas: compiled into [`Node`]s that a check walks without
+/// looking keys up, and as the spec writes them, parsed when first asked for.
 #[derive(Debug)]
 pub struct Schemas {
-    schemas: Value,
-    nodes: Vec<Node>,
-    /// The node of each named schema.
-    named: std::collections::HashMap<String, usize>,
+    nodes: List<Node>,
+    /// The node of each named schema, sorted by name.
+    named: List<(Text, usize)>,
+    json: Json,
 }
 
-static SEGMIND: LazyLock<Schemas> =
-    LazyLock::new(|| Schemas::parse(include_str!("generated/segmind.schemas.json")));
-static IDEOGRAM: LazyLock<Schemas> =
-    LazyLock::new(|| Schemas::parse(include_str!("generated/ideogram.schemas.json")));
+/// The schemas as JSON.
+#[derive(Debug)]
+enum Json {
+    /// The generated text, parsed the first time it is read.
+    Embedded(&'static str, OnceLock<Value>),
+    /// A caller's document.
+    Owned(Value),
+}
+
+static SEGMIND: Schemas = Schemas {
+    nodes: List::Borrowed(&segmind_nodes::NODES),
+    named: List::Borrowed(segmind_nodes::NAMED),
+    json: Json::Embedded(
+        include_str!("generated/segmind.schemas.json"),
+        OnceLock::new(),
+    ),
+};
+static IDEOGRAM: Schemas = Schemas {
+    nodes: List::Borrowed(&ideogram_nodes::NODES),
+    named: List::Borrowed(ideogram_nodes::NAMED),
+    json: Json::Embedded(
+        include_str!("generated/ideogram.schemas.json"),
+        OnceLock::new(),
+    ),
+};
 
 /// The schemas of `openapi/segmind.yaml`.
 pub fn segmind() -> &'static Schemas {
@@ -66,8 +105,29 @@ impl std::fmt::Display for Violation {
 
 impl std::error::Error for Violation {}
 
-/// Nesting deeper than this is refused rather than followed.
-const MAX_DEPTH: usize = 32;
+/// What the spec says of one field of an object schema, read from the
+/// compiled nodes (no JSON): what a caller building requests asks about
+/// each field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldFacts<'a> {
+    /// It holds a list (`type: array`).
+    pub list: bool,
+    /// It is sent as a file part (`format: binary`, or a list of them).
+    pub file: bool,
+    /// It holds input images (see [`Schemas::is_image`]).
+    pub image: bool,
+    /// Free text: a string with no enum, pattern or format, and no image.
+    pub free_text: bool,
+    /// Its enum's values, in the spec's order (empty: not an enum).
+    pub values: Vec<&'a str>,
+    /// `x-takes`: what other bodies call the value it takes.
+    pub takes: Option<&'a str>,
+    /// The models the object's `x-field-models` lets send it; `None`: every
+    /// model.
+    pub models: Option<Vec<&'a str>>,
+    /// The field whose images it masks (the object's `x-masks`).
+    pub mask_of: Option<&'a str>,
+}
 
 /// The name a [`Schemas::document`]'s own schema is kept under.
 const DOCUMENT: &str = "#";
@@ -84,28 +144,38 @@ fn exact_integer(text: &str) -> Option<Value> {
 }
 
 impl Schemas {
-    fn parse(text: &str) -> Self {
-        Self::compile_all(serde_json::from_str(text).expect("the generated schemas are JSON"))
-    }
-
     fn compile_all(schemas: Value) -> Self {
-        let mut compiler = Compiler {
-            root: &schemas,
-            nodes: Vec::new(),
-            seen: std::collections::HashMap::new(),
-        };
-        let named = schemas
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(name, schema)| (name.clone(), compiler.compile(schema)))
-            .collect();
+        let mut compiler = Compiler::new(&schemas);
+        let named = compiler.compile_named();
         let nodes = compiler.nodes;
         Self {
-            schemas,
-            nodes,
-            named,
+            nodes: List::Owned(nodes),
+            named: List::Owned(named),
+            json: Json::Owned(schemas),
         }
+    }
+
+    /// The schemas as the spec writes them, parsed on first use.
+    fn json(&self) -> &Value {
+        match &self.json {
+            Json::Embedded(text, parsed) => parsed.get_or_init(|| {
+                serde_json::from_str(text).expect("the generated schemas are JSON")
+            }),
+            Json::Owned(value) => value,
+        }
+    }
+
+    /// The node of the schema named `name`.
+    fn node_of(&self, name: &str) -> Option<usize> {
+        let named = &self.named;
+        let at = named.binary_search_by(|(n, _)| (**n).cmp(name)).ok()?;
+        Some(named[at].1)
+    }
+
+    /// The node of `field` in the object schema `name`.
+    fn field_node(&self, name: &str, field: &str) -> Option<&node::Property> {
+        let schema = &self.nodes[self.node_of(name)?];
+        schema.properties.iter().find(|p| p.name == field)
     }
 
     /// One JSON Schema document (draft 2020-12, as `schemars` writes one;
@@ -150,7 +220,7 @@ impl Schemas {
     /// made that integer where the document's schema takes an integer and no
     /// string there: some clients send every number as text.
     pub fn integers_from_text(&self, body: &mut Value) {
-        if let Some(&node) = self.named.get(DOCUMENT) {
+        if let Some(node) = self.node_of(DOCUMENT) {
             self.retype(node, body, 0);
         }
     }
@@ -171,7 +241,7 @@ impl Schemas {
         for &part in schema
             .all_of
             .iter()
-            .chain(schema.choices.iter().flat_map(|c| &c.0))
+            .chain(schema.choices.iter().flat_map(|c| c.0.iter()))
         {
             self.retype(part, value, depth + 1);
         }
@@ -194,9 +264,15 @@ impl Schemas {
         }
     }
 
-    /// The schema named `name`, as the spec writes it.
+    /// The schema named `name`, as the spec writes it (parsed from the
+    /// embedded JSON the first time any is asked for).
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.schemas.get(name)
+        self.json().get(name)
+    }
+
+    /// Whether the spec has a schema `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        self.node_of(name).is_some()
     }
 
     /// The name of every schema, in no particular order: for checks over a
@@ -208,7 +284,7 @@ impl Schemas {
     /// assert!(names.contains(&"ResolutionV3"));
     /// ```
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.named.keys().map(String::as_str)
+        self.named.iter().map(|(name, _)| &**name)
     }
 
     /// Checks `body` against the schema named `name`: the first violation,
@@ -218,16 +294,15 @@ impl Schemas {
     ///
     /// When the spec has no schema `name` (a programming error).
     pub fn check(&self, name: &str, body: &Value) -> Result<(), Violation> {
-        let node = *self
-            .named
-            .get(name)
+        let node = self
+            .node_of(name)
             .unwrap_or_else(|| panic!("no schema {name} in the spec"));
         self.walk(node, body, &mut String::new(), 0)
     }
 
     /// The schema a `$ref` names, or `schema` itself.
     fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
-        resolve(&self.schemas, schema)
+        node::resolve(self.json(), schema)
     }
 
     fn walk(
@@ -248,13 +323,13 @@ impl Schemas {
                 fail(path, "must not be null; leave the field out instead".into())
             };
         }
-        for &part in &schema.all_of {
+        for &part in schema.all_of.iter() {
             self.walk(part, value, path, depth + 1)?;
         }
         if let Some((choices, exclusive)) = &schema.choices {
             let mut first_error = None;
             let mut matched = 0;
-            for &choice in choices {
+            for &choice in choices.iter() {
                 match self.walk(choice, value, &mut path.clone(), depth + 1) {
                     Ok(()) => matched += 1,
                     Err(e) => {
@@ -276,7 +351,7 @@ impl Schemas {
                 });
             }
         }
-        let of_kind = |kind: &String| match kind.as_str() {
+        let of_kind = |kind: &Text| match &**kind {
             "object" => value.is_object(),
             "array" => value.is_array(),
             "string" => value.is_string(),
@@ -299,12 +374,9 @@ impl Schemas {
             );
         }
         if let Some(allowed) = &schema.allowed
-            && !allowed.contains(value)
+            && !allowed.iter().any(|a| a.matches(value))
         {
-            let names: Vec<String> = allowed
-                .iter()
-                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-                .collect();
+            let names: Vec<String> = allowed.iter().map(Literal::name).collect();
             return fail(
                 path,
                 format!(
@@ -342,10 +414,11 @@ impl Schemas {
                     format!("is {chars} characters; at most {max} are accepted"),
                 );
             }
-            if let Some((pattern, regex)) = &schema.pattern
-                && regex.find(text).is_none()
+            if let Some(pattern) = &schema.pattern
+                && pattern.regex().find(text).is_none()
             {
-                return fail(path, format!("{} does not match {pattern}", short(value)));
+                let source = &pattern.source;
+                return fail(path, format!("{} does not match {source}", short(value)));
             }
         }
         if let Some(items) = value.as_array() {
@@ -390,8 +463,8 @@ impl Schemas {
         path: &mut String,
         depth: usize,
     ) -> Result<(), Violation> {
-        for name in &schema.required {
-            if !object.contains_key(name) {
+        for name in schema.required.iter() {
+            if !object.contains_key(&**name) {
                 push_field(path, name);
                 return fail(path, "is required".into());
             }
@@ -403,8 +476,7 @@ impl Schemas {
                 Some(field_schema) => self.walk(field_schema, field, path, depth + 1)?,
                 None => match schema.additional {
                     Additional::Refused => {
-                        let known: Vec<&str> =
-                            schema.properties.iter().map(|(k, _)| k.as_str()).collect();
+                        let known: Vec<&str> = schema.properties.iter().map(|p| &*p.name).collect();
                         return fail(
                             path,
                             format!("is not a field here; the fields are {}", known.join(", ")),
@@ -417,10 +489,10 @@ impl Schemas {
             path.truncate(len);
         }
         // `x-exclusive`: groups of fields of which a body gives one.
-        for group in &schema.exclusive {
+        for group in schema.exclusive.iter() {
             let given: Vec<&str> = group
                 .iter()
-                .map(String::as_str)
+                .map(|f| &**f)
                 .filter(|f| object.get(*f).is_some_and(|v| !v.is_null()))
                 .collect();
             if let [first, second, ..] = given[..] {
@@ -429,9 +501,10 @@ impl Schemas {
             }
         }
         if let Some(model) = schema.model_of(object) {
-            for (field, models) in &schema.field_models {
-                if object.contains_key(field) && !models.iter().any(|m| m == model) {
+            for (field, models) in schema.field_models.iter() {
+                if object.contains_key(&**field) && !models.iter().any(|m| m == model) {
                     push_field(path, field);
+                    let models: Vec<&str> = models.iter().map(|m| &**m).collect();
                     let message =
                         format!("{model} does not take this field; {} do", models.join(", "));
                     return fail(path, message);
@@ -442,7 +515,8 @@ impl Schemas {
     }
 
     /// The schema of `field` in the object schema `name`, its `$ref`
-    /// followed.
+    /// followed, as the spec writes it (parsed from the embedded JSON the
+    /// first time any is asked for).
     ///
     /// ```
     /// let spec = ideogram_raw::schema::ideogram();
@@ -461,11 +535,10 @@ impl Schemas {
     /// assert_eq!(spec.fields("GenerateImageRequest"), ["image_request"]);
     /// ```
     pub fn fields(&self, name: &str) -> Vec<&str> {
-        self.get(name)
-            .map(|s| self.resolve(s))
-            .and_then(|s| s["properties"].as_object())
-            .map(|p| p.keys().map(String::as_str).collect())
-            .unwrap_or_default()
+        self.node_of(name).map_or_else(Vec::new, |node| {
+            let properties = self.nodes[node].properties.iter();
+            properties.map(|p| &*p.name).collect()
+        })
     }
 
     /// Whether `field` of the object schema `name` holds input images: a
@@ -478,23 +551,20 @@ impl Schemas {
     /// assert!(!ideogram_raw::schema::ideogram().is_image("EditImageRequestV3", "prompt"));
     /// ```
     pub fn is_image(&self, name: &str, field: &str) -> bool {
-        let image = |schema: &Value| schema["format"] == "binary" || schema["x-image"] == true;
-        self.property(name, field).is_some_and(|property| {
-            image(property)
-                || property
-                    .get("items")
-                    .is_some_and(|items| image(self.resolve(items)))
-        })
+        self.field_node(name, field)
+            .is_some_and(|property| self.holds_images(&self.nodes[property.node]))
+    }
+
+    /// Whether `schema` (or its items) is a file or marked `x-image`.
+    fn holds_images(&self, schema: &Node) -> bool {
+        let image = |schema: &Node| schema.image || schema.format.as_deref() == Some("binary");
+        image(schema) || schema.items.is_some_and(|items| image(&self.nodes[items]))
     }
 
     /// The name of the schema `field` of the object schema `name` refers to
     /// (`InitialImageRequest` for `RemixImageRequest`'s `image_request`).
     pub fn field_schema_name(&self, name: &str, field: &str) -> Option<&str> {
-        let schema = self.resolve(self.get(name)?);
-        schema["properties"][field]["$ref"]
-            .as_str()?
-            .rsplit('/')
-            .next()
+        self.field_node(name, field)?.reference.as_deref()
     }
 
     /// Whether a body of the object schema `name`, sent with `model`, may
@@ -509,13 +579,18 @@ impl Schemas {
     /// assert!(!spec.takes("ImageRequest", "rendering_speed", "V_2"));
     /// ```
     pub fn takes(&self, name: &str, field: &str, model: &str) -> bool {
-        let Some(schema) = self.get(name).map(|s| self.resolve(s)) else {
-            return false;
-        };
-        self.property(name, field).is_some()
-            && field_models(schema)
-                .find(|(f, _)| *f == field)
-                .is_none_or(|(_, models)| models.contains(&model))
+        self.field_node(name, field).is_some()
+            && self
+                .field_models(name, field)
+                .is_none_or(|models| models.contains(&model))
+    }
+
+    /// The models the object schema `name`'s `x-field-models` lets send
+    /// `field`; `None` where it does not name the field.
+    fn field_models(&self, name: &str, field: &str) -> Option<Vec<&str>> {
+        let schema = &self.nodes[self.node_of(name)?];
+        let (_, models) = schema.field_models.iter().find(|(f, _)| f == field)?;
+        Some(models.iter().map(|m| &**m).collect())
     }
 
     /// The `minimum..=maximum` of the integer `field` of the object schema
@@ -527,8 +602,11 @@ impl Schemas {
     /// assert_eq!(spec.field_range("Ideogram2aTxt2ImgRequest", "seed"), Some(100..=999999));
     /// ```
     pub fn field_range(&self, name: &str, field: &str) -> Option<std::ops::RangeInclusive<i64>> {
-        let property = self.property(name, field)?;
-        Some(property["minimum"].as_i64()?..=property["maximum"].as_i64()?)
+        let range = self.nodes[self.field_node(name, field)?.node].range;
+        let integer = |(bound, _): (f64, bool)| {
+            (bound.fract() == 0.0 && bound.abs() < 9.0e15).then_some(bound as i64)
+        };
+        Some(integer(range.min?)?..=integer(range.max?)?)
     }
 
     /// The values the `field` of the object schema `name` takes, when it is
@@ -540,87 +618,56 @@ impl Schemas {
     /// assert!(styles.contains(&"FICTION") && !styles.contains(&"ANIME"));
     /// ```
     pub fn field_values(&self, name: &str, field: &str) -> Option<Vec<&str>> {
-        let values = self.property(name, field)?["enum"].as_array()?;
-        Some(values.iter().filter_map(Value::as_str).collect())
+        let allowed = self.nodes[self.field_node(name, field)?.node]
+            .allowed
+            .as_ref()?;
+        Some(allowed.iter().filter_map(Literal::text).collect())
     }
-}
 
-/// An object schema's `x-field-models`: each field with the models that take it.
-fn field_models(schema: &Value) -> impl Iterator<Item = (&str, Vec<&str>)> {
-    schema["x-field-models"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(field, models)| {
-            let models = models
-                .as_array()
-                .map_or_else(Vec::new, |m| m.iter().filter_map(Value::as_str).collect());
-            (field.as_str(), models)
+    /// What the spec says of `field` of the object schema `name`, read from
+    /// the compiled nodes; `None` when the schema has no such field.
+    ///
+    /// ```
+    /// let spec = ideogram_raw::schema::ideogram();
+    /// let mask = spec.field_facts("EditImageRequestV3", "mask").unwrap();
+    /// assert!(mask.file && mask.image && !mask.free_text);
+    /// let prompt = spec.field_facts("GenerateImageRequestV3", "prompt").unwrap();
+    /// assert!(prompt.free_text && prompt.values.is_empty());
+    /// ```
+    pub fn field_facts(&self, name: &str, field: &str) -> Option<FieldFacts<'_>> {
+        let property = self.field_node(name, field)?;
+        let schema = &self.nodes[property.node];
+        let object = &self.nodes[self.node_of(name)?];
+        let kind = |kind: &str| schema.kinds.iter().any(|k| k == kind);
+        let binary = |node: &Node| node.format.as_deref() == Some("binary");
+        let image = self.holds_images(schema);
+        Some(FieldFacts {
+            list: kind("array"),
+            file: binary(schema) || schema.items.is_some_and(|i| binary(&self.nodes[i])),
+            image,
+            free_text: kind("string")
+                && !image
+                && schema.allowed.is_none()
+                && schema.pattern.is_none()
+                && schema.format.is_none(),
+            values: self.field_values(name, field).unwrap_or_default(),
+            takes: property.takes.as_deref(),
+            models: self.field_models(name, field),
+            mask_of: object
+                .masks
+                .iter()
+                .find(|(mask, _)| mask == field)
+                .map(|(_, of)| &**of),
         })
-}
-
-fn fail(path: &str, message: String) -> Result<(), Violation> {
-    Err(Violation {
-        path: path.to_owned(),
-        message,
-    })
-}
-
-/// Whether `schema` takes `null`: when it says `nullable`, or its type (or
-/// one of its choices) is `null`, or it constrains
-/// nothing at all (`{}`, any value).
-fn nullable(schema: &Value) -> bool {
-    let null = |s: &Value| {
-        s["type"] == "null"
-            || s["type"]
-                .as_array()
-                .is_some_and(|t| t.contains(&"null".into()))
-    };
-    schema["nullable"].as_bool().unwrap_or(false)
-        || null(schema)
-        || ["anyOf", "oneOf"]
-            .iter()
-            .any(|key| schema[key].as_array().is_some_and(|c| c.iter().any(null)))
-        || schema
-            .as_object()
-            .is_some_and(|o| o.keys().all(|k| k == "description" || k == "example"))
-}
-
-/// One schema compiled: every rule a check reads, its `$ref`s followed and
-/// its pattern built, with the schemas it holds as indices into
-/// [`Schemas`]'s nodes.
-#[derive(Debug, Default)]
-struct Node {
-    nullable: bool,
-    all_of: Vec<usize>,
-    /// `oneOf` (exclusive) or `anyOf`.
-    choices: Option<(Vec<usize>, bool)>,
-    /// `type`: one name, or draft 2020-12's list.
-    kinds: Vec<String>,
-    allowed: Option<Vec<Value>>,
-    range: Range,
-    min_length: Option<u64>,
-    max_length: Option<u64>,
-    pattern: Option<(String, regress::Regex)>,
-    min_items: Option<u64>,
-    max_items: Option<u64>,
-    items: Option<usize>,
-    required: Vec<String>,
-    /// In the spec's order, for messages that list them.
-    properties: Vec<(String, usize)>,
-    additional: Additional,
-    exclusive: Vec<Vec<String>>,
-    field_models: Vec<(String, Vec<String>)>,
-    /// The `model` property's default.
-    default_model: Option<String>,
+    }
 }
 
 impl Node {
     fn property(&self, name: &str) -> Option<usize> {
         self.properties
             .iter()
-            .find(|(field, _)| field == name)
-            .map(|&(_, node)| node)
+            .find(|p| p.name == name)
+            .map(|p| p.node)
     }
 
     /// The model an object is sent with, for its `x-field-models`: its
@@ -641,20 +688,47 @@ impl Node {
     }
 }
 
-/// What an object schema says of fields it does not name.
-#[derive(Debug, Default)]
-enum Additional {
-    #[default]
-    Any,
-    Refused,
-    Schema(usize),
+impl Literal {
+    fn matches(&self, value: &Value) -> bool {
+        match self {
+            Literal::Text(text) => value.as_str() == Some(&**text),
+            Literal::Json(literal) => literal == value,
+        }
+    }
+
+    fn text(&self) -> Option<&str> {
+        match self {
+            Literal::Text(text) => Some(text),
+            Literal::Json(literal) => literal.as_str(),
+        }
+    }
+
+    /// The value as a message lists it: a string bare.
+    fn name(&self) -> String {
+        match self {
+            Literal::Text(text) => text.to_string(),
+            Literal::Json(literal) => literal
+                .as_str()
+                .map_or_else(|| literal.to_string(), str::to_owned),
+        }
+    }
 }
 
-/// `minimum`/`maximum`, each inclusive unless `exclusive*` says otherwise.
-#[derive(Debug, Default)]
-struct Range {
-    min: Option<(f64, bool)>,
-    max: Option<(f64, bool)>,
+impl node::Pattern {
+    /// The regex, built the first time a check reads it.
+    fn regex(&self) -> &regress::Regex {
+        self.regex.get_or_init(|| {
+            regress::Regex::new(&self.source)
+                .unwrap_or_else(|e| panic!("the spec's pattern {:?}: {e}", self.source))
+        })
+    }
+}
+
+fn fail(path: &str, message: String) -> Result<(), Violation> {
+    Err(Violation {
+        path: path.to_owned(),
+        message,
+    })
 }
 
 impl Range {
@@ -678,133 +752,6 @@ impl Range {
             ));
         }
         Ok(())
-    }
-}
-
-/// The schema a `$ref` names in `root`, or `schema` itself.
-fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
-    let mut schema = schema;
-    for _ in 0..MAX_DEPTH {
-        match schema["$ref"].as_str() {
-            Some(reference) => {
-                let name = reference
-                    .strip_prefix("#/components/schemas/")
-                    .or_else(|| reference.strip_prefix("#/$defs/"))
-                    .unwrap_or(reference);
-                schema = root
-                    .get(name)
-                    .unwrap_or_else(|| panic!("unresolved {reference}"));
-            }
-            None => return schema,
-        }
-    }
-    schema
-}
-
-/// A bound: `inclusive` (`minimum`), made exclusive by OpenAPI 3.0's
-/// `exclusive: true`, or draft 2020-12's numeric `exclusive` on its own.
-fn bound_of(schema: &Value, inclusive: &str, exclusive: &str) -> Option<(f64, bool)> {
-    match (&schema[exclusive], schema[inclusive].as_f64()) {
-        (Value::Number(n), _) => n.as_f64().map(|n| (n, true)),
-        (flag, Some(m)) => Some((m, flag.as_bool().unwrap_or(false))),
-        (_, None) => None,
-    }
-}
-
-/// Compiles a spec's schemas into nodes, each schema once (by address, so
-/// that a schema reached twice, or through itself, is one node).
-struct Compiler<'a> {
-    root: &'a Value,
-    nodes: Vec<Node>,
-    seen: std::collections::HashMap<*const Value, usize>,
-}
-
-impl Compiler<'_> {
-    fn compile(&mut self, schema: &Value) -> usize {
-        let schema = resolve(self.root, schema);
-        if let Some(&node) = self.seen.get(&std::ptr::from_ref(schema)) {
-            return node;
-        }
-        let index = self.nodes.len();
-        self.nodes.push(Node::default());
-        self.seen.insert(std::ptr::from_ref(schema), index);
-        let strings = |value: &Value| -> Vec<String> {
-            value
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        };
-        let choices = schema["oneOf"].as_array().or(schema["anyOf"].as_array());
-        let node = Node {
-            nullable: nullable(schema),
-            all_of: self.compile_all(schema["allOf"].as_array()),
-            choices: choices.map(|c| (self.compile_all(Some(c)), schema.get("oneOf").is_some())),
-            kinds: match &schema["type"] {
-                Value::String(kind) => vec![kind.clone()],
-                list @ Value::Array(_) => strings(list),
-                _ => Vec::new(),
-            },
-            allowed: schema["enum"]
-                .as_array()
-                .cloned()
-                .or_else(|| schema.get("const").map(|c| vec![c.clone()])),
-            range: Range {
-                min: bound_of(schema, "minimum", "exclusiveMinimum"),
-                max: bound_of(schema, "maximum", "exclusiveMaximum"),
-            },
-            min_length: schema["minLength"].as_u64(),
-            max_length: schema["maxLength"].as_u64(),
-            pattern: schema["pattern"].as_str().map(|pattern| {
-                let regex = regress::Regex::new(pattern)
-                    .unwrap_or_else(|e| panic!("the spec's pattern {pattern:?}: {e}"));
-                (pattern.to_owned(), regex)
-            }),
-            min_items: schema["minItems"].as_u64(),
-            max_items: schema["maxItems"].as_u64(),
-            items: schema.get("items").map(|items| self.compile(items)),
-            required: strings(&schema["required"]),
-            properties: schema["properties"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(|(name, field)| (name.clone(), self.compile(field)))
-                .collect(),
-            additional: match schema.get("additionalProperties") {
-                Some(Value::Bool(false)) => Additional::Refused,
-                Some(extra @ Value::Object(_)) => Additional::Schema(self.compile(extra)),
-                _ => Additional::Any,
-            },
-            exclusive: schema["x-exclusive"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(strings)
-                .collect(),
-            field_models: field_models(schema)
-                .map(|(field, models)| {
-                    (
-                        field.to_owned(),
-                        models.into_iter().map(str::to_owned).collect(),
-                    )
-                })
-                .collect(),
-            default_model: resolve(self.root, &schema["properties"]["model"])["default"]
-                .as_str()
-                .map(str::to_owned),
-        };
-        self.nodes[index] = node;
-        index
-    }
-
-    fn compile_all(&mut self, schemas: Option<&Vec<Value>>) -> Vec<usize> {
-        schemas
-            .into_iter()
-            .flatten()
-            .map(|schema| self.compile(schema))
-            .collect()
     }
 }
 
@@ -911,6 +858,74 @@ mod tests {
             err.to_string(),
             "image_request.num_images: 9 is above the maximum 8"
         );
+    }
+
+    /// Each spec's schemas as the xtask compiled them (statics) and as the
+    /// run-time compiler makes them from the JSON beside them.
+    fn both(spec: &'static Schemas) -> (String, String) {
+        let Json::Embedded(text, _) = spec.json else {
+            unreachable!("the specs' schemas are embedded")
+        };
+        let compiled = Schemas::compile_all(serde_json::from_str(text).unwrap());
+        let form = |s: &Schemas| format!("{:?}\n{:?}", s.named, s.nodes);
+        (form(spec), form(&compiled))
+    }
+
+    #[test]
+    fn the_generated_nodes_are_the_schemas_json_compiled() {
+        for spec in [segmind(), ideogram()] {
+            let (generated, compiled) = both(spec);
+            // The first difference, with what surrounds it.
+            let at = (generated.bytes().zip(compiled.bytes()))
+                .position(|(a, b)| a != b)
+                .unwrap_or(generated.len().min(compiled.len()));
+            let around = |s: &str| s[at.saturating_sub(300)..(at + 200).min(s.len())].to_owned();
+            assert_eq!(around(&generated), around(&compiled));
+            assert_eq!(generated.len(), compiled.len());
+            // Every pattern builds.
+            for node in spec.nodes.iter() {
+                if let Some(pattern) = &node.pattern {
+                    pattern.regex();
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn checks_and_field_questions_parse_no_json() {
+        let fresh = |spec: &'static Schemas| Schemas {
+            nodes: List::Borrowed(&spec.nodes),
+            named: List::Borrowed(&spec.named),
+            json: match spec.json {
+                Json::Embedded(text, _) => Json::Embedded(text, OnceLock::new()),
+                Json::Owned(_) => unreachable!(),
+            },
+        };
+        let spec = fresh(segmind());
+        let body = json!({"prompt": "x", "seed": 100, "resolution": "RESOLUTION_1024_1024"});
+        assert_eq!(spec.check("IdeogramTxt2ImgRequest", &body), Ok(()));
+        assert!(
+            spec.check("IdeogramTxt2ImgRequest", &json!({"seed": 1}))
+                .is_err()
+        );
+        assert_eq!(
+            spec.field_range("Ideogram2aTxt2ImgRequest", "seed"),
+            Some(100..=999_999)
+        );
+        for name in spec.names() {
+            for field in spec.fields(name) {
+                spec.field_facts(name, field).unwrap();
+                spec.field_schema_name(name, field);
+                spec.is_image(name, field);
+            }
+        }
+        let Json::Embedded(_, parsed) = &spec.json else {
+            unreachable!()
+        };
+        assert!(parsed.get().is_none(), "a check parsed the schemas' JSON");
+        // Asked for the spec's own text, it parses it.
+        assert!(spec.property("IdeogramTxt2ImgRequest", "seed").is_some());
+        assert!(parsed.get().is_some());
     }
 
     #[test]

@@ -99,18 +99,21 @@ pub(crate) fn fields_schema(provider: Provider, op: &Operation) -> Option<&'stat
     let schemas = schemas(provider);
     match op.route.and_then(|r| r.nest) {
         Some(nest) => schemas.field_schema_name(body, nest),
-        None => schemas.get(body).map(|_| body),
+        None => schemas.contains(body).then_some(body),
     }
 }
 
 /// A field a request sets, as lowering asks about it: read once from the
-/// spec, so each question is a lookup, not a walk of its JSON.
+/// spec's compiled schemas, so each question is a lookup, not a walk of its
+/// JSON.
 #[derive(Debug)]
 pub(crate) struct Field {
     /// The spec's name.
     pub name: &'static str,
-    /// Its schema, references followed.
-    pub property: &'static Value,
+    /// Its schema, references followed, as the spec writes it: parsed from
+    /// the spec's JSON the first time one is read, so a request whose
+    /// lowering reads none parses no JSON.
+    pub property: Property,
     /// The models `x-field-models` lets send it; `None`: every model.
     models: Option<Vec<&'static str>>,
     /// It holds input images (a file, or a URL the spec marks `x-image`).
@@ -131,6 +134,26 @@ pub(crate) struct Field {
     pub mask_of: Option<&'static str>,
 }
 
+/// A field's schema as the spec writes it (see [`Field::property`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Property {
+    provider: Provider,
+    /// The object schema that holds the field.
+    schema: &'static str,
+    field: &'static str,
+}
+
+impl std::ops::Deref for Property {
+    type Target = Value;
+
+    fn deref(&self) -> &Value {
+        static NONE: Value = Value::Null;
+        schemas(self.provider)
+            .property(self.schema, self.field)
+            .unwrap_or(&NONE)
+    }
+}
+
 impl Field {
     /// Whether a body sent with `model` may hold it.
     pub(crate) fn for_model(&self, model: &str) -> bool {
@@ -144,32 +167,25 @@ impl Field {
 }
 
 /// The fields of the object schema `name` of `provider`'s spec.
-fn read_fields(provider: Provider, name: &str) -> Vec<Field> {
+fn read_fields(provider: Provider, name: &'static str) -> Vec<Field> {
     let schemas = schemas(provider);
-    let body = schemas.get(name).unwrap_or(&Value::Null);
     let read = |field: &'static str| {
-        let property = schemas.property(name, field)?;
-        let image = schemas.is_image(name, field);
-        let models = body["x-field-models"][field].as_array();
-        // `x-takes` beside the field's `$ref`, or in what it refers to.
-        let takes = body["properties"][field]["x-takes"].as_str();
+        let facts = schemas.field_facts(name, field)?;
         Some(Field {
             name: field,
-            property,
-            models: models.map(|m| m.iter().filter_map(Value::as_str).collect()),
-            image,
-            list: property["type"] == "array",
-            file: property["format"] == "binary" || property["items"]["format"] == "binary",
-            free_text: property["type"] == "string"
-                && !image
-                && ["enum", "pattern", "format"]
-                    .iter()
-                    .all(|k| property.get(*k).is_none()),
-            values: schemas
-                .field_values(name, field)
-                .map_or_else(Vec::new, |v| v.into_iter().map(str::to_owned).collect()),
-            takes: takes.or_else(|| property["x-takes"].as_str()),
-            mask_of: body["x-masks"][field].as_str(),
+            property: Property {
+                provider,
+                schema: name,
+                field,
+            },
+            models: facts.models,
+            image: facts.image,
+            list: facts.list,
+            file: facts.file,
+            free_text: facts.free_text,
+            values: facts.values.into_iter().map(str::to_owned).collect(),
+            takes: facts.takes,
+            mask_of: facts.mask_of,
         })
     };
     schemas.fields(name).into_iter().filter_map(read).collect()

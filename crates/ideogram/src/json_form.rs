@@ -147,7 +147,7 @@ pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) 
                 }
                 seen.push(field);
                 let property = match (field.image, field.list) {
-                    (false, _) => inline(schemas, field.property, 0),
+                    (false, _) => inline(schemas, &field.property, 0),
                     (true, false) => json!({"type": "string", "description": IMAGE}),
                     (true, true) => json!({
                         "type": "array",

@@ -66,8 +66,13 @@ pub(crate) fn tools_help() -> String {
     format!("Tools: {}.", names.join(", "))
 }
 
-/// `ideogram mcp`'s own options: what results show, which URLs tools
-/// may fetch.
+// A doc attribute clap does not read (not a string literal): a command
+// that flattens these options keeps its own about, also when clap builds
+// it deferred (`#[command(defer = true)]` in args.rs).
+#[doc = concat!(
+    "`ideogram mcp`'s own options: what results show, which URLs tools ",
+    "may fetch."
+)]
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct AgentOptions {
     /// Inline thumbnails of saved images in results (`small`: at most

@@ -1,0 +1,337 @@
+//! Schemas compiled into [`Node`]s, and the compiler that makes them from a
+//! spec's JSON.
+//!
+//! Shared, as one file, by the raw crate (which compiles a caller's JSON
+//! Schema document at run time) and the xtask (which compiles each spec's
+//! schemas at generation time and emits the nodes as Rust statics, so no
+//! process parses a spec's schema JSON to check a body). Every list is a
+//! `Cow`, borrowed from a static or owned, so that both forms are one type.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+/// Text a node holds: the spec's own, borrowed from a static, or owned.
+pub(crate) type Text = Cow<'static, str>;
+
+/// A list a node holds.
+pub(crate) type List<T> = Cow<'static, [T]>;
+
+/// Nesting deeper than this is refused rather than followed.
+pub(crate) const MAX_DEPTH: usize = 32;
+
+/// One schema compiled: every rule a check reads, its `$ref`s followed,
+/// with the schemas it holds as indices into the list of nodes.
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    pub(crate) nullable: bool,
+    pub(crate) all_of: List<usize>,
+    /// `oneOf` (exclusive) or `anyOf`.
+    pub(crate) choices: Option<(List<usize>, bool)>,
+    /// `type`: one name, or draft 2020-12's list.
+    pub(crate) kinds: List<Text>,
+    /// `enum`, or `const` as a one-value enum.
+    pub(crate) allowed: Option<List<Literal>>,
+    pub(crate) range: Range,
+    pub(crate) min_length: Option<u64>,
+    pub(crate) max_length: Option<u64>,
+    pub(crate) pattern: Option<Pattern>,
+    pub(crate) min_items: Option<u64>,
+    pub(crate) max_items: Option<u64>,
+    pub(crate) items: Option<usize>,
+    pub(crate) required: List<Text>,
+    /// In the spec's order, for messages that list them.
+    pub(crate) properties: List<Property>,
+    pub(crate) additional: Additional,
+    /// `x-exclusive`: groups of fields of which a body gives one.
+    pub(crate) exclusive: List<List<Text>>,
+    /// `x-field-models`: fields only some models take, with those models.
+    pub(crate) field_models: List<(Text, List<Text>)>,
+    /// The `model` property's default.
+    pub(crate) default_model: Option<Text>,
+    /// `format` (`binary` for a file).
+    pub(crate) format: Option<Text>,
+    /// `x-image`: a URL or base64 of an input image.
+    pub(crate) image: bool,
+    /// `x-masks`: each mask field with the field whose images it masks.
+    pub(crate) masks: List<(Text, Text)>,
+}
+
+/// A field of an object schema.
+#[derive(Debug, Clone)]
+pub(crate) struct Property {
+    pub(crate) name: Text,
+    pub(crate) node: usize,
+    /// The name of the schema its `$ref` names, if it is one.
+    pub(crate) reference: Option<Text>,
+    /// `x-takes` beside its `$ref`, or in what it refers to.
+    pub(crate) takes: Option<Text>,
+}
+
+/// A value an `enum` or `const` allows.
+#[derive(Debug, Clone)]
+pub(crate) enum Literal {
+    /// A string, as every spec enum is.
+    Text(Text),
+    /// Any other JSON value (a document's `const`).
+    Json(Value),
+}
+
+/// A `pattern`: its source, and the regex built the first time a check
+/// reads it.
+#[derive(Clone)]
+pub(crate) struct Pattern {
+    pub(crate) source: Text,
+    pub(crate) regex: OnceLock<regress::Regex>,
+}
+
+/// The source only: whether the regex is built yet says nothing of the
+/// schema.
+impl std::fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Pattern({:?})", self.source)
+    }
+}
+
+/// What an object schema says of fields it does not name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Additional {
+    Any,
+    Refused,
+    Schema(usize),
+}
+
+/// `minimum`/`maximum`, each inclusive unless `exclusive*` says otherwise.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Range {
+    pub(crate) min: Option<(f64, bool)>,
+    pub(crate) max: Option<(f64, bool)>,
+}
+
+/// A node that constrains nothing: what a generated node leaves out.
+pub(crate) const EMPTY: Node = Node {
+    nullable: false,
+    all_of: List::Borrowed(&[]),
+    choices: None,
+    kinds: List::Borrowed(&[]),
+    allowed: None,
+    range: Range {
+        min: None,
+        max: None,
+    },
+    min_length: None,
+    max_length: None,
+    pattern: None,
+    min_items: None,
+    max_items: None,
+    items: None,
+    required: List::Borrowed(&[]),
+    properties: List::Borrowed(&[]),
+    additional: Additional::Any,
+    exclusive: List::Borrowed(&[]),
+    field_models: List::Borrowed(&[]),
+    default_model: None,
+    format: None,
+    image: false,
+    masks: List::Borrowed(&[]),
+};
+
+/// The schema a `$ref` names in `root`, or `schema` itself.
+pub(crate) fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
+    let mut schema = schema;
+    for _ in 0..MAX_DEPTH {
+        match reference(schema) {
+            Some(name) => {
+                schema = root
+                    .get(name)
+                    .unwrap_or_else(|| panic!("unresolved {}", schema["$ref"]));
+            }
+            None => return schema,
+        }
+    }
+    schema
+}
+
+/// The name of the schema `schema`'s `$ref` names, if it is one.
+fn reference(schema: &Value) -> Option<&str> {
+    let reference = schema["$ref"].as_str()?;
+    Some(
+        reference
+            .strip_prefix("#/components/schemas/")
+            .or_else(|| reference.strip_prefix("#/$defs/"))
+            .unwrap_or(reference),
+    )
+}
+
+/// Whether `schema` takes `null`: when it says `nullable`, or its type (or
+/// one of its choices) is `null`, or it constrains
+/// nothing at all (`{}`, any value).
+fn nullable(schema: &Value) -> bool {
+    let null = |s: &Value| {
+        s["type"] == "null"
+            || s["type"]
+                .as_array()
+                .is_some_and(|t| t.contains(&"null".into()))
+    };
+    schema["nullable"].as_bool().unwrap_or(false)
+        || null(schema)
+        || ["anyOf", "oneOf"]
+            .iter()
+            .any(|key| schema[key].as_array().is_some_and(|c| c.iter().any(null)))
+        || schema
+            .as_object()
+            .is_some_and(|o| o.keys().all(|k| k == "description" || k == "example"))
+}
+
+/// A bound: `inclusive` (`minimum`), made exclusive by OpenAPI 3.0's
+/// `exclusive: true`, or draft 2020-12's numeric `exclusive` on its own.
+fn bound_of(schema: &Value, inclusive: &str, exclusive: &str) -> Option<(f64, bool)> {
+    match (&schema[exclusive], schema[inclusive].as_f64()) {
+        (Value::Number(n), _) => n.as_f64().map(|n| (n, true)),
+        (flag, Some(m)) => Some((m, flag.as_bool().unwrap_or(false))),
+        (_, None) => None,
+    }
+}
+
+fn text(value: &Value) -> Option<Text> {
+    value.as_str().map(|s| Text::Owned(s.to_owned()))
+}
+
+fn texts(value: &Value) -> List<Text> {
+    let texts = value.as_array().into_iter().flatten().filter_map(text);
+    List::Owned(texts.collect())
+}
+
+/// Compiles a spec's schemas into nodes, each schema once (by address, so
+/// that a schema reached twice, or through itself, is one node).
+pub(crate) struct Compiler<'a> {
+    root: &'a Value,
+    pub(crate) nodes: Vec<Node>,
+    seen: HashMap<*const Value, usize>,
+}
+
+impl<'a> Compiler<'a> {
+    /// A compiler of the schemas `root` holds by name.
+    pub(crate) fn new(root: &'a Value) -> Self {
+        Self {
+            root,
+            nodes: Vec::new(),
+            seen: HashMap::new(),
+        }
+    }
+
+    /// Every schema of `root`, with the node of each name, sorted by name.
+    pub(crate) fn compile_named(&mut self) -> Vec<(Text, usize)> {
+        let root = self.root;
+        let mut named: Vec<(Text, usize)> = root
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(name, schema)| (Text::Owned(name.clone()), self.compile(schema)))
+            .collect();
+        named.sort_by(|a, b| a.0.cmp(&b.0));
+        named
+    }
+
+    fn compile(&mut self, schema: &Value) -> usize {
+        let schema = resolve(self.root, schema);
+        if let Some(&node) = self.seen.get(&std::ptr::from_ref(schema)) {
+            return node;
+        }
+        let index = self.nodes.len();
+        self.nodes.push(EMPTY);
+        self.seen.insert(std::ptr::from_ref(schema), index);
+        let choices = schema["oneOf"].as_array().or(schema["anyOf"].as_array());
+        let root = self.root;
+        let node = Node {
+            nullable: nullable(schema),
+            all_of: self.compile_all(schema["allOf"].as_array()),
+            choices: choices.map(|c| (self.compile_all(Some(c)), schema.get("oneOf").is_some())),
+            kinds: match &schema["type"] {
+                Value::String(kind) => List::Owned(vec![Text::Owned(kind.clone())]),
+                list @ Value::Array(_) => texts(list),
+                _ => List::Borrowed(&[]),
+            },
+            allowed: schema["enum"]
+                .as_array()
+                .cloned()
+                .or_else(|| schema.get("const").map(|c| vec![c.clone()]))
+                .map(|values| {
+                    let literal = |value: Value| match value {
+                        Value::String(text) => Literal::Text(Text::Owned(text)),
+                        other => Literal::Json(other),
+                    };
+                    List::Owned(values.into_iter().map(literal).collect())
+                }),
+            range: Range {
+                min: bound_of(schema, "minimum", "exclusiveMinimum"),
+                max: bound_of(schema, "maximum", "exclusiveMaximum"),
+            },
+            min_length: schema["minLength"].as_u64(),
+            max_length: schema["maxLength"].as_u64(),
+            pattern: text(&schema["pattern"]).map(|source| Pattern {
+                source,
+                regex: OnceLock::new(),
+            }),
+            min_items: schema["minItems"].as_u64(),
+            max_items: schema["maxItems"].as_u64(),
+            items: schema.get("items").map(|items| self.compile(items)),
+            required: texts(&schema["required"]),
+            properties: List::Owned(
+                schema["properties"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(name, field)| Property {
+                        name: Text::Owned(name.clone()),
+                        node: self.compile(field),
+                        reference: reference(field).map(|r| Text::Owned(r.to_owned())),
+                        takes: text(&field["x-takes"])
+                            .or_else(|| text(&resolve(root, field)["x-takes"])),
+                    })
+                    .collect(),
+            ),
+            additional: match schema.get("additionalProperties") {
+                Some(Value::Bool(false)) => Additional::Refused,
+                Some(extra @ Value::Object(_)) => Additional::Schema(self.compile(extra)),
+                _ => Additional::Any,
+            },
+            exclusive: List::Owned(
+                schema["x-exclusive"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(texts)
+                    .collect(),
+            ),
+            field_models: List::Owned(
+                schema["x-field-models"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(field, models)| (Text::Owned(field.clone()), texts(models)))
+                    .collect(),
+            ),
+            default_model: text(&resolve(root, &schema["properties"]["model"])["default"]),
+            format: text(&schema["format"]),
+            image: schema["x-image"] == true,
+            masks: List::Owned(
+                schema["x-masks"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(mask, of)| Some((Text::Owned(mask.clone()), text(of)?)))
+                    .collect(),
+            ),
+        };
+        self.nodes[index] = node;
+        index
+    }
+
+    fn compile_all(&mut self, schemas: Option<&Vec<Value>>) -> List<usize> {
+        let nodes = schemas.into_iter().flatten();
+        List::Owned(nodes.map(|schema| self.compile(schema)).collect())
+    }
+}
