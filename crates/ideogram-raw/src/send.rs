@@ -75,19 +75,29 @@ where
     client.post(&result, &info).await?;
     let response = result?;
     if response.status().as_u16() >= 400 {
-        Err(Error::ErrorResponse(ResponseValue::stream(response)))
+        Err(Error::ErrorResponse(streamed(response)))
     } else if response.status().is_success() {
-        Ok(ResponseValue::stream(response))
+        Ok(streamed(response))
     } else {
         Err(Error::UnexpectedResponse(response))
     }
+}
+
+/// The answer as a stream, its headers moved over (progenitor's
+/// `ResponseValue::stream` copies them, and the copy is dropped unread).
+fn streamed(mut response: reqwest::Response) -> ResponseValue<ByteStream> {
+    let (status, headers) = (response.status(), std::mem::take(response.headers_mut()));
+    let stream = ByteStream::new(Box::pin(response.bytes_stream()));
+    ResponseValue::new(stream, status, headers)
 }
 
 /// The operation's URL under `base`, each `{parameter}` filled in order,
 /// percent-encoded as one path segment.
 fn url(base: &str, operation: &Operation, params: &[&str]) -> Result<String, String> {
     let mut params = params.iter();
-    let mut url = String::from(base);
+    let filled: usize = params.clone().map(|p| 3 * p.len()).sum();
+    let mut url = String::with_capacity(base.len() + operation.path.len() + filled);
+    url.push_str(base);
     for segment in operation.path.split('/').skip(1) {
         url.push('/');
         if segment.starts_with('{') && segment.ends_with('}') {
