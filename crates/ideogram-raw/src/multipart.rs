@@ -475,7 +475,10 @@ mod tests {
         let red = png_of((1, 1), ColorType::Rgb, BitDepth::Eight, None, &[78, 0, 0]);
         assert!(!GRAY.holds(GrayMemo::key(&gray)));
         assert!(is_grayscale(&gray));
-        assert!(GRAY.holds(GrayMemo::key(&gray)), "decoded once, then remembered");
+        assert!(
+            GRAY.holds(GrayMemo::key(&gray)),
+            "decoded once, then remembered"
+        );
         for _ in 0..2 {
             assert!(!is_grayscale(&red));
         }

@@ -190,7 +190,10 @@ fn place(provider: Provider, op: &Operation) -> Option<usize> {
     let all = operations(provider);
     let (start, at) = (all.as_ptr() as usize, std::ptr::from_ref(op) as usize);
     let size = std::mem::size_of::<Operation>().max(1);
-    match at.checked_sub(start).map(|offset| (offset / size, offset % size)) {
+    match at
+        .checked_sub(start)
+        .map(|offset| (offset / size, offset % size))
+    {
         Some((i, 0)) if i < all.len() && std::ptr::eq(&all[i], op) => Some(i),
         _ => all.iter().position(|o| o.id == op.id),
     }
