@@ -46,8 +46,11 @@ where
     let url = url(client.baseurl(), operation, params).map_err(Error::InvalidRequest)?;
     let method = reqwest::Method::from_bytes(operation.method.as_bytes())
         .map_err(|e| Error::InvalidRequest(format!("{}: {e}", operation.id)))?;
+    // Checked once, at compile time.
+    const API_VERSION: reqwest::header::HeaderName =
+        reqwest::header::HeaderName::from_static("api-version");
     let mut builder = client.client().request(method, url).header(
-        reqwest::header::HeaderName::from_static("api-version"),
+        API_VERSION,
         reqwest::header::HeaderValue::from_static(C::api_version()),
     );
     if let Some(accept) = operation.accept {
