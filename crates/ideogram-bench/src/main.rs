@@ -214,7 +214,9 @@ async fn polling_section(s: &Settings) {
     for mode in polling::PLAN_COSTS {
         let what = match mode {
             "prior" => "a plan on the prior (a model's first job)",
-            "learned" => "a plan on 32 observations (made once per finished job)",
+            "learned" => {
+                "a job of a model with 32 observations, one more each job (a plan made every 8th)"
+            }
             _ => "a job whose plan is cached (each in flight, or the next of a batch)",
         };
         match polling::plan_instructions(mode) {

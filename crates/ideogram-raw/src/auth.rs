@@ -101,6 +101,8 @@ impl AuthScheme {
 pub struct Auth {
     scheme: AuthScheme,
     key: Option<ApiKey>,
+    /// The header made once, as every request sends it.
+    header: Result<Option<(HeaderName, HeaderValue)>, InvalidKey>,
 }
 
 /// The key cannot go in an HTTP header (it holds a control character or
@@ -119,9 +121,11 @@ impl std::error::Error for InvalidKey {}
 impl Auth {
     /// `scheme` with `key`.
     pub fn new(scheme: AuthScheme, key: ApiKey) -> Self {
+        let header = make_header(&scheme, Some(&key));
         Self {
             scheme,
             key: Some(key),
+            header,
         }
     }
 
@@ -130,6 +134,7 @@ impl Auth {
         Self {
             scheme: AuthScheme::segmind(),
             key: None,
+            header: Ok(None),
         }
     }
 
@@ -155,16 +160,7 @@ impl Auth {
 
     /// The header to send, its value marked sensitive; `None` without a key.
     pub fn header(&self) -> Result<Option<(HeaderName, HeaderValue)>, InvalidKey> {
-        let Some(key) = &self.key else {
-            return Ok(None);
-        };
-        let text = match self.scheme {
-            AuthScheme::Header(_) => key.expose_secret().to_owned(),
-            AuthScheme::Bearer => format!("Bearer {}", key.expose_secret()),
-        };
-        let mut value = HeaderValue::from_str(&text).map_err(|_| InvalidKey)?;
-        value.set_sensitive(true);
-        Ok(Some((self.scheme.header_name(), value)))
+        self.header.clone()
     }
 
     /// `text` with the key redacted ([`ApiKey::redact`]); as it is without a key.
@@ -177,11 +173,28 @@ impl Auth {
 
     /// Puts the header into `headers`, replacing any earlier value.
     pub fn apply(&self, headers: &mut HeaderMap) -> Result<(), InvalidKey> {
-        if let Some((name, value)) = self.header()? {
+        if let Some((name, value)) = self.header.clone()? {
             headers.insert(name, value);
         }
         Ok(())
     }
+}
+
+/// The header `scheme` sends `key` in, its value marked sensitive.
+fn make_header(
+    scheme: &AuthScheme,
+    key: Option<&ApiKey>,
+) -> Result<Option<(HeaderName, HeaderValue)>, InvalidKey> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let text = match scheme {
+        AuthScheme::Header(_) => key.expose_secret().to_owned(),
+        AuthScheme::Bearer => format!("Bearer {}", key.expose_secret()),
+    };
+    let mut value = HeaderValue::from_str(&text).map_err(|_| InvalidKey)?;
+    value.set_sensitive(true);
+    Ok(Some((scheme.header_name(), value)))
 }
 
 #[cfg(test)]

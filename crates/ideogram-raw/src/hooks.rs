@@ -31,23 +31,25 @@ async fn exchange(
     provider: &'static str,
     operations: &'static [Operation],
 ) -> reqwest::Result<reqwest::Response> {
-    let path = operations
-        .iter()
-        .find(|op| op.id == info.operation_id)
-        .map_or("", |op| op.path);
+    // The fields are read, and the clock, only for a listening span.
     let span = tracing::debug_span!(
         "http",
         operation = info.operation_id,
         provider,
         method = %request.method(),
-        path,
+        path = operations
+            .iter()
+            .find(|op| op.id == info.operation_id)
+            .map_or("", |op| op.path),
         status = Empty,
         duration_ms = Empty,
         request_id = Empty,
     );
-    let started = Instant::now();
+    let started = (!span.is_disabled()).then(Instant::now);
     let result = client.execute(request).instrument(span.clone()).await;
-    span.record("duration_ms", started.elapsed().as_millis() as u64);
+    if let Some(started) = started {
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+    }
     let _entered = span.enter();
     match result {
         Ok(mut response) => {

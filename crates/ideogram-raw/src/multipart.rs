@@ -299,11 +299,64 @@ pub fn image_size(image: &[u8]) -> Option<(u32, u32)> {
 /// pixels are decoded: a PNG that claims more (a few bytes can claim
 /// gigabytes) or does not decode is not taken as gray. JPEG and WebP pass:
 /// their pixels are not decoded here.
+///
+/// A colour PNG found gray is remembered ([`GrayMemo`]): the same mask sent
+/// again (an edit repeated, a batch of edits of one mask) is not decoded
+/// again.
 pub fn is_grayscale(image: &[u8]) -> bool {
-    const MAX_PIXEL_BYTES: usize = 64 * 1024 * 1024;
     if !image.starts_with(b"\x89PNG") {
         return true;
     }
+    let key = GrayMemo::key(image);
+    if GRAY.holds(key) {
+        return true;
+    }
+    let gray = decodes_gray(image);
+    if gray {
+        GRAY.remember(key);
+    }
+    gray
+}
+
+/// The masks last found gray by decoding, by a hash of their bytes. Only
+/// "gray" is remembered: a wrong hit (a hash collision) can only skip this
+/// local check, never refuse a mask, and the service checks masks itself.
+struct GrayMemo(std::sync::Mutex<std::collections::VecDeque<(usize, u64)>>);
+
+/// The masks [`is_grayscale`] remembers (the most recent).
+static GRAY: GrayMemo = GrayMemo(std::sync::Mutex::new(std::collections::VecDeque::new()));
+
+impl GrayMemo {
+    /// How many masks are remembered.
+    const SIZE: usize = 16;
+
+    /// An image's length and the hash of its bytes.
+    fn key(image: &[u8]) -> (usize, u64) {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        image.hash(&mut hasher);
+        (image.len(), hasher.finish())
+    }
+
+    fn holds(&self, key: (usize, u64)) -> bool {
+        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        kept.contains(&key)
+    }
+
+    fn remember(&self, key: (usize, u64)) {
+        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !kept.contains(&key) {
+            if kept.len() == Self::SIZE {
+                kept.pop_front();
+            }
+            kept.push_back(key);
+        }
+    }
+}
+
+/// Whether a PNG decodes, within the pixel cap, to gray pixels only.
+fn decodes_gray(image: &[u8]) -> bool {
+    const MAX_PIXEL_BYTES: usize = 64 * 1024 * 1024;
     let limits = png::Limits {
         bytes: MAX_PIXEL_BYTES,
     };
@@ -412,6 +465,30 @@ mod tests {
             &[1, 2, 1, 2, 1, 2],
         );
         assert!(is_grayscale(&gray16));
+    }
+
+    #[test]
+    fn a_colour_png_found_gray_is_remembered_and_a_coloured_one_never() {
+        use png::{BitDepth, ColorType};
+        // Pixels no other test uses, so that the memo starts without them.
+        let gray = png_of((1, 1), ColorType::Rgb, BitDepth::Eight, None, &[77; 3]);
+        let red = png_of((1, 1), ColorType::Rgb, BitDepth::Eight, None, &[78, 0, 0]);
+        assert!(!GRAY.holds(GrayMemo::key(&gray)));
+        assert!(is_grayscale(&gray));
+        assert!(
+            GRAY.holds(GrayMemo::key(&gray)),
+            "decoded once, then remembered"
+        );
+        for _ in 0..2 {
+            assert!(!is_grayscale(&red));
+        }
+        assert!(!GRAY.holds(GrayMemo::key(&red)), "only gray is remembered");
+        // Bounded: the oldest is forgotten.
+        for i in 0..GrayMemo::SIZE as u64 {
+            GRAY.remember((0, i));
+        }
+        assert!(!GRAY.holds(GrayMemo::key(&gray)));
+        assert!(is_grayscale(&gray));
     }
 
     #[test]

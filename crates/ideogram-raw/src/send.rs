@@ -46,8 +46,11 @@ where
     let url = url(client.baseurl(), operation, params).map_err(Error::InvalidRequest)?;
     let method = reqwest::Method::from_bytes(operation.method.as_bytes())
         .map_err(|e| Error::InvalidRequest(format!("{}: {e}", operation.id)))?;
+    // Checked once, at compile time.
+    const API_VERSION: reqwest::header::HeaderName =
+        reqwest::header::HeaderName::from_static("api-version");
     let mut builder = client.client().request(method, url).header(
-        reqwest::header::HeaderName::from_static("api-version"),
+        API_VERSION,
         reqwest::header::HeaderValue::from_static(C::api_version()),
     );
     if let Some(accept) = operation.accept {
@@ -75,19 +78,29 @@ where
     client.post(&result, &info).await?;
     let response = result?;
     if response.status().as_u16() >= 400 {
-        Err(Error::ErrorResponse(ResponseValue::stream(response)))
+        Err(Error::ErrorResponse(streamed(response)))
     } else if response.status().is_success() {
-        Ok(ResponseValue::stream(response))
+        Ok(streamed(response))
     } else {
         Err(Error::UnexpectedResponse(response))
     }
+}
+
+/// The answer as a stream, its headers moved over (progenitor's
+/// `ResponseValue::stream` copies them, and the copy is dropped unread).
+fn streamed(mut response: reqwest::Response) -> ResponseValue<ByteStream> {
+    let (status, headers) = (response.status(), std::mem::take(response.headers_mut()));
+    let stream = ByteStream::new(Box::pin(response.bytes_stream()));
+    ResponseValue::new(stream, status, headers)
 }
 
 /// The operation's URL under `base`, each `{parameter}` filled in order,
 /// percent-encoded as one path segment.
 fn url(base: &str, operation: &Operation, params: &[&str]) -> Result<String, String> {
     let mut params = params.iter();
-    let mut url = String::from(base);
+    let filled: usize = params.clone().map(|p| 3 * p.len()).sum();
+    let mut url = String::with_capacity(base.len() + operation.path.len() + filled);
+    url.push_str(base);
     for segment in operation.path.split('/').skip(1) {
         url.push('/');
         if segment.starts_with('{') && segment.ends_with('}') {

@@ -21,6 +21,11 @@ const RESOLUTION: f64 = 0.25;
 /// The observations kept per model (the most recent), so that an estimate
 /// follows a service that speeds up or slows down.
 pub(crate) const WINDOW: usize = 32;
+/// Once the prior has faded, a plan serves this many more observations (a
+/// quarter of the window, which a few more jobs barely move) before it is
+/// made again: making one costs far more than a job's three exchanges, and
+/// its guarantees (calls, worst delay) hold whatever the estimate.
+const REPLAN_AFTER: u64 = (WINDOW / 4) as u64;
 /// Models kept in a store, so that one read from disk stays small.
 const MAX_MODELS: usize = 64;
 /// The version of [`CompletionTimes::to_json`]'s format.
@@ -99,6 +104,17 @@ impl CompletionEstimate {
     }
 }
 
+/// The count of observations a plan made at `count` stands for: each count
+/// while the prior fades (the first ten jobs, which move the estimate
+/// most), then one per [`REPLAN_AFTER`] more.
+fn plan_epoch(count: u64) -> u64 {
+    let fading = PRIOR_FADES_OVER as u64;
+    match count.checked_sub(fading) {
+        Some(past) => count - past % REPLAN_AFTER,
+        None => count,
+    }
+}
+
 /// Completion times learned per model, shared by a client's clones (and by
 /// any client built with the same store), so that each finished job sharpens
 /// the polls of the next, and of the jobs still in flight.
@@ -125,7 +141,8 @@ struct Learned {
     times: VecDeque<Duration>,
     /// Observations ever recorded: what a cached plan was made after.
     count: u64,
-    /// The last plan made: the count and schedule settings it was made for.
+    /// The last plan made: the [`plan_epoch`] and schedule settings it was
+    /// made for.
     plan: Option<(u64, [Duration; 2], Arc<[Duration]>)>,
 }
 
@@ -184,7 +201,8 @@ impl CompletionTimes {
     }
 
     /// The plan `make` draws on `model`'s estimate, made once per count of
-    /// observations and schedule `key` and shared until the next one.
+    /// observations ([`plan_epoch`]) and schedule `key` and shared until the
+    /// next one.
     pub(crate) fn plan(
         &self,
         model: &str,
@@ -197,12 +215,13 @@ impl CompletionTimes {
             return make(&CompletionEstimate::prior(typical));
         }
         let learned = models.entry(model.to_owned()).or_default();
+        let epoch = plan_epoch(learned.count);
         match &learned.plan {
-            Some((count, k, plan)) if *count == learned.count && *k == key => plan.clone(),
+            Some((made, k, plan)) if *made == epoch && *k == key => plan.clone(),
             _ => {
                 let times: Vec<Duration> = learned.times.iter().copied().collect();
                 let plan = make(&CompletionEstimate::learned(typical, &times));
-                learned.plan = Some((learned.count, key, plan.clone()));
+                learned.plan = Some((epoch, key, plan.clone()));
                 plan
             }
         }
@@ -323,6 +342,29 @@ mod tests {
         let odd = CompletionTimes::from_json(r#"{"version":1,"models":{"m":[-1, 0, 1e300, 3.5]}}"#)
             .expect("read");
         assert_eq!(odd.observed("m"), [Duration::from_secs_f64(3.5)]);
+    }
+
+    #[test]
+    fn a_plan_is_made_each_job_while_the_prior_fades_then_every_quarter_window() {
+        let times = CompletionTimes::default();
+        let made = std::sync::atomic::AtomicUsize::new(0);
+        let plan = || {
+            times.plan("m", None, [Duration::ZERO; 2], |_| {
+                made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Arc::new([])
+            })
+        };
+        let mut counts = Vec::new();
+        for _ in 0..=40 {
+            let before = made.load(std::sync::atomic::Ordering::Relaxed);
+            plan();
+            plan();
+            if made.load(std::sync::atomic::Ordering::Relaxed) > before {
+                counts.push(times.count("m"));
+            }
+            times.record("m", at(1.0));
+        }
+        assert_eq!(counts, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 18, 26, 34]);
     }
 
     #[test]

@@ -109,7 +109,7 @@ impl Draft<'_> {
     /// The body of the first operation of `provider` that takes the whole
     /// request, checked against its schema.
     pub(crate) fn lower(&self, provider: Provider) -> Result<Lowered, InvalidInput> {
-        let model = self.model.map(|m| m.to_string());
+        let model = self.model.map(Model::name);
         let candidates: Vec<&'static Operation> = match self.operation {
             Some(id) => vec![catalog::by_id(provider, id).ok_or_else(|| {
                 let routed = catalog::operations(provider)
@@ -120,7 +120,7 @@ impl Draft<'_> {
                 let message = format!("{id:?} is not an operation of {provider}; use one of {ids}");
                 InvalidInput::new("operation", message)
             })?],
-            None => catalog::routes(provider, self.task, model.as_deref()).collect(),
+            None => catalog::routes(provider, self.task, model).collect(),
         };
         if candidates.is_empty() {
             return Err(self.unserved(provider));
@@ -130,7 +130,7 @@ impl Draft<'_> {
         let mut misses = Vec::new();
         for op in candidates {
             match self.lower_into(provider, op) {
-                Ok(lowered) => return lowered.recheck().map(|()| lowered),
+                Ok(lowered) => return lowered.recheck(),
                 Err(miss) => misses.push((op, miss)),
             }
         }
@@ -155,7 +155,7 @@ impl Draft<'_> {
                 }
             })
             .collect();
-        let (who, why) = (model.as_deref().unwrap_or(self.task), why.join("; "));
+        let (who, why) = (model.unwrap_or(self.task), why.join("; "));
         let message = format!("no operation of {who} on {provider} takes the whole request: {why}");
         Err(InvalidInput::not_taken(field.clone(), message))
     }
@@ -219,18 +219,18 @@ impl Draft<'_> {
             let message = format!("{} takes no body", op.id);
             return Err(InvalidInput::new("operation", message));
         }
-        let model = self.model.map(|m| m.to_string()).unwrap_or_default();
+        let model = self.model.map_or("", Model::name);
         // The field `name` if the body takes it for this model.
-        let field = |name: &str| catalog::field(provider, op, name).filter(|f| f.for_model(&model));
+        let field = |name: &str| catalog::field(provider, op, name).filter(|f| f.for_model(model));
         let take = |name: &str| field(name).ok_or_else(|| no_place(name));
-        let into = |value: &str| catalog::taking(provider, op, value, &model);
+        let into = |value: &str| catalog::taking(provider, op, value, model);
         let mut obj = Map::new();
         if let Some(prompt) = self.prompt {
             take("prompt")?;
             obj.insert("prompt".into(), prompt.into());
         }
         if self.model.is_some() && field("model").is_some() {
-            obj.insert("model".into(), model.clone().into());
+            obj.insert("model".into(), model.into());
         }
         if let Some(magic) = self.magic_prompt {
             let into = into("magic_prompt").ok_or_else(|| no_place("magic_prompt"))?;
@@ -251,11 +251,11 @@ impl Draft<'_> {
             obj.insert("color_palette".into(), value);
         }
         if let Some(size) = self.resolution {
-            let value = size_value(size, &take("resolution")?.values, &model)?;
+            let value = size_value(size, &take("resolution")?.values, model)?;
             obj.insert("resolution".into(), value.into());
         }
         if let Some(ratio) = self.aspect_ratio {
-            let who = if model.is_empty() { op.id } else { &model };
+            let who = if model.is_empty() { op.id } else { model };
             let who = format!("{who} on {provider}");
             let (into, value) =
                 ratio_value(ratio, &who, into("aspect_ratio"), field("resolution"))?;
@@ -338,9 +338,12 @@ impl Lowered {
 
     /// Checks the body against its schema (again after a change to it),
     /// each image's place held, a field named as the request names it
-    /// (without the `nest`); then decodes it into its generated type.
-    pub(crate) fn recheck(&self) -> Result<(), InvalidInput> {
-        let mut body = self.body.clone();
+    /// (without the `nest`); then decodes it into its generated type. The
+    /// body is checked where it lies, not copied: it comes back as it was.
+    pub(crate) fn recheck(mut self) -> Result<Self, InvalidInput> {
+        let mut body = Value::Object(std::mem::take(&mut self.body));
+        let fields = body.as_object_mut().expect("an object");
+        let mut held = Vec::new();
         for image in &self.images {
             let pending = if image.file {
                 "data:image/png;base64,"
@@ -352,11 +355,27 @@ impl Lowered {
             } else {
                 pending.into()
             };
-            body.insert(image.field.to_owned(), value);
+            held.push((image.field, fields.insert(image.field.to_owned(), value)));
         }
-        let body = Value::Object(body);
+        let checked = self.check(&body);
+        let Value::Object(mut fields) = body else {
+            unreachable!("the body stays an object")
+        };
+        for (field, before) in held.into_iter().rev() {
+            match before {
+                Some(value) => fields.insert(field.to_owned(), value),
+                None => fields.remove(field),
+            };
+        }
+        self.body = fields;
+        checked.map(|()| self)
+    }
+
+    /// Checks `body`, this body with its images' places held, against its
+    /// schema; then decodes it into its generated type.
+    fn check(&self, body: &Value) -> Result<(), InvalidInput> {
         let nest = self.operation.route.and_then(|r| r.nest);
-        let checked = catalog::schemas(self.provider).check(self.schema(), &body);
+        let checked = catalog::schemas(self.provider).check(self.schema(), body);
         checked.map_err(|mut violation| {
             if let Some(path) = nest.and_then(|n| violation.path.strip_prefix(n))
                 && let Some(path) = path.strip_prefix('.')
@@ -371,15 +390,15 @@ impl Lowered {
 
 /// Decodes `body` into the generated type of the schema `name`: what the
 /// generated client would send.
-fn decode(provider: Provider, name: &str, body: Value) -> Result<(), InvalidInput> {
-    struct Decode(Value);
-    impl BodyVisitor for Decode {
+fn decode(provider: Provider, name: &str, body: &Value) -> Result<(), InvalidInput> {
+    struct Decode<'a>(&'a Value);
+    impl BodyVisitor for Decode<'_> {
         type Output = Result<(), serde_json::Error>;
         fn visit<T>(self) -> Self::Output
         where
             T: serde::de::DeserializeOwned + serde::Serialize + schemars::JsonSchema + 'static,
         {
-            serde_json::from_value::<T>(self.0).map(drop)
+            T::deserialize(self.0).map(drop)
         }
     }
     let decoded = match provider {

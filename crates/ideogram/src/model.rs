@@ -107,6 +107,17 @@ fn model_of_slug(slug: &str) -> Option<Model> {
     Model::ALL.into_iter().find(|m| m.to_string() == *name)
 }
 
+impl Model {
+    /// Its API name ([`Display`](fmt::Display)), spelled once per process:
+    /// what lowering compares and sends on every request.
+    pub(crate) fn name(self) -> &'static str {
+        static NAMES: std::sync::LazyLock<[String; 8]> =
+            std::sync::LazyLock::new(|| Model::ALL.map(|m| m.to_string()));
+        let at = Model::ALL.iter().position(|m| *m == self);
+        &NAMES[at.expect("every model is in ALL")]
+    }
+}
+
 impl fmt::Display for Model {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.to_wire() {

@@ -95,7 +95,7 @@ impl WireRequest {
                 images: images.collect(),
                 ..self.lowered.clone()
             };
-            lowered.recheck()?;
+            drop(lowered.recheck()?);
         }
         Ok(self)
     }
@@ -105,9 +105,10 @@ impl WireRequest {
     /// per field, a mask grayscale and its image's size), each named after
     /// its field (and place in a list); a JSON body's as the URL or a local
     /// file's base64.
-    pub(crate) async fn read(lowered: Lowered, downloader: &Downloader) -> Result<Self, Error> {
+    pub(crate) async fn read(mut lowered: Lowered, downloader: &Downloader) -> Result<Self, Error> {
+        // The body lives in the payload from here on (a recheck reads it there).
         let mut payload = Payload {
-            fields: lowered.body.clone(),
+            fields: std::mem::take(&mut lowered.body),
             files: Vec::new(),
         };
         let mut loaded: Vec<(&ImageField, Vec<Loaded>)> = Vec::new();
