@@ -30,17 +30,6 @@ impl Provider {
         as_u32(&range)
     }
 
-    /// Whether this provider runs `task` (a spec route's task: `generate`,
-    /// `reframe`, `describe`, ...) with any model.
-    ///
-    /// ```
-    /// use ideogram::Provider;
-    /// assert!(Provider::Segmind.runs("reframe") && !Provider::Segmind.runs("upscale"));
-    /// ```
-    pub fn runs(self, task: &str) -> bool {
-        crate::catalog::routes(self, task, None).next().is_some()
-    }
-
     /// Where this provider's API is, unless a client is told otherwise.
     pub fn base_url(self) -> &'static str {
         match self {
