@@ -151,14 +151,7 @@ pub(crate) fn worker(args: &[String]) {
     let (api, key, multi) = (api.clone(), key.clone(), runtime == "multi");
     // Its own thread: `main` already runs on a runtime.
     std::thread::spawn(move || {
-        let runtime = if multi {
-            tokio::runtime::Builder::new_multi_thread()
-        } else {
-            tokio::runtime::Builder::new_current_thread()
-        }
-        .enable_all()
-        .build()
-        .expect("runtime");
+        let runtime = crate::overhead::runtime(multi);
         runtime.block_on(async {
             let call = Call::new(op, &api, &key);
             if floor {

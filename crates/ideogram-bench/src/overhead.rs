@@ -118,6 +118,19 @@ pub(crate) fn in_process(mock: &ExternalMock, n: usize, rounds: usize) -> (Side,
     .expect("the overhead runs")
 }
 
+/// A current-thread or (`multi`) a multi-thread runtime, as the contenders
+/// and the instruction counts run on.
+pub(crate) fn runtime(multi: bool) -> Runtime {
+    if multi {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    }
+    .enable_all()
+    .build()
+    .expect("runtime")
+}
+
 /// A runtime and what runs on it.
 struct Contender {
     runtime: Runtime,
@@ -134,14 +147,7 @@ type Work = Pin<Box<dyn Future<Output = ()>>>;
 
 impl Contender {
     fn new(api: &str, key: &str, multi: bool, floor: bool) -> Self {
-        let runtime = if multi {
-            tokio::runtime::Builder::new_multi_thread()
-        } else {
-            tokio::runtime::Builder::new_current_thread()
-        }
-        .enable_all()
-        .build()
-        .expect("runtime");
+        let runtime = runtime(multi);
         let client = |url: &str| {
             Client::builder(Provider::Segmind)
                 .base_url(url)
