@@ -170,8 +170,6 @@ pub(crate) async fn send(
     }
     let payload = wire.checked()?.payload();
     client
-        .call(Billing::Billed, 0, || {
-            conn.send_once(operation, &[], payload)
-        })
+        .call(Billing::Billed, 0, || conn.send_once(operation, payload))
         .await
 }
