@@ -1,9 +1,7 @@
-//! Retries that never bill twice. Neither service has idempotency keys, so
-//! a POST is sent again only when it was answered 429 (not run, not billed)
-//! or certainly never left this machine (no connection was made). GETs are
-//! free and are also retried on 5xx and network errors. Waits grow
-//! exponentially with jitter, honour `Retry-After` and Segmind's
-//! `x-rate-limit-reset-at-utc`, and are capped.
+//! Retries that never bill twice. Neither service has idempotency keys, so a
+//! POST is sent again only after a 429 (not run, not billed) or when no
+//! connection was made (it never left); free GETs also after 5xx and network
+//! errors. Waits back off with jitter, honour the server's asked wait, capped.
 
 use std::future::Future;
 use std::time::Duration;
@@ -76,8 +74,8 @@ impl RetryPolicy {
         self
     }
 
-    /// The jittered backoff before retry number `retry` (1-based): a random
-    /// point in the upper half of `initial * 2^(retry-1)`, capped.
+    /// The backoff before retry `retry` (from 1): a random point in the upper
+    /// half of `initial * 2^(retry-1)`, capped.
     pub fn backoff(&self, retry: u32) -> Duration {
         let exp = self
             .initial_backoff
@@ -86,9 +84,8 @@ impl RetryPolicy {
         half + half.mul_f64(rand::rng().random::<f64>())
     }
 
-    /// The wait before retry number `retry`, or `None` past the count: the
-    /// backoff, or what the server `asked` (up to the cap) when longer, so a
-    /// reset time in the past (or a skewed clock) still waits the backoff.
+    /// The wait before retry `retry` (`None` past the count): the backoff, or
+    /// what the server `asked` (capped) if longer; a past reset still backs off.
     pub(crate) fn wait(&self, retry: u32, asked: Option<Duration>) -> Option<Duration> {
         let asked = asked.unwrap_or_default().min(self.max_server_delay);
         (retry <= self.max_retries).then(|| self.backoff(retry).max(asked))
@@ -111,12 +108,11 @@ impl RetryPolicy {
     }
 }
 
-/// Whether a call may be repeated freely.
+/// Whether a call may be repeated freely: a `Post` bills, so it is retried
+/// only when certainly not run; a `Get` after any transient failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Method {
-    /// Creates and bills: retried only when certainly not run.
     Post,
-    /// Reads: retried on any transient failure.
     Get,
 }
 
@@ -157,8 +153,8 @@ impl Outcome {
     }
 }
 
-/// Runs `call` until it succeeds or `policy` says to stop; returns the last
-/// result. `call` builds a fresh request each time.
+/// Runs `call` (a fresh request each time) until it succeeds or `policy`
+/// says to stop; returns the last result.
 pub(crate) async fn run<T, E, F, Fut>(
     policy: &RetryPolicy,
     method: Method,
@@ -191,9 +187,9 @@ where
 pub(crate) fn server_delay(headers: &HeaderMap) -> Option<Duration> {
     let text = |name: &HeaderName| headers.get(name)?.to_str().ok().map(str::trim);
     let until = |at: chrono::DateTime<chrono::FixedOffset>| {
-        (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        (at.to_utc() - chrono::Utc::now())
             .to_std()
-            .unwrap_or(Duration::ZERO)
+            .unwrap_or_default()
     };
     if let Some(value) = text(&reqwest::header::RETRY_AFTER) {
         if let Ok(secs) = value.parse::<f64>() {
