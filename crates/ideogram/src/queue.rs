@@ -90,8 +90,7 @@ impl Job {
         })
     }
 
-    /// Fetches the result now: every `http(s)` URL of a COMPLETED job's
-    /// output is an image.
+    /// Fetches the result now: every `http(s)` URL in a COMPLETED job's output is an image.
     pub async fn result(&self) -> Result<Generation, Error> {
         let api = self.conn.segmind_api()?;
         let get = || api.get_request_result().request_id(self.id.as_str()).send();
@@ -101,8 +100,7 @@ impl Job {
             .segmind_queue_generation(self.model, &self.prompt, answer)
     }
 
-    /// A free GET on this job through `call` (retried on transient
-    /// failures), its error mapped for the job.
+    /// A free GET on this job (retried on transient failures), its error mapped.
     async fn get<T, Fut>(&self, call: impl FnMut() -> Fut) -> Result<T, Error>
     where
         Fut: Future<Output = Result<ResponseValue<T>, RawError<ByteStream>>>,
@@ -143,20 +141,15 @@ impl Job {
         let learned = &self.conn.completion;
         let mut seen = learned.count(key);
         let mut times = schedule.poll_times_for(learned, key, typical);
-        // A resumed job (taking the place of the schedule's poll at once) and
-        // one whose first poll is due are polled at once; the first by the
-        // deadline.
+        // A resumed job (in place of the schedule's poll at once) and one
+        // whose first poll is due are polled at once; the first by the deadline.
+        let first = times.clone().next().expect("the schedule is endless");
+        if self.submitted.is_some() || first.is_zero() {
+            times.next();
+        }
         let mut next = match self.submitted {
-            Some(_) => times
-                .next()
-                .expect("the schedule is endless")
-                .clamp(begun, deadline),
-            None => {
-                if times.clone().next() == Some(Duration::ZERO) {
-                    times.next();
-                }
-                begun
-            }
+            Some(_) => first.clamp(begun, deadline),
+            None => begun,
         };
         let mut previous = Duration::ZERO;
         let mut polls = 0u32;
@@ -185,9 +178,8 @@ impl Job {
                     return self.result().await;
                 }
                 QueueStatus::Failed => {
-                    return Err(
-                        self.failed(status.error.unwrap_or_else(|| "no reason given".into()))
-                    );
+                    let detail = status.error.unwrap_or_else(|| "no reason given".into());
+                    return Err(self.failed(detail));
                 }
                 _ => {}
             }
@@ -209,14 +201,12 @@ impl Job {
             // Past times are skipped; a schedule that does not advance (a
             // zero interval) polls again at once.
             let mut last = next;
-            next = loop {
-                let at = times.next().expect("the schedule is endless");
-                if at > now || at <= last {
-                    break at.max(now);
-                }
+            let due = times.by_ref().find(|&at| {
+                let stuck = at <= last;
                 last = at;
-            };
-            next = next.min(deadline);
+                at > now || stuck
+            });
+            next = due.expect("the schedule is endless").max(now).min(deadline);
             tracing::trace!(
                 next_poll_ms = next.saturating_sub(now).as_millis() as u64,
                 "waiting"
