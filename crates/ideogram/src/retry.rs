@@ -66,9 +66,8 @@ impl RetryPolicy {
         self
     }
 
-    /// The longest wait the client accepts from the server (`Retry-After`,
-    /// `x-rate-limit-reset-at-utc`); a longer one ends the call with
-    /// [`Error::RateLimited`](crate::Error::RateLimited) carrying it.
+    /// The longest wait accepted from the server (`Retry-After` and the like):
+    /// a longer one ends the call with [`Error::RateLimited`](crate::Error::RateLimited).
     pub fn max_server_delay(mut self, delay: Duration) -> Self {
         self.max_server_delay = delay;
         self
@@ -97,12 +96,10 @@ impl RetryPolicy {
             // A longer wait than the cap ends the call (the error carries it).
             Outcome::Status(429, Some(asked)) if asked > self.max_server_delay => None,
             Outcome::Status(429, asked) => self.wait(retry, asked),
-            Outcome::Status(500 | 502 | 503 | 504, _) | Outcome::Broken
-                if method == Method::Get =>
-            {
+            Outcome::NotSent => self.wait(retry, None),
+            Outcome::Status(500 | 502..=504, _) | Outcome::Broken if method == Method::Get => {
                 self.wait(retry, None)
             }
-            Outcome::NotSent => self.wait(retry, None),
             _ => None,
         }
     }
@@ -153,8 +150,7 @@ impl Outcome {
     }
 }
 
-/// Runs `call` (a fresh request each time) until it succeeds or `policy`
-/// says to stop; returns the last result.
+/// Runs `call` (a fresh request each time) until it succeeds or `policy` stops.
 pub(crate) async fn run<T, E, F, Fut>(
     policy: &RetryPolicy,
     method: Method,
