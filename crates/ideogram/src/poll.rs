@@ -17,9 +17,8 @@ use crate::completion::{CompletionEstimate, CompletionTimes};
 /// estimate. [`fixed`](Self::fixed) and [`backoff`](Self::backoff) ignore it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PollSchedule {
-    /// Learned with this budget; or (`None`) backoff: a first poll `first`
-    /// after the submit (after one at once if `at_once`), each wait `factor`
-    /// times longer.
+    /// Learned with this budget, or (`None`) backoff: a poll at once if `at_once`,
+    /// then `first` after the submit, each wait `factor` times longer.
     budget: Option<Duration>,
     first: Duration,
     factor: f64,
@@ -54,8 +53,7 @@ impl Default for PollSchedule {
 }
 
 impl PollSchedule {
-    /// A poll at once and then every `interval`, as the official Python SDK
-    /// polls (every 1 s).
+    /// A poll at once, then every `interval`, as the official Python SDK polls (every 1 s).
     pub fn fixed(interval: Duration) -> Self {
         let mut fixed = Self::default().first(interval).factor(1.0);
         (fixed.at_once, fixed.max_interval) = (true, interval);
@@ -87,8 +85,7 @@ impl PollSchedule {
         self
     }
 
-    /// The longest wait between polls (a learned schedule's budget is at
-    /// most this).
+    /// The longest wait between polls (and a learned schedule's largest budget).
     pub fn max_interval(mut self, wait: Duration) -> Self {
         self.max_interval = wait;
         self
@@ -106,9 +103,8 @@ impl PollSchedule {
         self.times(|budget, longest| plan(estimate, budget, longest))
     }
 
-    /// [`poll_times`](Self::poll_times) for a job of `model` (typical time
-    /// `typical`) on what `learned` knows, with its plan shared, as
-    /// [`Job::wait`](crate::Job::wait) polls.
+    /// [`poll_times`](Self::poll_times) of a `model` job (typical time `typical`) on
+    /// what `learned` knows, its plan shared, as [`Job::wait`](crate::Job::wait) polls.
     pub fn poll_times_for(
         &self,
         learned: &CompletionTimes,
@@ -182,14 +178,13 @@ impl Iterator for PollTimes {
     }
 }
 
-/// The poll times for `estimate` on a half-`budget` grid, at most `longest`
-/// apart, whose `n`-th poll is never before `n` budgets: of least expected
-/// delay plus [`CALL_WEIGHT`] per call, by backward induction over time and
-/// polls saved.
+/// The poll times for `estimate` on a half-`budget` grid, at most `longest` apart, whose
+/// `n`-th poll is never before `n` budgets: of least expected delay plus [`CALL_WEIGHT`]
+/// per call, by backward induction over time and polls saved.
 fn plan(estimate: &CompletionEstimate, budget: Duration, longest: Duration) -> Arc<[Duration]> {
     let half = budget / 2;
     let widest = ((longest.as_secs_f64() / half.as_secs_f64()) as usize).clamp(2, 4);
-    // Survival at each step, to a whole budget past where the job is surely done.
+    // Survival at each step until the job is surely done (at a whole budget).
     let mut survival = vec![1.0];
     loop {
         let j = survival.len() - 1;
@@ -203,10 +198,8 @@ fn plan(estimate: &CompletionEstimate, budget: Duration, longest: Duration) -> A
     // credit (polls so far trail one per budget by that); a gap of `g` steps
     // costs its expected delay and changes the credit by `g - 2`.
     let width = MAX_CREDIT + 1;
-    let (mut value, mut choice) = (
-        vec![0.0; (steps + 1) * width],
-        vec![0u8; (steps + 1) * width],
-    );
+    let mut value = vec![0.0; (steps + 1) * width];
+    let mut choice = vec![0u8; (steps + 1) * width];
     for a in (0..steps).rev() {
         let (widest, mut costs) = (widest.min(steps - a), [0.0; 5]);
         for (g, cost) in costs.iter_mut().enumerate().take(widest + 1).skip(1) {
