@@ -6,6 +6,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use chrono::{DateTime, FixedOffset, Utc};
 use progenitor_client::{Error as RawError, ResponseValue};
 use rand::Rng as _;
 use reqwest::header::{HeaderMap, HeaderName};
@@ -76,9 +77,8 @@ impl RetryPolicy {
     /// The backoff before retry `retry` (from 1): a random point in the upper
     /// half of `initial * 2^(retry-1)`, capped.
     pub fn backoff(&self, retry: u32) -> Duration {
-        let exp = self
-            .initial_backoff
-            .saturating_mul(1u32 << retry.saturating_sub(1).min(16));
+        let doublings = retry.saturating_sub(1).min(16);
+        let exp = self.initial_backoff.saturating_mul(1u32 << doublings);
         let half = exp.min(self.max_backoff) / 2;
         half + half.mul_f64(rand::rng().random::<f64>())
     }
@@ -182,22 +182,18 @@ where
 /// Segmind's `x-rate-limit-reset-at-utc` (RFC 3339).
 pub(crate) fn server_delay(headers: &HeaderMap) -> Option<Duration> {
     let text = |name: &HeaderName| headers.get(name)?.to_str().ok().map(str::trim);
-    let until = |at: chrono::DateTime<chrono::FixedOffset>| {
-        (at.to_utc() - chrono::Utc::now())
-            .to_std()
-            .unwrap_or_default()
-    };
+    let until = |at: DateTime<FixedOffset>| (at.to_utc() - Utc::now()).to_std().unwrap_or_default();
     if let Some(value) = text(&reqwest::header::RETRY_AFTER) {
         if let Ok(secs) = value.parse::<f64>() {
             return Duration::try_from_secs_f64(secs.max(0.0)).ok();
         }
-        if let Ok(at) = chrono::DateTime::parse_from_rfc2822(value) {
+        if let Ok(at) = DateTime::parse_from_rfc2822(value) {
             return Some(until(at));
         }
     }
     let reset = text(&ideogram_raw::segmind::headers::X_RATE_LIMIT_RESET_AT_UTC)?;
-    chrono::DateTime::parse_from_rfc3339(reset)
-        .or_else(|_| chrono::DateTime::parse_from_rfc3339(&format!("{reset}Z")))
+    DateTime::parse_from_rfc3339(reset)
+        .or_else(|_| DateTime::parse_from_rfc3339(&format!("{reset}Z")))
         .ok()
         .map(until)
 }
