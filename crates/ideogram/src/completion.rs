@@ -72,8 +72,7 @@ impl CompletionEstimate {
         estimate
     }
 
-    /// The probability that a job still runs after `t` (kernels 8 widths away
-    /// count whole or not at all).
+    /// The chance that a job still runs after `t` (kernels 8 widths off count whole or not).
     pub fn survival(&self, t: Duration) -> f64 {
         if t.is_zero() {
             return 1.0;
@@ -135,8 +134,8 @@ impl CompletionTimes {
         self.models.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records that a job of `model` (its queue operation's path) took
-    /// `took` from submit to completion; only the last 32 are kept.
+    /// Records that a `model` job (its queue path) took `took` from submit to
+    /// completion; the last 32 are kept.
     pub fn record(&self, model: &str, took: Duration) {
         let mut models = self.lock();
         if took.is_zero() || !models.contains_key(model) && models.len() >= MAX_MODELS {
@@ -150,8 +149,7 @@ impl CompletionTimes {
         learned.count += 1;
     }
 
-    /// Records everything `other` observed (a store read from disk), as if
-    /// seen here after what is.
+    /// Records everything `other` (a store read from disk) observed, after what is here.
     pub fn extend(&self, other: &CompletionTimes) {
         let theirs = other.lock().clone();
         for (model, learned) in theirs {
@@ -168,8 +166,7 @@ impl CompletionTimes {
             .map_or_else(Vec::new, |l| l.times.clone().into())
     }
 
-    /// How many jobs of `model` were ever recorded here: a job in flight
-    /// sees it change when there is more to plan on.
+    /// How many `model` jobs were ever recorded: a job in flight sees it change, to re-plan.
     pub fn count(&self, model: &str) -> u64 {
         self.lock().get(model).map_or(0, |l| l.count)
     }
@@ -217,9 +214,8 @@ impl CompletionTimes {
         serde_json::to_string(&saved).expect("a map of numbers serializes")
     }
 
-    /// A store from [`to_json`](Self::to_json)'s text; `None` for another
-    /// format or version (a cache to ignore). Values not positive, finite and
-    /// under a day are dropped.
+    /// A store from [`to_json`](Self::to_json)'s text; `None` for another format or version
+    /// (a cache to ignore). Values not positive, finite and under a day are dropped.
     pub fn from_json(text: &str) -> Option<Self> {
         let saved: Saved = serde_json::from_str(text).ok()?;
         if saved.version != FORMAT_VERSION {

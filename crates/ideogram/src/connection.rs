@@ -142,8 +142,7 @@ pub(crate) fn shown_url(url: &str) -> String {
             let _ = parsed.set_password(None);
             parsed.to_string()
         }
-        // Not a URL with a host: drop whatever precedes an `@`, which could
-        // be credentials.
+        // Not a URL with a host: drop all before an `@`, which could be credentials.
         _ => url.rsplit('@').next().unwrap_or_default().to_owned(),
     };
     format!("{:?}", shown.trim_end_matches('/'))

@@ -38,8 +38,8 @@ const MAX_CREDIT: usize = 8;
 const CALL_WEIGHT: f64 = 0.005;
 
 impl Default for PollSchedule {
-    /// Learned, never more status calls than a poll every second, at most
-    /// 2 s apart, for up to 10 minutes.
+    /// Learned, never more status calls than a poll every second, at most 2 s
+    /// apart, for up to 10 minutes.
     fn default() -> Self {
         Self {
             budget: Some(Duration::from_secs(1)),
