@@ -113,7 +113,7 @@ impl Job {
 
     /// [`wait_with`](Self::wait_with) the client's schedule.
     pub async fn wait(&self) -> Result<Generation, Error> {
-        self.wait_with(&self.conn.poll.clone(), |_| {}).await
+        self.wait_with(&self.conn.poll, |_| {}).await
     }
 
     /// Polls with `schedule`, calling `progress` with each status, until the
