@@ -87,11 +87,6 @@
 //! the waits between polls. Never the key or image bytes.
 #![deny(missing_docs)]
 
-/// The README's Rust examples, compiled as doctests so they stay true.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;
-
 mod answers;
 mod aspect;
 mod capability;
