@@ -56,8 +56,7 @@ pub(crate) fn by_id(provider: Provider, id: &str) -> Option<&'static Operation> 
     operations.find(|op| op.id == id && op.route.is_some())
 }
 
-/// The models `provider` runs `task` with, oldest first, as errors list
-/// them.
+/// The models `provider` runs `task` with, oldest first.
 pub(crate) fn models(provider: Provider, task: &str) -> Vec<&'static str> {
     let mut models: Vec<&'static str> = routes(provider, task, None)
         .flat_map(|op| op.route.iter().flat_map(|r| r.models))
@@ -78,9 +77,8 @@ pub(crate) fn tasks(provider: Provider) -> Vec<&'static str> {
     tasks
 }
 
-/// Model names oldest first (the order of Ideogram's `ModelEnum`; a name
-/// it lacks, such as `V_4`, after them), each once; other names (operation
-/// ids) sorted.
+/// Model names oldest first (in `ModelEnum`'s order, names it lacks after),
+/// each once.
 fn sort_models<S: AsRef<str> + Ord>(names: &mut Vec<S>) {
     let order = ideogram_raw::enums::values::<ideogram_raw::ideogram::types::ModelEnum>();
     let rank = |name: &S| order.iter().position(|m| m == name.as_ref());
@@ -102,42 +100,27 @@ pub(crate) fn fields_schema(provider: Provider, op: &Operation) -> Option<&'stat
     }
 }
 
-/// A field a request sets, as lowering asks about it: read once from the
-/// spec's compiled schemas, so each question is a lookup, not a walk of its
-/// JSON.
+/// A field a request sets, read once from the compiled schemas
+/// ([`schema::FieldFacts`] says what each fact means).
 #[derive(Debug)]
 pub(crate) struct Field {
-    /// The spec's name.
     pub name: &'static str,
-    /// Its schema, references followed, as the spec writes it: parsed from
-    /// the spec's JSON the first time one is read, so a request whose
-    /// lowering reads none parses no JSON.
     pub property: Property,
-    /// The models `x-field-models` lets send it; `None`: every model.
     models: Option<Vec<&'static str>>,
-    /// It holds input images (a file, or a URL the spec marks `x-image`).
     pub image: bool,
-    /// It holds a list.
     pub list: bool,
-    /// It is sent as a file part.
     pub file: bool,
-    /// Free text (a string with no enum, pattern or format), read as a
-    /// prompt is.
     pub free_text: bool,
-    /// Its enum's values, in the spec's order (empty: not an enum).
     pub values: Vec<String>,
-    /// What other bodies call the value it takes (`x-takes`), if not its
-    /// own name: Segmind's `enable_prompt_expansion` is `magic_prompt`.
     takes: Option<&'static str>,
-    /// The field whose images it masks (the body's `x-masks`).
     pub mask_of: Option<&'static str>,
 }
 
-/// A field's schema as the spec writes it (see [`Field::property`]).
+/// A field's schema, references followed, parsed from the spec's JSON only
+/// when read: a request whose lowering reads none parses no JSON.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Property {
     provider: Provider,
-    /// The object schema that holds the field.
     schema: &'static str,
     field: &'static str,
 }
@@ -190,40 +173,29 @@ fn read_fields(provider: Provider, name: &'static str) -> Vec<Field> {
     schemas.fields(name).into_iter().filter_map(read).collect()
 }
 
-/// An operation's fields, read the first time a request goes there: a
-/// process that sends one request reads one body.
-type Cell = OnceLock<Vec<Field>>;
-
-/// Each operation's fields, by provider and place in its spec's
-/// operations: a request finds its cell without hashing.
-static FIELDS: LazyLock<[Vec<Cell>; 2]> = LazyLock::new(|| {
-    Provider::ALL.map(|provider| operations(provider).iter().map(|_| Cell::new()).collect())
+/// Each operation's fields by provider (in [`Provider::ALL`]'s order) and
+/// place in its spec, read the first time a request goes there: a process
+/// that sends one request reads one body.
+static FIELDS: LazyLock<[Vec<OnceLock<Vec<Field>>>; 2]> = LazyLock::new(|| {
+    Provider::ALL.map(|provider| {
+        operations(provider)
+            .iter()
+            .map(|_| OnceLock::new())
+            .collect()
+    })
 });
-
-/// `op`'s place in `provider`'s operations, by address for one of them
-/// (every operation a request goes to), else by id.
-fn place(provider: Provider, op: &Operation) -> Option<usize> {
-    let all = operations(provider);
-    let (start, at) = (all.as_ptr() as usize, std::ptr::from_ref(op) as usize);
-    let size = std::mem::size_of::<Operation>().max(1);
-    match at
-        .checked_sub(start)
-        .map(|offset| (offset / size, offset % size))
-    {
-        Some((i, 0)) if i < all.len() && std::ptr::eq(&all[i], op) => Some(i),
-        _ => all.iter().position(|o| o.id == op.id),
-    }
-}
 
 /// The fields a request for `op`, a routed operation of `provider`, sets:
 /// its body's (the nested object's, for a nested body) and its input image.
 pub(crate) fn fields(provider: Provider, op: &Operation) -> &'static [Field] {
-    let Some(i) = place(provider, op).filter(|i| operations(provider)[*i].route.is_some()) else {
+    let all = operations(provider);
+    let place = all
+        .iter()
+        .position(|o| std::ptr::eq(o, op) || o.id == op.id);
+    let Some(i) = place.filter(|i| all[*i].route.is_some()) else {
         return &[];
     };
-    let provider_at = Provider::ALL.iter().position(|p| *p == provider);
-    let cell = &FIELDS[provider_at.expect("every provider is in ALL")][i];
-    cell.get_or_init(|| {
+    FIELDS[provider as usize][i].get_or_init(|| {
         let mut fields =
             fields_schema(provider, op).map_or_else(Vec::new, |s| read_fields(provider, s));
         // A nested body's input image sits beside the nested object.
