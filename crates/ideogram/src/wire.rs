@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::download::Downloader;
 use crate::error::Error;
-use crate::image_input::{Loaded, MAX_IMAGE_BYTES, load};
+use crate::image_input::{MAX_IMAGE_BYTES, load};
 use crate::invalid::InvalidInput;
 use crate::lowering::{ImageField, Lowered};
 
@@ -111,48 +111,37 @@ impl WireRequest {
             fields: std::mem::take(&mut lowered.body),
             files: Vec::new(),
         };
-        let mut loaded: Vec<(&ImageField, Vec<Loaded>)> = Vec::new();
         for image in &lowered.images {
-            if image.file {
-                let mut files = Vec::new();
-                for input in &image.inputs {
-                    files.push(load(downloader, input, image.named).await?);
+            let (mut values, mut parts) = (Vec::new(), Vec::new());
+            for (i, input) in image.inputs.iter().enumerate() {
+                if !image.file {
+                    values.push(Value::from(input.segmind_value().await?));
+                    continue;
                 }
-                let total: usize = files.iter().map(|i| i.bytes.len()).sum();
+                let file = load(downloader, input, image.named).await?;
+                let ext = file.file_name.rsplit('.').next().unwrap_or("png");
+                let name = match image.list {
+                    true => format!("{}-{}.{ext}", image.field, i + 1),
+                    false => format!("{}.{ext}", image.field),
+                };
+                parts.push(FilePart::new(file.bytes, name, file.content_type));
+            }
+            if image.file {
+                let total: usize = parts.iter().map(|p| p.bytes().len()).sum();
                 if total > MAX_IMAGE_BYTES {
                     let (total, max) = (total as f64 / 1_048_576.0, MAX_IMAGE_BYTES / 1_048_576);
                     let message = format!("{total:.1} MB in all; at most {max} MB is accepted");
                     return Err(InvalidInput::new(image.field, message).into());
                 }
-                loaded.push((image, files));
+                payload.files.push((image.field.to_owned(), parts));
+            } else if image.list {
+                payload.fields.insert(image.field.to_owned(), values.into());
             } else {
-                let mut values = Vec::new();
-                for input in &image.inputs {
-                    values.push(Value::from(input.segmind_value().await?));
-                }
-                let value = if image.list {
-                    Value::Array(values)
-                } else {
-                    values.into_iter().next().unwrap_or_default()
-                };
+                let value = values.into_iter().next().unwrap_or_default();
                 payload.fields.insert(image.field.to_owned(), value);
             }
         }
-        check_masks(&loaded)?;
-        for (image, files) in loaded {
-            let parts = files.iter().enumerate().map(|(i, file)| {
-                let ext = file.file_name.rsplit('.').next().unwrap_or("png");
-                let name = if image.list {
-                    format!("{}-{}.{ext}", image.field, i + 1)
-                } else {
-                    format!("{}.{ext}", image.field)
-                };
-                FilePart::new(file.bytes.clone(), name, file.content_type)
-            });
-            payload
-                .files
-                .push((image.field.to_owned(), parts.collect()));
-        }
+        check_masks(&lowered.images, &payload.files)?;
         Ok(Self {
             lowered,
             payload,
@@ -163,24 +152,29 @@ impl WireRequest {
 
 /// A mask (a field the spec's `x-masks` pairs with another) is grayscale
 /// and the size of its image, as Ideogram documents.
-fn check_masks(loaded: &[(&ImageField, Vec<Loaded>)]) -> Result<(), InvalidInput> {
-    for (mask_field, masks) in loaded {
-        let (field, Some(of)) = (mask_field.field, mask_field.mask_of) else {
-            continue;
-        };
-        let images = loaded.iter().find(|(image, _)| image.field == of);
-        for (i, mask) in masks.iter().enumerate() {
-            if !is_grayscale(&mask.bytes) {
+fn check_masks(
+    images: &[ImageField],
+    files: &[(String, Vec<FilePart>)],
+) -> Result<(), InvalidInput> {
+    let parts = |field: &str| {
+        files
+            .iter()
+            .find(|(f, _)| f == field)
+            .map_or(&[][..], |(_, p)| p)
+    };
+    for (field, of) in images.iter().filter_map(|i| Some((i.field, i.mask_of?))) {
+        for (i, mask) in parts(field).iter().enumerate() {
+            if !is_grayscale(mask.bytes()) {
                 let message =
                     "a mask is black and white (grayscale); this one is not, or does not decode";
                 return Err(InvalidInput::new(field, message));
             }
-            let shown = |image: &Loaded| match image_size(&image.bytes) {
+            let shown = |image: &FilePart| match image_size(image.bytes()) {
                 Some((w, h)) => format!("{w}x{h}"),
                 None => "unknown".to_owned(),
             };
-            if let Some(image) = images.and_then(|(_, images)| images.get(i))
-                && image_size(&mask.bytes) != image_size(&image.bytes)
+            if let Some(image) = parts(of).get(i)
+                && image_size(mask.bytes()) != image_size(image.bytes())
             {
                 let (mask, image) = (shown(mask), shown(image));
                 let message = format!("is {mask}, the {of} {image}: a mask is its image's size");
