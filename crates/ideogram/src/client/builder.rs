@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ideogram_raw::auth::{ApiKey, Auth, AuthScheme};
-use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
+use ideogram_raw::{ideogram::Client as IdeogramApi, segmind::Client as SegmindApi};
 
 use super::Client;
 use crate::completion::CompletionTimes;
@@ -116,16 +116,14 @@ impl ClientBuilder {
         /// its timeouts; give it `ideogram_raw::http::same_origin_redirects()`
         /// so redirects cannot carry the key to another host.
         http_client(client: reqwest::Client) => http = Some(client);
-        /// How many images may be in flight at once from this client (and its
-        /// clones); calls beyond it wait their turn instead of drawing 429s.
-        /// `None` turns it off.
+        /// How many images may be in flight at once from this client and its
+        /// clones; calls beyond it wait instead of drawing 429s (`None`: off).
         max_images_in_flight(limit: Option<u32>) => max_images_in_flight = limit.map(|n| n.max(1));
         /// The largest image a download accepts; a larger one fails with
         /// [`Error::Download`] and leaves no file.
         max_download_bytes(max: u64) => max_download_bytes = max;
         /// Which addresses input image URLs may reach: a server fetching URLs
-        /// for others passes [`InputUrlPolicy::public_only`], so that a caller
-        /// cannot make it read its own loopback or private network.
+        /// for others passes [`InputUrlPolicy::public_only`].
         input_urls(policy: InputUrlPolicy) => input_urls = policy;
         /// Allows a plain `http://` base URL on a non-loopback host: the key then
         /// crosses the network in the clear.
@@ -182,11 +180,9 @@ impl ClientBuilder {
             ..downloader.clone()
         };
         let api = match provider {
-            Provider::Segmind => {
-                Api::Segmind(raw_segmind::Client::new_with_client(&base_url, http, auth))
-            }
+            Provider::Segmind => Api::Segmind(SegmindApi::new_with_client(&base_url, http, auth)),
             Provider::Ideogram => {
-                Api::Ideogram(raw_ideogram::Client::new_with_client(&base_url, http, auth))
+                Api::Ideogram(IdeogramApi::new_with_client(&base_url, http, auth))
             }
         };
         Ok(Client {
@@ -224,9 +220,8 @@ fn resolve_key(
         .ok_or_else(|| ConfigError::MissingKey { variable }.into())
 }
 
-/// Accepts `https://` anywhere and `http://` on loopback (or when allowed);
-/// returns the URL without a trailing slash. Messages show it without
-/// credentials.
+/// Accepts `https://` anywhere and `http://` on loopback (or when allowed),
+/// without a trailing slash; messages show it without credentials.
 fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error> {
     let shown = shown_url(url);
     let parsed = reqwest::Url::parse(url).map_err(|source| ConfigError::BaseUrl {
@@ -234,11 +229,10 @@ fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error>
         source,
     })?;
     let error = match parsed.scheme() {
-        "https" => return Ok(url.trim_end_matches('/').to_owned()),
-        "http" if allow_insecure_http || on_loopback(&parsed) => {
-            return Ok(url.trim_end_matches('/').to_owned());
+        "http" if !allow_insecure_http && !on_loopback(&parsed) => {
+            ConfigError::InsecureHttp { url: shown }
         }
-        "http" => ConfigError::InsecureHttp { url: shown },
+        "http" | "https" => return Ok(url.trim_end_matches('/').to_owned()),
         other => ConfigError::Scheme {
             url: shown,
             scheme: other.to_owned(),
