@@ -55,8 +55,7 @@ pub enum EditKind {
 }
 
 impl EditKind {
-    /// The operation's name, as the CLI calls it and the specs' `x-route`
-    /// name its task.
+    /// The operation's name: its task in the specs' `x-route`s.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Edit { .. } => "edit",
@@ -67,7 +66,7 @@ impl EditKind {
     }
 
     /// Whether this operation on `provider` takes the field `field` (its
-    /// spec name): for a caller that describes each operation's options.
+    /// spec name).
     ///
     /// ```
     /// use ideogram::{EditKind, Provider};
@@ -161,11 +160,10 @@ impl EditRequest {
 
     /// `image` with `kind` done to it, every option at the service's default.
     pub fn new(image: ImageInput, kind: EditKind) -> Self {
-        let common = Common::default();
         Self {
             image,
             kind,
-            common,
+            common: Common::default(),
         }
     }
 
@@ -188,15 +186,12 @@ impl EditRequest {
 
     /// Enlarge `image` with the service's defaults.
     pub fn upscale(image: ImageInput) -> Self {
-        let (prompt, resemblance, detail) = (None, None, None);
-        Self::new(
-            image,
-            EditKind::Upscale {
-                prompt,
-                resemblance,
-                detail,
-            },
-        )
+        let kind = EditKind::Upscale {
+            prompt: None,
+            resemblance: None,
+            detail: None,
+        };
+        Self::new(image, kind)
     }
 
     /// What is done to the image.
@@ -209,8 +204,7 @@ impl EditRequest {
         &self.image
     }
 
-    /// Every image the request reads, with the field that holds it (see
-    /// [`GenerateRequest::input_images`](crate::GenerateRequest::input_images)).
+    /// Every image the request reads, with the field that holds it.
     ///
     /// ```
     /// use ideogram::{EditRequest, ImageInput};
@@ -225,13 +219,7 @@ impl EditRequest {
     /// ```
     pub fn input_images(&self) -> Vec<(String, ImageInput)> {
         // The mask is given inside the operation.
-        let name = |name| {
-            if name == "mask" {
-                "operation.mask"
-            } else {
-                name
-            }
-        };
+        let name = |n: &'static str| if n == "mask" { "operation.mask" } else { n };
         self.common.input_images(self.slots(), name)
     }
 
@@ -247,8 +235,8 @@ impl EditRequest {
         ])
     }
 
-    /// The JSON Schema of a request for the operation `task` (an
-    /// [`EditKind::name`]) on `provider`: its own fields and its body's.
+    /// The JSON Schema of a request for `task` (an [`EditKind::name`]) on
+    /// `provider`.
     pub fn json_schema(provider: Provider, task: &str) -> Value {
         crate::json_form::request_schema::<Self>(provider, &[task])
     }

@@ -16,32 +16,21 @@ use crate::lowering::{Draft, Slot};
 use crate::model::Model;
 
 impl Client {
-    /// Runs an operation on an uploaded image (edit, reframe,
-    /// replace-background, upscale) and waits for the images:
-    /// [`Client::prepare_edit`] then [`Prepared::generate`].
+    /// Runs an operation on an uploaded image and waits for the images.
     pub async fn edit(&self, request: &EditRequest) -> Result<Generation, Error> {
         self.prepare_edit(request).await?.generate().await
     }
 
-    /// Everything before sending an edit (see [`Client::prepare`]): its
-    /// images checked (type, size, the mask against the image) and read.
+    /// Everything before sending an edit (see [`Client::prepare`]).
     pub async fn prepare_edit(&self, request: &EditRequest) -> Result<Prepared<'_>, Error> {
         let lowered = request.lower(self.provider())?;
-        let prompt = request.kind().prompt().unwrap_or_default().to_owned();
-        Prepared::new(
-            self,
-            lowered,
-            EditRequest::MODEL,
-            prompt,
-            request.images_asked(),
-        )
-        .await
+        let (model, prompt) = (EditRequest::MODEL, request.kind().prompt());
+        let images = request.images_asked();
+        Prepared::new(self, lowered, model, prompt.unwrap_or_default(), images).await
     }
 
     /// Separates an image's text into layers (Ideogram 3.0's
-    /// layerize-text): the image without its text, and each text block with
-    /// its box, words and look. `prompt` describes the image (the service
-    /// writes one when `None`). Billed per call.
+    /// layerize-text); `prompt` describes the image. Billed per call.
     pub async fn layerize_text(
         &self,
         image: &ImageInput,
@@ -61,7 +50,7 @@ impl Client {
             .await?;
         let conn = &*self.inner;
         let answer: LayerizeTextResponse = conn.decode_json(answer).await?;
-        // Repeated whole: every word in it goes out without the key.
+        // Repeated whole, so redacted whole.
         let mut blocks =
             serde_json::to_value(&answer.text_blocks).expect("generated blocks are JSON");
         conn.redact_json(&mut blocks);

@@ -43,14 +43,14 @@ impl<'a> Prepared<'a> {
         client: &'a Client,
         lowered: Lowered,
         model: Model,
-        prompt: String,
+        prompt: &str,
         images: u32,
     ) -> Result<Self, Error> {
         let conn = &*client.inner;
         let wire = read(conn, lowered).await?;
         Ok(Self {
             client,
-            prompt,
+            prompt: prompt.to_owned(),
             model,
             wire,
             _slots: conn.slots(images.max(1)).await,
@@ -101,26 +101,23 @@ impl<'a> Prepared<'a> {
     #[tracing::instrument(name = "submit", skip_all, fields(provider = %self.client.provider(), model = %self.model))]
     pub async fn submit(self) -> Result<Job, Error> {
         let conn = &self.client.inner;
+        let operation = self.wire.operation();
         let queue_of = |op: &Operation| op.route.and_then(|r| r.queue);
         let operations = |p| crate::catalog::operations(p).iter();
-        let queue = queue_of(self.wire.operation())
-            .and_then(|id| operations(conn.provider).find(|op| op.id == id))
-            .ok_or_else(|| {
-                let queued: Vec<String> = Provider::ALL
-                    .into_iter()
-                    .filter(|p| operations(*p).any(|op| queue_of(op).is_some()))
-                    .map(|p| p.to_string())
-                    .collect();
-                InvalidInput::new(
-                    "provider",
-                    format!(
-                        "only {} has a queue; {} answers {} at once: use generate",
-                        queued.join(", "),
-                        conn.provider,
-                        self.wire.operation().id
-                    ),
-                )
-            })?;
+        let Some(queue) =
+            queue_of(operation).and_then(|id| operations(conn.provider).find(|op| op.id == id))
+        else {
+            let queued = Provider::ALL
+                .into_iter()
+                .filter(|p| operations(*p).any(|op| queue_of(op).is_some()));
+            let queued: Vec<String> = queued.map(|p| p.to_string()).collect();
+            let (queued, provider) = (queued.join(", "), conn.provider);
+            let why = format!(
+                "only {queued} has a queue; {provider} answers {} at once: use generate",
+                operation.id
+            );
+            return Err(InvalidInput::new("provider", why).into());
+        };
         tracing::trace!(prompt = self.prompt, "sending");
         let answer = send(self.client, queue, &self.wire).await?;
         let queued: ideogram_raw::segmind::types::QueueSubmitResponse =
