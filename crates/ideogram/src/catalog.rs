@@ -37,8 +37,7 @@ fn routed() -> impl Iterator<Item = (Provider, &'static Operation)> {
 }
 
 /// The operations of `provider` that run `task` with `model` (`None`: any),
-/// in the spec's order: a request goes to the first whose body takes every
-/// field given.
+/// in the spec's order.
 pub(crate) fn routes(
     provider: Provider,
     task: &str,
@@ -77,15 +76,12 @@ pub(crate) fn tasks(provider: Provider) -> Vec<&'static str> {
     tasks
 }
 
-/// Model names oldest first (in `ModelEnum`'s order, names it lacks after),
-/// each once.
+/// Model names oldest first (in `ModelEnum`'s order, then names it lacks,
+/// sorted), each once.
 fn sort_models<S: AsRef<str> + Ord>(names: &mut Vec<S>) {
     let order = ideogram_raw::enums::values::<ideogram_raw::ideogram::types::ModelEnum>();
     let rank = |name: &S| order.iter().position(|m| m == name.as_ref());
-    names.sort_by(|a, b| {
-        let rank = |n| rank(n).unwrap_or(usize::MAX);
-        rank(a).cmp(&rank(b)).then(a.cmp(b))
-    });
+    names.sort_by(|a, b| (rank(a).is_none(), rank(a), a).cmp(&(rank(b).is_none(), rank(b), b)));
     names.dedup();
 }
 
@@ -177,22 +173,19 @@ fn read_fields(provider: Provider, name: &'static str) -> Vec<Field> {
 /// place in its spec, read the first time a request goes there: a process
 /// that sends one request reads one body.
 static FIELDS: LazyLock<[Vec<OnceLock<Vec<Field>>>; 2]> = LazyLock::new(|| {
-    Provider::ALL.map(|provider| {
-        operations(provider)
-            .iter()
-            .map(|_| OnceLock::new())
-            .collect()
-    })
+    Provider::ALL.map(|p| (0..operations(p).len()).map(|_| OnceLock::new()).collect())
 });
 
 /// The fields a request for `op`, a routed operation of `provider`, sets:
 /// its body's (the nested object's, for a nested body) and its input image.
 pub(crate) fn fields(provider: Provider, op: &Operation) -> &'static [Field] {
     let all = operations(provider);
-    let place = all
+    let is_op = |o: &Operation| std::ptr::eq(o, op) || o.id == op.id;
+    let Some(i) = all
         .iter()
-        .position(|o| std::ptr::eq(o, op) || o.id == op.id);
-    let Some(i) = place.filter(|i| all[*i].route.is_some()) else {
+        .position(is_op)
+        .filter(|i| all[*i].route.is_some())
+    else {
         return &[];
     };
     FIELDS[provider as usize][i].get_or_init(|| {
@@ -202,11 +195,8 @@ pub(crate) fn fields(provider: Provider, op: &Operation) -> &'static [Field] {
         if let (Some(body), Some(image)) = (op.body, op.route.and_then(|r| r.image))
             && !fields.iter().any(|f| f.name == image)
         {
-            fields.extend(
-                read_fields(provider, body)
-                    .into_iter()
-                    .filter(|f| f.name == image),
-            );
+            let beside = read_fields(provider, body).into_iter();
+            fields.extend(beside.filter(|f| f.name == image));
         }
         fields
     })
@@ -223,8 +213,7 @@ pub(crate) fn takes(provider: Provider, op: &Operation, field: &str, model: &str
     self::field(provider, op, field).is_some_and(|f| f.for_model(model))
 }
 
-/// The field of `op`'s body that takes the request's `value` for `model`
-/// (see [`Field::is`]).
+/// The field of `op`'s body that takes the request's `value` for `model`.
 pub(crate) fn taking(
     provider: Provider,
     op: &Operation,
@@ -251,17 +240,14 @@ pub(crate) fn takers(provider: Provider, task: &str, field: &str) -> Vec<String>
     takers
 }
 
-/// Whether `field` holds input images in some body of either provider (a
-/// file, or a URL or base64 the spec marks `x-image`): what a caller that
-/// confines a request's images must look at.
+/// Whether `field` holds input images in some body of either provider.
 pub(crate) fn is_image_field(field: &str) -> bool {
     routed().any(|(provider, op)| self::field(provider, op, field).is_some_and(|f| f.image))
 }
 
 /// Every value the specs' bodies allow for the field `field` (its spec
-/// name), on either provider, each once in the specs' order: what a parser
-/// of that field accepts (a value a regeneration adds included). Empty
-/// where no body has an enum of that name.
+/// name), on either provider, each once in the specs' order; empty where no
+/// body has an enum of that name.
 ///
 /// ```
 /// let styles = ideogram::field_values("style_type");
