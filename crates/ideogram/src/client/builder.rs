@@ -37,15 +37,15 @@ use crate::url_guard::InputUrlPolicy;
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
     provider: Provider,
-    base_url: Option<String>,
-    scheme: Option<AuthScheme>,
+    base_url: String,
+    scheme: AuthScheme,
     key: Option<ApiKey>,
     timeout: Duration,
     connect_timeout: Duration,
     retry: RetryPolicy,
     poll: PollSchedule,
     completion: CompletionTimes,
-    user_agent: Option<String>,
+    user_agent: String,
     http: Option<reqwest::Client>,
     allow_insecure_http: bool,
     max_images_in_flight: Option<u32>,
@@ -72,15 +72,18 @@ impl ClientBuilder {
     pub(super) fn new(provider: Provider) -> Self {
         ClientBuilder {
             provider,
-            base_url: None,
-            scheme: None,
+            base_url: provider.base_url().to_owned(),
+            scheme: match provider {
+                Provider::Segmind => AuthScheme::segmind(),
+                Provider::Ideogram => AuthScheme::ideogram(),
+            },
             key: None,
             timeout: ideogram_raw::http::REQUEST_TIMEOUT,
             connect_timeout: ideogram_raw::http::CONNECT_TIMEOUT,
             retry: RetryPolicy::default(),
             poll: PollSchedule::default(),
             completion: CompletionTimes::default(),
-            user_agent: None,
+            user_agent: concat!("ideogram-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
             http: None,
             allow_insecure_http: false,
             max_download_bytes: crate::download::MAX_DOWNLOAD_BYTES,
@@ -96,9 +99,9 @@ impl ClientBuilder {
         /// Where to send requests: a gateway, a mock, a regional endpoint.
         /// `http://` is refused unless the host is loopback or
         /// [`allow_insecure_http`](Self::allow_insecure_http) is set.
-        base_url(url: impl Into<String>) => base_url = Some(url.into());
+        base_url(url: impl Into<String>) => base_url = url.into();
         /// How the key is sent (gateways want [`AuthScheme::Bearer`]).
-        auth_scheme(scheme: AuthScheme) => scheme = Some(scheme);
+        auth_scheme(scheme: AuthScheme) => scheme = scheme;
         /// How long a whole call may take, per attempt.
         timeout(timeout: Duration) => timeout = timeout;
         /// How long to wait for a connection.
@@ -111,7 +114,7 @@ impl ClientBuilder {
         /// across runs ([`CompletionTimes::from_json`]), or shared.
         completion_times(times: CompletionTimes) => completion = times;
         /// The `User-Agent` header.
-        user_agent(agent: impl Into<String>) => user_agent = Some(agent.into());
+        user_agent(agent: impl Into<String>) => user_agent = agent.into();
         /// Runs on a caller's `reqwest::Client` (proxies, custom roots), with
         /// its timeouts; give it `ideogram_raw::http::same_origin_redirects()`
         /// so redirects cannot carry the key to another host.
@@ -134,20 +137,12 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, Error> {
         let provider = self.provider;
         let key = resolve_key(provider, self.key, |name| std::env::var(name).ok())?;
-        let base_url = check_base_url(
-            self.base_url.as_deref().unwrap_or(provider.base_url()),
-            self.allow_insecure_http,
-        )?;
-        let scheme = self.scheme.unwrap_or_else(|| match provider {
-            Provider::Segmind => AuthScheme::segmind(),
-            Provider::Ideogram => AuthScheme::ideogram(),
-        });
-        let auth = Auth::new(scheme, key.clone());
+        let base_url = check_base_url(&self.base_url, self.allow_insecure_http)?;
+        let auth = Auth::new(self.scheme, key.clone());
         auth.header().map_err(ConfigError::from)?;
 
-        let agent = self
-            .user_agent
-            .unwrap_or_else(|| concat!("ideogram-rs/", env!("CARGO_PKG_VERSION")).to_owned());
+        let agent = self.user_agent;
+        let lazy = || DownloadHttp::lazy(self.timeout, self.connect_timeout, Some(agent.clone()));
         ideogram_raw::http::env_proxy().map_err(ConfigError::Proxy)?;
         let (http, downloader) = match self.http {
             Some(http) => (http.clone(), DownloadHttp::given(http)),
@@ -158,7 +153,7 @@ impl ClientBuilder {
                     .user_agent(&agent)
                     .build()
                     .map_err(ConfigError::HttpClient)?,
-                DownloadHttp::lazy(self.timeout, self.connect_timeout, Some(agent.clone())),
+                lazy(),
             ),
         };
         let downloader = Downloader {
@@ -171,8 +166,7 @@ impl ClientBuilder {
         };
         let inputs = Downloader {
             http: if self.input_urls.guards() {
-                DownloadHttp::lazy(self.timeout, self.connect_timeout, Some(agent.clone()))
-                    .guarded(self.input_urls)
+                lazy().guarded(self.input_urls)
             } else {
                 downloader.http.clone()
             },
