@@ -1,5 +1,5 @@
-//! Operations on an uploaded image (edit, reframe, replace-background,
-//! upscale), one request type for the four, lowered like a generation.
+//! Operations on an uploaded image: one request type for the four, lowered
+//! like a generation.
 
 use serde_json::Value;
 
@@ -34,15 +34,14 @@ pub enum EditKind {
         /// The new background.
         prompt: String,
     },
-    /// Enlarge the image (Ideogram's `/upscale`; it names no model, so the
-    /// result reports Ideogram 3.0's).
+    /// Enlarge the image (Ideogram's `/upscale`; the result reports
+    /// Ideogram 3.0 as its model).
     Upscale {
         /// What the image shows, to guide the detail added.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         prompt: Option<String>,
-        /// How closely the result keeps the input, in the spec's range
-        /// (`limits::UPSCALE_INITIAL_IMAGE_REQUEST_RESEMBLANCE`; the
-        /// service's default when `None`).
+        /// How closely the result keeps the input (`None`: the service's
+        /// default), in `limits::UPSCALE_INITIAL_IMAGE_REQUEST_RESEMBLANCE`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[schemars(description = "How closely the result keeps the input.")]
         resemblance: Option<u32>,
@@ -86,14 +85,6 @@ impl EditKind {
             Self::Edit { prompt, .. } | Self::ReplaceBackground { prompt } => Some(prompt),
             Self::Upscale { prompt, .. } => prompt.as_deref(),
             Self::Reframe { .. } => None,
-        }
-    }
-
-    /// The model the operation names: Ideogram 3.0, but upscale names none.
-    fn model(&self) -> Option<Model> {
-        match self {
-            Self::Upscale { .. } => None,
-            _ => Some(EditRequest::MODEL),
         }
     }
 }
@@ -262,7 +253,8 @@ impl EditRequest {
         }
         Draft {
             task: self.kind.name(),
-            model: self.kind.model(),
+            // Upscale names no model.
+            model: (!matches!(self.kind, EditKind::Upscale { .. })).then_some(Self::MODEL),
             operation: None,
             prompt: self.kind.prompt(),
             resolution: match self.kind {
