@@ -15,11 +15,8 @@ use crate::invalid::InvalidInput;
 /// The largest input image either provider takes.
 pub const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
 
-/// An input image.
-///
-/// Parses from text: `http://` and `https://` are URLs, a
-/// `data:image/png;base64,...` URL is the image's bytes, anything else a
-/// path. [`Display`](fmt::Display) writes the same forms.
+/// An input image. Parses from (and displays as) text: an http(s) URL, a
+/// `data:image/png;base64,...` URL for bytes, anything else a path.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImageInput {
     /// An image the provider (Segmind) or this client (Ideogram) downloads.
@@ -70,8 +67,8 @@ impl ImageInput {
         })
     }
 
-    /// Reads a file (or takes the bytes) and checks size and type. URLs are
-    /// left to the caller.
+    /// A file read (or the bytes), checked for size and type; `None` for a
+    /// URL.
     pub(crate) async fn read_local(&self) -> Result<Option<Loaded>, InvalidInput> {
         match self {
             Self::Url(_) => Ok(None),
@@ -88,9 +85,8 @@ impl ImageInput {
     }
 }
 
-/// Reads an input image file: a regular file (not a FIFO, a device such as
-/// `/dev/zero`, a directory), at most [`MAX_IMAGE_BYTES`], without ever
-/// holding more than that in memory.
+/// Reads a regular file (not a FIFO, a device, a directory) of at most
+/// [`MAX_IMAGE_BYTES`], never holding more than that in memory.
 async fn read_file(path: &Path) -> Result<Bytes, InvalidInput> {
     use tokio::io::AsyncReadExt as _;
     let shown = path.display();
@@ -208,9 +204,8 @@ fn too_large(what: &str, len: u64) -> InvalidInput {
     InvalidInput::new("image", why)
 }
 
-/// Reads a local image, or downloads one from a URL with `downloader`
-/// (never with the key, at most [`MAX_IMAGE_BYTES`]), checked for size and
-/// type; an error names `field`.
+/// A local image read, or a URL's downloaded (without the key), checked
+/// for size and type; an error names `field`.
 pub(crate) async fn load(
     downloader: &crate::download::Downloader,
     image: &ImageInput,

@@ -1,6 +1,5 @@
-//! What goes on the wire: a lowered request's body with its images read in
-//! (a JSON body's as URLs or base64, a multipart body's as file parts), open
-//! to changes before sending, checked against the spec again if changed.
+//! What goes on the wire: a lowered request's body with its images read in,
+//! open to changes before sending, checked against the spec again if changed.
 
 use ideogram_raw::multipart::{FilePart, image_size, is_grayscale};
 use ideogram_raw::operation::Operation;
@@ -13,20 +12,9 @@ use crate::image_input::{MAX_IMAGE_BYTES, load};
 use crate::invalid::InvalidInput;
 use crate::lowering::{ImageField, Lowered};
 
-/// The body a request becomes, for the operation it goes to: what the
-/// service receives. The operation and its body schema come from the
-/// spec's `x-route`s; the body's fields are the spec's.
-///
-/// ```no_run
-/// # async fn run() -> Result<(), ideogram::Error> {
-/// use ideogram::{GenerateRequest, Model, Provider};
-///
-/// let request = GenerateRequest::new("a lighthouse").model(Model::V3);
-/// let wire = request.to_wire(Provider::Ideogram).await?;
-/// println!("{} {}", wire.operation().id, serde_json::to_string(wire.body()).unwrap());
-/// # Ok(())
-/// # }
-/// ```
+/// The body a request becomes, for the operation the spec's `x-route`s
+/// give it: what the service receives (example:
+/// [`GenerateRequest::to_wire`](crate::GenerateRequest::to_wire)).
 #[derive(Debug, Clone)]
 pub struct WireRequest {
     lowered: Lowered,
@@ -48,8 +36,7 @@ impl WireRequest {
         self.lowered.operation
     }
 
-    /// The JSON Schema name of its body in its spec
-    /// ([`ideogram_raw::schema`]).
+    /// The name of its body's schema in its spec.
     pub fn schema(&self) -> &'static str {
         self.lowered.schema()
     }
@@ -100,11 +87,9 @@ impl WireRequest {
         Ok(self)
     }
 
-    /// `lowered` with its images read through `downloader`: a multipart
-    /// body's as file parts (checked as Ideogram documents: 10 MB in all
-    /// per field, a mask grayscale and its image's size), each named after
-    /// its field (and place in a list); a JSON body's as the URL or a local
-    /// file's base64.
+    /// `lowered` with its images read: a multipart body's as file parts
+    /// (at most 10 MB a field, masks checked), a JSON body's as the URL or
+    /// a local file's base64.
     pub(crate) async fn read(mut lowered: Lowered, downloader: &Downloader) -> Result<Self, Error> {
         // The body lives in the payload from here on (a recheck reads it there).
         let mut payload = Payload {

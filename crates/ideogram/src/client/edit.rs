@@ -39,14 +39,9 @@ impl Client {
         if let Some(prompt) = prompt {
             crate::lowering::check_prompt("prompt", prompt)?;
         }
+        let none = BTreeMap::new();
         let answer = self
-            .on_image(
-                "layerize-text",
-                Some(Model::V3),
-                image,
-                prompt,
-                &Default::default(),
-            )
+            .on_image("layerize-text", Some(Model::V3), image, prompt, &none)
             .await?;
         let conn = &*self.inner;
         let answer: LayerizeTextResponse = conn.decode_json(answer).await?;

@@ -1,5 +1,4 @@
-//! A request checked and holding its in-flight slot, then the send itself:
-//! every operation goes out here, by the spec's data.
+//! A request checked and holding its in-flight slot, and the one send path.
 
 use ideogram_raw::operation::Operation;
 use progenitor_client::{ByteStream, ResponseValue};
@@ -139,8 +138,8 @@ impl<'a> Prepared<'a> {
     }
 }
 
-/// `lowered` with its images read. A URL Segmind would fetch itself after
-/// billing is fetched and checked first.
+/// `lowered` with its images read; a URL Segmind would fetch after billing
+/// is checked first.
 pub(crate) async fn read(conn: &Connection, lowered: Lowered) -> Result<WireRequest, Error> {
     if conn.provider == Provider::Segmind {
         for image in lowered.images.iter().filter(|i| !i.file) {
