@@ -26,14 +26,11 @@ pub(crate) fn schemas(provider: Provider) -> &'static Schemas {
     }
 }
 
-/// Every operation of either provider a request can go to.
-fn routed() -> impl Iterator<Item = (Provider, &'static Operation)> {
-    Provider::ALL.into_iter().flat_map(|provider| {
-        operations(provider)
-            .iter()
-            .filter(|op| op.route.is_some())
-            .map(move |op| (provider, op))
-    })
+/// The field `name` of every body of either provider a request can go to.
+fn everywhere(name: &str) -> impl Iterator<Item = &'static Field> + '_ {
+    let all = |p| operations(p).iter().map(move |op| (p, op));
+    let all = Provider::ALL.into_iter().flat_map(all);
+    all.filter_map(|(provider, op)| field(provider, op, name))
 }
 
 /// The operations of `provider` that run `task` with `model` (`None`: any),
@@ -242,7 +239,7 @@ pub(crate) fn takers(provider: Provider, task: &str, field: &str) -> Vec<String>
 
 /// Whether `field` holds input images in some body of either provider.
 pub(crate) fn is_image_field(field: &str) -> bool {
-    routed().any(|(provider, op)| self::field(provider, op, field).is_some_and(|f| f.image))
+    everywhere(field).any(|f| f.image)
 }
 
 /// Every value the specs' bodies allow for the field `field` (its spec
@@ -255,11 +252,9 @@ pub(crate) fn is_image_field(field: &str) -> bool {
 /// ```
 pub fn field_values(field: &str) -> Vec<String> {
     let mut values: Vec<String> = Vec::new();
-    for (provider, op) in routed() {
-        for value in self::field(provider, op, field).map_or(&[][..], |f| &f.values) {
-            if !values.contains(value) {
-                values.push(value.clone());
-            }
+    for value in everywhere(field).flat_map(|f| &f.values) {
+        if !values.contains(value) {
+            values.push(value.clone());
         }
     }
     values
