@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use ideogram_raw::auth::{ApiKey, Auth, AuthScheme};
 use ideogram_raw::{ideogram::Client as IdeogramApi, segmind::Client as SegmindApi};
+use url::Host;
 
 use super::Client;
 use crate::completion::CompletionTimes;
@@ -237,16 +238,12 @@ fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error>
 
 /// Whether `url`'s host is this machine.
 pub(super) fn on_loopback(url: &reqwest::Url) -> bool {
-    let host = url
-        .host_str()
-        .unwrap_or_default()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .trim_end_matches('.');
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.to_canonical().is_loopback())
+    match url.host() {
+        Some(Host::Domain(name)) => name.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.to_canonical().is_loopback(),
+        None => false,
+    }
 }
 
 #[cfg(test)]
