@@ -56,10 +56,8 @@ impl WireRequest {
 
     /// A multipart body's files, by field.
     pub fn files(&self) -> impl Iterator<Item = (&str, &[FilePart])> {
-        self.payload
-            .files
-            .iter()
-            .map(|(field, files)| (field.as_str(), files.as_slice()))
+        let files = self.payload.files.iter();
+        files.map(|(field, files)| (field.as_str(), files.as_slice()))
     }
 
     /// The provider whose spec the body is of.

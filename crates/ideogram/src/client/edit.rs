@@ -59,17 +59,8 @@ impl Client {
     }
 
     /// Words for an image (Ideogram's `/describe`, Segmind's
-    /// `ideogram-describe`), each usable as a prompt. Billed per call.
-    ///
-    /// ```no_run
-    /// # async fn run(client: ideogram::Client) -> Result<(), ideogram::Error> {
-    /// let image = "photo.png".parse::<ideogram::ImageInput>()?;
-    /// for text in client.describe(&image).await? {
-    ///     println!("{text}");
-    /// }
-    /// # Ok(())
-    /// # }
-    /// ```
+    /// `ideogram-describe`), each usable as a prompt. Billed per call
+    /// (example: [`describe_with`](Self::describe_with)).
     pub async fn describe(&self, image: &ImageInput) -> Result<Vec<String>, Error> {
         self.describe_with(image, std::iter::empty::<(String, serde_json::Value)>())
             .await
@@ -84,7 +75,7 @@ impl Client {
     /// let words = client
     ///     .describe_with(&image, [("describe_model_version", serde_json::json!("V_2"))])
     ///     .await?;
-    /// # let _ = words;
+    /// println!("{}", words.join("\n"));
     /// # Ok(())
     /// # }
     /// ```

@@ -128,10 +128,7 @@ impl Client {
     /// Checks the request, reads its images and waits for an in-flight
     /// slot; nothing has left yet, and [`Prepared::generate`] sends at once:
     /// the moment to record "about to pay" (example: [`Prepared::wire_mut`]).
-    pub async fn prepare<'a>(
-        &'a self,
-        request: &'a GenerateRequest,
-    ) -> Result<Prepared<'a>, Error> {
+    pub async fn prepare(&self, request: &GenerateRequest) -> Result<Prepared<'_>, Error> {
         let lowered = request.lower(self.provider())?;
         let (model, prompt) = (request.chosen_model(), request.prompt());
         Prepared::new(self, lowered, model, prompt, request.images_asked()).await
@@ -253,11 +250,8 @@ impl Client {
 
 /// The error for a raw client of the other provider.
 fn other_provider(talks_to: &str, build: &str) -> Error {
-    InvalidInput::new(
-        "provider",
-        format!("this client talks to {talks_to}; build one with {build}"),
-    )
-    .into()
+    let why = format!("this client talks to {talks_to}; build one with {build}");
+    InvalidInput::new("provider", why).into()
 }
 
 #[cfg(test)]

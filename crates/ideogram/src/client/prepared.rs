@@ -123,18 +123,12 @@ impl<'a> Prepared<'a> {
             conn.decode_json(answer).await?;
         let id = conn.redact(&queued.request_id);
         if id.trim().is_empty() {
-            return Err(conn.invalid(
-                "the queue answered without a request id; the job may run and bill".into(),
-            ));
+            let why = "the queue answered without a request id; the job may run and bill";
+            return Err(conn.invalid(why.into()));
         }
         tracing::debug!(%id, "queued");
-        Ok(Job::submitted(
-            conn.clone(),
-            id,
-            self.model,
-            self.prompt,
-            queue,
-        ))
+        let job = Job::submitted(conn.clone(), id, self.model, self.prompt, queue);
+        Ok(job)
     }
 }
 
@@ -158,11 +152,8 @@ pub(crate) async fn send(
 ) -> Result<ResponseValue<ByteStream>, Error> {
     let conn = &*client.inner;
     if wire.provider() != conn.provider {
-        return Err(InvalidInput::new(
-            "body",
-            format!("{} is not a body {} takes", wire.schema(), conn.provider),
-        )
-        .into());
+        let why = format!("{} is not a body {} takes", wire.schema(), conn.provider);
+        return Err(InvalidInput::new("body", why).into());
     }
     let payload = wire.checked()?.payload();
     client
