@@ -124,7 +124,7 @@ impl WireRequest {
                 payload.fields.insert(image.field.to_owned(), value);
             }
         }
-        check_masks(&lowered.images, &payload.files)?;
+        check_masks(&lowered.images, &payload)?;
         Ok(Self {
             lowered,
             payload,
@@ -135,18 +135,10 @@ impl WireRequest {
 
 /// A mask (a field the spec's `x-masks` pairs with another) is grayscale
 /// and the size of its image, as Ideogram documents.
-fn check_masks(
-    images: &[ImageField],
-    files: &[(String, Vec<FilePart>)],
-) -> Result<(), InvalidInput> {
-    let parts = |field: &str| {
-        files
-            .iter()
-            .find(|(f, _)| f == field)
-            .map_or(&[][..], |(_, p)| p)
-    };
+fn check_masks(images: &[ImageField], payload: &Payload) -> Result<(), InvalidInput> {
+    let files = |field: &str| payload.files.iter().find(|(f, _)| f == field);
     for (field, of) in images.iter().filter_map(|i| Some((i.field, i.mask_of?))) {
-        for (i, mask) in parts(field).iter().enumerate() {
+        for (i, mask) in files(field).into_iter().flat_map(|(_, p)| p).enumerate() {
             if !is_grayscale(mask.bytes()) {
                 let message =
                     "a mask is black and white (grayscale); this one is not, or does not decode";
@@ -156,7 +148,7 @@ fn check_masks(
                 Some((w, h)) => format!("{w}x{h}"),
                 None => "unknown".to_owned(),
             };
-            if let Some(image) = parts(of).get(i)
+            if let Some(image) = files(of).and_then(|(_, p)| p.get(i))
                 && image_size(mask.bytes()) != image_size(image.bytes())
             {
                 let (mask, image) = (shown(mask), shown(image));
