@@ -23,7 +23,7 @@ use crate::url_guard::InputUrlPolicy;
 /// Defaults, each changed by the setter of the same name:
 ///
 /// - base URL: the provider's ([`Provider::base_url`]); `http://` only to
-///   a loopback host;
+///   a loopback host unless [`allow_insecure_http`](Self::allow_insecure_http);
 /// - key: `SEGMIND_API_KEY` or `IDEOGRAM_API_KEY`; auth: the provider's
 ///   header (`x-api-key`, `Api-Key`);
 /// - `timeout`: 300 s a call, per attempt; `connect_timeout`: 10 s;
@@ -98,8 +98,6 @@ impl ClientBuilder {
         /// The key (otherwise read from `SEGMIND_API_KEY` or `IDEOGRAM_API_KEY`).
         api_key(key: impl Into<String>) => key = Some(ApiKey::new(key));
         /// Where to send requests: a gateway, a mock, a regional endpoint.
-        /// `http://` is refused unless the host is loopback or
-        /// [`allow_insecure_http`](Self::allow_insecure_http) is set.
         base_url(url: impl Into<String>) => base_url = url.into();
         /// How the key is sent (gateways want [`AuthScheme::Bearer`]).
         auth_scheme(scheme: AuthScheme) => scheme = scheme;
@@ -129,8 +127,8 @@ impl ClientBuilder {
         /// Which addresses input image URLs may reach: a server fetching URLs
         /// for others passes [`InputUrlPolicy::public_only`].
         input_urls(policy: InputUrlPolicy) => input_urls = policy;
-        /// Allows a plain `http://` base URL on a non-loopback host: the key then
-        /// crosses the network in the clear.
+        /// Allows a plain `http://` base URL on a non-loopback host, the key
+        /// then in the clear.
         allow_insecure_http(allow: bool) => allow_insecure_http = allow;
     }
 
@@ -180,6 +178,7 @@ impl ClientBuilder {
                 Api::Ideogram(IdeogramApi::new_with_client(&base_url, http, auth))
             }
         };
+        let semaphore = |n| (Arc::new(tokio::sync::Semaphore::new(n as usize)), n);
         Ok(Client {
             inner: Arc::new(Connection {
                 provider,
@@ -192,9 +191,7 @@ impl ClientBuilder {
                 poll: self.poll,
                 completion: self.completion,
                 timeout: self.timeout,
-                in_flight: self
-                    .max_images_in_flight
-                    .map(|n| (Arc::new(tokio::sync::Semaphore::new(n as usize)), n)),
+                in_flight: self.max_images_in_flight.map(semaphore),
             }),
         })
     }
