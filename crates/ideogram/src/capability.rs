@@ -58,8 +58,7 @@ capabilities! {
 
 impl Capability {
     /// Whether `model` can do this on `provider`: an operation of the task
-    /// runs the model, its body taking what the capability needs. The edits
-    /// run [`EditRequest::MODEL`] only.
+    /// runs it, its body taking what is needed (edits: [`EditRequest::MODEL`]).
     pub fn available(self, model: Model, provider: Provider) -> bool {
         let (_, task, value) = self.route();
         let edit = matches!(

@@ -1,6 +1,5 @@
-//! The operations a request can go to, read from the specs' `x-route`s
-//! (each generated `operations::ALL`): which provider serves which task and
-//! model, in what body. Nothing here names a slug, a path or a body.
+//! The operations a request can go to, read from the specs' `x-route`s:
+//! which provider serves which task and model, in what body.
 
 use std::sync::{LazyLock, OnceLock};
 
@@ -54,10 +53,8 @@ pub(crate) fn by_id(provider: Provider, id: &str) -> Option<&'static Operation> 
 
 /// The models `provider` runs `task` with, oldest first.
 pub(crate) fn models(provider: Provider, task: &str) -> Vec<&'static str> {
-    let mut models: Vec<&'static str> = routes(provider, task, None)
-        .flat_map(|op| op.route.iter().flat_map(|r| r.models))
-        .copied()
-        .collect();
+    let routes = routes(provider, task, None).filter_map(|op| op.route);
+    let mut models: Vec<&'static str> = routes.flat_map(|r| r.models).copied().collect();
     sort_models(&mut models);
     models
 }
@@ -123,9 +120,8 @@ impl std::ops::Deref for Property {
 
     fn deref(&self) -> &Value {
         static NONE: Value = Value::Null;
-        schemas(self.provider)
-            .property(self.schema, self.field)
-            .unwrap_or(&NONE)
+        let property = schemas(self.provider).property(self.schema, self.field);
+        property.unwrap_or(&NONE)
     }
 }
 
@@ -166,9 +162,8 @@ fn read_fields(provider: Provider, name: &'static str) -> Vec<Field> {
     schemas.fields(name).into_iter().filter_map(read).collect()
 }
 
-/// Each operation's fields by provider (in [`Provider::ALL`]'s order) and
-/// place in its spec, read the first time a request goes there: a process
-/// that sends one request reads one body.
+/// Each operation's fields by provider and place in its spec, read the
+/// first time a request goes there.
 static FIELDS: LazyLock<[Vec<OnceLock<Vec<Field>>>; 2]> = LazyLock::new(|| {
     Provider::ALL.map(|p| (0..operations(p).len()).map(|_| OnceLock::new()).collect())
 });

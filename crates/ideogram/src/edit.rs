@@ -111,10 +111,8 @@ impl EditKind {
 /// # }
 /// ```
 ///
-/// # As JSON
-///
-/// The operation is an object named by its `op`; the other fields are the
-/// body's:
+/// As JSON, the operation is an object named by its `op`; the other fields
+/// are the body's:
 ///
 /// ```
 /// use ideogram::{EditRequest, Provider};

@@ -1,5 +1,4 @@
-//! Input images for image to image: a URL, a local file or bytes, checked for
-//! size and type before anything is sent.
+//! Input images: a URL, a local file or bytes, checked before anything is sent.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -224,10 +223,8 @@ pub(crate) async fn load(
     let mut downloader = downloader.clone();
     downloader.max_bytes = MAX_IMAGE_BYTES as u64;
     let mut sink = bytes::BytesMut::new();
-    downloader
-        .fetch(url, &mut sink, Path::new(url))
-        .await
-        .map_err(|e| InvalidInput::new(field, format!("cannot fetch {url}: {e}")))?;
+    let fetched = downloader.fetch(url, &mut sink, Path::new(url)).await;
+    fetched.map_err(|e| InvalidInput::new(field, format!("cannot fetch {url}: {e}")))?;
     Ok(Loaded::check(sink.freeze(), url).map_err(named)?)
 }
 

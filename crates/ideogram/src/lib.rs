@@ -1,10 +1,9 @@
 //! Ideogram image generation for Rust, through Segmind or Ideogram's own API
-//! (and gateways that re-serve it): requests checked against the spec before
-//! a byte is sent (an invalid one is an [`Error::Validation`] naming the
-//! field and what is allowed), one [`Generation`] and one [`Error`] whatever
-//! the provider, no POST sent again when it may have billed
-//! ([`Error::certainly_not_billed`]), and the key in no text. The README
-//! says the rest.
+//! (or a gateway): requests checked against the spec before a byte is sent
+//! ([`Error::Validation`] names the field and what is allowed), one
+//! [`Generation`] and one [`Error`] whatever the provider, no POST sent again
+//! when it may have billed ([`Error::certainly_not_billed`]), and the key in
+//! no text. The README says the rest.
 //!
 //! ```no_run
 //! use ideogram::{AuthScheme, Client, GenerateRequest, Model, PalettePreset, Provider};

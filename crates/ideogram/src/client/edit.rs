@@ -1,5 +1,4 @@
-//! The client's operations on an uploaded image: [`Client::edit`],
-//! [`Client::describe`] and [`Client::layerize_text`].
+//! The client's operations on an uploaded image.
 
 use std::collections::BTreeMap;
 
@@ -85,10 +84,8 @@ impl Client {
         fields: impl IntoIterator<Item = (impl Into<String>, serde_json::Value)>,
     ) -> Result<Vec<String>, Error> {
         let fields = fields.into_iter().map(|(k, v)| (k.into(), v)).collect();
-        let answer = self
-            .on_image("describe", None, image, None, &fields)
-            .await?;
-        self.inner.descriptions(answer).await
+        let answer = self.on_image("describe", None, image, None, &fields);
+        self.inner.descriptions(answer.await?).await
     }
 
     /// The answer to `task` run on `image` alone (and `prompt`).

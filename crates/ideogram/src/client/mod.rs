@@ -113,8 +113,7 @@ impl Client {
         &self.inner.completion
     }
 
-    /// Generates images and waits for them; an invalid request sends
-    /// nothing.
+    /// Generates images and waits for them; an invalid request sends nothing.
     pub async fn generate(&self, request: &GenerateRequest) -> Result<Generation, Error> {
         self.prepare(request).await?.generate().await
     }

@@ -103,9 +103,8 @@ impl<'a> Prepared<'a> {
         let operation = self.wire.operation();
         let queue_of = |op: &Operation| op.route.and_then(|r| r.queue);
         let operations = |p| crate::catalog::operations(p).iter();
-        let Some(queue) =
-            queue_of(operation).and_then(|id| operations(conn.provider).find(|op| op.id == id))
-        else {
+        let find = |id| operations(conn.provider).find(|op: &&Operation| op.id == id);
+        let Some(queue) = queue_of(operation).and_then(find) else {
             let queued = Provider::ALL
                 .into_iter()
                 .filter(|p| operations(*p).any(|op| queue_of(op).is_some()));
@@ -156,9 +155,6 @@ pub(crate) async fn send(
         return Err(InvalidInput::new("body", why).into());
     }
     let payload = wire.checked()?.payload();
-    client
-        .call(Billing::Billed, 0, || {
-            conn.send_once(operation, &[], payload)
-        })
-        .await
+    let attempt = || conn.send_once(operation, &[], payload);
+    client.call(Billing::Billed, 0, attempt).await
 }
