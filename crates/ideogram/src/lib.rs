@@ -64,6 +64,17 @@
 //! bytes.
 #![deny(missing_docs)]
 
+/// Builder-style setters: `name(arg: Type) => field = value;` each.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(mut self, $arg: $ty) -> Self {
+            self.$field = $value;
+            self
+        }
+    )*};
+}
+
 mod answers;
 mod aspect;
 mod capability;
@@ -97,7 +108,7 @@ mod wire;
 pub use aspect::AspectRatio;
 pub use capability::{Capability, capability_table};
 pub use catalog::field_values;
-pub use client::{Billing, Client, ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT, Prepared, TextLayers};
+pub use client::{Client, ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT, Prepared, TextLayers};
 
 /// The generated layer this crate is built on (both services' raw clients,
 /// types, `limits` and `schema`); call its operations through [`Client::call`].
@@ -123,7 +134,7 @@ pub use provider::Provider;
 pub use queue::{Job, JobStatus};
 pub use request::GenerateRequest;
 pub use resolution::{Resolution, SizeFamily};
-pub use retry::RetryPolicy;
+pub use retry::{Billing, RetryPolicy};
 /// The JSON Schema derive every generated type carries, for tool
 /// definitions: `schemars::schema_for!(raw::segmind::types::IdeogramTxt2ImgRequest)`.
 pub use schemars;

@@ -85,16 +85,11 @@ impl PollSchedule {
         self
     }
 
-    /// The longest wait between polls (and a learned schedule's largest budget).
-    pub fn max_interval(mut self, wait: Duration) -> Self {
-        self.max_interval = wait;
-        self
-    }
-
-    /// How long to wait in all.
-    pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = deadline;
-        self
+    setters! {
+        /// The longest wait between polls (and a learned schedule's largest budget).
+        max_interval(wait: Duration) => max_interval = wait;
+        /// How long to wait in all.
+        deadline(deadline: Duration) => deadline = deadline;
     }
 
     /// When to poll a job of `estimate`: times since the submit, in order,

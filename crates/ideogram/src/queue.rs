@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::generation::Generation;
 use crate::model::{DEFAULT_MODEL, Model};
 use crate::poll::PollSchedule;
-use crate::retry::{self, Method};
+use crate::retry::{self, Billing};
 
 /// What a status poll reports.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,7 +105,7 @@ impl Job {
     where
         Fut: Future<Output = Result<ResponseValue<T>, RawError<ByteStream>>>,
     {
-        match retry::run(&self.conn.retry, Method::Get, call).await {
+        match retry::run(&self.conn.retry, Billing::Free, call).await {
             Ok(answer) => Ok(answer.into_inner()),
             Err(e) => Err(self.conn.map_error(e, Some(&self.id)).await),
         }

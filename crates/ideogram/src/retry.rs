@@ -49,29 +49,16 @@ impl RetryPolicy {
         Self::default().max_retries(0)
     }
 
-    /// Retries after the first attempt, at most.
-    pub fn max_retries(mut self, retries: u32) -> Self {
-        self.max_retries = retries;
-        self
-    }
-
-    /// The first backoff; each later one doubles, up to [`Self::max_backoff`].
-    pub fn initial_backoff(mut self, delay: Duration) -> Self {
-        self.initial_backoff = delay;
-        self
-    }
-
-    /// The longest backoff between attempts.
-    pub fn max_backoff(mut self, delay: Duration) -> Self {
-        self.max_backoff = delay;
-        self
-    }
-
-    /// The longest wait accepted from the server (`Retry-After` and the like):
-    /// a longer one ends the call with [`Error::RateLimited`](crate::Error::RateLimited).
-    pub fn max_server_delay(mut self, delay: Duration) -> Self {
-        self.max_server_delay = delay;
-        self
+    setters! {
+        /// Retries after the first attempt, at most.
+        max_retries(retries: u32) => max_retries = retries;
+        /// The first backoff; each later one doubles, up to [`Self::max_backoff`].
+        initial_backoff(delay: Duration) => initial_backoff = delay;
+        /// The longest backoff between attempts.
+        max_backoff(delay: Duration) => max_backoff = delay;
+        /// The longest wait accepted from the server (`Retry-After` and the like):
+        /// a longer one ends the call with [`Error::RateLimited`](crate::Error::RateLimited).
+        max_server_delay(delay: Duration) => max_server_delay = delay;
     }
 
     /// The backoff before retry `retry` (from 1): a random point in the upper
@@ -91,13 +78,13 @@ impl RetryPolicy {
     }
 
     /// How long to wait before sending again, or `None` to give up.
-    fn delay(&self, method: Method, outcome: &Outcome, retry: u32) -> Option<Duration> {
+    fn delay(&self, method: Billing, outcome: &Outcome, retry: u32) -> Option<Duration> {
         match *outcome {
             // A longer wait than the cap ends the call (the error carries it).
             Outcome::Status(429, Some(asked)) if asked > self.max_server_delay => None,
             Outcome::Status(429, asked) => self.wait(retry, asked),
             Outcome::NotSent => self.wait(retry, None),
-            Outcome::Status(500 | 502..=504, _) | Outcome::Broken if method == Method::Get => {
+            Outcome::Status(500 | 502..=504, _) | Outcome::Broken if method == Billing::Free => {
                 self.wait(retry, None)
             }
             _ => None,
@@ -105,12 +92,15 @@ impl RetryPolicy {
     }
 }
 
-/// Whether a call may be repeated freely: a `Post` bills, so it is retried
-/// only when certainly not run; a `Get` after any transient failure.
+/// Whether a call may bill: what decides when [`Client::call`](crate::Client::call)
+/// sends it again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Method {
-    Post,
-    Get,
+#[non_exhaustive]
+pub enum Billing {
+    /// Sent again only after a 429 or when it certainly never left.
+    Billed,
+    /// A read: also sent again after 5xx answers and network errors.
+    Free,
 }
 
 /// What a failed attempt tells the retry decision.
@@ -153,7 +143,7 @@ impl Outcome {
 /// Runs `call` (a fresh request each time) until it succeeds or `policy` stops.
 pub(crate) async fn run<T, E, F, Fut>(
     policy: &RetryPolicy,
-    method: Method,
+    method: Billing,
     mut call: F,
 ) -> Result<ResponseValue<T>, RawError<E>>
 where
@@ -231,41 +221,45 @@ mod tests {
         let policy = RetryPolicy::default();
         for status in [500, 502, 504, 400, 422] {
             assert_eq!(
-                policy.delay(Method::Post, &Outcome::Status(status, None), 1),
+                policy.delay(Billing::Billed, &Outcome::Status(status, None), 1),
                 None,
                 "{status}"
             );
         }
-        assert!(policy.delay(Method::Post, &Outcome::Broken, 1).is_none());
-        assert!(policy.delay(Method::Post, &Outcome::NotSent, 1).is_some());
+        assert!(policy.delay(Billing::Billed, &Outcome::Broken, 1).is_none());
         assert!(
             policy
-                .delay(Method::Post, &Outcome::Status(429, None), 1)
+                .delay(Billing::Billed, &Outcome::NotSent, 1)
+                .is_some()
+        );
+        assert!(
+            policy
+                .delay(Billing::Billed, &Outcome::Status(429, None), 1)
                 .is_some()
         );
         for status in [500, 502, 503, 504, 429] {
             assert!(
                 policy
-                    .delay(Method::Get, &Outcome::Status(status, None), 1)
+                    .delay(Billing::Free, &Outcome::Status(status, None), 1)
                     .is_some(),
                 "{status}"
             );
         }
-        assert!(policy.delay(Method::Get, &Outcome::Broken, 1).is_some());
+        assert!(policy.delay(Billing::Free, &Outcome::Broken, 1).is_some());
         assert!(
             policy
-                .delay(Method::Get, &Outcome::Status(404, None), 1)
+                .delay(Billing::Free, &Outcome::Status(404, None), 1)
                 .is_none()
         );
         assert!(
             policy
-                .delay(Method::Get, &Outcome::Status(500, None), 5)
+                .delay(Billing::Free, &Outcome::Status(500, None), 5)
                 .is_none(),
             "past max_retries"
         );
         assert!(
             RetryPolicy::none()
-                .delay(Method::Get, &Outcome::Status(500, None), 1)
+                .delay(Billing::Free, &Outcome::Status(500, None), 1)
                 .is_none()
         );
     }
@@ -275,7 +269,11 @@ mod tests {
         let policy = RetryPolicy::default();
         let asked = headers(&[("retry-after", "3".into())]);
         assert_eq!(
-            policy.delay(Method::Post, &Outcome::Status(429, server_delay(&asked)), 1),
+            policy.delay(
+                Billing::Billed,
+                &Outcome::Status(429, server_delay(&asked)),
+                1
+            ),
             Some(Duration::from_secs(3))
         );
         // A reset time already past is a floor of zero: the backoff still applies.
@@ -289,7 +287,7 @@ mod tests {
         ] {
             let wait = policy
                 .delay(
-                    Method::Post,
+                    Billing::Billed,
                     &Outcome::Status(429, server_delay(&headers(&[stale]))),
                     3,
                 )
@@ -299,7 +297,7 @@ mod tests {
         let too_long = headers(&[("retry-after", "600".into())]);
         assert_eq!(
             policy.delay(
-                Method::Post,
+                Billing::Billed,
                 &Outcome::Status(429, server_delay(&too_long)),
                 1
             ),

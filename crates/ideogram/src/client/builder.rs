@@ -57,17 +57,6 @@ pub struct ClientBuilder {
 /// Ideogram's documented in-flight limit: 10 images per organisation.
 pub const IDEOGRAM_IN_FLIGHT_LIMIT: u32 = 10;
 
-/// Builder setters that store their argument (the docs on each).
-macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr;)*) => {$(
-        $(#[$doc])*
-        pub fn $name(mut self, $arg: $ty) -> Self {
-            self.$field = $value;
-            self
-        }
-    )*};
-}
-
 impl ClientBuilder {
     /// The defaults for `provider` (see [`Client::builder`]).
     pub(super) fn new(provider: Provider) -> Self {

@@ -25,7 +25,7 @@ use crate::poll::PollSchedule;
 use crate::provider::Provider;
 use crate::queue::Job;
 use crate::request::GenerateRequest;
-use crate::retry::{self, Method};
+use crate::retry::{self, Billing};
 
 /// A client for one provider. Cheap to clone; clones share connections.
 #[derive(Clone)]
@@ -44,16 +44,6 @@ impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.inner.fmt(f)
     }
-}
-
-/// Whether a call may bill: what decides when [`Client::call`] sends it again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Billing {
-    /// Sent again only after a 429 or when it certainly never left.
-    Billed,
-    /// A read: also sent again after 5xx answers and network errors.
-    Free,
 }
 
 impl Client {
@@ -171,11 +161,7 @@ impl Client {
         Fut: Future<Output = Result<ResponseValue<T>, RawError<ByteStream>>>,
     {
         let _slots = self.inner.slots(images).await;
-        let method = match billing {
-            Billing::Billed => Method::Post,
-            Billing::Free => Method::Get,
-        };
-        match retry::run(&self.inner.retry, method, &mut call).await {
+        match retry::run(&self.inner.retry, billing, &mut call).await {
             Ok(answer) => Ok(answer),
             Err(e) => Err(self.inner.map_error(e, None).await),
         }
