@@ -99,7 +99,8 @@ async fn start_mock() -> Result<(Mock, String, String), Failure> {
 }
 
 /// Overrides where the offline mock keeps its queued jobs.
-pub(crate) const JOBS_VARIABLE: &str = "IDEOGRAM_OFFLINE_JOBS";
+#[cfg(feature = "mock")]
+const JOBS_VARIABLE: &str = "IDEOGRAM_OFFLINE_JOBS";
 
 /// Where the offline mock keeps its queued jobs, so that `job status` and
 /// `job wait` in later processes find what `job submit` queued: the
