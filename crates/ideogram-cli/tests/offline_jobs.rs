@@ -135,3 +135,70 @@ async fn concurrent_offline_submits_get_distinct_ids() {
     let kept = std::fs::read_dir(jobs.path()).unwrap().count();
     assert_eq!(kept, 6, "one file per job");
 }
+
+/// What each mock sharing a job folder does: the one that took the submit
+/// bills it then (once, answered through the queue), another answers its
+/// status and result and bills nothing, a FAILED end is kept as FAILED
+/// and unbilled, and past the retention the job is gone and its file
+/// removed.
+#[tokio::test]
+async fn a_kept_job_is_billed_at_its_submit_and_answered_by_another_mock() {
+    use ideogram_mock::{Delivery, FAIL_TRIGGER, MockConfig};
+    let jobs = tempfile::tempdir().unwrap();
+    let config = MockConfig {
+        job_folder: Some(jobs.path().to_path_buf()),
+        ..MockConfig::default()
+    };
+    let submitter = common::mock(config.clone()).await;
+    let other = common::mock(config.clone()).await;
+    let client = |mock: &ideogram_mock::MockServer| {
+        ideogram::Client::builder(ideogram::Provider::Segmind)
+            .base_url(mock.api_url())
+            .api_key(mock.api_key())
+            .build()
+            .unwrap()
+    };
+    let job = client(&submitter)
+        .submit(&ideogram::GenerateRequest::new("a fox"))
+        .await
+        .unwrap();
+    let failing = client(&submitter)
+        .submit(&ideogram::GenerateRequest::new(format!(
+            "{FAIL_TRIGGER} it"
+        )))
+        .await
+        .unwrap();
+    let billed = submitter.ledger().entries;
+    assert_eq!(billed.len(), 1, "{billed:?}");
+    assert_eq!(billed[0].id, job.id());
+    assert_eq!(billed[0].delivery, Delivery::Queued);
+
+    let waited = tokio::time::timeout(Duration::from_secs(30), client(&other).job(job.id()).wait())
+        .await
+        .expect("the job ends")
+        .unwrap();
+    assert_eq!(waited.images.len(), 1);
+    let failed = tokio::time::timeout(
+        Duration::from_secs(30),
+        client(&other).job(failing.id()).wait(),
+    )
+    .await
+    .expect("the job ends");
+    assert!(
+        matches!(failed, Err(ideogram::Error::JobFailed { .. })),
+        "{failed:?}"
+    );
+    assert!(other.ledger().entries.is_empty(), "billed twice");
+
+    let expired = common::mock(MockConfig {
+        retention: Duration::ZERO,
+        ..config
+    })
+    .await;
+    let gone = client(&expired).job(job.id()).status().await;
+    assert!(gone.is_err(), "{gone:?}");
+    assert!(
+        !jobs.path().join(format!("{}.json", job.id())).exists(),
+        "an expired job's file is removed"
+    );
+}

@@ -203,6 +203,8 @@ async fn submit_kept(
     checked: Checked,
     hangup: &Hangup,
 ) -> Response {
+    // Billed while being handled: not settled until answered.
+    let _busy = state.busy();
     let config = state.config();
     let folder = JobFolder::new(folder);
     folder.prune(config.retention);
