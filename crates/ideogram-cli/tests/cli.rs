@@ -2383,3 +2383,68 @@ fn a_taken_name_note_names_what_is_there() {
         b"theirs"
     );
 }
+
+/// An existing folder named like an image (`-o dir.png`) is refused, naming
+/// the folder and what to type to save into it, before anything is sent;
+/// with the trailing `/` the images go into it.
+#[test]
+fn a_folder_named_like_an_image_is_refused_unless_written_as_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("dir.png")).unwrap();
+    let generate = |output: &str| {
+        command(
+            &["generate", "a fox", "--offline", "-o", output],
+            &[],
+            dir.path(),
+        )
+        .output()
+        .unwrap()
+    };
+    let out = generate("dir.png");
+    let err = stderr(&out);
+    assert_eq!(code(&out), 3, "{err}");
+    assert!(err.contains("dir.png is a folder"), "{err}");
+    assert!(err.contains("`-o dir.png/`"), "{err}");
+    assert!(files(&dir.path().join("dir.png")).is_empty(), "{err}");
+
+    let out = generate("dir.png/");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let saved = files(&dir.path().join("dir.png"));
+    assert!(saved.contains(&"a-fox.png".to_owned()), "{saved:?}");
+}
+
+/// A requested `.jpg` that comes back as a PNG is saved under the name of
+/// what it is, and the note says so: the real format, the name asked and
+/// the name used; no file holds a type its name does not say.
+#[test]
+fn a_jpg_asked_for_is_saved_as_the_png_it_is_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = command(
+        &[
+            "generate",
+            "a fox",
+            "--provider",
+            "ideogram",
+            "--offline",
+            "-o",
+            "fox.jpg",
+        ],
+        &[],
+        dir.path(),
+    )
+    .output()
+    .unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), 0, "{err}");
+    assert!(
+        err.contains("fox.jpg holds a PNG image, saved as fox.png"),
+        "{err}"
+    );
+    assert!(!dir.path().join("fox.jpg").exists());
+    let png = std::fs::read(dir.path().join("fox.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+    let sidecar: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("fox.json")).unwrap())
+            .unwrap();
+    assert_eq!(sidecar["image"], "fox.png");
+}
