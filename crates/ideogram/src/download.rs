@@ -20,8 +20,7 @@ use crate::url_guard::{InputUrlPolicy, Resolver};
 /// The largest image download accepted: far above any generated image.
 pub const MAX_DOWNLOAD_BYTES: u64 = ideogram_raw::limit::MAX_ANSWER_BYTES;
 
-/// The longest an image download may go without a byte before it is asked
-/// again.
+/// The longest an image download may go without a byte before it is asked again.
 pub(crate) const DOWNLOAD_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Image types known by name, with their extensions; the first three are
@@ -37,9 +36,8 @@ pub(crate) const IMAGE_TYPES: [(&str, &str); 8] = [
     ("image/tiff", "tiff"),
 ];
 
-/// What fetches image URLs for a client: its own HTTP client (which never
-/// carries the key), the retry policy, and the key, to redact it from
-/// anything a hostile image host sends back.
+/// What fetches image URLs for a client: an HTTP client that never carries
+/// the key, the retry policy, and the key to redact from what hosts send.
 #[derive(Debug, Clone)]
 pub(crate) struct Downloader {
     pub http: DownloadHttp,
@@ -48,14 +46,13 @@ pub(crate) struct Downloader {
     pub max_bytes: u64,
     /// How long one fetch may take in all, retries included.
     pub deadline: Duration,
-    /// Whether a host that says it sends no image (`text/plain`, a page) is
-    /// believed at once: for input images, where asking again fetches the
-    /// same. A paid image's host may serve a maintenance page a moment.
+    /// Whether a host that says it sends no image is believed at once (input
+    /// images); a paid image's host may serve a maintenance page a moment.
     pub believe_type: bool,
 }
 
-/// The download client, built on first use: a call whose answer holds the
-/// image (Segmind's v1) never pays for a second HTTP client.
+/// The download client, built on first use (an answer holding the image
+/// needs none).
 #[derive(Debug, Clone)]
 pub(crate) struct DownloadHttp {
     client: Arc<OnceLock<reqwest::Client>>,
@@ -82,8 +79,8 @@ impl DownloadHttp {
         }
     }
 
-    /// A client of its own bound by `policy`: names resolve to the
-    /// addresses it permits only, and a redirect elsewhere is not followed.
+    /// A client of its own that reaches only the addresses `policy` permits,
+    /// by name, address or redirect.
     pub(crate) fn guarded(mut self, policy: InputUrlPolicy) -> Self {
         self.client = Arc::new(OnceLock::new());
         self.policy = Some(Arc::new(policy));
@@ -97,8 +94,7 @@ impl DownloadHttp {
         http
     }
 
-    /// The client: downloads never carry the key, so ordinary redirects are
-    /// fine; proxies follow the API client's rules.
+    /// The client: downloads never carry the key, so redirects are followed.
     fn get(&self) -> Result<&reqwest::Client, reqwest::Error> {
         if let Some(client) = self.client.get() {
             return Ok(client);
@@ -106,16 +102,15 @@ impl DownloadHttp {
         let mut builder = ideogram_raw::http::client_builder()
             .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
             .timeout(self.timeout)
-            // An image host silent this long is stuck: ask again.
             .read_timeout(DOWNLOAD_IDLE_TIMEOUT.min(self.timeout))
             .connect_timeout(self.connect_timeout);
         if let Some(agent) = &self.user_agent {
             builder = builder.user_agent(agent);
         }
         if let Some(policy) = self.policy.clone() {
-            let resolver = Resolver {
+            let resolver = Arc::new(Resolver {
                 policy: policy.clone(),
-            };
+            });
             let redirects = reqwest::redirect::Policy::custom(move |attempt| {
                 if attempt.previous().len() >= MAX_REDIRECTS {
                     return attempt.error("too many redirects");
@@ -125,7 +120,7 @@ impl DownloadHttp {
                     Err(reason) => attempt.error(reason),
                 }
             });
-            builder = builder.dns_resolver(Arc::new(resolver)).redirect(redirects);
+            builder = builder.dns_resolver(resolver).redirect(redirects);
         }
         let client = builder.build()?;
         Ok(self.client.get_or_init(|| client))
@@ -170,14 +165,14 @@ impl Attempt {
         }
     }
 
-    /// `what` failed with `e`: its words and causes, without the URL (which
-    /// the caller names).
+    /// `what` failed with `e`: its words and causes, without the URL (the
+    /// caller names it).
     fn http(what: &str, e: reqwest::Error, retry: bool) -> Self {
         let e = e.without_url();
+        let reason = format!("{what}: {}", chain(&e));
         Self {
-            reason: format!("{what}: {}", chain(&e)),
             source: Some(Box::new(e)),
-            ..Self::new(String::new(), retry)
+            ..Self::new(reason, retry)
         }
     }
 }
@@ -205,9 +200,9 @@ impl Downloader {
         key.map_or_else(|| text.to_owned(), |k| k.redact(text).into_owned())
     }
 
-    /// Downloads `url` into `sink` within the deadline, retrying network
-    /// errors, 5xx, 429 and bodies cut short or not an image; returns the
-    /// image's type. A failure of `sink` is an [`Error::Io`] for `path`.
+    /// Downloads `url` into `sink` within the deadline, retrying as
+    /// [`GeneratedImage::bytes`](crate::GeneratedImage::bytes) says; returns
+    /// the image's type. A failure of `sink` is an [`Error::Io`] for `path`.
     pub(crate) async fn fetch(
         &self,
         url: &str,
@@ -241,10 +236,8 @@ impl Downloader {
                     Err(failure) => failure,
                 };
                 let reason = self.redact(&failure.reason);
-                let wait = failure
-                    .retry
-                    .then(|| self.retry.wait(attempt, failure.retry_after));
-                let Some(wait) = wait.flatten() else {
+                let wait = self.retry.wait(attempt, failure.retry_after);
+                let Some(wait) = wait.filter(|_| failure.retry) else {
                     tracing::debug!(attempt, %reason, "download failed");
                     return Err(failed(reason, failure.source));
                 };
@@ -255,14 +248,12 @@ impl Downloader {
         };
         let span = tracing::debug_span!("download", url = %self.redact(&traced));
         // A trickling host must not hold a paid image (or the caller) for ever.
-        match tokio::time::timeout(self.deadline, fetching.instrument(span)).await {
-            Ok(result) => result,
-            Err(_) => {
-                let secs = self.deadline.as_secs_f64();
-                let reason = format!("it took longer than {secs:.1} s in all, retries included");
-                Err(failed(reason, None))
-            }
-        }
+        let fetched = tokio::time::timeout(self.deadline, fetching.instrument(span)).await;
+        fetched.unwrap_or_else(|_| {
+            let secs = self.deadline.as_secs_f64();
+            let reason = format!("it took longer than {secs:.1} s in all, retries included");
+            Err(failed(reason, None))
+        })
     }
 
     /// One GET: `Ok(Ok(type))` when whole, `Ok(Err)` when the sink failed,
@@ -276,8 +267,7 @@ impl Downloader {
             .http
             .get()
             .map_err(|e| Attempt::http("no HTTP client for downloads", e, false))?;
-        // A URL naming an address outright is checked here; a name, when it
-        // resolves.
+        // An address is checked here; a name, when it resolves.
         if let Some(policy) = &self.http.policy
             && let Ok(parsed) = reqwest::Url::parse(url)
         {
@@ -307,8 +297,8 @@ impl Downloader {
                 ..Attempt::new(reason, transient)
             });
         }
-        let mib = self.max_bytes / (1024 * 1024);
         let too_large = || {
+            let mib = self.max_bytes / (1024 * 1024);
             Attempt::new(
                 format!("the image is larger than {mib} MiB; refused"),
                 false,
@@ -318,15 +308,14 @@ impl Downloader {
             return Err(too_large());
         }
         let claimed = content_type(response.headers());
-        // A host that says it sends something else than an image (a
-        // `text/plain` or HTML page) means it: asking again fetches the same.
+        // A host that says it sends no image means it: asking again fetches the same.
         let octets = ["", "application/octet-stream", "binary/octet-stream"];
         if self.believe_type && !claimed.starts_with("image/") && !octets.contains(&&*claimed) {
             let reason = format!("the host sends {claimed}, not an image");
             return Err(Attempt::new(reason, false));
         }
-        // The first bytes tell the type: a body that is no image is refused
-        // as soon as they are in (and asked again: a host may err a moment).
+        // The first bytes tell the type: a body that is no image is refused as
+        // soon as they are in (and asked again: a host may err a moment).
         let not_image = |reason| Attempt::new(reason, true);
         let (mut head, mut found, mut received) = (Vec::new(), None, 0u64);
         let mut body = response.bytes_stream();
@@ -353,8 +342,8 @@ impl Downloader {
     }
 }
 
-/// The policy's refusal somewhere in `err`'s causes (a redirect it did
-/// not follow, a name that resolved to addresses it keeps out).
+/// The policy's refusal among `err`'s causes (a redirect not followed, a
+/// name resolved to addresses it keeps out).
 fn refused_in(err: &reqwest::Error) -> Option<String> {
     let first: &(dyn std::error::Error + 'static) = err;
     let causes = std::iter::successors(Some(first), |e| e.source());
