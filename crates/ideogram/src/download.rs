@@ -108,9 +108,7 @@ impl DownloadHttp {
             builder = builder.user_agent(agent);
         }
         if let Some(policy) = self.policy.clone() {
-            let resolver = Arc::new(Resolver {
-                policy: policy.clone(),
-            });
+            let resolver = Arc::new(Resolver(policy.clone()));
             let redirects = reqwest::redirect::Policy::custom(move |attempt| {
                 if attempt.previous().len() >= MAX_REDIRECTS {
                     return attempt.error("too many redirects");
