@@ -1,5 +1,5 @@
-//! What a file is: an image's type from its first bytes, a file system
-//! entry's kind in words; the modules that read and write files ask here.
+//! What a file is: an image's type from its first bytes, or a file system
+//! entry's kind in words.
 
 /// An image's type from its first bytes, as `(content type, extension)`:
 /// JPEG, PNG or WebP; `None` for anything else.

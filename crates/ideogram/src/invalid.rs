@@ -8,14 +8,12 @@ use std::borrow::Cow;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {field}: {message}")]
 pub struct InvalidInput {
-    /// The field, as the request or command line calls it (`seed`,
-    /// `palette`), or its path in the body the spec describes
-    /// (`image_request.color_palette.members[0]`).
+    /// The field as the request or command line calls it (`seed`), or its path
+    /// in the spec's body (`image_request.color_palette.members[0]`).
     pub field: Cow<'static, str>,
     /// What is wrong and what is allowed.
     pub message: String,
-    /// The value may be fine: the model, operation or provider has no
-    /// place for the field at all.
+    /// The model, operation or provider has no place for the field at all.
     not_taken: bool,
 }
 
@@ -38,9 +36,8 @@ impl InvalidInput {
         }
     }
 
-    /// Whether the field itself is not taken here (see
-    /// [`InvalidInput::not_taken`]), rather than its value refused: a list
-    /// of the field's values would not help.
+    /// Whether the field itself is not taken here, rather than its value
+    /// refused: a list of the field's values would not help.
     pub fn is_not_taken(&self) -> bool {
         self.not_taken
     }

@@ -1,6 +1,5 @@
-//! A failed call as an [`Error`]: by HTTP status first, whatever the body,
-//! the server's words redacted; a transport failure says whether the request
-//! left this machine.
+//! A failed call as an [`Error`]: by HTTP status first, the server's words
+//! redacted; a transport failure says whether the request left.
 
 use ideogram_raw::answer::{ErrorAnswer, one_line_with};
 use progenitor_client::{ByteStream, Error as RawError};
@@ -66,8 +65,7 @@ impl Connection {
         Error::Transport { sent, source }
     }
 
-    /// An unexpected answer. Its message may quote what the server sent (a
-    /// decoder's error does), so it is redacted here, whatever built it.
+    /// An unexpected answer; its message, which may quote the server, redacted.
     pub(crate) fn invalid(&self, message: String) -> Error {
         Error::InvalidResponse {
             provider: self.provider,
@@ -75,8 +73,8 @@ impl Connection {
         }
     }
 
-    /// The start of a body for a message: redacted text (redacted before it
-    /// is cut), or its size.
+    /// The start of a body for a message: text redacted before it is cut, or
+    /// its size.
     pub(crate) fn excerpt(&self, body: &[u8]) -> String {
         match std::str::from_utf8(body) {
             Ok(text) => one_line_with(text, |t| self.redact(t)),

@@ -1,5 +1,4 @@
-//! Ideogram's answers as [`Generation`]s, including a gateway's envelope
-//! around one.
+//! Ideogram's answers, or a gateway's envelope around one, as [`Generation`]s.
 
 use ideogram_raw::answer::one_line_with;
 use ideogram_raw::ideogram::types::{GatewayEnvelope, GenerateImageResponse};
@@ -14,8 +13,7 @@ use crate::model::Model;
 use crate::provider::Provider;
 
 impl Connection {
-    /// An Ideogram answer's body (200, billed) as a [`Generation`]: the
-    /// images' shape, or a gateway's envelope around it.
+    /// An Ideogram answer's body (200, billed), or its envelope, as a [`Generation`].
     pub(crate) async fn ideogram_bytes(
         &self,
         model: Model,
@@ -29,8 +27,8 @@ impl Connection {
         self.ideogram_generation(model, answer)
     }
 
-    /// A generated answer of the images' shape (legacy, 3.0's or 4.0's) as
-    /// a [`Generation`]; another shape is an invalid answer.
+    /// A generated answer of the images' shape (legacy, 3.0's or 4.0's) as a
+    /// [`Generation`]; another shape is an invalid answer.
     pub(crate) fn ideogram_answer<T: serde::Serialize>(
         &self,
         model: Model,
@@ -42,9 +40,8 @@ impl Connection {
         self.ideogram_generation(model, answer)
     }
 
-    /// Ideogram's answer as a [`Generation`]: words redacted (URLs kept
-    /// whole, to fetch them), an unsafe image's URL withheld; no images is
-    /// an error.
+    /// Words redacted (URLs kept whole, to fetch them), an unsafe image's URL
+    /// withheld; no images is an error.
     fn ideogram_generation(
         &self,
         model: Model,
@@ -62,8 +59,7 @@ impl Connection {
                 data: match image.url {
                     _ if !image.is_image_safe => ImageData::Withheld,
                     Some(url) if !url.is_empty() => ImageData::Url(url),
-                    // Safe, yet no URL: paid for and not delivered, which is
-                    // not the safety check's doing.
+                    // Safe, yet no URL: paid for, and not the safety check's doing.
                     _ => ImageData::Missing,
                 },
                 prompt: self.redact(&image.prompt),
@@ -77,9 +73,8 @@ impl Connection {
         Ok(Generation::new(Provider::Ideogram, model, images))
     }
 
-    /// A 2xx body that is not Ideogram's answer may be a gateway's envelope
-    /// (`openapi/ideogram.yaml`, `GatewayEnvelope`): its `data` is the answer,
-    /// or null when the call failed, described by `code` and `message`.
+    /// A 2xx body that is not Ideogram's answer may be a `GatewayEnvelope`: its
+    /// `data` is the answer, or null when the call failed (`code`, `message`).
     fn unwrap_envelope(
         &self,
         body: &[u8],
@@ -106,17 +101,12 @@ impl Connection {
             Some(other) => self.redact(&other.to_string()),
         };
         // A code that is an HTTP error status means what that status means.
-        match code.parse::<u16>() {
-            Ok(status @ 400..=599) => Err(from_answer(
-                Provider::Ideogram,
-                status,
-                &HeaderMap::new(),
-                message,
-                None,
-                None,
-            )),
-            _ => Err(Error::Gateway { code, message }),
-        }
+        let Some(status) = code.parse().ok().filter(|s| (400..600).contains(s)) else {
+            return Err(Error::Gateway { code, message });
+        };
+        let none = HeaderMap::new();
+        let err = from_answer(Provider::Ideogram, status, &none, message, None, None);
+        Err(err)
     }
 }
 

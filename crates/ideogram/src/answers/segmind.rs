@@ -18,9 +18,8 @@ use crate::model::Model;
 use crate::provider::Provider;
 
 impl Connection {
-    /// A Segmind v1 answer (the image's bytes, or JSON holding it) as a
-    /// [`Generation`]; the seed, request id and credits left from its
-    /// headers. Billed: it came with a 200.
+    /// A Segmind v1 answer (billed: a 200) as a [`Generation`]; the seed,
+    /// request id and credits left from its headers.
     pub(crate) async fn segmind_v1_generation(
         &self,
         model: Model,
@@ -37,57 +36,49 @@ impl Connection {
         let data = if content_type == "application/json" {
             self.json_image(&bytes)?
         } else {
-            let found = image_type(&content_type, &bytes).map_err(|reason| {
+            let content_type = image_type(&content_type, &bytes).map_err(|reason| {
                 let excerpt = self.excerpt(&bytes);
-                self.invalid(format!(
-                    "a 200 answer (billed) that is not an image: {reason}: {excerpt}"
-                ))
+                let why =
+                    format!("a 200 answer (billed) that is not an image: {reason}: {excerpt}");
+                self.invalid(why)
             })?;
-            let content_type = found.to_owned();
+            let content_type = content_type.to_owned();
             ImageData::Bytes {
                 bytes,
                 content_type,
             }
         };
-        let downloader = self.downloader.clone();
-        let image = GeneratedImage {
-            seed,
-            ..GeneratedImage::new(data, prompt.to_owned(), downloader)
-        };
-        Ok(Generation {
-            request_id,
-            credits_left,
-            ..Generation::new(Provider::Segmind, model, vec![image])
-        })
+        let mut image = GeneratedImage::new(data, prompt.to_owned(), self.downloader.clone());
+        image.seed = seed;
+        let mut generation = Generation::new(Provider::Segmind, model, vec![image]);
+        generation.request_id = request_id;
+        generation.credits_left = credits_left;
+        Ok(generation)
     }
 
-    /// A describe answer's words (billed: it came with a 200), redacted: the
-    /// strings of its JSON (`{"descriptions": [{"text"}]}` as both specs say,
-    /// or any other). Not JSON (a login page) is an error with an excerpt.
+    /// A describe answer's words (billed: a 200), redacted: the strings of its
+    /// `descriptions` (as both specs say) or else of its JSON.
     pub(crate) async fn descriptions(
         &self,
         answer: ResponseValue<ByteStream>,
     ) -> Result<Vec<String>, Error> {
         let bytes = self.collect(answer.into_inner()).await?;
+        let fail = |what| {
+            let excerpt = self.excerpt(&bytes);
+            Err(self.invalid(format!("it answered 200 (billed) with {what}: {excerpt}")))
+        };
         let Ok(value) = serde_json::from_slice::<Value>(&bytes) else {
-            return Err(self.invalid(format!(
-                "it answered 200 (billed) with a description that is not JSON: {}",
-                self.excerpt(&bytes)
-            )));
+            return fail("a description that is not JSON");
         };
         let mut texts = Vec::new();
         strings(value.get("descriptions").unwrap_or(&value), &mut texts, 0);
         if texts.is_empty() {
-            return Err(self.invalid(format!(
-                "it answered 200 (billed) with no description: {}",
-                self.excerpt(&bytes)
-            )));
+            return fail("no description");
         }
         Ok(texts.iter().map(|t| self.redact(t)).collect())
     }
 
-    /// A v1 answer's body, whole (capped at 64 MiB). Billed: it came with a
-    /// 200, so a break is an invalid answer that says so.
+    /// A v1 answer's body, whole; a break is an invalid answer that says billed.
     pub(crate) async fn collect(&self, stream: ByteStream) -> Result<Bytes, Error> {
         read_body(stream).await.map_err(|e| {
             self.invalid(format!(
@@ -97,9 +88,8 @@ impl Connection {
         })
     }
 
-    /// A Segmind queue result as a [`Generation`] of `model` for `prompt`:
-    /// every `http(s)` URL its output holds, whatever its shape. A job not
-    /// COMPLETED, or completed without a URL, is an error.
+    /// A queue result as a [`Generation`]: every `http(s)` URL its output
+    /// holds; a job not COMPLETED, or without a URL, is an error.
     pub(crate) fn segmind_queue_generation(
         &self,
         model: Model,
@@ -129,9 +119,8 @@ impl Connection {
         })
     }
 
-    /// A JSON v1 answer: the image as a URL (the scheme in any case) or
-    /// base64, under `image`, `output` or `url` (the model pages' sample
-    /// code reads JSON; observed answers are bytes).
+    /// A JSON v1 answer (as the model pages' samples read it): the image as a
+    /// URL or base64, under `image`, `output` or `url`.
     fn json_image(&self, body: &[u8]) -> Result<ImageData, Error> {
         let value: Value = serde_json::from_slice(body)
             .map_err(|e| self.undecoded(body, format!("a JSON answer that does not parse: {e}")))?;
@@ -158,7 +147,7 @@ impl Connection {
     }
 }
 
-/// Every string `value` holds (at most 16 levels deep), in order.
+/// Every non-blank string `value` holds (at most 16 levels deep), in order.
 fn strings(value: &Value, out: &mut Vec<String>, depth: usize) {
     match value {
         Value::String(s) if !s.trim().is_empty() => out.push(s.clone()),
