@@ -1,6 +1,5 @@
-//! Fetching generated images: GETs without the key, retried with backoff
-//! (a GET bills nothing), bounded in size, and refused unless the bytes are
-//! an image of the type the server claims.
+//! Fetching images: GETs without the key, retried (a GET bills nothing),
+//! bounded in size, and refused unless the bytes are an image.
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -23,8 +22,7 @@ pub const MAX_DOWNLOAD_BYTES: u64 = ideogram_raw::limit::MAX_ANSWER_BYTES;
 /// The longest an image download may go without a byte before it is asked again.
 pub(crate) const DOWNLOAD_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Image types known by name, with their extensions; the first three are
-/// those [`crate::file_kind::sniff`] tells by their bytes.
+/// Image types by name, with extensions; [`crate::file_kind::sniff`] tells the first three.
 pub(crate) const IMAGE_TYPES: [(&str, &str); 8] = [
     ("image/jpeg", "jpg"),
     ("image/png", "png"),
@@ -36,8 +34,7 @@ pub(crate) const IMAGE_TYPES: [(&str, &str); 8] = [
     ("image/tiff", "tiff"),
 ];
 
-/// What fetches image URLs for a client: an HTTP client that never carries
-/// the key, the retry policy, and the key to redact from what hosts send.
+/// Fetches image URLs without the key, which it redacts from what hosts send.
 #[derive(Debug, Clone)]
 pub(crate) struct Downloader {
     pub http: DownloadHttp,
@@ -51,8 +48,7 @@ pub(crate) struct Downloader {
     pub believe_type: bool,
 }
 
-/// The download client, built on first use (an answer holding the image
-/// needs none).
+/// The download client, built on first use (an answer holding the image needs none).
 #[derive(Debug, Clone)]
 pub(crate) struct DownloadHttp {
     client: Arc<OnceLock<reqwest::Client>>,
@@ -79,8 +75,7 @@ impl DownloadHttp {
         }
     }
 
-    /// A client of its own that reaches only the addresses `policy` permits,
-    /// by name, address or redirect.
+    /// A client of its own that reaches only what `policy` permits, redirects too.
     pub(crate) fn guarded(mut self, policy: InputUrlPolicy) -> Self {
         self.client = Arc::new(OnceLock::new());
         self.policy = Some(Arc::new(policy));
@@ -163,8 +158,7 @@ impl Attempt {
         }
     }
 
-    /// `what` failed with `e`: its words and causes, without the URL (the
-    /// caller names it).
+    /// `what` failed with `e`: its words and causes, without the URL.
     fn http(what: &str, e: reqwest::Error, retry: bool) -> Self {
         let e = e.without_url();
         let reason = format!("{what}: {}", chain(&e));
@@ -198,9 +192,8 @@ impl Downloader {
         key.map_or_else(|| text.to_owned(), |k| k.redact(text).into_owned())
     }
 
-    /// Downloads `url` into `sink` within the deadline, retrying as
-    /// [`GeneratedImage::bytes`](crate::GeneratedImage::bytes) says; returns
-    /// the image's type. A failure of `sink` is an [`Error::Io`] for `path`.
+    /// Downloads `url` into `sink` within the deadline, retried; returns the
+    /// image's type. A failure of `sink` is an [`Error::Io`] for `path`.
     pub(crate) async fn fetch(
         &self,
         url: &str,
@@ -254,8 +247,7 @@ impl Downloader {
         })
     }
 
-    /// One GET: `Ok(Ok(type))` when whole, `Ok(Err)` when the sink failed,
-    /// `Err` when the download did.
+    /// One GET: `Ok(Ok(type))` when whole, `Ok(Err)` when the sink failed.
     async fn attempt(
         &self,
         url: &str,
@@ -340,8 +332,7 @@ impl Downloader {
     }
 }
 
-/// The policy's refusal among `err`'s causes (a redirect not followed, a
-/// name resolved to addresses it keeps out).
+/// The input URL policy's refusal among `err`'s causes.
 fn refused_in(err: &reqwest::Error) -> Option<String> {
     let first: &(dyn std::error::Error + 'static) = err;
     let causes = std::iter::successors(Some(first), |e| e.source());
@@ -361,9 +352,8 @@ pub(crate) fn content_type(headers: &HeaderMap) -> String {
     bare.trim().to_ascii_lowercase()
 }
 
-/// An image's type: what its first bytes say whatever its label (a
-/// mislabelled image is still the paid image), else a claimed `image/*` type
-/// the bytes cannot show; anything else (an error page, a cut body) is none.
+/// An image's type: what its first bytes say whatever its label (a mislabelled
+/// image is still the paid one), else a claimed `image/*` the bytes cannot show.
 pub(crate) fn image_type(claimed: &str, head: &[u8]) -> Result<&'static str, String> {
     if let Some((sniffed, _)) = crate::file_kind::sniff(head) {
         return Ok(sniffed);

@@ -4,8 +4,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
-
 use crate::invalid::InvalidInput;
 use crate::provider::Provider;
 
@@ -273,60 +271,11 @@ pub(crate) fn chain(err: &dyn std::error::Error) -> String {
     causes.fold(err.to_string(), |out, cause| format!("{out}: {cause}"))
 }
 
-/// The meaning of an error answer, by its status first (the body gives the
-/// words); `job` is the queued request a GET asked about.
-pub(crate) fn from_answer(
-    provider: Provider,
-    status: u16,
-    headers: &HeaderMap,
-    message: String,
-    reject_reason: Option<String>,
-    job: Option<&str>,
-) -> Error {
-    let header = |name| Some(headers.get(name)?.to_str().ok()?.to_owned());
-    match (status, job) {
-        (300..=399, _) => Error::Redirected {
-            status,
-            location: header(reqwest::header::LOCATION.as_str()),
-        },
-        (404, Some(id)) => Error::Expired { id: id.to_owned() },
-        (422, Some(id)) => Error::JobFailed {
-            id: id.to_owned(),
-            detail: message,
-        },
-        (401, _) => Error::Unauthorized { message },
-        (403, _) => Error::Forbidden { message },
-        (402, _) => Error::InsufficientCredits {
-            message: match reject_reason {
-                Some(reason) => format!("{message} ({reason})"),
-                None => message,
-            },
-        },
-        (406, _) if message.to_ascii_lowercase().contains("credit") => {
-            Error::InsufficientCredits { message }
-        }
-        (429, _) => Error::RateLimited {
-            retry_after: crate::retry::server_delay(headers),
-            message,
-        },
-        (422, None) if provider == Provider::Ideogram => Error::SafetyRejected { message },
-        (404, None) => Error::NotFound {
-            url: header(ideogram_raw::answer::REQUEST_URL_HEADER),
-            message,
-        },
-        (400 | 405 | 406 | 413 | 415 | 422, _) => Error::Rejected { status, message },
-        _ => Error::Server {
-            status,
-            body: message,
-        },
-    }
-}
-
 #[cfg(test)]
 mod properties {
     use super::*;
     use proptest::prelude::*;
-    use reqwest::header::HeaderValue;
+    use reqwest::header::{HeaderMap, HeaderValue};
 
     proptest! {
 
@@ -346,7 +295,12 @@ mod properties {
                 headers.insert("retry-after", value);
             }
             let id = job.then_some("job-1");
-            let err = from_answer(provider, status, &headers, message.clone(), None, id);
+            let client = match provider {
+                Provider::Segmind => crate::Client::segmind("k"),
+                Provider::Ideogram => crate::Client::ideogram("k"),
+            };
+            let conn = client.unwrap();
+            let err = conn.connection().from_answer(status, &headers, message.clone(), None, id);
             let kind_ok = match status {
                 300..=399 => matches!(err, Error::Redirected { .. }),
                 404 if job => matches!(err, Error::Expired { .. }),

@@ -1,5 +1,4 @@
-//! What a file is: an image's type from its first bytes, or a file system
-//! entry's kind in words.
+//! What a file is: an image's type from its bytes, or a file system entry's kind.
 
 /// An image's type from its first bytes, as `(content type, extension)`:
 /// JPEG, PNG or WebP; `None` for anything else.

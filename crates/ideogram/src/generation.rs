@@ -1,5 +1,4 @@
-//! What a generation returns, whatever the provider: the images (bytes or
-//! URLs) with their metadata, each savable without a half-written file.
+//! What a generation returns: images (bytes or URLs), saved without half-written files.
 
 use std::path::{Path, PathBuf};
 
@@ -28,8 +27,7 @@ pub struct Generation {
 }
 
 impl Generation {
-    /// A generation of `images` with no request id or credit count, such as
-    /// one rebuilt from [`Client::remote_image`](crate::Client::remote_image)s.
+    /// A generation of `images` with no request id or credit count.
     pub fn new(provider: Provider, model: Model, images: Vec<GeneratedImage>) -> Self {
         Self {
             provider,
@@ -110,36 +108,29 @@ impl SaveOptions {
         Self::default()
     }
 
-    /// Whether a file at the path is replaced (default) or the save fails with
-    /// [`std::io::ErrorKind::AlreadyExists`]; what is not a regular file
-    /// (a directory, `/dev/null`, a FIFO, a symlink) is refused either way.
+    /// Whether a regular file at the path is replaced (default) or the save
+    /// fails with [`std::io::ErrorKind::AlreadyExists`]; anything else is refused.
     pub fn replace(mut self, replace: bool) -> Self {
         self.replace = replace;
         self
     }
 
-    /// Whether the extension is corrected to the image's real type (a JPEG
-    /// asked for as `x.png` lands as `x.jpg`); the returned path says where.
+    /// Whether the extension is fixed to the real type (a JPEG asked as `x.png` lands as `x.jpg`).
     pub fn fix_extension(mut self, fix: bool) -> Self {
         self.fix_extension = fix;
         self
     }
 
-    /// Names the temporary file `.<name>.<tag>-<random>.part`, so a caller can
-    /// remove exactly its own leftovers (see [`temp_file_prefix`]).
+    /// Names temporary files `.<name>.<tag>-<random>.part`: see [`temp_file_prefix`].
     pub fn temp_tag(mut self, tag: impl Into<String>) -> Self {
         self.temp_tag = tag.into();
         self
     }
 }
 
-/// The prefix of every temporary file [`GeneratedImage::save_with`] creates
-/// for `target` with `tag`: `.<name>.<tag>-`. Each ends in `.part`.
+/// The prefix, `.<name>.<tag>-`, of the temporary files saving to `target` creates, to clean up.
 pub fn temp_file_prefix(target: &Path, tag: &str) -> PathBuf {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
     target.with_file_name(format!(".{name}.{tag}-"))
 }
 
@@ -171,25 +162,18 @@ impl GeneratedImage {
     /// # }
     /// ```
     pub fn from_url(url: impl Into<String>) -> Result<Self, Error> {
-        let downloader = Downloader::standalone()?;
-        Ok(Self::new(
-            ImageData::Url(url.into()),
-            String::new(),
-            downloader,
-        ))
+        let data = ImageData::Url(url.into());
+        Ok(Self::new(data, String::new(), Downloader::standalone()?))
     }
 
-    /// The encoded image, downloaded if at a URL: a GET without the key,
-    /// retried on network errors, 5xx, 429 and bodies cut short or not an
-    /// image; at most 64 MiB.
+    /// The encoded image, downloaded if at a URL: without the key, retried on
+    /// network errors, 5xx, 429 and bodies cut short or not an image.
     pub async fn bytes(&self) -> Result<Bytes, Error> {
         match &self.data {
             ImageData::Bytes { bytes, .. } => Ok(bytes.clone()),
             ImageData::Url(url) => {
-                let mut sink = BytesMut::new();
-                self.downloader
-                    .fetch(url, &mut sink, Path::new("(memory)"))
-                    .await?;
+                let (mut sink, memory) = (BytesMut::new(), Path::new("(memory)"));
+                self.downloader.fetch(url, &mut sink, memory).await?;
                 Ok(sink.freeze())
             }
             ImageData::Withheld => Err(Error::Withheld),
@@ -198,15 +182,13 @@ impl GeneratedImage {
     }
 
     /// Writes the image to `path` (replacing a regular file) through a synced
-    /// temporary file renamed into place: `path` holds the whole image or is
-    /// as it was. See [`save_with`](Self::save_with) to never replace.
+    /// temporary file renamed into place: all of it, or `path` as it was.
     pub async fn save(&self, path: impl AsRef<Path>) -> Result<PathBuf, Error> {
         self.save_with(path, &SaveOptions::default()).await
     }
 
     /// Writes the image to `path` as `options` say; returns where it landed.
-    /// Whatever fails (or if this future is dropped), the temporary file is
-    /// removed and `path` is as it was.
+    /// On failure (or a dropped future) `path` is as it was, no temporary left.
     pub async fn save_with(
         &self,
         path: impl AsRef<Path>,
@@ -289,8 +271,7 @@ fn has_extension(path: &Path, ext: &str) -> bool {
     current.is_some_and(|c| c == ext || (c == "jpeg" && ext == "jpg"))
 }
 
-/// Refuses a target that is not a regular file (or, without `replace`, any
-/// that exists), before anything is created beside it.
+/// Refuses a target that is not a regular file (or, without `replace`, any that exists).
 fn check_target(path: &Path, replace: bool) -> std::io::Result<()> {
     use std::io::ErrorKind::{AlreadyExists, InvalidInput};
     let (kind, why) = match std::fs::symlink_metadata(path) {
@@ -307,9 +288,7 @@ fn check_target(path: &Path, replace: bool) -> std::io::Result<()> {
     Err(std::io::Error::new(kind, why))
 }
 
-/// Puts the finished temporary file at `target`: renamed over it when
-/// replacing, else linked so that an existing file is never replaced (a
-/// checked rename where links are not supported).
+/// Puts the temporary file at `target`: renamed, or linked so that a file is never replaced.
 async fn place(temp: &Path, target: &Path, replace: bool) -> std::io::Result<()> {
     check_target(target, replace)?;
     if !replace {

@@ -1,10 +1,8 @@
-//! The error every value type and request check returns: which field, and
-//! what would have been accepted.
+//! The error of every value and request check: which field, and what it accepts.
 
 use std::borrow::Cow;
 
-/// Input rejected before anything was sent: names the field and the values it
-/// accepts.
+/// Input rejected before anything was sent: names the field and the values it accepts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {field}: {message}")]
 pub struct InvalidInput {
@@ -27,8 +25,7 @@ impl InvalidInput {
         }
     }
 
-    /// An error for a `field` that the chosen model, operation or provider
-    /// does not take, whatever its value.
+    /// An error for a `field` the model, operation or provider does not take at all.
     pub fn not_taken(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Self {
             not_taken: true,

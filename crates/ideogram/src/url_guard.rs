@@ -28,8 +28,7 @@ impl InputUrlPolicy {
         Self::default()
     }
 
-    /// Public addresses only: not loopback, private, link-local (which holds
-    /// the clouds' metadata services), shared, multicast or unspecified.
+    /// Public addresses only: not loopback, private, link-local (cloud metadata), shared, ...
     pub fn public_only() -> Self {
         Self {
             public_only: true,
@@ -37,8 +36,7 @@ impl InputUrlPolicy {
         }
     }
 
-    /// Lets URLs on `host` (as the URL writes it: a name or an address)
-    /// reach whatever it resolves to.
+    /// Lets URLs on `host` (a name or an address, as written) reach whatever it resolves to.
     pub fn allow_host(mut self, host: impl Into<String>) -> Self {
         let host = host.into();
         let host = host.trim_start_matches('[').trim_end_matches(']');
@@ -58,8 +56,7 @@ impl InputUrlPolicy {
         self.public_only
     }
 
-    /// Refuses `url` when its host is an address kept out (a name is checked
-    /// when it resolves, by [`Resolver`]); the reason names the host.
+    /// Refuses `url` whose host is an address kept out (names: by [`Resolver`]).
     pub(crate) fn check_url(&self, url: &reqwest::Url) -> Result<(), String> {
         let ip = match url.host() {
             Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
@@ -116,8 +113,7 @@ fn is_public(ip: IpAddr) -> bool {
     }
 }
 
-/// Resolves names for a client bound by `policy`: addresses it keeps out are
-/// dropped, and a name left with none is an error.
+/// Resolves names to the addresses the policy permits; a name left with none is an error.
 #[derive(Debug)]
 pub(crate) struct Resolver(pub(crate) Arc<InputUrlPolicy>);
 

@@ -3,14 +3,15 @@
 
 use ideogram_raw::answer::{ErrorAnswer, one_line_with};
 use progenitor_client::{ByteStream, Error as RawError};
+use reqwest::header::HeaderMap;
 
 use crate::connection::Connection;
-use crate::error::{ConfigError, Error, from_answer};
+use crate::error::{ConfigError, Error};
 use crate::invalid::InvalidInput;
+use crate::provider::Provider;
 
 impl Connection {
-    /// A raw error mapped to this crate's error by status first, its words
-    /// redacted; `job` is the queued request a GET asked about.
+    /// A raw error as this crate's; `job` is the queued request a GET asked about.
     pub(crate) async fn map_error(&self, err: RawError<ByteStream>, job: Option<&str>) -> Error {
         let answer = match err {
             RawError::ErrorResponse(answer) => ErrorAnswer::read(answer).await,
@@ -44,16 +45,57 @@ impl Connection {
                 "it answered {status}, which this call does not document: {message}"
             ));
         }
-        let reason = answer.reject_reason().map(|r| self.redact(&r));
-        let headers = &answer.headers;
-        let mut err = from_answer(self.provider, status, headers, message, reason, job);
-        if let Error::Redirected {
-            location: Some(to), ..
-        } = &mut err
-        {
-            *to = self.redact(to);
+        let reason = answer.reject_reason();
+        self.from_answer(status, &answer.headers, message, reason, job)
+    }
+
+    /// An error answer's meaning, by status first, its words redacted; `job` is
+    /// the queued request a GET asked about.
+    pub(crate) fn from_answer(
+        &self,
+        status: u16,
+        headers: &HeaderMap,
+        message: String,
+        reject_reason: Option<String>,
+        job: Option<&str>,
+    ) -> Error {
+        let header = |name| Some(self.redact(headers.get(name)?.to_str().ok()?));
+        match (status, job) {
+            (300..=399, _) => Error::Redirected {
+                status,
+                location: header(reqwest::header::LOCATION.as_str()),
+            },
+            (404, Some(id)) => Error::Expired { id: id.to_owned() },
+            (422, Some(id)) => Error::JobFailed {
+                id: id.to_owned(),
+                detail: message,
+            },
+            (401, _) => Error::Unauthorized { message },
+            (403, _) => Error::Forbidden { message },
+            (402, _) => Error::InsufficientCredits {
+                message: match reject_reason {
+                    Some(reason) => format!("{message} ({})", self.redact(&reason)),
+                    None => message,
+                },
+            },
+            (406, _) if message.to_ascii_lowercase().contains("credit") => {
+                Error::InsufficientCredits { message }
+            }
+            (429, _) => Error::RateLimited {
+                retry_after: crate::retry::server_delay(headers),
+                message,
+            },
+            (422, None) if self.provider == Provider::Ideogram => Error::SafetyRejected { message },
+            (404, None) => Error::NotFound {
+                url: header(ideogram_raw::answer::REQUEST_URL_HEADER),
+                message,
+            },
+            (400 | 405 | 406 | 413 | 415 | 422, _) => Error::Rejected { status, message },
+            _ => Error::Server {
+                status,
+                body: message,
+            },
         }
-        err
     }
 
     /// A transport error with any credentials taken out of its URL.
@@ -73,8 +115,7 @@ impl Connection {
         }
     }
 
-    /// The start of a body for a message: text redacted before it is cut, or
-    /// its size.
+    /// The start of a body for a message: text redacted before it is cut, or its size.
     pub(crate) fn excerpt(&self, body: &[u8]) -> String {
         match std::str::from_utf8(body) {
             Ok(text) => one_line_with(text, |t| self.redact(t)),

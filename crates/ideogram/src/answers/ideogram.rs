@@ -7,7 +7,7 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 use crate::connection::Connection;
-use crate::error::{Error, from_answer};
+use crate::error::Error;
 use crate::generation::{GeneratedImage, Generation, ImageData};
 use crate::model::Model;
 use crate::provider::Provider;
@@ -27,8 +27,7 @@ impl Connection {
         self.ideogram_generation(model, answer)
     }
 
-    /// A generated answer of the images' shape (legacy, 3.0's or 4.0's) as a
-    /// [`Generation`]; another shape is an invalid answer.
+    /// A generated answer of the images' shape (legacy, 3.0's or 4.0's) as a [`Generation`].
     pub(crate) fn ideogram_answer<T: serde::Serialize>(
         &self,
         model: Model,
@@ -40,8 +39,7 @@ impl Connection {
         self.ideogram_generation(model, answer)
     }
 
-    /// Words redacted (URLs kept whole, to fetch them), an unsafe image's URL
-    /// withheld; no images is an error.
+    /// Words redacted (URLs kept whole), an unsafe image withheld; no images is an error.
     fn ideogram_generation(
         &self,
         model: Model,
@@ -105,8 +103,7 @@ impl Connection {
             return Err(Error::Gateway { code, message });
         };
         let none = HeaderMap::new();
-        let err = from_answer(Provider::Ideogram, status, &none, message, None, None);
-        Err(err)
+        Err(self.from_answer(status, &none, message, None, None))
     }
 }
 
@@ -193,7 +190,7 @@ mod properties {
                     };
                     match code.parse::<u16>() {
                         Ok(status @ 400..=599) => {
-                            let expected = from_answer(Provider::Ideogram, status, &HeaderMap::new(), message, None, None);
+                            let expected = conn.from_answer(status, &HeaderMap::new(), message, None, None);
                             prop_assert_eq!(format!("{err:?}"), format!("{expected:?}"));
                         }
                         _ => {

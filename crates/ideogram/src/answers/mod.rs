@@ -21,8 +21,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
 /// The most URLs read from one answer.
 const MAX_URLS: usize = 16;
 
-/// Every `http(s)` URL in `value` (a string, or lists and objects nested a
-/// little), in order and once each.
+/// Every `http(s)` URL in `value` (nested at most 4 deep), in order, once each.
 fn urls_in(value: &Value, urls: &mut Vec<String>, depth: usize) {
     if depth > 4 || urls.len() >= MAX_URLS {
         return;
@@ -51,8 +50,7 @@ fn http_url(text: &str) -> Option<&str> {
     (scheme.starts_with("https://") || scheme.starts_with("http://")).then_some(text)
 }
 
-/// Every `http(s)` URL in a body: as JSON when it parses, else as text, each
-/// URL running to the next space or quote.
+/// Every `http(s)` URL in a body: as JSON when it parses, else to the next space or quote.
 fn body_urls(body: &[u8]) -> Vec<String> {
     let mut urls = Vec::new();
     if let Ok(value) = serde_json::from_slice::<Value>(body) {
@@ -82,8 +80,7 @@ async fn read_body(stream: ByteStream) -> Result<Bytes, reqwest::Error> {
 }
 
 impl Connection {
-    /// A billed JSON answer decoded into `T`; a body that does not decode is
-    /// [`Error::Undecoded`], its URLs kept to fetch.
+    /// A billed JSON answer decoded into `T`, else [`Error::Undecoded`].
     pub(crate) async fn decode_json<T: serde::de::DeserializeOwned>(
         &self,
         answer: ResponseValue<ByteStream>,
@@ -98,8 +95,7 @@ impl Connection {
         read_body(stream).await.map_err(|e| self.transport(true, e))
     }
 
-    /// A billed answer whose `body` does not decode: `message` (redacted) says
-    /// why; its URLs go along whole, so that what was paid for can be fetched.
+    /// A billed `body` that does not decode; its URLs go along whole, to fetch what was paid for.
     pub(crate) fn undecoded(&self, body: &[u8], message: String) -> Error {
         Error::Undecoded {
             provider: self.provider,

@@ -18,8 +18,7 @@ use crate::model::Model;
 use crate::provider::Provider;
 
 impl Connection {
-    /// A Segmind v1 answer (billed: a 200) as a [`Generation`]; the seed,
-    /// request id and credits left from its headers.
+    /// A Segmind v1 answer (billed: a 200) as a [`Generation`], with what its headers say.
     pub(crate) async fn segmind_v1_generation(
         &self,
         model: Model,
@@ -56,8 +55,7 @@ impl Connection {
         Ok(generation)
     }
 
-    /// A describe answer's words (billed: a 200), redacted: the strings of its
-    /// `descriptions` (as both specs say) or else of its JSON.
+    /// A describe answer's words (billed), redacted: strings of its `descriptions`, or its JSON.
     pub(crate) async fn descriptions(
         &self,
         answer: ResponseValue<ByteStream>,
@@ -88,8 +86,7 @@ impl Connection {
         })
     }
 
-    /// A queue result as a [`Generation`]: every `http(s)` URL its output
-    /// holds; a job not COMPLETED, or without a URL, is an error.
+    /// A COMPLETED queue result as a [`Generation`]: every `http(s)` URL its output holds.
     pub(crate) fn segmind_queue_generation(
         &self,
         model: Model,
@@ -119,8 +116,7 @@ impl Connection {
         })
     }
 
-    /// A JSON v1 answer (as the model pages' samples read it): the image as a
-    /// URL or base64, under `image`, `output` or `url`.
+    /// A JSON v1 answer (as model pages read it): a URL or base64 at `image`, `output` or `url`.
     fn json_image(&self, body: &[u8]) -> Result<ImageData, Error> {
         let value: Value = serde_json::from_slice(body)
             .map_err(|e| self.undecoded(body, format!("a JSON answer that does not parse: {e}")))?;
