@@ -144,8 +144,8 @@ impl Sink for BytesMut {
 struct Attempt {
     reason: String,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
-    retry: bool,
-    retry_after: Option<Duration>,
+    /// Worth another try, after at least this long (what the host asked).
+    retry: Option<Duration>,
 }
 
 impl Attempt {
@@ -153,8 +153,7 @@ impl Attempt {
         Self {
             reason,
             source: None,
-            retry,
-            retry_after: None,
+            retry: retry.then_some(Duration::ZERO),
         }
     }
 
@@ -227,8 +226,9 @@ impl Downloader {
                     Err(failure) => failure,
                 };
                 let reason = self.redact(&failure.reason);
-                let wait = self.retry.wait(attempt, failure.retry_after);
-                let Some(wait) = wait.filter(|_| failure.retry) else {
+                let again = failure.retry;
+                let Some(wait) = again.and_then(|asked| self.retry.wait(attempt, Some(asked)))
+                else {
                     tracing::debug!(attempt, %reason, "download failed");
                     return Err(failed(reason, failure.source));
                 };
@@ -282,9 +282,10 @@ impl Downloader {
             };
             let transient = status.is_server_error() || matches!(status.as_u16(), 408 | 429);
             let reason = format!("the image host answered {status}{expired}");
+            let asked = crate::retry::server_delay(response.headers()).unwrap_or_default();
             return Err(Attempt {
-                retry_after: crate::retry::server_delay(response.headers()),
-                ..Attempt::new(reason, transient)
+                retry: transient.then_some(asked),
+                ..Attempt::new(reason, false)
             });
         }
         let too_large = || {
