@@ -124,7 +124,7 @@ impl DownloadHttp {
 pub(crate) trait Sink {
     /// Starts over (a retry): drops what was written.
     async fn reset(&mut self) -> std::io::Result<()>;
-    /// Appends a piece.
+    /// Appends `chunk`.
     async fn write(&mut self, chunk: &[u8]) -> std::io::Result<()>;
 }
 
@@ -253,27 +253,20 @@ impl Downloader {
         url: &str,
         sink: &mut impl Sink,
     ) -> Result<std::io::Result<&'static str>, Attempt> {
-        let http = self
-            .http
-            .get()
-            .map_err(|e| Attempt::http("no HTTP client for downloads", e, false))?;
+        let no_client = |e| Attempt::http("no HTTP client for downloads", e, false);
+        let http = self.http.get().map_err(no_client)?;
         // An address is checked here; a name, when it resolves.
         if let Some(policy) = &self.http.policy
-            && let Ok(parsed) = reqwest::Url::parse(url)
+            && let Ok(u) = reqwest::Url::parse(url)
         {
-            policy
-                .check_url(&parsed)
-                .map_err(|r| Attempt::new(r, false))?;
+            policy.check_url(&u).map_err(|r| Attempt::new(r, false))?;
         }
-        let response = http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| match refused_in(&e) {
-                // An address the policy keeps out stays out: not retried.
-                Some(refused) => Attempt::new(refused, false),
-                None => Attempt::http("the request failed", e, true),
-            })?;
+        let sent = http.get(url).send().await;
+        let response = sent.map_err(|e| match refused_in(&e) {
+            // An address the policy keeps out stays out: not retried.
+            Some(refused) => Attempt::new(refused, false),
+            None => Attempt::http("the request failed", e, true),
+        })?;
         let status = response.status();
         if !status.is_success() {
             let expired = match status.as_u16() {
@@ -288,13 +281,9 @@ impl Downloader {
                 ..Attempt::new(reason, false)
             });
         }
-        let too_large = || {
-            let mib = self.max_bytes / (1024 * 1024);
-            Attempt::new(
-                format!("the image is larger than {mib} MiB; refused"),
-                false,
-            )
-        };
+        let mib = self.max_bytes / (1024 * 1024);
+        let large = format!("the image is larger than {mib} MiB; refused");
+        let too_large = || Attempt::new(large.clone(), false);
         if response.content_length().unwrap_or(0) > self.max_bytes {
             return Err(too_large());
         }
@@ -305,8 +294,7 @@ impl Downloader {
             let reason = format!("the host sends {claimed}, not an image");
             return Err(Attempt::new(reason, false));
         }
-        // The first bytes tell the type: a body that is no image is refused as
-        // soon as they are in (and asked again: a host may err a moment).
+        // A body that is no image is refused once its first bytes show it (and asked again).
         let not_image = |reason| Attempt::new(reason, true);
         let (mut head, mut found, mut received) = (Vec::new(), None, 0u64);
         let mut body = response.bytes_stream();

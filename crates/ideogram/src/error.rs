@@ -102,7 +102,6 @@ pub enum Error {
         /// The request id.
         id: String,
         /// What went wrong with the check.
-        #[source]
         source: Box<Error>,
     },
     /// A 5xx or an undocumented status: a POST so answered may have run and been billed.
@@ -135,7 +134,6 @@ pub enum Error {
         /// Whether the request may have reached the server.
         sent: bool,
         /// The underlying error, with its chain (URL credentials removed).
-        #[source]
         source: reqwest::Error,
     },
     /// A billed image not fetched from its URL, retries included; the URL lasts (Ideogram's 24 h).
@@ -146,7 +144,6 @@ pub enum Error {
         /// What went wrong.
         reason: String,
         /// The underlying error, where there is one.
-        #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// The image failed the safety check and was not delivered.
@@ -171,7 +168,6 @@ pub enum Error {
         /// Where the image was going.
         path: PathBuf,
         /// The underlying error.
-        #[source]
         source: std::io::Error,
     },
 }
@@ -195,7 +191,6 @@ pub enum ConfigError {
         /// The URL as given, without credentials, quoted.
         url: String,
         /// Why it does not parse.
-        #[source]
         source: url::ParseError,
     },
     /// Plain `http://` to a non-loopback host, without

@@ -220,8 +220,7 @@ impl GeneratedImage {
         }
         // Removed unless put in place, also when this future is dropped.
         let mut temp = TempFile(Some(temp_path.clone()));
-        // Not on a blocking task: a save dropped while the file was being
-        // created would remove it before it existed, and leave it.
+        // Not on a blocking task, which a dropped save would leave behind.
         let file = std::fs::File::create_new(&temp_path).map_err(|e| io(&path, e))?;
         let mut file = tokio::fs::File::from_std(file);
         let content_type = match &self.data {
@@ -235,8 +234,7 @@ impl GeneratedImage {
             ImageData::Url(url) => self.downloader.fetch(url, &mut file, &path).await?,
             ImageData::Withheld | ImageData::Missing => unreachable!("checked above"),
         };
-        // tokio's File writes in the background: a failed write (a full
-        // disk) shows only at the flush, which sync_all alone would skip.
+        // tokio's File writes in the background: a full disk shows only at the flush.
         file.flush().await.map_err(|e| io(&path, e))?;
         file.sync_all().await.map_err(|e| io(&path, e))?;
         drop(file);

@@ -20,8 +20,7 @@ impl Connection {
             RawError::ResponseBodyError(e) | RawError::InvalidUpgrade(e) => {
                 return self.transport(true, e);
             }
-            // A success to a call (not a check on a job): it ran and was
-            // billed, so what the body points at goes along.
+            // A success to a call (not a check on a job) was billed: its URLs go along.
             RawError::InvalidResponsePayload(body, e) if job.is_none() => {
                 return self.undecoded(&body, format!("{e}: {}", self.excerpt(&body)));
             }
