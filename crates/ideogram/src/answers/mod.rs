@@ -58,14 +58,9 @@ fn body_urls(body: &[u8]) -> Vec<String> {
         return urls;
     }
     let text = String::from_utf8_lossy(body);
-    let mut rest: &str = &text;
-    while let Some(at) = rest.find("http") {
-        let candidate = &rest[at..];
-        let end = candidate
-            .find(|c: char| c.is_whitespace() || "\"'<>`\\".contains(c))
-            .unwrap_or(candidate.len());
-        push_url(&candidate[..end], &mut urls);
-        rest = &candidate[4..];
+    for word in text.split(|c: char| c.is_whitespace() || "\"'<>`\\".contains(c)) {
+        let found = word.match_indices("http");
+        found.for_each(|(at, _)| push_url(&word[at..], &mut urls));
     }
     urls
 }
