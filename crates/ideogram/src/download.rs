@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use futures::StreamExt as _;
 use ideogram_raw::auth::ApiKey;
-use ideogram_raw::http::MAX_REDIRECTS;
+use ideogram_raw::http::{CONNECT_TIMEOUT, MAX_REDIRECTS, REQUEST_TIMEOUT};
 use reqwest::header::HeaderMap;
 use tracing::Instrument as _;
 
@@ -172,15 +172,11 @@ impl Downloader {
     /// A downloader of its own, with the default timeouts, retries and cap.
     pub(crate) fn standalone() -> Result<Self, Error> {
         Ok(Self {
-            http: DownloadHttp::lazy(
-                ideogram_raw::http::REQUEST_TIMEOUT,
-                ideogram_raw::http::CONNECT_TIMEOUT,
-                None,
-            ),
+            http: DownloadHttp::lazy(REQUEST_TIMEOUT, CONNECT_TIMEOUT, None),
             retry: RetryPolicy::default(),
             key: None,
             max_bytes: MAX_DOWNLOAD_BYTES,
-            deadline: ideogram_raw::http::REQUEST_TIMEOUT,
+            deadline: REQUEST_TIMEOUT,
             believe_type: false,
         })
     }

@@ -58,15 +58,11 @@ impl InputUrlPolicy {
 
     /// Refuses `url` whose host is an address kept out (names: by [`Resolver`]).
     pub(crate) fn check_url(&self, url: &reqwest::Url) -> Result<(), String> {
-        let ip = match url.host() {
-            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
-            Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
-            _ => return Ok(()),
-        };
         let host = url.host_str().unwrap_or_default();
-        self.permits(host, ip)
-            .then_some(())
-            .ok_or_else(|| refusal(host))
+        match host.trim_start_matches('[').trim_end_matches(']').parse() {
+            Ok(ip) if !self.permits(host, ip) => Err(refusal(host)),
+            _ => Ok(()),
+        }
     }
 }
 

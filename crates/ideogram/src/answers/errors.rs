@@ -30,12 +30,10 @@ impl Connection {
                     self.excerpt(&body)
                 ));
             }
-            RawError::InvalidRequest(message) => {
-                return InvalidInput::new("request", self.redact(&message)).into();
+            RawError::InvalidRequest(why) => {
+                return InvalidInput::new("request", self.redact(&why)).into();
             }
-            RawError::Custom(message) => {
-                return ConfigError::Hook(self.redact(&message)).into();
-            }
+            RawError::Custom(why) => return ConfigError::Hook(self.redact(&why)).into(),
         };
         let message = answer.message_with(|words| self.redact(words));
         let status = answer.status.as_u16();

@@ -79,9 +79,9 @@ impl Connection {
     /// A v1 answer's body, whole; a break is an invalid answer that says billed.
     pub(crate) async fn collect(&self, stream: ByteStream) -> Result<Bytes, Error> {
         read_body(stream).await.map_err(|e| {
+            let chain = crate::error::chain(&e);
             self.invalid(format!(
-                "the answer broke off after a 200 (billed): {}",
-                self.redact(&crate::error::chain(&e))
+                "the answer broke off after a 200 (billed): {chain}"
             ))
         })
     }
@@ -107,13 +107,11 @@ impl Connection {
                 "job {id} completed (billed) without an image URL in its output"
             )));
         }
-        let images = urls
-            .into_iter()
-            .map(|url| self.image_at(url, prompt.to_owned()));
-        Ok(Generation {
-            request_id: (!id.is_empty()).then_some(id),
-            ..Generation::new(Provider::Segmind, model, images.collect())
-        })
+        let image = |url| self.image_at(url, prompt.to_owned());
+        let images = urls.into_iter().map(image).collect();
+        let mut generation = Generation::new(Provider::Segmind, model, images);
+        generation.request_id = (!id.is_empty()).then_some(id);
+        Ok(generation)
     }
 
     /// A JSON v1 answer (as model pages read it): a URL or base64 at `image`, `output` or `url`.
