@@ -292,7 +292,7 @@ impl Downloader {
         }
         // A body that is no image is refused once its first bytes show it (and asked again).
         let not_image = |reason| Attempt::new(reason, true);
-        let (mut head, mut found, mut received) = (Vec::new(), None, 0u64);
+        let (mut head, mut received) = (Vec::new(), 0u64);
         let mut body = response.bytes_stream();
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| Attempt::http("the download broke off", e, true))?;
@@ -300,20 +300,17 @@ impl Downloader {
             if received > self.max_bytes {
                 return Err(too_large());
             }
-            if found.is_none() {
+            if head.len() < SNIFF_BYTES {
                 head.extend_from_slice(&chunk[..chunk.len().min(SNIFF_BYTES - head.len())]);
                 if head.len() == SNIFF_BYTES {
-                    found = Some(image_type(&claimed, &head).map_err(not_image)?);
+                    image_type(&claimed, &head).map_err(not_image)?;
                 }
             }
             if let Err(e) = sink.write(&chunk).await {
                 return Ok(Err(e));
             }
         }
-        match found {
-            Some(found) => Ok(Ok(found)),
-            None => image_type(&claimed, &head).map(Ok).map_err(not_image),
-        }
+        image_type(&claimed, &head).map(Ok).map_err(not_image)
     }
 }
 
@@ -343,8 +340,7 @@ pub(crate) fn image_type(claimed: &str, head: &[u8]) -> Result<&'static str, Str
     if let Some((sniffed, _)) = crate::file_kind::sniff(head) {
         return Ok(sniffed);
     }
-    let known = IMAGE_TYPES.iter().position(|(name, _)| *name == claimed);
-    match known {
+    match IMAGE_TYPES.iter().position(|(name, _)| *name == claimed) {
         // Below 3: a type its bytes would have shown.
         Some(at) if at >= 3 => Ok(IMAGE_TYPES[at].0),
         None if claimed.starts_with("image/") => Ok("image/*"),
