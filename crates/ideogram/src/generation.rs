@@ -241,15 +241,12 @@ impl GeneratedImage {
 
         let target = match IMAGE_TYPES.iter().find(|(name, _)| *name == content_type) {
             Some((_, ext)) if options.fix_extension && !has_extension(&path, ext) => {
-                let fixed = path.with_extension(ext);
-                check_target(&fixed, options.replace).map_err(|e| io(&fixed, e))?;
-                fixed
+                path.with_extension(ext)
             }
             _ => path,
         };
-        place(&temp_path, &target, options.replace)
-            .await
-            .map_err(|e| io(&target, e))?;
+        let placed = place(&temp_path, &target, options.replace).await;
+        placed.map_err(|e| io(&target, e))?;
         temp.0 = None;
         // The rename made durable, where a directory can be synced.
         let dir = target.parent().filter(|d| !d.as_os_str().is_empty());

@@ -1,7 +1,7 @@
 //! Ideogram's answers, or a gateway's envelope around one, as [`Generation`]s.
 
 use ideogram_raw::answer::one_line_with;
-use ideogram_raw::ideogram::types::{GatewayEnvelope, GenerateImageResponse};
+use ideogram_raw::ideogram::types::{GatewayEnvelope, GenerateImageResponse, ImageObject};
 use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
@@ -50,24 +50,21 @@ impl Connection {
                 "it answered 200 with no images; whether that was billed is not documented".into(),
             ));
         }
-        let images = answer
-            .data
-            .into_iter()
-            .map(|image| GeneratedImage {
-                data: match image.url {
-                    _ if !image.is_image_safe => ImageData::Withheld,
-                    Some(url) if !url.is_empty() => ImageData::Url(url),
-                    // Safe, yet no URL: paid for, and not the safety check's doing.
-                    _ => ImageData::Missing,
-                },
-                prompt: self.redact(&image.prompt),
-                seed: u64::try_from(image.seed).ok(),
-                resolution: Some(self.redact(&image.resolution)),
-                is_safe: image.is_image_safe,
-                style: image.style_type.map(|s| self.redact(&s)),
-                downloader: self.downloader.clone(),
-            })
-            .collect();
+        let image = |image: ImageObject| GeneratedImage {
+            data: match image.url {
+                _ if !image.is_image_safe => ImageData::Withheld,
+                Some(url) if !url.is_empty() => ImageData::Url(url),
+                // Safe, yet no URL: paid for, and not the safety check's doing.
+                _ => ImageData::Missing,
+            },
+            prompt: self.redact(&image.prompt),
+            seed: u64::try_from(image.seed).ok(),
+            resolution: Some(self.redact(&image.resolution)),
+            is_safe: image.is_image_safe,
+            style: image.style_type.map(|s| self.redact(&s)),
+            downloader: self.downloader.clone(),
+        };
+        let images = answer.data.into_iter().map(image).collect();
         Ok(Generation::new(Provider::Ideogram, model, images))
     }
 
