@@ -14,7 +14,7 @@ use tracing::Instrument as _;
 
 use crate::error::{Error, chain};
 use crate::retry::RetryPolicy;
-use crate::url_guard::{InputUrlPolicy, Resolver};
+use crate::url_guard::{InputUrlPolicy, REFUSED, Resolver};
 
 /// The largest image download accepted: far above any generated image.
 pub const MAX_DOWNLOAD_BYTES: u64 = ideogram_raw::limit::MAX_ANSWER_BYTES;
@@ -60,7 +60,7 @@ pub(crate) struct DownloadHttp {
 }
 
 impl DownloadHttp {
-    /// Built when first needed, with these settings.
+    /// Built when first needed.
     pub(crate) fn lazy(
         timeout: Duration,
         connect_timeout: Duration,
@@ -124,7 +124,6 @@ impl DownloadHttp {
 pub(crate) trait Sink {
     /// Starts over (a retry): drops what was written.
     async fn reset(&mut self) -> std::io::Result<()>;
-    /// Appends `chunk`.
     async fn write(&mut self, chunk: &[u8]) -> std::io::Result<()>;
 }
 
@@ -257,11 +256,14 @@ impl Downloader {
         {
             policy.check_url(&u).map_err(|r| Attempt::new(r, false))?;
         }
-        let sent = http.get(url).send().await;
-        let response = sent.map_err(|e| match refused_in(&e) {
-            // An address the policy keeps out stays out: not retried.
-            Some(refused) => Attempt::new(refused, false),
-            None => Attempt::http("the request failed", e, true),
+        let response = http.get(url).send().await.map_err(|e| {
+            let first: &(dyn std::error::Error + 'static) = &e;
+            let causes = std::iter::successors(Some(first), |e| e.source());
+            // An address the policy keeps out (resolved, redirected) stays out: not retried.
+            match causes.map(|c| c.to_string()).find(|t| t.contains(REFUSED)) {
+                Some(refused) => Attempt::new(refused, false),
+                None => Attempt::http("the request failed", e, true),
+            }
         })?;
         let status = response.status();
         if !status.is_success() {
@@ -312,15 +314,6 @@ impl Downloader {
         }
         image_type(&claimed, &head).map(Ok).map_err(not_image)
     }
-}
-
-/// The input URL policy's refusal among `err`'s causes.
-fn refused_in(err: &reqwest::Error) -> Option<String> {
-    let first: &(dyn std::error::Error + 'static) = err;
-    let causes = std::iter::successors(Some(first), |e| e.source());
-    causes
-        .map(|e| e.to_string())
-        .find(|text| text.contains(crate::url_guard::REFUSED))
 }
 
 /// Bytes needed to tell JPEG, PNG and WebP apart.
