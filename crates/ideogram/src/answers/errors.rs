@@ -25,10 +25,8 @@ impl Connection {
                 return self.undecoded(&body, format!("{e}: {}", self.excerpt(&body)));
             }
             RawError::InvalidResponsePayload(body, e) => {
-                return self.invalid(format!(
-                    "an answer that does not decode ({e}): {}",
-                    self.excerpt(&body)
-                ));
+                let excerpt = self.excerpt(&body);
+                return self.invalid(format!("an answer that does not decode ({e}): {excerpt}"));
             }
             RawError::InvalidRequest(why) => {
                 return InvalidInput::new("request", self.redact(&why)).into();

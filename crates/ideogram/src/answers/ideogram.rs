@@ -46,9 +46,8 @@ impl Connection {
         answer: GenerateImageResponse,
     ) -> Result<Generation, Error> {
         if answer.data.is_empty() {
-            return Err(self.invalid(
-                "it answered 200 with no images; whether that was billed is not documented".into(),
-            ));
+            let why = "it answered 200 with no images; whether that was billed is not documented";
+            return Err(self.invalid(why.into()));
         }
         let image = |image: ImageObject| GeneratedImage {
             data: match image.url {
