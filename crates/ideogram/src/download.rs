@@ -1,5 +1,4 @@
-//! Fetching images: GETs without the key, retried (a GET bills nothing),
-//! bounded in size, and refused unless the bytes are an image.
+//! Fetching images: GETs without the key, retried (they bill nothing), bounded, checked.
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -43,8 +42,8 @@ pub(crate) struct Downloader {
     pub max_bytes: u64,
     /// How long one fetch may take in all, retries included.
     pub deadline: Duration,
-    /// Whether a host that says it sends no image is believed at once (input
-    /// images); a paid image's host may serve a maintenance page a moment.
+    /// Whether a host saying it sends no image is believed at once: for input images, as
+    /// a paid image's host may serve a maintenance page a moment.
     pub believe_type: bool,
 }
 

@@ -1,5 +1,4 @@
-//! The one error type: every failure a call can end in, mapped from each
-//! provider's statuses and bodies so callers match on meaning, not on HTTP.
+//! The one error type: every failure a call can end in, by meaning, not by HTTP status.
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -50,9 +50,8 @@ pub enum ImageData {
         /// Its type, such as `image/jpeg`.
         content_type: String,
     },
-    /// At a URL, fetched without the key (Ideogram's last 24 hours, Segmind's
-    /// queue outputs 7 days); unredacted (a redacted one fetches nothing), so
-    /// redact it before showing it.
+    /// At a URL, fetched without the key (Ideogram's last 24 h, Segmind's queue outputs 7 days);
+    /// unredacted (a redacted one fetches nothing): redact it before showing it.
     Url(String),
     /// Not delivered: the image failed the safety check.
     Withheld,
@@ -181,8 +180,7 @@ impl GeneratedImage {
         }
     }
 
-    /// Writes the image to `path` (replacing a regular file) through a synced
-    /// temporary file renamed into place: all of it, or `path` as it was.
+    /// Writes the image to `path` (replacing a regular file): all of it, or `path` as it was.
     pub async fn save(&self, path: impl AsRef<Path>) -> Result<PathBuf, Error> {
         self.save_with(path, &SaveOptions::default()).await
     }

@@ -1,5 +1,4 @@
-//! Which addresses an input image URL may reach: a server fetching URLs for
-//! others (an agent's tool call) refuses private ones, resolved and redirected.
+//! Which addresses an input image URL may reach, checked on resolving and on redirects.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;

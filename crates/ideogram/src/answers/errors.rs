@@ -1,5 +1,4 @@
-//! A failed call as an [`Error`]: by HTTP status first, the server's words
-//! redacted; a transport failure says whether the request left.
+//! A failed call as an [`Error`]: by HTTP status first, the server's words redacted.
 
 use ideogram_raw::answer::{ErrorAnswer, one_line_with};
 use progenitor_client::{ByteStream, Error as RawError};

@@ -1,5 +1,4 @@
-//! What the services answer, made into this crate's errors and (one module
-//! per provider) [`Generation`](crate::Generation)s.
+//! What the services answer, as this crate's errors and [`Generation`](crate::Generation)s.
 
 mod errors;
 mod ideogram;

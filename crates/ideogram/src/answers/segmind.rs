@@ -1,5 +1,4 @@
-//! Segmind's answers as [`Generation`]s: a v1 call's image (bytes, or JSON
-//! holding a URL or base64) and a queued job's result.
+//! Segmind's answers as [`Generation`]s: a v1 call's image, or a queued job's result.
 
 use base64::Engine as _;
 use bytes::Bytes;
