@@ -59,7 +59,6 @@ pub(crate) struct DownloadHttp {
 }
 
 impl DownloadHttp {
-    /// Built when first needed.
     pub(crate) fn lazy(
         timeout: Duration,
         connect_timeout: Duration,
@@ -220,9 +219,8 @@ impl Downloader {
                     Err(failure) => failure,
                 };
                 let reason = self.redact(&failure.reason);
-                let again = failure.retry;
-                let Some(wait) = again.and_then(|asked| self.retry.wait(attempt, Some(asked)))
-                else {
+                let wait = |asked| self.retry.wait(attempt, Some(asked));
+                let Some(wait) = failure.retry.and_then(wait) else {
                     tracing::debug!(attempt, %reason, "download failed");
                     return Err(failed(reason, failure.source));
                 };

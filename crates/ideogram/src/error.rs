@@ -6,8 +6,7 @@ use std::time::Duration;
 use crate::invalid::InvalidInput;
 use crate::provider::Provider;
 
-/// Everything that can go wrong, the key never in a message (network text is
-/// redacted first); [`Error::certainly_not_billed`] says whether it ran.
+/// Everything that can go wrong, never showing the key; see [`Error::certainly_not_billed`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -1,7 +1,6 @@
 //! What a file is: an image's type from its bytes, or a file system entry's kind.
 
-/// An image's type from its first bytes, as `(content type, extension)`:
-/// JPEG, PNG or WebP; `None` for anything else.
+/// An image's type from its first bytes, as `(content type, extension)`: JPEG, PNG or WebP.
 ///
 /// ```
 /// assert_eq!(ideogram::sniff_image(b"\x89PNG\r\n\x1a\n..."), Some(("image/png", "png")));

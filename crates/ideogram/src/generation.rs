@@ -77,32 +77,22 @@ pub struct GeneratedImage {
     pub(crate) downloader: Downloader,
 }
 
-/// How [`GeneratedImage::save_with`] places an image.
+/// How [`GeneratedImage::save_with`] places an image. By default it replaces a
+/// regular file, keeps the extension, and tags temporary files by process id.
 ///
 /// ```
 /// let careful = ideogram::SaveOptions::new().replace(false).fix_extension(true);
 /// # let _ = careful;
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SaveOptions {
-    replace: bool,
+    keep_existing: bool,
     fix_extension: bool,
-    temp_tag: String,
-}
-
-impl Default for SaveOptions {
-    /// Replace a regular file; keep the extension; tag temporary files by pid.
-    fn default() -> Self {
-        Self {
-            replace: true,
-            fix_extension: false,
-            temp_tag: format!("ideogram-{}", std::process::id()),
-        }
-    }
+    temp_tag: Option<String>,
 }
 
 impl SaveOptions {
-    /// The defaults (see [`Default`]).
+    /// The defaults.
     pub fn new() -> Self {
         Self::default()
     }
@@ -110,7 +100,7 @@ impl SaveOptions {
     /// Whether a regular file at the path is replaced (default) or the save
     /// fails with [`std::io::ErrorKind::AlreadyExists`]; anything else is refused.
     pub fn replace(mut self, replace: bool) -> Self {
-        self.replace = replace;
+        self.keep_existing = !replace;
         self
     }
 
@@ -122,7 +112,7 @@ impl SaveOptions {
 
     /// Names temporary files `.<name>.<tag>-<random>.part`: see [`temp_file_prefix`].
     pub fn temp_tag(mut self, tag: impl Into<String>) -> Self {
-        self.temp_tag = tag.into();
+        self.temp_tag = Some(tag.into());
         self
     }
 }
@@ -150,8 +140,7 @@ impl GeneratedImage {
         }
     }
 
-    /// An image at `url` (kept from an earlier generation), to fetch without a
-    /// client or key, with the default retries, timeouts and size cap.
+    /// An image at `url` (kept from earlier), fetched without a client or key, with default limits.
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), ideogram::Error> {
@@ -165,8 +154,7 @@ impl GeneratedImage {
         Ok(Self::new(data, String::new(), Downloader::standalone()?))
     }
 
-    /// The encoded image, downloaded if at a URL: without the key, retried on
-    /// network errors, 5xx, 429 and bodies cut short or not an image.
+    /// The encoded image, downloaded if it is at a URL (without the key, retried).
     pub async fn bytes(&self) -> Result<Bytes, Error> {
         match &self.data {
             ImageData::Bytes { bytes, .. } => Ok(bytes.clone()),
@@ -202,8 +190,11 @@ impl GeneratedImage {
             ImageData::Missing => return Err(Error::Missing),
             ImageData::Bytes { .. } | ImageData::Url(_) => {}
         }
-        check_target(&path, options.replace).map_err(|e| io(&path, e))?;
-        let mut temp_path = temp_file_prefix(&path, &options.temp_tag).into_os_string();
+        let replace = !options.keep_existing;
+        check_target(&path, replace).map_err(|e| io(&path, e))?;
+        let pid = || format!("ideogram-{}", std::process::id());
+        let tag = options.temp_tag.clone().unwrap_or_else(pid);
+        let mut temp_path = temp_file_prefix(&path, &tag).into_os_string();
         temp_path.push(format!("{:08x}.part", rand::random::<u32>()));
         let temp_path = PathBuf::from(temp_path);
         let name_len = path.file_name().map_or(0, |n| n.len());
@@ -243,7 +234,7 @@ impl GeneratedImage {
             }
             _ => path,
         };
-        let placed = place(&temp_path, &target, options.replace).await;
+        let placed = place(&temp_path, &target, replace).await;
         placed.map_err(|e| io(&target, e))?;
         temp.0 = None;
         // The rename made durable, where a directory can be synced.

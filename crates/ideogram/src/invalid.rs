@@ -6,8 +6,7 @@ use std::borrow::Cow;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {field}: {message}")]
 pub struct InvalidInput {
-    /// The field as the request or command line calls it (`seed`), or its path
-    /// in the spec's body (`image_request.color_palette.members[0]`).
+    /// The field as the request calls it (`seed`), or its path (`image_request.color_palette`).
     pub field: Cow<'static, str>,
     /// What is wrong and what is allowed.
     pub message: String,
@@ -33,8 +32,7 @@ impl InvalidInput {
         }
     }
 
-    /// Whether the field itself is not taken here, rather than its value
-    /// refused: a list of the field's values would not help.
+    /// Whether the field is not taken here at all (a list of its values would not help).
     pub fn is_not_taken(&self) -> bool {
         self.not_taken
     }

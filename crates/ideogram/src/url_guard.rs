@@ -3,8 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-/// Which addresses input image URLs (images to edit, remix, describe, style
-/// or character references) may reach; generated images' downloads may reach any.
+/// Which addresses input image URLs (to edit, describe, reference) may reach; downloads any.
 ///
 /// ```
 /// use ideogram::InputUrlPolicy;

@@ -28,29 +28,27 @@ impl Connection {
         let content_type = content_type(headers);
         let seed = header(headers, &names::X_SEED_VALUE).and_then(|s| s.parse().ok());
         let request_id = header(headers, &names::X_REQUEST_ID).map(|id| self.redact(id));
-        let credits_left =
-            header(headers, &names::X_REMAINING_CREDITS).and_then(|s| s.parse().ok());
+        let credits = header(headers, &names::X_REMAINING_CREDITS).and_then(|s| s.parse().ok());
         let bytes = self.collect(answer.into_inner()).await?;
         let data = if content_type == "application/json" {
             self.json_image(&bytes)?
         } else {
-            let content_type = image_type(&content_type, &bytes).map_err(|reason| {
+            let found = image_type(&content_type, &bytes).map_err(|reason| {
                 let excerpt = self.excerpt(&bytes);
-                let why =
-                    format!("a 200 answer (billed) that is not an image: {reason}: {excerpt}");
-                self.invalid(why)
+                self.invalid(format!(
+                    "a 200 answer (billed) that is not an image: {reason}: {excerpt}"
+                ))
             })?;
-            let content_type = content_type.to_owned();
             ImageData::Bytes {
                 bytes,
-                content_type,
+                content_type: found.to_owned(),
             }
         };
         let mut image = GeneratedImage::new(data, prompt.to_owned(), self.downloader.clone());
         image.seed = seed;
         let mut generation = Generation::new(Provider::Segmind, model, vec![image]);
         generation.request_id = request_id;
-        generation.credits_left = credits_left;
+        generation.credits_left = credits;
         Ok(generation)
     }
 
