@@ -293,7 +293,7 @@ mod properties {
                 Provider::Ideogram => crate::Client::ideogram("k"),
             };
             let conn = client.unwrap();
-            let err = conn.connection().from_answer(status, &headers, message.clone(), None, id);
+            let err = conn.connection().answer_error(status, &headers, message.clone(), None, id);
             let kind_ok = match status {
                 300..=399 => matches!(err, Error::Redirected { .. }),
                 404 if job => matches!(err, Error::Expired { .. }),

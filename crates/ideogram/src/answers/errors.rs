@@ -40,12 +40,12 @@ impl Connection {
             ));
         }
         let reason = answer.reject_reason();
-        self.from_answer(status, &answer.headers, message, reason, job)
+        self.answer_error(status, &answer.headers, message, reason, job)
     }
 
     /// An error answer's meaning, by status first, its words redacted; `job` is
     /// the queued request a GET asked about.
-    pub(crate) fn from_answer(
+    pub(crate) fn answer_error(
         &self,
         status: u16,
         headers: &HeaderMap,

@@ -99,7 +99,7 @@ impl Connection {
             return Err(Error::Gateway { code, message });
         };
         let none = HeaderMap::new();
-        Err(self.from_answer(status, &none, message, None, None))
+        Err(self.answer_error(status, &none, message, None, None))
     }
 }
 
@@ -186,7 +186,7 @@ mod properties {
                     };
                     match code.parse::<u16>() {
                         Ok(status @ 400..=599) => {
-                            let expected = conn.from_answer(status, &HeaderMap::new(), message, None, None);
+                            let expected = conn.answer_error(status, &HeaderMap::new(), message, None, None);
                             prop_assert_eq!(format!("{err:?}"), format!("{expected:?}"));
                         }
                         _ => {
