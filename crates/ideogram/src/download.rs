@@ -1,6 +1,4 @@
-//! Fetching generated images: GETs without the key, retried with backoff
-//! (a GET bills nothing), bounded in size, and refused unless the bytes are
-//! an image of the type the server claims.
+//! Fetching images: GETs without the key, retried (they bill nothing), bounded, checked.
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -9,23 +7,21 @@ use std::time::Duration;
 use bytes::BytesMut;
 use futures::StreamExt as _;
 use ideogram_raw::auth::ApiKey;
-use ideogram_raw::http::MAX_REDIRECTS;
+use ideogram_raw::http::{CONNECT_TIMEOUT, MAX_REDIRECTS, REQUEST_TIMEOUT};
 use reqwest::header::HeaderMap;
 use tracing::Instrument as _;
 
 use crate::error::{Error, chain};
 use crate::retry::RetryPolicy;
-use crate::url_guard::{InputUrlPolicy, Resolver};
+use crate::url_guard::{InputUrlPolicy, REFUSED, Resolver};
 
 /// The largest image download accepted: far above any generated image.
 pub const MAX_DOWNLOAD_BYTES: u64 = ideogram_raw::limit::MAX_ANSWER_BYTES;
 
-/// The longest an image download may go without a byte before it is asked
-/// again.
+/// The longest an image download may go without a byte before it is asked again.
 pub(crate) const DOWNLOAD_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Image types known by name, with their extensions; the first three are
-/// those [`crate::file_kind::sniff`] tells by their bytes.
+/// Image types by name, with extensions; [`crate::file_kind::sniff`] tells the first three.
 pub(crate) const IMAGE_TYPES: [(&str, &str); 8] = [
     ("image/jpeg", "jpg"),
     ("image/png", "png"),
@@ -37,9 +33,7 @@ pub(crate) const IMAGE_TYPES: [(&str, &str); 8] = [
     ("image/tiff", "tiff"),
 ];
 
-/// What fetches image URLs for a client: its own HTTP client (which never
-/// carries the key), the retry policy, and the key, to redact it from
-/// anything a hostile image host sends back.
+/// Fetches image URLs without the key, which it redacts from what hosts send.
 #[derive(Debug, Clone)]
 pub(crate) struct Downloader {
     pub http: DownloadHttp,
@@ -48,14 +42,12 @@ pub(crate) struct Downloader {
     pub max_bytes: u64,
     /// How long one fetch may take in all, retries included.
     pub deadline: Duration,
-    /// Whether a host that says it sends no image (`text/plain`, a page) is
-    /// believed at once: for input images, where asking again fetches the
-    /// same. A paid image's host may serve a maintenance page a moment.
+    /// Whether a host saying it sends no image is believed at once: for input images, as
+    /// a paid image's host may serve a maintenance page a moment.
     pub believe_type: bool,
 }
 
-/// The download client, built on first use: a call whose answer holds the
-/// image (Segmind's v1) never pays for a second HTTP client.
+/// The download client, built on first use (an answer holding the image needs none).
 #[derive(Debug, Clone)]
 pub(crate) struct DownloadHttp {
     client: Arc<OnceLock<reqwest::Client>>,
@@ -67,7 +59,6 @@ pub(crate) struct DownloadHttp {
 }
 
 impl DownloadHttp {
-    /// Built when first needed, with these settings.
     pub(crate) fn lazy(
         timeout: Duration,
         connect_timeout: Duration,
@@ -82,8 +73,7 @@ impl DownloadHttp {
         }
     }
 
-    /// A client of its own bound by `policy`: names resolve to the
-    /// addresses it permits only, and a redirect elsewhere is not followed.
+    /// A client of its own that reaches only what `policy` permits, redirects too.
     pub(crate) fn guarded(mut self, policy: InputUrlPolicy) -> Self {
         self.client = Arc::new(OnceLock::new());
         self.policy = Some(Arc::new(policy));
@@ -97,8 +87,7 @@ impl DownloadHttp {
         http
     }
 
-    /// The client: downloads never carry the key, so ordinary redirects are
-    /// fine; proxies follow the API client's rules.
+    /// The client: downloads never carry the key, so redirects are followed.
     fn get(&self) -> Result<&reqwest::Client, reqwest::Error> {
         if let Some(client) = self.client.get() {
             return Ok(client);
@@ -106,16 +95,13 @@ impl DownloadHttp {
         let mut builder = ideogram_raw::http::client_builder()
             .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
             .timeout(self.timeout)
-            // An image host silent this long is stuck: ask again.
             .read_timeout(DOWNLOAD_IDLE_TIMEOUT.min(self.timeout))
             .connect_timeout(self.connect_timeout);
         if let Some(agent) = &self.user_agent {
             builder = builder.user_agent(agent);
         }
         if let Some(policy) = self.policy.clone() {
-            let resolver = Resolver {
-                policy: policy.clone(),
-            };
+            let resolver = Arc::new(Resolver(policy.clone()));
             let redirects = reqwest::redirect::Policy::custom(move |attempt| {
                 if attempt.previous().len() >= MAX_REDIRECTS {
                     return attempt.error("too many redirects");
@@ -125,7 +111,7 @@ impl DownloadHttp {
                     Err(reason) => attempt.error(reason),
                 }
             });
-            builder = builder.dns_resolver(Arc::new(resolver)).redirect(redirects);
+            builder = builder.dns_resolver(resolver).redirect(redirects);
         }
         let client = builder.build()?;
         Ok(self.client.get_or_init(|| client))
@@ -136,7 +122,6 @@ impl DownloadHttp {
 pub(crate) trait Sink {
     /// Starts over (a retry): drops what was written.
     async fn reset(&mut self) -> std::io::Result<()>;
-    /// Appends a piece.
     async fn write(&mut self, chunk: &[u8]) -> std::io::Result<()>;
 }
 
@@ -156,8 +141,8 @@ impl Sink for BytesMut {
 struct Attempt {
     reason: String,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
-    retry: bool,
-    retry_after: Option<Duration>,
+    /// Worth another try, after at least this long (what the host asked).
+    retry: Option<Duration>,
 }
 
 impl Attempt {
@@ -165,19 +150,17 @@ impl Attempt {
         Self {
             reason,
             source: None,
-            retry,
-            retry_after: None,
+            retry: retry.then_some(Duration::ZERO),
         }
     }
 
-    /// `what` failed with `e`: its words and causes, without the URL (which
-    /// the caller names).
+    /// `what` failed with `e`: its words and causes, without the URL.
     fn http(what: &str, e: reqwest::Error, retry: bool) -> Self {
         let e = e.without_url();
+        let reason = format!("{what}: {}", chain(&e));
         Self {
-            reason: format!("{what}: {}", chain(&e)),
             source: Some(Box::new(e)),
-            ..Self::new(String::new(), retry)
+            ..Self::new(reason, retry)
         }
     }
 }
@@ -186,15 +169,11 @@ impl Downloader {
     /// A downloader of its own, with the default timeouts, retries and cap.
     pub(crate) fn standalone() -> Result<Self, Error> {
         Ok(Self {
-            http: DownloadHttp::lazy(
-                ideogram_raw::http::REQUEST_TIMEOUT,
-                ideogram_raw::http::CONNECT_TIMEOUT,
-                None,
-            ),
+            http: DownloadHttp::lazy(REQUEST_TIMEOUT, CONNECT_TIMEOUT, None),
             retry: RetryPolicy::default(),
             key: None,
             max_bytes: MAX_DOWNLOAD_BYTES,
-            deadline: ideogram_raw::http::REQUEST_TIMEOUT,
+            deadline: REQUEST_TIMEOUT,
             believe_type: false,
         })
     }
@@ -205,8 +184,7 @@ impl Downloader {
         key.map_or_else(|| text.to_owned(), |k| k.redact(text).into_owned())
     }
 
-    /// Downloads `url` into `sink` within the deadline, retrying network
-    /// errors, 5xx, 429 and bodies cut short or not an image; returns the
+    /// Downloads `url` into `sink` within the deadline, retried; returns the
     /// image's type. A failure of `sink` is an [`Error::Io`] for `path`.
     pub(crate) async fn fetch(
         &self,
@@ -241,10 +219,8 @@ impl Downloader {
                     Err(failure) => failure,
                 };
                 let reason = self.redact(&failure.reason);
-                let wait = failure
-                    .retry
-                    .then(|| self.retry.wait(attempt, failure.retry_after));
-                let Some(wait) = wait.flatten() else {
+                let wait = |asked| self.retry.wait(attempt, Some(asked));
+                let Some(wait) = failure.retry.and_then(wait) else {
                     tracing::debug!(attempt, %reason, "download failed");
                     return Err(failed(reason, failure.source));
                 };
@@ -255,45 +231,37 @@ impl Downloader {
         };
         let span = tracing::debug_span!("download", url = %self.redact(&traced));
         // A trickling host must not hold a paid image (or the caller) for ever.
-        match tokio::time::timeout(self.deadline, fetching.instrument(span)).await {
-            Ok(result) => result,
-            Err(_) => {
-                let secs = self.deadline.as_secs_f64();
-                let reason = format!("it took longer than {secs:.1} s in all, retries included");
-                Err(failed(reason, None))
-            }
-        }
+        let fetched = tokio::time::timeout(self.deadline, fetching.instrument(span)).await;
+        fetched.unwrap_or_else(|_| {
+            let secs = self.deadline.as_secs_f64();
+            let reason = format!("it took longer than {secs:.1} s in all, retries included");
+            Err(failed(reason, None))
+        })
     }
 
-    /// One GET: `Ok(Ok(type))` when whole, `Ok(Err)` when the sink failed,
-    /// `Err` when the download did.
+    /// One GET: `Ok(Ok(type))` when whole, `Ok(Err)` when the sink failed.
     async fn attempt(
         &self,
         url: &str,
         sink: &mut impl Sink,
     ) -> Result<std::io::Result<&'static str>, Attempt> {
-        let http = self
-            .http
-            .get()
-            .map_err(|e| Attempt::http("no HTTP client for downloads", e, false))?;
-        // A URL naming an address outright is checked here; a name, when it
-        // resolves.
+        let no_client = |e| Attempt::http("no HTTP client for downloads", e, false);
+        let http = self.http.get().map_err(no_client)?;
+        // An address is checked here; a name, when it resolves.
         if let Some(policy) = &self.http.policy
-            && let Ok(parsed) = reqwest::Url::parse(url)
+            && let Ok(u) = reqwest::Url::parse(url)
         {
-            policy
-                .check_url(&parsed)
-                .map_err(|r| Attempt::new(r, false))?;
+            policy.check_url(&u).map_err(|r| Attempt::new(r, false))?;
         }
-        let response = http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| match refused_in(&e) {
-                // An address the policy keeps out stays out: not retried.
+        let response = http.get(url).send().await.map_err(|e| {
+            let first: &(dyn std::error::Error + 'static) = &e;
+            let causes = std::iter::successors(Some(first), |e| e.source());
+            // An address the policy keeps out (resolved, redirected) stays out: not retried.
+            match causes.map(|c| c.to_string()).find(|t| t.contains(REFUSED)) {
                 Some(refused) => Attempt::new(refused, false),
                 None => Attempt::http("the request failed", e, true),
-            })?;
+            }
+        })?;
         let status = response.status();
         if !status.is_success() {
             let expired = match status.as_u16() {
@@ -302,33 +270,28 @@ impl Downloader {
             };
             let transient = status.is_server_error() || matches!(status.as_u16(), 408 | 429);
             let reason = format!("the image host answered {status}{expired}");
+            let asked = crate::retry::server_delay(response.headers()).unwrap_or_default();
             return Err(Attempt {
-                retry_after: crate::retry::server_delay(response.headers()),
-                ..Attempt::new(reason, transient)
+                retry: transient.then_some(asked),
+                ..Attempt::new(reason, false)
             });
         }
         let mib = self.max_bytes / (1024 * 1024);
-        let too_large = || {
-            Attempt::new(
-                format!("the image is larger than {mib} MiB; refused"),
-                false,
-            )
-        };
+        let large = format!("the image is larger than {mib} MiB; refused");
+        let too_large = || Attempt::new(large.clone(), false);
         if response.content_length().unwrap_or(0) > self.max_bytes {
             return Err(too_large());
         }
         let claimed = content_type(response.headers());
-        // A host that says it sends something else than an image (a
-        // `text/plain` or HTML page) means it: asking again fetches the same.
+        // A host that says it sends no image means it: asking again fetches the same.
         let octets = ["", "application/octet-stream", "binary/octet-stream"];
         if self.believe_type && !claimed.starts_with("image/") && !octets.contains(&&*claimed) {
             let reason = format!("the host sends {claimed}, not an image");
             return Err(Attempt::new(reason, false));
         }
-        // The first bytes tell the type: a body that is no image is refused
-        // as soon as they are in (and asked again: a host may err a moment).
+        // A body that is no image is refused once its first bytes show it (and asked again).
         let not_image = |reason| Attempt::new(reason, true);
-        let (mut head, mut found, mut received) = (Vec::new(), None, 0u64);
+        let (mut head, mut received) = (Vec::new(), 0u64);
         let mut body = response.bytes_stream();
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| Attempt::http("the download broke off", e, true))?;
@@ -336,31 +299,18 @@ impl Downloader {
             if received > self.max_bytes {
                 return Err(too_large());
             }
-            if found.is_none() {
+            if head.len() < SNIFF_BYTES {
                 head.extend_from_slice(&chunk[..chunk.len().min(SNIFF_BYTES - head.len())]);
                 if head.len() == SNIFF_BYTES {
-                    found = Some(image_type(&claimed, &head).map_err(not_image)?);
+                    image_type(&claimed, &head).map_err(not_image)?;
                 }
             }
             if let Err(e) = sink.write(&chunk).await {
                 return Ok(Err(e));
             }
         }
-        match found {
-            Some(found) => Ok(Ok(found)),
-            None => image_type(&claimed, &head).map(Ok).map_err(not_image),
-        }
+        image_type(&claimed, &head).map(Ok).map_err(not_image)
     }
-}
-
-/// The policy's refusal somewhere in `err`'s causes (a redirect it did
-/// not follow, a name that resolved to addresses it keeps out).
-fn refused_in(err: &reqwest::Error) -> Option<String> {
-    let first: &(dyn std::error::Error + 'static) = err;
-    let causes = std::iter::successors(Some(first), |e| e.source());
-    causes
-        .map(|e| e.to_string())
-        .find(|text| text.contains(crate::url_guard::REFUSED))
 }
 
 /// Bytes needed to tell JPEG, PNG and WebP apart.
@@ -374,15 +324,13 @@ pub(crate) fn content_type(headers: &HeaderMap) -> String {
     bare.trim().to_ascii_lowercase()
 }
 
-/// An image's type: what its first bytes say whatever its label (a
-/// mislabelled image is still the paid image), else a claimed `image/*` type
-/// the bytes cannot show; anything else (an error page, a cut body) is none.
+/// An image's type: what its first bytes say whatever its label (a mislabelled
+/// image is still the paid one), else a claimed `image/*` the bytes cannot show.
 pub(crate) fn image_type(claimed: &str, head: &[u8]) -> Result<&'static str, String> {
     if let Some((sniffed, _)) = crate::file_kind::sniff(head) {
         return Ok(sniffed);
     }
-    let known = IMAGE_TYPES.iter().position(|(name, _)| *name == claimed);
-    match known {
+    match IMAGE_TYPES.iter().position(|(name, _)| *name == claimed) {
         // Below 3: a type its bytes would have shown.
         Some(at) if at >= 3 => Ok(IMAGE_TYPES[at].0),
         None if claimed.starts_with("image/") => Ok("image/*"),

@@ -1,18 +1,12 @@
-//! The one error type: every failure a call can end in, mapped from each
-//! provider's statuses and bodies so callers match on meaning, not on HTTP.
+//! The one error type: every failure a call can end in, by meaning, not by HTTP status.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
-
 use crate::invalid::InvalidInput;
 use crate::provider::Provider;
 
-/// Everything that can go wrong. Messages never contain the API key: text
-/// from the network is redacted before it gets here.
-/// [`Error::certainly_not_billed`] says, per variant, whether the request
-/// certainly did not run.
+/// Everything that can go wrong, never showing the key; see [`Error::certainly_not_billed`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -34,8 +28,7 @@ pub enum Error {
         /// The service's words.
         message: String,
     },
-    /// No credits or funds left (Segmind 406 "Insufficient credits" or a job
-    /// that FAILED for want of them, Ideogram 402). Retrying will not help.
+    /// No credits left (Ideogram 402, Segmind 406 or a job failed for want of them): do not retry.
     #[error("insufficient credits: {message}")]
     InsufficientCredits {
         /// The service's words.
@@ -55,8 +48,7 @@ pub enum Error {
         /// The service's words.
         message: String,
     },
-    /// The service refused the request as invalid (400, 405, 413, 415,
-    /// Segmind's 422 and 406 "Invalid content type"). Not run.
+    /// Refused as invalid (400, 405, 413, 415; Segmind's 422, 406 "Invalid content type"): not run.
     #[error("the service rejected the request ({status}): {message}")]
     Rejected {
         /// The HTTP status.
@@ -64,8 +56,7 @@ pub enum Error {
         /// The service's words (Segmind's name the field).
         message: String,
     },
-    /// Unknown model or URL (404 on a POST): often a base URL whose path
-    /// is wrong (a gateway's prefix missing, or one too many).
+    /// Unknown model or URL (404 on a POST): often a base URL's path prefix missing or doubled.
     #[error("not found: {}{message}", url.as_deref().map(|u| format!("{u}: ")).unwrap_or_default())]
     NotFound {
         /// The URL the request went to, without credentials or a query.
@@ -73,8 +64,7 @@ pub enum Error {
         /// The service's words.
         message: String,
     },
-    /// A redirect, not followed to another origin (the key would go along).
-    /// A POST answered so may have run.
+    /// A redirect, not followed (the key would go along): a POST answered so may have run.
     #[error("the service answered {status}, a redirect{}; not followed", location.as_deref().map(|l| format!(" to {l}")).unwrap_or_default())]
     Redirected {
         /// The HTTP status (301, 302, 303, 307, 308).
@@ -82,8 +72,7 @@ pub enum Error {
         /// Where it pointed.
         location: Option<String>,
     },
-    /// A queued request the service no longer knows: unknown id, or older
-    /// than the 1 hour retention. It may have run and been billed.
+    /// A queued request unknown or older than the 1 hour retention: it may have been billed.
     #[error("request {id} is unknown or expired (results are kept 1 hour)")]
     Expired {
         /// The request id.
@@ -97,8 +86,7 @@ pub enum Error {
         /// The service's reason.
         detail: String,
     },
-    /// A queued request did not finish before the deadline; it runs on and
-    /// will be billed when it does: resume it with its id.
+    /// A queued request unfinished at the deadline: it runs on and bills; resume it by its id.
     #[error("job {id} did not finish within {:.1} s; it runs on and bills: resume it with its id", waited.as_secs_f64())]
     JobTimeout {
         /// The request id.
@@ -106,18 +94,15 @@ pub enum Error {
         /// How long the client waited.
         waited: Duration,
     },
-    /// Checking on a queued request failed; the job runs on whatever
-    /// happened to the check: resume it with its id.
+    /// Checking on a queued request failed; the job runs on: resume it by its id.
     #[error("checking on job {id} failed: {source}; the job runs on: resume it with its id")]
     Polling {
         /// The request id.
         id: String,
         /// What went wrong with the check.
-        #[source]
         source: Box<Error>,
     },
-    /// The service failed (5xx) or answered a status it does not document.
-    /// For a POST the generation may have run and been billed.
+    /// A 5xx or an undocumented status: a POST so answered may have run and been billed.
     #[error("server error {status}: {body}")]
     Server {
         /// The HTTP status.
@@ -125,8 +110,7 @@ pub enum Error {
         /// The service's words, cut to a line.
         body: String,
     },
-    /// A success answer that did not have the documented shape (a 2xx that
-    /// does not decode, a 200 with no images). It may have been billed.
+    /// A success answer not of the documented shape (a 200 with no images): maybe billed.
     #[error("unexpected answer from {provider}: {message}")]
     InvalidResponse {
         /// Who answered.
@@ -134,8 +118,7 @@ pub enum Error {
         /// What was wrong with it.
         message: String,
     },
-    /// A gateway's envelope said the call failed, with a code that is not an
-    /// HTTP status. Whether it was billed is not documented.
+    /// A gateway's envelope reported a failure by a non-HTTP code; billing undocumented.
     #[error("the gateway answered code {code}: {message}")]
     Gateway {
         /// The envelope's `code`.
@@ -143,19 +126,15 @@ pub enum Error {
         /// The envelope's `message`.
         message: String,
     },
-    /// The connection failed, timed out or broke. `sent` tells whether the
-    /// request may have reached the server (and so may have been billed).
+    /// The connection failed, timed out or broke; `sent`: it may have reached the server (billed).
     #[error("network error ({}): {source}", if *sent { "the request may have been received" } else { "the request was not sent" })]
     Transport {
         /// Whether the request may have reached the server.
         sent: bool,
         /// The underlying error, with its chain (URL credentials removed).
-        #[source]
         source: reqwest::Error,
     },
-    /// A generated image could not be fetched from its URL (after the
-    /// client's retries). The generation was billed: the URL stays valid for
-    /// a while (Ideogram's 24 hours).
+    /// A billed image not fetched from its URL, retries included; the URL lasts (Ideogram's 24 h).
     #[error("cannot download {url}: {reason}")]
     Download {
         /// The image's URL.
@@ -163,21 +142,15 @@ pub enum Error {
         /// What went wrong.
         reason: String,
         /// The underlying error, where there is one.
-        #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// The image failed the safety check and was not delivered.
     #[error("the image failed the safety check and was not delivered")]
     Withheld,
-    /// The answer (billed) held no image where it should have: an image that
-    /// passed the safety check yet came without a URL. Nothing to fetch.
+    /// A billed answer's image that passed the safety check yet has no URL: nothing to fetch.
     #[error("billed, but the answer held no image for it (no URL, and not marked unsafe)")]
     Missing,
-    /// A success answer (2xx: billed) whose body does not have the documented
-    /// shape. `urls`, read leniently from the body and kept whole as
-    /// [`ImageData::Url`] is, likely hold the paid images.
-    ///
-    /// [`ImageData::Url`]: crate::ImageData::Url
+    /// A 2xx (billed) that does not decode; `urls`, kept whole, likely hold the paid images.
     #[error("the service answered success (billed), but the answer does not decode: {message}")]
     Undecoded {
         /// Who answered.
@@ -193,13 +166,11 @@ pub enum Error {
         /// Where the image was going.
         path: PathBuf,
         /// The underlying error.
-        #[source]
         source: std::io::Error,
     },
 }
 
-/// Why a client could not be set up ([`Error::Config`]). Messages show URLs
-/// without credentials and never the key.
+/// Why a client could not be set up; URLs shown without credentials, never the key.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
@@ -218,10 +189,9 @@ pub enum ConfigError {
         /// The URL as given, without credentials, quoted.
         url: String,
         /// Why it does not parse.
-        #[source]
         source: url::ParseError,
     },
-    /// A plain `http://` base URL on a host that is not loopback, without
+    /// Plain `http://` to a non-loopback host, without
     /// [`allow_insecure_http`](crate::ClientBuilder::allow_insecure_http).
     #[error(
         "the base URL {url} is plain http on a non-loopback host: the key would cross the \
@@ -251,13 +221,11 @@ pub enum ConfigError {
 }
 
 impl Error {
-    /// Whether the request certainly did not run, so sending it again cannot
-    /// bill twice: `false` wherever a generation may have run (or certainly
-    /// did, as when a download or save fails).
+    /// Whether the request certainly did not run, so that sending it again cannot bill twice.
     pub fn certainly_not_billed(&self) -> bool {
         match self {
             Self::Transport { sent, .. } => !sent,
-            // Nothing was sent, or answers the services document as not run.
+            // Nothing sent, or answers documented as not run.
             Self::Validation(_)
             | Self::Config(_)
             | Self::Unauthorized { .. }
@@ -268,17 +236,12 @@ impl Error {
             | Self::Rejected { .. }
             | Self::NotFound { .. }
             | Self::JobFailed { .. } => true,
-            // Anything else may have run, or certainly did: a redirect after
-            // a POST, an expired or unfinished job, a 5xx, an odd 2xx, a
-            // gateway's failure, and what comes after a generation answered.
-            // A new variant counts as maybe billed until shown otherwise.
+            // Anything else may have run (a new variant too, until shown otherwise).
             _ => false,
         }
     }
 
-    /// Whether the request certainly ran and was paid for: the service
-    /// answered success, and what failed came after (reading the answer,
-    /// fetching or saving an image).
+    /// Whether it certainly ran and was paid for: success was answered, and what came after failed.
     pub fn certainly_billed(&self) -> bool {
         matches!(
             self,
@@ -286,8 +249,7 @@ impl Error {
         )
     }
 
-    /// The error itself, or for [`Error::Polling`] the failure of the check
-    /// (what to act on: a key that stopped working, a network down).
+    /// The error itself, or for [`Error::Polling`] the failure of the check (what to act on).
     pub fn root(&self) -> &Error {
         match self {
             Self::Polling { source, .. } => source.root(),
@@ -302,60 +264,11 @@ pub(crate) fn chain(err: &dyn std::error::Error) -> String {
     causes.fold(err.to_string(), |out, cause| format!("{out}: {cause}"))
 }
 
-/// The meaning of an error answer, decided by its status first; the body only
-/// gives the words. `job` is the queued request a GET asked about.
-pub(crate) fn from_answer(
-    provider: Provider,
-    status: u16,
-    headers: &HeaderMap,
-    message: String,
-    reject_reason: Option<String>,
-    job: Option<&str>,
-) -> Error {
-    let header = |name| Some(headers.get(name)?.to_str().ok()?.to_owned());
-    match (status, job) {
-        (300..=399, _) => Error::Redirected {
-            status,
-            location: header(reqwest::header::LOCATION.as_str()),
-        },
-        (404, Some(id)) => Error::Expired { id: id.to_owned() },
-        (422, Some(id)) => Error::JobFailed {
-            id: id.to_owned(),
-            detail: message,
-        },
-        (401, _) => Error::Unauthorized { message },
-        (403, _) => Error::Forbidden { message },
-        (402, _) => Error::InsufficientCredits {
-            message: match reject_reason {
-                Some(reason) => format!("{message} ({reason})"),
-                None => message,
-            },
-        },
-        (406, _) if message.to_ascii_lowercase().contains("credit") => {
-            Error::InsufficientCredits { message }
-        }
-        (429, _) => Error::RateLimited {
-            retry_after: crate::retry::server_delay(headers),
-            message,
-        },
-        (422, None) if provider == Provider::Ideogram => Error::SafetyRejected { message },
-        (404, None) => Error::NotFound {
-            url: header(ideogram_raw::answer::REQUEST_URL_HEADER),
-            message,
-        },
-        (400 | 405 | 406 | 413 | 415 | 422, _) => Error::Rejected { status, message },
-        _ => Error::Server {
-            status,
-            body: message,
-        },
-    }
-}
-
 #[cfg(test)]
 mod properties {
     use super::*;
     use proptest::prelude::*;
-    use reqwest::header::HeaderValue;
+    use reqwest::header::{HeaderMap, HeaderValue};
 
     proptest! {
 
@@ -375,7 +288,12 @@ mod properties {
                 headers.insert("retry-after", value);
             }
             let id = job.then_some("job-1");
-            let err = from_answer(provider, status, &headers, message.clone(), None, id);
+            let client = match provider {
+                Provider::Segmind => crate::Client::segmind("k"),
+                Provider::Ideogram => crate::Client::ideogram("k"),
+            };
+            let conn = client.unwrap();
+            let err = conn.connection().answer_error(status, &headers, message.clone(), None, id);
             let kind_ok = match status {
                 300..=399 => matches!(err, Error::Redirected { .. }),
                 404 if job => matches!(err, Error::Expired { .. }),

@@ -1,39 +1,33 @@
-//! What a file is: an image's type from its first bytes, a file system
-//! entry's kind in words; the modules that read and write files ask here.
+//! What a file is: an image's type from its bytes, or a file system entry's kind.
 
-/// An image's type from its first bytes, as `(content type, extension)`:
-/// JPEG, PNG or WebP; `None` for anything else.
+/// An image's type from its first bytes, as `(content type, extension)`: JPEG, PNG or WebP.
 ///
 /// ```
 /// assert_eq!(ideogram::sniff_image(b"\x89PNG\r\n\x1a\n..."), Some(("image/png", "png")));
 /// assert_eq!(ideogram::sniff_image(b"<html>"), None);
 /// ```
 pub fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
-    if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
-        Some(("image/jpeg", "jpg"))
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some(("image/png", "png"))
-    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        Some(("image/webp", "webp"))
-    } else {
-        None
+    match bytes {
+        [0xff, 0xd8, 0xff, ..] => Some(("image/jpeg", "jpg")),
+        [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n', ..] => Some(("image/png", "png")),
+        [b'R', b'I', b'F', b'F', _, _, _, _, rest @ ..] if rest.starts_with(b"WEBP") => {
+            Some(("image/webp", "webp"))
+        }
+        _ => None,
     }
 }
 
 /// What kind of file this is, in words.
 pub(crate) fn describe_file_type(kind: &std::fs::FileType) -> &'static str {
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt as _;
-        if kind.is_char_device() || kind.is_block_device() {
-            return "a device";
-        }
-        if kind.is_fifo() {
-            return "a FIFO";
-        }
-        if kind.is_socket() {
-            return "a socket";
-        }
+    use std::os::unix::fs::FileTypeExt as _;
+    #[cfg(unix)]
+    if kind.is_char_device() || kind.is_block_device() {
+        return "a device";
+    } else if kind.is_fifo() {
+        return "a FIFO";
+    } else if kind.is_socket() {
+        return "a socket";
     }
     if kind.is_dir() {
         "a directory"

@@ -1,5 +1,4 @@
-//! What a generation returns, whatever the provider: the images (bytes or
-//! URLs) with their metadata, each savable without a half-written file.
+//! What a generation returns: images (bytes or URLs), saved without half-written files.
 
 use std::path::{Path, PathBuf};
 
@@ -28,8 +27,7 @@ pub struct Generation {
 }
 
 impl Generation {
-    /// A generation of `images` with no request id or credit count, such as
-    /// one rebuilt from [`Client::remote_image`](crate::Client::remote_image)s.
+    /// A generation of `images` with no request id or credit count.
     pub fn new(provider: Provider, model: Model, images: Vec<GeneratedImage>) -> Self {
         Self {
             provider,
@@ -52,10 +50,8 @@ pub enum ImageData {
         /// Its type, such as `image/jpeg`.
         content_type: String,
     },
-    /// At a URL, to download without the key (Ideogram's expire after 24
-    /// hours, Segmind's queue outputs after 7 days). Kept unredacted, since a
-    /// redacted URL fetches nothing: redact it before showing it (the
-    /// client's errors and traces do).
+    /// At a URL, fetched without the key (Ideogram's last 24 h, Segmind's queue outputs 7 days);
+    /// unredacted (a redacted one fetches nothing): redact it before showing it.
     Url(String),
     /// Not delivered: the image failed the safety check.
     Withheld,
@@ -81,69 +77,49 @@ pub struct GeneratedImage {
     pub(crate) downloader: Downloader,
 }
 
-/// How [`GeneratedImage::save_with`] places an image.
+/// How [`GeneratedImage::save_with`] places an image. By default it replaces a
+/// regular file, keeps the extension, and tags temporary files by process id.
 ///
 /// ```
 /// let careful = ideogram::SaveOptions::new().replace(false).fix_extension(true);
 /// # let _ = careful;
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SaveOptions {
-    replace: bool,
+    keep_existing: bool,
     fix_extension: bool,
     temp_tag: Option<String>,
 }
 
-impl Default for SaveOptions {
-    /// Replace an existing regular file; keep the path's extension; a random
-    /// temporary name.
-    fn default() -> Self {
-        Self {
-            replace: true,
-            fix_extension: false,
-            temp_tag: None,
-        }
-    }
-}
-
 impl SaveOptions {
-    /// The defaults (see [`Default`]).
+    /// The defaults.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Whether an existing file at the path is replaced (default) or the save
-    /// fails with [`std::io::ErrorKind::AlreadyExists`]. A path that is not a
-    /// regular file (a directory, `/dev/null`, a FIFO, a symlink) is refused
-    /// either way.
+    /// Whether a regular file at the path is replaced (default) or the save
+    /// fails with [`std::io::ErrorKind::AlreadyExists`]; anything else is refused.
     pub fn replace(mut self, replace: bool) -> Self {
-        self.replace = replace;
+        self.keep_existing = !replace;
         self
     }
 
-    /// Whether the extension is corrected to the image's real type (a JPEG
-    /// asked for as `x.png` lands as `x.jpg`); the returned path says where.
+    /// Whether the extension is fixed to the real type (a JPEG asked as `x.png` lands as `x.jpg`).
     pub fn fix_extension(mut self, fix: bool) -> Self {
         self.fix_extension = fix;
         self
     }
 
-    /// Names the temporary file `.<name>.<tag>-<random>.part`, so that a
-    /// caller who records the tag can later remove exactly its own leftovers
-    /// (see [`temp_file_prefix`]). Without it the tag is the process id.
+    /// Names temporary files `.<name>.<tag>-<random>.part`: see [`temp_file_prefix`].
     pub fn temp_tag(mut self, tag: impl Into<String>) -> Self {
         self.temp_tag = Some(tag.into());
         self
     }
 }
 
-/// The prefix of every temporary file [`GeneratedImage::save_with`] creates
-/// for `target` with `tag`: `.<name>.<tag>-`. Each ends in `.part`.
+/// The prefix, `.<name>.<tag>-`, of the temporary files saving to `target` creates, to clean up.
 pub fn temp_file_prefix(target: &Path, tag: &str) -> PathBuf {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
     target.with_file_name(format!(".{name}.{tag}-"))
 }
 
@@ -164,9 +140,7 @@ impl GeneratedImage {
         }
     }
 
-    /// An image at `url` (kept from an earlier generation), to save or
-    /// download without a client: no key is needed to fetch an image, and
-    /// the default retries, timeouts and size cap apply.
+    /// An image at `url` (kept from earlier), fetched without a client or key, with default limits.
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), ideogram::Error> {
@@ -176,25 +150,17 @@ impl GeneratedImage {
     /// # }
     /// ```
     pub fn from_url(url: impl Into<String>) -> Result<Self, Error> {
-        let downloader = Downloader::standalone()?;
-        Ok(Self::new(
-            ImageData::Url(url.into()),
-            String::new(),
-            downloader,
-        ))
+        let data = ImageData::Url(url.into());
+        Ok(Self::new(data, String::new(), Downloader::standalone()?))
     }
 
-    /// The encoded image, downloading it if it is at a URL: a GET without the
-    /// key, retried with the client's backoff on network errors, 5xx, 429 and
-    /// bodies cut short or not an image; at most 64 MiB.
+    /// The encoded image, downloaded if it is at a URL (without the key, retried).
     pub async fn bytes(&self) -> Result<Bytes, Error> {
         match &self.data {
             ImageData::Bytes { bytes, .. } => Ok(bytes.clone()),
             ImageData::Url(url) => {
-                let mut sink = BytesMut::new();
-                self.downloader
-                    .fetch(url, &mut sink, Path::new("(memory)"))
-                    .await?;
+                let (mut sink, memory) = (BytesMut::new(), Path::new("(memory)"));
+                self.downloader.fetch(url, &mut sink, memory).await?;
                 Ok(sink.freeze())
             }
             ImageData::Withheld => Err(Error::Withheld),
@@ -202,18 +168,13 @@ impl GeneratedImage {
         }
     }
 
-    /// Writes the image to `path`, replacing a regular file there: streamed
-    /// into a temporary file beside it, synced, then renamed into place, so
-    /// `path` either holds the whole image or is left as it was. Returns
-    /// `path`. See [`save_with`](Self::save_with) to never replace.
+    /// Writes the image to `path` (replacing a regular file): all of it, or `path` as it was.
     pub async fn save(&self, path: impl AsRef<Path>) -> Result<PathBuf, Error> {
         self.save_with(path, &SaveOptions::default()).await
     }
 
     /// Writes the image to `path` as `options` say; returns where it landed.
-    /// A download is retried as [`bytes`](Self::bytes) says. Whatever fails
-    /// (or if this future is dropped), the temporary file is removed and
-    /// `path` is as it was.
+    /// On failure (or a dropped future) `path` is as it was, no temporary left.
     pub async fn save_with(
         &self,
         path: impl AsRef<Path>,
@@ -229,17 +190,13 @@ impl GeneratedImage {
             ImageData::Missing => return Err(Error::Missing),
             ImageData::Bytes { .. } | ImageData::Url(_) => {}
         }
-        check_target(&path, options.replace).map_err(|e| io(&path, e))?;
-        let tag = options
-            .temp_tag
-            .clone()
-            .unwrap_or_else(|| format!("ideogram-{}", std::process::id()));
-        let prefix = temp_file_prefix(&path, &tag);
-        let temp_path = PathBuf::from(format!(
-            "{}{:08x}.part",
-            prefix.display(),
-            rand::random::<u32>()
-        ));
+        let replace = !options.keep_existing;
+        check_target(&path, replace).map_err(|e| io(&path, e))?;
+        let pid = || format!("ideogram-{}", std::process::id());
+        let tag = options.temp_tag.clone().unwrap_or_else(pid);
+        let mut temp_path = temp_file_prefix(&path, &tag).into_os_string();
+        temp_path.push(format!("{:08x}.part", rand::random::<u32>()));
+        let temp_path = PathBuf::from(temp_path);
         let name_len = path.file_name().map_or(0, |n| n.len());
         let temp_len = temp_path.file_name().map_or(0, |n| n.len());
         if temp_len > NAME_MAX {
@@ -250,16 +207,10 @@ impl GeneratedImage {
             let kind = std::io::ErrorKind::InvalidFilename;
             return Err(io(&path, std::io::Error::new(kind, message)));
         }
-        // Removes the temporary file unless it was put in place, also when
-        // this future is dropped half-way (a cancelled save).
+        // Removed unless put in place, also when this future is dropped.
         let mut temp = TempFile(Some(temp_path.clone()));
-        // Created here, not on a blocking task: a save dropped while the file
-        // was being created would remove it before it existed, and leave it.
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp_path)
-            .map_err(|e| io(&path, e))?;
+        // Not on a blocking task, which a dropped save would leave behind.
+        let file = std::fs::File::create_new(&temp_path).map_err(|e| io(&path, e))?;
         let mut file = tokio::fs::File::from_std(file);
         let content_type = match &self.data {
             ImageData::Bytes {
@@ -272,26 +223,25 @@ impl GeneratedImage {
             ImageData::Url(url) => self.downloader.fetch(url, &mut file, &path).await?,
             ImageData::Withheld | ImageData::Missing => unreachable!("checked above"),
         };
-        // tokio's File writes in the background: a failed write (a full
-        // disk) shows only at the flush, which sync_all alone would skip.
+        // tokio's File writes in the background: a full disk shows only at the flush.
         file.flush().await.map_err(|e| io(&path, e))?;
         file.sync_all().await.map_err(|e| io(&path, e))?;
         drop(file);
 
-        let extension = IMAGE_TYPES.iter().find(|(name, _)| *name == content_type);
-        let target = match extension {
+        let target = match IMAGE_TYPES.iter().find(|(name, _)| *name == content_type) {
             Some((_, ext)) if options.fix_extension && !has_extension(&path, ext) => {
-                let fixed = path.with_extension(ext);
-                check_target(&fixed, options.replace).map_err(|e| io(&fixed, e))?;
-                fixed
+                path.with_extension(ext)
             }
             _ => path,
         };
-        place(&temp_path, &target, options.replace)
-            .await
-            .map_err(|e| io(&target, e))?;
+        let placed = place(&temp_path, &target, replace).await;
+        placed.map_err(|e| io(&target, e))?;
         temp.0 = None;
-        sync_dir(&target).await;
+        // The rename made durable, where a directory can be synced.
+        let dir = target.parent().filter(|d| !d.as_os_str().is_empty());
+        if let Ok(dir) = tokio::fs::File::open(dir.unwrap_or(Path::new("."))).await {
+            let _ = dir.sync_all().await;
+        }
         // The path is often named after the prompt: TRACE, as prompts are.
         tracing::debug!(content_type, "saved");
         tracing::trace!(path = %target.display(), "saved to");
@@ -299,71 +249,40 @@ impl GeneratedImage {
     }
 }
 
+/// Whether `path` ends in `ext` in any case (`.jpeg` counts as `.jpg`).
 fn has_extension(path: &Path, ext: &str) -> bool {
-    let current = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    current == ext || (ext == "jpg" && current == "jpeg")
+    let current = path.extension().map(|e| e.to_ascii_lowercase());
+    current.is_some_and(|c| c == ext || (c == "jpeg" && ext == "jpg"))
 }
 
-/// Refuses a target that is not a regular file (or, without `replace`, any
-/// that exists), before anything is created beside it.
+/// Refuses a target that is not a regular file (or, without `replace`, any that exists).
 fn check_target(path: &Path, replace: bool) -> std::io::Result<()> {
-    use std::io::{Error, ErrorKind};
-    if path.file_name().is_none() {
-        return Err(Error::new(
-            ErrorKind::InvalidInput,
-            "the path names no file",
-        ));
-    }
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) if !meta.file_type().is_file() => Err(Error::new(
-            ErrorKind::InvalidInput,
-            format!(
-                "it exists and is not a regular file ({}); refusing to replace it",
-                crate::file_kind::describe_file_type(&meta.file_type())
-            ),
-        )),
-        Ok(_) if !replace => Err(Error::new(
-            ErrorKind::AlreadyExists,
-            "it exists; refusing to replace it",
-        )),
-        _ => Ok(()),
-    }
+    use std::io::ErrorKind::{AlreadyExists, InvalidInput};
+    let (kind, why) = match std::fs::symlink_metadata(path) {
+        _ if path.file_name().is_none() => (InvalidInput, "the path names no file".to_owned()),
+        Ok(meta) if !meta.file_type().is_file() => {
+            let what = crate::file_kind::describe_file_type(&meta.file_type());
+            let why =
+                format!("it exists and is not a regular file ({what}); refusing to replace it");
+            (InvalidInput, why)
+        }
+        Ok(_) if !replace => (AlreadyExists, "it exists; refusing to replace it".into()),
+        _ => return Ok(()),
+    };
+    Err(std::io::Error::new(kind, why))
 }
 
-/// Puts the finished temporary file at `target`: renamed over it when
-/// replacing, otherwise linked so that an existing file is never replaced
-/// (falling back to a checked rename where links are not supported).
+/// Puts the temporary file at `target`: renamed, or linked so that a file is never replaced.
 async fn place(temp: &Path, target: &Path, replace: bool) -> std::io::Result<()> {
     check_target(target, replace)?;
-    if replace {
-        return tokio::fs::rename(temp, target).await;
-    }
-    match tokio::fs::hard_link(temp, target).await {
-        Ok(()) => {
-            let _ = tokio::fs::remove_file(temp).await;
-            Ok(())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
-        Err(_) => {
-            check_target(target, false)?;
-            tokio::fs::rename(temp, target).await
+    if !replace {
+        match tokio::fs::hard_link(temp, target).await {
+            Ok(()) => return tokio::fs::remove_file(temp).await.or(Ok(())),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(e),
+            Err(_) => check_target(target, false)?,
         }
     }
-}
-
-/// Makes the rename itself durable (best effort: not every platform can
-/// sync a directory).
-async fn sync_dir(target: &Path) {
-    let dir = match target.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    if let Ok(dir) = tokio::fs::File::open(dir).await {
-        let _ = dir.sync_all().await;
-    }
+    tokio::fs::rename(temp, target).await
 }
 
 /// A file being downloaded into.

@@ -1,21 +1,16 @@
-//! The error every value type and request check returns: which field, and
-//! what would have been accepted.
+//! The error of every value and request check: which field, and what it accepts.
 
 use std::borrow::Cow;
 
-/// Input rejected before anything was sent: names the field and the values it
-/// accepts.
+/// Input rejected before anything was sent: names the field and the values it accepts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {field}: {message}")]
 pub struct InvalidInput {
-    /// The field, as the request or command line calls it (`seed`,
-    /// `palette`), or its path in the body the spec describes
-    /// (`image_request.color_palette.members[0]`).
+    /// The field as the request calls it (`seed`), or its path (`image_request.color_palette`).
     pub field: Cow<'static, str>,
     /// What is wrong and what is allowed.
     pub message: String,
-    /// The value may be fine: the model, operation or provider has no
-    /// place for the field at all.
+    /// The model, operation or provider has no place for the field at all.
     not_taken: bool,
 }
 
@@ -29,8 +24,7 @@ impl InvalidInput {
         }
     }
 
-    /// An error for a `field` that the chosen model, operation or provider
-    /// does not take, whatever its value.
+    /// An error for a `field` the model, operation or provider does not take at all.
     pub fn not_taken(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Self {
             not_taken: true,
@@ -38,9 +32,7 @@ impl InvalidInput {
         }
     }
 
-    /// Whether the field itself is not taken here (see
-    /// [`InvalidInput::not_taken`]), rather than its value refused: a list
-    /// of the field's values would not help.
+    /// Whether the field is not taken here at all (a list of its values would not help).
     pub fn is_not_taken(&self) -> bool {
         self.not_taken
     }

@@ -1,13 +1,9 @@
-//! Which addresses an input image URL may reach: a server fetching URLs for
-//! others (an agent's tool call) refuses loopback, private, link-local and
-//! metadata addresses, on what a name resolves to and on every redirect.
+//! Which addresses an input image URL may reach, checked on resolving and on redirects.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-/// Which addresses input image URLs (images to edit, remix, describe, and
-/// style or character references) may reach; downloads of generated images
-/// are not affected.
+/// Which addresses input image URLs (to edit, describe, reference) may reach; downloads any.
 ///
 /// ```
 /// use ideogram::InputUrlPolicy;
@@ -30,8 +26,7 @@ impl InputUrlPolicy {
         Self::default()
     }
 
-    /// Public addresses only: not loopback, private, link-local (which holds
-    /// the clouds' metadata services), shared, multicast or unspecified.
+    /// Public addresses only: not loopback, private, link-local (cloud metadata), shared, ...
     pub fn public_only() -> Self {
         Self {
             public_only: true,
@@ -39,8 +34,7 @@ impl InputUrlPolicy {
         }
     }
 
-    /// Lets URLs on `host` (as the URL writes it: a name or an address)
-    /// reach whatever it resolves to.
+    /// Lets URLs on `host` (a name or an address, as written) reach whatever it resolves to.
     pub fn allow_host(mut self, host: impl Into<String>) -> Self {
         let host = host.into();
         let host = host.trim_start_matches('[').trim_end_matches(']');
@@ -60,19 +54,13 @@ impl InputUrlPolicy {
         self.public_only
     }
 
-    /// Refuses `url` when its host is an address the policy keeps out (a
-    /// name is checked when it resolves, by [`Resolver`]). The reason names
-    /// the host.
+    /// Refuses `url` whose host is an address kept out (names: by [`Resolver`]).
     pub(crate) fn check_url(&self, url: &reqwest::Url) -> Result<(), String> {
-        let ip = match url.host() {
-            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
-            Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
-            _ => return Ok(()),
-        };
         let host = url.host_str().unwrap_or_default();
-        self.permits(host, ip)
-            .then_some(())
-            .ok_or_else(|| refusal(host))
+        match host.trim_start_matches('[').trim_end_matches(']').parse() {
+            Ok(ip) if !self.permits(host, ip) => Err(refusal(host)),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -87,53 +75,45 @@ pub(crate) fn refusal(host: &str) -> String {
 /// Whether `ip` is on the public internet.
 fn is_public(ip: IpAddr) -> bool {
     match ip.to_canonical() {
-        IpAddr::V4(ip) => is_public_v4(ip),
-        IpAddr::V6(ip) => is_public_v6(ip),
+        IpAddr::V4(ip) => {
+            let [a, b, c, _] = ip.octets();
+            !(ip.is_loopback()
+                || ip.is_private()
+                || ip.is_link_local()
+                || ip.is_unspecified()
+                || ip.is_broadcast()
+                || ip.is_multicast()
+                || ip.is_documentation()
+                || a == 0
+                // Shared address space (carrier NAT), and 192.0.0.0/24.
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                // Benchmarking and reserved.
+                || (a == 198 && (18..20).contains(&b))
+                || a >= 240)
+        }
+        IpAddr::V6(ip) => {
+            let [first, second, ..] = ip.segments();
+            !(ip.is_loopback()
+                || ip.is_unspecified()
+                || ip.is_multicast()
+                // Unique local (fc00::/7, where some clouds' metadata lives), link-local.
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                // IPv4-compatible and NAT64 forms of any address.
+                || (first == 0 && ip.segments()[1..6].iter().all(|s| *s == 0))
+                || (first == 0x64 && second == 0xff9b))
+        }
     }
 }
 
-fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
-    !(ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local()
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_multicast()
-        || ip.is_documentation()
-        || a == 0
-        // Shared address space (carrier NAT), and 192.0.0.0/24.
-        || (a == 100 && (64..128).contains(&b))
-        || (a == 192 && b == 0 && ip.octets()[2] == 0)
-        // Benchmarking and reserved.
-        || (a == 198 && (18..20).contains(&b))
-        || a >= 240)
-}
-
-fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    !(ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        // Unique local (fc00::/7, where some clouds' metadata lives) and
-        // link-local (fe80::/10).
-        || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80
-        // IPv4-compatible and NAT64 forms of any address.
-        || (first == 0 && ip.segments()[1..6].iter().all(|s| *s == 0))
-        || (first == 0x64 && ip.segments()[1] == 0xff9b))
-}
-
-/// Resolves names for a client bound by `policy`: the addresses it keeps
-/// out are dropped, and a name left with none is an error.
+/// Resolves names to the addresses the policy permits; a name left with none is an error.
 #[derive(Debug)]
-pub(crate) struct Resolver {
-    pub(crate) policy: Arc<InputUrlPolicy>,
-}
+pub(crate) struct Resolver(pub(crate) Arc<InputUrlPolicy>);
 
 impl reqwest::dns::Resolve for Resolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let policy = self.policy.clone();
+        let policy = self.0.clone();
         Box::pin(async move {
             let host = name.as_str();
             let found = tokio::net::lookup_host((host, 0)).await?;
@@ -141,8 +121,7 @@ impl reqwest::dns::Resolve for Resolver {
             if kept.is_empty() {
                 return Err(refusal(host).into());
             }
-            let addrs: reqwest::dns::Addrs = Box::new(kept.into_iter());
-            Ok(addrs)
+            Ok(Box::new(kept.into_iter()) as reqwest::dns::Addrs)
         })
     }
 }

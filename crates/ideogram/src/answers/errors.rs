@@ -1,17 +1,16 @@
-//! A failed call as an [`Error`]: by HTTP status first, whatever the body,
-//! the server's words redacted; a transport failure says whether the request
-//! left this machine.
+//! A failed call as an [`Error`]: by HTTP status first, the server's words redacted.
 
 use ideogram_raw::answer::{ErrorAnswer, one_line_with};
 use progenitor_client::{ByteStream, Error as RawError};
+use reqwest::header::HeaderMap;
 
 use crate::connection::Connection;
-use crate::error::{ConfigError, Error, from_answer};
+use crate::error::{ConfigError, Error};
 use crate::invalid::InvalidInput;
+use crate::provider::Provider;
 
 impl Connection {
-    /// A raw error mapped to this crate's error by status first, its words
-    /// redacted; `job` is the queued request a GET asked about.
+    /// A raw error as this crate's; `job` is the queued request a GET asked about.
     pub(crate) async fn map_error(&self, err: RawError<ByteStream>, job: Option<&str>) -> Error {
         let answer = match err {
             RawError::ErrorResponse(answer) => ErrorAnswer::read(answer).await,
@@ -20,23 +19,18 @@ impl Connection {
             RawError::ResponseBodyError(e) | RawError::InvalidUpgrade(e) => {
                 return self.transport(true, e);
             }
-            // A success to a call (not a check on a job): it ran and was
-            // billed, so what the body points at goes along.
+            // A success to a call (not a check on a job) was billed: its URLs go along.
             RawError::InvalidResponsePayload(body, e) if job.is_none() => {
                 return self.undecoded(&body, format!("{e}: {}", self.excerpt(&body)));
             }
             RawError::InvalidResponsePayload(body, e) => {
-                return self.invalid(format!(
-                    "an answer that does not decode ({e}): {}",
-                    self.excerpt(&body)
-                ));
+                let excerpt = self.excerpt(&body);
+                return self.invalid(format!("an answer that does not decode ({e}): {excerpt}"));
             }
-            RawError::InvalidRequest(message) => {
-                return InvalidInput::new("request", self.redact(&message)).into();
+            RawError::InvalidRequest(why) => {
+                return InvalidInput::new("request", self.redact(&why)).into();
             }
-            RawError::Custom(message) => {
-                return ConfigError::Hook(self.redact(&message)).into();
-            }
+            RawError::Custom(why) => return ConfigError::Hook(self.redact(&why)).into(),
         };
         let message = answer.message_with(|words| self.redact(words));
         let status = answer.status.as_u16();
@@ -45,16 +39,57 @@ impl Connection {
                 "it answered {status}, which this call does not document: {message}"
             ));
         }
-        let reason = answer.reject_reason().map(|r| self.redact(&r));
-        let headers = &answer.headers;
-        let mut err = from_answer(self.provider, status, headers, message, reason, job);
-        if let Error::Redirected {
-            location: Some(to), ..
-        } = &mut err
-        {
-            *to = self.redact(to);
+        let reason = answer.reject_reason();
+        self.answer_error(status, &answer.headers, message, reason, job)
+    }
+
+    /// An error answer's meaning, by status first, its words redacted; `job` is
+    /// the queued request a GET asked about.
+    pub(crate) fn answer_error(
+        &self,
+        status: u16,
+        headers: &HeaderMap,
+        message: String,
+        reject_reason: Option<String>,
+        job: Option<&str>,
+    ) -> Error {
+        let header = |name| Some(self.redact(headers.get(name)?.to_str().ok()?));
+        match (status, job) {
+            (300..=399, _) => Error::Redirected {
+                status,
+                location: header(reqwest::header::LOCATION.as_str()),
+            },
+            (404, Some(id)) => Error::Expired { id: id.to_owned() },
+            (422, Some(id)) => Error::JobFailed {
+                id: id.to_owned(),
+                detail: message,
+            },
+            (401, _) => Error::Unauthorized { message },
+            (403, _) => Error::Forbidden { message },
+            (402, _) => Error::InsufficientCredits {
+                message: match reject_reason {
+                    Some(reason) => format!("{message} ({})", self.redact(&reason)),
+                    None => message,
+                },
+            },
+            (406, _) if message.to_ascii_lowercase().contains("credit") => {
+                Error::InsufficientCredits { message }
+            }
+            (429, _) => Error::RateLimited {
+                retry_after: crate::retry::server_delay(headers),
+                message,
+            },
+            (422, None) if self.provider == Provider::Ideogram => Error::SafetyRejected { message },
+            (404, None) => Error::NotFound {
+                url: header(ideogram_raw::answer::REQUEST_URL_HEADER),
+                message,
+            },
+            (400 | 405 | 406 | 413 | 415 | 422, _) => Error::Rejected { status, message },
+            _ => Error::Server {
+                status,
+                body: message,
+            },
         }
-        err
     }
 
     /// A transport error with any credentials taken out of its URL.
@@ -66,8 +101,7 @@ impl Connection {
         Error::Transport { sent, source }
     }
 
-    /// An unexpected answer. Its message may quote what the server sent (a
-    /// decoder's error does), so it is redacted here, whatever built it.
+    /// An unexpected answer; its message, which may quote the server, redacted.
     pub(crate) fn invalid(&self, message: String) -> Error {
         Error::InvalidResponse {
             provider: self.provider,
@@ -75,8 +109,7 @@ impl Connection {
         }
     }
 
-    /// The start of a body for a message: redacted text (redacted before it
-    /// is cut), or its size.
+    /// The start of a body for a message: text redacted before it is cut, or its size.
     pub(crate) fn excerpt(&self, body: &[u8]) -> String {
         match std::str::from_utf8(body) {
             Ok(text) => one_line_with(text, |t| self.redact(t)),

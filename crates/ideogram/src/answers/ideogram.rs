@@ -1,21 +1,19 @@
-//! Ideogram's answers as [`Generation`]s, including a gateway's envelope
-//! around one.
+//! Ideogram's answers, or a gateway's envelope around one, as [`Generation`]s.
 
 use ideogram_raw::answer::one_line_with;
-use ideogram_raw::ideogram::types::{GatewayEnvelope, GenerateImageResponse};
+use ideogram_raw::ideogram::types::{GatewayEnvelope, GenerateImageResponse, ImageObject};
 use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 use crate::connection::Connection;
-use crate::error::{Error, from_answer};
+use crate::error::Error;
 use crate::generation::{GeneratedImage, Generation, ImageData};
 use crate::model::Model;
 use crate::provider::Provider;
 
 impl Connection {
-    /// An Ideogram answer's body (200, billed) as a [`Generation`]: the
-    /// images' shape, or a gateway's envelope around it.
+    /// An Ideogram answer's body (200, billed), or its envelope, as a [`Generation`].
     pub(crate) async fn ideogram_bytes(
         &self,
         model: Model,
@@ -29,8 +27,7 @@ impl Connection {
         self.ideogram_generation(model, answer)
     }
 
-    /// A generated answer of the images' shape (legacy, 3.0's or 4.0's) as
-    /// a [`Generation`]; another shape is an invalid answer.
+    /// A generated answer of the images' shape (legacy, 3.0's or 4.0's) as a [`Generation`].
     pub(crate) fn ideogram_answer<T: serde::Serialize>(
         &self,
         model: Model,
@@ -42,44 +39,36 @@ impl Connection {
         self.ideogram_generation(model, answer)
     }
 
-    /// Ideogram's answer as a [`Generation`]: words redacted (URLs kept
-    /// whole, to fetch them), an unsafe image's URL withheld; no images is
-    /// an error.
+    /// Words redacted (URLs kept whole), an unsafe image withheld; no images is an error.
     fn ideogram_generation(
         &self,
         model: Model,
         answer: GenerateImageResponse,
     ) -> Result<Generation, Error> {
         if answer.data.is_empty() {
-            return Err(self.invalid(
-                "it answered 200 with no images; whether that was billed is not documented".into(),
-            ));
+            let why = "it answered 200 with no images; whether that was billed is not documented";
+            return Err(self.invalid(why.into()));
         }
-        let images = answer
-            .data
-            .into_iter()
-            .map(|image| GeneratedImage {
-                data: match image.url {
-                    _ if !image.is_image_safe => ImageData::Withheld,
-                    Some(url) if !url.is_empty() => ImageData::Url(url),
-                    // Safe, yet no URL: paid for and not delivered, which is
-                    // not the safety check's doing.
-                    _ => ImageData::Missing,
-                },
-                prompt: self.redact(&image.prompt),
-                seed: u64::try_from(image.seed).ok(),
-                resolution: Some(self.redact(&image.resolution)),
-                is_safe: image.is_image_safe,
-                style: image.style_type.map(|s| self.redact(&s)),
-                downloader: self.downloader.clone(),
-            })
-            .collect();
+        let image = |image: ImageObject| GeneratedImage {
+            data: match image.url {
+                _ if !image.is_image_safe => ImageData::Withheld,
+                Some(url) if !url.is_empty() => ImageData::Url(url),
+                // Safe, yet no URL: paid for, and not the safety check's doing.
+                _ => ImageData::Missing,
+            },
+            prompt: self.redact(&image.prompt),
+            seed: u64::try_from(image.seed).ok(),
+            resolution: Some(self.redact(&image.resolution)),
+            is_safe: image.is_image_safe,
+            style: image.style_type.map(|s| self.redact(&s)),
+            downloader: self.downloader.clone(),
+        };
+        let images = answer.data.into_iter().map(image).collect();
         Ok(Generation::new(Provider::Ideogram, model, images))
     }
 
-    /// A 2xx body that is not Ideogram's answer may be a gateway's envelope
-    /// (`openapi/ideogram.yaml`, `GatewayEnvelope`): its `data` is the answer,
-    /// or null when the call failed, described by `code` and `message`.
+    /// A 2xx body that is not Ideogram's answer may be a `GatewayEnvelope`: its
+    /// `data` is the answer, or null when the call failed (`code`, `message`).
     fn unwrap_envelope(
         &self,
         body: &[u8],
@@ -106,17 +95,11 @@ impl Connection {
             Some(other) => self.redact(&other.to_string()),
         };
         // A code that is an HTTP error status means what that status means.
-        match code.parse::<u16>() {
-            Ok(status @ 400..=599) => Err(from_answer(
-                Provider::Ideogram,
-                status,
-                &HeaderMap::new(),
-                message,
-                None,
-                None,
-            )),
-            _ => Err(Error::Gateway { code, message }),
-        }
+        let Some(status) = code.parse().ok().filter(|s| (400..600).contains(s)) else {
+            return Err(Error::Gateway { code, message });
+        };
+        let none = HeaderMap::new();
+        Err(self.answer_error(status, &none, message, None, None))
     }
 }
 
@@ -203,7 +186,7 @@ mod properties {
                     };
                     match code.parse::<u16>() {
                         Ok(status @ 400..=599) => {
-                            let expected = from_answer(Provider::Ideogram, status, &HeaderMap::new(), message, None, None);
+                            let expected = conn.answer_error(status, &HeaderMap::new(), message, None, None);
                             prop_assert_eq!(format!("{err:?}"), format!("{expected:?}"));
                         }
                         _ => {

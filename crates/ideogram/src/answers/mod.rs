@@ -1,6 +1,4 @@
-//! What the services answer, made into this crate's results and errors:
-//! failed calls mapped into [`Error`], and one module per provider turning
-//! its answers into a [`Generation`](crate::Generation).
+//! What the services answer, as this crate's errors and [`Generation`](crate::Generation)s.
 
 mod errors;
 mod ideogram;
@@ -15,7 +13,6 @@ use serde_json::Value;
 use crate::connection::Connection;
 use crate::error::Error;
 
-/// A header's value as trimmed text, when it is text.
 fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     headers.get(name)?.to_str().ok().map(str::trim)
 }
@@ -23,9 +20,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
 /// The most URLs read from one answer.
 const MAX_URLS: usize = 16;
 
-/// Every `http(s)` URL in `value`, in order and once each: a string, a list,
-/// or an object holding them (nested a little). A queue's output, or an
-/// answer that does not decode, read for what it points at.
+/// Every `http(s)` URL in `value` (nested at most 4 deep), in order, once each.
 fn urls_in(value: &Value, urls: &mut Vec<String>, depth: usize) {
     if depth > 4 || urls.len() >= MAX_URLS {
         return;
@@ -38,7 +33,6 @@ fn urls_in(value: &Value, urls: &mut Vec<String>, depth: usize) {
     }
 }
 
-/// `text` added to `urls` when it is an `http(s)` URL not there yet.
 fn push_url(text: &str, urls: &mut Vec<String>) {
     if let Some(url) = http_url(text)
         && urls.len() < MAX_URLS
@@ -48,17 +42,14 @@ fn push_url(text: &str, urls: &mut Vec<String>) {
     }
 }
 
-/// `text` trimmed, when it is an `http(s)` URL (the scheme in any case):
-/// one reading of "a URL" for every shape of answer.
+/// `text` trimmed, when it is an `http(s)` URL (the scheme in any case).
 fn http_url(text: &str) -> Option<&str> {
     let text = text.trim();
     let scheme = text.get(..8).unwrap_or(text).to_ascii_lowercase();
     (scheme.starts_with("https://") || scheme.starts_with("http://")).then_some(text)
 }
 
-/// Every `http(s)` URL in an answer's body, read leniently: as JSON when it
-/// parses (within a few levels), else as text, each URL running to the next
-/// space or quote.
+/// Every `http(s)` URL in a body: as JSON when it parses, else to the next space or quote.
 fn body_urls(body: &[u8]) -> Vec<String> {
     let mut urls = Vec::new();
     if let Ok(value) = serde_json::from_slice::<Value>(body) {
@@ -66,20 +57,14 @@ fn body_urls(body: &[u8]) -> Vec<String> {
         return urls;
     }
     let text = String::from_utf8_lossy(body);
-    let mut rest: &str = &text;
-    while let Some(at) = rest.find("http") {
-        let candidate = &rest[at..];
-        let end = candidate
-            .find(|c: char| c.is_whitespace() || "\"'<>`\\".contains(c))
-            .unwrap_or(candidate.len());
-        push_url(&candidate[..end], &mut urls);
-        rest = &candidate[4..];
+    for word in text.split(|c: char| c.is_whitespace() || "\"'<>`\\".contains(c)) {
+        let found = word.match_indices("http");
+        found.for_each(|(at, _)| push_url(&word[at..], &mut urls));
     }
     urls
 }
 
-/// A body whole (the raw client caps it at 64 MiB): one chunk is not copied
-/// at all, many are copied once.
+/// A body whole (the raw client caps it at 64 MiB), copied at most once.
 async fn read_body(stream: ByteStream) -> Result<Bytes, reqwest::Error> {
     let mut chunks: Vec<Bytes> = stream.into_inner().try_collect().await?;
     Ok(match chunks.len() {
@@ -89,8 +74,7 @@ async fn read_body(stream: ByteStream) -> Result<Bytes, reqwest::Error> {
 }
 
 impl Connection {
-    /// A billed JSON answer decoded into `T`; a body that does not decode is
-    /// [`Error::Undecoded`], its URLs kept to fetch.
+    /// A billed JSON answer decoded into `T`, else [`Error::Undecoded`].
     pub(crate) async fn decode_json<T: serde::de::DeserializeOwned>(
         &self,
         answer: ResponseValue<ByteStream>,
@@ -100,15 +84,12 @@ impl Connection {
             .map_err(|e| self.undecoded(&body, format!("{e}: {}", self.excerpt(&body))))
     }
 
-    /// A JSON answer's body, whole; a break is a transport error after the
-    /// request was sent.
+    /// A JSON answer's body, whole; a break is a transport error after sending.
     pub(crate) async fn json_body(&self, stream: ByteStream) -> Result<Bytes, Error> {
         read_body(stream).await.map_err(|e| self.transport(true, e))
     }
 
-    /// A success answer (billed) whose `body` does not decode: `message`
-    /// says why (redacted); the URLs it holds go along whole, as an image's
-    /// URL does, so that what was paid for can still be fetched.
+    /// A billed `body` that does not decode; its URLs go along whole, to fetch what was paid for.
     pub(crate) fn undecoded(&self, body: &[u8], message: String) -> Error {
         Error::Undecoded {
             provider: self.provider,

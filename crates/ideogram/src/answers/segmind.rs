@@ -1,5 +1,4 @@
-//! Segmind's answers as [`Generation`]s: a v1 call's image (bytes, or JSON
-//! holding a URL or base64) and a queued job's result.
+//! Segmind's answers as [`Generation`]s: a v1 call's image, or a queued job's result.
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -18,9 +17,7 @@ use crate::model::Model;
 use crate::provider::Provider;
 
 impl Connection {
-    /// A Segmind v1 answer (the image's bytes, or JSON holding it) as a
-    /// [`Generation`]; the seed, request id and credits left from its
-    /// headers. Billed: it came with a 200.
+    /// A Segmind v1 answer (billed: a 200) as a [`Generation`], with what its headers say.
     pub(crate) async fn segmind_v1_generation(
         &self,
         model: Model,
@@ -31,8 +28,7 @@ impl Connection {
         let content_type = content_type(headers);
         let seed = header(headers, &names::X_SEED_VALUE).and_then(|s| s.parse().ok());
         let request_id = header(headers, &names::X_REQUEST_ID).map(|id| self.redact(id));
-        let credits_left =
-            header(headers, &names::X_REMAINING_CREDITS).and_then(|s| s.parse().ok());
+        let credits = header(headers, &names::X_REMAINING_CREDITS).and_then(|s| s.parse().ok());
         let bytes = self.collect(answer.into_inner()).await?;
         let data = if content_type == "application/json" {
             self.json_image(&bytes)?
@@ -43,63 +39,51 @@ impl Connection {
                     "a 200 answer (billed) that is not an image: {reason}: {excerpt}"
                 ))
             })?;
-            let content_type = found.to_owned();
             ImageData::Bytes {
                 bytes,
-                content_type,
+                content_type: found.to_owned(),
             }
         };
-        let downloader = self.downloader.clone();
-        let image = GeneratedImage {
-            seed,
-            ..GeneratedImage::new(data, prompt.to_owned(), downloader)
-        };
-        Ok(Generation {
-            request_id,
-            credits_left,
-            ..Generation::new(Provider::Segmind, model, vec![image])
-        })
+        let mut image = GeneratedImage::new(data, prompt.to_owned(), self.downloader.clone());
+        image.seed = seed;
+        let mut generation = Generation::new(Provider::Segmind, model, vec![image]);
+        generation.request_id = request_id;
+        generation.credits_left = credits;
+        Ok(generation)
     }
 
-    /// A describe answer's words (billed: it came with a 200), redacted: the
-    /// strings of its JSON (`{"descriptions": [{"text"}]}` as both specs say,
-    /// or any other). Not JSON (a login page) is an error with an excerpt.
+    /// A describe answer's words (billed), redacted: strings of its `descriptions`, or its JSON.
     pub(crate) async fn descriptions(
         &self,
         answer: ResponseValue<ByteStream>,
     ) -> Result<Vec<String>, Error> {
         let bytes = self.collect(answer.into_inner()).await?;
+        let fail = |what| {
+            let excerpt = self.excerpt(&bytes);
+            Err(self.invalid(format!("it answered 200 (billed) with {what}: {excerpt}")))
+        };
         let Ok(value) = serde_json::from_slice::<Value>(&bytes) else {
-            return Err(self.invalid(format!(
-                "it answered 200 (billed) with a description that is not JSON: {}",
-                self.excerpt(&bytes)
-            )));
+            return fail("a description that is not JSON");
         };
         let mut texts = Vec::new();
         strings(value.get("descriptions").unwrap_or(&value), &mut texts, 0);
         if texts.is_empty() {
-            return Err(self.invalid(format!(
-                "it answered 200 (billed) with no description: {}",
-                self.excerpt(&bytes)
-            )));
+            return fail("no description");
         }
         Ok(texts.iter().map(|t| self.redact(t)).collect())
     }
 
-    /// A v1 answer's body, whole (capped at 64 MiB). Billed: it came with a
-    /// 200, so a break is an invalid answer that says so.
+    /// A v1 answer's body, whole; a break is an invalid answer that says billed.
     pub(crate) async fn collect(&self, stream: ByteStream) -> Result<Bytes, Error> {
         read_body(stream).await.map_err(|e| {
+            let chain = crate::error::chain(&e);
             self.invalid(format!(
-                "the answer broke off after a 200 (billed): {}",
-                self.redact(&crate::error::chain(&e))
+                "the answer broke off after a 200 (billed): {chain}"
             ))
         })
     }
 
-    /// A Segmind queue result as a [`Generation`] of `model` for `prompt`:
-    /// every `http(s)` URL its output holds, whatever its shape. A job not
-    /// COMPLETED, or completed without a URL, is an error.
+    /// A COMPLETED queue result as a [`Generation`]: every `http(s)` URL its output holds.
     pub(crate) fn segmind_queue_generation(
         &self,
         model: Model,
@@ -120,18 +104,14 @@ impl Connection {
                 "job {id} completed (billed) without an image URL in its output"
             )));
         }
-        let images = urls
-            .into_iter()
-            .map(|url| self.image_at(url, prompt.to_owned()));
-        Ok(Generation {
-            request_id: (!id.is_empty()).then_some(id),
-            ..Generation::new(Provider::Segmind, model, images.collect())
-        })
+        let image = |url| self.image_at(url, prompt.to_owned());
+        let images = urls.into_iter().map(image).collect();
+        let mut generation = Generation::new(Provider::Segmind, model, images);
+        generation.request_id = (!id.is_empty()).then_some(id);
+        Ok(generation)
     }
 
-    /// A JSON v1 answer: the image as a URL (the scheme in any case) or
-    /// base64, under `image`, `output` or `url` (the model pages' sample
-    /// code reads JSON; observed answers are bytes).
+    /// A JSON v1 answer (as model pages read it): a URL or base64 at `image`, `output` or `url`.
     fn json_image(&self, body: &[u8]) -> Result<ImageData, Error> {
         let value: Value = serde_json::from_slice(body)
             .map_err(|e| self.undecoded(body, format!("a JSON answer that does not parse: {e}")))?;
@@ -158,7 +138,7 @@ impl Connection {
     }
 }
 
-/// Every string `value` holds (at most 16 levels deep), in order.
+/// Every non-blank string `value` holds (at most 16 levels deep), in order.
 fn strings(value: &Value, out: &mut Vec<String>, depth: usize) {
     match value {
         Value::String(s) if !s.trim().is_empty() => out.push(s.clone()),
