@@ -454,10 +454,11 @@ async fn a_field_the_facade_has_no_setter_for_is_reached_through_the_body() {
     let err = prepared.generate().await.unwrap_err();
     assert_eq!(err.to_string(), "invalid seed: -5 is below the minimum 0");
     // So are the fields that exclude each other (the spec's `x-exclusive`).
-    let styled = GenerateRequest::new("a lighthouse, poster")
-        .model(Model::V3)
-        .style(StyleType::Design);
-    let mut prepared = client.prepare(&styled).await.unwrap();
+    // A prepared request borrows the client only: a temporary request will do.
+    let mut prepared = client
+        .prepare(&request.clone().style(StyleType::Design))
+        .await
+        .unwrap();
     prepared
         .wire_mut()
         .body_mut()
