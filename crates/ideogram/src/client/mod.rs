@@ -191,7 +191,9 @@ impl Client {
     }
 
     /// Runs a generated operation with every guarantee [`Client::generate`]
-    /// gives: sent again only as [`Billing`] allows, `images` in-flight slots
+    /// gives: a JSON body checked against the spec's schema before it is
+    /// sent (an [`Error::Validation`] naming the field and what it allows),
+    /// sent again only as [`Billing`] allows, `images` in-flight slots
     /// held while it runs (0 for calls that generate nothing), its error
     /// mapped into [`Error`] by status, the key redacted. `call` builds the
     /// request afresh for each attempt, from [`Client::raw_segmind`] or
@@ -231,9 +233,13 @@ impl Client {
             Billing::Billed => Method::Post,
             Billing::Free => Method::Get,
         };
-        match retry::run(&self.inner.retry, method, &mut call).await {
-            Ok(answer) => Ok(answer),
-            Err(e) => Err(self.inner.map_error(e, None).await),
+        // Its JSON body is checked against the operation's schema like every
+        // body the facade builds: one the spec refuses is not sent.
+        let run = retry::run(&self.inner.retry, method, &mut call);
+        match ideogram_raw::checked::checked(run).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(e)) => Err(self.inner.map_error(e, None).await),
+            Err(violation) => Err(InvalidInput::from(violation).into()),
         }
     }
 
