@@ -62,6 +62,7 @@ pub mod http;
 mod lazy_tls;
 pub mod limit;
 pub mod multipart;
+pub mod not_null;
 pub mod operation;
 pub mod presets;
 mod queue_status;
