@@ -493,7 +493,14 @@ pub fn generate(target: &Target) -> Result<String, Box<dyn Error>> {
     file.items.extend(operations.items);
     let headers: syn::File = syn::parse_str(&headers_module(&json)?)?;
     file.items.extend(headers.items);
-    let multipart: syn::File = syn::parse_str(&multipart::module(&spec, &multipart_ops)?)?;
+    // The raw crate's schemas of this spec, named as its generated module.
+    let module = Path::new(target.output)
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .ok_or("a generated module's file name")?;
+    let schemas_of = format!("crate::schema::{module}()");
+    let multipart: syn::File =
+        syn::parse_str(&multipart::module(&spec, &multipart_ops, &schemas_of)?)?;
     file.items.extend(multipart.items);
     let body = prettyplease::unparse(&file);
 

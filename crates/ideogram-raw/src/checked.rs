@@ -8,7 +8,8 @@
 //! future is being polled on its thread, so the generated methods keep
 //! their signatures and calls outside a wrapper send their bodies as they
 //! are (the facade checks the bodies it builds itself before they get
-//! here). Multipart bodies are streams by then and are not checked here.
+//! here). A multipart body is checked by its generated method before its
+//! form is built, its files as `data:` URLs.
 //!
 //! ```no_run
 //! use ideogram_raw::{auth::{ApiKey, Auth}, checked::checked, http, segmind, SEGMIND_BASE_URL};
@@ -103,9 +104,28 @@ pub(crate) fn check(
         return Ok(());
     };
     let body = serde_json::from_slice(bytes).map_err(|e| format!("{name}: {e}"))?;
-    schemas.check(name, &body).map_err(|violation| {
-        let text = violation.to_string();
-        CHECKING.with(|checking| *checking.borrow_mut() = Some(Some(violation)));
-        text
-    })
+    schemas.check(name, &body).map_err(refuse)
+}
+
+/// The generated multipart methods' check: within [`checked`], `body` (of
+/// the schema `name` in `schemas`) before its form is built, each file as
+/// the `data:` URL its JSON form is.
+pub(crate) fn check_multipart<T: serde::Serialize>(
+    body: &T,
+    name: &str,
+    schemas: &'static Schemas,
+) -> Result<(), String> {
+    if !CHECKING.with(|checking| checking.borrow().is_some()) {
+        return Ok(());
+    }
+    let body = serde_json::to_value(body).map_err(|e| format!("{name}: {e}"))?;
+    schemas.check(name, &body).map_err(refuse)
+}
+
+/// Keeps `violation` for the [`Checked`] being polled; its text for the
+/// generated method's error.
+fn refuse(violation: Violation) -> String {
+    let text = violation.to_string();
+    CHECKING.with(|checking| *checking.borrow_mut() = Some(Some(violation)));
+    text
 }

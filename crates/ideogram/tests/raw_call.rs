@@ -3,7 +3,10 @@
 //! [`Error::Validation`] naming the field and what it allows, and nothing
 //! reaches the service (issue #26: seed -5 once did).
 
-use ideogram::raw::ideogram::types::{GenerateImageRequest, ImageRequest};
+use ideogram::raw::ideogram::types::{
+    GenerateImageRequest, ImageRequest, InitialImageRequest, RemixImageRequest,
+};
+use ideogram::raw::multipart::FilePart;
 use ideogram::raw::segmind::types::Ideogram2aTxt2ImgRequest;
 use ideogram::{Billing, Client, Error, Provider};
 use ideogram_mock::{MockConfig, MockServer};
@@ -81,6 +84,29 @@ async fn a_raw_body_out_of_the_spec_s_range_is_refused_unsent() {
     let (field, message) = refused(err);
     assert_eq!(field, "image_request.seed");
     assert!(message.contains(&max.to_string()), "{message}");
+
+    // A multipart body too: its value parts are checked, its file taken as
+    // what it is.
+    let body = RemixImageRequest::builder()
+        .image_file(FilePart::new(
+            &b"\x89PNG\r\n\x1a\n"[..],
+            "in.png",
+            "image/png",
+        ))
+        .image_request(
+            InitialImageRequest::builder()
+                .prompt("a raw remix")
+                .seed(Some((i64::from(max) + 1).into())),
+        );
+    let Err(err) = ideogram
+        .call(Billing::Billed, 1, || {
+            api.post_remix_image().body(body.clone()).send()
+        })
+        .await
+    else {
+        panic!("a seed past the spec's range")
+    };
+    assert_eq!(refused(err).0, "image_request.seed");
 
     mock.settled().await;
     assert!(mock.ledger().entries.is_empty(), "nothing was billed");

@@ -9372,6 +9372,12 @@ pub mod multipart_builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "GenerateImageRequestV3Multipart",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/ideogram-v3/generate", client.baseurl);
@@ -9461,6 +9467,12 @@ pub mod multipart_builder {
                 .and_then(|v| {
                     types::RemixImageRequest::try_from(v).map_err(|e| e.to_string())
                 })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "RemixImageRequest",
+                    crate::schema::ideogram(),
+                )
                 .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;
@@ -9556,6 +9568,12 @@ pub mod multipart_builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "GenerateTransparentImageRequestV3",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/ideogram-v3/generate-transparent", client.baseurl);
@@ -9646,6 +9664,12 @@ pub mod multipart_builder {
                     types::EditImageRequestV3::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "EditImageRequestV3",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/ideogram-v3/edit", client.baseurl);
@@ -9735,6 +9759,12 @@ pub mod multipart_builder {
                 .and_then(|v| {
                     types::RemixImageRequestV3::try_from(v).map_err(|e| e.to_string())
                 })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "RemixImageRequestV3",
+                    crate::schema::ideogram(),
+                )
                 .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;
@@ -9827,6 +9857,12 @@ pub mod multipart_builder {
                 .and_then(|v| {
                     types::ReframeImageRequestV3::try_from(v).map_err(|e| e.to_string())
                 })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "ReframeImageRequestV3",
+                    crate::schema::ideogram(),
+                )
                 .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;
@@ -9922,6 +9958,12 @@ pub mod multipart_builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "ReplaceBackgroundRequestV3",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/ideogram-v3/replace-background", client.baseurl);
@@ -10011,6 +10053,12 @@ pub mod multipart_builder {
                 .and_then(|v| {
                     types::DescribeRequest::try_from(v).map_err(|e| e.to_string())
                 })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "DescribeRequest",
+                    crate::schema::ideogram(),
+                )
                 .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;
@@ -10102,6 +10150,12 @@ pub mod multipart_builder {
                     types::UpscaleImageRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "UpscaleImageRequest",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/upscale", client.baseurl);
@@ -10191,6 +10245,12 @@ pub mod multipart_builder {
                 .and_then(|v| {
                     types::LayerizeTextRequest::try_from(v).map_err(|e| e.to_string())
                 })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "LayerizeTextRequest",
+                    crate::schema::ideogram(),
+                )
                 .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;
@@ -10283,6 +10343,12 @@ pub mod multipart_builder {
                 .and_then(|v| {
                     types::GenerateImageRequestV4::try_from(v).map_err(|e| e.to_string())
                 })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "GenerateImageRequestV4",
+                    crate::schema::ideogram(),
+                )
                 .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;

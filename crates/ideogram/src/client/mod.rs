@@ -191,8 +191,9 @@ impl Client {
     }
 
     /// Runs a generated operation with every guarantee [`Client::generate`]
-    /// gives: a JSON body checked against the spec's schema before it is
-    /// sent (an [`Error::Validation`] naming the field and what it allows),
+    /// gives: its body (JSON or multipart) checked against the spec's schema
+    /// before it is sent (an [`Error::Validation`] naming the field and what
+    /// it allows),
     /// sent again only as [`Billing`] allows, `images` in-flight slots
     /// held while it runs (0 for calls that generate nothing), its error
     /// mapped into [`Error`] by status, the key redacted. `call` builds the
@@ -233,8 +234,8 @@ impl Client {
             Billing::Billed => Method::Post,
             Billing::Free => Method::Get,
         };
-        // Its JSON body is checked against the operation's schema like every
-        // body the facade builds: one the spec refuses is not sent.
+        // Its body is checked against the operation's schema like every body
+        // the facade builds: one the spec refuses is not sent.
         let run = retry::run(&self.inner.retry, method, &mut call);
         match ideogram_raw::checked::checked(run).await {
             Ok(Ok(answer)) => Ok(answer),
