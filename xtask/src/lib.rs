@@ -595,10 +595,7 @@ fn struct_schema<'a>(schemas: &'a serde_json::Value, name: &str) -> Option<&'a s
             .as_object()?
             .iter()
             .find_map(|(field, property)| {
-                let field = field
-                    .split('_')
-                    .map(|w| w[..1].to_uppercase() + &w[1..])
-                    .collect::<String>();
+                let field = multipart::pascal(field);
                 if rest == field {
                     resolve(property)
                 } else if rest.strip_suffix("Item") == Some(field.as_str()) {

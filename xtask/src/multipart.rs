@@ -396,7 +396,7 @@ fn rust_field(property: &str) -> String {
 }
 
 /// `post_remix_image` as `PostRemixImage`.
-fn pascal(name: &str) -> String {
+pub(crate) fn pascal(name: &str) -> String {
     name.split('_')
         .map(|word| {
             let mut chars = word.chars();
