@@ -1,7 +1,7 @@
 //! The JSON Schemas we publish say what the specs accept: every generated
 //! request body's (`schemars::schema_for!`, offered as an agent's tool
-//! definition) and the facade's request schema (`GenerateRequest`'s, the
-//! MCP generate tool's input schema). The spec's own examples
+//! definition) and the facade's request schemas (`GenerateRequest` and
+//! `EditRequest`, the MCP tools' input schemas). The spec's own examples
 //! validate against them, and a `null` for an optional field the spec does
 //! not mark `nullable` is refused, as the services refuse it (issue #26:
 //! every optional field was published nullable, and `{"seed": null}` is a
@@ -13,8 +13,9 @@
 
 use ideogram::raw::operation::{BodyVisitor, Operation};
 use ideogram::raw::schema::{self, Schemas};
-use ideogram::{GenerateRequest, Provider};
+use ideogram::{EditRequest, GenerateRequest, Provider};
 use serde_json::Value;
+use serde_json::json;
 
 /// A generated body type's published JSON Schema.
 struct Published;
@@ -131,7 +132,7 @@ fn generated_body_schemas_take_the_spec_s_examples_and_refuse_nulls_it_refuses()
 }
 
 #[test]
-fn the_facade_s_request_schema_takes_a_null_only_where_the_facade_does() {
+fn the_facade_s_request_schemas_take_a_null_only_where_the_facade_does() {
     let mut wrong = Vec::new();
     let mut checked = 0;
     for provider in Provider::ALL {
@@ -139,7 +140,7 @@ fn the_facade_s_request_schema_takes_a_null_only_where_the_facade_does() {
         let fields = schema["properties"].as_object().expect("an object schema");
         for field in fields.keys().filter(|f| *f != "prompt") {
             checked += 1;
-            let body = serde_json::json!({"prompt": "a fox", field.as_str(): null});
+            let body = json!({"prompt": "a fox", field.as_str(): null});
             // The facade's verdict: its JSON form read, then checked.
             let facade_takes = serde_json::from_value::<GenerateRequest>(body)
                 .is_ok_and(|request| request.check(provider).is_ok());
@@ -152,6 +153,48 @@ fn the_facade_s_request_schema_takes_a_null_only_where_the_facade_does() {
             }
         }
     }
-    assert!(checked >= 40, "{checked} fields");
+    // And each edit operation's schema, over a request the facade takes.
+    for (provider, _, operations, _) in specs() {
+        let mut tasks: Vec<&str> = operations
+            .iter()
+            .filter_map(|op| op.route.map(|route| route.task))
+            .collect();
+        tasks.sort_unstable();
+        tasks.dedup();
+        for task in tasks {
+            let operation = match task {
+                "edit" => json!({"op": task, "mask": IMAGE, "prompt": "a hat"}),
+                "reframe" => json!({"op": task, "resolution": "1024x1024"}),
+                "replace-background" => json!({"op": task, "prompt": "a beach"}),
+                "upscale" => json!({"op": task}),
+                _ => continue,
+            };
+            let base = json!({"image": IMAGE, "operation": operation});
+            let facade_takes = |body: Value| {
+                serde_json::from_value::<EditRequest>(body)
+                    .is_ok_and(|request| request.check(provider).is_ok())
+            };
+            assert!(facade_takes(base.clone()), "{provider:?} {task}: {base}");
+            let schema = EditRequest::json_schema(provider, task);
+            let fields = schema["properties"].as_object().expect("an object schema");
+            for field in fields
+                .keys()
+                .filter(|f| !["image", "operation"].contains(&f.as_str()))
+            {
+                checked += 1;
+                let mut body = base.clone();
+                body[field.as_str()] = Value::Null;
+                if takes_null(&schema, field) && !facade_takes(body) {
+                    wrong.push(format!(
+                        "{provider:?} {task}: the published schema takes a null {field}, the facade refuses it"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(checked >= 90, "{checked} fields");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// An input image the checks take without reading it.
+const IMAGE: &str = "https://example.com/photo.png";
