@@ -484,14 +484,23 @@ pub fn generate(target: &Target) -> Result<String, Box<dyn Error>> {
         .map_err(|e| format!("progenitor failed on {}: {e}", target.spec))?;
     let mut file = syn::parse2::<syn::File>(tokens)?;
     mark_enums_non_exhaustive(&mut file);
-    let limits: syn::File = syn::parse_str(&limits_module(&spec_schemas(target)?))?;
+    let schemas = spec_schemas(target)?;
+    mark_optional_fields_not_null(&mut file, &schemas);
+    let limits: syn::File = syn::parse_str(&limits_module(&schemas))?;
     file.items.extend(limits.items);
     let json = spec_json(target)?;
     let operations: syn::File = syn::parse_str(&operations_module(&json)?)?;
     file.items.extend(operations.items);
     let headers: syn::File = syn::parse_str(&headers_module(&json)?)?;
     file.items.extend(headers.items);
-    let multipart: syn::File = syn::parse_str(&multipart::module(&spec, &multipart_ops)?)?;
+    // The raw crate's schemas of this spec, named as its generated module.
+    let module = Path::new(target.output)
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .ok_or("a generated module's file name")?;
+    let schemas_of = format!("crate::schema::{module}()");
+    let multipart: syn::File =
+        syn::parse_str(&multipart::module(&spec, &multipart_ops, &schemas_of)?)?;
     file.items.extend(multipart.items);
     let body = prettyplease::unparse(&file);
 
@@ -527,6 +536,112 @@ fn mark_enums_non_exhaustive(file: &mut syn::File) {
             }
         }
     }
+}
+
+/// Puts `ideogram_raw::not_null::absent_not_null` on each optional field
+/// (an `Option` left out when `None`) of the generated structs whose spec
+/// property is not `nullable`: schemars would publish it as taking `null`,
+/// which the spec, and the service, refuse. A struct typify named for an
+/// inline schema (`<Parent><Field>` or `<Parent><Field>Item`) is found
+/// through its parent.
+fn mark_optional_fields_not_null(file: &mut syn::File, schemas: &serde_json::Value) {
+    for item in &mut file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        if module.ident != "types" {
+            continue;
+        }
+        for item in module.content.iter_mut().flat_map(|(_, items)| items) {
+            let syn::Item::Struct(s) = item else {
+                continue;
+            };
+            let Some(schema) = struct_schema(schemas, &s.ident.to_string()) else {
+                continue;
+            };
+            for field in &mut s.fields {
+                let Some(name) = optional_field_name(field) else {
+                    continue;
+                };
+                let Some(property) = schema["properties"].get(&name) else {
+                    continue;
+                };
+                if !spec_nullable(schemas, property) {
+                    field.attrs.push(syn::parse_quote!(
+                        #[schemars(transform = crate::not_null::absent_not_null)]
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// The spec schema of the generated struct `name`: a named schema, or one
+/// inline in a named schema's property (or its items).
+fn struct_schema<'a>(schemas: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
+    if let Some(schema) = schemas.get(name) {
+        return Some(schema);
+    }
+    let resolve = |schema: &'a serde_json::Value| match schema["$ref"]
+        .as_str()
+        .and_then(|r| r.rsplit('/').next())
+    {
+        Some(name) => schemas.get(name),
+        None => Some(schema),
+    };
+    schemas.as_object()?.iter().find_map(|(parent, schema)| {
+        let rest = name.strip_prefix(parent.as_str())?;
+        schema["properties"]
+            .as_object()?
+            .iter()
+            .find_map(|(field, property)| {
+                let field = multipart::pascal(field);
+                if rest == field {
+                    resolve(property)
+                } else if rest.strip_suffix("Item") == Some(field.as_str()) {
+                    resolve(&property["items"])
+                } else {
+                    None
+                }
+            })
+    })
+}
+
+/// A field's JSON name, when it is an `Option` left out when `None`.
+fn optional_field_name(field: &syn::Field) -> Option<String> {
+    let syn::Type::Path(path) = &field.ty else {
+        return None;
+    };
+    if path.path.segments.last()?.ident != "Option" {
+        return None;
+    }
+    let mut skipped = false;
+    let mut rename = None;
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("skip_serializing_if") {
+                skipped = true;
+                let _: syn::LitStr = meta.value()?.parse()?;
+            } else if meta.path.is_ident("rename") {
+                rename = Some(meta.value()?.parse::<syn::LitStr>()?.value());
+            } else if meta.input.peek(syn::Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            }
+            Ok(())
+        });
+    }
+    let ident = field.ident.as_ref()?.to_string();
+    skipped.then(|| rename.unwrap_or_else(|| ident.trim_start_matches("r#").to_owned()))
+}
+
+/// Whether a spec property takes `null`: it says `nullable`, or what its
+/// `$ref` names does.
+fn spec_nullable(schemas: &serde_json::Value, property: &serde_json::Value) -> bool {
+    let referred = property["$ref"]
+        .as_str()
+        .and_then(|r| r.rsplit('/').next())
+        .and_then(|name| schemas.get(name));
+    property["nullable"] == true || referred.is_some_and(|s| s["nullable"] == true)
 }
 
 /// The generator settings every spec shares.

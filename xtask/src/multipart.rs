@@ -178,7 +178,14 @@ fn answers(
 
 /// The Rust for `ops`: the client methods, their builders (module
 /// `multipart_builder`), and a `MultipartBody` impl per body schema.
-pub fn module(spec: &OpenAPI, ops: &[MultipartOp]) -> Result<String, Box<dyn Error>> {
+/// `schemas_of` is the Rust expression of the spec's `ideogram_raw::schema::Schemas`
+/// (`crate::schema::ideogram()`), which each `send` checks its body against
+/// within `ideogram_raw::checked`.
+pub fn module(
+    spec: &OpenAPI,
+    ops: &[MultipartOp],
+    schemas_of: &str,
+) -> Result<String, Box<dyn Error>> {
     if ops.is_empty() {
         return Ok(String::new());
     }
@@ -202,7 +209,7 @@ pub fn module(spec: &OpenAPI, ops: &[MultipartOp]) -> Result<String, Box<dyn Err
             )),
             op.method_name,
         )?;
-        builders.push_str(&builder_code(op, &builder));
+        builders.push_str(&builder_code(op, &builder, schemas_of));
         if !bodies.contains(&op.body.as_str()) {
             bodies.push(&op.body);
         }
@@ -233,7 +240,7 @@ pub fn module(spec: &OpenAPI, ops: &[MultipartOp]) -> Result<String, Box<dyn Err
 }
 
 /// The builder of one operation.
-fn builder_code(op: &MultipartOp, builder: &str) -> String {
+fn builder_code(op: &MultipartOp, builder: &str, schemas_of: &str) -> String {
     let MultipartOp {
         method_name,
         operation_id,
@@ -287,6 +294,8 @@ impl<'a> {builder}<'a> {{
         let Self {{ client, body }} = self;
         let body = body
             .and_then(|v| types::{body}::try_from(v).map_err(|e| e.to_string()))
+            .map_err(Error::InvalidRequest)?;
+        crate::checked::check_multipart(&body, "{body}", {schemas_of})
             .map_err(Error::InvalidRequest)?;
         let form = crate::multipart::MultipartBody::form(&body).map_err(Error::InvalidRequest)?;
         let url = format!("{{}}{path}", client.baseurl);
@@ -387,7 +396,7 @@ fn rust_field(property: &str) -> String {
 }
 
 /// `post_remix_image` as `PostRemixImage`.
-fn pascal(name: &str) -> String {
+pub(crate) fn pascal(name: &str) -> String {
     name.split('_')
         .map(|word| {
             let mut chars = word.chars();

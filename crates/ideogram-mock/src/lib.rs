@@ -3,6 +3,14 @@
 //! deterministic images, the v2 queue, rate and in-flight limits, fault
 //! injection and a ledger of everything it billed.
 //!
+//! Tests use it as a dev-dependency, beside a tokio runtime to start it in:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! ideogram-mock = "0.1"
+//! tokio = { version = "1", features = ["macros", "rt"] }
+//! ```
+//!
 //! ```no_run
 //! use ideogram_mock::{Fault, MockConfig, MockServer, Target};
 //!

@@ -1,5 +1,6 @@
 //! The generated clients' hooks: every request gets the auth header here, so
-//! no call site can forget it, and every exchange is traced here (an `http`
+//! no call site can forget it, its JSON body checked against the spec within
+//! [`checked`](crate::checked::checked), and every exchange is traced here (an `http`
 //! span: operation, provider, method, path template, status, duration,
 //! request id; never the key, never a body).
 
@@ -106,15 +107,18 @@ fn mark_url(response: &mut reqwest::Response, auth: &Auth) {
     }
 }
 
-/// Auth on the way out, a span around the exchange, a size cap on the way in.
+/// Auth and, where asked for, the spec's check on the way out, a span
+/// around the exchange, a size cap on the way in.
 macro_rules! hooks {
-    ($client:ty, $provider:literal, $operations:expr) => {
+    ($client:ty, $provider:literal, $operations:expr, $schemas:expr) => {
         impl ClientHooks<Auth> for $client {
             async fn pre<E>(
                 &self,
                 request: &mut reqwest::Request,
-                _info: &OperationInfo,
+                info: &OperationInfo,
             ) -> Result<(), Error<E>> {
+                crate::checked::check(request, info.operation_id, $operations, $schemas)
+                    .map_err(Error::InvalidRequest)?;
                 authorize(&self.inner, request)
             }
 
@@ -137,5 +141,15 @@ macro_rules! hooks {
     };
 }
 
-hooks!(segmind::Client, "segmind", segmind::operations::ALL);
-hooks!(ideogram::Client, "ideogram", ideogram::operations::ALL);
+hooks!(
+    segmind::Client,
+    "segmind",
+    segmind::operations::ALL,
+    crate::schema::segmind()
+);
+hooks!(
+    ideogram::Client,
+    "ideogram",
+    ideogram::operations::ALL,
+    crate::schema::ideogram()
+);

@@ -14,6 +14,8 @@
 //! - [`multipart`]: the file parts and forms of the multipart operations.
 //! - [`auth`]: which header carries the key; applied to every request by the
 //!   clients' hooks, marked sensitive, never printed.
+//! - [`checked`]: the spec's check of each JSON body a generated method
+//!   sends, for the calls wrapped in it (the facade's `Client::call`).
 //! - [`http`]: a `reqwest::Client` with timeouts sized for generations and
 //!   redirects that never carry the key to another origin.
 //! - [`operation`]: each spec's operations as data (`segmind::operations`,
@@ -52,6 +54,7 @@ pub mod ideogram;
 
 pub mod answer;
 pub mod auth;
+pub mod checked;
 pub mod enums;
 mod hooks;
 pub mod http;
@@ -59,6 +62,7 @@ pub mod http;
 mod lazy_tls;
 pub mod limit;
 pub mod multipart;
+pub mod not_null;
 pub mod operation;
 pub mod presets;
 mod queue_status;

@@ -319,6 +319,7 @@ Not taken by V_1, V_1_TURBO, V_2A and V_2A_TURBO.
         pub color_hex: ColorHex,
         ///The colour's share, 0.05 to 1.0.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub color_weight: ::std::option::Option<f64>,
     }
     impl ColorPaletteMember {
@@ -589,6 +590,7 @@ weight down.
     #[serde(deny_unknown_fields)]
     pub struct DescribeRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub describe_model_version: ::std::option::Option<DescribeModelVersion>,
         ///The image to describe, at most 10 MB; JPEG, PNG or WebP.
         pub image_file: crate::multipart::FilePart,
@@ -627,6 +629,7 @@ weight down.
     pub struct Description {
         ///The description, in words.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub text: ::std::option::Option<::std::string::String>,
     }
     impl Description {
@@ -713,27 +716,35 @@ the size of its image.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub character_reference_images_mask: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub color_palette: ::std::option::Option<ColorPalette>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub custom_model_uri: ::std::option::Option<CustomModelUri>,
         ///The image to edit, at most 10 MB; JPEG, PNG or WebP.
         pub image: crate::multipart::FilePart,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt: ::std::option::Option<MagicPromptOption>,
         /**Where to edit: black areas are repainted, white kept. Grayscale, the
 image's size, at most 10 MB.
 */
         pub mask: crate::multipart::FilePart,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub num_images: ::std::option::Option<NumImages>,
         pub prompt: Prompt,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub rendering_speed: ::std::option::Option<RenderingSpeed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_codes: ::std::option::Option<StyleCodes>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_preset: ::std::option::Option<StylePresetV3>,
         /**Images whose style to follow, at most 10 MB in all; JPEG, PNG or WebP.
 Cannot be used with `style_codes`.
@@ -741,6 +752,7 @@ Cannot be used with `style_codes`.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_type: ::std::option::Option<StyleTypeV3>,
     }
     impl EditImageRequestV3 {
@@ -764,14 +776,17 @@ its status first and read this body only for its words.
     pub struct ErrorBody {
         ///What went wrong, in words.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub error: ::std::option::Option<::std::string::String>,
         ///With `inflight_limit`, how many images may be in flight at once.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub max_inflight_requests: ::std::option::Option<i64>,
         /**A machine-readable cause where the service gives one: `inflight_limit`
 with 429, `insufficient_funds` or `daily_limit` with 402.
 */
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub reject_reason: ::std::option::Option<::std::string::String>,
     }
     impl ErrorBody {
@@ -798,6 +813,7 @@ not documented.
     pub struct GatewayEnvelope {
         ///The gateway's result code (a number or a string; not documented).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub code: ::std::option::Option<::serde_json::Value>,
         /**Ideogram's own answer (a `GenerateImageResponse`), or null when the call
 failed. Left untyped here because OpenAPI 3.0 cannot make a referenced
@@ -806,6 +822,7 @@ schema nullable; decode it as `GenerateImageResponse`.
         pub data: ::serde_json::Value,
         ///The gateway's words about the result.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub message: ::std::option::Option<::std::string::String>,
     }
     impl GatewayEnvelope {
@@ -843,30 +860,42 @@ schema nullable; decode it as `GenerateImageResponse`.
     #[serde(deny_unknown_fields)]
     pub struct GenerateImageRequestV3 {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub aspect_ratio: ::std::option::Option<AspectRatioV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub color_palette: ::std::option::Option<ColorPalette>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub custom_model_uri: ::std::option::Option<CustomModelUri>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt: ::std::option::Option<MagicPromptOption>,
         ///What to keep out of the image; the prompt wins where they disagree.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub negative_prompt: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub num_images: ::std::option::Option<NumImages>,
         pub prompt: Prompt,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub rendering_speed: ::std::option::Option<RenderingSpeed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub resolution: ::std::option::Option<ResolutionV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_codes: ::std::option::Option<StyleCodes>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_preset: ::std::option::Option<StylePresetV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_type: ::std::option::Option<StyleTypeV3>,
     }
     impl GenerateImageRequestV3 {
@@ -889,6 +918,7 @@ schema nullable; decode it as `GenerateImageResponse`.
     #[serde(deny_unknown_fields)]
     pub struct GenerateImageRequestV3Multipart {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub aspect_ratio: ::std::option::Option<AspectRatioV3>,
         /**The character to keep (only one image for now), at most 10 MB in all;
 JPEG, PNG or WebP. Priced as a character generation.
@@ -901,26 +931,36 @@ the size of its image.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub character_reference_images_mask: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub color_palette: ::std::option::Option<ColorPalette>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub custom_model_uri: ::std::option::Option<CustomModelUri>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt: ::std::option::Option<MagicPromptOption>,
         ///What to keep out of the image; the prompt wins where they disagree.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub negative_prompt: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub num_images: ::std::option::Option<NumImages>,
         pub prompt: Prompt,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub rendering_speed: ::std::option::Option<RenderingSpeed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub resolution: ::std::option::Option<ResolutionV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_codes: ::std::option::Option<StyleCodes>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_preset: ::std::option::Option<StylePresetV3>,
         /**Images whose style to follow, at most 10 MB in all; JPEG, PNG or WebP.
 Cannot be used with `style_codes`.
@@ -928,6 +968,7 @@ Cannot be used with `style_codes`.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_type: ::std::option::Option<StyleTypeV3>,
     }
     impl GenerateImageRequestV3Multipart {
@@ -949,22 +990,28 @@ Cannot be used with `style_codes`.
     #[serde(deny_unknown_fields)]
     pub struct GenerateImageRequestV4 {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub custom_model_uri: ::std::option::Option<CustomModelUri>,
         ///A structured prompt (live documentation; its fields are not documented).
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
         pub json_prompt: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt_option: ::std::option::Option<MagicPromptOption>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub prompt: ::std::option::Option<Prompt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub rendering_speed: ::std::option::Option<RenderingSpeedV4>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub resolution: ::std::option::Option<ResolutionV4>,
         ///Fixes the randomness; null or absent for a random seed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub seed: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub text_prompt: ::std::option::Option<Prompt>,
     }
     impl GenerateImageRequestV4 {
@@ -1003,22 +1050,30 @@ Cannot be used with `style_codes`.
     #[serde(deny_unknown_fields)]
     pub struct GenerateTransparentImageRequestV3 {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub aspect_ratio: ::std::option::Option<AspectRatioV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub custom_model_uri: ::std::option::Option<CustomModelUri>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt: ::std::option::Option<MagicPromptOption>,
         ///What to keep out of the image; the prompt wins where they disagree.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub negative_prompt: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub num_images: ::std::option::Option<NumImages>,
         pub prompt: Prompt,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub rendering_speed: ::std::option::Option<RenderingSpeed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub upscale_factor: ::std::option::Option<UpscaleFactor>,
     }
     impl GenerateTransparentImageRequestV3 {
@@ -1041,6 +1096,7 @@ Cannot be used with `style_codes`.
         pub data: ::std::vec::Vec<ImageObjectV4>,
         ///The answer's shape (live documentation; "url" for this one).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub response_type: ::std::option::Option<::std::string::String>,
     }
     impl ImageGenerationResponseV4 {
@@ -1069,9 +1125,11 @@ Cannot be used with `style_codes`.
 styles added later still decode.
 */
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_type: ::std::option::Option<::std::string::String>,
         ///The output size, where an operation changed it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub upscaled_resolution: ::std::option::Option<::std::string::String>,
         /**Where to download the image (expires after 24 hours). Empty or null when
 `is_image_safe` is false. Fetch it without the API key.
@@ -1121,28 +1179,38 @@ styles added later still decode.
     #[serde(deny_unknown_fields)]
     pub struct ImageRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub aspect_ratio: ::std::option::Option<AspectRatio>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub color_palette: ::std::option::Option<ColorPalette>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt_option: ::std::option::Option<MagicPromptOption>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt_version: ::std::option::Option<MagicPromptVersion>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub model: ::std::option::Option<ModelEnum>,
         /**What to keep out of the image; the prompt wins where they disagree. Only
 models V_1, V_1_TURBO, V_2 and V_2_TURBO take it.
 */
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub negative_prompt: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub num_images: ::std::option::Option<NumImages>,
         pub prompt: Prompt,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub resolution: ::std::option::Option<Resolution>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_type: ::std::option::Option<StyleType>,
     }
     impl ImageRequest {
@@ -1163,31 +1231,41 @@ models V_1, V_1_TURBO, V_2 and V_2_TURBO take it.
     #[serde(deny_unknown_fields)]
     pub struct InitialImageRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub aspect_ratio: ::std::option::Option<AspectRatio>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub color_palette: ::std::option::Option<ColorPalette>,
         ///How closely the result follows the input image, 1 (loosely) to 100 (closely).
         #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
         pub image_weight: ::std::num::NonZeroU32,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt_option: ::std::option::Option<MagicPromptOption>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt_version: ::std::option::Option<MagicPromptVersion>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub model: ::std::option::Option<ModelEnum>,
         /**What to keep out of the image; the prompt wins where they disagree. Only
 models V_1, V_1_TURBO, V_2 and V_2_TURBO take it.
 */
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub negative_prompt: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub num_images: ::std::option::Option<NumImages>,
         pub prompt: Prompt,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub resolution: ::std::option::Option<Resolution>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_type: ::std::option::Option<StyleType>,
     }
     impl InitialImageRequest {
@@ -1208,8 +1286,10 @@ models V_1, V_1_TURBO, V_2 and V_2_TURBO take it.
         ///The image whose text to separate, at most 10 MB; JPEG, PNG or WebP.
         pub image: crate::multipart::FilePart,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub prompt: ::std::option::Option<Prompt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
     }
     impl LayerizeTextRequest {
@@ -1610,19 +1690,25 @@ by mistake is refused before it is billed.
     #[serde(deny_unknown_fields)]
     pub struct ReframeImageRequestV3 {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub color_palette: ::std::option::Option<ColorPalette>,
         ///The square image to extend, at most 10 MB; JPEG, PNG or WebP.
         pub image: crate::multipart::FilePart,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub num_images: ::std::option::Option<NumImages>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub rendering_speed: ::std::option::Option<RenderingSpeed>,
         pub resolution: ResolutionV3,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_codes: ::std::option::Option<StyleCodes>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_preset: ::std::option::Option<StylePresetV3>,
         /**Images whose style to follow, at most 10 MB in all; JPEG, PNG or WebP.
 Cannot be used with `style_codes`.
@@ -1664,6 +1750,7 @@ Cannot be used with `style_codes`.
     #[serde(deny_unknown_fields)]
     pub struct RemixImageRequestV3 {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub aspect_ratio: ::std::option::Option<AspectRatioV3>,
         /**The character to keep (only one image for now), at most 10 MB in all;
 JPEG, PNG or WebP. Priced as a character generation.
@@ -1676,8 +1763,10 @@ the size of its image.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub character_reference_images_mask: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub color_palette: ::std::option::Option<ColorPalette>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub custom_model_uri: ::std::option::Option<CustomModelUri>,
         ///The input image, at most 10 MB; JPEG, PNG or WebP.
         pub image: crate::multipart::FilePart,
@@ -1685,22 +1774,30 @@ the size of its image.
         #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
         pub image_weight: ::std::num::NonZeroU32,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt: ::std::option::Option<MagicPromptOption>,
         ///What to keep out of the image; the prompt wins where they disagree.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub negative_prompt: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub num_images: ::std::option::Option<NumImages>,
         pub prompt: Prompt,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub rendering_speed: ::std::option::Option<RenderingSpeed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub resolution: ::std::option::Option<ResolutionV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_codes: ::std::option::Option<StyleCodes>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_preset: ::std::option::Option<StylePresetV3>,
         /**Images whose style to follow, at most 10 MB in all; JPEG, PNG or WebP.
 Cannot be used with `style_codes`.
@@ -1708,6 +1805,7 @@ Cannot be used with `style_codes`.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_type: ::std::option::Option<StyleTypeV3>,
     }
     impl RemixImageRequestV3 {
@@ -1873,21 +1971,28 @@ documentation says is answered 400 for now.
     #[serde(deny_unknown_fields)]
     pub struct ReplaceBackgroundRequestV3 {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub color_palette: ::std::option::Option<ColorPalette>,
         ///The image whose background to replace, at most 10 MB; JPEG, PNG or WebP.
         pub image: crate::multipart::FilePart,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt: ::std::option::Option<MagicPromptOption>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub num_images: ::std::option::Option<NumImages>,
         pub prompt: Prompt,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub rendering_speed: ::std::option::Option<RenderingSpeed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_codes: ::std::option::Option<StyleCodes>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_preset: ::std::option::Option<StylePresetV3>,
         /**Images whose style to follow, at most 10 MB in all; JPEG, PNG or WebP.
 Cannot be used with `style_codes`.
@@ -3711,17 +3816,22 @@ resolutions" the live documentation names, as Replicate lists them
         #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
         pub detail: ::std::num::NonZeroU32,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt_option: ::std::option::Option<MagicPromptOption>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt_version: ::std::option::Option<MagicPromptVersion>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub num_images: ::std::option::Option<NumImages>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub prompt: ::std::option::Option<Prompt>,
         ///How closely the result keeps the input, 1 (loosely) to 100 (closely).
         #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
         pub resemblance: ::std::num::NonZeroU32,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
     }
     impl ::std::default::Default for UpscaleInitialImageRequest {
@@ -9262,6 +9372,12 @@ pub mod multipart_builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "GenerateImageRequestV3Multipart",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/ideogram-v3/generate", client.baseurl);
@@ -9351,6 +9467,12 @@ pub mod multipart_builder {
                 .and_then(|v| {
                     types::RemixImageRequest::try_from(v).map_err(|e| e.to_string())
                 })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "RemixImageRequest",
+                    crate::schema::ideogram(),
+                )
                 .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;
@@ -9446,6 +9568,12 @@ pub mod multipart_builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "GenerateTransparentImageRequestV3",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/ideogram-v3/generate-transparent", client.baseurl);
@@ -9536,6 +9664,12 @@ pub mod multipart_builder {
                     types::EditImageRequestV3::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "EditImageRequestV3",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/ideogram-v3/edit", client.baseurl);
@@ -9625,6 +9759,12 @@ pub mod multipart_builder {
                 .and_then(|v| {
                     types::RemixImageRequestV3::try_from(v).map_err(|e| e.to_string())
                 })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "RemixImageRequestV3",
+                    crate::schema::ideogram(),
+                )
                 .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;
@@ -9717,6 +9857,12 @@ pub mod multipart_builder {
                 .and_then(|v| {
                     types::ReframeImageRequestV3::try_from(v).map_err(|e| e.to_string())
                 })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "ReframeImageRequestV3",
+                    crate::schema::ideogram(),
+                )
                 .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;
@@ -9812,6 +9958,12 @@ pub mod multipart_builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "ReplaceBackgroundRequestV3",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/ideogram-v3/replace-background", client.baseurl);
@@ -9901,6 +10053,12 @@ pub mod multipart_builder {
                 .and_then(|v| {
                     types::DescribeRequest::try_from(v).map_err(|e| e.to_string())
                 })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "DescribeRequest",
+                    crate::schema::ideogram(),
+                )
                 .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;
@@ -9992,6 +10150,12 @@ pub mod multipart_builder {
                     types::UpscaleImageRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "UpscaleImageRequest",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/upscale", client.baseurl);
@@ -10081,6 +10245,12 @@ pub mod multipart_builder {
                 .and_then(|v| {
                     types::LayerizeTextRequest::try_from(v).map_err(|e| e.to_string())
                 })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "LayerizeTextRequest",
+                    crate::schema::ideogram(),
+                )
                 .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;
@@ -10173,6 +10343,12 @@ pub mod multipart_builder {
                 .and_then(|v| {
                     types::GenerateImageRequestV4::try_from(v).map_err(|e| e.to_string())
                 })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "GenerateImageRequestV4",
+                    crate::schema::ideogram(),
+                )
                 .map_err(Error::InvalidRequest)?;
             let form = crate::multipart::MultipartBody::form(&body)
                 .map_err(Error::InvalidRequest)?;

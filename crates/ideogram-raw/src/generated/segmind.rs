@@ -514,6 +514,7 @@ Taken by Ideogram 2.0, 2.0 Turbo and 3.0; the 2a models reject it.
         pub color_hex: ColorHex,
         ///The colour's share, 0.05 to 1.0.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub color_weight: ::std::option::Option<f64>,
     }
     impl ColorPaletteMember {
@@ -672,6 +673,7 @@ should also take a plain-text answer as one description.
     )]
     pub struct DescribeResponseDescriptionsItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub text: ::std::option::Option<::std::string::String>,
     }
     impl DescribeResponseDescriptionsItem {
@@ -695,10 +697,13 @@ an error by its status first and read this body only for its words.
         ///What went wrong, in words; read it to tell a 406's two causes apart.
         pub error: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub metrics: ::std::option::Option<QueueMetrics>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub request_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub status: ::std::option::Option<crate::QueueStatus>,
     }
     impl ErrorBody {
@@ -721,18 +726,24 @@ documents as unsupported by 2a models; it is accepted here and may be ignored.
     pub struct Ideogram2aImg2ImgRequest {
         pub image_file: ImageFile,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_weight: ::std::option::Option<ImageWeight>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt_option: ::std::option::Option<MagicPromptOption>,
         ///What to keep out of the image. The prompt wins where the two disagree.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub negative_prompt: ::std::option::Option<::std::string::String>,
         pub prompt: Prompt,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub resolution: ::std::option::Option<Resolution>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_type: ::std::option::Option<StyleType>,
     }
     impl Ideogram2aImg2ImgRequest {
@@ -754,13 +765,17 @@ either is rejected.
     #[serde(deny_unknown_fields)]
     pub struct Ideogram2aTxt2ImgRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt_option: ::std::option::Option<MagicPromptOption>,
         pub prompt: Prompt,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub resolution: ::std::option::Option<Resolution>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_type: ::std::option::Option<StyleType>,
     }
     impl Ideogram2aTxt2ImgRequest {
@@ -781,17 +796,23 @@ Takes no prompt.
     #[serde(deny_unknown_fields)]
     pub struct Ideogram3ReframeRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub color_palette: ::std::option::Option<ColorPalette>,
         pub image: ImageFile,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub rendering_speed: ::std::option::Option<RenderingSpeedV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub resolution: ::std::option::Option<ResolutionV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_codes: ::std::option::Option<StyleCodes>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_reference_images: ::std::option::Option<StyleReferenceImages>,
     }
     impl Ideogram3ReframeRequest {
@@ -814,29 +835,40 @@ Ideogram's own remix's types (unconfirmed on Segmind).
     #[serde(deny_unknown_fields)]
     pub struct Ideogram3RemixRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub aspect_ratio: ::std::option::Option<AspectRatioV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub color_palette: ::std::option::Option<ColorPalette>,
         pub image: ImageFile,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_weight: ::std::option::Option<ImageWeight>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt: ::std::option::Option<MagicPromptOption>,
         ///What to keep out of the image. The prompt wins where the two disagree.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub negative_prompt: ::std::option::Option<::std::string::String>,
         pub prompt: Prompt,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub rendering_speed: ::std::option::Option<RenderingSpeedV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub resolution: ::std::option::Option<ResolutionV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_codes: ::std::option::Option<StyleCodes>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_reference_images: ::std::option::Option<StyleReferenceImages>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_type: ::std::option::Option<StyleTypeV3>,
     }
     impl Ideogram3RemixRequest {
@@ -857,18 +889,24 @@ and draws the prompt's background. The answer keeps the input's size.
     #[serde(deny_unknown_fields)]
     pub struct Ideogram3ReplaceBackgroundRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub color_palette: ::std::option::Option<ColorPalette>,
         pub image: ImageFile,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt: ::std::option::Option<MagicPromptOption>,
         pub prompt: Prompt,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub rendering_speed: ::std::option::Option<RenderingSpeedV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_codes: ::std::option::Option<StyleCodes>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_reference_images: ::std::option::Option<StyleReferenceImages>,
     }
     impl Ideogram3ReplaceBackgroundRequest {
@@ -894,26 +932,36 @@ or `style_type`; `aspect_ratio` cannot be combined with `resolution`.
     #[serde(deny_unknown_fields)]
     pub struct Ideogram3Request {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub aspect_ratio: ::std::option::Option<AspectRatioV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub color_palette: ::std::option::Option<ColorPalette>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt: ::std::option::Option<MagicPromptOption>,
         ///What to keep out of the image. The prompt wins where the two disagree.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub negative_prompt: ::std::option::Option<::std::string::String>,
         pub prompt: Prompt,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub rendering_speed: ::std::option::Option<RenderingSpeedV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub resolution: ::std::option::Option<ResolutionV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_codes: ::std::option::Option<StyleCodes>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_reference_images: ::std::option::Option<StyleReferenceImages>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_type: ::std::option::Option<StyleTypeV3>,
     }
     impl Ideogram3Request {
@@ -942,6 +990,7 @@ field names are fal.ai's (`image_size`, `enable_prompt_expansion`,
         #[serde(default = "defaults::default_bool::<true>")]
         pub enable_safety_checker: bool,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_size: ::std::option::Option<ImageSize>,
         ///How many images, 1 to 8.
         #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 1>")]
@@ -957,6 +1006,7 @@ field names are fal.ai's (`image_size`, `enable_prompt_expansion`,
         pub rendering_speed: Ideogram4RequestRenderingSpeed,
         ///Fixes the randomness (the page gives no range; Ideogram's is taken).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<i64>,
     }
     impl Ideogram4Request {
@@ -1115,22 +1165,30 @@ and aspect ratios with a colon; the lists here are those readings
     #[serde(deny_unknown_fields)]
     pub struct IdeogramCharacterRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub aspect_ratio: ::std::option::Option<CharacterAspectRatio>,
         pub character_reference_image: ImageFile,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub image: ::std::option::Option<ImageFile>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt_option: ::std::option::Option<CharacterMagicPrompt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub mask: ::std::option::Option<ImageFile>,
         pub prompt: Prompt,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub rendering_speed: ::std::option::Option<CharacterRenderingSpeed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub resolution: ::std::option::Option<ResolutionV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_type: ::std::option::Option<CharacterStyleType>,
     }
     impl IdeogramCharacterRequest {
@@ -1167,21 +1225,28 @@ and aspect ratios with a colon; the lists here are those readings
     #[serde(deny_unknown_fields)]
     pub struct IdeogramImg2ImgRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub color_palette: ::std::option::Option<ColorPalette>,
         pub image_file: ImageFile,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_weight: ::std::option::Option<ImageWeight>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt_option: ::std::option::Option<MagicPromptOption>,
         ///What to keep out of the image. The prompt wins where the two disagree.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub negative_prompt: ::std::option::Option<::std::string::String>,
         pub prompt: Prompt,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub resolution: ::std::option::Option<Resolution>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_type: ::std::option::Option<StyleType>,
     }
     impl IdeogramImg2ImgRequest {
@@ -1201,21 +1266,28 @@ and aspect ratios with a colon; the lists here are those readings
     #[serde(deny_unknown_fields)]
     pub struct IdeogramTurboImg2ImgRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub color_palette: ::std::option::Option<ColorPalette>,
         pub image_file: ImageFile,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_weight: ::std::option::Option<ImageWeight>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt_option: ::std::option::Option<MagicPromptOption>,
         ///What to keep out of the image. The prompt wins where the two disagree.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub negative_prompt: ::std::option::Option<::std::string::String>,
         pub prompt: Prompt,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub resolution: ::std::option::Option<Resolution>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_type: ::std::option::Option<StyleType>,
     }
     impl IdeogramTurboImg2ImgRequest {
@@ -1235,18 +1307,24 @@ and aspect ratios with a colon; the lists here are those readings
     #[serde(deny_unknown_fields)]
     pub struct IdeogramTurboTxt2ImgRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub color_palette: ::std::option::Option<ColorPalette>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt_option: ::std::option::Option<MagicPromptOption>,
         ///What to keep out of the image. The prompt wins where the two disagree.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub negative_prompt: ::std::option::Option<::std::string::String>,
         pub prompt: Prompt,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub resolution: ::std::option::Option<Resolution>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_type: ::std::option::Option<StyleType>,
     }
     impl IdeogramTurboTxt2ImgRequest {
@@ -1266,18 +1344,24 @@ and aspect ratios with a colon; the lists here are those readings
     #[serde(deny_unknown_fields)]
     pub struct IdeogramTxt2ImgRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub color_palette: ::std::option::Option<ColorPalette>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt_option: ::std::option::Option<MagicPromptOption>,
         ///What to keep out of the image. The prompt wins where the two disagree.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub negative_prompt: ::std::option::Option<::std::string::String>,
         pub prompt: Prompt,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub resolution: ::std::option::Option<Resolution>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_type: ::std::option::Option<StyleType>,
     }
     impl IdeogramTxt2ImgRequest {
@@ -1632,6 +1716,7 @@ by mistake is refused before it is billed.
     pub struct QueueMetrics {
         ///Server compute seconds.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub inference_time: ::std::option::Option<f64>,
     }
     impl QueueMetrics {
@@ -1649,6 +1734,7 @@ by mistake is refused before it is billed.
     )]
     pub struct QueueResultResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub metrics: ::std::option::Option<QueueMetrics>,
         /**For image models, where the generated image is (kept 7 days): observed as
 one URL string; the pages also show a list of URLs, and other models
@@ -1656,8 +1742,10 @@ answer an object holding them (`{"image": ...}`, `{"images": [...]}`).
 A client should collect every `http(s)` URL it holds, whatever the shape.
 */
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub output: ::std::option::Option<::serde_json::Value>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub request_id: ::std::option::Option<::std::string::String>,
         pub status: crate::QueueStatus,
     }
@@ -1676,8 +1764,10 @@ A client should collect every `http(s)` URL it holds, whatever the shape.
     )]
     pub struct QueueStatusResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub metrics: ::std::option::Option<QueueMetrics>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub request_id: ::std::option::Option<::std::string::String>,
         pub status: crate::QueueStatus,
     }
@@ -1700,16 +1790,20 @@ else to resume the job.
     pub struct QueueSubmitResponse {
         ///Legacy v1 polling URL.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub poll_url: ::std::option::Option<::std::string::String>,
         ///Keep it; the job can be resumed from this id alone for 1 hour.
         pub request_id: ::std::string::String,
         ///`GET` it for the result (`/v2/requests/{id}`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub response_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub status: ::std::option::Option<crate::QueueStatus>,
         ///`GET` it for the status (`/v2/requests/{id}/status`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub status_url: ::std::option::Option<::std::string::String>,
     }
     impl QueueSubmitResponse {

@@ -147,9 +147,10 @@ impl Client {
     }
 
     /// Runs a generated operation with [`Client::generate`]'s guarantees:
-    /// sent again only as [`Billing`] allows, `images` in-flight slots held,
-    /// errors mapped and redacted. `call` builds each attempt afresh
-    /// (example: [`Client::generation_from_ideogram`]).
+    /// its body (JSON or multipart) checked against the spec's schema before
+    /// it is sent, sent again only as [`Billing`] allows, `images` in-flight
+    /// slots held, errors mapped and redacted. `call` builds each attempt
+    /// afresh (example: [`Client::generation_from_ideogram`]).
     pub async fn call<T, F, Fut>(
         &self,
         billing: Billing,
@@ -161,9 +162,13 @@ impl Client {
         Fut: Future<Output = Result<ResponseValue<T>, RawError<ByteStream>>>,
     {
         let _slots = self.inner.slots(images).await;
-        match retry::run(&self.inner.retry, billing, &mut call).await {
-            Ok(answer) => Ok(answer),
-            Err(e) => Err(self.inner.map_error(e, None).await),
+        // Its body is checked like every body the facade builds: one the
+        // spec refuses is not sent.
+        let run = retry::run(&self.inner.retry, billing, &mut call);
+        match ideogram_raw::checked::checked(run).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(e)) => Err(self.inner.map_error(e, None).await),
+            Err(violation) => Err(InvalidInput::from(violation).into()),
         }
     }
 
