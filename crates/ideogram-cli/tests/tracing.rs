@@ -100,7 +100,7 @@ async fn a_full_trace_of_retries_polls_downloads_and_failures_holds_no_key() {
         "job{id=seg-",
         "polled",
         "status=500",
-        "method=Get",
+        "billing=Free",
     ] {
         assert!(trace.contains(shown), "{shown:?} missing from:\n{trace}");
     }

@@ -78,13 +78,13 @@ impl RetryPolicy {
     }
 
     /// How long to wait before sending again, or `None` to give up.
-    fn delay(&self, method: Billing, outcome: &Outcome, retry: u32) -> Option<Duration> {
+    fn delay(&self, billing: Billing, outcome: &Outcome, retry: u32) -> Option<Duration> {
         match *outcome {
             // A longer wait than the cap ends the call (the error carries it).
             Outcome::Status(429, Some(asked)) if asked > self.max_server_delay => None,
             Outcome::Status(429, asked) => self.wait(retry, asked),
             Outcome::NotSent => self.wait(retry, None),
-            Outcome::Status(500 | 502..=504, _) | Outcome::Broken if method == Billing::Free => {
+            Outcome::Status(500 | 502..=504, _) | Outcome::Broken if billing == Billing::Free => {
                 self.wait(retry, None)
             }
             _ => None,
@@ -143,7 +143,7 @@ impl Outcome {
 /// Runs `call` (a fresh request each time) until it succeeds or `policy` stops.
 pub(crate) async fn run<T, E, F, Fut>(
     policy: &RetryPolicy,
-    method: Billing,
+    billing: Billing,
     mut call: F,
 ) -> Result<ResponseValue<T>, RawError<E>>
 where
@@ -158,12 +158,12 @@ where
         let Err(err) = &result else { return result };
         let outcome = Outcome::of(err);
         let after = outcome.describe();
-        let Some(wait) = policy.delay(method, &outcome, attempt) else {
-            tracing::debug!(attempt, ?method, after, "not retried");
+        let Some(wait) = policy.delay(billing, &outcome, attempt) else {
+            tracing::debug!(attempt, ?billing, after, "not retried");
             return result;
         };
         let wait_ms = wait.as_millis() as u64;
-        tracing::debug!(attempt, ?method, after, wait_ms, "retrying");
+        tracing::debug!(attempt, ?billing, after, wait_ms, "retrying");
         tokio::time::sleep(wait).await;
     }
 }
