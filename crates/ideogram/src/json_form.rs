@@ -4,6 +4,7 @@
 //! what the specs allow.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -17,7 +18,7 @@ use crate::model::DEFAULT_MODEL;
 use crate::model::Model;
 use crate::options::ImageWeight;
 use crate::provider::Provider;
-use crate::resolution::{Resolution, SizeFamily};
+use crate::resolution::Resolution;
 
 /// Serde and JSON Schema for a type written as text: serialised with
 /// `Display`, read with `FromStr` (whose error names the field), described
@@ -52,17 +53,17 @@ macro_rules! as_text {
 as_text!(
     Model,
     "The Ideogram version; short forms such as `2a-turbo` and Segmind slugs are read too.",
-    "enum": names(Model::ALL.iter())
+    "enum": names(Model::ALL)
 );
 as_text!(
     Resolution,
     "Width x height: a size some model renders (the 2.x models' or Ideogram 3.0's).",
-    "enum": names(sizes().iter())
+    "enum": names(Resolution::every())
 );
 as_text!(
     AspectRatio,
     "Width:height, instead of a resolution: a ratio the legacy models or Ideogram 3.0 take (Segmind gets the nearest size).",
-    "enum": names(ratios().iter())
+    "enum": names(ratios())
 );
 as_text!(
     ImageInput,
@@ -72,18 +73,6 @@ as_text!(
     ),
     "minLength": 1
 );
-
-impl Serialize for ImageWeight {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u8(self.get())
-    }
-}
-
-impl<'de> Deserialize<'de> for ImageWeight {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Self::new(u32::deserialize(deserializer)?).map_err(serde::de::Error::custom)
-    }
-}
 
 impl JsonSchema for ImageWeight {
     fn schema_name() -> Cow<'static, str> {
@@ -106,19 +95,12 @@ impl JsonSchema for ImageWeight {
 /// defaults say about its own fields.
 pub(crate) fn spec_facts(schema: &mut Schema) {
     let prompt = ideogram_raw::ideogram::limits::PROMPT;
-    let facts = [
-        (
-            "prompt",
-            json!({"minLength": prompt.start(), "maxLength": prompt.end()}),
-        ),
-        ("model", json!({"default": DEFAULT_MODEL.to_string()})),
-    ];
-    for (field, fact) in facts {
-        if let Some(Value::Object(property)) = schema.pointer_mut(&format!("/properties/{field}"))
-            && let Value::Object(fact) = fact
-        {
-            property.extend(fact);
-        }
+    if let Some(property) = schema.pointer_mut("/properties/prompt") {
+        property["minLength"] = (*prompt.start()).into();
+        property["maxLength"] = (*prompt.end()).into();
+    }
+    if let Some(property) = schema.pointer_mut("/properties/model") {
+        property["default"] = DEFAULT_MODEL.to_string().into();
     }
 }
 
@@ -137,7 +119,7 @@ pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) 
         serde_json::to_value(generator.into_root_schema_for::<T>()).expect("a schema is JSON");
     let schemas = catalog::schemas(provider);
     // Each body field: its schemas in the bodies, and who takes it.
-    let mut fields: Vec<(&str, Vec<Value>, Vec<String>)> = Vec::new();
+    let mut fields: BTreeMap<&str, (Vec<Value>, Vec<String>)> = BTreeMap::new();
     let mut seen: Vec<&catalog::Field> = Vec::new();
     for task in tasks {
         for op in catalog::routes(provider, task, None) {
@@ -155,14 +137,7 @@ pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) 
                         "maxItems": field.property["maxItems"],
                     }),
                 };
-                let at = match fields.iter().position(|(f, ..)| *f == field.name) {
-                    Some(at) => at,
-                    None => {
-                        fields.push((field.name, Vec::new(), Vec::new()));
-                        fields.len() - 1
-                    }
-                };
-                let (_, variants, who) = &mut fields[at];
+                let (variants, who) = fields.entry(field.name).or_default();
                 if !variants.contains(&property) {
                     variants.push(property);
                 }
@@ -184,7 +159,7 @@ pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) 
         let taken = |f: &&catalog::Field| f.is(own) || (shape && f.name == "resolution");
         !LOWERED.contains(&own.as_str()) || seen.iter().any(taken)
     });
-    for (field, mut variants, who) in fields {
+    for (field, (mut variants, who)) in fields {
         // A field the request has an ergonomic value for keeps its own
         // schema; either way the description says who takes it.
         let mut property = match properties.remove(field) {
@@ -243,30 +218,15 @@ fn inline(schemas: &ideogram_raw::schema::Schemas, schema: &Value, depth: usize)
     }
 }
 
-fn names<T: ToString>(values: impl Iterator<Item = T>) -> Vec<String> {
-    values.map(|v| v.to_string()).collect()
-}
-
-/// Every size some model renders, each once.
-fn sizes() -> Vec<Resolution> {
-    let mut sizes: Vec<Resolution> = SizeFamily::ALL
-        .into_iter()
-        .flat_map(Resolution::all_in)
-        .collect();
-    sizes.sort();
-    sizes.dedup();
-    sizes
+fn names<T: ToString>(values: impl IntoIterator<Item = T>) -> Vec<String> {
+    values.into_iter().map(|v| v.to_string()).collect()
 }
 
 /// Every ratio some model takes, each once.
 fn ratios() -> Vec<AspectRatio> {
-    let mut ratios: Vec<AspectRatio> = Vec::new();
-    for ratio in AspectRatio::legacy().chain(AspectRatio::v3()) {
-        if !ratios.contains(&ratio) {
-            ratios.push(ratio);
-        }
-    }
-    ratios
+    let legacy: Vec<AspectRatio> = AspectRatio::legacy().collect();
+    let v3 = AspectRatio::v3().filter(|r| !legacy.contains(r));
+    legacy.iter().copied().chain(v3).collect()
 }
 
 #[cfg(test)]

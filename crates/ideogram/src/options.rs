@@ -4,6 +4,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
 use crate::invalid::InvalidInput;
 use crate::provider::Provider;
 
@@ -60,40 +63,27 @@ pub trait SpecEnum:
     }
 }
 
-impl SpecEnum for StyleType {
-    const FIELD: &'static str = "style";
+/// Each enum's [`SpecEnum::FIELD`].
+macro_rules! spec_enums {
+    ($($type:ty: $field:literal),*) => {
+        $(impl SpecEnum for $type {
+            const FIELD: &'static str = $field;
+        })*
+    };
 }
-
-impl SpecEnum for MagicPrompt {
-    const FIELD: &'static str = "magic_prompt";
-}
-
-impl SpecEnum for RenderingSpeed {
-    const FIELD: &'static str = "rendering_speed";
-}
-
-impl SpecEnum for StylePreset {
-    const FIELD: &'static str = "style_preset";
-}
-
-impl SpecEnum for UpscaleFactor {
-    const FIELD: &'static str = "upscale";
-}
+spec_enums!(
+    StyleType: "style",
+    MagicPrompt: "magic_prompt",
+    RenderingSpeed: "rendering_speed",
+    StylePreset: "style_preset",
+    UpscaleFactor: "upscale",
+    crate::palette::PalettePreset: "palette"
+);
 
 /// A seed: the same request with the same seed gives the same image. Its
 /// range depends on the provider, checked by [`Seed::check_for`].
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(transparent)]
 pub struct Seed(pub u32);
@@ -135,7 +125,8 @@ impl FromStr for Seed {
 
 /// How closely image to image follows the input, from loosely to closely
 /// ([`ImageWeight::range`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u32")]
 pub struct ImageWeight(u8);
 
 impl ImageWeight {
@@ -162,6 +153,14 @@ impl ImageWeight {
     /// The weight.
     pub fn get(self) -> u8 {
         self.0
+    }
+}
+
+impl TryFrom<u32> for ImageWeight {
+    type Error = InvalidInput;
+
+    fn try_from(weight: u32) -> Result<Self, InvalidInput> {
+        Self::new(weight)
     }
 }
 
