@@ -1,9 +1,8 @@
-//! A request lowered into the body of the operation it goes to: the spec's
-//! fields, plus ergonomic values (a size, a shape, a palette, the magic
-//! prompt switch, images) that become whichever field and spelling the body
-//! has. The first operation of the task and model whose body takes every
-//! field is chosen; the body is checked against its schema and decoded into
-//! its generated type: nothing is dropped.
+//! A request lowered into the body of the first operation of its task and
+//! model that takes every field: the spec's fields, plus ergonomic values
+//! (size, shape, palette, magic prompt, images) in the body's own field and
+//! spelling; checked against its schema and decoded into its generated type,
+//! so nothing is dropped.
 
 use std::collections::BTreeMap;
 
@@ -115,8 +114,7 @@ impl Draft<'_> {
                 let routed = catalog::operations(provider)
                     .iter()
                     .filter(|op| op.route.is_some());
-                let ids: Vec<&str> = routed.map(|op| op.id).collect();
-                let ids = ids.join(", ");
+                let ids = routed.map(|op| op.id).collect::<Vec<_>>().join(", ");
                 let message = format!("{id:?} is not an operation of {provider}; use one of {ids}");
                 InvalidInput::new("operation", message)
             })?],
@@ -125,8 +123,7 @@ impl Draft<'_> {
         if candidates.is_empty() {
             return Err(self.unserved(provider));
         }
-        // Each body that cannot take the request: a field it has no place
-        // for, or a value it refuses.
+        // Each body's miss: a field it has no place for, or a value it refuses.
         let mut misses = Vec::new();
         for op in candidates {
             match self.lower_into(provider, op) {
@@ -263,7 +260,7 @@ impl Draft<'_> {
         }
         // Fields by their spec name; images given so are read and checked
         // as any input image is, never passed on as text.
-        let mut named_images: Vec<(&Field, ImageInput)> = Vec::new();
+        let mut named_images: Vec<(&Field, &str, ImageInput)> = Vec::new();
         for (name, value) in self.fields {
             if obj.contains_key(name) {
                 let message = "is given twice (as an option and as a field)";
@@ -272,7 +269,7 @@ impl Draft<'_> {
             let known = take(name)?;
             if known.image {
                 let images = images_of(known.name, value)?.into_iter();
-                named_images.extend(images.map(|image| (known, image)));
+                named_images.extend(images.map(|image| (known, known.name, image)));
                 continue;
             }
             // Free text (a negative prompt): it must show something and fit.
@@ -300,11 +297,8 @@ impl Draft<'_> {
             let known = known.ok_or_else(|| no_place(slot.name()))?;
             placed.push((known, slot.name(), input.clone()));
         }
-        let named = named_images
-            .into_iter()
-            .map(|(known, input)| (known, known.name, input));
         let mut images: Vec<ImageField> = Vec::new();
-        for (known, named, input) in placed.into_iter().chain(named) {
+        for (known, named, input) in placed.into_iter().chain(named_images) {
             match images.iter_mut().find(|i| i.field == known.name) {
                 Some(image) => image.inputs.push(input),
                 None => images.push(ImageField {
@@ -418,38 +412,18 @@ fn decode(provider: Provider, name: &str, body: &Value) -> Result<(), InvalidInp
 /// The images a field's value names: one, or a list, each in the text an
 /// [`ImageInput`] parses (a URL, a path, a `data:` URL), checked.
 pub(crate) fn images_of(field: &str, value: &Value) -> Result<Vec<ImageInput>, InvalidInput> {
-    let one = |value: &Value| -> Result<ImageInput, InvalidInput> {
-        let not_text = || {
-            InvalidInput::new(
-                field.to_owned(),
-                "is an image: a URL, a path or a data: URL",
-            )
-        };
-        let image: ImageInput = value
+    let one = |value: &Value| {
+        let why = "is an image: a URL, a path or a data: URL";
+        let text = value
             .as_str()
-            .ok_or_else(not_text)?
-            .parse()
-            .map_err(named(field))?;
-        image.check().map_err(named(field))?;
-        Ok(image)
+            .ok_or_else(|| InvalidInput::new(field.to_owned(), why))?;
+        let image: ImageInput = text.parse().map_err(named(field))?;
+        image.check().map_err(named(field)).map(|()| image)
     };
     match value {
         Value::Array(items) => items.iter().map(one).collect(),
         value => one(value).map(|image| vec![image]),
     }
-}
-
-/// The images of `fields` set by an image field's spec name (in any body
-/// of either provider), with that name: what a caller confining a
-/// request's images must see. A value that does not parse is left to the
-/// check, which refuses it.
-pub(crate) fn named_images(fields: &BTreeMap<String, Value>) -> Vec<(String, ImageInput)> {
-    let mut images = Vec::new();
-    for (field, value) in fields.iter().filter(|(f, _)| catalog::is_image_field(f)) {
-        let named = images_of(field, value).unwrap_or_default().into_iter();
-        images.extend(named.map(|image| (field.clone(), image)));
-    }
-    images
 }
 
 /// `value` in the enum's own spelling when it differs only in case
@@ -485,10 +459,8 @@ fn size_value(size: Resolution, values: &[String], model: &str) -> Result<String
         return Ok(value.clone());
     }
     let near = near.map(|(_, (w, h))| format!("; the nearest is {w}x{h}"));
-    let message = format!(
-        "{size} is not a size {model} renders here{}",
-        near.unwrap_or_default()
-    );
+    let near = near.unwrap_or_default();
+    let message = format!("{size} is not a size {model} renders here{near}");
     Err(InvalidInput::new("resolution", message))
 }
 

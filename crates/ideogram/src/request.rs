@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::aspect::AspectRatio;
+use crate::catalog::is_image_field;
 use crate::image_input::ImageInput;
 use crate::invalid::InvalidInput;
-use crate::lowering::{Draft, Lowered, Slot, check_prompt};
+use crate::lowering::{Draft, Lowered, Slot, check_prompt, images_of};
 use crate::model::{DEFAULT_MODEL, Model};
 use crate::options::{ImageWeight, MagicPrompt, StylePreset, StyleType, UpscaleFactor};
 use crate::palette::Palette;
@@ -139,16 +140,22 @@ impl Common {
     }
 
     /// Each image of `slots` with the name `name` gives its slot, then those
-    /// set by an image field's spec name.
+    /// set by an image field's spec name (in any body of either provider):
+    /// one that does not parse is left to the check, which refuses it.
     pub(crate) fn input_images(
         &self,
         slots: Vec<(Slot, ImageInput)>,
         name: fn(&'static str) -> &'static str,
     ) -> Vec<(String, ImageInput)> {
+        let named = self.fields.iter().filter(|(f, _)| is_image_field(f));
+        let named = named.flat_map(|(field, value)| {
+            let images = images_of(field, value).unwrap_or_default().into_iter();
+            images.map(move |image| (field.clone(), image))
+        });
         slots
             .into_iter()
             .map(|(slot, image)| (name(slot.name()).to_owned(), image))
-            .chain(crate::lowering::named_images(&self.fields))
+            .chain(named)
             .collect()
     }
 }
