@@ -92,13 +92,11 @@ impl FromStr for AspectRatio {
     type Err = InvalidInput;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match parse_pair(s, "ASPECT_", &[':', 'X', '/']) {
-            Some((width, height)) => Self::new(width, height),
-            None => {
-                let why = "is not a ratio: write it as 16:9, 16x9 or ASPECT_16_9";
-                Err(InvalidInput::new("aspect_ratio", format!("{s:?} {why}")))
-            }
-        }
+        let Some((width, height)) = parse_pair(s, "ASPECT_", &[':', 'X', '/']) else {
+            let why = "is not a ratio: write it as 16:9, 16x9 or ASPECT_16_9";
+            return Err(InvalidInput::new("aspect_ratio", format!("{s:?} {why}")));
+        };
+        Self::new(width, height)
     }
 }
 

@@ -99,7 +99,7 @@ pub(crate) struct Lowered {
 }
 
 /// A body being tried has no place for `field`: [`Draft::lower`] tries the
-/// next, or says who takes it.
+/// next body, or says who takes it.
 fn no_place(field: &str) -> InvalidInput {
     InvalidInput::not_taken(field.to_owned(), String::new())
 }
@@ -136,10 +136,8 @@ impl Draft<'_> {
             return Err(last.clone());
         }
         let field = &last.field;
-        if misses
-            .iter()
-            .all(|(_, m)| m.is_not_taken() && m.field == *field)
-        {
+        let same = |(_, miss): &(_, InvalidInput)| miss.is_not_taken() && miss.field == *field;
+        if misses.iter().all(same) {
             return Err(self.not_taken(provider, last_op, field));
         }
         let why: Vec<String> = misses
@@ -330,10 +328,8 @@ impl Lowered {
         self.operation.body.expect("a routed operation has a body")
     }
 
-    /// Checks the body against its schema (again after a change to it),
-    /// each image's place held, a field named as the request names it
-    /// (without the `nest`); then decodes it into its generated type. The
-    /// body is checked where it lies, not copied: it comes back as it was.
+    /// Checks the body (again after a change to it) with each image's place
+    /// held, in place, not copied: see [`Lowered::check`].
     pub(crate) fn recheck(mut self) -> Result<Self, InvalidInput> {
         let mut body = Value::Object(std::mem::take(&mut self.body));
         let fields = body.as_object_mut().expect("an object");
@@ -365,8 +361,8 @@ impl Lowered {
         checked.map(|()| self)
     }
 
-    /// Checks `body`, this body with its images' places held, against its
-    /// schema; then decodes it into its generated type.
+    /// Checks `body` against its schema, a field named as the request names
+    /// it (without the `nest`); then decodes it into its generated type.
     fn check(&self, body: &Value) -> Result<(), InvalidInput> {
         let nest = self.operation.route.and_then(|r| r.nest);
         let checked = catalog::schemas(self.provider).check(self.schema(), body);
@@ -395,13 +391,11 @@ fn decode(provider: Provider, name: &str, body: &Value) -> Result<(), InvalidInp
             T::deserialize(self.0).map(drop)
         }
     }
-    let decoded = match provider {
-        Provider::Segmind => ideogram_raw::segmind::operations::with_body_type(name, Decode(body)),
-        Provider::Ideogram => {
-            ideogram_raw::ideogram::operations::with_body_type(name, Decode(body))
-        }
+    let with_body_type = match provider {
+        Provider::Segmind => ideogram_raw::segmind::operations::with_body_type::<Decode>,
+        Provider::Ideogram => ideogram_raw::ideogram::operations::with_body_type::<Decode>,
     };
-    let message = match decoded {
+    let message = match with_body_type(name, Decode(body)) {
         Some(Ok(())) => return Ok(()),
         Some(Err(e)) => format!("{name}: {e}"),
         None => format!("{name} has no generated type"),
@@ -439,26 +433,20 @@ fn spelled(value: &Value, values: &[String]) -> Value {
 }
 
 /// The value of `values`, an enum of sizes (`RESOLUTION_1024_768` or
-/// `1024x768`), nearest `width` x `height`, with its size.
-fn nearest(values: &[String], (width, height): (u32, u32)) -> Option<(&String, (u32, u32))> {
-    let sizes: Vec<(u32, u32)> = values.iter().filter_map(|v| pair(v)).collect();
-    let size = nearest_in(width, height, &sizes)?;
-    values
-        .iter()
-        .find(|v| pair(v) == Some(size))
-        .map(|v| (v, size))
+/// `1024x768`), nearest `width` x `height`.
+fn nearest(values: &[String], (width, height): (u32, u32)) -> Option<&String> {
+    let size = nearest_in(width, height, values.iter().filter_map(|v| pair(v)))?;
+    values.iter().find(|v| pair(v) == Some(size))
 }
 
 /// The enum value that names `size`.
 fn size_value(size: Resolution, values: &[String], model: &str) -> Result<String, InvalidInput> {
     let wanted = (u32::from(size.width()), u32::from(size.height()));
-    let near = nearest(values, wanted);
-    if let Some((value, found)) = near
-        && found == wanted
-    {
+    if let Some(value) = values.iter().find(|v| pair(v) == Some(wanted)) {
         return Ok(value.clone());
     }
-    let near = near.map(|(_, (w, h))| format!("; the nearest is {w}x{h}"));
+    let near = nearest(values, wanted).and_then(|v| pair(v));
+    let near = near.map(|(w, h)| format!("; the nearest is {w}x{h}"));
     let near = near.unwrap_or_default();
     let message = format!("{size} is not a size {model} renders here{near}");
     Err(InvalidInput::new("resolution", message))
@@ -490,10 +478,9 @@ fn ratio_value(
         let message = format!("{who} takes {}, not {ratio}", shown.join(", "));
         return Err(InvalidInput::new("aspect_ratio", message));
     }
-    let into = sized.ok_or_else(|| no_place("aspect_ratio"))?;
-    let (value, _) =
-        nearest(&into.values, megapixel(ratio)).ok_or_else(|| no_place("aspect_ratio"))?;
-    Ok((into.name, value.clone()))
+    let near = sized.and_then(|into| Some((into.name, nearest(&into.values, megapixel(ratio))?)));
+    let (into, value) = near.ok_or_else(|| no_place("aspect_ratio"))?;
+    Ok((into, value.clone()))
 }
 
 /// A prompt must show something (not only spaces or zero-width characters)

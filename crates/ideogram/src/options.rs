@@ -1,5 +1,4 @@
-//! The smaller request options: the specs' enums, a seed and the image
-//! weight.
+//! The smaller request options: the specs' enums, a seed and the image weight.
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,9 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::invalid::InvalidInput;
 use crate::provider::Provider;
 
-/// The style to aim for: the generated enum of Ideogram's legacy
-/// `style_type`, the widest of the specs'. Which styles a model takes is
-/// read from the `style_type` enum of the body it is sent in.
+/// The style to aim for: Ideogram's legacy `style_type`, the widest of the
+/// specs' (a model takes those of the `style_type` enum of its body).
 pub use ideogram_raw::ideogram::types::StyleType;
 
 /// Whether Ideogram rewrites the prompt into a richer one first.
@@ -38,18 +36,14 @@ pub use ideogram_raw::ideogram::types::UpscaleFactor;
 /// assert!(StyleType::values().contains(&StyleType::Fiction));
 /// # Ok::<(), ideogram::InvalidInput>(())
 /// ```
-pub trait SpecEnum:
-    Sized + Copy + PartialEq + FromStr + fmt::Display + schemars::JsonSchema
-{
+pub trait SpecEnum: Sized + Copy + PartialEq + FromStr + fmt::Display + JsonSchema {
     /// The request field it fills, as errors name it.
     const FIELD: &'static str;
 
     /// Every value, in the spec's order.
     fn values() -> Vec<Self> {
-        ideogram_raw::enums::values::<Self>()
-            .iter()
-            .filter_map(|v| v.parse().ok())
-            .collect()
+        let values = ideogram_raw::enums::values::<Self>();
+        values.iter().filter_map(|v| v.parse().ok()).collect()
     }
 
     /// The value `text` names, in any case, `-` or `_`.

@@ -59,9 +59,8 @@ impl PaletteColor {
         }
         if let Some(w) = weight.filter(|w| !Self::WEIGHTS.contains(w)) {
             let (start, end) = (Self::WEIGHTS.start(), Self::WEIGHTS.end());
-            return Err(invalid(format!(
-                "weight {w} of {hex} is outside {start:?}..={end:?}"
-            )));
+            let why = format!("weight {w} of {hex} is outside {start:?}..={end:?}");
+            return Err(invalid(why));
         }
         let hex = hex.to_ascii_lowercase();
         Ok(Self { hex, weight })
@@ -102,9 +101,8 @@ impl PaletteColors {
     pub fn new(colors: Vec<PaletteColor>) -> Result<Self, InvalidInput> {
         let (max, n) = (Self::MAX, colors.len());
         if n == 0 || n > max {
-            return Err(invalid(format!(
-                "a custom palette holds 1 to {max} colours, not {n}"
-            )));
+            let why = format!("a custom palette holds 1 to {max} colours, not {n}");
+            return Err(invalid(why));
         }
         Ok(Self(colors))
     }
@@ -139,7 +137,8 @@ impl TryFrom<Vec<PaletteColor>> for PaletteColors {
 /// assert!("#ff5500:2".parse::<Palette>().is_err());
 /// # Ok::<(), ideogram::InvalidInput>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, schemars::JsonSchema)]
+#[schemars(with = "spec::ColorPalette")]
 pub enum Palette {
     /// One of the presets.
     Preset(PalettePreset),
@@ -186,17 +185,6 @@ impl<'de> Deserialize<'de> for Palette {
                 .and_then(Self::custom),
         };
         palette.map_err(D::Error::custom)
-    }
-}
-
-impl schemars::JsonSchema for Palette {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ColorPalette".into()
-    }
-
-    /// The spec's `ColorPalette`: the form this type is written in.
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        spec::ColorPalette::json_schema(generator)
     }
 }
 

@@ -119,11 +119,10 @@ impl Resolution {
     /// The legal size of `family` closest to `width` x `height`: the closest
     /// shape first, then the closest pixel count.
     pub fn nearest(width: u32, height: u32, family: SizeFamily) -> Self {
-        let sizes: Vec<(u32, u32)> = SIZES[family as usize]
+        let sizes = SIZES[family as usize]
             .iter()
-            .map(|r| (r.width.into(), r.height.into()))
-            .collect();
-        let (w, h) = nearest_in(width, height, &sizes).expect("every family has sizes");
+            .map(|r| (r.width.into(), r.height.into()));
+        let (w, h) = nearest_in(width, height, sizes).expect("every family has sizes");
         Self {
             width: w as u16,
             height: h as u16,
@@ -151,22 +150,24 @@ impl FromStr for Resolution {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let side = |n: u32| u16::try_from(n).ok().filter(|&n| n > 0);
         let sides = parse_pair(s, "RESOLUTION_", &['X', '*']);
-        match sides.and_then(|(w, h)| Some((side(w)?, side(h)?))) {
-            Some((width, height)) => Self::new(width, height),
-            None => {
-                let why = "is not a size: write it as 1024x1024 or RESOLUTION_1024_1024";
-                Err(InvalidInput::new(
-                    "resolution",
-                    format!("{:?} {why}", s.trim()),
-                ))
-            }
-        }
+        let Some((width, height)) = sides.and_then(|(w, h)| Some((side(w)?, side(h)?))) else {
+            let why = "is not a size: write it as 1024x1024 or RESOLUTION_1024_1024";
+            return Err(InvalidInput::new(
+                "resolution",
+                format!("{:?} {why}", s.trim()),
+            ));
+        };
+        Self::new(width, height)
     }
 }
 
 /// Of `sizes`, the one closest to `width` x `height`: the closest shape
 /// (a 1% shape error outweighs any size difference), then pixel count.
-pub(crate) fn nearest_in(width: u32, height: u32, sizes: &[(u32, u32)]) -> Option<(u32, u32)> {
+pub(crate) fn nearest_in(
+    width: u32,
+    height: u32,
+    sizes: impl IntoIterator<Item = (u32, u32)>,
+) -> Option<(u32, u32)> {
     let (width, height) = (width.max(1), height.max(1));
     let want_shape = (f64::from(width) / f64::from(height)).ln();
     let want_area = (f64::from(width) * f64::from(height)).ln();
@@ -176,8 +177,7 @@ pub(crate) fn nearest_in(width: u32, height: u32, sizes: &[(u32, u32)]) -> Optio
         shape.abs() * 100.0 + area.abs()
     };
     sizes
-        .iter()
-        .copied()
+        .into_iter()
         .min_by(|a, b| score(a).total_cmp(&score(b)))
 }
 
@@ -185,10 +185,8 @@ pub(crate) fn nearest_in(width: u32, height: u32, sizes: &[(u32, u32)]) -> Optio
 pub(crate) fn megapixel(ratio: AspectRatio) -> (u32, u32) {
     let (w, h) = ratio.parts();
     let scale = (1024.0 * 1024.0 / (f64::from(w) * f64::from(h))).sqrt();
-    (
-        (f64::from(w) * scale).round() as u32,
-        (f64::from(h) * scale).round() as u32,
-    )
+    let side = |n: u32| (f64::from(n) * scale).round() as u32;
+    (side(w), side(h))
 }
 
 #[cfg(test)]
@@ -311,11 +309,11 @@ mod tests {
         };
         let (w, h) = megapixel("16:9".parse().unwrap());
         assert_eq!(
-            nearest_in(w, h, &sizes(SizeFamily::Legacy)),
+            nearest_in(w, h, sizes(SizeFamily::Legacy)),
             Some((1280, 720))
         );
         let (w, h) = megapixel("1:1".parse().unwrap());
-        assert_eq!(nearest_in(w, h, &sizes(SizeFamily::V3)), Some((1024, 1024)));
+        assert_eq!(nearest_in(w, h, sizes(SizeFamily::V3)), Some((1024, 1024)));
     }
 
     #[test]
