@@ -1,7 +1,6 @@
-//! The JSON form of the facade's value types, for requests written as JSON
-//! (an agent's tool call, a batch file) and their JSON Schema: each value is
-//! the text its `FromStr` reads and its `Display` writes, and its schema lists
-//! what the specs allow.
+//! The JSON form of requests (an agent's tool call, a batch line) and their
+//! JSON Schema: each value as the text its `FromStr` reads and `Display`
+//! writes, its schema listing what the specs allow.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -14,15 +13,12 @@ use serde_json::{Value, json};
 use crate::aspect::AspectRatio;
 use crate::catalog;
 use crate::image_input::ImageInput;
-use crate::model::DEFAULT_MODEL;
-use crate::model::Model;
-use crate::options::ImageWeight;
+use crate::model::{DEFAULT_MODEL, Model};
 use crate::provider::Provider;
 use crate::resolution::Resolution;
 
-/// Serde and JSON Schema for a type written as text: serialised with
-/// `Display`, read with `FromStr` (whose error names the field), described
-/// as a string with `$description` and the schema's other `$key`s.
+/// Serde and JSON Schema for a type written as text (`Display`, `FromStr`):
+/// a string with `$description` and the schema's other `$key`s.
 macro_rules! as_text {
     ($type:ident, $description:expr, $($key:literal: $value:expr),*) => {
         impl Serialize for $type {
@@ -74,25 +70,7 @@ as_text!(
     "minLength": 1
 );
 
-impl JsonSchema for ImageWeight {
-    fn schema_name() -> Cow<'static, str> {
-        "ImageWeight".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let range = Self::range();
-        json_schema!({
-            "type": "integer",
-            "description": "How closely image to image follows the input, from loosely to closely.",
-            "minimum": range.start(),
-            "maximum": range.end(),
-            "default": Self::DEFAULT.get(),
-        })
-    }
-}
-
-/// Adds to a request's derived schema what the specs and the facade's
-/// defaults say about its own fields.
+/// Adds to a request's derived schema the specs' and defaults' facts.
 pub(crate) fn spec_facts(schema: &mut Schema) {
     let prompt = ideogram_raw::ideogram::limits::PROMPT;
     if let Some(property) = schema.pointer_mut("/properties/prompt") {
@@ -104,13 +82,10 @@ pub(crate) fn spec_facts(schema: &mut Schema) {
     }
 }
 
-/// The JSON Schema of a request `T` for `provider`, with no `$ref` (some
-/// agents' hosts do not follow them): `T`'s own fields, then every field of
-/// every body of `tasks`' operations as the spec describes it, with who
-/// takes it. A field whose schema differs between bodies takes any of them;
-/// the body the request goes to checks it exactly. An image field takes an
-/// image's text; the input image is `T`'s own `image`; an ergonomic value
-/// no body takes is left out.
+/// The JSON Schema of a request `T` for `provider`, without `$ref` (some
+/// agents' hosts do not follow them): `T`'s own fields (those no body here
+/// takes left out), then every body field of `tasks` with who takes it; one
+/// whose schema differs between bodies takes any (its body checks it).
 pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) -> Value {
     let generator = SchemaSettings::draft2020_12()
         .with(|settings| settings.inline_subschemas = true)
@@ -160,8 +135,7 @@ pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) 
         !LOWERED.contains(&own.as_str()) || seen.iter().any(taken)
     });
     for (field, (mut variants, who)) in fields {
-        // A field the request has an ergonomic value for keeps its own
-        // schema; either way the description says who takes it.
+        // A field with an ergonomic value keeps its own schema.
         let mut property = match properties.remove(field) {
             Some(own) => own,
             None if variants.len() == 1 => variants.remove(0),
@@ -179,8 +153,7 @@ pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) 
     schema
 }
 
-/// The request's own values that go to a body field: the one of their name
-/// or that says it takes them (`x-takes`).
+/// The request's own values that go to a body field (by name or `x-takes`).
 const LOWERED: [&str; 7] = [
     "magic_prompt",
     "aspect_ratio",
@@ -194,8 +167,8 @@ const LOWERED: [&str; 7] = [
 /// What an image field takes.
 const IMAGE: &str = "An input image: an http(s) URL, a local path, or a data:image/...;base64, URL (JPEG, PNG or WebP).";
 
-/// `schema` with each `$ref` into the spec replaced by what it names, and
-/// without the spec's extensions and examples.
+/// `schema` with each `$ref` replaced by what it names, without extensions
+/// and examples.
 fn inline(schemas: &ideogram_raw::schema::Schemas, schema: &Value, depth: usize) -> Value {
     let deeper = |value| inline(schemas, value, depth + 1);
     match schema {
@@ -232,6 +205,7 @@ fn ratios() -> Vec<AspectRatio> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::ImageWeight;
 
     #[test]
     fn values_read_back_what_they_write_and_name_the_field_when_wrong() {

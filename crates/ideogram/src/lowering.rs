@@ -1,8 +1,6 @@
 //! A request lowered into the body of the first operation of its task and
-//! model that takes every field: the spec's fields, plus ergonomic values
-//! (size, shape, palette, magic prompt, images) in the body's own field and
-//! spelling; checked against its schema and decoded into its generated type,
-//! so nothing is dropped.
+//! model that takes every field, ergonomic values (size, shape, palette, magic
+//! prompt, images) in the body's own spelling; checked, nothing dropped.
 
 use std::collections::BTreeMap;
 
@@ -25,8 +23,7 @@ use crate::resolution::{Resolution, megapixel, nearest_in};
 pub(crate) enum Slot {
     /// The operation's input image (its route's `image` field).
     Input,
-    /// The body's field that takes the request's value of this name
-    /// ([`Field::is`]).
+    /// The body's field that takes the request's value of this name ([`Field::is`]).
     Field(&'static str),
 }
 
@@ -76,12 +73,10 @@ pub(crate) struct Draft<'a> {
 pub(crate) struct ImageField {
     /// The body's field.
     pub field: &'static str,
-    /// The request's name for it, as errors name it (`image` for the
-    /// input image).
+    /// The request's name for it, as errors name it (`image`: the input image).
     pub named: &'static str,
     pub inputs: Vec<ImageInput>,
-    /// Sent as file parts (a multipart body); else as text in the JSON body
-    /// (a URL, or a local file's base64).
+    /// Sent as file parts (multipart); else as text (a URL, or base64).
     pub file: bool,
     pub list: bool,
     /// The field whose images these mask.
@@ -98,15 +93,13 @@ pub(crate) struct Lowered {
     pub images: Vec<ImageField>,
 }
 
-/// A body being tried has no place for `field`: [`Draft::lower`] tries the
-/// next body, or says who takes it.
+/// A body tried has no place for `field`: [`Draft::lower`] tries the next.
 fn no_place(field: &str) -> InvalidInput {
     InvalidInput::not_taken(field.to_owned(), String::new())
 }
 
 impl Draft<'_> {
-    /// The body of the first operation of `provider` that takes the whole
-    /// request, checked against its schema.
+    /// The body of the first operation of `provider` taking the request, checked.
     pub(crate) fn lower(&self, provider: Provider) -> Result<Lowered, InvalidInput> {
         let model = self.model.map(Model::name);
         let candidates: Vec<&'static Operation> = match self.operation {
@@ -140,17 +133,15 @@ impl Draft<'_> {
         if misses.iter().all(same) {
             return Err(self.not_taken(provider, last_op, field));
         }
-        let why: Vec<String> = misses
-            .iter()
-            .map(|(op, miss)| {
-                if miss.is_not_taken() {
-                    format!("{} takes no {}", op.id, miss.field)
-                } else {
-                    format!("{}: {miss}", op.id)
-                }
-            })
-            .collect();
-        let (who, why) = (model.unwrap_or(self.task), why.join("; "));
+        let why = |(op, miss): &(&Operation, InvalidInput)| {
+            if miss.is_not_taken() {
+                format!("{} takes no {}", op.id, miss.field)
+            } else {
+                format!("{}: {miss}", op.id)
+            }
+        };
+        let why = misses.iter().map(why).collect::<Vec<_>>().join("; ");
+        let who = model.unwrap_or(self.task);
         let message = format!("no operation of {who} on {provider} takes the whole request: {why}");
         Err(InvalidInput::not_taken(field.clone(), message))
     }
@@ -158,12 +149,10 @@ impl Draft<'_> {
     /// Why no operation runs this task and model on `provider`.
     fn unserved(&self, provider: Provider) -> InvalidInput {
         let task = self.task;
-        if catalog::routes(provider, task, None).next().is_none() {
-            let others: Vec<String> = Provider::ALL
-                .into_iter()
-                .filter(|p| catalog::routes(*p, task, None).next().is_some())
-                .map(|p| p.to_string())
-                .collect();
+        let serves = |p: &Provider| catalog::routes(*p, task, None).next().is_some();
+        if !serves(&provider) {
+            let others = Provider::ALL.into_iter().filter(serves);
+            let others: Vec<String> = others.map(|p| p.to_string()).collect();
             let (list, flags) = (others.join(", "), others.join("|"));
             let message = format!(
                 "{task} runs on {list} only (--provider {flags}): {provider} serves no such operation"
@@ -177,8 +166,7 @@ impl Draft<'_> {
         InvalidInput::new(field, message)
     }
 
-    /// `field` refused: who takes it instead (for this task, else which
-    /// tasks do).
+    /// `field` refused: who takes it instead (for this task, else which tasks).
     fn not_taken(&self, provider: Provider, op: &Operation, field: &str) -> InvalidInput {
         let who = match self.model {
             Some(model) if op.route.is_some_and(|r| !r.models.is_empty()) => model.to_string(),
@@ -191,8 +179,10 @@ impl Draft<'_> {
             .filter(|task| !catalog::takers(provider, task, field).is_empty())
             .collect();
         let message = if !takers.is_empty() {
-            let takers = takers.join(", ");
-            format!("{who} does not take it on {provider} for {task}; {takers} do")
+            format!(
+                "{who} does not take it on {provider} for {task}; {} do",
+                takers.join(", ")
+            )
         } else if !elsewhere.is_empty() {
             let elsewhere = elsewhere.join(", ");
             format!("{who} does not take it on {provider} for {task}; it goes with {elsewhere}")
@@ -202,8 +192,7 @@ impl Draft<'_> {
         InvalidInput::not_taken(field.to_owned(), message)
     }
 
-    /// The body for `op`, or why it cannot take the request: the first
-    /// field it has no place for ([`no_place`]), or a value it refuses.
+    /// The body for `op`, or its first field without a place or value refused.
     fn lower_into(
         &self,
         provider: Provider,
@@ -236,9 +225,7 @@ impl Draft<'_> {
                 // The service's own choice: its default.
                 (true, _) => None,
             };
-            if let Some(value) = value {
-                obj.insert(into.name.into(), value);
-            }
+            obj.extend(value.map(|value| (into.name.to_owned(), value)));
         }
         if let Some(palette) = self.palette {
             take("color_palette")?;
@@ -256,8 +243,7 @@ impl Draft<'_> {
                 ratio_value(ratio, &who, into("aspect_ratio"), field("resolution"))?;
             obj.insert(into.into(), value.into());
         }
-        // Fields by their spec name; images given so are read and checked
-        // as any input image is, never passed on as text.
+        // Fields by spec name; images among them are checked as any input image.
         let mut named_images: Vec<(&Field, &str, ImageInput)> = Vec::new();
         for (name, value) in self.fields {
             if obj.contains_key(name) {
@@ -328,8 +314,7 @@ impl Lowered {
         self.operation.body.expect("a routed operation has a body")
     }
 
-    /// Checks the body (again after a change to it) with each image's place
-    /// held, in place, not copied: see [`Lowered::check`].
+    /// Checks the body in place (not copied) with each image's place held.
     pub(crate) fn recheck(mut self) -> Result<Self, InvalidInput> {
         let mut body = Value::Object(std::mem::take(&mut self.body));
         let fields = body.as_object_mut().expect("an object");
@@ -378,8 +363,7 @@ impl Lowered {
     }
 }
 
-/// Decodes `body` into the generated type of the schema `name`: what the
-/// generated client would send.
+/// Decodes `body` into the generated type of the schema `name`, as sent.
 fn decode(provider: Provider, name: &str, body: &Value) -> Result<(), InvalidInput> {
     struct Decode<'a>(&'a Value);
     impl BodyVisitor for Decode<'_> {
@@ -403,8 +387,7 @@ fn decode(provider: Provider, name: &str, body: &Value) -> Result<(), InvalidInp
     Err(InvalidInput::new("request", message))
 }
 
-/// The images a field's value names: one, or a list, each in the text an
-/// [`ImageInput`] parses (a URL, a path, a `data:` URL), checked.
+/// The images (one, or a list) a field's value names as an [`ImageInput`], checked.
 pub(crate) fn images_of(field: &str, value: &Value) -> Result<Vec<ImageInput>, InvalidInput> {
     let one = |value: &Value| {
         let why = "is an image: a URL, a path or a data: URL";
@@ -420,8 +403,7 @@ pub(crate) fn images_of(field: &str, value: &Value) -> Result<Vec<ImageInput>, I
     }
 }
 
-/// `value` in the enum's own spelling when it differs only in case
-/// (Segmind's character model writes `Realistic`).
+/// `value` in the enum's own case (Segmind's character model writes `Realistic`).
 fn spelled(value: &Value, values: &[String]) -> Value {
     match value.as_str() {
         Some(text) if !values.iter().any(|v| v == text) => values
@@ -432,8 +414,7 @@ fn spelled(value: &Value, values: &[String]) -> Value {
     }
 }
 
-/// The value of `values`, an enum of sizes (`RESOLUTION_1024_768` or
-/// `1024x768`), nearest `width` x `height`.
+/// The value of an enum of sizes (`RESOLUTION_1024_768`, `1024x768`) nearest a size.
 fn nearest(values: &[String], (width, height): (u32, u32)) -> Option<&String> {
     let size = nearest_in(width, height, values.iter().filter_map(|v| pair(v)))?;
     values.iter().find(|v| pair(v) == Some(size))
@@ -452,10 +433,8 @@ fn size_value(size: Resolution, values: &[String], model: &str) -> Result<String
     Err(InvalidInput::new("resolution", message))
 }
 
-/// Where an aspect ratio goes: the value of that shape of the body's field
-/// that takes it (`aspect_ratio`: `ASPECT_16_9`, `16x9`; a named size whose
-/// sizes the spec's `x-sizes` gives); else the `resolution` of the nearest
-/// shape, about a megapixel.
+/// Where an aspect ratio goes: the value of its shape in the field taking it
+/// (`ASPECT_16_9`, `16x9`, a name in `x-sizes`), else a megapixel `resolution`.
 fn ratio_value(
     ratio: AspectRatio,
     who: &str,
@@ -483,8 +462,7 @@ fn ratio_value(
     Ok((into, value.clone()))
 }
 
-/// A prompt must show something (not only spaces or zero-width characters)
-/// and fit the cap.
+/// A prompt must show something (not only spaces or zero-width) and fit the cap.
 pub(crate) fn check_prompt(
     field: impl Into<std::borrow::Cow<'static, str>>,
     text: &str,

@@ -119,8 +119,13 @@ impl FromStr for Seed {
 
 /// How closely image to image follows the input, from loosely to closely
 /// ([`ImageWeight::range`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(try_from = "u32")]
+#[schemars(
+    description = "How closely image to image follows the input, from loosely to closely.",
+    extend("minimum" = *Self::range().start(), "maximum" = *Self::range().end()),
+    extend("default" = Self::DEFAULT.get())
+)]
 pub struct ImageWeight(u8);
 
 impl ImageWeight {

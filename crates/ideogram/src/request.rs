@@ -222,8 +222,7 @@ macro_rules! common_methods {
             count.and_then(|n| u32::try_from(n).ok()).unwrap_or(1)
         }
 
-        /// Checks the request as sending to `provider` would, sending and
-        /// reading nothing.
+        /// Checks the request as sending to `provider` would, sending nothing.
         pub fn check(&self, provider: crate::provider::Provider) -> Result<(), InvalidInput> {
             self.lower(provider).map(drop)
         }
@@ -248,8 +247,7 @@ impl GenerateRequest {
         self
     }
 
-    /// Sends to the operation with the spec id `id` (`ideogram_3`), not the
-    /// first that takes the request.
+    /// Sends to the operation with the spec id `id` (`ideogram_3`), not the first.
     pub fn operation(mut self, id: impl Into<String>) -> Self {
         self.operation = Some(id.into());
         self
@@ -328,8 +326,8 @@ impl GenerateRequest {
         given.then(|| self.images_asked())
     }
 
-    /// Every image the request reads, with the field that holds it: for a
-    /// caller that decides which files or URLs a request may use.
+    /// Every image the request reads, with its field: for a caller that
+    /// decides which files or URLs a request may use.
     ///
     /// ```
     /// use ideogram::{GenerateRequest, ImageInput};
