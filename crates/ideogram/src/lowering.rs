@@ -405,13 +405,9 @@ pub(crate) fn images_of(field: &str, value: &Value) -> Result<Vec<ImageInput>, I
 
 /// `value` in the enum's own case (Segmind's character model writes `Realistic`).
 fn spelled(value: &Value, values: &[String]) -> Value {
-    match value.as_str() {
-        Some(text) if !values.iter().any(|v| v == text) => values
-            .iter()
-            .find(|v| v.eq_ignore_ascii_case(text))
-            .map_or_else(|| value.clone(), |v| v.clone().into()),
-        _ => value.clone(),
-    }
+    let text = value.as_str().filter(|t| !values.iter().any(|v| v == t));
+    let own = text.and_then(|text| values.iter().find(|v| v.eq_ignore_ascii_case(text)));
+    own.map_or_else(|| value.clone(), |v| v.clone().into())
 }
 
 /// The value of an enum of sizes (`RESOLUTION_1024_768`, `1024x768`) nearest a size.
