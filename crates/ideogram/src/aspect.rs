@@ -100,8 +100,7 @@ impl FromStr for AspectRatio {
     }
 }
 
-/// `(width, height)` from `<prefix><w>_<h>` or `<w><sep><h>`, in any case,
-/// each number with spaces around it or not: what sizes and shapes parse.
+/// `(width, height)` from `<prefix><w>_<h>` or `<w><sep><h>`, any case and spacing.
 pub(crate) fn parse_pair(text: &str, prefix: &str, seps: &[char]) -> Option<(u32, u32)> {
     let upper = text.trim().to_ascii_uppercase();
     let (w, h) = match upper.strip_prefix(prefix) {

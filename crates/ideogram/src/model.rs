@@ -93,15 +93,13 @@ impl Model {
         seeds.map_or_else(|| provider.seed_range(), |range| as_u32(&range))
     }
 
-    /// The operations that run this model on `provider`, with an input
-    /// image when `img2img`.
+    /// The operations running this model on `provider` (`img2img`: remix).
     fn routes(self, provider: Provider, img2img: bool) -> impl Iterator<Item = &'static Operation> {
         let task = if img2img { "remix" } else { "generate" };
         catalog::routes(provider, task, Some(self.name()))
     }
 
-    /// Its API name ([`Display`](fmt::Display)), spelled once per process:
-    /// what lowering compares and sends on every request.
+    /// Its API name, spelled once per process: lowering sends it per request.
     pub(crate) fn name(self) -> &'static str {
         static NAMES: LazyLock<[String; 8]> = LazyLock::new(|| Model::ALL.map(|m| m.to_string()));
         &NAMES[self as usize]

@@ -123,8 +123,7 @@ pub(crate) struct Common {
 }
 
 impl Common {
-    /// `own` (the request's other images, each with its slot), then the
-    /// style references: one list for checking, lowering and naming.
+    /// `own` images with their slots, then the style references, in one list.
     pub(crate) fn slots<'a>(
         &'a self,
         own: impl IntoIterator<Item = (Slot, Option<&'a ImageInput>)>,
