@@ -21,6 +21,13 @@ from mcp.client.stdio import stdio_client
 from mcp.shared.exceptions import MCPError
 
 BINARY, OUT = sys.argv[1], pathlib.Path(sys.argv[2])
+# The offline mock keeps its queued jobs in a hidden folder of the run's,
+# not in the user's cache folder.
+OFFLINE_ENV = {
+    "PATH": "/usr/bin:/bin",
+    "NO_COLOR": "1",
+    "IDEOGRAM_OFFLINE_JOBS": str(OUT / ".offline-jobs"),
+}
 PNG = b"\x89PNG\r\n\x1a\n"
 checks = 0
 
@@ -182,7 +189,7 @@ async def thumbnails_can_be_turned_off():
     params = StdioServerParameters(
         command=BINARY,
         args=["mcp", "--offline", "--out", str(OUT / "plain"), "--thumbnails", "none"],
-        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+        env=OFFLINE_ENV,
     )
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as session:
@@ -198,7 +205,7 @@ async def main():
         command=BINARY,
         args=["mcp", "--offline", "--out", str(OUT)],
         # No key anywhere: offline needs none.
-        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+        env=OFFLINE_ENV,
     )
     logged = []
     said = asyncio.Event()

@@ -367,3 +367,17 @@ pub fn closed_port_url() -> String {
     drop(listener);
     format!("http://{addr}")
 }
+
+/// The Rust examples of the README and of the book (`docs/src`), compiled
+/// and run as doctests so that they stay true.
+#[cfg(doctest)]
+mod docs {
+    #[doc = include_str!("../../README.md")]
+    struct Readme;
+    #[doc = include_str!("../../docs/src/library.md")]
+    struct Library;
+    #[doc = include_str!("../../docs/src/raw-client.md")]
+    struct RawClient;
+    #[doc = include_str!("../../docs/src/mock.md")]
+    struct Mock;
+}

@@ -33,6 +33,9 @@ Environment:
   IDEOGRAM_POLL_CACHE  where queued jobs' learned completion times are kept
      (default: the user's cache folder, ideogram/completion-times.json; not
      kept for --offline or a loopback --base-url unless this is set)
+  IDEOGRAM_OFFLINE_JOBS  where --offline keeps queued jobs, so that job
+     status and job wait find them (default: the user's cache folder,
+     ideogram/offline-jobs)
   RUST_LOG             tracing filter when no -v is given";
 
 /// Images from Ideogram's models, through Segmind or Ideogram's own API.

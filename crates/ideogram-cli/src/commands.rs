@@ -458,8 +458,8 @@ pub(crate) async fn job_submit(
     } else {
         say(id);
         tell(&format!(
-            "queued on segmind; `ideogram job wait {}` fetches it",
-            crate::shell::quoted(id)
+            "queued on segmind; `{}` fetches it",
+            session.wait_command(id)
         ));
     }
     Ok(())
@@ -471,7 +471,7 @@ pub(crate) async fn job_status(session: &Session, id: &str, json: bool) -> Resul
         .job(id)
         .status()
         .await
-        .map_err(|e| Failure::from_error(e, session.provider))?;
+        .map_err(|e| session.job_failure(e, id))?;
     if json {
         say(&json!({"request_id": id, "status": status.status.to_string(), "error": status.error, "inference_time": status.inference_time}).to_string());
     } else {
@@ -515,10 +515,13 @@ pub(crate) async fn job_wait(
         .ok_or_else(|| {
             Failure::new(
                 INTERRUPTED,
-                format!("interrupted; the job runs on: `ideogram job wait {id}`"),
+                format!(
+                    "interrupted; the job runs on: `{}`",
+                    session.wait_command(id)
+                ),
             )
         })?
-        .map_err(|e| Failure::from_error(e, session.provider))?;
+        .map_err(|e| session.job_failure(e, id))?;
     let asked = Asked {
         prompt: String::new(),
         provider: session.provider,
@@ -535,7 +538,10 @@ pub(crate) async fn job_wait(
         .ok_or_else(|| {
             Failure::new(
                 INTERRUPTED,
-                format!("interrupted; the job is paid for: `ideogram job wait {id}` fetches it"),
+                format!(
+                    "interrupted; the job is paid for: `{}` fetches it",
+                    session.wait_command(id)
+                ),
             )
         })?
         .expect("claim task")?;

@@ -14,9 +14,36 @@ use crate::poll_cache;
 pub(crate) struct Session {
     pub client: Client,
     pub provider: Provider,
-    _mock: Option<Arc<Offline>>,
+    mock: Option<Arc<Offline>>,
     /// Where the learned completion times are kept, and what was read there.
     poll_cache: Option<(PathBuf, String)>,
+}
+
+impl Session {
+    /// Whether it talks to the offline mock (a command to type then needs
+    /// `--offline` too).
+    pub(crate) fn offline(&self) -> bool {
+        self.mock.is_some()
+    }
+
+    /// The command that waits for job `id` and saves it, as this session
+    /// runs (`--offline` when it is).
+    pub(crate) fn wait_command(&self, id: &str) -> String {
+        let offline = if self.offline() { " --offline" } else { "" };
+        format!("ideogram job wait {}{offline}", crate::shell::quoted(id))
+    }
+
+    /// A library error of job `id`'s commands, as [`Failure::from_error`]
+    /// words it, its hint's wait command the one this session needs.
+    pub(crate) fn job_failure(&self, err: ideogram::Error, id: &str) -> Failure {
+        let mut failure = Failure::from_error(err, self.provider);
+        if self.offline() {
+            let online = format!("`ideogram job wait {id}`");
+            let here = format!("`{}`", self.wait_command(id));
+            failure.hint = failure.hint.map(|hint| hint.replace(&online, &here));
+        }
+        failure
+    }
 }
 
 impl Drop for Session {
@@ -61,6 +88,7 @@ async fn start_mock() -> Result<(Mock, String, String), Failure> {
     let config = ideogram_mock::MockConfig {
         latency: std::time::Duration::from_millis(300),
         seed_offset: clock.map_or(0, |t| u64::from(t.subsec_nanos()) ^ t.as_secs()),
+        job_folder: jobs_folder(),
         ..ideogram_mock::MockConfig::default()
     };
     let mock = ideogram_mock::MockServer::start(config)
@@ -68,6 +96,22 @@ async fn start_mock() -> Result<(Mock, String, String), Failure> {
         .map_err(|e| Failure::io("cannot start the offline mock", e))?;
     let (url, key) = (mock.api_url().to_owned(), mock.api_key());
     Ok((mock, url, key))
+}
+
+/// Overrides where the offline mock keeps its queued jobs.
+#[cfg(feature = "mock")]
+const JOBS_VARIABLE: &str = "IDEOGRAM_OFFLINE_JOBS";
+
+/// Where the offline mock keeps its queued jobs, so that `job status` and
+/// `job wait` in later processes find what `job submit` queued: the
+/// variable's folder, else `<cache folder>/ideogram/offline-jobs`; none
+/// (jobs last as long as the process) when there is no cache folder.
+#[cfg(feature = "mock")]
+fn jobs_folder() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(JOBS_VARIABLE).filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(path));
+    }
+    Some(dirs::cache_dir()?.join("ideogram/offline-jobs"))
 }
 
 #[cfg(not(feature = "mock"))]
@@ -154,7 +198,7 @@ pub(crate) fn session_with(
     Ok(Session {
         client,
         provider,
-        _mock: mock,
+        mock,
         poll_cache,
     })
 }

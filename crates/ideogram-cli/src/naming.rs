@@ -101,6 +101,9 @@ impl Plan {
         let text = output.as_os_str().to_string_lossy();
         let ends_in_separator = text.ends_with(std::path::MAIN_SEPARATOR) || text.ends_with('/');
         match std::fs::metadata(output) {
+            Ok(meta) if meta.is_dir() && !ends_in_separator && named_as_image(output) => {
+                return Err(folder_named_as_image(output));
+            }
             Ok(meta) if meta.is_dir() => return Ok(folder(output)),
             Ok(meta) if !meta.is_file() => return Err(not_regular(output, &meta.file_type())),
             _ if ends_in_separator => return Ok(folder(output)),
@@ -395,6 +398,28 @@ pub(crate) fn writable(dir: &Path, name_len: usize) -> Result<(), Failure> {
             format!("cannot write into {}: {e}; nothing was sent", dir.display()),
         )
     })
+}
+
+/// Whether `path`'s name ends in an image extension (`dir.png`).
+fn named_as_image(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
+}
+
+/// `-o dir.png` where `dir.png` is a folder: the user may have meant a new
+/// file of that name, and the images would go into the folder unsaid, so
+/// it is refused with the two ways to say which is meant.
+fn folder_named_as_image(path: &Path) -> Failure {
+    let shown = path.display().to_string();
+    Failure::new(
+        INVALID,
+        format!("invalid output: {shown} is a folder, not an image file; nothing was sent"),
+    )
+    .hint(format!(
+        "to save into that folder type `-o {}`; for an image file, name one that is not a folder",
+        crate::shell::quoted(&format!("{shown}/"))
+    ))
 }
 
 fn not_regular(path: &Path, kind: &std::fs::FileType) -> Failure {

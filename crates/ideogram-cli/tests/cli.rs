@@ -671,22 +671,40 @@ async fn image_operations_refuse_before_sending() {
     );
 }
 
+/// A markdown table's rows as facts: each cell's comma-separated items as a
+/// set, so the docs may reorder or respace them without failing a test.
+fn table_facts(table: &str) -> Vec<Vec<std::collections::BTreeSet<String>>> {
+    table
+        .lines()
+        .filter(|l| l.starts_with('|') && !l.starts_with("|---"))
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|cell| cell.split(',').map(|i| i.trim().to_owned()).collect())
+                .collect()
+        })
+        .collect()
+}
+
 #[tokio::test]
-async fn the_readme_capability_table_is_what_ideogram_models_prints() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
-        .expect("README");
-    let table = readme
+async fn the_book_capability_table_holds_what_ideogram_models_prints() {
+    let book = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/src/cli.md"
+    ))
+    .expect("docs/src/cli.md");
+    let table = book
         .split("<!-- capabilities: start -->")
         .nth(1)
         .and_then(|rest| rest.split("<!-- capabilities: end -->").next())
-        .expect("the README's capability table");
+        .expect("the book's capability table");
     let dir = tempfile::tempdir().unwrap();
     let out = run(&["models"], &[], dir.path()).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(
-        table.trim(),
-        stdout(&out).trim(),
-        "update the README's table"
+        table_facts(table),
+        table_facts(&stdout(&out)),
+        "update the capability table in docs/src/cli.md"
     );
     let out = run(&["models", "--json"], &[], dir.path()).await;
     let rows: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -1458,15 +1476,16 @@ fn words(line: &str) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn the_readme_bad_input_table_is_exactly_what_the_cli_prints_and_nothing_is_sent() {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
-            .unwrap();
-    let table = readme
+async fn the_bad_input_table_is_exactly_what_the_cli_prints_and_nothing_is_sent() {
+    let book = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/src/bad-input.md"),
+    )
+    .unwrap();
+    let table = book
         .split("<!-- bad-input-table: start -->")
         .nth(1)
         .and_then(|rest| rest.split("<!-- bad-input-table: end -->").next())
-        .expect("the README's bad-input table");
+        .expect("the book's bad-input table");
     let mock = mock(MockConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let mut big = b"\x89PNG\r\n\x1a\n".to_vec();
@@ -2363,4 +2382,69 @@ fn a_taken_name_note_names_what_is_there() {
         std::fs::read(dir.path().join("out.png")).unwrap(),
         b"theirs"
     );
+}
+
+/// An existing folder named like an image (`-o dir.png`) is refused, naming
+/// the folder and what to type to save into it, before anything is sent;
+/// with the trailing `/` the images go into it.
+#[test]
+fn a_folder_named_like_an_image_is_refused_unless_written_as_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("dir.png")).unwrap();
+    let generate = |output: &str| {
+        command(
+            &["generate", "a fox", "--offline", "-o", output],
+            &[],
+            dir.path(),
+        )
+        .output()
+        .unwrap()
+    };
+    let out = generate("dir.png");
+    let err = stderr(&out);
+    assert_eq!(code(&out), 3, "{err}");
+    assert!(err.contains("dir.png is a folder"), "{err}");
+    assert!(err.contains("`-o dir.png/`"), "{err}");
+    assert!(files(&dir.path().join("dir.png")).is_empty(), "{err}");
+
+    let out = generate("dir.png/");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let saved = files(&dir.path().join("dir.png"));
+    assert!(saved.contains(&"a-fox.png".to_owned()), "{saved:?}");
+}
+
+/// A requested `.jpg` that comes back as a PNG is saved under the name of
+/// what it is, and the note says so: the real format, the name asked and
+/// the name used; no file holds a type its name does not say.
+#[test]
+fn a_jpg_asked_for_is_saved_as_the_png_it_is_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = command(
+        &[
+            "generate",
+            "a fox",
+            "--provider",
+            "ideogram",
+            "--offline",
+            "-o",
+            "fox.jpg",
+        ],
+        &[],
+        dir.path(),
+    )
+    .output()
+    .unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), 0, "{err}");
+    assert!(
+        err.contains("fox.jpg holds a PNG image, saved as fox.png"),
+        "{err}"
+    );
+    assert!(!dir.path().join("fox.jpg").exists());
+    let png = std::fs::read(dir.path().join("fox.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+    let sidecar: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("fox.json")).unwrap())
+            .unwrap();
+    assert_eq!(sidecar["image"], "fox.png");
 }

@@ -228,16 +228,19 @@ async fn rmcp_client_negotiates_lists_calls_and_reads_offline() {
     )
     .await;
 
-    // The revision negotiated is the one the README says is served: the
-    // newest with `initialize`, though rmcp's client asks for its latest.
+    // The revision negotiated is the one the book names: the newest with
+    // `initialize`, though rmcp's client asks for its latest.
     let info = session.client.peer_info().expect("server info");
     assert_eq!(
         info.protocol_version,
         ProtocolVersion::LATEST_WITH_INITIALIZE
     );
-    let readme = include_str!("../../../README.md");
-    let said = format!("`initialize` negotiates up to {}", info.protocol_version);
-    assert!(readme.contains(&said), "README does not say {said:?}");
+    let book = include_str!("../../../docs/src/agents.md");
+    let revision = info.protocol_version.to_string();
+    assert!(
+        book.contains(&revision),
+        "docs/src/agents.md does not name {revision}"
+    );
     assert_eq!(
         info.server_info.as_ref().map(|s| s.name.as_str()),
         Some("ideogram")

@@ -35,6 +35,13 @@ pub struct MockConfig {
     /// range's start); the offline CLI starts each run somewhere new, so
     /// that its images do not all carry one seed.
     pub seed_offset: u64,
+    /// Where queued jobs are kept, one file each, so that mocks in other
+    /// processes given the same folder answer for them (the CLI's
+    /// `--offline` commands); `None` keeps them in memory. Kept jobs are
+    /// billed at their submit, take ids no other process takes
+    /// (`seg-` and 12 hex digits), move through QUEUED and PROCESSING by
+    /// the clock since their submit, and are removed after `retention`.
+    pub job_folder: Option<std::path::PathBuf>,
 }
 
 impl Default for MockConfig {
@@ -51,6 +58,7 @@ impl Default for MockConfig {
             segmind_per_minute: None,
             fixed_seed: None,
             seed_offset: 0,
+            job_folder: None,
         }
     }
 }

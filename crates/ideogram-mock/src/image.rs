@@ -3,8 +3,9 @@
 
 use std::io::Cursor;
 
-/// An image to render.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// An image to render (serialized as the mock keeps a queued job's
+/// image in its job folder).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ImageSpec {
     /// Width in pixels.
     pub width: u32,

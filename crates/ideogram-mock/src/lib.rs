@@ -48,6 +48,7 @@ mod ideogram;
 mod ideogram_route;
 mod ideogram_task;
 mod image;
+mod job_folder;
 mod ledger;
 mod segmind;
 mod serve;

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use crate::faults::Fault;
 use crate::image::{ImageSpec, palette_colors};
+use crate::job_folder::{JobFolder, Kept, KeptEnd};
 use crate::ledger::{Billed, Delivery, Service};
 use crate::serve::{Hangup, error, json_bytes};
 use crate::state::{Busy, Format, Job, JobEnd, State, billed, pause};
@@ -148,6 +149,9 @@ async fn submit(
         Err(answer) => return answer,
     };
     let config = state.config();
+    if let Some(folder) = &config.job_folder {
+        return submit_kept(&state, folder, slug, fault, checked, &hangup).await;
+    }
     let immediate =
         (config.queued_for + checked.processing_for().unwrap_or(config.processing_for)).is_zero();
     let id = state.next_id("seg");
@@ -170,6 +174,11 @@ async fn submit(
     } else {
         tokio::spawn(finishing);
     }
+    queued(&state, &id, fault, &hangup).await
+}
+
+/// The answer to a submit that queued `id`.
+async fn queued(state: &State, id: &str, fault: Option<Fault>, hangup: &Hangup) -> Response {
     let base = &state.api_url;
     let answer = json!({
         "request_id": id,
@@ -179,8 +188,117 @@ async fn submit(
         "response_url": format!("{base}/v2/requests/{id}"),
     });
     state
-        .deliver(fault, "", json_bytes(200, &answer), &hangup)
+        .deliver(fault, "", json_bytes(200, &answer), hangup)
         .await
+}
+
+/// A submit whose job is kept in `folder` for other processes: its end is
+/// decided and billed now (the submit is the billed call), written with
+/// the submit's time, and told from the clock by whoever asks.
+async fn submit_kept(
+    state: &State,
+    folder: &std::path::Path,
+    slug: String,
+    fault: Option<Fault>,
+    checked: Checked,
+    hangup: &Hangup,
+) -> Response {
+    // Billed while being handled: not settled until answered.
+    let _busy = state.busy();
+    let config = state.config();
+    let folder = JobFolder::new(folder);
+    folder.prune(config.retention);
+    let id = match folder.reserve() {
+        Ok(id) => id,
+        Err(e) => return error(500, format!("the mock cannot keep the job: {e}")),
+    };
+    let processing_for = checked.processing_for().unwrap_or(config.processing_for);
+    let spec = checked.spec.clone();
+    let describe = checked.describe;
+    // Decided before it is written, billed only once it is kept.
+    let end = if checked.prompt.contains(FAIL_TRIGGER) {
+        KeptEnd::Failed {
+            reason: SAFETY_BLOCK.into(),
+        }
+    } else if !state.can_pay(config.cost) {
+        KeptEnd::Failed {
+            reason: NO_CREDITS.into(),
+        }
+    } else if describe {
+        KeptEnd::Text {
+            text: description(&spec),
+            inference_time: config.processing_for.as_secs_f64(),
+        }
+    } else {
+        KeptEnd::Image {
+            spec,
+            inference_time: config.processing_for.as_secs_f64(),
+        }
+    };
+    let billed_end = !matches!(end, KeptEnd::Failed { .. });
+    if let Err(e) = folder.write(&id, &Kept::new(config.queued_for, processing_for, end)) {
+        folder.remove(&id);
+        return error(500, format!("the mock cannot keep the job: {e}"));
+    }
+    if billed_end {
+        let lost = fault.as_ref().is_some_and(Fault::breaks_answer);
+        bill_queued(state, &id, &slug, checked, lost);
+    }
+    queued(state, &id, fault, hangup).await
+}
+
+/// Why a queued request with [`FAIL_TRIGGER`] fails.
+const SAFETY_BLOCK: &str = "Content blocked by the safety filter";
+/// Why a queued request fails when the credits ran out meanwhile.
+const NO_CREDITS: &str = "Insufficient credits";
+
+/// Bills queued request `id` (answered through the queue, or `lost` when
+/// its submit's answer was broken) and returns its end.
+fn bill_queued(state: &State, id: &str, slug: &str, checked: Checked, lost: bool) -> JobEnd {
+    let config = state.config();
+    let inference_time = config.processing_for.as_secs_f64();
+    let delivery = if lost {
+        Delivery::Broken
+    } else {
+        Delivery::Queued
+    };
+    if checked.describe {
+        let output = description(&checked.spec);
+        state.bill(Billed {
+            cost: config.cost,
+            delivery,
+            ..billed(
+                id,
+                Service::Segmind,
+                slug,
+                "",
+                &checked.spec,
+                checked.fields,
+            )
+        });
+        return JobEnd::Completed {
+            output,
+            inference_time,
+        };
+    }
+    let url = state.publish(id, checked.spec.clone(), "jpg");
+    state.bill(Billed {
+        outputs: vec![url.clone()],
+        cost: config.cost,
+        delivery,
+        ..billed(
+            id,
+            Service::Segmind,
+            slug,
+            &checked.prompt,
+            &checked.spec,
+            checked.fields,
+        )
+    });
+    JobEnd::Completed {
+        output: url,
+        inference_time,
+    }
 }
 
 /// Runs a queued request to its end: billed and COMPLETED, or FAILED.
@@ -189,55 +307,17 @@ async fn finish(state: Arc<State>, id: String, slug: String, checked: Checked, _
     let processing_for = checked.processing_for().unwrap_or(config.processing_for);
     pause(config.queued_for + processing_for).await;
     let end = if checked.prompt.contains(FAIL_TRIGGER) {
-        JobEnd::Failed("Content blocked by the safety filter".into())
+        JobEnd::Failed(SAFETY_BLOCK.into())
     } else if !state.can_pay(config.cost) {
-        JobEnd::Failed("Insufficient credits".into())
-    } else if checked.describe {
-        state.bill(Billed {
-            cost: config.cost,
-            delivery: Delivery::Queued,
-            ..billed(
-                &id,
-                Service::Segmind,
-                &slug,
-                "",
-                &checked.spec,
-                checked.fields,
-            )
-        });
-        JobEnd::Completed {
-            output: description(&checked.spec),
-            inference_time: config.processing_for.as_secs_f64(),
-        }
+        JobEnd::Failed(NO_CREDITS.into())
     } else {
-        let url = state.publish(&id, checked.spec.clone(), "jpg");
         let lost = state
             .jobs
             .lock()
             .expect("jobs")
             .get(&id)
             .is_some_and(|job| job.answer_lost);
-        state.bill(Billed {
-            outputs: vec![url.clone()],
-            cost: config.cost,
-            delivery: if lost {
-                Delivery::Broken
-            } else {
-                Delivery::Queued
-            },
-            ..billed(
-                &id,
-                Service::Segmind,
-                &slug,
-                &checked.prompt,
-                &checked.spec,
-                checked.fields,
-            )
-        });
-        JobEnd::Completed {
-            output: url,
-            inference_time: config.processing_for.as_secs_f64(),
-        }
+        bill_queued(&state, &id, &slug, checked, lost)
     };
     if let Some(job) = state.jobs.lock().expect("jobs").get_mut(&id) {
         job.done = Some(end);
@@ -292,11 +372,16 @@ async fn poll(
         jobs.get(id).cloned()
     };
     // Kept for `retention`, and gone from then on.
-    let Some(job) = job.filter(|job| job.created.elapsed() < retention) else {
+    let seen = match job {
+        Some(job) => Some(job)
+            .filter(|job| job.created.elapsed() < retention)
+            .map(|job| (job.created.elapsed(), job.queued_for, job.done)),
+        None => kept(state, id),
+    };
+    let Some((elapsed, queued_for, done)) = seen else {
         return error(404, format!("Request {id} not found"));
     };
-    let elapsed = job.created.elapsed();
-    let (code, body) = match job.done {
+    let (code, body) = match done {
         Some(JobEnd::Failed(reason)) => (
             422,
             json!({"request_id": id, "status": "FAILED", "error": reason, "metrics": {"inference_time": 0.0}}),
@@ -312,7 +397,7 @@ async fn poll(
             (200, body)
         }
         None => {
-            let state = if elapsed < job.queued_for {
+            let state = if elapsed < queued_for {
                 "QUEUED"
             } else {
                 "PROCESSING"
@@ -326,6 +411,39 @@ async fn poll(
     state
         .deliver(fault, "", json_bytes(code, &body), hangup)
         .await
+}
+
+/// The job `id` as the job folder keeps it, if one is set: the time since
+/// its submit, how long it queues, and its end once reached (its image
+/// then served by this process's image origin). An expired one is removed.
+fn kept(state: &State, id: &str) -> Option<(Duration, Duration, Option<JobEnd>)> {
+    let config = state.config();
+    let folder = JobFolder::new(config.job_folder.as_deref()?);
+    let job = folder.read(id)?;
+    let elapsed = job.elapsed();
+    if elapsed >= config.retention {
+        folder.remove(id);
+        return None;
+    }
+    let queued_for = job.queued_for();
+    let done = job.ended().then(|| match job.end {
+        KeptEnd::Image {
+            spec,
+            inference_time,
+        } => JobEnd::Completed {
+            output: state.publish(id, spec, "jpg"),
+            inference_time,
+        },
+        KeptEnd::Text {
+            text,
+            inference_time,
+        } => JobEnd::Completed {
+            output: text,
+            inference_time,
+        },
+        KeptEnd::Failed { reason } => JobEnd::Failed(reason),
+    });
+    Some((elapsed, queued_for, done))
 }
 
 /// The checks every POST goes through, in the service's order: auth, faults,

@@ -78,6 +78,8 @@ impl MockArgs {
             segmind_per_minute: self.per_minute,
             fixed_seed: self.seed,
             seed_offset: 0,
+            // A running mock serves every process itself.
+            job_folder: None,
         })
     }
 }

@@ -1,15 +1,13 @@
-//! What each model can do on each provider, read from the specs' routes
-//! (which task each operation runs, for which models, in what body): the
-//! table `ideogram models` prints and the README shows.
+//! What each model can do on each provider, read from the specs' routes:
+//! the table `ideogram models` prints and the README shows.
 
 use crate::catalog;
 use crate::edit::EditRequest;
 use crate::model::Model;
 use crate::provider::Provider;
 
-/// Declares [`Capability`] from its table: each variant with its name as
-/// the table heads it, the task that does it, and the request value its
-/// body must take (`None`: any body of the task).
+/// Declares [`Capability`]: each variant's column name, task, and the
+/// request value its body must take (`None`: any body of the task).
 macro_rules! capabilities {
     ($($(#[$doc:meta])* $variant:ident => $name:literal, $task:literal, $value:expr;)*) => {
         /// Something a model may be asked to do.
@@ -60,8 +58,7 @@ capabilities! {
 
 impl Capability {
     /// Whether `model` can do this on `provider`: an operation of the task
-    /// runs the model, its body taking what the capability needs. The edits
-    /// run [`EditRequest::MODEL`] only.
+    /// runs it, its body taking what is needed (edits: [`EditRequest::MODEL`]).
     pub fn available(self, model: Model, provider: Provider) -> bool {
         let (_, task, value) = self.route();
         let edit = matches!(
@@ -77,8 +74,7 @@ impl Capability {
     }
 }
 
-// Here, not in provider.rs: the routes are read through the catalog,
-// which itself names providers.
+// Here, not in provider.rs: the catalog itself names providers.
 impl Provider {
     /// Whether this provider runs `task` (a spec route's task: `generate`,
     /// `reframe`, `describe`, ...) with any model.
@@ -109,18 +105,10 @@ pub fn capability_table() -> String {
     for model in Model::ALL {
         out.push_str(&format!("\n| {model} |"));
         for capability in Capability::ALL {
-            let providers = Provider::ALL.map(|p| capability.available(model, p).then_some(p));
-            let cell: Vec<String> = providers
-                .iter()
-                .flatten()
-                .map(ToString::to_string)
-                .collect();
-            let cell = if cell.is_empty() {
-                "-".to_owned()
-            } else {
-                cell.join(", ")
-            };
-            out.push_str(&format!(" {cell} |"));
+            let offers = |p: Provider| capability.available(model, p).then(|| p.to_string());
+            let cell: Vec<String> = Provider::ALL.into_iter().filter_map(offers).collect();
+            let cell = cell.join(", ");
+            out.push_str(&format!(" {} |", if cell.is_empty() { "-" } else { &cell }));
         }
     }
     out.push('\n');

@@ -1,6 +1,5 @@
-//! The operations a request can go to, read from the specs' `x-route`s
-//! (each generated `operations::ALL`): which provider serves which task and
-//! model, in what body. Nothing here names a slug, a path or a body.
+//! The operations a request can go to, read from the specs' `x-route`s:
+//! which provider serves which task and model, in what body.
 
 use std::sync::{LazyLock, OnceLock};
 
@@ -26,19 +25,15 @@ pub(crate) fn schemas(provider: Provider) -> &'static Schemas {
     }
 }
 
-/// Every operation of either provider a request can go to.
-fn routed() -> impl Iterator<Item = (Provider, &'static Operation)> {
-    Provider::ALL.into_iter().flat_map(|provider| {
-        operations(provider)
-            .iter()
-            .filter(|op| op.route.is_some())
-            .map(move |op| (provider, op))
-    })
+/// The field `name` of every body of either provider a request can go to.
+fn everywhere(name: &str) -> impl Iterator<Item = &'static Field> + '_ {
+    let all = |p| operations(p).iter().map(move |op| (p, op));
+    let all = Provider::ALL.into_iter().flat_map(all);
+    all.filter_map(|(provider, op)| field(provider, op, name))
 }
 
 /// The operations of `provider` that run `task` with `model` (`None`: any),
-/// in the spec's order: a request goes to the first whose body takes every
-/// field given.
+/// in the spec's order.
 pub(crate) fn routes(
     provider: Provider,
     task: &str,
@@ -56,13 +51,10 @@ pub(crate) fn by_id(provider: Provider, id: &str) -> Option<&'static Operation> 
     operations.find(|op| op.id == id && op.route.is_some())
 }
 
-/// The models `provider` runs `task` with, oldest first, as errors list
-/// them.
+/// The models `provider` runs `task` with, oldest first.
 pub(crate) fn models(provider: Provider, task: &str) -> Vec<&'static str> {
-    let mut models: Vec<&'static str> = routes(provider, task, None)
-        .flat_map(|op| op.route.iter().flat_map(|r| r.models))
-        .copied()
-        .collect();
+    let routes = routes(provider, task, None).filter_map(|op| op.route);
+    let mut models: Vec<&'static str> = routes.flat_map(|r| r.models).copied().collect();
     sort_models(&mut models);
     models
 }
@@ -78,16 +70,12 @@ pub(crate) fn tasks(provider: Provider) -> Vec<&'static str> {
     tasks
 }
 
-/// Model names oldest first (the order of Ideogram's `ModelEnum`; a name
-/// it lacks, such as `V_4`, after them), each once; other names (operation
-/// ids) sorted.
+/// Model names oldest first (in `ModelEnum`'s order, then names it lacks,
+/// sorted), each once.
 fn sort_models<S: AsRef<str> + Ord>(names: &mut Vec<S>) {
     let order = ideogram_raw::enums::values::<ideogram_raw::ideogram::types::ModelEnum>();
     let rank = |name: &S| order.iter().position(|m| m == name.as_ref());
-    names.sort_by(|a, b| {
-        let rank = |n| rank(n).unwrap_or(usize::MAX);
-        rank(a).cmp(&rank(b)).then(a.cmp(b))
-    });
+    names.sort_by(|a, b| (rank(a).is_none(), rank(a), a).cmp(&(rank(b).is_none(), rank(b), b)));
     names.dedup();
 }
 
@@ -102,42 +90,27 @@ pub(crate) fn fields_schema(provider: Provider, op: &Operation) -> Option<&'stat
     }
 }
 
-/// A field a request sets, as lowering asks about it: read once from the
-/// spec's compiled schemas, so each question is a lookup, not a walk of its
-/// JSON.
+/// A field a request sets, read once from the compiled schemas
+/// ([`schema::FieldFacts`] says what each fact means).
 #[derive(Debug)]
 pub(crate) struct Field {
-    /// The spec's name.
     pub name: &'static str,
-    /// Its schema, references followed, as the spec writes it: parsed from
-    /// the spec's JSON the first time one is read, so a request whose
-    /// lowering reads none parses no JSON.
     pub property: Property,
-    /// The models `x-field-models` lets send it; `None`: every model.
     models: Option<Vec<&'static str>>,
-    /// It holds input images (a file, or a URL the spec marks `x-image`).
     pub image: bool,
-    /// It holds a list.
     pub list: bool,
-    /// It is sent as a file part.
     pub file: bool,
-    /// Free text (a string with no enum, pattern or format), read as a
-    /// prompt is.
     pub free_text: bool,
-    /// Its enum's values, in the spec's order (empty: not an enum).
     pub values: Vec<String>,
-    /// What other bodies call the value it takes (`x-takes`), if not its
-    /// own name: Segmind's `enable_prompt_expansion` is `magic_prompt`.
     takes: Option<&'static str>,
-    /// The field whose images it masks (the body's `x-masks`).
     pub mask_of: Option<&'static str>,
 }
 
-/// A field's schema as the spec writes it (see [`Field::property`]).
+/// A field's schema, references followed, parsed from the spec's JSON only
+/// when read: a request whose lowering reads none parses no JSON.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Property {
     provider: Provider,
-    /// The object schema that holds the field.
     schema: &'static str,
     field: &'static str,
 }
@@ -147,9 +120,8 @@ impl std::ops::Deref for Property {
 
     fn deref(&self) -> &Value {
         static NONE: Value = Value::Null;
-        schemas(self.provider)
-            .property(self.schema, self.field)
-            .unwrap_or(&NONE)
+        let property = schemas(self.provider).property(self.schema, self.field);
+        property.unwrap_or(&NONE)
     }
 }
 
@@ -190,51 +162,33 @@ fn read_fields(provider: Provider, name: &'static str) -> Vec<Field> {
     schemas.fields(name).into_iter().filter_map(read).collect()
 }
 
-/// An operation's fields, read the first time a request goes there: a
-/// process that sends one request reads one body.
-type Cell = OnceLock<Vec<Field>>;
-
-/// Each operation's fields, by provider and place in its spec's
-/// operations: a request finds its cell without hashing.
-static FIELDS: LazyLock<[Vec<Cell>; 2]> = LazyLock::new(|| {
-    Provider::ALL.map(|provider| operations(provider).iter().map(|_| Cell::new()).collect())
+/// Each operation's fields by provider and place in its spec, read the
+/// first time a request goes there.
+static FIELDS: LazyLock<[Vec<OnceLock<Vec<Field>>>; 2]> = LazyLock::new(|| {
+    Provider::ALL.map(|p| (0..operations(p).len()).map(|_| OnceLock::new()).collect())
 });
-
-/// `op`'s place in `provider`'s operations, by address for one of them
-/// (every operation a request goes to), else by id.
-fn place(provider: Provider, op: &Operation) -> Option<usize> {
-    let all = operations(provider);
-    let (start, at) = (all.as_ptr() as usize, std::ptr::from_ref(op) as usize);
-    let size = std::mem::size_of::<Operation>().max(1);
-    match at
-        .checked_sub(start)
-        .map(|offset| (offset / size, offset % size))
-    {
-        Some((i, 0)) if i < all.len() && std::ptr::eq(&all[i], op) => Some(i),
-        _ => all.iter().position(|o| o.id == op.id),
-    }
-}
 
 /// The fields a request for `op`, a routed operation of `provider`, sets:
 /// its body's (the nested object's, for a nested body) and its input image.
 pub(crate) fn fields(provider: Provider, op: &Operation) -> &'static [Field] {
-    let Some(i) = place(provider, op).filter(|i| operations(provider)[*i].route.is_some()) else {
+    let all = operations(provider);
+    let is_op = |o: &Operation| std::ptr::eq(o, op) || o.id == op.id;
+    let Some(i) = all
+        .iter()
+        .position(is_op)
+        .filter(|i| all[*i].route.is_some())
+    else {
         return &[];
     };
-    let provider_at = Provider::ALL.iter().position(|p| *p == provider);
-    let cell = &FIELDS[provider_at.expect("every provider is in ALL")][i];
-    cell.get_or_init(|| {
+    FIELDS[provider as usize][i].get_or_init(|| {
         let mut fields =
             fields_schema(provider, op).map_or_else(Vec::new, |s| read_fields(provider, s));
         // A nested body's input image sits beside the nested object.
         if let (Some(body), Some(image)) = (op.body, op.route.and_then(|r| r.image))
             && !fields.iter().any(|f| f.name == image)
         {
-            fields.extend(
-                read_fields(provider, body)
-                    .into_iter()
-                    .filter(|f| f.name == image),
-            );
+            let beside = read_fields(provider, body).into_iter();
+            fields.extend(beside.filter(|f| f.name == image));
         }
         fields
     })
@@ -251,8 +205,7 @@ pub(crate) fn takes(provider: Provider, op: &Operation, field: &str, model: &str
     self::field(provider, op, field).is_some_and(|f| f.for_model(model))
 }
 
-/// The field of `op`'s body that takes the request's `value` for `model`
-/// (see [`Field::is`]).
+/// The field of `op`'s body that takes the request's `value` for `model`.
 pub(crate) fn taking(
     provider: Provider,
     op: &Operation,
@@ -279,17 +232,14 @@ pub(crate) fn takers(provider: Provider, task: &str, field: &str) -> Vec<String>
     takers
 }
 
-/// Whether `field` holds input images in some body of either provider (a
-/// file, or a URL or base64 the spec marks `x-image`): what a caller that
-/// confines a request's images must look at.
+/// Whether `field` holds input images in some body of either provider.
 pub(crate) fn is_image_field(field: &str) -> bool {
-    routed().any(|(provider, op)| self::field(provider, op, field).is_some_and(|f| f.image))
+    everywhere(field).any(|f| f.image)
 }
 
 /// Every value the specs' bodies allow for the field `field` (its spec
-/// name), on either provider, each once in the specs' order: what a parser
-/// of that field accepts (a value a regeneration adds included). Empty
-/// where no body has an enum of that name.
+/// name), on either provider, each once in the specs' order; empty where no
+/// body has an enum of that name.
 ///
 /// ```
 /// let styles = ideogram::field_values("style_type");
@@ -297,11 +247,9 @@ pub(crate) fn is_image_field(field: &str) -> bool {
 /// ```
 pub fn field_values(field: &str) -> Vec<String> {
     let mut values: Vec<String> = Vec::new();
-    for (provider, op) in routed() {
-        for value in self::field(provider, op, field).map_or(&[][..], |f| &f.values) {
-            if !values.contains(value) {
-                values.push(value.clone());
-            }
+    for value in everywhere(field).flat_map(|f| &f.values) {
+        if !values.contains(value) {
+            values.push(value.clone());
         }
     }
     values

@@ -1,13 +1,11 @@
-//! How long queued jobs take: a per-model estimate that starts from the
-//! spec's typical time and learns from every job this client sees finish.
-//! The poll schedule ([`crate::PollSchedule`]) plans its polls on it.
+//! How long queued jobs take: a per-model estimate from the spec's typical
+//! time and every job seen finish, which [`crate::PollSchedule`] plans on.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The prior's spread (σ of the log) around a documented time: wide, for a
-/// model 3x slower or faster than documented (σ 0.3 puts 3x at 3.7σ).
+/// The prior's σ of ln seconds around a documented time: wide, for a model 3x off.
 const PRIOR_SIGMA: f64 = 0.6;
 /// Without a documented time: a median of 10 s, σ 1.0.
 const GENERIC: (f64, f64) = (10.0, 1.0);
@@ -18,22 +16,18 @@ const PRIOR_WEIGHT: f64 = 2.0;
 const PRIOR_FADES_OVER: f64 = 10.0;
 /// How finely polls tell completion times apart, in seconds.
 const RESOLUTION: f64 = 0.25;
-/// The observations kept per model (the most recent), so that an estimate
-/// follows a service that speeds up or slows down.
+/// Observations kept per model (the latest): estimates follow a changing service.
 pub(crate) const WINDOW: usize = 32;
-/// Once the prior has faded, a plan serves this many more observations (a
-/// quarter of the window, which a few more jobs barely move) before it is
-/// made again: making one costs far more than a job's three exchanges, and
-/// its guarantees (calls, worst delay) hold whatever the estimate.
+/// Once the prior has faded, a plan is remade only after this many more jobs:
+/// it costs far more than a job's exchanges; its guarantees hold regardless.
 const REPLAN_AFTER: u64 = (WINDOW / 4) as u64;
 /// Models kept in a store, so that one read from disk stays small.
 const MAX_MODELS: usize = 64;
 /// The version of [`CompletionTimes::to_json`]'s format.
 const FORMAT_VERSION: u32 = 1;
 
-/// The distribution of one model's completion times (submit to COMPLETED):
-/// a mixture of log-normal kernels, one around the prior and one around each
-/// observation.
+/// One model's completion times (submit to COMPLETED): a mixture of log-normal
+/// kernels, one around the prior and one around each observation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompletionEstimate {
     /// (mean of ln seconds, its standard deviation, weight)
@@ -41,9 +35,8 @@ pub struct CompletionEstimate {
 }
 
 impl CompletionEstimate {
-    /// What is known before any job finished: a log-normal around the
-    /// model's typical time (σ 0.6 in log space), or, without one, around
-    /// 10 s (σ 1.0); and a small chance that it is served at once.
+    /// Before any job finished: a log-normal around `typical` (σ 0.6 of ln s;
+    /// without one 10 s, σ 1.0), and a small chance of being served at once.
     pub fn prior(typical: Option<Duration>) -> Self {
         let seconds = typical.map(|t| t.as_secs_f64()).filter(|s| *s > 0.0);
         let (median, sigma) = seconds.map_or(GENERIC, |s| (s, PRIOR_SIGMA));
@@ -54,8 +47,7 @@ impl CompletionEstimate {
     }
 
     /// The prior updated by `observed` completion times: each adds a kernel
-    /// whose width follows Silverman's rule on the observations' spread,
-    /// while the prior fades out over the first ten.
+    /// (width by Silverman's rule) while the prior fades over the first ten.
     pub fn learned(typical: Option<Duration>, observed: &[Duration]) -> Self {
         let mut estimate = Self::prior(typical);
         let logs = observed.iter().map(|t| t.as_secs_f64().ln());
@@ -64,15 +56,13 @@ impl CompletionEstimate {
             return estimate;
         }
         let n = logs.len() as f64;
-        // The prior fades out as observations come in, so that a model
-        // slower or faster than documented is followed within a few jobs.
+        // So that a model slower or faster than documented is followed soon.
         let fade = (1.0 - n / PRIOR_FADES_OVER).max(0.0);
         estimate.kernels.iter_mut().for_each(|k| k.2 *= fade);
         estimate.kernels.retain(|k| k.2 > 0.0);
         let mean = logs.iter().sum::<f64>() / n;
         let spread = (logs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
-        // Never so narrow that one observation is taken as certain, nor
-        // finer than polls can tell times apart (RESOLUTION).
+        // Never so narrow that one observation is certain, nor finer than polls tell.
         let width = (0.9 * spread.max(0.1) * n.powf(-0.2)).max(0.05);
         // Each kernel centred so that its mean is its observation.
         estimate.kernels.extend(logs.into_iter().map(|x| {
@@ -82,8 +72,7 @@ impl CompletionEstimate {
         estimate
     }
 
-    /// The probability that a job is still running after `t` (kernels more
-    /// than 8 widths away count as whole or none).
+    /// The chance that a job still runs after `t` (kernels 8 widths off count whole or not).
     pub fn survival(&self, t: Duration) -> f64 {
         if t.is_zero() {
             return 1.0;
@@ -104,22 +93,10 @@ impl CompletionEstimate {
     }
 }
 
-/// The count of observations a plan made at `count` stands for: each count
-/// while the prior fades (the first ten jobs, which move the estimate
-/// most), then one per [`REPLAN_AFTER`] more.
-fn plan_epoch(count: u64) -> u64 {
-    let fading = PRIOR_FADES_OVER as u64;
-    match count.checked_sub(fading) {
-        Some(past) => count - past % REPLAN_AFTER,
-        None => count,
-    }
-}
-
-/// Completion times learned per model, shared by a client's clones (and by
-/// any client built with the same store), so that each finished job sharpens
-/// the polls of the next, and of the jobs still in flight.
-/// [`to_json`](Self::to_json) and [`from_json`](Self::from_json) keep it
-/// across runs (the CLI stores it in the user's cache folder).
+/// Completion times learned per model, shared by a client's clones (and any
+/// client built with this store): each finished job sharpens the polls of
+/// the next and of those in flight. [`to_json`](Self::to_json) and
+/// [`from_json`](Self::from_json) keep it across runs (the CLI's cache).
 ///
 /// ```
 /// use std::time::Duration;
@@ -139,10 +116,9 @@ pub struct CompletionTimes {
 #[derive(Debug, Default, Clone)]
 struct Learned {
     times: VecDeque<Duration>,
-    /// Observations ever recorded: what a cached plan was made after.
+    /// Observations ever recorded.
     count: u64,
-    /// The last plan made: the [`plan_epoch`] and schedule settings it was
-    /// made for.
+    /// The last plan, with the count and schedule settings it was made for.
     plan: Option<(u64, [Duration; 2], Arc<[Duration]>)>,
 }
 
@@ -158,9 +134,8 @@ impl CompletionTimes {
         self.models.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records that a job of `model` (its queue operation's path) took
-    /// `took` from submit to completion; the oldest observation beyond the
-    /// last 32 is forgotten.
+    /// Records that a `model` job (its queue path) took `took` from submit to
+    /// completion; the last 32 are kept.
     pub fn record(&self, model: &str, took: Duration) {
         let mut models = self.lock();
         if took.is_zero() || !models.contains_key(model) && models.len() >= MAX_MODELS {
@@ -174,15 +149,13 @@ impl CompletionTimes {
         learned.count += 1;
     }
 
-    /// Records everything `other` observed, as if seen here after what is
-    /// (a store read from disk into a client's).
+    /// Records everything `other` (a store read from disk) observed, after what is here.
     pub fn extend(&self, other: &CompletionTimes) {
         let theirs = other.lock().clone();
         for (model, learned) in theirs {
-            learned
-                .times
-                .iter()
-                .for_each(|took| self.record(&model, *took));
+            for took in learned.times {
+                self.record(&model, took);
+            }
         }
     }
 
@@ -190,19 +163,17 @@ impl CompletionTimes {
     pub fn observed(&self, model: &str) -> Vec<Duration> {
         self.lock()
             .get(model)
-            .map(|l| l.times.iter().copied().collect())
-            .unwrap_or_default()
+            .map_or_else(Vec::new, |l| l.times.clone().into())
     }
 
-    /// How many jobs of `model` were ever recorded here: it changes with
-    /// each one, so a job in flight can tell that there is more to plan on.
+    /// How many `model` jobs were ever recorded: a job in flight sees it change, to re-plan.
     pub fn count(&self, model: &str) -> u64 {
         self.lock().get(model).map_or(0, |l| l.count)
     }
 
-    /// The plan `make` draws on `model`'s estimate, made once per count of
-    /// observations ([`plan_epoch`]) and schedule `key` and shared until the
-    /// next one.
+    /// The plan `make` draws on `model`'s estimate, shared per schedule
+    /// `key`: made again for each of the first ten observations (while the
+    /// prior fades, they move it most), then after every [`REPLAN_AFTER`].
     pub(crate) fn plan(
         &self,
         model: &str,
@@ -215,12 +186,15 @@ impl CompletionTimes {
             return make(&CompletionEstimate::prior(typical));
         }
         let learned = models.entry(model.to_owned()).or_default();
-        let epoch = plan_epoch(learned.count);
+        let epoch = match learned.count.checked_sub(PRIOR_FADES_OVER as u64) {
+            Some(past) => learned.count - past % REPLAN_AFTER,
+            None => learned.count,
+        };
         match &learned.plan {
             Some((made, k, plan)) if *made == epoch && *k == key => plan.clone(),
             _ => {
-                let times: Vec<Duration> = learned.times.iter().copied().collect();
-                let plan = make(&CompletionEstimate::learned(typical, &times));
+                let times = learned.times.make_contiguous();
+                let plan = make(&CompletionEstimate::learned(typical, times));
                 learned.plan = Some((epoch, key, plan.clone()));
                 plan
             }
@@ -240,9 +214,8 @@ impl CompletionTimes {
         serde_json::to_string(&saved).expect("a map of numbers serializes")
     }
 
-    /// A store from [`to_json`](Self::to_json)'s text; `None` when it is not
-    /// that format or another version of it (a cache to be ignored). Values
-    /// that are not positive, finite and under a day are dropped.
+    /// A store from [`to_json`](Self::to_json)'s text; `None` for another format or version
+    /// (a cache to ignore). Values not positive, finite and under a day are dropped.
     pub fn from_json(text: &str) -> Option<Self> {
         let saved: Saved = serde_json::from_str(text).ok()?;
         if saved.version != FORMAT_VERSION {
@@ -250,12 +223,13 @@ impl CompletionTimes {
         }
         let times = Self::default();
         for (model, seconds) in saved.models.iter().take(MAX_MODELS) {
-            let kept = &seconds[seconds.len().saturating_sub(WINDOW)..];
-            let kept = kept
-                .iter()
-                .filter_map(|s| Duration::try_from_secs_f64(*s).ok());
-            kept.filter(|t| t.as_secs() < 86_400)
-                .for_each(|t| times.record(model, t));
+            for s in &seconds[seconds.len().saturating_sub(WINDOW)..] {
+                if let Ok(took) = Duration::try_from_secs_f64(*s)
+                    && took.as_secs() < 86_400
+                {
+                    times.record(model, took);
+                }
+            }
         }
         Some(times)
     }

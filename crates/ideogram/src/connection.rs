@@ -1,6 +1,5 @@
-//! What a client and the jobs it queues share: the generated client, the key
-//! (to redact what the network says), the policies, the downloaders and the
-//! in-flight slots. Below both `client` and `queue`.
+//! What a client and its queued jobs share: the generated client, the key
+//! (to redact what the network says), policies, downloaders, in-flight slots.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,16 +25,14 @@ pub(crate) struct Connection {
     pub(crate) base_url: String,
     pub(crate) api: Api,
     pub(crate) downloader: Downloader,
-    /// The downloader of input images (bound by the client's
-    /// [`InputUrlPolicy`](crate::InputUrlPolicy)).
+    /// Reads input images, bound by the [`InputUrlPolicy`](crate::InputUrlPolicy).
     pub(crate) inputs: Downloader,
     pub(crate) key: ApiKey,
     pub(crate) retry: RetryPolicy,
     pub(crate) poll: PollSchedule,
     pub(crate) completion: CompletionTimes,
     pub(crate) timeout: Duration,
-    /// Images this client lets be in flight at once (Ideogram allows 10 per
-    /// organisation); waiting here is cheaper than a 429 and a backoff.
+    /// Images let in flight at once: waiting is cheaper than a 429 and a backoff.
     pub(crate) in_flight: Option<(Arc<Semaphore>, u32)>,
 }
 
@@ -45,8 +42,7 @@ pub(crate) enum Api {
 }
 
 impl std::fmt::Debug for Connection {
-    /// Shown as the client it belongs to: the provider and the base URL
-    /// without any credentials in it, never the key.
+    /// Shown as its client: the base URL without credentials, never the key.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("provider", &self.provider)
@@ -68,8 +64,7 @@ impl Connection {
         self.key.redact(text).into_owned()
     }
 
-    /// Every string in `value` (keys and values, however deep) with the key
-    /// redacted: for server answers repeated whole.
+    /// Every string in `value`, keys too, however deep, with the key redacted.
     pub(crate) fn redact_json(&self, value: &mut serde_json::Value) {
         use serde_json::Value;
         match value {
@@ -86,8 +81,7 @@ impl Connection {
         }
     }
 
-    /// The generated Segmind client, or an error saying Ideogram's API has
-    /// no queue.
+    /// The generated Segmind client, or an error: Ideogram's API has no queue.
     pub(crate) fn segmind_api(&self) -> Result<&raw_segmind::Client, Error> {
         match &self.api {
             Api::Segmind(api) => Ok(api),
@@ -99,23 +93,20 @@ impl Connection {
         }
     }
 
-    /// Sends `payload` to `operation` once (the caller retries), through
-    /// the generated client of this connection's provider.
+    /// Sends `payload` to `operation` (without path parameters) once.
     pub(crate) async fn send_once(
         &self,
         operation: &ideogram_raw::operation::Operation,
-        params: &[&str],
         payload: &ideogram_raw::send::Payload,
     ) -> Result<ResponseValue<ByteStream>, RawError<ByteStream>> {
         use ideogram_raw::send::send;
         match &self.api {
-            Api::Segmind(api) => send(api, operation, params, payload).await,
-            Api::Ideogram(api) => send(api, operation, params, payload).await,
+            Api::Segmind(api) => send(api, operation, &[], payload).await,
+            Api::Ideogram(api) => send(api, operation, &[], payload).await,
         }
     }
 
-    /// Waits for `images` in-flight slots (at most the limit; none for 0 or
-    /// without a limit), held until the permit drops.
+    /// Waits for `images` in-flight slots (capped; none for 0 or no limit).
     pub(crate) async fn slots(&self, images: u32) -> Option<OwnedSemaphorePermit> {
         let (slots, limit) = self.in_flight.as_ref().filter(|_| images > 0)?;
         let permit = slots.clone().acquire_many_owned(images.min(*limit)).await;
@@ -128,8 +119,7 @@ impl Connection {
     }
 
     /// Fetches and checks every URL among `images` (an error names `field`):
-    /// Segmind fetches an image URL itself after the call is paid, so a bad
-    /// one is refused first. Local images are checked when read.
+    /// Segmind fetches it itself after billing. Local images are checked when read.
     pub(crate) async fn check_urls<'i>(
         &self,
         images: impl IntoIterator<Item = &'i ImageInput>,
@@ -152,8 +142,7 @@ pub(crate) fn shown_url(url: &str) -> String {
             let _ = parsed.set_password(None);
             parsed.to_string()
         }
-        // Not a URL with a host: drop whatever precedes an `@`, which could
-        // be credentials.
+        // Not a URL with a host: drop all before an `@`, which could be credentials.
         _ => url.rsplit('@').next().unwrap_or_default().to_owned(),
     };
     format!("{:?}", shown.trim_end_matches('/'))

@@ -1,5 +1,5 @@
-//! Operations on an uploaded image (edit, reframe, replace-background,
-//! upscale), one request type for the four, lowered like a generation.
+//! Operations on an uploaded image: one request type for the four, lowered
+//! like a generation.
 
 use serde_json::Value;
 
@@ -34,15 +34,14 @@ pub enum EditKind {
         /// The new background.
         prompt: String,
     },
-    /// Enlarge the image (Ideogram's `/upscale`; it names no model, so the
-    /// result reports Ideogram 3.0's).
+    /// Enlarge the image (Ideogram's `/upscale`; the result reports
+    /// Ideogram 3.0 as its model).
     Upscale {
         /// What the image shows, to guide the detail added.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         prompt: Option<String>,
-        /// How closely the result keeps the input, in the spec's range
-        /// (`limits::UPSCALE_INITIAL_IMAGE_REQUEST_RESEMBLANCE`; the
-        /// service's default when `None`).
+        /// How closely the result keeps the input (`None`: the service's
+        /// default), in `limits::UPSCALE_INITIAL_IMAGE_REQUEST_RESEMBLANCE`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[schemars(description = "How closely the result keeps the input.")]
         resemblance: Option<u32>,
@@ -55,8 +54,7 @@ pub enum EditKind {
 }
 
 impl EditKind {
-    /// The operation's name, as the CLI calls it and the specs' `x-route`
-    /// name its task.
+    /// The operation's name: its task in the specs' `x-route`s.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Edit { .. } => "edit",
@@ -67,7 +65,7 @@ impl EditKind {
     }
 
     /// Whether this operation on `provider` takes the field `field` (its
-    /// spec name): for a caller that describes each operation's options.
+    /// spec name).
     ///
     /// ```
     /// use ideogram::{EditKind, Provider};
@@ -87,14 +85,6 @@ impl EditKind {
             Self::Edit { prompt, .. } | Self::ReplaceBackground { prompt } => Some(prompt),
             Self::Upscale { prompt, .. } => prompt.as_deref(),
             Self::Reframe { .. } => None,
-        }
-    }
-
-    /// The model the operation names: Ideogram 3.0, but upscale names none.
-    fn model(&self) -> Option<Model> {
-        match self {
-            Self::Upscale { .. } => None,
-            _ => Some(EditRequest::MODEL),
         }
     }
 }
@@ -121,10 +111,8 @@ impl EditKind {
 /// # }
 /// ```
 ///
-/// # As JSON
-///
-/// The operation is an object named by its `op`; the other fields are the
-/// body's:
+/// As JSON, the operation is an object named by its `op`; the other fields
+/// are the body's:
 ///
 /// ```
 /// use ideogram::{EditRequest, Provider};
@@ -161,11 +149,10 @@ impl EditRequest {
 
     /// `image` with `kind` done to it, every option at the service's default.
     pub fn new(image: ImageInput, kind: EditKind) -> Self {
-        let common = Common::default();
         Self {
             image,
             kind,
-            common,
+            common: Common::default(),
         }
     }
 
@@ -188,15 +175,12 @@ impl EditRequest {
 
     /// Enlarge `image` with the service's defaults.
     pub fn upscale(image: ImageInput) -> Self {
-        let (prompt, resemblance, detail) = (None, None, None);
-        Self::new(
-            image,
-            EditKind::Upscale {
-                prompt,
-                resemblance,
-                detail,
-            },
-        )
+        let kind = EditKind::Upscale {
+            prompt: None,
+            resemblance: None,
+            detail: None,
+        };
+        Self::new(image, kind)
     }
 
     /// What is done to the image.
@@ -209,8 +193,7 @@ impl EditRequest {
         &self.image
     }
 
-    /// Every image the request reads, with the field that holds it (see
-    /// [`GenerateRequest::input_images`](crate::GenerateRequest::input_images)).
+    /// Every image the request reads, with the field that holds it.
     ///
     /// ```
     /// use ideogram::{EditRequest, ImageInput};
@@ -225,13 +208,7 @@ impl EditRequest {
     /// ```
     pub fn input_images(&self) -> Vec<(String, ImageInput)> {
         // The mask is given inside the operation.
-        let name = |name| {
-            if name == "mask" {
-                "operation.mask"
-            } else {
-                name
-            }
-        };
+        let name = |n: &'static str| if n == "mask" { "operation.mask" } else { n };
         self.common.input_images(self.slots(), name)
     }
 
@@ -247,8 +224,8 @@ impl EditRequest {
         ])
     }
 
-    /// The JSON Schema of a request for the operation `task` (an
-    /// [`EditKind::name`]) on `provider`: its own fields and its body's.
+    /// The JSON Schema of a request for `task` (an [`EditKind::name`]) on
+    /// `provider`.
     pub fn json_schema(provider: Provider, task: &str) -> Value {
         crate::json_form::request_schema::<Self>(provider, &[task])
     }
@@ -274,7 +251,8 @@ impl EditRequest {
         }
         Draft {
             task: self.kind.name(),
-            model: self.kind.model(),
+            // Upscale names no model.
+            model: (!matches!(self.kind, EditKind::Upscale { .. })).then_some(Self::MODEL),
             operation: None,
             prompt: self.kind.prompt(),
             resolution: match self.kind {

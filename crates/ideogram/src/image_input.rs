@@ -1,5 +1,4 @@
-//! Input images for image to image: a URL, a local file or bytes, checked for
-//! size and type before anything is sent.
+//! Input images: a URL, a local file or bytes, checked before anything is sent.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -15,11 +14,8 @@ use crate::invalid::InvalidInput;
 /// The largest input image either provider takes.
 pub const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
 
-/// An input image.
-///
-/// Parses from text: `http://` and `https://` are URLs, a
-/// `data:image/png;base64,...` URL is the image's bytes, anything else a
-/// path. [`Display`](fmt::Display) writes the same forms.
+/// An input image. Parses from (and displays as) text: an http(s) URL, a
+/// `data:image/png;base64,...` URL for bytes, anything else a path.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImageInput {
     /// An image the provider (Segmind) or this client (Ideogram) downloads.
@@ -70,8 +66,8 @@ impl ImageInput {
         })
     }
 
-    /// Reads a file (or takes the bytes) and checks size and type. URLs are
-    /// left to the caller.
+    /// A file read (or the bytes), checked for size and type; `None` for a
+    /// URL.
     pub(crate) async fn read_local(&self) -> Result<Option<Loaded>, InvalidInput> {
         match self {
             Self::Url(_) => Ok(None),
@@ -88,9 +84,8 @@ impl ImageInput {
     }
 }
 
-/// Reads an input image file: a regular file (not a FIFO, a device such as
-/// `/dev/zero`, a directory), at most [`MAX_IMAGE_BYTES`], without ever
-/// holding more than that in memory.
+/// Reads a regular file (not a FIFO, a device, a directory) of at most
+/// [`MAX_IMAGE_BYTES`], never holding more than that in memory.
 async fn read_file(path: &Path) -> Result<Bytes, InvalidInput> {
     use tokio::io::AsyncReadExt as _;
     let shown = path.display();
@@ -208,9 +203,8 @@ fn too_large(what: &str, len: u64) -> InvalidInput {
     InvalidInput::new("image", why)
 }
 
-/// Reads a local image, or downloads one from a URL with `downloader`
-/// (never with the key, at most [`MAX_IMAGE_BYTES`]), checked for size and
-/// type; an error names `field`.
+/// A local image read, or a URL's downloaded (without the key), checked
+/// for size and type; an error names `field`.
 pub(crate) async fn load(
     downloader: &crate::download::Downloader,
     image: &ImageInput,
@@ -229,10 +223,8 @@ pub(crate) async fn load(
     let mut downloader = downloader.clone();
     downloader.max_bytes = MAX_IMAGE_BYTES as u64;
     let mut sink = bytes::BytesMut::new();
-    downloader
-        .fetch(url, &mut sink, Path::new(url))
-        .await
-        .map_err(|e| InvalidInput::new(field, format!("cannot fetch {url}: {e}")))?;
+    let fetched = downloader.fetch(url, &mut sink, Path::new(url)).await;
+    fetched.map_err(|e| InvalidInput::new(field, format!("cannot fetch {url}: {e}")))?;
     Ok(Loaded::check(sink.freeze(), url).map_err(named)?)
 }
 

@@ -1,7 +1,9 @@
 //! Ideogram image generation for Rust, through Segmind or Ideogram's own API
-//! (and gateways that re-serve it): requests checked against the spec before
-//! a byte is sent, one [`Generation`] and one [`Error`] whatever the
-//! provider, and no POST retried when it may have billed.
+//! (or a gateway): requests checked against the spec before a byte is sent
+//! ([`Error::Validation`] names the field and what is allowed), one
+//! [`Generation`] and one [`Error`] whatever the provider, no POST sent again
+//! when it may have billed ([`Error::certainly_not_billed`]), and the key in
+//! no text. The README says the rest.
 //!
 //! ```no_run
 //! use ideogram::{AuthScheme, Client, GenerateRequest, Model, PalettePreset, Provider};
@@ -14,10 +16,8 @@
 //!         .model(Model::V2a)
 //!         .resolution("1280x768".parse()?)
 //!         .seed(4242);
-//!     // Synchronous (v1): the image comes back in the answer.
 //!     let generation = client.generate(&request).await?;
 //!     generation.images[0].save("lighthouse.jpg").await?;
-//!     println!("credits left: {:?}", generation.credits_left);
 //!     // Queued (v2): the id comes back at once; wait, or resume later by id.
 //!     let job = client.submit(&request).await?;
 //!     let generation = client.job(job.id()).wait().await?;
@@ -34,36 +34,15 @@
 //!         .palette(PalettePreset::Ember)
 //!         .num_images(2);
 //!     for (i, image) in client.generate(&request).await?.images.iter().enumerate() {
-//!         // URLs expire after 24 hours; the download never carries the key.
 //!         image.save(format!("sign-{i}.png")).await?;
 //!     }
 //!     Ok(())
 //! }
 //! ```
 //!
-//! # What is checked before sending
-//!
-//! Everything the spec says of the chosen operation's body: the prompt
-//! (not empty, not only invisible characters, within
-//! [`raw::ideogram::limits::PROMPT`]), the model served by the provider,
-//! enums such as resolution ([`Resolution::all_in`]) and style, palettes,
-//! the seed's range ([`Provider::seed_range`]), input images (regular files
-//! or URLs, JPEG, PNG or WebP of at most [`MAX_IMAGE_BYTES`]). Each failure
-//! is an [`Error::Validation`] naming the field and what is allowed.
-//!
-//! # Was it billed?
-//!
-//! Errors are mapped by HTTP status first, whatever the body, and
-//! [`Error::certainly_not_billed`] is true only where the request certainly
-//! did not run (a refusal the service documents as unbilled, a connection
-//! never made); a POST is sent again only then, or after a 429. Text from
-//! the network is redacted of the key before it reaches an error or result.
-//!
-//! # Testing without a key or a credit
-//!
-//! The `ideogram-mock` crate's [stand-in service](https://docs.rs/ideogram-mock)
-//! runs on loopback: both providers' operations, real images, the queue,
-//! faults, and a ledger of what was billed.
+//! Without a key or a credit, the `ideogram-mock` crate's
+//! [stand-in service](https://docs.rs/ideogram-mock) runs on loopback, with
+//! a ledger of what it billed:
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -79,18 +58,22 @@
 //! # }
 //! ```
 //!
-//! # What the client did
-//!
-//! [`tracing`](https://docs.rs/tracing) spans and events (the CLI's `-v`):
-//! at DEBUG an `http` span per exchange inside an `attempt` span, each retry
-//! and its wait, each poll, download and save; at TRACE also the prompt and
-//! the waits between polls. Never the key or image bytes.
+//! [`tracing`](https://docs.rs/tracing) (the CLI's `-v`): at DEBUG an `http`
+//! span per exchange inside an `attempt` span, each retry, poll, download and
+//! save; at TRACE also the prompt and the poll waits. Never the key or image
+//! bytes.
 #![deny(missing_docs)]
 
-/// The README's Rust examples, compiled as doctests so they stay true.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;
+/// Builder-style setters: `name(arg: Type) => field = value;` each.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(mut self, $arg: $ty) -> Self {
+            self.$field = $value;
+            self
+        }
+    )*};
+}
 
 mod answers;
 mod aspect;
@@ -125,12 +108,10 @@ mod wire;
 pub use aspect::AspectRatio;
 pub use capability::{Capability, capability_table};
 pub use catalog::field_values;
-pub use client::{Billing, Client, ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT, Prepared, TextLayers};
+pub use client::{Client, ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT, Prepared, TextLayers};
 
-/// The generated layer this crate is built on, regenerated from `openapi/`:
-/// both services' raw clients with every operation, their types, the specs'
-/// bounds (`limits`) and schemas (`schema`). Call its operations through
-/// [`Client::call`].
+/// The generated layer this crate is built on (both services' raw clients,
+/// types, `limits` and `schema`); call its operations through [`Client::call`].
 pub use ideogram_raw as raw;
 
 pub use completion::{CompletionEstimate, CompletionTimes};
@@ -153,7 +134,7 @@ pub use provider::Provider;
 pub use queue::{Job, JobStatus};
 pub use request::GenerateRequest;
 pub use resolution::{Resolution, SizeFamily};
-pub use retry::RetryPolicy;
+pub use retry::{Billing, RetryPolicy};
 /// The JSON Schema derive every generated type carries, for tool
 /// definitions: `schemars::schema_for!(raw::segmind::types::IdeogramTxt2ImgRequest)`.
 pub use schemars;

@@ -1,5 +1,4 @@
-//! When a queued job is polled: the schedule [`Job::wait`](crate::Job::wait)
-//! follows.
+//! When [`Job::wait`](crate::Job::wait) polls a queued job.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,17 +10,15 @@ use crate::completion::{CompletionEstimate, CompletionTimes};
 ///
 /// The default is **learned**, against the official SDK's poll (at once,
 /// then every second: the *budget*): polls on a half-budget grid, at most
-/// two budgets apart, sparse where the model's [`CompletionEstimate`] says
-/// a job is unlikely to finish and dense where it likely does; one budget
+/// two budgets apart, sparse where the model's [`CompletionEstimate`] says a
+/// job is unlikely to finish and dense where it likely does; one budget
 /// apart past the plan. Its `n`-th poll is never before the SDK's `n`-th:
-/// **no job costs more status calls than the SDK's poll**, however wrong
-/// the estimate, and none is noticed more than two budgets late.
-///
-/// [`fixed`](Self::fixed) and [`backoff`](Self::backoff) ignore the estimate.
+/// **no job costs more status calls than the SDK's poll**, however wrong the
+/// estimate. [`fixed`](Self::fixed) and [`backoff`](Self::backoff) ignore it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PollSchedule {
-    /// Learned with this budget; or (`None`) backoff: a first poll `first`
-    /// after the submit (and one at once), each wait `factor` times longer.
+    /// Learned with this budget, or (`None`) backoff: a poll at once if `at_once`,
+    /// then `first` after the submit, each wait `factor` times longer.
     budget: Option<Duration>,
     first: Duration,
     factor: f64,
@@ -30,11 +27,10 @@ pub struct PollSchedule {
     pub(crate) deadline: Duration,
 }
 
-/// The shortest budget of a learned schedule.
 const MIN_BUDGET: Duration = Duration::from_millis(100);
-/// Where a plan ends (then one poll per budget).
+/// A plan ends where this few jobs still run, or after `MAX_STEPS` half
+/// budgets (5 minutes at the default); then one poll per budget.
 const PLANNED_UNTIL_SURVIVAL: f64 = 1e-3;
-/// The most half-budget steps a plan covers (5 minutes at the default).
 const MAX_STEPS: usize = 600;
 /// The most saved polls a plan carries, in half-budget steps.
 const MAX_CREDIT: usize = 8;
@@ -42,8 +38,8 @@ const MAX_CREDIT: usize = 8;
 const CALL_WEIGHT: f64 = 0.005;
 
 impl Default for PollSchedule {
-    /// Learned, never more status calls than a poll every second, at most
-    /// 2 s between polls, for up to 10 minutes.
+    /// Learned, never more status calls than a poll every second, at most 2 s
+    /// apart, for up to 10 minutes.
     fn default() -> Self {
         Self {
             budget: Some(Duration::from_secs(1)),
@@ -57,8 +53,7 @@ impl Default for PollSchedule {
 }
 
 impl PollSchedule {
-    /// A poll at once and then every `interval`, as the official Python SDK
-    /// polls (every 1 s).
+    /// A poll at once, then every `interval`, as the official Python SDK polls (every 1 s).
     pub fn fixed(interval: Duration) -> Self {
         let mut fixed = Self::default().first(interval).factor(1.0);
         (fixed.at_once, fixed.max_interval) = (true, interval);
@@ -70,16 +65,14 @@ impl PollSchedule {
         Self::default().factor(1.5)
     }
 
-    /// Makes this a backoff schedule whose first poll is `wait` after the
-    /// submit.
+    /// Makes this a backoff schedule, its first poll `wait` after the submit.
     pub fn first(mut self, wait: Duration) -> Self {
         (self.budget, self.at_once, self.first) = (None, false, wait);
         self
     }
 
-    /// Makes this a backoff schedule whose waits grow by `factor` (1.0 for a
-    /// fixed interval; values below 1, and NaN, count as 1; waits saturate
-    /// at [`max_interval`](Self::max_interval)).
+    /// Makes this a backoff schedule whose waits grow by `factor` (below 1,
+    /// or NaN: 1, a fixed interval) up to [`max_interval`](Self::max_interval).
     pub fn factor(mut self, factor: f64) -> Self {
         (self.budget, self.factor) = (None, factor.max(1.0));
         self
@@ -92,29 +85,21 @@ impl PollSchedule {
         self
     }
 
-    /// The longest wait between polls (a learned schedule's budget is at
-    /// most this).
-    pub fn max_interval(mut self, wait: Duration) -> Self {
-        self.max_interval = wait;
-        self
+    setters! {
+        /// The longest wait between polls (and a learned schedule's largest budget).
+        max_interval(wait: Duration) => max_interval = wait;
+        /// How long to wait in all.
+        deadline(deadline: Duration) => deadline = deadline;
     }
 
-    /// How long to wait in all.
-    pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = deadline;
-        self
-    }
-
-    /// When to poll a job of `estimate`, as times since it was submitted, in
-    /// order (endless: the deadline stops them). Any values saturate rather
-    /// than overflow.
+    /// When to poll a job of `estimate`: times since the submit, in order,
+    /// endless (the deadline stops them), saturating rather than overflowing.
     pub fn poll_times(&self, estimate: &CompletionEstimate) -> PollTimes {
         self.times(|budget, longest| plan(estimate, budget, longest))
     }
 
-    /// [`poll_times`](Self::poll_times) for a job of `model` (typical time
-    /// `typical`) on what `learned` knows, as [`Job::wait`](crate::Job::wait)
-    /// polls: one plan per count of observations, shared.
+    /// [`poll_times`](Self::poll_times) of a `model` job (typical time `typical`) on
+    /// what `learned` knows, its plan shared, as [`Job::wait`](crate::Job::wait) polls.
     pub fn poll_times_for(
         &self,
         learned: &CompletionTimes,
@@ -160,8 +145,8 @@ pub struct PollTimes {
 }
 
 impl PollTimes {
-    /// Goes on with `newer`'s plan (made on more observations) after the
-    /// last time given, still never more polls by any time than one per budget.
+    /// Goes on with `newer`'s plan after the last time given, still never
+    /// more polls by any time than one per budget.
     pub fn follow(&mut self, newer: PollTimes) {
         (self.planned, self.next) = (newer.planned, 0);
     }
@@ -188,14 +173,13 @@ impl Iterator for PollTimes {
     }
 }
 
-/// The planned poll times for `estimate`, on a grid of half a `budget`, at
-/// most `longest` apart: of the plans whose `n`-th poll is never before `n`
-/// budgets, the one of least expected delay plus [`CALL_WEIGHT`] per
-/// expected call, by backward induction over time and polls saved.
+/// The poll times for `estimate` on a half-`budget` grid, at most `longest` apart, whose
+/// `n`-th poll is never before `n` budgets: of least expected delay plus [`CALL_WEIGHT`]
+/// per call, by backward induction over time and polls saved.
 fn plan(estimate: &CompletionEstimate, budget: Duration, longest: Duration) -> Arc<[Duration]> {
     let half = budget / 2;
     let widest = ((longest.as_secs_f64() / half.as_secs_f64()) as usize).clamp(2, 4);
-    // Survival at each step until the job is surely done, to a budget step.
+    // Survival at each step until the job is surely done (at a whole budget).
     let mut survival = vec![1.0];
     loop {
         let j = survival.len() - 1;
@@ -209,10 +193,8 @@ fn plan(estimate: &CompletionEstimate, budget: Duration, longest: Duration) -> A
     // credit (polls so far trail one per budget by that); a gap of `g` steps
     // costs its expected delay and changes the credit by `g - 2`.
     let width = MAX_CREDIT + 1;
-    let (mut value, mut choice) = (
-        vec![0.0; (steps + 1) * width],
-        vec![0u8; (steps + 1) * width],
-    );
+    let mut value = vec![0.0; (steps + 1) * width];
+    let mut choice = vec![0u8; (steps + 1) * width];
     for a in (0..steps).rev() {
         let (widest, mut costs) = (widest.min(steps - a), [0.0; 5]);
         for (g, cost) in costs.iter_mut().enumerate().take(widest + 1).skip(1) {

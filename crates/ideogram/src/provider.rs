@@ -1,5 +1,4 @@
-//! Who runs a generation: Segmind or Ideogram's own API, with what each
-//! spec says of it.
+//! Who runs a generation, with what each spec says of it.
 
 use std::fmt;
 use std::ops::RangeInclusive;

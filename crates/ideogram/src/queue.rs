@@ -1,18 +1,20 @@
 //! Segmind's v2 queue: a job is known by its id alone, so it can be checked
 //! on, waited for, or resumed by another process.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ideogram_raw::QueueStatus;
 use ideogram_raw::operation::Operation;
+use progenitor_client::{ByteStream, Error as RawError, ResponseValue};
 
 use crate::connection::Connection;
 use crate::error::Error;
 use crate::generation::Generation;
 use crate::model::{DEFAULT_MODEL, Model};
 use crate::poll::PollSchedule;
-use crate::retry::{self, Method};
+use crate::retry::{self, Billing};
 
 /// What a status poll reports.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,64 +77,52 @@ impl Job {
     /// (the job runs on), an unknown or expired id [`Error::Expired`].
     pub async fn status(&self) -> Result<JobStatus, Error> {
         let api = self.conn.segmind_api()?;
-        let result = retry::run(&self.conn.retry, Method::Get, || {
-            api.get_request_status().request_id(self.id.as_str()).send()
+        let get = || api.get_request_status().request_id(self.id.as_str()).send();
+        let (status, inference_time, error) = match self.get(get).await {
+            Ok(ok) => (ok.status, ok.metrics.and_then(|m| m.inference_time), None),
+            Err(Error::JobFailed { detail, .. }) => (QueueStatus::Failed, None, Some(detail)),
+            Err(other) => return Err(self.polling(other)),
+        };
+        Ok(JobStatus {
+            status,
+            inference_time,
+            error,
         })
-        .await;
-        match result {
-            Ok(answer) => {
-                let answer = answer.into_inner();
-                Ok(JobStatus {
-                    status: answer.status,
-                    inference_time: answer.metrics.and_then(|m| m.inference_time),
-                    error: None,
-                })
-            }
-            Err(e) => match self.conn.map_error(e, Some(&self.id)).await {
-                Error::JobFailed { detail, .. } => Ok(JobStatus {
-                    status: QueueStatus::Failed,
-                    inference_time: None,
-                    error: Some(detail),
-                }),
-                other => Err(self.polling(other)),
-            },
-        }
     }
 
-    /// Fetches the result now: every `http(s)` URL of a COMPLETED job's
-    /// output is an image.
+    /// Fetches the result now: every `http(s)` URL in a COMPLETED job's output is an image.
     pub async fn result(&self) -> Result<Generation, Error> {
         let api = self.conn.segmind_api()?;
-        let result = retry::run(&self.conn.retry, Method::Get, || {
-            api.get_request_result().request_id(self.id.as_str()).send()
-        })
-        .await;
-        let answer = match result {
-            Ok(answer) => answer.into_inner(),
-            Err(e) => return Err(self.polling(self.conn.map_error(e, Some(&self.id)).await)),
-        };
-        let answer = ideogram_raw::segmind::types::QueueResultResponse {
-            request_id: Some(self.id.clone()),
-            ..answer
-        };
+        let get = || api.get_request_result().request_id(self.id.as_str()).send();
+        let mut answer = self.get(get).await.map_err(|e| self.polling(e))?;
+        answer.request_id = Some(self.id.clone());
         self.conn
             .segmind_queue_generation(self.model, &self.prompt, answer)
     }
 
+    /// A free GET on this job (retried on transient failures), its error mapped.
+    async fn get<T, Fut>(&self, call: impl FnMut() -> Fut) -> Result<T, Error>
+    where
+        Fut: Future<Output = Result<ResponseValue<T>, RawError<ByteStream>>>,
+    {
+        match retry::run(&self.conn.retry, Billing::Free, call).await {
+            Ok(answer) => Ok(answer.into_inner()),
+            Err(e) => Err(self.conn.map_error(e, Some(&self.id)).await),
+        }
+    }
+
     /// [`wait_with`](Self::wait_with) the client's schedule.
     pub async fn wait(&self) -> Result<Generation, Error> {
-        self.wait_with(&self.conn.poll.clone(), |_| {}).await
+        self.wait_with(&self.conn.poll, |_| {}).await
     }
 
     /// Polls with `schedule`, calling `progress` with each status, until the
     /// job completes (its result), fails ([`Error::JobFailed`], or
-    /// [`Error::InsufficientCredits`] when it failed for want of credits) or
-    /// the deadline passes ([`Error::JobTimeout`]: the job runs on and bills).
-    ///
-    /// A job this client submitted is polled on its model's learned
-    /// [completion times](crate::Client::completion_times) from its submit,
-    /// and teaches them; a job resumed by id is polled at once, then as if
-    /// just submitted.
+    /// [`Error::InsufficientCredits`] for want of credits) or the deadline
+    /// passes ([`Error::JobTimeout`]: the job runs on and bills). A job this
+    /// client submitted is polled on, and teaches, its model's learned
+    /// [completion times](crate::Client::completion_times); one resumed by id
+    /// is polled at once, then as if just submitted.
     #[tracing::instrument(name = "job", skip_all, fields(id = %self.id))]
     pub async fn wait_with(
         &self,
@@ -143,32 +133,28 @@ impl Job {
         let (key, typical) = self
             .submitted
             .map_or(("", None), |(op, _)| (op.path, op.typical));
-        // Poll times count from the submit (from now for a resumed job), as
-        // durations: a schedule's extreme values saturate, never overflow.
+        // Times count from the submit (from now for a resumed job), as
+        // durations: extreme schedules saturate, never overflow.
         let origin = self.submitted.map_or(started, |(_, at)| at);
         let begun = started.saturating_duration_since(origin);
+        let deadline = begun.saturating_add(schedule.deadline);
         let learned = &self.conn.completion;
         let mut seen = learned.count(key);
         let mut times = schedule.poll_times_for(learned, key, typical);
-        // A resumed job is polled at once (the schedule's own poll at once,
-        // if it has one), as is one whose first planned poll is already due;
-        // the first poll is made by the deadline.
+        // A resumed job (in place of the schedule's poll at once) and one
+        // whose first poll is due are polled at once; the first by the deadline.
+        let first = times.clone().next().expect("the schedule is endless");
+        if self.submitted.is_some() || first.is_zero() {
+            times.next();
+        }
         let mut next = match self.submitted {
-            Some(_) => times
-                .next()
-                .expect("the schedule is endless")
-                .clamp(begun, begun.saturating_add(schedule.deadline)),
-            None => {
-                if times.clone().next() == Some(Duration::ZERO) {
-                    times.next();
-                }
-                begun
-            }
+            Some(_) => first.clamp(begun, deadline),
+            None => begun,
         };
         let mut previous = Duration::ZERO;
         let mut polls = 0u32;
         loop {
-            // A poll already due is made at once, without a timer.
+            // A poll already due is made without a timer.
             let now = origin.elapsed();
             if next > now {
                 tokio::time::sleep(next - now).await;
@@ -186,21 +172,27 @@ impl Job {
             match status.status {
                 QueueStatus::Completed => {
                     if self.submitted.is_some() {
-                        // Finished somewhere since the previous poll.
+                        // It finished between the previous poll and this one.
                         learned.record(key, (previous + polled_at) / 2);
                     }
                     return self.result().await;
                 }
                 QueueStatus::Failed => {
-                    return Err(
-                        self.failed(status.error.unwrap_or_else(|| "no reason given".into()))
-                    );
+                    let detail = status.error.unwrap_or_else(|| "no reason given".into());
+                    return Err(self.failed(detail));
                 }
                 _ => {}
             }
+            // The last poll is made at the deadline, so that a timeout says
+            // what was true when the wait ran out.
+            if polled_at >= deadline {
+                return Err(Error::JobTimeout {
+                    id: self.id.clone(),
+                    waited: started.elapsed(),
+                });
+            }
             previous = polled_at;
-            // Jobs that finished since (a batch's first ones) re-plan the
-            // rest of this one's wait.
+            // Jobs finished since (a batch's first) re-plan this one's wait.
             if learned.count(key) != seen {
                 seen = learned.count(key);
                 times.follow(schedule.poll_times_for(learned, key, typical));
@@ -209,23 +201,12 @@ impl Job {
             // Past times are skipped; a schedule that does not advance (a
             // zero interval) polls again at once.
             let mut last = next;
-            next = loop {
-                let at = times.next().expect("the schedule is endless");
-                if at > now || at <= last {
-                    break at.max(now);
-                }
+            let due = times.by_ref().find(|&at| {
+                let stuck = at <= last;
                 last = at;
-            };
-            // The last poll is made at the deadline, so that a timeout
-            // says what was true when the wait ran out.
-            let deadline = begun.saturating_add(schedule.deadline);
-            if polled_at >= deadline {
-                return Err(Error::JobTimeout {
-                    id: self.id.clone(),
-                    waited: started.elapsed(),
-                });
-            }
-            next = next.min(deadline);
+                at > now || stuck
+            });
+            next = due.expect("the schedule is endless").max(now).min(deadline);
             tracing::trace!(
                 next_poll_ms = next.saturating_sub(now).as_millis() as u64,
                 "waiting"
@@ -233,8 +214,8 @@ impl Job {
         }
     }
 
-    /// A FAILED job's error: not billed; for want of credits, the credits
-    /// error (what the caller must act on).
+    /// A FAILED job's error (not billed): for want of credits, the credits
+    /// error, which the caller must act on.
     fn failed(&self, detail: String) -> Error {
         if detail.to_ascii_lowercase().contains("insufficient credit") {
             return Error::InsufficientCredits {
@@ -247,8 +228,7 @@ impl Job {
         }
     }
 
-    /// A failed check on the job, which runs on regardless (or the job's
-    /// own failure).
+    /// A failed check on the job, which runs on (or the job's own failure).
     fn polling(&self, err: Error) -> Error {
         match err {
             Error::JobFailed { detail, .. } => self.failed(detail),

@@ -1,13 +1,12 @@
-//! Retries that never bill twice. Neither service has idempotency keys, so
-//! a POST is sent again only when it was answered 429 (not run, not billed)
-//! or certainly never left this machine (no connection was made). GETs are
-//! free and are also retried on 5xx and network errors. Waits grow
-//! exponentially with jitter, honour `Retry-After` and Segmind's
-//! `x-rate-limit-reset-at-utc`, and are capped.
+//! Retries that never bill twice. Neither service has idempotency keys, so a
+//! POST is sent again only after a 429 (not run, not billed) or when no
+//! connection was made (it never left); free GETs also after 5xx and network
+//! errors. Waits back off with jitter, honour the server's asked wait, capped.
 
 use std::future::Future;
 use std::time::Duration;
 
+use chrono::{DateTime, FixedOffset, Utc};
 use progenitor_client::{Error as RawError, ResponseValue};
 use rand::Rng as _;
 use reqwest::header::{HeaderMap, HeaderName};
@@ -50,74 +49,58 @@ impl RetryPolicy {
         Self::default().max_retries(0)
     }
 
-    /// Retries after the first attempt, at most.
-    pub fn max_retries(mut self, retries: u32) -> Self {
-        self.max_retries = retries;
-        self
+    setters! {
+        /// Retries after the first attempt, at most.
+        max_retries(retries: u32) => max_retries = retries;
+        /// The first backoff; each later one doubles, up to [`Self::max_backoff`].
+        initial_backoff(delay: Duration) => initial_backoff = delay;
+        /// The longest backoff between attempts.
+        max_backoff(delay: Duration) => max_backoff = delay;
+        /// The longest wait accepted from the server (`Retry-After` and the like):
+        /// a longer one ends the call with [`Error::RateLimited`](crate::Error::RateLimited).
+        max_server_delay(delay: Duration) => max_server_delay = delay;
     }
 
-    /// The first backoff; each later one doubles, up to [`Self::max_backoff`].
-    pub fn initial_backoff(mut self, delay: Duration) -> Self {
-        self.initial_backoff = delay;
-        self
-    }
-
-    /// The longest backoff between attempts.
-    pub fn max_backoff(mut self, delay: Duration) -> Self {
-        self.max_backoff = delay;
-        self
-    }
-
-    /// The longest wait the client accepts from the server (`Retry-After`,
-    /// `x-rate-limit-reset-at-utc`); a longer one ends the call with
-    /// [`Error::RateLimited`](crate::Error::RateLimited) carrying it.
-    pub fn max_server_delay(mut self, delay: Duration) -> Self {
-        self.max_server_delay = delay;
-        self
-    }
-
-    /// The jittered backoff before retry number `retry` (1-based): a random
-    /// point in the upper half of `initial * 2^(retry-1)`, capped.
+    /// The backoff before retry `retry` (from 1): a random point in the upper
+    /// half of `initial * 2^(retry-1)`, capped.
     pub fn backoff(&self, retry: u32) -> Duration {
-        let exp = self
-            .initial_backoff
-            .saturating_mul(1u32 << retry.saturating_sub(1).min(16));
+        let doublings = retry.saturating_sub(1).min(16);
+        let exp = self.initial_backoff.saturating_mul(1u32 << doublings);
         let half = exp.min(self.max_backoff) / 2;
         half + half.mul_f64(rand::rng().random::<f64>())
     }
 
-    /// The wait before retry number `retry`, or `None` past the count: the
-    /// backoff, or what the server `asked` (up to the cap) when longer, so a
-    /// reset time in the past (or a skewed clock) still waits the backoff.
+    /// The wait before retry `retry` (`None` past the count): the backoff, or
+    /// what the server `asked` (capped) if longer; a past reset still backs off.
     pub(crate) fn wait(&self, retry: u32, asked: Option<Duration>) -> Option<Duration> {
         let asked = asked.unwrap_or_default().min(self.max_server_delay);
         (retry <= self.max_retries).then(|| self.backoff(retry).max(asked))
     }
 
     /// How long to wait before sending again, or `None` to give up.
-    fn delay(&self, method: Method, outcome: &Outcome, retry: u32) -> Option<Duration> {
+    fn delay(&self, method: Billing, outcome: &Outcome, retry: u32) -> Option<Duration> {
         match *outcome {
             // A longer wait than the cap ends the call (the error carries it).
             Outcome::Status(429, Some(asked)) if asked > self.max_server_delay => None,
             Outcome::Status(429, asked) => self.wait(retry, asked),
-            Outcome::Status(500 | 502 | 503 | 504, _) | Outcome::Broken
-                if method == Method::Get =>
-            {
+            Outcome::NotSent => self.wait(retry, None),
+            Outcome::Status(500 | 502..=504, _) | Outcome::Broken if method == Billing::Free => {
                 self.wait(retry, None)
             }
-            Outcome::NotSent => self.wait(retry, None),
             _ => None,
         }
     }
 }
 
-/// Whether a call may be repeated freely.
+/// Whether a call may bill: what decides when [`Client::call`](crate::Client::call)
+/// sends it again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Method {
-    /// Creates and bills: retried only when certainly not run.
-    Post,
-    /// Reads: retried on any transient failure.
-    Get,
+#[non_exhaustive]
+pub enum Billing {
+    /// Sent again only after a 429 or when it certainly never left.
+    Billed,
+    /// A read: also sent again after 5xx answers and network errors.
+    Free,
 }
 
 /// What a failed attempt tells the retry decision.
@@ -157,11 +140,10 @@ impl Outcome {
     }
 }
 
-/// Runs `call` until it succeeds or `policy` says to stop; returns the last
-/// result. `call` builds a fresh request each time.
+/// Runs `call` (a fresh request each time) until it succeeds or `policy` stops.
 pub(crate) async fn run<T, E, F, Fut>(
     policy: &RetryPolicy,
-    method: Method,
+    method: Billing,
     mut call: F,
 ) -> Result<ResponseValue<T>, RawError<E>>
 where
@@ -190,22 +172,18 @@ where
 /// Segmind's `x-rate-limit-reset-at-utc` (RFC 3339).
 pub(crate) fn server_delay(headers: &HeaderMap) -> Option<Duration> {
     let text = |name: &HeaderName| headers.get(name)?.to_str().ok().map(str::trim);
-    let until = |at: chrono::DateTime<chrono::FixedOffset>| {
-        (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
-            .to_std()
-            .unwrap_or(Duration::ZERO)
-    };
+    let until = |at: DateTime<FixedOffset>| (at.to_utc() - Utc::now()).to_std().unwrap_or_default();
     if let Some(value) = text(&reqwest::header::RETRY_AFTER) {
         if let Ok(secs) = value.parse::<f64>() {
             return Duration::try_from_secs_f64(secs.max(0.0)).ok();
         }
-        if let Ok(at) = chrono::DateTime::parse_from_rfc2822(value) {
+        if let Ok(at) = DateTime::parse_from_rfc2822(value) {
             return Some(until(at));
         }
     }
     let reset = text(&ideogram_raw::segmind::headers::X_RATE_LIMIT_RESET_AT_UTC)?;
-    chrono::DateTime::parse_from_rfc3339(reset)
-        .or_else(|_| chrono::DateTime::parse_from_rfc3339(&format!("{reset}Z")))
+    DateTime::parse_from_rfc3339(reset)
+        .or_else(|_| DateTime::parse_from_rfc3339(&format!("{reset}Z")))
         .ok()
         .map(until)
 }
@@ -243,41 +221,45 @@ mod tests {
         let policy = RetryPolicy::default();
         for status in [500, 502, 504, 400, 422] {
             assert_eq!(
-                policy.delay(Method::Post, &Outcome::Status(status, None), 1),
+                policy.delay(Billing::Billed, &Outcome::Status(status, None), 1),
                 None,
                 "{status}"
             );
         }
-        assert!(policy.delay(Method::Post, &Outcome::Broken, 1).is_none());
-        assert!(policy.delay(Method::Post, &Outcome::NotSent, 1).is_some());
+        assert!(policy.delay(Billing::Billed, &Outcome::Broken, 1).is_none());
         assert!(
             policy
-                .delay(Method::Post, &Outcome::Status(429, None), 1)
+                .delay(Billing::Billed, &Outcome::NotSent, 1)
+                .is_some()
+        );
+        assert!(
+            policy
+                .delay(Billing::Billed, &Outcome::Status(429, None), 1)
                 .is_some()
         );
         for status in [500, 502, 503, 504, 429] {
             assert!(
                 policy
-                    .delay(Method::Get, &Outcome::Status(status, None), 1)
+                    .delay(Billing::Free, &Outcome::Status(status, None), 1)
                     .is_some(),
                 "{status}"
             );
         }
-        assert!(policy.delay(Method::Get, &Outcome::Broken, 1).is_some());
+        assert!(policy.delay(Billing::Free, &Outcome::Broken, 1).is_some());
         assert!(
             policy
-                .delay(Method::Get, &Outcome::Status(404, None), 1)
+                .delay(Billing::Free, &Outcome::Status(404, None), 1)
                 .is_none()
         );
         assert!(
             policy
-                .delay(Method::Get, &Outcome::Status(500, None), 5)
+                .delay(Billing::Free, &Outcome::Status(500, None), 5)
                 .is_none(),
             "past max_retries"
         );
         assert!(
             RetryPolicy::none()
-                .delay(Method::Get, &Outcome::Status(500, None), 1)
+                .delay(Billing::Free, &Outcome::Status(500, None), 1)
                 .is_none()
         );
     }
@@ -287,7 +269,11 @@ mod tests {
         let policy = RetryPolicy::default();
         let asked = headers(&[("retry-after", "3".into())]);
         assert_eq!(
-            policy.delay(Method::Post, &Outcome::Status(429, server_delay(&asked)), 1),
+            policy.delay(
+                Billing::Billed,
+                &Outcome::Status(429, server_delay(&asked)),
+                1
+            ),
             Some(Duration::from_secs(3))
         );
         // A reset time already past is a floor of zero: the backoff still applies.
@@ -301,7 +287,7 @@ mod tests {
         ] {
             let wait = policy
                 .delay(
-                    Method::Post,
+                    Billing::Billed,
                     &Outcome::Status(429, server_delay(&headers(&[stale]))),
                     3,
                 )
@@ -311,7 +297,7 @@ mod tests {
         let too_long = headers(&[("retry-after", "600".into())]);
         assert_eq!(
             policy.delay(
-                Method::Post,
+                Billing::Billed,
                 &Outcome::Status(429, server_delay(&too_long)),
                 1
             ),

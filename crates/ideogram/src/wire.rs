@@ -1,6 +1,5 @@
-//! What goes on the wire: a lowered request's body with its images read in
-//! (a JSON body's as URLs or base64, a multipart body's as file parts), open
-//! to changes before sending, checked against the spec again if changed.
+//! What goes on the wire: a lowered request's body with its images read in,
+//! open to changes before sending, checked against the spec again if changed.
 
 use ideogram_raw::multipart::{FilePart, image_size, is_grayscale};
 use ideogram_raw::operation::Operation;
@@ -9,24 +8,13 @@ use serde_json::{Map, Value};
 
 use crate::download::Downloader;
 use crate::error::Error;
-use crate::image_input::{Loaded, MAX_IMAGE_BYTES, load};
+use crate::image_input::{MAX_IMAGE_BYTES, load};
 use crate::invalid::InvalidInput;
 use crate::lowering::{ImageField, Lowered};
 
-/// The body a request becomes, for the operation it goes to: what the
-/// service receives. The operation and its body schema come from the
-/// spec's `x-route`s; the body's fields are the spec's.
-///
-/// ```no_run
-/// # async fn run() -> Result<(), ideogram::Error> {
-/// use ideogram::{GenerateRequest, Model, Provider};
-///
-/// let request = GenerateRequest::new("a lighthouse").model(Model::V3);
-/// let wire = request.to_wire(Provider::Ideogram).await?;
-/// println!("{} {}", wire.operation().id, serde_json::to_string(wire.body()).unwrap());
-/// # Ok(())
-/// # }
-/// ```
+/// The body a request becomes, for the operation the spec's `x-route`s
+/// give it: what the service receives (example:
+/// [`GenerateRequest::to_wire`](crate::GenerateRequest::to_wire)).
 #[derive(Debug, Clone)]
 pub struct WireRequest {
     lowered: Lowered,
@@ -48,8 +36,7 @@ impl WireRequest {
         self.lowered.operation
     }
 
-    /// The JSON Schema name of its body in its spec
-    /// ([`ideogram_raw::schema`]).
+    /// The name of its body's schema in its spec.
     pub fn schema(&self) -> &'static str {
         self.lowered.schema()
     }
@@ -69,10 +56,8 @@ impl WireRequest {
 
     /// A multipart body's files, by field.
     pub fn files(&self) -> impl Iterator<Item = (&str, &[FilePart])> {
-        self.payload
-            .files
-            .iter()
-            .map(|(field, files)| (field.as_str(), files.as_slice()))
+        let files = self.payload.files.iter();
+        files.map(|(field, files)| (field.as_str(), files.as_slice()))
     }
 
     /// The provider whose spec the body is of.
@@ -100,59 +85,46 @@ impl WireRequest {
         Ok(self)
     }
 
-    /// `lowered` with its images read through `downloader`: a multipart
-    /// body's as file parts (checked as Ideogram documents: 10 MB in all
-    /// per field, a mask grayscale and its image's size), each named after
-    /// its field (and place in a list); a JSON body's as the URL or a local
-    /// file's base64.
+    /// `lowered` with its images read: a multipart body's as file parts
+    /// (at most 10 MB a field, masks checked), a JSON body's as the URL or
+    /// a local file's base64.
     pub(crate) async fn read(mut lowered: Lowered, downloader: &Downloader) -> Result<Self, Error> {
         // The body lives in the payload from here on (a recheck reads it there).
         let mut payload = Payload {
             fields: std::mem::take(&mut lowered.body),
             files: Vec::new(),
         };
-        let mut loaded: Vec<(&ImageField, Vec<Loaded>)> = Vec::new();
         for image in &lowered.images {
-            if image.file {
-                let mut files = Vec::new();
-                for input in &image.inputs {
-                    files.push(load(downloader, input, image.named).await?);
+            let (mut values, mut parts) = (Vec::new(), Vec::new());
+            for (i, input) in image.inputs.iter().enumerate() {
+                if !image.file {
+                    values.push(Value::from(input.segmind_value().await?));
+                    continue;
                 }
-                let total: usize = files.iter().map(|i| i.bytes.len()).sum();
+                let file = load(downloader, input, image.named).await?;
+                let ext = file.file_name.rsplit('.').next().unwrap_or("png");
+                let name = match image.list {
+                    true => format!("{}-{}.{ext}", image.field, i + 1),
+                    false => format!("{}.{ext}", image.field),
+                };
+                parts.push(FilePart::new(file.bytes, name, file.content_type));
+            }
+            if image.file {
+                let total: usize = parts.iter().map(|p| p.bytes().len()).sum();
                 if total > MAX_IMAGE_BYTES {
                     let (total, max) = (total as f64 / 1_048_576.0, MAX_IMAGE_BYTES / 1_048_576);
                     let message = format!("{total:.1} MB in all; at most {max} MB is accepted");
                     return Err(InvalidInput::new(image.field, message).into());
                 }
-                loaded.push((image, files));
+                payload.files.push((image.field.to_owned(), parts));
+            } else if image.list {
+                payload.fields.insert(image.field.to_owned(), values.into());
             } else {
-                let mut values = Vec::new();
-                for input in &image.inputs {
-                    values.push(Value::from(input.segmind_value().await?));
-                }
-                let value = if image.list {
-                    Value::Array(values)
-                } else {
-                    values.into_iter().next().unwrap_or_default()
-                };
+                let value = values.into_iter().next().unwrap_or_default();
                 payload.fields.insert(image.field.to_owned(), value);
             }
         }
-        check_masks(&loaded)?;
-        for (image, files) in loaded {
-            let parts = files.iter().enumerate().map(|(i, file)| {
-                let ext = file.file_name.rsplit('.').next().unwrap_or("png");
-                let name = if image.list {
-                    format!("{}-{}.{ext}", image.field, i + 1)
-                } else {
-                    format!("{}.{ext}", image.field)
-                };
-                FilePart::new(file.bytes.clone(), name, file.content_type)
-            });
-            payload
-                .files
-                .push((image.field.to_owned(), parts.collect()));
-        }
+        check_masks(&lowered.images, &payload)?;
         Ok(Self {
             lowered,
             payload,
@@ -163,24 +135,21 @@ impl WireRequest {
 
 /// A mask (a field the spec's `x-masks` pairs with another) is grayscale
 /// and the size of its image, as Ideogram documents.
-fn check_masks(loaded: &[(&ImageField, Vec<Loaded>)]) -> Result<(), InvalidInput> {
-    for (mask_field, masks) in loaded {
-        let (field, Some(of)) = (mask_field.field, mask_field.mask_of) else {
-            continue;
-        };
-        let images = loaded.iter().find(|(image, _)| image.field == of);
-        for (i, mask) in masks.iter().enumerate() {
-            if !is_grayscale(&mask.bytes) {
+fn check_masks(images: &[ImageField], payload: &Payload) -> Result<(), InvalidInput> {
+    let files = |field: &str| payload.files.iter().find(|(f, _)| f == field);
+    for (field, of) in images.iter().filter_map(|i| Some((i.field, i.mask_of?))) {
+        for (i, mask) in files(field).into_iter().flat_map(|(_, p)| p).enumerate() {
+            if !is_grayscale(mask.bytes()) {
                 let message =
                     "a mask is black and white (grayscale); this one is not, or does not decode";
                 return Err(InvalidInput::new(field, message));
             }
-            let shown = |image: &Loaded| match image_size(&image.bytes) {
+            let shown = |image: &FilePart| match image_size(image.bytes()) {
                 Some((w, h)) => format!("{w}x{h}"),
                 None => "unknown".to_owned(),
             };
-            if let Some(image) = images.and_then(|(_, images)| images.get(i))
-                && image_size(&mask.bytes) != image_size(&image.bytes)
+            if let Some(image) = files(of).and_then(|(_, p)| p.get(i))
+                && image_size(mask.bytes()) != image_size(image.bytes())
             {
                 let (mask, image) = (shown(mask), shown(image));
                 let message = format!("is {mask}, the {of} {image}: a mask is its image's size");

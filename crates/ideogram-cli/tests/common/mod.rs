@@ -19,11 +19,19 @@ pub(crate) fn command(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Comman
         .current_dir(dir)
         .env_remove("SEGMIND_API_KEY")
         .env_remove("IDEOGRAM_API_KEY")
-        .env("NO_COLOR", "1");
+        .env("NO_COLOR", "1")
+        // Offline jobs kept in the build's folder, not the user's cache.
+        .env("IDEOGRAM_OFFLINE_JOBS", offline_jobs());
     for (k, v) in env {
         command.env(k, v);
     }
     command
+}
+
+/// Where the tests' offline mocks keep their queued jobs unless a test
+/// names its own folder.
+pub(crate) fn offline_jobs() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("offline-jobs")
 }
 
 /// Runs the binary to its end (off the runtime: the mock runs there).

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ideogram_raw::auth::{ApiKey, Auth, AuthScheme};
-use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
+use ideogram_raw::{ideogram::Client as IdeogramApi, segmind::Client as SegmindApi};
+use url::Host;
 
 use super::Client;
 use crate::completion::CompletionTimes;
@@ -22,7 +23,7 @@ use crate::url_guard::InputUrlPolicy;
 /// Defaults, each changed by the setter of the same name:
 ///
 /// - base URL: the provider's ([`Provider::base_url`]); `http://` only to
-///   a loopback host;
+///   a loopback host unless [`allow_insecure_http`](Self::allow_insecure_http);
 /// - key: `SEGMIND_API_KEY` or `IDEOGRAM_API_KEY`; auth: the provider's
 ///   header (`x-api-key`, `Api-Key`);
 /// - `timeout`: 300 s a call, per attempt; `connect_timeout`: 10 s;
@@ -37,15 +38,15 @@ use crate::url_guard::InputUrlPolicy;
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
     provider: Provider,
-    base_url: Option<String>,
-    scheme: Option<AuthScheme>,
+    base_url: String,
+    scheme: AuthScheme,
     key: Option<ApiKey>,
     timeout: Duration,
     connect_timeout: Duration,
     retry: RetryPolicy,
     poll: PollSchedule,
     completion: CompletionTimes,
-    user_agent: Option<String>,
+    user_agent: String,
     http: Option<reqwest::Client>,
     allow_insecure_http: bool,
     max_images_in_flight: Option<u32>,
@@ -56,31 +57,23 @@ pub struct ClientBuilder {
 /// Ideogram's documented in-flight limit: 10 images per organisation.
 pub const IDEOGRAM_IN_FLIGHT_LIMIT: u32 = 10;
 
-/// Builder setters that store their argument (the docs on each).
-macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr;)*) => {$(
-        $(#[$doc])*
-        pub fn $name(mut self, $arg: $ty) -> Self {
-            self.$field = $value;
-            self
-        }
-    )*};
-}
-
 impl ClientBuilder {
     /// The defaults for `provider` (see [`Client::builder`]).
     pub(super) fn new(provider: Provider) -> Self {
         ClientBuilder {
             provider,
-            base_url: None,
-            scheme: None,
+            base_url: provider.base_url().to_owned(),
+            scheme: match provider {
+                Provider::Segmind => AuthScheme::segmind(),
+                Provider::Ideogram => AuthScheme::ideogram(),
+            },
             key: None,
             timeout: ideogram_raw::http::REQUEST_TIMEOUT,
             connect_timeout: ideogram_raw::http::CONNECT_TIMEOUT,
             retry: RetryPolicy::default(),
             poll: PollSchedule::default(),
             completion: CompletionTimes::default(),
-            user_agent: None,
+            user_agent: concat!("ideogram-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
             http: None,
             allow_insecure_http: false,
             max_download_bytes: crate::download::MAX_DOWNLOAD_BYTES,
@@ -94,11 +87,9 @@ impl ClientBuilder {
         /// The key (otherwise read from `SEGMIND_API_KEY` or `IDEOGRAM_API_KEY`).
         api_key(key: impl Into<String>) => key = Some(ApiKey::new(key));
         /// Where to send requests: a gateway, a mock, a regional endpoint.
-        /// `http://` is refused unless the host is loopback or
-        /// [`allow_insecure_http`](Self::allow_insecure_http) is set.
-        base_url(url: impl Into<String>) => base_url = Some(url.into());
+        base_url(url: impl Into<String>) => base_url = url.into();
         /// How the key is sent (gateways want [`AuthScheme::Bearer`]).
-        auth_scheme(scheme: AuthScheme) => scheme = Some(scheme);
+        auth_scheme(scheme: AuthScheme) => scheme = scheme;
         /// How long a whole call may take, per attempt.
         timeout(timeout: Duration) => timeout = timeout;
         /// How long to wait for a connection.
@@ -111,24 +102,22 @@ impl ClientBuilder {
         /// across runs ([`CompletionTimes::from_json`]), or shared.
         completion_times(times: CompletionTimes) => completion = times;
         /// The `User-Agent` header.
-        user_agent(agent: impl Into<String>) => user_agent = Some(agent.into());
+        user_agent(agent: impl Into<String>) => user_agent = agent.into();
         /// Runs on a caller's `reqwest::Client` (proxies, custom roots), with
         /// its timeouts; give it `ideogram_raw::http::same_origin_redirects()`
         /// so redirects cannot carry the key to another host.
         http_client(client: reqwest::Client) => http = Some(client);
-        /// How many images may be in flight at once from this client (and its
-        /// clones); calls beyond it wait their turn instead of drawing 429s.
-        /// `None` turns it off.
+        /// How many images may be in flight at once from this client and its
+        /// clones; calls beyond it wait instead of drawing 429s (`None`: off).
         max_images_in_flight(limit: Option<u32>) => max_images_in_flight = limit.map(|n| n.max(1));
         /// The largest image a download accepts; a larger one fails with
         /// [`Error::Download`] and leaves no file.
         max_download_bytes(max: u64) => max_download_bytes = max;
         /// Which addresses input image URLs may reach: a server fetching URLs
-        /// for others passes [`InputUrlPolicy::public_only`], so that a caller
-        /// cannot make it read its own loopback or private network.
+        /// for others passes [`InputUrlPolicy::public_only`].
         input_urls(policy: InputUrlPolicy) => input_urls = policy;
-        /// Allows a plain `http://` base URL on a non-loopback host: the key then
-        /// crosses the network in the clear.
+        /// Allows a plain `http://` base URL on a non-loopback host, the key
+        /// then in the clear.
         allow_insecure_http(allow: bool) => allow_insecure_http = allow;
     }
 
@@ -136,20 +125,12 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, Error> {
         let provider = self.provider;
         let key = resolve_key(provider, self.key, |name| std::env::var(name).ok())?;
-        let base_url = check_base_url(
-            self.base_url.as_deref().unwrap_or(provider.base_url()),
-            self.allow_insecure_http,
-        )?;
-        let scheme = self.scheme.unwrap_or_else(|| match provider {
-            Provider::Segmind => AuthScheme::segmind(),
-            Provider::Ideogram => AuthScheme::ideogram(),
-        });
-        let auth = Auth::new(scheme, key.clone());
+        let base_url = check_base_url(&self.base_url, self.allow_insecure_http)?;
+        let auth = Auth::new(self.scheme, key.clone());
         auth.header().map_err(ConfigError::from)?;
 
-        let agent = self
-            .user_agent
-            .unwrap_or_else(|| concat!("ideogram-rs/", env!("CARGO_PKG_VERSION")).to_owned());
+        let agent = self.user_agent;
+        let lazy = || DownloadHttp::lazy(self.timeout, self.connect_timeout, Some(agent.clone()));
         ideogram_raw::http::env_proxy().map_err(ConfigError::Proxy)?;
         let (http, downloader) = match self.http {
             Some(http) => (http.clone(), DownloadHttp::given(http)),
@@ -160,7 +141,7 @@ impl ClientBuilder {
                     .user_agent(&agent)
                     .build()
                     .map_err(ConfigError::HttpClient)?,
-                DownloadHttp::lazy(self.timeout, self.connect_timeout, Some(agent.clone())),
+                lazy(),
             ),
         };
         let downloader = Downloader {
@@ -173,8 +154,7 @@ impl ClientBuilder {
         };
         let inputs = Downloader {
             http: if self.input_urls.guards() {
-                DownloadHttp::lazy(self.timeout, self.connect_timeout, Some(agent.clone()))
-                    .guarded(self.input_urls)
+                lazy().guarded(self.input_urls)
             } else {
                 downloader.http.clone()
             },
@@ -182,13 +162,12 @@ impl ClientBuilder {
             ..downloader.clone()
         };
         let api = match provider {
-            Provider::Segmind => {
-                Api::Segmind(raw_segmind::Client::new_with_client(&base_url, http, auth))
-            }
+            Provider::Segmind => Api::Segmind(SegmindApi::new_with_client(&base_url, http, auth)),
             Provider::Ideogram => {
-                Api::Ideogram(raw_ideogram::Client::new_with_client(&base_url, http, auth))
+                Api::Ideogram(IdeogramApi::new_with_client(&base_url, http, auth))
             }
         };
+        let semaphore = |n| (Arc::new(tokio::sync::Semaphore::new(n as usize)), n);
         Ok(Client {
             inner: Arc::new(Connection {
                 provider,
@@ -201,9 +180,7 @@ impl ClientBuilder {
                 poll: self.poll,
                 completion: self.completion,
                 timeout: self.timeout,
-                in_flight: self
-                    .max_images_in_flight
-                    .map(|n| (Arc::new(tokio::sync::Semaphore::new(n as usize)), n)),
+                in_flight: self.max_images_in_flight.map(semaphore),
             }),
         })
     }
@@ -224,9 +201,8 @@ fn resolve_key(
         .ok_or_else(|| ConfigError::MissingKey { variable }.into())
 }
 
-/// Accepts `https://` anywhere and `http://` on loopback (or when allowed);
-/// returns the URL without a trailing slash. Messages show it without
-/// credentials.
+/// Accepts `https://` anywhere and `http://` on loopback (or when allowed),
+/// without a trailing slash; messages show it without credentials.
 fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error> {
     let shown = shown_url(url);
     let parsed = reqwest::Url::parse(url).map_err(|source| ConfigError::BaseUrl {
@@ -234,11 +210,10 @@ fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error>
         source,
     })?;
     let error = match parsed.scheme() {
-        "https" => return Ok(url.trim_end_matches('/').to_owned()),
-        "http" if allow_insecure_http || on_loopback(&parsed) => {
-            return Ok(url.trim_end_matches('/').to_owned());
+        "http" if !allow_insecure_http && !on_loopback(&parsed) => {
+            ConfigError::InsecureHttp { url: shown }
         }
-        "http" => ConfigError::InsecureHttp { url: shown },
+        "http" | "https" => return Ok(url.trim_end_matches('/').to_owned()),
         other => ConfigError::Scheme {
             url: shown,
             scheme: other.to_owned(),
@@ -249,16 +224,12 @@ fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error>
 
 /// Whether `url`'s host is this machine.
 pub(super) fn on_loopback(url: &reqwest::Url) -> bool {
-    let host = url
-        .host_str()
-        .unwrap_or_default()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .trim_end_matches('.');
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.to_canonical().is_loopback())
+    match url.host() {
+        Some(Host::Domain(name)) => name.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.to_canonical().is_loopback(),
+        None => false,
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,4 @@
-//! The client's operations on an uploaded image: [`Client::edit`],
-//! [`Client::describe`] and [`Client::layerize_text`].
+//! The client's operations on an uploaded image.
 
 use std::collections::BTreeMap;
 
@@ -16,32 +15,21 @@ use crate::lowering::{Draft, Slot};
 use crate::model::Model;
 
 impl Client {
-    /// Runs an operation on an uploaded image (edit, reframe,
-    /// replace-background, upscale) and waits for the images:
-    /// [`Client::prepare_edit`] then [`Prepared::generate`].
+    /// Runs an operation on an uploaded image and waits for the images.
     pub async fn edit(&self, request: &EditRequest) -> Result<Generation, Error> {
         self.prepare_edit(request).await?.generate().await
     }
 
-    /// Everything before sending an edit (see [`Client::prepare`]): its
-    /// images checked (type, size, the mask against the image) and read.
+    /// Everything before sending an edit (see [`Client::prepare`]).
     pub async fn prepare_edit(&self, request: &EditRequest) -> Result<Prepared<'_>, Error> {
         let lowered = request.lower(self.provider())?;
-        let prompt = request.kind().prompt().unwrap_or_default().to_owned();
-        Prepared::new(
-            self,
-            lowered,
-            EditRequest::MODEL,
-            prompt,
-            request.images_asked(),
-        )
-        .await
+        let (model, prompt) = (EditRequest::MODEL, request.kind().prompt());
+        let images = request.images_asked();
+        Prepared::new(self, lowered, model, prompt.unwrap_or_default(), images).await
     }
 
     /// Separates an image's text into layers (Ideogram 3.0's
-    /// layerize-text): the image without its text, and each text block with
-    /// its box, words and look. `prompt` describes the image (the service
-    /// writes one when `None`). Billed per call.
+    /// layerize-text); `prompt` describes the image. Billed per call.
     pub async fn layerize_text(
         &self,
         image: &ImageInput,
@@ -50,18 +38,13 @@ impl Client {
         if let Some(prompt) = prompt {
             crate::lowering::check_prompt("prompt", prompt)?;
         }
+        let none = BTreeMap::new();
         let answer = self
-            .on_image(
-                "layerize-text",
-                Some(Model::V3),
-                image,
-                prompt,
-                &Default::default(),
-            )
+            .on_image("layerize-text", Some(Model::V3), image, prompt, &none)
             .await?;
         let conn = &*self.inner;
         let answer: LayerizeTextResponse = conn.decode_json(answer).await?;
-        // Repeated whole: every word in it goes out without the key.
+        // Repeated whole, so redacted whole.
         let mut blocks =
             serde_json::to_value(&answer.text_blocks).expect("generated blocks are JSON");
         conn.redact_json(&mut blocks);
@@ -75,17 +58,8 @@ impl Client {
     }
 
     /// Words for an image (Ideogram's `/describe`, Segmind's
-    /// `ideogram-describe`), each usable as a prompt. Billed per call.
-    ///
-    /// ```no_run
-    /// # async fn run(client: ideogram::Client) -> Result<(), ideogram::Error> {
-    /// let image = "photo.png".parse::<ideogram::ImageInput>()?;
-    /// for text in client.describe(&image).await? {
-    ///     println!("{text}");
-    /// }
-    /// # Ok(())
-    /// # }
-    /// ```
+    /// `ideogram-describe`), each usable as a prompt. Billed per call
+    /// (example: [`describe_with`](Self::describe_with)).
     pub async fn describe(&self, image: &ImageInput) -> Result<Vec<String>, Error> {
         self.describe_with(image, std::iter::empty::<(String, serde_json::Value)>())
             .await
@@ -100,7 +74,7 @@ impl Client {
     /// let words = client
     ///     .describe_with(&image, [("describe_model_version", serde_json::json!("V_2"))])
     ///     .await?;
-    /// # let _ = words;
+    /// println!("{}", words.join("\n"));
     /// # Ok(())
     /// # }
     /// ```
@@ -110,10 +84,8 @@ impl Client {
         fields: impl IntoIterator<Item = (impl Into<String>, serde_json::Value)>,
     ) -> Result<Vec<String>, Error> {
         let fields = fields.into_iter().map(|(k, v)| (k.into(), v)).collect();
-        let answer = self
-            .on_image("describe", None, image, None, &fields)
-            .await?;
-        self.inner.descriptions(answer).await
+        let answer = self.on_image("describe", None, image, None, &fields);
+        self.inner.descriptions(answer.await?).await
     }
 
     /// The answer to `task` run on `image` alone (and `prompt`).

@@ -25,16 +25,15 @@ use crate::poll::PollSchedule;
 use crate::provider::Provider;
 use crate::queue::Job;
 use crate::request::GenerateRequest;
-use crate::retry::{self, Method};
+use crate::retry::{self, Billing};
 
-/// A client for one provider (the crate docs show it at work). Cheap to
-/// clone; clones share connections.
+/// A client for one provider. Cheap to clone; clones share connections.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Connection>,
 }
 
-// A client is shared across tasks and threads; keep it so.
+// Shared across tasks and threads.
 const _: () = {
     const fn shareable<T: Clone + Send + Sync + 'static>() {}
     shareable::<Client>();
@@ -45,16 +44,6 @@ impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.inner.fmt(f)
     }
-}
-
-/// Whether a call may bill: what decides when [`Client::call`] sends it again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Billing {
-    /// Sent again only after a 429 or when it certainly never left.
-    Billed,
-    /// A read: also sent again after 5xx answers and network errors.
-    Free,
 }
 
 impl Client {
@@ -83,12 +72,6 @@ impl Client {
         ClientBuilder::new(provider)
     }
 
-    /// The connection under this client, for the crate's own tests.
-    #[cfg(test)]
-    pub(crate) fn connection(&self) -> &Connection {
-        &self.inner
-    }
-
     /// The provider this client talks to.
     pub fn provider(&self) -> Provider {
         self.inner.provider
@@ -99,14 +82,12 @@ impl Client {
         self.inner.shown_base_url()
     }
 
-    /// Whether the base URL is on this machine (a mock, a local gateway),
-    /// whose completion times may not hold for the service.
+    /// Whether the base URL is on this machine (a mock, a local gateway).
     pub fn on_loopback(&self) -> bool {
         reqwest::Url::parse(&self.inner.base_url).is_ok_and(|url| builder::on_loopback(&url))
     }
 
-    /// How long a sent request waits for its answer, per attempt (the
-    /// builder's [`timeout`](ClientBuilder::timeout)).
+    /// How long a request waits for its answer, per attempt.
     pub fn timeout(&self) -> Duration {
         self.inner.timeout
     }
@@ -116,15 +97,13 @@ impl Client {
         &self.inner.poll
     }
 
-    /// The completion times its jobs taught it, per model (shared by its
-    /// clones), to save with [`CompletionTimes::to_json`] for the next run.
+    /// The completion times its jobs taught it, per model, to keep with
+    /// [`CompletionTimes::to_json`].
     pub fn completion_times(&self) -> &CompletionTimes {
         &self.inner.completion
     }
 
-    /// Generates images and waits for them, through the operation the
-    /// spec's routes give the model and input; an invalid request sends
-    /// nothing.
+    /// Generates images and waits for them; an invalid request sends nothing.
     pub async fn generate(&self, request: &GenerateRequest) -> Result<Generation, Error> {
         self.prepare(request).await?.generate().await
     }
@@ -135,34 +114,13 @@ impl Client {
         self.prepare(request).await?.submit().await
     }
 
-    /// Everything before sending: checks the request, reads its input images
-    /// and waits for an in-flight slot. Nothing has left this machine when it
-    /// returns, and [`Prepared::generate`] or [`Prepared::submit`] sends at
-    /// once: the moment to record "about to pay" (a batch's journal).
-    ///
-    /// ```no_run
-    /// # async fn run(client: ideogram::Client) -> Result<(), ideogram::Error> {
-    /// let request = ideogram::GenerateRequest::new("a red fox, woodcut");
-    /// let prepared = client.prepare(&request).await?;
-    /// // record_sending(&request)?;
-    /// let generation = prepared.generate().await?;
-    /// # let _ = generation;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub async fn prepare<'a>(
-        &'a self,
-        request: &'a GenerateRequest,
-    ) -> Result<Prepared<'a>, Error> {
+    /// Checks the request, reads its images and waits for an in-flight
+    /// slot; nothing has left yet, and [`Prepared::generate`] sends at once:
+    /// the moment to record "about to pay" (example: [`Prepared::wire_mut`]).
+    pub async fn prepare(&self, request: &GenerateRequest) -> Result<Prepared<'_>, Error> {
         let lowered = request.lower(self.provider())?;
-        Prepared::new(
-            self,
-            lowered,
-            request.chosen_model(),
-            request.prompt().to_owned(),
-            request.num_images_asked().unwrap_or(1),
-        )
-        .await
+        let (model, prompt) = (request.chosen_model(), request.prompt());
+        Prepared::new(self, lowered, model, prompt, request.images_asked()).await
     }
 
     /// A queued job from its id alone (Segmind keeps results 1 hour).
@@ -170,10 +128,8 @@ impl Client {
         Job::new(self.inner.clone(), id.into())
     }
 
-    /// The generated Segmind client this client runs on, with its key,
-    /// base URL, same-origin redirects and answer cap; call its operations
-    /// through [`Client::call`] for the retry rules, the in-flight limit and
-    /// the error mapping too. An error for an Ideogram client.
+    /// The generated Segmind client this client runs on (key, base URL,
+    /// redirects, answer cap), to use through [`Client::call`].
     pub fn raw_segmind(&self) -> Result<raw_segmind::Client, Error> {
         match &self.inner.api {
             Api::Segmind(api) => Ok(api.clone()),
@@ -182,7 +138,7 @@ impl Client {
     }
 
     /// The generated Ideogram client this client runs on (see
-    /// [`Client::raw_segmind`]). An error for a Segmind client.
+    /// [`Client::raw_segmind`]).
     pub fn raw_ideogram(&self) -> Result<raw_ideogram::Client, Error> {
         match &self.inner.api {
             Api::Ideogram(api) => Ok(api.clone()),
@@ -190,32 +146,10 @@ impl Client {
         }
     }
 
-    /// Runs a generated operation with every guarantee [`Client::generate`]
-    /// gives: sent again only as [`Billing`] allows, `images` in-flight slots
-    /// held while it runs (0 for calls that generate nothing), its error
-    /// mapped into [`Error`] by status, the key redacted. `call` builds the
-    /// request afresh for each attempt, from [`Client::raw_segmind`] or
-    /// [`Client::raw_ideogram`].
-    ///
-    /// ```no_run
-    /// use ideogram::raw::segmind::types::Ideogram2aTxt2ImgRequest;
-    /// use ideogram::{Billing, Client};
-    ///
-    /// # async fn run() -> Result<(), ideogram::Error> {
-    /// let client = Client::segmind_from_env()?;
-    /// let api = client.raw_segmind()?;
-    /// let body = Ideogram2aTxt2ImgRequest::builder()
-    ///     .prompt("a lighthouse at dawn")
-    ///     .seed(Some(4242.into()));
-    /// let queued = client
-    ///     .call(Billing::Billed, 1, || {
-    ///         api.submit_ideogram_2a_txt_2_img().body(body.clone()).send()
-    ///     })
-    ///     .await?;
-    /// println!("queued as {}", queued.into_inner().request_id);
-    /// # Ok(())
-    /// # }
-    /// ```
+    /// Runs a generated operation with [`Client::generate`]'s guarantees:
+    /// sent again only as [`Billing`] allows, `images` in-flight slots held,
+    /// errors mapped and redacted. `call` builds each attempt afresh
+    /// (example: [`Client::generation_from_ideogram`]).
     pub async fn call<T, F, Fut>(
         &self,
         billing: Billing,
@@ -227,18 +161,13 @@ impl Client {
         Fut: Future<Output = Result<ResponseValue<T>, RawError<ByteStream>>>,
     {
         let _slots = self.inner.slots(images).await;
-        let method = match billing {
-            Billing::Billed => Method::Post,
-            Billing::Free => Method::Get,
-        };
-        match retry::run(&self.inner.retry, method, &mut call).await {
+        match retry::run(&self.inner.retry, billing, &mut call).await {
             Ok(answer) => Ok(answer),
             Err(e) => Err(self.inner.map_error(e, None).await),
         }
     }
 
-    /// An image at `url` (a result URL kept from an earlier call), to
-    /// download with this client's downloader, without the key.
+    /// A result URL kept from an earlier call, to download without the key.
     pub fn remote_image(
         &self,
         url: impl Into<String>,
@@ -247,9 +176,10 @@ impl Client {
         self.inner.image_at(url.into(), prompt.into())
     }
 
-    /// Ideogram's generated answer (from [`Client::call`]) as a
-    /// [`Generation`] of `model`: words redacted (URLs kept whole), an unsafe
-    /// image's URL withheld, downloads through this client.
+    /// Ideogram's generated answer of the images' shape (from
+    /// [`Client::call`]) as a [`Generation`] of `model`: words redacted, an
+    /// unsafe image's URL withheld; another shape is
+    /// [`Error::InvalidResponse`].
     ///
     /// ```no_run
     /// use ideogram::raw::ideogram::types::{GenerateImageRequest, ImageRequest};
@@ -270,10 +200,6 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
-    ///
-    /// Any generated answer of the images' shape is taken
-    /// (`GenerateImageResponse`, `ImageGenerationResponseV4`); another shape
-    /// is [`Error::InvalidResponse`].
     pub fn generation_from_ideogram<T: serde::Serialize>(
         &self,
         model: Model,
@@ -294,7 +220,7 @@ impl Client {
     }
 
     /// A Segmind v1 answer (the image, or JSON holding it) as a
-    /// [`Generation`] of `model` for `prompt`, with what its headers give.
+    /// [`Generation`] of `model` for `prompt`.
     pub async fn generation_from_segmind_v1(
         &self,
         model: Model,
@@ -309,9 +235,14 @@ impl Client {
 
 /// The error for a raw client of the other provider.
 fn other_provider(talks_to: &str, build: &str) -> Error {
-    InvalidInput::new(
-        "provider",
-        format!("this client talks to {talks_to}; build one with {build}"),
-    )
-    .into()
+    let why = format!("this client talks to {talks_to}; build one with {build}");
+    InvalidInput::new("provider", why).into()
+}
+
+#[cfg(test)]
+impl Client {
+    /// The connection under this client, for the crate's own tests.
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.inner
+    }
 }

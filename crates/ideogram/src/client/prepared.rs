@@ -1,5 +1,4 @@
-//! A request checked and holding its in-flight slot, then the send itself:
-//! every operation goes out here, by the spec's data.
+//! A request checked and holding its in-flight slot, and the one send path.
 
 use ideogram_raw::operation::Operation;
 use progenitor_client::{ByteStream, ResponseValue};
@@ -43,14 +42,14 @@ impl<'a> Prepared<'a> {
         client: &'a Client,
         lowered: Lowered,
         model: Model,
-        prompt: String,
+        prompt: &str,
         images: u32,
     ) -> Result<Self, Error> {
         let conn = &*client.inner;
         let wire = read(conn, lowered).await?;
         Ok(Self {
             client,
-            prompt,
+            prompt: prompt.to_owned(),
             model,
             wire,
             _slots: conn.slots(images.max(1)).await,
@@ -101,49 +100,39 @@ impl<'a> Prepared<'a> {
     #[tracing::instrument(name = "submit", skip_all, fields(provider = %self.client.provider(), model = %self.model))]
     pub async fn submit(self) -> Result<Job, Error> {
         let conn = &self.client.inner;
+        let operation = self.wire.operation();
         let queue_of = |op: &Operation| op.route.and_then(|r| r.queue);
         let operations = |p| crate::catalog::operations(p).iter();
-        let queue = queue_of(self.wire.operation())
-            .and_then(|id| operations(conn.provider).find(|op| op.id == id))
-            .ok_or_else(|| {
-                let queued: Vec<String> = Provider::ALL
-                    .into_iter()
-                    .filter(|p| operations(*p).any(|op| queue_of(op).is_some()))
-                    .map(|p| p.to_string())
-                    .collect();
-                InvalidInput::new(
-                    "provider",
-                    format!(
-                        "only {} has a queue; {} answers {} at once: use generate",
-                        queued.join(", "),
-                        conn.provider,
-                        self.wire.operation().id
-                    ),
-                )
-            })?;
+        let find = |id| operations(conn.provider).find(|op: &&Operation| op.id == id);
+        let Some(queue) = queue_of(operation).and_then(find) else {
+            let queued = Provider::ALL
+                .into_iter()
+                .filter(|p| operations(*p).any(|op| queue_of(op).is_some()));
+            let queued: Vec<String> = queued.map(|p| p.to_string()).collect();
+            let (queued, provider) = (queued.join(", "), conn.provider);
+            let why = format!(
+                "only {queued} has a queue; {provider} answers {} at once: use generate",
+                operation.id
+            );
+            return Err(InvalidInput::new("provider", why).into());
+        };
         tracing::trace!(prompt = self.prompt, "sending");
         let answer = send(self.client, queue, &self.wire).await?;
         let queued: ideogram_raw::segmind::types::QueueSubmitResponse =
             conn.decode_json(answer).await?;
         let id = conn.redact(&queued.request_id);
         if id.trim().is_empty() {
-            return Err(conn.invalid(
-                "the queue answered without a request id; the job may run and bill".into(),
-            ));
+            let why = "the queue answered without a request id; the job may run and bill";
+            return Err(conn.invalid(why.into()));
         }
         tracing::debug!(%id, "queued");
-        Ok(Job::submitted(
-            conn.clone(),
-            id,
-            self.model,
-            self.prompt,
-            queue,
-        ))
+        let job = Job::submitted(conn.clone(), id, self.model, self.prompt, queue);
+        Ok(job)
     }
 }
 
-/// `lowered` with its images read. A URL Segmind would fetch itself after
-/// billing is fetched and checked first.
+/// `lowered` with its images read; a URL Segmind would fetch after billing
+/// is checked first.
 pub(crate) async fn read(conn: &Connection, lowered: Lowered) -> Result<WireRequest, Error> {
     if conn.provider == Provider::Segmind {
         for image in lowered.images.iter().filter(|i| !i.file) {
@@ -162,16 +151,10 @@ pub(crate) async fn send(
 ) -> Result<ResponseValue<ByteStream>, Error> {
     let conn = &*client.inner;
     if wire.provider() != conn.provider {
-        return Err(InvalidInput::new(
-            "body",
-            format!("{} is not a body {} takes", wire.schema(), conn.provider),
-        )
-        .into());
+        let why = format!("{} is not a body {} takes", wire.schema(), conn.provider);
+        return Err(InvalidInput::new("body", why).into());
     }
     let payload = wire.checked()?.payload();
-    client
-        .call(Billing::Billed, 0, || {
-            conn.send_once(operation, &[], payload)
-        })
-        .await
+    let attempt = || conn.send_once(operation, payload);
+    client.call(Billing::Billed, 0, attempt).await
 }
