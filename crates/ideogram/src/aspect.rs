@@ -92,21 +92,22 @@ impl FromStr for AspectRatio {
     type Err = InvalidInput;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let upper = s.trim().to_ascii_uppercase();
-        let parts = match upper.strip_prefix("ASPECT_") {
-            Some(rest) => rest.split_once('_'),
-            None => upper.split_once([':', 'X', '/']),
+        let Some((width, height)) = parse_pair(s, "ASPECT_", &[':', 'X', '/']) else {
+            let why = "is not a ratio: write it as 16:9, 16x9 or ASPECT_16_9";
+            return Err(InvalidInput::new("aspect_ratio", format!("{s:?} {why}")));
         };
-        let parsed =
-            parts.and_then(|(w, h)| Some((w.trim().parse().ok()?, h.trim().parse().ok()?)));
-        match parsed {
-            Some((width, height)) => Self::new(width, height),
-            None => Err(InvalidInput::new(
-                "aspect_ratio",
-                format!("{s:?} is not a ratio: write it as 16:9, 16x9 or ASPECT_16_9"),
-            )),
-        }
+        Self::new(width, height)
     }
+}
+
+/// `(width, height)` from `<prefix><w>_<h>` or `<w><sep><h>`, any case and spacing.
+pub(crate) fn parse_pair(text: &str, prefix: &str, seps: &[char]) -> Option<(u32, u32)> {
+    let upper = text.trim().to_ascii_uppercase();
+    let (w, h) = match upper.strip_prefix(prefix) {
+        Some(rest) => rest.split_once('_')?,
+        None => upper.split_once(seps)?,
+    };
+    Some((w.trim().parse().ok()?, h.trim().parse().ok()?))
 }
 
 #[cfg(test)]

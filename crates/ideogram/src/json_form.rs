@@ -1,9 +1,9 @@
-//! The JSON form of the facade's value types, for requests written as JSON
-//! (an agent's tool call, a batch file) and their JSON Schema: each value is
-//! the text its `FromStr` reads and its `Display` writes, and its schema lists
-//! what the specs allow.
+//! The JSON form of requests (an agent's tool call, a batch line) and their
+//! JSON Schema: each value as the text its `FromStr` reads and `Display`
+//! writes, its schema listing what the specs allow.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -13,15 +13,12 @@ use serde_json::{Value, json};
 use crate::aspect::AspectRatio;
 use crate::catalog;
 use crate::image_input::ImageInput;
-use crate::model::DEFAULT_MODEL;
-use crate::model::Model;
-use crate::options::ImageWeight;
+use crate::model::{DEFAULT_MODEL, Model};
 use crate::provider::Provider;
-use crate::resolution::{Resolution, SizeFamily};
+use crate::resolution::Resolution;
 
-/// Serde and JSON Schema for a type written as text: serialised with
-/// `Display`, read with `FromStr` (whose error names the field), described
-/// as a string with `$description` and the schema's other `$key`s.
+/// Serde and JSON Schema for a type written as text (`Display`, `FromStr`):
+/// a string with `$description` and the schema's other `$key`s.
 macro_rules! as_text {
     ($type:ident, $description:expr, $($key:literal: $value:expr),*) => {
         impl Serialize for $type {
@@ -52,17 +49,17 @@ macro_rules! as_text {
 as_text!(
     Model,
     "The Ideogram version; short forms such as `2a-turbo` and Segmind slugs are read too.",
-    "enum": names(Model::ALL.iter())
+    "enum": names(Model::ALL)
 );
 as_text!(
     Resolution,
     "Width x height: a size some model renders (the 2.x models' or Ideogram 3.0's).",
-    "enum": names(sizes().iter())
+    "enum": names(Resolution::every())
 );
 as_text!(
     AspectRatio,
     "Width:height, instead of a resolution: a ratio the legacy models or Ideogram 3.0 take (Segmind gets the nearest size).",
-    "enum": names(ratios().iter())
+    "enum": names(ratios())
 );
 as_text!(
     ImageInput,
@@ -73,62 +70,22 @@ as_text!(
     "minLength": 1
 );
 
-impl Serialize for ImageWeight {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u8(self.get())
-    }
-}
-
-impl<'de> Deserialize<'de> for ImageWeight {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Self::new(u32::deserialize(deserializer)?).map_err(serde::de::Error::custom)
-    }
-}
-
-impl JsonSchema for ImageWeight {
-    fn schema_name() -> Cow<'static, str> {
-        "ImageWeight".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let range = Self::range();
-        json_schema!({
-            "type": "integer",
-            "description": "How closely image to image follows the input, from loosely to closely.",
-            "minimum": range.start(),
-            "maximum": range.end(),
-            "default": Self::DEFAULT.get(),
-        })
-    }
-}
-
-/// Adds to a request's derived schema what the specs and the facade's
-/// defaults say about its own fields.
+/// Adds to a request's derived schema the specs' and defaults' facts.
 pub(crate) fn spec_facts(schema: &mut Schema) {
     let prompt = ideogram_raw::ideogram::limits::PROMPT;
-    let facts = [
-        (
-            "prompt",
-            json!({"minLength": prompt.start(), "maxLength": prompt.end()}),
-        ),
-        ("model", json!({"default": DEFAULT_MODEL.to_string()})),
-    ];
-    for (field, fact) in facts {
-        if let Some(Value::Object(property)) = schema.pointer_mut(&format!("/properties/{field}"))
-            && let Value::Object(fact) = fact
-        {
-            property.extend(fact);
-        }
+    if let Some(property) = schema.pointer_mut("/properties/prompt") {
+        property["minLength"] = (*prompt.start()).into();
+        property["maxLength"] = (*prompt.end()).into();
+    }
+    if let Some(property) = schema.pointer_mut("/properties/model") {
+        property["default"] = DEFAULT_MODEL.to_string().into();
     }
 }
 
-/// The JSON Schema of a request `T` for `provider`, with no `$ref` (some
-/// agents' hosts do not follow them): `T`'s own fields, then every field of
-/// every body of `tasks`' operations as the spec describes it, with who
-/// takes it. A field whose schema differs between bodies takes any of them;
-/// the body the request goes to checks it exactly. An image field takes an
-/// image's text; the input image is `T`'s own `image`; an ergonomic value
-/// no body takes is left out.
+/// The JSON Schema of a request `T` for `provider`, without `$ref` (some
+/// agents' hosts do not follow them): `T`'s own fields (those no body here
+/// takes left out), then every body field of `tasks` with who takes it; one
+/// whose schema differs between bodies takes any (its body checks it).
 pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) -> Value {
     let generator = SchemaSettings::draft2020_12()
         .with(|settings| settings.inline_subschemas = true)
@@ -137,7 +94,7 @@ pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) 
         serde_json::to_value(generator.into_root_schema_for::<T>()).expect("a schema is JSON");
     let schemas = catalog::schemas(provider);
     // Each body field: its schemas in the bodies, and who takes it.
-    let mut fields: Vec<(&str, Vec<Value>, Vec<String>)> = Vec::new();
+    let mut fields: BTreeMap<&str, (Vec<Value>, Vec<String>)> = BTreeMap::new();
     let mut seen: Vec<&catalog::Field> = Vec::new();
     for task in tasks {
         for op in catalog::routes(provider, task, None) {
@@ -155,14 +112,7 @@ pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) 
                         "maxItems": field.property["maxItems"],
                     }),
                 };
-                let at = match fields.iter().position(|(f, ..)| *f == field.name) {
-                    Some(at) => at,
-                    None => {
-                        fields.push((field.name, Vec::new(), Vec::new()));
-                        fields.len() - 1
-                    }
-                };
-                let (_, variants, who) = &mut fields[at];
+                let (variants, who) = fields.entry(field.name).or_default();
                 if !variants.contains(&property) {
                     variants.push(property);
                 }
@@ -184,9 +134,8 @@ pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) 
         let taken = |f: &&catalog::Field| f.is(own) || (shape && f.name == "resolution");
         !LOWERED.contains(&own.as_str()) || seen.iter().any(taken)
     });
-    for (field, mut variants, who) in fields {
-        // A field the request has an ergonomic value for keeps its own
-        // schema; either way the description says who takes it.
+    for (field, (mut variants, who)) in fields {
+        // A field with an ergonomic value keeps its own schema.
         let mut property = match properties.remove(field) {
             Some(own) => own,
             None if variants.len() == 1 => variants.remove(0),
@@ -204,8 +153,7 @@ pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) 
     schema
 }
 
-/// The request's own values that go to a body field: the one of their name
-/// or that says it takes them (`x-takes`).
+/// The request's own values that go to a body field (by name or `x-takes`).
 const LOWERED: [&str; 7] = [
     "magic_prompt",
     "aspect_ratio",
@@ -219,8 +167,8 @@ const LOWERED: [&str; 7] = [
 /// What an image field takes.
 const IMAGE: &str = "An input image: an http(s) URL, a local path, or a data:image/...;base64, URL (JPEG, PNG or WebP).";
 
-/// `schema` with each `$ref` into the spec replaced by what it names, and
-/// without the spec's extensions and examples.
+/// `schema` with each `$ref` replaced by what it names, without extensions
+/// and examples.
 fn inline(schemas: &ideogram_raw::schema::Schemas, schema: &Value, depth: usize) -> Value {
     let deeper = |value| inline(schemas, value, depth + 1);
     match schema {
@@ -243,35 +191,21 @@ fn inline(schemas: &ideogram_raw::schema::Schemas, schema: &Value, depth: usize)
     }
 }
 
-fn names<T: ToString>(values: impl Iterator<Item = T>) -> Vec<String> {
-    values.map(|v| v.to_string()).collect()
-}
-
-/// Every size some model renders, each once.
-fn sizes() -> Vec<Resolution> {
-    let mut sizes: Vec<Resolution> = SizeFamily::ALL
-        .into_iter()
-        .flat_map(Resolution::all_in)
-        .collect();
-    sizes.sort();
-    sizes.dedup();
-    sizes
+fn names<T: ToString>(values: impl IntoIterator<Item = T>) -> Vec<String> {
+    values.into_iter().map(|v| v.to_string()).collect()
 }
 
 /// Every ratio some model takes, each once.
 fn ratios() -> Vec<AspectRatio> {
-    let mut ratios: Vec<AspectRatio> = Vec::new();
-    for ratio in AspectRatio::legacy().chain(AspectRatio::v3()) {
-        if !ratios.contains(&ratio) {
-            ratios.push(ratio);
-        }
-    }
-    ratios
+    let legacy: Vec<AspectRatio> = AspectRatio::legacy().collect();
+    let v3 = AspectRatio::v3().filter(|r| !legacy.contains(r));
+    legacy.iter().copied().chain(v3).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::ImageWeight;
 
     #[test]
     fn values_read_back_what_they_write_and_name_the_field_when_wrong() {

@@ -1,9 +1,6 @@
-//! A request lowered into the body of the operation it goes to: the spec's
-//! fields, plus ergonomic values (a size, a shape, a palette, the magic
-//! prompt switch, images) that become whichever field and spelling the body
-//! has. The first operation of the task and model whose body takes every
-//! field is chosen; the body is checked against its schema and decoded into
-//! its generated type: nothing is dropped.
+//! A request lowered into the body of the first operation of its task and
+//! model that takes every field, ergonomic values (size, shape, palette, magic
+//! prompt, images) in the body's own spelling; checked, nothing dropped.
 
 use std::collections::BTreeMap;
 
@@ -26,8 +23,7 @@ use crate::resolution::{Resolution, megapixel, nearest_in};
 pub(crate) enum Slot {
     /// The operation's input image (its route's `image` field).
     Input,
-    /// The body's field that takes the request's value of this name
-    /// ([`Field::is`]).
+    /// The body's field that takes the request's value of this name ([`Field::is`]).
     Field(&'static str),
 }
 
@@ -77,12 +73,10 @@ pub(crate) struct Draft<'a> {
 pub(crate) struct ImageField {
     /// The body's field.
     pub field: &'static str,
-    /// The request's name for it, as errors name it (`image` for the
-    /// input image).
+    /// The request's name for it, as errors name it (`image`: the input image).
     pub named: &'static str,
     pub inputs: Vec<ImageInput>,
-    /// Sent as file parts (a multipart body); else as text in the JSON body
-    /// (a URL, or a local file's base64).
+    /// Sent as file parts (multipart); else as text (a URL, or base64).
     pub file: bool,
     pub list: bool,
     /// The field whose images these mask.
@@ -99,15 +93,13 @@ pub(crate) struct Lowered {
     pub images: Vec<ImageField>,
 }
 
-/// A body being tried has no place for `field`: [`Draft::lower`] tries the
-/// next, or says who takes it.
+/// A body tried has no place for `field`: [`Draft::lower`] tries the next.
 fn no_place(field: &str) -> InvalidInput {
     InvalidInput::not_taken(field.to_owned(), String::new())
 }
 
 impl Draft<'_> {
-    /// The body of the first operation of `provider` that takes the whole
-    /// request, checked against its schema.
+    /// The body of the first operation of `provider` taking the request, checked.
     pub(crate) fn lower(&self, provider: Provider) -> Result<Lowered, InvalidInput> {
         let model = self.model.map(Model::name);
         let candidates: Vec<&'static Operation> = match self.operation {
@@ -115,8 +107,7 @@ impl Draft<'_> {
                 let routed = catalog::operations(provider)
                     .iter()
                     .filter(|op| op.route.is_some());
-                let ids: Vec<&str> = routed.map(|op| op.id).collect();
-                let ids = ids.join(", ");
+                let ids = routed.map(|op| op.id).collect::<Vec<_>>().join(", ");
                 let message = format!("{id:?} is not an operation of {provider}; use one of {ids}");
                 InvalidInput::new("operation", message)
             })?],
@@ -125,8 +116,7 @@ impl Draft<'_> {
         if candidates.is_empty() {
             return Err(self.unserved(provider));
         }
-        // Each body that cannot take the request: a field it has no place
-        // for, or a value it refuses.
+        // Each body's miss: a field it has no place for, or a value it refuses.
         let mut misses = Vec::new();
         for op in candidates {
             match self.lower_into(provider, op) {
@@ -139,23 +129,19 @@ impl Draft<'_> {
             return Err(last.clone());
         }
         let field = &last.field;
-        if misses
-            .iter()
-            .all(|(_, m)| m.is_not_taken() && m.field == *field)
-        {
+        let same = |(_, miss): &(_, InvalidInput)| miss.is_not_taken() && miss.field == *field;
+        if misses.iter().all(same) {
             return Err(self.not_taken(provider, last_op, field));
         }
-        let why: Vec<String> = misses
-            .iter()
-            .map(|(op, miss)| {
-                if miss.is_not_taken() {
-                    format!("{} takes no {}", op.id, miss.field)
-                } else {
-                    format!("{}: {miss}", op.id)
-                }
-            })
-            .collect();
-        let (who, why) = (model.unwrap_or(self.task), why.join("; "));
+        let why = |(op, miss): &(&Operation, InvalidInput)| {
+            if miss.is_not_taken() {
+                format!("{} takes no {}", op.id, miss.field)
+            } else {
+                format!("{}: {miss}", op.id)
+            }
+        };
+        let why = misses.iter().map(why).collect::<Vec<_>>().join("; ");
+        let who = model.unwrap_or(self.task);
         let message = format!("no operation of {who} on {provider} takes the whole request: {why}");
         Err(InvalidInput::not_taken(field.clone(), message))
     }
@@ -163,12 +149,10 @@ impl Draft<'_> {
     /// Why no operation runs this task and model on `provider`.
     fn unserved(&self, provider: Provider) -> InvalidInput {
         let task = self.task;
-        if catalog::routes(provider, task, None).next().is_none() {
-            let others: Vec<String> = Provider::ALL
-                .into_iter()
-                .filter(|p| catalog::routes(*p, task, None).next().is_some())
-                .map(|p| p.to_string())
-                .collect();
+        let serves = |p: &Provider| catalog::routes(*p, task, None).next().is_some();
+        if !serves(&provider) {
+            let others = Provider::ALL.into_iter().filter(serves);
+            let others: Vec<String> = others.map(|p| p.to_string()).collect();
             let (list, flags) = (others.join(", "), others.join("|"));
             let message = format!(
                 "{task} runs on {list} only (--provider {flags}): {provider} serves no such operation"
@@ -182,8 +166,7 @@ impl Draft<'_> {
         InvalidInput::new(field, message)
     }
 
-    /// `field` refused: who takes it instead (for this task, else which
-    /// tasks do).
+    /// `field` refused: who takes it instead (for this task, else which tasks).
     fn not_taken(&self, provider: Provider, op: &Operation, field: &str) -> InvalidInput {
         let who = match self.model {
             Some(model) if op.route.is_some_and(|r| !r.models.is_empty()) => model.to_string(),
@@ -196,8 +179,10 @@ impl Draft<'_> {
             .filter(|task| !catalog::takers(provider, task, field).is_empty())
             .collect();
         let message = if !takers.is_empty() {
-            let takers = takers.join(", ");
-            format!("{who} does not take it on {provider} for {task}; {takers} do")
+            format!(
+                "{who} does not take it on {provider} for {task}; {} do",
+                takers.join(", ")
+            )
         } else if !elsewhere.is_empty() {
             let elsewhere = elsewhere.join(", ");
             format!("{who} does not take it on {provider} for {task}; it goes with {elsewhere}")
@@ -207,8 +192,7 @@ impl Draft<'_> {
         InvalidInput::not_taken(field.to_owned(), message)
     }
 
-    /// The body for `op`, or why it cannot take the request: the first
-    /// field it has no place for ([`no_place`]), or a value it refuses.
+    /// The body for `op`, or its first field without a place or value refused.
     fn lower_into(
         &self,
         provider: Provider,
@@ -241,9 +225,7 @@ impl Draft<'_> {
                 // The service's own choice: its default.
                 (true, _) => None,
             };
-            if let Some(value) = value {
-                obj.insert(into.name.into(), value);
-            }
+            obj.extend(value.map(|value| (into.name.to_owned(), value)));
         }
         if let Some(palette) = self.palette {
             take("color_palette")?;
@@ -261,9 +243,8 @@ impl Draft<'_> {
                 ratio_value(ratio, &who, into("aspect_ratio"), field("resolution"))?;
             obj.insert(into.into(), value.into());
         }
-        // Fields by their spec name; images given so are read and checked
-        // as any input image is, never passed on as text.
-        let mut named_images: Vec<(&Field, ImageInput)> = Vec::new();
+        // Fields by spec name; images among them are checked as any input image.
+        let mut named_images: Vec<(&Field, &str, ImageInput)> = Vec::new();
         for (name, value) in self.fields {
             if obj.contains_key(name) {
                 let message = "is given twice (as an option and as a field)";
@@ -272,7 +253,7 @@ impl Draft<'_> {
             let known = take(name)?;
             if known.image {
                 let images = images_of(known.name, value)?.into_iter();
-                named_images.extend(images.map(|image| (known, image)));
+                named_images.extend(images.map(|image| (known, known.name, image)));
                 continue;
             }
             // Free text (a negative prompt): it must show something and fit.
@@ -300,11 +281,8 @@ impl Draft<'_> {
             let known = known.ok_or_else(|| no_place(slot.name()))?;
             placed.push((known, slot.name(), input.clone()));
         }
-        let named = named_images
-            .into_iter()
-            .map(|(known, input)| (known, known.name, input));
         let mut images: Vec<ImageField> = Vec::new();
-        for (known, named, input) in placed.into_iter().chain(named) {
+        for (known, named, input) in placed.into_iter().chain(named_images) {
             match images.iter_mut().find(|i| i.field == known.name) {
                 Some(image) => image.inputs.push(input),
                 None => images.push(ImageField {
@@ -336,10 +314,7 @@ impl Lowered {
         self.operation.body.expect("a routed operation has a body")
     }
 
-    /// Checks the body against its schema (again after a change to it),
-    /// each image's place held, a field named as the request names it
-    /// (without the `nest`); then decodes it into its generated type. The
-    /// body is checked where it lies, not copied: it comes back as it was.
+    /// Checks the body in place (not copied) with each image's place held.
     pub(crate) fn recheck(mut self) -> Result<Self, InvalidInput> {
         let mut body = Value::Object(std::mem::take(&mut self.body));
         let fields = body.as_object_mut().expect("an object");
@@ -371,8 +346,8 @@ impl Lowered {
         checked.map(|()| self)
     }
 
-    /// Checks `body`, this body with its images' places held, against its
-    /// schema; then decodes it into its generated type.
+    /// Checks `body` against its schema, a field named as the request names
+    /// it (without the `nest`); then decodes it into its generated type.
     fn check(&self, body: &Value) -> Result<(), InvalidInput> {
         let nest = self.operation.route.and_then(|r| r.nest);
         let checked = catalog::schemas(self.provider).check(self.schema(), body);
@@ -388,8 +363,7 @@ impl Lowered {
     }
 }
 
-/// Decodes `body` into the generated type of the schema `name`: what the
-/// generated client would send.
+/// Decodes `body` into the generated type of the schema `name`, as sent.
 fn decode(provider: Provider, name: &str, body: &Value) -> Result<(), InvalidInput> {
     struct Decode<'a>(&'a Value);
     impl BodyVisitor for Decode<'_> {
@@ -401,13 +375,11 @@ fn decode(provider: Provider, name: &str, body: &Value) -> Result<(), InvalidInp
             T::deserialize(self.0).map(drop)
         }
     }
-    let decoded = match provider {
-        Provider::Segmind => ideogram_raw::segmind::operations::with_body_type(name, Decode(body)),
-        Provider::Ideogram => {
-            ideogram_raw::ideogram::operations::with_body_type(name, Decode(body))
-        }
+    let with_body_type = match provider {
+        Provider::Segmind => ideogram_raw::segmind::operations::with_body_type::<Decode>,
+        Provider::Ideogram => ideogram_raw::ideogram::operations::with_body_type::<Decode>,
     };
-    let message = match decoded {
+    let message = match with_body_type(name, Decode(body)) {
         Some(Ok(())) => return Ok(()),
         Some(Err(e)) => format!("{name}: {e}"),
         None => format!("{name} has no generated type"),
@@ -415,23 +387,15 @@ fn decode(provider: Provider, name: &str, body: &Value) -> Result<(), InvalidInp
     Err(InvalidInput::new("request", message))
 }
 
-/// The images a field's value names: one, or a list, each in the text an
-/// [`ImageInput`] parses (a URL, a path, a `data:` URL), checked.
+/// The images (one, or a list) a field's value names as an [`ImageInput`], checked.
 pub(crate) fn images_of(field: &str, value: &Value) -> Result<Vec<ImageInput>, InvalidInput> {
-    let one = |value: &Value| -> Result<ImageInput, InvalidInput> {
-        let not_text = || {
-            InvalidInput::new(
-                field.to_owned(),
-                "is an image: a URL, a path or a data: URL",
-            )
-        };
-        let image: ImageInput = value
+    let one = |value: &Value| {
+        let why = "is an image: a URL, a path or a data: URL";
+        let text = value
             .as_str()
-            .ok_or_else(not_text)?
-            .parse()
-            .map_err(named(field))?;
-        image.check().map_err(named(field))?;
-        Ok(image)
+            .ok_or_else(|| InvalidInput::new(field.to_owned(), why))?;
+        let image: ImageInput = text.parse().map_err(named(field))?;
+        image.check().map_err(named(field)).map(|()| image)
     };
     match value {
         Value::Array(items) => items.iter().map(one).collect(),
@@ -439,63 +403,34 @@ pub(crate) fn images_of(field: &str, value: &Value) -> Result<Vec<ImageInput>, I
     }
 }
 
-/// The images of `fields` set by an image field's spec name (in any body
-/// of either provider), with that name: what a caller confining a
-/// request's images must see. A value that does not parse is left to the
-/// check, which refuses it.
-pub(crate) fn named_images(fields: &BTreeMap<String, Value>) -> Vec<(String, ImageInput)> {
-    let mut images = Vec::new();
-    for (field, value) in fields.iter().filter(|(f, _)| catalog::is_image_field(f)) {
-        let named = images_of(field, value).unwrap_or_default().into_iter();
-        images.extend(named.map(|image| (field.clone(), image)));
-    }
-    images
-}
-
-/// `value` in the enum's own spelling when it differs only in case
-/// (Segmind's character model writes `Realistic`).
+/// `value` in the enum's own case (Segmind's character model writes `Realistic`).
 fn spelled(value: &Value, values: &[String]) -> Value {
-    match value.as_str() {
-        Some(text) if !values.iter().any(|v| v == text) => values
-            .iter()
-            .find(|v| v.eq_ignore_ascii_case(text))
-            .map_or_else(|| value.clone(), |v| v.clone().into()),
-        _ => value.clone(),
-    }
+    let text = value.as_str().filter(|t| !values.iter().any(|v| v == t));
+    let own = text.and_then(|text| values.iter().find(|v| v.eq_ignore_ascii_case(text)));
+    own.map_or_else(|| value.clone(), |v| v.clone().into())
 }
 
-/// The value of `values`, an enum of sizes (`RESOLUTION_1024_768` or
-/// `1024x768`), nearest `width` x `height`, with its size.
-fn nearest(values: &[String], (width, height): (u32, u32)) -> Option<(&String, (u32, u32))> {
-    let sizes: Vec<(u32, u32)> = values.iter().filter_map(|v| pair(v)).collect();
-    let size = nearest_in(width, height, &sizes)?;
-    values
-        .iter()
-        .find(|v| pair(v) == Some(size))
-        .map(|v| (v, size))
+/// The value of an enum of sizes (`RESOLUTION_1024_768`, `1024x768`) nearest a size.
+fn nearest(values: &[String], (width, height): (u32, u32)) -> Option<&String> {
+    let size = nearest_in(width, height, values.iter().filter_map(|v| pair(v)))?;
+    values.iter().find(|v| pair(v) == Some(size))
 }
 
 /// The enum value that names `size`.
 fn size_value(size: Resolution, values: &[String], model: &str) -> Result<String, InvalidInput> {
     let wanted = (u32::from(size.width()), u32::from(size.height()));
-    let near = nearest(values, wanted);
-    if let Some((value, found)) = near
-        && found == wanted
-    {
+    if let Some(value) = values.iter().find(|v| pair(v) == Some(wanted)) {
         return Ok(value.clone());
     }
-    let near = near.map(|(_, (w, h))| format!("; the nearest is {w}x{h}"));
-    let message = format!(
-        "{size} is not a size {model} renders here{}",
-        near.unwrap_or_default()
-    );
+    let near = nearest(values, wanted).and_then(|v| pair(v));
+    let near = near.map(|(w, h)| format!("; the nearest is {w}x{h}"));
+    let near = near.unwrap_or_default();
+    let message = format!("{size} is not a size {model} renders here{near}");
     Err(InvalidInput::new("resolution", message))
 }
 
-/// Where an aspect ratio goes: the value of that shape of the body's field
-/// that takes it (`aspect_ratio`: `ASPECT_16_9`, `16x9`; a named size whose
-/// sizes the spec's `x-sizes` gives); else the `resolution` of the nearest
-/// shape, about a megapixel.
+/// Where an aspect ratio goes: the value of its shape in the field taking it
+/// (`ASPECT_16_9`, `16x9`, a name in `x-sizes`), else a megapixel `resolution`.
 fn ratio_value(
     ratio: AspectRatio,
     who: &str,
@@ -518,14 +453,12 @@ fn ratio_value(
         let message = format!("{who} takes {}, not {ratio}", shown.join(", "));
         return Err(InvalidInput::new("aspect_ratio", message));
     }
-    let into = sized.ok_or_else(|| no_place("aspect_ratio"))?;
-    let (value, _) =
-        nearest(&into.values, megapixel(ratio)).ok_or_else(|| no_place("aspect_ratio"))?;
-    Ok((into.name, value.clone()))
+    let near = sized.and_then(|into| Some((into.name, nearest(&into.values, megapixel(ratio))?)));
+    let (into, value) = near.ok_or_else(|| no_place("aspect_ratio"))?;
+    Ok((into, value.clone()))
 }
 
-/// A prompt must show something (not only spaces or zero-width characters)
-/// and fit the cap.
+/// A prompt must show something (not only spaces or zero-width) and fit the cap.
 pub(crate) fn check_prompt(
     field: impl Into<std::borrow::Cow<'static, str>>,
     text: &str,

@@ -3,10 +3,13 @@
 use std::fmt;
 use std::ops::RangeInclusive;
 use std::str::FromStr;
+use std::sync::LazyLock;
 
+use ideogram_raw::{ideogram::types::ModelEnum, operation::Operation};
+
+use crate::catalog;
 use crate::invalid::InvalidInput;
 use crate::provider::{Provider, as_u32};
-use ideogram_raw::ideogram::types::ModelEnum;
 
 /// The model used when none is chosen: Ideogram 2.0, both APIs' default.
 pub const DEFAULT_MODEL: Model = Model::V2;
@@ -75,47 +78,41 @@ impl Model {
     /// assert!(!Model::V1.takes(Provider::Ideogram, false, "style_type"));
     /// ```
     pub fn takes(self, provider: Provider, img2img: bool, field: &str) -> bool {
-        let model = self.to_string();
-        crate::catalog::routes(provider, task(img2img), Some(&model))
-            .any(|op| crate::catalog::takes(provider, op, field, &model))
+        let mut routes = self.routes(provider, img2img);
+        routes.any(|op| catalog::takes(provider, op, field, self.name()))
     }
 
     /// The seeds this model's body on `provider` takes (Segmind's 4.0 takes
     /// more), else the provider's ([`Provider::seed_range`]).
     pub fn seed_range(self, provider: Provider, img2img: bool) -> RangeInclusive<u32> {
-        let model = self.to_string();
-        crate::catalog::routes(provider, task(img2img), Some(&model))
-            .find_map(|op| {
-                let name = crate::catalog::fields_schema(provider, op)?;
-                crate::catalog::schemas(provider).field_range(name, "seed")
-            })
-            .map_or_else(|| provider.seed_range(), |range| as_u32(&range))
+        let mut routes = self.routes(provider, img2img);
+        let seeds = routes.find_map(|op| {
+            let name = catalog::fields_schema(provider, op)?;
+            catalog::schemas(provider).field_range(name, "seed")
+        });
+        seeds.map_or_else(|| provider.seed_range(), |range| as_u32(&range))
     }
-}
 
-/// The task a request runs, with an input image or without.
-fn task(img2img: bool) -> &'static str {
-    if img2img { "remix" } else { "generate" }
+    /// The operations running this model on `provider` (`img2img`: remix).
+    fn routes(self, provider: Provider, img2img: bool) -> impl Iterator<Item = &'static Operation> {
+        let task = if img2img { "remix" } else { "generate" };
+        catalog::routes(provider, task, Some(self.name()))
+    }
+
+    /// Its API name, spelled once per process: lowering sends it per request.
+    pub(crate) fn name(self) -> &'static str {
+        static NAMES: LazyLock<[String; 8]> = LazyLock::new(|| Model::ALL.map(|m| m.to_string()));
+        &NAMES[self as usize]
+    }
 }
 
 /// The model a Segmind slug runs (`ideogram-3-remix` runs `V_3`).
 fn model_of_slug(slug: &str) -> Option<Model> {
-    let op = crate::catalog::operations(Provider::Segmind)
-        .iter()
-        .find(|op| op.route.is_some() && op.path.strip_prefix("/v1/") == Some(slug))?;
+    let mut operations = catalog::operations(Provider::Segmind).iter();
+    let op =
+        operations.find(|op| op.route.is_some() && op.path.strip_prefix("/v1/") == Some(slug))?;
     let name = op.route?.models.first()?;
-    Model::ALL.into_iter().find(|m| m.to_string() == *name)
-}
-
-impl Model {
-    /// Its API name ([`Display`](fmt::Display)), spelled once per process:
-    /// what lowering compares and sends on every request.
-    pub(crate) fn name(self) -> &'static str {
-        static NAMES: std::sync::LazyLock<[String; 8]> =
-            std::sync::LazyLock::new(|| Model::ALL.map(|m| m.to_string()));
-        let at = Model::ALL.iter().position(|m| *m == self);
-        &NAMES[at.expect("every model is in ALL")]
-    }
+    Model::ALL.into_iter().find(|m| m.name() == *name)
 }
 
 impl fmt::Display for Model {

@@ -1,15 +1,16 @@
-//! The smaller request options: the specs' enums, a seed and the image
-//! weight.
+//! The smaller request options: the specs' enums, a seed and the image weight.
 
 use std::fmt;
 use std::str::FromStr;
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
 use crate::invalid::InvalidInput;
 use crate::provider::Provider;
 
-/// The style to aim for: the generated enum of Ideogram's legacy
-/// `style_type`, the widest of the specs'. Which styles a model takes is
-/// read from the `style_type` enum of the body it is sent in.
+/// The style to aim for: Ideogram's legacy `style_type`, the widest of the
+/// specs' (a model takes those of the `style_type` enum of its body).
 pub use ideogram_raw::ideogram::types::StyleType;
 
 /// Whether Ideogram rewrites the prompt into a richer one first.
@@ -35,18 +36,14 @@ pub use ideogram_raw::ideogram::types::UpscaleFactor;
 /// assert!(StyleType::values().contains(&StyleType::Fiction));
 /// # Ok::<(), ideogram::InvalidInput>(())
 /// ```
-pub trait SpecEnum:
-    Sized + Copy + PartialEq + FromStr + fmt::Display + schemars::JsonSchema
-{
+pub trait SpecEnum: Sized + Copy + PartialEq + FromStr + fmt::Display + JsonSchema {
     /// The request field it fills, as errors name it.
     const FIELD: &'static str;
 
     /// Every value, in the spec's order.
     fn values() -> Vec<Self> {
-        ideogram_raw::enums::values::<Self>()
-            .iter()
-            .filter_map(|v| v.parse().ok())
-            .collect()
+        let values = ideogram_raw::enums::values::<Self>();
+        values.iter().filter_map(|v| v.parse().ok()).collect()
     }
 
     /// The value `text` names, in any case, `-` or `_`.
@@ -60,40 +57,27 @@ pub trait SpecEnum:
     }
 }
 
-impl SpecEnum for StyleType {
-    const FIELD: &'static str = "style";
+/// Each enum's [`SpecEnum::FIELD`].
+macro_rules! spec_enums {
+    ($($type:ty: $field:literal),*) => {
+        $(impl SpecEnum for $type {
+            const FIELD: &'static str = $field;
+        })*
+    };
 }
-
-impl SpecEnum for MagicPrompt {
-    const FIELD: &'static str = "magic_prompt";
-}
-
-impl SpecEnum for RenderingSpeed {
-    const FIELD: &'static str = "rendering_speed";
-}
-
-impl SpecEnum for StylePreset {
-    const FIELD: &'static str = "style_preset";
-}
-
-impl SpecEnum for UpscaleFactor {
-    const FIELD: &'static str = "upscale";
-}
+spec_enums!(
+    StyleType: "style",
+    MagicPrompt: "magic_prompt",
+    RenderingSpeed: "rendering_speed",
+    StylePreset: "style_preset",
+    UpscaleFactor: "upscale",
+    crate::palette::PalettePreset: "palette"
+);
 
 /// A seed: the same request with the same seed gives the same image. Its
 /// range depends on the provider, checked by [`Seed::check_for`].
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(transparent)]
 pub struct Seed(pub u32);
@@ -135,7 +119,13 @@ impl FromStr for Seed {
 
 /// How closely image to image follows the input, from loosely to closely
 /// ([`ImageWeight::range`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(try_from = "u32")]
+#[schemars(
+    description = "How closely image to image follows the input, from loosely to closely.",
+    extend("minimum" = *Self::range().start(), "maximum" = *Self::range().end()),
+    extend("default" = Self::DEFAULT.get())
+)]
 pub struct ImageWeight(u8);
 
 impl ImageWeight {
@@ -162,6 +152,14 @@ impl ImageWeight {
     /// The weight.
     pub fn get(self) -> u8 {
         self.0
+    }
+}
+
+impl TryFrom<u32> for ImageWeight {
+    type Error = InvalidInput;
+
+    fn try_from(weight: u32) -> Result<Self, InvalidInput> {
+        Self::new(weight)
     }
 }
 

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use ideogram_raw::ideogram::types as spec;
 use serde::{Deserialize, Serialize};
 
 use crate::invalid::InvalidInput;
@@ -15,8 +16,9 @@ pub use ideogram_raw::ideogram::types::ColorPalettePresetName as PalettePreset;
 /// Four colours close to a preset's, as RGB (Ideogram does not publish them).
 pub use ideogram_raw::presets::colors as preset_colors;
 
-impl SpecEnum for PalettePreset {
-    const FIELD: &'static str = "palette";
+/// A palette refused for `why`.
+fn invalid(why: String) -> InvalidInput {
+    InvalidInput::new("palette", why)
 }
 
 /// One colour of a custom palette, checked when made or deserialised.
@@ -51,29 +53,17 @@ impl PaletteColor {
     pub fn new(hex: &str, weight: Option<f64>) -> Result<Self, InvalidInput> {
         let hex = hex.trim();
         // The spec's own pattern, held by its generated `ColorHex`.
-        if hex
-            .parse::<ideogram_raw::ideogram::types::ColorHex>()
-            .is_err()
-        {
-            return Err(InvalidInput::new(
-                "palette",
-                format!("{hex:?} is not a colour: write #rgb or #rrggbb, such as #ff5500"),
-            ));
+        if hex.parse::<spec::ColorHex>().is_err() {
+            let why = format!("{hex:?} is not a colour: write #rgb or #rrggbb, such as #ff5500");
+            return Err(invalid(why));
         }
         if let Some(w) = weight.filter(|w| !Self::WEIGHTS.contains(w)) {
-            return Err(InvalidInput::new(
-                "palette",
-                format!(
-                    "weight {w} of {hex} is outside {:?}..={:?}",
-                    Self::WEIGHTS.start(),
-                    Self::WEIGHTS.end()
-                ),
-            ));
+            let (start, end) = (Self::WEIGHTS.start(), Self::WEIGHTS.end());
+            let why = format!("weight {w} of {hex} is outside {start:?}..={end:?}");
+            return Err(invalid(why));
         }
-        Ok(Self {
-            hex: hex.to_ascii_lowercase(),
-            weight,
-        })
+        let hex = hex.to_ascii_lowercase();
+        Ok(Self { hex, weight })
     }
 
     /// The colour as given, lower-cased: `#ff5500` or `#f50`.
@@ -109,15 +99,10 @@ impl PaletteColors {
 
     /// 1 to [`PaletteColors::MAX`] colours.
     pub fn new(colors: Vec<PaletteColor>) -> Result<Self, InvalidInput> {
-        if colors.is_empty() || colors.len() > Self::MAX {
-            return Err(InvalidInput::new(
-                "palette",
-                format!(
-                    "a custom palette holds 1 to {} colours, not {}",
-                    Self::MAX,
-                    colors.len()
-                ),
-            ));
+        let (max, n) = (Self::MAX, colors.len());
+        if n == 0 || n > max {
+            let why = format!("a custom palette holds 1 to {max} colours, not {n}");
+            return Err(invalid(why));
         }
         Ok(Self(colors))
     }
@@ -152,7 +137,8 @@ impl TryFrom<Vec<PaletteColor>> for PaletteColors {
 /// assert!("#ff5500:2".parse::<Palette>().is_err());
 /// # Ok::<(), ideogram::InvalidInput>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, schemars::JsonSchema)]
+#[schemars(with = "spec::ColorPalette")]
 pub enum Palette {
     /// One of the presets.
     Preset(PalettePreset),
@@ -184,33 +170,21 @@ impl<'de> Deserialize<'de> for Palette {
             Text(String),
         }
         use serde::de::Error as _;
-        let invalid = D::Error::custom;
-        match Wire::deserialize(deserializer)? {
-            Wire::Text(text) => text.parse().map_err(invalid),
-            Wire::Preset { name } => name
-                .parse()
-                .map(Self::Preset)
-                .map_err(|_| D::Error::custom(format!("{name:?} is not a preset"))),
-            Wire::Members { members } => {
-                let colors = members
-                    .into_iter()
-                    .map(|m| PaletteColor::new(&m.color_hex, m.color_weight))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(invalid)?;
-                Self::custom(colors).map_err(invalid)
+        let palette = match Wire::deserialize(deserializer)? {
+            Wire::Text(text) => text.parse(),
+            Wire::Preset { name } => {
+                return name
+                    .parse()
+                    .map(Self::Preset)
+                    .map_err(|_| D::Error::custom(format!("{name:?} is not a preset")));
             }
-        }
-    }
-}
-
-impl schemars::JsonSchema for Palette {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ColorPalette".into()
-    }
-
-    /// The spec's `ColorPalette`: the form this type is written in.
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        ideogram_raw::ideogram::types::ColorPalette::json_schema(generator)
+            Wire::Members { members } => members
+                .into_iter()
+                .map(|m| PaletteColor::new(&m.color_hex, m.color_weight))
+                .collect::<Result<_, _>>()
+                .and_then(Self::custom),
+        };
+        palette.map_err(D::Error::custom)
     }
 }
 
@@ -221,23 +195,22 @@ impl Palette {
     }
 
     /// The palette as the spec's generated `ColorPalette` (Segmind's alike).
-    pub fn to_ideogram(&self) -> ideogram_raw::ideogram::types::ColorPalette {
-        use ideogram_raw::ideogram::types as t;
-        match self {
-            Palette::Preset(name) => t::ColorPalette::Preset(t::ColorPalettePreset { name: *name }),
-            Palette::Custom(colors) => t::ColorPalette::Members(t::ColorPaletteMembers {
-                members: colors
-                    .iter()
-                    .map(|c| t::ColorPaletteMember {
-                        color_hex: c
-                            .hex
-                            .parse()
-                            .expect("a checked colour fits the spec's pattern"),
-                        color_weight: c.weight,
-                    })
-                    .collect(),
-            }),
-        }
+    pub fn to_ideogram(&self) -> spec::ColorPalette {
+        let colors = match self {
+            Palette::Preset(name) => {
+                return spec::ColorPalette::Preset(spec::ColorPalettePreset { name: *name });
+            }
+            Palette::Custom(colors) => colors,
+        };
+        let member = |c: &PaletteColor| spec::ColorPaletteMember {
+            color_hex: c
+                .hex
+                .parse()
+                .expect("a checked colour fits the spec's pattern"),
+            color_weight: c.weight,
+        };
+        let members = colors.iter().map(member).collect();
+        spec::ColorPalette::Members(spec::ColorPaletteMembers { members })
     }
 }
 
@@ -277,34 +250,22 @@ impl FromStr for Palette {
                     .iter()
                     .map(|p| p.to_string().to_ascii_lowercase())
                     .collect();
-                InvalidInput::new(
-                    "palette",
-                    format!(
-                        "{text:?} is neither a preset ({}) nor colours such as #ff5500:0.6,#00aaff",
-                        names.join(", ")
-                    ),
-                )
+                let names = names.join(", ");
+                invalid(format!(
+                    "{text:?} is neither a preset ({names}) nor colours such as #ff5500:0.6,#00aaff"
+                ))
             });
         }
-        let colors = text
-            .split(',')
-            .map(|item| {
-                let (hex, weight) = match item.split_once(':') {
-                    Some((hex, weight)) => {
-                        let weight = weight.trim().parse::<f64>().map_err(|_| {
-                            InvalidInput::new(
-                                "palette",
-                                format!("weight {weight:?} of {hex} is not a number"),
-                            )
-                        })?;
-                        (hex, Some(weight))
-                    }
-                    None => (item, None),
-                };
-                PaletteColor::new(hex, weight)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Self::custom(colors)
+        let color = |item: &str| match item.split_once(':') {
+            None => PaletteColor::new(item, None),
+            Some((hex, weight)) => match weight.trim().parse() {
+                Ok(weight) => PaletteColor::new(hex, Some(weight)),
+                Err(_) => Err(invalid(format!(
+                    "weight {weight:?} of {hex} is not a number"
+                ))),
+            },
+        };
+        Self::custom(text.split(',').map(color).collect::<Result<_, _>>()?)
     }
 }
 

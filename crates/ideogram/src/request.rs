@@ -1,6 +1,5 @@
-//! One request type for every provider and model: the spec's fields by
-//! name, plus the ergonomic values that lower themselves into whichever body
-//! the request goes to (`lowering`), checked before anything is sent.
+//! One request type for every provider and model: the spec's fields by name
+//! plus ergonomic values, lowered into whichever body it goes to.
 
 use std::collections::BTreeMap;
 
@@ -9,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::aspect::AspectRatio;
+use crate::catalog::is_image_field;
 use crate::image_input::ImageInput;
 use crate::invalid::InvalidInput;
-use crate::lowering::{Draft, Lowered, Slot, check_prompt};
+use crate::lowering::{Draft, Lowered, Slot, check_prompt, images_of};
 use crate::model::{DEFAULT_MODEL, Model};
 use crate::options::{ImageWeight, MagicPrompt, StylePreset, StyleType, UpscaleFactor};
 use crate::palette::Palette;
@@ -102,8 +102,7 @@ pub struct GenerateRequest {
 }
 
 /// What a [`GenerateRequest`] and an [`EditRequest`](crate::EditRequest)
-/// both hold beside their own values: the ergonomic values every body
-/// spells its own way, and every other field by its spec name.
+/// share: ergonomic values each body spells its own way, and spec fields.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub(crate) struct Common {
@@ -124,8 +123,7 @@ pub(crate) struct Common {
 }
 
 impl Common {
-    /// `own` (the request's other images, each with where it goes), then
-    /// the style references: one list for checking, lowering and naming.
+    /// `own` images with their slots, then the style references, in one list.
     pub(crate) fn slots<'a>(
         &'a self,
         own: impl IntoIterator<Item = (Slot, Option<&'a ImageInput>)>,
@@ -138,23 +136,27 @@ impl Common {
             .collect()
     }
 
-    /// Each image of `slots` with the name `name` gives its slot, then those
-    /// set by an image field's spec name.
+    /// Each image of `slots` named by `name`, then those set by an image
+    /// field's spec name (one that does not parse is left to the check).
     pub(crate) fn input_images(
         &self,
         slots: Vec<(Slot, ImageInput)>,
         name: fn(&'static str) -> &'static str,
     ) -> Vec<(String, ImageInput)> {
+        let named = self.fields.iter().filter(|(f, _)| is_image_field(f));
+        let named = named.flat_map(|(field, value)| {
+            let images = images_of(field, value).unwrap_or_default().into_iter();
+            images.map(move |image| (field.clone(), image))
+        });
         slots
             .into_iter()
             .map(|(slot, image)| (name(slot.name()).to_owned(), image))
-            .chain(crate::lowering::named_images(&self.fields))
+            .chain(named)
             .collect()
     }
 }
 
-/// The setters and readers both request types share, written once over
-/// their [`Common`] part.
+/// The setters and readers both request types share over [`Common`].
 macro_rules! common_methods {
     () => {
         /// Sets the body field `field` (its spec name, in any body, one a
@@ -175,8 +177,7 @@ macro_rules! common_methods {
             self
         }
 
-        /// The body fields set by their spec names (everything but the
-        /// ergonomic values).
+        /// The body fields set by their spec names (not the ergonomic values).
         pub fn fields(&self) -> &std::collections::BTreeMap<String, serde_json::Value> {
             &self.common.fields
         }
@@ -187,15 +188,13 @@ macro_rules! common_methods {
             self
         }
 
-        /// Whether Ideogram may rewrite the prompt (`magic_prompt`, or the
-        /// body's other name for it).
+        /// Whether Ideogram may rewrite the prompt (`magic_prompt`, as the body calls it).
         pub fn magic_prompt(mut self, magic: crate::options::MagicPrompt) -> Self {
             self.common.magic_prompt = Some(magic);
             self
         }
 
-        /// Adds an image whose style to follow (`style_reference_images`;
-        /// at most 10 MB in all).
+        /// Adds an image whose style to follow (`style_reference_images`, 10 MB in all).
         pub fn style_reference(mut self, image: crate::image_input::ImageInput) -> Self {
             self.common.style_reference_images.push(image);
             self
@@ -218,15 +217,11 @@ macro_rules! common_methods {
 
         /// The images asked for (`num_images`; 1 unless a count is set).
         pub fn images_asked(&self) -> u32 {
-            self.fields()
-                .get("num_images")
-                .and_then(serde_json::Value::as_u64)
-                .and_then(|n| u32::try_from(n).ok())
-                .unwrap_or(1)
+            let count = self.fields().get("num_images").and_then(|n| n.as_u64());
+            count.and_then(|n| u32::try_from(n).ok()).unwrap_or(1)
         }
 
-        /// Checks the request as sending to `provider` would first, without
-        /// sending or reading anything.
+        /// Checks the request as sending to `provider` would, sending nothing.
         pub fn check(&self, provider: crate::provider::Provider) -> Result<(), InvalidInput> {
             self.lower(provider).map(drop)
         }
@@ -251,8 +246,7 @@ impl GenerateRequest {
         self
     }
 
-    /// Sends to the operation with the spec id `id` (`ideogram_3`), not the
-    /// first of the task and model that takes the request.
+    /// Sends to the operation with the spec id `id` (`ideogram_3`), not the first.
     pub fn operation(mut self, id: impl Into<String>) -> Self {
         self.operation = Some(id.into());
         self
@@ -264,8 +258,7 @@ impl GenerateRequest {
         self
     }
 
-    /// The output shape: the body's aspect ratio, or where it takes sizes
-    /// only, the size of the nearest shape, about a megapixel.
+    /// The output shape; a body taking sizes only gets a megapixel of it.
     pub fn aspect_ratio(mut self, ratio: AspectRatio) -> Self {
         self.aspect_ratio = Some(ratio);
         self
@@ -292,17 +285,15 @@ impl GenerateRequest {
         self.set("image_weight", weight.get())
     }
 
-    /// A character to keep (one image), with an optional mask of its size,
-    /// grayscale. On Segmind it goes to the operation whose body takes it
-    /// (`ideogram-character`), which takes no mask.
+    /// A character to keep (one image), with an optional grayscale mask of
+    /// its size; Segmind's `ideogram-character` takes no mask.
     pub fn character_reference(mut self, image: ImageInput, mask: Option<ImageInput>) -> Self {
         self.character_reference_images = Some(image);
         self.character_reference_images_mask = mask;
         self
     }
 
-    /// A transparent background: the operation of the `transparent` task
-    /// (Ideogram 3.0's generate-transparent), which answers PNGs with alpha.
+    /// A transparent background: the `transparent` task, PNGs with alpha.
     pub fn transparent(mut self) -> Self {
         self.transparent = true;
         self
@@ -330,13 +321,12 @@ impl GenerateRequest {
 
     /// How many images were asked for, if a count was given.
     pub fn num_images_asked(&self) -> Option<u32> {
-        self.fields()
-            .contains_key("num_images")
-            .then(|| self.images_asked())
+        let given = self.fields().contains_key("num_images");
+        given.then(|| self.images_asked())
     }
 
-    /// Every image the request reads, with the field that holds it: for a
-    /// caller that decides which files or URLs a request may use.
+    /// Every image the request reads, with its field: for a caller that
+    /// decides which files or URLs a request may use.
     ///
     /// ```
     /// use ideogram::{GenerateRequest, ImageInput};
@@ -368,8 +358,7 @@ impl GenerateRequest {
         self.model.unwrap_or(DEFAULT_MODEL)
     }
 
-    /// The task the request runs: `transparent`, `remix` with an input
-    /// image, else `generate`.
+    /// The task it runs: `transparent`, `remix` with an image, or `generate`.
     pub fn task(&self) -> &'static str {
         if self.transparent {
             "transparent"
@@ -412,15 +401,14 @@ impl GenerateRequest {
         .lower(provider)
     }
 
-    /// The JSON Schema of a request for `provider` (an agent's tool
-    /// definition): its own fields, and every field of the generate, remix
-    /// and transparent bodies as the spec describes it, with who takes it.
+    /// The JSON Schema of a request for `provider` (an agent's tool): its
+    /// own fields and every generate, remix and transparent body's.
     pub fn json_schema(provider: Provider) -> Value {
         crate::json_form::request_schema::<Self>(provider, &["generate", "remix", "transparent"])
     }
 
     /// The body this request becomes for `provider`, checked as sending
-    /// would (a multipart body's files are not in it).
+    /// would (without a multipart body's files).
     ///
     /// ```
     /// use ideogram::{GenerateRequest, Model, Provider};

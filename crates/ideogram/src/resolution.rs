@@ -9,11 +9,11 @@ use std::sync::LazyLock;
 use ideogram_raw::enums;
 use ideogram_raw::ideogram::types as wire;
 
-use crate::aspect::AspectRatio;
+use crate::aspect::{AspectRatio, parse_pair};
 use crate::invalid::InvalidInput;
 
-/// Each family's sizes, as `(width, height)`, in [`SizeFamily::ALL`]'s order.
-static SIZES: LazyLock<[Vec<(u16, u16)>; 3]> = LazyLock::new(|| {
+/// Each family's sizes, in [`SizeFamily::ALL`]'s order.
+static SIZES: LazyLock<[Vec<Resolution>; 3]> = LazyLock::new(|| {
     [
         enums::values::<wire::Resolution>(),
         enums::values::<wire::ResolutionV3>(),
@@ -23,7 +23,10 @@ static SIZES: LazyLock<[Vec<(u16, u16)>; 3]> = LazyLock::new(|| {
         values
             .iter()
             .filter_map(|v| enums::pair(v))
-            .map(|(w, h)| (w as u16, h as u16))
+            .map(|(w, h)| Resolution {
+                width: w as u16,
+                height: h as u16,
+            })
             .collect()
     })
 });
@@ -71,18 +74,15 @@ impl Resolution {
 
     /// `width` x `height`, if some model renders that size.
     pub fn new(width: u16, height: u16) -> Result<Self, InvalidInput> {
-        if SIZES.iter().flatten().any(|&size| size == (width, height)) {
-            return Ok(Self { width, height });
+        let size = Self { width, height };
+        if SIZES.iter().flatten().any(|&known| known == size) {
+            return Ok(size);
         }
-        let all: BTreeSet<_> = SIZES.iter().flatten().collect();
+        let all = Self::every().len();
         let near = Self::nearest(u32::from(width), u32::from(height), SizeFamily::Legacy);
-        Err(InvalidInput::new(
-            "resolution",
-            format!(
-                "{width}x{height} is not one of the {} sizes Ideogram renders; the nearest is {near}",
-                all.len()
-            ),
-        ))
+        let why =
+            format!("{size} is not one of the {all} sizes Ideogram renders; the nearest is {near}");
+        Err(InvalidInput::new("resolution", why))
     }
 
     /// Width in pixels.
@@ -98,7 +98,7 @@ impl Resolution {
     /// Whether `family` renders this size (a request is checked against its
     /// model's own enum when lowered).
     pub fn is_in(self, family: SizeFamily) -> bool {
-        SIZES[family as usize].contains(&(self.width, self.height))
+        SIZES[family as usize].contains(&self)
     }
 
     /// The reduced aspect ratio (1280x768 is 5:3).
@@ -108,19 +108,21 @@ impl Resolution {
 
     /// Every size of `family`, in the specs' order.
     pub fn all_in(family: SizeFamily) -> impl Iterator<Item = Self> {
-        SIZES[family as usize]
-            .iter()
-            .map(|&(width, height)| Self { width, height })
+        SIZES[family as usize].iter().copied()
+    }
+
+    /// Every size some model renders, each once, in order.
+    pub(crate) fn every() -> BTreeSet<Self> {
+        SIZES.iter().flatten().copied().collect()
     }
 
     /// The legal size of `family` closest to `width` x `height`: the closest
     /// shape first, then the closest pixel count.
     pub fn nearest(width: u32, height: u32, family: SizeFamily) -> Self {
-        let sizes: Vec<(u32, u32)> = SIZES[family as usize]
+        let sizes = SIZES[family as usize]
             .iter()
-            .map(|&(w, h)| (w.into(), h.into()))
-            .collect();
-        let (w, h) = nearest_in(width, height, &sizes).expect("every family has sizes");
+            .map(|r| (r.width.into(), r.height.into()));
+        let (w, h) = nearest_in(width, height, sizes).expect("every family has sizes");
         Self {
             width: w as u16,
             height: h as u16,
@@ -146,26 +148,26 @@ impl FromStr for Resolution {
     /// Accepts `1024x1024` (also `1024X1024` and `1024*1024`) and
     /// `RESOLUTION_1024_1024` (any case).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let text = s.trim();
-        let upper = text.to_ascii_uppercase();
-        let parts = match upper.strip_prefix("RESOLUTION_") {
-            Some(rest) => rest.split_once('_'),
-            None => upper.split_once(['X', '*']),
-        };
-        let parse = |part: &str| part.trim().parse::<u16>().ok().filter(|&n| n > 0);
-        match parts.and_then(|(w, h)| Some((parse(w)?, parse(h)?))) {
-            Some((width, height)) => Self::new(width, height),
-            None => Err(InvalidInput::new(
+        let side = |n: u32| u16::try_from(n).ok().filter(|&n| n > 0);
+        let sides = parse_pair(s, "RESOLUTION_", &['X', '*']);
+        let Some((width, height)) = sides.and_then(|(w, h)| Some((side(w)?, side(h)?))) else {
+            let why = "is not a size: write it as 1024x1024 or RESOLUTION_1024_1024";
+            return Err(InvalidInput::new(
                 "resolution",
-                format!("{text:?} is not a size: write it as 1024x1024 or RESOLUTION_1024_1024"),
-            )),
-        }
+                format!("{:?} {why}", s.trim()),
+            ));
+        };
+        Self::new(width, height)
     }
 }
 
 /// Of `sizes`, the one closest to `width` x `height`: the closest shape
 /// (a 1% shape error outweighs any size difference), then pixel count.
-pub(crate) fn nearest_in(width: u32, height: u32, sizes: &[(u32, u32)]) -> Option<(u32, u32)> {
+pub(crate) fn nearest_in(
+    width: u32,
+    height: u32,
+    sizes: impl IntoIterator<Item = (u32, u32)>,
+) -> Option<(u32, u32)> {
     let (width, height) = (width.max(1), height.max(1));
     let want_shape = (f64::from(width) / f64::from(height)).ln();
     let want_area = (f64::from(width) * f64::from(height)).ln();
@@ -175,8 +177,7 @@ pub(crate) fn nearest_in(width: u32, height: u32, sizes: &[(u32, u32)]) -> Optio
         shape.abs() * 100.0 + area.abs()
     };
     sizes
-        .iter()
-        .copied()
+        .into_iter()
         .min_by(|a, b| score(a).total_cmp(&score(b)))
 }
 
@@ -184,10 +185,8 @@ pub(crate) fn nearest_in(width: u32, height: u32, sizes: &[(u32, u32)]) -> Optio
 pub(crate) fn megapixel(ratio: AspectRatio) -> (u32, u32) {
     let (w, h) = ratio.parts();
     let scale = (1024.0 * 1024.0 / (f64::from(w) * f64::from(h))).sqrt();
-    (
-        (f64::from(w) * scale).round() as u32,
-        (f64::from(h) * scale).round() as u32,
-    )
+    let side = |n: u32| (f64::from(n) * scale).round() as u32;
+    (side(w), side(h))
 }
 
 #[cfg(test)]
@@ -310,11 +309,11 @@ mod tests {
         };
         let (w, h) = megapixel("16:9".parse().unwrap());
         assert_eq!(
-            nearest_in(w, h, &sizes(SizeFamily::Legacy)),
+            nearest_in(w, h, sizes(SizeFamily::Legacy)),
             Some((1280, 720))
         );
         let (w, h) = megapixel("1:1".parse().unwrap());
-        assert_eq!(nearest_in(w, h, &sizes(SizeFamily::V3)), Some((1024, 1024)));
+        assert_eq!(nearest_in(w, h, sizes(SizeFamily::V3)), Some((1024, 1024)));
     }
 
     #[test]
