@@ -90,20 +90,21 @@ pub(crate) fn fields_schema(provider: Provider, op: &Operation) -> Option<&'stat
     }
 }
 
-/// A field a request sets, read once from the compiled schemas
-/// ([`schema::FieldFacts`] says what each fact means).
+/// A field a request sets, with its facts read once from the compiled
+/// schemas ([`schema::FieldFacts`] says what each means).
 #[derive(Debug)]
 pub(crate) struct Field {
     pub name: &'static str,
     pub property: Property,
-    models: Option<Vec<&'static str>>,
-    pub image: bool,
-    pub list: bool,
-    pub file: bool,
-    pub free_text: bool,
-    pub values: Vec<String>,
-    takes: Option<&'static str>,
-    pub mask_of: Option<&'static str>,
+    facts: schema::FieldFacts<'static>,
+}
+
+impl std::ops::Deref for Field {
+    type Target = schema::FieldFacts<'static>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.facts
+    }
 }
 
 /// A field's schema, references followed, parsed from the spec's JSON only
@@ -142,21 +143,15 @@ fn read_fields(provider: Provider, name: &'static str) -> Vec<Field> {
     let schemas = schemas(provider);
     let read = |field: &'static str| {
         let facts = schemas.field_facts(name, field)?;
+        let property = Property {
+            provider,
+            schema: name,
+            field,
+        };
         Some(Field {
             name: field,
-            property: Property {
-                provider,
-                schema: name,
-                field,
-            },
-            models: facts.models,
-            image: facts.image,
-            list: facts.list,
-            file: facts.file,
-            free_text: facts.free_text,
-            values: facts.values.into_iter().map(str::to_owned).collect(),
-            takes: facts.takes,
-            mask_of: facts.mask_of,
+            property,
+            facts,
         })
     };
     schemas.fields(name).into_iter().filter_map(read).collect()
@@ -248,8 +243,8 @@ pub(crate) fn is_image_field(field: &str) -> bool {
 pub fn field_values(field: &str) -> Vec<String> {
     let mut values: Vec<String> = Vec::new();
     for value in everywhere(field).flat_map(|f| &f.values) {
-        if !values.contains(value) {
-            values.push(value.clone());
+        if !values.iter().any(|v| v == value) {
+            values.push(value.to_string());
         }
     }
     values

@@ -97,23 +97,14 @@ impl SaveOptions {
         Self::default()
     }
 
-    /// Whether a regular file at the path is replaced (default) or the save
-    /// fails with [`std::io::ErrorKind::AlreadyExists`]; anything else is refused.
-    pub fn replace(mut self, replace: bool) -> Self {
-        self.keep_existing = !replace;
-        self
-    }
-
-    /// Whether the extension is fixed to the real type (a JPEG asked as `x.png` lands as `x.jpg`).
-    pub fn fix_extension(mut self, fix: bool) -> Self {
-        self.fix_extension = fix;
-        self
-    }
-
-    /// Names temporary files `.<name>.<tag>-<random>.part`: see [`temp_file_prefix`].
-    pub fn temp_tag(mut self, tag: impl Into<String>) -> Self {
-        self.temp_tag = Some(tag.into());
-        self
+    setters! {
+        /// Whether a regular file at the path is replaced (default) or the save
+        /// fails with [`std::io::ErrorKind::AlreadyExists`]; anything else is refused.
+        replace(replace: bool) => keep_existing = !replace;
+        /// Whether the extension is fixed to the real type (a JPEG asked as `x.png` lands as `x.jpg`).
+        fix_extension(fix: bool) => fix_extension = fix;
+        /// Names temporary files `.<name>.<tag>-<random>.part`: see [`temp_file_prefix`].
+        temp_tag(tag: impl Into<String>) => temp_tag = Some(tag.into());
     }
 }
 

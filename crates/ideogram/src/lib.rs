@@ -64,15 +64,26 @@
 //! bytes.
 #![deny(missing_docs)]
 
-/// Builder-style setters: `name(arg: Type) => field = value;` each.
+/// Builder-style setters, each `name(arg: Type) => field = value;` (the value
+/// stored) or `name(arg: Type) => set "field" = value;` (a body field set by
+/// its spec name).
 macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr;)*) => {$(
+    () => {};
+    ($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => set $field:literal = $value:expr; $($rest:tt)*) => {
+        $(#[$doc])*
+        pub fn $name(self, $arg: $ty) -> Self {
+            self.set($field, $value)
+        }
+        setters! { $($rest)* }
+    };
+    ($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $($field:ident).+ = $value:expr; $($rest:tt)*) => {
         $(#[$doc])*
         pub fn $name(mut self, $arg: $ty) -> Self {
-            self.$field = $value;
+            self.$($field).+ = $value;
             self
         }
-    )*};
+        setters! { $($rest)* }
+    };
 }
 
 mod answers;

@@ -404,23 +404,23 @@ pub(crate) fn images_of(field: &str, value: &Value) -> Result<Vec<ImageInput>, I
 }
 
 /// `value` in the enum's own case (Segmind's character model writes `Realistic`).
-fn spelled(value: &Value, values: &[String]) -> Value {
-    let text = value.as_str().filter(|t| !values.iter().any(|v| v == t));
+fn spelled(value: &Value, values: &[&str]) -> Value {
+    let text = value.as_str().filter(|t| !values.contains(t));
     let own = text.and_then(|text| values.iter().find(|v| v.eq_ignore_ascii_case(text)));
-    own.map_or_else(|| value.clone(), |v| v.clone().into())
+    own.map_or_else(|| value.clone(), |v| (*v).into())
 }
 
 /// The value of an enum of sizes (`RESOLUTION_1024_768`, `1024x768`) nearest a size.
-fn nearest(values: &[String], (width, height): (u32, u32)) -> Option<&String> {
+fn nearest<'a>(values: &[&'a str], (width, height): (u32, u32)) -> Option<&'a str> {
     let size = nearest_in(width, height, values.iter().filter_map(|v| pair(v)))?;
-    values.iter().find(|v| pair(v) == Some(size))
+    values.iter().copied().find(|v| pair(v) == Some(size))
 }
 
 /// The enum value that names `size`.
-fn size_value(size: Resolution, values: &[String], model: &str) -> Result<String, InvalidInput> {
+fn size_value(size: Resolution, values: &[&str], model: &str) -> Result<String, InvalidInput> {
     let wanted = (u32::from(size.width()), u32::from(size.height()));
     if let Some(value) = values.iter().find(|v| pair(v) == Some(wanted)) {
-        return Ok(value.clone());
+        return Ok(value.to_string());
     }
     let near = nearest(values, wanted).and_then(|v| pair(v));
     let near = near.map(|(w, h)| format!("; the nearest is {w}x{h}"));
@@ -445,7 +445,7 @@ fn ratio_value(
             None => pair(value),
         };
         if let Some(value) = into.values.iter().find(|v| shape(v).is_some_and(same)) {
-            return Ok((into.name, value.clone()));
+            return Ok((into.name, value.to_string()));
         }
         let shapes = into.values.iter().filter_map(|v| shape(v));
         let mut shown: Vec<String> = shapes.map(|(w, h)| format!("{w}:{h}")).collect();
@@ -455,7 +455,7 @@ fn ratio_value(
     }
     let near = sized.and_then(|into| Some((into.name, nearest(&into.values, megapixel(ratio))?)));
     let (into, value) = near.ok_or_else(|| no_place("aspect_ratio"))?;
-    Ok((into, value.clone()))
+    Ok((into, value.to_owned()))
 }
 
 /// A prompt must show something (not only spaces or zero-width) and fit the cap.

@@ -78,14 +78,10 @@ impl PollSchedule {
         self
     }
 
-    /// Makes this a learned schedule that never spends more status calls
-    /// than a poll at once and then every `budget` (at least 100 ms).
-    pub fn budget(mut self, budget: Duration) -> Self {
-        self.budget = Some(budget.max(MIN_BUDGET));
-        self
-    }
-
     setters! {
+        /// Makes this a learned schedule that never spends more status calls
+        /// than a poll at once and then every `budget` (at least 100 ms).
+        budget(budget: Duration) => budget = Some(budget.max(MIN_BUDGET));
         /// The longest wait between polls (and a learned schedule's largest budget).
         max_interval(wait: Duration) => max_interval = wait;
         /// How long to wait in all.

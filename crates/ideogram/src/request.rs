@@ -182,37 +182,23 @@ macro_rules! common_methods {
             &self.common.fields
         }
 
-        /// A colour palette (`color_palette`).
-        pub fn palette(mut self, palette: impl Into<crate::palette::Palette>) -> Self {
-            self.common.color_palette = Some(palette.into());
-            self
-        }
-
-        /// Whether Ideogram may rewrite the prompt (`magic_prompt`, as the body calls it).
-        pub fn magic_prompt(mut self, magic: crate::options::MagicPrompt) -> Self {
-            self.common.magic_prompt = Some(magic);
-            self
+        setters! {
+            /// A colour palette (`color_palette`).
+            palette(palette: impl Into<crate::palette::Palette>) => common.color_palette = Some(palette.into());
+            /// Whether Ideogram may rewrite the prompt (`magic_prompt`, as the body calls it).
+            magic_prompt(magic: crate::options::MagicPrompt) => common.magic_prompt = Some(magic);
+            /// The seed; its range depends on the body.
+            seed(seed: u32) => set "seed" = seed;
+            /// How many images, each billed.
+            num_images(count: u32) => set "num_images" = count;
+            /// Ideogram 3.0's speed, quality and price trade-off.
+            rendering_speed(speed: crate::options::RenderingSpeed) => set "rendering_speed" = speed;
         }
 
         /// Adds an image whose style to follow (`style_reference_images`, 10 MB in all).
         pub fn style_reference(mut self, image: crate::image_input::ImageInput) -> Self {
             self.common.style_reference_images.push(image);
             self
-        }
-
-        /// The seed; its range depends on the body.
-        pub fn seed(self, seed: u32) -> Self {
-            self.set("seed", seed)
-        }
-
-        /// How many images, each billed.
-        pub fn num_images(self, count: u32) -> Self {
-            self.set("num_images", count)
-        }
-
-        /// Ideogram 3.0's speed, quality and price trade-off.
-        pub fn rendering_speed(self, speed: crate::options::RenderingSpeed) -> Self {
-            self.set("rendering_speed", speed)
         }
 
         /// The images asked for (`num_images`; 1 unless a count is set).
@@ -240,49 +226,29 @@ impl GenerateRequest {
         }
     }
 
-    /// The model (default [`DEFAULT_MODEL`]).
-    pub fn model(mut self, model: Model) -> Self {
-        self.model = Some(model);
-        self
-    }
-
-    /// Sends to the operation with the spec id `id` (`ideogram_3`), not the first.
-    pub fn operation(mut self, id: impl Into<String>) -> Self {
-        self.operation = Some(id.into());
-        self
-    }
-
-    /// The exact output size. Excludes [`aspect_ratio`](Self::aspect_ratio).
-    pub fn resolution(mut self, resolution: Resolution) -> Self {
-        self.resolution = Some(resolution);
-        self
-    }
-
-    /// The output shape; a body taking sizes only gets a megapixel of it.
-    pub fn aspect_ratio(mut self, ratio: AspectRatio) -> Self {
-        self.aspect_ratio = Some(ratio);
-        self
-    }
-
-    /// The style (`style_type`).
-    pub fn style(self, style: StyleType) -> Self {
-        self.set("style_type", style)
-    }
-
-    /// What to keep out of the image.
-    pub fn negative_prompt(self, text: impl Into<String>) -> Self {
-        self.set("negative_prompt", text.into())
-    }
-
-    /// An input image: makes this image to image.
-    pub fn image(mut self, image: ImageInput) -> Self {
-        self.image = Some(image);
-        self
-    }
-
-    /// How closely image to image follows the input.
-    pub fn image_weight(self, weight: ImageWeight) -> Self {
-        self.set("image_weight", weight.get())
+    setters! {
+        /// The model (default [`DEFAULT_MODEL`]).
+        model(model: Model) => model = Some(model);
+        /// Sends to the operation with the spec id `id` (`ideogram_3`), not the first.
+        operation(id: impl Into<String>) => operation = Some(id.into());
+        /// The exact output size. Excludes [`aspect_ratio`](Self::aspect_ratio).
+        resolution(resolution: Resolution) => resolution = Some(resolution);
+        /// The output shape; a body taking sizes only gets a megapixel of it.
+        aspect_ratio(ratio: AspectRatio) => aspect_ratio = Some(ratio);
+        /// An input image: makes this image to image.
+        image(image: ImageInput) => image = Some(image);
+        /// The style (`style_type`).
+        style(style: StyleType) => set "style_type" = style;
+        /// What to keep out of the image.
+        negative_prompt(text: impl Into<String>) => set "negative_prompt" = text.into();
+        /// How closely image to image follows the input.
+        image_weight(weight: ImageWeight) => set "image_weight" = weight.get();
+        /// Enlarges a transparent image (`upscale_factor`; X2, X4 cost extra).
+        upscale(factor: UpscaleFactor) => set "upscale_factor" = factor;
+        /// One of Ideogram 3.0's named looks.
+        style_preset(preset: StylePreset) => set "style_preset" = preset;
+        /// A custom model to generate with, `model/<name>/version/<version>`.
+        custom_model_uri(uri: impl Into<String>) => set "custom_model_uri" = uri.into();
     }
 
     /// A character to keep (one image), with an optional grayscale mask of
@@ -297,21 +263,6 @@ impl GenerateRequest {
     pub fn transparent(mut self) -> Self {
         self.transparent = true;
         self
-    }
-
-    /// Enlarges a transparent image (`upscale_factor`; X2, X4 cost extra).
-    pub fn upscale(self, factor: UpscaleFactor) -> Self {
-        self.set("upscale_factor", factor)
-    }
-
-    /// One of Ideogram 3.0's named looks.
-    pub fn style_preset(self, preset: StylePreset) -> Self {
-        self.set("style_preset", preset)
-    }
-
-    /// A custom model to generate with, `model/<name>/version/<version>`.
-    pub fn custom_model_uri(self, uri: impl Into<String>) -> Self {
-        self.set("custom_model_uri", uri.into())
     }
 
     /// The prompt.
