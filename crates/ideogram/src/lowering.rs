@@ -422,7 +422,7 @@ fn size_value(size: Resolution, values: &[&str], model: &str) -> Result<String, 
     if let Some(value) = values.iter().find(|v| pair(v) == Some(wanted)) {
         return Ok(value.to_string());
     }
-    let near = nearest(values, wanted).and_then(|v| pair(v));
+    let near = nearest(values, wanted).and_then(pair);
     let near = near.map(|(w, h)| format!("; the nearest is {w}x{h}"));
     let near = near.unwrap_or_default();
     let message = format!("{size} is not a size {model} renders here{near}");
