@@ -6,10 +6,11 @@ use crate::edit::EditRequest;
 use crate::model::Model;
 use crate::provider::Provider;
 
-/// Declares [`Capability`]: each variant's column name, task, and the
-/// request value its body must take (`None`: any body of the task).
+/// Declares [`Capability`]: each variant's column name, task, the request value its
+/// body must take (`None`: any body of the task), and whether it is an [`EditRequest`].
 macro_rules! capabilities {
-    ($($(#[$doc:meta])* $variant:ident => $name:literal, $task:literal, $value:expr;)*) => {
+    ($($(#[$doc:meta])*
+        $variant:ident => $name:literal, $task:literal, $value:expr, $edit:literal;)*) => {
         /// Something a model may be asked to do.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[non_exhaustive]
@@ -26,9 +27,9 @@ macro_rules! capabilities {
                 self.route().0
             }
 
-            fn route(self) -> (&'static str, &'static str, Option<&'static str>) {
+            fn route(self) -> (&'static str, &'static str, Option<&'static str>, bool) {
                 match self {
-                    $(Self::$variant => ($name, $task, $value),)*
+                    $(Self::$variant => ($name, $task, $value, $edit),)*
                 }
             }
         }
@@ -37,54 +38,36 @@ macro_rules! capabilities {
 
 capabilities! {
     /// Text to image.
-    Generate => "generate", "generate", None;
+    Generate => "generate", "generate", None, false;
     /// An input image and a prompt (remix).
-    ImageToImage => "image to image", "remix", None;
+    ImageToImage => "image to image", "remix", None, false;
     /// Style reference images.
-    StyleReferences => "style refs", "generate", Some("style_reference_images");
+    StyleReferences => "style refs", "generate", Some("style_reference_images"), false;
     /// A character reference image.
-    CharacterReference => "character ref", "generate", Some("character_reference_images");
+    CharacterReference => "character ref", "generate", Some("character_reference_images"), false;
     /// A transparent background.
-    Transparent => "transparent", "transparent", None;
+    Transparent => "transparent", "transparent", None, false;
     /// Repaint under a mask.
-    Edit => "edit", "edit", None;
+    Edit => "edit", "edit", None, true;
     /// Extend to a resolution.
-    Reframe => "reframe", "reframe", None;
+    Reframe => "reframe", "reframe", None, true;
     /// Replace the background.
-    ReplaceBackground => "replace background", "replace-background", None;
+    ReplaceBackground => "replace background", "replace-background", None, true;
     /// Enlarge.
-    Upscale => "upscale", "upscale", None;
+    Upscale => "upscale", "upscale", None, true;
 }
 
 impl Capability {
     /// Whether `model` can do this on `provider`: an operation of the task
     /// runs it, its body taking what is needed (edits: [`EditRequest::MODEL`]).
     pub fn available(self, model: Model, provider: Provider) -> bool {
-        let (_, task, value) = self.route();
-        let edit = matches!(
-            self,
-            Self::Edit | Self::Reframe | Self::ReplaceBackground | Self::Upscale
-        );
+        let (_, task, value, edit) = self.route();
         if edit && model != EditRequest::MODEL {
             return false;
         }
         let model = model.to_string();
         let takes = |op| value.is_none_or(|v| catalog::taking(provider, op, v, &model).is_some());
         catalog::routes(provider, task, Some(&model)).any(takes)
-    }
-}
-
-// Here, not in provider.rs: the catalog itself names providers.
-impl Provider {
-    /// Whether this provider runs `task` (a spec route's task: `generate`,
-    /// `reframe`, `describe`, ...) with any model.
-    ///
-    /// ```
-    /// use ideogram::Provider;
-    /// assert!(Provider::Segmind.runs("reframe") && !Provider::Segmind.runs("upscale"));
-    /// ```
-    pub fn runs(self, task: &str) -> bool {
-        catalog::routes(self, task, None).next().is_some()
     }
 }
 
@@ -96,12 +79,9 @@ impl Provider {
 /// assert!(table.starts_with("| model | generate |"));
 /// ```
 pub fn capability_table() -> String {
-    let mut out = String::from("| model |");
-    for capability in Capability::ALL {
-        out.push_str(&format!(" {} |", capability.name()));
-    }
-    out.push_str("\n|---|");
-    out.push_str(&"---|".repeat(Capability::ALL.len()));
+    let names = Capability::ALL.map(|c| format!(" {} |", c.name())).concat();
+    let rule = "---|".repeat(Capability::ALL.len());
+    let mut out = format!("| model |{names}\n|---|{rule}");
     for model in Model::ALL {
         out.push_str(&format!("\n| {model} |"));
         for capability in Capability::ALL {
@@ -111,8 +91,7 @@ pub fn capability_table() -> String {
             out.push_str(&format!(" {} |", if cell.is_empty() { "-" } else { &cell }));
         }
     }
-    out.push('\n');
-    out
+    out + "\n"
 }
 
 #[cfg(test)]

@@ -18,8 +18,7 @@ const PRIOR_FADES_OVER: f64 = 10.0;
 const RESOLUTION: f64 = 0.25;
 /// Observations kept per model (the latest): estimates follow a changing service.
 pub(crate) const WINDOW: usize = 32;
-/// Once the prior has faded, a plan is remade only after this many more jobs:
-/// it costs far more than a job's exchanges; its guarantees hold regardless.
+/// Jobs between plans once the prior faded: a plan costs far more than a job's exchanges.
 const REPLAN_AFTER: u64 = (WINDOW / 4) as u64;
 /// Models kept in a store, so that one read from disk stays small.
 const MAX_MODELS: usize = 64;
@@ -171,9 +170,8 @@ impl CompletionTimes {
         self.lock().get(model).map_or(0, |l| l.count)
     }
 
-    /// The plan `make` draws on `model`'s estimate, shared per schedule
-    /// `key`: made again for each of the first ten observations (while the
-    /// prior fades, they move it most), then after every [`REPLAN_AFTER`].
+    /// The plan `make` draws on `model`'s estimate, shared per schedule `key`: remade on each
+    /// of the first ten observations (they move it most), then every [`REPLAN_AFTER`].
     pub(crate) fn plan(
         &self,
         model: &str,
@@ -186,10 +184,8 @@ impl CompletionTimes {
             return make(&CompletionEstimate::prior(typical));
         }
         let learned = models.entry(model.to_owned()).or_default();
-        let epoch = match learned.count.checked_sub(PRIOR_FADES_OVER as u64) {
-            Some(past) => learned.count - past % REPLAN_AFTER,
-            None => learned.count,
-        };
+        let past = learned.count.saturating_sub(PRIOR_FADES_OVER as u64);
+        let epoch = learned.count - past % REPLAN_AFTER;
         match &learned.plan {
             Some((made, k, plan)) if *made == epoch && *k == key => plan.clone(),
             _ => {
@@ -224,10 +220,9 @@ impl CompletionTimes {
         let times = Self::default();
         for (model, seconds) in saved.models.iter().take(MAX_MODELS) {
             for s in &seconds[seconds.len().saturating_sub(WINDOW)..] {
-                if let Ok(took) = Duration::try_from_secs_f64(*s)
-                    && took.as_secs() < 86_400
-                {
-                    times.record(model, took);
+                match Duration::try_from_secs_f64(*s) {
+                    Ok(took) if took.as_secs() < 86_400 => times.record(model, took),
+                    _ => {}
                 }
             }
         }

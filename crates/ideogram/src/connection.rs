@@ -83,14 +83,12 @@ impl Connection {
 
     /// The generated Segmind client, or an error: Ideogram's API has no queue.
     pub(crate) fn segmind_api(&self) -> Result<&raw_segmind::Client, Error> {
-        match &self.api {
-            Api::Segmind(api) => Ok(api),
-            Api::Ideogram(_) => Err(InvalidInput::new(
-                "provider",
-                "only Segmind has a queue; Ideogram's API answers synchronously: use generate",
-            )
-            .into()),
-        }
+        let Api::Segmind(api) = &self.api else {
+            let why =
+                "only Segmind has a queue; Ideogram's API answers synchronously: use generate";
+            return Err(InvalidInput::new("provider", why).into());
+        };
+        Ok(api)
     }
 
     /// Sends `payload` to `operation` (without path parameters) once.

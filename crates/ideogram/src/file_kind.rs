@@ -21,21 +21,17 @@ pub fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
 pub(crate) fn describe_file_type(kind: &std::fs::FileType) -> &'static str {
     #[cfg(unix)]
     use std::os::unix::fs::FileTypeExt as _;
-    #[cfg(unix)]
-    if kind.is_char_device() || kind.is_block_device() {
-        return "a device";
-    } else if kind.is_fifo() {
-        return "a FIFO";
-    } else if kind.is_socket() {
-        return "a socket";
-    }
-    if kind.is_dir() {
-        "a directory"
-    } else if kind.is_symlink() {
-        "a symbolic link"
-    } else if kind.is_file() {
-        "a regular file"
-    } else {
-        "a special file"
-    }
+    let kinds = [
+        (kind.is_dir(), "a directory"),
+        (kind.is_symlink(), "a symbolic link"),
+        (kind.is_file(), "a regular file"),
+        #[cfg(unix)]
+        (kind.is_char_device() || kind.is_block_device(), "a device"),
+        #[cfg(unix)]
+        (kind.is_fifo(), "a FIFO"),
+        #[cfg(unix)]
+        (kind.is_socket(), "a socket"),
+    ];
+    let found = kinds.into_iter().find(|(is, _)| *is);
+    found.map_or("a special file", |(_, name)| name)
 }

@@ -41,9 +41,8 @@ impl InvalidInput {
 impl From<ideogram_raw::schema::Violation> for InvalidInput {
     /// The spec's verdict on a body: the field's path and what it allows.
     fn from(violation: ideogram_raw::schema::Violation) -> Self {
-        match violation.path.as_str() {
-            "" => Self::new("request", violation.message),
-            _ => Self::new(violation.path, violation.message),
-        }
+        let path = Some(violation.path).filter(|path| !path.is_empty());
+        let field = path.map_or(Cow::Borrowed("request"), Cow::Owned);
+        Self::new(field, violation.message)
     }
 }

@@ -28,8 +28,7 @@ pub struct PollSchedule {
 }
 
 const MIN_BUDGET: Duration = Duration::from_millis(100);
-/// A plan ends where this few jobs still run, or after `MAX_STEPS` half
-/// budgets (5 minutes at the default); then one poll per budget.
+/// A plan ends where this few jobs run on, or after `MAX_STEPS` half budgets (5 min by default).
 const PLANNED_UNTIL_SURVIVAL: f64 = 1e-3;
 const MAX_STEPS: usize = 600;
 /// The most saved polls a plan carries, in half-budget steps.
@@ -115,14 +114,13 @@ impl PollSchedule {
             }
             None => (at_once.into(), Duration::ZERO, self.first, self.factor),
         };
-        let tail = (wait.min(self.max_interval), factor, self.max_interval);
         PollTimes {
             planned,
             next: 0,
             last: None,
             made: 0,
             step,
-            tail,
+            tail: (wait.min(self.max_interval), factor, self.max_interval),
         }
     }
 }
@@ -169,9 +167,8 @@ impl Iterator for PollTimes {
     }
 }
 
-/// The poll times for `estimate` on a half-`budget` grid, at most `longest` apart, whose
-/// `n`-th poll is never before `n` budgets: of least expected delay plus [`CALL_WEIGHT`]
-/// per call, by backward induction over time and polls saved.
+/// Poll times for `estimate` on a half-`budget` grid, at most `longest` apart, the `n`-th never
+/// before `n` budgets: of least expected delay plus [`CALL_WEIGHT`] per call (backward induction).
 fn plan(estimate: &CompletionEstimate, budget: Duration, longest: Duration) -> Arc<[Duration]> {
     let half = budget / 2;
     let widest = ((longest.as_secs_f64() / half.as_secs_f64()) as usize).clamp(2, 4);

@@ -133,8 +133,7 @@ impl Job {
         let (key, typical) = self
             .submitted
             .map_or(("", None), |(op, _)| (op.path, op.typical));
-        // Times count from the submit (from now for a resumed job), as
-        // durations: extreme schedules saturate, never overflow.
+        // Durations from the submit (now, if resumed): extreme schedules saturate, never overflow.
         let origin = self.submitted.map_or(started, |(_, at)| at);
         let begun = started.saturating_duration_since(origin);
         let deadline = begun.saturating_add(schedule.deadline);
@@ -162,12 +161,8 @@ impl Job {
             let polled_at = origin.elapsed();
             let status = self.status().await?;
             polls += 1;
-            tracing::debug!(
-                poll = polls,
-                status = ?status.status,
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "polled"
-            );
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            tracing::debug!(poll = polls, status = ?status.status, elapsed_ms, "polled");
             progress(&status);
             match status.status {
                 QueueStatus::Completed => {
@@ -183,8 +178,7 @@ impl Job {
                 }
                 _ => {}
             }
-            // The last poll is made at the deadline, so that a timeout says
-            // what was true when the wait ran out.
+            // The last poll is at the deadline: a timeout says what was true when the wait ran out.
             if polled_at >= deadline {
                 return Err(Error::JobTimeout {
                     id: self.id.clone(),
@@ -198,8 +192,7 @@ impl Job {
                 times.follow(schedule.poll_times_for(learned, key, typical));
             }
             let now = origin.elapsed();
-            // Past times are skipped; a schedule that does not advance (a
-            // zero interval) polls again at once.
+            // Past times are skipped; a schedule that does not advance polls again at once.
             let mut last = next;
             let due = times.by_ref().find(|&at| {
                 let stuck = at <= last;
@@ -207,15 +200,12 @@ impl Job {
                 at > now || stuck
             });
             next = due.expect("the schedule is endless").max(now).min(deadline);
-            tracing::trace!(
-                next_poll_ms = next.saturating_sub(now).as_millis() as u64,
-                "waiting"
-            );
+            let next_poll_ms = next.saturating_sub(now).as_millis() as u64;
+            tracing::trace!(next_poll_ms, "waiting");
         }
     }
 
-    /// A FAILED job's error (not billed): for want of credits, the credits
-    /// error, which the caller must act on.
+    /// A FAILED job's error (not billed); for want of credits, the credits error to act on.
     fn failed(&self, detail: String) -> Error {
         if detail.to_ascii_lowercase().contains("insufficient credit") {
             return Error::InsufficientCredits {

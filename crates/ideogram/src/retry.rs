@@ -1,7 +1,6 @@
-//! Retries that never bill twice. Neither service has idempotency keys, so a
-//! POST is sent again only after a 429 (not run, not billed) or when no
-//! connection was made (it never left); free GETs also after 5xx and network
-//! errors. Waits back off with jitter, honour the server's asked wait, capped.
+//! Retries that never bill twice. Neither service has idempotency keys, so a POST is sent again
+//! only after a 429 (not run, not billed) or when no connection was made (it never left); free
+//! GETs also after 5xx and network errors. Waits back off with jitter, honour the server's, capped.
 
 use std::future::Future;
 use std::time::Duration;
@@ -92,8 +91,7 @@ impl RetryPolicy {
     }
 }
 
-/// Whether a call may bill: what decides when [`Client::call`](crate::Client::call)
-/// sends it again.
+/// Whether a call may bill: it decides when [`Client::call`](crate::Client::call) sends it again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Billing {
