@@ -214,11 +214,9 @@ pub(crate) async fn load(
         e.field = field.into();
         e
     };
-    if let Some(loaded) = image.read_local().await.map_err(named)? {
-        return Ok(loaded);
-    }
     let ImageInput::Url(url) = image else {
-        unreachable!("only URLs are not local")
+        let loaded = image.read_local().await.map_err(named)?;
+        return Ok(loaded.expect("only a URL is not local"));
     };
     let mut downloader = downloader.clone();
     downloader.max_bytes = MAX_IMAGE_BYTES as u64;

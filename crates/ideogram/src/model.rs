@@ -136,9 +136,7 @@ impl FromStr for Model {
             let bare = upper.strip_prefix('V').unwrap_or(&upper);
             bare.chars().filter(char::is_ascii_alphanumeric).collect()
         };
-        let named = Self::ALL
-            .into_iter()
-            .find(|m| key(&m.to_string()) == key(s));
+        let named = Self::ALL.into_iter().find(|m| key(m.name()) == key(s));
         model_of_slug(&s.trim().to_ascii_lowercase())
             .or(named)
             .ok_or_else(|| {
