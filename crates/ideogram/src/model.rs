@@ -33,8 +33,7 @@ pub enum Model {
     /// Ideogram 3.0: resolutions as `<w>x<h>`, rendering speeds, style
     /// codes and references, edits.
     V3,
-    /// Ideogram 4.0: Ideogram's `/v1/ideogram-v4/generate`, Segmind's
-    /// `ideogram-4`.
+    /// Ideogram 4.0: Ideogram's `/v1/ideogram-v4/generate`, Segmind's `ideogram-4`.
     V4,
 }
 

@@ -138,8 +138,7 @@ impl fmt::Display for Resolution {
 impl FromStr for Resolution {
     type Err = InvalidInput;
 
-    /// Accepts `1024x1024` (also `1024X1024` and `1024*1024`) and
-    /// `RESOLUTION_1024_1024` (any case).
+    /// Accepts `1024x1024` (also with `X` or `*`) and `RESOLUTION_1024_1024`, in any case.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let text = s.trim();
         let side = |n: u32| u16::try_from(n).ok().filter(|&n| n > 0);
