@@ -27,27 +27,25 @@ pub struct AspectRatio {
 
 /// The legacy models' ratios (`ASPECT_<w>_<h>`), then Ideogram 3.0's (`<w>x<h>`).
 static RATIOS: LazyLock<[Vec<AspectRatio>; 2]> = LazyLock::new(|| {
+    let ratio = |(width, height)| AspectRatio { width, height };
     [
-        enums::values::<wire::AspectRatio>(),
-        enums::values::<wire::AspectRatioV3>(),
+        pairs::<wire::AspectRatio>().map(ratio).collect(),
+        pairs::<wire::AspectRatioV3>().map(ratio).collect(),
     ]
-    .map(|values| {
-        values
-            .iter()
-            .filter_map(|v| enums::pair(v))
-            .map(|(width, height)| AspectRatio { width, height })
-            .collect()
-    })
 });
+
+/// The `(width, height)` of each value of the spec's enum `T`, in its order.
+pub(crate) fn pairs<T: schemars::JsonSchema>() -> impl Iterator<Item = (u32, u32)> {
+    let values = enums::values::<T>();
+    values.into_iter().filter_map(|v| enums::pair(&v))
+}
 
 impl AspectRatio {
     /// `width`:`height` as given (10:16 stays 10:16, as Ideogram spells it).
     pub fn new(width: u32, height: u32) -> Result<Self, InvalidInput> {
         if width == 0 || height == 0 {
-            return Err(InvalidInput::new(
-                "aspect_ratio",
-                "both sides must be positive, as in 16:9",
-            ));
+            let why = "both sides must be positive, as in 16:9";
+            return Err(InvalidInput::new("aspect_ratio", why));
         }
         Ok(Self { width, height })
     }

@@ -224,8 +224,7 @@ impl EditRequest {
         ])
     }
 
-    /// The JSON Schema of a request for `task` (an [`EditKind::name`]) on
-    /// `provider`.
+    /// The JSON Schema of a request for `task` (an [`EditKind::name`]) on `provider`.
     pub fn json_schema(provider: Provider, task: &str) -> Value {
         crate::json_form::request_schema::<Self>(provider, &[task])
     }

@@ -57,8 +57,7 @@ impl ImageInput {
         }
     }
 
-    /// What Segmind's `image_file` takes: the URL, or the checked image's
-    /// bytes as base64.
+    /// What a JSON body's image field takes: the URL, or the checked image's base64.
     pub(crate) async fn segmind_value(&self) -> Result<String, Error> {
         Ok(match self.read_local().await? {
             Some(loaded) => BASE64.encode(&loaded.bytes),
@@ -66,8 +65,7 @@ impl ImageInput {
         })
     }
 
-    /// A file read (or the bytes), checked for size and type; `None` for a
-    /// URL.
+    /// The file's or the bytes' image, checked for size and type; `None` for a URL.
     pub(crate) async fn read_local(&self) -> Result<Option<Loaded>, InvalidInput> {
         match self {
             Self::Url(_) => Ok(None),
@@ -84,8 +82,8 @@ impl ImageInput {
     }
 }
 
-/// Reads a regular file (not a FIFO, a device, a directory) of at most
-/// [`MAX_IMAGE_BYTES`], never holding more than that in memory.
+/// Reads a regular file (not a FIFO, a device, a directory), at most one byte
+/// over [`MAX_IMAGE_BYTES`]: `Loaded::check` refuses a file grown since.
 async fn read_file(path: &Path) -> Result<Bytes, InvalidInput> {
     use tokio::io::AsyncReadExt as _;
     let shown = path.display();
@@ -112,9 +110,6 @@ async fn read_file(path: &Path) -> Result<Bytes, InvalidInput> {
         .read_to_end(&mut bytes)
         .await
         .map_err(cannot)?;
-    if bytes.len() > MAX_IMAGE_BYTES {
-        return Err(too_large(&shown.to_string(), bytes.len() as u64));
-    }
     Ok(bytes.into())
 }
 
@@ -139,8 +134,7 @@ impl FromStr for ImageInput {
     }
 }
 
-/// The bytes of a `data:<type>;base64,<data>` URL, refused before decoding
-/// when they could not fit [`MAX_IMAGE_BYTES`].
+/// The bytes of a `data:<type>;base64,<data>` URL, refused undecoded if too large.
 fn data_url(text: &str) -> Result<Bytes, InvalidInput> {
     let invalid = |why: &str| InvalidInput::new("image", format!("not a data URL: {why}"));
     let (head, data) = text
@@ -214,11 +208,9 @@ pub(crate) async fn load(
         e.field = field.into();
         e
     };
-    if let Some(loaded) = image.read_local().await.map_err(named)? {
-        return Ok(loaded);
-    }
     let ImageInput::Url(url) = image else {
-        unreachable!("only URLs are not local")
+        let loaded = image.read_local().await.map_err(named)?;
+        return Ok(loaded.expect("only a URL is not local"));
     };
     let mut downloader = downloader.clone();
     downloader.max_bytes = MAX_IMAGE_BYTES as u64;

@@ -17,8 +17,7 @@ use crate::model::{DEFAULT_MODEL, Model};
 use crate::provider::Provider;
 use crate::resolution::Resolution;
 
-/// Serde and JSON Schema for a type written as text (`Display`, `FromStr`):
-/// a string with `$description` and the schema's other `$key`s.
+/// Serde as text (`Display`, `FromStr`) and a string schema with `$description` and `$key`s.
 macro_rules! as_text {
     ($type:ident, $description:expr, $($key:literal: $value:expr),*) => {
         impl Serialize for $type {
@@ -82,10 +81,9 @@ pub(crate) fn spec_facts(schema: &mut Schema) {
     }
 }
 
-/// The JSON Schema of a request `T` for `provider`, without `$ref` (some
-/// agents' hosts do not follow them): `T`'s own fields (those no body here
-/// takes left out), then every body field of `tasks` with who takes it; one
-/// whose schema differs between bodies takes any (its body checks it).
+/// The JSON Schema of a request `T` for `provider`, without `$ref` (some agents' hosts do
+/// not follow them): `T`'s own fields some body here takes, then every body field of `tasks`
+/// with who takes it (any value where bodies' schemas differ: its body checks it).
 pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) -> Value {
     let generator = SchemaSettings::draft2020_12()
         .with(|settings| settings.inline_subschemas = true)
@@ -167,8 +165,7 @@ const LOWERED: [&str; 7] = [
 /// What an image field takes.
 const IMAGE: &str = "An input image: an http(s) URL, a local path, or a data:image/...;base64, URL (JPEG, PNG or WebP).";
 
-/// `schema` with each `$ref` replaced by what it names, without extensions
-/// and examples.
+/// `schema` with each `$ref` inlined, without extensions and examples.
 fn inline(schemas: &ideogram_raw::schema::Schemas, schema: &Value, depth: usize) -> Value {
     let deeper = |value| inline(schemas, value, depth + 1);
     match schema {

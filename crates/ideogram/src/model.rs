@@ -33,8 +33,7 @@ pub enum Model {
     /// Ideogram 3.0: resolutions as `<w>x<h>`, rendering speeds, style
     /// codes and references, edits.
     V3,
-    /// Ideogram 4.0: Ideogram's `/v1/ideogram-v4/generate`, Segmind's
-    /// `ideogram-4`.
+    /// Ideogram 4.0: Ideogram's `/v1/ideogram-v4/generate`, Segmind's `ideogram-4`.
     V4,
 }
 
@@ -136,9 +135,7 @@ impl FromStr for Model {
             let bare = upper.strip_prefix('V').unwrap_or(&upper);
             bare.chars().filter(char::is_ascii_alphanumeric).collect()
         };
-        let named = Self::ALL
-            .into_iter()
-            .find(|m| key(&m.to_string()) == key(s));
+        let named = Self::ALL.into_iter().find(|m| key(m.name()) == key(s));
         model_of_slug(&s.trim().to_ascii_lowercase())
             .or(named)
             .ok_or_else(|| {

@@ -203,10 +203,7 @@ impl Palette {
             Palette::Custom(colors) => colors,
         };
         let member = |c: &PaletteColor| spec::ColorPaletteMember {
-            color_hex: c
-                .hex
-                .parse()
-                .expect("a checked colour fits the spec's pattern"),
+            color_hex: c.hex.parse().expect("checked against the spec's pattern"),
             color_weight: c.weight,
         };
         let members = colors.iter().map(member).collect();
@@ -226,14 +223,11 @@ impl fmt::Display for Palette {
         match self {
             Self::Preset(p) => f.write_str(&p.to_string().to_ascii_lowercase()),
             Self::Custom(colors) => {
-                let colors: Vec<String> = colors
-                    .iter()
-                    .map(|c| match c.weight {
-                        Some(w) => format!("{}:{w}", c.hex),
-                        None => c.hex.clone(),
-                    })
-                    .collect();
-                f.write_str(&colors.join(","))
+                let colors = colors.iter().map(|c| match c.weight {
+                    Some(w) => format!("{}:{w}", c.hex),
+                    None => c.hex.clone(),
+                });
+                f.write_str(&colors.collect::<Vec<_>>().join(","))
             }
         }
     }
@@ -246,10 +240,8 @@ impl FromStr for Palette {
         let text = s.trim();
         if !text.starts_with('#') {
             return PalettePreset::parse_loose(text).map(Self::Preset).map_err(|_| {
-                let names: Vec<String> = PalettePreset::values()
-                    .iter()
-                    .map(|p| p.to_string().to_ascii_lowercase())
-                    .collect();
+                let name = |preset| Self::Preset(preset).to_string();
+                let names: Vec<String> = PalettePreset::values().into_iter().map(name).collect();
                 let names = names.join(", ");
                 invalid(format!(
                     "{text:?} is neither a preset ({names}) nor colours such as #ff5500:0.6,#00aaff"

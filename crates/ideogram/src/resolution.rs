@@ -6,29 +6,22 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::LazyLock;
 
-use ideogram_raw::enums;
 use ideogram_raw::ideogram::types as wire;
 
-use crate::aspect::{AspectRatio, parse_pair};
+use crate::aspect::{AspectRatio, pairs, parse_pair};
 use crate::invalid::InvalidInput;
 
 /// Each family's sizes, in [`SizeFamily::ALL`]'s order.
 static SIZES: LazyLock<[Vec<Resolution>; 3]> = LazyLock::new(|| {
+    let size = |(w, h): (u32, u32)| Resolution {
+        width: w as u16,
+        height: h as u16,
+    };
     [
-        enums::values::<wire::Resolution>(),
-        enums::values::<wire::ResolutionV3>(),
-        enums::values::<wire::ResolutionV4>(),
+        pairs::<wire::Resolution>().map(size).collect(),
+        pairs::<wire::ResolutionV3>().map(size).collect(),
+        pairs::<wire::ResolutionV4>().map(size).collect(),
     ]
-    .map(|values| {
-        values
-            .iter()
-            .filter_map(|v| enums::pair(v))
-            .map(|(w, h)| Resolution {
-                width: w as u16,
-                height: h as u16,
-            })
-            .collect()
-    })
 });
 
 /// Which list of sizes a model draws from.
@@ -145,17 +138,14 @@ impl fmt::Display for Resolution {
 impl FromStr for Resolution {
     type Err = InvalidInput;
 
-    /// Accepts `1024x1024` (also `1024X1024` and `1024*1024`) and
-    /// `RESOLUTION_1024_1024` (any case).
+    /// Accepts `1024x1024` (also with `X` or `*`) and `RESOLUTION_1024_1024`, in any case.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let text = s.trim();
         let side = |n: u32| u16::try_from(n).ok().filter(|&n| n > 0);
-        let sides = parse_pair(s, "RESOLUTION_", &['X', '*']);
+        let sides = parse_pair(text, "RESOLUTION_", &['X', '*']);
         let Some((width, height)) = sides.and_then(|(w, h)| Some((side(w)?, side(h)?))) else {
             let why = "is not a size: write it as 1024x1024 or RESOLUTION_1024_1024";
-            return Err(InvalidInput::new(
-                "resolution",
-                format!("{:?} {why}", s.trim()),
-            ));
+            return Err(InvalidInput::new("resolution", format!("{text:?} {why}")));
         };
         Self::new(width, height)
     }

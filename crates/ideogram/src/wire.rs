@@ -12,9 +12,8 @@ use crate::image_input::{MAX_IMAGE_BYTES, load};
 use crate::invalid::InvalidInput;
 use crate::lowering::{ImageField, Lowered};
 
-/// The body a request becomes, for the operation the spec's `x-route`s
-/// give it: what the service receives (example:
-/// [`GenerateRequest::to_wire`](crate::GenerateRequest::to_wire)).
+/// The body a request becomes for the operation the spec's `x-route`s give it: what the
+/// service receives (example: [`GenerateRequest::to_wire`](crate::GenerateRequest::to_wire)).
 #[derive(Debug, Clone)]
 pub struct WireRequest {
     lowered: Lowered,
@@ -85,9 +84,8 @@ impl WireRequest {
         Ok(self)
     }
 
-    /// `lowered` with its images read: a multipart body's as file parts
-    /// (at most 10 MB a field, masks checked), a JSON body's as the URL or
-    /// a local file's base64.
+    /// `lowered` with its images read: file parts for a multipart body (at most
+    /// 10 MB a field, masks checked), the URL or a file's base64 for a JSON body.
     pub(crate) async fn read(mut lowered: Lowered, downloader: &Downloader) -> Result<Self, Error> {
         // The body lives in the payload from here on (a recheck reads it there).
         let mut payload = Payload {
