@@ -71,6 +71,21 @@ impl Capability {
     }
 }
 
+// Here, not in provider.rs: the routes are read through the catalog,
+// which itself names providers (an import circle otherwise).
+impl Provider {
+    /// Whether this provider runs `task` (a spec route's task: `generate`,
+    /// `reframe`, `describe`, ...) with any model.
+    ///
+    /// ```
+    /// use ideogram::Provider;
+    /// assert!(Provider::Segmind.runs("reframe") && !Provider::Segmind.runs("upscale"));
+    /// ```
+    pub fn runs(self, task: &str) -> bool {
+        catalog::routes(self, task, None).next().is_some()
+    }
+}
+
 /// The capability table as Markdown: a row per model, a column per
 /// capability, each cell the providers that offer it (`-` for none).
 ///

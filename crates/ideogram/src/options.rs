@@ -71,7 +71,7 @@ spec_enums!(
     RenderingSpeed: "rendering_speed",
     StylePreset: "style_preset",
     UpscaleFactor: "upscale",
-    crate::palette::PalettePreset: "palette"
+    ideogram_raw::ideogram::types::ColorPalettePresetName: "palette"
 );
 
 /// A seed: the same request with the same seed gives the same image. Its

@@ -44,17 +44,6 @@ impl Provider {
             Self::Ideogram => "IDEOGRAM_API_KEY",
         }
     }
-
-    /// Whether this provider runs `task` (a spec route's task: `generate`,
-    /// `reframe`, `describe`, ...) with any model.
-    ///
-    /// ```
-    /// use ideogram::Provider;
-    /// assert!(Provider::Segmind.runs("reframe") && !Provider::Segmind.runs("upscale"));
-    /// ```
-    pub fn runs(self, task: &str) -> bool {
-        crate::catalog::routes(self, task, None).next().is_some()
-    }
 }
 
 /// A spec's integer range as `u32`s (the specs' seeds and weights fit).
