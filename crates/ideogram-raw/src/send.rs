@@ -11,11 +11,10 @@
 //! statuses.
 
 use progenitor_client::{ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, ResponseValue};
-use reqwest::multipart::{Form, Part};
 use serde_json::{Map, Value};
 
 use crate::auth::Auth;
-use crate::multipart::FilePart;
+use crate::multipart::{FilePart, Form};
 use crate::operation::Operation;
 
 /// What an operation is sent.
@@ -58,9 +57,7 @@ where
     }
     builder = match operation.content_type {
         Some("application/json") => builder.json(&payload.fields),
-        Some("multipart/form-data") => {
-            builder.multipart(form(payload).map_err(Error::InvalidRequest)?)
-        }
+        Some("multipart/form-data") => form(payload).map_err(Error::InvalidRequest)?.apply(builder),
         Some(other) => {
             return Err(Error::InvalidRequest(format!(
                 "{}: cannot send {other}",
@@ -115,26 +112,27 @@ fn url(base: &str, operation: &Operation, params: &[&str]) -> Result<String, Str
     Ok(url)
 }
 
-/// A multipart body's form: its value parts, then its files.
+/// A multipart body's form: its value parts, then its files, built whole
+/// ([`Form`]) with room for the files made once.
 fn form(payload: &Payload) -> Result<Form, String> {
-    let mut form = Form::new();
+    let files: usize = payload
+        .files
+        .iter()
+        .flat_map(|(_, files)| files)
+        .map(|file| file.bytes().len())
+        .sum();
+    let mut form = Form::with_capacity(files);
     for (name, value) in &payload.fields {
         form = match value {
             // Given, though empty: a part the body requires (`/upscale`'s
             // `image_request` with every option at its default).
-            Value::Object(fields) if fields.is_empty() => form.part(
-                name.clone(),
-                Part::text("{}")
-                    .mime_str("application/json")
-                    .map_err(|e| format!("{name}: {e}"))?,
-            ),
-            value => crate::multipart::value_part(form, name.clone(), value, false)?,
+            Value::Object(fields) if fields.is_empty() => form.json(name, value),
+            value => crate::multipart::json_value_part(form, name, value, false),
         };
     }
     for (name, files) in &payload.files {
         for file in files {
-            let part: Part = file.part()?;
-            form = form.part(name.clone(), part);
+            form = form.file(name, file)?;
         }
     }
     Ok(form)

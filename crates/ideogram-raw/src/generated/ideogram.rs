@@ -9273,17 +9273,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_generate_image_v3",
             };
@@ -9363,17 +9361,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_remix_image",
             };
@@ -9457,17 +9453,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_generate_image_v3_transparent",
             };
@@ -9547,17 +9541,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_edit_image_v3",
             };
@@ -9637,17 +9629,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_remix_image_v3",
             };
@@ -9729,17 +9719,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_reframe_image_v3",
             };
@@ -9823,17 +9811,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_replace_background_v3",
             };
@@ -9913,17 +9899,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_describe",
             };
@@ -10003,17 +9987,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_upscale_image",
             };
@@ -10093,17 +10075,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_layerize_text_v3",
             };
@@ -10185,17 +10165,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_generate_image_v4",
             };
@@ -10217,8 +10195,8 @@ pub mod multipart_builder {
     }
 }
 impl crate::multipart::MultipartBody for types::GenerateImageRequestV3Multipart {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
         let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
         let form = crate::multipart::value_part(
@@ -10306,8 +10284,8 @@ impl crate::multipart::MultipartBody for types::GenerateImageRequestV3Multipart 
     }
 }
 impl crate::multipart::MultipartBody for types::RemixImageRequest {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::value_part(
             form,
             "image_request",
@@ -10319,8 +10297,8 @@ impl crate::multipart::MultipartBody for types::RemixImageRequest {
     }
 }
 impl crate::multipart::MultipartBody for types::GenerateTransparentImageRequestV3 {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
         let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
         let form = crate::multipart::value_part(
@@ -10369,8 +10347,8 @@ impl crate::multipart::MultipartBody for types::GenerateTransparentImageRequestV
     }
 }
 impl crate::multipart::MultipartBody for types::EditImageRequestV3 {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
         let form = crate::multipart::file_parts(form, "mask", &self.mask)?;
         let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
@@ -10442,8 +10420,8 @@ impl crate::multipart::MultipartBody for types::EditImageRequestV3 {
     }
 }
 impl crate::multipart::MultipartBody for types::RemixImageRequestV3 {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
         let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
         let form = crate::multipart::value_part(
@@ -10538,8 +10516,8 @@ impl crate::multipart::MultipartBody for types::RemixImageRequestV3 {
     }
 }
 impl crate::multipart::MultipartBody for types::ReframeImageRequestV3 {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
         let form = crate::multipart::value_part(
             form,
@@ -10587,8 +10565,8 @@ impl crate::multipart::MultipartBody for types::ReframeImageRequestV3 {
     }
 }
 impl crate::multipart::MultipartBody for types::ReplaceBackgroundRequestV3 {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
         let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
         let form = crate::multipart::value_part(
@@ -10637,8 +10615,8 @@ impl crate::multipart::MultipartBody for types::ReplaceBackgroundRequestV3 {
     }
 }
 impl crate::multipart::MultipartBody for types::DescribeRequest {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image_file", &self.image_file)?;
         let form = crate::multipart::value_part(
             form,
@@ -10650,8 +10628,8 @@ impl crate::multipart::MultipartBody for types::DescribeRequest {
     }
 }
 impl crate::multipart::MultipartBody for types::UpscaleImageRequest {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::value_part(
             form,
             "image_request",
@@ -10663,8 +10641,8 @@ impl crate::multipart::MultipartBody for types::UpscaleImageRequest {
     }
 }
 impl crate::multipart::MultipartBody for types::LayerizeTextRequest {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
         let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
         let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
@@ -10672,8 +10650,8 @@ impl crate::multipart::MultipartBody for types::LayerizeTextRequest {
     }
 }
 impl crate::multipart::MultipartBody for types::GenerateImageRequestV4 {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
         let form = crate::multipart::value_part(
             form,
