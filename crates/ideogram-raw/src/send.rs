@@ -48,15 +48,16 @@ where
     // Checked once, at compile time.
     const API_VERSION: reqwest::header::HeaderName =
         reqwest::header::HeaderName::from_static("api-version");
-    let path = &url[client.baseurl().len()..];
-    let base = base_url(client.baseurl()).filter(|_| !path.contains(['?', '#']));
-    let builder = match base {
-        // The base parsed once: only the path is set (reqwest would parse
-        // the whole URL again for every request, about 7k instructions).
-        Some(mut base) => {
-            base.set_path(path);
-            client.client().request(method, base)
-        }
+    // Parsed once (reqwest would parse the whole URL string again for
+    // every request, about 7k instructions): a path without parameters
+    // whole, else the base, with the path set on it.
+    let parsed = if params.is_empty() {
+        fixed_url(&url, client.baseurl().len())
+    } else {
+        joined(client.baseurl(), &url[client.baseurl().len()..])
+    };
+    let builder = match parsed {
+        Some(parsed) => client.client().request(method, parsed),
         None => client.client().request(method, url),
     };
     let mut builder = builder.header(
@@ -121,6 +122,41 @@ fn url(base: &str, operation: &Operation, params: &[&str]) -> Result<String, Str
         }
     }
     Ok(url)
+}
+
+/// `base` followed by `path`, parsed through [`base_url`]: `None` where
+/// the shortcut does not hold.
+fn joined(base: &str, path: &str) -> Option<reqwest::Url> {
+    if path.contains(['?', '#']) {
+        return None;
+    }
+    let mut url = base_url(base)?;
+    url.set_path(path);
+    Some(url)
+}
+
+/// The URL of an operation without parameters (the same string on every
+/// call), whose base is its first `base_len` bytes: [`joined`] once, then
+/// kept (the last few).
+fn fixed_url(url: &str, base_len: usize) -> Option<reqwest::Url> {
+    use std::sync::Mutex;
+    static FIXED: Mutex<Vec<(String, Option<reqwest::Url>)>> = Mutex::new(Vec::new());
+    const KEPT: usize = 16;
+    if let Some((_, parsed)) = FIXED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|(u, _)| u == url)
+    {
+        return parsed.clone();
+    }
+    let parsed = joined(&url[..base_len], &url[base_len..]);
+    let mut fixed = FIXED.lock().unwrap_or_else(|e| e.into_inner());
+    if fixed.len() == KEPT {
+        fixed.remove(0);
+    }
+    fixed.push((url.to_owned(), parsed.clone()));
+    parsed
 }
 
 /// `base` parsed, when setting a path (without `?` or `#`) on it gives
@@ -200,7 +236,14 @@ mod tests {
 
     #[test]
     fn a_base_parsed_once_gives_the_url_a_whole_parse_gives() {
-        let paths = ["/v1/x", "/v2/requests/a%2Fb/status", "/a/../b", "/%7e/é"];
+        let paths = [
+            "/v1/x",
+            "/v2/requests/a%2Fb/status",
+            "/a/../b",
+            "/%7e/é",
+            "/x?q",
+            "/x#f",
+        ];
         let bases = [
             "http://127.0.0.1:8080",
             "https://API.example.com:443",
@@ -218,8 +261,11 @@ mod tests {
         for base in bases {
             for path in paths {
                 let whole = reqwest::Url::parse(&format!("{base}{path}")).ok();
-                if let Some(mut fast) = base_url(base) {
-                    fast.set_path(path);
+                if let Some(fast) = joined(base, path) {
+                    assert_eq!(Some(fast), whole, "{base:?} + {path:?}");
+                }
+                let url = format!("{base}{path}");
+                if let Some(fast) = fixed_url(&url, base.len()) {
                     assert_eq!(Some(fast), whole, "{base:?} + {path:?}");
                 }
             }
