@@ -718,11 +718,11 @@ fn request_types_publish_their_json_schema() {
 
 #[tokio::test]
 async fn every_kind_of_part_goes_as_the_spec_describes() {
-    use ideogram_raw::multipart::{file_parts, value_part};
+    use ideogram_raw::multipart::{Form, file_parts, value_part};
     let server = CaptureServer::start(|_| Canned::json(200, json!({}))).await;
     let png = FilePart::new(&b"PNG"[..], "a.png", "image/png");
     let jpeg = FilePart::new(&b"JPEG"[..], "b \"q\".jpg", "image/jpeg");
-    let form = reqwest::multipart::Form::new();
+    let form = Form::new();
     let form = value_part(form, "prompt", &"a fox", false).unwrap();
     let form = value_part(form, "seed", &Some(7), false).unwrap();
     let form = value_part(form, "absent", &None::<String>, false).unwrap();
@@ -733,9 +733,7 @@ async fn every_kind_of_part_goes_as_the_spec_describes() {
     let form = file_parts(form, "image", &png).unwrap();
     let form = file_parts(form, "references", &vec![png.clone(), jpeg]).unwrap();
     let form = file_parts(form, "mask", &None::<FilePart>).unwrap();
-    reqwest::Client::new()
-        .post(format!("{}/parts", server.base_url()))
-        .multipart(form)
+    form.apply(reqwest::Client::new().post(format!("{}/parts", server.base_url())))
         .send()
         .await
         .unwrap();

@@ -304,17 +304,15 @@ impl<'a> {builder}<'a> {{
             ::reqwest::header::HeaderName::from_static("api-version"),
             ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
         );
-        #[allow(unused_mut)]
-        let mut request = client
+        let request = client
             .client
             .{method}(url)
             .header(
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .multipart(form)
-            .headers(header_map)
-            .build()?;
+            .headers(header_map);
+        let mut request = form.apply(request).build()?;
         let info = OperationInfo {{ operation_id: "{operation_id}" }};
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -358,8 +356,8 @@ fn body_impl(
     }
     Ok(format!(
         "impl crate::multipart::MultipartBody for types::{name} {{\n\
-         fn form(&self) -> Result<::reqwest::multipart::Form, String> {{\n\
-         let form = ::reqwest::multipart::Form::new();\n{parts}Ok(form)\n}}\n}}\n"
+         fn form(&self) -> Result<crate::multipart::Form, String> {{\n\
+         let form = crate::multipart::Form::new();\n{parts}Ok(form)\n}}\n}}\n"
     ))
 }
 

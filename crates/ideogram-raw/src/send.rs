@@ -11,11 +11,10 @@
 //! statuses.
 
 use progenitor_client::{ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, ResponseValue};
-use reqwest::multipart::{Form, Part};
 use serde_json::{Map, Value};
 
 use crate::auth::Auth;
-use crate::multipart::FilePart;
+use crate::multipart::{FilePart, Form};
 use crate::operation::Operation;
 
 /// What an operation is sent.
@@ -49,7 +48,19 @@ where
     // Checked once, at compile time.
     const API_VERSION: reqwest::header::HeaderName =
         reqwest::header::HeaderName::from_static("api-version");
-    let mut builder = client.client().request(method, url).header(
+    // Parsed once (reqwest would parse the whole URL string again for
+    // every request, about 7k instructions): a path without parameters
+    // whole, else the base, with the path set on it.
+    let parsed = if params.is_empty() {
+        fixed_url(&url, client.baseurl().len())
+    } else {
+        joined(client.baseurl(), &url[client.baseurl().len()..])
+    };
+    let builder = match parsed {
+        Some(parsed) => client.client().request(method, parsed),
+        None => client.client().request(method, url),
+    };
+    let mut builder = builder.header(
         API_VERSION,
         reqwest::header::HeaderValue::from_static(C::api_version()),
     );
@@ -58,9 +69,7 @@ where
     }
     builder = match operation.content_type {
         Some("application/json") => builder.json(&payload.fields),
-        Some("multipart/form-data") => {
-            builder.multipart(form(payload).map_err(Error::InvalidRequest)?)
-        }
+        Some("multipart/form-data") => form(payload).map_err(Error::InvalidRequest)?.apply(builder),
         Some(other) => {
             return Err(Error::InvalidRequest(format!(
                 "{}: cannot send {other}",
@@ -115,26 +124,92 @@ fn url(base: &str, operation: &Operation, params: &[&str]) -> Result<String, Str
     Ok(url)
 }
 
-/// A multipart body's form: its value parts, then its files.
+/// `base` followed by `path`, parsed through [`base_url`]: `None` where
+/// the shortcut does not hold.
+fn joined(base: &str, path: &str) -> Option<reqwest::Url> {
+    if path.contains(['?', '#']) {
+        return None;
+    }
+    let mut url = base_url(base)?;
+    url.set_path(path);
+    Some(url)
+}
+
+/// The URL of an operation without parameters (the same string on every
+/// call), whose base is its first `base_len` bytes: [`joined`] once, then
+/// kept (the last few).
+fn fixed_url(url: &str, base_len: usize) -> Option<reqwest::Url> {
+    use std::sync::Mutex;
+    static FIXED: Mutex<Vec<(String, Option<reqwest::Url>)>> = Mutex::new(Vec::new());
+    const KEPT: usize = 16;
+    if let Some((_, parsed)) = FIXED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|(u, _)| u == url)
+    {
+        return parsed.clone();
+    }
+    let parsed = joined(&url[..base_len], &url[base_len..]);
+    let mut fixed = FIXED.lock().unwrap_or_else(|e| e.into_inner());
+    if fixed.len() == KEPT {
+        fixed.remove(0);
+    }
+    fixed.push((url.to_owned(), parsed.clone()));
+    parsed
+}
+
+/// `base` parsed, when setting a path (without `?` or `#`) on it gives
+/// exactly the URL that parsing `base` followed by that path gives: a base of visible ASCII with
+/// no path, query or fragment and no trailing `/`. Parsed once per base
+/// (the last few are kept); `None` for any other base, which is then parsed
+/// whole with each request as before.
+fn base_url(base: &str) -> Option<reqwest::Url> {
+    use std::sync::Mutex;
+    /// The bases seen last, parsed (or `None` where the shortcut does not
+    /// hold).
+    static BASES: Mutex<Vec<(String, Option<reqwest::Url>)>> = Mutex::new(Vec::new());
+    const KEPT: usize = 8;
+    let mut bases = BASES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, url)) = bases.iter().find(|(b, _)| b == base) {
+        return url.clone();
+    }
+    let url = reqwest::Url::parse(base).ok().filter(|url| {
+        base.bytes().all(|b| b.is_ascii_graphic())
+            && !base.ends_with('/')
+            && url.has_host()
+            && url.path() == "/"
+            && url.query().is_none()
+            && url.fragment().is_none()
+    });
+    if bases.len() == KEPT {
+        bases.remove(0);
+    }
+    bases.push((base.to_owned(), url.clone()));
+    url
+}
+
+/// A multipart body's form: its value parts, then its files, built whole
+/// ([`Form`]) with room for the files made once.
 fn form(payload: &Payload) -> Result<Form, String> {
-    let mut form = Form::new();
+    let files: usize = payload
+        .files
+        .iter()
+        .flat_map(|(_, files)| files)
+        .map(|file| file.bytes().len())
+        .sum();
+    let mut form = Form::with_capacity(files);
     for (name, value) in &payload.fields {
         form = match value {
             // Given, though empty: a part the body requires (`/upscale`'s
             // `image_request` with every option at its default).
-            Value::Object(fields) if fields.is_empty() => form.part(
-                name.clone(),
-                Part::text("{}")
-                    .mime_str("application/json")
-                    .map_err(|e| format!("{name}: {e}"))?,
-            ),
-            value => crate::multipart::value_part(form, name.clone(), value, false)?,
+            Value::Object(fields) if fields.is_empty() => form.json(name, value),
+            value => crate::multipart::json_value_part(form, name, value, false),
         };
     }
     for (name, files) in &payload.files {
         for file in files {
-            let part: Part = file.part()?;
-            form = form.part(name.clone(), part);
+            form = form.file(name, file)?;
         }
     }
     Ok(form)
@@ -157,5 +232,45 @@ mod tests {
             "http://h/v2/requests/a%2Fb/status"
         );
         assert!(url("http://h", status, &[]).is_err());
+    }
+
+    #[test]
+    fn a_base_parsed_once_gives_the_url_a_whole_parse_gives() {
+        let paths = [
+            "/v1/x",
+            "/v2/requests/a%2Fb/status",
+            "/a/../b",
+            "/%7e/é",
+            "/x?q",
+            "/x#f",
+        ];
+        let bases = [
+            "http://127.0.0.1:8080",
+            "https://API.example.com:443",
+            "http://user:pw@h",
+            "http://h/",
+            "http://h/api",
+            "http://h?q=1",
+            "http://h#f",
+            " http://h",
+            "http://h\t",
+            "http://bücher.example",
+            "mailto:x",
+            "not a url",
+        ];
+        for base in bases {
+            for path in paths {
+                let whole = reqwest::Url::parse(&format!("{base}{path}")).ok();
+                if let Some(fast) = joined(base, path) {
+                    assert_eq!(Some(fast), whole, "{base:?} + {path:?}");
+                }
+                let url = format!("{base}{path}");
+                if let Some(fast) = fixed_url(&url, base.len()) {
+                    assert_eq!(Some(fast), whole, "{base:?} + {path:?}");
+                }
+            }
+        }
+        assert!(base_url("http://127.0.0.1:8080").is_some());
+        assert!(base_url("http://h/api").is_none());
     }
 }

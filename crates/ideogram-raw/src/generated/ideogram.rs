@@ -9389,17 +9389,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_generate_image_v3",
             };
@@ -9485,17 +9483,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_remix_image",
             };
@@ -9585,17 +9581,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_generate_image_v3_transparent",
             };
@@ -9681,17 +9675,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_edit_image_v3",
             };
@@ -9777,17 +9769,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_remix_image_v3",
             };
@@ -9875,17 +9865,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_reframe_image_v3",
             };
@@ -9975,17 +9963,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_replace_background_v3",
             };
@@ -10071,17 +10057,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_describe",
             };
@@ -10167,17 +10151,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_upscale_image",
             };
@@ -10263,17 +10245,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_layerize_text_v3",
             };
@@ -10361,17 +10341,15 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
+            let request = client
                 .client
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .multipart(form)
-                .headers(header_map)
-                .build()?;
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_generate_image_v4",
             };
@@ -10393,8 +10371,8 @@ pub mod multipart_builder {
     }
 }
 impl crate::multipart::MultipartBody for types::GenerateImageRequestV3Multipart {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
         let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
         let form = crate::multipart::value_part(
@@ -10482,8 +10460,8 @@ impl crate::multipart::MultipartBody for types::GenerateImageRequestV3Multipart 
     }
 }
 impl crate::multipart::MultipartBody for types::RemixImageRequest {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::value_part(
             form,
             "image_request",
@@ -10495,8 +10473,8 @@ impl crate::multipart::MultipartBody for types::RemixImageRequest {
     }
 }
 impl crate::multipart::MultipartBody for types::GenerateTransparentImageRequestV3 {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
         let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
         let form = crate::multipart::value_part(
@@ -10545,8 +10523,8 @@ impl crate::multipart::MultipartBody for types::GenerateTransparentImageRequestV
     }
 }
 impl crate::multipart::MultipartBody for types::EditImageRequestV3 {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
         let form = crate::multipart::file_parts(form, "mask", &self.mask)?;
         let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
@@ -10618,8 +10596,8 @@ impl crate::multipart::MultipartBody for types::EditImageRequestV3 {
     }
 }
 impl crate::multipart::MultipartBody for types::RemixImageRequestV3 {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
         let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
         let form = crate::multipart::value_part(
@@ -10714,8 +10692,8 @@ impl crate::multipart::MultipartBody for types::RemixImageRequestV3 {
     }
 }
 impl crate::multipart::MultipartBody for types::ReframeImageRequestV3 {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
         let form = crate::multipart::value_part(
             form,
@@ -10763,8 +10741,8 @@ impl crate::multipart::MultipartBody for types::ReframeImageRequestV3 {
     }
 }
 impl crate::multipart::MultipartBody for types::ReplaceBackgroundRequestV3 {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
         let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
         let form = crate::multipart::value_part(
@@ -10813,8 +10791,8 @@ impl crate::multipart::MultipartBody for types::ReplaceBackgroundRequestV3 {
     }
 }
 impl crate::multipart::MultipartBody for types::DescribeRequest {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image_file", &self.image_file)?;
         let form = crate::multipart::value_part(
             form,
@@ -10826,8 +10804,8 @@ impl crate::multipart::MultipartBody for types::DescribeRequest {
     }
 }
 impl crate::multipart::MultipartBody for types::UpscaleImageRequest {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::value_part(
             form,
             "image_request",
@@ -10839,8 +10817,8 @@ impl crate::multipart::MultipartBody for types::UpscaleImageRequest {
     }
 }
 impl crate::multipart::MultipartBody for types::LayerizeTextRequest {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
         let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
         let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
@@ -10848,8 +10826,8 @@ impl crate::multipart::MultipartBody for types::LayerizeTextRequest {
     }
 }
 impl crate::multipart::MultipartBody for types::GenerateImageRequestV4 {
-    fn form(&self) -> Result<::reqwest::multipart::Form, String> {
-        let form = ::reqwest::multipart::Form::new();
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
         let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
         let form = crate::multipart::value_part(
             form,
