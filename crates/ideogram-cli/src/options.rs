@@ -150,9 +150,6 @@ pub(crate) struct Options {
     /// A shape (which a model takes: `ideogram models`).
     #[arg(long, visible_alias = "aspect", value_parser = Values::aspect())]
     pub aspect_ratio: Option<String>,
-    /// What to keep out of the image.
-    #[arg(long, visible_alias = "negative")]
-    pub negative_prompt: Option<String>,
     /// A character to keep (model 3; priced higher).
     #[arg(long, visible_alias = "character-ref", value_name = "FILE")]
     pub character_reference_images: Option<String>,
@@ -165,13 +162,30 @@ pub(crate) struct Options {
         requires = "character_reference_images"
     )]
     pub character_reference_images_mask: Option<String>,
+    /// A transparent background: PNGs with alpha (model 3 on Ideogram's API).
+    #[arg(long)]
+    pub transparent: bool,
+    #[command(flatten)]
+    pub text: TextFields,
+    #[command(flatten)]
+    pub body: BodyOptions,
+}
+
+// Not a string literal, so clap does not read it (see `Connection`).
+#[doc = concat!(
+    "Body fields sent as given: each is named as the spec names it, and read ",
+    "back by serde (`request::build`), so no list repeats the names."
+)]
+#[derive(Debug, Clone, Default, PartialEq, Args, serde::Serialize)]
+#[command(next_help_heading = "Image options")]
+pub(crate) struct TextFields {
+    /// What to keep out of the image.
+    #[arg(long, visible_alias = "negative")]
+    pub negative_prompt: Option<String>,
     /// A custom model, model/<name>/version/<version> (models 3 and 4 on
     /// Ideogram's API).
     #[arg(long, visible_alias = "custom-model")]
     pub custom_model_uri: Option<String>,
-    /// A transparent background: PNGs with alpha (model 3 on Ideogram's API).
-    #[arg(long)]
-    pub transparent: bool,
     /// Enlarge a transparent image (X2 and X4 cost extra).
     #[arg(
         long,
@@ -180,6 +194,4 @@ pub(crate) struct Options {
         value_parser = Values::field(&["upscale_factor"])
     )]
     pub upscale_factor: Option<String>,
-    #[command(flatten)]
-    pub body: BodyOptions,
 }

@@ -162,13 +162,10 @@ pub(crate) fn build(prompt: &str, options: &Options) -> Result<GenerateRequest, 
     if let Some(aspect) = &options.aspect_ratio {
         request = request.aspect_ratio(aspect.parse()?);
     }
-    for (field, text) in [
-        ("negative_prompt", &options.negative_prompt),
-        ("custom_model_uri", &options.custom_model_uri),
-        ("upscale_factor", &options.upscale_factor),
-    ] {
-        if let Some(text) = text {
-            request = request.set(field, text);
+    let text = serde_json::to_value(&options.text).expect("text fields are JSON");
+    for (field, value) in text.as_object().into_iter().flatten() {
+        if !value.is_null() {
+            request = request.set(field, value);
         }
     }
     if let Some(character) = &options.character_reference_images {
@@ -434,6 +431,7 @@ pub(crate) fn batch_work(line: &str, base: &Options) -> Result<(String, Work), I
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::TextFields;
 
     fn work(line: &str, base: &Options) -> Result<(String, Work), InvalidInput> {
         batch_work(line, base)
@@ -560,7 +558,10 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.field, "negative_prompt");
         let base = Options {
-            negative_prompt: Some("blurry".into()),
+            text: TextFields {
+                negative_prompt: Some("blurry".into()),
+                ..TextFields::default()
+            },
             ..Options::default()
         };
         let err = checked(r#"{"op": "upscale", "image": "a.png"}"#, &base).unwrap_err();
