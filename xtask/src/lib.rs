@@ -523,19 +523,20 @@ pub fn generate(target: &Target) -> Result<String, Box<dyn Error>> {
 /// style, a model, a size), and a user's `match` on one must not stop
 /// compiling when a regeneration adds a value.
 fn mark_enums_non_exhaustive(file: &mut syn::File) {
-    for item in &mut file.items {
-        let syn::Item::Mod(module) = item else {
-            continue;
-        };
-        if module.ident != "types" {
-            continue;
-        }
-        for item in module.content.iter_mut().flat_map(|(_, items)| items) {
-            if let syn::Item::Enum(e) = item {
-                e.attrs.push(syn::parse_quote!(#[non_exhaustive]));
-            }
+    for item in type_items(file) {
+        if let syn::Item::Enum(e) = item {
+            e.attrs.push(syn::parse_quote!(#[non_exhaustive]));
         }
     }
+}
+
+/// The items of the generated `types` module.
+fn type_items(file: &mut syn::File) -> impl Iterator<Item = &mut syn::Item> {
+    let types = file.items.iter_mut().filter_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "types" => module.content.as_mut(),
+        _ => None,
+    });
+    types.flat_map(|(_, items)| items.iter_mut())
 }
 
 /// Puts `ideogram_raw::not_null::absent_not_null` on each optional field
@@ -545,32 +546,24 @@ fn mark_enums_non_exhaustive(file: &mut syn::File) {
 /// inline schema (`<Parent><Field>` or `<Parent><Field>Item`) is found
 /// through its parent.
 fn mark_optional_fields_not_null(file: &mut syn::File, schemas: &serde_json::Value) {
-    for item in &mut file.items {
-        let syn::Item::Mod(module) = item else {
+    for item in type_items(file) {
+        let syn::Item::Struct(s) = item else {
             continue;
         };
-        if module.ident != "types" {
+        let Some(schema) = struct_schema(schemas, &s.ident.to_string()) else {
             continue;
-        }
-        for item in module.content.iter_mut().flat_map(|(_, items)| items) {
-            let syn::Item::Struct(s) = item else {
+        };
+        for field in &mut s.fields {
+            let Some(name) = optional_field_name(field) else {
                 continue;
             };
-            let Some(schema) = struct_schema(schemas, &s.ident.to_string()) else {
+            let Some(property) = schema["properties"].get(&name) else {
                 continue;
             };
-            for field in &mut s.fields {
-                let Some(name) = optional_field_name(field) else {
-                    continue;
-                };
-                let Some(property) = schema["properties"].get(&name) else {
-                    continue;
-                };
-                if !spec_nullable(schemas, property) {
-                    field.attrs.push(syn::parse_quote!(
-                        #[schemars(transform = crate::not_null::absent_not_null)]
-                    ));
-                }
+            if !spec_nullable(schemas, property) {
+                field.attrs.push(syn::parse_quote!(
+                    #[schemars(transform = crate::not_null::absent_not_null)]
+                ));
             }
         }
     }
