@@ -101,21 +101,14 @@ pub(crate) struct BodyOptions {
     /// The seed, for reproducible images.
     #[arg(long, allow_negative_numbers = true)]
     pub seed: Option<String>,
-    /// Ideogram 3.0's speed, quality and price trade-off.
-    #[arg(long, visible_alias = "speed", value_parser = Values::field(&["rendering_speed"]))]
-    pub rendering_speed: Option<String>,
+    #[command(flatten)]
+    pub enums: EnumFields,
     /// Whether the prompt is rewritten first.
     #[arg(long, value_parser = Values::field(&["magic_prompt", "magic_prompt_option"]))]
     pub magic_prompt: Option<String>,
     /// A preset, or colours: '#ff5500:0.6,#00aaff'.
     #[arg(long, visible_alias = "palette", value_parser = Values::palette())]
     pub color_palette: Option<String>,
-    /// The style (which a model takes depends on the model).
-    #[arg(long, visible_alias = "style", value_parser = Values::field(&["style_type"]))]
-    pub style_type: Option<String>,
-    /// One of Ideogram 3.0's named looks.
-    #[arg(long, value_parser = Values::field(&["style_preset"]))]
-    pub style_preset: Option<String>,
     /// An image whose style to follow (repeatable; 10 MB in all).
     #[arg(long, visible_alias = "style-ref", value_name = "FILE")]
     pub style_reference_images: Vec<String>,
@@ -125,6 +118,25 @@ pub(crate) struct BodyOptions {
     /// lacks is refused before sending, naming who takes it.
     #[arg(long = "set", value_name = "FIELD=VALUE")]
     pub set: Vec<String>,
+}
+
+// Not a string literal, so clap does not read it (see `Connection`).
+#[doc = concat!(
+    "Enum body fields sent as given (their values are the spec's, checked ",
+    "while the command line is read): read back by serde, as `TextFields`."
+)]
+#[derive(Debug, Clone, Default, PartialEq, Args, serde::Serialize)]
+#[command(next_help_heading = "Image options")]
+pub(crate) struct EnumFields {
+    /// Ideogram 3.0's speed, quality and price trade-off.
+    #[arg(long, visible_alias = "speed", value_parser = Values::field(&["rendering_speed"]))]
+    pub rendering_speed: Option<String>,
+    /// The style (which a model takes depends on the model).
+    #[arg(long, visible_alias = "style", value_parser = Values::field(&["style_type"]))]
+    pub style_type: Option<String>,
+    /// One of Ideogram 3.0's named looks.
+    #[arg(long, value_parser = Values::field(&["style_preset"]))]
+    pub style_preset: Option<String>,
 }
 
 // Not a string literal, so clap does not read it (see `Connection`).
@@ -174,7 +186,7 @@ pub(crate) struct Options {
 // Not a string literal, so clap does not read it (see `Connection`).
 #[doc = concat!(
     "Body fields sent as given: each is named as the spec names it, and read ",
-    "back by serde (`request::build`), so no list repeats the names."
+    "back by serde (`request::verbatim`), so no list repeats the names."
 )]
 #[derive(Debug, Clone, Default, PartialEq, Args, serde::Serialize)]
 #[command(next_help_heading = "Image options")]

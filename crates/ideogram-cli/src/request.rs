@@ -59,15 +59,7 @@ fn with_body<R: Body>(mut request: R, options: &BodyOptions) -> Result<R, Invali
         }
     }
     // Enum values, already in the spec's spelling (`values`).
-    for (field, text) in [
-        ("rendering_speed", &options.rendering_speed),
-        ("style_type", &options.style_type),
-        ("style_preset", &options.style_preset),
-    ] {
-        if let Some(text) = text {
-            request = request.set(field, text.as_str().into());
-        }
-    }
+    request = verbatim(request, &options.enums);
     if let Some(magic) = &options.magic_prompt {
         request = match MagicPrompt::parse_loose(magic) {
             // The switch every body spells its own way.
@@ -92,6 +84,17 @@ fn with_body<R: Body>(mut request: R, options: &BodyOptions) -> Result<R, Invali
         request = request.set(&field, value);
     }
     Ok(request)
+}
+
+/// `request` with each field `fields` gives, by its own name (the spec's).
+fn verbatim<R: Body>(mut request: R, fields: &impl serde::Serialize) -> R {
+    let fields = serde_json::to_value(fields).expect("flags are JSON");
+    for (field, value) in fields.as_object().into_iter().flatten() {
+        if !value.is_null() {
+            request = request.set(field, value.clone());
+        }
+    }
+    request
 }
 
 /// `--set FIELD=VALUE` pairs: VALUE read as JSON, else as text.
@@ -162,12 +165,7 @@ pub(crate) fn build(prompt: &str, options: &Options) -> Result<GenerateRequest, 
     if let Some(aspect) = &options.aspect_ratio {
         request = request.aspect_ratio(aspect.parse()?);
     }
-    let text = serde_json::to_value(&options.text).expect("text fields are JSON");
-    for (field, value) in text.as_object().into_iter().flatten() {
-        if !value.is_null() {
-            request = request.set(field, value);
-        }
-    }
+    request = verbatim(request, &options.text);
     if let Some(character) = &options.character_reference_images {
         let mask = options
             .character_reference_images_mask
