@@ -262,41 +262,28 @@ fn bill_queued(state: &State, id: &str, slug: &str, checked: Checked, lost: bool
     } else {
         Delivery::Queued
     };
-    if checked.describe {
-        let output = description(&checked.spec);
-        state.bill(Billed {
-            cost: config.cost,
-            delivery,
-            ..billed(
-                id,
-                Service::Segmind,
-                slug,
-                "",
-                &checked.spec,
-                checked.fields,
-            )
-        });
-        return JobEnd::Completed {
-            output,
-            inference_time,
-        };
-    }
-    let url = state.publish(id, checked.spec.clone(), "jpg");
+    // A describe answers words; an image, its URL on the image origin.
+    let (output, outputs, prompt) = if checked.describe {
+        (description(&checked.spec), Vec::new(), "")
+    } else {
+        let url = state.publish(id, checked.spec.clone(), "jpg");
+        (url.clone(), vec![url], checked.prompt.as_str())
+    };
     state.bill(Billed {
-        outputs: vec![url.clone()],
+        outputs,
         cost: config.cost,
         delivery,
         ..billed(
             id,
             Service::Segmind,
             slug,
-            &checked.prompt,
+            prompt,
             &checked.spec,
             checked.fields,
         )
     });
     JobEnd::Completed {
-        output: url,
+        output,
         inference_time,
     }
 }
