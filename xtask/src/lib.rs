@@ -177,11 +177,12 @@ fn operations_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>>
                     )
                 }
             };
+            let rate_limit = rate_limit(id, &op["x-rate-limit"])?;
             for (id, content_type, body) in bodies {
                 writeln!(
                     operations,
                     "        crate::operation::Operation {{ id: {id:?}, method: {:?}, path: {path:?}, \
-                     content_type: {content_type}, body: {body}, typical: {typical}, accept: {accept}, route: {route} }},",
+                     content_type: {content_type}, body: {body}, typical: {typical}, accept: {accept}, route: {route}, rate_limit: {rate_limit} }},",
                     method.to_ascii_uppercase()
                 )?;
             }
@@ -231,6 +232,26 @@ fn answer_types(spec: &serde_json::Value, op: &serde_json::Value) -> Vec<String>
         .unwrap_or_default()
 }
 
+/// An operation's `x-rate-limit` (`{calls, seconds}`: at most `calls` in
+/// any `seconds`) as an `Option<(u32, Duration)>` expression.
+fn rate_limit(id: &str, limit: &serde_json::Value) -> Result<String, Box<dyn Error>> {
+    if limit.is_null() {
+        return Ok("None".to_owned());
+    }
+    let calls = limit["calls"]
+        .as_u64()
+        .filter(|c| *c > 0 && *c <= u64::from(u32::MAX));
+    let seconds = limit["seconds"].as_u64().filter(|s| *s > 0);
+    let (Some(calls), Some(seconds)) = (calls, seconds) else {
+        return Err(
+            format!("{id}: x-rate-limit is {{calls, seconds}}, both positive integers").into(),
+        );
+    };
+    Ok(format!(
+        "Some(({calls}, core::time::Duration::from_secs({seconds})))"
+    ))
+}
+
 /// An operation's `x-route` as a `crate::operation::Route` expression
 /// (`None` where it has none): which task and models it serves, where its
 /// input image and other fields go, its queued twin.
@@ -262,16 +283,17 @@ fn route(id: &str, route: &serde_json::Value) -> Result<String, Box<dyn Error>> 
         .into_iter()
         .flatten()
         .map(|(key, _)| key)
-        .find(|key| !["task", "models", "image", "nest", "queue"].contains(&key.as_str()))
+        .find(|key| !["task", "models", "image", "nest", "queue", "poll"].contains(&key.as_str()))
     {
         return Err(format!("{id}: x-route.{key} is not a route field").into());
     }
     Ok(format!(
-        "Some(crate::operation::Route {{ task: {task:?}, models: &[{}], image: {}, nest: {}, queue: {} }})",
+        "Some(crate::operation::Route {{ task: {task:?}, models: &[{}], image: {}, nest: {}, queue: {}, poll: {} }})",
         models.join(", "),
         text("image")?,
         text("nest")?,
         text("queue")?,
+        text("poll")?,
     ))
 }
 

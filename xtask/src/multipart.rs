@@ -390,7 +390,12 @@ fn is_files(property: &ReferenceOr<Box<Schema>>, components: &openapiv3::Compone
 
 /// The field typify names for a property (our properties are snake case).
 fn rust_field(property: &str) -> String {
-    property.replace('-', "_")
+    let field = property.replace('-', "_");
+    // A keyword (`async`) gets a trailing underscore, as typify names it.
+    match syn::parse_str::<syn::Ident>(&field) {
+        Ok(_) if field != "gen" => field,
+        _ => format!("{field}_"),
+    }
 }
 
 /// `post_remix_image` as `PostRemixImage`.

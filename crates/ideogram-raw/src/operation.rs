@@ -25,6 +25,9 @@ pub struct Operation {
     /// What a client routes to it (`x-route`), where it is one a client
     /// picks by task and model.
     pub route: Option<Route>,
+    /// At most this many calls in any such window, per organisation
+    /// (`x-rate-limit`): a client keeps each process under it.
+    pub rate_limit: Option<(u32, core::time::Duration)>,
 }
 
 /// An operation's place in routing, from its `x-route`: a client picks the
@@ -43,6 +46,9 @@ pub struct Route {
     pub nest: Option<&'static str>,
     /// The operation that queues the same body (Segmind's v2).
     pub queue: Option<&'static str>,
+    /// The operation polling what this one answers when it runs
+    /// asynchronously (Ideogram's v2: `get_generation_v2`).
+    pub poll: Option<&'static str>,
 }
 
 impl Route {

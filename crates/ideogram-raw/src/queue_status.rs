@@ -1,5 +1,6 @@
-//! The Segmind queue's request state, written by hand in place of the
-//! generated enum so that a state added later still decodes.
+//! A queued request's state (Segmind's queue, Ideogram's v2 generations),
+//! written by hand in place of the generated enums so that a state added
+//! later still decodes.
 
 use std::borrow::Cow;
 use std::convert::Infallible;
@@ -17,6 +18,9 @@ pub enum QueueStatus {
     Queued,
     /// Running on a worker.
     Processing,
+    /// Accepted and not finished: Ideogram's v2 `pending`, which does not
+    /// tell waiting from running.
+    Pending,
     /// Done: the result is ready.
     Completed,
     /// Errored, content and safety blocks included.
@@ -31,6 +35,7 @@ impl QueueStatus {
         match self {
             Self::Queued => "QUEUED",
             Self::Processing => "PROCESSING",
+            Self::Pending => "PENDING",
             Self::Completed => "COMPLETED",
             Self::Failed => "FAILED",
             Self::Other(other) => other,
@@ -50,6 +55,7 @@ impl FromStr for QueueStatus {
         Ok(match s {
             "QUEUED" => Self::Queued,
             "PROCESSING" => Self::Processing,
+            "PENDING" => Self::Pending,
             "COMPLETED" => Self::Completed,
             "FAILED" => Self::Failed,
             other => Self::Other(other.to_owned()),
@@ -86,8 +92,8 @@ impl schemars::JsonSchema for QueueStatus {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
             "type": "string",
-            "description": "QUEUED, PROCESSING, COMPLETED or FAILED; later states are kept as they come.",
-            "examples": ["QUEUED", "PROCESSING", "COMPLETED", "FAILED"]
+            "description": "QUEUED, PROCESSING, PENDING, COMPLETED or FAILED; later states are kept as they come.",
+            "examples": ["QUEUED", "PROCESSING", "PENDING", "COMPLETED", "FAILED"]
         })
     }
 }
@@ -113,25 +119,31 @@ mod tests {
         assert!(QueueStatus::Failed.is_terminal() && !QueueStatus::Processing.is_terminal());
     }
 
-    /// The states named here are the spec's, no more and no fewer.
+    /// The states named here are the specs' (Segmind's queue, Ideogram's
+    /// generations in upper case), no more and no fewer.
     #[test]
     fn the_known_states_are_the_specs() {
-        let spec: Vec<&str> = crate::schema::segmind().get("QueueStatus").unwrap()["enum"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|v| v.as_str())
-            .collect();
-        let known = [
+        let states = |schemas: &crate::schema::Schemas, name: &str| -> Vec<String> {
+            let values = schemas.get(name).unwrap()["enum"].as_array().unwrap();
+            let values = values.iter().filter_map(|v| v.as_str());
+            values.map(str::to_ascii_uppercase).collect()
+        };
+        let mut spec = states(crate::schema::segmind(), "QueueStatus");
+        spec.extend(states(crate::schema::ideogram(), "GenerationState"));
+        spec.sort();
+        spec.dedup();
+        let mut known: Vec<String> = [
             QueueStatus::Queued,
             QueueStatus::Processing,
+            QueueStatus::Pending,
             QueueStatus::Completed,
             QueueStatus::Failed,
-        ];
-        assert_eq!(
-            spec,
-            known.iter().map(QueueStatus::as_str).collect::<Vec<_>>()
-        );
+        ]
+        .iter()
+        .map(|s| s.as_str().to_owned())
+        .collect();
+        known.sort();
+        assert_eq!(spec, known);
         for text in spec {
             assert!(
                 !matches!(text.parse().unwrap(), QueueStatus::Other(_)),

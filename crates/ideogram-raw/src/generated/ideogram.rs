@@ -103,6 +103,119 @@ to ASPECT_1_1.
             value.parse()
         }
     }
+    ///Ideogram 3.0's aspect ratio on v2, as `<w>x<h>` or `auto`; excludes `resolution`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum AspectRatioV2 {
+        #[serde(rename = "auto")]
+        Auto,
+        #[serde(rename = "1x3")]
+        X1x3,
+        #[serde(rename = "3x1")]
+        X3x1,
+        #[serde(rename = "1x2")]
+        X1x2,
+        #[serde(rename = "2x1")]
+        X2x1,
+        #[serde(rename = "9x16")]
+        X9x16,
+        #[serde(rename = "16x9")]
+        X16x9,
+        #[serde(rename = "10x16")]
+        X10x16,
+        #[serde(rename = "16x10")]
+        X16x10,
+        #[serde(rename = "2x3")]
+        X2x3,
+        #[serde(rename = "3x2")]
+        X3x2,
+        #[serde(rename = "3x4")]
+        X3x4,
+        #[serde(rename = "4x3")]
+        X4x3,
+        #[serde(rename = "4x5")]
+        X4x5,
+        #[serde(rename = "5x4")]
+        X5x4,
+        #[serde(rename = "1x1")]
+        X1x1,
+    }
+    impl ::std::fmt::Display for AspectRatioV2 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+                Self::X1x3 => f.write_str("1x3"),
+                Self::X3x1 => f.write_str("3x1"),
+                Self::X1x2 => f.write_str("1x2"),
+                Self::X2x1 => f.write_str("2x1"),
+                Self::X9x16 => f.write_str("9x16"),
+                Self::X16x9 => f.write_str("16x9"),
+                Self::X10x16 => f.write_str("10x16"),
+                Self::X16x10 => f.write_str("16x10"),
+                Self::X2x3 => f.write_str("2x3"),
+                Self::X3x2 => f.write_str("3x2"),
+                Self::X3x4 => f.write_str("3x4"),
+                Self::X4x3 => f.write_str("4x3"),
+                Self::X4x5 => f.write_str("4x5"),
+                Self::X5x4 => f.write_str("5x4"),
+                Self::X1x1 => f.write_str("1x1"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AspectRatioV2 {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                "1x3" => Ok(Self::X1x3),
+                "3x1" => Ok(Self::X3x1),
+                "1x2" => Ok(Self::X1x2),
+                "2x1" => Ok(Self::X2x1),
+                "9x16" => Ok(Self::X9x16),
+                "16x9" => Ok(Self::X16x9),
+                "10x16" => Ok(Self::X10x16),
+                "16x10" => Ok(Self::X16x10),
+                "2x3" => Ok(Self::X2x3),
+                "3x2" => Ok(Self::X3x2),
+                "3x4" => Ok(Self::X3x4),
+                "4x3" => Ok(Self::X4x3),
+                "4x5" => Ok(Self::X4x5),
+                "5x4" => Ok(Self::X5x4),
+                "1x1" => Ok(Self::X1x1),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AspectRatioV2 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AspectRatioV2 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///Ideogram 3.0's aspect ratio as `<w>x<h>`; cannot be used with `resolution`. Defaults to 1x1.
     #[derive(
         ::serde::Deserialize,
@@ -443,6 +556,129 @@ weight down.
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`ColorPalettePresetV2`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct ColorPalettePresetV2 {
+        ///One of the eight preset palettes.
+        pub name: ColorPalettePresetV2Name,
+    }
+    impl ColorPalettePresetV2 {
+        pub fn builder() -> builder::ColorPalettePresetV2 {
+            Default::default()
+        }
+    }
+    ///One of the eight preset palettes.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum ColorPalettePresetV2Name {
+        #[serde(rename = "ember")]
+        Ember,
+        #[serde(rename = "fresh")]
+        Fresh,
+        #[serde(rename = "jungle")]
+        Jungle,
+        #[serde(rename = "magic")]
+        Magic,
+        #[serde(rename = "melon")]
+        Melon,
+        #[serde(rename = "mosaic")]
+        Mosaic,
+        #[serde(rename = "pastel")]
+        Pastel,
+        #[serde(rename = "ultramarine")]
+        Ultramarine,
+    }
+    impl ::std::fmt::Display for ColorPalettePresetV2Name {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Ember => f.write_str("ember"),
+                Self::Fresh => f.write_str("fresh"),
+                Self::Jungle => f.write_str("jungle"),
+                Self::Magic => f.write_str("magic"),
+                Self::Melon => f.write_str("melon"),
+                Self::Mosaic => f.write_str("mosaic"),
+                Self::Pastel => f.write_str("pastel"),
+                Self::Ultramarine => f.write_str("ultramarine"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ColorPalettePresetV2Name {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ember" => Ok(Self::Ember),
+                "fresh" => Ok(Self::Fresh),
+                "jungle" => Ok(Self::Jungle),
+                "magic" => Ok(Self::Magic),
+                "melon" => Ok(Self::Melon),
+                "mosaic" => Ok(Self::Mosaic),
+                "pastel" => Ok(Self::Pastel),
+                "ultramarine" => Ok(Self::Ultramarine),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ColorPalettePresetV2Name {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ColorPalettePresetV2Name {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A colour palette on v2, a preset `name` (lower case) or up to 8 `members`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(untagged)]
+    #[non_exhaustive]
+    pub enum ColorPaletteV2 {
+        PresetV2(ColorPalettePresetV2),
+        Members(ColorPaletteMembers),
+    }
+    impl ::std::convert::From<ColorPalettePresetV2> for ColorPaletteV2 {
+        fn from(value: ColorPalettePresetV2) -> Self {
+            Self::PresetV2(value)
+        }
+    }
+    impl ::std::convert::From<ColorPaletteMembers> for ColorPaletteV2 {
+        fn from(value: ColorPaletteMembers) -> Self {
+            Self::Members(value)
         }
     }
     ///A custom model to generate with, as `model/<name>/version/<version>`.
@@ -1081,6 +1317,1255 @@ Cannot be used with `style_codes`.
             Default::default()
         }
     }
+    /**The multipart body of `POST /v2/image/generate/ideogram-3-character`:
+3.0's fields less palette, style codes and presets, plus one character
+reference image and its optional mask.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct GenerateV3CharacterV2 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub aspect_ratio: ::std::option::Option<AspectRatioV2>,
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        ///The character to keep (one image; required).
+        pub character_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+        ///Optional mask for the character image, grayscale, its size.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub character_reference_mask: ::std::option::Option<crate::multipart::FilePart>,
+        ///Flag copyrighted images (slower).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub enable_copyright_detection: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub magic_prompt: ::std::option::Option<MagicPromptV2>,
+        ///What to keep out of the image; the prompt wins where they disagree.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub negative_prompt: ::std::option::Option<GenerateV3CharacterV2NegativePrompt>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub rendering_speed: ::std::option::Option<RenderingSpeedV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub resolution: ::std::option::Option<ResolutionV3>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_type: ::std::option::Option<StyleTypeCharacterV2>,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<GenerateV3CharacterV2WebhookUrl>,
+    }
+    impl GenerateV3CharacterV2 {
+        pub fn builder() -> builder::GenerateV3CharacterV2 {
+            Default::default()
+        }
+    }
+    ///What to keep out of the image; the prompt wins where they disagree.
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GenerateV3CharacterV2NegativePrompt(::std::string::String);
+    impl ::std::ops::Deref for GenerateV3CharacterV2NegativePrompt {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GenerateV3CharacterV2NegativePrompt>
+    for ::std::string::String {
+        fn from(value: GenerateV3CharacterV2NegativePrompt) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GenerateV3CharacterV2NegativePrompt {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 10000usize {
+                return Err("longer than 10000 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GenerateV3CharacterV2NegativePrompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GenerateV3CharacterV2NegativePrompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GenerateV3CharacterV2NegativePrompt {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GenerateV3CharacterV2WebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for GenerateV3CharacterV2WebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GenerateV3CharacterV2WebhookUrl>
+    for ::std::string::String {
+        fn from(value: GenerateV3CharacterV2WebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GenerateV3CharacterV2WebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GenerateV3CharacterV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GenerateV3CharacterV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GenerateV3CharacterV2WebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /**`POST /v2/image/generate/ideogram-3` as multipart form data: the JSON
+body's fields plus up to 10 style reference images.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct GenerateV3MultipartV2 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub aspect_ratio: ::std::option::Option<AspectRatioV2>,
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub color_palette: ::std::option::Option<ColorPaletteV2>,
+        ///Flag copyrighted images (slower).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub enable_copyright_detection: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub magic_prompt: ::std::option::Option<MagicPromptV2>,
+        ///What to keep out of the image; the prompt wins where they disagree.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub negative_prompt: ::std::option::Option<GenerateV3MultipartV2NegativePrompt>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub rendering_speed: ::std::option::Option<RenderingSpeedV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub resolution: ::std::option::Option<ResolutionV3>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_codes: ::std::option::Option<StyleCodes>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_preset: ::std::option::Option<StylePresetV2>,
+        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_type: ::std::option::Option<StyleTypeV2>,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<GenerateV3MultipartV2WebhookUrl>,
+    }
+    impl GenerateV3MultipartV2 {
+        pub fn builder() -> builder::GenerateV3MultipartV2 {
+            Default::default()
+        }
+    }
+    ///What to keep out of the image; the prompt wins where they disagree.
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GenerateV3MultipartV2NegativePrompt(::std::string::String);
+    impl ::std::ops::Deref for GenerateV3MultipartV2NegativePrompt {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GenerateV3MultipartV2NegativePrompt>
+    for ::std::string::String {
+        fn from(value: GenerateV3MultipartV2NegativePrompt) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GenerateV3MultipartV2NegativePrompt {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 10000usize {
+                return Err("longer than 10000 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GenerateV3MultipartV2NegativePrompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GenerateV3MultipartV2NegativePrompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GenerateV3MultipartV2NegativePrompt {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GenerateV3MultipartV2WebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for GenerateV3MultipartV2WebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GenerateV3MultipartV2WebhookUrl>
+    for ::std::string::String {
+        fn from(value: GenerateV3MultipartV2WebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GenerateV3MultipartV2WebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GenerateV3MultipartV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GenerateV3MultipartV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GenerateV3MultipartV2WebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The JSON body of `POST /v2/image/generate/ideogram-3`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct GenerateV3RequestV2 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub aspect_ratio: ::std::option::Option<AspectRatioV2>,
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub color_palette: ::std::option::Option<ColorPaletteV2>,
+        ///Flag copyrighted images (slower).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub enable_copyright_detection: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub magic_prompt: ::std::option::Option<MagicPromptV2>,
+        ///What to keep out of the image; the prompt wins where they disagree.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub negative_prompt: ::std::option::Option<GenerateV3RequestV2NegativePrompt>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub rendering_speed: ::std::option::Option<RenderingSpeedV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub resolution: ::std::option::Option<ResolutionV3>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_codes: ::std::option::Option<StyleCodes>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_preset: ::std::option::Option<StylePresetV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_type: ::std::option::Option<StyleTypeV2>,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<GenerateV3RequestV2WebhookUrl>,
+    }
+    impl GenerateV3RequestV2 {
+        pub fn builder() -> builder::GenerateV3RequestV2 {
+            Default::default()
+        }
+    }
+    ///What to keep out of the image; the prompt wins where they disagree.
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GenerateV3RequestV2NegativePrompt(::std::string::String);
+    impl ::std::ops::Deref for GenerateV3RequestV2NegativePrompt {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GenerateV3RequestV2NegativePrompt>
+    for ::std::string::String {
+        fn from(value: GenerateV3RequestV2NegativePrompt) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GenerateV3RequestV2NegativePrompt {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 10000usize {
+                return Err("longer than 10000 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GenerateV3RequestV2NegativePrompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GenerateV3RequestV2NegativePrompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GenerateV3RequestV2NegativePrompt {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GenerateV3RequestV2WebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for GenerateV3RequestV2WebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GenerateV3RequestV2WebhookUrl> for ::std::string::String {
+        fn from(value: GenerateV3RequestV2WebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GenerateV3RequestV2WebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GenerateV3RequestV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GenerateV3RequestV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GenerateV3RequestV2WebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /**`POST /v2/image/generate/ideogram-4-5` as multipart form data: the JSON
+body's fields plus up to 5 source `images` (the first is edited) and a
+`mask`, which excludes `size`.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct GenerateV45Multipart {
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        ///Flag copyrighted images (slower).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub enable_copyright_detection: ::std::option::Option<bool>,
+        ///Source images; the first is edited.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub images: ::std::vec::Vec<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub magic_prompt: ::std::option::Option<MagicPromptV2>,
+        /**Where to edit the first image: black is edited, white kept; its size,
+with both colours.
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub mask: ::std::option::Option<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub quality: ::std::option::Option<QualityV45>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub size: ::std::option::Option<SizeV45>,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<GenerateV45MultipartWebhookUrl>,
+    }
+    impl GenerateV45Multipart {
+        pub fn builder() -> builder::GenerateV45Multipart {
+            Default::default()
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GenerateV45MultipartWebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for GenerateV45MultipartWebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GenerateV45MultipartWebhookUrl> for ::std::string::String {
+        fn from(value: GenerateV45MultipartWebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GenerateV45MultipartWebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GenerateV45MultipartWebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GenerateV45MultipartWebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GenerateV45MultipartWebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The JSON body of `POST /v2/image/generate/ideogram-4-5`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct GenerateV45Request {
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        ///Flag copyrighted images (slower).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub enable_copyright_detection: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub magic_prompt: ::std::option::Option<MagicPromptV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub quality: ::std::option::Option<QualityV45>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub size: ::std::option::Option<SizeV45>,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<GenerateV45RequestWebhookUrl>,
+    }
+    impl GenerateV45Request {
+        pub fn builder() -> builder::GenerateV45Request {
+            Default::default()
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GenerateV45RequestWebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for GenerateV45RequestWebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GenerateV45RequestWebhookUrl> for ::std::string::String {
+        fn from(value: GenerateV45RequestWebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GenerateV45RequestWebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GenerateV45RequestWebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GenerateV45RequestWebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GenerateV45RequestWebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The body of `POST /v2/image/generate/ideogram-4`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct GenerateV4RequestV2 {
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        ///Flag copyrighted images (slower).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub enable_copyright_detection: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub magic_prompt: ::std::option::Option<MagicPromptV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub rendering_speed: ::std::option::Option<RenderingSpeedV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub resolution: ::std::option::Option<ResolutionV4>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<GenerateV4RequestV2WebhookUrl>,
+    }
+    impl GenerateV4RequestV2 {
+        pub fn builder() -> builder::GenerateV4RequestV2 {
+            Default::default()
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GenerateV4RequestV2WebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for GenerateV4RequestV2WebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GenerateV4RequestV2WebhookUrl> for ::std::string::String {
+        fn from(value: GenerateV4RequestV2WebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GenerateV4RequestV2WebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GenerateV4RequestV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GenerateV4RequestV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GenerateV4RequestV2WebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///An accepted generation, to poll.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct GenerationIdV2 {
+        ///The generation's id, to poll.
+        pub generation_id: ::std::string::String,
+    }
+    impl GenerationIdV2 {
+        pub fn builder() -> builder::GenerationIdV2 {
+            Default::default()
+        }
+    }
+    ///Quality and price.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum GenerationQuality {
+        #[serde(rename = "very_low")]
+        VeryLow,
+        #[serde(rename = "low")]
+        Low,
+        #[serde(rename = "medium")]
+        Medium,
+        #[serde(rename = "high")]
+        High,
+        #[serde(rename = "very_high")]
+        VeryHigh,
+    }
+    impl ::std::fmt::Display for GenerationQuality {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::VeryLow => f.write_str("very_low"),
+                Self::Low => f.write_str("low"),
+                Self::Medium => f.write_str("medium"),
+                Self::High => f.write_str("high"),
+                Self::VeryHigh => f.write_str("very_high"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GenerationQuality {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "very_low" => Ok(Self::VeryLow),
+                "low" => Ok(Self::Low),
+                "medium" => Ok(Self::Medium),
+                "high" => Ok(Self::High),
+                "very_high" => Ok(Self::VeryHigh),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GenerationQuality {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GenerationQuality {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for GenerationQuality {
+        fn default() -> Self {
+            GenerationQuality::Medium
+        }
+    }
+    ///Where a v2 generation is (`GenerationStatusV2.status`).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum GenerationState {
+        #[serde(rename = "pending")]
+        Pending,
+        #[serde(rename = "completed")]
+        Completed,
+        #[serde(rename = "failed")]
+        Failed,
+    }
+    impl ::std::fmt::Display for GenerationState {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Pending => f.write_str("pending"),
+                Self::Completed => f.write_str("completed"),
+                Self::Failed => f.write_str("failed"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GenerationState {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "pending" => Ok(Self::Pending),
+                "completed" => Ok(Self::Completed),
+                "failed" => Ok(Self::Failed),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GenerationState {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GenerationState {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A generation's state from `GET /v2/generations/{id}`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct GenerationStatusV2 {
+        ///When it was accepted.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub created: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///The results, once completed.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub data: ::std::vec::Vec<ImageObjectV2>,
+        ///Why it failed (values not documented).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub failure_reason: ::std::option::Option<::std::string::String>,
+        ///The generation's id.
+        pub generation_id: ::std::string::String,
+        ///`url` once completed.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub response_type: ::std::option::Option<::std::string::String>,
+        /**One of `GenerationState` (pending, completed, failed); a plain string
+so that a state added later still decodes.
+*/
+        pub status: ::std::string::String,
+        ///What it cost in millionths of a US dollar, where the price is usage-based.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub usage_cost_usd_micros: ::std::option::Option<i64>,
+    }
+    impl GenerationStatusV2 {
+        pub fn builder() -> builder::GenerationStatusV2 {
+            Default::default()
+        }
+    }
+    /**A v2 generation's answer: its images in `data` when it ran
+synchronously; without `data`, an acknowledgement to poll.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct GenerationV2 {
+        ///The images, in generation order; absent while it runs.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub data: ::std::vec::Vec<ImageObjectV2>,
+        ///The generation's id (URL-safe base64), to poll and to match webhook deliveries.
+        pub generation_id: ::std::string::String,
+        ///`sampling` or `workflow` (Ideogram 4.5 only; a plain string so new kinds decode).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub generation_kind: ::std::option::Option<::std::string::String>,
+        ///The output height
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub height: ::std::option::Option<i64>,
+        ///The seed used, also when none was given.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<i64>,
+        ///The output width
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub width: ::std::option::Option<i64>,
+    }
+    impl GenerationV2 {
+        pub fn builder() -> builder::GenerationV2 {
+            Default::default()
+        }
+    }
+    ///`GetGenerationV2GenerationId`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GetGenerationV2GenerationId(::std::string::String);
+    impl ::std::ops::Deref for GetGenerationV2GenerationId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GetGenerationV2GenerationId> for ::std::string::String {
+        fn from(value: GetGenerationV2GenerationId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GetGenerationV2GenerationId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetGenerationV2GenerationId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GetGenerationV2GenerationId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetGenerationV2GenerationId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///Ideogram 4.0's images. Links expire after 24 hours.
     #[derive(
         ::serde::Deserialize,
@@ -1139,6 +2624,49 @@ styles added later still decode.
     }
     impl ImageObject {
         pub fn builder() -> builder::ImageObject {
+            Default::default()
+        }
+    }
+    /**One v2 result. `object_type` says which kind (`image.generation`,
+`image.without-prompt-or-seed`, ...); a plain string so kinds added later
+decode.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct ImageObjectV2 {
+        ///The result as an asset
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub asset_id: ::std::option::Option<::std::string::String>,
+        ///False when the image failed the safety check.
+        pub is_image_safe: bool,
+        ///The kind of result.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub object_type: ::std::option::Option<::std::string::String>,
+        ///The final prompt used.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub prompt: ::std::option::Option<::std::string::String>,
+        ///The size as `<width>x<height>`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub resolution: ::std::option::Option<::std::string::String>,
+        ///The seed used.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<i64>,
+        ///Where to download it (expires after 24 hours); empty or null when unsafe.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl ImageObjectV2 {
+        pub fn builder() -> builder::ImageObjectV2 {
             Default::default()
         }
     }
@@ -1273,6 +2801,132 @@ models V_1, V_1_TURBO, V_2 and V_2_TURBO take it.
             Default::default()
         }
     }
+    ///The multipart body of `POST /v2/image/inpaint/ideogram-3`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct InpaintV3RequestV2 {
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        ///Flag copyrighted images (slower).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub enable_copyright_detection: ::std::option::Option<bool>,
+        ///The image to repaint, up to 25 MB; JPEG, PNG or WebP.
+        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub magic_prompt: ::std::option::Option<MagicPromptV2>,
+        ///Where to repaint (black) and keep (white); grayscale, the image's size.
+        pub mask: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub rendering_speed: ::std::option::Option<RenderingSpeedV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_codes: ::std::option::Option<StyleCodes>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_preset: ::std::option::Option<StylePresetV2>,
+        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_type: ::std::option::Option<StyleTypeV2>,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<InpaintV3RequestV2WebhookUrl>,
+    }
+    impl InpaintV3RequestV2 {
+        pub fn builder() -> builder::InpaintV3RequestV2 {
+            Default::default()
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InpaintV3RequestV2WebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for InpaintV3RequestV2WebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<InpaintV3RequestV2WebhookUrl> for ::std::string::String {
+        fn from(value: InpaintV3RequestV2WebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for InpaintV3RequestV2WebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InpaintV3RequestV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InpaintV3RequestV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for InpaintV3RequestV2WebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///The multipart body of `POST /v1/ideogram-v3/layerize-text`.
     #[derive(
         ::serde::Deserialize,
@@ -1379,6 +3033,67 @@ hours.
         }
     }
     impl ::std::convert::TryFrom<::std::string::String> for MagicPromptOption {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Whether the prompt is rewritten first: `auto` lets the service decide.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum MagicPromptV2 {
+        #[serde(rename = "auto")]
+        Auto,
+        #[serde(rename = "on")]
+        On,
+        #[serde(rename = "off")]
+        Off,
+    }
+    impl ::std::fmt::Display for MagicPromptV2 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+                Self::On => f.write_str("on"),
+                Self::Off => f.write_str("off"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MagicPromptV2 {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                "on" => Ok(Self::On),
+                "off" => Ok(Self::Off),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for MagicPromptV2 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for MagicPromptV2 {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -1609,6 +3324,309 @@ fields only some take are listed in their bodies' `x-field-models`.
             value.parse()
         }
     }
+    /**The body of `POST /v2/image/generate/p-image-ideogram`. `custom_width`
+and `custom_height` go together (the v1 page's rules, assumed to hold on
+v2) and exclude `resolution` and `aspect_ratio`.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct PImageRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub aspect_ratio: ::std::option::Option<AspectRatioV3>,
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        ///Exact pixels, a multiple of 16.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub custom_height: ::std::option::Option<i64>,
+        ///Exact pixels, a multiple of 16.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub custom_width: ::std::option::Option<i64>,
+        ///Flag copyrighted images (slower).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub enable_copyright_detection: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub magic_prompt: ::std::option::Option<MagicPromptV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub quality: ::std::option::Option<GenerationQuality>,
+        ///The output tier (default 1k); excludes `custom_width`.
+        #[serde(default = "defaults::p_image_request_resolution")]
+        pub resolution: PImageRequestResolution,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<PImageRequestWebhookUrl>,
+    }
+    impl PImageRequest {
+        pub fn builder() -> builder::PImageRequest {
+            Default::default()
+        }
+    }
+    ///The output tier (default 1k); excludes `custom_width`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum PImageRequestResolution {
+        #[serde(rename = "1k")]
+        X1k,
+        #[serde(rename = "2k")]
+        X2k,
+    }
+    impl ::std::fmt::Display for PImageRequestResolution {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::X1k => f.write_str("1k"),
+                Self::X2k => f.write_str("2k"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PImageRequestResolution {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "1k" => Ok(Self::X1k),
+                "2k" => Ok(Self::X2k),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PImageRequestResolution {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PImageRequestResolution {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for PImageRequestResolution {
+        fn default() -> Self {
+            PImageRequestResolution::X1k
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct PImageRequestWebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for PImageRequestWebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PImageRequestWebhookUrl> for ::std::string::String {
+        fn from(value: PImageRequestWebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for PImageRequestWebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PImageRequestWebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PImageRequestWebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PImageRequestWebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The multipart body of `POST /v2/image/precise-edit/ideogram-4-5`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct PreciseEditV45 {
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        ///Flag copyrighted images (slower).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub enable_copyright_detection: ::std::option::Option<bool>,
+        ///The image to edit, up to 25 MB; aspect ratio within 1:6 to 6:1.
+        pub image: crate::multipart::FilePart,
+        ///Optional; where to edit (black) and keep (white), the image's size.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub mask: ::std::option::Option<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub quality: ::std::option::Option<QualityV45>,
+        ///Up to 4 images to draw from (3 with a mask); never edited themselves.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<PreciseEditV45WebhookUrl>,
+    }
+    impl PreciseEditV45 {
+        pub fn builder() -> builder::PreciseEditV45 {
+            Default::default()
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct PreciseEditV45WebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for PreciseEditV45WebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PreciseEditV45WebhookUrl> for ::std::string::String {
+        fn from(value: PreciseEditV45WebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for PreciseEditV45WebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PreciseEditV45WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PreciseEditV45WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PreciseEditV45WebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     /**What to draw. Text in quotes is rendered as lettering. Ideogram documents no
 length limit; 10000 characters is this project's cap, so that a file pasted
 by mistake is refused before it is billed.
@@ -1679,6 +3697,71 @@ by mistake is refused before it is billed.
                 })
         }
     }
+    ///Quality and price (`very_low` needs images).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum QualityV45 {
+        #[serde(rename = "very_low")]
+        VeryLow,
+        #[serde(rename = "low")]
+        Low,
+        #[serde(rename = "medium")]
+        Medium,
+        #[serde(rename = "high")]
+        High,
+    }
+    impl ::std::fmt::Display for QualityV45 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::VeryLow => f.write_str("very_low"),
+                Self::Low => f.write_str("low"),
+                Self::Medium => f.write_str("medium"),
+                Self::High => f.write_str("high"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for QualityV45 {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "very_low" => Ok(Self::VeryLow),
+                "low" => Ok(Self::Low),
+                "medium" => Ok(Self::Medium),
+                "high" => Ok(Self::High),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for QualityV45 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for QualityV45 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///The multipart body of `POST /v1/ideogram-v3/reframe`.
     #[derive(
         ::serde::Deserialize,
@@ -1718,6 +3801,49 @@ Cannot be used with `style_codes`.
     }
     impl ReframeImageRequestV3 {
         pub fn builder() -> builder::ReframeImageRequestV3 {
+            Default::default()
+        }
+    }
+    ///The multipart body of `POST /v2/image/reframe/ideogram-3`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct ReframeV3RequestV2 {
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub color_palette: ::std::option::Option<ColorPaletteV2>,
+        ///The input image; JPEG, PNG or WebP.
+        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub rendering_speed: ::std::option::Option<RenderingSpeedV2>,
+        pub resolution: ResolutionV3,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_codes: ::std::option::Option<StyleCodes>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_preset: ::std::option::Option<StylePresetV2>,
+        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+    }
+    impl ReframeV3RequestV2 {
+        pub fn builder() -> builder::ReframeV3RequestV2 {
             Default::default()
         }
     }
@@ -1813,6 +3939,362 @@ Cannot be used with `style_codes`.
             Default::default()
         }
     }
+    ///The multipart body of `POST /v2/image/remix/ideogram-3`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct RemixV3RequestV2 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub aspect_ratio: ::std::option::Option<AspectRatioV3>,
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub color_palette: ::std::option::Option<ColorPaletteV2>,
+        ///Flag copyrighted images (slower).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub enable_copyright_detection: ::std::option::Option<bool>,
+        ///The input image; JPEG, PNG or WebP.
+        pub image: crate::multipart::FilePart,
+        ///How closely the result follows the input image, 1 (loosely) to 100 (closely).
+        #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
+        pub image_weight: ::std::num::NonZeroU32,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub magic_prompt: ::std::option::Option<MagicPromptV2>,
+        ///What to keep out of the image; the prompt wins where they disagree.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub negative_prompt: ::std::option::Option<RemixV3RequestV2NegativePrompt>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub rendering_speed: ::std::option::Option<RenderingSpeedV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub resolution: ::std::option::Option<ResolutionV3>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_codes: ::std::option::Option<StyleCodes>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_preset: ::std::option::Option<StylePresetV2>,
+        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_type: ::std::option::Option<StyleTypeV2>,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<RemixV3RequestV2WebhookUrl>,
+    }
+    impl RemixV3RequestV2 {
+        pub fn builder() -> builder::RemixV3RequestV2 {
+            Default::default()
+        }
+    }
+    ///What to keep out of the image; the prompt wins where they disagree.
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct RemixV3RequestV2NegativePrompt(::std::string::String);
+    impl ::std::ops::Deref for RemixV3RequestV2NegativePrompt {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<RemixV3RequestV2NegativePrompt> for ::std::string::String {
+        fn from(value: RemixV3RequestV2NegativePrompt) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for RemixV3RequestV2NegativePrompt {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 10000usize {
+                return Err("longer than 10000 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RemixV3RequestV2NegativePrompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RemixV3RequestV2NegativePrompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RemixV3RequestV2NegativePrompt {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct RemixV3RequestV2WebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for RemixV3RequestV2WebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<RemixV3RequestV2WebhookUrl> for ::std::string::String {
+        fn from(value: RemixV3RequestV2WebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for RemixV3RequestV2WebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RemixV3RequestV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for RemixV3RequestV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RemixV3RequestV2WebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The multipart body of `POST /v2/image/remix/ideogram-4`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct RemixV4RequestV2 {
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        ///Flag copyrighted images (slower).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub enable_copyright_detection: ::std::option::Option<bool>,
+        ///The input image; JPEG, PNG or WebP.
+        pub image: crate::multipart::FilePart,
+        ///How closely the result follows the input image, 1 (loosely) to 100 (closely).
+        #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
+        pub image_weight: ::std::num::NonZeroU32,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub rendering_speed: ::std::option::Option<RenderingSpeedV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub resolution: ::std::option::Option<ResolutionV4>,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<RemixV4RequestV2WebhookUrl>,
+    }
+    impl RemixV4RequestV2 {
+        pub fn builder() -> builder::RemixV4RequestV2 {
+            Default::default()
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct RemixV4RequestV2WebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for RemixV4RequestV2WebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<RemixV4RequestV2WebhookUrl> for ::std::string::String {
+        fn from(value: RemixV4RequestV2WebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for RemixV4RequestV2WebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RemixV4RequestV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for RemixV4RequestV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RemixV4RequestV2WebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The multipart body of `POST /v2/image/remove-background/ideogram-1`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct RemoveBackgroundV2 {
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        ///The input image; JPEG, PNG or WebP.
+        pub image: crate::multipart::FilePart,
+    }
+    impl RemoveBackgroundV2 {
+        pub fn builder() -> builder::RemoveBackgroundV2 {
+            Default::default()
+        }
+    }
+    ///The multipart body of `POST /v2/image/remove-object/ideogram-1`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct RemoveObjectV2 {
+        ///The input image; JPEG, PNG or WebP.
+        pub image: crate::multipart::FilePart,
+        ///What to remove (black) and keep (white); grayscale, the image's size.
+        pub mask: crate::multipart::FilePart,
+    }
+    impl RemoveObjectV2 {
+        pub fn builder() -> builder::RemoveObjectV2 {
+            Default::default()
+        }
+    }
     ///Ideogram 3.0's speed and quality trade-off (and price).
     #[derive(
         ::serde::Deserialize,
@@ -1885,6 +4367,72 @@ Cannot be used with `style_codes`.
     impl ::std::default::Default for RenderingSpeed {
         fn default() -> Self {
             RenderingSpeed::Default
+        }
+    }
+    ///Speed against quality (and price) for Ideogram 3.0 and 4.0 on v2.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum RenderingSpeedV2 {
+        #[serde(rename = "turbo")]
+        Turbo,
+        #[serde(rename = "default")]
+        Default,
+        #[serde(rename = "quality")]
+        Quality,
+    }
+    impl ::std::fmt::Display for RenderingSpeedV2 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Turbo => f.write_str("turbo"),
+                Self::Default => f.write_str("default"),
+                Self::Quality => f.write_str("quality"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RenderingSpeedV2 {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "turbo" => Ok(Self::Turbo),
+                "default" => Ok(Self::Default),
+                "quality" => Ok(Self::Quality),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RenderingSpeedV2 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for RenderingSpeedV2 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for RenderingSpeedV2 {
+        fn default() -> Self {
+            RenderingSpeedV2::Default
         }
     }
     /**Ideogram 4.0's speed and quality trade-off (and price: TURBO $0.03, DEFAULT
@@ -2003,6 +4551,181 @@ Cannot be used with `style_codes`.
     impl ReplaceBackgroundRequestV3 {
         pub fn builder() -> builder::ReplaceBackgroundRequestV3 {
             Default::default()
+        }
+    }
+    ///The multipart body of `POST /v2/image/replace-background/ideogram-3`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct ReplaceBackgroundV3RequestV2 {
+        ///The input image; JPEG, PNG or WebP.
+        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        ///The new background, in words (up to 4,000 characters).
+        pub prompt: ReplaceBackgroundV3RequestV2Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub rendering_speed: ::std::option::Option<RenderingSpeedV2>,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<ReplaceBackgroundV3RequestV2WebhookUrl>,
+    }
+    impl ReplaceBackgroundV3RequestV2 {
+        pub fn builder() -> builder::ReplaceBackgroundV3RequestV2 {
+            Default::default()
+        }
+    }
+    ///The new background, in words (up to 4,000 characters).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ReplaceBackgroundV3RequestV2Prompt(::std::string::String);
+    impl ::std::ops::Deref for ReplaceBackgroundV3RequestV2Prompt {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ReplaceBackgroundV3RequestV2Prompt>
+    for ::std::string::String {
+        fn from(value: ReplaceBackgroundV3RequestV2Prompt) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ReplaceBackgroundV3RequestV2Prompt {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 4000usize {
+                return Err("longer than 4000 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("\\S").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"\\S\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ReplaceBackgroundV3RequestV2Prompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ReplaceBackgroundV3RequestV2Prompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ReplaceBackgroundV3RequestV2Prompt {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct ReplaceBackgroundV3RequestV2WebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for ReplaceBackgroundV3RequestV2WebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ReplaceBackgroundV3RequestV2WebhookUrl>
+    for ::std::string::String {
+        fn from(value: ReplaceBackgroundV3RequestV2WebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ReplaceBackgroundV3RequestV2WebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ReplaceBackgroundV3RequestV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ReplaceBackgroundV3RequestV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ReplaceBackgroundV3RequestV2WebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     /**The legacy models' output size as `RESOLUTION_<width>_<height>` (V_2 and
@@ -3162,6 +5885,82 @@ resolutions" the live documentation names, as Replicate lists them
             value.parse()
         }
     }
+    ///`auto`, `source` or `<w>x<h>`.
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct SizeV45(::std::string::String);
+    impl ::std::ops::Deref for SizeV45 {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SizeV45> for ::std::string::String {
+        fn from(value: SizeV45) -> Self {
+            value.0
+        }
+    }
+    impl ::std::default::Default for SizeV45 {
+        fn default() -> Self {
+            SizeV45("auto".to_string())
+        }
+    }
+    impl ::std::str::FromStr for SizeV45 {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new("^(auto|source|[1-9][0-9]*x[1-9][0-9]*)$").unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^(auto|source|[1-9][0-9]*x[1-9][0-9]*)$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SizeV45 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SizeV45 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SizeV45 {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///A style code, 8 hexadecimal digits.
     #[derive(
         ::serde::Serialize,
@@ -3254,6 +6053,303 @@ resolutions" the live documentation names, as Replicate lists them
     impl ::std::convert::From<::std::vec::Vec<StyleCode>> for StyleCodes {
         fn from(value: ::std::vec::Vec<StyleCode>) -> Self {
             Self(value)
+        }
+    }
+    ///A predefined artistic style (Ideogram 3.0 on v2).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum StylePresetV2 {
+        #[serde(rename = "80s_illustration")]
+        X80sIllustration,
+        #[serde(rename = "90s_nostalgia")]
+        X90sNostalgia,
+        #[serde(rename = "abstract_organic")]
+        AbstractOrganic,
+        #[serde(rename = "analog_nostalgia")]
+        AnalogNostalgia,
+        #[serde(rename = "art_brut")]
+        ArtBrut,
+        #[serde(rename = "art_deco")]
+        ArtDeco,
+        #[serde(rename = "art_poster")]
+        ArtPoster,
+        #[serde(rename = "aura")]
+        Aura,
+        #[serde(rename = "avant_garde")]
+        AvantGarde,
+        #[serde(rename = "bauhaus")]
+        Bauhaus,
+        #[serde(rename = "blueprint")]
+        Blueprint,
+        #[serde(rename = "blurry_motion")]
+        BlurryMotion,
+        #[serde(rename = "bright_art")]
+        BrightArt,
+        #[serde(rename = "c4d_cartoon")]
+        C4dCartoon,
+        #[serde(rename = "childrens_book")]
+        ChildrensBook,
+        #[serde(rename = "collage")]
+        Collage,
+        #[serde(rename = "coloring_book_i")]
+        ColoringBookI,
+        #[serde(rename = "coloring_book_ii")]
+        ColoringBookIi,
+        #[serde(rename = "cubism")]
+        Cubism,
+        #[serde(rename = "dark_aura")]
+        DarkAura,
+        #[serde(rename = "doodle")]
+        Doodle,
+        #[serde(rename = "double_exposure")]
+        DoubleExposure,
+        #[serde(rename = "dramatic_cinema")]
+        DramaticCinema,
+        #[serde(rename = "editorial")]
+        Editorial,
+        #[serde(rename = "emotional_minimal")]
+        EmotionalMinimal,
+        #[serde(rename = "ethereal_party")]
+        EtherealParty,
+        #[serde(rename = "expired_film")]
+        ExpiredFilm,
+        #[serde(rename = "flat_art")]
+        FlatArt,
+        #[serde(rename = "flat_vector")]
+        FlatVector,
+        #[serde(rename = "forest_reverie")]
+        ForestReverie,
+        #[serde(rename = "geo_minimalist")]
+        GeoMinimalist,
+        #[serde(rename = "glass_prism")]
+        GlassPrism,
+        #[serde(rename = "golden_hour")]
+        GoldenHour,
+        #[serde(rename = "graffiti_i")]
+        GraffitiI,
+        #[serde(rename = "graffiti_ii")]
+        GraffitiIi,
+        #[serde(rename = "halftone_print")]
+        HalftonePrint,
+        #[serde(rename = "high_contrast")]
+        HighContrast,
+        #[serde(rename = "hippie_era")]
+        HippieEra,
+        #[serde(rename = "iconic")]
+        Iconic,
+        #[serde(rename = "japandi_fusion")]
+        JapandiFusion,
+        #[serde(rename = "jazzy")]
+        Jazzy,
+        #[serde(rename = "long_exposure")]
+        LongExposure,
+        #[serde(rename = "magazine_editorial")]
+        MagazineEditorial,
+        #[serde(rename = "minimal_illustration")]
+        MinimalIllustration,
+        #[serde(rename = "mixed_media")]
+        MixedMedia,
+        #[serde(rename = "monochrome")]
+        Monochrome,
+        #[serde(rename = "nightlife")]
+        Nightlife,
+        #[serde(rename = "oil_painting")]
+        OilPainting,
+        #[serde(rename = "old_cartoons")]
+        OldCartoons,
+        #[serde(rename = "paint_gesture")]
+        PaintGesture,
+        #[serde(rename = "pop_art")]
+        PopArt,
+        #[serde(rename = "retro_etching")]
+        RetroEtching,
+        #[serde(rename = "riviera_pop")]
+        RivieraPop,
+        #[serde(rename = "spotlight_80s")]
+        Spotlight80s,
+        #[serde(rename = "stylized_red")]
+        StylizedRed,
+        #[serde(rename = "surreal_collage")]
+        SurrealCollage,
+        #[serde(rename = "travel_poster")]
+        TravelPoster,
+        #[serde(rename = "vintage_geo")]
+        VintageGeo,
+        #[serde(rename = "vintage_poster")]
+        VintagePoster,
+        #[serde(rename = "watercolor")]
+        Watercolor,
+        #[serde(rename = "weird")]
+        Weird,
+        #[serde(rename = "woodblock_print")]
+        WoodblockPrint,
+    }
+    impl ::std::fmt::Display for StylePresetV2 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::X80sIllustration => f.write_str("80s_illustration"),
+                Self::X90sNostalgia => f.write_str("90s_nostalgia"),
+                Self::AbstractOrganic => f.write_str("abstract_organic"),
+                Self::AnalogNostalgia => f.write_str("analog_nostalgia"),
+                Self::ArtBrut => f.write_str("art_brut"),
+                Self::ArtDeco => f.write_str("art_deco"),
+                Self::ArtPoster => f.write_str("art_poster"),
+                Self::Aura => f.write_str("aura"),
+                Self::AvantGarde => f.write_str("avant_garde"),
+                Self::Bauhaus => f.write_str("bauhaus"),
+                Self::Blueprint => f.write_str("blueprint"),
+                Self::BlurryMotion => f.write_str("blurry_motion"),
+                Self::BrightArt => f.write_str("bright_art"),
+                Self::C4dCartoon => f.write_str("c4d_cartoon"),
+                Self::ChildrensBook => f.write_str("childrens_book"),
+                Self::Collage => f.write_str("collage"),
+                Self::ColoringBookI => f.write_str("coloring_book_i"),
+                Self::ColoringBookIi => f.write_str("coloring_book_ii"),
+                Self::Cubism => f.write_str("cubism"),
+                Self::DarkAura => f.write_str("dark_aura"),
+                Self::Doodle => f.write_str("doodle"),
+                Self::DoubleExposure => f.write_str("double_exposure"),
+                Self::DramaticCinema => f.write_str("dramatic_cinema"),
+                Self::Editorial => f.write_str("editorial"),
+                Self::EmotionalMinimal => f.write_str("emotional_minimal"),
+                Self::EtherealParty => f.write_str("ethereal_party"),
+                Self::ExpiredFilm => f.write_str("expired_film"),
+                Self::FlatArt => f.write_str("flat_art"),
+                Self::FlatVector => f.write_str("flat_vector"),
+                Self::ForestReverie => f.write_str("forest_reverie"),
+                Self::GeoMinimalist => f.write_str("geo_minimalist"),
+                Self::GlassPrism => f.write_str("glass_prism"),
+                Self::GoldenHour => f.write_str("golden_hour"),
+                Self::GraffitiI => f.write_str("graffiti_i"),
+                Self::GraffitiIi => f.write_str("graffiti_ii"),
+                Self::HalftonePrint => f.write_str("halftone_print"),
+                Self::HighContrast => f.write_str("high_contrast"),
+                Self::HippieEra => f.write_str("hippie_era"),
+                Self::Iconic => f.write_str("iconic"),
+                Self::JapandiFusion => f.write_str("japandi_fusion"),
+                Self::Jazzy => f.write_str("jazzy"),
+                Self::LongExposure => f.write_str("long_exposure"),
+                Self::MagazineEditorial => f.write_str("magazine_editorial"),
+                Self::MinimalIllustration => f.write_str("minimal_illustration"),
+                Self::MixedMedia => f.write_str("mixed_media"),
+                Self::Monochrome => f.write_str("monochrome"),
+                Self::Nightlife => f.write_str("nightlife"),
+                Self::OilPainting => f.write_str("oil_painting"),
+                Self::OldCartoons => f.write_str("old_cartoons"),
+                Self::PaintGesture => f.write_str("paint_gesture"),
+                Self::PopArt => f.write_str("pop_art"),
+                Self::RetroEtching => f.write_str("retro_etching"),
+                Self::RivieraPop => f.write_str("riviera_pop"),
+                Self::Spotlight80s => f.write_str("spotlight_80s"),
+                Self::StylizedRed => f.write_str("stylized_red"),
+                Self::SurrealCollage => f.write_str("surreal_collage"),
+                Self::TravelPoster => f.write_str("travel_poster"),
+                Self::VintageGeo => f.write_str("vintage_geo"),
+                Self::VintagePoster => f.write_str("vintage_poster"),
+                Self::Watercolor => f.write_str("watercolor"),
+                Self::Weird => f.write_str("weird"),
+                Self::WoodblockPrint => f.write_str("woodblock_print"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for StylePresetV2 {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "80s_illustration" => Ok(Self::X80sIllustration),
+                "90s_nostalgia" => Ok(Self::X90sNostalgia),
+                "abstract_organic" => Ok(Self::AbstractOrganic),
+                "analog_nostalgia" => Ok(Self::AnalogNostalgia),
+                "art_brut" => Ok(Self::ArtBrut),
+                "art_deco" => Ok(Self::ArtDeco),
+                "art_poster" => Ok(Self::ArtPoster),
+                "aura" => Ok(Self::Aura),
+                "avant_garde" => Ok(Self::AvantGarde),
+                "bauhaus" => Ok(Self::Bauhaus),
+                "blueprint" => Ok(Self::Blueprint),
+                "blurry_motion" => Ok(Self::BlurryMotion),
+                "bright_art" => Ok(Self::BrightArt),
+                "c4d_cartoon" => Ok(Self::C4dCartoon),
+                "childrens_book" => Ok(Self::ChildrensBook),
+                "collage" => Ok(Self::Collage),
+                "coloring_book_i" => Ok(Self::ColoringBookI),
+                "coloring_book_ii" => Ok(Self::ColoringBookIi),
+                "cubism" => Ok(Self::Cubism),
+                "dark_aura" => Ok(Self::DarkAura),
+                "doodle" => Ok(Self::Doodle),
+                "double_exposure" => Ok(Self::DoubleExposure),
+                "dramatic_cinema" => Ok(Self::DramaticCinema),
+                "editorial" => Ok(Self::Editorial),
+                "emotional_minimal" => Ok(Self::EmotionalMinimal),
+                "ethereal_party" => Ok(Self::EtherealParty),
+                "expired_film" => Ok(Self::ExpiredFilm),
+                "flat_art" => Ok(Self::FlatArt),
+                "flat_vector" => Ok(Self::FlatVector),
+                "forest_reverie" => Ok(Self::ForestReverie),
+                "geo_minimalist" => Ok(Self::GeoMinimalist),
+                "glass_prism" => Ok(Self::GlassPrism),
+                "golden_hour" => Ok(Self::GoldenHour),
+                "graffiti_i" => Ok(Self::GraffitiI),
+                "graffiti_ii" => Ok(Self::GraffitiIi),
+                "halftone_print" => Ok(Self::HalftonePrint),
+                "high_contrast" => Ok(Self::HighContrast),
+                "hippie_era" => Ok(Self::HippieEra),
+                "iconic" => Ok(Self::Iconic),
+                "japandi_fusion" => Ok(Self::JapandiFusion),
+                "jazzy" => Ok(Self::Jazzy),
+                "long_exposure" => Ok(Self::LongExposure),
+                "magazine_editorial" => Ok(Self::MagazineEditorial),
+                "minimal_illustration" => Ok(Self::MinimalIllustration),
+                "mixed_media" => Ok(Self::MixedMedia),
+                "monochrome" => Ok(Self::Monochrome),
+                "nightlife" => Ok(Self::Nightlife),
+                "oil_painting" => Ok(Self::OilPainting),
+                "old_cartoons" => Ok(Self::OldCartoons),
+                "paint_gesture" => Ok(Self::PaintGesture),
+                "pop_art" => Ok(Self::PopArt),
+                "retro_etching" => Ok(Self::RetroEtching),
+                "riviera_pop" => Ok(Self::RivieraPop),
+                "spotlight_80s" => Ok(Self::Spotlight80s),
+                "stylized_red" => Ok(Self::StylizedRed),
+                "surreal_collage" => Ok(Self::SurrealCollage),
+                "travel_poster" => Ok(Self::TravelPoster),
+                "vintage_geo" => Ok(Self::VintageGeo),
+                "vintage_poster" => Ok(Self::VintagePoster),
+                "watercolor" => Ok(Self::Watercolor),
+                "weird" => Ok(Self::Weird),
+                "woodblock_print" => Ok(Self::WoodblockPrint),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StylePresetV2 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for StylePresetV2 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///A predefined artistic style for Ideogram 3.0.
@@ -3638,6 +6734,154 @@ resolutions" the live documentation names, as Replicate lists them
             value.parse()
         }
     }
+    ///The look for a character generation.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum StyleTypeCharacterV2 {
+        #[serde(rename = "auto")]
+        Auto,
+        #[serde(rename = "realistic")]
+        Realistic,
+        #[serde(rename = "fiction")]
+        Fiction,
+    }
+    impl ::std::fmt::Display for StyleTypeCharacterV2 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+                Self::Realistic => f.write_str("realistic"),
+                Self::Fiction => f.write_str("fiction"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for StyleTypeCharacterV2 {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                "realistic" => Ok(Self::Realistic),
+                "fiction" => Ok(Self::Fiction),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StyleTypeCharacterV2 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for StyleTypeCharacterV2 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for StyleTypeCharacterV2 {
+        fn default() -> Self {
+            StyleTypeCharacterV2::Auto
+        }
+    }
+    ///The look to aim for (Ideogram 3.0 on v2).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum StyleTypeV2 {
+        #[serde(rename = "auto")]
+        Auto,
+        #[serde(rename = "general")]
+        General,
+        #[serde(rename = "realistic")]
+        Realistic,
+        #[serde(rename = "design")]
+        Design,
+        #[serde(rename = "custom")]
+        Custom,
+        #[serde(rename = "fiction")]
+        Fiction,
+        #[serde(rename = "stylized")]
+        Stylized,
+    }
+    impl ::std::fmt::Display for StyleTypeV2 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+                Self::General => f.write_str("general"),
+                Self::Realistic => f.write_str("realistic"),
+                Self::Design => f.write_str("design"),
+                Self::Custom => f.write_str("custom"),
+                Self::Fiction => f.write_str("fiction"),
+                Self::Stylized => f.write_str("stylized"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for StyleTypeV2 {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                "general" => Ok(Self::General),
+                "realistic" => Ok(Self::Realistic),
+                "design" => Ok(Self::Design),
+                "custom" => Ok(Self::Custom),
+                "fiction" => Ok(Self::Fiction),
+                "stylized" => Ok(Self::Stylized),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StyleTypeV2 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for StyleTypeV2 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for StyleTypeV2 {
+        fn default() -> Self {
+            StyleTypeV2::General
+        }
+    }
     ///The look to aim for with Ideogram 3.0.
     #[derive(
         ::serde::Deserialize,
@@ -3852,6 +7096,172 @@ resolutions" the live documentation names, as Replicate lists them
             Default::default()
         }
     }
+    ///The multipart body of `POST /v2/image/upscale/auto`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct UpscaleV2 {
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        ///The input image; JPEG, PNG or WebP.
+        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        ///How much to enlarge.
+        #[serde(default = "defaults::upscale_v2_upscale_factor")]
+        pub upscale_factor: UpscaleV2UpscaleFactor,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<UpscaleV2WebhookUrl>,
+    }
+    impl UpscaleV2 {
+        pub fn builder() -> builder::UpscaleV2 {
+            Default::default()
+        }
+    }
+    ///How much to enlarge.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum UpscaleV2UpscaleFactor {
+        #[serde(rename = "x2")]
+        X2,
+        #[serde(rename = "x4")]
+        X4,
+        #[serde(rename = "x8")]
+        X8,
+    }
+    impl ::std::fmt::Display for UpscaleV2UpscaleFactor {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::X2 => f.write_str("x2"),
+                Self::X4 => f.write_str("x4"),
+                Self::X8 => f.write_str("x8"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UpscaleV2UpscaleFactor {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "x2" => Ok(Self::X2),
+                "x4" => Ok(Self::X4),
+                "x8" => Ok(Self::X8),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UpscaleV2UpscaleFactor {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UpscaleV2UpscaleFactor {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for UpscaleV2UpscaleFactor {
+        fn default() -> Self {
+            UpscaleV2UpscaleFactor::X2
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct UpscaleV2WebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for UpscaleV2WebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UpscaleV2WebhookUrl> for ::std::string::String {
+        fn from(value: UpscaleV2WebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for UpscaleV2WebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UpscaleV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UpscaleV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UpscaleV2WebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
@@ -3995,6 +7405,48 @@ resolutions" the live documentation names, as Replicate lists them
         }
         impl ::std::convert::From<super::ColorPalettePreset> for ColorPalettePreset {
             fn from(value: super::ColorPalettePreset) -> Self {
+                Self { name: Ok(value.name) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ColorPalettePresetV2 {
+            name: ::std::result::Result<
+                super::ColorPalettePresetV2Name,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ColorPalettePresetV2 {
+            fn default() -> Self {
+                Self {
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl ColorPalettePresetV2 {
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ColorPalettePresetV2Name>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ColorPalettePresetV2>
+        for super::ColorPalettePresetV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ColorPalettePresetV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { name: value.name? })
+            }
+        }
+        impl ::std::convert::From<super::ColorPalettePresetV2> for ColorPalettePresetV2 {
+            fn from(value: super::ColorPalettePresetV2) -> Self {
                 Self { name: Ok(value.name) }
             }
         }
@@ -6051,6 +9503,1979 @@ resolutions" the live documentation names, as Replicate lists them
             }
         }
         #[derive(Clone, Debug)]
+        pub struct GenerateV3CharacterV2 {
+            aspect_ratio: ::std::result::Result<
+                ::std::option::Option<super::AspectRatioV2>,
+                ::std::string::String,
+            >,
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            character_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            character_reference_mask: ::std::result::Result<
+                ::std::option::Option<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            enable_copyright_detection: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptV2>,
+                ::std::string::String,
+            >,
+            negative_prompt: ::std::result::Result<
+                ::std::option::Option<super::GenerateV3CharacterV2NegativePrompt>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeedV2>,
+                ::std::string::String,
+            >,
+            resolution: ::std::result::Result<
+                ::std::option::Option<super::ResolutionV3>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            style_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            style_type: ::std::result::Result<
+                ::std::option::Option<super::StyleTypeCharacterV2>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::GenerateV3CharacterV2WebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GenerateV3CharacterV2 {
+            fn default() -> Self {
+                Self {
+                    aspect_ratio: Ok(Default::default()),
+                    async_: Ok(Default::default()),
+                    character_reference_images: Err(
+                        "no value supplied for character_reference_images".to_string(),
+                    ),
+                    character_reference_mask: Ok(Default::default()),
+                    enable_copyright_detection: Ok(Default::default()),
+                    magic_prompt: Ok(Default::default()),
+                    negative_prompt: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    resolution: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    style_reference_images: Ok(Default::default()),
+                    style_type: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl GenerateV3CharacterV2 {
+            pub fn aspect_ratio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AspectRatioV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.aspect_ratio = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for aspect_ratio: {e}")
+                    });
+                self
+            }
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn character_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.character_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for character_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn character_reference_mask<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.character_reference_mask = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for character_reference_mask: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn enable_copyright_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_copyright_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MagicPromptV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn negative_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GenerateV3CharacterV2NegativePrompt>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.negative_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for negative_prompt: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RenderingSpeedV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResolutionV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resolution = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resolution: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn style_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn style_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StyleTypeCharacterV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_type: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GenerateV3CharacterV2WebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GenerateV3CharacterV2>
+        for super::GenerateV3CharacterV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GenerateV3CharacterV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    aspect_ratio: value.aspect_ratio?,
+                    async_: value.async_?,
+                    character_reference_images: value.character_reference_images?,
+                    character_reference_mask: value.character_reference_mask?,
+                    enable_copyright_detection: value.enable_copyright_detection?,
+                    magic_prompt: value.magic_prompt?,
+                    negative_prompt: value.negative_prompt?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    resolution: value.resolution?,
+                    seed: value.seed?,
+                    style_reference_images: value.style_reference_images?,
+                    style_type: value.style_type?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GenerateV3CharacterV2>
+        for GenerateV3CharacterV2 {
+            fn from(value: super::GenerateV3CharacterV2) -> Self {
+                Self {
+                    aspect_ratio: Ok(value.aspect_ratio),
+                    async_: Ok(value.async_),
+                    character_reference_images: Ok(value.character_reference_images),
+                    character_reference_mask: Ok(value.character_reference_mask),
+                    enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    magic_prompt: Ok(value.magic_prompt),
+                    negative_prompt: Ok(value.negative_prompt),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    resolution: Ok(value.resolution),
+                    seed: Ok(value.seed),
+                    style_reference_images: Ok(value.style_reference_images),
+                    style_type: Ok(value.style_type),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GenerateV3MultipartV2 {
+            aspect_ratio: ::std::result::Result<
+                ::std::option::Option<super::AspectRatioV2>,
+                ::std::string::String,
+            >,
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            color_palette: ::std::result::Result<
+                ::std::option::Option<super::ColorPaletteV2>,
+                ::std::string::String,
+            >,
+            enable_copyright_detection: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptV2>,
+                ::std::string::String,
+            >,
+            negative_prompt: ::std::result::Result<
+                ::std::option::Option<super::GenerateV3MultipartV2NegativePrompt>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeedV2>,
+                ::std::string::String,
+            >,
+            resolution: ::std::result::Result<
+                ::std::option::Option<super::ResolutionV3>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            style_codes: ::std::result::Result<
+                ::std::option::Option<super::StyleCodes>,
+                ::std::string::String,
+            >,
+            style_preset: ::std::result::Result<
+                ::std::option::Option<super::StylePresetV2>,
+                ::std::string::String,
+            >,
+            style_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            style_type: ::std::result::Result<
+                ::std::option::Option<super::StyleTypeV2>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::GenerateV3MultipartV2WebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GenerateV3MultipartV2 {
+            fn default() -> Self {
+                Self {
+                    aspect_ratio: Ok(Default::default()),
+                    async_: Ok(Default::default()),
+                    color_palette: Ok(Default::default()),
+                    enable_copyright_detection: Ok(Default::default()),
+                    magic_prompt: Ok(Default::default()),
+                    negative_prompt: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    resolution: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    style_codes: Ok(Default::default()),
+                    style_preset: Ok(Default::default()),
+                    style_reference_images: Ok(Default::default()),
+                    style_type: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl GenerateV3MultipartV2 {
+            pub fn aspect_ratio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AspectRatioV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.aspect_ratio = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for aspect_ratio: {e}")
+                    });
+                self
+            }
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn color_palette<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ColorPaletteV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color_palette = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color_palette: {e}")
+                    });
+                self
+            }
+            pub fn enable_copyright_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_copyright_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MagicPromptV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn negative_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GenerateV3MultipartV2NegativePrompt>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.negative_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for negative_prompt: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RenderingSpeedV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResolutionV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resolution = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resolution: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn style_codes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleCodes>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_codes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_codes: {e}")
+                    });
+                self
+            }
+            pub fn style_preset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StylePresetV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_preset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_preset: {e}")
+                    });
+                self
+            }
+            pub fn style_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn style_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleTypeV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_type: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GenerateV3MultipartV2WebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GenerateV3MultipartV2>
+        for super::GenerateV3MultipartV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GenerateV3MultipartV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    aspect_ratio: value.aspect_ratio?,
+                    async_: value.async_?,
+                    color_palette: value.color_palette?,
+                    enable_copyright_detection: value.enable_copyright_detection?,
+                    magic_prompt: value.magic_prompt?,
+                    negative_prompt: value.negative_prompt?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    resolution: value.resolution?,
+                    seed: value.seed?,
+                    style_codes: value.style_codes?,
+                    style_preset: value.style_preset?,
+                    style_reference_images: value.style_reference_images?,
+                    style_type: value.style_type?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GenerateV3MultipartV2>
+        for GenerateV3MultipartV2 {
+            fn from(value: super::GenerateV3MultipartV2) -> Self {
+                Self {
+                    aspect_ratio: Ok(value.aspect_ratio),
+                    async_: Ok(value.async_),
+                    color_palette: Ok(value.color_palette),
+                    enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    magic_prompt: Ok(value.magic_prompt),
+                    negative_prompt: Ok(value.negative_prompt),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    resolution: Ok(value.resolution),
+                    seed: Ok(value.seed),
+                    style_codes: Ok(value.style_codes),
+                    style_preset: Ok(value.style_preset),
+                    style_reference_images: Ok(value.style_reference_images),
+                    style_type: Ok(value.style_type),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GenerateV3RequestV2 {
+            aspect_ratio: ::std::result::Result<
+                ::std::option::Option<super::AspectRatioV2>,
+                ::std::string::String,
+            >,
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            color_palette: ::std::result::Result<
+                ::std::option::Option<super::ColorPaletteV2>,
+                ::std::string::String,
+            >,
+            enable_copyright_detection: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptV2>,
+                ::std::string::String,
+            >,
+            negative_prompt: ::std::result::Result<
+                ::std::option::Option<super::GenerateV3RequestV2NegativePrompt>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeedV2>,
+                ::std::string::String,
+            >,
+            resolution: ::std::result::Result<
+                ::std::option::Option<super::ResolutionV3>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            style_codes: ::std::result::Result<
+                ::std::option::Option<super::StyleCodes>,
+                ::std::string::String,
+            >,
+            style_preset: ::std::result::Result<
+                ::std::option::Option<super::StylePresetV2>,
+                ::std::string::String,
+            >,
+            style_type: ::std::result::Result<
+                ::std::option::Option<super::StyleTypeV2>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::GenerateV3RequestV2WebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GenerateV3RequestV2 {
+            fn default() -> Self {
+                Self {
+                    aspect_ratio: Ok(Default::default()),
+                    async_: Ok(Default::default()),
+                    color_palette: Ok(Default::default()),
+                    enable_copyright_detection: Ok(Default::default()),
+                    magic_prompt: Ok(Default::default()),
+                    negative_prompt: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    resolution: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    style_codes: Ok(Default::default()),
+                    style_preset: Ok(Default::default()),
+                    style_type: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl GenerateV3RequestV2 {
+            pub fn aspect_ratio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AspectRatioV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.aspect_ratio = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for aspect_ratio: {e}")
+                    });
+                self
+            }
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn color_palette<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ColorPaletteV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color_palette = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color_palette: {e}")
+                    });
+                self
+            }
+            pub fn enable_copyright_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_copyright_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MagicPromptV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn negative_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GenerateV3RequestV2NegativePrompt>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.negative_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for negative_prompt: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RenderingSpeedV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResolutionV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resolution = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resolution: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn style_codes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleCodes>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_codes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_codes: {e}")
+                    });
+                self
+            }
+            pub fn style_preset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StylePresetV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_preset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_preset: {e}")
+                    });
+                self
+            }
+            pub fn style_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleTypeV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_type: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GenerateV3RequestV2WebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GenerateV3RequestV2>
+        for super::GenerateV3RequestV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GenerateV3RequestV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    aspect_ratio: value.aspect_ratio?,
+                    async_: value.async_?,
+                    color_palette: value.color_palette?,
+                    enable_copyright_detection: value.enable_copyright_detection?,
+                    magic_prompt: value.magic_prompt?,
+                    negative_prompt: value.negative_prompt?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    resolution: value.resolution?,
+                    seed: value.seed?,
+                    style_codes: value.style_codes?,
+                    style_preset: value.style_preset?,
+                    style_type: value.style_type?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GenerateV3RequestV2> for GenerateV3RequestV2 {
+            fn from(value: super::GenerateV3RequestV2) -> Self {
+                Self {
+                    aspect_ratio: Ok(value.aspect_ratio),
+                    async_: Ok(value.async_),
+                    color_palette: Ok(value.color_palette),
+                    enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    magic_prompt: Ok(value.magic_prompt),
+                    negative_prompt: Ok(value.negative_prompt),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    resolution: Ok(value.resolution),
+                    seed: Ok(value.seed),
+                    style_codes: Ok(value.style_codes),
+                    style_preset: Ok(value.style_preset),
+                    style_type: Ok(value.style_type),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GenerateV45Multipart {
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            enable_copyright_detection: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptV2>,
+                ::std::string::String,
+            >,
+            mask: ::std::result::Result<
+                ::std::option::Option<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            quality: ::std::result::Result<
+                ::std::option::Option<super::QualityV45>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            size: ::std::result::Result<
+                ::std::option::Option<super::SizeV45>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::GenerateV45MultipartWebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GenerateV45Multipart {
+            fn default() -> Self {
+                Self {
+                    async_: Ok(Default::default()),
+                    enable_copyright_detection: Ok(Default::default()),
+                    images: Ok(Default::default()),
+                    magic_prompt: Ok(Default::default()),
+                    mask: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    quality: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    size: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl GenerateV45Multipart {
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn enable_copyright_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_copyright_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for images: {e}")
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MagicPromptV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn mask<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mask = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mask: {e}")
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn quality<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::QualityV45>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quality = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quality: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::SizeV45>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.size = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for size: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GenerateV45MultipartWebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GenerateV45Multipart>
+        for super::GenerateV45Multipart {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GenerateV45Multipart,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    async_: value.async_?,
+                    enable_copyright_detection: value.enable_copyright_detection?,
+                    images: value.images?,
+                    magic_prompt: value.magic_prompt?,
+                    mask: value.mask?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    quality: value.quality?,
+                    seed: value.seed?,
+                    size: value.size?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GenerateV45Multipart> for GenerateV45Multipart {
+            fn from(value: super::GenerateV45Multipart) -> Self {
+                Self {
+                    async_: Ok(value.async_),
+                    enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    images: Ok(value.images),
+                    magic_prompt: Ok(value.magic_prompt),
+                    mask: Ok(value.mask),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    quality: Ok(value.quality),
+                    seed: Ok(value.seed),
+                    size: Ok(value.size),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GenerateV45Request {
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            enable_copyright_detection: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptV2>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            quality: ::std::result::Result<
+                ::std::option::Option<super::QualityV45>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            size: ::std::result::Result<
+                ::std::option::Option<super::SizeV45>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::GenerateV45RequestWebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GenerateV45Request {
+            fn default() -> Self {
+                Self {
+                    async_: Ok(Default::default()),
+                    enable_copyright_detection: Ok(Default::default()),
+                    magic_prompt: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    quality: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    size: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl GenerateV45Request {
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn enable_copyright_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_copyright_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MagicPromptV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn quality<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::QualityV45>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quality = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quality: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::SizeV45>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.size = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for size: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GenerateV45RequestWebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GenerateV45Request> for super::GenerateV45Request {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GenerateV45Request,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    async_: value.async_?,
+                    enable_copyright_detection: value.enable_copyright_detection?,
+                    magic_prompt: value.magic_prompt?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    quality: value.quality?,
+                    seed: value.seed?,
+                    size: value.size?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GenerateV45Request> for GenerateV45Request {
+            fn from(value: super::GenerateV45Request) -> Self {
+                Self {
+                    async_: Ok(value.async_),
+                    enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    magic_prompt: Ok(value.magic_prompt),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    quality: Ok(value.quality),
+                    seed: Ok(value.seed),
+                    size: Ok(value.size),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GenerateV4RequestV2 {
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            enable_copyright_detection: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptV2>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeedV2>,
+                ::std::string::String,
+            >,
+            resolution: ::std::result::Result<
+                ::std::option::Option<super::ResolutionV4>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::GenerateV4RequestV2WebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GenerateV4RequestV2 {
+            fn default() -> Self {
+                Self {
+                    async_: Ok(Default::default()),
+                    enable_copyright_detection: Ok(Default::default()),
+                    magic_prompt: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    resolution: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl GenerateV4RequestV2 {
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn enable_copyright_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_copyright_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MagicPromptV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RenderingSpeedV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResolutionV4>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resolution = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resolution: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GenerateV4RequestV2WebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GenerateV4RequestV2>
+        for super::GenerateV4RequestV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GenerateV4RequestV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    async_: value.async_?,
+                    enable_copyright_detection: value.enable_copyright_detection?,
+                    magic_prompt: value.magic_prompt?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    resolution: value.resolution?,
+                    seed: value.seed?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GenerateV4RequestV2> for GenerateV4RequestV2 {
+            fn from(value: super::GenerateV4RequestV2) -> Self {
+                Self {
+                    async_: Ok(value.async_),
+                    enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    magic_prompt: Ok(value.magic_prompt),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    resolution: Ok(value.resolution),
+                    seed: Ok(value.seed),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GenerationIdV2 {
+            generation_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GenerationIdV2 {
+            fn default() -> Self {
+                Self {
+                    generation_id: Err("no value supplied for generation_id".to_string()),
+                }
+            }
+        }
+        impl GenerationIdV2 {
+            pub fn generation_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.generation_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for generation_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GenerationIdV2> for super::GenerationIdV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GenerationIdV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    generation_id: value.generation_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GenerationIdV2> for GenerationIdV2 {
+            fn from(value: super::GenerationIdV2) -> Self {
+                Self {
+                    generation_id: Ok(value.generation_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GenerationStatusV2 {
+            created: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::ImageObjectV2>,
+                ::std::string::String,
+            >,
+            failure_reason: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            generation_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            response_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+            usage_cost_usd_micros: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GenerationStatusV2 {
+            fn default() -> Self {
+                Self {
+                    created: Ok(Default::default()),
+                    data: Ok(Default::default()),
+                    failure_reason: Ok(Default::default()),
+                    generation_id: Err(
+                        "no value supplied for generation_id".to_string(),
+                    ),
+                    response_type: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    usage_cost_usd_micros: Ok(Default::default()),
+                }
+            }
+        }
+        impl GenerationStatusV2 {
+            pub fn created<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created: {e}")
+                    });
+                self
+            }
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ImageObjectV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn failure_reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.failure_reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for failure_reason: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn generation_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.generation_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for generation_id: {e}")
+                    });
+                self
+            }
+            pub fn response_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.response_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for response_type: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn usage_cost_usd_micros<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.usage_cost_usd_micros = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for usage_cost_usd_micros: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GenerationStatusV2> for super::GenerationStatusV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GenerationStatusV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created: value.created?,
+                    data: value.data?,
+                    failure_reason: value.failure_reason?,
+                    generation_id: value.generation_id?,
+                    response_type: value.response_type?,
+                    status: value.status?,
+                    usage_cost_usd_micros: value.usage_cost_usd_micros?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GenerationStatusV2> for GenerationStatusV2 {
+            fn from(value: super::GenerationStatusV2) -> Self {
+                Self {
+                    created: Ok(value.created),
+                    data: Ok(value.data),
+                    failure_reason: Ok(value.failure_reason),
+                    generation_id: Ok(value.generation_id),
+                    response_type: Ok(value.response_type),
+                    status: Ok(value.status),
+                    usage_cost_usd_micros: Ok(value.usage_cost_usd_micros),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GenerationV2 {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::ImageObjectV2>,
+                ::std::string::String,
+            >,
+            generation_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            generation_kind: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            height: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            width: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GenerationV2 {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                    generation_id: Err(
+                        "no value supplied for generation_id".to_string(),
+                    ),
+                    generation_kind: Ok(Default::default()),
+                    height: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    width: Ok(Default::default()),
+                }
+            }
+        }
+        impl GenerationV2 {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ImageObjectV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn generation_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.generation_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for generation_id: {e}")
+                    });
+                self
+            }
+            pub fn generation_kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.generation_kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for generation_kind: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn height<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.height = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for height: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn width<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.width = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for width: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GenerationV2> for super::GenerationV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GenerationV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    generation_id: value.generation_id?,
+                    generation_kind: value.generation_kind?,
+                    height: value.height?,
+                    seed: value.seed?,
+                    width: value.width?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GenerationV2> for GenerationV2 {
+            fn from(value: super::GenerationV2) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    generation_id: Ok(value.generation_id),
+                    generation_kind: Ok(value.generation_kind),
+                    height: Ok(value.height),
+                    seed: Ok(value.seed),
+                    width: Ok(value.width),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ImageGenerationResponseV4 {
             created: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
@@ -6285,6 +11710,164 @@ resolutions" the live documentation names, as Replicate lists them
                     seed: Ok(value.seed),
                     style_type: Ok(value.style_type),
                     upscaled_resolution: Ok(value.upscaled_resolution),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ImageObjectV2 {
+            asset_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            is_image_safe: ::std::result::Result<bool, ::std::string::String>,
+            object_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            resolution: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ImageObjectV2 {
+            fn default() -> Self {
+                Self {
+                    asset_id: Ok(Default::default()),
+                    is_image_safe: Err(
+                        "no value supplied for is_image_safe".to_string(),
+                    ),
+                    object_type: Ok(Default::default()),
+                    prompt: Ok(Default::default()),
+                    resolution: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl ImageObjectV2 {
+            pub fn asset_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.asset_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for asset_id: {e}")
+                    });
+                self
+            }
+            pub fn is_image_safe<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_image_safe = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_image_safe: {e}")
+                    });
+                self
+            }
+            pub fn object_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for object_type: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resolution = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resolution: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ImageObjectV2> for super::ImageObjectV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ImageObjectV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    asset_id: value.asset_id?,
+                    is_image_safe: value.is_image_safe?,
+                    object_type: value.object_type?,
+                    prompt: value.prompt?,
+                    resolution: value.resolution?,
+                    seed: value.seed?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ImageObjectV2> for ImageObjectV2 {
+            fn from(value: super::ImageObjectV2) -> Self {
+                Self {
+                    asset_id: Ok(value.asset_id),
+                    is_image_safe: Ok(value.is_image_safe),
+                    object_type: Ok(value.object_type),
+                    prompt: Ok(value.prompt),
+                    resolution: Ok(value.resolution),
+                    seed: Ok(value.seed),
                     url: Ok(value.url),
                 }
             }
@@ -6910,6 +12493,302 @@ resolutions" the live documentation names, as Replicate lists them
             }
         }
         #[derive(Clone, Debug)]
+        pub struct InpaintV3RequestV2 {
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            enable_copyright_detection: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptV2>,
+                ::std::string::String,
+            >,
+            mask: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeedV2>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            style_codes: ::std::result::Result<
+                ::std::option::Option<super::StyleCodes>,
+                ::std::string::String,
+            >,
+            style_preset: ::std::result::Result<
+                ::std::option::Option<super::StylePresetV2>,
+                ::std::string::String,
+            >,
+            style_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            style_type: ::std::result::Result<
+                ::std::option::Option<super::StyleTypeV2>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::InpaintV3RequestV2WebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InpaintV3RequestV2 {
+            fn default() -> Self {
+                Self {
+                    async_: Ok(Default::default()),
+                    enable_copyright_detection: Ok(Default::default()),
+                    image: Err("no value supplied for image".to_string()),
+                    magic_prompt: Ok(Default::default()),
+                    mask: Err("no value supplied for mask".to_string()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    style_codes: Ok(Default::default()),
+                    style_preset: Ok(Default::default()),
+                    style_reference_images: Ok(Default::default()),
+                    style_type: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl InpaintV3RequestV2 {
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn enable_copyright_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_copyright_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MagicPromptV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn mask<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mask = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mask: {e}")
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RenderingSpeedV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn style_codes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleCodes>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_codes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_codes: {e}")
+                    });
+                self
+            }
+            pub fn style_preset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StylePresetV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_preset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_preset: {e}")
+                    });
+                self
+            }
+            pub fn style_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn style_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleTypeV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_type: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::InpaintV3RequestV2WebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InpaintV3RequestV2> for super::InpaintV3RequestV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InpaintV3RequestV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    async_: value.async_?,
+                    enable_copyright_detection: value.enable_copyright_detection?,
+                    image: value.image?,
+                    magic_prompt: value.magic_prompt?,
+                    mask: value.mask?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    seed: value.seed?,
+                    style_codes: value.style_codes?,
+                    style_preset: value.style_preset?,
+                    style_reference_images: value.style_reference_images?,
+                    style_type: value.style_type?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InpaintV3RequestV2> for InpaintV3RequestV2 {
+            fn from(value: super::InpaintV3RequestV2) -> Self {
+                Self {
+                    async_: Ok(value.async_),
+                    enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    image: Ok(value.image),
+                    magic_prompt: Ok(value.magic_prompt),
+                    mask: Ok(value.mask),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    seed: Ok(value.seed),
+                    style_codes: Ok(value.style_codes),
+                    style_preset: Ok(value.style_preset),
+                    style_reference_images: Ok(value.style_reference_images),
+                    style_type: Ok(value.style_type),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct LayerizeTextRequest {
             image: ::std::result::Result<
                 crate::multipart::FilePart,
@@ -7096,6 +12975,478 @@ resolutions" the live documentation names, as Replicate lists them
                     original_image_url: Ok(value.original_image_url),
                     seed: Ok(value.seed),
                     text_blocks: Ok(value.text_blocks),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PImageRequest {
+            aspect_ratio: ::std::result::Result<
+                ::std::option::Option<super::AspectRatioV3>,
+                ::std::string::String,
+            >,
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            custom_height: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            custom_width: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            enable_copyright_detection: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptV2>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            quality: ::std::result::Result<
+                ::std::option::Option<super::GenerationQuality>,
+                ::std::string::String,
+            >,
+            resolution: ::std::result::Result<
+                super::PImageRequestResolution,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::PImageRequestWebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PImageRequest {
+            fn default() -> Self {
+                Self {
+                    aspect_ratio: Ok(Default::default()),
+                    async_: Ok(Default::default()),
+                    custom_height: Ok(Default::default()),
+                    custom_width: Ok(Default::default()),
+                    enable_copyright_detection: Ok(Default::default()),
+                    magic_prompt: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    quality: Ok(Default::default()),
+                    resolution: Ok(super::defaults::p_image_request_resolution()),
+                    seed: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl PImageRequest {
+            pub fn aspect_ratio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AspectRatioV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.aspect_ratio = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for aspect_ratio: {e}")
+                    });
+                self
+            }
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn custom_height<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_height = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_height: {e}")
+                    });
+                self
+            }
+            pub fn custom_width<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_width = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_width: {e}")
+                    });
+                self
+            }
+            pub fn enable_copyright_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_copyright_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MagicPromptV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn quality<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GenerationQuality>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quality = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quality: {e}")
+                    });
+                self
+            }
+            pub fn resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PImageRequestResolution>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resolution = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resolution: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PImageRequestWebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PImageRequest> for super::PImageRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PImageRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    aspect_ratio: value.aspect_ratio?,
+                    async_: value.async_?,
+                    custom_height: value.custom_height?,
+                    custom_width: value.custom_width?,
+                    enable_copyright_detection: value.enable_copyright_detection?,
+                    magic_prompt: value.magic_prompt?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    quality: value.quality?,
+                    resolution: value.resolution?,
+                    seed: value.seed?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PImageRequest> for PImageRequest {
+            fn from(value: super::PImageRequest) -> Self {
+                Self {
+                    aspect_ratio: Ok(value.aspect_ratio),
+                    async_: Ok(value.async_),
+                    custom_height: Ok(value.custom_height),
+                    custom_width: Ok(value.custom_width),
+                    enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    magic_prompt: Ok(value.magic_prompt),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    quality: Ok(value.quality),
+                    resolution: Ok(value.resolution),
+                    seed: Ok(value.seed),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PreciseEditV45 {
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            enable_copyright_detection: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            mask: ::std::result::Result<
+                ::std::option::Option<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            quality: ::std::result::Result<
+                ::std::option::Option<super::QualityV45>,
+                ::std::string::String,
+            >,
+            reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::PreciseEditV45WebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PreciseEditV45 {
+            fn default() -> Self {
+                Self {
+                    async_: Ok(Default::default()),
+                    enable_copyright_detection: Ok(Default::default()),
+                    image: Err("no value supplied for image".to_string()),
+                    mask: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    quality: Ok(Default::default()),
+                    reference_images: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl PreciseEditV45 {
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn enable_copyright_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_copyright_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn mask<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mask = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mask: {e}")
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn quality<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::QualityV45>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quality = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quality: {e}")
+                    });
+                self
+            }
+            pub fn reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for reference_images: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PreciseEditV45WebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PreciseEditV45> for super::PreciseEditV45 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PreciseEditV45,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    async_: value.async_?,
+                    enable_copyright_detection: value.enable_copyright_detection?,
+                    image: value.image?,
+                    mask: value.mask?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    quality: value.quality?,
+                    reference_images: value.reference_images?,
+                    seed: value.seed?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PreciseEditV45> for PreciseEditV45 {
+            fn from(value: super::PreciseEditV45) -> Self {
+                Self {
+                    async_: Ok(value.async_),
+                    enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    image: Ok(value.image),
+                    mask: Ok(value.mask),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    quality: Ok(value.quality),
+                    reference_images: Ok(value.reference_images),
+                    seed: Ok(value.seed),
+                    webhook_url: Ok(value.webhook_url),
                 }
             }
         }
@@ -7290,6 +13641,225 @@ resolutions" the live documentation names, as Replicate lists them
         for ReframeImageRequestV3 {
             fn from(value: super::ReframeImageRequestV3) -> Self {
                 Self {
+                    color_palette: Ok(value.color_palette),
+                    image: Ok(value.image),
+                    num_images: Ok(value.num_images),
+                    rendering_speed: Ok(value.rendering_speed),
+                    resolution: Ok(value.resolution),
+                    seed: Ok(value.seed),
+                    style_codes: Ok(value.style_codes),
+                    style_preset: Ok(value.style_preset),
+                    style_reference_images: Ok(value.style_reference_images),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReframeV3RequestV2 {
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            color_palette: ::std::result::Result<
+                ::std::option::Option<super::ColorPaletteV2>,
+                ::std::string::String,
+            >,
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeedV2>,
+                ::std::string::String,
+            >,
+            resolution: ::std::result::Result<
+                super::ResolutionV3,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            style_codes: ::std::result::Result<
+                ::std::option::Option<super::StyleCodes>,
+                ::std::string::String,
+            >,
+            style_preset: ::std::result::Result<
+                ::std::option::Option<super::StylePresetV2>,
+                ::std::string::String,
+            >,
+            style_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReframeV3RequestV2 {
+            fn default() -> Self {
+                Self {
+                    async_: Ok(Default::default()),
+                    color_palette: Ok(Default::default()),
+                    image: Err("no value supplied for image".to_string()),
+                    num_images: Ok(Default::default()),
+                    rendering_speed: Ok(Default::default()),
+                    resolution: Err("no value supplied for resolution".to_string()),
+                    seed: Ok(Default::default()),
+                    style_codes: Ok(Default::default()),
+                    style_preset: Ok(Default::default()),
+                    style_reference_images: Ok(Default::default()),
+                }
+            }
+        }
+        impl ReframeV3RequestV2 {
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn color_palette<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ColorPaletteV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color_palette = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color_palette: {e}")
+                    });
+                self
+            }
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RenderingSpeedV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ResolutionV3>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resolution = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resolution: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn style_codes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleCodes>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_codes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_codes: {e}")
+                    });
+                self
+            }
+            pub fn style_preset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StylePresetV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_preset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_preset: {e}")
+                    });
+                self
+            }
+            pub fn style_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReframeV3RequestV2> for super::ReframeV3RequestV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReframeV3RequestV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    async_: value.async_?,
+                    color_palette: value.color_palette?,
+                    image: value.image?,
+                    num_images: value.num_images?,
+                    rendering_speed: value.rendering_speed?,
+                    resolution: value.resolution?,
+                    seed: value.seed?,
+                    style_codes: value.style_codes?,
+                    style_preset: value.style_preset?,
+                    style_reference_images: value.style_reference_images?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReframeV3RequestV2> for ReframeV3RequestV2 {
+            fn from(value: super::ReframeV3RequestV2) -> Self {
+                Self {
+                    async_: Ok(value.async_),
                     color_palette: Ok(value.color_palette),
                     image: Ok(value.image),
                     num_images: Ok(value.num_images),
@@ -7752,6 +14322,710 @@ resolutions" the live documentation names, as Replicate lists them
             }
         }
         #[derive(Clone, Debug)]
+        pub struct RemixV3RequestV2 {
+            aspect_ratio: ::std::result::Result<
+                ::std::option::Option<super::AspectRatioV3>,
+                ::std::string::String,
+            >,
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            color_palette: ::std::result::Result<
+                ::std::option::Option<super::ColorPaletteV2>,
+                ::std::string::String,
+            >,
+            enable_copyright_detection: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            image_weight: ::std::result::Result<
+                ::std::num::NonZeroU32,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptV2>,
+                ::std::string::String,
+            >,
+            negative_prompt: ::std::result::Result<
+                ::std::option::Option<super::RemixV3RequestV2NegativePrompt>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeedV2>,
+                ::std::string::String,
+            >,
+            resolution: ::std::result::Result<
+                ::std::option::Option<super::ResolutionV3>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            style_codes: ::std::result::Result<
+                ::std::option::Option<super::StyleCodes>,
+                ::std::string::String,
+            >,
+            style_preset: ::std::result::Result<
+                ::std::option::Option<super::StylePresetV2>,
+                ::std::string::String,
+            >,
+            style_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            style_type: ::std::result::Result<
+                ::std::option::Option<super::StyleTypeV2>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::RemixV3RequestV2WebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RemixV3RequestV2 {
+            fn default() -> Self {
+                Self {
+                    aspect_ratio: Ok(Default::default()),
+                    async_: Ok(Default::default()),
+                    color_palette: Ok(Default::default()),
+                    enable_copyright_detection: Ok(Default::default()),
+                    image: Err("no value supplied for image".to_string()),
+                    image_weight: Ok(
+                        super::defaults::default_nzu64::<::std::num::NonZeroU32, 50>(),
+                    ),
+                    magic_prompt: Ok(Default::default()),
+                    negative_prompt: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    resolution: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    style_codes: Ok(Default::default()),
+                    style_preset: Ok(Default::default()),
+                    style_reference_images: Ok(Default::default()),
+                    style_type: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl RemixV3RequestV2 {
+            pub fn aspect_ratio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AspectRatioV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.aspect_ratio = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for aspect_ratio: {e}")
+                    });
+                self
+            }
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn color_palette<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ColorPaletteV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color_palette = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color_palette: {e}")
+                    });
+                self
+            }
+            pub fn enable_copyright_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_copyright_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn image_weight<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_weight = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image_weight: {e}")
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MagicPromptV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn negative_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RemixV3RequestV2NegativePrompt>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.negative_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for negative_prompt: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RenderingSpeedV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResolutionV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resolution = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resolution: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn style_codes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleCodes>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_codes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_codes: {e}")
+                    });
+                self
+            }
+            pub fn style_preset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StylePresetV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_preset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_preset: {e}")
+                    });
+                self
+            }
+            pub fn style_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn style_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleTypeV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_type: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RemixV3RequestV2WebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RemixV3RequestV2> for super::RemixV3RequestV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RemixV3RequestV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    aspect_ratio: value.aspect_ratio?,
+                    async_: value.async_?,
+                    color_palette: value.color_palette?,
+                    enable_copyright_detection: value.enable_copyright_detection?,
+                    image: value.image?,
+                    image_weight: value.image_weight?,
+                    magic_prompt: value.magic_prompt?,
+                    negative_prompt: value.negative_prompt?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    resolution: value.resolution?,
+                    seed: value.seed?,
+                    style_codes: value.style_codes?,
+                    style_preset: value.style_preset?,
+                    style_reference_images: value.style_reference_images?,
+                    style_type: value.style_type?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RemixV3RequestV2> for RemixV3RequestV2 {
+            fn from(value: super::RemixV3RequestV2) -> Self {
+                Self {
+                    aspect_ratio: Ok(value.aspect_ratio),
+                    async_: Ok(value.async_),
+                    color_palette: Ok(value.color_palette),
+                    enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    image: Ok(value.image),
+                    image_weight: Ok(value.image_weight),
+                    magic_prompt: Ok(value.magic_prompt),
+                    negative_prompt: Ok(value.negative_prompt),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    resolution: Ok(value.resolution),
+                    seed: Ok(value.seed),
+                    style_codes: Ok(value.style_codes),
+                    style_preset: Ok(value.style_preset),
+                    style_reference_images: Ok(value.style_reference_images),
+                    style_type: Ok(value.style_type),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RemixV4RequestV2 {
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            enable_copyright_detection: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            image_weight: ::std::result::Result<
+                ::std::num::NonZeroU32,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeedV2>,
+                ::std::string::String,
+            >,
+            resolution: ::std::result::Result<
+                ::std::option::Option<super::ResolutionV4>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::RemixV4RequestV2WebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RemixV4RequestV2 {
+            fn default() -> Self {
+                Self {
+                    async_: Ok(Default::default()),
+                    enable_copyright_detection: Ok(Default::default()),
+                    image: Err("no value supplied for image".to_string()),
+                    image_weight: Ok(
+                        super::defaults::default_nzu64::<::std::num::NonZeroU32, 50>(),
+                    ),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    resolution: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl RemixV4RequestV2 {
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn enable_copyright_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_copyright_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn image_weight<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_weight = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image_weight: {e}")
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RenderingSpeedV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResolutionV4>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resolution = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resolution: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RemixV4RequestV2WebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RemixV4RequestV2> for super::RemixV4RequestV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RemixV4RequestV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    async_: value.async_?,
+                    enable_copyright_detection: value.enable_copyright_detection?,
+                    image: value.image?,
+                    image_weight: value.image_weight?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    resolution: value.resolution?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RemixV4RequestV2> for RemixV4RequestV2 {
+            fn from(value: super::RemixV4RequestV2) -> Self {
+                Self {
+                    async_: Ok(value.async_),
+                    enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    image: Ok(value.image),
+                    image_weight: Ok(value.image_weight),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    resolution: Ok(value.resolution),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RemoveBackgroundV2 {
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RemoveBackgroundV2 {
+            fn default() -> Self {
+                Self {
+                    async_: Ok(Default::default()),
+                    image: Err("no value supplied for image".to_string()),
+                }
+            }
+        }
+        impl RemoveBackgroundV2 {
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RemoveBackgroundV2> for super::RemoveBackgroundV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RemoveBackgroundV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    async_: value.async_?,
+                    image: value.image?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RemoveBackgroundV2> for RemoveBackgroundV2 {
+            fn from(value: super::RemoveBackgroundV2) -> Self {
+                Self {
+                    async_: Ok(value.async_),
+                    image: Ok(value.image),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RemoveObjectV2 {
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            mask: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RemoveObjectV2 {
+            fn default() -> Self {
+                Self {
+                    image: Err("no value supplied for image".to_string()),
+                    mask: Err("no value supplied for mask".to_string()),
+                }
+            }
+        }
+        impl RemoveObjectV2 {
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn mask<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mask = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mask: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RemoveObjectV2> for super::RemoveObjectV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RemoveObjectV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    image: value.image?,
+                    mask: value.mask?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RemoveObjectV2> for RemoveObjectV2 {
+            fn from(value: super::RemoveObjectV2) -> Self {
+                Self {
+                    image: Ok(value.image),
+                    mask: Ok(value.mask),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ReplaceBackgroundRequestV3 {
             color_palette: ::std::result::Result<
                 ::std::option::Option<super::ColorPalette>,
@@ -7969,6 +15243,135 @@ resolutions" the live documentation names, as Replicate lists them
                     style_codes: Ok(value.style_codes),
                     style_preset: Ok(value.style_preset),
                     style_reference_images: Ok(value.style_reference_images),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReplaceBackgroundV3RequestV2 {
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<
+                super::ReplaceBackgroundV3RequestV2Prompt,
+                ::std::string::String,
+            >,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeedV2>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::ReplaceBackgroundV3RequestV2WebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReplaceBackgroundV3RequestV2 {
+            fn default() -> Self {
+                Self {
+                    image: Err("no value supplied for image".to_string()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl ReplaceBackgroundV3RequestV2 {
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ReplaceBackgroundV3RequestV2Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RenderingSpeedV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ReplaceBackgroundV3RequestV2WebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReplaceBackgroundV3RequestV2>
+        for super::ReplaceBackgroundV3RequestV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReplaceBackgroundV3RequestV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    image: value.image?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReplaceBackgroundV3RequestV2>
+        for ReplaceBackgroundV3RequestV2 {
+            fn from(value: super::ReplaceBackgroundV3RequestV2) -> Self {
+                Self {
+                    image: Ok(value.image),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    webhook_url: Ok(value.webhook_url),
                 }
             }
         }
@@ -8207,6 +15610,128 @@ resolutions" the live documentation names, as Replicate lists them
                 }
             }
         }
+        #[derive(Clone, Debug)]
+        pub struct UpscaleV2 {
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            upscale_factor: ::std::result::Result<
+                super::UpscaleV2UpscaleFactor,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::UpscaleV2WebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpscaleV2 {
+            fn default() -> Self {
+                Self {
+                    async_: Ok(Default::default()),
+                    image: Err("no value supplied for image".to_string()),
+                    seed: Ok(Default::default()),
+                    upscale_factor: Ok(super::defaults::upscale_v2_upscale_factor()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpscaleV2 {
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn upscale_factor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::UpscaleV2UpscaleFactor>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.upscale_factor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for upscale_factor: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::UpscaleV2WebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpscaleV2> for super::UpscaleV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpscaleV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    async_: value.async_?,
+                    image: value.image?,
+                    seed: value.seed?,
+                    upscale_factor: value.upscale_factor?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpscaleV2> for UpscaleV2 {
+            fn from(value: super::UpscaleV2) -> Self {
+                Self {
+                    async_: Ok(value.async_),
+                    image: Ok(value.image),
+                    seed: Ok(value.seed),
+                    upscale_factor: Ok(value.upscale_factor),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
     }
     /// Generation of default values for serde.
     pub mod defaults {
@@ -8221,6 +15746,12 @@ resolutions" the live documentation names, as Replicate lists them
         }
         pub(super) fn detected_text_block_angle() -> f32 {
             0_f32
+        }
+        pub(super) fn p_image_request_resolution() -> super::PImageRequestResolution {
+            super::PImageRequestResolution::X1k
+        }
+        pub(super) fn upscale_v2_upscale_factor() -> super::UpscaleV2UpscaleFactor {
+            super::UpscaleV2UpscaleFactor::X2
         }
     }
     /// Error types.
@@ -8259,11 +15790,22 @@ resolutions" the live documentation names, as Replicate lists them
 #[derive(Clone, Debug)]
 /**Client for Ideogram API
 
-Ideogram's own image generation API: the legacy `POST /generate` (models V_1
-to V_3) and `POST /remix`; Ideogram 3.0's generate (JSON, or multipart with
-reference images), generate-transparent, edit, remix, reframe and
-replace-background; `POST /upscale`, `POST /describe`, Ideogram 3.0's
-layerize-text, and Ideogram 4.0's generate.
+Ideogram's own image generation API. Version 1: the legacy `POST /generate`
+(models V_1 to V_3) and `POST /remix`; Ideogram 3.0's generate (JSON, or
+multipart with reference images), generate-transparent, edit (deprecated),
+remix, reframe and replace-background; `POST /upscale`, `POST /describe`,
+Ideogram 3.0's layerize-text, and Ideogram 4.0's generate. Version 2 (tag
+`v2`, the documentation's default): generate with Ideogram 4.5, 4.0, 3.0
+(and its character variant) and P-Image; 4.5's precise edit, 3.0's
+inpaint, remix (4.0, 3.0), reframe and replace-background; remove
+background, remove object, upscale; and `GET /v2/generations/{id}`, which
+polls any v2 call made with `async` or a `webhook_url`. v2 takes images
+as multipart file parts and enums in lower case; the fields whose meaning
+Ideogram does not document (`private`, `target_collection_id`, 4.5's
+`context_window`) are left out. Where a model runs on
+both versions a client sends v1 unless the request needs v2 (a v2-only
+field such as `async`, or an operation pinned by id), since gateways
+re-serve v1.
 
 Authentication: `Api-Key: <key>` against `https://api.ideogram.ai`. Gateways
 that re-serve this API under another base URL and a path prefix (for example
@@ -8280,11 +15822,15 @@ organisation (a call for 4 images holds 4); beyond that the call is answered
 Returned image URLs expire after 24 hours: download what you keep.
 
 Each operation a client routes to carries `x-route`: its `task` (generate,
-remix, transparent, edit, reframe, replace-background, describe, upscale,
-layerize-text), the `models` it runs, the body field that takes the input
+remix, transparent, edit, reframe, replace-background, remove-background,
+remove-object, describe, upscale, layerize-text), the `models` it runs, the body field that takes the input
 `image`, the field the other fields are `nest`ed in, and (Segmind) the
-`queue` operation that takes the same body. A client picks the first
+`queue` operation that takes the same body, or (v2) the `poll` operation
+that follows a generation answered without its images. A client picks the first
 operation of the task and model whose body takes every field given.
+A property marked `x-delivery` says how the result comes back, not what
+is made (v2's `async`, `webhook_url`): a front that waits for the result
+itself (an agent's tool) sets it, or leaves it out.
 A schema marked `x-takes: <field>` takes what other bodies call `<field>`
 (`magic_prompt_option` is the `magic_prompt` switch). A body's
 `x-masks` pairs each mask with the field whose images it masks: a mask is
@@ -8416,6 +15962,107 @@ let response = client.post_generate_image_v3_transparent()
         &self,
     ) -> builder::PostGenerateImageV3Transparent<'_> {
         builder::PostGenerateImageV3Transparent::new(self)
+    }
+    /**Generate with Ideogram 4.5 (v2)
+
+Generates 1 to 8 images with Ideogram 4.5, as JSON, or as multipart form
+data to edit the first of up to 5 `images` (the others are references),
+optionally where `mask` is black. Runs synchronously and answers the
+images, unless `async` is true or a `webhook_url` is given: then it
+answers only its `generation_id`, polled at `GET /v2/generations/{id}`.
+Priced by `quality` (and, per the model's page, by output tier: up to
+1024x1024 bills as 1K, above and `auto` as 2K).
+
+
+Sends a `POST` request to `/v2/image/generate/ideogram-4-5`
+
+```ignore
+let response = client.post_generate_v2_ideogram_4_5()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn post_generate_v2_ideogram_4_5(
+        &self,
+    ) -> builder::PostGenerateV2Ideogram45<'_> {
+        builder::PostGenerateV2Ideogram45::new(self)
+    }
+    /**Generate with Ideogram 4.0 (v2)
+
+Ideogram 4.0 on v2 (JSON only): `v1/ideogram-v4/generate`'s successor,
+with lower-case enums and `async`/`webhook_url`. Priced by
+`rendering_speed`.
+
+
+Sends a `POST` request to `/v2/image/generate/ideogram-4`
+
+```ignore
+let response = client.post_generate_v2_ideogram_4()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn post_generate_v2_ideogram_4(&self) -> builder::PostGenerateV2Ideogram4<'_> {
+        builder::PostGenerateV2Ideogram4::new(self)
+    }
+    /**Generate with Ideogram 3.0 (v2)
+
+Ideogram 3.0 on v2, as JSON or as multipart form data with style
+reference images. The v1 page's exclusions (`aspect_ratio` and
+`resolution`; `style_codes` and `style_type` or style references) are
+assumed to hold. Priced by `rendering_speed`.
+
+
+Sends a `POST` request to `/v2/image/generate/ideogram-3`
+
+```ignore
+let response = client.post_generate_v2_ideogram_3()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn post_generate_v2_ideogram_3(&self) -> builder::PostGenerateV2Ideogram3<'_> {
+        builder::PostGenerateV2Ideogram3::new(self)
+    }
+    /**Generate with P-Image (v2)
+
+P-Image for Ideogram (JSON only): a fast model priced by `quality` and
+resolution tier. `custom_width` and `custom_height` (multiples of 16, at
+most 2048x2048 in pixels) exclude `resolution` and `aspect_ratio`.
+
+
+Sends a `POST` request to `/v2/image/generate/p-image-ideogram`
+
+```ignore
+let response = client.post_generate_v2_p_image()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn post_generate_v2_p_image(&self) -> builder::PostGenerateV2PImage<'_> {
+        builder::PostGenerateV2PImage::new(self)
+    }
+    /**A v2 generation's state, and its images once completed
+
+Polls a generation any `/v2` operation ran asynchronously: `pending`,
+`completed` (with `data`, and `usage_cost_usd_micros` where the price
+is usage-based) or `failed` (with `failure_reason`). Free. At most
+1,000 calls per 10 seconds per organisation; beyond that the call is
+answered 429 with `Retry-After` in seconds.
+
+
+Sends a `GET` request to `/v2/generations/{generation_id}`
+
+Arguments:
+- `generation_id`: The `generation_id` the submitting call answered.
+```ignore
+let response = client.get_generation_v2()
+    .generation_id(generation_id)
+    .send()
+    .await;
+```*/
+    pub fn get_generation_v2(&self) -> builder::GetGenerationV2<'_> {
+        builder::GetGenerationV2::new(self)
     }
     /**Generate with Ideogram 4.0
 
@@ -8722,6 +16369,428 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::post_generate_v2_ideogram_4_5`]
+
+[`Client::post_generate_v2_ideogram_4_5`]: super::Client::post_generate_v2_ideogram_4_5*/
+    #[derive(Debug, Clone)]
+    pub struct PostGenerateV2Ideogram45<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::GenerateV45Request, String>,
+    }
+    impl<'a> PostGenerateV2Ideogram45<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GenerateV45Request>,
+            <V as std::convert::TryInto<
+                types::GenerateV45Request,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `GenerateV45Request` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::GenerateV45Request,
+            ) -> types::builder::GenerateV45Request,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/generate/ideogram-4-5`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::GenerateV45Request::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/image/generate/ideogram-4-5", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_generate_v2_ideogram_4_5",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_generate_v2_ideogram_4`]
+
+[`Client::post_generate_v2_ideogram_4`]: super::Client::post_generate_v2_ideogram_4*/
+    #[derive(Debug, Clone)]
+    pub struct PostGenerateV2Ideogram4<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::GenerateV4RequestV2, String>,
+    }
+    impl<'a> PostGenerateV2Ideogram4<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GenerateV4RequestV2>,
+            <V as std::convert::TryInto<
+                types::GenerateV4RequestV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `GenerateV4RequestV2` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::GenerateV4RequestV2,
+            ) -> types::builder::GenerateV4RequestV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/generate/ideogram-4`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::GenerateV4RequestV2::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/image/generate/ideogram-4", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_generate_v2_ideogram_4",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_generate_v2_ideogram_3`]
+
+[`Client::post_generate_v2_ideogram_3`]: super::Client::post_generate_v2_ideogram_3*/
+    #[derive(Debug, Clone)]
+    pub struct PostGenerateV2Ideogram3<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::GenerateV3RequestV2, String>,
+    }
+    impl<'a> PostGenerateV2Ideogram3<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GenerateV3RequestV2>,
+            <V as std::convert::TryInto<
+                types::GenerateV3RequestV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `GenerateV3RequestV2` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::GenerateV3RequestV2,
+            ) -> types::builder::GenerateV3RequestV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/generate/ideogram-3`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::GenerateV3RequestV2::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/image/generate/ideogram-3", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_generate_v2_ideogram_3",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_generate_v2_p_image`]
+
+[`Client::post_generate_v2_p_image`]: super::Client::post_generate_v2_p_image*/
+    #[derive(Debug, Clone)]
+    pub struct PostGenerateV2PImage<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::PImageRequest, String>,
+    }
+    impl<'a> PostGenerateV2PImage<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PImageRequest>,
+            <V as std::convert::TryInto<types::PImageRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `PImageRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::PImageRequest,
+            ) -> types::builder::PImageRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/generate/p-image-ideogram`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::PImageRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/image/generate/p-image-ideogram", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_generate_v2_p_image",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_generation_v2`]
+
+[`Client::get_generation_v2`]: super::Client::get_generation_v2*/
+    #[derive(Debug, Clone)]
+    pub struct GetGenerationV2<'a> {
+        client: &'a super::Client,
+        generation_id: Result<types::GetGenerationV2GenerationId, String>,
+    }
+    impl<'a> GetGenerationV2<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                generation_id: Err("generation_id was not initialized".to_string()),
+            }
+        }
+        pub fn generation_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetGenerationV2GenerationId>,
+        {
+            self.generation_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `GetGenerationV2GenerationId` for generation_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v2/generations/{generation_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationStatusV2>, Error<ByteStream>> {
+            let Self { client, generation_id } = self;
+            let generation_id = generation_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/generations/{}", client.baseurl, encode_path(& generation_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_generation_v2",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::post_generate_image_v4`]
 
 [`Client::post_generate_image_v4`]: super::Client::post_generate_image_v4*/
@@ -8842,22 +16911,88 @@ pub mod limits {
     > = 0..=1;
     /// `GenerateImageRequestV4.seed`: the value from 0 to 2147483647.
     pub const GENERATE_IMAGE_REQUEST_V4_SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
+    /// `GenerateV3CharacterV2.character_reference_images`: the item count from 0 to 1.
+    pub const GENERATE_V3_CHARACTER_V2_CHARACTER_REFERENCE_IMAGES: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=1;
+    /// `GenerateV3CharacterV2.negative_prompt`: the length in characters from 0 to 10000.
+    pub const GENERATE_V3_CHARACTER_V2_NEGATIVE_PROMPT: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=10000;
+    /// `GenerateV3CharacterV2.style_reference_images`: the item count from 0 to 10.
+    pub const GENERATE_V3_CHARACTER_V2_STYLE_REFERENCE_IMAGES: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=10;
+    /// `GenerateV3CharacterV2.webhook_url`: the length in characters from 0 to 2048.
+    pub const GENERATE_V3_CHARACTER_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
+    /// `GenerateV3MultipartV2.negative_prompt`: the length in characters from 0 to 10000.
+    pub const GENERATE_V3_MULTIPART_V2_NEGATIVE_PROMPT: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=10000;
+    /// `GenerateV3MultipartV2.style_reference_images`: the item count from 0 to 10.
+    pub const GENERATE_V3_MULTIPART_V2_STYLE_REFERENCE_IMAGES: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=10;
+    /// `GenerateV3MultipartV2.webhook_url`: the length in characters from 0 to 2048.
+    pub const GENERATE_V3_MULTIPART_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
+    /// `GenerateV3RequestV2.negative_prompt`: the length in characters from 0 to 10000.
+    pub const GENERATE_V3_REQUEST_V2_NEGATIVE_PROMPT: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=10000;
+    /// `GenerateV3RequestV2.webhook_url`: the length in characters from 0 to 2048.
+    pub const GENERATE_V3_REQUEST_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
+    /// `GenerateV45Multipart.images`: the item count from 0 to 5.
+    pub const GENERATE_V45_MULTIPART_IMAGES: ::std::ops::RangeInclusive<usize> = 0..=5;
+    /// `GenerateV45Multipart.webhook_url`: the length in characters from 0 to 2048.
+    pub const GENERATE_V45_MULTIPART_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
+    /// `GenerateV45Request.webhook_url`: the length in characters from 0 to 2048.
+    pub const GENERATE_V45_REQUEST_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
+    /// `GenerateV4RequestV2.webhook_url`: the length in characters from 0 to 2048.
+    pub const GENERATE_V4_REQUEST_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
+    /// `GenerationStatusV2.usage_cost_usd_micros`: the value from 0 to i64::MAX.
+    pub const GENERATION_STATUS_V2_USAGE_COST_USD_MICROS: ::std::ops::RangeInclusive<
+        i64,
+    > = 0..=i64::MAX;
+    /// `GenerationV2.seed`: the value from 0 to 2147483647.
+    pub const GENERATION_V2_SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
     /// `ImageObject.seed`: the value from 0 to 2147483647.
     pub const IMAGE_OBJECT_SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
+    /// `ImageObjectV2.seed`: the value from 0 to 2147483647.
+    pub const IMAGE_OBJECT_V2_SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
     /// `ImageObjectV4.seed`: the value from 0 to 2147483647.
     pub const IMAGE_OBJECT_V4_SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
     /// `InitialImageRequest.image_weight`: the value from 1 to 100.
     pub const INITIAL_IMAGE_REQUEST_IMAGE_WEIGHT: ::std::ops::RangeInclusive<i64> = 1..=100;
     /// `InitialImageRequest.image_weight`: the default, 50.
     pub const INITIAL_IMAGE_REQUEST_IMAGE_WEIGHT_DEFAULT: i64 = 50;
+    /// `InpaintV3RequestV2.style_reference_images`: the item count from 0 to 10.
+    pub const INPAINT_V3_REQUEST_V2_STYLE_REFERENCE_IMAGES: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=10;
+    /// `InpaintV3RequestV2.webhook_url`: the length in characters from 0 to 2048.
+    pub const INPAINT_V3_REQUEST_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
     /// `LayerizeTextResponse.seed`: the value from 0 to 2147483647.
     pub const LAYERIZE_TEXT_RESPONSE_SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
     /// `NumImages`: the value from 1 to 8.
     pub const NUM_IMAGES: ::std::ops::RangeInclusive<i64> = 1..=8;
     /// `NumImages`: the default, 1.
     pub const NUM_IMAGES_DEFAULT: i64 = 1;
+    /// `PImageRequest.custom_height`: the value from 16 to 4096.
+    pub const P_IMAGE_REQUEST_CUSTOM_HEIGHT: ::std::ops::RangeInclusive<i64> = 16..=4096;
+    /// `PImageRequest.custom_width`: the value from 16 to 4096.
+    pub const P_IMAGE_REQUEST_CUSTOM_WIDTH: ::std::ops::RangeInclusive<i64> = 16..=4096;
+    /// `PImageRequest.webhook_url`: the length in characters from 0 to 2048.
+    pub const P_IMAGE_REQUEST_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
+    /// `PreciseEditV45.reference_images`: the item count from 0 to 4.
+    pub const PRECISE_EDIT_V45_REFERENCE_IMAGES: ::std::ops::RangeInclusive<usize> = 0..=4;
+    /// `PreciseEditV45.webhook_url`: the length in characters from 0 to 2048.
+    pub const PRECISE_EDIT_V45_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
     /// `Prompt`: the length in characters from 1 to 10000.
     pub const PROMPT: ::std::ops::RangeInclusive<usize> = 1..=10000;
+    /// `ReframeV3RequestV2.style_reference_images`: the item count from 0 to 10.
+    pub const REFRAME_V3_REQUEST_V2_STYLE_REFERENCE_IMAGES: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=10;
     /// `RemixImageRequestV3.character_reference_images`: the item count from 0 to 1.
     pub const REMIX_IMAGE_REQUEST_V3_CHARACTER_REFERENCE_IMAGES: ::std::ops::RangeInclusive<
         usize,
@@ -8870,6 +17005,32 @@ pub mod limits {
     pub const REMIX_IMAGE_REQUEST_V3_IMAGE_WEIGHT: ::std::ops::RangeInclusive<i64> = 1..=100;
     /// `RemixImageRequestV3.image_weight`: the default, 50.
     pub const REMIX_IMAGE_REQUEST_V3_IMAGE_WEIGHT_DEFAULT: i64 = 50;
+    /// `RemixV3RequestV2.image_weight`: the value from 1 to 100.
+    pub const REMIX_V3_REQUEST_V2_IMAGE_WEIGHT: ::std::ops::RangeInclusive<i64> = 1..=100;
+    /// `RemixV3RequestV2.image_weight`: the default, 50.
+    pub const REMIX_V3_REQUEST_V2_IMAGE_WEIGHT_DEFAULT: i64 = 50;
+    /// `RemixV3RequestV2.negative_prompt`: the length in characters from 0 to 10000.
+    pub const REMIX_V3_REQUEST_V2_NEGATIVE_PROMPT: ::std::ops::RangeInclusive<usize> = 0..=10000;
+    /// `RemixV3RequestV2.style_reference_images`: the item count from 0 to 10.
+    pub const REMIX_V3_REQUEST_V2_STYLE_REFERENCE_IMAGES: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=10;
+    /// `RemixV3RequestV2.webhook_url`: the length in characters from 0 to 2048.
+    pub const REMIX_V3_REQUEST_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
+    /// `RemixV4RequestV2.image_weight`: the value from 1 to 100.
+    pub const REMIX_V4_REQUEST_V2_IMAGE_WEIGHT: ::std::ops::RangeInclusive<i64> = 1..=100;
+    /// `RemixV4RequestV2.image_weight`: the default, 50.
+    pub const REMIX_V4_REQUEST_V2_IMAGE_WEIGHT_DEFAULT: i64 = 50;
+    /// `RemixV4RequestV2.webhook_url`: the length in characters from 0 to 2048.
+    pub const REMIX_V4_REQUEST_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
+    /// `ReplaceBackgroundV3RequestV2.prompt`: the length in characters from 1 to 4000.
+    pub const REPLACE_BACKGROUND_V3_REQUEST_V2_PROMPT: ::std::ops::RangeInclusive<
+        usize,
+    > = 1..=4000;
+    /// `ReplaceBackgroundV3RequestV2.webhook_url`: the length in characters from 0 to 2048.
+    pub const REPLACE_BACKGROUND_V3_REQUEST_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=2048;
     /// `Seed`: the value from 0 to 2147483647.
     pub const SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
     /// `UpscaleInitialImageRequest.detail`: the value from 1 to 100.
@@ -8882,6 +17043,8 @@ pub mod limits {
     > = 1..=100;
     /// `UpscaleInitialImageRequest.resemblance`: the default, 50.
     pub const UPSCALE_INITIAL_IMAGE_REQUEST_RESEMBLANCE_DEFAULT: i64 = 50;
+    /// `UpscaleV2.webhook_url`: the length in characters from 0 to 2048.
+    pub const UPSCALE_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
 }
 /// The spec's operations as data, for code that routes requests by
 /// method and path (the mock) or by task and model (the facade).
@@ -8902,7 +17065,9 @@ pub mod operations {
                 image: Some("image_file"),
                 nest: None,
                 queue: None,
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "post_generate_image",
@@ -8918,7 +17083,9 @@ pub mod operations {
                 image: None,
                 nest: Some("image_request"),
                 queue: None,
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "post_remix_image",
@@ -8934,7 +17101,9 @@ pub mod operations {
                 image: Some("image_file"),
                 nest: Some("image_request"),
                 queue: None,
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "post_upscale_image",
@@ -8950,7 +17119,9 @@ pub mod operations {
                 image: Some("image_file"),
                 nest: Some("image_request"),
                 queue: None,
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "post_edit_image_v3",
@@ -8966,7 +17137,9 @@ pub mod operations {
                 image: Some("image"),
                 nest: None,
                 queue: None,
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3",
@@ -8982,7 +17155,9 @@ pub mod operations {
                 image: None,
                 nest: None,
                 queue: None,
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3_multipart",
@@ -8998,7 +17173,9 @@ pub mod operations {
                 image: None,
                 nest: None,
                 queue: None,
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3_transparent",
@@ -9014,7 +17191,9 @@ pub mod operations {
                 image: None,
                 nest: None,
                 queue: None,
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3_transparent_multipart",
@@ -9030,7 +17209,9 @@ pub mod operations {
                 image: None,
                 nest: None,
                 queue: None,
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "post_layerize_text_v3",
@@ -9046,7 +17227,9 @@ pub mod operations {
                 image: Some("image"),
                 nest: None,
                 queue: None,
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "post_reframe_image_v3",
@@ -9062,7 +17245,9 @@ pub mod operations {
                 image: Some("image"),
                 nest: None,
                 queue: None,
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "post_remix_image_v3",
@@ -9078,7 +17263,9 @@ pub mod operations {
                 image: Some("image"),
                 nest: None,
                 queue: None,
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "post_replace_background_v3",
@@ -9094,7 +17281,9 @@ pub mod operations {
                 image: Some("image"),
                 nest: None,
                 queue: None,
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v4",
@@ -9110,7 +17299,9 @@ pub mod operations {
                 image: None,
                 nest: None,
                 queue: None,
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v4_multipart",
@@ -9126,7 +17317,308 @@ pub mod operations {
                 image: None,
                 nest: None,
                 queue: None,
+                poll: None,
             }),
+            rate_limit: None,
+        },
+        crate::operation::Operation {
+            id: "get_generation_v2",
+            method: "GET",
+            path: "/v2/generations/{generation_id}",
+            content_type: None,
+            body: None,
+            typical: None,
+            accept: Some("application/json"),
+            route: None,
+            rate_limit: Some((1000, core::time::Duration::from_secs(10))),
+        },
+        crate::operation::Operation {
+            id: "post_generate_v2_ideogram_3",
+            method: "POST",
+            path: "/v2/image/generate/ideogram-3",
+            content_type: Some("application/json"),
+            body: Some("GenerateV3RequestV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["V_3"],
+                image: None,
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+        },
+        crate::operation::Operation {
+            id: "post_generate_v2_ideogram_3_multipart",
+            method: "POST",
+            path: "/v2/image/generate/ideogram-3",
+            content_type: Some("multipart/form-data"),
+            body: Some("GenerateV3MultipartV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["V_3"],
+                image: None,
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+        },
+        crate::operation::Operation {
+            id: "post_generate_v2_ideogram_3_character",
+            method: "POST",
+            path: "/v2/image/generate/ideogram-3-character",
+            content_type: Some("multipart/form-data"),
+            body: Some("GenerateV3CharacterV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["V_3"],
+                image: None,
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+        },
+        crate::operation::Operation {
+            id: "post_generate_v2_ideogram_4",
+            method: "POST",
+            path: "/v2/image/generate/ideogram-4",
+            content_type: Some("application/json"),
+            body: Some("GenerateV4RequestV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["V_4"],
+                image: None,
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+        },
+        crate::operation::Operation {
+            id: "post_generate_v2_ideogram_4_5",
+            method: "POST",
+            path: "/v2/image/generate/ideogram-4-5",
+            content_type: Some("application/json"),
+            body: Some("GenerateV45Request"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["V_4_5"],
+                image: None,
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+        },
+        crate::operation::Operation {
+            id: "post_generate_v2_ideogram_4_5_multipart",
+            method: "POST",
+            path: "/v2/image/generate/ideogram-4-5",
+            content_type: Some("multipart/form-data"),
+            body: Some("GenerateV45Multipart"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["V_4_5"],
+                image: None,
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+        },
+        crate::operation::Operation {
+            id: "post_generate_v2_p_image",
+            method: "POST",
+            path: "/v2/image/generate/p-image-ideogram",
+            content_type: Some("application/json"),
+            body: Some("PImageRequest"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["P_IMAGE"],
+                image: None,
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+        },
+        crate::operation::Operation {
+            id: "post_inpaint_v2_ideogram_3",
+            method: "POST",
+            path: "/v2/image/inpaint/ideogram-3",
+            content_type: Some("multipart/form-data"),
+            body: Some("InpaintV3RequestV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "edit",
+                models: &["V_3"],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+        },
+        crate::operation::Operation {
+            id: "post_precise_edit_v2_ideogram_4_5",
+            method: "POST",
+            path: "/v2/image/precise-edit/ideogram-4-5",
+            content_type: Some("multipart/form-data"),
+            body: Some("PreciseEditV45"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "edit",
+                models: &["V_4_5"],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+        },
+        crate::operation::Operation {
+            id: "post_reframe_v2_ideogram_3",
+            method: "POST",
+            path: "/v2/image/reframe/ideogram-3",
+            content_type: Some("multipart/form-data"),
+            body: Some("ReframeV3RequestV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "reframe",
+                models: &["V_3"],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+        },
+        crate::operation::Operation {
+            id: "post_remix_v2_ideogram_3",
+            method: "POST",
+            path: "/v2/image/remix/ideogram-3",
+            content_type: Some("multipart/form-data"),
+            body: Some("RemixV3RequestV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "remix",
+                models: &["V_3"],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+        },
+        crate::operation::Operation {
+            id: "post_remix_v2_ideogram_4",
+            method: "POST",
+            path: "/v2/image/remix/ideogram-4",
+            content_type: Some("multipart/form-data"),
+            body: Some("RemixV4RequestV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "remix",
+                models: &["V_4"],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+        },
+        crate::operation::Operation {
+            id: "post_remove_background_v2",
+            method: "POST",
+            path: "/v2/image/remove-background/ideogram-1",
+            content_type: Some("multipart/form-data"),
+            body: Some("RemoveBackgroundV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "remove-background",
+                models: &[],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+        },
+        crate::operation::Operation {
+            id: "post_remove_object_v2",
+            method: "POST",
+            path: "/v2/image/remove-object/ideogram-1",
+            content_type: Some("multipart/form-data"),
+            body: Some("RemoveObjectV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "remove-object",
+                models: &[],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+        },
+        crate::operation::Operation {
+            id: "post_replace_background_v2_ideogram_3",
+            method: "POST",
+            path: "/v2/image/replace-background/ideogram-3",
+            content_type: Some("multipart/form-data"),
+            body: Some("ReplaceBackgroundV3RequestV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "replace-background",
+                models: &["V_3"],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+        },
+        crate::operation::Operation {
+            id: "post_upscale_v2",
+            method: "POST",
+            path: "/v2/image/upscale/auto",
+            content_type: Some("multipart/form-data"),
+            body: Some("UpscaleV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "upscale",
+                models: &[],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
         },
     ];
     /// Calls `visitor` with the generated type of the body schema
@@ -9173,12 +17665,53 @@ pub mod operations {
             "GenerateImageRequestV4" => {
                 Some(visitor.visit::<super::types::GenerateImageRequestV4>())
             }
+            "GenerateV3RequestV2" => {
+                Some(visitor.visit::<super::types::GenerateV3RequestV2>())
+            }
+            "GenerateV3MultipartV2" => {
+                Some(visitor.visit::<super::types::GenerateV3MultipartV2>())
+            }
+            "GenerateV3CharacterV2" => {
+                Some(visitor.visit::<super::types::GenerateV3CharacterV2>())
+            }
+            "GenerateV4RequestV2" => {
+                Some(visitor.visit::<super::types::GenerateV4RequestV2>())
+            }
+            "GenerateV45Request" => {
+                Some(visitor.visit::<super::types::GenerateV45Request>())
+            }
+            "GenerateV45Multipart" => {
+                Some(visitor.visit::<super::types::GenerateV45Multipart>())
+            }
+            "PImageRequest" => Some(visitor.visit::<super::types::PImageRequest>()),
+            "InpaintV3RequestV2" => {
+                Some(visitor.visit::<super::types::InpaintV3RequestV2>())
+            }
+            "PreciseEditV45" => Some(visitor.visit::<super::types::PreciseEditV45>()),
+            "ReframeV3RequestV2" => {
+                Some(visitor.visit::<super::types::ReframeV3RequestV2>())
+            }
+            "RemixV3RequestV2" => Some(visitor.visit::<super::types::RemixV3RequestV2>()),
+            "RemixV4RequestV2" => Some(visitor.visit::<super::types::RemixV4RequestV2>()),
+            "RemoveBackgroundV2" => {
+                Some(visitor.visit::<super::types::RemoveBackgroundV2>())
+            }
+            "RemoveObjectV2" => Some(visitor.visit::<super::types::RemoveObjectV2>()),
+            "ReplaceBackgroundV3RequestV2" => {
+                Some(visitor.visit::<super::types::ReplaceBackgroundV3RequestV2>())
+            }
+            "UpscaleV2" => Some(visitor.visit::<super::types::UpscaleV2>()),
             _ => None,
         }
     }
 }
 /// The response headers the spec names, as `HeaderName`s.
-pub mod headers {}
+pub mod headers {
+    /// `retry-after`: Seconds to wait before polling again.
+    pub const RETRY_AFTER: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+        "retry-after",
+    );
+}
 impl Client {
     /// Sends a `POST` request to `/v1/ideogram-v3/generate` as `multipart/form-data`.
     ///
@@ -9292,6 +17825,139 @@ impl Client {
     /// absent). Billed per call.
     pub fn post_layerize_text_v3(&self) -> multipart_builder::PostLayerizeTextV3<'_> {
         multipart_builder::PostLayerizeTextV3::new(self)
+    }
+    /// Sends a `POST` request to `/v2/image/generate/ideogram-4-5` as `multipart/form-data`.
+    ///
+    /// Generate with Ideogram 4.5 (v2)
+    ///
+    /// Generates 1 to 8 images with Ideogram 4.5, as JSON, or as multipart form
+    /// data to edit the first of up to 5 `images` (the others are references),
+    /// optionally where `mask` is black. Runs synchronously and answers the
+    /// images, unless `async` is true or a `webhook_url` is given: then it
+    /// answers only its `generation_id`, polled at `GET /v2/generations/{id}`.
+    /// Priced by `quality` (and, per the model's page, by output tier: up to
+    /// 1024x1024 bills as 1K, above and `auto` as 2K).
+    pub fn post_generate_v2_ideogram_4_5_multipart(
+        &self,
+    ) -> multipart_builder::PostGenerateV2Ideogram45Multipart<'_> {
+        multipart_builder::PostGenerateV2Ideogram45Multipart::new(self)
+    }
+    /// Sends a `POST` request to `/v2/image/generate/ideogram-3` as `multipart/form-data`.
+    ///
+    /// Generate with Ideogram 3.0 (v2)
+    ///
+    /// Ideogram 3.0 on v2, as JSON or as multipart form data with style
+    /// reference images. The v1 page's exclusions (`aspect_ratio` and
+    /// `resolution`; `style_codes` and `style_type` or style references) are
+    /// assumed to hold. Priced by `rendering_speed`.
+    pub fn post_generate_v2_ideogram_3_multipart(
+        &self,
+    ) -> multipart_builder::PostGenerateV2Ideogram3Multipart<'_> {
+        multipart_builder::PostGenerateV2Ideogram3Multipart::new(self)
+    }
+    /// Sends a `POST` request to `/v2/image/generate/ideogram-3-character` as `multipart/form-data`.
+    ///
+    /// Generate with Ideogram 3.0 and a character reference (v2)
+    ///
+    /// Ideogram 3.0 keeping the character of one reference image (multipart),
+    /// priced as a character generation.
+    pub fn post_generate_v2_ideogram_3_character(
+        &self,
+    ) -> multipart_builder::PostGenerateV2Ideogram3Character<'_> {
+        multipart_builder::PostGenerateV2Ideogram3Character::new(self)
+    }
+    /// Sends a `POST` request to `/v2/image/precise-edit/ideogram-4-5` as `multipart/form-data`.
+    ///
+    /// Precise edit with Ideogram 4.5 (v2)
+    ///
+    /// Edits `image` as the prompt says, where the optional `mask` is black,
+    /// with up to 4 reference images (3 with a mask). The output has the
+    /// image's exact size; pixels the edit did not change are copied. Priced by
+    /// `quality`.
+    pub fn post_precise_edit_v2_ideogram_4_5(
+        &self,
+    ) -> multipart_builder::PostPreciseEditV2Ideogram45<'_> {
+        multipart_builder::PostPreciseEditV2Ideogram45::new(self)
+    }
+    /// Sends a `POST` request to `/v2/image/inpaint/ideogram-3` as `multipart/form-data`.
+    ///
+    /// Inpaint with Ideogram 3.0 (v2)
+    ///
+    /// Repaints `image` where `mask` is black (white is kept; the mask is the
+    /// image's size), from the prompt: the successor of the deprecated
+    /// `POST /v1/ideogram-v3/edit`. Images up to 25 MB.
+    pub fn post_inpaint_v2_ideogram_3(
+        &self,
+    ) -> multipart_builder::PostInpaintV2Ideogram3<'_> {
+        multipart_builder::PostInpaintV2Ideogram3::new(self)
+    }
+    /// Sends a `POST` request to `/v2/image/remix/ideogram-4` as `multipart/form-data`.
+    ///
+    /// Remix with Ideogram 4.0 (v2)
+    ///
+    /// Generates from an input image and a prompt with Ideogram 4.0 (no `seed`).
+    pub fn post_remix_v2_ideogram_4(
+        &self,
+    ) -> multipart_builder::PostRemixV2Ideogram4<'_> {
+        multipart_builder::PostRemixV2Ideogram4::new(self)
+    }
+    /// Sends a `POST` request to `/v2/image/remix/ideogram-3` as `multipart/form-data`.
+    ///
+    /// Remix with Ideogram 3.0 (v2)
+    ///
+    /// Generates from an input image and a prompt with Ideogram 3.0.
+    pub fn post_remix_v2_ideogram_3(
+        &self,
+    ) -> multipart_builder::PostRemixV2Ideogram3<'_> {
+        multipart_builder::PostRemixV2Ideogram3::new(self)
+    }
+    /// Sends a `POST` request to `/v2/image/reframe/ideogram-3` as `multipart/form-data`.
+    ///
+    /// Reframe with Ideogram 3.0 (v2)
+    ///
+    /// Extends an image outwards to `resolution` (no `webhook_url` on this one).
+    pub fn post_reframe_v2_ideogram_3(
+        &self,
+    ) -> multipart_builder::PostReframeV2Ideogram3<'_> {
+        multipart_builder::PostReframeV2Ideogram3::new(self)
+    }
+    /// Sends a `POST` request to `/v2/image/replace-background/ideogram-3` as `multipart/form-data`.
+    ///
+    /// Replace the background with Ideogram 3.0 (v2)
+    ///
+    /// Replaces the background behind the image's subject, as the prompt says.
+    /// Always asynchronous: answers only a `generation_id` to poll.
+    pub fn post_replace_background_v2_ideogram_3(
+        &self,
+    ) -> multipart_builder::PostReplaceBackgroundV2Ideogram3<'_> {
+        multipart_builder::PostReplaceBackgroundV2Ideogram3::new(self)
+    }
+    /// Sends a `POST` request to `/v2/image/remove-background/ideogram-1` as `multipart/form-data`.
+    ///
+    /// Remove the background (v2)
+    ///
+    /// Answers the image with its background made transparent (one image).
+    pub fn post_remove_background_v2(
+        &self,
+    ) -> multipart_builder::PostRemoveBackgroundV2<'_> {
+        multipart_builder::PostRemoveBackgroundV2::new(self)
+    }
+    /// Sends a `POST` request to `/v2/image/remove-object/ideogram-1` as `multipart/form-data`.
+    ///
+    /// Remove objects (v2)
+    ///
+    /// Removes what `mask` marks black from the image. Always asynchronous:
+    /// answers only a `generation_id` to poll.
+    pub fn post_remove_object_v2(&self) -> multipart_builder::PostRemoveObjectV2<'_> {
+        multipart_builder::PostRemoveObjectV2::new(self)
+    }
+    /// Sends a `POST` request to `/v2/image/upscale/auto` as `multipart/form-data`.
+    ///
+    /// Upscale (v2)
+    ///
+    /// Enlarges an image by `upscale_factor` (x2 by default).
+    pub fn post_upscale_v2(&self) -> multipart_builder::PostUpscaleV2<'_> {
+        multipart_builder::PostUpscaleV2::new(self)
     }
     /// Sends a `POST` request to `/v1/ideogram-v4/generate` as `multipart/form-data`.
     ///
@@ -10273,6 +18939,1146 @@ pub mod multipart_builder {
             }
         }
     }
+    /**Builder for [`Client::post_generate_v2_ideogram_4_5_multipart`]
+
+[`Client::post_generate_v2_ideogram_4_5_multipart`]: super::Client::post_generate_v2_ideogram_4_5_multipart*/
+    #[derive(Debug, Clone)]
+    pub struct PostGenerateV2Ideogram45Multipart<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::GenerateV45Multipart, String>,
+    }
+    impl<'a> PostGenerateV2Ideogram45Multipart<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GenerateV45Multipart>,
+            <V as std::convert::TryInto<
+                types::GenerateV45Multipart,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `GenerateV45Multipart` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::GenerateV45Multipart,
+            ) -> types::builder::GenerateV45Multipart,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/generate/ideogram-4-5` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::GenerateV45Multipart::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "GenerateV45Multipart",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/image/generate/ideogram-4-5", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            let request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
+            let info = OperationInfo {
+                operation_id: "post_generate_v2_ideogram_4_5",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_generate_v2_ideogram_3_multipart`]
+
+[`Client::post_generate_v2_ideogram_3_multipart`]: super::Client::post_generate_v2_ideogram_3_multipart*/
+    #[derive(Debug, Clone)]
+    pub struct PostGenerateV2Ideogram3Multipart<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::GenerateV3MultipartV2, String>,
+    }
+    impl<'a> PostGenerateV2Ideogram3Multipart<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GenerateV3MultipartV2>,
+            <V as std::convert::TryInto<
+                types::GenerateV3MultipartV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `GenerateV3MultipartV2` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::GenerateV3MultipartV2,
+            ) -> types::builder::GenerateV3MultipartV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/generate/ideogram-3` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::GenerateV3MultipartV2::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "GenerateV3MultipartV2",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/image/generate/ideogram-3", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            let request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
+            let info = OperationInfo {
+                operation_id: "post_generate_v2_ideogram_3",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_generate_v2_ideogram_3_character`]
+
+[`Client::post_generate_v2_ideogram_3_character`]: super::Client::post_generate_v2_ideogram_3_character*/
+    #[derive(Debug, Clone)]
+    pub struct PostGenerateV2Ideogram3Character<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::GenerateV3CharacterV2, String>,
+    }
+    impl<'a> PostGenerateV2Ideogram3Character<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GenerateV3CharacterV2>,
+            <V as std::convert::TryInto<
+                types::GenerateV3CharacterV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `GenerateV3CharacterV2` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::GenerateV3CharacterV2,
+            ) -> types::builder::GenerateV3CharacterV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/generate/ideogram-3-character` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::GenerateV3CharacterV2::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "GenerateV3CharacterV2",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/image/generate/ideogram-3-character", client.baseurl
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            let request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
+            let info = OperationInfo {
+                operation_id: "post_generate_v2_ideogram_3_character",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_precise_edit_v2_ideogram_4_5`]
+
+[`Client::post_precise_edit_v2_ideogram_4_5`]: super::Client::post_precise_edit_v2_ideogram_4_5*/
+    #[derive(Debug, Clone)]
+    pub struct PostPreciseEditV2Ideogram45<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::PreciseEditV45, String>,
+    }
+    impl<'a> PostPreciseEditV2Ideogram45<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PreciseEditV45>,
+            <V as std::convert::TryInto<
+                types::PreciseEditV45,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `PreciseEditV45` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::PreciseEditV45,
+            ) -> types::builder::PreciseEditV45,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/precise-edit/ideogram-4-5` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::PreciseEditV45::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "PreciseEditV45",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/image/precise-edit/ideogram-4-5", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            let request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
+            let info = OperationInfo {
+                operation_id: "post_precise_edit_v2_ideogram_4_5",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_inpaint_v2_ideogram_3`]
+
+[`Client::post_inpaint_v2_ideogram_3`]: super::Client::post_inpaint_v2_ideogram_3*/
+    #[derive(Debug, Clone)]
+    pub struct PostInpaintV2Ideogram3<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::InpaintV3RequestV2, String>,
+    }
+    impl<'a> PostInpaintV2Ideogram3<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::InpaintV3RequestV2>,
+            <V as std::convert::TryInto<
+                types::InpaintV3RequestV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `InpaintV3RequestV2` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::InpaintV3RequestV2,
+            ) -> types::builder::InpaintV3RequestV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/inpaint/ideogram-3` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::InpaintV3RequestV2::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "InpaintV3RequestV2",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/image/inpaint/ideogram-3", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            let request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
+            let info = OperationInfo {
+                operation_id: "post_inpaint_v2_ideogram_3",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_remix_v2_ideogram_4`]
+
+[`Client::post_remix_v2_ideogram_4`]: super::Client::post_remix_v2_ideogram_4*/
+    #[derive(Debug, Clone)]
+    pub struct PostRemixV2Ideogram4<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::RemixV4RequestV2, String>,
+    }
+    impl<'a> PostRemixV2Ideogram4<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RemixV4RequestV2>,
+            <V as std::convert::TryInto<
+                types::RemixV4RequestV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `RemixV4RequestV2` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::RemixV4RequestV2,
+            ) -> types::builder::RemixV4RequestV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/remix/ideogram-4` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::RemixV4RequestV2::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "RemixV4RequestV2",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/image/remix/ideogram-4", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            let request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
+            let info = OperationInfo {
+                operation_id: "post_remix_v2_ideogram_4",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_remix_v2_ideogram_3`]
+
+[`Client::post_remix_v2_ideogram_3`]: super::Client::post_remix_v2_ideogram_3*/
+    #[derive(Debug, Clone)]
+    pub struct PostRemixV2Ideogram3<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::RemixV3RequestV2, String>,
+    }
+    impl<'a> PostRemixV2Ideogram3<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RemixV3RequestV2>,
+            <V as std::convert::TryInto<
+                types::RemixV3RequestV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `RemixV3RequestV2` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::RemixV3RequestV2,
+            ) -> types::builder::RemixV3RequestV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/remix/ideogram-3` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::RemixV3RequestV2::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "RemixV3RequestV2",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/image/remix/ideogram-3", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            let request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
+            let info = OperationInfo {
+                operation_id: "post_remix_v2_ideogram_3",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_reframe_v2_ideogram_3`]
+
+[`Client::post_reframe_v2_ideogram_3`]: super::Client::post_reframe_v2_ideogram_3*/
+    #[derive(Debug, Clone)]
+    pub struct PostReframeV2Ideogram3<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::ReframeV3RequestV2, String>,
+    }
+    impl<'a> PostReframeV2Ideogram3<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ReframeV3RequestV2>,
+            <V as std::convert::TryInto<
+                types::ReframeV3RequestV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ReframeV3RequestV2` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ReframeV3RequestV2,
+            ) -> types::builder::ReframeV3RequestV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/reframe/ideogram-3` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::ReframeV3RequestV2::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "ReframeV3RequestV2",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/image/reframe/ideogram-3", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            let request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
+            let info = OperationInfo {
+                operation_id: "post_reframe_v2_ideogram_3",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_replace_background_v2_ideogram_3`]
+
+[`Client::post_replace_background_v2_ideogram_3`]: super::Client::post_replace_background_v2_ideogram_3*/
+    #[derive(Debug, Clone)]
+    pub struct PostReplaceBackgroundV2Ideogram3<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::ReplaceBackgroundV3RequestV2, String>,
+    }
+    impl<'a> PostReplaceBackgroundV2Ideogram3<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ReplaceBackgroundV3RequestV2>,
+            <V as std::convert::TryInto<
+                types::ReplaceBackgroundV3RequestV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `ReplaceBackgroundV3RequestV2` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ReplaceBackgroundV3RequestV2,
+            ) -> types::builder::ReplaceBackgroundV3RequestV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/replace-background/ideogram-3` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationIdV2>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::ReplaceBackgroundV3RequestV2::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "ReplaceBackgroundV3RequestV2",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/image/replace-background/ideogram-3", client.baseurl
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            let request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
+            let info = OperationInfo {
+                operation_id: "post_replace_background_v2_ideogram_3",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_remove_background_v2`]
+
+[`Client::post_remove_background_v2`]: super::Client::post_remove_background_v2*/
+    #[derive(Debug, Clone)]
+    pub struct PostRemoveBackgroundV2<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::RemoveBackgroundV2, String>,
+    }
+    impl<'a> PostRemoveBackgroundV2<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RemoveBackgroundV2>,
+            <V as std::convert::TryInto<
+                types::RemoveBackgroundV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `RemoveBackgroundV2` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::RemoveBackgroundV2,
+            ) -> types::builder::RemoveBackgroundV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/remove-background/ideogram-1` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::RemoveBackgroundV2::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "RemoveBackgroundV2",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/image/remove-background/ideogram-1", client.baseurl
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            let request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
+            let info = OperationInfo {
+                operation_id: "post_remove_background_v2",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_remove_object_v2`]
+
+[`Client::post_remove_object_v2`]: super::Client::post_remove_object_v2*/
+    #[derive(Debug, Clone)]
+    pub struct PostRemoveObjectV2<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::RemoveObjectV2, String>,
+    }
+    impl<'a> PostRemoveObjectV2<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RemoveObjectV2>,
+            <V as std::convert::TryInto<
+                types::RemoveObjectV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `RemoveObjectV2` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::RemoveObjectV2,
+            ) -> types::builder::RemoveObjectV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/remove-object/ideogram-1` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationIdV2>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::RemoveObjectV2::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "RemoveObjectV2",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/image/remove-object/ideogram-1", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            let request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
+            let info = OperationInfo {
+                operation_id: "post_remove_object_v2",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_upscale_v2`]
+
+[`Client::post_upscale_v2`]: super::Client::post_upscale_v2*/
+    #[derive(Debug, Clone)]
+    pub struct PostUpscaleV2<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::UpscaleV2, String>,
+    }
+    impl<'a> PostUpscaleV2<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpscaleV2>,
+            <V as std::convert::TryInto<types::UpscaleV2>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpscaleV2` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::UpscaleV2) -> types::builder::UpscaleV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/upscale/auto` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| types::UpscaleV2::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "UpscaleV2",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/image/upscale/auto", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            let request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
+            let info = OperationInfo {
+                operation_id: "post_upscale_v2",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::post_generate_image_v4_multipart`]
 
 [`Client::post_generate_image_v4_multipart`]: super::Client::post_generate_image_v4_multipart*/
@@ -10822,6 +20628,557 @@ impl crate::multipart::MultipartBody for types::LayerizeTextRequest {
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
         let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
         let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::GenerateV45Multipart {
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "magic_prompt",
+            &self.magic_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "size", &self.size, false)?;
+        let form = crate::multipart::value_part(form, "quality", &self.quality, false)?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "num_images",
+            &self.num_images,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "enable_copyright_detection",
+            &self.enable_copyright_detection,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "async", &self.async_, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "webhook_url",
+            &self.webhook_url,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(form, "images", &self.images)?;
+        let form = crate::multipart::file_parts(form, "mask", &self.mask)?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::GenerateV3MultipartV2 {
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "aspect_ratio",
+            &self.aspect_ratio,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "resolution",
+            &self.resolution,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "rendering_speed",
+            &self.rendering_speed,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "magic_prompt",
+            &self.magic_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "negative_prompt",
+            &self.negative_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "num_images",
+            &self.num_images,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "color_palette",
+            &self.color_palette,
+            true,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_type",
+            &self.style_type,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_preset",
+            &self.style_preset,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_codes",
+            &self.style_codes,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "enable_copyright_detection",
+            &self.enable_copyright_detection,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "async", &self.async_, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "webhook_url",
+            &self.webhook_url,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "style_reference_images",
+            &self.style_reference_images,
+        )?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::GenerateV3CharacterV2 {
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "aspect_ratio",
+            &self.aspect_ratio,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "resolution",
+            &self.resolution,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "rendering_speed",
+            &self.rendering_speed,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "magic_prompt",
+            &self.magic_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "negative_prompt",
+            &self.negative_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "num_images",
+            &self.num_images,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_type",
+            &self.style_type,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "character_reference_images",
+            &self.character_reference_images,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "character_reference_mask",
+            &self.character_reference_mask,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "style_reference_images",
+            &self.style_reference_images,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "enable_copyright_detection",
+            &self.enable_copyright_detection,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "async", &self.async_, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "webhook_url",
+            &self.webhook_url,
+            false,
+        )?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::PreciseEditV45 {
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::file_parts(form, "mask", &self.mask)?;
+        let form = crate::multipart::file_parts(
+            form,
+            "reference_images",
+            &self.reference_images,
+        )?;
+        let form = crate::multipart::value_part(form, "quality", &self.quality, false)?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "num_images",
+            &self.num_images,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "enable_copyright_detection",
+            &self.enable_copyright_detection,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "async", &self.async_, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "webhook_url",
+            &self.webhook_url,
+            false,
+        )?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::InpaintV3RequestV2 {
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::file_parts(form, "mask", &self.mask)?;
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "magic_prompt",
+            &self.magic_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "num_images",
+            &self.num_images,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "rendering_speed",
+            &self.rendering_speed,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_codes",
+            &self.style_codes,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_preset",
+            &self.style_preset,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_type",
+            &self.style_type,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "style_reference_images",
+            &self.style_reference_images,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "enable_copyright_detection",
+            &self.enable_copyright_detection,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "async", &self.async_, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "webhook_url",
+            &self.webhook_url,
+            false,
+        )?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::RemixV4RequestV2 {
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_weight",
+            &self.image_weight,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "rendering_speed",
+            &self.rendering_speed,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "resolution",
+            &self.resolution,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "num_images",
+            &self.num_images,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "enable_copyright_detection",
+            &self.enable_copyright_detection,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "async", &self.async_, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "webhook_url",
+            &self.webhook_url,
+            false,
+        )?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::RemixV3RequestV2 {
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_weight",
+            &self.image_weight,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "aspect_ratio",
+            &self.aspect_ratio,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "resolution",
+            &self.resolution,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "rendering_speed",
+            &self.rendering_speed,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "magic_prompt",
+            &self.magic_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "negative_prompt",
+            &self.negative_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "num_images",
+            &self.num_images,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "color_palette",
+            &self.color_palette,
+            true,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_type",
+            &self.style_type,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_preset",
+            &self.style_preset,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_codes",
+            &self.style_codes,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "style_reference_images",
+            &self.style_reference_images,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "enable_copyright_detection",
+            &self.enable_copyright_detection,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "async", &self.async_, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "webhook_url",
+            &self.webhook_url,
+            false,
+        )?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::ReframeV3RequestV2 {
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(
+            form,
+            "resolution",
+            &self.resolution,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "color_palette",
+            &self.color_palette,
+            true,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "num_images",
+            &self.num_images,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "rendering_speed",
+            &self.rendering_speed,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_codes",
+            &self.style_codes,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_preset",
+            &self.style_preset,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "style_reference_images",
+            &self.style_reference_images,
+        )?;
+        let form = crate::multipart::value_part(form, "async", &self.async_, false)?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::ReplaceBackgroundV3RequestV2 {
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "num_images",
+            &self.num_images,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "rendering_speed",
+            &self.rendering_speed,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "webhook_url",
+            &self.webhook_url,
+            false,
+        )?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::RemoveBackgroundV2 {
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(form, "async", &self.async_, false)?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::RemoveObjectV2 {
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::file_parts(form, "mask", &self.mask)?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::UpscaleV2 {
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(
+            form,
+            "upscale_factor",
+            &self.upscale_factor,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        let form = crate::multipart::value_part(form, "async", &self.async_, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "webhook_url",
+            &self.webhook_url,
+            false,
+        )?;
         Ok(form)
     }
 }

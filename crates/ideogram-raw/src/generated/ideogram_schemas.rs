@@ -8,61 +8,93 @@ use super::node::{Additional, EMPTY, Literal, Node, Pattern, Property, Range, Te
 /// Each schema's name with its node, sorted by name.
 pub(super) static NAMED: &[(Text, usize)] = &[
     (B("AspectRatio"), 0),
-    (B("AspectRatioV3"), 1),
-    (B("ColorHex"), 2),
-    (B("ColorPalette"), 3),
-    (B("ColorPaletteMember"), 8),
-    (B("ColorPaletteMembers"), 6),
-    (B("ColorPalettePreset"), 4),
-    (B("ColorPalettePresetName"), 5),
-    (B("CustomModelUri"), 10),
-    (B("DescribeModelVersion"), 11),
-    (B("DescribeRequest"), 12),
-    (B("DescribeResponse"), 14),
-    (B("Description"), 16),
-    (B("DetectedTextBlock"), 18),
-    (B("EditImageRequestV3"), 35),
-    (B("ErrorBody"), 53),
-    (B("GatewayEnvelope"), 57),
-    (B("GenerateImageRequest"), 61),
-    (B("GenerateImageRequestV3"), 68),
-    (B("GenerateImageRequestV3Multipart"), 71),
-    (B("GenerateImageRequestV4"), 79),
-    (B("GenerateImageResponse"), 84),
-    (B("GenerateTransparentImageRequestV3"), 95),
-    (B("ImageGenerationResponseV4"), 98),
-    (B("ImageObject"), 87),
-    (B("ImageObjectV4"), 101),
-    (B("ImageRequest"), 62),
-    (B("InitialImageRequest"), 108),
-    (B("LayerizeTextRequest"), 111),
-    (B("LayerizeTextResponse"), 113),
-    (B("MagicPromptOption"), 41),
-    (B("MagicPromptVersion"), 63),
-    (B("ModelEnum"), 64),
-    (B("NumImages"), 43),
-    (B("Prompt"), 44),
-    (B("ReframeImageRequestV3"), 118),
-    (B("RemixImageRequest"), 122),
-    (B("RemixImageRequestV3"), 124),
-    (B("RenderingSpeed"), 45),
-    (B("RenderingSpeedV4"), 81),
-    (B("ReplaceBackgroundRequestV3"), 134),
-    (B("Resolution"), 66),
-    (B("ResolutionV3"), 70),
-    (B("ResolutionV4"), 82),
-    (B("Seed"), 46),
-    (B("StyleCode"), 48),
-    (B("StyleCodes"), 47),
-    (B("StylePresetV3"), 49),
-    (B("StyleType"), 67),
-    (B("StyleTypeV3"), 52),
-    (B("UpscaleFactor"), 97),
-    (B("UpscaleImageRequest"), 138),
-    (B("UpscaleInitialImageRequest"), 140),
+    (B("AspectRatioV2"), 1),
+    (B("AspectRatioV3"), 2),
+    (B("ColorHex"), 3),
+    (B("ColorPalette"), 4),
+    (B("ColorPaletteMember"), 9),
+    (B("ColorPaletteMembers"), 7),
+    (B("ColorPalettePreset"), 5),
+    (B("ColorPalettePresetName"), 6),
+    (B("ColorPalettePresetV2"), 11),
+    (B("ColorPaletteV2"), 13),
+    (B("CustomModelUri"), 14),
+    (B("DescribeModelVersion"), 15),
+    (B("DescribeRequest"), 16),
+    (B("DescribeResponse"), 18),
+    (B("Description"), 20),
+    (B("DetectedTextBlock"), 22),
+    (B("EditImageRequestV3"), 39),
+    (B("ErrorBody"), 57),
+    (B("GatewayEnvelope"), 61),
+    (B("GenerateImageRequest"), 65),
+    (B("GenerateImageRequestV3"), 72),
+    (B("GenerateImageRequestV3Multipart"), 75),
+    (B("GenerateImageRequestV4"), 83),
+    (B("GenerateImageResponse"), 88),
+    (B("GenerateTransparentImageRequestV3"), 99),
+    (B("GenerateV3CharacterV2"), 102),
+    (B("GenerateV3MultipartV2"), 115),
+    (B("GenerateV3RequestV2"), 124),
+    (B("GenerateV45Multipart"), 129),
+    (B("GenerateV45Request"), 138),
+    (B("GenerateV4RequestV2"), 142),
+    (B("GenerationIdV2"), 146),
+    (B("GenerationQuality"), 148),
+    (B("GenerationState"), 149),
+    (B("GenerationStatusV2"), 150),
+    (B("GenerationV2"), 166),
+    (B("ImageGenerationResponseV4"), 173),
+    (B("ImageObject"), 91),
+    (B("ImageObjectV2"), 153),
+    (B("ImageObjectV4"), 176),
+    (B("ImageRequest"), 66),
+    (B("InitialImageRequest"), 183),
+    (B("InpaintV3RequestV2"), 186),
+    (B("LayerizeTextRequest"), 194),
+    (B("LayerizeTextResponse"), 196),
+    (B("MagicPromptOption"), 45),
+    (B("MagicPromptV2"), 108),
+    (B("MagicPromptVersion"), 67),
+    (B("ModelEnum"), 68),
+    (B("NumImages"), 47),
+    (B("PImageRequest"), 201),
+    (B("PreciseEditV45"), 208),
+    (B("Prompt"), 48),
+    (B("QualityV45"), 135),
+    (B("ReframeImageRequestV3"), 216),
+    (B("ReframeV3RequestV2"), 220),
+    (B("RemixImageRequest"), 225),
+    (B("RemixImageRequestV3"), 227),
+    (B("RemixV3RequestV2"), 237),
+    (B("RemixV4RequestV2"), 246),
+    (B("RemoveBackgroundV2"), 252),
+    (B("RemoveObjectV2"), 255),
+    (B("RenderingSpeed"), 49),
+    (B("RenderingSpeedV2"), 110),
+    (B("RenderingSpeedV4"), 85),
+    (B("ReplaceBackgroundRequestV3"), 258),
+    (B("ReplaceBackgroundV3RequestV2"), 262),
+    (B("Resolution"), 70),
+    (B("ResolutionV3"), 74),
+    (B("ResolutionV4"), 86),
+    (B("Seed"), 50),
+    (B("SizeV45"), 136),
+    (B("StyleCode"), 52),
+    (B("StyleCodes"), 51),
+    (B("StylePresetV2"), 119),
+    (B("StylePresetV3"), 53),
+    (B("StyleType"), 71),
+    (B("StyleTypeCharacterV2"), 113),
+    (B("StyleTypeV2"), 122),
+    (B("StyleTypeV3"), 56),
+    (B("UpscaleFactor"), 101),
+    (B("UpscaleImageRequest"), 266),
+    (B("UpscaleInitialImageRequest"), 268),
+    (B("UpscaleV2"), 271),
 ];
 /// The compiled schemas; each index names one.
-pub(super) static NODES: [Node; 143] = [
+pub(super) static NODES: [Node; 276] = [
     Node {
         kinds: B(&[B("string")]),
         allowed: Some(
@@ -79,6 +111,32 @@ pub(super) static NODES: [Node; 143] = [
                     Literal::Text(B("ASPECT_1_1")),
                     Literal::Text(B("ASPECT_1_3")),
                     Literal::Text(B("ASPECT_3_1")),
+                ],
+            ),
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        allowed: Some(
+            B(
+                &[
+                    Literal::Text(B("auto")),
+                    Literal::Text(B("1x3")),
+                    Literal::Text(B("3x1")),
+                    Literal::Text(B("1x2")),
+                    Literal::Text(B("2x1")),
+                    Literal::Text(B("9x16")),
+                    Literal::Text(B("16x9")),
+                    Literal::Text(B("10x16")),
+                    Literal::Text(B("16x10")),
+                    Literal::Text(B("2x3")),
+                    Literal::Text(B("3x2")),
+                    Literal::Text(B("3x4")),
+                    Literal::Text(B("4x3")),
+                    Literal::Text(B("4x5")),
+                    Literal::Text(B("5x4")),
+                    Literal::Text(B("1x1")),
                 ],
             ),
         ),
@@ -118,7 +176,7 @@ pub(super) static NODES: [Node; 143] = [
         ..EMPTY
     },
     Node {
-        choices: Some((B(&[4, 6]), true)),
+        choices: Some((B(&[5, 7]), true)),
         ..EMPTY
     },
     Node {
@@ -128,7 +186,7 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("name"),
-                    node: 5,
+                    node: 6,
                     reference: Some(B("ColorPalettePresetName")),
                     takes: None,
                 },
@@ -162,7 +220,7 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("members"),
-                    node: 7,
+                    node: 8,
                     reference: None,
                     takes: None,
                 },
@@ -175,7 +233,7 @@ pub(super) static NODES: [Node; 143] = [
         kinds: B(&[B("array")]),
         min_items: Some(1),
         max_items: Some(8),
-        items: Some(8),
+        items: Some(9),
         ..EMPTY
     },
     Node {
@@ -185,13 +243,13 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("color_hex"),
-                    node: 2,
+                    node: 3,
                     reference: Some(B("ColorHex")),
                     takes: None,
                 },
                 Property {
                     name: B("color_weight"),
-                    node: 9,
+                    node: 10,
                     reference: None,
                     takes: None,
                 },
@@ -207,6 +265,44 @@ pub(super) static NODES: [Node; 143] = [
             max: Some((1.0, false)),
         },
         format: Some(B("double")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("name")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("name"),
+                    node: 12,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        allowed: Some(
+            B(
+                &[
+                    Literal::Text(B("ember")),
+                    Literal::Text(B("fresh")),
+                    Literal::Text(B("jungle")),
+                    Literal::Text(B("magic")),
+                    Literal::Text(B("melon")),
+                    Literal::Text(B("mosaic")),
+                    Literal::Text(B("pastel")),
+                    Literal::Text(B("ultramarine")),
+                ],
+            ),
+        ),
+        ..EMPTY
+    },
+    Node {
+        choices: Some((B(&[11, 7]), true)),
         ..EMPTY
     },
     Node {
@@ -237,13 +333,13 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("describe_model_version"),
-                    node: 11,
+                    node: 15,
                     reference: Some(B("DescribeModelVersion")),
                     takes: None,
                 },
                 Property {
                     name: B("image_file"),
-                    node: 13,
+                    node: 17,
                     reference: None,
                     takes: None,
                 },
@@ -264,7 +360,7 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("descriptions"),
-                    node: 15,
+                    node: 19,
                     reference: None,
                     takes: None,
                 },
@@ -274,7 +370,7 @@ pub(super) static NODES: [Node; 143] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(16),
+        items: Some(20),
         ..EMPTY
     },
     Node {
@@ -283,7 +379,7 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("text"),
-                    node: 17,
+                    node: 21,
                     reference: None,
                     takes: None,
                 },
@@ -312,85 +408,85 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("alignment"),
-                    node: 19,
+                    node: 23,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("angle"),
-                    node: 20,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("color"),
-                    node: 21,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("font_alternatives"),
-                    node: 22,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("font_name"),
                     node: 24,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("font_size"),
+                    name: B("color"),
                     node: 25,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("formatting"),
+                    name: B("font_alternatives"),
                     node: 26,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("height"),
+                    name: B("font_name"),
                     node: 28,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("line_height"),
+                    name: B("font_size"),
                     node: 29,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("role"),
+                    name: B("formatting"),
                     node: 30,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("text"),
-                    node: 31,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("width"),
+                    name: B("height"),
                     node: 32,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("x"),
+                    name: B("line_height"),
                     node: 33,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("y"),
+                    name: B("role"),
                     node: 34,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("text"),
+                    node: 35,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("width"),
+                    node: 36,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("x"),
+                    node: 37,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("y"),
+                    node: 38,
                     reference: None,
                     takes: None,
                 },
@@ -415,7 +511,7 @@ pub(super) static NODES: [Node; 143] = [
     Node {
         nullable: true,
         kinds: B(&[B("array")]),
-        items: Some(23),
+        items: Some(27),
         ..EMPTY
     },
     Node {
@@ -434,7 +530,7 @@ pub(super) static NODES: [Node; 143] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(27),
+        items: Some(31),
         ..EMPTY
     },
     Node {
@@ -479,91 +575,91 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("character_reference_images"),
-                    node: 36,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("character_reference_images_mask"),
-                    node: 38,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("color_palette"),
-                    node: 3,
-                    reference: Some(B("ColorPalette")),
-                    takes: None,
-                },
-                Property {
-                    name: B("custom_model_uri"),
-                    node: 10,
-                    reference: Some(B("CustomModelUri")),
-                    takes: None,
-                },
-                Property {
-                    name: B("image"),
                     node: 40,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("magic_prompt"),
-                    node: 41,
-                    reference: Some(B("MagicPromptOption")),
-                    takes: Some(B("magic_prompt")),
-                },
-                Property {
-                    name: B("mask"),
+                    name: B("character_reference_images_mask"),
                     node: 42,
                     reference: None,
                     takes: None,
                 },
                 Property {
+                    name: B("color_palette"),
+                    node: 4,
+                    reference: Some(B("ColorPalette")),
+                    takes: None,
+                },
+                Property {
+                    name: B("custom_model_uri"),
+                    node: 14,
+                    reference: Some(B("CustomModelUri")),
+                    takes: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 44,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 45,
+                    reference: Some(B("MagicPromptOption")),
+                    takes: Some(B("magic_prompt")),
+                },
+                Property {
+                    name: B("mask"),
+                    node: 46,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
                     name: B("num_images"),
-                    node: 43,
+                    node: 47,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 44,
+                    node: 48,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 45,
+                    node: 49,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 46,
+                    node: 50,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 47,
+                    node: 51,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 49,
+                    node: 53,
                     reference: Some(B("StylePresetV3")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 50,
+                    node: 54,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 52,
+                    node: 56,
                     reference: Some(B("StyleTypeV3")),
                     takes: None,
                 },
@@ -587,7 +683,7 @@ pub(super) static NODES: [Node; 143] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(37),
+        items: Some(41),
         ..EMPTY
     },
     Node {
@@ -598,7 +694,7 @@ pub(super) static NODES: [Node; 143] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(39),
+        items: Some(43),
         ..EMPTY
     },
     Node {
@@ -670,7 +766,7 @@ pub(super) static NODES: [Node; 143] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(48),
+        items: Some(52),
         ..EMPTY
     },
     Node {
@@ -755,7 +851,7 @@ pub(super) static NODES: [Node; 143] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(51),
+        items: Some(55),
         ..EMPTY
     },
     Node {
@@ -786,19 +882,19 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("error"),
-                    node: 54,
+                    node: 58,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("max_inflight_requests"),
-                    node: 55,
+                    node: 59,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("reject_reason"),
-                    node: 56,
+                    node: 60,
                     reference: None,
                     takes: None,
                 },
@@ -825,19 +921,19 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("code"),
-                    node: 58,
+                    node: 62,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("data"),
-                    node: 59,
+                    node: 63,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("message"),
-                    node: 60,
+                    node: 64,
                     reference: None,
                     takes: None,
                 },
@@ -858,7 +954,7 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("image_request"),
-                    node: 62,
+                    node: 66,
                     reference: Some(B("ImageRequest")),
                     takes: None,
                 },
@@ -880,61 +976,61 @@ pub(super) static NODES: [Node; 143] = [
                 },
                 Property {
                     name: B("color_palette"),
-                    node: 3,
+                    node: 4,
                     reference: Some(B("ColorPalette")),
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt_option"),
-                    node: 41,
+                    node: 45,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("magic_prompt_version"),
-                    node: 63,
+                    node: 67,
                     reference: Some(B("MagicPromptVersion")),
                     takes: None,
                 },
                 Property {
                     name: B("model"),
-                    node: 64,
+                    node: 68,
                     reference: Some(B("ModelEnum")),
                     takes: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 65,
+                    node: 69,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 43,
+                    node: 47,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 44,
+                    node: 48,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 66,
+                    node: 70,
                     reference: Some(B("Resolution")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 46,
+                    node: 50,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 67,
+                    node: 71,
                     reference: Some(B("StyleType")),
                     takes: None,
                 },
@@ -1117,79 +1213,79 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("aspect_ratio"),
-                    node: 1,
+                    node: 2,
                     reference: Some(B("AspectRatioV3")),
                     takes: None,
                 },
                 Property {
                     name: B("color_palette"),
-                    node: 3,
+                    node: 4,
                     reference: Some(B("ColorPalette")),
                     takes: None,
                 },
                 Property {
                     name: B("custom_model_uri"),
-                    node: 10,
+                    node: 14,
                     reference: Some(B("CustomModelUri")),
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 41,
+                    node: 45,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 69,
+                    node: 73,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 43,
+                    node: 47,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 44,
+                    node: 48,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 45,
+                    node: 49,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 70,
+                    node: 74,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 46,
+                    node: 50,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 47,
+                    node: 51,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 49,
+                    node: 53,
                     reference: Some(B("StylePresetV3")),
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 52,
+                    node: 56,
                     reference: Some(B("StyleTypeV3")),
                     takes: None,
                 },
@@ -1295,97 +1391,97 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("aspect_ratio"),
-                    node: 1,
+                    node: 2,
                     reference: Some(B("AspectRatioV3")),
                     takes: None,
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 72,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("character_reference_images_mask"),
-                    node: 74,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("color_palette"),
-                    node: 3,
-                    reference: Some(B("ColorPalette")),
-                    takes: None,
-                },
-                Property {
-                    name: B("custom_model_uri"),
-                    node: 10,
-                    reference: Some(B("CustomModelUri")),
-                    takes: None,
-                },
-                Property {
-                    name: B("magic_prompt"),
-                    node: 41,
-                    reference: Some(B("MagicPromptOption")),
-                    takes: Some(B("magic_prompt")),
-                },
-                Property {
-                    name: B("negative_prompt"),
                     node: 76,
                     reference: None,
                     takes: None,
                 },
                 Property {
+                    name: B("character_reference_images_mask"),
+                    node: 78,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("color_palette"),
+                    node: 4,
+                    reference: Some(B("ColorPalette")),
+                    takes: None,
+                },
+                Property {
+                    name: B("custom_model_uri"),
+                    node: 14,
+                    reference: Some(B("CustomModelUri")),
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 45,
+                    reference: Some(B("MagicPromptOption")),
+                    takes: Some(B("magic_prompt")),
+                },
+                Property {
+                    name: B("negative_prompt"),
+                    node: 80,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
                     name: B("num_images"),
-                    node: 43,
+                    node: 47,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 44,
+                    node: 48,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 45,
+                    node: 49,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 70,
+                    node: 74,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 46,
+                    node: 50,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 47,
+                    node: 51,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 49,
+                    node: 53,
                     reference: Some(B("StylePresetV3")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 77,
+                    node: 81,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 52,
+                    node: 56,
                     reference: Some(B("StyleTypeV3")),
                     takes: None,
                 },
@@ -1407,7 +1503,7 @@ pub(super) static NODES: [Node; 143] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(73),
+        items: Some(77),
         ..EMPTY
     },
     Node {
@@ -1418,7 +1514,7 @@ pub(super) static NODES: [Node; 143] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(75),
+        items: Some(79),
         ..EMPTY
     },
     Node {
@@ -1432,7 +1528,7 @@ pub(super) static NODES: [Node; 143] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(78),
+        items: Some(82),
         ..EMPTY
     },
     Node {
@@ -1446,49 +1542,49 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("custom_model_uri"),
-                    node: 10,
+                    node: 14,
                     reference: Some(B("CustomModelUri")),
                     takes: None,
                 },
                 Property {
                     name: B("json_prompt"),
-                    node: 80,
+                    node: 84,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt_option"),
-                    node: 41,
+                    node: 45,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("prompt"),
-                    node: 44,
+                    node: 48,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 81,
+                    node: 85,
                     reference: Some(B("RenderingSpeedV4")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 82,
+                    node: 86,
                     reference: Some(B("ResolutionV4")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 83,
+                    node: 87,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("text_prompt"),
-                    node: 44,
+                    node: 48,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
@@ -1634,13 +1730,13 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("created"),
-                    node: 85,
+                    node: 89,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("data"),
-                    node: 86,
+                    node: 90,
                     reference: None,
                     takes: None,
                 },
@@ -1655,7 +1751,7 @@ pub(super) static NODES: [Node; 143] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(87),
+        items: Some(91),
         ..EMPTY
     },
     Node {
@@ -1665,43 +1761,43 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("is_image_safe"),
-                    node: 88,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("prompt"),
-                    node: 89,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("resolution"),
-                    node: 90,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("seed"),
-                    node: 91,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("style_type"),
                     node: 92,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("upscaled_resolution"),
+                    name: B("prompt"),
                     node: 93,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("url"),
+                    name: B("resolution"),
                     node: 94,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 95,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("style_type"),
+                    node: 96,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("upscaled_resolution"),
+                    node: 97,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("url"),
+                    node: 98,
                     reference: None,
                     takes: None,
                 },
@@ -1751,55 +1847,55 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("aspect_ratio"),
-                    node: 1,
+                    node: 2,
                     reference: Some(B("AspectRatioV3")),
                     takes: None,
                 },
                 Property {
                     name: B("custom_model_uri"),
-                    node: 10,
+                    node: 14,
                     reference: Some(B("CustomModelUri")),
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 41,
+                    node: 45,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 96,
+                    node: 100,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 43,
+                    node: 47,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 44,
+                    node: 48,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 45,
+                    node: 49,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 46,
+                    node: 50,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("upscale_factor"),
-                    node: 97,
+                    node: 101,
                     reference: Some(B("UpscaleFactor")),
                     takes: None,
                 },
@@ -1827,24 +1923,949 @@ pub(super) static NODES: [Node; 143] = [
     },
     Node {
         kinds: B(&[B("object")]),
-        required: B(&[B("created"), B("data")]),
+        required: B(&[B("prompt"), B("character_reference_images")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("aspect_ratio"),
+                    node: 1,
+                    reference: Some(B("AspectRatioV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("async"),
+                    node: 103,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("character_reference_images"),
+                    node: 104,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("character_reference_mask"),
+                    node: 106,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 107,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 108,
+                    reference: Some(B("MagicPromptV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("negative_prompt"),
+                    node: 109,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 47,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 48,
+                    reference: Some(B("Prompt")),
+                    takes: None,
+                },
+                Property {
+                    name: B("rendering_speed"),
+                    node: 110,
+                    reference: Some(B("RenderingSpeedV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("resolution"),
+                    node: 74,
+                    reference: Some(B("ResolutionV3")),
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 50,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_reference_images"),
+                    node: 111,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("style_type"),
+                    node: 113,
+                    reference: Some(B("StyleTypeCharacterV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 114,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        exclusive: B(&[B(&[B("aspect_ratio"), B("resolution")])]),
+        masks: B(&[(B("character_reference_mask"), B("character_reference_images"))]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        max_items: Some(1),
+        items: Some(105),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        allowed: Some(
+            B(
+                &[
+                    Literal::Text(B("auto")),
+                    Literal::Text(B("on")),
+                    Literal::Text(B("off")),
+                ],
+            ),
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(10000),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        allowed: Some(
+            B(
+                &[
+                    Literal::Text(B("turbo")),
+                    Literal::Text(B("default")),
+                    Literal::Text(B("quality")),
+                ],
+            ),
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        max_items: Some(10),
+        items: Some(112),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        allowed: Some(
+            B(
+                &[
+                    Literal::Text(B("auto")),
+                    Literal::Text(B("realistic")),
+                    Literal::Text(B("fiction")),
+                ],
+            ),
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("prompt")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("aspect_ratio"),
+                    node: 1,
+                    reference: Some(B("AspectRatioV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("async"),
+                    node: 116,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("color_palette"),
+                    node: 13,
+                    reference: Some(B("ColorPaletteV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 117,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 108,
+                    reference: Some(B("MagicPromptV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("negative_prompt"),
+                    node: 118,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 47,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 48,
+                    reference: Some(B("Prompt")),
+                    takes: None,
+                },
+                Property {
+                    name: B("rendering_speed"),
+                    node: 110,
+                    reference: Some(B("RenderingSpeedV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("resolution"),
+                    node: 74,
+                    reference: Some(B("ResolutionV3")),
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 50,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_codes"),
+                    node: 51,
+                    reference: Some(B("StyleCodes")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_preset"),
+                    node: 119,
+                    reference: Some(B("StylePresetV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_reference_images"),
+                    node: 120,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("style_type"),
+                    node: 122,
+                    reference: Some(B("StyleTypeV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 123,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        exclusive: B(
+            &[
+                B(&[B("aspect_ratio"), B("resolution")]),
+                B(&[B("style_codes"), B("style_type")]),
+                B(&[B("style_codes"), B("style_reference_images")]),
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(10000),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        allowed: Some(
+            B(
+                &[
+                    Literal::Text(B("80s_illustration")),
+                    Literal::Text(B("90s_nostalgia")),
+                    Literal::Text(B("abstract_organic")),
+                    Literal::Text(B("analog_nostalgia")),
+                    Literal::Text(B("art_brut")),
+                    Literal::Text(B("art_deco")),
+                    Literal::Text(B("art_poster")),
+                    Literal::Text(B("aura")),
+                    Literal::Text(B("avant_garde")),
+                    Literal::Text(B("bauhaus")),
+                    Literal::Text(B("blueprint")),
+                    Literal::Text(B("blurry_motion")),
+                    Literal::Text(B("bright_art")),
+                    Literal::Text(B("c4d_cartoon")),
+                    Literal::Text(B("childrens_book")),
+                    Literal::Text(B("collage")),
+                    Literal::Text(B("coloring_book_i")),
+                    Literal::Text(B("coloring_book_ii")),
+                    Literal::Text(B("cubism")),
+                    Literal::Text(B("dark_aura")),
+                    Literal::Text(B("doodle")),
+                    Literal::Text(B("double_exposure")),
+                    Literal::Text(B("dramatic_cinema")),
+                    Literal::Text(B("editorial")),
+                    Literal::Text(B("emotional_minimal")),
+                    Literal::Text(B("ethereal_party")),
+                    Literal::Text(B("expired_film")),
+                    Literal::Text(B("flat_art")),
+                    Literal::Text(B("flat_vector")),
+                    Literal::Text(B("forest_reverie")),
+                    Literal::Text(B("geo_minimalist")),
+                    Literal::Text(B("glass_prism")),
+                    Literal::Text(B("golden_hour")),
+                    Literal::Text(B("graffiti_i")),
+                    Literal::Text(B("graffiti_ii")),
+                    Literal::Text(B("halftone_print")),
+                    Literal::Text(B("high_contrast")),
+                    Literal::Text(B("hippie_era")),
+                    Literal::Text(B("iconic")),
+                    Literal::Text(B("japandi_fusion")),
+                    Literal::Text(B("jazzy")),
+                    Literal::Text(B("long_exposure")),
+                    Literal::Text(B("magazine_editorial")),
+                    Literal::Text(B("minimal_illustration")),
+                    Literal::Text(B("mixed_media")),
+                    Literal::Text(B("monochrome")),
+                    Literal::Text(B("nightlife")),
+                    Literal::Text(B("oil_painting")),
+                    Literal::Text(B("old_cartoons")),
+                    Literal::Text(B("paint_gesture")),
+                    Literal::Text(B("pop_art")),
+                    Literal::Text(B("retro_etching")),
+                    Literal::Text(B("riviera_pop")),
+                    Literal::Text(B("spotlight_80s")),
+                    Literal::Text(B("stylized_red")),
+                    Literal::Text(B("surreal_collage")),
+                    Literal::Text(B("travel_poster")),
+                    Literal::Text(B("vintage_geo")),
+                    Literal::Text(B("vintage_poster")),
+                    Literal::Text(B("watercolor")),
+                    Literal::Text(B("weird")),
+                    Literal::Text(B("woodblock_print")),
+                ],
+            ),
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        max_items: Some(10),
+        items: Some(121),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        allowed: Some(
+            B(
+                &[
+                    Literal::Text(B("auto")),
+                    Literal::Text(B("general")),
+                    Literal::Text(B("realistic")),
+                    Literal::Text(B("design")),
+                    Literal::Text(B("custom")),
+                    Literal::Text(B("fiction")),
+                    Literal::Text(B("stylized")),
+                ],
+            ),
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("prompt")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("aspect_ratio"),
+                    node: 1,
+                    reference: Some(B("AspectRatioV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("async"),
+                    node: 125,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("color_palette"),
+                    node: 13,
+                    reference: Some(B("ColorPaletteV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 126,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 108,
+                    reference: Some(B("MagicPromptV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("negative_prompt"),
+                    node: 127,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 47,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 48,
+                    reference: Some(B("Prompt")),
+                    takes: None,
+                },
+                Property {
+                    name: B("rendering_speed"),
+                    node: 110,
+                    reference: Some(B("RenderingSpeedV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("resolution"),
+                    node: 74,
+                    reference: Some(B("ResolutionV3")),
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 50,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_codes"),
+                    node: 51,
+                    reference: Some(B("StyleCodes")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_preset"),
+                    node: 119,
+                    reference: Some(B("StylePresetV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_type"),
+                    node: 122,
+                    reference: Some(B("StyleTypeV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 128,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        exclusive: B(
+            &[
+                B(&[B("aspect_ratio"), B("resolution")]),
+                B(&[B("style_codes"), B("style_type")]),
+                B(&[B("style_codes"), B("style_reference_images")]),
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(10000),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("prompt")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("async"),
+                    node: 130,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 131,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("images"),
+                    node: 132,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 108,
+                    reference: Some(B("MagicPromptV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("mask"),
+                    node: 134,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 47,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 48,
+                    reference: Some(B("Prompt")),
+                    takes: None,
+                },
+                Property {
+                    name: B("quality"),
+                    node: 135,
+                    reference: Some(B("QualityV45")),
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 50,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("size"),
+                    node: 136,
+                    reference: Some(B("SizeV45")),
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 137,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        exclusive: B(&[B(&[B("mask"), B("size")])]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        max_items: Some(5),
+        items: Some(133),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        allowed: Some(
+            B(
+                &[
+                    Literal::Text(B("very_low")),
+                    Literal::Text(B("low")),
+                    Literal::Text(B("medium")),
+                    Literal::Text(B("high")),
+                ],
+            ),
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        pattern: Some(Pattern {
+            source: B("^(auto|source|[1-9][0-9]*x[1-9][0-9]*)$"),
+            regex: OnceLock::new(),
+        }),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("prompt")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("async"),
+                    node: 139,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 140,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 108,
+                    reference: Some(B("MagicPromptV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 47,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 48,
+                    reference: Some(B("Prompt")),
+                    takes: None,
+                },
+                Property {
+                    name: B("quality"),
+                    node: 135,
+                    reference: Some(B("QualityV45")),
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 50,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("size"),
+                    node: 136,
+                    reference: Some(B("SizeV45")),
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 141,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("prompt")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("async"),
+                    node: 143,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 144,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 108,
+                    reference: Some(B("MagicPromptV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 47,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 48,
+                    reference: Some(B("Prompt")),
+                    takes: None,
+                },
+                Property {
+                    name: B("rendering_speed"),
+                    node: 110,
+                    reference: Some(B("RenderingSpeedV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("resolution"),
+                    node: 86,
+                    reference: Some(B("ResolutionV4")),
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 50,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 145,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("generation_id")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("generation_id"),
+                    node: 147,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        allowed: Some(
+            B(
+                &[
+                    Literal::Text(B("very_low")),
+                    Literal::Text(B("low")),
+                    Literal::Text(B("medium")),
+                    Literal::Text(B("high")),
+                    Literal::Text(B("very_high")),
+                ],
+            ),
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        allowed: Some(
+            B(
+                &[
+                    Literal::Text(B("pending")),
+                    Literal::Text(B("completed")),
+                    Literal::Text(B("failed")),
+                ],
+            ),
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("generation_id"), B("status")]),
         properties: B(
             &[
                 Property {
                     name: B("created"),
-                    node: 99,
+                    node: 151,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("data"),
-                    node: 100,
+                    node: 152,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("failure_reason"),
+                    node: 161,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("generation_id"),
+                    node: 162,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("response_type"),
-                    node: 107,
+                    node: 163,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("status"),
+                    node: 164,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("usage_cost_usd_micros"),
+                    node: 165,
                     reference: None,
                     takes: None,
                 },
@@ -1859,7 +2880,230 @@ pub(super) static NODES: [Node; 143] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(101),
+        items: Some(153),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("is_image_safe")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("asset_id"),
+                    node: 154,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("is_image_safe"),
+                    node: 155,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("object_type"),
+                    node: 156,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 157,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("resolution"),
+                    node: 158,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 159,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("url"),
+                    node: 160,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
+        range: Range {
+            min: Some((0.0, false)),
+            max: Some((2147483647.0, false)),
+        },
+        format: Some(B("int64")),
+        ..EMPTY
+    },
+    Node {
+        nullable: true,
+        kinds: B(&[B("string")]),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
+        range: Range {
+            min: Some((0.0, false)),
+            max: None,
+        },
+        format: Some(B("int64")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("generation_id")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("data"),
+                    node: 167,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("generation_id"),
+                    node: 168,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("generation_kind"),
+                    node: 169,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("height"),
+                    node: 170,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 171,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("width"),
+                    node: 172,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        items: Some(153),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
+        range: Range {
+            min: Some((0.0, false)),
+            max: Some((2147483647.0, false)),
+        },
+        format: Some(B("int64")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("created"), B("data")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("created"),
+                    node: 174,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("data"),
+                    node: 175,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("response_type"),
+                    node: 182,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("date-time")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        items: Some(176),
         ..EMPTY
     },
     Node {
@@ -1869,31 +3113,31 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("is_image_safe"),
-                    node: 102,
+                    node: 177,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 103,
+                    node: 178,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 104,
+                    node: 179,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 105,
+                    node: 180,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("url"),
-                    node: 106,
+                    node: 181,
                     reference: None,
                     takes: None,
                 },
@@ -1945,67 +3189,67 @@ pub(super) static NODES: [Node; 143] = [
                 },
                 Property {
                     name: B("color_palette"),
-                    node: 3,
+                    node: 4,
                     reference: Some(B("ColorPalette")),
                     takes: None,
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 109,
+                    node: 184,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt_option"),
-                    node: 41,
+                    node: 45,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("magic_prompt_version"),
-                    node: 63,
+                    node: 67,
                     reference: Some(B("MagicPromptVersion")),
                     takes: None,
                 },
                 Property {
                     name: B("model"),
-                    node: 64,
+                    node: 68,
                     reference: Some(B("ModelEnum")),
                     takes: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 110,
+                    node: 185,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 43,
+                    node: 47,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 44,
+                    node: 48,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 66,
+                    node: 70,
                     reference: Some(B("Resolution")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 46,
+                    node: 50,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 67,
+                    node: 71,
                     reference: Some(B("StyleType")),
                     takes: None,
                 },
@@ -2048,24 +3292,164 @@ pub(super) static NODES: [Node; 143] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        required: B(&[B("image"), B("mask"), B("prompt")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("async"),
+                    node: 187,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 188,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 189,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 108,
+                    reference: Some(B("MagicPromptV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("mask"),
+                    node: 190,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 47,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 48,
+                    reference: Some(B("Prompt")),
+                    takes: None,
+                },
+                Property {
+                    name: B("rendering_speed"),
+                    node: 110,
+                    reference: Some(B("RenderingSpeedV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 50,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_codes"),
+                    node: 51,
+                    reference: Some(B("StyleCodes")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_preset"),
+                    node: 119,
+                    reference: Some(B("StylePresetV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_reference_images"),
+                    node: 191,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("style_type"),
+                    node: 122,
+                    reference: Some(B("StyleTypeV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 193,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        exclusive: B(
+            &[
+                B(&[B("style_codes"), B("style_type")]),
+                B(&[B("style_codes"), B("style_reference_images")]),
+            ],
+        ),
+        masks: B(&[(B("mask"), B("image"))]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        max_items: Some(10),
+        items: Some(192),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
         required: B(&[B("image")]),
         properties: B(
             &[
                 Property {
                     name: B("image"),
-                    node: 112,
+                    node: 195,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 44,
+                    node: 48,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 46,
+                    node: 50,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
@@ -2086,25 +3470,25 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("base_image_url"),
-                    node: 114,
+                    node: 197,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("original_image_url"),
-                    node: 115,
+                    node: 198,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 116,
+                    node: 199,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("text_blocks"),
-                    node: 117,
+                    node: 200,
                     reference: None,
                     takes: None,
                 },
@@ -2134,7 +3518,246 @@ pub(super) static NODES: [Node; 143] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(18),
+        items: Some(22),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("prompt")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("aspect_ratio"),
+                    node: 2,
+                    reference: Some(B("AspectRatioV3")),
+                    takes: None,
+                },
+                Property {
+                    name: B("async"),
+                    node: 202,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("custom_height"),
+                    node: 203,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("custom_width"),
+                    node: 204,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 205,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 108,
+                    reference: Some(B("MagicPromptV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 47,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 48,
+                    reference: Some(B("Prompt")),
+                    takes: None,
+                },
+                Property {
+                    name: B("quality"),
+                    node: 148,
+                    reference: Some(B("GenerationQuality")),
+                    takes: None,
+                },
+                Property {
+                    name: B("resolution"),
+                    node: 206,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 50,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 207,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        exclusive: B(
+            &[
+                B(&[B("resolution"), B("custom_width")]),
+                B(&[B("aspect_ratio"), B("custom_width")]),
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
+        range: Range {
+            min: Some((16.0, false)),
+            max: Some((4096.0, false)),
+        },
+        format: Some(B("int32")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
+        range: Range {
+            min: Some((16.0, false)),
+            max: Some((4096.0, false)),
+        },
+        format: Some(B("int32")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        allowed: Some(B(&[Literal::Text(B("1k")), Literal::Text(B("2k"))])),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("image"), B("prompt")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("async"),
+                    node: 209,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 210,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 211,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("mask"),
+                    node: 212,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 47,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 48,
+                    reference: Some(B("Prompt")),
+                    takes: None,
+                },
+                Property {
+                    name: B("quality"),
+                    node: 135,
+                    reference: Some(B("QualityV45")),
+                    takes: None,
+                },
+                Property {
+                    name: B("reference_images"),
+                    node: 213,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 50,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 215,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        masks: B(&[(B("mask"), B("image"))]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        max_items: Some(4),
+        items: Some(214),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
         ..EMPTY
     },
     Node {
@@ -2144,55 +3767,55 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("color_palette"),
-                    node: 3,
+                    node: 4,
                     reference: Some(B("ColorPalette")),
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 119,
+                    node: 217,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 43,
+                    node: 47,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 45,
+                    node: 49,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 70,
+                    node: 74,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 46,
+                    node: 50,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 47,
+                    node: 51,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 49,
+                    node: 53,
                     reference: Some(B("StylePresetV3")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 120,
+                    node: 218,
                     reference: None,
                     takes: None,
                 },
@@ -2209,7 +3832,98 @@ pub(super) static NODES: [Node; 143] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(121),
+        items: Some(219),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("image"), B("resolution")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("async"),
+                    node: 221,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("color_palette"),
+                    node: 13,
+                    reference: Some(B("ColorPaletteV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 222,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 47,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("rendering_speed"),
+                    node: 110,
+                    reference: Some(B("RenderingSpeedV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("resolution"),
+                    node: 74,
+                    reference: Some(B("ResolutionV3")),
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 50,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_codes"),
+                    node: 51,
+                    reference: Some(B("StyleCodes")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_preset"),
+                    node: 119,
+                    reference: Some(B("StylePresetV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_reference_images"),
+                    node: 223,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        exclusive: B(&[B(&[B("style_codes"), B("style_reference_images")])]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        max_items: Some(10),
+        items: Some(224),
         ..EMPTY
     },
     Node {
@@ -2224,13 +3938,13 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("image_file"),
-                    node: 123,
+                    node: 226,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_request"),
-                    node: 108,
+                    node: 183,
                     reference: Some(B("InitialImageRequest")),
                     takes: None,
                 },
@@ -2250,109 +3964,109 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("aspect_ratio"),
-                    node: 1,
+                    node: 2,
                     reference: Some(B("AspectRatioV3")),
                     takes: None,
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 125,
+                    node: 228,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("character_reference_images_mask"),
-                    node: 127,
+                    node: 230,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("color_palette"),
-                    node: 3,
+                    node: 4,
                     reference: Some(B("ColorPalette")),
                     takes: None,
                 },
                 Property {
                     name: B("custom_model_uri"),
-                    node: 10,
+                    node: 14,
                     reference: Some(B("CustomModelUri")),
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 129,
+                    node: 232,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 130,
+                    node: 233,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 41,
+                    node: 45,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 131,
+                    node: 234,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 43,
+                    node: 47,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 44,
+                    node: 48,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 45,
+                    node: 49,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 70,
+                    node: 74,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 46,
+                    node: 50,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 47,
+                    node: 51,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 49,
+                    node: 53,
                     reference: Some(B("StylePresetV3")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 132,
+                    node: 235,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 52,
+                    node: 56,
                     reference: Some(B("StyleTypeV3")),
                     takes: None,
                 },
@@ -2374,7 +4088,7 @@ pub(super) static NODES: [Node; 143] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(126),
+        items: Some(229),
         ..EMPTY
     },
     Node {
@@ -2385,7 +4099,7 @@ pub(super) static NODES: [Node; 143] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(128),
+        items: Some(231),
         ..EMPTY
     },
     Node {
@@ -2413,7 +4127,340 @@ pub(super) static NODES: [Node; 143] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(133),
+        items: Some(236),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("image"), B("prompt")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("aspect_ratio"),
+                    node: 2,
+                    reference: Some(B("AspectRatioV3")),
+                    takes: None,
+                },
+                Property {
+                    name: B("async"),
+                    node: 238,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("color_palette"),
+                    node: 13,
+                    reference: Some(B("ColorPaletteV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 239,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 240,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image_weight"),
+                    node: 241,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 108,
+                    reference: Some(B("MagicPromptV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("negative_prompt"),
+                    node: 242,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 47,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 48,
+                    reference: Some(B("Prompt")),
+                    takes: None,
+                },
+                Property {
+                    name: B("rendering_speed"),
+                    node: 110,
+                    reference: Some(B("RenderingSpeedV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("resolution"),
+                    node: 74,
+                    reference: Some(B("ResolutionV3")),
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 50,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_codes"),
+                    node: 51,
+                    reference: Some(B("StyleCodes")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_preset"),
+                    node: 119,
+                    reference: Some(B("StylePresetV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_reference_images"),
+                    node: 243,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("style_type"),
+                    node: 122,
+                    reference: Some(B("StyleTypeV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 245,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        exclusive: B(
+            &[
+                B(&[B("aspect_ratio"), B("resolution")]),
+                B(&[B("style_codes"), B("style_type")]),
+                B(&[B("style_codes"), B("style_reference_images")]),
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
+        range: Range {
+            min: Some((1.0, false)),
+            max: Some((100.0, false)),
+        },
+        format: Some(B("int32")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(10000),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        max_items: Some(10),
+        items: Some(244),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("image"), B("prompt")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("async"),
+                    node: 247,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 248,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 249,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image_weight"),
+                    node: 250,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 47,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 48,
+                    reference: Some(B("Prompt")),
+                    takes: None,
+                },
+                Property {
+                    name: B("rendering_speed"),
+                    node: 110,
+                    reference: Some(B("RenderingSpeedV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("resolution"),
+                    node: 86,
+                    reference: Some(B("ResolutionV4")),
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 251,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
+        range: Range {
+            min: Some((1.0, false)),
+            max: Some((100.0, false)),
+        },
+        format: Some(B("int32")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("image")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("async"),
+                    node: 253,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 254,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("image"), B("mask")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("image"),
+                    node: 256,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("mask"),
+                    node: 257,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        masks: B(&[(B("mask"), B("image"))]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
         ..EMPTY
     },
     Node {
@@ -2428,61 +4475,61 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("color_palette"),
-                    node: 3,
+                    node: 4,
                     reference: Some(B("ColorPalette")),
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 135,
+                    node: 259,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 41,
+                    node: 45,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("num_images"),
-                    node: 43,
+                    node: 47,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 44,
+                    node: 48,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 45,
+                    node: 49,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 46,
+                    node: 50,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 47,
+                    node: 51,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 49,
+                    node: 53,
                     reference: Some(B("StylePresetV3")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 136,
+                    node: 260,
                     reference: None,
                     takes: None,
                 },
@@ -2499,7 +4546,7 @@ pub(super) static NODES: [Node; 143] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(137),
+        items: Some(261),
         ..EMPTY
     },
     Node {
@@ -2509,18 +4556,83 @@ pub(super) static NODES: [Node; 143] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        required: B(&[B("image"), B("prompt")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("image"),
+                    node: 263,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 47,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 264,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("rendering_speed"),
+                    node: 110,
+                    reference: Some(B("RenderingSpeedV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 265,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        min_length: Some(1),
+        max_length: Some(4000),
+        pattern: Some(Pattern {
+            source: B("\\S"),
+            regex: OnceLock::new(),
+        }),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
         required: B(&[B("image_request"), B("image_file")]),
         properties: B(
             &[
                 Property {
                     name: B("image_file"),
-                    node: 139,
+                    node: 267,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_request"),
-                    node: 140,
+                    node: 268,
                     reference: Some(B("UpscaleInitialImageRequest")),
                     takes: None,
                 },
@@ -2540,43 +4652,43 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("detail"),
-                    node: 141,
+                    node: 269,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt_option"),
-                    node: 41,
+                    node: 45,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("magic_prompt_version"),
-                    node: 63,
+                    node: 67,
                     reference: Some(B("MagicPromptVersion")),
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 43,
+                    node: 47,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 44,
+                    node: 48,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("resemblance"),
-                    node: 142,
+                    node: 270,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 46,
+                    node: 50,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
@@ -2601,6 +4713,72 @@ pub(super) static NODES: [Node; 143] = [
             max: Some((100.0, false)),
         },
         format: Some(B("int32")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("image")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("async"),
+                    node: 272,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 273,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 50,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("upscale_factor"),
+                    node: 274,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 275,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        allowed: Some(
+            B(&[Literal::Text(B("x2")), Literal::Text(B("x4")), Literal::Text(B("x8"))]),
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
         ..EMPTY
     },
 ];

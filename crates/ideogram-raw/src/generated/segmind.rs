@@ -9385,7 +9385,9 @@ pub mod operations {
                 image: Some("image_file"),
                 nest: None,
                 queue: Some("submit_ideogram_2a_img_2_img"),
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "ideogram_2a_txt_2_img",
@@ -9401,7 +9403,9 @@ pub mod operations {
                 image: None,
                 nest: None,
                 queue: Some("submit_ideogram_2a_txt_2_img"),
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "ideogram_3",
@@ -9417,7 +9421,9 @@ pub mod operations {
                 image: None,
                 nest: None,
                 queue: Some("submit_ideogram_3"),
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "ideogram_3_reframe",
@@ -9433,7 +9439,9 @@ pub mod operations {
                 image: Some("image"),
                 nest: None,
                 queue: Some("submit_ideogram_3_reframe"),
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "ideogram_3_remix",
@@ -9449,7 +9457,9 @@ pub mod operations {
                 image: Some("image"),
                 nest: None,
                 queue: Some("submit_ideogram_3_remix"),
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "ideogram_3_replace_background",
@@ -9465,7 +9475,9 @@ pub mod operations {
                 image: Some("image"),
                 nest: None,
                 queue: Some("submit_ideogram_3_replace_background"),
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "ideogram_4",
@@ -9481,7 +9493,9 @@ pub mod operations {
                 image: None,
                 nest: None,
                 queue: Some("submit_ideogram_4"),
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "ideogram_character",
@@ -9497,7 +9511,9 @@ pub mod operations {
                 image: None,
                 nest: None,
                 queue: Some("submit_ideogram_character"),
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "ideogram_describe",
@@ -9513,7 +9529,9 @@ pub mod operations {
                 image: Some("image_file"),
                 nest: None,
                 queue: Some("submit_ideogram_describe"),
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "ideogram_img_2_img",
@@ -9529,7 +9547,9 @@ pub mod operations {
                 image: Some("image_file"),
                 nest: None,
                 queue: Some("submit_ideogram_img_2_img"),
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "ideogram_turbo_img_2_img",
@@ -9545,7 +9565,9 @@ pub mod operations {
                 image: Some("image_file"),
                 nest: None,
                 queue: Some("submit_ideogram_turbo_img_2_img"),
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "ideogram_turbo_txt_2_img",
@@ -9561,7 +9583,9 @@ pub mod operations {
                 image: None,
                 nest: None,
                 queue: Some("submit_ideogram_turbo_txt_2_img"),
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "ideogram_txt_2_img",
@@ -9577,7 +9601,9 @@ pub mod operations {
                 image: None,
                 nest: None,
                 queue: Some("submit_ideogram_txt_2_img"),
+                poll: None,
             }),
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "get_request_legacy",
@@ -9588,6 +9614,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_2a_img_2_img",
@@ -9598,6 +9625,7 @@ pub mod operations {
             typical: Some(core::time::Duration::from_millis(10160)),
             accept: Some("application/json"),
             route: None,
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_2a_txt_2_img",
@@ -9608,6 +9636,7 @@ pub mod operations {
             typical: Some(core::time::Duration::from_millis(12370)),
             accept: Some("application/json"),
             route: None,
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3",
@@ -9618,6 +9647,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_reframe",
@@ -9628,6 +9658,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_remix",
@@ -9638,6 +9669,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_replace_background",
@@ -9648,6 +9680,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_4",
@@ -9658,6 +9691,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_character",
@@ -9668,6 +9702,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_describe",
@@ -9678,6 +9713,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_img_2_img",
@@ -9688,6 +9724,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_turbo_img_2_img",
@@ -9698,6 +9735,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_turbo_txt_2_img",
@@ -9708,6 +9746,7 @@ pub mod operations {
             typical: Some(core::time::Duration::from_millis(12830)),
             accept: Some("application/json"),
             route: None,
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_txt_2_img",
@@ -9718,6 +9757,7 @@ pub mod operations {
             typical: Some(core::time::Duration::from_millis(21640)),
             accept: Some("application/json"),
             route: None,
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "get_request_result",
@@ -9728,6 +9768,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            rate_limit: None,
         },
         crate::operation::Operation {
             id: "get_request_status",
@@ -9738,6 +9779,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            rate_limit: None,
         },
     ];
     /// Calls `visitor` with the generated type of the body schema
