@@ -20,7 +20,7 @@ macro_rules! capabilities {
 
         impl Capability {
             /// Every capability, in the table's order.
-            pub const ALL: [Self; 9] = [$(Self::$variant),*];
+            pub const ALL: [Self; 11] = [$(Self::$variant),*];
 
             /// The capability's name, as the table heads it.
             pub fn name(self) -> &'static str {
@@ -55,14 +55,23 @@ capabilities! {
     ReplaceBackground => "replace background", "replace-background", None, true;
     /// Enlarge.
     Upscale => "upscale", "upscale", None, true;
+    /// Make the background transparent.
+    RemoveBackground => "remove background", "remove-background", None, true;
+    /// Remove what a mask marks.
+    RemoveObject => "remove object", "remove-object", None, true;
 }
 
 impl Capability {
     /// Whether `model` can do this on `provider`: an operation of the task
-    /// runs it, its body taking what is needed (edits: [`EditRequest::MODEL`]).
+    /// runs it, its body taking what is needed (an edit whose operations
+    /// name no model: [`EditRequest::MODEL`]'s row).
     pub fn available(self, model: Model, provider: Provider) -> bool {
         let (_, task, value, edit) = self.route();
-        if edit && model != EditRequest::MODEL {
+        let named = |op: &ideogram_raw::operation::Operation| {
+            op.route.is_some_and(|r| !r.models.is_empty())
+        };
+        let modelless = !catalog::routes(provider, task, None).any(named);
+        if edit && modelless && model != EditRequest::MODEL {
             return false;
         }
         let model = model.to_string();
@@ -120,7 +129,9 @@ mod tests {
         assert!(Capability::Generate.available(Model::V4, Provider::Segmind));
         assert!(!Capability::Generate.available(Model::V1, Provider::Segmind));
         assert!(Capability::ImageToImage.available(Model::V3, Provider::Ideogram));
-        assert!(!Capability::ImageToImage.available(Model::V4, Provider::Ideogram));
+        // v2 remixes with 4.0 on Ideogram's API; nobody remixes with P-Image.
+        assert!(Capability::ImageToImage.available(Model::V4, Provider::Ideogram));
+        assert!(!Capability::ImageToImage.available(Model::PImage, Provider::Ideogram));
         assert!(Capability::CharacterReference.available(Model::V3, Provider::Segmind));
         assert!(Capability::Reframe.available(Model::V3, Provider::Segmind));
         assert!(!Capability::Edit.available(Model::V3, Provider::Segmind));

@@ -84,8 +84,16 @@ impl Connection {
     /// The generated Segmind client, or an error: Ideogram's API has no queue.
     pub(crate) fn segmind_api(&self) -> Result<&raw_segmind::Client, Error> {
         let Api::Segmind(api) = &self.api else {
-            let why =
-                "only Segmind has a queue; Ideogram's API answers synchronously: use generate";
+            let why = "this is an Ideogram generation; Segmind's queue needs a Segmind client";
+            return Err(InvalidInput::new("provider", why).into());
+        };
+        Ok(api)
+    }
+
+    /// The generated Ideogram client, or an error on a Segmind client.
+    pub(crate) fn ideogram_api(&self) -> Result<&raw_ideogram::Client, Error> {
+        let Api::Ideogram(api) = &self.api else {
+            let why = "this is a Segmind job; Ideogram's generations need an Ideogram client";
             return Err(InvalidInput::new("provider", why).into());
         };
         Ok(api)

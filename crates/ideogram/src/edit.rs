@@ -1,5 +1,5 @@
-//! Operations on an uploaded image: one request type for the four, lowered
-//! like a generation.
+//! Operations on an uploaded image: one request type for all of them,
+//! lowered like a generation.
 
 use serde_json::Value;
 
@@ -11,7 +11,8 @@ use crate::provider::Provider;
 use crate::request::{Common, common_methods};
 
 /// What to do to the image. As JSON, an object whose `op` names the
-/// operation (`edit`, `reframe`, `replace-background`, `upscale`).
+/// operation (`edit`, `reframe`, `replace-background`, `upscale`,
+/// `remove-background`, `remove-object`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(tag = "op", rename_all = "kebab-case", deny_unknown_fields)]
 #[non_exhaustive]
@@ -51,6 +52,13 @@ pub enum EditKind {
         #[schemars(description = "How much detail is added.")]
         detail: Option<u32>,
     },
+    /// Make the background transparent (Ideogram's v2; no prompt).
+    RemoveBackground,
+    /// Remove what `mask` marks black (Ideogram's v2; no prompt).
+    RemoveObject {
+        /// What to remove: black is removed, white kept; the image's size.
+        mask: ImageInput,
+    },
 }
 
 impl EditKind {
@@ -61,7 +69,19 @@ impl EditKind {
             Self::Reframe { .. } => "reframe",
             Self::ReplaceBackground { .. } => "replace-background",
             Self::Upscale { .. } => "upscale",
+            Self::RemoveBackground => "remove-background",
+            Self::RemoveObject { .. } => "remove-object",
         }
+    }
+
+    /// The model it runs unless one is chosen: Ideogram 3.0 where the
+    /// task's routes name models, none where they do not (upscale, the
+    /// removals).
+    fn default_model(&self, provider: Provider) -> Option<Model> {
+        let mut routes = crate::catalog::routes(provider, self.name(), None);
+        routes
+            .any(|op| op.route.is_some_and(|r| !r.models.is_empty()))
+            .then_some(EditRequest::MODEL)
     }
 
     /// Whether this operation on `provider` takes the field `field` (its
@@ -84,7 +104,7 @@ impl EditKind {
         match self {
             Self::Edit { prompt, .. } | Self::ReplaceBackground { prompt } => Some(prompt),
             Self::Upscale { prompt, .. } => prompt.as_deref(),
-            Self::Reframe { .. } => None,
+            Self::Reframe { .. } | Self::RemoveBackground | Self::RemoveObject { .. } => None,
         }
     }
 }
@@ -137,6 +157,16 @@ pub struct EditRequest {
     /// What to do to it.
     #[serde(rename = "operation")]
     kind: EditKind,
+    /// The model (default [`EditRequest::MODEL`] where the operation runs models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    model: Option<Model>,
+    /// A spec operation id to send to, not the first that takes the request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "operation_id"
+    )]
+    operation: Option<String>,
     #[serde(flatten)]
     common: Common,
 }
@@ -144,7 +174,8 @@ pub struct EditRequest {
 impl EditRequest {
     common_methods!();
 
-    /// The model these operations run: Ideogram 3.0.
+    /// The model an operation that runs models runs unless one is chosen:
+    /// Ideogram 3.0.
     pub const MODEL: Model = Model::V3;
 
     /// `image` with `kind` done to it, every option at the service's default.
@@ -152,8 +183,32 @@ impl EditRequest {
         Self {
             image,
             kind,
+            model: None,
+            operation: None,
             common: Common::default(),
         }
+    }
+
+    setters! {
+        /// The model (Ideogram 4.5's precise edit: [`Model::V4_5`]).
+        model(model: Model) => model = Some(model);
+        /// Sends to the operation with the spec id `id`, not the first that takes the request.
+        operation(id: impl Into<String>) => operation = Some(id.into());
+    }
+
+    /// The model the result reports: the chosen one, else [`EditRequest::MODEL`].
+    pub fn chosen_model(&self) -> Model {
+        self.model.unwrap_or(Self::MODEL)
+    }
+
+    /// Make `image`'s background transparent.
+    pub fn remove_background(image: ImageInput) -> Self {
+        Self::new(image, EditKind::RemoveBackground)
+    }
+
+    /// Remove from `image` what `mask` marks black.
+    pub fn remove_object(image: ImageInput, mask: ImageInput) -> Self {
+        Self::new(image, EditKind::RemoveObject { mask })
     }
 
     /// Repaint where `mask` is black, from `prompt`.
@@ -215,7 +270,7 @@ impl EditRequest {
     /// The request's images, each with where it goes.
     fn slots(&self) -> Vec<(Slot, ImageInput)> {
         let mask = match &self.kind {
-            EditKind::Edit { mask, .. } => Some(mask),
+            EditKind::Edit { mask, .. } | EditKind::RemoveObject { mask } => Some(mask),
             _ => None,
         };
         self.common.slots([
@@ -250,9 +305,8 @@ impl EditRequest {
         }
         Draft {
             task: self.kind.name(),
-            // Upscale names no model.
-            model: (!matches!(self.kind, EditKind::Upscale { .. })).then_some(Self::MODEL),
-            operation: None,
+            model: self.model.or_else(|| self.kind.default_model(provider)),
+            operation: self.operation.as_deref(),
             prompt: self.kind.prompt(),
             resolution: match self.kind {
                 EditKind::Reframe { resolution } => Some(resolution),

@@ -111,7 +111,10 @@ pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) 
                     }),
                 };
                 let (variants, who) = fields.entry(field.name).or_default();
-                if !variants.contains(&property) {
+                if !variants
+                    .iter()
+                    .any(|v| *v == property || spelled_within(&property, v))
+                {
                     variants.push(property);
                 }
                 for taker in catalog::takers(provider, task, field.name) {
@@ -151,6 +154,21 @@ pub(crate) fn request_schema<T: JsonSchema>(provider: Provider, tasks: &[&str]) 
     schema
 }
 
+/// Whether `variant` is an enum spelling values of `other`'s in another
+/// letter case (v2's `turbo` beside v1's `TURBO`): lowering sends a value in
+/// the body's own case, so one list offers both.
+fn spelled_within(variant: &Value, other: &Value) -> bool {
+    let values = |v: &Value| -> Option<Vec<String>> {
+        let values = v.get("enum")?.as_array()?.iter();
+        values.map(|v| v.as_str().map(str::to_owned)).collect()
+    };
+    let (Some(mine), Some(theirs)) = (values(variant), values(other)) else {
+        return false;
+    };
+    let within = |v: &String| theirs.iter().any(|t| t.eq_ignore_ascii_case(v));
+    mine.iter().all(within) && mine.iter().any(|v| !theirs.contains(v))
+}
+
 /// The request's own values that go to a body field (by name or `x-takes`).
 const LOWERED: [&str; 7] = [
     "magic_prompt",
@@ -177,7 +195,9 @@ fn inline(schemas: &ideogram_raw::schema::Schemas, schema: &Value, depth: usize)
                 _ => serde_json::Map::new(),
             };
             for (key, value) in map {
-                if key != "$ref" && !key.starts_with("x-") && key != "example" {
+                // `x-delivery` stays: a front that waits itself leaves such a field out.
+                let vendor = key.starts_with("x-") && key != "x-delivery";
+                if key != "$ref" && !vendor && key != "example" {
                     out.insert(key.clone(), deeper(value));
                 }
             }

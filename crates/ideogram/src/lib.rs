@@ -104,6 +104,7 @@ mod json_form;
 mod lowering;
 mod model;
 mod options;
+mod pace;
 mod palette;
 mod poll;
 #[cfg(test)]

@@ -33,13 +33,19 @@ pub enum Model {
     /// Ideogram 3.0: resolutions as `<w>x<h>`, rendering speeds, style
     /// codes and references, edits.
     V3,
-    /// Ideogram 4.0: Ideogram's `/v1/ideogram-v4/generate`, Segmind's `ideogram-4`.
+    /// Ideogram 4.0: Ideogram's `/v1/ideogram-v4/generate` and v2's
+    /// `ideogram-4`, Segmind's `ideogram-4`.
     V4,
+    /// Ideogram 4.5 (v2 only): sizes as `size`, `quality` for speed and price,
+    /// source images to edit, and its precise edit.
+    V4_5,
+    /// P-Image for Ideogram (v2 only): fast, priced by `quality`.
+    PImage,
 }
 
 impl Model {
     /// Every model.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 10] = [
         Self::V1,
         Self::V1Turbo,
         Self::V2,
@@ -48,10 +54,13 @@ impl Model {
         Self::V2aTurbo,
         Self::V3,
         Self::V4,
+        Self::V4_5,
+        Self::PImage,
     ];
 
     /// The model as Ideogram's generated `ModelEnum` (whose spelling is
-    /// this type's [`Display`](fmt::Display)); `None` for 4.0, not in it.
+    /// this type's [`Display`](fmt::Display)); `None` for 4.0 and later,
+    /// whose operations name them in their paths.
     pub fn to_wire(self) -> Option<ModelEnum> {
         Some(match self {
             Self::V1 => ModelEnum::V1,
@@ -61,7 +70,7 @@ impl Model {
             Self::V2a => ModelEnum::V2a,
             Self::V2aTurbo => ModelEnum::V2aTurbo,
             Self::V3 => ModelEnum::V3,
-            Self::V4 => return None,
+            Self::V4 | Self::V4_5 | Self::PImage => return None,
         })
     }
 
@@ -100,7 +109,8 @@ impl Model {
 
     /// Its API name, spelled once per process: lowering sends it per request.
     pub(crate) fn name(self) -> &'static str {
-        static NAMES: LazyLock<[String; 8]> = LazyLock::new(|| Model::ALL.map(|m| m.to_string()));
+        static NAMES: LazyLock<[String; Model::ALL.len()]> =
+            LazyLock::new(|| Model::ALL.map(|m| m.to_string()));
         &NAMES[self as usize]
     }
 }
@@ -118,7 +128,12 @@ impl fmt::Display for Model {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.to_wire() {
             Some(wire) => wire.fmt(f),
-            None => f.write_str("V_4"),
+            // The spec's routes name them so (`x-route.models`).
+            None => f.write_str(match self {
+                Self::V4_5 => "V_4_5",
+                Self::PImage => "P_IMAGE",
+                _ => "V_4",
+            }),
         }
     }
 }
@@ -167,12 +182,14 @@ mod tests {
             Model::V2Turbo
         );
         assert_eq!("4".parse::<Model>().unwrap(), Model::V4);
+        assert_eq!("4.5".parse::<Model>().unwrap(), Model::V4_5);
+        assert_eq!("p-image".parse::<Model>().unwrap(), Model::PImage);
         assert_eq!("ideogram-4".parse::<Model>().unwrap(), Model::V4);
         assert_eq!("ideogram-3-remix".parse::<Model>().unwrap(), Model::V3);
         let err = "V_5".parse::<Model>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "invalid model: \"V_5\" is not a model; models: V_1, V_1_TURBO, V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3, V_4"
+            "invalid model: \"V_5\" is not a model; models: V_1, V_1_TURBO, V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3, V_4, V_4_5, P_IMAGE"
         );
     }
 
@@ -190,6 +207,21 @@ mod tests {
     }
 
     #[test]
+    fn every_model_a_route_runs_is_a_facade_model() {
+        for provider in Provider::ALL {
+            for op in catalog::operations(provider) {
+                for model in op.route.iter().flat_map(|r| r.models) {
+                    assert!(
+                        model.parse::<Model>().is_ok_and(|m| m.name() == *model),
+                        "{provider} {}: add {model} to `Model`",
+                        op.id
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn capabilities_are_the_specs() {
         let palette: Vec<_> = Model::ALL
             .into_iter()
@@ -199,7 +231,9 @@ mod tests {
         assert!(!Model::V2a.takes(Provider::Segmind, false, "negative_prompt"));
         assert!(Model::V2Turbo.takes(Provider::Segmind, false, "negative_prompt"));
         assert!(Model::V3.takes(Provider::Ideogram, true, "image_weight"));
-        assert!(!Model::V4.takes(Provider::Ideogram, true, "prompt"));
+        // Ideogram's v2 remixes with 4.0; v1 did not.
+        assert!(Model::V4.takes(Provider::Ideogram, true, "prompt"));
+        assert!(!Model::V4_5.takes(Provider::Segmind, false, "prompt"));
         assert!(!Model::V4.takes(Provider::Segmind, false, "resolution"));
         assert_eq!(Provider::Segmind.seed_range(), 100..=999_999);
     }

@@ -1,11 +1,14 @@
-//! Segmind's v2 queue: a job is known by its id alone, so it can be checked
-//! on, waited for, or resumed by another process.
+//! Queued generations: Segmind's v2 queue and Ideogram's v2 generations
+//! (a call made with `async`, or one that always runs so). A job is known
+//! by its id alone, so it can be checked on, waited for, or resumed by
+//! another process.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ideogram_raw::QueueStatus;
+use ideogram_raw::ideogram::types::GenerationStatusV2;
 use ideogram_raw::operation::Operation;
 use progenitor_client::{ByteStream, Error as RawError, ResponseValue};
 
@@ -14,6 +17,7 @@ use crate::error::Error;
 use crate::generation::Generation;
 use crate::model::{DEFAULT_MODEL, Model};
 use crate::poll::PollSchedule;
+use crate::provider::Provider;
 use crate::retry::{self, Billing};
 
 /// What a status poll reports.
@@ -28,7 +32,8 @@ pub struct JobStatus {
     pub error: Option<String>,
 }
 
-/// A generation on Segmind's queue.
+/// A queued generation: on Segmind's queue, or one of Ideogram's v2
+/// generations (its `generation_id`), as the client's provider says.
 #[derive(Debug, Clone)]
 pub struct Job {
     conn: Arc<Connection>,
@@ -76,6 +81,9 @@ impl Job {
     /// reported here, not as an error; a failed check is [`Error::Polling`]
     /// (the job runs on), an unknown or expired id [`Error::Expired`].
     pub async fn status(&self) -> Result<JobStatus, Error> {
+        if self.conn.provider == Provider::Ideogram {
+            return self.generation().await.map(|(status, _)| status);
+        }
         let api = self.conn.segmind_api()?;
         let get = || api.get_request_status().request_id(self.id.as_str()).send();
         let (status, inference_time, error) = match self.get(get).await {
@@ -90,14 +98,55 @@ impl Job {
         })
     }
 
-    /// Fetches the result now: every `http(s)` URL in a COMPLETED job's output is an image.
+    /// Fetches the result now: every `http(s)` URL in a COMPLETED Segmind
+    /// job's output is an image; a completed Ideogram generation's `data`.
     pub async fn result(&self) -> Result<Generation, Error> {
+        if self.conn.provider == Provider::Ideogram {
+            let (status, answer) = self.generation().await?;
+            return match status.status {
+                QueueStatus::Completed => self.conn.v2_generation(self.model, answer.data),
+                QueueStatus::Failed => Err(self.failed(status.error.unwrap_or_default())),
+                other => Err(self.polling(self.conn.invalid(format!(
+                    "generation {} is {other}, not completed: wait for it",
+                    self.id
+                )))),
+            };
+        }
         let api = self.conn.segmind_api()?;
         let get = || api.get_request_result().request_id(self.id.as_str()).send();
         let mut answer = self.get(get).await.map_err(|e| self.polling(e))?;
         answer.request_id = Some(self.id.clone());
         self.conn
             .segmind_queue_generation(self.model, &self.prompt, answer)
+    }
+
+    /// Ideogram's v2 generation now (one poll, kept within the operation's
+    /// rate limit however many jobs this process waits on): its state, and
+    /// the answer holding its results.
+    async fn generation(&self) -> Result<(JobStatus, GenerationStatusV2), Error> {
+        let api = self.conn.ideogram_api()?;
+        let op = ideogram_raw::ideogram::operations::ALL
+            .iter()
+            .find(|op| op.id == "get_generation_v2")
+            .expect("the spec polls v2 generations");
+        let get = || async {
+            crate::pace::pace(op).await;
+            api.get_generation_v2()
+                .generation_id(self.id.as_str())
+                .send()
+                .await
+        };
+        let answer = self.get(get).await.map_err(|e| self.polling(e))?;
+        let status = answer.status.to_ascii_uppercase().parse();
+        let status = JobStatus {
+            status: status.unwrap_or_else(|never: std::convert::Infallible| match never {}),
+            inference_time: None,
+            error: answer
+                .failure_reason
+                .as_deref()
+                .map(|r| self.conn.redact(r)),
+        };
+        Ok((status, answer))
     }
 
     /// A free GET on this job (retried on transient failures), its error mapped.

@@ -73,8 +73,7 @@ pub struct GenerateRequest {
     /// The Ideogram version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) model: Option<Model>,
-    /// The spec id of the operation to send to, instead of the first of the
-    /// task and model that takes the request.
+    /// A spec operation id to send to, not the first that takes the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) operation: Option<String>,
     /// The output size; not together with `aspect_ratio`.

@@ -426,9 +426,9 @@ async fn invalid_requests_send_nothing() {
         (
             &ideogram,
             GenerateRequest::new("x")
-                .model(Model::V4)
+                .model(Model::PImage)
                 .image(ImageInput::bytes(PNG)),
-            "invalid image: ideogram does not run V_4 for remix; it runs V_1, V_1_TURBO, V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3",
+            "invalid image: ideogram does not run P_IMAGE for remix; it runs V_1, V_1_TURBO, V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3, V_4",
         ),
         (
             &ideogram,
@@ -458,8 +458,10 @@ async fn invalid_requests_send_nothing() {
         ),
         (
             &ideogram,
-            GenerateRequest::new("x").model(Model::V4).num_images(2),
-            "invalid num_images: V_4 does not take it on ideogram for generate; V_1, V_1_TURBO, V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3 do",
+            GenerateRequest::new("x")
+                .model(Model::V4)
+                .set("style_type", "GENERAL"),
+            "invalid style_type: V_4 does not take it on ideogram for generate; V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3 do",
         ),
         (
             &ideogram,
@@ -551,14 +553,14 @@ async fn bad_prompts_and_unreadable_images_send_nothing() {
             GenerateRequest::new("x")
                 .model(Model::V1)
                 .resolution(ideogram::Resolution::SQUARE_1024),
-            "invalid resolution: V_1 does not take it on ideogram for generate; V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3, V_4 do",
+            "invalid resolution: V_1 does not take it on ideogram for generate; V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3, P_IMAGE, V_4 do",
         ),
         (
             &ideogram,
             GenerateRequest::new("x")
                 .model(Model::V1Turbo)
                 .resolution(ideogram::Resolution::SQUARE_1024),
-            "invalid resolution: V_1_TURBO does not take it on ideogram for generate; V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3, V_4 do",
+            "invalid resolution: V_1_TURBO does not take it on ideogram for generate; V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3, P_IMAGE, V_4 do",
         ),
         (
             &segmind,

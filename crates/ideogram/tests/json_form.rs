@@ -126,6 +126,7 @@ fn the_schema_is_read_from_the_bodies() {
     let styles = schema["properties"]["style_type"]["anyOf"]
         .as_array()
         .unwrap();
+    // v2's lower-case enums are respellings (lowering sends the body's case).
     assert_eq!(styles.len(), 2, "the legacy and 3.0 enums");
     assert!(
         schema["properties"]["style_codes"]["description"]

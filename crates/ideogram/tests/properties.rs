@@ -73,7 +73,15 @@ fn spec_sizes() -> &'static BTreeSet<(u16, u16)> {
         let mut sizes = BTreeSet::new();
         for spec in [schema::segmind(), schema::ideogram()] {
             for name in spec.names() {
-                for value in spec.field_values(name, "resolution").unwrap_or_default() {
+                let values = spec.field_values(name, "resolution").unwrap_or_default();
+                // P-Image's `resolution` is a tier (`1k`, `2k`), not sizes.
+                if !values
+                    .iter()
+                    .any(|v| ideogram_raw::enums::pair(v).is_some())
+                {
+                    continue;
+                }
+                for value in values {
                     let (w, h) = value
                         .strip_prefix("RESOLUTION_")
                         .map_or_else(|| value.split_once('x'), |rest| rest.split_once('_'))

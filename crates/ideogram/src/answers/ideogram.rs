@@ -1,7 +1,9 @@
 //! Ideogram's answers, or a gateway's envelope around one, as [`Generation`]s.
 
 use ideogram_raw::answer::one_line_with;
-use ideogram_raw::ideogram::types::{GatewayEnvelope, GenerateImageResponse, ImageObject};
+use ideogram_raw::ideogram::types::{
+    GatewayEnvelope, GenerateImageResponse, GenerationV2, ImageObject, ImageObjectV2,
+};
 use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
@@ -11,6 +13,14 @@ use crate::error::Error;
 use crate::generation::{GeneratedImage, Generation, ImageData};
 use crate::model::Model;
 use crate::provider::Provider;
+
+/// What a v2 call answered.
+pub(crate) enum V2Answer {
+    /// It ran synchronously: the images.
+    Images(Generation),
+    /// It runs on: the generation's id, to poll.
+    Running(String),
+}
 
 impl Connection {
     /// An Ideogram answer's body (200, billed), or its envelope, as a [`Generation`].
@@ -65,6 +75,50 @@ impl Connection {
         };
         let images = answer.data.into_iter().map(image).collect();
         Ok(Generation::new(Provider::Ideogram, model, images))
+    }
+
+    /// A v2 answer (200, billed once it completes): its images, or the id
+    /// of the generation still running (asked with `async`, or an operation
+    /// that always runs so).
+    pub(crate) async fn ideogram_v2_bytes(
+        &self,
+        model: Model,
+        answer: ResponseValue<ByteStream>,
+    ) -> Result<V2Answer, Error> {
+        let body = self.json_body(answer.into_inner()).await?;
+        let answer: GenerationV2 = serde_json::from_slice(&body)
+            .map_err(|e| self.undecoded(&body, format!("{e}: {}", self.excerpt(&body))))?;
+        if !answer.data.is_empty() {
+            return self.v2_generation(model, answer.data).map(V2Answer::Images);
+        }
+        let id = self.redact(&answer.generation_id);
+        if id.trim().is_empty() {
+            let why = "it answered without images or a generation id; it may run and bill";
+            return Err(self.invalid(why.into()));
+        }
+        Ok(V2Answer::Running(id))
+    }
+
+    /// A completed v2 generation's results as a [`Generation`].
+    pub(crate) fn v2_generation(
+        &self,
+        model: Model,
+        data: Vec<ImageObjectV2>,
+    ) -> Result<Generation, Error> {
+        let data = data.into_iter().map(|image| ImageObject {
+            url: image.url,
+            prompt: image.prompt.unwrap_or_default(),
+            resolution: image.resolution.unwrap_or_default(),
+            is_image_safe: image.is_image_safe,
+            seed: image.seed.unwrap_or(-1),
+            style_type: None,
+            upscaled_resolution: None,
+        });
+        let answer = GenerateImageResponse {
+            created: chrono::DateTime::default(),
+            data: data.collect(),
+        };
+        self.ideogram_generation(model, answer)
     }
 
     /// A 2xx body that is not Ideogram's answer may be a `GatewayEnvelope`: its

@@ -2,6 +2,8 @@
 
 mod errors;
 mod ideogram;
+
+pub(crate) use ideogram::V2Answer;
 mod segmind;
 
 use bytes::Bytes;

@@ -23,7 +23,7 @@ impl Client {
     /// Everything before sending an edit (see [`Client::prepare`]).
     pub async fn prepare_edit(&self, request: &EditRequest) -> Result<Prepared<'_>, Error> {
         let lowered = request.lower(self.provider())?;
-        let (model, prompt) = (EditRequest::MODEL, request.kind().prompt());
+        let (model, prompt) = (request.chosen_model(), request.kind().prompt());
         let images = request.images_asked();
         Prepared::new(self, lowered, model, prompt.unwrap_or_default(), images).await
     }

@@ -108,10 +108,29 @@ impl Client {
         self.prepare(request).await?.generate().await
     }
 
-    /// Queues a generation on Segmind's v2 queue and returns the job at once
-    /// ([`Job::wait`] polls it). Ideogram's API has no queue.
+    /// Queues a generation and returns the job at once ([`Job::wait`] polls
+    /// it): on Segmind's v2 queue, or on Ideogram as a v2 call made with
+    /// `async` (see [`Client::prepare_job`]).
     pub async fn submit(&self, request: &GenerateRequest) -> Result<Job, Error> {
-        self.prepare(request).await?.submit().await
+        self.prepare_job(request).await?.submit().await
+    }
+
+    /// Everything before queueing (see [`Client::prepare`]); on Ideogram,
+    /// the request lowered with `async` into the first operation taking it
+    /// (as asked where its operation always runs asynchronously).
+    pub async fn prepare_job(&self, request: &GenerateRequest) -> Result<Prepared<'_>, Error> {
+        if self.provider() == Provider::Ideogram {
+            match request.clone().set("async", true).lower(Provider::Ideogram) {
+                Ok(lowered) => {
+                    let (model, prompt) = (request.chosen_model(), request.prompt());
+                    let images = request.images_asked();
+                    return Prepared::new(self, lowered, model, prompt, images).await;
+                }
+                Err(e) if e.is_not_taken() && e.field == "async" => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.prepare(request).await
     }
 
     /// Checks the request, reads its images and waits for an in-flight

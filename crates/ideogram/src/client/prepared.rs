@@ -1,9 +1,11 @@
 //! A request checked and holding its in-flight slot, and the one send path.
 
+use ideogram_raw::ideogram::types::GenerationV2;
 use ideogram_raw::operation::Operation;
 use progenitor_client::{ByteStream, ResponseValue};
 
 use super::{Billing, Client};
+use crate::answers::V2Answer;
 use crate::connection::Connection;
 use crate::error::Error;
 use crate::generation::Generation;
@@ -13,6 +15,11 @@ use crate::model::Model;
 use crate::provider::Provider;
 use crate::queue::Job;
 use crate::wire::WireRequest;
+
+/// Whether `operation` may answer a generation to poll (Ideogram's v2).
+pub(crate) fn polled(operation: &Operation) -> bool {
+    operation.route.is_some_and(|route| route.poll.is_some())
+}
 
 /// A checked request holding its in-flight slot, its body open to changes
 /// ([`Client::prepare`]).
@@ -85,22 +92,54 @@ impl<'a> Prepared<'a> {
     #[tracing::instrument(name = "generate", skip_all, fields(provider = %self.client.provider(), model = %self.model))]
     pub async fn generate(self) -> Result<Generation, Error> {
         tracing::trace!(prompt = self.prompt, "sending");
-        let conn = &*self.client.inner;
-        let answer = send(self.client, self.wire.operation(), &self.wire).await?;
+        let conn = &self.client.inner;
+        let operation = self.wire.operation();
+        let answer = send(self.client, operation, &self.wire).await?;
         match conn.provider {
             Provider::Segmind => {
                 conn.segmind_v1_generation(self.model, &self.prompt, answer)
                     .await
             }
+            Provider::Ideogram if polled(operation) => {
+                match conn.ideogram_v2_bytes(self.model, answer).await? {
+                    V2Answer::Images(generation) => Ok(generation),
+                    // It runs on (the operation always does): its slots held while it does.
+                    V2Answer::Running(id) => {
+                        tracing::debug!(%id, "running");
+                        let job =
+                            Job::submitted(conn.clone(), id, self.model, self.prompt, operation);
+                        job.wait().await
+                    }
+                }
+            }
             Provider::Ideogram => conn.ideogram_bytes(self.model, answer).await,
         }
     }
 
-    /// Queues the request on Segmind's v2 queue (see [`Client::submit`]).
+    /// Queues the request (see [`Client::submit`]).
     #[tracing::instrument(name = "submit", skip_all, fields(provider = %self.client.provider(), model = %self.model))]
     pub async fn submit(self) -> Result<Job, Error> {
         let conn = &self.client.inner;
         let operation = self.wire.operation();
+        if conn.provider == Provider::Ideogram && polled(operation) {
+            tracing::trace!(prompt = self.prompt, "sending");
+            let answer = send(self.client, operation, &self.wire).await?;
+            // Its id, whether it runs on or (asked without `async`) answered at once.
+            let answer: GenerationV2 = conn.decode_json(answer).await?;
+            let id = conn.redact(&answer.generation_id);
+            if id.trim().is_empty() {
+                let why = "it answered without a generation id; it may run and bill";
+                return Err(conn.invalid(why.into()));
+            }
+            tracing::debug!(%id, "queued");
+            return Ok(Job::submitted(
+                conn.clone(),
+                id,
+                self.model,
+                self.prompt,
+                operation,
+            ));
+        }
         let queue_of = |op: &Operation| op.route.and_then(|r| r.queue);
         let operations = |p| crate::catalog::operations(p).iter();
         let find = |id| operations(conn.provider).find(|op: &&Operation| op.id == id);

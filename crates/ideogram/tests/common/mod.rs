@@ -30,7 +30,8 @@ pub(crate) fn fast_retries() -> RetryPolicy {
         .max_backoff(std::time::Duration::from_millis(20))
 }
 
-/// Ideogram's answer with one image per URL.
+/// Ideogram's answer with one image per URL, in a shape both versions
+/// decode (v1's `created`, v2's `generation_id`).
 pub(crate) fn ideogram_answer(urls: &[&str]) -> Canned {
     let data: Vec<Value> = urls
         .iter()
@@ -42,7 +43,7 @@ pub(crate) fn ideogram_answer(urls: &[&str]) -> Canned {
         .collect();
     Canned::json(
         200,
-        json!({"created": "2026-11-01T00:00:00Z", "data": data}),
+        json!({"created": "2026-11-01T00:00:00Z", "generation_id": "gen-1", "data": data}),
     )
 }
 
