@@ -26,6 +26,9 @@ pub struct MockConfig {
     /// Segmind's POSTs a minute (5 on the free plan, 50 on Pro); `None` for
     /// no limit.
     pub segmind_per_minute: Option<u32>,
+    /// Polls of Ideogram's v2 generations allowed per window; `None` for
+    /// the spec's `x-rate-limit` (1,000 per 10 seconds).
+    pub generation_polls: Option<(u32, Duration)>,
     /// The seed of every request that names none; `None` draws one per
     /// request (deterministic in call order). A fixed seed makes identical
     /// requests render identical images, which the mock then encodes once
@@ -56,6 +59,7 @@ impl Default for MockConfig {
             cost: 0.05,
             inflight_limit: 10,
             segmind_per_minute: None,
+            generation_polls: None,
             fixed_seed: None,
             seed_offset: 0,
             job_folder: None,

@@ -31,6 +31,16 @@ pub(crate) struct Work {
     pub(crate) upscale: u32,
     /// The request's fields, as the ledger records them.
     pub(crate) fields: Map<String, Value>,
+    /// How a v2 operation answers; `None` for v1's `{created, data}`.
+    pub(crate) v2: Option<V2>,
+}
+
+/// How a v2 call answers: its images at once, or its id to poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum V2 {
+    Sync,
+    /// Asked with `async` or a `webhook_url`, or an operation that always runs so.
+    Queued,
 }
 
 /// Checks shared by every operation and builds the work.
@@ -69,6 +79,7 @@ pub(crate) fn work_from(
         style: request["style_type"].as_str().map(str::to_owned),
         upscale: 1,
         fields: Map::new(),
+        v2: None,
     })
 }
 
@@ -168,22 +179,52 @@ pub(crate) async fn run(
         data.push(image);
         outputs.push(url);
     }
-    let cost = config.cost * f64::from(work.count);
-    state.bill(Billed {
-        outputs,
-        cost,
-        ..billed(
-            &id,
-            Service::Ideogram,
-            path,
-            &work.prompt,
-            &work.spec,
-            work.fields,
-        )
-    });
-    let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let answer = json_bytes(200, &json!({ "created": created, "data": data }));
-    state.deliver(fault, &id, answer, hangup).await
+    // A queued generation that fails is not billed.
+    let fails = work.v2 == Some(V2::Queued) && work.prompt.contains(crate::FAIL_TRIGGER);
+    if !fails {
+        let cost = config.cost * f64::from(work.count);
+        state.bill(Billed {
+            outputs,
+            cost,
+            ..billed(
+                &id,
+                Service::Ideogram,
+                path,
+                &work.prompt,
+                &work.spec,
+                work.fields,
+            )
+        });
+    }
+    let answer = match work.v2 {
+        None => {
+            let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            json!({ "created": created, "data": data })
+        }
+        Some(v2) => {
+            // v2's image objects carry no style or upscaled size.
+            for image in &mut data {
+                let fields = image.as_object_mut().expect("an object");
+                fields.remove("style_type");
+                fields.remove("upscaled_resolution");
+            }
+            let seed = work.spec.seed;
+            if v2 == V2::Sync {
+                json!({ "generation_id": id, "seed": seed, "data": data })
+            } else {
+                let end = if fails {
+                    Err("the mock was asked to fail it".to_owned())
+                } else {
+                    Ok(data)
+                };
+                state.accept_generation(&id, end);
+                json!({ "generation_id": id, "seed": seed })
+            }
+        }
+    };
+    state
+        .deliver(fault, &id, json_bytes(200, &answer), hangup)
+        .await
 }
 
 /// Ideogram's answer when the account cannot pay.

@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 
 use crate::faults::Fault;
 use crate::form::{self, Form, MAX_IMAGE_BYTES};
-use crate::ideogram::{Work, insufficient_funds, run, sizes_for, work_from};
+use crate::ideogram::{V2, Work, insufficient_funds, run, sizes_for, work_from};
 use crate::ledger::{Billed, Service};
 use crate::serve::{Hangup, error};
 use crate::state::{State, billed};
@@ -32,6 +32,8 @@ pub(crate) enum Task {
     Edit,
     Reframe,
     ReplaceBackground,
+    RemoveBackground,
+    RemoveObject,
     Upscale,
     Describe,
     LayerizeText,
@@ -48,6 +50,8 @@ impl Task {
             "edit" => Self::Edit,
             "reframe" => Self::Reframe,
             "replace-background" => Self::ReplaceBackground,
+            "remove-background" => Self::RemoveBackground,
+            "remove-object" => Self::RemoveObject,
             "upscale" => Self::Upscale,
             "describe" => Self::Describe,
             "layerize-text" => Self::LayerizeText,
@@ -91,10 +95,32 @@ pub(crate) async fn answer(
         Task::Describe => describe(state, path, fault, input, fields, hangup).await,
         Task::LayerizeText => layerize_text(state, path, fault, input, fields, hangup).await,
         _ => match work(task, op, state, &form, input) {
-            Ok(work) => run(state, path, fault, Work { fields, ..work }, hangup).await,
+            Ok(work) => {
+                let v2 = v2(op, &form);
+                run(state, path, fault, Work { fields, v2, ..work }, hangup).await
+            }
             Err(answer) => answer,
         },
     }
+}
+
+/// How a v2 operation answers (`None` for v1: it has no `poll` route):
+/// queued when asked with `async` or a `webhook_url`, or when its body has
+/// no `async` field (such operations always run so).
+fn v2(op: &Operation, form: &Form) -> Option<V2> {
+    op.route?.poll?;
+    let asked = matches!(form.value.get("async"), Some(Value::Bool(true)))
+        || form.value.get("async").and_then(Value::as_str) == Some("true")
+        || form.value.contains_key("webhook_url");
+    let schema = op.body.unwrap_or_default();
+    let takes_async = ideogram_raw::schema::ideogram()
+        .property(schema, "async")
+        .is_some();
+    Some(if asked || !takes_async {
+        V2::Queued
+    } else {
+        V2::Sync
+    })
 }
 
 /// The documented rules the schema cannot express, then the work.
@@ -115,18 +141,33 @@ fn work(
     references(form)?;
     let mut work = work_from(state, &request, &sizes_for(schema))?;
     match task {
-        Task::Edit => {
+        // A mask (required where the schema says; 4.5's precise edit takes
+        // none) is the image's size and black and white.
+        Task::Edit | Task::RemoveObject => {
             let mask = form.file("mask");
-            if mask.and_then(|mask| form::dimensions(mask)) != input {
-                return Err(error(400, "mask: must be the image's size"));
-            }
-            if !mask.is_some_and(|mask| form::is_grayscale(mask)) {
-                return Err(error(400, "mask: must be black and white"));
+            let required = ideogram_raw::schema::ideogram()
+                .get(schema)
+                .is_some_and(|s| {
+                    s["required"]
+                        .as_array()
+                        .is_some_and(|r| r.iter().any(|f| f == "mask"))
+                });
+            if mask.is_some() || required {
+                if mask.and_then(|mask| form::dimensions(mask)) != input {
+                    return Err(error(400, "mask: must be the image's size"));
+                }
+                if !mask.is_some_and(|mask| form::is_grayscale(mask)) {
+                    return Err(error(400, "mask: must be black and white"));
+                }
             }
             (work.spec.width, work.spec.height) = input.unwrap_or((1024, 1024));
         }
         Task::ReplaceBackground => {
             (work.spec.width, work.spec.height) = input.unwrap_or((1024, 1024));
+        }
+        Task::RemoveBackground => {
+            (work.spec.width, work.spec.height) = input.unwrap_or((1024, 1024));
+            work.spec.transparent = true;
         }
         Task::Reframe => {
             (work.spec.width, work.spec.height) = request["resolution"]
@@ -333,7 +374,9 @@ mod tests {
                 image: Some("image"),
                 nest,
                 queue: None,
+                poll: None,
             }),
+            rate_limit: None,
         }
     }
 

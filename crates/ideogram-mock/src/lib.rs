@@ -52,6 +52,7 @@ mod check;
 mod config;
 mod faults;
 mod form;
+mod generations;
 mod ideogram;
 mod ideogram_route;
 mod ideogram_task;
@@ -136,6 +137,7 @@ impl MockServer {
         let (stop, stopped) = watch::channel(false);
         let api_routes = segmind::routes()
             .merge(ideogram_route::routes(table))
+            .merge(generations::routes(table))
             .route(LEDGER_PATH, axum::routing::get(serve_ledger))
             .with_state(state.clone());
         let cdn_routes = cdn::routes().with_state(state.clone());

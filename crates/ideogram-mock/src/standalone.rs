@@ -76,6 +76,7 @@ impl MockArgs {
             cost: self.cost,
             inflight_limit: self.inflight_limit,
             segmind_per_minute: self.per_minute,
+            generation_polls: None,
             fixed_seed: self.seed,
             seed_offset: 0,
             // A running mock serves every process itself.

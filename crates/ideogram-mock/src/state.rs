@@ -62,6 +62,10 @@ pub(crate) struct State {
     credits: Mutex<f64>,
     ledger: Mutex<Ledger>,
     pub jobs: Mutex<HashMap<String, Job>>,
+    /// Ideogram's v2 generations that run on, by id.
+    pub generations: Mutex<HashMap<String, crate::generations::Generation>>,
+    /// Polls of those within the rate limit's window.
+    pub polls: Mutex<crate::generations::Polls>,
     pub inflight: Mutex<u32>,
     window: Mutex<(i64, u32)>,
     pub faults: Mutex<FaultPlan>,
@@ -95,6 +99,8 @@ impl State {
             cdn_url,
             ledger: Mutex::default(),
             jobs: Mutex::default(),
+            generations: Mutex::default(),
+            polls: Mutex::default(),
             inflight: Mutex::new(0),
             window: Mutex::new((0, 0)),
             faults: Mutex::default(),

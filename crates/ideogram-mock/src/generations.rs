@@ -1,0 +1,159 @@
+//! Ideogram's v2 generations: a call made with `async` or a `webhook_url`
+//! (or one whose operation always runs so) is answered its
+//! `generation_id` at once, and its results are polled at the operation
+//! its route names (`GET /v2/generations/{id}`): `pending` while it runs
+//! (the mock's `queued_for` plus `processing_for`), then `completed` with
+//! its images, or `failed` (a prompt with [`FAIL_TRIGGER`], not billed). Polls are
+//! limited as the spec's `x-rate-limit` says (or the mock's config), and
+//! one too many is answered 429 with `Retry-After`.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{OriginalUri, State as Shared};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+use axum::routing::get;
+use ideogram_raw::operation::Operation;
+use serde_json::{Value, json};
+
+use crate::serve::{error, json};
+use crate::state::State;
+
+#[cfg(doc)]
+use crate::FAIL_TRIGGER;
+
+/// A generation accepted to run on.
+#[derive(Debug, Clone)]
+pub(crate) struct Generation {
+    created: String,
+    accepted: Instant,
+    runs_for: Duration,
+    /// Its results once completed; why it failed otherwise.
+    end: Result<Vec<Value>, String>,
+}
+
+/// The polls of a window, oldest first.
+#[derive(Debug, Default)]
+pub(crate) struct Polls(VecDeque<Instant>);
+
+impl State {
+    /// Keeps a generation that completes with `data` (or fails with the
+    /// reason) once the config's queue times have passed.
+    pub(crate) fn accept_generation(&self, id: &str, end: Result<Vec<Value>, String>) {
+        let config = self.config();
+        let generation = Generation {
+            created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            accepted: Instant::now(),
+            runs_for: config.queued_for + config.processing_for,
+            end,
+        };
+        let mut all = self.generations.lock().expect("generations");
+        all.insert(id.to_owned(), generation);
+    }
+}
+
+/// A GET route for each operation of `table` that some route polls.
+pub(crate) fn routes(table: &'static [Operation]) -> Router<Arc<State>> {
+    let polled = |op: &&Operation| {
+        let routes = table.iter().filter_map(|other| other.route);
+        op.method == "GET" && routes.into_iter().any(|r| r.poll == Some(op.id))
+    };
+    let mut api = Router::new();
+    for op in table.iter().filter(polled) {
+        api = api.route(
+            op.path,
+            get(
+                move |Shared(state): Shared<Arc<State>>,
+                      OriginalUri(uri): OriginalUri,
+                      headers: HeaderMap| async move {
+                    status(op, &state, uri.path(), &headers)
+                },
+            ),
+        );
+    }
+    api.clone().nest("/ideogram", api)
+}
+
+/// One poll: auth, the rate limit, then the generation's state.
+fn status(op: &Operation, state: &State, path: &str, headers: &HeaderMap) -> Response {
+    let key = state.config().api_key;
+    let given = headers
+        .get("api-key")
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| {
+            let bearer = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+            bearer.strip_prefix("Bearer ")
+        });
+    if given != Some(key.as_str()) {
+        return error(401, "Unauthorized");
+    }
+    if let Some(answer) = over_limit(op, state) {
+        return answer;
+    }
+    let Some(id) = path.rsplit('/').next().filter(|id| !id.is_empty()) else {
+        return error(400, "a generation id");
+    };
+    let Some(generation) = state
+        .generations
+        .lock()
+        .expect("generations")
+        .get(id)
+        .cloned()
+    else {
+        return error(404, format!("no generation {id}"));
+    };
+    let mut answer = json!({
+        "generation_id": id,
+        "status": "pending",
+        "created": generation.created,
+    });
+    if generation.accepted.elapsed() >= generation.runs_for {
+        match generation.end {
+            Ok(data) => {
+                answer["status"] = "completed".into();
+                answer["response_type"] = "url".into();
+                answer["data"] = data.into();
+            }
+            Err(reason) => {
+                answer["status"] = "failed".into();
+                answer["failure_reason"] = reason.into();
+            }
+        }
+    }
+    json(200, answer)
+}
+
+/// 429 with `Retry-After` when this poll is one too many for the window.
+fn over_limit(op: &Operation, state: &State) -> Option<Response> {
+    let (calls, window) = state.config().generation_polls.or(op.rate_limit)?;
+    let now = Instant::now();
+    let mut polls = state.polls.lock().expect("polls");
+    while polls
+        .0
+        .front()
+        .is_some_and(|at| now.duration_since(*at) >= window)
+    {
+        polls.0.pop_front();
+    }
+    if polls.0.len() < calls as usize {
+        polls.0.push_back(now);
+        return None;
+    }
+    state
+        .rejected
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let oldest = *polls.0.front().expect("a full window");
+    let wait = (oldest + window).saturating_duration_since(now);
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut answer = error(
+        429,
+        format!("more than {calls} polls in {} s", window.as_secs()),
+    );
+    answer
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    Some(answer)
+}
