@@ -1136,7 +1136,7 @@ async fn ideogram_3_generates_with_references_and_with_transparency() {
             GenerateRequest::new("x")
                 .model(Model::V3)
                 .upscale(ideogram::UpscaleFactor::X4),
-            "invalid upscale_factor: V_3 does not take it on ideogram for generate; it goes with transparent",
+            "invalid upscale_factor: V_3 does not take it on ideogram for generate; it goes with upscale, transparent",
         ),
     ];
     for (request, expected) in cases {
@@ -1179,7 +1179,7 @@ async fn upscale_enlarges_and_layerize_text_separates_the_text() {
     for (request, expected) in [
         (
             EditRequest::upscale(photo()).rendering_speed(ideogram::RenderingSpeed::Turbo),
-            "invalid rendering_speed: post_upscale_image does not take it on ideogram for upscale; it goes with generate, remix, edit, transparent, reframe, replace-background",
+            "invalid rendering_speed: post_upscale_v2 does not take it on ideogram for upscale; it goes with generate, remix, edit, transparent, reframe, replace-background",
         ),
         (
             EditRequest::new(

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::options::{BodyOptions, Connection, Options, SaveArgs};
+use crate::options::{Connection, EditOptions, Options, SaveArgs};
 
 pub(crate) const EXIT_CODES: &str = "\
 Exit codes:
@@ -182,7 +182,7 @@ pub(crate) enum Command {
         /// What to paint there.
         prompt: String,
         #[command(flatten)]
-        options: BodyOptions,
+        options: EditOptions,
         #[command(flatten)]
         save: SaveArgs,
         #[command(flatten)]
@@ -195,7 +195,7 @@ pub(crate) enum Command {
         /// The size to extend to, one of Ideogram 3.0's (`ideogram resolutions --family v3`).
         resolution: String,
         #[command(flatten)]
-        options: BodyOptions,
+        options: EditOptions,
         #[command(flatten)]
         save: SaveArgs,
         #[command(flatten)]
@@ -209,7 +209,7 @@ pub(crate) enum Command {
         /// The new background.
         prompt: String,
         #[command(flatten)]
-        options: BodyOptions,
+        options: EditOptions,
         #[command(flatten)]
         save: SaveArgs,
         #[command(flatten)]
@@ -229,7 +229,31 @@ pub(crate) enum Command {
         #[arg(long, allow_negative_numbers = true)]
         detail: Option<String>,
         #[command(flatten)]
-        options: BodyOptions,
+        options: EditOptions,
+        #[command(flatten)]
+        save: SaveArgs,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Make an image's background transparent (Ideogram's v2; billed).
+    RemoveBackground {
+        /// The image: an http(s) URL or a file.
+        image: String,
+        #[command(flatten)]
+        options: EditOptions,
+        #[command(flatten)]
+        save: SaveArgs,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Remove from an image what MASK marks black (Ideogram's v2; billed).
+    RemoveObject {
+        /// The image: an http(s) URL or a file.
+        image: String,
+        /// What to remove: black is removed, white kept; IMAGE's size.
+        mask: String,
+        #[command(flatten)]
+        options: EditOptions,
         #[command(flatten)]
         save: SaveArgs,
         #[command(flatten)]
@@ -355,7 +379,8 @@ pub(crate) enum Command {
         #[arg(long, value_name = "FILE")]
         api_key_file: Vec<PathBuf>,
     },
-    /// Queue a job on Segmind, check on it or wait for it by its id.
+    /// Queue a job, check on it or wait for it by its id: Segmind's queue,
+    /// or with --provider ideogram a v2 generation made with `async`.
     Job {
         #[command(subcommand)]
         action: JobAction,
@@ -408,6 +433,8 @@ impl Command {
             | Self::Reframe { connection, .. }
             | Self::ReplaceBackground { connection, .. }
             | Self::Upscale { connection, .. }
+            | Self::RemoveBackground { connection, .. }
+            | Self::RemoveObject { connection, .. }
             | Self::LayerizeText { connection, .. }
             | Self::Describe { connection, .. }
             | Self::Mcp { connection, .. }
@@ -433,8 +460,8 @@ impl Command {
 #[expect(clippy::large_enum_variant, reason = "parsed once per process")]
 pub(crate) enum JobAction {
     /// Queue a generation, or with --image a remix, and print its request
-    /// id at once (stdout: the id alone); `job wait ID` fetches it. Billed
-    /// when it runs.
+    /// id at once (stdout: the id alone); `job wait ID` (with the same
+    /// --provider) fetches it. Billed when it runs.
     Submit {
         /// What to draw.
         prompt: String,

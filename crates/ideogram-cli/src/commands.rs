@@ -434,7 +434,7 @@ fn url_of(image: &GeneratedImage) -> Option<&str> {
     }
 }
 
-/// Queues `request` on Segmind and prints its id: alone on stdout (or as
+/// Queues `request` and prints its id: alone on stdout (or as
 /// JSON), with how to fetch it on stderr. Once queued the job runs and
 /// bills whatever happens to this process, so the id is printed at once.
 pub(crate) async fn job_submit(
@@ -447,7 +447,7 @@ pub(crate) async fn job_submit(
     // Ctrl-C while the request is checked and its images read sends
     // nothing; once it is sent, the id is what the user needs.
     let prepared = signals
-        .unless(1, session.client.prepare(request))
+        .unless(1, session.client.prepare_job(request))
         .await
         .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?
         .map_err(failed)?;
@@ -458,7 +458,8 @@ pub(crate) async fn job_submit(
     } else {
         say(id);
         tell(&format!(
-            "queued on segmind; `{}` fetches it",
+            "queued on {}; `{}` fetches it",
+            session.provider,
             session.wait_command(id)
         ));
     }
@@ -744,16 +745,4 @@ pub(crate) fn palettes(json: bool) {
     say(
         "(colours are approximate: Ideogram does not publish its presets; custom: '#ff5500:0.6,#00aaff')",
     );
-}
-
-/// The provider for commands that only Segmind's queue serves.
-pub(crate) fn require_segmind(session: &Session) -> Result<(), Failure> {
-    if session.provider == Provider::Segmind {
-        Ok(())
-    } else {
-        Err(
-            Failure::new(INVALID, "jobs are Segmind's queue: add --provider segmind")
-                .hint("Ideogram's API answers synchronously and has no job ids"),
-        )
-    }
 }

@@ -30,7 +30,15 @@ impl Session {
     /// runs (`--offline` when it is).
     pub(crate) fn wait_command(&self, id: &str) -> String {
         let offline = if self.offline() { " --offline" } else { "" };
-        format!("ideogram job wait {}{offline}", crate::shell::quoted(id))
+        let provider = if self.provider == Provider::Ideogram {
+            " --provider ideogram"
+        } else {
+            ""
+        };
+        format!(
+            "ideogram job wait {}{provider}{offline}",
+            crate::shell::quoted(id)
+        )
     }
 
     /// A library error of job `id`'s commands, as [`Failure::from_error`]

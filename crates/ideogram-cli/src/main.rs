@@ -314,6 +314,33 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             )
             .await
         }
+        Command::RemoveBackground {
+            image,
+            options,
+            save,
+            ..
+        } => {
+            let kind = ideogram::EditKind::RemoveBackground;
+            let request = request::edit(&image, kind, &options)?;
+            let named = "background removed".to_owned();
+            let save = commands::Save::new(&save, cli.json);
+            edit(&session, request, named, save, &signals).await
+        }
+        Command::RemoveObject {
+            image,
+            mask,
+            options,
+            save,
+            ..
+        } => {
+            let kind = ideogram::EditKind::RemoveObject {
+                mask: request::mask(&mask)?,
+            };
+            let request = request::edit(&image, kind, &options)?;
+            let named = "object removed".to_owned();
+            let save = commands::Save::new(&save, cli.json);
+            edit(&session, request, named, save, &signals).await
+        }
         Command::LayerizeText {
             image,
             prompt,
@@ -350,39 +377,36 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             };
             batch::run(&session, batch, signals).await
         }
-        Command::Job { action } => {
-            commands::require_segmind(&session)?;
-            match action {
-                JobAction::Submit {
-                    prompt,
-                    image,
-                    image_weight,
-                    options,
-                    ..
-                } => {
-                    let mut request = request::build(&prompt, &options)?;
-                    if let Some(image) = image {
-                        request = request::with_image(request, &image, image_weight.as_deref())?;
-                    }
-                    commands::job_submit(&session, &request, cli.json, &signals).await
+        Command::Job { action } => match action {
+            JobAction::Submit {
+                prompt,
+                image,
+                image_weight,
+                options,
+                ..
+            } => {
+                let mut request = request::build(&prompt, &options)?;
+                if let Some(image) = image {
+                    request = request::with_image(request, &image, image_weight.as_deref())?;
                 }
-                JobAction::Status { id, .. } => commands::job_status(&session, &id, cli.json).await,
-                JobAction::Wait {
-                    id,
-                    output,
-                    timeout,
-                    overwrite,
-                    ..
-                } => {
-                    let save = commands::Save {
-                        output: output.as_deref(),
-                        overwrite,
-                        json: cli.json,
-                    };
-                    commands::job_wait(&session, &id, timeout, save, &signals).await
-                }
+                commands::job_submit(&session, &request, cli.json, &signals).await
             }
-        }
+            JobAction::Status { id, .. } => commands::job_status(&session, &id, cli.json).await,
+            JobAction::Wait {
+                id,
+                output,
+                timeout,
+                overwrite,
+                ..
+            } => {
+                let save = commands::Save {
+                    output: output.as_deref(),
+                    overwrite,
+                    json: cli.json,
+                };
+                commands::job_wait(&session, &id, timeout, save, &signals).await
+            }
+        },
         #[cfg(feature = "mock")]
         Command::Mock(_) => unreachable!("handled above"),
         Command::Resolutions { .. }

@@ -185,6 +185,26 @@ pub(crate) struct Options {
 
 // Not a string literal, so clap does not read it (see `Connection`).
 #[doc = concat!(
+    "The options of a command on an uploaded image: the model and operation ",
+    "(for the operations that run several), and the body's fields."
+)]
+#[derive(Debug, Clone, Default, PartialEq, Args)]
+#[command(next_help_heading = "Image options")]
+pub(crate) struct EditOptions {
+    /// The model, where the operation runs several (default 3; 4.5 for its
+    /// precise edit).
+    #[arg(long, value_parser = Values::model())]
+    pub model: Option<String>,
+    /// The spec id of the operation to send to, instead of the first that
+    /// takes the request (`post_inpaint_v2_ideogram_3`).
+    #[arg(long, value_name = "ID")]
+    pub operation: Option<String>,
+    #[command(flatten)]
+    pub body: BodyOptions,
+}
+
+// Not a string literal, so clap does not read it (see `Connection`).
+#[doc = concat!(
     "Body fields sent as given: each is named as the spec names it, and read ",
     "back by serde (`request::verbatim`), so no list repeats the names."
 )]

@@ -10,7 +10,7 @@ use ideogram::{
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::options::{BodyOptions, Options};
+use crate::options::{BodyOptions, EditOptions, Options};
 
 /// What the flags of [`BodyOptions`] set, on either kind of request.
 trait Body: Sized {
@@ -119,9 +119,16 @@ fn sets(pairs: &[String]) -> Result<Vec<(String, Value)>, InvalidInput> {
 pub(crate) fn edit(
     image: &str,
     kind: EditKind,
-    options: &BodyOptions,
+    options: &EditOptions,
 ) -> Result<EditRequest, InvalidInput> {
-    with_body(EditRequest::new(image.parse()?, kind), options)
+    let mut request = EditRequest::new(image.parse()?, kind);
+    if let Some(model) = &options.model {
+        request = request.model(model.parse()?);
+    }
+    if let Some(id) = &options.operation {
+        request = request.operation(id);
+    }
+    with_body(request, &options.body)
 }
 
 /// A whole number as written, if one was, its error naming `field`. A

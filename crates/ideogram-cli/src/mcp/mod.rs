@@ -621,7 +621,8 @@ mod tests {
             }
             assert!(!text.contains("$ref"), "{}: {text}", tool.name());
         }
-        assert!(total < 14_000, "{total} bytes of tool definitions");
+        // v2's operations added about 1 KB (issue 29); the wire stays under 16 KB.
+        assert!(total < 14_500, "{total} bytes of tool definitions");
         assert!(Tool::named("layerize_text").is_some());
     }
 

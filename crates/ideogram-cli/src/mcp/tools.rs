@@ -343,6 +343,8 @@ impl Tool {
             }
         }
         if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+            // How the result comes back is the tool's to say: it waits.
+            properties.retain(|_, property| property["x-delivery"] != true);
             for property in properties.values_mut() {
                 compact(property, 0);
             }
