@@ -42,11 +42,10 @@ impl Slot {
     }
 }
 
-/// An error renamed for `field`.
-fn named(field: &str) -> impl Fn(InvalidInput) -> InvalidInput {
-    let field = field.to_owned();
+/// An error renamed for `field` (the name copied only when there is one).
+fn named(field: &str) -> impl Fn(InvalidInput) -> InvalidInput + '_ {
     move |mut e| {
-        e.field = field.clone().into();
+        e.field = field.to_owned().into();
         e
     }
 }
