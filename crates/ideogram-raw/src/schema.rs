@@ -490,12 +490,12 @@ impl Schemas {
         }
         // `x-exclusive`: groups of fields of which a body gives one.
         for group in schema.exclusive.iter() {
-            let given: Vec<&str> = group
+            // The first two given, found without collecting the group.
+            let mut given = group
                 .iter()
                 .map(|f| &**f)
-                .filter(|f| object.get(*f).is_some_and(|v| !v.is_null()))
-                .collect();
-            if let [first, second, ..] = given[..] {
+                .filter(|f| object.get(*f).is_some_and(|v| !v.is_null()));
+            if let (Some(first), Some(second)) = (given.next(), given.next()) {
                 push_field(path, second);
                 return fail(path, format!("cannot be given with {first}"));
             }

@@ -64,6 +64,16 @@ impl Connection {
         self.key.redact(text).into_owned()
     }
 
+    /// [`redact`](Self::redact) of text already owned: kept as it is when
+    /// the key is not in it, rather than copied.
+    pub(crate) fn redact_owned(&self, text: String) -> String {
+        let redacted = match self.key.redact(&text) {
+            std::borrow::Cow::Owned(redacted) => Some(redacted),
+            std::borrow::Cow::Borrowed(_) => None,
+        };
+        redacted.unwrap_or(text)
+    }
+
     /// Every string in `value`, keys too, however deep, with the key redacted.
     pub(crate) fn redact_json(&self, value: &mut serde_json::Value) {
         use serde_json::Value;

@@ -53,7 +53,7 @@ impl ImageInput {
                 }
             },
             Self::File(_) => Ok(()),
-            Self::Bytes(bytes) => Loaded::check(bytes.clone(), "the image bytes").map(drop),
+            Self::Bytes(bytes) => Loaded::kind(bytes, "the image bytes").map(drop),
         }
     }
 
@@ -175,14 +175,20 @@ pub(crate) struct Loaded {
 }
 
 impl Loaded {
-    /// Checks size and type (JPEG, PNG or WebP, by content, not by name).
-    pub(crate) fn check(bytes: Bytes, what: &str) -> Result<Self, InvalidInput> {
+    /// The content type and extension of `bytes`, checked as [`check`](Self::check)
+    /// checks them, without building the file's name.
+    fn kind(bytes: &[u8], what: &str) -> Result<(&'static str, &'static str), InvalidInput> {
         if bytes.len() > MAX_IMAGE_BYTES {
             return Err(too_large(what, bytes.len() as u64));
         }
-        let (content_type, ext) = sniff(&bytes).ok_or_else(|| {
+        sniff(bytes).ok_or_else(|| {
             InvalidInput::new("image", format!("{what} is not a JPEG, PNG or WebP image"))
-        })?;
+        })
+    }
+
+    /// Checks size and type (JPEG, PNG or WebP, by content, not by name).
+    pub(crate) fn check(bytes: Bytes, what: &str) -> Result<Self, InvalidInput> {
+        let (content_type, ext) = Self::kind(&bytes, what)?;
         Ok(Self {
             bytes,
             content_type,

@@ -42,11 +42,10 @@ impl Slot {
     }
 }
 
-/// An error renamed for `field`.
-fn named(field: &str) -> impl Fn(InvalidInput) -> InvalidInput {
-    let field = field.to_owned();
+/// An error renamed for `field` (the name copied only when there is one).
+fn named(field: &str) -> impl Fn(InvalidInput) -> InvalidInput + '_ {
     move |mut e| {
-        e.field = field.clone().into();
+        e.field = field.to_owned().into();
         e
     }
 }
@@ -102,18 +101,25 @@ impl Draft<'_> {
     /// The body of the first operation of `provider` taking the request, checked.
     pub(crate) fn lower(&self, provider: Provider) -> Result<Lowered, InvalidInput> {
         let model = self.model.map(Model::name);
-        let candidates: Vec<&'static Operation> = match self.operation {
-            Some(id) => vec![catalog::by_id(provider, id).ok_or_else(|| {
+        let pinned = self.operation.map(|id| {
+            catalog::by_id(provider, id).ok_or_else(|| {
                 let routed = catalog::operations(provider)
                     .iter()
                     .filter(|op| op.route.is_some());
                 let ids = routed.map(|op| op.id).collect::<Vec<_>>().join(", ");
                 let message = format!("{id:?} is not an operation of {provider}; use one of {ids}");
                 InvalidInput::new("operation", message)
-            })?],
-            None => catalog::routes(provider, self.task, model).collect(),
-        };
-        if candidates.is_empty() {
+            })
+        });
+        // Tried in order, and found as tried: the search stops at the first
+        // that takes the request, without listing the rest.
+        let routed = pinned
+            .is_none()
+            .then(|| catalog::routes(provider, self.task, model));
+        let mut candidates = (pinned.transpose()?.into_iter())
+            .chain(routed.into_iter().flatten())
+            .peekable();
+        if candidates.peek().is_none() {
             return Err(self.unserved(provider));
         }
         // Each body's miss: a field it has no place for, or a value it refuses.

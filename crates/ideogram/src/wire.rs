@@ -101,10 +101,7 @@ impl WireRequest {
                 }
                 let file = load(downloader, input, image.named).await?;
                 let ext = file.file_name.rsplit('.').next().unwrap_or("png");
-                let name = match image.list {
-                    true => format!("{}-{}.{ext}", image.field, i + 1),
-                    false => format!("{}.{ext}", image.field),
-                };
+                let name = part_name(image.field, image.list.then_some(i + 1), ext);
                 parts.push(FilePart::new(file.bytes, name, file.content_type));
             }
             if image.file {
@@ -129,6 +126,20 @@ impl WireRequest {
             checked: true,
         })
     }
+}
+
+/// The file name a part is sent with: `field.ext`, or `field-n.ext` in a
+/// list. Built in place: `format!` was ~0.7k instructions a part.
+fn part_name(field: &str, n: Option<usize>, ext: &str) -> String {
+    let mut name = String::with_capacity(field.len() + ext.len() + 8);
+    name.push_str(field);
+    if let Some(n) = n {
+        use std::fmt::Write as _;
+        let _ = write!(name, "-{n}");
+    }
+    name.push('.');
+    name.push_str(ext);
+    name
 }
 
 /// A mask (a field the spec's `x-masks` pairs with another) is grayscale
@@ -156,4 +167,13 @@ fn check_masks(images: &[ImageField], payload: &Payload) -> Result<(), InvalidIn
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_part_is_named_by_its_field_and_place_in_a_list() {
+        assert_eq!(super::part_name("mask", None, "png"), "mask.png");
+        assert_eq!(super::part_name("images", Some(12), "jpg"), "images-12.jpg");
+    }
 }

@@ -181,8 +181,8 @@ pub(crate) async fn read(conn: &Connection, lowered: Lowered) -> Result<WireRequ
     WireRequest::read(lowered, &conn.inputs).await
 }
 
-/// Sends `wire` to `operation` as a billed call ([`Client::call`]), checked
-/// against the spec again in case it changed.
+/// Sends `wire` to `operation` as a billed call, checked against the spec
+/// again if it changed since lowering checked it (the one check it gets).
 pub(crate) async fn send(
     client: &Client,
     operation: &Operation,
@@ -195,5 +195,5 @@ pub(crate) async fn send(
     }
     let payload = wire.checked()?.payload();
     let attempt = || conn.send_once(operation, payload);
-    client.call(Billing::Billed, 0, attempt).await
+    client.call_checked(Billing::Billed, attempt).await
 }
