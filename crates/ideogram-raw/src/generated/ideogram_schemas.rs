@@ -35,19 +35,21 @@ pub(super) static NAMED: &[(Text, usize)] = &[
     (B("ImageObjectV4"), 101),
     (B("ImageRequest"), 62),
     (B("InitialImageRequest"), 108),
-    (B("LayerizeTextRequest"), 111),
-    (B("LayerizeTextResponse"), 113),
+    (B("Jwk"), 111),
+    (B("Jwks"), 118),
+    (B("LayerizeTextRequest"), 120),
+    (B("LayerizeTextResponse"), 122),
     (B("MagicPromptOption"), 41),
     (B("MagicPromptVersion"), 63),
     (B("ModelEnum"), 64),
     (B("NumImages"), 43),
     (B("Prompt"), 44),
-    (B("ReframeImageRequestV3"), 118),
-    (B("RemixImageRequest"), 122),
-    (B("RemixImageRequestV3"), 124),
+    (B("ReframeImageRequestV3"), 127),
+    (B("RemixImageRequest"), 131),
+    (B("RemixImageRequestV3"), 133),
     (B("RenderingSpeed"), 45),
     (B("RenderingSpeedV4"), 81),
-    (B("ReplaceBackgroundRequestV3"), 134),
+    (B("ReplaceBackgroundRequestV3"), 143),
     (B("Resolution"), 66),
     (B("ResolutionV3"), 70),
     (B("ResolutionV4"), 82),
@@ -58,11 +60,13 @@ pub(super) static NAMED: &[(Text, usize)] = &[
     (B("StyleType"), 67),
     (B("StyleTypeV3"), 52),
     (B("UpscaleFactor"), 97),
-    (B("UpscaleImageRequest"), 138),
-    (B("UpscaleInitialImageRequest"), 140),
+    (B("UpscaleImageRequest"), 147),
+    (B("UpscaleInitialImageRequest"), 149),
+    (B("WebhookDelivery"), 152),
+    (B("WebhookImage"), 155),
 ];
 /// The compiled schemas; each index names one.
-pub(super) static NODES: [Node; 143] = [
+pub(super) static NODES: [Node; 162] = [
     Node {
         kinds: B(&[B("string")]),
         allowed: Some(
@@ -2048,12 +2052,101 @@ pub(super) static NODES: [Node; 143] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        required: B(&[B("alg"), B("crv"), B("kid"), B("kty"), B("use"), B("x")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("alg"),
+                    node: 112,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("crv"),
+                    node: 113,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("kid"),
+                    node: 114,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("kty"),
+                    node: 115,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("use"),
+                    node: 116,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("x"),
+                    node: 117,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("keys")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("keys"),
+                    node: 119,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        items: Some(111),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
         required: B(&[B("image")]),
         properties: B(
             &[
                 Property {
                     name: B("image"),
-                    node: 112,
+                    node: 121,
                     reference: None,
                     takes: None,
                 },
@@ -2086,25 +2179,25 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("base_image_url"),
-                    node: 114,
+                    node: 123,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("original_image_url"),
-                    node: 115,
+                    node: 124,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 116,
+                    node: 125,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("text_blocks"),
-                    node: 117,
+                    node: 126,
                     reference: None,
                     takes: None,
                 },
@@ -2150,7 +2243,7 @@ pub(super) static NODES: [Node; 143] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 119,
+                    node: 128,
                     reference: None,
                     takes: None,
                 },
@@ -2192,7 +2285,7 @@ pub(super) static NODES: [Node; 143] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 120,
+                    node: 129,
                     reference: None,
                     takes: None,
                 },
@@ -2209,7 +2302,7 @@ pub(super) static NODES: [Node; 143] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(121),
+        items: Some(130),
         ..EMPTY
     },
     Node {
@@ -2224,7 +2317,7 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("image_file"),
-                    node: 123,
+                    node: 132,
                     reference: None,
                     takes: None,
                 },
@@ -2256,13 +2349,13 @@ pub(super) static NODES: [Node; 143] = [
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 125,
+                    node: 134,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("character_reference_images_mask"),
-                    node: 127,
+                    node: 136,
                     reference: None,
                     takes: None,
                 },
@@ -2280,13 +2373,13 @@ pub(super) static NODES: [Node; 143] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 129,
+                    node: 138,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 130,
+                    node: 139,
                     reference: None,
                     takes: None,
                 },
@@ -2298,7 +2391,7 @@ pub(super) static NODES: [Node; 143] = [
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 131,
+                    node: 140,
                     reference: None,
                     takes: None,
                 },
@@ -2346,7 +2439,7 @@ pub(super) static NODES: [Node; 143] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 132,
+                    node: 141,
                     reference: None,
                     takes: None,
                 },
@@ -2374,7 +2467,7 @@ pub(super) static NODES: [Node; 143] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(126),
+        items: Some(135),
         ..EMPTY
     },
     Node {
@@ -2385,7 +2478,7 @@ pub(super) static NODES: [Node; 143] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(128),
+        items: Some(137),
         ..EMPTY
     },
     Node {
@@ -2413,7 +2506,7 @@ pub(super) static NODES: [Node; 143] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(133),
+        items: Some(142),
         ..EMPTY
     },
     Node {
@@ -2434,7 +2527,7 @@ pub(super) static NODES: [Node; 143] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 135,
+                    node: 144,
                     reference: None,
                     takes: None,
                 },
@@ -2482,7 +2575,7 @@ pub(super) static NODES: [Node; 143] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 136,
+                    node: 145,
                     reference: None,
                     takes: None,
                 },
@@ -2499,7 +2592,7 @@ pub(super) static NODES: [Node; 143] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(137),
+        items: Some(146),
         ..EMPTY
     },
     Node {
@@ -2514,13 +2607,13 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("image_file"),
-                    node: 139,
+                    node: 148,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_request"),
-                    node: 140,
+                    node: 149,
                     reference: Some(B("UpscaleInitialImageRequest")),
                     takes: None,
                 },
@@ -2540,7 +2633,7 @@ pub(super) static NODES: [Node; 143] = [
             &[
                 Property {
                     name: B("detail"),
-                    node: 141,
+                    node: 150,
                     reference: None,
                     takes: None,
                 },
@@ -2570,7 +2663,7 @@ pub(super) static NODES: [Node; 143] = [
                 },
                 Property {
                     name: B("resemblance"),
-                    node: 142,
+                    node: 151,
                     reference: None,
                     takes: None,
                 },
@@ -2601,6 +2694,113 @@ pub(super) static NODES: [Node; 143] = [
             max: Some((100.0, false)),
         },
         format: Some(B("int32")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("generation_id"), B("data")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("created"),
+                    node: 153,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("data"),
+                    node: 154,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("generation_id"),
+                    node: 161,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("date-time")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        items: Some(155),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("prompt"), B("resolution"), B("seed"), B("is_image_safe")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("is_image_safe"),
+                    node: 156,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 157,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("resolution"),
+                    node: 158,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 159,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("url"),
+                    node: 160,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
+        range: Range {
+            min: Some((0.0, false)),
+            max: Some((2147483647.0, false)),
+        },
+        format: Some(B("int64")),
+        ..EMPTY
+    },
+    Node {
+        nullable: true,
+        kinds: B(&[B("string")]),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
         ..EMPTY
     },
 ];
