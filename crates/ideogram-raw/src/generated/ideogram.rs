@@ -9717,8 +9717,30 @@ pub mod operations {
         }
     }
 }
-/// The response headers the spec names, as `HeaderName`s.
-pub mod headers {}
+/// The headers the spec names (its answers', and a webhook delivery's
+/// `x-webhook-headers`), as `HeaderName`s.
+pub mod headers {
+    /// `x-ideogram-webhook-generation-id`: The delivery's generation id (URL-safe base64); equals the body's `generation_id`. Signed value 1.
+    pub const X_IDEOGRAM_WEBHOOK_GENERATION_ID: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+        "x-ideogram-webhook-generation-id",
+    );
+    /// `x-ideogram-webhook-key-id`: The `kid` of the key that signed it: the key to try first, not the only one to try.
+    pub const X_IDEOGRAM_WEBHOOK_KEY_ID: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+        "x-ideogram-webhook-key-id",
+    );
+    /// `x-ideogram-webhook-signature`: The Ed25519 signature, lowercase hex (64 bytes, 128 digits), of the four signed values joined by single newlines (UTF-8), the fourth being the lowercase hex SHA-256 of the raw body as received. The documentation confirms four values in a fixed order and the body hashed as received; which values, in this order, comes from third parties (unconfirmed).
+    pub const X_IDEOGRAM_WEBHOOK_SIGNATURE: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+        "x-ideogram-webhook-signature",
+    );
+    /// `x-ideogram-webhook-timestamp`: When the delivery was signed, in Unix seconds (decimal). Signed value 3.
+    pub const X_IDEOGRAM_WEBHOOK_TIMESTAMP: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+        "x-ideogram-webhook-timestamp",
+    );
+    /// `x-ideogram-webhook-user-id`: The id (URL-safe base64) of the account that made the request. Signed value 2.
+    pub const X_IDEOGRAM_WEBHOOK_USER_ID: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+        "x-ideogram-webhook-user-id",
+    );
+}
 impl Client {
     /// Sends a `POST` request to `/v1/ideogram-v3/generate` as `multipart/form-data`.
     ///
