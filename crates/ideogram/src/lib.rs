@@ -115,6 +115,7 @@ mod resolution;
 mod retry;
 mod url_guard;
 mod wire;
+pub mod webhook;
 
 pub use aspect::AspectRatio;
 pub use capability::{Capability, capability_table};

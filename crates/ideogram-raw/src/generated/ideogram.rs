@@ -9306,7 +9306,9 @@ pub mod builder {
             Self { client: client }
         }
         ///Sends a `GET` request to `/v1/.well-known/jwks.json`
-        pub async fn send(self) -> Result<ResponseValue<types::Jwks>, Error<()>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Jwks>, Error<ByteStream>> {
             let Self { client } = self;
             let url = format!("{}/v1/.well-known/jwks.json", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -9336,6 +9338,8 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
