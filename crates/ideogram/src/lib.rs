@@ -114,8 +114,8 @@ mod request;
 mod resolution;
 mod retry;
 mod url_guard;
-mod wire;
 pub mod webhook;
+mod wire;
 
 pub use aspect::AspectRatio;
 pub use capability::{Capability, capability_table};

@@ -96,7 +96,10 @@ pub struct KeySet {
 #[derive(Debug, Default)]
 struct Cached {
     keys: PublicKeys,
-    fetched: Option<Instant>,
+    /// Whether the set was ever fetched.
+    fetched: bool,
+    /// When an unknown key id last made it fetched again.
+    refetched: Option<Instant>,
 }
 
 impl KeySet {
@@ -110,7 +113,8 @@ impl KeySet {
         }
     }
 
-    /// The least time between two fetches after the first (default 60 s).
+    /// The least time between two fetches an unknown key id causes
+    /// (default 60 s).
     pub fn refetch_interval(mut self, interval: Duration) -> Self {
         self.refetch_interval = interval;
         self
@@ -119,7 +123,7 @@ impl KeySet {
     /// The keys held, fetched first if never fetched.
     pub async fn keys(&self) -> Result<PublicKeys, WebhookError> {
         let mut cached = self.cached.lock().await;
-        if cached.fetched.is_none() {
+        if !cached.fetched {
             self.fetch(&mut cached).await?;
         }
         Ok(cached.keys.clone())
@@ -151,10 +155,15 @@ impl KeySet {
                 let keys = {
                     let mut cached = self.cached.lock().await;
                     let recent = cached
-                        .fetched
+                        .refetched
                         .is_some_and(|at| at.elapsed() < self.refetch_interval);
                     if !recent {
-                        tracing::debug!("a delivery names an unknown key id: fetching the keys again");
+                        tracing::debug!(
+                            "a delivery names an unknown key id: fetching the keys again"
+                        );
+                        // Marked before the answer: a failing fetch also
+                        // waits its turn.
+                        cached.refetched = Some(Instant::now());
                         self.fetch(&mut cached).await?;
                     }
                     cached.keys.clone()
@@ -168,14 +177,13 @@ impl KeySet {
     async fn fetch(&self, cached: &mut Cached) -> Result<(), WebhookError> {
         let keys_error = |e: crate::Error| WebhookError::Keys(Box::new(e));
         let api = self.client.raw_ideogram().map_err(keys_error)?;
-        // Marked before the answer: a failing fetch also waits its turn.
-        cached.fetched = Some(Instant::now());
         let answer = self
             .client
             .call(Billing::Free, 0, || api.get_webhook_jwks().send())
             .await
             .map_err(keys_error)?;
         cached.keys = PublicKeys::from_jwks(&answer.into_inner());
+        cached.fetched = true;
         tracing::debug!(keys = cached.keys.len(), "webhook signing keys fetched");
         Ok(())
     }

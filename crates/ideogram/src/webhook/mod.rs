@@ -51,8 +51,8 @@ use reqwest::header::{HeaderMap, HeaderName};
 use subtle::ConstantTimeEq as _;
 
 pub use error::WebhookError;
-pub use keys::{KeySet, PublicKeys};
 pub use ideogram_raw::webhook::signed_message;
+pub use keys::{KeySet, PublicKeys};
 
 /// The default timestamp window: Ideogram documents none; 300 s is what
 /// third-party verifiers pick.
@@ -130,7 +130,12 @@ impl Verifier {
         };
         let delivery: WebhookDelivery =
             serde_json::from_slice(raw_body).map_err(WebhookError::Body)?;
-        if !bool::from(delivery.generation_id.as_bytes().ct_eq(generation_id.as_bytes())) {
+        if !bool::from(
+            delivery
+                .generation_id
+                .as_bytes()
+                .ct_eq(generation_id.as_bytes()),
+        ) {
             return Err(WebhookError::IdMismatch {
                 header: generation_id.to_owned(),
                 body: delivery.generation_id,
