@@ -202,6 +202,18 @@ async fn a_server_killed_between_journal_and_download_saves_it_when_started_agai
     );
     until("its line", || again.stdout().contains("\"saved\"")).await;
     assert_eq!(journal_events(&out, "saved"), 1);
+    // Under the name the killed run had journaled, its sidecar replaced:
+    // no second name, no sidecar left saying "downloading", no temp file.
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with(".ideogram-"))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["a-kept-promise.json", "a-kept-promise.png"]);
+    let sidecar = std::fs::read_to_string(out.join("a-kept-promise.json")).unwrap();
+    assert!(sidecar.contains("\"status\": \"saved\""), "{sidecar}");
     // The service delivering it again saves nothing twice.
     let status = within(
         "the redelivery",

@@ -50,6 +50,9 @@ pub(crate) struct Store {
     /// Held while a generation is saved: a redelivery arriving meanwhile
     /// waits for it, then finds it saved.
     busy: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// This run's temporary files' tag (journaled, so that the next run
+    /// removes what a kill left).
+    tag: String,
     /// The output folder's lock, shared (no batch runs there meanwhile).
     _folder: File,
 }
@@ -62,6 +65,12 @@ impl Store {
             .map_err(|e| Failure::io(format!("cannot create {}", dir.display()), e))?;
         let folder = crate::journal::share_output(dir)?;
         let (journal, states) = Journal::open(&dir.join(JOURNAL), FINGERPRINT, 0, false)?;
+        crate::batch::sweep_own_leftovers(dir, journal.tags());
+        let tag = format!("w{:08x}", rand::random::<u32>());
+        journal.record(&Entry::Run {
+            tag: tag.clone(),
+            provider: Some(ideogram::Provider::Ideogram.to_string()),
+        })?;
         let next = states.keys().max().map_or(1, |last| last + 1);
         let by_id = states
             .into_iter()
@@ -72,6 +81,7 @@ impl Store {
             dir: dir.to_path_buf(),
             items: Mutex::new(Items { by_id, next }),
             busy: Mutex::default(),
+            tag,
             _folder: folder,
         })
     }
@@ -199,10 +209,9 @@ impl Store {
             fields,
         };
         let plan = Plan::from_output(Some(&self.dir.join("")), &naming::slug(&prompt))?;
-        let started = SystemTime::now();
-        let (records, unsaved) =
-            crate::commands::save_generation(&generation, &plan, &asked, false, started, signals)
-                .await?;
+        let (records, unsaved) = self
+            .save_at(item, &state.reserved, &plan, &generation, &asked, signals)
+            .await?;
         if !unsaved.is_empty() {
             crate::paid::report_unsaved(&unsaved, generation.images.len());
             return Err(crate::paid::not_saved(&unsaved, generation.images.len()));
@@ -223,5 +232,70 @@ impl Store {
             state.apply(saved, &self.dir);
         }
         Ok(Kept::Saved(paths))
+    }
+
+    /// Saves `generation` under names of its own, journaled before the
+    /// downloads start: a run killed mid-download leaves names the next
+    /// run reuses (removing what was left there), never a second set.
+    async fn save_at(
+        &self,
+        item: usize,
+        reserved: &[PathBuf],
+        plan: &Plan,
+        generation: &ideogram::Generation,
+        asked: &Asked,
+        signals: &Signals,
+    ) -> Result<(Vec<serde_json::Value>, Vec<crate::paid::Unsaved>), Failure> {
+        use crate::batch::{absolute, same_stem};
+        let ours = |path: &Path| reserved.iter().any(|stem| same_stem(stem, path));
+        let stems = plan.stems(generation.images.len(), false, &ours);
+        let relative = stems
+            .iter()
+            .map(|s| {
+                self.journal
+                    .relative(&absolute(&s.image.with_extension("")))
+            })
+            .collect();
+        let saving = Entry::Saving {
+            item,
+            stems: relative,
+        };
+        self.journal.commit(&saving).await?;
+        if let Some((_, state)) = self
+            .items
+            .lock()
+            .expect("items")
+            .by_id
+            .get_mut(&generation.request_id.clone().unwrap_or_default())
+        {
+            state.apply(saving, &self.dir);
+        }
+        for stem in &stems {
+            for path in naming::files_of_stem(&stem.image) {
+                if ours(&path) && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        let saving = crate::paid::Saving {
+            asked,
+            replace: false,
+            temp_tag: Some(self.tag.clone()),
+            started: SystemTime::now(),
+            // The Generated entry, synced, holds the URLs.
+            journaled: true,
+            claimed: false,
+        };
+        // The first interrupt lets the downloads under way finish; a
+        // second one stops them (the journal still holds the URLs).
+        signals
+            .unless(2, crate::paid::save_all(generation, &stems, &saving))
+            .await
+            .ok_or_else(|| {
+                Failure::new(
+                    crate::failure::INTERRUPTED,
+                    "interrupted while downloading; the journal holds the images: start the server again to save them",
+                )
+            })
     }
 }
