@@ -40,6 +40,10 @@
 //! 400 for invalid input, 422 for the safety check, 402 without funds, and
 //! 429 with `reject_reason: inflight_limit` past 10 images in flight.
 //!
+//! Ideogram's signed webhooks: the mock signs with its own Ed25519 keys,
+//! serves them as the JWKS at the spec's path, and POSTs signed deliveries
+//! ([`MockServer::deliver_webhook`], with [`WebhookFault`]s).
+//!
 //! Prompts steer the outcome: [`FAIL_TRIGGER`] makes a queued request FAIL,
 //! [`UNSAFE_TRIGGER`] fails Ideogram's safety check, [`WITHHELD_TRIGGER`]
 //! withholds Ideogram's first image.
