@@ -230,3 +230,48 @@ async fn a_server_killed_between_journal_and_download_saves_it_when_started_agai
     assert_eq!(code, 0, "{stderr}");
     mock.shutdown().await;
 }
+
+/// `request` sent raw to the server at `url`: the answer's status line.
+async fn raw_status(url: &str, request: Vec<u8>) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let host = url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap();
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    // The server may answer and close before the whole body is written.
+    let _ = stream.write_all(&request).await;
+    let mut answer = Vec::new();
+    let _ = (&mut stream).take(4096).read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn an_oversized_body_or_another_method_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mock = MockServer::start(MockConfig::default()).await.unwrap();
+    let (server, url) = serve(&mock, &out, dir.path()).await;
+    let body = vec![b' '; 2 << 20];
+    let mut request = format!(
+        "POST /hook HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    let status = within("the answer", raw_status(&url, request)).await;
+    assert!(status.contains(" 413 "), "{status}");
+    let get = b"GET /hook HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".to_vec();
+    let status = within("the answer", raw_status(&url, get)).await;
+    assert!(status.contains(" 405 "), "{status}");
+    assert!(images(&out).is_empty());
+    assert_eq!(journal_events(&out, "generated"), 0);
+    server.signal("INT");
+    let (code, stderr) = within("the server's end", server.finish()).await;
+    assert_eq!(code, 0, "{stderr}");
+    mock.shutdown().await;
+}
