@@ -275,3 +275,57 @@ async fn an_oversized_body_or_another_method_is_refused_unread() {
     assert_eq!(code, 0, "{stderr}");
     mock.shutdown().await;
 }
+
+/// The first interrupt stops listening but lets a delivery under way be
+/// saved and answered; a second server on the same folder is refused,
+/// saying why.
+#[tokio::test]
+async fn an_interrupt_lets_the_delivery_under_way_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mock = MockServer::start(MockConfig::default()).await.unwrap();
+    let (server, url) = serve(&mock, &out, dir.path()).await;
+    let second = common::run(
+        &[
+            "webhook",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "-o",
+            out.to_str().unwrap(),
+            "--base-url",
+            mock.api_url(),
+        ],
+        &[("IDEOGRAM_API_KEY", mock.api_key().as_str())],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(common::code(&second), 1, "{}", common::stderr(&second));
+    assert!(
+        common::stderr(&second).contains("another ideogram webhook serve saves into"),
+        "{}",
+        common::stderr(&second)
+    );
+    mock.inject(
+        Target::ImagePath("/images/".into()),
+        Fault::SlowHeaders(std::time::Duration::from_secs(2)),
+    );
+    let delivery = mock.webhook_delivery("a patient heron", 1);
+    let mut sent = Box::pin(mock.deliver_webhook(&url, &delivery, None));
+    tokio::select! {
+        answered = &mut sent => panic!("answered before the interrupt: {answered:?}"),
+        () = until("the download to start", || !mock.cdn_requests().is_empty()) => {}
+    }
+    server.signal("INT");
+    let status = within("the answer", &mut sent).await.unwrap();
+    drop(sent);
+    assert_eq!(status, 200);
+    assert_eq!(images(&out).len(), 1);
+    let (code, stderr) = within("the server's end", server.finish()).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("stopping after the deliveries under way"),
+        "{stderr}"
+    );
+    mock.shutdown().await;
+}

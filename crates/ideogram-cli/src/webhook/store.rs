@@ -64,7 +64,17 @@ impl Store {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::io(format!("cannot create {}", dir.display()), e))?;
         let folder = crate::journal::share_output(dir)?;
-        let (journal, states) = Journal::open(&dir.join(JOURNAL), FINGERPRINT, 0, false)?;
+        let Some((journal, states)) = Journal::open_first_free([dir.join(JOURNAL)], FINGERPRINT)?
+        else {
+            return Err(Failure::new(
+                crate::failure::OTHER,
+                format!(
+                    "another ideogram webhook serve saves into {} (it holds the journal)",
+                    dir.display()
+                ),
+            )
+            .hint("stop it, or give this one another output folder"));
+        };
         crate::batch::sweep_own_leftovers(dir, journal.tags());
         let tag = format!("w{:08x}", rand::random::<u32>());
         journal.record(&Entry::Run {
