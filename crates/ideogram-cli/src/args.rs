@@ -487,8 +487,8 @@ pub(crate) enum JobAction {
     },
 }
 
-/// What `ideogram webhook` does.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub(crate) enum WebhookAction {
     /// Receive deliveries on --listen and save their images in --output.
     ///
@@ -529,7 +529,7 @@ pub(crate) enum WebhookAction {
 mod tests {
     use clap::{CommandFactory, Subcommand};
 
-    use super::{Cli, JobAction};
+    use super::{Cli, JobAction, WebhookAction};
 
     /// Each subcommand's name, about and long about (clap's own `help`
     /// left out: it is added when a command is built).
@@ -553,11 +553,15 @@ mod tests {
         assert_eq!(generate.get_arguments().count(), 0);
         let before = abouts(&command);
         let jobs_before = abouts(&JobAction::augment_subcommands(clap::Command::new("job")));
+        let webhook = clap::Command::new("webhook");
+        let webhooks_before = abouts(&WebhookAction::augment_subcommands(webhook));
         command.build();
         let generate = command.find_subcommand("generate").unwrap();
         assert!(generate.get_arguments().any(|a| a.get_id() == "prompt"));
         // The option groups a command flattens do not replace its about.
         assert_eq!(abouts(&command), before);
         assert_eq!(abouts(command.find_subcommand("job").unwrap()), jobs_before);
+        let webhook = command.find_subcommand("webhook").unwrap();
+        assert_eq!(abouts(webhook), webhooks_before);
     }
 }
