@@ -375,6 +375,7 @@ def ideogram(results):
                        {"api-key": mock.key, "content-type": content_type}, body)
         results.check("ideogram: the 400 names the part", b"image_file" in answer, answer)
         v3_operations(results, mock)
+        webhook_keys(results, mock)
     with Mock("--credits", "0") as mock:
         key = {"api-key": mock.key, "content-type": "application/json"}
         check(results, "ideogram", mock, "402 funds", "POST", "/generate", 402, key, b'{"image_request": {"prompt": "x"}}')
@@ -382,6 +383,15 @@ def ideogram(results):
         key = {"api-key": mock.key, "content-type": "application/json"}
         check(results, "ideogram", mock, "429 in flight", "POST", "/generate", 429, key,
               b'{"image_request": {"prompt": "x", "num_images": 2}}')
+
+
+def webhook_keys(results, mock):
+    """The webhook signing keys: the spec's JWKS, Ed25519 keys of 32 bytes."""
+    answer = check(results, "ideogram", mock, "webhook keys 200", "GET", "/v1/.well-known/jwks.json", 200)
+    keys = json.loads(answer)["keys"]
+    results.check("ideogram: the JWKS holds an Ed25519 key of 32 bytes",
+                  keys and all(k["kty"] == "OKP" and k["crv"] == "Ed25519"
+                               and len(base64.urlsafe_b64decode(k["x"] + "=")) == 32 for k in keys), answer)
 
 
 def main():

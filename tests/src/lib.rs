@@ -380,4 +380,6 @@ mod docs {
     struct RawClient;
     #[doc = include_str!("../../docs/src/mock.md")]
     struct Mock;
+    #[doc = include_str!("../../docs/src/webhooks.md")]
+    struct Webhooks;
 }

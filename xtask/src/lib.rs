@@ -297,10 +297,11 @@ fn route(id: &str, route: &serde_json::Value) -> Result<String, Box<dyn Error>> 
     ))
 }
 
-/// The `headers` module: every response header the spec's answers name, as
-/// a `HeaderName` constant (`X_SEED_VALUE`), so that code reading or
-/// sending one (the facade, the mock) takes its name from the spec. Each
-/// constant's doc is the header's description.
+/// The `headers` module: every response header the spec's answers name, and
+/// each a webhook delivery carries (`x-webhook-headers`), as a `HeaderName`
+/// constant (`X_SEED_VALUE`), so that code reading or sending one (the
+/// facade, the mock, the webhook verifier) takes its name from the spec.
+/// Each constant's doc is the header's description.
 fn headers_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>> {
     let mut responses: Vec<&serde_json::Value> = spec
         .pointer("/components/responses")
@@ -334,8 +335,23 @@ fn headers_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>> {
         let doc = header["description"].as_str().unwrap_or_default();
         headers.insert(name.to_ascii_lowercase(), doc.trim().replace('\n', " "));
     }
+    // A webhook delivery's headers (`x-webhook-headers`: name to words),
+    // which the verifier reads.
+    for item in spec["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
+        for op in item.as_object().into_iter().flat_map(|o| o.values()) {
+            for (name, doc) in op["x-webhook-headers"].as_object().into_iter().flatten() {
+                let doc = doc.as_str().unwrap_or_default();
+                headers.insert(name.to_ascii_lowercase(), doc.trim().replace('\n', " "));
+            }
+        }
+    }
     let mut out = String::from(
-        "/// The response headers the spec names, as `HeaderName`s.\n\
+        "/// The headers the spec names (its answers', and a webhook delivery's\n\
+         /// `x-webhook-headers`), as `HeaderName`s.\n\
          pub mod headers {\n",
     );
     for (name, doc) in headers {

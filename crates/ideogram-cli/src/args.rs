@@ -385,6 +385,11 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: JobAction,
     },
+    /// Receive Ideogram's signed webhook deliveries and save their images.
+    Webhook {
+        #[command(subcommand)]
+        action: WebhookAction,
+    },
     /// List the legal sizes with their aspect ratios.
     Resolutions {
         /// `legacy` (2.x models and Segmind's 2.x slugs), `v3` or `v4`; default
@@ -413,7 +418,7 @@ pub(crate) enum Command {
 impl Command {
     /// Whether the command serves others (`ideogram mock`).
     pub(crate) fn serves(&self) -> bool {
-        if let Self::Mcp { .. } = self {
+        if let Self::Mcp { .. } | Self::Webhook { .. } = self {
             return true;
         }
         #[cfg(feature = "mock")]
@@ -444,6 +449,9 @@ impl Command {
                 | JobAction::Status { connection, .. }
                 | JobAction::Wait { connection, .. } => connection,
             }),
+            Self::Webhook {
+                action: WebhookAction::Serve { connection, .. },
+            } => Some(connection),
             #[cfg(feature = "mock")]
             Self::Mock(_) => None,
             Self::Fetch { .. }
@@ -506,11 +514,49 @@ pub(crate) enum JobAction {
     },
 }
 
+#[derive(Debug, Subcommand)]
+#[command(defer = true)]
+pub(crate) enum WebhookAction {
+    /// Receive deliveries on --listen and save their images in --output.
+    ///
+    /// A request sent with a `webhook_url` is delivered, once its images are
+    /// done, as a signed POST. Each delivery's Ed25519 signature is checked
+    /// against Ideogram's signing keys (fetched from the service at
+    /// --base-url, again when a delivery names a key not seen yet), its
+    /// timestamp against --window: a delivery that fails is answered 401
+    /// and nothing of it is saved. A verified one is journaled by its
+    /// generation id in the output folder before its images are
+    /// downloaded, and answered 200 only once they are on disk (a failure
+    /// answers 500 so that the service delivers again). The same delivery
+    /// again saves nothing twice; a server restarted after a crash first
+    /// downloads what its journal holds unsaved. One line per delivery on
+    /// stdout (JSON with --json). Ctrl-C stops after the deliveries under
+    /// way.
+    ///
+    /// The service delivers over HTTPS to a public host: put this behind a
+    /// reverse proxy or tunnel that terminates TLS.
+    Serve {
+        /// The address to listen on (`127.0.0.1:8080`; port 0 picks one,
+        /// printed on stderr).
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+        /// The folder the images, their sidecars and the journal go in.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// How many seconds a delivery's timestamp may be from now, before
+        /// or after (Ideogram documents none).
+        #[arg(long, default_value_t = 300)]
+        window: u64,
+        #[command(flatten)]
+        connection: Connection,
+    },
+}
+
 #[cfg(test)]
 mod tests {
     use clap::{CommandFactory, Subcommand};
 
-    use super::{Cli, JobAction};
+    use super::{Cli, JobAction, WebhookAction};
 
     /// Each subcommand's name, about and long about (clap's own `help`
     /// left out: it is added when a command is built).
@@ -534,11 +580,15 @@ mod tests {
         assert_eq!(generate.get_arguments().count(), 0);
         let before = abouts(&command);
         let jobs_before = abouts(&JobAction::augment_subcommands(clap::Command::new("job")));
+        let webhook = clap::Command::new("webhook");
+        let webhooks_before = abouts(&WebhookAction::augment_subcommands(webhook));
         command.build();
         let generate = command.find_subcommand("generate").unwrap();
         assert!(generate.get_arguments().any(|a| a.get_id() == "prompt"));
         // The option groups a command flattens do not replace its about.
         assert_eq!(abouts(&command), before);
         assert_eq!(abouts(command.find_subcommand("job").unwrap()), jobs_before);
+        let webhook = command.find_subcommand("webhook").unwrap();
+        assert_eq!(abouts(webhook), webhooks_before);
     }
 }

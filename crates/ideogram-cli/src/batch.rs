@@ -487,7 +487,7 @@ fn plan_for(output: &Path, item: &Item) -> Plan {
 /// Removes what earlier runs of this batch (their tags are in the journal)
 /// left half-written when they were killed: only files this tool created,
 /// named `.<name>.<tag>-<random>.part`.
-fn sweep_own_leftovers(dir: &Path, tags: &[String]) {
+pub(crate) fn sweep_own_leftovers(dir: &Path, tags: &[String]) {
     if tags.is_empty() {
         return;
     }
@@ -937,11 +937,11 @@ pub(crate) fn fetch_commands(generation: &Generation, plan: &Plan) -> String {
 }
 
 /// `path` made absolute against the current directory.
-fn absolute(path: &Path) -> PathBuf {
+pub(crate) fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Whether `path` is `stem` with any extension.
-fn same_stem(stem: &Path, path: &Path) -> bool {
+pub(crate) fn same_stem(stem: &Path, path: &Path) -> bool {
     absolute(&path.with_extension("")) == absolute(stem)
 }

@@ -22,10 +22,11 @@ mod shell;
 mod signals;
 mod trace;
 mod values;
+mod webhook;
 
 use std::process::ExitCode;
 
-use args::{Cli, Command, JobAction};
+use args::{Cli, Command, JobAction, WebhookAction};
 use failure::Failure;
 
 fn main() -> ExitCode {
@@ -192,6 +193,24 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         // stderr.
         let connection = cli.connection.merged(connection);
         return mcp::serve(connection, out, read, agent.clone(), signals).await;
+    }
+    if let Command::Webhook {
+        action:
+            WebhookAction::Serve {
+                listen,
+                output,
+                window,
+                connection,
+            },
+    } = &cli.command
+    {
+        // Ideogram's deliveries, whichever provider's key is set.
+        let mut connection = cli.connection.merged(connection);
+        connection
+            .provider
+            .get_or_insert_with(|| ideogram::Provider::Ideogram.to_string());
+        let session = connect::connect(&connection, false).await?;
+        return webhook::serve(session, *listen, output.clone(), *window, cli.json, signals).await;
     }
     let queue = matches!(cli.command, Command::Job { .. });
     let connection = cli.connection.merged(
@@ -411,6 +430,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Mock(_) => unreachable!("handled above"),
         Command::Resolutions { .. }
         | Command::Mcp { .. }
+        | Command::Webhook { .. }
         | Command::Palettes
         | Command::Models
         | Command::Completions { .. }

@@ -177,6 +177,11 @@ pub(crate) fn record(
             "elapsed_ms": finished.duration_since(started).map(|d| d.as_millis() as u64).unwrap_or(0),
         },
     });
+    // A model asked as null is one the answer does not name (a webhook
+    // delivery's): the sidecar says so rather than guess.
+    if asked.fields.get("model") == Some(&Value::Null) {
+        record["model"] = Value::Null;
+    }
     // Every other field asked, by its spec name.
     if let Value::Object(record) = &mut record {
         for (name, value) in &asked.fields {

@@ -40,6 +40,10 @@
 //! 400 for invalid input, 422 for the safety check, 402 without funds, and
 //! 429 with `reject_reason: inflight_limit` past 10 images in flight.
 //!
+//! Ideogram's signed webhooks: the mock signs with its own Ed25519 keys,
+//! serves them as the JWKS at the spec's path, and POSTs signed deliveries
+//! ([`MockServer::deliver_webhook`], with [`WebhookFault`]s).
+//!
 //! Prompts steer the outcome: [`FAIL_TRIGGER`] makes a queued request FAIL,
 //! [`UNSAFE_TRIGGER`] fails Ideogram's safety check, [`WITHHELD_TRIGGER`]
 //! withholds Ideogram's first image.
@@ -63,6 +67,7 @@ mod segmind;
 mod serve;
 pub mod standalone;
 mod state;
+mod webhook;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -77,6 +82,7 @@ pub use image::ImageSpec;
 pub use ledger::{Billed, Delivery, Ledger, Service};
 pub use segmind::{DURATION_TRIGGER, FAIL_TRIGGER};
 pub use state::{CdnRequest, JobReport};
+pub use webhook::{WEBHOOK_USER_ID, WebhookFault};
 
 /// Where the API origin serves the ledger as JSON (`GET`, no key needed):
 /// `{"entries": [...], "images": n, "credits": x}`, each entry a [`Billed`].
@@ -93,6 +99,22 @@ async fn serve_ledger(
         "images": ledger.images(),
         "credits": state.credits(),
     }))
+}
+
+/// `GET` the spec's JWKS path: the mock's webhook signing keys.
+async fn serve_jwks(
+    axum::extract::State(state): axum::extract::State<Arc<state::State>>,
+) -> axum::Json<ideogram_raw::ideogram::types::Jwks> {
+    axum::Json(state.webhooks.jwks())
+}
+
+/// The spec's path of the webhook signing keys.
+fn jwks_path() -> &'static str {
+    ideogram_raw::ideogram::operations::ALL
+        .iter()
+        .find(|op| op.id == "get_webhook_jwks")
+        .map(|op| op.path)
+        .expect("the spec has get_webhook_jwks")
 }
 
 /// A running mock: the API on one port, the image origin on another.
@@ -139,6 +161,7 @@ impl MockServer {
             .merge(ideogram_route::routes(table))
             .merge(generations::routes(table))
             .route(LEDGER_PATH, axum::routing::get(serve_ledger))
+            .route(jwks_path(), axum::routing::get(serve_jwks))
             .with_state(state.clone());
         let cdn_routes = cdn::routes().with_state(state.clone());
         let tasks = vec![
@@ -243,6 +266,86 @@ impl MockServer {
     /// Every request the image origin received.
     pub fn cdn_requests(&self) -> Vec<CdnRequest> {
         self.state.cdn_log.lock().expect("cdn log").clone()
+    }
+
+    /// The id of the key that signs webhook deliveries now.
+    pub fn webhook_key_id(&self) -> String {
+        self.state.webhooks.key_id()
+    }
+
+    /// The webhook key set, as the JWKS endpoint serves it.
+    pub fn webhook_jwks(&self) -> ideogram_raw::ideogram::types::Jwks {
+        self.state.webhooks.jwks()
+    }
+
+    /// Rotates the webhook signing key: a new key (id returned) signs from
+    /// now on; the old ones stay in the JWKS when `keep_old`, else leave it.
+    pub fn rotate_webhook_key(&self, keep_old: bool) -> String {
+        self.state.webhooks.rotate(keep_old)
+    }
+
+    /// The five `X-Ideogram-Webhook-*` headers (name, value) of a delivery
+    /// of `body` about `generation_id` signed by the current key at
+    /// `timestamp` (Unix seconds): a vector for verifier tests.
+    pub fn sign_webhook(
+        &self,
+        body: &[u8],
+        generation_id: &str,
+        timestamp: i64,
+    ) -> Vec<(String, String)> {
+        self.state
+            .webhooks
+            .headers(body, generation_id, timestamp, None)
+    }
+
+    /// A finished generation of `images` images for `prompt`, as a webhook
+    /// delivers it: a fresh generation id, the images published on the
+    /// image origin. Not billed: the request that asked for it is.
+    pub fn webhook_delivery(
+        &self,
+        prompt: &str,
+        images: u32,
+    ) -> ideogram_raw::ideogram::types::WebhookDelivery {
+        use base64::Engine as _;
+        let id = self.state.next_id("generation");
+        let generation_id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&id);
+        let data = (0..images)
+            .map(|n| {
+                let seed = self.state.default_seed(&(0..=2_147_483_647));
+                let spec = ImageSpec {
+                    width: 256,
+                    height: 256,
+                    seed,
+                    palette: Vec::new(),
+                    transparent: false,
+                };
+                let url = self.state.publish(&format!("{id}-{n}"), spec, "png");
+                ideogram_raw::ideogram::types::WebhookImage {
+                    url: Some(url),
+                    prompt: prompt.to_owned(),
+                    resolution: "256x256".to_owned(),
+                    seed: i64::try_from(seed).unwrap_or_default(),
+                    is_image_safe: true,
+                }
+            })
+            .collect();
+        ideogram_raw::ideogram::types::WebhookDelivery {
+            generation_id,
+            created: Some(chrono::Utc::now()),
+            data,
+        }
+    }
+
+    /// Signs `delivery` with the current key and POSTs it to `url` (plain
+    /// `http://`), suffering `fault` if one is given: the receiver's
+    /// status (the second answer's when redelivered).
+    pub async fn deliver_webhook(
+        &self,
+        url: &str,
+        delivery: &ideogram_raw::ideogram::types::WebhookDelivery,
+        fault: Option<WebhookFault>,
+    ) -> std::io::Result<u16> {
+        self.state.webhooks.deliver(url, delivery, fault).await
     }
 
     /// Stops both servers and closes their connections.

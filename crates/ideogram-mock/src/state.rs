@@ -79,6 +79,8 @@ pub(crate) struct State {
     pub rejected: AtomicU64,
     /// Work that may still bill: POSTs being handled, queued jobs not ended.
     busy: std::sync::Arc<tokio::sync::watch::Sender<usize>>,
+    /// Signs and sends webhook deliveries; its keys are the JWKS served.
+    pub webhooks: crate::webhook::Signer,
 }
 
 /// Counts one piece of work that may still bill until dropped.
@@ -110,6 +112,7 @@ impl State {
             counter: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             busy: std::sync::Arc::new(tokio::sync::watch::channel(0).0),
+            webhooks: crate::webhook::Signer::default(),
         }
     }
 

@@ -69,6 +69,7 @@ mod queue_status;
 pub mod redact;
 pub mod schema;
 pub mod send;
+pub mod webhook;
 
 pub use queue_status::QueueStatus;
 

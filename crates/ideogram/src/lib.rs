@@ -115,6 +115,7 @@ mod request;
 mod resolution;
 mod retry;
 mod url_guard;
+pub mod webhook;
 mod wire;
 
 pub use aspect::AspectRatio;

@@ -179,37 +179,53 @@ pub(crate) fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The binary running in the background, its stderr collected as it comes.
+/// The binary running in the background, its stderr (and stdout)
+/// collected as they come.
 pub(crate) struct Running {
     pub child: std::process::Child,
     stderr: Arc<Mutex<String>>,
+    stdout: Arc<Mutex<String>>,
     reader: std::thread::JoinHandle<()>,
+}
+
+/// Collects the lines of `pipe` into `into` until it closes.
+fn collect_lines(
+    pipe: impl std::io::Read + Send + 'static,
+    into: Arc<Mutex<String>>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            let mut text = into.lock().unwrap();
+            text.push_str(&line);
+            text.push('\n');
+        }
+    })
 }
 
 impl Running {
     /// Starts the binary in `dir` with `env` (and no key otherwise).
     pub(crate) fn start(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Self {
         let mut child = command(args, env, dir)
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("start ideogram");
-        let pipe = child.stderr.take().expect("stderr");
         let stderr = Arc::new(Mutex::new(String::new()));
-        let collected = stderr.clone();
-        let reader = std::thread::spawn(move || {
-            for line in std::io::BufReader::new(pipe).lines() {
-                let Ok(line) = line else { break };
-                let mut text = collected.lock().unwrap();
-                text.push_str(&line);
-                text.push('\n');
-            }
-        });
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let reader = collect_lines(child.stderr.take().expect("stderr"), stderr.clone());
+        collect_lines(child.stdout.take().expect("stdout"), stdout.clone());
         Self {
             child,
             stderr,
+            stdout,
             reader,
         }
+    }
+
+    /// What it printed on stdout so far.
+    pub(crate) fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
     }
 
     /// What it printed on stderr so far.

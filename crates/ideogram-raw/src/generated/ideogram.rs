@@ -2927,6 +2927,53 @@ models V_1, V_1_TURBO, V_2 and V_2_TURBO take it.
                 })
         }
     }
+    /**One public key in JWK form. Ideogram's are Ed25519: `x` is the 32-byte
+public key, base64url without padding.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct Jwk {
+        ///The signature algorithm (`EdDSA`).
+        pub alg: ::std::string::String,
+        ///The curve (`Ed25519`).
+        pub crv: ::std::string::String,
+        ///The key's id, as a delivery's `X-Ideogram-Webhook-Key-Id` names it.
+        pub kid: ::std::string::String,
+        ///The key type (`OKP`).
+        pub kty: ::std::string::String,
+        ///What the key is for (`sig`).
+        #[serde(rename = "use")]
+        pub use_: ::std::string::String,
+        ///The public key, base64url without padding.
+        pub x: ::std::string::String,
+    }
+    impl Jwk {
+        pub fn builder() -> builder::Jwk {
+            Default::default()
+        }
+    }
+    ///A JSON Web Key Set (`GET /v1/.well-known/jwks.json`).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct Jwks {
+        ///The signing keys, current and (during a rotation) recent.
+        pub keys: ::std::vec::Vec<Jwk>,
+    }
+    impl Jwks {
+        pub fn builder() -> builder::Jwks {
+            Default::default()
+        }
+    }
     ///The multipart body of `POST /v1/ideogram-v3/layerize-text`.
     #[derive(
         ::serde::Deserialize,
@@ -7260,6 +7307,62 @@ resolutions" the live documentation names, as Replicate lists them
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
+        }
+    }
+    /**The JSON body Ideogram POSTs to a request's `webhook_url` once every
+image of it has finished: the synchronous answer's shape. Verify its
+signature (`get_webhook_jwks`'s `x-webhook-headers`) over the raw bytes
+received before trusting it; the same delivery may arrive more than
+once, so key what it saves on `generation_id`. Some endpoint pages call
+the id `request_id`; the webhooks guide and the header say
+`generation_id`.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct WebhookDelivery {
+        ///When the request was created.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub created: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///One object per image, in generation order.
+        pub data: ::std::vec::Vec<WebhookImage>,
+        ///The generation's id (URL-safe base64), as the Generation-Id header.
+        pub generation_id: ::std::string::String,
+    }
+    impl WebhookDelivery {
+        pub fn builder() -> builder::WebhookDelivery {
+            Default::default()
+        }
+    }
+    ///One delivered image; its URL expires as a synchronous answer's does.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct WebhookImage {
+        ///False when the image failed the safety check; its URL is then empty.
+        pub is_image_safe: bool,
+        ///The prompt used.
+        pub prompt: ::std::string::String,
+        ///The image's size as `<width>x<height>`.
+        pub resolution: ::std::string::String,
+        ///The seed used.
+        pub seed: i64,
+        ///Where to download the image. Empty or null when `is_image_safe` is false.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl WebhookImage {
+        pub fn builder() -> builder::WebhookImage {
+            Default::default()
         }
     }
     /// Types for composing complex structures.
@@ -12789,6 +12892,167 @@ resolutions" the live documentation names, as Replicate lists them
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Jwk {
+            alg: ::std::result::Result<::std::string::String, ::std::string::String>,
+            crv: ::std::result::Result<::std::string::String, ::std::string::String>,
+            kid: ::std::result::Result<::std::string::String, ::std::string::String>,
+            kty: ::std::result::Result<::std::string::String, ::std::string::String>,
+            use_: ::std::result::Result<::std::string::String, ::std::string::String>,
+            x: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for Jwk {
+            fn default() -> Self {
+                Self {
+                    alg: Err("no value supplied for alg".to_string()),
+                    crv: Err("no value supplied for crv".to_string()),
+                    kid: Err("no value supplied for kid".to_string()),
+                    kty: Err("no value supplied for kty".to_string()),
+                    use_: Err("no value supplied for use_".to_string()),
+                    x: Err("no value supplied for x".to_string()),
+                }
+            }
+        }
+        impl Jwk {
+            pub fn alg<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.alg = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for alg: {e}")
+                    });
+                self
+            }
+            pub fn crv<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.crv = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for crv: {e}")
+                    });
+                self
+            }
+            pub fn kid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kid: {e}")
+                    });
+                self
+            }
+            pub fn kty<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kty = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kty: {e}")
+                    });
+                self
+            }
+            pub fn use_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.use_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for use_: {e}")
+                    });
+                self
+            }
+            pub fn x<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.x = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for x: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Jwk> for super::Jwk {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Jwk,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    alg: value.alg?,
+                    crv: value.crv?,
+                    kid: value.kid?,
+                    kty: value.kty?,
+                    use_: value.use_?,
+                    x: value.x?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Jwk> for Jwk {
+            fn from(value: super::Jwk) -> Self {
+                Self {
+                    alg: Ok(value.alg),
+                    crv: Ok(value.crv),
+                    kid: Ok(value.kid),
+                    kty: Ok(value.kty),
+                    use_: Ok(value.use_),
+                    x: Ok(value.x),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Jwks {
+            keys: ::std::result::Result<
+                ::std::vec::Vec<super::Jwk>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Jwks {
+            fn default() -> Self {
+                Self {
+                    keys: Err("no value supplied for keys".to_string()),
+                }
+            }
+        }
+        impl Jwks {
+            pub fn keys<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Jwk>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.keys = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for keys: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Jwks> for super::Jwks {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Jwks,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { keys: value.keys? })
+            }
+        }
+        impl ::std::convert::From<super::Jwks> for Jwks {
+            fn from(value: super::Jwks) -> Self {
+                Self { keys: Ok(value.keys) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct LayerizeTextRequest {
             image: ::std::result::Result<
                 crate::multipart::FilePart,
@@ -15732,6 +15996,205 @@ resolutions" the live documentation names, as Replicate lists them
                 }
             }
         }
+        #[derive(Clone, Debug)]
+        pub struct WebhookDelivery {
+            created: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::WebhookImage>,
+                ::std::string::String,
+            >,
+            generation_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebhookDelivery {
+            fn default() -> Self {
+                Self {
+                    created: Ok(Default::default()),
+                    data: Err("no value supplied for data".to_string()),
+                    generation_id: Err("no value supplied for generation_id".to_string()),
+                }
+            }
+        }
+        impl WebhookDelivery {
+            pub fn created<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created: {e}")
+                    });
+                self
+            }
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::WebhookImage>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn generation_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.generation_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for generation_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookDelivery> for super::WebhookDelivery {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookDelivery,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created: value.created?,
+                    data: value.data?,
+                    generation_id: value.generation_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebhookDelivery> for WebhookDelivery {
+            fn from(value: super::WebhookDelivery) -> Self {
+                Self {
+                    created: Ok(value.created),
+                    data: Ok(value.data),
+                    generation_id: Ok(value.generation_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WebhookImage {
+            is_image_safe: ::std::result::Result<bool, ::std::string::String>,
+            prompt: ::std::result::Result<::std::string::String, ::std::string::String>,
+            resolution: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<i64, ::std::string::String>,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebhookImage {
+            fn default() -> Self {
+                Self {
+                    is_image_safe: Err(
+                        "no value supplied for is_image_safe".to_string(),
+                    ),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    resolution: Err("no value supplied for resolution".to_string()),
+                    seed: Err("no value supplied for seed".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl WebhookImage {
+            pub fn is_image_safe<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_image_safe = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_image_safe: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resolution = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resolution: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookImage> for super::WebhookImage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookImage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    is_image_safe: value.is_image_safe?,
+                    prompt: value.prompt?,
+                    resolution: value.resolution?,
+                    seed: value.seed?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebhookImage> for WebhookImage {
+            fn from(value: super::WebhookImage) -> Self {
+                Self {
+                    is_image_safe: Ok(value.is_image_safe),
+                    prompt: Ok(value.prompt),
+                    resolution: Ok(value.resolution),
+                    seed: Ok(value.seed),
+                    url: Ok(value.url),
+                }
+            }
+        }
     }
     /// Generation of default values for serde.
     pub mod defaults {
@@ -16086,6 +16549,25 @@ let response = client.post_generate_image_v4()
 ```*/
     pub fn post_generate_image_v4(&self) -> builder::PostGenerateImageV4<'_> {
         builder::PostGenerateImageV4::new(self)
+    }
+    /**The public keys that sign webhook deliveries
+
+Ideogram's webhook signing keys as a JSON Web Key Set: Ed25519 keys
+(`kty: OKP`, `crv: Ed25519`), each named by its `kid`. The set may be
+cached; fetch it again when a delivery names a key id it does not
+hold (the keys rotate). The path is under `/v1` for the v2 API too.
+Free: nothing is billed.
+
+
+Sends a `GET` request to `/v1/.well-known/jwks.json`
+
+```ignore
+let response = client.get_webhook_jwks()
+    .send()
+    .await;
+```*/
+    pub fn get_webhook_jwks(&self) -> builder::GetWebhookJwks<'_> {
+        builder::GetWebhookJwks::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -16881,6 +17363,56 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::get_webhook_jwks`]
+
+[`Client::get_webhook_jwks`]: super::Client::get_webhook_jwks*/
+    #[derive(Debug, Clone)]
+    pub struct GetWebhookJwks<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetWebhookJwks<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/.well-known/jwks.json`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Jwks>, Error<ByteStream>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/.well-known/jwks.json", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_webhook_jwks",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
@@ -17045,6 +17577,8 @@ pub mod limits {
     pub const UPSCALE_INITIAL_IMAGE_REQUEST_RESEMBLANCE_DEFAULT: i64 = 50;
     /// `UpscaleV2.webhook_url`: the length in characters from 0 to 2048.
     pub const UPSCALE_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
+    /// `WebhookImage.seed`: the value from 0 to 2147483647.
+    pub const WEBHOOK_IMAGE_SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
 }
 /// The spec's operations as data, for code that routes requests by
 /// method and path (the mock) or by task and model (the facade).
@@ -17121,6 +17655,17 @@ pub mod operations {
                 queue: None,
                 poll: None,
             }),
+            rate_limit: None,
+        },
+        crate::operation::Operation {
+            id: "get_webhook_jwks",
+            method: "GET",
+            path: "/v1/.well-known/jwks.json",
+            content_type: None,
+            body: None,
+            typical: None,
+            accept: Some("application/json"),
+            route: None,
             rate_limit: None,
         },
         crate::operation::Operation {
@@ -17705,11 +18250,32 @@ pub mod operations {
         }
     }
 }
-/// The response headers the spec names, as `HeaderName`s.
+/// The headers the spec names (its answers', and a webhook delivery's
+/// `x-webhook-headers`), as `HeaderName`s.
 pub mod headers {
     /// `retry-after`: Seconds to wait before polling again.
     pub const RETRY_AFTER: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
         "retry-after",
+    );
+    /// `x-ideogram-webhook-generation-id`: The delivery's generation id (URL-safe base64); equals the body's `generation_id`. Signed value 1.
+    pub const X_IDEOGRAM_WEBHOOK_GENERATION_ID: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+        "x-ideogram-webhook-generation-id",
+    );
+    /// `x-ideogram-webhook-key-id`: The `kid` of the key that signed it: the key to try first, not the only one to try.
+    pub const X_IDEOGRAM_WEBHOOK_KEY_ID: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+        "x-ideogram-webhook-key-id",
+    );
+    /// `x-ideogram-webhook-signature`: The Ed25519 signature, lowercase hex (64 bytes, 128 digits), of the four signed values joined by single newlines (UTF-8), the fourth being the lowercase hex SHA-256 of the raw body as received. The documentation confirms four values in a fixed order and the body hashed as received; which values, in this order, comes from third parties (unconfirmed).
+    pub const X_IDEOGRAM_WEBHOOK_SIGNATURE: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+        "x-ideogram-webhook-signature",
+    );
+    /// `x-ideogram-webhook-timestamp`: When the delivery was signed, in Unix seconds (decimal). Signed value 3.
+    pub const X_IDEOGRAM_WEBHOOK_TIMESTAMP: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+        "x-ideogram-webhook-timestamp",
+    );
+    /// `x-ideogram-webhook-user-id`: The id (URL-safe base64) of the account that made the request. Signed value 2.
+    pub const X_IDEOGRAM_WEBHOOK_USER_ID: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+        "x-ideogram-webhook-user-id",
     );
 }
 impl Client {

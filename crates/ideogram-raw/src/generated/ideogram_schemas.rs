@@ -51,30 +51,32 @@ pub(super) static NAMED: &[(Text, usize)] = &[
     (B("ImageRequest"), 66),
     (B("InitialImageRequest"), 183),
     (B("InpaintV3RequestV2"), 186),
-    (B("LayerizeTextRequest"), 194),
-    (B("LayerizeTextResponse"), 196),
+    (B("Jwk"), 194),
+    (B("Jwks"), 201),
+    (B("LayerizeTextRequest"), 203),
+    (B("LayerizeTextResponse"), 205),
     (B("MagicPromptOption"), 45),
     (B("MagicPromptV2"), 108),
     (B("MagicPromptVersion"), 67),
     (B("ModelEnum"), 68),
     (B("NumImages"), 47),
-    (B("PImageRequest"), 201),
-    (B("PreciseEditV45"), 208),
+    (B("PImageRequest"), 210),
+    (B("PreciseEditV45"), 217),
     (B("Prompt"), 48),
     (B("QualityV45"), 135),
-    (B("ReframeImageRequestV3"), 216),
-    (B("ReframeV3RequestV2"), 220),
-    (B("RemixImageRequest"), 225),
-    (B("RemixImageRequestV3"), 227),
-    (B("RemixV3RequestV2"), 237),
-    (B("RemixV4RequestV2"), 246),
-    (B("RemoveBackgroundV2"), 252),
-    (B("RemoveObjectV2"), 255),
+    (B("ReframeImageRequestV3"), 225),
+    (B("ReframeV3RequestV2"), 229),
+    (B("RemixImageRequest"), 234),
+    (B("RemixImageRequestV3"), 236),
+    (B("RemixV3RequestV2"), 246),
+    (B("RemixV4RequestV2"), 255),
+    (B("RemoveBackgroundV2"), 261),
+    (B("RemoveObjectV2"), 264),
     (B("RenderingSpeed"), 49),
     (B("RenderingSpeedV2"), 110),
     (B("RenderingSpeedV4"), 85),
-    (B("ReplaceBackgroundRequestV3"), 258),
-    (B("ReplaceBackgroundV3RequestV2"), 262),
+    (B("ReplaceBackgroundRequestV3"), 267),
+    (B("ReplaceBackgroundV3RequestV2"), 271),
     (B("Resolution"), 70),
     (B("ResolutionV3"), 74),
     (B("ResolutionV4"), 86),
@@ -89,12 +91,14 @@ pub(super) static NAMED: &[(Text, usize)] = &[
     (B("StyleTypeV2"), 122),
     (B("StyleTypeV3"), 56),
     (B("UpscaleFactor"), 101),
-    (B("UpscaleImageRequest"), 266),
-    (B("UpscaleInitialImageRequest"), 268),
-    (B("UpscaleV2"), 271),
+    (B("UpscaleImageRequest"), 275),
+    (B("UpscaleInitialImageRequest"), 277),
+    (B("UpscaleV2"), 280),
+    (B("WebhookDelivery"), 285),
+    (B("WebhookImage"), 288),
 ];
 /// The compiled schemas; each index names one.
-pub(super) static NODES: [Node; 276] = [
+pub(super) static NODES: [Node; 295] = [
     Node {
         kinds: B(&[B("string")]),
         allowed: Some(
@@ -3432,12 +3436,101 @@ pub(super) static NODES: [Node; 276] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        required: B(&[B("alg"), B("crv"), B("kid"), B("kty"), B("use"), B("x")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("alg"),
+                    node: 195,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("crv"),
+                    node: 196,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("kid"),
+                    node: 197,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("kty"),
+                    node: 198,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("use"),
+                    node: 199,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("x"),
+                    node: 200,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("keys")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("keys"),
+                    node: 202,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        items: Some(194),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
         required: B(&[B("image")]),
         properties: B(
             &[
                 Property {
                     name: B("image"),
-                    node: 195,
+                    node: 204,
                     reference: None,
                     takes: None,
                 },
@@ -3470,25 +3563,25 @@ pub(super) static NODES: [Node; 276] = [
             &[
                 Property {
                     name: B("base_image_url"),
-                    node: 197,
+                    node: 206,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("original_image_url"),
-                    node: 198,
+                    node: 207,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 199,
+                    node: 208,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("text_blocks"),
-                    node: 200,
+                    node: 209,
                     reference: None,
                     takes: None,
                 },
@@ -3534,25 +3627,25 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 202,
+                    node: 211,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("custom_height"),
-                    node: 203,
+                    node: 212,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("custom_width"),
-                    node: 204,
+                    node: 213,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 205,
+                    node: 214,
                     reference: None,
                     takes: None,
                 },
@@ -3582,7 +3675,7 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("resolution"),
-                    node: 206,
+                    node: 215,
                     reference: None,
                     takes: None,
                 },
@@ -3594,7 +3687,7 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 207,
+                    node: 216,
                     reference: None,
                     takes: None,
                 },
@@ -3657,25 +3750,25 @@ pub(super) static NODES: [Node; 276] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 209,
+                    node: 218,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 210,
+                    node: 219,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 211,
+                    node: 220,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("mask"),
-                    node: 212,
+                    node: 221,
                     reference: None,
                     takes: None,
                 },
@@ -3699,7 +3792,7 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("reference_images"),
-                    node: 213,
+                    node: 222,
                     reference: None,
                     takes: None,
                 },
@@ -3711,7 +3804,7 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 215,
+                    node: 224,
                     reference: None,
                     takes: None,
                 },
@@ -3742,7 +3835,7 @@ pub(super) static NODES: [Node; 276] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(4),
-        items: Some(214),
+        items: Some(223),
         ..EMPTY
     },
     Node {
@@ -3773,7 +3866,7 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 217,
+                    node: 226,
                     reference: None,
                     takes: None,
                 },
@@ -3815,7 +3908,7 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 218,
+                    node: 227,
                     reference: None,
                     takes: None,
                 },
@@ -3832,7 +3925,7 @@ pub(super) static NODES: [Node; 276] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(219),
+        items: Some(228),
         ..EMPTY
     },
     Node {
@@ -3847,7 +3940,7 @@ pub(super) static NODES: [Node; 276] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 221,
+                    node: 230,
                     reference: None,
                     takes: None,
                 },
@@ -3859,7 +3952,7 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 222,
+                    node: 231,
                     reference: None,
                     takes: None,
                 },
@@ -3901,7 +3994,7 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 223,
+                    node: 232,
                     reference: None,
                     takes: None,
                 },
@@ -3923,7 +4016,7 @@ pub(super) static NODES: [Node; 276] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(224),
+        items: Some(233),
         ..EMPTY
     },
     Node {
@@ -3938,7 +4031,7 @@ pub(super) static NODES: [Node; 276] = [
             &[
                 Property {
                     name: B("image_file"),
-                    node: 226,
+                    node: 235,
                     reference: None,
                     takes: None,
                 },
@@ -3970,13 +4063,13 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 228,
+                    node: 237,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("character_reference_images_mask"),
-                    node: 230,
+                    node: 239,
                     reference: None,
                     takes: None,
                 },
@@ -3994,13 +4087,13 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 232,
+                    node: 241,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 233,
+                    node: 242,
                     reference: None,
                     takes: None,
                 },
@@ -4012,7 +4105,7 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 234,
+                    node: 243,
                     reference: None,
                     takes: None,
                 },
@@ -4060,7 +4153,7 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 235,
+                    node: 244,
                     reference: None,
                     takes: None,
                 },
@@ -4088,7 +4181,7 @@ pub(super) static NODES: [Node; 276] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(229),
+        items: Some(238),
         ..EMPTY
     },
     Node {
@@ -4099,7 +4192,7 @@ pub(super) static NODES: [Node; 276] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(231),
+        items: Some(240),
         ..EMPTY
     },
     Node {
@@ -4127,7 +4220,7 @@ pub(super) static NODES: [Node; 276] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(236),
+        items: Some(245),
         ..EMPTY
     },
     Node {
@@ -4148,7 +4241,7 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 238,
+                    node: 247,
                     reference: None,
                     takes: None,
                 },
@@ -4160,19 +4253,19 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 239,
+                    node: 248,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 240,
+                    node: 249,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 241,
+                    node: 250,
                     reference: None,
                     takes: None,
                 },
@@ -4184,7 +4277,7 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 242,
+                    node: 251,
                     reference: None,
                     takes: None,
                 },
@@ -4232,7 +4325,7 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 243,
+                    node: 252,
                     reference: None,
                     takes: None,
                 },
@@ -4244,7 +4337,7 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 245,
+                    node: 254,
                     reference: None,
                     takes: None,
                 },
@@ -4290,7 +4383,7 @@ pub(super) static NODES: [Node; 276] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(244),
+        items: Some(253),
         ..EMPTY
     },
     Node {
@@ -4315,25 +4408,25 @@ pub(super) static NODES: [Node; 276] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 247,
+                    node: 256,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 248,
+                    node: 257,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 249,
+                    node: 258,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 250,
+                    node: 259,
                     reference: None,
                     takes: None,
                 },
@@ -4363,7 +4456,7 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 251,
+                    node: 260,
                     reference: None,
                     takes: None,
                 },
@@ -4411,13 +4504,13 @@ pub(super) static NODES: [Node; 276] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 253,
+                    node: 262,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 254,
+                    node: 263,
                     reference: None,
                     takes: None,
                 },
@@ -4442,13 +4535,13 @@ pub(super) static NODES: [Node; 276] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 256,
+                    node: 265,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("mask"),
-                    node: 257,
+                    node: 266,
                     reference: None,
                     takes: None,
                 },
@@ -4481,7 +4574,7 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 259,
+                    node: 268,
                     reference: None,
                     takes: None,
                 },
@@ -4529,7 +4622,7 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 260,
+                    node: 269,
                     reference: None,
                     takes: None,
                 },
@@ -4546,7 +4639,7 @@ pub(super) static NODES: [Node; 276] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(261),
+        items: Some(270),
         ..EMPTY
     },
     Node {
@@ -4561,7 +4654,7 @@ pub(super) static NODES: [Node; 276] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 263,
+                    node: 272,
                     reference: None,
                     takes: None,
                 },
@@ -4573,7 +4666,7 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("prompt"),
-                    node: 264,
+                    node: 273,
                     reference: None,
                     takes: None,
                 },
@@ -4585,7 +4678,7 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 265,
+                    node: 274,
                     reference: None,
                     takes: None,
                 },
@@ -4626,13 +4719,13 @@ pub(super) static NODES: [Node; 276] = [
             &[
                 Property {
                     name: B("image_file"),
-                    node: 267,
+                    node: 276,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_request"),
-                    node: 268,
+                    node: 277,
                     reference: Some(B("UpscaleInitialImageRequest")),
                     takes: None,
                 },
@@ -4652,7 +4745,7 @@ pub(super) static NODES: [Node; 276] = [
             &[
                 Property {
                     name: B("detail"),
-                    node: 269,
+                    node: 278,
                     reference: None,
                     takes: None,
                 },
@@ -4682,7 +4775,7 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("resemblance"),
-                    node: 270,
+                    node: 279,
                     reference: None,
                     takes: None,
                 },
@@ -4722,13 +4815,13 @@ pub(super) static NODES: [Node; 276] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 272,
+                    node: 281,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 273,
+                    node: 282,
                     reference: None,
                     takes: None,
                 },
@@ -4740,13 +4833,13 @@ pub(super) static NODES: [Node; 276] = [
                 },
                 Property {
                     name: B("upscale_factor"),
-                    node: 274,
+                    node: 283,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 275,
+                    node: 284,
                     reference: None,
                     takes: None,
                 },
@@ -4779,6 +4872,113 @@ pub(super) static NODES: [Node; 276] = [
             regex: OnceLock::new(),
         }),
         format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("generation_id"), B("data")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("created"),
+                    node: 286,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("data"),
+                    node: 287,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("generation_id"),
+                    node: 294,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("date-time")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        items: Some(288),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("prompt"), B("resolution"), B("seed"), B("is_image_safe")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("is_image_safe"),
+                    node: 289,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 290,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("resolution"),
+                    node: 291,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 292,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("url"),
+                    node: 293,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
+        range: Range {
+            min: Some((0.0, false)),
+            max: Some((2147483647.0, false)),
+        },
+        format: Some(B("int64")),
+        ..EMPTY
+    },
+    Node {
+        nullable: true,
+        kinds: B(&[B("string")]),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
         ..EMPTY
     },
 ];

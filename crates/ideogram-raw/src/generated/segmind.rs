@@ -9828,7 +9828,8 @@ pub mod operations {
         }
     }
 }
-/// The response headers the spec names, as `HeaderName`s.
+/// The headers the spec names (its answers', and a webhook delivery's
+/// `x-webhook-headers`), as `HeaderName`s.
 pub mod headers {
     /// `x-cost`: What this call cost, in credits (reported, not documented).
     pub const X_COST: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(

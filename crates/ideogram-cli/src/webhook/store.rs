@@ -1,0 +1,311 @@
+//! What `webhook serve` keeps in its output folder: a journal of the
+//! deliveries by generation id (the batch journal's format and entries),
+//! written to disk before a delivery's images are downloaded, and the
+//! images with their sidecars, saved as every command saves them (never
+//! over a file, each image's URL on disk before its download starts).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use ideogram::raw::ideogram::types::WebhookDelivery;
+use serde_json::json;
+
+use crate::failure::Failure;
+use crate::journal::{Entry, ItemState, Journal, JournalImage};
+use crate::naming::{self, Plan};
+use crate::output::Asked;
+use crate::signals::Signals;
+
+/// The journal's name in the output folder.
+const JOURNAL: &str = ".ideogram-webhook.jsonl";
+
+/// What the journal calls its batch.
+const FINGERPRINT: &str = "ideogram-webhook";
+
+/// What became of a verified delivery.
+pub(crate) enum Kept {
+    /// Its images were saved now, at these paths.
+    Saved(Vec<PathBuf>),
+    /// It was saved before (a redelivery): nothing was saved again.
+    AlreadySaved(Vec<PathBuf>),
+}
+
+/// What the journal records per generation id.
+#[derive(Default)]
+struct Items {
+    /// Each generation id's item and state.
+    by_id: HashMap<String, (usize, ItemState)>,
+    /// The next item's number.
+    next: usize,
+}
+
+/// The journal, what it records per generation id, and the folder's lock.
+pub(crate) struct Store {
+    journal: Journal,
+    dir: PathBuf,
+    items: Mutex<Items>,
+    /// Held while a generation is saved: a redelivery arriving meanwhile
+    /// waits for it, then finds it saved.
+    busy: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// This run's temporary files' tag (journaled, so that the next run
+    /// removes what a kill left).
+    tag: String,
+    /// The output folder's lock, shared (no batch runs there meanwhile).
+    _folder: File,
+}
+
+impl Store {
+    /// Opens the journal in `dir` (created if missing); refused when
+    /// another server holds it or a batch runs there.
+    pub(crate) fn open(dir: &Path) -> Result<Self, Failure> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure::io(format!("cannot create {}", dir.display()), e))?;
+        let folder = crate::journal::share_output(dir)?;
+        let Some((journal, states)) = Journal::open_first_free([dir.join(JOURNAL)], FINGERPRINT)?
+        else {
+            return Err(Failure::new(
+                crate::failure::OTHER,
+                format!(
+                    "another ideogram webhook serve saves into {} (it holds the journal)",
+                    dir.display()
+                ),
+            )
+            .hint("stop it, or give this one another output folder"));
+        };
+        crate::batch::sweep_own_leftovers(dir, journal.tags());
+        let tag = format!("w{:08x}", rand::random::<u32>());
+        journal.record(&Entry::Run {
+            tag: tag.clone(),
+            provider: Some(ideogram::Provider::Ideogram.to_string()),
+        })?;
+        let next = states.keys().max().map_or(1, |last| last + 1);
+        let by_id = states
+            .into_iter()
+            .filter_map(|(item, state)| Some((state.request_id.clone()?, (item, state))))
+            .collect();
+        Ok(Self {
+            journal,
+            dir: dir.to_path_buf(),
+            items: Mutex::new(Items { by_id, next }),
+            busy: Mutex::default(),
+            tag,
+            _folder: folder,
+        })
+    }
+
+    /// The generation ids the journal holds paid for but not saved (a
+    /// server killed mid-download).
+    pub(crate) fn unsaved(&self) -> Vec<String> {
+        let items = self.items.lock().expect("items");
+        let mut ids: Vec<(usize, String)> = items
+            .by_id
+            .iter()
+            .filter(|(_, (_, state))| state.images.is_some() && state.saved.is_none())
+            .map(|(id, (item, _))| (*item, id.clone()))
+            .collect();
+        ids.sort();
+        ids.into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// Keeps a verified delivery: journaled (on disk) first if new, then
+    /// its images saved unless they were.
+    pub(crate) async fn keep(
+        &self,
+        delivery: &WebhookDelivery,
+        client: &ideogram::Client,
+        signals: &Signals,
+    ) -> Result<Kept, Failure> {
+        let id = &delivery.generation_id;
+        let turn = self.turn(id);
+        let _held = turn.lock().await;
+        if self.state(id).is_none() {
+            self.journal_new(delivery).await?;
+        }
+        self.save(id, client, signals).await
+    }
+
+    /// Saves the images the journal holds for generation `id`, unless
+    /// saved already.
+    pub(crate) async fn resume(
+        &self,
+        id: &str,
+        client: &ideogram::Client,
+        signals: &Signals,
+    ) -> Result<Kept, Failure> {
+        let turn = self.turn(id);
+        let _held = turn.lock().await;
+        self.save(id, client, signals).await
+    }
+
+    /// The lock of generation `id`'s work.
+    fn turn(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut busy = self.busy.lock().expect("busy");
+        busy.entry(id.to_owned()).or_default().clone()
+    }
+
+    fn state(&self, id: &str) -> Option<(usize, ItemState)> {
+        self.items.lock().expect("items").by_id.get(id).cloned()
+    }
+
+    /// Records a new delivery's images under a new item, synced to disk.
+    async fn journal_new(&self, delivery: &WebhookDelivery) -> Result<(), Failure> {
+        let images: Vec<JournalImage> = delivery
+            .data
+            .iter()
+            .map(|image| JournalImage {
+                url: image.url.clone().filter(|url| !url.is_empty()),
+                seed: u64::try_from(image.seed).ok(),
+                resolution: Some(image.resolution.clone()),
+                is_safe: image.is_image_safe,
+                prompt: image.prompt.clone(),
+            })
+            .collect();
+        let item = {
+            let mut items = self.items.lock().expect("items");
+            items.next += 1;
+            items.next - 1
+        };
+        let submitted = Entry::Submitted {
+            item,
+            request_id: delivery.generation_id.clone(),
+            model: None,
+            prompt: delivery.data.first().map(|image| image.prompt.clone()),
+        };
+        let generated = Entry::Generated { item, images };
+        self.journal.append(&submitted)?;
+        self.journal.commit(&generated).await?;
+        let mut state = ItemState::default();
+        for entry in [submitted, generated] {
+            state.apply(entry, &self.dir);
+        }
+        let mut items = self.items.lock().expect("items");
+        items
+            .by_id
+            .insert(delivery.generation_id.clone(), (item, state));
+        Ok(())
+    }
+
+    /// Downloads generation `id`'s journaled images (if not saved yet)
+    /// and journals where they went.
+    async fn save(
+        &self,
+        id: &str,
+        client: &ideogram::Client,
+        signals: &Signals,
+    ) -> Result<Kept, Failure> {
+        let Some((item, state)) = self.state(id) else {
+            return Err(Failure::new(
+                crate::failure::OTHER,
+                format!("generation {id} is not in the journal"),
+            ));
+        };
+        if let Some(paths) = state.saved {
+            return Ok(Kept::AlreadySaved(paths));
+        }
+        let images = state.images.unwrap_or_default();
+        let prompt = state.prompt.unwrap_or_default();
+        // A delivery names no model: the sidecars say so (null), and the
+        // generation's model is a placeholder nothing shows.
+        let mut generation = crate::journal::restore(client, ideogram::DEFAULT_MODEL, images);
+        generation.request_id = Some(id.to_owned());
+        let mut fields = serde_json::Map::new();
+        fields.insert("model".into(), json!(null));
+        let asked = Asked {
+            prompt: prompt.clone(),
+            provider: ideogram::Provider::Ideogram,
+            fields,
+        };
+        let plan = Plan::from_output(Some(&self.dir.join("")), &naming::slug(&prompt))?;
+        let (records, unsaved) = self
+            .save_at(item, &state.reserved, &plan, &generation, &asked, signals)
+            .await?;
+        if !unsaved.is_empty() {
+            crate::paid::report_unsaved(&unsaved, generation.images.len());
+            return Err(crate::paid::not_saved(&unsaved, generation.images.len()));
+        }
+        let paths: Vec<PathBuf> = records
+            .iter()
+            .filter_map(|r| r["path"].as_str())
+            .map(PathBuf::from)
+            .collect();
+        let relative = paths.iter().map(|p| self.journal.relative(p)).collect();
+        let saved = Entry::Saved {
+            item,
+            paths: relative,
+        };
+        self.journal.commit(&saved).await?;
+        let mut items = self.items.lock().expect("items");
+        if let Some((_, state)) = items.by_id.get_mut(id) {
+            state.apply(saved, &self.dir);
+        }
+        Ok(Kept::Saved(paths))
+    }
+
+    /// Saves `generation` under names of its own, journaled before the
+    /// downloads start: a run killed mid-download leaves names the next
+    /// run reuses (removing what was left there), never a second set.
+    async fn save_at(
+        &self,
+        item: usize,
+        reserved: &[PathBuf],
+        plan: &Plan,
+        generation: &ideogram::Generation,
+        asked: &Asked,
+        signals: &Signals,
+    ) -> Result<(Vec<serde_json::Value>, Vec<crate::paid::Unsaved>), Failure> {
+        use crate::batch::{absolute, same_stem};
+        let ours = |path: &Path| reserved.iter().any(|stem| same_stem(stem, path));
+        let stems = plan.stems(generation.images.len(), false, &ours);
+        let relative = stems
+            .iter()
+            .map(|s| {
+                self.journal
+                    .relative(&absolute(&s.image.with_extension("")))
+            })
+            .collect();
+        let saving = Entry::Saving {
+            item,
+            stems: relative,
+        };
+        self.journal.commit(&saving).await?;
+        if let Some((_, state)) = self
+            .items
+            .lock()
+            .expect("items")
+            .by_id
+            .get_mut(&generation.request_id.clone().unwrap_or_default())
+        {
+            state.apply(saving, &self.dir);
+        }
+        for stem in &stems {
+            for path in naming::files_of_stem(&stem.image) {
+                if ours(&path) && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        let saving = crate::paid::Saving {
+            asked,
+            replace: false,
+            temp_tag: Some(self.tag.clone()),
+            started: SystemTime::now(),
+            // The Generated entry, synced, holds the URLs.
+            journaled: true,
+            claimed: false,
+        };
+        // The first interrupt lets the downloads under way finish; a
+        // second one stops them (the journal still holds the URLs).
+        signals
+            .unless(2, crate::paid::save_all(generation, &stems, &saving))
+            .await
+            .ok_or_else(|| {
+                Failure::new(
+                    crate::failure::INTERRUPTED,
+                    "interrupted while downloading; the journal holds the images: start the server again to save them",
+                )
+            })
+    }
+}
