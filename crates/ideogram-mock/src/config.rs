@@ -29,6 +29,11 @@ pub struct MockConfig {
     /// Polls of Ideogram's v2 generations allowed per window; `None` for
     /// the spec's `x-rate-limit` (1,000 per 10 seconds).
     pub generation_polls: Option<(u32, Duration)>,
+    /// Where the mock POSTs the signed result of every v2 call made with a
+    /// `webhook_url` (which must be public HTTPS, as Ideogram requires): a
+    /// test's loopback receiver standing in for that URL. `None`: nothing
+    /// is delivered.
+    pub webhook_receiver: Option<String>,
     /// The seed of every request that names none; `None` draws one per
     /// request (deterministic in call order). A fixed seed makes identical
     /// requests render identical images, which the mock then encodes once
@@ -60,6 +65,7 @@ impl Default for MockConfig {
             inflight_limit: 10,
             segmind_per_minute: None,
             generation_polls: None,
+            webhook_receiver: None,
             fixed_seed: None,
             seed_offset: 0,
             job_folder: None,

@@ -16,6 +16,7 @@ use axum::extract::{OriginalUri, State as Shared};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use axum::routing::get;
+use ideogram_raw::ideogram::types::WebhookDelivery;
 use ideogram_raw::operation::Operation;
 use serde_json::{Value, json};
 
@@ -53,6 +54,28 @@ impl State {
         let mut all = self.generations.lock().expect("generations");
         all.insert(id.to_owned(), generation);
     }
+}
+
+/// Once the generation `id` is done (the config's queue times), POSTs its
+/// `data` to `url` (the config's `webhook_receiver`) as a signed delivery;
+/// the call that asked for it does not wait for the receiver.
+pub(crate) fn deliver_when_done(state: &Arc<State>, id: &str, url: &str, data: &[Value]) {
+    let config = state.config();
+    let runs_for = config.queued_for + config.processing_for;
+    let images = data
+        .iter()
+        .filter_map(|image| serde_json::from_value(image.clone()).ok());
+    let delivery = WebhookDelivery {
+        generation_id: id.to_owned(),
+        created: Some(chrono::Utc::now()),
+        data: images.collect(),
+    };
+    let (state, url) = (state.clone(), url.to_owned());
+    tokio::spawn(async move {
+        tokio::time::sleep(runs_for).await;
+        // A receiver that is gone misses it, as with Ideogram (no retries here).
+        let _ = state.webhooks.deliver(&url, &delivery, None).await;
+    });
 }
 
 /// A GET route for each operation of `table` that some route polls.

@@ -112,7 +112,7 @@ pub(crate) async fn admit(
 
 /// Safety, the in-flight limit and funds; then generates, bills and answers.
 pub(crate) async fn run(
-    state: &State,
+    state: &std::sync::Arc<State>,
     path: &str,
     fault: Option<Fault>,
     work: Work,
@@ -179,6 +179,11 @@ pub(crate) async fn run(
         data.push(image);
         outputs.push(url);
     }
+    // A `webhook_url`'s deliveries go to the receiver standing in for it.
+    let webhook = work
+        .fields
+        .get("webhook_url")
+        .and(config.webhook_receiver.clone());
     // A queued generation that fails is not billed.
     let fails = work.v2 == Some(V2::Queued) && work.prompt.contains(crate::FAIL_TRIGGER);
     if !fails {
@@ -217,6 +222,10 @@ pub(crate) async fn run(
                 } else {
                     Ok(data)
                 };
+                // The signed result is POSTed once it is done.
+                if let (Some(url), Ok(data)) = (&webhook, &end) {
+                    crate::generations::deliver_when_done(state, &id, url, data);
+                }
                 state.accept_generation(&id, end);
                 json!({ "generation_id": id, "seed": seed })
             }

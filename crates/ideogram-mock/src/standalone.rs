@@ -77,6 +77,7 @@ impl MockArgs {
             inflight_limit: self.inflight_limit,
             segmind_per_minute: self.per_minute,
             generation_polls: None,
+            webhook_receiver: None,
             fixed_seed: self.seed,
             seed_offset: 0,
             // A running mock serves every process itself.

@@ -142,3 +142,79 @@ async fn an_unknown_generation_is_expired_not_retried() {
     );
     let _ = json!({});
 }
+
+/// A v2 call with a `webhook_url` runs asynchronously: `generate` waits for
+/// it on the poll, and once done the mock POSTs the signed result (to the
+/// loopback receiver standing in for the URL), which verifies with the
+/// mock's published keys and names the same generation.
+#[tokio::test]
+async fn a_webhook_url_gets_the_signed_result_when_it_is_done() {
+    use ideogram::webhook::{PublicKeys, verify};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let receiver = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = MockConfig {
+        webhook_receiver: Some(format!("http://{}/hook", receiver.local_addr().unwrap())),
+        ..MockConfig::default()
+    };
+    let (mock, client) = mock(config).await;
+    let request = GenerateRequest::new("a kite")
+        .model(Model::V4)
+        .set("webhook_url", "https://hooks.example/ideogram");
+    let generation = client.generate(&request).await.unwrap();
+    assert_eq!(generation.images.len(), 1);
+
+    let delivery = tokio::time::timeout(Duration::from_secs(30), async {
+        let (mut stream, _) = receiver.accept().await.unwrap();
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = stream.read(&mut buf).await.unwrap();
+            raw.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&raw);
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
+                    .unwrap();
+                if body.len() >= length {
+                    break;
+                }
+            }
+        }
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+            .await
+            .unwrap();
+        raw
+    })
+    .await
+    .expect("delivered");
+    let text = String::from_utf8(delivery).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let mut headers = reqwest::header::HeaderMap::new();
+    for line in head.lines().skip(1) {
+        let (name, value) = line.split_once(':').unwrap();
+        headers.insert(
+            reqwest::header::HeaderName::from_bytes(name.trim().as_bytes()).unwrap(),
+            value.trim().parse().unwrap(),
+        );
+    }
+    let keys = PublicKeys::from_jwks(&mock.webhook_jwks());
+    let verified = verify(
+        &headers,
+        body.as_bytes(),
+        &keys,
+        std::time::SystemTime::now(),
+    )
+    .expect("signed by the mock's key");
+    let entries = mock.ledger().entries;
+    assert_eq!(verified.delivery.generation_id, entries[0].id);
+    assert_eq!(entries[0].operation, "/v2/image/generate/ideogram-4");
+    assert_eq!(verified.delivery.data.len(), 1);
+    assert_eq!(mock.ledger().entries.len(), 1, "billed once");
+}
