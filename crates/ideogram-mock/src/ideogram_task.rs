@@ -334,6 +334,7 @@ mod tests {
                 nest,
                 queue: None,
             }),
+            deprecation: None,
         }
     }
 

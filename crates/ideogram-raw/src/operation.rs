@@ -25,6 +25,21 @@ pub struct Operation {
     /// What a client routes to it (`x-route`), where it is one a client
     /// picks by task and model.
     pub route: Option<Route>,
+    /// Whether the spec marks it `deprecated`, since when and in favour of
+    /// what (`x-deprecation`).
+    pub deprecation: Option<Deprecation>,
+}
+
+/// A deprecated operation's `x-deprecation`: what the service's answers to
+/// it announce in their `Deprecation`, `Link` and `Sunset` headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deprecation {
+    /// The day it was deprecated, `YYYY-MM-DD` (UTC), where the spec says.
+    pub since: Option<&'static str>,
+    /// The path of the operation that replaces it.
+    pub replacement: Option<&'static str>,
+    /// The day it stops being served, `YYYY-MM-DD` (UTC), where announced.
+    pub sunset: Option<&'static str>,
 }
 
 /// An operation's place in routing, from its `x-route`: a client picks the

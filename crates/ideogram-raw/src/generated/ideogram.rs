@@ -8279,6 +8279,10 @@ organisation (a call for 4 images holds 4); beyond that the call is answered
 
 Returned image URLs expire after 24 hours: download what you keep.
 
+A deprecated operation (`deprecated: true`) carries `x-deprecation`: the
+date it was deprecated `since`, its `replacement` path, and a `sunset` date
+where one is announced.
+
 Each operation a client routes to carries `x-route`: its `task` (generate,
 remix, transparent, edit, reframe, replace-background, describe, upscale,
 layerize-text), the `models` it runs, the body field that takes the input
@@ -8903,6 +8907,7 @@ pub mod operations {
                 nest: None,
                 queue: None,
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "post_generate_image",
@@ -8919,6 +8924,7 @@ pub mod operations {
                 nest: Some("image_request"),
                 queue: None,
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "post_remix_image",
@@ -8935,6 +8941,7 @@ pub mod operations {
                 nest: Some("image_request"),
                 queue: None,
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "post_upscale_image",
@@ -8951,6 +8958,7 @@ pub mod operations {
                 nest: Some("image_request"),
                 queue: None,
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "post_edit_image_v3",
@@ -8966,6 +8974,11 @@ pub mod operations {
                 image: Some("image"),
                 nest: None,
                 queue: None,
+            }),
+            deprecation: Some(crate::operation::Deprecation {
+                since: Some("2026-04-29"),
+                replacement: Some("/v2/image/inpaint/ideogram-3"),
+                sunset: None,
             }),
         },
         crate::operation::Operation {
@@ -8983,6 +8996,7 @@ pub mod operations {
                 nest: None,
                 queue: None,
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3_multipart",
@@ -8999,6 +9013,7 @@ pub mod operations {
                 nest: None,
                 queue: None,
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3_transparent",
@@ -9015,6 +9030,7 @@ pub mod operations {
                 nest: None,
                 queue: None,
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3_transparent_multipart",
@@ -9031,6 +9047,7 @@ pub mod operations {
                 nest: None,
                 queue: None,
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "post_layerize_text_v3",
@@ -9047,6 +9064,7 @@ pub mod operations {
                 nest: None,
                 queue: None,
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "post_reframe_image_v3",
@@ -9063,6 +9081,7 @@ pub mod operations {
                 nest: None,
                 queue: None,
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "post_remix_image_v3",
@@ -9079,6 +9098,7 @@ pub mod operations {
                 nest: None,
                 queue: None,
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "post_replace_background_v3",
@@ -9095,6 +9115,7 @@ pub mod operations {
                 nest: None,
                 queue: None,
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v4",
@@ -9111,6 +9132,7 @@ pub mod operations {
                 nest: None,
                 queue: None,
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v4_multipart",
@@ -9127,6 +9149,7 @@ pub mod operations {
                 nest: None,
                 queue: None,
             }),
+            deprecation: None,
         },
     ];
     /// Calls `visitor` with the generated type of the body schema
@@ -9227,6 +9250,11 @@ impl Client {
     /// Repaints the parts of `image` that `mask` marks black, guided by the prompt.
     /// The mask is the image's size, grayscale. The answer keeps the input's size.
     /// Billed per image returned; priced by `rendering_speed`.
+    ///
+    /// Deprecated since 2026-04-29, with no removal date announced; the
+    /// replacement is `POST /v2/image/inpaint/ideogram-3`. Its answers carry
+    /// `Deprecation` and `Link: <replacement>; rel="successor-version"`
+    /// headers (https://developer.ideogram.ai/ideogram-api/deprecations).
     pub fn post_edit_image_v3(&self) -> multipart_builder::PostEditImageV3<'_> {
         multipart_builder::PostEditImageV3::new(self)
     }

@@ -9386,6 +9386,7 @@ pub mod operations {
                 nest: None,
                 queue: Some("submit_ideogram_2a_img_2_img"),
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "ideogram_2a_txt_2_img",
@@ -9402,6 +9403,7 @@ pub mod operations {
                 nest: None,
                 queue: Some("submit_ideogram_2a_txt_2_img"),
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "ideogram_3",
@@ -9418,6 +9420,7 @@ pub mod operations {
                 nest: None,
                 queue: Some("submit_ideogram_3"),
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "ideogram_3_reframe",
@@ -9434,6 +9437,7 @@ pub mod operations {
                 nest: None,
                 queue: Some("submit_ideogram_3_reframe"),
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "ideogram_3_remix",
@@ -9450,6 +9454,7 @@ pub mod operations {
                 nest: None,
                 queue: Some("submit_ideogram_3_remix"),
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "ideogram_3_replace_background",
@@ -9466,6 +9471,7 @@ pub mod operations {
                 nest: None,
                 queue: Some("submit_ideogram_3_replace_background"),
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "ideogram_4",
@@ -9482,6 +9488,7 @@ pub mod operations {
                 nest: None,
                 queue: Some("submit_ideogram_4"),
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "ideogram_character",
@@ -9498,6 +9505,7 @@ pub mod operations {
                 nest: None,
                 queue: Some("submit_ideogram_character"),
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "ideogram_describe",
@@ -9514,6 +9522,7 @@ pub mod operations {
                 nest: None,
                 queue: Some("submit_ideogram_describe"),
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "ideogram_img_2_img",
@@ -9530,6 +9539,7 @@ pub mod operations {
                 nest: None,
                 queue: Some("submit_ideogram_img_2_img"),
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "ideogram_turbo_img_2_img",
@@ -9546,6 +9556,7 @@ pub mod operations {
                 nest: None,
                 queue: Some("submit_ideogram_turbo_img_2_img"),
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "ideogram_turbo_txt_2_img",
@@ -9562,6 +9573,7 @@ pub mod operations {
                 nest: None,
                 queue: Some("submit_ideogram_turbo_txt_2_img"),
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "ideogram_txt_2_img",
@@ -9578,6 +9590,7 @@ pub mod operations {
                 nest: None,
                 queue: Some("submit_ideogram_txt_2_img"),
             }),
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "get_request_legacy",
@@ -9588,6 +9601,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_2a_img_2_img",
@@ -9598,6 +9612,7 @@ pub mod operations {
             typical: Some(core::time::Duration::from_millis(10160)),
             accept: Some("application/json"),
             route: None,
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_2a_txt_2_img",
@@ -9608,6 +9623,7 @@ pub mod operations {
             typical: Some(core::time::Duration::from_millis(12370)),
             accept: Some("application/json"),
             route: None,
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3",
@@ -9618,6 +9634,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_reframe",
@@ -9628,6 +9645,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_remix",
@@ -9638,6 +9656,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_replace_background",
@@ -9648,6 +9667,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_4",
@@ -9658,6 +9678,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_character",
@@ -9668,6 +9689,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_describe",
@@ -9678,6 +9700,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_img_2_img",
@@ -9688,6 +9711,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_turbo_img_2_img",
@@ -9698,6 +9722,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_turbo_txt_2_img",
@@ -9708,6 +9733,7 @@ pub mod operations {
             typical: Some(core::time::Duration::from_millis(12830)),
             accept: Some("application/json"),
             route: None,
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_txt_2_img",
@@ -9718,6 +9744,7 @@ pub mod operations {
             typical: Some(core::time::Duration::from_millis(21640)),
             accept: Some("application/json"),
             route: None,
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "get_request_result",
@@ -9728,6 +9755,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            deprecation: None,
         },
         crate::operation::Operation {
             id: "get_request_status",
@@ -9738,6 +9766,7 @@ pub mod operations {
             typical: None,
             accept: Some("application/json"),
             route: None,
+            deprecation: None,
         },
     ];
     /// Calls `visitor` with the generated type of the body schema
