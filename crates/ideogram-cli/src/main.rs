@@ -35,6 +35,10 @@ fn main() -> ExitCode {
     };
     redact::learn_environment();
     trace::init(cli.verbose);
+    // One line per deprecated operation per process, the first time an
+    // answer announces it (`{"note": ...}` under `--json`; on stderr, the
+    // MCP server's log, so never in its protocol).
+    ideogram::deprecation::listen(|notice| output::tell(&format!("warning: {notice}")));
     // One thread unless the command has parallel work: a batch (its items,
     // and an offline mock rendering theirs) or a mock serving others.
     let parallel = matches!(cli.command, Command::Batch { .. }) || cli.command.serves();

@@ -2448,3 +2448,94 @@ fn a_jpg_asked_for_is_saved_as_the_png_it_is_and_said() {
             .unwrap();
     assert_eq!(sidecar["image"], "fox.png");
 }
+
+/// The edit the spec deprecates: the mock announces it, and the CLI says
+/// so on one stderr line per process however many items call it, naming
+/// the replacement the answer links; `--json` makes it a JSON note; an
+/// answer without the headers says nothing.
+#[tokio::test]
+async fn a_deprecated_operation_is_told_once_per_process() {
+    let dir = tempfile::tempdir().unwrap();
+    write_png(dir.path(), "photo.png", 96, 64, [20, 90, 200]);
+    write_png(dir.path(), "mask.png", 96, 64, [0, 0, 0]);
+    let mock = mock(MockConfig::default()).await;
+    let replacement = ideogram::raw::ideogram::operations::ALL
+        .iter()
+        .find(|op| op.path == "/v1/ideogram-v3/edit")
+        .and_then(|op| op.deprecation)
+        .and_then(|d| d.replacement)
+        .expect("the spec names the edit's replacement");
+    let edit =
+        r#"{"op": "edit", "image": "photo.png", "mask": "mask.png", "prompt": "a red door"}"#;
+    std::fs::write(
+        dir.path().join("edits.txt"),
+        [edit, edit, "a lighthouse"].join("\n"),
+    )
+    .unwrap();
+    let key = [("IDEOGRAM_API_KEY", mock.api_key())];
+    let key: Vec<(&str, &str)> = key.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let network = ["--provider", "ideogram", "--base-url", mock.api_url()];
+    let out = run(
+        &[
+            &network[..],
+            &["batch", "edits.txt", "-o", "out", "--concurrency", "2"],
+        ]
+        .concat(),
+        &key,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(mock.ledger().entries.len(), 3);
+    let told: Vec<String> = stderr(&out)
+        .lines()
+        .filter(|l| l.contains("deprecated"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(told.len(), 1, "{}", stderr(&out));
+    assert!(
+        told[0].starts_with("warning: POST /v1/ideogram-v3/edit")
+            && told[0].contains(&format!("use {replacement} instead")),
+        "{}",
+        told[0]
+    );
+
+    // --json: a note, as every other stderr line.
+    let out = run(
+        &[
+            &network[..],
+            &[
+                "--json",
+                "edit",
+                "photo.png",
+                "mask.png",
+                "a door",
+                "-o",
+                "json/",
+            ],
+        ]
+        .concat(),
+        &key,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let notes: Vec<serde_json::Value> = stderr(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every stderr line is JSON"))
+        .filter(|v: &serde_json::Value| {
+            v["note"].as_str().is_some_and(|n| n.contains("deprecated"))
+        })
+        .collect();
+    assert_eq!(notes.len(), 1, "{}", stderr(&out));
+
+    // No header, no line.
+    let out = run(
+        &[&network[..], &["generate", "a harbour", "-o", "plain/"]].concat(),
+        &key,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!stderr(&out).contains("deprecated"), "{}", stderr(&out));
+}
