@@ -178,12 +178,21 @@ fn operations_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>>
                 }
             };
             let deprecation = deprecation(id, op)?;
+            let result_ttl = match &op["x-result-ttl-seconds"] {
+                serde_json::Value::Null => "None".to_owned(),
+                seconds => {
+                    let seconds = seconds.as_u64().filter(|s| *s > 0).ok_or_else(|| {
+                        format!("{id}: x-result-ttl-seconds is a positive integer")
+                    })?;
+                    format!("Some(core::time::Duration::from_secs({seconds}))")
+                }
+            };
             for (id, content_type, body) in bodies {
                 writeln!(
                     operations,
                     "        crate::operation::Operation {{ id: {id:?}, method: {:?}, path: {path:?}, \
                      content_type: {content_type}, body: {body}, typical: {typical}, accept: {accept}, route: {route}, \
-                     deprecation: {deprecation} }},",
+                     deprecation: {deprecation}, result_ttl: {result_ttl} }},",
                     method.to_ascii_uppercase()
                 )?;
             }

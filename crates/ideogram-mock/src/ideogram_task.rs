@@ -335,6 +335,7 @@ mod tests {
                 queue: None,
             }),
             deprecation: None,
+            result_ttl: None,
         }
     }
 

@@ -28,6 +28,10 @@ pub struct Operation {
     /// Whether the spec marks it `deprecated`, since when and in favour of
     /// what (`x-deprecation`).
     pub deprecation: Option<Deprecation>,
+    /// How long after submission the service keeps a queued request's
+    /// status and result (`x-result-ttl-seconds`), on the operations that
+    /// read them: after that its id answers 404.
+    pub result_ttl: Option<core::time::Duration>,
 }
 
 /// A deprecated operation's `x-deprecation`: what the service's answers to

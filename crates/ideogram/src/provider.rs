@@ -37,6 +37,15 @@ impl Provider {
         }
     }
 
+    /// How long after submission this provider keeps a queued request's
+    /// status and result (its spec's `x-result-ttl-seconds`: Segmind's
+    /// hour); `None` where its spec says nothing of a queue.
+    pub fn result_ttl(self) -> Option<std::time::Duration> {
+        crate::catalog::operations(self)
+            .iter()
+            .find_map(|op| op.result_ttl)
+    }
+
     /// The environment variable a key is read from.
     pub fn key_variable(self) -> &'static str {
         match self {

@@ -8908,6 +8908,7 @@ pub mod operations {
                 queue: None,
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_image",
@@ -8925,6 +8926,7 @@ pub mod operations {
                 queue: None,
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_remix_image",
@@ -8942,6 +8944,7 @@ pub mod operations {
                 queue: None,
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_upscale_image",
@@ -8959,6 +8962,7 @@ pub mod operations {
                 queue: None,
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_edit_image_v3",
@@ -8980,6 +8984,7 @@ pub mod operations {
                 replacement: Some("/v2/image/inpaint/ideogram-3"),
                 sunset: None,
             }),
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3",
@@ -8997,6 +9002,7 @@ pub mod operations {
                 queue: None,
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3_multipart",
@@ -9014,6 +9020,7 @@ pub mod operations {
                 queue: None,
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3_transparent",
@@ -9031,6 +9038,7 @@ pub mod operations {
                 queue: None,
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3_transparent_multipart",
@@ -9048,6 +9056,7 @@ pub mod operations {
                 queue: None,
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_layerize_text_v3",
@@ -9065,6 +9074,7 @@ pub mod operations {
                 queue: None,
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_reframe_image_v3",
@@ -9082,6 +9092,7 @@ pub mod operations {
                 queue: None,
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_remix_image_v3",
@@ -9099,6 +9110,7 @@ pub mod operations {
                 queue: None,
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_replace_background_v3",
@@ -9116,6 +9128,7 @@ pub mod operations {
                 queue: None,
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v4",
@@ -9133,6 +9146,7 @@ pub mod operations {
                 queue: None,
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v4_multipart",
@@ -9150,6 +9164,7 @@ pub mod operations {
                 queue: None,
             }),
             deprecation: None,
+            result_ttl: None,
         },
     ];
     /// Calls `visitor` with the generated type of the body schema

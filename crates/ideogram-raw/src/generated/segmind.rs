@@ -6073,11 +6073,16 @@ Ideogram's image models as Segmind serves them.
 Two ways to call the same model:
 
 * **v1, synchronous**: `POST /v1/{slug}` answers after the generation with the
-  image itself. Only a 200 answer is billed.
+  image itself. Only a 200 answer is billed. Segmind has put it in
+  **maintenance mode** and advises the queue for anything that may take over
+  about 10 seconds (https://docs.segmind.com/api-reference/async-inference):
+  clients use the queue by default where a model has one.
 * **v2, queued**: `POST /v2/{slug}` (same body as v1) answers at once with a
   `request_id`; poll `GET /v2/requests/{request_id}/status` until `COMPLETED`
   or `FAILED`, then fetch `GET /v2/requests/{request_id}`. Status and results
-  are kept for 1 hour, generated files for 7 days; after that the id answers 404.
+  are kept for **1 hour after submission** (`x-result-ttl-seconds` on those
+  operations, the figure clients read), generated files for 7 days; after
+  that the id answers 404.
   A submit operation's `x-typical-seconds` is the typical time the model's page
   gives for one generation, where it gives one (clients plan their polls on it).
 
@@ -9387,6 +9392,7 @@ pub mod operations {
                 queue: Some("submit_ideogram_2a_img_2_img"),
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_2a_txt_2_img",
@@ -9404,6 +9410,7 @@ pub mod operations {
                 queue: Some("submit_ideogram_2a_txt_2_img"),
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_3",
@@ -9421,6 +9428,7 @@ pub mod operations {
                 queue: Some("submit_ideogram_3"),
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_3_reframe",
@@ -9438,6 +9446,7 @@ pub mod operations {
                 queue: Some("submit_ideogram_3_reframe"),
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_3_remix",
@@ -9455,6 +9464,7 @@ pub mod operations {
                 queue: Some("submit_ideogram_3_remix"),
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_3_replace_background",
@@ -9472,6 +9482,7 @@ pub mod operations {
                 queue: Some("submit_ideogram_3_replace_background"),
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_4",
@@ -9489,6 +9500,7 @@ pub mod operations {
                 queue: Some("submit_ideogram_4"),
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_character",
@@ -9506,6 +9518,7 @@ pub mod operations {
                 queue: Some("submit_ideogram_character"),
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_describe",
@@ -9523,6 +9536,7 @@ pub mod operations {
                 queue: Some("submit_ideogram_describe"),
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_img_2_img",
@@ -9540,6 +9554,7 @@ pub mod operations {
                 queue: Some("submit_ideogram_img_2_img"),
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_turbo_img_2_img",
@@ -9557,6 +9572,7 @@ pub mod operations {
                 queue: Some("submit_ideogram_turbo_img_2_img"),
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_turbo_txt_2_img",
@@ -9574,6 +9590,7 @@ pub mod operations {
                 queue: Some("submit_ideogram_turbo_txt_2_img"),
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_txt_2_img",
@@ -9591,6 +9608,7 @@ pub mod operations {
                 queue: Some("submit_ideogram_txt_2_img"),
             }),
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "get_request_legacy",
@@ -9602,6 +9620,7 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             deprecation: None,
+            result_ttl: Some(core::time::Duration::from_secs(3600)),
         },
         crate::operation::Operation {
             id: "submit_ideogram_2a_img_2_img",
@@ -9613,6 +9632,7 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_2a_txt_2_img",
@@ -9624,6 +9644,7 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3",
@@ -9635,6 +9656,7 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_reframe",
@@ -9646,6 +9668,7 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_remix",
@@ -9657,6 +9680,7 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_replace_background",
@@ -9668,6 +9692,7 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_4",
@@ -9679,6 +9704,7 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_character",
@@ -9690,6 +9716,7 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_describe",
@@ -9701,6 +9728,7 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_img_2_img",
@@ -9712,6 +9740,7 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_turbo_img_2_img",
@@ -9723,6 +9752,7 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_turbo_txt_2_img",
@@ -9734,6 +9764,7 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_txt_2_img",
@@ -9745,6 +9776,7 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "get_request_result",
@@ -9756,6 +9788,7 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             deprecation: None,
+            result_ttl: Some(core::time::Duration::from_secs(3600)),
         },
         crate::operation::Operation {
             id: "get_request_status",
@@ -9767,6 +9800,7 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             deprecation: None,
+            result_ttl: Some(core::time::Duration::from_secs(3600)),
         },
     ];
     /// Calls `visitor` with the generated type of the body schema

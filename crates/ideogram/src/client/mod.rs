@@ -123,7 +123,9 @@ impl Client {
         Prepared::new(self, lowered, model, prompt, request.images_asked()).await
     }
 
-    /// A queued job from its id alone (Segmind keeps results 1 hour).
+    /// A queued job from its id alone (Segmind keeps results for
+    /// [`Provider::result_ttl`](crate::Provider::result_ttl) after
+    /// submission: an hour).
     pub fn job(&self, id: impl Into<String>) -> Job {
         Job::new(self.inner.clone(), id.into())
     }
