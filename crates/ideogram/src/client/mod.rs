@@ -104,6 +104,9 @@ impl Client {
     }
 
     /// Generates images and waits for them; an invalid request sends nothing.
+    /// On Segmind it queues the request and waits on the learned poll
+    /// (its sync v1 is in maintenance mode), unless the client pins v1
+    /// ([`ClientBuilder::segmind_sync`]).
     pub async fn generate(&self, request: &GenerateRequest) -> Result<Generation, Error> {
         self.prepare(request).await?.generate().await
     }
