@@ -693,7 +693,12 @@ impl Context<'_> {
         let lib = |e: Error| Stopped::from_error(e, provider);
         let mut generation = match (provider, state.request_id.clone(), state.images.clone()) {
             (_, _, Some(images)) => journal::restore(self.client, item.work.model(), images),
-            (Provider::Segmind, Some(id), _) => self.wait(self.client.job(id).wait()).await?,
+            (Provider::Segmind, Some(id), _) => {
+                if let Some(note) = crate::queued::expiry_note(&id, state.submitted_at) {
+                    tell(&format!("{note} (item {})", item.index + 1));
+                }
+                self.wait(self.client.job(id).wait()).await?
+            }
             (Provider::Segmind, None, _) => {
                 let (prepared, room) = self.prepared(item).await?;
                 // Not interruptible: the id must reach the journal once sent.
@@ -707,6 +712,7 @@ impl Context<'_> {
                         request_id: id.clone(),
                         model: None,
                         prompt: None,
+                        at: Some(crate::queued::now()),
                     },
                     || format!("fetch it with `ideogram --provider segmind job wait {id}` (within an hour)"),
                 )

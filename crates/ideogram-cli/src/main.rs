@@ -15,6 +15,7 @@ mod output;
 mod paid;
 mod poll_cache;
 mod progress;
+mod queued;
 mod redact;
 mod request;
 mod room;
@@ -198,6 +199,17 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         return mcp::serve(connection, out, read, agent.clone(), signals).await;
     }
     let queue = matches!(cli.command, Command::Job { .. });
+    if matches!(cli.command, Command::Batch { .. } | Command::Job { .. })
+        && cli
+            .connection
+            .merged(cli.command.connection().unwrap_or(&Default::default()))
+            .sync
+    {
+        return Err(Failure::new(
+            failure::USAGE,
+            "--sync belongs to the one-shot commands: batches and `job` always use Segmind's queue",
+        ));
+    }
     let connection = cli.connection.merged(
         cli.command
             .connection()

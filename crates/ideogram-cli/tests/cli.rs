@@ -45,6 +45,8 @@ async fn offline_generate_writes_a_png_of_the_requested_size_with_a_sidecar() {
     );
 }
 
+/// `--sync` pins Segmind's v1, which answers with the image's bytes and
+/// the credits left.
 #[tokio::test]
 async fn generate_against_segmind_saves_the_jpeg_it_gets_and_prints_json() {
     let mock = mock(MockConfig::default()).await;
@@ -54,6 +56,7 @@ async fn generate_against_segmind_saves_the_jpeg_it_gets_and_prints_json() {
         &[
             "generate",
             "a red fox",
+            "--sync",
             "--provider",
             "segmind",
             "--base-url",
@@ -85,6 +88,11 @@ async fn generate_against_segmind_saves_the_jpeg_it_gets_and_prints_json() {
     assert_eq!(printed[0]["model"], "V_2A");
     assert!(printed[0]["credits_left"].is_number());
     assert_eq!(mock.ledger().entries.len(), 1);
+    assert_eq!(mock.ledger().entries[0].operation, "ideogram-2a-txt-2-img");
+    assert_eq!(
+        mock.ledger().entries[0].delivery,
+        ideogram_mock::Delivery::Answered
+    );
     assert!(
         !std::fs::read_to_string(dir.path().join("out/fox.json"))
             .unwrap()
@@ -1852,7 +1860,8 @@ async fn a_wrong_base_path_names_the_url_it_tried() {
         (
             "segmind",
             "SEGMIND_API_KEY",
-            "/gateway/[REDACTED]/v9/v1/ideogram-txt-2-img",
+            // Segmind's queue, the default.
+            "/gateway/[REDACTED]/v9/v2/ideogram-txt-2-img",
         ),
     ] {
         let out = run(
@@ -2538,4 +2547,36 @@ async fn a_deprecated_operation_is_told_once_per_process() {
     .await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(!stderr(&out).contains("deprecated"), "{}", stderr(&out));
+}
+
+/// `--sync` pins Segmind's v1 for the one-shot commands, says `--help`;
+/// batches and `job` always queue, so it is refused there, unsent.
+#[tokio::test]
+async fn sync_is_said_in_help_and_refused_where_everything_queues() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = run(&["generate", "--help"], &[], dir.path()).await;
+    assert_eq!(code(&help), 0);
+    let text = stdout(&help);
+    assert!(text.contains("--sync"), "{text}");
+    assert!(text.contains("maintenance mode"), "{text}");
+    std::fs::write(dir.path().join("p.txt"), "a cat\n").unwrap();
+    for args in [
+        &[
+            "--offline",
+            "--provider",
+            "segmind",
+            "batch",
+            "p.txt",
+            "--sync",
+        ][..],
+        &["--offline", "job", "submit", "a cat", "--sync"][..],
+    ] {
+        let out = run(args, &[], dir.path()).await;
+        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("--sync belongs to"),
+            "{}",
+            stderr(&out)
+        );
+    }
 }

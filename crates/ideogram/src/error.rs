@@ -77,7 +77,9 @@ pub enum Error {
     /// hour): it may have been billed.
     #[error(
         "request {id} is unknown or expired (Segmind keeps results {} after submission)",
-        crate::queue::kept()
+        crate::Provider::Segmind
+            .result_ttl_text()
+            .unwrap_or_else(|| "a limited time".into())
     )]
     Expired {
         /// The request id.

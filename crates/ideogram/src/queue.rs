@@ -16,26 +16,6 @@ use crate::model::{DEFAULT_MODEL, Model};
 use crate::poll::PollSchedule;
 use crate::retry::{self, Billing};
 
-/// How long Segmind keeps a queued result, in words (`1 hour`), from its
-/// spec.
-pub(crate) fn kept() -> String {
-    match crate::Provider::Segmind.result_ttl() {
-        Some(ttl) => in_words(ttl),
-        None => "a limited time".to_owned(),
-    }
-}
-
-/// `ttl` as hours or minutes (`1 hour`, `90 minutes`).
-fn in_words(ttl: Duration) -> String {
-    let minutes = ttl.as_secs() / 60;
-    match (minutes / 60, minutes % 60) {
-        (1, 0) => "1 hour".to_owned(),
-        (hours, 0) if hours > 1 => format!("{hours} hours"),
-        (_, _) if minutes == 1 => "1 minute".to_owned(),
-        _ => format!("{minutes} minutes"),
-    }
-}
-
 /// What a status poll reports.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
