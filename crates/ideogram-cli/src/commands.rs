@@ -87,7 +87,9 @@ pub(crate) async fn generate(
             }
         };
     save_paid(&generation, &plan, &asked, &save, started, signals, None).await?;
-    single.map(Single::done);
+    if let Some(single) = single {
+        single.done();
+    }
     Ok(())
 }
 
@@ -185,7 +187,9 @@ pub(crate) async fn edit(
         }
     };
     save_paid(&generation, &plan, &asked, &save, started, signals, None).await?;
-    single.map(Single::done);
+    if let Some(single) = single {
+        single.done();
+    }
     Ok(())
 }
 

@@ -237,3 +237,27 @@ impl Single {
         let _ = std::fs::remove_file(path);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_job_near_the_end_of_the_hour_is_told_to_be_fetched_now() {
+        let ago = |minutes: u64| Some(now() - minutes * 60);
+        let note = expiry_note("r-1", ago(55)).expect("5 minutes left");
+        assert!(
+            note.contains("job r-1: fetch now: Segmind keeps results for 1 hour after submission, 5 minutes left"),
+            "{note}"
+        );
+        assert!(
+            expiry_note("r-1", ago(59))
+                .unwrap()
+                .contains("1 minute left")
+        );
+        // Plenty left, past it (the service's 404 says so), or unknown.
+        for submitted in [ago(10), ago(61), None] {
+            assert_eq!(expiry_note("r-1", submitted), None);
+        }
+    }
+}

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Canned, CaptureServer, JPEG, PNG, ideogram_answer, segmind_image};
+use common::{Canned, CaptureServer, PNG, ideogram_answer};
 use ideogram::{AuthScheme, Client, GenerateRequest, Model, PalettePreset, Provider};
 
 #[tokio::test]
