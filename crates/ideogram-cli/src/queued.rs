@@ -196,8 +196,16 @@ impl Single {
                 let expired = matches!(err.root(), ideogram::Error::Expired { .. });
                 // A FAILED job was not billed: a rerun sends it afresh.
                 let maybe_billed = !err.certainly_not_billed();
-                let failure = session.job_failure(err, id);
+                let mut failure = session.job_failure(err, id);
                 self.failed(&failure, maybe_billed, expired);
+                if expired {
+                    // Paid for and gone: only a new request (a new charge)
+                    // makes the images now.
+                    failure = failure.hint(format!(
+                        "remove {} to send it again, which pays again",
+                        self.path().display()
+                    ));
+                }
                 Err(failure)
             }
             None => Err(Failure::new(

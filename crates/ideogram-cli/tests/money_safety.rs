@@ -1459,26 +1459,8 @@ async fn a_generate_killed_after_its_submit_resumes_without_paying_again() {
         "-o",
         "out/",
     ];
-    let journal = || {
-        std::fs::read_dir(dir.path().join("out"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| {
-                p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with(".ideogram-queued-"))
-            })
-    };
-    let running = Running::start(&args, &env, dir.path());
-    until("the request id journaled", || {
-        journal()
-            .is_some_and(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("\"submitted\"")))
-    })
-    .await;
-    running.signal("KILL");
-    let (killed, _) = running.finish().await;
-    assert_eq!(killed, -1);
+    let journal = || queued_journal(&dir.path().join("out"));
+    kill_after_submit(&args, &env, dir.path(), &dir.path().join("out")).await;
     mock.settled().await;
     assert_eq!(mock.ledger().for_prompt("a cat on a queue").count(), 1);
     let entry = &mock.ledger().entries[0];
@@ -1518,4 +1500,70 @@ async fn a_generate_killed_after_its_submit_resumes_without_paying_again() {
     let saved: Vec<String> = files(&dir.path().join("out"));
     assert!(saved.iter().any(|f| f.ends_with(".json")), "{saved:?}");
     assert!(saved.iter().any(|f| !f.ends_with(".json")), "{saved:?}");
+}
+
+/// The journal a one-shot queued command keeps in `out`, if any.
+fn queued_journal(out: &Path) -> Option<std::path::PathBuf> {
+    std::fs::read_dir(out)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".ideogram-queued-"))
+        })
+}
+
+/// Runs `args` in `dir` and kills it (-9) once its journal in `out` holds
+/// the request id.
+async fn kill_after_submit(args: &[&str], env: &[(&str, &str)], dir: &Path, out: &Path) {
+    let running = Running::start(args, env, dir);
+    until("the request id journaled", || {
+        queued_journal(out)
+            .is_some_and(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("\"submitted\"")))
+    })
+    .await;
+    running.signal("KILL");
+    let (killed, _) = running.finish().await;
+    assert_eq!(killed, -1);
+}
+
+/// A queued result gone past Segmind's hour: the rerun says so (the
+/// expired error, with the hour from the spec), sends nothing, and names
+/// the journal to remove to pay again.
+#[tokio::test]
+async fn a_generate_resumed_after_the_hour_says_it_expired_and_sends_nothing() {
+    let mock = mock(MockConfig {
+        processing_for: Duration::from_secs(3),
+        ..MockConfig::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("SEGMIND_API_KEY", key.as_str())];
+    let args = [
+        "generate",
+        "a late cat",
+        "--provider",
+        "segmind",
+        "--base-url",
+        mock.api_url(),
+        "-o",
+        "out/",
+    ];
+    kill_after_submit(&args, &env, dir.path(), &dir.path().join("out")).await;
+    mock.settled().await;
+    mock.configure(|c| c.retention = Duration::ZERO);
+    for _ in 0..2 {
+        let out = run(&args, &env, dir.path()).await;
+        let err = stderr(&out);
+        assert_eq!(code(&out), 7, "{err}");
+        assert!(
+            err.contains("unknown or expired (Segmind keeps results 1 hour after submission)"),
+            "{err}"
+        );
+        assert!(err.contains("to send it again, which pays again"), "{err}");
+    }
+    assert_eq!(mock.ledger().for_prompt("a late cat").count(), 1);
 }
