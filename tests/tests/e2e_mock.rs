@@ -38,13 +38,22 @@ fn client(provider: Provider, mock: &MockServer) -> Client {
     builder(provider, mock).build().expect("client")
 }
 
+/// A Segmind client pinned to sync v1 (the queue is the default): for what
+/// only v1 does, an answer that is the image's bytes.
+fn sync_client(mock: &MockServer) -> Client {
+    builder(Provider::Segmind, mock)
+        .segmind_sync(true)
+        .build()
+        .expect("client")
+}
+
 use serde_json::json;
 use workspace_tests::image_dimensions as dimensions;
 
 #[tokio::test]
 async fn segmind_sync_generates_a_real_image_of_the_asked_size_and_bills_once() {
     let mock = mock().await;
-    let client = client(Provider::Segmind, &mock);
+    let client = sync_client(&mock);
     let dir = tempfile::tempdir().unwrap();
     for (model, img2img) in [
         (Model::V2, false),
@@ -655,7 +664,7 @@ async fn a_dropped_connection_before_billing_is_reported_and_not_retried() {
 async fn a_dropped_connection_after_billing_is_reported_and_the_ledger_knows() {
     let mock = mock().await;
     mock.inject(Target::Method("POST".into()), Fault::DropAfterBilling);
-    let err = client(Provider::Segmind, &mock)
+    let err = sync_client(&mock)
         .generate(&GenerateRequest::new("x"))
         .await
         .unwrap_err();
@@ -666,6 +675,21 @@ async fn a_dropped_connection_after_billing_is_reported_and_the_ledger_knows() {
     let ledger = mock.ledger();
     assert_eq!(ledger.entries.len(), 1, "billed once, not re-sent");
     assert_eq!(ledger.entries[0].delivery, Delivery::Broken);
+
+    // The queue, Segmind's default: a submit whose answer is lost is the
+    // same maybe-billed error, not sent again.
+    mock.inject(Target::Method("POST".into()), Fault::DropAfterBilling);
+    let err = client(Provider::Segmind, &mock)
+        .generate(&GenerateRequest::new("y"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Transport { sent: true, .. }),
+        "{err:?}"
+    );
+    assert!(!err.certainly_not_billed());
+    mock.settled().await;
+    assert_eq!(mock.ledger().for_prompt("y").count(), 1, "not re-sent");
 }
 
 #[tokio::test]
@@ -722,7 +746,7 @@ async fn slow_headers_past_the_client_timeout_end_in_a_transport_error() {
 async fn a_truncated_image_is_reported_billed() {
     let mock = mock().await;
     mock.inject(Target::Method("POST".into()), Fault::TruncatedBody);
-    let err = client(Provider::Segmind, &mock)
+    let err = sync_client(&mock)
         .generate(&GenerateRequest::new("x"))
         .await
         .unwrap_err();

@@ -178,11 +178,22 @@ fn operations_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>>
                 }
             };
             let rate_limit = rate_limit(id, &op["x-rate-limit"])?;
+            let deprecation = deprecation(id, op)?;
+            let result_ttl = match &op["x-result-ttl-seconds"] {
+                serde_json::Value::Null => "None".to_owned(),
+                seconds => {
+                    let seconds = seconds.as_u64().filter(|s| *s > 0).ok_or_else(|| {
+                        format!("{id}: x-result-ttl-seconds is a positive integer")
+                    })?;
+                    format!("Some(core::time::Duration::from_secs({seconds}))")
+                }
+            };
             for (id, content_type, body) in bodies {
                 writeln!(
                     operations,
                     "        crate::operation::Operation {{ id: {id:?}, method: {:?}, path: {path:?}, \
-                     content_type: {content_type}, body: {body}, typical: {typical}, accept: {accept}, route: {route}, rate_limit: {rate_limit} }},",
+                     content_type: {content_type}, body: {body}, typical: {typical}, accept: {accept}, route: {route}, \
+                     rate_limit: {rate_limit}, deprecation: {deprecation}, result_ttl: {result_ttl} }},",
                     method.to_ascii_uppercase()
                 )?;
             }
@@ -249,6 +260,58 @@ fn rate_limit(id: &str, limit: &serde_json::Value) -> Result<String, Box<dyn Err
     };
     Ok(format!(
         "Some(({calls}, core::time::Duration::from_secs({seconds})))"
+    ))
+}
+
+/// An operation's `deprecated: true` and its `x-deprecation` (`since`,
+/// `replacement`, `sunset`) as a `crate::operation::Deprecation` expression
+/// (`None` where it is not deprecated): what the mock announces in its
+/// answers' headers and a reader of the table can tell a user.
+fn deprecation(id: &str, op: &serde_json::Value) -> Result<String, Box<dyn Error>> {
+    let data = &op["x-deprecation"];
+    match op["deprecated"] {
+        serde_json::Value::Bool(true) => {}
+        serde_json::Value::Null | serde_json::Value::Bool(false) if data.is_null() => {
+            return Ok("None".to_owned());
+        }
+        _ => return Err(format!("{id}: x-deprecation without deprecated: true").into()),
+    }
+    if let Some(key) = data
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(key, _)| key)
+        .find(|key| !["since", "replacement", "sunset"].contains(&key.as_str()))
+    {
+        return Err(format!("{id}: x-deprecation.{key} is not a deprecation field").into());
+    }
+    let text = |key: &str, date: bool| -> Result<String, Box<dyn Error>> {
+        Ok(match &data[key] {
+            serde_json::Value::Null => "None".to_owned(),
+            serde_json::Value::String(value)
+                if !date
+                    || (value.len() == 10
+                        && value.bytes().enumerate().all(|(i, b)| {
+                            matches!(i, 4 | 7) == (b == b'-') && (b == b'-' || b.is_ascii_digit())
+                        })) =>
+            {
+                format!("Some({value:?})")
+            }
+            _ => {
+                let kind = if date {
+                    "a date, YYYY-MM-DD"
+                } else {
+                    "a string"
+                };
+                return Err(format!("{id}: x-deprecation.{key} is {kind}").into());
+            }
+        })
+    };
+    Ok(format!(
+        "Some(crate::operation::Deprecation {{ since: {}, replacement: {}, sunset: {} }})",
+        text("since", true)?,
+        text("replacement", false)?,
+        text("sunset", true)?,
     ))
 }
 

@@ -377,6 +377,7 @@ fn instructions_section(s: &Settings) {
                 &mock.api,
                 "generate",
                 "overhead",
+                "--sync",
                 "-o",
                 "out.jpg",
             ],

@@ -155,6 +155,8 @@ impl Contender {
                 // The mock finishes a job before answering its submit: the
                 // first poll, made at once, finds it done (as the floor's).
                 .poll_schedule(PollSchedule::fixed(Duration::ZERO))
+                // Its sync calls are v1's; the queue's go through `submit`.
+                .segmind_sync(true)
                 .build()
                 .expect("client")
         };
@@ -400,7 +402,13 @@ pub(crate) fn cli(mock: &ExternalMock, cli: &Path, n: usize) -> PerCall {
     };
     let (_, before) = cpu_seconds();
     for i in 0..n {
-        run(&["generate", "overhead", "-o", &format!("sync-{i}.jpg")]);
+        run(&[
+            "generate",
+            "overhead",
+            "--sync",
+            "-o",
+            &format!("sync-{i}.jpg"),
+        ]);
     }
     let (_, middle) = cpu_seconds();
     let prompts: String = (0..n).map(|i| format!("overhead {i}\n")).collect();

@@ -144,6 +144,12 @@ pub(crate) enum Command {
     /// existing file is never replaced: the next free name is taken
     /// (`x-2.png`) unless --overwrite is given. Each image's sidecar JSON,
     /// holding its URL, is written before the download starts.
+    ///
+    /// On Segmind this and the other image commands go through its queue
+    /// (its sync v1 is in maintenance mode): the request id is journaled
+    /// in the output folder right after the submit, so running a killed
+    /// command again waits for the same job instead of paying twice.
+    /// Segmind keeps a queued result for 1 hour. --sync pins sync v1.
     Generate {
         /// What to draw.
         prompt: String,

@@ -693,45 +693,57 @@ impl Context<'_> {
         let lib = |e: Error| Stopped::from_error(e, provider);
         let mut generation = match (provider, state.request_id.clone(), state.images.clone()) {
             (_, _, Some(images)) => journal::restore(self.client, item.work.model(), images),
-            (Provider::Segmind, Some(id), _) => self.wait(self.client.job(id).wait()).await?,
-            (Provider::Segmind, None, _) => {
+            (_, Some(id), _) => {
+                if let Some(note) = crate::queued::expiry_note(provider, &id, state.submitted_at) {
+                    tell(&format!("{note} (item {})", item.index + 1));
+                }
+                self.wait(self.client.job(id).wait()).await?
+            }
+            (_, None, _) => {
                 let (prepared, room) = self.prepared(item).await?;
-                // Not interruptible: the id must reach the journal once sent.
-                let job = prepared.submit().await;
-                self.in_flight.end(item.index);
-                let job = job.map_err(lib)?;
-                let id = job.id().to_owned();
-                self.record_paid(
-                    &Entry::Submitted {
+                // Segmind's queue, and Ideogram's v2 calls that answer a
+                // generation id: the id is journaled before the wait.
+                if prepared.queued() {
+                    // Not interruptible: the id must reach the journal once sent.
+                    let job = prepared.submit().await;
+                    self.in_flight.end(item.index);
+                    let job = job.map_err(lib)?;
+                    let id = job.id().to_owned();
+                    let fetch = || match provider {
+                        Provider::Segmind => format!(
+                            "fetch it with `ideogram --provider segmind job wait {id}` (within an hour)"
+                        ),
+                        _ => {
+                            format!("fetch it with `ideogram --provider {provider} job wait {id}`")
+                        }
+                    };
+                    let submitted = Entry::Submitted {
                         item: item.index,
                         request_id: id.clone(),
                         model: None,
                         prompt: None,
-                    },
-                    || format!("fetch it with `ideogram --provider segmind job wait {id}` (within an hour)"),
-                )
-                .await?;
-                let generation = self.wait(job.wait()).await;
-                // The room reserved for its images, given back to save them.
-                room.release();
-                let generation = generation?;
-                self.generated(item, &generation)?;
-                generation
-            }
-            // Ideogram's API (and any provider without a queue) answers at once.
-            (_, _, None) => {
-                let (prepared, room) = self.prepared(item).await?;
-                // Not interruptible: the URLs must reach the journal once paid for.
-                let generation = prepared.generate().await;
-                self.in_flight.end(item.index);
-                // The room reserved for its images, given back to save them.
-                room.release();
-                let generation = match generation {
-                    Ok(generation) => generation,
-                    Err(err) => return Err(self.undecoded(item, err)),
-                };
-                self.generated(item, &generation)?;
-                generation
+                        at: Some(crate::queued::now()),
+                    };
+                    self.record_paid(&submitted, fetch).await?;
+                    let generation = self.wait(job.wait()).await;
+                    // The room reserved for its images, given back to save them.
+                    room.release();
+                    let generation = generation?;
+                    self.generated(item, &generation)?;
+                    generation
+                } else {
+                    // Not interruptible: the URLs must reach the journal once paid for.
+                    let generation = prepared.generate().await;
+                    self.in_flight.end(item.index);
+                    // The room reserved for its images, given back to save them.
+                    room.release();
+                    let generation = match generation {
+                        Ok(generation) => generation,
+                        Err(err) => return Err(self.undecoded(item, err)),
+                    };
+                    self.generated(item, &generation)?;
+                    generation
+                }
             }
         };
         // A job resumed by id alone does not know its model; this item does.

@@ -17,6 +17,7 @@ use crate::naming::{self, Plan};
 use crate::output::{self, Asked, say, tell};
 use crate::paid::{self, Saving};
 use crate::progress::Spinner;
+use crate::queued::Single;
 use crate::signals::Signals;
 
 /// Where and how a command saves its images.
@@ -63,17 +64,89 @@ pub(crate) async fn generate(
     let stop = |code, message: &str| Failure::new(code, message.to_owned());
 
     let started = SystemTime::now();
-    let prepared = signals
-        .unless(1, session.client.prepare(&request))
-        .await
-        .ok_or_else(|| stop(INTERRUPTED, "interrupted before anything was sent"))?
-        .map_err(|e| Failure::from_error(e, provider))?;
     let model = request.chosen_model();
-    let fail = |e| paid_failure(session, e, model, &plan, &asked, &save, started);
-    let generation = paid_answer(session, signals, prepared.generate(), room, fail).await?;
-    save_paid(&generation, &plan, &asked, &save, started, signals, None)
-        .await
-        .map(drop)
+    let key = single_key(session, &request, &save);
+    let earlier = Single::open(session, &plan.dir, &key, false)?;
+    let (generation, single) =
+        match resumed(session, signals, earlier.as_ref(), model, room).await? {
+            Ok(generation) => (generation, earlier),
+            Err(room) => {
+                let prepared = signals
+                    .unless(1, session.client.prepare(&request))
+                    .await
+                    .ok_or_else(|| stop(INTERRUPTED, "interrupted before anything was sent"))?
+                    .map_err(|e| Failure::from_error(e, provider))?;
+                let single = match earlier {
+                    Some(single) => Some(single),
+                    None if prepared.queued() => Single::open(session, &plan.dir, &key, true)?,
+                    None => None,
+                };
+                let fail = |e| paid_failure(session, e, model, &plan, &asked, &save, started);
+                let answer = answer(session, signals, single.as_ref(), prepared, room, fail);
+                (answer.await?, single)
+            }
+        };
+    save_paid(&generation, &plan, &asked, &save, started, signals, None).await?;
+    if let Some(single) = single {
+        single.done();
+    }
+    Ok(())
+}
+
+/// What names a one-shot command's request for its queue journal
+/// ([`Single`]): the provider, the request as JSON (its input images by
+/// path or URL), and where it saves.
+fn single_key(session: &Session, request: &impl serde::Serialize, save: &Save<'_>) -> String {
+    let output = save.output.map(|p| p.display().to_string());
+    let request = serde_json::to_string(request).unwrap_or_default();
+    format!(
+        "{}\n{request}\n{}",
+        session.provider,
+        output.unwrap_or_default()
+    )
+}
+
+/// The job an earlier run of this command queued, waited for, as `model`'s
+/// (the room for its images given back); else the room, to send anew.
+async fn resumed(
+    session: &Session,
+    signals: &Signals,
+    single: Option<&Single>,
+    model: ideogram::Model,
+    room: crate::room::Reservation,
+) -> Result<Result<Generation, crate::room::Reservation>, Failure> {
+    let Some(single) = single else {
+        return Ok(Err(room));
+    };
+    match single.resume(session, signals).await? {
+        Some(mut generation) => {
+            room.release();
+            generation.model = model;
+            Ok(Ok(generation))
+        }
+        None => Ok(Err(room)),
+    }
+}
+
+/// The paid answer to `prepared`: through Segmind's queue, its id journaled
+/// at once ([`Single::submit_and_wait`]), where the command queues and the
+/// operation has a queue; else sent and awaited ([`paid_answer`]).
+async fn answer(
+    session: &Session,
+    signals: &Signals,
+    single: Option<&Single>,
+    prepared: ideogram::Prepared<'_>,
+    room: crate::room::Reservation,
+    fail: impl FnOnce(ideogram::Error) -> Failure,
+) -> Result<Generation, Failure> {
+    match single {
+        Some(single) if prepared.queued() => {
+            single
+                .submit_and_wait(session, signals, prepared, room)
+                .await
+        }
+        _ => paid_answer(session, signals, prepared.generate(), room, fail).await,
+    }
 }
 
 /// An Ideogram 3.0 operation on an image: checked and its images read
@@ -90,26 +163,34 @@ pub(crate) async fn edit(
     plan.check(request.images_asked() as usize)?;
     let room = crate::room::reserve(&plan.dir, request.images_asked() as usize)?;
     let started = SystemTime::now();
-    let prepared = signals
-        .unless(1, session.client.prepare_edit(&request))
-        .await
-        .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?
-        .map_err(|e| Failure::from_error(e, provider))?;
-    let fail = |e| {
-        paid_failure(
-            session,
-            e,
-            EditRequest::MODEL,
-            &plan,
-            &asked,
-            &save,
-            started,
-        )
+    let model = EditRequest::MODEL;
+    let key = single_key(session, &request, &save);
+    let earlier = Single::open(session, &plan.dir, &key, false)?;
+    let (generation, single) = match resumed(session, signals, earlier.as_ref(), model, room)
+        .await?
+    {
+        Ok(generation) => (generation, earlier),
+        Err(room) => {
+            let prepared = signals
+                .unless(1, session.client.prepare_edit(&request))
+                .await
+                .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?
+                .map_err(|e| Failure::from_error(e, provider))?;
+            let single = match earlier {
+                Some(single) => Some(single),
+                None if prepared.queued() => Single::open(session, &plan.dir, &key, true)?,
+                None => None,
+            };
+            let fail = |e| paid_failure(session, e, model, &plan, &asked, &save, started);
+            let answer = answer(session, signals, single.as_ref(), prepared, room, fail);
+            (answer.await?, single)
+        }
     };
-    let generation = paid_answer(session, signals, prepared.generate(), room, fail).await?;
-    save_paid(&generation, &plan, &asked, &save, started, signals, None)
-        .await
-        .map(drop)
+    save_paid(&generation, &plan, &asked, &save, started, signals, None).await?;
+    if let Some(single) = single {
+        single.done();
+    }
+    Ok(())
 }
 
 /// The answer to a sent request that may be billed: a first interrupt waits

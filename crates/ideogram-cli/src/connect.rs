@@ -17,9 +17,17 @@ pub(crate) struct Session {
     mock: Option<Arc<Offline>>,
     /// Where the learned completion times are kept, and what was read there.
     poll_cache: Option<(PathBuf, String)>,
+    /// Segmind without `--sync`: one-shot commands go through its queue.
+    queues: bool,
 }
 
 impl Session {
+    /// Whether the one-shot commands go through Segmind's queue (the
+    /// default there; `--sync` pins its v1), journaled ([`crate::queued`]).
+    pub(crate) fn queues(&self) -> bool {
+        self.queues
+    }
+
     /// Whether it talks to the offline mock (a command to type then needs
     /// `--offline` too).
     pub(crate) fn offline(&self) -> bool {
@@ -174,6 +182,7 @@ pub(crate) fn session_with(
     let mut builder = Client::builder(provider)
         .input_urls(input_urls)
         .retry(retry)
+        .segmind_sync(connection.sync)
         .user_agent(concat!("ideogram-cli/", env!("CARGO_PKG_VERSION")));
     if connection.bearer {
         builder = builder.auth_scheme(AuthScheme::Bearer);
@@ -208,6 +217,7 @@ pub(crate) fn session_with(
         provider,
         mock,
         poll_cache,
+        queues: provider == Provider::Segmind && !connection.sync,
     })
 }
 

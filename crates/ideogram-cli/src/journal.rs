@@ -80,6 +80,10 @@ pub(crate) enum Entry {
         model: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         prompt: Option<String>,
+        /// When it was submitted, in Unix seconds: how much of the
+        /// queue's retention is left when it is resumed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<u64>,
     },
     /// Generated (and billed): the images wait at these URLs.
     Generated {
@@ -185,6 +189,8 @@ pub(crate) struct ItemState {
     /// The model and prompt a job was queued with.
     pub model: Option<String>,
     pub prompt: Option<String>,
+    /// When the job was submitted, in Unix seconds, where journaled.
+    pub submitted_at: Option<u64>,
     /// The answer of a call whose answer is not images.
     pub answer: Option<serde_json::Value>,
 }
@@ -223,9 +229,11 @@ impl ItemState {
                 request_id,
                 model,
                 prompt,
+                at,
                 ..
             } => {
                 self.request_id = Some(request_id);
+                self.submitted_at = at.or(self.submitted_at.take());
                 self.model = model.or(self.model.take());
                 self.prompt = prompt.or(self.prompt.take());
             }
@@ -952,6 +960,7 @@ mod tests {
                 request_id: "seg-1".into(),
                 model: None,
                 prompt: None,
+                at: None,
             })
             .unwrap();
         journal
@@ -1102,6 +1111,7 @@ mod tests {
                 request_id: "r".into(),
                 model: None,
                 prompt: None,
+                at: None,
             })
             .unwrap();
         let peeked = Journal::peek(first.path(), "s").unwrap();
@@ -1132,6 +1142,7 @@ mod tests {
                 request_id: "r-1".into(),
                 model: None,
                 prompt: None,
+                at: None,
             },
             Entry::Failed {
                 item: 0,
@@ -1200,13 +1211,15 @@ mod properties {
                 item.clone(),
                 text(),
                 prop::option::of(text()),
-                prop::option::of(text())
+                prop::option::of(text()),
+                prop::option::of(any::<u64>())
             )
-                .prop_map(|(item, request_id, model, prompt)| Entry::Submitted {
+                .prop_map(|(item, request_id, model, prompt, at)| Entry::Submitted {
                     item,
                     request_id,
                     model,
-                    prompt
+                    prompt,
+                    at
                 }),
             (item.clone(), prop::collection::vec(image, 0..3))
                 .prop_map(|(item, images)| Entry::Generated { item, images }),
@@ -1270,7 +1283,7 @@ mod properties {
             let (journal, _) = Journal::open(&path, "f", 4, false).unwrap();
             let mut expected = std::collections::HashMap::new();
             for (item, request_id, foreign) in &steps {
-                journal.record(&Entry::Submitted { item: *item, request_id: request_id.clone(), model: None, prompt: None }).unwrap();
+                journal.record(&Entry::Submitted { item: *item, request_id: request_id.clone(), model: None, prompt: None, at: None }).unwrap();
                 expected.insert(*item, request_id.clone());
                 if let Some(foreign) = foreign {
                     let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();

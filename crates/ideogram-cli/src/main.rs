@@ -15,6 +15,7 @@ mod output;
 mod paid;
 mod poll_cache;
 mod progress;
+mod queued;
 mod redact;
 mod request;
 mod room;
@@ -36,6 +37,10 @@ fn main() -> ExitCode {
     };
     redact::learn_environment();
     trace::init(cli.verbose);
+    // One line per deprecated operation per process, the first time an
+    // answer announces it (`{"note": ...}` under `--json`; on stderr, the
+    // MCP server's log, so never in its protocol).
+    ideogram::deprecation::listen(|notice| output::tell(&format!("warning: {notice}")));
     // One thread unless the command has parallel work: a batch (its items,
     // and an offline mock rendering theirs) or a mock serving others.
     let parallel = matches!(cli.command, Command::Batch { .. }) || cli.command.serves();
@@ -213,6 +218,17 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         return webhook::serve(session, *listen, output.clone(), *window, cli.json, signals).await;
     }
     let queue = matches!(cli.command, Command::Job { .. });
+    if matches!(cli.command, Command::Batch { .. } | Command::Job { .. })
+        && cli
+            .connection
+            .merged(cli.command.connection().unwrap_or(&Default::default()))
+            .sync
+    {
+        return Err(Failure::new(
+            failure::USAGE,
+            "--sync belongs to the one-shot commands: batches and `job` always use Segmind's queue",
+        ));
+    }
     let connection = cli.connection.merged(
         cli.command
             .connection()

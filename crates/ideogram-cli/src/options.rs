@@ -44,6 +44,14 @@ pub(crate) struct Connection {
     /// [default: 4].
     #[arg(long)]
     pub retries: Option<u32>,
+    /// Segmind: send to its sync v1 API, which answers with the image
+    /// itself, instead of its queue. The queue is the default (v1 is in
+    /// maintenance mode): the request id is journaled in the output folder
+    /// right after the submit, so a rerun of a killed command waits for
+    /// the same job instead of paying again. Batches and `job` always
+    /// queue.
+    #[arg(long)]
+    pub sync: bool,
 }
 
 impl Connection {
@@ -64,6 +72,7 @@ impl Connection {
                 .or_else(|| self.api_key_file.clone()),
             offline: self.offline || after.offline,
             retries: after.retries.or(self.retries),
+            sync: self.sync || after.sync,
         }
     }
 }

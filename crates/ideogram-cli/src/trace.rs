@@ -5,9 +5,9 @@ use std::io::IsTerminal as _;
 use tracing_subscriber::EnvFilter;
 
 /// What `-v` and `-vv` show: the client's spans and events, not the HTTP
-/// stack's.
-const VERBOSE: &str = "ideogram=debug,ideogram_raw=debug";
-const VERY_VERBOSE: &str = "ideogram=trace,ideogram_raw=trace";
+/// stack's, nor the deprecation warning the CLI prints as its own line.
+const VERBOSE: &str = "ideogram=debug,ideogram_raw=debug,ideogram_raw::deprecation=off";
+const VERY_VERBOSE: &str = "ideogram=trace,ideogram_raw=trace,ideogram_raw::deprecation=off";
 
 /// Sends traces to stderr: by `-v` (`verbose` times), else by `RUST_LOG`,
 /// else none at all.

@@ -45,6 +45,8 @@ async fn offline_generate_writes_a_png_of_the_requested_size_with_a_sidecar() {
     );
 }
 
+/// `--sync` pins Segmind's v1, which answers with the image's bytes and
+/// the credits left.
 #[tokio::test]
 async fn generate_against_segmind_saves_the_jpeg_it_gets_and_prints_json() {
     let mock = mock(MockConfig::default()).await;
@@ -54,6 +56,7 @@ async fn generate_against_segmind_saves_the_jpeg_it_gets_and_prints_json() {
         &[
             "generate",
             "a red fox",
+            "--sync",
             "--provider",
             "segmind",
             "--base-url",
@@ -85,6 +88,11 @@ async fn generate_against_segmind_saves_the_jpeg_it_gets_and_prints_json() {
     assert_eq!(printed[0]["model"], "V_2A");
     assert!(printed[0]["credits_left"].is_number());
     assert_eq!(mock.ledger().entries.len(), 1);
+    assert_eq!(mock.ledger().entries[0].operation, "ideogram-2a-txt-2-img");
+    assert_eq!(
+        mock.ledger().entries[0].delivery,
+        ideogram_mock::Delivery::Answered
+    );
     assert!(
         !std::fs::read_to_string(dir.path().join("out/fox.json"))
             .unwrap()
@@ -1852,7 +1860,8 @@ async fn a_wrong_base_path_names_the_url_it_tried() {
         (
             "segmind",
             "SEGMIND_API_KEY",
-            "/gateway/[REDACTED]/v9/v1/ideogram-txt-2-img",
+            // Segmind's queue, the default.
+            "/gateway/[REDACTED]/v9/v2/ideogram-txt-2-img",
         ),
     ] {
         let out = run(
@@ -2447,4 +2456,127 @@ fn a_jpg_asked_for_is_saved_as_the_png_it_is_and_said() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("fox.json")).unwrap())
             .unwrap();
     assert_eq!(sidecar["image"], "fox.png");
+}
+
+/// The edit the spec deprecates: the mock announces it, and the CLI says
+/// so on one stderr line per process however many items call it, naming
+/// the replacement the answer links; `--json` makes it a JSON note; an
+/// answer without the headers says nothing.
+#[tokio::test]
+async fn a_deprecated_operation_is_told_once_per_process() {
+    let dir = tempfile::tempdir().unwrap();
+    write_png(dir.path(), "photo.png", 96, 64, [20, 90, 200]);
+    write_png(dir.path(), "mask.png", 96, 64, [0, 0, 0]);
+    let mock = mock(MockConfig::default()).await;
+    let replacement = ideogram::raw::ideogram::operations::ALL
+        .iter()
+        .find(|op| op.path == "/v1/ideogram-v3/edit")
+        .and_then(|op| op.deprecation)
+        .and_then(|d| d.replacement)
+        .expect("the spec names the edit's replacement");
+    let edit =
+        r#"{"op": "edit", "image": "photo.png", "mask": "mask.png", "prompt": "a red door"}"#;
+    std::fs::write(
+        dir.path().join("edits.txt"),
+        [edit, edit, "a lighthouse"].join("\n"),
+    )
+    .unwrap();
+    let key = [("IDEOGRAM_API_KEY", mock.api_key())];
+    let key: Vec<(&str, &str)> = key.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let network = ["--provider", "ideogram", "--base-url", mock.api_url()];
+    let out = run(
+        &[
+            &network[..],
+            &["batch", "edits.txt", "-o", "out", "--concurrency", "2"],
+        ]
+        .concat(),
+        &key,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(mock.ledger().entries.len(), 3);
+    let told: Vec<String> = stderr(&out)
+        .lines()
+        .filter(|l| l.contains("deprecated"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(told.len(), 1, "{}", stderr(&out));
+    assert!(
+        told[0].starts_with("warning: POST /v1/ideogram-v3/edit")
+            && told[0].contains(&format!("use {replacement} instead")),
+        "{}",
+        told[0]
+    );
+
+    // --json: a note, as every other stderr line.
+    let out = run(
+        &[
+            &network[..],
+            &[
+                "--json",
+                "edit",
+                "photo.png",
+                "mask.png",
+                "a door",
+                "-o",
+                "json/",
+            ],
+        ]
+        .concat(),
+        &key,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let notes: Vec<serde_json::Value> = stderr(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every stderr line is JSON"))
+        .filter(|v: &serde_json::Value| {
+            v["note"].as_str().is_some_and(|n| n.contains("deprecated"))
+        })
+        .collect();
+    assert_eq!(notes.len(), 1, "{}", stderr(&out));
+
+    // No header, no line.
+    let out = run(
+        &[&network[..], &["generate", "a harbour", "-o", "plain/"]].concat(),
+        &key,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!stderr(&out).contains("deprecated"), "{}", stderr(&out));
+}
+
+/// `--sync` pins Segmind's v1 for the one-shot commands, says `--help`;
+/// batches and `job` always queue, so it is refused there, unsent.
+#[tokio::test]
+async fn sync_is_said_in_help_and_refused_where_everything_queues() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = run(&["generate", "--help"], &[], dir.path()).await;
+    assert_eq!(code(&help), 0);
+    let text = stdout(&help);
+    assert!(text.contains("--sync"), "{text}");
+    assert!(text.contains("maintenance mode"), "{text}");
+    std::fs::write(dir.path().join("p.txt"), "a cat\n").unwrap();
+    for args in [
+        &[
+            "--offline",
+            "--provider",
+            "segmind",
+            "batch",
+            "p.txt",
+            "--sync",
+        ][..],
+        &["--offline", "job", "submit", "a cat", "--sync"][..],
+    ] {
+        let out = run(args, &[], dir.path()).await;
+        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("--sync belongs to"),
+            "{}",
+            stderr(&out)
+        );
+    }
 }

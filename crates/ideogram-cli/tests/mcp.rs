@@ -1313,7 +1313,8 @@ async fn a_call_cancelled_before_it_is_sent_sends_nothing() {
 /// `ideogram mcp` on a 512 KiB filesystem filled to 500 KiB (mounted in a
 /// namespace of its own, as `paid_results`' full-disk tests do), which is
 /// its output folder, `TMPDIR` and the user's data, cache and home folders:
-/// no place takes a paid image's bytes. The client, the filesystem's path
+/// no place takes a paid image's bytes (Segmind's sync v1, `--sync`: an
+/// image with no URL to fetch it again). The client, the filesystem's path
 /// and where the test reaches it from outside (the server's root in
 /// `/proc`, while it runs).
 async fn on_a_full_disk(mock: &ideogram_mock::MockServer) -> (Client, tempfile::TempDir) {
@@ -1328,7 +1329,7 @@ async fn on_a_full_disk(mock: &ideogram_mock::MockServer) -> (Client, tempfile::
         mkdir -p "$S/out" "$S/tmp"
         export TMPDIR="$S/tmp" XDG_DATA_HOME="$S/data" XDG_CACHE_HOME="$S/cache" HOME="$S/home"
         cd "$S"
-        exec "$BIN" mcp --out "$S/out" --base-url "$URL" --provider segmind
+        exec "$BIN" mcp --out "$S/out" --base-url "$URL" --provider segmind --sync
         "#;
     let mut command = Command::new("unshare");
     command

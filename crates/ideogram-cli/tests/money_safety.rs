@@ -924,10 +924,17 @@ async fn an_interrupt_while_a_paid_answer_is_awaited_still_saves_its_images() {
             "IDEOGRAM_API_KEY"
         };
         let output = format!("{provider}/");
+        // Segmind's sync v1: a queued job is waited for by id instead.
+        let sync: &[&str] = if provider == "segmind" {
+            &["--sync"]
+        } else {
+            &[]
+        };
         let mut running = Running::start(
             &[
                 &against(provider, mock.api_url())[..],
                 &["generate", "patience", "-o", &output],
+                sync,
             ]
             .concat(),
             &[(variable, key.as_str())],
@@ -1425,4 +1432,138 @@ async fn two_waits_of_one_job_into_one_folder_save_one_image() {
     assert!(printed.contains(&image), "{printed}");
     mock.settled().await;
     assert_eq!(mock.ledger().entries.len(), 1);
+}
+
+/// The queue is the default for Segmind's one-shot commands: `generate`
+/// journals the request id in its output folder right after the submit, so
+/// one killed while it waits is resumed by running it again (no second
+/// charge), told to fetch now when little of Segmind's hour is left; the
+/// journal is gone once the image is saved.
+#[tokio::test]
+async fn a_generate_killed_after_its_submit_resumes_without_paying_again() {
+    let mock = mock(MockConfig {
+        processing_for: Duration::from_secs(3),
+        ..MockConfig::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("SEGMIND_API_KEY", key.as_str())];
+    let args = [
+        "generate",
+        "a cat on a queue",
+        "--provider",
+        "segmind",
+        "--base-url",
+        mock.api_url(),
+        "-o",
+        "out/",
+    ];
+    let journal = || queued_journal(&dir.path().join("out"));
+    kill_after_submit(&args, &env, dir.path(), &dir.path().join("out")).await;
+    mock.settled().await;
+    assert_eq!(mock.ledger().for_prompt("a cat on a queue").count(), 1);
+    let entry = &mock.ledger().entries[0];
+    assert_eq!(entry.delivery, ideogram_mock::Delivery::Queued);
+
+    // 55 minutes of the hour gone (the journal's submit time moved back).
+    let path = journal().expect("the journal is kept");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let at = text
+        .split("\"at\":")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse::<u64>().ok())
+        .expect("the submit time");
+    std::fs::write(
+        &path,
+        text.replace(&format!("\"at\":{at}"), &format!("\"at\":{}", at - 55 * 60)),
+    )
+    .unwrap();
+
+    let out = run(&args, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("queued job {}", entry.id)), "{err}");
+    assert!(
+        err.contains(
+            "fetch now: Segmind keeps results for 1 hour after submission, 5 minutes left"
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        mock.ledger().for_prompt("a cat on a queue").count(),
+        1,
+        "not paid again"
+    );
+    assert!(journal().is_none(), "the journal is removed once saved");
+    let saved: Vec<String> = files(&dir.path().join("out"));
+    assert!(saved.iter().any(|f| f.ends_with(".json")), "{saved:?}");
+    assert!(saved.iter().any(|f| !f.ends_with(".json")), "{saved:?}");
+}
+
+/// The journal a one-shot queued command keeps in `out`, if any.
+fn queued_journal(out: &Path) -> Option<std::path::PathBuf> {
+    std::fs::read_dir(out)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".ideogram-queued-"))
+        })
+}
+
+/// Runs `args` in `dir` and kills it (-9) once its journal in `out` holds
+/// the request id.
+async fn kill_after_submit(args: &[&str], env: &[(&str, &str)], dir: &Path, out: &Path) {
+    let running = Running::start(args, env, dir);
+    until("the request id journaled", || {
+        queued_journal(out)
+            .is_some_and(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("\"submitted\"")))
+    })
+    .await;
+    running.signal("KILL");
+    let (killed, _) = running.finish().await;
+    assert_eq!(killed, -1);
+}
+
+/// A queued result gone past Segmind's hour: the rerun says so (the
+/// expired error, with the hour from the spec), sends nothing, and names
+/// the journal to remove to pay again.
+#[tokio::test]
+async fn a_generate_resumed_after_the_hour_says_it_expired_and_sends_nothing() {
+    let mock = mock(MockConfig {
+        processing_for: Duration::from_secs(3),
+        ..MockConfig::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("SEGMIND_API_KEY", key.as_str())];
+    let args = [
+        "generate",
+        "a late cat",
+        "--provider",
+        "segmind",
+        "--base-url",
+        mock.api_url(),
+        "-o",
+        "out/",
+    ];
+    kill_after_submit(&args, &env, dir.path(), &dir.path().join("out")).await;
+    mock.settled().await;
+    mock.configure(|c| c.retention = Duration::ZERO);
+    for _ in 0..2 {
+        let out = run(&args, &env, dir.path()).await;
+        let err = stderr(&out);
+        assert_eq!(code(&out), 7, "{err}");
+        assert!(
+            err.contains("unknown or expired (Segmind keeps results 1 hour after submission)"),
+            "{err}"
+        );
+        assert!(err.contains("to send it again, which pays again"), "{err}");
+    }
+    assert_eq!(mock.ledger().for_prompt("a late cat").count(), 1);
 }

@@ -328,6 +328,8 @@ async fn paid_bytes_the_output_disk_cannot_take_go_to_the_data_folder() {
         &[
             "--provider",
             "segmind",
+            // Sync v1: the image comes as bytes, with no URL to fetch.
+            "--sync",
             "generate",
             "x",
             "--model",
@@ -364,6 +366,8 @@ async fn paid_bytes_no_place_takes_are_reported_lost_without_a_fetch_command() {
         &[
             "--provider",
             "segmind",
+            // Sync v1: the image comes as bytes, with no URL to fetch.
+            "--sync",
             "generate",
             "x",
             "--model",
@@ -387,6 +391,8 @@ async fn paid_bytes_no_place_takes_are_reported_lost_without_a_fetch_command() {
         &[
             "--provider",
             "segmind",
+            // Sync v1: the image comes as bytes, with no URL to fetch.
+            "--sync",
             "--json",
             "generate",
             "x",

@@ -186,6 +186,22 @@ async fn operation_picks_an_operation_by_its_spec_id() {
         ],
     )
     .await;
+    // Sent through its queued twin, Segmind's default; `--sync` pins it.
+    assert_eq!(wire["path"], "/v2/ideogram-3", "{wire}");
+    let wire = sent(
+        &server,
+        "segmind",
+        &[
+            "generate",
+            "a fox",
+            "--model",
+            "3",
+            "--operation",
+            "ideogram_3",
+            "--sync",
+        ],
+    )
+    .await;
     assert_eq!(wire["path"], "/v1/ideogram-3", "{wire}");
 
     let dir = tempfile::tempdir().unwrap();

@@ -107,10 +107,12 @@ async fn a_full_trace_of_retries_polls_downloads_and_failures_holds_no_key() {
     traces.push_str(&trace);
 
     // A 500 on a POST is not sent again, and says so; a wrong key is refused.
-    let heron = async |key: &str| {
+    // (Another prompt each: the 500's submit may have billed, and its
+    // journal keeps the same request from being sent again.)
+    let heron = async |key: &str, prompt: &str| {
         let args = [
             "generate",
-            "a heron",
+            prompt,
             "--provider",
             "segmind",
             "--base-url",
@@ -119,13 +121,13 @@ async fn a_full_trace_of_retries_polls_downloads_and_failures_holds_no_key() {
         run(&args, &[("SEGMIND_API_KEY", key), trace_all[0]], dir.path()).await
     };
     mock.inject(Target::Method("POST".into()), Fault::Status(500));
-    let out = heron(KEY).await;
+    let out = heron(KEY, "a heron").await;
     let trace = stderr(&out);
     assert_eq!(code(&out), 8, "{trace}");
     assert!(trace.contains("not retried"), "{trace}");
     traces.push_str(&trace);
 
-    let out = heron(WRONG_KEY).await;
+    let out = heron(WRONG_KEY, "a grey heron").await;
     let trace = stderr(&out);
     assert_eq!(code(&out), 4, "{trace}");
     assert!(trace.contains("status=401"), "{trace}");
@@ -157,11 +159,12 @@ async fn v_shows_requests_but_not_prompts_and_no_flag_shows_nothing() {
     let out = run(&generate("-v"), &[("SEGMIND_API_KEY", &key)], dir.path()).await;
     let trace = stderr(&out);
     assert_eq!(code(&out), 0, "{trace}");
+    // Segmind's queue, the default: the submit, then the job's polls.
     assert!(
-        trace.contains("http{operation=\"ideogram_txt_2_img\""),
+        trace.contains("http{operation=\"submit_ideogram_txt_2_img\""),
         "{trace}"
     );
-    assert!(trace.contains("request_id=\"seg-"), "{trace}");
+    assert!(trace.contains("job{id=seg-"), "{trace}");
     // The traces (not the CLI's own notes, which name the file).
     let traced: Vec<&str> = trace.lines().filter(|l| l.contains(" DEBUG ")).collect();
     for prompt in ["a secret garden", "secret-garden"] {

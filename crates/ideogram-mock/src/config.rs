@@ -15,7 +15,8 @@ pub struct MockConfig {
     pub queued_for: Duration,
     /// How long a queued request stays PROCESSING.
     pub processing_for: Duration,
-    /// How long a queued request's status and result are kept (Segmind: 1 hour).
+    /// How long a queued request's status and result are kept (Segmind's
+    /// spec says, `x-result-ttl-seconds`: 1 hour).
     pub retention: Duration,
     /// Credits on the account; each generation costs [`MockConfig::cost`].
     pub credits: f64,
@@ -59,7 +60,10 @@ impl Default for MockConfig {
             latency: Duration::from_millis(20),
             queued_for: Duration::from_millis(50),
             processing_for: Duration::from_millis(100),
-            retention: Duration::from_secs(3600),
+            retention: ideogram_raw::segmind::operations::ALL
+                .iter()
+                .find_map(|op| op.result_ttl)
+                .expect("the spec says how long queued results are kept"),
             credits: 1_000_000.0,
             cost: 0.05,
             inflight_limit: 10,

@@ -377,6 +377,8 @@ mod tests {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         }
     }
 

@@ -39,6 +39,9 @@
 //! `Api-Key` or a bearer token, answers with image URLs on a second origin,
 //! 400 for invalid input, 422 for the safety check, 402 without funds, and
 //! 429 with `reject_reason: inflight_limit` past 10 images in flight.
+//! Every answer to an operation the spec marks deprecated carries
+//! `Deprecation: @<unix seconds>`, `Link: <replacement>;
+//! rel="successor-version"` and, where the spec sets one, `Sunset`.
 //!
 //! Ideogram's signed webhooks: the mock signs with its own Ed25519 keys,
 //! serves them as the JWKS at the spec's path, and POSTs signed deliveries
@@ -54,6 +57,7 @@
 mod cdn;
 mod check;
 mod config;
+mod deprecation;
 mod faults;
 mod form;
 mod generations;
@@ -162,6 +166,13 @@ impl MockServer {
             .merge(generations::routes(table))
             .route(LEDGER_PATH, axum::routing::get(serve_ledger))
             .route(jwks_path(), axum::routing::get(serve_jwks))
+            .layer(axum::middleware::from_fn(move |request, next| {
+                deprecation::announce(
+                    [table, ideogram_raw::segmind::operations::ALL],
+                    request,
+                    next,
+                )
+            }))
             .with_state(state.clone());
         let cdn_routes = cdn::routes().with_state(state.clone());
         let tasks = vec![

@@ -129,7 +129,30 @@ async fn every_routable_ideogram_operation_is_served_and_billed_as_sent() {
                 ideogram_raw::ideogram::Client::new(&format!("{}{prefix}", mock.api_url()), key());
             for op in &routable {
                 let sent = payload(spec, op);
-                if let Err(e) = send(&client, op, &[], &sent).await {
+                let answer = send(&client, op, &[], &sent).await;
+                if let Ok(answer) = &answer {
+                    // The spec's deprecation is announced, and only there.
+                    let announced: Vec<(String, String)> = answer
+                        .headers()
+                        .iter()
+                        .filter(|(name, _)| {
+                            [
+                                ideogram_raw::deprecation::DEPRECATION,
+                                ideogram_raw::deprecation::SUNSET,
+                                axum::http::header::LINK,
+                            ]
+                            .contains(name)
+                        })
+                        .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
+                        .collect();
+                    let expected: Vec<(String, String)> =
+                        ideogram_raw::deprecation::headers_for(op)
+                            .into_iter()
+                            .map(|(name, value)| (name.to_string(), value))
+                            .collect();
+                    assert_eq!(announced, expected, "{prefix}{}", op.path);
+                }
+                if let Err(e) = answer {
                     let detail = match e {
                         ideogram_raw::ideogram::Error::ErrorResponse(answer) => {
                             let status = answer.status();
@@ -177,6 +200,18 @@ async fn every_routable_ideogram_operation_is_served_and_billed_as_sent() {
             }
         }
         assert_eq!(mock.ledger().entries.len(), 2 * routable.len());
+        // The client saw each deprecated operation once, by its path.
+        let deprecated: Vec<&str> = routable
+            .iter()
+            .filter(|op| op.deprecation.is_some())
+            .map(|op| op.path)
+            .collect();
+        assert!(!deprecated.is_empty());
+        let seen: Vec<&str> = ideogram_raw::deprecation::seen()
+            .iter()
+            .map(|notice| notice.path)
+            .collect();
+        assert_eq!(seen, deprecated);
         // The ledger a process reads over HTTP holds the same fields.
         let served = get_json(mock.api_url(), LEDGER_PATH).await;
         let entries = served["entries"].as_array().expect("entries");

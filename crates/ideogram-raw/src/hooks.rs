@@ -2,7 +2,8 @@
 //! no call site can forget it, its JSON body checked against the spec within
 //! [`checked`](crate::checked::checked), and every exchange is traced here (an `http`
 //! span: operation, provider, method, path template, status, duration,
-//! request id; never the key, never a body).
+//! request id; never the key, never a body), and every answer's deprecation
+//! headers noted ([`crate::deprecation`]).
 
 use std::time::Instant;
 
@@ -32,16 +33,14 @@ async fn exchange(
     provider: &'static str,
     operations: &'static [Operation],
 ) -> reqwest::Result<reqwest::Response> {
+    let op = operations.iter().find(|op| op.id == info.operation_id);
     // The fields are read, and the clock, only for a listening span.
     let span = tracing::debug_span!(
         "http",
         operation = info.operation_id,
         provider,
         method = %request.method(),
-        path = operations
-            .iter()
-            .find(|op| op.id == info.operation_id)
-            .map_or("", |op| op.path),
+        path = op.map_or("", |op| op.path),
         status = Empty,
         duration_ms = Empty,
         request_id = Empty,
@@ -56,6 +55,13 @@ async fn exchange(
         Ok(mut response) => {
             span.record("status", response.status().as_u16());
             mark_url(&mut response, auth);
+            crate::deprecation::observe(
+                provider,
+                op.map_or("", |op| op.method),
+                op.map_or(info.operation_id, |op| op.path),
+                response.headers(),
+                |text| auth.redact(text).into_owned(),
+            );
             // Redacting costs a scan of the id: only for a listening span.
             if let Some(id) = response
                 .headers()

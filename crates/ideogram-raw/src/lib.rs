@@ -18,6 +18,9 @@
 //!   sends, for the calls wrapped in it (the facade's `Client::call`).
 //! - [`http`]: a `reqwest::Client` with timeouts sized for generations and
 //!   redirects that never carry the key to another origin.
+//! - [`deprecation`]: a `Deprecation` or `Sunset` header on any answer,
+//!   warned of once per operation, and seen by [`deprecation::seen`] and
+//!   [`deprecation::listen`].
 //! - [`operation`]: each spec's operations as data (`segmind::operations`,
 //!   `ideogram::operations`), for code that routes by path, such as a mock.
 //!
@@ -55,6 +58,7 @@ pub mod ideogram;
 pub mod answer;
 pub mod auth;
 pub mod checked;
+pub mod deprecation;
 pub mod enums;
 mod hooks;
 pub mod http;

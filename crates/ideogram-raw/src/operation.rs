@@ -28,6 +28,25 @@ pub struct Operation {
     /// At most this many calls in any such window, per organisation
     /// (`x-rate-limit`): a client keeps each process under it.
     pub rate_limit: Option<(u32, core::time::Duration)>,
+    /// Whether the spec marks it `deprecated`, since when and in favour of
+    /// what (`x-deprecation`).
+    pub deprecation: Option<Deprecation>,
+    /// How long after submission the service keeps a queued request's
+    /// status and result (`x-result-ttl-seconds`), on the operations that
+    /// read them: after that its id answers 404.
+    pub result_ttl: Option<core::time::Duration>,
+}
+
+/// A deprecated operation's `x-deprecation`: what the service's answers to
+/// it announce in their `Deprecation`, `Link` and `Sunset` headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deprecation {
+    /// The day it was deprecated, `YYYY-MM-DD` (UTC), where the spec says.
+    pub since: Option<&'static str>,
+    /// The path of the operation that replaces it.
+    pub replacement: Option<&'static str>,
+    /// The day it stops being served, `YYYY-MM-DD` (UTC), where announced.
+    pub sunset: Option<&'static str>,
 }
 
 /// An operation's place in routing, from its `x-route`: a client picks the

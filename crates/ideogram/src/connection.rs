@@ -34,6 +34,8 @@ pub(crate) struct Connection {
     pub(crate) timeout: Duration,
     /// Images let in flight at once: waiting is cheaper than a 429 and a backoff.
     pub(crate) in_flight: Option<(Arc<Semaphore>, u32)>,
+    /// Whether Segmind's generations go to sync v1 rather than the queue.
+    pub(crate) segmind_sync: bool,
 }
 
 pub(crate) enum Api {

@@ -72,8 +72,15 @@ pub enum Error {
         /// Where it pointed.
         location: Option<String>,
     },
-    /// A queued request unknown or older than the 1 hour retention: it may have been billed.
-    #[error("request {id} is unknown or expired (results are kept 1 hour)")]
+    /// A queued request unknown or older than the retention
+    /// ([`Provider::result_ttl`](crate::Provider::result_ttl), Segmind's
+    /// hour): it may have been billed.
+    #[error(
+        "request {id} is unknown or expired (Segmind keeps results {} after submission)",
+        crate::Provider::Segmind
+            .result_ttl_text()
+            .unwrap_or_else(|| "a limited time".into())
+    )]
     Expired {
         /// The request id.
         id: String,

@@ -127,6 +127,12 @@ pub use client::{Client, ClientBuilder, IDEOGRAM_IN_FLIGHT_LIMIT, Prepared, Text
 /// types, `limits` and `schema`); call its operations through [`Client::call`].
 pub use ideogram_raw as raw;
 
+/// Operations the service says are deprecated: a `Deprecation` or `Sunset`
+/// header on any answer is a `tracing::warn!` once per operation per
+/// process, kept in [`deprecation::seen`] and handed to the function given
+/// to [`deprecation::listen`] (the CLI prints one line there).
+pub use ideogram_raw::deprecation;
+
 pub use completion::{CompletionEstimate, CompletionTimes};
 pub use download::MAX_DOWNLOAD_BYTES;
 pub use edit::{EditKind, EditRequest};

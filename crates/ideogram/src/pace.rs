@@ -58,6 +58,8 @@ mod tests {
             accept: None,
             route: None,
             rate_limit: Some((3, Duration::from_secs(10))),
+            deprecation: None,
+            result_ttl: None,
         };
         let start = Instant::now();
         let mut made = Vec::new();

@@ -37,6 +37,27 @@ impl Provider {
         }
     }
 
+    /// How long after submission this provider keeps a queued request's
+    /// status and result (its spec's `x-result-ttl-seconds`: Segmind's
+    /// hour); `None` where its spec says nothing of a queue.
+    pub fn result_ttl(self) -> Option<std::time::Duration> {
+        crate::catalog::operations(self)
+            .iter()
+            .find_map(|op| op.result_ttl)
+    }
+
+    /// [`result_ttl`](Self::result_ttl) in words: `1 hour`, `2 hours`,
+    /// `90 minutes`.
+    pub fn result_ttl_text(self) -> Option<String> {
+        let minutes = self.result_ttl()?.as_secs() / 60;
+        Some(match (minutes / 60, minutes % 60) {
+            (1, 0) => "1 hour".to_owned(),
+            (hours, 0) if hours > 1 => format!("{hours} hours"),
+            _ if minutes == 1 => "1 minute".to_owned(),
+            _ => format!("{minutes} minutes"),
+        })
+    }
+
     /// The environment variable a key is read from.
     pub fn key_variable(self) -> &'static str {
         match self {

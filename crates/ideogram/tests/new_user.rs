@@ -3,17 +3,20 @@
 
 mod common;
 
-use common::{Canned, CaptureServer, JPEG, PNG, ideogram_answer, segmind_image};
+use common::{Canned, CaptureServer, PNG, ideogram_answer};
 use ideogram::{AuthScheme, Client, GenerateRequest, Model, PalettePreset, Provider};
 
 #[tokio::test]
 async fn segmind_from_the_docs() -> Result<(), ideogram::Error> {
-    let server = CaptureServer::start(|_| segmind_image()).await;
+    // Segmind's queue is the default: the mock serves it.
+    let mock = ideogram_mock::MockServer::start(Default::default())
+        .await
+        .expect("mock");
     let dir = tempfile::tempdir().expect("temp dir");
 
     let client = Client::builder(Provider::Segmind)
-        .base_url(server.base_url())
-        .api_key("my-key")
+        .base_url(mock.api_url())
+        .api_key(mock.api_key())
         .build()?;
     let request = GenerateRequest::new("a lighthouse at dawn, travel poster")
         .model(Model::V2a)
@@ -24,7 +27,10 @@ async fn segmind_from_the_docs() -> Result<(), ideogram::Error> {
         .save(dir.path().join("lighthouse.jpg"))
         .await?;
 
-    assert_eq!(std::fs::read(path).expect("saved"), JPEG);
+    assert!(ideogram::sniff_image(&std::fs::read(path).expect("saved")).is_some());
+    let ledger = mock.ledger();
+    assert_eq!(ledger.entries.len(), 1);
+    assert_eq!(ledger.entries[0].delivery, ideogram_mock::Delivery::Queued);
     Ok(())
 }
 

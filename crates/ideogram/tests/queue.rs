@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::*;
-use ideogram::{Error, GenerateRequest, ImageData, Model, PollSchedule, Provider, QueueStatus};
+use ideogram::{
+    Client, Error, GenerateRequest, ImageData, Model, PollSchedule, Provider, QueueStatus,
+};
 use serde_json::json;
 
 /// A queue whose job `id` is QUEUED for one poll, PROCESSING for `processing`
@@ -106,6 +108,42 @@ async fn submit_returns_the_id_at_once_and_wait_polls_to_the_result() {
     for request in server.requests() {
         assert_eq!(request.header("x-api-key"), Some(KEY));
     }
+}
+
+/// Segmind's sync v1 is in maintenance mode: `generate` queues, polls and
+/// returns the result's URL unless the client pins v1.
+#[tokio::test]
+async fn generate_on_segmind_goes_through_the_queue_unless_sync_is_pinned() {
+    let (server, polls) = queue(1, "COMPLETED").await;
+    let queued = Client::builder(Provider::Segmind)
+        .base_url(server.base_url())
+        .api_key(KEY)
+        .poll_schedule(
+            PollSchedule::default()
+                .first(Duration::from_millis(10))
+                .max_interval(Duration::from_millis(20)),
+        )
+        .build()
+        .unwrap();
+    let request = GenerateRequest::new("a lighthouse").model(Model::V2a);
+    let generation = queued.generate(&request).await.unwrap();
+    assert_eq!(generation.request_id.as_deref(), Some("job-1"));
+    assert_eq!(
+        generation.images[0].data,
+        ImageData::Url("https://cdn.example/job-1.jpeg".into())
+    );
+    assert!(polls.load(Ordering::SeqCst) >= 3, "waited on the status");
+    let paths: Vec<String> = server.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths[0], "/v2/ideogram-2a-txt-2-img");
+    assert_eq!(paths.last().unwrap(), "/v2/requests/job-1");
+    assert!(!paths.iter().any(|p| p.starts_with("/v1/")), "{paths:?}");
+
+    // Pinned to v1: one POST there, no queue.
+    let sync = CaptureServer::start(|_| segmind_image()).await;
+    let pinned = client(Provider::Segmind, &sync);
+    pinned.generate(&request).await.unwrap();
+    let paths: Vec<String> = sync.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, ["/v1/ideogram-2a-txt-2-img"]);
 }
 
 #[tokio::test]

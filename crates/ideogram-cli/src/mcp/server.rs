@@ -508,6 +508,9 @@ impl Server {
                 }
                 // Queued by an earlier call: its result, not a new bill.
                 progress.say(format!("answered from the journal: waiting for job {id}"));
+                if let Some(note) = crate::queued::expiry_note(provider, &id, state.submitted_at) {
+                    progress.say(note);
+                }
                 let job = session.client.job(id).wait().await;
                 Some(job.map_err(|e| Refused::error(e, provider))?)
             }
@@ -541,7 +544,15 @@ impl Server {
                     return self.submit(item, prepared, provider, asked).await;
                 }
                 progress.say("sent; waiting for the answer".into());
-                let answer = prepared.generate().await;
+                // Segmind's queue (the default there): the id journaled
+                // before the wait, so a restart waits instead of paying again.
+                let answer = if prepared.queued() {
+                    let asked = (paid.work.model(), asked.prompt.as_str());
+                    let job = self.submitted(item, prepared, provider, asked).await?;
+                    job.wait().await
+                } else {
+                    prepared.generate().await
+                };
                 room.release();
                 match answer {
                     Ok(generation) => generation,
@@ -649,26 +660,38 @@ impl Server {
         item: usize,
         prepared: ideogram::Prepared<'_>,
         provider: Provider,
-        (model, prompt): (ideogram::Model, &str),
+        asked: (ideogram::Model, &str),
     ) -> Result<Value, Refused> {
+        let job = self.submitted(item, prepared, provider, asked).await?;
+        Ok(json!({"request_id": job.id(), "status": "QUEUED", "billed": "when it runs"}))
+    }
+
+    /// [`Server::submit`]'s job: queued, its id journaled.
+    pub(super) async fn submitted(
+        &self,
+        item: usize,
+        prepared: ideogram::Prepared<'_>,
+        provider: Provider,
+        (model, prompt): (ideogram::Model, &str),
+    ) -> Result<ideogram::Job, Refused> {
         let job = match prepared.submit().await {
             Ok(job) => job,
             Err(err) => return Err(self.failed(item, err, provider).await),
         };
         let id = job.id().to_owned();
-        let answer = json!({"request_id": id, "status": "QUEUED", "billed": "when it runs"});
         if let Err(failure) = self
             .journal(Entry::Submitted {
                 item,
                 request_id: id.clone(),
                 model: Some(model.to_string()),
                 prompt: Some(prompt.to_owned()),
+                at: Some(crate::queued::now()),
             })
             .await
         {
             tell(&format!("warning: {}", failure.message));
         }
-        Ok(answer)
+        Ok(job)
     }
 
     /// Journals a paid generation's URLs before anything is downloaded;
@@ -947,6 +970,7 @@ impl Server {
                     request_id: id.to_owned(),
                     model: None,
                     prompt: None,
+                    at: None,
                 })
                 .await?;
                 (item, ItemState::default())
@@ -1060,6 +1084,7 @@ impl Server {
                 request_id: request_id.clone(),
                 model: theirs.model.clone(),
                 prompt: theirs.prompt.clone(),
+                at: theirs.submitted_at,
             })
             .await?;
         }

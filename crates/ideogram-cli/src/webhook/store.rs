@@ -173,6 +173,8 @@ impl Store {
             request_id: delivery.generation_id.clone(),
             model: None,
             prompt: delivery.data.first().map(|image| image.prompt.clone()),
+            // Delivered: no queue retention to count down.
+            at: None,
         };
         let generated = Entry::Generated { item, images };
         self.journal.append(&submitted)?;

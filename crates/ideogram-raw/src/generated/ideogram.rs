@@ -16284,6 +16284,10 @@ organisation (a call for 4 images holds 4); beyond that the call is answered
 
 Returned image URLs expire after 24 hours: download what you keep.
 
+A deprecated operation (`deprecated: true`) carries `x-deprecation`: the
+date it was deprecated `since`, its `replacement` path, and a `sunset` date
+where one is announced.
+
 Each operation a client routes to carries `x-route`: its `task` (generate,
 remix, transparent, edit, reframe, replace-background, remove-background,
 remove-object, describe, upscale, layerize-text), the `models` it runs, the body field that takes the input
@@ -17602,6 +17606,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_image",
@@ -17620,6 +17626,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_remix_image",
@@ -17638,6 +17646,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_upscale_image",
@@ -17656,6 +17666,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "get_webhook_jwks",
@@ -17667,6 +17679,8 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_edit_image_v3",
@@ -17685,6 +17699,12 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: Some(crate::operation::Deprecation {
+                since: Some("2026-04-29"),
+                replacement: Some("/v2/image/inpaint/ideogram-3"),
+                sunset: None,
+            }),
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3",
@@ -17703,6 +17723,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3_multipart",
@@ -17721,6 +17743,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3_transparent",
@@ -17739,6 +17763,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3_transparent_multipart",
@@ -17757,6 +17783,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_layerize_text_v3",
@@ -17775,6 +17803,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_reframe_image_v3",
@@ -17793,6 +17823,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_remix_image_v3",
@@ -17811,6 +17843,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_replace_background_v3",
@@ -17829,6 +17863,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v4",
@@ -17847,6 +17883,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v4_multipart",
@@ -17865,6 +17903,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "get_generation_v2",
@@ -17876,6 +17916,8 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             rate_limit: Some((1000, core::time::Duration::from_secs(10))),
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_v2_ideogram_3",
@@ -17894,6 +17936,8 @@ pub mod operations {
                 poll: Some("get_generation_v2"),
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_v2_ideogram_3_multipart",
@@ -17912,6 +17956,8 @@ pub mod operations {
                 poll: Some("get_generation_v2"),
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_v2_ideogram_3_character",
@@ -17930,6 +17976,8 @@ pub mod operations {
                 poll: Some("get_generation_v2"),
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_v2_ideogram_4",
@@ -17948,6 +17996,8 @@ pub mod operations {
                 poll: Some("get_generation_v2"),
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_v2_ideogram_4_5",
@@ -17966,6 +18016,8 @@ pub mod operations {
                 poll: Some("get_generation_v2"),
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_v2_ideogram_4_5_multipart",
@@ -17984,6 +18036,8 @@ pub mod operations {
                 poll: Some("get_generation_v2"),
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_generate_v2_p_image",
@@ -18002,6 +18056,8 @@ pub mod operations {
                 poll: Some("get_generation_v2"),
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_inpaint_v2_ideogram_3",
@@ -18020,6 +18076,8 @@ pub mod operations {
                 poll: Some("get_generation_v2"),
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_precise_edit_v2_ideogram_4_5",
@@ -18038,6 +18096,8 @@ pub mod operations {
                 poll: Some("get_generation_v2"),
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_reframe_v2_ideogram_3",
@@ -18056,6 +18116,8 @@ pub mod operations {
                 poll: Some("get_generation_v2"),
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_remix_v2_ideogram_3",
@@ -18074,6 +18136,8 @@ pub mod operations {
                 poll: Some("get_generation_v2"),
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_remix_v2_ideogram_4",
@@ -18092,6 +18156,8 @@ pub mod operations {
                 poll: Some("get_generation_v2"),
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_remove_background_v2",
@@ -18110,6 +18176,8 @@ pub mod operations {
                 poll: Some("get_generation_v2"),
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_remove_object_v2",
@@ -18128,6 +18196,8 @@ pub mod operations {
                 poll: Some("get_generation_v2"),
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_replace_background_v2_ideogram_3",
@@ -18146,6 +18216,8 @@ pub mod operations {
                 poll: Some("get_generation_v2"),
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "post_upscale_v2",
@@ -18164,6 +18236,8 @@ pub mod operations {
                 poll: Some("get_generation_v2"),
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
     ];
     /// Calls `visitor` with the generated type of the body schema
@@ -18326,6 +18400,11 @@ impl Client {
     /// Repaints the parts of `image` that `mask` marks black, guided by the prompt.
     /// The mask is the image's size, grayscale. The answer keeps the input's size.
     /// Billed per image returned; priced by `rendering_speed`.
+    ///
+    /// Deprecated since 2026-04-29, with no removal date announced; the
+    /// replacement is `POST /v2/image/inpaint/ideogram-3`. Its answers carry
+    /// `Deprecation` and `Link: <replacement>; rel="successor-version"`
+    /// headers (https://developer.ideogram.ai/ideogram-api/deprecations).
     pub fn post_edit_image_v3(&self) -> multipart_builder::PostEditImageV3<'_> {
         multipart_builder::PostEditImageV3::new(self)
     }

@@ -6073,11 +6073,16 @@ Ideogram's image models as Segmind serves them.
 Two ways to call the same model:
 
 * **v1, synchronous**: `POST /v1/{slug}` answers after the generation with the
-  image itself. Only a 200 answer is billed.
+  image itself. Only a 200 answer is billed. Segmind has put it in
+  **maintenance mode** and advises the queue for anything that may take over
+  about 10 seconds (https://docs.segmind.com/api-reference/async-inference):
+  clients use the queue by default where a model has one.
 * **v2, queued**: `POST /v2/{slug}` (same body as v1) answers at once with a
   `request_id`; poll `GET /v2/requests/{request_id}/status` until `COMPLETED`
   or `FAILED`, then fetch `GET /v2/requests/{request_id}`. Status and results
-  are kept for 1 hour, generated files for 7 days; after that the id answers 404.
+  are kept for **1 hour after submission** (`x-result-ttl-seconds` on those
+  operations, the figure clients read), generated files for 7 days; after
+  that the id answers 404.
   A submit operation's `x-typical-seconds` is the typical time the model's page
   gives for one generation, where it gives one (clients plan their polls on it).
 
@@ -9388,6 +9393,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_2a_txt_2_img",
@@ -9406,6 +9413,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_3",
@@ -9424,6 +9433,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_3_reframe",
@@ -9442,6 +9453,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_3_remix",
@@ -9460,6 +9473,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_3_replace_background",
@@ -9478,6 +9493,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_4",
@@ -9496,6 +9513,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_character",
@@ -9514,6 +9533,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_describe",
@@ -9532,6 +9553,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_img_2_img",
@@ -9550,6 +9573,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_turbo_img_2_img",
@@ -9568,6 +9593,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_turbo_txt_2_img",
@@ -9586,6 +9613,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "ideogram_txt_2_img",
@@ -9604,6 +9633,8 @@ pub mod operations {
                 poll: None,
             }),
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "get_request_legacy",
@@ -9615,6 +9646,8 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             rate_limit: None,
+            deprecation: None,
+            result_ttl: Some(core::time::Duration::from_secs(3600)),
         },
         crate::operation::Operation {
             id: "submit_ideogram_2a_img_2_img",
@@ -9626,6 +9659,8 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_2a_txt_2_img",
@@ -9637,6 +9672,8 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3",
@@ -9648,6 +9685,8 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_reframe",
@@ -9659,6 +9698,8 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_remix",
@@ -9670,6 +9711,8 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_replace_background",
@@ -9681,6 +9724,8 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_4",
@@ -9692,6 +9737,8 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_character",
@@ -9703,6 +9750,8 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_describe",
@@ -9714,6 +9763,8 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_img_2_img",
@@ -9725,6 +9776,8 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_turbo_img_2_img",
@@ -9736,6 +9789,8 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_turbo_txt_2_img",
@@ -9747,6 +9802,8 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_txt_2_img",
@@ -9758,6 +9815,8 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
         },
         crate::operation::Operation {
             id: "get_request_result",
@@ -9769,6 +9828,8 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             rate_limit: None,
+            deprecation: None,
+            result_ttl: Some(core::time::Duration::from_secs(3600)),
         },
         crate::operation::Operation {
             id: "get_request_status",
@@ -9780,6 +9841,8 @@ pub mod operations {
             accept: Some("application/json"),
             route: None,
             rate_limit: None,
+            deprecation: None,
+            result_ttl: Some(core::time::Duration::from_secs(3600)),
         },
     ];
     /// Calls `visitor` with the generated type of the body schema

@@ -33,6 +33,11 @@ use crate::url_guard::InputUrlPolicy;
 /// - `max_images_in_flight`: 10 on Ideogram ([`IDEOGRAM_IN_FLIGHT_LIMIT`]),
 ///   none on Segmind;
 /// - `input_urls`: any address ([`InputUrlPolicy::any`]);
+/// - `segmind_sync`: `false`: on Segmind, [`Client::generate`] and
+///   [`Client::edit`] go through the v2 queue wherever the model has one
+///   (submit, wait on the learned poll, fetch), since Segmind's sync v1 is
+///   in maintenance mode; `true` pins sync v1 (the image's bytes in the
+///   answer);
 /// - downloads: at most 64 MiB ([`MAX_DOWNLOAD_BYTES`](crate::MAX_DOWNLOAD_BYTES)),
 ///   given up after 30 s without a byte and retried as GETs.
 #[derive(Debug, Clone)]
@@ -52,6 +57,7 @@ pub struct ClientBuilder {
     max_images_in_flight: Option<u32>,
     max_download_bytes: u64,
     input_urls: InputUrlPolicy,
+    segmind_sync: bool,
 }
 
 /// Ideogram's documented in-flight limit: 10 images per organisation.
@@ -78,6 +84,7 @@ impl ClientBuilder {
             allow_insecure_http: false,
             max_download_bytes: crate::download::MAX_DOWNLOAD_BYTES,
             input_urls: InputUrlPolicy::any(),
+            segmind_sync: false,
             max_images_in_flight: (provider == Provider::Ideogram)
                 .then_some(IDEOGRAM_IN_FLIGHT_LIMIT),
         }
@@ -116,6 +123,12 @@ impl ClientBuilder {
         /// Which addresses input image URLs may reach: a server fetching URLs
         /// for others passes [`InputUrlPolicy::public_only`].
         input_urls(policy: InputUrlPolicy) => input_urls = policy;
+        /// On Segmind, sends [`Client::generate`] and [`Client::edit`] to sync
+        /// v1 (`true`) instead of the v2 queue (`false`, the default): v1 is
+        /// in maintenance mode, but answers with the image's bytes, its seed
+        /// and the credits left. A failure after a queue submit names the
+        /// request id to resume with [`Client::job`].
+        segmind_sync(sync: bool) => segmind_sync = sync;
         /// Allows a plain `http://` base URL on a non-loopback host, the key
         /// then in the clear.
         allow_insecure_http(allow: bool) => allow_insecure_http = allow;
@@ -181,6 +194,7 @@ impl ClientBuilder {
                 completion: self.completion,
                 timeout: self.timeout,
                 in_flight: self.max_images_in_flight.map(semaphore),
+                segmind_sync: self.segmind_sync,
             }),
         })
     }

@@ -15,7 +15,8 @@ use crate::lowering::{Draft, Slot};
 use crate::model::Model;
 
 impl Client {
-    /// Runs an operation on an uploaded image and waits for the images.
+    /// Runs an operation on an uploaded image and waits for the images; on
+    /// Segmind through its queue, as [`Client::generate`] does.
     pub async fn edit(&self, request: &EditRequest) -> Result<Generation, Error> {
         self.prepare_edit(request).await?.generate().await
     }

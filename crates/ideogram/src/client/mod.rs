@@ -104,6 +104,9 @@ impl Client {
     }
 
     /// Generates images and waits for them; an invalid request sends nothing.
+    /// On Segmind it queues the request and waits on the learned poll
+    /// (its sync v1 is in maintenance mode), unless the client pins v1
+    /// ([`ClientBuilder::segmind_sync`]).
     pub async fn generate(&self, request: &GenerateRequest) -> Result<Generation, Error> {
         self.prepare(request).await?.generate().await
     }
@@ -142,7 +145,9 @@ impl Client {
         Prepared::new(self, lowered, model, prompt, request.images_asked()).await
     }
 
-    /// A queued job from its id alone (Segmind keeps results 1 hour).
+    /// A queued job from its id alone (Segmind keeps results for
+    /// [`Provider::result_ttl`](crate::Provider::result_ttl) after
+    /// submission: an hour).
     pub fn job(&self, id: impl Into<String>) -> Job {
         Job::new(self.inner.clone(), id.into())
     }

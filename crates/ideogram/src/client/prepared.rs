@@ -88,9 +88,42 @@ impl<'a> Prepared<'a> {
         &mut self.wire
     }
 
-    /// Sends the request and waits for the images (see [`Client::generate`]).
+    /// Whether [`generate`](Self::generate) goes through a queue: on
+    /// Segmind, unless the client pins sync v1
+    /// ([`segmind_sync`](crate::ClientBuilder::segmind_sync)), where the
+    /// operation has a queued twin (the spec's `x-route.queue`). A caller
+    /// that must record the request id before waiting (a journal)
+    /// [`submit`](Self::submit)s itself when this is `true`.
+    ///
+    /// On Ideogram, a v2 call that answers a generation id to poll: one
+    /// made with `async` or a `webhook_url` (`x-delivery` fields), or to an
+    /// operation that always runs so (its body takes no `async`).
+    pub fn queued(&self) -> bool {
+        let conn = &*self.client.inner;
+        let operation = self.wire.operation();
+        match conn.provider {
+            Provider::Segmind => {
+                !conn.segmind_sync && operation.route.and_then(|r| r.queue).is_some()
+            }
+            _ if !polled(operation) => false,
+            provider => {
+                let body = self.wire.body();
+                let asked =
+                    body.get("async") == Some(&true.into()) || body.contains_key("webhook_url");
+                asked || crate::catalog::field(provider, operation, "async").is_none()
+            }
+        }
+    }
+
+    /// Sends the request and waits for the images (see [`Client::generate`]):
+    /// on Segmind's queue where [`queued`](Self::queued), a submit then a
+    /// wait on the learned poll (a failure after the submit names the
+    /// request id, to resume with [`Client::job`]).
     #[tracing::instrument(name = "generate", skip_all, fields(provider = %self.client.provider(), model = %self.model))]
     pub async fn generate(self) -> Result<Generation, Error> {
+        if self.queued() {
+            return self.submit().await?.wait().await;
+        }
         tracing::trace!(prompt = self.prompt, "sending");
         let conn = &self.client.inner;
         let operation = self.wire.operation();

@@ -9,11 +9,14 @@ pub(crate) const KEY: &str = "sk-facade-secret-0042";
 pub(crate) const JPEG: &[u8] = b"\xff\xd8\xff\xe0\x00\x10JFIF-test-image";
 pub(crate) const PNG: &[u8] = b"\x89PNG\r\n\x1a\n-test-image";
 
-/// A client for `provider` at `server`, with fast retries and polls.
+/// A client for `provider` at `server`, with fast retries and polls. On
+/// Segmind it pins sync v1: the canned answers these tests give are v1's
+/// (the queue, the default, is tested on the mock in `queue.rs`).
 pub(crate) fn client(provider: Provider, server: &CaptureServer) -> Client {
     Client::builder(provider)
         .base_url(server.base_url())
         .api_key(KEY)
+        .segmind_sync(true)
         .retry(fast_retries())
         .poll_schedule(
             PollSchedule::default()
