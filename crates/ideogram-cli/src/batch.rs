@@ -404,6 +404,10 @@ fn decide(
             ),
         ));
     }
+    if other.is_some() && switch_provider && state.images.is_none() {
+        // The other provider's job id is not this one's to poll.
+        state.request_id = None;
+    }
     if state.uncertain() && !resend.allows(item.index) && !(other.is_some() && switch_provider) {
         let why = if state.expired {
             "its queued result expired after an earlier run paid for it"
@@ -419,9 +423,9 @@ fn decide(
 }
 
 /// Whether running an item in `state` sends a request (instead of fetching
-/// what the journal holds: its images' URLs, or its Segmind queue id).
-fn sends(state: &ItemState, provider: Provider) -> bool {
-    state.images.is_none() && !(provider == Provider::Segmind && state.request_id.is_some())
+/// what the journal holds: its images' URLs, or its job id).
+fn sends(state: &ItemState) -> bool {
+    state.images.is_none() && state.request_id.is_none()
 }
 
 /// Every image, mask and reference of every item this run will send, each
@@ -459,7 +463,7 @@ async fn check_images(
             decide(&item, &mut state, provider, resend, batch.switch_provider),
             Decision::Run
         );
-        if !runs || !sends(&state, provider) {
+        if !runs || !sends(&state) {
             continue;
         }
         match item.work.prepare(&session.client).await.map(drop) {

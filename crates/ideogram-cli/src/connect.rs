@@ -17,13 +17,15 @@ pub(crate) struct Session {
     mock: Option<Arc<Offline>>,
     /// Where the learned completion times are kept, and what was read there.
     poll_cache: Option<(PathBuf, String)>,
-    /// Segmind without `--sync`: one-shot commands go through its queue.
+    /// Segmind without `--sync`, or Ideogram: a one-shot command may go
+    /// through a queue (Segmind's, or a v2 generation).
     queues: bool,
 }
 
 impl Session {
-    /// Whether the one-shot commands go through Segmind's queue (the
-    /// default there; `--sync` pins its v1), journaled ([`crate::queued`]).
+    /// Whether a one-shot command may be queued, and then is journaled
+    /// ([`crate::queued`]): on Segmind (the default there; `--sync` pins its
+    /// v1), and on Ideogram where a v2 call answers a generation id.
     pub(crate) fn queues(&self) -> bool {
         self.queues
     }
@@ -217,7 +219,8 @@ pub(crate) fn session_with(
         provider,
         mock,
         poll_cache,
-        queues: provider == Provider::Segmind && !connection.sync,
+        // Ideogram's v2 queues a call made with `async` (or always, for some).
+        queues: provider != Provider::Segmind || !connection.sync,
     })
 }
 

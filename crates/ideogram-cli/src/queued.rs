@@ -66,7 +66,7 @@ impl Single {
     /// which provider, saved where), reopened where an earlier run left it,
     /// else created when `create` (once the request is checked, so that a
     /// refused one leaves no file); `None` when the session does not queue
-    /// (Ideogram, or Segmind with `--sync`). Another run of the same
+    /// (Segmind with `--sync`). Another run of the same
     /// command at once is refused, not waited for.
     pub(crate) fn open(
         session: &Session,

@@ -1502,6 +1502,53 @@ async fn a_generate_killed_after_its_submit_resumes_without_paying_again() {
     assert!(saved.iter().any(|f| !f.ends_with(".json")), "{saved:?}");
 }
 
+/// The same on Ideogram's v2: a call made with `async` answers a generation
+/// id, journaled before the wait; killed (-9) during the wait, the command
+/// run again polls that generation and pays nothing more.
+#[tokio::test]
+async fn an_ideogram_v2_job_killed_after_its_submit_resumes_without_paying_again() {
+    let mock = mock(MockConfig {
+        processing_for: Duration::from_secs(3),
+        ..MockConfig::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let args = [
+        "generate",
+        "a kite on v2",
+        "--provider",
+        "ideogram",
+        "--model",
+        "4.5",
+        "--set",
+        "async=true",
+        "--base-url",
+        mock.api_url(),
+        "-o",
+        "out/",
+    ];
+    kill_after_submit(&args, &env, dir.path(), &dir.path().join("out")).await;
+    mock.settled().await;
+    assert_eq!(mock.ledger().for_prompt("a kite on v2").count(), 1);
+    let entry = &mock.ledger().entries[0];
+    assert_eq!(entry.operation, "/v2/image/generate/ideogram-4-5");
+
+    let out = run(&args, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("queued job {}", entry.id)), "{err}");
+    assert_eq!(
+        mock.ledger().for_prompt("a kite on v2").count(),
+        1,
+        "not paid again"
+    );
+    assert!(queued_journal(&dir.path().join("out")).is_none());
+    let saved: Vec<String> = files(&dir.path().join("out"));
+    assert!(saved.iter().any(|f| !f.ends_with(".json")), "{saved:?}");
+}
+
 /// The journal a one-shot queued command keeps in `out`, if any.
 fn queued_journal(out: &Path) -> Option<std::path::PathBuf> {
     std::fs::read_dir(out)

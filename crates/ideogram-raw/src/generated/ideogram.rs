@@ -2484,7 +2484,7 @@ synchronously; without `data`, an acknowledgement to poll.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub generation_kind: ::std::option::Option<::std::string::String>,
-        ///The output height
+        ///The output height, where the operation says.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub height: ::std::option::Option<i64>,
@@ -2492,7 +2492,7 @@ synchronously; without `data`, an acknowledgement to poll.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<i64>,
-        ///The output width
+        ///The output width, where the operation says.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub width: ::std::option::Option<i64>,
@@ -2639,7 +2639,7 @@ decode.
         schemars::JsonSchema
     )]
     pub struct ImageObjectV2 {
-        ///The result as an asset
+        ///The result as an asset, to reuse.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub asset_id: ::std::option::Option<::std::string::String>,
