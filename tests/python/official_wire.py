@@ -96,14 +96,21 @@ def check_record(name, record):
 def main():
     snapshots = sorted((ROOT / "tests/tests/snapshots").glob("raw_wire__ideogram*.snap"))
     snapshots += sorted((ROOT / "crates/ideogram/tests/snapshots").glob("*__ideogram*.snap"))
-    failures = 0
+    failures = skipped = 0
     for path in snapshots:
         text = path.read_text()
         record = json.loads(text[text.index("\n---\n") + 5:])
+        # The kept document is Ideogram's v1 one; no official v2 document is
+        # kept here (see docs/src/ideogram-v2.md), so v2 requests are said
+        # to be unchecked rather than passed.
+        if record.get("path", "").startswith("/v2/") and record["path"] not in DOC["paths"]:
+            skipped += 1
+            print("skip " + path.relative_to(ROOT).as_posix() + "\n     v2: no official v2 document is kept to check it against")
+            continue
         problems = check_record(path.name, record) if "method" in record else ["not a wire record"]
         failures += bool(problems)
         print(("FAIL " if problems else "ok   ") + path.relative_to(ROOT).as_posix() + "".join(f"\n     {p}" for p in problems))
-    print(f"{len(snapshots) - failures} passed, {failures} failed")
+    print(f"{len(snapshots) - failures - skipped} passed, {failures} failed, {skipped} v2 unchecked")
     return 1 if failures or not snapshots else 0
 
 
