@@ -57,35 +57,61 @@ pub(crate) async fn generate(
 ) -> Result<(), Failure> {
     let provider = session.provider;
     let asked = Asked::generate(&request, provider);
-    let plan = Plan::from_output(save.output, &naming::slug(&asked.prompt))?;
     let count = request.num_images_asked().unwrap_or(1) as usize;
+    let key = single_key(session, &request, &save);
+    let prepare = session.client.prepare(&request);
+    send_and_save(
+        session,
+        signals,
+        (asked, save),
+        count,
+        request.chosen_model(),
+        key,
+        prepare,
+    )
+    .await
+}
+
+/// What `generate` and the edits share once their request is built: the
+/// output checked and its room reserved, a job an earlier run of the same
+/// command queued waited for, else the request prepared (interruptible,
+/// nothing sent) and sent (journaled first where it is queued), then every
+/// image saved with its sidecar.
+async fn send_and_save<'a>(
+    session: &'a Session,
+    signals: &Signals,
+    (asked, save): (Asked, Save<'_>),
+    count: usize,
+    model: ideogram::Model,
+    key: String,
+    prepare: impl std::future::Future<Output = Result<ideogram::Prepared<'a>, ideogram::Error>>,
+) -> Result<(), Failure> {
+    let provider = session.provider;
+    let plan = Plan::from_output(save.output, &naming::slug(&asked.prompt))?;
     plan.check(count)?;
     let room = crate::room::reserve(&plan.dir, count)?;
-    let stop = |code, message: &str| Failure::new(code, message.to_owned());
-
     let started = SystemTime::now();
-    let model = request.chosen_model();
-    let key = single_key(session, &request, &save);
     let earlier = Single::open(session, &plan.dir, &key, false)?;
-    let (generation, single) =
-        match resumed(session, signals, earlier.as_ref(), model, room).await? {
-            Ok(generation) => (generation, earlier),
-            Err(room) => {
-                let prepared = signals
-                    .unless(1, session.client.prepare(&request))
-                    .await
-                    .ok_or_else(|| stop(INTERRUPTED, "interrupted before anything was sent"))?
-                    .map_err(|e| Failure::from_error(e, provider))?;
-                let single = match earlier {
-                    Some(single) => Some(single),
-                    None if prepared.queued() => Single::open(session, &plan.dir, &key, true)?,
-                    None => None,
-                };
-                let fail = |e| paid_failure(session, e, model, &plan, &asked, &save, started);
-                let answer = answer(session, signals, single.as_ref(), prepared, room, fail);
-                (answer.await?, single)
-            }
-        };
+    let (generation, single) = match resumed(session, signals, earlier.as_ref(), model, room)
+        .await?
+    {
+        Ok(generation) => (generation, earlier),
+        Err(room) => {
+            let prepared = signals
+                .unless(1, prepare)
+                .await
+                .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?
+                .map_err(|e| Failure::from_error(e, provider))?;
+            let single = match earlier {
+                Some(single) => Some(single),
+                None if prepared.queued() => Single::open(session, &plan.dir, &key, true)?,
+                None => None,
+            };
+            let fail = |e| paid_failure(session, e, model, &plan, &asked, &save, started);
+            let answer = answer(session, signals, single.as_ref(), prepared, room, fail);
+            (answer.await?, single)
+        }
+    };
     save_paid(&generation, &plan, &asked, &save, started, signals, None).await?;
     if let Some(single) = single {
         single.done();
@@ -149,8 +175,8 @@ async fn answer(
     }
 }
 
-/// An Ideogram 3.0 operation on an image: checked and its images read
-/// (interruptible, nothing sent), then sent and saved as `generate` does.
+/// An operation on an image: checked and its images read (interruptible,
+/// nothing sent), then sent and saved as `generate` does.
 pub(crate) async fn edit(
     session: &Session,
     request: EditRequest,
@@ -158,39 +184,19 @@ pub(crate) async fn edit(
     save: Save<'_>,
     signals: &Signals,
 ) -> Result<(), Failure> {
-    let provider = session.provider;
-    let plan = Plan::from_output(save.output, &naming::slug(&asked.prompt))?;
-    plan.check(request.images_asked() as usize)?;
-    let room = crate::room::reserve(&plan.dir, request.images_asked() as usize)?;
-    let started = SystemTime::now();
-    let model = EditRequest::MODEL;
+    let count = request.images_asked() as usize;
     let key = single_key(session, &request, &save);
-    let earlier = Single::open(session, &plan.dir, &key, false)?;
-    let (generation, single) = match resumed(session, signals, earlier.as_ref(), model, room)
-        .await?
-    {
-        Ok(generation) => (generation, earlier),
-        Err(room) => {
-            let prepared = signals
-                .unless(1, session.client.prepare_edit(&request))
-                .await
-                .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?
-                .map_err(|e| Failure::from_error(e, provider))?;
-            let single = match earlier {
-                Some(single) => Some(single),
-                None if prepared.queued() => Single::open(session, &plan.dir, &key, true)?,
-                None => None,
-            };
-            let fail = |e| paid_failure(session, e, model, &plan, &asked, &save, started);
-            let answer = answer(session, signals, single.as_ref(), prepared, room, fail);
-            (answer.await?, single)
-        }
-    };
-    save_paid(&generation, &plan, &asked, &save, started, signals, None).await?;
-    if let Some(single) = single {
-        single.done();
-    }
-    Ok(())
+    let prepare = session.client.prepare_edit(&request);
+    send_and_save(
+        session,
+        signals,
+        (asked, save),
+        count,
+        request.chosen_model(),
+        key,
+        prepare,
+    )
+    .await
 }
 
 /// The answer to a sent request that may be billed: a first interrupt waits
