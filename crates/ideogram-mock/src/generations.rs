@@ -7,9 +7,8 @@
 //! limited as the spec's `x-rate-limit` says (or the mock's config), and
 //! one too many is answered 429 with `Retry-After`.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{OriginalUri, State as Shared};
@@ -21,24 +20,10 @@ use ideogram_raw::operation::Operation;
 use serde_json::{Value, json};
 
 use crate::serve::{error, json};
-use crate::state::State;
+use crate::state::{Generation, State};
 
 #[cfg(doc)]
 use crate::FAIL_TRIGGER;
-
-/// A generation accepted to run on.
-#[derive(Debug, Clone)]
-pub(crate) struct Generation {
-    created: String,
-    accepted: Instant,
-    runs_for: Duration,
-    /// Its results once completed; why it failed otherwise.
-    end: Result<Vec<Value>, String>,
-}
-
-/// The polls of a window, oldest first.
-#[derive(Debug, Default)]
-pub(crate) struct Polls(VecDeque<Instant>);
 
 impl State {
     /// Keeps a generation that completes with `data` (or fails with the
@@ -155,20 +140,19 @@ fn over_limit(op: &Operation, state: &State) -> Option<Response> {
     let now = Instant::now();
     let mut polls = state.polls.lock().expect("polls");
     while polls
-        .0
         .front()
         .is_some_and(|at| now.duration_since(*at) >= window)
     {
-        polls.0.pop_front();
+        polls.pop_front();
     }
-    if polls.0.len() < calls as usize {
-        polls.0.push_back(now);
+    if polls.len() < calls as usize {
+        polls.push_back(now);
         return None;
     }
     state
         .rejected
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let oldest = *polls.0.front().expect("a full window");
+    let oldest = *polls.front().expect("a full window");
     let wait = (oldest + window).saturating_duration_since(now);
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let mut answer = error(

@@ -49,6 +49,16 @@ pub struct JobReport {
     pub status_polls: u32,
 }
 
+/// An Ideogram v2 generation accepted to run on (`generations`).
+#[derive(Debug, Clone)]
+pub(crate) struct Generation {
+    pub created: String,
+    pub accepted: Instant,
+    pub runs_for: Duration,
+    /// Its results once completed; why it failed otherwise.
+    pub end: Result<Vec<serde_json::Value>, String>,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum JobEnd {
     Completed { output: String, inference_time: f64 },
@@ -63,9 +73,9 @@ pub(crate) struct State {
     ledger: Mutex<Ledger>,
     pub jobs: Mutex<HashMap<String, Job>>,
     /// Ideogram's v2 generations that run on, by id.
-    pub generations: Mutex<HashMap<String, crate::generations::Generation>>,
-    /// Polls of those within the rate limit's window.
-    pub polls: Mutex<crate::generations::Polls>,
+    pub generations: Mutex<HashMap<String, Generation>>,
+    /// When those were polled within the rate limit's window, oldest first.
+    pub polls: Mutex<std::collections::VecDeque<Instant>>,
     pub inflight: Mutex<u32>,
     window: Mutex<(i64, u32)>,
     pub faults: Mutex<FaultPlan>,

@@ -41,9 +41,12 @@ impl Provider {
     /// status and result (its spec's `x-result-ttl-seconds`: Segmind's
     /// hour); `None` where its spec says nothing of a queue.
     pub fn result_ttl(self) -> Option<std::time::Duration> {
-        crate::catalog::operations(self)
-            .iter()
-            .find_map(|op| op.result_ttl)
+        // The raw tables, not the catalog (which names providers itself).
+        let operations = match self {
+            Self::Segmind => ideogram_raw::segmind::operations::ALL,
+            Self::Ideogram => ideogram_raw::ideogram::operations::ALL,
+        };
+        operations.iter().find_map(|op| op.result_ttl)
     }
 
     /// [`result_ttl`](Self::result_ttl) in words: `1 hour`, `2 hours`,
