@@ -235,4 +235,8 @@ pub(crate) struct TextFields {
         value_parser = Values::field(&["upscale_factor"])
     )]
     pub upscale_factor: Option<String>,
+    /// A public HTTPS URL Ideogram POSTs the signed result to once done
+    /// (v2; the call then runs asynchronously, and is still waited for).
+    #[arg(long, value_name = "URL")]
+    pub webhook_url: Option<String>,
 }

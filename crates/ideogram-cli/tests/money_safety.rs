@@ -1549,6 +1549,58 @@ async fn an_ideogram_v2_job_killed_after_its_submit_resumes_without_paying_again
     assert!(saved.iter().any(|f| !f.ends_with(".json")), "{saved:?}");
 }
 
+/// `--webhook-url` sends v2's `webhook_url` (so the call runs
+/// asynchronously, is journaled and waited for); one that is not HTTPS is
+/// refused by the spec's pattern before anything is sent.
+#[tokio::test]
+async fn a_webhook_url_is_sent_as_v2_s_field_and_an_http_one_is_refused() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let base = [
+        "--provider",
+        "ideogram",
+        "--model",
+        "4",
+        "--base-url",
+        mock.api_url(),
+    ];
+    let refused = [
+        &["generate", "a kite"][..],
+        &base,
+        &["--webhook-url", "http://10.0.0.1/hook"],
+    ]
+    .concat();
+    let out = run(&refused, &env, dir.path()).await;
+    assert_ne!(code(&out), 0);
+    assert!(stderr(&out).contains("webhook_url"), "{}", stderr(&out));
+    assert!(mock.ledger().entries.is_empty(), "nothing sent");
+
+    let sent = [
+        &["generate", "a kite"][..],
+        &base,
+        &[
+            "--webhook-url",
+            "https://hooks.example/ideogram",
+            "-o",
+            "out/",
+        ],
+    ]
+    .concat();
+    let out = run(&sent, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let entries = mock.ledger().entries;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].operation, "/v2/image/generate/ideogram-4");
+    assert_eq!(
+        entries[0].fields["webhook_url"],
+        "https://hooks.example/ideogram"
+    );
+    let saved = files(&dir.path().join("out"));
+    assert!(saved.iter().any(|f| f.ends_with(".png")), "{saved:?}");
+}
+
 /// The journal a one-shot queued command keeps in `out`, if any.
 fn queued_journal(out: &Path) -> Option<std::path::PathBuf> {
     std::fs::read_dir(out)
