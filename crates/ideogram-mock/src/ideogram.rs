@@ -39,8 +39,11 @@ pub(crate) struct Work {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum V2 {
     Sync,
-    /// Asked with `async` or a `webhook_url`, or an operation that always runs so.
-    Queued,
+    /// Asked with `async` or a `webhook_url` (then `webhook`), or an
+    /// operation that always runs so.
+    Queued {
+        webhook: bool,
+    },
 }
 
 /// Checks shared by every operation and builds the work.
@@ -179,13 +182,9 @@ pub(crate) async fn run(
         data.push(image);
         outputs.push(url);
     }
-    // A `webhook_url`'s deliveries go to the receiver standing in for it.
-    let webhook = work
-        .fields
-        .get("webhook_url")
-        .and(config.webhook_receiver.clone());
     // A queued generation that fails is not billed.
-    let fails = work.v2 == Some(V2::Queued) && work.prompt.contains(crate::FAIL_TRIGGER);
+    let queued = matches!(work.v2, Some(V2::Queued { .. }));
+    let fails = queued && work.prompt.contains(crate::FAIL_TRIGGER);
     if !fails {
         let cost = config.cost * f64::from(work.count);
         state.bill(Billed {
@@ -222,8 +221,13 @@ pub(crate) async fn run(
                 } else {
                     Ok(data)
                 };
-                // The signed result is POSTed once it is done.
-                if let (Some(url), Ok(data)) = (&webhook, &end) {
+                // The signed result is POSTed once it is done, to the
+                // receiver standing in for the body's URL.
+                let receiver = match v2 {
+                    V2::Queued { webhook: true } => config.webhook_receiver.as_ref(),
+                    _ => None,
+                };
+                if let (Some(url), Ok(data)) = (receiver, &end) {
                     crate::generations::deliver_when_done(state, &id, url, data);
                 }
                 state.accept_generation(&id, end);

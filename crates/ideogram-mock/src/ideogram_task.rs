@@ -104,20 +104,19 @@ pub(crate) async fn answer(
     }
 }
 
-/// How a v2 operation answers (`None` for v1: it has no `poll` route):
-/// queued when asked with `async` or a `webhook_url`, or when its body has
-/// no `async` field (such operations always run so).
+/// How a v2 operation answers (`None` for v1: it has no `poll` route), as
+/// the spec's `x-delivery` fields say ([`Schemas::answers_later`]).
+///
+/// [`Schemas::answers_later`]: ideogram_raw::schema::Schemas::answers_later
 fn v2(op: &Operation, form: &Form) -> Option<V2> {
     op.route?.poll?;
-    let asked = matches!(form.value.get("async"), Some(Value::Bool(true)))
-        || form.value.get("async").and_then(Value::as_str) == Some("true")
-        || form.value.contains_key("webhook_url");
-    let schema = op.body.unwrap_or_default();
-    let takes_async = ideogram_raw::schema::ideogram()
-        .property(schema, "async")
-        .is_some();
-    Some(if asked || !takes_async {
-        V2::Queued
+    let (spec, schema) = (
+        ideogram_raw::schema::ideogram(),
+        op.body.unwrap_or_default(),
+    );
+    Some(if spec.answers_later(schema, &form.value) {
+        let webhook = spec.delivered_to(schema, &form.value).is_some();
+        V2::Queued { webhook }
     } else {
         V2::Sync
     })

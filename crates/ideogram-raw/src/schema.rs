@@ -528,6 +528,48 @@ impl Schemas {
         schema["properties"].get(field).map(|p| self.resolve(p))
     }
 
+    /// Whether a body of the schema `name` asks to be answered later (a
+    /// generation id to poll, not its images): it gives a field the spec
+    /// marks `x-delivery` (v2's `async: true`, a `webhook_url`), or the
+    /// schema has no boolean `x-delivery` switch at all (its operation always
+    /// runs so). Form values read from multipart text count as given unless
+    /// `false`.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let spec = ideogram_raw::schema::ideogram();
+    /// let body = |v: serde_json::Value| v.as_object().cloned().unwrap();
+    /// assert!(!spec.answers_later("GenerateV4RequestV2", &body(json!({"prompt": "x"}))));
+    /// assert!(spec.answers_later("GenerateV4RequestV2", &body(json!({"prompt": "x", "async": true}))));
+    /// assert!(spec.answers_later("ReplaceBackgroundV3RequestV2", &body(json!({"prompt": "x"}))));
+    /// ```
+    pub fn answers_later(&self, name: &str, body: &Map<String, Value>) -> bool {
+        let delivery = self.delivery_fields(name);
+        let given = |(field, _): &(&str, &Value)| {
+            body.get(*field).is_some_and(|v| {
+                !matches!(v, Value::Null | Value::Bool(false)) && v.as_str() != Some("false")
+            })
+        };
+        let switch = |(_, p): &(&str, &Value)| p["type"] == "boolean";
+        delivery.iter().any(given) || !delivery.iter().any(switch)
+    }
+
+    /// The URL a body of the schema `name` gives for its result to be
+    /// delivered to: its `x-delivery` field of `format: uri` (v2's
+    /// `webhook_url`), where given.
+    pub fn delivered_to<'b>(&self, name: &str, body: &'b Map<String, Value>) -> Option<&'b str> {
+        let delivery = self.delivery_fields(name);
+        let mut urls = delivery.iter().filter(|(_, p)| p["format"] == "uri");
+        urls.find_map(|(field, _)| body.get(*field)?.as_str())
+    }
+
+    /// The fields of `name` the spec marks `x-delivery`, with their schemas.
+    fn delivery_fields(&self, name: &str) -> Vec<(&str, &Value)> {
+        let fields = self.fields(name).into_iter();
+        let marked = fields.filter_map(|field| Some((field, self.property(name, field)?)));
+        marked.filter(|(_, p)| p["x-delivery"] == true).collect()
+    }
+
     /// The fields of the object schema `name`, in the spec's order.
     ///
     /// ```

@@ -107,10 +107,8 @@ impl<'a> Prepared<'a> {
             }
             _ if !polled(operation) => false,
             provider => {
-                let body = self.wire.body();
-                let asked =
-                    body.get("async") == Some(&true.into()) || body.contains_key("webhook_url");
-                asked || crate::catalog::field(provider, operation, "async").is_none()
+                let schema = crate::catalog::schemas(provider);
+                schema.answers_later(self.wire.schema(), self.wire.body())
             }
         }
     }
