@@ -15,9 +15,10 @@ use axum::extract::{OriginalUri, State as Shared};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use axum::routing::get;
-use ideogram_raw::ideogram::types::WebhookDelivery;
+use ideogram_raw::ideogram::types::{
+    GenerationState, GenerationStatusV2, ImageObjectV2, WebhookDelivery,
+};
 use ideogram_raw::operation::Operation;
-use serde_json::{Value, json};
 
 use crate::serve::{error, json};
 use crate::state::{Generation, State};
@@ -28,10 +29,10 @@ use crate::FAIL_TRIGGER;
 impl State {
     /// Keeps a generation that completes with `data` (or fails with the
     /// reason) once the config's queue times have passed.
-    pub(crate) fn accept_generation(&self, id: &str, end: Result<Vec<Value>, String>) {
+    pub(crate) fn accept_generation(&self, id: &str, end: Result<Vec<ImageObjectV2>, String>) {
         let config = self.config();
         let generation = Generation {
-            created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            created: chrono::Utc::now(),
             accepted: Instant::now(),
             runs_for: config.queued_for + config.processing_for,
             end,
@@ -44,12 +45,11 @@ impl State {
 /// Once the generation `id` is done (the config's queue times), POSTs its
 /// `data` to `url` (the config's `webhook_receiver`) as a signed delivery;
 /// the call that asked for it does not wait for the receiver.
-pub(crate) fn deliver_when_done(state: &Arc<State>, id: &str, url: &str, data: &[Value]) {
+pub(crate) fn deliver_when_done(state: &Arc<State>, id: &str, url: &str, data: &[ImageObjectV2]) {
     let config = state.config();
     let runs_for = config.queued_for + config.processing_for;
-    let images = data
-        .iter()
-        .filter_map(|image| serde_json::from_value(image.clone()).ok());
+    let as_delivered = |image| serde_json::from_value(serde_json::to_value(image).ok()?).ok();
+    let images = data.iter().filter_map(as_delivered);
     let delivery = WebhookDelivery {
         generation_id: id.to_owned(),
         created: Some(chrono::Utc::now()),
@@ -87,15 +87,7 @@ pub(crate) fn routes(table: &'static [Operation]) -> Router<Arc<State>> {
 
 /// One poll: auth, the rate limit, then the generation's state.
 fn status(op: &Operation, state: &State, path: &str, headers: &HeaderMap) -> Response {
-    let key = state.config().api_key;
-    let given = headers
-        .get("api-key")
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| {
-            let bearer = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-            bearer.strip_prefix("Bearer ")
-        });
-    if given != Some(key.as_str()) {
+    if !crate::ideogram::authorized(state, headers) {
         return error(401, "Unauthorized");
     }
     if let Some(answer) = over_limit(op, state) {
@@ -113,24 +105,29 @@ fn status(op: &Operation, state: &State, path: &str, headers: &HeaderMap) -> Res
     else {
         return error(404, format!("no generation {id}"));
     };
-    let mut answer = json!({
-        "generation_id": id,
-        "status": "pending",
-        "created": generation.created,
-    });
+    let mut answer = GenerationStatusV2 {
+        generation_id: id.to_owned(),
+        status: GenerationState::Pending.to_string(),
+        created: Some(generation.created),
+        failure_reason: None,
+        response_type: None,
+        data: Vec::new(),
+        usage_cost_usd_micros: None,
+    };
     if generation.accepted.elapsed() >= generation.runs_for {
         match generation.end {
             Ok(data) => {
-                answer["status"] = "completed".into();
-                answer["response_type"] = "url".into();
-                answer["data"] = data.into();
+                answer.status = GenerationState::Completed.to_string();
+                answer.response_type = Some("url".into());
+                answer.data = data;
             }
             Err(reason) => {
-                answer["status"] = "failed".into();
-                answer["failure_reason"] = reason.into();
+                answer.status = GenerationState::Failed.to_string();
+                answer.failure_reason = Some(reason);
             }
         }
     }
+    let answer = serde_json::to_value(answer).expect("a generated answer is JSON");
     json(200, answer)
 }
 

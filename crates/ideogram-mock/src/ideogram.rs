@@ -7,6 +7,7 @@
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use ideogram_raw::enums::pair;
+use ideogram_raw::ideogram::types::GenerationV2;
 use serde_json::{Map, Value, json};
 
 use crate::faults::Fault;
@@ -94,16 +95,7 @@ pub(crate) async fn admit(
     headers: &HeaderMap,
     hangup: &Hangup,
 ) -> Result<Option<Fault>, Response> {
-    let key = state.config().api_key;
-    let given = headers
-        .get("api-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| {
-            let bearer = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-            bearer.strip_prefix("Bearer ").map(str::to_owned)
-        });
-    if given.as_deref() != Some(key.as_str()) {
+    if !authorized(state, headers) {
         return Err(error(401, "Unauthorized"));
     }
     let fault = state.fault("POST", path, request_key);
@@ -111,6 +103,16 @@ pub(crate) async fn admit(
         Some(answer) => Err(answer),
         None => Ok(fault),
     }
+}
+
+/// Whether `headers` carry the mock's key, as `Api-Key` or a bearer token.
+pub(crate) fn authorized(state: &State, headers: &HeaderMap) -> bool {
+    let given = headers.get("api-key").and_then(|v| v.to_str().ok());
+    let given = given.or_else(|| {
+        let bearer = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+        bearer.strip_prefix("Bearer ")
+    });
+    given == Some(state.config().api_key.as_str())
 }
 
 /// Safety, the in-flight limit and funds; then generates, bills and answers.
@@ -206,33 +208,35 @@ pub(crate) async fn run(
             json!({ "created": created, "data": data })
         }
         Some(v2) => {
-            // v2's image objects carry no style or upscaled size.
-            for image in &mut data {
-                let fields = image.as_object_mut().expect("an object");
-                fields.remove("style_type");
-                fields.remove("upscaled_resolution");
-            }
-            let seed = work.spec.seed;
-            if v2 == V2::Sync {
-                json!({ "generation_id": id, "seed": seed, "data": data })
-            } else {
-                let end = if fails {
-                    Err("the mock was asked to fail it".to_owned())
-                } else {
-                    Ok(data)
+            // v2's image objects, as the generated type has them (no style
+            // or upscaled size).
+            let images = data
+                .into_iter()
+                .filter_map(|image| serde_json::from_value(image).ok());
+            let mut answer = GenerationV2 {
+                generation_id: id.clone(),
+                seed: i64::try_from(work.spec.seed).ok(),
+                data: images.collect(),
+                generation_kind: None,
+                width: None,
+                height: None,
+            };
+            if let V2::Queued { webhook } = v2 {
+                // Answered later: the images go to the generation.
+                let images = std::mem::take(&mut answer.data);
+                let end = match fails {
+                    true => Err("the mock was asked to fail it".to_owned()),
+                    false => Ok(images),
                 };
                 // The signed result is POSTed once it is done, to the
                 // receiver standing in for the body's URL.
-                let receiver = match v2 {
-                    V2::Queued { webhook: true } => config.webhook_receiver.as_ref(),
-                    _ => None,
-                };
-                if let (Some(url), Ok(data)) = (receiver, &end) {
-                    crate::generations::deliver_when_done(state, &id, url, data);
+                let receiver = config.webhook_receiver.as_ref().filter(|_| webhook);
+                if let (Some(url), Ok(images)) = (receiver, &end) {
+                    crate::generations::deliver_when_done(state, &id, url, images);
                 }
                 state.accept_generation(&id, end);
-                json!({ "generation_id": id, "seed": seed })
             }
+            serde_json::to_value(answer).expect("a generated answer is JSON")
         }
     };
     state

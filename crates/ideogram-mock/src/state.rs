@@ -52,11 +52,11 @@ pub struct JobReport {
 /// An Ideogram v2 generation accepted to run on (`generations`).
 #[derive(Debug, Clone)]
 pub(crate) struct Generation {
-    pub created: String,
+    pub created: chrono::DateTime<chrono::Utc>,
     pub accepted: Instant,
     pub runs_for: Duration,
     /// Its results once completed; why it failed otherwise.
-    pub end: Result<Vec<serde_json::Value>, String>,
+    pub end: Result<Vec<ideogram_raw::ideogram::types::ImageObjectV2>, String>,
 }
 
 #[derive(Debug, Clone)]
