@@ -2,6 +2,8 @@
 //! runs, calls answered at once or polled as jobs (`async`, or operations
 //! that always run so), failures, and the poll's rate limit.
 
+mod common;
+
 use std::time::Duration;
 
 use ideogram::{
@@ -217,4 +219,27 @@ async fn a_webhook_url_gets_the_signed_result_when_it_is_done() {
     assert_eq!(entries[0].operation, "/v2/image/generate/ideogram-4");
     assert_eq!(verified.delivery.data.len(), 1);
     assert_eq!(mock.ledger().entries.len(), 1, "billed once");
+}
+
+/// A server's words about a v2 generation are repeated without the key:
+/// the generation id a submit answered, and a failure's reason.
+#[tokio::test]
+async fn a_key_the_server_echoes_in_a_v2_answer_is_never_repeated() {
+    use common::{Canned, CaptureServer, KEY, client};
+    let server = CaptureServer::start(|request| match request.method.as_str() {
+        "POST" => Canned::json(200, json!({"generation_id": format!("g-{KEY}")})),
+        _ => Canned::json(
+            200,
+            json!({"generation_id": format!("g-{KEY}"), "status": "failed",
+                   "failure_reason": format!("bad key {KEY} in request")}),
+        ),
+    })
+    .await;
+    let client = client(Provider::Ideogram, &server);
+    let request = GenerateRequest::new("a kite").model(Model::V4_5);
+    let job = client.submit(&request).await.unwrap();
+    assert!(!job.id().contains(KEY), "{}", job.id());
+    let err = job.wait().await.unwrap_err();
+    assert!(matches!(err, Error::JobFailed { .. }), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains(KEY), "{err:?}");
 }
