@@ -46,6 +46,8 @@ fn multipart_operations_are_generated_beside_progenitor() {
         names,
         [
             "post_describe",
+            "post_describe_v2_ideogram_3",
+            "post_describe_v2_ideogram_4",
             "post_edit_image_v3",
             "post_generate_image_v3_multipart",
             "post_generate_image_v3_transparent_multipart",
@@ -55,6 +57,7 @@ fn multipart_operations_are_generated_beside_progenitor() {
             "post_generate_v2_ideogram_4_5_multipart",
             "post_inpaint_v2_ideogram_3",
             "post_layerize_text_v3",
+            "post_layerize_v2_ideogram_3",
             "post_precise_edit_v2_ideogram_4_5",
             "post_reframe_image_v3",
             "post_reframe_v2_ideogram_3",

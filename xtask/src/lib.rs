@@ -14,6 +14,7 @@ use openapiv3::{OpenAPI, ReferenceOr};
 pub mod evolve;
 pub mod multipart;
 mod nodes;
+mod price;
 mod surface;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 pub use surface::api_surface;
@@ -137,12 +138,14 @@ fn operations_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>>
                 content.into_iter().flatten().collect();
             forms.sort_by_key(|(kind, _)| *kind != "application/json");
             let mut bodies = Vec::new();
+            let mut body_schemas = Vec::new();
             for (n, (kind, media)) in forms.iter().enumerate() {
                 let schema = media
                     .pointer("/schema/$ref")
                     .and_then(|r| r.as_str())
                     .and_then(|r| r.strip_prefix("#/components/schemas/"))
                     .ok_or_else(|| format!("{id}: a request body is a $ref to a schema"))?;
+                body_schemas.push(schema);
                 if !body_types.iter().any(|b| b == schema) {
                     body_types.push(schema.to_owned());
                 }
@@ -188,12 +191,15 @@ fn operations_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>>
                     format!("Some(core::time::Duration::from_secs({seconds}))")
                 }
             };
+            let price = price::price(spec, id, op, &body_schemas)?;
+            let dry_run = price::dry_run(spec, id, op)?;
             for (id, content_type, body) in bodies {
                 writeln!(
                     operations,
                     "        crate::operation::Operation {{ id: {id:?}, method: {:?}, path: {path:?}, \
                      content_type: {content_type}, body: {body}, typical: {typical}, accept: {accept}, route: {route}, \
-                     rate_limit: {rate_limit}, deprecation: {deprecation}, result_ttl: {result_ttl} }},",
+                     rate_limit: {rate_limit}, deprecation: {deprecation}, result_ttl: {result_ttl}, \
+                     price: {price}, dry_run: {dry_run} }},",
                     method.to_ascii_uppercase()
                 )?;
             }

@@ -39,6 +39,9 @@ pub struct MultipartOp {
     pub success: Success,
     /// The documented error statuses, handed over unread.
     pub errors: Vec<u16>,
+    /// Its optional boolean query parameters (Ideogram's `dry_run`), each
+    /// set by a builder method of its name.
+    pub flags: Vec<String>,
 }
 
 /// Takes the multipart form of every operation out of `spec`: an operation
@@ -67,12 +70,13 @@ pub fn take_multipart(spec: &mut OpenAPI) -> Result<Vec<MultipartOp>, Box<dyn Er
                 .operation_id
                 .clone()
                 .ok_or_else(|| format!("{http_method} {path} has no operationId"))?;
-            if path.contains('{') || !operation.parameters.is_empty() {
+            if path.contains('{') {
                 return Err(format!(
-                    "{id}: multipart operations with parameters are not generated yet"
+                    "{id}: multipart operations with path parameters are not generated yet"
                 )
                 .into());
             }
+            let flags = flags(&id, operation, &components)?;
             let body_name = match &media.schema {
                 Some(ReferenceOr::Reference { reference }) => reference
                     .strip_prefix("#/components/schemas/")
@@ -114,6 +118,7 @@ pub fn take_multipart(spec: &mut OpenAPI) -> Result<Vec<MultipartOp>, Box<dyn Er
                 json_parts,
                 success,
                 errors,
+                flags,
             });
             if also_json {
                 if let Some(ReferenceOr::Item(body)) = operation.request_body.as_mut() {
@@ -133,6 +138,46 @@ pub fn take_multipart(spec: &mut OpenAPI) -> Result<Vec<MultipartOp>, Box<dyn Er
 
 /// A success status and its JSON answer's schema name.
 type Success = (u16, String);
+
+/// The names of an operation's parameters, each an optional boolean in the
+/// query: the only parameters a multipart operation may have so far.
+fn flags(
+    id: &str,
+    operation: &openapiv3::Operation,
+    components: &openapiv3::Components,
+) -> Result<Vec<String>, Box<dyn Error>> {
+    let mut names = Vec::new();
+    for parameter in &operation.parameters {
+        let parameter = match parameter {
+            ReferenceOr::Item(parameter) => parameter,
+            ReferenceOr::Reference { reference } => reference
+                .strip_prefix("#/components/parameters/")
+                .and_then(|name| components.parameters.get(name))
+                .and_then(|p| p.as_item())
+                .ok_or_else(|| format!("{id}: unresolved parameter {reference}"))?,
+        };
+        let openapiv3::Parameter::Query { parameter_data, .. } = parameter else {
+            return Err(
+                format!("{id}: a multipart operation's parameters are in the query").into(),
+            );
+        };
+        let boolean = match &parameter_data.format {
+            openapiv3::ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) => {
+                matches!(schema.schema_kind, SchemaKind::Type(Type::Boolean(_)))
+            }
+            _ => false,
+        };
+        if parameter_data.required || !boolean {
+            return Err(format!(
+                "{id}: {} is not an optional boolean; only those are generated for multipart",
+                parameter_data.name
+            )
+            .into());
+        }
+        names.push(parameter_data.name.clone());
+    }
+    Ok(names)
+}
 
 /// The success status with its answer's schema, and the error statuses.
 fn answers(
@@ -249,8 +294,42 @@ fn builder_code(op: &MultipartOp, builder: &str, schemas_of: &str) -> String {
         body,
         success: (status, answer),
         errors,
+        flags,
         ..
     } = op;
+    let flag_fields: String = flags
+        .iter()
+        .map(|f| format!("    {}: Option<bool>,\n", rust_field(f)))
+        .collect();
+    let flag_inits: String = flags
+        .iter()
+        .map(|f| format!(", {}: None", rust_field(f)))
+        .collect();
+    let flag_names: String = flags
+        .iter()
+        .map(|f| format!(", {}", rust_field(f)))
+        .collect();
+    let flag_setters: String = flags
+        .iter()
+        .map(|f| {
+            let field = rust_field(f);
+            format!(
+                "    ///Sets the `{f}` query parameter.\n    \
+                 pub fn {field}(mut self, value: bool) -> Self {{\n        \
+                 self.{field} = Some(value);\n        self\n    }}\n"
+            )
+        })
+        .collect();
+    let flag_query: String = flags
+        .iter()
+        .map(|f| {
+            format!(
+                "        if let Some(value) = {} {{\n            \
+                 request = request.query(&[({f:?}, value)]);\n        }}\n",
+                rust_field(f)
+            )
+        })
+        .collect();
     let method = http_method.to_ascii_lowercase();
     let error_arms: String = errors
         .iter()
@@ -266,11 +345,12 @@ fn builder_code(op: &MultipartOp, builder: &str, schemas_of: &str) -> String {
 pub struct {builder}<'a> {{
     client: &'a super::Client,
     body: Result<types::builder::{body}, String>,
-}}
+{flag_fields}}}
 impl<'a> {builder}<'a> {{
     pub fn new(client: &'a super::Client) -> Self {{
-        Self {{ client, body: Ok(::std::default::Default::default()) }}
+        Self {{ client, body: Ok(::std::default::Default::default()){flag_inits} }}
     }}
+{flag_setters}
     pub fn body<V>(mut self, value: V) -> Self
     where
         V: std::convert::TryInto<types::{body}>,
@@ -291,7 +371,7 @@ impl<'a> {builder}<'a> {{
     }}
     ///Sends a `{http_method}` request to `{path}` as `{MULTIPART}`
     pub async fn send(self) -> Result<ResponseValue<types::{answer}>, Error<ByteStream>> {{
-        let Self {{ client, body }} = self;
+        let Self {{ client, body{flag_names} }} = self;
         let body = body
             .and_then(|v| types::{body}::try_from(v).map_err(|e| e.to_string()))
             .map_err(Error::InvalidRequest)?;
@@ -304,7 +384,8 @@ impl<'a> {builder}<'a> {{
             ::reqwest::header::HeaderName::from_static("api-version"),
             ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
         );
-        let request = client
+        #[allow(unused_mut)]
+        let mut request = client
             .client
             .{method}(url)
             .header(
@@ -312,7 +393,7 @@ impl<'a> {builder}<'a> {{
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .headers(header_map);
-        let mut request = form.apply(request).build()?;
+{flag_query}        let mut request = form.apply(request).build()?;
         let info = OperationInfo {{ operation_id: "{operation_id}" }};
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;

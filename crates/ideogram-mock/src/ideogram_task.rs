@@ -378,6 +378,8 @@ mod tests {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         }
     }
 

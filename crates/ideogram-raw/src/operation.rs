@@ -35,6 +35,57 @@ pub struct Operation {
     /// status and result (`x-result-ttl-seconds`), on the operations that
     /// read them: after that its id answers 404.
     pub result_ttl: Option<core::time::Duration>,
+    /// What the spec says a call costs (`x-price`), where it says.
+    pub price: Option<Price>,
+    /// The boolean query parameter that prices a call instead of running
+    /// it (marked `x-price-quote`; Ideogram's `dry_run`), where it takes one.
+    /// Never sent to an operation without one: that may run, and bill.
+    pub dry_run: Option<&'static str>,
+}
+
+/// An operation's price as its spec states it (`x-price`): per call, or per
+/// unit of a count field, by the value of one field. Every figure is in
+/// millionths of a US dollar, the unit of Ideogram's quotes and usage costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Price {
+    /// The product a call is billed as (a quote's `billing_identifier`).
+    pub billing: &'static str,
+    /// The body field whose count multiplies the price (`num_images`), with
+    /// its default; `None`: the price is per call.
+    pub per: Option<(&'static str, u64)>,
+    /// The body field whose value sets the price (`quality`), if one does.
+    pub by: Option<&'static str>,
+    /// The price of one unit for each value of `by`.
+    pub usd_micros: &'static [(&'static str, u64)],
+    /// The price of one unit when `by` is absent, or when no field sets it.
+    pub base: u64,
+    /// Where the figures come from, and how sure they are.
+    pub source: &'static str,
+    /// What the figures leave out, where the spec says.
+    pub note: Option<&'static str>,
+}
+
+impl Price {
+    /// The units and total price of a call whose body fields are `fields`
+    /// (a JSON body, or a multipart body's value parts): `None` where `by`
+    /// has a value the spec does not price (a request the service refuses).
+    pub fn of(&self, fields: &serde_json::Map<String, serde_json::Value>) -> Option<(u64, u64)> {
+        let unit = match self.by.and_then(|field| fields.get(field)) {
+            None => self.base,
+            Some(value) => {
+                let value = value.as_str()?;
+                self.usd_micros.iter().find(|(v, _)| *v == value)?.1
+            }
+        };
+        let quantity = match self.per {
+            None => 1,
+            Some((field, default)) => match fields.get(field) {
+                None => default,
+                Some(count) => count.as_u64()?,
+            },
+        };
+        Some((quantity, unit.checked_mul(quantity)?))
+    }
 }
 
 /// A deprecated operation's `x-deprecation`: what the service's answers to
@@ -122,6 +173,49 @@ pub trait BodyVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn price_of(id: &str) -> Price {
+        let ops = crate::ideogram::operations::ALL;
+        let op = ops.iter().find(|op| op.id == id).expect(id);
+        op.price.expect("a priced operation")
+    }
+
+    #[test]
+    fn a_price_multiplies_the_unit_of_the_pricing_value_by_the_count() {
+        let fields = |json: serde_json::Value| json.as_object().cloned().expect("an object");
+        let generate = price_of("post_generate_v2_ideogram_4_5");
+        let medium = fields(serde_json::json!({"quality": "medium", "num_images": 3}));
+        assert_eq!(generate.of(&medium), Some((3, 180_000)));
+        // Neither field: the price of quality unset, for the count's default.
+        assert_eq!(
+            generate.of(&fields(serde_json::json!({}))),
+            Some((1, generate.base))
+        );
+        // A value the spec does not price is not guessed.
+        let odd = fields(serde_json::json!({"quality": "ultra"}));
+        assert_eq!(generate.of(&odd), None);
+        // Per call: the count field is not read.
+        let remove = price_of("post_remove_background_v2");
+        assert_eq!(remove.per, None);
+        assert_eq!(
+            remove.of(&fields(serde_json::json!({"num_images": 4}))),
+            Some((1, remove.base))
+        );
+    }
+
+    #[test]
+    fn every_operation_with_a_dry_run_is_priced_and_v2_describe_takes_none() {
+        let ops = crate::ideogram::operations::ALL;
+        assert!(
+            ops.iter()
+                .filter(|op| op.dry_run.is_some())
+                .all(|op| op.price.is_some())
+        );
+        let describe = ops.iter().find(|op| op.id == "post_describe_v2_ideogram_4");
+        assert_eq!(describe.map(|op| op.dry_run), Some(None));
+        let generate = ops.iter().find(|op| op.id == "post_generate_v2_ideogram_3");
+        assert_eq!(generate.and_then(|op| op.dry_run), Some("dry_run"));
+    }
 
     #[test]
     fn templates_match_one_segment_per_parameter() {

@@ -60,6 +60,8 @@ mod tests {
             rate_limit: Some((3, Duration::from_secs(10))),
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         };
         let start = Instant::now();
         let mut made = Vec::new();

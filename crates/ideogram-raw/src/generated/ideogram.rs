@@ -853,6 +853,80 @@ weight down.
             Default::default()
         }
     }
+    /**A v2 description: `json_prompt` from Ideogram 4.0, `descriptions`
+from Ideogram 3.0.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct DescribeResponseV2 {
+        ///When it was made.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub created: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///The description's id.
+        pub description_id: ::std::string::String,
+        ///Descriptions in words, each usable as a prompt.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub descriptions: ::std::vec::Vec<Description>,
+        ///The image as Ideogram 4.0's structured prompt, usable as a `json_prompt`.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub json_prompt: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl DescribeResponseV2 {
+        pub fn builder() -> builder::DescribeResponseV2 {
+            Default::default()
+        }
+    }
+    ///The multipart body of `POST /v2/image/describe/ideogram-3`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct DescribeV3RequestV2 {
+        ///The image to describe, at most 10 MB; JPEG, PNG or WebP.
+        pub image: crate::multipart::FilePart,
+    }
+    impl DescribeV3RequestV2 {
+        pub fn builder() -> builder::DescribeV3RequestV2 {
+            Default::default()
+        }
+    }
+    ///The multipart body of `POST /v2/image/describe/ideogram-4`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct DescribeV4RequestV2 {
+        ///The image to describe, at most 10 MB; JPEG, PNG or WebP.
+        pub image: crate::multipart::FilePart,
+        ///Give each element's bounding box.
+        #[serde(default = "defaults::default_bool::<true>")]
+        pub include_bbox: bool,
+        ///Describe the style too.
+        #[serde(default)]
+        pub include_style_descriptions: bool,
+        ///Add tags.
+        #[serde(default)]
+        pub include_tags: bool,
+    }
+    impl DescribeV4RequestV2 {
+        pub fn builder() -> builder::DescribeV4RequestV2 {
+            Default::default()
+        }
+    }
     ///One description.
     #[derive(
         ::serde::Deserialize,
@@ -2289,6 +2363,30 @@ with both colours.
             Default::default()
         }
     }
+    ///An accepted generation, or its price when asked with `dry_run`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(untagged)]
+    #[non_exhaustive]
+    pub enum GenerationIdV2OrQuote {
+        GenerationIdV2(GenerationIdV2),
+        PriceQuote(PriceQuote),
+    }
+    impl ::std::convert::From<GenerationIdV2> for GenerationIdV2OrQuote {
+        fn from(value: GenerationIdV2) -> Self {
+            Self::GenerationIdV2(value)
+        }
+    }
+    impl ::std::convert::From<PriceQuote> for GenerationIdV2OrQuote {
+        fn from(value: PriceQuote) -> Self {
+            Self::PriceQuote(value)
+        }
+    }
     ///Quality and price.
     #[derive(
         ::serde::Deserialize,
@@ -2502,6 +2600,30 @@ synchronously; without `data`, an acknowledgement to poll.
             Default::default()
         }
     }
+    ///A generation, or its price when asked with `dry_run`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(untagged)]
+    #[non_exhaustive]
+    pub enum GenerationV2OrQuote {
+        GenerationV2(GenerationV2),
+        PriceQuote(PriceQuote),
+    }
+    impl ::std::convert::From<GenerationV2> for GenerationV2OrQuote {
+        fn from(value: GenerationV2) -> Self {
+            Self::GenerationV2(value)
+        }
+    }
+    impl ::std::convert::From<PriceQuote> for GenerationV2OrQuote {
+        fn from(value: PriceQuote) -> Self {
+            Self::PriceQuote(value)
+        }
+    }
     ///`GetGenerationV2GenerationId`
     #[derive(
         ::serde::Serialize,
@@ -2643,6 +2765,9 @@ decode.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub asset_id: ::std::option::Option<::std::string::String>,
+        ///A `layerized_image`'s design without its text.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub base_image_url: ::std::option::Option<::std::string::String>,
         ///False when the image failed the safety check.
         pub is_image_safe: bool,
         ///The kind of result.
@@ -2661,6 +2786,9 @@ decode.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<i64>,
+        ///A `layerized_image`'s text blocks.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub text_blocks: ::std::vec::Vec<TextBlockV2>,
         ///Where to download it (expires after 24 hours); empty or null when unsafe.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub url: ::std::option::Option<::std::string::String>,
@@ -3022,6 +3150,104 @@ hours.
     impl LayerizeTextResponse {
         pub fn builder() -> builder::LayerizeTextResponse {
             Default::default()
+        }
+    }
+    ///The multipart body of `POST /v2/design/layerize/ideogram-3`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct LayerizeV3RequestV2 {
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        ///Font files the text may be set in.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub font_candidate_files: ::std::vec::Vec<crate::multipart::FilePart>,
+        ///The design whose text to separate; JPEG, PNG or WebP.
+        pub image: crate::multipart::FilePart,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<LayerizeV3RequestV2WebhookUrl>,
+    }
+    impl LayerizeV3RequestV2 {
+        pub fn builder() -> builder::LayerizeV3RequestV2 {
+            Default::default()
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct LayerizeV3RequestV2WebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for LayerizeV3RequestV2WebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<LayerizeV3RequestV2WebhookUrl> for ::std::string::String {
+        fn from(value: LayerizeV3RequestV2WebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for LayerizeV3RequestV2WebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LayerizeV3RequestV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LayerizeV3RequestV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for LayerizeV3RequestV2WebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     /**Whether Ideogram rewrites the prompt into a richer one before generating:
@@ -3672,6 +3898,151 @@ v2) and exclude `resolution` and `aspect_ratio`.
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
+        }
+    }
+    /**`exact`: what the call will cost. `estimate`: priced from the
+provider's cost after it runs; `upper_bound_usd_micros` caps it.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum PriceQualifier {
+        #[serde(rename = "exact")]
+        Exact,
+        #[serde(rename = "estimate")]
+        Estimate,
+    }
+    impl ::std::fmt::Display for PriceQualifier {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Exact => f.write_str("exact"),
+                Self::Estimate => f.write_str("estimate"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PriceQualifier {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "exact" => Ok(Self::Exact),
+                "estimate" => Ok(Self::Estimate),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PriceQualifier {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PriceQualifier {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /**What a call would cost (the answer to `?dry_run=true`). Money is in
+millionths of a US dollar, as `usage_cost_usd_micros` is, so the two
+compare without rounding.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct PriceQuote {
+        ///The product billed, such as `ideogram_4_5_generate`.
+        pub billing_identifier: ::std::string::String,
+        ///The charge for a credit-funded account, in thousandths of a credit at the account's own rate.
+        pub credit_millis: i64,
+        ///Always `price_quote`.
+        pub object: PriceQuoteObject,
+        pub qualifier: PriceQualifier,
+        ///Billable units, usually the images asked for.
+        pub quantity: i64,
+        ///The most it can cost; only on an estimate.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub upper_bound_usd_micros: ::std::option::Option<i64>,
+        ///The price in millionths of a US dollar (60000 is $0.06).
+        pub usd_micros: i64,
+    }
+    impl PriceQuote {
+        pub fn builder() -> builder::PriceQuote {
+            Default::default()
+        }
+    }
+    ///Always `price_quote`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum PriceQuoteObject {
+        #[serde(rename = "price_quote")]
+        PriceQuote,
+    }
+    impl ::std::fmt::Display for PriceQuoteObject {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::PriceQuote => f.write_str("price_quote"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PriceQuoteObject {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "price_quote" => Ok(Self::PriceQuote),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PriceQuoteObject {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PriceQuoteObject {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /**What to draw. Text in quotes is rendered as lettering. Ideogram documents no
@@ -7011,6 +7382,42 @@ resolutions" the live documentation names, as Replicate lists them
             StyleTypeV3::General
         }
     }
+    /**One block of a layerized image's text: its box in pixels from the
+top-left corner and its words. `role` is a plain string (heading,
+subheading, body, caption) so that values added later decode.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct TextBlockV2 {
+        ///Height in pixels, where given.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub height: ::std::option::Option<i64>,
+        ///The line height.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub line_height: ::std::option::Option<f32>,
+        ///The block's part: heading, subheading, body or caption.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub role: ::std::option::Option<::std::string::String>,
+        ///The words.
+        pub text: ::std::string::String,
+        ///Width in pixels.
+        pub width: i64,
+        ///Left edge in pixels.
+        pub x: i64,
+        ///Top edge in pixels.
+        pub y: i64,
+    }
+    impl TextBlockV2 {
+        pub fn builder() -> builder::TextBlockV2 {
+            Default::default()
+        }
+    }
     ///Enlarges the generated image; X2 and X4 cost extra.
     #[derive(
         ::serde::Deserialize,
@@ -7663,6 +8070,257 @@ the id `request_id`; the webhooks guide and the header say
             fn from(value: super::DescribeResponse) -> Self {
                 Self {
                     descriptions: Ok(value.descriptions),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DescribeResponseV2 {
+            created: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            description_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            descriptions: ::std::result::Result<
+                ::std::vec::Vec<super::Description>,
+                ::std::string::String,
+            >,
+            json_prompt: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DescribeResponseV2 {
+            fn default() -> Self {
+                Self {
+                    created: Ok(Default::default()),
+                    description_id: Err(
+                        "no value supplied for description_id".to_string(),
+                    ),
+                    descriptions: Ok(Default::default()),
+                    json_prompt: Ok(Default::default()),
+                }
+            }
+        }
+        impl DescribeResponseV2 {
+            pub fn created<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created: {e}")
+                    });
+                self
+            }
+            pub fn description_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for description_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn descriptions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Description>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.descriptions = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for descriptions: {e}")
+                    });
+                self
+            }
+            pub fn json_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.json_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for json_prompt: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DescribeResponseV2> for super::DescribeResponseV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DescribeResponseV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created: value.created?,
+                    description_id: value.description_id?,
+                    descriptions: value.descriptions?,
+                    json_prompt: value.json_prompt?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DescribeResponseV2> for DescribeResponseV2 {
+            fn from(value: super::DescribeResponseV2) -> Self {
+                Self {
+                    created: Ok(value.created),
+                    description_id: Ok(value.description_id),
+                    descriptions: Ok(value.descriptions),
+                    json_prompt: Ok(value.json_prompt),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DescribeV3RequestV2 {
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DescribeV3RequestV2 {
+            fn default() -> Self {
+                Self {
+                    image: Err("no value supplied for image".to_string()),
+                }
+            }
+        }
+        impl DescribeV3RequestV2 {
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DescribeV3RequestV2>
+        for super::DescribeV3RequestV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DescribeV3RequestV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { image: value.image? })
+            }
+        }
+        impl ::std::convert::From<super::DescribeV3RequestV2> for DescribeV3RequestV2 {
+            fn from(value: super::DescribeV3RequestV2) -> Self {
+                Self { image: Ok(value.image) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DescribeV4RequestV2 {
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            include_bbox: ::std::result::Result<bool, ::std::string::String>,
+            include_style_descriptions: ::std::result::Result<
+                bool,
+                ::std::string::String,
+            >,
+            include_tags: ::std::result::Result<bool, ::std::string::String>,
+        }
+        impl ::std::default::Default for DescribeV4RequestV2 {
+            fn default() -> Self {
+                Self {
+                    image: Err("no value supplied for image".to_string()),
+                    include_bbox: Ok(super::defaults::default_bool::<true>()),
+                    include_style_descriptions: Ok(Default::default()),
+                    include_tags: Ok(Default::default()),
+                }
+            }
+        }
+        impl DescribeV4RequestV2 {
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn include_bbox<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.include_bbox = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for include_bbox: {e}")
+                    });
+                self
+            }
+            pub fn include_style_descriptions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.include_style_descriptions = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for include_style_descriptions: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn include_tags<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.include_tags = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for include_tags: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DescribeV4RequestV2>
+        for super::DescribeV4RequestV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DescribeV4RequestV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    image: value.image?,
+                    include_bbox: value.include_bbox?,
+                    include_style_descriptions: value.include_style_descriptions?,
+                    include_tags: value.include_tags?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DescribeV4RequestV2> for DescribeV4RequestV2 {
+            fn from(value: super::DescribeV4RequestV2) -> Self {
+                Self {
+                    image: Ok(value.image),
+                    include_bbox: Ok(value.include_bbox),
+                    include_style_descriptions: Ok(value.include_style_descriptions),
+                    include_tags: Ok(value.include_tags),
                 }
             }
         }
@@ -11823,6 +12481,10 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            base_image_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             is_image_safe: ::std::result::Result<bool, ::std::string::String>,
             object_type: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -11840,6 +12502,10 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            text_blocks: ::std::result::Result<
+                ::std::vec::Vec<super::TextBlockV2>,
+                ::std::string::String,
+            >,
             url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -11849,6 +12515,7 @@ the id `request_id`; the webhooks guide and the header say
             fn default() -> Self {
                 Self {
                     asset_id: Ok(Default::default()),
+                    base_image_url: Ok(Default::default()),
                     is_image_safe: Err(
                         "no value supplied for is_image_safe".to_string(),
                     ),
@@ -11856,6 +12523,7 @@ the id `request_id`; the webhooks guide and the header say
                     prompt: Ok(Default::default()),
                     resolution: Ok(Default::default()),
                     seed: Ok(Default::default()),
+                    text_blocks: Ok(Default::default()),
                     url: Ok(Default::default()),
                 }
             }
@@ -11870,6 +12538,20 @@ the id `request_id`; the webhooks guide and the header say
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for asset_id: {e}")
+                    });
+                self
+            }
+            pub fn base_image_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.base_image_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for base_image_url: {e}"
+                        )
                     });
                 self
             }
@@ -11933,6 +12615,18 @@ the id `request_id`; the webhooks guide and the header say
                     });
                 self
             }
+            pub fn text_blocks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::TextBlockV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text_blocks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text_blocks: {e}")
+                    });
+                self
+            }
             pub fn url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -11953,11 +12647,13 @@ the id `request_id`; the webhooks guide and the header say
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     asset_id: value.asset_id?,
+                    base_image_url: value.base_image_url?,
                     is_image_safe: value.is_image_safe?,
                     object_type: value.object_type?,
                     prompt: value.prompt?,
                     resolution: value.resolution?,
                     seed: value.seed?,
+                    text_blocks: value.text_blocks?,
                     url: value.url?,
                 })
             }
@@ -11966,11 +12662,13 @@ the id `request_id`; the webhooks guide and the header say
             fn from(value: super::ImageObjectV2) -> Self {
                 Self {
                     asset_id: Ok(value.asset_id),
+                    base_image_url: Ok(value.base_image_url),
                     is_image_safe: Ok(value.is_image_safe),
                     object_type: Ok(value.object_type),
                     prompt: Ok(value.prompt),
                     resolution: Ok(value.resolution),
                     seed: Ok(value.seed),
+                    text_blocks: Ok(value.text_blocks),
                     url: Ok(value.url),
                 }
             }
@@ -13243,6 +13941,110 @@ the id `request_id`; the webhooks guide and the header say
             }
         }
         #[derive(Clone, Debug)]
+        pub struct LayerizeV3RequestV2 {
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            font_candidate_files: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::LayerizeV3RequestV2WebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LayerizeV3RequestV2 {
+            fn default() -> Self {
+                Self {
+                    async_: Ok(Default::default()),
+                    font_candidate_files: Ok(Default::default()),
+                    image: Err("no value supplied for image".to_string()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl LayerizeV3RequestV2 {
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn font_candidate_files<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.font_candidate_files = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for font_candidate_files: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::LayerizeV3RequestV2WebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LayerizeV3RequestV2>
+        for super::LayerizeV3RequestV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LayerizeV3RequestV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    async_: value.async_?,
+                    font_candidate_files: value.font_candidate_files?,
+                    image: value.image?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LayerizeV3RequestV2> for LayerizeV3RequestV2 {
+            fn from(value: super::LayerizeV3RequestV2) -> Self {
+                Self {
+                    async_: Ok(value.async_),
+                    font_candidate_files: Ok(value.font_candidate_files),
+                    image: Ok(value.image),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct PImageRequest {
             aspect_ratio: ::std::result::Result<
                 ::std::option::Option<super::AspectRatioV3>,
@@ -13711,6 +14513,164 @@ the id `request_id`; the webhooks guide and the header say
                     reference_images: Ok(value.reference_images),
                     seed: Ok(value.seed),
                     webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PriceQuote {
+            billing_identifier: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            credit_millis: ::std::result::Result<i64, ::std::string::String>,
+            object: ::std::result::Result<
+                super::PriceQuoteObject,
+                ::std::string::String,
+            >,
+            qualifier: ::std::result::Result<
+                super::PriceQualifier,
+                ::std::string::String,
+            >,
+            quantity: ::std::result::Result<i64, ::std::string::String>,
+            upper_bound_usd_micros: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            usd_micros: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for PriceQuote {
+            fn default() -> Self {
+                Self {
+                    billing_identifier: Err(
+                        "no value supplied for billing_identifier".to_string(),
+                    ),
+                    credit_millis: Err(
+                        "no value supplied for credit_millis".to_string(),
+                    ),
+                    object: Err("no value supplied for object".to_string()),
+                    qualifier: Err("no value supplied for qualifier".to_string()),
+                    quantity: Err("no value supplied for quantity".to_string()),
+                    upper_bound_usd_micros: Ok(Default::default()),
+                    usd_micros: Err("no value supplied for usd_micros".to_string()),
+                }
+            }
+        }
+        impl PriceQuote {
+            pub fn billing_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for billing_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn credit_millis<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.credit_millis = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for credit_millis: {e}")
+                    });
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PriceQuoteObject>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for object: {e}")
+                    });
+                self
+            }
+            pub fn qualifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PriceQualifier>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.qualifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for qualifier: {e}")
+                    });
+                self
+            }
+            pub fn quantity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quantity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quantity: {e}")
+                    });
+                self
+            }
+            pub fn upper_bound_usd_micros<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.upper_bound_usd_micros = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for upper_bound_usd_micros: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn usd_micros<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.usd_micros = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for usd_micros: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PriceQuote> for super::PriceQuote {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PriceQuote,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    billing_identifier: value.billing_identifier?,
+                    credit_millis: value.credit_millis?,
+                    object: value.object?,
+                    qualifier: value.qualifier?,
+                    quantity: value.quantity?,
+                    upper_bound_usd_micros: value.upper_bound_usd_micros?,
+                    usd_micros: value.usd_micros?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PriceQuote> for PriceQuote {
+            fn from(value: super::PriceQuote) -> Self {
+                Self {
+                    billing_identifier: Ok(value.billing_identifier),
+                    credit_millis: Ok(value.credit_millis),
+                    object: Ok(value.object),
+                    qualifier: Ok(value.qualifier),
+                    quantity: Ok(value.quantity),
+                    upper_bound_usd_micros: Ok(value.upper_bound_usd_micros),
+                    usd_micros: Ok(value.usd_micros),
                 }
             }
         }
@@ -15640,6 +16600,149 @@ the id `request_id`; the webhooks guide and the header say
             }
         }
         #[derive(Clone, Debug)]
+        pub struct TextBlockV2 {
+            height: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            line_height: ::std::result::Result<
+                ::std::option::Option<f32>,
+                ::std::string::String,
+            >,
+            role: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            width: ::std::result::Result<i64, ::std::string::String>,
+            x: ::std::result::Result<i64, ::std::string::String>,
+            y: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for TextBlockV2 {
+            fn default() -> Self {
+                Self {
+                    height: Ok(Default::default()),
+                    line_height: Ok(Default::default()),
+                    role: Ok(Default::default()),
+                    text: Err("no value supplied for text".to_string()),
+                    width: Err("no value supplied for width".to_string()),
+                    x: Err("no value supplied for x".to_string()),
+                    y: Err("no value supplied for y".to_string()),
+                }
+            }
+        }
+        impl TextBlockV2 {
+            pub fn height<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.height = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for height: {e}")
+                    });
+                self
+            }
+            pub fn line_height<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line_height = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line_height: {e}")
+                    });
+                self
+            }
+            pub fn role<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.role = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for role: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn width<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.width = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for width: {e}")
+                    });
+                self
+            }
+            pub fn x<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.x = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for x: {e}"));
+                self
+            }
+            pub fn y<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.y = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for y: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TextBlockV2> for super::TextBlockV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TextBlockV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    height: value.height?,
+                    line_height: value.line_height?,
+                    role: value.role?,
+                    text: value.text?,
+                    width: value.width?,
+                    x: value.x?,
+                    y: value.y?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TextBlockV2> for TextBlockV2 {
+            fn from(value: super::TextBlockV2) -> Self {
+                Self {
+                    height: Ok(value.height),
+                    line_height: Ok(value.line_height),
+                    role: Ok(value.role),
+                    text: Ok(value.text),
+                    width: Ok(value.width),
+                    x: Ok(value.x),
+                    y: Ok(value.y),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct UpscaleImageRequest {
             image_file: ::std::result::Result<
                 crate::multipart::FilePart,
@@ -16198,6 +17301,9 @@ the id `request_id`; the webhooks guide and the header say
     }
     /// Generation of default values for serde.
     pub mod defaults {
+        pub(super) fn default_bool<const V: bool>() -> bool {
+            V
+        }
         pub(super) fn default_nzu64<T, const V: u64>() -> T
         where
             T: ::std::convert::TryFrom<::std::num::NonZeroU64>,
@@ -16443,8 +17549,16 @@ Priced by `quality` (and, per the model's page, by output tier: up to
 
 Sends a `POST` request to `/v2/image/generate/ideogram-4-5`
 
+Arguments:
+- `dry_run`: Prices the call instead of running it: the request is checked and
+priced, nothing is generated, stored or billed, no safety review is
+made, and the 200 answer is a `PriceQuote`. Only operations that
+declare it take it: another may run, and bill, the request.
+
+- `body`
 ```ignore
 let response = client.post_generate_v2_ideogram_4_5()
+    .dry_run(dry_run)
     .body(body)
     .send()
     .await;
@@ -16463,8 +17577,16 @@ with lower-case enums and `async`/`webhook_url`. Priced by
 
 Sends a `POST` request to `/v2/image/generate/ideogram-4`
 
+Arguments:
+- `dry_run`: Prices the call instead of running it: the request is checked and
+priced, nothing is generated, stored or billed, no safety review is
+made, and the 200 answer is a `PriceQuote`. Only operations that
+declare it take it: another may run, and bill, the request.
+
+- `body`
 ```ignore
 let response = client.post_generate_v2_ideogram_4()
+    .dry_run(dry_run)
     .body(body)
     .send()
     .await;
@@ -16482,8 +17604,16 @@ assumed to hold. Priced by `rendering_speed`.
 
 Sends a `POST` request to `/v2/image/generate/ideogram-3`
 
+Arguments:
+- `dry_run`: Prices the call instead of running it: the request is checked and
+priced, nothing is generated, stored or billed, no safety review is
+made, and the 200 answer is a `PriceQuote`. Only operations that
+declare it take it: another may run, and bill, the request.
+
+- `body`
 ```ignore
 let response = client.post_generate_v2_ideogram_3()
+    .dry_run(dry_run)
     .body(body)
     .send()
     .await;
@@ -16500,8 +17630,16 @@ most 2048x2048 in pixels) exclude `resolution` and `aspect_ratio`.
 
 Sends a `POST` request to `/v2/image/generate/p-image-ideogram`
 
+Arguments:
+- `dry_run`: Prices the call instead of running it: the request is checked and
+priced, nothing is generated, stored or billed, no safety review is
+made, and the 200 answer is a `PriceQuote`. Only operations that
+declare it take it: another may run, and bill, the request.
+
+- `body`
 ```ignore
 let response = client.post_generate_v2_p_image()
+    .dry_run(dry_run)
     .body(body)
     .send()
     .await;
@@ -16861,14 +17999,26 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct PostGenerateV2Ideogram45<'a> {
         client: &'a super::Client,
+        dry_run: Result<Option<bool>, String>,
         body: Result<types::builder::GenerateV45Request, String>,
     }
     impl<'a> PostGenerateV2Ideogram45<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
+                dry_run: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
+        }
+        pub fn dry_run<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.dry_run = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for dry_run failed".to_string());
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -16897,8 +18047,9 @@ pub mod builder {
         ///Sends a `POST` request to `/v2/image/generate/ideogram-4-5`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
-            let Self { client, body } = self;
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, dry_run, body } = self;
+            let dry_run = dry_run.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::GenerateV45Request::try_from(v).map_err(|e| e.to_string())
@@ -16922,6 +18073,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
+                .query(&progenitor_client::QueryParam::new("dry_run", &dry_run))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -16949,14 +18101,26 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct PostGenerateV2Ideogram4<'a> {
         client: &'a super::Client,
+        dry_run: Result<Option<bool>, String>,
         body: Result<types::builder::GenerateV4RequestV2, String>,
     }
     impl<'a> PostGenerateV2Ideogram4<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
+                dry_run: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
+        }
+        pub fn dry_run<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.dry_run = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for dry_run failed".to_string());
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -16985,8 +18149,9 @@ pub mod builder {
         ///Sends a `POST` request to `/v2/image/generate/ideogram-4`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
-            let Self { client, body } = self;
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, dry_run, body } = self;
+            let dry_run = dry_run.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::GenerateV4RequestV2::try_from(v).map_err(|e| e.to_string())
@@ -17010,6 +18175,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
+                .query(&progenitor_client::QueryParam::new("dry_run", &dry_run))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -17037,14 +18203,26 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct PostGenerateV2Ideogram3<'a> {
         client: &'a super::Client,
+        dry_run: Result<Option<bool>, String>,
         body: Result<types::builder::GenerateV3RequestV2, String>,
     }
     impl<'a> PostGenerateV2Ideogram3<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
+                dry_run: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
+        }
+        pub fn dry_run<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.dry_run = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for dry_run failed".to_string());
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -17073,8 +18251,9 @@ pub mod builder {
         ///Sends a `POST` request to `/v2/image/generate/ideogram-3`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
-            let Self { client, body } = self;
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, dry_run, body } = self;
+            let dry_run = dry_run.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::GenerateV3RequestV2::try_from(v).map_err(|e| e.to_string())
@@ -17098,6 +18277,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
+                .query(&progenitor_client::QueryParam::new("dry_run", &dry_run))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -17125,14 +18305,26 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct PostGenerateV2PImage<'a> {
         client: &'a super::Client,
+        dry_run: Result<Option<bool>, String>,
         body: Result<types::builder::PImageRequest, String>,
     }
     impl<'a> PostGenerateV2PImage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
+                dry_run: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
+        }
+        pub fn dry_run<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.dry_run = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for dry_run failed".to_string());
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -17159,8 +18351,9 @@ pub mod builder {
         ///Sends a `POST` request to `/v2/image/generate/p-image-ideogram`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
-            let Self { client, body } = self;
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, dry_run, body } = self;
+            let dry_run = dry_run.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::PImageRequest::try_from(v).map_err(|e| e.to_string())
@@ -17184,6 +18377,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
+                .query(&progenitor_client::QueryParam::new("dry_run", &dry_run))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -17509,6 +18703,8 @@ pub mod limits {
     pub const INPAINT_V3_REQUEST_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
     /// `LayerizeTextResponse.seed`: the value from 0 to 2147483647.
     pub const LAYERIZE_TEXT_RESPONSE_SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
+    /// `LayerizeV3RequestV2.webhook_url`: the length in characters from 0 to 2048.
+    pub const LAYERIZE_V3_REQUEST_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
     /// `NumImages`: the value from 1 to 8.
     pub const NUM_IMAGES: ::std::ops::RangeInclusive<i64> = 1..=8;
     /// `NumImages`: the default, 1.
@@ -17523,6 +18719,14 @@ pub mod limits {
     pub const PRECISE_EDIT_V45_REFERENCE_IMAGES: ::std::ops::RangeInclusive<usize> = 0..=4;
     /// `PreciseEditV45.webhook_url`: the length in characters from 0 to 2048.
     pub const PRECISE_EDIT_V45_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
+    /// `PriceQuote.credit_millis`: the value from 0 to i64::MAX.
+    pub const PRICE_QUOTE_CREDIT_MILLIS: ::std::ops::RangeInclusive<i64> = 0..=i64::MAX;
+    /// `PriceQuote.quantity`: the value from 0 to i64::MAX.
+    pub const PRICE_QUOTE_QUANTITY: ::std::ops::RangeInclusive<i64> = 0..=i64::MAX;
+    /// `PriceQuote.upper_bound_usd_micros`: the value from 0 to i64::MAX.
+    pub const PRICE_QUOTE_UPPER_BOUND_USD_MICROS: ::std::ops::RangeInclusive<i64> = 0..=i64::MAX;
+    /// `PriceQuote.usd_micros`: the value from 0 to i64::MAX.
+    pub const PRICE_QUOTE_USD_MICROS: ::std::ops::RangeInclusive<i64> = 0..=i64::MAX;
     /// `Prompt`: the length in characters from 1 to 10000.
     pub const PROMPT: ::std::ops::RangeInclusive<usize> = 1..=10000;
     /// `ReframeV3RequestV2.style_reference_images`: the item count from 0 to 10.
@@ -17599,7 +18803,7 @@ pub mod operations {
             accept: Some("application/json"),
             route: Some(crate::operation::Route {
                 task: "describe",
-                models: &[],
+                models: &["V_2", "V_3"],
                 image: Some("image_file"),
                 nest: None,
                 queue: None,
@@ -17608,6 +18812,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "post_generate_image",
@@ -17628,6 +18834,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "post_remix_image",
@@ -17648,6 +18856,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "post_upscale_image",
@@ -17668,6 +18878,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "get_webhook_jwks",
@@ -17681,6 +18893,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "post_edit_image_v3",
@@ -17705,6 +18919,8 @@ pub mod operations {
                 sunset: None,
             }),
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3",
@@ -17725,6 +18941,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3_multipart",
@@ -17745,6 +18963,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3_transparent",
@@ -17765,6 +18985,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v3_transparent_multipart",
@@ -17785,6 +19007,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "post_layerize_text_v3",
@@ -17805,6 +19029,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "post_reframe_image_v3",
@@ -17825,6 +19051,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "post_remix_image_v3",
@@ -17845,6 +19073,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "post_replace_background_v3",
@@ -17865,6 +19095,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v4",
@@ -17885,6 +19117,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "post_generate_image_v4_multipart",
@@ -17905,6 +19139,38 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
+        },
+        crate::operation::Operation {
+            id: "post_layerize_v2_ideogram_3",
+            method: "POST",
+            path: "/v2/design/layerize/ideogram-3",
+            content_type: Some("multipart/form-data"),
+            body: Some("LayerizeV3RequestV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "layerize-text",
+                models: &["V_3"],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_3_layerize",
+                per: None,
+                by: None,
+                usd_micros: &[],
+                base: 90000,
+                source: "Ideogram blog, API pricing catalog of 2026-11-16 (first-party, not the developer docs)",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
         },
         crate::operation::Operation {
             id: "get_generation_v2",
@@ -17918,6 +19184,52 @@ pub mod operations {
             rate_limit: Some((1000, core::time::Duration::from_secs(10))),
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
+        },
+        crate::operation::Operation {
+            id: "post_describe_v2_ideogram_3",
+            method: "POST",
+            path: "/v2/image/describe/ideogram-3",
+            content_type: Some("multipart/form-data"),
+            body: Some("DescribeV3RequestV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "describe",
+                models: &["V_3"],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+                poll: None,
+            }),
+            rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
+            price: None,
+            dry_run: None,
+        },
+        crate::operation::Operation {
+            id: "post_describe_v2_ideogram_4",
+            method: "POST",
+            path: "/v2/image/describe/ideogram-4",
+            content_type: Some("multipart/form-data"),
+            body: Some("DescribeV4RequestV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "describe",
+                models: &["V_4"],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+                poll: None,
+            }),
+            rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "post_generate_v2_ideogram_3",
@@ -17938,6 +19250,16 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_3_generate",
+                per: Some(("num_images", 1)),
+                by: Some("rendering_speed"),
+                usd_micros: &[("default", 60000), ("quality", 90000), ("turbo", 30000)],
+                base: 60000,
+                source: "Ideogram blog, API pricing catalog of 2026-11-16 (first-party, not the developer docs)",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
         },
         crate::operation::Operation {
             id: "post_generate_v2_ideogram_3_multipart",
@@ -17958,6 +19280,16 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_3_generate",
+                per: Some(("num_images", 1)),
+                by: Some("rendering_speed"),
+                usd_micros: &[("default", 60000), ("quality", 90000), ("turbo", 30000)],
+                base: 60000,
+                source: "Ideogram blog, API pricing catalog of 2026-11-16 (first-party, not the developer docs)",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
         },
         crate::operation::Operation {
             id: "post_generate_v2_ideogram_3_character",
@@ -17978,6 +19310,20 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_3_character_generate",
+                per: Some(("num_images", 1)),
+                by: Some("rendering_speed"),
+                usd_micros: &[
+                    ("default", 150000),
+                    ("quality", 200000),
+                    ("turbo", 100000),
+                ],
+                base: 150000,
+                source: "Ideogram blog, API pricing catalog of 2026-11-16 (first-party, not the developer docs)",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
         },
         crate::operation::Operation {
             id: "post_generate_v2_ideogram_4",
@@ -17998,6 +19344,16 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_4_generate",
+                per: Some(("num_images", 1)),
+                by: Some("rendering_speed"),
+                usd_micros: &[("default", 60000), ("quality", 100000), ("turbo", 30000)],
+                base: 60000,
+                source: "Ideogram blog, API pricing catalog of 2026-11-16 (first-party, not the developer docs)",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
         },
         crate::operation::Operation {
             id: "post_generate_v2_ideogram_4_5",
@@ -18018,6 +19374,23 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_4_5_generate",
+                per: Some(("num_images", 1)),
+                by: Some("quality"),
+                usd_micros: &[
+                    ("high", 100000),
+                    ("low", 30000),
+                    ("medium", 60000),
+                    ("very_low", 30000),
+                ],
+                base: 100000,
+                source: "Ideogram blog, API pricing catalog of 2026-11-16 (first-party, not the developer docs)",
+                note: Some(
+                    "Unset quality is high without images (medium with them); very_low, which needs images, is priced as low. The model page also tiers by output size (1K, 2K): not priced here.",
+                ),
+            }),
+            dry_run: Some("dry_run"),
         },
         crate::operation::Operation {
             id: "post_generate_v2_ideogram_4_5_multipart",
@@ -18038,6 +19411,23 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_4_5_generate",
+                per: Some(("num_images", 1)),
+                by: Some("quality"),
+                usd_micros: &[
+                    ("high", 100000),
+                    ("low", 30000),
+                    ("medium", 60000),
+                    ("very_low", 30000),
+                ],
+                base: 100000,
+                source: "Ideogram blog, API pricing catalog of 2026-11-16 (first-party, not the developer docs)",
+                note: Some(
+                    "Unset quality is high without images (medium with them); very_low, which needs images, is priced as low. The model page also tiers by output size (1K, 2K): not priced here.",
+                ),
+            }),
+            dry_run: Some("dry_run"),
         },
         crate::operation::Operation {
             id: "post_generate_v2_p_image",
@@ -18058,6 +19448,16 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "p_image_generate",
+                per: Some(("num_images", 1)),
+                by: None,
+                usd_micros: &[],
+                base: 10000,
+                source: "A dry run quoted by a third party (qmediat, 2026-10-10); no first-party price",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
         },
         crate::operation::Operation {
             id: "post_inpaint_v2_ideogram_3",
@@ -18078,6 +19478,16 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_3_inpaint",
+                per: Some(("num_images", 1)),
+                by: Some("rendering_speed"),
+                usd_micros: &[("default", 60000), ("quality", 90000), ("turbo", 30000)],
+                base: 60000,
+                source: "No first-party price: priced as Ideogram 3.0 generate (blog catalog of 2026-11-16)",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
         },
         crate::operation::Operation {
             id: "post_precise_edit_v2_ideogram_4_5",
@@ -18098,6 +19508,21 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_4_5_precise_edit",
+                per: Some(("num_images", 1)),
+                by: Some("quality"),
+                usd_micros: &[
+                    ("high", 220000),
+                    ("low", 30000),
+                    ("medium", 60000),
+                    ("very_low", 8000),
+                ],
+                base: 60000,
+                source: "Ideogram blog, API pricing catalog of 2026-11-16 (first-party, not the developer docs)",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
         },
         crate::operation::Operation {
             id: "post_reframe_v2_ideogram_3",
@@ -18118,6 +19543,16 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_3_reframe",
+                per: Some(("num_images", 1)),
+                by: Some("rendering_speed"),
+                usd_micros: &[("default", 60000), ("quality", 90000), ("turbo", 30000)],
+                base: 60000,
+                source: "No first-party price: priced as Ideogram 3.0 generate (blog catalog of 2026-11-16)",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
         },
         crate::operation::Operation {
             id: "post_remix_v2_ideogram_3",
@@ -18138,6 +19573,16 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_3_remix",
+                per: Some(("num_images", 1)),
+                by: Some("rendering_speed"),
+                usd_micros: &[("default", 60000), ("quality", 90000), ("turbo", 30000)],
+                base: 60000,
+                source: "No first-party price: priced as Ideogram 3.0 generate (blog catalog of 2026-11-16)",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
         },
         crate::operation::Operation {
             id: "post_remix_v2_ideogram_4",
@@ -18158,6 +19603,16 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_4_remix",
+                per: Some(("num_images", 1)),
+                by: Some("rendering_speed"),
+                usd_micros: &[("default", 60000), ("quality", 100000), ("turbo", 30000)],
+                base: 60000,
+                source: "No first-party price: priced as Ideogram 4.0 generate (blog catalog of 2026-11-16)",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
         },
         crate::operation::Operation {
             id: "post_remove_background_v2",
@@ -18178,6 +19633,16 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "remove_background",
+                per: None,
+                by: None,
+                usd_micros: &[],
+                base: 10000,
+                source: "Ideogram blog, API pricing catalog of 2026-11-16 (first-party, not the developer docs)",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
         },
         crate::operation::Operation {
             id: "post_remove_object_v2",
@@ -18198,6 +19663,16 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "remove_object",
+                per: None,
+                by: None,
+                usd_micros: &[],
+                base: 10000,
+                source: "No first-party price: priced as remove background (blog catalog of 2026-11-16)",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
         },
         crate::operation::Operation {
             id: "post_replace_background_v2_ideogram_3",
@@ -18218,6 +19693,16 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_3_replace_background",
+                per: Some(("num_images", 1)),
+                by: Some("rendering_speed"),
+                usd_micros: &[("default", 60000), ("quality", 90000), ("turbo", 30000)],
+                base: 60000,
+                source: "No first-party price: priced as Ideogram 3.0 generate (blog catalog of 2026-11-16)",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
         },
         crate::operation::Operation {
             id: "post_upscale_v2",
@@ -18238,6 +19723,16 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "upscale_auto",
+                per: None,
+                by: None,
+                usd_micros: &[],
+                base: 250000,
+                source: "A dry run quoted by a third party (qmediat, 2026-10-10); no first-party price",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
         },
     ];
     /// Calls `visitor` with the generated type of the body schema
@@ -18283,6 +19778,15 @@ pub mod operations {
             }
             "GenerateImageRequestV4" => {
                 Some(visitor.visit::<super::types::GenerateImageRequestV4>())
+            }
+            "LayerizeV3RequestV2" => {
+                Some(visitor.visit::<super::types::LayerizeV3RequestV2>())
+            }
+            "DescribeV3RequestV2" => {
+                Some(visitor.visit::<super::types::DescribeV3RequestV2>())
+            }
+            "DescribeV4RequestV2" => {
+                Some(visitor.visit::<super::types::DescribeV4RequestV2>())
             }
             "GenerateV3RequestV2" => {
                 Some(visitor.visit::<super::types::GenerateV3RequestV2>())
@@ -18604,6 +20108,44 @@ impl Client {
     pub fn post_upscale_v2(&self) -> multipart_builder::PostUpscaleV2<'_> {
         multipart_builder::PostUpscaleV2::new(self)
     }
+    /// Sends a `POST` request to `/v2/image/describe/ideogram-4` as `multipart/form-data`.
+    ///
+    /// Describe an image with Ideogram 4.0 (v2)
+    ///
+    /// Answers a structured `json_prompt` for the image (Ideogram 4.0's
+    /// prompt as JSON), `v1/ideogram-v4/describe`'s successor. Takes no
+    /// `dry_run`: an operation that does not declare it may run, and bill,
+    /// the request. Billed per call; 422 when the image fails the safety check.
+    pub fn post_describe_v2_ideogram_4(
+        &self,
+    ) -> multipart_builder::PostDescribeV2Ideogram4<'_> {
+        multipart_builder::PostDescribeV2Ideogram4::new(self)
+    }
+    /// Sends a `POST` request to `/v2/image/describe/ideogram-3` as `multipart/form-data`.
+    ///
+    /// Describe an image with Ideogram 3.0 (v2)
+    ///
+    /// Answers `descriptions` of the image in words, each usable as a prompt.
+    /// Takes no `dry_run`. Billed per call.
+    pub fn post_describe_v2_ideogram_3(
+        &self,
+    ) -> multipart_builder::PostDescribeV2Ideogram3<'_> {
+        multipart_builder::PostDescribeV2Ideogram3::new(self)
+    }
+    /// Sends a `POST` request to `/v2/design/layerize/ideogram-3` as `multipart/form-data`.
+    ///
+    /// Separate a design's text into layers with Ideogram 3.0 (v2)
+    ///
+    /// v1 layerize-text's successor: answers the image without its text
+    /// (`base_image_url`) and its text blocks, as a `layerized_image` result,
+    /// synchronously unless `async` is true or a `webhook_url` is given. Only
+    /// the fields Ideogram's index shows are described (the full request
+    /// schema was not published where this spec was curated). Billed per call.
+    pub fn post_layerize_v2_ideogram_3(
+        &self,
+    ) -> multipart_builder::PostLayerizeV2Ideogram3<'_> {
+        multipart_builder::PostLayerizeV2Ideogram3::new(self)
+    }
     /// Sends a `POST` request to `/v1/ideogram-v4/generate` as `multipart/form-data`.
     ///
     /// Generate with Ideogram 4.0
@@ -18700,7 +20242,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -18794,7 +20337,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -18892,7 +20436,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -18986,7 +20531,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -19080,7 +20626,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -19176,7 +20723,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -19274,7 +20822,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -19368,7 +20917,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -19462,7 +21012,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -19556,7 +21107,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -19591,13 +21143,20 @@ pub mod multipart_builder {
     pub struct PostGenerateV2Ideogram45Multipart<'a> {
         client: &'a super::Client,
         body: Result<types::builder::GenerateV45Multipart, String>,
+        dry_run: Option<bool>,
     }
     impl<'a> PostGenerateV2Ideogram45Multipart<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client,
                 body: Ok(::std::default::Default::default()),
+                dry_run: None,
             }
+        }
+        ///Sets the `dry_run` query parameter.
+        pub fn dry_run(mut self, value: bool) -> Self {
+            self.dry_run = Some(value);
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -19628,8 +21187,8 @@ pub mod multipart_builder {
         ///Sends a `POST` request to `/v2/image/generate/ideogram-4-5` as `multipart/form-data`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
-            let Self { client, body } = self;
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, body, dry_run } = self;
             let body = body
                 .and_then(|v| {
                     types::GenerateV45Multipart::try_from(v).map_err(|e| e.to_string())
@@ -19652,7 +21211,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -19660,6 +21220,9 @@ pub mod multipart_builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map);
+            if let Some(value) = dry_run {
+                request = request.query(&[("dry_run", value)]);
+            }
             let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_generate_v2_ideogram_4_5",
@@ -19687,13 +21250,20 @@ pub mod multipart_builder {
     pub struct PostGenerateV2Ideogram3Multipart<'a> {
         client: &'a super::Client,
         body: Result<types::builder::GenerateV3MultipartV2, String>,
+        dry_run: Option<bool>,
     }
     impl<'a> PostGenerateV2Ideogram3Multipart<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client,
                 body: Ok(::std::default::Default::default()),
+                dry_run: None,
             }
+        }
+        ///Sets the `dry_run` query parameter.
+        pub fn dry_run(mut self, value: bool) -> Self {
+            self.dry_run = Some(value);
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -19724,8 +21294,8 @@ pub mod multipart_builder {
         ///Sends a `POST` request to `/v2/image/generate/ideogram-3` as `multipart/form-data`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
-            let Self { client, body } = self;
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, body, dry_run } = self;
             let body = body
                 .and_then(|v| {
                     types::GenerateV3MultipartV2::try_from(v).map_err(|e| e.to_string())
@@ -19748,7 +21318,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -19756,6 +21327,9 @@ pub mod multipart_builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map);
+            if let Some(value) = dry_run {
+                request = request.query(&[("dry_run", value)]);
+            }
             let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_generate_v2_ideogram_3",
@@ -19783,13 +21357,20 @@ pub mod multipart_builder {
     pub struct PostGenerateV2Ideogram3Character<'a> {
         client: &'a super::Client,
         body: Result<types::builder::GenerateV3CharacterV2, String>,
+        dry_run: Option<bool>,
     }
     impl<'a> PostGenerateV2Ideogram3Character<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client,
                 body: Ok(::std::default::Default::default()),
+                dry_run: None,
             }
+        }
+        ///Sets the `dry_run` query parameter.
+        pub fn dry_run(mut self, value: bool) -> Self {
+            self.dry_run = Some(value);
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -19820,8 +21401,8 @@ pub mod multipart_builder {
         ///Sends a `POST` request to `/v2/image/generate/ideogram-3-character` as `multipart/form-data`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
-            let Self { client, body } = self;
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, body, dry_run } = self;
             let body = body
                 .and_then(|v| {
                     types::GenerateV3CharacterV2::try_from(v).map_err(|e| e.to_string())
@@ -19846,7 +21427,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -19854,6 +21436,9 @@ pub mod multipart_builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map);
+            if let Some(value) = dry_run {
+                request = request.query(&[("dry_run", value)]);
+            }
             let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_generate_v2_ideogram_3_character",
@@ -19881,13 +21466,20 @@ pub mod multipart_builder {
     pub struct PostPreciseEditV2Ideogram45<'a> {
         client: &'a super::Client,
         body: Result<types::builder::PreciseEditV45, String>,
+        dry_run: Option<bool>,
     }
     impl<'a> PostPreciseEditV2Ideogram45<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client,
                 body: Ok(::std::default::Default::default()),
+                dry_run: None,
             }
+        }
+        ///Sets the `dry_run` query parameter.
+        pub fn dry_run(mut self, value: bool) -> Self {
+            self.dry_run = Some(value);
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -19916,8 +21508,8 @@ pub mod multipart_builder {
         ///Sends a `POST` request to `/v2/image/precise-edit/ideogram-4-5` as `multipart/form-data`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
-            let Self { client, body } = self;
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, body, dry_run } = self;
             let body = body
                 .and_then(|v| {
                     types::PreciseEditV45::try_from(v).map_err(|e| e.to_string())
@@ -19940,7 +21532,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -19948,6 +21541,9 @@ pub mod multipart_builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map);
+            if let Some(value) = dry_run {
+                request = request.query(&[("dry_run", value)]);
+            }
             let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_precise_edit_v2_ideogram_4_5",
@@ -19975,13 +21571,20 @@ pub mod multipart_builder {
     pub struct PostInpaintV2Ideogram3<'a> {
         client: &'a super::Client,
         body: Result<types::builder::InpaintV3RequestV2, String>,
+        dry_run: Option<bool>,
     }
     impl<'a> PostInpaintV2Ideogram3<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client,
                 body: Ok(::std::default::Default::default()),
+                dry_run: None,
             }
+        }
+        ///Sets the `dry_run` query parameter.
+        pub fn dry_run(mut self, value: bool) -> Self {
+            self.dry_run = Some(value);
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -20010,8 +21613,8 @@ pub mod multipart_builder {
         ///Sends a `POST` request to `/v2/image/inpaint/ideogram-3` as `multipart/form-data`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
-            let Self { client, body } = self;
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, body, dry_run } = self;
             let body = body
                 .and_then(|v| {
                     types::InpaintV3RequestV2::try_from(v).map_err(|e| e.to_string())
@@ -20034,7 +21637,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -20042,6 +21646,9 @@ pub mod multipart_builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map);
+            if let Some(value) = dry_run {
+                request = request.query(&[("dry_run", value)]);
+            }
             let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_inpaint_v2_ideogram_3",
@@ -20069,13 +21676,20 @@ pub mod multipart_builder {
     pub struct PostRemixV2Ideogram4<'a> {
         client: &'a super::Client,
         body: Result<types::builder::RemixV4RequestV2, String>,
+        dry_run: Option<bool>,
     }
     impl<'a> PostRemixV2Ideogram4<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client,
                 body: Ok(::std::default::Default::default()),
+                dry_run: None,
             }
+        }
+        ///Sets the `dry_run` query parameter.
+        pub fn dry_run(mut self, value: bool) -> Self {
+            self.dry_run = Some(value);
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -20104,8 +21718,8 @@ pub mod multipart_builder {
         ///Sends a `POST` request to `/v2/image/remix/ideogram-4` as `multipart/form-data`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
-            let Self { client, body } = self;
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, body, dry_run } = self;
             let body = body
                 .and_then(|v| {
                     types::RemixV4RequestV2::try_from(v).map_err(|e| e.to_string())
@@ -20128,7 +21742,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -20136,6 +21751,9 @@ pub mod multipart_builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map);
+            if let Some(value) = dry_run {
+                request = request.query(&[("dry_run", value)]);
+            }
             let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_remix_v2_ideogram_4",
@@ -20163,13 +21781,20 @@ pub mod multipart_builder {
     pub struct PostRemixV2Ideogram3<'a> {
         client: &'a super::Client,
         body: Result<types::builder::RemixV3RequestV2, String>,
+        dry_run: Option<bool>,
     }
     impl<'a> PostRemixV2Ideogram3<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client,
                 body: Ok(::std::default::Default::default()),
+                dry_run: None,
             }
+        }
+        ///Sets the `dry_run` query parameter.
+        pub fn dry_run(mut self, value: bool) -> Self {
+            self.dry_run = Some(value);
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -20198,8 +21823,8 @@ pub mod multipart_builder {
         ///Sends a `POST` request to `/v2/image/remix/ideogram-3` as `multipart/form-data`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
-            let Self { client, body } = self;
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, body, dry_run } = self;
             let body = body
                 .and_then(|v| {
                     types::RemixV3RequestV2::try_from(v).map_err(|e| e.to_string())
@@ -20222,7 +21847,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -20230,6 +21856,9 @@ pub mod multipart_builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map);
+            if let Some(value) = dry_run {
+                request = request.query(&[("dry_run", value)]);
+            }
             let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_remix_v2_ideogram_3",
@@ -20257,13 +21886,20 @@ pub mod multipart_builder {
     pub struct PostReframeV2Ideogram3<'a> {
         client: &'a super::Client,
         body: Result<types::builder::ReframeV3RequestV2, String>,
+        dry_run: Option<bool>,
     }
     impl<'a> PostReframeV2Ideogram3<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client,
                 body: Ok(::std::default::Default::default()),
+                dry_run: None,
             }
+        }
+        ///Sets the `dry_run` query parameter.
+        pub fn dry_run(mut self, value: bool) -> Self {
+            self.dry_run = Some(value);
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -20292,8 +21928,8 @@ pub mod multipart_builder {
         ///Sends a `POST` request to `/v2/image/reframe/ideogram-3` as `multipart/form-data`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
-            let Self { client, body } = self;
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, body, dry_run } = self;
             let body = body
                 .and_then(|v| {
                     types::ReframeV3RequestV2::try_from(v).map_err(|e| e.to_string())
@@ -20316,7 +21952,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -20324,6 +21961,9 @@ pub mod multipart_builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map);
+            if let Some(value) = dry_run {
+                request = request.query(&[("dry_run", value)]);
+            }
             let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_reframe_v2_ideogram_3",
@@ -20351,13 +21991,20 @@ pub mod multipart_builder {
     pub struct PostReplaceBackgroundV2Ideogram3<'a> {
         client: &'a super::Client,
         body: Result<types::builder::ReplaceBackgroundV3RequestV2, String>,
+        dry_run: Option<bool>,
     }
     impl<'a> PostReplaceBackgroundV2Ideogram3<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client,
                 body: Ok(::std::default::Default::default()),
+                dry_run: None,
             }
+        }
+        ///Sets the `dry_run` query parameter.
+        pub fn dry_run(mut self, value: bool) -> Self {
+            self.dry_run = Some(value);
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -20389,8 +22036,8 @@ pub mod multipart_builder {
         ///Sends a `POST` request to `/v2/image/replace-background/ideogram-3` as `multipart/form-data`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GenerationIdV2>, Error<ByteStream>> {
-            let Self { client, body } = self;
+        ) -> Result<ResponseValue<types::GenerationIdV2OrQuote>, Error<ByteStream>> {
+            let Self { client, body, dry_run } = self;
             let body = body
                 .and_then(|v| {
                     types::ReplaceBackgroundV3RequestV2::try_from(v)
@@ -20416,7 +22063,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -20424,6 +22072,9 @@ pub mod multipart_builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map);
+            if let Some(value) = dry_run {
+                request = request.query(&[("dry_run", value)]);
+            }
             let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_replace_background_v2_ideogram_3",
@@ -20452,13 +22103,20 @@ pub mod multipart_builder {
     pub struct PostRemoveBackgroundV2<'a> {
         client: &'a super::Client,
         body: Result<types::builder::RemoveBackgroundV2, String>,
+        dry_run: Option<bool>,
     }
     impl<'a> PostRemoveBackgroundV2<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client,
                 body: Ok(::std::default::Default::default()),
+                dry_run: None,
             }
+        }
+        ///Sets the `dry_run` query parameter.
+        pub fn dry_run(mut self, value: bool) -> Self {
+            self.dry_run = Some(value);
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -20487,8 +22145,8 @@ pub mod multipart_builder {
         ///Sends a `POST` request to `/v2/image/remove-background/ideogram-1` as `multipart/form-data`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
-            let Self { client, body } = self;
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, body, dry_run } = self;
             let body = body
                 .and_then(|v| {
                     types::RemoveBackgroundV2::try_from(v).map_err(|e| e.to_string())
@@ -20513,7 +22171,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -20521,6 +22180,9 @@ pub mod multipart_builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map);
+            if let Some(value) = dry_run {
+                request = request.query(&[("dry_run", value)]);
+            }
             let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_remove_background_v2",
@@ -20548,13 +22210,20 @@ pub mod multipart_builder {
     pub struct PostRemoveObjectV2<'a> {
         client: &'a super::Client,
         body: Result<types::builder::RemoveObjectV2, String>,
+        dry_run: Option<bool>,
     }
     impl<'a> PostRemoveObjectV2<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client,
                 body: Ok(::std::default::Default::default()),
+                dry_run: None,
             }
+        }
+        ///Sets the `dry_run` query parameter.
+        pub fn dry_run(mut self, value: bool) -> Self {
+            self.dry_run = Some(value);
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -20583,8 +22252,8 @@ pub mod multipart_builder {
         ///Sends a `POST` request to `/v2/image/remove-object/ideogram-1` as `multipart/form-data`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GenerationIdV2>, Error<ByteStream>> {
-            let Self { client, body } = self;
+        ) -> Result<ResponseValue<types::GenerationIdV2OrQuote>, Error<ByteStream>> {
+            let Self { client, body, dry_run } = self;
             let body = body
                 .and_then(|v| {
                     types::RemoveObjectV2::try_from(v).map_err(|e| e.to_string())
@@ -20607,7 +22276,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -20615,6 +22285,9 @@ pub mod multipart_builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map);
+            if let Some(value) = dry_run {
+                request = request.query(&[("dry_run", value)]);
+            }
             let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_remove_object_v2",
@@ -20643,13 +22316,20 @@ pub mod multipart_builder {
     pub struct PostUpscaleV2<'a> {
         client: &'a super::Client,
         body: Result<types::builder::UpscaleV2, String>,
+        dry_run: Option<bool>,
     }
     impl<'a> PostUpscaleV2<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client,
                 body: Ok(::std::default::Default::default()),
+                dry_run: None,
             }
+        }
+        ///Sets the `dry_run` query parameter.
+        pub fn dry_run(mut self, value: bool) -> Self {
+            self.dry_run = Some(value);
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -20674,8 +22354,8 @@ pub mod multipart_builder {
         ///Sends a `POST` request to `/v2/image/upscale/auto` as `multipart/form-data`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GenerationV2>, Error<ByteStream>> {
-            let Self { client, body } = self;
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, body, dry_run } = self;
             let body = body
                 .and_then(|v| types::UpscaleV2::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
@@ -20696,7 +22376,106 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map);
+            if let Some(value) = dry_run {
+                request = request.query(&[("dry_run", value)]);
+            }
+            let mut request = form.apply(request).build()?;
+            let info = OperationInfo {
+                operation_id: "post_upscale_v2",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_describe_v2_ideogram_4`]
+
+[`Client::post_describe_v2_ideogram_4`]: super::Client::post_describe_v2_ideogram_4*/
+    #[derive(Debug, Clone)]
+    pub struct PostDescribeV2Ideogram4<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::DescribeV4RequestV2, String>,
+    }
+    impl<'a> PostDescribeV2Ideogram4<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DescribeV4RequestV2>,
+            <V as std::convert::TryInto<
+                types::DescribeV4RequestV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `DescribeV4RequestV2` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::DescribeV4RequestV2,
+            ) -> types::builder::DescribeV4RequestV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/describe/ideogram-4` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DescribeResponseV2>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::DescribeV4RequestV2::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "DescribeV4RequestV2",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/image/describe/ideogram-4", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -20706,7 +22485,207 @@ pub mod multipart_builder {
                 .headers(header_map);
             let mut request = form.apply(request).build()?;
             let info = OperationInfo {
-                operation_id: "post_upscale_v2",
+                operation_id: "post_describe_v2_ideogram_4",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_describe_v2_ideogram_3`]
+
+[`Client::post_describe_v2_ideogram_3`]: super::Client::post_describe_v2_ideogram_3*/
+    #[derive(Debug, Clone)]
+    pub struct PostDescribeV2Ideogram3<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::DescribeV3RequestV2, String>,
+    }
+    impl<'a> PostDescribeV2Ideogram3<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DescribeV3RequestV2>,
+            <V as std::convert::TryInto<
+                types::DescribeV3RequestV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `DescribeV3RequestV2` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::DescribeV3RequestV2,
+            ) -> types::builder::DescribeV3RequestV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/describe/ideogram-3` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DescribeResponseV2>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::DescribeV3RequestV2::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "DescribeV3RequestV2",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/image/describe/ideogram-3", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map);
+            let mut request = form.apply(request).build()?;
+            let info = OperationInfo {
+                operation_id: "post_describe_v2_ideogram_3",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_layerize_v2_ideogram_3`]
+
+[`Client::post_layerize_v2_ideogram_3`]: super::Client::post_layerize_v2_ideogram_3*/
+    #[derive(Debug, Clone)]
+    pub struct PostLayerizeV2Ideogram3<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::LayerizeV3RequestV2, String>,
+        dry_run: Option<bool>,
+    }
+    impl<'a> PostLayerizeV2Ideogram3<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+                dry_run: None,
+            }
+        }
+        ///Sets the `dry_run` query parameter.
+        pub fn dry_run(mut self, value: bool) -> Self {
+            self.dry_run = Some(value);
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::LayerizeV3RequestV2>,
+            <V as std::convert::TryInto<
+                types::LayerizeV3RequestV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `LayerizeV3RequestV2` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::LayerizeV3RequestV2,
+            ) -> types::builder::LayerizeV3RequestV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/design/layerize/ideogram-3` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, body, dry_run } = self;
+            let body = body
+                .and_then(|v| {
+                    types::LayerizeV3RequestV2::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "LayerizeV3RequestV2",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/design/layerize/ideogram-3", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map);
+            if let Some(value) = dry_run {
+                request = request.query(&[("dry_run", value)]);
+            }
+            let mut request = form.apply(request).build()?;
+            let info = OperationInfo {
+                operation_id: "post_layerize_v2_ideogram_3",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -20792,7 +22771,8 @@ pub mod multipart_builder {
                         super::Client::api_version(),
                     ),
                 );
-            let request = client
+            #[allow(unused_mut)]
+            let mut request = client
                 .client
                 .post(url)
                 .header(
@@ -21817,6 +23797,57 @@ impl crate::multipart::MultipartBody for types::UpscaleV2 {
             false,
         )?;
         let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        let form = crate::multipart::value_part(form, "async", &self.async_, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "webhook_url",
+            &self.webhook_url,
+            false,
+        )?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::DescribeV4RequestV2 {
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(
+            form,
+            "include_bbox",
+            &self.include_bbox,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "include_style_descriptions",
+            &self.include_style_descriptions,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "include_tags",
+            &self.include_tags,
+            false,
+        )?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::DescribeV3RequestV2 {
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::LayerizeV3RequestV2 {
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::file_parts(
+            form,
+            "font_candidate_files",
+            &self.font_candidate_files,
+        )?;
         let form = crate::multipart::value_part(form, "async", &self.async_, false)?;
         let form = crate::multipart::value_part(
             form,

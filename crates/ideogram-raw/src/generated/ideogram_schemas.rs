@@ -22,83 +22,92 @@ pub(super) static NAMED: &[(Text, usize)] = &[
     (B("DescribeModelVersion"), 15),
     (B("DescribeRequest"), 16),
     (B("DescribeResponse"), 18),
+    (B("DescribeResponseV2"), 22),
+    (B("DescribeV3RequestV2"), 27),
+    (B("DescribeV4RequestV2"), 29),
     (B("Description"), 20),
-    (B("DetectedTextBlock"), 22),
-    (B("EditImageRequestV3"), 39),
-    (B("ErrorBody"), 57),
-    (B("GatewayEnvelope"), 61),
-    (B("GenerateImageRequest"), 65),
-    (B("GenerateImageRequestV3"), 72),
-    (B("GenerateImageRequestV3Multipart"), 75),
-    (B("GenerateImageRequestV4"), 83),
-    (B("GenerateImageResponse"), 88),
-    (B("GenerateTransparentImageRequestV3"), 99),
-    (B("GenerateV3CharacterV2"), 102),
-    (B("GenerateV3MultipartV2"), 115),
-    (B("GenerateV3RequestV2"), 124),
-    (B("GenerateV45Multipart"), 129),
-    (B("GenerateV45Request"), 138),
-    (B("GenerateV4RequestV2"), 142),
-    (B("GenerationIdV2"), 146),
-    (B("GenerationQuality"), 148),
-    (B("GenerationState"), 149),
-    (B("GenerationStatusV2"), 150),
-    (B("GenerationV2"), 166),
-    (B("ImageGenerationResponseV4"), 173),
-    (B("ImageObject"), 91),
-    (B("ImageObjectV2"), 153),
-    (B("ImageObjectV4"), 176),
-    (B("ImageRequest"), 66),
-    (B("InitialImageRequest"), 183),
-    (B("InpaintV3RequestV2"), 186),
-    (B("Jwk"), 194),
-    (B("Jwks"), 201),
-    (B("LayerizeTextRequest"), 203),
-    (B("LayerizeTextResponse"), 205),
-    (B("MagicPromptOption"), 45),
-    (B("MagicPromptV2"), 108),
-    (B("MagicPromptVersion"), 67),
-    (B("ModelEnum"), 68),
-    (B("NumImages"), 47),
-    (B("PImageRequest"), 210),
-    (B("PreciseEditV45"), 217),
-    (B("Prompt"), 48),
-    (B("QualityV45"), 135),
-    (B("ReframeImageRequestV3"), 225),
-    (B("ReframeV3RequestV2"), 229),
-    (B("RemixImageRequest"), 234),
-    (B("RemixImageRequestV3"), 236),
-    (B("RemixV3RequestV2"), 246),
-    (B("RemixV4RequestV2"), 255),
-    (B("RemoveBackgroundV2"), 261),
-    (B("RemoveObjectV2"), 264),
-    (B("RenderingSpeed"), 49),
-    (B("RenderingSpeedV2"), 110),
-    (B("RenderingSpeedV4"), 85),
-    (B("ReplaceBackgroundRequestV3"), 267),
-    (B("ReplaceBackgroundV3RequestV2"), 271),
-    (B("Resolution"), 70),
-    (B("ResolutionV3"), 74),
-    (B("ResolutionV4"), 86),
-    (B("Seed"), 50),
-    (B("SizeV45"), 136),
-    (B("StyleCode"), 52),
-    (B("StyleCodes"), 51),
-    (B("StylePresetV2"), 119),
-    (B("StylePresetV3"), 53),
-    (B("StyleType"), 71),
-    (B("StyleTypeCharacterV2"), 113),
-    (B("StyleTypeV2"), 122),
-    (B("StyleTypeV3"), 56),
-    (B("UpscaleFactor"), 101),
-    (B("UpscaleImageRequest"), 275),
-    (B("UpscaleInitialImageRequest"), 277),
-    (B("UpscaleV2"), 280),
-    (B("WebhookDelivery"), 285),
-    (B("WebhookImage"), 288),
+    (B("DetectedTextBlock"), 34),
+    (B("EditImageRequestV3"), 51),
+    (B("ErrorBody"), 69),
+    (B("GatewayEnvelope"), 73),
+    (B("GenerateImageRequest"), 77),
+    (B("GenerateImageRequestV3"), 84),
+    (B("GenerateImageRequestV3Multipart"), 87),
+    (B("GenerateImageRequestV4"), 95),
+    (B("GenerateImageResponse"), 100),
+    (B("GenerateTransparentImageRequestV3"), 111),
+    (B("GenerateV3CharacterV2"), 114),
+    (B("GenerateV3MultipartV2"), 127),
+    (B("GenerateV3RequestV2"), 136),
+    (B("GenerateV45Multipart"), 141),
+    (B("GenerateV45Request"), 150),
+    (B("GenerateV4RequestV2"), 154),
+    (B("GenerationIdV2"), 158),
+    (B("GenerationIdV2OrQuote"), 160),
+    (B("GenerationQuality"), 169),
+    (B("GenerationState"), 170),
+    (B("GenerationStatusV2"), 171),
+    (B("GenerationV2"), 197),
+    (B("GenerationV2OrQuote"), 204),
+    (B("ImageGenerationResponseV4"), 205),
+    (B("ImageObject"), 103),
+    (B("ImageObjectV2"), 174),
+    (B("ImageObjectV4"), 208),
+    (B("ImageRequest"), 78),
+    (B("InitialImageRequest"), 215),
+    (B("InpaintV3RequestV2"), 218),
+    (B("Jwk"), 226),
+    (B("Jwks"), 233),
+    (B("LayerizeTextRequest"), 235),
+    (B("LayerizeTextResponse"), 237),
+    (B("LayerizeV3RequestV2"), 242),
+    (B("MagicPromptOption"), 57),
+    (B("MagicPromptV2"), 120),
+    (B("MagicPromptVersion"), 79),
+    (B("ModelEnum"), 80),
+    (B("NumImages"), 59),
+    (B("PImageRequest"), 248),
+    (B("PreciseEditV45"), 255),
+    (B("PriceQualifier"), 165),
+    (B("PriceQuote"), 161),
+    (B("Prompt"), 60),
+    (B("QualityV45"), 147),
+    (B("ReframeImageRequestV3"), 263),
+    (B("ReframeV3RequestV2"), 267),
+    (B("RemixImageRequest"), 272),
+    (B("RemixImageRequestV3"), 274),
+    (B("RemixV3RequestV2"), 284),
+    (B("RemixV4RequestV2"), 293),
+    (B("RemoveBackgroundV2"), 299),
+    (B("RemoveObjectV2"), 302),
+    (B("RenderingSpeed"), 61),
+    (B("RenderingSpeedV2"), 122),
+    (B("RenderingSpeedV4"), 97),
+    (B("ReplaceBackgroundRequestV3"), 305),
+    (B("ReplaceBackgroundV3RequestV2"), 309),
+    (B("Resolution"), 82),
+    (B("ResolutionV3"), 86),
+    (B("ResolutionV4"), 98),
+    (B("Seed"), 62),
+    (B("SizeV45"), 148),
+    (B("StyleCode"), 64),
+    (B("StyleCodes"), 63),
+    (B("StylePresetV2"), 131),
+    (B("StylePresetV3"), 65),
+    (B("StyleType"), 83),
+    (B("StyleTypeCharacterV2"), 125),
+    (B("StyleTypeV2"), 134),
+    (B("StyleTypeV3"), 68),
+    (B("TextBlockV2"), 183),
+    (B("UpscaleFactor"), 113),
+    (B("UpscaleImageRequest"), 313),
+    (B("UpscaleInitialImageRequest"), 315),
+    (B("UpscaleV2"), 318),
+    (B("WebhookDelivery"), 323),
+    (B("WebhookImage"), 326),
 ];
 /// The compiled schemas; each index names one.
-pub(super) static NODES: [Node; 295] = [
+pub(super) static NODES: [Node; 333] = [
     Node {
         kinds: B(&[B("string")]),
         allowed: Some(
@@ -397,6 +406,129 @@ pub(super) static NODES: [Node; 295] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        required: B(&[B("description_id")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("created"),
+                    node: 23,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("description_id"),
+                    node: 24,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("descriptions"),
+                    node: 25,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("json_prompt"),
+                    node: 26,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("date-time")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        items: Some(20),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("image")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("image"),
+                    node: 28,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("image")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("image"),
+                    node: 30,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("include_bbox"),
+                    node: 31,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("include_style_descriptions"),
+                    node: 32,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("include_tags"),
+                    node: 33,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
         required: B(
             &[
                 B("x"),
@@ -412,85 +544,85 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("alignment"),
-                    node: 23,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("angle"),
-                    node: 24,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("color"),
-                    node: 25,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("font_alternatives"),
-                    node: 26,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("font_name"),
-                    node: 28,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("font_size"),
-                    node: 29,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("formatting"),
-                    node: 30,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("height"),
-                    node: 32,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("line_height"),
-                    node: 33,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("role"),
-                    node: 34,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("text"),
                     node: 35,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("width"),
+                    name: B("angle"),
                     node: 36,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("x"),
+                    name: B("color"),
                     node: 37,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("y"),
+                    name: B("font_alternatives"),
                     node: 38,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("font_name"),
+                    node: 40,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("font_size"),
+                    node: 41,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("formatting"),
+                    node: 42,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("height"),
+                    node: 44,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("line_height"),
+                    node: 45,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("role"),
+                    node: 46,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("text"),
+                    node: 47,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("width"),
+                    node: 48,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("x"),
+                    node: 49,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("y"),
+                    node: 50,
                     reference: None,
                     takes: None,
                 },
@@ -515,7 +647,7 @@ pub(super) static NODES: [Node; 295] = [
     Node {
         nullable: true,
         kinds: B(&[B("array")]),
-        items: Some(27),
+        items: Some(39),
         ..EMPTY
     },
     Node {
@@ -534,7 +666,7 @@ pub(super) static NODES: [Node; 295] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(31),
+        items: Some(43),
         ..EMPTY
     },
     Node {
@@ -579,13 +711,13 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("character_reference_images"),
-                    node: 40,
+                    node: 52,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("character_reference_images_mask"),
-                    node: 42,
+                    node: 54,
                     reference: None,
                     takes: None,
                 },
@@ -603,67 +735,67 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 44,
+                    node: 56,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 45,
+                    node: 57,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("mask"),
-                    node: 46,
+                    node: 58,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 49,
+                    node: 61,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 51,
+                    node: 63,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 53,
+                    node: 65,
                     reference: Some(B("StylePresetV3")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 54,
+                    node: 66,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 56,
+                    node: 68,
                     reference: Some(B("StyleTypeV3")),
                     takes: None,
                 },
@@ -687,7 +819,7 @@ pub(super) static NODES: [Node; 295] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(41),
+        items: Some(53),
         ..EMPTY
     },
     Node {
@@ -698,7 +830,7 @@ pub(super) static NODES: [Node; 295] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(43),
+        items: Some(55),
         ..EMPTY
     },
     Node {
@@ -770,7 +902,7 @@ pub(super) static NODES: [Node; 295] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(52),
+        items: Some(64),
         ..EMPTY
     },
     Node {
@@ -855,7 +987,7 @@ pub(super) static NODES: [Node; 295] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(55),
+        items: Some(67),
         ..EMPTY
     },
     Node {
@@ -886,19 +1018,19 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("error"),
-                    node: 58,
+                    node: 70,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("max_inflight_requests"),
-                    node: 59,
+                    node: 71,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("reject_reason"),
-                    node: 60,
+                    node: 72,
                     reference: None,
                     takes: None,
                 },
@@ -925,19 +1057,19 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("code"),
-                    node: 62,
+                    node: 74,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("data"),
-                    node: 63,
+                    node: 75,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("message"),
-                    node: 64,
+                    node: 76,
                     reference: None,
                     takes: None,
                 },
@@ -958,7 +1090,7 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("image_request"),
-                    node: 66,
+                    node: 78,
                     reference: Some(B("ImageRequest")),
                     takes: None,
                 },
@@ -986,55 +1118,55 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("magic_prompt_option"),
-                    node: 45,
+                    node: 57,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("magic_prompt_version"),
-                    node: 67,
+                    node: 79,
                     reference: Some(B("MagicPromptVersion")),
                     takes: None,
                 },
                 Property {
                     name: B("model"),
-                    node: 68,
+                    node: 80,
                     reference: Some(B("ModelEnum")),
                     takes: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 69,
+                    node: 81,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 70,
+                    node: 82,
                     reference: Some(B("Resolution")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 71,
+                    node: 83,
                     reference: Some(B("StyleType")),
                     takes: None,
                 },
@@ -1235,61 +1367,61 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 45,
+                    node: 57,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 73,
+                    node: 85,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 49,
+                    node: 61,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 74,
+                    node: 86,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 51,
+                    node: 63,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 53,
+                    node: 65,
                     reference: Some(B("StylePresetV3")),
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 56,
+                    node: 68,
                     reference: Some(B("StyleTypeV3")),
                     takes: None,
                 },
@@ -1401,13 +1533,13 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 76,
+                    node: 88,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("character_reference_images_mask"),
-                    node: 78,
+                    node: 90,
                     reference: None,
                     takes: None,
                 },
@@ -1425,67 +1557,67 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 45,
+                    node: 57,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 80,
+                    node: 92,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 49,
+                    node: 61,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 74,
+                    node: 86,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 51,
+                    node: 63,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 53,
+                    node: 65,
                     reference: Some(B("StylePresetV3")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 81,
+                    node: 93,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 56,
+                    node: 68,
                     reference: Some(B("StyleTypeV3")),
                     takes: None,
                 },
@@ -1507,7 +1639,7 @@ pub(super) static NODES: [Node; 295] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(77),
+        items: Some(89),
         ..EMPTY
     },
     Node {
@@ -1518,7 +1650,7 @@ pub(super) static NODES: [Node; 295] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(79),
+        items: Some(91),
         ..EMPTY
     },
     Node {
@@ -1532,7 +1664,7 @@ pub(super) static NODES: [Node; 295] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(82),
+        items: Some(94),
         ..EMPTY
     },
     Node {
@@ -1552,43 +1684,43 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("json_prompt"),
-                    node: 84,
+                    node: 96,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt_option"),
-                    node: 45,
+                    node: 57,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 85,
+                    node: 97,
                     reference: Some(B("RenderingSpeedV4")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 86,
+                    node: 98,
                     reference: Some(B("ResolutionV4")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 87,
+                    node: 99,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("text_prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
@@ -1734,13 +1866,13 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("created"),
-                    node: 89,
+                    node: 101,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("data"),
-                    node: 90,
+                    node: 102,
                     reference: None,
                     takes: None,
                 },
@@ -1755,7 +1887,7 @@ pub(super) static NODES: [Node; 295] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(91),
+        items: Some(103),
         ..EMPTY
     },
     Node {
@@ -1765,43 +1897,43 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("is_image_safe"),
-                    node: 92,
+                    node: 104,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 93,
+                    node: 105,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 94,
+                    node: 106,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 95,
+                    node: 107,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 96,
+                    node: 108,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("upscaled_resolution"),
-                    node: 97,
+                    node: 109,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("url"),
-                    node: 98,
+                    node: 110,
                     reference: None,
                     takes: None,
                 },
@@ -1863,43 +1995,43 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 45,
+                    node: 57,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 100,
+                    node: 112,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 49,
+                    node: 61,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("upscale_factor"),
-                    node: 101,
+                    node: 113,
                     reference: Some(B("UpscaleFactor")),
                     takes: None,
                 },
@@ -1938,85 +2070,85 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 103,
+                    node: 115,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 104,
+                    node: 116,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("character_reference_mask"),
-                    node: 106,
+                    node: 118,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 107,
+                    node: 119,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 108,
+                    node: 120,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 109,
+                    node: 121,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 110,
+                    node: 122,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 74,
+                    node: 86,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 111,
+                    node: 123,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 113,
+                    node: 125,
                     reference: Some(B("StyleTypeCharacterV2")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 114,
+                    node: 126,
                     reference: None,
                     takes: None,
                 },
@@ -2034,7 +2166,7 @@ pub(super) static NODES: [Node; 295] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(105),
+        items: Some(117),
         ..EMPTY
     },
     Node {
@@ -2085,7 +2217,7 @@ pub(super) static NODES: [Node; 295] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(112),
+        items: Some(124),
         ..EMPTY
     },
     Node {
@@ -2129,7 +2261,7 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 116,
+                    node: 128,
                     reference: None,
                     takes: None,
                 },
@@ -2141,79 +2273,79 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 117,
+                    node: 129,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 108,
+                    node: 120,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 118,
+                    node: 130,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 110,
+                    node: 122,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 74,
+                    node: 86,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 51,
+                    node: 63,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 119,
+                    node: 131,
                     reference: Some(B("StylePresetV2")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 120,
+                    node: 132,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 122,
+                    node: 134,
                     reference: Some(B("StyleTypeV2")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 123,
+                    node: 135,
                     reference: None,
                     takes: None,
                 },
@@ -2317,7 +2449,7 @@ pub(super) static NODES: [Node; 295] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(121),
+        items: Some(133),
         ..EMPTY
     },
     Node {
@@ -2365,7 +2497,7 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 125,
+                    node: 137,
                     reference: None,
                     takes: None,
                 },
@@ -2377,73 +2509,73 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 126,
+                    node: 138,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 108,
+                    node: 120,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 127,
+                    node: 139,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 110,
+                    node: 122,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 74,
+                    node: 86,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 51,
+                    node: 63,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 119,
+                    node: 131,
                     reference: Some(B("StylePresetV2")),
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 122,
+                    node: 134,
                     reference: Some(B("StyleTypeV2")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 128,
+                    node: 140,
                     reference: None,
                     takes: None,
                 },
@@ -2489,67 +2621,67 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 130,
+                    node: 142,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 131,
+                    node: 143,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("images"),
-                    node: 132,
+                    node: 144,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 108,
+                    node: 120,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                 },
                 Property {
                     name: B("mask"),
-                    node: 134,
+                    node: 146,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("quality"),
-                    node: 135,
+                    node: 147,
                     reference: Some(B("QualityV45")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("size"),
-                    node: 136,
+                    node: 148,
                     reference: Some(B("SizeV45")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 137,
+                    node: 149,
                     reference: None,
                     takes: None,
                 },
@@ -2570,7 +2702,7 @@ pub(super) static NODES: [Node; 295] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(5),
-        items: Some(133),
+        items: Some(145),
         ..EMPTY
     },
     Node {
@@ -2622,55 +2754,55 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 139,
+                    node: 151,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 140,
+                    node: 152,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 108,
+                    node: 120,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("quality"),
-                    node: 135,
+                    node: 147,
                     reference: Some(B("QualityV45")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("size"),
-                    node: 136,
+                    node: 148,
                     reference: Some(B("SizeV45")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 141,
+                    node: 153,
                     reference: None,
                     takes: None,
                 },
@@ -2704,55 +2836,55 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 143,
+                    node: 155,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 144,
+                    node: 156,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 108,
+                    node: 120,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 110,
+                    node: 122,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 86,
+                    node: 98,
                     reference: Some(B("ResolutionV4")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 145,
+                    node: 157,
                     reference: None,
                     takes: None,
                 },
@@ -2786,7 +2918,7 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("generation_id"),
-                    node: 147,
+                    node: 159,
                     reference: None,
                     takes: None,
                 },
@@ -2796,6 +2928,120 @@ pub(super) static NODES: [Node; 295] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        choices: Some((B(&[158, 161]), true)),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(
+            &[
+                B("object"),
+                B("billing_identifier"),
+                B("quantity"),
+                B("usd_micros"),
+                B("credit_millis"),
+                B("qualifier"),
+            ],
+        ),
+        properties: B(
+            &[
+                Property {
+                    name: B("billing_identifier"),
+                    node: 162,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("credit_millis"),
+                    node: 163,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("object"),
+                    node: 164,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("qualifier"),
+                    node: 165,
+                    reference: Some(B("PriceQualifier")),
+                    takes: None,
+                },
+                Property {
+                    name: B("quantity"),
+                    node: 166,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("upper_bound_usd_micros"),
+                    node: 167,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("usd_micros"),
+                    node: 168,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
+        range: Range {
+            min: Some((0.0, false)),
+            max: None,
+        },
+        format: Some(B("int64")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        allowed: Some(B(&[Literal::Text(B("price_quote"))])),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        allowed: Some(B(&[Literal::Text(B("exact")), Literal::Text(B("estimate"))])),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
+        range: Range {
+            min: Some((0.0, false)),
+            max: None,
+        },
+        format: Some(B("int64")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
+        range: Range {
+            min: Some((0.0, false)),
+            max: None,
+        },
+        format: Some(B("int64")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
+        range: Range {
+            min: Some((0.0, false)),
+            max: None,
+        },
+        format: Some(B("int64")),
         ..EMPTY
     },
     Node {
@@ -2833,43 +3079,43 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("created"),
-                    node: 151,
+                    node: 172,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("data"),
-                    node: 152,
+                    node: 173,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("failure_reason"),
-                    node: 161,
+                    node: 192,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("generation_id"),
-                    node: 162,
+                    node: 193,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("response_type"),
-                    node: 163,
+                    node: 194,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("status"),
-                    node: 164,
+                    node: 195,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("usage_cost_usd_micros"),
-                    node: 165,
+                    node: 196,
                     reference: None,
                     takes: None,
                 },
@@ -2884,7 +3130,7 @@ pub(super) static NODES: [Node; 295] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(153),
+        items: Some(174),
         ..EMPTY
     },
     Node {
@@ -2894,43 +3140,55 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("asset_id"),
-                    node: 154,
+                    node: 175,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("base_image_url"),
+                    node: 176,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("is_image_safe"),
-                    node: 155,
+                    node: 177,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("object_type"),
-                    node: 156,
+                    node: 178,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 157,
+                    node: 179,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 158,
+                    node: 180,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 159,
+                    node: 181,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("text_blocks"),
+                    node: 182,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("url"),
-                    node: 160,
+                    node: 191,
                     reference: None,
                     takes: None,
                 },
@@ -2940,6 +3198,12 @@ pub(super) static NODES: [Node; 295] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        nullable: true,
+        kinds: B(&[B("string")]),
+        format: Some(B("uri")),
         ..EMPTY
     },
     Node {
@@ -2965,6 +3229,93 @@ pub(super) static NODES: [Node; 295] = [
             max: Some((2147483647.0, false)),
         },
         format: Some(B("int64")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        items: Some(183),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("text"), B("x"), B("y"), B("width")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("height"),
+                    node: 184,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("line_height"),
+                    node: 185,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("role"),
+                    node: 186,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("text"),
+                    node: 187,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("width"),
+                    node: 188,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("x"),
+                    node: 189,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("y"),
+                    node: 190,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
+        ..EMPTY
+    },
+    Node {
+        nullable: true,
+        kinds: B(&[B("number")]),
+        format: Some(B("float")),
+        ..EMPTY
+    },
+    Node {
+        nullable: true,
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
         ..EMPTY
     },
     Node {
@@ -3005,37 +3356,37 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("data"),
-                    node: 167,
+                    node: 198,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("generation_id"),
-                    node: 168,
+                    node: 199,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("generation_kind"),
-                    node: 169,
+                    node: 200,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("height"),
-                    node: 170,
+                    node: 201,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 171,
+                    node: 202,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("width"),
-                    node: 172,
+                    node: 203,
                     reference: None,
                     takes: None,
                 },
@@ -3045,7 +3396,7 @@ pub(super) static NODES: [Node; 295] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(153),
+        items: Some(174),
         ..EMPTY
     },
     Node {
@@ -3074,25 +3425,29 @@ pub(super) static NODES: [Node; 295] = [
         ..EMPTY
     },
     Node {
+        choices: Some((B(&[197, 161]), true)),
+        ..EMPTY
+    },
+    Node {
         kinds: B(&[B("object")]),
         required: B(&[B("created"), B("data")]),
         properties: B(
             &[
                 Property {
                     name: B("created"),
-                    node: 174,
+                    node: 206,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("data"),
-                    node: 175,
+                    node: 207,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("response_type"),
-                    node: 182,
+                    node: 214,
                     reference: None,
                     takes: None,
                 },
@@ -3107,7 +3462,7 @@ pub(super) static NODES: [Node; 295] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(176),
+        items: Some(208),
         ..EMPTY
     },
     Node {
@@ -3117,31 +3472,31 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("is_image_safe"),
-                    node: 177,
+                    node: 209,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 178,
+                    node: 210,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 179,
+                    node: 211,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 180,
+                    node: 212,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("url"),
-                    node: 181,
+                    node: 213,
                     reference: None,
                     takes: None,
                 },
@@ -3199,61 +3554,61 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 184,
+                    node: 216,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt_option"),
-                    node: 45,
+                    node: 57,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("magic_prompt_version"),
-                    node: 67,
+                    node: 79,
                     reference: Some(B("MagicPromptVersion")),
                     takes: None,
                 },
                 Property {
                     name: B("model"),
-                    node: 68,
+                    node: 80,
                     reference: Some(B("ModelEnum")),
                     takes: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 185,
+                    node: 217,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 70,
+                    node: 82,
                     reference: Some(B("Resolution")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 71,
+                    node: 83,
                     reference: Some(B("StyleType")),
                     takes: None,
                 },
@@ -3301,85 +3656,85 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 187,
+                    node: 219,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 188,
+                    node: 220,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 189,
+                    node: 221,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 108,
+                    node: 120,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                 },
                 Property {
                     name: B("mask"),
-                    node: 190,
+                    node: 222,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 110,
+                    node: 122,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 51,
+                    node: 63,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 119,
+                    node: 131,
                     reference: Some(B("StylePresetV2")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 191,
+                    node: 223,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 122,
+                    node: 134,
                     reference: Some(B("StyleTypeV2")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 193,
+                    node: 225,
                     reference: None,
                     takes: None,
                 },
@@ -3416,7 +3771,7 @@ pub(super) static NODES: [Node; 295] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(192),
+        items: Some(224),
         ..EMPTY
     },
     Node {
@@ -3441,37 +3796,37 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("alg"),
-                    node: 195,
+                    node: 227,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("crv"),
-                    node: 196,
+                    node: 228,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("kid"),
-                    node: 197,
+                    node: 229,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("kty"),
-                    node: 198,
+                    node: 230,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("use"),
-                    node: 199,
+                    node: 231,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("x"),
-                    node: 200,
+                    node: 232,
                     reference: None,
                     takes: None,
                 },
@@ -3510,7 +3865,7 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("keys"),
-                    node: 202,
+                    node: 234,
                     reference: None,
                     takes: None,
                 },
@@ -3520,7 +3875,7 @@ pub(super) static NODES: [Node; 295] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(194),
+        items: Some(226),
         ..EMPTY
     },
     Node {
@@ -3530,19 +3885,19 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 204,
+                    node: 236,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
@@ -3563,25 +3918,25 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("base_image_url"),
-                    node: 206,
+                    node: 238,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("original_image_url"),
-                    node: 207,
+                    node: 239,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 208,
+                    node: 240,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("text_blocks"),
-                    node: 209,
+                    node: 241,
                     reference: None,
                     takes: None,
                 },
@@ -3611,7 +3966,70 @@ pub(super) static NODES: [Node; 295] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(22),
+        items: Some(34),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("image")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("async"),
+                    node: 243,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("font_candidate_files"),
+                    node: 244,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 246,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 247,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        items: Some(245),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
         ..EMPTY
     },
     Node {
@@ -3627,67 +4045,67 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 211,
+                    node: 249,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("custom_height"),
-                    node: 212,
+                    node: 250,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("custom_width"),
-                    node: 213,
+                    node: 251,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 214,
+                    node: 252,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 108,
+                    node: 120,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("quality"),
-                    node: 148,
+                    node: 169,
                     reference: Some(B("GenerationQuality")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 215,
+                    node: 253,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 216,
+                    node: 254,
                     reference: None,
                     takes: None,
                 },
@@ -3750,61 +4168,61 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 218,
+                    node: 256,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 219,
+                    node: 257,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 220,
+                    node: 258,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("mask"),
-                    node: 221,
+                    node: 259,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("quality"),
-                    node: 135,
+                    node: 147,
                     reference: Some(B("QualityV45")),
                     takes: None,
                 },
                 Property {
                     name: B("reference_images"),
-                    node: 222,
+                    node: 260,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 224,
+                    node: 262,
                     reference: None,
                     takes: None,
                 },
@@ -3835,7 +4253,7 @@ pub(super) static NODES: [Node; 295] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(4),
-        items: Some(223),
+        items: Some(261),
         ..EMPTY
     },
     Node {
@@ -3866,49 +4284,49 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 226,
+                    node: 264,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 49,
+                    node: 61,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 74,
+                    node: 86,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 51,
+                    node: 63,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 53,
+                    node: 65,
                     reference: Some(B("StylePresetV3")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 227,
+                    node: 265,
                     reference: None,
                     takes: None,
                 },
@@ -3925,7 +4343,7 @@ pub(super) static NODES: [Node; 295] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(228),
+        items: Some(266),
         ..EMPTY
     },
     Node {
@@ -3940,7 +4358,7 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 230,
+                    node: 268,
                     reference: None,
                     takes: None,
                 },
@@ -3952,49 +4370,49 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 231,
+                    node: 269,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 110,
+                    node: 122,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 74,
+                    node: 86,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 51,
+                    node: 63,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 119,
+                    node: 131,
                     reference: Some(B("StylePresetV2")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 232,
+                    node: 270,
                     reference: None,
                     takes: None,
                 },
@@ -4016,7 +4434,7 @@ pub(super) static NODES: [Node; 295] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(233),
+        items: Some(271),
         ..EMPTY
     },
     Node {
@@ -4031,13 +4449,13 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("image_file"),
-                    node: 235,
+                    node: 273,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_request"),
-                    node: 183,
+                    node: 215,
                     reference: Some(B("InitialImageRequest")),
                     takes: None,
                 },
@@ -4063,13 +4481,13 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 237,
+                    node: 275,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("character_reference_images_mask"),
-                    node: 239,
+                    node: 277,
                     reference: None,
                     takes: None,
                 },
@@ -4087,79 +4505,79 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 241,
+                    node: 279,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 242,
+                    node: 280,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 45,
+                    node: 57,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 243,
+                    node: 281,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 49,
+                    node: 61,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 74,
+                    node: 86,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 51,
+                    node: 63,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 53,
+                    node: 65,
                     reference: Some(B("StylePresetV3")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 244,
+                    node: 282,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 56,
+                    node: 68,
                     reference: Some(B("StyleTypeV3")),
                     takes: None,
                 },
@@ -4181,7 +4599,7 @@ pub(super) static NODES: [Node; 295] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(238),
+        items: Some(276),
         ..EMPTY
     },
     Node {
@@ -4192,7 +4610,7 @@ pub(super) static NODES: [Node; 295] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(240),
+        items: Some(278),
         ..EMPTY
     },
     Node {
@@ -4220,7 +4638,7 @@ pub(super) static NODES: [Node; 295] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(245),
+        items: Some(283),
         ..EMPTY
     },
     Node {
@@ -4241,7 +4659,7 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 247,
+                    node: 285,
                     reference: None,
                     takes: None,
                 },
@@ -4253,91 +4671,91 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 248,
+                    node: 286,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 249,
+                    node: 287,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 250,
+                    node: 288,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 108,
+                    node: 120,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 251,
+                    node: 289,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 110,
+                    node: 122,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 74,
+                    node: 86,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 51,
+                    node: 63,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 119,
+                    node: 131,
                     reference: Some(B("StylePresetV2")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 252,
+                    node: 290,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 122,
+                    node: 134,
                     reference: Some(B("StyleTypeV2")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 254,
+                    node: 292,
                     reference: None,
                     takes: None,
                 },
@@ -4383,7 +4801,7 @@ pub(super) static NODES: [Node; 295] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(253),
+        items: Some(291),
         ..EMPTY
     },
     Node {
@@ -4408,55 +4826,55 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 256,
+                    node: 294,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 257,
+                    node: 295,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 258,
+                    node: 296,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 259,
+                    node: 297,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 110,
+                    node: 122,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 86,
+                    node: 98,
                     reference: Some(B("ResolutionV4")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 260,
+                    node: 298,
                     reference: None,
                     takes: None,
                 },
@@ -4504,13 +4922,13 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 262,
+                    node: 300,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 263,
+                    node: 301,
                     reference: None,
                     takes: None,
                 },
@@ -4535,13 +4953,13 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 265,
+                    node: 303,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("mask"),
-                    node: 266,
+                    node: 304,
                     reference: None,
                     takes: None,
                 },
@@ -4574,55 +4992,55 @@ pub(super) static NODES: [Node; 295] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 268,
+                    node: 306,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 45,
+                    node: 57,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 49,
+                    node: 61,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 51,
+                    node: 63,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 53,
+                    node: 65,
                     reference: Some(B("StylePresetV3")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 269,
+                    node: 307,
                     reference: None,
                     takes: None,
                 },
@@ -4639,7 +5057,7 @@ pub(super) static NODES: [Node; 295] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(270),
+        items: Some(308),
         ..EMPTY
     },
     Node {
@@ -4654,31 +5072,31 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 272,
+                    node: 310,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 273,
+                    node: 311,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 110,
+                    node: 122,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 274,
+                    node: 312,
                     reference: None,
                     takes: None,
                 },
@@ -4719,13 +5137,13 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("image_file"),
-                    node: 276,
+                    node: 314,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_request"),
-                    node: 277,
+                    node: 315,
                     reference: Some(B("UpscaleInitialImageRequest")),
                     takes: None,
                 },
@@ -4745,43 +5163,43 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("detail"),
-                    node: 278,
+                    node: 316,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt_option"),
-                    node: 45,
+                    node: 57,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("magic_prompt_version"),
-                    node: 67,
+                    node: 79,
                     reference: Some(B("MagicPromptVersion")),
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 47,
+                    node: 59,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 48,
+                    node: 60,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("resemblance"),
-                    node: 279,
+                    node: 317,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
@@ -4815,31 +5233,31 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 281,
+                    node: 319,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 282,
+                    node: 320,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 50,
+                    node: 62,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("upscale_factor"),
-                    node: 283,
+                    node: 321,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 284,
+                    node: 322,
                     reference: None,
                     takes: None,
                 },
@@ -4881,19 +5299,19 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("created"),
-                    node: 286,
+                    node: 324,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("data"),
-                    node: 287,
+                    node: 325,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("generation_id"),
-                    node: 294,
+                    node: 332,
                     reference: None,
                     takes: None,
                 },
@@ -4908,7 +5326,7 @@ pub(super) static NODES: [Node; 295] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(288),
+        items: Some(326),
         ..EMPTY
     },
     Node {
@@ -4918,31 +5336,31 @@ pub(super) static NODES: [Node; 295] = [
             &[
                 Property {
                     name: B("is_image_safe"),
-                    node: 289,
+                    node: 327,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 290,
+                    node: 328,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 291,
+                    node: 329,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 292,
+                    node: 330,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("url"),
-                    node: 293,
+                    node: 331,
                     reference: None,
                     takes: None,
                 },

@@ -9395,6 +9395,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "ideogram_2a_txt_2_img",
@@ -9415,6 +9417,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "ideogram_3",
@@ -9435,6 +9439,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "ideogram_3_reframe",
@@ -9455,6 +9461,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "ideogram_3_remix",
@@ -9475,6 +9483,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "ideogram_3_replace_background",
@@ -9495,6 +9505,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "ideogram_4",
@@ -9515,6 +9527,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "ideogram_character",
@@ -9535,6 +9549,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "ideogram_describe",
@@ -9555,6 +9571,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "ideogram_img_2_img",
@@ -9575,6 +9593,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "ideogram_turbo_img_2_img",
@@ -9595,6 +9615,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "ideogram_turbo_txt_2_img",
@@ -9615,6 +9637,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "ideogram_txt_2_img",
@@ -9635,6 +9659,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "get_request_legacy",
@@ -9648,6 +9674,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: Some(core::time::Duration::from_secs(3600)),
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_2a_img_2_img",
@@ -9661,6 +9689,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_2a_txt_2_img",
@@ -9674,6 +9704,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3",
@@ -9687,6 +9719,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_reframe",
@@ -9700,6 +9734,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_remix",
@@ -9713,6 +9749,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_3_replace_background",
@@ -9726,6 +9764,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_4",
@@ -9739,6 +9779,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_character",
@@ -9752,6 +9794,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_describe",
@@ -9765,6 +9809,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_img_2_img",
@@ -9778,6 +9824,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_turbo_img_2_img",
@@ -9791,6 +9839,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_turbo_txt_2_img",
@@ -9804,6 +9854,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "submit_ideogram_txt_2_img",
@@ -9817,6 +9869,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: None,
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "get_request_result",
@@ -9830,6 +9884,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: Some(core::time::Duration::from_secs(3600)),
+            price: None,
+            dry_run: None,
         },
         crate::operation::Operation {
             id: "get_request_status",
@@ -9843,6 +9899,8 @@ pub mod operations {
             rate_limit: None,
             deprecation: None,
             result_ttl: Some(core::time::Duration::from_secs(3600)),
+            price: None,
+            dry_run: None,
         },
     ];
     /// Calls `visitor` with the generated type of the body schema
