@@ -34,6 +34,8 @@ pub(crate) struct Work {
     pub(crate) fields: Map<String, Value>,
     /// How a v2 operation answers; `None` for v1's `{created, data}`.
     pub(crate) v2: Option<V2>,
+    /// Its price, where the spec gives one (millionths of a dollar).
+    pub(crate) usd_micros: Option<u64>,
 }
 
 /// How a v2 call answers: its images at once, or its id to poll.
@@ -84,6 +86,7 @@ pub(crate) fn work_from(
         upscale: 1,
         fields: Map::new(),
         v2: None,
+        usd_micros: None,
     })
 }
 
@@ -192,6 +195,7 @@ pub(crate) async fn run(
         state.bill(Billed {
             outputs,
             cost,
+            usd_micros: work.usd_micros,
             ..billed(
                 &id,
                 Service::Ideogram,
@@ -235,6 +239,9 @@ pub(crate) async fn run(
                     crate::generations::deliver_when_done(state, &id, url, images);
                 }
                 state.accept_generation(&id, end);
+                if config.usage_costs {
+                    state.report_usage_cost(&id, work.usd_micros);
+                }
             }
             serde_json::to_value(answer).expect("a generated answer is JSON")
         }

@@ -97,7 +97,14 @@ pub(crate) async fn answer(
         _ => match work(task, op, state, &form, input) {
             Ok(work) => {
                 let v2 = v2(op, &form);
-                run(state, path, fault, Work { fields, v2, ..work }, hangup).await
+                let usd_micros = crate::quote::priced(op, &form.value).map(|(_, usd)| usd);
+                let work = Work {
+                    fields,
+                    v2,
+                    usd_micros,
+                    ..work
+                };
+                run(state, path, fault, work, hangup).await
             }
             Err(answer) => answer,
         },

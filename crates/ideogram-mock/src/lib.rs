@@ -67,6 +67,7 @@ mod ideogram_task;
 mod image;
 mod job_folder;
 mod ledger;
+mod quote;
 mod segmind;
 mod serve;
 pub mod standalone;
