@@ -1687,16 +1687,16 @@ async fn the_removals_are_billed_once_saved_and_refused_unsent_on_segmind() {
     );
     let failing =
         json!({"image": image, "mask": mask, "provider": "ideogram", "idempotency_key": "ro-2"});
-    let (client, failed) = once(client, "remove_object", failing).await;
+    let (client, failed) = once(client, "remove_object", failing.clone()).await;
     assert_eq!(failed["isError"], true, "{failed}");
     assert_eq!(failed["structuredContent"]["billed"], "no", "{failed}");
     mock.settled().await;
-    assert_eq!(
-        billed_at("/v2/image/remove-object").len(),
-        1,
-        "{:?}",
-        mock.ledger()
-    );
+    let removed = || billed_at("/v2/image/remove-object").len();
+    assert_eq!(removed(), 1, "{:?}", mock.ledger());
+    // Certainly not billed, so its key sends it again.
+    let (client, again) = once(client, "remove_object", failing).await;
+    assert_eq!(again["structuredContent"]["billed"], "yes", "{again}");
+    assert_eq!(removed(), 2, "{:?}", mock.ledger());
     tokio::task::spawn_blocking(move || client.close())
         .await
         .unwrap();
