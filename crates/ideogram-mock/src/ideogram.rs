@@ -189,7 +189,7 @@ pub(crate) async fn run(
     }
     // A queued generation that fails is not billed.
     let queued = matches!(work.v2, Some(V2::Queued { .. }));
-    let fails = queued && work.prompt.contains(crate::FAIL_TRIGGER);
+    let fails = queued && crate::faults::queued_fails(&work.prompt, fault.as_ref());
     if !fails {
         let cost = config.cost * f64::from(work.count);
         state.bill(Billed {

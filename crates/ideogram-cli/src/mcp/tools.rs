@@ -27,6 +27,8 @@ pub(super) enum Tool {
     Reframe,
     ReplaceBackground,
     Upscale,
+    RemoveBackground,
+    RemoveObject,
     Describe,
     LayerizeText,
     JobSubmit,
@@ -36,13 +38,15 @@ pub(super) enum Tool {
 }
 
 impl Tool {
-    pub(super) const ALL: [Self; 12] = [
+    pub(super) const ALL: [Self; 14] = [
         Self::Generate,
         Self::Remix,
         Self::Edit,
         Self::Reframe,
         Self::ReplaceBackground,
         Self::Upscale,
+        Self::RemoveBackground,
+        Self::RemoveObject,
         Self::Describe,
         Self::LayerizeText,
         Self::JobSubmit,
@@ -59,6 +63,8 @@ impl Tool {
             Self::Reframe => "reframe",
             Self::ReplaceBackground => "replace_background",
             Self::Upscale => "upscale",
+            Self::RemoveBackground => "remove_background",
+            Self::RemoveObject => "remove_object",
             Self::Describe => "describe",
             Self::LayerizeText => "layerize_text",
             Self::JobSubmit => "job_submit",
@@ -74,13 +80,7 @@ impl Tool {
 
     /// The library's name for an operation on an image (`EditKind`'s `op`).
     pub(super) fn edit_op(self) -> Option<&'static str> {
-        match self {
-            Self::Edit => Some("edit"),
-            Self::Reframe => Some("reframe"),
-            Self::ReplaceBackground => Some("replace-background"),
-            Self::Upscale => Some("upscale"),
-            _ => None,
-        }
+        self.edit_kind().as_ref().map(EditKind::name)
     }
 
     /// The operation an edit tool does, with its fields empty: what
@@ -102,6 +102,10 @@ impl Tool {
                 resemblance: None,
                 detail: None,
             },
+            Self::RemoveBackground => EditKind::RemoveBackground,
+            Self::RemoveObject => EditKind::RemoveObject {
+                mask: ImageInput::file(""),
+            },
             _ => return None,
         })
     }
@@ -121,7 +125,7 @@ impl Tool {
     pub(super) fn description(self) -> &'static str {
         match self {
             Self::Generate => {
-                "Images from a prompt; with `image`, image to image. Billed per image (priced by model and options)."
+                "Images from a prompt; with `image`, image to image. Billed per image."
             }
             Self::Remix => "Image to image with `generate`'s fields. Billed per image.",
             Self::Edit => {
@@ -132,17 +136,17 @@ impl Tool {
                 "Keep the subject, paint a new background from `prompt`. Billed per image."
             }
             Self::Upscale => "Enlarge an image. Billed.",
-            Self::Describe => "Prompts describing an image. Billed.",
-            Self::LayerizeText => {
-                "The image without its text, and each text block (Ideogram's API). Billed."
+            Self::RemoveBackground => "Make the background transparent. Billed.",
+            Self::RemoveObject => {
+                "Remove where `mask` (grayscale, the image's size) is black. Billed."
             }
+            Self::Describe => "Prompts describing an image. Billed.",
+            Self::LayerizeText => "The image without its text, and its text blocks. Billed.",
             Self::JobSubmit => {
-                "Queue on Segmind (`generate`'s fields); returns a request_id for job_wait. Billed when it runs."
+                "Queue on Segmind (`generate`'s fields) for job_wait. Billed when it runs."
             }
             Self::JobStatus => "A queued job's state by its request_id. Free.",
-            Self::JobWait => {
-                "Wait for a queued job (with progress) and save its images. Never billed."
-            }
+            Self::JobWait => "Wait for a queued job and save its images. Never billed.",
             Self::Models => "What each model takes; every resolution, palette, style preset. Free.",
         }
     }
