@@ -160,6 +160,17 @@ pub(crate) enum Command {
         #[command(flatten)]
         connection: Connection,
     },
+    /// What `generate` with the same arguments would cost, sending nothing
+    /// that runs: Ideogram's dry run (free) where the operation takes one,
+    /// else the spec's price for it, marked as an estimate with its source.
+    Quote {
+        /// What to draw.
+        prompt: String,
+        #[command(flatten)]
+        options: Options,
+        #[command(flatten)]
+        connection: Connection,
+    },
     /// Generate from an input image (a URL or a local file) and a prompt.
     Remix {
         /// The input image: an http(s) URL or a file (JPEG, PNG or WebP, at most 10 MB).
@@ -439,6 +450,7 @@ impl Command {
     pub(crate) fn connection(&self) -> Option<&Connection> {
         match self {
             Self::Generate { connection, .. }
+            | Self::Quote { connection, .. }
             | Self::Remix { connection, .. }
             | Self::Edit { connection, .. }
             | Self::Reframe { connection, .. }

@@ -72,6 +72,28 @@ pub(crate) async fn generate(
     .await
 }
 
+/// `quote`: what `generate` with the same request would cost (nothing is
+/// billed), on one line, or as the library's `Quote` with `--json`.
+pub(crate) async fn quote(
+    session: &Session,
+    request: &GenerateRequest,
+    json: bool,
+    signals: &Signals,
+) -> Result<(), Failure> {
+    let quote = signals
+        .unless(1, session.client.quote(request))
+        .await
+        .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted: a quote is never billed"))?
+        .map_err(|e| Failure::from_error(e, session.provider))?;
+    if json {
+        let value = serde_json::to_value(&quote).expect("a quote is JSON");
+        say(&crate::output::json_text(&value));
+    } else {
+        say(&quote.to_string());
+    }
+    Ok(())
+}
+
 /// What `generate` and the edits share once their request is built: the
 /// output checked and its room reserved, a job an earlier run of the same
 /// command queued waited for, else the request prepared (interruptible,

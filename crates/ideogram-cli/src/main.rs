@@ -246,6 +246,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let save = commands::Save::new(&save, cli.json);
             commands::generate(&session, request, save, &signals).await
         }
+        Command::Quote {
+            prompt, options, ..
+        } => {
+            let request = request::build(&prompt, &options)?;
+            commands::quote(&session, &request, cli.json, &signals).await
+        }
         Command::Remix {
             image,
             prompt,
