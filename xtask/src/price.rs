@@ -8,7 +8,15 @@ use std::error::Error;
 use serde_json::Value;
 
 /// The keys an `x-price` may have.
-const KEYS: [&str; 6] = ["billing", "per", "by", "usd_micros", "source", "note"];
+const KEYS: [&str; 7] = [
+    "billing",
+    "per",
+    "by",
+    "usd_micros",
+    "upper_usd_micros",
+    "source",
+    "note",
+];
 
 /// The price of the field's absence in a per-value `usd_micros`.
 const UNSET: &str = "unset";
@@ -17,7 +25,9 @@ const UNSET: &str = "unset";
 /// expression. `bodies` are its body schemas (JSON and multipart): `per`
 /// and `by` must name a property of each, every value of `by`'s enum must
 /// have a price, and the price of `by` absent is its `unset` entry or, failing
-/// that, the price of the enum's default.
+/// that, the price of the enum's default. Where the operation nests its
+/// request in one field (`x-route.nest`), the fields are that field's.
+/// `upper_usd_micros` caps a flat price known only as a range.
 pub(crate) fn price(
     spec: &Value,
     id: &str,
@@ -40,10 +50,15 @@ pub(crate) fn price(
     let billing = text("billing").ok_or_else(|| format!("{id}: x-price.billing is a string"))?;
     let source = text("source")
         .ok_or_else(|| format!("{id}: x-price.source says where the price is from"))?;
+    let nest = op["x-route"]["nest"].as_str();
     let property = |field: &str| -> Result<Vec<Value>, Box<dyn Error>> {
         let mut found = Vec::new();
         for body in bodies {
-            let schema = &spec["components"]["schemas"][*body]["properties"][field];
+            let mut properties = &spec["components"]["schemas"][*body]["properties"];
+            if let Some(nest) = nest {
+                properties = &resolve(spec, &properties[nest])["properties"];
+            }
+            let schema = &properties[field];
             if schema.is_null() {
                 return Err(
                     format!("{id}: x-price names {field:?}, which {body} does not take").into(),
@@ -128,13 +143,28 @@ pub(crate) fn price(
             (format!("Some({field:?})"), values, base)
         }
     };
+    let upper = match &data["upper_usd_micros"] {
+        Value::Null => "None".to_owned(),
+        _ if !data["by"].is_null() => {
+            return Err(format!("{id}: upper_usd_micros caps a flat price only").into());
+        }
+        value => match value.as_u64() {
+            Some(upper) if upper >= base => format!("Some({upper})"),
+            _ => {
+                return Err(format!(
+                    "{id}: upper_usd_micros is a whole number, at least usd_micros"
+                )
+                .into());
+            }
+        },
+    };
     let note = match text("note") {
         Some(note) => format!("Some({note:?})"),
         None => "None".to_owned(),
     };
     Ok(format!(
         "Some(crate::operation::Price {{ billing: {billing:?}, per: {per}, by: {by}, \
-         usd_micros: &[{values}], base: {base}, source: {source:?}, note: {note} }})"
+         usd_micros: &[{values}], base: {base}, upper: {upper}, source: {source:?}, note: {note} }})"
     ))
 }
 
@@ -233,6 +263,7 @@ mod tests {
             "unset",
         );
         refused(json!({"billing": "b", "usd_micros": 5}), "source");
+        refused(base(json!({"upper_usd_micros": 4})), "at least usd_micros");
     }
 
     #[test]

@@ -57,22 +57,23 @@ async fn a_request_no_table_prices_is_refused_naming_its_operation() {
     let mock = mock(MockConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let key = mock.api_key();
+    // Segmind's pages show no price for its legacy text-to-image.
     let out = run(
         &[
             "--provider",
-            "ideogram",
+            "segmind",
             "--base-url",
             mock.api_url(),
             "quote",
             "a fox",
         ],
-        &[("IDEOGRAM_API_KEY", key.as_str())],
+        &[("SEGMIND_API_KEY", key.as_str())],
         dir.path(),
     )
     .await;
     assert_ne!(code(&out), 0);
     assert!(
-        stderr(&out).contains("no price for post_generate_image"),
+        stderr(&out).contains("no price for ideogram_txt_2_img"),
         "{}",
         stderr(&out)
     );

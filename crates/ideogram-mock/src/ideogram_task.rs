@@ -97,7 +97,7 @@ pub(crate) async fn answer(
         _ => match work(task, op, state, &form, input) {
             Ok(work) => {
                 let v2 = v2(op, &form);
-                let usd_micros = crate::quote::priced(op, &form.value).map(|(_, usd)| usd);
+                let usd_micros = op.priced(&form.value).map(|p| p.usd_micros);
                 let work = Work {
                     fields,
                     v2,

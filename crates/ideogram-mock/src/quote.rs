@@ -27,16 +27,9 @@ pub(crate) fn asked(op: &Operation, query: Option<&str>) -> bool {
         .any(|(key, value)| key == name && value == "true")
 }
 
-/// What `op` would charge for a body with `fields`, in millionths of a
-/// dollar, with the units it counts: `None` where the spec prices neither
-/// the operation nor the value asked for.
-pub(crate) fn priced(op: &Operation, fields: &Map<String, Value>) -> Option<(u64, u64)> {
-    op.price?.of(fields)
-}
-
 /// The quote for `op` asked with `fields`, as the generated type has it.
 pub(crate) fn answer(op: &Operation, fields: &Map<String, Value>) -> Response {
-    let (Some(price), Some((quantity, usd_micros))) = (op.price, priced(op, fields)) else {
+    let (Some(price), Some(priced)) = (op.price, op.priced(fields)) else {
         let field = op.price.and_then(|p| p.by).unwrap_or("body");
         return error(400, format!("{field}: not a value this operation prices"));
     };
@@ -44,11 +37,14 @@ pub(crate) fn answer(op: &Operation, fields: &Map<String, Value>) -> Response {
     let quote = PriceQuote {
         object: PriceQuoteObject::PriceQuote,
         billing_identifier: price.billing.to_owned(),
-        quantity: whole(quantity),
-        usd_micros: whole(usd_micros),
-        credit_millis: whole(usd_micros / USD_MICROS_PER_CREDIT_MILLI),
-        qualifier: PriceQualifier::Exact,
-        upper_bound_usd_micros: None,
+        quantity: whole(priced.quantity),
+        usd_micros: whole(priced.usd_micros),
+        credit_millis: whole(priced.usd_micros / USD_MICROS_PER_CREDIT_MILLI),
+        qualifier: match priced.upper_usd_micros {
+            Some(_) => PriceQualifier::Estimate,
+            None => PriceQualifier::Exact,
+        },
+        upper_bound_usd_micros: priced.upper_usd_micros.map(whole),
     };
     json(
         200,

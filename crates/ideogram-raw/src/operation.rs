@@ -59,10 +59,52 @@ pub struct Price {
     pub usd_micros: &'static [(&'static str, u64)],
     /// The price of one unit when `by` is absent, or when no field sets it.
     pub base: u64,
+    /// The most one unit may cost, where the price is known only as a range
+    /// from `base` (an estimate).
+    pub upper: Option<u64>,
     /// Where the figures come from, and how sure they are.
     pub source: &'static str,
     /// What the figures leave out, where the spec says.
     pub note: Option<&'static str>,
+}
+
+/// What a call's body costs by its operation's [`Price`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Priced {
+    /// Billable units (the images asked for, or 1 per call).
+    pub quantity: u64,
+    /// The price, in millionths of a US dollar.
+    pub usd_micros: u64,
+    /// The most it may cost, where the price is a range.
+    pub upper_usd_micros: Option<u64>,
+}
+
+impl Operation {
+    /// What sending `fields` (the body's fields, as sent) costs by the
+    /// spec's price, read in the nested request where the operation nests
+    /// one: `None` where the spec prices neither the operation nor a value
+    /// given.
+    pub fn priced(&self, fields: &serde_json::Map<String, serde_json::Value>) -> Option<Priced> {
+        let price = self.price?;
+        let nested = self
+            .route
+            .and_then(|r| r.nest)
+            .and_then(|nest| fields.get(nest));
+        let fields = match nested {
+            Some(serde_json::Value::Object(nested)) => nested,
+            _ => fields,
+        };
+        let (quantity, usd_micros) = price.of(fields)?;
+        let upper_usd_micros = match price.upper {
+            Some(upper) => Some(upper.checked_mul(quantity)?),
+            None => None,
+        };
+        Some(Priced {
+            quantity,
+            usd_micros,
+            upper_usd_micros,
+        })
+    }
 }
 
 impl Price {

@@ -106,24 +106,16 @@ pub fn dollars(usd_micros: u64) -> String {
     format!("${whole}.{kept}")
 }
 
-/// The spec's price for `operation` sent `fields` (its nested request's
-/// where the operation nests one).
+/// The spec's price for `operation` sent `fields`.
 pub(crate) fn estimate(
     operation: &'static Operation,
-    mut fields: Map<String, Value>,
+    fields: &Map<String, Value>,
 ) -> Result<Quote, Error> {
     let Some(price) = operation.price else {
         let why = format!("the spec gives no price for {}", operation.id);
         return Err(InvalidInput::new("price", why).into());
     };
-    if let Some(Value::Object(nested)) = operation
-        .route
-        .and_then(|r| r.nest)
-        .and_then(|nest| fields.remove(nest))
-    {
-        fields = nested;
-    }
-    let Some((quantity, usd_micros)) = price.of(&fields) else {
+    let Some(priced) = operation.priced(fields) else {
         let field = price.by.unwrap_or("body");
         let priced: Vec<&str> = price.usd_micros.iter().map(|(value, _)| *value).collect();
         let why = format!("the spec prices only {}", priced.join(", "));
@@ -132,9 +124,9 @@ pub(crate) fn estimate(
     Ok(Quote {
         operation: operation.id,
         billing_identifier: price.billing.to_owned(),
-        quantity,
-        usd_micros,
-        upper_bound_usd_micros: None,
+        quantity: priced.quantity,
+        usd_micros: priced.usd_micros,
+        upper_bound_usd_micros: priced.upper_usd_micros,
         credit_millis: None,
         qualifier: PriceQualifier::Estimate,
         source: QuoteSource::Spec {
@@ -158,7 +150,7 @@ mod tests {
     }
 
     #[test]
-    fn an_estimate_reads_the_nested_request_and_names_an_unpriced_value() {
+    fn an_estimate_is_marked_and_names_an_unpriced_value() {
         let ops = ideogram_raw::ideogram::operations::ALL;
         let op = ops
             .iter()
@@ -167,12 +159,12 @@ mod tests {
         let fields = |v: Value| v.as_object().cloned().expect("an object");
         let quote = estimate(
             op,
-            fields(serde_json::json!({"rendering_speed": "turbo", "num_images": 2})),
+            &fields(serde_json::json!({"rendering_speed": "turbo", "num_images": 2})),
         )
         .expect("priced");
         assert_eq!((quote.quantity, quote.usd_micros), (2, 60_000));
         assert_eq!(quote.qualifier, PriceQualifier::Estimate);
-        let error = estimate(op, fields(serde_json::json!({"rendering_speed": "warp"})))
+        let error = estimate(op, &fields(serde_json::json!({"rendering_speed": "warp"})))
             .expect_err("not priced");
         assert!(error.to_string().contains("rendering_speed"), "{error}");
     }

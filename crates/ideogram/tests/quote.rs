@@ -86,7 +86,7 @@ async fn a_multipart_edit_is_priced_by_its_own_dry_run() {
 }
 
 #[tokio::test]
-async fn a_request_the_spec_cannot_price_is_refused_before_anything_is_sent() {
+async fn without_a_dry_run_the_spec_prices_or_refuses_and_nothing_is_sent() {
     // Nothing listens here: a request sent would fail to connect, not be refused.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("http://{}", listener.local_addr().unwrap());
@@ -96,9 +96,42 @@ async fn a_request_the_spec_cannot_price_is_refused_before_anything_is_sent() {
         .api_key("a-key")
         .build()
         .unwrap();
-    // Ideogram 3.0 without `async` is sent to v1, which has no price in the spec.
-    let request = GenerateRequest::new("a fox, woodcut").model(Model::V3);
-    let err = client.quote(&request).await.unwrap_err();
+    // Ideogram 3.0 without `async` is sent to v1, which takes no dry run:
+    // the spec's price, marked an estimate with its source.
+    let request = GenerateRequest::new("a fox, woodcut")
+        .model(Model::V3)
+        .set("rendering_speed", "QUALITY");
+    let quote = client.quote(&request).await.unwrap();
+    assert_eq!(quote.operation, "post_generate_image_v3");
+    assert_eq!(
+        (quote.usd_micros, quote.qualifier),
+        (90_000, PriceQualifier::Estimate)
+    );
+    assert!(matches!(quote.source, QuoteSource::Spec { source, .. } if source.contains("2026")));
+    // Segmind's pages give 3.0 a range: its top is the most it may cost.
+    let segmind = Client::builder(Provider::Segmind)
+        .base_url(client.base_url())
+        .api_key("a-key")
+        .build()
+        .unwrap();
+    let ranged = segmind
+        .quote(&GenerateRequest::new("a fox").model(Model::V3))
+        .await
+        .unwrap();
+    assert_eq!(
+        (ranged.usd_micros, ranged.most_usd_micros()),
+        (37_000, 113_000)
+    );
+    // v1's upscale has no price anywhere in the spec: refused, naming why.
+    let spec = ImageSpec {
+        width: 32,
+        height: 32,
+        seed: 1,
+        palette: vec![],
+        transparent: false,
+    };
+    let upscale = EditRequest::upscale(ImageInput::bytes(spec.png().to_vec()));
+    let err = client.quote_edit(&upscale).await.unwrap_err();
     assert!(
         matches!(&err, Error::Validation(e) if e.field == "price"),
         "{err:?}"

@@ -48,7 +48,7 @@ pub(crate) async fn quote(client: &Client, wire: &WireRequest) -> Result<Quote, 
     let operation = wire.operation();
     let conn = &*client.inner;
     let Some(flag) = operation.dry_run else {
-        return crate::quote::estimate(operation, wire.checked()?.payload().fields.clone());
+        return crate::quote::estimate(operation, &wire.checked()?.payload().fields);
     };
     let mut payload = wire.checked()?.payload().clone();
     payload.query.push((flag, "true"));
