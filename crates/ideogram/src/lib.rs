@@ -152,7 +152,7 @@ pub use palette::{Palette, PaletteColor, PaletteColors, PalettePreset, preset_co
 pub use poll::{PollSchedule, PollTimes};
 pub use provider::Provider;
 pub use queue::{Job, JobStatus};
-pub use quote::{Quote, QuoteSource, dollars};
+pub use quote::{Quote, QuoteSource, dollars, usd_micros_from_dollars};
 pub use request::GenerateRequest;
 pub use resolution::{Resolution, SizeFamily};
 pub use retry::{Billing, RetryPolicy};

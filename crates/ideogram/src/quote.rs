@@ -53,6 +53,40 @@ pub enum QuoteSource {
     },
 }
 
+/// A dollar amount written as a decimal (`12.50`, `0.06`, `3`) as
+/// millionths of a dollar, exactly: no float is involved, so a budget of
+/// `0.3` is 300000, not 299999. Refuses a sign, more than six decimals, and
+/// anything but digits and one point, naming `field`.
+///
+/// ```
+/// assert_eq!(ideogram::usd_micros_from_dollars("12.50", "--max-usd").unwrap(), 12_500_000);
+/// assert!(ideogram::usd_micros_from_dollars("-1", "--max-usd").is_err());
+/// ```
+pub fn usd_micros_from_dollars(text: &str, field: &'static str) -> Result<u64, InvalidInput> {
+    let refuse = |why: &str| InvalidInput::new(field, format!("{text:?} {why}"));
+    let text_trimmed = text.trim().trim_start_matches('$');
+    let (whole, fraction) = text_trimmed.split_once('.').unwrap_or((text_trimmed, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+        return Err(refuse("is not an amount of dollars, such as 12.50"));
+    }
+    if fraction.len() > 6 {
+        return Err(refuse(
+            "has more than six decimals (a millionth of a dollar)",
+        ));
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| refuse("is too large"))?
+    };
+    let fraction: u64 = format!("{fraction:0<6}").parse().unwrap_or(0);
+    whole
+        .checked_mul(1_000_000)
+        .and_then(|w| w.checked_add(fraction))
+        .ok_or_else(|| refuse("is too large"))
+}
+
 impl Quote {
     /// The most the request can cost: the cap of an estimate that has one,
     /// else the price (what a budget is checked against).
@@ -139,6 +173,29 @@ pub(crate) fn estimate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_parse_exactly_or_are_refused_naming_the_field() {
+        let parse = |t| usd_micros_from_dollars(t, "--max-usd");
+        assert_eq!(parse("0.3").unwrap(), 300_000);
+        assert_eq!(parse("$12.5").unwrap(), 12_500_000);
+        assert_eq!(parse("3").unwrap(), 3_000_000);
+        assert_eq!(parse(".05").unwrap(), 50_000);
+        assert_eq!(parse("0.000001").unwrap(), 1);
+        for bad in [
+            "-1",
+            "1e3",
+            "NaN",
+            "",
+            ".",
+            "1.2.3",
+            "0.0000001",
+            "99999999999999999999",
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert_eq!(err.field, "--max-usd", "{bad}");
+        }
+    }
 
     #[test]
     fn dollars_keep_the_cents_and_every_digit_that_counts() {
