@@ -7,8 +7,8 @@ use ideogram::raw::schema::Schemas;
 use ideogram::schemars::JsonSchema;
 use ideogram::schemars::generate::SchemaSettings;
 use ideogram::{
-    EditKind, EditRequest, GenerateRequest, ImageInput, InvalidInput, Provider, Resolution,
-    SizeFamily,
+    DescribeRequest, EditKind, EditRequest, GenerateRequest, ImageInput, InvalidInput,
+    LayerizeRequest, Model, Provider, Resolution, SizeFamily,
 };
 use serde_json::{Map, Value, json};
 
@@ -836,6 +836,27 @@ const LONG_ENUM: usize = 12;
 pub(super) struct DescribeArgs {
     /// The image to describe.
     pub(super) image: ImageInput,
+    /// The model: `V_4` answers one description, a json_prompt as JSON text.
+    #[serde(default)]
+    pub(super) model: Option<Model>,
+    /// A spec operation id to send to, not the first that takes the request.
+    #[serde(default)]
+    pub(super) operation_id: Option<String>,
+}
+
+impl DescribeArgs {
+    /// The library's request.
+    pub(super) fn request(&self) -> DescribeRequest {
+        let request = DescribeRequest::new(self.image.clone());
+        let request = match self.model {
+            Some(model) => request.model(model),
+            None => request,
+        };
+        match &self.operation_id {
+            Some(id) => request.operation(id),
+            None => request,
+        }
+    }
 }
 
 /// `layerize_text`'s arguments.
@@ -845,9 +866,27 @@ pub(super) struct DescribeArgs {
 pub(super) struct LayerizeArgs {
     /// The image whose text to separate.
     pub(super) image: ImageInput,
-    /// What the image shows (the service writes one when left out).
+    /// What the image shows (v1; the service writes one when left out).
     #[serde(default)]
     pub(super) prompt: Option<String>,
+    /// A spec operation id to send to, not the first that takes the
+    /// request (only Ideogram 3.0 layerizes: no model to choose).
+    #[serde(default)]
+    pub(super) operation_id: Option<String>,
+}
+
+impl LayerizeArgs {
+    /// The library's request.
+    pub(super) fn request(&self) -> LayerizeRequest {
+        let mut request = LayerizeRequest::new(self.image.clone());
+        if let Some(prompt) = &self.prompt {
+            request = request.prompt(prompt);
+        }
+        match &self.operation_id {
+            Some(id) => request.operation(id),
+            None => request,
+        }
+    }
 }
 
 /// `job_status`'s arguments.
