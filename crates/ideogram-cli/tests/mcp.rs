@@ -1008,6 +1008,52 @@ fn journal_of(out: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// Issue 29: describe with `model: V_4` runs v2's 4.0 describe, its one
+/// description a json_prompt as JSON text (keyed, billed once); layerize_text
+/// with v2's operation saves the base and the design, billed once.
+#[tokio::test]
+async fn describe_on_4_0_and_layerize_on_v2_by_their_arguments() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    std::fs::create_dir_all(&out).unwrap();
+    common::write_png(&out, "poster.png", 96, 64, [20, 90, 200]);
+    let image = out.join("poster.png").display().to_string();
+    let client = start(&mock, dir.path(), &out, &["--provider", "ideogram"]).await;
+    let keyed = json!({"image": image, "model": "V_4", "idempotency_key": "describe-4"});
+    let (client, first, second) = twice(client, "describe", keyed).await;
+    assert_eq!(first["isError"], false, "{first}");
+    let texts = first["structuredContent"]["descriptions"]
+        .as_array()
+        .unwrap();
+    assert_eq!(texts.len(), 1, "{first}");
+    let structured: Value = serde_json::from_str(texts[0].as_str().unwrap()).unwrap();
+    assert_eq!(structured["width"], 96, "{structured}");
+    assert_eq!(second["structuredContent"]["billed"], "earlier", "{second}");
+    let layers = json!({"image": image, "operation_id": "post_layerize_v2_ideogram_3"});
+    let (_client, layered) = once(client, "layerize_text", layers).await;
+    assert_eq!(layered["isError"], false, "{layered}");
+    let images = layered["structuredContent"]["images"].as_array().unwrap();
+    assert_eq!(images.len(), 2, "the base and the design: {layered}");
+    assert_eq!(
+        layered["structuredContent"]["text_blocks"][0]["text"],
+        "OPEN LATE"
+    );
+    let operations: Vec<String> = mock
+        .ledger()
+        .entries
+        .into_iter()
+        .map(|e| e.operation)
+        .collect();
+    assert_eq!(
+        operations,
+        [
+            "/v2/image/describe/ideogram-4",
+            "/v2/design/layerize/ideogram-3"
+        ]
+    );
+}
+
 /// Issue 23, items 9 and 10: describe and layerize_text are keyed like the
 /// other paid tools (a repeat is answered from the journal, billed once);
 /// job_status/job_wait of an id the service does not know say `billed: no`
