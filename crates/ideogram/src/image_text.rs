@@ -97,7 +97,7 @@ macro_rules! target_setters {
 ///     .set("include_tags", true);
 /// let words = client.describe_request(&request).await?;
 /// // 4.0's one description is a `json_prompt` to generate with.
-/// let json_prompt: serde_json::Value = serde_json::from_str(&words[0])?;
+/// let json_prompt = serde_json::from_str::<serde_json::Value>(&words[0]);
 /// # let _ = json_prompt;
 /// # Ok(())
 /// # }
