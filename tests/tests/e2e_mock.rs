@@ -243,6 +243,18 @@ async fn failed_and_expired_jobs() {
         mock.ledger().entries.is_empty(),
         "a failed job is not billed"
     );
+    // The fault fails a job as the trigger does, whatever its prompt.
+    mock.inject(Target::Method("POST".into()), Fault::FailQueued);
+    let job = client
+        .submit(&GenerateRequest::new("a plain kite"))
+        .await
+        .unwrap();
+    let err = job.wait().await.unwrap_err();
+    assert!(matches!(err, Error::JobFailed { .. }), "{err:?}");
+    assert!(
+        mock.ledger().entries.is_empty(),
+        "a failed job is not billed"
+    );
 
     mock.configure(|c| c.retention = Duration::ZERO);
     let job = client

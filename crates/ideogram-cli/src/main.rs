@@ -338,8 +338,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 resemblance: request::unsigned("resemblance", resemblance.as_deref())?,
                 detail: request::unsigned("detail", detail.as_deref())?,
             };
+            let named = request::edit_named(&kind, prompt);
             let request = request::edit(&image, kind, &options)?;
-            let named = prompt.unwrap_or_else(|| "upscaled".to_owned());
             edit(
                 &session,
                 request,
@@ -356,8 +356,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             ..
         } => {
             let kind = ideogram::EditKind::RemoveBackground;
+            let named = request::edit_named(&kind, None);
             let request = request::edit(&image, kind, &options)?;
-            let named = "background removed".to_owned();
             let save = commands::Save::new(&save, cli.json);
             edit(&session, request, named, save, &signals).await
         }
@@ -371,8 +371,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let kind = ideogram::EditKind::RemoveObject {
                 mask: request::mask(&mask)?,
             };
+            let named = request::edit_named(&kind, None);
             let request = request::edit(&image, kind, &options)?;
-            let named = "object removed".to_owned();
             let save = commands::Save::new(&save, cli.json);
             edit(&session, request, named, save, &signals).await
         }

@@ -486,11 +486,18 @@ pub(crate) fn batch_work(line: &str, base: &Options) -> Result<(String, Work), I
     }
     let kind: EditKind = from_json(kind, &op)?;
     let request: EditRequest = from_json(merged, &op)?;
-    let named = match &kind {
+    Ok((edit_named(&kind, prompt), Work::Edit(request)))
+}
+
+/// The words an edit's files are named from: its prompt where it has one,
+/// else what it did (`reframe 1280x800`, `background removed`).
+pub(crate) fn edit_named(kind: &EditKind, prompt: Option<String>) -> String {
+    match kind {
         EditKind::Reframe { resolution } => format!("reframe {resolution}"),
+        EditKind::RemoveBackground => "background removed".to_owned(),
+        EditKind::RemoveObject { .. } => "object removed".to_owned(),
         _ => prompt.unwrap_or_else(|| "upscaled".to_owned()),
-    };
-    Ok((named, Work::Edit(request)))
+    }
 }
 
 #[cfg(test)]
@@ -602,7 +609,7 @@ mod tests {
         assert!(refused(r#"{"op": "remix", "prompt": "x"}"#).contains("needs an \"image\""));
         assert!(
             refused(r#"{"op": "paint", "image": "a.png"}"#)
-                .contains("not one of generate, remix, edit, reframe, replace-background, upscale")
+                .contains("not one of generate, remix, edit, reframe, replace-background, upscale, remove-background, remove-object")
         );
         let err = work(
             r#"{"prompt": "x", "model": "3", "character_mask": "m.png"}"#,

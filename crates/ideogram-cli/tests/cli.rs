@@ -1261,6 +1261,8 @@ async fn batch_lines_carry_image_operations_on_both_providers() {
     let ideogram_only = [
         r#"{"op": "edit", "image": "photo.png", "mask": "mask.png", "prompt": "a red door"}"#,
         r#"{"op": "upscale", "image": "photo.png", "resemblance": 80}"#,
+        r#"{"op": "remove-background", "image": "photo.png"}"#,
+        r#"{"op": "remove-object", "image": "photo.png", "mask": "mask.png"}"#,
     ];
     // Queued on Segmind like the rest: the character model and 4.0.
     let segmind_only = [
@@ -1283,6 +1285,8 @@ async fn batch_lines_carry_image_operations_on_both_providers() {
         "/v1/ideogram-v3/remix",
         "/v1/ideogram-v3/edit",
         "/upscale",
+        "/v2/image/remove-background/ideogram-1",
+        "/v2/image/remove-object/ideogram-1",
     ];
     for (provider, lines, ops) in [
         (
@@ -1343,6 +1347,8 @@ async fn batch_lines_carry_image_operations_on_both_providers() {
         if provider == "ideogram" {
             assert_eq!(image("0005-a-red-door"), (96, 64));
             assert_eq!(image("0006-upscaled"), (192, 128));
+            assert_eq!(image("0007-background-removed"), (96, 64));
+            assert_eq!(image("0008-object-removed"), (96, 64));
         } else {
             assert_eq!(image("0006-a-poster"), (1024, 576));
         }

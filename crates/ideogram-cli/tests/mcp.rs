@@ -1009,10 +1009,10 @@ fn journal_of(out: &Path) -> Vec<Value> {
 }
 
 /// Issue 29: describe with `model: V_4` runs v2's 4.0 describe, its one
-/// description a json_prompt as JSON text (keyed, billed once); layerize_text
-/// with v2's operation saves the base and the design, billed once.
+/// description a json_prompt as JSON text (keyed, billed once); a model no
+/// describe runs is refused by the tool's schema, unsent.
 #[tokio::test]
-async fn describe_on_4_0_and_layerize_on_v2_by_their_arguments() {
+async fn describe_on_4_0_answers_one_json_prompt() {
     let mock = common::mock(Default::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("images");
@@ -1030,28 +1030,21 @@ async fn describe_on_4_0_and_layerize_on_v2_by_their_arguments() {
     let structured: Value = serde_json::from_str(texts[0].as_str().unwrap()).unwrap();
     assert_eq!(structured["width"], 96, "{structured}");
     assert_eq!(second["structuredContent"]["billed"], "earlier", "{second}");
-    let layers = json!({"image": image, "operation_id": "post_layerize_v2_ideogram_3"});
-    let (_client, layered) = once(client, "layerize_text", layers).await;
-    assert_eq!(layered["isError"], false, "{layered}");
-    let images = layered["structuredContent"]["images"].as_array().unwrap();
-    assert_eq!(images.len(), 2, "the base and the design: {layered}");
-    assert_eq!(
-        layered["structuredContent"]["text_blocks"][0]["text"],
-        "OPEN LATE"
-    );
+    let (_client, refused) = once(
+        client,
+        "describe",
+        json!({"image": image, "model": "V_4_5"}),
+    )
+    .await;
+    assert_eq!(refused["isError"], true, "{refused}");
+    assert!(refused.to_string().contains("model"), "{refused}");
     let operations: Vec<String> = mock
         .ledger()
         .entries
         .into_iter()
         .map(|e| e.operation)
         .collect();
-    assert_eq!(
-        operations,
-        [
-            "/v2/image/describe/ideogram-4",
-            "/v2/design/layerize/ideogram-3"
-        ]
-    );
+    assert_eq!(operations, ["/v2/image/describe/ideogram-4"]);
 }
 
 /// Issue 23, items 9 and 10: describe and layerize_text are keyed like the
@@ -1626,4 +1619,124 @@ async fn every_listed_field_reaches_the_wire_and_others_are_refused_unsent() {
     for field in ["\"resemblance\":60", "\"magic_prompt_version\":\"V_0_2\""] {
         assert!(posts[1].contains(field), "{field}: {}", posts[1]);
     }
+}
+
+/// Issue 29: `remove_background` and `remove_object` (Ideogram's v2) are
+/// paid tools like the other edits: each saves an image, billed once (a
+/// repeat with its key is answered from the journal); remove-object,
+/// always asynchronous on the service, has its generation id journaled
+/// and is polled to completion; a generation the service fails is
+/// `billed: no`; on Segmind, which serves neither, a call is refused by
+/// the library's check before anything is sent or journaled.
+#[tokio::test]
+async fn the_removals_are_billed_once_saved_and_refused_unsent_on_segmind() {
+    use ideogram_mock::{Fault, Target};
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    std::fs::create_dir_all(&out).unwrap();
+    common::write_png(&out, "photo.png", 64, 48, [200, 80, 40]);
+    common::write_png(&out, "mask.png", 64, 48, [0, 0, 0]);
+    let image = out.join("photo.png").display().to_string();
+    let mask = out.join("mask.png").display().to_string();
+    let billed_at = |path: &str| {
+        mock.ledger()
+            .entries
+            .into_iter()
+            .filter(|e| e.operation.starts_with(path))
+            .collect::<Vec<_>>()
+    };
+    // Both keys set, Segmind the server's default.
+    let client = start(&mock, dir.path(), &out, &[]).await;
+
+    // Segmind serves neither: refused, unsent, unjournaled, naming the
+    // provider and the operation; also as the server's default.
+    let refusals = [
+        (
+            "remove_background",
+            json!({"image": image, "provider": "segmind"}),
+        ),
+        (
+            "remove_object",
+            json!({"image": image, "mask": mask, "provider": "segmind"}),
+        ),
+        ("remove_object", json!({"image": image, "mask": mask})),
+    ];
+    let (client, refused) = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        let refused: Vec<(&str, Value)> = refusals
+            .into_iter()
+            .map(|(tool, arguments)| (tool, client.call(tool, arguments)))
+            .collect();
+        (client, refused)
+    })
+    .await
+    .unwrap();
+    for (tool, answer) in &refused {
+        assert_eq!(answer["isError"], true, "{answer}");
+        assert_eq!(answer["structuredContent"]["billed"], "no", "{answer}");
+        let text = answer["content"][0]["text"].as_str().unwrap();
+        let op = tool.replace('_', "-");
+        assert!(
+            text.contains("provider") && text.contains("segmind") && text.contains(&op),
+            "{text}"
+        );
+    }
+    assert!(mock.ledger().entries.is_empty(), "{:?}", mock.ledger());
+    assert!(
+        journal_of(&out).iter().all(|e| e["item"].is_null()),
+        "{:?}",
+        journal_of(&out)
+    );
+
+    // Remove the background, twice with one key: billed once, one file.
+    let keyed = json!({"image": image, "provider": "ideogram", "idempotency_key": "rb-1"});
+    let (client, first, second) = twice(client, "remove_background", keyed).await;
+    assert_eq!(first["isError"], false, "{first}");
+    assert_eq!(first["structuredContent"]["billed"], "yes", "{first}");
+    assert_eq!(second["structuredContent"]["billed"], "earlier", "{second}");
+    assert_eq!(path_of(&first), path_of(&second));
+    assert_eq!(common::dimensions(&path_of(&first)), (64, 48));
+    let removed = billed_at("/v2/image/remove-background");
+    assert_eq!(removed.len(), 1, "{:?}", mock.ledger());
+
+    // Remove an object: answered a generation id, journaled before the
+    // wait, polled until the mock completes it; billed once.
+    let keyed =
+        json!({"image": image, "mask": mask, "provider": "ideogram", "idempotency_key": "ro-1"});
+    let (client, first, second) = twice(client, "remove_object", keyed).await;
+    assert_eq!(first["isError"], false, "{first}");
+    assert_eq!(first["structuredContent"]["billed"], "yes", "{first}");
+    assert_eq!(second["structuredContent"]["billed"], "earlier", "{second}");
+    assert_eq!(path_of(&first), path_of(&second));
+    assert_eq!(common::dimensions(&path_of(&first)), (64, 48));
+    let removed = billed_at("/v2/image/remove-object");
+    assert_eq!(removed.len(), 1, "{:?}", mock.ledger());
+    let submitted: Vec<Value> = journal_of(&out)
+        .into_iter()
+        .filter(|e| e["event"] == "submitted")
+        .collect();
+    assert_eq!(submitted.len(), 1, "{submitted:?}");
+    assert_eq!(submitted[0]["request_id"], removed[0].id.as_str());
+
+    // A generation the service fails: an error, not billed.
+    mock.inject(
+        Target::PathPrefix("/v2/image/remove-object".into()),
+        Fault::FailQueued,
+    );
+    let failing =
+        json!({"image": image, "mask": mask, "provider": "ideogram", "idempotency_key": "ro-2"});
+    let (client, failed) = once(client, "remove_object", failing.clone()).await;
+    assert_eq!(failed["isError"], true, "{failed}");
+    assert_eq!(failed["structuredContent"]["billed"], "no", "{failed}");
+    mock.settled().await;
+    let removed = || billed_at("/v2/image/remove-object").len();
+    assert_eq!(removed(), 1, "{:?}", mock.ledger());
+    // Certainly not billed, so its key sends it again.
+    let (client, again) = once(client, "remove_object", failing).await;
+    assert_eq!(again["structuredContent"]["billed"], "yes", "{again}");
+    assert_eq!(removed(), 2, "{:?}", mock.ledger());
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
 }

@@ -35,6 +35,10 @@ pub struct MockConfig {
     /// test's loopback receiver standing in for that URL. `None`: nothing
     /// is delivered.
     pub webhook_receiver: Option<String>,
+    /// Whether a completed v2 generation reports `usage_cost_usd_micros`
+    /// (its spec price), as Ideogram's does where the price is usage-based;
+    /// off by default, as for the exactly priced models.
+    pub usage_costs: bool,
     /// The seed of every request that names none; `None` draws one per
     /// request (deterministic in call order). A fixed seed makes identical
     /// requests render identical images, which the mock then encodes once
@@ -70,6 +74,7 @@ impl Default for MockConfig {
             segmind_per_minute: None,
             generation_polls: None,
             webhook_receiver: None,
+            usage_costs: false,
             fixed_seed: None,
             seed_offset: 0,
             job_folder: None,

@@ -28,6 +28,12 @@ pub enum Fault {
     MalformedJson,
     /// Answer 307 to the same path on the image origin (another origin).
     Redirect,
+    /// Accept the request and answer its queue id; the queued work (an
+    /// Ideogram v2 generation, a Segmind job) then FAILS, unbilled, as a
+    /// prompt with [`FAIL_TRIGGER`](crate::FAIL_TRIGGER) makes it: for the
+    /// operations that take no prompt (remove-object). A request answered
+    /// at once is not struck.
+    FailQueued,
 }
 
 impl Fault {
@@ -62,6 +68,12 @@ impl Fault {
             Self::DropAfterBilling | Self::SlowBody(_) | Self::TruncatedBody | Self::MalformedJson
         )
     }
+}
+
+/// Whether queued work with `prompt`, struck by `fault`, fails when it
+/// runs (unbilled).
+pub(crate) fn queued_fails(prompt: &str, fault: Option<&Fault>) -> bool {
+    prompt.contains(crate::FAIL_TRIGGER) || fault == Some(&Fault::FailQueued)
 }
 
 /// Which requests a queued fault applies to.

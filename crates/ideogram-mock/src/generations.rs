@@ -36,9 +36,19 @@ impl State {
             accepted: Instant::now(),
             runs_for: config.queued_for + config.processing_for,
             end,
+            usage_cost: None,
         };
         let mut all = self.generations.lock().expect("generations");
         all.insert(id.to_owned(), generation);
+    }
+
+    /// Has the generation `id` report `usd_micros` as its usage cost once
+    /// completed.
+    pub(crate) fn report_usage_cost(&self, id: &str, usd_micros: Option<u64>) {
+        let mut all = self.generations.lock().expect("generations");
+        if let Some(generation) = all.get_mut(id) {
+            generation.usage_cost = usd_micros;
+        }
     }
 }
 
@@ -120,6 +130,8 @@ fn status(op: &Operation, state: &State, path: &str, headers: &HeaderMap) -> Res
                 answer.status = GenerationState::Completed.to_string();
                 answer.response_type = Some("url".into());
                 answer.data = data;
+                answer.usage_cost_usd_micros =
+                    generation.usage_cost.and_then(|c| i64::try_from(c).ok());
             }
             Err(reason) => {
                 answer.status = GenerationState::Failed.to_string();

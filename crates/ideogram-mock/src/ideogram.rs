@@ -34,6 +34,8 @@ pub(crate) struct Work {
     pub(crate) fields: Map<String, Value>,
     /// How a v2 operation answers; `None` for v1's `{created, data}`.
     pub(crate) v2: Option<V2>,
+    /// Its price, where the spec gives one (millionths of a dollar).
+    pub(crate) usd_micros: Option<u64>,
 }
 
 /// How a v2 call answers: its images at once, or its id to poll.
@@ -84,6 +86,7 @@ pub(crate) fn work_from(
         upscale: 1,
         fields: Map::new(),
         v2: None,
+        usd_micros: None,
     })
 }
 
@@ -186,12 +189,13 @@ pub(crate) async fn run(
     }
     // A queued generation that fails is not billed.
     let queued = matches!(work.v2, Some(V2::Queued { .. }));
-    let fails = queued && work.prompt.contains(crate::FAIL_TRIGGER);
+    let fails = queued && crate::faults::queued_fails(&work.prompt, fault.as_ref());
     if !fails {
         let cost = config.cost * f64::from(work.count);
         state.bill(Billed {
             outputs,
             cost,
+            usd_micros: work.usd_micros,
             ..billed(
                 &id,
                 Service::Ideogram,
@@ -218,7 +222,7 @@ pub(crate) async fn run(
                 false => Ok(images.collect()),
             };
             let seed = i64::try_from(work.spec.seed).ok();
-            v2_answer(state, &id, v2, seed, end)
+            v2_answer(state, &id, v2, seed, end, work.usd_micros)
         }
     };
     state
@@ -229,13 +233,16 @@ pub(crate) async fn run(
 /// A v2 call's answer, as the generated [`GenerationV2`]: its results at
 /// once (`Sync`), or its id alone, the results kept as the generation to
 /// poll (and POSTed to the webhook receiver once done, if asked).
-/// `end` is the results, or why the generation fails (queued only).
+/// `end` is the results, or why the generation fails (queued only);
+/// `usd_micros` what a completed one reports it cost, where the config
+/// reports usage costs.
 pub(crate) fn v2_answer(
     state: &std::sync::Arc<State>,
     id: &str,
     v2: V2,
     seed: Option<i64>,
     end: Result<Vec<ImageObjectV2>, String>,
+    usd_micros: Option<u64>,
 ) -> Value {
     let mut answer = GenerationV2 {
         generation_id: id.to_owned(),
@@ -256,6 +263,9 @@ pub(crate) fn v2_answer(
                 crate::generations::deliver_when_done(state, id, url, images);
             }
             state.accept_generation(id, end);
+            if config.usage_costs {
+                state.report_usage_cost(id, usd_micros);
+            }
         }
     }
     serde_json::to_value(answer).expect("a generated answer is JSON")

@@ -3,7 +3,8 @@
 //! the root and under `/ideogram` (as a gateway re-serves it). The request's
 //! content type picks the table's entry for the path (its JSON or its
 //! multipart form); that entry's body schema reads and checks the body, and
-//! its `x-route` task says what the mock does with it (`ideogram_task`).
+//! its `x-route` task says what the mock does with it (`ideogram_task`),
+//! or, asked for a dry run, what it would cost (`quote`).
 //! An operation the spec gains is served with no edit here.
 
 use std::collections::BTreeSet;
@@ -49,7 +50,8 @@ pub(crate) fn routes(table: &'static [Operation]) -> Router<Arc<State>> {
                       OriginalUri(uri): OriginalUri,
                       Extension(hangup): Extension<Hangup>,
                       request: Request| async move {
-                    handle(table, template, &state, uri.path(), &hangup, request).await
+                    let at = (uri.path(), uri.query());
+                    handle(table, template, &state, at, &hangup, request).await
                 },
             ),
         );
@@ -64,7 +66,7 @@ async fn handle(
     table: &'static [Operation],
     template: &str,
     state: &Arc<State>,
-    path: &str,
+    (path, query): (&str, Option<&str>),
     hangup: &Hangup,
     request: Request,
 ) -> Response {
@@ -113,6 +115,7 @@ async fn handle(
         Err(request) => multipart_form(schema, state, request).await,
     };
     match form {
+        Ok(form) if crate::quote::asked(op, query) => crate::quote::answer(op, &form.value),
         Ok(form) => crate::ideogram_task::answer(op, state, path, fault, form, hangup).await,
         Err(answer) => answer,
     }
@@ -194,6 +197,7 @@ mod tests {
         let payload = Payload {
             fields: fields.as_object().cloned().expect("an object"),
             files: Vec::new(),
+            query: Vec::new(),
         };
         tokio::time::timeout(std::time::Duration::from_secs(30), async {
             send(&client, &added, &[], &payload).await.expect("served");

@@ -100,13 +100,21 @@ pub(crate) async fn answer(
         }
         Task::LayerizeText => {
             let v2 = v2(op, &form);
-            let asked = Asked::new(path, fault, input, fields);
+            let mut asked = Asked::new(path, fault, input, fields);
+            asked.usd_micros = crate::quote::priced(op, &form.value).map(|(_, usd)| usd);
             layerize_text(state, asked, v2, hangup).await
         }
         _ => match work(task, op, state, &form, input) {
             Ok(work) => {
                 let v2 = v2(op, &form);
-                run(state, path, fault, Work { fields, v2, ..work }, hangup).await
+                let usd_micros = crate::quote::priced(op, &form.value).map(|(_, usd)| usd);
+                let work = Work {
+                    fields,
+                    v2,
+                    usd_micros,
+                    ..work
+                };
+                run(state, path, fault, work, hangup).await
             }
             Err(answer) => answer,
         },
@@ -288,6 +296,8 @@ struct Asked<'a> {
     input: Option<(u32, u32)>,
     /// The request's fields, as the ledger records them.
     fields: Map<String, Value>,
+    /// Its price as the spec's `x-price` says, where it says.
+    usd_micros: Option<u64>,
 }
 
 impl<'a> Asked<'a> {
@@ -302,6 +312,7 @@ impl<'a> Asked<'a> {
             fault,
             input,
             fields,
+            usd_micros: None,
         }
     }
 }
@@ -392,6 +403,7 @@ async fn layerize_text(
     state.bill(Billed {
         cost: config.cost,
         outputs,
+        usd_micros: asked.usd_micros,
         ..billed(&id, Service::Ideogram, asked.path, &prompt, &spec, fields)
     });
     let (x, y, w, h) = (width / 8, height / 8, width * 3 / 4, height / 4);
@@ -428,7 +440,8 @@ async fn layerize_text(
                 asset_id: None,
             };
             let seed = i64::try_from(seed).ok();
-            crate::ideogram::v2_answer(state, &id, v2, seed, Ok(vec![layered]))
+            let end = Ok(vec![layered]);
+            crate::ideogram::v2_answer(state, &id, v2, seed, end, asked.usd_micros)
         }
     };
     let answer = crate::serve::json_bytes(200, &answer);

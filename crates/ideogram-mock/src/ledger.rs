@@ -48,6 +48,9 @@ pub struct Billed {
     pub outputs: Vec<String>,
     /// Credits charged.
     pub cost: f64,
+    /// What the spec's price (`x-price`) says it cost, in millionths of a
+    /// US dollar, where the spec prices the operation.
+    pub usd_micros: Option<u64>,
     /// What became of the answer.
     pub delivery: Delivery,
     /// The request's fields as they reached the wire: a JSON body as sent;

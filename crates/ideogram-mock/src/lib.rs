@@ -47,9 +47,10 @@
 //! serves them as the JWKS at the spec's path, and POSTs signed deliveries
 //! ([`MockServer::deliver_webhook`], with [`WebhookFault`]s).
 //!
-//! Prompts steer the outcome: [`FAIL_TRIGGER`] makes a queued request FAIL,
-//! [`UNSAFE_TRIGGER`] fails Ideogram's safety check, [`WITHHELD_TRIGGER`]
-//! withholds Ideogram's first image.
+//! Prompts steer the outcome: [`FAIL_TRIGGER`] makes a queued request FAIL
+//! (as [`Fault::FailQueued`] does, whatever the prompt), [`UNSAFE_TRIGGER`]
+//! fails Ideogram's safety check, [`WITHHELD_TRIGGER`] withholds Ideogram's
+//! first image.
 #![deny(missing_docs)]
 // Handlers bail out early with a finished axum `Response` as the error value.
 #![allow(clippy::result_large_err)]
@@ -67,6 +68,7 @@ mod ideogram_task;
 mod image;
 mod job_folder;
 mod ledger;
+mod quote;
 mod segmind;
 mod serve;
 pub mod standalone;

@@ -166,7 +166,15 @@ async fn submit(
             status_polls: 0,
         },
     );
-    let finishing = finish(state.clone(), id.clone(), slug, checked, state.busy());
+    let fails = crate::faults::queued_fails(&checked.prompt, fault.as_ref());
+    let finishing = finish(
+        state.clone(),
+        id.clone(),
+        slug,
+        checked,
+        fails,
+        state.busy(),
+    );
     if immediate {
         // Nothing to wait for: the job ends before its submit is answered,
         // so the first status poll finds it done (no race with a task).
@@ -216,7 +224,7 @@ async fn submit_kept(
     let spec = checked.spec.clone();
     let describe = checked.describe;
     // Decided before it is written, billed only once it is kept.
-    let end = if checked.prompt.contains(FAIL_TRIGGER) {
+    let end = if crate::faults::queued_fails(&checked.prompt, fault.as_ref()) {
         KeptEnd::Failed {
             reason: SAFETY_BLOCK.into(),
         }
@@ -288,12 +296,20 @@ fn bill_queued(state: &State, id: &str, slug: &str, checked: Checked, lost: bool
     }
 }
 
-/// Runs a queued request to its end: billed and COMPLETED, or FAILED.
-async fn finish(state: Arc<State>, id: String, slug: String, checked: Checked, _busy: Busy) {
+/// Runs a queued request to its end: billed and COMPLETED, or FAILED
+/// (when it `fails`: see [`crate::faults::queued_fails`]).
+async fn finish(
+    state: Arc<State>,
+    id: String,
+    slug: String,
+    checked: Checked,
+    fails: bool,
+    _busy: Busy,
+) {
     let config = state.config();
     let processing_for = checked.processing_for().unwrap_or(config.processing_for);
     pause(config.queued_for + processing_for).await;
-    let end = if checked.prompt.contains(FAIL_TRIGGER) {
+    let end = if fails {
         JobEnd::Failed(SAFETY_BLOCK.into())
     } else if !state.can_pay(config.cost) {
         JobEnd::Failed(NO_CREDITS.into())

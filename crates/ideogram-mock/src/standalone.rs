@@ -61,6 +61,10 @@ pub struct MockArgs {
     /// Seed for the random faults, so a run can be repeated.
     #[arg(long, default_value_t = 0)]
     pub fault_seed: u64,
+    /// Completed v2 generations report `usage_cost_usd_micros` (their spec
+    /// price), as usage-priced products do [default: off].
+    #[arg(long)]
+    pub usage_costs: bool,
 }
 
 impl MockArgs {
@@ -78,6 +82,7 @@ impl MockArgs {
             segmind_per_minute: self.per_minute,
             generation_polls: None,
             webhook_receiver: None,
+            usage_costs: self.usage_costs,
             fixed_seed: self.seed,
             seed_offset: 0,
             // A running mock serves every process itself.

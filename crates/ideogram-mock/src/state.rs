@@ -57,6 +57,8 @@ pub(crate) struct Generation {
     pub runs_for: Duration,
     /// Its results once completed; why it failed otherwise.
     pub end: Result<Vec<ideogram_raw::ideogram::types::ImageObjectV2>, String>,
+    /// What it reports it cost once completed (`usage_cost_usd_micros`).
+    pub usage_cost: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -425,6 +427,7 @@ pub(crate) fn billed(
         height: spec.height,
         outputs: Vec::new(),
         cost: 0.0,
+        usd_micros: None,
         delivery: Delivery::Answered,
         fields,
     }

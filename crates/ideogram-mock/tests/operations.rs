@@ -96,7 +96,11 @@ fn payload(spec: &Schemas, op: &Operation) -> Payload {
             (name.to_owned(), vec![image])
         })
         .collect();
-    Payload { fields, files }
+    Payload {
+        fields,
+        files,
+        query: Vec::new(),
+    }
 }
 
 /// `GET path` on `base` over plain HTTP/1.1: the answer's JSON body.
@@ -259,6 +263,7 @@ async fn the_ledger_keeps_segmind_fields_and_not_base64_images() {
         let sent = Payload {
             fields: fields.clone(),
             files: Vec::new(),
+            query: Vec::new(),
         };
         send(&client, op, &[], &sent).await.expect("served");
         mock.settled().await;

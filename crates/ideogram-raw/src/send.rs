@@ -25,6 +25,8 @@ pub struct Payload {
     pub fields: Map<String, Value>,
     /// A multipart body's files: each field with its files, in order.
     pub files: Vec<(String, Vec<FilePart>)>,
+    /// Query parameters, in order (Ideogram's `dry_run=true`).
+    pub query: Vec<(&'static str, &'static str)>,
 }
 
 /// Sends `payload` to `operation` with `client` (a generated client of the
@@ -66,6 +68,9 @@ where
     );
     if let Some(accept) = operation.accept {
         builder = builder.header(reqwest::header::ACCEPT, accept);
+    }
+    if !payload.query.is_empty() {
+        builder = builder.query(&payload.query);
     }
     builder = match operation.content_type {
         Some("application/json") => builder.json(&payload.fields),

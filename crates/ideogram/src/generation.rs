@@ -22,6 +22,10 @@ pub struct Generation {
     pub request_id: Option<String>,
     /// Credits left on the account, where the provider says.
     pub credits_left: Option<f64>,
+    /// What it cost in millionths of a US dollar, where the service says
+    /// (Ideogram's `usage_cost_usd_micros` on a polled v2 generation whose
+    /// price is usage-based); compare it with a [`Quote`](crate::Quote).
+    pub usage_cost_usd_micros: Option<u64>,
     /// The images, in the provider's order.
     pub images: Vec<GeneratedImage>,
 }
@@ -34,6 +38,7 @@ impl Generation {
             model,
             request_id: None,
             credits_left: None,
+            usage_cost_usd_micros: None,
             images,
         }
     }

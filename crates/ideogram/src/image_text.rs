@@ -119,6 +119,21 @@ impl DescribeRequest {
 
     target_setters!();
 
+    /// The models a describe on `provider` may be asked for (those its
+    /// spec's describe routes name), oldest first.
+    ///
+    /// ```
+    /// use ideogram::{DescribeRequest, Model, Provider};
+    ///
+    /// assert!(DescribeRequest::models(Provider::Ideogram).contains(&Model::V4));
+    /// ```
+    pub fn models(provider: Provider) -> Vec<Model> {
+        let names = crate::catalog::models(provider, "describe");
+        let mut models: Vec<Model> = names.iter().filter_map(|m| m.parse().ok()).collect();
+        models.dedup();
+        models
+    }
+
     /// The request lowered into its operation's body on `provider`.
     pub(crate) fn lower(&self, provider: Provider) -> Result<Lowered, InvalidInput> {
         self.target

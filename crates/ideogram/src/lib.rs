@@ -112,6 +112,7 @@ mod poll;
 mod prop_support;
 mod provider;
 mod queue;
+mod quote;
 mod request;
 mod resolution;
 mod retry;
@@ -153,6 +154,7 @@ pub use palette::{Palette, PaletteColor, PaletteColors, PalettePreset, preset_co
 pub use poll::{PollSchedule, PollTimes};
 pub use provider::Provider;
 pub use queue::{Job, JobStatus};
+pub use quote::{Quote, QuoteSource, dollars};
 pub use request::GenerateRequest;
 pub use resolution::{Resolution, SizeFamily};
 pub use retry::{Billing, RetryPolicy};

@@ -104,7 +104,14 @@ impl Job {
         if self.conn.provider == Provider::Ideogram {
             let (status, answer) = self.generation().await?;
             return match status.status {
-                QueueStatus::Completed => self.conn.v2_generation(self.model, answer.data),
+                QueueStatus::Completed => {
+                    let cost = answer
+                        .usage_cost_usd_micros
+                        .and_then(|c| u64::try_from(c).ok());
+                    let mut generation = self.conn.v2_generation(self.model, answer.data)?;
+                    generation.usage_cost_usd_micros = cost;
+                    Ok(generation)
+                }
                 QueueStatus::Failed => Err(self.failed(status.error.unwrap_or_default())),
                 other => Err(self.polling(self.conn.invalid(format!(
                     "generation {} is {other}, not completed: wait for it",

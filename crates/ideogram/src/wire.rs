@@ -91,6 +91,7 @@ impl WireRequest {
         let mut payload = Payload {
             fields: std::mem::take(&mut lowered.body),
             files: Vec::new(),
+            query: Vec::new(),
         };
         for image in &lowered.images {
             let (mut values, mut parts) = (Vec::new(), Vec::new());

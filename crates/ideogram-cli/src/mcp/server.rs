@@ -413,7 +413,12 @@ impl Server {
                 };
                 self.paid(paid, &progress).await
             }
-            Tool::Edit | Tool::Reframe | Tool::ReplaceBackground | Tool::Upscale => {
+            Tool::Edit
+            | Tool::Reframe
+            | Tool::ReplaceBackground
+            | Tool::Upscale
+            | Tool::RemoveBackground
+            | Tool::RemoveObject => {
                 let op = tool.edit_op().unwrap_or_default();
                 // The operation's fields, given beside the others, are
                 // where the library reads them.

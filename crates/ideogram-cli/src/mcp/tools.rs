@@ -27,6 +27,8 @@ pub(super) enum Tool {
     Reframe,
     ReplaceBackground,
     Upscale,
+    RemoveBackground,
+    RemoveObject,
     Describe,
     LayerizeText,
     JobSubmit,
@@ -36,13 +38,15 @@ pub(super) enum Tool {
 }
 
 impl Tool {
-    pub(super) const ALL: [Self; 12] = [
+    pub(super) const ALL: [Self; 14] = [
         Self::Generate,
         Self::Remix,
         Self::Edit,
         Self::Reframe,
         Self::ReplaceBackground,
         Self::Upscale,
+        Self::RemoveBackground,
+        Self::RemoveObject,
         Self::Describe,
         Self::LayerizeText,
         Self::JobSubmit,
@@ -59,6 +63,8 @@ impl Tool {
             Self::Reframe => "reframe",
             Self::ReplaceBackground => "replace_background",
             Self::Upscale => "upscale",
+            Self::RemoveBackground => "remove_background",
+            Self::RemoveObject => "remove_object",
             Self::Describe => "describe",
             Self::LayerizeText => "layerize_text",
             Self::JobSubmit => "job_submit",
@@ -74,13 +80,7 @@ impl Tool {
 
     /// The library's name for an operation on an image (`EditKind`'s `op`).
     pub(super) fn edit_op(self) -> Option<&'static str> {
-        match self {
-            Self::Edit => Some("edit"),
-            Self::Reframe => Some("reframe"),
-            Self::ReplaceBackground => Some("replace-background"),
-            Self::Upscale => Some("upscale"),
-            _ => None,
-        }
+        self.edit_kind().as_ref().map(EditKind::name)
     }
 
     /// The operation an edit tool does, with its fields empty: what
@@ -102,6 +102,10 @@ impl Tool {
                 resemblance: None,
                 detail: None,
             },
+            Self::RemoveBackground => EditKind::RemoveBackground,
+            Self::RemoveObject => EditKind::RemoveObject {
+                mask: ImageInput::file(""),
+            },
             _ => return None,
         })
     }
@@ -121,7 +125,7 @@ impl Tool {
     pub(super) fn description(self) -> &'static str {
         match self {
             Self::Generate => {
-                "Images from a prompt; with `image`, image to image. Billed per image (priced by model and options)."
+                "Images from a prompt; with `image`, image to image. Billed per image."
             }
             Self::Remix => "Image to image with `generate`'s fields. Billed per image.",
             Self::Edit => {
@@ -132,17 +136,17 @@ impl Tool {
                 "Keep the subject, paint a new background from `prompt`. Billed per image."
             }
             Self::Upscale => "Enlarge an image. Billed.",
-            Self::Describe => "Prompts describing an image. Billed.",
-            Self::LayerizeText => {
-                "The image without its text, and each text block (Ideogram's API). Billed."
+            Self::RemoveBackground => "Make the background transparent. Billed.",
+            Self::RemoveObject => {
+                "Remove where `mask` (grayscale, the image's size) is black. Billed."
             }
+            Self::Describe => "Prompts describing an image. Billed.",
+            Self::LayerizeText => "The image without its text, and its text blocks. Billed.",
             Self::JobSubmit => {
-                "Queue on Segmind (`generate`'s fields); returns a request_id for job_wait. Billed when it runs."
+                "Queue on Segmind (`generate`'s fields) for job_wait. Billed when it runs."
             }
             Self::JobStatus => "A queued job's state by its request_id. Free.",
-            Self::JobWait => {
-                "Wait for a queued job (with progress) and save its images. Never billed."
-            }
+            Self::JobWait => "Wait for a queued job and save its images. Never billed.",
             Self::Models => "What each model takes; every resolution, palette, style preset. Free.",
         }
     }
@@ -205,7 +209,7 @@ impl Tool {
     /// [`flatten_operation`]).
     fn build_input(self) -> (Map<String, Value>, Vec<String>) {
         let (mut schema, nested) = match self {
-            Self::Describe => (schema_of::<DescribeArgs>(), Vec::new()),
+            Self::Describe => (described_models(schema_of::<DescribeArgs>()), Vec::new()),
             Self::LayerizeText => (schema_of::<LayerizeArgs>(), Vec::new()),
             Self::JobStatus => (schema_of::<JobArgs>(), Vec::new()),
             Self::JobWait => (schema_of::<JobWaitArgs>(), Vec::new()),
@@ -836,27 +840,42 @@ const LONG_ENUM: usize = 12;
 pub(super) struct DescribeArgs {
     /// The image to describe.
     pub(super) image: ImageInput,
-    /// The model: `V_4` answers one description, a json_prompt as JSON text.
+    /// The model: `V_4` answers one description, a json_prompt as JSON text
+    /// (its schema lists the models describe runs: [`described_models`]).
     #[serde(default)]
     pub(super) model: Option<Model>,
-    /// A spec operation id to send to, not the first that takes the request.
-    #[serde(default)]
-    pub(super) operation_id: Option<String>,
 }
 
 impl DescribeArgs {
     /// The library's request.
     pub(super) fn request(&self) -> DescribeRequest {
         let request = DescribeRequest::new(self.image.clone());
-        let request = match self.model {
+        match self.model {
             Some(model) => request.model(model),
-            None => request,
-        };
-        match &self.operation_id {
-            Some(id) => request.operation(id),
             None => request,
         }
     }
+}
+
+/// `describe`'s schema with its `model` listing only the models some
+/// provider's describe runs (the library's [`DescribeRequest::models`]):
+/// `tools/list` stays light.
+fn described_models(mut schema: Map<String, Value>) -> Map<String, Value> {
+    let mut models: Vec<String> = Vec::new();
+    for provider in Provider::ALL {
+        for model in DescribeRequest::models(provider) {
+            if !models.contains(&model.to_string()) {
+                models.push(model.to_string());
+            }
+        }
+    }
+    if let Some(Value::Object(model)) = schema
+        .get_mut("properties")
+        .and_then(|properties| properties.get_mut("model"))
+    {
+        model.insert("enum".into(), json!(models));
+    }
+    schema
 }
 
 /// `layerize_text`'s arguments.
@@ -866,24 +885,19 @@ impl DescribeArgs {
 pub(super) struct LayerizeArgs {
     /// The image whose text to separate.
     pub(super) image: ImageInput,
-    /// What the image shows (v1; the service writes one when left out).
+    /// What the image shows (the service writes one when left out).
     #[serde(default)]
     pub(super) prompt: Option<String>,
-    /// A spec operation id to send to, not the first that takes the
-    /// request (only Ideogram 3.0 layerizes: no model to choose).
-    #[serde(default)]
-    pub(super) operation_id: Option<String>,
 }
 
 impl LayerizeArgs {
-    /// The library's request.
+    /// The library's request: Ideogram 3.0's v1 layerize-text, whose blocks
+    /// carry their fonts (v2's design layerize is not offered here: tools/list
+    /// has no room left for its operation id).
     pub(super) fn request(&self) -> LayerizeRequest {
-        let mut request = LayerizeRequest::new(self.image.clone());
-        if let Some(prompt) = &self.prompt {
-            request = request.prompt(prompt);
-        }
-        match &self.operation_id {
-            Some(id) => request.operation(id),
+        let request = LayerizeRequest::new(self.image.clone());
+        match &self.prompt {
+            Some(prompt) => request.prompt(prompt),
             None => request,
         }
     }

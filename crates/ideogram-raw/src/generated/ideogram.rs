@@ -17404,6 +17404,12 @@ operation of the task and model whose body takes every field given.
 A property marked `x-delivery` says how the result comes back, not what
 is made (v2's `async`, `webhook_url`): a front that waits for the result
 itself (an agent's tool) sets it, or leaves it out.
+An operation's `x-price` is what a call costs, in millionths of a US
+dollar: the `billing` product, per call or `per` unit of a count field
+(`num_images`), `by` the value of the field that sets it (`unset`: the
+field absent), with the `source` of the figures. Its query parameter
+marked `x-price-quote` (v2's `dry_run`) prices a call instead of running
+it; an operation without one must never be sent it (it may run, billed).
 A schema marked `x-takes: <field>` takes what other bodies call `<field>`
 (`magic_prompt_option` is the `magic_prompt` switch). A body's
 `x-masks` pairs each mask with the field whose images it masks: a mask is

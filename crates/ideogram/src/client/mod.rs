@@ -4,6 +4,7 @@
 mod builder;
 mod edit;
 mod prepared;
+mod priced;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -63,6 +63,11 @@ impl<'a> Prepared<'a> {
         })
     }
 
+    /// The client that sends it.
+    pub(super) fn client(&self) -> &'a Client {
+        self.client
+    }
+
     /// The body that will be sent.
     pub fn wire(&self) -> &WireRequest {
         &self.wire
