@@ -298,6 +298,17 @@ pub(crate) async fn layerize_text(
     signals: &Signals,
 ) -> Result<(), Failure> {
     let provider = session.provider;
+    // Waited for here with nothing journaled between the call and its result:
+    // one answered later would leave a paid generation unrecorded if killed.
+    if let Some(fields) = request.answers_later(provider)? {
+        return Err(Failure::new(
+            INVALID,
+            format!(
+                "layerize-text waits for its result itself: send it without {}; billed: no",
+                fields.join(" or ")
+            ),
+        ));
+    }
     let plan = Plan::from_output(save.output, &naming::slug(prompt.unwrap_or("text-layers")))?;
     plan.check(1)?;
     let room = crate::room::reserve(&plan.dir, 1)?;

@@ -320,7 +320,7 @@ async fn describe_takes_a_model_and_an_operation() {
 /// `async`, polled) saves the base and the design, prints v2's blocks, and
 /// is billed once each.
 #[tokio::test]
-async fn layerize_text_runs_v2_by_its_operation_or_async() {
+async fn layerize_text_runs_v2_by_its_operation_and_refuses_a_later_answer_unsent() {
     let dir = tempfile::tempdir().unwrap();
     write_png(dir.path(), "poster.png", 96, 64, [20, 90, 200]);
     let mock = mock(MockConfig::default()).await;
@@ -364,21 +364,22 @@ async fn layerize_text_runs_v2_by_its_operation_or_async() {
     .into_iter()
     .chain(api)
     .collect();
+    // An answer that comes later would leave the paid generation unjournaled
+    // while this command waits: refused before anything is sent.
     let out = run(&args, &env, dir.path()).await;
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("at 12,8: OPEN LATE"),
+        stderr(&out).contains("without async or webhook_url"),
         "{}",
-        stdout(&out)
+        stderr(&out)
     );
     let entries = mock.ledger().entries;
-    assert_eq!(entries.len(), 2, "billed once each");
-    assert!(
-        entries
-            .iter()
-            .all(|e| e.operation == "/v2/design/layerize/ideogram-3")
+    assert_eq!(
+        entries.len(),
+        1,
+        "the first billed once, the refused one not at all"
     );
-    assert_eq!(entries[1].fields["async"], true);
+    assert_eq!(entries[0].operation, "/v2/design/layerize/ideogram-3");
 }
 
 #[tokio::test]

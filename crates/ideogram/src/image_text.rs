@@ -194,6 +194,25 @@ impl LayerizeRequest {
         self.prompt.as_deref()
     }
 
+    /// Whether on `provider` this request is answered later (v2 with
+    /// `async` or a `webhook_url`: a generation id, then polled), and if so
+    /// the fields of its body that decide how it is delivered: a caller that
+    /// must record what it paid for before waiting (a journal) learns it
+    /// here, before anything is sent. Lowering's refusal is the error.
+    pub fn answers_later(
+        &self,
+        provider: Provider,
+    ) -> Result<Option<Vec<&'static str>>, InvalidInput> {
+        let lowered = self.lower(provider)?;
+        let (op, body) = (lowered.operation, &lowered.body);
+        let polled = op.route.is_some_and(|r| r.poll.is_some());
+        let (spec, schema) = (
+            crate::catalog::schemas(provider),
+            op.body.unwrap_or_default(),
+        );
+        Ok((polled && spec.answers_later(schema, body)).then(|| spec.delivery_field_names(schema)))
+    }
+
     /// The request lowered into its operation's body on `provider`.
     pub(crate) fn lower(&self, provider: Provider) -> Result<Lowered, InvalidInput> {
         let task = "layerize-text";
