@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 
 use crate::faults::Fault;
 use crate::form::{self, Form, MAX_IMAGE_BYTES};
-use crate::ideogram::{V2, Work, insufficient_funds, run, sizes_for, work_from};
+use crate::ideogram::{V2, Work, run, sizes_for, work_from};
 use crate::ledger::{Billed, Service};
 use crate::serve::{Hangup, error};
 use crate::state::{State, billed};
@@ -91,13 +91,15 @@ pub(crate) async fn answer(
         .and_then(|field| form.file(field))
         .and_then(|image| form::dimensions(image));
     let fields = form.fields(op.body.unwrap_or_default());
+    let usd_micros = op.priced(&form.value).map(|p| p.usd_micros);
+    let priced = (fields, usd_micros);
     match task {
-        Task::Describe => describe(state, path, fault, input, fields, hangup).await,
-        Task::LayerizeText => layerize_text(state, path, fault, input, fields, hangup).await,
+        Task::Describe => describe(state, path, fault, input, priced, hangup).await,
+        Task::LayerizeText => layerize_text(state, path, fault, input, priced, hangup).await,
         _ => match work(task, op, state, &form, input) {
             Ok(work) => {
+                let (fields, usd_micros) = priced;
                 let v2 = v2(op, &form);
-                let usd_micros = op.priced(&form.value).map(|p| p.usd_micros);
                 let work = Work {
                     fields,
                     v2,
@@ -284,12 +286,12 @@ async fn describe(
     path: &str,
     fault: Option<Fault>,
     input: Option<(u32, u32)>,
-    fields: Map<String, Value>,
+    (fields, usd_micros): (Map<String, Value>, Option<u64>),
     hangup: &Hangup,
 ) -> Response {
     let config = state.config();
-    if !state.can_pay(config.cost) {
-        return insufficient_funds();
+    if let Some(short) = state.short_of(config.cost, usd_micros) {
+        return short.ideogram();
     }
     let (width, height) = input.unwrap_or_default();
     let id = state.next_id("idd");
@@ -302,6 +304,7 @@ async fn describe(
     };
     state.bill(Billed {
         cost: config.cost,
+        usd_micros,
         ..billed(&id, Service::Ideogram, path, "", &spec, fields)
     });
     let text = crate::segmind::description(&spec);
@@ -316,12 +319,12 @@ async fn layerize_text(
     path: &str,
     fault: Option<Fault>,
     input: Option<(u32, u32)>,
-    fields: Map<String, Value>,
+    (fields, usd_micros): (Map<String, Value>, Option<u64>),
     hangup: &Hangup,
 ) -> Response {
     let config = state.config();
-    if !state.can_pay(config.cost) {
-        return insufficient_funds();
+    if let Some(short) = state.short_of(config.cost, usd_micros) {
+        return short.ideogram();
     }
     let (width, height) = input.unwrap_or((512, 512));
     let seed = fields.get("seed").and_then(Value::as_u64).unwrap_or(1);
@@ -341,6 +344,7 @@ async fn layerize_text(
     let base = state.publish(&format!("{id}-base"), spec.clone(), "png");
     state.bill(Billed {
         cost: config.cost,
+        usd_micros,
         outputs: vec![base.clone()],
         ..billed(&id, Service::Ideogram, path, &prompt, &spec, fields)
     });
