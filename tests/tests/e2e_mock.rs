@@ -416,7 +416,7 @@ async fn running_out_of_credits() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::InsufficientCredits { ref message } if message.contains("insufficient_funds")),
+        matches!(err, Error::InsufficientCredits { ref message, .. } if message.contains("insufficient_funds")),
         "{err:?}"
     );
     assert!(mock.ledger().entries.is_empty());

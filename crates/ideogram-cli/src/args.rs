@@ -166,6 +166,11 @@ pub(crate) enum Command {
     Quote {
         /// What to draw.
         prompt: String,
+        /// Price it on every provider that can serve it (Ideogram direct,
+        /// Segmind), each with its typical time, and name the cheapest
+        /// (the lowest most-it-may-cost); a provider without a key says so.
+        #[arg(long)]
+        compare: bool,
         #[command(flatten)]
         options: Options,
         #[command(flatten)]

@@ -156,6 +156,9 @@ pub(crate) async fn connect(connection: &Connection, queue: bool) -> Result<Sess
 /// The provider `--provider` names, or the default (see [`default_provider`]).
 pub(crate) fn provider(connection: &Connection, queue: bool) -> Result<Provider, Failure> {
     Ok(match &connection.provider {
+        Some(_) if crate::compare::asks_cheapest(connection) => {
+            return Err(crate::compare::cheapest_refused());
+        }
         Some(name) => name.parse::<Provider>()?,
         None => default_provider(queue, connection.offline),
     })

@@ -111,9 +111,16 @@ impl Failure {
                     "check the key in {variable} (or --api-key-file) is for {provider}"
                 )),
             ),
-            Error::InsufficientCredits { .. } => {
-                (CREDITS, Some(format!("top up your {provider} account")))
-            }
+            Error::InsufficientCredits { reason, .. } => (
+                CREDITS,
+                Some(match reason.as_deref() {
+                    Some(DAILY_LIMIT) => format!(
+                        "the {provider} account's daily spending limit is reached: \
+                         run again tomorrow (UTC) or raise the limit"
+                    ),
+                    _ => format!("top up your {provider} account"),
+                }),
+            ),
             Error::RateLimited { retry_after, .. } => (
                 RATE_LIMITED,
                 Some(match retry_after {
@@ -182,6 +189,8 @@ impl Failure {
                 "configuration: the base URL {url} is plain http on a non-loopback host: \
                  the key would cross the network in the clear"
             ),
+            // Out of money is answered before anything runs.
+            Error::InsufficientCredits { .. } => format!("{err}; billed: no"),
             _ => err.to_string(),
         };
         Self {
@@ -191,6 +200,10 @@ impl Failure {
         }
     }
 }
+
+/// Ideogram's `reject_reason` when the account's daily spending limit is
+/// reached (its other, `insufficient_funds`, asks for a top-up).
+const DAILY_LIMIT: &str = "daily_limit";
 
 /// The causes below an error, `: cause: cause`.
 fn chain(err: &dyn std::error::Error) -> String {

@@ -4,6 +4,7 @@
 mod args;
 mod batch;
 mod commands;
+mod compare;
 mod connect;
 mod failure;
 mod job_claim;
@@ -234,6 +235,31 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             .connection()
             .unwrap_or(&options::Connection::default()),
     );
+    let connection = match &cli.command {
+        Command::Quote {
+            prompt,
+            options,
+            compare: true,
+            ..
+        } => {
+            let request = request::build(prompt, options)?;
+            return compare::compare(&connection, &request, cli.json, &signals).await;
+        }
+        Command::Generate {
+            prompt, options, ..
+        }
+        | Command::Quote {
+            prompt, options, ..
+        } if compare::asks_cheapest(&connection) => {
+            let request = request::build(prompt, options)?;
+            let provider = compare::pick(&connection, &request, &signals).await?;
+            options::Connection {
+                provider: Some(provider.to_string()),
+                ..connection
+            }
+        }
+        _ => connection,
+    };
     let session = connect::connect(&connection, queue).await?;
     match cli.command {
         Command::Generate {

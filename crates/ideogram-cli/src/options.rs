@@ -24,7 +24,8 @@ use crate::values::Values;
 pub(crate) struct Connection {
     /// `segmind` or `ideogram` (default: the one whose key is set; segmind
     /// when both are, said on stderr; ideogram when none is; segmind for
-    /// `job`).
+    /// `job`); for generate and quote also `cheapest`: the provider whose
+    /// quote may cost least, said on stderr.
     #[arg(long)]
     pub provider: Option<String>,
     /// Another base URL: a gateway, a proxy, a mock.

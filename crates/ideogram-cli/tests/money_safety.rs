@@ -632,6 +632,88 @@ async fn a_job_that_failed_for_want_of_credits_exits_5_and_is_sent_again_next_ru
     );
 }
 
+// 6b. Out of money is said as what it is.
+
+#[tokio::test]
+async fn out_of_money_exits_5_sent_once_with_its_reason_and_billed_no() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [
+        ("IDEOGRAM_API_KEY", key.as_str()),
+        ("SEGMIND_API_KEY", key.as_str()),
+    ];
+    let generate = |provider: &'static str, name: &'static str| {
+        let mut args = against(provider, mock.api_url()).to_vec();
+        args.extend([
+            "--retries",
+            "3",
+            "generate",
+            "a kite",
+            "--model",
+            "3",
+            "-o",
+            name,
+        ]);
+        args
+    };
+    // Each case: one POST, nothing billed, exit 5 naming the reason.
+    let refused = |out: &std::process::Output, sent_before: u64, reason: &str| {
+        let err = stderr(out);
+        assert_eq!(code(out), 5, "{err}");
+        assert!(err.contains(reason), "{reason} missing: {err}");
+        assert!(err.contains("billed: no"), "{err}");
+        assert_eq!(mock.posts_received(), sent_before + 1, "retried: {err}");
+    };
+
+    // Ideogram with a daily limit: the first call fits, the second would
+    // pass it and is refused (402 daily_limit).
+    let out = run(&generate("ideogram", "a.png"), &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let price = mock.ledger().entries[0].usd_micros.expect("3.0 is priced");
+    assert_eq!(mock.spent_today_usd_micros(), price);
+    mock.configure(|c| c.daily_limit_usd_micros = Some(price + price / 2));
+    let sent = mock.posts_received();
+    let out = run(&generate("ideogram", "b.png"), &env, dir.path()).await;
+    refused(&out, sent, "daily_limit");
+    assert!(!stderr(&out).contains("top up"), "{}", stderr(&out));
+    mock.configure(|c| c.daily_limit_usd_micros = None);
+
+    // A balance smaller than the price: 402 insufficient_funds.
+    mock.set_balance_usd_micros(Some(price - 1));
+    let sent = mock.posts_received();
+    let out = run(&generate("ideogram", "c.png"), &env, dir.path()).await;
+    refused(&out, sent, "insufficient_funds");
+    assert!(stderr(&out).contains("top up"), "{}", stderr(&out));
+
+    // Segmind: its 406.
+    mock.set_balance_usd_micros(Some(0));
+    let sent = mock.posts_received();
+    let out = run(&generate("segmind", "d.jpg"), &env, dir.path()).await;
+    refused(&out, sent, "Insufficient credits");
+
+    // --json says the same, classed `credits`.
+    let sent = mock.posts_received();
+    let mut args = vec!["--json"];
+    args.extend(generate("ideogram", "e.png"));
+    let out = run(&args, &env, dir.path()).await;
+    assert_eq!(code(&out), 5, "{}", stderr(&out));
+    let answer: Value = serde_json::from_str(stdout(&out).trim())
+        .or_else(|_| serde_json::from_str(stderr(&out).trim()))
+        .unwrap_or_else(|_| panic!("{} / {}", stdout(&out), stderr(&out)));
+    assert_eq!(answer["error"]["class"], "credits", "{answer}");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("insufficient_funds") && message.contains("billed: no"),
+        "{message}"
+    );
+    assert_eq!(mock.posts_received(), sent + 1);
+
+    assert_eq!(mock.ledger().entries.len(), 1, "only the first call billed");
+    let written = files(dir.path());
+    assert!(written.iter().all(|n| n.starts_with("a.")), "{written:?}");
+}
+
 // 7. The status survives any error body.
 
 #[tokio::test]

@@ -22,6 +22,15 @@ pub struct MockConfig {
     pub credits: f64,
     /// What one image costs.
     pub cost: f64,
+    /// The account's balance in millionths of a US dollar, spent down by
+    /// each billed call's spec price ([`Billed::usd_micros`](crate::Billed::usd_micros));
+    /// a call priced above what is left is refused unbilled (Ideogram: 402
+    /// `insufficient_funds`; Segmind: 406). `None`: no end.
+    pub balance_usd_micros: Option<u64>,
+    /// What may be spent in a UTC day, in millionths of a US dollar: a call
+    /// that would pass it is refused unbilled (Ideogram: 402 `daily_limit`;
+    /// Segmind: 406). `None`: no limit.
+    pub daily_limit_usd_micros: Option<u64>,
     /// Images Ideogram lets be in flight at once (10 documented).
     pub inflight_limit: u32,
     /// Segmind's POSTs a minute (5 on the free plan, 50 on Pro); `None` for
@@ -70,6 +79,8 @@ impl Default for MockConfig {
                 .expect("the spec says how long queued results are kept"),
             credits: 1_000_000.0,
             cost: 0.05,
+            balance_usd_micros: None,
+            daily_limit_usd_micros: None,
             inflight_limit: 10,
             segmind_per_minute: None,
             generation_polls: None,

@@ -150,8 +150,8 @@ pub(crate) async fn run(
             );
         }
         let cost = config.cost * f64::from(work.count);
-        if !state.can_pay(cost) {
-            return insufficient_funds();
+        if let Some(short) = state.short_of(cost, work.usd_micros) {
+            return short.ideogram();
         }
         *inflight += work.count;
         InFlight {
@@ -269,14 +269,6 @@ pub(crate) fn v2_answer(
         }
     }
     serde_json::to_value(answer).expect("a generated answer is JSON")
-}
-
-/// Ideogram's answer when the account cannot pay.
-pub(crate) fn insufficient_funds() -> Response {
-    json(
-        402,
-        json!({"error": "Insufficient funds", "reject_reason": "insufficient_funds"}),
-    )
 }
 
 /// Releases in-flight slots however the handler ends (answered or dropped).

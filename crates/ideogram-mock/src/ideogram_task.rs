@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 
 use crate::faults::Fault;
 use crate::form::{self, Form, MAX_IMAGE_BYTES};
-use crate::ideogram::{V2, Work, insufficient_funds, run, sizes_for, work_from};
+use crate::ideogram::{V2, Work, run, sizes_for, work_from};
 use crate::ledger::{Billed, Service};
 use crate::serve::{Hangup, error};
 use crate::state::{State, billed};
@@ -93,21 +93,20 @@ pub(crate) async fn answer(
         .and_then(|field| form.file(field))
         .and_then(|image| form::dimensions(image));
     let fields = form.fields(op.body.unwrap_or_default());
+    let usd_micros = op.priced(&form.value).map(|p| p.usd_micros);
     match task {
         Task::Describe => {
-            let asked = Asked::new(path, fault, input, fields);
+            let asked = Asked::new(path, fault, input, fields, usd_micros);
             describe(op, state, asked, hangup).await
         }
         Task::LayerizeText => {
             let v2 = v2(op, &form);
-            let mut asked = Asked::new(path, fault, input, fields);
-            asked.usd_micros = op.priced(&form.value).map(|p| p.usd_micros);
+            let asked = Asked::new(path, fault, input, fields, usd_micros);
             layerize_text(state, asked, v2, hangup).await
         }
         _ => match work(task, op, state, &form, input) {
             Ok(work) => {
                 let v2 = v2(op, &form);
-                let usd_micros = op.priced(&form.value).map(|p| p.usd_micros);
                 let work = Work {
                     fields,
                     v2,
@@ -306,13 +305,14 @@ impl<'a> Asked<'a> {
         fault: Option<Fault>,
         input: Option<(u32, u32)>,
         fields: Map<String, Value>,
+        usd_micros: Option<u64>,
     ) -> Self {
         Self {
             path,
             fault,
             input,
             fields,
-            usd_micros: None,
+            usd_micros,
         }
     }
 }
@@ -323,8 +323,8 @@ impl<'a> Asked<'a> {
 /// `descriptions`.
 async fn describe(op: &Operation, state: &State, asked: Asked<'_>, hangup: &Hangup) -> Response {
     let config = state.config();
-    if !state.can_pay(config.cost) {
-        return insufficient_funds();
+    if let Some(short) = state.short_of(config.cost, asked.usd_micros) {
+        return short.ideogram();
     }
     let (width, height) = asked.input.unwrap_or_default();
     let id = state.next_id("idd");
@@ -337,6 +337,7 @@ async fn describe(op: &Operation, state: &State, asked: Asked<'_>, hangup: &Hang
     };
     state.bill(Billed {
         cost: config.cost,
+        usd_micros: asked.usd_micros,
         ..billed(&id, Service::Ideogram, asked.path, "", &spec, asked.fields)
     });
     let text = crate::segmind::description(&spec);
@@ -377,8 +378,8 @@ async fn layerize_text(
     hangup: &Hangup,
 ) -> Response {
     let config = state.config();
-    if !state.can_pay(config.cost) {
-        return insufficient_funds();
+    if let Some(short) = state.short_of(config.cost, asked.usd_micros) {
+        return short.ideogram();
     }
     let (width, height) = asked.input.unwrap_or((512, 512));
     let fields = asked.fields;

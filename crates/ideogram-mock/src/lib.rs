@@ -61,6 +61,7 @@ mod config;
 mod deprecation;
 mod faults;
 mod form;
+mod funds;
 mod generations;
 mod ideogram;
 mod ideogram_route;
@@ -91,7 +92,9 @@ pub use state::{CdnRequest, JobReport};
 pub use webhook::{WEBHOOK_USER_ID, WebhookFault};
 
 /// Where the API origin serves the ledger as JSON (`GET`, no key needed):
-/// `{"entries": [...], "images": n, "credits": x}`, each entry a [`Billed`].
+/// `{"entries": [...], "images": n, "credits": x, "balance_usd_micros": b,
+/// "spent_today_usd_micros": s}`, each entry a [`Billed`] (`b` is null
+/// when the balance has no end).
 pub const LEDGER_PATH: &str = "/mock/ledger";
 
 /// `GET` [`LEDGER_PATH`] on the API origin: the ledger as JSON, with the
@@ -100,10 +103,16 @@ async fn serve_ledger(
     axum::extract::State(state): axum::extract::State<Arc<state::State>>,
 ) -> axum::Json<serde_json::Value> {
     let ledger = state.ledger();
+    let (balance, spent_today) = {
+        let funds = state.funds();
+        (funds.balance(), funds.spent_today())
+    };
     axum::Json(serde_json::json!({
         "entries": ledger.entries,
         "images": ledger.images(),
         "credits": state.credits(),
+        "balance_usd_micros": balance,
+        "spent_today_usd_micros": spent_today,
     }))
 }
 
@@ -168,6 +177,10 @@ impl MockServer {
             .merge(generations::routes(table))
             .route(LEDGER_PATH, axum::routing::get(serve_ledger))
             .route(jwks_path(), axum::routing::get(serve_jwks))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                state::count_posts,
+            ))
             .layer(axum::middleware::from_fn(move |request, next| {
                 deprecation::announce(
                     [table, ideogram_raw::segmind::operations::ALL],
@@ -213,6 +226,29 @@ impl MockServer {
     /// Sets the credits left (0 to test running out).
     pub fn set_credits(&self, credits: f64) {
         self.state.set_credits(credits);
+    }
+
+    /// The balance left in millionths of a dollar
+    /// ([`MockConfig::balance_usd_micros`], spent down); `None`: no end.
+    pub fn balance_usd_micros(&self) -> Option<u64> {
+        self.state.funds().balance()
+    }
+
+    /// Sets the balance left (`Some(0)` to test running out; `None`: no end).
+    pub fn set_balance_usd_micros(&self, balance: Option<u64>) {
+        self.state.funds().set_balance(balance);
+    }
+
+    /// What was billed today (UTC) in millionths of a dollar, which
+    /// [`MockConfig::daily_limit_usd_micros`] bounds.
+    pub fn spent_today_usd_micros(&self) -> u64 {
+        self.state.funds().spent_today()
+    }
+
+    /// POSTs the API origin has received, answered or not: how a test
+    /// proves a call was sent once (not retried).
+    pub fn posts_received(&self) -> u64 {
+        self.state.posts.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Changes the settings (latency, limits, ...) while running.

@@ -15,6 +15,7 @@ use ideogram_raw::segmind;
 use serde_json::{Value, json};
 
 use crate::faults::Fault;
+use crate::funds::NO_CREDITS;
 use crate::image::{ImageSpec, palette_colors};
 use crate::job_folder::{JobFolder, Kept, KeptEnd};
 use crate::ledger::{Billed, Delivery, Service};
@@ -47,6 +48,8 @@ struct Checked {
     describe: bool,
     /// The body as the ledger records it.
     fields: serde_json::Map<String, Value>,
+    /// Its spec price (the low end of a range), where the spec gives one.
+    usd_micros: Option<u64>,
 }
 
 impl Checked {
@@ -79,6 +82,7 @@ async fn sync(
     let mut answer = if checked.describe {
         state.bill(Billed {
             cost,
+            usd_micros: checked.usd_micros,
             ..billed(
                 &id,
                 Service::Segmind,
@@ -97,6 +101,7 @@ async fn sync(
         state.bill(Billed {
             outputs: vec![url],
             cost,
+            usd_micros: checked.usd_micros,
             ..billed(
                 &id,
                 Service::Segmind,
@@ -228,7 +233,7 @@ async fn submit_kept(
         KeptEnd::Failed {
             reason: SAFETY_BLOCK.into(),
         }
-    } else if !state.can_pay(config.cost) {
+    } else if state.short_of(config.cost, checked.usd_micros).is_some() {
         KeptEnd::Failed {
             reason: NO_CREDITS.into(),
         }
@@ -257,8 +262,6 @@ async fn submit_kept(
 
 /// Why a queued request with [`FAIL_TRIGGER`] fails.
 const SAFETY_BLOCK: &str = "Content blocked by the safety filter";
-/// Why a queued request fails when the credits ran out meanwhile.
-const NO_CREDITS: &str = "Insufficient credits";
 
 /// Bills queued request `id` (answered through the queue, or `lost` when
 /// its submit's answer was broken) and returns its end.
@@ -280,6 +283,7 @@ fn bill_queued(state: &State, id: &str, slug: &str, checked: Checked, lost: bool
     state.bill(Billed {
         outputs,
         cost: config.cost,
+        usd_micros: checked.usd_micros,
         delivery,
         ..billed(
             id,
@@ -311,7 +315,7 @@ async fn finish(
     pause(config.queued_for + processing_for).await;
     let end = if fails {
         JobEnd::Failed(SAFETY_BLOCK.into())
-    } else if !state.can_pay(config.cost) {
+    } else if state.short_of(config.cost, checked.usd_micros).is_some() {
         JobEnd::Failed(NO_CREDITS.into())
     } else {
         let lost = state
@@ -477,8 +481,9 @@ async fn admit(
     if let Some(limited) = state.rate_limited() {
         return Err(limited);
     }
-    if !state.can_pay(state.config().cost) {
-        return Err(error(406, "Insufficient credits"));
+    let usd_micros = priced(slug, &value);
+    if let Some(short) = state.short_of(state.config().cost, usd_micros) {
+        return Err(short.segmind());
     }
     let (width, height) = size(&value);
     let seed = value["seed"]
@@ -498,8 +503,18 @@ async fn admit(
             spec,
             describe: slug == "ideogram-describe",
             fields: crate::form::json_fields(&value),
+            usd_micros,
         },
     ))
+}
+
+/// What the spec says a call of `slug` with `body` costs (the low end of a
+/// range), by its v1 operation, which carries the price for the queued
+/// twin too.
+fn priced(slug: &str, body: &Value) -> Option<u64> {
+    let path = format!("/v1/{slug}");
+    let op = Operation::find(ideogram_raw::segmind::operations::ALL, "POST", &path)?;
+    Some(op.priced(body.as_object()?)?.usd_micros)
 }
 
 /// The size an answer has: the resolution asked (`RESOLUTION_1024_768` or

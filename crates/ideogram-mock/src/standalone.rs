@@ -45,6 +45,17 @@ pub struct MockArgs {
     /// What one image costs.
     #[arg(long, default_value_t = MockConfig::default().cost)]
     pub cost: f64,
+    /// The balance in millionths of a US dollar (2500000 is $2.50), spent
+    /// down by each billed call's spec price; a call priced above what is
+    /// left is refused unbilled (Ideogram 402 insufficient_funds, Segmind
+    /// 406) [default: no end].
+    #[arg(long)]
+    pub balance_usd_micros: Option<u64>,
+    /// What may be spent in a UTC day, in millionths of a US dollar: a call
+    /// that would pass it is refused unbilled (Ideogram 402 daily_limit,
+    /// Segmind 406) [default: no limit].
+    #[arg(long)]
+    pub daily_limit_usd_micros: Option<u64>,
     /// Images Ideogram lets be in flight at once (10 documented).
     #[arg(long, default_value_t = MockConfig::default().inflight_limit)]
     pub inflight_limit: u32,
@@ -78,6 +89,8 @@ impl MockArgs {
             retention: duration("--retention-s", self.retention_s)?,
             credits: self.credits,
             cost: self.cost,
+            balance_usd_micros: self.balance_usd_micros,
+            daily_limit_usd_micros: self.daily_limit_usd_micros,
             inflight_limit: self.inflight_limit,
             segmind_per_minute: self.per_minute,
             generation_polls: None,

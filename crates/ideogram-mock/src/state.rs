@@ -13,6 +13,7 @@ use bytes::Bytes;
 
 use crate::config::MockConfig;
 use crate::faults::{Fault, FaultPlan, Origin};
+use crate::funds::Short;
 use crate::image::ImageSpec;
 use crate::ledger::{Billed, Delivery, Ledger, Service};
 use crate::serve::{Hangup, error};
@@ -71,7 +72,7 @@ pub(crate) struct State {
     pub config: RwLock<MockConfig>,
     pub api_url: String,
     pub cdn_url: String,
-    credits: Mutex<f64>,
+    funds: Mutex<crate::funds::Funds>,
     ledger: Mutex<Ledger>,
     pub jobs: Mutex<HashMap<String, Job>>,
     /// Ideogram's v2 generations that run on, by id.
@@ -89,6 +90,8 @@ pub(crate) struct State {
     counter: AtomicU64,
     /// 429 answers sent (rate and in-flight limits).
     pub rejected: AtomicU64,
+    /// POSTs received on the API origin.
+    pub posts: AtomicU64,
     /// Work that may still bill: POSTs being handled, queued jobs not ended.
     busy: std::sync::Arc<tokio::sync::watch::Sender<usize>>,
     /// Signs and sends webhook deliveries; its keys are the JWKS served.
@@ -107,7 +110,10 @@ impl Drop for Busy {
 impl State {
     pub(crate) fn new(config: MockConfig, api_url: String, cdn_url: String) -> Self {
         Self {
-            credits: Mutex::new(config.credits),
+            funds: Mutex::new(crate::funds::Funds::new(
+                config.credits,
+                config.balance_usd_micros,
+            )),
             config: RwLock::new(config),
             api_url,
             cdn_url,
@@ -123,6 +129,7 @@ impl State {
             cdn_log: Mutex::default(),
             counter: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
+            posts: AtomicU64::new(0),
             busy: std::sync::Arc::new(tokio::sync::watch::channel(0).0),
             webhooks: crate::webhook::Signer::default(),
         }
@@ -155,11 +162,16 @@ impl State {
     }
 
     pub(crate) fn credits(&self) -> f64 {
-        *self.credits.lock().expect("credits")
+        self.funds().credits()
     }
 
     pub(crate) fn set_credits(&self, credits: f64) {
-        *self.credits.lock().expect("credits") = credits;
+        self.funds().set_credits(credits);
+    }
+
+    /// The account's money.
+    pub(crate) fn funds(&self) -> std::sync::MutexGuard<'_, crate::funds::Funds> {
+        self.funds.lock().expect("funds")
     }
 
     /// A fresh id, `prefix-000001` style, unique for this server.
@@ -258,9 +270,11 @@ impl State {
         Some(response)
     }
 
-    /// Whether the account can pay `cost`.
-    pub(crate) fn can_pay(&self, cost: f64) -> bool {
-        self.credits() + 1e-9 >= cost
+    /// Why the account cannot pay a call of `cost` credits priced
+    /// `usd_micros` (the spec's price), if it cannot.
+    pub(crate) fn short_of(&self, cost: f64, usd_micros: Option<u64>) -> Option<Short> {
+        let limit = self.config().daily_limit_usd_micros;
+        self.funds().short_of(cost, usd_micros, limit)
     }
 
     /// Keeps an image for the image origin; returns its URL.
@@ -301,7 +315,7 @@ impl State {
 
     /// Records a billed generation and charges for it.
     pub(crate) fn bill(&self, entry: Billed) {
-        *self.credits.lock().expect("credits") -= entry.cost;
+        self.funds().charge(&entry);
         self.ledger.lock().expect("ledger").entries.push(entry);
     }
 
@@ -397,6 +411,18 @@ pub(crate) async fn pause(duration: Duration) {
     if !duration.is_zero() {
         tokio::time::sleep(duration).await;
     }
+}
+
+/// Counts each POST the API origin receives ([`State::posts`]).
+pub(crate) async fn count_posts(
+    axum::extract::State(state): axum::extract::State<std::sync::Arc<State>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if request.method() == axum::http::Method::POST {
+        state.posts.fetch_add(1, Ordering::Relaxed);
+    }
+    next.run(request).await
 }
 
 /// Whether any header carries a credential.

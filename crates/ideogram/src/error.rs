@@ -28,11 +28,17 @@ pub enum Error {
         /// The service's words.
         message: String,
     },
-    /// No credits left (Ideogram 402, Segmind 406 or a job failed for want of them): do not retry.
+    /// Out of money (Ideogram 402, Segmind 406 or a job failed for want of
+    /// credits): not run, not billed, and sending it again will not help
+    /// until the account changes, so it is never retried.
     #[error("insufficient credits: {message}")]
     InsufficientCredits {
         /// The service's words.
         message: String,
+        /// Why, where the service says: Ideogram's `reject_reason`
+        /// (`insufficient_funds`, or `daily_limit` when the account's daily
+        /// spending limit is reached).
+        reason: Option<String>,
     },
     /// Too many requests; not run and not billed.
     #[error("rate limited{}: {message}", retry_after.map(|d| format!(" (retry after {:.1} s)", d.as_secs_f64())).unwrap_or_default())]

@@ -61,6 +61,21 @@ impl Provider {
         })
     }
 
+    /// How long one run of this provider's operation `id` (a [`Quote`]'s
+    /// `operation`) typically takes, where its spec says
+    /// (`x-typical-seconds`): the operation's own figure, else that of the
+    /// queued operation its route names (Segmind's pages time the model,
+    /// which both its sync and its queued calls run).
+    ///
+    /// [`Quote`]: crate::Quote
+    pub fn typical(self, id: &str) -> Option<std::time::Duration> {
+        let operations = crate::catalog::operations(self);
+        let find = |id: &str| operations.iter().find(|op| op.id == id);
+        let op = find(id)?;
+        op.typical
+            .or_else(|| find(op.route?.queue?).and_then(|queued| queued.typical))
+    }
+
     /// The environment variable a key is read from.
     pub fn key_variable(self) -> &'static str {
         match self {

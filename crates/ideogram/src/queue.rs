@@ -292,6 +292,7 @@ impl Job {
         if detail.to_ascii_lowercase().contains("insufficient credit") {
             return Error::InsufficientCredits {
                 message: format!("job {} failed: {detail}", self.id),
+                reason: None,
             };
         }
         Error::JobFailed {

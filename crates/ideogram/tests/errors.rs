@@ -88,7 +88,7 @@ async fn ideogram_statuses_map_to_their_meaning() {
         (
             402,
             json!({"error": "No funds", "reject_reason": "insufficient_funds"}),
-            |e| matches!(e, Error::InsufficientCredits { message } if message.contains("insufficient_funds")),
+            |e| matches!(e, Error::InsufficientCredits { message, reason } if message.contains("insufficient_funds") && reason.as_deref() == Some("insufficient_funds")),
         ),
         (
             401,

@@ -66,14 +66,21 @@ impl Connection {
             },
             (401, _) => Error::Unauthorized { message },
             (403, _) => Error::Forbidden { message },
-            (402, _) => Error::InsufficientCredits {
-                message: match reject_reason {
-                    Some(reason) => format!("{message} ({})", self.redact(&reason)),
-                    None => message,
-                },
-            },
+            (402, _) => {
+                let reason = reject_reason.map(|reason| self.redact(&reason));
+                Error::InsufficientCredits {
+                    message: match &reason {
+                        Some(reason) => format!("{message} ({reason})"),
+                        None => message,
+                    },
+                    reason,
+                }
+            }
             (406, _) if message.to_ascii_lowercase().contains("credit") => {
-                Error::InsufficientCredits { message }
+                Error::InsufficientCredits {
+                    message,
+                    reason: None,
+                }
             }
             (429, _) => Error::RateLimited {
                 retry_after: crate::retry::server_delay(headers),
