@@ -26,6 +26,8 @@ Exit codes:
      fetches it are printed (`ideogram fetch URL -o PATH`)
   10 configuration (a base URL or a proxy that cannot be used)
   11 network error before anything was sent (not billed: safe to run again)
+  12 over budget: the request could cost more than --max-usd allows, or
+     its price is not known (nothing was sent)
   130 interrupted (run the same command again to resume)
 
 Environment:
@@ -158,6 +160,8 @@ pub(crate) enum Command {
         #[command(flatten)]
         save: SaveArgs,
         #[command(flatten)]
+        budget: BudgetArgs,
+        #[command(flatten)]
         connection: Connection,
     },
     /// What `generate` with the same arguments would cost, sending nothing
@@ -185,6 +189,8 @@ pub(crate) enum Command {
         #[command(flatten)]
         save: SaveArgs,
         #[command(flatten)]
+        budget: BudgetArgs,
+        #[command(flatten)]
         connection: Connection,
     },
     /// Repaint where MASK is black, from the prompt (Ideogram 3.0).
@@ -203,6 +209,8 @@ pub(crate) enum Command {
         #[command(flatten)]
         save: SaveArgs,
         #[command(flatten)]
+        budget: BudgetArgs,
+        #[command(flatten)]
         connection: Connection,
     },
     /// Extend a square image outwards to a resolution (Ideogram 3.0).
@@ -215,6 +223,8 @@ pub(crate) enum Command {
         options: EditOptions,
         #[command(flatten)]
         save: SaveArgs,
+        #[command(flatten)]
+        budget: BudgetArgs,
         #[command(flatten)]
         connection: Connection,
     },
@@ -229,6 +239,8 @@ pub(crate) enum Command {
         options: EditOptions,
         #[command(flatten)]
         save: SaveArgs,
+        #[command(flatten)]
+        budget: BudgetArgs,
         #[command(flatten)]
         connection: Connection,
     },
@@ -250,6 +262,8 @@ pub(crate) enum Command {
         #[command(flatten)]
         save: SaveArgs,
         #[command(flatten)]
+        budget: BudgetArgs,
+        #[command(flatten)]
         connection: Connection,
     },
     /// Make an image's background transparent (Ideogram's v2; billed).
@@ -260,6 +274,8 @@ pub(crate) enum Command {
         options: EditOptions,
         #[command(flatten)]
         save: SaveArgs,
+        #[command(flatten)]
+        budget: BudgetArgs,
         #[command(flatten)]
         connection: Connection,
     },
@@ -274,6 +290,8 @@ pub(crate) enum Command {
         #[command(flatten)]
         save: SaveArgs,
         #[command(flatten)]
+        budget: BudgetArgs,
+        #[command(flatten)]
         connection: Connection,
     },
     /// Separate an image's text into layers: saves the image without its
@@ -287,12 +305,16 @@ pub(crate) enum Command {
         #[command(flatten)]
         save: SaveArgs,
         #[command(flatten)]
+        budget: BudgetArgs,
+        #[command(flatten)]
         connection: Connection,
     },
     /// Words for an image, each usable as a prompt (billed).
     Describe {
         /// The image: an http(s) URL or a file.
         image: String,
+        #[command(flatten)]
+        budget: BudgetArgs,
         #[command(flatten)]
         connection: Connection,
     },
@@ -374,6 +396,8 @@ pub(crate) enum Command {
         #[arg(long)]
         wait: bool,
         #[command(flatten)]
+        budget: BudgetArgs,
+        #[command(flatten)]
         connection: Connection,
     },
     /// Download images already paid for, from the URLs a failed save printed
@@ -445,6 +469,27 @@ impl Command {
         false
     }
 
+    /// The `--max-usd` given to a command that spends.
+    pub(crate) fn max_usd(&self) -> Option<&str> {
+        match self {
+            Self::Generate { budget, .. }
+            | Self::Remix { budget, .. }
+            | Self::Edit { budget, .. }
+            | Self::Reframe { budget, .. }
+            | Self::ReplaceBackground { budget, .. }
+            | Self::Upscale { budget, .. }
+            | Self::RemoveBackground { budget, .. }
+            | Self::RemoveObject { budget, .. }
+            | Self::LayerizeText { budget, .. }
+            | Self::Describe { budget, .. }
+            | Self::Batch { budget, .. }
+            | Self::Job {
+                action: JobAction::Submit { budget, .. },
+            } => budget.max_usd.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The network options given after the command's name; `None` for a
     /// command that calls no service.
     pub(crate) fn connection(&self) -> Option<&Connection> {
@@ -481,6 +526,20 @@ impl Command {
     }
 }
 
+/// `--max-usd`, on every command that spends.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Budget")]
+pub(crate) struct BudgetArgs {
+    /// The most this may cost, in US dollars (`0.50`): the request is
+    /// priced first (Ideogram's free dry run, or the spec's price) and
+    /// refused, nothing sent, when it could cost more or has no known
+    /// price (exit 12). A batch prices every line before sending any, and
+    /// never lets what its journal says was spent plus the next item pass
+    /// it, resumed runs included.
+    #[arg(long = "max-usd", value_name = "AMOUNT")]
+    pub max_usd: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 #[expect(clippy::large_enum_variant, reason = "parsed once per process")]
@@ -504,6 +563,8 @@ pub(crate) enum JobAction {
         image_weight: Option<String>,
         #[command(flatten)]
         options: Options,
+        #[command(flatten)]
+        budget: BudgetArgs,
         #[command(flatten)]
         connection: Connection,
     },

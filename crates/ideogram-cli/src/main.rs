@@ -3,6 +3,7 @@
 
 mod args;
 mod batch;
+mod budget;
 mod commands;
 mod connect;
 mod failure;
@@ -217,6 +218,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         let session = connect::connect(&connection, false).await?;
         return webhook::serve(session, *listen, output.clone(), *window, cli.json, signals).await;
     }
+    // An amount that is not one is refused before anything is sent.
+    let budget = budget::limit(cli.command.max_usd())?;
     let queue = matches!(cli.command, Command::Job { .. });
     if matches!(cli.command, Command::Batch { .. } | Command::Job { .. })
         && cli
@@ -243,7 +246,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             ..
         } => {
             let request = request::build(&prompt, &options)?;
-            let save = commands::Save::new(&save, cli.json);
+            let save = commands::Save::new(&save, cli.json).within(budget);
             commands::generate(&session, request, save, &signals).await
         }
         Command::Quote {
@@ -265,7 +268,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &image,
                 image_weight.as_deref(),
             )?;
-            let save = commands::Save::new(&save, cli.json);
+            let save = commands::Save::new(&save, cli.json).within(budget);
             commands::generate(&session, request, save, &signals).await
         }
         Command::Edit {
@@ -285,7 +288,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &session,
                 request,
                 prompt,
-                commands::Save::new(&save, cli.json),
+                commands::Save::new(&save, cli.json).within(budget),
                 &signals,
             )
             .await
@@ -305,7 +308,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &session,
                 request,
                 named,
-                commands::Save::new(&save, cli.json),
+                commands::Save::new(&save, cli.json).within(budget),
                 &signals,
             )
             .await
@@ -325,7 +328,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &session,
                 request,
                 prompt,
-                commands::Save::new(&save, cli.json),
+                commands::Save::new(&save, cli.json).within(budget),
                 &signals,
             )
             .await
@@ -350,7 +353,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &session,
                 request,
                 named,
-                commands::Save::new(&save, cli.json),
+                commands::Save::new(&save, cli.json).within(budget),
                 &signals,
             )
             .await
@@ -364,7 +367,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let kind = ideogram::EditKind::RemoveBackground;
             let named = request::edit_named(&kind, None);
             let request = request::edit(&image, kind, &options)?;
-            let save = commands::Save::new(&save, cli.json);
+            let save = commands::Save::new(&save, cli.json).within(budget);
             edit(&session, request, named, save, &signals).await
         }
         Command::RemoveObject {
@@ -379,7 +382,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             };
             let named = request::edit_named(&kind, None);
             let request = request::edit(&image, kind, &options)?;
-            let save = commands::Save::new(&save, cli.json);
+            let save = commands::Save::new(&save, cli.json).within(budget);
             edit(&session, request, named, save, &signals).await
         }
         Command::LayerizeText {
@@ -388,11 +391,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             save,
             ..
         } => {
-            let save = commands::Save::new(&save, cli.json);
+            let save = commands::Save::new(&save, cli.json).within(budget);
             commands::layerize_text(&session, &image, prompt.as_deref(), save, &signals).await
         }
         Command::Describe { image, .. } => {
-            commands::describe(&session, &image, cli.json, &signals).await
+            commands::describe(&session, &image, (cli.json, budget), &signals).await
         }
         Command::Batch {
             file,
@@ -415,6 +418,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 switch_provider,
                 wait,
                 json: cli.json,
+                max_usd: budget,
             };
             batch::run(&session, batch, signals).await
         }
@@ -430,7 +434,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 if let Some(image) = image {
                     request = request::with_image(request, &image, image_weight.as_deref())?;
                 }
-                commands::job_submit(&session, &request, cli.json, &signals).await
+                commands::job_submit(&session, &request, (cli.json, budget), &signals).await
             }
             JobAction::Status { id, .. } => commands::job_status(&session, &id, cli.json).await,
             JobAction::Wait {
@@ -444,6 +448,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     output: output.as_deref(),
                     overwrite,
                     json: cli.json,
+                    max_usd: None,
                 };
                 commands::job_wait(&session, &id, timeout, save, &signals).await
             }

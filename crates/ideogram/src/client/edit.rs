@@ -13,6 +13,8 @@ use crate::generation::{GeneratedImage, Generation};
 use crate::image_input::ImageInput;
 use crate::lowering::{Draft, Slot};
 use crate::model::Model;
+use crate::quote::Quote;
+use crate::wire::WireRequest;
 
 impl Client {
     /// Runs an operation on an uploaded image and waits for the images; on
@@ -89,6 +91,29 @@ impl Client {
         self.inner.descriptions(answer.await?).await
     }
 
+    /// What [`describe`](Self::describe) of `image` would cost (see
+    /// [`Client::quote`]); the image is read as it would be for the call.
+    pub async fn quote_describe(&self, image: &ImageInput) -> Result<Quote, Error> {
+        let wire = self
+            .on_image_wire("describe", None, image, None, &BTreeMap::new())
+            .await?;
+        super::priced::quote(self, &wire).await
+    }
+
+    /// What [`layerize_text`](Self::layerize_text) would cost (see
+    /// [`Client::quote`]).
+    pub async fn quote_layerize_text(
+        &self,
+        image: &ImageInput,
+        prompt: Option<&str>,
+    ) -> Result<Quote, Error> {
+        let none = BTreeMap::new();
+        let wire = self
+            .on_image_wire("layerize-text", Some(Model::V3), image, prompt, &none)
+            .await?;
+        super::priced::quote(self, &wire).await
+    }
+
     /// The answer to `task` run on `image` alone (and `prompt`).
     async fn on_image(
         &self,
@@ -98,6 +123,22 @@ impl Client {
         prompt: Option<&str>,
         fields: &BTreeMap<String, serde_json::Value>,
     ) -> Result<ResponseValue<ByteStream>, Error> {
+        let body = self
+            .on_image_wire(task, model, image, prompt, fields)
+            .await?;
+        send(self, body.operation(), &body).await
+    }
+
+    /// `task` on `image` (and `prompt`) as it goes on the wire: checked and
+    /// its image read, nothing sent.
+    async fn on_image_wire(
+        &self,
+        task: &str,
+        model: Option<Model>,
+        image: &ImageInput,
+        prompt: Option<&str>,
+        fields: &BTreeMap<String, serde_json::Value>,
+    ) -> Result<WireRequest, Error> {
         image.check()?;
         let lowered = Draft {
             task,
@@ -112,8 +153,7 @@ impl Client {
             fields,
         }
         .lower(self.provider())?;
-        let body = read(&self.inner, lowered).await?;
-        send(self, body.operation(), &body).await
+        read(&self.inner, lowered).await
     }
 }
 
