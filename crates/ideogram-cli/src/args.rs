@@ -431,6 +431,15 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: WebhookAction,
     },
+    /// What the paid calls recorded in a folder cost, by day, provider and
+    /// model: the costs its journals record (a batch's) and its images'
+    /// sidecars hold (the service's figure where it gave one, else the
+    /// quote taken before sending). Nothing is sent; no key is needed.
+    Spend {
+        /// The folder (default: the current one).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// List the legal sizes with their aspect ratios.
     Resolutions {
         /// `legacy` (2.x models and Segmind's 2.x slugs), `v3` or `v4`; default
@@ -518,6 +527,7 @@ impl Command {
             #[cfg(feature = "mock")]
             Self::Mock(_) => None,
             Self::Fetch { .. }
+            | Self::Spend { .. }
             | Self::Resolutions { .. }
             | Self::Palettes
             | Self::Models

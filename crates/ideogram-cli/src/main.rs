@@ -22,6 +22,7 @@ mod request;
 mod room;
 mod shell;
 mod signals;
+mod spend;
 mod trace;
 mod values;
 mod webhook;
@@ -137,6 +138,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             commands::palettes(cli.json);
             return Ok(());
         }
+        Command::Spend { dir } => return spend::run(dir, cli.json),
         Command::Models => {
             commands::models(cli.json);
             return Ok(());
@@ -459,6 +461,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         | Command::Mcp { .. }
         | Command::Webhook { .. }
         | Command::Palettes
+        | Command::Spend { .. }
         | Command::Models
         | Command::Completions { .. }
         | Command::Fetch { .. } => {

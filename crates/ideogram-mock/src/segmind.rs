@@ -76,9 +76,11 @@ async fn sync(
     pause(config.latency).await;
     let id = state.next_id("seg");
     let cost = config.cost;
+    let usd_micros = price(&path, &checked.fields);
     let mut answer = if checked.describe {
         state.bill(Billed {
             cost,
+            usd_micros,
             ..billed(
                 &id,
                 Service::Segmind,
@@ -97,6 +99,7 @@ async fn sync(
         state.bill(Billed {
             outputs: vec![url],
             cost,
+            usd_micros,
             ..billed(
                 &id,
                 Service::Segmind,
@@ -255,6 +258,14 @@ async fn submit_kept(
     queued(state, &id, fault, hangup).await
 }
 
+/// What the spec's price (`x-price`) says the call at `path` with `fields`
+/// cost, in millionths of a dollar: for a range, its low end (what the
+/// library's estimate says too), so mixed runs can be audited.
+fn price(path: &str, fields: &serde_json::Map<String, Value>) -> Option<u64> {
+    let op = Operation::find(segmind::operations::ALL, "POST", path)?;
+    op.priced(fields).map(|priced| priced.usd_micros)
+}
+
 /// Why a queued request with [`FAIL_TRIGGER`] fails.
 const SAFETY_BLOCK: &str = "Content blocked by the safety filter";
 /// Why a queued request fails when the credits ran out meanwhile.
@@ -277,9 +288,11 @@ fn bill_queued(state: &State, id: &str, slug: &str, checked: Checked, lost: bool
         let url = state.publish(id, checked.spec.clone(), "jpg");
         (url.clone(), vec![url], checked.prompt.as_str())
     };
+    let usd_micros = price(&format!("/v2/{slug}"), &checked.fields);
     state.bill(Billed {
         outputs,
         cost: config.cost,
+        usd_micros,
         delivery,
         ..billed(
             id,
