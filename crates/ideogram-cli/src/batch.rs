@@ -127,10 +127,9 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
     let (quotes, spending) = match batch.max_usd {
         Some(budget) => {
             let pricing = price_all(session, &lines, &batch, &states, &resend, budget);
-            let (quotes, spending) = signals
-                .unless(1, pricing)
-                .await
-                .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))??;
+            let (quotes, spending) = signals.unless(1, pricing).await.ok_or_else(|| {
+                Failure::new(INTERRUPTED, "interrupted before anything was sent")
+            })??;
             (quotes, Some(spending))
         }
         None => (HashMap::new(), None),
@@ -519,7 +518,7 @@ async fn price_all(
         if !sends && !unrecorded {
             return None;
         }
-        Some((index, item.work.quote(client).await))
+        Some((index, sends, item.work.quote(client).await))
     });
     let priced: Vec<_> = futures::stream::iter(pricing)
         .buffer_unordered(batch.concurrency.max(1))
@@ -528,9 +527,13 @@ async fn price_all(
         .await;
     let mut quotes = HashMap::new();
     let mut unpriced = Vec::new();
-    for (index, quote) in priced {
+    let mut to_send = Vec::new();
+    for (index, sends, quote) in priced {
         match quote {
             Ok(quote) => {
+                if sends {
+                    to_send.push((index, quote.most_usd_micros()));
+                }
                 quotes.insert(index, quote);
             }
             Err(Error::Validation(why)) => unpriced.push((index, why.to_string())),
@@ -558,11 +561,6 @@ async fn price_all(
             _ => {}
         }
     }
-    let to_send: Vec<(usize, u64)> = quotes
-        .iter()
-        .filter(|(index, _)| !spent.contains_key(*index))
-        .map(|(index, quote)| (*index, quote.most_usd_micros()))
-        .collect();
     let earlier: u64 = spent.values().sum();
     crate::budget::batch_within(earlier, to_send, budget)?;
     Ok((quotes, crate::budget::Spending::new(budget, spent)))
@@ -869,8 +867,8 @@ impl Context<'_> {
         };
         // A job resumed by id alone does not know its model; this item does.
         generation.model = item.work.model();
-        let cost = (state.cost.clone())
-            .or_else(|| crate::budget::Cost::of(&generation, quote.as_ref()));
+        let cost =
+            (state.cost.clone()).or_else(|| crate::budget::Cost::of(&generation, quote.as_ref()));
         self.save(item, &state, &generation, cost.as_ref()).await
     }
 
@@ -900,7 +898,10 @@ impl Context<'_> {
     async fn sending(&self, item: &Item) -> Result<crate::room::Reservation, Stopped> {
         // Within the budget, or it is not sent.
         if let Some(spending) = self.spending {
-            let most = self.quotes.get(&item.index).map(ideogram::Quote::most_usd_micros);
+            let most = self
+                .quotes
+                .get(&item.index)
+                .map(ideogram::Quote::most_usd_micros);
             let charged = match most {
                 Some(most) => spending.charge(item.index, most),
                 None => Err(crate::budget::unpriced("not priced before the run")),

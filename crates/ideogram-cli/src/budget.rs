@@ -193,36 +193,50 @@ impl Cost {
 
 /// A batch's account under a budget: what each item spent or may spend.
 /// An item is charged the most it can cost before it is sent, and settled
-/// at what it cost once paid; one certainly not billed is given back.
+/// at what it cost once paid; one certainly not billed is given back. What
+/// earlier runs spent (or may have: an item sent with no cost recorded) is
+/// kept apart, so that an item sent again is counted twice, as it may be
+/// billed twice.
 pub(crate) struct Spending {
     budget: u64,
-    items: Mutex<HashMap<usize, u64>>,
+    items: Mutex<Accounts>,
+}
+
+/// Per item: what earlier runs spent, and what this run charged.
+struct Accounts {
+    earlier: HashMap<usize, u64>,
+    now: HashMap<usize, u64>,
+}
+
+impl Accounts {
+    fn total(&self) -> u64 {
+        self.earlier.values().chain(self.now.values()).sum()
+    }
 }
 
 impl Spending {
     /// An account for `budget` holding what earlier runs spent per item.
-    pub(crate) fn new(budget: u64, spent: HashMap<usize, u64>) -> Self {
+    pub(crate) fn new(budget: u64, earlier: HashMap<usize, u64>) -> Self {
         Self {
             budget,
-            items: Mutex::new(spent),
+            items: Mutex::new(Accounts {
+                earlier,
+                now: HashMap::new(),
+            }),
         }
     }
 
     /// The total charged so far.
     #[cfg(test)]
     pub(crate) fn total(&self) -> u64 {
-        self.items.lock().expect("spending").values().sum()
+        self.items.lock().expect("spending").total()
     }
 
     /// Charges item `index` the most it can cost, `most`, unless that
     /// takes the total past the budget: then the refusal, nothing charged.
     pub(crate) fn charge(&self, index: usize, most: u64) -> Result<(), Failure> {
         let mut items = self.items.lock().expect("spending");
-        let others: u64 = items
-            .iter()
-            .filter(|(item, _)| **item != index)
-            .map(|(_, spent)| spent)
-            .sum();
+        let others = items.total() - items.now.get(&index).copied().unwrap_or(0);
         if others.saturating_add(most) > self.budget {
             return Err(Failure::new(
                 OVER_BUDGET,
@@ -234,21 +248,25 @@ impl Spending {
                 ),
             ));
         }
-        items.insert(index, most);
+        items.now.insert(index, most);
         Ok(())
     }
 
-    /// Item `index` cost `usd_micros`.
+    /// Item `index` cost `usd_micros`: what this run charged it, or else
+    /// (a paid result an earlier run left to fetch) what that run spent.
     pub(crate) fn settle(&self, index: usize, usd_micros: u64) {
-        self.items
-            .lock()
-            .expect("spending")
-            .insert(index, usd_micros);
+        let mut items = self.items.lock().expect("spending");
+        let account = if items.now.contains_key(&index) {
+            &mut items.now
+        } else {
+            &mut items.earlier
+        };
+        account.insert(index, usd_micros);
     }
 
-    /// Item `index` was certainly not billed.
+    /// What this run charged item `index` was certainly not billed.
     pub(crate) fn release(&self, index: usize) {
-        self.items.lock().expect("spending").remove(&index);
+        self.items.lock().expect("spending").now.remove(&index);
     }
 }
 
@@ -282,5 +300,11 @@ mod tests {
         assert_eq!(spending.total(), 200);
         spending.release(2);
         assert_eq!(spending.total(), 150);
+        // An item an earlier run may have paid for, sent again, counts twice.
+        spending
+            .charge(0, 50)
+            .expect("60 before, 50 now, 90: 200 of 200");
+        assert_eq!(spending.total(), 200);
+        assert!(spending.charge(3, 1).is_err());
     }
 }

@@ -373,8 +373,19 @@ pub(crate) async fn layerize_text(
     room.release();
     let layers = layers.map_err(|e| {
         let model = ideogram::EditRequest::MODEL;
-        let cost = Cost::of(&Generation::new(provider, model, Vec::new()), quote.as_ref());
-        paid_failure(session, e, model, &plan, &asked, &save, (started, cost.as_ref()))
+        let cost = Cost::of(
+            &Generation::new(provider, model, Vec::new()),
+            quote.as_ref(),
+        );
+        paid_failure(
+            session,
+            e,
+            model,
+            &plan,
+            &asked,
+            &save,
+            (started, cost.as_ref()),
+        )
     })?;
     let generation = Generation::new(provider, ideogram::EditRequest::MODEL, vec![layers.base]);
     let blocks = serde_json::to_value(&layers.blocks).expect("JSON");

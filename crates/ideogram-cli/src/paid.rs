@@ -167,7 +167,12 @@ async fn save_one(
         tried: rescued.as_ref().err().cloned().unwrap_or_default(),
         rescued: rescued.ok(),
     };
-    let base = costed(saving, output::record(image, generation, saving.asked, &stem.image, saving.started), number, generation);
+    let base = costed(
+        saving,
+        output::record(image, generation, saving.asked, &stem.image, saving.started),
+        number,
+        generation,
+    );
     // The URL on disk before the download starts: if this process dies, the
     // sidecar still says where the paid image is.
     let mut sidecar_ours = saving.replace || saving.claimed;
@@ -196,8 +201,12 @@ async fn save_one(
     }
     match image.save_with(&stem.image, &options).await {
         Ok(saved) => {
-            let mut record =
-                costed(saving, output::record(image, generation, saving.asked, &saved, saving.started), number, generation);
+            let mut record = costed(
+                saving,
+                output::record(image, generation, saving.asked, &saved, saving.started),
+                number,
+                generation,
+            );
             if saved != stem.image {
                 tell(&format!(
                     "note: {} holds a {} image, saved as {}",
@@ -233,8 +242,12 @@ async fn save_one(
             };
             if let Ok(copy) = &rescued {
                 // The copy is described where it is, as a saved image is.
-                let mut record =
-                    costed(saving, output::record(image, generation, saving.asked, copy, saving.started), number, generation);
+                let mut record = costed(
+                    saving,
+                    output::record(image, generation, saving.asked, copy, saving.started),
+                    number,
+                    generation,
+                );
                 record["rescued_from"] = json!(stem.image.display().to_string());
                 if let Err(failure) = output::write_sidecar(&Stem::sidecar_of(copy), &record, false)
                 {
@@ -390,8 +403,12 @@ pub(crate) fn record_undecoded(
                 rescued: None,
                 tried: Vec::new(),
             };
-            let mut record =
-                costed(saving, output::record(image, generation, saving.asked, &stem.image, saving.started), i + 1, generation);
+            let mut record = costed(
+                saving,
+                output::record(image, generation, saving.asked, &stem.image, saving.started),
+                i + 1,
+                generation,
+            );
             record["status"] = json!("not_saved");
             record["error"] = json!(lost.reason);
             record["fetch"] = json!(lost.fetch());

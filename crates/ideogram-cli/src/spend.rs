@@ -37,7 +37,10 @@ struct Row {
 /// object, every amount in millionths of a dollar and as dollars).
 pub(crate) fn run(dir: &Path, json: bool) -> Result<(), Failure> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
-        Failure::new(INVALID, format!("cannot read the folder {}: {e}", dir.display()))
+        Failure::new(
+            INVALID,
+            format!("cannot read the folder {}: {e}", dir.display()),
+        )
     })?;
     let mut costs: Vec<(u64, Cost)> = Vec::new();
     for entry in entries.flatten().take(MAX_FILES) {
@@ -61,10 +64,15 @@ pub(crate) fn run(dir: &Path, json: bool) -> Result<(), Failure> {
         let day = cost
             .at
             .and_then(|at| DateTime::<Utc>::from_timestamp(i64::try_from(at).ok()?, 0))
-            .map_or_else(|| "unknown".to_owned(), |t| t.format("%Y-%m-%d").to_string());
+            .map_or_else(
+                || "unknown".to_owned(),
+                |t| t.format("%Y-%m-%d").to_string(),
+            );
         let key = (
             day,
-            cost.provider.clone().unwrap_or_else(|| "unknown".to_owned()),
+            cost.provider
+                .clone()
+                .unwrap_or_else(|| "unknown".to_owned()),
             cost.model.clone().unwrap_or_else(|| "unknown".to_owned()),
         );
         let row = rows.entry(key).or_default();
@@ -95,7 +103,10 @@ pub(crate) fn run(dir: &Path, json: bool) -> Result<(), Failure> {
         say(&crate::output::json_text(&all));
         return Ok(());
     }
-    say(&format!("{:<10}  {:<10}  {:<10}  SPENT", "DAY", "PROVIDER", "MODEL"));
+    say(&format!(
+        "{:<10}  {:<10}  {:<10}  SPENT",
+        "DAY", "PROVIDER", "MODEL"
+    ));
     for ((day, provider, model), row) in &rows {
         say(&format!(
             "{day:<10}  {provider:<10}  {model:<10}  {}",

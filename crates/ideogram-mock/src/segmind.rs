@@ -260,10 +260,18 @@ async fn submit_kept(
 
 /// What the spec's price (`x-price`) says the call at `path` with `fields`
 /// cost, in millionths of a dollar: for a range, its low end (what the
-/// library's estimate says too), so mixed runs can be audited.
+/// library's estimate says too), so mixed runs can be audited. A queue's submit is priced as the operation it queues.
 fn price(path: &str, fields: &serde_json::Map<String, Value>) -> Option<u64> {
-    let op = Operation::find(segmind::operations::ALL, "POST", path)?;
-    op.priced(fields).map(|priced| priced.usd_micros)
+    let all = segmind::operations::ALL;
+    let op = Operation::find(all, "POST", path)?;
+    let priced = |op: &Operation| op.price.and(op.priced(fields));
+    priced(op)
+        .or_else(|| {
+            all.iter()
+                .filter(|sync| sync.route.and_then(|r| r.queue) == Some(op.id))
+                .find_map(priced)
+        })
+        .map(|priced| priced.usd_micros)
 }
 
 /// Why a queued request with [`FAIL_TRIGGER`] fails.
