@@ -32,6 +32,9 @@ fn on_ideogram<'a>(mock: &'a MockServer, rest: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
+/// The environment a command runs with.
+type Env<'a> = [(&'a str, &'a str)];
+
 /// Ideogram 4.5 at high quality: $0.10 an image, exact, by its dry run.
 const DIME: [&str; 4] = ["--model", "4.5", "--set", "quality=high"];
 
@@ -237,7 +240,7 @@ async fn spend_equals_the_ledger_for_a_mixed_run() {
     write_png(dir.path(), "mask.png", 512, 512, [0, 0, 0]);
     let ideogram = [("IDEOGRAM_API_KEY", key.as_str())];
     let segmind = [("SEGMIND_API_KEY", key.as_str())];
-    let runs: Vec<(Vec<&str>, &[(&str, &str)])> = vec![
+    let runs: Vec<(Vec<&str>, &Env)> = vec![
         (
             [
                 &on_ideogram(&mock, &["generate", "a fox", "-o", "out/"])[..],
@@ -317,4 +320,41 @@ async fn spend_json(dir: &Path, cwd: &Path) -> serde_json::Value {
     let out = run(&["--json", "spend", dir.to_str().unwrap()], &[], cwd).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     serde_json::from_str(&stdout(&out)).unwrap()
+}
+
+#[tokio::test]
+async fn every_command_that_spends_keeps_to_its_budget() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    write_png(dir.path(), "in.png", 512, 512, [200, 40, 40]);
+    write_png(dir.path(), "mask.png", 512, 512, [0, 0, 0]);
+    std::fs::write(dir.path().join("b.txt"), "a fox\n").unwrap();
+    let commands: [&[&str]; 12] = [
+        &["generate", "a fox"],
+        &["remix", "in.png", "a fox"],
+        &["edit", "in.png", "mask.png", "a hat"],
+        &["reframe", "in.png", "1024x1024"],
+        &["replace-background", "in.png", "a beach"],
+        &["upscale", "in.png"],
+        &["remove-background", "in.png"],
+        &["remove-object", "in.png", "mask.png"],
+        &["layerize-text", "in.png"],
+        &["describe", "in.png"],
+        &["job", "submit", "a fox"],
+        &["batch", "b.txt", "-o", "out"],
+    ];
+    for command in commands {
+        // A millionth of a dollar buys nothing.
+        let args = [&on_ideogram(&mock, command)[..], &["--max-usd", "0.000001"]].concat();
+        let out = run(&args, &env, dir.path()).await;
+        assert_eq!(code(&out), OVER_BUDGET, "{command:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("--max-usd"),
+            "{command:?}: {}",
+            stderr(&out)
+        );
+        assert!(mock.ledger().entries.is_empty(), "{command:?} billed");
+    }
 }
