@@ -536,7 +536,9 @@ impl Command {
     }
 }
 
-/// `--max-usd`, on every command that spends.
+// Not a string literal, so clap does not take it for the about of every
+// command that flattens it (see `Connection`).
+#[doc = concat!("`--max-usd`, on every command that spends.")]
 #[derive(Debug, Clone, Default, clap::Args)]
 #[command(next_help_heading = "Budget")]
 pub(crate) struct BudgetArgs {
