@@ -147,11 +147,16 @@ async fn send_and_save<'a>(
     let room = crate::room::reserve(&plan.dir, count)?;
     let started = SystemTime::now();
     let earlier = Single::open(session, &plan.dir, &key, false)?;
-    let mut quote = None;
+    let quote;
     let (generation, single) = match resumed(session, signals, earlier.as_ref(), model, room)
         .await?
     {
-        Ok(generation) => (generation, earlier),
+        Ok(generation) => {
+            // For its sidecars' cost: the spec's price, sending nothing.
+            let prepared = signals.unless(1, prepare).await.and_then(Result::ok);
+            quote = prepared.and_then(|prepared| prepared.estimate().ok());
+            (generation, earlier)
+        }
         Err(room) => {
             let prepared = signals
                 .unless(1, prepare)

@@ -358,3 +358,51 @@ async fn every_command_that_spends_keeps_to_its_budget() {
         assert!(mock.ledger().entries.is_empty(), "{command:?} billed");
     }
 }
+
+/// A one-shot command killed after its submit and run again waits for the
+/// same job; its sidecar still says what the call cost, so `spend` agrees
+/// with the ledger.
+#[tokio::test]
+async fn a_resumed_command_records_what_its_job_cost() {
+    let mock = mock(MockConfig {
+        processing_for: Duration::from_secs(2),
+        ..MockConfig::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("SEGMIND_API_KEY", key.as_str())];
+    let args = [
+        "--provider",
+        "segmind",
+        "--base-url",
+        mock.api_url(),
+        "generate",
+        "a heron",
+        "--model",
+        "V_3",
+        "-o",
+        "out/",
+    ];
+    let out_dir = dir.path().join("out");
+    let running = common::Running::start(&args, &env, dir.path());
+    common::until("the request id journaled", || {
+        std::fs::read_dir(&out_dir).is_ok_and(|entries| {
+            entries.flatten().any(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".ideogram-queued-")
+                    && std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains("\"submitted\""))
+            })
+        })
+    })
+    .await;
+    running.signal("KILL");
+    let (killed, _) = running.finish().await;
+    assert_eq!(killed, -1);
+    let out = run(&args, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(mock.ledger().entries.len(), 1, "not paid again");
+    let spent = spend_json(&out_dir, dir.path()).await;
+    assert_eq!(spent["usd_micros"], ledger_usd(&mock), "{spent}");
+}
