@@ -336,17 +336,27 @@ fn paid_failure(
 }
 
 /// Separates an image's text into layers: saves the image without its text
-/// as `generate` saves images, then prints each text block (`--json`: the
-/// blocks as the spec describes them).
+/// (and v2's design beside it) as `generate` saves images, then prints each
+/// text block (`--json`: the blocks as the spec describes them).
 pub(crate) async fn layerize_text(
     session: &Session,
-    image: &str,
+    request: ideogram::LayerizeRequest,
     prompt: Option<&str>,
     save: Save<'_>,
     signals: &Signals,
 ) -> Result<(), Failure> {
     let provider = session.provider;
-    let image = image.parse::<ideogram::ImageInput>()?;
+    // Waited for here with nothing journaled between the call and its result:
+    // one answered later would leave a paid generation unrecorded if killed.
+    if let Some(fields) = request.answers_later(provider)? {
+        return Err(Failure::new(
+            INVALID,
+            format!(
+                "layerize-text waits for its result itself: send it without {}; billed: no",
+                fields.join(" or ")
+            ),
+        ));
+    }
     let plan = Plan::from_output(save.output, &naming::slug(prompt.unwrap_or("text-layers")))?;
     plan.check(1)?;
     let room = crate::room::reserve(&plan.dir, 1)?;
@@ -356,10 +366,13 @@ pub(crate) async fn layerize_text(
         provider,
         fields: Default::default(),
     };
+    let model = request
+        .chosen_model()
+        .unwrap_or(ideogram::LayerizeRequest::MODEL);
     let quote = match save.max_usd {
         Some(budget) => {
             let quote = signals
-                .unless(1, session.client.quote_layerize_text(&image, prompt))
+                .unless(1, session.client.quote_layerize(&request))
                 .await
                 .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?;
             Some(crate::budget::within(quote, budget, provider)?)
@@ -367,7 +380,7 @@ pub(crate) async fn layerize_text(
         None => None,
     };
     let layers = signals
-        .unless(1, session.client.layerize_text(&image, prompt))
+        .unless(1, session.client.layerize(&request))
         .await
         .ok_or_else(|| {
             Failure::new(
@@ -377,22 +390,15 @@ pub(crate) async fn layerize_text(
         })?;
     room.release();
     let layers = layers.map_err(|e| {
-        let model = ideogram::EditRequest::MODEL;
         let cost = Cost::of(
             &Generation::new(provider, model, Vec::new()),
             quote.as_ref(),
         );
-        paid_failure(
-            session,
-            e,
-            model,
-            &plan,
-            &asked,
-            &save,
-            (started, cost.as_ref()),
-        )
+        let paid = (started, cost.as_ref());
+        paid_failure(session, e, model, &plan, &asked, &save, paid)
     })?;
-    let generation = Generation::new(provider, ideogram::EditRequest::MODEL, vec![layers.base]);
+    let images = std::iter::once(layers.base).chain(layers.design).collect();
+    let generation = Generation::new(provider, model, images);
     let blocks = serde_json::to_value(&layers.blocks).expect("JSON");
     let cost = Cost::of(&generation, quote.as_ref());
     save_paid(
@@ -406,10 +412,13 @@ pub(crate) async fn layerize_text(
     )
     .await?;
     if !save.json {
-        for block in &layers.blocks {
+        for block in layers.blocks.placed() {
+            let height = block
+                .height
+                .map_or_else(|| "?".to_owned(), |h| h.to_string());
             say(&format!(
-                "{}x{} at {},{}: {}",
-                block.width, block.height, block.x, block.y, block.text
+                "{}x{height} at {},{}: {}",
+                block.width, block.x, block.y, block.text
             ));
         }
     }
@@ -448,26 +457,23 @@ pub(crate) fn models_json() -> Value {
     Value::Array(rows)
 }
 
-/// Prints the descriptions of an image, one a line (`--json`: an array).
+/// Prints the descriptions of an image, one a line (`--json`: an array);
+/// Ideogram 4.0's one description is its json_prompt, as JSON text.
 pub(crate) async fn describe(
     session: &Session,
-    image: &str,
+    request: ideogram::DescribeRequest,
     (json, budget): (bool, Option<u64>),
     signals: &Signals,
 ) -> Result<(), Failure> {
-    let image = image.parse::<ideogram::ImageInput>().map_err(|mut e| {
-        e.field = "image".into();
-        Failure::from(e)
-    })?;
     if let Some(budget) = budget {
         let quote = signals
-            .unless(1, session.client.quote_describe(&image))
+            .unless(1, session.client.quote_describe(&request))
             .await
             .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?;
         crate::budget::within(quote, budget, session.provider)?;
     }
     let texts = signals
-        .unless(1, session.client.describe(&image))
+        .unless(1, session.client.describe_request(&request))
         .await
         .ok_or_else(|| {
             Failure::new(

@@ -563,6 +563,20 @@ impl Schemas {
         urls.find_map(|(field, _)| body.get(*field)?.as_str())
     }
 
+    /// The names of the fields of `name` the spec marks `x-delivery`: how
+    /// the result comes back (`async`, `webhook_url`), not what is made.
+    ///
+    /// ```
+    /// let spec = ideogram_raw::schema::ideogram();
+    /// assert_eq!(spec.delivery_field_names("LayerizeV3RequestV2"), ["async", "webhook_url"]);
+    /// ```
+    pub fn delivery_field_names(&self, name: &str) -> Vec<&str> {
+        self.delivery_fields(name)
+            .into_iter()
+            .map(|(field, _)| field)
+            .collect()
+    }
+
     /// The fields of `name` the spec marks `x-delivery`, with their schemas.
     fn delivery_fields(&self, name: &str) -> Vec<(&str, &Value)> {
         let fields = self.fields(name).into_iter();

@@ -176,12 +176,14 @@ async fn describe_and_layerize_text_are_priced_and_an_estimate_sends_nothing() {
     };
     let image = ImageInput::bytes(spec.png().to_vec());
     // Layerize-text is v1 3.0's, priced by the spec.
-    let layers = client.quote_layerize_text(&image, Some("a poster")).await;
+    let layerize = ideogram::LayerizeRequest::new(image.clone()).prompt("a poster");
+    let layers = client.quote_layerize(&layerize).await;
     let layers = layers.unwrap();
     assert_eq!(layers.qualifier, PriceQualifier::Estimate);
     assert!(layers.usd_micros > 0);
     // v1's describe has no price: refused, naming why.
-    let err = client.quote_describe(&image).await.unwrap_err();
+    let describe = ideogram::DescribeRequest::new(image.clone());
+    let err = client.quote_describe(&describe).await.unwrap_err();
     assert!(
         matches!(&err, Error::Validation(e) if e.field == "price"),
         "{err:?}"
