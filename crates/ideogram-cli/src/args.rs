@@ -26,6 +26,8 @@ Exit codes:
      fetches it are printed (`ideogram fetch URL -o PATH`)
   10 configuration (a base URL or a proxy that cannot be used)
   11 network error before anything was sent (not billed: safe to run again)
+  12 over budget: the request could cost more than --max-usd allows, or
+     its price is not known (nothing was sent)
   130 interrupted (run the same command again to resume)
 
 Environment:
@@ -158,6 +160,8 @@ pub(crate) enum Command {
         #[command(flatten)]
         save: SaveArgs,
         #[command(flatten)]
+        budget: BudgetArgs,
+        #[command(flatten)]
         connection: Connection,
     },
     /// What `generate` with the same arguments would cost, sending nothing
@@ -190,6 +194,8 @@ pub(crate) enum Command {
         #[command(flatten)]
         save: SaveArgs,
         #[command(flatten)]
+        budget: BudgetArgs,
+        #[command(flatten)]
         connection: Connection,
     },
     /// Repaint where MASK is black, from the prompt (Ideogram 3.0).
@@ -208,6 +214,8 @@ pub(crate) enum Command {
         #[command(flatten)]
         save: SaveArgs,
         #[command(flatten)]
+        budget: BudgetArgs,
+        #[command(flatten)]
         connection: Connection,
     },
     /// Extend a square image outwards to a resolution (Ideogram 3.0).
@@ -220,6 +228,8 @@ pub(crate) enum Command {
         options: EditOptions,
         #[command(flatten)]
         save: SaveArgs,
+        #[command(flatten)]
+        budget: BudgetArgs,
         #[command(flatten)]
         connection: Connection,
     },
@@ -234,6 +244,8 @@ pub(crate) enum Command {
         options: EditOptions,
         #[command(flatten)]
         save: SaveArgs,
+        #[command(flatten)]
+        budget: BudgetArgs,
         #[command(flatten)]
         connection: Connection,
     },
@@ -255,6 +267,8 @@ pub(crate) enum Command {
         #[command(flatten)]
         save: SaveArgs,
         #[command(flatten)]
+        budget: BudgetArgs,
+        #[command(flatten)]
         connection: Connection,
     },
     /// Make an image's background transparent (Ideogram's v2; billed).
@@ -265,6 +279,8 @@ pub(crate) enum Command {
         options: EditOptions,
         #[command(flatten)]
         save: SaveArgs,
+        #[command(flatten)]
+        budget: BudgetArgs,
         #[command(flatten)]
         connection: Connection,
     },
@@ -278,6 +294,8 @@ pub(crate) enum Command {
         options: EditOptions,
         #[command(flatten)]
         save: SaveArgs,
+        #[command(flatten)]
+        budget: BudgetArgs,
         #[command(flatten)]
         connection: Connection,
     },
@@ -294,6 +312,8 @@ pub(crate) enum Command {
         #[command(flatten)]
         save: SaveArgs,
         #[command(flatten)]
+        budget: BudgetArgs,
+        #[command(flatten)]
         connection: Connection,
     },
     /// Words for an image, each usable as a prompt (billed).
@@ -302,6 +322,8 @@ pub(crate) enum Command {
         image: String,
         #[command(flatten)]
         options: TargetOptions,
+        #[command(flatten)]
+        budget: BudgetArgs,
         #[command(flatten)]
         connection: Connection,
     },
@@ -383,6 +405,8 @@ pub(crate) enum Command {
         #[arg(long)]
         wait: bool,
         #[command(flatten)]
+        budget: BudgetArgs,
+        #[command(flatten)]
         connection: Connection,
     },
     /// Download images already paid for, from the URLs a failed save printed
@@ -415,6 +439,15 @@ pub(crate) enum Command {
     Webhook {
         #[command(subcommand)]
         action: WebhookAction,
+    },
+    /// What the paid calls recorded in a folder cost, by day, provider and
+    /// model: the costs its journals record (a batch's) and its images'
+    /// sidecars hold (the service's figure where it gave one, else the
+    /// quote taken before sending). Nothing is sent; no key is needed.
+    Spend {
+        /// The folder (default: the current one).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
     },
     /// List the legal sizes with their aspect ratios.
     Resolutions {
@@ -454,6 +487,27 @@ impl Command {
         false
     }
 
+    /// The `--max-usd` given to a command that spends.
+    pub(crate) fn max_usd(&self) -> Option<&str> {
+        match self {
+            Self::Generate { budget, .. }
+            | Self::Remix { budget, .. }
+            | Self::Edit { budget, .. }
+            | Self::Reframe { budget, .. }
+            | Self::ReplaceBackground { budget, .. }
+            | Self::Upscale { budget, .. }
+            | Self::RemoveBackground { budget, .. }
+            | Self::RemoveObject { budget, .. }
+            | Self::LayerizeText { budget, .. }
+            | Self::Describe { budget, .. }
+            | Self::Batch { budget, .. }
+            | Self::Job {
+                action: JobAction::Submit { budget, .. },
+            } => budget.max_usd.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The network options given after the command's name; `None` for a
     /// command that calls no service.
     pub(crate) fn connection(&self) -> Option<&Connection> {
@@ -482,12 +536,29 @@ impl Command {
             #[cfg(feature = "mock")]
             Self::Mock(_) => None,
             Self::Fetch { .. }
+            | Self::Spend { .. }
             | Self::Resolutions { .. }
             | Self::Palettes
             | Self::Models
             | Self::Completions { .. } => None,
         }
     }
+}
+
+// Not a string literal, so clap does not take it for the about of every
+// command that flattens it (see `Connection`).
+#[doc = concat!("`--max-usd`, on every command that spends.")]
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Budget")]
+pub(crate) struct BudgetArgs {
+    /// The most this may cost, in US dollars (`0.50`): the request is
+    /// priced first (Ideogram's free dry run, or the spec's price) and
+    /// refused, nothing sent, when it could cost more or has no known
+    /// price (exit 12). A batch prices every line before sending any, and
+    /// never lets what its journal says was spent plus the next item pass
+    /// it, resumed runs included.
+    #[arg(long = "max-usd", value_name = "AMOUNT")]
+    pub max_usd: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -513,6 +584,8 @@ pub(crate) enum JobAction {
         image_weight: Option<String>,
         #[command(flatten)]
         options: Options,
+        #[command(flatten)]
+        budget: BudgetArgs,
         #[command(flatten)]
         connection: Connection,
     },

@@ -43,6 +43,8 @@ pub(crate) struct Batch {
     pub switch_provider: bool,
     pub wait: bool,
     pub json: bool,
+    /// `--max-usd`, in millionths of a dollar.
+    pub max_usd: Option<u64>,
 }
 
 struct Item {
@@ -121,6 +123,17 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
             format!("nothing was sent; {}", unreadable.join("; ")),
         ));
     }
+    // Under a budget, every line priced before anything is sent.
+    let (quotes, spending) = match batch.max_usd {
+        Some(budget) => {
+            let pricing = price_all(session, &lines, &batch, &states, &resend, budget);
+            let (quotes, spending) = signals.unless(1, pricing).await.ok_or_else(|| {
+                Failure::new(INTERRUPTED, "interrupted before anything was sent")
+            })??;
+            (quotes, Some(spending))
+        }
+        None => (HashMap::new(), None),
+    };
     sweep_own_leftovers(&batch.output, journal_file.tags());
     let tag = format!("b{:08x}", rand::random::<u32>());
     journal_file.record(&Entry::Run {
@@ -140,6 +153,8 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
         signals: &signals,
         in_flight: &in_flight,
         tag: &tag,
+        quotes: &quotes,
+        spending: spending.as_ref(),
     };
     // Each item's outcome is taken as it ends, not kept for all of them:
     // what a batch holds does not grow with its items beyond their state
@@ -477,6 +492,80 @@ async fn check_images(
     Ok(problems)
 }
 
+/// Every line this run may send, and every line an earlier run may have
+/// paid for without recording its cost, priced (at most `--concurrency`
+/// at once; a dry run is free, the spec's price sends nothing); and the
+/// budget's account, holding what the journal says earlier runs spent (an
+/// item with no cost recorded at the most its quote allows). Refused,
+/// nothing sent, when that plus the most the lines to send can cost passes
+/// `budget`, or when a line to send has no known price.
+async fn price_all(
+    session: &Session,
+    lines: &[String],
+    batch: &Batch,
+    states: &HashMap<usize, ItemState>,
+    resend: &Resend,
+    budget: u64,
+) -> Result<(HashMap<usize, ideogram::Quote>, crate::budget::Spending), Failure> {
+    let provider = session.provider;
+    let client = &session.client;
+    let pricing = lines.iter().enumerate().map(|(index, line)| async move {
+        let item = parse_item(index, line, &batch.options, provider).ok()?;
+        let mut state = states.get(&index).cloned().unwrap_or_default();
+        let decision = decide(&item, &mut state, provider, resend, batch.switch_provider);
+        let sends = matches!(decision, Decision::Run) && sends(&state);
+        let unrecorded = state.cost.is_none() && state.may_be_billed();
+        if !sends && !unrecorded {
+            return None;
+        }
+        Some((index, sends, item.work.quote(client).await))
+    });
+    let priced: Vec<_> = futures::stream::iter(pricing)
+        .buffer_unordered(batch.concurrency.max(1))
+        .filter_map(std::future::ready)
+        .collect()
+        .await;
+    let mut quotes = HashMap::new();
+    let mut unpriced = Vec::new();
+    let mut to_send = Vec::new();
+    for (index, sends, quote) in priced {
+        match quote {
+            Ok(quote) => {
+                if sends {
+                    to_send.push((index, quote.most_usd_micros()));
+                }
+                quotes.insert(index, quote);
+            }
+            Err(Error::Validation(why)) => unpriced.push((index, why.to_string())),
+            Err(other) => return Err(Failure::from_error(other, provider)),
+        }
+    }
+    if !unpriced.is_empty() {
+        unpriced.sort_unstable();
+        let lines: Vec<String> = unpriced
+            .iter()
+            .map(|(index, why)| format!("item {}: {why}", index + 1))
+            .collect();
+        return Err(crate::budget::unpriced(&lines.join("; ")));
+    }
+    let mut spent = HashMap::new();
+    for (index, state) in states {
+        let most = quotes.get(index).map(ideogram::Quote::most_usd_micros);
+        match (&state.cost, most) {
+            (Some(cost), _) => {
+                spent.insert(*index, cost.usd_micros);
+            }
+            (None, Some(most)) if state.may_be_billed() => {
+                spent.insert(*index, most);
+            }
+            _ => {}
+        }
+    }
+    let earlier: u64 = spent.values().sum();
+    crate::budget::batch_within(earlier, to_send, budget)?;
+    Ok((quotes, crate::budget::Spending::new(budget, spent)))
+}
+
 /// Where an item's images go: `NNNN-slug` in the output folder.
 fn plan_for(output: &Path, item: &Item) -> Plan {
     Plan {
@@ -581,6 +670,10 @@ struct Context<'a> {
     signals: &'a Signals,
     in_flight: &'a InFlight,
     tag: &'a str,
+    /// Each line's price, taken before the run under a budget.
+    quotes: &'a HashMap<usize, ideogram::Quote>,
+    /// The account under `--max-usd`.
+    spending: Option<&'a crate::budget::Spending>,
 }
 
 /// How one item ended.
@@ -644,6 +737,9 @@ impl Context<'_> {
             expired,
         }) = &result
         {
+            if let Some(spending) = self.spending.filter(|_| !*maybe_billed) {
+                spending.release(item.index);
+            }
             let _ = self
                 .journal
                 .commit(&Entry::Failed {
@@ -695,16 +791,35 @@ impl Context<'_> {
     async fn produce(&self, item: &Item, state: ItemState) -> Result<Vec<Value>, Stopped> {
         let provider = self.client.provider();
         let lib = |e: Error| Stopped::from_error(e, provider);
+        let mut quote = self.quotes.get(&item.index).cloned();
         let mut generation = match (provider, state.request_id.clone(), state.images.clone()) {
-            (_, _, Some(images)) => journal::restore(self.client, item.work.model(), images),
+            (_, _, Some(images)) => {
+                let generation = journal::restore(self.client, item.work.model(), images);
+                if state.cost.is_none() {
+                    // Killed between its URLs and its cost: the quote.
+                    if quote.is_none() {
+                        quote = self.estimate(item).await;
+                    }
+                    self.costed(item, &generation, quote.as_ref())?;
+                }
+                generation
+            }
             (_, Some(id), _) => {
                 if let Some(note) = crate::queued::expiry_note(provider, &id, state.submitted_at) {
                     tell(&format!("{note} (item {})", item.index + 1));
                 }
-                self.wait(self.client.job(id).wait()).await?
+                let generation = self.wait(self.client.job(id).wait()).await?;
+                if quote.is_none() && generation.usage_cost_usd_micros.is_none() {
+                    quote = self.estimate(item).await;
+                }
+                self.generated(item, &generation, quote.as_ref())?;
+                generation
             }
             (_, None, _) => {
                 let (prepared, room) = self.prepared(item).await?;
+                if quote.is_none() {
+                    quote = prepared.estimate().ok();
+                }
                 // Segmind's queue, and Ideogram's v2 calls that answer a
                 // generation id: the id is journaled before the wait.
                 if prepared.queued() {
@@ -733,7 +848,7 @@ impl Context<'_> {
                     // The room reserved for its images, given back to save them.
                     room.release();
                     let generation = generation?;
-                    self.generated(item, &generation)?;
+                    self.generated(item, &generation, quote.as_ref())?;
                     generation
                 } else {
                     // Not interruptible: the URLs must reach the journal once paid for.
@@ -743,16 +858,18 @@ impl Context<'_> {
                     room.release();
                     let generation = match generation {
                         Ok(generation) => generation,
-                        Err(err) => return Err(self.undecoded(item, err)),
+                        Err(err) => return Err(self.undecoded(item, err, quote.as_ref())),
                     };
-                    self.generated(item, &generation)?;
+                    self.generated(item, &generation, quote.as_ref())?;
                     generation
                 }
             }
         };
         // A job resumed by id alone does not know its model; this item does.
         generation.model = item.work.model();
-        self.save(item, &state, &generation).await
+        let cost =
+            (state.cost.clone()).or_else(|| crate::budget::Cost::of(&generation, quote.as_ref()));
+        self.save(item, &state, &generation, cost.as_ref()).await
     }
 
     /// Waits for `work` unless the run is interrupted first.
@@ -779,6 +896,22 @@ impl Context<'_> {
     /// Reserves room for the item's images and journals that its bytes are
     /// about to leave.
     async fn sending(&self, item: &Item) -> Result<crate::room::Reservation, Stopped> {
+        // Within the budget, or it is not sent.
+        if let Some(spending) = self.spending {
+            let most = self
+                .quotes
+                .get(&item.index)
+                .map(ideogram::Quote::most_usd_micros);
+            let charged = match most {
+                Some(most) => spending.charge(item.index, most),
+                None => Err(crate::budget::unpriced("not priced before the run")),
+            };
+            charged.map_err(|failure| Stopped::Failed {
+                failure,
+                maybe_billed: false,
+                expired: false,
+            })?;
+        }
         // Room for this item's images, or it is not sent.
         let room = crate::room::reserve(self.output, item.work.images()).map_err(|failure| {
             Stopped::Failed {
@@ -807,13 +940,13 @@ impl Context<'_> {
     /// A sent item's failure. An answer that did not decode was billed:
     /// the URLs it held are journaled as the item's images (a rerun fetches
     /// them, sending nothing) and the failure lists their fetch commands.
-    fn undecoded(&self, item: &Item, err: Error) -> Stopped {
+    fn undecoded(&self, item: &Item, err: Error, quote: Option<&ideogram::Quote>) -> Stopped {
         let provider = self.client.provider();
         let prompt = &item.asked.prompt;
         let Some(generation) = paid::undecoded(self.client, &err, item.work.model(), prompt) else {
             return Stopped::from_error(err, provider);
         };
-        if let Err(stopped) = self.generated(item, &generation) {
+        if let Err(stopped) = self.generated(item, &generation, quote) {
             return stopped;
         }
         let plan = plan_for(self.output, item);
@@ -826,11 +959,58 @@ impl Context<'_> {
         ))
     }
 
-    /// Journals a paid generation's URLs before anything is downloaded.
-    fn generated(&self, item: &Item, generation: &Generation) -> Result<(), Stopped> {
+    /// The spec's price of an item whose request this run did not
+    /// prepare (resumed by its id or URLs), for its cost; nothing is sent.
+    async fn estimate(&self, item: &Item) -> Option<ideogram::Quote> {
+        let prepared = item.work.prepare(self.client).await.ok()?;
+        prepared.estimate().ok()
+    }
+
+    /// Journals what a paid item cost (the service's figure, else
+    /// `quote`), and settles it in the budget's account.
+    fn costed(
+        &self,
+        item: &Item,
+        generation: &Generation,
+        quote: Option<&ideogram::Quote>,
+    ) -> Result<(), Stopped> {
+        let Some(mut cost) = crate::budget::Cost::of(generation, quote) else {
+            return Ok(());
+        };
+        // A job resumed by its id alone does not know its model; the item does.
+        cost.model = Some(item.work.model().to_string());
+        if let Some(spending) = self.spending {
+            spending.settle(item.index, cost.usd_micros);
+        }
+        let entry = Entry::Cost {
+            item: item.index,
+            cost,
+        };
+        // Synced with the entries that follow (the Saving entry's commit).
+        self.journal.append(&entry).map_err(|failure| {
+            let plan = plan_for(self.output, item);
+            Stopped::billed(Failure::new(
+                NOT_SAVED,
+                format!(
+                    "{}; it was billed: {}",
+                    failure.message,
+                    fetch_commands(generation, &plan)
+                ),
+            ))
+        })
+    }
+
+    /// Journals a paid generation's URLs before anything is downloaded,
+    /// and what it cost.
+    fn generated(
+        &self,
+        item: &Item,
+        generation: &Generation,
+        quote: Option<&ideogram::Quote>,
+    ) -> Result<(), Stopped> {
         // Segmind v1 bytes have no URL to journal; the queue's do.
         let Some(images) = JournalImage::of(generation) else {
-            return Ok(());
+            return self.costed(item, generation, quote);
         };
         // On disk before any download all the same: the Saving entry's
         // commit, which comes first, syncs it too (one sync for both).
@@ -849,7 +1029,8 @@ impl Context<'_> {
                         fetch_commands(generation, &plan)
                     ),
                 ))
-            })
+            })?;
+        self.costed(item, generation, quote)
     }
 
     /// Saves the item's images under names of its own, never over a file
@@ -859,6 +1040,7 @@ impl Context<'_> {
         item: &Item,
         state: &ItemState,
         generation: &Generation,
+        cost: Option<&crate::budget::Cost>,
     ) -> Result<Vec<Value>, Stopped> {
         let plan = plan_for(self.output, item);
         let reserved = &state.reserved;
@@ -897,6 +1079,7 @@ impl Context<'_> {
             journaled: true,
             // The batch writes its folder alone; its stems are journaled.
             claimed: false,
+            cost,
         };
         let Some((records, unsaved)) = self
             .signals

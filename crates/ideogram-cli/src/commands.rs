@@ -11,6 +11,7 @@ use ideogram::{
 };
 use serde_json::{Value, json};
 
+use crate::budget::Cost;
 use crate::connect::Session;
 use crate::failure::{Failure, INTERRUPTED, INVALID, NETWORK};
 use crate::naming::{self, Plan};
@@ -28,6 +29,8 @@ pub(crate) struct Save<'a> {
     pub overwrite: bool,
     /// `--json`.
     pub json: bool,
+    /// `--max-usd`, in millionths of a dollar.
+    pub max_usd: Option<u64>,
 }
 
 impl<'a> Save<'a> {
@@ -37,8 +40,38 @@ impl<'a> Save<'a> {
             output: args.output.as_deref(),
             overwrite: args.overwrite,
             json,
+            max_usd: None,
         }
     }
+
+    /// The same, kept to `budget` (`--max-usd`).
+    pub(crate) fn within(self, budget: Option<u64>) -> Self {
+        Self {
+            max_usd: budget,
+            ..self
+        }
+    }
+}
+
+/// What a prepared request will cost, before it is sent: with a budget,
+/// its quote (Ideogram's dry run, or the spec's price), refused when it
+/// could cost more or has no price (nothing sent); without one, only the
+/// spec's price, which sends nothing, for the sidecars (`None` where the
+/// spec gives none).
+pub(crate) async fn priced(
+    session: &Session,
+    signals: &Signals,
+    prepared: &ideogram::Prepared<'_>,
+    budget: Option<u64>,
+) -> Result<Option<ideogram::Quote>, Failure> {
+    let Some(budget) = budget else {
+        return Ok(prepared.estimate().ok());
+    };
+    let quote = signals
+        .unless(1, prepared.quote())
+        .await
+        .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?;
+    crate::budget::within(quote, budget, session.provider).map(Some)
 }
 
 /// Generates (or remixes) and saves every image with its sidecar.
@@ -114,27 +147,41 @@ async fn send_and_save<'a>(
     let room = crate::room::reserve(&plan.dir, count)?;
     let started = SystemTime::now();
     let earlier = Single::open(session, &plan.dir, &key, false)?;
+    let quote;
     let (generation, single) = match resumed(session, signals, earlier.as_ref(), model, room)
         .await?
     {
-        Ok(generation) => (generation, earlier),
+        Ok(generation) => {
+            // For its sidecars' cost: the spec's price, sending nothing.
+            let prepared = signals.unless(1, prepare).await.and_then(Result::ok);
+            quote = prepared.and_then(|prepared| prepared.estimate().ok());
+            (generation, earlier)
+        }
         Err(room) => {
             let prepared = signals
                 .unless(1, prepare)
                 .await
                 .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?
                 .map_err(|e| Failure::from_error(e, provider))?;
+            quote = priced(session, signals, &prepared, save.max_usd).await?;
             let single = match earlier {
                 Some(single) => Some(single),
                 None if prepared.queued() => Single::open(session, &plan.dir, &key, true)?,
                 None => None,
             };
-            let fail = |e| paid_failure(session, e, model, &plan, &asked, &save, started);
+            let fail = |e| {
+                let estimate = Generation::new(provider, model, Vec::new());
+                let cost = Cost::of(&estimate, quote.as_ref());
+                let paid = (started, cost.as_ref());
+                paid_failure(session, e, model, &plan, &asked, &save, paid)
+            };
             let answer = answer(session, signals, single.as_ref(), prepared, room, fail);
             (answer.await?, single)
         }
     };
-    save_paid(&generation, &plan, &asked, &save, started, signals, None).await?;
+    let cost = Cost::of(&generation, quote.as_ref());
+    let paid = (started, cost.as_ref());
+    save_paid(&generation, &plan, &asked, &save, paid, signals, None).await?;
     if let Some(single) = single {
         single.done();
     }
@@ -264,7 +311,7 @@ fn paid_failure(
     plan: &Plan,
     asked: &Asked,
     save: &Save<'_>,
-    started: SystemTime,
+    (started, cost): (SystemTime, Option<&Cost>),
 ) -> Failure {
     let Some(generation) = paid::undecoded(&session.client, &err, model, &asked.prompt) else {
         return Failure::from_error(err, session.provider);
@@ -277,6 +324,7 @@ fn paid_failure(
         started,
         journaled: false,
         claimed,
+        cost,
     };
     let unsaved = paid::record_undecoded(&generation, &stems, &err.to_string(), &saving);
     if save.json {
@@ -321,6 +369,16 @@ pub(crate) async fn layerize_text(
     let model = request
         .chosen_model()
         .unwrap_or(ideogram::LayerizeRequest::MODEL);
+    let quote = match save.max_usd {
+        Some(budget) => {
+            let quote = signals
+                .unless(1, session.client.quote_layerize(&request))
+                .await
+                .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?;
+            Some(crate::budget::within(quote, budget, provider)?)
+        }
+        None => None,
+    };
     let layers = signals
         .unless(1, session.client.layerize(&request))
         .await
@@ -331,17 +389,24 @@ pub(crate) async fn layerize_text(
             )
         })?;
     room.release();
-    let layers =
-        layers.map_err(|e| paid_failure(session, e, model, &plan, &asked, &save, started))?;
+    let layers = layers.map_err(|e| {
+        let cost = Cost::of(
+            &Generation::new(provider, model, Vec::new()),
+            quote.as_ref(),
+        );
+        let paid = (started, cost.as_ref());
+        paid_failure(session, e, model, &plan, &asked, &save, paid)
+    })?;
     let images = std::iter::once(layers.base).chain(layers.design).collect();
     let generation = Generation::new(provider, model, images);
     let blocks = serde_json::to_value(&layers.blocks).expect("JSON");
+    let cost = Cost::of(&generation, quote.as_ref());
     save_paid(
         &generation,
         &plan,
         &asked,
         &save,
-        started,
+        (started, cost.as_ref()),
         signals,
         Some(("text_blocks", blocks)),
     )
@@ -397,9 +462,16 @@ pub(crate) fn models_json() -> Value {
 pub(crate) async fn describe(
     session: &Session,
     request: ideogram::DescribeRequest,
-    json: bool,
+    (json, budget): (bool, Option<u64>),
     signals: &Signals,
 ) -> Result<(), Failure> {
+    if let Some(budget) = budget {
+        let quote = signals
+            .unless(1, session.client.quote_describe(&request))
+            .await
+            .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?;
+        crate::budget::within(quote, budget, session.provider)?;
+    }
     let texts = signals
         .unless(1, session.client.describe_request(&request))
         .await
@@ -429,12 +501,12 @@ async fn save_paid(
     plan: &Plan,
     asked: &Asked,
     save: &Save<'_>,
-    started: SystemTime,
+    paid: (SystemTime, Option<&Cost>),
     signals: &Signals,
     extra: Option<(&str, Value)>,
 ) -> Result<Vec<Value>, Failure> {
     let (records, unsaved) =
-        save_generation(generation, plan, asked, save.overwrite, started, signals).await?;
+        save_costed(generation, plan, asked, save.overwrite, paid, signals).await?;
     if save.json {
         let mut all = records.clone();
         all.extend(unsaved.iter().map(paid::Unsaved::json));
@@ -481,6 +553,19 @@ pub(crate) async fn save_generation(
     started: SystemTime,
     signals: &Signals,
 ) -> Result<(Vec<Value>, Vec<paid::Unsaved>), Failure> {
+    let paid = (started, None);
+    save_costed(generation, plan, asked, overwrite, paid, signals).await
+}
+
+/// [`save_generation`], each sidecar with its share of `cost`.
+async fn save_costed(
+    generation: &Generation,
+    plan: &Plan,
+    asked: &Asked,
+    overwrite: bool,
+    (started, cost): (SystemTime, Option<&Cost>),
+    signals: &Signals,
+) -> Result<(Vec<Value>, Vec<paid::Unsaved>), Failure> {
     let (stems, is_claimed) = stems_for(plan, generation.images.len(), overwrite);
     let asked_for = plan.dir.join(format!(
         "{}.{}",
@@ -510,6 +595,7 @@ pub(crate) async fn save_generation(
         started,
         journaled: false,
         claimed: is_claimed,
+        cost,
     };
     // Images already in memory are written whatever happens; downloads stop
     // at the next interrupt (one that came while waiting for the answer
@@ -561,7 +647,7 @@ fn url_of(image: &GeneratedImage) -> Option<&str> {
 pub(crate) async fn job_submit(
     session: &Session,
     request: &ideogram::GenerateRequest,
-    json: bool,
+    (json, budget): (bool, Option<u64>),
     signals: &Signals,
 ) -> Result<(), Failure> {
     let failed = |e| Failure::from_error(e, session.provider);
@@ -572,6 +658,9 @@ pub(crate) async fn job_submit(
         .await
         .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?
         .map_err(failed)?;
+    if budget.is_some() {
+        priced(session, signals, &prepared, budget).await?;
+    }
     let job = prepared.submit().await.map_err(failed)?;
     let id = job.id();
     if json {
@@ -686,7 +775,9 @@ pub(crate) async fn job_wait(
         }
         return Ok(());
     }
-    let records = save_paid(&generation, &plan, &asked, &save, started, signals, None).await?;
+    let cost = Cost::of(&generation, None);
+    let paid = (started, cost.as_ref());
+    let records = save_paid(&generation, &plan, &asked, &save, paid, signals, None).await?;
     let paths: Vec<PathBuf> = records
         .iter()
         .filter_map(|r| r["path"].as_str())

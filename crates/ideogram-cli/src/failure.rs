@@ -26,6 +26,9 @@ pub(crate) const NOT_SAVED: u8 = 9;
 pub(crate) const CONFIG: u8 = 10;
 /// A network failure before anything reached the service: not billed.
 pub(crate) const NOT_SENT: u8 = 11;
+/// Refused before sending: the request could cost more than `--max-usd`
+/// allows, or its price is not known. Nothing was sent or billed.
+pub(crate) const OVER_BUDGET: u8 = 12;
 pub(crate) const INTERRUPTED: u8 = 130;
 
 impl Failure {
@@ -54,6 +57,7 @@ impl Failure {
                 CONFIG,
                 AUTH,
                 CREDITS,
+                OVER_BUDGET,
                 NOT_SAVED,
                 RATE_LIMITED,
                 NETWORK,
@@ -246,6 +250,7 @@ impl Failure {
             FAILED => "generation_failed",
             NETWORK => "network",
             NOT_SENT => "not_sent",
+            OVER_BUDGET => "over_budget",
             NOT_SAVED => "billed_not_saved",
             CONFIG => "configuration",
             INTERRUPTED => "interrupted",

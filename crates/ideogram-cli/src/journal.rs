@@ -112,6 +112,14 @@ pub(crate) enum Entry {
         item: usize,
         answer: serde_json::Value,
     },
+    /// What the item's paid call cost: the service's figure, else the
+    /// quote taken before it was sent, marked which. A journal of this
+    /// version without it stays readable by earlier ones, which skip the
+    /// line as one they do not know.
+    Cost {
+        item: usize,
+        cost: crate::budget::Cost,
+    },
 }
 
 /// What is needed to fetch and describe a generated image later.
@@ -193,6 +201,8 @@ pub(crate) struct ItemState {
     pub submitted_at: Option<u64>,
     /// The answer of a call whose answer is not images.
     pub answer: Option<serde_json::Value>,
+    /// What its paid call cost, where journaled.
+    pub cost: Option<crate::budget::Cost>,
 }
 
 impl Entry {
@@ -206,7 +216,8 @@ impl Entry {
             | Self::Saved { item, .. }
             | Self::Failed { item, .. }
             | Self::Abandoned { item }
-            | Self::Answered { item, .. } => Some(*item),
+            | Self::Answered { item, .. }
+            | Self::Cost { item, .. } => Some(*item),
             Self::Journal { .. } | Self::Batch { .. } | Self::Run { .. } => None,
         }
     }
@@ -238,6 +249,7 @@ impl ItemState {
                 self.prompt = prompt.or(self.prompt.take());
             }
             Entry::Answered { answer, .. } => self.answer = Some(answer),
+            Entry::Cost { cost, .. } => self.cost = Some(cost),
             Entry::Generated { images, .. } => self.images = Some(images),
             Entry::Saving { stems, .. } => {
                 self.reserved.extend(stems.iter().map(|s| dir.join(s)));
@@ -376,6 +388,24 @@ impl Journal {
         let (lines, _) = read_lines(&mut file).ok()?;
         let recorded = read_entries(&lines, fingerprint, path, &dir).ok()?;
         recorded.known.then_some(recorded.states)
+    }
+
+    /// Every entry of the journal at `path`, read without locking or
+    /// writing it (bounded as every read of a journal is): `None` when it
+    /// is not this tool's journal. A line that does not parse is skipped.
+    pub(crate) fn entries(path: &Path) -> Option<Vec<Entry>> {
+        let mut file = File::open(path).ok()?;
+        if !file.metadata().ok()?.is_file() {
+            return None;
+        }
+        check_ours(&mut file, path).ok()?;
+        let (lines, _) = read_lines(&mut file).ok()?;
+        Some(
+            lines
+                .iter()
+                .filter_map(|line| serde_json::from_str(line).ok())
+                .collect(),
+        )
     }
 
     /// [`Journal::open`], what to do when another run holds the journal

@@ -3,6 +3,7 @@
 
 mod args;
 mod batch;
+mod budget;
 mod commands;
 mod compare;
 mod connect;
@@ -22,6 +23,7 @@ mod request;
 mod room;
 mod shell;
 mod signals;
+mod spend;
 mod trace;
 mod values;
 mod webhook;
@@ -137,6 +139,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             commands::palettes(cli.json);
             return Ok(());
         }
+        Command::Spend { dir } => return spend::run(dir, cli.json),
         Command::Models => {
             commands::models(cli.json);
             return Ok(());
@@ -218,6 +221,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         let session = connect::connect(&connection, false).await?;
         return webhook::serve(session, *listen, output.clone(), *window, cli.json, signals).await;
     }
+    // An amount that is not one is refused before anything is sent.
+    let budget = budget::limit(cli.command.max_usd())?;
     let queue = matches!(cli.command, Command::Job { .. });
     if matches!(cli.command, Command::Batch { .. } | Command::Job { .. })
         && cli
@@ -269,7 +274,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             ..
         } => {
             let request = request::build(&prompt, &options)?;
-            let save = commands::Save::new(&save, cli.json);
+            let save = commands::Save::new(&save, cli.json).within(budget);
             commands::generate(&session, request, save, &signals).await
         }
         Command::Quote {
@@ -291,7 +296,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &image,
                 image_weight.as_deref(),
             )?;
-            let save = commands::Save::new(&save, cli.json);
+            let save = commands::Save::new(&save, cli.json).within(budget);
             commands::generate(&session, request, save, &signals).await
         }
         Command::Edit {
@@ -311,7 +316,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &session,
                 request,
                 prompt,
-                commands::Save::new(&save, cli.json),
+                commands::Save::new(&save, cli.json).within(budget),
                 &signals,
             )
             .await
@@ -331,7 +336,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &session,
                 request,
                 named,
-                commands::Save::new(&save, cli.json),
+                commands::Save::new(&save, cli.json).within(budget),
                 &signals,
             )
             .await
@@ -351,7 +356,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &session,
                 request,
                 prompt,
-                commands::Save::new(&save, cli.json),
+                commands::Save::new(&save, cli.json).within(budget),
                 &signals,
             )
             .await
@@ -376,7 +381,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &session,
                 request,
                 named,
-                commands::Save::new(&save, cli.json),
+                commands::Save::new(&save, cli.json).within(budget),
                 &signals,
             )
             .await
@@ -390,7 +395,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let kind = ideogram::EditKind::RemoveBackground;
             let named = request::edit_named(&kind, None);
             let request = request::edit(&image, kind, &options)?;
-            let save = commands::Save::new(&save, cli.json);
+            let save = commands::Save::new(&save, cli.json).within(budget);
             edit(&session, request, named, save, &signals).await
         }
         Command::RemoveObject {
@@ -405,7 +410,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             };
             let named = request::edit_named(&kind, None);
             let request = request::edit(&image, kind, &options)?;
-            let save = commands::Save::new(&save, cli.json);
+            let save = commands::Save::new(&save, cli.json).within(budget);
             edit(&session, request, named, save, &signals).await
         }
         Command::LayerizeText {
@@ -416,12 +421,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             ..
         } => {
             let request = request::layerize(&image, prompt.as_deref(), &options)?;
-            let save = commands::Save::new(&save, cli.json);
+            let save = commands::Save::new(&save, cli.json).within(budget);
             commands::layerize_text(&session, request, prompt.as_deref(), save, &signals).await
         }
         Command::Describe { image, options, .. } => {
             let request = request::describe(&image, &options)?;
-            commands::describe(&session, request, cli.json, &signals).await
+            commands::describe(&session, request, (cli.json, budget), &signals).await
         }
         Command::Batch {
             file,
@@ -444,6 +449,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 switch_provider,
                 wait,
                 json: cli.json,
+                max_usd: budget,
             };
             batch::run(&session, batch, signals).await
         }
@@ -459,7 +465,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 if let Some(image) = image {
                     request = request::with_image(request, &image, image_weight.as_deref())?;
                 }
-                commands::job_submit(&session, &request, cli.json, &signals).await
+                commands::job_submit(&session, &request, (cli.json, budget), &signals).await
             }
             JobAction::Status { id, .. } => commands::job_status(&session, &id, cli.json).await,
             JobAction::Wait {
@@ -473,6 +479,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     output: output.as_deref(),
                     overwrite,
                     json: cli.json,
+                    max_usd: None,
                 };
                 commands::job_wait(&session, &id, timeout, save, &signals).await
             }
@@ -483,6 +490,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         | Command::Mcp { .. }
         | Command::Webhook { .. }
         | Command::Palettes
+        | Command::Spend { .. }
         | Command::Models
         | Command::Completions { .. }
         | Command::Fetch { .. } => {

@@ -34,6 +34,18 @@ pub(crate) struct Saving<'a> {
     /// their sidecars are ours to write over, and a claim left unused
     /// (an image withheld) is removed.
     pub claimed: bool,
+    /// What the call cost, for the sidecars (each image its share).
+    pub cost: Option<&'a crate::budget::Cost>,
+}
+
+/// `record`, a sidecar of the `number`th of `generation`'s images, with
+/// its share of what the call cost where that is known.
+fn costed(saving: &Saving<'_>, mut record: Value, number: usize, generation: &Generation) -> Value {
+    if let Some(cost) = saving.cost {
+        let count = generation.images.len();
+        record["cost"] = cost.sidecar(number - 1, count, saving.journaled);
+    }
+    record
 }
 
 /// A paid image that is not on disk.
@@ -155,7 +167,12 @@ async fn save_one(
         tried: rescued.as_ref().err().cloned().unwrap_or_default(),
         rescued: rescued.ok(),
     };
-    let base = output::record(image, generation, saving.asked, &stem.image, saving.started);
+    let base = costed(
+        saving,
+        output::record(image, generation, saving.asked, &stem.image, saving.started),
+        number,
+        generation,
+    );
     // The URL on disk before the download starts: if this process dies, the
     // sidecar still says where the paid image is.
     let mut sidecar_ours = saving.replace || saving.claimed;
@@ -184,8 +201,12 @@ async fn save_one(
     }
     match image.save_with(&stem.image, &options).await {
         Ok(saved) => {
-            let mut record =
-                output::record(image, generation, saving.asked, &saved, saving.started);
+            let mut record = costed(
+                saving,
+                output::record(image, generation, saving.asked, &saved, saving.started),
+                number,
+                generation,
+            );
             if saved != stem.image {
                 tell(&format!(
                     "note: {} holds a {} image, saved as {}",
@@ -221,8 +242,12 @@ async fn save_one(
             };
             if let Ok(copy) = &rescued {
                 // The copy is described where it is, as a saved image is.
-                let mut record =
-                    output::record(image, generation, saving.asked, copy, saving.started);
+                let mut record = costed(
+                    saving,
+                    output::record(image, generation, saving.asked, copy, saving.started),
+                    number,
+                    generation,
+                );
                 record["rescued_from"] = json!(stem.image.display().to_string());
                 if let Err(failure) = output::write_sidecar(&Stem::sidecar_of(copy), &record, false)
                 {
@@ -378,8 +403,12 @@ pub(crate) fn record_undecoded(
                 rescued: None,
                 tried: Vec::new(),
             };
-            let mut record =
-                output::record(image, generation, saving.asked, &stem.image, saving.started);
+            let mut record = costed(
+                saving,
+                output::record(image, generation, saving.asked, &stem.image, saving.started),
+                i + 1,
+                generation,
+            );
             record["status"] = json!("not_saved");
             record["error"] = json!(lost.reason);
             record["fetch"] = json!(lost.fetch());

@@ -321,6 +321,18 @@ impl Work {
         }
     }
 
+    /// What sending it would cost ([`ideogram::Client::quote`]): a free
+    /// dry run, or the spec's price; its images are read, nothing runs.
+    pub(crate) async fn quote(
+        &self,
+        client: &ideogram::Client,
+    ) -> Result<ideogram::Quote, ideogram::Error> {
+        match self {
+            Self::Generate(request) => client.quote(request).await,
+            Self::Edit(request) => client.quote_edit(request).await,
+        }
+    }
+
     /// What was asked, for the sidecars: `named` (the words the files are
     /// named from) on `provider`.
     pub(crate) fn asked(

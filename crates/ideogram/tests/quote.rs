@@ -163,3 +163,40 @@ async fn a_polled_generation_reports_what_it_cost() {
     assert_eq!(billed, Some(60_000));
     assert_eq!(generation.usage_cost_usd_micros, billed);
 }
+
+#[tokio::test]
+async fn describe_and_layerize_text_are_priced_and_an_estimate_sends_nothing() {
+    let (mock, client) = mock(MockConfig::default()).await;
+    let spec = ImageSpec {
+        width: 64,
+        height: 64,
+        seed: 1,
+        palette: vec![],
+        transparent: false,
+    };
+    let image = ImageInput::bytes(spec.png().to_vec());
+    // Layerize-text is v1 3.0's, priced by the spec.
+    let layerize = ideogram::LayerizeRequest::new(image.clone()).prompt("a poster");
+    let layers = client.quote_layerize(&layerize).await;
+    let layers = layers.unwrap();
+    assert_eq!(layers.qualifier, PriceQualifier::Estimate);
+    assert!(layers.usd_micros > 0);
+    // v1's describe has no price: refused, naming why.
+    let describe = ideogram::DescribeRequest::new(image.clone());
+    let err = client.quote_describe(&describe).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Validation(e) if e.field == "price"),
+        "{err:?}"
+    );
+    // A prepared request's estimate is the spec's price, even where the
+    // operation takes a dry run, and sends nothing.
+    let request = GenerateRequest::new("a lighthouse")
+        .model(Model::V4_5)
+        .set("quality", "medium")
+        .num_images(2);
+    let prepared = client.prepare(&request).await.unwrap();
+    let estimate = prepared.estimate().unwrap();
+    assert!(matches!(estimate.source, QuoteSource::Spec { .. }));
+    assert_eq!(estimate.usd_micros, 120_000);
+    assert!(mock.ledger().entries.is_empty(), "nothing billed");
+}

@@ -649,6 +649,7 @@ impl Server {
             temp_tag: None,
             started,
             journaled: true,
+            cost: None,
             claimed,
         };
         let unsaved = crate::paid::record_undecoded(generation, &stems, &err.to_string(), &saving);

@@ -296,6 +296,7 @@ impl Store {
             started: SystemTime::now(),
             // The Generated entry, synced, holds the URLs.
             journaled: true,
+            cost: None,
             claimed: false,
         };
         // The first interrupt lets the downloads under way finish; a

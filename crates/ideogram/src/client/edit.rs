@@ -14,6 +14,7 @@ use crate::image_input::ImageInput;
 use crate::image_text::{DescribeRequest, LayerizeRequest, TextBlocks};
 use crate::lowering::Lowered;
 use crate::queue::Job;
+use crate::quote::Quote;
 
 impl Client {
     /// Runs an operation on an uploaded image and waits for the images; on
@@ -180,6 +181,19 @@ impl Client {
         let lowered = request.lower(self.provider())?;
         let (answer, _) = self.on_image(lowered).await?;
         self.inner.descriptions(answer).await
+    }
+
+    /// What [`describe_request`](Self::describe_request) would cost (see
+    /// [`Client::quote`]): its image is read as for the call, nothing runs.
+    pub async fn quote_describe(&self, request: &DescribeRequest) -> Result<Quote, Error> {
+        let wire = read(&self.inner, request.lower(self.provider())?).await?;
+        super::priced::quote(self, &wire).await
+    }
+
+    /// What [`layerize`](Self::layerize) would cost (see [`Client::quote`]).
+    pub async fn quote_layerize(&self, request: &LayerizeRequest) -> Result<Quote, Error> {
+        let wire = read(&self.inner, request.lower(self.provider())?).await?;
+        super::priced::quote(self, &wire).await
     }
 
     /// The answer to a lowered request on an image alone, and the operation

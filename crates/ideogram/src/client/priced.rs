@@ -73,4 +73,12 @@ impl Prepared<'_> {
     pub async fn quote(&self) -> Result<Quote, Error> {
         quote(self.client(), self.wire()).await
     }
+
+    /// The spec's price for sending this request (`x-price`), marked as an
+    /// estimate: nothing is sent, not even a dry run, so a caller that
+    /// only records what a paid call cost asks the service nothing more.
+    pub fn estimate(&self) -> Result<Quote, Error> {
+        let wire = self.wire();
+        crate::quote::estimate(wire.operation(), &wire.checked()?.payload().fields)
+    }
 }
