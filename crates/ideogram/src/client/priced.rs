@@ -73,4 +73,13 @@ impl Prepared<'_> {
     pub async fn quote(&self) -> Result<Quote, Error> {
         quote(self.client(), self.wire()).await
     }
+
+    /// The spec's price for this request (`x-price`), marked as an
+    /// estimate: never sent, not even as a dry run, so it can price every
+    /// call a caller makes (a running spend) at no cost in requests. An
+    /// unpriced operation is an error, as [`quote`](Self::quote)'s.
+    pub fn estimate(&self) -> Result<Quote, Error> {
+        let wire = self.wire();
+        crate::quote::estimate(wire.operation(), &wire.checked()?.payload().fields)
+    }
 }
