@@ -17,6 +17,7 @@
 //! Every result and error says whether it was billed.
 
 mod answer;
+mod budget;
 mod call;
 mod kept;
 mod lifecycle;
@@ -57,7 +58,7 @@ data: URLs, or files in the folders this server may read (its output folder and 
 user allowed). Images are saved in the server's output folder under new names with a JSON \
 sidecar, never over a file; results give their paths, a thumbnail, and a resource to read. \
 Every result says whether it was billed (`billed`). Pass an idempotency_key to paid tools: the \
-same key again returns what the first call paid for instead of paying again.";
+same key again returns what the first call paid for instead of paying again. `quote` prices a call for free; paid results say what this server has `spent` (and, under its user's budget, what is `left`: a call that could pass it is refused unsent).";
 
 /// The tools `tools/list` publishes, named for `ideogram mcp --help` from
 /// the same table, so that the help never lists other tools.
@@ -83,6 +84,11 @@ pub(crate) struct AgentOptions {
     /// or link-local (repeatable); others such are refused.
     #[arg(long, value_name = "HOST")]
     pub(crate) allow_url_host: Vec<String>,
+    /// The most this server may spend, in dollars (such as 12.50): each
+    /// paid call is priced first (a free dry run, or the spec's price) and
+    /// refused, unsent, when the most it can cost would pass what is left.
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
+    pub(crate) max_usd: Option<String>,
 }
 
 /// Serves the tools on stdio until the client closes it or an interrupt
@@ -95,7 +101,14 @@ pub(crate) async fn serve(
     agent: AgentOptions,
     signals: Signals,
 ) -> Result<(), Failure> {
+    let max_usd = agent
+        .max_usd
+        .as_deref()
+        .map(|text| ideogram::usd_micros_from_dollars(text, "--max-usd"))
+        .transpose()
+        .map_err(|invalid| Failure::new(crate::failure::INVALID, invalid.to_string()))?;
     let mut server = Server::open(connection, out, read, signals.clone()).await?;
+    server.budget = budget::Budget::new(max_usd);
     server.input_urls = agent
         .allow_url_host
         .iter()
@@ -230,11 +243,14 @@ impl ServerHandler for Handler {
                 // byte of tools/list is in the agent's context.
                 let annotations = if tool.paid() {
                     ToolAnnotations::new().destructive(false)
-                } else {
+                } else if tool == Tool::Models {
                     ToolAnnotations::new()
                         .read_only(true)
                         .idempotent(true)
-                        .open_world(tool != Tool::Models)
+                        .open_world(false)
+                } else {
+                    // Open world, the default: they ask the service.
+                    ToolAnnotations::new().read_only(true).idempotent(true)
                 };
                 McpTool::new(tool.name(), tool.description(), tool.input_schema())
                     .with_raw_output_schema(tool.output_schema())
