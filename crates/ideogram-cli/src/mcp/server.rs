@@ -514,7 +514,10 @@ impl Server {
             .check(&mut arguments)
             .and_then(|()| Call::read(arguments))
             .map_err(|mut invalid| {
-                invalid.field = format!("arguments.{}", invalid.field).into();
+                // A field of `arguments`, as the quote's caller wrote it.
+                if invalid.field != "arguments" {
+                    invalid.field = format!("arguments.{}", invalid.field).into();
+                }
                 Refused::invalid(invalid)
             })?;
         let paid = Self::paid_of(tool, inner)?;
