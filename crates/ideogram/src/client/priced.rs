@@ -74,10 +74,9 @@ impl Prepared<'_> {
         quote(self.client(), self.wire()).await
     }
 
-    /// The spec's price for this request (`x-price`), marked as an
-    /// estimate: never sent, not even as a dry run, so it can price every
-    /// call a caller makes (a running spend) at no cost in requests. An
-    /// unpriced operation is an error, as [`quote`](Self::quote)'s.
+    /// The spec's price for sending this request (`x-price`), marked as an
+    /// estimate: nothing is sent, not even a dry run, so a caller that
+    /// only records what a paid call cost asks the service nothing more.
     pub fn estimate(&self) -> Result<Quote, Error> {
         let wire = self.wire();
         crate::quote::estimate(wire.operation(), &wire.checked()?.payload().fields)
