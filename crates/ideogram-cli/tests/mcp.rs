@@ -1851,3 +1851,81 @@ async fn a_budget_that_is_not_an_amount_stops_the_server_at_start() {
         assert!(stderr.contains("--max-usd"), "{stderr}");
     }
 }
+
+#[tokio::test]
+async fn calls_running_together_never_pass_the_budget_and_a_range_counts_its_most() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    // Six calls of $0.10 at once on a budget of $0.35: each holds its price
+    // while it runs, so three are sent and three refused unsent, however
+    // they interleave.
+    let client = start(&mock, dir.path(), &out, &["--max-usd", "0.35"]).await;
+    let (client, answers) = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        let ids: Vec<u64> = (0..6)
+            .map(|n| {
+                let call = json!({"prompt": format!("fox {n} at once"), "provider": "ideogram",
+                                  "model": "V_4_5", "quality": "high"});
+                client.start_call("generate", call)
+            })
+            .collect();
+        let answers = client.answers(&ids);
+        (client, answers)
+    })
+    .await
+    .unwrap();
+    let billed = |what: &str| {
+        answers
+            .iter()
+            .filter(|a| a["structuredContent"]["billed"] == what)
+            .count()
+    };
+    assert_eq!((billed("yes"), billed("no")), (3, 3), "{answers:?}");
+    mock.settled().await;
+    assert_eq!(mock.ledger().entries.len(), 3, "{:?}", mock.ledger());
+    assert_eq!(ledger_usd(&mock), 300_000);
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+
+    // Segmind's 3.0 is priced as a range: the quote says so, and a budget
+    // holds a call's most, the range's upper end.
+    let out = dir.path().join("segmind");
+    let client = start(&mock, dir.path(), &out, &["--max-usd", "0.20"]).await;
+    let job = |prompt: &str| json!({"prompt": prompt, "model": "V_3"});
+    let (client, quoted) = once(
+        client,
+        "quote",
+        json!({"tool": "job_submit", "arguments": job("a ranged fox")}),
+    )
+    .await;
+    let quote = quoted["structuredContent"].clone();
+    assert_eq!(quote["qualifier"], "estimate", "{quote}");
+    assert_eq!(quote["source"]["kind"], "spec", "{quote}");
+    let most = quote["most_usd_micros"].as_u64().unwrap();
+    assert!(most > quote["usd_micros"].as_u64().unwrap(), "{quote}");
+    assert!(
+        most <= 200_000 && 2 * most > 200_000,
+        "the test's budget fits one: {quote}"
+    );
+    let (client, submitted) = once(client, "job_submit", job("a ranged fox")).await;
+    let answer = &submitted["structuredContent"];
+    assert_eq!(answer["status"], "QUEUED", "{submitted}");
+    assert_eq!(answer["spent"], quote["most_usd"], "{answer}");
+    let (client, over) = once(client, "job_submit", job("a second ranged fox")).await;
+    assert_eq!(over["structuredContent"]["billed"], "no", "{over}");
+    let id = answer["request_id"].clone();
+    let (client, waited) = once(client, "job_wait", json!({"request_id": id})).await;
+    assert_eq!(waited["isError"], false, "{waited}");
+    // Counted once, when it was queued.
+    assert_eq!(
+        waited["structuredContent"]["spent"], quote["most_usd"],
+        "{waited}"
+    );
+    assert_eq!(mock.ledger().for_prompt("a ranged fox").count(), 1);
+    assert_eq!(mock.ledger().for_prompt("a second ranged fox").count(), 0);
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+}
