@@ -1781,6 +1781,9 @@ async fn quote_bills_nothing_and_a_budget_refuses_unsent_the_call_that_would_pas
         said.contains("$0.20") && said.contains("$0.30") && said.contains("$0.10"),
         "{said}"
     );
+    // An error of a paid tool says the spend as its results do.
+    assert_eq!(over["structuredContent"]["spent"], "$0.20", "{over}");
+    assert_eq!(over["structuredContent"]["left"], "$0.10", "{over}");
     assert_eq!(journal_of(&out).len(), journaled, "a refusal was journaled");
     // A request no price is known for, under a budget: refused unsent.
     let (client, unpriced) = once(

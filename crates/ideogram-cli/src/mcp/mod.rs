@@ -115,8 +115,11 @@ pub(crate) async fn serve(
         .fold(server.input_urls, |policy, host| policy.allow_host(host));
     // Several servers may share the folder, each with its own journal.
     let journal = server.journal.path().display().to_string();
+    let budget = max_usd.map_or_else(String::new, |max| {
+        format!(", spending at most {}", ideogram::dollars(max))
+    });
     tell(&format!(
-        "ideogram mcp: serving on stdio, saving in {} (journal {journal}){}",
+        "ideogram mcp: serving on stdio, saving in {} (journal {journal}){budget}{}",
         server.out.display(),
         if server.offline.is_some() {
             " (offline: the built-in mock, nothing is billed)"

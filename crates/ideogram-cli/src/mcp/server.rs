@@ -316,21 +316,32 @@ impl Server {
         Ok(running)
     }
 
-    /// Answers a call of `tool`; a paid tool's answer, and a quote,
-    /// carry what this server spent (and has `left` under a budget).
+    /// Answers a call of `tool`; a paid tool's answer or error, and a
+    /// quote, carry what this server spent (and has `left` under a
+    /// budget).
     pub(super) async fn call(
         &self,
         tool: Tool,
         call: Call,
         progress: Progress,
     ) -> Result<Value, Refused> {
-        let mut answer = self.answer(tool, call, progress).await?;
-        if (tool.paid() || tool == Tool::Quote)
-            && let (Value::Object(answer), Value::Object(said)) = (&mut answer, self.budget.said())
-        {
-            answer.extend(said);
+        let outcome = self.answer(tool, call, progress).await;
+        if !tool.paid() && tool != Tool::Quote {
+            return outcome;
         }
-        Ok(answer)
+        let said = self.budget.said();
+        match outcome {
+            Ok(mut answer) => {
+                if let (Value::Object(answer), Value::Object(said)) = (&mut answer, said) {
+                    answer.extend(said);
+                }
+                Ok(answer)
+            }
+            Err(mut refused) => {
+                refused.spend = Some(said);
+                Err(refused)
+            }
+        }
     }
 
     async fn answer(&self, tool: Tool, call: Call, progress: Progress) -> Result<Value, Refused> {
