@@ -55,7 +55,7 @@ pub(super) struct Refused {
     pub(super) detail: Option<Value>,
     /// What the server has spent (and has left), for a paid tool's error
     /// as for its result.
-    pub(super) spend: Option<Value>,
+    pub(super) spend: Option<Box<Value>>,
 }
 
 impl Refused {
@@ -121,7 +121,7 @@ impl Refused {
             structured["detail"] = detail;
         }
         if let (Value::Object(structured), Some(Value::Object(spend))) =
-            (&mut structured, self.spend)
+            (&mut structured, self.spend.map(|spend| *spend))
         {
             structured.extend(spend);
         }

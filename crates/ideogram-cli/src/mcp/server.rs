@@ -338,7 +338,7 @@ impl Server {
                 Ok(answer)
             }
             Err(mut refused) => {
-                refused.spend = Some(said);
+                refused.spend = Some(Box::new(said));
                 Err(refused)
             }
         }
