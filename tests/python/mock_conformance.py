@@ -308,6 +308,25 @@ def v3_operations(results, mock):
                                                 "describe_model_version": text("V_3")})
     results.check("ideogram: describe answers text", "96x64" in json.loads(answer)["descriptions"][0]["text"], answer)
     send("describe 400 not an image", "/describe", {"image_file": ("image/gif", b"GIF89a", "in.gif")}, 400)
+    answer = json.loads(send("v2 describe 4.0 200", "/v2/image/describe/ideogram-4", {
+        "image": ("image/png", photo, "in.png"), "include_tags": text("true")}))
+    results.check("ideogram: v2 describe on 4.0 answers a json_prompt",
+                  isinstance(answer.get("json_prompt"), dict) and "descriptions" not in answer, answer)
+    answer = json.loads(send("v2 describe 3.0 200", "/v2/image/describe/ideogram-3", {
+        "image": ("image/png", photo, "in.png")}))
+    results.check("ideogram: v2 describe on 3.0 answers text", "96x64" in answer["descriptions"][0]["text"], answer)
+    send("v2 describe 3.0 400 a 4.0 field", "/v2/image/describe/ideogram-3", {
+        "image": ("image/png", photo, "in.png"), "include_tags": text("true")}, 400)
+    answer = json.loads(send("v2 layerize 200", "/v2/design/layerize/ideogram-3", {
+        "image": ("image/png", photo, "in.png")}))
+    layered = answer["data"][0]
+    results.check("ideogram: v2 layerize answers a layerized image with its base and blocks",
+                  layered["object_type"] == "layerized_image" and layered["base_image_url"]
+                  and layered["text_blocks"][0]["text"], answer)
+    answer = json.loads(send("v2 layerize async 200", "/v2/design/layerize/ideogram-3", {
+        "image": ("image/png", photo, "in.png"), "async": text("true")}))
+    results.check("ideogram: an async v2 layerize answers its generation id alone",
+                  answer["generation_id"] and not answer.get("data"), answer)
     answer = send("upscale 200", "/upscale", {
         "image_request": ("application/json", b'{"resemblance": 70, "detail": 30, "num_images": 2}', None),
         "image_file": ("image/png", photo, "in.png")})

@@ -1207,7 +1207,7 @@ async fn upscale_enlarges_and_layerize_text_separates_the_text() {
     assert_eq!(dimensions(&std::fs::read(saved).unwrap()), (192, 128));
 
     let layers = client.layerize_text(&photo(), None).await.unwrap();
-    assert_eq!(layers.blocks[0].text, "OPEN LATE");
+    assert_eq!(layers.blocks.placed()[0].text, "OPEN LATE");
     let saved = layers.base.save(dir.path().join("base.png")).await.unwrap();
     assert_eq!(dimensions(&std::fs::read(saved).unwrap()), (96, 64));
     assert_eq!(mock.ledger().entries.len(), 2);

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::options::{Connection, EditOptions, Options, SaveArgs};
+use crate::options::{Connection, EditOptions, Options, SaveArgs, TargetOptions};
 
 pub(crate) const EXIT_CODES: &str = "\
 Exit codes:
@@ -281,9 +281,11 @@ pub(crate) enum Command {
     LayerizeText {
         /// The image: an http(s) URL or a file.
         image: String,
-        /// What the image shows (written by the service when absent).
+        /// What the image shows (v1; written by the service when absent).
         #[arg(long)]
         prompt: Option<String>,
+        #[command(flatten)]
+        options: TargetOptions,
         #[command(flatten)]
         save: SaveArgs,
         #[command(flatten)]
@@ -293,6 +295,8 @@ pub(crate) enum Command {
     Describe {
         /// The image: an http(s) URL or a file.
         image: String,
+        #[command(flatten)]
+        options: TargetOptions,
         #[command(flatten)]
         connection: Connection,
     },

@@ -288,17 +288,16 @@ fn paid_failure(
 }
 
 /// Separates an image's text into layers: saves the image without its text
-/// as `generate` saves images, then prints each text block (`--json`: the
-/// blocks as the spec describes them).
+/// (and v2's design beside it) as `generate` saves images, then prints each
+/// text block (`--json`: the blocks as the spec describes them).
 pub(crate) async fn layerize_text(
     session: &Session,
-    image: &str,
+    request: ideogram::LayerizeRequest,
     prompt: Option<&str>,
     save: Save<'_>,
     signals: &Signals,
 ) -> Result<(), Failure> {
     let provider = session.provider;
-    let image = image.parse::<ideogram::ImageInput>()?;
     let plan = Plan::from_output(save.output, &naming::slug(prompt.unwrap_or("text-layers")))?;
     plan.check(1)?;
     let room = crate::room::reserve(&plan.dir, 1)?;
@@ -308,8 +307,11 @@ pub(crate) async fn layerize_text(
         provider,
         fields: Default::default(),
     };
+    let model = request
+        .chosen_model()
+        .unwrap_or(ideogram::LayerizeRequest::MODEL);
     let layers = signals
-        .unless(1, session.client.layerize_text(&image, prompt))
+        .unless(1, session.client.layerize(&request))
         .await
         .ok_or_else(|| {
             Failure::new(
@@ -318,11 +320,10 @@ pub(crate) async fn layerize_text(
             )
         })?;
     room.release();
-    let layers = layers.map_err(|e| {
-        let model = ideogram::EditRequest::MODEL;
-        paid_failure(session, e, model, &plan, &asked, &save, started)
-    })?;
-    let generation = Generation::new(provider, ideogram::EditRequest::MODEL, vec![layers.base]);
+    let layers =
+        layers.map_err(|e| paid_failure(session, e, model, &plan, &asked, &save, started))?;
+    let images = std::iter::once(layers.base).chain(layers.design).collect();
+    let generation = Generation::new(provider, model, images);
     let blocks = serde_json::to_value(&layers.blocks).expect("JSON");
     save_paid(
         &generation,
@@ -335,10 +336,13 @@ pub(crate) async fn layerize_text(
     )
     .await?;
     if !save.json {
-        for block in &layers.blocks {
+        for block in layers.blocks.placed() {
+            let height = block
+                .height
+                .map_or_else(|| "?".to_owned(), |h| h.to_string());
             say(&format!(
-                "{}x{} at {},{}: {}",
-                block.width, block.height, block.x, block.y, block.text
+                "{}x{height} at {},{}: {}",
+                block.width, block.x, block.y, block.text
             ));
         }
     }
@@ -377,19 +381,16 @@ pub(crate) fn models_json() -> Value {
     Value::Array(rows)
 }
 
-/// Prints the descriptions of an image, one a line (`--json`: an array).
+/// Prints the descriptions of an image, one a line (`--json`: an array);
+/// Ideogram 4.0's one description is its json_prompt, as JSON text.
 pub(crate) async fn describe(
     session: &Session,
-    image: &str,
+    request: ideogram::DescribeRequest,
     json: bool,
     signals: &Signals,
 ) -> Result<(), Failure> {
-    let image = image.parse::<ideogram::ImageInput>().map_err(|mut e| {
-        e.field = "image".into();
-        Failure::from(e)
-    })?;
     let texts = signals
-        .unless(1, session.client.describe(&image))
+        .unless(1, session.client.describe_request(&request))
         .await
         .ok_or_else(|| {
             Failure::new(

@@ -385,14 +385,17 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::LayerizeText {
             image,
             prompt,
+            options,
             save,
             ..
         } => {
+            let request = request::layerize(&image, prompt.as_deref(), &options)?;
             let save = commands::Save::new(&save, cli.json);
-            commands::layerize_text(&session, &image, prompt.as_deref(), save, &signals).await
+            commands::layerize_text(&session, request, prompt.as_deref(), save, &signals).await
         }
-        Command::Describe { image, .. } => {
-            commands::describe(&session, &image, cli.json, &signals).await
+        Command::Describe { image, options, .. } => {
+            let request = request::describe(&image, &options)?;
+            commands::describe(&session, request, cli.json, &signals).await
         }
         Command::Batch {
             file,

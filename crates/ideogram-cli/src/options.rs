@@ -214,6 +214,30 @@ pub(crate) struct EditOptions {
 
 // Not a string literal, so clap does not read it (see `Connection`).
 #[doc = concat!(
+    "The options of describe and layerize-text: the model or operation they ",
+    "run on (v1 unless one only v2 runs is asked for), and any body field."
+)]
+#[derive(Debug, Clone, Default, PartialEq, Args)]
+#[command(next_help_heading = "Options")]
+pub(crate) struct TargetOptions {
+    /// The model (describe: 4.0 runs v2's describe, whose one description
+    /// is a json_prompt; layerize-text: 3.0).
+    #[arg(long, value_parser = Values::model())]
+    pub model: Option<String>,
+    /// The spec id of the operation to send to, instead of the first that
+    /// takes the request (`post_describe_v2_ideogram_3`,
+    /// `post_layerize_v2_ideogram_3`).
+    #[arg(long, value_name = "ID")]
+    pub operation: Option<String>,
+    /// Any field of the body by its spec name (repeatable): VALUE is read
+    /// as JSON, else as text (`--set include_tags=true`, `--set async=true`).
+    /// A field the operation's body lacks is refused before sending.
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
+}
+
+// Not a string literal, so clap does not read it (see `Connection`).
+#[doc = concat!(
     "Body fields sent as given: each is named as the spec names it, and read ",
     "back by serde (`request::verbatim`), so no list repeats the names."
 )]

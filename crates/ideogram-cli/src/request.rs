@@ -4,13 +4,13 @@
 //! spec's field names, with the library's aliases and nothing of our own.
 
 use ideogram::{
-    EditKind, EditRequest, GenerateRequest, ImageInput, ImageWeight, InvalidInput, MagicPrompt,
-    Model, Palette, SpecEnum,
+    DescribeRequest, EditKind, EditRequest, GenerateRequest, ImageInput, ImageWeight, InvalidInput,
+    LayerizeRequest, MagicPrompt, Model, Palette, SpecEnum,
 };
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::options::{BodyOptions, EditOptions, Options};
+use crate::options::{BodyOptions, EditOptions, Options, TargetOptions};
 
 /// What the flags of [`BodyOptions`] set, on either kind of request.
 trait Body: Sized {
@@ -129,6 +129,66 @@ pub(crate) fn edit(
         request = request.operation(id);
     }
     with_body(request, &options.body)
+}
+
+/// A describe request for `image` with `options`.
+pub(crate) fn describe(
+    image: &str,
+    options: &TargetOptions,
+) -> Result<DescribeRequest, InvalidInput> {
+    let request = DescribeRequest::new(image_named(image, "image")?);
+    targeted(request, options)
+}
+
+/// A layerize request for `image` (and `prompt`) with `options`.
+pub(crate) fn layerize(
+    image: &str,
+    prompt: Option<&str>,
+    options: &TargetOptions,
+) -> Result<LayerizeRequest, InvalidInput> {
+    let mut request = LayerizeRequest::new(image_named(image, "image")?);
+    if let Some(prompt) = prompt {
+        request = request.prompt(prompt);
+    }
+    targeted(request, options)
+}
+
+/// What [`TargetOptions`] set, on describe and layerize requests alike.
+trait Targeted: Sized {
+    fn model(self, model: Model) -> Self;
+    fn operation(self, id: &str) -> Self;
+    fn set(self, field: String, value: Value) -> Self;
+}
+
+macro_rules! targeted {
+    ($($request:ty),*) => {$(
+        impl Targeted for $request {
+            fn model(self, model: Model) -> Self {
+                <$request>::model(self, model)
+            }
+            fn operation(self, id: &str) -> Self {
+                <$request>::operation(self, id)
+            }
+            fn set(self, field: String, value: Value) -> Self {
+                <$request>::set(self, field, value)
+            }
+        }
+    )*};
+}
+targeted!(DescribeRequest, LayerizeRequest);
+
+/// `request` run on the model or operation `options` choose, with their fields.
+fn targeted<R: Targeted>(mut request: R, options: &TargetOptions) -> Result<R, InvalidInput> {
+    if let Some(model) = &options.model {
+        request = request.model(model.parse()?);
+    }
+    if let Some(id) = &options.operation {
+        request = request.operation(id);
+    }
+    for (field, value) in sets(&options.set)? {
+        request = request.set(field, value);
+    }
+    Ok(request)
 }
 
 /// A whole number as written, if one was, its error naming `field`. A

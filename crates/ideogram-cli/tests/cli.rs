@@ -268,6 +268,119 @@ async fn edit_reframe_replace_background_and_describe_run_offline() {
     assert_eq!(dimensions(&dir.path().join("base.png")), (96, 64));
 }
 
+/// `describe --model V_4` runs v2's 4.0 describe: its one description is a
+/// json_prompt (JSON text); `--operation` reaches v2's 3.0 describe; each
+/// billed once. `--json` stays an array of texts.
+#[tokio::test]
+async fn describe_takes_a_model_and_an_operation() {
+    let dir = tempfile::tempdir().unwrap();
+    write_png(dir.path(), "photo.png", 96, 64, [20, 90, 200]);
+    let mock = mock(MockConfig::default()).await;
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let api = ["--provider", "ideogram", "--base-url", mock.api_url()];
+    let describe = |extra: [&'static str; 2]| -> Vec<&str> {
+        ["describe", "photo.png", "--json"]
+            .into_iter()
+            .chain(extra)
+            .chain(api)
+            .collect()
+    };
+    let out = run(&describe(["--model", "V_4"]), &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let texts: Vec<String> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    let structured: serde_json::Value = serde_json::from_str(&texts[0]).unwrap();
+    assert_eq!(structured["width"], 96, "{structured}");
+    let v3 = describe(["--operation", "post_describe_v2_ideogram_3"]);
+    let out = run(&v3, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let texts: Vec<String> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(texts[0].contains("96x64"), "{texts:?}");
+    // A model no describe runs is refused, naming the field, unbilled.
+    let out = run(&describe(["--model", "V_4_5"]), &env, dir.path()).await;
+    assert_ne!(code(&out), 0);
+    assert!(stderr(&out).contains("model"), "{}", stderr(&out));
+    let operations: Vec<String> = mock
+        .ledger()
+        .entries
+        .into_iter()
+        .map(|e| e.operation)
+        .collect();
+    assert_eq!(
+        operations,
+        [
+            "/v2/image/describe/ideogram-4",
+            "/v2/image/describe/ideogram-3"
+        ]
+    );
+}
+
+/// `layerize-text --operation post_layerize_v2_ideogram_3` (and v2's
+/// `async`, polled) saves the base and the design, prints v2's blocks, and
+/// is billed once each.
+#[tokio::test]
+async fn layerize_text_runs_v2_by_its_operation_or_async() {
+    let dir = tempfile::tempdir().unwrap();
+    write_png(dir.path(), "poster.png", 96, 64, [20, 90, 200]);
+    let mock = mock(MockConfig::default()).await;
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let api = ["--provider", "ideogram", "--base-url", mock.api_url()];
+    let args: Vec<&str> = [
+        "--json",
+        "layerize-text",
+        "poster.png",
+        "--operation",
+        "post_layerize_v2_ideogram_3",
+        "-o",
+        "v2/",
+    ]
+    .into_iter()
+    .chain(api)
+    .collect();
+    let out = run(&args, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let printed: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(printed["text_blocks"][0]["text"], "OPEN LATE", "{printed}");
+    assert!(
+        printed["text_blocks"][0].get("font_name").is_none(),
+        "{printed}"
+    );
+    let images = printed["images"].as_array().unwrap();
+    assert_eq!(images.len(), 2, "the base and the design: {printed}");
+    for image in images {
+        let path = dir.path().join(image["path"].as_str().unwrap());
+        assert_eq!(dimensions(&path), (96, 64));
+    }
+    let args: Vec<&str> = [
+        "layerize-text",
+        "poster.png",
+        "--set",
+        "async=true",
+        "-o",
+        "queued/",
+    ]
+    .into_iter()
+    .chain(api)
+    .collect();
+    let out = run(&args, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("at 12,8: OPEN LATE"),
+        "{}",
+        stdout(&out)
+    );
+    let entries = mock.ledger().entries;
+    assert_eq!(entries.len(), 2, "billed once each");
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.operation == "/v2/design/layerize/ideogram-3")
+    );
+    assert_eq!(entries[1].fields["async"], true);
+}
+
 #[tokio::test]
 async fn generate_takes_references_and_transparency_on_the_command_line_and_in_batches() {
     let dir = tempfile::tempdir().unwrap();

@@ -1008,6 +1008,45 @@ fn journal_of(out: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// Issue 29: describe with `model: V_4` runs v2's 4.0 describe, its one
+/// description a json_prompt as JSON text (keyed, billed once); a model no
+/// describe runs is refused by the tool's schema, unsent.
+#[tokio::test]
+async fn describe_on_4_0_answers_one_json_prompt() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    std::fs::create_dir_all(&out).unwrap();
+    common::write_png(&out, "poster.png", 96, 64, [20, 90, 200]);
+    let image = out.join("poster.png").display().to_string();
+    let client = start(&mock, dir.path(), &out, &["--provider", "ideogram"]).await;
+    let keyed = json!({"image": image, "model": "V_4", "idempotency_key": "describe-4"});
+    let (client, first, second) = twice(client, "describe", keyed).await;
+    assert_eq!(first["isError"], false, "{first}");
+    let texts = first["structuredContent"]["descriptions"]
+        .as_array()
+        .unwrap();
+    assert_eq!(texts.len(), 1, "{first}");
+    let structured: Value = serde_json::from_str(texts[0].as_str().unwrap()).unwrap();
+    assert_eq!(structured["width"], 96, "{structured}");
+    assert_eq!(second["structuredContent"]["billed"], "earlier", "{second}");
+    let (_client, refused) = once(
+        client,
+        "describe",
+        json!({"image": image, "model": "V_4_5"}),
+    )
+    .await;
+    assert_eq!(refused["isError"], true, "{refused}");
+    assert!(refused.to_string().contains("model"), "{refused}");
+    let operations: Vec<String> = mock
+        .ledger()
+        .entries
+        .into_iter()
+        .map(|e| e.operation)
+        .collect();
+    assert_eq!(operations, ["/v2/image/describe/ideogram-4"]);
+}
+
 /// Issue 23, items 9 and 10: describe and layerize_text are keyed like the
 /// other paid tools (a repeat is answered from the journal, billed once);
 /// job_status/job_wait of an id the service does not know say `billed: no`

@@ -7,7 +7,7 @@
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use ideogram_raw::enums::pair;
-use ideogram_raw::ideogram::types::GenerationV2;
+use ideogram_raw::ideogram::types::{GenerationV2, ImageObjectV2};
 use serde_json::{Map, Value, json};
 
 use crate::faults::Fault;
@@ -217,38 +217,58 @@ pub(crate) async fn run(
             let images = data
                 .into_iter()
                 .filter_map(|image| serde_json::from_value(image).ok());
-            let mut answer = GenerationV2 {
-                generation_id: id.clone(),
-                seed: i64::try_from(work.spec.seed).ok(),
-                data: images.collect(),
-                generation_kind: None,
-                width: None,
-                height: None,
+            let end = match fails {
+                true => Err("the mock was asked to fail it".to_owned()),
+                false => Ok(images.collect()),
             };
-            if let V2::Queued { webhook } = v2 {
-                // Answered later: the images go to the generation.
-                let images = std::mem::take(&mut answer.data);
-                let end = match fails {
-                    true => Err("the mock was asked to fail it".to_owned()),
-                    false => Ok(images),
-                };
-                // The signed result is POSTed once it is done, to the
-                // receiver standing in for the body's URL.
-                let receiver = config.webhook_receiver.as_ref().filter(|_| webhook);
-                if let (Some(url), Ok(images)) = (receiver, &end) {
-                    crate::generations::deliver_when_done(state, &id, url, images);
-                }
-                state.accept_generation(&id, end);
-                if config.usage_costs {
-                    state.report_usage_cost(&id, work.usd_micros);
-                }
-            }
-            serde_json::to_value(answer).expect("a generated answer is JSON")
+            let seed = i64::try_from(work.spec.seed).ok();
+            v2_answer(state, &id, v2, seed, end, work.usd_micros)
         }
     };
     state
         .deliver(fault, &id, json_bytes(200, &answer), hangup)
         .await
+}
+
+/// A v2 call's answer, as the generated [`GenerationV2`]: its results at
+/// once (`Sync`), or its id alone, the results kept as the generation to
+/// poll (and POSTed to the webhook receiver once done, if asked).
+/// `end` is the results, or why the generation fails (queued only);
+/// `usd_micros` what a completed one reports it cost, where the config
+/// reports usage costs.
+pub(crate) fn v2_answer(
+    state: &std::sync::Arc<State>,
+    id: &str,
+    v2: V2,
+    seed: Option<i64>,
+    end: Result<Vec<ImageObjectV2>, String>,
+    usd_micros: Option<u64>,
+) -> Value {
+    let mut answer = GenerationV2 {
+        generation_id: id.to_owned(),
+        seed,
+        data: Vec::new(),
+        generation_kind: None,
+        width: None,
+        height: None,
+    };
+    match v2 {
+        V2::Sync => answer.data = end.unwrap_or_default(),
+        V2::Queued { webhook } => {
+            // The signed result is POSTed once it is done, to the receiver
+            // standing in for the body's URL.
+            let config = state.config();
+            let receiver = config.webhook_receiver.as_ref().filter(|_| webhook);
+            if let (Some(url), Ok(images)) = (receiver, &end) {
+                crate::generations::deliver_when_done(state, id, url, images);
+            }
+            state.accept_generation(id, end);
+            if config.usage_costs {
+                state.report_usage_cost(id, usd_micros);
+            }
+        }
+    }
+    serde_json::to_value(answer).expect("a generated answer is JSON")
 }
 
 /// Ideogram's answer when the account cannot pay.

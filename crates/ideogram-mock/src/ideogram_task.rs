@@ -5,14 +5,16 @@
 //! (`ideogram::run`): edit and replace-background keep the input's size,
 //! reframe answers the requested resolution, transparent answers PNGs with
 //! alpha (enlarged by `upscale_factor`), upscale twice the input's size.
-//! Describe answers words, layerize-text the image without its text and one
-//! text block; each is billed once.
+//! Describe answers words (Ideogram 4.0's v2 a structured prompt),
+//! layerize-text the image without its text and one text block (v2 as a
+//! generation, at once or polled); each is billed once.
 
 use std::sync::Arc;
 
 use axum::response::Response;
 use bytes::Bytes;
 use ideogram_raw::enums::pair;
+use ideogram_raw::ideogram::types::{DescribeResponseV2, Description, ImageObjectV2, TextBlockV2};
 use ideogram_raw::operation::Operation;
 use serde_json::{Map, Value, json};
 
@@ -92,8 +94,16 @@ pub(crate) async fn answer(
         .and_then(|image| form::dimensions(image));
     let fields = form.fields(op.body.unwrap_or_default());
     match task {
-        Task::Describe => describe(state, path, fault, input, fields, hangup).await,
-        Task::LayerizeText => layerize_text(state, path, fault, input, fields, hangup).await,
+        Task::Describe => {
+            let asked = Asked::new(path, fault, input, fields);
+            describe(op, state, asked, hangup).await
+        }
+        Task::LayerizeText => {
+            let v2 = v2(op, &form);
+            let mut asked = Asked::new(path, fault, input, fields);
+            asked.usd_micros = crate::quote::priced(op, &form.value).map(|(_, usd)| usd);
+            layerize_text(state, asked, v2, hangup).await
+        }
         _ => match work(task, op, state, &form, input) {
             Ok(work) => {
                 let v2 = v2(op, &form);
@@ -278,20 +288,45 @@ fn references(form: &Form) -> Result<(), Response> {
     Ok(())
 }
 
-/// Describe: words for the image, billed once.
-async fn describe(
-    state: &State,
-    path: &str,
+/// What a describe or layerize call asked, once its body is read.
+struct Asked<'a> {
+    path: &'a str,
     fault: Option<Fault>,
+    /// The input image's size.
     input: Option<(u32, u32)>,
+    /// The request's fields, as the ledger records them.
     fields: Map<String, Value>,
-    hangup: &Hangup,
-) -> Response {
+    /// Its price as the spec's `x-price` says, where it says.
+    usd_micros: Option<u64>,
+}
+
+impl<'a> Asked<'a> {
+    fn new(
+        path: &'a str,
+        fault: Option<Fault>,
+        input: Option<(u32, u32)>,
+        fields: Map<String, Value>,
+    ) -> Self {
+        Self {
+            path,
+            fault,
+            input,
+            fields,
+            usd_micros: None,
+        }
+    }
+}
+
+/// Describe: words for the image, billed once. v1 answers `descriptions`;
+/// v2 (its path's version) the generated `DescribeResponseV2`: Ideogram
+/// 4.0's (an operation routed for it) a structured `json_prompt`, 3.0's
+/// `descriptions`.
+async fn describe(op: &Operation, state: &State, asked: Asked<'_>, hangup: &Hangup) -> Response {
     let config = state.config();
     if !state.can_pay(config.cost) {
         return insufficient_funds();
     }
-    let (width, height) = input.unwrap_or_default();
+    let (width, height) = asked.input.unwrap_or_default();
     let id = state.next_id("idd");
     let spec = crate::image::ImageSpec {
         width,
@@ -302,28 +337,51 @@ async fn describe(
     };
     state.bill(Billed {
         cost: config.cost,
-        ..billed(&id, Service::Ideogram, path, "", &spec, fields)
+        ..billed(&id, Service::Ideogram, asked.path, "", &spec, asked.fields)
     });
     let text = crate::segmind::description(&spec);
-    let answer = crate::serve::json_bytes(200, &json!({"descriptions": [{"text": text}]}));
-    state.deliver(fault, &id, answer, hangup).await
+    let answer = if !op.path.starts_with("/v2/") {
+        json!({"descriptions": [{"text": text}]})
+    } else {
+        let structured = op.route.is_some_and(|r| r.models.contains(&"V_4"));
+        let mut answer = DescribeResponseV2 {
+            created: Some(chrono::Utc::now()),
+            description_id: id.clone(),
+            descriptions: Vec::new(),
+            json_prompt: Map::new(),
+        };
+        if structured {
+            answer.json_prompt = Map::from_iter([
+                ("summary".to_owned(), json!(text)),
+                ("width".to_owned(), json!(width)),
+                ("height".to_owned(), json!(height)),
+            ]);
+        } else {
+            answer.descriptions = vec![Description { text: Some(text) }];
+        }
+        serde_json::to_value(answer).expect("a generated answer is JSON")
+    };
+    let answer = crate::serve::json_bytes(200, &answer);
+    state.deliver(asked.fault, &id, answer, hangup).await
 }
 
 /// Layerize-text: the image without its text (the same size, served by the
-/// image origin) and one text block, billed once.
+/// image origin) and its text blocks, billed once. v1 answers one block
+/// with its font; v2 (an operation polled for its results) one
+/// `layerized_image` holding the design (`url`), the base and a
+/// `TextBlockV2`, at once or as a generation to poll, as the other v2 calls.
 async fn layerize_text(
-    state: &State,
-    path: &str,
-    fault: Option<Fault>,
-    input: Option<(u32, u32)>,
-    fields: Map<String, Value>,
+    state: &Arc<State>,
+    asked: Asked<'_>,
+    v2: Option<V2>,
     hangup: &Hangup,
 ) -> Response {
     let config = state.config();
     if !state.can_pay(config.cost) {
         return insufficient_funds();
     }
-    let (width, height) = input.unwrap_or((512, 512));
+    let (width, height) = asked.input.unwrap_or((512, 512));
+    let fields = asked.fields;
     let seed = fields.get("seed").and_then(Value::as_u64).unwrap_or(1);
     let prompt = fields
         .get("prompt")
@@ -339,23 +397,55 @@ async fn layerize_text(
         transparent: false,
     };
     let base = state.publish(&format!("{id}-base"), spec.clone(), "png");
+    let mut outputs = vec![base.clone()];
+    let design = v2.map(|_| state.publish(&format!("{id}-0"), spec.clone(), "png"));
+    outputs.extend(design.clone());
     state.bill(Billed {
         cost: config.cost,
-        outputs: vec![base.clone()],
-        ..billed(&id, Service::Ideogram, path, &prompt, &spec, fields)
+        outputs,
+        usd_micros: asked.usd_micros,
+        ..billed(&id, Service::Ideogram, asked.path, &prompt, &spec, fields)
     });
-    let block = json!({
-        "x": width / 8, "y": height / 8, "width": width * 3 / 4, "height": height / 4,
-        "text": "OPEN LATE", "alignment": "center", "angle": 0.0,
-        "font_name": "Inter", "font_alternatives": ["Roboto"], "font_size": 48,
-        "line_height": 1.2, "color": "#FFFFFF", "formatting": ["bold", "all_caps"],
-        "role": "heading",
-    });
-    let answer = crate::serve::json_bytes(
-        200,
-        &json!({"base_image_url": base, "original_image_url": null, "text_blocks": [block], "seed": seed}),
-    );
-    state.deliver(fault, &id, answer, hangup).await
+    let (x, y, w, h) = (width / 8, height / 8, width * 3 / 4, height / 4);
+    let answer = match v2 {
+        None => json!({
+            "base_image_url": base, "original_image_url": null, "seed": seed,
+            "text_blocks": [{
+                "x": x, "y": y, "width": w, "height": h,
+                "text": "OPEN LATE", "alignment": "center", "angle": 0.0,
+                "font_name": "Inter", "font_alternatives": ["Roboto"], "font_size": 48,
+                "line_height": 1.2, "color": "#FFFFFF", "formatting": ["bold", "all_caps"],
+                "role": "heading",
+            }],
+        }),
+        Some(v2) => {
+            let block = TextBlockV2 {
+                text: "OPEN LATE".into(),
+                x: x.into(),
+                y: y.into(),
+                width: w.into(),
+                height: Some(h.into()),
+                line_height: Some(1.2),
+                role: Some("heading".into()),
+            };
+            let layered = ImageObjectV2 {
+                object_type: Some("layerized_image".into()),
+                url: design,
+                base_image_url: Some(base),
+                text_blocks: vec![block],
+                is_image_safe: true,
+                prompt: Some(prompt),
+                resolution: Some(format!("{width}x{height}")),
+                seed: i64::try_from(seed).ok(),
+                asset_id: None,
+            };
+            let seed = i64::try_from(seed).ok();
+            let end = Ok(vec![layered]);
+            crate::ideogram::v2_answer(state, &id, v2, seed, end, asked.usd_micros)
+        }
+    };
+    let answer = crate::serve::json_bytes(200, &answer);
+    state.deliver(asked.fault, &id, answer, hangup).await
 }
 
 #[cfg(test)]

@@ -99,6 +99,7 @@ mod error;
 mod file_kind;
 mod generation;
 mod image_input;
+mod image_text;
 mod invalid;
 mod json_form;
 mod lowering;
@@ -143,6 +144,7 @@ pub use generation::{GeneratedImage, Generation, ImageData, SaveOptions, temp_fi
 pub use ideogram_raw::QueueStatus;
 pub use ideogram_raw::auth::AuthScheme;
 pub use image_input::{ImageInput, MAX_IMAGE_BYTES};
+pub use image_text::{DescribeRequest, LayerizeRequest, PlacedText, TextBlocks};
 pub use invalid::InvalidInput;
 pub use model::{DEFAULT_MODEL, Model};
 pub use options::{

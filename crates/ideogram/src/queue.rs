@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ideogram_raw::QueueStatus;
-use ideogram_raw::ideogram::types::GenerationStatusV2;
+use ideogram_raw::ideogram::types::{GenerationStatusV2, ImageObjectV2};
 use ideogram_raw::operation::Operation;
 use progenitor_client::{ByteStream, Error as RawError, ResponseValue};
 
@@ -179,12 +179,38 @@ impl Job {
     /// client submitted is polled on, and teaches, its model's learned
     /// [completion times](crate::Client::completion_times); one resumed by id
     /// is polled at once, then as if just submitted.
-    #[tracing::instrument(name = "job", skip_all, fields(id = %self.id))]
     pub async fn wait_with(
         &self,
         schedule: &PollSchedule,
-        mut progress: impl FnMut(&JobStatus),
+        progress: impl FnMut(&JobStatus),
     ) -> Result<Generation, Error> {
+        self.wait_done(schedule, progress).await?;
+        self.result().await
+    }
+
+    /// Waits with the client's schedule for an Ideogram v2 generation whose
+    /// results are not images alone (a layerized image's base and text
+    /// blocks): its `data` as answered, every field kept.
+    pub(crate) async fn wait_results(&self) -> Result<Vec<ImageObjectV2>, Error> {
+        self.wait_done(&self.conn.poll, |_| {}).await?;
+        let (status, answer) = self.generation().await?;
+        match status.status {
+            QueueStatus::Completed => Ok(answer.data),
+            QueueStatus::Failed => Err(self.failed(status.error.unwrap_or_default())),
+            other => Err(self.polling(self.conn.invalid(format!(
+                "generation {} is {other}, not completed: wait for it",
+                self.id
+            )))),
+        }
+    }
+
+    /// Polls as [`wait_with`](Self::wait_with) says until the job completes.
+    #[tracing::instrument(name = "job", skip_all, fields(id = %self.id))]
+    async fn wait_done(
+        &self,
+        schedule: &PollSchedule,
+        mut progress: impl FnMut(&JobStatus),
+    ) -> Result<(), Error> {
         let started = Instant::now();
         let (key, typical) = self
             .submitted
@@ -226,7 +252,7 @@ impl Job {
                         // It finished between the previous poll and this one.
                         learned.record(key, (previous + polled_at) / 2);
                     }
-                    return self.result().await;
+                    return Ok(());
                 }
                 QueueStatus::Failed => {
                     let detail = status.error.unwrap_or_else(|| "no reason given".into());

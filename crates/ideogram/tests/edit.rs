@@ -143,7 +143,10 @@ async fn layerize_text_sends_the_image_and_reads_the_blocks() {
         .layerize_text(&ImageInput::bytes(PNG), Some("a shop sign"))
         .await
         .unwrap();
-    assert_eq!((layers.blocks[0].text.as_str(), layers.seed), ("OPEN", 9));
+    let ideogram::TextBlocks::V1(blocks) = &layers.blocks else {
+        panic!("v1's blocks: {:?}", layers.blocks);
+    };
+    assert_eq!((blocks[0].text.as_str(), layers.seed), ("OPEN", 9));
     // Every word the server sent back is repeated without the key.
     let repeated = format!("{:?}", layers.blocks);
     assert!(!repeated.contains(KEY), "{repeated}");

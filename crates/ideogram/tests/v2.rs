@@ -7,8 +7,8 @@ mod common;
 use std::time::Duration;
 
 use ideogram::{
-    Client, EditRequest, Error, GenerateRequest, ImageData, ImageInput, Model, PollSchedule,
-    Provider, QueueStatus,
+    Client, DescribeRequest, EditRequest, Error, GenerateRequest, ImageData, ImageInput,
+    LayerizeRequest, Model, PollSchedule, Provider, QueueStatus, TextBlocks,
 };
 use ideogram_mock::{ImageSpec, MockConfig, MockServer};
 use serde_json::json;
@@ -242,4 +242,118 @@ async fn a_key_the_server_echoes_in_a_v2_answer_is_never_repeated() {
     let err = job.wait().await.unwrap_err();
     assert!(matches!(err, Error::JobFailed { .. }), "{err:?}");
     assert!(!format!("{err} {err:?}").contains(KEY), "{err:?}");
+}
+
+/// A describe body only v2's 4.0 describe takes (`include_tags`) goes
+/// there; its answer's structured prompt is the one description, as JSON
+/// text a 4.0 generate takes, and nothing else of the answer (its
+/// `description_id`, its date) is repeated as a description.
+#[tokio::test]
+async fn a_v2_describe_s_json_prompt_is_one_description_not_its_strings() {
+    let (mock, client) = mock(MockConfig::default()).await;
+    let words = client
+        .describe_with(
+            &ImageInput::bytes(png(64, 48)),
+            [("include_tags", json!(true))],
+        )
+        .await
+        .unwrap();
+    let entries = mock.ledger().entries;
+    assert_eq!(entries.len(), 1, "billed once");
+    assert_eq!(entries[0].operation, "/v2/image/describe/ideogram-4");
+    assert_eq!(words.len(), 1, "{words:?}");
+    assert!(
+        !words.iter().any(|w| w.contains(&entries[0].id)),
+        "{words:?}"
+    );
+    let structured: serde_json::Value = serde_json::from_str(&words[0]).expect("JSON text");
+    assert_eq!(structured["width"], 64, "{structured}");
+}
+
+#[tokio::test]
+async fn describe_on_4_0_and_3_0_runs_v2_and_without_a_model_v1() {
+    let (mock, client) = mock(MockConfig::default()).await;
+    let image = ImageInput::bytes(png(64, 48));
+    let v4 = DescribeRequest::new(image.clone()).model(Model::V4);
+    let words = client.describe_request(&v4).await.unwrap();
+    assert_eq!(words.len(), 1);
+    assert!(words[0].starts_with('{'), "{words:?}");
+    // 3.0 runs on v1 too (v1 sorts first); v2's by its operation.
+    let v3 = DescribeRequest::new(image.clone()).operation("post_describe_v2_ideogram_3");
+    let words = client.describe_request(&v3).await.unwrap();
+    assert!(words[0].starts_with("A 64x48 image"), "{words:?}");
+    client.describe(&image).await.unwrap();
+    let operations: Vec<String> = mock
+        .ledger()
+        .entries
+        .into_iter()
+        .map(|e| e.operation)
+        .collect();
+    assert_eq!(
+        operations,
+        [
+            "/v2/image/describe/ideogram-4",
+            "/v2/image/describe/ideogram-3",
+            "/describe"
+        ]
+    );
+    // A model no describe runs is refused before anything is sent.
+    let err = client
+        .describe_request(&DescribeRequest::new(image).model(Model::V4_5))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Validation(_)), "{err:?}");
+    assert_eq!(mock.ledger().entries.len(), 3);
+}
+
+#[tokio::test]
+async fn a_v2_layerize_answers_its_base_design_and_typed_blocks_at_once() {
+    let (mock, client) = mock(MockConfig::default()).await;
+    let request = LayerizeRequest::new(ImageInput::bytes(png(64, 64)))
+        .operation("post_layerize_v2_ideogram_3");
+    let layers = client.layerize(&request).await.unwrap();
+    let entries = mock.ledger().entries;
+    assert_eq!(entries.len(), 1, "billed once");
+    assert_eq!(entries[0].operation, "/v2/design/layerize/ideogram-3");
+    assert!(matches!(&layers.blocks, TextBlocks::V2(blocks) if blocks[0].text == "OPEN LATE"));
+    assert_eq!(layers.blocks.placed()[0].height, Some(16));
+    // Serialised as the list the spec describes.
+    let blocks = serde_json::to_value(&layers.blocks).unwrap();
+    assert_eq!(blocks[0]["role"], "heading", "{blocks}");
+    let url = |data: &ImageData| match data {
+        ImageData::Url(url) => url.clone(),
+        other => panic!("{other:?}"),
+    };
+    let design = layers.design.as_ref().expect("the design's url");
+    let urls = [url(&layers.base.data), url(&design.data)];
+    assert_ne!(urls[0], urls[1]);
+    assert!(
+        urls.iter().all(|u| entries[0].outputs.contains(u)),
+        "{urls:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_async_v2_layerize_is_polled_to_its_layers_and_billed_once() {
+    let (mock, client) = mock(MockConfig::default()).await;
+    // `async` is v2's: the request goes there without naming the operation.
+    let request = LayerizeRequest::new(ImageInput::bytes(png(64, 64))).set("async", true);
+    let layers = client.layerize(&request).await.unwrap();
+    assert_eq!(layers.blocks.len(), 1);
+    assert!(matches!(layers.blocks, TextBlocks::V2(_)));
+    let entries = mock.ledger().entries;
+    assert_eq!(entries.len(), 1, "billed once");
+    assert_eq!(entries[0].operation, "/v2/design/layerize/ideogram-3");
+    assert_eq!(entries[0].fields["async"], true);
+    // v1 stays the default, its blocks v1's.
+    let v1 = client
+        .layerize_text(&ImageInput::bytes(png(64, 64)), Some("a shop sign"))
+        .await
+        .unwrap();
+    assert!(matches!(v1.blocks, TextBlocks::V1(_)));
+    assert!(v1.design.is_none());
+    assert_eq!(
+        mock.ledger().entries[1].operation,
+        "/v1/ideogram-v3/layerize-text"
+    );
 }

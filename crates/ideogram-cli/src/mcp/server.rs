@@ -383,7 +383,7 @@ impl Server {
                     key: journal_key,
                 })
                 .await?;
-                let texts = match session.client.describe(&args.image).await {
+                let texts = match session.client.describe_request(&args.request()).await {
                     Ok(texts) => texts,
                     Err(err) => return Err(self.failed(item, err, provider).await),
                 };
@@ -1305,7 +1305,7 @@ impl Server {
             .unwrap_or_else(|| "text-layers".to_owned());
         let plan = Plan::from_output(Some(&self.out.join("")), &naming::slug(&named))?;
         plan.check(1)?;
-        let model = EditRequest::MODEL;
+        let model = ideogram::LayerizeRequest::MODEL;
         let started = SystemTime::now();
         let (generation, blocks, billed) = match state {
             Some(state) if state.saved.is_some() => {
@@ -1332,11 +1332,7 @@ impl Server {
                 })
                 .await?;
                 progress.say("sent; waiting for the answer".into());
-                let layers = match session
-                    .client
-                    .layerize_text(&args.image, args.prompt.as_deref())
-                    .await
-                {
+                let layers = match session.client.layerize(&args.request()).await {
                     Ok(layers) => layers,
                     Err(err) => return Err(self.failed(item, err, provider).await),
                 };
@@ -1345,7 +1341,8 @@ impl Server {
                 if let Err(failure) = self.journal(Entry::Answered { item, answer }).await {
                     tell(&format!("warning: {}", failure.message));
                 }
-                let generation = Generation::new(provider, model, vec![layers.base]);
+                let images = std::iter::once(layers.base).chain(layers.design).collect();
+                let generation = Generation::new(provider, model, images);
                 (generation, blocks, "yes")
             }
         };

@@ -7,8 +7,8 @@ use ideogram::raw::schema::Schemas;
 use ideogram::schemars::JsonSchema;
 use ideogram::schemars::generate::SchemaSettings;
 use ideogram::{
-    EditKind, EditRequest, GenerateRequest, ImageInput, InvalidInput, Provider, Resolution,
-    SizeFamily,
+    DescribeRequest, EditKind, EditRequest, GenerateRequest, ImageInput, InvalidInput,
+    LayerizeRequest, Model, Provider, Resolution, SizeFamily,
 };
 use serde_json::{Map, Value, json};
 
@@ -219,7 +219,7 @@ impl Tool {
     /// [`flatten_operation`]).
     fn build_input(self) -> (Map<String, Value>, Vec<String>) {
         let (mut schema, nested) = match self {
-            Self::Describe => (schema_of::<DescribeArgs>(), Vec::new()),
+            Self::Describe => (described_models(schema_of::<DescribeArgs>()), Vec::new()),
             Self::LayerizeText => (schema_of::<LayerizeArgs>(), Vec::new()),
             Self::JobStatus => (schema_of::<JobArgs>(), Vec::new()),
             Self::JobWait => (schema_of::<JobWaitArgs>(), Vec::new()),
@@ -852,6 +852,42 @@ const LONG_ENUM: usize = 12;
 pub(super) struct DescribeArgs {
     /// The image to describe.
     pub(super) image: ImageInput,
+    /// The model: `V_4` answers one description, a json_prompt as JSON text
+    /// (its schema lists the models describe runs: [`described_models`]).
+    #[serde(default)]
+    pub(super) model: Option<Model>,
+}
+
+impl DescribeArgs {
+    /// The library's request.
+    pub(super) fn request(&self) -> DescribeRequest {
+        let request = DescribeRequest::new(self.image.clone());
+        match self.model {
+            Some(model) => request.model(model),
+            None => request,
+        }
+    }
+}
+
+/// `describe`'s schema with its `model` listing only the models some
+/// provider's describe runs (the library's [`DescribeRequest::models`]):
+/// `tools/list` stays light.
+fn described_models(mut schema: Map<String, Value>) -> Map<String, Value> {
+    let mut models: Vec<String> = Vec::new();
+    for provider in Provider::ALL {
+        for model in DescribeRequest::models(provider) {
+            if !models.contains(&model.to_string()) {
+                models.push(model.to_string());
+            }
+        }
+    }
+    if let Some(Value::Object(model)) = schema
+        .get_mut("properties")
+        .and_then(|properties| properties.get_mut("model"))
+    {
+        model.insert("enum".into(), json!(models));
+    }
+    schema
 }
 
 /// `layerize_text`'s arguments.
@@ -864,6 +900,19 @@ pub(super) struct LayerizeArgs {
     /// What the image shows (the service writes one when left out).
     #[serde(default)]
     pub(super) prompt: Option<String>,
+}
+
+impl LayerizeArgs {
+    /// The library's request: Ideogram 3.0's v1 layerize-text, whose blocks
+    /// carry their fonts (v2's design layerize is not offered here: tools/list
+    /// has no room left for its operation id).
+    pub(super) fn request(&self) -> LayerizeRequest {
+        let request = LayerizeRequest::new(self.image.clone());
+        match &self.prompt {
+            Some(prompt) => request.prompt(prompt),
+            None => request,
+        }
+    }
 }
 
 /// `job_status`'s arguments.

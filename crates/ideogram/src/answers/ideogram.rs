@@ -22,6 +22,14 @@ pub(crate) enum V2Answer {
     Running(String),
 }
 
+/// What a v2 call answered, its results as the generated type has them.
+pub(crate) enum V2Results {
+    /// It ran synchronously: its `data`.
+    Done(Vec<ImageObjectV2>),
+    /// It runs on: the generation's id, to poll.
+    Running(String),
+}
+
 /// What a generation is made of in Ideogram's answer
 /// ([`GenerateImageResponse`]): its images, each the generated
 /// [`ImageObject`]. Its `created` date is skipped unparsed: nothing uses it,
@@ -105,18 +113,31 @@ impl Connection {
         model: Model,
         answer: ResponseValue<ByteStream>,
     ) -> Result<V2Answer, Error> {
+        match self.v2_results(answer).await? {
+            V2Results::Done(data) => self.v2_generation(model, data).map(V2Answer::Images),
+            V2Results::Running(id) => Ok(V2Answer::Running(id)),
+        }
+    }
+
+    /// A v2 answer's results as answered (every field kept: a layerized
+    /// image's base and text blocks), or the id of the generation still
+    /// running.
+    pub(crate) async fn v2_results(
+        &self,
+        answer: ResponseValue<ByteStream>,
+    ) -> Result<V2Results, Error> {
         let body = self.json_body(answer.into_inner()).await?;
         let answer: GenerationV2 = serde_json::from_slice(&body)
             .map_err(|e| self.undecoded(&body, format!("{e}: {}", self.excerpt(&body))))?;
         if !answer.data.is_empty() {
-            return self.v2_generation(model, answer.data).map(V2Answer::Images);
+            return Ok(V2Results::Done(answer.data));
         }
         let id = self.redact(&answer.generation_id);
         if id.trim().is_empty() {
             let why = "it answered without images or a generation id; it may run and bill";
             return Err(self.invalid(why.into()));
         }
-        Ok(V2Answer::Running(id))
+        Ok(V2Results::Running(id))
     }
 
     /// A completed v2 generation's results as a [`Generation`].

@@ -3,7 +3,7 @@
 mod errors;
 mod ideogram;
 
-pub(crate) use ideogram::V2Answer;
+pub(crate) use ideogram::{V2Answer, V2Results};
 mod segmind;
 
 use bytes::Bytes;

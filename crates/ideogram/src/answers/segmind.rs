@@ -3,6 +3,7 @@
 use base64::Engine as _;
 use bytes::Bytes;
 use ideogram_raw::QueueStatus;
+use ideogram_raw::ideogram::types::{DescribeResponse, DescribeResponseV2};
 use ideogram_raw::segmind::headers as names;
 use ideogram_raw::segmind::types::QueueResultResponse;
 use progenitor_client::{ByteStream, ResponseValue};
@@ -52,7 +53,12 @@ impl Connection {
         Ok(generation)
     }
 
-    /// A describe answer's words (billed), redacted: strings of its `descriptions`, or its JSON.
+    /// A describe answer's words (billed), redacted. Ideogram's answers
+    /// are read as their generated types: a structured `json_prompt`
+    /// (Ideogram 4.0's v2) is one description, its JSON text; the texts of
+    /// `descriptions` follow; nothing else of the answer (its id, its date)
+    /// is a description. Segmind's, whose shape is not pinned, give the
+    /// strings of their `descriptions`, or of the whole answer.
     pub(crate) async fn descriptions(
         &self,
         answer: ResponseValue<ByteStream>,
@@ -65,12 +71,49 @@ impl Connection {
         let Ok(value) = serde_json::from_slice::<Value>(&bytes) else {
             return fail("a description that is not JSON");
         };
-        let mut texts = Vec::new();
-        strings(value.get("descriptions").unwrap_or(&value), &mut texts, 0);
+        let texts = match self.provider {
+            Provider::Ideogram => {
+                let Some(texts) = self.ideogram_descriptions(value) else {
+                    return fail("an answer that is not a description");
+                };
+                texts
+            }
+            Provider::Segmind => {
+                let mut texts = Vec::new();
+                strings(value.get("descriptions").unwrap_or(&value), &mut texts, 0);
+                texts.iter().map(|t| self.redact(t)).collect()
+            }
+        };
         if texts.is_empty() {
             return fail("no description");
         }
-        Ok(texts.iter().map(|t| self.redact(t)).collect())
+        Ok(texts)
+    }
+
+    /// An Ideogram describe answer (v2's, else v1's generated type) as its
+    /// descriptions, redacted; `None` when it is neither.
+    fn ideogram_descriptions(&self, value: Value) -> Option<Vec<String>> {
+        let (structured, described) =
+            match serde_json::from_value::<DescribeResponseV2>(value.clone()) {
+                Ok(v2) => (v2.json_prompt, v2.descriptions),
+                Err(_) => {
+                    let v1 = serde_json::from_value::<DescribeResponse>(value).ok()?;
+                    (serde_json::Map::new(), v1.descriptions)
+                }
+            };
+        let mut texts = Vec::new();
+        if !structured.is_empty() {
+            let mut structured = Value::Object(structured);
+            self.redact_json(&mut structured);
+            texts.push(structured.to_string());
+        }
+        let words = described.into_iter().filter_map(|d| d.text);
+        texts.extend(
+            words
+                .filter(|t| !t.trim().is_empty())
+                .map(|t| self.redact_owned(t)),
+        );
+        Some(texts)
     }
 
     /// A v1 answer's body, whole; a break is an invalid answer that says billed.

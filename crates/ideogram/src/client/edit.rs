@@ -1,18 +1,19 @@
 //! The client's operations on an uploaded image.
 
-use std::collections::BTreeMap;
-
-use ideogram_raw::ideogram::types::{DetectedTextBlock, LayerizeTextResponse};
+use ideogram_raw::ideogram::types::{ImageObjectV2, LayerizeTextResponse};
+use ideogram_raw::operation::Operation;
 use progenitor_client::{ByteStream, ResponseValue};
 
 use super::Client;
-use super::prepared::{Prepared, read, send};
+use super::prepared::{Prepared, polled, read, send};
+use crate::answers::V2Results;
 use crate::edit::EditRequest;
 use crate::error::Error;
 use crate::generation::{GeneratedImage, Generation};
 use crate::image_input::ImageInput;
-use crate::lowering::{Draft, Slot};
-use crate::model::Model;
+use crate::image_text::{DescribeRequest, LayerizeRequest, TextBlocks};
+use crate::lowering::Lowered;
+use crate::queue::Job;
 
 impl Client {
     /// Runs an operation on an uploaded image and waits for the images; on
@@ -30,39 +31,120 @@ impl Client {
     }
 
     /// Separates an image's text into layers (Ideogram 3.0's
-    /// layerize-text); `prompt` describes the image. Billed per call.
+    /// layerize-text); `prompt` describes the image. Billed per call
+    /// (the model or operation chosen: [`layerize`](Self::layerize)).
     pub async fn layerize_text(
         &self,
         image: &ImageInput,
         prompt: Option<&str>,
     ) -> Result<TextLayers, Error> {
+        let mut request = LayerizeRequest::new(image.clone());
         if let Some(prompt) = prompt {
-            crate::lowering::check_prompt("prompt", prompt)?;
+            request = request.prompt(prompt);
         }
-        let none = BTreeMap::new();
-        let answer = self
-            .on_image("layerize-text", Some(Model::V3), image, prompt, &none)
-            .await?;
+        self.layerize(&request).await
+    }
+
+    /// Separates an image's text into layers on the operation the request
+    /// picks: v1 layerize-text, or v2's design layerize (answered at once,
+    /// or with `async` or a `webhook_url` polled until done, as a
+    /// [`Job`] is). Billed per call; a paid answer that does not decode is
+    /// an error that says so, with the URLs it held.
+    pub async fn layerize(&self, request: &LayerizeRequest) -> Result<TextLayers, Error> {
+        let lowered = request.lower(self.provider())?;
+        let (answer, operation) = self.on_image(lowered).await?;
+        let conn = &self.inner;
+        let prompt = request.prompt_text().unwrap_or_default();
+        if !polled(operation) {
+            return self.v1_layers(answer, prompt).await;
+        }
+        let data = match conn.v2_results(answer).await? {
+            V2Results::Done(data) => data,
+            V2Results::Running(id) => {
+                tracing::debug!(%id, "running");
+                let model = request.chosen_model().unwrap_or(LayerizeRequest::MODEL);
+                let job = Job::submitted(conn.clone(), id, model, prompt.to_owned(), operation);
+                job.wait_results().await?
+            }
+        };
+        self.v2_layers(data, prompt)
+    }
+
+    /// v1 layerize-text's answer as [`TextLayers`].
+    async fn v1_layers(
+        &self,
+        answer: ResponseValue<ByteStream>,
+        prompt: &str,
+    ) -> Result<TextLayers, Error> {
         let conn = &*self.inner;
         let answer: LayerizeTextResponse = conn.decode_json(answer).await?;
-        // Repeated whole, so redacted whole.
-        let mut blocks =
-            serde_json::to_value(&answer.text_blocks).expect("generated blocks are JSON");
-        conn.redact_json(&mut blocks);
-        let blocks: Vec<DetectedTextBlock> = serde_json::from_value(blocks).map_err(|e| {
-            conn.invalid(format!("text blocks that do not decode once redacted: {e}"))
-        })?;
+        let blocks = TextBlocks::V1(self.redacted_blocks(&answer.text_blocks)?);
         let seed = u64::try_from(answer.seed).unwrap_or_default();
-        let mut base = conn.image_at(answer.base_image_url, prompt.unwrap_or_default().to_owned());
+        let mut base = conn.image_at(answer.base_image_url, prompt.to_owned());
         base.seed = Some(seed);
-        Ok(TextLayers { base, blocks, seed })
+        Ok(TextLayers {
+            base,
+            blocks,
+            seed,
+            design: None,
+        })
+    }
+
+    /// A completed v2 layerize's results (billed) as [`TextLayers`]: its
+    /// `layerized_image`, whose base has no text; one without a base is an
+    /// answer that did not decode, its URLs kept to fetch what was paid.
+    fn v2_layers(&self, data: Vec<ImageObjectV2>, prompt: &str) -> Result<TextLayers, Error> {
+        let conn = &*self.inner;
+        let layered = data.iter().position(|image| {
+            image
+                .base_image_url
+                .as_deref()
+                .is_some_and(|url| !url.is_empty())
+        });
+        let Some(layered) = layered else {
+            let body = serde_json::to_vec(&data).expect("generated results are JSON");
+            let why = "it answered (billed) without a layerized image's base_image_url";
+            return Err(conn.undecoded(&body, format!("{why}: {}", conn.excerpt(&body))));
+        };
+        let image = data.into_iter().nth(layered).expect("found above");
+        let blocks = TextBlocks::V2(self.redacted_blocks(&image.text_blocks)?);
+        let seed = image
+            .seed
+            .and_then(|s| u64::try_from(s).ok())
+            .unwrap_or_default();
+        let at = |url: String| {
+            let mut image = conn.image_at(url, prompt.to_owned());
+            image.seed = Some(seed);
+            image
+        };
+        let base = at(image.base_image_url.unwrap_or_default());
+        let design = image.url.filter(|url| !url.is_empty()).map(at);
+        Ok(TextLayers {
+            base,
+            blocks,
+            seed,
+            design,
+        })
+    }
+
+    /// Text blocks the server wrote, repeated whole, so redacted whole.
+    fn redacted_blocks<T>(&self, blocks: &[T]) -> Result<Vec<T>, Error>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        let conn = &*self.inner;
+        let mut value = serde_json::to_value(blocks).expect("generated blocks are JSON");
+        conn.redact_json(&mut value);
+        serde_json::from_value(value)
+            .map_err(|e| conn.invalid(format!("text blocks that do not decode once redacted: {e}")))
     }
 
     /// Words for an image (Ideogram's `/describe`, Segmind's
     /// `ideogram-describe`), each usable as a prompt. Billed per call
-    /// (example: [`describe_with`](Self::describe_with)).
+    /// (example: [`describe_with`](Self::describe_with); another model:
+    /// [`describe_request`](Self::describe_request)).
     pub async fn describe(&self, image: &ImageInput) -> Result<Vec<String>, Error> {
-        self.describe_with(image, std::iter::empty::<(String, serde_json::Value)>())
+        self.describe_request(&DescribeRequest::new(image.clone()))
             .await
     }
 
@@ -84,36 +166,31 @@ impl Client {
         image: &ImageInput,
         fields: impl IntoIterator<Item = (impl Into<String>, serde_json::Value)>,
     ) -> Result<Vec<String>, Error> {
-        let fields = fields.into_iter().map(|(k, v)| (k.into(), v)).collect();
-        let answer = self.on_image("describe", None, image, None, &fields);
-        self.inner.descriptions(answer.await?).await
+        let request = fields
+            .into_iter()
+            .fold(DescribeRequest::new(image.clone()), |r, (k, v)| r.set(k, v));
+        self.describe_request(&request).await
     }
 
-    /// The answer to `task` run on `image` alone (and `prompt`).
+    /// Words for an image on the model or operation `request` chooses
+    /// (Ideogram 4.0's v2 describe: [`DescribeRequest`]'s example). A
+    /// structured prompt answered (4.0's `json_prompt`) is one description,
+    /// its JSON text, usable as a `json_prompt`. Billed per call.
+    pub async fn describe_request(&self, request: &DescribeRequest) -> Result<Vec<String>, Error> {
+        let lowered = request.lower(self.provider())?;
+        let (answer, _) = self.on_image(lowered).await?;
+        self.inner.descriptions(answer).await
+    }
+
+    /// The answer to a lowered request on an image alone, and the operation
+    /// that answered.
     async fn on_image(
         &self,
-        task: &str,
-        model: Option<Model>,
-        image: &ImageInput,
-        prompt: Option<&str>,
-        fields: &BTreeMap<String, serde_json::Value>,
-    ) -> Result<ResponseValue<ByteStream>, Error> {
-        image.check()?;
-        let lowered = Draft {
-            task,
-            model,
-            operation: None,
-            prompt,
-            resolution: None,
-            aspect_ratio: None,
-            palette: None,
-            magic_prompt: None,
-            images: &[(Slot::Input, image.clone())],
-            fields,
-        }
-        .lower(self.provider())?;
+        lowered: Lowered,
+    ) -> Result<(ResponseValue<ByteStream>, &'static Operation), Error> {
         let body = read(&self.inner, lowered).await?;
-        send(self, body.operation(), &body).await
+        let operation = body.operation();
+        Ok((send(self, operation, &body).await?, operation))
     }
 }
 
@@ -123,8 +200,12 @@ impl Client {
 pub struct TextLayers {
     /// The image with its text removed (its URL expires after 24 hours).
     pub base: GeneratedImage,
-    /// Each block of text, as the spec's generated type describes it.
-    pub blocks: Vec<DetectedTextBlock>,
-    /// The seed used.
+    /// Each block of text, as the spec's generated type for the operation
+    /// that answered describes it.
+    pub blocks: TextBlocks,
+    /// The seed used (0 where the answer gives none).
     pub seed: u64,
+    /// The design as v2 answers it beside its base (its `url`), where it
+    /// does: paid for like the base.
+    pub design: Option<GeneratedImage>,
 }
