@@ -101,7 +101,7 @@ pub(crate) async fn answer(
         Task::LayerizeText => {
             let v2 = v2(op, &form);
             let mut asked = Asked::new(path, fault, input, fields);
-            asked.usd_micros = crate::quote::priced(op, &form.value).map(|(_, usd)| usd);
+            asked.usd_micros = op.priced(&form.value).map(|p| p.usd_micros);
             layerize_text(state, asked, v2, hangup).await
         }
         _ => match work(task, op, state, &form, input) {
