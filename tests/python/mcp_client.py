@@ -119,13 +119,13 @@ async def schemas_and_checks_agree(session, tools):
 
 
 async def tool_list_is_light_and_speaks_to_agents(session):
-    """Issue 23 item 12: tools/list under 16.5 KB (15 KB before v2's operations, 16 KB before
-    remove_background and remove_object), no Rust names, no CLI
+    """Issue 23 item 12: tools/list under 17 KB (15 KB before v2's operations, 16 KB before
+    remove_background and remove_object, 16.5 KB before quote), no Rust names, no CLI
     commands; a layerize_text tool; an outputSchema for every tool."""
     listed = await session.list_tools()
     wire = json.dumps(listed.model_dump(mode="json", by_alias=True, exclude_none=True),
                       separators=(",", ":"))
-    check(len(wire) < 16_500, f"tools/list is {len(wire)} bytes")
+    check(len(wire) < 17_000, f"tools/list is {len(wire)} bytes")
     for rust in ["::", "limits", "uint32", "ColorPalette"]:
         check(rust not in wire, f"{rust} in tools/list")
     for cli in ["ideogram models", "--overwrite", "--wait"]:
@@ -467,6 +467,21 @@ async def main():
             check(not table.is_error, table)
             rows = table.structured_content["models"]
             check(any(r["model"] == "V_3" for r in rows), rows)
+
+            # A price, free: `arguments` checked as the tool's own.
+            priced = await session.call_tool("quote", {
+                "tool": "generate",
+                "arguments": {"prompt": "a priced fox", "provider": "ideogram",
+                              "model": "V_4_5", "num_images": 2}})
+            check(not priced.is_error, priced)
+            check(priced.structured_content["billed"] == "no", priced.structured_content)
+            check(priced.structured_content["usd_micros"] > 0, priced.structured_content)
+            quote_tool = tools["quote"]
+            check(quote_tool.annotations.read_only_hint and quote_tool.annotations.idempotent_hint,
+                  quote_tool.annotations)
+            refused_quote = await session.call_tool("quote", {
+                "tool": "generate", "arguments": {"prompt": "x", "num_images": 0}})
+            check(refused(refused_quote, "arguments.num_images"), refused_quote)
 
     await thumbnails_can_be_turned_off()
     print(f"{checks} passed, 0 failed")

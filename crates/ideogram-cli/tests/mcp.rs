@@ -1740,3 +1740,234 @@ async fn the_removals_are_billed_once_saved_and_refused_unsent_on_segmind() {
         .await
         .unwrap();
 }
+
+/// What a ledger billed in all, in micro-USD (every entry priced).
+fn ledger_usd(mock: &ideogram_mock::MockServer) -> u64 {
+    mock.ledger()
+        .entries
+        .iter()
+        .map(|e| e.usd_micros.expect("a priced entry"))
+        .sum()
+}
+
+#[tokio::test]
+async fn quote_bills_nothing_and_a_budget_refuses_unsent_the_call_that_would_pass_it() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let client = start(&mock, dir.path(), &out, &["--max-usd", "0.30"]).await;
+    // Ideogram 4.5 at high quality: $0.10 an image, the service's price.
+    let two = |prompt: &str, images: u32| {
+        json!({"prompt": prompt, "provider": "ideogram", "model": "V_4_5",
+               "quality": "high", "num_images": images})
+    };
+    let (client, quoted) = once(
+        client,
+        "quote",
+        json!({"tool": "generate", "arguments": two("a priced fox", 2)}),
+    )
+    .await;
+    let quote = &quoted["structuredContent"];
+    assert_eq!(quoted["isError"], false, "{quoted}");
+    assert_eq!(quote["usd_micros"], 200_000, "{quote}");
+    assert_eq!(quote["usd"], "$0.20", "{quote}");
+    assert_eq!(quote["source"]["kind"], "service", "{quote}");
+    assert_eq!(quote["billed"], "no", "{quote}");
+    assert_eq!(
+        (&quote["spent"], &quote["left"]),
+        (&json!("$0.00"), &json!("$0.30"))
+    );
+    assert!(mock.ledger().entries.is_empty(), "a quote billed");
+    assert!(
+        journal_of(&out).iter().all(|e| e["item"].is_null()),
+        "a quote was journaled"
+    );
+    // An edit is priced as its tool takes it; a tool it cannot price and
+    // arguments its tool refuses are refused, naming the field.
+    std::fs::create_dir_all(&out).unwrap();
+    common::write_png(&out, "photo.png", 64, 48, [200, 80, 40]);
+    let image = out.join("photo.png").display().to_string();
+    let edit = json!({"tool": "remove_background",
+                      "arguments": {"image": image, "provider": "ideogram"}});
+    let (client, edit) = once(client, "quote", edit).await;
+    assert_eq!(edit["isError"], false, "{edit}");
+    assert!(
+        edit["structuredContent"]["usd_micros"].as_u64().unwrap() > 0,
+        "{edit}"
+    );
+    let bad = json!({"tool": "generate", "arguments": {"prompt": "x", "num_images": 0}});
+    let (client, bad) = once(client, "quote", bad).await;
+    assert_eq!(bad["isError"], true, "{bad}");
+    let said = bad["content"][0]["text"].as_str().unwrap();
+    assert!(said.contains("arguments.num_images"), "{said}");
+    let (client, bad) = once(client, "quote", json!({"tool": "models", "arguments": {}})).await;
+    assert_eq!(bad["isError"], true, "{bad}");
+    assert!(mock.ledger().entries.is_empty(), "a quote billed");
+
+    // $0.20 of $0.30: sent; what it cost is what the quote said.
+    let (client, first) = once(client, "generate", two("a priced fox", 2)).await;
+    assert_eq!(first["structuredContent"]["billed"], "yes", "{first}");
+    assert_eq!(first["structuredContent"]["spent"], "$0.20", "{first}");
+    assert_eq!(first["structuredContent"]["left"], "$0.10", "{first}");
+    assert_eq!(ledger_usd(&mock), 200_000);
+    // Another $0.20 would pass it: refused, nothing sent or journaled.
+    let journaled = journal_of(&out).len();
+    let (client, over) = once(client, "generate", two("an over fox", 2)).await;
+    assert_eq!(over["isError"], true, "{over}");
+    assert_eq!(over["structuredContent"]["billed"], "no", "{over}");
+    let said = over["content"][0]["text"].as_str().unwrap();
+    assert!(
+        said.contains("$0.20") && said.contains("$0.30") && said.contains("$0.10"),
+        "{said}"
+    );
+    // An error of a paid tool says the spend as its results do.
+    assert_eq!(over["structuredContent"]["spent"], "$0.20", "{over}");
+    assert_eq!(over["structuredContent"]["left"], "$0.10", "{over}");
+    assert_eq!(journal_of(&out).len(), journaled, "a refusal was journaled");
+    // A request no price is known for, under a budget: refused unsent.
+    let (client, unpriced) = once(
+        client,
+        "generate",
+        json!({"prompt": "a legacy fox", "provider": "segmind"}),
+    )
+    .await;
+    assert_eq!(unpriced["structuredContent"]["billed"], "no", "{unpriced}");
+    let said = unpriced["content"][0]["text"].as_str().unwrap();
+    assert!(said.contains("no price known"), "{said}");
+    let (client, unpriced) = once(client, "describe", json!({"image": image})).await;
+    assert!(
+        unpriced["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("no price known"),
+        "{unpriced}"
+    );
+    // $0.10 fits what is left, exactly; then nothing more does.
+    let (client, last) = once(client, "generate", two("a last fox", 1)).await;
+    assert_eq!(last["structuredContent"]["billed"], "yes", "{last}");
+    assert_eq!(last["structuredContent"]["spent"], "$0.30", "{last}");
+    assert_eq!(last["structuredContent"]["left"], "$0.00", "{last}");
+    let (client, over) = once(client, "generate", two("one fox too many", 1)).await;
+    assert_eq!(over["structuredContent"]["billed"], "no", "{over}");
+    mock.settled().await;
+    assert_eq!(mock.ledger().entries.len(), 2, "{:?}", mock.ledger());
+    assert!(ledger_usd(&mock) <= 300_000);
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+
+    // Without a budget every call is sent; a paid answer says what was
+    // spent (the spec's price, nothing sent to learn it), and no `left`.
+    let out = dir.path().join("unlimited");
+    let client = start(&mock, dir.path(), &out, &[]).await;
+    let (client, made) = once(client, "generate", two("an unlimited fox", 1)).await;
+    assert_eq!(made["structuredContent"]["billed"], "yes", "{made}");
+    assert_eq!(made["structuredContent"]["spent"], "$0.10", "{made}");
+    assert!(made["structuredContent"]["left"].is_null(), "{made}");
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_budget_that_is_not_an_amount_stops_the_server_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    for bad in ["-1", "1.0000001", "NaN"] {
+        let output = common::command(
+            &[
+                "mcp",
+                "--offline",
+                "--out",
+                out.to_str().unwrap(),
+                "--max-usd",
+                bad,
+            ],
+            &[],
+            dir.path(),
+        )
+        .output()
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "{stderr}");
+        assert!(stderr.contains("--max-usd"), "{stderr}");
+    }
+}
+
+#[tokio::test]
+async fn calls_running_together_never_pass_the_budget_and_a_range_counts_its_most() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    // Six calls of $0.10 at once on a budget of $0.35: each holds its price
+    // while it runs, so three are sent and three refused unsent, however
+    // they interleave.
+    let client = start(&mock, dir.path(), &out, &["--max-usd", "0.35"]).await;
+    let (client, answers) = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        let ids: Vec<u64> = (0..6)
+            .map(|n| {
+                let call = json!({"prompt": format!("fox {n} at once"), "provider": "ideogram",
+                                  "model": "V_4_5", "quality": "high"});
+                client.start_call("generate", call)
+            })
+            .collect();
+        let answers = client.answers(&ids);
+        (client, answers)
+    })
+    .await
+    .unwrap();
+    let billed = |what: &str| {
+        answers
+            .iter()
+            .filter(|a| a["structuredContent"]["billed"] == what)
+            .count()
+    };
+    assert_eq!((billed("yes"), billed("no")), (3, 3), "{answers:?}");
+    mock.settled().await;
+    assert_eq!(mock.ledger().entries.len(), 3, "{:?}", mock.ledger());
+    assert_eq!(ledger_usd(&mock), 300_000);
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+
+    // Segmind's 3.0 is priced as a range: the quote says so, and a budget
+    // holds a call's most, the range's upper end.
+    let out = dir.path().join("segmind");
+    let client = start(&mock, dir.path(), &out, &["--max-usd", "0.20"]).await;
+    let job = |prompt: &str| json!({"prompt": prompt, "model": "V_3"});
+    let (client, quoted) = once(
+        client,
+        "quote",
+        json!({"tool": "job_submit", "arguments": job("a ranged fox")}),
+    )
+    .await;
+    let quote = quoted["structuredContent"].clone();
+    assert_eq!(quote["qualifier"], "estimate", "{quote}");
+    assert_eq!(quote["source"]["kind"], "spec", "{quote}");
+    let most = quote["most_usd_micros"].as_u64().unwrap();
+    assert!(most > quote["usd_micros"].as_u64().unwrap(), "{quote}");
+    assert!(
+        most <= 200_000 && 2 * most > 200_000,
+        "the test's budget fits one: {quote}"
+    );
+    let (client, submitted) = once(client, "job_submit", job("a ranged fox")).await;
+    let answer = &submitted["structuredContent"];
+    assert_eq!(answer["status"], "QUEUED", "{submitted}");
+    assert_eq!(answer["spent"], quote["most_usd"], "{answer}");
+    let (client, over) = once(client, "job_submit", job("a second ranged fox")).await;
+    assert_eq!(over["structuredContent"]["billed"], "no", "{over}");
+    let id = answer["request_id"].clone();
+    let (client, waited) = once(client, "job_wait", json!({"request_id": id})).await;
+    assert_eq!(waited["isError"], false, "{waited}");
+    // Counted once, when it was queued.
+    assert_eq!(
+        waited["structuredContent"]["spent"], quote["most_usd"],
+        "{waited}"
+    );
+    assert_eq!(mock.ledger().for_prompt("a ranged fox").count(), 1);
+    assert_eq!(mock.ledger().for_prompt("a second ranged fox").count(), 0);
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+}

@@ -53,6 +53,9 @@ pub(super) struct Refused {
     /// What the agent needs to get what was paid for (unsaved images with
     /// their URLs and fetch commands), when anything was.
     pub(super) detail: Option<Value>,
+    /// What the server has spent (and has left), for a paid tool's error
+    /// as for its result.
+    pub(super) spend: Option<Box<Value>>,
 }
 
 impl Refused {
@@ -61,6 +64,7 @@ impl Refused {
             failure,
             billed,
             detail: None,
+            spend: None,
         }
     }
 
@@ -115,6 +119,11 @@ impl Refused {
         structured["billed"] = json!(self.billed.text());
         if let Some(detail) = self.detail {
             structured["detail"] = detail;
+        }
+        if let (Value::Object(structured), Some(Value::Object(spend))) =
+            (&mut structured, self.spend.map(|spend| *spend))
+        {
+            structured.extend(spend);
         }
         let mut result = CallToolResult::error(vec![ContentBlock::text(text)]);
         result.structured_content = Some(structured);

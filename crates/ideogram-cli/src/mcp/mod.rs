@@ -17,6 +17,7 @@
 //! Every result and error says whether it was billed.
 
 mod answer;
+mod budget;
 mod call;
 mod kept;
 mod lifecycle;
@@ -57,7 +58,7 @@ data: URLs, or files in the folders this server may read (its output folder and 
 user allowed). Images are saved in the server's output folder under new names with a JSON \
 sidecar, never over a file; results give their paths, a thumbnail, and a resource to read. \
 Every result says whether it was billed (`billed`). Pass an idempotency_key to paid tools: the \
-same key again returns what the first call paid for instead of paying again.";
+same key again returns what the first call paid for instead of paying again. `quote` prices a call for free; paid results say what this server has `spent` (and, under its user's budget, what is `left`: a call that could pass it is refused unsent).";
 
 /// The tools `tools/list` publishes, named for `ideogram mcp --help` from
 /// the same table, so that the help never lists other tools.
@@ -83,6 +84,11 @@ pub(crate) struct AgentOptions {
     /// or link-local (repeatable); others such are refused.
     #[arg(long, value_name = "HOST")]
     pub(crate) allow_url_host: Vec<String>,
+    /// The most this server may spend, in dollars (such as 12.50): each
+    /// paid call is priced first (a free dry run, or the spec's price) and
+    /// refused, unsent, when the most it can cost would pass what is left.
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
+    pub(crate) max_usd: Option<String>,
 }
 
 /// Serves the tools on stdio until the client closes it or an interrupt
@@ -95,15 +101,25 @@ pub(crate) async fn serve(
     agent: AgentOptions,
     signals: Signals,
 ) -> Result<(), Failure> {
+    let max_usd = agent
+        .max_usd
+        .as_deref()
+        .map(|text| ideogram::usd_micros_from_dollars(text, "--max-usd"))
+        .transpose()
+        .map_err(|invalid| Failure::new(crate::failure::INVALID, invalid.to_string()))?;
     let mut server = Server::open(connection, out, read, signals.clone()).await?;
+    server.budget = budget::Budget::new(max_usd);
     server.input_urls = agent
         .allow_url_host
         .iter()
         .fold(server.input_urls, |policy, host| policy.allow_host(host));
     // Several servers may share the folder, each with its own journal.
     let journal = server.journal.path().display().to_string();
+    let budget = max_usd.map_or_else(String::new, |max| {
+        format!(", spending at most {}", ideogram::dollars(max))
+    });
     tell(&format!(
-        "ideogram mcp: serving on stdio, saving in {} (journal {journal}){}",
+        "ideogram mcp: serving on stdio, saving in {} (journal {journal}){budget}{}",
         server.out.display(),
         if server.offline.is_some() {
             " (offline: the built-in mock, nothing is billed)"
@@ -230,11 +246,14 @@ impl ServerHandler for Handler {
                 // byte of tools/list is in the agent's context.
                 let annotations = if tool.paid() {
                     ToolAnnotations::new().destructive(false)
-                } else {
+                } else if tool == Tool::Models {
                     ToolAnnotations::new()
                         .read_only(true)
                         .idempotent(true)
-                        .open_world(tool != Tool::Models)
+                        .open_world(false)
+                } else {
+                    // Open world, the default: they ask the service.
+                    ToolAnnotations::new().read_only(true).idempotent(true)
                 };
                 McpTool::new(tool.name(), tool.description(), tool.input_schema())
                     .with_raw_output_schema(tool.output_schema())
@@ -661,9 +680,11 @@ mod tests {
         }
         // v2's operations added about 1 KB (issue 29), its two removal tools
         // 0.7 KB more (the other descriptions shortened to make room for some
-        // of it), describe's `model` (its three models) 50 bytes; the wire
-        // stays under 16.5 KB (tests/python/mcp_client.py).
-        assert!(total < 14_850, "{total} bytes of tool definitions");
+        // of it), describe's `model` (its three models) 50 bytes, `quote`
+        // 0.4 KB (its arguments are another tool's, checked by that tool's
+        // schema, not a copy); the wire stays under 17 KB
+        // (tests/python/mcp_client.py).
+        assert!(total < 15_250, "{total} bytes of tool definitions");
         assert!(Tool::named("layerize_text").is_some());
     }
 

@@ -22,6 +22,7 @@ use crate::request::Work;
 use crate::signals::Signals;
 
 use super::answer::{Billed, Refused, read_sidecar};
+use super::budget::{Budget, Hold};
 use super::call::{Call, Paid, canonical, fingerprint, parse_args, request_field};
 use super::kept::{Kept, KeptCall};
 use super::shared::{self, Earlier};
@@ -79,6 +80,8 @@ pub(super) struct Server {
     /// hosts `--allow-url-host` names. An agent cannot make the server
     /// fetch from its loopback, private network or cloud metadata.
     pub(super) input_urls: ideogram::InputUrlPolicy,
+    /// What the paid calls cost, and `--max-usd`'s budget.
+    pub(super) budget: Budget,
     /// The output folder's lock, shared, held for the server's life:
     /// other servers may save there meanwhile, a batch may not.
     pub(super) _folder: std::fs::File,
@@ -198,6 +201,7 @@ impl Server {
             signals,
             readable,
             input_urls: ideogram::InputUrlPolicy::public_only(),
+            budget: Budget::new(None),
             _folder: folder,
         })
     }
@@ -312,12 +316,35 @@ impl Server {
         Ok(running)
     }
 
+    /// Answers a call of `tool`; a paid tool's answer or error, and a
+    /// quote, carry what this server spent (and has `left` under a
+    /// budget).
     pub(super) async fn call(
         &self,
         tool: Tool,
         call: Call,
         progress: Progress,
     ) -> Result<Value, Refused> {
+        let outcome = self.answer(tool, call, progress).await;
+        if !tool.paid() && tool != Tool::Quote {
+            return outcome;
+        }
+        let said = self.budget.said();
+        match outcome {
+            Ok(mut answer) => {
+                if let (Value::Object(answer), Value::Object(said)) = (&mut answer, said) {
+                    answer.extend(said);
+                }
+                Ok(answer)
+            }
+            Err(mut refused) => {
+                refused.spend = Some(Box::new(said));
+                Err(refused)
+            }
+        }
+    }
+
+    async fn answer(&self, tool: Tool, call: Call, progress: Progress) -> Result<Value, Refused> {
         match tool {
             Tool::Models => Ok(json!({
                 "models": crate::commands::models_json(),
@@ -330,6 +357,7 @@ impl Server {
             })),
             Tool::Describe => {
                 let args: DescribeArgs = call.parse().map_err(Refused::invalid)?;
+                self.budget.unpriced("describe is not priced here")?;
                 self.readable_only(vec![("image".to_owned(), args.image.clone())])?;
                 let session = self.session(call.provider).await?;
                 let provider = session.provider;
@@ -389,6 +417,18 @@ impl Server {
                 let timeout = args.timeout_seconds.unwrap_or(DEFAULT_WAIT);
                 self.job_wait(&args.request_id, timeout, &progress).await
             }
+            Tool::Quote => self.quote(call).await,
+            _ => {
+                let paid = Self::paid_of(tool, call)?;
+                self.paid(paid, &progress).await
+            }
+        }
+    }
+
+    /// A paid tool's call as the request it sends, checked as the
+    /// library's type (nothing read or sent).
+    fn paid_of(tool: Tool, call: Call) -> Result<Paid, Refused> {
+        match tool {
             Tool::Generate | Tool::Remix | Tool::JobSubmit => {
                 let request: GenerateRequest = call.parse().map_err(Refused::invalid)?;
                 if tool == Tool::Remix && request_field(&call, "image").is_none() {
@@ -411,7 +451,7 @@ impl Server {
                     key: call.key,
                     queue: tool == Tool::JobSubmit,
                 };
-                self.paid(paid, &progress).await
+                Ok(paid)
             }
             Tool::Edit
             | Tool::Reframe
@@ -451,14 +491,119 @@ impl Server {
                     key: call.key,
                     queue: false,
                 };
-                self.paid(paid, &progress).await
+                Ok(paid)
             }
+            _ => Err(Refused::invalid(InvalidInput::new(
+                "tool",
+                format!("{} sends no request that can be priced", tool.name()),
+            ))),
         }
     }
 
+    /// `quote`: what a call of a paid tool (`tool`, with its `arguments`,
+    /// checked against that tool's own schema) would cost, from the
+    /// library's quote: Ideogram's free dry run where the operation takes
+    /// one, else the spec's price. Nothing is billed or journaled.
+    async fn quote(&self, call: Call) -> Result<Value, Refused> {
+        let named = call.args.get("tool").and_then(Value::as_str);
+        let Some(tool) = named.and_then(Tool::named).filter(|tool| tool.quotable()) else {
+            let names: Vec<&str> = Tool::ALL
+                .into_iter()
+                .filter(|tool| tool.quotable())
+                .map(Tool::name)
+                .collect();
+            return Err(Refused::invalid(InvalidInput::new(
+                "tool",
+                format!("must be one of {}", names.join(", ")),
+            )));
+        };
+        let mut arguments = match call.args.get("arguments") {
+            Some(Value::Object(arguments)) => arguments.clone(),
+            _ => Map::new(),
+        };
+        let inner = tool
+            .check(&mut arguments)
+            .and_then(|()| Call::read(arguments))
+            .map_err(|mut invalid| {
+                // A field of `arguments`, as the quote's caller wrote it.
+                if invalid.field != "arguments" {
+                    invalid.field = format!("arguments.{}", invalid.field).into();
+                }
+                Refused::invalid(invalid)
+            })?;
+        let paid = Self::paid_of(tool, inner)?;
+        let session = self.session(paid.provider).await?;
+        let provider = session.provider;
+        paid.work.check(provider).map_err(Refused::invalid)?;
+        match &paid.work {
+            Work::Generate(request) => self.readable_only(request.input_images())?,
+            Work::Edit(request) => self.readable_only(request.input_images())?,
+        }
+        let prepared = paid.work.prepare(&session.client).await;
+        let quote = match prepared {
+            Ok(prepared) => prepared.quote().await,
+            Err(err) => Err(err),
+        }
+        .map_err(|e| Refused::error(e, provider))?;
+        let mut answer = serde_json::to_value(&quote).unwrap_or_default();
+        answer["usd"] = json!(ideogram::dollars(quote.usd_micros));
+        answer["most_usd"] = json!(ideogram::dollars(quote.most_usd_micros()));
+        answer["most_usd_micros"] = json!(quote.most_usd_micros());
+        answer["provider"] = json!(provider.to_string());
+        answer["billed"] = json!("no");
+        Ok(answer)
+    }
+
     /// A paid call: answered from the journal when its key is there,
-    /// else checked, journaled, sent, journaled again and saved.
+    /// else checked, priced against the budget, journaled, sent, journaled
+    /// again and saved. What it cost is counted as spent: a call that ends
+    /// before its cost is known counts the most it could cost, unless it
+    /// certainly was not billed.
     pub(super) async fn paid(&self, paid: Paid, progress: &Progress) -> Result<Value, Refused> {
+        let mut hold = None;
+        let outcome = self.paid_once(paid, progress, &mut hold).await;
+        if let Some(hold) = hold {
+            match &outcome {
+                Ok(_) => hold.settle(None),
+                Err(refused) => hold.settle_refused(refused.billed),
+            }
+        }
+        outcome
+    }
+
+    /// Prices a prepared call and holds the most it can cost against the
+    /// budget. Under a budget, the library's quote (Ideogram's free dry
+    /// run where the operation takes one, else the spec's price); a call it
+    /// cannot price is refused. Without one, the spec's price only
+    /// (nothing is sent), none where the spec has none.
+    async fn hold_for(
+        &self,
+        prepared: &ideogram::Prepared<'_>,
+        provider: Provider,
+    ) -> Result<Option<Hold<'_>>, Refused> {
+        if !self.budget.limited() {
+            let estimate = prepared.estimate().ok();
+            return Ok(estimate.and_then(|quote| self.budget.hold(&quote).ok()));
+        }
+        match prepared.quote().await {
+            Ok(quote) => self.budget.hold(&quote).map(Some),
+            Err(ideogram::Error::Validation(invalid)) => Err(self
+                .budget
+                .unpriced(&invalid.to_string())
+                .err()
+                .unwrap_or_else(|| Refused::invalid(invalid))),
+            Err(err) => Err(Refused::error(err, provider)),
+        }
+    }
+
+    /// [`Server::paid`], `hold` set to the most the call can cost once
+    /// it is priced, and settled where its cost is known.
+    async fn paid_once<'s>(
+        &'s self,
+        paid: Paid,
+        progress: &Progress,
+        hold: &mut Option<Hold<'s>>,
+    ) -> Result<Value, Refused> {
         let session = self.session(paid.provider).await?;
         let provider = session.provider;
         paid.work.check(provider).map_err(Refused::invalid)?;
@@ -537,6 +682,7 @@ impl Server {
                     .prepare(&session.client)
                     .await
                     .map_err(|e| Refused::error(e, provider))?;
+                *hold = self.hold_for(&prepared, provider).await?;
                 self.unless_stopped(progress)?;
                 self.journal(Entry::Sending {
                     item,
@@ -577,6 +723,13 @@ impl Server {
             }
         };
         generation.model = paid.work.model();
+        // Billed now: the service's figure where it gave one.
+        let cost = generation.usage_cost_usd_micros;
+        match hold.take() {
+            Some(hold) => hold.settle(cost),
+            None if !from_journal => self.budget.spend(cost.unwrap_or_default()),
+            None => {}
+        }
         self.keep(item, &generation, &plan).await?;
         progress.say("paid; saving the images".into());
         let mut answer = self.save(item, &generation, &plan, &asked, started).await?;
@@ -1137,6 +1290,7 @@ impl Server {
     /// generation's.
     async fn layerize(&self, call: &Call, progress: &Progress) -> Result<Value, Refused> {
         let args: LayerizeArgs = call.parse().map_err(Refused::invalid)?;
+        self.budget.unpriced("layerize_text is not priced here")?;
         self.readable_only(vec![("image".to_owned(), args.image.clone())])?;
         let session = self.session(Some(Provider::Ideogram)).await?;
         let provider = session.provider;

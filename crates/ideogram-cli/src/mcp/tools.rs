@@ -35,10 +35,11 @@ pub(super) enum Tool {
     JobStatus,
     JobWait,
     Models,
+    Quote,
 }
 
 impl Tool {
-    pub(super) const ALL: [Self; 14] = [
+    pub(super) const ALL: [Self; 15] = [
         Self::Generate,
         Self::Remix,
         Self::Edit,
@@ -53,6 +54,7 @@ impl Tool {
         Self::JobStatus,
         Self::JobWait,
         Self::Models,
+        Self::Quote,
     ];
 
     pub(super) fn name(self) -> &'static str {
@@ -71,6 +73,7 @@ impl Tool {
             Self::JobStatus => "job_status",
             Self::JobWait => "job_wait",
             Self::Models => "models",
+            Self::Quote => "quote",
         }
     }
 
@@ -117,7 +120,13 @@ impl Tool {
 
     /// Whether a call may be billed.
     pub(super) fn paid(self) -> bool {
-        !matches!(self, Self::JobStatus | Self::Models)
+        !matches!(self, Self::JobStatus | Self::Models | Self::Quote)
+    }
+
+    /// Whether `quote` prices its calls: those that send one request the
+    /// library can price (a generation, or an operation on an image).
+    pub(super) fn quotable(self) -> bool {
+        self.generates() || self.edit_op().is_some()
     }
 
     /// What the tool does, for an agent: short, the notes every paid tool
@@ -148,6 +157,7 @@ impl Tool {
             Self::JobStatus => "A queued job's state by its request_id. Free.",
             Self::JobWait => "Wait for a queued job and save its images. Never billed.",
             Self::Models => "What each model takes; every resolution, palette, style preset. Free.",
+            Self::Quote => "Price of a call of `tool` with `arguments`. Free.",
         }
     }
 
@@ -214,6 +224,7 @@ impl Tool {
             Self::JobStatus => (schema_of::<JobArgs>(), Vec::new()),
             Self::JobWait => (schema_of::<JobWaitArgs>(), Vec::new()),
             Self::Models => (schema_of::<NoArgs>(), Vec::new()),
+            Self::Quote => (quote_schema(), Vec::new()),
             _ => {
                 let mut nested = Vec::new();
                 let schemas = self
@@ -370,6 +381,7 @@ impl Tool {
             Self::Describe => &["descriptions", "billed"],
             Self::JobSubmit | Self::JobStatus => &["request_id", "status", "billed"],
             Self::LayerizeText => &["images", "text_blocks", "billed"],
+            Self::Quote => &["usd_micros", "billed"],
             _ => &["images", "billed"],
         };
         match json!({"type": "object", "required": required}) {
@@ -926,6 +938,29 @@ pub(super) struct JobWaitArgs {
     #[serde(default)]
     #[schemars(range(min = 1, max = MAX_WAIT))]
     pub(super) timeout_seconds: Option<u64>,
+}
+
+/// `quote`'s arguments: a priced tool's name, and its arguments as that
+/// tool's own schema checks them (one schema per tool, not a copy).
+fn quote_schema() -> Map<String, Value> {
+    let tools: Vec<&str> = Tool::ALL
+        .into_iter()
+        .filter(|tool| tool.quotable())
+        .map(Tool::name)
+        .collect();
+    let schema = json!({
+        "type": "object",
+        "properties": {
+            "tool": {"type": "string", "enum": tools},
+            "arguments": {"type": "object"},
+        },
+        "required": ["tool", "arguments"],
+        "additionalProperties": false,
+    });
+    match schema {
+        Value::Object(schema) => schema,
+        _ => Map::new(),
+    }
 }
 
 /// No arguments.
