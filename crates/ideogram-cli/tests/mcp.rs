@@ -1834,7 +1834,9 @@ async fn quote_bills_nothing_and_a_budget_refuses_unsent_the_call_that_would_pas
     assert_eq!(unpriced["structuredContent"]["billed"], "no", "{unpriced}");
     let said = unpriced["content"][0]["text"].as_str().unwrap();
     assert!(said.contains("no price known"), "{said}");
-    let (client, unpriced) = once(client, "describe", json!({"image": image})).await;
+    // Ideogram's describe has no price in its spec (Segmind's has).
+    let describe = json!({"image": image, "provider": "ideogram"});
+    let (client, unpriced) = once(client, "describe", describe).await;
     assert!(
         unpriced["content"][0]["text"]
             .as_str()
@@ -1849,6 +1851,12 @@ async fn quote_bills_nothing_and_a_budget_refuses_unsent_the_call_that_would_pas
     assert_eq!(last["structuredContent"]["left"], "$0.00", "{last}");
     let (client, over) = once(client, "generate", two("one fox too many", 1)).await;
     assert_eq!(over["structuredContent"]["billed"], "no", "{over}");
+    // layerize_text is priced (the spec's $0.09): held against the budget
+    // like the others, so refused here by its price, not for having none.
+    let (client, over) = once(client, "layerize_text", json!({"image": image})).await;
+    assert_eq!(over["structuredContent"]["billed"], "no", "{over}");
+    let said = over["content"][0]["text"].as_str().unwrap();
+    assert!(said.contains("may cost $0.09"), "{said}");
     mock.settled().await;
     assert_eq!(mock.ledger().entries.len(), 2, "{:?}", mock.ledger());
     assert!(ledger_usd(&mock) <= 300_000);

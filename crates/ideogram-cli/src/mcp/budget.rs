@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use ideogram::{Quote, dollars};
 use serde_json::{Value, json};
 
-use crate::failure::{CREDITS, Failure};
+use crate::failure::{Failure, OVER_BUDGET};
 
 use super::answer::{Billed, Refused};
 
@@ -69,7 +69,7 @@ impl Budget {
             if committed.saturating_add(most) > max {
                 let left = max.saturating_sub(committed);
                 let failure = Failure::new(
-                    CREDITS,
+                    OVER_BUDGET,
                     format!(
                         "over this server's budget: the call may cost {} ({priced}), and {} of \
                          the {} budget is left ({} spent{}); nothing was sent",
@@ -99,7 +99,7 @@ impl Budget {
             return Ok(());
         };
         let failure = Failure::new(
-            CREDITS,
+            OVER_BUDGET,
             format!(
                 "no price known ({why}): this server keeps to a budget of {} and sends no call \
                  it cannot price; nothing was sent",

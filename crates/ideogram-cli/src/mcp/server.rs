@@ -357,7 +357,6 @@ impl Server {
             })),
             Tool::Describe => {
                 let args: DescribeArgs = call.parse().map_err(Refused::invalid)?;
-                self.budget.unpriced("describe is not priced here")?;
                 self.readable_only(vec![("image".to_owned(), args.image.clone())])?;
                 let session = self.session(call.provider).await?;
                 let provider = session.provider;
@@ -377,15 +376,34 @@ impl Server {
                         return Err(uncertain(call.key.as_deref()));
                     }
                 }
-                self.journal(Entry::Sending {
+                // Held just before sending: an earlier return spends nothing.
+                let hold = match self.budget.limited() {
+                    true => {
+                        let quote = session.client.quote_describe(&args.request()).await;
+                        Some(self.hold_quoted(quote, provider)?)
+                    }
+                    false => None,
+                };
+                let sending = Entry::Sending {
                     item,
                     provider: Some(provider.to_string()),
                     key: journal_key,
-                })
-                .await?;
+                };
+                if let Err(failure) = self.journal(sending).await {
+                    hold.into_iter().for_each(Hold::release);
+                    return Err(failure.into());
+                }
                 let texts = match session.client.describe_request(&args.request()).await {
-                    Ok(texts) => texts,
-                    Err(err) => return Err(self.failed(item, err, provider).await),
+                    Ok(texts) => {
+                        hold.into_iter().for_each(|hold| hold.settle(None));
+                        texts
+                    }
+                    Err(err) => {
+                        let refused = self.failed(item, err, provider).await;
+                        hold.into_iter()
+                            .for_each(|h| h.settle_refused(refused.billed));
+                        return Err(refused);
+                    }
                 };
                 let answer = json!(texts);
                 if let Err(failure) = self.journal(Entry::Answered { item, answer }).await {
@@ -585,8 +603,18 @@ impl Server {
             let estimate = prepared.estimate().ok();
             return Ok(estimate.and_then(|quote| self.budget.hold(&quote).ok()));
         }
-        match prepared.quote().await {
-            Ok(quote) => self.budget.hold(&quote).map(Some),
+        self.hold_quoted(prepared.quote().await, provider).map(Some)
+    }
+
+    /// Holds the most `quote` says a call can cost against the budget; a
+    /// call the library could not price is refused (nothing sent).
+    fn hold_quoted(
+        &self,
+        quote: Result<ideogram::Quote, ideogram::Error>,
+        provider: Provider,
+    ) -> Result<Hold<'_>, Refused> {
+        match quote {
+            Ok(quote) => self.budget.hold(&quote),
             Err(ideogram::Error::Validation(invalid)) => Err(self
                 .budget
                 .unpriced(&invalid.to_string())
@@ -1290,7 +1318,6 @@ impl Server {
     /// generation's.
     async fn layerize(&self, call: &Call, progress: &Progress) -> Result<Value, Refused> {
         let args: LayerizeArgs = call.parse().map_err(Refused::invalid)?;
-        self.budget.unpriced("layerize_text is not priced here")?;
         self.readable_only(vec![("image".to_owned(), args.image.clone())])?;
         let session = self.session(Some(Provider::Ideogram)).await?;
         let provider = session.provider;
@@ -1326,16 +1353,35 @@ impl Server {
             }
             Some(state) if state.uncertain() => return Err(uncertain(call.key.as_deref())),
             _ => {
-                self.journal(Entry::Sending {
+                // Held just before sending: an earlier return spends nothing.
+                let hold = match self.budget.limited() {
+                    true => {
+                        let quote = session.client.quote_layerize(&args.request()).await;
+                        Some(self.hold_quoted(quote, provider)?)
+                    }
+                    false => None,
+                };
+                let sending = Entry::Sending {
                     item,
                     provider: Some(provider.to_string()),
                     key: journal_key,
-                })
-                .await?;
+                };
+                if let Err(failure) = self.journal(sending).await {
+                    hold.into_iter().for_each(Hold::release);
+                    return Err(failure.into());
+                }
                 progress.say("sent; waiting for the answer".into());
                 let layers = match session.client.layerize(&args.request()).await {
-                    Ok(layers) => layers,
-                    Err(err) => return Err(self.failed(item, err, provider).await),
+                    Ok(layers) => {
+                        hold.into_iter().for_each(|hold| hold.settle(None));
+                        layers
+                    }
+                    Err(err) => {
+                        let refused = self.failed(item, err, provider).await;
+                        hold.into_iter()
+                            .for_each(|h| h.settle_refused(refused.billed));
+                        return Err(refused);
+                    }
                 };
                 let blocks = serde_json::to_value(&layers.blocks).unwrap_or_default();
                 let answer = blocks.clone();
