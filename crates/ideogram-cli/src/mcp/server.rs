@@ -376,35 +376,14 @@ impl Server {
                         return Err(uncertain(call.key.as_deref()));
                     }
                 }
-                // Held just before sending: an earlier return spends nothing.
-                let hold = match self.budget.limited() {
-                    true => {
-                        let quote = session.client.quote_describe(&args.request()).await;
-                        Some(self.hold_quoted(quote, provider)?)
-                    }
-                    false => None,
-                };
-                let sending = Entry::Sending {
-                    item,
-                    provider: Some(provider.to_string()),
-                    key: journal_key,
-                };
-                if let Err(failure) = self.journal(sending).await {
-                    hold.into_iter().for_each(Hold::release);
-                    return Err(failure.into());
-                }
-                let texts = match session.client.describe_request(&args.request()).await {
-                    Ok(texts) => {
-                        hold.into_iter().for_each(|hold| hold.settle(None));
-                        texts
-                    }
-                    Err(err) => {
-                        let refused = self.failed(item, err, provider).await;
-                        hold.into_iter()
-                            .for_each(|h| h.settle_refused(refused.billed));
-                        return Err(refused);
-                    }
-                };
+                let request = args.request();
+                let texts = self
+                    .send_held(
+                        (item, provider, journal_key),
+                        session.client.quote_describe(&request),
+                        session.client.describe_request(&request),
+                    )
+                    .await?;
                 let answer = json!(texts);
                 if let Err(failure) = self.journal(Entry::Answered { item, answer }).await {
                     tell(&format!("warning: {}", failure.message));
@@ -604,6 +583,45 @@ impl Server {
             return Ok(estimate.and_then(|quote| self.budget.hold(&quote).ok()));
         }
         self.hold_quoted(prepared.quote().await, provider).map(Some)
+    }
+
+    /// A paid call sent as its journal entry says: under a budget its
+    /// `quote` (awaited only then) held first, just before sending, so an
+    /// earlier return spends nothing, and the call refused unsent when it
+    /// would pass; then `item` journaled as sending (the hold released if
+    /// that fails: nothing was sent), then `call`, the hold settled by how
+    /// it ended.
+    async fn send_held<T>(
+        &self,
+        (item, provider, key): (usize, Provider, Option<String>),
+        quote: impl std::future::Future<Output = Result<ideogram::Quote, ideogram::Error>>,
+        call: impl std::future::Future<Output = Result<T, ideogram::Error>>,
+    ) -> Result<T, Refused> {
+        let hold = match self.budget.limited() {
+            true => Some(self.hold_quoted(quote.await, provider)?),
+            false => None,
+        };
+        let sending = Entry::Sending {
+            item,
+            provider: Some(provider.to_string()),
+            key,
+        };
+        if let Err(failure) = self.journal(sending).await {
+            hold.into_iter().for_each(Hold::release);
+            return Err(failure.into());
+        }
+        match call.await {
+            Ok(answer) => {
+                hold.into_iter().for_each(|hold| hold.settle(None));
+                Ok(answer)
+            }
+            Err(err) => {
+                let refused = self.failed(item, err, provider).await;
+                hold.into_iter()
+                    .for_each(|h| h.settle_refused(refused.billed));
+                Err(refused)
+            }
+        }
     }
 
     /// Holds the most `quote` says a call can cost against the budget; a
@@ -1353,36 +1371,15 @@ impl Server {
             }
             Some(state) if state.uncertain() => return Err(uncertain(call.key.as_deref())),
             _ => {
-                // Held just before sending: an earlier return spends nothing.
-                let hold = match self.budget.limited() {
-                    true => {
-                        let quote = session.client.quote_layerize(&args.request()).await;
-                        Some(self.hold_quoted(quote, provider)?)
-                    }
-                    false => None,
-                };
-                let sending = Entry::Sending {
-                    item,
-                    provider: Some(provider.to_string()),
-                    key: journal_key,
-                };
-                if let Err(failure) = self.journal(sending).await {
-                    hold.into_iter().for_each(Hold::release);
-                    return Err(failure.into());
-                }
                 progress.say("sent; waiting for the answer".into());
-                let layers = match session.client.layerize(&args.request()).await {
-                    Ok(layers) => {
-                        hold.into_iter().for_each(|hold| hold.settle(None));
-                        layers
-                    }
-                    Err(err) => {
-                        let refused = self.failed(item, err, provider).await;
-                        hold.into_iter()
-                            .for_each(|h| h.settle_refused(refused.billed));
-                        return Err(refused);
-                    }
-                };
+                let request = args.request();
+                let layers = self
+                    .send_held(
+                        (item, provider, journal_key),
+                        session.client.quote_layerize(&request),
+                        session.client.layerize(&request),
+                    )
+                    .await?;
                 let blocks = serde_json::to_value(&layers.blocks).unwrap_or_default();
                 let answer = blocks.clone();
                 if let Err(failure) = self.journal(Entry::Answered { item, answer }).await {
