@@ -841,7 +841,7 @@ impl Context<'_> {
                         request_id: id.clone(),
                         model: None,
                         prompt: None,
-                        at: Some(crate::queued::now()),
+                        at: Some(crate::clock::now()),
                     };
                     self.record_paid(&submitted, fetch).await?;
                     let generation = self.wait(job.wait()).await;
@@ -868,7 +868,7 @@ impl Context<'_> {
         // A job resumed by id alone does not know its model; this item does.
         generation.model = item.work.model();
         let cost =
-            (state.cost.clone()).or_else(|| crate::budget::Cost::of(&generation, quote.as_ref()));
+            (state.cost.clone()).or_else(|| crate::cost::Cost::of(&generation, quote.as_ref()));
         self.save(item, &state, &generation, cost.as_ref()).await
     }
 
@@ -974,7 +974,7 @@ impl Context<'_> {
         generation: &Generation,
         quote: Option<&ideogram::Quote>,
     ) -> Result<(), Stopped> {
-        let Some(mut cost) = crate::budget::Cost::of(generation, quote) else {
+        let Some(mut cost) = crate::cost::Cost::of(generation, quote) else {
             return Ok(());
         };
         // A job resumed by its id alone does not know its model; the item does.
@@ -1040,7 +1040,7 @@ impl Context<'_> {
         item: &Item,
         state: &ItemState,
         generation: &Generation,
-        cost: Option<&crate::budget::Cost>,
+        cost: Option<&crate::cost::Cost>,
     ) -> Result<Vec<Value>, Stopped> {
         let plan = plan_for(self.output, item);
         let reserved = &state.reserved;

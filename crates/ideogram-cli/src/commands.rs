@@ -11,8 +11,8 @@ use ideogram::{
 };
 use serde_json::{Value, json};
 
-use crate::budget::Cost;
 use crate::connect::Session;
+use crate::cost::Cost;
 use crate::failure::{Failure, INTERRUPTED, INVALID, NETWORK};
 use crate::naming::{self, Plan};
 use crate::output::{self, Asked, say, tell};

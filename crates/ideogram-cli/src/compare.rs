@@ -14,26 +14,6 @@ use crate::options::Connection;
 use crate::output::{say, tell};
 use crate::signals::Signals;
 
-/// What `--provider` says to pick the cheapest provider.
-pub(crate) const CHEAPEST: &str = "cheapest";
-
-/// Whether `connection` asks for the cheapest provider.
-pub(crate) fn asks_cheapest(connection: &Connection) -> bool {
-    connection
-        .provider
-        .as_deref()
-        .is_some_and(|p| p.trim().eq_ignore_ascii_case(CHEAPEST))
-}
-
-/// The refusal of `--provider cheapest` where it has no meaning.
-pub(crate) fn cheapest_refused() -> Failure {
-    Failure::new(
-        USAGE,
-        "--provider cheapest picks a provider for generate and quote only",
-    )
-    .hint("name one: --provider segmind or --provider ideogram")
-}
-
 /// One provider's quote for the request, or why it has none.
 struct Row {
     provider: Provider,

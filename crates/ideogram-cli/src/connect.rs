@@ -156,8 +156,8 @@ pub(crate) async fn connect(connection: &Connection, queue: bool) -> Result<Sess
 /// The provider `--provider` names, or the default (see [`default_provider`]).
 pub(crate) fn provider(connection: &Connection, queue: bool) -> Result<Provider, Failure> {
     Ok(match &connection.provider {
-        Some(_) if crate::compare::asks_cheapest(connection) => {
-            return Err(crate::compare::cheapest_refused());
+        Some(_) if asks_cheapest(connection) => {
+            return Err(cheapest_refused());
         }
         Some(name) => name.parse::<Provider>()?,
         None => default_provider(queue, connection.offline),
@@ -308,4 +308,24 @@ pub(crate) fn open_regular(path: &std::path::Path, code: u8) -> Result<std::fs::
         return Err(not_regular());
     }
     Ok(file)
+}
+
+/// What `--provider` says to pick the cheapest provider.
+pub(crate) const CHEAPEST: &str = "cheapest";
+
+/// Whether `connection` asks for the cheapest provider.
+pub(crate) fn asks_cheapest(connection: &Connection) -> bool {
+    connection
+        .provider
+        .as_deref()
+        .is_some_and(|p| p.trim().eq_ignore_ascii_case(CHEAPEST))
+}
+
+/// The refusal of `--provider cheapest` where it has no meaning.
+pub(crate) fn cheapest_refused() -> Failure {
+    Failure::new(
+        USAGE,
+        "--provider cheapest picks a provider for generate and quote only",
+    )
+    .hint("name one: --provider segmind or --provider ideogram")
 }

@@ -118,7 +118,7 @@ pub(crate) enum Entry {
     /// line as one they do not know.
     Cost {
         item: usize,
-        cost: crate::budget::Cost,
+        cost: crate::cost::Cost,
     },
 }
 
@@ -202,7 +202,7 @@ pub(crate) struct ItemState {
     /// The answer of a call whose answer is not images.
     pub answer: Option<serde_json::Value>,
     /// What its paid call cost, where journaled.
-    pub cost: Option<crate::budget::Cost>,
+    pub cost: Option<crate::cost::Cost>,
 }
 
 impl Entry {

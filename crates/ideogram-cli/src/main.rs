@@ -4,9 +4,11 @@
 mod args;
 mod batch;
 mod budget;
+mod clock;
 mod commands;
 mod compare;
 mod connect;
+mod cost;
 mod failure;
 mod job_claim;
 mod journal;
@@ -255,7 +257,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         | Command::Quote {
             prompt, options, ..
-        } if compare::asks_cheapest(&connection) => {
+        } if connect::asks_cheapest(&connection) => {
             let request = request::build(prompt, options)?;
             let provider = compare::pick(&connection, &request, &signals).await?;
             options::Connection {

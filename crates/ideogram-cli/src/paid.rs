@@ -35,7 +35,7 @@ pub(crate) struct Saving<'a> {
     /// (an image withheld) is removed.
     pub claimed: bool,
     /// What the call cost, for the sidecars (each image its share).
-    pub cost: Option<&'a crate::budget::Cost>,
+    pub cost: Option<&'a crate::cost::Cost>,
 }
 
 /// `record`, a sidecar of the `number`th of `generation`'s images, with

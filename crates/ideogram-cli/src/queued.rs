@@ -14,22 +14,16 @@
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use ideogram::{Generation, Prepared, Provider};
 
+use crate::clock::now;
 use crate::connect::Session;
 use crate::failure::{FAILED, Failure, INTERRUPTED, NOT_SAVED};
 use crate::journal::{Entry, ItemState, Journal};
 use crate::output::tell;
 use crate::signals::Signals;
-
-/// The seconds since the Unix epoch, now.
-pub(crate) fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
 
 /// What to tell of job `id`, submitted at `submitted` (Unix seconds), when
 /// it is resumed: with less than a sixth of Segmind's retention left (10

@@ -15,7 +15,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::budget::Cost;
+use crate::cost::Cost;
 use crate::failure::{Failure, INVALID};
 use crate::journal::{Entry, Journal};
 use crate::output::say;

@@ -97,7 +97,7 @@ pub(crate) fn routes(table: &'static [Operation]) -> Router<Arc<State>> {
 
 /// One poll: auth, the rate limit, then the generation's state.
 fn status(op: &Operation, state: &State, path: &str, headers: &HeaderMap) -> Response {
-    if !crate::ideogram::authorized(state, headers) {
+    if !state.authorized(headers) {
         return error(401, "Unauthorized");
     }
     if let Some(answer) = over_limit(op, state) {

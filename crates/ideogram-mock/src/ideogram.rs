@@ -4,7 +4,7 @@
 //! images generated, billed and answered. Either key header works, at the
 //! root and under `/ideogram`.
 
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use ideogram_raw::enums::pair;
 use ideogram_raw::ideogram::types::{GenerationV2, ImageObjectV2};
@@ -98,7 +98,7 @@ pub(crate) async fn admit(
     headers: &HeaderMap,
     hangup: &Hangup,
 ) -> Result<Option<Fault>, Response> {
-    if !authorized(state, headers) {
+    if !state.authorized(headers) {
         return Err(error(401, "Unauthorized"));
     }
     let fault = state.fault("POST", path, request_key);
@@ -106,16 +106,6 @@ pub(crate) async fn admit(
         Some(answer) => Err(answer),
         None => Ok(fault),
     }
-}
-
-/// Whether `headers` carry the mock's key, as `Api-Key` or a bearer token.
-pub(crate) fn authorized(state: &State, headers: &HeaderMap) -> bool {
-    let given = headers.get("api-key").and_then(|v| v.to_str().ok());
-    let given = given.or_else(|| {
-        let bearer = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-        bearer.strip_prefix("Bearer ")
-    });
-    given == Some(state.config().api_key.as_str())
 }
 
 /// Safety, the in-flight limit and funds; then generates, bills and answers.

@@ -108,6 +108,20 @@ impl Drop for Busy {
 }
 
 impl State {
+    /// Whether `headers` carry the mock's key, as `Api-Key` or a bearer
+    /// token: one check for every route that needs the key.
+    pub(crate) fn authorized(&self, headers: &axum::http::HeaderMap) -> bool {
+        let given = headers.get("api-key").and_then(|v| v.to_str().ok());
+        let given = given.or_else(|| {
+            let bearer = headers
+                .get(axum::http::header::AUTHORIZATION)?
+                .to_str()
+                .ok()?;
+            bearer.strip_prefix("Bearer ")
+        });
+        given == Some(self.config().api_key.as_str())
+    }
+
     pub(crate) fn new(config: MockConfig, api_url: String, cdn_url: String) -> Self {
         Self {
             funds: Mutex::new(crate::funds::Funds::new(

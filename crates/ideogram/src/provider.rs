@@ -41,12 +41,16 @@ impl Provider {
     /// status and result (its spec's `x-result-ttl-seconds`: Segmind's
     /// hour); `None` where its spec says nothing of a queue.
     pub fn result_ttl(self) -> Option<std::time::Duration> {
-        // The raw tables, not the catalog (which names providers itself).
-        let operations = match self {
+        self.operations().iter().find_map(|op| op.result_ttl)
+    }
+
+    /// Its spec's operation table: the raw tables, not the catalog (which
+    /// names providers itself).
+    fn operations(self) -> &'static [ideogram_raw::operation::Operation] {
+        match self {
             Self::Segmind => ideogram_raw::segmind::operations::ALL,
             Self::Ideogram => ideogram_raw::ideogram::operations::ALL,
-        };
-        operations.iter().find_map(|op| op.result_ttl)
+        }
     }
 
     /// [`result_ttl`](Self::result_ttl) in words: `1 hour`, `2 hours`,
@@ -69,8 +73,7 @@ impl Provider {
     ///
     /// [`Quote`]: crate::Quote
     pub fn typical(self, id: &str) -> Option<std::time::Duration> {
-        let operations = crate::catalog::operations(self);
-        let find = |id: &str| operations.iter().find(|op| op.id == id);
+        let find = |id: &str| self.operations().iter().find(|op| op.id == id);
         let op = find(id)?;
         op.typical
             .or_else(|| find(op.route?.queue?).and_then(|queued| queued.typical))

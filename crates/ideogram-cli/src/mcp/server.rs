@@ -890,7 +890,7 @@ impl Server {
                 request_id: id.clone(),
                 model: Some(model.to_string()),
                 prompt: Some(prompt.to_owned()),
-                at: Some(crate::queued::now()),
+                at: Some(crate::clock::now()),
             })
             .await
         {
