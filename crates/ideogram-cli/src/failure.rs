@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use ideogram::raw::ideogram::types::RejectReason;
 use ideogram::{ConfigError, Error, InvalidInput, Provider};
 
 /// A failed command: what to print and how to exit.
@@ -117,8 +118,8 @@ impl Failure {
             ),
             Error::InsufficientCredits { reason, .. } => (
                 CREDITS,
-                Some(match reason.as_deref() {
-                    Some(DAILY_LIMIT) => format!(
+                Some(match reason.as_deref().map(str::parse::<RejectReason>) {
+                    Some(Ok(RejectReason::DailyLimit)) => format!(
                         "the {provider} account's daily spending limit is reached: \
                          run again tomorrow (UTC) or raise the limit"
                     ),
@@ -204,10 +205,6 @@ impl Failure {
         }
     }
 }
-
-/// Ideogram's `reject_reason` when the account's daily spending limit is
-/// reached (its other, `insufficient_funds`, asks for a top-up).
-const DAILY_LIMIT: &str = "daily_limit";
 
 /// The causes below an error, `: cause: cause`.
 fn chain(err: &dyn std::error::Error) -> String {

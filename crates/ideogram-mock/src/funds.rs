@@ -26,13 +26,14 @@ impl Short {
     /// Ideogram's answer: the spec's `PaymentRequired`, its body the
     /// generated `ErrorBody` with the `reject_reason` the spec names.
     pub(crate) fn ideogram(self) -> Response {
+        use ideogram_raw::ideogram::types::RejectReason;
         let (words, reason) = match self {
-            Self::Credits | Self::Funds => ("Insufficient funds", "insufficient_funds"),
-            Self::DailyLimit => ("Daily spending limit reached", "daily_limit"),
+            Self::Credits | Self::Funds => ("Insufficient funds", RejectReason::InsufficientFunds),
+            Self::DailyLimit => ("Daily spending limit reached", RejectReason::DailyLimit),
         };
         let body = ideogram_raw::ideogram::types::ErrorBody {
             error: Some(words.to_owned()),
-            reject_reason: Some(reason.to_owned()),
+            reject_reason: Some(reason.to_string()),
             max_inflight_requests: None,
         };
         json(

@@ -7,7 +7,7 @@
 use axum::http::HeaderMap;
 use axum::response::Response;
 use ideogram_raw::enums::pair;
-use ideogram_raw::ideogram::types::{GenerationV2, ImageObjectV2};
+use ideogram_raw::ideogram::types::{ErrorBody, GenerationV2, ImageObjectV2, RejectReason};
 use serde_json::{Map, Value, json};
 
 use crate::faults::Fault;
@@ -132,11 +132,12 @@ pub(crate) async fn run(
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return json(
                 429,
-                json!({
-                    "error": "Too many requests in flight",
-                    "reject_reason": "inflight_limit",
-                    "max_inflight_requests": config.inflight_limit,
-                }),
+                serde_json::to_value(ErrorBody {
+                    error: Some("Too many requests in flight".to_owned()),
+                    reject_reason: Some(RejectReason::InflightLimit.to_string()),
+                    max_inflight_requests: Some(i64::from(config.inflight_limit)),
+                })
+                .expect("a generated body is JSON"),
             );
         }
         let cost = config.cost * f64::from(work.count);

@@ -1092,8 +1092,9 @@ its status first and read this body only for its words.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub max_inflight_requests: ::std::option::Option<i64>,
-        /**A machine-readable cause where the service gives one: `inflight_limit`
-with 429, `insufficient_funds` or `daily_limit` with 402.
+        /**A machine-readable cause where the service gives one: one of
+`RejectReason` (a plain string here so that a cause added later
+still decodes).
 */
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
@@ -4263,6 +4264,69 @@ Cannot be used with `style_codes`.
     impl ReframeV3RequestV2 {
         pub fn builder() -> builder::ReframeV3RequestV2 {
             Default::default()
+        }
+    }
+    /**Why a call was refused, not run and not billed (`ErrorBody.reject_reason`):
+`inflight_limit` with 429; `insufficient_funds` or `daily_limit` with 402.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum RejectReason {
+        #[serde(rename = "inflight_limit")]
+        InflightLimit,
+        #[serde(rename = "insufficient_funds")]
+        InsufficientFunds,
+        #[serde(rename = "daily_limit")]
+        DailyLimit,
+    }
+    impl ::std::fmt::Display for RejectReason {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InflightLimit => f.write_str("inflight_limit"),
+                Self::InsufficientFunds => f.write_str("insufficient_funds"),
+                Self::DailyLimit => f.write_str("daily_limit"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RejectReason {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "inflight_limit" => Ok(Self::InflightLimit),
+                "insufficient_funds" => Ok(Self::InsufficientFunds),
+                "daily_limit" => Ok(Self::DailyLimit),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RejectReason {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for RejectReason {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///The multipart body of `/remix`.

@@ -74,17 +74,18 @@ pub(super) static NAMED: &[(Text, usize)] = &[
     (B("QualityV45"), 147),
     (B("ReframeImageRequestV3"), 263),
     (B("ReframeV3RequestV2"), 267),
-    (B("RemixImageRequest"), 272),
-    (B("RemixImageRequestV3"), 274),
-    (B("RemixV3RequestV2"), 284),
-    (B("RemixV4RequestV2"), 293),
-    (B("RemoveBackgroundV2"), 299),
-    (B("RemoveObjectV2"), 302),
+    (B("RejectReason"), 272),
+    (B("RemixImageRequest"), 273),
+    (B("RemixImageRequestV3"), 275),
+    (B("RemixV3RequestV2"), 285),
+    (B("RemixV4RequestV2"), 294),
+    (B("RemoveBackgroundV2"), 300),
+    (B("RemoveObjectV2"), 303),
     (B("RenderingSpeed"), 61),
     (B("RenderingSpeedV2"), 122),
     (B("RenderingSpeedV4"), 97),
-    (B("ReplaceBackgroundRequestV3"), 305),
-    (B("ReplaceBackgroundV3RequestV2"), 309),
+    (B("ReplaceBackgroundRequestV3"), 306),
+    (B("ReplaceBackgroundV3RequestV2"), 310),
     (B("Resolution"), 82),
     (B("ResolutionV3"), 86),
     (B("ResolutionV4"), 98),
@@ -100,14 +101,14 @@ pub(super) static NAMED: &[(Text, usize)] = &[
     (B("StyleTypeV3"), 68),
     (B("TextBlockV2"), 183),
     (B("UpscaleFactor"), 113),
-    (B("UpscaleImageRequest"), 313),
-    (B("UpscaleInitialImageRequest"), 315),
-    (B("UpscaleV2"), 318),
-    (B("WebhookDelivery"), 323),
-    (B("WebhookImage"), 326),
+    (B("UpscaleImageRequest"), 314),
+    (B("UpscaleInitialImageRequest"), 316),
+    (B("UpscaleV2"), 319),
+    (B("WebhookDelivery"), 324),
+    (B("WebhookImage"), 327),
 ];
 /// The compiled schemas; each index names one.
-pub(super) static NODES: [Node; 333] = [
+pub(super) static NODES: [Node; 334] = [
     Node {
         kinds: B(&[B("string")]),
         allowed: Some(
@@ -4443,13 +4444,26 @@ pub(super) static NODES: [Node; 333] = [
         ..EMPTY
     },
     Node {
+        kinds: B(&[B("string")]),
+        allowed: Some(
+            B(
+                &[
+                    Literal::Text(B("inflight_limit")),
+                    Literal::Text(B("insufficient_funds")),
+                    Literal::Text(B("daily_limit")),
+                ],
+            ),
+        ),
+        ..EMPTY
+    },
+    Node {
         kinds: B(&[B("object")]),
         required: B(&[B("image_request"), B("image_file")]),
         properties: B(
             &[
                 Property {
                     name: B("image_file"),
-                    node: 273,
+                    node: 274,
                     reference: None,
                     takes: None,
                 },
@@ -4481,13 +4495,13 @@ pub(super) static NODES: [Node; 333] = [
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 275,
+                    node: 276,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("character_reference_images_mask"),
-                    node: 277,
+                    node: 278,
                     reference: None,
                     takes: None,
                 },
@@ -4505,13 +4519,13 @@ pub(super) static NODES: [Node; 333] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 279,
+                    node: 280,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 280,
+                    node: 281,
                     reference: None,
                     takes: None,
                 },
@@ -4523,7 +4537,7 @@ pub(super) static NODES: [Node; 333] = [
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 281,
+                    node: 282,
                     reference: None,
                     takes: None,
                 },
@@ -4571,7 +4585,7 @@ pub(super) static NODES: [Node; 333] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 282,
+                    node: 283,
                     reference: None,
                     takes: None,
                 },
@@ -4599,7 +4613,7 @@ pub(super) static NODES: [Node; 333] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(276),
+        items: Some(277),
         ..EMPTY
     },
     Node {
@@ -4610,7 +4624,7 @@ pub(super) static NODES: [Node; 333] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(278),
+        items: Some(279),
         ..EMPTY
     },
     Node {
@@ -4638,7 +4652,7 @@ pub(super) static NODES: [Node; 333] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(283),
+        items: Some(284),
         ..EMPTY
     },
     Node {
@@ -4659,7 +4673,7 @@ pub(super) static NODES: [Node; 333] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 285,
+                    node: 286,
                     reference: None,
                     takes: None,
                 },
@@ -4671,19 +4685,19 @@ pub(super) static NODES: [Node; 333] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 286,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("image"),
                     node: 287,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("image_weight"),
+                    name: B("image"),
                     node: 288,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image_weight"),
+                    node: 289,
                     reference: None,
                     takes: None,
                 },
@@ -4695,7 +4709,7 @@ pub(super) static NODES: [Node; 333] = [
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 289,
+                    node: 290,
                     reference: None,
                     takes: None,
                 },
@@ -4743,7 +4757,7 @@ pub(super) static NODES: [Node; 333] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 290,
+                    node: 291,
                     reference: None,
                     takes: None,
                 },
@@ -4755,7 +4769,7 @@ pub(super) static NODES: [Node; 333] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 292,
+                    node: 293,
                     reference: None,
                     takes: None,
                 },
@@ -4801,7 +4815,7 @@ pub(super) static NODES: [Node; 333] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(291),
+        items: Some(292),
         ..EMPTY
     },
     Node {
@@ -4826,25 +4840,25 @@ pub(super) static NODES: [Node; 333] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 294,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
                     node: 295,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("image"),
+                    name: B("enable_copyright_detection"),
                     node: 296,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("image_weight"),
+                    name: B("image"),
                     node: 297,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image_weight"),
+                    node: 298,
                     reference: None,
                     takes: None,
                 },
@@ -4874,7 +4888,7 @@ pub(super) static NODES: [Node; 333] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 298,
+                    node: 299,
                     reference: None,
                     takes: None,
                 },
@@ -4922,13 +4936,13 @@ pub(super) static NODES: [Node; 333] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 300,
+                    node: 301,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 301,
+                    node: 302,
                     reference: None,
                     takes: None,
                 },
@@ -4953,13 +4967,13 @@ pub(super) static NODES: [Node; 333] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 303,
+                    node: 304,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("mask"),
-                    node: 304,
+                    node: 305,
                     reference: None,
                     takes: None,
                 },
@@ -4992,7 +5006,7 @@ pub(super) static NODES: [Node; 333] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 306,
+                    node: 307,
                     reference: None,
                     takes: None,
                 },
@@ -5040,7 +5054,7 @@ pub(super) static NODES: [Node; 333] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 307,
+                    node: 308,
                     reference: None,
                     takes: None,
                 },
@@ -5057,7 +5071,7 @@ pub(super) static NODES: [Node; 333] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(308),
+        items: Some(309),
         ..EMPTY
     },
     Node {
@@ -5072,7 +5086,7 @@ pub(super) static NODES: [Node; 333] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 310,
+                    node: 311,
                     reference: None,
                     takes: None,
                 },
@@ -5084,7 +5098,7 @@ pub(super) static NODES: [Node; 333] = [
                 },
                 Property {
                     name: B("prompt"),
-                    node: 311,
+                    node: 312,
                     reference: None,
                     takes: None,
                 },
@@ -5096,7 +5110,7 @@ pub(super) static NODES: [Node; 333] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 312,
+                    node: 313,
                     reference: None,
                     takes: None,
                 },
@@ -5137,13 +5151,13 @@ pub(super) static NODES: [Node; 333] = [
             &[
                 Property {
                     name: B("image_file"),
-                    node: 314,
+                    node: 315,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_request"),
-                    node: 315,
+                    node: 316,
                     reference: Some(B("UpscaleInitialImageRequest")),
                     takes: None,
                 },
@@ -5163,7 +5177,7 @@ pub(super) static NODES: [Node; 333] = [
             &[
                 Property {
                     name: B("detail"),
-                    node: 316,
+                    node: 317,
                     reference: None,
                     takes: None,
                 },
@@ -5193,7 +5207,7 @@ pub(super) static NODES: [Node; 333] = [
                 },
                 Property {
                     name: B("resemblance"),
-                    node: 317,
+                    node: 318,
                     reference: None,
                     takes: None,
                 },
@@ -5233,13 +5247,13 @@ pub(super) static NODES: [Node; 333] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 319,
+                    node: 320,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 320,
+                    node: 321,
                     reference: None,
                     takes: None,
                 },
@@ -5251,13 +5265,13 @@ pub(super) static NODES: [Node; 333] = [
                 },
                 Property {
                     name: B("upscale_factor"),
-                    node: 321,
+                    node: 322,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 322,
+                    node: 323,
                     reference: None,
                     takes: None,
                 },
@@ -5299,19 +5313,19 @@ pub(super) static NODES: [Node; 333] = [
             &[
                 Property {
                     name: B("created"),
-                    node: 324,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("data"),
                     node: 325,
                     reference: None,
                     takes: None,
                 },
                 Property {
+                    name: B("data"),
+                    node: 326,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
                     name: B("generation_id"),
-                    node: 332,
+                    node: 333,
                     reference: None,
                     takes: None,
                 },
@@ -5326,7 +5340,7 @@ pub(super) static NODES: [Node; 333] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(326),
+        items: Some(327),
         ..EMPTY
     },
     Node {
@@ -5336,31 +5350,31 @@ pub(super) static NODES: [Node; 333] = [
             &[
                 Property {
                     name: B("is_image_safe"),
-                    node: 327,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("prompt"),
                     node: 328,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("resolution"),
+                    name: B("prompt"),
                     node: 329,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("seed"),
+                    name: B("resolution"),
                     node: 330,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("url"),
+                    name: B("seed"),
                     node: 331,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("url"),
+                    node: 332,
                     reference: None,
                     takes: None,
                 },
