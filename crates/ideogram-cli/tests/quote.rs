@@ -383,4 +383,54 @@ async fn a_batch_quote_prices_every_line_sends_nothing_and_writes_no_journal() {
     assert!(dearest.trim_start().starts_with("item 3"), "{text}");
     assert!(mock.ledger().entries.is_empty(), "billed");
     assert_eq!(files(dir.path()), before, "a file written");
+
+    // With a budget it cannot keep, the quote is printed and refused.
+    let below = ideogram::dollars(sum - 1);
+    let out = run(
+        &[&batch[..], &["--quote", "--max-usd", &below]].concat(),
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 12, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&ideogram::dollars(sum)),
+        "{}",
+        stdout(&out)
+    );
+    assert!(mock.ledger().entries.is_empty(), "billed");
+    assert_eq!(files(dir.path()), before, "a file written");
+
+    // Once the batch has run, its journal (read, not written) says there
+    // is nothing left to send, and what the run spent.
+    let out = run(&batch, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let billed: u64 = mock
+        .ledger()
+        .entries
+        .iter()
+        .map(|e| e.usd_micros.unwrap())
+        .sum();
+    assert_eq!(billed, sum, "the batch billed what its quote said");
+    let journal = dir.path().join("out/.ideogram-batch.jsonl");
+    let written = std::fs::read(&journal).unwrap();
+    let (posts, entries) = (mock.posts_received(), mock.ledger().entries.len());
+    let out = run(
+        &[&["--json"][..], &batch, &["--quote"]].concat(),
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let answer: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        answer["items"].as_array().map(Vec::len),
+        Some(0),
+        "{answer}"
+    );
+    assert_eq!(answer["usd_micros"], 0, "{answer}");
+    assert_eq!(answer["earlier_usd_micros"], sum, "{answer}");
+    assert_eq!(std::fs::read(&journal).unwrap(), written, "journal written");
+    assert_eq!(mock.posts_received(), posts, "posted");
+    assert_eq!(mock.ledger().entries.len(), entries, "billed");
 }
