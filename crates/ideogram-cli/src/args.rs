@@ -167,6 +167,9 @@ pub(crate) enum Command {
     /// What `generate` with the same arguments would cost, sending nothing
     /// that runs: Ideogram's dry run (free) where the operation takes one,
     /// else the spec's price for it, marked as an estimate with its source.
+    ///
+    /// The same as `generate --quote`; every command that spends takes
+    /// `--quote`.
     Quote {
         /// What to draw.
         prompt: String,
