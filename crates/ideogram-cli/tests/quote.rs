@@ -434,3 +434,41 @@ async fn a_batch_quote_prices_every_line_sends_nothing_and_writes_no_journal() {
     assert_eq!(mock.posts_received(), posts, "posted");
     assert_eq!(mock.ledger().entries.len(), entries, "billed");
 }
+
+#[tokio::test]
+async fn a_batch_quote_of_ranges_says_the_most_it_can_reach() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("SEGMIND_API_KEY", key.as_str())];
+    // Segmind's 3.0: the spec's price is a range, an estimate.
+    std::fs::write(dir.path().join("b.txt"), "one\ntwo\n").unwrap();
+    let batch = on(&mock, "segmind", &["batch", "b.txt", "-o", "out"]);
+    let batch = [&batch[..], &["--model", "V_3", "--quote"]].concat();
+    let out = run(&[&["--json"][..], &batch].concat(), &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let answer: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let quotes: Vec<&serde_json::Value> = answer["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["quote"])
+        .collect();
+    assert_eq!(quotes.len(), 2, "{answer}");
+    let sum = |field: &str| -> u64 { quotes.iter().map(|q| q[field].as_u64().unwrap()).sum() };
+    let (price, most) = (sum("usd_micros"), sum("upper_bound_usd_micros"));
+    assert!(most > price, "{answer}");
+    assert_eq!(answer["usd_micros"], price);
+    assert_eq!(answer["most_usd_micros"], most);
+    let out = run(&batch, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let first = stdout(&out).lines().next().unwrap_or_default().to_owned();
+    let expected = format!(
+        "2 items to send: {}, up to {}",
+        ideogram::dollars(price),
+        ideogram::dollars(most)
+    );
+    assert_eq!(first, expected);
+    assert_eq!(mock.posts_received(), 0, "a spec price posts nothing");
+    assert!(!dir.path().join("out").exists(), "nothing written");
+}
