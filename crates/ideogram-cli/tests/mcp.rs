@@ -2038,3 +2038,53 @@ async fn a_restarted_server_keeps_to_the_budget_its_journal_has_spent() {
     let spend: Value = serde_json::from_slice(&spend.stdout).unwrap();
     assert_eq!(spend["usd_micros"], ledger_usd(&mock), "{spend}");
 }
+
+/// Issue 27: a call killed (`kill -9`) while it runs may have been billed:
+/// its `sending` entry records the most it can cost, and a server started
+/// again on the folder counts that as spent, so the budget is never given
+/// back by a crash mid-call, whatever the service did with the request.
+#[tokio::test]
+async fn a_call_killed_in_flight_counts_its_most_after_a_restart() {
+    use ideogram_mock::{Fault, Target};
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let fox = |prompt: &str| {
+        json!({"prompt": prompt, "provider": "ideogram", "model": "V_4_5",
+               "quality": "high"})
+    };
+    let budget = ["--max-usd", "0.15"];
+    let client = start(&mock, dir.path(), &out, &budget).await;
+    // The dry run answers at once; the generate it prices, slowly.
+    mock.inject(
+        Target::Method("POST".into()),
+        Fault::SlowHeaders(Duration::ZERO),
+    );
+    mock.inject(
+        Target::Method("POST".into()),
+        Fault::SlowHeaders(Duration::from_secs(3)),
+    );
+    let client = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        client.start_call("generate", fox("a fox killed in flight"));
+        client
+    })
+    .await
+    .unwrap();
+    common::file_holds(&out.join(".ideogram-mcp.jsonl"), "\"sending\"", 1).await;
+    tokio::task::spawn_blocking(move || client.killed())
+        .await
+        .unwrap();
+
+    let client = start(&mock, dir.path(), &out, &budget).await;
+    let (client, over) = once(client, "generate", fox("a fox after the crash")).await;
+    assert_eq!(over["structuredContent"]["billed"], "no", "{over}");
+    assert_eq!(over["structuredContent"]["spent"], "$0.10", "{over}");
+    assert_eq!(over["structuredContent"]["left"], "$0.05", "{over}");
+    mock.settled().await;
+    assert_eq!(mock.ledger().for_prompt("a fox after the crash").count(), 0);
+    assert!(ledger_usd(&mock) <= 150_000, "{:?}", mock.ledger());
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+}
