@@ -1003,6 +1003,7 @@ impl Context<'_> {
                 item: item.index,
                 provider: Some(self.client.provider().to_string()),
                 key: None,
+                most_usd_micros: None,
             })
             .await
             .map_err(|failure| Stopped::Failed {

@@ -69,6 +69,12 @@ pub(crate) enum Entry {
         /// `idempotency_key`): the same key again is answered from here.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         key: Option<String>,
+        /// The most the request can cost, as `ideogram mcp` held it
+        /// against its budget: until a `cost` entry (or a failure that
+        /// certainly was not billed) follows, a restarted server counts
+        /// it as spent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        most_usd_micros: Option<u64>,
     },
     /// Queued on Segmind: the job can be resumed from this id; the model
     /// and prompt it was queued with, for its images' sidecars (`ideogram
@@ -203,6 +209,8 @@ pub(crate) struct ItemState {
     pub answer: Option<serde_json::Value>,
     /// What its paid call cost, where journaled.
     pub cost: Option<crate::cost::Cost>,
+    /// The most its last sending said it could cost, where journaled.
+    pub most_usd_micros: Option<u64>,
 }
 
 impl Entry {
@@ -229,10 +237,16 @@ impl ItemState {
     /// and a server keeping its items in memory both come here.
     pub(crate) fn apply(&mut self, entry: Entry, dir: &Path) {
         match entry {
-            Entry::Sending { provider, key, .. } => {
+            Entry::Sending {
+                provider,
+                key,
+                most_usd_micros,
+                ..
+            } => {
                 self.sending = true;
                 self.provider = provider;
                 self.key = key;
+                self.most_usd_micros = most_usd_micros;
                 self.failed_maybe_billed = false;
                 self.expired = false;
             }
@@ -1059,6 +1073,7 @@ mod tests {
                 item: 0,
                 provider: None,
                 key: None,
+                most_usd_micros: None,
             },
             Entry::Failed {
                 item: 0,
@@ -1078,6 +1093,7 @@ mod tests {
                 item: 1,
                 provider: None,
                 key: None,
+                most_usd_micros: None,
             })
             .unwrap();
         drop(journal);
@@ -1166,6 +1182,7 @@ mod tests {
                 item: 0,
                 provider: Some("segmind".into()),
                 key: None,
+                most_usd_micros: None,
             },
             Entry::Submitted {
                 item: 0,
@@ -1230,12 +1247,14 @@ mod properties {
             (
                 item.clone(),
                 prop::option::of(text()),
-                prop::option::of(text())
+                prop::option::of(text()),
+                prop::option::of(any::<u64>())
             )
-                .prop_map(|(item, provider, key)| Entry::Sending {
+                .prop_map(|(item, provider, key, most_usd_micros)| Entry::Sending {
                     item,
                     provider,
-                    key
+                    key,
+                    most_usd_micros
                 }),
             (
                 item.clone(),

@@ -131,6 +131,7 @@ impl Single {
                 item: 0,
                 provider: Some(provider.to_string()),
                 key: None,
+                most_usd_micros: None,
             })
             .await?;
         let job = match prepared.submit().await {

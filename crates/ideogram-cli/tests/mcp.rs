@@ -144,6 +144,13 @@ impl Client {
         stderr
     }
 
+    /// Kills the server outright (`kill -9`: nothing of it runs on) and
+    /// waits for it to be gone.
+    fn killed(mut self) {
+        self.child.kill().expect("kill -9");
+        self.child.wait().expect("the killed server");
+    }
+
     /// Waits (at most [`HUNG`]) for the server to end, stdin as it is;
     /// returns its exit code and stderr.
     fn ended(mut self) -> (i32, String) {
@@ -1975,6 +1982,108 @@ async fn calls_running_together_never_pass_the_budget_and_a_range_counts_its_mos
     );
     assert_eq!(mock.ledger().for_prompt("a ranged fox").count(), 1);
     assert_eq!(mock.ledger().for_prompt("a second ranged fox").count(), 0);
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+}
+
+/// Issue 27: a budget survives a restart. A server that spent $0.20 of
+/// its $0.25, killed (`kill -9`) and started again on the same folder,
+/// starts from what the folder's server journals record as spent: the next
+/// $0.10 call is refused unsent. `ideogram spend` on the folder equals the
+/// mock's ledger.
+#[tokio::test]
+async fn a_restarted_server_keeps_to_the_budget_its_journal_has_spent() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    // Ideogram 4.5 at high quality: $0.10 an image, the service's price.
+    let fox = |prompt: &str, images: u32| {
+        json!({"prompt": prompt, "provider": "ideogram", "model": "V_4_5",
+               "quality": "high", "num_images": images})
+    };
+    let budget = ["--max-usd", "0.25"];
+    let client = start(&mock, dir.path(), &out, &budget).await;
+    let (client, first) = once(client, "generate", fox("a fox before the kill", 2)).await;
+    assert_eq!(first["structuredContent"]["billed"], "yes", "{first}");
+    assert_eq!(first["structuredContent"]["left"], "$0.05", "{first}");
+    mock.settled().await;
+    assert_eq!(ledger_usd(&mock), 200_000);
+    tokio::task::spawn_blocking(move || client.killed())
+        .await
+        .unwrap();
+
+    let client = start(&mock, dir.path(), &out, &budget).await;
+    let posts = mock.posts_received();
+    let (client, over) = once(client, "generate", fox("a fox after the kill", 1)).await;
+    assert_eq!(over["isError"], true, "{over}");
+    assert_eq!(over["structuredContent"]["billed"], "no", "{over}");
+    assert_eq!(over["structuredContent"]["spent"], "$0.20", "{over}");
+    assert_eq!(over["structuredContent"]["left"], "$0.05", "{over}");
+    mock.settled().await;
+    // Priced by the service's free dry run, and nothing else sent.
+    assert_eq!(mock.posts_received(), posts + 1, "{:?}", mock.ledger());
+    assert_eq!(mock.ledger().for_prompt("a fox after the kill").count(), 0);
+    assert_eq!(ledger_usd(&mock), 200_000);
+    let stderr = tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    assert!(stderr.contains("$0.20 of it spent"), "{stderr}");
+
+    // What the server journaled is what was billed, to the micro-dollar.
+    let spend = common::command(&["--json", "spend", out.to_str().unwrap()], &[], dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(spend.status.code(), Some(0), "{}", common::stderr(&spend));
+    let spend: Value = serde_json::from_slice(&spend.stdout).unwrap();
+    assert_eq!(spend["usd_micros"], ledger_usd(&mock), "{spend}");
+}
+
+/// Issue 27: a call killed (`kill -9`) while it runs may have been billed:
+/// its `sending` entry records the most it can cost, and a server started
+/// again on the folder counts that as spent, so the budget is never given
+/// back by a crash mid-call, whatever the service did with the request.
+#[tokio::test]
+async fn a_call_killed_in_flight_counts_its_most_after_a_restart() {
+    use ideogram_mock::{Fault, Target};
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let fox = |prompt: &str| {
+        json!({"prompt": prompt, "provider": "ideogram", "model": "V_4_5",
+               "quality": "high"})
+    };
+    let budget = ["--max-usd", "0.15"];
+    let client = start(&mock, dir.path(), &out, &budget).await;
+    // The dry run answers at once; the generate it prices, slowly.
+    mock.inject(
+        Target::Method("POST".into()),
+        Fault::SlowHeaders(Duration::ZERO),
+    );
+    mock.inject(
+        Target::Method("POST".into()),
+        Fault::SlowHeaders(Duration::from_secs(3)),
+    );
+    let client = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        client.start_call("generate", fox("a fox killed in flight"));
+        client
+    })
+    .await
+    .unwrap();
+    common::file_holds(&out.join(".ideogram-mcp.jsonl"), "\"sending\"", 1).await;
+    tokio::task::spawn_blocking(move || client.killed())
+        .await
+        .unwrap();
+
+    let client = start(&mock, dir.path(), &out, &budget).await;
+    let (client, over) = once(client, "generate", fox("a fox after the crash")).await;
+    assert_eq!(over["structuredContent"]["billed"], "no", "{over}");
+    assert_eq!(over["structuredContent"]["spent"], "$0.10", "{over}");
+    assert_eq!(over["structuredContent"]["left"], "$0.05", "{over}");
+    mock.settled().await;
+    assert_eq!(mock.ledger().for_prompt("a fox after the crash").count(), 0);
+    assert!(ledger_usd(&mock) <= 150_000, "{:?}", mock.ledger());
     tokio::task::spawn_blocking(move || client.close())
         .await
         .unwrap();

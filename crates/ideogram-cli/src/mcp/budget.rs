@@ -2,13 +2,24 @@
 //! what its paid calls cost, and a call refused, before anything is sent,
 //! when the most it can cost would pass the budget. Money is in micro-USD,
 //! as the library's quotes are.
+//!
+//! The spend outlives the process: a call settled as billed gives the
+//! journal's `cost` entry to record (the server records it before
+//! answering), a call sent records the most it can cost in its `sending`
+//! entry, and a server starts from what the folder's server journals
+//! record ([`spent_in`]): their costs, and the most of every call they say
+//! was sent and may have been billed with no cost recorded (killed while
+//! it ran, or its answer lost). So a restart, or a crash, never gives the
+//! budget back.
 
 use std::sync::Mutex;
 
-use ideogram::{Quote, dollars};
+use ideogram::{Provider, Quote, QuoteSource, dollars};
 use serde_json::{Value, json};
 
+use crate::cost::{Cost, CostFrom};
 use crate::failure::{Failure, OVER_BUDGET};
+use crate::journal::{Entry, ItemState};
 
 use super::answer::{Billed, Refused};
 
@@ -31,6 +42,33 @@ struct Sums {
     held: u64,
 }
 
+/// The paid call a hold or a spend is for: what its `cost` entry names.
+#[derive(Debug, Clone)]
+pub(super) struct Charge {
+    /// The call's item in the server's journal.
+    pub(super) item: usize,
+    /// Who bills it.
+    pub(super) provider: Provider,
+    /// The model it runs, where the call names one.
+    pub(super) model: Option<String>,
+}
+
+impl Charge {
+    /// The journal's `cost` entry for this call: `usd_micros`, `from`.
+    fn entry(self, usd_micros: u64, from: CostFrom) -> Entry {
+        Entry::Cost {
+            item: self.item,
+            cost: Cost {
+                usd_micros,
+                from,
+                provider: Some(self.provider.to_string()),
+                model: self.model,
+                at: Some(crate::clock::now()),
+            },
+        }
+    }
+}
+
 /// The most a call running now can cost, held against the budget until
 /// it is settled: [`Hold::release`] when it certainly was not billed,
 /// [`Hold::settle`] with what it cost; dropped otherwise (it may have been
@@ -39,14 +77,20 @@ struct Sums {
 pub(super) struct Hold<'a> {
     budget: &'a Budget,
     most: u64,
+    /// Where the most comes from (the dry run, or the spec's price).
+    from: CostFrom,
+    charge: Charge,
+    /// Settled or released: nothing is left for [`Drop`] to count.
+    ended: bool,
 }
 
 impl Budget {
-    /// A budget of `max` micro-USD (none: only the spend is kept).
-    pub(super) fn new(max: Option<u64>) -> Self {
+    /// A budget of `max` micro-USD (none: only the spend is kept), `spent`
+    /// of it spent already (what the journals record: [`spent_in`]).
+    pub(super) fn new(max: Option<u64>, spent: u64) -> Self {
         Self {
             max,
-            sums: Mutex::default(),
+            sums: Mutex::new(Sums { spent, held: 0 }),
         }
     }
 
@@ -55,14 +99,25 @@ impl Budget {
         self.max.is_some()
     }
 
-    /// Holds `quote`'s most against the budget, or refuses the call
-    /// (nothing sent) when that would pass it.
-    pub(super) fn hold(&self, quote: &Quote) -> Result<Hold<'_>, Refused> {
-        self.hold_most(quote.most_usd_micros(), &quote.to_string())
+    /// Holds `quote`'s most against the budget for `charge`, or refuses
+    /// the call (nothing sent) when that would pass it.
+    pub(super) fn hold(&self, quote: &Quote, charge: Charge) -> Result<Hold<'_>, Refused> {
+        let from = match quote.source {
+            QuoteSource::Service => CostFrom::DryRun,
+            _ => CostFrom::Spec,
+        };
+        let most = quote.most_usd_micros();
+        self.hold_most((most, from), &quote.to_string(), charge)
     }
 
-    /// [`Budget::hold`] of `most` micro-USD, `priced` saying how.
-    fn hold_most(&self, most: u64, priced: &str) -> Result<Hold<'_>, Refused> {
+    /// [`Budget::hold`] of `most` micro-USD (from where), `priced` saying
+    /// how.
+    fn hold_most(
+        &self,
+        (most, from): (u64, CostFrom),
+        priced: &str,
+        charge: Charge,
+    ) -> Result<Hold<'_>, Refused> {
         let mut sums = self.sums.lock().expect("budget");
         if let Some(max) = self.max {
             let committed = sums.spent.saturating_add(sums.held);
@@ -89,7 +144,13 @@ impl Budget {
             }
         }
         sums.held = sums.held.saturating_add(most);
-        Ok(Hold { budget: self, most })
+        Ok(Hold {
+            budget: self,
+            most,
+            from,
+            charge,
+            ended: false,
+        })
     }
 
     /// Refuses a call the library cannot price when a budget is set: it
@@ -110,10 +171,13 @@ impl Budget {
         Err(Refused::new(failure, Billed::No))
     }
 
-    /// Counts `cost` as spent (a call priced without a hold).
-    pub(super) fn spend(&self, cost: u64) {
+    /// Counts `cost`, the service's figure, as spent (a call priced
+    /// without a hold); the `cost` entry to journal, when it is known.
+    pub(super) fn spend(&self, charge: Charge, cost: Option<u64>) -> Option<Entry> {
+        let cost = cost?;
         let mut sums = self.sums.lock().expect("budget");
         sums.spent = sums.spent.saturating_add(cost);
+        Some(charge.entry(cost, CostFrom::Service))
     }
 
     /// `spent`, and `left` under a budget, in dollars, for an answer.
@@ -130,84 +194,208 @@ impl Budget {
 }
 
 impl Hold<'_> {
+    /// The most the call can cost: its `sending` entry records it, so
+    /// that a restart counts it while the journal says nothing more.
+    pub(super) fn most(&self) -> u64 {
+        self.most
+    }
+
     /// Certainly not billed: the budget is as it was.
     pub(super) fn release(self) {
-        self.end(None);
+        let _ = self.end(None);
     }
 
     /// Billed: `cost` (the service's own figure) is spent, else the most
-    /// the quote said.
-    pub(super) fn settle(self, cost: Option<u64>) {
-        let cost = cost.unwrap_or(self.most);
-        self.end(Some(cost));
+    /// the quote said. The `cost` entry to journal before answering.
+    pub(super) fn settle(self, cost: Option<u64>) -> Entry {
+        let (usd_micros, from) = match cost {
+            Some(cost) => (cost, CostFrom::Service),
+            None => (self.most, self.from),
+        };
+        self.end(Some(usd_micros)).entry(usd_micros, from)
     }
 
-    /// Settles by what a refused call says of its billing.
-    pub(super) fn settle_refused(self, billed: Billed) {
+    /// Settles by what a refused call says of its billing; the `cost`
+    /// entry to journal when it was billed. Maybe billed: the most is
+    /// counted as spent, and no cost journaled (`ideogram spend` says what
+    /// was billed): its `sending` entry's most is what a restart counts.
+    pub(super) fn settle_refused(self, billed: Billed) -> Option<Entry> {
         match billed {
-            Billed::No => self.release(),
-            // Maybe billed: counted as the most it could cost.
-            Billed::Yes | Billed::Maybe => self.settle(None),
+            Billed::No => {
+                self.release();
+                None
+            }
+            Billed::Yes => Some(self.settle(None)),
+            Billed::Maybe => {
+                let most = self.most;
+                let _ = self.end(Some(most));
+                None
+            }
         }
     }
 
-    fn end(self, spent: Option<u64>) {
-        let this = std::mem::ManuallyDrop::new(self);
-        let mut sums = this.budget.sums.lock().expect("budget");
-        sums.held = sums.held.saturating_sub(this.most);
+    /// Ends the hold, `spent` counted as spent; its charge.
+    fn end(mut self, spent: Option<u64>) -> Charge {
+        self.ended = true;
+        let mut sums = self.budget.sums.lock().expect("budget");
+        sums.held = sums.held.saturating_sub(self.most);
         if let Some(cost) = spent {
             sums.spent = sums.spent.saturating_add(cost);
         }
+        drop(sums);
+        self.charge.clone()
     }
 }
 
 impl Drop for Hold<'_> {
     /// Ended unsettled (a panic, an abandoned call): it may have been
-    /// billed, so the most counts as spent.
+    /// billed, so the most counts as spent (and its `sending` entry's most
+    /// is what a restart counts).
     fn drop(&mut self) {
+        if self.ended {
+            return;
+        }
         let mut sums = self.budget.sums.lock().expect("budget");
         sums.held = sums.held.saturating_sub(self.most);
         sums.spent = sums.spent.saturating_add(self.most);
     }
 }
 
+/// What one server journal's `entries` record as spent, for a budget
+/// that outlives its server: every `cost` entry, and for each call sent
+/// that may have been billed with no cost recorded, the most its
+/// `sending` entry says it could cost.
+pub(super) fn spent_in(entries: impl IntoIterator<Item = Entry>) -> u64 {
+    let mut states: std::collections::HashMap<usize, ItemState> = Default::default();
+    let mut spent: u64 = 0;
+    for entry in entries {
+        if let Entry::Cost { cost, .. } = &entry {
+            spent = spent.saturating_add(cost.usd_micros);
+        }
+        if let Some(item) = entry.item() {
+            states
+                .entry(item)
+                .or_default()
+                .apply(entry, std::path::Path::new("."));
+        }
+    }
+    let unsettled = states
+        .values()
+        .filter(|state| state.cost.is_none() && state.may_be_billed())
+        .filter_map(|state| state.most_usd_micros);
+    unsettled.fold(spent, u64::saturating_add)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn charge(item: usize) -> Charge {
+        Charge {
+            item,
+            provider: Provider::Ideogram,
+            model: Some("V_4_5".to_owned()),
+        }
+    }
+
+    fn most(usd_micros: u64) -> (u64, CostFrom) {
+        (usd_micros, CostFrom::DryRun)
+    }
+
+    fn cost_of(entry: &Entry) -> (u64, CostFrom) {
+        match entry {
+            Entry::Cost { cost, .. } => (cost.usd_micros, cost.from),
+            other => panic!("not a cost: {other:?}"),
+        }
+    }
+
     #[test]
     fn holds_never_pass_the_budget_between_them() {
-        let budget = Budget::new(Some(100));
-        let first = budget.hold_most(60, "60").unwrap();
+        let budget = Budget::new(Some(100), 0);
+        let first = budget.hold_most(most(60), "60", charge(1)).unwrap();
         // Running together: the first's most is held.
-        let refused = budget.hold_most(50, "50").unwrap_err();
+        let refused = budget.hold_most(most(50), "50", charge(2)).unwrap_err();
         assert_eq!(refused.billed, Billed::No);
         assert!(
             refused.failure.message.contains("$0.00004"),
             "{}",
             refused.failure
         );
-        first.settle(Some(30));
-        let second = budget.hold_most(50, "50").unwrap();
+        assert_eq!(cost_of(&first.settle(Some(30))), (30, CostFrom::Service));
+        let second = budget.hold_most(most(50), "50", charge(3)).unwrap();
         assert_eq!(
             budget.said(),
             json!({"spent": "$0.00003", "left": "$0.00002"})
         );
-        second.settle_refused(Billed::No);
-        let third = budget.hold_most(70, "70").unwrap();
+        assert!(second.settle_refused(Billed::No).is_none());
+        let third = budget.hold_most(most(70), "70", charge(4)).unwrap();
         drop(third);
         assert_eq!(budget.said(), json!({"spent": "$0.0001", "left": "$0.00"}));
-        assert!(budget.hold_most(1, "1").is_err());
-        assert!(budget.hold_most(0, "0").is_ok());
+        assert!(budget.hold_most(most(1), "1", charge(5)).is_err());
+        assert!(budget.hold_most(most(0), "0", charge(6)).is_ok());
+    }
+
+    #[test]
+    fn a_billed_call_is_journaled_at_what_it_counted_and_a_maybe_at_nothing() {
+        let budget = Budget::new(Some(1_000), 100);
+        let billed = budget.hold_most(most(200), "200", charge(1)).unwrap();
+        let entry = billed.settle_refused(Billed::Yes).expect("billed");
+        assert_eq!(cost_of(&entry), (200, CostFrom::DryRun));
+        assert_eq!(entry.item(), Some(1));
+        let maybe = budget.hold_most(most(300), "300", charge(2)).unwrap();
+        assert!(maybe.settle_refused(Billed::Maybe).is_none());
+        // Counted all the same: 100 earlier, 200 billed, 300 maybe.
+        assert_eq!(
+            budget.said(),
+            json!({"spent": "$0.0006", "left": "$0.0004"})
+        );
     }
 
     #[test]
     fn without_a_budget_only_the_spend_is_said() {
-        let budget = Budget::new(None);
-        budget.spend(60_000);
-        budget.hold_most(u64::MAX, "all").unwrap().settle(Some(1));
+        let budget = Budget::new(None, 0);
+        assert!(budget.spend(charge(1), None).is_none());
+        let spent = budget.spend(charge(1), Some(60_000)).expect("known");
+        assert_eq!(cost_of(&spent), (60_000, CostFrom::Service));
+        let all = budget.hold_most(most(u64::MAX), "all", charge(2)).unwrap();
+        all.settle(Some(1));
         assert_eq!(budget.said(), json!({"spent": "$0.060001"}));
         assert!(budget.unpriced("describe").is_ok());
-        assert!(Budget::new(Some(1)).unpriced("describe").is_err());
+        assert!(Budget::new(Some(1), 0).unpriced("describe").is_err());
+    }
+
+    #[test]
+    fn a_journal_counts_its_costs_and_the_most_of_calls_that_may_be_billed() {
+        let sending = |item, most| Entry::Sending {
+            item,
+            provider: None,
+            key: None,
+            most_usd_micros: most,
+        };
+        let Entry::Cost { cost, .. } = charge(1).entry(70, CostFrom::Service) else {
+            unreachable!()
+        };
+        let failed = |item, maybe_billed| Entry::Failed {
+            item,
+            error: "x".to_owned(),
+            maybe_billed,
+            expired: false,
+        };
+        let entries = vec![
+            // Sent, cost recorded: the cost, not the most.
+            sending(1, Some(100)),
+            Entry::Cost { item: 1, cost },
+            // Sent, no answer (killed): the most.
+            sending(2, Some(200)),
+            // Failed, not billed: nothing.
+            sending(3, Some(400)),
+            failed(3, false),
+            // Failed, maybe billed: the most.
+            sending(4, Some(800)),
+            failed(4, true),
+            // Sent by a version that recorded no most: nothing known.
+            sending(5, None),
+        ];
+        assert_eq!(spent_in(entries), 70 + 200 + 800);
     }
 }

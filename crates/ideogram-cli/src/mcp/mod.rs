@@ -58,7 +58,7 @@ data: URLs, or files in the folders this server may read (its output folder and 
 user allowed). Images are saved in the server's output folder under new names with a JSON \
 sidecar, never over a file; results give their paths, a thumbnail, and a resource to read. \
 Every result says whether it was billed (`billed`). Pass an idempotency_key to paid tools: the \
-same key again returns what the first call paid for instead of paying again. `quote` prices a call for free; paid results say what this server has `spent` (and, under its user's budget, what is `left`: a call that could pass it is refused unsent).";
+same key again returns what the first call paid for instead of paying again. `quote` prices a call for free; paid results say what the servers on this output folder have `spent`, restarts included (and, under its user's budget, what is `left`: a call that could pass it is refused unsent).";
 
 /// The tools `tools/list` publishes, named for `ideogram mcp --help` from
 /// the same table, so that the help never lists other tools.
@@ -84,9 +84,12 @@ pub(crate) struct AgentOptions {
     /// or link-local (repeatable); others such are refused.
     #[arg(long, value_name = "HOST")]
     pub(crate) allow_url_host: Vec<String>,
-    /// The most this server may spend, in dollars (such as 12.50): each
-    /// paid call is priced first (a free dry run, or the spec's price) and
-    /// refused, unsent, when the most it can cost would pass what is left.
+    /// The most the servers on this output folder may spend, in dollars
+    /// (such as 12.50): each paid call is priced first (a free dry run,
+    /// or the spec's price) and refused, unsent, when the most it can cost
+    /// would pass what is left. Counted from what the folder's server
+    /// journals already record as spent, all time (a restart or a crash
+    /// gives none of it back): a fresh budget is a fresh --out folder.
     #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
     pub(crate) max_usd: Option<String>,
 }
@@ -108,7 +111,9 @@ pub(crate) async fn serve(
         .transpose()
         .map_err(|invalid| Failure::new(crate::failure::INVALID, invalid.to_string()))?;
     let mut server = Server::open(connection, out, read, signals.clone()).await?;
-    server.budget = budget::Budget::new(max_usd);
+    // Where the spend starts: what this folder's server journals record.
+    let spent = shared::spent(&server.out);
+    server.budget = budget::Budget::new(max_usd, spent);
     server.input_urls = agent
         .allow_url_host
         .iter()
@@ -116,7 +121,11 @@ pub(crate) async fn serve(
     // Several servers may share the folder, each with its own journal.
     let journal = server.journal.path().display().to_string();
     let budget = max_usd.map_or_else(String::new, |max| {
-        format!(", spending at most {}", ideogram::dollars(max))
+        format!(
+            ", spending at most {} ({} of it spent already, as this folder's server journals record)",
+            ideogram::dollars(max),
+            ideogram::dollars(spent)
+        )
     });
     tell(&format!(
         "ideogram mcp: serving on stdio, saving in {} (journal {journal}){budget}{}",

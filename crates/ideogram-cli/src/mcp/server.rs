@@ -22,7 +22,7 @@ use crate::request::Work;
 use crate::signals::Signals;
 
 use super::answer::{Billed, Refused, read_sidecar};
-use super::budget::{Budget, Hold};
+use super::budget::{Budget, Charge, Hold};
 use super::call::{Call, Paid, canonical, fingerprint, parse_args, request_field};
 use super::kept::{Kept, KeptCall};
 use super::shared::{self, Earlier};
@@ -201,7 +201,7 @@ impl Server {
             signals,
             readable,
             input_urls: ideogram::InputUrlPolicy::public_only(),
-            budget: Budget::new(None),
+            budget: Budget::new(None, 0),
             _folder: folder,
         })
     }
@@ -377,9 +377,14 @@ impl Server {
                     }
                 }
                 let request = args.request();
+                let charge = Charge {
+                    item,
+                    provider,
+                    model: args.model.map(|model| model.to_string()),
+                };
                 let texts = self
                     .send_held(
-                        (item, provider, journal_key),
+                        (charge, journal_key),
                         session.client.quote_describe(&request),
                         session.client.describe_request(&request),
                     )
@@ -560,12 +565,25 @@ impl Server {
         let mut hold = None;
         let outcome = self.paid_once(paid, progress, &mut hold).await;
         if let Some(hold) = hold {
-            match &outcome {
-                Ok(_) => hold.settle(None),
+            let cost = match &outcome {
+                Ok(_) => Some(hold.settle(None)),
                 Err(refused) => hold.settle_refused(refused.billed),
-            }
+            };
+            self.spent(cost).await;
         }
         outcome
+    }
+
+    /// Journals the `cost` entry of a call settled as billed, synced
+    /// before the call is answered, so that a restarted server's budget
+    /// and `ideogram spend` count it. Should that fail, its `sending`
+    /// entry's most is what a restart counts.
+    async fn spent(&self, cost: Option<Entry>) {
+        if let Some(entry) = cost
+            && let Err(failure) = self.journal(entry).await
+        {
+            tell(&format!("warning: {}", failure.message));
+        }
     }
 
     /// Prices a prepared call and holds the most it can cost against the
@@ -576,13 +594,13 @@ impl Server {
     async fn hold_for(
         &self,
         prepared: &ideogram::Prepared<'_>,
-        provider: Provider,
+        charge: Charge,
     ) -> Result<Option<Hold<'_>>, Refused> {
         if !self.budget.limited() {
             let estimate = prepared.estimate().ok();
-            return Ok(estimate.and_then(|quote| self.budget.hold(&quote).ok()));
+            return Ok(estimate.and_then(|quote| self.budget.hold(&quote, charge).ok()));
         }
-        self.hold_quoted(prepared.quote().await, provider).map(Some)
+        self.hold_quoted(prepared.quote().await, charge).map(Some)
     }
 
     /// A paid call sent as its journal entry says: under a budget its
@@ -590,21 +608,23 @@ impl Server {
     /// earlier return spends nothing, and the call refused unsent when it
     /// would pass; then `item` journaled as sending (the hold released if
     /// that fails: nothing was sent), then `call`, the hold settled by how
-    /// it ended.
+    /// it ended and what it counted as billed journaled.
     async fn send_held<T>(
         &self,
-        (item, provider, key): (usize, Provider, Option<String>),
+        (charge, key): (Charge, Option<String>),
         quote: impl std::future::Future<Output = Result<ideogram::Quote, ideogram::Error>>,
         call: impl std::future::Future<Output = Result<T, ideogram::Error>>,
     ) -> Result<T, Refused> {
+        let (item, provider) = (charge.item, charge.provider);
         let hold = match self.budget.limited() {
-            true => Some(self.hold_quoted(quote.await, provider)?),
+            true => Some(self.hold_quoted(quote.await, charge)?),
             false => None,
         };
         let sending = Entry::Sending {
             item,
             provider: Some(provider.to_string()),
             key,
+            most_usd_micros: hold.as_ref().map(Hold::most),
         };
         if let Err(failure) = self.journal(sending).await {
             hold.into_iter().for_each(Hold::release);
@@ -612,13 +632,13 @@ impl Server {
         }
         match call.await {
             Ok(answer) => {
-                hold.into_iter().for_each(|hold| hold.settle(None));
+                self.spent(hold.map(|hold| hold.settle(None))).await;
                 Ok(answer)
             }
             Err(err) => {
                 let refused = self.failed(item, err, provider).await;
-                hold.into_iter()
-                    .for_each(|h| h.settle_refused(refused.billed));
+                let cost = hold.and_then(|hold| hold.settle_refused(refused.billed));
+                self.spent(cost).await;
                 Err(refused)
             }
         }
@@ -629,10 +649,11 @@ impl Server {
     fn hold_quoted(
         &self,
         quote: Result<ideogram::Quote, ideogram::Error>,
-        provider: Provider,
+        charge: Charge,
     ) -> Result<Hold<'_>, Refused> {
+        let provider = charge.provider;
         match quote {
-            Ok(quote) => self.budget.hold(&quote),
+            Ok(quote) => self.budget.hold(&quote, charge),
             Err(ideogram::Error::Validation(invalid)) => Err(self
                 .budget
                 .unpriced(&invalid.to_string())
@@ -717,6 +738,11 @@ impl Server {
         };
         let started = SystemTime::now();
         let from_journal = resumed.is_some();
+        let charge = Charge {
+            item,
+            provider,
+            model: Some(paid.work.model().to_string()),
+        };
         let mut generation = match resumed {
             Some(generation) => {
                 room.release();
@@ -728,12 +754,13 @@ impl Server {
                     .prepare(&session.client)
                     .await
                     .map_err(|e| Refused::error(e, provider))?;
-                *hold = self.hold_for(&prepared, provider).await?;
+                *hold = self.hold_for(&prepared, charge.clone()).await?;
                 self.unless_stopped(progress)?;
                 self.journal(Entry::Sending {
                     item,
                     provider: Some(provider.to_string()),
                     key: journal_key.clone(),
+                    most_usd_micros: hold.as_ref().map(Hold::most),
                 })
                 .await?;
                 if paid.queue {
@@ -771,11 +798,12 @@ impl Server {
         generation.model = paid.work.model();
         // Billed now: the service's figure where it gave one.
         let cost = generation.usage_cost_usd_micros;
-        match hold.take() {
-            Some(hold) => hold.settle(cost),
-            None if !from_journal => self.budget.spend(cost.unwrap_or_default()),
-            None => {}
-        }
+        let cost = match hold.take() {
+            Some(hold) => Some(hold.settle(cost)),
+            None if !from_journal => self.budget.spend(charge, cost),
+            None => None,
+        };
+        self.spent(cost).await;
         self.keep(item, &generation, &plan).await?;
         progress.say("paid; saving the images".into());
         let mut answer = self.save(item, &generation, &plan, &asked, started).await?;
@@ -1276,10 +1304,12 @@ impl Server {
             return Ok(Some((item, theirs)));
         }
         if own.is_none() {
+            // The other server's journal counts what the call cost.
             self.journal(Entry::Sending {
                 item,
                 provider: theirs.provider.clone(),
                 key: theirs.key.clone(),
+                most_usd_micros: None,
             })
             .await?;
         }
@@ -1373,9 +1403,14 @@ impl Server {
             _ => {
                 progress.say("sent; waiting for the answer".into());
                 let request = args.request();
+                let charge = Charge {
+                    item,
+                    provider,
+                    model: Some(model.to_string()),
+                };
                 let layers = self
                     .send_held(
-                        (item, provider, journal_key),
+                        (charge, journal_key),
                         session.client.quote_layerize(&request),
                         session.client.layerize(&request),
                     )

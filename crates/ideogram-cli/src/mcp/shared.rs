@@ -53,6 +53,19 @@ pub(super) fn open_journal(out: &Path) -> Result<Opened, Failure> {
     })
 }
 
+/// What every server journal in `out` records as spent, this server's
+/// own included (see [`super::budget::spent_in`]): where a server's spend,
+/// and so its budget, starts. All servers' and all time's: a server
+/// restarted (or crashed) on a folder takes back none of its spend, and
+/// may take another server's journal than the one it wrote before.
+pub(super) fn spent(out: &Path) -> u64 {
+    journals(out)
+        .filter(|path| path.is_file())
+        .filter_map(|path| Journal::entries(&path))
+        .map(super::budget::spent_in)
+        .fold(0, u64::saturating_add)
+}
+
 /// A key's lock, held while its call runs, by whichever server runs it.
 pub(super) struct KeyLock(#[allow(dead_code, reason = "held for its lock")] File);
 
