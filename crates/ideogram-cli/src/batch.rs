@@ -997,21 +997,27 @@ impl Context<'_> {
                 expired: false,
             }
         })?;
+        // In flight from the moment its sending line is written (before
+        // the sync): an interrupt that finds the line lists the item too.
+        self.in_flight.start(item.index);
         // Unjournaled, nothing is sent: the item is not billed.
-        self.journal
+        let committed = self
+            .journal
             .commit(&Entry::Sending {
                 item: item.index,
                 provider: Some(self.client.provider().to_string()),
                 key: None,
                 most_usd_micros: None,
             })
-            .await
-            .map_err(|failure| Stopped::Failed {
+            .await;
+        if let Err(failure) = committed {
+            self.in_flight.end(item.index);
+            return Err(Stopped::Failed {
                 failure,
                 maybe_billed: false,
                 expired: false,
-            })?;
-        self.in_flight.start(item.index);
+            });
+        }
         Ok(room)
     }
 
