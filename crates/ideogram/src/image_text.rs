@@ -75,6 +75,14 @@ macro_rules! target_setters {
             self
         }
 
+        /// Checks the request for `provider` as sending it would (its
+        /// operation, fields and values, the image's form), reading and
+        /// sending nothing: a caller that sends many (a batch) refuses a bad
+        /// one before any is sent.
+        pub fn check(&self, provider: Provider) -> Result<(), InvalidInput> {
+            self.lower(provider).map(drop)
+        }
+
         /// The chosen model, if any.
         pub fn chosen_model(&self) -> Option<Model> {
             self.target.model

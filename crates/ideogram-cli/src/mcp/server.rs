@@ -535,6 +535,8 @@ impl Server {
         match &paid.work {
             Work::Generate(request) => self.readable_only(request.input_images())?,
             Work::Edit(request) => self.readable_only(request.input_images())?,
+            // Not a paid tool's work: `describe` and `layerize_text` are their own.
+            Work::Describe(_) | Work::Layerize(_) => {}
         }
         let prepared = paid.work.prepare(&session.client).await;
         let quote = match prepared {
@@ -656,6 +658,8 @@ impl Server {
         match &paid.work {
             Work::Generate(request) => self.readable_only(request.input_images())?,
             Work::Edit(request) => self.readable_only(request.input_images())?,
+            // Not a paid tool's work: `describe` and `layerize_text` are their own.
+            Work::Describe(_) | Work::Layerize(_) => {}
         }
         let asked = Asked {
             provider,
