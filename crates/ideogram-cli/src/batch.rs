@@ -912,6 +912,8 @@ impl Context<'_> {
         };
         let images = std::iter::once(layers.base).chain(layers.design).collect();
         let generation = Generation::new(self.client.provider(), item.work.model(), images);
+        // The URLs first: whatever a kill leaves, a rerun fetches them.
+        self.generated(item, &generation, quote.as_ref())?;
         let blocks = serde_json::to_value(&layers.blocks).unwrap_or_default();
         // Synced with the Generated entry, by the Saving entry's commit.
         let answered = Entry::Answered {
@@ -919,17 +921,13 @@ impl Context<'_> {
             answer: blocks.clone(),
         };
         if let Err(failure) = self.journal.append(&answered) {
-            let plan = plan_for(self.output, item);
-            return Err(Stopped::billed(Failure::new(
-                NOT_SAVED,
-                format!(
-                    "{}; it was billed: {}",
-                    failure.message,
-                    fetch_commands(&generation, &plan)
-                ),
-            )));
+            // The URLs are journaled: a rerun fetches them; the blocks are lost.
+            tell(&format!(
+                "warning: item {}: its text blocks: {}",
+                item.index + 1,
+                failure.message
+            ));
         }
-        self.generated(item, &generation, quote.as_ref())?;
         let cost = crate::cost::Cost::of(&generation, quote.as_ref());
         let records = self.save(item, &state, &generation, cost.as_ref()).await?;
         Ok(with_blocks(records, blocks))
