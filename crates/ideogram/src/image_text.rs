@@ -197,6 +197,21 @@ impl LayerizeRequest {
 
     target_setters!();
 
+    /// The spec ids of the operations a layerize on `provider` may be sent
+    /// to ([`operation`](Self::operation)), in the spec's order: v1's
+    /// layerize-text first, then v2's design layerize.
+    ///
+    /// ```
+    /// use ideogram::{LayerizeRequest, Provider};
+    ///
+    /// assert!(LayerizeRequest::operations(Provider::Ideogram).contains(&"post_layerize_v2_ideogram_3"));
+    /// ```
+    pub fn operations(provider: Provider) -> Vec<&'static str> {
+        crate::catalog::routes(provider, "layerize-text", None)
+            .map(|op| op.id)
+            .collect()
+    }
+
     /// The prompt given, if any.
     pub(crate) fn prompt_text(&self) -> Option<&str> {
         self.prompt.as_deref()

@@ -1355,7 +1355,15 @@ impl Server {
             .unwrap_or_else(|| "text-layers".to_owned());
         let plan = Plan::from_output(Some(&self.out.join("")), &naming::slug(&named))?;
         plan.check(1)?;
-        let model = ideogram::LayerizeRequest::MODEL;
+        let request = args.request();
+        // Refused before anything is sent: one answered later (v2's
+        // `async`, `webhook_url`; tools leave those out, `operation` aside).
+        request
+            .check(Provider::Ideogram)
+            .map_err(Refused::invalid)?;
+        let model = request
+            .chosen_model()
+            .unwrap_or(ideogram::LayerizeRequest::MODEL);
         let started = SystemTime::now();
         let (generation, blocks, billed) = match state {
             Some(state) if state.saved.is_some() => {
@@ -1376,7 +1384,6 @@ impl Server {
             Some(state) if state.uncertain() => return Err(uncertain(call.key.as_deref())),
             _ => {
                 progress.say("sent; waiting for the answer".into());
-                let request = args.request();
                 let layers = self
                     .send_held(
                         (item, provider, journal_key),
