@@ -447,9 +447,10 @@ fn decide(
 }
 
 /// Whether running an item in `state` sends a request (instead of fetching
-/// what the journal holds: its images' URLs, or its job id).
+/// what the journal holds: its images' URLs, its job id, or the answer of
+/// a describe).
 fn sends(state: &ItemState) -> bool {
-    state.images.is_none() && state.request_id.is_none()
+    state.images.is_none() && state.request_id.is_none() && state.answer.is_none()
 }
 
 /// Every image, mask and reference of every item this run will send, each
@@ -490,7 +491,7 @@ async fn check_images(
         if !runs || !sends(&state) {
             continue;
         }
-        match item.work.prepare(&session.client).await.map(drop) {
+        match item.work.check_images(&session.client).await {
             Ok(()) => {}
             Err(Error::Validation(invalid)) => {
                 problems.push(format!("item {}: {invalid}", index + 1));
@@ -643,14 +644,16 @@ async fn price_lines(
     })
 }
 
-/// Where an item's images go: `NNNN-slug` in the output folder.
+/// Where an item's images go: `NNNN-slug` in the output folder; a
+/// describe's words go to `NNNN-slug.txt`, without a sidecar.
 fn plan_for(output: &Path, item: &Item) -> Plan {
+    let text = matches!(item.work, Work::Describe(_));
     Plan {
         dir: output.to_path_buf(),
         stem: format!("{:04}-{}", item.index + 1, naming::slug(&item.asked.prompt)),
-        ext: None,
+        ext: text.then(|| "txt".to_owned()),
         numbered: false,
-        sidecars: true,
+        sidecars: !text,
     }
 }
 
@@ -866,6 +869,13 @@ impl Context<'_> {
     }
 
     async fn produce(&self, item: &Item, state: ItemState) -> Result<Vec<Value>, Stopped> {
+        match &item.work {
+            Work::Describe(request) => return self.describe(item, request, state).await,
+            Work::Layerize(request) if sends(&state) => {
+                return self.layerize(item, request, state).await;
+            }
+            _ => {}
+        }
         let provider = self.client.provider();
         let lib = |e: Error| Stopped::from_error(e, provider);
         let mut quote = self.quotes.get(&item.index).cloned();
@@ -946,7 +956,172 @@ impl Context<'_> {
         generation.model = item.work.model();
         let cost =
             (state.cost.clone()).or_else(|| crate::cost::Cost::of(&generation, quote.as_ref()));
-        self.save(item, &state, &generation, cost.as_ref()).await
+        let records = self.save(item, &state, &generation, cost.as_ref()).await?;
+        // A layerize resumed from its URLs: its text blocks, journaled.
+        Ok(match (&item.work, state.answer) {
+            (Work::Layerize(_), Some(blocks)) => with_blocks(records, blocks),
+            _ => records,
+        })
+    }
+
+    /// A layerize-text item sent: its layers' images journaled (with the
+    /// text blocks) before they are downloaded, then saved as a
+    /// generation's are. A rerun after a kill fetches them from the
+    /// journal ([`Context::produce`]), sending nothing.
+    async fn layerize(
+        &self,
+        item: &Item,
+        request: &ideogram::LayerizeRequest,
+        state: ItemState,
+    ) -> Result<Vec<Value>, Stopped> {
+        let mut quote = self.quotes.get(&item.index).cloned();
+        if quote.is_none() {
+            quote = self.estimate(item).await;
+        }
+        let room = self.sending(item).await?;
+        // Not interruptible: the URLs must reach the journal once paid for.
+        let layers = self.client.layerize(request).await;
+        self.in_flight.end(item.index);
+        room.release();
+        let layers = match layers {
+            Ok(layers) => layers,
+            Err(err) => return Err(self.undecoded(item, err, quote.as_ref())),
+        };
+        let images = std::iter::once(layers.base).chain(layers.design).collect();
+        let generation = Generation::new(self.client.provider(), item.work.model(), images);
+        // The URLs first: whatever a kill leaves, a rerun fetches them.
+        self.generated(item, &generation, quote.as_ref())?;
+        let blocks = serde_json::to_value(&layers.blocks).unwrap_or_default();
+        // Synced with the Generated entry, by the Saving entry's commit.
+        let answered = Entry::Answered {
+            item: item.index,
+            answer: blocks.clone(),
+        };
+        if let Err(failure) = self.journal.append(&answered) {
+            // The URLs are journaled: a rerun fetches them; the blocks are lost.
+            tell(&format!(
+                "warning: item {}: its text blocks: {}",
+                item.index + 1,
+                failure.message
+            ));
+        }
+        let cost = crate::cost::Cost::of(&generation, quote.as_ref());
+        let records = self.save(item, &state, &generation, cost.as_ref()).await?;
+        Ok(with_blocks(records, blocks))
+    }
+
+    /// A describe item: sent unless the journal holds its answer, the
+    /// answer journaled before anything is written, then its words saved
+    /// to a text file of its own (never over another's).
+    async fn describe(
+        &self,
+        item: &Item,
+        request: &ideogram::DescribeRequest,
+        state: ItemState,
+    ) -> Result<Vec<Value>, Stopped> {
+        let provider = self.client.provider();
+        let mut quote = self.quotes.get(&item.index).cloned();
+        let unpaid = Generation::new(provider, item.work.model(), Vec::new());
+        let texts: Vec<String> = match &state.answer {
+            Some(answer) => {
+                if state.cost.is_none() {
+                    // Killed between its answer and its cost: the quote.
+                    if quote.is_none() {
+                        quote = self.estimate(item).await;
+                    }
+                    self.costed(item, &unpaid, quote.as_ref())?;
+                }
+                serde_json::from_value(answer.clone()).unwrap_or_default()
+            }
+            None => {
+                if quote.is_none() {
+                    quote = self.estimate(item).await;
+                }
+                let room = self.sending(item).await?;
+                // Not interruptible: the answer must reach the journal once paid for.
+                let texts = self.client.describe_request(request).await;
+                self.in_flight.end(item.index);
+                room.release();
+                let texts = texts.map_err(|e| Stopped::from_error(e, provider))?;
+                let answered = Entry::Answered {
+                    item: item.index,
+                    answer: serde_json::json!(texts),
+                };
+                self.record_paid(&answered, || said(&texts)).await?;
+                self.costed(item, &unpaid, quote.as_ref())?;
+                texts
+            }
+        };
+        let cost = (state.cost.clone()).or_else(|| crate::cost::Cost::of(&unpaid, quote.as_ref()));
+        self.save_text(item, &state, &texts, cost.as_ref()).await
+    }
+
+    /// Writes a describe's words, one description a line, to the item's
+    /// text file: a name no file but this batch's own holds, journaled
+    /// before the file is created.
+    async fn save_text(
+        &self,
+        item: &Item,
+        state: &ItemState,
+        texts: &[String],
+        cost: Option<&crate::cost::Cost>,
+    ) -> Result<Vec<Value>, Stopped> {
+        let plan = plan_for(self.output, item);
+        let reserved = &state.reserved;
+        let ours = |path: &Path| reserved.iter().any(|stem| same_stem(stem, path));
+        let stem = plan.stems(1, false, &ours).remove(0);
+        let path = stem.image;
+        let saving = Entry::Saving {
+            item: item.index,
+            stems: vec![self.journal.relative(&absolute(&path.with_extension("")))],
+        };
+        self.record_paid(&saving, || said(texts)).await?;
+        // What an earlier run of this batch left there is ours to replace.
+        if ours(&path) && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+            let _ = std::fs::remove_file(&path);
+        }
+        let mut text = texts.join("\n");
+        text.push('\n');
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut file| {
+                std::io::Write::write_all(&mut file, crate::redact::text(&text).as_bytes())?;
+                file.sync_all()
+            });
+        if let Err(e) = written {
+            return Err(Stopped::billed(Failure::new(
+                NOT_SAVED,
+                format!(
+                    "cannot write {}: {e}; it was billed: {}",
+                    path.display(),
+                    said(texts)
+                ),
+            )));
+        }
+        let relative = self.journal.relative(&absolute(&path));
+        if let Err(failure) = self.journal.append(&Entry::Saved {
+            item: item.index,
+            paths: vec![relative],
+        }) {
+            // The words are on disk; a rerun only checks them again.
+            tell(&format!(
+                "warning: item {}: {}",
+                item.index + 1,
+                failure.message
+            ));
+        }
+        let mut record = serde_json::json!({
+            "path": path.display().to_string(),
+            "descriptions": texts,
+            "provider": self.client.provider().to_string(),
+            "model": item.work.model().to_string(),
+        });
+        if let Some(cost) = cost {
+            record["cost"] = serde_json::to_value(cost).unwrap_or_default();
+        }
+        Ok(vec![record])
     }
 
     /// Waits for `work` unless the run is interrupted first.
@@ -1046,8 +1221,7 @@ impl Context<'_> {
     /// The spec's price of an item whose request this run did not
     /// prepare (resumed by its id or URLs), for its cost; nothing is sent.
     async fn estimate(&self, item: &Item) -> Option<ideogram::Quote> {
-        let prepared = item.work.prepare(self.client).await.ok()?;
-        prepared.estimate().ok()
+        item.work.estimate(self.client).await.ok()
     }
 
     /// Journals what a paid item cost (the service's figure, else
@@ -1201,6 +1375,19 @@ impl Context<'_> {
         }
         Ok(records)
     }
+}
+
+/// A describe's words in a failure that lost them: what was paid for.
+fn said(texts: &[String]) -> String {
+    format!("its descriptions were: {}", texts.join(" | "))
+}
+
+/// A layerize's saved records, its text blocks beside the first (the base).
+fn with_blocks(mut records: Vec<Value>, blocks: Value) -> Vec<Value> {
+    if let Some(Value::Object(first)) = records.first_mut() {
+        first.insert("text_blocks".to_owned(), blocks);
+    }
+    records
 }
 
 /// The commands that fetch a paid generation's images into `plan`'s names.

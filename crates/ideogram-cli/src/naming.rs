@@ -67,6 +67,19 @@ pub(crate) fn slug(prompt: &str) -> String {
     }
 }
 
+/// What a file named from an input image is named after: the image's
+/// name without its folder, query or extension (`photos/cat.png` and
+/// `https://host/a/cat.png?x=1` are `cat`).
+pub(crate) fn image_stem(image: &str) -> String {
+    let path = image.split(['?', '#']).next().unwrap_or(image);
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    let stem = Path::new(name)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned());
+    stem.filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "image".to_owned())
+}
+
 /// Where a command's images go: a folder and a stem, plus the extension the
 /// user asked for (kept unless the image's type says otherwise).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -47,6 +47,24 @@ impl Asked {
     }
 }
 
+impl Asked {
+    /// What a describe or layerize-text asks on `provider`: its files
+    /// named from `named`, and the model it chose, if any (the rest of
+    /// the request is its image, not the sidecar's to repeat).
+    pub(crate) fn on_image(
+        named: String,
+        model: Option<ideogram::Model>,
+        provider: Provider,
+    ) -> Self {
+        let model = model.map(|m| ("model".to_owned(), Value::from(m.to_string())));
+        Self {
+            prompt: named,
+            provider,
+            fields: model.into_iter().collect(),
+        }
+    }
+}
+
 /// `request`'s JSON form without its prompt and the fields holding input
 /// images (`images`, `operation.mask` for one nested): paths and URLs
 /// of inputs are not the sidecar's to repeat.

@@ -10,6 +10,7 @@ use ideogram::{
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::naming;
 use crate::options::{BodyOptions, EditOptions, Options, TargetOptions};
 
 /// What the flags of [`BodyOptions`] set, on either kind of request.
@@ -270,11 +271,14 @@ pub(crate) fn with_image(
     Ok(request)
 }
 
-/// What a batch item makes: a generation, or an operation on an image.
+/// What a batch item makes: a generation, an operation on an image, or
+/// an image's words (describe) or text layers (layerize-text).
 #[derive(Debug)]
 pub(crate) enum Work {
     Generate(GenerateRequest),
     Edit(EditRequest),
+    Describe(DescribeRequest),
+    Layerize(LayerizeRequest),
 }
 
 impl Work {
@@ -283,6 +287,19 @@ impl Work {
         match self {
             Self::Generate(request) => request.check(provider),
             Self::Edit(request) => request.check(provider),
+            Self::Describe(request) => request.check(provider),
+            Self::Layerize(request) => match request.answers_later(provider)? {
+                // Refused as `layerize-text` refuses it: a batch line waits
+                // for its layers itself.
+                Some(fields) => Err(InvalidInput::new(
+                    fields.join(", "),
+                    format!(
+                        "layerize-text waits for its result itself: send it without {}",
+                        fields.join(" or ")
+                    ),
+                )),
+                None => Ok(()),
+            },
         }
     }
 
@@ -291,6 +308,10 @@ impl Work {
         match self {
             Self::Generate(request) => request.num_images_asked().unwrap_or(1) as usize,
             Self::Edit(request) => request.images_asked() as usize,
+            // A text file.
+            Self::Describe(_) => 1,
+            // The base, and v2's design beside it.
+            Self::Layerize(_) => 2,
         }
     }
 
@@ -299,6 +320,7 @@ impl Work {
         match self {
             Self::Generate(request) => !request.input_images().is_empty(),
             Self::Edit(request) => !request.input_images().is_empty(),
+            Self::Describe(_) | Self::Layerize(_) => true,
         }
     }
 
@@ -306,6 +328,33 @@ impl Work {
         match self {
             Self::Generate(request) => request.chosen_model(),
             Self::Edit(_) => EditRequest::MODEL,
+            // v1's describe names no model; the v2 routes each run one.
+            Self::Describe(request) => request.chosen_model().unwrap_or(LayerizeRequest::MODEL),
+            Self::Layerize(request) => request.chosen_model().unwrap_or(LayerizeRequest::MODEL),
+        }
+    }
+
+    /// Its images read and checked as sending would, nothing sent.
+    pub(crate) async fn check_images(
+        &self,
+        client: &ideogram::Client,
+    ) -> Result<(), ideogram::Error> {
+        match self {
+            Self::Describe(request) => client.check_describe(request).await,
+            Self::Layerize(request) => client.check_layerize(request).await,
+            _ => self.prepare(client).await.map(drop),
+        }
+    }
+
+    /// The spec's price (a dry run where the operation has one, which is
+    /// free), for an item resumed without preparing its request.
+    pub(crate) async fn estimate(
+        &self,
+        client: &ideogram::Client,
+    ) -> Result<ideogram::Quote, ideogram::Error> {
+        match self {
+            Self::Describe(_) | Self::Layerize(_) => self.quote(client).await,
+            _ => self.prepare(client).await?.estimate(),
         }
     }
 
@@ -318,6 +367,11 @@ impl Work {
         match self {
             Self::Generate(request) => client.prepare(request).await,
             Self::Edit(request) => client.prepare_edit(request).await,
+            Self::Describe(_) | Self::Layerize(_) => Err(InvalidInput::new(
+                "op",
+                "describe and layerize-text are sent whole, not prepared",
+            )
+            .into()),
         }
     }
 
@@ -330,6 +384,8 @@ impl Work {
         match self {
             Self::Generate(request) => client.quote(request).await,
             Self::Edit(request) => client.quote_edit(request).await,
+            Self::Describe(request) => client.quote_describe(request).await,
+            Self::Layerize(request) => client.quote_layerize(request).await,
         }
     }
 
@@ -343,6 +399,12 @@ impl Work {
         match self {
             Self::Generate(request) => crate::output::Asked::generate(request, provider),
             Self::Edit(request) => crate::output::Asked::edit(named, request, provider),
+            Self::Describe(request) => {
+                crate::output::Asked::on_image(named, request.chosen_model(), provider)
+            }
+            Self::Layerize(request) => {
+                crate::output::Asked::on_image(named, request.chosen_model(), provider)
+            }
         }
     }
 }
@@ -448,9 +510,14 @@ pub(crate) fn batch_work(line: &str, base: &Options) -> Result<(String, Work), I
             ));
         }
     };
+    if READERS.contains(&op.as_str()) {
+        return reader_work(&op, object, base);
+    }
     let operations = operations();
     let Some((_, own)) = operations.iter().find(|(name, _)| *name == op) else {
-        let names: Vec<&str> = operations.iter().map(|(name, _)| name.as_str()).collect();
+        let names: Vec<&str> = (operations.iter().map(|(name, _)| name.as_str()))
+            .chain(READERS)
+            .collect();
         return Err(InvalidInput::new(
             "batch line",
             format!("op {op:?} is not one of {}", names.join(", ")),
@@ -501,6 +568,82 @@ pub(crate) fn batch_work(line: &str, base: &Options) -> Result<(String, Work), I
     Ok((edit_named(&kind, prompt), Work::Edit(request)))
 }
 
+/// The batch ops that read an image rather than make one, named as their
+/// commands.
+const READERS: [&str; 2] = ["describe", "layerize-text"];
+
+/// A describe or layerize-text line: its `image` (and layerize's
+/// `prompt`), and `model`, `operation` and `set` (an object of fields, or
+/// `FIELD=VALUE` texts) as the commands' flags, any other key a body field
+/// by its spec name. The batch's `--model`, `--operation` and `--set`
+/// apply unless the line gives its own; any other option of the batch's
+/// command line is a field its body is checked for, refused by name, never
+/// dropped.
+fn reader_work(
+    op: &str,
+    mut object: Map<String, Value>,
+    base: &Options,
+) -> Result<(String, Work), InvalidInput> {
+    let text = |object: &mut Map<String, Value>, key: &str| match object.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(other) => Err(InvalidInput::new(
+            key.to_owned(),
+            format!("{other} is not text"),
+        )),
+    };
+    let image = text(&mut object, "image")?
+        .ok_or_else(|| InvalidInput::new("batch line", format!("{op} needs an \"image\"")))?;
+    let prompt = match op {
+        "layerize-text" => text(&mut object, "prompt")?,
+        _ => None,
+    };
+    let mut options = TargetOptions {
+        model: text(&mut object, "model")?.or_else(|| base.model.clone()),
+        operation: text(&mut object, "operation")?.or_else(|| base.operation.clone()),
+        set: Vec::new(),
+    };
+    // The batch's own options first, the line's fields over them.
+    let mut fields = match serde_json::to_value(build("-", base)?) {
+        Ok(Value::Object(fields)) => fields,
+        _ => Map::new(),
+    };
+    for key in ["prompt", "model", "operation"] {
+        fields.remove(key);
+    }
+    match object.remove("set") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(set)) => fields.extend(set),
+        Some(Value::Array(pairs)) => {
+            let pairs = pairs
+                .iter()
+                .map(|p| p.as_str().map(str::to_owned))
+                .collect::<Option<Vec<String>>>()
+                .ok_or_else(|| InvalidInput::new("set", "a list of FIELD=VALUE texts"))?;
+            fields.extend(sets(&pairs)?);
+        }
+        Some(other) => {
+            return Err(InvalidInput::new(
+                "set",
+                format!("{other} is neither an object of fields nor a list of FIELD=VALUE"),
+            ));
+        }
+    }
+    fields.extend(object);
+    options.set = fields
+        .into_iter()
+        .map(|(field, value)| format!("{field}={value}"))
+        .collect();
+    let named = naming::image_stem(&image);
+    Ok(match op {
+        "describe" => (named, Work::Describe(describe(&image, &options)?)),
+        _ => (
+            prompt.clone().unwrap_or_else(|| "text-layers".to_owned()),
+            Work::Layerize(layerize(&image, prompt.as_deref(), &options)?),
+        ),
+    })
+}
+
 /// The words an edit's files are named from: its prompt where it has one,
 /// else what it did (`reframe 1280x800`, `background removed`).
 pub(crate) fn edit_named(kind: &EditKind, prompt: Option<String>) -> String {
@@ -524,7 +667,7 @@ mod tests {
     fn generate(line: &str, base: &Options) -> GenerateRequest {
         match work(line, base).unwrap().1 {
             Work::Generate(request) => request,
-            Work::Edit(_) => panic!("an edit"),
+            other => panic!("not a generation: {other:?}"),
         }
     }
 
@@ -621,7 +764,7 @@ mod tests {
         assert!(refused(r#"{"op": "remix", "prompt": "x"}"#).contains("needs an \"image\""));
         assert!(
             refused(r#"{"op": "paint", "image": "a.png"}"#)
-                .contains("not one of generate, remix, edit, reframe, replace-background, upscale, remove-background, remove-object")
+                .contains("not one of generate, remix, edit, reframe, replace-background, upscale, remove-background, remove-object, describe, layerize-text")
         );
         let err = work(
             r#"{"prompt": "x", "model": "3", "character_mask": "m.png"}"#,
@@ -650,6 +793,59 @@ mod tests {
         };
         let err = checked(r#"{"op": "upscale", "image": "a.png"}"#, &base).unwrap_err();
         assert_eq!(err.field, "negative_prompt", "{err}");
+    }
+
+    #[test]
+    fn batch_lines_describe_and_layerize_as_their_commands_do() {
+        let provider = ideogram::Provider::Ideogram;
+        let base = Options::default();
+        let (named, describe) = work(
+            r#"{"op": "describe", "image": "shots/cat.png", "model": "4", "set": {"include_tags": true}}"#,
+            &base,
+        )
+        .unwrap();
+        assert_eq!(named, "cat", "named from its image");
+        assert!(matches!(describe, Work::Describe(ref r) if r.chosen_model() == Some(Model::V4)));
+        describe.check(provider).unwrap();
+        let (named, layerize) = work(
+            r#"{"op": "layerize-text", "image": "https://host/x/poster.jpg?s=1", "operation": "post_layerize_v2_ideogram_3", "set": ["async=true"]}"#,
+            &base,
+        )
+        .unwrap();
+        assert_eq!(named, "text-layers", "as the command names it");
+        let err = layerize.check(provider).unwrap_err();
+        assert!(err.message.contains("waits for its result itself"), "{err}");
+        let (named, _) = work(
+            r#"{"op": "layerize-text", "image": "a.png", "prompt": "a sign"}"#,
+            &base,
+        )
+        .unwrap();
+        assert_eq!(named, "a sign");
+        assert!(
+            work(r#"{"op": "describe"}"#, &base)
+                .unwrap_err()
+                .message
+                .contains("describe needs an \"image\"")
+        );
+        // The batch's other options are fields the body is checked for,
+        // refused by name, never dropped; a field of the line too.
+        let blurry = Options {
+            text: TextFields {
+                negative_prompt: Some("blurry".into()),
+                ..TextFields::default()
+            },
+            ..Options::default()
+        };
+        let checked =
+            |line: &str, base: &Options| work(line, base).and_then(|(_, w)| w.check(provider));
+        let err = checked(r#"{"op": "describe", "image": "a.png"}"#, &blurry).unwrap_err();
+        assert_eq!(err.field, "negative_prompt", "{err}");
+        let err = checked(
+            r#"{"op": "describe", "image": "a.png", "style": "x"}"#,
+            &base,
+        )
+        .unwrap_err();
+        assert_eq!(err.field, "style", "{err}");
     }
 
     #[test]

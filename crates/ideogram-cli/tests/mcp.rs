@@ -2088,3 +2088,54 @@ async fn a_call_killed_in_flight_counts_its_most_after_a_restart() {
         .await
         .unwrap();
 }
+
+/// Issue 29: `layerize_text` reaches v2's design layerize by its
+/// `operation` (the schema lists the operations layerize runs on), held
+/// under `--max-usd` at v2's price: billed once, on v2, what it cost said
+/// in `spent`, its base and design saved; an operation that is not a
+/// layerize's is refused, nothing sent.
+#[tokio::test]
+async fn layerize_text_reaches_v2_and_is_billed_at_its_price() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    std::fs::create_dir_all(&out).unwrap();
+    common::write_png(&out, "poster.png", 64, 48, [200, 80, 40]);
+    let image = out.join("poster.png").display().to_string();
+    let client = start(&mock, dir.path(), &out, &["--max-usd", "0.20"]).await;
+    let wrong = json!({"image": image, "operation": "post_describe_v2_ideogram_3"});
+    let (client, refused) = once(client, "layerize_text", wrong).await;
+    assert_eq!(refused["isError"], true, "{refused}");
+    assert_eq!(refused["structuredContent"]["billed"], "no", "{refused}");
+    assert!(refused.to_string().contains("operation"), "{refused}");
+
+    let v2 = json!({"image": image, "operation": "post_layerize_v2_ideogram_3"});
+    let (client, made) = once(client, "layerize_text", v2).await;
+    assert_eq!(made["isError"], false, "{made}");
+    let answer = &made["structuredContent"];
+    assert_eq!(answer["billed"], "yes", "{answer}");
+    mock.settled().await;
+    let entries = mock.ledger().entries;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].operation, "/v2/design/layerize/ideogram-3");
+    let price = entries[0]
+        .usd_micros
+        .expect("the spec prices v2's layerize");
+    assert_eq!(
+        answer["spent"],
+        format!("${}.{:02}", price / 1_000_000, price % 1_000_000 / 10_000),
+        "{answer}"
+    );
+    let images = answer["images"].as_array().unwrap();
+    assert_eq!(images.len(), 2, "the base and the design: {answer}");
+    for saved in images {
+        assert!(
+            Path::new(saved["path"].as_str().unwrap()).exists(),
+            "{answer}"
+        );
+    }
+    assert!(answer["text_blocks"].is_array(), "{answer}");
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+}

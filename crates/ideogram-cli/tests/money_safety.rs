@@ -1748,3 +1748,150 @@ async fn a_generate_resumed_after_the_hour_says_it_expired_and_sends_nothing() {
     }
     assert_eq!(mock.ledger().for_prompt("a late cat").count(), 1);
 }
+
+/// Batch lines for describe and layerize-text, on v1 and v2 (chosen by
+/// `model` and `operation` as the commands choose): priced under
+/// `--max-usd`, each billed once, a describe's words written to a text file
+/// named from its image, a layerize's images saved as the command saves
+/// them. Killed -9 while a layerize's image downloads, the rerun fetches
+/// it from the journal; a describe whose file is gone is written again from
+/// the journal: nothing is paid twice. A layerize line that would answer
+/// later (`async`) is refused before anything is sent.
+#[tokio::test]
+async fn batch_describe_and_layerize_lines_are_billed_once_and_resume_after_a_kill() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_png(dir.path(), "photo.png", 96, 64, [20, 90, 200]);
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let file = dir.path().join("lines.txt");
+
+    std::fs::write(
+        &file,
+        r#"{"op": "layerize-text", "image": "photo.png", "operation": "post_layerize_v2_ideogram_3", "set": {"async": true}}"#,
+    )
+    .unwrap();
+    let args = batch_args("ideogram", mock.api_url(), &file, &["--max-usd", "5"]);
+    let out = run(&strs(&args), &env, dir.path()).await;
+    let err = stderr(&out);
+    assert_eq!(code(&out), 3, "{err}");
+    assert!(err.contains("item 1: invalid async"), "{err}");
+    assert!(err.contains("waits for its result itself"), "{err}");
+    assert!(mock.ledger().entries.is_empty(), "nothing sent");
+
+    let lines = [
+        r#"{"op": "describe", "image": "photo.png"}"#,
+        r#"{"op": "describe", "image": "photo.png", "model": "4"}"#,
+        r#"{"op": "layerize-text", "image": "photo.png", "prompt": "a poster"}"#,
+        r#"{"op": "layerize-text", "image": "photo.png", "operation": "post_layerize_v2_ideogram_3"}"#,
+    ];
+    // Priced under --max-usd before anything is sent: layerize at the
+    // spec's price, describe, which the spec leaves unpriced, refused.
+    std::fs::write(&file, lines[2..].join("\n")).unwrap();
+    let args = batch_args("ideogram", mock.api_url(), &file, &["--max-usd", "0.1"]);
+    let out = run(&strs(&args), &env, dir.path()).await;
+    let err = stderr(&out);
+    assert_eq!(code(&out), 12, "{err}");
+    assert!(err.contains("more than --max-usd"), "{err}");
+    std::fs::write(&file, lines[..1].join("\n")).unwrap();
+    let out = run(&strs(&args), &env, dir.path()).await;
+    let err = stderr(&out);
+    assert_eq!(code(&out), 12, "{err}");
+    assert!(
+        err.contains("the spec gives no price for post_describe"),
+        "{err}"
+    );
+    assert!(mock.ledger().entries.is_empty(), "nothing sent");
+    std::fs::remove_dir_all(dir.path().join("out")).unwrap();
+    // A file of the user's where the first description would go.
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    std::fs::write(dir.path().join("out/0001-photo.txt"), "mine").unwrap();
+
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let args = batch_args("ideogram", mock.api_url(), &file, &["--concurrency", "1"]);
+    // The first layerize's image hangs: killed while it downloads.
+    mock.inject(
+        Target::ImagePath("/images/".into()),
+        Fault::SlowBody(Duration::from_secs(60)),
+    );
+    let out_dir = dir.path().join("out");
+    let running = Running::start(&strs(&args), &env, dir.path());
+    until("a layerize's images journaled", || {
+        journal(&out_dir).contains("\"generated\"")
+    })
+    .await;
+    until("its download under way", || !mock.cdn_requests().is_empty()).await;
+    running.signal("KILL");
+    let (killed, _) = running.finish().await;
+    assert_eq!(killed, -1);
+    mock.clear_faults();
+    mock.settled().await;
+    assert_eq!(
+        mock.ledger().entries.len(),
+        3,
+        "two describes, one layerize"
+    );
+
+    let out = run(&strs(&args), &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let billed: Vec<String> = mock
+        .ledger()
+        .entries
+        .iter()
+        .map(|e| e.operation.clone())
+        .collect();
+    assert_eq!(
+        billed,
+        [
+            "/describe",
+            "/v2/image/describe/ideogram-4",
+            "/v1/ideogram-v3/layerize-text",
+            "/v2/design/layerize/ideogram-3",
+        ],
+        "each line billed once, the layerize killed mid-download not again"
+    );
+    let saved = files(&out_dir);
+    for name in [
+        "0001-photo-2.txt",
+        "0002-photo.txt",
+        "0003-a-poster.png",
+        "0003-a-poster.json",
+    ] {
+        assert!(saved.contains(&name.to_owned()), "{name}: {saved:?}");
+    }
+    assert!(
+        saved
+            .iter()
+            .any(|f| f.starts_with("0004-text-layers") && f.ends_with(".png")),
+        "{saved:?}"
+    );
+    assert!(
+        !saved
+            .iter()
+            .any(|f| f.starts_with("0001-photo") && f.ends_with(".json")),
+        "a description has no sidecar: {saved:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("0001-photo.txt")).unwrap(),
+        "mine",
+        "never written over"
+    );
+    let words = std::fs::read_to_string(out_dir.join("0001-photo-2.txt")).unwrap();
+    assert!(!words.trim().is_empty());
+    let json_prompt = std::fs::read_to_string(out_dir.join("0002-photo.txt")).unwrap();
+    serde_json::from_str::<Value>(json_prompt.trim()).expect("4.0's description is a json_prompt");
+    let sidecar: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("0003-a-poster.json")).unwrap())
+            .unwrap();
+    assert!(sidecar["cost"].is_object(), "{sidecar}");
+
+    // A description removed is written again from the journal, unpaid.
+    std::fs::remove_file(out_dir.join("0001-photo-2.txt")).unwrap();
+    let out = run(&strs(&args), &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(mock.ledger().entries.len(), 4, "not paid again");
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("0001-photo-2.txt")).unwrap(),
+        words
+    );
+}

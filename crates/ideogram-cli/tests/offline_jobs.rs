@@ -202,3 +202,53 @@ async fn a_kept_job_is_billed_at_its_submit_and_answered_by_another_mock() {
         "an expired job's file is removed"
     );
 }
+
+/// Issue 29: an offline Ideogram v2 generation asked with `async` is kept
+/// as Segmind's queued jobs are (the same folder), so `job status` and
+/// `job wait` in later processes find it: billed once, by the process that
+/// took the call, its image served by the one that waits. Each process's
+/// ids are its own, so two submits never share one.
+#[tokio::test]
+async fn an_offline_v2_generation_is_waited_for_from_another_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = tempfile::tempdir().unwrap();
+    let env = [(JOBS, jobs.path().to_str().unwrap())];
+    let ideogram = ["--offline", "--provider", "ideogram"];
+    let submit = |prompt: &'static str| {
+        let args = [
+            &["job", "submit", prompt][..],
+            &ideogram,
+            &["--model", "4.5"],
+        ]
+        .concat();
+        let (env, dir) = (env, dir.path().to_path_buf());
+        async move {
+            let args: Vec<&str> = args.to_vec();
+            let out = run(&args, &env, &dir).await;
+            assert_eq!(code(&out), 0, "submit: {}", stderr(&out));
+            stdout(&out).trim().to_owned()
+        }
+    };
+    let id = submit("a lighthouse on v2").await;
+    let other = submit("another lighthouse on v2").await;
+    assert!(!id.is_empty() && id != other, "{id} {other}");
+
+    let args = [&["job", "status", &id][..], &ideogram].concat();
+    let out = run(&args, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "status: {}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with(&format!("{id} ")),
+        "{}",
+        stdout(&out)
+    );
+
+    let args = [&["job", "wait", &id][..], &ideogram, &["-o", "out/"]].concat();
+    let out = run(&args, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "wait: {}", stderr(&out));
+    let images: Vec<_> = common::walk(&dir.path().join("out"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "png" || e == "jpg"))
+        .collect();
+    assert_eq!(images.len(), 1, "{images:?}");
+    assert_real_image(&images[0]);
+}

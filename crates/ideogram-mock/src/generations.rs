@@ -20,6 +20,7 @@ use ideogram_raw::ideogram::types::{
 };
 use ideogram_raw::operation::Operation;
 
+use crate::job_folder::{JobFolder, Kept, KeptEnd};
 use crate::serve::{error, json};
 use crate::state::{Generation, State};
 
@@ -49,6 +50,115 @@ impl State {
         if let Some(generation) = all.get_mut(id) {
             generation.usage_cost = usd_micros;
         }
+    }
+
+    /// Keeps the generation `id` in the job folder, where one is set, as
+    /// Segmind's queued jobs are kept: mocks of other processes (the CLI's
+    /// `--offline`, a command each) answer its polls and serve its images.
+    /// One that cannot be written there (billed with its call all the
+    /// same) stays this process's alone to answer, as without a folder.
+    pub(crate) fn keep_generation(&self, id: &str) {
+        let config = self.config();
+        let Some(dir) = config.job_folder.as_deref() else {
+            return;
+        };
+        let Some(generation) = self
+            .generations
+            .lock()
+            .expect("generations")
+            .get(id)
+            .cloned()
+        else {
+            return;
+        };
+        let (data, failure) = match &generation.end {
+            Ok(data) => (serde_json::to_value(data).unwrap_or_default(), None),
+            Err(reason) => (serde_json::Value::Array(Vec::new()), Some(reason.clone())),
+        };
+        // Each image its results name on this process's image origin.
+        let prefix = format!("{}/images/", self.cdn_url);
+        let mut images = Vec::new();
+        let mut urls = Vec::new();
+        collect_strings(&data, &mut urls);
+        for url in urls {
+            if let Some(name) = url.strip_prefix(&prefix)
+                && let Some(spec) = self.image(name)
+            {
+                images.push((name.to_owned(), spec));
+            }
+        }
+        let end = KeptEnd::Generation {
+            data,
+            images,
+            cdn: self.cdn_url.clone(),
+            usage_cost: generation.usage_cost,
+            failure,
+        };
+        let folder = JobFolder::new(dir);
+        folder.prune(config.retention);
+        let kept = Kept::new(config.queued_for, config.processing_for, end);
+        // An id another process holds (48 random bits: never, in practice)
+        // is left alone; a reservation not written is removed.
+        if folder.reserve_id(id).is_ok() && folder.write(id, &kept).is_err() {
+            folder.remove(id);
+        }
+    }
+
+    /// The generation `id` as the job folder keeps it, if it does (another
+    /// process took the call): its images published on this process's
+    /// image origin, its results naming them there. One past the
+    /// retention is gone, its file removed.
+    fn kept_generation(&self, id: &str) -> Option<Generation> {
+        let config = self.config();
+        let folder = JobFolder::new(config.job_folder.as_deref()?);
+        let job = folder.read(id)?;
+        if job.elapsed() >= config.retention {
+            folder.remove(id);
+            return None;
+        }
+        let KeptEnd::Generation {
+            data,
+            images,
+            cdn,
+            usage_cost,
+            failure,
+        } = &job.end
+        else {
+            return None;
+        };
+        for (name, spec) in images {
+            self.publish_named(name.clone(), spec.clone());
+        }
+        let end = match failure {
+            Some(reason) => Err(reason.clone()),
+            None => {
+                let text = serde_json::to_string(data).ok()?;
+                let here = text.replace(
+                    &format!("{cdn}/images/"),
+                    &format!("{}/images/", self.cdn_url),
+                );
+                Ok(serde_json::from_str::<Vec<ImageObjectV2>>(&here).ok()?)
+            }
+        };
+        Some(Generation {
+            created: chrono::DateTime::<chrono::Utc>::from(job.submitted()),
+            accepted: Instant::now()
+                .checked_sub(job.elapsed())
+                .unwrap_or_else(Instant::now),
+            runs_for: job.runs_for(),
+            end,
+            usage_cost: *usage_cost,
+        })
+    }
+}
+
+/// Every string in `value`, at every level.
+fn collect_strings(value: &serde_json::Value, into: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(text) => into.push(text.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_strings(v, into)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| collect_strings(v, into)),
+        _ => {}
     }
 }
 
@@ -106,13 +216,13 @@ fn status(op: &Operation, state: &State, path: &str, headers: &HeaderMap) -> Res
     let Some(id) = path.rsplit('/').next().filter(|id| !id.is_empty()) else {
         return error(400, "a generation id");
     };
-    let Some(generation) = state
+    let here = state
         .generations
         .lock()
         .expect("generations")
         .get(id)
-        .cloned()
-    else {
+        .cloned();
+    let Some(generation) = here.or_else(|| state.kept_generation(id)) else {
         return error(404, format!("no generation {id}"));
     };
     let mut answer = GenerationStatusV2 {

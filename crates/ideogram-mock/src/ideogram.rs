@@ -257,6 +257,7 @@ pub(crate) fn v2_answer(
             if config.usage_costs {
                 state.report_usage_cost(id, usd_micros);
             }
+            state.keep_generation(id);
         }
     }
     serde_json::to_value(answer).expect("a generated answer is JSON")

@@ -1,9 +1,12 @@
 //! Queued jobs kept in a folder ([`MockConfig::job_folder`]), so that mocks
 //! in separate processes answer for each other's jobs: the CLI's
 //! `--offline` starts a mock per command, and a user submits in one, asks
-//! the status in the next and waits in a third.
+//! the status in the next and waits in a third. Segmind's queued jobs and
+//! Ideogram's v2 generations that run on are kept alike.
 //!
-//! One file per job, `seg-<12 hex digits>.json`: its name is reserved by
+//! One file per job, `<kind>-<12 hex digits>.json` (`seg-` for Segmind's,
+//! the call's own prefix, `ido-` say, for a v2 generation, whose id is
+//! drawn at random: [`random_id`]): its name is reserved by
 //! creating it (create-new, so two processes never take one id), then its
 //! record is written to a temporary file beside it and renamed over it, so
 //! a reader sees all of it or nothing. The record holds the job's outcome,
@@ -22,8 +25,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::image::ImageSpec;
 
-/// Every kept job's id starts so (Segmind's ids are the mock's `seg-`).
+/// A Segmind job's id starts so (the mock's `seg-`).
 const PREFIX: &str = "seg-";
+/// The longest kind before the `-` of a kept job's id.
+const MAX_KIND: usize = 10;
 /// Hex digits after the prefix: 48 random bits, typed in a moment.
 const DIGITS: usize = 12;
 /// The largest job file read; a real one is well under a kilobyte.
@@ -55,6 +60,17 @@ pub(crate) enum KeptEnd {
     },
     /// Words (the describe operation).
     Text { text: String, inference_time: f64 },
+    /// An Ideogram v2 generation's results (`ImageObjectV2`s as JSON),
+    /// their URLs on the image origin `cdn` of the process that took the
+    /// call, each image by its name there and what it is drawn from; what
+    /// it reports it cost, where it does; or why it fails (unbilled).
+    Generation {
+        data: serde_json::Value,
+        images: Vec<(String, ImageSpec)>,
+        cdn: String,
+        usage_cost: Option<u64>,
+        failure: Option<String>,
+    },
     /// FAILED, and why.
     Failed { reason: String },
 }
@@ -82,6 +98,16 @@ impl Kept {
         Duration::from_millis(self.queued_ms)
     }
 
+    /// How long from its submit it runs, queued then processing.
+    pub(crate) fn runs_for(&self) -> Duration {
+        Duration::from_millis(self.queued_ms.saturating_add(self.processing_ms))
+    }
+
+    /// When it was submitted.
+    pub(crate) fn submitted(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(self.submitted_ms)
+    }
+
     /// Whether it has ended (queued, then processed, since its submit).
     pub(crate) fn ended(&self) -> bool {
         self.elapsed() >= Duration::from_millis(self.queued_ms.saturating_add(self.processing_ms))
@@ -102,6 +128,20 @@ pub(crate) struct JobFolder<'a> {
 impl<'a> JobFolder<'a> {
     pub(crate) fn new(dir: &'a Path) -> Self {
         Self { dir }
+    }
+
+    /// Reserves `id` (one [`random_id`] drew), its file created empty: an
+    /// id another process took is an error.
+    pub(crate) fn reserve_id(&self, id: &str) -> std::io::Result<()> {
+        if !is_id(id) {
+            return Err(std::io::Error::other(format!("{id} is not a kept id")));
+        }
+        std::fs::create_dir_all(self.dir)?;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(self.path(id))
+            .map(drop)
     }
 
     /// A fresh id, its file created empty so that no other process takes it.
@@ -197,11 +237,23 @@ impl<'a> JobFolder<'a> {
     }
 }
 
-/// Whether `id` is of the form this mock gives kept jobs.
+/// An id of `kind` (`ido`, ...) no other process draws: 48 random bits,
+/// of the form kept jobs have, reserved when its job is kept.
+pub(crate) fn random_id(kind: &str) -> String {
+    let bits = rand::random::<u64>() & ((1 << (4 * DIGITS)) - 1);
+    format!("{kind}-{bits:0DIGITS$x}")
+}
+
+/// Whether `id` is of the form this mock gives kept jobs: a short kind in
+/// lower case, `-`, then 12 hex digits.
 fn is_id(id: &str) -> bool {
-    id.strip_prefix(PREFIX).is_some_and(|hex| {
-        hex.len() == DIGITS && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-    })
+    let Some((kind, hex)) = id.split_once('-') else {
+        return false;
+    };
+    (1..=MAX_KIND).contains(&kind.len())
+        && kind.bytes().all(|b| b.is_ascii_lowercase())
+        && hex.len() == DIGITS
+        && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// Whether a file named `name` is one this mock writes: a job
@@ -252,7 +304,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let folder = JobFolder::new(dir.path());
         // Ids that are not the mock's never become paths.
-        for id in ["../x", "seg-../../etc", "seg-ABCDEF012345", "seg-1"] {
+        for id in [
+            "../x",
+            "seg-../../etc",
+            "seg-ABCDEF012345",
+            "seg-1",
+            "../a-000000000001",
+        ] {
             assert!(folder.read(id).is_none());
         }
         let big = "seg-000000000001";

@@ -427,6 +427,10 @@ fn kept(state: &State, id: &str) -> Option<(Duration, Duration, Option<JobEnd>)>
     let config = state.config();
     let folder = JobFolder::new(config.job_folder.as_deref()?);
     let job = folder.read(id)?;
+    // An Ideogram generation kept beside them is not Segmind's.
+    if matches!(job.end, KeptEnd::Generation { .. }) {
+        return None;
+    }
     let elapsed = job.elapsed();
     if elapsed >= config.retention {
         folder.remove(id);
@@ -449,6 +453,7 @@ fn kept(state: &State, id: &str) -> Option<(Duration, Duration, Option<JobEnd>)>
             inference_time,
         },
         KeptEnd::Failed { reason } => JobEnd::Failed(reason),
+        KeptEnd::Generation { .. } => unreachable!("left out above"),
     });
     Some((elapsed, queued_for, done))
 }

@@ -188,8 +188,13 @@ impl State {
         self.funds.lock().expect("funds")
     }
 
-    /// A fresh id, `prefix-000001` style, unique for this server.
+    /// A fresh id, `prefix-000001` style, unique for this server; with a
+    /// job folder, where mocks of other processes keep jobs too, one of
+    /// the folder's (`prefix-` and 12 random hex digits).
     pub(crate) fn next_id(&self, prefix: &str) -> String {
+        if self.config().job_folder.is_some() {
+            return crate::job_folder::random_id(prefix);
+        }
         format!(
             "{prefix}-{:06}",
             self.counter.fetch_add(1, Ordering::SeqCst) + 1
@@ -293,7 +298,11 @@ impl State {
 
     /// Keeps an image for the image origin; returns its URL.
     pub(crate) fn publish(&self, id: &str, spec: ImageSpec, extension: &str) -> String {
-        let name = format!("{id}.{extension}");
+        self.publish_named(format!("{id}.{extension}"), spec)
+    }
+
+    /// Keeps an image for the image origin under `name`; returns its URL.
+    pub(crate) fn publish_named(&self, name: String, spec: ImageSpec) -> String {
         self.images
             .lock()
             .expect("images")

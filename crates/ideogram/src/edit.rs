@@ -160,7 +160,7 @@ pub struct EditRequest {
     /// The model (default [`EditRequest::MODEL`] where the operation runs models).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     model: Option<Model>,
-    /// A spec operation id to send to, not the first that takes the request.
+    /// The spec id of the operation to send to, if not the default.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

@@ -75,6 +75,14 @@ macro_rules! target_setters {
             self
         }
 
+        /// Checks the request for `provider` as sending it would (its
+        /// operation, fields and values, the image's form), reading and
+        /// sending nothing: a caller that sends many (a batch) refuses a bad
+        /// one before any is sent.
+        pub fn check(&self, provider: Provider) -> Result<(), InvalidInput> {
+            self.lower(provider).map(drop)
+        }
+
         /// The chosen model, if any.
         pub fn chosen_model(&self) -> Option<Model> {
             self.target.model
@@ -188,6 +196,21 @@ impl LayerizeRequest {
     }
 
     target_setters!();
+
+    /// The spec ids of the operations a layerize on `provider` may be sent
+    /// to ([`operation`](Self::operation)), in the spec's order: v1's
+    /// layerize-text first, then v2's design layerize.
+    ///
+    /// ```
+    /// use ideogram::{LayerizeRequest, Provider};
+    ///
+    /// assert!(LayerizeRequest::operations(Provider::Ideogram).contains(&"post_layerize_v2_ideogram_3"));
+    /// ```
+    pub fn operations(provider: Provider) -> Vec<&'static str> {
+        crate::catalog::routes(provider, "layerize-text", None)
+            .map(|op| op.id)
+            .collect()
+    }
 
     /// The prompt given, if any.
     pub(crate) fn prompt_text(&self) -> Option<&str> {

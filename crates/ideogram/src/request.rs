@@ -73,7 +73,7 @@ pub struct GenerateRequest {
     /// The Ideogram version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) model: Option<Model>,
-    /// A spec operation id to send to, not the first that takes the request.
+    /// The spec id of the operation to send to, if not the default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) operation: Option<String>,
     /// The output size; not together with `aspect_ratio`.

@@ -691,7 +691,9 @@ mod tests {
         // 0.7 KB more (the other descriptions shortened to make room for some
         // of it), describe's `model` (its three models) 50 bytes, `quote`
         // 0.4 KB (its arguments are another tool's, checked by that tool's
-        // schema, not a copy); the wire stays under 17 KB
+        // schema, not a copy), layerize_text's `operation` 90 bytes (room
+        // made by dropping a merged field's choices another takes every
+        // value of, and a shorter `operation` description); the wire stays under 17 KB
         // (tests/python/mcp_client.py).
         assert!(total < 15_250, "{total} bytes of tool definitions");
         assert!(Tool::named("layerize_text").is_some());

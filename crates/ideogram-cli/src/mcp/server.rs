@@ -540,6 +540,8 @@ impl Server {
         match &paid.work {
             Work::Generate(request) => self.readable_only(request.input_images())?,
             Work::Edit(request) => self.readable_only(request.input_images())?,
+            // Not a paid tool's work: `describe` and `layerize_text` are their own.
+            Work::Describe(_) | Work::Layerize(_) => {}
         }
         let prepared = paid.work.prepare(&session.client).await;
         let quote = match prepared {
@@ -677,6 +679,8 @@ impl Server {
         match &paid.work {
             Work::Generate(request) => self.readable_only(request.input_images())?,
             Work::Edit(request) => self.readable_only(request.input_images())?,
+            // Not a paid tool's work: `describe` and `layerize_text` are their own.
+            Work::Describe(_) | Work::Layerize(_) => {}
         }
         let asked = Asked {
             provider,
@@ -1381,7 +1385,15 @@ impl Server {
             .unwrap_or_else(|| "text-layers".to_owned());
         let plan = Plan::from_output(Some(&self.out.join("")), &naming::slug(&named))?;
         plan.check(1)?;
-        let model = ideogram::LayerizeRequest::MODEL;
+        let request = args.request();
+        // Refused before anything is sent: one answered later (v2's
+        // `async`, `webhook_url`; tools leave those out, `operation` aside).
+        request
+            .check(Provider::Ideogram)
+            .map_err(Refused::invalid)?;
+        let model = request
+            .chosen_model()
+            .unwrap_or(ideogram::LayerizeRequest::MODEL);
         let started = SystemTime::now();
         let (generation, blocks, billed) = match state {
             Some(state) if state.saved.is_some() => {
@@ -1402,7 +1414,6 @@ impl Server {
             Some(state) if state.uncertain() => return Err(uncertain(call.key.as_deref())),
             _ => {
                 progress.say("sent; waiting for the answer".into());
-                let request = args.request();
                 let charge = Charge {
                     item,
                     provider,

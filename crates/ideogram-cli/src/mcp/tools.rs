@@ -150,7 +150,9 @@ impl Tool {
                 "Remove where `mask` (grayscale, the image's size) is black. Billed."
             }
             Self::Describe => "Prompts describing an image. Billed.",
-            Self::LayerizeText => "The image without its text, and its text blocks. Billed.",
+            Self::LayerizeText => {
+                "The image without its text, and its text blocks; v2 adds the design. Billed."
+            }
             Self::JobSubmit => {
                 "Queue on Segmind (`generate`'s fields) for job_wait. Billed when it runs."
             }
@@ -220,7 +222,7 @@ impl Tool {
     fn build_input(self) -> (Map<String, Value>, Vec<String>) {
         let (mut schema, nested) = match self {
             Self::Describe => (described_models(schema_of::<DescribeArgs>()), Vec::new()),
-            Self::LayerizeText => (schema_of::<LayerizeArgs>(), Vec::new()),
+            Self::LayerizeText => (layerize_operations(schema_of::<LayerizeArgs>()), Vec::new()),
             Self::JobStatus => (schema_of::<JobArgs>(), Vec::new()),
             Self::JobWait => (schema_of::<JobWaitArgs>(), Vec::new()),
             Self::Models => (schema_of::<NoArgs>(), Vec::new()),
@@ -556,6 +558,27 @@ fn either(one: &Value, other: &Value) -> Value {
     Value::Object(merged)
 }
 
+/// Whether every value `narrow` takes, `wide` takes too, as far as their
+/// keywords tell: each of `wide`'s is `narrow`'s, with a bound no tighter
+/// (`{"type": "string"}` takes every string of `{"type": "string",
+/// "maxLength": 10}`). Unsure is no.
+fn subsumes(wide: &Value, narrow: &Value) -> bool {
+    let (Some(wide), Some(narrow)) = (wide.as_object(), narrow.as_object()) else {
+        return false;
+    };
+    wide.iter().all(|(key, bound)| {
+        let Some(theirs) = narrow.get(key) else {
+            return false;
+        };
+        let (ours, theirs_n) = (bound.as_f64(), theirs.as_f64());
+        match (key.as_str(), ours, theirs_n) {
+            ("maxLength" | "maximum" | "maxItems", Some(a), Some(b)) => a >= b,
+            ("minLength" | "minimum" | "minItems", Some(a), Some(b)) => a <= b,
+            _ => bound == theirs,
+        }
+    })
+}
+
 /// Drops the fields given as `null` at every level: `null` is a field
 /// left out (some clients send every optional field so), and the schemas
 /// say so by not listing it.
@@ -746,6 +769,12 @@ fn choose(node: &mut Map<String, Value>, choices: Vec<Value>, depth: usize) {
             distinct.push(shape);
         }
     }
+    // A choice another takes every value of adds nothing beside it.
+    let all = distinct.clone();
+    distinct.retain(|shape| {
+        !all.iter()
+            .any(|other| other != shape && subsumes(other, shape))
+    });
     match <[Value; 1]>::try_from(distinct) {
         Ok([Value::Object(only)]) => {
             for (key, value) in only {
@@ -897,22 +926,40 @@ fn described_models(mut schema: Map<String, Value>) -> Map<String, Value> {
 pub(super) struct LayerizeArgs {
     /// The image whose text to separate.
     pub(super) image: ImageInput,
-    /// What the image shows (the service writes one when left out).
+    /// What the image shows (v1; the service writes one when left out).
     #[serde(default)]
     pub(super) prompt: Option<String>,
+    /// The operation: v1 by default (blocks with fonts); v2 also answers the design image.
+    #[serde(default)]
+    pub(super) operation: Option<String>,
 }
 
 impl LayerizeArgs {
     /// The library's request: Ideogram 3.0's v1 layerize-text, whose blocks
-    /// carry their fonts (v2's design layerize is not offered here: tools/list
-    /// has no room left for its operation id).
+    /// carry their fonts, or the operation chosen (v2's design layerize).
     pub(super) fn request(&self) -> LayerizeRequest {
-        let request = LayerizeRequest::new(self.image.clone());
-        match &self.prompt {
-            Some(prompt) => request.prompt(prompt),
-            None => request,
+        let mut request = LayerizeRequest::new(self.image.clone());
+        if let Some(prompt) = &self.prompt {
+            request = request.prompt(prompt);
         }
+        if let Some(id) = &self.operation {
+            request = request.operation(id);
+        }
+        request
     }
+}
+
+/// `layerize_text`'s schema with its `operation` listing the operations
+/// layerize runs on (the library's [`LayerizeRequest::operations`]).
+fn layerize_operations(mut schema: Map<String, Value>) -> Map<String, Value> {
+    let operations = LayerizeRequest::operations(Provider::Ideogram);
+    if let Some(Value::Object(operation)) = schema
+        .get_mut("properties")
+        .and_then(|properties| properties.get_mut("operation"))
+    {
+        operation.insert("enum".into(), json!(operations));
+    }
+    schema
 }
 
 /// `job_status`'s arguments.

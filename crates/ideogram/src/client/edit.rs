@@ -196,6 +196,23 @@ impl Client {
         super::priced::quote(self, &wire).await
     }
 
+    /// Reads and checks `request`'s image as
+    /// [`describe_request`](Self::describe_request) would (a file, or a URL
+    /// within the download caps), sending nothing: a caller that sends many
+    /// refuses an unreadable one before any is sent.
+    pub async fn check_describe(&self, request: &DescribeRequest) -> Result<(), Error> {
+        read(&self.inner, request.lower(self.provider())?)
+            .await
+            .map(drop)
+    }
+
+    /// [`check_describe`](Self::check_describe) for [`layerize`](Self::layerize).
+    pub async fn check_layerize(&self, request: &LayerizeRequest) -> Result<(), Error> {
+        read(&self.inner, request.lower(self.provider())?)
+            .await
+            .map(drop)
+    }
+
     /// The answer to a lowered request on an image alone, and the operation
     /// that answered.
     async fn on_image(
