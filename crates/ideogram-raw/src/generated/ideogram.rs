@@ -8501,9 +8501,13 @@ resolutions" the live documentation names, as Replicate lists them
     #[serde(deny_unknown_fields)]
     pub struct StackedCustomModel {
         pub custom_model_uri: CustomModelUri,
-        ///How strongly it counts, above 0 (1 by default).
-        #[serde(default = "defaults::stacked_custom_model_weight")]
-        pub weight: f64,
+        /**How strongly it counts, above 0; 1 when absent (the service's
+default, left out of the schema: a number default makes the
+generator emit an unused helper).
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub weight: ::std::option::Option<f64>,
     }
     impl StackedCustomModel {
         pub fn builder() -> builder::StackedCustomModel {
@@ -22546,7 +22550,10 @@ the id `request_id`; the webhooks guide and the header say
                 super::CustomModelUri,
                 ::std::string::String,
             >,
-            weight: ::std::result::Result<f64, ::std::string::String>,
+            weight: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for StackedCustomModel {
             fn default() -> Self {
@@ -22554,7 +22561,7 @@ the id `request_id`; the webhooks guide and the header say
                     custom_model_uri: Err(
                         "no value supplied for custom_model_uri".to_string(),
                     ),
-                    weight: Ok(super::defaults::stacked_custom_model_weight()),
+                    weight: Ok(Default::default()),
                 }
             }
         }
@@ -22575,7 +22582,7 @@ the id `request_id`; the webhooks guide and the header say
             }
             pub fn weight<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.weight = value
@@ -23310,13 +23317,6 @@ the id `request_id`; the webhooks guide and the header say
         pub(super) fn default_bool<const V: bool>() -> bool {
             V
         }
-        pub(super) fn default_i64<T, const V: i64>() -> T
-        where
-            T: ::std::convert::TryFrom<i64>,
-            <T as ::std::convert::TryFrom<i64>>::Error: ::std::fmt::Debug,
-        {
-            T::try_from(V).unwrap()
-        }
         pub(super) fn default_nzu64<T, const V: u64>() -> T
         where
             T: ::std::convert::TryFrom<::std::num::NonZeroU64>,
@@ -23331,9 +23331,6 @@ the id `request_id`; the webhooks guide and the header say
         }
         pub(super) fn p_image_request_resolution() -> super::PImageRequestResolution {
             super::PImageRequestResolution::X1k
-        }
-        pub(super) fn stacked_custom_model_weight() -> f64 {
-            1_f64
         }
         pub(super) fn upscale_v2_upscale_factor() -> super::UpscaleV2UpscaleFactor {
             super::UpscaleV2UpscaleFactor::X2
