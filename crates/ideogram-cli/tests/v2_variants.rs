@@ -372,3 +372,46 @@ async fn an_asset_identifier_reaches_the_wire_as_a_json_part_and_a_malformed_one
     }
     assert!(server.requests().is_empty(), "nothing sent");
 }
+
+#[tokio::test]
+async fn batch_lines_reach_the_variants_by_operation_and_by_field() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let lines = [
+        r#"{"prompt": "a lantern", "operation": "post_generate_v2_ideogram_4_transparent", "output_resolution": "4k"}"#,
+        r#"{"prompt": "a fox", "model": "V_4", "custom_model_uri": "model/fox/version/3", "stacked_custom_models": [{"custom_model_uri": "model/ink/version/1"}]}"#,
+    ];
+    std::fs::write(dir.path().join("b.jsonl"), lines.join("\n")).unwrap();
+    let args = [
+        "--provider",
+        "ideogram",
+        "--base-url",
+        mock.api_url(),
+        "batch",
+        "b.jsonl",
+        "-o",
+        "out",
+    ];
+    let out = run(&args, &[("IDEOGRAM_API_KEY", key.as_str())], dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let mut billed: Vec<(String, Option<u64>)> = mock
+        .ledger()
+        .entries
+        .into_iter()
+        .map(|e| (e.operation, e.usd_micros))
+        .collect();
+    billed.sort();
+    let custom = "/v2/image/generate/ideogram-4-custom-model";
+    let transparent = "/v2/image/generate/ideogram-4-transparent";
+    assert_eq!(
+        billed,
+        [
+            (custom.to_owned(), Some(spec_price(custom, json!({})))),
+            (
+                transparent.to_owned(),
+                Some(spec_price(transparent, json!({})))
+            ),
+        ]
+    );
+}
