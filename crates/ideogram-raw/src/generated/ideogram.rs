@@ -23378,11 +23378,14 @@ multipart with reference images), generate-transparent, edit (deprecated),
 remix, reframe and replace-background; `POST /upscale`, `POST /describe`,
 Ideogram 3.0's layerize-text, and Ideogram 4.0's generate. Version 2 (tag
 `v2`, the documentation's default): generate with Ideogram 4.5, 4.0, 3.0
-(and its character variant) and P-Image; 4.5's precise edit, 3.0's
-inpaint, remix (4.0, 3.0), reframe and replace-background; remove
-background, remove object, upscale; and `GET /v2/generations/{id}`, which
-polls any v2 call made with `async` or a `webhook_url`. v2 takes images
-as multipart file parts and enums in lower case; the fields whose meaning
+(and its character variant) and P-Image, 4.0's and 3.0's custom-model
+and transparent variants; 4.5's precise edit, 3.0's inpaint (and its
+character and custom-model variants), remix (4.0, 3.0 and the same two
+variants), reframe and replace-background; remove background, remove
+object, upscale; and `GET /v2/generations/{id}`, which polls any v2 call
+made with `async` or a `webhook_url`. v2 takes images as multipart file
+parts, or as `AssetIdentifier`s (JSON parts in multipart) where a body
+lists them, and enums in lower case; the fields whose meaning
 Ideogram does not document (`private`, `target_collection_id`, 4.5's
 `context_window`) are left out. Where a model runs on
 both versions a client sends v1 unless the request needs v2 (a v2-only
