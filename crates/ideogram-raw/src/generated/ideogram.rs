@@ -23420,6 +23420,9 @@ operation of the task and model whose body takes every field given.
 A property marked `x-delivery` says how the result comes back, not what
 is made (v2's `async`, `webhook_url`): a front that waits for the result
 itself (an agent's tool) sets it, or leaves it out.
+A schema marked `x-asset` (`AssetIdentifier`) names an image Ideogram
+already holds, in place of a file: a front that takes its images as
+files or URLs (an agent's tool) leaves such a field out.
 An operation's `x-price` is what a call costs, in millionths of a US
 dollar: the `billing` product, per call or `per` unit of a count field
 (`num_images`), `by` the value of the field that sets it (`unset`: the
