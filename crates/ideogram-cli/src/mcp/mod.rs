@@ -684,7 +684,7 @@ mod tests {
         // 0.4 KB (its arguments are another tool's, checked by that tool's
         // schema, not a copy), v2's custom-model and transparent variants
         // 0.5 KB (`stacked_custom_models`, `output_resolution`; their asset
-        // identifiers no tool offers); the wire stays under 17 KB
+        // identifiers no tool offers); the wire stays under 17.5 KB
         // (tests/python/mcp_client.py).
         assert!(total < 15_800, "{total} bytes of tool definitions");
         assert!(Tool::named("layerize_text").is_some());

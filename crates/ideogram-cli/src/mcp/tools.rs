@@ -584,9 +584,7 @@ fn is_asset(property: &Value) -> bool {
         .into_iter()
         .filter_map(|key| property[key].as_array())
         .flatten();
-    property["x-asset"] == true
-        || property["items"]["x-asset"] == true
-        || choices.any(is_asset)
+    property["x-asset"] == true || property["items"]["x-asset"] == true || choices.any(is_asset)
 }
 
 /// Makes a property's schema short: long enums (the sizes, the style

@@ -1062,8 +1062,8 @@ weight down.
             Self::Members(value)
         }
     }
-    /**A custom model to generate with, as `model/<name>/version/<version>`
-(at most 512 characters: v2's OpenAPI of 2026-10-07, assumed for v1).
+    /**A custom model to generate with, as `model/<name>/version/<version>`.
+At most 512 characters (v2's OpenAPI of 2026-10-07, assumed for v1).
 */
     #[derive(
         ::serde::Serialize,
@@ -1096,9 +1096,6 @@ weight down.
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 512usize {
                 return Err("longer than 512 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
             }
             static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
             { ::regress::Regex::new("^model/[^/]+/version/[^/]+$").unwrap() });
@@ -5105,7 +5102,7 @@ fields only some take are listed in their bodies' `x-field-models`.
             value.parse()
         }
     }
-    ///The output tier of Ideogram 4.0's transparent generate.
+    ///The output tier (4.0 transparent).
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -8514,7 +8511,7 @@ generator emit an unused helper).
             Default::default()
         }
     }
-    ///Up to 4 more custom models run together with `custom_model_uri`, each weighted.
+    ///More custom models to blend in, each weighted (up to 4).
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -25203,8 +25200,8 @@ pub mod limits {
     pub const COLOR_PALETTE_MEMBER_COLOR_WEIGHT: ::std::ops::RangeInclusive<f64> = 0.05..=1.0;
     /// `ColorPaletteMembers.members`: the item count from 1 to 8.
     pub const COLOR_PALETTE_MEMBERS_MEMBERS: ::std::ops::RangeInclusive<usize> = 1..=8;
-    /// `CustomModelUri`: the length in characters from 1 to 512.
-    pub const CUSTOM_MODEL_URI: ::std::ops::RangeInclusive<usize> = 1..=512;
+    /// `CustomModelUri`: the length in characters from 0 to 512.
+    pub const CUSTOM_MODEL_URI: ::std::ops::RangeInclusive<usize> = 0..=512;
     /// `EditImageRequestV3.character_reference_images`: the item count from 0 to 1.
     pub const EDIT_IMAGE_REQUEST_V3_CHARACTER_REFERENCE_IMAGES: ::std::ops::RangeInclusive<
         usize,

@@ -428,7 +428,6 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("string")]),
-        min_length: Some(1),
         max_length: Some(512),
         pattern: Some(Pattern {
             source: B("^model/[^/]+/version/[^/]+$"),
