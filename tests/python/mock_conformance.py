@@ -327,6 +327,7 @@ def v3_operations(results, mock):
         "image": ("image/png", photo, "in.png"), "async": text("true")}))
     results.check("ideogram: an async v2 layerize answers its generation id alone",
                   answer["generation_id"] and not answer.get("data"), answer)
+    v2_variants(results, mock, send)
     answer = send("upscale 200", "/upscale", {
         "image_request": ("application/json", b'{"resemblance": 70, "detail": 30, "num_images": 2}', None),
         "image_file": ("image/png", photo, "in.png")})
@@ -352,6 +353,63 @@ def v3_operations(results, mock):
     base = urllib.request.urlopen(answer["base_image_url"]).read()
     results.check("ideogram: layerize-text serves the base image at the input's size",
                   struct.unpack(">II", base[16:24]) == (96, 64) and answer["text_blocks"], answer)
+
+
+def v2_variants(results, mock, send):
+    """v2's custom-model, transparent and character variants, and asset
+    identifiers sent as JSON parts in place of files."""
+    photo, mask = png(96, 64), png(96, 64, (0, 0, 0))
+    json_auth = {"api-key": mock.key, "content-type": "application/json"}
+
+    def send_json(name, path, body, expected=200):
+        return check(results, "ideogram", mock, name, "POST", path, expected, json_auth, json.dumps(body).encode())
+
+    model = "model/fox-painter/version/3"
+    send_json("v2 generate 4.0 custom model 200", "/v2/image/generate/ideogram-4-custom-model", {
+        "prompt": "a fox", "custom_model_uri": model,
+        "stacked_custom_models": [{"custom_model_uri": "model/ink/version/1", "weight": 0.5}]})
+    answer = send_json("v2 generate 4.0 custom model 400 a bad uri", "/v2/image/generate/ideogram-4-custom-model", {
+        "prompt": "a fox", "custom_model_uri": "fox-painter:3"}, 400)
+    results.check("ideogram: the 400 names custom_model_uri", b"custom_model_uri" in answer, answer)
+    send_json("v2 generate 4.0 custom model 400 a weight of 0", "/v2/image/generate/ideogram-4-custom-model", {
+        "prompt": "a fox", "custom_model_uri": model,
+        "stacked_custom_models": [{"custom_model_uri": model, "weight": 0}]}, 400)
+    for path in ("/v2/image/generate/ideogram-4-transparent", "/v2/image/generate/ideogram-3-transparent"):
+        body = {"prompt": "a lantern", "aspect_ratio": "1x1"}
+        if "ideogram-4" in path:
+            body["output_resolution"] = "2k"
+        image = json.loads(send_json(f"v2 transparent {path} 200", path, body))["data"][0]
+        served = urllib.request.urlopen(image["url"]).read()
+        results.check(f"ideogram: {path} serves a PNG with alpha", served[25] == 6, served[:32])
+    send_json("v2 generate 4.0 transparent 400 a resolution", "/v2/image/generate/ideogram-4-transparent", {
+        "prompt": "a lantern", "resolution": "1024x1024"}, 400)
+    send("v2 generate 3.0 custom model multipart 200", "/v2/image/generate/ideogram-3-custom-model", {
+        "prompt": text("a fox"), "custom_model_uri": text(model),
+        "style_reference_images": ("image/png", photo, "s.png")})
+    edited = {"image": ("image/png", photo, "in.png"), "mask": ("image/png", mask, "m.png"), "prompt": text("a hat")}
+    send("v2 inpaint 3.0 character 200", "/v2/image/inpaint/ideogram-3-character",
+         edited | {"character_reference_images": ("image/png", photo, "c.png")})
+    send("v2 inpaint 3.0 custom model 200", "/v2/image/inpaint/ideogram-3-custom-model",
+         edited | {"custom_model_uri": text(model)})
+    answer = send("v2 inpaint 3.0 custom model 400 a webhook_url", "/v2/image/inpaint/ideogram-3-custom-model",
+                  edited | {"custom_model_uri": text(model), "webhook_url": text("https://example.com/hook")}, 400)
+    results.check("ideogram: the 400 names webhook_url", b"webhook_url" in answer, answer)
+    remixed = {"image": ("image/png", photo, "in.png"), "prompt": text("at night")}
+    send("v2 remix 3.0 character 200", "/v2/image/remix/ideogram-3-character",
+         remixed | {"character_reference_images": ("image/png", photo, "c.png")})
+    send("v2 remix 3.0 custom model 200", "/v2/image/remix/ideogram-3-custom-model",
+         remixed | {"custom_model_uri": text(model)})
+    asset = {"asset_type": "RESPONSE", "asset_id": "b2ZmaWNpYWw"}
+    send("v2 inpaint with asset identifiers as JSON parts 200", "/v2/image/inpaint/ideogram-3", edited | {
+        "image_asset_identifier": ("application/json", json.dumps(asset).encode(), None),
+        "style_reference_asset_identifiers": [("application/json", json.dumps(asset).encode(), None)] * 2})
+    for name, bad in [("an unknown asset type", asset | {"asset_type": "PHOTO"}),
+                      ("a short collection id", asset | {"collection_id": "short"}),
+                      ("no asset id", {"asset_type": "RESPONSE"})]:
+        answer = send(f"v2 inpaint 400 {name}", "/v2/image/inpaint/ideogram-3", edited | {
+            "image_asset_identifier": ("application/json", json.dumps(bad).encode(), None)}, 400)
+        results.check(f"ideogram: the 400 for {name} names image_asset_identifier",
+                      b"image_asset_identifier" in answer, answer)
 
 
 def ideogram(results):

@@ -195,8 +195,9 @@ fn inline(schemas: &ideogram_raw::schema::Schemas, schema: &Value, depth: usize)
                 _ => serde_json::Map::new(),
             };
             for (key, value) in map {
-                // `x-delivery` stays: a front that waits itself leaves such a field out.
-                let vendor = key.starts_with("x-") && key != "x-delivery";
+                // `x-delivery` and `x-asset` stay: a front that waits itself,
+                // or takes its images as files or URLs, leaves such a field out.
+                let vendor = key.starts_with("x-") && key != "x-delivery" && key != "x-asset";
                 if key != "$ref" && !vendor && key != "example" {
                     out.insert(key.clone(), deeper(value));
                 }

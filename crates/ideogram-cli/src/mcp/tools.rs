@@ -360,8 +360,9 @@ impl Tool {
             }
         }
         if let Some(Value::Object(properties)) = schema.get_mut("properties") {
-            // How the result comes back is the tool's to say: it waits.
-            properties.retain(|_, property| property["x-delivery"] != true);
+            // How the result comes back is the tool's to say: it waits. Its
+            // images are files or URLs, never an asset Ideogram holds.
+            properties.retain(|_, property| property["x-delivery"] != true && !is_asset(property));
             for property in properties.values_mut() {
                 compact(property, 0);
             }
@@ -597,6 +598,16 @@ fn without_nulls(object: &mut Map<String, Value>) {
             _ => {}
         }
     }
+}
+
+/// Whether a property takes an asset identifier (the spec's `x-asset`): one,
+/// a list of them, or either among its choices.
+fn is_asset(property: &Value) -> bool {
+    let mut choices = ["anyOf", "oneOf"]
+        .into_iter()
+        .filter_map(|key| property[key].as_array())
+        .flatten();
+    property["x-asset"] == true || property["items"]["x-asset"] == true || choices.any(is_asset)
 }
 
 /// Makes a property's schema short: long enums (the sizes, the style

@@ -325,6 +325,387 @@ to ASPECT_1_1.
             value.parse()
         }
     }
+    ///Ideogram 4.0's aspect ratio on v2 (its transparent generate), as `<w>x<h>` or `auto`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum AspectRatioV4v2 {
+        #[serde(rename = "auto")]
+        Auto,
+        #[serde(rename = "1x4")]
+        X1x4,
+        #[serde(rename = "1x3")]
+        X1x3,
+        #[serde(rename = "1x2")]
+        X1x2,
+        #[serde(rename = "9x16")]
+        X9x16,
+        #[serde(rename = "10x16")]
+        X10x16,
+        #[serde(rename = "2x3")]
+        X2x3,
+        #[serde(rename = "3x4")]
+        X3x4,
+        #[serde(rename = "4x5")]
+        X4x5,
+        #[serde(rename = "1x1")]
+        X1x1,
+        #[serde(rename = "5x4")]
+        X5x4,
+        #[serde(rename = "4x3")]
+        X4x3,
+        #[serde(rename = "3x2")]
+        X3x2,
+        #[serde(rename = "16x10")]
+        X16x10,
+        #[serde(rename = "16x9")]
+        X16x9,
+        #[serde(rename = "2x1")]
+        X2x1,
+        #[serde(rename = "3x1")]
+        X3x1,
+        #[serde(rename = "4x1")]
+        X4x1,
+    }
+    impl ::std::fmt::Display for AspectRatioV4v2 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+                Self::X1x4 => f.write_str("1x4"),
+                Self::X1x3 => f.write_str("1x3"),
+                Self::X1x2 => f.write_str("1x2"),
+                Self::X9x16 => f.write_str("9x16"),
+                Self::X10x16 => f.write_str("10x16"),
+                Self::X2x3 => f.write_str("2x3"),
+                Self::X3x4 => f.write_str("3x4"),
+                Self::X4x5 => f.write_str("4x5"),
+                Self::X1x1 => f.write_str("1x1"),
+                Self::X5x4 => f.write_str("5x4"),
+                Self::X4x3 => f.write_str("4x3"),
+                Self::X3x2 => f.write_str("3x2"),
+                Self::X16x10 => f.write_str("16x10"),
+                Self::X16x9 => f.write_str("16x9"),
+                Self::X2x1 => f.write_str("2x1"),
+                Self::X3x1 => f.write_str("3x1"),
+                Self::X4x1 => f.write_str("4x1"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AspectRatioV4v2 {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                "1x4" => Ok(Self::X1x4),
+                "1x3" => Ok(Self::X1x3),
+                "1x2" => Ok(Self::X1x2),
+                "9x16" => Ok(Self::X9x16),
+                "10x16" => Ok(Self::X10x16),
+                "2x3" => Ok(Self::X2x3),
+                "3x4" => Ok(Self::X3x4),
+                "4x5" => Ok(Self::X4x5),
+                "1x1" => Ok(Self::X1x1),
+                "5x4" => Ok(Self::X5x4),
+                "4x3" => Ok(Self::X4x3),
+                "3x2" => Ok(Self::X3x2),
+                "16x10" => Ok(Self::X16x10),
+                "16x9" => Ok(Self::X16x9),
+                "2x1" => Ok(Self::X2x1),
+                "3x1" => Ok(Self::X3x1),
+                "4x1" => Ok(Self::X4x1),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AspectRatioV4v2 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AspectRatioV4v2 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for AspectRatioV4v2 {
+        fn default() -> Self {
+            AspectRatioV4v2::Auto
+        }
+    }
+    /**An image Ideogram already holds, in place of an uploaded file: in a
+JSON body a field's value, in multipart form data a JSON-encoded part
+(an array's items one part each, as OpenAPI sends an array of
+objects). From the 2026-10-07 OpenAPI (C-oas); which asset types
+each operation accepts, and what `RESPONSE` names (a result's
+`asset_id`, by assumption), are not documented.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct AssetIdentifier {
+        ///The asset's id (a result's `asset_id`, for one).
+        pub asset_id: AssetIdentifierAssetId,
+        ///What kind of asset `asset_id` names.
+        pub asset_type: AssetIdentifierAssetType,
+        ///The collection holding it, 22 characters of A-Z, a-z, 0-9, `_` and `-`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub collection_id: ::std::option::Option<AssetIdentifierCollectionId>,
+    }
+    impl AssetIdentifier {
+        pub fn builder() -> builder::AssetIdentifier {
+            Default::default()
+        }
+    }
+    ///The asset's id (a result's `asset_id`, for one).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct AssetIdentifierAssetId(::std::string::String);
+    impl ::std::ops::Deref for AssetIdentifierAssetId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AssetIdentifierAssetId> for ::std::string::String {
+        fn from(value: AssetIdentifierAssetId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AssetIdentifierAssetId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AssetIdentifierAssetId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AssetIdentifierAssetId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AssetIdentifierAssetId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///What kind of asset `asset_id` names.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum AssetIdentifierAssetType {
+        #[serde(rename = "ASSET")]
+        Asset,
+        #[serde(rename = "CANVAS_ASSET")]
+        CanvasAsset,
+        #[serde(rename = "LAYERED_ASSET")]
+        LayeredAsset,
+        #[serde(rename = "RESPONSE")]
+        Response,
+        #[serde(rename = "UPLOAD")]
+        Upload,
+    }
+    impl ::std::fmt::Display for AssetIdentifierAssetType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asset => f.write_str("ASSET"),
+                Self::CanvasAsset => f.write_str("CANVAS_ASSET"),
+                Self::LayeredAsset => f.write_str("LAYERED_ASSET"),
+                Self::Response => f.write_str("RESPONSE"),
+                Self::Upload => f.write_str("UPLOAD"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AssetIdentifierAssetType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ASSET" => Ok(Self::Asset),
+                "CANVAS_ASSET" => Ok(Self::CanvasAsset),
+                "LAYERED_ASSET" => Ok(Self::LayeredAsset),
+                "RESPONSE" => Ok(Self::Response),
+                "UPLOAD" => Ok(Self::Upload),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AssetIdentifierAssetType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AssetIdentifierAssetType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The collection holding it, 22 characters of A-Z, a-z, 0-9, `_` and `-`.
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct AssetIdentifierCollectionId(::std::string::String);
+    impl ::std::ops::Deref for AssetIdentifierCollectionId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AssetIdentifierCollectionId> for ::std::string::String {
+        fn from(value: AssetIdentifierCollectionId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AssetIdentifierCollectionId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[A-Za-z0-9_-]{22}$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[A-Za-z0-9_-]{22}$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AssetIdentifierCollectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AssetIdentifierCollectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AssetIdentifierCollectionId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The character reference as an asset (exactly one).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CharacterReferenceAssets(pub [AssetIdentifier; 1usize]);
+    impl ::std::ops::Deref for CharacterReferenceAssets {
+        type Target = [AssetIdentifier; 1usize];
+        fn deref(&self) -> &[AssetIdentifier; 1usize] {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CharacterReferenceAssets> for [AssetIdentifier; 1usize] {
+        fn from(value: CharacterReferenceAssets) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<[AssetIdentifier; 1usize]> for CharacterReferenceAssets {
+        fn from(value: [AssetIdentifier; 1usize]) -> Self {
+            Self(value)
+        }
+    }
     ///A colour as `#rgb` or `#rrggbb`.
     #[derive(
         ::serde::Serialize,
@@ -681,7 +1062,9 @@ weight down.
             Self::Members(value)
         }
     }
-    ///A custom model to generate with, as `model/<name>/version/<version>`.
+    /**A custom model to generate with, as `model/<name>/version/<version>`.
+At most 512 characters (v2's OpenAPI of 2026-10-07, assumed for v1).
+*/
     #[derive(
         ::serde::Serialize,
         Clone,
@@ -711,6 +1094,9 @@ weight down.
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 512usize {
+                return Err("longer than 512 characters".into());
+            }
             static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
             { ::regress::Regex::new("^model/[^/]+/version/[^/]+$").unwrap() });
             if PATTERN.find(value).is_none() {
@@ -894,6 +1280,9 @@ from Ideogram 3.0.
     pub struct DescribeV3RequestV2 {
         ///The image to describe, at most 10 MB; JPEG, PNG or WebP.
         pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
     }
     impl DescribeV3RequestV2 {
         pub fn builder() -> builder::DescribeV3RequestV2 {
@@ -912,6 +1301,9 @@ from Ideogram 3.0.
     pub struct DescribeV4RequestV2 {
         ///The image to describe, at most 10 MB; JPEG, PNG or WebP.
         pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
         ///Give each element's bounding box.
         #[serde(default = "defaults::default_bool::<true>")]
         pub include_bbox: bool,
@@ -1411,6 +1803,11 @@ reference image and its optional mask.
         ///Return the generation id at once, to poll.
         #[serde(rename = "async", default)]
         pub async_: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub character_reference_asset_identifiers: ::std::option::Option<
+            CharacterReferenceAssets,
+        >,
         ///The character to keep (one image; required).
         pub character_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         ///Optional mask for the character image, grayscale, its size.
@@ -1441,6 +1838,11 @@ reference image and its optional mask.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_reference_asset_identifiers: ::std::option::Option<
+            StyleReferenceAssets,
+        >,
         ///Images whose style to follow, at most 10; excludes `style_codes`.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
@@ -1594,6 +1996,431 @@ reference image and its optional mask.
                 })
         }
     }
+    /**`POST /v2/image/generate/ideogram-3-custom-model` as multipart form
+data: the JSON body's fields plus up to 10 style reference images.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct GenerateV3CustomModelMultipartV2 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub aspect_ratio: ::std::option::Option<AspectRatioV2>,
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub color_palette: ::std::option::Option<ColorPaletteV2>,
+        pub custom_model_uri: CustomModelUri,
+        ///Flag copyrighted images (slower).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub enable_copyright_detection: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub magic_prompt: ::std::option::Option<MagicPromptV2>,
+        ///What to keep out of the image; the prompt wins where they disagree.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub negative_prompt: ::std::option::Option<
+            GenerateV3CustomModelMultipartV2NegativePrompt,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub rendering_speed: ::std::option::Option<RenderingSpeedV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub resolution: ::std::option::Option<ResolutionV3>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_codes: ::std::option::Option<StyleCodes>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_preset: ::std::option::Option<StylePresetV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_reference_asset_identifiers: ::std::option::Option<
+            StyleReferenceAssets,
+        >,
+        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_type: ::std::option::Option<StyleTypeV2>,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<
+            GenerateV3CustomModelMultipartV2WebhookUrl,
+        >,
+    }
+    impl GenerateV3CustomModelMultipartV2 {
+        pub fn builder() -> builder::GenerateV3CustomModelMultipartV2 {
+            Default::default()
+        }
+    }
+    ///What to keep out of the image; the prompt wins where they disagree.
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GenerateV3CustomModelMultipartV2NegativePrompt(::std::string::String);
+    impl ::std::ops::Deref for GenerateV3CustomModelMultipartV2NegativePrompt {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GenerateV3CustomModelMultipartV2NegativePrompt>
+    for ::std::string::String {
+        fn from(value: GenerateV3CustomModelMultipartV2NegativePrompt) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GenerateV3CustomModelMultipartV2NegativePrompt {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 10000usize {
+                return Err("longer than 10000 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for GenerateV3CustomModelMultipartV2NegativePrompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GenerateV3CustomModelMultipartV2NegativePrompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for GenerateV3CustomModelMultipartV2NegativePrompt {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GenerateV3CustomModelMultipartV2WebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for GenerateV3CustomModelMultipartV2WebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GenerateV3CustomModelMultipartV2WebhookUrl>
+    for ::std::string::String {
+        fn from(value: GenerateV3CustomModelMultipartV2WebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GenerateV3CustomModelMultipartV2WebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GenerateV3CustomModelMultipartV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GenerateV3CustomModelMultipartV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GenerateV3CustomModelMultipartV2WebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /**The JSON body of `POST /v2/image/generate/ideogram-3-custom-model`:
+3.0's fields plus the custom model to run.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct GenerateV3CustomModelV2 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub aspect_ratio: ::std::option::Option<AspectRatioV2>,
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub color_palette: ::std::option::Option<ColorPaletteV2>,
+        pub custom_model_uri: CustomModelUri,
+        ///Flag copyrighted images (slower).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub enable_copyright_detection: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub magic_prompt: ::std::option::Option<MagicPromptV2>,
+        ///What to keep out of the image; the prompt wins where they disagree.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub negative_prompt: ::std::option::Option<
+            GenerateV3CustomModelV2NegativePrompt,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub rendering_speed: ::std::option::Option<RenderingSpeedV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub resolution: ::std::option::Option<ResolutionV3>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_codes: ::std::option::Option<StyleCodes>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_preset: ::std::option::Option<StylePresetV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_reference_asset_identifiers: ::std::option::Option<
+            StyleReferenceAssets,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_type: ::std::option::Option<StyleTypeV2>,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<GenerateV3CustomModelV2WebhookUrl>,
+    }
+    impl GenerateV3CustomModelV2 {
+        pub fn builder() -> builder::GenerateV3CustomModelV2 {
+            Default::default()
+        }
+    }
+    ///What to keep out of the image; the prompt wins where they disagree.
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GenerateV3CustomModelV2NegativePrompt(::std::string::String);
+    impl ::std::ops::Deref for GenerateV3CustomModelV2NegativePrompt {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GenerateV3CustomModelV2NegativePrompt>
+    for ::std::string::String {
+        fn from(value: GenerateV3CustomModelV2NegativePrompt) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GenerateV3CustomModelV2NegativePrompt {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 10000usize {
+                return Err("longer than 10000 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GenerateV3CustomModelV2NegativePrompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GenerateV3CustomModelV2NegativePrompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GenerateV3CustomModelV2NegativePrompt {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GenerateV3CustomModelV2WebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for GenerateV3CustomModelV2WebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GenerateV3CustomModelV2WebhookUrl>
+    for ::std::string::String {
+        fn from(value: GenerateV3CustomModelV2WebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GenerateV3CustomModelV2WebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GenerateV3CustomModelV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GenerateV3CustomModelV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GenerateV3CustomModelV2WebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     /**`POST /v2/image/generate/ideogram-3` as multipart form data: the JSON
 body's fields plus up to 10 style reference images.
 */
@@ -1645,6 +2472,11 @@ body's fields plus up to 10 style reference images.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_preset: ::std::option::Option<StylePresetV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_reference_asset_identifiers: ::std::option::Option<
+            StyleReferenceAssets,
+        >,
         ///Images whose style to follow, at most 10; excludes `style_codes`.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
@@ -1849,6 +2681,11 @@ body's fields plus up to 10 style reference images.
         pub style_preset: ::std::option::Option<StylePresetV2>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_reference_asset_identifiers: ::std::option::Option<
+            StyleReferenceAssets,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_type: ::std::option::Option<StyleTypeV2>,
         ///An HTTPS URL for the signed result (runs asynchronously).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1996,6 +2833,195 @@ body's fields plus up to 10 style reference images.
                 })
         }
     }
+    /**The body of `POST /v2/image/generate/ideogram-3-transparent`, as
+assumed (its schema was not read): 3.0's text fields that v1's
+transparent operation takes.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct GenerateV3TransparentV2 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub aspect_ratio: ::std::option::Option<AspectRatioV2>,
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        ///Flag copyrighted images (slower).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub enable_copyright_detection: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub magic_prompt: ::std::option::Option<MagicPromptV2>,
+        ///What to keep out of the image; the prompt wins where they disagree.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub negative_prompt: ::std::option::Option<
+            GenerateV3TransparentV2NegativePrompt,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub rendering_speed: ::std::option::Option<RenderingSpeedV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<GenerateV3TransparentV2WebhookUrl>,
+    }
+    impl GenerateV3TransparentV2 {
+        pub fn builder() -> builder::GenerateV3TransparentV2 {
+            Default::default()
+        }
+    }
+    ///What to keep out of the image; the prompt wins where they disagree.
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GenerateV3TransparentV2NegativePrompt(::std::string::String);
+    impl ::std::ops::Deref for GenerateV3TransparentV2NegativePrompt {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GenerateV3TransparentV2NegativePrompt>
+    for ::std::string::String {
+        fn from(value: GenerateV3TransparentV2NegativePrompt) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GenerateV3TransparentV2NegativePrompt {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 10000usize {
+                return Err("longer than 10000 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GenerateV3TransparentV2NegativePrompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GenerateV3TransparentV2NegativePrompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GenerateV3TransparentV2NegativePrompt {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GenerateV3TransparentV2WebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for GenerateV3TransparentV2WebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GenerateV3TransparentV2WebhookUrl>
+    for ::std::string::String {
+        fn from(value: GenerateV3TransparentV2WebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GenerateV3TransparentV2WebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GenerateV3TransparentV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GenerateV3TransparentV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GenerateV3TransparentV2WebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     /**`POST /v2/image/generate/ideogram-4-5` as multipart form data: the JSON
 body's fields plus up to 5 source `images` (the first is edited) and a
 `mask`, which excludes `size`.
@@ -2016,6 +3042,9 @@ body's fields plus up to 5 source `images` (the first is edited) and a
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub enable_copyright_detection: ::std::option::Option<bool>,
+        ///Source images as assets (the first is edited); win over `images` where both are sent (a third party's reading).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub image_asset_identifiers: ::std::vec::Vec<AssetIdentifier>,
         ///Source images; the first is edited.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub images: ::std::vec::Vec<crate::multipart::FilePart>,
@@ -2138,6 +3167,9 @@ with both colours.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub enable_copyright_detection: ::std::option::Option<bool>,
+        ///Source images as assets (the first is edited); win over `images` where both are sent (a third party's reading).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub image_asset_identifiers: ::std::vec::Vec<AssetIdentifier>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt: ::std::option::Option<MagicPromptV2>,
@@ -2223,6 +3255,126 @@ with both colours.
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GenerateV45RequestWebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /**The body of `POST /v2/image/generate/ideogram-4-custom-model`: 4.0's
+fields plus the custom model to run and up to 4 stacked with it.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct GenerateV4CustomModelV2 {
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        pub custom_model_uri: CustomModelUri,
+        ///Flag copyrighted images (slower).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub enable_copyright_detection: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub magic_prompt: ::std::option::Option<MagicPromptV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub rendering_speed: ::std::option::Option<RenderingSpeedV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub resolution: ::std::option::Option<ResolutionV4>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub stacked_custom_models: ::std::option::Option<StackedCustomModels>,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<GenerateV4CustomModelV2WebhookUrl>,
+    }
+    impl GenerateV4CustomModelV2 {
+        pub fn builder() -> builder::GenerateV4CustomModelV2 {
+            Default::default()
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GenerateV4CustomModelV2WebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for GenerateV4CustomModelV2WebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GenerateV4CustomModelV2WebhookUrl>
+    for ::std::string::String {
+        fn from(value: GenerateV4CustomModelV2WebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GenerateV4CustomModelV2WebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GenerateV4CustomModelV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GenerateV4CustomModelV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GenerateV4CustomModelV2WebhookUrl {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -2336,6 +3488,126 @@ with both colours.
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GenerateV4RequestV2WebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /**The body of `POST /v2/image/generate/ideogram-4-transparent`: 4.0's
+fields with `aspect_ratio` and `output_resolution` in place of
+`resolution`.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct GenerateV4TransparentV2 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub aspect_ratio: ::std::option::Option<AspectRatioV4v2>,
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        ///Flag copyrighted images (slower).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub enable_copyright_detection: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub magic_prompt: ::std::option::Option<MagicPromptV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub output_resolution: ::std::option::Option<OutputResolutionV2>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub rendering_speed: ::std::option::Option<RenderingSpeedV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<GenerateV4TransparentV2WebhookUrl>,
+    }
+    impl GenerateV4TransparentV2 {
+        pub fn builder() -> builder::GenerateV4TransparentV2 {
+            Default::default()
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct GenerateV4TransparentV2WebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for GenerateV4TransparentV2WebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GenerateV4TransparentV2WebhookUrl>
+    for ::std::string::String {
+        fn from(value: GenerateV4TransparentV2WebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GenerateV4TransparentV2WebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GenerateV4TransparentV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GenerateV4TransparentV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GenerateV4TransparentV2WebhookUrl {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -2930,6 +4202,224 @@ models V_1, V_1_TURBO, V_2 and V_2_TURBO take it.
             Default::default()
         }
     }
+    /**The multipart body of `POST /v2/image/inpaint/ideogram-3-character`:
+3.0 inpaint's fields plus one character reference image (or its asset)
+and its optional mask.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct InpaintV3CharacterV2 {
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub character_reference_asset_identifiers: ::std::option::Option<
+            CharacterReferenceAssets,
+        >,
+        ///The character to keep (one image).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub character_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+        ///Optional mask for the character image, grayscale, its size.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub character_reference_mask: ::std::option::Option<crate::multipart::FilePart>,
+        ///Flag copyrighted images (slower).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub enable_copyright_detection: ::std::option::Option<bool>,
+        ///The image to repaint, up to 25 MB; JPEG, PNG or WebP.
+        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub magic_prompt: ::std::option::Option<MagicPromptV2>,
+        ///Where to repaint (black) and keep (white); grayscale, the image's size.
+        pub mask: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub mask_asset_identifier: ::std::option::Option<AssetIdentifier>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub rendering_speed: ::std::option::Option<RenderingSpeedV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_codes: ::std::option::Option<StyleCodes>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_preset: ::std::option::Option<StylePresetV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_reference_asset_identifiers: ::std::option::Option<
+            StyleReferenceAssets,
+        >,
+        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_type: ::std::option::Option<StyleTypeV2>,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<InpaintV3CharacterV2WebhookUrl>,
+    }
+    impl InpaintV3CharacterV2 {
+        pub fn builder() -> builder::InpaintV3CharacterV2 {
+            Default::default()
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct InpaintV3CharacterV2WebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for InpaintV3CharacterV2WebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<InpaintV3CharacterV2WebhookUrl> for ::std::string::String {
+        fn from(value: InpaintV3CharacterV2WebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for InpaintV3CharacterV2WebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InpaintV3CharacterV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InpaintV3CharacterV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for InpaintV3CharacterV2WebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /**The multipart body of `POST /v2/image/inpaint/ideogram-3-custom-model`:
+3.0 inpaint's fields plus the custom model to run; no `webhook_url`.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct InpaintV3CustomModelV2 {
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        pub custom_model_uri: CustomModelUri,
+        ///Flag copyrighted images (slower).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub enable_copyright_detection: ::std::option::Option<bool>,
+        ///The image to repaint, up to 25 MB; JPEG, PNG or WebP.
+        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub magic_prompt: ::std::option::Option<MagicPromptV2>,
+        ///Where to repaint (black) and keep (white); grayscale, the image's size.
+        pub mask: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub mask_asset_identifier: ::std::option::Option<AssetIdentifier>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub rendering_speed: ::std::option::Option<RenderingSpeedV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_codes: ::std::option::Option<StyleCodes>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_preset: ::std::option::Option<StylePresetV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_reference_asset_identifiers: ::std::option::Option<
+            StyleReferenceAssets,
+        >,
+        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_type: ::std::option::Option<StyleTypeV2>,
+    }
+    impl InpaintV3CustomModelV2 {
+        pub fn builder() -> builder::InpaintV3CustomModelV2 {
+            Default::default()
+        }
+    }
     ///The multipart body of `POST /v2/image/inpaint/ideogram-3`.
     #[derive(
         ::serde::Deserialize,
@@ -2951,9 +4441,15 @@ models V_1, V_1_TURBO, V_2 and V_2_TURBO take it.
         pub image: crate::multipart::FilePart,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt: ::std::option::Option<MagicPromptV2>,
         ///Where to repaint (black) and keep (white); grayscale, the image's size.
         pub mask: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub mask_asset_identifier: ::std::option::Option<AssetIdentifier>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub num_images: ::std::option::Option<NumImages>,
@@ -2970,6 +4466,11 @@ models V_1, V_1_TURBO, V_2 and V_2_TURBO take it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_preset: ::std::option::Option<StylePresetV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_reference_asset_identifiers: ::std::option::Option<
+            StyleReferenceAssets,
+        >,
         ///Images whose style to follow, at most 10; excludes `style_codes`.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
@@ -3171,6 +4672,9 @@ hours.
         pub font_candidate_files: ::std::vec::Vec<crate::multipart::FilePart>,
         ///The design whose text to separate; JPEG, PNG or WebP.
         pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
         ///An HTTPS URL for the signed result (runs asynchronously).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
@@ -3598,6 +5102,76 @@ fields only some take are listed in their bodies' `x-field-models`.
             value.parse()
         }
     }
+    ///The output tier (4.0 transparent).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum OutputResolutionV2 {
+        #[serde(rename = "1k")]
+        X1k,
+        #[serde(rename = "2k")]
+        X2k,
+        #[serde(rename = "4k")]
+        X4k,
+        #[serde(rename = "8k")]
+        X8k,
+    }
+    impl ::std::fmt::Display for OutputResolutionV2 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::X1k => f.write_str("1k"),
+                Self::X2k => f.write_str("2k"),
+                Self::X4k => f.write_str("4k"),
+                Self::X8k => f.write_str("8k"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for OutputResolutionV2 {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "1k" => Ok(Self::X1k),
+                "2k" => Ok(Self::X2k),
+                "4k" => Ok(Self::X4k),
+                "8k" => Ok(Self::X8k),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for OutputResolutionV2 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for OutputResolutionV2 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for OutputResolutionV2 {
+        fn default() -> Self {
+            OutputResolutionV2::X1k
+        }
+    }
     /**The body of `POST /v2/image/generate/p-image-ideogram`. `custom_width`
 and `custom_height` go together (the v1 page's rules, assumed to hold on
 v2) and exclude `resolution` and `aspect_ratio`.
@@ -3805,6 +5379,9 @@ v2) and exclude `resolution` and `aspect_ratio`.
         pub enable_copyright_detection: ::std::option::Option<bool>,
         ///The image to edit, up to 25 MB; aspect ratio within 1:6 to 6:1.
         pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
         ///Optional; where to edit (black) and keep (white), the image's size.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
@@ -3816,6 +5393,9 @@ v2) and exclude `resolution` and `aspect_ratio`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub quality: ::std::option::Option<QualityV45>,
+        ///Reference images as assets (as `reference_images`).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub reference_image_asset_identifiers: ::std::vec::Vec<AssetIdentifier>,
         ///Up to 4 images to draw from (3 with a mask); never edited themselves.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
@@ -4243,6 +5823,9 @@ Cannot be used with `style_codes`.
         pub image: crate::multipart::FilePart,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
         pub num_images: ::std::option::Option<NumImages>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
@@ -4257,6 +5840,11 @@ Cannot be used with `style_codes`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_preset: ::std::option::Option<StylePresetV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_reference_asset_identifiers: ::std::option::Option<
+            StyleReferenceAssets,
+        >,
         ///Images whose style to follow, at most 10; excludes `style_codes`.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
@@ -4421,6 +6009,445 @@ Cannot be used with `style_codes`.
             Default::default()
         }
     }
+    /**The multipart body of `POST /v2/image/remix/ideogram-3-character`:
+3.0 remix's fields less palette, style codes and presets (as 3.0's
+character generate), plus one character reference image (or its
+asset) and its optional mask. Assumed from the character generate's
+schema: unconfirmed.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct RemixV3CharacterV2 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub aspect_ratio: ::std::option::Option<AspectRatioV3>,
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub character_reference_asset_identifiers: ::std::option::Option<
+            CharacterReferenceAssets,
+        >,
+        ///The character to keep (one image).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub character_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+        ///Optional mask for the character image, grayscale, its size.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub character_reference_mask: ::std::option::Option<crate::multipart::FilePart>,
+        ///Flag copyrighted images (slower).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub enable_copyright_detection: ::std::option::Option<bool>,
+        ///The input image; JPEG, PNG or WebP.
+        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
+        ///How closely the result follows the input image, 1 (loosely) to 100 (closely).
+        #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
+        pub image_weight: ::std::num::NonZeroU32,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub magic_prompt: ::std::option::Option<MagicPromptV2>,
+        ///What to keep out of the image; the prompt wins where they disagree.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub negative_prompt: ::std::option::Option<RemixV3CharacterV2NegativePrompt>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub rendering_speed: ::std::option::Option<RenderingSpeedV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub resolution: ::std::option::Option<ResolutionV3>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_reference_asset_identifiers: ::std::option::Option<
+            StyleReferenceAssets,
+        >,
+        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_type: ::std::option::Option<StyleTypeCharacterV2>,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<RemixV3CharacterV2WebhookUrl>,
+    }
+    impl RemixV3CharacterV2 {
+        pub fn builder() -> builder::RemixV3CharacterV2 {
+            Default::default()
+        }
+    }
+    ///What to keep out of the image; the prompt wins where they disagree.
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct RemixV3CharacterV2NegativePrompt(::std::string::String);
+    impl ::std::ops::Deref for RemixV3CharacterV2NegativePrompt {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<RemixV3CharacterV2NegativePrompt>
+    for ::std::string::String {
+        fn from(value: RemixV3CharacterV2NegativePrompt) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for RemixV3CharacterV2NegativePrompt {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 10000usize {
+                return Err("longer than 10000 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RemixV3CharacterV2NegativePrompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RemixV3CharacterV2NegativePrompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RemixV3CharacterV2NegativePrompt {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct RemixV3CharacterV2WebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for RemixV3CharacterV2WebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<RemixV3CharacterV2WebhookUrl> for ::std::string::String {
+        fn from(value: RemixV3CharacterV2WebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for RemixV3CharacterV2WebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RemixV3CharacterV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RemixV3CharacterV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RemixV3CharacterV2WebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /**The multipart body of `POST /v2/image/remix/ideogram-3-custom-model`:
+3.0 remix's fields plus the custom model to run.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct RemixV3CustomModelV2 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub aspect_ratio: ::std::option::Option<AspectRatioV3>,
+        ///Return the generation id at once, to poll.
+        #[serde(rename = "async", default)]
+        pub async_: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub color_palette: ::std::option::Option<ColorPaletteV2>,
+        pub custom_model_uri: CustomModelUri,
+        ///Flag copyrighted images (slower).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub enable_copyright_detection: ::std::option::Option<bool>,
+        ///The input image; JPEG, PNG or WebP.
+        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
+        ///How closely the result follows the input image, 1 (loosely) to 100 (closely).
+        #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
+        pub image_weight: ::std::num::NonZeroU32,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub magic_prompt: ::std::option::Option<MagicPromptV2>,
+        ///What to keep out of the image; the prompt wins where they disagree.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub negative_prompt: ::std::option::Option<RemixV3CustomModelV2NegativePrompt>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub num_images: ::std::option::Option<NumImages>,
+        pub prompt: Prompt,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub rendering_speed: ::std::option::Option<RenderingSpeedV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub resolution: ::std::option::Option<ResolutionV3>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_codes: ::std::option::Option<StyleCodes>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_preset: ::std::option::Option<StylePresetV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_reference_asset_identifiers: ::std::option::Option<
+            StyleReferenceAssets,
+        >,
+        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_type: ::std::option::Option<StyleTypeV2>,
+        ///An HTTPS URL for the signed result (runs asynchronously).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub webhook_url: ::std::option::Option<RemixV3CustomModelV2WebhookUrl>,
+    }
+    impl RemixV3CustomModelV2 {
+        pub fn builder() -> builder::RemixV3CustomModelV2 {
+            Default::default()
+        }
+    }
+    ///What to keep out of the image; the prompt wins where they disagree.
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct RemixV3CustomModelV2NegativePrompt(::std::string::String);
+    impl ::std::ops::Deref for RemixV3CustomModelV2NegativePrompt {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<RemixV3CustomModelV2NegativePrompt>
+    for ::std::string::String {
+        fn from(value: RemixV3CustomModelV2NegativePrompt) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for RemixV3CustomModelV2NegativePrompt {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 10000usize {
+                return Err("longer than 10000 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RemixV3CustomModelV2NegativePrompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RemixV3CustomModelV2NegativePrompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RemixV3CustomModelV2NegativePrompt {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///An HTTPS URL for the signed result (runs asynchronously).
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct RemixV3CustomModelV2WebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for RemixV3CustomModelV2WebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<RemixV3CustomModelV2WebhookUrl> for ::std::string::String {
+        fn from(value: RemixV3CustomModelV2WebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for RemixV3CustomModelV2WebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RemixV3CustomModelV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RemixV3CustomModelV2WebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RemixV3CustomModelV2WebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///The multipart body of `POST /v2/image/remix/ideogram-3`.
     #[derive(
         ::serde::Deserialize,
@@ -4446,6 +6473,9 @@ Cannot be used with `style_codes`.
         pub enable_copyright_detection: ::std::option::Option<bool>,
         ///The input image; JPEG, PNG or WebP.
         pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
         ///How closely the result follows the input image, 1 (loosely) to 100 (closely).
         #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
         pub image_weight: ::std::num::NonZeroU32,
@@ -4475,6 +6505,11 @@ Cannot be used with `style_codes`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub style_preset: ::std::option::Option<StylePresetV2>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub style_reference_asset_identifiers: ::std::option::Option<
+            StyleReferenceAssets,
+        >,
         ///Images whose style to follow, at most 10; excludes `style_codes`.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
@@ -4644,6 +6679,9 @@ Cannot be used with `style_codes`.
         pub enable_copyright_detection: ::std::option::Option<bool>,
         ///The input image; JPEG, PNG or WebP.
         pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
         ///How closely the result follows the input image, 1 (loosely) to 100 (closely).
         #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
         pub image_weight: ::std::num::NonZeroU32,
@@ -4751,6 +6789,9 @@ Cannot be used with `style_codes`.
         pub async_: bool,
         ///The input image; JPEG, PNG or WebP.
         pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
     }
     impl RemoveBackgroundV2 {
         pub fn builder() -> builder::RemoveBackgroundV2 {
@@ -5047,6 +7088,9 @@ Cannot be used with `style_codes`.
     pub struct ReplaceBackgroundV3RequestV2 {
         ///The input image; JPEG, PNG or WebP.
         pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub num_images: ::std::option::Option<NumImages>,
@@ -6443,6 +8487,58 @@ resolutions" the live documentation names, as Replicate lists them
                 })
         }
     }
+    ///One custom model stacked with the main one.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct StackedCustomModel {
+        pub custom_model_uri: CustomModelUri,
+        /**How strongly it counts, above 0; 1 when absent (the service's
+default, left out of the schema: a number default makes the
+generator emit an unused helper).
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub weight: ::std::option::Option<f64>,
+    }
+    impl StackedCustomModel {
+        pub fn builder() -> builder::StackedCustomModel {
+            Default::default()
+        }
+    }
+    ///More custom models to blend in, each weighted (up to 4).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct StackedCustomModels(pub ::std::vec::Vec<StackedCustomModel>);
+    impl ::std::ops::Deref for StackedCustomModels {
+        type Target = ::std::vec::Vec<StackedCustomModel>;
+        fn deref(&self) -> &::std::vec::Vec<StackedCustomModel> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StackedCustomModels>
+    for ::std::vec::Vec<StackedCustomModel> {
+        fn from(value: StackedCustomModels) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<StackedCustomModel>>
+    for StackedCustomModels {
+        fn from(value: ::std::vec::Vec<StackedCustomModel>) -> Self {
+            Self(value)
+        }
+    }
     ///A style code, 8 hexadecimal digits.
     #[derive(
         ::serde::Serialize,
@@ -7129,6 +9225,34 @@ resolutions" the live documentation names, as Replicate lists them
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///Up to 10 style references as assets (as `style_reference_images`).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct StyleReferenceAssets(pub ::std::vec::Vec<AssetIdentifier>);
+    impl ::std::ops::Deref for StyleReferenceAssets {
+        type Target = ::std::vec::Vec<AssetIdentifier>;
+        fn deref(&self) -> &::std::vec::Vec<AssetIdentifier> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StyleReferenceAssets>
+    for ::std::vec::Vec<AssetIdentifier> {
+        fn from(value: StyleReferenceAssets) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<AssetIdentifier>>
+    for StyleReferenceAssets {
+        fn from(value: ::std::vec::Vec<AssetIdentifier>) -> Self {
+            Self(value)
         }
     }
     ///The look to aim for; models V_2 and later only.
@@ -7839,6 +9963,91 @@ the id `request_id`; the webhooks guide and the header say
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
+        pub struct AssetIdentifier {
+            asset_id: ::std::result::Result<
+                super::AssetIdentifierAssetId,
+                ::std::string::String,
+            >,
+            asset_type: ::std::result::Result<
+                super::AssetIdentifierAssetType,
+                ::std::string::String,
+            >,
+            collection_id: ::std::result::Result<
+                ::std::option::Option<super::AssetIdentifierCollectionId>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AssetIdentifier {
+            fn default() -> Self {
+                Self {
+                    asset_id: Err("no value supplied for asset_id".to_string()),
+                    asset_type: Err("no value supplied for asset_type".to_string()),
+                    collection_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl AssetIdentifier {
+            pub fn asset_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AssetIdentifierAssetId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.asset_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for asset_id: {e}")
+                    });
+                self
+            }
+            pub fn asset_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AssetIdentifierAssetType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.asset_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for asset_type: {e}")
+                    });
+                self
+            }
+            pub fn collection_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AssetIdentifierCollectionId>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.collection_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for collection_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AssetIdentifier> for super::AssetIdentifier {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AssetIdentifier,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    asset_id: value.asset_id?,
+                    asset_type: value.asset_type?,
+                    collection_id: value.collection_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AssetIdentifier> for AssetIdentifier {
+            fn from(value: super::AssetIdentifier) -> Self {
+                Self {
+                    asset_id: Ok(value.asset_id),
+                    asset_type: Ok(value.asset_type),
+                    collection_id: Ok(value.collection_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ColorPaletteMember {
             color_hex: ::std::result::Result<super::ColorHex, ::std::string::String>,
             color_weight: ::std::result::Result<
@@ -8253,11 +10462,16 @@ the id `request_id`; the webhooks guide and the header say
                 crate::multipart::FilePart,
                 ::std::string::String,
             >,
+            image_asset_identifier: ::std::result::Result<
+                ::std::option::Option<super::AssetIdentifier>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for DescribeV3RequestV2 {
             fn default() -> Self {
                 Self {
                     image: Err("no value supplied for image".to_string()),
+                    image_asset_identifier: Ok(Default::default()),
                 }
             }
         }
@@ -8274,6 +10488,22 @@ the id `request_id`; the webhooks guide and the header say
                     });
                 self
             }
+            pub fn image_asset_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AssetIdentifier>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_asset_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for image_asset_identifier: {e}"
+                        )
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<DescribeV3RequestV2>
         for super::DescribeV3RequestV2 {
@@ -8281,18 +10511,28 @@ the id `request_id`; the webhooks guide and the header say
             fn try_from(
                 value: DescribeV3RequestV2,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { image: value.image? })
+                Ok(Self {
+                    image: value.image?,
+                    image_asset_identifier: value.image_asset_identifier?,
+                })
             }
         }
         impl ::std::convert::From<super::DescribeV3RequestV2> for DescribeV3RequestV2 {
             fn from(value: super::DescribeV3RequestV2) -> Self {
-                Self { image: Ok(value.image) }
+                Self {
+                    image: Ok(value.image),
+                    image_asset_identifier: Ok(value.image_asset_identifier),
+                }
             }
         }
         #[derive(Clone, Debug)]
         pub struct DescribeV4RequestV2 {
             image: ::std::result::Result<
                 crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            image_asset_identifier: ::std::result::Result<
+                ::std::option::Option<super::AssetIdentifier>,
                 ::std::string::String,
             >,
             include_bbox: ::std::result::Result<bool, ::std::string::String>,
@@ -8306,6 +10546,7 @@ the id `request_id`; the webhooks guide and the header say
             fn default() -> Self {
                 Self {
                     image: Err("no value supplied for image".to_string()),
+                    image_asset_identifier: Ok(Default::default()),
                     include_bbox: Ok(super::defaults::default_bool::<true>()),
                     include_style_descriptions: Ok(Default::default()),
                     include_tags: Ok(Default::default()),
@@ -8322,6 +10563,22 @@ the id `request_id`; the webhooks guide and the header say
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn image_asset_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AssetIdentifier>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_asset_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for image_asset_identifier: {e}"
+                        )
                     });
                 self
             }
@@ -8372,6 +10629,7 @@ the id `request_id`; the webhooks guide and the header say
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     image: value.image?,
+                    image_asset_identifier: value.image_asset_identifier?,
                     include_bbox: value.include_bbox?,
                     include_style_descriptions: value.include_style_descriptions?,
                     include_tags: value.include_tags?,
@@ -8382,6 +10640,7 @@ the id `request_id`; the webhooks guide and the header say
             fn from(value: super::DescribeV4RequestV2) -> Self {
                 Self {
                     image: Ok(value.image),
+                    image_asset_identifier: Ok(value.image_asset_identifier),
                     include_bbox: Ok(value.include_bbox),
                     include_style_descriptions: Ok(value.include_style_descriptions),
                     include_tags: Ok(value.include_tags),
@@ -10334,6 +12593,10 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::string::String,
             >,
             async_: ::std::result::Result<bool, ::std::string::String>,
+            character_reference_asset_identifiers: ::std::result::Result<
+                ::std::option::Option<super::CharacterReferenceAssets>,
+                ::std::string::String,
+            >,
             character_reference_images: ::std::result::Result<
                 ::std::vec::Vec<crate::multipart::FilePart>,
                 ::std::string::String,
@@ -10371,6 +12634,10 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::option::Option<super::Seed>,
                 ::std::string::String,
             >,
+            style_reference_asset_identifiers: ::std::result::Result<
+                ::std::option::Option<super::StyleReferenceAssets>,
+                ::std::string::String,
+            >,
             style_reference_images: ::std::result::Result<
                 ::std::vec::Vec<crate::multipart::FilePart>,
                 ::std::string::String,
@@ -10389,6 +12656,7 @@ the id `request_id`; the webhooks guide and the header say
                 Self {
                     aspect_ratio: Ok(Default::default()),
                     async_: Ok(Default::default()),
+                    character_reference_asset_identifiers: Ok(Default::default()),
                     character_reference_images: Err(
                         "no value supplied for character_reference_images".to_string(),
                     ),
@@ -10401,6 +12669,7 @@ the id `request_id`; the webhooks guide and the header say
                     rendering_speed: Ok(Default::default()),
                     resolution: Ok(Default::default()),
                     seed: Ok(Default::default()),
+                    style_reference_asset_identifiers: Ok(Default::default()),
                     style_reference_images: Ok(Default::default()),
                     style_type: Ok(Default::default()),
                     webhook_url: Ok(Default::default()),
@@ -10429,6 +12698,22 @@ the id `request_id`; the webhooks guide and the header say
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn character_reference_asset_identifiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CharacterReferenceAssets>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.character_reference_asset_identifiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for character_reference_asset_identifiers: {e}"
+                        )
                     });
                 self
             }
@@ -10568,6 +12853,22 @@ the id `request_id`; the webhooks guide and the header say
                     });
                 self
             }
+            pub fn style_reference_asset_identifiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StyleReferenceAssets>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_asset_identifiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_asset_identifiers: {e}"
+                        )
+                    });
+                self
+            }
             pub fn style_reference_images<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
@@ -10620,6 +12921,8 @@ the id `request_id`; the webhooks guide and the header say
                 Ok(Self {
                     aspect_ratio: value.aspect_ratio?,
                     async_: value.async_?,
+                    character_reference_asset_identifiers: value
+                        .character_reference_asset_identifiers?,
                     character_reference_images: value.character_reference_images?,
                     character_reference_mask: value.character_reference_mask?,
                     enable_copyright_detection: value.enable_copyright_detection?,
@@ -10630,6 +12933,8 @@ the id `request_id`; the webhooks guide and the header say
                     rendering_speed: value.rendering_speed?,
                     resolution: value.resolution?,
                     seed: value.seed?,
+                    style_reference_asset_identifiers: value
+                        .style_reference_asset_identifiers?,
                     style_reference_images: value.style_reference_images?,
                     style_type: value.style_type?,
                     webhook_url: value.webhook_url?,
@@ -10642,6 +12947,9 @@ the id `request_id`; the webhooks guide and the header say
                 Self {
                     aspect_ratio: Ok(value.aspect_ratio),
                     async_: Ok(value.async_),
+                    character_reference_asset_identifiers: Ok(
+                        value.character_reference_asset_identifiers,
+                    ),
                     character_reference_images: Ok(value.character_reference_images),
                     character_reference_mask: Ok(value.character_reference_mask),
                     enable_copyright_detection: Ok(value.enable_copyright_detection),
@@ -10652,7 +12960,773 @@ the id `request_id`; the webhooks guide and the header say
                     rendering_speed: Ok(value.rendering_speed),
                     resolution: Ok(value.resolution),
                     seed: Ok(value.seed),
+                    style_reference_asset_identifiers: Ok(
+                        value.style_reference_asset_identifiers,
+                    ),
                     style_reference_images: Ok(value.style_reference_images),
+                    style_type: Ok(value.style_type),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GenerateV3CustomModelMultipartV2 {
+            aspect_ratio: ::std::result::Result<
+                ::std::option::Option<super::AspectRatioV2>,
+                ::std::string::String,
+            >,
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            color_palette: ::std::result::Result<
+                ::std::option::Option<super::ColorPaletteV2>,
+                ::std::string::String,
+            >,
+            custom_model_uri: ::std::result::Result<
+                super::CustomModelUri,
+                ::std::string::String,
+            >,
+            enable_copyright_detection: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptV2>,
+                ::std::string::String,
+            >,
+            negative_prompt: ::std::result::Result<
+                ::std::option::Option<
+                    super::GenerateV3CustomModelMultipartV2NegativePrompt,
+                >,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeedV2>,
+                ::std::string::String,
+            >,
+            resolution: ::std::result::Result<
+                ::std::option::Option<super::ResolutionV3>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            style_codes: ::std::result::Result<
+                ::std::option::Option<super::StyleCodes>,
+                ::std::string::String,
+            >,
+            style_preset: ::std::result::Result<
+                ::std::option::Option<super::StylePresetV2>,
+                ::std::string::String,
+            >,
+            style_reference_asset_identifiers: ::std::result::Result<
+                ::std::option::Option<super::StyleReferenceAssets>,
+                ::std::string::String,
+            >,
+            style_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            style_type: ::std::result::Result<
+                ::std::option::Option<super::StyleTypeV2>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::GenerateV3CustomModelMultipartV2WebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GenerateV3CustomModelMultipartV2 {
+            fn default() -> Self {
+                Self {
+                    aspect_ratio: Ok(Default::default()),
+                    async_: Ok(Default::default()),
+                    color_palette: Ok(Default::default()),
+                    custom_model_uri: Err(
+                        "no value supplied for custom_model_uri".to_string(),
+                    ),
+                    enable_copyright_detection: Ok(Default::default()),
+                    magic_prompt: Ok(Default::default()),
+                    negative_prompt: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    resolution: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    style_codes: Ok(Default::default()),
+                    style_preset: Ok(Default::default()),
+                    style_reference_asset_identifiers: Ok(Default::default()),
+                    style_reference_images: Ok(Default::default()),
+                    style_type: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl GenerateV3CustomModelMultipartV2 {
+            pub fn aspect_ratio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AspectRatioV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.aspect_ratio = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for aspect_ratio: {e}")
+                    });
+                self
+            }
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn color_palette<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ColorPaletteV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color_palette = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color_palette: {e}")
+                    });
+                self
+            }
+            pub fn custom_model_uri<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CustomModelUri>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_model_uri = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for custom_model_uri: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn enable_copyright_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_copyright_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MagicPromptV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn negative_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::GenerateV3CustomModelMultipartV2NegativePrompt,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.negative_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for negative_prompt: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RenderingSpeedV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResolutionV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resolution = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resolution: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn style_codes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleCodes>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_codes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_codes: {e}")
+                    });
+                self
+            }
+            pub fn style_preset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StylePresetV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_preset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_preset: {e}")
+                    });
+                self
+            }
+            pub fn style_reference_asset_identifiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StyleReferenceAssets>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_asset_identifiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_asset_identifiers: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn style_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn style_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleTypeV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_type: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::GenerateV3CustomModelMultipartV2WebhookUrl,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GenerateV3CustomModelMultipartV2>
+        for super::GenerateV3CustomModelMultipartV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GenerateV3CustomModelMultipartV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    aspect_ratio: value.aspect_ratio?,
+                    async_: value.async_?,
+                    color_palette: value.color_palette?,
+                    custom_model_uri: value.custom_model_uri?,
+                    enable_copyright_detection: value.enable_copyright_detection?,
+                    magic_prompt: value.magic_prompt?,
+                    negative_prompt: value.negative_prompt?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    resolution: value.resolution?,
+                    seed: value.seed?,
+                    style_codes: value.style_codes?,
+                    style_preset: value.style_preset?,
+                    style_reference_asset_identifiers: value
+                        .style_reference_asset_identifiers?,
+                    style_reference_images: value.style_reference_images?,
+                    style_type: value.style_type?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GenerateV3CustomModelMultipartV2>
+        for GenerateV3CustomModelMultipartV2 {
+            fn from(value: super::GenerateV3CustomModelMultipartV2) -> Self {
+                Self {
+                    aspect_ratio: Ok(value.aspect_ratio),
+                    async_: Ok(value.async_),
+                    color_palette: Ok(value.color_palette),
+                    custom_model_uri: Ok(value.custom_model_uri),
+                    enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    magic_prompt: Ok(value.magic_prompt),
+                    negative_prompt: Ok(value.negative_prompt),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    resolution: Ok(value.resolution),
+                    seed: Ok(value.seed),
+                    style_codes: Ok(value.style_codes),
+                    style_preset: Ok(value.style_preset),
+                    style_reference_asset_identifiers: Ok(
+                        value.style_reference_asset_identifiers,
+                    ),
+                    style_reference_images: Ok(value.style_reference_images),
+                    style_type: Ok(value.style_type),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GenerateV3CustomModelV2 {
+            aspect_ratio: ::std::result::Result<
+                ::std::option::Option<super::AspectRatioV2>,
+                ::std::string::String,
+            >,
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            color_palette: ::std::result::Result<
+                ::std::option::Option<super::ColorPaletteV2>,
+                ::std::string::String,
+            >,
+            custom_model_uri: ::std::result::Result<
+                super::CustomModelUri,
+                ::std::string::String,
+            >,
+            enable_copyright_detection: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptV2>,
+                ::std::string::String,
+            >,
+            negative_prompt: ::std::result::Result<
+                ::std::option::Option<super::GenerateV3CustomModelV2NegativePrompt>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeedV2>,
+                ::std::string::String,
+            >,
+            resolution: ::std::result::Result<
+                ::std::option::Option<super::ResolutionV3>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            style_codes: ::std::result::Result<
+                ::std::option::Option<super::StyleCodes>,
+                ::std::string::String,
+            >,
+            style_preset: ::std::result::Result<
+                ::std::option::Option<super::StylePresetV2>,
+                ::std::string::String,
+            >,
+            style_reference_asset_identifiers: ::std::result::Result<
+                ::std::option::Option<super::StyleReferenceAssets>,
+                ::std::string::String,
+            >,
+            style_type: ::std::result::Result<
+                ::std::option::Option<super::StyleTypeV2>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::GenerateV3CustomModelV2WebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GenerateV3CustomModelV2 {
+            fn default() -> Self {
+                Self {
+                    aspect_ratio: Ok(Default::default()),
+                    async_: Ok(Default::default()),
+                    color_palette: Ok(Default::default()),
+                    custom_model_uri: Err(
+                        "no value supplied for custom_model_uri".to_string(),
+                    ),
+                    enable_copyright_detection: Ok(Default::default()),
+                    magic_prompt: Ok(Default::default()),
+                    negative_prompt: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    resolution: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    style_codes: Ok(Default::default()),
+                    style_preset: Ok(Default::default()),
+                    style_reference_asset_identifiers: Ok(Default::default()),
+                    style_type: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl GenerateV3CustomModelV2 {
+            pub fn aspect_ratio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AspectRatioV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.aspect_ratio = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for aspect_ratio: {e}")
+                    });
+                self
+            }
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn color_palette<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ColorPaletteV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color_palette = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color_palette: {e}")
+                    });
+                self
+            }
+            pub fn custom_model_uri<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CustomModelUri>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_model_uri = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for custom_model_uri: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn enable_copyright_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_copyright_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MagicPromptV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn negative_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GenerateV3CustomModelV2NegativePrompt>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.negative_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for negative_prompt: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RenderingSpeedV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResolutionV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resolution = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resolution: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn style_codes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleCodes>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_codes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_codes: {e}")
+                    });
+                self
+            }
+            pub fn style_preset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StylePresetV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_preset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_preset: {e}")
+                    });
+                self
+            }
+            pub fn style_reference_asset_identifiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StyleReferenceAssets>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_asset_identifiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_asset_identifiers: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn style_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleTypeV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_type: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GenerateV3CustomModelV2WebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GenerateV3CustomModelV2>
+        for super::GenerateV3CustomModelV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GenerateV3CustomModelV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    aspect_ratio: value.aspect_ratio?,
+                    async_: value.async_?,
+                    color_palette: value.color_palette?,
+                    custom_model_uri: value.custom_model_uri?,
+                    enable_copyright_detection: value.enable_copyright_detection?,
+                    magic_prompt: value.magic_prompt?,
+                    negative_prompt: value.negative_prompt?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    resolution: value.resolution?,
+                    seed: value.seed?,
+                    style_codes: value.style_codes?,
+                    style_preset: value.style_preset?,
+                    style_reference_asset_identifiers: value
+                        .style_reference_asset_identifiers?,
+                    style_type: value.style_type?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GenerateV3CustomModelV2>
+        for GenerateV3CustomModelV2 {
+            fn from(value: super::GenerateV3CustomModelV2) -> Self {
+                Self {
+                    aspect_ratio: Ok(value.aspect_ratio),
+                    async_: Ok(value.async_),
+                    color_palette: Ok(value.color_palette),
+                    custom_model_uri: Ok(value.custom_model_uri),
+                    enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    magic_prompt: Ok(value.magic_prompt),
+                    negative_prompt: Ok(value.negative_prompt),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    resolution: Ok(value.resolution),
+                    seed: Ok(value.seed),
+                    style_codes: Ok(value.style_codes),
+                    style_preset: Ok(value.style_preset),
+                    style_reference_asset_identifiers: Ok(
+                        value.style_reference_asset_identifiers,
+                    ),
                     style_type: Ok(value.style_type),
                     webhook_url: Ok(value.webhook_url),
                 }
@@ -10706,6 +13780,10 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::option::Option<super::StylePresetV2>,
                 ::std::string::String,
             >,
+            style_reference_asset_identifiers: ::std::result::Result<
+                ::std::option::Option<super::StyleReferenceAssets>,
+                ::std::string::String,
+            >,
             style_reference_images: ::std::result::Result<
                 ::std::vec::Vec<crate::multipart::FilePart>,
                 ::std::string::String,
@@ -10735,6 +13813,7 @@ the id `request_id`; the webhooks guide and the header say
                     seed: Ok(Default::default()),
                     style_codes: Ok(Default::default()),
                     style_preset: Ok(Default::default()),
+                    style_reference_asset_identifiers: Ok(Default::default()),
                     style_reference_images: Ok(Default::default()),
                     style_type: Ok(Default::default()),
                     webhook_url: Ok(Default::default()),
@@ -10908,6 +13987,22 @@ the id `request_id`; the webhooks guide and the header say
                     });
                 self
             }
+            pub fn style_reference_asset_identifiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StyleReferenceAssets>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_asset_identifiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_asset_identifiers: {e}"
+                        )
+                    });
+                self
+            }
             pub fn style_reference_images<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
@@ -10969,6 +14064,8 @@ the id `request_id`; the webhooks guide and the header say
                     seed: value.seed?,
                     style_codes: value.style_codes?,
                     style_preset: value.style_preset?,
+                    style_reference_asset_identifiers: value
+                        .style_reference_asset_identifiers?,
                     style_reference_images: value.style_reference_images?,
                     style_type: value.style_type?,
                     webhook_url: value.webhook_url?,
@@ -10992,6 +14089,9 @@ the id `request_id`; the webhooks guide and the header say
                     seed: Ok(value.seed),
                     style_codes: Ok(value.style_codes),
                     style_preset: Ok(value.style_preset),
+                    style_reference_asset_identifiers: Ok(
+                        value.style_reference_asset_identifiers,
+                    ),
                     style_reference_images: Ok(value.style_reference_images),
                     style_type: Ok(value.style_type),
                     webhook_url: Ok(value.webhook_url),
@@ -11046,6 +14146,10 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::option::Option<super::StylePresetV2>,
                 ::std::string::String,
             >,
+            style_reference_asset_identifiers: ::std::result::Result<
+                ::std::option::Option<super::StyleReferenceAssets>,
+                ::std::string::String,
+            >,
             style_type: ::std::result::Result<
                 ::std::option::Option<super::StyleTypeV2>,
                 ::std::string::String,
@@ -11071,6 +14175,7 @@ the id `request_id`; the webhooks guide and the header say
                     seed: Ok(Default::default()),
                     style_codes: Ok(Default::default()),
                     style_preset: Ok(Default::default()),
+                    style_reference_asset_identifiers: Ok(Default::default()),
                     style_type: Ok(Default::default()),
                     webhook_url: Ok(Default::default()),
                 }
@@ -11243,6 +14348,22 @@ the id `request_id`; the webhooks guide and the header say
                     });
                 self
             }
+            pub fn style_reference_asset_identifiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StyleReferenceAssets>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_asset_identifiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_asset_identifiers: {e}"
+                        )
+                    });
+                self
+            }
             pub fn style_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::StyleTypeV2>>,
@@ -11290,6 +14411,8 @@ the id `request_id`; the webhooks guide and the header say
                     seed: value.seed?,
                     style_codes: value.style_codes?,
                     style_preset: value.style_preset?,
+                    style_reference_asset_identifiers: value
+                        .style_reference_asset_identifiers?,
                     style_type: value.style_type?,
                     webhook_url: value.webhook_url?,
                 })
@@ -11311,7 +14434,234 @@ the id `request_id`; the webhooks guide and the header say
                     seed: Ok(value.seed),
                     style_codes: Ok(value.style_codes),
                     style_preset: Ok(value.style_preset),
+                    style_reference_asset_identifiers: Ok(
+                        value.style_reference_asset_identifiers,
+                    ),
                     style_type: Ok(value.style_type),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GenerateV3TransparentV2 {
+            aspect_ratio: ::std::result::Result<
+                ::std::option::Option<super::AspectRatioV2>,
+                ::std::string::String,
+            >,
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            enable_copyright_detection: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptV2>,
+                ::std::string::String,
+            >,
+            negative_prompt: ::std::result::Result<
+                ::std::option::Option<super::GenerateV3TransparentV2NegativePrompt>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeedV2>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::GenerateV3TransparentV2WebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GenerateV3TransparentV2 {
+            fn default() -> Self {
+                Self {
+                    aspect_ratio: Ok(Default::default()),
+                    async_: Ok(Default::default()),
+                    enable_copyright_detection: Ok(Default::default()),
+                    magic_prompt: Ok(Default::default()),
+                    negative_prompt: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl GenerateV3TransparentV2 {
+            pub fn aspect_ratio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AspectRatioV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.aspect_ratio = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for aspect_ratio: {e}")
+                    });
+                self
+            }
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn enable_copyright_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_copyright_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MagicPromptV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn negative_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GenerateV3TransparentV2NegativePrompt>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.negative_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for negative_prompt: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RenderingSpeedV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GenerateV3TransparentV2WebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GenerateV3TransparentV2>
+        for super::GenerateV3TransparentV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GenerateV3TransparentV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    aspect_ratio: value.aspect_ratio?,
+                    async_: value.async_?,
+                    enable_copyright_detection: value.enable_copyright_detection?,
+                    magic_prompt: value.magic_prompt?,
+                    negative_prompt: value.negative_prompt?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    seed: value.seed?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GenerateV3TransparentV2>
+        for GenerateV3TransparentV2 {
+            fn from(value: super::GenerateV3TransparentV2) -> Self {
+                Self {
+                    aspect_ratio: Ok(value.aspect_ratio),
+                    async_: Ok(value.async_),
+                    enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    magic_prompt: Ok(value.magic_prompt),
+                    negative_prompt: Ok(value.negative_prompt),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    seed: Ok(value.seed),
                     webhook_url: Ok(value.webhook_url),
                 }
             }
@@ -11321,6 +14671,10 @@ the id `request_id`; the webhooks guide and the header say
             async_: ::std::result::Result<bool, ::std::string::String>,
             enable_copyright_detection: ::std::result::Result<
                 ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            image_asset_identifiers: ::std::result::Result<
+                ::std::vec::Vec<super::AssetIdentifier>,
                 ::std::string::String,
             >,
             images: ::std::result::Result<
@@ -11362,6 +14716,7 @@ the id `request_id`; the webhooks guide and the header say
                 Self {
                     async_: Ok(Default::default()),
                     enable_copyright_detection: Ok(Default::default()),
+                    image_asset_identifiers: Ok(Default::default()),
                     images: Ok(Default::default()),
                     magic_prompt: Ok(Default::default()),
                     mask: Ok(Default::default()),
@@ -11397,6 +14752,20 @@ the id `request_id`; the webhooks guide and the header say
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn image_asset_identifiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::AssetIdentifier>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_asset_identifiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for image_asset_identifiers: {e}"
                         )
                     });
                 self
@@ -11523,6 +14892,7 @@ the id `request_id`; the webhooks guide and the header say
                 Ok(Self {
                     async_: value.async_?,
                     enable_copyright_detection: value.enable_copyright_detection?,
+                    image_asset_identifiers: value.image_asset_identifiers?,
                     images: value.images?,
                     magic_prompt: value.magic_prompt?,
                     mask: value.mask?,
@@ -11540,6 +14910,7 @@ the id `request_id`; the webhooks guide and the header say
                 Self {
                     async_: Ok(value.async_),
                     enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    image_asset_identifiers: Ok(value.image_asset_identifiers),
                     images: Ok(value.images),
                     magic_prompt: Ok(value.magic_prompt),
                     mask: Ok(value.mask),
@@ -11557,6 +14928,10 @@ the id `request_id`; the webhooks guide and the header say
             async_: ::std::result::Result<bool, ::std::string::String>,
             enable_copyright_detection: ::std::result::Result<
                 ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            image_asset_identifiers: ::std::result::Result<
+                ::std::vec::Vec<super::AssetIdentifier>,
                 ::std::string::String,
             >,
             magic_prompt: ::std::result::Result<
@@ -11590,6 +14965,7 @@ the id `request_id`; the webhooks guide and the header say
                 Self {
                     async_: Ok(Default::default()),
                     enable_copyright_detection: Ok(Default::default()),
+                    image_asset_identifiers: Ok(Default::default()),
                     magic_prompt: Ok(Default::default()),
                     num_images: Ok(Default::default()),
                     prompt: Err("no value supplied for prompt".to_string()),
@@ -11623,6 +14999,20 @@ the id `request_id`; the webhooks guide and the header say
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn image_asset_identifiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::AssetIdentifier>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_asset_identifiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for image_asset_identifiers: {e}"
                         )
                     });
                 self
@@ -11722,6 +15112,7 @@ the id `request_id`; the webhooks guide and the header say
                 Ok(Self {
                     async_: value.async_?,
                     enable_copyright_detection: value.enable_copyright_detection?,
+                    image_asset_identifiers: value.image_asset_identifiers?,
                     magic_prompt: value.magic_prompt?,
                     num_images: value.num_images?,
                     prompt: value.prompt?,
@@ -11737,12 +15128,260 @@ the id `request_id`; the webhooks guide and the header say
                 Self {
                     async_: Ok(value.async_),
                     enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    image_asset_identifiers: Ok(value.image_asset_identifiers),
                     magic_prompt: Ok(value.magic_prompt),
                     num_images: Ok(value.num_images),
                     prompt: Ok(value.prompt),
                     quality: Ok(value.quality),
                     seed: Ok(value.seed),
                     size: Ok(value.size),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GenerateV4CustomModelV2 {
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            custom_model_uri: ::std::result::Result<
+                super::CustomModelUri,
+                ::std::string::String,
+            >,
+            enable_copyright_detection: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptV2>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeedV2>,
+                ::std::string::String,
+            >,
+            resolution: ::std::result::Result<
+                ::std::option::Option<super::ResolutionV4>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            stacked_custom_models: ::std::result::Result<
+                ::std::option::Option<super::StackedCustomModels>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::GenerateV4CustomModelV2WebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GenerateV4CustomModelV2 {
+            fn default() -> Self {
+                Self {
+                    async_: Ok(Default::default()),
+                    custom_model_uri: Err(
+                        "no value supplied for custom_model_uri".to_string(),
+                    ),
+                    enable_copyright_detection: Ok(Default::default()),
+                    magic_prompt: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    resolution: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    stacked_custom_models: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl GenerateV4CustomModelV2 {
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn custom_model_uri<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CustomModelUri>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_model_uri = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for custom_model_uri: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn enable_copyright_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_copyright_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MagicPromptV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RenderingSpeedV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResolutionV4>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resolution = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resolution: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn stacked_custom_models<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StackedCustomModels>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stacked_custom_models = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for stacked_custom_models: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GenerateV4CustomModelV2WebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GenerateV4CustomModelV2>
+        for super::GenerateV4CustomModelV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GenerateV4CustomModelV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    async_: value.async_?,
+                    custom_model_uri: value.custom_model_uri?,
+                    enable_copyright_detection: value.enable_copyright_detection?,
+                    magic_prompt: value.magic_prompt?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    resolution: value.resolution?,
+                    seed: value.seed?,
+                    stacked_custom_models: value.stacked_custom_models?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GenerateV4CustomModelV2>
+        for GenerateV4CustomModelV2 {
+            fn from(value: super::GenerateV4CustomModelV2) -> Self {
+                Self {
+                    async_: Ok(value.async_),
+                    custom_model_uri: Ok(value.custom_model_uri),
+                    enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    magic_prompt: Ok(value.magic_prompt),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    resolution: Ok(value.resolution),
+                    seed: Ok(value.seed),
+                    stacked_custom_models: Ok(value.stacked_custom_models),
                     webhook_url: Ok(value.webhook_url),
                 }
             }
@@ -11942,6 +15581,232 @@ the id `request_id`; the webhooks guide and the header say
                     prompt: Ok(value.prompt),
                     rendering_speed: Ok(value.rendering_speed),
                     resolution: Ok(value.resolution),
+                    seed: Ok(value.seed),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GenerateV4TransparentV2 {
+            aspect_ratio: ::std::result::Result<
+                ::std::option::Option<super::AspectRatioV4v2>,
+                ::std::string::String,
+            >,
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            enable_copyright_detection: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptV2>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            output_resolution: ::std::result::Result<
+                ::std::option::Option<super::OutputResolutionV2>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeedV2>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::GenerateV4TransparentV2WebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GenerateV4TransparentV2 {
+            fn default() -> Self {
+                Self {
+                    aspect_ratio: Ok(Default::default()),
+                    async_: Ok(Default::default()),
+                    enable_copyright_detection: Ok(Default::default()),
+                    magic_prompt: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    output_resolution: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl GenerateV4TransparentV2 {
+            pub fn aspect_ratio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AspectRatioV4v2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.aspect_ratio = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for aspect_ratio: {e}")
+                    });
+                self
+            }
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn enable_copyright_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_copyright_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MagicPromptV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn output_resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::OutputResolutionV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.output_resolution = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for output_resolution: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RenderingSpeedV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GenerateV4TransparentV2WebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GenerateV4TransparentV2>
+        for super::GenerateV4TransparentV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GenerateV4TransparentV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    aspect_ratio: value.aspect_ratio?,
+                    async_: value.async_?,
+                    enable_copyright_detection: value.enable_copyright_detection?,
+                    magic_prompt: value.magic_prompt?,
+                    num_images: value.num_images?,
+                    output_resolution: value.output_resolution?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    seed: value.seed?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GenerateV4TransparentV2>
+        for GenerateV4TransparentV2 {
+            fn from(value: super::GenerateV4TransparentV2) -> Self {
+                Self {
+                    aspect_ratio: Ok(value.aspect_ratio),
+                    async_: Ok(value.async_),
+                    enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    magic_prompt: Ok(value.magic_prompt),
+                    num_images: Ok(value.num_images),
+                    output_resolution: Ok(value.output_resolution),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
                     seed: Ok(value.seed),
                     webhook_url: Ok(value.webhook_url),
                 }
@@ -13358,8 +17223,20 @@ the id `request_id`; the webhooks guide and the header say
             }
         }
         #[derive(Clone, Debug)]
-        pub struct InpaintV3RequestV2 {
+        pub struct InpaintV3CharacterV2 {
             async_: ::std::result::Result<bool, ::std::string::String>,
+            character_reference_asset_identifiers: ::std::result::Result<
+                ::std::option::Option<super::CharacterReferenceAssets>,
+                ::std::string::String,
+            >,
+            character_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            character_reference_mask: ::std::result::Result<
+                ::std::option::Option<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
             enable_copyright_detection: ::std::result::Result<
                 ::std::option::Option<bool>,
                 ::std::string::String,
@@ -13368,12 +17245,20 @@ the id `request_id`; the webhooks guide and the header say
                 crate::multipart::FilePart,
                 ::std::string::String,
             >,
+            image_asset_identifier: ::std::result::Result<
+                ::std::option::Option<super::AssetIdentifier>,
+                ::std::string::String,
+            >,
             magic_prompt: ::std::result::Result<
                 ::std::option::Option<super::MagicPromptV2>,
                 ::std::string::String,
             >,
             mask: ::std::result::Result<
                 crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            mask_asset_identifier: ::std::result::Result<
+                ::std::option::Option<super::AssetIdentifier>,
                 ::std::string::String,
             >,
             num_images: ::std::result::Result<
@@ -13397,6 +17282,10 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::option::Option<super::StylePresetV2>,
                 ::std::string::String,
             >,
+            style_reference_asset_identifiers: ::std::result::Result<
+                ::std::option::Option<super::StyleReferenceAssets>,
+                ::std::string::String,
+            >,
             style_reference_images: ::std::result::Result<
                 ::std::vec::Vec<crate::multipart::FilePart>,
                 ::std::string::String,
@@ -13406,31 +17295,37 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::string::String,
             >,
             webhook_url: ::std::result::Result<
-                ::std::option::Option<super::InpaintV3RequestV2WebhookUrl>,
+                ::std::option::Option<super::InpaintV3CharacterV2WebhookUrl>,
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for InpaintV3RequestV2 {
+        impl ::std::default::Default for InpaintV3CharacterV2 {
             fn default() -> Self {
                 Self {
                     async_: Ok(Default::default()),
+                    character_reference_asset_identifiers: Ok(Default::default()),
+                    character_reference_images: Ok(Default::default()),
+                    character_reference_mask: Ok(Default::default()),
                     enable_copyright_detection: Ok(Default::default()),
                     image: Err("no value supplied for image".to_string()),
+                    image_asset_identifier: Ok(Default::default()),
                     magic_prompt: Ok(Default::default()),
                     mask: Err("no value supplied for mask".to_string()),
+                    mask_asset_identifier: Ok(Default::default()),
                     num_images: Ok(Default::default()),
                     prompt: Err("no value supplied for prompt".to_string()),
                     rendering_speed: Ok(Default::default()),
                     seed: Ok(Default::default()),
                     style_codes: Ok(Default::default()),
                     style_preset: Ok(Default::default()),
+                    style_reference_asset_identifiers: Ok(Default::default()),
                     style_reference_images: Ok(Default::default()),
                     style_type: Ok(Default::default()),
                     webhook_url: Ok(Default::default()),
                 }
             }
         }
-        impl InpaintV3RequestV2 {
+        impl InpaintV3CharacterV2 {
             pub fn async_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<bool>,
@@ -13440,6 +17335,52 @@ the id `request_id`; the webhooks guide and the header say
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn character_reference_asset_identifiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CharacterReferenceAssets>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.character_reference_asset_identifiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for character_reference_asset_identifiers: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn character_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.character_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for character_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn character_reference_mask<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.character_reference_mask = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for character_reference_mask: {e}"
+                        )
                     });
                 self
             }
@@ -13469,6 +17410,22 @@ the id `request_id`; the webhooks guide and the header say
                     });
                 self
             }
+            pub fn image_asset_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AssetIdentifier>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_asset_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for image_asset_identifier: {e}"
+                        )
+                    });
+                self
+            }
             pub fn magic_prompt<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::MagicPromptV2>>,
@@ -13490,6 +17447,22 @@ the id `request_id`; the webhooks guide and the header say
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for mask: {e}")
+                    });
+                self
+            }
+            pub fn mask_asset_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AssetIdentifier>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mask_asset_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for mask_asset_identifier: {e}"
+                        )
                     });
                 self
             }
@@ -13569,6 +17542,772 @@ the id `request_id`; the webhooks guide and the header say
                     });
                 self
             }
+            pub fn style_reference_asset_identifiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StyleReferenceAssets>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_asset_identifiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_asset_identifiers: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn style_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn style_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleTypeV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_type: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::InpaintV3CharacterV2WebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InpaintV3CharacterV2>
+        for super::InpaintV3CharacterV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InpaintV3CharacterV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    async_: value.async_?,
+                    character_reference_asset_identifiers: value
+                        .character_reference_asset_identifiers?,
+                    character_reference_images: value.character_reference_images?,
+                    character_reference_mask: value.character_reference_mask?,
+                    enable_copyright_detection: value.enable_copyright_detection?,
+                    image: value.image?,
+                    image_asset_identifier: value.image_asset_identifier?,
+                    magic_prompt: value.magic_prompt?,
+                    mask: value.mask?,
+                    mask_asset_identifier: value.mask_asset_identifier?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    seed: value.seed?,
+                    style_codes: value.style_codes?,
+                    style_preset: value.style_preset?,
+                    style_reference_asset_identifiers: value
+                        .style_reference_asset_identifiers?,
+                    style_reference_images: value.style_reference_images?,
+                    style_type: value.style_type?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InpaintV3CharacterV2> for InpaintV3CharacterV2 {
+            fn from(value: super::InpaintV3CharacterV2) -> Self {
+                Self {
+                    async_: Ok(value.async_),
+                    character_reference_asset_identifiers: Ok(
+                        value.character_reference_asset_identifiers,
+                    ),
+                    character_reference_images: Ok(value.character_reference_images),
+                    character_reference_mask: Ok(value.character_reference_mask),
+                    enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    image: Ok(value.image),
+                    image_asset_identifier: Ok(value.image_asset_identifier),
+                    magic_prompt: Ok(value.magic_prompt),
+                    mask: Ok(value.mask),
+                    mask_asset_identifier: Ok(value.mask_asset_identifier),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    seed: Ok(value.seed),
+                    style_codes: Ok(value.style_codes),
+                    style_preset: Ok(value.style_preset),
+                    style_reference_asset_identifiers: Ok(
+                        value.style_reference_asset_identifiers,
+                    ),
+                    style_reference_images: Ok(value.style_reference_images),
+                    style_type: Ok(value.style_type),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InpaintV3CustomModelV2 {
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            custom_model_uri: ::std::result::Result<
+                super::CustomModelUri,
+                ::std::string::String,
+            >,
+            enable_copyright_detection: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            image_asset_identifier: ::std::result::Result<
+                ::std::option::Option<super::AssetIdentifier>,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptV2>,
+                ::std::string::String,
+            >,
+            mask: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            mask_asset_identifier: ::std::result::Result<
+                ::std::option::Option<super::AssetIdentifier>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeedV2>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            style_codes: ::std::result::Result<
+                ::std::option::Option<super::StyleCodes>,
+                ::std::string::String,
+            >,
+            style_preset: ::std::result::Result<
+                ::std::option::Option<super::StylePresetV2>,
+                ::std::string::String,
+            >,
+            style_reference_asset_identifiers: ::std::result::Result<
+                ::std::option::Option<super::StyleReferenceAssets>,
+                ::std::string::String,
+            >,
+            style_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            style_type: ::std::result::Result<
+                ::std::option::Option<super::StyleTypeV2>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InpaintV3CustomModelV2 {
+            fn default() -> Self {
+                Self {
+                    async_: Ok(Default::default()),
+                    custom_model_uri: Err(
+                        "no value supplied for custom_model_uri".to_string(),
+                    ),
+                    enable_copyright_detection: Ok(Default::default()),
+                    image: Err("no value supplied for image".to_string()),
+                    image_asset_identifier: Ok(Default::default()),
+                    magic_prompt: Ok(Default::default()),
+                    mask: Err("no value supplied for mask".to_string()),
+                    mask_asset_identifier: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    style_codes: Ok(Default::default()),
+                    style_preset: Ok(Default::default()),
+                    style_reference_asset_identifiers: Ok(Default::default()),
+                    style_reference_images: Ok(Default::default()),
+                    style_type: Ok(Default::default()),
+                }
+            }
+        }
+        impl InpaintV3CustomModelV2 {
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn custom_model_uri<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CustomModelUri>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_model_uri = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for custom_model_uri: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn enable_copyright_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_copyright_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn image_asset_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AssetIdentifier>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_asset_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for image_asset_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MagicPromptV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn mask<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mask = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mask: {e}")
+                    });
+                self
+            }
+            pub fn mask_asset_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AssetIdentifier>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mask_asset_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for mask_asset_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RenderingSpeedV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn style_codes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleCodes>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_codes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_codes: {e}")
+                    });
+                self
+            }
+            pub fn style_preset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StylePresetV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_preset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_preset: {e}")
+                    });
+                self
+            }
+            pub fn style_reference_asset_identifiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StyleReferenceAssets>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_asset_identifiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_asset_identifiers: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn style_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn style_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleTypeV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_type: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InpaintV3CustomModelV2>
+        for super::InpaintV3CustomModelV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InpaintV3CustomModelV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    async_: value.async_?,
+                    custom_model_uri: value.custom_model_uri?,
+                    enable_copyright_detection: value.enable_copyright_detection?,
+                    image: value.image?,
+                    image_asset_identifier: value.image_asset_identifier?,
+                    magic_prompt: value.magic_prompt?,
+                    mask: value.mask?,
+                    mask_asset_identifier: value.mask_asset_identifier?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    seed: value.seed?,
+                    style_codes: value.style_codes?,
+                    style_preset: value.style_preset?,
+                    style_reference_asset_identifiers: value
+                        .style_reference_asset_identifiers?,
+                    style_reference_images: value.style_reference_images?,
+                    style_type: value.style_type?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InpaintV3CustomModelV2>
+        for InpaintV3CustomModelV2 {
+            fn from(value: super::InpaintV3CustomModelV2) -> Self {
+                Self {
+                    async_: Ok(value.async_),
+                    custom_model_uri: Ok(value.custom_model_uri),
+                    enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    image: Ok(value.image),
+                    image_asset_identifier: Ok(value.image_asset_identifier),
+                    magic_prompt: Ok(value.magic_prompt),
+                    mask: Ok(value.mask),
+                    mask_asset_identifier: Ok(value.mask_asset_identifier),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    seed: Ok(value.seed),
+                    style_codes: Ok(value.style_codes),
+                    style_preset: Ok(value.style_preset),
+                    style_reference_asset_identifiers: Ok(
+                        value.style_reference_asset_identifiers,
+                    ),
+                    style_reference_images: Ok(value.style_reference_images),
+                    style_type: Ok(value.style_type),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InpaintV3RequestV2 {
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            enable_copyright_detection: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            image_asset_identifier: ::std::result::Result<
+                ::std::option::Option<super::AssetIdentifier>,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptV2>,
+                ::std::string::String,
+            >,
+            mask: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            mask_asset_identifier: ::std::result::Result<
+                ::std::option::Option<super::AssetIdentifier>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeedV2>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            style_codes: ::std::result::Result<
+                ::std::option::Option<super::StyleCodes>,
+                ::std::string::String,
+            >,
+            style_preset: ::std::result::Result<
+                ::std::option::Option<super::StylePresetV2>,
+                ::std::string::String,
+            >,
+            style_reference_asset_identifiers: ::std::result::Result<
+                ::std::option::Option<super::StyleReferenceAssets>,
+                ::std::string::String,
+            >,
+            style_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            style_type: ::std::result::Result<
+                ::std::option::Option<super::StyleTypeV2>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::InpaintV3RequestV2WebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InpaintV3RequestV2 {
+            fn default() -> Self {
+                Self {
+                    async_: Ok(Default::default()),
+                    enable_copyright_detection: Ok(Default::default()),
+                    image: Err("no value supplied for image".to_string()),
+                    image_asset_identifier: Ok(Default::default()),
+                    magic_prompt: Ok(Default::default()),
+                    mask: Err("no value supplied for mask".to_string()),
+                    mask_asset_identifier: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    style_codes: Ok(Default::default()),
+                    style_preset: Ok(Default::default()),
+                    style_reference_asset_identifiers: Ok(Default::default()),
+                    style_reference_images: Ok(Default::default()),
+                    style_type: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl InpaintV3RequestV2 {
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn enable_copyright_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_copyright_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn image_asset_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AssetIdentifier>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_asset_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for image_asset_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MagicPromptV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn mask<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mask = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mask: {e}")
+                    });
+                self
+            }
+            pub fn mask_asset_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AssetIdentifier>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mask_asset_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for mask_asset_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RenderingSpeedV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn style_codes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleCodes>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_codes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_codes: {e}")
+                    });
+                self
+            }
+            pub fn style_preset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StylePresetV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_preset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_preset: {e}")
+                    });
+                self
+            }
+            pub fn style_reference_asset_identifiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StyleReferenceAssets>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_asset_identifiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_asset_identifiers: {e}"
+                        )
+                    });
+                self
+            }
             pub fn style_reference_images<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
@@ -13619,14 +18358,18 @@ the id `request_id`; the webhooks guide and the header say
                     async_: value.async_?,
                     enable_copyright_detection: value.enable_copyright_detection?,
                     image: value.image?,
+                    image_asset_identifier: value.image_asset_identifier?,
                     magic_prompt: value.magic_prompt?,
                     mask: value.mask?,
+                    mask_asset_identifier: value.mask_asset_identifier?,
                     num_images: value.num_images?,
                     prompt: value.prompt?,
                     rendering_speed: value.rendering_speed?,
                     seed: value.seed?,
                     style_codes: value.style_codes?,
                     style_preset: value.style_preset?,
+                    style_reference_asset_identifiers: value
+                        .style_reference_asset_identifiers?,
                     style_reference_images: value.style_reference_images?,
                     style_type: value.style_type?,
                     webhook_url: value.webhook_url?,
@@ -13639,14 +18382,19 @@ the id `request_id`; the webhooks guide and the header say
                     async_: Ok(value.async_),
                     enable_copyright_detection: Ok(value.enable_copyright_detection),
                     image: Ok(value.image),
+                    image_asset_identifier: Ok(value.image_asset_identifier),
                     magic_prompt: Ok(value.magic_prompt),
                     mask: Ok(value.mask),
+                    mask_asset_identifier: Ok(value.mask_asset_identifier),
                     num_images: Ok(value.num_images),
                     prompt: Ok(value.prompt),
                     rendering_speed: Ok(value.rendering_speed),
                     seed: Ok(value.seed),
                     style_codes: Ok(value.style_codes),
                     style_preset: Ok(value.style_preset),
+                    style_reference_asset_identifiers: Ok(
+                        value.style_reference_asset_identifiers,
+                    ),
                     style_reference_images: Ok(value.style_reference_images),
                     style_type: Ok(value.style_type),
                     webhook_url: Ok(value.webhook_url),
@@ -14015,6 +18763,10 @@ the id `request_id`; the webhooks guide and the header say
                 crate::multipart::FilePart,
                 ::std::string::String,
             >,
+            image_asset_identifier: ::std::result::Result<
+                ::std::option::Option<super::AssetIdentifier>,
+                ::std::string::String,
+            >,
             webhook_url: ::std::result::Result<
                 ::std::option::Option<super::LayerizeV3RequestV2WebhookUrl>,
                 ::std::string::String,
@@ -14026,6 +18778,7 @@ the id `request_id`; the webhooks guide and the header say
                     async_: Ok(Default::default()),
                     font_candidate_files: Ok(Default::default()),
                     image: Err("no value supplied for image".to_string()),
+                    image_asset_identifier: Ok(Default::default()),
                     webhook_url: Ok(Default::default()),
                 }
             }
@@ -14069,6 +18822,22 @@ the id `request_id`; the webhooks guide and the header say
                     });
                 self
             }
+            pub fn image_asset_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AssetIdentifier>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_asset_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for image_asset_identifier: {e}"
+                        )
+                    });
+                self
+            }
             pub fn webhook_url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -14094,6 +18863,7 @@ the id `request_id`; the webhooks guide and the header say
                     async_: value.async_?,
                     font_candidate_files: value.font_candidate_files?,
                     image: value.image?,
+                    image_asset_identifier: value.image_asset_identifier?,
                     webhook_url: value.webhook_url?,
                 })
             }
@@ -14104,6 +18874,7 @@ the id `request_id`; the webhooks guide and the header say
                     async_: Ok(value.async_),
                     font_candidate_files: Ok(value.font_candidate_files),
                     image: Ok(value.image),
+                    image_asset_identifier: Ok(value.image_asset_identifier),
                     webhook_url: Ok(value.webhook_url),
                 }
             }
@@ -14373,6 +19144,10 @@ the id `request_id`; the webhooks guide and the header say
                 crate::multipart::FilePart,
                 ::std::string::String,
             >,
+            image_asset_identifier: ::std::result::Result<
+                ::std::option::Option<super::AssetIdentifier>,
+                ::std::string::String,
+            >,
             mask: ::std::result::Result<
                 ::std::option::Option<crate::multipart::FilePart>,
                 ::std::string::String,
@@ -14384,6 +19159,10 @@ the id `request_id`; the webhooks guide and the header say
             prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
             quality: ::std::result::Result<
                 ::std::option::Option<super::QualityV45>,
+                ::std::string::String,
+            >,
+            reference_image_asset_identifiers: ::std::result::Result<
+                ::std::vec::Vec<super::AssetIdentifier>,
                 ::std::string::String,
             >,
             reference_images: ::std::result::Result<
@@ -14405,10 +19184,12 @@ the id `request_id`; the webhooks guide and the header say
                     async_: Ok(Default::default()),
                     enable_copyright_detection: Ok(Default::default()),
                     image: Err("no value supplied for image".to_string()),
+                    image_asset_identifier: Ok(Default::default()),
                     mask: Ok(Default::default()),
                     num_images: Ok(Default::default()),
                     prompt: Err("no value supplied for prompt".to_string()),
                     quality: Ok(Default::default()),
+                    reference_image_asset_identifiers: Ok(Default::default()),
                     reference_images: Ok(Default::default()),
                     seed: Ok(Default::default()),
                     webhook_url: Ok(Default::default()),
@@ -14451,6 +19232,22 @@ the id `request_id`; the webhooks guide and the header say
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn image_asset_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AssetIdentifier>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_asset_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for image_asset_identifier: {e}"
+                        )
                     });
                 self
             }
@@ -14504,6 +19301,20 @@ the id `request_id`; the webhooks guide and the header say
                     });
                 self
             }
+            pub fn reference_image_asset_identifiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::AssetIdentifier>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reference_image_asset_identifiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for reference_image_asset_identifiers: {e}"
+                        )
+                    });
+                self
+            }
             pub fn reference_images<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
@@ -14554,10 +19365,13 @@ the id `request_id`; the webhooks guide and the header say
                     async_: value.async_?,
                     enable_copyright_detection: value.enable_copyright_detection?,
                     image: value.image?,
+                    image_asset_identifier: value.image_asset_identifier?,
                     mask: value.mask?,
                     num_images: value.num_images?,
                     prompt: value.prompt?,
                     quality: value.quality?,
+                    reference_image_asset_identifiers: value
+                        .reference_image_asset_identifiers?,
                     reference_images: value.reference_images?,
                     seed: value.seed?,
                     webhook_url: value.webhook_url?,
@@ -14570,10 +19384,14 @@ the id `request_id`; the webhooks guide and the header say
                     async_: Ok(value.async_),
                     enable_copyright_detection: Ok(value.enable_copyright_detection),
                     image: Ok(value.image),
+                    image_asset_identifier: Ok(value.image_asset_identifier),
                     mask: Ok(value.mask),
                     num_images: Ok(value.num_images),
                     prompt: Ok(value.prompt),
                     quality: Ok(value.quality),
+                    reference_image_asset_identifiers: Ok(
+                        value.reference_image_asset_identifiers,
+                    ),
                     reference_images: Ok(value.reference_images),
                     seed: Ok(value.seed),
                     webhook_url: Ok(value.webhook_url),
@@ -14952,6 +19770,10 @@ the id `request_id`; the webhooks guide and the header say
                 crate::multipart::FilePart,
                 ::std::string::String,
             >,
+            image_asset_identifier: ::std::result::Result<
+                ::std::option::Option<super::AssetIdentifier>,
+                ::std::string::String,
+            >,
             num_images: ::std::result::Result<
                 ::std::option::Option<super::NumImages>,
                 ::std::string::String,
@@ -14976,6 +19798,10 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::option::Option<super::StylePresetV2>,
                 ::std::string::String,
             >,
+            style_reference_asset_identifiers: ::std::result::Result<
+                ::std::option::Option<super::StyleReferenceAssets>,
+                ::std::string::String,
+            >,
             style_reference_images: ::std::result::Result<
                 ::std::vec::Vec<crate::multipart::FilePart>,
                 ::std::string::String,
@@ -14987,12 +19813,14 @@ the id `request_id`; the webhooks guide and the header say
                     async_: Ok(Default::default()),
                     color_palette: Ok(Default::default()),
                     image: Err("no value supplied for image".to_string()),
+                    image_asset_identifier: Ok(Default::default()),
                     num_images: Ok(Default::default()),
                     rendering_speed: Ok(Default::default()),
                     resolution: Err("no value supplied for resolution".to_string()),
                     seed: Ok(Default::default()),
                     style_codes: Ok(Default::default()),
                     style_preset: Ok(Default::default()),
+                    style_reference_asset_identifiers: Ok(Default::default()),
                     style_reference_images: Ok(Default::default()),
                 }
             }
@@ -15031,6 +19859,22 @@ the id `request_id`; the webhooks guide and the header say
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn image_asset_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AssetIdentifier>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_asset_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for image_asset_identifier: {e}"
+                        )
                     });
                 self
             }
@@ -15110,6 +19954,22 @@ the id `request_id`; the webhooks guide and the header say
                     });
                 self
             }
+            pub fn style_reference_asset_identifiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StyleReferenceAssets>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_asset_identifiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_asset_identifiers: {e}"
+                        )
+                    });
+                self
+            }
             pub fn style_reference_images<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
@@ -15134,12 +19994,15 @@ the id `request_id`; the webhooks guide and the header say
                     async_: value.async_?,
                     color_palette: value.color_palette?,
                     image: value.image?,
+                    image_asset_identifier: value.image_asset_identifier?,
                     num_images: value.num_images?,
                     rendering_speed: value.rendering_speed?,
                     resolution: value.resolution?,
                     seed: value.seed?,
                     style_codes: value.style_codes?,
                     style_preset: value.style_preset?,
+                    style_reference_asset_identifiers: value
+                        .style_reference_asset_identifiers?,
                     style_reference_images: value.style_reference_images?,
                 })
             }
@@ -15150,12 +20013,16 @@ the id `request_id`; the webhooks guide and the header say
                     async_: Ok(value.async_),
                     color_palette: Ok(value.color_palette),
                     image: Ok(value.image),
+                    image_asset_identifier: Ok(value.image_asset_identifier),
                     num_images: Ok(value.num_images),
                     rendering_speed: Ok(value.rendering_speed),
                     resolution: Ok(value.resolution),
                     seed: Ok(value.seed),
                     style_codes: Ok(value.style_codes),
                     style_preset: Ok(value.style_preset),
+                    style_reference_asset_identifiers: Ok(
+                        value.style_reference_asset_identifiers,
+                    ),
                     style_reference_images: Ok(value.style_reference_images),
                 }
             }
@@ -15610,6 +20477,899 @@ the id `request_id`; the webhooks guide and the header say
             }
         }
         #[derive(Clone, Debug)]
+        pub struct RemixV3CharacterV2 {
+            aspect_ratio: ::std::result::Result<
+                ::std::option::Option<super::AspectRatioV3>,
+                ::std::string::String,
+            >,
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            character_reference_asset_identifiers: ::std::result::Result<
+                ::std::option::Option<super::CharacterReferenceAssets>,
+                ::std::string::String,
+            >,
+            character_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            character_reference_mask: ::std::result::Result<
+                ::std::option::Option<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            enable_copyright_detection: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            image_asset_identifier: ::std::result::Result<
+                ::std::option::Option<super::AssetIdentifier>,
+                ::std::string::String,
+            >,
+            image_weight: ::std::result::Result<
+                ::std::num::NonZeroU32,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptV2>,
+                ::std::string::String,
+            >,
+            negative_prompt: ::std::result::Result<
+                ::std::option::Option<super::RemixV3CharacterV2NegativePrompt>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeedV2>,
+                ::std::string::String,
+            >,
+            resolution: ::std::result::Result<
+                ::std::option::Option<super::ResolutionV3>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            style_reference_asset_identifiers: ::std::result::Result<
+                ::std::option::Option<super::StyleReferenceAssets>,
+                ::std::string::String,
+            >,
+            style_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            style_type: ::std::result::Result<
+                ::std::option::Option<super::StyleTypeCharacterV2>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::RemixV3CharacterV2WebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RemixV3CharacterV2 {
+            fn default() -> Self {
+                Self {
+                    aspect_ratio: Ok(Default::default()),
+                    async_: Ok(Default::default()),
+                    character_reference_asset_identifiers: Ok(Default::default()),
+                    character_reference_images: Ok(Default::default()),
+                    character_reference_mask: Ok(Default::default()),
+                    enable_copyright_detection: Ok(Default::default()),
+                    image: Err("no value supplied for image".to_string()),
+                    image_asset_identifier: Ok(Default::default()),
+                    image_weight: Ok(
+                        super::defaults::default_nzu64::<::std::num::NonZeroU32, 50>(),
+                    ),
+                    magic_prompt: Ok(Default::default()),
+                    negative_prompt: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    resolution: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    style_reference_asset_identifiers: Ok(Default::default()),
+                    style_reference_images: Ok(Default::default()),
+                    style_type: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl RemixV3CharacterV2 {
+            pub fn aspect_ratio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AspectRatioV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.aspect_ratio = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for aspect_ratio: {e}")
+                    });
+                self
+            }
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn character_reference_asset_identifiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CharacterReferenceAssets>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.character_reference_asset_identifiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for character_reference_asset_identifiers: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn character_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.character_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for character_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn character_reference_mask<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.character_reference_mask = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for character_reference_mask: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn enable_copyright_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_copyright_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn image_asset_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AssetIdentifier>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_asset_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for image_asset_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn image_weight<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_weight = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image_weight: {e}")
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MagicPromptV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn negative_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RemixV3CharacterV2NegativePrompt>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.negative_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for negative_prompt: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RenderingSpeedV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResolutionV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resolution = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resolution: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn style_reference_asset_identifiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StyleReferenceAssets>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_asset_identifiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_asset_identifiers: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn style_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn style_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StyleTypeCharacterV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_type: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RemixV3CharacterV2WebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RemixV3CharacterV2> for super::RemixV3CharacterV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RemixV3CharacterV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    aspect_ratio: value.aspect_ratio?,
+                    async_: value.async_?,
+                    character_reference_asset_identifiers: value
+                        .character_reference_asset_identifiers?,
+                    character_reference_images: value.character_reference_images?,
+                    character_reference_mask: value.character_reference_mask?,
+                    enable_copyright_detection: value.enable_copyright_detection?,
+                    image: value.image?,
+                    image_asset_identifier: value.image_asset_identifier?,
+                    image_weight: value.image_weight?,
+                    magic_prompt: value.magic_prompt?,
+                    negative_prompt: value.negative_prompt?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    resolution: value.resolution?,
+                    seed: value.seed?,
+                    style_reference_asset_identifiers: value
+                        .style_reference_asset_identifiers?,
+                    style_reference_images: value.style_reference_images?,
+                    style_type: value.style_type?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RemixV3CharacterV2> for RemixV3CharacterV2 {
+            fn from(value: super::RemixV3CharacterV2) -> Self {
+                Self {
+                    aspect_ratio: Ok(value.aspect_ratio),
+                    async_: Ok(value.async_),
+                    character_reference_asset_identifiers: Ok(
+                        value.character_reference_asset_identifiers,
+                    ),
+                    character_reference_images: Ok(value.character_reference_images),
+                    character_reference_mask: Ok(value.character_reference_mask),
+                    enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    image: Ok(value.image),
+                    image_asset_identifier: Ok(value.image_asset_identifier),
+                    image_weight: Ok(value.image_weight),
+                    magic_prompt: Ok(value.magic_prompt),
+                    negative_prompt: Ok(value.negative_prompt),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    resolution: Ok(value.resolution),
+                    seed: Ok(value.seed),
+                    style_reference_asset_identifiers: Ok(
+                        value.style_reference_asset_identifiers,
+                    ),
+                    style_reference_images: Ok(value.style_reference_images),
+                    style_type: Ok(value.style_type),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RemixV3CustomModelV2 {
+            aspect_ratio: ::std::result::Result<
+                ::std::option::Option<super::AspectRatioV3>,
+                ::std::string::String,
+            >,
+            async_: ::std::result::Result<bool, ::std::string::String>,
+            color_palette: ::std::result::Result<
+                ::std::option::Option<super::ColorPaletteV2>,
+                ::std::string::String,
+            >,
+            custom_model_uri: ::std::result::Result<
+                super::CustomModelUri,
+                ::std::string::String,
+            >,
+            enable_copyright_detection: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            image: ::std::result::Result<
+                crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            image_asset_identifier: ::std::result::Result<
+                ::std::option::Option<super::AssetIdentifier>,
+                ::std::string::String,
+            >,
+            image_weight: ::std::result::Result<
+                ::std::num::NonZeroU32,
+                ::std::string::String,
+            >,
+            magic_prompt: ::std::result::Result<
+                ::std::option::Option<super::MagicPromptV2>,
+                ::std::string::String,
+            >,
+            negative_prompt: ::std::result::Result<
+                ::std::option::Option<super::RemixV3CustomModelV2NegativePrompt>,
+                ::std::string::String,
+            >,
+            num_images: ::std::result::Result<
+                ::std::option::Option<super::NumImages>,
+                ::std::string::String,
+            >,
+            prompt: ::std::result::Result<super::Prompt, ::std::string::String>,
+            rendering_speed: ::std::result::Result<
+                ::std::option::Option<super::RenderingSpeedV2>,
+                ::std::string::String,
+            >,
+            resolution: ::std::result::Result<
+                ::std::option::Option<super::ResolutionV3>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
+            style_codes: ::std::result::Result<
+                ::std::option::Option<super::StyleCodes>,
+                ::std::string::String,
+            >,
+            style_preset: ::std::result::Result<
+                ::std::option::Option<super::StylePresetV2>,
+                ::std::string::String,
+            >,
+            style_reference_asset_identifiers: ::std::result::Result<
+                ::std::option::Option<super::StyleReferenceAssets>,
+                ::std::string::String,
+            >,
+            style_reference_images: ::std::result::Result<
+                ::std::vec::Vec<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            style_type: ::std::result::Result<
+                ::std::option::Option<super::StyleTypeV2>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::RemixV3CustomModelV2WebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RemixV3CustomModelV2 {
+            fn default() -> Self {
+                Self {
+                    aspect_ratio: Ok(Default::default()),
+                    async_: Ok(Default::default()),
+                    color_palette: Ok(Default::default()),
+                    custom_model_uri: Err(
+                        "no value supplied for custom_model_uri".to_string(),
+                    ),
+                    enable_copyright_detection: Ok(Default::default()),
+                    image: Err("no value supplied for image".to_string()),
+                    image_asset_identifier: Ok(Default::default()),
+                    image_weight: Ok(
+                        super::defaults::default_nzu64::<::std::num::NonZeroU32, 50>(),
+                    ),
+                    magic_prompt: Ok(Default::default()),
+                    negative_prompt: Ok(Default::default()),
+                    num_images: Ok(Default::default()),
+                    prompt: Err("no value supplied for prompt".to_string()),
+                    rendering_speed: Ok(Default::default()),
+                    resolution: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    style_codes: Ok(Default::default()),
+                    style_preset: Ok(Default::default()),
+                    style_reference_asset_identifiers: Ok(Default::default()),
+                    style_reference_images: Ok(Default::default()),
+                    style_type: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl RemixV3CustomModelV2 {
+            pub fn aspect_ratio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AspectRatioV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.aspect_ratio = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for aspect_ratio: {e}")
+                    });
+                self
+            }
+            pub fn async_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.async_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for async_: {e}")
+                    });
+                self
+            }
+            pub fn color_palette<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ColorPaletteV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color_palette = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color_palette: {e}")
+                    });
+                self
+            }
+            pub fn custom_model_uri<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CustomModelUri>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_model_uri = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for custom_model_uri: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn enable_copyright_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enable_copyright_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for enable_copyright_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn image_asset_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AssetIdentifier>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_asset_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for image_asset_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn image_weight<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_weight = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image_weight: {e}")
+                    });
+                self
+            }
+            pub fn magic_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MagicPromptV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.magic_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for magic_prompt: {e}")
+                    });
+                self
+            }
+            pub fn negative_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RemixV3CustomModelV2NegativePrompt>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.negative_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for negative_prompt: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn num_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NumImages>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.num_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for num_images: {e}")
+                    });
+                self
+            }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Prompt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn rendering_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RenderingSpeedV2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rendering_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rendering_speed: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn resolution<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResolutionV3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resolution = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resolution: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
+            pub fn style_codes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleCodes>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_codes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_codes: {e}")
+                    });
+                self
+            }
+            pub fn style_preset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StylePresetV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_preset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_preset: {e}")
+                    });
+                self
+            }
+            pub fn style_reference_asset_identifiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StyleReferenceAssets>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_asset_identifiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_asset_identifiers: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn style_reference_images<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_images = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_images: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn style_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::StyleTypeV2>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for style_type: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RemixV3CustomModelV2WebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RemixV3CustomModelV2>
+        for super::RemixV3CustomModelV2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RemixV3CustomModelV2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    aspect_ratio: value.aspect_ratio?,
+                    async_: value.async_?,
+                    color_palette: value.color_palette?,
+                    custom_model_uri: value.custom_model_uri?,
+                    enable_copyright_detection: value.enable_copyright_detection?,
+                    image: value.image?,
+                    image_asset_identifier: value.image_asset_identifier?,
+                    image_weight: value.image_weight?,
+                    magic_prompt: value.magic_prompt?,
+                    negative_prompt: value.negative_prompt?,
+                    num_images: value.num_images?,
+                    prompt: value.prompt?,
+                    rendering_speed: value.rendering_speed?,
+                    resolution: value.resolution?,
+                    seed: value.seed?,
+                    style_codes: value.style_codes?,
+                    style_preset: value.style_preset?,
+                    style_reference_asset_identifiers: value
+                        .style_reference_asset_identifiers?,
+                    style_reference_images: value.style_reference_images?,
+                    style_type: value.style_type?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RemixV3CustomModelV2> for RemixV3CustomModelV2 {
+            fn from(value: super::RemixV3CustomModelV2) -> Self {
+                Self {
+                    aspect_ratio: Ok(value.aspect_ratio),
+                    async_: Ok(value.async_),
+                    color_palette: Ok(value.color_palette),
+                    custom_model_uri: Ok(value.custom_model_uri),
+                    enable_copyright_detection: Ok(value.enable_copyright_detection),
+                    image: Ok(value.image),
+                    image_asset_identifier: Ok(value.image_asset_identifier),
+                    image_weight: Ok(value.image_weight),
+                    magic_prompt: Ok(value.magic_prompt),
+                    negative_prompt: Ok(value.negative_prompt),
+                    num_images: Ok(value.num_images),
+                    prompt: Ok(value.prompt),
+                    rendering_speed: Ok(value.rendering_speed),
+                    resolution: Ok(value.resolution),
+                    seed: Ok(value.seed),
+                    style_codes: Ok(value.style_codes),
+                    style_preset: Ok(value.style_preset),
+                    style_reference_asset_identifiers: Ok(
+                        value.style_reference_asset_identifiers,
+                    ),
+                    style_reference_images: Ok(value.style_reference_images),
+                    style_type: Ok(value.style_type),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RemixV3RequestV2 {
             aspect_ratio: ::std::result::Result<
                 ::std::option::Option<super::AspectRatioV3>,
@@ -15626,6 +21386,10 @@ the id `request_id`; the webhooks guide and the header say
             >,
             image: ::std::result::Result<
                 crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            image_asset_identifier: ::std::result::Result<
+                ::std::option::Option<super::AssetIdentifier>,
                 ::std::string::String,
             >,
             image_weight: ::std::result::Result<
@@ -15665,6 +21429,10 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::option::Option<super::StylePresetV2>,
                 ::std::string::String,
             >,
+            style_reference_asset_identifiers: ::std::result::Result<
+                ::std::option::Option<super::StyleReferenceAssets>,
+                ::std::string::String,
+            >,
             style_reference_images: ::std::result::Result<
                 ::std::vec::Vec<crate::multipart::FilePart>,
                 ::std::string::String,
@@ -15686,6 +21454,7 @@ the id `request_id`; the webhooks guide and the header say
                     color_palette: Ok(Default::default()),
                     enable_copyright_detection: Ok(Default::default()),
                     image: Err("no value supplied for image".to_string()),
+                    image_asset_identifier: Ok(Default::default()),
                     image_weight: Ok(
                         super::defaults::default_nzu64::<::std::num::NonZeroU32, 50>(),
                     ),
@@ -15698,6 +21467,7 @@ the id `request_id`; the webhooks guide and the header say
                     seed: Ok(Default::default()),
                     style_codes: Ok(Default::default()),
                     style_preset: Ok(Default::default()),
+                    style_reference_asset_identifiers: Ok(Default::default()),
                     style_reference_images: Ok(Default::default()),
                     style_type: Ok(Default::default()),
                     webhook_url: Ok(Default::default()),
@@ -15764,6 +21534,22 @@ the id `request_id`; the webhooks guide and the header say
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn image_asset_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AssetIdentifier>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_asset_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for image_asset_identifier: {e}"
+                        )
                     });
                 self
             }
@@ -15895,6 +21681,22 @@ the id `request_id`; the webhooks guide and the header say
                     });
                 self
             }
+            pub fn style_reference_asset_identifiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StyleReferenceAssets>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.style_reference_asset_identifiers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for style_reference_asset_identifiers: {e}"
+                        )
+                    });
+                self
+            }
             pub fn style_reference_images<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<crate::multipart::FilePart>>,
@@ -15947,6 +21749,7 @@ the id `request_id`; the webhooks guide and the header say
                     color_palette: value.color_palette?,
                     enable_copyright_detection: value.enable_copyright_detection?,
                     image: value.image?,
+                    image_asset_identifier: value.image_asset_identifier?,
                     image_weight: value.image_weight?,
                     magic_prompt: value.magic_prompt?,
                     negative_prompt: value.negative_prompt?,
@@ -15957,6 +21760,8 @@ the id `request_id`; the webhooks guide and the header say
                     seed: value.seed?,
                     style_codes: value.style_codes?,
                     style_preset: value.style_preset?,
+                    style_reference_asset_identifiers: value
+                        .style_reference_asset_identifiers?,
                     style_reference_images: value.style_reference_images?,
                     style_type: value.style_type?,
                     webhook_url: value.webhook_url?,
@@ -15971,6 +21776,7 @@ the id `request_id`; the webhooks guide and the header say
                     color_palette: Ok(value.color_palette),
                     enable_copyright_detection: Ok(value.enable_copyright_detection),
                     image: Ok(value.image),
+                    image_asset_identifier: Ok(value.image_asset_identifier),
                     image_weight: Ok(value.image_weight),
                     magic_prompt: Ok(value.magic_prompt),
                     negative_prompt: Ok(value.negative_prompt),
@@ -15981,6 +21787,9 @@ the id `request_id`; the webhooks guide and the header say
                     seed: Ok(value.seed),
                     style_codes: Ok(value.style_codes),
                     style_preset: Ok(value.style_preset),
+                    style_reference_asset_identifiers: Ok(
+                        value.style_reference_asset_identifiers,
+                    ),
                     style_reference_images: Ok(value.style_reference_images),
                     style_type: Ok(value.style_type),
                     webhook_url: Ok(value.webhook_url),
@@ -15996,6 +21805,10 @@ the id `request_id`; the webhooks guide and the header say
             >,
             image: ::std::result::Result<
                 crate::multipart::FilePart,
+                ::std::string::String,
+            >,
+            image_asset_identifier: ::std::result::Result<
+                ::std::option::Option<super::AssetIdentifier>,
                 ::std::string::String,
             >,
             image_weight: ::std::result::Result<
@@ -16026,6 +21839,7 @@ the id `request_id`; the webhooks guide and the header say
                     async_: Ok(Default::default()),
                     enable_copyright_detection: Ok(Default::default()),
                     image: Err("no value supplied for image".to_string()),
+                    image_asset_identifier: Ok(Default::default()),
                     image_weight: Ok(
                         super::defaults::default_nzu64::<::std::num::NonZeroU32, 50>(),
                     ),
@@ -16073,6 +21887,22 @@ the id `request_id`; the webhooks guide and the header say
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn image_asset_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AssetIdentifier>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_asset_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for image_asset_identifier: {e}"
+                        )
                     });
                 self
             }
@@ -16164,6 +21994,7 @@ the id `request_id`; the webhooks guide and the header say
                     async_: value.async_?,
                     enable_copyright_detection: value.enable_copyright_detection?,
                     image: value.image?,
+                    image_asset_identifier: value.image_asset_identifier?,
                     image_weight: value.image_weight?,
                     num_images: value.num_images?,
                     prompt: value.prompt?,
@@ -16179,6 +22010,7 @@ the id `request_id`; the webhooks guide and the header say
                     async_: Ok(value.async_),
                     enable_copyright_detection: Ok(value.enable_copyright_detection),
                     image: Ok(value.image),
+                    image_asset_identifier: Ok(value.image_asset_identifier),
                     image_weight: Ok(value.image_weight),
                     num_images: Ok(value.num_images),
                     prompt: Ok(value.prompt),
@@ -16195,12 +22027,17 @@ the id `request_id`; the webhooks guide and the header say
                 crate::multipart::FilePart,
                 ::std::string::String,
             >,
+            image_asset_identifier: ::std::result::Result<
+                ::std::option::Option<super::AssetIdentifier>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for RemoveBackgroundV2 {
             fn default() -> Self {
                 Self {
                     async_: Ok(Default::default()),
                     image: Err("no value supplied for image".to_string()),
+                    image_asset_identifier: Ok(Default::default()),
                 }
             }
         }
@@ -16229,6 +22066,22 @@ the id `request_id`; the webhooks guide and the header say
                     });
                 self
             }
+            pub fn image_asset_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AssetIdentifier>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_asset_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for image_asset_identifier: {e}"
+                        )
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<RemoveBackgroundV2> for super::RemoveBackgroundV2 {
             type Error = super::error::ConversionError;
@@ -16238,6 +22091,7 @@ the id `request_id`; the webhooks guide and the header say
                 Ok(Self {
                     async_: value.async_?,
                     image: value.image?,
+                    image_asset_identifier: value.image_asset_identifier?,
                 })
             }
         }
@@ -16246,6 +22100,7 @@ the id `request_id`; the webhooks guide and the header say
                 Self {
                     async_: Ok(value.async_),
                     image: Ok(value.image),
+                    image_asset_identifier: Ok(value.image_asset_identifier),
                 }
             }
         }
@@ -16540,6 +22395,10 @@ the id `request_id`; the webhooks guide and the header say
                 crate::multipart::FilePart,
                 ::std::string::String,
             >,
+            image_asset_identifier: ::std::result::Result<
+                ::std::option::Option<super::AssetIdentifier>,
+                ::std::string::String,
+            >,
             num_images: ::std::result::Result<
                 ::std::option::Option<super::NumImages>,
                 ::std::string::String,
@@ -16561,6 +22420,7 @@ the id `request_id`; the webhooks guide and the header say
             fn default() -> Self {
                 Self {
                     image: Err("no value supplied for image".to_string()),
+                    image_asset_identifier: Ok(Default::default()),
                     num_images: Ok(Default::default()),
                     prompt: Err("no value supplied for prompt".to_string()),
                     rendering_speed: Ok(Default::default()),
@@ -16578,6 +22438,22 @@ the id `request_id`; the webhooks guide and the header say
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn image_asset_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AssetIdentifier>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_asset_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for image_asset_identifier: {e}"
+                        )
                     });
                 self
             }
@@ -16644,6 +22520,7 @@ the id `request_id`; the webhooks guide and the header say
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     image: value.image?,
+                    image_asset_identifier: value.image_asset_identifier?,
                     num_images: value.num_images?,
                     prompt: value.prompt?,
                     rendering_speed: value.rendering_speed?,
@@ -16656,10 +22533,79 @@ the id `request_id`; the webhooks guide and the header say
             fn from(value: super::ReplaceBackgroundV3RequestV2) -> Self {
                 Self {
                     image: Ok(value.image),
+                    image_asset_identifier: Ok(value.image_asset_identifier),
                     num_images: Ok(value.num_images),
                     prompt: Ok(value.prompt),
                     rendering_speed: Ok(value.rendering_speed),
                     webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct StackedCustomModel {
+            custom_model_uri: ::std::result::Result<
+                super::CustomModelUri,
+                ::std::string::String,
+            >,
+            weight: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for StackedCustomModel {
+            fn default() -> Self {
+                Self {
+                    custom_model_uri: Err(
+                        "no value supplied for custom_model_uri".to_string(),
+                    ),
+                    weight: Ok(Default::default()),
+                }
+            }
+        }
+        impl StackedCustomModel {
+            pub fn custom_model_uri<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CustomModelUri>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_model_uri = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for custom_model_uri: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn weight<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.weight = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for weight: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StackedCustomModel> for super::StackedCustomModel {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StackedCustomModel,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    custom_model_uri: value.custom_model_uri?,
+                    weight: value.weight?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::StackedCustomModel> for StackedCustomModel {
+            fn from(value: super::StackedCustomModel) -> Self {
+                Self {
+                    custom_model_uri: Ok(value.custom_model_uri),
+                    weight: Ok(value.weight),
                 }
             }
         }
@@ -17429,11 +23375,14 @@ multipart with reference images), generate-transparent, edit (deprecated),
 remix, reframe and replace-background; `POST /upscale`, `POST /describe`,
 Ideogram 3.0's layerize-text, and Ideogram 4.0's generate. Version 2 (tag
 `v2`, the documentation's default): generate with Ideogram 4.5, 4.0, 3.0
-(and its character variant) and P-Image; 4.5's precise edit, 3.0's
-inpaint, remix (4.0, 3.0), reframe and replace-background; remove
-background, remove object, upscale; and `GET /v2/generations/{id}`, which
-polls any v2 call made with `async` or a `webhook_url`. v2 takes images
-as multipart file parts and enums in lower case; the fields whose meaning
+(and its character variant) and P-Image, 4.0's and 3.0's custom-model
+and transparent variants; 4.5's precise edit, 3.0's inpaint (and its
+character and custom-model variants), remix (4.0, 3.0 and the same two
+variants), reframe and replace-background; remove background, remove
+object, upscale; and `GET /v2/generations/{id}`, which polls any v2 call
+made with `async` or a `webhook_url`. v2 takes images as multipart file
+parts, or as `AssetIdentifier`s (JSON parts in multipart) where a body
+lists them, and enums in lower case; the fields whose meaning
 Ideogram does not document (`private`, `target_collection_id`, 4.5's
 `context_window`) are left out. Where a model runs on
 both versions a client sends v1 unless the request needs v2 (a v2-only
@@ -17468,6 +23417,9 @@ operation of the task and model whose body takes every field given.
 A property marked `x-delivery` says how the result comes back, not what
 is made (v2's `async`, `webhook_url`): a front that waits for the result
 itself (an agent's tool) sets it, or leaves it out.
+A schema marked `x-asset` (`AssetIdentifier`) names an image Ideogram
+already holds, in place of a file: a front that takes its images as
+files or URLs (an agent's tool) leaves such a field out.
 An operation's `x-price` is what a call costs, in millionths of a US
 dollar: the `billing` product, per call or `per` unit of a count field
 (`num_images`), `by` the value of the field that sets it (`unset`: the
@@ -17664,6 +23616,68 @@ let response = client.post_generate_v2_ideogram_4()
     pub fn post_generate_v2_ideogram_4(&self) -> builder::PostGenerateV2Ideogram4<'_> {
         builder::PostGenerateV2Ideogram4::new(self)
     }
+    /**Generate with an Ideogram 4.0 custom model (v2)
+
+Ideogram 4.0 generate (JSON only) with a trained custom model
+(`custom_model_uri`, required), optionally stacked with up to 4
+others (`stacked_custom_models`, each with a `weight`). Picked by a
+field only it takes (`custom_model_uri`) or by its id. Source: the
+2026-10-07 OpenAPI (C-oas); no documentation page describes it, so
+what a custom model is and who may train one is unconfirmed. No
+first-party price: priced as 4.0 generate.
+
+
+Sends a `POST` request to `/v2/image/generate/ideogram-4-custom-model`
+
+Arguments:
+- `dry_run`: Prices the call instead of running it: the request is checked and
+priced, nothing is generated, stored or billed, no safety review is
+made, and the 200 answer is a `PriceQuote`. Only operations that
+declare it take it: another may run, and bill, the request.
+
+- `body`
+```ignore
+let response = client.post_generate_v2_ideogram_4_custom_model()
+    .dry_run(dry_run)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn post_generate_v2_ideogram_4_custom_model(
+        &self,
+    ) -> builder::PostGenerateV2Ideogram4CustomModel<'_> {
+        builder::PostGenerateV2Ideogram4CustomModel::new(self)
+    }
+    /**Generate with a transparent background with Ideogram 4.0 (v2)
+
+Ideogram 4.0 (JSON only) making images with a transparent background,
+shaped by `aspect_ratio` at an `output_resolution` tier (1k to 8k);
+it takes no `resolution`. Source: the 2026-10-07 OpenAPI (C-oas); no
+documentation page describes it. No first-party price: priced as 4.0
+generate (whether the tier changes the price is unknown).
+
+
+Sends a `POST` request to `/v2/image/generate/ideogram-4-transparent`
+
+Arguments:
+- `dry_run`: Prices the call instead of running it: the request is checked and
+priced, nothing is generated, stored or billed, no safety review is
+made, and the 200 answer is a `PriceQuote`. Only operations that
+declare it take it: another may run, and bill, the request.
+
+- `body`
+```ignore
+let response = client.post_generate_v2_ideogram_4_transparent()
+    .dry_run(dry_run)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn post_generate_v2_ideogram_4_transparent(
+        &self,
+    ) -> builder::PostGenerateV2Ideogram4Transparent<'_> {
+        builder::PostGenerateV2Ideogram4Transparent::new(self)
+    }
     /**Generate with Ideogram 3.0 (v2)
 
 Ideogram 3.0 on v2, as JSON or as multipart form data with style
@@ -17690,6 +23704,67 @@ let response = client.post_generate_v2_ideogram_3()
 ```*/
     pub fn post_generate_v2_ideogram_3(&self) -> builder::PostGenerateV2Ideogram3<'_> {
         builder::PostGenerateV2Ideogram3::new(self)
+    }
+    /**Generate with an Ideogram 3.0 custom model (v2)
+
+Ideogram 3.0 generate with a trained custom model (`custom_model_uri`,
+required), as JSON or as multipart form data with style reference
+images. Picked by a field only it takes (`custom_model_uri`) or by its
+id. Source: the 2026-10-07 OpenAPI (C-oas); no documentation page
+describes it. No first-party price: priced as 3.0 generate.
+
+
+Sends a `POST` request to `/v2/image/generate/ideogram-3-custom-model`
+
+Arguments:
+- `dry_run`: Prices the call instead of running it: the request is checked and
+priced, nothing is generated, stored or billed, no safety review is
+made, and the 200 answer is a `PriceQuote`. Only operations that
+declare it take it: another may run, and bill, the request.
+
+- `body`
+```ignore
+let response = client.post_generate_v2_ideogram_3_custom_model()
+    .dry_run(dry_run)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn post_generate_v2_ideogram_3_custom_model(
+        &self,
+    ) -> builder::PostGenerateV2Ideogram3CustomModel<'_> {
+        builder::PostGenerateV2Ideogram3CustomModel::new(self)
+    }
+    /**Generate with a transparent background with Ideogram 3.0 (v2)
+
+v1 generate-transparent's successor (JSON only). The 2026-10-07
+OpenAPI lists the operation (C-oas), but its request schema was not
+read where this spec was curated: the body here is 3.0's text fields
+v1's transparent operation takes (no `upscale_factor`, no
+`resolution`), which is unconfirmed; a field Ideogram adds is
+refused here until the spec gains it. No v2 price: priced as v1's.
+
+
+Sends a `POST` request to `/v2/image/generate/ideogram-3-transparent`
+
+Arguments:
+- `dry_run`: Prices the call instead of running it: the request is checked and
+priced, nothing is generated, stored or billed, no safety review is
+made, and the 200 answer is a `PriceQuote`. Only operations that
+declare it take it: another may run, and bill, the request.
+
+- `body`
+```ignore
+let response = client.post_generate_v2_ideogram_3_transparent()
+    .dry_run(dry_run)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn post_generate_v2_ideogram_3_transparent(
+        &self,
+    ) -> builder::PostGenerateV2Ideogram3Transparent<'_> {
+        builder::PostGenerateV2Ideogram3Transparent::new(self)
     }
     /**Generate with P-Image (v2)
 
@@ -18267,6 +24342,220 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::post_generate_v2_ideogram_4_custom_model`]
+
+[`Client::post_generate_v2_ideogram_4_custom_model`]: super::Client::post_generate_v2_ideogram_4_custom_model*/
+    #[derive(Debug, Clone)]
+    pub struct PostGenerateV2Ideogram4CustomModel<'a> {
+        client: &'a super::Client,
+        dry_run: Result<Option<bool>, String>,
+        body: Result<types::builder::GenerateV4CustomModelV2, String>,
+    }
+    impl<'a> PostGenerateV2Ideogram4CustomModel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                dry_run: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn dry_run<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.dry_run = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for dry_run failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GenerateV4CustomModelV2>,
+            <V as std::convert::TryInto<
+                types::GenerateV4CustomModelV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `GenerateV4CustomModelV2` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::GenerateV4CustomModelV2,
+            ) -> types::builder::GenerateV4CustomModelV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/generate/ideogram-4-custom-model`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, dry_run, body } = self;
+            let dry_run = dry_run.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::GenerateV4CustomModelV2::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/image/generate/ideogram-4-custom-model", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("dry_run", &dry_run))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_generate_v2_ideogram_4_custom_model",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_generate_v2_ideogram_4_transparent`]
+
+[`Client::post_generate_v2_ideogram_4_transparent`]: super::Client::post_generate_v2_ideogram_4_transparent*/
+    #[derive(Debug, Clone)]
+    pub struct PostGenerateV2Ideogram4Transparent<'a> {
+        client: &'a super::Client,
+        dry_run: Result<Option<bool>, String>,
+        body: Result<types::builder::GenerateV4TransparentV2, String>,
+    }
+    impl<'a> PostGenerateV2Ideogram4Transparent<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                dry_run: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn dry_run<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.dry_run = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for dry_run failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GenerateV4TransparentV2>,
+            <V as std::convert::TryInto<
+                types::GenerateV4TransparentV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `GenerateV4TransparentV2` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::GenerateV4TransparentV2,
+            ) -> types::builder::GenerateV4TransparentV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/generate/ideogram-4-transparent`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, dry_run, body } = self;
+            let dry_run = dry_run.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::GenerateV4TransparentV2::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/image/generate/ideogram-4-transparent", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("dry_run", &dry_run))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_generate_v2_ideogram_4_transparent",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::post_generate_v2_ideogram_3`]
 
 [`Client::post_generate_v2_ideogram_3`]: super::Client::post_generate_v2_ideogram_3*/
@@ -18352,6 +24641,220 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "post_generate_v2_ideogram_3",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_generate_v2_ideogram_3_custom_model`]
+
+[`Client::post_generate_v2_ideogram_3_custom_model`]: super::Client::post_generate_v2_ideogram_3_custom_model*/
+    #[derive(Debug, Clone)]
+    pub struct PostGenerateV2Ideogram3CustomModel<'a> {
+        client: &'a super::Client,
+        dry_run: Result<Option<bool>, String>,
+        body: Result<types::builder::GenerateV3CustomModelV2, String>,
+    }
+    impl<'a> PostGenerateV2Ideogram3CustomModel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                dry_run: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn dry_run<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.dry_run = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for dry_run failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GenerateV3CustomModelV2>,
+            <V as std::convert::TryInto<
+                types::GenerateV3CustomModelV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `GenerateV3CustomModelV2` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::GenerateV3CustomModelV2,
+            ) -> types::builder::GenerateV3CustomModelV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/generate/ideogram-3-custom-model`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, dry_run, body } = self;
+            let dry_run = dry_run.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::GenerateV3CustomModelV2::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/image/generate/ideogram-3-custom-model", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("dry_run", &dry_run))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_generate_v2_ideogram_3_custom_model",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_generate_v2_ideogram_3_transparent`]
+
+[`Client::post_generate_v2_ideogram_3_transparent`]: super::Client::post_generate_v2_ideogram_3_transparent*/
+    #[derive(Debug, Clone)]
+    pub struct PostGenerateV2Ideogram3Transparent<'a> {
+        client: &'a super::Client,
+        dry_run: Result<Option<bool>, String>,
+        body: Result<types::builder::GenerateV3TransparentV2, String>,
+    }
+    impl<'a> PostGenerateV2Ideogram3Transparent<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                dry_run: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn dry_run<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.dry_run = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for dry_run failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GenerateV3TransparentV2>,
+            <V as std::convert::TryInto<
+                types::GenerateV3TransparentV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `GenerateV3TransparentV2` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::GenerateV3TransparentV2,
+            ) -> types::builder::GenerateV3TransparentV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/generate/ideogram-3-transparent`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, dry_run, body } = self;
+            let dry_run = dry_run.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::GenerateV3TransparentV2::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/image/generate/ideogram-3-transparent", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("dry_run", &dry_run))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_generate_v2_ideogram_3_transparent",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -18689,10 +25192,16 @@ pub mod prelude {
 /// Bounds from the spec's schemas (`minimum`/`maximum`, `minItems`/
 /// `maxItems`, `minLength`/`maxLength`), for checks that need them as values.
 pub mod limits {
+    /// `AssetIdentifier.asset_id`: the length in characters from 1 to usize::MAX.
+    pub const ASSET_IDENTIFIER_ASSET_ID: ::std::ops::RangeInclusive<usize> = 1..=usize::MAX;
+    /// `CharacterReferenceAssets`: the item count from 1 to 1.
+    pub const CHARACTER_REFERENCE_ASSETS: ::std::ops::RangeInclusive<usize> = 1..=1;
     /// `ColorPaletteMember.color_weight`: the value from 0.05 to 1.0.
     pub const COLOR_PALETTE_MEMBER_COLOR_WEIGHT: ::std::ops::RangeInclusive<f64> = 0.05..=1.0;
     /// `ColorPaletteMembers.members`: the item count from 1 to 8.
     pub const COLOR_PALETTE_MEMBERS_MEMBERS: ::std::ops::RangeInclusive<usize> = 1..=8;
+    /// `CustomModelUri`: the length in characters from 0 to 512.
+    pub const CUSTOM_MODEL_URI: ::std::ops::RangeInclusive<usize> = 0..=512;
     /// `EditImageRequestV3.character_reference_images`: the item count from 0 to 1.
     pub const EDIT_IMAGE_REQUEST_V3_CHARACTER_REFERENCE_IMAGES: ::std::ops::RangeInclusive<
         usize,
@@ -18725,6 +25234,26 @@ pub mod limits {
     > = 0..=10;
     /// `GenerateV3CharacterV2.webhook_url`: the length in characters from 0 to 2048.
     pub const GENERATE_V3_CHARACTER_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
+    /// `GenerateV3CustomModelMultipartV2.negative_prompt`: the length in characters from 0 to 10000.
+    pub const GENERATE_V3_CUSTOM_MODEL_MULTIPART_V2_NEGATIVE_PROMPT: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=10000;
+    /// `GenerateV3CustomModelMultipartV2.style_reference_images`: the item count from 0 to 10.
+    pub const GENERATE_V3_CUSTOM_MODEL_MULTIPART_V2_STYLE_REFERENCE_IMAGES: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=10;
+    /// `GenerateV3CustomModelMultipartV2.webhook_url`: the length in characters from 0 to 2048.
+    pub const GENERATE_V3_CUSTOM_MODEL_MULTIPART_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=2048;
+    /// `GenerateV3CustomModelV2.negative_prompt`: the length in characters from 0 to 10000.
+    pub const GENERATE_V3_CUSTOM_MODEL_V2_NEGATIVE_PROMPT: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=10000;
+    /// `GenerateV3CustomModelV2.webhook_url`: the length in characters from 0 to 2048.
+    pub const GENERATE_V3_CUSTOM_MODEL_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=2048;
     /// `GenerateV3MultipartV2.negative_prompt`: the length in characters from 0 to 10000.
     pub const GENERATE_V3_MULTIPART_V2_NEGATIVE_PROMPT: ::std::ops::RangeInclusive<
         usize,
@@ -18741,14 +25270,38 @@ pub mod limits {
     > = 0..=10000;
     /// `GenerateV3RequestV2.webhook_url`: the length in characters from 0 to 2048.
     pub const GENERATE_V3_REQUEST_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
+    /// `GenerateV3TransparentV2.negative_prompt`: the length in characters from 0 to 10000.
+    pub const GENERATE_V3_TRANSPARENT_V2_NEGATIVE_PROMPT: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=10000;
+    /// `GenerateV3TransparentV2.webhook_url`: the length in characters from 0 to 2048.
+    pub const GENERATE_V3_TRANSPARENT_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=2048;
+    /// `GenerateV45Multipart.image_asset_identifiers`: the item count from 1 to 5.
+    pub const GENERATE_V45_MULTIPART_IMAGE_ASSET_IDENTIFIERS: ::std::ops::RangeInclusive<
+        usize,
+    > = 1..=5;
     /// `GenerateV45Multipart.images`: the item count from 0 to 5.
     pub const GENERATE_V45_MULTIPART_IMAGES: ::std::ops::RangeInclusive<usize> = 0..=5;
     /// `GenerateV45Multipart.webhook_url`: the length in characters from 0 to 2048.
     pub const GENERATE_V45_MULTIPART_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
+    /// `GenerateV45Request.image_asset_identifiers`: the item count from 1 to 5.
+    pub const GENERATE_V45_REQUEST_IMAGE_ASSET_IDENTIFIERS: ::std::ops::RangeInclusive<
+        usize,
+    > = 1..=5;
     /// `GenerateV45Request.webhook_url`: the length in characters from 0 to 2048.
     pub const GENERATE_V45_REQUEST_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
+    /// `GenerateV4CustomModelV2.webhook_url`: the length in characters from 0 to 2048.
+    pub const GENERATE_V4_CUSTOM_MODEL_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=2048;
     /// `GenerateV4RequestV2.webhook_url`: the length in characters from 0 to 2048.
     pub const GENERATE_V4_REQUEST_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
+    /// `GenerateV4TransparentV2.webhook_url`: the length in characters from 0 to 2048.
+    pub const GENERATE_V4_TRANSPARENT_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=2048;
     /// `GenerationStatusV2.usage_cost_usd_micros`: the value from 0 to i64::MAX.
     pub const GENERATION_STATUS_V2_USAGE_COST_USD_MICROS: ::std::ops::RangeInclusive<
         i64,
@@ -18765,6 +25318,20 @@ pub mod limits {
     pub const INITIAL_IMAGE_REQUEST_IMAGE_WEIGHT: ::std::ops::RangeInclusive<i64> = 1..=100;
     /// `InitialImageRequest.image_weight`: the default, 50.
     pub const INITIAL_IMAGE_REQUEST_IMAGE_WEIGHT_DEFAULT: i64 = 50;
+    /// `InpaintV3CharacterV2.character_reference_images`: the item count from 0 to 1.
+    pub const INPAINT_V3_CHARACTER_V2_CHARACTER_REFERENCE_IMAGES: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=1;
+    /// `InpaintV3CharacterV2.style_reference_images`: the item count from 0 to 10.
+    pub const INPAINT_V3_CHARACTER_V2_STYLE_REFERENCE_IMAGES: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=10;
+    /// `InpaintV3CharacterV2.webhook_url`: the length in characters from 0 to 2048.
+    pub const INPAINT_V3_CHARACTER_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
+    /// `InpaintV3CustomModelV2.style_reference_images`: the item count from 0 to 10.
+    pub const INPAINT_V3_CUSTOM_MODEL_V2_STYLE_REFERENCE_IMAGES: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=10;
     /// `InpaintV3RequestV2.style_reference_images`: the item count from 0 to 10.
     pub const INPAINT_V3_REQUEST_V2_STYLE_REFERENCE_IMAGES: ::std::ops::RangeInclusive<
         usize,
@@ -18785,6 +25352,10 @@ pub mod limits {
     pub const P_IMAGE_REQUEST_CUSTOM_WIDTH: ::std::ops::RangeInclusive<i64> = 16..=4096;
     /// `PImageRequest.webhook_url`: the length in characters from 0 to 2048.
     pub const P_IMAGE_REQUEST_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
+    /// `PreciseEditV45.reference_image_asset_identifiers`: the item count from 1 to 4.
+    pub const PRECISE_EDIT_V45_REFERENCE_IMAGE_ASSET_IDENTIFIERS: ::std::ops::RangeInclusive<
+        usize,
+    > = 1..=4;
     /// `PreciseEditV45.reference_images`: the item count from 0 to 4.
     pub const PRECISE_EDIT_V45_REFERENCE_IMAGES: ::std::ops::RangeInclusive<usize> = 0..=4;
     /// `PreciseEditV45.webhook_url`: the length in characters from 0 to 2048.
@@ -18815,6 +25386,36 @@ pub mod limits {
     pub const REMIX_IMAGE_REQUEST_V3_IMAGE_WEIGHT: ::std::ops::RangeInclusive<i64> = 1..=100;
     /// `RemixImageRequestV3.image_weight`: the default, 50.
     pub const REMIX_IMAGE_REQUEST_V3_IMAGE_WEIGHT_DEFAULT: i64 = 50;
+    /// `RemixV3CharacterV2.character_reference_images`: the item count from 0 to 1.
+    pub const REMIX_V3_CHARACTER_V2_CHARACTER_REFERENCE_IMAGES: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=1;
+    /// `RemixV3CharacterV2.image_weight`: the value from 1 to 100.
+    pub const REMIX_V3_CHARACTER_V2_IMAGE_WEIGHT: ::std::ops::RangeInclusive<i64> = 1..=100;
+    /// `RemixV3CharacterV2.image_weight`: the default, 50.
+    pub const REMIX_V3_CHARACTER_V2_IMAGE_WEIGHT_DEFAULT: i64 = 50;
+    /// `RemixV3CharacterV2.negative_prompt`: the length in characters from 0 to 10000.
+    pub const REMIX_V3_CHARACTER_V2_NEGATIVE_PROMPT: ::std::ops::RangeInclusive<usize> = 0..=10000;
+    /// `RemixV3CharacterV2.style_reference_images`: the item count from 0 to 10.
+    pub const REMIX_V3_CHARACTER_V2_STYLE_REFERENCE_IMAGES: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=10;
+    /// `RemixV3CharacterV2.webhook_url`: the length in characters from 0 to 2048.
+    pub const REMIX_V3_CHARACTER_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
+    /// `RemixV3CustomModelV2.image_weight`: the value from 1 to 100.
+    pub const REMIX_V3_CUSTOM_MODEL_V2_IMAGE_WEIGHT: ::std::ops::RangeInclusive<i64> = 1..=100;
+    /// `RemixV3CustomModelV2.image_weight`: the default, 50.
+    pub const REMIX_V3_CUSTOM_MODEL_V2_IMAGE_WEIGHT_DEFAULT: i64 = 50;
+    /// `RemixV3CustomModelV2.negative_prompt`: the length in characters from 0 to 10000.
+    pub const REMIX_V3_CUSTOM_MODEL_V2_NEGATIVE_PROMPT: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=10000;
+    /// `RemixV3CustomModelV2.style_reference_images`: the item count from 0 to 10.
+    pub const REMIX_V3_CUSTOM_MODEL_V2_STYLE_REFERENCE_IMAGES: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=10;
+    /// `RemixV3CustomModelV2.webhook_url`: the length in characters from 0 to 2048.
+    pub const REMIX_V3_CUSTOM_MODEL_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
     /// `RemixV3RequestV2.image_weight`: the value from 1 to 100.
     pub const REMIX_V3_REQUEST_V2_IMAGE_WEIGHT: ::std::ops::RangeInclusive<i64> = 1..=100;
     /// `RemixV3RequestV2.image_weight`: the default, 50.
@@ -18843,6 +25444,12 @@ pub mod limits {
     > = 0..=2048;
     /// `Seed`: the value from 0 to 2147483647.
     pub const SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
+    /// `StackedCustomModel.weight`: the value from 0.0 to f64::MAX.
+    pub const STACKED_CUSTOM_MODEL_WEIGHT: ::std::ops::RangeInclusive<f64> = 0.0..=f64::MAX;
+    /// `StackedCustomModels`: the item count from 1 to 4.
+    pub const STACKED_CUSTOM_MODELS: ::std::ops::RangeInclusive<usize> = 1..=4;
+    /// `StyleReferenceAssets`: the item count from 1 to 10.
+    pub const STYLE_REFERENCE_ASSETS: ::std::ops::RangeInclusive<usize> = 1..=10;
     /// `UpscaleInitialImageRequest.detail`: the value from 1 to 100.
     pub const UPSCALE_INITIAL_IMAGE_REQUEST_DETAIL: ::std::ops::RangeInclusive<i64> = 1..=100;
     /// `UpscaleInitialImageRequest.detail`: the default, 50.
@@ -19599,6 +26206,99 @@ pub mod operations {
             dry_run: Some("dry_run"),
         },
         crate::operation::Operation {
+            id: "post_generate_v2_ideogram_3_custom_model",
+            method: "POST",
+            path: "/v2/image/generate/ideogram-3-custom-model",
+            content_type: Some("application/json"),
+            body: Some("GenerateV3CustomModelV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["V_3"],
+                image: None,
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_3_custom_model_generate",
+                per: Some(("num_images", 1)),
+                by: Some("rendering_speed"),
+                usd_micros: &[("default", 60000), ("quality", 90000), ("turbo", 30000)],
+                base: 60000,
+                upper: None,
+                source: "No first-party price: priced as Ideogram 3.0 generate (blog catalog of 2026-11-16); the billing identifier is this spec's, not Ideogram's",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
+        },
+        crate::operation::Operation {
+            id: "post_generate_v2_ideogram_3_custom_model_multipart",
+            method: "POST",
+            path: "/v2/image/generate/ideogram-3-custom-model",
+            content_type: Some("multipart/form-data"),
+            body: Some("GenerateV3CustomModelMultipartV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["V_3"],
+                image: None,
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_3_custom_model_generate",
+                per: Some(("num_images", 1)),
+                by: Some("rendering_speed"),
+                usd_micros: &[("default", 60000), ("quality", 90000), ("turbo", 30000)],
+                base: 60000,
+                upper: None,
+                source: "No first-party price: priced as Ideogram 3.0 generate (blog catalog of 2026-11-16); the billing identifier is this spec's, not Ideogram's",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
+        },
+        crate::operation::Operation {
+            id: "post_generate_v2_ideogram_3_transparent",
+            method: "POST",
+            path: "/v2/image/generate/ideogram-3-transparent",
+            content_type: Some("application/json"),
+            body: Some("GenerateV3TransparentV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "transparent",
+                models: &["V_3"],
+                image: None,
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_3_transparent",
+                per: Some(("num_images", 1)),
+                by: Some("rendering_speed"),
+                usd_micros: &[("default", 70000), ("quality", 100000), ("turbo", 40000)],
+                base: 70000,
+                upper: None,
+                source: "Ideogram API pricing page revised 2025-08-06 (first-party, v1 era): v1's 3.0 transparent price; no v2 price is published",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
+        },
+        crate::operation::Operation {
             id: "post_generate_v2_ideogram_4",
             method: "POST",
             path: "/v2/image/generate/ideogram-4",
@@ -19706,6 +26406,68 @@ pub mod operations {
             dry_run: Some("dry_run"),
         },
         crate::operation::Operation {
+            id: "post_generate_v2_ideogram_4_custom_model",
+            method: "POST",
+            path: "/v2/image/generate/ideogram-4-custom-model",
+            content_type: Some("application/json"),
+            body: Some("GenerateV4CustomModelV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "generate",
+                models: &["V_4"],
+                image: None,
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_4_custom_model_generate",
+                per: Some(("num_images", 1)),
+                by: Some("rendering_speed"),
+                usd_micros: &[("default", 60000), ("quality", 100000), ("turbo", 30000)],
+                base: 60000,
+                upper: None,
+                source: "No first-party price: priced as Ideogram 4.0 generate (blog catalog of 2026-11-16); the billing identifier is this spec's, not Ideogram's",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
+        },
+        crate::operation::Operation {
+            id: "post_generate_v2_ideogram_4_transparent",
+            method: "POST",
+            path: "/v2/image/generate/ideogram-4-transparent",
+            content_type: Some("application/json"),
+            body: Some("GenerateV4TransparentV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "transparent",
+                models: &["V_4"],
+                image: None,
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_4_transparent",
+                per: Some(("num_images", 1)),
+                by: Some("rendering_speed"),
+                usd_micros: &[("default", 60000), ("quality", 100000), ("turbo", 30000)],
+                base: 60000,
+                upper: None,
+                source: "No first-party price: priced as Ideogram 4.0 generate (blog catalog of 2026-11-16); the billing identifier is this spec's, not Ideogram's",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
+        },
+        crate::operation::Operation {
             id: "post_generate_v2_p_image",
             method: "POST",
             path: "/v2/image/generate/p-image-ideogram",
@@ -19763,6 +26525,72 @@ pub mod operations {
                 base: 60000,
                 upper: None,
                 source: "No first-party price: priced as Ideogram 3.0 generate (blog catalog of 2026-11-16)",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
+        },
+        crate::operation::Operation {
+            id: "post_inpaint_v2_ideogram_3_character",
+            method: "POST",
+            path: "/v2/image/inpaint/ideogram-3-character",
+            content_type: Some("multipart/form-data"),
+            body: Some("InpaintV3CharacterV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "edit",
+                models: &["V_3"],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_3_character_inpaint",
+                per: Some(("num_images", 1)),
+                by: Some("rendering_speed"),
+                usd_micros: &[
+                    ("default", 150000),
+                    ("quality", 200000),
+                    ("turbo", 100000),
+                ],
+                base: 150000,
+                upper: None,
+                source: "No first-party price: priced as Ideogram 3.0 character generate (blog catalog of 2026-11-16); the billing identifier is this spec's, not Ideogram's",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
+        },
+        crate::operation::Operation {
+            id: "post_inpaint_v2_ideogram_3_custom_model",
+            method: "POST",
+            path: "/v2/image/inpaint/ideogram-3-custom-model",
+            content_type: Some("multipart/form-data"),
+            body: Some("InpaintV3CustomModelV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "edit",
+                models: &["V_3"],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_3_custom_model_inpaint",
+                per: Some(("num_images", 1)),
+                by: Some("rendering_speed"),
+                usd_micros: &[("default", 60000), ("quality", 90000), ("turbo", 30000)],
+                base: 60000,
+                upper: None,
+                source: "No first-party price: priced as Ideogram 3.0 generate (blog catalog of 2026-11-16); the billing identifier is this spec's, not Ideogram's",
                 note: None,
             }),
             dry_run: Some("dry_run"),
@@ -19861,6 +26689,72 @@ pub mod operations {
                 base: 60000,
                 upper: None,
                 source: "No first-party price: priced as Ideogram 3.0 generate (blog catalog of 2026-11-16)",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
+        },
+        crate::operation::Operation {
+            id: "post_remix_v2_ideogram_3_character",
+            method: "POST",
+            path: "/v2/image/remix/ideogram-3-character",
+            content_type: Some("multipart/form-data"),
+            body: Some("RemixV3CharacterV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "remix",
+                models: &["V_3"],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_3_character_remix",
+                per: Some(("num_images", 1)),
+                by: Some("rendering_speed"),
+                usd_micros: &[
+                    ("default", 150000),
+                    ("quality", 200000),
+                    ("turbo", 100000),
+                ],
+                base: 150000,
+                upper: None,
+                source: "No first-party price: priced as Ideogram 3.0 character generate (blog catalog of 2026-11-16); the billing identifier is this spec's, not Ideogram's",
+                note: None,
+            }),
+            dry_run: Some("dry_run"),
+        },
+        crate::operation::Operation {
+            id: "post_remix_v2_ideogram_3_custom_model",
+            method: "POST",
+            path: "/v2/image/remix/ideogram-3-custom-model",
+            content_type: Some("multipart/form-data"),
+            body: Some("RemixV3CustomModelV2"),
+            typical: None,
+            accept: Some("application/json"),
+            route: Some(crate::operation::Route {
+                task: "remix",
+                models: &["V_3"],
+                image: Some("image"),
+                nest: None,
+                queue: None,
+                poll: Some("get_generation_v2"),
+            }),
+            rate_limit: None,
+            deprecation: None,
+            result_ttl: None,
+            price: Some(crate::operation::Price {
+                billing: "ideogram_3_custom_model_remix",
+                per: Some(("num_images", 1)),
+                by: Some("rendering_speed"),
+                usd_micros: &[("default", 60000), ("quality", 90000), ("turbo", 30000)],
+                base: 60000,
+                upper: None,
+                source: "No first-party price: priced as Ideogram 3.0 generate (blog catalog of 2026-11-16); the billing identifier is this spec's, not Ideogram's",
                 note: None,
             }),
             dry_run: Some("dry_run"),
@@ -20083,6 +26977,15 @@ pub mod operations {
             "GenerateV3CharacterV2" => {
                 Some(visitor.visit::<super::types::GenerateV3CharacterV2>())
             }
+            "GenerateV3CustomModelV2" => {
+                Some(visitor.visit::<super::types::GenerateV3CustomModelV2>())
+            }
+            "GenerateV3CustomModelMultipartV2" => {
+                Some(visitor.visit::<super::types::GenerateV3CustomModelMultipartV2>())
+            }
+            "GenerateV3TransparentV2" => {
+                Some(visitor.visit::<super::types::GenerateV3TransparentV2>())
+            }
             "GenerateV4RequestV2" => {
                 Some(visitor.visit::<super::types::GenerateV4RequestV2>())
             }
@@ -20092,15 +26995,33 @@ pub mod operations {
             "GenerateV45Multipart" => {
                 Some(visitor.visit::<super::types::GenerateV45Multipart>())
             }
+            "GenerateV4CustomModelV2" => {
+                Some(visitor.visit::<super::types::GenerateV4CustomModelV2>())
+            }
+            "GenerateV4TransparentV2" => {
+                Some(visitor.visit::<super::types::GenerateV4TransparentV2>())
+            }
             "PImageRequest" => Some(visitor.visit::<super::types::PImageRequest>()),
             "InpaintV3RequestV2" => {
                 Some(visitor.visit::<super::types::InpaintV3RequestV2>())
+            }
+            "InpaintV3CharacterV2" => {
+                Some(visitor.visit::<super::types::InpaintV3CharacterV2>())
+            }
+            "InpaintV3CustomModelV2" => {
+                Some(visitor.visit::<super::types::InpaintV3CustomModelV2>())
             }
             "PreciseEditV45" => Some(visitor.visit::<super::types::PreciseEditV45>()),
             "ReframeV3RequestV2" => {
                 Some(visitor.visit::<super::types::ReframeV3RequestV2>())
             }
             "RemixV3RequestV2" => Some(visitor.visit::<super::types::RemixV3RequestV2>()),
+            "RemixV3CharacterV2" => {
+                Some(visitor.visit::<super::types::RemixV3CharacterV2>())
+            }
+            "RemixV3CustomModelV2" => {
+                Some(visitor.visit::<super::types::RemixV3CustomModelV2>())
+            }
             "RemixV4RequestV2" => Some(visitor.visit::<super::types::RemixV4RequestV2>()),
             "RemoveBackgroundV2" => {
                 Some(visitor.visit::<super::types::RemoveBackgroundV2>())
@@ -20290,6 +27211,20 @@ impl Client {
     ) -> multipart_builder::PostGenerateV2Ideogram3Multipart<'_> {
         multipart_builder::PostGenerateV2Ideogram3Multipart::new(self)
     }
+    /// Sends a `POST` request to `/v2/image/generate/ideogram-3-custom-model` as `multipart/form-data`.
+    ///
+    /// Generate with an Ideogram 3.0 custom model (v2)
+    ///
+    /// Ideogram 3.0 generate with a trained custom model (`custom_model_uri`,
+    /// required), as JSON or as multipart form data with style reference
+    /// images. Picked by a field only it takes (`custom_model_uri`) or by its
+    /// id. Source: the 2026-10-07 OpenAPI (C-oas); no documentation page
+    /// describes it. No first-party price: priced as 3.0 generate.
+    pub fn post_generate_v2_ideogram_3_custom_model_multipart(
+        &self,
+    ) -> multipart_builder::PostGenerateV2Ideogram3CustomModelMultipart<'_> {
+        multipart_builder::PostGenerateV2Ideogram3CustomModelMultipart::new(self)
+    }
     /// Sends a `POST` request to `/v2/image/generate/ideogram-3-character` as `multipart/form-data`.
     ///
     /// Generate with Ideogram 3.0 and a character reference (v2)
@@ -20326,6 +27261,35 @@ impl Client {
     ) -> multipart_builder::PostInpaintV2Ideogram3<'_> {
         multipart_builder::PostInpaintV2Ideogram3::new(self)
     }
+    /// Sends a `POST` request to `/v2/image/inpaint/ideogram-3-character` as `multipart/form-data`.
+    ///
+    /// Inpaint keeping a character, with Ideogram 3.0 (v2)
+    ///
+    /// 3.0's inpaint that keeps the character of one reference image
+    /// (`character_reference_images`, with an optional mask), picked by that
+    /// field or by its id. The masked-edits guide names "character and custom
+    /// model versions" of inpaint (C); the fields are the 2026-10-07
+    /// OpenAPI's as read through generated code (C-oas), and whether the
+    /// character image is required there is unconfirmed: it is optional
+    /// here. No first-party price: priced as 3.0 character generate.
+    pub fn post_inpaint_v2_ideogram_3_character(
+        &self,
+    ) -> multipart_builder::PostInpaintV2Ideogram3Character<'_> {
+        multipart_builder::PostInpaintV2Ideogram3Character::new(self)
+    }
+    /// Sends a `POST` request to `/v2/image/inpaint/ideogram-3-custom-model` as `multipart/form-data`.
+    ///
+    /// Inpaint with an Ideogram 3.0 custom model (v2)
+    ///
+    /// 3.0's inpaint with a trained custom model (`custom_model_uri`,
+    /// required), picked by that field or by its id. Its schema has no
+    /// `webhook_url` (C-oas, 2026-10-07): `async` only. No first-party price:
+    /// priced as 3.0 generate.
+    pub fn post_inpaint_v2_ideogram_3_custom_model(
+        &self,
+    ) -> multipart_builder::PostInpaintV2Ideogram3CustomModel<'_> {
+        multipart_builder::PostInpaintV2Ideogram3CustomModel::new(self)
+    }
     /// Sends a `POST` request to `/v2/image/remix/ideogram-4` as `multipart/form-data`.
     ///
     /// Remix with Ideogram 4.0 (v2)
@@ -20345,6 +27309,34 @@ impl Client {
         &self,
     ) -> multipart_builder::PostRemixV2Ideogram3<'_> {
         multipart_builder::PostRemixV2Ideogram3::new(self)
+    }
+    /// Sends a `POST` request to `/v2/image/remix/ideogram-3-character` as `multipart/form-data`.
+    ///
+    /// Remix keeping a character, with Ideogram 3.0 (v2)
+    ///
+    /// 3.0's remix that keeps the character of one reference image
+    /// (`character_reference_images`, with an optional mask), picked by that
+    /// field or by its id. Listed in the 2026-10-07 OpenAPI (C-oas) but on
+    /// no documentation page (U): whether the character image is required
+    /// is unconfirmed, so it is optional here. No first-party price: priced
+    /// as 3.0 character generate.
+    pub fn post_remix_v2_ideogram_3_character(
+        &self,
+    ) -> multipart_builder::PostRemixV2Ideogram3Character<'_> {
+        multipart_builder::PostRemixV2Ideogram3Character::new(self)
+    }
+    /// Sends a `POST` request to `/v2/image/remix/ideogram-3-custom-model` as `multipart/form-data`.
+    ///
+    /// Remix with an Ideogram 3.0 custom model (v2)
+    ///
+    /// 3.0's remix with a trained custom model (`custom_model_uri`,
+    /// required), picked by that field or by its id. Listed in the 2026-10-07
+    /// OpenAPI (C-oas) but on no documentation page (U). No first-party
+    /// price: priced as 3.0 generate.
+    pub fn post_remix_v2_ideogram_3_custom_model(
+        &self,
+    ) -> multipart_builder::PostRemixV2Ideogram3CustomModel<'_> {
+        multipart_builder::PostRemixV2Ideogram3CustomModel::new(self)
     }
     /// Sends a `POST` request to `/v2/image/reframe/ideogram-3` as `multipart/form-data`.
     ///
@@ -21636,6 +28628,117 @@ pub mod multipart_builder {
             }
         }
     }
+    /**Builder for [`Client::post_generate_v2_ideogram_3_custom_model_multipart`]
+
+[`Client::post_generate_v2_ideogram_3_custom_model_multipart`]: super::Client::post_generate_v2_ideogram_3_custom_model_multipart*/
+    #[derive(Debug, Clone)]
+    pub struct PostGenerateV2Ideogram3CustomModelMultipart<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::GenerateV3CustomModelMultipartV2, String>,
+        dry_run: Option<bool>,
+    }
+    impl<'a> PostGenerateV2Ideogram3CustomModelMultipart<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+                dry_run: None,
+            }
+        }
+        ///Sets the `dry_run` query parameter.
+        pub fn dry_run(mut self, value: bool) -> Self {
+            self.dry_run = Some(value);
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GenerateV3CustomModelMultipartV2>,
+            <V as std::convert::TryInto<
+                types::GenerateV3CustomModelMultipartV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `GenerateV3CustomModelMultipartV2` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::GenerateV3CustomModelMultipartV2,
+            ) -> types::builder::GenerateV3CustomModelMultipartV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/generate/ideogram-3-custom-model` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, body, dry_run } = self;
+            let body = body
+                .and_then(|v| {
+                    types::GenerateV3CustomModelMultipartV2::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "GenerateV3CustomModelMultipartV2",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/image/generate/ideogram-3-custom-model", client.baseurl
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map);
+            if let Some(value) = dry_run {
+                request = request.query(&[("dry_run", value)]);
+            }
+            let mut request = form.apply(request).build()?;
+            let info = OperationInfo {
+                operation_id: "post_generate_v2_ideogram_3_custom_model",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::post_generate_v2_ideogram_3_character`]
 
 [`Client::post_generate_v2_ideogram_3_character`]: super::Client::post_generate_v2_ideogram_3_character*/
@@ -21955,6 +29058,224 @@ pub mod multipart_builder {
             }
         }
     }
+    /**Builder for [`Client::post_inpaint_v2_ideogram_3_character`]
+
+[`Client::post_inpaint_v2_ideogram_3_character`]: super::Client::post_inpaint_v2_ideogram_3_character*/
+    #[derive(Debug, Clone)]
+    pub struct PostInpaintV2Ideogram3Character<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::InpaintV3CharacterV2, String>,
+        dry_run: Option<bool>,
+    }
+    impl<'a> PostInpaintV2Ideogram3Character<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+                dry_run: None,
+            }
+        }
+        ///Sets the `dry_run` query parameter.
+        pub fn dry_run(mut self, value: bool) -> Self {
+            self.dry_run = Some(value);
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::InpaintV3CharacterV2>,
+            <V as std::convert::TryInto<
+                types::InpaintV3CharacterV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `InpaintV3CharacterV2` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::InpaintV3CharacterV2,
+            ) -> types::builder::InpaintV3CharacterV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/inpaint/ideogram-3-character` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, body, dry_run } = self;
+            let body = body
+                .and_then(|v| {
+                    types::InpaintV3CharacterV2::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "InpaintV3CharacterV2",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/image/inpaint/ideogram-3-character", client.baseurl
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map);
+            if let Some(value) = dry_run {
+                request = request.query(&[("dry_run", value)]);
+            }
+            let mut request = form.apply(request).build()?;
+            let info = OperationInfo {
+                operation_id: "post_inpaint_v2_ideogram_3_character",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_inpaint_v2_ideogram_3_custom_model`]
+
+[`Client::post_inpaint_v2_ideogram_3_custom_model`]: super::Client::post_inpaint_v2_ideogram_3_custom_model*/
+    #[derive(Debug, Clone)]
+    pub struct PostInpaintV2Ideogram3CustomModel<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::InpaintV3CustomModelV2, String>,
+        dry_run: Option<bool>,
+    }
+    impl<'a> PostInpaintV2Ideogram3CustomModel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+                dry_run: None,
+            }
+        }
+        ///Sets the `dry_run` query parameter.
+        pub fn dry_run(mut self, value: bool) -> Self {
+            self.dry_run = Some(value);
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::InpaintV3CustomModelV2>,
+            <V as std::convert::TryInto<
+                types::InpaintV3CustomModelV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `InpaintV3CustomModelV2` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::InpaintV3CustomModelV2,
+            ) -> types::builder::InpaintV3CustomModelV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/inpaint/ideogram-3-custom-model` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, body, dry_run } = self;
+            let body = body
+                .and_then(|v| {
+                    types::InpaintV3CustomModelV2::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "InpaintV3CustomModelV2",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/image/inpaint/ideogram-3-custom-model", client.baseurl
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map);
+            if let Some(value) = dry_run {
+                request = request.query(&[("dry_run", value)]);
+            }
+            let mut request = form.apply(request).build()?;
+            let info = OperationInfo {
+                operation_id: "post_inpaint_v2_ideogram_3_custom_model",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::post_remix_v2_ideogram_4`]
 
 [`Client::post_remix_v2_ideogram_4`]: super::Client::post_remix_v2_ideogram_4*/
@@ -22148,6 +29469,220 @@ pub mod multipart_builder {
             let mut request = form.apply(request).build()?;
             let info = OperationInfo {
                 operation_id: "post_remix_v2_ideogram_3",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_remix_v2_ideogram_3_character`]
+
+[`Client::post_remix_v2_ideogram_3_character`]: super::Client::post_remix_v2_ideogram_3_character*/
+    #[derive(Debug, Clone)]
+    pub struct PostRemixV2Ideogram3Character<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::RemixV3CharacterV2, String>,
+        dry_run: Option<bool>,
+    }
+    impl<'a> PostRemixV2Ideogram3Character<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+                dry_run: None,
+            }
+        }
+        ///Sets the `dry_run` query parameter.
+        pub fn dry_run(mut self, value: bool) -> Self {
+            self.dry_run = Some(value);
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RemixV3CharacterV2>,
+            <V as std::convert::TryInto<
+                types::RemixV3CharacterV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `RemixV3CharacterV2` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::RemixV3CharacterV2,
+            ) -> types::builder::RemixV3CharacterV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/remix/ideogram-3-character` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, body, dry_run } = self;
+            let body = body
+                .and_then(|v| {
+                    types::RemixV3CharacterV2::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "RemixV3CharacterV2",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/image/remix/ideogram-3-character", client.baseurl);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map);
+            if let Some(value) = dry_run {
+                request = request.query(&[("dry_run", value)]);
+            }
+            let mut request = form.apply(request).build()?;
+            let info = OperationInfo {
+                operation_id: "post_remix_v2_ideogram_3_character",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                402u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::post_remix_v2_ideogram_3_custom_model`]
+
+[`Client::post_remix_v2_ideogram_3_custom_model`]: super::Client::post_remix_v2_ideogram_3_custom_model*/
+    #[derive(Debug, Clone)]
+    pub struct PostRemixV2Ideogram3CustomModel<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::RemixV3CustomModelV2, String>,
+        dry_run: Option<bool>,
+    }
+    impl<'a> PostRemixV2Ideogram3CustomModel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(::std::default::Default::default()),
+                dry_run: None,
+            }
+        }
+        ///Sets the `dry_run` query parameter.
+        pub fn dry_run(mut self, value: bool) -> Self {
+            self.dry_run = Some(value);
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RemixV3CustomModelV2>,
+            <V as std::convert::TryInto<
+                types::RemixV3CustomModelV2,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `RemixV3CustomModelV2` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::RemixV3CustomModelV2,
+            ) -> types::builder::RemixV3CustomModelV2,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/image/remix/ideogram-3-custom-model` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GenerationV2OrQuote>, Error<ByteStream>> {
+            let Self { client, body, dry_run } = self;
+            let body = body
+                .and_then(|v| {
+                    types::RemixV3CustomModelV2::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            crate::checked::check_multipart(
+                    &body,
+                    "RemixV3CustomModelV2",
+                    crate::schema::ideogram(),
+                )
+                .map_err(Error::InvalidRequest)?;
+            let form = crate::multipart::MultipartBody::form(&body)
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/image/remix/ideogram-3-custom-model", client.baseurl
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map);
+            if let Some(value) = dry_run {
+                request = request.query(&[("dry_run", value)]);
+            }
+            let mut request = form.apply(request).build()?;
+            let info = OperationInfo {
+                operation_id: "post_remix_v2_ideogram_3_custom_model",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -23575,6 +31110,12 @@ impl crate::multipart::MultipartBody for types::GenerateV45Multipart {
             false,
         )?;
         let form = crate::multipart::file_parts(form, "images", &self.images)?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_asset_identifiers",
+            &self.image_asset_identifiers,
+            false,
+        )?;
         let form = crate::multipart::file_parts(form, "mask", &self.mask)?;
         Ok(form)
     }
@@ -23646,6 +31187,12 @@ impl crate::multipart::MultipartBody for types::GenerateV3MultipartV2 {
         )?;
         let form = crate::multipart::value_part(
             form,
+            "style_reference_asset_identifiers",
+            &self.style_reference_asset_identifiers,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
             "enable_copyright_detection",
             &self.enable_copyright_detection,
             false,
@@ -23661,6 +31208,104 @@ impl crate::multipart::MultipartBody for types::GenerateV3MultipartV2 {
             form,
             "style_reference_images",
             &self.style_reference_images,
+        )?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::GenerateV3CustomModelMultipartV2 {
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "custom_model_uri",
+            &self.custom_model_uri,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "aspect_ratio",
+            &self.aspect_ratio,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "resolution",
+            &self.resolution,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "rendering_speed",
+            &self.rendering_speed,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "magic_prompt",
+            &self.magic_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "negative_prompt",
+            &self.negative_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "num_images",
+            &self.num_images,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "color_palette",
+            &self.color_palette,
+            true,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_type",
+            &self.style_type,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_preset",
+            &self.style_preset,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_codes",
+            &self.style_codes,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "style_reference_images",
+            &self.style_reference_images,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_reference_asset_identifiers",
+            &self.style_reference_asset_identifiers,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "enable_copyright_detection",
+            &self.enable_copyright_detection,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "async", &self.async_, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "webhook_url",
+            &self.webhook_url,
+            false,
         )?;
         Ok(form)
     }
@@ -23717,6 +31362,12 @@ impl crate::multipart::MultipartBody for types::GenerateV3CharacterV2 {
             "character_reference_images",
             &self.character_reference_images,
         )?;
+        let form = crate::multipart::value_part(
+            form,
+            "character_reference_asset_identifiers",
+            &self.character_reference_asset_identifiers,
+            false,
+        )?;
         let form = crate::multipart::file_parts(
             form,
             "character_reference_mask",
@@ -23726,6 +31377,12 @@ impl crate::multipart::MultipartBody for types::GenerateV3CharacterV2 {
             form,
             "style_reference_images",
             &self.style_reference_images,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_reference_asset_identifiers",
+            &self.style_reference_asset_identifiers,
+            false,
         )?;
         let form = crate::multipart::value_part(
             form,
@@ -23747,12 +31404,24 @@ impl crate::multipart::MultipartBody for types::PreciseEditV45 {
     fn form(&self) -> Result<crate::multipart::Form, String> {
         let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_asset_identifier",
+            &self.image_asset_identifier,
+            false,
+        )?;
         let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
         let form = crate::multipart::file_parts(form, "mask", &self.mask)?;
         let form = crate::multipart::file_parts(
             form,
             "reference_images",
             &self.reference_images,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "reference_image_asset_identifiers",
+            &self.reference_image_asset_identifiers,
+            false,
         )?;
         let form = crate::multipart::value_part(form, "quality", &self.quality, false)?;
         let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
@@ -23782,7 +31451,19 @@ impl crate::multipart::MultipartBody for types::InpaintV3RequestV2 {
     fn form(&self) -> Result<crate::multipart::Form, String> {
         let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_asset_identifier",
+            &self.image_asset_identifier,
+            false,
+        )?;
         let form = crate::multipart::file_parts(form, "mask", &self.mask)?;
+        let form = crate::multipart::value_part(
+            form,
+            "mask_asset_identifier",
+            &self.mask_asset_identifier,
+            false,
+        )?;
         let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
         let form = crate::multipart::value_part(
             form,
@@ -23828,6 +31509,12 @@ impl crate::multipart::MultipartBody for types::InpaintV3RequestV2 {
         )?;
         let form = crate::multipart::value_part(
             form,
+            "style_reference_asset_identifiers",
+            &self.style_reference_asset_identifiers,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
             "enable_copyright_detection",
             &self.enable_copyright_detection,
             false,
@@ -23842,10 +31529,196 @@ impl crate::multipart::MultipartBody for types::InpaintV3RequestV2 {
         Ok(form)
     }
 }
+impl crate::multipart::MultipartBody for types::InpaintV3CharacterV2 {
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_asset_identifier",
+            &self.image_asset_identifier,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(form, "mask", &self.mask)?;
+        let form = crate::multipart::value_part(
+            form,
+            "mask_asset_identifier",
+            &self.mask_asset_identifier,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "magic_prompt",
+            &self.magic_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "num_images",
+            &self.num_images,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "rendering_speed",
+            &self.rendering_speed,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_codes",
+            &self.style_codes,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_preset",
+            &self.style_preset,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_type",
+            &self.style_type,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "style_reference_images",
+            &self.style_reference_images,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_reference_asset_identifiers",
+            &self.style_reference_asset_identifiers,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "character_reference_images",
+            &self.character_reference_images,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "character_reference_asset_identifiers",
+            &self.character_reference_asset_identifiers,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "character_reference_mask",
+            &self.character_reference_mask,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "enable_copyright_detection",
+            &self.enable_copyright_detection,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "async", &self.async_, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "webhook_url",
+            &self.webhook_url,
+            false,
+        )?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::InpaintV3CustomModelV2 {
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_asset_identifier",
+            &self.image_asset_identifier,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(form, "mask", &self.mask)?;
+        let form = crate::multipart::value_part(
+            form,
+            "mask_asset_identifier",
+            &self.mask_asset_identifier,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "custom_model_uri",
+            &self.custom_model_uri,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "magic_prompt",
+            &self.magic_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "num_images",
+            &self.num_images,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "rendering_speed",
+            &self.rendering_speed,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_codes",
+            &self.style_codes,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_preset",
+            &self.style_preset,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_type",
+            &self.style_type,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "style_reference_images",
+            &self.style_reference_images,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_reference_asset_identifiers",
+            &self.style_reference_asset_identifiers,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "enable_copyright_detection",
+            &self.enable_copyright_detection,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "async", &self.async_, false)?;
+        Ok(form)
+    }
+}
 impl crate::multipart::MultipartBody for types::RemixV4RequestV2 {
     fn form(&self) -> Result<crate::multipart::Form, String> {
         let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_asset_identifier",
+            &self.image_asset_identifier,
+            false,
+        )?;
         let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
         let form = crate::multipart::value_part(
             form,
@@ -23891,6 +31764,12 @@ impl crate::multipart::MultipartBody for types::RemixV3RequestV2 {
     fn form(&self) -> Result<crate::multipart::Form, String> {
         let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_asset_identifier",
+            &self.image_asset_identifier,
+            false,
+        )?;
         let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
         let form = crate::multipart::value_part(
             form,
@@ -23966,6 +31845,226 @@ impl crate::multipart::MultipartBody for types::RemixV3RequestV2 {
         )?;
         let form = crate::multipart::value_part(
             form,
+            "style_reference_asset_identifiers",
+            &self.style_reference_asset_identifiers,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "enable_copyright_detection",
+            &self.enable_copyright_detection,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "async", &self.async_, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "webhook_url",
+            &self.webhook_url,
+            false,
+        )?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::RemixV3CharacterV2 {
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_asset_identifier",
+            &self.image_asset_identifier,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_weight",
+            &self.image_weight,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "aspect_ratio",
+            &self.aspect_ratio,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "resolution",
+            &self.resolution,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "rendering_speed",
+            &self.rendering_speed,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "magic_prompt",
+            &self.magic_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "negative_prompt",
+            &self.negative_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "num_images",
+            &self.num_images,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_type",
+            &self.style_type,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "style_reference_images",
+            &self.style_reference_images,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_reference_asset_identifiers",
+            &self.style_reference_asset_identifiers,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "character_reference_images",
+            &self.character_reference_images,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "character_reference_asset_identifiers",
+            &self.character_reference_asset_identifiers,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "character_reference_mask",
+            &self.character_reference_mask,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "enable_copyright_detection",
+            &self.enable_copyright_detection,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "async", &self.async_, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "webhook_url",
+            &self.webhook_url,
+            false,
+        )?;
+        Ok(form)
+    }
+}
+impl crate::multipart::MultipartBody for types::RemixV3CustomModelV2 {
+    fn form(&self) -> Result<crate::multipart::Form, String> {
+        let form = crate::multipart::Form::new();
+        let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_asset_identifier",
+            &self.image_asset_identifier,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "custom_model_uri",
+            &self.custom_model_uri,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_weight",
+            &self.image_weight,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "aspect_ratio",
+            &self.aspect_ratio,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "resolution",
+            &self.resolution,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "rendering_speed",
+            &self.rendering_speed,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "magic_prompt",
+            &self.magic_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "negative_prompt",
+            &self.negative_prompt,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "num_images",
+            &self.num_images,
+            false,
+        )?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
+        let form = crate::multipart::value_part(
+            form,
+            "color_palette",
+            &self.color_palette,
+            true,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_type",
+            &self.style_type,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_preset",
+            &self.style_preset,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_codes",
+            &self.style_codes,
+            false,
+        )?;
+        let form = crate::multipart::file_parts(
+            form,
+            "style_reference_images",
+            &self.style_reference_images,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_reference_asset_identifiers",
+            &self.style_reference_asset_identifiers,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
             "enable_copyright_detection",
             &self.enable_copyright_detection,
             false,
@@ -23984,6 +32083,12 @@ impl crate::multipart::MultipartBody for types::ReframeV3RequestV2 {
     fn form(&self) -> Result<crate::multipart::Form, String> {
         let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_asset_identifier",
+            &self.image_asset_identifier,
+            false,
+        )?;
         let form = crate::multipart::value_part(
             form,
             "resolution",
@@ -24026,6 +32131,12 @@ impl crate::multipart::MultipartBody for types::ReframeV3RequestV2 {
             "style_reference_images",
             &self.style_reference_images,
         )?;
+        let form = crate::multipart::value_part(
+            form,
+            "style_reference_asset_identifiers",
+            &self.style_reference_asset_identifiers,
+            false,
+        )?;
         let form = crate::multipart::value_part(form, "async", &self.async_, false)?;
         Ok(form)
     }
@@ -24034,6 +32145,12 @@ impl crate::multipart::MultipartBody for types::ReplaceBackgroundV3RequestV2 {
     fn form(&self) -> Result<crate::multipart::Form, String> {
         let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_asset_identifier",
+            &self.image_asset_identifier,
+            false,
+        )?;
         let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
         let form = crate::multipart::value_part(
             form,
@@ -24060,6 +32177,12 @@ impl crate::multipart::MultipartBody for types::RemoveBackgroundV2 {
     fn form(&self) -> Result<crate::multipart::Form, String> {
         let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_asset_identifier",
+            &self.image_asset_identifier,
+            false,
+        )?;
         let form = crate::multipart::value_part(form, "async", &self.async_, false)?;
         Ok(form)
     }
@@ -24099,6 +32222,12 @@ impl crate::multipart::MultipartBody for types::DescribeV4RequestV2 {
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
         let form = crate::multipart::value_part(
             form,
+            "image_asset_identifier",
+            &self.image_asset_identifier,
+            false,
+        )?;
+        let form = crate::multipart::value_part(
+            form,
             "include_bbox",
             &self.include_bbox,
             false,
@@ -24122,6 +32251,12 @@ impl crate::multipart::MultipartBody for types::DescribeV3RequestV2 {
     fn form(&self) -> Result<crate::multipart::Form, String> {
         let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_asset_identifier",
+            &self.image_asset_identifier,
+            false,
+        )?;
         Ok(form)
     }
 }
@@ -24129,6 +32264,12 @@ impl crate::multipart::MultipartBody for types::LayerizeV3RequestV2 {
     fn form(&self) -> Result<crate::multipart::Form, String> {
         let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_asset_identifier",
+            &self.image_asset_identifier,
+            false,
+        )?;
         let form = crate::multipart::file_parts(
             form,
             "font_candidate_files",

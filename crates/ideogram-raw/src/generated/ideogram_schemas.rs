@@ -10,105 +10,121 @@ pub(super) static NAMED: &[(Text, usize)] = &[
     (B("AspectRatio"), 0),
     (B("AspectRatioV2"), 1),
     (B("AspectRatioV3"), 2),
-    (B("ColorHex"), 3),
-    (B("ColorPalette"), 4),
-    (B("ColorPaletteMember"), 9),
-    (B("ColorPaletteMembers"), 7),
-    (B("ColorPalettePreset"), 5),
-    (B("ColorPalettePresetName"), 6),
-    (B("ColorPalettePresetV2"), 11),
-    (B("ColorPaletteV2"), 13),
-    (B("CustomModelUri"), 14),
-    (B("DescribeModelVersion"), 15),
-    (B("DescribeRequest"), 16),
-    (B("DescribeResponse"), 18),
-    (B("DescribeResponseV2"), 22),
-    (B("DescribeV3RequestV2"), 27),
-    (B("DescribeV4RequestV2"), 29),
-    (B("Description"), 20),
-    (B("DetectedTextBlock"), 34),
-    (B("EditImageRequestV3"), 51),
-    (B("ErrorBody"), 69),
-    (B("GatewayEnvelope"), 73),
-    (B("GenerateImageRequest"), 77),
-    (B("GenerateImageRequestV3"), 84),
-    (B("GenerateImageRequestV3Multipart"), 87),
-    (B("GenerateImageRequestV4"), 95),
-    (B("GenerateImageResponse"), 100),
-    (B("GenerateTransparentImageRequestV3"), 111),
-    (B("GenerateV3CharacterV2"), 114),
-    (B("GenerateV3MultipartV2"), 127),
-    (B("GenerateV3RequestV2"), 136),
-    (B("GenerateV45Multipart"), 141),
-    (B("GenerateV45Request"), 150),
-    (B("GenerateV4RequestV2"), 154),
-    (B("GenerationIdV2"), 158),
-    (B("GenerationIdV2OrQuote"), 160),
-    (B("GenerationQuality"), 169),
-    (B("GenerationState"), 170),
-    (B("GenerationStatusV2"), 171),
-    (B("GenerationV2"), 197),
-    (B("GenerationV2OrQuote"), 204),
-    (B("ImageGenerationResponseV4"), 205),
-    (B("ImageObject"), 103),
-    (B("ImageObjectV2"), 174),
-    (B("ImageObjectV4"), 208),
-    (B("ImageRequest"), 78),
-    (B("InitialImageRequest"), 215),
-    (B("InpaintV3RequestV2"), 218),
-    (B("Jwk"), 226),
-    (B("Jwks"), 233),
-    (B("LayerizeTextRequest"), 235),
-    (B("LayerizeTextResponse"), 237),
-    (B("LayerizeV3RequestV2"), 242),
-    (B("MagicPromptOption"), 57),
-    (B("MagicPromptV2"), 120),
-    (B("MagicPromptVersion"), 79),
-    (B("ModelEnum"), 80),
-    (B("NumImages"), 59),
-    (B("PImageRequest"), 248),
-    (B("PreciseEditV45"), 255),
-    (B("PriceQualifier"), 165),
-    (B("PriceQuote"), 161),
-    (B("Prompt"), 60),
-    (B("QualityV45"), 147),
-    (B("ReframeImageRequestV3"), 263),
-    (B("ReframeV3RequestV2"), 267),
-    (B("RejectReason"), 272),
-    (B("RemixImageRequest"), 273),
-    (B("RemixImageRequestV3"), 275),
-    (B("RemixV3RequestV2"), 285),
-    (B("RemixV4RequestV2"), 294),
-    (B("RemoveBackgroundV2"), 300),
-    (B("RemoveObjectV2"), 303),
-    (B("RenderingSpeed"), 61),
-    (B("RenderingSpeedV2"), 122),
-    (B("RenderingSpeedV4"), 97),
-    (B("ReplaceBackgroundRequestV3"), 306),
-    (B("ReplaceBackgroundV3RequestV2"), 310),
-    (B("Resolution"), 82),
-    (B("ResolutionV3"), 86),
-    (B("ResolutionV4"), 98),
-    (B("Seed"), 62),
-    (B("SizeV45"), 148),
-    (B("StyleCode"), 64),
-    (B("StyleCodes"), 63),
-    (B("StylePresetV2"), 131),
-    (B("StylePresetV3"), 65),
-    (B("StyleType"), 83),
-    (B("StyleTypeCharacterV2"), 125),
-    (B("StyleTypeV2"), 134),
-    (B("StyleTypeV3"), 68),
-    (B("TextBlockV2"), 183),
-    (B("UpscaleFactor"), 113),
-    (B("UpscaleImageRequest"), 314),
-    (B("UpscaleInitialImageRequest"), 316),
-    (B("UpscaleV2"), 319),
-    (B("WebhookDelivery"), 324),
-    (B("WebhookImage"), 327),
+    (B("AspectRatioV4V2"), 3),
+    (B("AssetIdentifier"), 4),
+    (B("CharacterReferenceAssets"), 8),
+    (B("ColorHex"), 9),
+    (B("ColorPalette"), 10),
+    (B("ColorPaletteMember"), 15),
+    (B("ColorPaletteMembers"), 13),
+    (B("ColorPalettePreset"), 11),
+    (B("ColorPalettePresetName"), 12),
+    (B("ColorPalettePresetV2"), 17),
+    (B("ColorPaletteV2"), 19),
+    (B("CustomModelUri"), 20),
+    (B("DescribeModelVersion"), 21),
+    (B("DescribeRequest"), 22),
+    (B("DescribeResponse"), 24),
+    (B("DescribeResponseV2"), 28),
+    (B("DescribeV3RequestV2"), 33),
+    (B("DescribeV4RequestV2"), 35),
+    (B("Description"), 26),
+    (B("DetectedTextBlock"), 40),
+    (B("EditImageRequestV3"), 57),
+    (B("ErrorBody"), 75),
+    (B("GatewayEnvelope"), 79),
+    (B("GenerateImageRequest"), 83),
+    (B("GenerateImageRequestV3"), 90),
+    (B("GenerateImageRequestV3Multipart"), 93),
+    (B("GenerateImageRequestV4"), 101),
+    (B("GenerateImageResponse"), 106),
+    (B("GenerateTransparentImageRequestV3"), 117),
+    (B("GenerateV3CharacterV2"), 120),
+    (B("GenerateV3CustomModelMultipartV2"), 134),
+    (B("GenerateV3CustomModelV2"), 143),
+    (B("GenerateV3MultipartV2"), 148),
+    (B("GenerateV3RequestV2"), 155),
+    (B("GenerateV3TransparentV2"), 160),
+    (B("GenerateV45Multipart"), 165),
+    (B("GenerateV45Request"), 175),
+    (B("GenerateV4CustomModelV2"), 180),
+    (B("GenerateV4RequestV2"), 187),
+    (B("GenerateV4TransparentV2"), 191),
+    (B("GenerationIdV2"), 196),
+    (B("GenerationIdV2OrQuote"), 198),
+    (B("GenerationQuality"), 207),
+    (B("GenerationState"), 208),
+    (B("GenerationStatusV2"), 209),
+    (B("GenerationV2"), 235),
+    (B("GenerationV2OrQuote"), 242),
+    (B("ImageGenerationResponseV4"), 243),
+    (B("ImageObject"), 109),
+    (B("ImageObjectV2"), 212),
+    (B("ImageObjectV4"), 246),
+    (B("ImageRequest"), 84),
+    (B("InitialImageRequest"), 253),
+    (B("InpaintV3CharacterV2"), 256),
+    (B("InpaintV3CustomModelV2"), 267),
+    (B("InpaintV3RequestV2"), 274),
+    (B("Jwk"), 282),
+    (B("Jwks"), 289),
+    (B("LayerizeTextRequest"), 291),
+    (B("LayerizeTextResponse"), 293),
+    (B("LayerizeV3RequestV2"), 298),
+    (B("MagicPromptOption"), 63),
+    (B("MagicPromptV2"), 126),
+    (B("MagicPromptVersion"), 85),
+    (B("ModelEnum"), 86),
+    (B("NumImages"), 65),
+    (B("OutputResolutionV2"), 194),
+    (B("PImageRequest"), 304),
+    (B("PreciseEditV45"), 311),
+    (B("PriceQualifier"), 203),
+    (B("PriceQuote"), 199),
+    (B("Prompt"), 66),
+    (B("QualityV45"), 172),
+    (B("ReframeImageRequestV3"), 320),
+    (B("ReframeV3RequestV2"), 324),
+    (B("RejectReason"), 329),
+    (B("RemixImageRequest"), 330),
+    (B("RemixImageRequestV3"), 332),
+    (B("RemixV3CharacterV2"), 342),
+    (B("RemixV3CustomModelV2"), 354),
+    (B("RemixV3RequestV2"), 363),
+    (B("RemixV4RequestV2"), 372),
+    (B("RemoveBackgroundV2"), 378),
+    (B("RemoveObjectV2"), 381),
+    (B("RenderingSpeed"), 67),
+    (B("RenderingSpeedV2"), 128),
+    (B("RenderingSpeedV4"), 103),
+    (B("ReplaceBackgroundRequestV3"), 384),
+    (B("ReplaceBackgroundV3RequestV2"), 388),
+    (B("Resolution"), 88),
+    (B("ResolutionV3"), 92),
+    (B("ResolutionV4"), 104),
+    (B("Seed"), 68),
+    (B("SizeV45"), 173),
+    (B("StackedCustomModel"), 184),
+    (B("StackedCustomModels"), 183),
+    (B("StyleCode"), 70),
+    (B("StyleCodes"), 69),
+    (B("StylePresetV2"), 138),
+    (B("StylePresetV3"), 71),
+    (B("StyleReferenceAssets"), 129),
+    (B("StyleType"), 89),
+    (B("StyleTypeCharacterV2"), 132),
+    (B("StyleTypeV2"), 141),
+    (B("StyleTypeV3"), 74),
+    (B("TextBlockV2"), 221),
+    (B("UpscaleFactor"), 119),
+    (B("UpscaleImageRequest"), 392),
+    (B("UpscaleInitialImageRequest"), 394),
+    (B("UpscaleV2"), 397),
+    (B("WebhookDelivery"), 402),
+    (B("WebhookImage"), 405),
 ];
 /// The compiled schemas; each index names one.
-pub(super) static NODES: [Node; 334] = [
+pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("string")]),
         allowed: Some(
@@ -183,6 +199,97 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        allowed: Some(
+            B(
+                &[
+                    Literal::Text(B("auto")),
+                    Literal::Text(B("1x4")),
+                    Literal::Text(B("1x3")),
+                    Literal::Text(B("1x2")),
+                    Literal::Text(B("9x16")),
+                    Literal::Text(B("10x16")),
+                    Literal::Text(B("2x3")),
+                    Literal::Text(B("3x4")),
+                    Literal::Text(B("4x5")),
+                    Literal::Text(B("1x1")),
+                    Literal::Text(B("5x4")),
+                    Literal::Text(B("4x3")),
+                    Literal::Text(B("3x2")),
+                    Literal::Text(B("16x10")),
+                    Literal::Text(B("16x9")),
+                    Literal::Text(B("2x1")),
+                    Literal::Text(B("3x1")),
+                    Literal::Text(B("4x1")),
+                ],
+            ),
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("asset_type"), B("asset_id")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("asset_id"),
+                    node: 5,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("asset_type"),
+                    node: 6,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("collection_id"),
+                    node: 7,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        min_length: Some(1),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        allowed: Some(
+            B(
+                &[
+                    Literal::Text(B("ASSET")),
+                    Literal::Text(B("CANVAS_ASSET")),
+                    Literal::Text(B("LAYERED_ASSET")),
+                    Literal::Text(B("RESPONSE")),
+                    Literal::Text(B("UPLOAD")),
+                ],
+            ),
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        pattern: Some(Pattern {
+            source: B("^[A-Za-z0-9_-]{22}$"),
+            regex: OnceLock::new(),
+        }),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        min_items: Some(1),
+        max_items: Some(1),
+        items: Some(4),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
         pattern: Some(Pattern {
             source: B("^#(?:[0-9a-fA-F]{3}){1,2}$"),
             regex: OnceLock::new(),
@@ -190,7 +297,7 @@ pub(super) static NODES: [Node; 334] = [
         ..EMPTY
     },
     Node {
-        choices: Some((B(&[5, 7]), true)),
+        choices: Some((B(&[11, 13]), true)),
         ..EMPTY
     },
     Node {
@@ -200,7 +307,7 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("name"),
-                    node: 6,
+                    node: 12,
                     reference: Some(B("ColorPalettePresetName")),
                     takes: None,
                 },
@@ -234,7 +341,7 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("members"),
-                    node: 8,
+                    node: 14,
                     reference: None,
                     takes: None,
                 },
@@ -247,7 +354,7 @@ pub(super) static NODES: [Node; 334] = [
         kinds: B(&[B("array")]),
         min_items: Some(1),
         max_items: Some(8),
-        items: Some(9),
+        items: Some(15),
         ..EMPTY
     },
     Node {
@@ -257,13 +364,13 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("color_hex"),
-                    node: 3,
+                    node: 9,
                     reference: Some(B("ColorHex")),
                     takes: None,
                 },
                 Property {
                     name: B("color_weight"),
-                    node: 10,
+                    node: 16,
                     reference: None,
                     takes: None,
                 },
@@ -288,7 +395,7 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("name"),
-                    node: 12,
+                    node: 18,
                     reference: None,
                     takes: None,
                 },
@@ -316,11 +423,12 @@ pub(super) static NODES: [Node; 334] = [
         ..EMPTY
     },
     Node {
-        choices: Some((B(&[11, 7]), true)),
+        choices: Some((B(&[17, 13]), true)),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        max_length: Some(512),
         pattern: Some(Pattern {
             source: B("^model/[^/]+/version/[^/]+$"),
             regex: OnceLock::new(),
@@ -347,13 +455,13 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("describe_model_version"),
-                    node: 15,
+                    node: 21,
                     reference: Some(B("DescribeModelVersion")),
                     takes: None,
                 },
                 Property {
                     name: B("image_file"),
-                    node: 17,
+                    node: 23,
                     reference: None,
                     takes: None,
                 },
@@ -374,7 +482,7 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("descriptions"),
-                    node: 19,
+                    node: 25,
                     reference: None,
                     takes: None,
                 },
@@ -384,7 +492,7 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(20),
+        items: Some(26),
         ..EMPTY
     },
     Node {
@@ -393,7 +501,7 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("text"),
-                    node: 21,
+                    node: 27,
                     reference: None,
                     takes: None,
                 },
@@ -412,25 +520,25 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("created"),
-                    node: 23,
+                    node: 29,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("description_id"),
-                    node: 24,
+                    node: 30,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("descriptions"),
-                    node: 25,
+                    node: 31,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("json_prompt"),
-                    node: 26,
+                    node: 32,
                     reference: None,
                     takes: None,
                 },
@@ -449,7 +557,7 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(20),
+        items: Some(26),
         ..EMPTY
     },
     Node {
@@ -463,8 +571,14 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 28,
+                    node: 34,
                     reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image_asset_identifier"),
+                    node: 4,
+                    reference: Some(B("AssetIdentifier")),
                     takes: None,
                 },
             ],
@@ -484,25 +598,31 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 30,
+                    node: 36,
                     reference: None,
                     takes: None,
                 },
                 Property {
+                    name: B("image_asset_identifier"),
+                    node: 4,
+                    reference: Some(B("AssetIdentifier")),
+                    takes: None,
+                },
+                Property {
                     name: B("include_bbox"),
-                    node: 31,
+                    node: 37,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("include_style_descriptions"),
-                    node: 32,
+                    node: 38,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("include_tags"),
-                    node: 33,
+                    node: 39,
                     reference: None,
                     takes: None,
                 },
@@ -545,85 +665,85 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("alignment"),
-                    node: 35,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("angle"),
-                    node: 36,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("color"),
-                    node: 37,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("font_alternatives"),
-                    node: 38,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("font_name"),
-                    node: 40,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("font_size"),
                     node: 41,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("formatting"),
+                    name: B("angle"),
                     node: 42,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("height"),
+                    name: B("color"),
+                    node: 43,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("font_alternatives"),
                     node: 44,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("line_height"),
-                    node: 45,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("role"),
+                    name: B("font_name"),
                     node: 46,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("text"),
+                    name: B("font_size"),
                     node: 47,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("width"),
+                    name: B("formatting"),
                     node: 48,
                     reference: None,
                     takes: None,
                 },
                 Property {
+                    name: B("height"),
+                    node: 50,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("line_height"),
+                    node: 51,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("role"),
+                    node: 52,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("text"),
+                    node: 53,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("width"),
+                    node: 54,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
                     name: B("x"),
-                    node: 49,
+                    node: 55,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("y"),
-                    node: 50,
+                    node: 56,
                     reference: None,
                     takes: None,
                 },
@@ -648,7 +768,7 @@ pub(super) static NODES: [Node; 334] = [
     Node {
         nullable: true,
         kinds: B(&[B("array")]),
-        items: Some(39),
+        items: Some(45),
         ..EMPTY
     },
     Node {
@@ -667,7 +787,7 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(43),
+        items: Some(49),
         ..EMPTY
     },
     Node {
@@ -712,91 +832,91 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("character_reference_images"),
-                    node: 52,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("character_reference_images_mask"),
-                    node: 54,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("color_palette"),
-                    node: 4,
-                    reference: Some(B("ColorPalette")),
-                    takes: None,
-                },
-                Property {
-                    name: B("custom_model_uri"),
-                    node: 14,
-                    reference: Some(B("CustomModelUri")),
-                    takes: None,
-                },
-                Property {
-                    name: B("image"),
-                    node: 56,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("magic_prompt"),
-                    node: 57,
-                    reference: Some(B("MagicPromptOption")),
-                    takes: Some(B("magic_prompt")),
-                },
-                Property {
-                    name: B("mask"),
                     node: 58,
                     reference: None,
                     takes: None,
                 },
                 Property {
+                    name: B("character_reference_images_mask"),
+                    node: 60,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("color_palette"),
+                    node: 10,
+                    reference: Some(B("ColorPalette")),
+                    takes: None,
+                },
+                Property {
+                    name: B("custom_model_uri"),
+                    node: 20,
+                    reference: Some(B("CustomModelUri")),
+                    takes: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 62,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 63,
+                    reference: Some(B("MagicPromptOption")),
+                    takes: Some(B("magic_prompt")),
+                },
+                Property {
+                    name: B("mask"),
+                    node: 64,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 61,
+                    node: 67,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 63,
+                    node: 69,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 65,
+                    node: 71,
                     reference: Some(B("StylePresetV3")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 66,
+                    node: 72,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 68,
+                    node: 74,
                     reference: Some(B("StyleTypeV3")),
                     takes: None,
                 },
@@ -820,7 +940,7 @@ pub(super) static NODES: [Node; 334] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(53),
+        items: Some(59),
         ..EMPTY
     },
     Node {
@@ -831,7 +951,7 @@ pub(super) static NODES: [Node; 334] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(55),
+        items: Some(61),
         ..EMPTY
     },
     Node {
@@ -903,7 +1023,7 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(64),
+        items: Some(70),
         ..EMPTY
     },
     Node {
@@ -988,7 +1108,7 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(67),
+        items: Some(73),
         ..EMPTY
     },
     Node {
@@ -1019,19 +1139,19 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("error"),
-                    node: 70,
+                    node: 76,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("max_inflight_requests"),
-                    node: 71,
+                    node: 77,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("reject_reason"),
-                    node: 72,
+                    node: 78,
                     reference: None,
                     takes: None,
                 },
@@ -1058,19 +1178,19 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("code"),
-                    node: 74,
+                    node: 80,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("data"),
-                    node: 75,
+                    node: 81,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("message"),
-                    node: 76,
+                    node: 82,
                     reference: None,
                     takes: None,
                 },
@@ -1091,7 +1211,7 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("image_request"),
-                    node: 78,
+                    node: 84,
                     reference: Some(B("ImageRequest")),
                     takes: None,
                 },
@@ -1113,61 +1233,61 @@ pub(super) static NODES: [Node; 334] = [
                 },
                 Property {
                     name: B("color_palette"),
-                    node: 4,
+                    node: 10,
                     reference: Some(B("ColorPalette")),
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt_option"),
-                    node: 57,
+                    node: 63,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("magic_prompt_version"),
-                    node: 79,
+                    node: 85,
                     reference: Some(B("MagicPromptVersion")),
                     takes: None,
                 },
                 Property {
                     name: B("model"),
-                    node: 80,
+                    node: 86,
                     reference: Some(B("ModelEnum")),
                     takes: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 81,
+                    node: 87,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 82,
+                    node: 88,
                     reference: Some(B("Resolution")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 83,
+                    node: 89,
                     reference: Some(B("StyleType")),
                     takes: None,
                 },
@@ -1356,73 +1476,73 @@ pub(super) static NODES: [Node; 334] = [
                 },
                 Property {
                     name: B("color_palette"),
-                    node: 4,
+                    node: 10,
                     reference: Some(B("ColorPalette")),
                     takes: None,
                 },
                 Property {
                     name: B("custom_model_uri"),
-                    node: 14,
+                    node: 20,
                     reference: Some(B("CustomModelUri")),
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 57,
+                    node: 63,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 85,
+                    node: 91,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 61,
+                    node: 67,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 86,
+                    node: 92,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 63,
+                    node: 69,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 65,
+                    node: 71,
                     reference: Some(B("StylePresetV3")),
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 68,
+                    node: 74,
                     reference: Some(B("StyleTypeV3")),
                     takes: None,
                 },
@@ -1534,91 +1654,91 @@ pub(super) static NODES: [Node; 334] = [
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 88,
+                    node: 94,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("character_reference_images_mask"),
-                    node: 90,
+                    node: 96,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("color_palette"),
-                    node: 4,
+                    node: 10,
                     reference: Some(B("ColorPalette")),
                     takes: None,
                 },
                 Property {
                     name: B("custom_model_uri"),
-                    node: 14,
+                    node: 20,
                     reference: Some(B("CustomModelUri")),
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 57,
+                    node: 63,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 92,
+                    node: 98,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 61,
+                    node: 67,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 86,
+                    node: 92,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 63,
+                    node: 69,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 65,
+                    node: 71,
                     reference: Some(B("StylePresetV3")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 93,
+                    node: 99,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 68,
+                    node: 74,
                     reference: Some(B("StyleTypeV3")),
                     takes: None,
                 },
@@ -1640,7 +1760,7 @@ pub(super) static NODES: [Node; 334] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(89),
+        items: Some(95),
         ..EMPTY
     },
     Node {
@@ -1651,7 +1771,7 @@ pub(super) static NODES: [Node; 334] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(91),
+        items: Some(97),
         ..EMPTY
     },
     Node {
@@ -1665,7 +1785,7 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(94),
+        items: Some(100),
         ..EMPTY
     },
     Node {
@@ -1679,49 +1799,49 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("custom_model_uri"),
-                    node: 14,
+                    node: 20,
                     reference: Some(B("CustomModelUri")),
                     takes: None,
                 },
                 Property {
                     name: B("json_prompt"),
-                    node: 96,
+                    node: 102,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt_option"),
-                    node: 57,
+                    node: 63,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 97,
+                    node: 103,
                     reference: Some(B("RenderingSpeedV4")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 98,
+                    node: 104,
                     reference: Some(B("ResolutionV4")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 99,
+                    node: 105,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("text_prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
@@ -1867,13 +1987,13 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("created"),
-                    node: 101,
+                    node: 107,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("data"),
-                    node: 102,
+                    node: 108,
                     reference: None,
                     takes: None,
                 },
@@ -1888,7 +2008,7 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(103),
+        items: Some(109),
         ..EMPTY
     },
     Node {
@@ -1898,43 +2018,43 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("is_image_safe"),
-                    node: 104,
+                    node: 110,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 105,
+                    node: 111,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 106,
+                    node: 112,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 107,
+                    node: 113,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 108,
+                    node: 114,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("upscaled_resolution"),
-                    node: 109,
+                    node: 115,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("url"),
-                    node: 110,
+                    node: 116,
                     reference: None,
                     takes: None,
                 },
@@ -1990,49 +2110,49 @@ pub(super) static NODES: [Node; 334] = [
                 },
                 Property {
                     name: B("custom_model_uri"),
-                    node: 14,
+                    node: 20,
                     reference: Some(B("CustomModelUri")),
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 57,
+                    node: 63,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 112,
+                    node: 118,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 61,
+                    node: 67,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("upscale_factor"),
-                    node: 113,
+                    node: 119,
                     reference: Some(B("UpscaleFactor")),
                     takes: None,
                 },
@@ -2071,85 +2191,97 @@ pub(super) static NODES: [Node; 334] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 115,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("character_reference_images"),
-                    node: 116,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("character_reference_mask"),
-                    node: 118,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
-                    node: 119,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("magic_prompt"),
-                    node: 120,
-                    reference: Some(B("MagicPromptV2")),
-                    takes: None,
-                },
-                Property {
-                    name: B("negative_prompt"),
                     node: 121,
                     reference: None,
                     takes: None,
                 },
                 Property {
+                    name: B("character_reference_asset_identifiers"),
+                    node: 8,
+                    reference: Some(B("CharacterReferenceAssets")),
+                    takes: None,
+                },
+                Property {
+                    name: B("character_reference_images"),
+                    node: 122,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("character_reference_mask"),
+                    node: 124,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 125,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 126,
+                    reference: Some(B("MagicPromptV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("negative_prompt"),
+                    node: 127,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 122,
+                    node: 128,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 86,
+                    node: 92,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
+                    name: B("style_reference_asset_identifiers"),
+                    node: 129,
+                    reference: Some(B("StyleReferenceAssets")),
+                    takes: None,
+                },
+                Property {
                     name: B("style_reference_images"),
-                    node: 123,
+                    node: 130,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 125,
+                    node: 132,
                     reference: Some(B("StyleTypeCharacterV2")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 126,
+                    node: 133,
                     reference: None,
                     takes: None,
                 },
@@ -2167,7 +2299,7 @@ pub(super) static NODES: [Node; 334] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(117),
+        items: Some(123),
         ..EMPTY
     },
     Node {
@@ -2217,8 +2349,15 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        min_items: Some(1),
         max_items: Some(10),
-        items: Some(124),
+        items: Some(4),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        max_items: Some(10),
+        items: Some(131),
         ..EMPTY
     },
     Node {
@@ -2251,7 +2390,7 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("object")]),
-        required: B(&[B("prompt")]),
+        required: B(&[B("prompt"), B("custom_model_uri")]),
         properties: B(
             &[
                 Property {
@@ -2262,91 +2401,103 @@ pub(super) static NODES: [Node; 334] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 128,
+                    node: 135,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("color_palette"),
-                    node: 13,
+                    node: 19,
                     reference: Some(B("ColorPaletteV2")),
                     takes: None,
                 },
                 Property {
+                    name: B("custom_model_uri"),
+                    node: 20,
+                    reference: Some(B("CustomModelUri")),
+                    takes: None,
+                },
+                Property {
                     name: B("enable_copyright_detection"),
-                    node: 129,
+                    node: 136,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 120,
+                    node: 126,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 130,
+                    node: 137,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 122,
+                    node: 128,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 86,
+                    node: 92,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 63,
+                    node: 69,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 131,
+                    node: 138,
                     reference: Some(B("StylePresetV2")),
                     takes: None,
                 },
                 Property {
+                    name: B("style_reference_asset_identifiers"),
+                    node: 129,
+                    reference: Some(B("StyleReferenceAssets")),
+                    takes: None,
+                },
+                Property {
                     name: B("style_reference_images"),
-                    node: 132,
+                    node: 139,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 134,
+                    node: 141,
                     reference: Some(B("StyleTypeV2")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 135,
+                    node: 142,
                     reference: None,
                     takes: None,
                 },
@@ -2358,6 +2509,7 @@ pub(super) static NODES: [Node; 334] = [
                 B(&[B("aspect_ratio"), B("resolution")]),
                 B(&[B("style_codes"), B("style_type")]),
                 B(&[B("style_codes"), B("style_reference_images")]),
+                B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
             ],
         ),
         ..EMPTY
@@ -2450,7 +2602,7 @@ pub(super) static NODES: [Node; 334] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(133),
+        items: Some(140),
         ..EMPTY
     },
     Node {
@@ -2487,7 +2639,7 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("object")]),
-        required: B(&[B("prompt")]),
+        required: B(&[B("prompt"), B("custom_model_uri")]),
         properties: B(
             &[
                 Property {
@@ -2498,85 +2650,97 @@ pub(super) static NODES: [Node; 334] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 137,
+                    node: 144,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("color_palette"),
-                    node: 13,
+                    node: 19,
                     reference: Some(B("ColorPaletteV2")),
                     takes: None,
                 },
                 Property {
+                    name: B("custom_model_uri"),
+                    node: 20,
+                    reference: Some(B("CustomModelUri")),
+                    takes: None,
+                },
+                Property {
                     name: B("enable_copyright_detection"),
-                    node: 138,
+                    node: 145,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 120,
+                    node: 126,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 139,
+                    node: 146,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 122,
+                    node: 128,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 86,
+                    node: 92,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 63,
+                    node: 69,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 131,
+                    node: 138,
                     reference: Some(B("StylePresetV2")),
                     takes: None,
                 },
                 Property {
+                    name: B("style_reference_asset_identifiers"),
+                    node: 129,
+                    reference: Some(B("StyleReferenceAssets")),
+                    takes: None,
+                },
+                Property {
                     name: B("style_type"),
-                    node: 134,
+                    node: 141,
                     reference: Some(B("StyleTypeV2")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 140,
+                    node: 147,
                     reference: None,
                     takes: None,
                 },
@@ -2588,6 +2752,7 @@ pub(super) static NODES: [Node; 334] = [
                 B(&[B("aspect_ratio"), B("resolution")]),
                 B(&[B("style_codes"), B("style_type")]),
                 B(&[B("style_codes"), B("style_reference_images")]),
+                B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
             ],
         ),
         ..EMPTY
@@ -2621,68 +2786,458 @@ pub(super) static NODES: [Node; 334] = [
         properties: B(
             &[
                 Property {
+                    name: B("aspect_ratio"),
+                    node: 1,
+                    reference: Some(B("AspectRatioV2")),
+                    takes: None,
+                },
+                Property {
                     name: B("async"),
-                    node: 142,
+                    node: 149,
                     reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("color_palette"),
+                    node: 19,
+                    reference: Some(B("ColorPaletteV2")),
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 143,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("images"),
-                    node: 144,
+                    node: 150,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 120,
+                    node: 126,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                 },
                 Property {
-                    name: B("mask"),
-                    node: 146,
+                    name: B("negative_prompt"),
+                    node: 151,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
+                    reference: Some(B("Prompt")),
+                    takes: None,
+                },
+                Property {
+                    name: B("rendering_speed"),
+                    node: 128,
+                    reference: Some(B("RenderingSpeedV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("resolution"),
+                    node: 92,
+                    reference: Some(B("ResolutionV3")),
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 68,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_codes"),
+                    node: 69,
+                    reference: Some(B("StyleCodes")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_preset"),
+                    node: 138,
+                    reference: Some(B("StylePresetV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_reference_asset_identifiers"),
+                    node: 129,
+                    reference: Some(B("StyleReferenceAssets")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_reference_images"),
+                    node: 152,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("style_type"),
+                    node: 141,
+                    reference: Some(B("StyleTypeV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 154,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        exclusive: B(
+            &[
+                B(&[B("aspect_ratio"), B("resolution")]),
+                B(&[B("style_codes"), B("style_type")]),
+                B(&[B("style_codes"), B("style_reference_images")]),
+                B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(10000),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        max_items: Some(10),
+        items: Some(153),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("prompt")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("aspect_ratio"),
+                    node: 1,
+                    reference: Some(B("AspectRatioV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("async"),
+                    node: 156,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("color_palette"),
+                    node: 19,
+                    reference: Some(B("ColorPaletteV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 157,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 126,
+                    reference: Some(B("MagicPromptV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("negative_prompt"),
+                    node: 158,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 65,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 66,
+                    reference: Some(B("Prompt")),
+                    takes: None,
+                },
+                Property {
+                    name: B("rendering_speed"),
+                    node: 128,
+                    reference: Some(B("RenderingSpeedV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("resolution"),
+                    node: 92,
+                    reference: Some(B("ResolutionV3")),
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 68,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_codes"),
+                    node: 69,
+                    reference: Some(B("StyleCodes")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_preset"),
+                    node: 138,
+                    reference: Some(B("StylePresetV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_reference_asset_identifiers"),
+                    node: 129,
+                    reference: Some(B("StyleReferenceAssets")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_type"),
+                    node: 141,
+                    reference: Some(B("StyleTypeV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 159,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        exclusive: B(
+            &[
+                B(&[B("aspect_ratio"), B("resolution")]),
+                B(&[B("style_codes"), B("style_type")]),
+                B(&[B("style_codes"), B("style_reference_images")]),
+                B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(10000),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("prompt")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("aspect_ratio"),
+                    node: 1,
+                    reference: Some(B("AspectRatioV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("async"),
+                    node: 161,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 162,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 126,
+                    reference: Some(B("MagicPromptV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("negative_prompt"),
+                    node: 163,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 65,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 66,
+                    reference: Some(B("Prompt")),
+                    takes: None,
+                },
+                Property {
+                    name: B("rendering_speed"),
+                    node: 128,
+                    reference: Some(B("RenderingSpeedV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 68,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 164,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(10000),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("prompt")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("async"),
+                    node: 166,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 167,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image_asset_identifiers"),
+                    node: 168,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("images"),
+                    node: 169,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 126,
+                    reference: Some(B("MagicPromptV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("mask"),
+                    node: 171,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 65,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("quality"),
-                    node: 147,
+                    node: 172,
                     reference: Some(B("QualityV45")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("size"),
-                    node: 148,
+                    node: 173,
                     reference: Some(B("SizeV45")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 149,
+                    node: 174,
                     reference: None,
                     takes: None,
                 },
@@ -2702,8 +3257,15 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        min_items: Some(1),
         max_items: Some(5),
-        items: Some(145),
+        items: Some(4),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        max_items: Some(5),
+        items: Some(170),
         ..EMPTY
     },
     Node {
@@ -2755,55 +3317,282 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 151,
+                    node: 176,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 152,
+                    node: 177,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image_asset_identifiers"),
+                    node: 178,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 120,
+                    node: 126,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("quality"),
-                    node: 147,
+                    node: 172,
                     reference: Some(B("QualityV45")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("size"),
-                    node: 148,
+                    node: 173,
                     reference: Some(B("SizeV45")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 153,
+                    node: 179,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        min_items: Some(1),
+        max_items: Some(5),
+        items: Some(4),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("prompt"), B("custom_model_uri")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("async"),
+                    node: 181,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("custom_model_uri"),
+                    node: 20,
+                    reference: Some(B("CustomModelUri")),
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 182,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 126,
+                    reference: Some(B("MagicPromptV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 65,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 66,
+                    reference: Some(B("Prompt")),
+                    takes: None,
+                },
+                Property {
+                    name: B("rendering_speed"),
+                    node: 128,
+                    reference: Some(B("RenderingSpeedV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("resolution"),
+                    node: 104,
+                    reference: Some(B("ResolutionV4")),
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 68,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("stacked_custom_models"),
+                    node: 183,
+                    reference: Some(B("StackedCustomModels")),
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 186,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        min_items: Some(1),
+        max_items: Some(4),
+        items: Some(184),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("custom_model_uri")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("custom_model_uri"),
+                    node: 20,
+                    reference: Some(B("CustomModelUri")),
+                    takes: None,
+                },
+                Property {
+                    name: B("weight"),
+                    node: 185,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("number")]),
+        range: Range {
+            min: Some((0.0, true)),
+            max: None,
+        },
+        format: Some(B("double")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("prompt")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("async"),
+                    node: 188,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 189,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 126,
+                    reference: Some(B("MagicPromptV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 65,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 66,
+                    reference: Some(B("Prompt")),
+                    takes: None,
+                },
+                Property {
+                    name: B("rendering_speed"),
+                    node: 128,
+                    reference: Some(B("RenderingSpeedV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("resolution"),
+                    node: 104,
+                    reference: Some(B("ResolutionV4")),
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 68,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 190,
                     reference: None,
                     takes: None,
                 },
@@ -2836,56 +3625,62 @@ pub(super) static NODES: [Node; 334] = [
         properties: B(
             &[
                 Property {
+                    name: B("aspect_ratio"),
+                    node: 3,
+                    reference: Some(B("AspectRatioV4V2")),
+                    takes: None,
+                },
+                Property {
                     name: B("async"),
-                    node: 155,
+                    node: 192,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 156,
+                    node: 193,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 120,
+                    node: 126,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
+                    name: B("output_resolution"),
+                    node: 194,
+                    reference: Some(B("OutputResolutionV2")),
+                    takes: None,
+                },
+                Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 122,
+                    node: 128,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                 },
                 Property {
-                    name: B("resolution"),
-                    node: 98,
-                    reference: Some(B("ResolutionV4")),
-                    takes: None,
-                },
-                Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 157,
+                    node: 195,
                     reference: None,
                     takes: None,
                 },
@@ -2900,6 +3695,20 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        allowed: Some(
+            B(
+                &[
+                    Literal::Text(B("1k")),
+                    Literal::Text(B("2k")),
+                    Literal::Text(B("4k")),
+                    Literal::Text(B("8k")),
+                ],
+            ),
+        ),
         ..EMPTY
     },
     Node {
@@ -2919,7 +3728,7 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("generation_id"),
-                    node: 159,
+                    node: 197,
                     reference: None,
                     takes: None,
                 },
@@ -2932,7 +3741,7 @@ pub(super) static NODES: [Node; 334] = [
         ..EMPTY
     },
     Node {
-        choices: Some((B(&[158, 161]), true)),
+        choices: Some((B(&[196, 199]), true)),
         ..EMPTY
     },
     Node {
@@ -2951,43 +3760,43 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("billing_identifier"),
-                    node: 162,
+                    node: 200,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("credit_millis"),
-                    node: 163,
+                    node: 201,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("object"),
-                    node: 164,
+                    node: 202,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("qualifier"),
-                    node: 165,
+                    node: 203,
                     reference: Some(B("PriceQualifier")),
                     takes: None,
                 },
                 Property {
                     name: B("quantity"),
-                    node: 166,
+                    node: 204,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("upper_bound_usd_micros"),
-                    node: 167,
+                    node: 205,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("usd_micros"),
-                    node: 168,
+                    node: 206,
                     reference: None,
                     takes: None,
                 },
@@ -3080,43 +3889,43 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("created"),
-                    node: 172,
+                    node: 210,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("data"),
-                    node: 173,
+                    node: 211,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("failure_reason"),
-                    node: 192,
+                    node: 230,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("generation_id"),
-                    node: 193,
+                    node: 231,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("response_type"),
-                    node: 194,
+                    node: 232,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("status"),
-                    node: 195,
+                    node: 233,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("usage_cost_usd_micros"),
-                    node: 196,
+                    node: 234,
                     reference: None,
                     takes: None,
                 },
@@ -3131,7 +3940,7 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(174),
+        items: Some(212),
         ..EMPTY
     },
     Node {
@@ -3141,55 +3950,55 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("asset_id"),
-                    node: 175,
+                    node: 213,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("base_image_url"),
-                    node: 176,
+                    node: 214,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("is_image_safe"),
-                    node: 177,
+                    node: 215,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("object_type"),
-                    node: 178,
+                    node: 216,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 179,
+                    node: 217,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 180,
+                    node: 218,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 181,
+                    node: 219,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("text_blocks"),
-                    node: 182,
+                    node: 220,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("url"),
-                    node: 191,
+                    node: 229,
                     reference: None,
                     takes: None,
                 },
@@ -3234,7 +4043,7 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(183),
+        items: Some(221),
         ..EMPTY
     },
     Node {
@@ -3244,43 +4053,43 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("height"),
-                    node: 184,
+                    node: 222,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("line_height"),
-                    node: 185,
+                    node: 223,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("role"),
-                    node: 186,
+                    node: 224,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("text"),
-                    node: 187,
+                    node: 225,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("width"),
-                    node: 188,
+                    node: 226,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("x"),
-                    node: 189,
+                    node: 227,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("y"),
-                    node: 190,
+                    node: 228,
                     reference: None,
                     takes: None,
                 },
@@ -3357,37 +4166,37 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("data"),
-                    node: 198,
+                    node: 236,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("generation_id"),
-                    node: 199,
+                    node: 237,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("generation_kind"),
-                    node: 200,
+                    node: 238,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("height"),
-                    node: 201,
+                    node: 239,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 202,
+                    node: 240,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("width"),
-                    node: 203,
+                    node: 241,
                     reference: None,
                     takes: None,
                 },
@@ -3397,7 +4206,7 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(174),
+        items: Some(212),
         ..EMPTY
     },
     Node {
@@ -3426,7 +4235,7 @@ pub(super) static NODES: [Node; 334] = [
         ..EMPTY
     },
     Node {
-        choices: Some((B(&[197, 161]), true)),
+        choices: Some((B(&[235, 199]), true)),
         ..EMPTY
     },
     Node {
@@ -3436,19 +4245,19 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("created"),
-                    node: 206,
+                    node: 244,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("data"),
-                    node: 207,
+                    node: 245,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("response_type"),
-                    node: 214,
+                    node: 252,
                     reference: None,
                     takes: None,
                 },
@@ -3463,7 +4272,7 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(208),
+        items: Some(246),
         ..EMPTY
     },
     Node {
@@ -3473,31 +4282,31 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("is_image_safe"),
-                    node: 209,
+                    node: 247,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 210,
+                    node: 248,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 211,
+                    node: 249,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 212,
+                    node: 250,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("url"),
-                    node: 213,
+                    node: 251,
                     reference: None,
                     takes: None,
                 },
@@ -3549,67 +4358,67 @@ pub(super) static NODES: [Node; 334] = [
                 },
                 Property {
                     name: B("color_palette"),
-                    node: 4,
+                    node: 10,
                     reference: Some(B("ColorPalette")),
                     takes: None,
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 216,
+                    node: 254,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt_option"),
-                    node: 57,
+                    node: 63,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("magic_prompt_version"),
-                    node: 79,
+                    node: 85,
                     reference: Some(B("MagicPromptVersion")),
                     takes: None,
                 },
                 Property {
                     name: B("model"),
-                    node: 80,
+                    node: 86,
                     reference: Some(B("ModelEnum")),
                     takes: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 217,
+                    node: 255,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 82,
+                    node: 88,
                     reference: Some(B("Resolution")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 83,
+                    node: 89,
                     reference: Some(B("StyleType")),
                     takes: None,
                 },
@@ -3657,85 +4466,121 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 219,
+                    node: 257,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("character_reference_asset_identifiers"),
+                    node: 8,
+                    reference: Some(B("CharacterReferenceAssets")),
+                    takes: None,
+                },
+                Property {
+                    name: B("character_reference_images"),
+                    node: 258,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("character_reference_mask"),
+                    node: 260,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 220,
+                    node: 261,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 221,
+                    node: 262,
                     reference: None,
                     takes: None,
                 },
                 Property {
+                    name: B("image_asset_identifier"),
+                    node: 4,
+                    reference: Some(B("AssetIdentifier")),
+                    takes: None,
+                },
+                Property {
                     name: B("magic_prompt"),
-                    node: 120,
+                    node: 126,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                 },
                 Property {
                     name: B("mask"),
-                    node: 222,
+                    node: 263,
                     reference: None,
                     takes: None,
                 },
                 Property {
+                    name: B("mask_asset_identifier"),
+                    node: 4,
+                    reference: Some(B("AssetIdentifier")),
+                    takes: None,
+                },
+                Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 122,
+                    node: 128,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 63,
+                    node: 69,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 131,
+                    node: 138,
                     reference: Some(B("StylePresetV2")),
                     takes: None,
                 },
                 Property {
+                    name: B("style_reference_asset_identifiers"),
+                    node: 129,
+                    reference: Some(B("StyleReferenceAssets")),
+                    takes: None,
+                },
+                Property {
                     name: B("style_reference_images"),
-                    node: 223,
+                    node: 264,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 134,
+                    node: 141,
                     reference: Some(B("StyleTypeV2")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 225,
+                    node: 266,
                     reference: None,
                     takes: None,
                 },
@@ -3746,6 +4591,187 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 B(&[B("style_codes"), B("style_type")]),
                 B(&[B("style_codes"), B("style_reference_images")]),
+                B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
+            ],
+        ),
+        masks: B(
+            &[
+                (B("character_reference_mask"), B("character_reference_images")),
+                (B("mask"), B("image")),
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        max_items: Some(1),
+        items: Some(259),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        max_items: Some(10),
+        items: Some(265),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("image"), B("mask"), B("prompt"), B("custom_model_uri")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("async"),
+                    node: 268,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("custom_model_uri"),
+                    node: 20,
+                    reference: Some(B("CustomModelUri")),
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 269,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 270,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image_asset_identifier"),
+                    node: 4,
+                    reference: Some(B("AssetIdentifier")),
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 126,
+                    reference: Some(B("MagicPromptV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("mask"),
+                    node: 271,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("mask_asset_identifier"),
+                    node: 4,
+                    reference: Some(B("AssetIdentifier")),
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 65,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 66,
+                    reference: Some(B("Prompt")),
+                    takes: None,
+                },
+                Property {
+                    name: B("rendering_speed"),
+                    node: 128,
+                    reference: Some(B("RenderingSpeedV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 68,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_codes"),
+                    node: 69,
+                    reference: Some(B("StyleCodes")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_preset"),
+                    node: 138,
+                    reference: Some(B("StylePresetV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_reference_asset_identifiers"),
+                    node: 129,
+                    reference: Some(B("StyleReferenceAssets")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_reference_images"),
+                    node: 272,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("style_type"),
+                    node: 141,
+                    reference: Some(B("StyleTypeV2")),
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        exclusive: B(
+            &[
+                B(&[B("style_codes"), B("style_type")]),
+                B(&[B("style_codes"), B("style_reference_images")]),
+                B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
             ],
         ),
         masks: B(&[(B("mask"), B("image"))]),
@@ -3772,7 +4798,156 @@ pub(super) static NODES: [Node; 334] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(224),
+        items: Some(273),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("image"), B("mask"), B("prompt")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("async"),
+                    node: 275,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 276,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 277,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image_asset_identifier"),
+                    node: 4,
+                    reference: Some(B("AssetIdentifier")),
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 126,
+                    reference: Some(B("MagicPromptV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("mask"),
+                    node: 278,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("mask_asset_identifier"),
+                    node: 4,
+                    reference: Some(B("AssetIdentifier")),
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 65,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 66,
+                    reference: Some(B("Prompt")),
+                    takes: None,
+                },
+                Property {
+                    name: B("rendering_speed"),
+                    node: 128,
+                    reference: Some(B("RenderingSpeedV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 68,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_codes"),
+                    node: 69,
+                    reference: Some(B("StyleCodes")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_preset"),
+                    node: 138,
+                    reference: Some(B("StylePresetV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_reference_asset_identifiers"),
+                    node: 129,
+                    reference: Some(B("StyleReferenceAssets")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_reference_images"),
+                    node: 279,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("style_type"),
+                    node: 141,
+                    reference: Some(B("StyleTypeV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 281,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        exclusive: B(
+            &[
+                B(&[B("style_codes"), B("style_type")]),
+                B(&[B("style_codes"), B("style_reference_images")]),
+                B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
+            ],
+        ),
+        masks: B(&[(B("mask"), B("image"))]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        max_items: Some(10),
+        items: Some(280),
         ..EMPTY
     },
     Node {
@@ -3797,37 +4972,37 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("alg"),
-                    node: 227,
+                    node: 283,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("crv"),
-                    node: 228,
+                    node: 284,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("kid"),
-                    node: 229,
+                    node: 285,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("kty"),
-                    node: 230,
+                    node: 286,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("use"),
-                    node: 231,
+                    node: 287,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("x"),
-                    node: 232,
+                    node: 288,
                     reference: None,
                     takes: None,
                 },
@@ -3866,7 +5041,7 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("keys"),
-                    node: 234,
+                    node: 290,
                     reference: None,
                     takes: None,
                 },
@@ -3876,7 +5051,7 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(226),
+        items: Some(282),
         ..EMPTY
     },
     Node {
@@ -3886,19 +5061,19 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 236,
+                    node: 292,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
@@ -3919,25 +5094,25 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("base_image_url"),
-                    node: 238,
+                    node: 294,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("original_image_url"),
-                    node: 239,
+                    node: 295,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 240,
+                    node: 296,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("text_blocks"),
-                    node: 241,
+                    node: 297,
                     reference: None,
                     takes: None,
                 },
@@ -3967,7 +5142,7 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(34),
+        items: Some(40),
         ..EMPTY
     },
     Node {
@@ -3977,25 +5152,31 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 243,
+                    node: 299,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("font_candidate_files"),
-                    node: 244,
+                    node: 300,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 246,
+                    node: 302,
                     reference: None,
                     takes: None,
                 },
                 Property {
+                    name: B("image_asset_identifier"),
+                    node: 4,
+                    reference: Some(B("AssetIdentifier")),
+                    takes: None,
+                },
+                Property {
                     name: B("webhook_url"),
-                    node: 247,
+                    node: 303,
                     reference: None,
                     takes: None,
                 },
@@ -4010,7 +5191,7 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(245),
+        items: Some(301),
         ..EMPTY
     },
     Node {
@@ -4046,67 +5227,67 @@ pub(super) static NODES: [Node; 334] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 249,
+                    node: 305,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("custom_height"),
-                    node: 250,
+                    node: 306,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("custom_width"),
-                    node: 251,
+                    node: 307,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 252,
+                    node: 308,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 120,
+                    node: 126,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("quality"),
-                    node: 169,
+                    node: 207,
                     reference: Some(B("GenerationQuality")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 253,
+                    node: 309,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 254,
+                    node: 310,
                     reference: None,
                     takes: None,
                 },
@@ -4169,61 +5350,73 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 256,
+                    node: 312,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 257,
+                    node: 313,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 258,
+                    node: 314,
                     reference: None,
                     takes: None,
                 },
                 Property {
+                    name: B("image_asset_identifier"),
+                    node: 4,
+                    reference: Some(B("AssetIdentifier")),
+                    takes: None,
+                },
+                Property {
                     name: B("mask"),
-                    node: 259,
+                    node: 315,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("quality"),
-                    node: 147,
+                    node: 172,
                     reference: Some(B("QualityV45")),
                     takes: None,
                 },
                 Property {
+                    name: B("reference_image_asset_identifiers"),
+                    node: 316,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
                     name: B("reference_images"),
-                    node: 260,
+                    node: 317,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 262,
+                    node: 319,
                     reference: None,
                     takes: None,
                 },
@@ -4253,8 +5446,15 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        min_items: Some(1),
         max_items: Some(4),
-        items: Some(261),
+        items: Some(4),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        max_items: Some(4),
+        items: Some(318),
         ..EMPTY
     },
     Node {
@@ -4279,55 +5479,55 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("color_palette"),
-                    node: 4,
+                    node: 10,
                     reference: Some(B("ColorPalette")),
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 264,
+                    node: 321,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 61,
+                    node: 67,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 86,
+                    node: 92,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 63,
+                    node: 69,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 65,
+                    node: 71,
                     reference: Some(B("StylePresetV3")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 265,
+                    node: 322,
                     reference: None,
                     takes: None,
                 },
@@ -4344,7 +5544,7 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(266),
+        items: Some(323),
         ..EMPTY
     },
     Node {
@@ -4359,68 +5559,85 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 268,
+                    node: 325,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("color_palette"),
-                    node: 13,
+                    node: 19,
                     reference: Some(B("ColorPaletteV2")),
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 269,
+                    node: 326,
                     reference: None,
                     takes: None,
                 },
                 Property {
+                    name: B("image_asset_identifier"),
+                    node: 4,
+                    reference: Some(B("AssetIdentifier")),
+                    takes: None,
+                },
+                Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 122,
+                    node: 128,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 86,
+                    node: 92,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 63,
+                    node: 69,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 131,
+                    node: 138,
                     reference: Some(B("StylePresetV2")),
                     takes: None,
                 },
                 Property {
+                    name: B("style_reference_asset_identifiers"),
+                    node: 129,
+                    reference: Some(B("StyleReferenceAssets")),
+                    takes: None,
+                },
+                Property {
                     name: B("style_reference_images"),
-                    node: 270,
+                    node: 327,
                     reference: None,
                     takes: None,
                 },
             ],
         ),
         additional: Additional::Refused,
-        exclusive: B(&[B(&[B("style_codes"), B("style_reference_images")])]),
+        exclusive: B(
+            &[
+                B(&[B("style_codes"), B("style_reference_images")]),
+                B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
+            ],
+        ),
         ..EMPTY
     },
     Node {
@@ -4435,7 +5652,7 @@ pub(super) static NODES: [Node; 334] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(271),
+        items: Some(328),
         ..EMPTY
     },
     Node {
@@ -4463,13 +5680,13 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("image_file"),
-                    node: 274,
+                    node: 331,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_request"),
-                    node: 215,
+                    node: 253,
                     reference: Some(B("InitialImageRequest")),
                     takes: None,
                 },
@@ -4495,103 +5712,103 @@ pub(super) static NODES: [Node; 334] = [
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 276,
+                    node: 333,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("character_reference_images_mask"),
-                    node: 278,
+                    node: 335,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("color_palette"),
-                    node: 4,
+                    node: 10,
                     reference: Some(B("ColorPalette")),
                     takes: None,
                 },
                 Property {
                     name: B("custom_model_uri"),
-                    node: 14,
+                    node: 20,
                     reference: Some(B("CustomModelUri")),
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 280,
+                    node: 337,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 281,
+                    node: 338,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 57,
+                    node: 63,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 282,
+                    node: 339,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 61,
+                    node: 67,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 86,
+                    node: 92,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 63,
+                    node: 69,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 65,
+                    node: 71,
                     reference: Some(B("StylePresetV3")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 283,
+                    node: 340,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 68,
+                    node: 74,
                     reference: Some(B("StyleTypeV3")),
                     takes: None,
                 },
@@ -4613,7 +5830,7 @@ pub(super) static NODES: [Node; 334] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(277),
+        items: Some(334),
         ..EMPTY
     },
     Node {
@@ -4624,7 +5841,7 @@ pub(super) static NODES: [Node; 334] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(279),
+        items: Some(336),
         ..EMPTY
     },
     Node {
@@ -4652,7 +5869,7 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(284),
+        items: Some(341),
         ..EMPTY
     },
     Node {
@@ -4673,103 +5890,317 @@ pub(super) static NODES: [Node; 334] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 286,
+                    node: 343,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("color_palette"),
-                    node: 13,
-                    reference: Some(B("ColorPaletteV2")),
+                    name: B("character_reference_asset_identifiers"),
+                    node: 8,
+                    reference: Some(B("CharacterReferenceAssets")),
+                    takes: None,
+                },
+                Property {
+                    name: B("character_reference_images"),
+                    node: 344,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("character_reference_mask"),
+                    node: 346,
+                    reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 287,
+                    node: 347,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 288,
+                    node: 348,
                     reference: None,
                     takes: None,
                 },
                 Property {
+                    name: B("image_asset_identifier"),
+                    node: 4,
+                    reference: Some(B("AssetIdentifier")),
+                    takes: None,
+                },
+                Property {
                     name: B("image_weight"),
-                    node: 289,
+                    node: 349,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 120,
+                    node: 126,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 290,
+                    node: 350,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 122,
+                    node: 128,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 86,
+                    node: 92,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
-                    name: B("style_codes"),
-                    node: 63,
-                    reference: Some(B("StyleCodes")),
-                    takes: None,
-                },
-                Property {
-                    name: B("style_preset"),
-                    node: 131,
-                    reference: Some(B("StylePresetV2")),
+                    name: B("style_reference_asset_identifiers"),
+                    node: 129,
+                    reference: Some(B("StyleReferenceAssets")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 291,
+                    node: 351,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 134,
+                    node: 132,
+                    reference: Some(B("StyleTypeCharacterV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 353,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        exclusive: B(&[B(&[B("aspect_ratio"), B("resolution")])]),
+        masks: B(&[(B("character_reference_mask"), B("character_reference_images"))]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        max_items: Some(1),
+        items: Some(345),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
+        range: Range {
+            min: Some((1.0, false)),
+            max: Some((100.0, false)),
+        },
+        format: Some(B("int32")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(10000),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        max_items: Some(10),
+        items: Some(352),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("image"), B("prompt"), B("custom_model_uri")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("aspect_ratio"),
+                    node: 2,
+                    reference: Some(B("AspectRatioV3")),
+                    takes: None,
+                },
+                Property {
+                    name: B("async"),
+                    node: 355,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("color_palette"),
+                    node: 19,
+                    reference: Some(B("ColorPaletteV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("custom_model_uri"),
+                    node: 20,
+                    reference: Some(B("CustomModelUri")),
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 356,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 357,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image_asset_identifier"),
+                    node: 4,
+                    reference: Some(B("AssetIdentifier")),
+                    takes: None,
+                },
+                Property {
+                    name: B("image_weight"),
+                    node: 358,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 126,
+                    reference: Some(B("MagicPromptV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("negative_prompt"),
+                    node: 359,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 65,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 66,
+                    reference: Some(B("Prompt")),
+                    takes: None,
+                },
+                Property {
+                    name: B("rendering_speed"),
+                    node: 128,
+                    reference: Some(B("RenderingSpeedV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("resolution"),
+                    node: 92,
+                    reference: Some(B("ResolutionV3")),
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 68,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_codes"),
+                    node: 69,
+                    reference: Some(B("StyleCodes")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_preset"),
+                    node: 138,
+                    reference: Some(B("StylePresetV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_reference_asset_identifiers"),
+                    node: 129,
+                    reference: Some(B("StyleReferenceAssets")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_reference_images"),
+                    node: 360,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("style_type"),
+                    node: 141,
                     reference: Some(B("StyleTypeV2")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 293,
+                    node: 362,
                     reference: None,
                     takes: None,
                 },
@@ -4781,6 +6212,7 @@ pub(super) static NODES: [Node; 334] = [
                 B(&[B("aspect_ratio"), B("resolution")]),
                 B(&[B("style_codes"), B("style_type")]),
                 B(&[B("style_codes"), B("style_reference_images")]),
+                B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
             ],
         ),
         ..EMPTY
@@ -4815,7 +6247,193 @@ pub(super) static NODES: [Node; 334] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(292),
+        items: Some(361),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(2048),
+        pattern: Some(Pattern {
+            source: B("^https://"),
+            regex: OnceLock::new(),
+        }),
+        format: Some(B("uri")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("object")]),
+        required: B(&[B("image"), B("prompt")]),
+        properties: B(
+            &[
+                Property {
+                    name: B("aspect_ratio"),
+                    node: 2,
+                    reference: Some(B("AspectRatioV3")),
+                    takes: None,
+                },
+                Property {
+                    name: B("async"),
+                    node: 364,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("color_palette"),
+                    node: 19,
+                    reference: Some(B("ColorPaletteV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 365,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 366,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image_asset_identifier"),
+                    node: 4,
+                    reference: Some(B("AssetIdentifier")),
+                    takes: None,
+                },
+                Property {
+                    name: B("image_weight"),
+                    node: 367,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 126,
+                    reference: Some(B("MagicPromptV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("negative_prompt"),
+                    node: 368,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("num_images"),
+                    node: 65,
+                    reference: Some(B("NumImages")),
+                    takes: None,
+                },
+                Property {
+                    name: B("prompt"),
+                    node: 66,
+                    reference: Some(B("Prompt")),
+                    takes: None,
+                },
+                Property {
+                    name: B("rendering_speed"),
+                    node: 128,
+                    reference: Some(B("RenderingSpeedV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("resolution"),
+                    node: 92,
+                    reference: Some(B("ResolutionV3")),
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 68,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_codes"),
+                    node: 69,
+                    reference: Some(B("StyleCodes")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_preset"),
+                    node: 138,
+                    reference: Some(B("StylePresetV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_reference_asset_identifiers"),
+                    node: 129,
+                    reference: Some(B("StyleReferenceAssets")),
+                    takes: None,
+                },
+                Property {
+                    name: B("style_reference_images"),
+                    node: 369,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("style_type"),
+                    node: 141,
+                    reference: Some(B("StyleTypeV2")),
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 371,
+                    reference: None,
+                    takes: None,
+                },
+            ],
+        ),
+        additional: Additional::Refused,
+        exclusive: B(
+            &[
+                B(&[B("aspect_ratio"), B("resolution")]),
+                B(&[B("style_codes"), B("style_type")]),
+                B(&[B("style_codes"), B("style_reference_images")]),
+                B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
+            ],
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("boolean")]),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("integer")]),
+        range: Range {
+            min: Some((1.0, false)),
+            max: Some((100.0, false)),
+        },
+        format: Some(B("int32")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(10000),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("array")]),
+        max_items: Some(10),
+        items: Some(370),
         ..EMPTY
     },
     Node {
@@ -4840,55 +6458,61 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 295,
+                    node: 373,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 296,
+                    node: 374,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 297,
+                    node: 375,
                     reference: None,
                     takes: None,
                 },
                 Property {
+                    name: B("image_asset_identifier"),
+                    node: 4,
+                    reference: Some(B("AssetIdentifier")),
+                    takes: None,
+                },
+                Property {
                     name: B("image_weight"),
-                    node: 298,
+                    node: 376,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 122,
+                    node: 128,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 98,
+                    node: 104,
                     reference: Some(B("ResolutionV4")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 299,
+                    node: 377,
                     reference: None,
                     takes: None,
                 },
@@ -4936,14 +6560,20 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 301,
+                    node: 379,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 302,
+                    node: 380,
                     reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image_asset_identifier"),
+                    node: 4,
+                    reference: Some(B("AssetIdentifier")),
                     takes: None,
                 },
             ],
@@ -4967,13 +6597,13 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 304,
+                    node: 382,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("mask"),
-                    node: 305,
+                    node: 383,
                     reference: None,
                     takes: None,
                 },
@@ -5000,61 +6630,61 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("color_palette"),
-                    node: 4,
+                    node: 10,
                     reference: Some(B("ColorPalette")),
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 307,
+                    node: 385,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 57,
+                    node: 63,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 61,
+                    node: 67,
                     reference: Some(B("RenderingSpeed")),
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("style_codes"),
-                    node: 63,
+                    node: 69,
                     reference: Some(B("StyleCodes")),
                     takes: None,
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 65,
+                    node: 71,
                     reference: Some(B("StylePresetV3")),
                     takes: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 308,
+                    node: 386,
                     reference: None,
                     takes: None,
                 },
@@ -5071,7 +6701,7 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(309),
+        items: Some(387),
         ..EMPTY
     },
     Node {
@@ -5086,31 +6716,37 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 311,
+                    node: 389,
                     reference: None,
                     takes: None,
                 },
                 Property {
+                    name: B("image_asset_identifier"),
+                    node: 4,
+                    reference: Some(B("AssetIdentifier")),
+                    takes: None,
+                },
+                Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 312,
+                    node: 390,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 122,
+                    node: 128,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 313,
+                    node: 391,
                     reference: None,
                     takes: None,
                 },
@@ -5151,13 +6787,13 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("image_file"),
-                    node: 315,
+                    node: 393,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_request"),
-                    node: 316,
+                    node: 394,
                     reference: Some(B("UpscaleInitialImageRequest")),
                     takes: None,
                 },
@@ -5177,43 +6813,43 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("detail"),
-                    node: 317,
+                    node: 395,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("magic_prompt_option"),
-                    node: 57,
+                    node: 63,
                     reference: Some(B("MagicPromptOption")),
                     takes: Some(B("magic_prompt")),
                 },
                 Property {
                     name: B("magic_prompt_version"),
-                    node: 79,
+                    node: 85,
                     reference: Some(B("MagicPromptVersion")),
                     takes: None,
                 },
                 Property {
                     name: B("num_images"),
-                    node: 59,
+                    node: 65,
                     reference: Some(B("NumImages")),
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 60,
+                    node: 66,
                     reference: Some(B("Prompt")),
                     takes: None,
                 },
                 Property {
                     name: B("resemblance"),
-                    node: 318,
+                    node: 396,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
@@ -5247,31 +6883,31 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 320,
+                    node: 398,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 321,
+                    node: 399,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 62,
+                    node: 68,
                     reference: Some(B("Seed")),
                     takes: None,
                 },
                 Property {
                     name: B("upscale_factor"),
-                    node: 322,
+                    node: 400,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 323,
+                    node: 401,
                     reference: None,
                     takes: None,
                 },
@@ -5313,19 +6949,19 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("created"),
-                    node: 325,
+                    node: 403,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("data"),
-                    node: 326,
+                    node: 404,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("generation_id"),
-                    node: 333,
+                    node: 411,
                     reference: None,
                     takes: None,
                 },
@@ -5340,7 +6976,7 @@ pub(super) static NODES: [Node; 334] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(327),
+        items: Some(405),
         ..EMPTY
     },
     Node {
@@ -5350,31 +6986,31 @@ pub(super) static NODES: [Node; 334] = [
             &[
                 Property {
                     name: B("is_image_safe"),
-                    node: 328,
+                    node: 406,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("prompt"),
-                    node: 329,
+                    node: 407,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 330,
+                    node: 408,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 331,
+                    node: 409,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("url"),
-                    node: 332,
+                    node: 410,
                     reference: None,
                     takes: None,
                 },
