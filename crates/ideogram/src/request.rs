@@ -93,7 +93,7 @@ pub struct GenerateRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[serde(alias = "character_mask")]
     pub(crate) character_reference_images_mask: Option<ImageInput>,
-    /// A transparent background (the `transparent` task).
+    /// A transparent background. Runs the `transparent` task.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) transparent: bool,
     #[serde(flatten)]

@@ -696,9 +696,10 @@ mod tests {
         // value of, and a shorter `operation` description), v2's
         // custom-model and transparent variants 0.5 KB
         // (`stacked_custom_models`, `output_resolution`; their asset
-        // identifiers no tool offers); the wire stays under 17 KB
+        // identifiers no tool offers), made room for by shorter first
+        // sentences in the specs; the wire stays under 17 KB
         // (tests/python/mcp_client.py).
-        assert!(total < 15_800, "{total} bytes of tool definitions");
+        assert!(total < 15_250, "{total} bytes of tool definitions");
         assert!(Tool::named("layerize_text").is_some());
     }
 

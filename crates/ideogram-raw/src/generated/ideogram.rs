@@ -858,7 +858,7 @@ weight down.
             Default::default()
         }
     }
-    ///One of Ideogram's eight preset palettes.
+    ///A preset palette of Ideogram's.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1062,7 +1062,7 @@ weight down.
             Self::Members(value)
         }
     }
-    /**A custom model to generate with, as `model/<name>/version/<version>`.
+    /**A custom model to generate with. Written `model/<name>/version/<version>`.
 At most 512 characters (v2's OpenAPI of 2026-10-07, assumed for v1).
 */
     #[derive(
@@ -1695,7 +1695,7 @@ Cannot be used with `style_codes`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub custom_model_uri: ::std::option::Option<CustomModelUri>,
-        ///A structured prompt (live documentation; its fields are not documented).
+        ///A structured prompt. Seen in the live documentation, which does not document its fields.
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
         pub json_prompt: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4165,7 +4165,7 @@ models V_1, V_1_TURBO, V_2 and V_2_TURBO take it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub color_palette: ::std::option::Option<ColorPalette>,
-        ///How closely the result follows the input image, 1 (loosely) to 100 (closely).
+        ///How closely the result follows the input image: 1 loosely, 100 closely.
         #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
         pub image_weight: ::std::num::NonZeroU32,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4755,7 +4755,7 @@ hours.
                 })
         }
     }
-    /**Whether Ideogram rewrites the prompt into a richer one before generating:
+    /**Rewrites the prompt into a richer one before generating:
 `AUTO` lets it decide, `ON` always, `OFF` never.
 */
     #[derive(
@@ -4879,7 +4879,7 @@ hours.
             value.parse()
         }
     }
-    ///The magic prompt version used when magic prompt is `AUTO` or `ON`.
+    ///The magic prompt's version. Used when magic prompt is `AUTO` or `ON`.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -5102,7 +5102,7 @@ fields only some take are listed in their bodies' `x-field-models`.
             value.parse()
         }
     }
-    ///The output tier (4.0 transparent).
+    ///The output tier. Only 4.0 transparent takes it.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -5966,7 +5966,7 @@ the size of its image.
         pub custom_model_uri: ::std::option::Option<CustomModelUri>,
         ///The input image, at most 10 MB; JPEG, PNG or WebP.
         pub image: crate::multipart::FilePart,
-        ///How closely the result follows the input image, 1 (loosely) to 100 (closely).
+        ///How closely the result follows the input image: 1 loosely, 100 closely.
         #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
         pub image_weight: ::std::num::NonZeroU32,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6051,7 +6051,7 @@ schema: unconfirmed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
-        ///How closely the result follows the input image, 1 (loosely) to 100 (closely).
+        ///How closely the result follows the input image: 1 loosely, 100 closely.
         #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
         pub image_weight: ::std::num::NonZeroU32,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6262,7 +6262,7 @@ schema: unconfirmed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
-        ///How closely the result follows the input image, 1 (loosely) to 100 (closely).
+        ///How closely the result follows the input image: 1 loosely, 100 closely.
         #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
         pub image_weight: ::std::num::NonZeroU32,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6476,7 +6476,7 @@ schema: unconfirmed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
-        ///How closely the result follows the input image, 1 (loosely) to 100 (closely).
+        ///How closely the result follows the input image: 1 loosely, 100 closely.
         #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
         pub image_weight: ::std::num::NonZeroU32,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6682,7 +6682,7 @@ schema: unconfirmed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
-        ///How closely the result follows the input image, 1 (loosely) to 100 (closely).
+        ///How closely the result follows the input image: 1 loosely, 100 closely.
         #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
         pub image_weight: ::std::num::NonZeroU32,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8362,7 +8362,7 @@ resolutions" the live documentation names, as Replicate lists them
             value.parse()
         }
     }
-    ///Fixes the randomness so the same request gives the same image.
+    ///Fixes the randomness: the same request gives the same image.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -8511,7 +8511,7 @@ generator emit an unused helper).
             Default::default()
         }
     }
-    ///More custom models to blend in, each weighted (up to 4).
+    ///More custom models to blend in, each weighted.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -8930,7 +8930,7 @@ generator emit an unused helper).
             value.parse()
         }
     }
-    ///A predefined artistic style for Ideogram 3.0.
+    ///A preset style for Ideogram 3.0.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -9698,7 +9698,7 @@ subheading, body, caption) so that values added later decode.
     )]
     #[serde(deny_unknown_fields)]
     pub struct UpscaleInitialImageRequest {
-        ///How much detail is added, 1 (little) to 100 (much).
+        ///How much detail is added: 1 little, 100 much.
         #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
         pub detail: ::std::num::NonZeroU32,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9713,7 +9713,7 @@ subheading, body, caption) so that values added later decode.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub prompt: ::std::option::Option<Prompt>,
-        ///How closely the result keeps the input, 1 (loosely) to 100 (closely).
+        ///How closely the result keeps the input: 1 loosely, 100 closely.
         #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 50>")]
         pub resemblance: ::std::num::NonZeroU32,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]

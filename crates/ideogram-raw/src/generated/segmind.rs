@@ -559,7 +559,7 @@ weight down.
             Default::default()
         }
     }
-    ///One of Ideogram's eight preset palettes.
+    ///A preset palette of Ideogram's.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -983,7 +983,7 @@ field names are fal.ai's (`image_size`, `enable_prompt_expansion`,
     )]
     #[serde(deny_unknown_fields)]
     pub struct Ideogram4Request {
-        ///Lets the model rewrite the prompt into a richer one first.
+        ///Rewrites the prompt into a richer one first.
         #[serde(default = "defaults::default_bool::<true>")]
         pub enable_prompt_expansion: bool,
         ///Checks the images for unsafe content.
@@ -995,7 +995,7 @@ field names are fal.ai's (`image_size`, `enable_prompt_expansion`,
         ///How many images, 1 to 8.
         #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU32, 1>")]
         pub num_images: ::std::num::NonZeroU32,
-        ///The images' format (the page shows `jpeg`; `png` unconfirmed).
+        ///The images' format. The page shows `jpeg`; `png` is unconfirmed.
         #[serde(default = "defaults::ideogram4_request_output_format")]
         pub output_format: Ideogram4RequestOutputFormat,
         pub prompt: Prompt,
@@ -1014,7 +1014,7 @@ field names are fal.ai's (`image_size`, `enable_prompt_expansion`,
             Default::default()
         }
     }
-    ///The images' format (the page shows `jpeg`; `png` unconfirmed).
+    ///The images' format. The page shows `jpeg`; `png` is unconfirmed.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1517,7 +1517,7 @@ names them (unconfirmed).
             ImageSize::SquareHd
         }
     }
-    ///How closely the result follows the input image, 1 (loosely) to 100 (closely).
+    ///How closely the result follows the input image: 1 loosely, 100 closely.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1566,7 +1566,7 @@ names them (unconfirmed).
             value.parse()
         }
     }
-    /**Whether Ideogram rewrites the prompt into a richer one before generating:
+    /**Rewrites the prompt into a richer one before generating:
 `AUTO` lets it decide, `ON` always, `OFF` never.
 */
     #[derive(
@@ -1811,7 +1811,7 @@ else to resume the job.
             Default::default()
         }
     }
-    ///Ideogram 3.0's speed and quality trade-off, which sets the price.
+    ///Speed against quality, which sets the price.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2642,7 +2642,7 @@ with `aspect_ratio`. Defaults to 1024x1024.
             ResolutionV3::X1024x1024
         }
     }
-    /**Fixes the randomness so the same body gives the same image. Segmind accepts
+    /**Fixes the randomness: the same body gives the same image. Segmind accepts
 100 to 999999 (narrower than Ideogram's own 0 to 2147483647); omitted, a
 random seed is used.
 */
