@@ -775,8 +775,10 @@ pub(crate) async fn job_wait(
         }
         return Ok(());
     }
-    let cost = Cost::of(&generation, None);
-    let paid = (started, cost.as_ref());
+    // Paid: the service's figure where it gave one, else said to be paid
+    // at a price not known here (the job's model is not).
+    let cost = Cost::of_job(&generation);
+    let paid = (started, Some(&cost));
     let records = save_paid(&generation, &plan, &asked, &save, paid, signals, None).await?;
     let paths: Vec<PathBuf> = records
         .iter()

@@ -14,7 +14,7 @@
 
 use std::sync::Mutex;
 
-use ideogram::{Provider, Quote, QuoteSource, dollars};
+use ideogram::{Provider, Quote, dollars};
 use serde_json::{Value, json};
 
 use crate::cost::{Cost, CostFrom};
@@ -54,12 +54,14 @@ pub(super) struct Charge {
 }
 
 impl Charge {
-    /// The journal's `cost` entry for this call: `usd_micros`, `from`.
-    fn entry(self, usd_micros: u64, from: CostFrom) -> Entry {
+    /// The journal's `cost` entry for this call: `usd_micros`, up to
+    /// `upper` where it is a range's low end, `from`.
+    fn entry(self, (usd_micros, upper): (u64, Option<u64>), from: CostFrom) -> Entry {
         Entry::Cost {
             item: self.item,
             cost: Cost {
                 usd_micros,
+                upper_bound_usd_micros: upper,
                 from,
                 provider: Some(self.provider.to_string()),
                 model: self.model,
@@ -76,6 +78,8 @@ impl Charge {
 #[derive(Debug)]
 pub(super) struct Hold<'a> {
     budget: &'a Budget,
+    /// The least the call can cost (a range's low end), for its record.
+    least: u64,
     most: u64,
     /// Where the most comes from (the dry run, or the spec's price).
     from: CostFrom,
@@ -102,12 +106,11 @@ impl Budget {
     /// Holds `quote`'s most against the budget for `charge`, or refuses
     /// the call (nothing sent) when that would pass it.
     pub(super) fn hold(&self, quote: &Quote, charge: Charge) -> Result<Hold<'_>, Refused> {
-        let from = match quote.source {
-            QuoteSource::Service => CostFrom::DryRun,
-            _ => CostFrom::Spec,
-        };
+        let from = Cost::from_quote(quote);
         let most = quote.most_usd_micros();
-        self.hold_most((most, from), &quote.to_string(), charge)
+        let mut hold = self.hold_most((most, from), &quote.to_string(), charge)?;
+        hold.least = quote.usd_micros.min(most);
+        Ok(hold)
     }
 
     /// [`Budget::hold`] of `most` micro-USD (from where), `priced` saying
@@ -146,6 +149,7 @@ impl Budget {
         sums.held = sums.held.saturating_add(most);
         Ok(Hold {
             budget: self,
+            least: most,
             most,
             from,
             charge,
@@ -177,7 +181,7 @@ impl Budget {
         let cost = cost?;
         let mut sums = self.sums.lock().expect("budget");
         sums.spent = sums.spent.saturating_add(cost);
-        Some(charge.entry(cost, CostFrom::Service))
+        Some(charge.entry((cost, None), CostFrom::Service))
     }
 
     /// `spent`, and `left` under a budget, in dollars, for an answer.
@@ -206,13 +210,16 @@ impl Hold<'_> {
     }
 
     /// Billed: `cost` (the service's own figure) is spent, else the most
-    /// the quote said. The `cost` entry to journal before answering.
+    /// the quote said. The `cost` entry to journal before answering: the
+    /// service's figure, else the quote's, a range where it is one (what
+    /// was billed within it is not known, so not said).
     pub(super) fn settle(self, cost: Option<u64>) -> Entry {
-        let (usd_micros, from) = match cost {
-            Some(cost) => (cost, CostFrom::Service),
-            None => (self.most, self.from),
+        let (recorded, from) = match cost {
+            Some(cost) => ((cost, None), CostFrom::Service),
+            None => ((self.least, Cost::upper(self.least, self.most)), self.from),
         };
-        self.end(Some(usd_micros)).entry(usd_micros, from)
+        let counted = cost.unwrap_or(self.most);
+        self.end(Some(counted)).entry(recorded, from)
     }
 
     /// Settles by what a refused call says of its billing; the `cost`
@@ -270,7 +277,9 @@ pub(super) fn spent_in(entries: impl IntoIterator<Item = Entry>) -> u64 {
     let mut spent: u64 = 0;
     for entry in entries {
         if let Entry::Cost { cost, .. } = &entry {
-            spent = spent.saturating_add(cost.usd_micros);
+            // A range counts its most, as the server that recorded it did.
+            let most = cost.most().unwrap_or(cost.usd_micros);
+            spent = spent.saturating_add(most);
         }
         if let Some(item) = entry.item() {
             states
@@ -352,6 +361,25 @@ mod tests {
     }
 
     #[test]
+    fn a_range_is_recorded_as_its_range_and_counted_at_its_most() {
+        let budget = Budget::new(Some(1_000), 0);
+        let mut ranged = budget
+            .hold_most((113, CostFrom::Spec), "37 to 113", charge(1))
+            .unwrap();
+        ranged.least = 37;
+        let Entry::Cost { cost, .. } = ranged.settle(None) else {
+            unreachable!()
+        };
+        let recorded = (cost.usd_micros, cost.upper_bound_usd_micros, cost.from);
+        assert_eq!(recorded, (37, Some(113), CostFrom::Spec));
+        assert_eq!(
+            budget.said(),
+            json!({"spent": "$0.000113", "left": "$0.000887"})
+        );
+        assert_eq!(spent_in([Entry::Cost { item: 1, cost }]), 113);
+    }
+
+    #[test]
     fn without_a_budget_only_the_spend_is_said() {
         let budget = Budget::new(None, 0);
         assert!(budget.spend(charge(1), None).is_none());
@@ -372,7 +400,7 @@ mod tests {
             key: None,
             most_usd_micros: most,
         };
-        let Entry::Cost { cost, .. } = charge(1).entry(70, CostFrom::Service) else {
+        let Entry::Cost { cost, .. } = charge(1).entry((70, None), CostFrom::Service) else {
             unreachable!()
         };
         let failed = |item, maybe_billed| Entry::Failed {
