@@ -427,7 +427,10 @@ async fn spend_of_ranged_and_waited_jobs_never_states_a_figure_the_ledger_contra
     let out = run(&on_segmind(&heron), &env, dir.path()).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let spent = spend_json(&out_dir, dir.path()).await;
-    let (least, most) = (spent["usd_micros"].as_u64(), spent["most_usd_micros"].as_u64());
+    let (least, most) = (
+        spent["usd_micros"].as_u64(),
+        spent["most_usd_micros"].as_u64(),
+    );
     let billed = ledger_usd(&mock);
     assert!(
         least.is_some_and(|least| least <= billed) && most.is_some_and(|most| billed <= most),

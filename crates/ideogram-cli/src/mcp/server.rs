@@ -382,10 +382,14 @@ impl Server {
                     provider,
                     model: args.model.map(|model| model.to_string()),
                 };
+                let priced = (
+                    session.client.estimate_describe(&request),
+                    session.client.quote_describe(&request),
+                );
                 let texts = self
                     .send_held(
                         (charge, journal_key),
-                        session.client.quote_describe(&request),
+                        priced,
                         session.client.describe_request(&request),
                     )
                     .await?;
@@ -603,22 +607,31 @@ impl Server {
         self.hold_quoted(prepared.quote().await, charge).map(Some)
     }
 
-    /// A paid call sent as its journal entry says: under a budget its
-    /// `quote` (awaited only then) held first, just before sending, so an
-    /// earlier return spends nothing, and the call refused unsent when it
-    /// would pass; then `item` journaled as sending (the hold released if
-    /// that fails: nothing was sent), then `call`, the hold settled by how
-    /// it ended and what it counted as billed journaled.
+    /// A paid call sent as its journal entry says, priced by `estimate`
+    /// (the spec's price, nothing sent) or, under a budget, by `quote`
+    /// (awaited only then): the price held first, just before sending, so
+    /// an earlier return spends nothing, and under a budget the call
+    /// refused unsent when it would pass; then `item` journaled as sending
+    /// (the hold released if that fails: nothing was sent), then `call`,
+    /// the hold settled by how it ended and what it counted as billed
+    /// journaled, with a budget or without (so `ideogram spend` counts it).
     async fn send_held<T>(
         &self,
         (charge, key): (Charge, Option<String>),
-        quote: impl std::future::Future<Output = Result<ideogram::Quote, ideogram::Error>>,
+        (estimate, quote): (
+            Result<ideogram::Quote, ideogram::Error>,
+            impl std::future::Future<Output = Result<ideogram::Quote, ideogram::Error>>,
+        ),
         call: impl std::future::Future<Output = Result<T, ideogram::Error>>,
     ) -> Result<T, Refused> {
         let (item, provider) = (charge.item, charge.provider);
         let hold = match self.budget.limited() {
             true => Some(self.hold_quoted(quote.await, charge)?),
-            false => None,
+            // No budget refuses: a call the spec does not price is sent
+            // unpriced.
+            false => estimate
+                .ok()
+                .and_then(|quote| self.budget.hold(&quote, charge).ok()),
         };
         let sending = Entry::Sending {
             item,
@@ -1206,6 +1219,11 @@ impl Server {
                     at: None,
                 })
                 .await?;
+                // Paid, and not counted by this server when queued: its
+                // cost as far as it is known (the job's model is not, so
+                // nor its price, unless the service said it).
+                let cost = crate::cost::Cost::of_job(&generation);
+                self.spent(Some(Entry::Cost { item, cost })).await;
                 (item, ItemState::default())
             }
         };
@@ -1408,10 +1426,14 @@ impl Server {
                     provider,
                     model: Some(model.to_string()),
                 };
+                let priced = (
+                    session.client.estimate_layerize(&request),
+                    session.client.quote_layerize(&request),
+                );
                 let layers = self
                     .send_held(
                         (charge, journal_key),
-                        session.client.quote_layerize(&request),
+                        priced,
                         session.client.layerize(&request),
                     )
                     .await?;
