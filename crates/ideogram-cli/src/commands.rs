@@ -377,7 +377,8 @@ pub(crate) async fn layerize_text(
                 .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?;
             Some(crate::budget::within(quote, budget, provider)?)
         }
-        None => None,
+        // For its sidecar's cost: the spec's price, sending nothing.
+        None => session.client.estimate_layerize(&request).ok(),
     };
     let layers = signals
         .unless(1, session.client.layerize(&request))

@@ -465,3 +465,21 @@ async fn spend_of_ranged_and_waited_jobs_never_states_a_figure_the_ledger_contra
     let text = stdout(&run(&["spend", "out"], &[], dir.path()).await);
     assert!(text.contains("at least"), "{text}");
 }
+
+/// Issue 27: a one-shot command records what it cost with or without a
+/// budget: `layerize-text` without `--max-usd` too (the spec's price,
+/// which sends nothing), so `spend` equals the ledger.
+#[tokio::test]
+async fn layerize_text_without_a_budget_is_recorded() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    write_png(dir.path(), "in.png", 512, 512, [200, 40, 40]);
+    let args = on_ideogram(&mock, &["layerize-text", "in.png", "-o", "out/"]);
+    let out = run(&args, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(mock.posts_received(), 1, "priced without sending");
+    let spent = spend_json(&dir.path().join("out"), dir.path()).await;
+    assert_eq!(spent["usd_micros"], ledger_usd(&mock), "{spent}");
+}
