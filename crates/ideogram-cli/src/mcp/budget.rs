@@ -31,11 +31,49 @@ pub(super) struct Budget {
     sums: Mutex<Sums>,
 }
 
+/// What paid calls cost, as far as it is known: at least `least`, at
+/// most `most` (one figure where the service said it, a range where their
+/// quote was one, nothing at least where a call only may have been billed).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Spent {
+    /// The least they cost.
+    pub(super) least: u64,
+    /// The most they cost: what the budget counts.
+    pub(super) most: u64,
+}
+
+impl Spent {
+    /// One figure, `usd_micros`.
+    fn exactly(usd_micros: u64) -> Self {
+        Self {
+            least: usd_micros,
+            most: usd_micros,
+        }
+    }
+
+    /// The two added.
+    pub(super) fn plus(self, other: Self) -> Self {
+        Self {
+            least: self.least.saturating_add(other.least),
+            most: self.most.saturating_add(other.most),
+        }
+    }
+
+    /// In dollars: `$0.10`, or `$0.037 to $0.113` where it is a range.
+    pub(super) fn said(self) -> String {
+        match self.least < self.most {
+            true => format!("{} to {}", dollars(self.least), dollars(self.most)),
+            false => dollars(self.most),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Sums {
     /// What the paid calls cost: the service's figure where it gave one,
-    /// else the most their quote said they can cost.
-    spent: u64,
+    /// else what their quote said (a range where it was one); a call that
+    /// may have been billed counts up to the most it can cost.
+    spent: Spent,
     /// The most the calls running now can cost: counted against the
     /// budget until they end, so that calls running together never pass
     /// it between them.
@@ -90,8 +128,9 @@ pub(super) struct Hold<'a> {
 
 impl Budget {
     /// A budget of `max` micro-USD (none: only the spend is kept), `spent`
-    /// of it spent already (what the journals record: [`spent_in`]).
-    pub(super) fn new(max: Option<u64>, spent: u64) -> Self {
+    /// of it spent already (what the journals record: [`spent_in`]; the
+    /// budget counts its most).
+    pub(super) fn new(max: Option<u64>, spent: Spent) -> Self {
         Self {
             max,
             sums: Mutex::new(Sums { spent, held: 0 }),
@@ -123,7 +162,7 @@ impl Budget {
     ) -> Result<Hold<'_>, Refused> {
         let mut sums = self.sums.lock().expect("budget");
         if let Some(max) = self.max {
-            let committed = sums.spent.saturating_add(sums.held);
+            let committed = sums.spent.most.saturating_add(sums.held);
             if committed.saturating_add(most) > max {
                 let left = max.saturating_sub(committed);
                 let failure = Failure::new(
@@ -134,7 +173,7 @@ impl Budget {
                         dollars(most),
                         dollars(left),
                         dollars(max),
-                        dollars(sums.spent),
+                        sums.spent.said(),
                         if sums.held > 0 {
                             format!(", {} held by calls running now", dollars(sums.held))
                         } else {
@@ -180,19 +219,20 @@ impl Budget {
     pub(super) fn spend(&self, charge: Charge, cost: Option<u64>) -> Option<Entry> {
         let cost = cost?;
         let mut sums = self.sums.lock().expect("budget");
-        sums.spent = sums.spent.saturating_add(cost);
+        sums.spent = sums.spent.plus(Spent::exactly(cost));
         Some(charge.entry((cost, None), CostFrom::Service))
     }
 
-    /// `spent`, and `left` under a budget, in dollars, for an answer.
+    /// `spent` (a range where what was billed is not known to the
+    /// micro-dollar), and `left` under a budget, in dollars, for an answer.
     pub(super) fn said(&self) -> Value {
         let sums = self.sums.lock().expect("budget");
         match self.max {
             Some(max) => json!({
-                "spent": dollars(sums.spent),
-                "left": dollars(max.saturating_sub(sums.spent.saturating_add(sums.held))),
+                "spent": sums.spent.said(),
+                "left": dollars(max.saturating_sub(sums.spent.most.saturating_add(sums.held))),
             }),
-            None => json!({ "spent": dollars(sums.spent) }),
+            None => json!({ "spent": sums.spent.said() }),
         }
     }
 }
@@ -218,7 +258,13 @@ impl Hold<'_> {
             Some(cost) => ((cost, None), CostFrom::Service),
             None => ((self.least, Cost::upper(self.least, self.most)), self.from),
         };
-        let counted = cost.unwrap_or(self.most);
+        let counted = match cost {
+            Some(cost) => Spent::exactly(cost),
+            None => Spent {
+                least: self.least,
+                most: self.most,
+            },
+        };
         self.end(Some(counted)).entry(recorded, from)
     }
 
@@ -234,20 +280,29 @@ impl Hold<'_> {
             }
             Billed::Yes => Some(self.settle(None)),
             Billed::Maybe => {
-                let most = self.most;
+                let most = self.maybe();
                 let _ = self.end(Some(most));
                 None
             }
         }
     }
 
+    /// What a call that may have been billed cost: nothing at least, its
+    /// most at most.
+    fn maybe(&self) -> Spent {
+        Spent {
+            least: 0,
+            most: self.most,
+        }
+    }
+
     /// Ends the hold, `spent` counted as spent; its charge.
-    fn end(mut self, spent: Option<u64>) -> Charge {
+    fn end(mut self, spent: Option<Spent>) -> Charge {
         self.ended = true;
         let mut sums = self.budget.sums.lock().expect("budget");
         sums.held = sums.held.saturating_sub(self.most);
         if let Some(cost) = spent {
-            sums.spent = sums.spent.saturating_add(cost);
+            sums.spent = sums.spent.plus(cost);
         }
         drop(sums);
         self.charge.clone()
@@ -264,22 +319,26 @@ impl Drop for Hold<'_> {
         }
         let mut sums = self.budget.sums.lock().expect("budget");
         sums.held = sums.held.saturating_sub(self.most);
-        sums.spent = sums.spent.saturating_add(self.most);
+        sums.spent = sums.spent.plus(self.maybe());
     }
 }
 
 /// What one server journal's `entries` record as spent, for a budget
 /// that outlives its server: every `cost` entry, and for each call sent
 /// that may have been billed with no cost recorded, the most its
-/// `sending` entry says it could cost.
-pub(super) fn spent_in(entries: impl IntoIterator<Item = Entry>) -> u64 {
+/// `sending` entry says it could cost (at least nothing: it may not have
+/// been).
+pub(super) fn spent_in(entries: impl IntoIterator<Item = Entry>) -> Spent {
     let mut states: std::collections::HashMap<usize, ItemState> = Default::default();
-    let mut spent: u64 = 0;
+    let mut spent = Spent::default();
     for entry in entries {
         if let Entry::Cost { cost, .. } = &entry {
             // A range counts its most, as the server that recorded it did.
             let most = cost.most().unwrap_or(cost.usd_micros);
-            spent = spent.saturating_add(most);
+            spent = spent.plus(Spent {
+                least: cost.usd_micros,
+                most,
+            });
         }
         if let Some(item) = entry.item() {
             states
@@ -292,7 +351,7 @@ pub(super) fn spent_in(entries: impl IntoIterator<Item = Entry>) -> u64 {
         .values()
         .filter(|state| state.cost.is_none() && state.may_be_billed())
         .filter_map(|state| state.most_usd_micros);
-    unsettled.fold(spent, u64::saturating_add)
+    unsettled.fold(spent, |spent, most| spent.plus(Spent { least: 0, most }))
 }
 
 #[cfg(test)]
@@ -320,7 +379,7 @@ mod tests {
 
     #[test]
     fn holds_never_pass_the_budget_between_them() {
-        let budget = Budget::new(Some(100), 0);
+        let budget = Budget::new(Some(100), Spent::default());
         let first = budget.hold_most(most(60), "60", charge(1)).unwrap();
         // Running together: the first's most is held.
         let refused = budget.hold_most(most(50), "50", charge(2)).unwrap_err();
@@ -339,14 +398,18 @@ mod tests {
         assert!(second.settle_refused(Billed::No).is_none());
         let third = budget.hold_most(most(70), "70", charge(4)).unwrap();
         drop(third);
-        assert_eq!(budget.said(), json!({"spent": "$0.0001", "left": "$0.00"}));
+        // Dropped unsettled: it may have cost nothing, or its most.
+        assert_eq!(
+            budget.said(),
+            json!({"spent": "$0.00003 to $0.0001", "left": "$0.00"})
+        );
         assert!(budget.hold_most(most(1), "1", charge(5)).is_err());
         assert!(budget.hold_most(most(0), "0", charge(6)).is_ok());
     }
 
     #[test]
     fn a_billed_call_is_journaled_at_what_it_counted_and_a_maybe_at_nothing() {
-        let budget = Budget::new(Some(1_000), 100);
+        let budget = Budget::new(Some(1_000), Spent::exactly(100));
         let billed = budget.hold_most(most(200), "200", charge(1)).unwrap();
         let entry = billed.settle_refused(Billed::Yes).expect("billed");
         assert_eq!(cost_of(&entry), (200, CostFrom::DryRun));
@@ -356,13 +419,13 @@ mod tests {
         // Counted all the same: 100 earlier, 200 billed, 300 maybe.
         assert_eq!(
             budget.said(),
-            json!({"spent": "$0.0006", "left": "$0.0004"})
+            json!({"spent": "$0.0003 to $0.0006", "left": "$0.0004"})
         );
     }
 
     #[test]
     fn a_range_is_recorded_as_its_range_and_counted_at_its_most() {
-        let budget = Budget::new(Some(1_000), 0);
+        let budget = Budget::new(Some(1_000), Spent::default());
         let mut ranged = budget
             .hold_most((113, CostFrom::Spec), "37 to 113", charge(1))
             .unwrap();
@@ -374,14 +437,21 @@ mod tests {
         assert_eq!(recorded, (37, Some(113), CostFrom::Spec));
         assert_eq!(
             budget.said(),
-            json!({"spent": "$0.000113", "left": "$0.000887"})
+            json!({"spent": "$0.000037 to $0.000113", "left": "$0.000887"})
         );
-        assert_eq!(spent_in([Entry::Cost { item: 1, cost }]), 113);
+        let spent = spent_in([Entry::Cost { item: 1, cost }]);
+        assert_eq!(
+            spent,
+            Spent {
+                least: 37,
+                most: 113
+            }
+        );
     }
 
     #[test]
     fn without_a_budget_only_the_spend_is_said() {
-        let budget = Budget::new(None, 0);
+        let budget = Budget::new(None, Spent::default());
         assert!(budget.spend(charge(1), None).is_none());
         let spent = budget.spend(charge(1), Some(60_000)).expect("known");
         assert_eq!(cost_of(&spent), (60_000, CostFrom::Service));
@@ -389,7 +459,11 @@ mod tests {
         all.settle(Some(1));
         assert_eq!(budget.said(), json!({"spent": "$0.060001"}));
         assert!(budget.unpriced("describe").is_ok());
-        assert!(Budget::new(Some(1), 0).unpriced("describe").is_err());
+        assert!(
+            Budget::new(Some(1), Spent::default())
+                .unpriced("describe")
+                .is_err()
+        );
     }
 
     #[test]
@@ -424,6 +498,10 @@ mod tests {
             // Sent by a version that recorded no most: nothing known.
             sending(5, None),
         ];
-        assert_eq!(spent_in(entries), 70 + 200 + 800);
+        let spent = Spent {
+            least: 70,
+            most: 70 + 200 + 800,
+        };
+        assert_eq!(spent_in(entries), spent);
     }
 }

@@ -201,7 +201,7 @@ impl Server {
             signals,
             readable,
             input_urls: ideogram::InputUrlPolicy::public_only(),
-            budget: Budget::new(None, 0),
+            budget: Budget::new(None, Default::default()),
             _folder: folder,
         })
     }
