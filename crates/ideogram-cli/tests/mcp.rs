@@ -2181,3 +2181,34 @@ async fn a_ranged_job_is_spent_as_its_range_not_as_a_certain_figure() {
         "{spend}"
     );
 }
+
+/// Issue 27: a paid call nothing prices (Ideogram's describe: the spec
+/// gives no price, the service says none) is recorded as paid at an
+/// unknown price, so neither its answer nor `ideogram spend` says a total
+/// that leaves it out as if it were all.
+#[tokio::test]
+async fn an_unpriced_paid_call_makes_the_spend_at_least() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let client = start(&mock, dir.path(), &out, &["--provider", "ideogram"]).await;
+    let (client, made) = once(client, "generate", json!({"prompt": "an unpriced fox"})).await;
+    let image = path_of(&made).display().to_string();
+    let (client, described) = once(client, "describe", json!({"image": image})).await;
+    assert_eq!(
+        described["structuredContent"]["billed"], "yes",
+        "{described}"
+    );
+    let spent = described["structuredContent"]["spent"].as_str().unwrap();
+    assert!(spent.starts_with("at least "), "{described}");
+    mock.settled().await;
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    let spend = spend_of(&out, dir.path());
+    assert_eq!(spend["unpriced"], 1, "{spend}");
+    assert!(
+        spend["usd"].as_str().unwrap().starts_with("at least "),
+        "{spend}"
+    );
+}

@@ -40,6 +40,9 @@ pub(super) struct Spent {
     pub(super) least: u64,
     /// The most they cost: what the budget counts.
     pub(super) most: u64,
+    /// Whether one was paid at a price nothing knows (only without a
+    /// budget, which refuses such a call): then nothing bounds the most.
+    pub(super) unpriced: bool,
 }
 
 impl Spent {
@@ -48,6 +51,7 @@ impl Spent {
         Self {
             least: usd_micros,
             most: usd_micros,
+            unpriced: false,
         }
     }
 
@@ -56,11 +60,16 @@ impl Spent {
         Self {
             least: self.least.saturating_add(other.least),
             most: self.most.saturating_add(other.most),
+            unpriced: self.unpriced || other.unpriced,
         }
     }
 
-    /// In dollars: `$0.10`, or `$0.037 to $0.113` where it is a range.
+    /// In dollars: `$0.10`, `$0.037 to $0.113` where it is a range, or
+    /// `at least $0.10` where a price is not known.
     pub(super) fn said(self) -> String {
+        if self.unpriced {
+            return format!("at least {}", dollars(self.least));
+        }
         match self.least < self.most {
             true => format!("{} to {}", dollars(self.least), dollars(self.most)),
             false => dollars(self.most),
@@ -214,13 +223,18 @@ impl Budget {
         Err(Refused::new(failure, Billed::No))
     }
 
-    /// Counts `cost`, the service's figure, as spent (a call priced
-    /// without a hold); the `cost` entry to journal, when it is known.
-    pub(super) fn spend(&self, charge: Charge, cost: Option<u64>) -> Option<Entry> {
-        let cost = cost?;
+    /// Counts a billed call priced without a hold as spent: `cost`, the
+    /// service's figure, where it gave one, else paid at a price nothing
+    /// knows (a call the spec does not price, sent without a budget). The
+    /// `cost` entry to journal.
+    pub(super) fn spend(&self, charge: Charge, cost: Option<u64>) -> Entry {
         let mut sums = self.sums.lock().expect("budget");
+        let Some(cost) = cost else {
+            sums.spent.unpriced = true;
+            return charge.entry((0, None), CostFrom::Unknown);
+        };
         sums.spent = sums.spent.plus(Spent::exactly(cost));
-        Some(charge.entry((cost, None), CostFrom::Service))
+        charge.entry((cost, None), CostFrom::Service)
     }
 
     /// `spent` (a range where what was billed is not known to the
@@ -263,6 +277,7 @@ impl Hold<'_> {
             None => Spent {
                 least: self.least,
                 most: self.most,
+                unpriced: false,
             },
         };
         self.end(Some(counted)).entry(recorded, from)
@@ -293,6 +308,7 @@ impl Hold<'_> {
         Spent {
             least: 0,
             most: self.most,
+            unpriced: false,
         }
     }
 
@@ -334,10 +350,10 @@ pub(super) fn spent_in(entries: impl IntoIterator<Item = Entry>) -> Spent {
     for entry in entries {
         if let Entry::Cost { cost, .. } = &entry {
             // A range counts its most, as the server that recorded it did.
-            let most = cost.most().unwrap_or(cost.usd_micros);
             spent = spent.plus(Spent {
                 least: cost.usd_micros,
-                most,
+                most: cost.most().unwrap_or(cost.usd_micros),
+                unpriced: cost.most().is_none(),
             });
         }
         if let Some(item) = entry.item() {
@@ -351,7 +367,12 @@ pub(super) fn spent_in(entries: impl IntoIterator<Item = Entry>) -> Spent {
         .values()
         .filter(|state| state.cost.is_none() && state.may_be_billed())
         .filter_map(|state| state.most_usd_micros);
-    unsettled.fold(spent, |spent, most| spent.plus(Spent { least: 0, most }))
+    let maybe = |most| Spent {
+        least: 0,
+        most,
+        unpriced: false,
+    };
+    unsettled.fold(spent, |spent, most| spent.plus(maybe(most)))
 }
 
 #[cfg(test)]
@@ -444,7 +465,8 @@ mod tests {
             spent,
             Spent {
                 least: 37,
-                most: 113
+                most: 113,
+                unpriced: false,
             }
         );
     }
@@ -452,12 +474,15 @@ mod tests {
     #[test]
     fn without_a_budget_only_the_spend_is_said() {
         let budget = Budget::new(None, Spent::default());
-        assert!(budget.spend(charge(1), None).is_none());
-        let spent = budget.spend(charge(1), Some(60_000)).expect("known");
+        let spent = budget.spend(charge(1), Some(60_000));
         assert_eq!(cost_of(&spent), (60_000, CostFrom::Service));
         let all = budget.hold_most(most(u64::MAX), "all", charge(2)).unwrap();
         all.settle(Some(1));
         assert_eq!(budget.said(), json!({"spent": "$0.060001"}));
+        // Paid at a price nothing knows: the spend is only at least.
+        let unknown = budget.spend(charge(3), None);
+        assert_eq!(cost_of(&unknown), (0, CostFrom::Unknown));
+        assert_eq!(budget.said(), json!({"spent": "at least $0.060001"}));
         assert!(budget.unpriced("describe").is_ok());
         assert!(
             Budget::new(Some(1), Spent::default())
@@ -501,6 +526,7 @@ mod tests {
         let spent = Spent {
             least: 70,
             most: 70 + 200 + 800,
+            unpriced: false,
         };
         assert_eq!(spent_in(entries), spent);
     }

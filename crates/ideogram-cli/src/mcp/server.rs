@@ -625,6 +625,7 @@ impl Server {
         call: impl std::future::Future<Output = Result<T, ideogram::Error>>,
     ) -> Result<T, Refused> {
         let (item, provider) = (charge.item, charge.provider);
+        let unheld = charge.clone();
         let hold = match self.budget.limited() {
             true => Some(self.hold_quoted(quote.await, charge)?),
             // No budget refuses: a call the spec does not price is sent
@@ -645,12 +646,22 @@ impl Server {
         }
         match call.await {
             Ok(answer) => {
-                self.spent(hold.map(|hold| hold.settle(None))).await;
+                // Unpriced (no budget, and the spec has no price): paid at a
+                // price nothing knows.
+                let cost = match hold {
+                    Some(hold) => hold.settle(None),
+                    None => self.budget.spend(unheld, None),
+                };
+                self.spent(Some(cost)).await;
                 Ok(answer)
             }
             Err(err) => {
                 let refused = self.failed(item, err, provider).await;
-                let cost = hold.and_then(|hold| hold.settle_refused(refused.billed));
+                let cost = match hold {
+                    Some(hold) => hold.settle_refused(refused.billed),
+                    None if refused.billed == Billed::Yes => Some(self.budget.spend(unheld, None)),
+                    None => None,
+                };
                 self.spent(cost).await;
                 Err(refused)
             }
@@ -813,7 +824,7 @@ impl Server {
         let cost = generation.usage_cost_usd_micros;
         let cost = match hold.take() {
             Some(hold) => Some(hold.settle(cost)),
-            None if !from_journal => self.budget.spend(charge, cost),
+            None if !from_journal => Some(self.budget.spend(charge, cost)),
             None => None,
         };
         self.spent(cost).await;
@@ -1222,8 +1233,13 @@ impl Server {
                 // Paid, and not counted by this server when queued: its
                 // cost as far as it is known (the job's model is not, so
                 // nor its price, unless the service said it).
-                let cost = crate::cost::Cost::of_job(&generation);
-                self.spent(Some(Entry::Cost { item, cost })).await;
+                let charge = Charge {
+                    item,
+                    provider: Provider::Segmind,
+                    model: None,
+                };
+                let cost = generation.usage_cost_usd_micros;
+                self.spent(Some(self.budget.spend(charge, cost))).await;
                 (item, ItemState::default())
             }
         };
