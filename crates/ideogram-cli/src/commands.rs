@@ -179,8 +179,8 @@ async fn send_and_save<'a>(
             (answer.await?, single)
         }
     };
-    let cost = Cost::of(&generation, quote.as_ref());
-    let paid = (started, cost.as_ref());
+    let cost = Cost::paid(&generation, quote.as_ref());
+    let paid = (started, Some(&cost));
     save_paid(&generation, &plan, &asked, &save, paid, signals, None).await?;
     if let Some(single) = single {
         single.done();
@@ -401,13 +401,13 @@ pub(crate) async fn layerize_text(
     let images = std::iter::once(layers.base).chain(layers.design).collect();
     let generation = Generation::new(provider, model, images);
     let blocks = serde_json::to_value(&layers.blocks).expect("JSON");
-    let cost = Cost::of(&generation, quote.as_ref());
+    let cost = Cost::paid(&generation, quote.as_ref());
     save_paid(
         &generation,
         &plan,
         &asked,
         &save,
-        (started, cost.as_ref()),
+        (started, Some(&cost)),
         signals,
         Some(("text_blocks", blocks)),
     )

@@ -74,19 +74,28 @@ impl Cost {
         })
     }
 
-    /// What `generation` cost where the service said it, else that it
-    /// was paid at a price nothing here knows ([`CostFrom::Unknown`]): a
-    /// queued job waited for by its id alone, whose model (so price) is
-    /// not known, its model left unnamed.
-    pub(crate) fn of_job(generation: &Generation) -> Self {
-        Self::of(generation, None).unwrap_or_else(|| Self {
+    /// What the paid `generation` cost ([`Cost::of`]), else that it was
+    /// paid at a price nothing here knows ([`CostFrom::Unknown`]): a
+    /// request the spec does not price, sent without a budget.
+    pub(crate) fn paid(generation: &Generation, quote: Option<&Quote>) -> Self {
+        Self::of(generation, quote).unwrap_or_else(|| Self {
             usd_micros: 0,
             upper_bound_usd_micros: None,
             from: CostFrom::Unknown,
             provider: Some(generation.provider.to_string()),
-            model: None,
+            model: Some(generation.model.to_string()),
             at: Some(crate::clock::now()),
         })
+    }
+
+    /// [`Cost::paid`] of a queued job waited for by its id alone: its
+    /// model (so its price) is not known here, and is left unnamed.
+    pub(crate) fn of_job(generation: &Generation) -> Self {
+        let mut cost = Self::paid(generation, None);
+        if cost.from == CostFrom::Unknown {
+            cost.model = None;
+        }
+        cost
     }
 
     /// Where a figure taken from `quote` comes from.

@@ -113,6 +113,10 @@ async fn an_unpriced_request_under_a_budget_is_refused_and_without_one_runs() {
     let out = run(&args, &env, dir.path()).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(mock.ledger().entries.len(), 1);
+    // Paid at a price nothing knows: spend says so, not a total without it.
+    let spent = spend_json(&dir.path().join("out"), dir.path()).await;
+    assert_eq!(spent["unpriced"], 1, "{spent}");
+    assert_eq!(spent["usd"], "at least $0.00", "{spent}");
 }
 
 #[tokio::test]
