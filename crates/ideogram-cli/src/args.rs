@@ -167,6 +167,9 @@ pub(crate) enum Command {
     /// What `generate` with the same arguments would cost, sending nothing
     /// that runs: Ideogram's dry run (free) where the operation takes one,
     /// else the spec's price for it, marked as an estimate with its source.
+    ///
+    /// The same as `generate --quote`; every command that spends takes
+    /// `--quote`.
     Quote {
         /// What to draw.
         prompt: String,
@@ -487,8 +490,9 @@ impl Command {
         false
     }
 
-    /// The `--max-usd` given to a command that spends.
-    pub(crate) fn max_usd(&self) -> Option<&str> {
+    /// The price options (`--max-usd`, `--quote`) of a command that
+    /// spends; `None` for one that does not.
+    pub(crate) fn budget(&self) -> Option<&BudgetArgs> {
         match self {
             Self::Generate { budget, .. }
             | Self::Remix { budget, .. }
@@ -503,7 +507,7 @@ impl Command {
             | Self::Batch { budget, .. }
             | Self::Job {
                 action: JobAction::Submit { budget, .. },
-            } => budget.max_usd.as_deref(),
+            } => Some(budget),
             _ => None,
         }
     }
@@ -547,7 +551,7 @@ impl Command {
 
 // Not a string literal, so clap does not take it for the about of every
 // command that flattens it (see `Connection`).
-#[doc = concat!("`--max-usd`, on every command that spends.")]
+#[doc = concat!("`--max-usd` and `--quote`, on every command that spends.")]
 #[derive(Debug, Clone, Default, clap::Args)]
 #[command(next_help_heading = "Budget")]
 pub(crate) struct BudgetArgs {
@@ -559,6 +563,15 @@ pub(crate) struct BudgetArgs {
     /// it, resumed runs included.
     #[arg(long = "max-usd", value_name = "AMOUNT")]
     pub max_usd: Option<String>,
+    /// Print what this would cost and send nothing that runs or bills:
+    /// the request is checked and priced exactly as it would be sent
+    /// (Ideogram's free dry run where the operation takes one, else the
+    /// spec's price, sending nothing at all); `--json` prints the quote
+    /// as the library's `Quote`. No file is written. A batch prices every
+    /// line it would send and prints the total and the most expensive
+    /// lines. With --max-usd, a price past it exits 12.
+    #[arg(long)]
+    pub quote: bool,
 }
 
 #[derive(Debug, Subcommand)]

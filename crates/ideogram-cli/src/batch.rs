@@ -43,8 +43,8 @@ pub(crate) struct Batch {
     pub switch_provider: bool,
     pub wait: bool,
     pub json: bool,
-    /// `--max-usd`, in millionths of a dollar.
-    pub max_usd: Option<u64>,
+    /// `--max-usd` and `--quote`.
+    pub pricing: crate::budget::Pricing,
 }
 
 struct Item {
@@ -85,7 +85,9 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
     if let Some(failure) = bad_names {
         return Err(failure);
     }
-    naming::writable(&batch.output, longest)?;
+    if !batch.pricing.quote {
+        naming::writable(&batch.output, longest)?;
+    }
     let resend = Resend::parse(batch.resend_uncertain.as_deref(), lines.len())?;
 
     let journal_path = batch
@@ -93,6 +95,13 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
         .clone()
         .unwrap_or_else(|| batch.output.join(journal::FILE_NAME));
     journal::not_the_input(&journal_path, &batch.file)?;
+    if batch.pricing.quote {
+        let quoting = quote(session, &lines, &batch, &resend, &journal_path);
+        return signals
+            .unless(1, quoting)
+            .await
+            .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?;
+    }
     let _folder_lock = {
         let (output, wait) = (batch.output.clone(), batch.wait);
         tokio::task::spawn_blocking(move || journal::lock_output(&output, wait))
@@ -124,7 +133,7 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
         ));
     }
     // Under a budget, every line priced before anything is sent.
-    let (quotes, spending) = match batch.max_usd {
+    let (quotes, spending) = match batch.pricing.max_usd {
         Some(budget) => {
             let pricing = price_all(session, &lines, &batch, &states, &resend, budget);
             let (quotes, spending) = signals.unless(1, pricing).await.ok_or_else(|| {
@@ -492,6 +501,53 @@ async fn check_images(
     Ok(problems)
 }
 
+/// `batch --quote`: what a run would cost, printed, with nothing sent and
+/// nothing written. The journal, if there is one, is read (not locked,
+/// not written) for what earlier runs did; each line a run would send is
+/// checked and priced as [`price_all`] prices it.
+async fn quote(
+    session: &Session,
+    lines: &[String],
+    batch: &Batch,
+    resend: &Resend,
+    journal_path: &Path,
+) -> Result<(), Failure> {
+    let print = fingerprint(lines, &batch.options);
+    let states = Journal::peek(journal_path, &print).unwrap_or_default();
+    let unreadable = check_images(session, lines, batch, &states, resend).await?;
+    if !unreadable.is_empty() {
+        return Err(Failure::new(
+            INVALID,
+            format!("nothing was sent; {}", unreadable.join("; ")),
+        ));
+    }
+    let priced = price_lines(session, lines, batch, &states, resend).await?;
+    if !priced.unpriced.is_empty() {
+        return Err(crate::budget::batch_unpriced(&priced.unpriced));
+    }
+    let sending = priced
+        .to_send
+        .iter()
+        .map(|(index, _)| (*index, &priced.quotes[index]))
+        .collect();
+    let earlier = priced.spent.values().sum();
+    let asked = (batch.pricing.max_usd, batch.json);
+    crate::budget::batch_quoted(sending, earlier, asked)
+}
+
+/// A batch's lines priced ([`price_lines`]).
+struct Priced {
+    /// Each line priced, by index.
+    quotes: HashMap<usize, ideogram::Quote>,
+    /// Each line to send, with the most it can cost.
+    to_send: Vec<(usize, u64)>,
+    /// What earlier runs spent per item (an item with no cost recorded at
+    /// the most its quote allows).
+    spent: HashMap<usize, u64>,
+    /// Each line to send that has no known price: `item N: why`.
+    unpriced: Vec<String>,
+}
+
 /// Every line this run may send, and every line an earlier run may have
 /// paid for without recording its cost, priced (at most `--concurrency`
 /// at once; a dry run is free, the spec's price sends nothing); and the
@@ -507,6 +563,27 @@ async fn price_all(
     resend: &Resend,
     budget: u64,
 ) -> Result<(HashMap<usize, ideogram::Quote>, crate::budget::Spending), Failure> {
+    let priced = price_lines(session, lines, batch, states, resend).await?;
+    if !priced.unpriced.is_empty() {
+        return Err(crate::budget::unpriced(&priced.unpriced.join("; ")));
+    }
+    let earlier: u64 = priced.spent.values().sum();
+    crate::budget::batch_within(earlier, priced.to_send, budget)?;
+    let spending = crate::budget::Spending::new(budget, priced.spent);
+    Ok((priced.quotes, spending))
+}
+
+/// Every line this run may send, and every line an earlier run may have
+/// paid for without recording its cost, priced (at most `--concurrency`
+/// at once; a dry run is free, the spec's price sends nothing), with what
+/// the journal says earlier runs spent.
+async fn price_lines(
+    session: &Session,
+    lines: &[String],
+    batch: &Batch,
+    states: &HashMap<usize, ItemState>,
+    resend: &Resend,
+) -> Result<Priced, Failure> {
     let provider = session.provider;
     let client = &session.client;
     let pricing = lines.iter().enumerate().map(|(index, line)| async move {
@@ -540,14 +617,11 @@ async fn price_all(
             Err(other) => return Err(Failure::from_error(other, provider)),
         }
     }
-    if !unpriced.is_empty() {
-        unpriced.sort_unstable();
-        let lines: Vec<String> = unpriced
-            .iter()
-            .map(|(index, why)| format!("item {}: {why}", index + 1))
-            .collect();
-        return Err(crate::budget::unpriced(&lines.join("; ")));
-    }
+    unpriced.sort_unstable();
+    let unpriced: Vec<String> = unpriced
+        .iter()
+        .map(|(index, why)| format!("item {}: {why}", index + 1))
+        .collect();
     let mut spent = HashMap::new();
     for (index, state) in states {
         let most = quotes.get(index).map(ideogram::Quote::most_usd_micros);
@@ -561,9 +635,12 @@ async fn price_all(
             _ => {}
         }
     }
-    let earlier: u64 = spent.values().sum();
-    crate::budget::batch_within(earlier, to_send, budget)?;
-    Ok((quotes, crate::budget::Spending::new(budget, spent)))
+    Ok(Priced {
+        quotes,
+        to_send,
+        spent,
+        unpriced,
+    })
 }
 
 /// Where an item's images go: `NNNN-slug` in the output folder.

@@ -1,27 +1,175 @@
-//! Budgets (`--max-usd`) and what a paid call cost.
+//! Budgets (`--max-usd`), quotes (`--quote`) and what a paid call cost.
 //!
 //! A command given `--max-usd` quotes its request first (the library's
 //! [`ideogram::Quote`]: Ideogram's free dry run, or the spec's price) and
 //! refuses, sending nothing, when the most it can cost passes the budget,
-//! or when no price is known. A batch keeps a [`Spending`] account: what
+//! or when no price is known. Given `--quote`, it takes the same quote,
+//! prints it and stops. A batch keeps a [`Spending`] account: what
 //! its journal says was spent, plus the most each item in flight can cost.
 //! Money is in millionths of a dollar throughout, never a float.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Mutex;
 
 use ideogram::{Error, Provider, Quote, dollars};
+use serde_json::json;
 
-use crate::failure::{Failure, OVER_BUDGET};
+use crate::failure::{Failure, INTERRUPTED, INVALID, OVER_BUDGET};
+use crate::output::say;
+use crate::signals::Signals;
 
 /// The option's name, in messages and in the amount parser's.
 pub(crate) const FLAG: &str = "--max-usd";
 
-/// `--max-usd`'s amount in millionths of a dollar, or `None` when not
-/// given; an amount that is not one is an invalid request naming the flag.
-pub(crate) fn limit(text: Option<&str>) -> Result<Option<u64>, Failure> {
-    text.map(|text| ideogram::usd_micros_from_dollars(text, FLAG).map_err(Failure::from))
-        .transpose()
+/// What the command line asks of a spending command's price.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Pricing {
+    /// `--max-usd`, in millionths of a dollar.
+    pub max_usd: Option<u64>,
+    /// `--quote`: print the price, send nothing that bills.
+    pub quote: bool,
+}
+
+impl Pricing {
+    /// What `args` (a spending command's; `None` for another) ask:
+    /// `--max-usd`'s amount in millionths of a dollar, or an invalid
+    /// request naming the flag when it is not an amount.
+    pub(crate) fn of(args: Option<&crate::args::BudgetArgs>) -> Result<Self, Failure> {
+        let Some(args) = args else {
+            return Ok(Self::default());
+        };
+        let max_usd = args
+            .max_usd
+            .as_deref()
+            .map(|text| ideogram::usd_micros_from_dollars(text, FLAG).map_err(Failure::from));
+        Ok(Self {
+            max_usd: max_usd.transpose()?,
+            quote: args.quote,
+        })
+    }
+}
+
+/// The quote `pricing` takes (a dry run is free; the spec's price sends
+/// nothing), unless interrupted first.
+async fn take(
+    signals: &Signals,
+    pricing: impl Future<Output = Result<Quote, Error>>,
+) -> Result<Result<Quote, Error>, Failure> {
+    signals
+        .unless(1, pricing)
+        .await
+        .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))
+}
+
+/// The price `pricing` takes, kept to `budget` ([`within`]): what every
+/// one-shot command given `--max-usd` checks before sending.
+pub(crate) async fn checked(
+    signals: &Signals,
+    pricing: impl Future<Output = Result<Quote, Error>>,
+    budget: u64,
+    provider: Provider,
+) -> Result<Quote, Failure> {
+    within(take(signals, pricing).await?, budget, provider)
+}
+
+/// `--quote`: the price `pricing` takes, printed (as a line, or with
+/// `json` as the library's [`Quote`]), then, with a `budget`, refused as
+/// [`within`] refuses it. Nothing that bills is sent: the caller stops
+/// here. A request with no known price is the library's error, naming
+/// the operation.
+pub(crate) async fn quoted(
+    signals: &Signals,
+    pricing: impl Future<Output = Result<Quote, Error>>,
+    (budget, json): (Option<u64>, bool),
+    provider: Provider,
+) -> Result<(), Failure> {
+    let quote = take(signals, pricing)
+        .await?
+        .map_err(|e| Failure::from_error(e, provider))?;
+    if json {
+        let value = serde_json::to_value(&quote).expect("a quote is JSON");
+        say(&crate::output::json_text(&value));
+    } else {
+        say(&quote.to_string());
+    }
+    match budget {
+        Some(budget) => within(Ok(quote), budget, provider).map(drop),
+        None => Ok(()),
+    }
+}
+
+/// A batch's `--quote`: each line to send (its index and quote) and what
+/// `earlier` runs spent, printed: the total (with the most it can cost)
+/// and the most expensive lines; with `json`, every line's quote beside
+/// the totals. With a `budget`, then refused as [`batch_within`] refuses.
+pub(crate) fn batch_quoted(
+    mut lines: Vec<(usize, &Quote)>,
+    earlier: u64,
+    (budget, json): (Option<u64>, bool),
+) -> Result<(), Failure> {
+    lines.sort_unstable_by_key(|(index, _)| *index);
+    let price: u64 = lines.iter().map(|(_, quote)| quote.usd_micros).sum();
+    let most: Vec<(usize, u64)> = lines
+        .iter()
+        .map(|(index, quote)| (*index, quote.most_usd_micros()))
+        .collect();
+    let upper: u64 = most.iter().map(|(_, most)| most).sum();
+    if json {
+        let items: Vec<_> = lines
+            .iter()
+            .map(|(index, quote)| json!({"item": index + 1, "quote": quote}))
+            .collect();
+        let answer = json!({
+            "items": items,
+            "usd_micros": price,
+            "most_usd_micros": upper,
+            "earlier_usd_micros": earlier,
+        });
+        say(&crate::output::json_text(&answer));
+    } else {
+        let cap = if upper > price {
+            format!(", up to {}", dollars(upper))
+        } else {
+            String::new()
+        };
+        say(&format!(
+            "{} items to send: {}{cap}",
+            lines.len(),
+            dollars(price)
+        ));
+        if earlier > 0 {
+            say(&format!("spent by earlier runs: {}", dollars(earlier)));
+        }
+        let mut dearest = lines.clone();
+        dearest.sort_by(|a, b| {
+            b.1.most_usd_micros()
+                .cmp(&a.1.most_usd_micros())
+                .then(a.0.cmp(&b.0))
+        });
+        if !dearest.is_empty() {
+            say("the most expensive:");
+        }
+        for (index, quote) in dearest.iter().take(DEAREST) {
+            say(&format!("  item {}: {quote}", index + 1));
+        }
+    }
+    match budget {
+        Some(budget) => batch_within(earlier, most, budget),
+        None => Ok(()),
+    }
+}
+
+/// How many of a batch's most expensive lines a refusal or a quote names.
+const DEAREST: usize = 5;
+
+/// The refusal of a batch quote some of whose lines have no known price:
+/// each with why (nothing was sent).
+pub(crate) fn batch_unpriced(lines: &[String]) -> Failure {
+    Failure::new(
+        INVALID,
+        format!("nothing was sent; no price known: {}", lines.join("; ")),
+    )
 }
 
 /// A quote taken for `budget`: the quote when the most it can cost is
@@ -79,7 +227,7 @@ pub(crate) fn batch_within(
     to_send.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let dearest: Vec<String> = to_send
         .iter()
-        .take(5)
+        .take(DEAREST)
         .map(|(index, most)| format!("item {} up to {}", index + 1, dollars(*most)))
         .collect();
     let before = if earlier > 0 {

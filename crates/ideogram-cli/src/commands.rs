@@ -11,6 +11,7 @@ use ideogram::{
 };
 use serde_json::{Value, json};
 
+use crate::budget::Pricing;
 use crate::connect::Session;
 use crate::cost::Cost;
 use crate::failure::{Failure, INTERRUPTED, INVALID, NETWORK};
@@ -29,8 +30,8 @@ pub(crate) struct Save<'a> {
     pub overwrite: bool,
     /// `--json`.
     pub json: bool,
-    /// `--max-usd`, in millionths of a dollar.
-    pub max_usd: Option<u64>,
+    /// `--max-usd` and `--quote`.
+    pub pricing: Pricing,
 }
 
 impl<'a> Save<'a> {
@@ -40,16 +41,13 @@ impl<'a> Save<'a> {
             output: args.output.as_deref(),
             overwrite: args.overwrite,
             json,
-            max_usd: None,
+            pricing: Pricing::default(),
         }
     }
 
-    /// The same, kept to `budget` (`--max-usd`).
-    pub(crate) fn within(self, budget: Option<u64>) -> Self {
-        Self {
-            max_usd: budget,
-            ..self
-        }
+    /// The same, priced as `pricing` asks (`--max-usd`, `--quote`).
+    pub(crate) fn within(self, pricing: Pricing) -> Self {
+        Self { pricing, ..self }
     }
 }
 
@@ -67,11 +65,9 @@ pub(crate) async fn priced(
     let Some(budget) = budget else {
         return Ok(prepared.estimate().ok());
     };
-    let quote = signals
-        .unless(1, prepared.quote())
+    crate::budget::checked(signals, prepared.quote(), budget, session.provider)
         .await
-        .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?;
-    crate::budget::within(quote, budget, session.provider).map(Some)
+        .map(Some)
 }
 
 /// Generates (or remixes) and saves every image with its sidecar.
@@ -105,33 +101,12 @@ pub(crate) async fn generate(
     .await
 }
 
-/// `quote`: what `generate` with the same request would cost (nothing is
-/// billed), on one line, or as the library's `Quote` with `--json`.
-pub(crate) async fn quote(
-    session: &Session,
-    request: &GenerateRequest,
-    json: bool,
-    signals: &Signals,
-) -> Result<(), Failure> {
-    let quote = signals
-        .unless(1, session.client.quote(request))
-        .await
-        .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted: a quote is never billed"))?
-        .map_err(|e| Failure::from_error(e, session.provider))?;
-    if json {
-        let value = serde_json::to_value(&quote).expect("a quote is JSON");
-        say(&crate::output::json_text(&value));
-    } else {
-        say(&quote.to_string());
-    }
-    Ok(())
-}
-
 /// What `generate` and the edits share once their request is built: the
 /// output checked and its room reserved, a job an earlier run of the same
 /// command queued waited for, else the request prepared (interruptible,
 /// nothing sent) and sent (journaled first where it is queued), then every
-/// image saved with its sidecar.
+/// image saved with its sidecar. With `--quote`, the request prepared is
+/// priced and printed instead, before any file is looked at or written.
 async fn send_and_save<'a>(
     session: &'a Session,
     signals: &Signals,
@@ -142,6 +117,15 @@ async fn send_and_save<'a>(
     prepare: impl std::future::Future<Output = Result<ideogram::Prepared<'a>, ideogram::Error>>,
 ) -> Result<(), Failure> {
     let provider = session.provider;
+    if save.pricing.quote {
+        let prepared = signals
+            .unless(1, prepare)
+            .await
+            .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?
+            .map_err(|e| Failure::from_error(e, provider))?;
+        let asked = (save.pricing.max_usd, save.json);
+        return crate::budget::quoted(signals, prepared.quote(), asked, provider).await;
+    }
     let plan = Plan::from_output(save.output, &naming::slug(&asked.prompt))?;
     plan.check(count)?;
     let room = crate::room::reserve(&plan.dir, count)?;
@@ -163,7 +147,7 @@ async fn send_and_save<'a>(
                 .await
                 .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?
                 .map_err(|e| Failure::from_error(e, provider))?;
-            quote = priced(session, signals, &prepared, save.max_usd).await?;
+            quote = priced(session, signals, &prepared, save.pricing.max_usd).await?;
             let single = match earlier {
                 Some(single) => Some(single),
                 None if prepared.queued() => Single::open(session, &plan.dir, &key, true)?,
@@ -357,6 +341,11 @@ pub(crate) async fn layerize_text(
             ),
         ));
     }
+    if save.pricing.quote {
+        let pricing = session.client.quote_layerize(&request);
+        let asked = (save.pricing.max_usd, save.json);
+        return crate::budget::quoted(signals, pricing, asked, provider).await;
+    }
     let plan = Plan::from_output(save.output, &naming::slug(prompt.unwrap_or("text-layers")))?;
     plan.check(1)?;
     let room = crate::room::reserve(&plan.dir, 1)?;
@@ -369,13 +358,10 @@ pub(crate) async fn layerize_text(
     let model = request
         .chosen_model()
         .unwrap_or(ideogram::LayerizeRequest::MODEL);
-    let quote = match save.max_usd {
+    let quote = match save.pricing.max_usd {
         Some(budget) => {
-            let quote = signals
-                .unless(1, session.client.quote_layerize(&request))
-                .await
-                .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?;
-            Some(crate::budget::within(quote, budget, provider)?)
+            let pricing = session.client.quote_layerize(&request);
+            Some(crate::budget::checked(signals, pricing, budget, provider).await?)
         }
         // For its sidecar's cost: the spec's price, sending nothing.
         None => session.client.estimate_layerize(&request).ok(),
@@ -459,19 +445,22 @@ pub(crate) fn models_json() -> Value {
 }
 
 /// Prints the descriptions of an image, one a line (`--json`: an array);
-/// Ideogram 4.0's one description is its json_prompt, as JSON text.
+/// Ideogram 4.0's one description is its json_prompt, as JSON text. With
+/// `--quote`, what that would cost instead.
 pub(crate) async fn describe(
     session: &Session,
     request: ideogram::DescribeRequest,
-    (json, budget): (bool, Option<u64>),
+    (json, pricing): (bool, Pricing),
     signals: &Signals,
 ) -> Result<(), Failure> {
-    if let Some(budget) = budget {
-        let quote = signals
-            .unless(1, session.client.quote_describe(&request))
-            .await
-            .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?;
-        crate::budget::within(quote, budget, session.provider)?;
+    let provider = session.provider;
+    if pricing.quote {
+        let quote = session.client.quote_describe(&request);
+        return crate::budget::quoted(signals, quote, (pricing.max_usd, json), provider).await;
+    }
+    if let Some(budget) = pricing.max_usd {
+        let quote = session.client.quote_describe(&request);
+        crate::budget::checked(signals, quote, budget, provider).await?;
     }
     let texts = signals
         .unless(1, session.client.describe_request(&request))
@@ -645,10 +634,11 @@ fn url_of(image: &GeneratedImage) -> Option<&str> {
 /// Queues `request` and prints its id: alone on stdout (or as
 /// JSON), with how to fetch it on stderr. Once queued the job runs and
 /// bills whatever happens to this process, so the id is printed at once.
+/// With `--quote`, what queuing it would cost instead.
 pub(crate) async fn job_submit(
     session: &Session,
     request: &ideogram::GenerateRequest,
-    (json, budget): (bool, Option<u64>),
+    (json, pricing): (bool, Pricing),
     signals: &Signals,
 ) -> Result<(), Failure> {
     let failed = |e| Failure::from_error(e, session.provider);
@@ -659,8 +649,14 @@ pub(crate) async fn job_submit(
         .await
         .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?
         .map_err(failed)?;
-    if budget.is_some() {
-        priced(session, signals, &prepared, budget).await?;
+    // One that cannot be queued is refused before it is priced.
+    prepared.check_submit().map_err(failed)?;
+    if pricing.quote {
+        let asked = (pricing.max_usd, json);
+        return crate::budget::quoted(signals, prepared.quote(), asked, session.provider).await;
+    }
+    if pricing.max_usd.is_some() {
+        priced(session, signals, &prepared, pricing.max_usd).await?;
     }
     let job = prepared.submit().await.map_err(failed)?;
     let id = job.id();

@@ -224,7 +224,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         return webhook::serve(session, *listen, output.clone(), *window, cli.json, signals).await;
     }
     // An amount that is not one is refused before anything is sent.
-    let budget = budget::limit(cli.command.max_usd())?;
+    let pricing = budget::Pricing::of(cli.command.budget())?;
     let queue = matches!(cli.command, Command::Job { .. });
     if matches!(cli.command, Command::Batch { .. } | Command::Job { .. })
         && cli
@@ -276,14 +276,24 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             ..
         } => {
             let request = request::build(&prompt, &options)?;
-            let save = commands::Save::new(&save, cli.json).within(budget);
+            let save = commands::Save::new(&save, cli.json).within(pricing);
             commands::generate(&session, request, save, &signals).await
         }
         Command::Quote {
             prompt, options, ..
         } => {
+            // `generate --quote`.
             let request = request::build(&prompt, &options)?;
-            commands::quote(&session, &request, cli.json, &signals).await
+            let save = commands::Save {
+                output: None,
+                overwrite: false,
+                json: cli.json,
+                pricing: budget::Pricing {
+                    max_usd: None,
+                    quote: true,
+                },
+            };
+            commands::generate(&session, request, save, &signals).await
         }
         Command::Remix {
             image,
@@ -298,7 +308,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &image,
                 image_weight.as_deref(),
             )?;
-            let save = commands::Save::new(&save, cli.json).within(budget);
+            let save = commands::Save::new(&save, cli.json).within(pricing);
             commands::generate(&session, request, save, &signals).await
         }
         Command::Edit {
@@ -318,7 +328,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &session,
                 request,
                 prompt,
-                commands::Save::new(&save, cli.json).within(budget),
+                commands::Save::new(&save, cli.json).within(pricing),
                 &signals,
             )
             .await
@@ -338,7 +348,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &session,
                 request,
                 named,
-                commands::Save::new(&save, cli.json).within(budget),
+                commands::Save::new(&save, cli.json).within(pricing),
                 &signals,
             )
             .await
@@ -358,7 +368,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &session,
                 request,
                 prompt,
-                commands::Save::new(&save, cli.json).within(budget),
+                commands::Save::new(&save, cli.json).within(pricing),
                 &signals,
             )
             .await
@@ -383,7 +393,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 &session,
                 request,
                 named,
-                commands::Save::new(&save, cli.json).within(budget),
+                commands::Save::new(&save, cli.json).within(pricing),
                 &signals,
             )
             .await
@@ -397,7 +407,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let kind = ideogram::EditKind::RemoveBackground;
             let named = request::edit_named(&kind, None);
             let request = request::edit(&image, kind, &options)?;
-            let save = commands::Save::new(&save, cli.json).within(budget);
+            let save = commands::Save::new(&save, cli.json).within(pricing);
             edit(&session, request, named, save, &signals).await
         }
         Command::RemoveObject {
@@ -412,7 +422,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             };
             let named = request::edit_named(&kind, None);
             let request = request::edit(&image, kind, &options)?;
-            let save = commands::Save::new(&save, cli.json).within(budget);
+            let save = commands::Save::new(&save, cli.json).within(pricing);
             edit(&session, request, named, save, &signals).await
         }
         Command::LayerizeText {
@@ -423,12 +433,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             ..
         } => {
             let request = request::layerize(&image, prompt.as_deref(), &options)?;
-            let save = commands::Save::new(&save, cli.json).within(budget);
+            let save = commands::Save::new(&save, cli.json).within(pricing);
             commands::layerize_text(&session, request, prompt.as_deref(), save, &signals).await
         }
         Command::Describe { image, options, .. } => {
             let request = request::describe(&image, &options)?;
-            commands::describe(&session, request, (cli.json, budget), &signals).await
+            commands::describe(&session, request, (cli.json, pricing), &signals).await
         }
         Command::Batch {
             file,
@@ -451,7 +461,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 switch_provider,
                 wait,
                 json: cli.json,
-                max_usd: budget,
+                pricing,
             };
             batch::run(&session, batch, signals).await
         }
@@ -467,7 +477,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 if let Some(image) = image {
                     request = request::with_image(request, &image, image_weight.as_deref())?;
                 }
-                commands::job_submit(&session, &request, (cli.json, budget), &signals).await
+                commands::job_submit(&session, &request, (cli.json, pricing), &signals).await
             }
             JobAction::Status { id, .. } => commands::job_status(&session, &id, cli.json).await,
             JobAction::Wait {
@@ -481,7 +491,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     output: output.as_deref(),
                     overwrite,
                     json: cli.json,
-                    max_usd: None,
+                    pricing: budget::Pricing::default(),
                 };
                 commands::job_wait(&session, &id, timeout, save, &signals).await
             }

@@ -346,7 +346,9 @@ async fn every_command_that_spends_keeps_to_its_budget() {
         &["remove-object", "in.png", "mask.png"],
         &["layerize-text", "in.png"],
         &["describe", "in.png"],
-        &["job", "submit", "a fox"],
+        // A v2 generation: Ideogram queues only those (any other submit is
+        // refused as invalid before it is priced).
+        &["job", "submit", "a fox", "--model", "4.5"],
         &["batch", "b.txt", "-o", "out"],
     ];
     for command in commands {

@@ -152,12 +152,48 @@ impl<'a> Prepared<'a> {
         }
     }
 
+    /// Whether [`submit`](Self::submit) can queue this request, known
+    /// before anything is sent: `Err` naming the providers that have a
+    /// queue when this one answers the request's operation only at once.
+    /// A caller that prices a submit first (`--quote`, a budget) checks
+    /// this so that it never prices what would be refused.
+    pub fn check_submit(&self) -> Result<(), Error> {
+        self.queue().map(drop)
+    }
+
+    /// Where [`submit`](Self::submit) sends the request: Segmind's queue
+    /// operation for it, or `None` for an Ideogram v2 call answered with
+    /// an id to poll (sent to its own operation).
+    fn queue(&self) -> Result<Option<&'static Operation>, Error> {
+        let conn = &self.client.inner;
+        let operation = self.wire.operation();
+        if conn.provider == Provider::Ideogram && polled(operation) {
+            return Ok(None);
+        }
+        let queue_of = |op: &Operation| op.route.and_then(|r| r.queue);
+        let operations = |p| crate::catalog::operations(p).iter();
+        let find = |id| operations(conn.provider).find(|op: &&Operation| op.id == id);
+        let Some(queue) = queue_of(operation).and_then(find) else {
+            let queued = Provider::ALL
+                .into_iter()
+                .filter(|p| operations(*p).any(|op| queue_of(op).is_some()));
+            let queued: Vec<String> = queued.map(|p| p.to_string()).collect();
+            let (queued, provider) = (queued.join(", "), conn.provider);
+            let why = format!(
+                "only {queued} has a queue; {provider} answers {} at once: use generate",
+                operation.id
+            );
+            return Err(InvalidInput::new("provider", why).into());
+        };
+        Ok(Some(queue))
+    }
+
     /// Queues the request (see [`Client::submit`]).
     #[tracing::instrument(name = "submit", skip_all, fields(provider = %self.client.provider(), model = %self.model))]
     pub async fn submit(self) -> Result<Job, Error> {
         let conn = &self.client.inner;
         let operation = self.wire.operation();
-        if conn.provider == Provider::Ideogram && polled(operation) {
+        let Some(queue) = self.queue()? else {
             tracing::trace!(prompt = self.prompt, "sending");
             let answer = send(self.client, operation, &self.wire).await?;
             // Its id, whether it runs on or (asked without `async`) answered at once.
@@ -175,21 +211,6 @@ impl<'a> Prepared<'a> {
                 self.prompt,
                 operation,
             ));
-        }
-        let queue_of = |op: &Operation| op.route.and_then(|r| r.queue);
-        let operations = |p| crate::catalog::operations(p).iter();
-        let find = |id| operations(conn.provider).find(|op: &&Operation| op.id == id);
-        let Some(queue) = queue_of(operation).and_then(find) else {
-            let queued = Provider::ALL
-                .into_iter()
-                .filter(|p| operations(*p).any(|op| queue_of(op).is_some()));
-            let queued: Vec<String> = queued.map(|p| p.to_string()).collect();
-            let (queued, provider) = (queued.join(", "), conn.provider);
-            let why = format!(
-                "only {queued} has a queue; {provider} answers {} at once: use generate",
-                operation.id
-            );
-            return Err(InvalidInput::new("provider", why).into());
         };
         tracing::trace!(prompt = self.prompt, "sending");
         let answer = send(self.client, queue, &self.wire).await?;
