@@ -163,8 +163,8 @@ async fn send_and_save<'a>(
             (answer.await?, single)
         }
     };
-    let cost = Cost::of(&generation, quote.as_ref());
-    let paid = (started, cost.as_ref());
+    let cost = Cost::paid(&generation, quote.as_ref());
+    let paid = (started, Some(&cost));
     save_paid(&generation, &plan, &asked, &save, paid, signals, None).await?;
     if let Some(single) = single {
         single.done();
@@ -363,7 +363,8 @@ pub(crate) async fn layerize_text(
             let pricing = session.client.quote_layerize(&request);
             Some(crate::budget::checked(signals, pricing, budget, provider).await?)
         }
-        None => None,
+        // For its sidecar's cost: the spec's price, sending nothing.
+        None => session.client.estimate_layerize(&request).ok(),
     };
     let layers = signals
         .unless(1, session.client.layerize(&request))
@@ -386,13 +387,13 @@ pub(crate) async fn layerize_text(
     let images = std::iter::once(layers.base).chain(layers.design).collect();
     let generation = Generation::new(provider, model, images);
     let blocks = serde_json::to_value(&layers.blocks).expect("JSON");
-    let cost = Cost::of(&generation, quote.as_ref());
+    let cost = Cost::paid(&generation, quote.as_ref());
     save_paid(
         &generation,
         &plan,
         &asked,
         &save,
-        (started, cost.as_ref()),
+        (started, Some(&cost)),
         signals,
         Some(("text_blocks", blocks)),
     )
@@ -771,8 +772,10 @@ pub(crate) async fn job_wait(
         }
         return Ok(());
     }
-    let cost = Cost::of(&generation, None);
-    let paid = (started, cost.as_ref());
+    // Paid: the service's figure where it gave one, else said to be paid
+    // at a price not known here (the job's model is not).
+    let cost = Cost::of_job(&generation);
+    let paid = (started, Some(&cost));
     let records = save_paid(&generation, &plan, &asked, &save, paid, signals, None).await?;
     let paths: Vec<PathBuf> = records
         .iter()

@@ -113,6 +113,10 @@ async fn an_unpriced_request_under_a_budget_is_refused_and_without_one_runs() {
     let out = run(&args, &env, dir.path()).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(mock.ledger().entries.len(), 1);
+    // Paid at a price nothing knows: spend says so, not a total without it.
+    let spent = spend_json(&dir.path().join("out"), dir.path()).await;
+    assert_eq!(spent["unpriced"], 1, "{spent}");
+    assert_eq!(spent["usd"], "at least $0.00", "{spent}");
 }
 
 #[tokio::test]
@@ -406,5 +410,82 @@ async fn a_resumed_command_records_what_its_job_cost() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(mock.ledger().entries.len(), 1, "not paid again");
     let spent = spend_json(&out_dir, dir.path()).await;
+    assert_eq!(spent["usd_micros"], ledger_usd(&mock), "{spent}");
+}
+
+/// Issue 27: `job submit` then `job wait` on Segmind's 3.0, priced as a
+/// range, and `generate` of the same: `spend` never says a certain figure
+/// other than the ledger's (the range the call was billed within, or that
+/// a paid call's price is not known).
+#[tokio::test]
+async fn spend_of_ranged_and_waited_jobs_never_states_a_figure_the_ledger_contradicts() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("SEGMIND_API_KEY", key.as_str())];
+    let on_segmind = |rest: &[&'static str]| {
+        let mut args = vec!["--provider", "segmind", "--base-url", mock.api_url()];
+        args.extend_from_slice(rest);
+        args
+    };
+    let out_dir = dir.path().join("out");
+    let heron = ["generate", "a heron", "--model", "V_3", "-o", "out/"];
+    let out = run(&on_segmind(&heron), &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let spent = spend_json(&out_dir, dir.path()).await;
+    let (least, most) = (
+        spent["usd_micros"].as_u64(),
+        spent["most_usd_micros"].as_u64(),
+    );
+    let billed = ledger_usd(&mock);
+    assert!(
+        least.is_some_and(|least| least <= billed) && most.is_some_and(|most| billed <= most),
+        "a range holding {billed}: {spent}"
+    );
+    let text = stdout(&run(&["spend", "out"], &[], dir.path()).await);
+    let range = format!(
+        "{} to {}",
+        ideogram::dollars(least.unwrap()),
+        ideogram::dollars(most.unwrap())
+    );
+    assert!(text.contains(&range), "{text}");
+
+    let submit = ["job", "submit", "a waited heron", "--model", "V_3"];
+    let out = run(&on_segmind(&submit), &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let id = stdout(&out).trim().to_owned();
+    let wait = ["job", "wait", id.as_str(), "-o", "out/"];
+    let mut args = vec!["--provider", "segmind", "--base-url", mock.api_url()];
+    args.extend_from_slice(&wait);
+    let out = run(&args, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let billed = ledger_usd(&mock);
+    let spent = spend_json(&out_dir, dir.path()).await;
+    // The waited job's model is not known here: its price neither; spend
+    // says so rather than a total that leaves it out.
+    assert_eq!(spent["unpriced"], 1, "{spent}");
+    assert!(
+        spent["usd_micros"].as_u64().unwrap() < billed && spent["most_usd_micros"].is_null(),
+        "{spent}"
+    );
+    let text = stdout(&run(&["spend", "out"], &[], dir.path()).await);
+    assert!(text.contains("at least"), "{text}");
+}
+
+/// Issue 27: a one-shot command records what it cost with or without a
+/// budget: `layerize-text` without `--max-usd` too (the spec's price,
+/// which sends nothing), so `spend` equals the ledger.
+#[tokio::test]
+async fn layerize_text_without_a_budget_is_recorded() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    write_png(dir.path(), "in.png", 512, 512, [200, 40, 40]);
+    let args = on_ideogram(&mock, &["layerize-text", "in.png", "-o", "out/"]);
+    let out = run(&args, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(mock.posts_received(), 1, "priced without sending");
+    let spent = spend_json(&dir.path().join("out"), dir.path()).await;
     assert_eq!(spent["usd_micros"], ledger_usd(&mock), "{spent}");
 }

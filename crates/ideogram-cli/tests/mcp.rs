@@ -1969,7 +1969,13 @@ async fn calls_running_together_never_pass_the_budget_and_a_range_counts_its_mos
     let (client, submitted) = once(client, "job_submit", job("a ranged fox")).await;
     let answer = &submitted["structuredContent"];
     assert_eq!(answer["status"], "QUEUED", "{submitted}");
-    assert_eq!(answer["spent"], quote["most_usd"], "{answer}");
+    // Billed within the range, the amount not known: said as the range.
+    let range = format!(
+        "{} to {}",
+        quote["usd"].as_str().unwrap(),
+        quote["most_usd"].as_str().unwrap()
+    );
+    assert_eq!(answer["spent"], range.as_str(), "{answer}");
     let (client, over) = once(client, "job_submit", job("a second ranged fox")).await;
     assert_eq!(over["structuredContent"]["billed"], "no", "{over}");
     let id = answer["request_id"].clone();
@@ -1977,7 +1983,8 @@ async fn calls_running_together_never_pass_the_budget_and_a_range_counts_its_mos
     assert_eq!(waited["isError"], false, "{waited}");
     // Counted once, when it was queued.
     assert_eq!(
-        waited["structuredContent"]["spent"], quote["most_usd"],
+        waited["structuredContent"]["spent"],
+        range.as_str(),
         "{waited}"
     );
     assert_eq!(mock.ledger().for_prompt("a ranged fox").count(), 1);
@@ -2079,7 +2086,11 @@ async fn a_call_killed_in_flight_counts_its_most_after_a_restart() {
     let client = start(&mock, dir.path(), &out, &budget).await;
     let (client, over) = once(client, "generate", fox("a fox after the crash")).await;
     assert_eq!(over["structuredContent"]["billed"], "no", "{over}");
-    assert_eq!(over["structuredContent"]["spent"], "$0.10", "{over}");
+    // It may have been billed, or not: nothing at least, its most at most.
+    assert_eq!(
+        over["structuredContent"]["spent"], "$0.00 to $0.10",
+        "{over}"
+    );
     assert_eq!(over["structuredContent"]["left"], "$0.05", "{over}");
     mock.settled().await;
     assert_eq!(mock.ledger().for_prompt("a fox after the crash").count(), 0);
@@ -2138,4 +2149,117 @@ async fn layerize_text_reaches_v2_and_is_billed_at_its_price() {
     tokio::task::spawn_blocking(move || client.close())
         .await
         .unwrap();
+}
+
+/// `ideogram --json spend OUT`, run in `dir`.
+fn spend_of(out: &Path, dir: &Path) -> Value {
+    let spend = common::command(&["--json", "spend", out.to_str().unwrap()], &[], dir)
+        .output()
+        .unwrap();
+    assert_eq!(spend.status.code(), Some(0), "{}", common::stderr(&spend));
+    serde_json::from_slice(&spend.stdout).unwrap()
+}
+
+/// Issue 27: without `--max-usd` too, every paid tool's call records what
+/// it cost (the spec's price where the service says nothing; pricing sends
+/// nothing), so `ideogram spend` on the folder equals the ledger: describe
+/// (Segmind's, priced) and layerize_text as well as generate.
+#[tokio::test]
+async fn without_a_budget_every_paid_call_is_recorded_and_spend_equals_the_ledger() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let client = start(&mock, dir.path(), &out, &[]).await;
+    let fox = json!({"prompt": "an unbudgeted fox", "provider": "ideogram", "model": "V_4_5",
+                     "quality": "high"});
+    let (client, made) = once(client, "generate", fox).await;
+    assert_eq!(made["structuredContent"]["billed"], "yes", "{made}");
+    let image = path_of(&made).display().to_string();
+    let posts = mock.posts_received();
+    let described = json!({"image": image, "provider": "segmind"});
+    let (client, described) = once(client, "describe", described).await;
+    assert_eq!(
+        described["structuredContent"]["billed"], "yes",
+        "{described}"
+    );
+    let (client, layers) = once(client, "layerize_text", json!({"image": image})).await;
+    assert_eq!(layers["structuredContent"]["billed"], "yes", "{layers}");
+    mock.settled().await;
+    // Priced from the spec: only the two calls were sent.
+    assert_eq!(mock.posts_received(), posts + 2, "{:?}", mock.ledger());
+    assert_eq!(mock.ledger().entries.len(), 3, "{:?}", mock.ledger());
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    let spend = spend_of(&out, dir.path());
+    assert_eq!(spend["usd_micros"], ledger_usd(&mock), "{spend}");
+    assert!(spend.get("most_usd_micros").is_none(), "exact: {spend}");
+}
+
+/// Issue 27: a Segmind job of a model priced as a range ($0.037 to $0.113
+/// for 3.0) is billed an amount no answer gives: `ideogram spend` says the
+/// range, never a certain figure other than the ledger's.
+#[tokio::test]
+async fn a_ranged_job_is_spent_as_its_range_not_as_a_certain_figure() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let client = start(&mock, dir.path(), &out, &[]).await;
+    let job = json!({"prompt": "a ranged heron", "model": "V_3"});
+    let (client, submitted) = once(client, "job_submit", job).await;
+    assert_eq!(
+        submitted["structuredContent"]["status"], "QUEUED",
+        "{submitted}"
+    );
+    let id = submitted["structuredContent"]["request_id"].clone();
+    let (client, waited) = once(client, "job_wait", json!({"request_id": id})).await;
+    assert_eq!(waited["isError"], false, "{waited}");
+    mock.settled().await;
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    let billed = ledger_usd(&mock);
+    let spend = spend_of(&out, dir.path());
+    let least = spend["usd_micros"].as_u64().unwrap();
+    // A range holding what was billed, said as one.
+    let most = spend["most_usd_micros"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("a certain figure, the ledger says {billed}: {spend}"));
+    assert!(least <= billed && billed <= most && least < most, "{spend}");
+    let usd = spend["usd"].as_str().unwrap();
+    assert!(
+        usd.contains(&ideogram::dollars(least)) && usd.contains(&ideogram::dollars(most)),
+        "{spend}"
+    );
+}
+
+/// Issue 27: a paid call nothing prices (Ideogram's describe: the spec
+/// gives no price, the service says none) is recorded as paid at an
+/// unknown price, so neither its answer nor `ideogram spend` says a total
+/// that leaves it out as if it were all.
+#[tokio::test]
+async fn an_unpriced_paid_call_makes_the_spend_at_least() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let client = start(&mock, dir.path(), &out, &["--provider", "ideogram"]).await;
+    let (client, made) = once(client, "generate", json!({"prompt": "an unpriced fox"})).await;
+    let image = path_of(&made).display().to_string();
+    let (client, described) = once(client, "describe", json!({"image": image})).await;
+    assert_eq!(
+        described["structuredContent"]["billed"], "yes",
+        "{described}"
+    );
+    let spent = described["structuredContent"]["spent"].as_str().unwrap();
+    assert!(spent.starts_with("at least "), "{described}");
+    mock.settled().await;
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    let spend = spend_of(&out, dir.path());
+    assert_eq!(spend["unpriced"], 1, "{spend}");
+    assert!(
+        spend["usd"].as_str().unwrap().starts_with("at least "),
+        "{spend}"
+    );
 }

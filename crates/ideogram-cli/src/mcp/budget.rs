@@ -14,7 +14,7 @@
 
 use std::sync::Mutex;
 
-use ideogram::{Provider, Quote, QuoteSource, dollars};
+use ideogram::{Provider, Quote, dollars};
 use serde_json::{Value, json};
 
 use crate::cost::{Cost, CostFrom};
@@ -31,11 +31,58 @@ pub(super) struct Budget {
     sums: Mutex<Sums>,
 }
 
+/// What paid calls cost, as far as it is known: at least `least`, at
+/// most `most` (one figure where the service said it, a range where their
+/// quote was one, nothing at least where a call only may have been billed).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Spent {
+    /// The least they cost.
+    pub(super) least: u64,
+    /// The most they cost: what the budget counts.
+    pub(super) most: u64,
+    /// Whether one was paid at a price nothing knows (only without a
+    /// budget, which refuses such a call): then nothing bounds the most.
+    pub(super) unpriced: bool,
+}
+
+impl Spent {
+    /// One figure, `usd_micros`.
+    fn exactly(usd_micros: u64) -> Self {
+        Self {
+            least: usd_micros,
+            most: usd_micros,
+            unpriced: false,
+        }
+    }
+
+    /// The two added.
+    pub(super) fn plus(self, other: Self) -> Self {
+        Self {
+            least: self.least.saturating_add(other.least),
+            most: self.most.saturating_add(other.most),
+            unpriced: self.unpriced || other.unpriced,
+        }
+    }
+
+    /// In dollars: `$0.10`, `$0.037 to $0.113` where it is a range, or
+    /// `at least $0.10` where a price is not known.
+    pub(super) fn said(self) -> String {
+        if self.unpriced {
+            return format!("at least {}", dollars(self.least));
+        }
+        match self.least < self.most {
+            true => format!("{} to {}", dollars(self.least), dollars(self.most)),
+            false => dollars(self.most),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Sums {
     /// What the paid calls cost: the service's figure where it gave one,
-    /// else the most their quote said they can cost.
-    spent: u64,
+    /// else what their quote said (a range where it was one); a call that
+    /// may have been billed counts up to the most it can cost.
+    spent: Spent,
     /// The most the calls running now can cost: counted against the
     /// budget until they end, so that calls running together never pass
     /// it between them.
@@ -54,12 +101,14 @@ pub(super) struct Charge {
 }
 
 impl Charge {
-    /// The journal's `cost` entry for this call: `usd_micros`, `from`.
-    fn entry(self, usd_micros: u64, from: CostFrom) -> Entry {
+    /// The journal's `cost` entry for this call: `usd_micros`, up to
+    /// `upper` where it is a range's low end, `from`.
+    fn entry(self, (usd_micros, upper): (u64, Option<u64>), from: CostFrom) -> Entry {
         Entry::Cost {
             item: self.item,
             cost: Cost {
                 usd_micros,
+                upper_bound_usd_micros: upper,
                 from,
                 provider: Some(self.provider.to_string()),
                 model: self.model,
@@ -76,6 +125,8 @@ impl Charge {
 #[derive(Debug)]
 pub(super) struct Hold<'a> {
     budget: &'a Budget,
+    /// The least the call can cost (a range's low end), for its record.
+    least: u64,
     most: u64,
     /// Where the most comes from (the dry run, or the spec's price).
     from: CostFrom,
@@ -86,8 +137,9 @@ pub(super) struct Hold<'a> {
 
 impl Budget {
     /// A budget of `max` micro-USD (none: only the spend is kept), `spent`
-    /// of it spent already (what the journals record: [`spent_in`]).
-    pub(super) fn new(max: Option<u64>, spent: u64) -> Self {
+    /// of it spent already (what the journals record: [`spent_in`]; the
+    /// budget counts its most).
+    pub(super) fn new(max: Option<u64>, spent: Spent) -> Self {
         Self {
             max,
             sums: Mutex::new(Sums { spent, held: 0 }),
@@ -102,12 +154,11 @@ impl Budget {
     /// Holds `quote`'s most against the budget for `charge`, or refuses
     /// the call (nothing sent) when that would pass it.
     pub(super) fn hold(&self, quote: &Quote, charge: Charge) -> Result<Hold<'_>, Refused> {
-        let from = match quote.source {
-            QuoteSource::Service => CostFrom::DryRun,
-            _ => CostFrom::Spec,
-        };
+        let from = Cost::from_quote(quote);
         let most = quote.most_usd_micros();
-        self.hold_most((most, from), &quote.to_string(), charge)
+        let mut hold = self.hold_most((most, from), &quote.to_string(), charge)?;
+        hold.least = quote.usd_micros.min(most);
+        Ok(hold)
     }
 
     /// [`Budget::hold`] of `most` micro-USD (from where), `priced` saying
@@ -120,7 +171,7 @@ impl Budget {
     ) -> Result<Hold<'_>, Refused> {
         let mut sums = self.sums.lock().expect("budget");
         if let Some(max) = self.max {
-            let committed = sums.spent.saturating_add(sums.held);
+            let committed = sums.spent.most.saturating_add(sums.held);
             if committed.saturating_add(most) > max {
                 let left = max.saturating_sub(committed);
                 let failure = Failure::new(
@@ -131,7 +182,7 @@ impl Budget {
                         dollars(most),
                         dollars(left),
                         dollars(max),
-                        dollars(sums.spent),
+                        sums.spent.said(),
                         if sums.held > 0 {
                             format!(", {} held by calls running now", dollars(sums.held))
                         } else {
@@ -146,6 +197,7 @@ impl Budget {
         sums.held = sums.held.saturating_add(most);
         Ok(Hold {
             budget: self,
+            least: most,
             most,
             from,
             charge,
@@ -171,24 +223,30 @@ impl Budget {
         Err(Refused::new(failure, Billed::No))
     }
 
-    /// Counts `cost`, the service's figure, as spent (a call priced
-    /// without a hold); the `cost` entry to journal, when it is known.
-    pub(super) fn spend(&self, charge: Charge, cost: Option<u64>) -> Option<Entry> {
-        let cost = cost?;
+    /// Counts a billed call priced without a hold as spent: `cost`, the
+    /// service's figure, where it gave one, else paid at a price nothing
+    /// knows (a call the spec does not price, sent without a budget). The
+    /// `cost` entry to journal.
+    pub(super) fn spend(&self, charge: Charge, cost: Option<u64>) -> Entry {
         let mut sums = self.sums.lock().expect("budget");
-        sums.spent = sums.spent.saturating_add(cost);
-        Some(charge.entry(cost, CostFrom::Service))
+        let Some(cost) = cost else {
+            sums.spent.unpriced = true;
+            return charge.entry((0, None), CostFrom::Unknown);
+        };
+        sums.spent = sums.spent.plus(Spent::exactly(cost));
+        charge.entry((cost, None), CostFrom::Service)
     }
 
-    /// `spent`, and `left` under a budget, in dollars, for an answer.
+    /// `spent` (a range where what was billed is not known to the
+    /// micro-dollar), and `left` under a budget, in dollars, for an answer.
     pub(super) fn said(&self) -> Value {
         let sums = self.sums.lock().expect("budget");
         match self.max {
             Some(max) => json!({
-                "spent": dollars(sums.spent),
-                "left": dollars(max.saturating_sub(sums.spent.saturating_add(sums.held))),
+                "spent": sums.spent.said(),
+                "left": dollars(max.saturating_sub(sums.spent.most.saturating_add(sums.held))),
             }),
-            None => json!({ "spent": dollars(sums.spent) }),
+            None => json!({ "spent": sums.spent.said() }),
         }
     }
 }
@@ -206,13 +264,23 @@ impl Hold<'_> {
     }
 
     /// Billed: `cost` (the service's own figure) is spent, else the most
-    /// the quote said. The `cost` entry to journal before answering.
+    /// the quote said. The `cost` entry to journal before answering: the
+    /// service's figure, else the quote's, a range where it is one (what
+    /// was billed within it is not known, so not said).
     pub(super) fn settle(self, cost: Option<u64>) -> Entry {
-        let (usd_micros, from) = match cost {
-            Some(cost) => (cost, CostFrom::Service),
-            None => (self.most, self.from),
+        let (recorded, from) = match cost {
+            Some(cost) => ((cost, None), CostFrom::Service),
+            None => ((self.least, Cost::upper(self.least, self.most)), self.from),
         };
-        self.end(Some(usd_micros)).entry(usd_micros, from)
+        let counted = match cost {
+            Some(cost) => Spent::exactly(cost),
+            None => Spent {
+                least: self.least,
+                most: self.most,
+                unpriced: false,
+            },
+        };
+        self.end(Some(counted)).entry(recorded, from)
     }
 
     /// Settles by what a refused call says of its billing; the `cost`
@@ -227,20 +295,30 @@ impl Hold<'_> {
             }
             Billed::Yes => Some(self.settle(None)),
             Billed::Maybe => {
-                let most = self.most;
+                let most = self.maybe();
                 let _ = self.end(Some(most));
                 None
             }
         }
     }
 
+    /// What a call that may have been billed cost: nothing at least, its
+    /// most at most.
+    fn maybe(&self) -> Spent {
+        Spent {
+            least: 0,
+            most: self.most,
+            unpriced: false,
+        }
+    }
+
     /// Ends the hold, `spent` counted as spent; its charge.
-    fn end(mut self, spent: Option<u64>) -> Charge {
+    fn end(mut self, spent: Option<Spent>) -> Charge {
         self.ended = true;
         let mut sums = self.budget.sums.lock().expect("budget");
         sums.held = sums.held.saturating_sub(self.most);
         if let Some(cost) = spent {
-            sums.spent = sums.spent.saturating_add(cost);
+            sums.spent = sums.spent.plus(cost);
         }
         drop(sums);
         self.charge.clone()
@@ -257,20 +335,26 @@ impl Drop for Hold<'_> {
         }
         let mut sums = self.budget.sums.lock().expect("budget");
         sums.held = sums.held.saturating_sub(self.most);
-        sums.spent = sums.spent.saturating_add(self.most);
+        sums.spent = sums.spent.plus(self.maybe());
     }
 }
 
 /// What one server journal's `entries` record as spent, for a budget
 /// that outlives its server: every `cost` entry, and for each call sent
 /// that may have been billed with no cost recorded, the most its
-/// `sending` entry says it could cost.
-pub(super) fn spent_in(entries: impl IntoIterator<Item = Entry>) -> u64 {
+/// `sending` entry says it could cost (at least nothing: it may not have
+/// been).
+pub(super) fn spent_in(entries: impl IntoIterator<Item = Entry>) -> Spent {
     let mut states: std::collections::HashMap<usize, ItemState> = Default::default();
-    let mut spent: u64 = 0;
+    let mut spent = Spent::default();
     for entry in entries {
         if let Entry::Cost { cost, .. } = &entry {
-            spent = spent.saturating_add(cost.usd_micros);
+            // A range counts its most, as the server that recorded it did.
+            spent = spent.plus(Spent {
+                least: cost.usd_micros,
+                most: cost.most().unwrap_or(cost.usd_micros),
+                unpriced: cost.most().is_none(),
+            });
         }
         if let Some(item) = entry.item() {
             states
@@ -283,7 +367,12 @@ pub(super) fn spent_in(entries: impl IntoIterator<Item = Entry>) -> u64 {
         .values()
         .filter(|state| state.cost.is_none() && state.may_be_billed())
         .filter_map(|state| state.most_usd_micros);
-    unsettled.fold(spent, u64::saturating_add)
+    let maybe = |most| Spent {
+        least: 0,
+        most,
+        unpriced: false,
+    };
+    unsettled.fold(spent, |spent, most| spent.plus(maybe(most)))
 }
 
 #[cfg(test)]
@@ -311,7 +400,7 @@ mod tests {
 
     #[test]
     fn holds_never_pass_the_budget_between_them() {
-        let budget = Budget::new(Some(100), 0);
+        let budget = Budget::new(Some(100), Spent::default());
         let first = budget.hold_most(most(60), "60", charge(1)).unwrap();
         // Running together: the first's most is held.
         let refused = budget.hold_most(most(50), "50", charge(2)).unwrap_err();
@@ -330,14 +419,18 @@ mod tests {
         assert!(second.settle_refused(Billed::No).is_none());
         let third = budget.hold_most(most(70), "70", charge(4)).unwrap();
         drop(third);
-        assert_eq!(budget.said(), json!({"spent": "$0.0001", "left": "$0.00"}));
+        // Dropped unsettled: it may have cost nothing, or its most.
+        assert_eq!(
+            budget.said(),
+            json!({"spent": "$0.00003 to $0.0001", "left": "$0.00"})
+        );
         assert!(budget.hold_most(most(1), "1", charge(5)).is_err());
         assert!(budget.hold_most(most(0), "0", charge(6)).is_ok());
     }
 
     #[test]
     fn a_billed_call_is_journaled_at_what_it_counted_and_a_maybe_at_nothing() {
-        let budget = Budget::new(Some(1_000), 100);
+        let budget = Budget::new(Some(1_000), Spent::exactly(100));
         let billed = budget.hold_most(most(200), "200", charge(1)).unwrap();
         let entry = billed.settle_refused(Billed::Yes).expect("billed");
         assert_eq!(cost_of(&entry), (200, CostFrom::DryRun));
@@ -347,21 +440,55 @@ mod tests {
         // Counted all the same: 100 earlier, 200 billed, 300 maybe.
         assert_eq!(
             budget.said(),
-            json!({"spent": "$0.0006", "left": "$0.0004"})
+            json!({"spent": "$0.0003 to $0.0006", "left": "$0.0004"})
+        );
+    }
+
+    #[test]
+    fn a_range_is_recorded_as_its_range_and_counted_at_its_most() {
+        let budget = Budget::new(Some(1_000), Spent::default());
+        let mut ranged = budget
+            .hold_most((113, CostFrom::Spec), "37 to 113", charge(1))
+            .unwrap();
+        ranged.least = 37;
+        let Entry::Cost { cost, .. } = ranged.settle(None) else {
+            unreachable!()
+        };
+        let recorded = (cost.usd_micros, cost.upper_bound_usd_micros, cost.from);
+        assert_eq!(recorded, (37, Some(113), CostFrom::Spec));
+        assert_eq!(
+            budget.said(),
+            json!({"spent": "$0.000037 to $0.000113", "left": "$0.000887"})
+        );
+        let spent = spent_in([Entry::Cost { item: 1, cost }]);
+        assert_eq!(
+            spent,
+            Spent {
+                least: 37,
+                most: 113,
+                unpriced: false,
+            }
         );
     }
 
     #[test]
     fn without_a_budget_only_the_spend_is_said() {
-        let budget = Budget::new(None, 0);
-        assert!(budget.spend(charge(1), None).is_none());
-        let spent = budget.spend(charge(1), Some(60_000)).expect("known");
+        let budget = Budget::new(None, Spent::default());
+        let spent = budget.spend(charge(1), Some(60_000));
         assert_eq!(cost_of(&spent), (60_000, CostFrom::Service));
         let all = budget.hold_most(most(u64::MAX), "all", charge(2)).unwrap();
         all.settle(Some(1));
         assert_eq!(budget.said(), json!({"spent": "$0.060001"}));
+        // Paid at a price nothing knows: the spend is only at least.
+        let unknown = budget.spend(charge(3), None);
+        assert_eq!(cost_of(&unknown), (0, CostFrom::Unknown));
+        assert_eq!(budget.said(), json!({"spent": "at least $0.060001"}));
         assert!(budget.unpriced("describe").is_ok());
-        assert!(Budget::new(Some(1), 0).unpriced("describe").is_err());
+        assert!(
+            Budget::new(Some(1), Spent::default())
+                .unpriced("describe")
+                .is_err()
+        );
     }
 
     #[test]
@@ -372,7 +499,7 @@ mod tests {
             key: None,
             most_usd_micros: most,
         };
-        let Entry::Cost { cost, .. } = charge(1).entry(70, CostFrom::Service) else {
+        let Entry::Cost { cost, .. } = charge(1).entry((70, None), CostFrom::Service) else {
             unreachable!()
         };
         let failed = |item, maybe_billed| Entry::Failed {
@@ -396,6 +523,11 @@ mod tests {
             // Sent by a version that recorded no most: nothing known.
             sending(5, None),
         ];
-        assert_eq!(spent_in(entries), 70 + 200 + 800);
+        let spent = Spent {
+            least: 70,
+            most: 70 + 200 + 800,
+            unpriced: false,
+        };
+        assert_eq!(spent_in(entries), spent);
     }
 }

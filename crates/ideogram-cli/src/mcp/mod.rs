@@ -124,7 +124,7 @@ pub(crate) async fn serve(
         format!(
             ", spending at most {} ({} of it spent already, as this folder's server journals record)",
             ideogram::dollars(max),
-            ideogram::dollars(spent)
+            spent.said()
         )
     });
     tell(&format!(

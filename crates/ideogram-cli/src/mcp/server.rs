@@ -201,7 +201,7 @@ impl Server {
             signals,
             readable,
             input_urls: ideogram::InputUrlPolicy::public_only(),
-            budget: Budget::new(None, 0),
+            budget: Budget::new(None, Default::default()),
             _folder: folder,
         })
     }
@@ -382,10 +382,14 @@ impl Server {
                     provider,
                     model: args.model.map(|model| model.to_string()),
                 };
+                let priced = (
+                    session.client.estimate_describe(&request),
+                    session.client.quote_describe(&request),
+                );
                 let texts = self
                     .send_held(
                         (charge, journal_key),
-                        session.client.quote_describe(&request),
+                        priced,
                         session.client.describe_request(&request),
                     )
                     .await?;
@@ -605,22 +609,32 @@ impl Server {
         self.hold_quoted(prepared.quote().await, charge).map(Some)
     }
 
-    /// A paid call sent as its journal entry says: under a budget its
-    /// `quote` (awaited only then) held first, just before sending, so an
-    /// earlier return spends nothing, and the call refused unsent when it
-    /// would pass; then `item` journaled as sending (the hold released if
-    /// that fails: nothing was sent), then `call`, the hold settled by how
-    /// it ended and what it counted as billed journaled.
+    /// A paid call sent as its journal entry says, priced by `estimate`
+    /// (the spec's price, nothing sent) or, under a budget, by `quote`
+    /// (awaited only then): the price held first, just before sending, so
+    /// an earlier return spends nothing, and under a budget the call
+    /// refused unsent when it would pass; then `item` journaled as sending
+    /// (the hold released if that fails: nothing was sent), then `call`,
+    /// the hold settled by how it ended and what it counted as billed
+    /// journaled, with a budget or without (so `ideogram spend` counts it).
     async fn send_held<T>(
         &self,
         (charge, key): (Charge, Option<String>),
-        quote: impl std::future::Future<Output = Result<ideogram::Quote, ideogram::Error>>,
+        (estimate, quote): (
+            Result<ideogram::Quote, ideogram::Error>,
+            impl std::future::Future<Output = Result<ideogram::Quote, ideogram::Error>>,
+        ),
         call: impl std::future::Future<Output = Result<T, ideogram::Error>>,
     ) -> Result<T, Refused> {
         let (item, provider) = (charge.item, charge.provider);
+        let unheld = charge.clone();
         let hold = match self.budget.limited() {
             true => Some(self.hold_quoted(quote.await, charge)?),
-            false => None,
+            // No budget refuses: a call the spec does not price is sent
+            // unpriced.
+            false => estimate
+                .ok()
+                .and_then(|quote| self.budget.hold(&quote, charge).ok()),
         };
         let sending = Entry::Sending {
             item,
@@ -634,12 +648,22 @@ impl Server {
         }
         match call.await {
             Ok(answer) => {
-                self.spent(hold.map(|hold| hold.settle(None))).await;
+                // Unpriced (no budget, and the spec has no price): paid at a
+                // price nothing knows.
+                let cost = match hold {
+                    Some(hold) => hold.settle(None),
+                    None => self.budget.spend(unheld, None),
+                };
+                self.spent(Some(cost)).await;
                 Ok(answer)
             }
             Err(err) => {
                 let refused = self.failed(item, err, provider).await;
-                let cost = hold.and_then(|hold| hold.settle_refused(refused.billed));
+                let cost = match hold {
+                    Some(hold) => hold.settle_refused(refused.billed),
+                    None if refused.billed == Billed::Yes => Some(self.budget.spend(unheld, None)),
+                    None => None,
+                };
                 self.spent(cost).await;
                 Err(refused)
             }
@@ -804,7 +828,7 @@ impl Server {
         let cost = generation.usage_cost_usd_micros;
         let cost = match hold.take() {
             Some(hold) => Some(hold.settle(cost)),
-            None if !from_journal => self.budget.spend(charge, cost),
+            None if !from_journal => Some(self.budget.spend(charge, cost)),
             None => None,
         };
         self.spent(cost).await;
@@ -1210,6 +1234,16 @@ impl Server {
                     at: None,
                 })
                 .await?;
+                // Paid, and not counted by this server when queued: its
+                // cost as far as it is known (the job's model is not, so
+                // nor its price, unless the service said it).
+                let charge = Charge {
+                    item,
+                    provider: Provider::Segmind,
+                    model: None,
+                };
+                let cost = generation.usage_cost_usd_micros;
+                self.spent(Some(self.budget.spend(charge, cost))).await;
                 (item, ItemState::default())
             }
         };
@@ -1419,10 +1453,14 @@ impl Server {
                     provider,
                     model: Some(model.to_string()),
                 };
+                let priced = (
+                    session.client.estimate_layerize(&request),
+                    session.client.quote_layerize(&request),
+                );
                 let layers = self
                     .send_held(
                         (charge, journal_key),
-                        session.client.quote_layerize(&request),
+                        priced,
                         session.client.layerize(&request),
                     )
                     .await?;

@@ -58,12 +58,12 @@ pub(super) fn open_journal(out: &Path) -> Result<Opened, Failure> {
 /// and so its budget, starts. All servers' and all time's: a server
 /// restarted (or crashed) on a folder takes back none of its spend, and
 /// may take another server's journal than the one it wrote before.
-pub(super) fn spent(out: &Path) -> u64 {
+pub(super) fn spent(out: &Path) -> super::budget::Spent {
     journals(out)
         .filter(|path| path.is_file())
         .filter_map(|path| Journal::entries(&path))
         .map(super::budget::spent_in)
-        .fold(0, u64::saturating_add)
+        .fold(Default::default(), super::budget::Spent::plus)
 }
 
 /// A key's lock, held while its call runs, by whichever server runs it.

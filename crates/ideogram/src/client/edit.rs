@@ -213,6 +213,22 @@ impl Client {
             .map(drop)
     }
 
+    /// The spec's price for [`describe_request`](Self::describe_request)
+    /// (`x-price`), marked as an estimate: nothing is read or sent, not even
+    /// a dry run, so a caller that only records what a paid call cost asks
+    /// the service nothing more. An error where the spec gives no price.
+    pub fn estimate_describe(&self, request: &DescribeRequest) -> Result<Quote, Error> {
+        let lowered = request.lower(self.provider())?;
+        crate::quote::estimate(lowered.operation, &lowered.body)
+    }
+
+    /// The spec's price for [`layerize`](Self::layerize), sending nothing
+    /// (see [`estimate_describe`](Self::estimate_describe)).
+    pub fn estimate_layerize(&self, request: &LayerizeRequest) -> Result<Quote, Error> {
+        let lowered = request.lower(self.provider())?;
+        crate::quote::estimate(lowered.operation, &lowered.body)
+    }
+
     /// The answer to a lowered request on an image alone, and the operation
     /// that answered.
     async fn on_image(
