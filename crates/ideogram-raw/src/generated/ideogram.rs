@@ -355,8 +355,8 @@ to ASPECT_1_1.
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^#(?:[0-9a-fA-F]{3}){1,2}$").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^#(?:[0-9a-fA-F]{3}){1,2}$").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err(
                     "doesn't match pattern \"^#(?:[0-9a-fA-F]{3}){1,2}$\"".into(),
@@ -711,8 +711,8 @@ weight down.
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^model/[^/]+/version/[^/]+$").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^model/[^/]+/version/[^/]+$").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err(
                     "doesn't match pattern \"^model/[^/]+/version/[^/]+$\"".into(),
@@ -1557,8 +1557,8 @@ reference image and its optional mask.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -1761,8 +1761,8 @@ body's fields plus up to 10 style reference images.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -1959,8 +1959,8 @@ body's fields plus up to 10 style reference images.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -2084,8 +2084,8 @@ with both colours.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -2197,8 +2197,8 @@ with both colours.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -2310,8 +2310,8 @@ with both colours.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -3019,8 +3019,8 @@ models V_1, V_1_TURBO, V_2 and V_2_TURBO take it.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -3214,8 +3214,8 @@ hours.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -3750,8 +3750,8 @@ v2) and exclude `resolution` and `aspect_ratio`.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -3865,8 +3865,8 @@ v2) and exclude `resolution` and `aspect_ratio`.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -4589,8 +4589,8 @@ Cannot be used with `style_codes`.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -4700,8 +4700,8 @@ Cannot be used with `style_codes`.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -5102,8 +5102,8 @@ Cannot be used with `style_codes`.
             if value.chars().count() < 1usize {
                 return Err("shorter than 1 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("\\S").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("\\S").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"\\S\"".into());
             }
@@ -5173,8 +5173,8 @@ Cannot be used with `style_codes`.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -6402,9 +6402,9 @@ resolutions" the live documentation names, as Replicate lists them
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
             {
-                ::regress::Regex::new("^(auto|source|[1-9][0-9]*x[1-9][0-9]*)$").unwrap()
+                crate::pattern::Regex::new("^(auto|source|[1-9][0-9]*x[1-9][0-9]*)$").unwrap()
             });
             if PATTERN.find(value).is_none() {
                 return Err(
@@ -6473,8 +6473,8 @@ resolutions" the live documentation names, as Replicate lists them
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9a-fA-F]{8}$").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^[0-9a-fA-F]{8}$").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^[0-9a-fA-F]{8}$\"".into());
             }
@@ -7744,8 +7744,8 @@ subheading, body, caption) so that values added later decode.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
