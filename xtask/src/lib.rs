@@ -14,6 +14,7 @@ use openapiv3::{OpenAPI, ReferenceOr};
 pub mod evolve;
 pub mod multipart;
 mod nodes;
+mod pattern;
 mod price;
 mod surface;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
@@ -609,7 +610,7 @@ pub fn generate(target: &Target) -> Result<String, Box<dyn Error>> {
     let multipart: syn::File =
         syn::parse_str(&multipart::module(&spec, &multipart_ops, &schemas_of)?)?;
     file.items.extend(multipart.items);
-    let body = prettyplease::unparse(&file);
+    let body = pattern::use_raw_matcher(&prettyplease::unparse(&file))?;
 
     let mut out = String::new();
     writeln!(

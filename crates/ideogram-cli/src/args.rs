@@ -665,11 +665,49 @@ pub(crate) enum WebhookAction {
     },
 }
 
+/// What `ideogram --version` prints: clap's version line (the command's
+/// name and this crate's version), built without clap.
+pub(crate) const VERSION_LINE: &str = concat!("ideogram ", env!("CARGO_PKG_VERSION"), "\n");
+
+/// Whether the arguments are `--version` or `-V` alone: printed at once
+/// (`VERSION_LINE`), before clap builds its root command, which would take
+/// more instructions than the rest of such a process. Every other form,
+/// `-V` among other arguments too, is clap's to read.
+pub(crate) fn asks_only_version(mut args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    let _program = args.next();
+    matches!((args.next(), args.next()), (Some(arg), None) if arg == "--version" || arg == "-V")
+}
+
 #[cfg(test)]
 mod tests {
     use clap::{CommandFactory, Subcommand};
 
-    use super::{Cli, JobAction, WebhookAction};
+    use super::{Cli, JobAction, VERSION_LINE, WebhookAction, asks_only_version};
+
+    /// The line printed without clap is the one clap prints.
+    #[test]
+    fn the_version_line_is_clap_s() {
+        assert_eq!(VERSION_LINE, Cli::command().render_version());
+    }
+
+    /// Only `--version` or `-V` alone skips clap.
+    #[test]
+    fn only_a_lone_version_flag_skips_clap() {
+        let args = |list: &[&str]| {
+            list.iter()
+                .map(std::ffi::OsString::from)
+                .collect::<Vec<_>>()
+        };
+        let asks = |list: &[&str]| asks_only_version(args(list).into_iter());
+        assert!(asks(&["ideogram", "--version"]));
+        assert!(asks(&["ideogram", "-V"]));
+        assert!(!asks(&["ideogram"]));
+        assert!(!asks(&["ideogram", "--version", "--json"]));
+        assert!(!asks(&["ideogram", "--json", "-V"]));
+        assert!(!asks(&["ideogram", "generate", "--version"]));
+        assert!(!asks(&["ideogram", "--versions"]));
+        assert!(!asks(&["ideogram", "-v"]));
+    }
 
     /// Each subcommand's name, about and long about (clap's own `help`
     /// left out: it is added when a command is built).

@@ -36,6 +36,12 @@ use args::{Cli, Command, JobAction, WebhookAction};
 use failure::Failure;
 
 fn main() -> ExitCode {
+    if args::asks_only_version(std::env::args_os()) {
+        // As clap does: a reader that went away is no failure.
+        let _ =
+            std::io::Write::write_all(&mut std::io::stdout().lock(), args::VERSION_LINE.as_bytes());
+        return ExitCode::SUCCESS;
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => return usage_error(err),

@@ -2174,6 +2174,27 @@ async fn queued_jobs_teach_the_poll_cache_which_the_next_run_reads() {
     assert_eq!(leftovers, ["times.json"], "temporary files left behind");
 }
 
+/// `--version` and `-V` alone, answered before clap is built, print what
+/// clap prints when the flag comes with others (clap reads those).
+#[test]
+fn a_lone_version_flag_prints_what_clap_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| command(args, &[], dir.path()).output().unwrap();
+    let by_clap = run(&["--json", "--version"]);
+    assert_eq!(code(&by_clap), 0, "{}", stderr(&by_clap));
+    assert!(
+        stdout(&by_clap).starts_with("ideogram "),
+        "{}",
+        stdout(&by_clap)
+    );
+    for args in [&["--version"][..], &["-V"], &["-v", "-V"]] {
+        let out = run(args);
+        assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+        assert_eq!(stdout(&out), stdout(&by_clap), "{args:?}");
+        assert_eq!(stderr(&out), "", "{args:?}");
+    }
+}
+
 /// A reader that went away (`ideogram completions bash | head`) ends every
 /// command that only prints quietly and successfully, never in a panic: the
 /// pipe's read end is closed before the command starts, so every write fails.

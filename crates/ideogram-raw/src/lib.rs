@@ -68,6 +68,7 @@ pub mod limit;
 pub mod multipart;
 pub mod not_null;
 pub mod operation;
+mod pattern;
 pub mod presets;
 mod queue_status;
 pub mod redact;

@@ -772,9 +772,9 @@ impl Literal {
 
 impl node::Pattern {
     /// The regex, built the first time a check reads it.
-    fn regex(&self) -> &regress::Regex {
+    fn regex(&self) -> &crate::pattern::Regex {
         self.regex.get_or_init(|| {
-            regress::Regex::new(&self.source)
+            crate::pattern::Regex::new(&self.source)
                 .unwrap_or_else(|e| panic!("the spec's pattern {:?}: {e}", self.source))
         })
     }

@@ -644,8 +644,8 @@ each operation accepts, and what `RESPONSE` names (a result's
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9_-]{22}$").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^[A-Za-z0-9_-]{22}$").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^[A-Za-z0-9_-]{22}$\"".into());
             }
@@ -736,8 +736,8 @@ each operation accepts, and what `RESPONSE` names (a result's
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^#(?:[0-9a-fA-F]{3}){1,2}$").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^#(?:[0-9a-fA-F]{3}){1,2}$").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err(
                     "doesn't match pattern \"^#(?:[0-9a-fA-F]{3}){1,2}$\"".into(),
@@ -1097,8 +1097,8 @@ At most 512 characters (v2's OpenAPI of 2026-10-07, assumed for v1).
             if value.chars().count() > 512usize {
                 return Err("longer than 512 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^model/[^/]+/version/[^/]+$").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^model/[^/]+/version/[^/]+$").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err(
                     "doesn't match pattern \"^model/[^/]+/version/[^/]+$\"".into(),
@@ -1959,8 +1959,8 @@ reference image and its optional mask.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -2175,8 +2175,8 @@ data: the JSON body's fields plus up to 10 style reference images.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -2384,8 +2384,8 @@ data: the JSON body's fields plus up to 10 style reference images.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -2593,8 +2593,8 @@ body's fields plus up to 10 style reference images.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -2796,8 +2796,8 @@ body's fields plus up to 10 style reference images.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -2985,8 +2985,8 @@ transparent operation takes.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -3113,8 +3113,8 @@ with both colours.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -3229,8 +3229,8 @@ with both colours.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -3349,8 +3349,8 @@ fields plus the custom model to run and up to 4 stacked with it.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -3462,8 +3462,8 @@ fields plus the custom model to run and up to 4 stacked with it.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -3582,8 +3582,8 @@ fields with `aspect_ratio` and `output_resolution` in place of
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -4317,8 +4317,8 @@ and its optional mask.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -4520,8 +4520,8 @@ and its optional mask.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -4718,8 +4718,8 @@ hours.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -5324,8 +5324,8 @@ v2) and exclude `resolution` and `aspect_ratio`.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -5445,8 +5445,8 @@ v2) and exclude `resolution` and `aspect_ratio`.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -6194,8 +6194,8 @@ schema: unconfirmed.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -6411,8 +6411,8 @@ schema: unconfirmed.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -6624,8 +6624,8 @@ schema: unconfirmed.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -6738,8 +6738,8 @@ schema: unconfirmed.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -7146,8 +7146,8 @@ Cannot be used with `style_codes`.
             if value.chars().count() < 1usize {
                 return Err("shorter than 1 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("\\S").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("\\S").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"\\S\"".into());
             }
@@ -7217,8 +7217,8 @@ Cannot be used with `style_codes`.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }
@@ -8446,9 +8446,9 @@ resolutions" the live documentation names, as Replicate lists them
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
             {
-                ::regress::Regex::new("^(auto|source|[1-9][0-9]*x[1-9][0-9]*)$").unwrap()
+                crate::pattern::Regex::new("^(auto|source|[1-9][0-9]*x[1-9][0-9]*)$").unwrap()
             });
             if PATTERN.find(value).is_none() {
                 return Err(
@@ -8569,8 +8569,8 @@ generator emit an unused helper).
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9a-fA-F]{8}$").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^[0-9a-fA-F]{8}$").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^[0-9a-fA-F]{8}$\"".into());
             }
@@ -9868,8 +9868,8 @@ subheading, body, caption) so that values added later decode.
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https://").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^https://").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^https://\"".into());
             }

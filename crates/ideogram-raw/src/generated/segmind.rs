@@ -437,8 +437,8 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^#(?:[0-9a-fA-F]{3}){1,2}$").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^#(?:[0-9a-fA-F]{3}){1,2}$").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err(
                     "doesn't match pattern \"^#(?:[0-9a-fA-F]{3}){1,2}$\"".into(),
@@ -2752,8 +2752,8 @@ random seed is used.
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9a-fA-F]{8}$").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<crate::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { crate::pattern::Regex::new("^[0-9a-fA-F]{8}$").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^[0-9a-fA-F]{8}$\"".into());
             }

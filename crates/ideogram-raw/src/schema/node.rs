@@ -84,7 +84,7 @@ pub(crate) enum Literal {
 #[derive(Clone)]
 pub(crate) struct Pattern {
     pub(crate) source: Text,
-    pub(crate) regex: OnceLock<regress::Regex>,
+    pub(crate) regex: OnceLock<crate::pattern::Regex>,
 }
 
 /// The source only: whether the regex is built yet says nothing of the
