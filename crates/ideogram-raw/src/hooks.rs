@@ -74,7 +74,11 @@ async fn exchange(
             );
             // The id looked up, and redacted, only for a listening span.
             let id = (!span.is_disabled())
-                .then(|| response.headers().get(crate::segmind::headers::X_REQUEST_ID))
+                .then(|| {
+                    response
+                        .headers()
+                        .get(crate::segmind::headers::X_REQUEST_ID)
+                })
                 .flatten();
             if let Some(id) = id.and_then(|v| v.to_str().ok()) {
                 span.record("request_id", auth.redact(id).as_ref());
