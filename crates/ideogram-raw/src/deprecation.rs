@@ -101,6 +101,16 @@ pub(crate) fn observe(
     if deprecation.is_none() && sunset.is_none() {
         return;
     }
+    let known = |seen: &[Notice]| {
+        seen.iter()
+            .any(|n| n.provider == provider && n.method == method && n.path == path)
+    };
+    // Every answer of a deprecated operation carries the headers: they are
+    // read only until it has its notice (reading them was about 5k
+    // instructions of every call).
+    if known(&SEEN.lock().unwrap_or_else(|e| e.into_inner())) {
+        return;
+    }
     let notice = Notice {
         provider,
         method,
@@ -111,10 +121,8 @@ pub(crate) fn observe(
     };
     {
         let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
-        if seen
-            .iter()
-            .any(|n| n.provider == provider && n.method == method && n.path == path)
-        {
+        // Another answer may have given it its notice meanwhile.
+        if known(&seen) {
             return;
         }
         seen.push(notice.clone());

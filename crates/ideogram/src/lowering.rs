@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use ideogram_raw::enums::pair;
-use ideogram_raw::operation::{BodyVisitor, Operation};
+use ideogram_raw::operation::Operation;
 use serde_json::{Map, Value};
 
 use crate::aspect::AspectRatio;
@@ -353,7 +353,13 @@ impl Lowered {
     }
 
     /// Checks `body` against its schema, a field named as the request names
-    /// it (without the `nest`); then decodes it into its generated type.
+    /// it (without the `nest`). The check is the spec's whole schema
+    /// (compiled nodes: types, enums, patterns, ranges, counts, required
+    /// and unknown fields), so the body is not also decoded into its
+    /// generated type here (that was 1k instructions of a 3.0 generate, 4k
+    /// of an edit, for a type made from the same schema): the mock
+    /// decodes every body it receives into that type and answers 400 where
+    /// it does not, so every test that sends one holds the two together.
     fn check(&self, body: &Value) -> Result<(), InvalidInput> {
         let nest = self.operation.route.and_then(|r| r.nest);
         let checked = catalog::schemas(self.provider).check(self.schema(), body);
@@ -364,33 +370,8 @@ impl Lowered {
                 violation.path = path.to_owned();
             }
             InvalidInput::from(violation)
-        })?;
-        decode(self.provider, self.schema(), body)
+        })
     }
-}
-
-/// Decodes `body` into the generated type of the schema `name`, as sent.
-fn decode(provider: Provider, name: &str, body: &Value) -> Result<(), InvalidInput> {
-    struct Decode<'a>(&'a Value);
-    impl BodyVisitor for Decode<'_> {
-        type Output = Result<(), serde_json::Error>;
-        fn visit<T>(self) -> Self::Output
-        where
-            T: serde::de::DeserializeOwned + serde::Serialize + schemars::JsonSchema + 'static,
-        {
-            T::deserialize(self.0).map(drop)
-        }
-    }
-    let with_body_type = match provider {
-        Provider::Segmind => ideogram_raw::segmind::operations::with_body_type::<Decode>,
-        Provider::Ideogram => ideogram_raw::ideogram::operations::with_body_type::<Decode>,
-    };
-    let message = match with_body_type(name, Decode(body)) {
-        Some(Ok(())) => return Ok(()),
-        Some(Err(e)) => format!("{name}: {e}"),
-        None => format!("{name} has no generated type"),
-    };
-    Err(InvalidInput::new("request", message))
 }
 
 /// The images (one, or a list) a field's value names as an [`ImageInput`], checked.

@@ -78,13 +78,22 @@ pub(crate) fn from_json<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> serde_
     }
 }
 
-/// A body whole (the raw client caps it at 64 MiB), copied at most once.
+/// A body whole (the raw client caps it at 64 MiB), copied at most once:
+/// a body in one chunk (a small answer) is that chunk, without a list of
+/// chunks to collect it in.
 async fn read_body(stream: ByteStream) -> Result<Bytes, reqwest::Error> {
-    let mut chunks: Vec<Bytes> = stream.into_inner().try_collect().await?;
-    Ok(match chunks.len() {
-        1 => chunks.swap_remove(0),
-        _ => Bytes::from(chunks.concat()),
-    })
+    let mut stream = stream.into_inner();
+    let Some(first) = stream.try_next().await? else {
+        return Ok(Bytes::new());
+    };
+    let Some(second) = stream.try_next().await? else {
+        return Ok(first);
+    };
+    let mut chunks = vec![first, second];
+    while let Some(chunk) = stream.try_next().await? {
+        chunks.push(chunk);
+    }
+    Ok(Bytes::from(chunks.concat()))
 }
 
 impl Connection {

@@ -122,8 +122,21 @@ impl<'a> Prepared<'a> {
     /// on Segmind's queue where [`queued`](Self::queued), a submit then a
     /// wait on the learned poll (a failure after the submit names the
     /// request id, to resume with [`Client::job`]).
-    #[tracing::instrument(name = "generate", skip_all, fields(provider = %self.client.provider(), model = %self.model))]
     pub async fn generate(self) -> Result<Generation, Error> {
+        use tracing::Instrument as _;
+        let (provider, model) = (self.client.provider(), self.model);
+        let span = tracing::info_span!("generate", %provider, %model);
+        // Instrumented only for a listening span: the wrapper moves the
+        // call's future and enters the span on every poll otherwise.
+        if span.is_disabled() {
+            self.run().await
+        } else {
+            self.run().instrument(span).await
+        }
+    }
+
+    /// [`generate`](Self::generate) within its span.
+    async fn run(self) -> Result<Generation, Error> {
         if self.queued() {
             return self.submit().await?.wait().await;
         }
