@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::options::{Connection, EditOptions, Options, SaveArgs, TargetOptions};
+use crate::options::{BudgetArgs, Connection, EditOptions, Options, SaveArgs, TargetOptions};
 
 pub(crate) const EXIT_CODES: &str = "\
 Exit codes:
@@ -547,31 +547,6 @@ impl Command {
             | Self::Completions { .. } => None,
         }
     }
-}
-
-// Not a string literal, so clap does not take it for the about of every
-// command that flattens it (see `Connection`).
-#[doc = concat!("`--max-usd` and `--quote`, on every command that spends.")]
-#[derive(Debug, Clone, Default, clap::Args)]
-#[command(next_help_heading = "Budget")]
-pub(crate) struct BudgetArgs {
-    /// The most this may cost, in US dollars (`0.50`): the request is
-    /// priced first (Ideogram's free dry run, or the spec's price) and
-    /// refused, nothing sent, when it could cost more or has no known
-    /// price (exit 12). A batch prices every line before sending any, and
-    /// never lets what its journal says was spent plus the next item pass
-    /// it, resumed runs included.
-    #[arg(long = "max-usd", value_name = "AMOUNT")]
-    pub max_usd: Option<String>,
-    /// Print what this would cost and send nothing that runs or bills:
-    /// the request is checked and priced exactly as it would be sent
-    /// (Ideogram's free dry run where the operation takes one, else the
-    /// spec's price, sending nothing at all); `--json` prints the quote
-    /// as the library's `Quote`. No file is written. A batch prices every
-    /// line it would send and prints the total and the most expensive
-    /// lines. With --max-usd, a price past it exits 12.
-    #[arg(long)]
-    pub quote: bool,
 }
 
 #[derive(Debug, Subcommand)]

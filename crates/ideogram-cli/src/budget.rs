@@ -35,7 +35,7 @@ impl Pricing {
     /// What `args` (a spending command's; `None` for another) ask:
     /// `--max-usd`'s amount in millionths of a dollar, or an invalid
     /// request naming the flag when it is not an amount.
-    pub(crate) fn of(args: Option<&crate::args::BudgetArgs>) -> Result<Self, Failure> {
+    pub(crate) fn of(args: Option<&crate::options::BudgetArgs>) -> Result<Self, Failure> {
         let Some(args) = args else {
             return Ok(Self::default());
         };
