@@ -627,8 +627,11 @@ async fn price_lines(
     for (index, state) in states {
         let most = quotes.get(index).map(ideogram::Quote::most_usd_micros);
         match (&state.cost, most) {
+            // A range counts at its top (what was billed within it is not
+            // known); a price nothing knew, at the line's quote.
             (Some(cost), _) => {
-                spent.insert(*index, cost.usd_micros);
+                let counted = cost.most().or(most).unwrap_or(cost.usd_micros);
+                spent.insert(*index, counted);
             }
             (None, Some(most)) if state.may_be_billed() => {
                 spent.insert(*index, most);
@@ -1238,7 +1241,8 @@ impl Context<'_> {
         // A job resumed by its id alone does not know its model; the item does.
         cost.model = Some(item.work.model().to_string());
         if let Some(spending) = self.spending {
-            spending.settle(item.index, cost.usd_micros);
+            // A range settles at its top: what was billed within it is not known.
+            spending.settle(item.index, cost.most().unwrap_or(cost.usd_micros));
         }
         let entry = Entry::Cost {
             item: item.index,

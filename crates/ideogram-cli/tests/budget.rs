@@ -489,3 +489,35 @@ async fn layerize_text_without_a_budget_is_recorded() {
     let spent = spend_json(&dir.path().join("out"), dir.path()).await;
     assert_eq!(spent["usd_micros"], ledger_usd(&mock), "{spent}");
 }
+
+/// Issue 27: what an earlier run spent on a line priced as a range
+/// (Segmind's 3.0, $0.037 to $0.113) counts at the range's top against a
+/// resumed batch's budget: what was billed within it is not known, so a
+/// budget that only its low end leaves room in is not spent again.
+#[tokio::test]
+async fn a_resumed_batch_counts_an_earlier_ranged_cost_at_its_most() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("SEGMIND_API_KEY", key.as_str())];
+    // The second line's job fails, unbilled: a rerun sends it again.
+    let lines = format!("a heron\na heron {}\n", ideogram_mock::FAIL_TRIGGER);
+    std::fs::write(dir.path().join("herons.txt"), lines).unwrap();
+    let batch = |budget: &'static str| {
+        let mut args = vec!["--provider", "segmind", "--base-url", mock.api_url()];
+        args.extend(["batch", "herons.txt", "-o", "out", "--model", "V_3"]);
+        args.extend(["--concurrency", "1", "--max-usd", budget]);
+        args
+    };
+    let out = run(&batch("0.30"), &env, dir.path()).await;
+    assert_ne!(code(&out), 0, "the second line fails: {}", stderr(&out));
+    mock.settled().await;
+    assert_eq!(mock.ledger().entries.len(), 1);
+    let posts = mock.posts_received();
+
+    // $0.113 spent at most, and up to $0.113 for the line left, passes
+    // $0.20 (the low end, $0.037, would have let it through).
+    let out = run(&batch("0.20"), &env, dir.path()).await;
+    assert_eq!(code(&out), OVER_BUDGET, "{}", stderr(&out));
+    assert_eq!(mock.posts_received(), posts, "nothing sent");
+}
