@@ -176,6 +176,7 @@ pub(crate) enum Command {
         /// Price it on every provider that can serve it (Ideogram direct,
         /// Segmind), each with its typical time, and name the cheapest
         /// (the lowest most-it-may-cost); a provider without a key says so.
+        /// Not with `--provider` (but `cheapest`): every provider is priced.
         #[arg(long)]
         compare: bool,
         #[command(flatten)]

@@ -255,6 +255,17 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             compare: true,
             ..
         } => {
+            // Every provider is priced: one named would be left out unsaid.
+            if let Some(named) = connection
+                .provider
+                .as_deref()
+                .filter(|_| !connect::asks_cheapest(&connection))
+            {
+                return Err(Failure::new(
+                    failure::USAGE,
+                    format!("--compare prices every provider: leave out --provider {named}"),
+                ));
+            }
             let request = request::build(prompt, options)?;
             return compare::compare(&connection, &request, cli.json, &signals).await;
         }

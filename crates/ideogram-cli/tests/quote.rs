@@ -138,6 +138,16 @@ async fn compare_prices_the_request_on_every_provider_with_its_typical_time() {
     assert!(ideogram.contains("IDEOGRAM_API_KEY"), "{text}");
     assert!(text.contains("cheapest: segmind"), "{text}");
     assert!(mock.ledger().entries.is_empty(), "comparing bills nothing");
+
+    // `--compare` prices every provider: one named beside it is refused,
+    // not silently left out, and nothing is posted.
+    let posts = mock.posts_received();
+    let mut one = args(false);
+    one.extend(["--provider", "segmind"]);
+    let out = run(&one, &both, dir.path()).await;
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("--provider"), "{}", stderr(&out));
+    assert_eq!(mock.posts_received(), posts);
 }
 
 #[tokio::test]
