@@ -1741,7 +1741,7 @@ async fn a_generate_resumed_after_the_hour_says_it_expired_and_sends_nothing() {
         let err = stderr(&out);
         assert_eq!(code(&out), 7, "{err}");
         assert!(
-            err.contains("unknown or expired (Segmind keeps results 1 hour after submission)"),
+            err.contains("unknown or expired (segmind keeps results 1 hour after submission)"),
             "{err}"
         );
         assert!(err.contains("to send it again, which pays again"), "{err}");

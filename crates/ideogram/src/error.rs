@@ -81,15 +81,12 @@ pub enum Error {
     /// A queued request unknown or older than the retention
     /// ([`Provider::result_ttl`](crate::Provider::result_ttl), Segmind's
     /// hour): it may have been billed.
-    #[error(
-        "request {id} is unknown or expired (Segmind keeps results {} after submission)",
-        crate::Provider::Segmind
-            .result_ttl_text()
-            .unwrap_or_else(|| "a limited time".into())
-    )]
+    #[error("request {id} is unknown or expired ({})", retention(*provider))]
     Expired {
         /// The request id.
         id: String,
+        /// Who was asked: the retention said is theirs.
+        provider: crate::Provider,
     },
     /// A queued request ran and failed (safety blocks too); it is not billed.
     #[error("job {id} failed: {detail}")]
@@ -275,6 +272,15 @@ impl Error {
 pub(crate) fn chain(err: &dyn std::error::Error) -> String {
     let causes = std::iter::successors(err.source(), |cause| cause.source());
     causes.fold(err.to_string(), |out, cause| format!("{out}: {cause}"))
+}
+
+/// How long `provider` keeps a queued request's result, in words, as its
+/// spec says (`x-result-ttl-seconds`), or that its spec does not say.
+fn retention(provider: crate::Provider) -> String {
+    match provider.result_ttl_text() {
+        Some(ttl) => format!("{provider} keeps results {ttl} after submission"),
+        None => format!("{provider}'s spec does not say how long it keeps results"),
+    }
 }
 
 #[cfg(test)]

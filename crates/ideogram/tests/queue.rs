@@ -192,7 +192,7 @@ async fn unknown_or_expired_ids_are_expired_errors() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Expired { ref id } if id == "gone"),
+        matches!(err, Error::Expired { ref id, .. } if id == "gone"),
         "{err:?}"
     );
 }

@@ -142,7 +142,9 @@ async fn an_unknown_generation_is_expired_not_retried() {
         matches!(err, Error::Expired { .. } | Error::NotFound { .. }),
         "{err:?}"
     );
-    let _ = json!({});
+    // Ideogram's id, not Segmind's: its retention is not Segmind's hour.
+    assert!(!err.to_string().contains("Segmind"), "{err}");
+    assert!(err.to_string().contains("no-such-id"), "{err}");
 }
 
 /// A v2 call with a `webhook_url` runs asynchronously: `generate` waits for

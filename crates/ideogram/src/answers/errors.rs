@@ -59,7 +59,10 @@ impl Connection {
                 status,
                 location: header(reqwest::header::LOCATION.as_str()),
             },
-            (404, Some(id)) => Error::Expired { id: id.to_owned() },
+            (404, Some(id)) => Error::Expired {
+                id: id.to_owned(),
+                provider: self.provider,
+            },
             (422, Some(id)) => Error::JobFailed {
                 id: id.to_owned(),
                 detail: message,
