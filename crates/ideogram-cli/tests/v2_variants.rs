@@ -415,3 +415,49 @@ async fn batch_lines_reach_the_variants_by_operation_and_by_field() {
         ]
     );
 }
+
+/// An `--operation` is taken only for the command's own task: one that
+/// does something else (a layerize for `describe`, an upscale for
+/// `remove-background`) is refused before anything is sent, naming
+/// `operation` and the operations that do, where it used to be sent,
+/// billed and saved under the command's name.
+#[tokio::test]
+async fn an_operation_of_another_task_is_refused_unsent() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_png(dir.path(), "in.png", 64, 64, [200, 40, 40]);
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let cases: [(&str, &str); 4] = [
+        ("describe", "post_layerize_v2_ideogram_3"),
+        ("remove-background", "post_upscale_v2"),
+        ("upscale", "post_remove_background_v2"),
+        ("layerize-text", "post_describe_v2_ideogram_3"),
+    ];
+    for (command, operation) in cases {
+        let args = [
+            "--provider",
+            "ideogram",
+            "--base-url",
+            mock.api_url(),
+            command,
+            "in.png",
+            "--operation",
+            operation,
+            "-o",
+            "out/",
+        ];
+        let args: Vec<&str> = if command == "describe" {
+            args.into_iter()
+                .filter(|a| *a != "-o" && *a != "out/")
+                .collect()
+        } else {
+            args.to_vec()
+        };
+        let out = run(&args, &env, dir.path()).await;
+        assert_eq!(code(&out), INVALID, "{command}: {}", stderr(&out));
+        assert!(stderr(&out).contains("operation"), "{}", stderr(&out));
+        assert_eq!(mock.posts_received(), 0, "{command} sent {operation}");
+    }
+    assert!(mock.ledger().entries.is_empty());
+}

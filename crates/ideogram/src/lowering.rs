@@ -98,18 +98,34 @@ fn no_place(field: &str) -> InvalidInput {
 }
 
 impl Draft<'_> {
+    /// Whether an operation routed for `task` does this draft's task: the
+    /// same task, or a transparent generate for a generate (pinning one is
+    /// how a generate asks for it).
+    fn takes_task(&self, task: &str) -> bool {
+        task == self.task || (self.task == "generate" && task == "transparent")
+    }
+
     /// The body of the first operation of `provider` taking the request, checked.
     pub(crate) fn lower(&self, provider: Provider) -> Result<Lowered, InvalidInput> {
         let model = self.model.map(Model::name);
+        // A pinned operation must do this task: one that does another (a
+        // layerize for a describe) would be billed for what was not asked.
         let pinned = self.operation.map(|id| {
-            catalog::by_id(provider, id).ok_or_else(|| {
-                let routed = catalog::operations(provider)
-                    .iter()
-                    .filter(|op| op.route.is_some());
-                let ids = routed.map(|op| op.id).collect::<Vec<_>>().join(", ");
-                let message = format!("{id:?} is not an operation of {provider}; use one of {ids}");
-                InvalidInput::new("operation", message)
-            })
+            catalog::by_id(provider, id)
+                .filter(|op| op.route.is_some_and(|r| self.takes_task(r.task)))
+                .ok_or_else(|| {
+                    let ids = catalog::operations(provider)
+                        .iter()
+                        .filter(|op| op.route.is_some_and(|r| self.takes_task(r.task)))
+                        .map(|op| op.id)
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let message = format!(
+                        "{id:?} is not an operation of {provider} that does {}; use one of {ids}",
+                        self.task
+                    );
+                    InvalidInput::new("operation", message)
+                })
         });
         // Tried in order, and found as tried: the search stops at the first
         // that takes the request, without listing the rest.

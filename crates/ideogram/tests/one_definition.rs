@@ -184,7 +184,7 @@ async fn a_request_can_name_its_operation_and_any_image_field() {
         .unwrap_err();
     assert!(
         err.to_string().starts_with(
-            "invalid operation: \"no_such_operation\" is not an operation of segmind; use one of "
+            "invalid operation: \"no_such_operation\" is not an operation of segmind that does generate; use one of "
         ),
         "{err}"
     );
