@@ -1235,9 +1235,9 @@ impl Context<'_> {
         generation: &Generation,
         quote: Option<&ideogram::Quote>,
     ) -> Result<(), Stopped> {
-        let Some(mut cost) = crate::cost::Cost::of(generation, quote) else {
-            return Ok(());
-        };
+        // Paid at a price nothing knows (Ideogram's describe) is recorded
+        // as such: spend then says "at least" instead of leaving it out.
+        let mut cost = crate::cost::Cost::paid(generation, quote);
         // A job resumed by its id alone does not know its model; the item does.
         cost.model = Some(item.work.model().to_string());
         if let Some(spending) = self.spending {

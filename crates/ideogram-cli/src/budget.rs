@@ -221,7 +221,8 @@ pub(crate) fn batch_within(
 ) -> Result<(), Failure> {
     let sending: u64 = to_send.iter().map(|(_, most)| most).sum();
     let total = earlier.saturating_add(sending);
-    if total <= budget {
+    // Nothing left to send spends nothing more, whatever was spent before.
+    if to_send.is_empty() || total <= budget {
         return Ok(());
     }
     to_send.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));

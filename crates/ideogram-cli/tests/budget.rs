@@ -521,3 +521,36 @@ async fn a_resumed_batch_counts_an_earlier_ranged_cost_at_its_most() {
     assert_eq!(code(&out), OVER_BUDGET, "{}", stderr(&out));
     assert_eq!(mock.posts_received(), posts, "nothing sent");
 }
+
+/// Issue 27: a batch's billed call that nothing prices (Ideogram's
+/// describe) is recorded as paid at an unknown price, so `spend` says "at
+/// least" instead of a total that leaves it out; and once every line is
+/// done, a rerun under a budget sends nothing and is not refused for a
+/// price it no longer needs.
+#[tokio::test]
+async fn a_batch_records_an_unpriced_describe_and_a_finished_batch_reruns_under_a_budget() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    write_png(dir.path(), "photo.png", 64, 48, [200, 80, 40]);
+    let lines = "{\"op\": \"describe\", \"image\": \"photo.png\"}\na red fox\n";
+    std::fs::write(dir.path().join("lines.txt"), lines).unwrap();
+    let batch = on_ideogram(&mock, &["batch", "lines.txt", "-o", "out", "--model", "3"]);
+    let out = run(&batch, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    mock.settled().await;
+    assert_eq!(mock.ledger().entries.len(), 2);
+    let spent = spend_json(&dir.path().join("out"), dir.path()).await;
+    assert_eq!(spent["unpriced"], 1, "{spent}");
+    assert!(
+        spent["usd"].as_str().unwrap().starts_with("at least "),
+        "{spent}"
+    );
+
+    let posts = mock.posts_received();
+    let budgeted = [&batch[..], &["--max-usd", "0.01"]].concat();
+    let out = run(&budgeted, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "nothing left to send: {}", stderr(&out));
+    assert_eq!(mock.posts_received(), posts);
+}
