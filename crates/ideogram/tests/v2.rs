@@ -359,3 +359,19 @@ async fn an_async_v2_layerize_is_polled_to_its_layers_and_billed_once() {
         "/v1/ideogram-v3/layerize-text"
     );
 }
+
+/// An operation pinned without a model runs the one model its route names:
+/// the generation says that model (what its cost is recorded under), not
+/// the default a request without one would have run.
+#[tokio::test]
+async fn a_pinned_operation_s_generation_names_the_model_it_ran() {
+    let (_mock, client) = mock(MockConfig::default()).await;
+    for (operation, model) in [
+        ("post_generate_v2_ideogram_4_5", Model::V4_5),
+        ("post_generate_v2_ideogram_4", Model::V4),
+    ] {
+        let request = GenerateRequest::new("a pinned lantern").operation(operation);
+        let generation = client.generate(&request).await.unwrap();
+        assert_eq!(generation.model, model, "{operation}");
+    }
+}

@@ -53,11 +53,20 @@ impl<'a> Prepared<'a> {
         images: u32,
     ) -> Result<Self, Error> {
         let conn = &*client.inner;
+        // An operation that runs one model runs it, whatever the request
+        // defaulted to (one pinned without a model).
+        let only = lowered
+            .operation
+            .route
+            .and_then(|route| match route.models {
+                [one] => Model::ALL.into_iter().find(|m| m.name() == *one),
+                _ => None,
+            });
         let wire = read(conn, lowered).await?;
         Ok(Self {
             client,
             prompt: prompt.to_owned(),
-            model,
+            model: only.unwrap_or(model),
             wire,
             _slots: conn.slots(images.max(1)).await,
         })
