@@ -792,20 +792,22 @@ impl Range {
         if let Some((min, exclusive)) = self.min
             && (number < min || (exclusive && number == min))
         {
-            return Err(format!(
-                "{} is below the minimum {}",
-                short(value),
-                bound(min)
-            ));
+            let limit = if exclusive {
+                "must be above"
+            } else {
+                "is below the minimum"
+            };
+            return Err(format!("{} {limit} {}", short(value), bound(min)));
         }
         if let Some((max, exclusive)) = self.max
             && (number > max || (exclusive && number == max))
         {
-            return Err(format!(
-                "{} is above the maximum {}",
-                short(value),
-                bound(max)
-            ));
+            let limit = if exclusive {
+                "must be below"
+            } else {
+                "is above the maximum"
+            };
+            return Err(format!("{} {limit} {}", short(value), bound(max)));
         }
         Ok(())
     }
@@ -1102,10 +1104,7 @@ mod tests {
                 json!({"op": "upscale", "n": "4"}),
                 "n: must be an integer, not a string",
             ),
-            (
-                json!({"op": "upscale", "w": 0}),
-                "w: 0 is below the minimum 0",
-            ),
+            (json!({"op": "upscale", "w": 0}), "w: 0 must be above 0"),
             (
                 json!({"op": "upscale", "palette": {}}),
                 "palette: must match exactly one of 2 shapes",
