@@ -263,7 +263,7 @@ async fn failed_and_expired_jobs() {
         .unwrap();
     let err = job.status().await.unwrap_err();
     assert!(
-        matches!(err, Error::Expired { ref id } if id == job.id()),
+        matches!(err, Error::Expired { ref id, .. } if id == job.id()),
         "{err:?}"
     );
     let err = client.job("never-existed").wait().await.unwrap_err();
