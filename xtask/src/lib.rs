@@ -324,7 +324,7 @@ fn deprecation(id: &str, op: &serde_json::Value) -> Result<String, Box<dyn Error
 
 /// An operation's `x-route` as a `crate::operation::Route` expression
 /// (`None` where it has none): which task and models it serves, where its
-/// input image and other fields go, its queued twin.
+/// input image and other fields go, its queued twin, the tasks that may pin it.
 fn route(id: &str, route: &serde_json::Value) -> Result<String, Box<dyn Error>> {
     if route.is_null() {
         return Ok("None".to_owned());
@@ -339,31 +339,37 @@ fn route(id: &str, route: &serde_json::Value) -> Result<String, Box<dyn Error>> 
     let task = route["task"]
         .as_str()
         .ok_or_else(|| format!("{id}: x-route has a task"))?;
-    let models = match &route["models"] {
-        serde_json::Value::Null => Vec::new(),
-        serde_json::Value::Array(models) => models
-            .iter()
-            .map(|m| m.as_str().map(|m| format!("{m:?}")))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| format!("{id}: x-route.models are strings"))?,
-        _ => return Err(format!("{id}: x-route.models is a list").into()),
+    let list = |key: &str| -> Result<String, Box<dyn Error>> {
+        let items = match &route[key] {
+            serde_json::Value::Null => Vec::new(),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .map(|m| m.as_str().map(|m| format!("{m:?}")))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| format!("{id}: x-route.{key} are strings"))?,
+            _ => return Err(format!("{id}: x-route.{key} is a list").into()),
+        };
+        Ok(items.join(", "))
     };
     if let Some(key) = route
         .as_object()
         .into_iter()
         .flatten()
         .map(|(key, _)| key)
-        .find(|key| !["task", "models", "image", "nest", "queue", "poll"].contains(&key.as_str()))
+        .find(|key| {
+            !["task", "models", "image", "nest", "queue", "poll", "serves"].contains(&key.as_str())
+        })
     {
         return Err(format!("{id}: x-route.{key} is not a route field").into());
     }
     Ok(format!(
-        "Some(crate::operation::Route {{ task: {task:?}, models: &[{}], image: {}, nest: {}, queue: {}, poll: {} }})",
-        models.join(", "),
+        "Some(crate::operation::Route {{ task: {task:?}, models: &[{}], image: {}, nest: {}, queue: {}, poll: {}, serves: &[{}] }})",
+        list("models")?,
         text("image")?,
         text("nest")?,
         text("queue")?,
         text("poll")?,
+        list("serves")?,
     ))
 }
 

@@ -472,6 +472,7 @@ mod tests {
                 nest,
                 queue: None,
                 poll: None,
+                serves: &[],
             }),
             rate_limit: None,
             deprecation: None,

@@ -161,9 +161,18 @@ pub struct Route {
     /// The operation polling what this one answers when it runs
     /// asynchronously (Ideogram's v2: `get_generation_v2`).
     pub poll: Option<&'static str>,
+    /// The other tasks whose requests may pin it (a transparent generate
+    /// serves a generate): routing for those tasks never picks it unasked.
+    pub serves: &'static [&'static str],
 }
 
 impl Route {
+    /// Whether a request for `task` may be sent to it: its own task, or one
+    /// it serves when pinned.
+    pub fn does(&self, task: &str) -> bool {
+        self.task == task || self.serves.contains(&task)
+    }
+
     /// Whether it runs `model` (any model when it names none).
     pub fn runs(&self, model: &str) -> bool {
         self.models.is_empty() || self.models.contains(&model)

@@ -98,13 +98,6 @@ fn no_place(field: &str) -> InvalidInput {
 }
 
 impl Draft<'_> {
-    /// Whether an operation routed for `task` does this draft's task: the
-    /// same task, or a transparent generate for a generate (pinning one is
-    /// how a generate asks for it).
-    fn takes_task(&self, task: &str) -> bool {
-        task == self.task || (self.task == "generate" && task == "transparent")
-    }
-
     /// The body of the first operation of `provider` taking the request, checked.
     pub(crate) fn lower(&self, provider: Provider) -> Result<Lowered, InvalidInput> {
         let model = self.model.map(Model::name);
@@ -112,11 +105,11 @@ impl Draft<'_> {
         // layerize for a describe) would be billed for what was not asked.
         let pinned = self.operation.map(|id| {
             catalog::by_id(provider, id)
-                .filter(|op| op.route.is_some_and(|r| self.takes_task(r.task)))
+                .filter(|op| op.route.is_some_and(|r| r.does(self.task)))
                 .ok_or_else(|| {
                     let ids = catalog::operations(provider)
                         .iter()
-                        .filter(|op| op.route.is_some_and(|r| self.takes_task(r.task)))
+                        .filter(|op| op.route.is_some_and(|r| r.does(self.task)))
                         .map(|op| op.id)
                         .collect::<Vec<_>>()
                         .join(", ");
