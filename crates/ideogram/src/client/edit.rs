@@ -186,14 +186,12 @@ impl Client {
     /// What [`describe_request`](Self::describe_request) would cost (see
     /// [`Client::quote`]): its image is read as for the call, nothing runs.
     pub async fn quote_describe(&self, request: &DescribeRequest) -> Result<Quote, Error> {
-        let wire = read(&self.inner, request.lower(self.provider())?).await?;
-        super::priced::quote(self, &wire).await
+        self.quote_lowered(request.lower(self.provider())?).await
     }
 
     /// What [`layerize`](Self::layerize) would cost (see [`Client::quote`]).
     pub async fn quote_layerize(&self, request: &LayerizeRequest) -> Result<Quote, Error> {
-        let wire = read(&self.inner, request.lower(self.provider())?).await?;
-        super::priced::quote(self, &wire).await
+        self.quote_lowered(request.lower(self.provider())?).await
     }
 
     /// Reads and checks `request`'s image as
@@ -201,16 +199,12 @@ impl Client {
     /// within the download caps), sending nothing: a caller that sends many
     /// refuses an unreadable one before any is sent.
     pub async fn check_describe(&self, request: &DescribeRequest) -> Result<(), Error> {
-        read(&self.inner, request.lower(self.provider())?)
-            .await
-            .map(drop)
+        self.check_lowered(request.lower(self.provider())?).await
     }
 
     /// [`check_describe`](Self::check_describe) for [`layerize`](Self::layerize).
     pub async fn check_layerize(&self, request: &LayerizeRequest) -> Result<(), Error> {
-        read(&self.inner, request.lower(self.provider())?)
-            .await
-            .map(drop)
+        self.check_lowered(request.lower(self.provider())?).await
     }
 
     /// The spec's price for [`describe_request`](Self::describe_request)
@@ -218,15 +212,24 @@ impl Client {
     /// a dry run, so a caller that only records what a paid call cost asks
     /// the service nothing more. An error where the spec gives no price.
     pub fn estimate_describe(&self, request: &DescribeRequest) -> Result<Quote, Error> {
-        let lowered = request.lower(self.provider())?;
-        crate::quote::estimate(lowered.operation, &lowered.body)
+        estimate_lowered(request.lower(self.provider())?)
     }
 
     /// The spec's price for [`layerize`](Self::layerize), sending nothing
     /// (see [`estimate_describe`](Self::estimate_describe)).
     pub fn estimate_layerize(&self, request: &LayerizeRequest) -> Result<Quote, Error> {
-        let lowered = request.lower(self.provider())?;
-        crate::quote::estimate(lowered.operation, &lowered.body)
+        estimate_lowered(request.lower(self.provider())?)
+    }
+
+    /// What a lowered request on an image would cost; its image is read.
+    async fn quote_lowered(&self, lowered: Lowered) -> Result<Quote, Error> {
+        let wire = read(&self.inner, lowered).await?;
+        super::priced::quote(self, &wire).await
+    }
+
+    /// Reads and checks a lowered request's images, sending nothing.
+    async fn check_lowered(&self, lowered: Lowered) -> Result<(), Error> {
+        read(&self.inner, lowered).await.map(drop)
     }
 
     /// The answer to a lowered request on an image alone, and the operation
@@ -239,6 +242,11 @@ impl Client {
         let operation = body.operation();
         Ok((send(self, operation, &body).await?, operation))
     }
+}
+
+/// The spec's price for a lowered request, sending nothing.
+fn estimate_lowered(lowered: Lowered) -> Result<Quote, Error> {
+    crate::quote::estimate(lowered.operation, &lowered.body)
 }
 
 /// An image's text as layers ([`Client::layerize_text`]).
