@@ -329,3 +329,48 @@ async fn an_interrupt_lets_the_delivery_under_way_finish() {
     );
     mock.shutdown().await;
 }
+
+/// A server killed after the delivery's id reached the journal but before
+/// its images did (the `submitted` line written, the `generated` one not)
+/// leaves a journal that knows the id and no image: the delivery coming
+/// again must journal and save its images, not answer 200 having saved
+/// nothing (the service would never deliver the paid result again).
+#[tokio::test]
+async fn a_delivery_journaled_without_its_images_is_saved_when_it_comes_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mock = MockServer::start(MockConfig::default()).await.unwrap();
+    let (server, url) = serve(&mock, &out, dir.path()).await;
+    let delivery = mock.webhook_delivery("a half-written promise", 1);
+    let status = within("the delivery", mock.deliver_webhook(&url, &delivery, None))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    server.signal("INT");
+    let (code, stderr) = within("the server's end", server.finish()).await;
+    assert_eq!(code, 0, "{stderr}");
+    // As the kill left it: the journal up to the `submitted` line, no image.
+    let journal = std::fs::read_to_string(out.join(JOURNAL)).unwrap();
+    let cut = journal.find("\"event\":\"submitted\"").unwrap();
+    let end = cut + journal[cut..].find('\n').unwrap() + 1;
+    std::fs::write(out.join(JOURNAL), &journal[..end]).unwrap();
+    for image in images(&out) {
+        std::fs::remove_file(image.with_extension("json")).unwrap();
+        std::fs::remove_file(image).unwrap();
+    }
+
+    let (again, url) = serve(&mock, &out, dir.path()).await;
+    let status = within(
+        "the redelivery",
+        mock.deliver_webhook(&url, &delivery, None),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{}", again.stderr());
+    assert_eq!(images(&out).len(), 1, "{}", again.stdout());
+    assert_eq!(journal_events(&out, "generated"), 1);
+    again.signal("INT");
+    let (code, stderr) = within("the server's end", again.finish()).await;
+    assert_eq!(code, 0, "{stderr}");
+    mock.shutdown().await;
+}
