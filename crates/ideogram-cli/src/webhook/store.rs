@@ -121,8 +121,15 @@ impl Store {
         let id = &delivery.generation_id;
         let turn = self.turn(id);
         let _held = turn.lock().await;
-        if self.state(id).is_none() {
-            self.journal_new(delivery).await?;
+        // Journaled means its images are: an id whose images never reached
+        // the journal (killed between the two lines) is journaled again,
+        // under the item it has.
+        match self.state(id) {
+            Some((_, state)) if state.images.is_some() => {}
+            known => {
+                self.journal_new(delivery, known.map(|(item, _)| item))
+                    .await?
+            }
         }
         self.save(id, client, signals).await
     }
@@ -150,8 +157,13 @@ impl Store {
         self.items.lock().expect("items").by_id.get(id).cloned()
     }
 
-    /// Records a new delivery's images under a new item, synced to disk.
-    async fn journal_new(&self, delivery: &WebhookDelivery) -> Result<(), Failure> {
+    /// Records a delivery's images, synced to disk, under `item` (the one
+    /// the journal already gave its id) or a new one.
+    async fn journal_new(
+        &self,
+        delivery: &WebhookDelivery,
+        item: Option<usize>,
+    ) -> Result<(), Failure> {
         let images: Vec<JournalImage> = delivery
             .data
             .iter()
@@ -163,11 +175,11 @@ impl Store {
                 prompt: image.prompt.clone(),
             })
             .collect();
-        let item = {
+        let item = item.unwrap_or_else(|| {
             let mut items = self.items.lock().expect("items");
             items.next += 1;
             items.next - 1
-        };
+        });
         let submitted = Entry::Submitted {
             item,
             request_id: delivery.generation_id.clone(),
