@@ -162,7 +162,9 @@ impl Receiver {
             Err(err) => {
                 let status = match &err {
                     // The service delivers again later: the keys may be back.
-                    WebhookError::Keys(_) => StatusCode::SERVICE_UNAVAILABLE,
+                    WebhookError::Keys(_) | WebhookError::KeysUnavailable { .. } => {
+                        StatusCode::SERVICE_UNAVAILABLE
+                    }
                     WebhookError::Body(_) | WebhookError::IdMismatch { .. } => {
                         StatusCode::BAD_REQUEST
                     }
