@@ -374,3 +374,35 @@ async fn a_delivery_journaled_without_its_images_is_saved_when_it_comes_again() 
     assert_eq!(code, 0, "{stderr}");
     mock.shutdown().await;
 }
+
+/// A client that sends a delivery's headers and then nothing (a stalled
+/// or hostile peer) holds no delivery under way: an interrupt stops the
+/// server, whose read of that body is bounded in time as well as size.
+#[tokio::test]
+async fn a_stalled_body_does_not_hold_the_server_past_an_interrupt() {
+    use tokio::io::AsyncWriteExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mock = MockServer::start(MockConfig::default()).await.unwrap();
+    let (server, url) = serve(&mock, &out, dir.path()).await;
+    let host = url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap();
+    let mut stalled = tokio::net::TcpStream::connect(host).await.unwrap();
+    stalled
+        .write_all(b"POST /hook HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{")
+        .await
+        .unwrap();
+    // A delivery after it is answered: the server reads on meanwhile.
+    let delivery = mock.webhook_delivery("a prompt answer", 1);
+    let status = within("the delivery", mock.deliver_webhook(&url, &delivery, None))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    server.signal("INT");
+    let (code, stderr) = within("the server's end", server.finish()).await;
+    assert_eq!(code, 0, "{stderr}");
+    drop(stalled);
+    mock.shutdown().await;
+}
