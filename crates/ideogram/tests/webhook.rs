@@ -335,3 +335,33 @@ async fn keys_that_cannot_be_fetched_are_not_fetched_again_within_the_interval()
     .await
     .expect("within the deadline");
 }
+
+/// Ideogram's pages disagree on the body's id: the webhooks guide says
+/// `generation_id`, the 4.5 endpoint pages `request_id`. A signed
+/// delivery in the second reading is the paid result all the same: it
+/// verifies (refused, a receiver would answer 4xx and the service would
+/// not deliver it again).
+#[tokio::test]
+async fn a_signed_delivery_naming_its_id_request_id_verifies() {
+    let mock = MockServer::start(MockConfig::default()).await.unwrap();
+    let keys = PublicKeys::from_jwks(&mock.webhook_jwks());
+    let body = String::from_utf8(body_of("Z2VuLTI"))
+        .unwrap()
+        .replace("\"generation_id\"", "\"request_id\"")
+        .into_bytes();
+    let headers = header_map(&mock.sign_webhook(&body, "Z2VuLTI", now_secs()));
+    let verified = verify(&headers, &body, &keys, SystemTime::now()).expect("verified");
+    assert_eq!(verified.delivery.generation_id, "Z2VuLTI");
+    assert_eq!(verified.delivery.data.len(), 1);
+    // Another id under that name is still another generation's.
+    let body = String::from_utf8(body_of("b3RoZXI"))
+        .unwrap()
+        .replace("\"generation_id\"", "\"request_id\"")
+        .into_bytes();
+    let headers = header_map(&mock.sign_webhook(&body, "Z2VuLTI", now_secs()));
+    let refused = verify(&headers, &body, &keys, SystemTime::now()).unwrap_err();
+    assert!(
+        matches!(refused, WebhookError::IdMismatch { .. }),
+        "{refused}"
+    );
+}
