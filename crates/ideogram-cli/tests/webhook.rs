@@ -406,3 +406,50 @@ async fn a_stalled_body_does_not_hold_the_server_past_an_interrupt() {
     drop(stalled);
     mock.shutdown().await;
 }
+
+/// Deliveries of several generations made with one prompt (a request for
+/// several, or the same prompt sent again) arrive together: each is saved
+/// whole, under names of its own, and none over another's file.
+#[tokio::test]
+async fn deliveries_of_one_prompt_arriving_together_are_each_saved_under_their_own_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mock = MockServer::start(MockConfig::default()).await.unwrap();
+    let (server, url) = serve(&mock, &out, dir.path()).await;
+    let deliveries: Vec<_> = (0..6)
+        .map(|_| mock.webhook_delivery("the same lighthouse", 2))
+        .collect();
+    let statuses = within(
+        "the deliveries",
+        futures::future::join_all(
+            deliveries
+                .iter()
+                .map(|delivery| mock.deliver_webhook(&url, delivery, None)),
+        ),
+    )
+    .await;
+    for status in statuses {
+        assert_eq!(status.unwrap(), 200, "{}", server.stdout());
+    }
+    assert_eq!(images(&out).len(), 12, "{}", server.stdout());
+    assert_eq!(journal_events(&out, "saved"), 6);
+    assert_eq!(mock.cdn_requests().len(), 12);
+    // Each image's sidecar names its own generation.
+    let mut ids: Vec<String> = images(&out)
+        .iter()
+        .map(|image| {
+            let sidecar: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(image.with_extension("json")).unwrap())
+                    .unwrap();
+            assert_eq!(sidecar["status"], "saved", "{sidecar}");
+            sidecar["request_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 6);
+    server.signal("INT");
+    let (code, stderr) = within("the server's end", server.finish()).await;
+    assert_eq!(code, 0, "{stderr}");
+    mock.shutdown().await;
+}
