@@ -730,10 +730,14 @@ pub(crate) async fn job_wait(
             )
         })?
         .map_err(|e| session.job_failure(e, id))?;
+    // A job known by its id alone names no model: the sidecars say so
+    // (null), not the placeholder the generation carries.
+    let mut fields = serde_json::Map::new();
+    fields.insert("model".into(), json!(null));
     let asked = Asked {
         prompt: String::new(),
         provider: session.provider,
-        fields: Default::default(),
+        fields,
     };
     // One wait of this job saves it into this folder; another one (at once
     // or later) says where it is, unless told to overwrite.

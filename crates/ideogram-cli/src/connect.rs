@@ -40,14 +40,9 @@ impl Session {
     /// runs (`--offline` when it is).
     pub(crate) fn wait_command(&self, id: &str) -> String {
         let offline = if self.offline() { " --offline" } else { "" };
-        let provider = if self.provider == Provider::Ideogram {
-            " --provider ideogram"
-        } else {
-            ""
-        };
         format!(
-            "ideogram job wait {}{provider}{offline}",
-            crate::shell::quoted(id)
+            "{}{offline}",
+            crate::failure::wait_command(self.provider, id)
         )
     }
 
@@ -56,7 +51,7 @@ impl Session {
     pub(crate) fn job_failure(&self, err: ideogram::Error, id: &str) -> Failure {
         let mut failure = Failure::from_error(err, self.provider);
         if self.offline() {
-            let online = format!("`ideogram job wait {id}`");
+            let online = format!("`{}`", crate::failure::wait_command(self.provider, id));
             let here = format!("`{}`", self.wait_command(id));
             failure.hint = failure.hint.map(|hint| hint.replace(&online, &here));
         }

@@ -32,6 +32,17 @@ pub(crate) const NOT_SENT: u8 = 11;
 pub(crate) const OVER_BUDGET: u8 = 12;
 pub(crate) const INTERRUPTED: u8 = 130;
 
+/// The command that waits for `provider`'s job `id` and saves it. `job`
+/// alone asks Segmind (its queue is the default there), so another
+/// provider's job is named with its `--provider`.
+pub(crate) fn wait_command(provider: Provider, id: &str) -> String {
+    let named = match provider {
+        Provider::Segmind => String::new(),
+        other => format!(" --provider {other}"),
+    };
+    format!("ideogram job wait {}{named}", crate::shell::quoted(id))
+}
+
 impl Failure {
     pub(crate) fn new(code: u8, message: impl Into<String>) -> Self {
         Self {
@@ -138,9 +149,10 @@ impl Failure {
             ),
             Error::SafetyRejected { .. } => (FAILED, Some("rephrase the prompt".to_owned())),
             Error::JobFailed { .. } => (FAILED, None),
-            Error::JobTimeout { id, .. } => {
-                (FAILED, Some(format!("`ideogram job wait {id}` fetches it")))
-            }
+            Error::JobTimeout { id, .. } => (
+                FAILED,
+                Some(format!("`{}` fetches it", wait_command(provider, id))),
+            ),
             Error::Expired { .. } => (FAILED, None),
             Error::NotFound { .. } => (
                 FAILED,
@@ -179,7 +191,8 @@ impl Failure {
         let hint = match (&err, hint) {
             // The job was accepted: whatever the check ran into, it runs on.
             (Error::Polling { id, .. }, _) => Some(format!(
-                "the job runs on whatever the check ran into: `ideogram job wait {id}` fetches it"
+                "the job runs on whatever the check ran into: `{}` fetches it",
+                wait_command(provider, id)
             )),
             (_, hint) => hint,
         };

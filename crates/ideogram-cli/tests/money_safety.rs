@@ -1895,3 +1895,63 @@ async fn batch_describe_and_layerize_lines_are_billed_once_and_resume_after_a_ki
         words
     );
 }
+
+/// The command a failure's hint gives between backticks after `before`,
+/// split into its words (the ids here need no quoting).
+fn hinted_command(stderr: &str, before: &str) -> Vec<String> {
+    let at = stderr
+        .find(before)
+        .unwrap_or_else(|| panic!("no {before:?} in: {stderr}"));
+    let command = stderr[at + 1..].split('`').next().unwrap();
+    command
+        .split_whitespace()
+        .skip(1)
+        .map(|w| w.trim_matches('\'').to_owned())
+        .collect()
+}
+
+/// An Ideogram v2 generation whose status check fails after it was
+/// queued runs on and bills: the command the failure names fetches it
+/// as typed (`job` alone defaults to Segmind, so it must name Ideogram),
+/// and fetching it pays nothing more.
+#[tokio::test]
+async fn a_failed_check_on_an_ideogram_job_names_a_wait_that_fetches_it() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    // The first status check is refused (not retried): the job runs on.
+    mock.inject(
+        Target::PathPrefix("/v2/generations".into()),
+        Fault::Status(403),
+    );
+    let args = [
+        "generate",
+        "a kite checked too early",
+        "--provider",
+        "ideogram",
+        "--model",
+        "4.5",
+        "--set",
+        "async=true",
+        "--base-url",
+        mock.api_url(),
+        "-o",
+        "out/",
+    ];
+    let out = run(&args, &env, dir.path()).await;
+    assert_ne!(code(&out), 0, "{}", stderr(&out));
+    let err = stderr(&out);
+    let mut wait = hinted_command(&err, "`ideogram job wait");
+    assert_eq!(wait[..2], ["job", "wait"], "{err}");
+    mock.settled().await;
+    assert_eq!(mock.ledger().entries.len(), 1, "{err}");
+    let id = mock.ledger().entries[0].id.clone();
+    assert_eq!(wait[2], id, "{err}");
+    // As the user would type it, against this mock.
+    wait.extend(["--base-url", mock.api_url(), "-o", "fetched/"].map(String::from));
+    let fetched = run(&strs(&wait), &env, dir.path()).await;
+    assert_eq!(code(&fetched), 0, "{wait:?}: {}", stderr(&fetched));
+    assert!(!files(&dir.path().join("fetched")).is_empty());
+    assert_eq!(mock.ledger().entries.len(), 1, "not paid again");
+}

@@ -252,3 +252,41 @@ async fn an_offline_v2_generation_is_waited_for_from_another_process() {
     assert_eq!(images.len(), 1, "{images:?}");
     assert_real_image(&images[0]);
 }
+
+/// A job waited for by its id alone (`job wait ID`) is saved with a
+/// sidecar that names that id, and no model: nothing here knows which
+/// model the job ran (the default model was written as if it had).
+#[tokio::test]
+async fn a_job_waited_for_by_its_id_alone_records_its_id_and_no_model_it_does_not_know() {
+    for (provider, model) in [("ideogram", "V_3"), ("segmind", "V_3")] {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = tempfile::tempdir().unwrap();
+        let env = [(JOBS, jobs.path().to_str().unwrap())];
+        let network = ["--offline", "--provider", provider];
+        let args = [
+            &["job", "submit", "a lighthouse by id"][..],
+            &network,
+            &["--model", model],
+        ]
+        .concat();
+        let out = run(&args, &env, dir.path()).await;
+        assert_eq!(code(&out), 0, "submit: {}", stderr(&out));
+        let id = stdout(&out).trim().to_owned();
+        let args = [&["job", "wait", &id][..], &network, &["-o", "out/"]].concat();
+        let out = run(&args, &env, dir.path()).await;
+        assert_eq!(code(&out), 0, "wait: {}", stderr(&out));
+        let sidecars: Vec<_> = common::walk(&dir.path().join("out"))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        assert_eq!(sidecars.len(), 1, "{sidecars:?}");
+        let sidecar: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&sidecars[0]).unwrap()).unwrap();
+        assert_eq!(sidecar["request_id"], id.as_str(), "{provider}: {sidecar}");
+        assert_eq!(
+            sidecar["model"],
+            serde_json::Value::Null,
+            "{provider}: {sidecar}"
+        );
+    }
+}

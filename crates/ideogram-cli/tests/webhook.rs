@@ -329,3 +329,127 @@ async fn an_interrupt_lets_the_delivery_under_way_finish() {
     );
     mock.shutdown().await;
 }
+
+/// A server killed after the delivery's id reached the journal but before
+/// its images did (the `submitted` line written, the `generated` one not)
+/// leaves a journal that knows the id and no image: the delivery coming
+/// again must journal and save its images, not answer 200 having saved
+/// nothing (the service would never deliver the paid result again).
+#[tokio::test]
+async fn a_delivery_journaled_without_its_images_is_saved_when_it_comes_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mock = MockServer::start(MockConfig::default()).await.unwrap();
+    let (server, url) = serve(&mock, &out, dir.path()).await;
+    let delivery = mock.webhook_delivery("a half-written promise", 1);
+    let status = within("the delivery", mock.deliver_webhook(&url, &delivery, None))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    server.signal("INT");
+    let (code, stderr) = within("the server's end", server.finish()).await;
+    assert_eq!(code, 0, "{stderr}");
+    // As the kill left it: the journal up to the `submitted` line, no image.
+    let journal = std::fs::read_to_string(out.join(JOURNAL)).unwrap();
+    let cut = journal.find("\"event\":\"submitted\"").unwrap();
+    let end = cut + journal[cut..].find('\n').unwrap() + 1;
+    std::fs::write(out.join(JOURNAL), &journal[..end]).unwrap();
+    for image in images(&out) {
+        std::fs::remove_file(image.with_extension("json")).unwrap();
+        std::fs::remove_file(image).unwrap();
+    }
+
+    let (again, url) = serve(&mock, &out, dir.path()).await;
+    let status = within(
+        "the redelivery",
+        mock.deliver_webhook(&url, &delivery, None),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{}", again.stderr());
+    assert_eq!(images(&out).len(), 1, "{}", again.stdout());
+    assert_eq!(journal_events(&out, "generated"), 1);
+    again.signal("INT");
+    let (code, stderr) = within("the server's end", again.finish()).await;
+    assert_eq!(code, 0, "{stderr}");
+    mock.shutdown().await;
+}
+
+/// A client that sends a delivery's headers and then nothing (a stalled
+/// or hostile peer) holds no delivery under way: an interrupt stops the
+/// server, whose read of that body is bounded in time as well as size.
+#[tokio::test]
+async fn a_stalled_body_does_not_hold_the_server_past_an_interrupt() {
+    use tokio::io::AsyncWriteExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mock = MockServer::start(MockConfig::default()).await.unwrap();
+    let (server, url) = serve(&mock, &out, dir.path()).await;
+    let host = url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap();
+    let mut stalled = tokio::net::TcpStream::connect(host).await.unwrap();
+    stalled
+        .write_all(b"POST /hook HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{")
+        .await
+        .unwrap();
+    // A delivery after it is answered: the server reads on meanwhile.
+    let delivery = mock.webhook_delivery("a prompt answer", 1);
+    let status = within("the delivery", mock.deliver_webhook(&url, &delivery, None))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    server.signal("INT");
+    let (code, stderr) = within("the server's end", server.finish()).await;
+    assert_eq!(code, 0, "{stderr}");
+    drop(stalled);
+    mock.shutdown().await;
+}
+
+/// Deliveries of several generations made with one prompt (a request for
+/// several, or the same prompt sent again) arrive together: each is saved
+/// whole, under names of its own, and none over another's file.
+#[tokio::test]
+async fn deliveries_of_one_prompt_arriving_together_are_each_saved_under_their_own_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mock = MockServer::start(MockConfig::default()).await.unwrap();
+    let (server, url) = serve(&mock, &out, dir.path()).await;
+    let deliveries: Vec<_> = (0..6)
+        .map(|_| mock.webhook_delivery("the same lighthouse", 2))
+        .collect();
+    let statuses = within(
+        "the deliveries",
+        futures::future::join_all(
+            deliveries
+                .iter()
+                .map(|delivery| mock.deliver_webhook(&url, delivery, None)),
+        ),
+    )
+    .await;
+    for status in statuses {
+        assert_eq!(status.unwrap(), 200, "{}", server.stdout());
+    }
+    assert_eq!(images(&out).len(), 12, "{}", server.stdout());
+    assert_eq!(journal_events(&out, "saved"), 6);
+    assert_eq!(mock.cdn_requests().len(), 12);
+    // Each image's sidecar names its own generation.
+    let mut ids: Vec<String> = images(&out)
+        .iter()
+        .map(|image| {
+            let sidecar: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(image.with_extension("json")).unwrap())
+                    .unwrap();
+            assert_eq!(sidecar["status"], "saved", "{sidecar}");
+            sidecar["request_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 6);
+    server.signal("INT");
+    let (code, stderr) = within("the server's end", server.finish()).await;
+    assert_eq!(code, 0, "{stderr}");
+    mock.shutdown().await;
+}

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::Extension;
 use axum::Router;
 use axum::extract::{OriginalUri, State as Shared};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -21,7 +22,7 @@ use ideogram_raw::ideogram::types::{
 use ideogram_raw::operation::Operation;
 
 use crate::job_folder::{JobFolder, Kept, KeptEnd};
-use crate::serve::{error, json};
+use crate::serve::{Hangup, error, json};
 use crate::state::{Generation, State};
 
 #[cfg(doc)]
@@ -196,8 +197,9 @@ pub(crate) fn routes(table: &'static [Operation]) -> Router<Arc<State>> {
             get(
                 move |Shared(state): Shared<Arc<State>>,
                       OriginalUri(uri): OriginalUri,
+                      Extension(hangup): Extension<Hangup>,
                       headers: HeaderMap| async move {
-                    status(op, &state, uri.path(), &headers)
+                    status(op, &state, uri.path(), &headers, &hangup).await
                 },
             ),
         );
@@ -205,10 +207,21 @@ pub(crate) fn routes(table: &'static [Operation]) -> Router<Arc<State>> {
     api.clone().nest("/ideogram", api)
 }
 
-/// One poll: auth, the rate limit, then the generation's state.
-fn status(op: &Operation, state: &State, path: &str, headers: &HeaderMap) -> Response {
+/// One poll: auth, an injected fault (as Segmind's status poll takes
+/// them), the rate limit, then the generation's state.
+async fn status(
+    op: &Operation,
+    state: &State,
+    path: &str,
+    headers: &HeaderMap,
+    hangup: &Hangup,
+) -> Response {
     if !state.authorized(headers) {
         return error(401, "Unauthorized");
+    }
+    let fault = state.fault("GET", path, b"");
+    if let Some(answer) = state.before(&fault, hangup, path).await {
+        return answer;
     }
     if let Some(answer) = over_limit(op, state) {
         return answer;

@@ -110,6 +110,8 @@ impl Job {
                         .and_then(|c| u64::try_from(c).ok());
                     let mut generation = self.conn.v2_generation(self.model, answer.data)?;
                     generation.usage_cost_usd_micros = cost;
+                    // The generation's id, as Segmind's queue answers its own.
+                    generation.request_id = Some(self.id.clone());
                     Ok(generation)
                 }
                 QueueStatus::Failed => Err(self.failed(status.error.unwrap_or_default())),

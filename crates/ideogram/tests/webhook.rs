@@ -281,3 +281,87 @@ async fn a_rotated_key_is_fetched_again_but_not_more_than_once_an_interval() {
     .await
     .expect("within the deadline");
 }
+
+/// While the key set cannot be fetched (the service answers 503), every
+/// request reaching a receiver, forged or not, must not cost a fetch:
+/// the set is tried again at most once per refetch interval, as for an
+/// unknown key id; the deliveries meanwhile are refused as unverifiable
+/// for want of keys (a receiver answers them 503, the service retries).
+#[tokio::test]
+async fn keys_that_cannot_be_fetched_are_not_fetched_again_within_the_interval() {
+    tokio::time::timeout(DEADLINE, async {
+        let jwks = workspace_tests::CaptureServer::start(|_| {
+            workspace_tests::Canned::json(503, serde_json::json!({"error": "down"}))
+        })
+        .await;
+        let client = ideogram::Client::builder(ideogram::Provider::Ideogram)
+            .base_url(jwks.base_url())
+            .api_key("k-not-shown")
+            .retry(ideogram::RetryPolicy::none())
+            .build()
+            .unwrap();
+        let keys = KeySet::new(&client).refetch_interval(Duration::from_secs(3600));
+        let verifier = Verifier::default();
+        let body = body_of("g3");
+        // Forged: any five headers will do.
+        let forged = header_map(&[
+            (
+                names::X_IDEOGRAM_WEBHOOK_GENERATION_ID.to_string(),
+                "g3".into(),
+            ),
+            (names::X_IDEOGRAM_WEBHOOK_USER_ID.to_string(), "u".into()),
+            (
+                names::X_IDEOGRAM_WEBHOOK_TIMESTAMP.to_string(),
+                now_secs().to_string(),
+            ),
+            (
+                names::X_IDEOGRAM_WEBHOOK_KEY_ID.to_string(),
+                "forged".into(),
+            ),
+            (
+                names::X_IDEOGRAM_WEBHOOK_SIGNATURE.to_string(),
+                "00".repeat(64),
+            ),
+        ]);
+        for _ in 0..5 {
+            let refused = keys.verify(&verifier, &forged, &body).await.unwrap_err();
+            assert!(
+                refused.to_string().contains("keys could not be fetched"),
+                "{refused}"
+            );
+        }
+        assert_eq!(jwks.requests().len(), 1, "fetched once, not per delivery");
+    })
+    .await
+    .expect("within the deadline");
+}
+
+/// Ideogram's pages disagree on the body's id: the webhooks guide says
+/// `generation_id`, the 4.5 endpoint pages `request_id`. A signed
+/// delivery in the second reading is the paid result all the same: it
+/// verifies (refused, a receiver would answer 4xx and the service would
+/// not deliver it again).
+#[tokio::test]
+async fn a_signed_delivery_naming_its_id_request_id_verifies() {
+    let mock = MockServer::start(MockConfig::default()).await.unwrap();
+    let keys = PublicKeys::from_jwks(&mock.webhook_jwks());
+    let body = String::from_utf8(body_of("Z2VuLTI"))
+        .unwrap()
+        .replace("\"generation_id\"", "\"request_id\"")
+        .into_bytes();
+    let headers = header_map(&mock.sign_webhook(&body, "Z2VuLTI", now_secs()));
+    let verified = verify(&headers, &body, &keys, SystemTime::now()).expect("verified");
+    assert_eq!(verified.delivery.generation_id, "Z2VuLTI");
+    assert_eq!(verified.delivery.data.len(), 1);
+    // Another id under that name is still another generation's.
+    let body = String::from_utf8(body_of("b3RoZXI"))
+        .unwrap()
+        .replace("\"generation_id\"", "\"request_id\"")
+        .into_bytes();
+    let headers = header_map(&mock.sign_webhook(&body, "Z2VuLTI", now_secs()));
+    let refused = verify(&headers, &body, &keys, SystemTime::now()).unwrap_err();
+    assert!(
+        matches!(refused, WebhookError::IdMismatch { .. }),
+        "{refused}"
+    );
+}

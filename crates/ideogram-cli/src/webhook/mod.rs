@@ -28,6 +28,11 @@ use store::{Kept, Store};
 /// prompts; anything bigger is refused (413) unread.
 const MAX_BODY: usize = 1 << 20;
 
+/// The longest a request's headers, and then its body, may take to
+/// arrive: a peer that stalls holds a connection no longer, and is no
+/// delivery under way that an interrupt waits for.
+const READ_TIME: Duration = Duration::from_secs(30);
+
 /// What every request's handler shares.
 struct Receiver {
     session: Session,
@@ -106,6 +111,8 @@ pub(crate) async fn serve(
                 async move { Ok::<_, Infallible>(receiver.handle(request).await) }
             });
             let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(READ_TIME)
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
                 .await;
         });
@@ -135,24 +142,37 @@ impl Receiver {
         if request.method() != Method::POST {
             return answer(StatusCode::METHOD_NOT_ALLOWED, "deliveries are POSTed");
         }
-        self.busy.send_modify(|n| *n += 1);
-        let answered = self.delivery(request).await;
-        self.busy.send_modify(|n| *n -= 1);
-        answered
-    }
-
-    async fn delivery(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
         let (parts, body) = request.into_parts();
-        let body = match Limited::new(body, MAX_BODY).collect().await {
-            Ok(body) => body.to_bytes(),
-            Err(_) => {
+        // Bounded in size and in time; only a body read whole is a
+        // delivery under way.
+        let body = match tokio::time::timeout(READ_TIME, Limited::new(body, MAX_BODY).collect())
+            .await
+        {
+            Ok(Ok(body)) => body.to_bytes(),
+            Ok(Err(_)) => {
                 self.line(json!({"status": "refused", "error": format!("the body is over {MAX_BODY} bytes or broken")}));
                 return answer(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "the body is too large or broken",
                 );
             }
+            Err(_) => {
+                let words = format!("the body did not arrive within {} s", READ_TIME.as_secs());
+                self.line(json!({"status": "refused", "error": words}));
+                return answer(StatusCode::REQUEST_TIMEOUT, &words);
+            }
         };
+        self.busy.send_modify(|n| *n += 1);
+        let answered = self.delivery(parts, body).await;
+        self.busy.send_modify(|n| *n -= 1);
+        answered
+    }
+
+    async fn delivery(
+        &self,
+        parts: hyper::http::request::Parts,
+        body: Bytes,
+    ) -> Response<Full<Bytes>> {
         let verified = match self
             .keys
             .verify(&self.verifier, &parts.headers, &body)
@@ -162,7 +182,9 @@ impl Receiver {
             Err(err) => {
                 let status = match &err {
                     // The service delivers again later: the keys may be back.
-                    WebhookError::Keys(_) => StatusCode::SERVICE_UNAVAILABLE,
+                    WebhookError::Keys(_) | WebhookError::KeysUnavailable { .. } => {
+                        StatusCode::SERVICE_UNAVAILABLE
+                    }
                     WebhookError::Body(_) | WebhookError::IdMismatch { .. } => {
                         StatusCode::BAD_REQUEST
                     }

@@ -121,8 +121,15 @@ impl Store {
         let id = &delivery.generation_id;
         let turn = self.turn(id);
         let _held = turn.lock().await;
-        if self.state(id).is_none() {
-            self.journal_new(delivery).await?;
+        // Journaled means its images are: an id whose images never reached
+        // the journal (killed between the two lines) is journaled again,
+        // under the item it has.
+        match self.state(id) {
+            Some((_, state)) if state.images.is_some() => {}
+            known => {
+                self.journal_new(delivery, known.map(|(item, _)| item))
+                    .await?
+            }
         }
         self.save(id, client, signals).await
     }
@@ -150,8 +157,13 @@ impl Store {
         self.items.lock().expect("items").by_id.get(id).cloned()
     }
 
-    /// Records a new delivery's images under a new item, synced to disk.
-    async fn journal_new(&self, delivery: &WebhookDelivery) -> Result<(), Failure> {
+    /// Records a delivery's images, synced to disk, under `item` (the one
+    /// the journal already gave its id) or a new one.
+    async fn journal_new(
+        &self,
+        delivery: &WebhookDelivery,
+        item: Option<usize>,
+    ) -> Result<(), Failure> {
         let images: Vec<JournalImage> = delivery
             .data
             .iter()
@@ -163,11 +175,11 @@ impl Store {
                 prompt: image.prompt.clone(),
             })
             .collect();
-        let item = {
+        let item = item.unwrap_or_else(|| {
             let mut items = self.items.lock().expect("items");
             items.next += 1;
             items.next - 1
-        };
+        });
         let submitted = Entry::Submitted {
             item,
             request_id: delivery.generation_id.clone(),
@@ -248,7 +260,11 @@ impl Store {
 
     /// Saves `generation` under names of its own, journaled before the
     /// downloads start: a run killed mid-download leaves names the next
-    /// run reuses (removing what was left there), never a second set.
+    /// run reuses (removing what was left there), never a second set. New
+    /// names are claimed (their sidecars created) before they are
+    /// journaled, so that deliveries saved at once, whose prompts give
+    /// them the same names, never pick one name twice (nor take another's
+    /// as theirs to remove).
     async fn save_at(
         &self,
         item: usize,
@@ -260,7 +276,12 @@ impl Store {
     ) -> Result<(Vec<serde_json::Value>, Vec<crate::paid::Unsaved>), Failure> {
         use crate::batch::{absolute, same_stem};
         let ours = |path: &Path| reserved.iter().any(|stem| same_stem(stem, path));
-        let stems = plan.stems(generation.images.len(), false, &ours);
+        let count = generation.images.len();
+        let (stems, claimed) = if reserved.is_empty() {
+            crate::commands::stems_for(plan, count, false)
+        } else {
+            (plan.stems(count, false, &ours), false)
+        };
         let relative = stems
             .iter()
             .map(|s| {
@@ -272,7 +293,13 @@ impl Store {
             item,
             stems: relative,
         };
-        self.journal.commit(&saving).await?;
+        if let Err(failure) = self.journal.commit(&saving).await {
+            // Not journaled: the names are not this delivery's to keep.
+            for stem in stems.iter().filter(|_| claimed) {
+                naming::release_claim(&stem.sidecar);
+            }
+            return Err(failure);
+        }
         if let Some((_, state)) = self
             .items
             .lock()
@@ -297,7 +324,7 @@ impl Store {
             // The Generated entry, synced, holds the URLs.
             journaled: true,
             cost: None,
-            claimed: false,
+            claimed,
         };
         // The first interrupt lets the downloads under way finish; a
         // second one stops them (the journal still holds the URLs).

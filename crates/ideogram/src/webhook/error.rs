@@ -63,4 +63,17 @@ pub enum WebhookError {
     /// The key set could not be fetched.
     #[error("the webhook signing keys could not be fetched")]
     Keys(#[source] Box<crate::Error>),
+    /// The key set was never fetched, and the last try failed within the
+    /// refetch interval: it is not asked for again before the interval
+    /// has passed, so that deliveries (forged or not) cannot make a
+    /// receiver hammer the service. Nothing can be verified meanwhile.
+    #[error(
+        "the webhook signing keys could not be fetched {ago} s ago; asked for again once {interval} s have passed"
+    )]
+    KeysUnavailable {
+        /// Seconds since the failed try.
+        ago: u64,
+        /// The refetch interval, in seconds.
+        interval: u64,
+    },
 }

@@ -100,6 +100,8 @@ struct Cached {
     fetched: bool,
     /// When an unknown key id last made it fetched again.
     refetched: Option<Instant>,
+    /// When a fetch of a set never fetched last failed.
+    failed: Option<Instant>,
 }
 
 impl KeySet {
@@ -120,11 +122,25 @@ impl KeySet {
         self
     }
 
-    /// The keys held, fetched first if never fetched.
+    /// The keys held, fetched first if never fetched; while never
+    /// fetched, tried at most once per refetch interval
+    /// ([`WebhookError::KeysUnavailable`] in between).
     pub async fn keys(&self) -> Result<PublicKeys, WebhookError> {
         let mut cached = self.cached.lock().await;
         if !cached.fetched {
+            if let Some(at) = cached
+                .failed
+                .filter(|at| at.elapsed() < self.refetch_interval)
+            {
+                return Err(WebhookError::KeysUnavailable {
+                    ago: at.elapsed().as_secs(),
+                    interval: self.refetch_interval.as_secs(),
+                });
+            }
+            // Marked before the answer, as an unknown key id's fetch is.
+            cached.failed = Some(Instant::now());
             self.fetch(&mut cached).await?;
+            cached.failed = None;
         }
         Ok(cached.keys.clone())
     }

@@ -5,7 +5,8 @@
 //! present, the timestamp within a window (default 300 s either way, so a
 //! captured delivery cannot be replayed later), the signature verified by
 //! the key the delivery names first and then by every other key, the body
-//! a delivery whose `generation_id` is the signed header's.
+//! a delivery whose `generation_id` (or, where it has none, `request_id`,
+//! as some of Ideogram's pages name it) is the signed header's.
 //!
 //! The message signed is built by [`signed_message`] alone: its layout is
 //! unconfirmed by Ideogram's pages (see there).
@@ -128,8 +129,7 @@ impl Verifier {
                 tried,
             });
         };
-        let delivery: WebhookDelivery =
-            serde_json::from_slice(raw_body).map_err(WebhookError::Body)?;
+        let delivery = delivery_of(raw_body)?;
         if !bool::from(
             delivery
                 .generation_id
@@ -191,6 +191,22 @@ pub fn verify(
     now: SystemTime,
 ) -> Result<VerifiedDelivery, WebhookError> {
     Verifier::default().verify(headers, raw_body, keys, now)
+}
+
+/// The signed body as a delivery. Its id is read as `generation_id` (the
+/// webhooks guide, the header) or, where the body has none, `request_id`:
+/// the spec's `WebhookDelivery` says some endpoint pages call it so, and
+/// a paid result refused for its spelling would not be delivered again.
+fn delivery_of(raw_body: &[u8]) -> Result<WebhookDelivery, WebhookError> {
+    let mut body: serde_json::Value =
+        serde_json::from_slice(raw_body).map_err(WebhookError::Body)?;
+    if let Some(fields) = body.as_object_mut()
+        && !fields.contains_key("generation_id")
+        && let Some(id) = fields.remove("request_id")
+    {
+        fields.insert("generation_id".into(), id);
+    }
+    serde_json::from_value(body).map_err(WebhookError::Body)
 }
 
 /// A header's value as text; an absent or non-text one is an error naming it.
