@@ -1185,7 +1185,12 @@ impl Context<'_> {
                 item: item.index,
                 provider: Some(self.client.provider().to_string()),
                 key: None,
-                most_usd_micros: None,
+                // What `ideogram spend` counts it at until its outcome is
+                // journaled (unpriced without a budget's quote).
+                most_usd_micros: self
+                    .quotes
+                    .get(&item.index)
+                    .map(ideogram::Quote::most_usd_micros),
             })
             .await;
         if let Err(failure) = committed {

@@ -31,10 +31,10 @@ pub(crate) const FILE_NAME: &str = ".ideogram-batch.jsonl";
 pub(crate) const FOLDER_LOCK: &str = ".ideogram-batch.lock";
 
 /// The longest journal line read, in bytes; a longer one is skipped.
-const MAX_LINE: u64 = 1 << 20;
+pub(crate) const MAX_LINE: u64 = 1 << 20;
 
 /// The most of a journal read, in bytes.
-const MAX_JOURNAL: u64 = 256 << 20;
+pub(crate) const MAX_JOURNAL: u64 = 256 << 20;
 
 /// What the header line calls the journal's format.
 const FORMAT: &str = "ideogram-journal";
@@ -247,6 +247,8 @@ impl ItemState {
                 self.provider = provider;
                 self.key = key;
                 self.most_usd_micros = most_usd_micros;
+                // Another request: an earlier one's cost is not its.
+                self.cost = None;
                 self.failed_maybe_billed = false;
                 self.expired = false;
             }
@@ -281,9 +283,11 @@ impl ItemState {
                 self.expired = expired;
                 if !maybe_billed {
                     // Not paid (a FAILED job, a refusal): the next run
-                    // sends it afresh instead of asking after it.
+                    // sends it afresh instead of asking after it, and a
+                    // cost recorded when it was queued is void.
                     self.request_id = None;
                     self.images = None;
+                    self.cost = None;
                 }
             }
             Entry::Abandoned { .. } => self.sending = true,
@@ -819,7 +823,7 @@ fn read_lines(file: &mut File) -> std::io::Result<(Vec<String>, bool)> {
 /// or this tool's: its first line our header, of a version this binary
 /// reads, or the batch entry an earlier version's journal starts with.
 /// Anything else is another file, refused (and left untouched).
-fn check_ours(file: &mut File, path: &Path) -> Result<bool, Failure> {
+pub(crate) fn check_ours(file: &mut File, path: &Path) -> Result<bool, Failure> {
     let cannot = |e| Failure::io(format!("cannot read {}", path.display()), e);
     file.seek(std::io::SeekFrom::Start(0)).map_err(cannot)?;
     let mut first = Vec::new();

@@ -2263,3 +2263,189 @@ async fn an_unpriced_paid_call_makes_the_spend_at_least() {
         "{spend}"
     );
 }
+
+/// A job queued by `job_submit` is counted at its quote when queued; one
+/// that then FAILS, unbilled, is recorded as such (the later word on the
+/// job supersedes the queued estimate): the budget has its price back, and
+/// `ideogram spend` leaves it out, so both equal the ledger.
+#[tokio::test]
+async fn a_queued_job_that_fails_unbilled_is_not_spent() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let job = |prompt: &str| json!({"prompt": prompt, "model": "V_2A"});
+    // A budget for one job: the failed one's price must come back.
+    let client = start(&mock, dir.path(), &out, &[]).await;
+    let quote = json!({"tool": "job_submit", "arguments": job("a priced heron")});
+    let (client, quoted) = once(client, "quote", quote).await;
+    let most = quoted["structuredContent"]["most_usd_micros"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{quoted}"));
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    let budget = format!("{}.{:06}", most / 1_000_000, most % 1_000_000);
+    let client = start(&mock, dir.path(), &out, &["--max-usd", &budget]).await;
+    let failing = format!("a heron that fails {}", ideogram_mock::FAIL_TRIGGER);
+    let (client, submitted) = once(client, "job_submit", job(&failing)).await;
+    assert_eq!(
+        submitted["structuredContent"]["status"], "QUEUED",
+        "{submitted}"
+    );
+    let id = submitted["structuredContent"]["request_id"].clone();
+    let (client, waited) = once(client, "job_wait", json!({"request_id": id})).await;
+    assert_eq!(waited["isError"], true, "{waited}");
+    assert_eq!(waited["structuredContent"]["billed"], "no", "{waited}");
+    assert_eq!(waited["structuredContent"]["spent"], "$0.00", "{waited}");
+    mock.settled().await;
+    assert_eq!(mock.ledger().entries.len(), 0, "{:?}", mock.ledger());
+    // The budget has the failed job's price back: the next one is sent.
+    let (client, next) = once(client, "job_submit", job("a heron that runs")).await;
+    assert_eq!(next["structuredContent"]["status"], "QUEUED", "{next}");
+    let id = next["structuredContent"]["request_id"].clone();
+    let (client, waited) = once(client, "job_wait", json!({"request_id": id})).await;
+    assert_eq!(waited["isError"], false, "{waited}");
+    mock.settled().await;
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    let spend = spend_of(&out, dir.path());
+    assert_eq!(spend["usd_micros"], ledger_usd(&mock), "{spend}");
+    assert_eq!(spend["usd_micros"], most, "{spend}");
+}
+
+/// Starts `ideogram mcp` on `out` (no budget), makes `tool` with
+/// `arguments` wait at the mock, and kills the server (`kill -9`) once
+/// the call's `sending` entry is journaled: its outcome unknown.
+async fn killed_in_flight(
+    mock: &ideogram_mock::MockServer,
+    dir: &Path,
+    (out, extra): (&Path, &[&str]),
+    (tool, arguments): (&'static str, Value),
+) {
+    use ideogram_mock::{Fault, Target};
+    let client = start(mock, dir, out, extra).await;
+    mock.inject(
+        Target::Method("POST".into()),
+        Fault::SlowHeaders(Duration::from_secs(5)),
+    );
+    let client = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        client.start_call(tool, arguments);
+        client
+    })
+    .await
+    .unwrap();
+    common::file_holds(&out.join(".ideogram-mcp.jsonl"), "\"sending\"", 1).await;
+    tokio::task::spawn_blocking(move || client.killed())
+        .await
+        .unwrap();
+    mock.clear_faults();
+}
+
+/// A describe or layerize_text killed in flight on a server without a
+/// budget may have been billed: `ideogram spend` and the server started
+/// again count it, at its most where a price is known (the spec's, for
+/// layerize) and as a call at a price not known otherwise (Ideogram's
+/// describe): never as nothing.
+#[tokio::test]
+async fn a_call_killed_in_flight_without_a_budget_is_counted_as_maybe_billed() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    common::write_png(dir.path(), "poster.png", 64, 48, [200, 80, 40]);
+    let image = dir.path().join("poster.png").display().to_string();
+    let read = ["--read", dir.path().to_str().unwrap()];
+
+    // Ideogram's describe: no price known.
+    let out = dir.path().join("described");
+    let describe = json!({"image": image, "provider": "ideogram"});
+    let client = start(&mock, dir.path(), &out, &read).await;
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    killed_in_flight(&mock, dir.path(), (&out, &read), ("describe", describe)).await;
+    let spend = spend_of(&out, dir.path());
+    assert_eq!(spend["unpriced"], 1, "{spend}");
+    assert!(
+        spend["usd"].as_str().unwrap().starts_with("at least "),
+        "{spend}"
+    );
+    let client = start(&mock, dir.path(), &out, &read).await;
+    let quote =
+        json!({"tool": "generate", "arguments": {"prompt": "a fox", "provider": "ideogram"}});
+    let (client, quoted) = once(client, "quote", quote).await;
+    assert_eq!(
+        quoted["structuredContent"]["spent"], "at least $0.00",
+        "{quoted}"
+    );
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+
+    // layerize_text: priced by the spec, so counted up to that price.
+    let out = dir.path().join("layered");
+    let layerize = json!({"image": image});
+    let client = start(&mock, dir.path(), &out, &read).await;
+    let (client, quoted) = once(
+        client,
+        "quote",
+        json!({"tool": "layerize_text", "arguments": layerize}),
+    )
+    .await;
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    killed_in_flight(
+        &mock,
+        dir.path(),
+        (&out, &read),
+        ("layerize_text", layerize),
+    )
+    .await;
+    let spend = spend_of(&out, dir.path());
+    assert_eq!(spend["usd_micros"], 0, "{spend}");
+    let most = spend["most_usd_micros"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("counted as nothing: {spend}"));
+    if let Some(quoted) = quoted["structuredContent"]["most_usd_micros"].as_u64() {
+        assert_eq!(most, quoted, "{spend}");
+    }
+}
+
+/// Two servers on one folder keep to one `--max-usd` together: each
+/// budget decision reads what the folder's journals record now, so a
+/// server started before the other spent counts that spend.
+#[tokio::test]
+async fn two_servers_on_one_folder_keep_to_its_budget_together() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    // Ideogram 4.5 at high quality: $0.10 an image, the service's price.
+    let fox = |prompt: &str, images: u32| {
+        json!({"prompt": prompt, "provider": "ideogram", "model": "V_4_5",
+               "quality": "high", "num_images": images})
+    };
+    let budget = ["--max-usd", "0.25"];
+    let one = start(&mock, dir.path(), &out, &budget).await;
+    let two = start(&mock, dir.path(), &out, &budget).await;
+    let (one, first) = once(one, "generate", fox("a fox on the first server", 2)).await;
+    assert_eq!(first["structuredContent"]["billed"], "yes", "{first}");
+    let (two, over) = once(two, "generate", fox("a fox on the second server", 1)).await;
+    assert_eq!(over["isError"], true, "{over}");
+    assert_eq!(over["structuredContent"]["billed"], "no", "{over}");
+    assert_eq!(over["structuredContent"]["spent"], "$0.20", "{over}");
+    assert_eq!(over["structuredContent"]["left"], "$0.05", "{over}");
+    mock.settled().await;
+    assert_eq!(
+        mock.ledger()
+            .for_prompt("a fox on the second server")
+            .count(),
+        0
+    );
+    assert_eq!(ledger_usd(&mock), 200_000);
+    for client in [one, two] {
+        tokio::task::spawn_blocking(move || client.close())
+            .await
+            .unwrap();
+    }
+}

@@ -111,9 +111,12 @@ pub(crate) async fn serve(
         .transpose()
         .map_err(|invalid| Failure::new(crate::failure::INVALID, invalid.to_string()))?;
     let mut server = Server::open(connection, out, read, signals.clone()).await?;
-    // Where the spend starts: what this folder's server journals record.
-    let spent = shared::spent(&server.out);
-    server.budget = budget::Budget::new(max_usd, spent);
+    // The spend: what this folder's server journals record, read again
+    // as they grow.
+    let journals = shared::journals(&server.out).collect();
+    let own = server.journal.path().to_path_buf();
+    server.budget = budget::Budget::new(max_usd, journals, own);
+    let (spent, _) = server.budget.spent();
     server.input_urls = agent
         .allow_url_host
         .iter()

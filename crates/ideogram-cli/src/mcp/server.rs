@@ -201,7 +201,7 @@ impl Server {
             signals,
             readable,
             input_urls: ideogram::InputUrlPolicy::public_only(),
-            budget: Budget::new(None, Default::default()),
+            budget: Budget::default(),
             _folder: folder,
         })
     }
@@ -652,7 +652,7 @@ impl Server {
                 // price nothing knows.
                 let cost = match hold {
                     Some(hold) => hold.settle(None),
-                    None => self.budget.spend(unheld, None),
+                    None => unheld.spent(None),
                 };
                 self.spent(Some(cost)).await;
                 Ok(answer)
@@ -661,7 +661,7 @@ impl Server {
                 let refused = self.failed(item, err, provider).await;
                 let cost = match hold {
                     Some(hold) => hold.settle_refused(refused.billed),
-                    None if refused.billed == Billed::Yes => Some(self.budget.spend(unheld, None)),
+                    None if refused.billed == Billed::Yes => Some(unheld.spent(None)),
                     None => None,
                 };
                 self.spent(cost).await;
@@ -828,7 +828,7 @@ impl Server {
         let cost = generation.usage_cost_usd_micros;
         let cost = match hold.take() {
             Some(hold) => Some(hold.settle(cost)),
-            None if !from_journal => Some(self.budget.spend(charge, cost)),
+            None if !from_journal => Some(charge.spent(cost)),
             None => None,
         };
         self.spent(cost).await;
@@ -1211,7 +1211,18 @@ impl Server {
             progress.say(format!("job {id}: {}", status.status));
         });
         let generation = tokio::select! {
-            generation = waited => generation.map_err(|err| Refused::error(err, Provider::Segmind))?,
+            generation = waited => match generation {
+                Ok(generation) => generation,
+                // Queued by this server, whose journal counts it as billed
+                // since: a job that certainly was not (it FAILED) is
+                // journaled so, which voids that.
+                Err(err) => return Err(match &earlier {
+                    Some((item, _)) if Billed::of(&err) == Billed::No => {
+                        self.failed(*item, err, Provider::Segmind).await
+                    }
+                    _ => Refused::error(err, Provider::Segmind),
+                }),
+            },
             () = progress.ct.cancelled() => {
                 // Waiting bills nothing: the job goes on, and job_wait
                 // again picks it up.
@@ -1223,7 +1234,24 @@ impl Server {
         // Queued by this server: its item, which knows the model and prompt;
         // else a new item, recorded now that the job has run.
         let (item, state) = match earlier {
-            Some((item, state)) => (item, state),
+            Some((item, state)) => {
+                // Counted at its quote when it was queued: the service's
+                // own figure, where it gave one, is the last word.
+                if let Some(cost) = generation.usage_cost_usd_micros
+                    && state
+                        .cost
+                        .as_ref()
+                        .is_none_or(|c| c.most() != Some(cost) || c.usd_micros != cost)
+                {
+                    let charge = Charge {
+                        item,
+                        provider: Provider::Segmind,
+                        model: state.model.clone(),
+                    };
+                    self.spent(Some(charge.spent(Some(cost)))).await;
+                }
+                (item, state)
+            }
             None => {
                 let item = self.items.lock().expect("items").reserve();
                 self.journal(Entry::Submitted {
@@ -1243,7 +1271,7 @@ impl Server {
                     model: None,
                 };
                 let cost = generation.usage_cost_usd_micros;
-                self.spent(Some(self.budget.spend(charge, cost))).await;
+                self.spent(Some(charge.spent(cost))).await;
                 (item, ItemState::default())
             }
         };
