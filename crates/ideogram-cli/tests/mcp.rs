@@ -2407,9 +2407,10 @@ async fn a_call_killed_in_flight_without_a_budget_is_counted_as_maybe_billed() {
     let most = spend["most_usd_micros"]
         .as_u64()
         .unwrap_or_else(|| panic!("counted as nothing: {spend}"));
-    if let Some(quoted) = quoted["structuredContent"]["most_usd_micros"].as_u64() {
-        assert_eq!(most, quoted, "{spend}");
-    }
+    let quoted = quoted["structuredContent"]["most_usd_micros"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{quoted}"));
+    assert_eq!(most, quoted, "{spend}");
 }
 
 /// Two servers on one folder keep to one `--max-usd` together: each
@@ -2448,4 +2449,57 @@ async fn two_servers_on_one_folder_keep_to_its_budget_together() {
             .await
             .unwrap();
     }
+}
+
+/// `quote` prices describe and layerize_text as their calls are held
+/// under a budget (the spec's price; Ideogram's dry run where it takes
+/// one), sending nothing that bills; a describe nothing prices (Ideogram's)
+/// is said to have no known price, not priced at nothing.
+#[tokio::test]
+async fn quote_prices_describe_and_layerize_text_or_says_no_price_is_known() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    std::fs::create_dir_all(&out).unwrap();
+    common::write_png(&out, "poster.png", 64, 48, [200, 80, 40]);
+    let image = out.join("poster.png").display().to_string();
+    let client = start(&mock, dir.path(), &out, &[]).await;
+    let quote = |tool: &str, arguments: Value| json!({"tool": tool, "arguments": arguments});
+    let segmind = quote("describe", json!({"image": image, "provider": "segmind"}));
+    let (client, described) = once(client, "quote", segmind).await;
+    assert_eq!(described["isError"], false, "{described}");
+    assert!(
+        described["structuredContent"]["usd_micros"].as_u64() > Some(0),
+        "{described}"
+    );
+    let (client, layered) = once(
+        client,
+        "quote",
+        quote("layerize_text", json!({"image": image})),
+    )
+    .await;
+    assert_eq!(layered["isError"], false, "{layered}");
+    assert_eq!(layered["structuredContent"]["billed"], "no", "{layered}");
+    let ideogram = quote("describe", json!({"image": image, "provider": "ideogram"}));
+    let (client, unpriced) = once(client, "quote", ideogram).await;
+    assert_eq!(unpriced["isError"], true, "{unpriced}");
+    assert_eq!(unpriced["structuredContent"]["billed"], "no", "{unpriced}");
+    assert!(
+        unpriced.to_string().contains("no price known"),
+        "{unpriced}"
+    );
+    // What layerize_text is then billed is what its quote said.
+    let (client, made) = once(client, "layerize_text", json!({"image": image})).await;
+    assert_eq!(made["structuredContent"]["billed"], "yes", "{made}");
+    mock.settled().await;
+    let entries = mock.ledger().entries;
+    assert_eq!(entries.len(), 1, "only the layerize billed: {entries:?}");
+    assert_eq!(
+        entries[0].usd_micros,
+        layered["structuredContent"]["usd_micros"].as_u64(),
+        "{layered}"
+    );
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
 }

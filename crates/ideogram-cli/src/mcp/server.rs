@@ -509,7 +509,8 @@ impl Server {
     /// `quote`: what a call of a paid tool (`tool`, with its `arguments`,
     /// checked against that tool's own schema) would cost, from the
     /// library's quote: Ideogram's free dry run where the operation takes
-    /// one, else the spec's price. Nothing is billed or journaled.
+    /// one, else the spec's price; a call nothing prices (Ideogram's
+    /// describe) is refused, saying so. Nothing is billed or journaled.
     async fn quote(&self, call: Call) -> Result<Value, Refused> {
         let named = call.args.get("tool").and_then(Value::as_str);
         let Some(tool) = named.and_then(Tool::named).filter(|tool| tool.quotable()) else {
@@ -537,6 +538,63 @@ impl Server {
                 }
                 Refused::invalid(invalid)
             })?;
+        let (quote, provider) = self.quoted(tool, inner).await?;
+        let quote = quote.map_err(|err| match err {
+            // Nothing prices it (Ideogram's describe): said so, not guessed.
+            ideogram::Error::Validation(invalid) if invalid.field == "price" => {
+                let refusal = match self.budget.limited() {
+                    true => "; this server's budget refuses it unsent",
+                    false => "",
+                };
+                let failure = Failure::new(
+                    INVALID,
+                    format!(
+                        "no price known ({invalid}): a call would be billed at a price not \
+                         known here{refusal}"
+                    ),
+                );
+                Refused::new(failure, Billed::No)
+            }
+            err => Refused::error(err, provider),
+        })?;
+        let mut answer = serde_json::to_value(&quote).unwrap_or_default();
+        answer["usd"] = json!(ideogram::dollars(quote.usd_micros));
+        answer["most_usd"] = json!(ideogram::dollars(quote.most_usd_micros()));
+        answer["most_usd_micros"] = json!(quote.most_usd_micros());
+        answer["provider"] = json!(provider.to_string());
+        answer["billed"] = json!("no");
+        Ok(answer)
+    }
+
+    /// The quote of a call of `tool` (checked, its images read, nothing
+    /// sent that bills), by the pricing its call is held with under a
+    /// budget; the provider asked.
+    async fn quoted(
+        &self,
+        tool: Tool,
+        inner: Call,
+    ) -> Result<(Result<ideogram::Quote, ideogram::Error>, Provider), Refused> {
+        match tool {
+            Tool::Describe => {
+                let args: DescribeArgs = inner.parse().map_err(Refused::invalid)?;
+                self.readable_only(vec![("image".to_owned(), args.image.clone())])?;
+                let session = self.session(inner.provider).await?;
+                let quote = session.client.quote_describe(&args.request()).await;
+                return Ok((quote, session.provider));
+            }
+            Tool::LayerizeText => {
+                let args: LayerizeArgs = inner.parse().map_err(Refused::invalid)?;
+                self.readable_only(vec![("image".to_owned(), args.image.clone())])?;
+                let session = self.session(Some(Provider::Ideogram)).await?;
+                let request = args.request();
+                request
+                    .check(Provider::Ideogram)
+                    .map_err(Refused::invalid)?;
+                let quote = session.client.quote_layerize(&request).await;
+                return Ok((quote, session.provider));
+            }
+            _ => {}
+        }
         let paid = Self::paid_of(tool, inner)?;
         let session = self.session(paid.provider).await?;
         let provider = session.provider;
@@ -547,19 +605,11 @@ impl Server {
             // Not a paid tool's work: `describe` and `layerize_text` are their own.
             Work::Describe(_) | Work::Layerize(_) => {}
         }
-        let prepared = paid.work.prepare(&session.client).await;
-        let quote = match prepared {
+        let quote = match paid.work.prepare(&session.client).await {
             Ok(prepared) => prepared.quote().await,
             Err(err) => Err(err),
-        }
-        .map_err(|e| Refused::error(e, provider))?;
-        let mut answer = serde_json::to_value(&quote).unwrap_or_default();
-        answer["usd"] = json!(ideogram::dollars(quote.usd_micros));
-        answer["most_usd"] = json!(ideogram::dollars(quote.most_usd_micros()));
-        answer["most_usd_micros"] = json!(quote.most_usd_micros());
-        answer["provider"] = json!(provider.to_string());
-        answer["billed"] = json!("no");
-        Ok(answer)
+        };
+        Ok((quote, provider))
     }
 
     /// A paid call: answered from the journal when its key is there,
