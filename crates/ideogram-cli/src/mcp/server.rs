@@ -168,7 +168,7 @@ impl Server {
         std::fs::create_dir_all(out)
             .map_err(|e| Failure::io(format!("cannot create {}", out.display()), e))?;
         let out = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
-        naming::writable(&out, 64)?;
+        naming::writable(&out, 64)?.keep();
         // The provider and key are checked at each call, so that a server
         // with one provider's key serves that one.
         connect::provider(&connection, false)?;
@@ -777,7 +777,8 @@ impl Server {
             return Ok(answer);
         }
         let plan = Plan::from_output(Some(&self.out.join("")), &naming::slug(&asked.prompt))?;
-        plan.check(paid.work.images())?;
+        // The server's folder: made at its start.
+        plan.check(paid.work.images())?.keep();
         // Held until the images are about to be saved (dropped on every
         // other way out).
         let room = crate::room::reserve(&plan.dir, paid.work.images())?;
@@ -1244,7 +1245,7 @@ impl Server {
             Some(&self.out.join("")),
             &naming::slug(named.as_deref().unwrap_or(id)),
         )?;
-        plan.check(1)?;
+        plan.check(1)?.keep();
         let job = session.client.job(id);
         // A job this server did not queue is asked after first: an id the
         // service does not know is refused, free and unrecorded.
@@ -1496,7 +1497,7 @@ impl Server {
             .clone()
             .unwrap_or_else(|| "text-layers".to_owned());
         let plan = Plan::from_output(Some(&self.out.join("")), &naming::slug(&named))?;
-        plan.check(1)?;
+        plan.check(1)?.keep();
         let request = args.request();
         // Refused before anything is sent: one answered later (v2's
         // `async`, `webhook_url`; tools leave those out, `operation` aside).
