@@ -88,8 +88,9 @@ pub(crate) struct AgentOptions {
     /// (such as 12.50): each paid call is priced first (a free dry run,
     /// or the spec's price) and refused, unsent, when the most it can cost
     /// would pass what is left. Counted from what the folder's server
-    /// journals already record as spent, all time (a restart or a crash
-    /// gives none of it back): a fresh budget is a fresh --out folder.
+    /// journals record as spent, all time, read again at every call (a
+    /// restart or a crash gives none of it back, and servers sharing the
+    /// folder keep to it together): a fresh budget is a fresh --out folder.
     #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
     pub(crate) max_usd: Option<String>,
 }
