@@ -727,6 +727,44 @@ fn folder_lock_file(dir: &Path) -> Result<(File, PathBuf), Failure> {
 /// folder alone (no other batch, no `ideogram mcp` server): at once, or
 /// after waiting when `wait`.
 pub(crate) fn lock_output(dir: &Path, wait: bool) -> Result<File, Failure> {
+    relocked(dir, || lock_output_once(dir, wait))
+}
+
+/// The lock `lock` takes on `dir`'s lock file, taken again (a few times
+/// at most) while the file locked is no longer the one there: a run
+/// refused before sending removes the lock file it made with the folder
+/// it made, and a lock on the removed file would keep no other run out.
+fn relocked(dir: &Path, lock: impl Fn() -> Result<File, Failure>) -> Result<File, Failure> {
+    let path = shown(dir).join(FOLDER_LOCK);
+    let mut tries = 0;
+    loop {
+        let file = lock()?;
+        tries += 1;
+        if still_at(&file, &path) || tries >= 16 {
+            return Ok(file);
+        }
+    }
+}
+
+/// Whether `file` is still the file at `path`.
+fn still_at(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(held), Ok(there)) => held.dev() == there.dev() && held.ino() == there.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
+}
+
+/// [`lock_output`], once.
+fn lock_output_once(dir: &Path, wait: bool) -> Result<File, Failure> {
     let (file, path) = folder_lock_file(dir)?;
     match file.try_lock() {
         Ok(()) => return Ok(file),
@@ -757,6 +795,11 @@ pub(crate) fn lock_output(dir: &Path, wait: bool) -> Result<File, Failure> {
 /// their whole life: any number of servers at once (each picks its files'
 /// names by creating them, and keeps its own journal), no batch.
 pub(crate) fn share_output(dir: &Path) -> Result<File, Failure> {
+    relocked(dir, || share_output_once(dir))
+}
+
+/// [`share_output`], once.
+fn share_output_once(dir: &Path) -> Result<File, Failure> {
     let (file, path) = folder_lock_file(dir)?;
     match file.try_lock_shared() {
         Ok(()) => Ok(file),

@@ -424,6 +424,17 @@ impl NewFolders {
         }
     }
 
+    /// Notes `dir` (just created by this command) to go with the folders,
+    /// when it is in one they created.
+    pub(crate) fn created_folder(&mut self, dir: &Path) {
+        let ours = dir
+            .parent()
+            .is_some_and(|up| self.dirs.iter().any(|d| d == up));
+        if ours && !self.dirs.iter().any(|d| d == dir) {
+            self.dirs.push(dir.to_path_buf());
+        }
+    }
+
     /// Something was sent (or will be): the folders and files stay.
     pub(crate) fn keep(mut self) {
         self.dirs.clear();

@@ -2503,3 +2503,40 @@ async fn quote_prices_describe_and_layerize_text_or_says_no_price_is_known() {
         .await
         .unwrap();
 }
+
+/// A server whose every call was refused unsent (over its budget, a
+/// keyed one among them) leaves no folder it made: its journal, the
+/// folder's lock and its key locks go with it. A server that sent a call
+/// keeps its folder, as one that was there stays.
+#[tokio::test]
+async fn a_server_that_sent_nothing_leaves_no_folder_it_made() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("new").join("images");
+    let fox = |key: &str| {
+        json!({"prompt": "a fox over budget", "provider": "ideogram", "model": "V_4_5",
+               "quality": "high", "idempotency_key": key})
+    };
+    let client = start(&mock, dir.path(), &out, &["--max-usd", "0.01"]).await;
+    let (client, over) = once(client, "generate", fox("k-1")).await;
+    assert_eq!(over["structuredContent"]["billed"], "no", "{over}");
+    assert!(out.join(".ideogram-mcp.jsonl").exists());
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    let left = dir.path().join("new");
+    let left = left.exists().then(|| common::walk(&left));
+    assert!(left.is_none(), "left behind: {left:?}");
+
+    // One that sent a call keeps its folder.
+    let client = start(&mock, dir.path(), &out, &[]).await;
+    let (client, made) = once(client, "generate", fox("k-2")).await;
+    assert_eq!(made["structuredContent"]["billed"], "yes", "{made}");
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    assert!(out.join(".ideogram-mcp.jsonl").exists());
+    assert!(path_of(&made).exists(), "{made}");
+    mock.settled().await;
+    assert_eq!(mock.ledger().entries.len(), 1, "{:?}", mock.ledger());
+}

@@ -202,6 +202,7 @@ pub(crate) async fn serve(
     tell(&format!(
         "ideogram mcp: {why}; every call ran to its end (the journal, {journal}, says what each paid for)"
     ));
+    server.leave_unused();
     if kept > 0 {
         return Err(Failure::new(
             crate::failure::NOT_SAVED,

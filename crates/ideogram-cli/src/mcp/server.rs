@@ -85,6 +85,10 @@ pub(super) struct Server {
     /// The output folder's lock, shared, held for the server's life:
     /// other servers may save there meanwhile, a batch may not.
     pub(super) _folder: std::fs::File,
+    /// The folder, when this server made it, with the files it made there
+    /// (its journal, the folder's lock, key locks): removed at its end if
+    /// it sent nothing ([`Server::leave_unused`]).
+    created: Mutex<naming::NewFolders>,
 }
 
 /// Releases a running idempotency key when its call ends, however.
@@ -165,10 +169,8 @@ impl Server {
         read: &[PathBuf],
         signals: Signals,
     ) -> Result<Self, Failure> {
-        std::fs::create_dir_all(out)
-            .map_err(|e| Failure::io(format!("cannot create {}", out.display()), e))?;
         let out = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
-        naming::writable(&out, 64)?.keep();
+        let mut created = naming::writable(&out, 64)?;
         // The provider and key are checked at each call, so that a server
         // with one provider's key serves that one.
         connect::provider(&connection, false)?;
@@ -186,7 +188,9 @@ impl Server {
             })
             .collect::<Result<_, _>>()?;
         let folder = crate::journal::share_output(&out)?;
+        created.created(&out.join(crate::journal::FOLDER_LOCK));
         let (journal, states) = shared::open_journal(&out)?;
+        created.created(journal.path());
         Ok(Self {
             connection,
             out,
@@ -203,6 +207,7 @@ impl Server {
             input_urls: ideogram::InputUrlPolicy::public_only(),
             budget: Budget::default(),
             _folder: folder,
+            created: Mutex::new(created),
         })
     }
 
@@ -313,7 +318,27 @@ impl Server {
         // Released with `running` if the key runs on another server.
         running._lock =
             Some(shared::lock_key(&self.out, key)?.ok_or_else(|| shared::still_running(key))?);
+        let lock = shared::key_lock(&self.out, key);
+        let mut created = self.created.lock().expect("created");
+        if let Some(keys) = lock.parent() {
+            created.created_folder(keys);
+        }
+        created.created(&lock);
         Ok(running)
+    }
+
+    /// Removes the folder this server made, with what it made there, when
+    /// it sent nothing (its journal records no call) and no other server
+    /// or batch holds the folder: a server whose every call was refused
+    /// leaves nothing behind. A folder another put anything in stays.
+    pub(super) fn leave_unused(&self) {
+        let created = std::mem::take(&mut *self.created.lock().expect("created"));
+        let sent = Journal::entries(self.journal.path())
+            .is_none_or(|entries| entries.iter().any(|entry| entry.item().is_some()));
+        // Alone on the folder: the shared lock taken alone.
+        if sent || self._folder.try_lock().is_err() {
+            created.keep();
+        }
     }
 
     /// Answers a call of `tool`; a paid tool's answer or error, and a

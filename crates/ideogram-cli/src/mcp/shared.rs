@@ -56,13 +56,18 @@ pub(super) fn open_journal(out: &Path) -> Result<Opened, Failure> {
 /// A key's lock, held while its call runs, by whichever server runs it.
 pub(super) struct KeyLock(#[allow(dead_code, reason = "held for its lock")] File);
 
+/// The file of `key`'s lock in `out` (in the folder of the key locks).
+pub(super) fn key_lock(out: &Path, key: &str) -> PathBuf {
+    out.join(KEYS).join(format!("{}.lock", fnv1a(key.bytes())))
+}
+
 /// Locks `key` across the servers on `out`; `None` when a call with it
 /// runs now (on this server or another).
 pub(super) fn lock_key(out: &Path, key: &str) -> Result<Option<KeyLock>, Failure> {
+    let path = key_lock(out, key);
     let dir = out.join(KEYS);
     std::fs::create_dir_all(&dir)
         .map_err(|e| Failure::io(format!("cannot create {}", dir.display()), e))?;
-    let path = dir.join(format!("{}.lock", fnv1a(key.bytes())));
     let file = OpenOptions::new()
         .write(true)
         .create(true)
