@@ -69,10 +69,11 @@ pub(crate) enum Entry {
         /// `idempotency_key`): the same key again is answered from here.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         key: Option<String>,
-        /// The most the request can cost, as `ideogram mcp` held it
-        /// against its budget: until a `cost` entry (or a failure that
-        /// certainly was not billed) follows, a restarted server counts
-        /// it as spent.
+        /// The most the request can cost, as its quote said (`ideogram
+        /// mcp`'s, or a budgeted batch's): until a `cost` entry (or a
+        /// failure that certainly was not billed) follows, `ideogram
+        /// spend` and the servers' budget count it as maybe billed up to
+        /// this; absent, at a price not known ([`crate::bills`]).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         most_usd_micros: Option<u64>,
     },
@@ -209,8 +210,6 @@ pub(crate) struct ItemState {
     pub answer: Option<serde_json::Value>,
     /// What its paid call cost, where journaled.
     pub cost: Option<crate::cost::Cost>,
-    /// The most its last sending said it could cost, where journaled.
-    pub most_usd_micros: Option<u64>,
 }
 
 impl Entry {
@@ -237,16 +236,10 @@ impl ItemState {
     /// and a server keeping its items in memory both come here.
     pub(crate) fn apply(&mut self, entry: Entry, dir: &Path) {
         match entry {
-            Entry::Sending {
-                provider,
-                key,
-                most_usd_micros,
-                ..
-            } => {
+            Entry::Sending { provider, key, .. } => {
                 self.sending = true;
                 self.provider = provider;
                 self.key = key;
-                self.most_usd_micros = most_usd_micros;
                 // Another request: an earlier one's cost is not its.
                 self.cost = None;
                 self.failed_maybe_billed = false;
