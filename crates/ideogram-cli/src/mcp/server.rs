@@ -1290,10 +1290,11 @@ impl Server {
             generation = waited => match generation {
                 Ok(generation) => generation,
                 // Queued by this server, whose journal counts it as billed
-                // since: a job that certainly was not (it FAILED) is
-                // journaled so, which voids that.
+                // since: a job that FAILED (documented unbilled) is
+                // journaled so, which voids that. Nothing else voids it: an
+                // id no longer known may be a job billed and expired.
                 Err(err) => return Err(match &earlier {
-                    Some((item, _)) if Billed::of(&err) == Billed::No => {
+                    Some((item, _)) if matches!(err.root(), ideogram::Error::JobFailed { .. }) => {
                         self.failed(*item, err, Provider::Segmind).await
                     }
                     _ => Refused::error(err, Provider::Segmind),
