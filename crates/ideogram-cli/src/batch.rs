@@ -85,9 +85,12 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
     if let Some(failure) = bad_names {
         return Err(failure);
     }
-    if !batch.pricing.quote {
-        naming::writable(&batch.output, longest)?;
-    }
+    // A folder made for the batch goes again, with the journal and lock
+    // made in it, if the batch is refused before it sends anything.
+    let mut created = match batch.pricing.quote {
+        false => naming::writable(&batch.output, longest)?,
+        true => naming::NewFolders::default(),
+    };
     let resend = Resend::parse(batch.resend_uncertain.as_deref(), lines.len())?;
 
     let journal_path = batch
@@ -108,6 +111,7 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
             .await
             .expect("lock task")?
     };
+    created.created(&batch.output.join(journal::FOLDER_LOCK));
     let (journal_file, states) = {
         let (path, print, count, wait) = (
             journal_path,
@@ -119,6 +123,7 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
             .await
             .expect("journal task")?
     };
+    created.created(journal_file.path());
     // Every image an item to be sent names, before anything is: a bad one
     // costs nothing (and its journal, which says nothing was sent, takes
     // the batch once the line is fixed).
@@ -143,6 +148,7 @@ pub(crate) async fn run(session: &Session, batch: Batch, signals: Signals) -> Re
         }
         None => (HashMap::new(), None),
     };
+    created.keep();
     sweep_own_leftovers(&batch.output, journal_file.tags());
     let tag = format!("b{:08x}", rand::random::<u32>());
     journal_file.record(&Entry::Run {
@@ -1185,7 +1191,12 @@ impl Context<'_> {
                 item: item.index,
                 provider: Some(self.client.provider().to_string()),
                 key: None,
-                most_usd_micros: None,
+                // What `ideogram spend` counts it at until its outcome is
+                // journaled (unpriced without a budget's quote).
+                most_usd_micros: self
+                    .quotes
+                    .get(&item.index)
+                    .map(ideogram::Quote::most_usd_micros),
             })
             .await;
         if let Err(failure) = committed {

@@ -127,7 +127,8 @@ async fn send_and_save<'a>(
         return crate::budget::quoted(signals, prepared.quote(), asked, provider).await;
     }
     let plan = Plan::from_output(save.output, &naming::slug(&asked.prompt))?;
-    plan.check(count)?;
+    // A folder made for it goes again if the command is refused unsent.
+    let created = plan.check(count)?;
     let room = crate::room::reserve(&plan.dir, count)?;
     let started = SystemTime::now();
     let earlier = Single::open(session, &plan.dir, &key, false)?;
@@ -136,6 +137,7 @@ async fn send_and_save<'a>(
         .await?
     {
         Ok(generation) => {
+            created.keep();
             // For its sidecars' cost: the spec's price, sending nothing.
             let prepared = signals.unless(1, prepare).await.and_then(Result::ok);
             quote = prepared.and_then(|prepared| prepared.estimate().ok());
@@ -148,6 +150,7 @@ async fn send_and_save<'a>(
                 .ok_or_else(|| Failure::new(INTERRUPTED, "interrupted before anything was sent"))?
                 .map_err(|e| Failure::from_error(e, provider))?;
             quote = priced(session, signals, &prepared, save.pricing.max_usd).await?;
+            created.keep();
             let single = match earlier {
                 Some(single) => Some(single),
                 None if prepared.queued() => Single::open(session, &plan.dir, &key, true)?,
@@ -347,7 +350,8 @@ pub(crate) async fn layerize_text(
         return crate::budget::quoted(signals, pricing, asked, provider).await;
     }
     let plan = Plan::from_output(save.output, &naming::slug(prompt.unwrap_or("text-layers")))?;
-    plan.check(1)?;
+    // A folder made for it goes again if the command is refused unsent.
+    let created = plan.check(1)?;
     let room = crate::room::reserve(&plan.dir, 1)?;
     let started = SystemTime::now();
     let asked = Asked {
@@ -366,6 +370,7 @@ pub(crate) async fn layerize_text(
         // For its sidecar's cost: the spec's price, sending nothing.
         None => session.client.estimate_layerize(&request).ok(),
     };
+    created.keep();
     let layers = signals
         .unless(1, session.client.layerize(&request))
         .await
@@ -700,7 +705,8 @@ pub(crate) async fn job_wait(
     signals: &Signals,
 ) -> Result<(), Failure> {
     let plan = Plan::from_output(save.output, &naming::slug(id))?;
-    plan.check(1)?;
+    // A folder made for it goes again if the job cannot be had.
+    let created = plan.check(1)?;
     let _batch_lock = crate::journal::lock_folder(&plan.dir)?;
     let job = session.client.job(id);
     let schedule = session
@@ -730,6 +736,7 @@ pub(crate) async fn job_wait(
             )
         })?
         .map_err(|e| session.job_failure(e, id))?;
+    created.keep();
     // A job known by its id alone names no model: the sidecars say so
     // (null), not the placeholder the generation carries.
     let mut fields = serde_json::Map::new();
@@ -808,7 +815,7 @@ pub(crate) async fn fetch(
     if urls.len() > 1 && plan.ext.is_some() {
         plan.numbered = true;
     }
-    plan.check(urls.len())?;
+    plan.check(urls.len())?.keep();
     let images = urls
         .iter()
         .map(|url| {

@@ -31,10 +31,10 @@ pub(crate) const FILE_NAME: &str = ".ideogram-batch.jsonl";
 pub(crate) const FOLDER_LOCK: &str = ".ideogram-batch.lock";
 
 /// The longest journal line read, in bytes; a longer one is skipped.
-const MAX_LINE: u64 = 1 << 20;
+pub(crate) const MAX_LINE: u64 = 1 << 20;
 
 /// The most of a journal read, in bytes.
-const MAX_JOURNAL: u64 = 256 << 20;
+pub(crate) const MAX_JOURNAL: u64 = 256 << 20;
 
 /// What the header line calls the journal's format.
 const FORMAT: &str = "ideogram-journal";
@@ -69,10 +69,11 @@ pub(crate) enum Entry {
         /// `idempotency_key`): the same key again is answered from here.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         key: Option<String>,
-        /// The most the request can cost, as `ideogram mcp` held it
-        /// against its budget: until a `cost` entry (or a failure that
-        /// certainly was not billed) follows, a restarted server counts
-        /// it as spent.
+        /// The most the request can cost, as its quote said (`ideogram
+        /// mcp`'s, or a budgeted batch's): until a `cost` entry (or a
+        /// failure that certainly was not billed) follows, `ideogram
+        /// spend` and the servers' budget count it as maybe billed up to
+        /// this; absent, at a price not known ([`crate::bills`]).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         most_usd_micros: Option<u64>,
     },
@@ -209,8 +210,6 @@ pub(crate) struct ItemState {
     pub answer: Option<serde_json::Value>,
     /// What its paid call cost, where journaled.
     pub cost: Option<crate::cost::Cost>,
-    /// The most its last sending said it could cost, where journaled.
-    pub most_usd_micros: Option<u64>,
 }
 
 impl Entry {
@@ -237,16 +236,12 @@ impl ItemState {
     /// and a server keeping its items in memory both come here.
     pub(crate) fn apply(&mut self, entry: Entry, dir: &Path) {
         match entry {
-            Entry::Sending {
-                provider,
-                key,
-                most_usd_micros,
-                ..
-            } => {
+            Entry::Sending { provider, key, .. } => {
                 self.sending = true;
                 self.provider = provider;
                 self.key = key;
-                self.most_usd_micros = most_usd_micros;
+                // Another request: an earlier one's cost is not its.
+                self.cost = None;
                 self.failed_maybe_billed = false;
                 self.expired = false;
             }
@@ -281,9 +276,11 @@ impl ItemState {
                 self.expired = expired;
                 if !maybe_billed {
                     // Not paid (a FAILED job, a refusal): the next run
-                    // sends it afresh instead of asking after it.
+                    // sends it afresh instead of asking after it, and a
+                    // cost recorded when it was queued is void.
                     self.request_id = None;
                     self.images = None;
+                    self.cost = None;
                 }
             }
             Entry::Abandoned { .. } => self.sending = true,
@@ -723,6 +720,44 @@ fn folder_lock_file(dir: &Path) -> Result<(File, PathBuf), Failure> {
 /// folder alone (no other batch, no `ideogram mcp` server): at once, or
 /// after waiting when `wait`.
 pub(crate) fn lock_output(dir: &Path, wait: bool) -> Result<File, Failure> {
+    relocked(dir, || lock_output_once(dir, wait))
+}
+
+/// The lock `lock` takes on `dir`'s lock file, taken again (a few times
+/// at most) while the file locked is no longer the one there: a run
+/// refused before sending removes the lock file it made with the folder
+/// it made, and a lock on the removed file would keep no other run out.
+fn relocked(dir: &Path, lock: impl Fn() -> Result<File, Failure>) -> Result<File, Failure> {
+    let path = shown(dir).join(FOLDER_LOCK);
+    let mut tries = 0;
+    loop {
+        let file = lock()?;
+        tries += 1;
+        if still_at(&file, &path) || tries >= 16 {
+            return Ok(file);
+        }
+    }
+}
+
+/// Whether `file` is still the file at `path`.
+fn still_at(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(held), Ok(there)) => held.dev() == there.dev() && held.ino() == there.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
+}
+
+/// [`lock_output`], once.
+fn lock_output_once(dir: &Path, wait: bool) -> Result<File, Failure> {
     let (file, path) = folder_lock_file(dir)?;
     match file.try_lock() {
         Ok(()) => return Ok(file),
@@ -753,6 +788,11 @@ pub(crate) fn lock_output(dir: &Path, wait: bool) -> Result<File, Failure> {
 /// their whole life: any number of servers at once (each picks its files'
 /// names by creating them, and keeps its own journal), no batch.
 pub(crate) fn share_output(dir: &Path) -> Result<File, Failure> {
+    relocked(dir, || share_output_once(dir))
+}
+
+/// [`share_output`], once.
+fn share_output_once(dir: &Path) -> Result<File, Failure> {
     let (file, path) = folder_lock_file(dir)?;
     match file.try_lock_shared() {
         Ok(()) => Ok(file),
@@ -819,7 +859,7 @@ fn read_lines(file: &mut File) -> std::io::Result<(Vec<String>, bool)> {
 /// or this tool's: its first line our header, of a version this binary
 /// reads, or the batch entry an earlier version's journal starts with.
 /// Anything else is another file, refused (and left untouched).
-fn check_ours(file: &mut File, path: &Path) -> Result<bool, Failure> {
+pub(crate) fn check_ours(file: &mut File, path: &Path) -> Result<bool, Failure> {
     let cannot = |e| Failure::io(format!("cannot read {}", path.display()), e);
     file.seek(std::io::SeekFrom::Start(0)).map_err(cannot)?;
     let mut first = Vec::new();

@@ -3,6 +3,7 @@
 
 mod args;
 mod batch;
+mod bills;
 mod budget;
 mod clock;
 mod commands;

@@ -143,9 +143,10 @@ impl Plan {
     }
 
     /// Checks, before anything is sent, that images can be written: the
-    /// stem fits a file name, the folder exists (it is created) and takes a
-    /// new file, and no target is a special file.
-    pub(crate) fn check(&self, count: usize) -> Result<(), Failure> {
+    /// stem fits a file name, the folder exists (it is created: removed
+    /// again unless kept, see [`NewFolders`]) and takes a new file, and no
+    /// target is a special file.
+    pub(crate) fn check(&self, count: usize) -> Result<NewFolders, Failure> {
         self.check_names(count)?;
         // The probe is as long as the longest name this will create, so a
         // name or path too long for the filesystem fails here, unpaid.
@@ -380,15 +381,89 @@ impl Stem {
 /// temporary image name, `.STEM-99.webp.TAG-XXXXXXXX.part`.
 const LONGEST_SUFFIX: usize = TEMP_OVERHEAD + ".webp".len() + "-99".len();
 
+/// The folders a command created for its output (those of its path that
+/// did not exist), and files it created in them: removed again when it is
+/// dropped before [`NewFolders::keep`], so that a command refused before
+/// it sends anything (over its budget, an unreadable image) leaves no
+/// folder behind. Only what it created goes, and a folder only while
+/// empty: anything another put there keeps it.
+#[derive(Debug, Default)]
+#[must_use = "dropped, the folders it created are removed"]
+pub(crate) struct NewFolders {
+    /// Outermost first.
+    dirs: Vec<PathBuf>,
+    files: Vec<PathBuf>,
+}
+
+impl NewFolders {
+    /// Creates `dir` and the folders above it that are missing, noting
+    /// which.
+    pub(crate) fn create(dir: &Path) -> std::io::Result<Self> {
+        let mut missing: Vec<PathBuf> = dir
+            .ancestors()
+            .filter(|d| !d.as_os_str().is_empty())
+            .take_while(|d| std::fs::symlink_metadata(d).is_err())
+            .map(Path::to_path_buf)
+            .collect();
+        missing.reverse();
+        std::fs::create_dir_all(dir)?;
+        Ok(Self {
+            dirs: missing,
+            files: Vec::new(),
+        })
+    }
+
+    /// Notes `file` (just created by this command) to go with the folders,
+    /// when it is in one they created.
+    pub(crate) fn created(&mut self, file: &Path) {
+        if file
+            .parent()
+            .is_some_and(|dir| self.dirs.iter().any(|d| d == dir))
+        {
+            self.files.push(file.to_path_buf());
+        }
+    }
+
+    /// Notes `dir` (just created by this command) to go with the folders,
+    /// when it is in one they created.
+    pub(crate) fn created_folder(&mut self, dir: &Path) {
+        let ours = dir
+            .parent()
+            .is_some_and(|up| self.dirs.iter().any(|d| d == up));
+        if ours && !self.dirs.iter().any(|d| d == dir) {
+            self.dirs.push(dir.to_path_buf());
+        }
+    }
+
+    /// Something was sent (or will be): the folders and files stay.
+    pub(crate) fn keep(mut self) {
+        self.dirs.clear();
+        self.files.clear();
+    }
+}
+
+impl Drop for NewFolders {
+    fn drop(&mut self) {
+        for file in &self.files {
+            let _ = std::fs::remove_file(file);
+        }
+        // Innermost first; one that is not empty stays.
+        for dir in self.dirs.iter().rev() {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
 /// Creates `dir` if needed and proves it takes a new file with a name of
-/// `name_len` bytes (created and removed, named as this tool's).
-pub(crate) fn writable(dir: &Path, name_len: usize) -> Result<(), Failure> {
+/// `name_len` bytes (created and removed, named as this tool's). The
+/// folders it created, removed again unless kept ([`NewFolders`]).
+pub(crate) fn writable(dir: &Path, name_len: usize) -> Result<NewFolders, Failure> {
     let dir = if dir.as_os_str().is_empty() {
         Path::new(".")
     } else {
         dir
     };
-    std::fs::create_dir_all(dir)
+    let created = NewFolders::create(dir)
         .map_err(|e| Failure::io(format!("cannot create the folder {}", dir.display()), e))?;
     let mut name = format!(
         ".ideogram-probe-{}-{:08x}",
@@ -410,7 +485,8 @@ pub(crate) fn writable(dir: &Path, name_len: usize) -> Result<(), Failure> {
             OTHER,
             format!("cannot write into {}: {e}; nothing was sent", dir.display()),
         )
-    })
+    })?;
+    Ok(created)
 }
 
 /// Whether `path`'s name ends in an image extension (`dir.png`).

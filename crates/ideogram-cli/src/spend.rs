@@ -8,12 +8,18 @@
 //! of its call's cost. A sidecar whose cost a journal records (a batch's)
 //! says so and is not counted twice.
 //!
+//! A journal's bills are each request's last word ([`crate::bills`]): a
+//! queued job counted at its quote is counted at the service's figure once
+//! it gave one, and not at all once it FAILED unbilled; a request sent
+//! with no word on its outcome (killed in flight) may have been billed,
+//! and counts as nothing up to its most (its day `unknown`).
+//!
 //! Only what is known is said: a cost recorded as a range (a spec price
 //! such as Segmind's 3.0, $0.037 to $0.113, when the service said nothing
 //! of what it billed) is summed as a range, `$0.037 to $0.113`; a paid call
-//! whose price is not known at all makes its sum `at least` what the
-//! others add up to. A single figure is said only when every cost in it is
-//! one.
+//! whose price is not known at all (or a call that may have been billed at
+//! a price not known) makes its sum `at least` what the others add up to.
+//! A single figure is said only when every cost in it is one.
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
@@ -22,9 +28,10 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::bills::{Bill, Bills};
 use crate::cost::Cost;
 use crate::failure::{Failure, INVALID};
-use crate::journal::{Entry, Journal};
+use crate::journal::Journal;
 use crate::output::say;
 
 /// The largest sidecar read, in bytes; a larger file is no sidecar of ours.
@@ -40,7 +47,8 @@ struct Row {
     usd_micros: u64,
     /// What the ranges' upper ends add beyond their low ends.
     above: u64,
-    /// Paid calls whose price is not known: nothing bounds the sum.
+    /// Calls paid (or maybe paid) at a price not known: nothing bounds
+    /// the sum.
     unpriced: u64,
     records: u64,
 }
@@ -96,8 +104,7 @@ pub(crate) fn run(dir: &Path, json: bool) -> Result<(), Failure> {
             format!("cannot read the folder {}: {e}", dir.display()),
         )
     })?;
-    // Each record's least and most (`None`: not known), and its cost.
-    let mut costs: Vec<(u64, Option<u64>, Cost)> = Vec::new();
+    let mut costs: Vec<Bill> = Vec::new();
     for entry in entries.flatten().take(MAX_FILES) {
         let name = entry.file_name().to_string_lossy().into_owned();
         if !entry.file_type().is_ok_and(|t| t.is_file()) {
@@ -106,16 +113,13 @@ pub(crate) fn run(dir: &Path, json: bool) -> Result<(), Failure> {
         let path = entry.path();
         if name.starts_with(".ideogram-") && name.ends_with(".jsonl") {
             let journaled = Journal::entries(&path).unwrap_or_default();
-            costs.extend(journaled.into_iter().filter_map(|entry| match entry {
-                Entry::Cost { cost, .. } => Some((cost.usd_micros, cost.most(), cost)),
-                _ => None,
-            }));
+            costs.extend(Bills::of(journaled).all());
         } else if name.ends_with(".json") {
             costs.extend(sidecar_cost(&path));
         }
     }
     let mut rows: BTreeMap<(String, String, String), Row> = BTreeMap::new();
-    for (least, most, cost) in &costs {
+    for cost in &costs {
         let day = cost
             .at
             .and_then(|at| DateTime::<Utc>::from_timestamp(i64::try_from(at).ok()?, 0))
@@ -130,7 +134,7 @@ pub(crate) fn run(dir: &Path, json: bool) -> Result<(), Failure> {
                 .unwrap_or_else(|| "unknown".to_owned()),
             cost.model.clone().unwrap_or_else(|| "unknown".to_owned()),
         );
-        rows.entry(key).or_default().add(*least, *most);
+        rows.entry(key).or_default().add(cost.least, cost.most);
     }
     let total = rows.values().fold(Row::default(), |mut total, row| {
         total.usd_micros += row.usd_micros;
@@ -169,8 +173,8 @@ pub(crate) fn run(dir: &Path, json: bool) -> Result<(), Failure> {
     }
     let unpriced = match total.unpriced {
         0 => String::new(),
-        1 => " (1 paid call's price is not known)".to_owned(),
-        n => format!(" ({n} paid calls' prices are not known)"),
+        1 => " (1 call paid, or maybe paid, at a price not known)".to_owned(),
+        n => format!(" ({n} calls paid, or maybe paid, at prices not known)"),
     };
     say(&format!("total {}{unpriced}", total.said()));
     Ok(())
@@ -178,7 +182,7 @@ pub(crate) fn run(dir: &Path, json: bool) -> Result<(), Failure> {
 
 /// A sidecar's share of its call's cost, unless a journal records that
 /// call's cost (or it is no sidecar of ours, or records none).
-fn sidecar_cost(path: &Path) -> Option<(u64, Option<u64>, Cost)> {
+fn sidecar_cost(path: &Path) -> Option<Bill> {
     let mut text = String::new();
     std::fs::File::open(path)
         .ok()?
@@ -196,5 +200,9 @@ fn sidecar_cost(path: &Path) -> Option<(u64, Option<u64>, Cost)> {
         .and_then(Value::as_u64);
     let cost: Cost = serde_json::from_value(cost.clone()).ok()?;
     let most = cost.most().map(|_| upper.unwrap_or(share).max(share));
-    Some((share, most, cost))
+    Some(Bill {
+        least: share,
+        most,
+        ..Bill::of(&cost)
+    })
 }

@@ -55,9 +55,10 @@ async fn a_command_over_its_budget_sends_nothing_and_says_the_price_and_the_budg
     let err = stderr(&out);
     assert!(err.contains("$0.20") && err.contains("$0.19"), "{err}");
     assert!(mock.ledger().entries.is_empty(), "nothing billed");
-    let out_dir = dir.path().join("out");
-    let written = std::fs::read_dir(&out_dir).map_or(0, Iterator::count);
-    assert_eq!(written, 0, "nothing written");
+    assert!(
+        !dir.path().join("out").exists(),
+        "a folder made for nothing"
+    );
 
     // With --json, the class says so too.
     let mut json = generate("0.19");
@@ -146,6 +147,10 @@ async fn a_batch_over_budget_sends_nothing_and_names_the_dearest_lines() {
     assert!(err.contains("$0.60") && err.contains("$0.59"), "{err}");
     assert!(err.contains("item 3 up to $0.30"), "{err}");
     assert!(mock.ledger().entries.is_empty(), "nothing billed");
+    assert!(
+        !dir.path().join("out").exists(),
+        "a folder made for nothing"
+    );
 
     let out = run(
         &[&args[..], &["--max-usd", "0.60"]].concat(),
@@ -553,4 +558,72 @@ async fn a_batch_records_an_unpriced_describe_and_a_finished_batch_reruns_under_
     let out = run(&budgeted, &env, dir.path()).await;
     assert_eq!(code(&out), 0, "nothing left to send: {}", stderr(&out));
     assert_eq!(mock.posts_received(), posts);
+}
+
+/// A command refused before it sends anything leaves no folder it made
+/// (nor the journal and lock a batch made in it): generate and edit over
+/// their budget into a new nested folder, a batch over its budget or with
+/// an image it cannot read. A folder that was there stays, with what it
+/// held.
+#[tokio::test]
+async fn a_command_refused_unsent_leaves_no_folder_behind() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    write_png(dir.path(), "in.png", 512, 512, [10, 20, 30]);
+    write_png(dir.path(), "mask.png", 512, 512, [0, 0, 0]);
+    let mut generate = on_ideogram(&mock, &["generate", "a lighthouse", "-o", "new/deeper/"]);
+    generate.extend(DIME);
+    generate.extend(["--max-usd", "0.01"]);
+    let edit = on_ideogram(
+        &mock,
+        &[
+            "edit",
+            "in.png",
+            "mask.png",
+            "a lighthouse",
+            "-o",
+            "edited/",
+            "--max-usd",
+            "0.001",
+        ],
+    );
+    std::fs::write(dir.path().join("b.txt"), "one\ntwo\n").unwrap();
+    let mut batch = on_ideogram(
+        &mock,
+        &["batch", "b.txt", "-o", "batched", "--max-usd", "0.01"],
+    );
+    batch.extend(DIME);
+    std::fs::write(
+        dir.path().join("c.txt"),
+        r#"{"prompt": "a", "image": "gone.png"}"#,
+    )
+    .unwrap();
+    let unreadable = on_ideogram(&mock, &["batch", "c.txt", "-o", "unread"]);
+    for (args, made) in [
+        (&generate, "new"),
+        (&edit, "edited"),
+        (&batch, "batched"),
+        (&unreadable, "unread"),
+    ] {
+        let out = run(args, &env, dir.path()).await;
+        assert_ne!(code(&out), 0, "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("sent"), "{args:?}: {}", stderr(&out));
+        let made = dir.path().join(made);
+        let left = made.exists().then(|| common::walk(&made));
+        assert!(left.is_none(), "{} left behind: {left:?}", made.display());
+    }
+    // A folder that was there stays, with what it held.
+    std::fs::create_dir_all(dir.path().join("new")).unwrap();
+    std::fs::write(dir.path().join("new/notes.txt"), "mine").unwrap();
+    let out = run(&generate, &env, dir.path()).await;
+    assert_eq!(code(&out), OVER_BUDGET, "{}", stderr(&out));
+    assert!(!dir.path().join("new/deeper").exists());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("new/notes.txt")).unwrap(),
+        "mine"
+    );
+    mock.settled().await;
+    assert!(mock.ledger().entries.is_empty(), "{:?}", mock.ledger());
 }

@@ -2263,3 +2263,280 @@ async fn an_unpriced_paid_call_makes_the_spend_at_least() {
         "{spend}"
     );
 }
+
+/// A job queued by `job_submit` is counted at its quote when queued; one
+/// that then FAILS, unbilled, is recorded as such (the later word on the
+/// job supersedes the queued estimate): the budget has its price back, and
+/// `ideogram spend` leaves it out, so both equal the ledger.
+#[tokio::test]
+async fn a_queued_job_that_fails_unbilled_is_not_spent() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    let job = |prompt: &str| json!({"prompt": prompt, "model": "V_2A"});
+    // A budget for one job: the failed one's price must come back.
+    let client = start(&mock, dir.path(), &out, &[]).await;
+    let quote = json!({"tool": "job_submit", "arguments": job("a priced heron")});
+    let (client, quoted) = once(client, "quote", quote).await;
+    let most = quoted["structuredContent"]["most_usd_micros"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{quoted}"));
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    let budget = format!("{}.{:06}", most / 1_000_000, most % 1_000_000);
+    let client = start(&mock, dir.path(), &out, &["--max-usd", &budget]).await;
+    let failing = format!("a heron that fails {}", ideogram_mock::FAIL_TRIGGER);
+    let (client, submitted) = once(client, "job_submit", job(&failing)).await;
+    assert_eq!(
+        submitted["structuredContent"]["status"], "QUEUED",
+        "{submitted}"
+    );
+    let id = submitted["structuredContent"]["request_id"].clone();
+    let (client, waited) = once(client, "job_wait", json!({"request_id": id})).await;
+    assert_eq!(waited["isError"], true, "{waited}");
+    assert_eq!(waited["structuredContent"]["billed"], "no", "{waited}");
+    assert_eq!(waited["structuredContent"]["spent"], "$0.00", "{waited}");
+    mock.settled().await;
+    assert_eq!(mock.ledger().entries.len(), 0, "{:?}", mock.ledger());
+    // The budget has the failed job's price back: the next one is sent.
+    let (client, next) = once(client, "job_submit", job("a heron that runs")).await;
+    assert_eq!(next["structuredContent"]["status"], "QUEUED", "{next}");
+    let id = next["structuredContent"]["request_id"].clone();
+    let (client, waited) = once(client, "job_wait", json!({"request_id": id})).await;
+    assert_eq!(waited["isError"], false, "{waited}");
+    mock.settled().await;
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    let spend = spend_of(&out, dir.path());
+    assert_eq!(spend["usd_micros"], ledger_usd(&mock), "{spend}");
+    assert_eq!(spend["usd_micros"], most, "{spend}");
+}
+
+/// Starts `ideogram mcp` on `out` (no budget), makes `tool` with
+/// `arguments` wait at the mock, and kills the server (`kill -9`) once
+/// the call's `sending` entry is journaled: its outcome unknown.
+async fn killed_in_flight(
+    mock: &ideogram_mock::MockServer,
+    dir: &Path,
+    (out, extra): (&Path, &[&str]),
+    (tool, arguments): (&'static str, Value),
+) {
+    use ideogram_mock::{Fault, Target};
+    let client = start(mock, dir, out, extra).await;
+    mock.inject(
+        Target::Method("POST".into()),
+        Fault::SlowHeaders(Duration::from_secs(5)),
+    );
+    let client = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        client.start_call(tool, arguments);
+        client
+    })
+    .await
+    .unwrap();
+    common::file_holds(&out.join(".ideogram-mcp.jsonl"), "\"sending\"", 1).await;
+    tokio::task::spawn_blocking(move || client.killed())
+        .await
+        .unwrap();
+    mock.clear_faults();
+}
+
+/// A describe or layerize_text killed in flight on a server without a
+/// budget may have been billed: `ideogram spend` and the server started
+/// again count it, at its most where a price is known (the spec's, for
+/// layerize) and as a call at a price not known otherwise (Ideogram's
+/// describe): never as nothing.
+#[tokio::test]
+async fn a_call_killed_in_flight_without_a_budget_is_counted_as_maybe_billed() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    common::write_png(dir.path(), "poster.png", 64, 48, [200, 80, 40]);
+    let image = dir.path().join("poster.png").display().to_string();
+    let read = ["--read", dir.path().to_str().unwrap()];
+
+    // Ideogram's describe: no price known.
+    let out = dir.path().join("described");
+    let describe = json!({"image": image, "provider": "ideogram"});
+    let client = start(&mock, dir.path(), &out, &read).await;
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    killed_in_flight(&mock, dir.path(), (&out, &read), ("describe", describe)).await;
+    let spend = spend_of(&out, dir.path());
+    assert_eq!(spend["unpriced"], 1, "{spend}");
+    assert!(
+        spend["usd"].as_str().unwrap().starts_with("at least "),
+        "{spend}"
+    );
+    let client = start(&mock, dir.path(), &out, &read).await;
+    let quote =
+        json!({"tool": "generate", "arguments": {"prompt": "a fox", "provider": "ideogram"}});
+    let (client, quoted) = once(client, "quote", quote).await;
+    assert_eq!(
+        quoted["structuredContent"]["spent"], "at least $0.00",
+        "{quoted}"
+    );
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+
+    // layerize_text: priced by the spec, so counted up to that price.
+    let out = dir.path().join("layered");
+    let layerize = json!({"image": image});
+    let client = start(&mock, dir.path(), &out, &read).await;
+    let (client, quoted) = once(
+        client,
+        "quote",
+        json!({"tool": "layerize_text", "arguments": layerize}),
+    )
+    .await;
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    killed_in_flight(
+        &mock,
+        dir.path(),
+        (&out, &read),
+        ("layerize_text", layerize),
+    )
+    .await;
+    let spend = spend_of(&out, dir.path());
+    assert_eq!(spend["usd_micros"], 0, "{spend}");
+    let most = spend["most_usd_micros"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("counted as nothing: {spend}"));
+    let quoted = quoted["structuredContent"]["most_usd_micros"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{quoted}"));
+    assert_eq!(most, quoted, "{spend}");
+}
+
+/// Two servers on one folder keep to one `--max-usd` together: each
+/// budget decision reads what the folder's journals record now, so a
+/// server started before the other spent counts that spend.
+#[tokio::test]
+async fn two_servers_on_one_folder_keep_to_its_budget_together() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    // Ideogram 4.5 at high quality: $0.10 an image, the service's price.
+    let fox = |prompt: &str, images: u32| {
+        json!({"prompt": prompt, "provider": "ideogram", "model": "V_4_5",
+               "quality": "high", "num_images": images})
+    };
+    let budget = ["--max-usd", "0.25"];
+    let one = start(&mock, dir.path(), &out, &budget).await;
+    let two = start(&mock, dir.path(), &out, &budget).await;
+    let (one, first) = once(one, "generate", fox("a fox on the first server", 2)).await;
+    assert_eq!(first["structuredContent"]["billed"], "yes", "{first}");
+    let (two, over) = once(two, "generate", fox("a fox on the second server", 1)).await;
+    assert_eq!(over["isError"], true, "{over}");
+    assert_eq!(over["structuredContent"]["billed"], "no", "{over}");
+    assert_eq!(over["structuredContent"]["spent"], "$0.20", "{over}");
+    assert_eq!(over["structuredContent"]["left"], "$0.05", "{over}");
+    mock.settled().await;
+    assert_eq!(
+        mock.ledger()
+            .for_prompt("a fox on the second server")
+            .count(),
+        0
+    );
+    assert_eq!(ledger_usd(&mock), 200_000);
+    for client in [one, two] {
+        tokio::task::spawn_blocking(move || client.close())
+            .await
+            .unwrap();
+    }
+}
+
+/// `quote` prices describe and layerize_text as their calls are held
+/// under a budget (the spec's price; Ideogram's dry run where it takes
+/// one), sending nothing that bills; a describe nothing prices (Ideogram's)
+/// is said to have no known price, not priced at nothing.
+#[tokio::test]
+async fn quote_prices_describe_and_layerize_text_or_says_no_price_is_known() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    std::fs::create_dir_all(&out).unwrap();
+    common::write_png(&out, "poster.png", 64, 48, [200, 80, 40]);
+    let image = out.join("poster.png").display().to_string();
+    let client = start(&mock, dir.path(), &out, &[]).await;
+    let quote = |tool: &str, arguments: Value| json!({"tool": tool, "arguments": arguments});
+    let segmind = quote("describe", json!({"image": image, "provider": "segmind"}));
+    let (client, described) = once(client, "quote", segmind).await;
+    assert_eq!(described["isError"], false, "{described}");
+    assert!(
+        described["structuredContent"]["usd_micros"].as_u64() > Some(0),
+        "{described}"
+    );
+    let (client, layered) = once(
+        client,
+        "quote",
+        quote("layerize_text", json!({"image": image})),
+    )
+    .await;
+    assert_eq!(layered["isError"], false, "{layered}");
+    assert_eq!(layered["structuredContent"]["billed"], "no", "{layered}");
+    let ideogram = quote("describe", json!({"image": image, "provider": "ideogram"}));
+    let (client, unpriced) = once(client, "quote", ideogram).await;
+    assert_eq!(unpriced["isError"], true, "{unpriced}");
+    assert_eq!(unpriced["structuredContent"]["billed"], "no", "{unpriced}");
+    assert!(
+        unpriced.to_string().contains("no price known"),
+        "{unpriced}"
+    );
+    // What layerize_text is then billed is what its quote said.
+    let (client, made) = once(client, "layerize_text", json!({"image": image})).await;
+    assert_eq!(made["structuredContent"]["billed"], "yes", "{made}");
+    mock.settled().await;
+    let entries = mock.ledger().entries;
+    assert_eq!(entries.len(), 1, "only the layerize billed: {entries:?}");
+    assert_eq!(
+        entries[0].usd_micros,
+        layered["structuredContent"]["usd_micros"].as_u64(),
+        "{layered}"
+    );
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+}
+
+/// A server whose every call was refused unsent (over its budget, a
+/// keyed one among them) leaves no folder it made: its journal, the
+/// folder's lock and its key locks go with it. A server that sent a call
+/// keeps its folder, as one that was there stays.
+#[tokio::test]
+async fn a_server_that_sent_nothing_leaves_no_folder_it_made() {
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("new").join("images");
+    let fox = |key: &str| {
+        json!({"prompt": "a fox over budget", "provider": "ideogram", "model": "V_4_5",
+               "quality": "high", "idempotency_key": key})
+    };
+    let client = start(&mock, dir.path(), &out, &["--max-usd", "0.01"]).await;
+    let (client, over) = once(client, "generate", fox("k-1")).await;
+    assert_eq!(over["structuredContent"]["billed"], "no", "{over}");
+    assert!(out.join(".ideogram-mcp.jsonl").exists());
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    let left = dir.path().join("new");
+    let left = left.exists().then(|| common::walk(&left));
+    assert!(left.is_none(), "left behind: {left:?}");
+
+    // One that sent a call keeps its folder.
+    let client = start(&mock, dir.path(), &out, &[]).await;
+    let (client, made) = once(client, "generate", fox("k-2")).await;
+    assert_eq!(made["structuredContent"]["billed"], "yes", "{made}");
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+    assert!(out.join(".ideogram-mcp.jsonl").exists());
+    assert!(path_of(&made).exists(), "{made}");
+    mock.settled().await;
+    assert_eq!(mock.ledger().entries.len(), 1, "{:?}", mock.ledger());
+}

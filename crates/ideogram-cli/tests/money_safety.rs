@@ -1802,7 +1802,8 @@ async fn batch_describe_and_layerize_lines_are_billed_once_and_resume_after_a_ki
         "{err}"
     );
     assert!(mock.ledger().entries.is_empty(), "nothing sent");
-    std::fs::remove_dir_all(dir.path().join("out")).unwrap();
+    // Refused unsent: no folder made for nothing.
+    assert!(!dir.path().join("out").exists());
     // A file of the user's where the first description would go.
     std::fs::create_dir(dir.path().join("out")).unwrap();
     std::fs::write(dir.path().join("out/0001-photo.txt"), "mine").unwrap();

@@ -88,8 +88,9 @@ pub(crate) struct AgentOptions {
     /// (such as 12.50): each paid call is priced first (a free dry run,
     /// or the spec's price) and refused, unsent, when the most it can cost
     /// would pass what is left. Counted from what the folder's server
-    /// journals already record as spent, all time (a restart or a crash
-    /// gives none of it back): a fresh budget is a fresh --out folder.
+    /// journals record as spent, all time, read again at every call (a
+    /// restart or a crash gives none of it back, and servers sharing the
+    /// folder keep to it together): a fresh budget is a fresh --out folder.
     #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
     pub(crate) max_usd: Option<String>,
 }
@@ -111,9 +112,12 @@ pub(crate) async fn serve(
         .transpose()
         .map_err(|invalid| Failure::new(crate::failure::INVALID, invalid.to_string()))?;
     let mut server = Server::open(connection, out, read, signals.clone()).await?;
-    // Where the spend starts: what this folder's server journals record.
-    let spent = shared::spent(&server.out);
-    server.budget = budget::Budget::new(max_usd, spent);
+    // The spend: what this folder's server journals record, read again
+    // as they grow.
+    let journals = shared::journals(&server.out).collect();
+    let own = server.journal.path().to_path_buf();
+    server.budget = budget::Budget::new(max_usd, journals, own);
+    let (spent, _) = server.budget.spent();
     server.input_urls = agent
         .allow_url_host
         .iter()
@@ -198,6 +202,7 @@ pub(crate) async fn serve(
     tell(&format!(
         "ideogram mcp: {why}; every call ran to its end (the journal, {journal}, says what each paid for)"
     ));
+    server.leave_unused();
     if kept > 0 {
         return Err(Failure::new(
             crate::failure::NOT_SAVED,

@@ -85,6 +85,10 @@ pub(super) struct Server {
     /// The output folder's lock, shared, held for the server's life:
     /// other servers may save there meanwhile, a batch may not.
     pub(super) _folder: std::fs::File,
+    /// The folder, when this server made it, with the files it made there
+    /// (its journal, the folder's lock, key locks): removed at its end if
+    /// it sent nothing ([`Server::leave_unused`]).
+    created: Mutex<naming::NewFolders>,
 }
 
 /// Releases a running idempotency key when its call ends, however.
@@ -165,10 +169,8 @@ impl Server {
         read: &[PathBuf],
         signals: Signals,
     ) -> Result<Self, Failure> {
-        std::fs::create_dir_all(out)
-            .map_err(|e| Failure::io(format!("cannot create {}", out.display()), e))?;
         let out = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
-        naming::writable(&out, 64)?;
+        let mut created = naming::writable(&out, 64)?;
         // The provider and key are checked at each call, so that a server
         // with one provider's key serves that one.
         connect::provider(&connection, false)?;
@@ -186,7 +188,9 @@ impl Server {
             })
             .collect::<Result<_, _>>()?;
         let folder = crate::journal::share_output(&out)?;
+        created.created(&out.join(crate::journal::FOLDER_LOCK));
         let (journal, states) = shared::open_journal(&out)?;
+        created.created(journal.path());
         Ok(Self {
             connection,
             out,
@@ -201,8 +205,9 @@ impl Server {
             signals,
             readable,
             input_urls: ideogram::InputUrlPolicy::public_only(),
-            budget: Budget::new(None, Default::default()),
+            budget: Budget::default(),
             _folder: folder,
+            created: Mutex::new(created),
         })
     }
 
@@ -313,7 +318,27 @@ impl Server {
         // Released with `running` if the key runs on another server.
         running._lock =
             Some(shared::lock_key(&self.out, key)?.ok_or_else(|| shared::still_running(key))?);
+        let lock = shared::key_lock(&self.out, key);
+        let mut created = self.created.lock().expect("created");
+        if let Some(keys) = lock.parent() {
+            created.created_folder(keys);
+        }
+        created.created(&lock);
         Ok(running)
+    }
+
+    /// Removes the folder this server made, with what it made there, when
+    /// it sent nothing (its journal records no call) and no other server
+    /// or batch holds the folder: a server whose every call was refused
+    /// leaves nothing behind. A folder another put anything in stays.
+    pub(super) fn leave_unused(&self) {
+        let created = std::mem::take(&mut *self.created.lock().expect("created"));
+        let sent = Journal::entries(self.journal.path())
+            .is_none_or(|entries| entries.iter().any(|entry| entry.item().is_some()));
+        // Alone on the folder: the shared lock taken alone.
+        if sent || self._folder.try_lock().is_err() {
+            created.keep();
+        }
     }
 
     /// Answers a call of `tool`; a paid tool's answer or error, and a
@@ -509,7 +534,8 @@ impl Server {
     /// `quote`: what a call of a paid tool (`tool`, with its `arguments`,
     /// checked against that tool's own schema) would cost, from the
     /// library's quote: Ideogram's free dry run where the operation takes
-    /// one, else the spec's price. Nothing is billed or journaled.
+    /// one, else the spec's price; a call nothing prices (Ideogram's
+    /// describe) is refused, saying so. Nothing is billed or journaled.
     async fn quote(&self, call: Call) -> Result<Value, Refused> {
         let named = call.args.get("tool").and_then(Value::as_str);
         let Some(tool) = named.and_then(Tool::named).filter(|tool| tool.quotable()) else {
@@ -537,6 +563,63 @@ impl Server {
                 }
                 Refused::invalid(invalid)
             })?;
+        let (quote, provider) = self.quoted(tool, inner).await?;
+        let quote = quote.map_err(|err| match err {
+            // Nothing prices it (Ideogram's describe): said so, not guessed.
+            ideogram::Error::Validation(invalid) if invalid.field == "price" => {
+                let refusal = match self.budget.limited() {
+                    true => "; this server's budget refuses it unsent",
+                    false => "",
+                };
+                let failure = Failure::new(
+                    INVALID,
+                    format!(
+                        "no price known ({invalid}): a call would be billed at a price not \
+                         known here{refusal}"
+                    ),
+                );
+                Refused::new(failure, Billed::No)
+            }
+            err => Refused::error(err, provider),
+        })?;
+        let mut answer = serde_json::to_value(&quote).unwrap_or_default();
+        answer["usd"] = json!(ideogram::dollars(quote.usd_micros));
+        answer["most_usd"] = json!(ideogram::dollars(quote.most_usd_micros()));
+        answer["most_usd_micros"] = json!(quote.most_usd_micros());
+        answer["provider"] = json!(provider.to_string());
+        answer["billed"] = json!("no");
+        Ok(answer)
+    }
+
+    /// The quote of a call of `tool` (checked, its images read, nothing
+    /// sent that bills), by the pricing its call is held with under a
+    /// budget; the provider asked.
+    async fn quoted(
+        &self,
+        tool: Tool,
+        inner: Call,
+    ) -> Result<(Result<ideogram::Quote, ideogram::Error>, Provider), Refused> {
+        match tool {
+            Tool::Describe => {
+                let args: DescribeArgs = inner.parse().map_err(Refused::invalid)?;
+                self.readable_only(vec![("image".to_owned(), args.image.clone())])?;
+                let session = self.session(inner.provider).await?;
+                let quote = session.client.quote_describe(&args.request()).await;
+                return Ok((quote, session.provider));
+            }
+            Tool::LayerizeText => {
+                let args: LayerizeArgs = inner.parse().map_err(Refused::invalid)?;
+                self.readable_only(vec![("image".to_owned(), args.image.clone())])?;
+                let session = self.session(Some(Provider::Ideogram)).await?;
+                let request = args.request();
+                request
+                    .check(Provider::Ideogram)
+                    .map_err(Refused::invalid)?;
+                let quote = session.client.quote_layerize(&request).await;
+                return Ok((quote, session.provider));
+            }
+            _ => {}
+        }
         let paid = Self::paid_of(tool, inner)?;
         let session = self.session(paid.provider).await?;
         let provider = session.provider;
@@ -547,19 +630,11 @@ impl Server {
             // Not a paid tool's work: `describe` and `layerize_text` are their own.
             Work::Describe(_) | Work::Layerize(_) => {}
         }
-        let prepared = paid.work.prepare(&session.client).await;
-        let quote = match prepared {
+        let quote = match paid.work.prepare(&session.client).await {
             Ok(prepared) => prepared.quote().await,
             Err(err) => Err(err),
-        }
-        .map_err(|e| Refused::error(e, provider))?;
-        let mut answer = serde_json::to_value(&quote).unwrap_or_default();
-        answer["usd"] = json!(ideogram::dollars(quote.usd_micros));
-        answer["most_usd"] = json!(ideogram::dollars(quote.most_usd_micros()));
-        answer["most_usd_micros"] = json!(quote.most_usd_micros());
-        answer["provider"] = json!(provider.to_string());
-        answer["billed"] = json!("no");
-        Ok(answer)
+        };
+        Ok((quote, provider))
     }
 
     /// A paid call: answered from the journal when its key is there,
@@ -652,7 +727,7 @@ impl Server {
                 // price nothing knows.
                 let cost = match hold {
                     Some(hold) => hold.settle(None),
-                    None => self.budget.spend(unheld, None),
+                    None => unheld.spent(None),
                 };
                 self.spent(Some(cost)).await;
                 Ok(answer)
@@ -661,7 +736,7 @@ impl Server {
                 let refused = self.failed(item, err, provider).await;
                 let cost = match hold {
                     Some(hold) => hold.settle_refused(refused.billed),
-                    None if refused.billed == Billed::Yes => Some(self.budget.spend(unheld, None)),
+                    None if refused.billed == Billed::Yes => Some(unheld.spent(None)),
                     None => None,
                 };
                 self.spent(cost).await;
@@ -727,7 +802,8 @@ impl Server {
             return Ok(answer);
         }
         let plan = Plan::from_output(Some(&self.out.join("")), &naming::slug(&asked.prompt))?;
-        plan.check(paid.work.images())?;
+        // The server's folder: made at its start.
+        plan.check(paid.work.images())?.keep();
         // Held until the images are about to be saved (dropped on every
         // other way out).
         let room = crate::room::reserve(&plan.dir, paid.work.images())?;
@@ -828,7 +904,7 @@ impl Server {
         let cost = generation.usage_cost_usd_micros;
         let cost = match hold.take() {
             Some(hold) => Some(hold.settle(cost)),
-            None if !from_journal => Some(self.budget.spend(charge, cost)),
+            None if !from_journal => Some(charge.spent(cost)),
             None => None,
         };
         self.spent(cost).await;
@@ -1194,7 +1270,7 @@ impl Server {
             Some(&self.out.join("")),
             &naming::slug(named.as_deref().unwrap_or(id)),
         )?;
-        plan.check(1)?;
+        plan.check(1)?.keep();
         let job = session.client.job(id);
         // A job this server did not queue is asked after first: an id the
         // service does not know is refused, free and unrecorded.
@@ -1211,7 +1287,19 @@ impl Server {
             progress.say(format!("job {id}: {}", status.status));
         });
         let generation = tokio::select! {
-            generation = waited => generation.map_err(|err| Refused::error(err, Provider::Segmind))?,
+            generation = waited => match generation {
+                Ok(generation) => generation,
+                // Queued by this server, whose journal counts it as billed
+                // since: a job that FAILED (documented unbilled) is
+                // journaled so, which voids that. Nothing else voids it: an
+                // id no longer known may be a job billed and expired.
+                Err(err) => return Err(match &earlier {
+                    Some((item, _)) if matches!(err.root(), ideogram::Error::JobFailed { .. }) => {
+                        self.failed(*item, err, Provider::Segmind).await
+                    }
+                    _ => Refused::error(err, Provider::Segmind),
+                }),
+            },
             () = progress.ct.cancelled() => {
                 // Waiting bills nothing: the job goes on, and job_wait
                 // again picks it up.
@@ -1223,7 +1311,24 @@ impl Server {
         // Queued by this server: its item, which knows the model and prompt;
         // else a new item, recorded now that the job has run.
         let (item, state) = match earlier {
-            Some((item, state)) => (item, state),
+            Some((item, state)) => {
+                // Counted at its quote when it was queued: the service's
+                // own figure, where it gave one, is the last word.
+                if let Some(cost) = generation.usage_cost_usd_micros
+                    && state
+                        .cost
+                        .as_ref()
+                        .is_none_or(|c| c.most() != Some(cost) || c.usd_micros != cost)
+                {
+                    let charge = Charge {
+                        item,
+                        provider: Provider::Segmind,
+                        model: state.model.clone(),
+                    };
+                    self.spent(Some(charge.spent(Some(cost)))).await;
+                }
+                (item, state)
+            }
             None => {
                 let item = self.items.lock().expect("items").reserve();
                 self.journal(Entry::Submitted {
@@ -1243,7 +1348,7 @@ impl Server {
                     model: None,
                 };
                 let cost = generation.usage_cost_usd_micros;
-                self.spent(Some(self.budget.spend(charge, cost))).await;
+                self.spent(Some(charge.spent(cost))).await;
                 (item, ItemState::default())
             }
         };
@@ -1418,7 +1523,7 @@ impl Server {
             .clone()
             .unwrap_or_else(|| "text-layers".to_owned());
         let plan = Plan::from_output(Some(&self.out.join("")), &naming::slug(&named))?;
-        plan.check(1)?;
+        plan.check(1)?.keep();
         let request = args.request();
         // Refused before anything is sent: one answered later (v2's
         // `async`, `webhook_url`; tools leave those out, `operation` aside).

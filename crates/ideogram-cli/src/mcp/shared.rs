@@ -30,7 +30,7 @@ const KEYS: &str = ".ideogram-mcp.keys";
 const FINGERPRINT: &str = "ideogram-mcp";
 
 /// The server journals' paths in `out`, the first [`JOURNAL`] itself.
-fn journals(out: &Path) -> impl Iterator<Item = PathBuf> + '_ {
+pub(super) fn journals(out: &Path) -> impl Iterator<Item = PathBuf> + '_ {
     let (stem, ext) = JOURNAL.rsplit_once('.').unwrap_or((JOURNAL, "jsonl"));
     (0..SERVERS).map(move |n| match n {
         0 => out.join(JOURNAL),
@@ -53,29 +53,21 @@ pub(super) fn open_journal(out: &Path) -> Result<Opened, Failure> {
     })
 }
 
-/// What every server journal in `out` records as spent, this server's
-/// own included (see [`super::budget::spent_in`]): where a server's spend,
-/// and so its budget, starts. All servers' and all time's: a server
-/// restarted (or crashed) on a folder takes back none of its spend, and
-/// may take another server's journal than the one it wrote before.
-pub(super) fn spent(out: &Path) -> super::budget::Spent {
-    journals(out)
-        .filter(|path| path.is_file())
-        .filter_map(|path| Journal::entries(&path))
-        .map(super::budget::spent_in)
-        .fold(Default::default(), super::budget::Spent::plus)
-}
-
 /// A key's lock, held while its call runs, by whichever server runs it.
 pub(super) struct KeyLock(#[allow(dead_code, reason = "held for its lock")] File);
+
+/// The file of `key`'s lock in `out` (in the folder of the key locks).
+pub(super) fn key_lock(out: &Path, key: &str) -> PathBuf {
+    out.join(KEYS).join(format!("{}.lock", fnv1a(key.bytes())))
+}
 
 /// Locks `key` across the servers on `out`; `None` when a call with it
 /// runs now (on this server or another).
 pub(super) fn lock_key(out: &Path, key: &str) -> Result<Option<KeyLock>, Failure> {
+    let path = key_lock(out, key);
     let dir = out.join(KEYS);
     std::fs::create_dir_all(&dir)
         .map_err(|e| Failure::io(format!("cannot create {}", dir.display()), e))?;
-    let path = dir.join(format!("{}.lock", fnv1a(key.bytes())));
     let file = OpenOptions::new()
         .write(true)
         .create(true)

@@ -124,9 +124,12 @@ impl Tool {
     }
 
     /// Whether `quote` prices its calls: those that send one request the
-    /// library can price (a generation, or an operation on an image).
+    /// library can price (a generation, an operation on an image, a
+    /// describe or a layerize).
     pub(super) fn quotable(self) -> bool {
-        self.generates() || self.edit_op().is_some()
+        self.generates()
+            || self.edit_op().is_some()
+            || matches!(self, Self::Describe | Self::LayerizeText)
     }
 
     /// What the tool does, for an agent: short, the notes every paid tool
