@@ -125,7 +125,9 @@ fn emit_node(node: &Node) -> Result<String, Box<dyn Error>> {
             }
             if node.required.contains(file) {
                 let name = &property.name;
-                return Err(format!("{name} stands in for {file}, so {file} is not required").into());
+                return Err(
+                    format!("{name} stands in for {file}, so {file} is not required").into(),
+                );
             }
         }
     }

@@ -87,6 +87,20 @@ impl ImageInput {
         Self::Asset(asset)
     }
 
+    /// The body field that takes an asset identifier in place of the file
+    /// field `file` on some operation (the spec's `x-in-place-of`), so
+    /// that a front naming fields by the spec's names finds it there.
+    ///
+    /// ```
+    /// use ideogram::ImageInput;
+    ///
+    /// assert_eq!(ImageInput::asset_field("mask"), Some("mask_asset_identifier"));
+    /// assert_eq!(ImageInput::asset_field("prompt"), None);
+    /// ```
+    pub fn asset_field(file: &str) -> Option<&'static str> {
+        crate::catalog::stand_in_name(file)
+    }
+
     /// The asset identifier `value` (its JSON form) of the field `field`,
     /// checked against the spec's schema first, so that a refusal names
     /// the field and what the spec allows (`image_asset_identifier.asset_type:
