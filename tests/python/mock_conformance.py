@@ -400,14 +400,33 @@ def v2_variants(results, mock, send):
     send("v2 remix 3.0 custom model 200", "/v2/image/remix/ideogram-3-custom-model",
          remixed | {"custom_model_uri": text(model)})
     asset = {"asset_type": "RESPONSE", "asset_id": "b2ZmaWNpYWw"}
-    send("v2 inpaint with asset identifiers as JSON parts 200", "/v2/image/inpaint/ideogram-3", edited | {
-        "image_asset_identifier": ("application/json", json.dumps(asset).encode(), None),
-        "style_reference_asset_identifiers": [("application/json", json.dumps(asset).encode(), None)] * 2})
+
+    def part(value):
+        return ("application/json", json.dumps(value).encode(), None)
+
+    # An identifier stands in for its file (`x-in-place-of`): one of the two.
+    unfiled = {"prompt": text("a hat")}
+    send("v2 inpaint with asset identifiers as JSON parts in place of both files 200", "/v2/image/inpaint/ideogram-3",
+         unfiled | {"image_asset_identifier": part(asset), "mask_asset_identifier": part(asset),
+                    "style_reference_asset_identifiers": [part(asset)] * 2})
+    send("v2 inpaint of an asset with a mask file 200", "/v2/image/inpaint/ideogram-3",
+         unfiled | {"image_asset_identifier": part(asset), "mask": ("image/png", mask, "m.png")})
+    for path, body in [("/v2/image/remix/ideogram-3", {"prompt": text("at night")}),
+                       ("/v2/image/describe/ideogram-4", {}), ("/v2/image/describe/ideogram-3", {})]:
+        send(f"v2 {path} of an asset 200", path, body | {"image_asset_identifier": part(asset)})
+    answer = send("v2 inpaint 400 neither the image nor its identifier", "/v2/image/inpaint/ideogram-3",
+                  unfiled | {"mask": ("image/png", mask, "m.png")}, 400)
+    results.check("ideogram: the 400 for no image names image and image_asset_identifier",
+                  b"image" in answer and b"image_asset_identifier" in answer, answer)
+    answer = send("v2 inpaint 400 both the image and its identifier", "/v2/image/inpaint/ideogram-3",
+                  edited | {"image_asset_identifier": part(asset)}, 400)
+    results.check("ideogram: the 400 for both names image_asset_identifier and image",
+                  b"image_asset_identifier: cannot be given with image" in answer, answer)
     for name, bad in [("an unknown asset type", asset | {"asset_type": "PHOTO"}),
                       ("a short collection id", asset | {"collection_id": "short"}),
                       ("no asset id", {"asset_type": "RESPONSE"})]:
-        answer = send(f"v2 inpaint 400 {name}", "/v2/image/inpaint/ideogram-3", edited | {
-            "image_asset_identifier": ("application/json", json.dumps(bad).encode(), None)}, 400)
+        answer = send(f"v2 inpaint 400 {name}", "/v2/image/inpaint/ideogram-3", unfiled | {
+            "mask": ("image/png", mask, "m.png"), "image_asset_identifier": part(bad)}, 400)
         results.check(f"ideogram: the 400 for {name} names image_asset_identifier",
                       b"image_asset_identifier" in answer, answer)
 

@@ -115,6 +115,22 @@ fn emit_node(node: &Node) -> Result<String, Box<dyn Error>> {
     if !node.required.is_empty() {
         write!(out, "required: {},", texts(&node.required))?;
     }
+    for property in node.properties.iter() {
+        // A stand-in names a file of its own object, one that object can
+        // go without (else a body giving the stand-in is refused).
+        if let Some(file) = &property.in_place_of {
+            if !node.properties.iter().any(|p| p.name == *file) {
+                let name = &property.name;
+                return Err(format!("{name}: x-in-place-of names {file}, not a field here").into());
+            }
+            if node.required.contains(file) {
+                let name = &property.name;
+                return Err(
+                    format!("{name} stands in for {file}, so {file} is not required").into(),
+                );
+            }
+        }
+    }
     if !node.properties.is_empty() {
         let properties: String = node.properties.iter().map(property).collect();
         write!(out, "properties: B(&[{properties}]),")?;
@@ -159,11 +175,12 @@ fn property(property: &Property) -> String {
         None => "None".to_owned(),
     };
     format!(
-        "Property {{ name: B({:?}), node: {}, reference: {}, takes: {} }},",
+        "Property {{ name: B({:?}), node: {}, reference: {}, takes: {}, in_place_of: {} }},",
         &*property.name,
         property.node,
         text(&property.reference),
-        text(&property.takes)
+        text(&property.takes),
+        text(&property.in_place_of)
     )
 }
 

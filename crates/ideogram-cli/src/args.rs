@@ -187,9 +187,13 @@ pub(crate) enum Command {
     /// Generate from an input image (a URL or a local file) and a prompt.
     Remix {
         /// The input image: an http(s) URL or a file (JPEG, PNG or WebP, at most 10 MB).
-        image: String,
+        /// Or, on Ideogram's v2, `--set image_asset_identifier=JSON` names one it
+        /// already holds instead (this argument left out).
+        #[arg(value_name = "IMAGE")]
+        image: Option<String>,
         /// What to make of it.
-        prompt: String,
+        #[arg(value_name = "PROMPT")]
+        prompt: Option<String>,
         /// How closely to follow the input, 1 to 100 (default 50).
         #[arg(long, visible_alias = "weight", allow_negative_numbers = true)]
         image_weight: Option<String>,
@@ -208,11 +212,17 @@ pub(crate) enum Command {
     /// before anything is sent.
     Edit {
         /// The image to edit: an http(s) URL or a file (JPEG, PNG or WebP, at most 10 MB).
-        image: String,
+        /// Or, on Ideogram's v2, `--set image_asset_identifier=JSON` names one it
+        /// already holds instead (this argument left out).
+        #[arg(value_name = "IMAGE")]
+        image: Option<String>,
         /// Where to repaint: black is repainted, white kept; IMAGE's size.
-        mask: String,
+        /// Or `--set mask_asset_identifier=JSON` (v2), this argument left out.
+        #[arg(value_name = "MASK")]
+        mask: Option<String>,
         /// What to paint there.
-        prompt: String,
+        #[arg(value_name = "PROMPT")]
+        prompt: Option<String>,
         #[command(flatten)]
         options: EditOptions,
         #[command(flatten)]
@@ -224,10 +234,13 @@ pub(crate) enum Command {
     },
     /// Extend a square image outwards to a resolution (Ideogram 3.0).
     Reframe {
-        /// The square image: an http(s) URL or a file.
-        image: String,
+        /// The square image: an http(s) URL or a file (or `--set
+        /// image_asset_identifier=JSON` instead, on v2).
+        #[arg(value_name = "IMAGE")]
+        image: Option<String>,
         /// The size to extend to, one of Ideogram 3.0's (`ideogram resolutions --family v3`).
-        resolution: String,
+        #[arg(value_name = "RESOLUTION")]
+        resolution: Option<String>,
         #[command(flatten)]
         options: EditOptions,
         #[command(flatten)]
@@ -240,10 +253,13 @@ pub(crate) enum Command {
     /// Keep an image's subject and paint a new background from the prompt
     /// (Ideogram 3.0).
     ReplaceBackground {
-        /// The image: an http(s) URL or a file.
-        image: String,
+        /// The image: an http(s) URL or a file (or `--set
+        /// image_asset_identifier=JSON` instead, on v2).
+        #[arg(value_name = "IMAGE")]
+        image: Option<String>,
         /// The new background.
-        prompt: String,
+        #[arg(value_name = "PROMPT")]
+        prompt: Option<String>,
         #[command(flatten)]
         options: EditOptions,
         #[command(flatten)]
@@ -277,8 +293,10 @@ pub(crate) enum Command {
     },
     /// Make an image's background transparent (Ideogram's v2; billed).
     RemoveBackground {
-        /// The image: an http(s) URL or a file.
-        image: String,
+        /// The image: an http(s) URL or a file (or `--set
+        /// image_asset_identifier=JSON` instead).
+        #[arg(value_name = "IMAGE")]
+        image: Option<String>,
         #[command(flatten)]
         options: EditOptions,
         #[command(flatten)]
@@ -306,8 +324,10 @@ pub(crate) enum Command {
     /// Separate an image's text into layers: saves the image without its
     /// text and prints each text block (Ideogram 3.0; billed).
     LayerizeText {
-        /// The image: an http(s) URL or a file.
-        image: String,
+        /// The image: an http(s) URL or a file (or `--set
+        /// image_asset_identifier=JSON` instead, on v2).
+        #[arg(value_name = "IMAGE")]
+        image: Option<String>,
         /// What the image shows (v1; written by the service when absent).
         #[arg(long)]
         prompt: Option<String>,
@@ -322,8 +342,10 @@ pub(crate) enum Command {
     },
     /// Words for an image, each usable as a prompt (billed).
     Describe {
-        /// The image: an http(s) URL or a file.
-        image: String,
+        /// The image: an http(s) URL or a file (or `--set
+        /// image_asset_identifier=JSON` instead, on v2).
+        #[arg(value_name = "IMAGE")]
+        image: Option<String>,
         #[command(flatten)]
         options: TargetOptions,
         #[command(flatten)]

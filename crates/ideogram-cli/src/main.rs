@@ -317,13 +317,17 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             image,
             prompt,
             image_weight,
-            options,
+            mut options,
             save,
             ..
         } => {
+            let set = &mut options.body.set;
+            let (images, words) =
+                request::positionals(&[image, prompt], &["image"], &["prompt"], set)?;
+            let [image] = <[_; 1]>::try_from(images).expect("one image");
             let request = request::with_image(
-                request::build(&prompt, &options)?,
-                &image,
+                request::build(&words[0], &options)?,
+                image,
                 image_weight.as_deref(),
             )?;
             let save = commands::Save::new(&save, cli.json).within(pricing);
@@ -333,15 +337,21 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             image,
             mask,
             prompt,
-            options,
+            mut options,
             save,
             ..
         } => {
+            let set = &mut options.body.set;
+            let given = [image, mask, prompt];
+            let (images, mut words) =
+                request::positionals(&given, &["image", "mask"], &["prompt"], set)?;
+            let [image, mask] = <[_; 2]>::try_from(images).expect("two images");
+            let prompt = words.remove(0);
             let kind = ideogram::EditKind::Edit {
-                mask: request::mask(&mask)?,
+                mask,
                 prompt: prompt.clone(),
             };
-            let request = request::edit(&image, kind, &options)?;
+            let request = request::edit(image, kind, &options)?;
             edit(
                 &session,
                 request,
@@ -354,13 +364,17 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Reframe {
             image,
             resolution,
-            options,
+            mut options,
             save,
             ..
         } => {
-            let resolution: ideogram::Resolution = resolution.parse()?;
-            let request =
-                request::edit(&image, ideogram::EditKind::Reframe { resolution }, &options)?;
+            let set = &mut options.body.set;
+            let given = [image, resolution];
+            let (mut images, words) =
+                request::positionals(&given, &["image"], &["resolution"], set)?;
+            let resolution: ideogram::Resolution = words[0].parse()?;
+            let kind = ideogram::EditKind::Reframe { resolution };
+            let request = request::edit(images.remove(0), kind, &options)?;
             let named = format!("reframe {resolution}");
             edit(
                 &session,
@@ -374,14 +388,18 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::ReplaceBackground {
             image,
             prompt,
-            options,
+            mut options,
             save,
             ..
         } => {
+            let set = &mut options.body.set;
+            let (mut images, mut words) =
+                request::positionals(&[image, prompt], &["image"], &["prompt"], set)?;
+            let prompt = words.remove(0);
             let kind = ideogram::EditKind::ReplaceBackground {
                 prompt: prompt.clone(),
             };
-            let request = request::edit(&image, kind, &options)?;
+            let request = request::edit(images.remove(0), kind, &options)?;
             edit(
                 &session,
                 request,
@@ -406,7 +424,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 detail: request::unsigned("detail", detail.as_deref())?,
             };
             let named = request::edit_named(&kind, prompt);
-            let request = request::edit(&image, kind, &options)?;
+            let request = request::edit(image.parse()?, kind, &options)?;
             edit(
                 &session,
                 request,
@@ -418,13 +436,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::RemoveBackground {
             image,
-            options,
+            mut options,
             save,
             ..
         } => {
+            let set = &mut options.body.set;
+            let (mut images, _) = request::positionals(&[image], &["image"], &[], set)?;
             let kind = ideogram::EditKind::RemoveBackground;
             let named = request::edit_named(&kind, None);
-            let request = request::edit(&image, kind, &options)?;
+            let request = request::edit(images.remove(0), kind, &options)?;
             let save = commands::Save::new(&save, cli.json).within(pricing);
             edit(&session, request, named, save, &signals).await
         }
@@ -439,23 +459,29 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 mask: request::mask(&mask)?,
             };
             let named = request::edit_named(&kind, None);
-            let request = request::edit(&image, kind, &options)?;
+            let request = request::edit(image.parse()?, kind, &options)?;
             let save = commands::Save::new(&save, cli.json).within(pricing);
             edit(&session, request, named, save, &signals).await
         }
         Command::LayerizeText {
             image,
             prompt,
-            options,
+            mut options,
             save,
             ..
         } => {
-            let request = request::layerize(&image, prompt.as_deref(), &options)?;
+            let set = &mut options.set;
+            let (mut images, _) = request::positionals(&[image], &["image"], &[], set)?;
+            let request = request::layerize(images.remove(0), prompt.as_deref(), &options)?;
             let save = commands::Save::new(&save, cli.json).within(pricing);
             commands::layerize_text(&session, request, prompt.as_deref(), save, &signals).await
         }
-        Command::Describe { image, options, .. } => {
-            let request = request::describe(&image, &options)?;
+        Command::Describe {
+            image, mut options, ..
+        } => {
+            let set = &mut options.set;
+            let (mut images, _) = request::positionals(&[image], &["image"], &[], set)?;
+            let request = request::describe(images.remove(0), &options)?;
             commands::describe(&session, request, (cli.json, pricing), &signals).await
         }
         Command::Batch {
@@ -493,7 +519,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             } => {
                 let mut request = request::build(&prompt, &options)?;
                 if let Some(image) = image {
-                    request = request::with_image(request, &image, image_weight.as_deref())?;
+                    let image = image.parse()?;
+                    request = request::with_image(request, image, image_weight.as_deref())?;
                 }
                 commands::job_submit(&session, &request, (cli.json, pricing), &signals).await
             }

@@ -116,13 +116,89 @@ fn sets(pairs: &[String]) -> Result<Vec<(String, Value)>, InvalidInput> {
         .collect()
 }
 
+/// A command's positional arguments as it reads them: its `images` (by
+/// the request's names, `image` and `mask`, each its next argument, or the
+/// asset identifier `--set` gives in its place: the field the spec marks
+/// `x-in-place-of` it, taken out of `set`), then its `words`. `given` are
+/// the arguments clap filled, in order (an image named by its identifier
+/// leaves its place to the next argument). An image given neither way, or
+/// both ways, is refused naming the two.
+pub(crate) fn positionals(
+    given: &[Option<String>],
+    images: &[&'static str],
+    words: &[&'static str],
+    set: &mut Vec<String>,
+) -> Result<(Vec<ImageInput>, Vec<String>), InvalidInput> {
+    let given: Vec<&String> = given.iter().flatten().collect();
+    let mut assets = Vec::new();
+    for image in images {
+        let field = ImageInput::asset_field(image);
+        let pair = field.and_then(|field| {
+            set.iter().position(|pair| {
+                pair.split_once('=')
+                    .is_some_and(|(name, _)| name.trim() == field)
+            })
+        });
+        assets.push(match (field, pair) {
+            (Some(field), Some(at)) => {
+                let pair = set.remove(at);
+                let text = pair.split_once('=').map_or("", |(_, text)| text);
+                let value = serde_json::from_str(text).unwrap_or_else(|_| text.into());
+                Some((field, ImageInput::from_asset_json(field, &value)?))
+            }
+            _ => None,
+        });
+    }
+    let files = assets.iter().filter(|a| a.is_none()).count();
+    let extra = given.len().saturating_sub(files + words.len());
+    if let (true, Some((field, _))) = (extra > 0, assets.iter().flatten().next()) {
+        let image = images[assets.iter().position(Option::is_some).expect("an asset")];
+        let message = format!(
+            "stands in for {}: give the file or its identifier, not both",
+            image.to_uppercase()
+        );
+        return Err(InvalidInput::new(*field, message));
+    }
+    // Short of arguments: the first image given neither way is what is
+    // missing (a prompt alone would otherwise be read as the image).
+    let short = given.len() < files + words.len();
+    let mut given = given.into_iter();
+    let mut inputs = Vec::new();
+    for (image, asset) in images.iter().zip(assets) {
+        if let Some((_, asset)) = asset {
+            inputs.push(asset);
+            continue;
+        }
+        let next = if short { None } else { given.next() };
+        let Some(text) = next else {
+            let upper = image.to_uppercase();
+            let message = match ImageInput::asset_field(image) {
+                Some(field) => format!(
+                    "is required: give {upper} (a file or a URL), or --set {field}=<asset identifier> in its place"
+                ),
+                None => format!("is required: give {upper} (a file or a URL)"),
+            };
+            return Err(InvalidInput::new(*image, message));
+        };
+        inputs.push(image_named(text, image)?);
+    }
+    let mut texts = Vec::new();
+    for word in words {
+        let text = given
+            .next()
+            .ok_or_else(|| InvalidInput::new(*word, "is required"))?;
+        texts.push(text.clone());
+    }
+    Ok((inputs, texts))
+}
+
 /// An image operation's request: `kind` done to `image`, with `options`.
 pub(crate) fn edit(
-    image: &str,
+    image: ImageInput,
     kind: EditKind,
     options: &EditOptions,
 ) -> Result<EditRequest, InvalidInput> {
-    let mut request = EditRequest::new(image.parse()?, kind);
+    let mut request = EditRequest::new(image, kind);
     if let Some(model) = &options.model {
         request = request.model(model.parse()?);
     }
@@ -134,20 +210,20 @@ pub(crate) fn edit(
 
 /// A describe request for `image` with `options`.
 pub(crate) fn describe(
-    image: &str,
+    image: ImageInput,
     options: &TargetOptions,
 ) -> Result<DescribeRequest, InvalidInput> {
-    let request = DescribeRequest::new(image_named(image, "image")?);
+    let request = DescribeRequest::new(image);
     targeted(request, options)
 }
 
 /// A layerize request for `image` (and `prompt`) with `options`.
 pub(crate) fn layerize(
-    image: &str,
+    image: ImageInput,
     prompt: Option<&str>,
     options: &TargetOptions,
 ) -> Result<LayerizeRequest, InvalidInput> {
-    let mut request = LayerizeRequest::new(image_named(image, "image")?);
+    let mut request = LayerizeRequest::new(image);
     if let Some(prompt) = prompt {
         request = request.prompt(prompt);
     }
@@ -260,10 +336,10 @@ fn image_named(text: &str, field: &'static str) -> Result<ImageInput, InvalidInp
 /// Adds the input image of a remix, and how closely to follow it.
 pub(crate) fn with_image(
     request: GenerateRequest,
-    image: &str,
+    image: ImageInput,
     weight: Option<&str>,
 ) -> Result<GenerateRequest, InvalidInput> {
-    let mut request = request.image(image.parse::<ImageInput>()?);
+    let mut request = request.image(image);
     if let Some(weight) = weight {
         let weight = unsigned("image_weight", Some(weight))?.unwrap_or_default();
         request = request.image_weight(ImageWeight::new(weight)?);
@@ -542,9 +618,10 @@ pub(crate) fn batch_work(line: &str, base: &Options) -> Result<(String, Work), I
         .get("prompt")
         .and_then(Value::as_str)
         .map(str::to_owned);
+    assets_in_place(&mut merged, &["image", "mask"])?;
     if op == "generate" || op == "remix" {
         if op == "remix" && !merged.contains_key("image") {
-            return Err(InvalidInput::new("batch line", "remix needs an \"image\""));
+            return Err(needs(&op, "image"));
         }
         let request: GenerateRequest = from_json(merged, &op)?;
         return Ok((request.prompt().to_owned(), Work::Generate(request)));
@@ -558,14 +635,50 @@ pub(crate) fn batch_work(line: &str, base: &Options) -> Result<(String, Work), I
     }
     merged.insert("operation".to_owned(), Value::Object(kind.clone()));
     if !merged.contains_key("image") {
-        return Err(InvalidInput::new(
-            "batch line",
-            format!("{op} needs an \"image\""),
-        ));
+        return Err(needs(&op, "image"));
     }
     let kind: EditKind = from_json(kind, &op)?;
     let request: EditRequest = from_json(merged, &op)?;
     Ok((edit_named(&kind, prompt), Work::Edit(request)))
+}
+
+/// A batch line's image slots (`image`, `mask`) it names by an asset
+/// identifier instead, under the spec's field for it (`x-in-place-of`):
+/// moved into the slot, checked as the spec checks it, so the library
+/// sends it in place of the file. A line giving both keeps both, for the
+/// spec's rule to refuse naming the two.
+fn assets_in_place(line: &mut Map<String, Value>, slots: &[&str]) -> Result<(), InvalidInput> {
+    for slot in slots {
+        let Some(field) = ImageInput::asset_field(slot) else {
+            continue;
+        };
+        if line.contains_key(*slot) {
+            continue;
+        }
+        if let Some(value) = line.remove(field) {
+            let asset = ImageInput::from_asset_json(field, &value)?;
+            let value = serde_json::to_value(asset).expect("an asset identifier is JSON");
+            line.insert((*slot).to_owned(), value);
+        }
+    }
+    Ok(())
+}
+
+/// Whether `FIELD=VALUE` texts name the asset identifier standing in for `slot`.
+fn has_asset(set: &[String], slot: &str) -> bool {
+    let field = ImageInput::asset_field(slot);
+    set.iter().any(|pair| {
+        pair.split_once('=')
+            .is_some_and(|(name, _)| Some(name.trim()) == field)
+    })
+}
+
+/// A batch line without its `slot`, nor the identifier that stands in for it.
+fn needs(op: &str, slot: &str) -> InvalidInput {
+    let instead = ImageInput::asset_field(slot)
+        .map(|field| format!(" (or an \"{field}\" in its place)"))
+        .unwrap_or_default();
+    InvalidInput::new("batch line", format!("{op} needs an \"{slot}\"{instead}"))
 }
 
 /// The batch ops that read an image rather than make one, named as their
@@ -592,8 +705,7 @@ fn reader_work(
             format!("{other} is not text"),
         )),
     };
-    let image = text(&mut object, "image")?
-        .ok_or_else(|| InvalidInput::new("batch line", format!("{op} needs an \"image\"")))?;
+    let image = text(&mut object, "image")?;
     let prompt = match op {
         "layerize-text" => text(&mut object, "prompt")?,
         _ => None,
@@ -634,12 +746,17 @@ fn reader_work(
         .into_iter()
         .map(|(field, value)| format!("{field}={value}"))
         .collect();
-    let named = naming::image_stem(&image);
+    if image.is_none() && !has_asset(&options.set, "image") {
+        return Err(needs(op, "image"));
+    }
+    let (mut images, _) = positionals(&[image], &["image"], &[], &mut options.set)?;
+    let image = images.remove(0);
+    let named = naming::image_stem(&image.to_string());
     Ok(match op {
-        "describe" => (named, Work::Describe(describe(&image, &options)?)),
+        "describe" => (named, Work::Describe(describe(image, &options)?)),
         _ => (
             prompt.clone().unwrap_or_else(|| "text-layers".to_owned()),
-            Work::Layerize(layerize(&image, prompt.as_deref(), &options)?),
+            Work::Layerize(layerize(image, prompt.as_deref(), &options)?),
         ),
     })
 }

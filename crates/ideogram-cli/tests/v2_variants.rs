@@ -289,7 +289,8 @@ async fn an_asset_identifier_reaches_the_wire_as_a_json_part_and_a_malformed_one
         args
     };
 
-    // On the wire: one JSON part each (a list's items one part each).
+    // On the wire: one JSON part each (a list's items one part each), the
+    // identifier in place of the image's file part.
     let server = refusing().await;
     let url = server.base_url();
     let at = ["--provider", "ideogram", "--base-url", url.as_str()];
@@ -297,7 +298,7 @@ async fn an_asset_identifier_reaches_the_wire_as_a_json_part_and_a_malformed_one
     let args: Vec<&str> = at
         .iter()
         .copied()
-        .chain(args.iter().map(String::as_str))
+        .chain(args.iter().map(String::as_str).filter(|a| *a != "in.png"))
         .collect();
     let out = run(&args, &[("IDEOGRAM_API_KEY", "k")], dir.path()).await;
     assert_ne!(code(&out), 0);
@@ -310,6 +311,7 @@ async fn an_asset_identifier_reaches_the_wire_as_a_json_part_and_a_malformed_one
             .cloned()
             .collect()
     };
+    assert!(part("image").is_empty(), "no file part: {wire}");
     let identifier = part("image_asset_identifier");
     assert_eq!(identifier.len(), 1, "{wire}");
     assert_eq!(identifier[0]["content"], asset, "{wire}");

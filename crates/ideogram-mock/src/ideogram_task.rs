@@ -167,8 +167,12 @@ fn work(
                         .as_array()
                         .is_some_and(|r| r.iter().any(|f| f == "mask"))
                 });
+            // An image named by its asset identifier (no file part) has no
+            // size here: a mask is compared with an uploaded image only.
+            let uploaded = (op.route.and_then(|route| route.image))
+                .is_some_and(|field| form.file(field).is_some());
             if mask.is_some() || required {
-                if mask.and_then(|mask| form::dimensions(mask)) != input {
+                if uploaded && mask.and_then(|mask| form::dimensions(mask)) != input {
                     return Err(error(400, "mask: must be the image's size"));
                 }
                 if !mask.is_some_and(|mask| form::is_grayscale(mask)) {

@@ -78,18 +78,23 @@ fn sample(spec: &Schemas, schema: &Value) -> Value {
 }
 
 /// What `op` is sent: its body's sample, and an image for each file it
-/// requires.
+/// requires (or needs unless an identifier stands in for it).
 fn payload(spec: &Schemas, op: &Operation) -> Payload {
     let body = spec.get(op.body.expect("a body")).expect("its schema");
     let fields = match sample(spec, body) {
         Value::Object(fields) => fields,
         other => panic!("{}: {other}", op.id),
     };
+    // A file an asset identifier may stand in for (`x-in-place-of`) is
+    // one of two the body needs: the file is sent.
+    let stood_in = (body["properties"].as_object().into_iter().flatten())
+        .filter_map(|(_, property)| property["x-in-place-of"].as_str());
     let files = body["required"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
+        .chain(stood_in)
         .filter(|name| is_file(spec, &body["properties"][*name]))
         .map(|name| {
             let image = FilePart::new(gray_png(), "input.png", "image/png");

@@ -127,6 +127,9 @@ pub struct FieldFacts<'a> {
     pub models: Option<Vec<&'a str>>,
     /// The field whose images it masks (the object's `x-masks`).
     pub mask_of: Option<&'a str>,
+    /// The file field it may stand in for (`x-in-place-of`): an asset
+    /// identifier given instead of the image.
+    pub in_place_of: Option<&'a str>,
 }
 
 /// The name a [`Schemas::document`]'s own schema is kept under.
@@ -469,6 +472,26 @@ impl Schemas {
                 return fail(path, "is required".into());
             }
         }
+        // `x-in-place-of`: a field standing in for a file; one of the two.
+        let given = |field: &str| object.get(field).is_some_and(|v| !v.is_null());
+        for property in schema.properties.iter() {
+            let Some(file) = property.in_place_of.as_deref() else {
+                continue;
+            };
+            match (given(file), given(&property.name)) {
+                (false, false) => {
+                    push_field(path, file);
+                    let message = format!("is required, or {} in its place", property.name);
+                    return fail(path, message);
+                }
+                (true, true) => {
+                    push_field(path, &property.name);
+                    let message = format!("cannot be given with {file}: it stands in for it");
+                    return fail(path, message);
+                }
+                _ => {}
+            }
+        }
         for (name, field) in object {
             let len = path.len();
             push_field(path, name);
@@ -708,6 +731,7 @@ impl Schemas {
                 && schema.format.is_none(),
             values: self.field_values(name, field).unwrap_or_default(),
             takes: property.takes.as_deref(),
+            in_place_of: property.in_place_of.as_deref(),
             models: self.field_models(name, field),
             mask_of: object
                 .masks
@@ -1030,6 +1054,42 @@ mod tests {
         );
         let legacy = json!({"image_request": {"prompt": "x", "aspect_ratio": "ASPECT_1_1", "resolution": "RESOLUTION_1024_1024"}});
         assert!(ideogram().check("GenerateImageRequest", &legacy).is_err());
+    }
+
+    #[test]
+    fn an_asset_identifier_stands_in_for_its_file_and_one_of_the_two_is_needed() {
+        let inpaint = |body: Value| ideogram().check("InpaintV3RequestV2", &body);
+        let file = "data:image/png;base64,";
+        let asset = json!({"asset_type": "RESPONSE", "asset_id": "x"});
+        let cases = [
+            (json!({"prompt": "x", "image": file, "mask": file}), None),
+            (
+                json!({"prompt": "x", "image_asset_identifier": asset, "mask_asset_identifier": asset}),
+                None,
+            ),
+            (
+                json!({"prompt": "x", "image_asset_identifier": asset, "mask": file}),
+                None,
+            ),
+            (
+                json!({"prompt": "x", "mask": file}),
+                Some("image: is required, or image_asset_identifier in its place"),
+            ),
+            (
+                json!({"prompt": "x", "image": file, "image_asset_identifier": asset, "mask": file}),
+                Some("image_asset_identifier: cannot be given with image: it stands in for it"),
+            ),
+            (
+                json!({"prompt": "x", "image": file}),
+                Some("mask: is required, or mask_asset_identifier in its place"),
+            ),
+        ];
+        for (body, refused) in cases {
+            let checked = inpaint(body.clone()).map_err(|e| e.to_string());
+            assert_eq!(checked.err().as_deref(), refused, "{body}");
+        }
+        let facts = ideogram().field_facts("DescribeV3RequestV2", "image_asset_identifier");
+        assert_eq!(facts.unwrap().in_place_of, Some("image"));
     }
 
     #[test]

@@ -227,6 +227,29 @@ pub(crate) fn takers(provider: Provider, task: &str, field: &str) -> Vec<String>
     takers
 }
 
+/// The field of `op`'s body that may stand in for its file field `file`
+/// for `model` (the spec's `x-in-place-of`: an asset identifier).
+pub(crate) fn in_place_of(
+    provider: Provider,
+    op: &Operation,
+    file: &str,
+    model: &str,
+) -> Option<&'static Field> {
+    let mut fields = fields(provider, op).iter();
+    fields.find(|f| f.in_place_of == Some(file) && f.for_model(model))
+}
+
+/// The name some body of either provider gives the field standing in for
+/// its file field `file` (`image_asset_identifier` for `image`).
+pub(crate) fn stand_in_name(file: &str) -> Option<&'static str> {
+    let all = |p| operations(p).iter().map(move |op| (p, op));
+    let mut all = Provider::ALL.into_iter().flat_map(all);
+    all.find_map(|(provider, op)| {
+        let mut fields = fields(provider, op).iter();
+        fields.find(|f| f.in_place_of == Some(file)).map(|f| f.name)
+    })
+}
+
 /// Whether `field` holds input images in some body of either provider.
 pub(crate) fn is_image_field(field: &str) -> bool {
     everywhere(field).any(|f| f.image)

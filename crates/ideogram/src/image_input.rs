@@ -15,8 +15,9 @@ use crate::invalid::InvalidInput;
 pub const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
 
 /// An input image. Parses from (and displays as) text: an http(s) URL, a
-/// `data:image/png;base64,...` URL for bytes, anything else a path.
-#[derive(Debug, Clone, PartialEq)]
+/// `data:image/png;base64,...` URL for bytes, anything else a path. In
+/// JSON, an object is an [`AssetIdentifier`].
+#[derive(Debug, Clone)]
 pub enum ImageInput {
     /// An image the provider (Segmind) or this client (Ideogram) downloads.
     Url(String),
@@ -24,6 +25,45 @@ pub enum ImageInput {
     File(PathBuf),
     /// The image's bytes.
     Bytes(Bytes),
+    /// An image Ideogram already holds (a result's asset, an upload),
+    /// named instead of uploaded: sent in the field the spec marks
+    /// `x-in-place-of` the image's (`image_asset_identifier` for `image`,
+    /// `mask_asset_identifier` for `mask`; v2's operations), so nothing is
+    /// read or uploaded. An operation without such a field refuses it.
+    Asset(AssetIdentifier),
+}
+
+/// An image Ideogram already holds: the spec's `AssetIdentifier`, as
+/// generated (its `asset_type` one of the spec's enum, its `collection_id`
+/// checked against the spec's pattern when built).
+///
+/// ```
+/// use ideogram::{AssetIdentifier, ImageInput};
+/// use ideogram::raw::ideogram::types::AssetIdentifierAssetType;
+///
+/// let asset: AssetIdentifier = AssetIdentifier::builder()
+///     .asset_type(AssetIdentifierAssetType::Response)
+///     .asset_id("b2ZmaWNpYWw")
+///     .try_into()
+///     .unwrap();
+/// let image = ImageInput::asset(asset);
+/// assert_eq!(image.to_string(), "asset:RESPONSE:b2ZmaWNpYWw");
+/// ```
+pub use ideogram_raw::ideogram::types::AssetIdentifier;
+
+impl PartialEq for ImageInput {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Url(a), Self::Url(b)) => a == b,
+            (Self::File(a), Self::File(b)) => a == b,
+            (Self::Bytes(a), Self::Bytes(b)) => a == b,
+            // The generated type has no `PartialEq`: compared as sent.
+            (Self::Asset(a), Self::Asset(b)) => {
+                serde_json::to_value(a).ok() == serde_json::to_value(b).ok()
+            }
+            _ => false,
+        }
+    }
 }
 
 impl ImageInput {
@@ -42,6 +82,59 @@ impl ImageInput {
         Self::Bytes(bytes.into())
     }
 
+    /// An image Ideogram already holds, named instead of uploaded.
+    pub fn asset(asset: AssetIdentifier) -> Self {
+        Self::Asset(asset)
+    }
+
+    /// The body field that takes an asset identifier in place of the file
+    /// field `file` on some operation (the spec's `x-in-place-of`), so
+    /// that a front naming fields by the spec's names finds it there.
+    ///
+    /// ```
+    /// use ideogram::ImageInput;
+    ///
+    /// assert_eq!(ImageInput::asset_field("mask"), Some("mask_asset_identifier"));
+    /// assert_eq!(ImageInput::asset_field("prompt"), None);
+    /// ```
+    pub fn asset_field(file: &str) -> Option<&'static str> {
+        crate::catalog::stand_in_name(file)
+    }
+
+    /// The asset identifier `value` (its JSON form) of the field `field`,
+    /// checked against the spec's schema first, so that a refusal names
+    /// the field and what the spec allows (`image_asset_identifier.asset_type:
+    /// "PHOTO" is not one of ASSET, ...`).
+    ///
+    /// ```
+    /// use ideogram::ImageInput;
+    ///
+    /// let value = serde_json::json!({"asset_type": "RESPONSE", "asset_id": "b2Zm"});
+    /// let image = ImageInput::from_asset_json("image_asset_identifier", &value).unwrap();
+    /// assert!(matches!(image, ImageInput::Asset(_)));
+    /// let wrong = serde_json::json!({"asset_type": "PHOTO", "asset_id": "b2Zm"});
+    /// let err = ImageInput::from_asset_json("image_asset_identifier", &wrong).unwrap_err();
+    /// assert_eq!(err.field, "image_asset_identifier.asset_type");
+    /// assert!(err.message.contains("RESPONSE"), "{err}");
+    /// ```
+    pub fn from_asset_json(
+        field: impl Into<String>,
+        value: &serde_json::Value,
+    ) -> Result<Self, InvalidInput> {
+        let field = field.into();
+        let schema = <AssetIdentifier as schemars::JsonSchema>::schema_name();
+        if let Err(violation) = ideogram_raw::schema::ideogram().check(&schema, value) {
+            let path = match violation.path.as_str() {
+                "" => field,
+                path => format!("{field}.{path}"),
+            };
+            return Err(InvalidInput::new(path, violation.message));
+        }
+        let asset = serde_json::from_value(value.clone())
+            .map_err(|e| InvalidInput::new(field, e.to_string()))?;
+        Ok(Self::Asset(asset))
+    }
+
     /// Checks what can be checked without reading anything.
     pub(crate) fn check(&self) -> Result<(), InvalidInput> {
         match self {
@@ -52,7 +145,8 @@ impl ImageInput {
                     Err(InvalidInput::new("image", why))
                 }
             },
-            Self::File(_) => Ok(()),
+            // Built from the spec's type: what it holds is the spec's.
+            Self::File(_) | Self::Asset(_) => Ok(()),
             Self::Bytes(bytes) => Loaded::kind(bytes, "the image bytes").map(drop),
         }
     }
@@ -69,6 +163,7 @@ impl ImageInput {
     pub(crate) async fn read_local(&self) -> Result<Option<Loaded>, InvalidInput> {
         match self {
             Self::Url(_) => Ok(None),
+            Self::Asset(_) => Err(not_read()),
             Self::Bytes(bytes) => Ok(Some(Loaded::check(bytes.clone(), "the image bytes")?)),
             Self::File(path) => {
                 let mut loaded =
@@ -80,6 +175,13 @@ impl ImageInput {
             }
         }
     }
+}
+
+/// An asset identifier where the image's bytes are needed: it goes in its
+/// own field, on an operation that takes one there.
+fn not_read() -> InvalidInput {
+    let why = "an asset identifier names an image Ideogram holds; only an operation that takes one in place of the image (Ideogram's v2) can use it";
+    InvalidInput::new("image", why)
 }
 
 /// Reads a regular file (not a FIFO, a device, a directory), at most one byte
@@ -158,6 +260,14 @@ impl fmt::Display for ImageInput {
         match self {
             Self::Url(url) => f.write_str(url),
             Self::File(path) => path.display().fmt(f),
+            // `asset:TYPE:ID[:COLLECTION]`, as sidecars and messages show it.
+            Self::Asset(asset) => {
+                write!(f, "asset:{}:{}", asset.asset_type, *asset.asset_id)?;
+                match &asset.collection_id {
+                    Some(collection) => write!(f, ":{}", **collection),
+                    None => Ok(()),
+                }
+            }
             Self::Bytes(bytes) => {
                 let kind = sniff(bytes).map_or("application/octet-stream", |(kind, _)| kind);
                 write!(f, "data:{kind};base64,{}", BASE64.encode(bytes))

@@ -60,14 +60,45 @@ as_text!(
     "Width:height, instead of a resolution: a ratio the legacy models or Ideogram 3.0 take (Segmind gets the nearest size).",
     "enum": names(ratios())
 );
-as_text!(
-    ImageInput,
-    format!(
-        "The input image of image to image: an http(s) URL, a local path, or a data:image/...;base64, URL. JPEG, PNG or WebP, at most {} bytes.",
-        crate::image_input::MAX_IMAGE_BYTES
-    ),
-    "minLength": 1
-);
+/// Text (`Display`, `FromStr`), or for an [`ImageInput::Asset`] the
+/// spec's `AssetIdentifier` object, checked as the spec checks it. Its
+/// schema stays text: the agents' tools leave assets out (`x-asset`).
+impl Serialize for ImageInput {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ImageInput::Asset(asset) => asset.serialize(serializer),
+            _ => serializer.collect_str(self),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ImageInput {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::String(text) => text.parse().map_err(serde::de::Error::custom),
+            object @ Value::Object(_) => {
+                ImageInput::from_asset_json("image", &object).map_err(serde::de::Error::custom)
+            }
+            other => Err(serde::de::Error::custom(format!(
+                "{other} is neither an image (a URL, a path or a data: URL) nor an asset identifier"
+            ))),
+        }
+    }
+}
+
+impl JsonSchema for ImageInput {
+    fn schema_name() -> Cow<'static, str> {
+        "ImageInput".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let description = format!(
+            "The input image of image to image: an http(s) URL, a local path, or a data:image/...;base64, URL. JPEG, PNG or WebP, at most {} bytes.",
+            crate::image_input::MAX_IMAGE_BYTES
+        );
+        json_schema!({"type": "string", "description": description, "minLength": 1})
+    }
+}
 
 /// Adds to a request's derived schema the specs' and defaults' facts.
 pub(crate) fn spec_facts(schema: &mut Schema) {

@@ -143,7 +143,7 @@ pub use file_kind::sniff as sniff_image;
 pub use generation::{GeneratedImage, Generation, ImageData, SaveOptions, temp_file_prefix};
 pub use ideogram_raw::QueueStatus;
 pub use ideogram_raw::auth::AuthScheme;
-pub use image_input::{ImageInput, MAX_IMAGE_BYTES};
+pub use image_input::{AssetIdentifier, ImageInput, MAX_IMAGE_BYTES};
 pub use image_text::{DescribeRequest, LayerizeRequest, PlacedText, TextBlocks};
 pub use invalid::InvalidInput;
 pub use model::{DEFAULT_MODEL, Model};

@@ -294,6 +294,20 @@ impl Draft<'_> {
                 Slot::Field(value) => into(value),
             };
             let known = known.ok_or_else(|| no_place(slot.name()))?;
+            if let ImageInput::Asset(asset) = input {
+                // Named, not uploaded: in the field standing in for the file.
+                let stand_in = catalog::in_place_of(provider, op, known.name, model);
+                let stand_in = stand_in.ok_or_else(|| {
+                    no_place(catalog::stand_in_name(known.name).unwrap_or(slot.name()))
+                })?;
+                if obj.contains_key(stand_in.name) {
+                    let message = format!("is given twice (as the {} and as a field)", slot.name());
+                    return Err(InvalidInput::new(stand_in.name, message));
+                }
+                let value = serde_json::to_value(asset).expect("an asset identifier is JSON");
+                obj.insert(stand_in.name.to_owned(), value);
+                continue;
+            }
             placed.push((known, slot.name(), input.clone()));
         }
         let mut images: Vec<ImageField> = Vec::new();

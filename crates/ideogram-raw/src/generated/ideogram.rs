@@ -1274,12 +1274,15 @@ from Ideogram 3.0.
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         schemars::JsonSchema
     )]
     #[serde(deny_unknown_fields)]
     pub struct DescribeV3RequestV2 {
         ///The image to describe, at most 10 MB; JPEG, PNG or WebP.
-        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image: ::std::option::Option<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
@@ -1300,7 +1303,9 @@ from Ideogram 3.0.
     #[serde(deny_unknown_fields)]
     pub struct DescribeV4RequestV2 {
         ///The image to describe, at most 10 MB; JPEG, PNG or WebP.
-        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image: ::std::option::Option<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
@@ -1313,6 +1318,17 @@ from Ideogram 3.0.
         ///Add tags.
         #[serde(default)]
         pub include_tags: bool,
+    }
+    impl ::std::default::Default for DescribeV4RequestV2 {
+        fn default() -> Self {
+            Self {
+                image: Default::default(),
+                image_asset_identifier: Default::default(),
+                include_bbox: defaults::default_bool::<true>(),
+                include_style_descriptions: Default::default(),
+                include_tags: Default::default(),
+            }
+        }
     }
     impl DescribeV4RequestV2 {
         pub fn builder() -> builder::DescribeV4RequestV2 {
@@ -4235,7 +4251,9 @@ and its optional mask.
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub enable_copyright_detection: ::std::option::Option<bool>,
         ///The image to repaint, up to 25 MB; JPEG, PNG or WebP.
-        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image: ::std::option::Option<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
@@ -4243,7 +4261,9 @@ and its optional mask.
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt: ::std::option::Option<MagicPromptV2>,
         ///Where to repaint (black) and keep (white); grayscale, the image's size.
-        pub mask: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub mask: ::std::option::Option<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub mask_asset_identifier: ::std::option::Option<AssetIdentifier>,
@@ -4375,7 +4395,9 @@ and its optional mask.
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub enable_copyright_detection: ::std::option::Option<bool>,
         ///The image to repaint, up to 25 MB; JPEG, PNG or WebP.
-        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image: ::std::option::Option<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
@@ -4383,7 +4405,9 @@ and its optional mask.
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt: ::std::option::Option<MagicPromptV2>,
         ///Where to repaint (black) and keep (white); grayscale, the image's size.
-        pub mask: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub mask: ::std::option::Option<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub mask_asset_identifier: ::std::option::Option<AssetIdentifier>,
@@ -4438,7 +4462,9 @@ and its optional mask.
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub enable_copyright_detection: ::std::option::Option<bool>,
         ///The image to repaint, up to 25 MB; JPEG, PNG or WebP.
-        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image: ::std::option::Option<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
@@ -4446,7 +4472,9 @@ and its optional mask.
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub magic_prompt: ::std::option::Option<MagicPromptV2>,
         ///Where to repaint (black) and keep (white); grayscale, the image's size.
-        pub mask: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub mask: ::std::option::Option<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub mask_asset_identifier: ::std::option::Option<AssetIdentifier>,
@@ -4660,6 +4688,7 @@ hours.
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         schemars::JsonSchema
     )]
     #[serde(deny_unknown_fields)]
@@ -4671,7 +4700,9 @@ hours.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub font_candidate_files: ::std::vec::Vec<crate::multipart::FilePart>,
         ///The design whose text to separate; JPEG, PNG or WebP.
-        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image: ::std::option::Option<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
@@ -5378,7 +5409,9 @@ v2) and exclude `resolution` and `aspect_ratio`.
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub enable_copyright_detection: ::std::option::Option<bool>,
         ///The image to edit, up to 25 MB; aspect ratio within 1:6 to 6:1.
-        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image: ::std::option::Option<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
@@ -5820,7 +5853,9 @@ Cannot be used with `style_codes`.
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub color_palette: ::std::option::Option<ColorPaletteV2>,
         ///The input image; JPEG, PNG or WebP.
-        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image: ::std::option::Option<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
@@ -6047,7 +6082,9 @@ schema: unconfirmed.
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub enable_copyright_detection: ::std::option::Option<bool>,
         ///The input image; JPEG, PNG or WebP.
-        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image: ::std::option::Option<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
@@ -6258,7 +6295,9 @@ schema: unconfirmed.
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub enable_copyright_detection: ::std::option::Option<bool>,
         ///The input image; JPEG, PNG or WebP.
-        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image: ::std::option::Option<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
@@ -6472,7 +6511,9 @@ schema: unconfirmed.
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub enable_copyright_detection: ::std::option::Option<bool>,
         ///The input image; JPEG, PNG or WebP.
-        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image: ::std::option::Option<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
@@ -6678,7 +6719,9 @@ schema: unconfirmed.
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub enable_copyright_detection: ::std::option::Option<bool>,
         ///The input image; JPEG, PNG or WebP.
-        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image: ::std::option::Option<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
@@ -6780,6 +6823,7 @@ schema: unconfirmed.
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         schemars::JsonSchema
     )]
     #[serde(deny_unknown_fields)]
@@ -6788,7 +6832,9 @@ schema: unconfirmed.
         #[serde(rename = "async", default)]
         pub async_: bool,
         ///The input image; JPEG, PNG or WebP.
-        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image: ::std::option::Option<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
@@ -7087,7 +7133,9 @@ Cannot be used with `style_codes`.
     #[serde(deny_unknown_fields)]
     pub struct ReplaceBackgroundV3RequestV2 {
         ///The input image; JPEG, PNG or WebP.
-        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image: ::std::option::Option<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
@@ -10459,7 +10507,7 @@ the id `request_id`; the webhooks guide and the header say
         #[derive(Clone, Debug)]
         pub struct DescribeV3RequestV2 {
             image: ::std::result::Result<
-                crate::multipart::FilePart,
+                ::std::option::Option<crate::multipart::FilePart>,
                 ::std::string::String,
             >,
             image_asset_identifier: ::std::result::Result<
@@ -10470,7 +10518,7 @@ the id `request_id`; the webhooks guide and the header say
         impl ::std::default::Default for DescribeV3RequestV2 {
             fn default() -> Self {
                 Self {
-                    image: Err("no value supplied for image".to_string()),
+                    image: Ok(Default::default()),
                     image_asset_identifier: Ok(Default::default()),
                 }
             }
@@ -10478,7 +10526,9 @@ the id `request_id`; the webhooks guide and the header say
         impl DescribeV3RequestV2 {
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.image = value
@@ -10528,7 +10578,7 @@ the id `request_id`; the webhooks guide and the header say
         #[derive(Clone, Debug)]
         pub struct DescribeV4RequestV2 {
             image: ::std::result::Result<
-                crate::multipart::FilePart,
+                ::std::option::Option<crate::multipart::FilePart>,
                 ::std::string::String,
             >,
             image_asset_identifier: ::std::result::Result<
@@ -10545,7 +10595,7 @@ the id `request_id`; the webhooks guide and the header say
         impl ::std::default::Default for DescribeV4RequestV2 {
             fn default() -> Self {
                 Self {
-                    image: Err("no value supplied for image".to_string()),
+                    image: Ok(Default::default()),
                     image_asset_identifier: Ok(Default::default()),
                     include_bbox: Ok(super::defaults::default_bool::<true>()),
                     include_style_descriptions: Ok(Default::default()),
@@ -10556,7 +10606,9 @@ the id `request_id`; the webhooks guide and the header say
         impl DescribeV4RequestV2 {
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.image = value
@@ -17242,7 +17294,7 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::string::String,
             >,
             image: ::std::result::Result<
-                crate::multipart::FilePart,
+                ::std::option::Option<crate::multipart::FilePart>,
                 ::std::string::String,
             >,
             image_asset_identifier: ::std::result::Result<
@@ -17254,7 +17306,7 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::string::String,
             >,
             mask: ::std::result::Result<
-                crate::multipart::FilePart,
+                ::std::option::Option<crate::multipart::FilePart>,
                 ::std::string::String,
             >,
             mask_asset_identifier: ::std::result::Result<
@@ -17307,10 +17359,10 @@ the id `request_id`; the webhooks guide and the header say
                     character_reference_images: Ok(Default::default()),
                     character_reference_mask: Ok(Default::default()),
                     enable_copyright_detection: Ok(Default::default()),
-                    image: Err("no value supplied for image".to_string()),
+                    image: Ok(Default::default()),
                     image_asset_identifier: Ok(Default::default()),
                     magic_prompt: Ok(Default::default()),
-                    mask: Err("no value supplied for mask".to_string()),
+                    mask: Ok(Default::default()),
                     mask_asset_identifier: Ok(Default::default()),
                     num_images: Ok(Default::default()),
                     prompt: Err("no value supplied for prompt".to_string()),
@@ -17400,7 +17452,9 @@ the id `request_id`; the webhooks guide and the header say
             }
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.image = value
@@ -17440,7 +17494,9 @@ the id `request_id`; the webhooks guide and the header say
             }
             pub fn mask<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.mask = value
@@ -17673,7 +17729,7 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::string::String,
             >,
             image: ::std::result::Result<
-                crate::multipart::FilePart,
+                ::std::option::Option<crate::multipart::FilePart>,
                 ::std::string::String,
             >,
             image_asset_identifier: ::std::result::Result<
@@ -17685,7 +17741,7 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::string::String,
             >,
             mask: ::std::result::Result<
-                crate::multipart::FilePart,
+                ::std::option::Option<crate::multipart::FilePart>,
                 ::std::string::String,
             >,
             mask_asset_identifier: ::std::result::Result<
@@ -17734,10 +17790,10 @@ the id `request_id`; the webhooks guide and the header say
                         "no value supplied for custom_model_uri".to_string(),
                     ),
                     enable_copyright_detection: Ok(Default::default()),
-                    image: Err("no value supplied for image".to_string()),
+                    image: Ok(Default::default()),
                     image_asset_identifier: Ok(Default::default()),
                     magic_prompt: Ok(Default::default()),
-                    mask: Err("no value supplied for mask".to_string()),
+                    mask: Ok(Default::default()),
                     mask_asset_identifier: Ok(Default::default()),
                     num_images: Ok(Default::default()),
                     prompt: Err("no value supplied for prompt".to_string()),
@@ -17794,7 +17850,9 @@ the id `request_id`; the webhooks guide and the header say
             }
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.image = value
@@ -17834,7 +17892,9 @@ the id `request_id`; the webhooks guide and the header say
             }
             pub fn mask<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.mask = value
@@ -18041,7 +18101,7 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::string::String,
             >,
             image: ::std::result::Result<
-                crate::multipart::FilePart,
+                ::std::option::Option<crate::multipart::FilePart>,
                 ::std::string::String,
             >,
             image_asset_identifier: ::std::result::Result<
@@ -18053,7 +18113,7 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::string::String,
             >,
             mask: ::std::result::Result<
-                crate::multipart::FilePart,
+                ::std::option::Option<crate::multipart::FilePart>,
                 ::std::string::String,
             >,
             mask_asset_identifier: ::std::result::Result<
@@ -18103,10 +18163,10 @@ the id `request_id`; the webhooks guide and the header say
                 Self {
                     async_: Ok(Default::default()),
                     enable_copyright_detection: Ok(Default::default()),
-                    image: Err("no value supplied for image".to_string()),
+                    image: Ok(Default::default()),
                     image_asset_identifier: Ok(Default::default()),
                     magic_prompt: Ok(Default::default()),
-                    mask: Err("no value supplied for mask".to_string()),
+                    mask: Ok(Default::default()),
                     mask_asset_identifier: Ok(Default::default()),
                     num_images: Ok(Default::default()),
                     prompt: Err("no value supplied for prompt".to_string()),
@@ -18150,7 +18210,9 @@ the id `request_id`; the webhooks guide and the header say
             }
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.image = value
@@ -18190,7 +18252,9 @@ the id `request_id`; the webhooks guide and the header say
             }
             pub fn mask<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.mask = value
@@ -18760,7 +18824,7 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::string::String,
             >,
             image: ::std::result::Result<
-                crate::multipart::FilePart,
+                ::std::option::Option<crate::multipart::FilePart>,
                 ::std::string::String,
             >,
             image_asset_identifier: ::std::result::Result<
@@ -18777,7 +18841,7 @@ the id `request_id`; the webhooks guide and the header say
                 Self {
                     async_: Ok(Default::default()),
                     font_candidate_files: Ok(Default::default()),
-                    image: Err("no value supplied for image".to_string()),
+                    image: Ok(Default::default()),
                     image_asset_identifier: Ok(Default::default()),
                     webhook_url: Ok(Default::default()),
                 }
@@ -18812,7 +18876,9 @@ the id `request_id`; the webhooks guide and the header say
             }
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.image = value
@@ -19141,7 +19207,7 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::string::String,
             >,
             image: ::std::result::Result<
-                crate::multipart::FilePart,
+                ::std::option::Option<crate::multipart::FilePart>,
                 ::std::string::String,
             >,
             image_asset_identifier: ::std::result::Result<
@@ -19183,7 +19249,7 @@ the id `request_id`; the webhooks guide and the header say
                 Self {
                     async_: Ok(Default::default()),
                     enable_copyright_detection: Ok(Default::default()),
-                    image: Err("no value supplied for image".to_string()),
+                    image: Ok(Default::default()),
                     image_asset_identifier: Ok(Default::default()),
                     mask: Ok(Default::default()),
                     num_images: Ok(Default::default()),
@@ -19225,7 +19291,9 @@ the id `request_id`; the webhooks guide and the header say
             }
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.image = value
@@ -19767,7 +19835,7 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::string::String,
             >,
             image: ::std::result::Result<
-                crate::multipart::FilePart,
+                ::std::option::Option<crate::multipart::FilePart>,
                 ::std::string::String,
             >,
             image_asset_identifier: ::std::result::Result<
@@ -19812,7 +19880,7 @@ the id `request_id`; the webhooks guide and the header say
                 Self {
                     async_: Ok(Default::default()),
                     color_palette: Ok(Default::default()),
-                    image: Err("no value supplied for image".to_string()),
+                    image: Ok(Default::default()),
                     image_asset_identifier: Ok(Default::default()),
                     num_images: Ok(Default::default()),
                     rendering_speed: Ok(Default::default()),
@@ -19852,7 +19920,9 @@ the id `request_id`; the webhooks guide and the header say
             }
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.image = value
@@ -20500,7 +20570,7 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::string::String,
             >,
             image: ::std::result::Result<
-                crate::multipart::FilePart,
+                ::std::option::Option<crate::multipart::FilePart>,
                 ::std::string::String,
             >,
             image_asset_identifier: ::std::result::Result<
@@ -20562,7 +20632,7 @@ the id `request_id`; the webhooks guide and the header say
                     character_reference_images: Ok(Default::default()),
                     character_reference_mask: Ok(Default::default()),
                     enable_copyright_detection: Ok(Default::default()),
-                    image: Err("no value supplied for image".to_string()),
+                    image: Ok(Default::default()),
                     image_asset_identifier: Ok(Default::default()),
                     image_weight: Ok(
                         super::defaults::default_nzu64::<::std::num::NonZeroU32, 50>(),
@@ -20668,7 +20738,9 @@ the id `request_id`; the webhooks guide and the header say
             }
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.image = value
@@ -20938,7 +21010,7 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::string::String,
             >,
             image: ::std::result::Result<
-                crate::multipart::FilePart,
+                ::std::option::Option<crate::multipart::FilePart>,
                 ::std::string::String,
             >,
             image_asset_identifier: ::std::result::Result<
@@ -21009,7 +21081,7 @@ the id `request_id`; the webhooks guide and the header say
                         "no value supplied for custom_model_uri".to_string(),
                     ),
                     enable_copyright_detection: Ok(Default::default()),
-                    image: Err("no value supplied for image".to_string()),
+                    image: Ok(Default::default()),
                     image_asset_identifier: Ok(Default::default()),
                     image_weight: Ok(
                         super::defaults::default_nzu64::<::std::num::NonZeroU32, 50>(),
@@ -21097,7 +21169,9 @@ the id `request_id`; the webhooks guide and the header say
             }
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.image = value
@@ -21385,7 +21459,7 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::string::String,
             >,
             image: ::std::result::Result<
-                crate::multipart::FilePart,
+                ::std::option::Option<crate::multipart::FilePart>,
                 ::std::string::String,
             >,
             image_asset_identifier: ::std::result::Result<
@@ -21453,7 +21527,7 @@ the id `request_id`; the webhooks guide and the header say
                     async_: Ok(Default::default()),
                     color_palette: Ok(Default::default()),
                     enable_copyright_detection: Ok(Default::default()),
-                    image: Err("no value supplied for image".to_string()),
+                    image: Ok(Default::default()),
                     image_asset_identifier: Ok(Default::default()),
                     image_weight: Ok(
                         super::defaults::default_nzu64::<::std::num::NonZeroU32, 50>(),
@@ -21527,7 +21601,9 @@ the id `request_id`; the webhooks guide and the header say
             }
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.image = value
@@ -21804,7 +21880,7 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::string::String,
             >,
             image: ::std::result::Result<
-                crate::multipart::FilePart,
+                ::std::option::Option<crate::multipart::FilePart>,
                 ::std::string::String,
             >,
             image_asset_identifier: ::std::result::Result<
@@ -21838,7 +21914,7 @@ the id `request_id`; the webhooks guide and the header say
                 Self {
                     async_: Ok(Default::default()),
                     enable_copyright_detection: Ok(Default::default()),
-                    image: Err("no value supplied for image".to_string()),
+                    image: Ok(Default::default()),
                     image_asset_identifier: Ok(Default::default()),
                     image_weight: Ok(
                         super::defaults::default_nzu64::<::std::num::NonZeroU32, 50>(),
@@ -21880,7 +21956,9 @@ the id `request_id`; the webhooks guide and the header say
             }
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.image = value
@@ -22024,7 +22102,7 @@ the id `request_id`; the webhooks guide and the header say
         pub struct RemoveBackgroundV2 {
             async_: ::std::result::Result<bool, ::std::string::String>,
             image: ::std::result::Result<
-                crate::multipart::FilePart,
+                ::std::option::Option<crate::multipart::FilePart>,
                 ::std::string::String,
             >,
             image_asset_identifier: ::std::result::Result<
@@ -22036,7 +22114,7 @@ the id `request_id`; the webhooks guide and the header say
             fn default() -> Self {
                 Self {
                     async_: Ok(Default::default()),
-                    image: Err("no value supplied for image".to_string()),
+                    image: Ok(Default::default()),
                     image_asset_identifier: Ok(Default::default()),
                 }
             }
@@ -22056,7 +22134,9 @@ the id `request_id`; the webhooks guide and the header say
             }
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.image = value
@@ -22392,7 +22472,7 @@ the id `request_id`; the webhooks guide and the header say
         #[derive(Clone, Debug)]
         pub struct ReplaceBackgroundV3RequestV2 {
             image: ::std::result::Result<
-                crate::multipart::FilePart,
+                ::std::option::Option<crate::multipart::FilePart>,
                 ::std::string::String,
             >,
             image_asset_identifier: ::std::result::Result<
@@ -22419,7 +22499,7 @@ the id `request_id`; the webhooks guide and the header say
         impl ::std::default::Default for ReplaceBackgroundV3RequestV2 {
             fn default() -> Self {
                 Self {
-                    image: Err("no value supplied for image".to_string()),
+                    image: Ok(Default::default()),
                     image_asset_identifier: Ok(Default::default()),
                     num_images: Ok(Default::default()),
                     prompt: Err("no value supplied for prompt".to_string()),
@@ -22431,7 +22511,9 @@ the id `request_id`; the webhooks guide and the header say
         impl ReplaceBackgroundV3RequestV2 {
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.image = value
@@ -23422,6 +23504,13 @@ itself (an agent's tool) sets it, or leaves it out.
 A schema marked `x-asset` (`AssetIdentifier`) names an image Ideogram
 already holds, in place of a file: a front that takes its images as
 files or URLs (an agent's tool) leaves such a field out.
+A property marked `x-in-place-of: <file>` may stand in for the body's
+file field `<file>`: the body needs one of the two, never both (a body
+giving neither, or both, is refused naming the two). Such a file is
+therefore left out of the body's `required`. Ideogram's pages call the
+file required, its OpenAPI makes it optional when the identifier is
+given; both readings are served: a client sends the file when one is
+given, and the identifier only when the caller gives it instead.
 An operation's `x-price` is what a call costs, in millionths of a US
 dollar: the `billing` product, per call or `per` unit of a count field
 (`num_images`), `by` the value of the field that sets it (`unset`: the

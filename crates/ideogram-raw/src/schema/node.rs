@@ -68,6 +68,9 @@ pub(crate) struct Property {
     pub(crate) reference: Option<Text>,
     /// `x-takes` beside its `$ref`, or in what it refers to.
     pub(crate) takes: Option<Text>,
+    /// `x-in-place-of` beside its `$ref`: the file field of the same
+    /// object it may stand in for (an asset identifier for `image`).
+    pub(crate) in_place_of: Option<Text>,
 }
 
 /// A value an `enum` or `const` allows.
@@ -290,6 +293,7 @@ impl<'a> Compiler<'a> {
                         reference: reference(field).map(|r| Text::Owned(r.to_owned())),
                         takes: text(&field["x-takes"])
                             .or_else(|| text(&resolve(root, field)["x-takes"])),
+                        in_place_of: text(&field["x-in-place-of"]),
                     })
                     .collect(),
             ),
