@@ -2833,9 +2833,10 @@ body's fields plus up to 10 style reference images.
                 })
         }
     }
-    /**The body of `POST /v2/image/generate/ideogram-3-transparent`, as
-assumed (its schema was not read): 3.0's text fields that v1's
-transparent operation takes.
+    /**The body of `POST /v2/image/generate/ideogram-3-transparent`
+(`GenerateImageIdeogramV3TransparentRequest`, Ideogram's OpenAPI of
+2026-10-07; its `private` and `target_collection_id` are left out, as
+everywhere in this spec).
 */
     #[derive(
         ::serde::Deserialize,
@@ -2875,6 +2876,9 @@ transparent operation takes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
+        ///Enlarges the images after generation; x1 gives the base render.
+        #[serde(default = "defaults::generate_v3_transparent_v2_upscale_factor")]
+        pub upscale_factor: GenerateV3TransparentV2UpscaleFactor,
         ///An HTTPS URL for the signed result (runs asynchronously).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
@@ -2949,6 +2953,73 @@ transparent operation takes.
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
+        }
+    }
+    ///Enlarges the images after generation; x1 gives the base render.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum GenerateV3TransparentV2UpscaleFactor {
+        #[serde(rename = "x1")]
+        X1,
+        #[serde(rename = "x2")]
+        X2,
+        #[serde(rename = "x4")]
+        X4,
+    }
+    impl ::std::fmt::Display for GenerateV3TransparentV2UpscaleFactor {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::X1 => f.write_str("x1"),
+                Self::X2 => f.write_str("x2"),
+                Self::X4 => f.write_str("x4"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GenerateV3TransparentV2UpscaleFactor {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "x1" => Ok(Self::X1),
+                "x2" => Ok(Self::X2),
+                "x4" => Ok(Self::X4),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GenerateV3TransparentV2UpscaleFactor {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GenerateV3TransparentV2UpscaleFactor {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for GenerateV3TransparentV2UpscaleFactor {
+        fn default() -> Self {
+            GenerateV3TransparentV2UpscaleFactor::X1
         }
     }
     ///An HTTPS URL for the signed result (runs asynchronously).
@@ -4654,7 +4725,11 @@ hours.
             Default::default()
         }
     }
-    ///The multipart body of `POST /v2/design/layerize/ideogram-3`.
+    /**The multipart body of `POST /v2/design/layerize/ideogram-3`
+(`LayerizeDesignIdeogramV3Request`, Ideogram's OpenAPI of 2026-10-07;
+its `private` and `target_collection_id` are left out, as everywhere
+in this spec).
+*/
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -4667,14 +4742,21 @@ hours.
         ///Return the generation id at once, to poll.
         #[serde(rename = "async", default)]
         pub async_: bool,
-        ///Font files the text may be set in.
+        ///Font files the text may be set in (.ttf, .otf, .woff, .woff2; at most 5, as the OpenAPI's text says).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub font_candidate_files: ::std::vec::Vec<crate::multipart::FilePart>,
-        ///The design whose text to separate; JPEG, PNG or WebP.
+        ///The design whose text to separate (at most 50 MB); JPEG, PNG or WebP.
         pub image: crate::multipart::FilePart,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
+        ///Describes the image to guide text detection; without it, detection reads the image alone.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub prompt: ::std::option::Option<LayerizeV3RequestV2Prompt>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
         ///An HTTPS URL for the signed result (runs asynchronously).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
@@ -4683,6 +4765,70 @@ hours.
     impl LayerizeV3RequestV2 {
         pub fn builder() -> builder::LayerizeV3RequestV2 {
             Default::default()
+        }
+    }
+    ///Describes the image to guide text detection; without it, detection reads the image alone.
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct LayerizeV3RequestV2Prompt(::std::string::String);
+    impl ::std::ops::Deref for LayerizeV3RequestV2Prompt {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<LayerizeV3RequestV2Prompt> for ::std::string::String {
+        fn from(value: LayerizeV3RequestV2Prompt) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for LayerizeV3RequestV2Prompt {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 10000usize {
+                return Err("longer than 10000 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LayerizeV3RequestV2Prompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for LayerizeV3RequestV2Prompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for LayerizeV3RequestV2Prompt {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///An HTTPS URL for the signed result (runs asynchronously).
@@ -14474,6 +14620,10 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::option::Option<super::Seed>,
                 ::std::string::String,
             >,
+            upscale_factor: ::std::result::Result<
+                super::GenerateV3TransparentV2UpscaleFactor,
+                ::std::string::String,
+            >,
             webhook_url: ::std::result::Result<
                 ::std::option::Option<super::GenerateV3TransparentV2WebhookUrl>,
                 ::std::string::String,
@@ -14491,6 +14641,9 @@ the id `request_id`; the webhooks guide and the header say
                     prompt: Err("no value supplied for prompt".to_string()),
                     rendering_speed: Ok(Default::default()),
                     seed: Ok(Default::default()),
+                    upscale_factor: Ok(
+                        super::defaults::generate_v3_transparent_v2_upscale_factor(),
+                    ),
                     webhook_url: Ok(Default::default()),
                 }
             }
@@ -14614,6 +14767,20 @@ the id `request_id`; the webhooks guide and the header say
                     });
                 self
             }
+            pub fn upscale_factor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::GenerateV3TransparentV2UpscaleFactor>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.upscale_factor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for upscale_factor: {e}"
+                        )
+                    });
+                self
+            }
             pub fn webhook_url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -14645,6 +14812,7 @@ the id `request_id`; the webhooks guide and the header say
                     prompt: value.prompt?,
                     rendering_speed: value.rendering_speed?,
                     seed: value.seed?,
+                    upscale_factor: value.upscale_factor?,
                     webhook_url: value.webhook_url?,
                 })
             }
@@ -14662,6 +14830,7 @@ the id `request_id`; the webhooks guide and the header say
                     prompt: Ok(value.prompt),
                     rendering_speed: Ok(value.rendering_speed),
                     seed: Ok(value.seed),
+                    upscale_factor: Ok(value.upscale_factor),
                     webhook_url: Ok(value.webhook_url),
                 }
             }
@@ -18767,6 +18936,14 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::option::Option<super::AssetIdentifier>,
                 ::std::string::String,
             >,
+            prompt: ::std::result::Result<
+                ::std::option::Option<super::LayerizeV3RequestV2Prompt>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
             webhook_url: ::std::result::Result<
                 ::std::option::Option<super::LayerizeV3RequestV2WebhookUrl>,
                 ::std::string::String,
@@ -18779,6 +18956,8 @@ the id `request_id`; the webhooks guide and the header say
                     font_candidate_files: Ok(Default::default()),
                     image: Err("no value supplied for image".to_string()),
                     image_asset_identifier: Ok(Default::default()),
+                    prompt: Ok(Default::default()),
+                    seed: Ok(Default::default()),
                     webhook_url: Ok(Default::default()),
                 }
             }
@@ -18838,6 +19017,32 @@ the id `request_id`; the webhooks guide and the header say
                     });
                 self
             }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::LayerizeV3RequestV2Prompt>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
             pub fn webhook_url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -18864,6 +19069,8 @@ the id `request_id`; the webhooks guide and the header say
                     font_candidate_files: value.font_candidate_files?,
                     image: value.image?,
                     image_asset_identifier: value.image_asset_identifier?,
+                    prompt: value.prompt?,
+                    seed: value.seed?,
                     webhook_url: value.webhook_url?,
                 })
             }
@@ -18875,6 +19082,8 @@ the id `request_id`; the webhooks guide and the header say
                     font_candidate_files: Ok(value.font_candidate_files),
                     image: Ok(value.image),
                     image_asset_identifier: Ok(value.image_asset_identifier),
+                    prompt: Ok(value.prompt),
+                    seed: Ok(value.seed),
                     webhook_url: Ok(value.webhook_url),
                 }
             }
@@ -23326,6 +23535,9 @@ the id `request_id`; the webhooks guide and the header say
         pub(super) fn detected_text_block_angle() -> f32 {
             0_f32
         }
+        pub(super) fn generate_v3_transparent_v2_upscale_factor() -> super::GenerateV3TransparentV2UpscaleFactor {
+            super::GenerateV3TransparentV2UpscaleFactor::X1
+        }
         pub(super) fn p_image_request_resolution() -> super::PImageRequestResolution {
             super::PImageRequestResolution::X1k
         }
@@ -23382,9 +23594,9 @@ variants), reframe and replace-background; remove background, remove
 object, upscale; and `GET /v2/generations/{id}`, which polls any v2 call
 made with `async` or a `webhook_url`. v2 takes images as multipart file
 parts, or as `AssetIdentifier`s (JSON parts in multipart) where a body
-lists them, and enums in lower case; the fields whose meaning
-Ideogram does not document (`private`, `target_collection_id`, 4.5's
-`context_window`) are left out. Where a model runs on
+lists them, and enums in lower case; `private` and
+`target_collection_id` (in Ideogram's OpenAPI of 2026-10-07) and 4.5's
+`context_window` (undocumented) are left out. Where a model runs on
 both versions a client sends v1 unless the request needs v2 (a v2-only
 field such as `async`, or an operation pinned by id), since gateways
 re-serve v1.
@@ -23739,12 +23951,11 @@ let response = client.post_generate_v2_ideogram_3_custom_model()
     }
     /**Generate with a transparent background with Ideogram 3.0 (v2)
 
-v1 generate-transparent's successor (JSON only). The 2026-10-07
-OpenAPI lists the operation (C-oas), but its request schema was not
-read where this spec was curated: the body here is 3.0's text fields
-v1's transparent operation takes (no `upscale_factor`, no
-`resolution`), which is unconfirmed; a field Ideogram adds is
-refused here until the spec gains it. No v2 price: priced as v1's.
+v1 generate-transparent's successor (JSON only). Its body is
+`GenerateImageIdeogramV3TransparentRequest` of Ideogram's OpenAPI of
+2026-10-07 (read as published; see tests/official/README.md): 3.0's
+text fields, `upscale_factor`, no `resolution`. No v2 price: priced
+as v1's.
 
 
 Sends a `POST` request to `/v2/image/generate/ideogram-3-transparent`
@@ -25342,6 +25553,12 @@ pub mod limits {
     pub const INPAINT_V3_REQUEST_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
     /// `LayerizeTextResponse.seed`: the value from 0 to 2147483647.
     pub const LAYERIZE_TEXT_RESPONSE_SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
+    /// `LayerizeV3RequestV2.font_candidate_files`: the item count from 0 to 5.
+    pub const LAYERIZE_V3_REQUEST_V2_FONT_CANDIDATE_FILES: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=5;
+    /// `LayerizeV3RequestV2.prompt`: the length in characters from 0 to 10000.
+    pub const LAYERIZE_V3_REQUEST_V2_PROMPT: ::std::ops::RangeInclusive<usize> = 0..=10000;
     /// `LayerizeV3RequestV2.webhook_url`: the length in characters from 0 to 2048.
     pub const LAYERIZE_V3_REQUEST_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
     /// `NumImages`: the value from 1 to 8.
@@ -26320,7 +26537,7 @@ pub mod operations {
                 base: 70000,
                 upper: None,
                 source: "Ideogram API pricing page revised 2025-08-06 (first-party, v1 era): v1's 3.0 transparent price; no v2 price is published",
-                note: None,
+                note: Some("upscale_factor may cost extra (not priced)."),
             }),
             dry_run: Some("dry_run"),
         },
@@ -27461,9 +27678,9 @@ impl Client {
     ///
     /// v1 layerize-text's successor: answers the image without its text
     /// (`base_image_url`) and its text blocks, as a `layerized_image` result,
-    /// synchronously unless `async` is true or a `webhook_url` is given. Only
-    /// the fields Ideogram's index shows are described (the full request
-    /// schema was not published where this spec was curated). Billed per call.
+    /// synchronously unless `async` is true or a `webhook_url` is given. Its
+    /// body is `LayerizeDesignIdeogramV3Request` of Ideogram's OpenAPI of
+    /// 2026-10-07 (see tests/official/README.md). Billed per call.
     pub fn post_layerize_v2_ideogram_3(
         &self,
     ) -> multipart_builder::PostLayerizeV2Ideogram3<'_> {
@@ -32315,6 +32532,8 @@ impl crate::multipart::MultipartBody for types::LayerizeV3RequestV2 {
             &self.image_asset_identifier,
             false,
         )?;
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
         let form = crate::multipart::file_parts(
             form,
             "font_candidate_files",

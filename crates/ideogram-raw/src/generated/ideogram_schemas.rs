@@ -45,67 +45,67 @@ pub(super) static NAMED: &[(Text, usize)] = &[
     (B("GenerateV3MultipartV2"), 148),
     (B("GenerateV3RequestV2"), 155),
     (B("GenerateV3TransparentV2"), 160),
-    (B("GenerateV45Multipart"), 165),
-    (B("GenerateV45Request"), 175),
-    (B("GenerateV4CustomModelV2"), 180),
-    (B("GenerateV4RequestV2"), 187),
-    (B("GenerateV4TransparentV2"), 191),
-    (B("GenerationIdV2"), 196),
-    (B("GenerationIdV2OrQuote"), 198),
-    (B("GenerationQuality"), 207),
-    (B("GenerationState"), 208),
-    (B("GenerationStatusV2"), 209),
-    (B("GenerationV2"), 235),
-    (B("GenerationV2OrQuote"), 242),
-    (B("ImageGenerationResponseV4"), 243),
+    (B("GenerateV45Multipart"), 166),
+    (B("GenerateV45Request"), 176),
+    (B("GenerateV4CustomModelV2"), 181),
+    (B("GenerateV4RequestV2"), 188),
+    (B("GenerateV4TransparentV2"), 192),
+    (B("GenerationIdV2"), 197),
+    (B("GenerationIdV2OrQuote"), 199),
+    (B("GenerationQuality"), 208),
+    (B("GenerationState"), 209),
+    (B("GenerationStatusV2"), 210),
+    (B("GenerationV2"), 236),
+    (B("GenerationV2OrQuote"), 243),
+    (B("ImageGenerationResponseV4"), 244),
     (B("ImageObject"), 109),
-    (B("ImageObjectV2"), 212),
-    (B("ImageObjectV4"), 246),
+    (B("ImageObjectV2"), 213),
+    (B("ImageObjectV4"), 247),
     (B("ImageRequest"), 84),
-    (B("InitialImageRequest"), 253),
-    (B("InpaintV3CharacterV2"), 256),
-    (B("InpaintV3CustomModelV2"), 267),
-    (B("InpaintV3RequestV2"), 274),
-    (B("Jwk"), 282),
-    (B("Jwks"), 289),
-    (B("LayerizeTextRequest"), 291),
-    (B("LayerizeTextResponse"), 293),
-    (B("LayerizeV3RequestV2"), 298),
+    (B("InitialImageRequest"), 254),
+    (B("InpaintV3CharacterV2"), 257),
+    (B("InpaintV3CustomModelV2"), 268),
+    (B("InpaintV3RequestV2"), 275),
+    (B("Jwk"), 283),
+    (B("Jwks"), 290),
+    (B("LayerizeTextRequest"), 292),
+    (B("LayerizeTextResponse"), 294),
+    (B("LayerizeV3RequestV2"), 299),
     (B("MagicPromptOption"), 63),
     (B("MagicPromptV2"), 126),
     (B("MagicPromptVersion"), 85),
     (B("ModelEnum"), 86),
     (B("NumImages"), 65),
-    (B("OutputResolutionV2"), 194),
-    (B("PImageRequest"), 304),
-    (B("PreciseEditV45"), 311),
-    (B("PriceQualifier"), 203),
-    (B("PriceQuote"), 199),
+    (B("OutputResolutionV2"), 195),
+    (B("PImageRequest"), 306),
+    (B("PreciseEditV45"), 313),
+    (B("PriceQualifier"), 204),
+    (B("PriceQuote"), 200),
     (B("Prompt"), 66),
-    (B("QualityV45"), 172),
-    (B("ReframeImageRequestV3"), 320),
-    (B("ReframeV3RequestV2"), 324),
-    (B("RejectReason"), 329),
-    (B("RemixImageRequest"), 330),
-    (B("RemixImageRequestV3"), 332),
-    (B("RemixV3CharacterV2"), 342),
-    (B("RemixV3CustomModelV2"), 354),
-    (B("RemixV3RequestV2"), 363),
-    (B("RemixV4RequestV2"), 372),
-    (B("RemoveBackgroundV2"), 378),
-    (B("RemoveObjectV2"), 381),
+    (B("QualityV45"), 173),
+    (B("ReframeImageRequestV3"), 322),
+    (B("ReframeV3RequestV2"), 326),
+    (B("RejectReason"), 331),
+    (B("RemixImageRequest"), 332),
+    (B("RemixImageRequestV3"), 334),
+    (B("RemixV3CharacterV2"), 344),
+    (B("RemixV3CustomModelV2"), 356),
+    (B("RemixV3RequestV2"), 365),
+    (B("RemixV4RequestV2"), 374),
+    (B("RemoveBackgroundV2"), 380),
+    (B("RemoveObjectV2"), 383),
     (B("RenderingSpeed"), 67),
     (B("RenderingSpeedV2"), 128),
     (B("RenderingSpeedV4"), 103),
-    (B("ReplaceBackgroundRequestV3"), 384),
-    (B("ReplaceBackgroundV3RequestV2"), 388),
+    (B("ReplaceBackgroundRequestV3"), 386),
+    (B("ReplaceBackgroundV3RequestV2"), 390),
     (B("Resolution"), 88),
     (B("ResolutionV3"), 92),
     (B("ResolutionV4"), 104),
     (B("Seed"), 68),
-    (B("SizeV45"), 173),
-    (B("StackedCustomModel"), 184),
-    (B("StackedCustomModels"), 183),
+    (B("SizeV45"), 174),
+    (B("StackedCustomModel"), 185),
+    (B("StackedCustomModels"), 184),
     (B("StyleCode"), 70),
     (B("StyleCodes"), 69),
     (B("StylePresetV2"), 138),
@@ -115,16 +115,16 @@ pub(super) static NAMED: &[(Text, usize)] = &[
     (B("StyleTypeCharacterV2"), 132),
     (B("StyleTypeV2"), 141),
     (B("StyleTypeV3"), 74),
-    (B("TextBlockV2"), 221),
+    (B("TextBlockV2"), 222),
     (B("UpscaleFactor"), 119),
-    (B("UpscaleImageRequest"), 392),
-    (B("UpscaleInitialImageRequest"), 394),
-    (B("UpscaleV2"), 397),
-    (B("WebhookDelivery"), 402),
-    (B("WebhookImage"), 405),
+    (B("UpscaleImageRequest"), 394),
+    (B("UpscaleInitialImageRequest"), 396),
+    (B("UpscaleV2"), 399),
+    (B("WebhookDelivery"), 404),
+    (B("WebhookImage"), 407),
 ];
 /// The compiled schemas; each index names one.
-pub(super) static NODES: [Node; 412] = [
+pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("string")]),
         allowed: Some(
@@ -3131,8 +3131,14 @@ pub(super) static NODES: [Node; 412] = [
                     takes: None,
                 },
                 Property {
-                    name: B("webhook_url"),
+                    name: B("upscale_factor"),
                     node: 164,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 165,
                     reference: None,
                     takes: None,
                 },
@@ -3156,6 +3162,13 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        allowed: Some(
+            B(&[Literal::Text(B("x1")), Literal::Text(B("x2")), Literal::Text(B("x4"))]),
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -3171,25 +3184,25 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 166,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
                     node: 167,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("image_asset_identifiers"),
+                    name: B("enable_copyright_detection"),
                     node: 168,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("images"),
+                    name: B("image_asset_identifiers"),
                     node: 169,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("images"),
+                    node: 170,
                     reference: None,
                     takes: None,
                 },
@@ -3201,7 +3214,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("mask"),
-                    node: 171,
+                    node: 172,
                     reference: None,
                     takes: None,
                 },
@@ -3219,7 +3232,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("quality"),
-                    node: 172,
+                    node: 173,
                     reference: Some(B("QualityV45")),
                     takes: None,
                 },
@@ -3231,13 +3244,13 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("size"),
-                    node: 173,
+                    node: 174,
                     reference: Some(B("SizeV45")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 174,
+                    node: 175,
                     reference: None,
                     takes: None,
                 },
@@ -3265,7 +3278,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(5),
-        items: Some(170),
+        items: Some(171),
         ..EMPTY
     },
     Node {
@@ -3317,19 +3330,19 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 176,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
                     node: 177,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("image_asset_identifiers"),
+                    name: B("enable_copyright_detection"),
                     node: 178,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image_asset_identifiers"),
+                    node: 179,
                     reference: None,
                     takes: None,
                 },
@@ -3353,7 +3366,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("quality"),
-                    node: 172,
+                    node: 173,
                     reference: Some(B("QualityV45")),
                     takes: None,
                 },
@@ -3365,13 +3378,13 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("size"),
-                    node: 173,
+                    node: 174,
                     reference: Some(B("SizeV45")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 179,
+                    node: 180,
                     reference: None,
                     takes: None,
                 },
@@ -3412,7 +3425,7 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 181,
+                    node: 182,
                     reference: None,
                     takes: None,
                 },
@@ -3424,7 +3437,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 182,
+                    node: 183,
                     reference: None,
                     takes: None,
                 },
@@ -3466,13 +3479,13 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("stacked_custom_models"),
-                    node: 183,
+                    node: 184,
                     reference: Some(B("StackedCustomModels")),
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 186,
+                    node: 187,
                     reference: None,
                     takes: None,
                 },
@@ -3493,7 +3506,7 @@ pub(super) static NODES: [Node; 412] = [
         kinds: B(&[B("array")]),
         min_items: Some(1),
         max_items: Some(4),
-        items: Some(184),
+        items: Some(185),
         ..EMPTY
     },
     Node {
@@ -3509,7 +3522,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("weight"),
-                    node: 185,
+                    node: 186,
                     reference: None,
                     takes: None,
                 },
@@ -3544,13 +3557,13 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 188,
+                    node: 189,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 189,
+                    node: 190,
                     reference: None,
                     takes: None,
                 },
@@ -3592,7 +3605,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 190,
+                    node: 191,
                     reference: None,
                     takes: None,
                 },
@@ -3632,13 +3645,13 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 192,
+                    node: 193,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 193,
+                    node: 194,
                     reference: None,
                     takes: None,
                 },
@@ -3656,7 +3669,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("output_resolution"),
-                    node: 194,
+                    node: 195,
                     reference: Some(B("OutputResolutionV2")),
                     takes: None,
                 },
@@ -3680,7 +3693,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 195,
+                    node: 196,
                     reference: None,
                     takes: None,
                 },
@@ -3728,7 +3741,7 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("generation_id"),
-                    node: 197,
+                    node: 198,
                     reference: None,
                     takes: None,
                 },
@@ -3741,7 +3754,7 @@ pub(super) static NODES: [Node; 412] = [
         ..EMPTY
     },
     Node {
-        choices: Some((B(&[196, 199]), true)),
+        choices: Some((B(&[197, 200]), true)),
         ..EMPTY
     },
     Node {
@@ -3760,43 +3773,43 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("billing_identifier"),
-                    node: 200,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("credit_millis"),
                     node: 201,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("object"),
+                    name: B("credit_millis"),
                     node: 202,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("qualifier"),
+                    name: B("object"),
                     node: 203,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("qualifier"),
+                    node: 204,
                     reference: Some(B("PriceQualifier")),
                     takes: None,
                 },
                 Property {
                     name: B("quantity"),
-                    node: 204,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("upper_bound_usd_micros"),
                     node: 205,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("usd_micros"),
+                    name: B("upper_bound_usd_micros"),
                     node: 206,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("usd_micros"),
+                    node: 207,
                     reference: None,
                     takes: None,
                 },
@@ -3889,43 +3902,43 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("created"),
-                    node: 210,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("data"),
                     node: 211,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("failure_reason"),
-                    node: 230,
+                    name: B("data"),
+                    node: 212,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("generation_id"),
+                    name: B("failure_reason"),
                     node: 231,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("response_type"),
+                    name: B("generation_id"),
                     node: 232,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("status"),
+                    name: B("response_type"),
                     node: 233,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("usage_cost_usd_micros"),
+                    name: B("status"),
                     node: 234,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("usage_cost_usd_micros"),
+                    node: 235,
                     reference: None,
                     takes: None,
                 },
@@ -3940,7 +3953,7 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(212),
+        items: Some(213),
         ..EMPTY
     },
     Node {
@@ -3950,55 +3963,55 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("asset_id"),
-                    node: 213,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("base_image_url"),
                     node: 214,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("is_image_safe"),
+                    name: B("base_image_url"),
                     node: 215,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("object_type"),
+                    name: B("is_image_safe"),
                     node: 216,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("prompt"),
+                    name: B("object_type"),
                     node: 217,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("resolution"),
+                    name: B("prompt"),
                     node: 218,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("seed"),
+                    name: B("resolution"),
                     node: 219,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("text_blocks"),
+                    name: B("seed"),
                     node: 220,
                     reference: None,
                     takes: None,
                 },
                 Property {
+                    name: B("text_blocks"),
+                    node: 221,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
                     name: B("url"),
-                    node: 229,
+                    node: 230,
                     reference: None,
                     takes: None,
                 },
@@ -4043,7 +4056,7 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(221),
+        items: Some(222),
         ..EMPTY
     },
     Node {
@@ -4053,43 +4066,43 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("height"),
-                    node: 222,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("line_height"),
                     node: 223,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("role"),
+                    name: B("line_height"),
                     node: 224,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("text"),
+                    name: B("role"),
                     node: 225,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("width"),
+                    name: B("text"),
                     node: 226,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("x"),
+                    name: B("width"),
                     node: 227,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("y"),
+                    name: B("x"),
                     node: 228,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("y"),
+                    node: 229,
                     reference: None,
                     takes: None,
                 },
@@ -4166,37 +4179,37 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("data"),
-                    node: 236,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("generation_id"),
                     node: 237,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("generation_kind"),
+                    name: B("generation_id"),
                     node: 238,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("height"),
+                    name: B("generation_kind"),
                     node: 239,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("seed"),
+                    name: B("height"),
                     node: 240,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("width"),
+                    name: B("seed"),
                     node: 241,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("width"),
+                    node: 242,
                     reference: None,
                     takes: None,
                 },
@@ -4206,7 +4219,7 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(212),
+        items: Some(213),
         ..EMPTY
     },
     Node {
@@ -4235,7 +4248,7 @@ pub(super) static NODES: [Node; 412] = [
         ..EMPTY
     },
     Node {
-        choices: Some((B(&[235, 199]), true)),
+        choices: Some((B(&[236, 200]), true)),
         ..EMPTY
     },
     Node {
@@ -4245,19 +4258,19 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("created"),
-                    node: 244,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("data"),
                     node: 245,
                     reference: None,
                     takes: None,
                 },
                 Property {
+                    name: B("data"),
+                    node: 246,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
                     name: B("response_type"),
-                    node: 252,
+                    node: 253,
                     reference: None,
                     takes: None,
                 },
@@ -4272,7 +4285,7 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(246),
+        items: Some(247),
         ..EMPTY
     },
     Node {
@@ -4282,31 +4295,31 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("is_image_safe"),
-                    node: 247,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("prompt"),
                     node: 248,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("resolution"),
+                    name: B("prompt"),
                     node: 249,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("seed"),
+                    name: B("resolution"),
                     node: 250,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("url"),
+                    name: B("seed"),
                     node: 251,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("url"),
+                    node: 252,
                     reference: None,
                     takes: None,
                 },
@@ -4364,7 +4377,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 254,
+                    node: 255,
                     reference: None,
                     takes: None,
                 },
@@ -4388,7 +4401,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 255,
+                    node: 256,
                     reference: None,
                     takes: None,
                 },
@@ -4466,7 +4479,7 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 257,
+                    node: 258,
                     reference: None,
                     takes: None,
                 },
@@ -4478,25 +4491,25 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 258,
+                    node: 259,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("character_reference_mask"),
-                    node: 260,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
                     node: 261,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("image"),
+                    name: B("enable_copyright_detection"),
                     node: 262,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 263,
                     reference: None,
                     takes: None,
                 },
@@ -4514,7 +4527,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("mask"),
-                    node: 263,
+                    node: 264,
                     reference: None,
                     takes: None,
                 },
@@ -4568,7 +4581,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 264,
+                    node: 265,
                     reference: None,
                     takes: None,
                 },
@@ -4580,7 +4593,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 266,
+                    node: 267,
                     reference: None,
                     takes: None,
                 },
@@ -4609,7 +4622,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(259),
+        items: Some(260),
         ..EMPTY
     },
     Node {
@@ -4639,7 +4652,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(265),
+        items: Some(266),
         ..EMPTY
     },
     Node {
@@ -4664,7 +4677,7 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 268,
+                    node: 269,
                     reference: None,
                     takes: None,
                 },
@@ -4676,13 +4689,13 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 269,
+                    node: 270,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 270,
+                    node: 271,
                     reference: None,
                     takes: None,
                 },
@@ -4700,7 +4713,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("mask"),
-                    node: 271,
+                    node: 272,
                     reference: None,
                     takes: None,
                 },
@@ -4754,7 +4767,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 272,
+                    node: 273,
                     reference: None,
                     takes: None,
                 },
@@ -4798,7 +4811,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(273),
+        items: Some(274),
         ..EMPTY
     },
     Node {
@@ -4813,19 +4826,19 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 275,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
                     node: 276,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("image"),
+                    name: B("enable_copyright_detection"),
                     node: 277,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 278,
                     reference: None,
                     takes: None,
                 },
@@ -4843,7 +4856,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("mask"),
-                    node: 278,
+                    node: 279,
                     reference: None,
                     takes: None,
                 },
@@ -4897,7 +4910,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 279,
+                    node: 280,
                     reference: None,
                     takes: None,
                 },
@@ -4909,7 +4922,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 281,
+                    node: 282,
                     reference: None,
                     takes: None,
                 },
@@ -4947,7 +4960,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(280),
+        items: Some(281),
         ..EMPTY
     },
     Node {
@@ -4972,37 +4985,37 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("alg"),
-                    node: 283,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("crv"),
                     node: 284,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("kid"),
+                    name: B("crv"),
                     node: 285,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("kty"),
+                    name: B("kid"),
                     node: 286,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("use"),
+                    name: B("kty"),
                     node: 287,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("x"),
+                    name: B("use"),
                     node: 288,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("x"),
+                    node: 289,
                     reference: None,
                     takes: None,
                 },
@@ -5041,7 +5054,7 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("keys"),
-                    node: 290,
+                    node: 291,
                     reference: None,
                     takes: None,
                 },
@@ -5051,7 +5064,7 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(282),
+        items: Some(283),
         ..EMPTY
     },
     Node {
@@ -5061,7 +5074,7 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 292,
+                    node: 293,
                     reference: None,
                     takes: None,
                 },
@@ -5094,25 +5107,25 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("base_image_url"),
-                    node: 294,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("original_image_url"),
                     node: 295,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("seed"),
+                    name: B("original_image_url"),
                     node: 296,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("text_blocks"),
+                    name: B("seed"),
                     node: 297,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("text_blocks"),
+                    node: 298,
                     reference: None,
                     takes: None,
                 },
@@ -5152,19 +5165,19 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 299,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("font_candidate_files"),
                     node: 300,
                     reference: None,
                     takes: None,
                 },
                 Property {
+                    name: B("font_candidate_files"),
+                    node: 301,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
                     name: B("image"),
-                    node: 302,
+                    node: 303,
                     reference: None,
                     takes: None,
                 },
@@ -5175,8 +5188,20 @@ pub(super) static NODES: [Node; 412] = [
                     takes: None,
                 },
                 Property {
+                    name: B("prompt"),
+                    node: 304,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 68,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
+                Property {
                     name: B("webhook_url"),
-                    node: 303,
+                    node: 305,
                     reference: None,
                     takes: None,
                 },
@@ -5191,7 +5216,8 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(301),
+        max_items: Some(5),
+        items: Some(302),
         ..EMPTY
     },
     Node {
@@ -5202,6 +5228,11 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("string")]),
         format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(10000),
         ..EMPTY
     },
     Node {
@@ -5227,25 +5258,25 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 305,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("custom_height"),
-                    node: 306,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("custom_width"),
                     node: 307,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("enable_copyright_detection"),
+                    name: B("custom_height"),
                     node: 308,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("custom_width"),
+                    node: 309,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 310,
                     reference: None,
                     takes: None,
                 },
@@ -5269,13 +5300,13 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("quality"),
-                    node: 207,
+                    node: 208,
                     reference: Some(B("GenerationQuality")),
                     takes: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 309,
+                    node: 311,
                     reference: None,
                     takes: None,
                 },
@@ -5287,7 +5318,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 310,
+                    node: 312,
                     reference: None,
                     takes: None,
                 },
@@ -5350,19 +5381,19 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 312,
+                    node: 314,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 313,
+                    node: 315,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 314,
+                    node: 316,
                     reference: None,
                     takes: None,
                 },
@@ -5374,7 +5405,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("mask"),
-                    node: 315,
+                    node: 317,
                     reference: None,
                     takes: None,
                 },
@@ -5392,19 +5423,19 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("quality"),
-                    node: 172,
+                    node: 173,
                     reference: Some(B("QualityV45")),
                     takes: None,
                 },
                 Property {
                     name: B("reference_image_asset_identifiers"),
-                    node: 316,
+                    node: 318,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("reference_images"),
-                    node: 317,
+                    node: 319,
                     reference: None,
                     takes: None,
                 },
@@ -5416,7 +5447,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 319,
+                    node: 321,
                     reference: None,
                     takes: None,
                 },
@@ -5454,7 +5485,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(4),
-        items: Some(318),
+        items: Some(320),
         ..EMPTY
     },
     Node {
@@ -5485,7 +5516,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 321,
+                    node: 323,
                     reference: None,
                     takes: None,
                 },
@@ -5527,7 +5558,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 322,
+                    node: 324,
                     reference: None,
                     takes: None,
                 },
@@ -5544,7 +5575,7 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(323),
+        items: Some(325),
         ..EMPTY
     },
     Node {
@@ -5559,7 +5590,7 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 325,
+                    node: 327,
                     reference: None,
                     takes: None,
                 },
@@ -5571,7 +5602,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 326,
+                    node: 328,
                     reference: None,
                     takes: None,
                 },
@@ -5625,7 +5656,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 327,
+                    node: 329,
                     reference: None,
                     takes: None,
                 },
@@ -5652,7 +5683,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(328),
+        items: Some(330),
         ..EMPTY
     },
     Node {
@@ -5680,13 +5711,13 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("image_file"),
-                    node: 331,
+                    node: 333,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_request"),
-                    node: 253,
+                    node: 254,
                     reference: Some(B("InitialImageRequest")),
                     takes: None,
                 },
@@ -5712,13 +5743,13 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 333,
+                    node: 335,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("character_reference_images_mask"),
-                    node: 335,
+                    node: 337,
                     reference: None,
                     takes: None,
                 },
@@ -5736,13 +5767,13 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 337,
+                    node: 339,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 338,
+                    node: 340,
                     reference: None,
                     takes: None,
                 },
@@ -5754,7 +5785,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 339,
+                    node: 341,
                     reference: None,
                     takes: None,
                 },
@@ -5802,7 +5833,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 340,
+                    node: 342,
                     reference: None,
                     takes: None,
                 },
@@ -5830,7 +5861,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(334),
+        items: Some(336),
         ..EMPTY
     },
     Node {
@@ -5841,7 +5872,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(336),
+        items: Some(338),
         ..EMPTY
     },
     Node {
@@ -5869,7 +5900,7 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(341),
+        items: Some(343),
         ..EMPTY
     },
     Node {
@@ -5890,7 +5921,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 343,
+                    node: 345,
                     reference: None,
                     takes: None,
                 },
@@ -5902,25 +5933,25 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 344,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("character_reference_mask"),
                     node: 346,
                     reference: None,
                     takes: None,
                 },
                 Property {
+                    name: B("character_reference_mask"),
+                    node: 348,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
                     name: B("enable_copyright_detection"),
-                    node: 347,
+                    node: 349,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 348,
+                    node: 350,
                     reference: None,
                     takes: None,
                 },
@@ -5932,7 +5963,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 349,
+                    node: 351,
                     reference: None,
                     takes: None,
                 },
@@ -5944,7 +5975,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 350,
+                    node: 352,
                     reference: None,
                     takes: None,
                 },
@@ -5986,7 +6017,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 351,
+                    node: 353,
                     reference: None,
                     takes: None,
                 },
@@ -5998,7 +6029,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 353,
+                    node: 355,
                     reference: None,
                     takes: None,
                 },
@@ -6016,7 +6047,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(345),
+        items: Some(347),
         ..EMPTY
     },
     Node {
@@ -6055,7 +6086,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(352),
+        items: Some(354),
         ..EMPTY
     },
     Node {
@@ -6086,7 +6117,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 355,
+                    node: 357,
                     reference: None,
                     takes: None,
                 },
@@ -6104,13 +6135,13 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 356,
+                    node: 358,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 357,
+                    node: 359,
                     reference: None,
                     takes: None,
                 },
@@ -6122,7 +6153,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 358,
+                    node: 360,
                     reference: None,
                     takes: None,
                 },
@@ -6134,7 +6165,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 359,
+                    node: 361,
                     reference: None,
                     takes: None,
                 },
@@ -6188,7 +6219,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 360,
+                    node: 362,
                     reference: None,
                     takes: None,
                 },
@@ -6200,7 +6231,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 362,
+                    node: 364,
                     reference: None,
                     takes: None,
                 },
@@ -6247,7 +6278,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(361),
+        items: Some(363),
         ..EMPTY
     },
     Node {
@@ -6278,7 +6309,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 364,
+                    node: 366,
                     reference: None,
                     takes: None,
                 },
@@ -6290,13 +6321,13 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 365,
+                    node: 367,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 366,
+                    node: 368,
                     reference: None,
                     takes: None,
                 },
@@ -6308,7 +6339,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 367,
+                    node: 369,
                     reference: None,
                     takes: None,
                 },
@@ -6320,7 +6351,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 368,
+                    node: 370,
                     reference: None,
                     takes: None,
                 },
@@ -6374,7 +6405,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 369,
+                    node: 371,
                     reference: None,
                     takes: None,
                 },
@@ -6386,7 +6417,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 371,
+                    node: 373,
                     reference: None,
                     takes: None,
                 },
@@ -6433,7 +6464,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(370),
+        items: Some(372),
         ..EMPTY
     },
     Node {
@@ -6458,19 +6489,19 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 373,
+                    node: 375,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 374,
+                    node: 376,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 375,
+                    node: 377,
                     reference: None,
                     takes: None,
                 },
@@ -6482,7 +6513,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 376,
+                    node: 378,
                     reference: None,
                     takes: None,
                 },
@@ -6512,7 +6543,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 377,
+                    node: 379,
                     reference: None,
                     takes: None,
                 },
@@ -6560,13 +6591,13 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 379,
+                    node: 381,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 380,
+                    node: 382,
                     reference: None,
                     takes: None,
                 },
@@ -6597,13 +6628,13 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 382,
+                    node: 384,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("mask"),
-                    node: 383,
+                    node: 385,
                     reference: None,
                     takes: None,
                 },
@@ -6636,7 +6667,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 385,
+                    node: 387,
                     reference: None,
                     takes: None,
                 },
@@ -6684,7 +6715,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 386,
+                    node: 388,
                     reference: None,
                     takes: None,
                 },
@@ -6701,7 +6732,7 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(387),
+        items: Some(389),
         ..EMPTY
     },
     Node {
@@ -6716,7 +6747,7 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 389,
+                    node: 391,
                     reference: None,
                     takes: None,
                 },
@@ -6734,7 +6765,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("prompt"),
-                    node: 390,
+                    node: 392,
                     reference: None,
                     takes: None,
                 },
@@ -6746,7 +6777,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 391,
+                    node: 393,
                     reference: None,
                     takes: None,
                 },
@@ -6787,13 +6818,13 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("image_file"),
-                    node: 393,
+                    node: 395,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image_request"),
-                    node: 394,
+                    node: 396,
                     reference: Some(B("UpscaleInitialImageRequest")),
                     takes: None,
                 },
@@ -6813,7 +6844,7 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("detail"),
-                    node: 395,
+                    node: 397,
                     reference: None,
                     takes: None,
                 },
@@ -6843,7 +6874,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("resemblance"),
-                    node: 396,
+                    node: 398,
                     reference: None,
                     takes: None,
                 },
@@ -6883,13 +6914,13 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 398,
+                    node: 400,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 399,
+                    node: 401,
                     reference: None,
                     takes: None,
                 },
@@ -6901,13 +6932,13 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("upscale_factor"),
-                    node: 400,
+                    node: 402,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 401,
+                    node: 403,
                     reference: None,
                     takes: None,
                 },
@@ -6949,19 +6980,19 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("created"),
-                    node: 403,
+                    node: 405,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("data"),
-                    node: 404,
+                    node: 406,
                     reference: None,
                     takes: None,
                 },
                 Property {
                     name: B("generation_id"),
-                    node: 411,
+                    node: 413,
                     reference: None,
                     takes: None,
                 },
@@ -6976,7 +7007,7 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(405),
+        items: Some(407),
         ..EMPTY
     },
     Node {
@@ -6986,31 +7017,31 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("is_image_safe"),
-                    node: 406,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("prompt"),
-                    node: 407,
-                    reference: None,
-                    takes: None,
-                },
-                Property {
-                    name: B("resolution"),
                     node: 408,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("seed"),
+                    name: B("prompt"),
                     node: 409,
                     reference: None,
                     takes: None,
                 },
                 Property {
-                    name: B("url"),
+                    name: B("resolution"),
                     node: 410,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 411,
+                    reference: None,
+                    takes: None,
+                },
+                Property {
+                    name: B("url"),
+                    node: 412,
                     reference: None,
                     takes: None,
                 },
