@@ -190,6 +190,22 @@ async fn a_v2_layerize_sends_its_prompt_and_seed() {
     );
 }
 
+/// v2's remove-object takes a `seed` (`RemoveObjectFromV2AssetsRequest` of
+/// Ideogram's OpenAPI of 2026-10-07); the spec once listed none, so a
+/// seeded removal was refused before sending.
+#[tokio::test]
+async fn a_remove_object_takes_its_seed() {
+    let server = CaptureServer::start(|_| ideogram_answer(&["https://cdn.example/e.png"])).await;
+    let client = client(Provider::Ideogram, &server);
+    // A JPEG mask: its pixels are not decoded (a PNG's must be gray).
+    let request =
+        EditRequest::remove_object(ImageInput::bytes(PNG), ImageInput::bytes(JPEG)).set("seed", 7);
+    let prepared = client.prepare_edit(&request).await.unwrap();
+    assert_eq!(prepared.wire().operation().id, "post_remove_object_v2");
+    assert_eq!(prepared.wire().body()["seed"], 7);
+    assert!(server.requests().is_empty(), "prepared, not sent");
+}
+
 /// A field of an edit's spec body with no setter on the facade is reached
 /// by its spec name or through the body, sent, and checked against the spec
 /// first.

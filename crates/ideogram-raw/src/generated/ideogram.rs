@@ -6944,7 +6944,10 @@ schema: unconfirmed.
             Default::default()
         }
     }
-    ///The multipart body of `POST /v2/image/remove-object/ideogram-1`.
+    /**The multipart body of `POST /v2/image/remove-object/ideogram-1`
+(`RemoveObjectFromV2AssetsRequest`, Ideogram's OpenAPI of 2026-10-07;
+its `store_assets` and `target_collection_id` are left out).
+*/
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -6956,8 +6959,11 @@ schema: unconfirmed.
     pub struct RemoveObjectV2 {
         ///The input image; JPEG, PNG or WebP.
         pub image: crate::multipart::FilePart,
-        ///What to remove (black) and keep (white); grayscale, the image's size.
+        ///What to remove (white) and keep (black); grayscale, the image's size.
         pub mask: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
     }
     impl RemoveObjectV2 {
         pub fn builder() -> builder::RemoveObjectV2 {
@@ -22323,12 +22329,17 @@ the id `request_id`; the webhooks guide and the header say
                 crate::multipart::FilePart,
                 ::std::string::String,
             >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for RemoveObjectV2 {
             fn default() -> Self {
                 Self {
                     image: Err("no value supplied for image".to_string()),
                     mask: Err("no value supplied for mask".to_string()),
+                    seed: Ok(Default::default()),
                 }
             }
         }
@@ -22357,6 +22368,18 @@ the id `request_id`; the webhooks guide and the header say
                     });
                 self
             }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<RemoveObjectV2> for super::RemoveObjectV2 {
             type Error = super::error::ConversionError;
@@ -22366,6 +22389,7 @@ the id `request_id`; the webhooks guide and the header say
                 Ok(Self {
                     image: value.image?,
                     mask: value.mask?,
+                    seed: value.seed?,
                 })
             }
         }
@@ -22374,6 +22398,7 @@ the id `request_id`; the webhooks guide and the header say
                 Self {
                     image: Ok(value.image),
                     mask: Ok(value.mask),
+                    seed: Ok(value.seed),
                 }
             }
         }
@@ -27635,8 +27660,10 @@ impl Client {
     ///
     /// Remove objects (v2)
     ///
-    /// Removes what `mask` marks black from the image. Always asynchronous:
-    /// answers only a `generation_id` to poll.
+    /// Removes what `mask` marks white from the image (Ideogram's OpenAPI
+    /// of 2026-10-07, `RemoveObjectFromV2AssetsRequest`: white, 128 and
+    /// up, marks the region to remove). Always asynchronous: answers only
+    /// a `generation_id` to poll.
     pub fn post_remove_object_v2(&self) -> multipart_builder::PostRemoveObjectV2<'_> {
         multipart_builder::PostRemoveObjectV2::new(self)
     }
@@ -32454,6 +32481,7 @@ impl crate::multipart::MultipartBody for types::RemoveObjectV2 {
         let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
         let form = crate::multipart::file_parts(form, "mask", &self.mask)?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
         Ok(form)
     }
 }

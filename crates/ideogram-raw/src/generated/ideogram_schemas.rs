@@ -6638,6 +6638,12 @@ pub(super) static NODES: [Node; 414] = [
                     reference: None,
                     takes: None,
                 },
+                Property {
+                    name: B("seed"),
+                    node: 68,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                },
             ],
         ),
         additional: Additional::Refused,
