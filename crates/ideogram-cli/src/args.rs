@@ -306,11 +306,11 @@ pub(crate) enum Command {
         #[command(flatten)]
         connection: Connection,
     },
-    /// Remove from an image what MASK marks black (Ideogram's v2; billed).
+    /// Remove from an image what MASK marks white (Ideogram's v2; billed).
     RemoveObject {
         /// The image: an http(s) URL or a file.
         image: String,
-        /// What to remove: black is removed, white kept; IMAGE's size.
+        /// What to remove: white is removed, black kept; IMAGE's size.
         mask: String,
         #[command(flatten)]
         options: EditOptions,

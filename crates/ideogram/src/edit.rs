@@ -54,9 +54,9 @@ pub enum EditKind {
     },
     /// Make the background transparent (Ideogram's v2; no prompt).
     RemoveBackground,
-    /// Remove what `mask` marks black (Ideogram's v2; no prompt).
+    /// Remove what `mask` marks white (Ideogram's v2; no prompt).
     RemoveObject {
-        /// What to remove: black is removed, white kept; the image's size.
+        /// What to remove: white is removed, black kept; the image's size.
         mask: ImageInput,
     },
 }
@@ -206,7 +206,7 @@ impl EditRequest {
         Self::new(image, EditKind::RemoveBackground)
     }
 
-    /// Remove from `image` what `mask` marks black.
+    /// Remove from `image` what `mask` marks white.
     pub fn remove_object(image: ImageInput, mask: ImageInput) -> Self {
         Self::new(image, EditKind::RemoveObject { mask })
     }

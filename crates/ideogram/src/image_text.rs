@@ -189,7 +189,8 @@ impl LayerizeRequest {
         }
     }
 
-    /// What the image shows (v1 only; the service writes one when absent).
+    /// What the image shows, to guide text detection (v1 and v2 take it;
+    /// without it v1 writes one and v2 reads the image alone).
     pub fn prompt(mut self, prompt: impl Into<String>) -> Self {
         self.prompt = Some(prompt.into());
         self

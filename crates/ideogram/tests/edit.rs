@@ -156,6 +156,56 @@ async fn layerize_text_sends_the_image_and_reads_the_blocks() {
     );
 }
 
+/// v2's design layerize takes a `prompt` and a `seed`
+/// (`LayerizeDesignIdeogramV3Request` of Ideogram's OpenAPI of 2026-10-07);
+/// the spec once listed neither, so a prompted layerize never ran on v2 and
+/// one pinned there was refused before sending.
+#[tokio::test]
+async fn a_v2_layerize_sends_its_prompt_and_seed() {
+    let server = CaptureServer::start(|_| {
+        Canned::json(
+            200,
+            serde_json::json!({
+                "generation_id": "gen-1", "seed": 9,
+                "data": [{"object_type": "layerized_image", "url": "https://cdn.example/d.png",
+                          "base_image_url": "https://cdn.example/b.png", "resolution": "64x64",
+                          "is_image_safe": true, "seed": 9,
+                          "text_blocks": [{"text": "OPEN", "x": 1, "y": 2, "width": 30}]}]
+            }),
+        )
+    })
+    .await;
+    let request = ideogram::LayerizeRequest::new(ImageInput::bytes(PNG))
+        .prompt("a shop sign")
+        .set("seed", 7)
+        .operation("post_layerize_v2_ideogram_3");
+    let layers = client(Provider::Ideogram, &server)
+        .layerize(&request)
+        .await
+        .unwrap();
+    assert!(matches!(&layers.blocks, ideogram::TextBlocks::V2(blocks) if blocks[0].text == "OPEN"));
+    insta::assert_json_snapshot!(
+        "ideogram_v2_layerize",
+        server.single_request().wire_record()
+    );
+}
+
+/// v2's remove-object takes a `seed` (`RemoveObjectFromV2AssetsRequest` of
+/// Ideogram's OpenAPI of 2026-10-07); the spec once listed none, so a
+/// seeded removal was refused before sending.
+#[tokio::test]
+async fn a_remove_object_takes_its_seed() {
+    let server = CaptureServer::start(|_| ideogram_answer(&["https://cdn.example/e.png"])).await;
+    let client = client(Provider::Ideogram, &server);
+    // A JPEG mask: its pixels are not decoded (a PNG's must be gray).
+    let request =
+        EditRequest::remove_object(ImageInput::bytes(PNG), ImageInput::bytes(JPEG)).set("seed", 7);
+    let prepared = client.prepare_edit(&request).await.unwrap();
+    assert_eq!(prepared.wire().operation().id, "post_remove_object_v2");
+    assert_eq!(prepared.wire().body()["seed"], 7);
+    assert!(server.requests().is_empty(), "prepared, not sent");
+}
+
 /// A field of an edit's spec body with no setter on the facade is reached
 /// by its spec name or through the body, sent, and checked against the spec
 /// first.

@@ -517,6 +517,27 @@ async fn ideogram_3_takes_references_as_multipart_and_transparency_as_its_own_ca
     insta::assert_json_snapshot!("ideogram_v3_transparent", sent[1].wire_record());
 }
 
+/// v2's 3.0 transparent generate takes an `upscale_factor` (x1, x2, x4:
+/// `GenerateImageIdeogramV3TransparentRequest` of Ideogram's OpenAPI of
+/// 2026-10-07). The spec once assumed it took none, so this call was refused
+/// before sending; the v1 enum's `X2` goes in v2's own case.
+#[tokio::test]
+async fn ideogram_3_transparent_on_v2_takes_its_upscale_factor() {
+    let server = CaptureServer::start(|_| ideogram_answer(&["https://cdn.example/t.png"])).await;
+    let request = GenerateRequest::new("a paper lantern")
+        .model(Model::V3)
+        .transparent()
+        .upscale(ideogram::UpscaleFactor::X2)
+        .operation("post_generate_v2_ideogram_3_transparent");
+    client(Provider::Ideogram, &server)
+        .generate(&request)
+        .await
+        .unwrap();
+    let sent = server.single_request();
+    assert_eq!(body(&sent)["upscale_factor"], "x2");
+    insta::assert_json_snapshot!("ideogram_v2_3_transparent", sent.wire_record());
+}
+
 /// The facade's seed check is each body's own range in the spec: its ends
 /// are taken and one past them refused, for every model and provider.
 #[tokio::test]

@@ -500,10 +500,12 @@ mod tests {
                 json!(["image"])
             )
         );
+        // Remove-object's `seed` is its body's (Ideogram's OpenAPI of
+        // 2026-10-07), reaching the tool through the spec.
         assert_eq!(
             fields(Tool::RemoveObject),
             (
-                ["idempotency_key", "image", "mask", "provider"]
+                ["idempotency_key", "image", "mask", "provider", "seed"]
                     .map(String::from)
                     .to_vec(),
                 json!(["image", "mask"])

@@ -150,7 +150,7 @@ impl Tool {
             Self::Upscale => "Enlarge an image. Billed.",
             Self::RemoveBackground => "Make the background transparent. Billed.",
             Self::RemoveObject => {
-                "Remove where `mask` (grayscale, the image's size) is black. Billed."
+                "Remove where `mask` (grayscale, the image's size) is white. Billed."
             }
             Self::Describe => "Prompts describing an image. Billed.",
             Self::LayerizeText => {

@@ -2849,9 +2849,10 @@ body's fields plus up to 10 style reference images.
                 })
         }
     }
-    /**The body of `POST /v2/image/generate/ideogram-3-transparent`, as
-assumed (its schema was not read): 3.0's text fields that v1's
-transparent operation takes.
+    /**The body of `POST /v2/image/generate/ideogram-3-transparent`
+(`GenerateImageIdeogramV3TransparentRequest`, Ideogram's OpenAPI of
+2026-10-07; its `private` and `target_collection_id` are left out, as
+everywhere in this spec).
 */
     #[derive(
         ::serde::Deserialize,
@@ -2891,6 +2892,9 @@ transparent operation takes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
+        ///Enlarges the images after generation; x1 gives the base render.
+        #[serde(default = "defaults::generate_v3_transparent_v2_upscale_factor")]
+        pub upscale_factor: GenerateV3TransparentV2UpscaleFactor,
         ///An HTTPS URL for the signed result (runs asynchronously).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
@@ -2965,6 +2969,73 @@ transparent operation takes.
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
+        }
+    }
+    ///Enlarges the images after generation; x1 gives the base render.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[non_exhaustive]
+    pub enum GenerateV3TransparentV2UpscaleFactor {
+        #[serde(rename = "x1")]
+        X1,
+        #[serde(rename = "x2")]
+        X2,
+        #[serde(rename = "x4")]
+        X4,
+    }
+    impl ::std::fmt::Display for GenerateV3TransparentV2UpscaleFactor {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::X1 => f.write_str("x1"),
+                Self::X2 => f.write_str("x2"),
+                Self::X4 => f.write_str("x4"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GenerateV3TransparentV2UpscaleFactor {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "x1" => Ok(Self::X1),
+                "x2" => Ok(Self::X2),
+                "x4" => Ok(Self::X4),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GenerateV3TransparentV2UpscaleFactor {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for GenerateV3TransparentV2UpscaleFactor {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for GenerateV3TransparentV2UpscaleFactor {
+        fn default() -> Self {
+            GenerateV3TransparentV2UpscaleFactor::X1
         }
     }
     ///An HTTPS URL for the signed result (runs asynchronously).
@@ -4682,7 +4753,11 @@ hours.
             Default::default()
         }
     }
-    ///The multipart body of `POST /v2/design/layerize/ideogram-3`.
+    /**The multipart body of `POST /v2/design/layerize/ideogram-3`
+(`LayerizeDesignIdeogramV3Request`, Ideogram's OpenAPI of 2026-10-07;
+its `private` and `target_collection_id` are left out, as everywhere
+in this spec).
+*/
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -4696,16 +4771,23 @@ hours.
         ///Return the generation id at once, to poll.
         #[serde(rename = "async", default)]
         pub async_: bool,
-        ///Font files the text may be set in.
+        ///Font files the text may be set in (.ttf, .otf, .woff, .woff2; at most 5, as the OpenAPI's text says).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub font_candidate_files: ::std::vec::Vec<crate::multipart::FilePart>,
-        ///The design whose text to separate; JPEG, PNG or WebP.
+        ///The design whose text to separate (at most 50 MB); JPEG, PNG or WebP.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image: ::std::option::Option<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
+        ///Describes the image to guide text detection; without it, detection reads the image alone.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub prompt: ::std::option::Option<LayerizeV3RequestV2Prompt>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
         ///An HTTPS URL for the signed result (runs asynchronously).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
@@ -4714,6 +4796,70 @@ hours.
     impl LayerizeV3RequestV2 {
         pub fn builder() -> builder::LayerizeV3RequestV2 {
             Default::default()
+        }
+    }
+    ///Describes the image to guide text detection; without it, detection reads the image alone.
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct LayerizeV3RequestV2Prompt(::std::string::String);
+    impl ::std::ops::Deref for LayerizeV3RequestV2Prompt {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<LayerizeV3RequestV2Prompt> for ::std::string::String {
+        fn from(value: LayerizeV3RequestV2Prompt) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for LayerizeV3RequestV2Prompt {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 10000usize {
+                return Err("longer than 10000 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LayerizeV3RequestV2Prompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for LayerizeV3RequestV2Prompt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for LayerizeV3RequestV2Prompt {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///An HTTPS URL for the signed result (runs asynchronously).
@@ -6844,7 +6990,10 @@ schema: unconfirmed.
             Default::default()
         }
     }
-    ///The multipart body of `POST /v2/image/remove-object/ideogram-1`.
+    /**The multipart body of `POST /v2/image/remove-object/ideogram-1`
+(`RemoveObjectFromV2AssetsRequest`, Ideogram's OpenAPI of 2026-10-07;
+its `store_assets` and `target_collection_id` are left out).
+*/
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -6856,8 +7005,11 @@ schema: unconfirmed.
     pub struct RemoveObjectV2 {
         ///The input image; JPEG, PNG or WebP.
         pub image: crate::multipart::FilePart,
-        ///What to remove (black) and keep (white); grayscale, the image's size.
+        ///What to remove (white) and keep (black); grayscale, the image's size.
         pub mask: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub seed: ::std::option::Option<Seed>,
     }
     impl RemoveObjectV2 {
         pub fn builder() -> builder::RemoveObjectV2 {
@@ -14526,6 +14678,10 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::option::Option<super::Seed>,
                 ::std::string::String,
             >,
+            upscale_factor: ::std::result::Result<
+                super::GenerateV3TransparentV2UpscaleFactor,
+                ::std::string::String,
+            >,
             webhook_url: ::std::result::Result<
                 ::std::option::Option<super::GenerateV3TransparentV2WebhookUrl>,
                 ::std::string::String,
@@ -14543,6 +14699,9 @@ the id `request_id`; the webhooks guide and the header say
                     prompt: Err("no value supplied for prompt".to_string()),
                     rendering_speed: Ok(Default::default()),
                     seed: Ok(Default::default()),
+                    upscale_factor: Ok(
+                        super::defaults::generate_v3_transparent_v2_upscale_factor(),
+                    ),
                     webhook_url: Ok(Default::default()),
                 }
             }
@@ -14666,6 +14825,20 @@ the id `request_id`; the webhooks guide and the header say
                     });
                 self
             }
+            pub fn upscale_factor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::GenerateV3TransparentV2UpscaleFactor>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.upscale_factor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for upscale_factor: {e}"
+                        )
+                    });
+                self
+            }
             pub fn webhook_url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -14697,6 +14870,7 @@ the id `request_id`; the webhooks guide and the header say
                     prompt: value.prompt?,
                     rendering_speed: value.rendering_speed?,
                     seed: value.seed?,
+                    upscale_factor: value.upscale_factor?,
                     webhook_url: value.webhook_url?,
                 })
             }
@@ -14714,6 +14888,7 @@ the id `request_id`; the webhooks guide and the header say
                     prompt: Ok(value.prompt),
                     rendering_speed: Ok(value.rendering_speed),
                     seed: Ok(value.seed),
+                    upscale_factor: Ok(value.upscale_factor),
                     webhook_url: Ok(value.webhook_url),
                 }
             }
@@ -18831,6 +19006,14 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::option::Option<super::AssetIdentifier>,
                 ::std::string::String,
             >,
+            prompt: ::std::result::Result<
+                ::std::option::Option<super::LayerizeV3RequestV2Prompt>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
             webhook_url: ::std::result::Result<
                 ::std::option::Option<super::LayerizeV3RequestV2WebhookUrl>,
                 ::std::string::String,
@@ -18843,6 +19026,8 @@ the id `request_id`; the webhooks guide and the header say
                     font_candidate_files: Ok(Default::default()),
                     image: Ok(Default::default()),
                     image_asset_identifier: Ok(Default::default()),
+                    prompt: Ok(Default::default()),
+                    seed: Ok(Default::default()),
                     webhook_url: Ok(Default::default()),
                 }
             }
@@ -18904,6 +19089,32 @@ the id `request_id`; the webhooks guide and the header say
                     });
                 self
             }
+            pub fn prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::LayerizeV3RequestV2Prompt>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prompt: {e}")
+                    });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
             pub fn webhook_url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -18930,6 +19141,8 @@ the id `request_id`; the webhooks guide and the header say
                     font_candidate_files: value.font_candidate_files?,
                     image: value.image?,
                     image_asset_identifier: value.image_asset_identifier?,
+                    prompt: value.prompt?,
+                    seed: value.seed?,
                     webhook_url: value.webhook_url?,
                 })
             }
@@ -18941,6 +19154,8 @@ the id `request_id`; the webhooks guide and the header say
                     font_candidate_files: Ok(value.font_candidate_files),
                     image: Ok(value.image),
                     image_asset_identifier: Ok(value.image_asset_identifier),
+                    prompt: Ok(value.prompt),
+                    seed: Ok(value.seed),
                     webhook_url: Ok(value.webhook_url),
                 }
             }
@@ -22194,12 +22409,17 @@ the id `request_id`; the webhooks guide and the header say
                 crate::multipart::FilePart,
                 ::std::string::String,
             >,
+            seed: ::std::result::Result<
+                ::std::option::Option<super::Seed>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for RemoveObjectV2 {
             fn default() -> Self {
                 Self {
                     image: Err("no value supplied for image".to_string()),
                     mask: Err("no value supplied for mask".to_string()),
+                    seed: Ok(Default::default()),
                 }
             }
         }
@@ -22228,6 +22448,18 @@ the id `request_id`; the webhooks guide and the header say
                     });
                 self
             }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Seed>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seed: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<RemoveObjectV2> for super::RemoveObjectV2 {
             type Error = super::error::ConversionError;
@@ -22237,6 +22469,7 @@ the id `request_id`; the webhooks guide and the header say
                 Ok(Self {
                     image: value.image?,
                     mask: value.mask?,
+                    seed: value.seed?,
                 })
             }
         }
@@ -22245,6 +22478,7 @@ the id `request_id`; the webhooks guide and the header say
                 Self {
                     image: Ok(value.image),
                     mask: Ok(value.mask),
+                    seed: Ok(value.seed),
                 }
             }
         }
@@ -23408,6 +23642,9 @@ the id `request_id`; the webhooks guide and the header say
         pub(super) fn detected_text_block_angle() -> f32 {
             0_f32
         }
+        pub(super) fn generate_v3_transparent_v2_upscale_factor() -> super::GenerateV3TransparentV2UpscaleFactor {
+            super::GenerateV3TransparentV2UpscaleFactor::X1
+        }
         pub(super) fn p_image_request_resolution() -> super::PImageRequestResolution {
             super::PImageRequestResolution::X1k
         }
@@ -23464,9 +23701,9 @@ variants), reframe and replace-background; remove background, remove
 object, upscale; and `GET /v2/generations/{id}`, which polls any v2 call
 made with `async` or a `webhook_url`. v2 takes images as multipart file
 parts, or as `AssetIdentifier`s (JSON parts in multipart) where a body
-lists them, and enums in lower case; the fields whose meaning
-Ideogram does not document (`private`, `target_collection_id`, 4.5's
-`context_window`) are left out. Where a model runs on
+lists them, and enums in lower case; `private` and
+`target_collection_id` (in Ideogram's OpenAPI of 2026-10-07) and 4.5's
+`context_window` (undocumented) are left out. Where a model runs on
 both versions a client sends v1 unless the request needs v2 (a v2-only
 field such as `async`, or an operation pinned by id), since gateways
 re-serve v1.
@@ -23828,12 +24065,11 @@ let response = client.post_generate_v2_ideogram_3_custom_model()
     }
     /**Generate with a transparent background with Ideogram 3.0 (v2)
 
-v1 generate-transparent's successor (JSON only). The 2026-10-07
-OpenAPI lists the operation (C-oas), but its request schema was not
-read where this spec was curated: the body here is 3.0's text fields
-v1's transparent operation takes (no `upscale_factor`, no
-`resolution`), which is unconfirmed; a field Ideogram adds is
-refused here until the spec gains it. No v2 price: priced as v1's.
+v1 generate-transparent's successor (JSON only). Its body is
+`GenerateImageIdeogramV3TransparentRequest` of Ideogram's OpenAPI of
+2026-10-07 (read as published; see tests/official/README.md): 3.0's
+text fields, `upscale_factor`, no `resolution`. No v2 price: priced
+as v1's.
 
 
 Sends a `POST` request to `/v2/image/generate/ideogram-3-transparent`
@@ -25431,6 +25667,12 @@ pub mod limits {
     pub const INPAINT_V3_REQUEST_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
     /// `LayerizeTextResponse.seed`: the value from 0 to 2147483647.
     pub const LAYERIZE_TEXT_RESPONSE_SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
+    /// `LayerizeV3RequestV2.font_candidate_files`: the item count from 0 to 5.
+    pub const LAYERIZE_V3_REQUEST_V2_FONT_CANDIDATE_FILES: ::std::ops::RangeInclusive<
+        usize,
+    > = 0..=5;
+    /// `LayerizeV3RequestV2.prompt`: the length in characters from 0 to 10000.
+    pub const LAYERIZE_V3_REQUEST_V2_PROMPT: ::std::ops::RangeInclusive<usize> = 0..=10000;
     /// `LayerizeV3RequestV2.webhook_url`: the length in characters from 0 to 2048.
     pub const LAYERIZE_V3_REQUEST_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
     /// `NumImages`: the value from 1 to 8.
@@ -26409,7 +26651,7 @@ pub mod operations {
                 base: 70000,
                 upper: None,
                 source: "Ideogram API pricing page revised 2025-08-06 (first-party, v1 era): v1's 3.0 transparent price; no v2 price is published",
-                note: None,
+                note: Some("upscale_factor may cost extra (not priced)."),
             }),
             dry_run: Some("dry_run"),
         },
@@ -27507,8 +27749,10 @@ impl Client {
     ///
     /// Remove objects (v2)
     ///
-    /// Removes what `mask` marks black from the image. Always asynchronous:
-    /// answers only a `generation_id` to poll.
+    /// Removes what `mask` marks white from the image (Ideogram's OpenAPI
+    /// of 2026-10-07, `RemoveObjectFromV2AssetsRequest`: white, 128 and
+    /// up, marks the region to remove). Always asynchronous: answers only
+    /// a `generation_id` to poll.
     pub fn post_remove_object_v2(&self) -> multipart_builder::PostRemoveObjectV2<'_> {
         multipart_builder::PostRemoveObjectV2::new(self)
     }
@@ -27550,9 +27794,9 @@ impl Client {
     ///
     /// v1 layerize-text's successor: answers the image without its text
     /// (`base_image_url`) and its text blocks, as a `layerized_image` result,
-    /// synchronously unless `async` is true or a `webhook_url` is given. Only
-    /// the fields Ideogram's index shows are described (the full request
-    /// schema was not published where this spec was curated). Billed per call.
+    /// synchronously unless `async` is true or a `webhook_url` is given. Its
+    /// body is `LayerizeDesignIdeogramV3Request` of Ideogram's OpenAPI of
+    /// 2026-10-07 (see tests/official/README.md). Billed per call.
     pub fn post_layerize_v2_ideogram_3(
         &self,
     ) -> multipart_builder::PostLayerizeV2Ideogram3<'_> {
@@ -32326,6 +32570,7 @@ impl crate::multipart::MultipartBody for types::RemoveObjectV2 {
         let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
         let form = crate::multipart::file_parts(form, "mask", &self.mask)?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
         Ok(form)
     }
 }
@@ -32404,6 +32649,8 @@ impl crate::multipart::MultipartBody for types::LayerizeV3RequestV2 {
             &self.image_asset_identifier,
             false,
         )?;
+        let form = crate::multipart::value_part(form, "prompt", &self.prompt, false)?;
+        let form = crate::multipart::value_part(form, "seed", &self.seed, false)?;
         let form = crate::multipart::file_parts(
             form,
             "font_candidate_files",

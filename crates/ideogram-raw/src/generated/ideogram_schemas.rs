@@ -45,67 +45,67 @@ pub(super) static NAMED: &[(Text, usize)] = &[
     (B("GenerateV3MultipartV2"), 148),
     (B("GenerateV3RequestV2"), 155),
     (B("GenerateV3TransparentV2"), 160),
-    (B("GenerateV45Multipart"), 165),
-    (B("GenerateV45Request"), 175),
-    (B("GenerateV4CustomModelV2"), 180),
-    (B("GenerateV4RequestV2"), 187),
-    (B("GenerateV4TransparentV2"), 191),
-    (B("GenerationIdV2"), 196),
-    (B("GenerationIdV2OrQuote"), 198),
-    (B("GenerationQuality"), 207),
-    (B("GenerationState"), 208),
-    (B("GenerationStatusV2"), 209),
-    (B("GenerationV2"), 235),
-    (B("GenerationV2OrQuote"), 242),
-    (B("ImageGenerationResponseV4"), 243),
+    (B("GenerateV45Multipart"), 166),
+    (B("GenerateV45Request"), 176),
+    (B("GenerateV4CustomModelV2"), 181),
+    (B("GenerateV4RequestV2"), 188),
+    (B("GenerateV4TransparentV2"), 192),
+    (B("GenerationIdV2"), 197),
+    (B("GenerationIdV2OrQuote"), 199),
+    (B("GenerationQuality"), 208),
+    (B("GenerationState"), 209),
+    (B("GenerationStatusV2"), 210),
+    (B("GenerationV2"), 236),
+    (B("GenerationV2OrQuote"), 243),
+    (B("ImageGenerationResponseV4"), 244),
     (B("ImageObject"), 109),
-    (B("ImageObjectV2"), 212),
-    (B("ImageObjectV4"), 246),
+    (B("ImageObjectV2"), 213),
+    (B("ImageObjectV4"), 247),
     (B("ImageRequest"), 84),
-    (B("InitialImageRequest"), 253),
-    (B("InpaintV3CharacterV2"), 256),
-    (B("InpaintV3CustomModelV2"), 267),
-    (B("InpaintV3RequestV2"), 274),
-    (B("Jwk"), 282),
-    (B("Jwks"), 289),
-    (B("LayerizeTextRequest"), 291),
-    (B("LayerizeTextResponse"), 293),
-    (B("LayerizeV3RequestV2"), 298),
+    (B("InitialImageRequest"), 254),
+    (B("InpaintV3CharacterV2"), 257),
+    (B("InpaintV3CustomModelV2"), 268),
+    (B("InpaintV3RequestV2"), 275),
+    (B("Jwk"), 283),
+    (B("Jwks"), 290),
+    (B("LayerizeTextRequest"), 292),
+    (B("LayerizeTextResponse"), 294),
+    (B("LayerizeV3RequestV2"), 299),
     (B("MagicPromptOption"), 63),
     (B("MagicPromptV2"), 126),
     (B("MagicPromptVersion"), 85),
     (B("ModelEnum"), 86),
     (B("NumImages"), 65),
-    (B("OutputResolutionV2"), 194),
-    (B("PImageRequest"), 304),
-    (B("PreciseEditV45"), 311),
-    (B("PriceQualifier"), 203),
-    (B("PriceQuote"), 199),
+    (B("OutputResolutionV2"), 195),
+    (B("PImageRequest"), 306),
+    (B("PreciseEditV45"), 313),
+    (B("PriceQualifier"), 204),
+    (B("PriceQuote"), 200),
     (B("Prompt"), 66),
-    (B("QualityV45"), 172),
-    (B("ReframeImageRequestV3"), 320),
-    (B("ReframeV3RequestV2"), 324),
-    (B("RejectReason"), 329),
-    (B("RemixImageRequest"), 330),
-    (B("RemixImageRequestV3"), 332),
-    (B("RemixV3CharacterV2"), 342),
-    (B("RemixV3CustomModelV2"), 354),
-    (B("RemixV3RequestV2"), 363),
-    (B("RemixV4RequestV2"), 372),
-    (B("RemoveBackgroundV2"), 378),
-    (B("RemoveObjectV2"), 381),
+    (B("QualityV45"), 173),
+    (B("ReframeImageRequestV3"), 322),
+    (B("ReframeV3RequestV2"), 326),
+    (B("RejectReason"), 331),
+    (B("RemixImageRequest"), 332),
+    (B("RemixImageRequestV3"), 334),
+    (B("RemixV3CharacterV2"), 344),
+    (B("RemixV3CustomModelV2"), 356),
+    (B("RemixV3RequestV2"), 365),
+    (B("RemixV4RequestV2"), 374),
+    (B("RemoveBackgroundV2"), 380),
+    (B("RemoveObjectV2"), 383),
     (B("RenderingSpeed"), 67),
     (B("RenderingSpeedV2"), 128),
     (B("RenderingSpeedV4"), 103),
-    (B("ReplaceBackgroundRequestV3"), 384),
-    (B("ReplaceBackgroundV3RequestV2"), 388),
+    (B("ReplaceBackgroundRequestV3"), 386),
+    (B("ReplaceBackgroundV3RequestV2"), 390),
     (B("Resolution"), 88),
     (B("ResolutionV3"), 92),
     (B("ResolutionV4"), 104),
     (B("Seed"), 68),
-    (B("SizeV45"), 173),
-    (B("StackedCustomModel"), 184),
-    (B("StackedCustomModels"), 183),
+    (B("SizeV45"), 174),
+    (B("StackedCustomModel"), 185),
+    (B("StackedCustomModels"), 184),
     (B("StyleCode"), 70),
     (B("StyleCodes"), 69),
     (B("StylePresetV2"), 138),
@@ -115,16 +115,16 @@ pub(super) static NAMED: &[(Text, usize)] = &[
     (B("StyleTypeCharacterV2"), 132),
     (B("StyleTypeV2"), 141),
     (B("StyleTypeV3"), 74),
-    (B("TextBlockV2"), 221),
+    (B("TextBlockV2"), 222),
     (B("UpscaleFactor"), 119),
-    (B("UpscaleImageRequest"), 392),
-    (B("UpscaleInitialImageRequest"), 394),
-    (B("UpscaleV2"), 397),
-    (B("WebhookDelivery"), 402),
-    (B("WebhookImage"), 405),
+    (B("UpscaleImageRequest"), 394),
+    (B("UpscaleInitialImageRequest"), 396),
+    (B("UpscaleV2"), 399),
+    (B("WebhookDelivery"), 404),
+    (B("WebhookImage"), 407),
 ];
 /// The compiled schemas; each index names one.
-pub(super) static NODES: [Node; 412] = [
+pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("string")]),
         allowed: Some(
@@ -3348,8 +3348,15 @@ pub(super) static NODES: [Node; 412] = [
                     in_place_of: None,
                 },
                 Property {
-                    name: B("webhook_url"),
+                    name: B("upscale_factor"),
                     node: 164,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("webhook_url"),
+                    node: 165,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3374,6 +3381,13 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        allowed: Some(
+            B(&[Literal::Text(B("x1")), Literal::Text(B("x2")), Literal::Text(B("x4"))]),
+        ),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -3389,28 +3403,28 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 166,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
                     node: 167,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("image_asset_identifiers"),
+                    name: B("enable_copyright_detection"),
                     node: 168,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("images"),
+                    name: B("image_asset_identifiers"),
                     node: 169,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("images"),
+                    node: 170,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3424,7 +3438,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("mask"),
-                    node: 171,
+                    node: 172,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3445,7 +3459,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("quality"),
-                    node: 172,
+                    node: 173,
                     reference: Some(B("QualityV45")),
                     takes: None,
                     in_place_of: None,
@@ -3459,14 +3473,14 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("size"),
-                    node: 173,
+                    node: 174,
                     reference: Some(B("SizeV45")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 174,
+                    node: 175,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3495,7 +3509,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(5),
-        items: Some(170),
+        items: Some(171),
         ..EMPTY
     },
     Node {
@@ -3547,21 +3561,21 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 176,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
                     node: 177,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("image_asset_identifiers"),
+                    name: B("enable_copyright_detection"),
                     node: 178,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("image_asset_identifiers"),
+                    node: 179,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3589,7 +3603,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("quality"),
-                    node: 172,
+                    node: 173,
                     reference: Some(B("QualityV45")),
                     takes: None,
                     in_place_of: None,
@@ -3603,14 +3617,14 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("size"),
-                    node: 173,
+                    node: 174,
                     reference: Some(B("SizeV45")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 179,
+                    node: 180,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3652,7 +3666,7 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 181,
+                    node: 182,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3666,7 +3680,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 182,
+                    node: 183,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3715,14 +3729,14 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("stacked_custom_models"),
-                    node: 183,
+                    node: 184,
                     reference: Some(B("StackedCustomModels")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 186,
+                    node: 187,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3744,7 +3758,7 @@ pub(super) static NODES: [Node; 412] = [
         kinds: B(&[B("array")]),
         min_items: Some(1),
         max_items: Some(4),
-        items: Some(184),
+        items: Some(185),
         ..EMPTY
     },
     Node {
@@ -3761,7 +3775,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("weight"),
-                    node: 185,
+                    node: 186,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3797,14 +3811,14 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 188,
+                    node: 189,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 189,
+                    node: 190,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3853,7 +3867,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 190,
+                    node: 191,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3895,14 +3909,14 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 192,
+                    node: 193,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 193,
+                    node: 194,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3923,7 +3937,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("output_resolution"),
-                    node: 194,
+                    node: 195,
                     reference: Some(B("OutputResolutionV2")),
                     takes: None,
                     in_place_of: None,
@@ -3951,7 +3965,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 195,
+                    node: 196,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4000,7 +4014,7 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("generation_id"),
-                    node: 197,
+                    node: 198,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4014,7 +4028,7 @@ pub(super) static NODES: [Node; 412] = [
         ..EMPTY
     },
     Node {
-        choices: Some((B(&[196, 199]), true)),
+        choices: Some((B(&[197, 200]), true)),
         ..EMPTY
     },
     Node {
@@ -4033,49 +4047,49 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("billing_identifier"),
-                    node: 200,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("credit_millis"),
                     node: 201,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("object"),
+                    name: B("credit_millis"),
                     node: 202,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("qualifier"),
+                    name: B("object"),
                     node: 203,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("qualifier"),
+                    node: 204,
                     reference: Some(B("PriceQualifier")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("quantity"),
-                    node: 204,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("upper_bound_usd_micros"),
                     node: 205,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("usd_micros"),
+                    name: B("upper_bound_usd_micros"),
                     node: 206,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("usd_micros"),
+                    node: 207,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4169,49 +4183,49 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("created"),
-                    node: 210,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("data"),
                     node: 211,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("failure_reason"),
-                    node: 230,
+                    name: B("data"),
+                    node: 212,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("generation_id"),
+                    name: B("failure_reason"),
                     node: 231,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("response_type"),
+                    name: B("generation_id"),
                     node: 232,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("status"),
+                    name: B("response_type"),
                     node: 233,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("usage_cost_usd_micros"),
+                    name: B("status"),
                     node: 234,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("usage_cost_usd_micros"),
+                    node: 235,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4227,7 +4241,7 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(212),
+        items: Some(213),
         ..EMPTY
     },
     Node {
@@ -4237,63 +4251,63 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("asset_id"),
-                    node: 213,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("base_image_url"),
                     node: 214,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("is_image_safe"),
+                    name: B("base_image_url"),
                     node: 215,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("object_type"),
+                    name: B("is_image_safe"),
                     node: 216,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("prompt"),
+                    name: B("object_type"),
                     node: 217,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("resolution"),
+                    name: B("prompt"),
                     node: 218,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("seed"),
+                    name: B("resolution"),
                     node: 219,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("text_blocks"),
+                    name: B("seed"),
                     node: 220,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
+                    name: B("text_blocks"),
+                    node: 221,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
                     name: B("url"),
-                    node: 229,
+                    node: 230,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4339,7 +4353,7 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(221),
+        items: Some(222),
         ..EMPTY
     },
     Node {
@@ -4349,49 +4363,49 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("height"),
-                    node: 222,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("line_height"),
                     node: 223,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("role"),
+                    name: B("line_height"),
                     node: 224,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("text"),
+                    name: B("role"),
                     node: 225,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("width"),
+                    name: B("text"),
                     node: 226,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("x"),
+                    name: B("width"),
                     node: 227,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("y"),
+                    name: B("x"),
                     node: 228,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("y"),
+                    node: 229,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4469,42 +4483,42 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("data"),
-                    node: 236,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("generation_id"),
                     node: 237,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("generation_kind"),
+                    name: B("generation_id"),
                     node: 238,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("height"),
+                    name: B("generation_kind"),
                     node: 239,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("seed"),
+                    name: B("height"),
                     node: 240,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("width"),
+                    name: B("seed"),
                     node: 241,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("width"),
+                    node: 242,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4515,7 +4529,7 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(212),
+        items: Some(213),
         ..EMPTY
     },
     Node {
@@ -4544,7 +4558,7 @@ pub(super) static NODES: [Node; 412] = [
         ..EMPTY
     },
     Node {
-        choices: Some((B(&[235, 199]), true)),
+        choices: Some((B(&[236, 200]), true)),
         ..EMPTY
     },
     Node {
@@ -4554,21 +4568,21 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("created"),
-                    node: 244,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("data"),
                     node: 245,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
+                    name: B("data"),
+                    node: 246,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
                     name: B("response_type"),
-                    node: 252,
+                    node: 253,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4584,7 +4598,7 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(246),
+        items: Some(247),
         ..EMPTY
     },
     Node {
@@ -4594,35 +4608,35 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("is_image_safe"),
-                    node: 247,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("prompt"),
                     node: 248,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("resolution"),
+                    name: B("prompt"),
                     node: 249,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("seed"),
+                    name: B("resolution"),
                     node: 250,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("url"),
+                    name: B("seed"),
                     node: 251,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("url"),
+                    node: 252,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4683,7 +4697,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 254,
+                    node: 255,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4711,7 +4725,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 255,
+                    node: 256,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4795,7 +4809,7 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 257,
+                    node: 258,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4809,28 +4823,28 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 258,
+                    node: 259,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("character_reference_mask"),
-                    node: 260,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
                     node: 261,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("image"),
+                    name: B("enable_copyright_detection"),
                     node: 262,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 263,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4851,7 +4865,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("mask"),
-                    node: 263,
+                    node: 264,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4914,7 +4928,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 264,
+                    node: 265,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4928,7 +4942,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 266,
+                    node: 267,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4958,7 +4972,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(259),
+        items: Some(260),
         ..EMPTY
     },
     Node {
@@ -4988,7 +5002,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(265),
+        items: Some(266),
         ..EMPTY
     },
     Node {
@@ -5013,7 +5027,7 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 268,
+                    node: 269,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5027,14 +5041,14 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 269,
+                    node: 270,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 270,
+                    node: 271,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5055,7 +5069,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("mask"),
-                    node: 271,
+                    node: 272,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5118,7 +5132,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 272,
+                    node: 273,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5164,7 +5178,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(273),
+        items: Some(274),
         ..EMPTY
     },
     Node {
@@ -5179,21 +5193,21 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 275,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
                     node: 276,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("image"),
+                    name: B("enable_copyright_detection"),
                     node: 277,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 278,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5214,7 +5228,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("mask"),
-                    node: 278,
+                    node: 279,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5277,7 +5291,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 279,
+                    node: 280,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5291,7 +5305,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 281,
+                    node: 282,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5330,7 +5344,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(280),
+        items: Some(281),
         ..EMPTY
     },
     Node {
@@ -5355,42 +5369,42 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("alg"),
-                    node: 283,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("crv"),
                     node: 284,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("kid"),
+                    name: B("crv"),
                     node: 285,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("kty"),
+                    name: B("kid"),
                     node: 286,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("use"),
+                    name: B("kty"),
                     node: 287,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("x"),
+                    name: B("use"),
                     node: 288,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("x"),
+                    node: 289,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5430,7 +5444,7 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("keys"),
-                    node: 290,
+                    node: 291,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5441,7 +5455,7 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(282),
+        items: Some(283),
         ..EMPTY
     },
     Node {
@@ -5451,7 +5465,7 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 292,
+                    node: 293,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5487,28 +5501,28 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("base_image_url"),
-                    node: 294,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("original_image_url"),
                     node: 295,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("seed"),
+                    name: B("original_image_url"),
                     node: 296,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("text_blocks"),
+                    name: B("seed"),
                     node: 297,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("text_blocks"),
+                    node: 298,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5548,21 +5562,21 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 299,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("font_candidate_files"),
                     node: 300,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
+                    name: B("font_candidate_files"),
+                    node: 301,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
                     name: B("image"),
-                    node: 302,
+                    node: 303,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5575,8 +5589,22 @@ pub(super) static NODES: [Node; 412] = [
                     in_place_of: Some(B("image")),
                 },
                 Property {
+                    name: B("prompt"),
+                    node: 304,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 68,
+                    reference: Some(B("Seed")),
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
                     name: B("webhook_url"),
-                    node: 303,
+                    node: 305,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5592,7 +5620,8 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(301),
+        max_items: Some(5),
+        items: Some(302),
         ..EMPTY
     },
     Node {
@@ -5603,6 +5632,11 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("string")]),
         format: Some(B("binary")),
+        ..EMPTY
+    },
+    Node {
+        kinds: B(&[B("string")]),
+        max_length: Some(10000),
         ..EMPTY
     },
     Node {
@@ -5629,28 +5663,28 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 305,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("custom_height"),
-                    node: 306,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("custom_width"),
                     node: 307,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("enable_copyright_detection"),
+                    name: B("custom_height"),
                     node: 308,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("custom_width"),
+                    node: 309,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("enable_copyright_detection"),
+                    node: 310,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5678,14 +5712,14 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("quality"),
-                    node: 207,
+                    node: 208,
                     reference: Some(B("GenerationQuality")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 309,
+                    node: 311,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5699,7 +5733,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 310,
+                    node: 312,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5763,21 +5797,21 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 312,
+                    node: 314,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 313,
+                    node: 315,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 314,
+                    node: 316,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5791,7 +5825,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("mask"),
-                    node: 315,
+                    node: 317,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5812,21 +5846,21 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("quality"),
-                    node: 172,
+                    node: 173,
                     reference: Some(B("QualityV45")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("reference_image_asset_identifiers"),
-                    node: 316,
+                    node: 318,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("reference_images"),
-                    node: 317,
+                    node: 319,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5840,7 +5874,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 319,
+                    node: 321,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5879,7 +5913,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(4),
-        items: Some(318),
+        items: Some(320),
         ..EMPTY
     },
     Node {
@@ -5911,7 +5945,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 321,
+                    node: 323,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5960,7 +5994,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 322,
+                    node: 324,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5978,7 +6012,7 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(323),
+        items: Some(325),
         ..EMPTY
     },
     Node {
@@ -5993,7 +6027,7 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 325,
+                    node: 327,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6007,7 +6041,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 326,
+                    node: 328,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6070,7 +6104,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 327,
+                    node: 329,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6098,7 +6132,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(328),
+        items: Some(330),
         ..EMPTY
     },
     Node {
@@ -6126,14 +6160,14 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("image_file"),
-                    node: 331,
+                    node: 333,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("image_request"),
-                    node: 253,
+                    node: 254,
                     reference: Some(B("InitialImageRequest")),
                     takes: None,
                     in_place_of: None,
@@ -6161,14 +6195,14 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 333,
+                    node: 335,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("character_reference_images_mask"),
-                    node: 335,
+                    node: 337,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6189,14 +6223,14 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 337,
+                    node: 339,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 338,
+                    node: 340,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6210,7 +6244,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 339,
+                    node: 341,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6266,7 +6300,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 340,
+                    node: 342,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6296,7 +6330,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(334),
+        items: Some(336),
         ..EMPTY
     },
     Node {
@@ -6307,7 +6341,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(336),
+        items: Some(338),
         ..EMPTY
     },
     Node {
@@ -6335,7 +6369,7 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(341),
+        items: Some(343),
         ..EMPTY
     },
     Node {
@@ -6357,7 +6391,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 343,
+                    node: 345,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6371,28 +6405,28 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 344,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("character_reference_mask"),
                     node: 346,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
+                    name: B("character_reference_mask"),
+                    node: 348,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
                     name: B("enable_copyright_detection"),
-                    node: 347,
+                    node: 349,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 348,
+                    node: 350,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6406,7 +6440,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 349,
+                    node: 351,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6420,7 +6454,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 350,
+                    node: 352,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6469,7 +6503,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 351,
+                    node: 353,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6483,7 +6517,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 353,
+                    node: 355,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6502,7 +6536,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(345),
+        items: Some(347),
         ..EMPTY
     },
     Node {
@@ -6541,7 +6575,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(352),
+        items: Some(354),
         ..EMPTY
     },
     Node {
@@ -6573,7 +6607,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 355,
+                    node: 357,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6594,14 +6628,14 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 356,
+                    node: 358,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 357,
+                    node: 359,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6615,7 +6649,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 358,
+                    node: 360,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6629,7 +6663,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 359,
+                    node: 361,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6692,7 +6726,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 360,
+                    node: 362,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6706,7 +6740,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 362,
+                    node: 364,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6754,7 +6788,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(361),
+        items: Some(363),
         ..EMPTY
     },
     Node {
@@ -6786,7 +6820,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 364,
+                    node: 366,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6800,14 +6834,14 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 365,
+                    node: 367,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 366,
+                    node: 368,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6821,7 +6855,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 367,
+                    node: 369,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6835,7 +6869,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 368,
+                    node: 370,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6898,7 +6932,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 369,
+                    node: 371,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6912,7 +6946,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 371,
+                    node: 373,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6960,7 +6994,7 @@ pub(super) static NODES: [Node; 412] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(370),
+        items: Some(372),
         ..EMPTY
     },
     Node {
@@ -6985,21 +7019,21 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 373,
+                    node: 375,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 374,
+                    node: 376,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 375,
+                    node: 377,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7013,7 +7047,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 376,
+                    node: 378,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7048,7 +7082,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 377,
+                    node: 379,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7096,14 +7130,14 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 379,
+                    node: 381,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 380,
+                    node: 382,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7136,15 +7170,22 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 382,
+                    node: 384,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("mask"),
-                    node: 383,
+                    node: 385,
                     reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 68,
+                    reference: Some(B("Seed")),
                     takes: None,
                     in_place_of: None,
                 },
@@ -7178,7 +7219,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 385,
+                    node: 387,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7234,7 +7275,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 386,
+                    node: 388,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7252,7 +7293,7 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(387),
+        items: Some(389),
         ..EMPTY
     },
     Node {
@@ -7267,7 +7308,7 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 389,
+                    node: 391,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7288,7 +7329,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("prompt"),
-                    node: 390,
+                    node: 392,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7302,7 +7343,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 391,
+                    node: 393,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7344,14 +7385,14 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("image_file"),
-                    node: 393,
+                    node: 395,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("image_request"),
-                    node: 394,
+                    node: 396,
                     reference: Some(B("UpscaleInitialImageRequest")),
                     takes: None,
                     in_place_of: None,
@@ -7372,7 +7413,7 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("detail"),
-                    node: 395,
+                    node: 397,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7407,7 +7448,7 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("resemblance"),
-                    node: 396,
+                    node: 398,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7449,14 +7490,14 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 398,
+                    node: 400,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 399,
+                    node: 401,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7470,14 +7511,14 @@ pub(super) static NODES: [Node; 412] = [
                 },
                 Property {
                     name: B("upscale_factor"),
-                    node: 400,
+                    node: 402,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 401,
+                    node: 403,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7520,21 +7561,21 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("created"),
-                    node: 403,
+                    node: 405,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("data"),
-                    node: 404,
+                    node: 406,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("generation_id"),
-                    node: 411,
+                    node: 413,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7550,7 +7591,7 @@ pub(super) static NODES: [Node; 412] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(405),
+        items: Some(407),
         ..EMPTY
     },
     Node {
@@ -7560,35 +7601,35 @@ pub(super) static NODES: [Node; 412] = [
             &[
                 Property {
                     name: B("is_image_safe"),
-                    node: 406,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("prompt"),
-                    node: 407,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("resolution"),
                     node: 408,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("seed"),
+                    name: B("prompt"),
                     node: 409,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("url"),
+                    name: B("resolution"),
                     node: 410,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("seed"),
+                    node: 411,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("url"),
+                    node: 412,
                     reference: None,
                     takes: None,
                     in_place_of: None,
