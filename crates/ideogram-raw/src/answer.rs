@@ -63,9 +63,7 @@ pub const REQUEST_URL: reqwest::header::HeaderName =
 impl ErrorAnswer {
     /// The URL the request went to ([`REQUEST_URL_HEADER`]).
     pub fn request_url(&self) -> Option<&str> {
-        self.headers
-            .get(REQUEST_URL)
-            .and_then(|v| v.to_str().ok())
+        self.headers.get(REQUEST_URL).and_then(|v| v.to_str().ok())
     }
 
     /// Reads an error answer a generated operation returned.

@@ -427,7 +427,9 @@ impl Schemas {
                 .or_else(|m| fail(path, m))?;
         }
         if let Some(text) = value.as_str()
-            && (schema.min_length.is_some() || schema.max_length.is_some() || schema.pattern.is_some())
+            && (schema.min_length.is_some()
+                || schema.max_length.is_some()
+                || schema.pattern.is_some())
         {
             // Counted only where a length is bounded.
             let chars = match schema.min_length.or(schema.max_length) {
@@ -1116,20 +1118,36 @@ mod tests {
         let files = json!(["data:image/png;base64,", "data:image/png;base64,"]);
         let cases: Vec<(Value, Vec<(&str, &Value)>)> = vec![
             // Required files given: accepted.
-            (json!({"prompt": "x"}), vec![("image", &file), ("mask", &file)]),
+            (
+                json!({"prompt": "x"}),
+                vec![("image", &file), ("mask", &file)],
+            ),
             // A required file missing.
             (json!({"prompt": "x"}), vec![("image", &file)]),
             // A field the schema does not name.
-            (json!({"prompt": "x"}), vec![("image", &file), ("mask", &file), ("masks", &file)]),
+            (
+                json!({"prompt": "x"}),
+                vec![("image", &file), ("mask", &file), ("masks", &file)],
+            ),
             // A given list that excludes a body field.
             (
                 json!({"prompt": "x", "style_codes": ["AAAAAAAA"]}),
-                vec![("image", &file), ("mask", &file), ("style_reference_images", &files)],
+                vec![
+                    ("image", &file),
+                    ("mask", &file),
+                    ("style_reference_images", &files),
+                ],
             ),
             // A given field in place of the body's own of that name.
-            (json!({"prompt": "x", "image": 3}), vec![("image", &file), ("mask", &file)]),
+            (
+                json!({"prompt": "x", "image": 3}),
+                vec![("image", &file), ("mask", &file)],
+            ),
             // A given field of the wrong kind.
-            (json!({"prompt": "x"}), vec![("image", &files), ("mask", &file)]),
+            (
+                json!({"prompt": "x"}),
+                vec![("image", &files), ("mask", &file)],
+            ),
         ];
         let mut answers = Vec::new();
         for (body, mut given) in cases {
@@ -1145,7 +1163,11 @@ mod tests {
         }
         assert_eq!(answers[0], Ok(()));
         assert_eq!(answers[1], Err("mask: is required".to_owned()));
-        assert!(answers[2].as_ref().is_err_and(|e| e.starts_with("masks: is not a field")));
+        assert!(
+            answers[2]
+                .as_ref()
+                .is_err_and(|e| e.starts_with("masks: is not a field"))
+        );
         assert_eq!(
             answers[3],
             Err("style_reference_images: cannot be given with style_codes".to_owned())
