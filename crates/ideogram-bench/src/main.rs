@@ -352,7 +352,15 @@ fn instructions_section(s: &Settings) {
         return;
     }
     let mock = overhead::ExternalMock::start(Duration::ZERO);
-    for op in instructions::Op::ALL {
+    // `IDEOGRAM_BENCH_OPS=generate3,edit` counts those operations alone
+    // (for profiling a change); unset, all of them.
+    let wanted = std::env::var("IDEOGRAM_BENCH_OPS").ok();
+    let wanted = |op: &instructions::Op| {
+        wanted
+            .as_deref()
+            .is_none_or(|list| list.split(',').any(|name| name == op.name()))
+    };
+    for op in instructions::Op::ALL.into_iter().filter(wanted) {
         for (runtime, multi) in [("current-thread", false), ("multi-thread", true)] {
             match instructions::per_call(&mock, op, multi) {
                 Ok((client, floor)) => println!(

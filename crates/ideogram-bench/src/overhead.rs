@@ -118,11 +118,18 @@ pub(crate) fn in_process(mock: &ExternalMock, n: usize, rounds: usize) -> (Side,
     .expect("the overhead runs")
 }
 
-/// A current-thread or (`multi`) a multi-thread runtime, as the contenders
-/// and the instruction counts run on.
+/// Worker threads of the multi-thread runtime: fixed, so that a figure does
+/// not depend on the machine's number of cores (tokio's default); two, what
+/// `#[tokio::main]` starts on a two-core machine.
+const WORKERS: usize = 2;
+
+/// A current-thread or (`multi`) a multi-thread runtime of [`WORKERS`]
+/// workers, as the contenders and the instruction counts run on.
 pub(crate) fn runtime(multi: bool) -> Runtime {
     if multi {
-        tokio::runtime::Builder::new_multi_thread()
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(WORKERS);
+        builder
     } else {
         tokio::runtime::Builder::new_current_thread()
     }

@@ -106,9 +106,7 @@ async fn exchange(
 /// redacted), for errors that name it. A server's own header of that name
 /// is dropped from every answer, so it is never taken for ours.
 fn mark_url(response: &mut reqwest::Response, auth: &Auth) {
-    response
-        .headers_mut()
-        .remove(crate::answer::REQUEST_URL_HEADER);
+    response.headers_mut().remove(crate::answer::REQUEST_URL);
     // Only an error names its URL: a success costs no copy of it.
     if response.status().as_u16() < 400 {
         return;
@@ -121,7 +119,7 @@ fn mark_url(response: &mut reqwest::Response, auth: &Auth) {
     if let Ok(value) = reqwest::header::HeaderValue::from_str(&auth.redact(url.as_str())) {
         response
             .headers_mut()
-            .insert(crate::answer::REQUEST_URL_HEADER, value);
+            .insert(crate::answer::REQUEST_URL, value);
     }
 }
 

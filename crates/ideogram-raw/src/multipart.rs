@@ -33,7 +33,8 @@ use serde_json::Value;
 pub struct FilePart {
     bytes: Bytes,
     file_name: String,
-    content_type: String,
+    /// Borrowed when given as a static (an image's sniffed type): no copy.
+    content_type: std::borrow::Cow<'static, str>,
 }
 
 impl FilePart {
@@ -42,7 +43,7 @@ impl FilePart {
     pub fn new(
         bytes: impl Into<Bytes>,
         file_name: impl Into<String>,
-        content_type: impl Into<String>,
+        content_type: impl Into<std::borrow::Cow<'static, str>>,
     ) -> Self {
         Self {
             bytes: bytes.into(),
@@ -70,7 +71,7 @@ impl FilePart {
     /// `type/subtype` of visible ASCII (parameters allowed), never a line
     /// break that would end the header.
     fn checked_content_type(&self) -> Result<&str, String> {
-        let ct = self.content_type.as_str();
+        let ct = &*self.content_type;
         let fits = ct.contains('/') && ct.bytes().all(|b| b == b' ' || b.is_ascii_graphic());
         if fits {
             Ok(ct)
@@ -116,7 +117,7 @@ impl<'de> Deserialize<'de> for FilePart {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(data.trim())
             .map_err(serde::de::Error::custom)?;
-        Ok(Self::new(bytes, "file", content_type))
+        Ok(Self::new(bytes, "file", content_type.to_owned()))
     }
 }
 

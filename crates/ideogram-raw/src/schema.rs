@@ -297,10 +297,31 @@ impl Schemas {
     ///
     /// When the spec has no schema `name` (a programming error).
     pub fn check(&self, name: &str, body: &Value) -> Result<(), Violation> {
+        self.check_given(name, body, &[])
+    }
+
+    /// [`check`](Self::check) of an object `body` with more fields `given`
+    /// beside it, in order of name: each checked as if `body` held it
+    /// (required fields, unknown fields, its schema, `x-exclusive` and
+    /// `x-field-models`), in place of a field of the same name in `body`.
+    /// For a body whose files are sent apart from its fields (a multipart
+    /// body): each file field stands as a value of its kind, without putting
+    /// it into the body and taking it out again (about 2k instructions of an
+    /// edit).
+    ///
+    /// # Panics
+    ///
+    /// When the spec has no schema `name` (a programming error).
+    pub fn check_given(
+        &self,
+        name: &str,
+        body: &Value,
+        given: &[(&str, &Value)],
+    ) -> Result<(), Violation> {
         let node = self
             .node_of(name)
             .unwrap_or_else(|| panic!("no schema {name} in the spec"));
-        self.walk(node, body, &mut String::new(), 0)
+        self.walk_given(node, body, &mut String::new(), 0, given)
     }
 
     /// The schema a `$ref` names, or `schema` itself.
@@ -315,6 +336,19 @@ impl Schemas {
         path: &mut String,
         depth: usize,
     ) -> Result<(), Violation> {
+        self.walk_given(node, value, path, depth, &[])
+    }
+
+    /// [`walk`](Self::walk) of an object with the fields `given` beside it
+    /// ([`check_given`](Self::check_given)).
+    fn walk_given(
+        &self,
+        node: usize,
+        value: &Value,
+        path: &mut String,
+        depth: usize,
+        given: &[(&str, &Value)],
+    ) -> Result<(), Violation> {
         if depth > MAX_DEPTH {
             return fail(path, "nested too deeply".into());
         }
@@ -327,13 +361,13 @@ impl Schemas {
             };
         }
         for &part in schema.all_of.iter() {
-            self.walk(part, value, path, depth + 1)?;
+            self.walk_given(part, value, path, depth + 1, given)?;
         }
         if let Some((choices, exclusive)) = &schema.choices {
             let mut first_error = None;
             let mut matched = 0;
             for &choice in choices.iter() {
-                match self.walk(choice, value, &mut path.clone(), depth + 1) {
+                match self.walk_given(choice, value, &mut path.clone(), depth + 1, given) {
                     Ok(()) => matched += 1,
                     Err(e) => {
                         first_error.get_or_insert(e);
@@ -395,8 +429,16 @@ impl Schemas {
                 .check(number, value)
                 .or_else(|m| fail(path, m))?;
         }
-        if let Some(text) = value.as_str() {
-            let chars = text.chars().count() as u64;
+        if let Some(text) = value.as_str()
+            && (schema.min_length.is_some()
+                || schema.max_length.is_some()
+                || schema.pattern.is_some())
+        {
+            // Counted only where a length is bounded.
+            let chars = match schema.min_length.or(schema.max_length) {
+                Some(_) => text.chars().count() as u64,
+                None => 0,
+            };
             if let Some(min) = schema.min_length
                 && chars < min
             {
@@ -452,7 +494,7 @@ impl Schemas {
             }
         }
         if let Some(object) = value.as_object() {
-            self.walk_object(schema, object, path, depth)?;
+            self.walk_object(schema, object, path, depth, given)?;
         }
         Ok(())
     }
@@ -465,20 +507,23 @@ impl Schemas {
         object: &Map<String, Value>,
         path: &mut String,
         depth: usize,
+        given: &[(&str, &Value)],
     ) -> Result<(), Violation> {
+        let given_as = |name: &str| given.iter().find(|(g, _)| *g == name).map(|(_, v)| *v);
+        let get = |name: &str| given_as(name).or_else(|| object.get(name));
         for name in schema.required.iter() {
-            if !object.contains_key(&**name) {
+            if get(name).is_none() {
                 push_field(path, name);
                 return fail(path, "is required".into());
             }
         }
         // `x-in-place-of`: a field standing in for a file; one of the two.
-        let given = |field: &str| object.get(field).is_some_and(|v| !v.is_null());
+        let present = |field: &str| get(field).is_some_and(|v| !v.is_null());
         for property in schema.properties.iter() {
             let Some(file) = property.in_place_of.as_deref() else {
                 continue;
             };
-            match (given(file), given(&property.name)) {
+            match (present(file), present(&property.name)) {
                 (false, false) => {
                     push_field(path, file);
                     let message = format!("is required, or {} in its place", property.name);
@@ -492,24 +537,29 @@ impl Schemas {
                 _ => {}
             }
         }
-        for (name, field) in object {
-            let len = path.len();
-            push_field(path, name);
-            match schema.property(name) {
-                Some(field_schema) => self.walk(field_schema, field, path, depth + 1)?,
-                None => match schema.additional {
-                    Additional::Refused => {
-                        let known: Vec<&str> = schema.properties.iter().map(|p| &*p.name).collect();
-                        return fail(
-                            path,
-                            format!("is not a field here; the fields are {}", known.join(", ")),
-                        );
-                    }
-                    Additional::Schema(extra) => self.walk(extra, field, path, depth + 1)?,
-                    Additional::Any => {}
-                },
+        if given.is_empty() {
+            for (name, field) in object {
+                self.walk_field(schema, name, field, path, depth)?;
             }
-            path.truncate(len);
+        } else {
+            // The body's fields and the given ones, in order of name (as
+            // one map holding both would give them), a given one in place
+            // of the body's of the same name.
+            let mut fields = object
+                .iter()
+                .map(|(name, field)| (name.as_str(), field))
+                .filter(|(name, _)| given_as(name).is_none())
+                .peekable();
+            let mut extra = given.iter().copied().peekable();
+            loop {
+                let next = match (fields.peek(), extra.peek()) {
+                    (Some(field), Some(other)) if other.0 < field.0 => extra.next(),
+                    (Some(_), _) => fields.next(),
+                    (None, _) => extra.next(),
+                };
+                let Some((name, field)) = next else { break };
+                self.walk_field(schema, name, field, path, depth)?;
+            }
         }
         // `x-exclusive`: groups of fields of which a body gives one.
         for group in schema.exclusive.iter() {
@@ -517,7 +567,7 @@ impl Schemas {
             let mut given = group
                 .iter()
                 .map(|f| &**f)
-                .filter(|f| object.get(*f).is_some_and(|v| !v.is_null()));
+                .filter(|f| get(f).is_some_and(|v| !v.is_null()));
             if let (Some(first), Some(second)) = (given.next(), given.next()) {
                 push_field(path, second);
                 return fail(path, format!("cannot be given with {first}"));
@@ -525,7 +575,7 @@ impl Schemas {
         }
         if let Some(model) = schema.model_of(object) {
             for (field, models) in schema.field_models.iter() {
-                if object.contains_key(&**field) && !models.iter().any(|m| m == model) {
+                if get(field).is_some() && !models.iter().any(|m| m == model) {
                     push_field(path, field);
                     let models: Vec<&str> = models.iter().map(|m| &**m).collect();
                     let message =
@@ -534,6 +584,36 @@ impl Schemas {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// One field `name` of an object of `schema`: checked against its own
+    /// schema, or refused where the object takes no field by that name.
+    fn walk_field(
+        &self,
+        schema: &Node,
+        name: &str,
+        field: &Value,
+        path: &mut String,
+        depth: usize,
+    ) -> Result<(), Violation> {
+        let len = path.len();
+        push_field(path, name);
+        match schema.property(name) {
+            Some(field_schema) => self.walk(field_schema, field, path, depth + 1)?,
+            None => match schema.additional {
+                Additional::Refused => {
+                    let known: Vec<&str> = schema.properties.iter().map(|p| &*p.name).collect();
+                    return fail(
+                        path,
+                        format!("is not a field here; the fields are {}", known.join(", ")),
+                    );
+                }
+                Additional::Schema(extra) => self.walk(extra, field, path, depth + 1)?,
+                Additional::Any => {}
+            },
+        }
+        path.truncate(len);
         Ok(())
     }
 
@@ -1090,6 +1170,70 @@ mod tests {
         }
         let facts = ideogram().field_facts("DescribeV3RequestV2", "image_asset_identifier");
         assert_eq!(facts.unwrap().in_place_of, Some("image"));
+    }
+
+    #[test]
+    fn fields_given_beside_a_body_are_checked_as_if_it_held_them() {
+        let file = json!("data:image/png;base64,");
+        let files = json!(["data:image/png;base64,", "data:image/png;base64,"]);
+        let cases: Vec<(Value, Vec<(&str, &Value)>)> = vec![
+            // Required files given: accepted.
+            (
+                json!({"prompt": "x"}),
+                vec![("image", &file), ("mask", &file)],
+            ),
+            // A required file missing.
+            (json!({"prompt": "x"}), vec![("image", &file)]),
+            // A field the schema does not name.
+            (
+                json!({"prompt": "x"}),
+                vec![("image", &file), ("mask", &file), ("masks", &file)],
+            ),
+            // A given list that excludes a body field.
+            (
+                json!({"prompt": "x", "style_codes": ["AAAAAAAA"]}),
+                vec![
+                    ("image", &file),
+                    ("mask", &file),
+                    ("style_reference_images", &files),
+                ],
+            ),
+            // A given field in place of the body's own of that name.
+            (
+                json!({"prompt": "x", "image": 3}),
+                vec![("image", &file), ("mask", &file)],
+            ),
+            // A given field of the wrong kind.
+            (
+                json!({"prompt": "x"}),
+                vec![("image", &files), ("mask", &file)],
+            ),
+        ];
+        let mut answers = Vec::new();
+        for (body, mut given) in cases {
+            given.sort_by_key(|(name, _)| *name);
+            let beside = ideogram().check_given("EditImageRequestV3", &body, &given);
+            let mut whole = body.clone();
+            for (name, value) in &given {
+                whole[*name] = (*value).clone();
+            }
+            let inside = ideogram().check("EditImageRequestV3", &whole);
+            assert_eq!(beside, inside, "{body} with {given:?}");
+            answers.push(beside.map_err(|e| e.to_string()));
+        }
+        assert_eq!(answers[0], Ok(()));
+        assert_eq!(answers[1], Err("mask: is required".to_owned()));
+        assert!(
+            answers[2]
+                .as_ref()
+                .is_err_and(|e| e.starts_with("masks: is not a field"))
+        );
+        assert_eq!(
+            answers[3],
+            Err("style_reference_images: cannot be given with style_codes".to_owned())
+        );
+        assert_eq!(answers[4], Ok(()));
+        assert!(answers[5].is_err());
     }
 
     #[test]

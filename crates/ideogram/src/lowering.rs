@@ -343,49 +343,52 @@ impl Lowered {
         self.operation.body.expect("a routed operation has a body")
     }
 
-    /// Checks the body in place (not copied) with each image's place held.
+    /// Checks the body in place (not copied), each image's field standing
+    /// beside it as a value of its kind (its bytes are read later): a file
+    /// as a `data:` URL, an image sent as text as a URL, a list with one
+    /// for each image. The stand-ins are given to the check apart from the
+    /// body ([`Schemas::check_given`](ideogram_raw::schema::Schemas::check_given)),
+    /// not put into it and taken out again (about 2k instructions of an edit).
     pub(crate) fn recheck(mut self) -> Result<Self, InvalidInput> {
-        let mut body = Value::Object(std::mem::take(&mut self.body));
-        let fields = body.as_object_mut().expect("an object");
-        let mut held = Vec::new();
-        for image in &self.images {
-            let pending = if image.file {
-                "data:image/png;base64,"
-            } else {
-                "https://image.invalid/pending"
-            };
-            let value = if image.list {
-                Value::Array(vec![pending.into(); image.inputs.len()])
-            } else {
-                pending.into()
-            };
-            held.push((image.field, fields.insert(image.field.to_owned(), value)));
-        }
-        let checked = self.check(&body);
-        let Value::Object(mut fields) = body else {
+        use std::sync::LazyLock;
+        static FILE: LazyLock<Value> = LazyLock::new(|| "data:image/png;base64,".into());
+        static URL: LazyLock<Value> = LazyLock::new(|| "https://image.invalid/pending".into());
+        let pending = |image: &ImageField| if image.file { &*FILE } else { &*URL };
+        let lists: Vec<Value> = (self.images.iter().filter(|i| i.list))
+            .map(|image| Value::Array(vec![pending(image).clone(); image.inputs.len()]))
+            .collect();
+        let mut lists = lists.iter();
+        let mut given: Vec<(&str, &Value)> = (self.images.iter())
+            .map(|image| {
+                let value = match image.list {
+                    true => lists.next().expect("a list for each listed field"),
+                    false => pending(image),
+                };
+                (image.field, value)
+            })
+            .collect();
+        given.sort_unstable_by_key(|(field, _)| *field);
+        let body = Value::Object(std::mem::take(&mut self.body));
+        let checked = self.check(&body, &given);
+        drop(given);
+        let Value::Object(fields) = body else {
             unreachable!("the body stays an object")
         };
-        for (field, before) in held.into_iter().rev() {
-            match before {
-                Some(value) => fields.insert(field.to_owned(), value),
-                None => fields.remove(field),
-            };
-        }
         self.body = fields;
         checked.map(|()| self)
     }
 
-    /// Checks `body` against its schema, a field named as the request names
-    /// it (without the `nest`). The check is the spec's whole schema
+    /// Checks `body`, with the fields `given` beside it, against its schema,
+    /// a field named as the request names it (without the `nest`). The check is the spec's whole schema
     /// (compiled nodes: types, enums, patterns, ranges, counts, required
     /// and unknown fields), so the body is not also decoded into its
     /// generated type here (that was 1k instructions of a 3.0 generate, 4k
     /// of an edit, for a type made from the same schema): the mock
     /// decodes every body it receives into that type and answers 400 where
     /// it does not, so every test that sends one holds the two together.
-    fn check(&self, body: &Value) -> Result<(), InvalidInput> {
+    fn check(&self, body: &Value, given: &[(&str, &Value)]) -> Result<(), InvalidInput> {
         let nest = self.operation.route.and_then(|r| r.nest);
-        let checked = catalog::schemas(self.provider).check(self.schema(), body);
+        let checked = catalog::schemas(self.provider).check_given(self.schema(), body, given);
         checked.map_err(|mut violation| {
             if let Some(path) = nest.and_then(|n| violation.path.strip_prefix(n))
                 && let Some(path) = path.strip_prefix('.')

@@ -101,8 +101,7 @@ impl WireRequest {
                     continue;
                 }
                 let file = load(downloader, input, image.named).await?;
-                let ext = file.file_name.rsplit('.').next().unwrap_or("png");
-                let name = part_name(image.field, image.list.then_some(i + 1), ext);
+                let name = part_name(image.field, image.list.then_some(i + 1), file.extension());
                 parts.push(FilePart::new(file.bytes, name, file.content_type));
             }
             if image.file {
