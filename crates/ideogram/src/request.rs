@@ -108,8 +108,7 @@ pub(crate) struct Common {
     /// A preset palette or weighted colours.
     #[serde(skip_serializing_if = "Option::is_none", alias = "palette")]
     pub(crate) color_palette: Option<Palette>,
-    /// Whether Ideogram rewrites the prompt first, whatever the body calls
-    /// it.
+    /// Whether Ideogram rewrites the prompt first, in any body.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) magic_prompt: Option<MagicPrompt>,
     /// Images whose style to follow.

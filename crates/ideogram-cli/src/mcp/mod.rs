@@ -704,7 +704,9 @@ mod tests {
         // custom-model and transparent variants 0.5 KB
         // (`stacked_custom_models`, `output_resolution`; their asset
         // identifiers no tool offers), made room for by shorter first
-        // sentences in the specs; the wire stays under 17 KB
+        // sentences in the specs; `quote` of describe and layerize_text and
+        // remove_object's `seed` 40 bytes, made room for by shorter magic
+        // prompt descriptions; the wire stays under 17 KB
         // (tests/python/mcp_client.py).
         assert!(total < 15_250, "{total} bytes of tool definitions");
         assert!(Tool::named("layerize_text").is_some());

@@ -4932,7 +4932,7 @@ in this spec).
                 })
         }
     }
-    /**Rewrites the prompt into a richer one before generating:
+    /**Rewrites the prompt into a richer one first:
 `AUTO` lets it decide, `ON` always, `OFF` never.
 */
     #[derive(

@@ -1566,7 +1566,7 @@ names them (unconfirmed).
             value.parse()
         }
     }
-    /**Rewrites the prompt into a richer one before generating:
+    /**Rewrites the prompt into a richer one first:
 `AUTO` lets it decide, `ON` always, `OFF` never.
 */
     #[derive(
