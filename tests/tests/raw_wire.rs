@@ -662,7 +662,7 @@ async fn redirects_to_another_origin_are_not_followed_with_the_key() {
 async fn redirects_within_the_origin_keep_the_key() {
     let api = CaptureServer::start(|request| {
         if request.path == "/v2/requests/r/status" {
-            Canned::json(307, json!({})).with_header("location", "/v2/requests/moved/status")
+            Canned::json(302, json!({})).with_header("location", "/v2/requests/moved/status")
         } else {
             Canned::json(200, json!({"status": "COMPLETED"}))
         }

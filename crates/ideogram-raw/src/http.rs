@@ -82,13 +82,18 @@ pub fn client() -> reqwest::Result<reqwest::Client> {
 /// Follows redirects only within the origin (scheme, host and port) of the
 /// first request. The auth header is not one `reqwest` strips on its own, so a
 /// redirect to another origin is not followed at all: the caller gets the
-/// 3xx answer instead of leaking the key.
+/// 3xx answer instead of leaking the key. Nor is a 307 or 308, which asks
+/// for the same request again, body and all: a POST so answered may have
+/// run, and is never sent twice (the policy cannot see the method, so a
+/// GET's 307 or 308 is not followed either; 301, 302 and 303 are, a POST
+/// then becoming a GET without its body).
 pub fn same_origin_redirects() -> Policy {
     Policy::custom(|attempt: Attempt<'_>| {
         let first = attempt.previous().first().map(|url| url.origin());
+        let resends = matches!(attempt.status().as_u16(), 307 | 308);
         if attempt.previous().len() > MAX_REDIRECTS {
             attempt.error("too many redirects")
-        } else if first.as_ref() == Some(&attempt.url().origin()) {
+        } else if !resends && first.as_ref() == Some(&attempt.url().origin()) {
             attempt.follow()
         } else {
             attempt.stop()

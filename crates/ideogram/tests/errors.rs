@@ -659,6 +659,36 @@ async fn plain_http_is_refused_off_loopback() {
 }
 
 #[tokio::test]
+async fn a_post_redirected_within_the_origin_is_not_sent_again() {
+    // A 307 or 308 asks for the same POST, body and all, at the new place:
+    // following it would send a request that may already have run.
+    for status in [307, 308] {
+        let api = CaptureServer::start(move |request| {
+            if request.path == "/v1/ideogram-txt-2-img" {
+                Canned::json(status, json!({})).with_header("location", "/v1/moved")
+            } else {
+                segmind_image()
+            }
+        })
+        .await;
+        let err = client(Provider::Segmind, &api)
+            .generate(&GenerateRequest::new("x"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Redirected { status: s, location: Some(ref l) } if s == status && l == "/v1/moved"),
+            "{err:?}"
+        );
+        assert!(!err.certainly_not_billed());
+        assert_eq!(
+            api.requests().len(),
+            1,
+            "the POST was sent again on {status}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_redirect_to_another_origin_is_not_followed_with_the_key() {
     let elsewhere = CaptureServer::start(|_| segmind_image()).await;
     let target = format!("{}/v1/ideogram-txt-2-img", elsewhere.base_url());
