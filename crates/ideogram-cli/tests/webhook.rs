@@ -41,6 +41,13 @@ async fn serve(mock: &MockServer, out: &Path, dir: &Path) -> (Running, String) {
     (server, format!("{url}/hook"))
 }
 
+/// Interrupts a server and waits for it to end well (exit 0).
+async fn stop(server: Running) {
+    server.signal("INT");
+    let (code, stderr) = within("the server's end", server.finish()).await;
+    assert_eq!(code, 0, "{stderr}");
+}
+
 /// The images (not sidecars, not the journal) in `out`.
 fn images(out: &Path) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(out)
@@ -101,9 +108,7 @@ async fn a_delivery_is_saved_once_however_often_it_comes() {
     assert_eq!(lines[0]["status"], "saved");
     assert_eq!(lines[0]["generation_id"], delivery.generation_id.as_str());
     assert_eq!(lines[1]["status"], "already_saved");
-    server.signal("INT");
-    let (code, stderr) = within("the server's end", server.finish()).await;
-    assert_eq!(code, 0, "{stderr}");
+    stop(server).await;
     mock.shutdown().await;
 }
 
@@ -225,9 +230,7 @@ async fn a_server_killed_between_journal_and_download_saves_it_when_started_agai
     assert_eq!(images(&out).len(), 1);
     assert_eq!(journal_events(&out, "generated"), 1);
     until("its line", || again.stdout().contains("already_saved")).await;
-    again.signal("INT");
-    let (code, stderr) = within("the server's end", again.finish()).await;
-    assert_eq!(code, 0, "{stderr}");
+    stop(again).await;
     mock.shutdown().await;
 }
 
@@ -270,9 +273,7 @@ async fn an_oversized_body_or_another_method_is_refused_unread() {
     assert!(status.contains(" 405 "), "{status}");
     assert!(images(&out).is_empty());
     assert_eq!(journal_events(&out, "generated"), 0);
-    server.signal("INT");
-    let (code, stderr) = within("the server's end", server.finish()).await;
-    assert_eq!(code, 0, "{stderr}");
+    stop(server).await;
     mock.shutdown().await;
 }
 
@@ -346,9 +347,7 @@ async fn a_delivery_journaled_without_its_images_is_saved_when_it_comes_again() 
         .await
         .unwrap();
     assert_eq!(status, 200);
-    server.signal("INT");
-    let (code, stderr) = within("the server's end", server.finish()).await;
-    assert_eq!(code, 0, "{stderr}");
+    stop(server).await;
     // As the kill left it: the journal up to the `submitted` line, no image.
     let journal = std::fs::read_to_string(out.join(JOURNAL)).unwrap();
     let cut = journal.find("\"event\":\"submitted\"").unwrap();
@@ -369,9 +368,7 @@ async fn a_delivery_journaled_without_its_images_is_saved_when_it_comes_again() 
     assert_eq!(status, 200, "{}", again.stderr());
     assert_eq!(images(&out).len(), 1, "{}", again.stdout());
     assert_eq!(journal_events(&out, "generated"), 1);
-    again.signal("INT");
-    let (code, stderr) = within("the server's end", again.finish()).await;
-    assert_eq!(code, 0, "{stderr}");
+    stop(again).await;
     mock.shutdown().await;
 }
 
@@ -400,9 +397,7 @@ async fn a_stalled_body_does_not_hold_the_server_past_an_interrupt() {
         .await
         .unwrap();
     assert_eq!(status, 200);
-    server.signal("INT");
-    let (code, stderr) = within("the server's end", server.finish()).await;
-    assert_eq!(code, 0, "{stderr}");
+    stop(server).await;
     drop(stalled);
     mock.shutdown().await;
 }
@@ -448,8 +443,6 @@ async fn deliveries_of_one_prompt_arriving_together_are_each_saved_under_their_o
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 6);
-    server.signal("INT");
-    let (code, stderr) = within("the server's end", server.finish()).await;
-    assert_eq!(code, 0, "{stderr}");
+    stop(server).await;
     mock.shutdown().await;
 }
