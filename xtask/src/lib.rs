@@ -217,8 +217,10 @@ fn operations_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>>
         "/// The spec's operations as data, for code that routes requests by\n\
          /// method and path (the mock) or by task and model (the facade).\n\
          pub mod operations {{\n\
-         /// Every operation of the spec, sorted by path.\n\
-         pub const ALL: &[crate::operation::Operation] = &[\n{operations}    ];\n\
+         /// Every operation of the spec, sorted by path: a static, so that an\n\
+         /// operation found in it is known by its address (a const's copies\n\
+         /// may each have their own).\n\
+         pub static ALL: &[crate::operation::Operation] = &[\n{operations}    ];\n\
          /// Calls `visitor` with the generated type of the body schema\n\
          /// `name`; `None` for a schema no operation takes as its body.\n\
          pub fn with_body_type<V: crate::operation::BodyVisitor>(name: &str, visitor: V) -> Option<V::Output> {{\n\

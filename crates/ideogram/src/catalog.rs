@@ -167,10 +167,10 @@ static FIELDS: LazyLock<[Vec<OnceLock<Vec<Field>>>; 2]> = LazyLock::new(|| {
 /// its body's (the nested object's, for a nested body) and its input image.
 pub(crate) fn fields(provider: Provider, op: &Operation) -> &'static [Field] {
     let all = operations(provider);
-    let is_op = |o: &Operation| std::ptr::eq(o, op) || o.id == op.id;
-    let Some(i) = all
-        .iter()
-        .position(is_op)
+    // By address first (an operation of the table, as routing gives): the
+    // ids compared only for a copy.
+    let Some(i) = (all.iter().position(|o| std::ptr::eq(o, op)))
+        .or_else(|| all.iter().position(|o| o.id == op.id))
         .filter(|i| all[*i].route.is_some())
     else {
         return &[];
@@ -191,7 +191,13 @@ pub(crate) fn fields(provider: Provider, op: &Operation) -> &'static [Field] {
 
 /// The field `name` of [`fields`].
 pub(crate) fn field(provider: Provider, op: &Operation, name: &str) -> Option<&'static Field> {
-    fields(provider, op).iter().find(|f| f.name == name)
+    named(fields(provider, op), name)
+}
+
+/// The field `name` among `fields` (one operation's [`fields`], looked up
+/// once by a caller that asks for several).
+pub(crate) fn named<'a>(fields: &'a [Field], name: &str) -> Option<&'a Field> {
+    fields.iter().find(|f| f.name == name)
 }
 
 /// Whether `op`'s body takes `field` for `model`: the request sets it, and
@@ -207,8 +213,12 @@ pub(crate) fn taking(
     value: &str,
     model: &str,
 ) -> Option<&'static Field> {
-    let mut fields = fields(provider, op).iter();
-    fields.find(|f| f.is(value) && f.for_model(model))
+    taking_in(fields(provider, op), value, model)
+}
+
+/// [`taking`] among one operation's `fields`.
+pub(crate) fn taking_in<'a>(fields: &'a [Field], value: &str, model: &str) -> Option<&'a Field> {
+    fields.iter().find(|f| f.is(value) && f.for_model(model))
 }
 
 /// Who takes `field` for `task` on `provider`: the models, or where the

@@ -220,9 +220,11 @@ impl Draft<'_> {
         }
         let model = self.model.map_or("", Model::name);
         // The field `name` if the body takes it for this model.
-        let field = |name: &str| catalog::field(provider, op, name).filter(|f| f.for_model(model));
+        // Looked up once: each lookup below searches this list.
+        let fields = catalog::fields(provider, op);
+        let field = |name: &str| catalog::named(fields, name).filter(|f| f.for_model(model));
         let take = |name: &str| field(name).ok_or_else(|| no_place(name));
-        let into = |value: &str| catalog::taking(provider, op, value, model);
+        let into = |value: &str| catalog::taking_in(fields, value, model);
         let mut obj = Map::new();
         if let Some(prompt) = self.prompt {
             take("prompt")?;

@@ -25801,8 +25801,10 @@ pub mod limits {
 /// The spec's operations as data, for code that routes requests by
 /// method and path (the mock) or by task and model (the facade).
 pub mod operations {
-    /// Every operation of the spec, sorted by path.
-    pub const ALL: &[crate::operation::Operation] = &[
+    /// Every operation of the spec, sorted by path: a static, so that an
+    /// operation found in it is known by its address (a const's copies
+    /// may each have their own).
+    pub static ALL: &[crate::operation::Operation] = &[
         crate::operation::Operation {
             id: "post_describe",
             method: "POST",
