@@ -98,7 +98,7 @@ fn payload(spec: &Schemas, op: &Operation) -> Payload {
         .filter(|name| is_file(spec, &body["properties"][*name]))
         .map(|name| {
             let image = FilePart::new(gray_png(), "input.png", "image/png");
-            (name.to_owned(), vec![image])
+            (name.to_owned().into(), vec![image])
         })
         .collect();
     Payload {
@@ -196,7 +196,7 @@ async fn every_routable_ideogram_operation_is_served_and_billed_as_sent() {
                         .and_then(|b| spec.property(b, name))
                         .is_some_and(|p| p["type"] == "array");
                     let stand_in = if list { json!([stand_in]) } else { stand_in };
-                    assert_eq!(billed.fields[name], stand_in, "{}: {name}", op.id);
+                    assert_eq!(billed.fields[&**name], stand_in, "{}: {name}", op.id);
                 }
                 let expected = sent.fields.len() + sent.files.len();
                 assert_eq!(

@@ -23,8 +23,9 @@ pub struct Payload {
     /// The body's fields as JSON, in the body's schema (a JSON body, or a
     /// multipart body's value parts).
     pub fields: Map<String, Value>,
-    /// A multipart body's files: each field with its files, in order.
-    pub files: Vec<(String, Vec<FilePart>)>,
+    /// A multipart body's files: each field with its files, in order (a
+    /// field's name borrowed from the spec where it can be: no copy).
+    pub files: Vec<(std::borrow::Cow<'static, str>, Vec<FilePart>)>,
     /// Query parameters, in order (Ideogram's `dry_run=true`).
     pub query: Vec<(&'static str, &'static str)>,
 }

@@ -56,7 +56,7 @@ impl WireRequest {
     /// A multipart body's files, by field.
     pub fn files(&self) -> impl Iterator<Item = (&str, &[FilePart])> {
         let files = self.payload.files.iter();
-        files.map(|(field, files)| (field.as_str(), files.as_slice()))
+        files.map(|(field, files)| (&**field, files.as_slice()))
     }
 
     /// The provider whose spec the body is of.
@@ -111,7 +111,7 @@ impl WireRequest {
                     let message = format!("{total:.1} MB in all; at most {max} MB is accepted");
                     return Err(InvalidInput::new(image.field, message).into());
                 }
-                payload.files.push((image.field.to_owned(), parts));
+                payload.files.push((image.field.into(), parts));
             } else if image.list {
                 payload.fields.insert(image.field.to_owned(), values.into());
             } else {
