@@ -95,15 +95,20 @@ pub(crate) fn per_call(mock: &ExternalMock, op: Op, multi: bool) -> Result<(f64,
         (true, _) => (MULTI_RUNS, MANY_MULTI),
         (false, _) => (1, MANY),
     };
-    let each = |who: &str| -> Result<f64, String> {
-        let (mut few, mut lots) = (Vec::new(), Vec::new());
-        for _ in 0..runs {
-            few.push(count(mock, who, op, multi, FEW)?);
-            lots.push(count(mock, who, op, multi, many)?);
+    // The client's and the floor's runs alternate, so that a change in the
+    // machine's load during the measurement falls on both alike.
+    let mut counts: [[Vec<u64>; 2]; 2] = Default::default();
+    for _ in 0..runs {
+        for (who, counts) in ["client", "floor"].into_iter().zip(&mut counts) {
+            counts[0].push(count(mock, who, op, multi, FEW)?);
+            counts[1].push(count(mock, who, op, multi, many)?);
         }
-        Ok(median(&mut lots).saturating_sub(median(&mut few)) as f64 / (many - FEW) as f64)
+    }
+    let per_call = |[few, lots]: &mut [Vec<u64>; 2]| {
+        median(lots).saturating_sub(median(few)) as f64 / (many - FEW) as f64
     };
-    Ok((each("client")?, each("floor")?))
+    let [client, floor] = &mut counts;
+    Ok((per_call(client), per_call(floor)))
 }
 
 /// The middle of `counts` (an odd number of them).
