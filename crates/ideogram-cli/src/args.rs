@@ -586,12 +586,8 @@ pub(crate) enum JobAction {
         #[arg(long)]
         image: Option<String>,
         /// How closely to follow the input image, 1 to 100 (default 50).
-        #[arg(
-            long,
-            visible_alias = "weight",
-            requires = "image",
-            allow_negative_numbers = true
-        )]
+        /// Only with an input image.
+        #[arg(long, visible_alias = "weight", allow_negative_numbers = true)]
         image_weight: Option<String>,
         #[command(flatten)]
         options: Options,
