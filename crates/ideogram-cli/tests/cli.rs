@@ -475,7 +475,7 @@ async fn generate_takes_references_and_transparency_on_the_command_line_and_in_b
     assert_eq!(code(&out), 3, "{}", stderr(&out));
     assert!(
         stderr(&out)
-            .starts_with("error: invalid style_reference_images: V_2 does not take it on ideogram for generate; V_3 do"),
+            .starts_with("error: invalid style_reference_images: V_2 does not take it on ideogram for generate; V_3 does"),
         "{}",
         stderr(&out)
     );
