@@ -1159,7 +1159,7 @@ async fn ideogram_3_generates_with_references_and_with_transparency() {
             GenerateRequest::new("x")
                 .model(Model::V2)
                 .style_reference(ImageInput::bytes(hero.clone())),
-            "invalid style_reference_images: V_2 does not take it on ideogram for generate; V_3 do",
+            "invalid style_reference_images: V_2 does not take it on ideogram for generate; V_3 does",
         ),
         (
             GenerateRequest::new("x")

@@ -101,3 +101,50 @@ fn multipart_operations_are_generated_beside_progenitor() {
     assert_eq!(remix.json_parts, ["image_request"]);
     assert_eq!(remix.success, (200, "GenerateImageResponse".to_owned()));
 }
+
+/// Each spec's `aliases::ALL` is every `x-aliases` its schemas' fields
+/// carry, and the webhook delivery's id is among them (`request_id`).
+#[test]
+fn the_aliases_tables_hold_what_the_specs_say() {
+    use ideogram_raw::alias::Alias;
+    let in_spec = |schemas: &ideogram_raw::schema::Schemas| {
+        let mut rows = Vec::new();
+        for name in schemas.names() {
+            let properties = schemas.get(name).and_then(|s| s["properties"].as_object());
+            for (field, property) in properties.into_iter().flatten() {
+                if let Some(aliases) = property["x-aliases"].as_array() {
+                    let aliases: Vec<String> = aliases
+                        .iter()
+                        .map(|a| a.as_str().expect("a name").to_owned())
+                        .collect();
+                    rows.push((name.to_owned(), field.clone(), aliases));
+                }
+            }
+        }
+        rows.sort();
+        rows
+    };
+    let in_table = |table: &[Alias]| {
+        let mut rows: Vec<_> = table
+            .iter()
+            .map(|a| {
+                let aliases = a.aliases.iter().map(|n| (*n).to_owned()).collect();
+                (a.schema.to_owned(), a.field.to_owned(), aliases)
+            })
+            .collect::<Vec<(String, String, Vec<String>)>>();
+        rows.sort();
+        rows
+    };
+    let ideogram = in_spec(ideogram_raw::schema::ideogram());
+    assert!(
+        ideogram.contains(&(
+            "WebhookDelivery".to_owned(),
+            "generation_id".to_owned(),
+            vec!["request_id".to_owned()]
+        )),
+        "{ideogram:?}"
+    );
+    assert_eq!(in_table(ideogram_raw::ideogram::aliases::ALL), ideogram);
+    let segmind = in_spec(ideogram_raw::schema::segmind());
+    assert_eq!(in_table(ideogram_raw::segmind::aliases::ALL), segmind);
+}

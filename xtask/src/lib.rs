@@ -444,6 +444,60 @@ fn headers_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>> {
     Ok(out)
 }
 
+/// The `aliases` module: each schema field the spec marks `x-aliases` (the
+/// other names the service may give it), as `crate::alias::Alias` rows
+/// sorted by schema and field, so that a reader of a body the service
+/// wrote renames an alias from the spec, not from a name of its own.
+fn aliases_module(spec: &serde_json::Value) -> Result<String, Box<dyn Error>> {
+    let mut rows = String::new();
+    let schemas = spec
+        .pointer("/components/schemas")
+        .and_then(|s| s.as_object());
+    let mut schemas: Vec<_> = schemas.into_iter().flatten().collect();
+    schemas.sort_by(|a, b| a.0.cmp(b.0));
+    for (name, schema) in schemas {
+        let Some(properties) = schema["properties"].as_object() else {
+            continue;
+        };
+        let mut properties: Vec<_> = properties.iter().collect();
+        properties.sort_by(|a, b| a.0.cmp(b.0));
+        let mut taken: Vec<&str> = properties.iter().map(|(field, _)| field.as_str()).collect();
+        for (field, property) in properties {
+            let aliases = &property["x-aliases"];
+            if aliases.is_null() {
+                continue;
+            }
+            let aliases: Vec<&str> = aliases
+                .as_array()
+                .filter(|list| !list.is_empty())
+                .and_then(|list| list.iter().map(|a| a.as_str()).collect::<Option<_>>())
+                .ok_or_else(|| format!("{name}.{field}: x-aliases is a list of names"))?;
+            for alias in &aliases {
+                // An alias that is a field's name, or another field's
+                // alias, would rename a value into the wrong field.
+                if taken.contains(alias) {
+                    return Err(format!(
+                        "{name}.{field}: x-aliases names {alias}, which is already a field or an alias of {name}"
+                    )
+                    .into());
+                }
+                taken.push(alias);
+            }
+            writeln!(
+                rows,
+                "    crate::alias::Alias {{ schema: {name:?}, field: {field:?}, aliases: &{aliases:?} }},"
+            )?;
+        }
+    }
+    Ok(format!(
+        "/// Other names the service may give a schema's field (`x-aliases`).\n\
+         pub mod aliases {{\n\
+         /// Each field with other names, sorted by schema and field: a body\n\
+         /// read from the service renames them (`crate::alias::rename_aliases`).\n\
+         pub const ALL: &[crate::alias::Alias] = &[\n{rows}];\n}}\n"
+    ))
+}
+
 /// The `limits` module: every bound the spec's schemas set (a schema's own,
 /// or one of its properties'), as a range constant named for where it
 /// stands (`SEED`, `COLOR_PALETTE_MEMBER_COLOR_WEIGHT`), so that code
@@ -609,6 +663,8 @@ pub fn generate(target: &Target) -> Result<String, Box<dyn Error>> {
     file.items.extend(operations.items);
     let headers: syn::File = syn::parse_str(&headers_module(&json)?)?;
     file.items.extend(headers.items);
+    let aliases: syn::File = syn::parse_str(&aliases_module(&json)?)?;
+    file.items.extend(aliases.items);
     // The raw crate's schemas of this spec, named as its generated module.
     let module = Path::new(target.output)
         .file_stem()
@@ -880,4 +936,52 @@ pub fn stale_diff(generated: &Generated) -> Option<String> {
             )
             .to_string(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::aliases_module;
+
+    fn spec(properties: serde_json::Value) -> serde_json::Value {
+        json!({"components": {"schemas": {"Delivery": {"type": "object", "properties": properties}}}})
+    }
+
+    #[test]
+    fn the_aliases_table_holds_each_field_with_its_other_names() {
+        let text = aliases_module(&spec(json!({
+            "id": {"type": "string", "x-aliases": ["request_id", "job_id"]},
+            "data": {"type": "array"},
+        })))
+        .expect("valid aliases");
+        assert!(
+            text.contains(
+                r#"Alias { schema: "Delivery", field: "id", aliases: &["request_id", "job_id"] }"#
+            ),
+            "{text}"
+        );
+        assert_eq!(text.matches("Alias {").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn aliases_that_could_rename_into_the_wrong_field_are_refused() {
+        let refused = |properties: serde_json::Value, says: &str| {
+            let error = aliases_module(&spec(properties))
+                .expect_err("refused")
+                .to_string();
+            assert!(error.contains(says), "{error}");
+        };
+        refused(
+            json!({"id": {"x-aliases": ["data"]}, "data": {}}),
+            "Delivery.id: x-aliases names data",
+        );
+        refused(
+            json!({"a": {"x-aliases": ["old"]}, "b": {"x-aliases": ["old"]}}),
+            "x-aliases names old",
+        );
+        refused(json!({"id": {"x-aliases": "old"}}), "a list of names");
+        refused(json!({"id": {"x-aliases": []}}), "a list of names");
+        refused(json!({"id": {"x-aliases": [3]}}), "a list of names");
+    }
 }

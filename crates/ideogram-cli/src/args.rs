@@ -72,17 +72,8 @@ impl Cli {
             .map(|c| c.get_name().to_owned())
             .collect();
         let fields = |task: &str| -> std::collections::BTreeSet<String> {
-            ideogram::Provider::ALL
-                .into_iter()
-                .flat_map(|p| {
-                    let schema = match task {
-                        "generate" | "remix" => ideogram::GenerateRequest::json_schema(p),
-                        task => ideogram::EditRequest::json_schema(p, task),
-                    };
-                    let keys = schema["properties"].as_object().map(|o| o.keys().cloned());
-                    keys.into_iter().flatten().collect::<Vec<_>>()
-                })
-                .collect()
+            let all = ideogram::Provider::ALL.into_iter();
+            all.flat_map(|p| body_fields(p, task)).collect()
         };
         let tasks: Vec<String> = names
             .into_iter()
@@ -117,11 +108,20 @@ impl Cli {
                     None => format!("{about} ("),
                 };
                 sub = sub.about(format!("{text}runs on {})", on.join(", ")));
+                if for_help {
+                    sub = note_stand_ins(sub, &name);
+                }
                 sub.mut_args(|a| {
                     let id = a.get_id().as_str();
                     let untaken = every_field.contains(id) && !taken.contains(id);
                     if untaken { a.hide(true) } else { a }
                 })
+            });
+        }
+        if for_help {
+            // `job submit --image` queues a remix.
+            command = command.mut_subcommand("job", |job| {
+                job.mut_subcommand("submit", |submit| note_stand_ins(submit, "remix"))
             });
         }
         command
@@ -133,6 +133,64 @@ impl Cli {
         let matches = Self::parser(help).try_get_matches()?;
         <Self as clap::FromArgMatches>::from_arg_matches(&matches)
     }
+}
+
+/// The body fields `provider`'s operations for `task` take, by the
+/// spec's names (the request's JSON Schema's properties).
+fn body_fields(provider: ideogram::Provider, task: &str) -> std::collections::BTreeSet<String> {
+    let schema = match task {
+        "generate" | "remix" => ideogram::GenerateRequest::json_schema(provider),
+        task => ideogram::EditRequest::json_schema(provider, task),
+    };
+    let keys = schema["properties"].as_object().map(|o| o.keys().cloned());
+    keys.into_iter().flatten().collect()
+}
+
+/// `command`'s help, for each image argument it may go without (an
+/// optional one: the command reads the asset identifier `--set` gives in
+/// its place), names that field (the spec's `x-in-place-of` the image)
+/// and the providers whose bodies for `task` take it.
+fn note_stand_ins(command: clap::Command, task: &str) -> clap::Command {
+    let notes: Vec<(String, String)> = command
+        .get_arguments()
+        .filter(|arg| !arg.is_required_set())
+        .filter_map(|arg| {
+            let id = arg.get_id().as_str();
+            let field = ideogram::ImageInput::asset_field(id)?;
+            let on: Vec<String> = ideogram::Provider::ALL
+                .into_iter()
+                .filter(|p| body_fields(*p, task).contains(field))
+                .map(|p| p.to_string())
+                .collect();
+            let note = format!(
+                "Or leave it out and give `--set {field}=JSON`: an image the \
+                 service already holds (--provider {})",
+                on.join("|")
+            );
+            (!on.is_empty()).then(|| (id.to_owned(), note))
+        })
+        .collect();
+    // In place: `mut_arg` would move a positional argument after the others.
+    command.mut_args(|arg| {
+        let Some((_, note)) = notes.iter().find(|(id, _)| arg.get_id() == id.as_str()) else {
+            return arg;
+        };
+        // A sentence of its own: clap drops a lone sentence's full stop.
+        let said = |text: Option<&clap::builder::StyledStr>| {
+            text.map(|text| {
+                let text = text.to_string();
+                let text = text.trim_end();
+                let stop = if text.ends_with('.') { "" } else { "." };
+                format!("{text}{stop} {note}")
+            })
+        };
+        let (help, long) = (said(arg.get_help()), said(arg.get_long_help()));
+        let arg = arg.help(help.unwrap_or_else(|| note.clone()));
+        match long {
+            Some(long) => arg.long_help(long),
+            None => arg,
+        }
+    })
 }
 
 // `defer`: a command's options are built only when it runs (or its help
@@ -187,8 +245,6 @@ pub(crate) enum Command {
     /// Generate from an input image (a URL or a local file) and a prompt.
     Remix {
         /// The input image: an http(s) URL or a file (JPEG, PNG or WebP, at most 10 MB).
-        /// Or, on Ideogram's v2, `--set image_asset_identifier=JSON` names one it
-        /// already holds instead (this argument left out).
         #[arg(value_name = "IMAGE")]
         image: Option<String>,
         /// What to make of it.
@@ -212,12 +268,9 @@ pub(crate) enum Command {
     /// before anything is sent.
     Edit {
         /// The image to edit: an http(s) URL or a file (JPEG, PNG or WebP, at most 10 MB).
-        /// Or, on Ideogram's v2, `--set image_asset_identifier=JSON` names one it
-        /// already holds instead (this argument left out).
         #[arg(value_name = "IMAGE")]
         image: Option<String>,
         /// Where to repaint: black is repainted, white kept; IMAGE's size.
-        /// Or `--set mask_asset_identifier=JSON` (v2), this argument left out.
         #[arg(value_name = "MASK")]
         mask: Option<String>,
         /// What to paint there.
@@ -234,8 +287,7 @@ pub(crate) enum Command {
     },
     /// Extend a square image outwards to a resolution (Ideogram 3.0).
     Reframe {
-        /// The square image: an http(s) URL or a file (or `--set
-        /// image_asset_identifier=JSON` instead, on v2).
+        /// The square image: an http(s) URL or a file.
         #[arg(value_name = "IMAGE")]
         image: Option<String>,
         /// The size to extend to, one of Ideogram 3.0's (`ideogram resolutions --family v3`).
@@ -253,8 +305,7 @@ pub(crate) enum Command {
     /// Keep an image's subject and paint a new background from the prompt
     /// (Ideogram 3.0).
     ReplaceBackground {
-        /// The image: an http(s) URL or a file (or `--set
-        /// image_asset_identifier=JSON` instead, on v2).
+        /// The image: an http(s) URL or a file.
         #[arg(value_name = "IMAGE")]
         image: Option<String>,
         /// The new background.
@@ -293,8 +344,7 @@ pub(crate) enum Command {
     },
     /// Make an image's background transparent (Ideogram's v2; billed).
     RemoveBackground {
-        /// The image: an http(s) URL or a file (or `--set
-        /// image_asset_identifier=JSON` instead).
+        /// The image: an http(s) URL or a file.
         #[arg(value_name = "IMAGE")]
         image: Option<String>,
         #[command(flatten)]
@@ -324,8 +374,7 @@ pub(crate) enum Command {
     /// Separate an image's text into layers: saves the image without its
     /// text and prints each text block (Ideogram 3.0; billed).
     LayerizeText {
-        /// The image: an http(s) URL or a file (or `--set
-        /// image_asset_identifier=JSON` instead, on v2).
+        /// The image: an http(s) URL or a file.
         #[arg(value_name = "IMAGE")]
         image: Option<String>,
         /// What the image shows (v1; written by the service when absent).
@@ -342,8 +391,7 @@ pub(crate) enum Command {
     },
     /// Words for an image, each usable as a prompt (billed).
     Describe {
-        /// The image: an http(s) URL or a file (or `--set
-        /// image_asset_identifier=JSON` instead, on v2).
+        /// The image: an http(s) URL or a file.
         #[arg(value_name = "IMAGE")]
         image: Option<String>,
         #[command(flatten)]
@@ -586,12 +634,8 @@ pub(crate) enum JobAction {
         #[arg(long)]
         image: Option<String>,
         /// How closely to follow the input image, 1 to 100 (default 50).
-        #[arg(
-            long,
-            visible_alias = "weight",
-            requires = "image",
-            allow_negative_numbers = true
-        )]
+        /// Only with an input image.
+        #[arg(long, visible_alias = "weight", allow_negative_numbers = true)]
         image_weight: Option<String>,
         #[command(flatten)]
         options: Options,

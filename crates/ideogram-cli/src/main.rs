@@ -514,12 +514,22 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 prompt,
                 image,
                 image_weight,
-                options,
+                mut options,
                 ..
             } => {
+                // The image as `--image`, or as the asset identifier `--set`
+                // gives in its place (as the image commands take it).
+                let set = &mut options.body.set;
+                let image = if image.is_some() || request::has_asset(set, "image") {
+                    let (mut images, _) = request::positionals(&[image], &["image"], &[], set)?;
+                    Some(images.remove(0))
+                } else if image_weight.is_some() {
+                    return Err(request::weight_without_image().into());
+                } else {
+                    None
+                };
                 let mut request = request::build(&prompt, &options)?;
                 if let Some(image) = image {
-                    let image = image.parse()?;
                     request = request::with_image(request, image, image_weight.as_deref())?;
                 }
                 commands::job_submit(&session, &request, (cli.json, pricing), &signals).await

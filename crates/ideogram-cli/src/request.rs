@@ -347,6 +347,17 @@ pub(crate) fn with_image(
     Ok(request)
 }
 
+/// An `image_weight` given with no input image to weigh.
+pub(crate) fn weight_without_image() -> InvalidInput {
+    let instead = ImageInput::asset_field("image")
+        .map(|field| format!(" (or --set {field}=<asset identifier>)"))
+        .unwrap_or_default();
+    InvalidInput::new(
+        "image_weight",
+        format!("weighs an input image: give --image{instead} with it"),
+    )
+}
+
 /// What a batch item makes: a generation, an operation on an image, or
 /// an image's words (describe) or text layers (layerize-text).
 #[derive(Debug)]
@@ -665,7 +676,7 @@ fn assets_in_place(line: &mut Map<String, Value>, slots: &[&str]) -> Result<(), 
 }
 
 /// Whether `FIELD=VALUE` texts name the asset identifier standing in for `slot`.
-fn has_asset(set: &[String], slot: &str) -> bool {
+pub(crate) fn has_asset(set: &[String], slot: &str) -> bool {
     let field = ImageInput::asset_field(slot);
     set.iter().any(|pair| {
         pair.split_once('=')

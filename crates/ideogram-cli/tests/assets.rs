@@ -94,6 +94,52 @@ async fn edit_remix_and_describe_take_an_asset_identifier_in_place_of_the_file()
     }
 }
 
+/// `job submit` queues a remix from an asset identifier as the image
+/// commands do (`--set image_asset_identifier=JSON`, `--image` left out),
+/// with its weight; given both ways, or a weight with no image, it is
+/// refused before anything is sent.
+#[tokio::test]
+async fn job_submit_takes_an_asset_identifier_in_place_of_image() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_png(dir.path(), "in.png", 64, 64, [200, 40, 40]);
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let at = ["--provider", "ideogram", "--base-url", mock.api_url()];
+    let image = format!("image_asset_identifier={}", asset("photo"));
+    let submit = ["job", "submit", "as a woodcut", "--model", "3"];
+    let args: Vec<&str> = (at.iter().chain(&submit).copied())
+        .chain(["--set", &image, "--image-weight", "30"])
+        .collect();
+    let out = run(&args, &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let entries = mock.ledger().entries;
+    assert_eq!(entries.len(), 1, "billed once");
+    let entry = &entries[0];
+    assert_eq!(entry.operation, "/v2/image/remix/ideogram-3");
+    assert_eq!(entry.fields["image_asset_identifier"], asset("photo"));
+    assert_eq!(entry.fields["image_weight"], 30);
+    assert!(!entry.fields.contains_key("image"), "no file");
+
+    let cases: [(&[&str], &[&str]); 2] = [
+        (
+            &["--image", "in.png", "--set", &image],
+            &["IMAGE", "image_asset_identifier"],
+        ),
+        (&["--image-weight", "30"], &["image_weight", "image"]),
+    ];
+    let sent = mock.posts_received();
+    for (extra, named) in cases {
+        let args: Vec<&str> = (at.iter().chain(&submit).chain(extra).copied()).collect();
+        let out = run(&args, &env, dir.path()).await;
+        assert_eq!(code(&out), INVALID, "{extra:?}: {}", stderr(&out));
+        for name in named {
+            assert!(stderr(&out).contains(name), "{extra:?}: {}", stderr(&out));
+        }
+    }
+    assert_eq!(mock.posts_received(), sent, "nothing sent");
+}
+
 #[tokio::test]
 async fn an_image_given_neither_way_or_both_ways_is_refused_unsent_naming_both() {
     let mock = mock(MockConfig::default()).await;

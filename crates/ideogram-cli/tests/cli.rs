@@ -475,7 +475,7 @@ async fn generate_takes_references_and_transparency_on_the_command_line_and_in_b
     assert_eq!(code(&out), 3, "{}", stderr(&out));
     assert!(
         stderr(&out)
-            .starts_with("error: invalid style_reference_images: V_2 does not take it on ideogram for generate; V_3 do"),
+            .starts_with("error: invalid style_reference_images: V_2 does not take it on ideogram for generate; V_3 does"),
         "{}",
         stderr(&out)
     );
@@ -2292,6 +2292,44 @@ fn help_says_where_each_operation_runs() {
         assert!(line(name).ends_with("runs on ideogram)"), "{}", line(name));
     }
     assert!(!help.contains("Ideogram's API)"), "{help}");
+}
+
+/// Each image argument a command may go without names the field the spec
+/// marks `x-in-place-of` it (read from the spec, not written in the help)
+/// and the provider taking it, as a sentence of its own; a command that
+/// needs its image (upscale) names none.
+#[test]
+fn help_names_the_spec_s_stand_in_for_each_image_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = |args: &[&str]| stdout(&command(args, &[], dir.path()).output().unwrap());
+    let stand_in = |file: &str| {
+        let field = ideogram::ImageInput::asset_field(file).expect("a stand-in");
+        format!(
+            "Or leave it out and give `--set {field}=JSON`: an image the service already holds (--provider ideogram)"
+        )
+    };
+    let (image, mask) = (stand_in("image"), stand_in("mask"));
+    let edit = help(&["edit", "--help"]);
+    assert!(edit.contains(&format!("at most 10 MB). {image}")), "{edit}");
+    assert!(edit.contains(&format!("IMAGE's size. {mask}")), "{edit}");
+    let short = help(&["edit", "-h"]);
+    assert!(short.contains(&image) && short.contains(&mask), "{short}");
+    for args in [
+        &["remix", "--help"][..],
+        &["reframe", "--help"],
+        &["replace-background", "--help"],
+        &["remove-background", "--help"],
+        &["layerize-text", "--help"],
+        &["describe", "--help"],
+        &["job", "submit", "--help"],
+    ] {
+        let text = help(args);
+        assert_eq!(text.matches(&image).count(), 1, "{args:?}: {text}");
+    }
+    for args in [&["upscale", "--help"][..], &["remove-object", "--help"]] {
+        let text = help(args);
+        assert!(!text.contains("asset_identifier"), "{args:?}: {text}");
+    }
 }
 
 /// A command's help lists only the body options one of its bodies takes:

@@ -23,6 +23,8 @@
 //!   [`deprecation::listen`].
 //! - [`operation`]: each spec's operations as data (`segmind::operations`,
 //!   `ideogram::operations`), for code that routes by path, such as a mock.
+//! - [`alias`]: other names the service gives a field (`ideogram::aliases`),
+//!   renamed to the spec's by a reader of what it sends.
 //!
 //! ```no_run
 //! use ideogram_raw::{auth::{ApiKey, Auth}, http, segmind, SEGMIND_BASE_URL};
@@ -55,6 +57,7 @@ pub mod segmind;
 #[path = "generated/ideogram.rs"]
 pub mod ideogram;
 
+pub mod alias;
 pub mod answer;
 pub mod auth;
 pub mod checked;

@@ -92,6 +92,13 @@ pub(crate) struct Lowered {
     pub images: Vec<ImageField>,
 }
 
+/// Who take a field, and the verb agreeing with them: `V_3 does`,
+/// `V_2, V_3 do`.
+fn agreeing(takers: &[String]) -> String {
+    let verb = if takers.len() == 1 { "does" } else { "do" };
+    format!("{} {verb}", takers.join(", "))
+}
+
 /// A body tried has no place for `field`: [`Draft::lower`] tries the next.
 fn no_place(field: &str) -> InvalidInput {
     InvalidInput::not_taken(field.to_owned(), String::new())
@@ -193,11 +200,31 @@ impl Draft<'_> {
             .into_iter()
             .filter(|task| !catalog::takers(provider, task, field).is_empty())
             .collect();
-        let message = if !takers.is_empty() {
+        let message = if takers.contains(&who) {
+            // The model takes it, through an operation other than `op` (one
+            // the request pins): name those, not the model as refusing it.
+            let mut through: Vec<&Operation> = Vec::new();
+            for other in catalog::routes(provider, task, Some(&who)) {
+                // One name per endpoint: its JSON form, not its multipart twin.
+                let known = through.iter().any(|o| o.path == other.path);
+                if !known && catalog::takes(provider, other, field, &who) {
+                    through.push(other);
+                }
+            }
+            let through: Vec<&str> = through.iter().map(|o| o.id).collect();
+            let others: Vec<String> = takers.into_iter().filter(|t| *t != who).collect();
+            let also = match others.len() {
+                0 => String::new(),
+                _ => format!(", and {} too", agreeing(&others)),
+            };
             format!(
-                "{who} does not take it on {provider} for {task}; {} do",
-                takers.join(", ")
+                "{} does not take it; on {provider} for {task}, {who} takes it through {}{also}",
+                op.id,
+                through.join(", ")
             )
+        } else if !takers.is_empty() {
+            let takers = agreeing(&takers);
+            format!("{who} does not take it on {provider} for {task}; {takers}")
         } else if !elsewhere.is_empty() {
             let elsewhere = elsewhere.join(", ");
             format!("{who} does not take it on {provider} for {task}; it goes with {elsewhere}")

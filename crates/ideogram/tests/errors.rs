@@ -367,7 +367,7 @@ async fn invalid_requests_send_nothing() {
         (
             &segmind,
             GenerateRequest::new("x").num_images(2),
-            "invalid num_images: V_2 does not take it on segmind for generate; V_4 do",
+            "invalid num_images: V_2 does not take it on segmind for generate; V_4 does",
         ),
         (
             &segmind,
@@ -440,7 +440,7 @@ async fn invalid_requests_send_nothing() {
         (
             &ideogram,
             GenerateRequest::new("x").style_preset(ideogram::StylePreset::PopArt),
-            "invalid style_preset: V_2 does not take it on ideogram for generate; V_3 do",
+            "invalid style_preset: V_2 does not take it on ideogram for generate; V_3 does",
         ),
         (
             &ideogram,
@@ -499,6 +499,64 @@ async fn invalid_requests_send_nothing() {
         server.requests().is_empty(),
         "an invalid request reached the server"
     );
+}
+
+/// A field refused because the body has no place for it names who takes
+/// it, in words that agree (`V_3 does`, `V_2, V_3 do`); and when the
+/// refusing body is an operation the request pins, whose model takes the
+/// field through another, the message names that operation instead of
+/// telling the model it does not take what it takes.
+#[test]
+fn a_field_not_taken_names_the_models_and_operations_that_take_it() {
+    let cases = [
+        (
+            Provider::Ideogram,
+            GenerateRequest::new("x").style_preset(ideogram::StylePreset::PopArt),
+            "invalid style_preset: V_2 does not take it on ideogram for generate; V_3 does",
+        ),
+        (
+            Provider::Ideogram,
+            GenerateRequest::new("x")
+                .model(Model::V4)
+                .set("style_type", "GENERAL"),
+            "invalid style_type: V_4 does not take it on ideogram for generate; V_2, V_2_TURBO, V_2A, V_2A_TURBO, V_3 do",
+        ),
+        (
+            Provider::Ideogram,
+            GenerateRequest::new("x")
+                .model(Model::V3)
+                .transparent()
+                .operation("post_generate_image_v3_transparent")
+                .set("async", true),
+            "invalid async: post_generate_image_v3_transparent does not take it; on ideogram for transparent, \
+             V_3 takes it through post_generate_v2_ideogram_3_transparent, and V_4 does too",
+        ),
+        (
+            Provider::Ideogram,
+            GenerateRequest::new("x")
+                .model(Model::V4)
+                .transparent()
+                .operation("post_generate_v2_ideogram_4_transparent")
+                .set("upscale_factor", "X2"),
+            "invalid upscale_factor: V_4 does not take it on ideogram for transparent; V_3 does",
+        ),
+        // A transparent operation pinned for a generate.
+        (
+            Provider::Ideogram,
+            GenerateRequest::new("x")
+                .model(Model::V3)
+                .operation("post_generate_v2_ideogram_3_transparent")
+                .set("style_type", "AUTO"),
+            "invalid style_type: post_generate_v2_ideogram_3_transparent does not take it; on ideogram \
+             for generate, V_3 takes it through post_generate_image_v3, post_generate_v2_ideogram_3, \
+             post_generate_v2_ideogram_3_character, post_generate_v2_ideogram_3_custom_model, and \
+             V_2, V_2_TURBO, V_2A, V_2A_TURBO do too",
+        ),
+    ];
+    for (provider, request, expected) in cases {
+        let refused = request.check(provider).unwrap_err();
+        assert_eq!(refused.to_string(), expected, "{request:?}");
+    }
 }
 
 #[tokio::test]

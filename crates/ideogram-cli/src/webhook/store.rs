@@ -48,14 +48,44 @@ pub(crate) struct Store {
     dir: PathBuf,
     items: Mutex<Items>,
     /// Held while a generation is saved: a redelivery arriving meanwhile
-    /// waits for it, then finds it saved.
-    busy: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// waits for it, then finds it saved. An id's entry is removed when
+    /// its last holder is done ([`Turn`]).
+    busy: Busy,
     /// This run's temporary files' tag (journaled, so that the next run
     /// removes what a kill left).
     tag: String,
     /// The output folder's lock, shared (no batch runs there meanwhile).
     _folder: File,
 }
+
+/// A generation's turn ([`Store::turn`]). Dropped, it releases the
+/// generation's lock, and removes its entry once no one else holds or
+/// waits for it, so that a long-running receiver keeps none per delivery.
+struct Turn<'a> {
+    busy: &'a Busy,
+    id: String,
+    held: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        drop(self.held.take());
+        // A poisoned map is left as it is: a panic in a drop would abort.
+        let Ok(mut busy) = self.busy.lock() else {
+            return;
+        };
+        if let Some((_, holders)) = busy.get_mut(&self.id) {
+            *holders -= 1;
+            if *holders == 0 {
+                busy.remove(&self.id);
+            }
+        }
+    }
+}
+
+/// Each generation's lock while some delivery of it is handled, with how
+/// many hold it or wait for it.
+type Busy = Mutex<HashMap<String, (Arc<tokio::sync::Mutex<()>>, usize)>>;
 
 impl Store {
     /// Opens the journal in `dir` (created if missing); refused when
@@ -119,8 +149,7 @@ impl Store {
         signals: &Signals,
     ) -> Result<Kept, Failure> {
         let id = &delivery.generation_id;
-        let turn = self.turn(id);
-        let _held = turn.lock().await;
+        let _turn = self.turn(id).await;
         // Journaled means its images are: an id whose images never reached
         // the journal (killed between the two lines) is journaled again,
         // under the item it has.
@@ -142,15 +171,28 @@ impl Store {
         client: &ideogram::Client,
         signals: &Signals,
     ) -> Result<Kept, Failure> {
-        let turn = self.turn(id);
-        let _held = turn.lock().await;
+        let _turn = self.turn(id).await;
         self.save(id, client, signals).await
     }
 
-    /// The lock of generation `id`'s work.
-    fn turn(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut busy = self.busy.lock().expect("busy");
-        busy.entry(id.to_owned()).or_default().clone()
+    /// Generation `id`'s turn: held until dropped, once every earlier
+    /// holder of it is done.
+    async fn turn(&self, id: &str) -> Turn<'_> {
+        let lock = {
+            let mut busy = self.busy.lock().expect("busy");
+            let (lock, holders) = busy.entry(id.to_owned()).or_default();
+            *holders += 1;
+            lock.clone()
+        };
+        // Counted before the wait: a caller that stops waiting (a second
+        // interrupt) is done with the id too.
+        let mut turn = Turn {
+            busy: &self.busy,
+            id: id.to_owned(),
+            held: None,
+        };
+        turn.held = Some(lock.lock_owned().await);
+        turn
     }
 
     fn state(&self, id: &str) -> Option<(usize, ItemState)> {
@@ -337,5 +379,75 @@ impl Store {
                     "interrupted while downloading; the journal holds the images: start the server again to save them",
                 )
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ideogram_mock::{MockConfig, MockServer};
+
+    use super::*;
+
+    /// How many generation ids hold an entry in the map.
+    fn entries(store: &Store) -> usize {
+        store.busy.lock().expect("busy").len()
+    }
+
+    fn open() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("a folder");
+        let store = Store::open(&dir.path().join("out")).expect("opened");
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn an_id_s_entry_goes_with_its_last_holder_or_waiter() {
+        let (_dir, store) = open();
+        let first = store.turn("a").await;
+        let mut second = Box::pin(store.turn("a"));
+        assert!(futures::poll!(&mut second).is_pending(), "waits its turn");
+        let other = store.turn("b").await;
+        assert_eq!(entries(&store), 2);
+        drop(other);
+        assert_eq!(entries(&store), 1, "b's holder was its last");
+        drop(first);
+        assert_eq!(entries(&store), 1, "the second still waits");
+        let second = second.await;
+        drop(second);
+        assert_eq!(entries(&store), 0);
+        // A caller that stops waiting (interrupted) is done with it too.
+        let first = store.turn("c").await;
+        let mut waiter = Box::pin(store.turn("c"));
+        assert!(futures::poll!(&mut waiter).is_pending(), "waits its turn");
+        drop(waiter);
+        drop(first);
+        assert_eq!(entries(&store), 0);
+    }
+
+    #[tokio::test]
+    async fn the_map_is_empty_once_deliveries_are_kept() {
+        let mock = MockServer::start(MockConfig::default())
+            .await
+            .expect("mock");
+        let client = ideogram::Client::builder(ideogram::Provider::Ideogram)
+            .base_url(mock.api_url())
+            .api_key(mock.api_key())
+            .build()
+            .expect("client");
+        let signals = Signals::never();
+        let (dir, store) = open();
+        let one = mock.webhook_delivery("a lighthouse", 1);
+        let two = mock.webhook_delivery("a fox", 2);
+        // One delivered twice at once (a retry), beside another.
+        let (a, b, c) = tokio::join!(
+            store.keep(&one, &client, &signals),
+            store.keep(&one, &client, &signals),
+            store.keep(&two, &client, &signals),
+        );
+        let saved = [a, b, c].map(|kept| match kept.expect("kept") {
+            Kept::Saved(paths) | Kept::AlreadySaved(paths) => paths.len(),
+        });
+        assert_eq!(saved, [1, 1, 2]);
+        assert_eq!(entries(&store), 0, "no entry outlives its deliveries");
+        drop(dir);
     }
 }

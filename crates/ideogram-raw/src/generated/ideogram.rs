@@ -10110,7 +10110,7 @@ signature (`get_webhook_jwks`'s `x-webhook-headers`) over the raw bytes
 received before trusting it; the same delivery may arrive more than
 once, so key what it saves on `generation_id`. Some endpoint pages call
 the id `request_id`; the webhooks guide and the header say
-`generation_id`.
+`generation_id`, whose `x-aliases` lists the other name.
 */
     #[derive(
         ::serde::Deserialize,
@@ -23757,7 +23757,11 @@ it; an operation without one must never be sent it (it may run, billed).
 A schema marked `x-takes: <field>` takes what other bodies call `<field>`
 (`magic_prompt_option` is the `magic_prompt` switch). A body's
 `x-masks` pairs each mask with the field whose images it masks: a mask is
-grayscale and the size of its image.
+grayscale and the size of its image. A property marked `x-aliases:
+[<name>, ...]` may arrive under one of those names in a body the service
+sends (a webhook delivery's `generation_id` as `request_id`): a reader
+takes the first alias given as the property when the property itself
+is absent.
 
 Hand-curated from Ideogram's published OpenAPI document: only the operations
 this project serves, with the constraints the service enforces.
@@ -27440,6 +27444,18 @@ pub mod headers {
     pub const X_IDEOGRAM_WEBHOOK_USER_ID: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
         "x-ideogram-webhook-user-id",
     );
+}
+/// Other names the service may give a schema's field (`x-aliases`).
+pub mod aliases {
+    /// Each field with other names, sorted by schema and field: a body
+    /// read from the service renames them (`crate::alias::rename_aliases`).
+    pub const ALL: &[crate::alias::Alias] = &[
+        crate::alias::Alias {
+            schema: "WebhookDelivery",
+            field: "generation_id",
+            aliases: &["request_id"],
+        },
+    ];
 }
 impl Client {
     /// Sends a `POST` request to `/v1/ideogram-v3/generate` as `multipart/form-data`.

@@ -10055,3 +10055,9 @@ pub mod headers {
         "x-seed-value",
     );
 }
+/// Other names the service may give a schema's field (`x-aliases`).
+pub mod aliases {
+    /// Each field with other names, sorted by schema and field: a body
+    /// read from the service renames them (`crate::alias::rename_aliases`).
+    pub const ALL: &[crate::alias::Alias] = &[];
+}

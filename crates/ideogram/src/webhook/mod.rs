@@ -5,8 +5,9 @@
 //! present, the timestamp within a window (default 300 s either way, so a
 //! captured delivery cannot be replayed later), the signature verified by
 //! the key the delivery names first and then by every other key, the body
-//! a delivery whose `generation_id` (or, where it has none, `request_id`,
-//! as some of Ideogram's pages name it) is the signed header's.
+//! a delivery whose `generation_id` (or, where it has none, a name the
+//! spec lists for it in `x-aliases`, as some of Ideogram's pages name it)
+//! is the signed header's.
 //!
 //! The message signed is built by [`signed_message`] alone: its layout is
 //! unconfirmed by Ideogram's pages (see there).
@@ -46,6 +47,7 @@ mod keys;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ed25519_dalek::Signature;
+use ideogram_raw::alias::rename_aliases;
 use ideogram_raw::ideogram::headers as names;
 use ideogram_raw::ideogram::types::WebhookDelivery;
 use reqwest::header::{HeaderMap, HeaderName};
@@ -193,18 +195,18 @@ pub fn verify(
     Verifier::default().verify(headers, raw_body, keys, now)
 }
 
-/// The signed body as a delivery. Its id is read as `generation_id` (the
-/// webhooks guide, the header) or, where the body has none, `request_id`:
-/// the spec's `WebhookDelivery` says some endpoint pages call it so, and
-/// a paid result refused for its spelling would not be delivered again.
+/// The schema of a delivery's body, as the spec names it.
+const DELIVERY: &str = "WebhookDelivery";
+
+/// The signed body as a delivery, each field the body gives under another
+/// name the spec lists (`x-aliases`: some endpoint pages call the
+/// `generation_id` `request_id`) taken under the spec's: a paid result
+/// refused for its spelling would not be delivered again.
 fn delivery_of(raw_body: &[u8]) -> Result<WebhookDelivery, WebhookError> {
     let mut body: serde_json::Value =
         serde_json::from_slice(raw_body).map_err(WebhookError::Body)?;
-    if let Some(fields) = body.as_object_mut()
-        && !fields.contains_key("generation_id")
-        && let Some(id) = fields.remove("request_id")
-    {
-        fields.insert("generation_id".into(), id);
+    if let Some(fields) = body.as_object_mut() {
+        rename_aliases(ideogram_raw::ideogram::aliases::ALL, DELIVERY, fields);
     }
     serde_json::from_value(body).map_err(WebhookError::Body)
 }
@@ -218,4 +220,47 @@ fn header(headers: &HeaderMap, name: HeaderName) -> Result<&str, WebhookError> {
         header: name,
         expected: "visible ASCII",
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    /// Every other name the spec gives a delivery's field is read as that
+    /// field: the ones it lists now (`request_id`) and any added later.
+    #[test]
+    fn a_body_naming_a_field_by_a_spec_alias_is_delivered() {
+        let table = ideogram_raw::ideogram::aliases::ALL;
+        let aliases: Vec<_> = table.iter().filter(|a| a.schema == DELIVERY).collect();
+        assert!(
+            aliases.iter().any(|a| a.field == "generation_id"),
+            "{table:?}"
+        );
+        // Every field of a delivery, as the spec's example gives them.
+        let canonical = json!({
+            "generation_id": "Z2VuLTEyMzQ1Njc4",
+            "created": "2026-11-01T04:56:07+00:00",
+            "data": [{"url": "https://ideogram.ai/api/images/ephemeral/x.png",
+                "prompt": "a beach", "resolution": "1024x1024", "seed": 12345,
+                "is_image_safe": true}],
+        });
+        let decoded = |body: &Value| {
+            let delivery = delivery_of(&serde_json::to_vec(body).expect("JSON"));
+            serde_json::to_value(delivery.expect("delivered")).expect("JSON")
+        };
+        for alias in aliases {
+            for name in alias.aliases {
+                let mut body = canonical.clone();
+                let fields = body.as_object_mut().expect("an object");
+                let value = fields.remove(alias.field).expect("a field of the example");
+                fields.insert((*name).to_owned(), value);
+                assert_eq!(decoded(&body), decoded(&canonical), "{name}");
+            }
+        }
+        // The spec's own name wins over an alias given beside it.
+        let both = br#"{"generation_id":"mine","request_id":"other","data":[]}"#;
+        assert_eq!(delivery_of(both).expect("delivered").generation_id, "mine");
+    }
 }
