@@ -1256,6 +1256,95 @@ async fn a_batch_folder_moved_elsewhere_resumes_from_its_journal() {
     );
 }
 
+/// `journal`'s first `keep` lines, then `pad` bytes that are no entry (a
+/// run of NUL bytes, as a crash can leave in a file; a hole, so nothing is
+/// written), then its other lines.
+fn padded_journal(journal: &Path, keep: usize, pad: u64) {
+    use std::io::{Seek as _, Write as _};
+    let text = std::fs::read_to_string(journal).unwrap();
+    let mut lines = text.split_inclusive('\n');
+    let head: String = lines.by_ref().take(keep).collect();
+    let rest: String = lines.collect();
+    let mut file = std::fs::File::create(journal).unwrap();
+    file.write_all(head.as_bytes()).unwrap();
+    file.set_len(head.len() as u64 + pad).unwrap();
+    file.seek(std::io::SeekFrom::End(0)).unwrap();
+    file.write_all(b"\n").unwrap();
+    file.write_all(rest.as_bytes()).unwrap();
+}
+
+/// A journal is read whole or not at all: one past the 256 MiB read is
+/// refused, nothing sent, where reading its start alone forgot the items
+/// recorded past it and paid for them again; `spend` does not sum part of
+/// it. Nor does a journal in use grow past what is read: near the cap it
+/// sends nothing more (each refused item failed unbilled).
+#[tokio::test]
+async fn a_journal_past_what_is_read_is_refused_not_half_read_and_never_grows_there() {
+    const MIB: u64 = 1 << 20;
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_batch(dir.path(), 2);
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let owned = batch_args("ideogram", mock.api_url(), &file, &[]);
+    let out = run(&strs(&owned), &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(mock.ledger().entries.len(), 2);
+    let journal = dir.path().join("out/.ideogram-batch.jsonl");
+    let recorded = std::fs::read_to_string(&journal).unwrap();
+    let head: String = recorded.split_inclusive('\n').take(2).collect();
+    let before = files(&dir.path().join("out"));
+
+    // The header and the batch's line, then everything the run recorded
+    // past the first 256 MiB.
+    padded_journal(&journal, 2, 256 * MIB);
+    let again = run(&strs(&owned), &env, dir.path()).await;
+    assert_eq!(code(&again), 3, "{}", stderr(&again));
+    let said = stderr(&again);
+    assert!(
+        said.contains("larger than the 256 MiB") && said.contains("nothing was sent"),
+        "{said}"
+    );
+    assert_eq!(mock.ledger().entries.len(), 2, "paid again: {said}");
+    assert_eq!(files(&dir.path().join("out")), before);
+    let spend = run(&["spend", "out", "--json"], &[], dir.path()).await;
+    assert_eq!(code(&spend), 3, "summed in part: {}", stdout(&spend));
+    assert!(
+        stderr(&spend).contains("larger than the 256 MiB"),
+        "{}",
+        stderr(&spend)
+    );
+
+    // A journal of 200 MiB is read (and its items found done), but takes
+    // no new request: a fresh folder's, of the same batch, sends nothing.
+    std::fs::write(&journal, &recorded).unwrap();
+    padded_journal(&journal, 2, 200 * MIB);
+    let again = run(&strs(&owned), &env, dir.path()).await;
+    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("2 done, 0 failed"),
+        "{}",
+        stderr(&again)
+    );
+    let fresh = dir.path().join("fresh");
+    std::fs::create_dir(&fresh).unwrap();
+    std::fs::write(fresh.join(".ideogram-batch.jsonl"), &head).unwrap();
+    padded_journal(&fresh.join(".ideogram-batch.jsonl"), 2, 200 * MIB);
+    let mut args = owned.clone();
+    *args.last_mut().unwrap() = "fresh".into();
+    let full = run(&strs(&args), &env, dir.path()).await;
+    assert_ne!(code(&full), 0, "{}", stderr(&full));
+    assert!(stderr(&full).contains("is full"), "{}", stderr(&full));
+    assert_eq!(mock.ledger().entries.len(), 2, "{}", stderr(&full));
+    assert!(
+        !files(&fresh)
+            .iter()
+            .any(|n| n.ends_with(".png") || n.ends_with(".jpg")),
+        "{:?}",
+        files(&fresh)
+    );
+}
+
 /// Ctrl-C while `job submit` still reads its images sends nothing: no job
 /// is queued behind the user's back.
 #[tokio::test]
