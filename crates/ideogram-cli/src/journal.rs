@@ -180,7 +180,10 @@ pub(crate) fn restore(
     let images = images
         .into_iter()
         .map(|j| {
-            let mut image = client.remote_image(j.url.clone().unwrap_or_default(), j.prompt);
+            // A key the journal holds as its marker, put back.
+            let url = j.url.as_deref().map(crate::redact::unjournaled);
+            let url = url.map(|u| u.into_owned()).unwrap_or_default();
+            let mut image = client.remote_image(url, j.prompt);
             image.seed = j.seed;
             image.resolution = j.resolution;
             image.is_safe = j.is_safe;
@@ -663,10 +666,34 @@ impl Journal {
 }
 
 /// An entry as its line, newline included.
+/// An entry's line. A key a server echoed (in an image's URL, say) is
+/// written as where it is read from, never itself
+/// ([`crate::redact::journaled`]; [`restore`] puts it back in a URL).
 fn line_of(entry: &Entry) -> String {
     let mut line = serde_json::to_string(entry).expect("journal entry");
+    if let std::borrow::Cow::Owned(_) = crate::redact::journaled(&line) {
+        // Replaced in the strings, not the line: no JSON escape is broken.
+        let mut value = serde_json::to_value(entry).expect("journal entry");
+        journaled(&mut value);
+        line = serde_json::to_string(&value).expect("journal entry");
+    }
     line.push('\n');
     line
+}
+
+/// `value` with every key in its strings replaced by its marker.
+fn journaled(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => {
+            if let std::borrow::Cow::Owned(marked) = crate::redact::journaled(text) {
+                *text = marked;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(journaled),
+        Value::Object(fields) => fields.values_mut().for_each(journaled),
+        _ => {}
+    }
 }
 
 /// Locks the journal for this run: at once, or after waiting when `wait`.
