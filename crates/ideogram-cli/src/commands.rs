@@ -665,15 +665,17 @@ pub(crate) async fn job_submit(
     }
     let job = prepared.submit().await.map_err(failed)?;
     let id = job.id();
+    // Paid for, and the id is all there is to fetch it by: said on stderr
+    // first (a note under --json), so a stdout that is gone loses nothing.
+    tell(&format!(
+        "queued on {}; `{}` fetches it",
+        session.provider,
+        session.wait_command(id)
+    ));
     if json {
         say(&json!({"request_id": id, "status": "QUEUED"}).to_string());
     } else {
         say(id);
-        tell(&format!(
-            "queued on {}; `{}` fetches it",
-            session.provider,
-            session.wait_command(id)
-        ));
     }
     Ok(())
 }

@@ -990,6 +990,56 @@ async fn a_closed_stdout_ends_quietly() {
     }
 }
 
+/// `job submit` pays for a job whose id is all the user has to fetch it:
+/// with its stdout gone (a reader that closed, as `| head -c0`), the id is
+/// still said on stderr, with and without `--json`, where it ended quietly
+/// with the job billed and its id nowhere.
+#[tokio::test]
+async fn a_job_submitted_to_a_closed_stdout_still_says_its_id() {
+    let mock = mock(MockConfig::default()).await;
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let mut submitted = 0;
+    for json in [&[][..], &["--json"][..]] {
+        for provider in ["segmind", "ideogram"] {
+            let mut args = against(provider, mock.api_url()).to_vec();
+            args.extend(["job", "submit", "a fox", "--model", "V_3"]);
+            if provider == "ideogram" {
+                *args.last_mut().unwrap() = "4.5";
+            }
+            args.extend(json);
+            let mut submit = command(
+                &args,
+                &[("SEGMIND_API_KEY", &key), ("IDEOGRAM_API_KEY", &key)],
+                dir.path(),
+            );
+            submit.stdout(writer.try_clone().unwrap());
+            // Off the runtime: the mock answers on it.
+            let out = tokio::task::spawn_blocking(move || submit.output().unwrap())
+                .await
+                .unwrap();
+            submitted += 1;
+            mock.settled().await;
+            let ledger = mock.ledger();
+            assert_eq!(
+                ledger.entries.len(),
+                submitted,
+                "{args:?}: {}",
+                stderr(&out)
+            );
+            let billed = ledger.entries.last().unwrap();
+            assert!(
+                stderr(&out).contains(&billed.id),
+                "{args:?}: job {} billed, its id not said: {}",
+                billed.id,
+                stderr(&out)
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn an_interrupt_while_a_paid_answer_is_awaited_still_saves_its_images() {
     let dir = tempfile::tempdir().unwrap();
