@@ -477,14 +477,14 @@ pub(crate) async fn describe(
             )
         })?
         .map_err(|e| Failure::from_error(e, session.provider))?;
+    // Paid for, and printed nowhere else: a stdout that is gone loses nothing.
     if json {
-        say(&crate::output::json_text(&serde_json::json!(texts)));
+        crate::output::deliver(&crate::output::json_text(&serde_json::json!(texts)))
+    } else if texts.is_empty() {
+        Ok(())
     } else {
-        for text in texts {
-            say(&text);
-        }
+        crate::output::deliver(&texts.join("\n"))
     }
-    Ok(())
 }
 
 /// Saves a paid generation's images as `plan` says, reporting any that

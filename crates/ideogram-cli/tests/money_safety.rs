@@ -1040,6 +1040,37 @@ async fn a_job_submitted_to_a_closed_stdout_still_says_its_id() {
     }
 }
 
+/// A describe is paid for and its words go to stdout only: with stdout
+/// gone they are said on stderr and the exit says billed, not saved (9),
+/// where they were lost with exit 0.
+#[tokio::test]
+async fn a_paid_describe_to_a_closed_stdout_is_said_on_stderr() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_png(dir.path(), "photo.png", 64, 64, [200, 40, 40]);
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let mut args = against("ideogram", mock.api_url()).to_vec();
+    args.extend(["describe", "photo.png"]);
+    let read = run(&args, &env, dir.path()).await;
+    assert_eq!(code(&read), 0, "{}", stderr(&read));
+    let words = stdout(&read);
+    let words = words.lines().next().expect("a description");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    for json in [&[][..], &["--json"][..]] {
+        let mut describe = command(&[&args[..], json].concat(), &env, dir.path());
+        describe.stdout(writer.try_clone().unwrap());
+        let billed = mock.ledger().entries.len();
+        let out = tokio::task::spawn_blocking(move || describe.output().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(mock.ledger().entries.len(), billed + 1);
+        assert_eq!(code(&out), 9, "{json:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(words), "{json:?}: {}", stderr(&out));
+    }
+}
+
 #[tokio::test]
 async fn an_interrupt_while_a_paid_answer_is_awaited_still_saves_its_images() {
     let dir = tempfile::tempdir().unwrap();
