@@ -1388,6 +1388,14 @@ async fn a_journal_past_what_is_read_is_refused_not_half_read_and_never_grows_th
     );
     assert_eq!(mock.ledger().entries.len(), 2, "paid again: {said}");
     assert_eq!(files(&dir.path().join("out")), before);
+    // Nor is it quoted as though nothing had been sent.
+    let quoted = run(
+        &strs(&[&owned[..], &["--quote".to_owned()]].concat()),
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&quoted), 3, "{}", stdout(&quoted));
     let spend = run(&["spend", "out", "--json"], &[], dir.path()).await;
     assert_eq!(code(&spend), 3, "summed in part: {}", stdout(&spend));
     assert!(
