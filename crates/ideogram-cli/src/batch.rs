@@ -520,6 +520,12 @@ async fn quote(
     journal_path: &Path,
 ) -> Result<(), Failure> {
     let print = fingerprint(lines, &batch.options);
+    // Not priced as though nothing had been sent: a run refuses it too.
+    if let Ok(meta) = std::fs::metadata(journal_path)
+        && meta.len() > journal::MAX_JOURNAL
+    {
+        return Err(journal::too_large(journal_path, meta.len()));
+    }
     let states = Journal::peek(journal_path, &print).unwrap_or_default();
     let unreadable = check_images(session, lines, batch, &states, resend).await?;
     if !unreadable.is_empty() {

@@ -164,6 +164,8 @@ pub(crate) struct Tail {
     read: u64,
     /// Not this tool's journal: never read.
     foreign: bool,
+    /// Past [`MAX_JOURNAL`]: not read at all, its bills unknown.
+    too_large: bool,
     bills: Bills,
 }
 
@@ -171,6 +173,12 @@ impl Tail {
     /// The bills read so far.
     pub(crate) fn bills(&self) -> &Bills {
         &self.bills
+    }
+
+    /// Whether the journal was too large to read ([`MAX_JOURNAL`]): what
+    /// it spent is not known, and a budget cannot be kept beside it.
+    pub(crate) fn too_large(&self) -> bool {
+        self.too_large
     }
 
     /// Reads what the journal at `path` grew by since the last call (from
@@ -186,7 +194,12 @@ impl Tail {
         if !meta.is_file() {
             return;
         }
-        let len = meta.len().min(MAX_JOURNAL);
+        // Read whole or not at all: what lies past the cap was spent too.
+        self.too_large = meta.len() > MAX_JOURNAL;
+        if self.too_large {
+            return;
+        }
+        let len = meta.len();
         if len < self.read {
             *self = Self::default();
         }

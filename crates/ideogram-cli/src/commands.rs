@@ -477,14 +477,14 @@ pub(crate) async fn describe(
             )
         })?
         .map_err(|e| Failure::from_error(e, session.provider))?;
+    // Paid for, and printed nowhere else: a stdout that is gone loses nothing.
     if json {
-        say(&crate::output::json_text(&serde_json::json!(texts)));
+        crate::output::deliver(&crate::output::json_text(&serde_json::json!(texts)))
+    } else if texts.is_empty() {
+        Ok(())
     } else {
-        for text in texts {
-            say(&text);
-        }
+        crate::output::deliver(&texts.join("\n"))
     }
-    Ok(())
 }
 
 /// Saves a paid generation's images as `plan` says, reporting any that
@@ -665,15 +665,17 @@ pub(crate) async fn job_submit(
     }
     let job = prepared.submit().await.map_err(failed)?;
     let id = job.id();
+    // Paid for, and the id is all there is to fetch it by: said on stderr
+    // first (a note under --json), so a stdout that is gone loses nothing.
+    tell(&format!(
+        "queued on {}; `{}` fetches it",
+        session.provider,
+        session.wait_command(id)
+    ));
     if json {
         say(&json!({"request_id": id, "status": "QUEUED"}).to_string());
     } else {
         say(id);
-        tell(&format!(
-            "queued on {}; `{}` fetches it",
-            session.provider,
-            session.wait_command(id)
-        ));
     }
     Ok(())
 }

@@ -33,8 +33,16 @@ pub(crate) const FOLDER_LOCK: &str = ".ideogram-batch.lock";
 /// The longest journal line read, in bytes; a longer one is skipped.
 pub(crate) const MAX_LINE: u64 = 1 << 20;
 
-/// The most of a journal read, in bytes.
+/// The most of a journal read, in bytes. A journal past it is refused
+/// whole, never read in part: what lies past the cut may say an item was
+/// paid for ([`too_large`]).
 pub(crate) const MAX_JOURNAL: u64 = 256 << 20;
+
+/// Room kept below [`MAX_JOURNAL`] for what calls already sent still
+/// record (their ids, URLs, saves and costs): no new paid call is
+/// journaled as sending once a journal is this close to the cap, so a
+/// journal in use never grows past what is read.
+const HEADROOM: u64 = 64 << 20;
 
 /// What the header line calls the journal's format.
 const FORMAT: &str = "ideogram-journal";
@@ -172,7 +180,10 @@ pub(crate) fn restore(
     let images = images
         .into_iter()
         .map(|j| {
-            let mut image = client.remote_image(j.url.clone().unwrap_or_default(), j.prompt);
+            // A key the journal holds as its marker, put back.
+            let url = j.url.as_deref().map(crate::redact::unjournaled);
+            let url = url.map(|u| u.into_owned()).unwrap_or_default();
+            let mut image = client.remote_image(url, j.prompt);
             image.seed = j.seed;
             image.resolution = j.resolution;
             image.is_safe = j.is_safe;
@@ -462,6 +473,10 @@ impl Journal {
             Held::Wait | Held::Refuse => lock(&file, path, &dir, held == Held::Wait)?,
         }
         let new = check_ours(&mut file, path)?;
+        let length = file.metadata().map_err(cannot)?.len();
+        if length > MAX_JOURNAL {
+            return Err(too_large(path, length));
+        }
 
         let (lines, torn) = read_lines(&mut file).map_err(cannot)?;
         let Recorded {
@@ -508,6 +523,7 @@ impl Journal {
     pub(crate) fn record(&self, entry: &Entry) -> Result<(), Failure> {
         let line = line_of(entry);
         let mut out = self.file.lock().expect("journal");
+        self.room_for(entry, out.written)?;
         let before = out.written;
         let written = (&*out.file)
             .write_all(line.as_bytes())
@@ -559,6 +575,7 @@ impl Journal {
     fn write(&self, entry: &Entry) -> Result<(u64, u64), Failure> {
         let line = line_of(entry);
         let mut out = self.file.lock().expect("journal");
+        self.room_for(entry, out.written)?;
         let before = out.written;
         if let Err(e) = (&*out.file).write_all(line.as_bytes()) {
             let _ = out.file.set_len(before);
@@ -606,6 +623,27 @@ impl Journal {
         }
     }
 
+    /// Refuses a new paid call's `sending` entry once the journal, at
+    /// `written` bytes, is within [`HEADROOM`] of [`MAX_JOURNAL`]: the
+    /// call is not sent. Every other entry is written, so what was sent is
+    /// still recorded.
+    fn room_for(&self, entry: &Entry, written: u64) -> Result<(), Failure> {
+        if matches!(entry, Entry::Sending { .. }) && written > MAX_JOURNAL - HEADROOM {
+            return Err(Failure::new(
+                INVALID,
+                format!(
+                    "{} is full ({} MiB; this tool reads journals of up to {} MiB): \
+                     nothing more is sent with it, so that what it records stays readable",
+                    self.path.display(),
+                    written >> 20,
+                    MAX_JOURNAL >> 20
+                ),
+            )
+            .hint("save into another output folder (or name another --journal)"));
+        }
+        Ok(())
+    }
+
     fn cannot_write(&self, e: std::io::Error) -> Failure {
         Failure::io(format!("cannot write {}", self.path.display()), e)
     }
@@ -628,10 +666,34 @@ impl Journal {
 }
 
 /// An entry as its line, newline included.
+/// An entry's line. A key a server echoed (in an image's URL, say) is
+/// written as where it is read from, never itself
+/// ([`crate::redact::journaled`]; [`restore`] puts it back in a URL).
 fn line_of(entry: &Entry) -> String {
     let mut line = serde_json::to_string(entry).expect("journal entry");
+    if let std::borrow::Cow::Owned(_) = crate::redact::journaled(&line) {
+        // Replaced in the strings, not the line: no JSON escape is broken.
+        let mut value = serde_json::to_value(entry).expect("journal entry");
+        journaled(&mut value);
+        line = serde_json::to_string(&value).expect("journal entry");
+    }
     line.push('\n');
     line
+}
+
+/// `value` with every key in its strings replaced by its marker.
+fn journaled(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => {
+            if let std::borrow::Cow::Owned(marked) = crate::redact::journaled(text) {
+                *text = marked;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(journaled),
+        Value::Object(fields) => fields.values_mut().for_each(journaled),
+        _ => {}
+    }
 }
 
 /// Locks the journal for this run: at once, or after waiting when `wait`.
@@ -824,14 +886,38 @@ pub(crate) fn lock_folder(dir: &Path) -> Result<Option<File>, Failure> {
     }
 }
 
+/// The refusal of the journal at `path`, `length` bytes long: past
+/// [`MAX_JOURNAL`], it is not read at all, since reading only its start
+/// would forget what the rest says was paid for.
+pub(crate) fn too_large(path: &Path, length: u64) -> Failure {
+    Failure::new(
+        INVALID,
+        format!(
+            "{} is {} MiB, larger than the {} MiB this tool reads of a journal; \
+             it was not read, as what it records past that may have been paid for; nothing was sent",
+            path.display(),
+            length >> 20,
+            MAX_JOURNAL >> 20
+        ),
+    )
+    .hint("save into another output folder (or name another --journal); keep this one to look up what it records")
+}
+
 /// The journal's lines that are whole text (at most [`MAX_LINE`] bytes
-/// each, [`MAX_JOURNAL`] in all), and whether its last line was torn.
+/// each), and whether its last line was torn; an error of kind
+/// `FileTooLarge` for a journal past [`MAX_JOURNAL`], of which nothing is
+/// taken.
 fn read_lines(file: &mut File) -> std::io::Result<(Vec<String>, bool)> {
+    if file.metadata()?.len() > MAX_JOURNAL {
+        return Err(std::io::ErrorKind::FileTooLarge.into());
+    }
     file.seek(std::io::SeekFrom::Start(0))?;
-    let mut reader = BufReader::new(file.take(MAX_JOURNAL));
+    // Bounded even if the file grows while it is read.
+    let mut reader = BufReader::new(file.take(MAX_JOURNAL + 1));
     let mut lines = Vec::new();
     let mut buf = Vec::new();
     let mut torn = false;
+    let mut total = 0u64;
     loop {
         buf.clear();
         let read = (&mut reader)
@@ -840,12 +926,25 @@ fn read_lines(file: &mut File) -> std::io::Result<(Vec<String>, bool)> {
         if read == 0 {
             break;
         }
+        total += read as u64;
         let whole = buf.last() == Some(&b'\n');
         if !whole && read as u64 > MAX_LINE {
-            // Past the line cap: skip to the end of this line.
-            let mut rest = Vec::new();
-            reader.read_until(b'\n', &mut rest)?;
+            // Past the line cap: skipped to its end, a bounded piece at a time.
+            loop {
+                buf.clear();
+                let more = (&mut reader).take(MAX_LINE).read_until(b'\n', &mut buf)?;
+                total += more as u64;
+                if more == 0 || buf.last() == Some(&b'\n') {
+                    break;
+                }
+            }
+            if total > MAX_JOURNAL {
+                return Err(std::io::ErrorKind::FileTooLarge.into());
+            }
             continue;
+        }
+        if total > MAX_JOURNAL {
+            return Err(std::io::ErrorKind::FileTooLarge.into());
         }
         torn = !whole;
         if let Ok(text) = std::str::from_utf8(&buf) {

@@ -106,6 +106,29 @@ pub(crate) fn print(bytes: &[u8]) {
     }
 }
 
+/// Writes a paid answer whose only home is stdout (`describe`'s words).
+/// A stdout that cannot take it (its reader gone, a full disk) does not
+/// lose it: it is said on stderr instead, and the failure says it was
+/// billed and not delivered (exit 9).
+pub(crate) fn deliver(text: &str) -> Result<(), Failure> {
+    let text = crate::redact::text(text);
+    let mut out = std::io::stdout().lock();
+    let written = out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    drop(out);
+    written.map_err(|e| {
+        tell(&text);
+        Failure::new(
+            crate::failure::NOT_SAVED,
+            format!(
+                "it was billed, but stdout could not take the answer ({e}); it is on stderr above"
+            ),
+        )
+    })
+}
+
 /// Whether stderr carries JSON lines (`--json`), set once by `main`.
 static JSON_STDERR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 

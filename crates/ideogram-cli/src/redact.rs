@@ -49,6 +49,11 @@ impl Source {
 /// Every key this process knows, and where it came from.
 static SECRETS: RwLock<Vec<(Secret, Source)>> = RwLock::new(Vec::new());
 
+/// Every key this process knows, as its marker in a journal (where it is
+/// read from, [`Source::shell`]) and as it is: what [`unjournaled`] puts
+/// back.
+static MARKED: RwLock<Vec<(String, String)>> = RwLock::new(Vec::new());
+
 /// The fewest characters of a key redacted from everything printed: a
 /// shorter one (`k`, a placeholder) is no real key, and hiding every `k` in
 /// every line would garble them all. The library still redacts its own key
@@ -64,6 +69,11 @@ pub(crate) fn learn(key: &str, source: Source) {
     let Some(secret) = Secret::new(key) else {
         return;
     };
+    let mut marked = MARKED.write().unwrap_or_else(|e| e.into_inner());
+    let marker = source.shell();
+    if !marked.iter().any(|(known, _)| *known == marker) {
+        marked.push((marker, key.to_owned()));
+    }
     let mut secrets = SECRETS.write().unwrap_or_else(|e| e.into_inner());
     if !secrets.iter().any(|(known, _)| *known == secret) {
         secrets.push((secret, source));
@@ -128,6 +138,45 @@ pub(crate) fn without_keys(text: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(text)
     }
+}
+
+/// `text` (a journal's string) with every known key replaced by where it
+/// is read from (`${IDEOGRAM_API_KEY}`, `$(head -n 1 'FILE')`): a journal
+/// holds no key, yet a URL a server put one in can be fetched again
+/// ([`unjournaled`]). Borrowed when it holds none.
+pub(crate) fn journaled(text: &str) -> Cow<'_, str> {
+    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
+    let mut out = String::new();
+    let mut copied = 0;
+    loop {
+        let next = secrets
+            .iter()
+            .filter_map(|(secret, source)| find(text, secret, copied).map(|at| (at, source)))
+            .min_by_key(|(at, _)| at.start);
+        let Some((at, source)) = next else { break };
+        out.push_str(&text[copied..at.start]);
+        out.push_str(&source.shell());
+        copied = at.end;
+    }
+    if copied == 0 {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
+}
+
+/// `text` as [`journaled`] wrote it, with the keys this process knows put
+/// back where their markers are (a marker of a key it does not know stays:
+/// what it names is fetched without it, and fails).
+pub(crate) fn unjournaled(text: &str) -> Cow<'_, str> {
+    let marked = MARKED.read().unwrap_or_else(|e| e.into_inner());
+    let mut out = Cow::Borrowed(text);
+    for (marker, key) in marked.iter() {
+        if out.contains(marker.as_str()) {
+            out = Cow::Owned(out.replace(marker.as_str(), key));
+        }
+    }
+    out
 }
 
 /// A URL written for a shell with its keys read from where they are kept.

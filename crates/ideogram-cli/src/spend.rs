@@ -112,6 +112,12 @@ pub(crate) fn run(dir: &Path, json: bool) -> Result<(), Failure> {
         }
         let path = entry.path();
         if name.starts_with(".ideogram-") && name.ends_with(".jsonl") {
+            // Not summed in part: what lies past the cap was spent too.
+            if let Ok(meta) = entry.metadata()
+                && meta.len() > crate::journal::MAX_JOURNAL
+            {
+                return Err(crate::journal::too_large(&path, meta.len()));
+            }
             let journaled = Journal::entries(&path).unwrap_or_default();
             costs.extend(Bills::of(journaled).all());
         } else if name.ends_with(".json") {

@@ -2046,6 +2046,52 @@ async fn a_restarted_server_keeps_to_the_budget_its_journal_has_spent() {
     assert_eq!(spend["usd_micros"], ledger_usd(&mock), "{spend}");
 }
 
+/// Another server's journal past the 256 MiB a journal is read to spent
+/// what nothing can know (its bills may lie past the cut): under a budget,
+/// a paid call is refused unsent, naming it, not priced against only the
+/// part read.
+#[tokio::test]
+async fn a_budget_beside_a_journal_too_large_to_read_refuses_unsent() {
+    use std::io::{Seek as _, Write as _};
+    let mock = common::mock(Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("images");
+    std::fs::create_dir(&out).unwrap();
+    // Its header, a run of NUL bytes (a hole: nothing written), then a
+    // call that spent the whole budget.
+    let peer = out.join(".ideogram-mcp.1.jsonl");
+    let mut file = std::fs::File::create(&peer).unwrap();
+    let header = "{\"event\":\"journal\",\"format\":\"ideogram-journal\",\"version\":1}\n";
+    file.write_all(header.as_bytes()).unwrap();
+    file.set_len(header.len() as u64 + (256 << 20)).unwrap();
+    file.seek(std::io::SeekFrom::End(0)).unwrap();
+    let spent =
+        json!({"event": "cost", "item": 0, "cost": {"usd_micros": 250_000, "from": "service"}});
+    file.write_all(format!("\n{spent}\n").as_bytes()).unwrap();
+    drop(file);
+
+    let client = start(&mock, dir.path(), &out, &["--max-usd", "0.25"]).await;
+    let fox = json!({"prompt": "a fox beside a huge journal", "provider": "ideogram",
+                     "model": "V_4_5", "quality": "high"});
+    let (client, refused) = once(client, "generate", fox).await;
+    assert_eq!(refused["isError"], true, "{refused}");
+    assert_eq!(refused["structuredContent"]["billed"], "no", "{refused}");
+    assert!(
+        refused.to_string().contains("larger than the 256 MiB"),
+        "{refused}"
+    );
+    mock.settled().await;
+    assert_eq!(
+        mock.ledger()
+            .for_prompt("a fox beside a huge journal")
+            .count(),
+        0
+    );
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap();
+}
+
 /// Issue 27: a call killed (`kill -9`) while it runs may have been billed:
 /// its `sending` entry records the most it can cost, and a server started
 /// again on the folder counts that as spent, so the budget is never given

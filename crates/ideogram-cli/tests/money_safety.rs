@@ -990,6 +990,87 @@ async fn a_closed_stdout_ends_quietly() {
     }
 }
 
+/// `job submit` pays for a job whose id is all the user has to fetch it:
+/// with its stdout gone (a reader that closed, as `| head -c0`), the id is
+/// still said on stderr, with and without `--json`, where it ended quietly
+/// with the job billed and its id nowhere.
+#[tokio::test]
+async fn a_job_submitted_to_a_closed_stdout_still_says_its_id() {
+    let mock = mock(MockConfig::default()).await;
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let dir = tempfile::tempdir().unwrap();
+    let key = mock.api_key();
+    let mut submitted = 0;
+    for json in [&[][..], &["--json"][..]] {
+        for provider in ["segmind", "ideogram"] {
+            let mut args = against(provider, mock.api_url()).to_vec();
+            args.extend(["job", "submit", "a fox", "--model", "V_3"]);
+            if provider == "ideogram" {
+                *args.last_mut().unwrap() = "4.5";
+            }
+            args.extend(json);
+            let mut submit = command(
+                &args,
+                &[("SEGMIND_API_KEY", &key), ("IDEOGRAM_API_KEY", &key)],
+                dir.path(),
+            );
+            submit.stdout(writer.try_clone().unwrap());
+            // Off the runtime: the mock answers on it.
+            let out = tokio::task::spawn_blocking(move || submit.output().unwrap())
+                .await
+                .unwrap();
+            submitted += 1;
+            mock.settled().await;
+            let ledger = mock.ledger();
+            assert_eq!(
+                ledger.entries.len(),
+                submitted,
+                "{args:?}: {}",
+                stderr(&out)
+            );
+            let billed = ledger.entries.last().unwrap();
+            assert!(
+                stderr(&out).contains(&billed.id),
+                "{args:?}: job {} billed, its id not said: {}",
+                billed.id,
+                stderr(&out)
+            );
+        }
+    }
+}
+
+/// A describe is paid for and its words go to stdout only: with stdout
+/// gone they are said on stderr and the exit says billed, not saved (9),
+/// where they were lost with exit 0.
+#[tokio::test]
+async fn a_paid_describe_to_a_closed_stdout_is_said_on_stderr() {
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_png(dir.path(), "photo.png", 64, 64, [200, 40, 40]);
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let mut args = against("ideogram", mock.api_url()).to_vec();
+    args.extend(["describe", "photo.png"]);
+    let read = run(&args, &env, dir.path()).await;
+    assert_eq!(code(&read), 0, "{}", stderr(&read));
+    let words = stdout(&read);
+    let words = words.lines().next().expect("a description");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    for json in [&[][..], &["--json"][..]] {
+        let mut describe = command(&[&args[..], json].concat(), &env, dir.path());
+        describe.stdout(writer.try_clone().unwrap());
+        let billed = mock.ledger().entries.len();
+        let out = tokio::task::spawn_blocking(move || describe.output().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(mock.ledger().entries.len(), billed + 1);
+        assert_eq!(code(&out), 9, "{json:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(words), "{json:?}: {}", stderr(&out));
+    }
+}
+
 #[tokio::test]
 async fn an_interrupt_while_a_paid_answer_is_awaited_still_saves_its_images() {
     let dir = tempfile::tempdir().unwrap();
@@ -1253,6 +1334,103 @@ async fn a_batch_folder_moved_elsewhere_resumes_from_its_journal() {
         mock.cdn_requests().len(),
         downloads,
         "fetched again what was on disk"
+    );
+}
+
+/// `journal`'s first `keep` lines, then `pad` bytes that are no entry (a
+/// run of NUL bytes, as a crash can leave in a file; a hole, so nothing is
+/// written), then its other lines.
+fn padded_journal(journal: &Path, keep: usize, pad: u64) {
+    use std::io::{Seek as _, Write as _};
+    let text = std::fs::read_to_string(journal).unwrap();
+    let mut lines = text.split_inclusive('\n');
+    let head: String = lines.by_ref().take(keep).collect();
+    let rest: String = lines.collect();
+    let mut file = std::fs::File::create(journal).unwrap();
+    file.write_all(head.as_bytes()).unwrap();
+    file.set_len(head.len() as u64 + pad).unwrap();
+    file.seek(std::io::SeekFrom::End(0)).unwrap();
+    file.write_all(b"\n").unwrap();
+    file.write_all(rest.as_bytes()).unwrap();
+}
+
+/// A journal is read whole or not at all: one past the 256 MiB read is
+/// refused, nothing sent, where reading its start alone forgot the items
+/// recorded past it and paid for them again; `spend` does not sum part of
+/// it. Nor does a journal in use grow past what is read: near the cap it
+/// sends nothing more (each refused item failed unbilled).
+#[tokio::test]
+async fn a_journal_past_what_is_read_is_refused_not_half_read_and_never_grows_there() {
+    const MIB: u64 = 1 << 20;
+    let mock = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_batch(dir.path(), 2);
+    let key = mock.api_key();
+    let env = [("IDEOGRAM_API_KEY", key.as_str())];
+    let owned = batch_args("ideogram", mock.api_url(), &file, &[]);
+    let out = run(&strs(&owned), &env, dir.path()).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(mock.ledger().entries.len(), 2);
+    let journal = dir.path().join("out/.ideogram-batch.jsonl");
+    let recorded = std::fs::read_to_string(&journal).unwrap();
+    let head: String = recorded.split_inclusive('\n').take(2).collect();
+    let before = files(&dir.path().join("out"));
+
+    // The header and the batch's line, then everything the run recorded
+    // past the first 256 MiB.
+    padded_journal(&journal, 2, 256 * MIB);
+    let again = run(&strs(&owned), &env, dir.path()).await;
+    assert_eq!(code(&again), 3, "{}", stderr(&again));
+    let said = stderr(&again);
+    assert!(
+        said.contains("larger than the 256 MiB") && said.contains("nothing was sent"),
+        "{said}"
+    );
+    assert_eq!(mock.ledger().entries.len(), 2, "paid again: {said}");
+    assert_eq!(files(&dir.path().join("out")), before);
+    // Nor is it quoted as though nothing had been sent.
+    let quoted = run(
+        &strs(&[&owned[..], &["--quote".to_owned()]].concat()),
+        &env,
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code(&quoted), 3, "{}", stdout(&quoted));
+    let spend = run(&["spend", "out", "--json"], &[], dir.path()).await;
+    assert_eq!(code(&spend), 3, "summed in part: {}", stdout(&spend));
+    assert!(
+        stderr(&spend).contains("larger than the 256 MiB"),
+        "{}",
+        stderr(&spend)
+    );
+
+    // A journal of 200 MiB is read (and its items found done), but takes
+    // no new request: a fresh folder's, of the same batch, sends nothing.
+    std::fs::write(&journal, &recorded).unwrap();
+    padded_journal(&journal, 2, 200 * MIB);
+    let again = run(&strs(&owned), &env, dir.path()).await;
+    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("2 done, 0 failed"),
+        "{}",
+        stderr(&again)
+    );
+    let fresh = dir.path().join("fresh");
+    std::fs::create_dir(&fresh).unwrap();
+    std::fs::write(fresh.join(".ideogram-batch.jsonl"), &head).unwrap();
+    padded_journal(&fresh.join(".ideogram-batch.jsonl"), 2, 200 * MIB);
+    let mut args = owned.clone();
+    *args.last_mut().unwrap() = "fresh".into();
+    let full = run(&strs(&args), &env, dir.path()).await;
+    assert_ne!(code(&full), 0, "{}", stderr(&full));
+    assert!(stderr(&full).contains("is full"), "{}", stderr(&full));
+    assert_eq!(mock.ledger().entries.len(), 2, "{}", stderr(&full));
+    assert!(
+        !files(&fresh)
+            .iter()
+            .any(|n| n.ends_with(".png") || n.ends_with(".jpg")),
+        "{:?}",
+        files(&fresh)
     );
 }
 

@@ -266,6 +266,76 @@ async fn an_image_url_holding_the_key_is_downloaded_whole_and_its_fetch_command_
     }
 }
 
+/// A batch journals a paid image's URL before downloading it; a URL the
+/// server put the key in is journaled with the key's place marked (where
+/// it is read from), not the key: no file holds it, and a rerun, the image
+/// host back, still fetches the image (sending nothing again), with the key
+/// from the environment or from `--api-key-file`.
+#[tokio::test]
+async fn a_batch_journals_an_image_url_holding_the_key_without_it_and_a_rerun_fetches_it() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let serving = std::sync::Arc::new(AtomicBool::new(false));
+    let server = key_in_image_url_server(serving.clone()).await;
+    let base = server.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.txt"), "one\n").unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let key_file = keys.path().join("key.txt");
+    std::fs::write(&key_file, format!("{KEY}\n")).unwrap();
+    let key_file = key_file.to_str().unwrap().to_owned();
+    let env = [("IDEOGRAM_API_KEY", KEY)];
+    let posts = || {
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST")
+            .count()
+    };
+    for (out, from_file) in [("b", false), ("c", true)] {
+        let mut args = vec![
+            "--provider",
+            "ideogram",
+            "--base-url",
+            &base,
+            "--retries",
+            "0",
+        ];
+        let env: &[(&str, &str)] = match from_file {
+            true => {
+                args.extend(["--api-key-file", key_file.as_str()]);
+                &[]
+            }
+            false => &env,
+        };
+        args.extend(["batch", "p.txt", "-o", out]);
+        serving.store(false, Ordering::SeqCst);
+        let sent = posts();
+        let lost = run(&args, env, dir.path()).await;
+        assert_eq!(code(&lost), 9, "{}", stderr(&lost));
+        assert_eq!(posts(), sent + 1);
+        for file in walk(dir.path()) {
+            let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+            assert!(!leaks(&text), "{} holds the key", file.display());
+        }
+        serving.store(true, Ordering::SeqCst);
+        let fetched = run(&args, env, dir.path()).await;
+        assert_eq!(code(&fetched), 0, "{}", stderr(&fetched));
+        assert_eq!(posts(), sent + 1, "sent again: {}", stderr(&fetched));
+        assert!(
+            files(&dir.path().join(out))
+                .iter()
+                .any(|n| n.ends_with(".png")),
+            "{:?}",
+            files(&dir.path().join(out))
+        );
+        assert!(!leaks(&(stdout(&fetched) + &stderr(&fetched))));
+    }
+    for file in walk(dir.path()) {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+        assert!(!leaks(&text), "{} holds the key", file.display());
+    }
+}
+
 /// The file names `fetch` derives from URLs hold no key, whole or
 /// percent-encoded, and the path it prints is the file it wrote.
 #[tokio::test]

@@ -399,6 +399,14 @@ impl Schemas {
             _ => true,
         };
         if !schema.kinds.is_empty() && !schema.kinds.iter().any(of_kind) {
+            // A whole number past 64 bits reads as a float: where the
+            // schema bounds it, its range says what is wrong.
+            if let Some(number) = value.as_f64().filter(|n| n.fract() == 0.0) {
+                schema
+                    .range
+                    .check(number, value)
+                    .or_else(|m| fail(path, m))?;
+            }
             let kinds: Vec<String> = schema
                 .kinds
                 .iter()
@@ -943,6 +951,10 @@ fn describe(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_f64() && n.as_f64().is_some_and(|f| f.abs() >= 9.2e18) => {
+            "a number past what 64 bits hold"
+        }
+        Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0) && n.is_f64() => "a float",
         Value::Number(n) if n.is_f64() => "a fractional number",
         Value::Number(_) => "a number",
         Value::String(_) => "a string",
@@ -1309,6 +1321,16 @@ mod tests {
                 "n: must be an integer, not a string",
             ),
             (json!({"op": "upscale", "w": 0}), "w: 0 must be above 0"),
+            // A whole number past 64 bits is read as a float: its range
+            // (or what it is) is said, not that it has a fraction.
+            (
+                json!({"op": "upscale", "n": 1e20}),
+                "n: 1e+20 is above the maximum 8",
+            ),
+            (
+                json!({"op": "upscale", "list": [1e20]}),
+                "list[0]: must be an integer, not a number past what 64 bits hold",
+            ),
             (
                 json!({"op": "upscale", "palette": {}}),
                 "palette: must match exactly one of 2 shapes",

@@ -233,6 +233,14 @@ impl Budget {
         let mut sums = self.sums.lock().expect("budget");
         if let Some(max) = self.max {
             let spent = self.spent_now(&mut sums);
+            // A journal too large to read spent what nothing here knows.
+            if let Some((path, _)) =
+                (self.journals.iter().zip(&sums.tails)).find(|(_, t)| t.too_large())
+            {
+                let length = std::fs::metadata(path).map_or(0, |m| m.len());
+                let failure = crate::journal::too_large(path, length);
+                return Err(Refused::new(failure, Billed::No));
+            }
             let held = held(&sums);
             let committed = spent.most.saturating_add(held);
             if committed.saturating_add(most) > max {

@@ -119,13 +119,18 @@ pub(super) fn saved(state: &ItemState) -> bool {
 /// server's) say of `key`: each one's latest item under it, read-only.
 pub(super) async fn peers(out: &Path, own: &Path, key: &str) -> Result<Vec<ItemState>, Refused> {
     let (out, own, wanted) = (out.to_path_buf(), own.to_path_buf(), key.to_owned());
-    tokio::task::spawn_blocking(move || {
-        journals(&out)
-            .filter(|path| *path != own && path.is_file())
-            .filter_map(|path| Journal::peek(&path, FINGERPRINT))
-            .filter_map(|states| keyed(states.iter(), &wanted))
-            .map(|(_, state)| state)
-            .collect::<Vec<_>>()
+    let found = tokio::task::spawn_blocking(move || {
+        let mut found = Vec::new();
+        for path in journals(&out).filter(|path| *path != own && path.is_file()) {
+            // One too large to read may hold the key: not taken as free.
+            let length = std::fs::metadata(&path).map_or(0, |m| m.len());
+            if length > crate::journal::MAX_JOURNAL {
+                return Err(crate::journal::too_large(&path, length));
+            }
+            let states = Journal::peek(&path, FINGERPRINT);
+            found.extend(states.and_then(|states| keyed(states.iter(), &wanted)));
+        }
+        Ok(found.into_iter().map(|(_, state)| state).collect())
     })
     .await
     .map_err(|e| {
@@ -133,7 +138,8 @@ pub(super) async fn peers(out: &Path, own: &Path, key: &str) -> Result<Vec<ItemS
             OTHER,
             format!("the other servers' journals could not be read: {e}"),
         ))
-    })
+    })?;
+    found.map_err(Refused::from)
 }
 
 /// Whose state answers a keyed call (see [`earlier`]).
