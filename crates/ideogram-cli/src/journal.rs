@@ -665,8 +665,7 @@ impl Journal {
     }
 }
 
-/// An entry as its line, newline included.
-/// An entry's line. A key a server echoed (in an image's URL, say) is
+/// An entry as its line, newline included. A key a server echoed (in an image's URL, say) is
 /// written as where it is read from, never itself
 /// ([`crate::redact::journaled`]; [`restore`] puts it back in a URL).
 fn line_of(entry: &Entry) -> String {
