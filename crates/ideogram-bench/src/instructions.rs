@@ -139,7 +139,7 @@ fn counted(
 /// them (parking, searching for work, the drivers' turns while idle). How
 /// often a worker idles follows the mock's real timing, not the code:
 /// counted whole, two runs of the same build moved 3 to 5 %, of the
-/// client and the floor alike; counted so, within 2 %. Collection is per
+/// client and the floor alike; counted so, within 1 %. Collection is per
 /// thread, so the two never nest.
 const WORK_ONLY: [&str; 3] = [
     "--collect-atstart=no",
