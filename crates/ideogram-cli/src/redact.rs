@@ -145,24 +145,42 @@ pub(crate) fn without_keys(text: &str) -> Cow<'_, str> {
 /// holds no key, yet a URL a server put one in can be fetched again
 /// ([`unjournaled`]). Borrowed when it holds none.
 pub(crate) fn journaled(text: &str) -> Cow<'_, str> {
-    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
     let mut out = String::new();
-    let mut copied = 0;
+    let found = each_key(text, |piece| match piece {
+        Piece::Text(plain) => out.push_str(plain),
+        Piece::Key(source) => out.push_str(&source.shell()),
+    });
+    if found == 0 {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(out)
+}
+
+/// A stretch of a text holding no known key, or where one was.
+enum Piece<'a> {
+    Text(&'a str),
+    Key(&'a Source),
+}
+
+/// Calls `each` with the pieces of `text` in order, every known key found
+/// as its [`Source`]; the number of keys found (none: no piece is given).
+fn each_key(text: &str, mut each: impl FnMut(Piece<'_>)) -> usize {
+    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
+    let (mut copied, mut found) = (0, 0);
     loop {
         let next = secrets
             .iter()
             .filter_map(|(secret, source)| find(text, secret, copied).map(|at| (at, source)))
             .min_by_key(|(at, _)| at.start);
         let Some((at, source)) = next else { break };
-        out.push_str(&text[copied..at.start]);
-        out.push_str(&source.shell());
-        copied = at.end;
+        each(Piece::Text(&text[copied..at.start]));
+        each(Piece::Key(source));
+        (copied, found) = (at.end, found + 1);
     }
-    if copied == 0 {
-        return Cow::Borrowed(text);
+    if found > 0 {
+        each(Piece::Text(&text[copied..]));
     }
-    out.push_str(&text[copied..]);
-    Cow::Owned(out)
+    found
 }
 
 /// `text` as [`journaled`] wrote it, with the keys this process knows put
@@ -194,30 +212,23 @@ pub(crate) struct ShellWord {
 /// is read from its variable or file, not written out; `None` when it holds
 /// no key.
 pub(crate) fn shell_word(text: &str) -> Option<ShellWord> {
-    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
     let mut word = String::from("\"");
     let mut files = Vec::new();
-    let mut copied = 0;
-    loop {
-        let next = secrets
-            .iter()
-            .filter_map(|(secret, source)| find(text, secret, copied).map(|at| (at, source)))
-            .min_by_key(|(at, _)| at.start);
-        let Some((at, source)) = next else { break };
-        word.push_str(&double_quoted(&text[copied..at.start]));
-        word.push_str(&source.shell());
-        if let Source::File(path) = source {
-            let path = absolute(path);
-            if !files.contains(&path) {
-                files.push(path);
+    let found = each_key(text, |piece| match piece {
+        Piece::Text(plain) => word.push_str(&double_quoted(plain)),
+        Piece::Key(source) => {
+            word.push_str(&source.shell());
+            if let Source::File(path) = source {
+                let path = absolute(path);
+                if !files.contains(&path) {
+                    files.push(path);
+                }
             }
         }
-        copied = at.end;
-    }
-    if copied == 0 {
+    });
+    if found == 0 {
         return None;
     }
-    word.push_str(&double_quoted(&text[copied..]));
     word.push('"');
     Some(ShellWord { word, files })
 }
