@@ -217,6 +217,14 @@ fn all_text(dir: &Path) -> String {
         .collect()
 }
 
+/// [`Client::close`] off the runtime's threads (it blocks until the server
+/// ends); returns the server's stderr.
+async fn closed(client: Client) -> String {
+    tokio::task::spawn_blocking(move || client.close())
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn refusals_cost_nothing_and_repeats_never_bill_twice() {
     let mock = common::mock(Default::default()).await;
@@ -280,9 +288,7 @@ async fn refusals_cost_nothing_and_repeats_never_bill_twice() {
 
     // The key is in no output and no file.
     let seen = client.seen.join("\n");
-    let stderr = tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    let stderr = closed(client).await;
     for text in [seen, stderr, all_text(&out)] {
         assert!(!text.contains(&key), "the key leaked: {text}");
     }
@@ -343,9 +349,7 @@ async fn a_lost_answer_is_not_sent_again_and_a_lost_image_is_fetched_on_repeat()
     assert_eq!(fetched["structuredContent"]["billed"], "earlier");
     assert!(path_of(&fetched).exists());
     assert_eq!(mock.ledger().for_prompt("unsaved fox").count(), 1);
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
 }
 
 #[tokio::test]
@@ -412,9 +416,7 @@ async fn long_texts_are_refused_unsent_and_not_echoed() {
     }
     mock.settled().await;
     assert!(mock.ledger().entries.is_empty());
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
 }
 
 /// Makes the next paid POST answer after `delay`, starts a keyed
@@ -471,9 +473,7 @@ async fn billed_once_and_saved(
     assert_eq!(again["structuredContent"]["billed"], "earlier", "{again}");
     assert!(path_of(&again).exists());
     assert_eq!(mock.ledger().for_prompt(prompt).count(), 1);
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
 }
 
 #[tokio::test]
@@ -550,9 +550,7 @@ async fn a_cancelled_call_is_saved_and_said_where() {
             .any(|l| l.contains("\"id\":") && l.contains(&format!("\"id\":{id},"))),
         "answered after cancel: {after:?}"
     );
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
     billed_once_and_saved(&mock, dir.path(), &out, "cancelled fox").await;
 }
 
@@ -839,9 +837,7 @@ async fn two_servers_share_one_folder_and_its_keys() {
     assert!(!said.contains("another ideogram batch"), "{said}");
     assert_eq!(mock.ledger().for_prompt("batch fox").count(), 0);
     for client in [one, two] {
-        tokio::task::spawn_blocking(move || client.close())
-            .await
-            .unwrap();
+        closed(client).await;
     }
 }
 
@@ -912,9 +908,7 @@ async fn fifty_concurrent_calls_are_billed_saved_and_journaled_once_each() {
     let paths = saved_paths(&results);
     let distinct: std::collections::HashSet<&PathBuf> = paths.iter().collect();
     assert_eq!(distinct.len(), 50);
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
     mock.settled().await;
     let ledger = mock.ledger();
     assert_eq!(ledger.for_prompt("crowd fox").count(), 50);
@@ -1001,9 +995,7 @@ async fn local_images_are_read_only_from_the_out_and_read_folders() {
         assert_eq!(answer["isError"], false, "{}: {answer}", path.display());
     }
     assert_eq!(mock.ledger().entries.len(), billed + 2);
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
 }
 
 /// The journal's lines, or none when it is not there.
@@ -1127,9 +1119,7 @@ async fn describe_is_keyed_and_job_records_say_what_was_asked() {
             .unwrap();
     assert_eq!(sidecar["model"], "V_2A", "{sidecar}");
     assert_eq!(sidecar["prompt"], "a queued red fox", "{sidecar}");
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
 }
 
 /// Issue 23, item 8: an agent cannot make the server fetch from loopback,
@@ -1179,9 +1169,7 @@ async fn url_inputs_reach_only_public_hosts_and_text_is_fetched_once() {
             .all(|e| !e.operation.contains("describe")),
         "a refused describe was billed"
     );
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
 
     // Allowed by name: fetched; a text URL is asked for once.
     let client = start(
@@ -1205,9 +1193,7 @@ async fn url_inputs_reach_only_public_hosts_and_text_is_fetched_once() {
     assert_eq!(plain["structuredContent"]["billed"], "no", "{plain}");
     let asked: Vec<String> = host.requests().into_iter().map(|r| r.path).collect();
     assert_eq!(asked, ["/private.png", "/notes.txt"], "{asked:?}");
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
 }
 
 /// Calls `tool` once with `arguments` (off the runtime).
@@ -1282,9 +1268,7 @@ async fn a_paid_answer_that_does_not_decode_is_billed_with_its_urls_and_not_sent
         .filter(|r| r.method == "POST")
         .count();
     assert_eq!(posts, 1, "{repeated}");
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
 }
 
 /// A call cancelled while it is still being prepared (its input image on
@@ -1346,9 +1330,7 @@ async fn a_call_cancelled_before_it_is_sent_sends_nothing() {
     .unwrap();
     release.send(()).unwrap();
     // Closing stdin waits for the call in flight to end.
-    let stderr = tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    let stderr = closed(client).await;
     mock.settled().await;
     assert!(mock.ledger().entries.is_empty(), "sent: {stderr}");
     let journal = std::fs::read_to_string(out.join(".ideogram-mcp.jsonl")).unwrap_or_default();
@@ -1438,9 +1420,7 @@ async fn paid_bytes_no_place_takes_are_kept_and_saved_on_repeat_without_sending(
     let journal =
         std::fs::read_to_string(client.seen_by_server(&small.join("out/.ideogram-mcp.jsonl")));
     assert!(journal.is_ok_and(|j| j.contains("\"saved\"")));
-    let stderr = tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    let stderr = closed(client).await;
     assert!(!stderr.contains("lost"), "{stderr}");
 }
 
@@ -1743,9 +1723,7 @@ async fn the_removals_are_billed_once_saved_and_refused_unsent_on_segmind() {
     let (client, again) = once(client, "remove_object", failing).await;
     assert_eq!(again["structuredContent"]["billed"], "yes", "{again}");
     assert_eq!(removed(), 2, "{:?}", mock.ledger());
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
 }
 
 /// What a ledger billed in all, in micro-USD (every entry priced).
@@ -1867,9 +1845,7 @@ async fn quote_bills_nothing_and_a_budget_refuses_unsent_the_call_that_would_pas
     mock.settled().await;
     assert_eq!(mock.ledger().entries.len(), 2, "{:?}", mock.ledger());
     assert!(ledger_usd(&mock) <= 300_000);
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
 
     // Without a budget every call is sent; a paid answer says what was
     // spent (the spec's price, nothing sent to learn it), and no `left`.
@@ -1879,9 +1855,7 @@ async fn quote_bills_nothing_and_a_budget_refuses_unsent_the_call_that_would_pas
     assert_eq!(made["structuredContent"]["billed"], "yes", "{made}");
     assert_eq!(made["structuredContent"]["spent"], "$0.10", "{made}");
     assert!(made["structuredContent"]["left"].is_null(), "{made}");
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
 }
 
 #[tokio::test]
@@ -1942,9 +1916,7 @@ async fn calls_running_together_never_pass_the_budget_and_a_range_counts_its_mos
     mock.settled().await;
     assert_eq!(mock.ledger().entries.len(), 3, "{:?}", mock.ledger());
     assert_eq!(ledger_usd(&mock), 300_000);
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
 
     // Segmind's 3.0 is priced as a range: the quote says so, and a budget
     // holds a call's most, the range's upper end.
@@ -1989,9 +1961,7 @@ async fn calls_running_together_never_pass_the_budget_and_a_range_counts_its_mos
     );
     assert_eq!(mock.ledger().for_prompt("a ranged fox").count(), 1);
     assert_eq!(mock.ledger().for_prompt("a second ranged fox").count(), 0);
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
 }
 
 /// Issue 27: a budget survives a restart. A server that spent $0.20 of
@@ -2032,9 +2002,7 @@ async fn a_restarted_server_keeps_to_the_budget_its_journal_has_spent() {
     assert_eq!(mock.posts_received(), posts + 1, "{:?}", mock.ledger());
     assert_eq!(mock.ledger().for_prompt("a fox after the kill").count(), 0);
     assert_eq!(ledger_usd(&mock), 200_000);
-    let stderr = tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    let stderr = closed(client).await;
     assert!(stderr.contains("$0.20 of it spent"), "{stderr}");
 
     // What the server journaled is what was billed, to the micro-dollar.
@@ -2087,9 +2055,7 @@ async fn a_budget_beside_a_journal_too_large_to_read_refuses_unsent() {
             .count(),
         0
     );
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
 }
 
 /// Issue 27: a call killed (`kill -9`) while it runs may have been billed:
@@ -2141,9 +2107,7 @@ async fn a_call_killed_in_flight_counts_its_most_after_a_restart() {
     mock.settled().await;
     assert_eq!(mock.ledger().for_prompt("a fox after the crash").count(), 0);
     assert!(ledger_usd(&mock) <= 150_000, "{:?}", mock.ledger());
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
 }
 
 /// Issue 29: `layerize_text` reaches v2's design layerize by its
@@ -2192,9 +2156,7 @@ async fn layerize_text_reaches_v2_and_is_billed_at_its_price() {
         );
     }
     assert!(answer["text_blocks"].is_array(), "{answer}");
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
 }
 
 /// `ideogram --json spend OUT`, run in `dir`.
@@ -2234,9 +2196,7 @@ async fn without_a_budget_every_paid_call_is_recorded_and_spend_equals_the_ledge
     // Priced from the spec: only the two calls were sent.
     assert_eq!(mock.posts_received(), posts + 2, "{:?}", mock.ledger());
     assert_eq!(mock.ledger().entries.len(), 3, "{:?}", mock.ledger());
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
     let spend = spend_of(&out, dir.path());
     assert_eq!(spend["usd_micros"], ledger_usd(&mock), "{spend}");
     assert!(spend.get("most_usd_micros").is_none(), "exact: {spend}");
@@ -2261,9 +2221,7 @@ async fn a_ranged_job_is_spent_as_its_range_not_as_a_certain_figure() {
     let (client, waited) = once(client, "job_wait", json!({"request_id": id})).await;
     assert_eq!(waited["isError"], false, "{waited}");
     mock.settled().await;
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
     let billed = ledger_usd(&mock);
     let spend = spend_of(&out, dir.path());
     let least = spend["usd_micros"].as_u64().unwrap();
@@ -2299,9 +2257,7 @@ async fn an_unpriced_paid_call_makes_the_spend_at_least() {
     let spent = described["structuredContent"]["spent"].as_str().unwrap();
     assert!(spent.starts_with("at least "), "{described}");
     mock.settled().await;
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
     let spend = spend_of(&out, dir.path());
     assert_eq!(spend["unpriced"], 1, "{spend}");
     assert!(
@@ -2327,9 +2283,7 @@ async fn a_queued_job_that_fails_unbilled_is_not_spent() {
     let most = quoted["structuredContent"]["most_usd_micros"]
         .as_u64()
         .unwrap_or_else(|| panic!("{quoted}"));
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
     let budget = format!("{}.{:06}", most / 1_000_000, most % 1_000_000);
     let client = start(&mock, dir.path(), &out, &["--max-usd", &budget]).await;
     let failing = format!("a heron that fails {}", ideogram_mock::FAIL_TRIGGER);
@@ -2352,9 +2306,7 @@ async fn a_queued_job_that_fails_unbilled_is_not_spent() {
     let (client, waited) = once(client, "job_wait", json!({"request_id": id})).await;
     assert_eq!(waited["isError"], false, "{waited}");
     mock.settled().await;
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
     let spend = spend_of(&out, dir.path());
     assert_eq!(spend["usd_micros"], ledger_usd(&mock), "{spend}");
     assert_eq!(spend["usd_micros"], most, "{spend}");
@@ -2406,9 +2358,7 @@ async fn a_call_killed_in_flight_without_a_budget_is_counted_as_maybe_billed() {
     let out = dir.path().join("described");
     let describe = json!({"image": image, "provider": "ideogram"});
     let client = start(&mock, dir.path(), &out, &read).await;
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
     killed_in_flight(&mock, dir.path(), (&out, &read), ("describe", describe)).await;
     let spend = spend_of(&out, dir.path());
     assert_eq!(spend["unpriced"], 1, "{spend}");
@@ -2424,9 +2374,7 @@ async fn a_call_killed_in_flight_without_a_budget_is_counted_as_maybe_billed() {
         quoted["structuredContent"]["spent"], "at least $0.00",
         "{quoted}"
     );
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
 
     // layerize_text: priced by the spec, so counted up to that price.
     let out = dir.path().join("layered");
@@ -2438,9 +2386,7 @@ async fn a_call_killed_in_flight_without_a_budget_is_counted_as_maybe_billed() {
         json!({"tool": "layerize_text", "arguments": layerize}),
     )
     .await;
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
     killed_in_flight(
         &mock,
         dir.path(),
@@ -2491,9 +2437,7 @@ async fn two_servers_on_one_folder_keep_to_its_budget_together() {
     );
     assert_eq!(ledger_usd(&mock), 200_000);
     for client in [one, two] {
-        tokio::task::spawn_blocking(move || client.close())
-            .await
-            .unwrap();
+        closed(client).await;
     }
 }
 
@@ -2545,9 +2489,7 @@ async fn quote_prices_describe_and_layerize_text_or_says_no_price_is_known() {
         layered["structuredContent"]["usd_micros"].as_u64(),
         "{layered}"
     );
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
 }
 
 /// A server whose every call was refused unsent (over its budget, a
@@ -2567,9 +2509,7 @@ async fn a_server_that_sent_nothing_leaves_no_folder_it_made() {
     let (client, over) = once(client, "generate", fox("k-1")).await;
     assert_eq!(over["structuredContent"]["billed"], "no", "{over}");
     assert!(out.join(".ideogram-mcp.jsonl").exists());
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
     let left = dir.path().join("new");
     let left = left.exists().then(|| common::walk(&left));
     assert!(left.is_none(), "left behind: {left:?}");
@@ -2578,9 +2518,7 @@ async fn a_server_that_sent_nothing_leaves_no_folder_it_made() {
     let client = start(&mock, dir.path(), &out, &[]).await;
     let (client, made) = once(client, "generate", fox("k-2")).await;
     assert_eq!(made["structuredContent"]["billed"], "yes", "{made}");
-    tokio::task::spawn_blocking(move || client.close())
-        .await
-        .unwrap();
+    closed(client).await;
     assert!(out.join(".ideogram-mcp.jsonl").exists());
     assert!(path_of(&made).exists(), "{made}");
     mock.settled().await;
