@@ -398,15 +398,15 @@ impl Schemas {
             "null" => value.is_null(),
             _ => true,
         };
+        // A number's range first: a whole number past 64 bits reads as a
+        // float, and its range says what is wrong with it, its kind not.
+        if let Some(number) = value.as_f64() {
+            schema
+                .range
+                .check(number, value)
+                .or_else(|m| fail(path, m))?;
+        }
         if !schema.kinds.is_empty() && !schema.kinds.iter().any(of_kind) {
-            // A whole number past 64 bits reads as a float: where the
-            // schema bounds it, its range says what is wrong.
-            if let Some(number) = value.as_f64().filter(|n| n.fract() == 0.0) {
-                schema
-                    .range
-                    .check(number, value)
-                    .or_else(|m| fail(path, m))?;
-            }
             let kinds: Vec<String> = schema
                 .kinds
                 .iter()
@@ -430,12 +430,6 @@ impl Schemas {
                     names.join(", ")
                 ),
             );
-        }
-        if let Some(number) = value.as_f64() {
-            schema
-                .range
-                .check(number, value)
-                .or_else(|m| fail(path, m))?;
         }
         if let Some(text) = value.as_str()
             && (schema.min_length.is_some()
