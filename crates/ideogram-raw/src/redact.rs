@@ -28,6 +28,9 @@ pub struct Secret {
     /// The first byte of every way the secret can start in text: its first
     /// character in either case, or `%` (percent-encoded).
     starts: [u8; 3],
+    /// The fewest bytes any form of it takes: its visible characters, none
+    /// percent-encoded (an encoded one, or an invisible one, only adds).
+    min_len: usize,
 }
 
 impl Secret {
@@ -43,7 +46,12 @@ impl Secret {
         let mut utf8 = [0; 4];
         let lead = first.encode_utf8(&mut utf8).as_bytes()[0];
         let starts = [lead, lead.to_ascii_uppercase(), b'%'];
-        Some(Self { folded, starts })
+        let min_len = folded.iter().map(|c| c.len_utf8()).sum();
+        Some(Self {
+            folded,
+            starts,
+            min_len,
+        })
     }
 }
 
@@ -90,6 +98,10 @@ pub fn redact<'a>(text: &'a str, secret: &Secret) -> Cow<'a, str> {
 pub fn find(text: &str, secret: &Secret, from: usize) -> Option<std::ops::Range<usize>> {
     let bytes = text.as_bytes();
     let mut from = from;
+    // Text too short to hold it (most fields of an answer) is not searched.
+    if bytes.len().saturating_sub(from) < secret.min_len {
+        return None;
+    }
     while let Some(offset) = bytes
         .get(from..)?
         .iter()
@@ -255,6 +267,15 @@ mod tests {
         assert!(Secret::new("\u{200B}").is_none());
         let text = "sk/ab % %zz %E2 ünïcode";
         assert!(matches!(redact(text, &secret()), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn the_shortest_form_is_found_and_shorter_text_is_not_searched() {
+        let key = Secret::new("kéy").unwrap();
+        assert_eq!(redact("kéy", &key), REDACTED);
+        assert_eq!(redact("x KéY", &key), "x [REDACTED]");
+        assert!(matches!(redact("ké", &key), Cow::Borrowed(_)));
+        assert!(matches!(redact("", &key), Cow::Borrowed(_)));
     }
 
     /// The key with each ASCII letter in either case, and invisible
