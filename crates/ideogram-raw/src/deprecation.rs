@@ -96,11 +96,13 @@ pub(crate) fn observe(
     headers: &HeaderMap,
     redact: impl Fn(&str) -> String,
 ) {
-    let deprecation = headers.get(DEPRECATION);
-    let sunset = headers.get(SUNSET);
-    if deprecation.is_none() && sunset.is_none() {
+    // One look over the answer's few header names: two hashed lookups
+    // were about 0.4k instructions of every answer, and hardly any has one.
+    if !(headers.keys()).any(|name| *name == DEPRECATION || *name == SUNSET) {
         return;
     }
+    let deprecation = headers.get(DEPRECATION);
+    let sunset = headers.get(SUNSET);
     let known = |seen: &[Notice]| {
         seen.iter()
             .any(|n| n.provider == provider && n.method == method && n.path == path)
