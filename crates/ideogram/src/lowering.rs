@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use ideogram_raw::enums::pair;
 use ideogram_raw::operation::Operation;
 use serde_json::{Map, Value};
+use smallvec::SmallVec;
 
 use crate::aspect::AspectRatio;
 use crate::catalog::{self, Field};
@@ -74,7 +75,8 @@ pub(crate) struct ImageField {
     pub field: &'static str,
     /// The request's name for it, as errors name it (`image`: the input image).
     pub named: &'static str,
-    pub inputs: Vec<ImageInput>,
+    /// Held in place for a field of one image (most are).
+    pub inputs: SmallVec<[ImageInput; 1]>,
     /// Sent as file parts (multipart); else as text (a URL, or base64).
     pub file: bool,
     pub list: bool,
@@ -316,7 +318,24 @@ impl Draft<'_> {
         {
             obj.insert("image_weight".into(), default.clone());
         }
-        let mut placed = Vec::new();
+        // Grouped by field, the request's images first, then those named
+        // as fields.
+        let mut images: Vec<ImageField> =
+            Vec::with_capacity(self.images.len() + named_images.len());
+        let mut place = |known: &Field, named: &'static str, input: ImageInput| {
+            if let Some(image) = images.iter_mut().find(|i| i.field == known.name) {
+                image.inputs.push(input);
+                return;
+            }
+            images.push(ImageField {
+                field: known.name,
+                named,
+                inputs: smallvec::smallvec![input],
+                file: known.file,
+                list: known.list,
+                mask_of: known.mask_of,
+            });
+        };
         for (slot, input) in self.images {
             let known = match slot {
                 Slot::Input => route.image.and_then(field),
@@ -337,21 +356,10 @@ impl Draft<'_> {
                 obj.insert(stand_in.name.to_owned(), value);
                 continue;
             }
-            placed.push((known, slot.name(), input.clone()));
+            place(known, slot.name(), input.clone());
         }
-        let mut images: Vec<ImageField> = Vec::new();
-        for (known, named, input) in placed.into_iter().chain(named_images) {
-            match images.iter_mut().find(|i| i.field == known.name) {
-                Some(image) => image.inputs.push(input),
-                None => images.push(ImageField {
-                    field: known.name,
-                    named,
-                    inputs: vec![input],
-                    file: known.file,
-                    list: known.list,
-                    mask_of: known.mask_of,
-                }),
-            }
+        for (known, named, input) in named_images {
+            place(known, named, input);
         }
         let body = match route.nest {
             Some(nest) => Map::from_iter([(nest.to_owned(), Value::Object(obj))]),
@@ -387,7 +395,7 @@ impl Lowered {
             .map(|image| Value::Array(vec![pending(image).clone(); image.inputs.len()]))
             .collect();
         let mut lists = lists.iter();
-        let mut given: Vec<(&str, &Value)> = (self.images.iter())
+        let mut given: SmallVec<[(&str, &Value); 4]> = (self.images.iter())
             .map(|image| {
                 let value = match image.list {
                     true => lists.next().expect("a list for each listed field"),

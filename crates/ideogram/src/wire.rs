@@ -94,7 +94,12 @@ impl WireRequest {
             query: Vec::new(),
         };
         for image in &lowered.images {
-            let (mut values, mut parts) = (Vec::new(), Vec::new());
+            // Sized once: growing from empty was a reallocation a field.
+            let count = image.inputs.len();
+            let (mut values, mut parts) = match image.file {
+                true => (Vec::new(), Vec::with_capacity(count)),
+                false => (Vec::with_capacity(count), Vec::new()),
+            };
             for (i, input) in image.inputs.iter().enumerate() {
                 if !image.file {
                     values.push(Value::from(input.segmind_value().await?));
