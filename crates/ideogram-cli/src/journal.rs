@@ -442,6 +442,7 @@ impl Journal {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        let made = !dir.exists();
         std::fs::create_dir_all(&dir)
             .map_err(|e| Failure::io(format!("cannot create {}", dir.display()), e))?;
         // Absolute, so that paths inside it are stored relative to it
@@ -507,6 +508,19 @@ impl Journal {
                 format: FORMAT.to_owned(),
                 version: VERSION,
             })?;
+            // A new journal is in its folder for good only once the folder
+            // is synced (and a folder made now, in its parent): else a crash
+            // before the next sync of the folder could lose the journal with
+            // the paid results it records.
+            let sync = |dir: &Path| {
+                let cannot =
+                    |e| Failure::io(format!("cannot sync the folder {}", dir.display()), e);
+                sync_folder(dir).map_err(cannot)
+            };
+            sync(&journal.dir)?;
+            if made && let Some(parent) = journal.dir.parent() {
+                sync(parent)?;
+            }
         }
         if !known {
             journal.record(&Entry::Batch {
@@ -957,6 +971,17 @@ fn read_lines(file: &mut File) -> std::io::Result<(Vec<String>, bool)> {
 /// or this tool's: its first line our header, of a version this binary
 /// reads, or the batch entry an earlier version's journal starts with.
 /// Anything else is another file, refused (and left untouched).
+/// Syncs a folder's entries (the names in it) to disk: what makes a file
+/// created in it survive a crash (POSIX `fsync` of the directory). Where
+/// a folder cannot be opened as a file (Windows), its entries are the
+/// file system's to keep, and this does nothing.
+fn sync_folder(dir: &Path) -> std::io::Result<()> {
+    if cfg!(unix) {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
 pub(crate) fn check_ours(file: &mut File, path: &Path) -> Result<bool, Failure> {
     let cannot = |e| Failure::io(format!("cannot read {}", path.display()), e);
     file.seek(std::io::SeekFrom::Start(0)).map_err(cannot)?;
@@ -1121,6 +1146,15 @@ pub(crate) fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_folder_is_synced_and_a_missing_one_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        sync_folder(dir.path()).unwrap();
+        if cfg!(unix) {
+            assert!(sync_folder(&dir.path().join("missing")).is_err());
+        }
+    }
 
     #[test]
     fn fingerprints_stay_what_earlier_journals_hold() {
