@@ -73,9 +73,17 @@ where
     // Built in place, not through reqwest's `RequestBuilder` (which checks
     // and copies each header again), its headers sized once for those it
     // gets here, from the hooks and from reqwest (about 1k instructions).
-    let mut request = reqwest::Request::new(method, url);
+    // A base URL's `user:password@` (a gateway's) goes as basic auth, taken
+    // out of the URL: reqwest's builder does that, so it builds this one.
+    let mut request = if url.username().is_empty() && url.password().is_none() {
+        reqwest::Request::new(method, url)
+    } else {
+        client.client().request(method, url).build()?
+    };
     let headers = request.headers_mut();
-    *headers = reqwest::header::HeaderMap::with_capacity(8);
+    if headers.is_empty() {
+        *headers = reqwest::header::HeaderMap::with_capacity(8);
+    }
     headers.insert(
         API_VERSION,
         reqwest::header::HeaderValue::from_static(C::api_version()),

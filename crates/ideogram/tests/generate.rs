@@ -308,6 +308,33 @@ async fn gateways_take_a_bearer_token_under_their_own_path() {
     assert_eq!(sent.header("api-key"), None);
 }
 
+/// A gateway's credentials in the base URL go as basic auth, as reqwest's
+/// builder always sent them, and never in the request line.
+#[tokio::test]
+async fn gateway_credentials_in_the_base_url_go_as_basic_auth() {
+    let server = CaptureServer::start(|_| ideogram_answer(&["https://cdn.example/g.png"])).await;
+    let base = server.base_url().replace("http://", "http://alice:s3cret@");
+    for base in [base.clone(), format!("{base}/gw")] {
+        let client = Client::builder(Provider::Ideogram)
+            .base_url(base)
+            .api_key(KEY)
+            .build()
+            .unwrap();
+        client
+            .generate(&GenerateRequest::new("a cat"))
+            .await
+            .unwrap();
+    }
+    let sent = server.requests();
+    assert_eq!(sent.len(), 2);
+    for sent in sent {
+        // base64("alice:s3cret")
+        assert_eq!(sent.header("authorization"), Some("Basic YWxpY2U6czNjcmV0"));
+        assert_eq!(sent.header("api-key"), Some(KEY));
+        assert!(!sent.path.contains("s3cret"), "{}", sent.path);
+    }
+}
+
 #[tokio::test]
 async fn saving_streams_a_url_to_the_path_without_the_key() {
     let (cdn, generation) = generation_served_by(Canned::bytes(200, "image/png", PNG)).await;
