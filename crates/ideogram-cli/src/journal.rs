@@ -977,7 +977,14 @@ fn read_lines(file: &mut File) -> std::io::Result<(Vec<String>, bool)> {
 /// file system's to keep, and this does nothing.
 fn sync_folder(dir: &Path) -> std::io::Result<()> {
     if cfg!(unix) {
-        File::open(dir)?.sync_all()?;
+        // A folder this user may write in but not read (a drop folder)
+        // cannot be opened to sync: its entries are left to the system, as
+        // before, rather than refusing the journal.
+        match File::open(dir) {
+            Ok(folder) => folder.sync_all()?,
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(())
 }
@@ -1154,6 +1161,28 @@ mod tests {
         if cfg!(unix) {
             assert!(sync_folder(&dir.path().join("missing")).is_err());
         }
+    }
+
+    /// A folder this user may write in but not list (a drop folder) takes
+    /// a journal, as it did before its folder was synced. (Root lists any
+    /// folder: the test shows something only run as another user.)
+    #[cfg(unix)]
+    #[test]
+    fn a_journal_opens_in_a_folder_it_cannot_list() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let drop_box = dir.path().join("drop");
+        std::fs::create_dir(&drop_box).unwrap();
+        std::fs::set_permissions(&drop_box, std::fs::Permissions::from_mode(0o300)).unwrap();
+        if std::fs::read_dir(&drop_box).is_ok() {
+            eprintln!("this user lists any folder (root): nothing to show");
+            return;
+        }
+        let opened = Journal::open(&drop_box.join("j.jsonl"), "abc", 1, false);
+        let made = Journal::open(&drop_box.join("new").join("j.jsonl"), "abc", 1, false);
+        std::fs::set_permissions(&drop_box, std::fs::Permissions::from_mode(0o700)).unwrap();
+        opened.map_err(|e| e.message).unwrap();
+        made.map_err(|e| e.message).unwrap();
     }
 
     #[test]
