@@ -967,10 +967,6 @@ fn read_lines(file: &mut File) -> std::io::Result<(Vec<String>, bool)> {
     Ok((lines, torn))
 }
 
-/// Whether the open journal `file` is new (empty: the header goes first),
-/// or this tool's: its first line our header, of a version this binary
-/// reads, or the batch entry an earlier version's journal starts with.
-/// Anything else is another file, refused (and left untouched).
 /// Syncs a folder's entries (the names in it) to disk: what makes a file
 /// created in it survive a crash (POSIX `fsync` of the directory). Where
 /// a folder cannot be opened as a file (Windows), its entries are the
@@ -989,6 +985,10 @@ fn sync_folder(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Whether the open journal `file` is new (empty: the header goes first),
+/// or this tool's: its first line our header, of a version this binary
+/// reads, or the batch entry an earlier version's journal starts with.
+/// Anything else is another file, refused (and left untouched).
 pub(crate) fn check_ours(file: &mut File, path: &Path) -> Result<bool, Failure> {
     let cannot = |e| Failure::io(format!("cannot read {}", path.display()), e);
     file.seek(std::io::SeekFrom::Start(0)).map_err(cannot)?;
