@@ -272,17 +272,6 @@ impl Form {
             .body(self.into_bytes())
     }
 
-    /// `request` with this form as its body and its `Content-Type`, as
-    /// [`apply`](Self::apply) gives a builder; `Err` where the boundary
-    /// cannot stand in a header (it always can: hex digits).
-    pub fn put(self, request: &mut reqwest::Request) -> Result<(), String> {
-        let content_type = reqwest::header::HeaderValue::try_from(self.content_type())
-            .map_err(|e| format!("a multipart content type: {e}"))?;
-        (request.headers_mut()).insert(reqwest::header::CONTENT_TYPE, content_type);
-        *request.body_mut() = Some(self.into_bytes().into());
-        Ok(())
-    }
-
     /// A part's boundary line and header, up to the blank line.
     fn head(&mut self, name: &str, file_name: Option<&str>, content_type: Option<&str>) {
         let body = &mut self.body;

@@ -100,20 +100,18 @@ where
         let mut pairs = request.url_mut().query_pairs_mut();
         pairs.extend_pairs(&payload.query);
     }
-    match operation.content_type {
+    // The body and its content type, set once whatever its kind.
+    let body = match operation.content_type {
         Some("application/json") => {
-            let body = serde_json::to_vec(&payload.fields).expect("a JSON map is written");
-            let json = reqwest::header::HeaderValue::from_static("application/json");
-            request
-                .headers_mut()
-                .insert(reqwest::header::CONTENT_TYPE, json);
-            *request.body_mut() = Some(body.into());
+            let json = serde_json::to_vec(&payload.fields).expect("a JSON map is written");
+            let media = reqwest::header::HeaderValue::from_static("application/json");
+            Some((media, bytes::Bytes::from(json)))
         }
         Some("multipart/form-data") => {
-            form(payload)
-                .map_err(Error::InvalidRequest)?
-                .put(&mut request)
-                .map_err(Error::InvalidRequest)?;
+            let form = form(payload).map_err(Error::InvalidRequest)?;
+            let media = reqwest::header::HeaderValue::try_from(form.content_type())
+                .expect("a boundary of hex digits fits a header");
+            Some((media, form.into_bytes()))
         }
         Some(other) => {
             return Err(Error::InvalidRequest(format!(
@@ -121,7 +119,11 @@ where
                 operation.id
             )));
         }
-        None => {}
+        None => None,
+    };
+    if let Some((media, body)) = body {
+        (request.headers_mut()).insert(reqwest::header::CONTENT_TYPE, media);
+        *request.body_mut() = Some(body.into());
     }
     let info = OperationInfo {
         operation_id: operation.id,
