@@ -442,8 +442,7 @@ impl Journal {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let made = !dir.exists();
-        std::fs::create_dir_all(&dir)
+        crate::durable::create_folders(&dir)
             .map_err(|e| Failure::io(format!("cannot create {}", dir.display()), e))?;
         // Absolute, so that paths inside it are stored relative to it
         // whatever the current directory.
@@ -509,18 +508,12 @@ impl Journal {
                 version: VERSION,
             })?;
             // A new journal is in its folder for good only once the folder
-            // is synced (and a folder made now, in its parent): else a crash
-            // before the next sync of the folder could lose the journal with
-            // the paid results it records.
-            let sync = |dir: &Path| {
-                let cannot =
-                    |e| Failure::io(format!("cannot sync the folder {}", dir.display()), e);
-                sync_folder(dir).map_err(cannot)
-            };
-            sync(&journal.dir)?;
-            if made && let Some(parent) = journal.dir.parent() {
-                sync(parent)?;
-            }
+            // is synced (the folders made for it were, as they were made):
+            // else a crash before the next sync of the folder could lose
+            // the journal with the paid results it records.
+            let dir = &journal.dir;
+            let cannot = |e| Failure::io(format!("cannot sync the folder {}", dir.display()), e);
+            crate::durable::sync_folder(dir).map_err(cannot)?;
         }
         if !known {
             journal.record(&Entry::Batch {
@@ -967,28 +960,6 @@ fn read_lines(file: &mut File) -> std::io::Result<(Vec<String>, bool)> {
     Ok((lines, torn))
 }
 
-/// Syncs a folder's entries (the names in it) to disk: what makes a file
-/// created in it survive a crash (POSIX `fsync` of the directory). Where
-/// a folder cannot be opened as a file (Windows), its entries are the
-/// file system's to keep, and this does nothing.
-fn sync_folder(dir: &Path) -> std::io::Result<()> {
-    if cfg!(unix) {
-        sync_opened(File::open(dir))?;
-    }
-    Ok(())
-}
-
-/// Syncs a folder as [`sync_folder`] opened it. One this user may write in
-/// but not read (a drop folder) cannot be opened to sync: its entries are
-/// left to the system, as before, rather than refusing the journal.
-fn sync_opened(opened: std::io::Result<File>) -> std::io::Result<()> {
-    match opened {
-        Ok(folder) => folder.sync_all(),
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
 /// Whether the open journal `file` is new (empty: the header goes first),
 /// or this tool's: its first line our header, of a version this binary
 /// reads, or the batch entry an earlier version's journal starts with.
@@ -1157,24 +1128,6 @@ pub(crate) fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A folder is synced, a missing one is an error; one this user may
-    /// write in but not list (a drop folder) takes a journal, as it did
-    /// before its folder was synced: its refusal to open is no error.
-    /// (Shown end to end only as a user other than root, who lists any
-    /// folder: the decision is shown here.)
-    #[test]
-    fn a_folder_is_synced_unless_it_cannot_be_opened_for_it() {
-        use std::io::{Error, ErrorKind};
-        let dir = tempfile::tempdir().unwrap();
-        sync_folder(dir.path()).unwrap();
-        if cfg!(unix) {
-            assert!(sync_folder(&dir.path().join("missing")).is_err());
-        }
-        sync_opened(Err(Error::from(ErrorKind::PermissionDenied))).unwrap();
-        let missing = sync_opened(Err(Error::from(ErrorKind::NotFound)));
-        assert_eq!(missing.unwrap_err().kind(), ErrorKind::NotFound);
-    }
 
     #[test]
     fn fingerprints_stay_what_earlier_journals_hold() {

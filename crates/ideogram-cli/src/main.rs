@@ -10,6 +10,7 @@ mod commands;
 mod compare;
 mod connect;
 mod cost;
+mod durable;
 mod failure;
 mod job_claim;
 mod journal;

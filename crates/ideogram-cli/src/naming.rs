@@ -397,18 +397,11 @@ pub(crate) struct NewFolders {
 
 impl NewFolders {
     /// Creates `dir` and the folders above it that are missing, noting
-    /// which.
+    /// which (each synced into the folder holding it: records of paid
+    /// images go in them).
     pub(crate) fn create(dir: &Path) -> std::io::Result<Self> {
-        let mut missing: Vec<PathBuf> = dir
-            .ancestors()
-            .filter(|d| !d.as_os_str().is_empty())
-            .take_while(|d| std::fs::symlink_metadata(d).is_err())
-            .map(Path::to_path_buf)
-            .collect();
-        missing.reverse();
-        std::fs::create_dir_all(dir)?;
         Ok(Self {
-            dirs: missing,
+            dirs: crate::durable::create_folders(dir)?,
             files: Vec::new(),
         })
     }

@@ -270,7 +270,7 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8], replace: bool) -> std::io::R
 }
 
 /// [`write_file`] with its temporary file named after `tag` when given,
-/// synced before it is put in place when `durable`.
+/// synced before it is put in place when `durable`, and its name after.
 fn write_file_as(
     path: &Path,
     bytes: &[u8],
@@ -303,10 +303,15 @@ fn write_file_as(
             file.sync_all()?;
         }
         if replace {
-            std::fs::rename(&temp, path)
+            std::fs::rename(&temp, path)?;
         } else {
-            std::fs::hard_link(&temp, path)
+            std::fs::hard_link(&temp, path)?;
         }
+        // Its name, in place, synced too: else a crash could lose it.
+        if durable {
+            crate::durable::sync_folder(crate::durable::holder_of(path))?;
+        }
+        Ok(())
     })();
     let _ = std::fs::remove_file(&temp);
     written
