@@ -98,7 +98,7 @@ fn payload(spec: &Schemas, op: &Operation) -> Payload {
         .filter(|name| is_file(spec, &body["properties"][*name]))
         .map(|name| {
             let image = FilePart::new(gray_png(), "input.png", "image/png");
-            (name.to_owned().into(), vec![image])
+            (name.to_owned().into(), image)
         })
         .collect();
     Payload {
@@ -188,8 +188,8 @@ async fn every_routable_ideogram_operation_is_served_and_billed_as_sent() {
                 for (name, value) in &sent.fields {
                     assert_eq!(&billed.fields[name], value, "{}: {name}", op.id);
                 }
-                for (name, files) in &sent.files {
-                    let stand_in = json!(format!("<file, {} bytes>", files[0].bytes().len()));
+                for (name, file) in &sent.files {
+                    let stand_in = json!(format!("<file, {} bytes>", file.bytes().len()));
                     // A list field records a list of stand-ins.
                     let list = op
                         .body

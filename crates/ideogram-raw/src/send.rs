@@ -23,9 +23,10 @@ pub struct Payload {
     /// The body's fields as JSON, in the body's schema (a JSON body, or a
     /// multipart body's value parts).
     pub fields: Map<String, Value>,
-    /// A multipart body's files: each field with its files, in order (a
-    /// field's name borrowed from the spec where it can be: no copy).
-    pub files: Vec<(std::borrow::Cow<'static, str>, Vec<FilePart>)>,
+    /// A multipart body's files, in order, each with its field (a field's
+    /// name borrowed from the spec where it can be: no copy). One list,
+    /// not a list for each field: that was an allocation a field.
+    pub files: Vec<(std::borrow::Cow<'static, str>, FilePart)>,
     /// Query parameters, in order (Ideogram's `dry_run=true`).
     pub query: Vec<(&'static str, &'static str)>,
 }
@@ -243,8 +244,7 @@ fn form(payload: &Payload) -> Result<Form, String> {
     let files: usize = payload
         .files
         .iter()
-        .flat_map(|(_, files)| files)
-        .map(|file| file.bytes().len())
+        .map(|(_, file)| file.bytes().len())
         .sum();
     let mut form = Form::with_capacity(files);
     for (name, value) in &payload.fields {
@@ -255,10 +255,8 @@ fn form(payload: &Payload) -> Result<Form, String> {
             value => crate::multipart::json_value_part(form, name, value, false),
         };
     }
-    for (name, files) in &payload.files {
-        for file in files {
-            form = form.file(name, file)?;
-        }
+    for (name, file) in &payload.files {
+        form = form.file(name, file)?;
     }
     Ok(form)
 }

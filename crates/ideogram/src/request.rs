@@ -120,12 +120,16 @@ pub(crate) struct Common {
     pub(crate) fields: BTreeMap<String, Value>,
 }
 
+/// A request's images with their slots: held in place for the few most
+/// requests have (a vector was an allocation a call).
+pub(crate) type Slots = smallvec::SmallVec<[(Slot, ImageInput); 3]>;
+
 impl Common {
     /// `own` images with their slots, then the style references, in one list.
     pub(crate) fn slots<'a>(
         &'a self,
         own: impl IntoIterator<Item = (Slot, Option<&'a ImageInput>)>,
-    ) -> Vec<(Slot, ImageInput)> {
+    ) -> Slots {
         let style = Slot::Field("style_reference_images");
         let styles = self.style_reference_images.iter().map(|i| (style, Some(i)));
         own.into_iter()
@@ -138,7 +142,7 @@ impl Common {
     /// field's spec name (one that does not parse is left to the check).
     pub(crate) fn input_images(
         &self,
-        slots: Vec<(Slot, ImageInput)>,
+        slots: Slots,
         name: fn(&'static str) -> &'static str,
     ) -> Vec<(String, ImageInput)> {
         let named = self.fields.iter().filter(|(f, _)| is_image_field(f));
@@ -292,7 +296,7 @@ impl GenerateRequest {
     }
 
     /// The request's images, each with where it goes.
-    fn slots(&self) -> Vec<(Slot, ImageInput)> {
+    fn slots(&self) -> crate::request::Slots {
         let character = Slot::Field("character_reference_images");
         let mask = Slot::Field("character_reference_images_mask");
         self.common.slots([

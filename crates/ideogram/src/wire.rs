@@ -53,10 +53,10 @@ impl WireRequest {
         &mut self.payload.fields
     }
 
-    /// A multipart body's files, by field.
-    pub fn files(&self) -> impl Iterator<Item = (&str, &[FilePart])> {
+    /// A multipart body's files, in order, each with its field.
+    pub fn files(&self) -> impl Iterator<Item = (&str, &FilePart)> {
         let files = self.payload.files.iter();
-        files.map(|(field, files)| (&**field, files.as_slice()))
+        files.map(|(field, file)| (&**field, file))
     }
 
     /// The provider whose spec the body is of.
@@ -93,13 +93,18 @@ impl WireRequest {
             files: Vec::new(),
             query: Vec::new(),
         };
+        let files: usize = lowered
+            .images
+            .iter()
+            .filter(|i| i.file)
+            .map(|i| i.inputs.len())
+            .sum();
+        payload.files.reserve_exact(files);
         for image in &lowered.images {
             // Sized once: growing from empty was a reallocation a field.
             let count = image.inputs.len();
-            let (mut values, mut parts) = match image.file {
-                true => (Vec::new(), Vec::with_capacity(count)),
-                false => (Vec::with_capacity(count), Vec::new()),
-            };
+            let mut values = Vec::with_capacity(if image.file { 0 } else { count });
+            let mut total = 0;
             for (i, input) in image.inputs.iter().enumerate() {
                 if !image.file {
                     values.push(Value::from(input.segmind_value().await?));
@@ -107,16 +112,16 @@ impl WireRequest {
                 }
                 let file = load(downloader, input, image.named).await?;
                 let name = part_name(image.field, image.list.then_some(i + 1), file.extension());
-                parts.push(FilePart::new(file.bytes, name, file.content_type));
+                total += file.bytes.len();
+                let part = FilePart::new(file.bytes, name, file.content_type);
+                payload.files.push((image.field.into(), part));
             }
             if image.file {
-                let total: usize = parts.iter().map(|p| p.bytes().len()).sum();
                 if total > MAX_IMAGE_BYTES {
                     let (total, max) = (total as f64 / 1_048_576.0, MAX_IMAGE_BYTES / 1_048_576);
                     let message = format!("{total:.1} MB in all; at most {max} MB is accepted");
                     return Err(InvalidInput::new(image.field, message).into());
                 }
-                payload.files.push((image.field.into(), parts));
             } else if image.list {
                 payload.fields.insert(image.field.to_owned(), values.into());
             } else {
@@ -150,9 +155,12 @@ fn part_name(field: &str, n: Option<usize>, ext: &str) -> String {
 /// A mask (a field the spec's `x-masks` pairs with another) is grayscale
 /// and the size of its image, as Ideogram documents.
 fn check_masks(images: &[ImageField], payload: &Payload) -> Result<(), InvalidInput> {
-    let files = |field: &str| payload.files.iter().find(|(f, _)| f == field);
+    let files = |field: &'static str| {
+        let files = payload.files.iter().filter(move |(f, _)| f == field);
+        files.map(|(_, file)| file)
+    };
     for (field, of) in images.iter().filter_map(|i| Some((i.field, i.mask_of?))) {
-        for (i, mask) in files(field).into_iter().flat_map(|(_, p)| p).enumerate() {
+        for (i, mask) in files(field).enumerate() {
             if !is_grayscale(mask.bytes()) {
                 let message =
                     "a mask is black and white (grayscale); this one is not, or does not decode";
@@ -162,7 +170,7 @@ fn check_masks(images: &[ImageField], payload: &Payload) -> Result<(), InvalidIn
                 Some((w, h)) => format!("{w}x{h}"),
                 None => "unknown".to_owned(),
             };
-            if let Some(image) = files(of).and_then(|(_, p)| p.get(i))
+            if let Some(image) = files(of).nth(i)
                 && image_size(mask.bytes()) != image_size(image.bytes())
             {
                 let (mask, image) = (shown(mask), shown(image));
