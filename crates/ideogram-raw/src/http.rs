@@ -21,7 +21,10 @@ pub const MAX_REDIRECTS: usize = 5;
 
 /// A builder with this crate's defaults, for callers who add their own settings.
 /// Proxies follow [`env_proxy`]; an invalid proxy setting means no proxy
-/// here (call [`env_proxy`] to report it).
+/// here (call [`env_proxy`] to report it). reqwest sends nothing again on
+/// its own: an HTTP/2 server's refusal of a request (one it did not
+/// process) reaches the caller, whose retry decides (the `ideogram` crate's
+/// sends it again).
 ///
 /// With the `rustls` feature, TLS comes preconfigured: the system's roots
 /// (as reqwest's default), read once per process at the first TLS
@@ -33,6 +36,10 @@ pub fn client_builder() -> reqwest::ClientBuilder {
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
         .redirect(same_origin_redirects())
+        // No retries of reqwest's own: it copied every request to be ready
+        // to send it again after an HTTP/2 refusal (about 1.8k instructions
+        // a call). A caller that retries reads the refusal in the error.
+        .retry(reqwest::retry::never().max_retries_per_request(0))
         .user_agent(concat!("ideogram-raw/", env!("CARGO_PKG_VERSION")))
         .no_proxy();
     // The system's roots are read on the first TLS handshake, once per

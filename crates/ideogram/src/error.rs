@@ -136,10 +136,13 @@ pub enum Error {
         /// The envelope's `message`.
         message: String,
     },
-    /// The connection failed, timed out or broke; `sent`: it may have reached the server (billed).
-    #[error("network error ({}): {source}", if *sent { "the request may have been received" } else { "the request was not sent" })]
+    /// The connection failed, timed out or broke, or an HTTP/2 server
+    /// refused the request; `sent`: it may have been run (billed).
+    #[error("network error ({}): {source}", if *sent { "the request may have been received" } else { "the request was not run" })]
     Transport {
-        /// Whether the request may have reached the server.
+        /// Whether the service may have run the request: `false` when no
+        /// connection was made, or an HTTP/2 server refused the request
+        /// without processing it.
         sent: bool,
         /// The underlying error, with its chain (URL credentials removed).
         source: reqwest::Error,

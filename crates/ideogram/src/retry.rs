@@ -1,6 +1,7 @@
 //! Retries that never bill twice. Neither service has idempotency keys, so a POST is sent again
-//! only after a 429 (not run, not billed) or when no connection was made (it never left); free
-//! GETs also after 5xx and network errors. Waits back off with jitter, honour the server's, capped.
+//! only after a 429 (not run, not billed) or when it certainly was not processed (no connection
+//! was made, or an HTTP/2 server refused it); free GETs also after 5xx and network errors. Waits
+//! back off with jitter, honour the server's, capped.
 
 use std::future::Future;
 use std::time::Duration;
@@ -82,7 +83,7 @@ impl RetryPolicy {
             // A longer wait than the cap ends the call (the error carries it).
             Outcome::Status(429, Some(asked)) if asked > self.max_server_delay => None,
             Outcome::Status(429, asked) => self.wait(retry, asked),
-            Outcome::NotSent => self.wait(retry, None),
+            Outcome::NotSent | Outcome::Refused => self.wait(retry, None),
             Outcome::Status(500 | 502..=504, _) | Outcome::Broken if billing == Billing::Free => {
                 self.wait(retry, None)
             }
@@ -107,6 +108,9 @@ enum Outcome {
     Status(u16, Option<Duration>),
     /// The connection was never made: the request did not leave.
     NotSent,
+    /// An HTTP/2 server refused the request: it did not process it
+    /// ([`never_processed`]).
+    Refused,
     /// The request may have reached the server (timeout, reset, bad body).
     Broken,
     /// Not worth retrying (a local error).
@@ -119,6 +123,7 @@ impl Outcome {
             RawError::ErrorResponse(answer) => (answer.status(), answer.headers()),
             RawError::UnexpectedResponse(response) => (response.status(), response.headers()),
             RawError::CommunicationError(e) if e.is_connect() => return Self::NotSent,
+            RawError::CommunicationError(e) if refused_by_http2(e) => return Self::Refused,
             RawError::CommunicationError(_)
             | RawError::ResponseBodyError(_)
             | RawError::InvalidResponsePayload(..) => return Self::Broken,
@@ -132,10 +137,46 @@ impl Outcome {
         match self {
             Self::Status(status, _) => format!("status {status}"),
             Self::NotSent => "not sent (no connection)".to_owned(),
+            Self::Refused => "refused unprocessed (HTTP/2)".to_owned(),
             Self::Broken => "no answer (may have reached the service)".to_owned(),
             Self::Final => "a local error".to_owned(),
         }
     }
+}
+
+/// Whether a request that failed with `err` was certainly not processed:
+/// no connection was made, or an HTTP/2 server said it did not process it
+/// (it refused the stream, or shut the connection down gracefully before
+/// it: RFC 9113, section 8.7). reqwest retries those two itself unless told
+/// not to, at the cost of a copy of every request made before sending it;
+/// the clients here tell it not to (about 1.8k instructions a call) and
+/// send such a request again themselves, from its payload.
+pub(crate) fn never_processed(err: &reqwest::Error) -> bool {
+    err.is_connect() || refused_by_http2(err)
+}
+
+/// Whether `err`'s chain holds an HTTP/2 refusal the server sent:
+/// `REFUSED_STREAM`, or a `GOAWAY` with `NO_ERROR` past whose last stream
+/// this request was.
+fn refused_by_http2(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    // The chain is short (reqwest, hyper-util, hyper, h2): bounded anyway.
+    for _ in 0..16 {
+        let Some(err) = next else { break };
+        if let Some(h2) = err.downcast_ref::<h2::Error>() {
+            return refused(h2);
+        }
+        next = err.source();
+    }
+    false
+}
+
+/// Whether an HTTP/2 error says the server did not process the stream.
+fn refused(err: &h2::Error) -> bool {
+    let reason = err.reason();
+    err.is_remote()
+        && ((err.is_reset() && reason == Some(h2::Reason::REFUSED_STREAM))
+            || (err.is_go_away() && reason == Some(h2::Reason::NO_ERROR)))
 }
 
 /// Runs `call` (a fresh request each time) until it succeeds or `policy` stops.
@@ -231,11 +272,9 @@ mod tests {
             );
         }
         assert!(policy.delay(Billing::Billed, &Outcome::Broken, 1).is_none());
-        assert!(
-            policy
-                .delay(Billing::Billed, &Outcome::NotSent, 1)
-                .is_some()
-        );
+        for unprocessed in [Outcome::NotSent, Outcome::Refused] {
+            assert!(policy.delay(Billing::Billed, &unprocessed, 1).is_some());
+        }
         assert!(
             policy
                 .delay(Billing::Billed, &Outcome::Status(429, None), 1)

@@ -15,7 +15,9 @@ impl Connection {
         let answer = match err {
             RawError::ErrorResponse(answer) => ErrorAnswer::read(answer).await,
             RawError::UnexpectedResponse(response) => ErrorAnswer::from_response(response).await,
-            RawError::CommunicationError(e) => return self.transport(!e.is_connect(), e),
+            RawError::CommunicationError(e) => {
+                return self.transport(!crate::retry::never_processed(&e), e);
+            }
             RawError::ResponseBodyError(e) | RawError::InvalidUpgrade(e) => {
                 return self.transport(true, e);
             }
