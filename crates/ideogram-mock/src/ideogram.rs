@@ -236,7 +236,7 @@ pub(crate) fn v2_answer(
     usd_micros: Option<u64>,
 ) -> Value {
     let mut answer = GenerationV2 {
-        generation_id: id.to_owned(),
+        generation_id: Some(id.to_owned()),
         seed,
         data: Vec::new(),
         generation_kind: None,

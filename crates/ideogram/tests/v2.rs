@@ -375,3 +375,59 @@ async fn a_pinned_operation_s_generation_names_the_model_it_ran() {
         assert_eq!(generation.model, model, "{operation}");
     }
 }
+
+/// Precise edit and remove background may answer their images without a
+/// `generation_id` (optional in their answers' schemas, Ideogram's OpenAPI
+/// of 2026-10-07): the paid images are the generation, never an answer
+/// that does not decode.
+#[tokio::test]
+async fn a_v2_answer_with_images_and_no_generation_id_is_its_images() {
+    use common::{Canned, CaptureServer, client};
+    let server = CaptureServer::start(|request| {
+        let image = json!({"url": "https://ideogram.ai/api/images/ephemeral/done.png",
+                           "is_image_safe": true});
+        match request.path.as_str() {
+            "/v2/image/remove-background/ideogram-1" => Canned::json(200, json!({"data": [image]})),
+            _ => {
+                let mut image = image;
+                image["prompt"] = json!("a red scarf");
+                image["resolution"] = json!("64x64");
+                image["seed"] = json!(5);
+                Canned::json(200, json!({"generation_kind": "sampling", "data": [image]}))
+            }
+        }
+    })
+    .await;
+    let client = client(Provider::Ideogram, &server);
+    let removed = EditRequest::remove_background(ImageInput::bytes(png(64, 64)));
+    // A black and white mask (a PNG mask's pixels must be gray).
+    let mask = ImageSpec {
+        width: 64,
+        height: 64,
+        seed: 1,
+        palette: vec![[0, 0, 0], [255, 255, 255]],
+        transparent: false,
+    };
+    let precise = EditRequest::edit(
+        ImageInput::bytes(png(64, 64)),
+        ImageInput::bytes(mask.png()),
+        "give her a red scarf",
+    )
+    .operation("post_precise_edit_v2_ideogram_4_5");
+    for request in [removed, precise] {
+        let generation = client.edit(&request).await.unwrap();
+        assert_eq!(generation.images.len(), 1, "{request:?}");
+        assert!(
+            matches!(&generation.images[0].data, ImageData::Url(url) if url.ends_with("done.png")),
+            "{generation:?}"
+        );
+    }
+    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(
+        paths,
+        [
+            "/v2/image/remove-background/ideogram-1",
+            "/v2/image/precise-edit/ideogram-4-5"
+        ]
+    );
+}

@@ -3923,13 +3923,18 @@ so that a state added later still decodes.
         }
     }
     /**A v2 generation's answer: its images in `data` when it ran
-synchronously; without `data`, an acknowledgement to poll.
+synchronously; without `data`, an acknowledgement to poll. Precise
+edit's and remove background's answers may leave out
+`generation_id` (optional in their schemas, Ideogram's OpenAPI of
+2026-10-07), so it is optional here: an answer with neither images
+nor an id is the client's error to raise.
 */
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         schemars::JsonSchema
     )]
     pub struct GenerationV2 {
@@ -3937,7 +3942,9 @@ synchronously; without `data`, an acknowledgement to poll.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub data: ::std::vec::Vec<ImageObjectV2>,
         ///The generation's id (URL-safe base64), to poll and to match webhook deliveries.
-        pub generation_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub generation_id: ::std::option::Option<::std::string::String>,
         ///`sampling` or `workflow` (Ideogram 4.5 only; a plain string so new kinds decode).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
@@ -3960,7 +3967,10 @@ synchronously; without `data`, an acknowledgement to poll.
             Default::default()
         }
     }
-    ///A generation, or its price when asked with `dry_run`.
+    /**Its price when asked with `dry_run`, or a generation. The quote is
+first: a generation's fields are all optional, so a quote would
+decode as one.
+*/
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -3971,17 +3981,17 @@ synchronously; without `data`, an acknowledgement to poll.
     #[serde(untagged)]
     #[non_exhaustive]
     pub enum GenerationV2OrQuote {
-        GenerationV2(GenerationV2),
         PriceQuote(PriceQuote),
-    }
-    impl ::std::convert::From<GenerationV2> for GenerationV2OrQuote {
-        fn from(value: GenerationV2) -> Self {
-            Self::GenerationV2(value)
-        }
+        GenerationV2(GenerationV2),
     }
     impl ::std::convert::From<PriceQuote> for GenerationV2OrQuote {
         fn from(value: PriceQuote) -> Self {
             Self::PriceQuote(value)
+        }
+    }
+    impl ::std::convert::From<GenerationV2> for GenerationV2OrQuote {
+        fn from(value: GenerationV2) -> Self {
+            Self::GenerationV2(value)
         }
     }
     ///`GetGenerationV2GenerationId`
@@ -16255,7 +16265,7 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::string::String,
             >,
             generation_id: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             generation_kind: ::std::result::Result<
@@ -16279,9 +16289,7 @@ the id `request_id`; the webhooks guide and the header say
             fn default() -> Self {
                 Self {
                     data: Ok(Default::default()),
-                    generation_id: Err(
-                        "no value supplied for generation_id".to_string(),
-                    ),
+                    generation_id: Ok(Default::default()),
                     generation_kind: Ok(Default::default()),
                     height: Ok(Default::default()),
                     seed: Ok(Default::default()),
@@ -16304,7 +16312,7 @@ the id `request_id`; the webhooks guide and the header say
             }
             pub fn generation_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.generation_id = value

@@ -4478,7 +4478,6 @@ pub(super) static NODES: [Node; 414] = [
     },
     Node {
         kinds: B(&[B("object")]),
-        required: B(&[B("generation_id")]),
         properties: B(
             &[
                 Property {
@@ -4558,7 +4557,7 @@ pub(super) static NODES: [Node; 414] = [
         ..EMPTY
     },
     Node {
-        choices: Some((B(&[236, 200]), true)),
+        choices: Some((B(&[200, 236]), true)),
         ..EMPTY
     },
     Node {
