@@ -431,3 +431,37 @@ async fn a_v2_answer_with_images_and_no_generation_id_is_its_images() {
         ]
     );
 }
+
+/// Ideogram 4.0's sizes on v2 include every one its OpenAPI's
+/// `ResolutionV4` lists (2026-10-07), such as 1024x3072 and 720x1280:
+/// a size the service takes is sent, not refused.
+#[tokio::test]
+async fn ideogram_4_on_v2_takes_every_size_its_openapi_lists() {
+    let (mock, client) = mock(MockConfig::default()).await;
+    let sizes = [
+        "1024x3072",
+        "3072x1024",
+        "720x1280",
+        "1280x720",
+        "720x1440",
+        "1440x720",
+    ];
+    for size in sizes {
+        let request = GenerateRequest::new("a tall banner")
+            .operation("post_generate_v2_ideogram_4")
+            .set("resolution", size);
+        let sent = client.generate(&request).await;
+        assert!(sent.is_ok(), "{size}: {sent:?}");
+    }
+    let entries = mock.ledger().entries;
+    let sent: Vec<&str> = entries
+        .iter()
+        .map(|e| e.fields["resolution"].as_str().unwrap())
+        .collect();
+    assert_eq!(sent, sizes);
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.operation == "/v2/image/generate/ideogram-4")
+    );
+}

@@ -8156,9 +8156,12 @@ used with `aspect_ratio`.
         }
     }
     /**Ideogram 4.0's output size as `<width>x<height>`: the 70 sizes of
-Ideogram's published `ResolutionV4` (3.0's and 512x512), and the 21 "2K
+Ideogram's published v1 `ResolutionV4` (3.0's and 512x512), the 21 "2K
 resolutions" the live documentation names, as Replicate lists them
-(2048x2048 to 3328x1248; Ideogram's own list of those is unconfirmed).
+(2048x2048 to 3328x1248), and the rest of the 38 of `ResolutionV4` in
+Ideogram's OpenAPI of 2026-10-07 (1024x3072 to 1440x720, read
+through code generated from it). The lists disagree and none is
+confirmed by a page: every size one of them names is taken.
 */
     #[derive(
         ::serde::Deserialize,
@@ -8357,6 +8360,18 @@ resolutions" the live documentation names, as Replicate lists them
         X1280x3072,
         #[serde(rename = "3072x1280")]
         X3072x1280,
+        #[serde(rename = "1024x3072")]
+        X1024x3072,
+        #[serde(rename = "3072x1024")]
+        X3072x1024,
+        #[serde(rename = "720x1280")]
+        X720x1280,
+        #[serde(rename = "1280x720")]
+        X1280x720,
+        #[serde(rename = "720x1440")]
+        X720x1440,
+        #[serde(rename = "1440x720")]
+        X1440x720,
     }
     impl ::std::fmt::Display for ResolutionV4 {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -8452,6 +8467,12 @@ resolutions" the live documentation names, as Replicate lists them
                 Self::X3328x1248 => f.write_str("3328x1248"),
                 Self::X1280x3072 => f.write_str("1280x3072"),
                 Self::X3072x1280 => f.write_str("3072x1280"),
+                Self::X1024x3072 => f.write_str("1024x3072"),
+                Self::X3072x1024 => f.write_str("3072x1024"),
+                Self::X720x1280 => f.write_str("720x1280"),
+                Self::X1280x720 => f.write_str("1280x720"),
+                Self::X720x1440 => f.write_str("720x1440"),
+                Self::X1440x720 => f.write_str("1440x720"),
             }
         }
     }
@@ -8552,6 +8573,12 @@ resolutions" the live documentation names, as Replicate lists them
                 "3328x1248" => Ok(Self::X3328x1248),
                 "1280x3072" => Ok(Self::X1280x3072),
                 "3072x1280" => Ok(Self::X3072x1280),
+                "1024x3072" => Ok(Self::X1024x3072),
+                "3072x1024" => Ok(Self::X3072x1024),
+                "720x1280" => Ok(Self::X720x1280),
+                "1280x720" => Ok(Self::X1280x720),
+                "720x1440" => Ok(Self::X720x1440),
+                "1440x720" => Ok(Self::X1440x720),
                 _ => Err("invalid value".into()),
             }
         }
