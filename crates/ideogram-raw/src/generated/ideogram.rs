@@ -1507,6 +1507,12 @@ still decodes).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub reject_reason: ::std::option::Option<::std::string::String>,
+        /**With `inflight_limit`, the queue the request resolved to: `fast` or
+`slow` (a plain string so that a queue added later still decodes).
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub task_completion_speed: ::std::option::Option<::std::string::String>,
     }
     impl ErrorBody {
         pub fn builder() -> builder::ErrorBody {
@@ -6045,8 +6051,12 @@ Cannot be used with `style_codes`.
             Default::default()
         }
     }
-    /**Why a call was refused, not run and not billed (`ErrorBody.reject_reason`):
-`inflight_limit` with 429; `insufficient_funds` or `daily_limit` with 402.
+    /**Why a call was refused, not run and not billed (`ErrorBody.reject_reason`;
+the values of `GenerationErrorResponse` in Ideogram's OpenAPI of
+2026-10-07): `inflight_limit` with 429; the others (balance or plan:
+`insufficient_funds`, `daily_limit`, `subscription_required`,
+`priority_credit_required`, `feature_limit`) with 402. The 402 and
+429 bodies share the list, so a client maps the status, not the reason.
 */
     #[derive(
         ::serde::Deserialize,
@@ -6069,6 +6079,12 @@ Cannot be used with `style_codes`.
         InsufficientFunds,
         #[serde(rename = "daily_limit")]
         DailyLimit,
+        #[serde(rename = "subscription_required")]
+        SubscriptionRequired,
+        #[serde(rename = "priority_credit_required")]
+        PriorityCreditRequired,
+        #[serde(rename = "feature_limit")]
+        FeatureLimit,
     }
     impl ::std::fmt::Display for RejectReason {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -6076,6 +6092,9 @@ Cannot be used with `style_codes`.
                 Self::InflightLimit => f.write_str("inflight_limit"),
                 Self::InsufficientFunds => f.write_str("insufficient_funds"),
                 Self::DailyLimit => f.write_str("daily_limit"),
+                Self::SubscriptionRequired => f.write_str("subscription_required"),
+                Self::PriorityCreditRequired => f.write_str("priority_credit_required"),
+                Self::FeatureLimit => f.write_str("feature_limit"),
             }
         }
     }
@@ -6088,6 +6107,9 @@ Cannot be used with `style_codes`.
                 "inflight_limit" => Ok(Self::InflightLimit),
                 "insufficient_funds" => Ok(Self::InsufficientFunds),
                 "daily_limit" => Ok(Self::DailyLimit),
+                "subscription_required" => Ok(Self::SubscriptionRequired),
+                "priority_credit_required" => Ok(Self::PriorityCreditRequired),
+                "feature_limit" => Ok(Self::FeatureLimit),
                 _ => Err("invalid value".into()),
             }
         }
@@ -11540,6 +11562,10 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            task_completion_speed: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ErrorBody {
             fn default() -> Self {
@@ -11547,6 +11573,7 @@ the id `request_id`; the webhooks guide and the header say
                     error: Ok(Default::default()),
                     max_inflight_requests: Ok(Default::default()),
                     reject_reason: Ok(Default::default()),
+                    task_completion_speed: Ok(Default::default()),
                 }
             }
         }
@@ -11589,6 +11616,20 @@ the id `request_id`; the webhooks guide and the header say
                     });
                 self
             }
+            pub fn task_completion_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.task_completion_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for task_completion_speed: {e}"
+                        )
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ErrorBody> for super::ErrorBody {
             type Error = super::error::ConversionError;
@@ -11599,6 +11640,7 @@ the id `request_id`; the webhooks guide and the header say
                     error: value.error?,
                     max_inflight_requests: value.max_inflight_requests?,
                     reject_reason: value.reject_reason?,
+                    task_completion_speed: value.task_completion_speed?,
                 })
             }
         }
@@ -11608,6 +11650,7 @@ the id `request_id`; the webhooks guide and the header say
                     error: Ok(value.error),
                     max_inflight_requests: Ok(value.max_inflight_requests),
                     reject_reason: Ok(value.reject_reason),
+                    task_completion_speed: Ok(value.task_completion_speed),
                 }
             }
         }
