@@ -9997,7 +9997,10 @@ subheading, body, caption) so that values added later decode.
             Default::default()
         }
     }
-    ///The multipart body of `POST /v2/image/upscale/auto`.
+    /**The multipart body of `POST /v2/image/upscale/auto`: the image as a
+file or as an asset (`UpscaleToolRequest`, Ideogram's OpenAPI of
+2026-10-07; its `internal`, undocumented, is left out).
+*/
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -10011,7 +10014,12 @@ subheading, body, caption) so that values added later decode.
         #[serde(rename = "async", default)]
         pub async_: bool,
         ///The input image; JPEG, PNG or WebP.
-        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image: ::std::option::Option<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
@@ -10022,6 +10030,18 @@ subheading, body, caption) so that values added later decode.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub webhook_url: ::std::option::Option<UpscaleV2WebhookUrl>,
+    }
+    impl ::std::default::Default for UpscaleV2 {
+        fn default() -> Self {
+            Self {
+                async_: Default::default(),
+                image: Default::default(),
+                image_asset_identifier: Default::default(),
+                seed: Default::default(),
+                upscale_factor: defaults::upscale_v2_upscale_factor(),
+                webhook_url: Default::default(),
+            }
+        }
     }
     impl UpscaleV2 {
         pub fn builder() -> builder::UpscaleV2 {
@@ -23385,7 +23405,11 @@ the id `request_id`; the webhooks guide and the header say
         pub struct UpscaleV2 {
             async_: ::std::result::Result<bool, ::std::string::String>,
             image: ::std::result::Result<
-                crate::multipart::FilePart,
+                ::std::option::Option<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            image_asset_identifier: ::std::result::Result<
+                ::std::option::Option<super::AssetIdentifier>,
                 ::std::string::String,
             >,
             seed: ::std::result::Result<
@@ -23405,7 +23429,8 @@ the id `request_id`; the webhooks guide and the header say
             fn default() -> Self {
                 Self {
                     async_: Ok(Default::default()),
-                    image: Err("no value supplied for image".to_string()),
+                    image: Ok(Default::default()),
+                    image_asset_identifier: Ok(Default::default()),
                     seed: Ok(Default::default()),
                     upscale_factor: Ok(super::defaults::upscale_v2_upscale_factor()),
                     webhook_url: Ok(Default::default()),
@@ -23427,13 +23452,31 @@ the id `request_id`; the webhooks guide and the header say
             }
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.image = value
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn image_asset_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AssetIdentifier>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_asset_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for image_asset_identifier: {e}"
+                        )
                     });
                 self
             }
@@ -23486,6 +23529,7 @@ the id `request_id`; the webhooks guide and the header say
                 Ok(Self {
                     async_: value.async_?,
                     image: value.image?,
+                    image_asset_identifier: value.image_asset_identifier?,
                     seed: value.seed?,
                     upscale_factor: value.upscale_factor?,
                     webhook_url: value.webhook_url?,
@@ -23497,6 +23541,7 @@ the id `request_id`; the webhooks guide and the header say
                 Self {
                     async_: Ok(value.async_),
                     image: Ok(value.image),
+                    image_asset_identifier: Ok(value.image_asset_identifier),
                     seed: Ok(value.seed),
                     upscale_factor: Ok(value.upscale_factor),
                     webhook_url: Ok(value.webhook_url),
@@ -32674,6 +32719,12 @@ impl crate::multipart::MultipartBody for types::UpscaleV2 {
     fn form(&self) -> Result<crate::multipart::Form, String> {
         let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_asset_identifier",
+            &self.image_asset_identifier,
+            false,
+        )?;
         let form = crate::multipart::value_part(
             form,
             "upscale_factor",

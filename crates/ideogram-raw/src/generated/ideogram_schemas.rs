@@ -7504,7 +7504,6 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
-        required: B(&[B("image")]),
         properties: B(
             &[
                 Property {
@@ -7520,6 +7519,13 @@ pub(super) static NODES: [Node; 415] = [
                     reference: None,
                     takes: None,
                     in_place_of: None,
+                },
+                Property {
+                    name: B("image_asset_identifier"),
+                    node: 4,
+                    reference: Some(B("AssetIdentifier")),
+                    takes: None,
+                    in_place_of: Some(B("image")),
                 },
                 Property {
                     name: B("seed"),
