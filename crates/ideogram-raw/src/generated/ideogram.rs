@@ -3117,7 +3117,11 @@ everywhere in this spec).
     }
     /**`POST /v2/image/generate/ideogram-4-5` as multipart form data: the JSON
 body's fields plus up to 5 source `images` (the first is edited) and a
-`mask`, which excludes `size`.
+`mask`, which excludes `size`. The model's page adds rules no
+extension here states, so the service, not the client, refuses a
+break of them (400, not billed): with a mask at most 3 images
+besides the first; `size: source` and `quality: very_low` only with
+images.
 */
     #[derive(
         ::serde::Deserialize,
@@ -5591,7 +5595,9 @@ v2) and exclude `resolution` and `aspect_ratio`.
         ///Reference images as assets (as `reference_images`).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub reference_image_asset_identifiers: ::std::vec::Vec<AssetIdentifier>,
-        ///Up to 4 images to draw from (3 with a mask); never edited themselves.
+        /**Up to 4 images to draw from, never edited themselves; 3 with a
+mask (the page's rule, refused by the service, not before sending).
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -23825,8 +23831,13 @@ object, upscale; and `GET /v2/generations/{id}`, which polls any v2 call
 made with `async` or a `webhook_url`. v2 takes images as multipart file
 parts, or as `AssetIdentifier`s (JSON parts in multipart) where a body
 lists them, and enums in lower case; `private` and
-`target_collection_id` (in Ideogram's OpenAPI of 2026-10-07) and 4.5's
-`context_window` (undocumented) are left out. Where a model runs on
+`target_collection_id` (in Ideogram's OpenAPI of 2026-10-07), the
+style and character references' `style_reference_collection_id`,
+`style_reference_collection_version_id`,
+`character_reference_collection_id` and
+`character_reference_collection_version_id` (3.0's generate, inpaint
+and remix, in the same OpenAPI), upscale's `internal` and 4.5's
+`context_window` (all undocumented) are left out. Where a model runs on
 both versions a client sends v1 unless the request needs v2 (a v2-only
 field such as `async`, or an operation pinned by id), since gateways
 re-serve v1.
