@@ -94,6 +94,7 @@ fn emit_node(node: &Node) -> Result<String, Box<dyn Error>> {
         ("max_length", node.max_length),
         ("min_items", node.min_items),
         ("max_items", node.max_items),
+        ("max_total_bytes", node.max_total_bytes),
     ] {
         if let Some(n) = value {
             write!(out, "{name}: Some({n}),")?;

@@ -130,6 +130,8 @@ pub struct FieldFacts<'a> {
     /// The file field it may stand in for (`x-in-place-of`): an asset
     /// identifier given instead of the image.
     pub in_place_of: Option<&'a str>,
+    /// `x-max-total-bytes`: the most bytes its files may hold in all.
+    pub max_total_bytes: Option<u64>,
 }
 
 /// The name a [`Schemas::document`]'s own schema is kept under.
@@ -814,6 +816,7 @@ impl Schemas {
             values: self.field_values(name, field).unwrap_or_default(),
             takes: property.takes.as_deref(),
             in_place_of: property.in_place_of.as_deref(),
+            max_total_bytes: schema.max_total_bytes,
             models: self.field_models(name, field),
             mask_of: object
                 .masks

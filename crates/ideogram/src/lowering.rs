@@ -82,6 +82,9 @@ pub(crate) struct ImageField {
     pub list: bool,
     /// The field whose images these mask.
     pub mask_of: Option<&'static str>,
+    /// The most bytes its files may hold in all (the spec's
+    /// `x-max-total-bytes`); `None`: each file is bounded on its own only.
+    pub max_total_bytes: Option<u64>,
 }
 
 /// A request lowered into its operation's body; its images still to read.
@@ -334,6 +337,7 @@ impl Draft<'_> {
                 file: known.file,
                 list: known.list,
                 mask_of: known.mask_of,
+                max_total_bytes: known.max_total_bytes,
             });
         };
         for (slot, input) in self.images {

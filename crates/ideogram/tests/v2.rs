@@ -465,3 +465,44 @@ async fn ideogram_4_on_v2_takes_every_size_its_openapi_lists() {
             .all(|e| e.operation == "/v2/image/generate/ideogram-4")
     );
 }
+
+/// Ideogram 4.5 takes up to 5 `images` of up to 25 MB each: two images of
+/// 6 MB (12 MB together) are sent. Only the lists the spec caps in all
+/// (`x-max-total-bytes`: style and character references, 10 MB) are
+/// refused by their total, naming the field, before anything is sent.
+#[tokio::test]
+async fn only_a_list_the_spec_caps_in_all_is_refused_by_its_total() {
+    use common::{CaptureServer, client, ideogram_answer};
+    let server = CaptureServer::start(|_| ideogram_answer(&["https://cdn.example/a.png"])).await;
+    let client = client(Provider::Ideogram, &server);
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<String> = ["one.jpg", "two.jpg"]
+        .iter()
+        .map(|name| {
+            let mut jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF".to_vec();
+            jpeg.resize(6 * 1024 * 1024, 0);
+            let path = dir.path().join(name);
+            std::fs::write(&path, jpeg).unwrap();
+            path.display().to_string()
+        })
+        .collect();
+    let edit = GenerateRequest::new("the two of them at the seaside")
+        .model(Model::V4_5)
+        .set("images", &paths);
+    client.generate(&edit).await.unwrap();
+    let sent = server.single_request();
+    assert_eq!(sent.path, "/v2/image/generate/ideogram-4-5");
+    assert!(sent.body.len() > 12 * 1024 * 1024, "{}", sent.body.len());
+    // Style references: 10 MB in all, refused unsent.
+    let styled = GenerateRequest::new("a fox")
+        .model(Model::V3)
+        .style_reference(ImageInput::file(&paths[0]))
+        .style_reference(ImageInput::file(&paths[1]));
+    let err = client.generate(&styled).await.unwrap_err();
+    let Error::Validation(err) = err else {
+        panic!("refused before sending: {err}")
+    };
+    assert_eq!(err.field, "style_reference_images", "{err}");
+    assert!(err.message.contains("at most 10 MB"), "{err}");
+    assert_eq!(server.requests().len(), 1, "nothing more sent");
+}

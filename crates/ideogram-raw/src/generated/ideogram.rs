@@ -1830,7 +1830,7 @@ reference image and its optional mask.
         pub character_reference_asset_identifiers: ::std::option::Option<
             CharacterReferenceAssets,
         >,
-        ///The character to keep (one image; required).
+        ///The character to keep (one image of at most 10 MB; required).
         pub character_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         ///Optional mask for the character image, grayscale, its size.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1865,7 +1865,9 @@ reference image and its optional mask.
         pub style_reference_asset_identifiers: ::std::option::Option<
             StyleReferenceAssets,
         >,
-        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        /**Images whose style to follow, at most 10 and 10 MB in all (the v1
+page's total, assumed on v2); excludes `style_codes`.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2077,7 +2079,9 @@ data: the JSON body's fields plus up to 10 style reference images.
         pub style_reference_asset_identifiers: ::std::option::Option<
             StyleReferenceAssets,
         >,
-        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        /**Images whose style to follow, at most 10 and 10 MB in all (the v1
+page's total, assumed on v2); excludes `style_codes`.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2499,7 +2503,9 @@ body's fields plus up to 10 style reference images.
         pub style_reference_asset_identifiers: ::std::option::Option<
             StyleReferenceAssets,
         >,
-        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        /**Images whose style to follow, at most 10 and 10 MB in all (the v1
+page's total, assumed on v2); excludes `style_codes`.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4330,7 +4336,7 @@ and its optional mask.
         pub character_reference_asset_identifiers: ::std::option::Option<
             CharacterReferenceAssets,
         >,
-        ///The character to keep (one image).
+        ///The character to keep (one image of at most 10 MB).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub character_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         ///Optional mask for the character image, grayscale, its size.
@@ -4379,7 +4385,9 @@ and its optional mask.
         pub style_reference_asset_identifiers: ::std::option::Option<
             StyleReferenceAssets,
         >,
-        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        /**Images whose style to follow, at most 10 and 10 MB in all (the v1
+page's total, assumed on v2); excludes `style_codes`.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4523,7 +4531,9 @@ and its optional mask.
         pub style_reference_asset_identifiers: ::std::option::Option<
             StyleReferenceAssets,
         >,
-        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        /**Images whose style to follow, at most 10 and 10 MB in all (the v1
+page's total, assumed on v2); excludes `style_codes`.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4590,7 +4600,9 @@ and its optional mask.
         pub style_reference_asset_identifiers: ::std::option::Option<
             StyleReferenceAssets,
         >,
-        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        /**Images whose style to follow, at most 10 and 10 MB in all (the v1
+page's total, assumed on v2); excludes `style_codes`.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6048,7 +6060,9 @@ Cannot be used with `style_codes`.
         pub style_reference_asset_identifiers: ::std::option::Option<
             StyleReferenceAssets,
         >,
-        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        /**Images whose style to follow, at most 10 and 10 MB in all (the v1
+page's total, assumed on v2); excludes `style_codes`.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
     }
@@ -6254,7 +6268,7 @@ schema: unconfirmed.
         pub character_reference_asset_identifiers: ::std::option::Option<
             CharacterReferenceAssets,
         >,
-        ///The character to keep (one image).
+        ///The character to keep (one image of at most 10 MB).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub character_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         ///Optional mask for the character image, grayscale, its size.
@@ -6300,7 +6314,9 @@ schema: unconfirmed.
         pub style_reference_asset_identifiers: ::std::option::Option<
             StyleReferenceAssets,
         >,
-        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        /**Images whose style to follow, at most 10 and 10 MB in all (the v1
+page's total, assumed on v2); excludes `style_codes`.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6519,7 +6535,9 @@ schema: unconfirmed.
         pub style_reference_asset_identifiers: ::std::option::Option<
             StyleReferenceAssets,
         >,
-        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        /**Images whose style to follow, at most 10 and 10 MB in all (the v1
+page's total, assumed on v2); excludes `style_codes`.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6735,7 +6753,9 @@ schema: unconfirmed.
         pub style_reference_asset_identifiers: ::std::option::Option<
             StyleReferenceAssets,
         >,
-        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        /**Images whose style to follow, at most 10 and 10 MB in all (the v1
+page's total, assumed on v2); excludes `style_codes`.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -23888,6 +23908,9 @@ dollar: the `billing` product, per call or `per` unit of a count field
 field absent), with the `source` of the figures. Its query parameter
 marked `x-price-quote` (v2's `dry_run`) prices a call instead of running
 it; an operation without one must never be sent it (it may run, billed).
+A list of files marked `x-max-total-bytes` holds at most that many
+bytes in all (Ideogram's 10 MB for style and character references);
+another list is bounded by each file's own size only.
 A schema marked `x-takes: <field>` takes what other bodies call `<field>`
 (`magic_prompt_option` is the `magic_prompt` switch). A body's
 `x-masks` pairs each mask with the field whose images it masks: a mask is

@@ -990,6 +990,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
+        max_total_bytes: Some(10485760),
         items: Some(59),
         ..EMPTY
     },
@@ -1158,6 +1159,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        max_total_bytes: Some(10485760),
         items: Some(73),
         ..EMPTY
     },
@@ -1868,6 +1870,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
+        max_total_bytes: Some(10485760),
         items: Some(96),
         ..EMPTY
     },
@@ -1893,6 +1896,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        max_total_bytes: Some(10485760),
         items: Some(101),
         ..EMPTY
     },
@@ -2456,6 +2460,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
+        max_total_bytes: Some(10485760),
         items: Some(124),
         ..EMPTY
     },
@@ -2514,6 +2519,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
+        max_total_bytes: Some(10485760),
         items: Some(132),
         ..EMPTY
     },
@@ -2777,6 +2783,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
+        max_total_bytes: Some(10485760),
         items: Some(141),
         ..EMPTY
     },
@@ -3125,6 +3132,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
+        max_total_bytes: Some(10485760),
         items: Some(154),
         ..EMPTY
     },
@@ -4988,6 +4996,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
+        max_total_bytes: Some(10485760),
         items: Some(261),
         ..EMPTY
     },
@@ -5018,6 +5027,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
+        max_total_bytes: Some(10485760),
         items: Some(267),
         ..EMPTY
     },
@@ -5194,6 +5204,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
+        max_total_bytes: Some(10485760),
         items: Some(275),
         ..EMPTY
     },
@@ -5360,6 +5371,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
+        max_total_bytes: Some(10485760),
         items: Some(282),
         ..EMPTY
     },
@@ -6028,6 +6040,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        max_total_bytes: Some(10485760),
         items: Some(326),
         ..EMPTY
     },
@@ -6148,6 +6161,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
+        max_total_bytes: Some(10485760),
         items: Some(331),
         ..EMPTY
     },
@@ -6349,6 +6363,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
+        max_total_bytes: Some(10485760),
         items: Some(337),
         ..EMPTY
     },
@@ -6388,6 +6403,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        max_total_bytes: Some(10485760),
         items: Some(344),
         ..EMPTY
     },
@@ -6555,6 +6571,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
+        max_total_bytes: Some(10485760),
         items: Some(348),
         ..EMPTY
     },
@@ -6594,6 +6611,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
+        max_total_bytes: Some(10485760),
         items: Some(355),
         ..EMPTY
     },
@@ -6807,6 +6825,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
+        max_total_bytes: Some(10485760),
         items: Some(364),
         ..EMPTY
     },
@@ -7013,6 +7032,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
+        max_total_bytes: Some(10485760),
         items: Some(373),
         ..EMPTY
     },
@@ -7312,6 +7332,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        max_total_bytes: Some(10485760),
         items: Some(390),
         ..EMPTY
     },

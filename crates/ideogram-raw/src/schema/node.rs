@@ -40,6 +40,9 @@ pub(crate) struct Node {
     pub(crate) pattern: Option<Pattern>,
     pub(crate) min_items: Option<u64>,
     pub(crate) max_items: Option<u64>,
+    /// `x-max-total-bytes`: a list of files holds at most this many bytes
+    /// in all.
+    pub(crate) max_total_bytes: Option<u64>,
     pub(crate) items: Option<usize>,
     pub(crate) required: List<Text>,
     /// In the spec's order, for messages that list them.
@@ -129,6 +132,7 @@ pub(crate) const EMPTY: Node = Node {
     pattern: None,
     min_items: None,
     max_items: None,
+    max_total_bytes: None,
     items: None,
     required: List::Borrowed(&[]),
     properties: List::Borrowed(&[]),
@@ -280,6 +284,7 @@ impl<'a> Compiler<'a> {
             }),
             min_items: schema["minItems"].as_u64(),
             max_items: schema["maxItems"].as_u64(),
+            max_total_bytes: schema["x-max-total-bytes"].as_u64(),
             items: schema.get("items").map(|items| self.compile(items)),
             required: texts(&schema["required"]),
             properties: List::Owned(
