@@ -577,6 +577,16 @@ impl Schemas {
                 return fail(path, format!("cannot be given with {first}"));
             }
         }
+        // `x-max-items-with`: a list shorter when another field is given.
+        for (list, with, max) in schema.max_items_with.iter() {
+            if present(with)
+                && let Some(Value::Array(items)) = get(list)
+                && items.len() as u64 > *max
+            {
+                push_field(path, list);
+                return fail(path, format!("at most {max} with {with}"));
+            }
+        }
         if let Some(model) = schema.model_of(object) {
             for (field, models) in schema.field_models.iter() {
                 if get(field).is_some() && !models.iter().any(|m| m == model) {

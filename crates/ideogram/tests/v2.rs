@@ -506,3 +506,69 @@ async fn only_a_list_the_spec_caps_in_all_is_refused_by_its_total() {
     assert!(err.message.contains("at most 10 MB"), "{err}");
     assert_eq!(server.requests().len(), 1, "nothing more sent");
 }
+
+/// With a mask, Ideogram 4.5's generate takes at most 3 images besides the
+/// first, and its precise edit at most 3 references (the model's pages):
+/// one more is refused before sending, naming the field and its limit;
+/// the limit itself is sent.
+#[tokio::test]
+async fn with_a_mask_4_5_takes_at_most_3_more_images_and_one_more_is_refused_unsent() {
+    use common::{CaptureServer, client, ideogram_answer};
+    let server = CaptureServer::start(|_| ideogram_answer(&["https://cdn.example/a.png"])).await;
+    let client = client(Provider::Ideogram, &server);
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, palette: Vec<[u8; 3]>| {
+        let spec = ImageSpec {
+            width: 64,
+            height: 64,
+            seed: 1,
+            palette,
+            transparent: false,
+        };
+        let path = dir.path().join(name);
+        std::fs::write(&path, spec.png()).unwrap();
+        path.display().to_string()
+    };
+    let mask = write("mask.png", vec![[0, 0, 0], [255, 255, 255]]);
+    let images: Vec<String> = (0..5).map(|i| write(&format!("{i}.png"), vec![])).collect();
+
+    let generate = |n: usize| {
+        GenerateRequest::new("a red door")
+            .model(Model::V4_5)
+            .set("images", &images[..n])
+            .set("mask", &mask)
+    };
+    let err = client.generate(&generate(5)).await.unwrap_err();
+    let Error::Validation(err) = err else {
+        panic!("refused before sending: {err}")
+    };
+    assert_eq!(err.field, "images", "{err}");
+    assert!(err.message.contains("at most 4 with mask"), "{err}");
+    client.generate(&generate(4)).await.unwrap();
+
+    let precise = |n: usize| {
+        EditRequest::edit(
+            ImageInput::file(&images[0]),
+            ImageInput::file(&mask),
+            "a red door",
+        )
+        .operation("post_precise_edit_v2_ideogram_4_5")
+        .set("reference_images", &images[1..=n])
+    };
+    let err = client.edit(&precise(4)).await.unwrap_err();
+    let Error::Validation(err) = err else {
+        panic!("refused before sending: {err}")
+    };
+    assert_eq!(err.field, "reference_images", "{err}");
+    assert!(err.message.contains("at most 3 with mask"), "{err}");
+    client.edit(&precise(3)).await.unwrap();
+
+    let sent: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(
+        sent,
+        [
+            "/v2/image/generate/ideogram-4-5",
+            "/v2/image/precise-edit/ideogram-4-5"
+        ]
+    );
+}

@@ -3123,11 +3123,11 @@ everywhere in this spec).
     }
     /**`POST /v2/image/generate/ideogram-4-5` as multipart form data: the JSON
 body's fields plus up to 5 source `images` (the first is edited) and a
-`mask`, which excludes `size`. The model's page adds rules no
+`mask`, which excludes `size`; with a mask, at most 3 images besides
+the first (`x-max-items-with`). The model's page adds rules no
 extension here states, so the service, not the client, refuses a
-break of them (400, not billed): with a mask at most 3 images
-besides the first; `size: source` and `quality: very_low` only with
-images.
+break of them (400, not billed): `size: source` and `quality:
+very_low` only with images.
 */
     #[derive(
         ::serde::Deserialize,
@@ -5569,7 +5569,9 @@ v2) and exclude `resolution` and `aspect_ratio`.
                 })
         }
     }
-    ///The multipart body of `POST /v2/image/precise-edit/ideogram-4-5`.
+    /**The multipart body of `POST /v2/image/precise-edit/ideogram-4-5`:
+with a mask, at most 3 references (`x-max-items-with`).
+*/
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -5607,9 +5609,7 @@ v2) and exclude `resolution` and `aspect_ratio`.
         ///Reference images as assets (as `reference_images`).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub reference_image_asset_identifiers: ::std::vec::Vec<AssetIdentifier>,
-        /**Up to 4 images to draw from, never edited themselves; 3 with a
-mask (the page's rule, refused by the service, not before sending).
-*/
+        ///Up to 4 images to draw from (3 with a mask); never edited themselves.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -23908,6 +23908,9 @@ dollar: the `billing` product, per call or `per` unit of a count field
 field absent), with the `source` of the figures. Its query parameter
 marked `x-price-quote` (v2's `dry_run`) prices a call instead of running
 it; an operation without one must never be sent it (it may run, billed).
+A body's `x-max-items-with` lists rules `{field, with, max}`: the list
+`field` holds at most `max` items when the field `with` is given
+(Ideogram 4.5: fewer source images with a mask).
 A list of files marked `x-max-total-bytes` holds at most that many
 bytes in all (Ideogram's 10 MB for style and character references);
 another list is bounded by each file's own size only.

@@ -3514,6 +3514,9 @@ pub(super) static NODES: [Node; 415] = [
         ),
         additional: Additional::Refused,
         exclusive: B(&[B(&[B("mask"), B("size")])]),
+        max_items_with: B(
+            &[(B("images"), B("mask"), 4), (B("image_asset_identifiers"), B("mask"), 4)],
+        ),
         ..EMPTY
     },
     Node {
@@ -5911,6 +5914,12 @@ pub(super) static NODES: [Node; 415] = [
         ),
         additional: Additional::Refused,
         masks: B(&[(B("mask"), B("image"))]),
+        max_items_with: B(
+            &[
+                (B("reference_images"), B("mask"), 3),
+                (B("reference_image_asset_identifiers"), B("mask"), 3),
+            ],
+        ),
         ..EMPTY
     },
     Node {

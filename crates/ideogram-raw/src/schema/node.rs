@@ -60,6 +60,9 @@ pub(crate) struct Node {
     pub(crate) image: bool,
     /// `x-masks`: each mask field with the field whose images it masks.
     pub(crate) masks: List<(Text, Text)>,
+    /// `x-max-items-with`: a list that holds at most `max` items when
+    /// another field is given, as (list, other field, max).
+    pub(crate) max_items_with: List<(Text, Text, u64)>,
 }
 
 /// A field of an object schema.
@@ -143,6 +146,7 @@ pub(crate) const EMPTY: Node = Node {
     format: None,
     image: false,
     masks: List::Borrowed(&[]),
+    max_items_with: List::Borrowed(&[]),
 };
 
 /// The schema a `$ref` names in `root`, or `schema` itself.
@@ -332,6 +336,17 @@ impl<'a> Compiler<'a> {
                     .into_iter()
                     .flatten()
                     .filter_map(|(mask, of)| Some((Text::Owned(mask.clone()), text(of)?)))
+                    .collect(),
+            ),
+            max_items_with: List::Owned(
+                schema["x-max-items-with"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|rule| {
+                        let (list, with) = (text(&rule["field"])?, text(&rule["with"])?);
+                        Some((list, with, rule["max"].as_u64()?))
+                    })
                     .collect(),
             ),
         };
