@@ -357,6 +357,11 @@ impl Draft<'_> {
                     return Err(InvalidInput::new(stand_in.name, message));
                 }
                 let value = serde_json::to_value(asset).expect("an asset identifier is JSON");
+                // A list's stand-in (the character reference's) holds the one asset.
+                let value = match stand_in.list {
+                    true => Value::Array(vec![value]),
+                    false => value,
+                };
                 obj.insert(stand_in.name.to_owned(), value);
                 continue;
             }

@@ -150,3 +150,28 @@ fn an_asset_reads_back_from_its_json_form() {
     assert_eq!(serde_json::from_value::<ImageInput>(value).unwrap(), image);
     assert_eq!(image.to_string(), "asset:RESPONSE:photo");
 }
+
+/// Ideogram 3.0's character generate takes its one character as an asset
+/// (`character_reference_asset_identifiers`, exactly one, in place of the
+/// file: both optional in Ideogram's OpenAPI of 2026-10-07), sent as a
+/// one-item list with no file part; v1's generate takes no identifier, so
+/// the request goes to v2.
+#[tokio::test]
+async fn a_character_reference_may_be_an_asset_in_place_of_its_file() {
+    let (mock, client) = mock().await;
+    let request = GenerateRequest::new("the same woman, in a forest")
+        .model(Model::V3)
+        .character_reference(ImageInput::asset(asset("face")), None);
+    client.generate(&request).await.unwrap();
+    let entries = mock.ledger().entries;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[0].operation,
+        "/v2/image/generate/ideogram-3-character"
+    );
+    assert_eq!(
+        entries[0].fields["character_reference_asset_identifiers"],
+        json!([json_of("face")])
+    );
+    assert!(!entries[0].fields.contains_key("character_reference_images"));
+}

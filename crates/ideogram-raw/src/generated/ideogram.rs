@@ -1808,7 +1808,7 @@ Cannot be used with `style_codes`.
     }
     /**The multipart body of `POST /v2/image/generate/ideogram-3-character`:
 3.0's fields less palette, style codes and presets, plus one character
-reference image and its optional mask.
+reference image (or its asset, in its place) and its optional mask.
 */
     #[derive(
         ::serde::Deserialize,
@@ -1830,7 +1830,8 @@ reference image and its optional mask.
         pub character_reference_asset_identifiers: ::std::option::Option<
             CharacterReferenceAssets,
         >,
-        ///The character to keep (one image of at most 10 MB; required).
+        ///The character to keep (one image of at most 10 MB; it or its asset is required).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub character_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         ///Optional mask for the character image, grayscale, its size.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -12987,9 +12988,7 @@ the id `request_id`; the webhooks guide and the header say
                     aspect_ratio: Ok(Default::default()),
                     async_: Ok(Default::default()),
                     character_reference_asset_identifiers: Ok(Default::default()),
-                    character_reference_images: Err(
-                        "no value supplied for character_reference_images".to_string(),
-                    ),
+                    character_reference_images: Ok(Default::default()),
                     character_reference_mask: Ok(Default::default()),
                     enable_copyright_detection: Ok(Default::default()),
                     magic_prompt: Ok(Default::default()),

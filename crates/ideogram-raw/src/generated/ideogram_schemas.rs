@@ -2324,7 +2324,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
-        required: B(&[B("prompt"), B("character_reference_images")]),
+        required: B(&[B("prompt")]),
         properties: B(
             &[
                 Property {
@@ -2346,7 +2346,7 @@ pub(super) static NODES: [Node; 415] = [
                     node: 8,
                     reference: Some(B("CharacterReferenceAssets")),
                     takes: None,
-                    in_place_of: None,
+                    in_place_of: Some(B("character_reference_images")),
                 },
                 Property {
                     name: B("character_reference_images"),
