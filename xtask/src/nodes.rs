@@ -94,6 +94,7 @@ fn emit_node(node: &Node) -> Result<String, Box<dyn Error>> {
         ("max_length", node.max_length),
         ("min_items", node.min_items),
         ("max_items", node.max_items),
+        ("max_total_bytes", node.max_total_bytes),
     ] {
         if let Some(n) = value {
             write!(out, "{name}: Some({n}),")?;
@@ -164,6 +165,19 @@ fn emit_node(node: &Node) -> Result<String, Box<dyn Error>> {
             .map(|(mask, of)| format!("(B({:?}), B({:?})),", &**mask, &**of))
             .collect();
         write!(out, "masks: B(&[{masks}]),")?;
+    }
+    if !node.max_items_with.is_empty() {
+        let mut rules = String::new();
+        for (list, with, max) in node.max_items_with.iter() {
+            // Both name fields of this object: a misspelt rule never applies.
+            for field in [list, with] {
+                if !node.properties.iter().any(|p| p.name == *field) {
+                    return Err(format!("x-max-items-with names {field}, not a field here").into());
+                }
+            }
+            write!(rules, "(B({:?}), B({:?}), {max}),", &**list, &**with)?;
+        }
+        write!(out, "max_items_with: B(&[{rules}]),")?;
     }
     out.push_str("..EMPTY }");
     Ok(out)

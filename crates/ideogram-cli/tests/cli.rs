@@ -1153,9 +1153,9 @@ async fn tables_need_no_key() {
     let dir = tempfile::tempdir().unwrap();
     let all = run(&["resolutions"], &[], dir.path()).await;
     assert_eq!(code(&all), 0);
-    assert_eq!(stdout(&all).lines().count(), 1 + 101);
+    assert_eq!(stdout(&all).lines().count(), 1 + 105);
     assert!(
-        stdout(&all).contains("1280x720    16:9    yes     -       -"),
+        stdout(&all).contains("1280x720    16:9    yes     -       yes"),
         "{}",
         stdout(&all)
     );

@@ -35,6 +35,7 @@ impl Short {
             error: Some(words.to_owned()),
             reject_reason: Some(reason.to_string()),
             max_inflight_requests: None,
+            task_completion_speed: None,
         };
         json(
             402,

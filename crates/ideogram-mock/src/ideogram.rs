@@ -136,6 +136,8 @@ pub(crate) async fn run(
                     error: Some("Too many requests in flight".to_owned()),
                     reject_reason: Some(RejectReason::InflightLimit.to_string()),
                     max_inflight_requests: Some(i64::from(config.inflight_limit)),
+                    // The queue the request resolved to; the mock has one.
+                    task_completion_speed: Some("fast".to_owned()),
                 })
                 .expect("a generated body is JSON"),
             );
@@ -236,7 +238,7 @@ pub(crate) fn v2_answer(
     usd_micros: Option<u64>,
 ) -> Value {
     let mut answer = GenerationV2 {
-        generation_id: id.to_owned(),
+        generation_id: Some(id.to_owned()),
         seed,
         data: Vec::new(),
         generation_kind: None,

@@ -130,6 +130,8 @@ pub struct FieldFacts<'a> {
     /// The file field it may stand in for (`x-in-place-of`): an asset
     /// identifier given instead of the image.
     pub in_place_of: Option<&'a str>,
+    /// `x-max-total-bytes`: the most bytes its files may hold in all.
+    pub max_total_bytes: Option<u64>,
 }
 
 /// The name a [`Schemas::document`]'s own schema is kept under.
@@ -583,6 +585,16 @@ impl Schemas {
                 return fail(path, format!("cannot be given with {first}"));
             }
         }
+        // `x-max-items-with`: a list shorter when another field is given.
+        for (list, with, max) in schema.max_items_with.iter() {
+            if present(with)
+                && let Some(Value::Array(items)) = get(list)
+                && items.len() as u64 > *max
+            {
+                push_field(path, list);
+                return fail(path, format!("at most {max} with {with}"));
+            }
+        }
         if let Some(model) = schema.model_of(object) {
             for (field, models) in schema.field_models.iter() {
                 if get(field).is_some() && !models.iter().any(|m| m == model) {
@@ -822,6 +834,7 @@ impl Schemas {
             values: self.field_values(name, field).unwrap_or_default(),
             takes: property.takes.as_deref(),
             in_place_of: property.in_place_of.as_deref(),
+            max_total_bytes: schema.max_total_bytes,
             models: self.field_models(name, field),
             mask_of: object
                 .masks

@@ -276,8 +276,9 @@ mod tests {
         let schema = schemars::schema_for!(Resolution);
         let sizes = schema.get("enum").and_then(|e| e.as_array()).unwrap();
         // The 78 legacy sizes and 69 of Ideogram 3.0 share all but 11; 4.0
-        // adds 512x512 and 21 2K sizes.
-        assert_eq!(sizes.len(), 101);
+        // adds 512x512, 21 2K sizes and 4 more of its OpenAPI's (1024x3072,
+        // 3072x1024, 720x1440, 1440x720).
+        assert_eq!(sizes.len(), 105);
         let schema = serde_json::to_value(schemars::schema_for!(ImageWeight)).unwrap();
         assert_eq!(
             (schema["minimum"].as_u64(), schema["maximum"].as_u64()),

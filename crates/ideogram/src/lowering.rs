@@ -82,6 +82,9 @@ pub(crate) struct ImageField {
     pub list: bool,
     /// The field whose images these mask.
     pub mask_of: Option<&'static str>,
+    /// The most bytes its files may hold in all (the spec's
+    /// `x-max-total-bytes`); `None`: each file is bounded on its own only.
+    pub max_total_bytes: Option<u64>,
 }
 
 /// A request lowered into its operation's body; its images still to read.
@@ -334,6 +337,7 @@ impl Draft<'_> {
                 file: known.file,
                 list: known.list,
                 mask_of: known.mask_of,
+                max_total_bytes: known.max_total_bytes,
             });
         };
         for (slot, input) in self.images {
@@ -353,6 +357,11 @@ impl Draft<'_> {
                     return Err(InvalidInput::new(stand_in.name, message));
                 }
                 let value = serde_json::to_value(asset).expect("an asset identifier is JSON");
+                // A list's stand-in (the character reference's) holds the one asset.
+                let value = match stand_in.list {
+                    true => Value::Array(vec![value]),
+                    false => value,
+                };
                 obj.insert(stand_in.name.to_owned(), value);
                 continue;
             }

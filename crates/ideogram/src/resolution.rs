@@ -243,7 +243,7 @@ mod tests {
         let err = "1000x1000".parse::<Resolution>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "invalid resolution: 1000x1000 is not one of the 101 sizes Ideogram renders; the nearest is 1024x1024"
+            "invalid resolution: 1000x1000 is not one of the 105 sizes Ideogram renders; the nearest is 1024x1024"
         );
         for bad in [
             "",

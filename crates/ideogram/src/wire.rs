@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::download::Downloader;
 use crate::error::Error;
-use crate::image_input::{MAX_IMAGE_BYTES, load};
+use crate::image_input::load;
 use crate::invalid::InvalidInput;
 use crate::lowering::{ImageField, Lowered};
 
@@ -85,7 +85,8 @@ impl WireRequest {
     }
 
     /// `lowered` with its images read: file parts for a multipart body (at most
-    /// 10 MB a field, masks checked), the URL or a file's base64 for a JSON body.
+    /// 10 MB a file, and in all what the spec's `x-max-total-bytes` allows a
+    /// field; masks checked), the URL or a file's base64 for a JSON body.
     pub(crate) async fn read(mut lowered: Lowered, downloader: &Downloader) -> Result<Self, Error> {
         // The body lives in the payload from here on (a recheck reads it there).
         let mut payload = Payload {
@@ -117,8 +118,10 @@ impl WireRequest {
                 payload.files.push((image.field.into(), part));
             }
             if image.file {
-                if total > MAX_IMAGE_BYTES {
-                    let (total, max) = (total as f64 / 1_048_576.0, MAX_IMAGE_BYTES / 1_048_576);
+                if let Some(max) = image.max_total_bytes
+                    && total as u64 > max
+                {
+                    let (total, max) = (total as f64 / 1_048_576.0, max as f64 / 1_048_576.0);
                     let message = format!("{total:.1} MB in all; at most {max} MB is accepted");
                     return Err(InvalidInput::new(image.field, message).into());
                 }

@@ -79,12 +79,31 @@ async fn an_edit_a_remix_and_a_describe_of_assets_send_no_file_and_are_billed_on
     assert!(!entries[2].fields.contains_key("image"));
 }
 
+/// v2's upscale takes `image_asset_identifier` in place of `image`, as every
+/// v2 upscale does in Ideogram's OpenAPI of 2026-10-07; v1's `/upscale`
+/// takes none, so the request goes to v2.
+#[tokio::test]
+async fn an_upscale_of_an_asset_goes_to_v2_with_no_file_and_is_billed_once() {
+    let (mock, client) = mock().await;
+    let upscale = EditRequest::upscale(ImageInput::asset(asset("photo")));
+    client.edit(&upscale).await.unwrap();
+    let entries = mock.ledger().entries;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].operation, "/v2/image/upscale/auto");
+    assert_eq!(
+        entries[0].fields["image_asset_identifier"],
+        json_of("photo")
+    );
+    assert!(!entries[0].fields.contains_key("image"));
+}
+
 #[tokio::test]
 async fn an_asset_where_no_operation_takes_one_or_beside_its_file_is_refused_unsent() {
     let (mock, client) = mock().await;
-    // An upscale (v1's and v2's) takes no identifier.
-    let upscale = EditRequest::upscale(ImageInput::asset(asset("photo")));
-    let err = client.edit(&upscale).await.unwrap_err();
+    // Remove object takes no identifier (v2's body lists only files).
+    let mask = ImageInput::bytes(&b"\xff\xd8\xff\xe0-mask"[..]);
+    let removal = EditRequest::remove_object(ImageInput::asset(asset("photo")), mask);
+    let err = client.edit(&removal).await.unwrap_err();
     let ideogram::Error::Validation(err) = err else {
         panic!("refused before sending: {err}")
     };
@@ -130,4 +149,29 @@ fn an_asset_reads_back_from_its_json_form() {
     assert_eq!(value, json_of("photo"));
     assert_eq!(serde_json::from_value::<ImageInput>(value).unwrap(), image);
     assert_eq!(image.to_string(), "asset:RESPONSE:photo");
+}
+
+/// Ideogram 3.0's character generate takes its one character as an asset
+/// (`character_reference_asset_identifiers`, exactly one, in place of the
+/// file: both optional in Ideogram's OpenAPI of 2026-10-07), sent as a
+/// one-item list with no file part; v1's generate takes no identifier, so
+/// the request goes to v2.
+#[tokio::test]
+async fn a_character_reference_may_be_an_asset_in_place_of_its_file() {
+    let (mock, client) = mock().await;
+    let request = GenerateRequest::new("the same woman, in a forest")
+        .model(Model::V3)
+        .character_reference(ImageInput::asset(asset("face")), None);
+    client.generate(&request).await.unwrap();
+    let entries = mock.ledger().entries;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[0].operation,
+        "/v2/image/generate/ideogram-3-character"
+    );
+    assert_eq!(
+        entries[0].fields["character_reference_asset_identifiers"],
+        json!([json_of("face")])
+    );
+    assert!(!entries[0].fields.contains_key("character_reference_images"));
 }

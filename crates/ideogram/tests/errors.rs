@@ -771,3 +771,24 @@ async fn a_redirect_to_another_origin_is_not_followed_with_the_key() {
         "the key went to another origin"
     );
 }
+
+/// Every `reject_reason` Ideogram documents for its 402 and 429 bodies
+/// (`GenerationErrorResponse`, its OpenAPI of 2026-10-07) is one the spec's
+/// `RejectReason` names: a reason the service gives is known, not only
+/// repeated as words.
+#[test]
+fn every_documented_reject_reason_is_one_the_spec_names() {
+    use ideogram::raw::ideogram::types::RejectReason;
+    let documented = [
+        "insufficient_funds",
+        "subscription_required",
+        "daily_limit",
+        "priority_credit_required",
+        "inflight_limit",
+        "feature_limit",
+    ];
+    for reason in documented {
+        let parsed = reason.parse::<RejectReason>();
+        assert!(parsed.is_ok(), "{reason}: {parsed:?}");
+    }
+}

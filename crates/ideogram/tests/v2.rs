@@ -375,3 +375,200 @@ async fn a_pinned_operation_s_generation_names_the_model_it_ran() {
         assert_eq!(generation.model, model, "{operation}");
     }
 }
+
+/// Precise edit and remove background may answer their images without a
+/// `generation_id` (optional in their answers' schemas, Ideogram's OpenAPI
+/// of 2026-10-07): the paid images are the generation, never an answer
+/// that does not decode.
+#[tokio::test]
+async fn a_v2_answer_with_images_and_no_generation_id_is_its_images() {
+    use common::{Canned, CaptureServer, client};
+    let server = CaptureServer::start(|request| {
+        let image = json!({"url": "https://ideogram.ai/api/images/ephemeral/done.png",
+                           "is_image_safe": true});
+        match request.path.as_str() {
+            "/v2/image/remove-background/ideogram-1" => Canned::json(200, json!({"data": [image]})),
+            _ => {
+                let mut image = image;
+                image["prompt"] = json!("a red scarf");
+                image["resolution"] = json!("64x64");
+                image["seed"] = json!(5);
+                Canned::json(200, json!({"generation_kind": "sampling", "data": [image]}))
+            }
+        }
+    })
+    .await;
+    let client = client(Provider::Ideogram, &server);
+    let removed = EditRequest::remove_background(ImageInput::bytes(png(64, 64)));
+    // A black and white mask (a PNG mask's pixels must be gray).
+    let mask = ImageSpec {
+        width: 64,
+        height: 64,
+        seed: 1,
+        palette: vec![[0, 0, 0], [255, 255, 255]],
+        transparent: false,
+    };
+    let precise = EditRequest::edit(
+        ImageInput::bytes(png(64, 64)),
+        ImageInput::bytes(mask.png()),
+        "give her a red scarf",
+    )
+    .operation("post_precise_edit_v2_ideogram_4_5");
+    for request in [removed, precise] {
+        let generation = client.edit(&request).await.unwrap();
+        assert_eq!(generation.images.len(), 1, "{request:?}");
+        assert!(
+            matches!(&generation.images[0].data, ImageData::Url(url) if url.ends_with("done.png")),
+            "{generation:?}"
+        );
+    }
+    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(
+        paths,
+        [
+            "/v2/image/remove-background/ideogram-1",
+            "/v2/image/precise-edit/ideogram-4-5"
+        ]
+    );
+}
+
+/// Ideogram 4.0's sizes on v2 include every one its OpenAPI's
+/// `ResolutionV4` lists (2026-10-07), such as 1024x3072 and 720x1280:
+/// a size the service takes is sent, not refused.
+#[tokio::test]
+async fn ideogram_4_on_v2_takes_every_size_its_openapi_lists() {
+    let (mock, client) = mock(MockConfig::default()).await;
+    let sizes = [
+        "1024x3072",
+        "3072x1024",
+        "720x1280",
+        "1280x720",
+        "720x1440",
+        "1440x720",
+    ];
+    for size in sizes {
+        let request = GenerateRequest::new("a tall banner")
+            .operation("post_generate_v2_ideogram_4")
+            .set("resolution", size);
+        let sent = client.generate(&request).await;
+        assert!(sent.is_ok(), "{size}: {sent:?}");
+    }
+    let entries = mock.ledger().entries;
+    let sent: Vec<&str> = entries
+        .iter()
+        .map(|e| e.fields["resolution"].as_str().unwrap())
+        .collect();
+    assert_eq!(sent, sizes);
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.operation == "/v2/image/generate/ideogram-4")
+    );
+}
+
+/// Ideogram 4.5 takes up to 5 `images` of up to 25 MB each: two images of
+/// 6 MB (12 MB together) are sent. Only the lists the spec caps in all
+/// (`x-max-total-bytes`: style and character references, 10 MB) are
+/// refused by their total, naming the field, before anything is sent.
+#[tokio::test]
+async fn only_a_list_the_spec_caps_in_all_is_refused_by_its_total() {
+    use common::{CaptureServer, client, ideogram_answer};
+    let server = CaptureServer::start(|_| ideogram_answer(&["https://cdn.example/a.png"])).await;
+    let client = client(Provider::Ideogram, &server);
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<String> = ["one.jpg", "two.jpg"]
+        .iter()
+        .map(|name| {
+            let mut jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF".to_vec();
+            jpeg.resize(6 * 1024 * 1024, 0);
+            let path = dir.path().join(name);
+            std::fs::write(&path, jpeg).unwrap();
+            path.display().to_string()
+        })
+        .collect();
+    let edit = GenerateRequest::new("the two of them at the seaside")
+        .model(Model::V4_5)
+        .set("images", &paths);
+    client.generate(&edit).await.unwrap();
+    let sent = server.single_request();
+    assert_eq!(sent.path, "/v2/image/generate/ideogram-4-5");
+    assert!(sent.body.len() > 12 * 1024 * 1024, "{}", sent.body.len());
+    // Style references: 10 MB in all, refused unsent.
+    let styled = GenerateRequest::new("a fox")
+        .model(Model::V3)
+        .style_reference(ImageInput::file(&paths[0]))
+        .style_reference(ImageInput::file(&paths[1]));
+    let err = client.generate(&styled).await.unwrap_err();
+    let Error::Validation(err) = err else {
+        panic!("refused before sending: {err}")
+    };
+    assert_eq!(err.field, "style_reference_images", "{err}");
+    assert!(err.message.contains("at most 10 MB"), "{err}");
+    assert_eq!(server.requests().len(), 1, "nothing more sent");
+}
+
+/// With a mask, Ideogram 4.5's generate takes at most 3 images besides the
+/// first, and its precise edit at most 3 references (the model's pages):
+/// one more is refused before sending, naming the field and its limit;
+/// the limit itself is sent.
+#[tokio::test]
+async fn with_a_mask_4_5_takes_at_most_3_more_images_and_one_more_is_refused_unsent() {
+    use common::{CaptureServer, client, ideogram_answer};
+    let server = CaptureServer::start(|_| ideogram_answer(&["https://cdn.example/a.png"])).await;
+    let client = client(Provider::Ideogram, &server);
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, palette: Vec<[u8; 3]>| {
+        let spec = ImageSpec {
+            width: 64,
+            height: 64,
+            seed: 1,
+            palette,
+            transparent: false,
+        };
+        let path = dir.path().join(name);
+        std::fs::write(&path, spec.png()).unwrap();
+        path.display().to_string()
+    };
+    let mask = write("mask.png", vec![[0, 0, 0], [255, 255, 255]]);
+    let images: Vec<String> = (0..5).map(|i| write(&format!("{i}.png"), vec![])).collect();
+
+    let generate = |n: usize| {
+        GenerateRequest::new("a red door")
+            .model(Model::V4_5)
+            .set("images", &images[..n])
+            .set("mask", &mask)
+    };
+    let err = client.generate(&generate(5)).await.unwrap_err();
+    let Error::Validation(err) = err else {
+        panic!("refused before sending: {err}")
+    };
+    assert_eq!(err.field, "images", "{err}");
+    assert!(err.message.contains("at most 4 with mask"), "{err}");
+    client.generate(&generate(4)).await.unwrap();
+
+    let precise = |n: usize| {
+        EditRequest::edit(
+            ImageInput::file(&images[0]),
+            ImageInput::file(&mask),
+            "a red door",
+        )
+        .operation("post_precise_edit_v2_ideogram_4_5")
+        .set("reference_images", &images[1..=n])
+    };
+    let err = client.edit(&precise(4)).await.unwrap_err();
+    let Error::Validation(err) = err else {
+        panic!("refused before sending: {err}")
+    };
+    assert_eq!(err.field, "reference_images", "{err}");
+    assert!(err.message.contains("at most 3 with mask"), "{err}");
+    client.edit(&precise(3)).await.unwrap();
+
+    let sent: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(
+        sent,
+        [
+            "/v2/image/generate/ideogram-4-5",
+            "/v2/image/precise-edit/ideogram-4-5"
+        ]
+    );
+}

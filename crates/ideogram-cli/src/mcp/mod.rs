@@ -673,7 +673,7 @@ mod tests {
         }
     }
 
-    /// tools/list fits an agent's context: no 101-value enums repeated,
+    /// tools/list fits an agent's context: no 105-value enums repeated,
     /// no Rust names, no CLI commands (issue 23, item 12).
     #[test]
     fn tool_definitions_are_small_and_speak_to_an_agent() {

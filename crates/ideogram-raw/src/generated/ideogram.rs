@@ -1507,6 +1507,12 @@ still decodes).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub reject_reason: ::std::option::Option<::std::string::String>,
+        /**With `inflight_limit`, the queue the request resolved to: `fast` or
+`slow` (a plain string so that a queue added later still decodes).
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub task_completion_speed: ::std::option::Option<::std::string::String>,
     }
     impl ErrorBody {
         pub fn builder() -> builder::ErrorBody {
@@ -1802,7 +1808,7 @@ Cannot be used with `style_codes`.
     }
     /**The multipart body of `POST /v2/image/generate/ideogram-3-character`:
 3.0's fields less palette, style codes and presets, plus one character
-reference image and its optional mask.
+reference image (or its asset, in its place) and its optional mask.
 */
     #[derive(
         ::serde::Deserialize,
@@ -1824,7 +1830,8 @@ reference image and its optional mask.
         pub character_reference_asset_identifiers: ::std::option::Option<
             CharacterReferenceAssets,
         >,
-        ///The character to keep (one image; required).
+        ///The character to keep (one image of at most 10 MB; it or its asset is required).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub character_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         ///Optional mask for the character image, grayscale, its size.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1859,7 +1866,9 @@ reference image and its optional mask.
         pub style_reference_asset_identifiers: ::std::option::Option<
             StyleReferenceAssets,
         >,
-        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        /**Images whose style to follow, at most 10 and 10 MB in all (the v1
+page's total, assumed on v2); excludes `style_codes`.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2071,7 +2080,9 @@ data: the JSON body's fields plus up to 10 style reference images.
         pub style_reference_asset_identifiers: ::std::option::Option<
             StyleReferenceAssets,
         >,
-        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        /**Images whose style to follow, at most 10 and 10 MB in all (the v1
+page's total, assumed on v2); excludes `style_codes`.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2493,7 +2504,9 @@ body's fields plus up to 10 style reference images.
         pub style_reference_asset_identifiers: ::std::option::Option<
             StyleReferenceAssets,
         >,
-        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        /**Images whose style to follow, at most 10 and 10 MB in all (the v1
+page's total, assumed on v2); excludes `style_codes`.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3111,7 +3124,11 @@ everywhere in this spec).
     }
     /**`POST /v2/image/generate/ideogram-4-5` as multipart form data: the JSON
 body's fields plus up to 5 source `images` (the first is edited) and a
-`mask`, which excludes `size`.
+`mask`, which excludes `size`; with a mask, at most 3 images besides
+the first (`x-max-items-with`). The model's page adds rules no
+extension here states, so the service, not the client, refuses a
+break of them (400, not billed): `size: source` and `quality:
+very_low` only with images.
 */
     #[derive(
         ::serde::Deserialize,
@@ -3923,13 +3940,18 @@ so that a state added later still decodes.
         }
     }
     /**A v2 generation's answer: its images in `data` when it ran
-synchronously; without `data`, an acknowledgement to poll.
+synchronously; without `data`, an acknowledgement to poll. Precise
+edit's and remove background's answers may leave out
+`generation_id` (optional in their schemas, Ideogram's OpenAPI of
+2026-10-07), so it is optional here: an answer with neither images
+nor an id is the client's error to raise.
 */
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         schemars::JsonSchema
     )]
     pub struct GenerationV2 {
@@ -3937,7 +3959,9 @@ synchronously; without `data`, an acknowledgement to poll.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub data: ::std::vec::Vec<ImageObjectV2>,
         ///The generation's id (URL-safe base64), to poll and to match webhook deliveries.
-        pub generation_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub generation_id: ::std::option::Option<::std::string::String>,
         ///`sampling` or `workflow` (Ideogram 4.5 only; a plain string so new kinds decode).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
@@ -3960,7 +3984,10 @@ synchronously; without `data`, an acknowledgement to poll.
             Default::default()
         }
     }
-    ///A generation, or its price when asked with `dry_run`.
+    /**Its price when asked with `dry_run`, or a generation. The quote is
+first: a generation's fields are all optional, so a quote would
+decode as one.
+*/
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -3971,17 +3998,17 @@ synchronously; without `data`, an acknowledgement to poll.
     #[serde(untagged)]
     #[non_exhaustive]
     pub enum GenerationV2OrQuote {
-        GenerationV2(GenerationV2),
         PriceQuote(PriceQuote),
-    }
-    impl ::std::convert::From<GenerationV2> for GenerationV2OrQuote {
-        fn from(value: GenerationV2) -> Self {
-            Self::GenerationV2(value)
-        }
+        GenerationV2(GenerationV2),
     }
     impl ::std::convert::From<PriceQuote> for GenerationV2OrQuote {
         fn from(value: PriceQuote) -> Self {
             Self::PriceQuote(value)
+        }
+    }
+    impl ::std::convert::From<GenerationV2> for GenerationV2OrQuote {
+        fn from(value: GenerationV2) -> Self {
+            Self::GenerationV2(value)
         }
     }
     ///`GetGenerationV2GenerationId`
@@ -4310,7 +4337,7 @@ and its optional mask.
         pub character_reference_asset_identifiers: ::std::option::Option<
             CharacterReferenceAssets,
         >,
-        ///The character to keep (one image).
+        ///The character to keep (one image of at most 10 MB).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub character_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         ///Optional mask for the character image, grayscale, its size.
@@ -4359,7 +4386,9 @@ and its optional mask.
         pub style_reference_asset_identifiers: ::std::option::Option<
             StyleReferenceAssets,
         >,
-        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        /**Images whose style to follow, at most 10 and 10 MB in all (the v1
+page's total, assumed on v2); excludes `style_codes`.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4503,7 +4532,9 @@ and its optional mask.
         pub style_reference_asset_identifiers: ::std::option::Option<
             StyleReferenceAssets,
         >,
-        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        /**Images whose style to follow, at most 10 and 10 MB in all (the v1
+page's total, assumed on v2); excludes `style_codes`.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4570,7 +4601,9 @@ and its optional mask.
         pub style_reference_asset_identifiers: ::std::option::Option<
             StyleReferenceAssets,
         >,
-        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        /**Images whose style to follow, at most 10 and 10 MB in all (the v1
+page's total, assumed on v2); excludes `style_codes`.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5537,7 +5570,9 @@ v2) and exclude `resolution` and `aspect_ratio`.
                 })
         }
     }
-    ///The multipart body of `POST /v2/image/precise-edit/ideogram-4-5`.
+    /**The multipart body of `POST /v2/image/precise-edit/ideogram-4-5`:
+with a mask, at most 3 references (`x-max-items-with`).
+*/
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -6026,7 +6061,9 @@ Cannot be used with `style_codes`.
         pub style_reference_asset_identifiers: ::std::option::Option<
             StyleReferenceAssets,
         >,
-        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        /**Images whose style to follow, at most 10 and 10 MB in all (the v1
+page's total, assumed on v2); excludes `style_codes`.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
     }
@@ -6035,8 +6072,12 @@ Cannot be used with `style_codes`.
             Default::default()
         }
     }
-    /**Why a call was refused, not run and not billed (`ErrorBody.reject_reason`):
-`inflight_limit` with 429; `insufficient_funds` or `daily_limit` with 402.
+    /**Why a call was refused, not run and not billed (`ErrorBody.reject_reason`;
+the values of `GenerationErrorResponse` in Ideogram's OpenAPI of
+2026-10-07): `inflight_limit` with 429; the others (balance or plan:
+`insufficient_funds`, `daily_limit`, `subscription_required`,
+`priority_credit_required`, `feature_limit`) with 402. The 402 and
+429 bodies share the list, so a client maps the status, not the reason.
 */
     #[derive(
         ::serde::Deserialize,
@@ -6059,6 +6100,12 @@ Cannot be used with `style_codes`.
         InsufficientFunds,
         #[serde(rename = "daily_limit")]
         DailyLimit,
+        #[serde(rename = "subscription_required")]
+        SubscriptionRequired,
+        #[serde(rename = "priority_credit_required")]
+        PriorityCreditRequired,
+        #[serde(rename = "feature_limit")]
+        FeatureLimit,
     }
     impl ::std::fmt::Display for RejectReason {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -6066,6 +6113,9 @@ Cannot be used with `style_codes`.
                 Self::InflightLimit => f.write_str("inflight_limit"),
                 Self::InsufficientFunds => f.write_str("insufficient_funds"),
                 Self::DailyLimit => f.write_str("daily_limit"),
+                Self::SubscriptionRequired => f.write_str("subscription_required"),
+                Self::PriorityCreditRequired => f.write_str("priority_credit_required"),
+                Self::FeatureLimit => f.write_str("feature_limit"),
             }
         }
     }
@@ -6078,6 +6128,9 @@ Cannot be used with `style_codes`.
                 "inflight_limit" => Ok(Self::InflightLimit),
                 "insufficient_funds" => Ok(Self::InsufficientFunds),
                 "daily_limit" => Ok(Self::DailyLimit),
+                "subscription_required" => Ok(Self::SubscriptionRequired),
+                "priority_credit_required" => Ok(Self::PriorityCreditRequired),
+                "feature_limit" => Ok(Self::FeatureLimit),
                 _ => Err("invalid value".into()),
             }
         }
@@ -6216,7 +6269,7 @@ schema: unconfirmed.
         pub character_reference_asset_identifiers: ::std::option::Option<
             CharacterReferenceAssets,
         >,
-        ///The character to keep (one image).
+        ///The character to keep (one image of at most 10 MB).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub character_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         ///Optional mask for the character image, grayscale, its size.
@@ -6262,7 +6315,9 @@ schema: unconfirmed.
         pub style_reference_asset_identifiers: ::std::option::Option<
             StyleReferenceAssets,
         >,
-        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        /**Images whose style to follow, at most 10 and 10 MB in all (the v1
+page's total, assumed on v2); excludes `style_codes`.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6481,7 +6536,9 @@ schema: unconfirmed.
         pub style_reference_asset_identifiers: ::std::option::Option<
             StyleReferenceAssets,
         >,
-        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        /**Images whose style to follow, at most 10 and 10 MB in all (the v1
+page's total, assumed on v2); excludes `style_codes`.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6697,7 +6754,9 @@ schema: unconfirmed.
         pub style_reference_asset_identifiers: ::std::option::Option<
             StyleReferenceAssets,
         >,
-        ///Images whose style to follow, at most 10; excludes `style_codes`.
+        /**Images whose style to follow, at most 10 and 10 MB in all (the v1
+page's total, assumed on v2); excludes `style_codes`.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub style_reference_images: ::std::vec::Vec<crate::multipart::FilePart>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8146,9 +8205,12 @@ used with `aspect_ratio`.
         }
     }
     /**Ideogram 4.0's output size as `<width>x<height>`: the 70 sizes of
-Ideogram's published `ResolutionV4` (3.0's and 512x512), and the 21 "2K
+Ideogram's published v1 `ResolutionV4` (3.0's and 512x512), the 21 "2K
 resolutions" the live documentation names, as Replicate lists them
-(2048x2048 to 3328x1248; Ideogram's own list of those is unconfirmed).
+(2048x2048 to 3328x1248), and the rest of the 38 of `ResolutionV4` in
+Ideogram's OpenAPI of 2026-10-07 (1024x3072 to 1440x720, read
+through code generated from it). The lists disagree and none is
+confirmed by a page: every size one of them names is taken.
 */
     #[derive(
         ::serde::Deserialize,
@@ -8347,6 +8409,18 @@ resolutions" the live documentation names, as Replicate lists them
         X1280x3072,
         #[serde(rename = "3072x1280")]
         X3072x1280,
+        #[serde(rename = "1024x3072")]
+        X1024x3072,
+        #[serde(rename = "3072x1024")]
+        X3072x1024,
+        #[serde(rename = "720x1280")]
+        X720x1280,
+        #[serde(rename = "1280x720")]
+        X1280x720,
+        #[serde(rename = "720x1440")]
+        X720x1440,
+        #[serde(rename = "1440x720")]
+        X1440x720,
     }
     impl ::std::fmt::Display for ResolutionV4 {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -8442,6 +8516,12 @@ resolutions" the live documentation names, as Replicate lists them
                 Self::X3328x1248 => f.write_str("3328x1248"),
                 Self::X1280x3072 => f.write_str("1280x3072"),
                 Self::X3072x1280 => f.write_str("3072x1280"),
+                Self::X1024x3072 => f.write_str("1024x3072"),
+                Self::X3072x1024 => f.write_str("3072x1024"),
+                Self::X720x1280 => f.write_str("720x1280"),
+                Self::X1280x720 => f.write_str("1280x720"),
+                Self::X720x1440 => f.write_str("720x1440"),
+                Self::X1440x720 => f.write_str("1440x720"),
             }
         }
     }
@@ -8542,6 +8622,12 @@ resolutions" the live documentation names, as Replicate lists them
                 "3328x1248" => Ok(Self::X3328x1248),
                 "1280x3072" => Ok(Self::X1280x3072),
                 "3072x1280" => Ok(Self::X3072x1280),
+                "1024x3072" => Ok(Self::X1024x3072),
+                "3072x1024" => Ok(Self::X3072x1024),
+                "720x1280" => Ok(Self::X720x1280),
+                "1280x720" => Ok(Self::X1280x720),
+                "720x1440" => Ok(Self::X720x1440),
+                "1440x720" => Ok(Self::X1440x720),
                 _ => Err("invalid value".into()),
             }
         }
@@ -9938,7 +10024,10 @@ subheading, body, caption) so that values added later decode.
             Default::default()
         }
     }
-    ///The multipart body of `POST /v2/image/upscale/auto`.
+    /**The multipart body of `POST /v2/image/upscale/auto`: the image as a
+file or as an asset (`UpscaleToolRequest`, Ideogram's OpenAPI of
+2026-10-07; its `internal`, undocumented, is left out).
+*/
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -9952,7 +10041,12 @@ subheading, body, caption) so that values added later decode.
         #[serde(rename = "async", default)]
         pub async_: bool,
         ///The input image; JPEG, PNG or WebP.
-        pub image: crate::multipart::FilePart,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image: ::std::option::Option<crate::multipart::FilePart>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(transform = crate::not_null::absent_not_null)]
+        pub image_asset_identifier: ::std::option::Option<AssetIdentifier>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub seed: ::std::option::Option<Seed>,
@@ -9963,6 +10057,18 @@ subheading, body, caption) so that values added later decode.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub webhook_url: ::std::option::Option<UpscaleV2WebhookUrl>,
+    }
+    impl ::std::default::Default for UpscaleV2 {
+        fn default() -> Self {
+            Self {
+                async_: Default::default(),
+                image: Default::default(),
+                image_asset_identifier: Default::default(),
+                seed: Default::default(),
+                upscale_factor: defaults::upscale_v2_upscale_factor(),
+                webhook_url: Default::default(),
+            }
+        }
     }
     impl UpscaleV2 {
         pub fn builder() -> builder::UpscaleV2 {
@@ -11503,6 +11609,10 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            task_completion_speed: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ErrorBody {
             fn default() -> Self {
@@ -11510,6 +11620,7 @@ the id `request_id`; the webhooks guide and the header say
                     error: Ok(Default::default()),
                     max_inflight_requests: Ok(Default::default()),
                     reject_reason: Ok(Default::default()),
+                    task_completion_speed: Ok(Default::default()),
                 }
             }
         }
@@ -11552,6 +11663,20 @@ the id `request_id`; the webhooks guide and the header say
                     });
                 self
             }
+            pub fn task_completion_speed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.task_completion_speed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for task_completion_speed: {e}"
+                        )
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ErrorBody> for super::ErrorBody {
             type Error = super::error::ConversionError;
@@ -11562,6 +11687,7 @@ the id `request_id`; the webhooks guide and the header say
                     error: value.error?,
                     max_inflight_requests: value.max_inflight_requests?,
                     reject_reason: value.reject_reason?,
+                    task_completion_speed: value.task_completion_speed?,
                 })
             }
         }
@@ -11571,6 +11697,7 @@ the id `request_id`; the webhooks guide and the header say
                     error: Ok(value.error),
                     max_inflight_requests: Ok(value.max_inflight_requests),
                     reject_reason: Ok(value.reject_reason),
+                    task_completion_speed: Ok(value.task_completion_speed),
                 }
             }
         }
@@ -12861,9 +12988,7 @@ the id `request_id`; the webhooks guide and the header say
                     aspect_ratio: Ok(Default::default()),
                     async_: Ok(Default::default()),
                     character_reference_asset_identifiers: Ok(Default::default()),
-                    character_reference_images: Err(
-                        "no value supplied for character_reference_images".to_string(),
-                    ),
+                    character_reference_images: Ok(Default::default()),
                     character_reference_mask: Ok(Default::default()),
                     enable_copyright_detection: Ok(Default::default()),
                     magic_prompt: Ok(Default::default()),
@@ -16255,7 +16380,7 @@ the id `request_id`; the webhooks guide and the header say
                 ::std::string::String,
             >,
             generation_id: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             generation_kind: ::std::result::Result<
@@ -16279,9 +16404,7 @@ the id `request_id`; the webhooks guide and the header say
             fn default() -> Self {
                 Self {
                     data: Ok(Default::default()),
-                    generation_id: Err(
-                        "no value supplied for generation_id".to_string(),
-                    ),
+                    generation_id: Ok(Default::default()),
                     generation_kind: Ok(Default::default()),
                     height: Ok(Default::default()),
                     seed: Ok(Default::default()),
@@ -16304,7 +16427,7 @@ the id `request_id`; the webhooks guide and the header say
             }
             pub fn generation_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.generation_id = value
@@ -23307,7 +23430,11 @@ the id `request_id`; the webhooks guide and the header say
         pub struct UpscaleV2 {
             async_: ::std::result::Result<bool, ::std::string::String>,
             image: ::std::result::Result<
-                crate::multipart::FilePart,
+                ::std::option::Option<crate::multipart::FilePart>,
+                ::std::string::String,
+            >,
+            image_asset_identifier: ::std::result::Result<
+                ::std::option::Option<super::AssetIdentifier>,
                 ::std::string::String,
             >,
             seed: ::std::result::Result<
@@ -23327,7 +23454,8 @@ the id `request_id`; the webhooks guide and the header say
             fn default() -> Self {
                 Self {
                     async_: Ok(Default::default()),
-                    image: Err("no value supplied for image".to_string()),
+                    image: Ok(Default::default()),
+                    image_asset_identifier: Ok(Default::default()),
                     seed: Ok(Default::default()),
                     upscale_factor: Ok(super::defaults::upscale_v2_upscale_factor()),
                     webhook_url: Ok(Default::default()),
@@ -23349,13 +23477,31 @@ the id `request_id`; the webhooks guide and the header say
             }
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::multipart::FilePart>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::multipart::FilePart>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.image = value
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn image_asset_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AssetIdentifier>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_asset_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for image_asset_identifier: {e}"
+                        )
                     });
                 self
             }
@@ -23408,6 +23554,7 @@ the id `request_id`; the webhooks guide and the header say
                 Ok(Self {
                     async_: value.async_?,
                     image: value.image?,
+                    image_asset_identifier: value.image_asset_identifier?,
                     seed: value.seed?,
                     upscale_factor: value.upscale_factor?,
                     webhook_url: value.webhook_url?,
@@ -23419,6 +23566,7 @@ the id `request_id`; the webhooks guide and the header say
                 Self {
                     async_: Ok(value.async_),
                     image: Ok(value.image),
+                    image_asset_identifier: Ok(value.image_asset_identifier),
                     seed: Ok(value.seed),
                     upscale_factor: Ok(value.upscale_factor),
                     webhook_url: Ok(value.webhook_url),
@@ -23702,8 +23850,13 @@ object, upscale; and `GET /v2/generations/{id}`, which polls any v2 call
 made with `async` or a `webhook_url`. v2 takes images as multipart file
 parts, or as `AssetIdentifier`s (JSON parts in multipart) where a body
 lists them, and enums in lower case; `private` and
-`target_collection_id` (in Ideogram's OpenAPI of 2026-10-07) and 4.5's
-`context_window` (undocumented) are left out. Where a model runs on
+`target_collection_id` (in Ideogram's OpenAPI of 2026-10-07), the
+style and character references' `style_reference_collection_id`,
+`style_reference_collection_version_id`,
+`character_reference_collection_id` and
+`character_reference_collection_version_id` (3.0's generate, inpaint
+and remix, in the same OpenAPI), upscale's `internal` and 4.5's
+`context_window` (all undocumented) are left out. Where a model runs on
 both versions a client sends v1 unless the request needs v2 (a v2-only
 field such as `async`, or an operation pinned by id), since gateways
 re-serve v1.
@@ -23754,6 +23907,12 @@ dollar: the `billing` product, per call or `per` unit of a count field
 field absent), with the `source` of the figures. Its query parameter
 marked `x-price-quote` (v2's `dry_run`) prices a call instead of running
 it; an operation without one must never be sent it (it may run, billed).
+A body's `x-max-items-with` lists rules `{field, with, max}`: the list
+`field` holds at most `max` items when the field `with` is given
+(Ideogram 4.5: fewer source images with a mask).
+A list of files marked `x-max-total-bytes` holds at most that many
+bytes in all (Ideogram's 10 MB for style and character references);
+another list is bounded by each file's own size only.
 A schema marked `x-takes: <field>` takes what other bodies call `<field>`
 (`magic_prompt_option` is the `magic_prompt` switch). A body's
 `x-masks` pairs each mask with the field whose images it masks: a mask is
@@ -32596,6 +32755,12 @@ impl crate::multipart::MultipartBody for types::UpscaleV2 {
     fn form(&self) -> Result<crate::multipart::Form, String> {
         let form = crate::multipart::Form::new();
         let form = crate::multipart::file_parts(form, "image", &self.image)?;
+        let form = crate::multipart::value_part(
+            form,
+            "image_asset_identifier",
+            &self.image_asset_identifier,
+            false,
+        )?;
         let form = crate::multipart::value_part(
             form,
             "upscale_factor",

@@ -32,99 +32,99 @@ pub(super) static NAMED: &[(Text, usize)] = &[
     (B("DetectedTextBlock"), 40),
     (B("EditImageRequestV3"), 57),
     (B("ErrorBody"), 75),
-    (B("GatewayEnvelope"), 79),
-    (B("GenerateImageRequest"), 83),
-    (B("GenerateImageRequestV3"), 90),
-    (B("GenerateImageRequestV3Multipart"), 93),
-    (B("GenerateImageRequestV4"), 101),
-    (B("GenerateImageResponse"), 106),
-    (B("GenerateTransparentImageRequestV3"), 117),
-    (B("GenerateV3CharacterV2"), 120),
-    (B("GenerateV3CustomModelMultipartV2"), 134),
-    (B("GenerateV3CustomModelV2"), 143),
-    (B("GenerateV3MultipartV2"), 148),
-    (B("GenerateV3RequestV2"), 155),
-    (B("GenerateV3TransparentV2"), 160),
-    (B("GenerateV45Multipart"), 166),
-    (B("GenerateV45Request"), 176),
-    (B("GenerateV4CustomModelV2"), 181),
-    (B("GenerateV4RequestV2"), 188),
-    (B("GenerateV4TransparentV2"), 192),
-    (B("GenerationIdV2"), 197),
-    (B("GenerationIdV2OrQuote"), 199),
-    (B("GenerationQuality"), 208),
-    (B("GenerationState"), 209),
-    (B("GenerationStatusV2"), 210),
-    (B("GenerationV2"), 236),
-    (B("GenerationV2OrQuote"), 243),
-    (B("ImageGenerationResponseV4"), 244),
-    (B("ImageObject"), 109),
-    (B("ImageObjectV2"), 213),
-    (B("ImageObjectV4"), 247),
-    (B("ImageRequest"), 84),
-    (B("InitialImageRequest"), 254),
-    (B("InpaintV3CharacterV2"), 257),
-    (B("InpaintV3CustomModelV2"), 268),
-    (B("InpaintV3RequestV2"), 275),
-    (B("Jwk"), 283),
-    (B("Jwks"), 290),
-    (B("LayerizeTextRequest"), 292),
-    (B("LayerizeTextResponse"), 294),
-    (B("LayerizeV3RequestV2"), 299),
+    (B("GatewayEnvelope"), 80),
+    (B("GenerateImageRequest"), 84),
+    (B("GenerateImageRequestV3"), 91),
+    (B("GenerateImageRequestV3Multipart"), 94),
+    (B("GenerateImageRequestV4"), 102),
+    (B("GenerateImageResponse"), 107),
+    (B("GenerateTransparentImageRequestV3"), 118),
+    (B("GenerateV3CharacterV2"), 121),
+    (B("GenerateV3CustomModelMultipartV2"), 135),
+    (B("GenerateV3CustomModelV2"), 144),
+    (B("GenerateV3MultipartV2"), 149),
+    (B("GenerateV3RequestV2"), 156),
+    (B("GenerateV3TransparentV2"), 161),
+    (B("GenerateV45Multipart"), 167),
+    (B("GenerateV45Request"), 177),
+    (B("GenerateV4CustomModelV2"), 182),
+    (B("GenerateV4RequestV2"), 189),
+    (B("GenerateV4TransparentV2"), 193),
+    (B("GenerationIdV2"), 198),
+    (B("GenerationIdV2OrQuote"), 200),
+    (B("GenerationQuality"), 209),
+    (B("GenerationState"), 210),
+    (B("GenerationStatusV2"), 211),
+    (B("GenerationV2"), 237),
+    (B("GenerationV2OrQuote"), 244),
+    (B("ImageGenerationResponseV4"), 245),
+    (B("ImageObject"), 110),
+    (B("ImageObjectV2"), 214),
+    (B("ImageObjectV4"), 248),
+    (B("ImageRequest"), 85),
+    (B("InitialImageRequest"), 255),
+    (B("InpaintV3CharacterV2"), 258),
+    (B("InpaintV3CustomModelV2"), 269),
+    (B("InpaintV3RequestV2"), 276),
+    (B("Jwk"), 284),
+    (B("Jwks"), 291),
+    (B("LayerizeTextRequest"), 293),
+    (B("LayerizeTextResponse"), 295),
+    (B("LayerizeV3RequestV2"), 300),
     (B("MagicPromptOption"), 63),
-    (B("MagicPromptV2"), 126),
-    (B("MagicPromptVersion"), 85),
-    (B("ModelEnum"), 86),
+    (B("MagicPromptV2"), 127),
+    (B("MagicPromptVersion"), 86),
+    (B("ModelEnum"), 87),
     (B("NumImages"), 65),
-    (B("OutputResolutionV2"), 195),
-    (B("PImageRequest"), 306),
-    (B("PreciseEditV45"), 313),
-    (B("PriceQualifier"), 204),
-    (B("PriceQuote"), 200),
+    (B("OutputResolutionV2"), 196),
+    (B("PImageRequest"), 307),
+    (B("PreciseEditV45"), 314),
+    (B("PriceQualifier"), 205),
+    (B("PriceQuote"), 201),
     (B("Prompt"), 66),
-    (B("QualityV45"), 173),
-    (B("ReframeImageRequestV3"), 322),
-    (B("ReframeV3RequestV2"), 326),
-    (B("RejectReason"), 331),
-    (B("RemixImageRequest"), 332),
-    (B("RemixImageRequestV3"), 334),
-    (B("RemixV3CharacterV2"), 344),
-    (B("RemixV3CustomModelV2"), 356),
-    (B("RemixV3RequestV2"), 365),
-    (B("RemixV4RequestV2"), 374),
-    (B("RemoveBackgroundV2"), 380),
-    (B("RemoveObjectV2"), 383),
+    (B("QualityV45"), 174),
+    (B("ReframeImageRequestV3"), 323),
+    (B("ReframeV3RequestV2"), 327),
+    (B("RejectReason"), 332),
+    (B("RemixImageRequest"), 333),
+    (B("RemixImageRequestV3"), 335),
+    (B("RemixV3CharacterV2"), 345),
+    (B("RemixV3CustomModelV2"), 357),
+    (B("RemixV3RequestV2"), 366),
+    (B("RemixV4RequestV2"), 375),
+    (B("RemoveBackgroundV2"), 381),
+    (B("RemoveObjectV2"), 384),
     (B("RenderingSpeed"), 67),
-    (B("RenderingSpeedV2"), 128),
-    (B("RenderingSpeedV4"), 103),
-    (B("ReplaceBackgroundRequestV3"), 386),
-    (B("ReplaceBackgroundV3RequestV2"), 390),
-    (B("Resolution"), 88),
-    (B("ResolutionV3"), 92),
-    (B("ResolutionV4"), 104),
+    (B("RenderingSpeedV2"), 129),
+    (B("RenderingSpeedV4"), 104),
+    (B("ReplaceBackgroundRequestV3"), 387),
+    (B("ReplaceBackgroundV3RequestV2"), 391),
+    (B("Resolution"), 89),
+    (B("ResolutionV3"), 93),
+    (B("ResolutionV4"), 105),
     (B("Seed"), 68),
-    (B("SizeV45"), 174),
-    (B("StackedCustomModel"), 185),
-    (B("StackedCustomModels"), 184),
+    (B("SizeV45"), 175),
+    (B("StackedCustomModel"), 186),
+    (B("StackedCustomModels"), 185),
     (B("StyleCode"), 70),
     (B("StyleCodes"), 69),
-    (B("StylePresetV2"), 138),
+    (B("StylePresetV2"), 139),
     (B("StylePresetV3"), 71),
-    (B("StyleReferenceAssets"), 129),
-    (B("StyleType"), 89),
-    (B("StyleTypeCharacterV2"), 132),
-    (B("StyleTypeV2"), 141),
+    (B("StyleReferenceAssets"), 130),
+    (B("StyleType"), 90),
+    (B("StyleTypeCharacterV2"), 133),
+    (B("StyleTypeV2"), 142),
     (B("StyleTypeV3"), 74),
-    (B("TextBlockV2"), 222),
-    (B("UpscaleFactor"), 119),
-    (B("UpscaleImageRequest"), 394),
-    (B("UpscaleInitialImageRequest"), 396),
-    (B("UpscaleV2"), 399),
-    (B("WebhookDelivery"), 404),
-    (B("WebhookImage"), 407),
+    (B("TextBlockV2"), 223),
+    (B("UpscaleFactor"), 120),
+    (B("UpscaleImageRequest"), 395),
+    (B("UpscaleInitialImageRequest"), 397),
+    (B("UpscaleV2"), 400),
+    (B("WebhookDelivery"), 405),
+    (B("WebhookImage"), 408),
 ];
 /// The compiled schemas; each index names one.
-pub(super) static NODES: [Node; 414] = [
+pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         allowed: Some(
@@ -990,6 +990,7 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
+        max_total_bytes: Some(10485760),
         items: Some(59),
         ..EMPTY
     },
@@ -1158,6 +1159,7 @@ pub(super) static NODES: [Node; 414] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        max_total_bytes: Some(10485760),
         items: Some(73),
         ..EMPTY
     },
@@ -1208,6 +1210,13 @@ pub(super) static NODES: [Node; 414] = [
                     takes: None,
                     in_place_of: None,
                 },
+                Property {
+                    name: B("task_completion_speed"),
+                    node: 79,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
             ],
         ),
         ..EMPTY
@@ -1225,27 +1234,31 @@ pub(super) static NODES: [Node; 414] = [
         ..EMPTY
     },
     Node {
+        kinds: B(&[B("string")]),
+        ..EMPTY
+    },
+    Node {
         kinds: B(&[B("object")]),
         required: B(&[B("data")]),
         properties: B(
             &[
                 Property {
                     name: B("code"),
-                    node: 80,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("data"),
                     node: 81,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("message"),
+                    name: B("data"),
                     node: 82,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("message"),
+                    node: 83,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -1267,7 +1280,7 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("image_request"),
-                    node: 84,
+                    node: 85,
                     reference: Some(B("ImageRequest")),
                     takes: None,
                     in_place_of: None,
@@ -1305,21 +1318,21 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("magic_prompt_version"),
-                    node: 85,
+                    node: 86,
                     reference: Some(B("MagicPromptVersion")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("model"),
-                    node: 86,
+                    node: 87,
                     reference: Some(B("ModelEnum")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 87,
+                    node: 88,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -1340,7 +1353,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("resolution"),
-                    node: 88,
+                    node: 89,
                     reference: Some(B("Resolution")),
                     takes: None,
                     in_place_of: None,
@@ -1354,7 +1367,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("style_type"),
-                    node: 89,
+                    node: 90,
                     reference: Some(B("StyleType")),
                     takes: None,
                     in_place_of: None,
@@ -1566,7 +1579,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 91,
+                    node: 92,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -1594,7 +1607,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("resolution"),
-                    node: 92,
+                    node: 93,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                     in_place_of: None,
@@ -1736,14 +1749,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 94,
+                    node: 95,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("character_reference_images_mask"),
-                    node: 96,
+                    node: 97,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -1771,7 +1784,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 98,
+                    node: 99,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -1799,7 +1812,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("resolution"),
-                    node: 92,
+                    node: 93,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                     in_place_of: None,
@@ -1827,7 +1840,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 99,
+                    node: 100,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -1857,7 +1870,8 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(95),
+        max_total_bytes: Some(10485760),
+        items: Some(96),
         ..EMPTY
     },
     Node {
@@ -1868,7 +1882,7 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(97),
+        items: Some(98),
         ..EMPTY
     },
     Node {
@@ -1882,7 +1896,8 @@ pub(super) static NODES: [Node; 414] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(100),
+        max_total_bytes: Some(10485760),
+        items: Some(101),
         ..EMPTY
     },
     Node {
@@ -1903,7 +1918,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("json_prompt"),
-                    node: 102,
+                    node: 103,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -1924,21 +1939,21 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 103,
+                    node: 104,
                     reference: Some(B("RenderingSpeedV4")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 104,
+                    node: 105,
                     reference: Some(B("ResolutionV4")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("seed"),
-                    node: 105,
+                    node: 106,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -2070,6 +2085,12 @@ pub(super) static NODES: [Node; 414] = [
                     Literal::Text(B("3328x1248")),
                     Literal::Text(B("1280x3072")),
                     Literal::Text(B("3072x1280")),
+                    Literal::Text(B("1024x3072")),
+                    Literal::Text(B("3072x1024")),
+                    Literal::Text(B("720x1280")),
+                    Literal::Text(B("1280x720")),
+                    Literal::Text(B("720x1440")),
+                    Literal::Text(B("1440x720")),
                 ],
             ),
         ),
@@ -2092,14 +2113,14 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("created"),
-                    node: 107,
+                    node: 108,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("data"),
-                    node: 108,
+                    node: 109,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -2115,7 +2136,7 @@ pub(super) static NODES: [Node; 414] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(109),
+        items: Some(110),
         ..EMPTY
     },
     Node {
@@ -2125,49 +2146,49 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("is_image_safe"),
-                    node: 110,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("prompt"),
                     node: 111,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("resolution"),
+                    name: B("prompt"),
                     node: 112,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("seed"),
+                    name: B("resolution"),
                     node: 113,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("style_type"),
+                    name: B("seed"),
                     node: 114,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("upscaled_resolution"),
+                    name: B("style_type"),
                     node: 115,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("url"),
+                    name: B("upscaled_resolution"),
                     node: 116,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("url"),
+                    node: 117,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -2239,7 +2260,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 118,
+                    node: 119,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -2274,7 +2295,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("upscale_factor"),
-                    node: 119,
+                    node: 120,
                     reference: Some(B("UpscaleFactor")),
                     takes: None,
                     in_place_of: None,
@@ -2303,7 +2324,7 @@ pub(super) static NODES: [Node; 414] = [
     },
     Node {
         kinds: B(&[B("object")]),
-        required: B(&[B("prompt"), B("character_reference_images")]),
+        required: B(&[B("prompt")]),
         properties: B(
             &[
                 Property {
@@ -2315,7 +2336,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 121,
+                    node: 122,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -2325,39 +2346,39 @@ pub(super) static NODES: [Node; 414] = [
                     node: 8,
                     reference: Some(B("CharacterReferenceAssets")),
                     takes: None,
-                    in_place_of: None,
+                    in_place_of: Some(B("character_reference_images")),
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 122,
+                    node: 123,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("character_reference_mask"),
-                    node: 124,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
                     node: 125,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("magic_prompt"),
+                    name: B("enable_copyright_detection"),
                     node: 126,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("magic_prompt"),
+                    node: 127,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 127,
+                    node: 128,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -2378,14 +2399,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 128,
+                    node: 129,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 92,
+                    node: 93,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                     in_place_of: None,
@@ -2399,28 +2420,28 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("style_reference_asset_identifiers"),
-                    node: 129,
+                    node: 130,
                     reference: Some(B("StyleReferenceAssets")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 130,
+                    node: 131,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 132,
+                    node: 133,
                     reference: Some(B("StyleTypeCharacterV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 133,
+                    node: 134,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -2439,7 +2460,8 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(123),
+        max_total_bytes: Some(10485760),
+        items: Some(124),
         ..EMPTY
     },
     Node {
@@ -2497,7 +2519,8 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(131),
+        max_total_bytes: Some(10485760),
+        items: Some(132),
         ..EMPTY
     },
     Node {
@@ -2542,7 +2565,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 135,
+                    node: 136,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -2563,21 +2586,21 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 136,
+                    node: 137,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 126,
+                    node: 127,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 137,
+                    node: 138,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -2598,14 +2621,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 128,
+                    node: 129,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 92,
+                    node: 93,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                     in_place_of: None,
@@ -2626,35 +2649,35 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 138,
+                    node: 139,
                     reference: Some(B("StylePresetV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_reference_asset_identifiers"),
-                    node: 129,
+                    node: 130,
                     reference: Some(B("StyleReferenceAssets")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 139,
+                    node: 140,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 141,
+                    node: 142,
                     reference: Some(B("StyleTypeV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 142,
+                    node: 143,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -2760,7 +2783,8 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(140),
+        max_total_bytes: Some(10485760),
+        items: Some(141),
         ..EMPTY
     },
     Node {
@@ -2809,7 +2833,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 144,
+                    node: 145,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -2830,21 +2854,21 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 145,
+                    node: 146,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 126,
+                    node: 127,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 146,
+                    node: 147,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -2865,14 +2889,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 128,
+                    node: 129,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 92,
+                    node: 93,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                     in_place_of: None,
@@ -2893,28 +2917,28 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 138,
+                    node: 139,
                     reference: Some(B("StylePresetV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_reference_asset_identifiers"),
-                    node: 129,
+                    node: 130,
                     reference: Some(B("StyleReferenceAssets")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 141,
+                    node: 142,
                     reference: Some(B("StyleTypeV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 147,
+                    node: 148,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -2969,7 +2993,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 149,
+                    node: 150,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -2983,21 +3007,21 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 150,
+                    node: 151,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 126,
+                    node: 127,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 151,
+                    node: 152,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3018,14 +3042,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 128,
+                    node: 129,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 92,
+                    node: 93,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                     in_place_of: None,
@@ -3046,35 +3070,35 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 138,
+                    node: 139,
                     reference: Some(B("StylePresetV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_reference_asset_identifiers"),
-                    node: 129,
+                    node: 130,
                     reference: Some(B("StyleReferenceAssets")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 152,
+                    node: 153,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 141,
+                    node: 142,
                     reference: Some(B("StyleTypeV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 154,
+                    node: 155,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3108,7 +3132,8 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(153),
+        max_total_bytes: Some(10485760),
+        items: Some(154),
         ..EMPTY
     },
     Node {
@@ -3140,7 +3165,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 156,
+                    node: 157,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3154,21 +3179,21 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 157,
+                    node: 158,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 126,
+                    node: 127,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 158,
+                    node: 159,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3189,14 +3214,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 128,
+                    node: 129,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 92,
+                    node: 93,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                     in_place_of: None,
@@ -3217,28 +3242,28 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 138,
+                    node: 139,
                     reference: Some(B("StylePresetV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_reference_asset_identifiers"),
-                    node: 129,
+                    node: 130,
                     reference: Some(B("StyleReferenceAssets")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 141,
+                    node: 142,
                     reference: Some(B("StyleTypeV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 159,
+                    node: 160,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3293,28 +3318,28 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 161,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
                     node: 162,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
+                    name: B("enable_copyright_detection"),
+                    node: 163,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
                     name: B("magic_prompt"),
-                    node: 126,
+                    node: 127,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 163,
+                    node: 164,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3335,7 +3360,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 128,
+                    node: 129,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                     in_place_of: None,
@@ -3349,14 +3374,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("upscale_factor"),
-                    node: 164,
+                    node: 165,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 165,
+                    node: 166,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3403,42 +3428,42 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 167,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
                     node: 168,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("image_asset_identifiers"),
+                    name: B("enable_copyright_detection"),
                     node: 169,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("images"),
+                    name: B("image_asset_identifiers"),
                     node: 170,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
+                    name: B("images"),
+                    node: 171,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
                     name: B("magic_prompt"),
-                    node: 126,
+                    node: 127,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("mask"),
-                    node: 172,
+                    node: 173,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3459,7 +3484,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("quality"),
-                    node: 173,
+                    node: 174,
                     reference: Some(B("QualityV45")),
                     takes: None,
                     in_place_of: None,
@@ -3473,14 +3498,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("size"),
-                    node: 174,
+                    node: 175,
                     reference: Some(B("SizeV45")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 175,
+                    node: 176,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3489,6 +3514,9 @@ pub(super) static NODES: [Node; 414] = [
         ),
         additional: Additional::Refused,
         exclusive: B(&[B(&[B("mask"), B("size")])]),
+        max_items_with: B(
+            &[(B("images"), B("mask"), 4), (B("image_asset_identifiers"), B("mask"), 4)],
+        ),
         ..EMPTY
     },
     Node {
@@ -3509,7 +3537,7 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(5),
-        items: Some(171),
+        items: Some(172),
         ..EMPTY
     },
     Node {
@@ -3561,28 +3589,28 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 177,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
                     node: 178,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("image_asset_identifiers"),
+                    name: B("enable_copyright_detection"),
                     node: 179,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
+                    name: B("image_asset_identifiers"),
+                    node: 180,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
                     name: B("magic_prompt"),
-                    node: 126,
+                    node: 127,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                     in_place_of: None,
@@ -3603,7 +3631,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("quality"),
-                    node: 173,
+                    node: 174,
                     reference: Some(B("QualityV45")),
                     takes: None,
                     in_place_of: None,
@@ -3617,14 +3645,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("size"),
-                    node: 174,
+                    node: 175,
                     reference: Some(B("SizeV45")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 180,
+                    node: 181,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3666,7 +3694,7 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 182,
+                    node: 183,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3680,14 +3708,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 183,
+                    node: 184,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 126,
+                    node: 127,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                     in_place_of: None,
@@ -3708,14 +3736,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 128,
+                    node: 129,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 104,
+                    node: 105,
                     reference: Some(B("ResolutionV4")),
                     takes: None,
                     in_place_of: None,
@@ -3729,14 +3757,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("stacked_custom_models"),
-                    node: 184,
+                    node: 185,
                     reference: Some(B("StackedCustomModels")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 187,
+                    node: 188,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3758,7 +3786,7 @@ pub(super) static NODES: [Node; 414] = [
         kinds: B(&[B("array")]),
         min_items: Some(1),
         max_items: Some(4),
-        items: Some(185),
+        items: Some(186),
         ..EMPTY
     },
     Node {
@@ -3775,7 +3803,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("weight"),
-                    node: 186,
+                    node: 187,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3811,21 +3839,21 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 189,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
                     node: 190,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
+                    name: B("enable_copyright_detection"),
+                    node: 191,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
                     name: B("magic_prompt"),
-                    node: 126,
+                    node: 127,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                     in_place_of: None,
@@ -3846,14 +3874,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 128,
+                    node: 129,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 104,
+                    node: 105,
                     reference: Some(B("ResolutionV4")),
                     takes: None,
                     in_place_of: None,
@@ -3867,7 +3895,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 191,
+                    node: 192,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -3909,21 +3937,21 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 193,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
                     node: 194,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
+                    name: B("enable_copyright_detection"),
+                    node: 195,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
                     name: B("magic_prompt"),
-                    node: 126,
+                    node: 127,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                     in_place_of: None,
@@ -3937,7 +3965,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("output_resolution"),
-                    node: 195,
+                    node: 196,
                     reference: Some(B("OutputResolutionV2")),
                     takes: None,
                     in_place_of: None,
@@ -3951,7 +3979,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 128,
+                    node: 129,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                     in_place_of: None,
@@ -3965,7 +3993,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 196,
+                    node: 197,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4014,7 +4042,7 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("generation_id"),
-                    node: 198,
+                    node: 199,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4028,7 +4056,7 @@ pub(super) static NODES: [Node; 414] = [
         ..EMPTY
     },
     Node {
-        choices: Some((B(&[197, 200]), true)),
+        choices: Some((B(&[198, 201]), true)),
         ..EMPTY
     },
     Node {
@@ -4047,49 +4075,49 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("billing_identifier"),
-                    node: 201,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("credit_millis"),
                     node: 202,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("object"),
+                    name: B("credit_millis"),
                     node: 203,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("qualifier"),
+                    name: B("object"),
                     node: 204,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("qualifier"),
+                    node: 205,
                     reference: Some(B("PriceQualifier")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("quantity"),
-                    node: 205,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("upper_bound_usd_micros"),
                     node: 206,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("usd_micros"),
+                    name: B("upper_bound_usd_micros"),
                     node: 207,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("usd_micros"),
+                    node: 208,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4183,49 +4211,49 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("created"),
-                    node: 211,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("data"),
                     node: 212,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("failure_reason"),
-                    node: 231,
+                    name: B("data"),
+                    node: 213,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("generation_id"),
+                    name: B("failure_reason"),
                     node: 232,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("response_type"),
+                    name: B("generation_id"),
                     node: 233,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("status"),
+                    name: B("response_type"),
                     node: 234,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("usage_cost_usd_micros"),
+                    name: B("status"),
                     node: 235,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("usage_cost_usd_micros"),
+                    node: 236,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4241,7 +4269,7 @@ pub(super) static NODES: [Node; 414] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(213),
+        items: Some(214),
         ..EMPTY
     },
     Node {
@@ -4251,63 +4279,63 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("asset_id"),
-                    node: 214,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("base_image_url"),
                     node: 215,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("is_image_safe"),
+                    name: B("base_image_url"),
                     node: 216,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("object_type"),
+                    name: B("is_image_safe"),
                     node: 217,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("prompt"),
+                    name: B("object_type"),
                     node: 218,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("resolution"),
+                    name: B("prompt"),
                     node: 219,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("seed"),
+                    name: B("resolution"),
                     node: 220,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("text_blocks"),
+                    name: B("seed"),
                     node: 221,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
+                    name: B("text_blocks"),
+                    node: 222,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
                     name: B("url"),
-                    node: 230,
+                    node: 231,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4353,7 +4381,7 @@ pub(super) static NODES: [Node; 414] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(222),
+        items: Some(223),
         ..EMPTY
     },
     Node {
@@ -4363,49 +4391,49 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("height"),
-                    node: 223,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("line_height"),
                     node: 224,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("role"),
+                    name: B("line_height"),
                     node: 225,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("text"),
+                    name: B("role"),
                     node: 226,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("width"),
+                    name: B("text"),
                     node: 227,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("x"),
+                    name: B("width"),
                     node: 228,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("y"),
+                    name: B("x"),
                     node: 229,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("y"),
+                    node: 230,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4478,47 +4506,46 @@ pub(super) static NODES: [Node; 414] = [
     },
     Node {
         kinds: B(&[B("object")]),
-        required: B(&[B("generation_id")]),
         properties: B(
             &[
                 Property {
                     name: B("data"),
-                    node: 237,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("generation_id"),
                     node: 238,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("generation_kind"),
+                    name: B("generation_id"),
                     node: 239,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("height"),
+                    name: B("generation_kind"),
                     node: 240,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("seed"),
+                    name: B("height"),
                     node: 241,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("width"),
+                    name: B("seed"),
                     node: 242,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("width"),
+                    node: 243,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4529,7 +4556,7 @@ pub(super) static NODES: [Node; 414] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(213),
+        items: Some(214),
         ..EMPTY
     },
     Node {
@@ -4558,7 +4585,7 @@ pub(super) static NODES: [Node; 414] = [
         ..EMPTY
     },
     Node {
-        choices: Some((B(&[236, 200]), true)),
+        choices: Some((B(&[201, 237]), true)),
         ..EMPTY
     },
     Node {
@@ -4568,21 +4595,21 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("created"),
-                    node: 245,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("data"),
                     node: 246,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
+                    name: B("data"),
+                    node: 247,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
                     name: B("response_type"),
-                    node: 253,
+                    node: 254,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4598,7 +4625,7 @@ pub(super) static NODES: [Node; 414] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(247),
+        items: Some(248),
         ..EMPTY
     },
     Node {
@@ -4608,35 +4635,35 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("is_image_safe"),
-                    node: 248,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("prompt"),
                     node: 249,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("resolution"),
+                    name: B("prompt"),
                     node: 250,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("seed"),
+                    name: B("resolution"),
                     node: 251,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("url"),
+                    name: B("seed"),
                     node: 252,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("url"),
+                    node: 253,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4697,7 +4724,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 255,
+                    node: 256,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4711,21 +4738,21 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("magic_prompt_version"),
-                    node: 85,
+                    node: 86,
                     reference: Some(B("MagicPromptVersion")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("model"),
-                    node: 86,
+                    node: 87,
                     reference: Some(B("ModelEnum")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 256,
+                    node: 257,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4746,7 +4773,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("resolution"),
-                    node: 88,
+                    node: 89,
                     reference: Some(B("Resolution")),
                     takes: None,
                     in_place_of: None,
@@ -4760,7 +4787,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("style_type"),
-                    node: 89,
+                    node: 90,
                     reference: Some(B("StyleType")),
                     takes: None,
                     in_place_of: None,
@@ -4809,7 +4836,7 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 258,
+                    node: 259,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4823,28 +4850,28 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 259,
+                    node: 260,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("character_reference_mask"),
-                    node: 261,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
                     node: 262,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("image"),
+                    name: B("enable_copyright_detection"),
                     node: 263,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 264,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4858,14 +4885,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 126,
+                    node: 127,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("mask"),
-                    node: 264,
+                    node: 265,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4893,7 +4920,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 128,
+                    node: 129,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                     in_place_of: None,
@@ -4914,35 +4941,35 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 138,
+                    node: 139,
                     reference: Some(B("StylePresetV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_reference_asset_identifiers"),
-                    node: 129,
+                    node: 130,
                     reference: Some(B("StyleReferenceAssets")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 265,
+                    node: 266,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 141,
+                    node: 142,
                     reference: Some(B("StyleTypeV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 267,
+                    node: 268,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -4972,7 +4999,8 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(260),
+        max_total_bytes: Some(10485760),
+        items: Some(261),
         ..EMPTY
     },
     Node {
@@ -5002,7 +5030,8 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(266),
+        max_total_bytes: Some(10485760),
+        items: Some(267),
         ..EMPTY
     },
     Node {
@@ -5027,7 +5056,7 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 269,
+                    node: 270,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5041,14 +5070,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 270,
+                    node: 271,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 271,
+                    node: 272,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5062,14 +5091,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 126,
+                    node: 127,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("mask"),
-                    node: 272,
+                    node: 273,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5097,7 +5126,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 128,
+                    node: 129,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                     in_place_of: None,
@@ -5118,28 +5147,28 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 138,
+                    node: 139,
                     reference: Some(B("StylePresetV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_reference_asset_identifiers"),
-                    node: 129,
+                    node: 130,
                     reference: Some(B("StyleReferenceAssets")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 273,
+                    node: 274,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 141,
+                    node: 142,
                     reference: Some(B("StyleTypeV2")),
                     takes: None,
                     in_place_of: None,
@@ -5178,7 +5207,8 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(274),
+        max_total_bytes: Some(10485760),
+        items: Some(275),
         ..EMPTY
     },
     Node {
@@ -5193,21 +5223,21 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 276,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
                     node: 277,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("image"),
+                    name: B("enable_copyright_detection"),
                     node: 278,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 279,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5221,14 +5251,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 126,
+                    node: 127,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("mask"),
-                    node: 279,
+                    node: 280,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5256,7 +5286,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 128,
+                    node: 129,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                     in_place_of: None,
@@ -5277,35 +5307,35 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 138,
+                    node: 139,
                     reference: Some(B("StylePresetV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_reference_asset_identifiers"),
-                    node: 129,
+                    node: 130,
                     reference: Some(B("StyleReferenceAssets")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 280,
+                    node: 281,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 141,
+                    node: 142,
                     reference: Some(B("StyleTypeV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 282,
+                    node: 283,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5344,7 +5374,8 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(281),
+        max_total_bytes: Some(10485760),
+        items: Some(282),
         ..EMPTY
     },
     Node {
@@ -5369,42 +5400,42 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("alg"),
-                    node: 284,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("crv"),
                     node: 285,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("kid"),
+                    name: B("crv"),
                     node: 286,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("kty"),
+                    name: B("kid"),
                     node: 287,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("use"),
+                    name: B("kty"),
                     node: 288,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("x"),
+                    name: B("use"),
                     node: 289,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("x"),
+                    node: 290,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5444,7 +5475,7 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("keys"),
-                    node: 291,
+                    node: 292,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5455,7 +5486,7 @@ pub(super) static NODES: [Node; 414] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(283),
+        items: Some(284),
         ..EMPTY
     },
     Node {
@@ -5465,7 +5496,7 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 293,
+                    node: 294,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5501,28 +5532,28 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("base_image_url"),
-                    node: 295,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("original_image_url"),
                     node: 296,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("seed"),
+                    name: B("original_image_url"),
                     node: 297,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("text_blocks"),
+                    name: B("seed"),
                     node: 298,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("text_blocks"),
+                    node: 299,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5562,21 +5593,21 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 300,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("font_candidate_files"),
                     node: 301,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
+                    name: B("font_candidate_files"),
+                    node: 302,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
                     name: B("image"),
-                    node: 303,
+                    node: 304,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5590,7 +5621,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("prompt"),
-                    node: 304,
+                    node: 305,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5604,7 +5635,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 305,
+                    node: 306,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5621,7 +5652,7 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(5),
-        items: Some(302),
+        items: Some(303),
         ..EMPTY
     },
     Node {
@@ -5663,35 +5694,35 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 307,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("custom_height"),
                     node: 308,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("custom_width"),
+                    name: B("custom_height"),
                     node: 309,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("enable_copyright_detection"),
+                    name: B("custom_width"),
                     node: 310,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
+                    name: B("enable_copyright_detection"),
+                    node: 311,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
                     name: B("magic_prompt"),
-                    node: 126,
+                    node: 127,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                     in_place_of: None,
@@ -5712,14 +5743,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("quality"),
-                    node: 208,
+                    node: 209,
                     reference: Some(B("GenerationQuality")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 311,
+                    node: 312,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5733,7 +5764,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 312,
+                    node: 313,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5797,21 +5828,21 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 314,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
                     node: 315,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("image"),
+                    name: B("enable_copyright_detection"),
                     node: 316,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 317,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5825,7 +5856,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("mask"),
-                    node: 317,
+                    node: 318,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5846,21 +5877,21 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("quality"),
-                    node: 173,
+                    node: 174,
                     reference: Some(B("QualityV45")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("reference_image_asset_identifiers"),
-                    node: 318,
+                    node: 319,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("reference_images"),
-                    node: 319,
+                    node: 320,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5874,7 +5905,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 321,
+                    node: 322,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5883,6 +5914,12 @@ pub(super) static NODES: [Node; 414] = [
         ),
         additional: Additional::Refused,
         masks: B(&[(B("mask"), B("image"))]),
+        max_items_with: B(
+            &[
+                (B("reference_images"), B("mask"), 3),
+                (B("reference_image_asset_identifiers"), B("mask"), 3),
+            ],
+        ),
         ..EMPTY
     },
     Node {
@@ -5913,7 +5950,7 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(4),
-        items: Some(320),
+        items: Some(321),
         ..EMPTY
     },
     Node {
@@ -5945,7 +5982,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 323,
+                    node: 324,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -5966,7 +6003,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("resolution"),
-                    node: 92,
+                    node: 93,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                     in_place_of: None,
@@ -5994,7 +6031,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 324,
+                    node: 325,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6012,7 +6049,8 @@ pub(super) static NODES: [Node; 414] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(325),
+        max_total_bytes: Some(10485760),
+        items: Some(326),
         ..EMPTY
     },
     Node {
@@ -6027,7 +6065,7 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 327,
+                    node: 328,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6041,7 +6079,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 328,
+                    node: 329,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6062,14 +6100,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 128,
+                    node: 129,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 92,
+                    node: 93,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                     in_place_of: None,
@@ -6090,21 +6128,21 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 138,
+                    node: 139,
                     reference: Some(B("StylePresetV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_reference_asset_identifiers"),
-                    node: 129,
+                    node: 130,
                     reference: Some(B("StyleReferenceAssets")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 329,
+                    node: 330,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6132,7 +6170,8 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(330),
+        max_total_bytes: Some(10485760),
+        items: Some(331),
         ..EMPTY
     },
     Node {
@@ -6148,6 +6187,9 @@ pub(super) static NODES: [Node; 414] = [
                     Literal::Text(B("inflight_limit")),
                     Literal::Text(B("insufficient_funds")),
                     Literal::Text(B("daily_limit")),
+                    Literal::Text(B("subscription_required")),
+                    Literal::Text(B("priority_credit_required")),
+                    Literal::Text(B("feature_limit")),
                 ],
             ),
         ),
@@ -6160,14 +6202,14 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("image_file"),
-                    node: 333,
+                    node: 334,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("image_request"),
-                    node: 254,
+                    node: 255,
                     reference: Some(B("InitialImageRequest")),
                     takes: None,
                     in_place_of: None,
@@ -6195,14 +6237,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 335,
+                    node: 336,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("character_reference_images_mask"),
-                    node: 337,
+                    node: 338,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6223,14 +6265,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 339,
+                    node: 340,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 340,
+                    node: 341,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6244,7 +6286,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 341,
+                    node: 342,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6272,7 +6314,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("resolution"),
-                    node: 92,
+                    node: 93,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                     in_place_of: None,
@@ -6300,7 +6342,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 342,
+                    node: 343,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6330,7 +6372,8 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(336),
+        max_total_bytes: Some(10485760),
+        items: Some(337),
         ..EMPTY
     },
     Node {
@@ -6341,7 +6384,7 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(338),
+        items: Some(339),
         ..EMPTY
     },
     Node {
@@ -6369,7 +6412,8 @@ pub(super) static NODES: [Node; 414] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(343),
+        max_total_bytes: Some(10485760),
+        items: Some(344),
         ..EMPTY
     },
     Node {
@@ -6391,7 +6435,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 345,
+                    node: 346,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6405,28 +6449,28 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("character_reference_images"),
-                    node: 346,
+                    node: 347,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("character_reference_mask"),
-                    node: 348,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
                     node: 349,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("image"),
+                    name: B("enable_copyright_detection"),
                     node: 350,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 351,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6440,21 +6484,21 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 351,
+                    node: 352,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 126,
+                    node: 127,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 352,
+                    node: 353,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6475,14 +6519,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 128,
+                    node: 129,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 92,
+                    node: 93,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                     in_place_of: None,
@@ -6496,28 +6540,28 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("style_reference_asset_identifiers"),
-                    node: 129,
+                    node: 130,
                     reference: Some(B("StyleReferenceAssets")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 353,
+                    node: 354,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 132,
+                    node: 133,
                     reference: Some(B("StyleTypeCharacterV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 355,
+                    node: 356,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6536,7 +6580,8 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(1),
-        items: Some(347),
+        max_total_bytes: Some(10485760),
+        items: Some(348),
         ..EMPTY
     },
     Node {
@@ -6575,7 +6620,8 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(354),
+        max_total_bytes: Some(10485760),
+        items: Some(355),
         ..EMPTY
     },
     Node {
@@ -6607,7 +6653,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 357,
+                    node: 358,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6628,14 +6674,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 358,
+                    node: 359,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 359,
+                    node: 360,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6649,21 +6695,21 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 360,
+                    node: 361,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 126,
+                    node: 127,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 361,
+                    node: 362,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6684,14 +6730,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 128,
+                    node: 129,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 92,
+                    node: 93,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                     in_place_of: None,
@@ -6712,35 +6758,35 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 138,
+                    node: 139,
                     reference: Some(B("StylePresetV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_reference_asset_identifiers"),
-                    node: 129,
+                    node: 130,
                     reference: Some(B("StyleReferenceAssets")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 362,
+                    node: 363,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 141,
+                    node: 142,
                     reference: Some(B("StyleTypeV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 364,
+                    node: 365,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6788,7 +6834,8 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(363),
+        max_total_bytes: Some(10485760),
+        items: Some(364),
         ..EMPTY
     },
     Node {
@@ -6820,7 +6867,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("async"),
-                    node: 366,
+                    node: 367,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6834,14 +6881,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("enable_copyright_detection"),
-                    node: 367,
+                    node: 368,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 368,
+                    node: 369,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6855,21 +6902,21 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 369,
+                    node: 370,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("magic_prompt"),
-                    node: 126,
+                    node: 127,
                     reference: Some(B("MagicPromptV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("negative_prompt"),
-                    node: 370,
+                    node: 371,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6890,14 +6937,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 128,
+                    node: 129,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 92,
+                    node: 93,
                     reference: Some(B("ResolutionV3")),
                     takes: None,
                     in_place_of: None,
@@ -6918,35 +6965,35 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("style_preset"),
-                    node: 138,
+                    node: 139,
                     reference: Some(B("StylePresetV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_reference_asset_identifiers"),
-                    node: 129,
+                    node: 130,
                     reference: Some(B("StyleReferenceAssets")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 371,
+                    node: 372,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("style_type"),
-                    node: 141,
+                    node: 142,
                     reference: Some(B("StyleTypeV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 373,
+                    node: 374,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -6994,7 +7041,8 @@ pub(super) static NODES: [Node; 414] = [
     Node {
         kinds: B(&[B("array")]),
         max_items: Some(10),
-        items: Some(372),
+        max_total_bytes: Some(10485760),
+        items: Some(373),
         ..EMPTY
     },
     Node {
@@ -7019,21 +7067,21 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 375,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("enable_copyright_detection"),
                     node: 376,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("image"),
+                    name: B("enable_copyright_detection"),
                     node: 377,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("image"),
+                    node: 378,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7047,7 +7095,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("image_weight"),
-                    node: 378,
+                    node: 379,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7068,21 +7116,21 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 128,
+                    node: 129,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("resolution"),
-                    node: 104,
+                    node: 105,
                     reference: Some(B("ResolutionV4")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 379,
+                    node: 380,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7130,14 +7178,14 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("async"),
-                    node: 381,
+                    node: 382,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 382,
+                    node: 383,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7170,14 +7218,14 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 384,
+                    node: 385,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("mask"),
-                    node: 385,
+                    node: 386,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7219,7 +7267,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("image"),
-                    node: 387,
+                    node: 388,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7275,7 +7323,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("style_reference_images"),
-                    node: 388,
+                    node: 389,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7293,7 +7341,8 @@ pub(super) static NODES: [Node; 414] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(389),
+        max_total_bytes: Some(10485760),
+        items: Some(390),
         ..EMPTY
     },
     Node {
@@ -7308,7 +7357,7 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("image"),
-                    node: 391,
+                    node: 392,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7329,21 +7378,21 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("prompt"),
-                    node: 392,
+                    node: 393,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("rendering_speed"),
-                    node: 128,
+                    node: 129,
                     reference: Some(B("RenderingSpeedV2")),
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 393,
+                    node: 394,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7385,14 +7434,14 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("image_file"),
-                    node: 395,
+                    node: 396,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("image_request"),
-                    node: 396,
+                    node: 397,
                     reference: Some(B("UpscaleInitialImageRequest")),
                     takes: None,
                     in_place_of: None,
@@ -7413,7 +7462,7 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("detail"),
-                    node: 397,
+                    node: 398,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7427,7 +7476,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("magic_prompt_version"),
-                    node: 85,
+                    node: 86,
                     reference: Some(B("MagicPromptVersion")),
                     takes: None,
                     in_place_of: None,
@@ -7448,7 +7497,7 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("resemblance"),
-                    node: 398,
+                    node: 399,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7485,22 +7534,28 @@ pub(super) static NODES: [Node; 414] = [
     },
     Node {
         kinds: B(&[B("object")]),
-        required: B(&[B("image")]),
         properties: B(
             &[
                 Property {
                     name: B("async"),
-                    node: 400,
+                    node: 401,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("image"),
-                    node: 401,
+                    node: 402,
                     reference: None,
                     takes: None,
                     in_place_of: None,
+                },
+                Property {
+                    name: B("image_asset_identifier"),
+                    node: 4,
+                    reference: Some(B("AssetIdentifier")),
+                    takes: None,
+                    in_place_of: Some(B("image")),
                 },
                 Property {
                     name: B("seed"),
@@ -7511,14 +7566,14 @@ pub(super) static NODES: [Node; 414] = [
                 },
                 Property {
                     name: B("upscale_factor"),
-                    node: 402,
+                    node: 403,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
                     name: B("webhook_url"),
-                    node: 403,
+                    node: 404,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7561,21 +7616,21 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("created"),
-                    node: 405,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("data"),
                     node: 406,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
+                    name: B("data"),
+                    node: 407,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
                     name: B("generation_id"),
-                    node: 413,
+                    node: 414,
                     reference: None,
                     takes: None,
                     in_place_of: None,
@@ -7591,7 +7646,7 @@ pub(super) static NODES: [Node; 414] = [
     },
     Node {
         kinds: B(&[B("array")]),
-        items: Some(407),
+        items: Some(408),
         ..EMPTY
     },
     Node {
@@ -7601,35 +7656,35 @@ pub(super) static NODES: [Node; 414] = [
             &[
                 Property {
                     name: B("is_image_safe"),
-                    node: 408,
-                    reference: None,
-                    takes: None,
-                    in_place_of: None,
-                },
-                Property {
-                    name: B("prompt"),
                     node: 409,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("resolution"),
+                    name: B("prompt"),
                     node: 410,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("seed"),
+                    name: B("resolution"),
                     node: 411,
                     reference: None,
                     takes: None,
                     in_place_of: None,
                 },
                 Property {
-                    name: B("url"),
+                    name: B("seed"),
                     node: 412,
+                    reference: None,
+                    takes: None,
+                    in_place_of: None,
+                },
+                Property {
+                    name: B("url"),
+                    node: 413,
                     reference: None,
                     takes: None,
                     in_place_of: None,

@@ -40,6 +40,9 @@ pub(crate) struct Node {
     pub(crate) pattern: Option<Pattern>,
     pub(crate) min_items: Option<u64>,
     pub(crate) max_items: Option<u64>,
+    /// `x-max-total-bytes`: a list of files holds at most this many bytes
+    /// in all.
+    pub(crate) max_total_bytes: Option<u64>,
     pub(crate) items: Option<usize>,
     pub(crate) required: List<Text>,
     /// In the spec's order, for messages that list them.
@@ -57,6 +60,9 @@ pub(crate) struct Node {
     pub(crate) image: bool,
     /// `x-masks`: each mask field with the field whose images it masks.
     pub(crate) masks: List<(Text, Text)>,
+    /// `x-max-items-with`: a list that holds at most `max` items when
+    /// another field is given, as (list, other field, max).
+    pub(crate) max_items_with: List<(Text, Text, u64)>,
 }
 
 /// A field of an object schema.
@@ -129,6 +135,7 @@ pub(crate) const EMPTY: Node = Node {
     pattern: None,
     min_items: None,
     max_items: None,
+    max_total_bytes: None,
     items: None,
     required: List::Borrowed(&[]),
     properties: List::Borrowed(&[]),
@@ -139,6 +146,7 @@ pub(crate) const EMPTY: Node = Node {
     format: None,
     image: false,
     masks: List::Borrowed(&[]),
+    max_items_with: List::Borrowed(&[]),
 };
 
 /// The schema a `$ref` names in `root`, or `schema` itself.
@@ -280,6 +288,7 @@ impl<'a> Compiler<'a> {
             }),
             min_items: schema["minItems"].as_u64(),
             max_items: schema["maxItems"].as_u64(),
+            max_total_bytes: schema["x-max-total-bytes"].as_u64(),
             items: schema.get("items").map(|items| self.compile(items)),
             required: texts(&schema["required"]),
             properties: List::Owned(
@@ -327,6 +336,17 @@ impl<'a> Compiler<'a> {
                     .into_iter()
                     .flatten()
                     .filter_map(|(mask, of)| Some((Text::Owned(mask.clone()), text(of)?)))
+                    .collect(),
+            ),
+            max_items_with: List::Owned(
+                schema["x-max-items-with"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|rule| {
+                        let (list, with) = (text(&rule["field"])?, text(&rule["with"])?);
+                        Some((list, with, rule["max"].as_u64()?))
+                    })
                     .collect(),
             ),
         };

@@ -132,7 +132,7 @@ impl Connection {
         if !answer.data.is_empty() {
             return Ok(V2Results::Done(answer.data));
         }
-        let id = self.redact(&answer.generation_id);
+        let id = self.redact(answer.generation_id.as_deref().unwrap_or_default());
         if id.trim().is_empty() {
             let why = "it answered without images or a generation id; it may run and bill";
             return Err(self.invalid(why.into()));

@@ -59,7 +59,7 @@ pub(crate) async fn quote(client: &Client, wire: &WireRequest) -> Result<Quote, 
     match conn.decode_json::<GenerationV2OrQuote>(answer).await? {
         GenerationV2OrQuote::PriceQuote(quote) => Ok(Quote::from_service(operation.id, quote)),
         GenerationV2OrQuote::GenerationV2(ran) => {
-            let id = conn.redact(&ran.generation_id);
+            let id = conn.redact(ran.generation_id.as_deref().unwrap_or("without an id"));
             Err(conn.invalid(format!(
                 "asked for a price, it ran the request instead (billed; generation {id})"
             )))
