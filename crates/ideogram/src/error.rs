@@ -138,11 +138,11 @@ pub enum Error {
     },
     /// The connection failed, timed out or broke, or an HTTP/2 server
     /// refused the request; `sent`: it may have been run (billed).
-    #[error("network error ({}): {source}", if *sent { "the request may have been received" } else { "the request was not run" })]
+    #[error("network error ({}): {source}", if *sent { "the request may have been received" } else { "the request was not sent" })]
     Transport {
         /// Whether the service may have run the request: `false` when no
         /// connection was made, or an HTTP/2 server refused the request
-        /// without processing it.
+        /// without processing it (as good as unsent: discarded unread).
         sent: bool,
         /// The underlying error, with its chain (URL credentials removed).
         source: reqwest::Error,
