@@ -127,16 +127,9 @@ impl Failure {
                     "check the key in {variable} (or --api-key-file) is for {provider}"
                 )),
             ),
-            Error::InsufficientCredits { reason, .. } => (
-                CREDITS,
-                Some(match reason.as_deref().map(str::parse::<RejectReason>) {
-                    Some(Ok(RejectReason::DailyLimit)) => format!(
-                        "the {provider} account's daily spending limit is reached: \
-                         run again tomorrow (UTC) or raise the limit"
-                    ),
-                    _ => format!("top up your {provider} account"),
-                }),
-            ),
+            Error::InsufficientCredits { reason, .. } => {
+                (CREDITS, Some(credits_hint(provider, reason.as_deref())))
+            }
             Error::RateLimited { retry_after, .. } => (
                 RATE_LIMITED,
                 Some(match retry_after {
@@ -219,6 +212,44 @@ impl Failure {
     }
 }
 
+/// What to do about a refusal for want of money or plan (Ideogram's 402,
+/// Segmind's 406), by the `reject_reason` the service gave: only a want of
+/// funds is fixed by topping up. A reason this build does not know is
+/// shown as the service spelled it.
+fn credits_hint(provider: Provider, reason: Option<&str>) -> String {
+    let Some(reason) = reason else {
+        return format!("top up your {provider} account");
+    };
+    match reason.parse::<RejectReason>() {
+        Ok(RejectReason::InsufficientFunds) => format!("top up your {provider} account"),
+        Ok(RejectReason::DailyLimit) => format!(
+            "the {provider} account's daily spending limit is reached: \
+             run again tomorrow (UTC) or raise the limit"
+        ),
+        Ok(RejectReason::InflightLimit) => format!(
+            "the {provider} account has as many generations in flight as it may: \
+             run again when some have finished"
+        ),
+        // The plan's refusals: money alone may not fix them.
+        Ok(RejectReason::SubscriptionRequired) => format!(
+            "this needs a {provider} subscription the account does not have \
+             ({reason}): check the account's plan"
+        ),
+        Ok(RejectReason::PriorityCreditRequired) => format!(
+            "this needs priority credits the {provider} account does not have \
+             ({reason}): check the account's plan and balance"
+        ),
+        Ok(RejectReason::FeatureLimit) => format!(
+            "the {provider} account's plan allows no more of this ({reason}): \
+             check the account's plan"
+        ),
+        // One the spec adds later, or one it does not name.
+        _ => format!(
+            "the {provider} account refused the call ({reason}): check its plan and balance"
+        ),
+    }
+}
+
 /// The causes below an error, `: cause: cause`.
 fn chain(err: &dyn std::error::Error) -> String {
     let mut out = String::new();
@@ -289,5 +320,39 @@ impl fmt::Display for Failure {
             write!(f, " (hint: {hint})")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only a want of funds is told to top up: a plan's refusal says what
+    /// the plan lacks, and a reason not known here is shown as given.
+    #[test]
+    fn a_refusal_for_money_or_plan_is_told_what_fixes_it() {
+        let hint = |reason| credits_hint(Provider::Ideogram, reason);
+        for funds in [None, Some("insufficient_funds")] {
+            assert_eq!(hint(funds), "top up your ideogram account");
+        }
+        assert!(hint(Some("daily_limit")).contains("daily spending limit"));
+        assert!(hint(Some("inflight_limit")).contains("in flight"));
+        for plan in [
+            "subscription_required",
+            "priority_credit_required",
+            "feature_limit",
+        ] {
+            let hint = hint(Some(plan));
+            assert!(!hint.contains("top up"), "{plan}: {hint}");
+            assert!(
+                hint.contains(plan) && hint.contains("plan"),
+                "{plan}: {hint}"
+            );
+        }
+        let unknown = hint(Some("new_reason"));
+        assert!(
+            unknown.contains("(new_reason)") && !unknown.contains("top up"),
+            "{unknown}"
+        );
     }
 }

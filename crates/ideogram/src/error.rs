@@ -36,8 +36,9 @@ pub enum Error {
         /// The service's words.
         message: String,
         /// Why, where the service says: Ideogram's `reject_reason`
-        /// (`insufficient_funds`, or `daily_limit` when the account's daily
-        /// spending limit is reached).
+        /// (`insufficient_funds`; `daily_limit` when the account's daily
+        /// spending limit is reached; or a plan's limit, such as
+        /// `subscription_required`: the spec's `RejectReason` lists them).
         reason: Option<String>,
     },
     /// Too many requests; not run and not billed.
