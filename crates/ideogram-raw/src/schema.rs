@@ -592,7 +592,10 @@ impl Schemas {
                 && items.len() as u64 > *max
             {
                 push_field(path, list);
-                return fail(path, format!("at most {max} with {with}"));
+                let count = items.len();
+                let message =
+                    format!("holds {count} items; at most {max} are accepted with {with}");
+                return fail(path, message);
             }
         }
         if let Some(model) = schema.model_of(object) {

@@ -543,7 +543,11 @@ async fn with_a_mask_4_5_takes_at_most_3_more_images_and_one_more_is_refused_uns
         panic!("refused before sending: {err}")
     };
     assert_eq!(err.field, "images", "{err}");
-    assert!(err.message.contains("at most 4 with mask"), "{err}");
+    assert!(
+        err.message
+            .contains("holds 5 items; at most 4 are accepted with mask"),
+        "{err}"
+    );
     client.generate(&generate(4)).await.unwrap();
 
     let precise = |n: usize| {
@@ -560,7 +564,11 @@ async fn with_a_mask_4_5_takes_at_most_3_more_images_and_one_more_is_refused_uns
         panic!("refused before sending: {err}")
     };
     assert_eq!(err.field, "reference_images", "{err}");
-    assert!(err.message.contains("at most 3 with mask"), "{err}");
+    assert!(
+        err.message
+            .contains("holds 4 items; at most 3 are accepted with mask"),
+        "{err}"
+    );
     client.edit(&precise(3)).await.unwrap();
 
     let sent: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
