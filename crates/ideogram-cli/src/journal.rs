@@ -438,10 +438,7 @@ impl Journal {
         items: usize,
         held: Held,
     ) -> Result<Option<Opened>, Failure> {
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let dir = crate::durable::holder_of(path).to_path_buf();
         crate::durable::create_folders(&dir)
             .map_err(|e| Failure::io(format!("cannot create {}", dir.display()), e))?;
         // Absolute, so that paths inside it are stored relative to it
