@@ -64,6 +64,7 @@ fn emit_node(node: &Node) -> Result<String, Box<dyn Error>> {
     }
     if !node.kinds.is_empty() {
         write!(out, "kinds: {},", texts(&node.kinds))?;
+        write!(out, "kind_bits: {},", node.kind_bits)?;
     }
     if let Some(allowed) = &node.allowed {
         let mut values = String::new();

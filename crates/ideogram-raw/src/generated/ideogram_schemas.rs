@@ -127,6 +127,7 @@ pub(super) static NAMED: &[(Text, usize)] = &[
 pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -148,6 +149,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -174,6 +176,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -199,6 +202,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -227,6 +231,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("asset_type"), B("asset_id")]),
         properties: B(
             &[
@@ -258,11 +263,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         min_length: Some(1),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -278,6 +285,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         pattern: Some(Pattern {
             source: B("^[A-Za-z0-9_-]{22}$"),
             regex: OnceLock::new(),
@@ -286,6 +294,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         min_items: Some(1),
         max_items: Some(1),
         items: Some(4),
@@ -293,6 +302,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         pattern: Some(Pattern {
             source: B("^#(?:[0-9a-fA-F]{3}){1,2}$"),
             regex: OnceLock::new(),
@@ -305,6 +315,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("name")]),
         properties: B(
             &[
@@ -322,6 +333,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -340,6 +352,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("members")]),
         properties: B(
             &[
@@ -357,6 +370,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         min_items: Some(1),
         max_items: Some(8),
         items: Some(15),
@@ -364,6 +378,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("color_hex")]),
         properties: B(
             &[
@@ -388,6 +403,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("number")]),
+        kind_bits: 32,
         range: Range {
             min: Some((0.05, false)),
             max: Some((1.0, false)),
@@ -397,6 +413,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("name")]),
         properties: B(
             &[
@@ -414,6 +431,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -436,6 +454,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(512),
         pattern: Some(Pattern {
             source: B("^model/[^/]+/version/[^/]+$"),
@@ -445,6 +464,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -458,6 +478,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("image_file")]),
         properties: B(
             &[
@@ -482,11 +503,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("descriptions")]),
         properties: B(
             &[
@@ -503,11 +526,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         items: Some(26),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         properties: B(
             &[
                 Property {
@@ -523,10 +548,12 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("description_id")]),
         properties: B(
             &[
@@ -564,24 +591,29 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("date-time")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         items: Some(26),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         properties: B(
             &[
                 Property {
@@ -605,11 +637,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         properties: B(
             &[
                 Property {
@@ -654,23 +688,28 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(
             &[
                 B("x"),
@@ -788,80 +827,97 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("number")]),
+        kind_bits: 32,
         format: Some(B("float")),
         ..EMPTY
     },
     Node {
         nullable: true,
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         nullable: true,
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         items: Some(45),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         nullable: true,
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         nullable: true,
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         items: Some(49),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         ..EMPTY
     },
     Node {
         nullable: true,
         kinds: B(&[B("number")]),
+        kind_bits: 32,
         format: Some(B("float")),
         ..EMPTY
     },
     Node {
         nullable: true,
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("image"), B("mask"), B("prompt")]),
         properties: B(
             &[
@@ -989,6 +1045,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(1),
         max_total_bytes: Some(10485760),
         items: Some(59),
@@ -996,27 +1053,32 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(1),
         items: Some(61),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -1030,11 +1092,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((1.0, false)),
             max: Some((8.0, false)),
@@ -1044,12 +1108,14 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         min_length: Some(1),
         max_length: Some(10000),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -1065,6 +1131,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((0.0, false)),
             max: Some((2147483647.0, false)),
@@ -1074,11 +1141,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         items: Some(70),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         pattern: Some(Pattern {
             source: B("^[0-9a-fA-F]{8}$"),
             regex: OnceLock::new(),
@@ -1087,6 +1156,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -1159,17 +1229,20 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_total_bytes: Some(10485760),
         items: Some(73),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -1187,6 +1260,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         properties: B(
             &[
                 Property {
@@ -1223,22 +1297,27 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("data")]),
         properties: B(
             &[
@@ -1271,10 +1350,12 @@ pub(super) static NODES: [Node; 415] = [
     Node { nullable: true, ..EMPTY },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("image_request")]),
         properties: B(
             &[
@@ -1292,6 +1373,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -1398,6 +1480,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -1417,6 +1500,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -1435,10 +1519,12 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -1527,6 +1613,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -1546,6 +1633,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -1654,10 +1742,12 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -1737,6 +1827,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -1869,6 +1960,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(1),
         max_total_bytes: Some(10485760),
         items: Some(96),
@@ -1876,37 +1968,44 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(1),
         items: Some(98),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_total_bytes: Some(10485760),
         items: Some(101),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         properties: B(
             &[
                 Property {
@@ -1973,10 +2072,12 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -1991,6 +2092,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -2099,6 +2201,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         nullable: true,
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((0.0, false)),
             max: Some((2147483647.0, false)),
@@ -2108,6 +2211,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("created"), B("data")]),
         properties: B(
             &[
@@ -2131,16 +2235,19 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("date-time")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         items: Some(110),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt"), B("resolution"), B("is_image_safe"), B("seed")]),
         properties: B(
             &[
@@ -2199,18 +2306,22 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((0.0, false)),
             max: Some((2147483647.0, false)),
@@ -2220,20 +2331,24 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         nullable: true,
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("uri")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -2313,10 +2428,12 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(&[Literal::Text(B("X1")), Literal::Text(B("X2")), Literal::Text(B("X4"))]),
         ),
@@ -2324,6 +2441,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -2455,10 +2573,12 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(1),
         max_total_bytes: Some(10485760),
         items: Some(124),
@@ -2466,20 +2586,24 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -2493,11 +2617,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(10000),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -2511,6 +2637,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         min_items: Some(1),
         max_items: Some(10),
         items: Some(4),
@@ -2518,6 +2645,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(10),
         max_total_bytes: Some(10485760),
         items: Some(132),
@@ -2525,11 +2653,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -2543,6 +2673,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -2553,6 +2684,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt"), B("custom_model_uri")]),
         properties: B(
             &[
@@ -2697,19 +2829,23 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(10000),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -2782,6 +2918,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(10),
         max_total_bytes: Some(10485760),
         items: Some(141),
@@ -2789,11 +2926,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -2811,6 +2950,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -2821,6 +2961,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt"), B("custom_model_uri")]),
         properties: B(
             &[
@@ -2958,19 +3099,23 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(10000),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -2981,6 +3126,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -3118,19 +3264,23 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(10000),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(10),
         max_total_bytes: Some(10485760),
         items: Some(154),
@@ -3138,11 +3288,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -3153,6 +3305,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -3283,19 +3436,23 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(10000),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -3306,6 +3463,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -3393,19 +3551,23 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(10000),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(&[Literal::Text(B("x1")), Literal::Text(B("x2")), Literal::Text(B("x4"))]),
         ),
@@ -3413,6 +3575,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -3423,6 +3586,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -3521,14 +3685,17 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         min_items: Some(1),
         max_items: Some(5),
         items: Some(4),
@@ -3536,22 +3703,26 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(5),
         items: Some(172),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -3566,6 +3737,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         pattern: Some(Pattern {
             source: B("^(auto|source|[1-9][0-9]*x[1-9][0-9]*)$"),
             regex: OnceLock::new(),
@@ -3574,6 +3746,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -3584,6 +3757,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -3664,14 +3838,17 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         min_items: Some(1),
         max_items: Some(5),
         items: Some(4),
@@ -3679,6 +3856,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -3689,6 +3867,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt"), B("custom_model_uri")]),
         properties: B(
             &[
@@ -3776,14 +3955,17 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         min_items: Some(1),
         max_items: Some(4),
         items: Some(186),
@@ -3791,6 +3973,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("custom_model_uri")]),
         properties: B(
             &[
@@ -3815,6 +3998,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("number")]),
+        kind_bits: 32,
         range: Range {
             min: Some((0.0, true)),
             max: None,
@@ -3824,6 +4008,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -3834,6 +4019,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -3907,14 +4093,17 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -3925,6 +4114,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -4005,14 +4195,17 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -4027,6 +4220,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -4037,6 +4231,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("generation_id")]),
         properties: B(
             &[
@@ -4053,6 +4248,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
@@ -4061,6 +4257,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(
             &[
                 B("object"),
@@ -4128,10 +4325,12 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((0.0, false)),
             max: None,
@@ -4141,16 +4340,19 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(B(&[Literal::Text(B("price_quote"))])),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(B(&[Literal::Text(B("exact")), Literal::Text(B("estimate"))])),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((0.0, false)),
             max: None,
@@ -4160,6 +4362,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((0.0, false)),
             max: None,
@@ -4169,6 +4372,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((0.0, false)),
             max: None,
@@ -4178,6 +4382,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -4193,6 +4398,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -4206,6 +4412,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("generation_id"), B("status")]),
         properties: B(
             &[
@@ -4264,16 +4471,19 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("date-time")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         items: Some(214),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("is_image_safe")]),
         properties: B(
             &[
@@ -4346,32 +4556,39 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         nullable: true,
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("uri")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((0.0, false)),
             max: Some((2147483647.0, false)),
@@ -4381,11 +4598,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         items: Some(223),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("text"), B("x"), B("y"), B("width")]),
         properties: B(
             &[
@@ -4444,59 +4663,72 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         ..EMPTY
     },
     Node {
         nullable: true,
         kinds: B(&[B("number")]),
+        kind_bits: 32,
         format: Some(B("float")),
         ..EMPTY
     },
     Node {
         nullable: true,
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         ..EMPTY
     },
     Node {
         nullable: true,
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("uri")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((0.0, false)),
             max: None,
@@ -4506,6 +4738,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         properties: B(
             &[
                 Property {
@@ -4556,23 +4789,28 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         items: Some(214),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((0.0, false)),
             max: Some((2147483647.0, false)),
@@ -4582,6 +4820,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         ..EMPTY
     },
     Node {
@@ -4590,6 +4829,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("created"), B("data")]),
         properties: B(
             &[
@@ -4620,16 +4860,19 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("date-time")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         items: Some(248),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt"), B("resolution"), B("is_image_safe"), B("seed")]),
         properties: B(
             &[
@@ -4674,18 +4917,22 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((0.0, false)),
             max: Some((2147483647.0, false)),
@@ -4696,15 +4943,18 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         nullable: true,
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("uri")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -4818,6 +5068,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((1.0, false)),
             max: Some((100.0, false)),
@@ -4827,10 +5078,12 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -4994,10 +5247,12 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(1),
         max_total_bytes: Some(10485760),
         items: Some(261),
@@ -5005,30 +5260,36 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(10),
         max_total_bytes: Some(10485760),
         items: Some(267),
@@ -5036,11 +5297,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -5051,6 +5314,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt"), B("custom_model_uri")]),
         properties: B(
             &[
@@ -5188,24 +5452,29 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(10),
         max_total_bytes: Some(10485760),
         items: Some(275),
@@ -5213,11 +5482,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -5355,24 +5626,29 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(10),
         max_total_bytes: Some(10485760),
         items: Some(282),
@@ -5380,11 +5656,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -5395,6 +5673,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("alg"), B("crv"), B("kid"), B("kty"), B("use"), B("x")]),
         properties: B(
             &[
@@ -5446,30 +5725,37 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("keys")]),
         properties: B(
             &[
@@ -5486,11 +5772,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         items: Some(284),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("image")]),
         properties: B(
             &[
@@ -5522,11 +5810,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("base_image_url"), B("text_blocks"), B("seed")]),
         properties: B(
             &[
@@ -5564,17 +5854,20 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("uri")),
         ..EMPTY
     },
     Node {
         nullable: true,
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("uri")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((0.0, false)),
             max: Some((2147483647.0, false)),
@@ -5584,11 +5877,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         items: Some(40),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         properties: B(
             &[
                 Property {
@@ -5647,31 +5942,37 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(5),
         items: Some(303),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(10000),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -5682,6 +5983,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -5782,10 +6084,12 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((16.0, false)),
             max: Some((4096.0, false)),
@@ -5795,6 +6099,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((16.0, false)),
             max: Some((4096.0, false)),
@@ -5804,15 +6109,18 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(B(&[Literal::Text(B("1k")), Literal::Text(B("2k"))])),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -5823,6 +6131,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -5924,24 +6233,29 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         min_items: Some(1),
         max_items: Some(4),
         items: Some(4),
@@ -5949,17 +6263,20 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(4),
         items: Some(321),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -5970,6 +6287,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("image"), B("resolution")]),
         properties: B(
             &[
@@ -6044,22 +6362,26 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_total_bytes: Some(10485760),
         items: Some(326),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("resolution")]),
         properties: B(
             &[
@@ -6160,15 +6482,18 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(10),
         max_total_bytes: Some(10485760),
         items: Some(331),
@@ -6176,11 +6501,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -6197,6 +6524,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("image_request"), B("image_file")]),
         properties: B(
             &[
@@ -6220,11 +6548,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("image"), B("prompt")]),
         properties: B(
             &[
@@ -6371,6 +6701,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(1),
         max_total_bytes: Some(10485760),
         items: Some(337),
@@ -6378,27 +6709,32 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(1),
         items: Some(339),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((1.0, false)),
             max: Some((100.0, false)),
@@ -6408,21 +6744,25 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_total_bytes: Some(10485760),
         items: Some(344),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -6575,10 +6915,12 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(1),
         max_total_bytes: Some(10485760),
         items: Some(348),
@@ -6586,25 +6928,30 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((1.0, false)),
             max: Some((100.0, false)),
@@ -6614,11 +6961,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(10000),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(10),
         max_total_bytes: Some(10485760),
         items: Some(355),
@@ -6626,11 +6975,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -6641,6 +6992,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt"), B("custom_model_uri")]),
         properties: B(
             &[
@@ -6806,19 +7158,23 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((1.0, false)),
             max: Some((100.0, false)),
@@ -6828,11 +7184,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(10000),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(10),
         max_total_bytes: Some(10485760),
         items: Some(364),
@@ -6840,11 +7198,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -6855,6 +7215,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -7013,19 +7374,23 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((1.0, false)),
             max: Some((100.0, false)),
@@ -7035,11 +7400,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(10000),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_items: Some(10),
         max_total_bytes: Some(10485760),
         items: Some(373),
@@ -7047,11 +7414,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -7062,6 +7431,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -7142,19 +7512,23 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((1.0, false)),
             max: Some((100.0, false)),
@@ -7164,6 +7538,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -7174,6 +7549,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         properties: B(
             &[
                 Property {
@@ -7204,15 +7580,18 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("image"), B("mask")]),
         properties: B(
             &[
@@ -7245,16 +7624,19 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("image"), B("prompt")]),
         properties: B(
             &[
@@ -7336,22 +7718,26 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         max_total_bytes: Some(10485760),
         items: Some(390),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -7404,11 +7790,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         min_length: Some(1),
         max_length: Some(4000),
         pattern: Some(Pattern {
@@ -7419,6 +7807,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -7429,6 +7818,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("image_request"), B("image_file")]),
         properties: B(
             &[
@@ -7453,11 +7843,13 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         properties: B(
             &[
                 Property {
@@ -7516,6 +7908,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((1.0, false)),
             max: Some((100.0, false)),
@@ -7525,6 +7918,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((1.0, false)),
             max: Some((100.0, false)),
@@ -7534,6 +7928,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         properties: B(
             &[
                 Property {
@@ -7585,15 +7980,18 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(&[Literal::Text(B("x2")), Literal::Text(B("x4")), Literal::Text(B("x8"))]),
         ),
@@ -7601,6 +7999,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         max_length: Some(2048),
         pattern: Some(Pattern {
             source: B("^https://"),
@@ -7611,6 +8010,7 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("generation_id"), B("data")]),
         properties: B(
             &[
@@ -7641,16 +8041,19 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("date-time")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         items: Some(408),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt"), B("resolution"), B("seed"), B("is_image_safe")]),
         properties: B(
             &[
@@ -7695,18 +8098,22 @@ pub(super) static NODES: [Node; 415] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((0.0, false)),
             max: Some((2147483647.0, false)),
@@ -7717,11 +8124,13 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         nullable: true,
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         format: Some(B("uri")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
 ];

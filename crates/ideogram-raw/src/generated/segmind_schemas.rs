@@ -57,6 +57,7 @@ pub(super) static NAMED: &[(Text, usize)] = &[
 pub(super) static NODES: [Node; 74] = [
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -82,6 +83,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -107,6 +109,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -120,6 +123,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -133,6 +137,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -146,6 +151,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         pattern: Some(Pattern {
             source: B("^#(?:[0-9a-fA-F]{3}){1,2}$"),
             regex: OnceLock::new(),
@@ -158,6 +164,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("name")]),
         properties: B(
             &[
@@ -175,6 +182,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -193,6 +201,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("members")]),
         properties: B(
             &[
@@ -210,6 +219,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         min_items: Some(1),
         max_items: Some(8),
         items: Some(11),
@@ -217,6 +227,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("color_hex")]),
         properties: B(
             &[
@@ -241,6 +252,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("number")]),
+        kind_bits: 32,
         range: Range {
             min: Some((0.05, false)),
             max: Some((1.0, false)),
@@ -250,6 +262,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         properties: B(
             &[
                 Property {
@@ -265,11 +278,13 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         items: Some(15),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         properties: B(
             &[
                 Property {
@@ -285,10 +300,12 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("error")]),
         properties: B(
             &[
@@ -326,10 +343,12 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         properties: B(
             &[
                 Property {
@@ -345,14 +364,17 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("number")]),
+        kind_bits: 32,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -367,6 +389,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt"), B("image_file")]),
         properties: B(
             &[
@@ -433,12 +456,14 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         min_length: Some(1),
         image: true,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((1.0, false)),
             max: Some((100.0, false)),
@@ -448,6 +473,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -461,16 +487,19 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         min_length: Some(1),
         max_length: Some(10000),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -559,6 +588,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((100.0, false)),
             max: Some((999999.0, false)),
@@ -568,6 +598,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -583,6 +614,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -628,6 +660,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("image")]),
         properties: B(
             &[
@@ -688,6 +721,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -701,6 +735,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -780,11 +815,13 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         items: Some(37),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         pattern: Some(Pattern {
             source: B("^[0-9a-fA-F]{8}$"),
             regex: OnceLock::new(),
@@ -793,11 +830,13 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("array")]),
+        kind_bits: 2,
         items: Some(24),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("image"), B("prompt")]),
         properties: B(
             &[
@@ -906,10 +945,12 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -925,6 +966,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("image"), B("prompt")]),
         properties: B(
             &[
@@ -992,6 +1034,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -1086,10 +1129,12 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -1156,14 +1201,17 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("boolean")]),
+        kind_bits: 8,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -1180,6 +1228,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((1.0, false)),
             max: Some((8.0, false)),
@@ -1189,11 +1238,13 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(B(&[Literal::Text(B("jpeg")), Literal::Text(B("png"))])),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         allowed: Some(
             B(
                 &[
@@ -1207,6 +1258,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("integer")]),
+        kind_bits: 16,
         range: Range {
             min: Some((0.0, false)),
             max: Some((2147483647.0, false)),
@@ -1216,6 +1268,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("character_reference_image"), B("prompt")]),
         properties: B(
             &[
@@ -1296,6 +1349,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("image_file")]),
         properties: B(
             &[
@@ -1313,6 +1367,7 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt"), B("image_file")]),
         properties: B(
             &[
@@ -1386,10 +1441,12 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt"), B("image_file")]),
         properties: B(
             &[
@@ -1463,10 +1520,12 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -1526,10 +1585,12 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("prompt")]),
         properties: B(
             &[
@@ -1589,10 +1650,12 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("status")]),
         properties: B(
             &[
@@ -1631,10 +1694,12 @@ pub(super) static NODES: [Node; 74] = [
     Node { nullable: true, ..EMPTY },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("status")]),
         properties: B(
             &[
@@ -1665,10 +1730,12 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
+        kind_bits: 1,
         required: B(&[B("request_id")]),
         properties: B(
             &[
@@ -1713,22 +1780,27 @@ pub(super) static NODES: [Node; 74] = [
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
+        kind_bits: 4,
         min_length: Some(1),
         ..EMPTY
     },

@@ -32,6 +32,9 @@ pub(crate) struct Node {
     pub(crate) choices: Option<(List<usize>, bool)>,
     /// `type`: one name, or draft 2020-12's list.
     pub(crate) kinds: List<Text>,
+    /// `kinds` as a set of [`kind_bit`]s, so that a check compares no
+    /// text; empty when any kind will do.
+    pub(crate) kind_bits: u8,
     /// `enum`, or `const` as a one-value enum.
     pub(crate) allowed: Option<List<Literal>>,
     pub(crate) range: Range,
@@ -119,12 +122,43 @@ pub(crate) struct Range {
     pub(crate) max: Option<(f64, bool)>,
 }
 
+/// The bit of the JSON kind `kind` names (`object`, `integer`, ...) in a
+/// [`Node::kind_bits`]; every bit for a name JSON Schema does not define,
+/// which constrains nothing.
+pub(crate) fn kind_bit(kind: &str) -> u8 {
+    match kind {
+        "object" => 1,
+        "array" => 1 << 1,
+        "string" => 1 << 2,
+        "boolean" => 1 << 3,
+        "integer" => 1 << 4,
+        "number" => 1 << 5,
+        "null" => 1 << 6,
+        _ => u8::MAX,
+    }
+}
+
+/// The [`kind_bit`]s `value` is of: a whole number is an `integer` and a
+/// `number`.
+pub(crate) fn kind_bits_of(value: &Value) -> u8 {
+    match value {
+        Value::Object(_) => 1,
+        Value::Array(_) => 1 << 1,
+        Value::String(_) => 1 << 2,
+        Value::Bool(_) => 1 << 3,
+        Value::Number(n) if n.is_i64() || n.is_u64() => (1 << 4) | (1 << 5),
+        Value::Number(_) => 1 << 5,
+        Value::Null => 1 << 6,
+    }
+}
+
 /// A node that constrains nothing: what a generated node leaves out.
 pub(crate) const EMPTY: Node = Node {
     nullable: false,
     all_of: List::Borrowed(&[]),
     choices: None,
     kinds: List::Borrowed(&[]),
+    kind_bits: 0,
     allowed: None,
     range: Range {
         min: None,
@@ -256,15 +290,17 @@ impl<'a> Compiler<'a> {
         self.seen.insert(std::ptr::from_ref(schema), index);
         let choices = schema["oneOf"].as_array().or(schema["anyOf"].as_array());
         let root = self.root;
+        let kinds = match &schema["type"] {
+            Value::String(kind) => List::Owned(vec![Text::Owned(kind.clone())]),
+            list @ Value::Array(_) => texts(list),
+            _ => List::Borrowed(&[]),
+        };
         let node = Node {
             nullable: nullable(schema),
             all_of: self.compile_all(schema["allOf"].as_array()),
             choices: choices.map(|c| (self.compile_all(Some(c)), schema.get("oneOf").is_some())),
-            kinds: match &schema["type"] {
-                Value::String(kind) => List::Owned(vec![Text::Owned(kind.clone())]),
-                list @ Value::Array(_) => texts(list),
-                _ => List::Borrowed(&[]),
-            },
+            kind_bits: kinds.iter().fold(0, |bits, kind| bits | kind_bit(kind)),
+            kinds,
             allowed: schema["enum"]
                 .as_array()
                 .cloned()
