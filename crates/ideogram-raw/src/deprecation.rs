@@ -101,18 +101,18 @@ pub(crate) fn observe(
     if !(headers.keys()).any(|name| *name == DEPRECATION || *name == SUNSET) {
         return;
     }
-    let deprecation = headers.get(DEPRECATION);
-    let sunset = headers.get(SUNSET);
     let known = |seen: &[Notice]| {
         seen.iter()
             .any(|n| n.provider == provider && n.method == method && n.path == path)
     };
     // Every answer of a deprecated operation carries the headers: they are
     // read only until it has its notice (reading them was about 5k
-    // instructions of every call).
+    // instructions of every call, finding them 0.4k).
     if known(&SEEN.lock().unwrap_or_else(|e| e.into_inner())) {
         return;
     }
+    let deprecation = headers.get(DEPRECATION);
+    let sunset = headers.get(SUNSET);
     let notice = Notice {
         provider,
         method,
