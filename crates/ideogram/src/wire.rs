@@ -59,6 +59,18 @@ impl WireRequest {
         files.map(|(field, file)| (&**field, file))
     }
 
+    /// The prompt the body sends (empty where it sends none): what a
+    /// generation records, as sent, also after [`body_mut`](Self::body_mut).
+    pub(crate) fn prompt(&self) -> &str {
+        let fields = &self.payload.fields;
+        let body = match self.lowered.operation.route.and_then(|r| r.nest) {
+            Some(nest) => fields.get(nest).and_then(Value::as_object),
+            None => Some(fields),
+        };
+        let prompt = body.and_then(|body| body.get("prompt"));
+        prompt.and_then(Value::as_str).unwrap_or_default()
+    }
+
     /// The provider whose spec the body is of.
     pub(crate) fn provider(&self) -> crate::provider::Provider {
         self.lowered.provider

@@ -11,6 +11,26 @@ use ideogram::{
 use serde_json::json;
 
 #[tokio::test]
+async fn a_generation_records_the_prompt_its_body_sent() {
+    let server = CaptureServer::start(|_| segmind_image()).await;
+    let client = client(Provider::Segmind, &server);
+    let request = GenerateRequest::new("a red fox, woodcut").model(Model::V2Turbo);
+    let generation = client.generate(&request).await.unwrap();
+    assert_eq!(generation.images[0].prompt, "a red fox, woodcut");
+
+    // Changed on the prepared body: what was sent is what is recorded.
+    let mut prepared = client.prepare(&request).await.unwrap();
+    let fields = prepared.wire_mut().body_mut();
+    fields.insert("prompt".into(), json!("a grey wolf, woodcut"));
+    let generation = prepared.generate().await.unwrap();
+    assert_eq!(
+        body(&server.requests()[1])["prompt"],
+        "a grey wolf, woodcut"
+    );
+    assert_eq!(generation.images[0].prompt, "a grey wolf, woodcut");
+}
+
+#[tokio::test]
 async fn segmind_text_to_image_returns_the_image_and_its_metadata() {
     let server = CaptureServer::start(|_| segmind_image()).await;
     let request = GenerateRequest::new("a red fox, woodcut")

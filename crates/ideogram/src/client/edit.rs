@@ -26,9 +26,9 @@ impl Client {
     /// Everything before sending an edit (see [`Client::prepare`]).
     pub async fn prepare_edit(&self, request: &EditRequest) -> Result<Prepared<'_>, Error> {
         let lowered = request.lower(self.provider())?;
-        let (model, prompt) = (request.chosen_model(), request.kind().prompt());
+        let model = request.chosen_model();
         let images = request.images_asked();
-        Prepared::new(self, lowered, model, prompt.unwrap_or_default(), images).await
+        Prepared::new(self, lowered, model, images).await
     }
 
     /// Separates an image's text into layers (Ideogram 3.0's

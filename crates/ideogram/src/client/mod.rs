@@ -126,9 +126,9 @@ impl Client {
         if self.provider() == Provider::Ideogram {
             match request.clone().set("async", true).lower(Provider::Ideogram) {
                 Ok(lowered) => {
-                    let (model, prompt) = (request.chosen_model(), request.prompt());
+                    let model = request.chosen_model();
                     let images = request.images_asked();
-                    return Prepared::new(self, lowered, model, prompt, images).await;
+                    return Prepared::new(self, lowered, model, images).await;
                 }
                 Err(e) if e.is_not_taken() && e.field == "async" => {}
                 Err(e) => return Err(e.into()),
@@ -142,8 +142,8 @@ impl Client {
     /// the moment to record "about to pay" (example: [`Prepared::wire_mut`]).
     pub async fn prepare(&self, request: &GenerateRequest) -> Result<Prepared<'_>, Error> {
         let lowered = request.lower(self.provider())?;
-        let (model, prompt) = (request.chosen_model(), request.prompt());
-        Prepared::new(self, lowered, model, prompt, request.images_asked()).await
+        let model = request.chosen_model();
+        Prepared::new(self, lowered, model, request.images_asked()).await
     }
 
     /// A queued job from its id alone (Segmind keeps results for

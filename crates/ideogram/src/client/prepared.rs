@@ -25,7 +25,6 @@ pub(crate) fn polled(operation: &Operation) -> bool {
 /// ([`Client::prepare`]).
 pub struct Prepared<'a> {
     client: &'a Client,
-    prompt: String,
     model: Model,
     wire: WireRequest,
     _slots: Option<tokio::sync::OwnedSemaphorePermit>,
@@ -37,7 +36,7 @@ impl std::fmt::Debug for Prepared<'_> {
         f.debug_struct("Prepared")
             .field("client", self.client)
             .field("operation", &self.wire.operation().id)
-            .field("prompt", &self.prompt)
+            .field("prompt", &self.wire.prompt())
             .field("model", &self.model)
             .finish_non_exhaustive()
     }
@@ -49,7 +48,6 @@ impl<'a> Prepared<'a> {
         client: &'a Client,
         lowered: Lowered,
         model: Model,
-        prompt: &str,
         images: u32,
     ) -> Result<Self, Error> {
         let conn = &*client.inner;
@@ -65,11 +63,15 @@ impl<'a> Prepared<'a> {
         let wire = read(conn, lowered).await?;
         Ok(Self {
             client,
-            prompt: prompt.to_owned(),
             model: only.unwrap_or(model),
             wire,
             _slots: conn.slots(images.max(1)).await,
         })
+    }
+
+    /// The prompt as the body sends it, for a job to record.
+    fn prompt(&self) -> String {
+        self.wire.prompt().to_owned()
     }
 
     /// The client that sends it.
@@ -149,13 +151,13 @@ impl<'a> Prepared<'a> {
         if self.queued() {
             return self.submit().await?.wait().await;
         }
-        tracing::trace!(prompt = self.prompt, "sending");
+        tracing::trace!(prompt = self.wire.prompt(), "sending");
         let conn = &self.client.inner;
         let operation = self.wire.operation();
         let answer = send(self.client, operation, &self.wire).await?;
         match conn.provider {
             Provider::Segmind => {
-                conn.segmind_v1_generation(self.model, &self.prompt, answer)
+                conn.segmind_v1_generation(self.model, self.wire.prompt(), answer)
                     .await
             }
             Provider::Ideogram if polled(operation) => {
@@ -165,7 +167,7 @@ impl<'a> Prepared<'a> {
                     V2Answer::Running(id) => {
                         tracing::debug!(%id, "running");
                         let job =
-                            Job::submitted(conn.clone(), id, self.model, self.prompt, operation);
+                            Job::submitted(conn.clone(), id, self.model, self.prompt(), operation);
                         job.wait().await
                     }
                 }
@@ -216,7 +218,7 @@ impl<'a> Prepared<'a> {
         let conn = &self.client.inner;
         let operation = self.wire.operation();
         let Some(queue) = self.queue()? else {
-            tracing::trace!(prompt = self.prompt, "sending");
+            tracing::trace!(prompt = self.wire.prompt(), "sending");
             let answer = send(self.client, operation, &self.wire).await?;
             // Its id, whether it runs on or (asked without `async`) answered at once.
             let answer: GenerationV2 = conn.decode_json(answer).await?;
@@ -230,11 +232,11 @@ impl<'a> Prepared<'a> {
                 conn.clone(),
                 id,
                 self.model,
-                self.prompt,
+                self.prompt(),
                 operation,
             ));
         };
-        tracing::trace!(prompt = self.prompt, "sending");
+        tracing::trace!(prompt = self.wire.prompt(), "sending");
         let answer = send(self.client, queue, &self.wire).await?;
         let queued: ideogram_raw::segmind::types::QueueSubmitResponse =
             conn.decode_json(answer).await?;
@@ -244,7 +246,7 @@ impl<'a> Prepared<'a> {
             return Err(conn.invalid(why.into()));
         }
         tracing::debug!(%id, "queued");
-        let job = Job::submitted(conn.clone(), id, self.model, self.prompt, queue);
+        let job = Job::submitted(conn.clone(), id, self.model, self.prompt(), queue);
         Ok(job)
     }
 }
