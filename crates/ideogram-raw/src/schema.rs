@@ -448,12 +448,19 @@ impl Schemas {
                 || schema.max_length.is_some()
                 || schema.pattern.is_some())
         {
-            // Counted only where a length is bounded.
-            let chars = match schema.min_length.or(schema.max_length) {
-                Some(_) => text.chars().count() as u64,
-                None => 0,
+            // UTF-8 text of n bytes holds from n/4 (rounded up) to n
+            // characters: they are counted only where those bounds do not
+            // settle the length (a prompt's 1 to 10000, about 0.1k
+            // instructions of every check).
+            let bytes = text.len() as u64;
+            let settled = schema.min_length.is_none_or(|min| min <= bytes.div_ceil(4))
+                && schema.max_length.is_none_or(|max| bytes <= max);
+            let chars = match settled {
+                true => None,
+                false => Some(text.chars().count() as u64),
             };
             if let Some(min) = schema.min_length
+                && let Some(chars) = chars
                 && chars < min
             {
                 return fail(
@@ -466,6 +473,7 @@ impl Schemas {
                 );
             }
             if let Some(max) = schema.max_length
+                && let Some(chars) = chars
                 && chars > max
             {
                 return fail(
@@ -1313,6 +1321,31 @@ mod tests {
         }
         assert_eq!(spec.node_of("NoSuchSchema"), None);
         assert_eq!(missing("DescribeRequest"), "image_file");
+    }
+
+    #[test]
+    fn a_length_counts_characters_not_bytes() {
+        let schemas = Schemas::document(json!({"type": "string", "minLength": 2, "maxLength": 3}));
+        let check = |text: &str| {
+            schemas
+                .check_document(&json!(text))
+                .map_err(|e| e.to_string())
+        };
+        for fits in ["ab", "éé", "日本語", "a\u{1F600}"] {
+            assert_eq!(check(fits), Ok(()), "{fits}");
+        }
+        assert_eq!(check("é"), Err("must be at least 2 characters".into()));
+        assert_eq!(
+            check("abcd"),
+            Err("is 4 characters; at most 3 are accepted".into())
+        );
+        assert_eq!(
+            check("日本語日"),
+            Err("is 4 characters; at most 3 are accepted".into())
+        );
+        let one = Schemas::document(json!({"type": "string", "minLength": 1}));
+        assert!(one.check_document(&json!("")).is_err());
+        assert!(one.check_document(&json!("\u{1F600}")).is_ok());
     }
 
     #[test]

@@ -533,8 +533,12 @@ pub(crate) fn check_prompt(
         };
         return Err(InvalidInput::new(field, message));
     }
-    let chars = text.chars().count();
+    // Counted only when its bytes could be too many characters.
     let max = *ideogram_raw::ideogram::limits::PROMPT.end();
+    let chars = match text.len() > max {
+        true => text.chars().count(),
+        false => 0,
+    };
     if chars > max {
         let message = format!("is {chars} characters; at most {max} are accepted");
         return Err(InvalidInput::new(field, message));
