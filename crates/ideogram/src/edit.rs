@@ -268,7 +268,7 @@ impl EditRequest {
     }
 
     /// The request's images, each with where it goes.
-    fn slots(&self) -> crate::request::Slots {
+    fn slots(&self) -> crate::request::Slots<'_> {
         let mask = match &self.kind {
             EditKind::Edit { mask, .. } | EditKind::RemoveObject { mask } => Some(mask),
             _ => None,

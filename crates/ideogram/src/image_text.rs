@@ -44,7 +44,7 @@ impl Target {
             aspect_ratio: None,
             palette: None,
             magic_prompt: None,
-            images: &[(Slot::Input, image.clone())],
+            images: &[(Slot::Input, image)],
             fields: &self.fields,
         }
         .lower(provider)

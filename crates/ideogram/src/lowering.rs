@@ -63,7 +63,7 @@ pub(crate) struct Draft<'a> {
     pub aspect_ratio: Option<AspectRatio>,
     pub palette: Option<&'a Palette>,
     pub magic_prompt: Option<MagicPrompt>,
-    pub images: &'a [(Slot, ImageInput)],
+    pub images: &'a [(Slot, &'a ImageInput)],
     /// Every other field, by the spec's name.
     pub fields: &'a BTreeMap<String, Value>,
 }
@@ -365,7 +365,7 @@ impl Draft<'_> {
                 obj.insert(stand_in.name.to_owned(), value);
                 continue;
             }
-            place(known, slot.name(), input.clone());
+            place(known, slot.name(), (*input).clone());
         }
         for (known, named, input) in named_images {
             place(known, named, input);
@@ -552,7 +552,7 @@ mod tests {
 
     fn draft<'a>(
         fields: &'a BTreeMap<String, Value>,
-        images: &'a [(Slot, ImageInput)],
+        images: &'a [(Slot, &'a ImageInput)],
     ) -> Draft<'a> {
         Draft {
             task: "generate",
@@ -575,10 +575,8 @@ mod tests {
         assert_eq!(lowered.operation.id, "post_generate_image_v3");
         assert_eq!(lowered.body["style_codes"][0], "AAFF5733");
 
-        let character = [(
-            Slot::Field("character_reference_images"),
-            ImageInput::url("https://example.com/c.png"),
-        )];
+        let url = ImageInput::url("https://example.com/c.png");
+        let character = [(Slot::Field("character_reference_images"), &url)];
         let empty = BTreeMap::new();
         let segmind = draft(&empty, &character).lower(Provider::Segmind).unwrap();
         assert_eq!(segmind.operation.id, "ideogram_character");

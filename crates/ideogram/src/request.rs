@@ -122,19 +122,19 @@ pub(crate) struct Common {
 
 /// A request's images with their slots: held in place for the few most
 /// requests have (a vector was an allocation a call).
-pub(crate) type Slots = smallvec::SmallVec<[(Slot, ImageInput); 3]>;
+pub(crate) type Slots<'a> = smallvec::SmallVec<[(Slot, &'a ImageInput); 3]>;
 
 impl Common {
     /// `own` images with their slots, then the style references, in one list.
     pub(crate) fn slots<'a>(
         &'a self,
         own: impl IntoIterator<Item = (Slot, Option<&'a ImageInput>)>,
-    ) -> Slots {
+    ) -> Slots<'a> {
         let style = Slot::Field("style_reference_images");
         let styles = self.style_reference_images.iter().map(|i| (style, Some(i)));
         own.into_iter()
             .chain(styles)
-            .filter_map(|(slot, image)| Some((slot, image?.clone())))
+            .filter_map(|(slot, image)| Some((slot, image?)))
             .collect()
     }
 
@@ -142,7 +142,7 @@ impl Common {
     /// field's spec name (one that does not parse is left to the check).
     pub(crate) fn input_images(
         &self,
-        slots: Slots,
+        slots: Slots<'_>,
         name: fn(&'static str) -> &'static str,
     ) -> Vec<(String, ImageInput)> {
         let named = self.fields.iter().filter(|(f, _)| is_image_field(f));
@@ -152,7 +152,7 @@ impl Common {
         });
         slots
             .into_iter()
-            .map(|(slot, image)| (name(slot.name()).to_owned(), image))
+            .map(|(slot, image)| (name(slot.name()).to_owned(), image.clone()))
             .chain(named)
             .collect()
     }
@@ -296,7 +296,7 @@ impl GenerateRequest {
     }
 
     /// The request's images, each with where it goes.
-    fn slots(&self) -> crate::request::Slots {
+    fn slots(&self) -> crate::request::Slots<'_> {
         let character = Slot::Field("character_reference_images");
         let mask = Slot::Field("character_reference_images_mask");
         self.common.slots([
