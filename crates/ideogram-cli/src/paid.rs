@@ -310,8 +310,10 @@ async fn rescue(
             rand::random::<u32>()
         );
         let path = place.join(name);
-        let saved = match tokio::fs::create_dir_all(&place).await {
-            Ok(()) => image
+        // Folders made for it are synced into theirs, as any record of paid
+        // images (the save syncs the file and its own folder).
+        let saved = match crate::durable::create_folders(&place) {
+            Ok(_) => image
                 .save_with(&path, &options)
                 .await
                 .map_err(|e| e.to_string()),
