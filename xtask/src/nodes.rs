@@ -180,6 +180,28 @@ fn emit_node(node: &Node) -> Result<String, Box<dyn Error>> {
         }
         write!(out, "max_items_with: B(&[{rules}]),")?;
     }
+    if !node.value_requires.is_empty() {
+        let mut rules = String::new();
+        for (field, value, with) in node.value_requires.iter() {
+            // Every name a field of this object, and one at least to need:
+            // a misspelt rule never applies, an empty one refuses always.
+            let mut names = std::iter::once(field).chain(with.iter());
+            if let Some(name) = names.find(|f| !node.properties.iter().any(|p| p.name == **f)) {
+                return Err(format!("x-value-requires names {name}, not a field here").into());
+            }
+            if with.is_empty() {
+                return Err(format!("x-value-requires: {field} {value} requires no field").into());
+            }
+            write!(
+                rules,
+                "(B({:?}), B({:?}), {}),",
+                &**field,
+                &**value,
+                texts(with)
+            )?;
+        }
+        write!(out, "value_requires: B(&[{rules}]),")?;
+    }
     out.push_str("..EMPTY }");
     Ok(out)
 }
@@ -207,4 +229,32 @@ fn usizes(list: &List<usize>) -> String {
 fn texts(list: &List<Text>) -> String {
     let items: Vec<String> = list.iter().map(|t| format!("B({:?})", &**t)).collect();
     format!("B(&[{}])", items.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    /// The module of one object schema holding `size` and `images`, with `rules`.
+    fn with_rules(rules: serde_json::Value) -> Result<String, String> {
+        let schemas = json!({"Body": {
+            "type": "object",
+            "properties": {"size": {"type": "string"}, "images": {"type": "array"}},
+            "x-value-requires": rules,
+        }});
+        super::module("test.yaml", &schemas).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_value_rule_names_fields_of_its_object_and_needs_one() {
+        let fine = with_rules(json!([{"field": "size", "value": "source", "with": ["images"]}]));
+        assert!(fine.unwrap().contains("value_requires"));
+        let misspelt = with_rules(json!([{"field": "size", "value": "source", "with": ["image"]}]));
+        assert_eq!(
+            misspelt.unwrap_err(),
+            "x-value-requires names image, not a field here"
+        );
+        let unneeded = with_rules(json!([{"field": "size", "value": "source", "with": []}]));
+        assert!(unneeded.unwrap_err().contains("requires no field"));
+    }
 }

@@ -608,6 +608,17 @@ impl Schemas {
                 return fail(path, message);
             }
         }
+        // `x-value-requires`: a value taken only beside one of some fields.
+        for (field, value, with) in schema.value_requires.iter() {
+            if get(field).and_then(Value::as_str) == Some(&**value)
+                && !with.iter().any(|other| present(other))
+            {
+                push_field(path, field);
+                let with: Vec<&str> = with.iter().map(|w| &**w).collect();
+                let message = format!("{value:?} is accepted only with {}", with.join(" or "));
+                return fail(path, message);
+            }
+        }
         if let Some(model) = schema.model_of(object) {
             for (field, models) in schema.field_models.iter() {
                 if get(field).is_some() && !models.iter().any(|m| m == model) {
@@ -1321,6 +1332,28 @@ mod tests {
         }
         assert_eq!(spec.node_of("NoSuchSchema"), None);
         assert_eq!(missing("DescribeRequest"), "image_file");
+    }
+
+    #[test]
+    fn a_value_needing_a_field_is_refused_without_it() {
+        let spec = ideogram();
+        let check = |body: Value| {
+            spec.check("GenerateV45Request", &body)
+                .map_err(|e| e.to_string())
+        };
+        let asset = json!([{"asset_type": "UPLOAD", "asset_id": "a1"}]);
+        assert_eq!(
+            check(json!({"prompt": "x", "size": "source"})),
+            Err("size: \"source\" is accepted only with image_asset_identifiers".into())
+        );
+        let sourced = json!({"prompt": "x", "size": "source", "image_asset_identifiers": asset});
+        assert_eq!(check(sourced), Ok(()));
+        assert_eq!(check(json!({"prompt": "x", "size": "auto"})), Ok(()));
+        let err = check(json!({"prompt": "x", "quality": "very_low"})).unwrap_err();
+        assert!(
+            err.starts_with("quality: \"very_low\" is accepted only with"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -580,3 +580,45 @@ async fn with_a_mask_4_5_takes_at_most_3_more_images_and_one_more_is_refused_uns
         ]
     );
 }
+
+#[tokio::test]
+async fn on_4_5_size_source_and_quality_very_low_need_source_images_and_are_refused_unsent() {
+    use common::{CaptureServer, client, ideogram_answer};
+    let server = CaptureServer::start(|_| ideogram_answer(&["https://cdn.example/a.png"])).await;
+    let client = client(Provider::Ideogram, &server);
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("source.png");
+    let spec = ImageSpec {
+        width: 64,
+        height: 64,
+        seed: 1,
+        palette: vec![],
+        transparent: false,
+    };
+    std::fs::write(&image, spec.png()).unwrap();
+    let image = image.display().to_string();
+
+    let request = |field: &str, value: &str| {
+        GenerateRequest::new("a red door")
+            .model(Model::V4_5)
+            .set(field, value)
+    };
+    for (field, value) in [("size", "source"), ("quality", "very_low")] {
+        let err = client.generate(&request(field, value)).await.unwrap_err();
+        let Error::Validation(err) = err else {
+            panic!("refused before sending: {err}")
+        };
+        assert_eq!(err.field, field, "{err}");
+        assert!(err.message.contains("is accepted only with"), "{err}");
+        // With a source image it is sent.
+        let sourced = request(field, value).set("images", [&image]);
+        client.generate(&sourced).await.unwrap();
+    }
+    // Other values need none.
+    client.generate(&request("quality", "low")).await.unwrap();
+    assert_eq!(
+        server.requests().len(),
+        3,
+        "only the valid requests were sent"
+    );
+}

@@ -3125,10 +3125,8 @@ everywhere in this spec).
     /**`POST /v2/image/generate/ideogram-4-5` as multipart form data: the JSON
 body's fields plus up to 5 source `images` (the first is edited) and a
 `mask`, which excludes `size`; with a mask, at most 3 images besides
-the first (`x-max-items-with`). The model's page adds rules no
-extension here states, so the service, not the client, refuses a
-break of them (400, not billed): `size: source` and `quality:
-very_low` only with images.
+the first (`x-max-items-with`); `size: source` and `quality: very_low`
+only with source images, files or assets (`x-value-requires`).
 */
     #[derive(
         ::serde::Deserialize,
@@ -3254,7 +3252,9 @@ with both colours.
                 })
         }
     }
-    ///The JSON body of `POST /v2/image/generate/ideogram-4-5`.
+    /**The JSON body of `POST /v2/image/generate/ideogram-4-5`: `size: source`
+and `quality: very_low` only with source images (`x-value-requires`).
+*/
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -23910,6 +23910,9 @@ it; an operation without one must never be sent it (it may run, billed).
 A body's `x-max-items-with` lists rules `{field, with, max}`: the list
 `field` holds at most `max` items when the field `with` is given
 (Ideogram 4.5: fewer source images with a mask).
+A body's `x-value-requires` lists rules `{field, value, with}`: the
+string `value` of `field` is accepted only when one of the fields
+`with` is given (Ideogram 4.5: `size: source` needs source images).
 A list of files marked `x-max-total-bytes` holds at most that many
 bytes in all (Ideogram's 10 MB for style and character references);
 another list is bounded by each file's own size only.

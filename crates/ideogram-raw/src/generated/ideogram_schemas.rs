@@ -3681,6 +3681,20 @@ pub(super) static NODES: [Node; 415] = [
         max_items_with: B(
             &[(B("images"), B("mask"), 4), (B("image_asset_identifiers"), B("mask"), 4)],
         ),
+        value_requires: B(
+            &[
+                (
+                    B("size"),
+                    B("source"),
+                    B(&[B("images"), B("image_asset_identifiers")]),
+                ),
+                (
+                    B("quality"),
+                    B("very_low"),
+                    B(&[B("images"), B("image_asset_identifiers")]),
+                ),
+            ],
+        ),
         ..EMPTY
     },
     Node {
@@ -3834,6 +3848,12 @@ pub(super) static NODES: [Node; 415] = [
             ],
         ),
         additional: Additional::Refused,
+        value_requires: B(
+            &[
+                (B("size"), B("source"), B(&[B("image_asset_identifiers")])),
+                (B("quality"), B("very_low"), B(&[B("image_asset_identifiers")])),
+            ],
+        ),
         ..EMPTY
     },
     Node {

@@ -66,6 +66,9 @@ pub(crate) struct Node {
     /// `x-max-items-with`: a list that holds at most `max` items when
     /// another field is given, as (list, other field, max).
     pub(crate) max_items_with: List<(Text, Text, u64)>,
+    /// `x-value-requires`: a value of a field accepted only when one of
+    /// some other fields is given, as (field, value, those fields).
+    pub(crate) value_requires: List<(Text, Text, List<Text>)>,
 }
 
 /// A field of an object schema.
@@ -181,6 +184,7 @@ pub(crate) const EMPTY: Node = Node {
     image: false,
     masks: List::Borrowed(&[]),
     max_items_with: List::Borrowed(&[]),
+    value_requires: List::Borrowed(&[]),
 };
 
 /// The schema a `$ref` names in `root`, or `schema` itself.
@@ -382,6 +386,17 @@ impl<'a> Compiler<'a> {
                     .filter_map(|rule| {
                         let (list, with) = (text(&rule["field"])?, text(&rule["with"])?);
                         Some((list, with, rule["max"].as_u64()?))
+                    })
+                    .collect(),
+            ),
+            value_requires: List::Owned(
+                schema["x-value-requires"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|rule| {
+                        let (field, value) = (text(&rule["field"])?, text(&rule["value"])?);
+                        Some((field, value, texts(&rule["with"])))
                     })
                     .collect(),
             ),
