@@ -622,3 +622,44 @@ async fn on_4_5_size_source_and_quality_very_low_need_source_images_and_are_refu
         "only the valid requests were sent"
     );
 }
+
+/// A v2 answer with neither images nor a generation id: the call may run
+/// and bill unseen, so it is an error that says so, for a call waited on
+/// and for one submitted; an id echoing the key is kept without it.
+#[tokio::test]
+async fn a_v2_answer_without_images_or_a_generation_id_is_an_error_that_may_have_billed() {
+    use common::{Canned, CaptureServer, KEY, client};
+    let server = CaptureServer::start(|request| {
+        if request.path.contains("ideogram-4-5") {
+            Canned::json(200, json!({"data": []}))
+        } else {
+            Canned::json(
+                200,
+                json!({"generation_id": format!("gen-{KEY}"), "data": []}),
+            )
+        }
+    })
+    .await;
+    let client = client(Provider::Ideogram, &server);
+    let request = GenerateRequest::new("a kite").model(Model::V4_5);
+    let waited = client.generate(&request).await.unwrap_err();
+    assert!(
+        waited
+            .to_string()
+            .contains("without images or a generation id; it may run and bill"),
+        "{waited}"
+    );
+    let submitted = client.submit(&request).await.unwrap_err();
+    assert!(
+        submitted
+            .to_string()
+            .contains("without a generation id; it may run and bill"),
+        "{submitted}"
+    );
+    // An id holding the key: the job's id is kept, the key never.
+    let job = client
+        .submit(&GenerateRequest::new("a kite").model(Model::V4))
+        .await
+        .unwrap();
+    assert!(!job.id().contains(KEY), "{}", job.id());
+}

@@ -132,12 +132,18 @@ impl Connection {
         if !answer.data.is_empty() {
             return Ok(V2Results::Done(answer.data));
         }
+        let why = "it answered without images or a generation id; it may run and bill";
+        self.generation_id(&answer, why).map(V2Results::Running)
+    }
+
+    /// A v2 answer's generation id, the key redacted; an error saying `why`
+    /// where it has none (blank), since the call may run and bill unseen.
+    pub(crate) fn generation_id(&self, answer: &GenerationV2, why: &str) -> Result<String, Error> {
         let id = self.redact(answer.generation_id.as_deref().unwrap_or_default());
         if id.trim().is_empty() {
-            let why = "it answered without images or a generation id; it may run and bill";
             return Err(self.invalid(why.into()));
         }
-        Ok(V2Results::Running(id))
+        Ok(id)
     }
 
     /// A completed v2 generation's results as a [`Generation`].

@@ -222,11 +222,8 @@ impl<'a> Prepared<'a> {
             let answer = send(self.client, operation, &self.wire).await?;
             // Its id, whether it runs on or (asked without `async`) answered at once.
             let answer: GenerationV2 = conn.decode_json(answer).await?;
-            let id = conn.redact(answer.generation_id.as_deref().unwrap_or_default());
-            if id.trim().is_empty() {
-                let why = "it answered without a generation id; it may run and bill";
-                return Err(conn.invalid(why.into()));
-            }
+            let why = "it answered without a generation id; it may run and bill";
+            let id = conn.generation_id(&answer, why)?;
             tracing::debug!(%id, "queued");
             return Ok(Job::submitted(
                 conn.clone(),
