@@ -588,14 +588,7 @@ async fn on_4_5_size_source_and_quality_very_low_need_source_images_and_are_refu
     let client = client(Provider::Ideogram, &server);
     let dir = tempfile::tempdir().unwrap();
     let image = dir.path().join("source.png");
-    let spec = ImageSpec {
-        width: 64,
-        height: 64,
-        seed: 1,
-        palette: vec![],
-        transparent: false,
-    };
-    std::fs::write(&image, spec.png()).unwrap();
+    std::fs::write(&image, png(64, 64)).unwrap();
     let image = image.display().to_string();
 
     let request = |field: &str, value: &str| {
