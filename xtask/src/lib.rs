@@ -508,6 +508,7 @@ fn limits_module(schemas: &serde_json::Value) -> String {
          /// `maxItems`, `minLength`/`maxLength`), for checks that need them as values.\n\
          pub mod limits {\n",
     );
+    let max = most_bytes(schemas);
     let mut schemas: Vec<(&String, &serde_json::Value)> = schemas
         .as_object()
         .map(|o| o.iter().collect())
@@ -535,8 +536,31 @@ fn limits_module(schemas: &serde_json::Value) -> String {
             }
         }
     }
+    write!(
+        out,
+        "    /// The largest `x-max-bytes` of any file: what a file may hold before\n    \
+         /// the operation it goes to is known.\n    \
+         pub const MAX_FILE_BYTES: u64 = {max};\n"
+    )
+    .expect("writing to a String");
     out.push_str("}\n");
     out
+}
+
+/// The largest `x-max-bytes` anywhere in `schema`.
+fn most_bytes(schema: &serde_json::Value) -> u64 {
+    match schema {
+        serde_json::Value::Object(fields) => fields
+            .iter()
+            .map(|(key, value)| match key.as_str() {
+                "x-max-bytes" => value.as_u64().unwrap_or_default(),
+                _ => most_bytes(value),
+            })
+            .max()
+            .unwrap_or_default(),
+        serde_json::Value::Array(items) => items.iter().map(most_bytes).max().unwrap_or_default(),
+        _ => 0,
+    }
 }
 
 /// A constant for the bounds `schema` sets, if it sets any.
@@ -644,7 +668,7 @@ pub fn load_spec(path: &Path) -> Result<OpenAPI, Box<dyn Error>> {
 /// Generates the module for `target` and returns its text, formatted and
 /// stable (no paths, no timestamps).
 pub fn generate(target: &Target) -> Result<String, Box<dyn Error>> {
-    let mut spec = load_spec(&workspace_root().join(target.spec))?;
+    let mut spec = without_file_caps(&workspace_root().join(target.spec))?;
     let multipart_ops = multipart::take_multipart(&mut spec)?;
     prepare_for_progenitor(&mut spec);
 
@@ -689,6 +713,29 @@ pub fn generate(target: &Target) -> Result<String, Box<dyn Error>> {
     out.push('\n');
     out.push_str(&body);
     Ok(out)
+}
+
+/// The spec at `path` without `x-max-bytes` (a file's size, which the check
+/// nodes carry): typify takes a `format: binary` schema for `FilePart` only
+/// as such a schema is written without extensions. Read as YAML first, so
+/// that nothing is reordered.
+fn without_file_caps(path: &Path) -> Result<OpenAPI, Box<dyn Error>> {
+    fn strip(value: &mut serde_yaml::Value) {
+        match value {
+            serde_yaml::Value::Mapping(fields) => {
+                fields.remove("x-max-bytes");
+                fields.values_mut().for_each(strip);
+            }
+            serde_yaml::Value::Sequence(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut value: serde_yaml::Value = serde_yaml::from_str(&text)?;
+    strip(&mut value);
+    serde_yaml::from_value(value)
+        .map_err(|e| format!("{} is not a valid spec: {e}", path.display()).into())
 }
 
 /// Marks every generated enum `#[non_exhaustive]`: a spec's enums grow (a

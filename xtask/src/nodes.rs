@@ -36,8 +36,10 @@ pub(crate) fn module(spec: &str, schemas: &serde_json::Value) -> Result<String, 
     // regex in place (a `OnceLock`), which only a static may hold.
     let count = compiler.nodes.len();
     write!(out, "pub(super) static NODES: [Node; {count}] = [")?;
-    for node in &compiler.nodes {
-        out.push_str(&emit_node(node)?);
+    let places = places(&named, &compiler.nodes);
+    for (node, place) in compiler.nodes.iter().zip(&places) {
+        let emitted = emit_node(node).map_err(|e| format!("{spec}: {place}: {e}"))?;
+        out.push_str(&emitted);
         out.push(',');
     }
     out.push_str("];\n");
@@ -48,6 +50,28 @@ pub(crate) fn module(spec: &str, schemas: &serde_json::Value) -> Result<String, 
          // regenerate.\n\n{}",
         prettyplease::unparse(&file)
     ))
+}
+
+/// Where each node stands, for errors: its schema's name, or its parent's
+/// place with the field (`Body.image`, `Body.images[]`). A parent is
+/// compiled before what it holds, so one pass in order names them all.
+fn places(named: &[(Text, usize)], nodes: &[Node]) -> Vec<String> {
+    let mut places = vec![String::new(); nodes.len()];
+    for (name, node) in named {
+        places[*node] = name.to_string();
+    }
+    for (i, node) in nodes.iter().enumerate() {
+        let parent = places[i].clone();
+        let children = (node.properties.iter())
+            .map(|p| (p.node, format!("{parent}.{}", p.name)))
+            .chain(node.items.map(|items| (items, format!("{parent}[]"))));
+        for (child, place) in children {
+            if places[child].is_empty() {
+                places[child] = place;
+            }
+        }
+    }
+    places
 }
 
 /// A node as a `Node` expression: the fields that differ from `EMPTY`.
@@ -96,6 +120,7 @@ fn emit_node(node: &Node) -> Result<String, Box<dyn Error>> {
         ("min_items", node.min_items),
         ("max_items", node.max_items),
         ("max_total_bytes", node.max_total_bytes),
+        ("max_bytes", node.max_bytes),
     ] {
         if let Some(n) = value {
             write!(out, "{name}: Some({n}),")?;
@@ -110,6 +135,11 @@ fn emit_node(node: &Node) -> Result<String, Box<dyn Error>> {
             "pattern: Some(Pattern {{ source: B({:?}), regex: OnceLock::new() }}),",
             &*pattern.source
         )?;
+    }
+    // A file's size is a fact of the spec: the client refuses a larger
+    // one before sending and reads no more of it.
+    if (node.image || node.format.as_deref() == Some("binary")) && node.max_bytes.is_none() {
+        return Err("a file (`format: binary`) or an `x-image` needs `x-max-bytes`".into());
     }
     if let Some(items) = node.items {
         write!(out, "items: Some({items}),")?;
@@ -252,9 +282,27 @@ mod tests {
         let misspelt = with_rules(json!([{"field": "size", "value": "source", "with": ["image"]}]));
         assert_eq!(
             misspelt.unwrap_err(),
-            "x-value-requires names image, not a field here"
+            "test.yaml: Body: x-value-requires names image, not a field here"
         );
         let unneeded = with_rules(json!([{"field": "size", "value": "source", "with": []}]));
         assert!(unneeded.unwrap_err().contains("requires no field"));
+    }
+
+    #[test]
+    fn a_file_says_how_large_it_may_be() {
+        let body = |file: serde_json::Value| {
+            let schemas = json!({"Body": {"type": "object", "properties": {"image": file}}});
+            super::module("test.yaml", &schemas).map_err(|e| e.to_string())
+        };
+        let capped = body(json!({"type": "string", "format": "binary", "x-max-bytes": 1024}));
+        assert!(capped.unwrap().contains("max_bytes: Some(1024)"));
+        let uncapped =
+            body(json!({"type": "array", "items": {"type": "string", "format": "binary"}}));
+        assert_eq!(
+            uncapped.unwrap_err(),
+            "test.yaml: Body.image[]: a file (`format: binary`) or an `x-image` needs `x-max-bytes`"
+        );
+        let image = body(json!({"type": "string", "x-image": true}));
+        assert!(image.unwrap_err().contains("needs `x-max-bytes`"));
     }
 }

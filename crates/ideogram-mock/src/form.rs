@@ -16,9 +16,9 @@ use serde_json::{Map, Value};
 use crate::ledger::file_stand_in;
 use crate::serve::error;
 
-/// Largest image the services take, and the largest total of a reference
-/// list.
-pub(crate) const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
+/// The largest file any of Ideogram's operations takes (the spec's largest
+/// `x-max-bytes`).
+pub(crate) const MAX_FILE_BYTES: usize = ideogram_raw::ideogram::limits::MAX_FILE_BYTES as usize;
 
 /// A multipart body: its values and its files, by part name.
 #[derive(Debug, Default)]
@@ -90,7 +90,8 @@ pub(crate) fn json_fields(body: &Value) -> Map<String, Value> {
 /// Reads `multipart` as the body schema `schema` of Ideogram's spec, then
 /// checks it against that schema (files stand in as strings): 400 naming
 /// the part for an unknown part, a value that does not parse, a file that
-/// is not a JPEG, PNG or WebP of at most 10 MB, or a schema violation.
+/// is not a JPEG, PNG or WebP of at most its `x-max-bytes`, a list of files
+/// over its `x-max-total-bytes`, or a schema violation.
 pub(crate) async fn read(schema: &str, mut multipart: Multipart) -> Result<Form, Response> {
     let schemas = ideogram_raw::schema::ideogram();
     let properties = schemas
@@ -120,8 +121,19 @@ pub(crate) async fn read(schema: &str, mut multipart: Multipart) -> Result<Form,
         let kind = Kind::of(property);
         match kind {
             Kind::File | Kind::Files => {
-                check_image(&name, &data)?;
-                form.files.entry(name).or_default().push(data);
+                let facts = schemas.field_facts(schema, &name);
+                let facts = facts.as_ref();
+                let max = facts.and_then(|f| f.max_bytes);
+                check_image(&name, &data, max.map_or(MAX_FILE_BYTES, |m| m as usize))?;
+                let files = form.files.entry(name.clone()).or_default();
+                files.push(data);
+                let total: usize = files.iter().map(Bytes::len).sum();
+                if let Some(max) = facts.and_then(|f| f.max_total_bytes)
+                    && total as u64 > max
+                {
+                    let message = format!("{name}: larger than {} in all", megabytes(max as usize));
+                    return Err(error(400, message));
+                }
             }
             Kind::Value(ty) => {
                 let text = std::str::from_utf8(&data)
@@ -205,10 +217,13 @@ fn parse(ty: &str, text: &str) -> Option<Value> {
     }
 }
 
-/// A JPEG, PNG or WebP of at most 10 MB, or 400 naming the part.
-pub(crate) fn check_image(name: &str, data: &[u8]) -> Result<(), Response> {
-    if data.len() > MAX_IMAGE_BYTES {
-        return Err(error(400, format!("{name}: larger than 10 MB")));
+/// A JPEG, PNG or WebP of at most `max` bytes, or 400 naming the part.
+pub(crate) fn check_image(name: &str, data: &[u8], max: usize) -> Result<(), Response> {
+    if data.len() > max {
+        return Err(error(
+            400,
+            format!("{name}: larger than {}", megabytes(max)),
+        ));
     }
     if dimensions(data).is_none() {
         return Err(error(
@@ -217,6 +232,11 @@ pub(crate) fn check_image(name: &str, data: &[u8]) -> Result<(), Response> {
         ));
     }
     Ok(())
+}
+
+/// `bytes` in MB, as the services' pages write sizes (`10 MB`).
+fn megabytes(bytes: usize) -> String {
+    format!("{} MB", bytes as f64 / 1_048_576.0)
 }
 
 /// An image's width and height from its header: PNG, JPEG or WebP.

@@ -26,10 +26,10 @@ use crate::serve::{Hangup, error};
 use crate::state::State;
 
 /// The largest body the mock reads: every upload a call may carry, at
-/// their documented limits, with room for the rest (an image of 10 MB and
-/// 10 MB each of style and character references fit; axum's default of
-/// 2 MB would not).
-const UPLOAD_LIMIT: usize = 4 * form::MAX_IMAGE_BYTES;
+/// their documented limits, with room for the rest (4.5's precise edit:
+/// an image and a mask of 50 MB and four references of 25 MB fit; axum's
+/// default of 2 MB would not).
+const UPLOAD_LIMIT: usize = 6 * form::MAX_FILE_BYTES;
 
 const MULTIPART: &str = "multipart/form-data";
 const JSON: &str = "application/json";

@@ -12,14 +12,13 @@
 use std::sync::Arc;
 
 use axum::response::Response;
-use bytes::Bytes;
 use ideogram_raw::enums::pair;
 use ideogram_raw::ideogram::types::{DescribeResponseV2, Description, ImageObjectV2, TextBlockV2};
 use ideogram_raw::operation::Operation;
 use serde_json::{Map, Value, json};
 
 use crate::faults::Fault;
-use crate::form::{self, Form, MAX_IMAGE_BYTES};
+use crate::form::{self, Form};
 use crate::ideogram::{V2, Work, run, sizes_for, work_from};
 use crate::ledger::{Billed, Service};
 use crate::serve::{Hangup, error};
@@ -250,19 +249,10 @@ fn one_prompt(schema: &str, request: &mut Value) -> Result<(), Response> {
     Ok(())
 }
 
-/// The reference images' rules: 10 MB in all per list, one mask per
-/// character image, each its image's size and grayscale.
+/// The reference images' rules (their sizes in all are the spec's,
+/// checked as the form is read): one mask per character image, each its
+/// image's size and grayscale.
 fn references(form: &Form) -> Result<(), Response> {
-    for list in [
-        "style_reference_images",
-        "character_reference_images",
-        "character_reference_images_mask",
-    ] {
-        let total: usize = form.all(list).iter().map(Bytes::len).sum();
-        if total > MAX_IMAGE_BYTES {
-            return Err(error(400, format!("{list}: larger than 10 MB in all")));
-        }
-    }
     let characters = form.all("character_reference_images");
     let masks = form.all("character_reference_images_mask");
     if masks.is_empty() {

@@ -132,6 +132,9 @@ pub struct FieldFacts<'a> {
     pub in_place_of: Option<&'a str>,
     /// `x-max-total-bytes`: the most bytes its files may hold in all.
     pub max_total_bytes: Option<u64>,
+    /// `x-max-bytes` of its file (or of each file of its list): the most
+    /// bytes one may hold.
+    pub max_bytes: Option<u64>,
 }
 
 /// The name a [`Schemas::document`]'s own schema is kept under.
@@ -836,6 +839,7 @@ impl Schemas {
     /// let spec = ideogram_raw::schema::ideogram();
     /// let mask = spec.field_facts("EditImageRequestV3", "mask").unwrap();
     /// assert!(mask.file && mask.image && !mask.free_text);
+    /// assert_eq!(mask.max_bytes, Some(10 << 20));
     /// let prompt = spec.field_facts("GenerateImageRequestV3", "prompt").unwrap();
     /// assert!(prompt.free_text && prompt.values.is_empty());
     /// ```
@@ -859,6 +863,9 @@ impl Schemas {
             takes: property.takes.as_deref(),
             in_place_of: property.in_place_of.as_deref(),
             max_total_bytes: schema.max_total_bytes,
+            max_bytes: schema
+                .max_bytes
+                .or_else(|| self.nodes[schema.items?].max_bytes),
             models: self.field_models(name, field),
             mask_of: object
                 .masks

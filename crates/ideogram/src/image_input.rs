@@ -11,8 +11,22 @@ use crate::error::Error;
 use crate::file_kind::sniff;
 use crate::invalid::InvalidInput;
 
-/// The largest input image either provider takes.
-pub const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
+/// The largest input image any operation of either provider takes: the
+/// specs' largest `x-max-bytes` (Ideogram's 50 MB for layerize and precise
+/// edit). An image is held to this much before its operation is known
+/// (parsed, or given as bytes), and to its field's own `x-max-bytes` (10 MB
+/// for most) when it is read for a request.
+pub const MAX_IMAGE_BYTES: usize = {
+    let (ideogram, segmind) = (
+        ideogram_raw::ideogram::limits::MAX_FILE_BYTES,
+        ideogram_raw::segmind::limits::MAX_FILE_BYTES,
+    );
+    (if ideogram > segmind {
+        ideogram
+    } else {
+        segmind
+    }) as usize
+};
 
 /// An input image. Parses from (and displays as) text: an http(s) URL, a
 /// `data:image/png;base64,...` URL for bytes, anything else a path. In
@@ -147,27 +161,31 @@ impl ImageInput {
             },
             // Built from the spec's type: what it holds is the spec's.
             Self::File(_) | Self::Asset(_) => Ok(()),
-            Self::Bytes(bytes) => Loaded::kind(bytes, "the image bytes").map(drop),
+            Self::Bytes(bytes) => {
+                Loaded::kind(bytes, "the image bytes", MAX_IMAGE_BYTES as u64).map(drop)
+            }
         }
     }
 
-    /// What a JSON body's image field takes: the URL, or the checked image's base64.
-    pub(crate) async fn segmind_value(&self) -> Result<String, Error> {
-        Ok(match self.read_local().await? {
+    /// What a JSON body's image field takes: the URL, or the checked
+    /// image's base64 (at most `max` bytes).
+    pub(crate) async fn segmind_value(&self, max: u64) -> Result<String, Error> {
+        Ok(match self.read_local(max).await? {
             Some(loaded) => BASE64.encode(&loaded.bytes),
             None => self.to_string(),
         })
     }
 
-    /// The file's or the bytes' image, checked for size and type; `None` for a URL.
-    pub(crate) async fn read_local(&self) -> Result<Option<Loaded>, InvalidInput> {
+    /// The file's or the bytes' image, checked for type and to hold at
+    /// most `max` bytes (no more is read); `None` for a URL.
+    pub(crate) async fn read_local(&self, max: u64) -> Result<Option<Loaded>, InvalidInput> {
         match self {
             Self::Url(_) => Ok(None),
             Self::Asset(_) => Err(not_read()),
-            Self::Bytes(bytes) => Ok(Some(Loaded::check(bytes.clone(), "the image bytes")?)),
+            Self::Bytes(bytes) => Ok(Some(Loaded::check(bytes.clone(), "the image bytes", max)?)),
             Self::File(path) => {
-                let mut loaded =
-                    Loaded::check(read_file(path).await?, &path.display().to_string())?;
+                let bytes = read_file(path, max).await?;
+                let mut loaded = Loaded::check(bytes, &path.display().to_string(), max)?;
                 if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
                     loaded.file_name = Some(name.to_owned());
                 }
@@ -185,8 +203,8 @@ fn not_read() -> InvalidInput {
 }
 
 /// Reads a regular file (not a FIFO, a device, a directory), at most one byte
-/// over [`MAX_IMAGE_BYTES`]: `Loaded::check` refuses a file grown since.
-async fn read_file(path: &Path) -> Result<Bytes, InvalidInput> {
+/// over `max`: `Loaded::check` refuses a file grown since.
+async fn read_file(path: &Path, max: u64) -> Result<Bytes, InvalidInput> {
     use tokio::io::AsyncReadExt as _;
     let shown = path.display();
     let cannot =
@@ -204,11 +222,11 @@ async fn read_file(path: &Path) -> Result<Bytes, InvalidInput> {
     regular(tokio::fs::metadata(path).await.map_err(cannot)?)?;
     let file = tokio::fs::File::open(path).await.map_err(cannot)?;
     let len = regular(file.metadata().await.map_err(cannot)?)?;
-    if len > MAX_IMAGE_BYTES as u64 {
-        return Err(too_large(&shown.to_string(), len));
+    if len > max {
+        return Err(too_large(&shown.to_string(), len, max));
     }
     let mut bytes = Vec::with_capacity(len as usize);
-    file.take(MAX_IMAGE_BYTES as u64 + 1)
+    file.take(max + 1)
         .read_to_end(&mut bytes)
         .await
         .map_err(cannot)?;
@@ -245,8 +263,9 @@ fn data_url(text: &str) -> Result<Bytes, InvalidInput> {
     if !head.to_ascii_lowercase().ends_with(";base64") {
         return Err(invalid("write it as data:image/png;base64,..."));
     }
-    if data.len() / 4 * 3 > MAX_IMAGE_BYTES + 3 {
-        return Err(too_large("the data URL", (data.len() / 4 * 3) as u64));
+    let (len, max) = ((data.len() / 4 * 3) as u64, MAX_IMAGE_BYTES as u64);
+    if len > max + 3 {
+        return Err(too_large("the data URL", len, max));
     }
     BASE64
         .decode(data.trim())
@@ -290,18 +309,23 @@ pub(crate) struct Loaded {
 impl Loaded {
     /// The content type and extension of `bytes`, checked as [`check`](Self::check)
     /// checks them, without building the file's name.
-    fn kind(bytes: &[u8], what: &str) -> Result<(&'static str, &'static str), InvalidInput> {
-        if bytes.len() > MAX_IMAGE_BYTES {
-            return Err(too_large(what, bytes.len() as u64));
+    fn kind(
+        bytes: &[u8],
+        what: &str,
+        max: u64,
+    ) -> Result<(&'static str, &'static str), InvalidInput> {
+        if bytes.len() as u64 > max {
+            return Err(too_large(what, bytes.len() as u64, max));
         }
         sniff(bytes).ok_or_else(|| {
             InvalidInput::new("image", format!("{what} is not a JPEG, PNG or WebP image"))
         })
     }
 
-    /// Checks size and type (JPEG, PNG or WebP, by content, not by name).
-    pub(crate) fn check(bytes: Bytes, what: &str) -> Result<Self, InvalidInput> {
-        let (content_type, ext) = Self::kind(&bytes, what)?;
+    /// Checks type (JPEG, PNG or WebP, by content, not by name) and size
+    /// (at most `max` bytes).
+    pub(crate) fn check(bytes: Bytes, what: &str, max: u64) -> Result<Self, InvalidInput> {
+        let (content_type, ext) = Self::kind(&bytes, what, max)?;
         Ok(Self {
             bytes,
             content_type,
@@ -321,33 +345,35 @@ impl Loaded {
     }
 }
 
-fn too_large(what: &str, len: u64) -> InvalidInput {
-    let (mb, max) = (len as f64 / 1_048_576.0, MAX_IMAGE_BYTES / 1_048_576);
+fn too_large(what: &str, len: u64, max: u64) -> InvalidInput {
+    let (mb, max) = (len as f64 / 1_048_576.0, max as f64 / 1_048_576.0);
     let why = format!("{what} is {mb:.1} MB; at most {max} MB is accepted");
     InvalidInput::new("image", why)
 }
 
 /// A local image read, or a URL's downloaded (without the key), checked
-/// for size and type; an error names `field`.
+/// for type and to hold at most `max` bytes (its field's `x-max-bytes`: no
+/// more is read); an error names `field`.
 pub(crate) async fn load(
     downloader: &crate::download::Downloader,
     image: &ImageInput,
     field: &'static str,
+    max: u64,
 ) -> Result<Loaded, Error> {
     let named = |mut e: InvalidInput| {
         e.field = field.into();
         e
     };
     let ImageInput::Url(url) = image else {
-        let loaded = image.read_local().await.map_err(named)?;
+        let loaded = image.read_local(max).await.map_err(named)?;
         return Ok(loaded.expect("only a URL is not local"));
     };
     let mut downloader = downloader.clone();
-    downloader.max_bytes = MAX_IMAGE_BYTES as u64;
+    downloader.max_bytes = max;
     let mut sink = bytes::BytesMut::new();
     let fetched = downloader.fetch(url, &mut sink, Path::new(url)).await;
     fetched.map_err(|e| InvalidInput::new(field, format!("cannot fetch {url}: {e}")))?;
-    Ok(Loaded::check(sink.freeze(), url).map_err(named)?)
+    Ok(Loaded::check(sink.freeze(), url, max).map_err(named)?)
 }
 
 #[cfg(test)]
@@ -370,26 +396,27 @@ mod tests {
 
     #[test]
     fn only_small_jpeg_png_or_webp_pass() {
+        const MAX: u64 = 10 << 20;
         assert_eq!(
-            Loaded::check(Bytes::from_static(b"\x89PNG\r\n\x1a\nrest"), "x")
+            Loaded::check(Bytes::from_static(b"\x89PNG\r\n\x1a\nrest"), "x", MAX)
                 .unwrap()
                 .content_type,
             "image/png"
         );
         assert_eq!(
-            Loaded::check(Bytes::from_static(b"RIFF\0\0\0\0WEBPVP8 "), "x")
+            Loaded::check(Bytes::from_static(b"RIFF\0\0\0\0WEBPVP8 "), "x", MAX)
                 .unwrap()
                 .content_type,
             "image/webp"
         );
-        let gif = Loaded::check(Bytes::from_static(b"GIF89a..."), "in.gif").unwrap_err();
+        let gif = Loaded::check(Bytes::from_static(b"GIF89a..."), "in.gif", MAX).unwrap_err();
         assert_eq!(
             gif.to_string(),
             "invalid image: in.gif is not a JPEG, PNG or WebP image"
         );
         let mut big = vec![0xff, 0xd8, 0xff];
-        big.resize(MAX_IMAGE_BYTES + 1, 0);
-        let err = Loaded::check(big.into(), "big.jpg").unwrap_err();
+        big.resize(MAX as usize + 1, 0);
+        let err = Loaded::check(big.into(), "big.jpg", MAX).unwrap_err();
         assert_eq!(
             err.to_string(),
             "invalid image: big.jpg is 10.0 MB; at most 10 MB is accepted"

@@ -93,7 +93,7 @@ impl JsonSchema for ImageInput {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         let description = format!(
-            "The input image of image to image: an http(s) URL, a local path, or a data:image/...;base64, URL. JPEG, PNG or WebP, at most {} bytes.",
+            "The input image of image to image: an http(s) URL, a local path, or a data:image/...;base64, URL. JPEG, PNG or WebP, at most the size its operation takes for it (never over {} bytes).",
             crate::image_input::MAX_IMAGE_BYTES
         );
         json_schema!({"type": "string", "description": description, "minLength": 1})

@@ -85,6 +85,8 @@ pub(crate) struct ImageField {
     /// The most bytes its files may hold in all (the spec's
     /// `x-max-total-bytes`); `None`: each file is bounded on its own only.
     pub max_total_bytes: Option<u64>,
+    /// The most bytes one of its images may hold (the spec's `x-max-bytes`).
+    pub max_bytes: u64,
 }
 
 /// A request lowered into its operation's body; its images still to read.
@@ -338,6 +340,10 @@ impl Draft<'_> {
                 list: known.list,
                 mask_of: known.mask_of,
                 max_total_bytes: known.max_total_bytes,
+                // The spec gives every file one (the xtask sees to it).
+                max_bytes: known
+                    .max_bytes
+                    .unwrap_or(crate::image_input::MAX_IMAGE_BYTES as u64),
             });
         };
         for (slot, input) in self.images {

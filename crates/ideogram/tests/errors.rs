@@ -480,8 +480,12 @@ async fn invalid_requests_send_nothing() {
             "{request:?}:\n  got      {err}\n  expected {expected}"
         );
     }
+    // One byte over what Segmind's image fields take (the spec's `x-max-bytes`).
     let mut big = JPEG.to_vec();
-    big.resize(ideogram::MAX_IMAGE_BYTES + 1, 0);
+    big.resize(
+        ideogram::raw::segmind::limits::MAX_FILE_BYTES as usize + 1,
+        0,
+    );
     let err = segmind
         .generate(&GenerateRequest::new("x").image(ImageInput::bytes(big)))
         .await

@@ -507,6 +507,92 @@ async fn only_a_list_the_spec_caps_in_all_is_refused_by_its_total() {
     assert_eq!(server.requests().len(), 1, "nothing more sent");
 }
 
+/// Each file is held to its own field's `x-max-bytes`, on both sides of
+/// the wire: 4.5 takes images of up to 25 MB (a 12 MB one is sent and the
+/// mock takes it), refuses a 26 MB one unsent naming the field and its
+/// size, and 3.0's edit still refuses an 11 MB image (10 MB) unsent. The
+/// mock itself answers a 26 MB image 400, naming the part.
+#[tokio::test]
+async fn each_file_is_held_to_its_own_field_s_size() {
+    let (mock, client) = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    // A real PNG's header (the mock reads its size), padded to `mb`.
+    let file = |name: &str, mb: usize| {
+        let mut bytes = png(64, 64);
+        bytes.resize(mb * 1024 * 1024, 0);
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        (path.display().to_string(), bytes)
+    };
+    let (twelve, _) = file("twelve.png", 12);
+    let (large, large_bytes) = file("large.png", 26);
+    let (eleven, _) = file("eleven.png", 11);
+    let mask = dir.path().join("mask.png");
+    let black_and_white = ImageSpec {
+        width: 64,
+        height: 64,
+        seed: 1,
+        palette: vec![[0, 0, 0], [255, 255, 255]],
+        transparent: false,
+    };
+    std::fs::write(&mask, black_and_white.png()).unwrap();
+
+    let on_4_5 = |path: &str| {
+        GenerateRequest::new("the lighthouse, at night")
+            .model(Model::V4_5)
+            .set("images", [path])
+    };
+    let sent = client.generate(&on_4_5(&twelve)).await;
+    assert!(sent.is_ok(), "a 12 MB image on 4.5: {sent:?}");
+    assert_eq!(mock.ledger().entries.len(), 1);
+
+    let refused = |err: Error| match err {
+        Error::Validation(err) => err,
+        other => panic!("refused before sending: {other}"),
+    };
+    let err = refused(client.generate(&on_4_5(&large)).await.unwrap_err());
+    assert_eq!(err.field, "images", "{err}");
+    assert!(
+        err.message
+            .contains("is 26.0 MB; at most 25 MB is accepted"),
+        "{err}"
+    );
+    let edit = EditRequest::edit(
+        ImageInput::file(&eleven),
+        ImageInput::file(&mask),
+        "a red door",
+    )
+    .model(Model::V3);
+    let err = refused(client.edit(&edit).await.unwrap_err());
+    assert_eq!(err.field, "image", "{err}");
+    assert!(err.message.contains("at most 10 MB is accepted"), "{err}");
+    assert_eq!(mock.ledger().entries.len(), 1, "nothing more was billed");
+
+    // The mock holds a body sent past the client to the same sizes.
+    let form = ideogram_raw::multipart::Form::new()
+        .text("prompt", "the lighthouse")
+        .file(
+            "images",
+            &ideogram_raw::multipart::FilePart::new(large_bytes, "large.png", "image/png"),
+        )
+        .unwrap();
+    let url = format!("{}/v2/image/generate/ideogram-4-5", mock.api_url());
+    let answer = form
+        .apply(reqwest::Client::new().post(url))
+        .header("Api-Key", mock.api_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let text = answer.text().await.unwrap();
+    assert!(text.contains("images: larger than 25 MB"), "{text}");
+    assert_eq!(
+        mock.ledger().entries.len(),
+        1,
+        "the mock billed nothing more"
+    );
+}
+
 /// With a mask, Ideogram 4.5's generate takes at most 3 images besides the
 /// first, and its precise edit at most 3 references (the model's pages):
 /// one more is refused before sending, naming the field and its limit;

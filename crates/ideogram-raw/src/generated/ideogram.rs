@@ -5589,7 +5589,7 @@ with a mask, at most 3 references (`x-max-items-with`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub enable_copyright_detection: ::std::option::Option<bool>,
-        ///The image to edit, up to 25 MB; aspect ratio within 1:6 to 6:1.
+        ///The image to edit, up to 25 MB or 50 MB (the pages differ); aspect ratio within 1:6 to 6:1.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[schemars(transform = crate::not_null::absent_not_null)]
         pub image: ::std::option::Option<crate::multipart::FilePart>,
@@ -23913,9 +23913,15 @@ A body's `x-max-items-with` lists rules `{field, with, max}`: the list
 A body's `x-value-requires` lists rules `{field, value, with}`: the
 string `value` of `field` is accepted only when one of the fields
 `with` is given (Ideogram 4.5: `size: source` needs source images).
-A list of files marked `x-max-total-bytes` holds at most that many
-bytes in all (Ideogram's 10 MB for style and character references);
-another list is bounded by each file's own size only.
+Every file (`format: binary`) says in `x-max-bytes` the most bytes it
+may hold: 10 MB where Ideogram's pages say so and on v2 operations whose
+pages say nothing (v1's figure, assumed), 25 MB for 4.5's and
+inpainting's images, 50 MB for layerize and precise edit (whose pages
+say 25 MB in one place and 50 MB in another: the larger is accepted, the
+service refusing unbilled what it will not take). A list of files
+marked `x-max-total-bytes` holds at most that many bytes in all
+(Ideogram's 10 MB for style and character references); another list is
+bounded by each file's own size only.
 A schema marked `x-takes: <field>` takes what other bodies call `<field>`
 (`magic_prompt_option` is the `magic_prompt` switch). A body's
 `x-masks` pairs each mask with the field whose images it masks: a mask is
@@ -25963,6 +25969,9 @@ pub mod limits {
     pub const UPSCALE_V2_WEBHOOK_URL: ::std::ops::RangeInclusive<usize> = 0..=2048;
     /// `WebhookImage.seed`: the value from 0 to 2147483647.
     pub const WEBHOOK_IMAGE_SEED: ::std::ops::RangeInclusive<i64> = 0..=2147483647;
+    /// The largest `x-max-bytes` of any file: what a file may hold before
+    /// the operation it goes to is known.
+    pub const MAX_FILE_BYTES: u64 = 52428800;
 }
 /// The spec's operations as data, for code that routes requests by
 /// method and path (the mock) or by task and model (the facade).

@@ -504,6 +504,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -638,6 +639,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -689,6 +691,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -1054,6 +1057,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -1067,12 +1071,14 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -1093,6 +1099,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -1237,6 +1244,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -1969,6 +1977,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -1982,6 +1991,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -2000,6 +2010,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -2587,12 +2598,14 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -2654,6 +2667,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -2927,6 +2941,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -3289,6 +3304,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -3725,12 +3741,14 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -5281,12 +5299,14 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -5298,12 +5318,14 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -5318,6 +5340,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -5483,12 +5506,14 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -5503,6 +5528,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -5657,12 +5683,14 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -5677,6 +5705,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -5831,6 +5860,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -5975,12 +6005,14 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(52428800),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -6264,12 +6296,14 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(52428800),
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(52428800),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -6291,6 +6325,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -6383,6 +6418,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -6396,6 +6432,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -6508,6 +6545,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -6522,6 +6560,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -6569,6 +6608,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -6730,6 +6770,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -6743,12 +6784,14 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -6777,6 +6820,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -6949,12 +6993,14 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -6966,6 +7012,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -6996,6 +7043,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -7189,6 +7237,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -7219,6 +7268,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -7405,6 +7455,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -7435,6 +7486,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(26214400),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -7543,6 +7595,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -7606,6 +7659,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -7645,12 +7699,14 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -7739,6 +7795,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -7752,6 +7809,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -7811,6 +7869,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -7864,6 +7923,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -8006,6 +8066,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },

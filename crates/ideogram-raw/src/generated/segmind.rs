@@ -6093,7 +6093,9 @@ layerize-text), the `models` it runs, the body field that takes the input
 `queue` operation that takes the same body. A client picks the first
 operation of the task and model whose body takes every field given.
 A schema marked `x-image` holds an input image (a URL or base64): a
-client reads and checks what goes there as it does any input image.
+client reads and checks what goes there as it does any input image,
+at most its `x-max-bytes` (10 MB: Ideogram's own figure, as Segmind
+gives none).
 An enum of named sizes gives each value's width x height in `x-sizes`.
 A field (or its schema) marked `x-takes: <field>` takes, in its own form,
 what other bodies call `<field>` (`enable_prompt_expansion` is the
@@ -9370,6 +9372,9 @@ pub mod limits {
     pub const REQUEST_ID: ::std::ops::RangeInclusive<usize> = 1..=usize::MAX;
     /// `Seed`: the value from 100 to 999999.
     pub const SEED: ::std::ops::RangeInclusive<i64> = 100..=999999;
+    /// The largest `x-max-bytes` of any file: what a file may hold before
+    /// the operation it goes to is known.
+    pub const MAX_FILE_BYTES: u64 = 10485760;
 }
 /// The spec's operations as data, for code that routes requests by
 /// method and path (the mock) or by task and model (the facade).

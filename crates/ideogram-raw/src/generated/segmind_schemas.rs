@@ -458,6 +458,7 @@ pub(super) static NODES: [Node; 74] = [
         kinds: B(&[B("string")]),
         kind_bits: 4,
         min_length: Some(1),
+        max_bytes: Some(10485760),
         image: true,
         ..EMPTY
     },

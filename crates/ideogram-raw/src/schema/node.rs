@@ -46,6 +46,8 @@ pub(crate) struct Node {
     /// `x-max-total-bytes`: a list of files holds at most this many bytes
     /// in all.
     pub(crate) max_total_bytes: Option<u64>,
+    /// `x-max-bytes`: a file (or an `x-image`) holds at most this many bytes.
+    pub(crate) max_bytes: Option<u64>,
     pub(crate) items: Option<usize>,
     pub(crate) required: List<Text>,
     /// In the spec's order, for messages that list them.
@@ -173,6 +175,7 @@ pub(crate) const EMPTY: Node = Node {
     min_items: None,
     max_items: None,
     max_total_bytes: None,
+    max_bytes: None,
     items: None,
     required: List::Borrowed(&[]),
     properties: List::Borrowed(&[]),
@@ -329,6 +332,7 @@ impl<'a> Compiler<'a> {
             min_items: schema["minItems"].as_u64(),
             max_items: schema["maxItems"].as_u64(),
             max_total_bytes: schema["x-max-total-bytes"].as_u64(),
+            max_bytes: schema["x-max-bytes"].as_u64(),
             items: schema.get("items").map(|items| self.compile(items)),
             required: texts(&schema["required"]),
             properties: List::Owned(
