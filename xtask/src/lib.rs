@@ -715,15 +715,16 @@ pub fn generate(target: &Target) -> Result<String, Box<dyn Error>> {
     Ok(out)
 }
 
-/// The spec at `path` without `x-max-bytes` (a file's size, which the check
-/// nodes carry): typify takes a `format: binary` schema for `FilePart` only
-/// as such a schema is written without extensions. Read as YAML first, so
-/// that nothing is reordered.
+/// The spec at `path` without a file's `x-max-bytes` and `x-media-types`
+/// (its size and kinds, which the check nodes carry): typify takes a
+/// `format: binary` schema for `FilePart` only as such a schema is written
+/// without extensions. Read as YAML first, so that nothing is reordered.
 fn without_file_caps(path: &Path) -> Result<OpenAPI, Box<dyn Error>> {
     fn strip(value: &mut serde_yaml::Value) {
         match value {
             serde_yaml::Value::Mapping(fields) => {
                 fields.remove("x-max-bytes");
+                fields.remove("x-media-types");
                 fields.values_mut().for_each(strip);
             }
             serde_yaml::Value::Sequence(items) => items.iter_mut().for_each(strip),

@@ -141,6 +141,9 @@ fn emit_node(node: &Node) -> Result<String, Box<dyn Error>> {
     if (node.image || node.format.as_deref() == Some("binary")) && node.max_bytes.is_none() {
         return Err("a file (`format: binary`) or an `x-image` needs `x-max-bytes`".into());
     }
+    if !node.media_types.is_empty() {
+        write!(out, "media_types: {},", texts(&node.media_types))?;
+    }
     if let Some(items) = node.items {
         write!(out, "items: Some({items}),")?;
     }

@@ -90,7 +90,8 @@ pub(crate) fn json_fields(body: &Value) -> Map<String, Value> {
 /// Reads `multipart` as the body schema `schema` of Ideogram's spec, then
 /// checks it against that schema (files stand in as strings): 400 naming
 /// the part for an unknown part, a value that does not parse, a file that
-/// is not a JPEG, PNG or WebP of at most its `x-max-bytes`, a list of files
+/// is not a JPEG, PNG or WebP (or one of its `x-media-types`) of at most
+/// its `x-max-bytes`, a list of files
 /// over its `x-max-total-bytes`, or a schema violation.
 pub(crate) async fn read(schema: &str, mut multipart: Multipart) -> Result<Form, Response> {
     let schemas = ideogram_raw::schema::ideogram();
@@ -124,7 +125,11 @@ pub(crate) async fn read(schema: &str, mut multipart: Multipart) -> Result<Form,
                 let facts = schemas.field_facts(schema, &name);
                 let facts = facts.as_ref();
                 let max = facts.and_then(|f| f.max_bytes);
-                check_image(&name, &data, max.map_or(MAX_FILE_BYTES, |m| m as usize))?;
+                let max = max.map_or(MAX_FILE_BYTES, |m| m as usize);
+                match facts.map(|f| &f.media_types[..]) {
+                    Some(kinds @ [_, ..]) => check_file(&name, &data, max, kinds)?,
+                    _ => check_image(&name, &data, max)?,
+                }
                 let files = form.files.entry(name.clone()).or_default();
                 files.push(data);
                 let total: usize = files.iter().map(Bytes::len).sum();
@@ -232,6 +237,24 @@ pub(crate) fn check_image(name: &str, data: &[u8], max: usize) -> Result<(), Res
         ));
     }
     Ok(())
+}
+
+/// A file of one of `kinds` (a font) of at most `max` bytes, or 400
+/// naming the part.
+fn check_file(name: &str, data: &[u8], max: usize, kinds: &[&str]) -> Result<(), Response> {
+    if data.len() > max {
+        return Err(error(
+            400,
+            format!("{name}: larger than {}", megabytes(max)),
+        ));
+    }
+    match ideogram_raw::multipart::media_type(data) {
+        Some((kind, _)) if kinds.contains(&kind) => Ok(()),
+        _ => Err(error(
+            400,
+            format!("{name}: only {} are supported", kinds.join(", ")),
+        )),
+    }
 }
 
 /// `bytes` in MB, as the services' pages write sizes (`10 MB`).

@@ -135,6 +135,9 @@ pub struct FieldFacts<'a> {
     /// `x-max-bytes` of its file (or of each file of its list): the most
     /// bytes one may hold.
     pub max_bytes: Option<u64>,
+    /// `x-media-types` of its file (or of each file of its list): what it
+    /// takes in place of an image (layerize's fonts); empty: an image.
+    pub media_types: Vec<&'a str>,
 }
 
 /// The name a [`Schemas::document`]'s own schema is kept under.
@@ -839,7 +842,9 @@ impl Schemas {
     /// let spec = ideogram_raw::schema::ideogram();
     /// let mask = spec.field_facts("EditImageRequestV3", "mask").unwrap();
     /// assert!(mask.file && mask.image && !mask.free_text);
-    /// assert_eq!(mask.max_bytes, Some(10 << 20));
+    /// assert_eq!((mask.max_bytes, mask.media_types.len()), (Some(10 << 20), 0));
+    /// let fonts = spec.field_facts("LayerizeV3RequestV2", "font_candidate_files").unwrap();
+    /// assert!(fonts.file && fonts.list && fonts.media_types.contains(&"font/woff2"));
     /// let prompt = spec.field_facts("GenerateImageRequestV3", "prompt").unwrap();
     /// assert!(prompt.free_text && prompt.values.is_empty());
     /// ```
@@ -866,6 +871,15 @@ impl Schemas {
             max_bytes: schema
                 .max_bytes
                 .or_else(|| self.nodes[schema.items?].max_bytes),
+            media_types: (schema.media_types.iter())
+                .chain(
+                    schema
+                        .items
+                        .iter()
+                        .flat_map(|&i| self.nodes[i].media_types.iter()),
+                )
+                .map(|t| &**t)
+                .collect(),
             models: self.field_models(name, field),
             mask_of: object
                 .masks

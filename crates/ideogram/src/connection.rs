@@ -136,18 +136,18 @@ impl Connection {
         GeneratedImage::new(ImageData::Url(url), prompt, self.downloader.clone())
     }
 
-    /// Fetches and checks every URL among `images` (an error names `field`;
-    /// at most `max` bytes each): Segmind fetches it itself after billing.
+    /// Fetches and checks every URL among `images` as their field `accepts`
+    /// (an error names `field`): Segmind fetches it itself after billing.
     /// Local images are checked when read.
     pub(crate) async fn check_urls<'i>(
         &self,
         images: impl IntoIterator<Item = &'i ImageInput>,
         field: &'static str,
-        max: u64,
+        accepts: crate::image_input::Accepts,
     ) -> Result<(), Error> {
         for image in images {
             if let ImageInput::Url(_) = image {
-                crate::image_input::load(&self.inputs, image, field, max).await?;
+                crate::image_input::load(&self.inputs, image, field, accepts).await?;
             }
         }
         Ok(())

@@ -7,14 +7,7 @@
 /// assert_eq!(ideogram::sniff_image(b"<html>"), None);
 /// ```
 pub fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
-    match bytes {
-        [0xff, 0xd8, 0xff, ..] => Some(("image/jpeg", "jpg")),
-        [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n', ..] => Some(("image/png", "png")),
-        [b'R', b'I', b'F', b'F', _, _, _, _, rest @ ..] if rest.starts_with(b"WEBP") => {
-            Some(("image/webp", "webp"))
-        }
-        _ => None,
-    }
+    ideogram_raw::multipart::media_type(bytes).filter(|(kind, _)| kind.starts_with("image/"))
 }
 
 /// What kind of file this is, in words.

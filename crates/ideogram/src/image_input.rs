@@ -8,7 +8,6 @@ use base64::{Engine as _, engine::general_purpose::STANDARD as BASE64};
 use bytes::Bytes;
 
 use crate::error::Error;
-use crate::file_kind::sniff;
 use crate::invalid::InvalidInput;
 
 /// The largest input image any operation of either provider takes: the
@@ -27,6 +26,30 @@ pub const MAX_IMAGE_BYTES: usize = {
         segmind
     }) as usize
 };
+
+/// What a field takes of a file: its size (`x-max-bytes`) and kind.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Accepts {
+    pub max_bytes: u64,
+    /// The media types it takes (`x-media-types`, layerize's fonts);
+    /// empty: an image (JPEG, PNG or WebP).
+    pub media_types: &'static [&'static str],
+}
+
+impl Accepts {
+    /// The media type and extension of `bytes` if taken; else why not.
+    fn kind(self, bytes: &[u8], what: &str) -> Result<(&'static str, &'static str), String> {
+        let known = ideogram_raw::multipart::media_type(bytes);
+        match self.media_types {
+            [] => known
+                .filter(|(kind, _)| kind.starts_with("image/"))
+                .ok_or_else(|| format!("{what} is not a JPEG, PNG or WebP image")),
+            taken => known
+                .filter(|(kind, _)| taken.contains(kind))
+                .ok_or_else(|| format!("{what} is not one of {}", taken.join(", "))),
+        }
+    }
+}
 
 /// An input image. Parses from (and displays as) text: an http(s) URL, a
 /// `data:image/png;base64,...` URL for bytes, anything else a path. In
@@ -161,31 +184,50 @@ impl ImageInput {
             },
             // Built from the spec's type: what it holds is the spec's.
             Self::File(_) | Self::Asset(_) => Ok(()),
+            // Any file some field takes (an image, a font): its own field
+            // holds it to its kind and size when it is read.
             Self::Bytes(bytes) => {
-                Loaded::kind(bytes, "the image bytes", MAX_IMAGE_BYTES as u64).map(drop)
+                let max = MAX_IMAGE_BYTES as u64;
+                if bytes.len() as u64 > max {
+                    return Err(too_large("the image bytes", bytes.len() as u64, max));
+                }
+                match ideogram_raw::multipart::media_type(bytes) {
+                    Some(_) => Ok(()),
+                    None => {
+                        let why = "the image bytes is not a JPEG, PNG or WebP image";
+                        Err(InvalidInput::new("image", why))
+                    }
+                }
             }
         }
     }
 
     /// What a JSON body's image field takes: the URL, or the checked
-    /// image's base64 (at most `max` bytes).
-    pub(crate) async fn segmind_value(&self, max: u64) -> Result<String, Error> {
-        Ok(match self.read_local(max).await? {
+    /// image's base64.
+    pub(crate) async fn segmind_value(&self, accepts: Accepts) -> Result<String, Error> {
+        Ok(match self.read_local(accepts).await? {
             Some(loaded) => BASE64.encode(&loaded.bytes),
             None => self.to_string(),
         })
     }
 
-    /// The file's or the bytes' image, checked for type and to hold at
-    /// most `max` bytes (no more is read); `None` for a URL.
-    pub(crate) async fn read_local(&self, max: u64) -> Result<Option<Loaded>, InvalidInput> {
+    /// The file's or the bytes' image, checked as its field `accepts` (no
+    /// more than its size is read); `None` for a URL.
+    pub(crate) async fn read_local(
+        &self,
+        accepts: Accepts,
+    ) -> Result<Option<Loaded>, InvalidInput> {
         match self {
             Self::Url(_) => Ok(None),
             Self::Asset(_) => Err(not_read()),
-            Self::Bytes(bytes) => Ok(Some(Loaded::check(bytes.clone(), "the image bytes", max)?)),
+            Self::Bytes(bytes) => Ok(Some(Loaded::check(
+                bytes.clone(),
+                "the image bytes",
+                accepts,
+            )?)),
             Self::File(path) => {
-                let bytes = read_file(path, max).await?;
-                let mut loaded = Loaded::check(bytes, &path.display().to_string(), max)?;
+                let bytes = read_file(path, accepts.max_bytes).await?;
+                let mut loaded = Loaded::check(bytes, &path.display().to_string(), accepts)?;
                 if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
                     loaded.file_name = Some(name.to_owned());
                 }
@@ -288,7 +330,8 @@ impl fmt::Display for ImageInput {
                 }
             }
             Self::Bytes(bytes) => {
-                let kind = sniff(bytes).map_or("application/octet-stream", |(kind, _)| kind);
+                let kind = ideogram_raw::multipart::media_type(bytes);
+                let kind = kind.map_or("application/octet-stream", |(kind, _)| kind);
                 write!(f, "data:{kind};base64,{}", BASE64.encode(bytes))
             }
         }
@@ -307,25 +350,14 @@ pub(crate) struct Loaded {
 }
 
 impl Loaded {
-    /// The content type and extension of `bytes`, checked as [`check`](Self::check)
-    /// checks them, without building the file's name.
-    fn kind(
-        bytes: &[u8],
-        what: &str,
-        max: u64,
-    ) -> Result<(&'static str, &'static str), InvalidInput> {
+    /// Checks size and kind (by content, not by name) as its field `accepts`.
+    pub(crate) fn check(bytes: Bytes, what: &str, accepts: Accepts) -> Result<Self, InvalidInput> {
+        let max = accepts.max_bytes;
         if bytes.len() as u64 > max {
             return Err(too_large(what, bytes.len() as u64, max));
         }
-        sniff(bytes).ok_or_else(|| {
-            InvalidInput::new("image", format!("{what} is not a JPEG, PNG or WebP image"))
-        })
-    }
-
-    /// Checks type (JPEG, PNG or WebP, by content, not by name) and size
-    /// (at most `max` bytes).
-    pub(crate) fn check(bytes: Bytes, what: &str, max: u64) -> Result<Self, InvalidInput> {
-        let (content_type, ext) = Self::kind(&bytes, what, max)?;
+        let kind = accepts.kind(&bytes, what);
+        let (content_type, ext) = kind.map_err(|why| InvalidInput::new("image", why))?;
         Ok(Self {
             bytes,
             content_type,
@@ -352,28 +384,28 @@ fn too_large(what: &str, len: u64, max: u64) -> InvalidInput {
 }
 
 /// A local image read, or a URL's downloaded (without the key), checked
-/// for type and to hold at most `max` bytes (its field's `x-max-bytes`: no
-/// more is read); an error names `field`.
+/// as its field `accepts` (no more than its size is read); an error names
+/// `field`.
 pub(crate) async fn load(
     downloader: &crate::download::Downloader,
     image: &ImageInput,
     field: &'static str,
-    max: u64,
+    accepts: Accepts,
 ) -> Result<Loaded, Error> {
     let named = |mut e: InvalidInput| {
         e.field = field.into();
         e
     };
     let ImageInput::Url(url) = image else {
-        let loaded = image.read_local(max).await.map_err(named)?;
+        let loaded = image.read_local(accepts).await.map_err(named)?;
         return Ok(loaded.expect("only a URL is not local"));
     };
     let mut downloader = downloader.clone();
-    downloader.max_bytes = max;
+    downloader.max_bytes = accepts.max_bytes;
     let mut sink = bytes::BytesMut::new();
     let fetched = downloader.fetch(url, &mut sink, Path::new(url)).await;
     fetched.map_err(|e| InvalidInput::new(field, format!("cannot fetch {url}: {e}")))?;
-    Ok(Loaded::check(sink.freeze(), url, max).map_err(named)?)
+    Ok(Loaded::check(sink.freeze(), url, accepts).map_err(named)?)
 }
 
 #[cfg(test)]
@@ -396,7 +428,10 @@ mod tests {
 
     #[test]
     fn only_small_jpeg_png_or_webp_pass() {
-        const MAX: u64 = 10 << 20;
+        const MAX: Accepts = Accepts {
+            max_bytes: 10 << 20,
+            media_types: &[],
+        };
         assert_eq!(
             Loaded::check(Bytes::from_static(b"\x89PNG\r\n\x1a\nrest"), "x", MAX)
                 .unwrap()
@@ -415,7 +450,7 @@ mod tests {
             "invalid image: in.gif is not a JPEG, PNG or WebP image"
         );
         let mut big = vec![0xff, 0xd8, 0xff];
-        big.resize(MAX as usize + 1, 0);
+        big.resize((10 << 20) + 1, 0);
         let err = Loaded::check(big.into(), "big.jpg", MAX).unwrap_err();
         assert_eq!(
             err.to_string(),

@@ -11,7 +11,7 @@ use smallvec::SmallVec;
 
 use crate::aspect::AspectRatio;
 use crate::catalog::{self, Field};
-use crate::image_input::ImageInput;
+use crate::image_input::{Accepts, ImageInput};
 use crate::invalid::InvalidInput;
 use crate::model::Model;
 use crate::options::MagicPrompt;
@@ -85,8 +85,9 @@ pub(crate) struct ImageField {
     /// The most bytes its files may hold in all (the spec's
     /// `x-max-total-bytes`); `None`: each file is bounded on its own only.
     pub max_total_bytes: Option<u64>,
-    /// The most bytes one of its images may hold (the spec's `x-max-bytes`).
-    pub max_bytes: u64,
+    /// What each of its files may be (the spec's `x-max-bytes` and
+    /// `x-media-types`).
+    pub accepts: Accepts,
 }
 
 /// A request lowered into its operation's body; its images still to read.
@@ -295,7 +296,7 @@ impl Draft<'_> {
             obj.insert(into.into(), value.into());
         }
         // Fields by spec name; images among them are checked as any input image.
-        let mut named_images: Vec<(&Field, &str, ImageInput)> = Vec::new();
+        let mut named_images: Vec<(&'static Field, &str, ImageInput)> = Vec::new();
         for (name, value) in self.fields {
             if obj.contains_key(name) {
                 let message = "is given twice (as an option and as a field)";
@@ -327,7 +328,7 @@ impl Draft<'_> {
         // as fields.
         let mut images: Vec<ImageField> =
             Vec::with_capacity(self.images.len() + named_images.len());
-        let mut place = |known: &Field, named: &'static str, input: ImageInput| {
+        let mut place = |known: &'static Field, named: &'static str, input: ImageInput| {
             if let Some(image) = images.iter_mut().find(|i| i.field == known.name) {
                 image.inputs.push(input);
                 return;
@@ -340,10 +341,12 @@ impl Draft<'_> {
                 list: known.list,
                 mask_of: known.mask_of,
                 max_total_bytes: known.max_total_bytes,
-                // The spec gives every file one (the xtask sees to it).
-                max_bytes: known
-                    .max_bytes
-                    .unwrap_or(crate::image_input::MAX_IMAGE_BYTES as u64),
+                accepts: Accepts {
+                    // The spec gives every file one (the xtask sees to it).
+                    max_bytes: (known.max_bytes)
+                        .unwrap_or(crate::image_input::MAX_IMAGE_BYTES as u64),
+                    media_types: &known.media_types,
+                },
             });
         };
         for (slot, input) in self.images {

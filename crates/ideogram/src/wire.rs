@@ -97,7 +97,7 @@ impl WireRequest {
     }
 
     /// `lowered` with its images read: file parts for a multipart body (each
-    /// at most its field's `x-max-bytes`, and in all what the spec's
+    /// of its field's size and kind, and in all what the spec's
     /// `x-max-total-bytes` allows a field; masks checked), the URL or a file's base64 for a JSON body.
     pub(crate) async fn read(mut lowered: Lowered, downloader: &Downloader) -> Result<Self, Error> {
         // The body lives in the payload from here on (a recheck reads it there).
@@ -120,10 +120,10 @@ impl WireRequest {
             let mut total = 0;
             for (i, input) in image.inputs.iter().enumerate() {
                 if !image.file {
-                    values.push(Value::from(input.segmind_value(image.max_bytes).await?));
+                    values.push(Value::from(input.segmind_value(image.accepts).await?));
                     continue;
                 }
-                let file = load(downloader, input, image.named, image.max_bytes).await?;
+                let file = load(downloader, input, image.named, image.accepts).await?;
                 let name = part_name(image.field, image.list.then_some(i + 1), file.extension());
                 total += file.bytes.len();
                 let part = FilePart::new(file.bytes, name, file.content_type);

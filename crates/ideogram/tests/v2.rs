@@ -335,6 +335,66 @@ async fn a_v2_layerize_answers_its_base_design_and_typed_blocks_at_once() {
     );
 }
 
+/// v2 layerize's `font_candidate_files` take fonts (the spec's
+/// `x-media-types`), not images: each goes as a part of its own type and
+/// name, the mock takes them, and an image given as a font is refused
+/// unsent, naming the field and the kinds it takes.
+#[tokio::test]
+async fn a_v2_layerize_sends_its_font_files_as_fonts() {
+    let dir = tempfile::tempdir().unwrap();
+    let font = |name: &str, magic: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, [magic, &[0; 64][..]].concat()).unwrap();
+        path.display().to_string()
+    };
+    let fonts = [font("sign.ttf", b"\0\x01\0\0"), font("sign.woff2", b"wOF2")];
+    let layerize = |files: &[String]| {
+        LayerizeRequest::new(ImageInput::bytes(png(64, 64)))
+            .operation("post_layerize_v2_ideogram_3")
+            .set("font_candidate_files", files)
+    };
+
+    let (mock, client) = mock(MockConfig::default()).await;
+    let layers = client.layerize(&layerize(&fonts)).await;
+    assert!(layers.is_ok(), "{layers:?}");
+    let entries = mock.ledger().entries;
+    assert_eq!(entries.len(), 1, "billed once");
+    assert_eq!(
+        entries[0].fields["font_candidate_files"],
+        json!(["<file, 68 bytes>", "<file, 68 bytes>"])
+    );
+
+    // On the wire: each font a part of its own type and extension.
+    use common::{Canned, CaptureServer, client as capture_client};
+    let server = CaptureServer::start(|_| Canned::json(400, json!({"detail": "no"}))).await;
+    let capture = capture_client(Provider::Ideogram, &server);
+    let _ = capture.layerize(&layerize(&fonts)).await;
+    let body = String::from_utf8_lossy(&server.single_request().body).into_owned();
+    for part in [
+        "filename=\"font_candidate_files-1.ttf\"\r\nContent-Type: font/ttf\r\n",
+        "filename=\"font_candidate_files-2.woff2\"\r\nContent-Type: font/woff2\r\n",
+    ] {
+        assert!(body.contains(part), "{part:?} in {body:?}");
+    }
+
+    let image = dir.path().join("not-a-font.png");
+    std::fs::write(&image, png(8, 8)).unwrap();
+    let err = client
+        .layerize(&layerize(&[image.display().to_string()]))
+        .await
+        .unwrap_err();
+    let Error::Validation(err) = err else {
+        panic!("refused before sending: {err}")
+    };
+    assert_eq!(err.field, "font_candidate_files", "{err}");
+    assert!(
+        err.message
+            .ends_with("is not one of font/ttf, font/otf, font/woff, font/woff2"),
+        "{err}"
+    );
+    assert_eq!(mock.ledger().entries.len(), 1, "nothing more was billed");
+}
+
 #[tokio::test]
 async fn an_async_v2_layerize_is_polled_to_its_layers_and_billed_once() {
     let (mock, client) = mock(MockConfig::default()).await;

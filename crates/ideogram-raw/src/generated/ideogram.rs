@@ -23913,7 +23913,9 @@ A body's `x-max-items-with` lists rules `{field, with, max}`: the list
 A body's `x-value-requires` lists rules `{field, value, with}`: the
 string `value` of `field` is accepted only when one of the fields
 `with` is given (Ideogram 4.5: `size: source` needs source images).
-Every file (`format: binary`) says in `x-max-bytes` the most bytes it
+A file (`format: binary`) is an input image (JPEG, PNG or WebP) unless
+its `x-media-types` lists what it takes instead (layerize's fonts).
+Every file says in `x-max-bytes` the most bytes it
 may hold: 10 MB where Ideogram's pages say so and on v2 operations whose
 pages say nothing (v1's figure, assumed), 25 MB for 4.5's and
 inpainting's images, 50 MB for layerize and precise edit (whose pages

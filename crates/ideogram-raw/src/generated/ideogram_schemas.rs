@@ -6006,6 +6006,7 @@ pub(super) static NODES: [Node; 415] = [
         kinds: B(&[B("string")]),
         kind_bits: 4,
         max_bytes: Some(10485760),
+        media_types: B(&[B("font/ttf"), B("font/otf"), B("font/woff"), B("font/woff2")]),
         format: Some(B("binary")),
         ..EMPTY
     },

@@ -48,6 +48,8 @@ pub(crate) struct Node {
     pub(crate) max_total_bytes: Option<u64>,
     /// `x-max-bytes`: a file (or an `x-image`) holds at most this many bytes.
     pub(crate) max_bytes: Option<u64>,
+    /// `x-media-types`: what a file takes in place of an image (fonts).
+    pub(crate) media_types: List<Text>,
     pub(crate) items: Option<usize>,
     pub(crate) required: List<Text>,
     /// In the spec's order, for messages that list them.
@@ -176,6 +178,7 @@ pub(crate) const EMPTY: Node = Node {
     max_items: None,
     max_total_bytes: None,
     max_bytes: None,
+    media_types: List::Borrowed(&[]),
     items: None,
     required: List::Borrowed(&[]),
     properties: List::Borrowed(&[]),
@@ -333,6 +336,7 @@ impl<'a> Compiler<'a> {
             max_items: schema["maxItems"].as_u64(),
             max_total_bytes: schema["x-max-total-bytes"].as_u64(),
             max_bytes: schema["x-max-bytes"].as_u64(),
+            media_types: texts(&schema["x-media-types"]),
             items: schema.get("items").map(|items| self.compile(items)),
             required: texts(&schema["required"]),
             properties: List::Owned(

@@ -253,7 +253,7 @@ impl<'a> Prepared<'a> {
 pub(crate) async fn read(conn: &Connection, lowered: Lowered) -> Result<WireRequest, Error> {
     if conn.provider == Provider::Segmind {
         for image in lowered.images.iter().filter(|i| !i.file) {
-            conn.check_urls(image.inputs.iter(), image.named, image.max_bytes)
+            conn.check_urls(image.inputs.iter(), image.named, image.accepts)
                 .await?;
         }
     }
