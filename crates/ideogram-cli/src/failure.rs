@@ -217,11 +217,12 @@ impl Failure {
 /// funds is fixed by topping up. A reason this build does not know is
 /// shown as the service spelled it.
 fn credits_hint(provider: Provider, reason: Option<&str>) -> String {
+    let top_up = || format!("top up your {provider} account");
     let Some(reason) = reason else {
-        return format!("top up your {provider} account");
+        return top_up();
     };
     match reason.parse::<RejectReason>() {
-        Ok(RejectReason::InsufficientFunds) => format!("top up your {provider} account"),
+        Ok(RejectReason::InsufficientFunds) => top_up(),
         Ok(RejectReason::DailyLimit) => format!(
             "the {provider} account's daily spending limit is reached: \
              run again tomorrow (UTC) or raise the limit"
