@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 #[path = "../../crates/ideogram-raw/src/schema/node.rs"]
 mod node;
 
-use node::{Additional, Compiler, List, Literal, Node, Property, Text};
+use node::{Additional, Compiler, List, Literal, Node, Property, SizeRule, Text};
 
 /// The module of `schemas` (the canonical `components.schemas` of the spec
 /// `spec`), formatted.
@@ -36,6 +36,16 @@ pub(crate) fn module(spec: &str, schemas: &serde_json::Value) -> Result<String, 
     // regex in place (a `OnceLock`), which only a static may hold.
     let count = compiler.nodes.len();
     write!(out, "pub(super) static NODES: [Node; {count}] = [")?;
+    // A rule missing a part (or misspelt) compiles to nothing: refused
+    // here, not left to never apply.
+    let compiled: usize = compiler.nodes.iter().map(|n| n.size_with.len()).sum();
+    if compiled != size_rules(schemas) {
+        return Err(format!(
+            "{spec}: an x-size-with rule is not {{field, with, multiple_of, min_side, \
+             max_pixels, max_aspect}}, each number positive"
+        )
+        .into());
+    }
     let places = places(&named, &compiler.nodes);
     for (node, place) in compiler.nodes.iter().zip(&places) {
         let emitted = emit_node(node).map_err(|e| format!("{spec}: {place}: {e}"))?;
@@ -50,6 +60,21 @@ pub(crate) fn module(spec: &str, schemas: &serde_json::Value) -> Result<String, 
          // regenerate.\n\n{}",
         prettyplease::unparse(&file)
     ))
+}
+
+/// How many `x-size-with` rules `schema` writes, anywhere in it.
+fn size_rules(schema: &serde_json::Value) -> usize {
+    match schema {
+        serde_json::Value::Object(fields) => fields
+            .iter()
+            .map(|(key, value)| match (key.as_str(), value) {
+                ("x-size-with", serde_json::Value::Array(rules)) => rules.len(),
+                _ => size_rules(value),
+            })
+            .sum(),
+        serde_json::Value::Array(items) => items.iter().map(size_rules).sum(),
+        _ => 0,
+    }
 }
 
 /// Where each node stands, for errors: its schema's name, or its parent's
@@ -235,6 +260,34 @@ fn emit_node(node: &Node) -> Result<String, Box<dyn Error>> {
         }
         write!(out, "value_requires: B(&[{rules}]),")?;
     }
+    if !node.size_with.is_empty() {
+        let mut rules = String::new();
+        for rule in node.size_with.iter() {
+            let mut names = std::iter::once(&rule.field).chain(rule.with.iter());
+            if let Some(name) = names.find(|f| !node.properties.iter().any(|p| p.name == **f)) {
+                return Err(format!("x-size-with names {name}, not a field here").into());
+            }
+            if rule.with.is_empty() {
+                return Err(format!("x-size-with: {} is held beside no field", rule.field).into());
+            }
+            let SizeRule {
+                field,
+                with,
+                multiple_of,
+                min_side,
+                max_pixels,
+                max_aspect,
+            } = rule;
+            write!(
+                rules,
+                "super::node::SizeRule {{ field: B({:?}), with: {}, multiple_of: {multiple_of}, \
+                 min_side: {min_side}, max_pixels: {max_pixels}, max_aspect: {max_aspect} }},",
+                &**field,
+                texts(with)
+            )?;
+        }
+        write!(out, "size_with: B(&[{rules}]),")?;
+    }
     out.push_str("..EMPTY }");
     Ok(out)
 }
@@ -289,6 +342,35 @@ mod tests {
         );
         let unneeded = with_rules(json!([{"field": "size", "value": "source", "with": []}]));
         assert!(unneeded.unwrap_err().contains("requires no field"));
+    }
+
+    #[test]
+    fn a_size_rule_names_fields_of_its_object_and_has_every_part() {
+        let rule = json!({"field": "size", "with": ["images"], "multiple_of": 32,
+                          "min_side": 256, "max_pixels": 4194304, "max_aspect": 6});
+        let with_size_rule = |rule: serde_json::Value| {
+            let schemas = json!({"Body": {
+                "type": "object",
+                "properties": {"size": {"type": "string"}, "images": {"type": "array"}},
+                "x-size-with": [rule],
+            }});
+            super::module("test.yaml", &schemas).map_err(|e| e.to_string())
+        };
+        let fine = with_size_rule(rule.clone()).unwrap();
+        assert!(fine.contains("multiple_of: 32"), "{fine}");
+        let mut misspelt = rule.clone();
+        misspelt["with"] = json!(["image"]);
+        assert_eq!(
+            with_size_rule(misspelt).unwrap_err(),
+            "test.yaml: Body: x-size-with names image, not a field here"
+        );
+        let mut partial = rule;
+        partial.as_object_mut().unwrap().remove("max_aspect");
+        assert!(
+            with_size_rule(partial)
+                .unwrap_err()
+                .contains("each number positive")
+        );
     }
 
     #[test]

@@ -625,6 +625,22 @@ impl Schemas {
                 return fail(path, message);
             }
         }
+        // `x-size-with`: a `<w>x<h>` size held to more beside some fields.
+        for rule in schema.size_with.iter() {
+            let Some(text) = get(&rule.field).and_then(Value::as_str) else {
+                continue;
+            };
+            let beside = rule.with.iter().find(|w| present(w));
+            if let (Some(beside), Some((width, height))) = (beside, sized(text))
+                && let Some(why) = rule.refuses(width, height)
+            {
+                push_field(path, &rule.field);
+                return fail(
+                    path,
+                    format!("{text:?} is not a size taken with {beside}: {why}"),
+                );
+            }
+        }
         if let Some(model) = schema.model_of(object) {
             for (field, models) in schema.field_models.iter() {
                 if get(field).is_some() && !models.iter().any(|m| m == model) {
@@ -886,6 +902,34 @@ impl Schemas {
                 .iter()
                 .find(|(mask, _)| mask == field)
                 .map(|(_, of)| &**of),
+        })
+    }
+}
+
+/// `<w>x<h>` as its two sides.
+fn sized(text: &str) -> Option<(u32, u32)> {
+    let (width, height) = text.split_once('x')?;
+    Some((width.parse().ok()?, height.parse().ok()?))
+}
+
+impl node::SizeRule {
+    /// Why a `width` x `height` size breaks this rule, if it does.
+    fn refuses(&self, width: u32, height: u32) -> Option<String> {
+        let (short, long) = (width.min(height), width.max(height));
+        let m = self.multiple_of;
+        Some(if !width.is_multiple_of(m) || !height.is_multiple_of(m) {
+            format!("each side is a multiple of {m}")
+        } else if short < self.min_side {
+            format!("each side is at least {}", self.min_side)
+        } else if u64::from(width) * u64::from(height) > self.max_pixels {
+            format!("it is at most {} pixels in all", self.max_pixels)
+        } else if u64::from(long) > u64::from(short) * u64::from(self.max_aspect) {
+            format!(
+                "its long side is at most {} times its short side",
+                self.max_aspect
+            )
+        } else {
+            return None;
         })
     }
 }

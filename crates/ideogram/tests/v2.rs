@@ -567,6 +567,76 @@ async fn only_a_list_the_spec_caps_in_all_is_refused_by_its_total() {
     assert_eq!(server.requests().len(), 1, "nothing more sent");
 }
 
+/// With source images, Ideogram 4.5 takes an exact size of multiples of
+/// 32, each side at least 256, at most 2048x2048 pixels and 6:1 (the
+/// spec's `x-size-with`): any other is refused unsent, naming `size` and
+/// the rule, and the mock refuses it too. Without sources a size must be
+/// one of presets no page lists: it is sent, for the service to judge.
+#[tokio::test]
+async fn with_sources_4_5_takes_only_sizes_of_its_rules() {
+    let (mock, client) = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source.png");
+    std::fs::write(&source, png(64, 64)).unwrap();
+    let source = source.display().to_string();
+    let with_source = |size: &str| {
+        GenerateRequest::new("the same room, in winter")
+            .model(Model::V4_5)
+            .set("images", [&source])
+            .set("size", size)
+    };
+    for (size, why) in [
+        ("1000x1000", "each side is a multiple of 32"),
+        ("128x256", "each side is at least 256"),
+        ("4096x2048", "it is at most 4194304 pixels in all"),
+        (
+            "2048x320",
+            "its long side is at most 6 times its short side",
+        ),
+    ] {
+        let err = client.generate(&with_source(size)).await.unwrap_err();
+        let Error::Validation(err) = err else {
+            panic!("{size}: refused before sending: {err}")
+        };
+        assert_eq!(err.field, "size", "{size}: {err}");
+        let expected = format!("{size:?} is not a size taken with images: {why}");
+        assert_eq!(err.message, expected, "{size}");
+    }
+    assert!(mock.ledger().entries.is_empty(), "nothing was billed");
+
+    client.generate(&with_source("1536x256")).await.unwrap();
+    let without = GenerateRequest::new("a winter room")
+        .model(Model::V4_5)
+        .set("size", "1000x1000");
+    client.generate(&without).await.unwrap();
+    let sizes: Vec<_> = mock
+        .ledger()
+        .entries
+        .iter()
+        .map(|e| e.fields["size"].clone())
+        .collect();
+    assert_eq!(sizes, [json!("1536x256"), json!("1000x1000")]);
+
+    // The mock holds a body sent past the client to the same rule.
+    let asset = json!({"asset_type": "RESPONSE", "asset_id": "b2Zm"});
+    let body = json!({"prompt": "x", "size": "1000x1000", "image_asset_identifiers": [asset]});
+    let answer = reqwest::Client::new()
+        .post(format!("{}/v2/image/generate/ideogram-4-5", mock.api_url()))
+        .header("Api-Key", mock.api_key())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let text = answer.text().await.unwrap();
+    assert!(text.contains("each side is a multiple of 32"), "{text}");
+    assert_eq!(
+        mock.ledger().entries.len(),
+        2,
+        "the mock billed nothing more"
+    );
+}
+
 /// Each file is held to its own field's `x-max-bytes`, on both sides of
 /// the wire: 4.5 takes images of up to 25 MB (a 12 MB one is sent and the
 /// mock takes it), refuses a 26 MB one unsent naming the field and its

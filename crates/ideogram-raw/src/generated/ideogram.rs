@@ -3126,7 +3126,9 @@ everywhere in this spec).
 body's fields plus up to 5 source `images` (the first is edited) and a
 `mask`, which excludes `size`; with a mask, at most 3 images besides
 the first (`x-max-items-with`); `size: source` and `quality: very_low`
-only with source images, files or assets (`x-value-requires`).
+only with source images, files or assets (`x-value-requires`); with
+them, an exact size of multiples of 32, each side at least 256, at
+most 2048x2048 pixels and 6:1 (`x-size-with`).
 */
     #[derive(
         ::serde::Deserialize,
@@ -3253,7 +3255,9 @@ with both colours.
         }
     }
     /**The JSON body of `POST /v2/image/generate/ideogram-4-5`: `size: source`
-and `quality: very_low` only with source images (`x-value-requires`).
+and `quality: very_low` only with source images (`x-value-requires`);
+with them, an exact size of multiples of 32, each side at least 256,
+at most 2048x2048 pixels and 6:1 (`x-size-with`).
 */
     #[derive(
         ::serde::Deserialize,
@@ -23913,6 +23917,13 @@ A body's `x-max-items-with` lists rules `{field, with, max}`: the list
 A body's `x-value-requires` lists rules `{field, value, with}`: the
 string `value` of `field` is accepted only when one of the fields
 `with` is given (Ideogram 4.5: `size: source` needs source images).
+A body's `x-size-with` lists rules `{field, with, multiple_of,
+min_side, max_pixels, max_aspect}`: a `<w>x<h>` value of `field` given
+with one of the fields `with` has both sides multiples of `multiple_of`
+and at least `min_side`, at most `max_pixels` pixels, and its long
+side at most `max_aspect` times its short one (Ideogram 4.5's exact
+size with source images; without them it must be one of the model's
+presets, which no page lists, so it is left to the service).
 A file (`format: binary`) is an input image (JPEG, PNG or WebP) unless
 its `x-media-types` lists what it takes instead (layerize's fonts).
 Every file says in `x-max-bytes` the most bytes it

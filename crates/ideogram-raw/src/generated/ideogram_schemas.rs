@@ -3711,6 +3711,18 @@ pub(super) static NODES: [Node; 415] = [
                 ),
             ],
         ),
+        size_with: B(
+            &[
+                super::node::SizeRule {
+                    field: B("size"),
+                    with: B(&[B("images"), B("image_asset_identifiers")]),
+                    multiple_of: 32,
+                    min_side: 256,
+                    max_pixels: 4194304,
+                    max_aspect: 6,
+                },
+            ],
+        ),
         ..EMPTY
     },
     Node {
@@ -3870,6 +3882,18 @@ pub(super) static NODES: [Node; 415] = [
             &[
                 (B("size"), B("source"), B(&[B("image_asset_identifiers")])),
                 (B("quality"), B("very_low"), B(&[B("image_asset_identifiers")])),
+            ],
+        ),
+        size_with: B(
+            &[
+                super::node::SizeRule {
+                    field: B("size"),
+                    with: B(&[B("image_asset_identifiers")]),
+                    multiple_of: 32,
+                    min_side: 256,
+                    max_pixels: 4194304,
+                    max_aspect: 6,
+                },
             ],
         ),
         ..EMPTY

@@ -73,6 +73,22 @@ pub(crate) struct Node {
     /// `x-value-requires`: a value of a field accepted only when one of
     /// some other fields is given, as (field, value, those fields).
     pub(crate) value_requires: List<(Text, Text, List<Text>)>,
+    /// `x-size-with`: what a `<w>x<h>` size is held to beside some fields.
+    pub(crate) size_with: List<SizeRule>,
+}
+
+/// An `x-size-with` rule: a `<w>x<h>` value of `field` given beside one of
+/// the fields `with` has both sides multiples of `multiple_of` and at least
+/// `min_side`, at most `max_pixels` in all, and its long side at most
+/// `max_aspect` times its short one (Ideogram 4.5's size with sources).
+#[derive(Debug, Clone)]
+pub(crate) struct SizeRule {
+    pub(crate) field: Text,
+    pub(crate) with: List<Text>,
+    pub(crate) multiple_of: u32,
+    pub(crate) min_side: u32,
+    pub(crate) max_pixels: u64,
+    pub(crate) max_aspect: u32,
 }
 
 /// A field of an object schema.
@@ -191,6 +207,7 @@ pub(crate) const EMPTY: Node = Node {
     masks: List::Borrowed(&[]),
     max_items_with: List::Borrowed(&[]),
     value_requires: List::Borrowed(&[]),
+    size_with: List::Borrowed(&[]),
 };
 
 /// The schema a `$ref` names in `root`, or `schema` itself.
@@ -405,6 +422,25 @@ impl<'a> Compiler<'a> {
                     .filter_map(|rule| {
                         let (field, value) = (text(&rule["field"])?, text(&rule["value"])?);
                         Some((field, value, texts(&rule["with"])))
+                    })
+                    .collect(),
+            ),
+            size_with: List::Owned(
+                schema["x-size-with"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|rule| {
+                        let number = |key: &str| rule[key].as_u64().filter(|n| *n > 0);
+                        let side = |key: &str| number(key).and_then(|n| u32::try_from(n).ok());
+                        Some(SizeRule {
+                            field: text(&rule["field"])?,
+                            with: texts(&rule["with"]),
+                            multiple_of: side("multiple_of")?,
+                            min_side: side("min_side")?,
+                            max_pixels: number("max_pixels")?,
+                            max_aspect: side("max_aspect")?,
+                        })
                     })
                     .collect(),
             ),
