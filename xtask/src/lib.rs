@@ -715,8 +715,8 @@ pub fn generate(target: &Target) -> Result<String, Box<dyn Error>> {
     Ok(out)
 }
 
-/// The spec at `path` without a file's `x-max-bytes` and `x-media-types`
-/// (its size and kinds, which the check nodes carry): typify takes a
+/// The spec at `path` without a file's `x-max-bytes`, `x-media-types` and
+/// `x-max-aspect` (what the check nodes carry of it): typify takes a
 /// `format: binary` schema for `FilePart` only as such a schema is written
 /// without extensions. Read as YAML first, so that nothing is reordered.
 fn without_file_caps(path: &Path) -> Result<OpenAPI, Box<dyn Error>> {
@@ -725,6 +725,7 @@ fn without_file_caps(path: &Path) -> Result<OpenAPI, Box<dyn Error>> {
             serde_yaml::Value::Mapping(fields) => {
                 fields.remove("x-max-bytes");
                 fields.remove("x-media-types");
+                fields.remove("x-max-aspect");
                 fields.values_mut().for_each(strip);
             }
             serde_yaml::Value::Sequence(items) => items.iter_mut().for_each(strip),

@@ -146,6 +146,7 @@ fn emit_node(node: &Node) -> Result<String, Box<dyn Error>> {
         ("max_items", node.max_items),
         ("max_total_bytes", node.max_total_bytes),
         ("max_bytes", node.max_bytes),
+        ("max_aspect", node.max_aspect),
     ] {
         if let Some(n) = value {
             write!(out, "{name}: Some({n}),")?;

@@ -130,6 +130,13 @@ pub(crate) async fn read(schema: &str, mut multipart: Multipart) -> Result<Form,
                     Some(kinds @ [_, ..]) => check_file(&name, &data, max, kinds)?,
                     _ => check_image(&name, &data, max)?,
                 }
+                if let Some(n) = facts.and_then(|f| f.max_aspect)
+                    && let Some((w, h)) = dimensions(&data)
+                    && u64::from(w.max(h)) > u64::from(w.min(h)) * n
+                {
+                    let message = format!("{name}: {w}x{h} is outside 1:{n} to {n}:1");
+                    return Err(error(400, message));
+                }
                 let files = form.files.entry(name.clone()).or_default();
                 files.push(data);
                 let total: usize = files.iter().map(Bytes::len).sum();

@@ -138,6 +138,9 @@ pub struct FieldFacts<'a> {
     /// `x-media-types` of its file (or of each file of its list): what it
     /// takes in place of an image (layerize's fonts); empty: an image.
     pub media_types: Vec<&'a str>,
+    /// `x-max-aspect` of its image (or of each of its list): its long side
+    /// is at most this many times its short side.
+    pub max_aspect: Option<u64>,
 }
 
 /// The name a [`Schemas::document`]'s own schema is kept under.
@@ -887,6 +890,9 @@ impl Schemas {
             max_bytes: schema
                 .max_bytes
                 .or_else(|| self.nodes[schema.items?].max_bytes),
+            max_aspect: schema
+                .max_aspect
+                .or_else(|| self.nodes[schema.items?].max_aspect),
             media_types: (schema.media_types.iter())
                 .chain(
                     schema

@@ -34,6 +34,9 @@ pub(crate) struct Accepts {
     /// The media types it takes (`x-media-types`, layerize's fonts);
     /// empty: an image (JPEG, PNG or WebP).
     pub media_types: &'static [&'static str],
+    /// An image's long side at most this many times its short one
+    /// (`x-max-aspect`).
+    pub max_aspect: Option<u64>,
 }
 
 impl Accepts {
@@ -358,6 +361,14 @@ impl Loaded {
         }
         let kind = accepts.kind(&bytes, what);
         let (content_type, ext) = kind.map_err(|why| InvalidInput::new("image", why))?;
+        // Read from the header where it can be: else the service judges.
+        if let Some(n) = accepts.max_aspect
+            && let Some((w, h)) = ideogram_raw::multipart::image_size(&bytes)
+            && u64::from(w.max(h)) > u64::from(w.min(h)) * n
+        {
+            let why = format!("{what} is {w}x{h}; its long side is at most {n} times its short");
+            return Err(InvalidInput::new("image", why));
+        }
         Ok(Self {
             bytes,
             content_type,
@@ -431,6 +442,7 @@ mod tests {
         const MAX: Accepts = Accepts {
             max_bytes: 10 << 20,
             media_types: &[],
+            max_aspect: None,
         };
         assert_eq!(
             Loaded::check(Bytes::from_static(b"\x89PNG\r\n\x1a\nrest"), "x", MAX)

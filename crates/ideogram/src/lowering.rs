@@ -346,6 +346,7 @@ impl Draft<'_> {
                     max_bytes: (known.max_bytes)
                         .unwrap_or(crate::image_input::MAX_IMAGE_BYTES as u64),
                     media_types: &known.media_types,
+                    max_aspect: known.max_aspect,
                 },
             });
         };

@@ -637,6 +637,75 @@ async fn with_sources_4_5_takes_only_sizes_of_its_rules() {
     );
 }
 
+/// 4.5 takes source images of 1:6 to 6:1 (the spec's `x-max-aspect`, on
+/// generate's `images` and precise edit's `image`): a 7:1 one is refused
+/// unsent, naming the field and its size; 6:1 is sent. The mock refuses
+/// a 7:1 image sent past the client.
+#[tokio::test]
+async fn a_4_5_source_image_is_at_most_6_to_1() {
+    let (mock, client) = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let image = |width: u32, height: u32| {
+        let path = dir.path().join(format!("{width}x{height}.png"));
+        std::fs::write(&path, png(width, height)).unwrap();
+        path.display().to_string()
+    };
+    let (wide, widest) = (image(384, 64), image(448, 64));
+    let with_source = |path: &str| {
+        GenerateRequest::new("a long shop sign")
+            .model(Model::V4_5)
+            .set("images", [path])
+    };
+    let refused = |err: Error| match err {
+        Error::Validation(err) => err,
+        other => panic!("refused before sending: {other}"),
+    };
+    let err = refused(client.generate(&with_source(&widest)).await.unwrap_err());
+    assert_eq!(err.field, "images", "{err}");
+    assert!(
+        err.message
+            .ends_with("448x64.png is 448x64; its long side is at most 6 times its short"),
+        "{err}"
+    );
+    let precise = EditRequest::edit(
+        ImageInput::file(&widest),
+        ImageInput::bytes(png(448, 64)),
+        "a red door",
+    )
+    .operation("post_precise_edit_v2_ideogram_4_5");
+    let err = refused(client.edit(&precise).await.unwrap_err());
+    assert_eq!(err.field, "image", "{err}");
+    assert!(mock.ledger().entries.is_empty(), "nothing was billed");
+    client.generate(&with_source(&wide)).await.unwrap();
+    assert_eq!(mock.ledger().entries.len(), 1);
+
+    let form = ideogram_raw::multipart::Form::new()
+        .text("prompt", "a long shop sign")
+        .file(
+            "images",
+            &ideogram_raw::multipart::FilePart::new(png(448, 64), "wide.png", "image/png"),
+        )
+        .unwrap();
+    let url = format!("{}/v2/image/generate/ideogram-4-5", mock.api_url());
+    let answer = form
+        .apply(reqwest::Client::new().post(url))
+        .header("Api-Key", mock.api_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let text = answer.text().await.unwrap();
+    assert!(
+        text.contains("images: 448x64 is outside 1:6 to 6:1"),
+        "{text}"
+    );
+    assert_eq!(
+        mock.ledger().entries.len(),
+        1,
+        "the mock billed nothing more"
+    );
+}
+
 /// Each file is held to its own field's `x-max-bytes`, on both sides of
 /// the wire: 4.5 takes images of up to 25 MB (a 12 MB one is sent and the
 /// mock takes it), refuses a 26 MB one unsent naming the field and its

@@ -23925,7 +23925,9 @@ side at most `max_aspect` times its short one (Ideogram 4.5's exact
 size with source images; without them it must be one of the model's
 presets, which no page lists, so it is left to the service).
 A file (`format: binary`) is an input image (JPEG, PNG or WebP) unless
-its `x-media-types` lists what it takes instead (layerize's fonts).
+its `x-media-types` lists what it takes instead (layerize's fonts). An
+image marked `x-max-aspect: n` has its long side at most `n` times its
+short side (4.5's sources, 1:6 to 6:1).
 Every file says in `x-max-bytes` the most bytes it
 may hold: 10 MB where Ideogram's pages say so and on v2 operations whose
 pages say nothing (v1's figure, assumed), 25 MB for 4.5's and

@@ -3754,6 +3754,7 @@ pub(super) static NODES: [Node; 415] = [
         kinds: B(&[B("string")]),
         kind_bits: 4,
         max_bytes: Some(26214400),
+        max_aspect: Some(6),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -6322,6 +6323,7 @@ pub(super) static NODES: [Node; 415] = [
         kinds: B(&[B("string")]),
         kind_bits: 4,
         max_bytes: Some(52428800),
+        max_aspect: Some(6),
         format: Some(B("binary")),
         ..EMPTY
     },

@@ -50,6 +50,9 @@ pub(crate) struct Node {
     pub(crate) max_bytes: Option<u64>,
     /// `x-media-types`: what a file takes in place of an image (fonts).
     pub(crate) media_types: List<Text>,
+    /// `x-max-aspect`: an image's long side is at most this many times its
+    /// short side.
+    pub(crate) max_aspect: Option<u64>,
     pub(crate) items: Option<usize>,
     pub(crate) required: List<Text>,
     /// In the spec's order, for messages that list them.
@@ -195,6 +198,7 @@ pub(crate) const EMPTY: Node = Node {
     max_total_bytes: None,
     max_bytes: None,
     media_types: List::Borrowed(&[]),
+    max_aspect: None,
     items: None,
     required: List::Borrowed(&[]),
     properties: List::Borrowed(&[]),
@@ -354,6 +358,7 @@ impl<'a> Compiler<'a> {
             max_total_bytes: schema["x-max-total-bytes"].as_u64(),
             max_bytes: schema["x-max-bytes"].as_u64(),
             media_types: texts(&schema["x-media-types"]),
+            max_aspect: schema["x-max-aspect"].as_u64(),
             items: schema.get("items").map(|items| self.compile(items)),
             required: texts(&schema["required"]),
             properties: List::Owned(
