@@ -45,6 +45,9 @@ pub(crate) struct Downloader {
     /// Whether a host saying it sends no image is believed at once: for input images, as
     /// a paid image's host may serve a maintenance page a moment.
     pub believe_type: bool,
+    /// What the body must be instead of an image (a field's
+    /// `x-media-types`: fonts); empty: an image.
+    pub media_types: &'static [&'static str],
 }
 
 /// The download client, built on first use (an answer holding the image needs none).
@@ -175,6 +178,7 @@ impl Downloader {
             max_bytes: MAX_DOWNLOAD_BYTES,
             deadline: REQUEST_TIMEOUT,
             believe_type: false,
+            media_types: &[],
         })
     }
 
@@ -277,7 +281,12 @@ impl Downloader {
             });
         }
         let mib = self.max_bytes / (1024 * 1024);
-        let large = format!("the image is larger than {mib} MiB; refused");
+        let what = if self.media_types.is_empty() {
+            "image"
+        } else {
+            "file"
+        };
+        let large = format!("the {what} is larger than {mib} MiB; refused");
         let too_large = || Attempt::new(large.clone(), false);
         if response.content_length().unwrap_or(0) > self.max_bytes {
             return Err(too_large());
@@ -285,7 +294,12 @@ impl Downloader {
         let claimed = content_type(response.headers());
         // A host that says it sends no image means it: asking again fetches the same.
         let octets = ["", "application/octet-stream", "binary/octet-stream"];
-        if self.believe_type && !claimed.starts_with("image/") && !octets.contains(&&*claimed) {
+        let image = self.media_types.is_empty();
+        if image
+            && self.believe_type
+            && !claimed.starts_with("image/")
+            && !octets.contains(&&*claimed)
+        {
             let reason = format!("the host sends {claimed}, not an image");
             return Err(Attempt::new(reason, false));
         }
@@ -301,13 +315,17 @@ impl Downloader {
             }
             if head.len() < SNIFF_BYTES {
                 head.extend_from_slice(&chunk[..chunk.len().min(SNIFF_BYTES - head.len())]);
-                if head.len() == SNIFF_BYTES {
+                if head.len() == SNIFF_BYTES && image {
                     image_type(&claimed, &head).map_err(not_image)?;
                 }
             }
             if let Err(e) = sink.write(&chunk).await {
                 return Ok(Err(e));
             }
+        }
+        if !image {
+            // Checked by its bytes, as the field takes it, once read.
+            return Ok(Ok("application/octet-stream"));
         }
         image_type(&claimed, &head).map(Ok).map_err(not_image)
     }

@@ -413,6 +413,7 @@ pub(crate) async fn load(
     };
     let mut downloader = downloader.clone();
     downloader.max_bytes = accepts.max_bytes;
+    downloader.media_types = accepts.media_types;
     let mut sink = bytes::BytesMut::new();
     let fetched = downloader.fetch(url, &mut sink, Path::new(url)).await;
     fetched.map_err(|e| InvalidInput::new(field, format!("cannot fetch {url}: {e}")))?;

@@ -364,8 +364,19 @@ async fn a_v2_layerize_sends_its_font_files_as_fonts() {
         json!(["<file, 68 bytes>", "<file, 68 bytes>"])
     );
 
-    // On the wire: each font a part of its own type and extension.
+    // A font at a URL is fetched as a font, not refused as no image.
     use common::{Canned, CaptureServer, client as capture_client};
+    let host = CaptureServer::start(|_| Canned::bytes(200, "font/ttf", b"\0\x01\0\0a font")).await;
+    let at_url = format!("{}/sign.ttf", host.base_url());
+    let layers = client.layerize(&layerize(&[at_url])).await;
+    assert!(layers.is_ok(), "{layers:?}");
+    let entries = mock.ledger().entries;
+    assert_eq!(
+        entries[1].fields["font_candidate_files"],
+        json!(["<file, 10 bytes>"])
+    );
+
+    // On the wire: each font a part of its own type and extension.
     let server = CaptureServer::start(|_| Canned::json(400, json!({"detail": "no"}))).await;
     let capture = capture_client(Provider::Ideogram, &server);
     let _ = capture.layerize(&layerize(&fonts)).await;
@@ -392,7 +403,7 @@ async fn a_v2_layerize_sends_its_font_files_as_fonts() {
             .ends_with("is not one of font/ttf, font/otf, font/woff, font/woff2"),
         "{err}"
     );
-    assert_eq!(mock.ledger().entries.len(), 1, "nothing more was billed");
+    assert_eq!(mock.ledger().entries.len(), 2, "nothing more was billed");
 }
 
 #[tokio::test]

@@ -164,6 +164,7 @@ impl ClientBuilder {
             max_bytes: self.max_download_bytes,
             deadline: self.timeout,
             believe_type: false,
+            media_types: &[],
         };
         let inputs = Downloader {
             http: if self.input_urls.guards() {
@@ -172,6 +173,7 @@ impl ClientBuilder {
                 downloader.http.clone()
             },
             believe_type: true,
+            media_types: &[],
             ..downloader.clone()
         };
         let api = match provider {
