@@ -912,24 +912,32 @@ impl Schemas {
     }
 }
 
-/// `<w>x<h>` as its two sides.
-fn sized(text: &str) -> Option<(u32, u32)> {
+/// `<w>x<h>` as its two sides; a side of digits too long for a `u64` is
+/// `u64::MAX` (too large for any rule, not a size to skip).
+fn sized(text: &str) -> Option<(u64, u64)> {
+    let side = |digits: &str| match digits.parse::<u64>() {
+        Ok(n) => Some(n),
+        Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(u64::MAX)
+        }
+        Err(_) => None,
+    };
     let (width, height) = text.split_once('x')?;
-    Some((width.parse().ok()?, height.parse().ok()?))
+    Some((side(width)?, side(height)?))
 }
 
 impl node::SizeRule {
     /// Why a `width` x `height` size breaks this rule, if it does.
-    fn refuses(&self, width: u32, height: u32) -> Option<String> {
+    fn refuses(&self, width: u64, height: u64) -> Option<String> {
         let (short, long) = (width.min(height), width.max(height));
-        let m = self.multiple_of;
+        let m = u64::from(self.multiple_of);
         Some(if !width.is_multiple_of(m) || !height.is_multiple_of(m) {
             format!("each side is a multiple of {m}")
-        } else if short < self.min_side {
+        } else if short < u64::from(self.min_side) {
             format!("each side is at least {}", self.min_side)
-        } else if u64::from(width) * u64::from(height) > self.max_pixels {
+        } else if width.saturating_mul(height) > self.max_pixels {
             format!("it is at most {} pixels in all", self.max_pixels)
-        } else if u64::from(long) > u64::from(short) * u64::from(self.max_aspect) {
+        } else if long > short.saturating_mul(u64::from(self.max_aspect)) {
             format!(
                 "its long side is at most {} times its short side",
                 self.max_aspect

@@ -604,6 +604,11 @@ async fn with_sources_4_5_takes_only_sizes_of_its_rules() {
             "2048x320",
             "its long side is at most 6 times its short side",
         ),
+        ("5000000000x256", "it is at most 4194304 pixels in all"),
+        (
+            "99999999999999999999999x256",
+            "each side is a multiple of 32",
+        ),
     ] {
         let err = client.generate(&with_source(size)).await.unwrap_err();
         let Error::Validation(err) = err else {
