@@ -126,18 +126,24 @@ impl WireRequest {
                 let file = load(downloader, input, image.named, image.accepts).await?;
                 let name = part_name(image.field, image.list.then_some(i + 1), file.extension());
                 total += file.bytes.len();
-                let part = FilePart::new(file.bytes, name, file.content_type);
-                payload.files.push((image.field.into(), part));
-            }
-            if image.file {
+                // Refused as soon as the files read pass it, the rest unread.
                 if let Some(max) = image.max_total_bytes
                     && total as u64 > max
                 {
                     let (total, max) = (total as f64 / 1_048_576.0, max as f64 / 1_048_576.0);
-                    let message = format!("{total:.1} MB in all; at most {max} MB is accepted");
+                    let n = i + 1;
+                    let message = format!(
+                        "{total:.1} MB in its first {n}; at most {max} MB is accepted in all"
+                    );
                     return Err(InvalidInput::new(image.field, message).into());
                 }
-            } else if image.list {
+                let part = FilePart::new(file.bytes, name, file.content_type);
+                payload.files.push((image.field.into(), part));
+            }
+            if image.file {
+                continue;
+            }
+            if image.list {
                 payload.fields.insert(image.field.to_owned(), values.into());
             } else {
                 let value = values.into_iter().next().unwrap_or_default();

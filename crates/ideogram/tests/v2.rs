@@ -564,17 +564,23 @@ async fn only_a_list_the_spec_caps_in_all_is_refused_by_its_total() {
     let sent = server.single_request();
     assert_eq!(sent.path, "/v2/image/generate/ideogram-4-5");
     assert!(sent.body.len() > 12 * 1024 * 1024, "{}", sent.body.len());
-    // Style references: 10 MB in all, refused unsent.
+    // Style references: 10 MB in all, refused unsent, as soon as the files
+    // read pass it (a third, missing, is never read).
     let styled = GenerateRequest::new("a fox")
         .model(Model::V3)
         .style_reference(ImageInput::file(&paths[0]))
-        .style_reference(ImageInput::file(&paths[1]));
+        .style_reference(ImageInput::file(&paths[1]))
+        .style_reference(ImageInput::file(dir.path().join("missing.jpg")));
     let err = client.generate(&styled).await.unwrap_err();
     let Error::Validation(err) = err else {
         panic!("refused before sending: {err}")
     };
     assert_eq!(err.field, "style_reference_images", "{err}");
-    assert!(err.message.contains("at most 10 MB"), "{err}");
+    assert!(
+        err.message
+            .ends_with("12.0 MB in its first 2; at most 10 MB is accepted in all"),
+        "{err}"
+    );
     assert_eq!(server.requests().len(), 1, "nothing more sent");
 }
 

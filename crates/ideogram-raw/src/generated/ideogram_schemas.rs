@@ -2598,7 +2598,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
-        max_bytes: Some(26214400),
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -2667,7 +2667,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
-        max_bytes: Some(26214400),
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -2941,7 +2941,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
-        max_bytes: Some(26214400),
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -3304,7 +3304,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
-        max_bytes: Some(26214400),
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -5324,7 +5324,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
-        max_bytes: Some(26214400),
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -5365,7 +5365,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
-        max_bytes: Some(26214400),
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -5553,7 +5553,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
-        max_bytes: Some(26214400),
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -5730,7 +5730,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
-        max_bytes: Some(26214400),
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -6587,7 +6587,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
-        max_bytes: Some(26214400),
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -7020,7 +7020,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
-        max_bytes: Some(26214400),
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -7070,7 +7070,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
-        max_bytes: Some(26214400),
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -7295,7 +7295,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
-        max_bytes: Some(26214400),
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
@@ -7513,7 +7513,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("string")]),
         kind_bits: 4,
-        max_bytes: Some(26214400),
+        max_bytes: Some(10485760),
         format: Some(B("binary")),
         ..EMPTY
     },
