@@ -190,9 +190,8 @@ impl ImageInput {
             // Any file some field takes (an image, a font): its own field
             // holds it to its kind and size when it is read.
             Self::Bytes(bytes) => {
-                let max = MAX_IMAGE_BYTES as u64;
-                if bytes.len() as u64 > max {
-                    return Err(too_large("the image bytes", bytes.len() as u64, max));
+                if bytes.len() > MAX_IMAGE_BYTES {
+                    return Err(larger_than_any("the image bytes", bytes.len() as u64));
                 }
                 match ideogram_raw::multipart::media_type(bytes) {
                     Some(_) => Ok(()),
@@ -308,9 +307,9 @@ fn data_url(text: &str) -> Result<Bytes, InvalidInput> {
     if !head.to_ascii_lowercase().ends_with(";base64") {
         return Err(invalid("write it as data:image/png;base64,..."));
     }
-    let (len, max) = ((data.len() / 4 * 3) as u64, MAX_IMAGE_BYTES as u64);
-    if len > max + 3 {
-        return Err(too_large("the data URL", len, max));
+    let len = (data.len() / 4 * 3) as u64;
+    if len > MAX_IMAGE_BYTES as u64 + 3 {
+        return Err(larger_than_any("the data URL", len));
     }
     BASE64
         .decode(data.trim())
@@ -388,6 +387,14 @@ impl Loaded {
     }
 }
 
+/// Larger than any operation takes: refused before its operation is known
+/// (its own may take less, as it says when the image is read for it).
+fn larger_than_any(what: &str, len: u64) -> InvalidInput {
+    let (mb, max) = (len as f64 / 1_048_576.0, MAX_IMAGE_BYTES / 1_048_576);
+    let why = format!("{what} is {mb:.1} MB; no operation takes more than {max} MB");
+    InvalidInput::new("image", why)
+}
+
 fn too_large(what: &str, len: u64, max: u64) -> InvalidInput {
     let (mb, max) = (len as f64 / 1_048_576.0, max as f64 / 1_048_576.0);
     let why = format!("{what} is {mb:.1} MB; at most {max} MB is accepted");
@@ -436,6 +443,17 @@ mod tests {
         );
         assert!("".parse::<ImageInput>().is_err());
         assert!(ImageInput::url("ftp://x.test/a.png").check().is_err());
+    }
+
+    #[test]
+    fn bytes_larger_than_any_operation_takes_are_refused_as_such() {
+        let data = "A".repeat((MAX_IMAGE_BYTES + 8) / 3 * 4);
+        let err = format!("data:image/png;base64,{data}")
+            .parse::<ImageInput>()
+            .unwrap_err();
+        let max = MAX_IMAGE_BYTES >> 20;
+        let expected = format!("no operation takes more than {max} MB");
+        assert!(err.message.ends_with(&expected), "{err}");
     }
 
     #[test]
