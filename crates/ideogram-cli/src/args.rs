@@ -267,7 +267,7 @@ pub(crate) enum Command {
     /// MASK is a grayscale image of IMAGE's size. Both are read and checked
     /// before anything is sent.
     Edit {
-        /// The image to edit: an http(s) URL or a file (JPEG, PNG or WebP, at most 10 MB).
+        /// The image to edit: an http(s) URL or a file (JPEG, PNG or WebP, at most 10 MB on 3.0; more where the operation takes more).
         #[arg(value_name = "IMAGE")]
         image: Option<String>,
         /// Where to repaint: black is repainted, white kept; IMAGE's size.
