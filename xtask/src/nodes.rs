@@ -14,6 +14,10 @@ mod node;
 
 use node::{Additional, Compiler, List, Literal, Node, Property, SizeRule, Text};
 
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../crates/ideogram-raw/src/media.rs"]
+mod media;
+
 /// The module of `schemas` (the canonical `components.schemas` of the spec
 /// `spec`), formatted.
 pub(crate) fn module(spec: &str, schemas: &serde_json::Value) -> Result<String, Box<dyn Error>> {
@@ -36,6 +40,7 @@ pub(crate) fn module(spec: &str, schemas: &serde_json::Value) -> Result<String, 
     // regex in place (a `OnceLock`), which only a static may hold.
     let count = compiler.nodes.len();
     write!(out, "pub(super) static NODES: [Node; {count}] = [")?;
+    check_file_extensions(schemas).map_err(|e| format!("{spec}: {e}"))?;
     // A rule missing a part (or misspelt) compiles to nothing: refused
     // here, not left to never apply.
     let compiled: usize = compiler.nodes.iter().map(|n| n.size_with.len()).sum();
@@ -60,6 +65,44 @@ pub(crate) fn module(spec: &str, schemas: &serde_json::Value) -> Result<String, 
          // regenerate.\n\n{}",
         prettyplease::unparse(&file)
     ))
+}
+
+/// The file extensions anywhere in `schema` of the shape the compiler
+/// reads: one of another shape would compile to nothing (no check) or to
+/// a check that refuses everything, and not be noticed.
+fn check_file_extensions(schema: &serde_json::Value) -> Result<(), String> {
+    use serde_json::Value;
+    match schema {
+        Value::Object(fields) => {
+            for (key, value) in fields {
+                let positive = value.as_u64().is_some_and(|n| n > 0);
+                match key.as_str() {
+                    "x-max-bytes" | "x-max-aspect" if !positive => {
+                        return Err(format!("{key} is a positive integer, not {value}"));
+                    }
+                    "x-size-with" if !value.is_array() => {
+                        return Err(format!("x-size-with is a list of rules, not {value}"));
+                    }
+                    "x-media-types" => {
+                        let kinds = value.as_array().filter(|kinds| !kinds.is_empty());
+                        let kinds = kinds.ok_or(format!("x-media-types is a list, not {value}"))?;
+                        let told =
+                            |kind: &Value| kind.as_str().is_some_and(|k| media::KNOWN.contains(&k));
+                        if let Some(kind) = kinds.iter().find(|kind| !told(kind)) {
+                            let known = media::KNOWN.join(", ");
+                            return Err(format!(
+                                "x-media-types names {kind}, which a file's bytes cannot show (known: {known})"
+                            ));
+                        }
+                    }
+                    _ => check_file_extensions(value)?,
+                }
+            }
+            Ok(())
+        }
+        Value::Array(items) => items.iter().try_for_each(check_file_extensions),
+        _ => Ok(()),
+    }
 }
 
 /// How many `x-size-with` rules `schema` writes, anywhere in it.
@@ -372,6 +415,50 @@ mod tests {
                 .unwrap_err()
                 .contains("each number positive")
         );
+    }
+
+    #[test]
+    fn a_file_extension_of_another_shape_is_refused() {
+        let body = |file: serde_json::Value| {
+            let schemas = json!({"Body": {"type": "object", "properties": {"font": file}}});
+            super::module("test.yaml", &schemas).map_err(|e| e.to_string())
+        };
+        let file = |extra: serde_json::Value| {
+            let mut file = json!({"type": "string", "format": "binary", "x-max-bytes": 10});
+            file.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            body(file)
+        };
+        assert!(file(json!({"x-media-types": ["font/ttf"], "x-max-aspect": 6})).is_ok());
+        for (extra, why) in [
+            (
+                json!({"x-max-aspect": 6.5}),
+                "x-max-aspect is a positive integer",
+            ),
+            (
+                json!({"x-max-aspect": 0}),
+                "x-max-aspect is a positive integer",
+            ),
+            (
+                json!({"x-max-bytes": "10"}),
+                "x-max-bytes is a positive integer",
+            ),
+            (
+                json!({"x-media-types": "font/ttf"}),
+                "x-media-types is a list",
+            ),
+            (json!({"x-media-types": ["font/collection"]}), "cannot show"),
+        ] {
+            let err = file(extra.clone()).unwrap_err();
+            assert!(err.contains(why), "{extra}: {err}");
+        }
+        let schemas = json!({"Body": {"type": "object", "properties": {"size": {"type": "string"}},
+                                      "x-size-with": {"field": "size"}}});
+        let err = super::module("test.yaml", &schemas)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("x-size-with is a list of rules"), "{err}");
     }
 
     #[test]

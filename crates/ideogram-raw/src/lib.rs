@@ -68,6 +68,7 @@ pub mod http;
 #[cfg(feature = "rustls")]
 mod lazy_tls;
 pub mod limit;
+pub mod media;
 pub mod multipart;
 pub mod not_null;
 pub mod operation;

@@ -514,9 +514,7 @@ fn is_safe_file_name(name: &str) -> bool {
             .all(|b| (b == b' ' || b.is_ascii_graphic()) && b != b'/' && b != b'\\')
 }
 
-/// A file's media type and extension from its first bytes: an image the
-/// services take (JPEG, PNG, WebP) or a font (TrueType, OpenType, WOFF,
-/// WOFF2: layerize's `x-media-types`); `None` for anything else.
+/// A file's media type and extension from its first bytes.
 ///
 /// ```
 /// # use ideogram_raw::multipart::media_type;
@@ -524,20 +522,7 @@ fn is_safe_file_name(name: &str) -> bool {
 /// assert_eq!(media_type(b"wOF2..."), Some(("font/woff2", "woff2")));
 /// assert_eq!(media_type(b"GIF89a"), None);
 /// ```
-pub fn media_type(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
-    match bytes {
-        [0xff, 0xd8, 0xff, ..] => Some(("image/jpeg", "jpg")),
-        [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n', ..] => Some(("image/png", "png")),
-        [b'R', b'I', b'F', b'F', _, _, _, _, rest @ ..] if rest.starts_with(b"WEBP") => {
-            Some(("image/webp", "webp"))
-        }
-        [0, 1, 0, 0, ..] | [b't', b'r', b'u', b'e', ..] => Some(("font/ttf", "ttf")),
-        [b'O', b'T', b'T', b'O', ..] => Some(("font/otf", "otf")),
-        [b'w', b'O', b'F', b'F', ..] => Some(("font/woff", "woff")),
-        [b'w', b'O', b'F', b'2', ..] => Some(("font/woff2", "woff2")),
-        _ => None,
-    }
-}
+pub use crate::media::media_type;
 
 /// An image's width and height from its header, for a PNG, JPEG or WebP:
 /// what a service checks before it takes a mask of the image's size.
