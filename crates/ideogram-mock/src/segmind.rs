@@ -26,6 +26,12 @@ use crate::state::{Busy, Format, Job, JobEnd, State, billed, pause};
 /// and safety blocks do.
 pub const FAIL_TRIGGER: &str = "mock:fail";
 
+/// The largest body the mock reads: an image and references of the same
+/// size in all, as base64 (a third larger than their bytes), at the
+/// spec's `x-max-bytes`, with room for the rest (axum's default of 2 MB
+/// would refuse an image Segmind takes).
+const BODY_LIMIT: usize = 3 * ideogram_raw::segmind::limits::MAX_FILE_BYTES as usize * 4 / 3;
+
 pub(crate) fn routes() -> Router<Arc<State>> {
     Router::new()
         .route("/v1/{slug}", post(sync))
@@ -34,6 +40,7 @@ pub(crate) fn routes() -> Router<Arc<State>> {
         .route("/v2/requests/{id}", get(result))
         // The `poll_url` a submit answers with: the older form of the result.
         .route("/v1/requests/{id}", get(result))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
 }
 
 /// A prompt containing `mock:ms=<n>` makes its queued request process for
@@ -594,5 +601,35 @@ fn check_body(path: &str, slug: &str, body: &Value) -> Result<(), Response> {
         segmind::operations::with_body_type::<crate::check::Decode>,
         schema,
         body,
-    )
+    )?;
+    image_sizes(schema, body)
+}
+
+/// Each image a body carries as base64 holds at most its field's
+/// `x-max-bytes` (a URL is fetched, and held to it, later).
+fn image_sizes(schema: &str, body: &Value) -> Result<(), Response> {
+    let schemas = ideogram_raw::schema::segmind();
+    for (name, value) in body.as_object().into_iter().flatten() {
+        let facts = schemas.field_facts(schema, name).filter(|f| f.image);
+        let Some(max) = facts.and_then(|f| f.max_bytes) else {
+            continue;
+        };
+        let items = match value {
+            Value::Array(items) => items.as_slice(),
+            one => std::slice::from_ref(one),
+        };
+        for text in items.iter().filter_map(Value::as_str) {
+            let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
+            if lower.starts_with("http://") || lower.starts_with("https://") {
+                continue;
+            }
+            let data = text.split_once(";base64,").map_or(text, |(_, data)| data);
+            let bytes = data.trim_end_matches('=').len() as u64 * 3 / 4;
+            if bytes > max {
+                let message = format!("{name}: larger than {} MB", max / 1_048_576);
+                return Err(error(400, message));
+            }
+        }
+    }
+    Ok(())
 }

@@ -286,3 +286,72 @@ async fn the_ledger_keeps_segmind_fields_and_not_base64_images() {
     .await
     .expect("within the deadline");
 }
+
+/// A base64 image of its field's `x-max-bytes` is served; one byte more is
+/// answered 400, naming the field and the size, and not billed: the mock
+/// holds a body sent past the client to what the spec says.
+#[tokio::test]
+async fn a_segmind_base64_image_over_its_field_s_size_is_refused_unbilled() {
+    tokio::time::timeout(DEADLINE, async {
+        use base64::Engine as _;
+        let mock = MockServer::start(MockConfig::default()).await.unwrap();
+        let spec = ideogram_raw::schema::segmind();
+        let op = ideogram_raw::segmind::operations::ALL
+            .iter()
+            .find(|op| op.path.starts_with("/v1/") && op.route.is_some_and(|r| r.image.is_some()))
+            .expect("a synchronous operation on an image");
+        let (body, field) = (op.body.unwrap(), op.route.and_then(|r| r.image).unwrap());
+        let max = spec
+            .field_facts(body, field)
+            .and_then(|f| f.max_bytes)
+            .unwrap();
+        let client = ideogram_raw::segmind::Client::new(
+            mock.api_url(),
+            Auth::segmind(ApiKey::new(mock.api_key())),
+        );
+        let with_image_of = |len: u64| {
+            let mut image = gray_png();
+            image.resize(len as usize, 0);
+            let mut fields: Map<String, Value> = match sample(spec, spec.get(body).unwrap()) {
+                Value::Object(fields) => fields,
+                other => panic!("{other}"),
+            };
+            let encoded = base64::engine::general_purpose::STANDARD.encode(&image);
+            fields.insert(field.into(), json!(encoded));
+            Payload {
+                fields,
+                files: Vec::new(),
+                query: Vec::new(),
+            }
+        };
+        send(&client, op, &[], &with_image_of(max))
+            .await
+            .expect("served");
+        mock.settled().await;
+        assert_eq!(mock.ledger().entries.len(), 1);
+        let Err(err) = send(&client, op, &[], &with_image_of(max + 1)).await else {
+            panic!("an image over its size was served");
+        };
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
+        let text = match err {
+            ideogram_raw::segmind::Error::ErrorResponse(answer) => {
+                use futures::TryStreamExt as _;
+                let chunks: Vec<_> = answer
+                    .into_inner()
+                    .into_inner()
+                    .try_collect()
+                    .await
+                    .unwrap();
+                String::from_utf8(chunks.concat()).unwrap()
+            }
+            other => panic!("{other}"),
+        };
+        let expected = format!("{field}: larger than {} MB", max >> 20);
+        assert!(text.contains(&expected), "{text}");
+        mock.settled().await;
+        assert_eq!(mock.ledger().entries.len(), 1, "nothing more billed");
+        mock.shutdown().await;
+    })
+    .await
+    .expect("within the deadline");
+}
