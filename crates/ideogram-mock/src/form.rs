@@ -132,7 +132,7 @@ pub(crate) async fn read(schema: &str, mut multipart: Multipart) -> Result<Form,
                 }
                 if let Some(n) = facts.and_then(|f| f.max_aspect)
                     && let Some((w, h)) = dimensions(&data)
-                    && u64::from(w.max(h)) > u64::from(w.min(h)) * n
+                    && !ideogram_raw::media::within_aspect((w, h), n)
                 {
                     let message = format!("{name}: {w}x{h} is outside 1:{n} to {n}:1");
                     return Err(error(400, message));

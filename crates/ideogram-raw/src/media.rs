@@ -34,8 +34,20 @@ pub fn media_type(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// Whether an image of `width` x `height` has its long side at most `n`
+/// times its short one (a file's `x-max-aspect`).
+pub fn within_aspect((width, height): (u32, u32), n: u64) -> bool {
+    u64::from(width.max(height)) <= u64::from(width.min(height)).saturating_mul(n)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn six_to_one_is_within_six_and_a_pixel_more_is_not() {
+        assert!(super::within_aspect((384, 64), 6) && super::within_aspect((64, 384), 6));
+        assert!(!super::within_aspect((385, 64), 6) && !super::within_aspect((0, 1), 6));
+    }
+
     #[test]
     fn every_kind_told_is_known_and_every_known_kind_is_told() {
         let samples: [&[u8]; 7] = [

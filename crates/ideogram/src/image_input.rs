@@ -363,7 +363,7 @@ impl Loaded {
         // Read from the header where it can be: else the service judges.
         if let Some(n) = accepts.max_aspect
             && let Some((w, h)) = ideogram_raw::multipart::image_size(&bytes)
-            && u64::from(w.max(h)) > u64::from(w.min(h)) * n
+            && !ideogram_raw::media::within_aspect((w, h), n)
         {
             let why = format!("{what} is {w}x{h}; its long side is at most {n} times its short");
             return Err(InvalidInput::new("image", why));
