@@ -281,11 +281,8 @@ impl Downloader {
             });
         }
         let mib = self.max_bytes / (1024 * 1024);
-        let what = if self.media_types.is_empty() {
-            "image"
-        } else {
-            "file"
-        };
+        let image = self.media_types.is_empty();
+        let what = if image { "image" } else { "file" };
         let large = format!("the {what} is larger than {mib} MiB; refused");
         let too_large = || Attempt::new(large.clone(), false);
         if response.content_length().unwrap_or(0) > self.max_bytes {
@@ -294,7 +291,6 @@ impl Downloader {
         let claimed = content_type(response.headers());
         // A host that says it sends no image means it: asking again fetches the same.
         let octets = ["", "application/octet-stream", "binary/octet-stream"];
-        let image = self.media_types.is_empty();
         if image
             && self.believe_type
             && !claimed.starts_with("image/")

@@ -42,12 +42,10 @@ pub(crate) struct Accepts {
 impl Accepts {
     /// The media type and extension of `bytes` if taken; else why not.
     fn kind(self, bytes: &[u8], what: &str) -> Result<(&'static str, &'static str), String> {
-        let known = ideogram_raw::multipart::media_type(bytes);
         match self.media_types {
-            [] => known
-                .filter(|(kind, _)| kind.starts_with("image/"))
+            [] => crate::file_kind::sniff(bytes)
                 .ok_or_else(|| format!("{what} is not a JPEG, PNG or WebP image")),
-            taken => known
+            taken => ideogram_raw::multipart::media_type(bytes)
                 .filter(|(kind, _)| taken.contains(kind))
                 .ok_or_else(|| format!("{what} is not one of {}", taken.join(", "))),
         }
