@@ -126,10 +126,8 @@ pub(crate) async fn read(schema: &str, mut multipart: Multipart) -> Result<Form,
                 let facts = facts.as_ref();
                 let max = facts.and_then(|f| f.max_bytes);
                 let max = max.map_or(MAX_FILE_BYTES, |m| m as usize);
-                match facts.map(|f| &f.media_types[..]) {
-                    Some(kinds @ [_, ..]) => check_file(&name, &data, max, kinds)?,
-                    _ => check_image(&name, &data, max)?,
-                }
+                let kinds = facts.map_or(&[][..], |f| &f.media_types[..]);
+                check_file(&name, &data, max, kinds)?;
                 if let Some(n) = facts.and_then(|f| f.max_aspect)
                     && let Some((w, h)) = dimensions(&data)
                     && !ideogram_raw::media::within_aspect((w, h), n)
@@ -229,39 +227,25 @@ fn parse(ty: &str, text: &str) -> Option<Value> {
     }
 }
 
-/// A JPEG, PNG or WebP of at most `max` bytes, or 400 naming the part.
-pub(crate) fn check_image(name: &str, data: &[u8], max: usize) -> Result<(), Response> {
-    if data.len() > max {
-        return Err(error(
-            400,
-            format!("{name}: larger than {}", megabytes(max)),
-        ));
-    }
-    if dimensions(data).is_none() {
-        return Err(error(
-            400,
-            format!("{name}: only JPEG, PNG and WebP images are supported"),
-        ));
-    }
-    Ok(())
-}
-
-/// A file of one of `kinds` (a font) of at most `max` bytes, or 400
-/// naming the part.
+/// A file of at most `max` bytes, of one of `kinds` (a field's
+/// `x-media-types`; none: a JPEG, PNG or WebP image), or 400 naming the part.
 fn check_file(name: &str, data: &[u8], max: usize, kinds: &[&str]) -> Result<(), Response> {
     if data.len() > max {
-        return Err(error(
-            400,
-            format!("{name}: larger than {}", megabytes(max)),
-        ));
+        let message = format!("{name}: larger than {}", megabytes(max));
+        return Err(error(400, message));
     }
-    match ideogram_raw::multipart::media_type(data) {
-        Some((kind, _)) if kinds.contains(&kind) => Ok(()),
-        _ => Err(error(
-            400,
-            format!("{name}: only {} are supported", kinds.join(", ")),
-        )),
+    let taken = match kinds {
+        [] => dimensions(data).is_some(),
+        kinds => ideogram_raw::multipart::media_type(data).is_some_and(|(k, _)| kinds.contains(&k)),
+    };
+    if taken {
+        return Ok(());
     }
+    let kinds = match kinds {
+        [] => "JPEG, PNG and WebP images".to_owned(),
+        kinds => kinds.join(", "),
+    };
+    Err(error(400, format!("{name}: only {kinds} are supported")))
 }
 
 /// `bytes` in MB, as the services' pages write sizes (`10 MB`).
