@@ -754,6 +754,65 @@ async fn slow_headers_past_the_client_timeout_end_in_a_transport_error() {
     assert!(source.is_timeout(), "{source:?}");
 }
 
+/// The client's timeout bounds an answer's body too, not only its headers:
+/// a 200 whose body stalls is the same maybe-billed timeout, not sent again,
+/// on each provider's answer (Ideogram's JSON, Segmind's v1 image).
+#[tokio::test]
+async fn a_body_stalling_past_the_client_timeout_ends_in_a_billed_timeout() {
+    for (provider, sync) in [(Provider::Ideogram, false), (Provider::Segmind, true)] {
+        let mock = mock().await;
+        mock.inject(
+            Target::Method("POST".into()),
+            Fault::SlowBody(Duration::from_secs(30)),
+        );
+        let client = builder(provider, &mock)
+            .segmind_sync(sync)
+            .timeout(Duration::from_millis(200))
+            .build()
+            .unwrap();
+        let request = GenerateRequest::new("stalled");
+        // A bound on the test, far past the client's: a body read without
+        // the client's deadline would take the fault's 30 s.
+        let err = tokio::time::timeout(Duration::from_secs(10), client.generate(&request))
+            .await
+            .expect("the client's timeout ends the call")
+            .unwrap_err();
+        let Error::Transport { sent: true, source } = &err else {
+            panic!("{provider}: {err:?}")
+        };
+        assert!(source.is_timeout(), "{provider}: {source:?}");
+        mock.settled().await;
+        assert_eq!(mock.ledger().entries.len(), 1, "{provider}: not re-sent");
+    }
+}
+
+/// A generated client handed out (`raw_segmind`) bounds its calls itself,
+/// made through the facade or not: it runs on reqwest's timeout.
+#[tokio::test]
+async fn a_raw_client_handed_out_keeps_the_client_timeout() {
+    use ideogram::raw::segmind::types::Ideogram2aTxt2ImgRequest;
+    let mock = mock().await;
+    mock.inject(
+        Target::Method("POST".into()),
+        Fault::SlowHeaders(Duration::from_secs(30)),
+    );
+    let client = builder(Provider::Segmind, &mock)
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let api = client.raw_segmind().unwrap();
+    let body = Ideogram2aTxt2ImgRequest::builder().prompt("a raw call");
+    let call = api.ideogram_2a_txt_2_img().body(body).send();
+    let answer = tokio::time::timeout(Duration::from_secs(10), call)
+        .await
+        .expect("the client's timeout ends the call");
+    let Err(err) = answer else {
+        panic!("a call past the timeout is an error")
+    };
+    let source = std::error::Error::source(&err).and_then(|e| e.downcast_ref::<reqwest::Error>());
+    assert!(source.is_some_and(reqwest::Error::is_timeout), "{err:?}");
+}
+
 #[tokio::test]
 async fn a_truncated_image_is_reported_billed() {
     let mock = mock().await;

@@ -32,9 +32,18 @@ pub const MAX_REDIRECTS: usize = 5;
 /// `add_root_certificate` are not consulted by that configuration; pass your
 /// own with `tls_backend_preconfigured` instead.
 pub fn client_builder() -> reqwest::ClientBuilder {
+    untimed_client_builder().timeout(REQUEST_TIMEOUT)
+}
+
+/// [`client_builder`] without its [`REQUEST_TIMEOUT`], for a caller that
+/// bounds each call itself, its answer's body included (the `ideogram`
+/// crate does, with one timer for the call and its answer: reqwest's own
+/// timeout is a boxed timer and a wrapped body each request, about 1.1k
+/// instructions more). A call made on it without such a bound may wait
+/// forever on a server that stops answering.
+pub fn untimed_client_builder() -> reqwest::ClientBuilder {
     let builder = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(REQUEST_TIMEOUT)
         .redirect(same_origin_redirects())
         // No retries of reqwest's own: it copied every request to be ready
         // to send it again after an HTTP/2 refusal (about 1.8k instructions

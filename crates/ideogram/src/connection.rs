@@ -1,14 +1,15 @@
 //! What a client and its queued jobs share: the generated client, the key
 //! (to redact what the network says), policies, downloaders, in-flight slots.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use ideogram_raw::auth::ApiKey;
+use ideogram_raw::auth::{ApiKey, Auth};
 use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
 use progenitor_client::{ByteStream, Error as RawError, ResponseValue};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::answers::{Body, read_answer};
 use crate::completion::CompletionTimes;
 use crate::download::Downloader;
 use crate::error::Error;
@@ -23,7 +24,14 @@ pub(crate) struct Connection {
     pub(crate) provider: Provider,
     /// As configured, credentials and all: shown only through `shown_url`.
     pub(crate) base_url: String,
+    /// The generated client the crate's own calls run on: without reqwest's
+    /// timeout, each call bounded by `retry::run` instead.
     pub(crate) api: Api,
+    /// The generated client handed to callers ([`raw`](Self::raw)), made
+    /// at the first ask.
+    pub(crate) raw: OnceLock<Api>,
+    pub(crate) raw_http: RawHttp,
+    pub(crate) auth: Auth,
     pub(crate) downloader: Downloader,
     /// Reads input images, bound by the [`InputUrlPolicy`](crate::InputUrlPolicy).
     pub(crate) inputs: Downloader,
@@ -41,6 +49,38 @@ pub(crate) struct Connection {
 pub(crate) enum Api {
     Segmind(raw_segmind::Client),
     Ideogram(raw_ideogram::Client),
+}
+
+impl Api {
+    /// The generated client of `provider` at `base_url`, on `http`.
+    pub(crate) fn new(
+        provider: Provider,
+        base_url: &str,
+        http: reqwest::Client,
+        auth: Auth,
+    ) -> Self {
+        match provider {
+            Provider::Segmind => {
+                Self::Segmind(raw_segmind::Client::new_with_client(base_url, http, auth))
+            }
+            Provider::Ideogram => {
+                Self::Ideogram(raw_ideogram::Client::new_with_client(base_url, http, auth))
+            }
+        }
+    }
+}
+
+/// What the generated client handed to a caller runs on: a caller's call
+/// may not go through `retry::run`, so it gets reqwest's own timeout.
+pub(crate) enum RawHttp {
+    /// The caller's own client, with its own timeouts.
+    Given(reqwest::Client),
+    /// A client with the crate's defaults and these settings (the timeout
+    /// is the connection's).
+    Timed {
+        connect_timeout: Duration,
+        user_agent: String,
+    },
 }
 
 impl std::fmt::Debug for Connection {
@@ -93,6 +133,29 @@ impl Connection {
         }
     }
 
+    /// The generated client handed to callers: on the caller's own HTTP
+    /// client, or on one with reqwest's timeout (made once; an error when
+    /// reqwest cannot build it).
+    pub(crate) fn raw(&self) -> Result<&Api, Error> {
+        if let Some(api) = self.raw.get() {
+            return Ok(api);
+        }
+        let http = match &self.raw_http {
+            RawHttp::Given(http) => http.clone(),
+            RawHttp::Timed {
+                connect_timeout,
+                user_agent,
+            } => ideogram_raw::http::client_builder()
+                .timeout(self.timeout)
+                .connect_timeout(*connect_timeout)
+                .user_agent(user_agent)
+                .build()
+                .map_err(crate::error::ConfigError::HttpClient)?,
+        };
+        let api = Api::new(self.provider, &self.base_url, http, self.auth.clone());
+        Ok(self.raw.get_or_init(|| api))
+    }
+
     /// The generated Segmind client, or an error: Ideogram's API has no queue.
     pub(crate) fn segmind_api(&self) -> Result<&raw_segmind::Client, Error> {
         let Api::Segmind(api) = &self.api else {
@@ -111,17 +174,20 @@ impl Connection {
         Ok(api)
     }
 
-    /// Sends `payload` to `operation` (without path parameters) once.
+    /// Sends `payload` to `operation` (without path parameters) once, and
+    /// reads the answer's body: within the attempt, so that
+    /// [`retry::run`](crate::retry::run)'s deadline bounds it too.
     pub(crate) async fn send_once(
         &self,
         operation: &ideogram_raw::operation::Operation,
         payload: &ideogram_raw::send::Payload,
-    ) -> Result<ResponseValue<ByteStream>, RawError<ByteStream>> {
+    ) -> Result<ResponseValue<Body>, RawError<ByteStream>> {
         use ideogram_raw::send::send;
-        match &self.api {
+        let answer = match &self.api {
             Api::Segmind(api) => send(api, operation, &[], payload).await,
             Api::Ideogram(api) => send(api, operation, &[], payload).await,
-        }
+        };
+        Ok(read_answer(answer?).await)
     }
 
     /// Waits for `images` in-flight slots (capped; none for 0 or no limit).

@@ -163,7 +163,7 @@ impl Job {
     where
         Fut: Future<Output = Result<ResponseValue<T>, RawError<ByteStream>>>,
     {
-        match retry::run(&self.conn.retry, Billing::Free, call).await {
+        match retry::run(&self.conn.retry, Billing::Free, self.conn.timeout, call).await {
             Ok(answer) => Ok(answer.into_inner()),
             Err(e) => Err(self.conn.map_error(e, Some(&self.id)).await),
         }

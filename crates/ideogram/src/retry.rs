@@ -7,7 +7,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use progenitor_client::{Error as RawError, ResponseValue};
+use ideogram_raw::answer::ErrorAnswer;
+use progenitor_client::{ByteStream, Error as RawError, ResponseValue};
 use rand::Rng as _;
 use reqwest::header::{HeaderMap, HeaderName};
 use tracing::Instrument as _;
@@ -118,7 +119,13 @@ enum Outcome {
 }
 
 impl Outcome {
-    fn of<E>(err: &RawError<E>) -> Self {
+    fn of(failure: &Failure) -> Self {
+        let err = match failure {
+            Failure::Answered(answer) => {
+                return Self::Status(answer.status.as_u16(), server_delay(&answer.headers));
+            }
+            Failure::Raw(err) => err,
+        };
         let (status, headers) = match err {
             RawError::ErrorResponse(answer) => (answer.status(), answer.headers()),
             RawError::UnexpectedResponse(response) => (response.status(), response.headers()),
@@ -179,15 +186,35 @@ fn refused(err: &h2::Error) -> bool {
             || (err.is_go_away() && reason == Some(h2::Reason::NO_ERROR)))
 }
 
-/// Runs `call` (a fresh request each time) until it succeeds or `policy` stops.
-pub(crate) async fn run<T, E, F, Fut>(
+/// A failed attempt: an error answer, read within the attempt's deadline,
+/// or what else went wrong.
+pub(crate) enum Failure {
+    /// The service answered an error status: the answer, its body's first
+    /// bytes read.
+    Answered(ErrorAnswer),
+    /// No answer, an answer that did not decode, or a local error.
+    Raw(RawError<ByteStream>),
+}
+
+/// Runs `call` (a fresh request each time) until it succeeds or `policy`
+/// stops, each attempt and the error answer it gets bounded by `deadline`.
+///
+/// The one timer for an attempt is this one: the crate's HTTP client has
+/// no timeout of its own (reqwest's boxes a timer and wraps the body of
+/// every request: about 0.8k instructions of a call more), so an error answer's
+/// body is read here, within the deadline, and a call whose answer's body
+/// is a stream reads it within its `call` ([`Connection::send_once`](crate::connection::Connection::send_once)).
+/// An attempt past the deadline is reqwest's timeout error, as the client's
+/// own timeout gave: it may have reached the service.
+pub(crate) async fn run<T, F, Fut>(
     policy: &RetryPolicy,
     billing: Billing,
+    deadline: Duration,
     mut call: F,
-) -> Result<ResponseValue<T>, RawError<E>>
+) -> Result<ResponseValue<T>, Failure>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<ResponseValue<T>, RawError<E>>>,
+    Fut: Future<Output = Result<ResponseValue<T>, RawError<ByteStream>>>,
 {
     let mut attempt = 0;
     loop {
@@ -196,9 +223,9 @@ where
         // Instrumented only for a listening span: the wrapper enters the
         // span on every poll otherwise (about 0.7k instructions a call).
         let result = if span.is_disabled() {
-            call().await
+            attempt_within(deadline, &mut call).await
         } else {
-            call().instrument(span).await
+            attempt_within(deadline, &mut call).instrument(span).await
         };
         let Err(err) = &result else { return result };
         let outcome = Outcome::of(err);
@@ -210,6 +237,75 @@ where
         let wait_ms = wait.as_millis() as u64;
         tracing::debug!(attempt, ?billing, after, wait_ms, "retrying");
         tokio::time::sleep(wait).await;
+    }
+}
+
+/// One attempt of `call`, and the body of an error answer it gets, within
+/// `deadline`: past it, reqwest's timeout error ([`timed_out`]).
+///
+/// The attempt and the timer are polled side by side where they lie, not
+/// wrapped in a `Timeout` (which moves the attempt's future, about 2 KB,
+/// twice more: about 0.4k instructions of a call).
+async fn attempt_within<T, F, Fut>(
+    deadline: Duration,
+    call: &mut F,
+) -> Result<ResponseValue<T>, Failure>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<ResponseValue<T>, RawError<ByteStream>>>,
+{
+    use std::task::Poll;
+    let timer = tokio::time::sleep(deadline);
+    tokio::pin!(timer);
+    // The answer, or `None` once the timer fires.
+    macro_rules! within {
+        ($future:expr) => {{
+            let future = $future;
+            tokio::pin!(future);
+            std::future::poll_fn(|cx| match future.as_mut().poll(cx) {
+                Poll::Ready(answer) => Poll::Ready(Some(answer)),
+                Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
+            })
+            .await
+        }};
+    }
+    let failed = match within!(call()) {
+        Some(Ok(answer)) => return Ok(answer),
+        Some(Err(failed)) => failed,
+        None => {
+            return Err(Failure::Raw(RawError::CommunicationError(
+                timed_out(deadline).await,
+            )));
+        }
+    };
+    let answer = match failed {
+        RawError::ErrorResponse(answer) => within!(ErrorAnswer::read(answer)),
+        RawError::UnexpectedResponse(answer) => within!(ErrorAnswer::from_response(answer)),
+        other => return Err(Failure::Raw(other)),
+    };
+    match answer {
+        Some(answer) => Err(Failure::Answered(answer)),
+        None => Err(Failure::Raw(RawError::CommunicationError(
+            timed_out(deadline).await,
+        ))),
+    }
+}
+
+/// reqwest's timeout error, which has no public constructor, for an
+/// attempt past its `deadline`: the error of a body that fails with a
+/// timed-out I/O error (no network involved), so that it reads as reqwest's
+/// own timeout did (`is_timeout`).
+async fn timed_out(deadline: Duration) -> reqwest::Error {
+    use futures::StreamExt as _;
+    let why = format!("no answer within {} s", deadline.as_secs_f64());
+    let failing = futures::stream::once(async move {
+        Err::<bytes::Bytes, _>(std::io::Error::new(std::io::ErrorKind::TimedOut, why))
+    });
+    let body = reqwest::Body::wrap_stream(failing);
+    let mut chunks = reqwest::Response::from(http::Response::new(body)).bytes_stream();
+    match chunks.next().await {
+        Some(Err(err)) => err,
+        _ => unreachable!("a body made to fail fails"),
     }
 }
 

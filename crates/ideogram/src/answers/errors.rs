@@ -1,17 +1,22 @@
 //! A failed call as an [`Error`]: by HTTP status first, the server's words redacted.
 
 use ideogram_raw::answer::{ErrorAnswer, one_line_with};
-use progenitor_client::{ByteStream, Error as RawError};
+use progenitor_client::Error as RawError;
 use reqwest::header::HeaderMap;
 
 use crate::connection::Connection;
 use crate::error::{ConfigError, Error};
 use crate::invalid::InvalidInput;
 use crate::provider::Provider;
+use crate::retry::Failure;
 
 impl Connection {
-    /// A raw error as this crate's; `job` is the queued request a GET asked about.
-    pub(crate) async fn map_error(&self, err: RawError<ByteStream>, job: Option<&str>) -> Error {
+    /// A failed call as this crate's error; `job` is the queued request a GET asked about.
+    pub(crate) async fn map_error(&self, failure: Failure, job: Option<&str>) -> Error {
+        let err = match failure {
+            Failure::Answered(answer) => return self.error_answer(answer, job),
+            Failure::Raw(err) => err,
+        };
         let answer = match err {
             RawError::ErrorResponse(answer) => ErrorAnswer::read(answer).await,
             RawError::UnexpectedResponse(response) => ErrorAnswer::from_response(response).await,
@@ -34,6 +39,11 @@ impl Connection {
             }
             RawError::Custom(why) => return ConfigError::Hook(self.redact(&why)).into(),
         };
+        self.error_answer(answer, job)
+    }
+
+    /// An error answer's meaning, its words redacted.
+    fn error_answer(&self, answer: ErrorAnswer, job: Option<&str>) -> Error {
         let message = answer.message_with(|words| self.redact(words));
         let status = answer.status.as_u16();
         if !(300..600).contains(&status) {

@@ -4,10 +4,11 @@ use ideogram_raw::answer::one_line_with;
 use ideogram_raw::ideogram::types::{
     GatewayEnvelope, GenerateImageResponse, GenerationV2, ImageObject, ImageObjectV2,
 };
-use progenitor_client::{ByteStream, ResponseValue};
+use progenitor_client::ResponseValue;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
+use super::Body;
 use crate::connection::Connection;
 use crate::error::Error;
 use crate::generation::{GeneratedImage, Generation, ImageData};
@@ -55,9 +56,9 @@ impl Connection {
     pub(crate) async fn ideogram_bytes(
         &self,
         model: Model,
-        answer: ResponseValue<ByteStream>,
+        answer: ResponseValue<Body>,
     ) -> Result<Generation, Error> {
-        let body = self.json_body(answer.into_inner()).await?;
+        let body = self.json_body(answer.into_inner())?;
         let images = match super::from_json::<Images>(&body) {
             Ok(answer) => answer.data,
             Err(e) => Images::from(self.unwrap_envelope(&body, &e)?).data,
@@ -111,7 +112,7 @@ impl Connection {
     pub(crate) async fn ideogram_v2_bytes(
         &self,
         model: Model,
-        answer: ResponseValue<ByteStream>,
+        answer: ResponseValue<Body>,
     ) -> Result<V2Answer, Error> {
         match self.v2_results(answer).await? {
             V2Results::Done(data) => self.v2_generation(model, data).map(V2Answer::Images),
@@ -122,11 +123,8 @@ impl Connection {
     /// A v2 answer's results as answered (every field kept: a layerized
     /// image's base and text blocks), or the id of the generation still
     /// running.
-    pub(crate) async fn v2_results(
-        &self,
-        answer: ResponseValue<ByteStream>,
-    ) -> Result<V2Results, Error> {
-        let body = self.json_body(answer.into_inner()).await?;
+    pub(crate) async fn v2_results(&self, answer: ResponseValue<Body>) -> Result<V2Results, Error> {
+        let body = self.json_body(answer.into_inner())?;
         let answer: GenerationV2 = serde_json::from_slice(&body)
             .map_err(|e| self.undecoded(&body, format!("{e}: {}", self.excerpt(&body))))?;
         if !answer.data.is_empty() {

@@ -78,6 +78,22 @@ pub(crate) fn from_json<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> serde_
     }
 }
 
+/// An answer's body as read within its attempt's deadline
+/// ([`retry::run`](crate::retry::run)): whole, or the error that broke it
+/// off (after a 200: billed).
+pub(crate) type Body = Result<Bytes, reqwest::Error>;
+
+/// `answer` with its body read ([`read_body`]).
+pub(crate) async fn read_answer(mut answer: ResponseValue<ByteStream>) -> ResponseValue<Body> {
+    // The stream taken out, an empty one (no allocation) in its place.
+    let empty = ByteStream::new(Box::pin(futures::stream::empty()));
+    let body = read_body(std::mem::replace(&mut *answer, empty)).await;
+    // `map` (what the generated code converts answers with) moves the
+    // status and headers over; a new value would copy the headers.
+    let read = answer.map::<_, _, std::convert::Infallible>(|_| body);
+    read.unwrap_or_else(|never| match never {})
+}
+
 /// A body whole (the raw client caps it at 64 MiB), copied at most once:
 /// a body in one chunk (a small answer) is that chunk, without a list of
 /// chunks to collect it in.
@@ -100,15 +116,15 @@ impl Connection {
     /// A billed JSON answer decoded into `T`, else [`Error::Undecoded`].
     pub(crate) async fn decode_json<T: serde::de::DeserializeOwned>(
         &self,
-        answer: ResponseValue<ByteStream>,
+        answer: ResponseValue<Body>,
     ) -> Result<T, Error> {
-        let body = self.json_body(answer.into_inner()).await?;
+        let body = self.json_body(answer.into_inner())?;
         from_json(&body).map_err(|e| self.undecoded(&body, format!("{e}: {}", self.excerpt(&body))))
     }
 
     /// A JSON answer's body, whole; a break is a transport error after sending.
-    pub(crate) async fn json_body(&self, stream: ByteStream) -> Result<Bytes, Error> {
-        read_body(stream).await.map_err(|e| self.transport(true, e))
+    pub(crate) fn json_body(&self, body: Body) -> Result<Bytes, Error> {
+        body.map_err(|e| self.transport(true, e))
     }
 
     /// A billed `body` that does not decode; its URLs go along whole, to fetch what was paid for.

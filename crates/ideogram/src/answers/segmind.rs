@@ -6,10 +6,11 @@ use ideogram_raw::QueueStatus;
 use ideogram_raw::ideogram::types::{DescribeResponse, DescribeResponseV2};
 use ideogram_raw::segmind::headers as names;
 use ideogram_raw::segmind::types::QueueResultResponse;
-use progenitor_client::{ByteStream, ResponseValue};
+use progenitor_client::ResponseValue;
 use serde_json::Value;
 
-use super::{header, http_url, read_body, urls_in};
+use super::Body;
+use super::{header, http_url, urls_in};
 use crate::connection::Connection;
 use crate::download::{content_type, image_type};
 use crate::error::Error;
@@ -23,14 +24,14 @@ impl Connection {
         &self,
         model: Model,
         prompt: &str,
-        answer: ResponseValue<ByteStream>,
+        answer: ResponseValue<Body>,
     ) -> Result<Generation, Error> {
         let headers = answer.headers();
         let content_type = content_type(headers);
         let seed = header(headers, &names::X_SEED_VALUE).and_then(|s| s.parse().ok());
         let request_id = header(headers, &names::X_REQUEST_ID).map(|id| self.redact(id));
         let credits = header(headers, &names::X_REMAINING_CREDITS).and_then(|s| s.parse().ok());
-        let bytes = self.collect(answer.into_inner()).await?;
+        let bytes = self.collect(answer.into_inner())?;
         let data = if content_type == "application/json" {
             self.json_image(&bytes)?
         } else {
@@ -61,9 +62,9 @@ impl Connection {
     /// strings of their `descriptions`, or of the whole answer.
     pub(crate) async fn descriptions(
         &self,
-        answer: ResponseValue<ByteStream>,
+        answer: ResponseValue<Body>,
     ) -> Result<Vec<String>, Error> {
-        let bytes = self.collect(answer.into_inner()).await?;
+        let bytes = self.collect(answer.into_inner())?;
         let fail = |what| {
             let excerpt = self.excerpt(&bytes);
             Err(self.invalid(format!("it answered 200 (billed) with {what}: {excerpt}")))
@@ -117,8 +118,8 @@ impl Connection {
     }
 
     /// A v1 answer's body, whole; a break is an invalid answer that says billed.
-    pub(crate) async fn collect(&self, stream: ByteStream) -> Result<Bytes, Error> {
-        read_body(stream).await.map_err(|e| {
+    pub(crate) fn collect(&self, body: Body) -> Result<Bytes, Error> {
+        body.map_err(|e| {
             let chain = crate::error::chain(&e);
             self.invalid(format!(
                 "the answer broke off after a 200 (billed): {chain}"

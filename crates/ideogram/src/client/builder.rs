@@ -5,12 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ideogram_raw::auth::{ApiKey, Auth, AuthScheme};
-use ideogram_raw::{ideogram::Client as IdeogramApi, segmind::Client as SegmindApi};
 use url::Host;
 
 use super::Client;
 use crate::completion::CompletionTimes;
-use crate::connection::{Api, Connection, shown_url};
+use crate::connection::{Api, Connection, RawHttp, shown_url};
 use crate::download::{DownloadHttp, Downloader};
 use crate::error::{ConfigError, Error};
 use crate::poll::PollSchedule;
@@ -111,7 +110,7 @@ impl ClientBuilder {
         /// The `User-Agent` header.
         user_agent(agent: impl Into<String>) => user_agent = agent.into();
         /// Runs on a caller's `reqwest::Client` (proxies, custom roots), with
-        /// its timeouts; give it `ideogram_raw::http::same_origin_redirects()`
+        /// its timeouts, and [`timeout`](Self::timeout) on each attempt; give it `ideogram_raw::http::same_origin_redirects()`
         /// so redirects cannot carry the key to another host.
         http_client(client: reqwest::Client) => http = Some(client);
         /// How many images may be in flight at once from this client and its
@@ -145,16 +144,26 @@ impl ClientBuilder {
         let agent = self.user_agent;
         let lazy = || DownloadHttp::lazy(self.timeout, self.connect_timeout, Some(agent.clone()));
         ideogram_raw::http::env_proxy().map_err(ConfigError::Proxy)?;
-        let (http, downloader) = match self.http {
-            Some(http) => (http.clone(), DownloadHttp::given(http)),
+        // Without reqwest's timeout: every call the client makes goes
+        // through `retry::run`, which bounds each attempt and its answer
+        // with one timer. The raw clients handed out get reqwest's own.
+        let (http, downloader, raw_http) = match self.http {
+            Some(http) => (
+                http.clone(),
+                DownloadHttp::given(http.clone()),
+                RawHttp::Given(http),
+            ),
             None => (
-                ideogram_raw::http::client_builder()
-                    .timeout(self.timeout)
+                ideogram_raw::http::untimed_client_builder()
                     .connect_timeout(self.connect_timeout)
                     .user_agent(&agent)
                     .build()
                     .map_err(ConfigError::HttpClient)?,
                 lazy(),
+                RawHttp::Timed {
+                    connect_timeout: self.connect_timeout,
+                    user_agent: agent.clone(),
+                },
             ),
         };
         let downloader = Downloader {
@@ -176,18 +185,16 @@ impl ClientBuilder {
             media_types: &[],
             ..downloader.clone()
         };
-        let api = match provider {
-            Provider::Segmind => Api::Segmind(SegmindApi::new_with_client(&base_url, http, auth)),
-            Provider::Ideogram => {
-                Api::Ideogram(IdeogramApi::new_with_client(&base_url, http, auth))
-            }
-        };
+        let api = Api::new(provider, &base_url, http, auth.clone());
         let semaphore = |n| (Arc::new(tokio::sync::Semaphore::new(n as usize)), n);
         Ok(Client {
             inner: Arc::new(Connection {
                 provider,
                 base_url,
                 api,
+                raw: std::sync::OnceLock::new(),
+                raw_http,
+                auth,
                 downloader,
                 inputs,
                 key,

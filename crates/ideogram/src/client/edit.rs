@@ -2,7 +2,9 @@
 
 use ideogram_raw::ideogram::types::{ImageObjectV2, LayerizeTextResponse};
 use ideogram_raw::operation::Operation;
-use progenitor_client::{ByteStream, ResponseValue};
+use progenitor_client::ResponseValue;
+
+use crate::answers::Body;
 
 use super::Client;
 use super::prepared::{Prepared, polled, read, send};
@@ -74,7 +76,7 @@ impl Client {
     /// v1 layerize-text's answer as [`TextLayers`].
     async fn v1_layers(
         &self,
-        answer: ResponseValue<ByteStream>,
+        answer: ResponseValue<Body>,
         prompt: &str,
     ) -> Result<TextLayers, Error> {
         let conn = &*self.inner;
@@ -237,7 +239,7 @@ impl Client {
     async fn on_image(
         &self,
         lowered: Lowered,
-    ) -> Result<(ResponseValue<ByteStream>, &'static Operation), Error> {
+    ) -> Result<(ResponseValue<Body>, &'static Operation), Error> {
         let body = read(&self.inner, lowered).await?;
         let operation = body.operation();
         Ok((send(self, operation, &body).await?, operation))

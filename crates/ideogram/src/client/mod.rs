@@ -153,19 +153,20 @@ impl Client {
         Job::new(self.inner.clone(), id.into())
     }
 
-    /// The generated Segmind client this client runs on (key, base URL,
-    /// redirects, answer cap), to use through [`Client::call`].
+    /// The generated Segmind client of this client's key, base URL,
+    /// redirects, answer cap and timeout (reqwest's, each call), to use
+    /// through [`Client::call`].
     pub fn raw_segmind(&self) -> Result<raw_segmind::Client, Error> {
-        match &self.inner.api {
+        match self.inner.raw()? {
             Api::Segmind(api) => Ok(api.clone()),
             Api::Ideogram(_) => Err(other_provider("Ideogram's API", "Client::segmind")),
         }
     }
 
-    /// The generated Ideogram client this client runs on (see
+    /// The generated Ideogram client of this client's settings (see
     /// [`Client::raw_segmind`]).
     pub fn raw_ideogram(&self) -> Result<raw_ideogram::Client, Error> {
-        match &self.inner.api {
+        match self.inner.raw()? {
             Api::Ideogram(api) => Ok(api.clone()),
             Api::Segmind(_) => Err(other_provider("Segmind", "Client::ideogram")),
         }
@@ -189,7 +190,7 @@ impl Client {
         let _slots = self.inner.slots(images).await;
         // Its body is checked like every body the facade builds: one the
         // spec refuses is not sent.
-        let run = retry::run(&self.inner.retry, billing, &mut call);
+        let run = retry::run(&self.inner.retry, billing, self.inner.timeout, &mut call);
         match ideogram_raw::checked::checked(run).await {
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(e)) => Err(self.inner.map_error(e, None).await),
@@ -211,7 +212,7 @@ impl Client {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, RawError<ByteStream>>>,
     {
-        match retry::run(&self.inner.retry, billing, &mut call).await {
+        match retry::run(&self.inner.retry, billing, self.inner.timeout, &mut call).await {
             Ok(answer) => Ok(answer),
             Err(e) => Err(self.inner.map_error(e, None).await),
         }
@@ -277,6 +278,8 @@ impl Client {
         prompt: &str,
         answer: ResponseValue<ByteStream>,
     ) -> Result<Generation, Error> {
+        // Read on the raw client's own timeout (it has reqwest's).
+        let answer = crate::answers::read_answer(answer).await;
         self.inner
             .segmind_v1_generation(model, prompt, answer)
             .await

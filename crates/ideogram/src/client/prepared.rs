@@ -2,7 +2,9 @@
 
 use ideogram_raw::ideogram::types::GenerationV2;
 use ideogram_raw::operation::Operation;
-use progenitor_client::{ByteStream, ResponseValue};
+use progenitor_client::ResponseValue;
+
+use crate::answers::Body;
 
 use super::{Billing, Client};
 use crate::answers::V2Answer;
@@ -266,7 +268,7 @@ pub(crate) async fn send(
     client: &Client,
     operation: &Operation,
     wire: &WireRequest,
-) -> Result<ResponseValue<ByteStream>, Error> {
+) -> Result<ResponseValue<Body>, Error> {
     let conn = &*client.inner;
     if wire.provider() != conn.provider {
         let why = format!("{} is not a body {} takes", wire.schema(), conn.provider);
