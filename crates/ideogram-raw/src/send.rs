@@ -114,8 +114,7 @@ where
         }
         Some("multipart/form-data") => {
             let form = form(payload).map_err(Error::InvalidRequest)?;
-            let media = reqwest::header::HeaderValue::try_from(form.content_type())
-                .expect("a boundary of hex digits fits a header");
+            let media = form.content_type_header();
             Some((media, form.into_bytes()))
         }
         Some(other) => {

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::download::Downloader;
 use crate::error::Error;
-use crate::image_input::load;
+use crate::image_input::{load, load_now};
 use crate::invalid::InvalidInput;
 use crate::lowering::{ImageField, Lowered};
 
@@ -123,7 +123,10 @@ impl WireRequest {
                     values.push(Value::from(input.segmind_value(image.accepts).await?));
                     continue;
                 }
-                let file = load(downloader, input, image.named, image.accepts).await?;
+                let file = match load_now(input, image.named, image.accepts) {
+                    Some(loaded) => loaded?,
+                    None => load(downloader, input, image.named, image.accepts).await?,
+                };
                 let name = part_name(image.field, image.list.then_some(i + 1), file.extension());
                 total += file.bytes.len();
                 // Refused as soon as the files read pass it, the rest unread.
