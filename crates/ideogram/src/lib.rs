@@ -93,6 +93,7 @@ mod catalog;
 mod client;
 mod completion;
 mod connection;
+mod deadline;
 mod download;
 mod edit;
 mod error;

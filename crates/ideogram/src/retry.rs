@@ -13,6 +13,8 @@ use rand::Rng as _;
 use reqwest::header::{HeaderMap, HeaderName};
 use tracing::Instrument as _;
 
+use crate::deadline::Deadline;
+
 /// How a [`Client`](crate::Client) retries.
 ///
 /// ```
@@ -199,11 +201,11 @@ pub(crate) enum Failure {
 /// Runs `call` (a fresh request each time) until it succeeds or `policy`
 /// stops, each attempt and the error answer it gets bounded by `deadline`.
 ///
-/// The one timer for an attempt is this one: the crate's HTTP client has
-/// no timeout of its own (reqwest's boxes a timer and wraps the body of
-/// every request: about 0.8k instructions of a call more), so an error answer's
-/// body is read here, within the deadline, and a call whose answer's body
-/// is a stream reads it within its `call` ([`Connection::send_once`](crate::connection::Connection::send_once)).
+/// This is the only bound on an attempt: the crate's HTTP client has no
+/// timeout of its own (reqwest's boxes a timer and wraps the body of every
+/// request), so an error answer's body is read here, within the deadline,
+/// and a call whose answer's body is a stream reads it within its `call`
+/// ([`Connection::send_once`](crate::connection::Connection::send_once)).
 /// An attempt past the deadline is reqwest's timeout error, as the client's
 /// own timeout gave: it may have reached the service.
 pub(crate) async fn run<T, F, Fut>(
@@ -243,9 +245,9 @@ where
 /// One attempt of `call`, and the body of an error answer it gets, within
 /// `deadline`: past it, reqwest's timeout error ([`timed_out`]).
 ///
-/// The attempt and the timer are polled side by side where they lie, not
-/// wrapped in a `Timeout` (which moves the attempt's future, about 2 KB,
-/// twice more: about 0.4k instructions of a call).
+/// The attempt is polled where it lies, its [`Deadline`] looked at when it
+/// waits, not wrapped in a `Timeout` (which moves the attempt's future,
+/// about 2 KB, twice more: about 0.4k instructions of a call).
 async fn attempt_within<T, F, Fut>(
     deadline: Duration,
     call: &mut F,
@@ -255,16 +257,16 @@ where
     Fut: Future<Output = Result<ResponseValue<T>, RawError<ByteStream>>>,
 {
     use std::task::Poll;
-    let timer = tokio::time::sleep(deadline);
-    tokio::pin!(timer);
-    // The answer, or `None` once the timer fires.
+    let timer = Deadline::after(deadline);
+    // The answer, or `None` once the deadline passes.
     macro_rules! within {
         ($future:expr) => {{
             let future = $future;
             tokio::pin!(future);
             std::future::poll_fn(|cx| match future.as_mut().poll(cx) {
                 Poll::Ready(answer) => Poll::Ready(Some(answer)),
-                Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
+                Poll::Pending if timer.passed(cx) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
             })
             .await
         }};

@@ -96,7 +96,9 @@ impl ClientBuilder {
         base_url(url: impl Into<String>) => base_url = url.into();
         /// How the key is sent (gateways want [`AuthScheme::Bearer`]).
         auth_scheme(scheme: AuthScheme) => scheme = scheme;
-        /// How long a whole call may take, per attempt.
+        /// How long a whole call may take, per attempt, its answer read
+        /// included; on the system's clock (a paused tokio clock does not
+        /// end it).
         timeout(timeout: Duration) => timeout = timeout;
         /// How long to wait for a connection.
         connect_timeout(timeout: Duration) => connect_timeout = timeout;
