@@ -56,7 +56,8 @@ pub(crate) struct DownloadHttp {
     client: Arc<OnceLock<reqwest::Client>>,
     timeout: Duration,
     connect_timeout: Duration,
-    user_agent: Option<String>,
+    /// Shared, not copied: every generated image holds a downloader.
+    user_agent: Option<Arc<str>>,
     /// The addresses URLs may reach (input images'), when bound.
     policy: Option<Arc<InputUrlPolicy>>,
 }
@@ -65,7 +66,7 @@ impl DownloadHttp {
     pub(crate) fn lazy(
         timeout: Duration,
         connect_timeout: Duration,
-        user_agent: Option<String>,
+        user_agent: Option<Arc<str>>,
     ) -> Self {
         Self {
             client: Arc::new(OnceLock::new()),
@@ -101,7 +102,7 @@ impl DownloadHttp {
             .read_timeout(DOWNLOAD_IDLE_TIMEOUT.min(self.timeout))
             .connect_timeout(self.connect_timeout);
         if let Some(agent) = &self.user_agent {
-            builder = builder.user_agent(agent);
+            builder = builder.user_agent(&**agent);
         }
         if let Some(policy) = self.policy.clone() {
             let resolver = Arc::new(Resolver(policy.clone()));

@@ -144,7 +144,11 @@ impl ClientBuilder {
         auth.header().map_err(ConfigError::from)?;
 
         let agent = self.user_agent;
-        let lazy = || DownloadHttp::lazy(self.timeout, self.connect_timeout, Some(agent.clone()));
+        let shared_agent: Arc<str> = agent.as_str().into();
+        let lazy = || {
+            let agent = Some(shared_agent.clone());
+            DownloadHttp::lazy(self.timeout, self.connect_timeout, agent)
+        };
         ideogram_raw::http::env_proxy().map_err(ConfigError::Proxy)?;
         // Without reqwest's timeout: every call the client makes goes
         // through `retry::run`, which bounds each attempt and its answer
