@@ -68,10 +68,14 @@ impl Deadline {
             expired: false,
         };
         if !state.watching {
-            state.watching = std::thread::Builder::new()
+            // Without the watcher no call would ever time out: a thread
+            // that cannot start is a failure of the process, as for std's
+            // own `thread::spawn`.
+            std::thread::Builder::new()
                 .name("ideogram-deadlines".into())
                 .spawn(watch)
-                .is_ok();
+                .expect("the deadline watcher thread starts");
+            state.watching = true;
         }
         // The watcher sleeps until its next wake: told only of an earlier
         // deadline (most come later than the one it waits for).
@@ -111,8 +115,16 @@ impl Drop for Deadline {
 }
 
 /// The watcher: wakes every call past its deadline, then sleeps until the
-/// next one (or until told of an earlier one).
+/// next one (or until told of an earlier one). A waker that panics does
+/// not stop it; were it to end anyway, the next call starts another.
 fn watch() {
+    struct Ended;
+    impl Drop for Ended {
+        fn drop(&mut self) {
+            state().watching = false;
+        }
+    }
+    let _ended = Ended;
     let mut state = state();
     loop {
         let now = Instant::now();
@@ -132,7 +144,10 @@ fn watch() {
         state.next_wake = next;
         if !due.is_empty() {
             drop(state);
-            due.into_iter().for_each(Waker::wake);
+            for waker in due {
+                let woken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
+                drop(woken);
+            }
             state = self::state();
             continue;
         }
@@ -166,6 +181,25 @@ mod tests {
         let deadline = Deadline::after(Duration::from_millis(50));
         until_passed(&deadline).await;
         assert!(started.elapsed() >= Duration::from_millis(50));
+    }
+
+    /// A waker that panics when woken (a foreign executor's) leaves the
+    /// watcher running for every later deadline.
+    #[tokio::test]
+    async fn a_panicking_waker_does_not_stop_later_deadlines() {
+        struct Panics;
+        impl std::task::Wake for Panics {
+            fn wake(self: std::sync::Arc<Self>) {
+                panic!("a waker that panics");
+            }
+        }
+        let waker = Waker::from(std::sync::Arc::new(Panics));
+        let first = Deadline::after(Duration::from_millis(10));
+        assert!(!first.passed(&Context::from_waker(&waker)));
+        let second = Deadline::after(Duration::from_millis(50));
+        until_passed(&second).await;
+        // The first passed too, its waker's panic caught.
+        assert!(first.passed(&Context::from_waker(Waker::noop())));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
