@@ -86,7 +86,7 @@ impl Job {
         }
         let api = self.conn.segmind_api()?;
         let get = || api.get_request_status().request_id(self.id.as_str()).send();
-        let (status, inference_time, error) = match self.get(get).await {
+        let (status, inference_time, error) = match self.get(None, get).await {
             Ok(ok) => (ok.status, ok.metrics.and_then(|m| m.inference_time), None),
             Err(Error::JobFailed { detail, .. }) => (QueueStatus::Failed, None, Some(detail)),
             Err(other) => return Err(self.polling(other)),
@@ -123,7 +123,7 @@ impl Job {
         }
         let api = self.conn.segmind_api()?;
         let get = || api.get_request_result().request_id(self.id.as_str()).send();
-        let mut answer = self.get(get).await.map_err(|e| self.polling(e))?;
+        let mut answer = self.get(None, get).await.map_err(|e| self.polling(e))?;
         answer.request_id = Some(self.id.clone());
         self.conn
             .segmind_queue_generation(self.model, &self.prompt, answer)
@@ -138,14 +138,12 @@ impl Job {
             .iter()
             .find(|op| op.id == "get_generation_v2")
             .expect("the spec polls v2 generations");
-        let get = || async {
-            crate::pace::pace(op).await;
+        let get = || {
             api.get_generation_v2()
                 .generation_id(self.id.as_str())
                 .send()
-                .await
         };
-        let answer = self.get(get).await.map_err(|e| self.polling(e))?;
+        let answer = self.get(Some(op), get).await.map_err(|e| self.polling(e))?;
         let status = answer.status.to_ascii_uppercase().parse();
         let status = JobStatus {
             status: status.unwrap_or_else(|never: std::convert::Infallible| match never {}),
@@ -158,12 +156,18 @@ impl Job {
         Ok((status, answer))
     }
 
-    /// A free GET on this job (retried on transient failures), its error mapped.
-    async fn get<T, Fut>(&self, call: impl FnMut() -> Fut) -> Result<T, Error>
+    /// A free GET on this job (retried on transient failures; each attempt
+    /// within the rate window of `paced`), its error mapped.
+    async fn get<T, Fut>(
+        &self,
+        paced: Option<&'static Operation>,
+        call: impl FnMut() -> Fut,
+    ) -> Result<T, Error>
     where
         Fut: Future<Output = Result<ResponseValue<T>, RawError<ByteStream>>>,
     {
-        match retry::run(&self.conn.retry, Billing::Free, self.conn.timeout, call).await {
+        let (retry, timeout) = (&self.conn.retry, self.conn.timeout);
+        match retry::run(retry, Billing::Free, timeout, paced, call).await {
             Ok(answer) => Ok(answer.into_inner()),
             Err(e) => Err(self.conn.map_error(e, Some(&self.id)).await),
         }

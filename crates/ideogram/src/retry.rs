@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use ideogram_raw::answer::ErrorAnswer;
+use ideogram_raw::operation::Operation;
 use progenitor_client::{ByteStream, Error as RawError, ResponseValue};
 use rand::Rng as _;
 use reqwest::header::{HeaderMap, HeaderName};
@@ -207,11 +208,13 @@ pub(crate) enum Failure {
 /// and a call whose answer's body is a stream reads it within its `call`
 /// ([`Connection::send_once`](crate::connection::Connection::send_once)).
 /// An attempt past the deadline is reqwest's timeout error, as the client's
-/// own timeout gave: it may have reached the service.
+/// own timeout gave: it may have reached the service. An operation with a
+/// rate limit (`paced`) waits for its window before each attempt.
 pub(crate) async fn run<T, F, Fut>(
     policy: &RetryPolicy,
     billing: Billing,
     deadline: Duration,
+    paced: Option<&'static Operation>,
     mut call: F,
 ) -> Result<ResponseValue<T>, Failure>
 where
@@ -221,6 +224,11 @@ where
     let mut attempt = 0;
     loop {
         attempt += 1;
+        // Waiting for the operation's rate window is not the call: it
+        // comes before the attempt's deadline starts.
+        if let Some(op) = paced {
+            crate::pace::pace(op).await;
+        }
         let span = tracing::debug_span!("attempt", attempt);
         // Instrumented only for a listening span: the wrapper enters the
         // span on every poll otherwise (about 0.7k instructions a call).
@@ -280,17 +288,26 @@ where
             )));
         }
     };
-    let answer = match failed {
-        RawError::ErrorResponse(answer) => within!(ErrorAnswer::read(answer)),
-        RawError::UnexpectedResponse(answer) => within!(ErrorAnswer::from_response(answer)),
+    // An error answer whose body stalls past the deadline is still its
+    // status (a 429 is sent again, a 401 was refused): only its words are
+    // lost.
+    let (status, headers, read) = match failed {
+        RawError::ErrorResponse(answer) => {
+            let (status, headers) = (answer.status(), answer.headers().clone());
+            (status, headers, within!(ErrorAnswer::read(answer)))
+        }
+        RawError::UnexpectedResponse(answer) => {
+            let (status, headers) = (answer.status(), answer.headers().clone());
+            (status, headers, within!(ErrorAnswer::from_response(answer)))
+        }
         other => return Err(Failure::Raw(other)),
     };
-    match answer {
-        Some(answer) => Err(Failure::Answered(answer)),
-        None => Err(Failure::Raw(RawError::CommunicationError(
-            timed_out(deadline).await,
-        ))),
-    }
+    Err(Failure::Answered(read.unwrap_or(ErrorAnswer {
+        status,
+        headers,
+        body: bytes::Bytes::new(),
+        truncated: true,
+    })))
 }
 
 /// reqwest's timeout error, which has no public constructor, for an
@@ -334,6 +351,41 @@ pub(crate) fn server_delay(headers: &HeaderMap) -> Option<Duration> {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    /// Waiting for an operation's rate window comes before the attempt's
+    /// deadline: a call that waits longer than its timeout for the window
+    /// is sent, not ended as a timeout that says it may have been sent.
+    #[tokio::test]
+    async fn the_wait_for_a_rate_window_is_not_the_attempt_s_time() {
+        static LIMITED: Operation = Operation {
+            id: "retry_test_limited",
+            method: "GET",
+            path: "/limited",
+            content_type: None,
+            body: None,
+            typical: None,
+            accept: None,
+            route: None,
+            rate_limit: Some((1, Duration::from_millis(600))),
+            deprecation: None,
+            result_ttl: None,
+            price: None,
+            dry_run: None,
+        };
+        let answer = || async {
+            let ok = ResponseValue::new((), reqwest::StatusCode::OK, HeaderMap::new());
+            Ok::<_, RawError<ByteStream>>(ok)
+        };
+        let policy = RetryPolicy::none();
+        let deadline = Duration::from_millis(100);
+        for _ in 0..2 {
+            let run = run(&policy, Billing::Free, deadline, Some(&LIMITED), answer).await;
+            assert!(
+                run.is_ok(),
+                "the second waits 0.6 s for its window, then is sent"
+            );
+        }
+    }
 
     fn headers(pairs: &[(&'static str, String)]) -> HeaderMap {
         let mut map = HeaderMap::new();

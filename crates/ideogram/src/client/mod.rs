@@ -190,7 +190,13 @@ impl Client {
         let _slots = self.inner.slots(images).await;
         // Its body is checked like every body the facade builds: one the
         // spec refuses is not sent.
-        let run = retry::run(&self.inner.retry, billing, self.inner.timeout, &mut call);
+        let run = retry::run(
+            &self.inner.retry,
+            billing,
+            self.inner.timeout,
+            None,
+            &mut call,
+        );
         match ideogram_raw::checked::checked(run).await {
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(e)) => Err(self.inner.map_error(e, None).await),
@@ -212,7 +218,15 @@ impl Client {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, RawError<ByteStream>>>,
     {
-        match retry::run(&self.inner.retry, billing, self.inner.timeout, &mut call).await {
+        match retry::run(
+            &self.inner.retry,
+            billing,
+            self.inner.timeout,
+            None,
+            &mut call,
+        )
+        .await
+        {
             Ok(answer) => Ok(answer),
             Err(e) => Err(self.inner.map_error(e, None).await),
         }
