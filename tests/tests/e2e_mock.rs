@@ -781,6 +781,8 @@ async fn a_body_stalling_past_the_client_timeout_ends_in_a_billed_timeout() {
             panic!("{provider}: {err:?}")
         };
         assert!(source.is_timeout(), "{provider}: {source:?}");
+        // A timeout, not an answer that did not decode.
+        assert!(!source.is_decode(), "{provider}: {source:?}");
         mock.settled().await;
         assert_eq!(mock.ledger().entries.len(), 1, "{provider}: not re-sent");
     }

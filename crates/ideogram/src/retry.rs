@@ -315,14 +315,16 @@ where
 /// timed-out I/O error (no network involved), so that it reads as reqwest's
 /// own timeout did (`is_timeout`).
 async fn timed_out(deadline: Duration) -> reqwest::Error {
-    use futures::StreamExt as _;
+    use http_body::Body as _;
     let why = format!("no answer within {} s", deadline.as_secs_f64());
     let failing = futures::stream::once(async move {
         Err::<bytes::Bytes, _>(std::io::Error::new(std::io::ErrorKind::TimedOut, why))
     });
-    let body = reqwest::Body::wrap_stream(failing);
-    let mut chunks = reqwest::Response::from(http::Response::new(body)).bytes_stream();
-    match chunks.next().await {
+    // Read as a body (reqwest's "request or response body error"), not
+    // as a response's (which reqwest calls a decoding error).
+    let mut body = reqwest::Body::wrap_stream(failing);
+    let frame = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await;
+    match frame {
         Some(Err(err)) => err,
         _ => unreachable!("a body made to fail fails"),
     }
