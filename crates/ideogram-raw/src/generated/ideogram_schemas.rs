@@ -1743,7 +1743,6 @@ pub(super) static NODES: [Node; 415] = [
             &[
                 B(&[B("aspect_ratio"), B("resolution")]),
                 B(&[B("style_codes"), B("style_type")]),
-                B(&[B("style_codes"), B("style_reference_images")]),
             ],
         ),
         ..EMPTY
@@ -2429,12 +2428,6 @@ pub(super) static NODES: [Node; 415] = [
             ],
         ),
         additional: Additional::Refused,
-        exclusive: B(
-            &[
-                B(&[B("aspect_ratio"), B("resolution")]),
-                B(&[B("style_codes"), B("style_type")]),
-            ],
-        ),
         ..EMPTY
     },
     Node {
@@ -3106,7 +3099,6 @@ pub(super) static NODES: [Node; 415] = [
             &[
                 B(&[B("aspect_ratio"), B("resolution")]),
                 B(&[B("style_codes"), B("style_type")]),
-                B(&[B("style_codes"), B("style_reference_images")]),
                 B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
             ],
         ),
@@ -3444,7 +3436,6 @@ pub(super) static NODES: [Node; 415] = [
             &[
                 B(&[B("aspect_ratio"), B("resolution")]),
                 B(&[B("style_codes"), B("style_type")]),
-                B(&[B("style_codes"), B("style_reference_images")]),
                 B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
             ],
         ),
