@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 #[path = "../../crates/ideogram-raw/src/schema/node.rs"]
 mod node;
 
-use node::{Additional, Compiler, List, Literal, Node, Property, SizeRule, Text};
+use node::{Additional, Compiler, FieldRef, List, Literal, Node, Property, SizeRule, Text};
 
 #[allow(dead_code, unreachable_pub)]
 #[path = "../../crates/ideogram-raw/src/media.rs"]
@@ -27,7 +27,7 @@ pub(crate) fn module(spec: &str, schemas: &serde_json::Value) -> Result<String, 
     out.push_str(
         "use std::borrow::Cow::Borrowed as B;\n\
          use std::sync::OnceLock;\n\
-         use super::node::{Additional, EMPTY, Literal, Node, Pattern, Property, Range, Text};\n",
+         use super::node::{Additional, EMPTY, FieldRef, Literal, Node, Pattern, Property, Range, Text};\n",
     );
     out.push_str("/// Each schema's name with its node, sorted by name.\n");
     out.push_str("pub(super) static NAMED: &[(Text, usize)] = &[");
@@ -217,17 +217,17 @@ fn emit_node(node: &Node) -> Result<String, Box<dyn Error>> {
         write!(out, "items: Some({items}),")?;
     }
     if !node.required.is_empty() {
-        write!(out, "required: {},", texts(&node.required))?;
+        write!(out, "required: {},", field_refs(&node.required))?;
     }
     for property in node.properties.iter() {
         // A stand-in names a file of its own object, one that object can
         // go without (else a body giving the stand-in is refused).
-        if let Some(file) = &property.in_place_of {
-            if !node.properties.iter().any(|p| p.name == *file) {
+        if let Some(FieldRef { name: file, place }) = &property.in_place_of {
+            if place.is_none() {
                 let name = &property.name;
                 return Err(format!("{name}: x-in-place-of names {file}, not a field here").into());
             }
-            if node.required.contains(file) {
+            if node.required.iter().any(|r| r.name == *file) {
                 let name = &property.name;
                 return Err(
                     format!("{name} stands in for {file}, so {file} is not required").into(),
@@ -245,7 +245,13 @@ fn emit_node(node: &Node) -> Result<String, Box<dyn Error>> {
         Additional::Schema(n) => write!(out, "additional: Additional::Schema({n}),")?,
     }
     if !node.exclusive.is_empty() {
-        let groups: String = node.exclusive.iter().map(|g| texts(g) + ",").collect();
+        // A misspelt name would never count as given: the rule never applies.
+        let names = node.exclusive.iter().flat_map(|g| g.iter());
+        if let Some(unplaced) = names.clone().find(|f| f.place.is_none()) {
+            let name = &unplaced.name;
+            return Err(format!("x-exclusive names {name}, not a field here").into());
+        }
+        let groups: String = node.exclusive.iter().map(|g| field_refs(g) + ",").collect();
         write!(out, "exclusive: B(&[{groups}]),")?;
     }
     if !node.field_models.is_empty() {
@@ -341,14 +347,29 @@ fn property(property: &Property) -> String {
         Some(t) => format!("Some(B({:?}))", &**t),
         None => "None".to_owned(),
     };
+    let in_place_of = match &property.in_place_of {
+        Some(file) => format!("Some({})", field_ref(file)),
+        None => "None".to_owned(),
+    };
     format!(
-        "Property {{ name: B({:?}), node: {}, reference: {}, takes: {}, in_place_of: {} }},",
+        "Property {{ name: B({:?}), node: {}, reference: {}, takes: {}, in_place_of: {in_place_of} }},",
         &*property.name,
         property.node,
         text(&property.reference),
         text(&property.takes),
-        text(&property.in_place_of)
     )
+}
+
+fn field_ref(field: &FieldRef) -> String {
+    match field.place {
+        Some(place) => format!("FieldRef::at({:?}, {place})", &*field.name),
+        None => format!("FieldRef {{ name: B({:?}), place: None }}", &*field.name),
+    }
+}
+
+fn field_refs(list: &List<FieldRef>) -> String {
+    let items: Vec<String> = list.iter().map(field_ref).collect();
+    format!("B(&[{}])", items.join(","))
 }
 
 fn usizes(list: &List<usize>) -> String {
@@ -386,6 +407,24 @@ mod tests {
         );
         let unneeded = with_rules(json!([{"field": "size", "value": "source", "with": []}]));
         assert!(unneeded.unwrap_err().contains("requires no field"));
+    }
+
+    #[test]
+    fn an_exclusive_group_names_fields_of_its_object() {
+        let with_groups = |groups: serde_json::Value| {
+            let schemas = json!({"Body": {
+                "type": "object",
+                "properties": {"size": {"type": "string"}, "images": {"type": "array"}},
+                "x-exclusive": groups,
+            }});
+            super::module("test.yaml", &schemas).map_err(|e| e.to_string())
+        };
+        let fine = with_groups(json!([["images", "size"]])).unwrap();
+        assert!(fine.contains("FieldRef::at(\"size\", 1)"), "{fine}");
+        assert_eq!(
+            with_groups(json!([["size", "image"]])).unwrap_err(),
+            "test.yaml: Body: x-exclusive names image, not a field here"
+        );
     }
 
     #[test]

@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 
 mod node;
 
-use node::{Additional, Compiler, List, Literal, MAX_DEPTH, Node, Range, Text};
+use node::{Additional, Compiler, FieldRef, List, Literal, MAX_DEPTH, Node, Range, Text};
 
 /// The compiled nodes of `openapi/segmind.yaml`'s schemas.
 #[rustfmt::skip]
@@ -530,8 +530,11 @@ impl Schemas {
         Ok(())
     }
 
-    /// The object rules of `schema`: required, known and exclusive fields,
-    /// and the fields only some models take.
+    /// The object rules of `schema`: known fields and their schemas first,
+    /// then required and exclusive fields, and the fields only some models
+    /// take. Each field's value is kept at its place among the schema's
+    /// properties as the walk passes it; the rules name their fields by
+    /// place (compiled), so they read it there without a lookup.
     fn walk_object(
         &self,
         schema: &Node,
@@ -540,46 +543,39 @@ impl Schemas {
         depth: usize,
         given: &[(&str, &Value)],
     ) -> Result<(), Violation> {
-        let given_as = |name: &str| given.iter().find(|(g, _)| *g == name).map(|(_, v)| *v);
-        let get = |name: &str| given_as(name).or_else(|| object.get(name));
-        for name in schema.required.iter() {
-            if get(name).is_none() {
-                push_field(path, name);
-                return fail(path, "is required".into());
+        let places = schema.properties.len();
+        let mut inline = [None; INLINE_PLACES];
+        let mut spilled = Vec::new();
+        let seen: &mut [Option<&Value>] = if places <= INLINE_PLACES {
+            &mut inline[..places]
+        } else {
+            spilled.resize(places, None);
+            &mut spilled
+        };
+        // Fields come in order of name, as the properties are: each is
+        // looked for from the place after the last one found.
+        let mut next = 0;
+        let mut walk = |name: &str, field| -> Result<(), Violation> {
+            let place = schema.place_from(next, name);
+            if let Some(place) = place {
+                seen[place] = Some(field);
+                next = place + 1;
             }
-        }
-        // `x-in-place-of`: a field standing in for a file; one of the two.
-        let present = |field: &str| get(field).is_some_and(|v| !v.is_null());
-        for property in schema.properties.iter() {
-            let Some(file) = property.in_place_of.as_deref() else {
-                continue;
-            };
-            match (present(file), present(&property.name)) {
-                (false, false) => {
-                    push_field(path, file);
-                    let message = format!("is required, or {} in its place", property.name);
-                    return fail(path, message);
-                }
-                (true, true) => {
-                    push_field(path, &property.name);
-                    let message = format!("cannot be given with {file}: it stands in for it");
-                    return fail(path, message);
-                }
-                _ => {}
-            }
-        }
+            self.walk_field(schema, place, name, field, path, depth)
+        };
         if given.is_empty() {
             for (name, field) in object {
-                self.walk_field(schema, name, field, path, depth)?;
+                walk(name, field)?;
             }
         } else {
             // The body's fields and the given ones, in order of name (as
             // one map holding both would give them), a given one in place
             // of the body's of the same name.
+            let given_as = |name: &str| given.iter().any(|(g, _)| *g == name);
             let mut fields = object
                 .iter()
                 .map(|(name, field)| (name.as_str(), field))
-                .filter(|(name, _)| given_as(name).is_none())
+                .filter(|(name, _)| !given_as(name))
                 .peekable();
             let mut extra = given.iter().copied().peekable();
             loop {
@@ -589,21 +585,59 @@ impl Schemas {
                     (None, _) => extra.next(),
                 };
                 let Some((name, field)) = next else { break };
-                self.walk_field(schema, name, field, path, depth)?;
+                walk(name, field)?;
+            }
+        }
+        let seen = &*seen;
+        // The value of the field `name` at `place`; a field that is no
+        // property of the schema (one of its additional properties) looked
+        // up by name.
+        let value = |name: &str, place: Option<usize>| match place {
+            Some(place) => seen[place],
+            None => (given.iter().find(|(g, _)| *g == name).map(|(_, v)| *v))
+                .or_else(|| object.get(name)),
+        };
+        let at = |field: &FieldRef| value(&field.name, field.place);
+        let given_at = |field: &FieldRef| at(field).is_some_and(|v| !v.is_null());
+        for field in schema.required.iter() {
+            if at(field).is_none() {
+                push_field(path, &field.name);
+                return fail(path, "is required".into());
+            }
+        }
+        // `x-in-place-of`: a field standing in for a file; one of the two.
+        for (place, property) in schema.properties.iter().enumerate() {
+            let Some(file) = &property.in_place_of else {
+                continue;
+            };
+            let stand_in = seen[place].is_some_and(|v| !v.is_null());
+            match (given_at(file), stand_in) {
+                (false, false) => {
+                    push_field(path, &file.name);
+                    let message = format!("is required, or {} in its place", property.name);
+                    return fail(path, message);
+                }
+                (true, true) => {
+                    push_field(path, &property.name);
+                    let file = &file.name;
+                    let message = format!("cannot be given with {file}: it stands in for it");
+                    return fail(path, message);
+                }
+                _ => {}
             }
         }
         // `x-exclusive`: groups of fields of which a body gives one.
         for group in schema.exclusive.iter() {
             // The first two given, found without collecting the group.
-            let mut given = group
-                .iter()
-                .map(|f| &**f)
-                .filter(|f| get(f).is_some_and(|v| !v.is_null()));
+            let mut given = group.iter().filter(|f| given_at(f));
             if let (Some(first), Some(second)) = (given.next(), given.next()) {
-                push_field(path, second);
-                return fail(path, format!("cannot be given with {first}"));
+                push_field(path, &second.name);
+                return fail(path, format!("cannot be given with {}", first.name));
             }
         }
+        // The rules below are on few schemas, and name their fields.
+        let get = |name: &str| value(name, schema.place(name));
+        let present = |name: &str| get(name).is_some_and(|v| !v.is_null());
         // `x-max-items-with`: a list shorter when another field is given.
         for (list, with, max) in schema.max_items_with.iter() {
             if present(with)
@@ -658,11 +692,13 @@ impl Schemas {
         Ok(())
     }
 
-    /// One field `name` of an object of `schema`: checked against its own
-    /// schema, or refused where the object takes no field by that name.
+    /// One field `name` of an object of `schema`, at `place` among its
+    /// properties: checked against its own schema, or refused where the
+    /// object takes no field by that name.
     fn walk_field(
         &self,
         schema: &Node,
+        place: Option<usize>,
         name: &str,
         field: &Value,
         path: &mut String,
@@ -670,8 +706,8 @@ impl Schemas {
     ) -> Result<(), Violation> {
         let len = path.len();
         push_field(path, name);
-        match schema.property(name) {
-            Some(field_schema) => self.walk(field_schema, field, path, depth + 1)?,
+        match place {
+            Some(place) => self.walk(schema.properties[place].node, field, path, depth + 1)?,
             None => match schema.additional {
                 Additional::Refused => {
                     let known: Vec<&str> = schema.properties.iter().map(|p| &*p.name).collect();
@@ -885,7 +921,7 @@ impl Schemas {
                 && schema.format.is_none(),
             values: self.field_values(name, field).unwrap_or_default(),
             takes: property.takes.as_deref(),
-            in_place_of: property.in_place_of.as_deref(),
+            in_place_of: property.in_place_of.as_ref().map(|file| &*file.name),
             max_total_bytes: schema.max_total_bytes,
             max_bytes: schema
                 .max_bytes
@@ -948,12 +984,28 @@ impl node::SizeRule {
     }
 }
 
+/// The properties an object's walk keeps on the stack; more go to the heap.
+const INLINE_PLACES: usize = 32;
+
 impl Node {
     fn property(&self, name: &str) -> Option<usize> {
-        self.properties
-            .iter()
-            .find(|p| p.name == name)
-            .map(|p| p.node)
+        self.place(name).map(|place| self.properties[place].node)
+    }
+
+    /// The place of the property `name` among the properties.
+    fn place(&self, name: &str) -> Option<usize> {
+        self.properties.iter().position(|p| p.name == name)
+    }
+
+    /// The place of the property `name`, looked for from `from` on (then
+    /// before it).
+    fn place_from(&self, from: usize, name: &str) -> Option<usize> {
+        let (before, after) = self.properties.split_at(from.min(self.properties.len()));
+        let found = |p: &node::Property| p.name == name;
+        match after.iter().position(found) {
+            Some(place) => Some(from + place),
+            None => before.iter().position(found),
+        }
     }
 
     /// The model an object is sent with, for its `x-field-models`: its
@@ -1112,6 +1164,11 @@ mod tests {
             ),
             (json!({"prompt": ""}), "prompt: must not be empty"),
             (json!({"seed": 100}), "prompt: is required"),
+            // A misspelt field is named, not the field it misses.
+            (
+                json!({"promt": "x"}),
+                "promt: is not a field here; the fields are",
+            ),
             (
                 json!({"prompt": "x", "num_images": 1}),
                 "num_images: is not a field here",

@@ -4,7 +4,9 @@
 
 use std::borrow::Cow::Borrowed as B;
 use std::sync::OnceLock;
-use super::node::{Additional, EMPTY, Literal, Node, Pattern, Property, Range, Text};
+use super::node::{
+    Additional, EMPTY, FieldRef, Literal, Node, Pattern, Property, Range, Text,
+};
 /// Each schema's name with its node, sorted by name.
 pub(super) static NAMED: &[(Text, usize)] = &[
     (B("AspectRatio"), 0),
@@ -232,7 +234,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("asset_type"), B("asset_id")]),
+        required: B(&[FieldRef::at("asset_type", 1), FieldRef::at("asset_id", 0)]),
         properties: B(
             &[
                 Property {
@@ -316,7 +318,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("name")]),
+        required: B(&[FieldRef::at("name", 0)]),
         properties: B(
             &[
                 Property {
@@ -353,7 +355,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("members")]),
+        required: B(&[FieldRef::at("members", 0)]),
         properties: B(
             &[
                 Property {
@@ -379,7 +381,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("color_hex")]),
+        required: B(&[FieldRef::at("color_hex", 0)]),
         properties: B(
             &[
                 Property {
@@ -414,7 +416,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("name")]),
+        required: B(&[FieldRef::at("name", 0)]),
         properties: B(
             &[
                 Property {
@@ -479,7 +481,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("image_file")]),
+        required: B(&[FieldRef::at("image_file", 1)]),
         properties: B(
             &[
                 Property {
@@ -511,7 +513,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("descriptions")]),
+        required: B(&[FieldRef::at("descriptions", 0)]),
         properties: B(
             &[
                 Property {
@@ -555,7 +557,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("description_id")]),
+        required: B(&[FieldRef::at("description_id", 1)]),
         properties: B(
             &[
                 Property {
@@ -629,7 +631,7 @@ pub(super) static NODES: [Node; 415] = [
                     node: 4,
                     reference: Some(B("AssetIdentifier")),
                     takes: None,
-                    in_place_of: Some(B("image")),
+                    in_place_of: Some(FieldRef::at("image", 0)),
                 },
             ],
         ),
@@ -660,7 +662,7 @@ pub(super) static NODES: [Node; 415] = [
                     node: 4,
                     reference: Some(B("AssetIdentifier")),
                     takes: None,
-                    in_place_of: Some(B("image")),
+                    in_place_of: Some(FieldRef::at("image", 0)),
                 },
                 Property {
                     name: B("include_bbox"),
@@ -715,13 +717,13 @@ pub(super) static NODES: [Node; 415] = [
         kind_bits: 1,
         required: B(
             &[
-                B("x"),
-                B("y"),
-                B("width"),
-                B("height"),
-                B("text"),
-                B("alignment"),
-                B("formatting"),
+                FieldRef::at("x", 12),
+                FieldRef::at("y", 13),
+                FieldRef::at("width", 11),
+                FieldRef::at("height", 7),
+                FieldRef::at("text", 10),
+                FieldRef::at("alignment", 0),
+                FieldRef::at("formatting", 6),
             ],
         ),
         properties: B(
@@ -921,7 +923,13 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("image"), B("mask"), B("prompt")]),
+        required: B(
+            &[
+                FieldRef::at("image", 4),
+                FieldRef::at("mask", 6),
+                FieldRef::at("prompt", 8),
+            ],
+        ),
         properties: B(
             &[
                 Property {
@@ -1034,8 +1042,13 @@ pub(super) static NODES: [Node; 415] = [
         additional: Additional::Refused,
         exclusive: B(
             &[
-                B(&[B("style_codes"), B("style_type")]),
-                B(&[B("style_codes"), B("style_reference_images")]),
+                B(&[FieldRef::at("style_codes", 11), FieldRef::at("style_type", 14)]),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 11),
+                        FieldRef::at("style_reference_images", 13),
+                    ],
+                ),
             ],
         ),
         masks: B(
@@ -1326,7 +1339,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("data")]),
+        required: B(&[FieldRef::at("data", 1)]),
         properties: B(
             &[
                 Property {
@@ -1364,7 +1377,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("image_request")]),
+        required: B(&[FieldRef::at("image_request", 0)]),
         properties: B(
             &[
                 Property {
@@ -1382,7 +1395,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 7)]),
         properties: B(
             &[
                 Property {
@@ -1465,7 +1478,9 @@ pub(super) static NODES: [Node; 415] = [
             ],
         ),
         additional: Additional::Refused,
-        exclusive: B(&[B(&[B("aspect_ratio"), B("resolution")])]),
+        exclusive: B(
+            &[B(&[FieldRef::at("aspect_ratio", 0), FieldRef::at("resolution", 8)])],
+        ),
         field_models: B(
             &[
                 (B("color_palette"), B(&[B("V_2"), B("V_2_TURBO"), B("V_3")])),
@@ -1642,7 +1657,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 6)]),
         properties: B(
             &[
                 Property {
@@ -1741,8 +1756,8 @@ pub(super) static NODES: [Node; 415] = [
         additional: Additional::Refused,
         exclusive: B(
             &[
-                B(&[B("aspect_ratio"), B("resolution")]),
-                B(&[B("style_codes"), B("style_type")]),
+                B(&[FieldRef::at("aspect_ratio", 0), FieldRef::at("resolution", 8)]),
+                B(&[FieldRef::at("style_codes", 10), FieldRef::at("style_type", 12)]),
             ],
         ),
         ..EMPTY
@@ -1835,7 +1850,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 8)]),
         properties: B(
             &[
                 Property {
@@ -1955,9 +1970,14 @@ pub(super) static NODES: [Node; 415] = [
         additional: Additional::Refused,
         exclusive: B(
             &[
-                B(&[B("aspect_ratio"), B("resolution")]),
-                B(&[B("style_codes"), B("style_type")]),
-                B(&[B("style_codes"), B("style_reference_images")]),
+                B(&[FieldRef::at("aspect_ratio", 0), FieldRef::at("resolution", 10)]),
+                B(&[FieldRef::at("style_codes", 12), FieldRef::at("style_type", 15)]),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 12),
+                        FieldRef::at("style_reference_images", 14),
+                    ],
+                ),
             ],
         ),
         masks: B(
@@ -2077,7 +2097,17 @@ pub(super) static NODES: [Node; 415] = [
             ],
         ),
         additional: Additional::Refused,
-        exclusive: B(&[B(&[B("prompt"), B("text_prompt"), B("json_prompt")])]),
+        exclusive: B(
+            &[
+                B(
+                    &[
+                        FieldRef::at("prompt", 3),
+                        FieldRef::at("text_prompt", 7),
+                        FieldRef::at("json_prompt", 1),
+                    ],
+                ),
+            ],
+        ),
         ..EMPTY
     },
     Node {
@@ -2222,7 +2252,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("created"), B("data")]),
+        required: B(&[FieldRef::at("created", 0), FieldRef::at("data", 1)]),
         properties: B(
             &[
                 Property {
@@ -2258,7 +2288,14 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt"), B("resolution"), B("is_image_safe"), B("seed")]),
+        required: B(
+            &[
+                FieldRef::at("prompt", 1),
+                FieldRef::at("resolution", 2),
+                FieldRef::at("is_image_safe", 0),
+                FieldRef::at("seed", 3),
+            ],
+        ),
         properties: B(
             &[
                 Property {
@@ -2359,7 +2396,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 5)]),
         properties: B(
             &[
                 Property {
@@ -2446,7 +2483,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 9)]),
         properties: B(
             &[
                 Property {
@@ -2468,7 +2505,7 @@ pub(super) static NODES: [Node; 415] = [
                     node: 8,
                     reference: Some(B("CharacterReferenceAssets")),
                     takes: None,
-                    in_place_of: Some(B("character_reference_images")),
+                    in_place_of: Some(FieldRef::at("character_reference_images", 3)),
                 },
                 Property {
                     name: B("character_reference_images"),
@@ -2571,7 +2608,9 @@ pub(super) static NODES: [Node; 415] = [
             ],
         ),
         additional: Additional::Refused,
-        exclusive: B(&[B(&[B("aspect_ratio"), B("resolution")])]),
+        exclusive: B(
+            &[B(&[FieldRef::at("aspect_ratio", 0), FieldRef::at("resolution", 11)])],
+        ),
         masks: B(&[(B("character_reference_mask"), B("character_reference_images"))]),
         ..EMPTY
     },
@@ -2692,7 +2731,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt"), B("custom_model_uri")]),
+        required: B(&[FieldRef::at("prompt", 8), FieldRef::at("custom_model_uri", 3)]),
         properties: B(
             &[
                 Property {
@@ -2826,10 +2865,20 @@ pub(super) static NODES: [Node; 415] = [
         additional: Additional::Refused,
         exclusive: B(
             &[
-                B(&[B("aspect_ratio"), B("resolution")]),
-                B(&[B("style_codes"), B("style_type")]),
-                B(&[B("style_codes"), B("style_reference_images")]),
-                B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
+                B(&[FieldRef::at("aspect_ratio", 0), FieldRef::at("resolution", 10)]),
+                B(&[FieldRef::at("style_codes", 12), FieldRef::at("style_type", 16)]),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 12),
+                        FieldRef::at("style_reference_images", 15),
+                    ],
+                ),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 12),
+                        FieldRef::at("style_reference_asset_identifiers", 14),
+                    ],
+                ),
             ],
         ),
         ..EMPTY
@@ -2970,7 +3019,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt"), B("custom_model_uri")]),
+        required: B(&[FieldRef::at("prompt", 8), FieldRef::at("custom_model_uri", 3)]),
         properties: B(
             &[
                 Property {
@@ -3097,9 +3146,14 @@ pub(super) static NODES: [Node; 415] = [
         additional: Additional::Refused,
         exclusive: B(
             &[
-                B(&[B("aspect_ratio"), B("resolution")]),
-                B(&[B("style_codes"), B("style_type")]),
-                B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
+                B(&[FieldRef::at("aspect_ratio", 0), FieldRef::at("resolution", 10)]),
+                B(&[FieldRef::at("style_codes", 12), FieldRef::at("style_type", 15)]),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 12),
+                        FieldRef::at("style_reference_asset_identifiers", 14),
+                    ],
+                ),
             ],
         ),
         ..EMPTY
@@ -3134,7 +3188,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 7)]),
         properties: B(
             &[
                 Property {
@@ -3261,10 +3315,20 @@ pub(super) static NODES: [Node; 415] = [
         additional: Additional::Refused,
         exclusive: B(
             &[
-                B(&[B("aspect_ratio"), B("resolution")]),
-                B(&[B("style_codes"), B("style_type")]),
-                B(&[B("style_codes"), B("style_reference_images")]),
-                B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
+                B(&[FieldRef::at("aspect_ratio", 0), FieldRef::at("resolution", 9)]),
+                B(&[FieldRef::at("style_codes", 11), FieldRef::at("style_type", 15)]),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 11),
+                        FieldRef::at("style_reference_images", 14),
+                    ],
+                ),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 11),
+                        FieldRef::at("style_reference_asset_identifiers", 13),
+                    ],
+                ),
             ],
         ),
         ..EMPTY
@@ -3314,7 +3378,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 7)]),
         properties: B(
             &[
                 Property {
@@ -3434,9 +3498,14 @@ pub(super) static NODES: [Node; 415] = [
         additional: Additional::Refused,
         exclusive: B(
             &[
-                B(&[B("aspect_ratio"), B("resolution")]),
-                B(&[B("style_codes"), B("style_type")]),
-                B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
+                B(&[FieldRef::at("aspect_ratio", 0), FieldRef::at("resolution", 9)]),
+                B(&[FieldRef::at("style_codes", 11), FieldRef::at("style_type", 14)]),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 11),
+                        FieldRef::at("style_reference_asset_identifiers", 13),
+                    ],
+                ),
             ],
         ),
         ..EMPTY
@@ -3471,7 +3540,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 6)]),
         properties: B(
             &[
                 Property {
@@ -3594,7 +3663,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 7)]),
         properties: B(
             &[
                 Property {
@@ -3684,7 +3753,7 @@ pub(super) static NODES: [Node; 415] = [
             ],
         ),
         additional: Additional::Refused,
-        exclusive: B(&[B(&[B("mask"), B("size")])]),
+        exclusive: B(&[B(&[FieldRef::at("mask", 5), FieldRef::at("size", 10)])]),
         max_items_with: B(
             &[(B("images"), B("mask"), 4), (B("image_asset_identifiers"), B("mask"), 4)],
         ),
@@ -3794,7 +3863,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 5)]),
         properties: B(
             &[
                 Property {
@@ -3922,7 +3991,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt"), B("custom_model_uri")]),
+        required: B(&[FieldRef::at("prompt", 5), FieldRef::at("custom_model_uri", 1)]),
         properties: B(
             &[
                 Property {
@@ -4028,7 +4097,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("custom_model_uri")]),
+        required: B(&[FieldRef::at("custom_model_uri", 0)]),
         properties: B(
             &[
                 Property {
@@ -4074,7 +4143,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 4)]),
         properties: B(
             &[
                 Property {
@@ -4169,7 +4238,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 6)]),
         properties: B(
             &[
                 Property {
@@ -4286,7 +4355,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("generation_id")]),
+        required: B(&[FieldRef::at("generation_id", 0)]),
         properties: B(
             &[
                 Property {
@@ -4314,12 +4383,12 @@ pub(super) static NODES: [Node; 415] = [
         kind_bits: 1,
         required: B(
             &[
-                B("object"),
-                B("billing_identifier"),
-                B("quantity"),
-                B("usd_micros"),
-                B("credit_millis"),
-                B("qualifier"),
+                FieldRef::at("object", 2),
+                FieldRef::at("billing_identifier", 0),
+                FieldRef::at("quantity", 4),
+                FieldRef::at("usd_micros", 6),
+                FieldRef::at("credit_millis", 1),
+                FieldRef::at("qualifier", 3),
             ],
         ),
         properties: B(
@@ -4467,7 +4536,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("generation_id"), B("status")]),
+        required: B(&[FieldRef::at("generation_id", 3), FieldRef::at("status", 5)]),
         properties: B(
             &[
                 Property {
@@ -4538,7 +4607,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("is_image_safe")]),
+        required: B(&[FieldRef::at("is_image_safe", 2)]),
         properties: B(
             &[
                 Property {
@@ -4659,7 +4728,14 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("text"), B("x"), B("y"), B("width")]),
+        required: B(
+            &[
+                FieldRef::at("text", 3),
+                FieldRef::at("x", 5),
+                FieldRef::at("y", 6),
+                FieldRef::at("width", 4),
+            ],
+        ),
         properties: B(
             &[
                 Property {
@@ -4884,7 +4960,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("created"), B("data")]),
+        required: B(&[FieldRef::at("created", 0), FieldRef::at("data", 1)]),
         properties: B(
             &[
                 Property {
@@ -4927,7 +5003,14 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt"), B("resolution"), B("is_image_safe"), B("seed")]),
+        required: B(
+            &[
+                FieldRef::at("prompt", 1),
+                FieldRef::at("resolution", 2),
+                FieldRef::at("is_image_safe", 0),
+                FieldRef::at("seed", 3),
+            ],
+        ),
         properties: B(
             &[
                 Property {
@@ -5009,7 +5092,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 8)]),
         properties: B(
             &[
                 Property {
@@ -5099,7 +5182,9 @@ pub(super) static NODES: [Node; 415] = [
             ],
         ),
         additional: Additional::Refused,
-        exclusive: B(&[B(&[B("aspect_ratio"), B("resolution")])]),
+        exclusive: B(
+            &[B(&[FieldRef::at("aspect_ratio", 0), FieldRef::at("resolution", 9)])],
+        ),
         field_models: B(
             &[
                 (B("color_palette"), B(&[B("V_2"), B("V_2_TURBO"), B("V_3")])),
@@ -5138,7 +5223,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 11)]),
         properties: B(
             &[
                 Property {
@@ -5188,7 +5273,7 @@ pub(super) static NODES: [Node; 415] = [
                     node: 4,
                     reference: Some(B("AssetIdentifier")),
                     takes: None,
-                    in_place_of: Some(B("image")),
+                    in_place_of: Some(FieldRef::at("image", 5)),
                 },
                 Property {
                     name: B("magic_prompt"),
@@ -5209,7 +5294,7 @@ pub(super) static NODES: [Node; 415] = [
                     node: 4,
                     reference: Some(B("AssetIdentifier")),
                     takes: None,
-                    in_place_of: Some(B("mask")),
+                    in_place_of: Some(FieldRef::at("mask", 8)),
                 },
                 Property {
                     name: B("num_images"),
@@ -5286,9 +5371,19 @@ pub(super) static NODES: [Node; 415] = [
         additional: Additional::Refused,
         exclusive: B(
             &[
-                B(&[B("style_codes"), B("style_type")]),
-                B(&[B("style_codes"), B("style_reference_images")]),
-                B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
+                B(&[FieldRef::at("style_codes", 14), FieldRef::at("style_type", 18)]),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 14),
+                        FieldRef::at("style_reference_images", 17),
+                    ],
+                ),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 14),
+                        FieldRef::at("style_reference_asset_identifiers", 16),
+                    ],
+                ),
             ],
         ),
         masks: B(
@@ -5374,7 +5469,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt"), B("custom_model_uri")]),
+        required: B(&[FieldRef::at("prompt", 9), FieldRef::at("custom_model_uri", 1)]),
         properties: B(
             &[
                 Property {
@@ -5410,7 +5505,7 @@ pub(super) static NODES: [Node; 415] = [
                     node: 4,
                     reference: Some(B("AssetIdentifier")),
                     takes: None,
-                    in_place_of: Some(B("image")),
+                    in_place_of: Some(FieldRef::at("image", 3)),
                 },
                 Property {
                     name: B("magic_prompt"),
@@ -5431,7 +5526,7 @@ pub(super) static NODES: [Node; 415] = [
                     node: 4,
                     reference: Some(B("AssetIdentifier")),
                     takes: None,
-                    in_place_of: Some(B("mask")),
+                    in_place_of: Some(FieldRef::at("mask", 6)),
                 },
                 Property {
                     name: B("num_images"),
@@ -5501,9 +5596,19 @@ pub(super) static NODES: [Node; 415] = [
         additional: Additional::Refused,
         exclusive: B(
             &[
-                B(&[B("style_codes"), B("style_type")]),
-                B(&[B("style_codes"), B("style_reference_images")]),
-                B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
+                B(&[FieldRef::at("style_codes", 12), FieldRef::at("style_type", 16)]),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 12),
+                        FieldRef::at("style_reference_images", 15),
+                    ],
+                ),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 12),
+                        FieldRef::at("style_reference_asset_identifiers", 14),
+                    ],
+                ),
             ],
         ),
         masks: B(&[(B("mask"), B("image"))]),
@@ -5551,7 +5656,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 8)]),
         properties: B(
             &[
                 Property {
@@ -5580,7 +5685,7 @@ pub(super) static NODES: [Node; 415] = [
                     node: 4,
                     reference: Some(B("AssetIdentifier")),
                     takes: None,
-                    in_place_of: Some(B("image")),
+                    in_place_of: Some(FieldRef::at("image", 2)),
                 },
                 Property {
                     name: B("magic_prompt"),
@@ -5601,7 +5706,7 @@ pub(super) static NODES: [Node; 415] = [
                     node: 4,
                     reference: Some(B("AssetIdentifier")),
                     takes: None,
-                    in_place_of: Some(B("mask")),
+                    in_place_of: Some(FieldRef::at("mask", 5)),
                 },
                 Property {
                     name: B("num_images"),
@@ -5678,9 +5783,19 @@ pub(super) static NODES: [Node; 415] = [
         additional: Additional::Refused,
         exclusive: B(
             &[
-                B(&[B("style_codes"), B("style_type")]),
-                B(&[B("style_codes"), B("style_reference_images")]),
-                B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
+                B(&[FieldRef::at("style_codes", 11), FieldRef::at("style_type", 15)]),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 11),
+                        FieldRef::at("style_reference_images", 14),
+                    ],
+                ),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 11),
+                        FieldRef::at("style_reference_asset_identifiers", 13),
+                    ],
+                ),
             ],
         ),
         masks: B(&[(B("mask"), B("image"))]),
@@ -5739,7 +5854,16 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("alg"), B("crv"), B("kid"), B("kty"), B("use"), B("x")]),
+        required: B(
+            &[
+                FieldRef::at("alg", 0),
+                FieldRef::at("crv", 1),
+                FieldRef::at("kid", 2),
+                FieldRef::at("kty", 3),
+                FieldRef::at("use", 4),
+                FieldRef::at("x", 5),
+            ],
+        ),
         properties: B(
             &[
                 Property {
@@ -5821,7 +5945,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("keys")]),
+        required: B(&[FieldRef::at("keys", 0)]),
         properties: B(
             &[
                 Property {
@@ -5844,7 +5968,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("image")]),
+        required: B(&[FieldRef::at("image", 0)]),
         properties: B(
             &[
                 Property {
@@ -5883,7 +6007,13 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("base_image_url"), B("text_blocks"), B("seed")]),
+        required: B(
+            &[
+                FieldRef::at("base_image_url", 0),
+                FieldRef::at("text_blocks", 3),
+                FieldRef::at("seed", 2),
+            ],
+        ),
         properties: B(
             &[
                 Property {
@@ -5978,7 +6108,7 @@ pub(super) static NODES: [Node; 415] = [
                     node: 4,
                     reference: Some(B("AssetIdentifier")),
                     takes: None,
-                    in_place_of: Some(B("image")),
+                    in_place_of: Some(FieldRef::at("image", 2)),
                 },
                 Property {
                     name: B("prompt"),
@@ -6053,7 +6183,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 7)]),
         properties: B(
             &[
                 Property {
@@ -6145,8 +6275,8 @@ pub(super) static NODES: [Node; 415] = [
         additional: Additional::Refused,
         exclusive: B(
             &[
-                B(&[B("resolution"), B("custom_width")]),
-                B(&[B("aspect_ratio"), B("custom_width")]),
+                B(&[FieldRef::at("resolution", 9), FieldRef::at("custom_width", 3)]),
+                B(&[FieldRef::at("aspect_ratio", 0), FieldRef::at("custom_width", 3)]),
             ],
         ),
         ..EMPTY
@@ -6201,7 +6331,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 6)]),
         properties: B(
             &[
                 Property {
@@ -6230,7 +6360,7 @@ pub(super) static NODES: [Node; 415] = [
                     node: 4,
                     reference: Some(B("AssetIdentifier")),
                     takes: None,
-                    in_place_of: Some(B("image")),
+                    in_place_of: Some(FieldRef::at("image", 2)),
                 },
                 Property {
                     name: B("mask"),
@@ -6361,7 +6491,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("image"), B("resolution")]),
+        required: B(&[FieldRef::at("image", 1), FieldRef::at("resolution", 4)]),
         properties: B(
             &[
                 Property {
@@ -6430,7 +6560,16 @@ pub(super) static NODES: [Node; 415] = [
             ],
         ),
         additional: Additional::Refused,
-        exclusive: B(&[B(&[B("style_codes"), B("style_reference_images")])]),
+        exclusive: B(
+            &[
+                B(
+                    &[
+                        FieldRef::at("style_codes", 6),
+                        FieldRef::at("style_reference_images", 8),
+                    ],
+                ),
+            ],
+        ),
         ..EMPTY
     },
     Node {
@@ -6457,7 +6596,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("resolution")]),
+        required: B(&[FieldRef::at("resolution", 6)]),
         properties: B(
             &[
                 Property {
@@ -6486,7 +6625,7 @@ pub(super) static NODES: [Node; 415] = [
                     node: 4,
                     reference: Some(B("AssetIdentifier")),
                     takes: None,
-                    in_place_of: Some(B("image")),
+                    in_place_of: Some(FieldRef::at("image", 2)),
                 },
                 Property {
                     name: B("num_images"),
@@ -6549,8 +6688,18 @@ pub(super) static NODES: [Node; 415] = [
         additional: Additional::Refused,
         exclusive: B(
             &[
-                B(&[B("style_codes"), B("style_reference_images")]),
-                B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 8),
+                        FieldRef::at("style_reference_images", 11),
+                    ],
+                ),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 8),
+                        FieldRef::at("style_reference_asset_identifiers", 10),
+                    ],
+                ),
             ],
         ),
         ..EMPTY
@@ -6602,7 +6751,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("image_request"), B("image_file")]),
+        required: B(&[FieldRef::at("image_request", 1), FieldRef::at("image_file", 0)]),
         properties: B(
             &[
                 Property {
@@ -6633,7 +6782,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("image"), B("prompt")]),
+        required: B(&[FieldRef::at("image", 5), FieldRef::at("prompt", 10)]),
         properties: B(
             &[
                 Property {
@@ -6767,9 +6916,14 @@ pub(super) static NODES: [Node; 415] = [
         additional: Additional::Refused,
         exclusive: B(
             &[
-                B(&[B("aspect_ratio"), B("resolution")]),
-                B(&[B("style_codes"), B("style_type")]),
-                B(&[B("style_codes"), B("style_reference_images")]),
+                B(&[FieldRef::at("aspect_ratio", 0), FieldRef::at("resolution", 12)]),
+                B(&[FieldRef::at("style_codes", 14), FieldRef::at("style_type", 17)]),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 14),
+                        FieldRef::at("style_reference_images", 16),
+                    ],
+                ),
             ],
         ),
         masks: B(
@@ -6845,7 +6999,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 12)]),
         properties: B(
             &[
                 Property {
@@ -6902,7 +7056,7 @@ pub(super) static NODES: [Node; 415] = [
                     node: 4,
                     reference: Some(B("AssetIdentifier")),
                     takes: None,
-                    in_place_of: Some(B("image")),
+                    in_place_of: Some(FieldRef::at("image", 6)),
                 },
                 Property {
                     name: B("image_weight"),
@@ -6991,7 +7145,9 @@ pub(super) static NODES: [Node; 415] = [
             ],
         ),
         additional: Additional::Refused,
-        exclusive: B(&[B(&[B("aspect_ratio"), B("resolution")])]),
+        exclusive: B(
+            &[B(&[FieldRef::at("aspect_ratio", 0), FieldRef::at("resolution", 14)])],
+        ),
         masks: B(&[(B("character_reference_mask"), B("character_reference_images"))]),
         ..EMPTY
     },
@@ -7079,7 +7235,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt"), B("custom_model_uri")]),
+        required: B(&[FieldRef::at("prompt", 11), FieldRef::at("custom_model_uri", 3)]),
         properties: B(
             &[
                 Property {
@@ -7129,7 +7285,7 @@ pub(super) static NODES: [Node; 415] = [
                     node: 4,
                     reference: Some(B("AssetIdentifier")),
                     takes: None,
-                    in_place_of: Some(B("image")),
+                    in_place_of: Some(FieldRef::at("image", 5)),
                 },
                 Property {
                     name: B("image_weight"),
@@ -7234,10 +7390,20 @@ pub(super) static NODES: [Node; 415] = [
         additional: Additional::Refused,
         exclusive: B(
             &[
-                B(&[B("aspect_ratio"), B("resolution")]),
-                B(&[B("style_codes"), B("style_type")]),
-                B(&[B("style_codes"), B("style_reference_images")]),
-                B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
+                B(&[FieldRef::at("aspect_ratio", 0), FieldRef::at("resolution", 13)]),
+                B(&[FieldRef::at("style_codes", 15), FieldRef::at("style_type", 19)]),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 15),
+                        FieldRef::at("style_reference_images", 18),
+                    ],
+                ),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 15),
+                        FieldRef::at("style_reference_asset_identifiers", 17),
+                    ],
+                ),
             ],
         ),
         ..EMPTY
@@ -7304,7 +7470,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 10)]),
         properties: B(
             &[
                 Property {
@@ -7347,7 +7513,7 @@ pub(super) static NODES: [Node; 415] = [
                     node: 4,
                     reference: Some(B("AssetIdentifier")),
                     takes: None,
-                    in_place_of: Some(B("image")),
+                    in_place_of: Some(FieldRef::at("image", 4)),
                 },
                 Property {
                     name: B("image_weight"),
@@ -7452,10 +7618,20 @@ pub(super) static NODES: [Node; 415] = [
         additional: Additional::Refused,
         exclusive: B(
             &[
-                B(&[B("aspect_ratio"), B("resolution")]),
-                B(&[B("style_codes"), B("style_type")]),
-                B(&[B("style_codes"), B("style_reference_images")]),
-                B(&[B("style_codes"), B("style_reference_asset_identifiers")]),
+                B(&[FieldRef::at("aspect_ratio", 0), FieldRef::at("resolution", 12)]),
+                B(&[FieldRef::at("style_codes", 14), FieldRef::at("style_type", 18)]),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 14),
+                        FieldRef::at("style_reference_images", 17),
+                    ],
+                ),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 14),
+                        FieldRef::at("style_reference_asset_identifiers", 16),
+                    ],
+                ),
             ],
         ),
         ..EMPTY
@@ -7522,7 +7698,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 6)]),
         properties: B(
             &[
                 Property {
@@ -7551,7 +7727,7 @@ pub(super) static NODES: [Node; 415] = [
                     node: 4,
                     reference: Some(B("AssetIdentifier")),
                     takes: None,
-                    in_place_of: Some(B("image")),
+                    in_place_of: Some(FieldRef::at("image", 2)),
                 },
                 Property {
                     name: B("image_weight"),
@@ -7662,7 +7838,7 @@ pub(super) static NODES: [Node; 415] = [
                     node: 4,
                     reference: Some(B("AssetIdentifier")),
                     takes: None,
-                    in_place_of: Some(B("image")),
+                    in_place_of: Some(FieldRef::at("image", 1)),
                 },
             ],
         ),
@@ -7684,7 +7860,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("image"), B("mask")]),
+        required: B(&[FieldRef::at("image", 0), FieldRef::at("mask", 1)]),
         properties: B(
             &[
                 Property {
@@ -7731,7 +7907,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("image"), B("prompt")]),
+        required: B(&[FieldRef::at("image", 1), FieldRef::at("prompt", 4)]),
         properties: B(
             &[
                 Property {
@@ -7807,7 +7983,16 @@ pub(super) static NODES: [Node; 415] = [
             ],
         ),
         additional: Additional::Refused,
-        exclusive: B(&[B(&[B("style_codes"), B("style_reference_images")])]),
+        exclusive: B(
+            &[
+                B(
+                    &[
+                        FieldRef::at("style_codes", 7),
+                        FieldRef::at("style_reference_images", 9),
+                    ],
+                ),
+            ],
+        ),
         ..EMPTY
     },
     Node {
@@ -7834,7 +8019,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 3)]),
         properties: B(
             &[
                 Property {
@@ -7849,7 +8034,7 @@ pub(super) static NODES: [Node; 415] = [
                     node: 4,
                     reference: Some(B("AssetIdentifier")),
                     takes: None,
-                    in_place_of: Some(B("image")),
+                    in_place_of: Some(FieldRef::at("image", 0)),
                 },
                 Property {
                     name: B("num_images"),
@@ -7916,7 +8101,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("image_request"), B("image_file")]),
+        required: B(&[FieldRef::at("image_request", 1), FieldRef::at("image_file", 0)]),
         properties: B(
             &[
                 Property {
@@ -8048,7 +8233,7 @@ pub(super) static NODES: [Node; 415] = [
                     node: 4,
                     reference: Some(B("AssetIdentifier")),
                     takes: None,
-                    in_place_of: Some(B("image")),
+                    in_place_of: Some(FieldRef::at("image", 1)),
                 },
                 Property {
                     name: B("seed"),
@@ -8110,7 +8295,7 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("generation_id"), B("data")]),
+        required: B(&[FieldRef::at("generation_id", 2), FieldRef::at("data", 1)]),
         properties: B(
             &[
                 Property {
@@ -8153,7 +8338,14 @@ pub(super) static NODES: [Node; 415] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt"), B("resolution"), B("seed"), B("is_image_safe")]),
+        required: B(
+            &[
+                FieldRef::at("prompt", 1),
+                FieldRef::at("resolution", 2),
+                FieldRef::at("seed", 3),
+                FieldRef::at("is_image_safe", 0),
+            ],
+        ),
         properties: B(
             &[
                 Property {

@@ -4,7 +4,9 @@
 
 use std::borrow::Cow::Borrowed as B;
 use std::sync::OnceLock;
-use super::node::{Additional, EMPTY, Literal, Node, Pattern, Property, Range, Text};
+use super::node::{
+    Additional, EMPTY, FieldRef, Literal, Node, Pattern, Property, Range, Text,
+};
 /// Each schema's name with its node, sorted by name.
 pub(super) static NAMED: &[(Text, usize)] = &[
     (B("AspectRatioV3"), 0),
@@ -165,7 +167,7 @@ pub(super) static NODES: [Node; 74] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("name")]),
+        required: B(&[FieldRef::at("name", 0)]),
         properties: B(
             &[
                 Property {
@@ -202,7 +204,7 @@ pub(super) static NODES: [Node; 74] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("members")]),
+        required: B(&[FieldRef::at("members", 0)]),
         properties: B(
             &[
                 Property {
@@ -228,7 +230,7 @@ pub(super) static NODES: [Node; 74] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("color_hex")]),
+        required: B(&[FieldRef::at("color_hex", 0)]),
         properties: B(
             &[
                 Property {
@@ -306,7 +308,7 @@ pub(super) static NODES: [Node; 74] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("error")]),
+        required: B(&[FieldRef::at("error", 0)]),
         properties: B(
             &[
                 Property {
@@ -390,7 +392,7 @@ pub(super) static NODES: [Node; 74] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt"), B("image_file")]),
+        required: B(&[FieldRef::at("prompt", 4), FieldRef::at("image_file", 0)]),
         properties: B(
             &[
                 Property {
@@ -616,7 +618,7 @@ pub(super) static NODES: [Node; 74] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 1)]),
         properties: B(
             &[
                 Property {
@@ -662,7 +664,7 @@ pub(super) static NODES: [Node; 74] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("image")]),
+        required: B(&[FieldRef::at("image", 1)]),
         properties: B(
             &[
                 Property {
@@ -717,7 +719,16 @@ pub(super) static NODES: [Node; 74] = [
             ],
         ),
         additional: Additional::Refused,
-        exclusive: B(&[B(&[B("style_codes"), B("style_reference_images")])]),
+        exclusive: B(
+            &[
+                B(
+                    &[
+                        FieldRef::at("style_codes", 5),
+                        FieldRef::at("style_reference_images", 6),
+                    ],
+                ),
+            ],
+        ),
         ..EMPTY
     },
     Node {
@@ -838,7 +849,7 @@ pub(super) static NODES: [Node; 74] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("image"), B("prompt")]),
+        required: B(&[FieldRef::at("image", 2), FieldRef::at("prompt", 6)]),
         properties: B(
             &[
                 Property {
@@ -937,9 +948,14 @@ pub(super) static NODES: [Node; 74] = [
         additional: Additional::Refused,
         exclusive: B(
             &[
-                B(&[B("aspect_ratio"), B("resolution")]),
-                B(&[B("style_codes"), B("style_type")]),
-                B(&[B("style_codes"), B("style_reference_images")]),
+                B(&[FieldRef::at("aspect_ratio", 0), FieldRef::at("resolution", 8)]),
+                B(&[FieldRef::at("style_codes", 10), FieldRef::at("style_type", 12)]),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 10),
+                        FieldRef::at("style_reference_images", 11),
+                    ],
+                ),
             ],
         ),
         ..EMPTY
@@ -968,7 +984,7 @@ pub(super) static NODES: [Node; 74] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("image"), B("prompt")]),
+        required: B(&[FieldRef::at("image", 1), FieldRef::at("prompt", 3)]),
         properties: B(
             &[
                 Property {
@@ -1030,13 +1046,22 @@ pub(super) static NODES: [Node; 74] = [
             ],
         ),
         additional: Additional::Refused,
-        exclusive: B(&[B(&[B("style_codes"), B("style_reference_images")])]),
+        exclusive: B(
+            &[
+                B(
+                    &[
+                        FieldRef::at("style_codes", 6),
+                        FieldRef::at("style_reference_images", 7),
+                    ],
+                ),
+            ],
+        ),
         ..EMPTY
     },
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 4)]),
         properties: B(
             &[
                 Property {
@@ -1121,9 +1146,14 @@ pub(super) static NODES: [Node; 74] = [
         additional: Additional::Refused,
         exclusive: B(
             &[
-                B(&[B("aspect_ratio"), B("resolution")]),
-                B(&[B("style_codes"), B("style_type")]),
-                B(&[B("style_codes"), B("style_reference_images")]),
+                B(&[FieldRef::at("aspect_ratio", 0), FieldRef::at("resolution", 6)]),
+                B(&[FieldRef::at("style_codes", 8), FieldRef::at("style_type", 10)]),
+                B(
+                    &[
+                        FieldRef::at("style_codes", 8),
+                        FieldRef::at("style_reference_images", 9),
+                    ],
+                ),
             ],
         ),
         ..EMPTY
@@ -1136,7 +1166,7 @@ pub(super) static NODES: [Node; 74] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 5)]),
         properties: B(
             &[
                 Property {
@@ -1270,7 +1300,9 @@ pub(super) static NODES: [Node; 74] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("character_reference_image"), B("prompt")]),
+        required: B(
+            &[FieldRef::at("character_reference_image", 1), FieldRef::at("prompt", 5)],
+        ),
         properties: B(
             &[
                 Property {
@@ -1351,7 +1383,7 @@ pub(super) static NODES: [Node; 74] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("image_file")]),
+        required: B(&[FieldRef::at("image_file", 0)]),
         properties: B(
             &[
                 Property {
@@ -1369,7 +1401,7 @@ pub(super) static NODES: [Node; 74] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt"), B("image_file")]),
+        required: B(&[FieldRef::at("prompt", 5), FieldRef::at("image_file", 1)]),
         properties: B(
             &[
                 Property {
@@ -1448,7 +1480,7 @@ pub(super) static NODES: [Node; 74] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt"), B("image_file")]),
+        required: B(&[FieldRef::at("prompt", 5), FieldRef::at("image_file", 1)]),
         properties: B(
             &[
                 Property {
@@ -1527,7 +1559,7 @@ pub(super) static NODES: [Node; 74] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 3)]),
         properties: B(
             &[
                 Property {
@@ -1592,7 +1624,7 @@ pub(super) static NODES: [Node; 74] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("prompt")]),
+        required: B(&[FieldRef::at("prompt", 3)]),
         properties: B(
             &[
                 Property {
@@ -1657,7 +1689,7 @@ pub(super) static NODES: [Node; 74] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("status")]),
+        required: B(&[FieldRef::at("status", 3)]),
         properties: B(
             &[
                 Property {
@@ -1701,7 +1733,7 @@ pub(super) static NODES: [Node; 74] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("status")]),
+        required: B(&[FieldRef::at("status", 2)]),
         properties: B(
             &[
                 Property {
@@ -1737,7 +1769,7 @@ pub(super) static NODES: [Node; 74] = [
     Node {
         kinds: B(&[B("object")]),
         kind_bits: 1,
-        required: B(&[B("request_id")]),
+        required: B(&[FieldRef::at("request_id", 1)]),
         properties: B(
             &[
                 Property {
