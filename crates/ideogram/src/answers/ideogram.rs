@@ -53,7 +53,7 @@ impl From<GenerateImageResponse> for Images {
 
 impl Connection {
     /// An Ideogram answer's body (200, billed), or its envelope, as a [`Generation`].
-    pub(crate) async fn ideogram_bytes(
+    pub(crate) fn ideogram_bytes(
         &self,
         model: Model,
         answer: ResponseValue<Body>,
@@ -109,12 +109,12 @@ impl Connection {
     /// A v2 answer (200, billed once it completes): its images, or the id
     /// of the generation still running (asked with `async`, or an operation
     /// that always runs so).
-    pub(crate) async fn ideogram_v2_bytes(
+    pub(crate) fn ideogram_v2_bytes(
         &self,
         model: Model,
         answer: ResponseValue<Body>,
     ) -> Result<V2Answer, Error> {
-        match self.v2_results(answer).await? {
+        match self.v2_results(answer)? {
             V2Results::Done(data) => self.v2_generation(model, data).map(V2Answer::Images),
             V2Results::Running(id) => Ok(V2Answer::Running(id)),
         }
@@ -123,7 +123,7 @@ impl Connection {
     /// A v2 answer's results as answered (every field kept: a layerized
     /// image's base and text blocks), or the id of the generation still
     /// running.
-    pub(crate) async fn v2_results(&self, answer: ResponseValue<Body>) -> Result<V2Results, Error> {
+    pub(crate) fn v2_results(&self, answer: ResponseValue<Body>) -> Result<V2Results, Error> {
         let body = self.json_body(answer.into_inner())?;
         let answer: GenerationV2 = serde_json::from_slice(&body)
             .map_err(|e| self.undecoded(&body, format!("{e}: {}", self.excerpt(&body))))?;

@@ -20,7 +20,7 @@ use crate::provider::Provider;
 
 impl Connection {
     /// A Segmind v1 answer (billed: a 200) as a [`Generation`], with what its headers say.
-    pub(crate) async fn segmind_v1_generation(
+    pub(crate) fn segmind_v1_generation(
         &self,
         model: Model,
         prompt: &str,
@@ -60,10 +60,7 @@ impl Connection {
     /// `descriptions` follow; nothing else of the answer (its id, its date)
     /// is a description. Segmind's, whose shape is not pinned, give the
     /// strings of their `descriptions`, or of the whole answer.
-    pub(crate) async fn descriptions(
-        &self,
-        answer: ResponseValue<Body>,
-    ) -> Result<Vec<String>, Error> {
+    pub(crate) fn descriptions(&self, answer: ResponseValue<Body>) -> Result<Vec<String>, Error> {
         let bytes = self.collect(answer.into_inner())?;
         let fail = |what| {
             let excerpt = self.excerpt(&bytes);

@@ -61,7 +61,7 @@ impl Client {
         if !polled(operation) {
             return self.v1_layers(answer, prompt).await;
         }
-        let data = match conn.v2_results(answer).await? {
+        let data = match conn.v2_results(answer)? {
             V2Results::Done(data) => data,
             V2Results::Running(id) => {
                 tracing::debug!(%id, "running");
@@ -182,7 +182,7 @@ impl Client {
     pub async fn describe_request(&self, request: &DescribeRequest) -> Result<Vec<String>, Error> {
         let lowered = request.lower(self.provider())?;
         let (answer, _) = self.on_image(lowered).await?;
-        self.inner.descriptions(answer).await
+        self.inner.descriptions(answer)
     }
 
     /// What [`describe_request`](Self::describe_request) would cost (see

@@ -294,9 +294,7 @@ impl Client {
     ) -> Result<Generation, Error> {
         // Read on the raw client's own timeout (it has reqwest's).
         let answer = crate::answers::read_answer(answer).await;
-        self.inner
-            .segmind_v1_generation(model, prompt, answer)
-            .await
+        self.inner.segmind_v1_generation(model, prompt, answer)
     }
 }
 

@@ -158,12 +158,9 @@ impl<'a> Prepared<'a> {
         let operation = self.wire.operation();
         let answer = send(self.client, operation, &self.wire).await?;
         match conn.provider {
-            Provider::Segmind => {
-                conn.segmind_v1_generation(self.model, self.wire.prompt(), answer)
-                    .await
-            }
+            Provider::Segmind => conn.segmind_v1_generation(self.model, self.wire.prompt(), answer),
             Provider::Ideogram if polled(operation) => {
-                match conn.ideogram_v2_bytes(self.model, answer).await? {
+                match conn.ideogram_v2_bytes(self.model, answer)? {
                     V2Answer::Images(generation) => Ok(generation),
                     // It runs on (the operation always does): its slots held while it does.
                     V2Answer::Running(id) => {
@@ -174,7 +171,7 @@ impl<'a> Prepared<'a> {
                     }
                 }
             }
-            Provider::Ideogram => conn.ideogram_bytes(self.model, answer).await,
+            Provider::Ideogram => conn.ideogram_bytes(self.model, answer),
         }
     }
 
