@@ -46,6 +46,24 @@ pub async fn send<C>(
 where
     C: ClientHooks<Auth> + ClientInfo<Auth> + Sync,
 {
+    exchange(client, operation, params, payload)
+        .await
+        .map(streamed)
+}
+
+/// [`send`], its successful answer as reqwest gives it: for a caller that
+/// reads the body itself, without the boxed stream a [`ByteStream`] is.
+/// An error status is [`Error::ErrorResponse`] (400 or more) or
+/// [`Error::UnexpectedResponse`], as from [`send`].
+pub async fn exchange<C>(
+    client: &C,
+    operation: &Operation,
+    params: &[&str],
+    payload: &Payload,
+) -> Result<reqwest::Response, Error<ByteStream>>
+where
+    C: ClientHooks<Auth> + ClientInfo<Auth> + Sync,
+{
     let method = reqwest::Method::from_bytes(operation.method.as_bytes())
         .map_err(|e| Error::InvalidRequest(format!("{}: {e}", operation.id)))?;
     // Checked once, at compile time.
@@ -139,7 +157,7 @@ where
     if response.status().as_u16() >= 400 {
         Err(Error::ErrorResponse(streamed(response)))
     } else if response.status().is_success() {
-        Ok(streamed(response))
+        Ok(response)
     } else {
         Err(Error::UnexpectedResponse(response))
     }

@@ -9,7 +9,7 @@ use ideogram_raw::{ideogram as raw_ideogram, segmind as raw_segmind};
 use progenitor_client::{ByteStream, Error as RawError, ResponseValue};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::answers::{Body, read_answer};
+use crate::answers::{Body, read_response};
 use crate::completion::CompletionTimes;
 use crate::download::Downloader;
 use crate::error::Error;
@@ -182,12 +182,12 @@ impl Connection {
         operation: &ideogram_raw::operation::Operation,
         payload: &ideogram_raw::send::Payload,
     ) -> Result<ResponseValue<Body>, RawError<ByteStream>> {
-        use ideogram_raw::send::send;
+        use ideogram_raw::send::exchange;
         let answer = match &self.api {
-            Api::Segmind(api) => send(api, operation, &[], payload).await,
-            Api::Ideogram(api) => send(api, operation, &[], payload).await,
+            Api::Segmind(api) => exchange(api, operation, &[], payload).await,
+            Api::Ideogram(api) => exchange(api, operation, &[], payload).await,
         };
-        Ok(read_answer(answer?).await)
+        Ok(read_response(answer?).await)
     }
 
     /// Waits for `images` in-flight slots (capped; none for 0 or no limit).

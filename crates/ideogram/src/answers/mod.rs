@@ -84,21 +84,26 @@ pub(crate) fn from_json<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> serde_
 pub(crate) type Body = Result<Bytes, reqwest::Error>;
 
 /// `answer` with its body read ([`read_body`]).
-pub(crate) async fn read_answer(mut answer: ResponseValue<ByteStream>) -> ResponseValue<Body> {
-    // The stream taken out, an empty one (no allocation) in its place.
-    let empty = ByteStream::new(Box::pin(futures::stream::empty()));
-    let body = read_body(std::mem::replace(&mut *answer, empty)).await;
-    // `map` (what the generated code converts answers with) moves the
-    // status and headers over; a new value would copy the headers.
-    let read = answer.map::<_, _, std::convert::Infallible>(|_| body);
-    read.unwrap_or_else(|never| match never {})
+pub(crate) async fn read_answer(answer: ResponseValue<ByteStream>) -> ResponseValue<Body> {
+    let (status, headers) = (answer.status(), answer.headers().clone());
+    let body = read_body(answer.into_inner().into_inner()).await;
+    ResponseValue::new(body, status, headers)
+}
+
+/// A successful `response` with its body read ([`read_body`]) from
+/// reqwest's own stream, its headers moved over: no boxed stream (a
+/// [`ByteStream`]) to read it through.
+pub(crate) async fn read_response(mut response: reqwest::Response) -> ResponseValue<Body> {
+    let (status, headers) = (response.status(), std::mem::take(response.headers_mut()));
+    let body = read_body(response.bytes_stream()).await;
+    ResponseValue::new(body, status, headers)
 }
 
 /// A body whole (the raw client caps it at 64 MiB), copied at most once:
 /// a body in one chunk (a small answer) is that chunk, without a list of
 /// chunks to collect it in.
-async fn read_body(stream: ByteStream) -> Result<Bytes, reqwest::Error> {
-    let mut stream = stream.into_inner();
+async fn read_body(stream: impl futures::Stream<Item = reqwest::Result<Bytes>>) -> Body {
+    let mut stream = std::pin::pin!(stream);
     let Some(first) = stream.try_next().await? else {
         return Ok(Bytes::new());
     };
