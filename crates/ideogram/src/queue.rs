@@ -169,7 +169,7 @@ impl Job {
         let (retry, timeout) = (&self.conn.retry, self.conn.timeout);
         match retry::run(retry, Billing::Free, timeout, paced, call).await {
             Ok(answer) => Ok(answer.into_inner()),
-            Err(e) => Err(self.conn.map_error(e, Some(&self.id)).await),
+            Err(e) => Err(self.conn.map_error(e, Some(&self.id))),
         }
     }
 

@@ -11,6 +11,7 @@ use ideogram_raw::answer::ErrorAnswer;
 use ideogram_raw::operation::Operation;
 use progenitor_client::{ByteStream, Error as RawError, ResponseValue};
 use rand::Rng as _;
+use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName};
 use tracing::Instrument as _;
 
@@ -123,23 +124,17 @@ enum Outcome {
 
 impl Outcome {
     fn of(failure: &Failure) -> Self {
-        let err = match failure {
+        match failure {
             Failure::Answered(answer) => {
-                return Self::Status(answer.status.as_u16(), server_delay(&answer.headers));
+                Self::Status(answer.status.as_u16(), server_delay(&answer.headers))
             }
-            Failure::Raw(err) => err,
-        };
-        let (status, headers) = match err {
-            RawError::ErrorResponse(answer) => (answer.status(), answer.headers()),
-            RawError::UnexpectedResponse(response) => (response.status(), response.headers()),
-            RawError::CommunicationError(e) if e.is_connect() => return Self::NotSent,
-            RawError::CommunicationError(e) if refused_by_http2(e) => return Self::Refused,
-            RawError::CommunicationError(_)
-            | RawError::ResponseBodyError(_)
-            | RawError::InvalidResponsePayload(..) => return Self::Broken,
-            _ => return Self::Final,
-        };
-        Self::Status(status.as_u16(), server_delay(headers))
+            Failure::Unanswered(Unanswered::Transport(e)) if e.is_connect() => Self::NotSent,
+            Failure::Unanswered(Unanswered::Transport(e)) if refused_by_http2(e) => Self::Refused,
+            Failure::Unanswered(
+                Unanswered::Transport(_) | Unanswered::Body(_) | Unanswered::Undecoded(..),
+            ) => Self::Broken,
+            Failure::Unanswered(Unanswered::Invalid(_) | Unanswered::Hook(_)) => Self::Final,
+        }
     }
 
     /// What happened, for the trace.
@@ -190,13 +185,31 @@ fn refused(err: &h2::Error) -> bool {
 }
 
 /// A failed attempt: an error answer, read within the attempt's deadline,
-/// or what else went wrong.
+/// or no answer to read.
 pub(crate) enum Failure {
     /// The service answered an error status: the answer, its body's first
     /// bytes read.
     Answered(ErrorAnswer),
-    /// No answer, an answer that did not decode, or a local error.
-    Raw(RawError<ByteStream>),
+    /// No error answer: what went wrong instead.
+    Unanswered(Unanswered),
+}
+
+/// What an attempt that got no error answer ended with: the raw client's
+/// error without the variants that carry an answer (those are read within
+/// the attempt, into [`Failure::Answered`]).
+pub(crate) enum Unanswered {
+    /// The request could not be built (the raw client's `InvalidRequest`).
+    Invalid(String),
+    /// A hook refused it (`Custom`).
+    Hook(String),
+    /// No answer, or none within the deadline (`CommunicationError`): it
+    /// may have reached the service, unless the error says it never left.
+    Transport(reqwest::Error),
+    /// An answer broke off while it was read (`ResponseBodyError`,
+    /// `InvalidUpgrade`).
+    Body(reqwest::Error),
+    /// A success whose body does not decode (`InvalidResponsePayload`).
+    Undecoded(bytes::Bytes, serde_json::Error),
 }
 
 /// Runs `call` (a fresh request each time) until it succeeds or `policy`
@@ -283,31 +296,44 @@ where
         Some(Ok(answer)) => return Ok(answer),
         Some(Err(failed)) => failed,
         None => {
-            return Err(Failure::Raw(RawError::CommunicationError(
-                timed_out(deadline).await,
-            )));
+            let timed_out = timed_out(deadline).await;
+            return Err(Failure::Unanswered(Unanswered::Transport(timed_out)));
         }
     };
-    // An error answer whose body stalls past the deadline is still its
-    // status (a 429 is sent again, a 401 was refused): only its words are
-    // lost.
-    let (status, headers, read) = match failed {
+    let unanswered = match failed {
         RawError::ErrorResponse(answer) => {
             let (status, headers) = (answer.status(), answer.headers().clone());
-            (status, headers, within!(ErrorAnswer::read(answer)))
+            let read = within!(ErrorAnswer::read(answer));
+            return Err(Failure::Answered(read_or_status(read, status, headers)));
         }
         RawError::UnexpectedResponse(answer) => {
             let (status, headers) = (answer.status(), answer.headers().clone());
-            (status, headers, within!(ErrorAnswer::from_response(answer)))
+            let read = within!(ErrorAnswer::from_response(answer));
+            return Err(Failure::Answered(read_or_status(read, status, headers)));
         }
-        other => return Err(Failure::Raw(other)),
+        RawError::InvalidRequest(why) => Unanswered::Invalid(why),
+        RawError::Custom(why) => Unanswered::Hook(why),
+        RawError::CommunicationError(e) => Unanswered::Transport(e),
+        RawError::ResponseBodyError(e) | RawError::InvalidUpgrade(e) => Unanswered::Body(e),
+        RawError::InvalidResponsePayload(body, e) => Unanswered::Undecoded(body, e),
     };
-    Err(Failure::Answered(read.unwrap_or(ErrorAnswer {
+    Err(Failure::Unanswered(unanswered))
+}
+
+/// An error answer as `read` within the deadline; one whose body stalled
+/// past it (`None`) is still its status (a 429 is sent again, a 401 was
+/// refused): only its words are lost.
+fn read_or_status(
+    read: Option<ErrorAnswer>,
+    status: StatusCode,
+    headers: HeaderMap,
+) -> ErrorAnswer {
+    read.unwrap_or(ErrorAnswer {
         status,
         headers,
         body: bytes::Bytes::new(),
         truncated: true,
-    })))
+    })
 }
 
 /// reqwest's timeout error, which has no public constructor, for an

@@ -1,45 +1,35 @@
 //! A failed call as an [`Error`]: by HTTP status first, the server's words redacted.
 
 use ideogram_raw::answer::{ErrorAnswer, one_line_with};
-use progenitor_client::Error as RawError;
 use reqwest::header::HeaderMap;
 
 use crate::connection::Connection;
 use crate::error::{ConfigError, Error};
 use crate::invalid::InvalidInput;
 use crate::provider::Provider;
-use crate::retry::Failure;
+use crate::retry::{Failure, Unanswered};
 
 impl Connection {
     /// A failed call as this crate's error; `job` is the queued request a GET asked about.
-    pub(crate) async fn map_error(&self, failure: Failure, job: Option<&str>) -> Error {
-        let err = match failure {
+    pub(crate) fn map_error(&self, failure: Failure, job: Option<&str>) -> Error {
+        let unanswered = match failure {
             Failure::Answered(answer) => return self.error_answer(answer, job),
-            Failure::Raw(err) => err,
+            Failure::Unanswered(unanswered) => unanswered,
         };
-        let answer = match err {
-            RawError::ErrorResponse(answer) => ErrorAnswer::read(answer).await,
-            RawError::UnexpectedResponse(response) => ErrorAnswer::from_response(response).await,
-            RawError::CommunicationError(e) => {
-                return self.transport(!crate::retry::never_processed(&e), e);
-            }
-            RawError::ResponseBodyError(e) | RawError::InvalidUpgrade(e) => {
-                return self.transport(true, e);
-            }
+        match unanswered {
+            Unanswered::Transport(e) => self.transport(!crate::retry::never_processed(&e), e),
+            Unanswered::Body(e) => self.transport(true, e),
             // A success to a call (not a check on a job) was billed: its URLs go along.
-            RawError::InvalidResponsePayload(body, e) if job.is_none() => {
-                return self.undecoded(&body, format!("{e}: {}", self.excerpt(&body)));
+            Unanswered::Undecoded(body, e) if job.is_none() => {
+                self.undecoded(&body, format!("{e}: {}", self.excerpt(&body)))
             }
-            RawError::InvalidResponsePayload(body, e) => {
+            Unanswered::Undecoded(body, e) => {
                 let excerpt = self.excerpt(&body);
-                return self.invalid(format!("an answer that does not decode ({e}): {excerpt}"));
+                self.invalid(format!("an answer that does not decode ({e}): {excerpt}"))
             }
-            RawError::InvalidRequest(why) => {
-                return InvalidInput::new("request", self.redact(&why)).into();
-            }
-            RawError::Custom(why) => return ConfigError::Hook(self.redact(&why)).into(),
-        };
-        self.error_answer(answer, job)
+            Unanswered::Invalid(why) => InvalidInput::new("request", self.redact(&why)).into(),
+            Unanswered::Hook(why) => ConfigError::Hook(self.redact(&why)).into(),
+        }
     }
 
     /// An error answer's meaning, its words redacted.

@@ -199,7 +199,7 @@ impl Client {
         );
         match ideogram_raw::checked::checked(run).await {
             Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(e)) => Err(self.inner.map_error(e, None).await),
+            Ok(Err(e)) => Err(self.inner.map_error(e, None)),
             Err(violation) => Err(InvalidInput::from(violation).into()),
         }
     }
@@ -228,7 +228,7 @@ impl Client {
         .await
         {
             Ok(answer) => Ok(answer),
-            Err(e) => Err(self.inner.map_error(e, None).await),
+            Err(e) => Err(self.inner.map_error(e, None)),
         }
     }
 
